@@ -1,0 +1,47 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Recommender.Model.Data;
+using Recommender.Model.Onnx;
+using Recommender.Model.Sasrec;
+using Spectre.Console;
+
+namespace Recommender.Cli;
+
+/// <summary>recommender export: a trained SASRec checkpoint → a serving package (encoder.onnx, item vectors, manifest).</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint written by the trainer.", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Directory to write the package into.", Required = true };
+        var version = new Option<string>("--version") { Description = "Package version name (letters, digits, '.', '_', '-').", Required = true };
+        var itemIds = new Option<string?>("--item-ids") { Description = "External id of dense item i on line i (default: the dense ids themselves)." };
+
+        var command = new Command("export", "Export a SASRec checkpoint to an ONNX model package.") { checkpoint, outDir, version, itemIds };
+        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        {
+            var path = parse.GetValue(checkpoint)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
+            var model = SasRecModel.Load(path);
+            var ids = ReadItemIds(parse.GetValue(itemIds), model.Config.ItemCount);
+            var training = new JsonObject { ["checkpoint"] = Path.GetFileName(path) };
+            var package = SasRecExporter.Export(model, ids, parse.GetValue(version)!, training, metrics: null);
+            package.Save(parse.GetValue(outDir)!);
+            console.WriteLine($"wrote package '{package.Manifest.Version}' ({model.Config.ItemCount} items, dimension {model.Config.Dimension}, max length {model.Config.MaxLength}) to {parse.GetValue(outDir)}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static IReadOnlyList<string> ReadItemIds(string? path, int itemCount)
+    {
+        if (path is null) return SequenceDataset.IdentityVocabulary(itemCount);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Item id file '{path}' does not exist.", path);
+        var ids = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
+        if (ids.Count > 0 && ids[^1].Length == 0) ids.RemoveAt(ids.Count - 1);
+        if (ids.Count != itemCount) throw new FormatException($"{path} lists {ids.Count} item ids; the checkpoint has {itemCount} items.");
+        var blank = ids.FindIndex(id => id.Length == 0);
+        if (blank >= 0) throw new FormatException($"{path}:{blank + 1}: the item id is empty.");
+        return ids;
+    }
+}

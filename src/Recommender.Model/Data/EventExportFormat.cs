@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Text;
+
+namespace Recommender.Model.Data;
+
+/// <summary>
+/// The cluster's behaviour-event export, read by <see cref="InteractionLoader"/> with <see cref="InteractionFormat.EventExport"/>.
+/// </summary>
+/// <remarks>
+/// UTF-8 CSV (RFC 4180), first line exactly <see cref="Header"/>, then one event per line:
+/// <list type="bullet">
+/// <item><c>user_id</c>, <c>item_id</c>: external ids, non-empty;</item>
+/// <item><c>event_type</c>: non-empty, e.g. "view", "click", "purchase";</item>
+/// <item><c>timestamp</c>: ISO-8601 in UTC with a trailing Z, written as "yyyy-MM-ddTHH:mm:ss.fffffffZ";</item>
+/// <item><c>event_id</c>: unique per event; an id seen twice is a re-delivery and is read once.</item>
+/// </list>
+/// A field containing a comma, a double quote or a line break is enclosed in double quotes, with inner quotes doubled.
+/// </remarks>
+public static class EventExportFormat
+{
+    public const string Header = "user_id,item_id,event_type,timestamp,event_id";
+
+    public const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    public static readonly string[] Columns = ["user_id", "item_id", "event_type", "timestamp", "event_id"];
+
+    /// <summary>One data line (without the line break).</summary>
+    public static string FormatRow(string userId, string itemId, string eventType, DateTimeOffset timestamp, string eventId) =>
+        string.Join(',', Quote(userId), Quote(itemId), Quote(eventType),
+            timestamp.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture), Quote(eventId));
+
+    /// <summary>Writes the header and the events.</summary>
+    public static void Write(TextWriter writer, IEnumerable<(string UserId, string ItemId, string EventType, DateTimeOffset Timestamp, string EventId)> events)
+    {
+        writer.WriteLine(Header);
+        foreach (var e in events)
+            writer.WriteLine(FormatRow(e.UserId, e.ItemId, e.EventType, e.Timestamp, e.EventId));
+    }
+
+    /// <summary>Parses an ISO-8601 timestamp that is UTC (a 'Z' or a +00:00 offset).</summary>
+    public static bool TryParseTimestamp(string text, out DateTimeOffset timestamp) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out timestamp)
+        && timestamp.Offset == TimeSpan.Zero
+        && (text.EndsWith('Z') || text.EndsWith("+00:00", StringComparison.Ordinal));
+
+    internal static string Quote(string field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        if (field.AsSpan().IndexOfAny(",\"\r\n") < 0) return field;
+        return "\"" + field.Replace("\"", "\"\"") + "\"";
+    }
+
+    /// <summary>Splits one CSV line into fields; null when the quoting is malformed.</summary>
+    internal static List<string>? SplitCsv(string line)
+    {
+        var fields = new List<string>();
+        var field = new StringBuilder();
+        var i = 0;
+        while (true)
+        {
+            field.Clear();
+            if (i < line.Length && line[i] == '"')
+            {
+                i++;
+                while (true)
+                {
+                    if (i >= line.Length) return null;
+                    if (line[i] == '"')
+                    {
+                        if (i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i += 2; continue; }
+                        i++;
+                        break;
+                    }
+                    field.Append(line[i++]);
+                }
+                if (i < line.Length && line[i] != ',') return null;
+            }
+            else
+            {
+                while (i < line.Length && line[i] != ',')
+                {
+                    if (line[i] == '"') return null;
+                    field.Append(line[i++]);
+                }
+            }
+            fields.Add(field.ToString());
+            if (i >= line.Length) return fields;
+            i++; // the comma
+        }
+    }
+}

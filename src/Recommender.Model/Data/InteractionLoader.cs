@@ -1,0 +1,244 @@
+using System.Globalization;
+
+namespace Recommender.Model.Data;
+
+/// <summary>A data set together with what preprocessing removed on the way.</summary>
+public sealed record LoadedInteractions(SequenceDataset Data, PreprocessingSummary Summary);
+
+/// <summary>
+/// Reads interaction logs into chronological per-user sequences over a dense item vocabulary.
+/// </summary>
+/// <remarks>
+/// Steps, in order: parse (a malformed line is a <see cref="FormatException"/> naming file:line); drop duplicates
+/// (a repeated event id, or a repeated identical user, item and timestamp); the rating and event-type filters;
+/// the minimum item and minimum user interaction filters (optionally to a fixed point); order each user's
+/// interactions by timestamp, ties by item id, then file order; map item ids densely. Nothing else is dropped.
+/// Files without timestamps (sequences, pairs) are ordered as written.
+/// </remarks>
+public static class InteractionLoader
+{
+    private readonly record struct Interaction(string User, string Item, long Time, long Ordinal, double? Rating, string? EventType, string? EventId);
+
+    public static SequenceDataset Load(string path, InteractionFormat format, PreprocessingOptions? options = null) =>
+        Read(path, format, options).Data;
+
+    public static LoadedInteractions Read(string path, InteractionFormat format, PreprocessingOptions? options = null)
+    {
+        options ??= new PreprocessingOptions();
+        if (!File.Exists(path)) throw new FileNotFoundException($"Interaction file '{path}' does not exist.", path);
+        if (options.MinRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData))
+            throw new ArgumentException($"MinRating needs a format with ratings; {format} has none.", nameof(options));
+        if (options.EventTypes is not null && format != InteractionFormat.EventExport)
+            throw new ArgumentException($"EventTypes applies to the event export only, not {format}.", nameof(options));
+
+        var users = new List<string>();
+        var interactions = new List<Interaction>();
+        switch (format)
+        {
+            case InteractionFormat.Sequences: ParseSequences(path, users, interactions); break;
+            case InteractionFormat.Pairs: ParsePairs(path, interactions); break;
+            case InteractionFormat.MovieLensCsv: ParseMovieLens(path, interactions, csv: true); break;
+            case InteractionFormat.MovieLensUData: ParseMovieLens(path, interactions, csv: false); break;
+            case InteractionFormat.EventExport: ParseEventExport(path, interactions); break;
+            default: throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown interaction format.");
+        }
+        if (format != InteractionFormat.Sequences)
+            users = interactions.Select(i => i.User).Distinct().Order(ExternalIdComparer.Instance).ToList();
+
+        var summary = new PreprocessingSummary { Read = interactions.Count };
+        if (options.Deduplicate)
+        {
+            var events = new HashSet<string>(StringComparer.Ordinal);
+            var records = new HashSet<(string, string, long)>();
+            long duplicateEvents = 0, duplicateRecords = 0;
+            interactions = interactions.Where(i =>
+            {
+                if (i.EventId is not null && !events.Add(i.EventId)) { duplicateEvents++; return false; }
+                if (!records.Add((i.User, i.Item, i.Time))) { duplicateRecords++; return false; }
+                return true;
+            }).ToList();
+            summary = summary with { DuplicateEvents = duplicateEvents, DuplicateRecords = duplicateRecords };
+        }
+        if (options.MinRating is { } minRating)
+        {
+            var before = interactions.Count;
+            interactions = interactions.Where(i => i.Rating >= minRating).ToList();
+            summary = summary with { BelowMinRating = before - interactions.Count };
+        }
+        if (options.EventTypes is { } types)
+        {
+            var before = interactions.Count;
+            interactions = interactions.Where(i => types.Contains(i.EventType!)).ToList();
+            summary = summary with { OtherEventTypes = before - interactions.Count };
+        }
+
+        var (filtered, filterSummary) = ApplyCountFilters(interactions, users, options);
+        interactions = filtered;
+        summary = summary with
+        {
+            RareItemInteractions = filterSummary.RareItemInteractions,
+            ShortUserInteractions = filterSummary.ShortUserInteractions,
+            RemovedItems = filterSummary.RemovedItems,
+            RemovedUsers = filterSummary.RemovedUsers,
+            FilterRounds = filterSummary.FilterRounds,
+            Kept = interactions.Count,
+        };
+        if (options.MinUserInteractions > 0)
+        {
+            var present = interactions.Select(i => i.User).ToHashSet(StringComparer.Ordinal);
+            users = users.Where(present.Contains).ToList();
+        }
+
+        var vocabulary = Vocabulary(format, interactions, options);
+        var denseOf = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
+        for (var i = 0; i < vocabulary.Count; i++) denseOf[vocabulary[i]] = i + 1;
+        var byUser = interactions.GroupBy(i => i.User, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var sequences = new List<int[]>(users.Count);
+        foreach (var user in users)
+        {
+            if (!byUser.TryGetValue(user, out var list)) { sequences.Add([]); continue; }
+            list.Sort(static (a, b) =>
+            {
+                var byTime = a.Time.CompareTo(b.Time);
+                if (byTime != 0) return byTime;
+                var byItem = ExternalIdComparer.Instance.Compare(a.Item, b.Item);
+                return byItem != 0 ? byItem : a.Ordinal.CompareTo(b.Ordinal);
+            });
+            sequences.Add(list.Select(i => denseOf[i.Item]).ToArray());
+        }
+        return new LoadedInteractions(new SequenceDataset(sequences, vocabulary, users), summary);
+    }
+
+    private static (List<Interaction>, PreprocessingSummary) ApplyCountFilters(List<Interaction> interactions, List<string> users, PreprocessingOptions options)
+    {
+        long rareItems = 0, shortUsers = 0;
+        var removedItems = new HashSet<string>(StringComparer.Ordinal);
+        var removedUsers = new HashSet<string>(StringComparer.Ordinal);
+        var rounds = 0;
+        while (options.MinItemInteractions > 1 || options.MinUserInteractions > 0)
+        {
+            rounds++;
+            var changed = false;
+            if (options.MinItemInteractions > 1)
+            {
+                var counts = interactions.CountBy(i => i.Item).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+                var before = interactions.Count;
+                interactions = interactions.Where(i => counts[i.Item] >= options.MinItemInteractions).ToList();
+                foreach (var (item, count) in counts) if (count < options.MinItemInteractions) removedItems.Add(item);
+                rareItems += before - interactions.Count;
+                changed |= before != interactions.Count;
+            }
+            if (options.MinUserInteractions > 0)
+            {
+                var counts = interactions.CountBy(i => i.User).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+                var before = interactions.Count;
+                interactions = interactions.Where(i => counts[i.User] >= options.MinUserInteractions).ToList();
+                foreach (var user in users) if (counts.GetValueOrDefault(user) < options.MinUserInteractions) removedUsers.Add(user);
+                shortUsers += before - interactions.Count;
+                changed |= before != interactions.Count;
+            }
+            if (!changed || !options.IterateFilters) break;
+        }
+        return (interactions, new PreprocessingSummary
+        {
+            RareItemInteractions = rareItems,
+            ShortUserInteractions = shortUsers,
+            RemovedItems = removedItems.Count,
+            RemovedUsers = removedUsers.Count,
+            FilterRounds = rounds,
+        });
+    }
+
+    private static List<string> Vocabulary(InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
+    {
+        if (format == InteractionFormat.Sequences && options.KeepDenseIds && interactions.All(i => IsPositiveInteger(i.Item)))
+        {
+            var max = interactions.Count == 0 ? 0 : interactions.Max(i => int.Parse(i.Item, CultureInfo.InvariantCulture));
+            return SequenceDataset.IdentityVocabulary(max).ToList();
+        }
+        return interactions.Select(i => i.Item).Distinct(StringComparer.Ordinal).Order(ExternalIdComparer.Instance).ToList();
+    }
+
+    private static bool IsPositiveInteger(string token) =>
+        int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 && token[0] != '0';
+
+    private static void ParseSequences(string path, List<string> users, List<Interaction> interactions)
+    {
+        var lineNumber = 0;
+        long ordinal = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            var user = lineNumber.ToString(CultureInfo.InvariantCulture);
+            users.Add(user);
+            var position = 0;
+            foreach (var token in line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+                interactions.Add(new Interaction(user, token, position++, ordinal++, null, null, null));
+        }
+    }
+
+    private static void ParsePairs(string path, List<Interaction> interactions)
+    {
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length != 2) throw Malformed(path, lineNumber, $"expected 'user item', found {fields.Length} fields in '{line}'");
+            interactions.Add(new Interaction(fields[0], fields[1], lineNumber, lineNumber, null, null, null));
+        }
+    }
+
+    private static void ParseMovieLens(string path, List<Interaction> interactions, bool csv)
+    {
+        const string header = "userId,movieId,rating,timestamp";
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (csv && lineNumber == 1)
+            {
+                if (line.Trim() != header) throw Malformed(path, 1, $"expected the header '{header}', found '{line}'");
+                continue;
+            }
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            var fields = csv ? line.Split(',') : line.Split('\t');
+            if (fields.Length != 4) throw Malformed(path, lineNumber, $"expected 4 {(csv ? "comma" : "tab")}-separated fields (user, item, rating, timestamp), found {fields.Length}");
+            var user = fields[0].Trim();
+            var item = fields[1].Trim();
+            if (user.Length == 0) throw Malformed(path, lineNumber, "the user id is empty");
+            if (item.Length == 0) throw Malformed(path, lineNumber, "the item id is empty");
+            if (!double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var rating) || !double.IsFinite(rating))
+                throw Malformed(path, lineNumber, $"rating '{fields[2]}' is not a number");
+            if (!long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var timestamp))
+                throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an integer (Unix seconds)");
+            interactions.Add(new Interaction(user, item, timestamp, lineNumber, rating, null, null));
+        }
+    }
+
+    private static void ParseEventExport(string path, List<Interaction> interactions)
+    {
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (lineNumber == 1)
+            {
+                if (line.Trim() != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{line}'");
+                continue;
+            }
+            if (line.Length == 0) continue;
+            var fields = EventExportFormat.SplitCsv(line) ?? throw Malformed(path, lineNumber, "unbalanced or misplaced double quotes");
+            if (fields.Count != EventExportFormat.Columns.Length)
+                throw Malformed(path, lineNumber, $"expected {EventExportFormat.Columns.Length} fields ({EventExportFormat.Header}), found {fields.Count}");
+            for (var f = 0; f < fields.Count; f++)
+                if (fields[f].Length == 0) throw Malformed(path, lineNumber, $"{EventExportFormat.Columns[f]} is empty");
+            if (!EventExportFormat.TryParseTimestamp(fields[3], out var timestamp))
+                throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an ISO-8601 UTC time such as 2024-05-01T12:00:00Z");
+            interactions.Add(new Interaction(fields[0], fields[1], timestamp.UtcTicks, lineNumber, null, fields[2], fields[4]));
+        }
+    }
+
+    private static FormatException Malformed(string path, int line, string problem) => new($"{path}:{line}: {problem}.");
+}

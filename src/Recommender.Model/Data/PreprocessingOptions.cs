@@ -1,0 +1,33 @@
+namespace Recommender.Model.Data;
+
+/// <summary>
+/// The only ways <see cref="InteractionLoader"/> removes interactions. Defaults remove nothing but exact duplicates.
+/// </summary>
+public sealed record PreprocessingOptions
+{
+    /// <summary>Drop re-delivered events (same event id) and repeated identical (user, item, timestamp) records.</summary>
+    public bool Deduplicate { get; init; } = true;
+
+    /// <summary>Keep only ratings at or above this value (formats with ratings only).</summary>
+    public double? MinRating { get; init; }
+
+    /// <summary>Keep only these event types (event export only); null keeps all.</summary>
+    public IReadOnlySet<string>? EventTypes { get; init; }
+
+    /// <summary>Drop items with fewer interactions (0 or 1 = keep all).</summary>
+    public int MinItemInteractions { get; init; }
+
+    /// <summary>Drop users with fewer interactions (0 = keep all, including users without any).</summary>
+    public int MinUserInteractions { get; init; }
+
+    /// <summary>Repeat the item and user filters until neither removes anything (each can re-break the other).</summary>
+    public bool IterateFilters { get; init; } = true;
+
+    /// <summary>
+    /// For <see cref="InteractionFormat.Sequences"/> files whose tokens are all positive integers: keep them as the
+    /// dense ids (vocabulary "1".."max"), so that companion files in the same id space stay valid.
+    /// Items removed by a filter then keep their id with no interactions. Otherwise item ids are remapped densely
+    /// in external-id order.
+    /// </summary>
+    public bool KeepDenseIds { get; init; } = true;
+}

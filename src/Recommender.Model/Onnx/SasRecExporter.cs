@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using Recommender.Model.Packaging;
+using Recommender.Model.Sasrec;
+
+namespace Recommender.Model.Onnx;
+
+/// <summary>Turns a trained <see cref="SasRecModel"/> into a serving package: the ONNX encoder and the item_emb rows 1..N, scored by dot product.</summary>
+public static class SasRecExporter
+{
+    public const string Kind = "sasrec";
+
+    public static ModelPackage Export(SasRecModel model, IReadOnlyList<string> itemIds, string version, JsonObject? training, IReadOnlyDictionary<string, double>? metrics)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(itemIds);
+        var config = model.Config;
+        if (itemIds.Count != config.ItemCount)
+            throw new ArgumentException($"{itemIds.Count} item ids given for a model of {config.ItemCount} items.", nameof(itemIds));
+        var encoder = new SasRecGraph(config, name => model.Get(name).Data).Build();
+        var table = model.Get("item_emb").Data;
+        var embeddings = table.AsSpan(config.Dimension).ToArray();
+        var manifest = new ModelManifest
+        {
+            Version = version,
+            Kind = Kind,
+            Dimension = config.Dimension,
+            MaxLength = config.MaxLength,
+            Similarity = SimilarityKinds.Dot,
+            ItemIds = itemIds.ToArray(),
+            Training = training ?? new JsonObject
+            {
+                ["blocks"] = config.Blocks,
+                ["heads"] = config.Heads,
+                ["feedForwardDimension"] = config.FeedForwardDimension,
+                ["preNorm"] = config.PreNorm,
+                ["activation"] = config.Activation,
+            },
+            Metrics = metrics,
+        };
+        return new ModelPackage(manifest, encoder, embeddings);
+    }
+}

@@ -1,0 +1,178 @@
+using Onnx;
+using Recommender.Model.Packaging;
+using Recommender.Model.Sasrec;
+
+namespace Recommender.Model.Onnx;
+
+/// <summary>
+/// The SASRec encoder as an ONNX graph (opset 17, standard ops), following the shared forward-pass contract:
+/// embeddings × sqrt(D) + positions, masked; causal multi-head attention blocks (pre- or post-norm) with
+/// ReLU or tanh-GELU feed-forward layers; final LayerNorm; the hidden state at the last position.
+/// </summary>
+/// <remarks>
+/// Only the last position reaches the output, so the final block computes its query, residual and
+/// feed-forward path for that position alone (keys and values still span the window); the result is
+/// the same as running the block on every position and slicing afterwards.
+/// </remarks>
+internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> weights)
+{
+    private const float MaskedScore = -1e9f;
+    private const float LayerNormEpsilon = 1e-5f;
+
+    private readonly OnnxGraphBuilder _g = new("sasrec");
+    private int D => config.Dimension;
+    private int L => config.MaxLength;
+
+    public byte[] Build()
+    {
+        config.Validate();
+        var ids = ModelPackage.EncoderInput;
+        _g.AddInput(ids, TensorProto.Types.DataType.Int64, "batch", L);
+        _g.AddInitializer("zero_id", [0L]);
+        _g.Scalar("zero", 0f);
+        _g.Scalar("masked", MaskedScore);
+        _g.Int64s("axis_last", -1);
+        _g.Int64s("axis_1", 1);
+        _g.Int64s("axes_1_2", 1, 2);
+        _g.Int64s("split_heads", 0, 0, config.Heads, D / config.Heads);
+        _g.Int64s("merge_heads", 0, 0, D);
+        _g.Int64s("last_start", L - 1);
+        _g.Int64s("last_end", L);
+
+        // Masks: m [B, L, 1] zeroes padded positions; the additive score mask [B, 1, L, L] hides future and padded keys.
+        var present = _g.Node("Greater", [ids, "zero_id"], "present");
+        var m = _g.Node("Unsqueeze", [_g.Node("Cast", [present], "present_f", ("to", (long)TensorProto.Types.DataType.Float)), "axis_last"], "mask");
+        var causal = new float[L * L];
+        for (var i = 0; i < L; i++)
+            for (var j = 0; j <= i; j++) causal[i * L + j] = 1;
+        _g.AddInitializer("causal_f", causal, L, L);
+        var causalBool = _g.Node("Cast", ["causal_f"], "causal", ("to", (long)TensorProto.Types.DataType.Bool));
+        var keys = _g.Node("Unsqueeze", [present, "axes_1_2"], "key_present");
+        var allowed = _g.Node("And", [causalBool, keys], "allowed");
+        var scoreMask = _g.Node("Where", [allowed, "zero", "masked"], "score_mask");
+
+        // Embedding: (item_emb[ids] * sqrt(D) + pos_emb) * m
+        Weight("item_emb", config.ItemCount + 1, D);
+        Weight("pos_emb", L, D);
+        _g.Scalar("sqrt_d", MathF.Sqrt(D));
+        var embedded = _g.Node("Gather", ["item_emb", ids], "item_vectors", ("axis", 0L));
+        var x = _g.Node("Mul", [_g.Node("Add", [_g.Node("Mul", [embedded, "sqrt_d"]), "pos_emb"]), m], "x_0");
+
+        for (var b = 0; b < config.Blocks; b++)
+        {
+            var last = b == config.Blocks - 1;
+            x = Block(b, x, m, scoreMask, last);
+        }
+        // After the last block x is [B, 1, D]: the last position only.
+        Weight("final_ln.weight", D);
+        Weight("final_ln.bias", D);
+        var normed = LayerNorm(x, "final_ln");
+        _g.Node("Squeeze", [normed, "axis_1"], ModelPackage.EncoderOutput);
+        _g.AddOutput(ModelPackage.EncoderOutput, TensorProto.Types.DataType.Float, "batch", D);
+        return _g.ToBytes();
+    }
+
+    private string Block(int b, string x, string m, string scoreMask, bool lastOnly)
+    {
+        var p = $"blocks.{b}";
+        foreach (var name in new[] { "ln1", "ln2" })
+        {
+            Weight($"{p}.{name}.weight", D);
+            Weight($"{p}.{name}.bias", D);
+        }
+        foreach (var name in new[] { "q", "k", "v", "out" })
+        {
+            Weight($"{p}.attn.{name}.weight", D, D);
+            Weight($"{p}.attn.{name}.bias", D);
+        }
+        Weight($"{p}.ffn.fc1.weight", D, config.FeedForwardDimension);
+        Weight($"{p}.ffn.fc1.bias", config.FeedForwardDimension);
+        Weight($"{p}.ffn.fc2.weight", config.FeedForwardDimension, D);
+        Weight($"{p}.ffn.fc2.bias", D);
+
+        var rows = lastOnly ? Last(x, 1) : x;
+        var rowMask = lastOnly ? Last(m, 1) : m;
+        var rowScoreMask = lastOnly ? Last(scoreMask, 2) : scoreMask;
+        string output;
+        if (config.PreNorm)
+        {
+            var h = LayerNorm(x, $"{p}.ln1");
+            var query = lastOnly ? Last(h, 1) : h;
+            var attended = _g.Node("Add", [rows, Attention(p, query, h, rowScoreMask)]);
+            var ffn = _g.Node("Add", [attended, FeedForward(p, LayerNorm(attended, $"{p}.ln2"))]);
+            output = ffn;
+        }
+        else
+        {
+            var attended = LayerNorm(_g.Node("Add", [rows, Attention(p, rows, x, rowScoreMask)]), $"{p}.ln1");
+            output = LayerNorm(_g.Node("Add", [attended, FeedForward(p, attended)]), $"{p}.ln2");
+        }
+        return _g.Node("Mul", [output, rowMask], $"x_{b + 1}");
+    }
+
+    /// <summary>Causal multi-head attention of <paramref name="query"/> rows over all <paramref name="context"/> positions.</summary>
+    private string Attention(string p, string query, string context, string scoreMask)
+    {
+        var q = SplitHeads(Linear(query, $"{p}.attn.q"), [0, 2, 1, 3]);
+        var kT = SplitHeads(Linear(context, $"{p}.attn.k"), [0, 2, 3, 1]);
+        var v = SplitHeads(Linear(context, $"{p}.attn.v"), [0, 2, 1, 3]);
+        var scale = _g.Scalar(Unique("attn_scale"), 1f / MathF.Sqrt(D / config.Heads));
+        var scores = _g.Node("Add", [_g.Node("Mul", [_g.Node("MatMul", [q, kT]), scale]), scoreMask]);
+        var probabilities = _g.Node("Softmax", [scores], null, ("axis", -1L));
+        var heads = _g.Node("Transpose", [_g.Node("MatMul", [probabilities, v])], null, ("perm", new long[] { 0, 2, 1, 3 }));
+        return Linear(_g.Node("Reshape", [heads, "merge_heads"]), $"{p}.attn.out");
+    }
+
+    private string FeedForward(string p, string h)
+    {
+        var hidden = Linear(h, $"{p}.ffn.fc1");
+        var activated = config.Activation == "gelu" ? Gelu(hidden) : _g.Node("Relu", [hidden]);
+        return Linear(activated, $"{p}.ffn.fc2");
+    }
+
+    /// <summary>0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))).</summary>
+    private string Gelu(string x)
+    {
+        var half = _g.Scalar(Unique("gelu_half"), 0.5f);
+        var one = _g.Scalar(Unique("gelu_one"), 1f);
+        var cubic = _g.Scalar(Unique("gelu_cubic"), 0.044715f);
+        var scale = _g.Scalar(Unique("gelu_scale"), MathF.Sqrt(2f / MathF.PI));
+        var cube = _g.Node("Mul", [_g.Node("Mul", [x, x]), x]);
+        var inner = _g.Node("Mul", [_g.Node("Add", [x, _g.Node("Mul", [cube, cubic])]), scale]);
+        return _g.Node("Mul", [_g.Node("Mul", [x, half]), _g.Node("Add", [_g.Node("Tanh", [inner]), one])]);
+    }
+
+    private string SplitHeads(string x, long[] perm) =>
+        _g.Node("Transpose", [_g.Node("Reshape", [x, "split_heads"])], null, ("perm", perm));
+
+    private string Linear(string x, string prefix) =>
+        _g.Node("Add", [_g.Node("MatMul", [x, $"{prefix}.weight"]), $"{prefix}.bias"]);
+
+    private string LayerNorm(string x, string prefix) =>
+        _g.Node("LayerNormalization", [x, $"{prefix}.weight", $"{prefix}.bias"], null, ("axis", -1L), ("epsilon", LayerNormEpsilon));
+
+    /// <summary>The last position along <paramref name="axis"/>, kept as a length-1 axis.</summary>
+    private string Last(string x, long axis) =>
+        _g.Node("Slice", [x, "last_start", "last_end", axis == 1 ? "axis_1" : Axis(axis)]);
+
+    private string Axis(long axis)
+    {
+        var name = $"axis_{axis}";
+        if (!_axes.Contains(name)) { _g.Int64s(name, axis); _axes.Add(name); }
+        return name;
+    }
+
+    private readonly HashSet<string> _axes = [];
+    private int _unique;
+
+    private string Unique(string prefix) => $"{prefix}_{_unique++}";
+
+    private void Weight(string name, params int[] shape)
+    {
+        var data = weights(name);
+        var expected = shape.Aggregate(1L, (a, s) => a * s);
+        if (data.Length != expected)
+            throw new ArgumentException($"Parameter '{name}' has {data.Length} values; the configuration needs [{string.Join(", ", shape)}].");
+        _g.AddInitializer(name, data, shape.Select(s => (long)s).ToArray());
+    }
+}

@@ -1,0 +1,167 @@
+using Recommender.Model.Data;
+
+namespace Recommender.Model.Tests.Data;
+
+public sealed class InteractionLoaderTests : IDisposable
+{
+    private readonly string _directory = SharedData.TempDirectory();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string Write(string name, string content)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private static string[] External(SequenceDataset data, int user) => data.Sequences[user].Select(i => data.ItemIds[i - 1]).ToArray();
+
+    [Fact]
+    public void Dense_sequences_keep_their_ids_and_blank_lines()
+    {
+        var path = Write("seq.txt", "3 1 2\n\n5 5 1\n");
+        var data = InteractionLoader.Load(path, InteractionFormat.Sequences);
+        Assert.Equal(5, data.ItemCount);
+        Assert.Equal(3, data.UserCount);
+        Assert.Equal([3, 1, 2], data.Sequences[0]);
+        Assert.Empty(data.Sequences[1]);
+        Assert.Equal([5, 5, 1], data.Sequences[2]);
+    }
+
+    [Fact]
+    public void Token_sequences_are_remapped_in_external_id_order()
+    {
+        var path = Write("seq.txt", "b a c\nc c\n");
+        var data = InteractionLoader.Load(path, InteractionFormat.Sequences);
+        Assert.Equal(["a", "b", "c"], data.ItemIds);
+        Assert.Equal([2, 1, 3], data.Sequences[0]);
+        Assert.Equal(["c", "c"], External(data, 1));
+        Assert.Equal(["1", "2"], data.UserIds);
+    }
+
+    [Fact]
+    public void Pairs_keep_file_order_per_user()
+    {
+        var path = Write("pairs.txt", "u2 10\nu1 7\nu2 3\nu1 7\n\nu1 2\n");
+        var loaded = InteractionLoader.Read(path, InteractionFormat.Pairs);
+        var data = loaded.Data;
+        Assert.Equal(["u1", "u2"], data.UserIds);
+        Assert.Equal(["7", "7", "2"], External(data, 0));
+        Assert.Equal(["10", "3"], External(data, 1));
+        Assert.Equal(["2", "3", "7", "10"], data.ItemIds);
+        Assert.Equal(0, loaded.Summary.DuplicateRecords); // a repeat at another position is a real re-consumption
+    }
+
+    [Fact]
+    public void MovieLens_csv_is_ordered_by_timestamp_with_ties_by_item_and_deduplicated()
+    {
+        var path = Write("ratings.csv", "userId,movieId,rating,timestamp\n1,30,4.0,200\n1,20,3.5,100\n1,10,5.0,200\n2,20,1.0,50\n1,30,4.0,200\n");
+        var loaded = InteractionLoader.Read(path, InteractionFormat.MovieLensCsv);
+        Assert.Equal(["20", "10", "30"], External(loaded.Data, 0));
+        Assert.Equal(["20"], External(loaded.Data, 1));
+        Assert.Equal(5, loaded.Summary.Read);
+        Assert.Equal(1, loaded.Summary.DuplicateRecords);
+        Assert.Equal(4, loaded.Summary.Kept);
+    }
+
+    [Fact]
+    public void Rating_threshold_and_count_filters_iterate_to_a_fixed_point()
+    {
+        // Item 9 is rare; removing it leaves user 3 with one item, whose removal makes item 8 rare in turn.
+        var lines = new[] { "1\t1\t5\t1", "1\t2\t5\t2", "2\t1\t5\t1", "2\t2\t5\t2", "3\t9\t5\t1", "3\t8\t5\t2", "4\t8\t5\t1", "4\t1\t5\t2", "4\t2\t1\t3" };
+        var path = Write("u.data", string.Join('\n', lines) + "\n");
+        var options = new PreprocessingOptions { MinRating = 3, MinItemInteractions = 2, MinUserInteractions = 2 };
+        var loaded = InteractionLoader.Read(path, InteractionFormat.MovieLensUData, options);
+        Assert.Equal(1, loaded.Summary.BelowMinRating);
+        Assert.Equal(["1", "2"], loaded.Data.ItemIds);
+        Assert.Equal(["1", "2"], loaded.Data.UserIds);
+        Assert.Equal(2, loaded.Summary.RemovedItems);
+        Assert.Equal(2, loaded.Summary.RemovedUsers);
+        Assert.Equal(4, loaded.Summary.Kept);
+        Assert.Equal(loaded.Summary.Read, loaded.Summary.Kept + loaded.Summary.BelowMinRating + loaded.Summary.RareItemInteractions + loaded.Summary.ShortUserInteractions);
+
+        var once = InteractionLoader.Read(path, InteractionFormat.MovieLensUData, options with { IterateFilters = false });
+        Assert.Contains("8", once.Data.ItemIds);
+    }
+
+    [Fact]
+    public void Event_export_round_trips_and_drops_redelivered_events()
+    {
+        var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var writer = new StringWriter();
+        EventExportFormat.Write(writer,
+        [
+            ("alice", "item,with comma", "view", t0.AddMinutes(2), "e1"),
+            ("alice", "plain", "click", t0, "e2"),
+            ("alice", "plain", "click", t0, "e2"),
+            ("bob", "say \"hi\"", "purchase", t0, "e3"),
+        ]);
+        var path = Write("events.csv", writer.ToString());
+        Assert.StartsWith(EventExportFormat.Header + Environment.NewLine, File.ReadAllText(path));
+        var loaded = InteractionLoader.Read(path, InteractionFormat.EventExport);
+        Assert.Equal(["plain", "item,with comma"], External(loaded.Data, 0));
+        Assert.Equal(["say \"hi\""], External(loaded.Data, 1));
+        Assert.Equal(1, loaded.Summary.DuplicateEvents);
+
+        var purchases = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { EventTypes = new HashSet<string> { "purchase" }, MinUserInteractions = 1 });
+        Assert.Equal(["bob"], purchases.Data.UserIds);
+        Assert.Equal(2, purchases.Summary.OtherEventTypes);
+    }
+
+    [Theory]
+    [InlineData(InteractionFormat.MovieLensCsv, "userId,movieId,rating,timestamp\n1,2,4.0,100\n1,3,four,100\n", 3, "rating 'four'")]
+    [InlineData(InteractionFormat.MovieLensCsv, "user,movie,rating,time\n", 1, "header")]
+    [InlineData(InteractionFormat.MovieLensUData, "1\t2\t4\t100\n1\t2\t4\n", 2, "4 tab-separated fields")]
+    [InlineData(InteractionFormat.MovieLensUData, "1\t2\t4\t1.5e9x\n", 1, "timestamp '1.5e9x'")]
+    [InlineData(InteractionFormat.Pairs, "u1 1\nu1 2 3\n", 2, "'user item'")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00Z,e1\nu,i,view,2024-05-01 noon,e2\n", 3, "ISO-8601")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00+02:00,e1\n", 2, "UTC")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,\"i,view,2024-05-01T12:00:00Z,e1\n", 2, "quotes")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,,view,2024-05-01T12:00:00Z,e1\n", 2, "item_id is empty")]
+    public void Malformed_line_is_reported_with_file_and_line(InteractionFormat format, string content, int line, string problem)
+    {
+        var path = Write("bad.txt", content);
+        var error = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, format));
+        Assert.Contains($"{path}:{line}:", error.Message);
+        Assert.Contains(problem, error.Message);
+    }
+
+    [Fact]
+    public void Missing_file_and_inapplicable_options_are_errors()
+    {
+        Assert.Throws<FileNotFoundException>(() => InteractionLoader.Load(Path.Combine(_directory, "none.csv"), InteractionFormat.MovieLensCsv));
+        var path = Write("pairs.txt", "u 1\n");
+        Assert.Throws<ArgumentException>(() => InteractionLoader.Load(path, InteractionFormat.Pairs, new PreprocessingOptions { MinRating = 4 }));
+    }
+
+    [Fact]
+    public void Real_movielens_and_gsasrec_files_load()
+    {
+        var small = InteractionLoader.Read(SharedData.Path("ml-latest-small", "ratings.csv"), InteractionFormat.MovieLensCsv);
+        Assert.Equal(610, small.Data.UserCount);
+        Assert.Equal(100_836, small.Data.InteractionCount);
+        Assert.Equal(0, small.Summary.DuplicateRecords);
+
+        var train = InteractionLoader.Load(SharedData.Path("ml-1m-gsasrec", "train", "input.txt"), InteractionFormat.Sequences);
+        Assert.Equal(6040, train.UserCount);
+        Assert.Equal(SequenceFile.ReadSequences(SharedData.Path("ml-1m-gsasrec", "train", "input.txt"))[17], train.Sequences[17]);
+    }
+
+    [Fact]
+    public void Leave_one_out_holds_out_the_last_two_items()
+    {
+        var data = new SequenceDataset([[1, 2, 3, 4], [5, 6], [2, 5, 1]], SequenceDataset.IdentityVocabulary(6));
+        var split = LeaveOneOutSplit.Create(data);
+        Assert.Equal([1, 2], split.Train.Sequences[0]);
+        Assert.Equal([5, 6], split.Train.Sequences[1]);
+        Assert.Equal([2], split.Train.Sequences[2]);
+        Assert.Equal(2, split.Validation.Count);
+        Assert.Equal(new EvaluationCase([1, 2], 3).Target, split.Validation[0].Target);
+        Assert.Equal([1, 2], split.Validation[0].History);
+        Assert.Equal([1, 2, 3], split.Test[0].History);
+        Assert.Equal(4, split.Test[0].Target);
+        Assert.Equal([2, 5], split.Test[1].History);
+        Assert.Equal(1, split.Test[1].Target);
+    }
+}

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using Recommender.Cli;
+using Recommender.Model.Baselines;
+using Recommender.Model.Data;
+using Recommender.Model.Onnx;
+using Recommender.Model.Packaging;
+using Recommender.Model.Sasrec;
+using Recommender.Model.Tests.Data;
+
+namespace Recommender.Model.Tests.Evaluation;
+
+public sealed class ModelCommandTests : IDisposable
+{
+    private readonly string _directory = SharedData.TempDirectory();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static (int Exit, string Output, string Error) Invoke(Command command, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private string Write(string name, string content)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    /// <summary>A small package over items 1..6 whose users alternate between two item groups.</summary>
+    private string SmallPackage()
+    {
+        var sequences = Enumerable.Range(0, 60).Select(u => u % 2 == 0 ? new[] { 1, 2, 3, 1, 2, 3 } : [4, 5, 6, 4, 5, 6]).ToList();
+        var directory = Path.Combine(_directory, "package");
+        RecencyMeanModel.Build(new SequenceDataset(sequences, SequenceDataset.IdentityVocabulary(6)), "small", dimension: 4, maxLength: 8).Save(directory);
+        return directory;
+    }
+
+    [Fact]
+    public void Evaluate_prints_the_model_and_baselines()
+    {
+        var package = SmallPackage();
+        var input = Write("input.txt", "1 2\n4 5\n1 2 3\n");
+        var output = Write("output.txt", "3\n6\n1\n");
+        var (exit, text, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--baselines");
+        Assert.True(exit == 0, error);
+        Assert.Contains("recency-mean (small)", text);
+        Assert.Contains("most-popular", text);
+        Assert.Contains("markov", text);
+        Assert.Contains("NDCG@10", text);
+        (exit, text, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--protocol", "sampled");
+        Assert.True(exit == 0, error);
+        Assert.Contains("sampled negatives", text);
+    }
+
+    [Fact]
+    public void Evaluate_names_missing_files_and_unknown_ids()
+    {
+        var package = SmallPackage();
+        var input = Write("input.txt", "1 2\n4 99\n");
+        var output = Write("output.txt", "3\n6\n");
+
+        var (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", Path.Combine(_directory, "none"), "--input", input, "--output", output);
+        Assert.Equal(1, exit);
+        Assert.Contains("does not exist", error);
+
+        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", Path.Combine(_directory, "missing.txt"), "--output", output);
+        Assert.Equal(1, exit);
+        Assert.Contains("missing.txt", error);
+
+        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{input}:2: item 99 is outside the package's vocabulary 1..6", error);
+
+        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", Write("short.txt", "3\n"));
+        Assert.Equal(1, exit);
+        Assert.Contains("pair line by line", error);
+
+        (exit, _, _) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--protocol", "bogus");
+        Assert.NotEqual(0, exit);
+    }
+
+    [Fact]
+    public void Baseline_builds_a_package_and_reports_malformed_lines()
+    {
+        var ratings = Write("ratings.csv", "userId,movieId,rating,timestamp\n1,10,4,1\n1,20,4,2\n2,10,4,1\n2,20,4,2\n");
+        var outDir = Path.Combine(_directory, "out");
+        var (exit, text, error) = Invoke(BaselineCommand.Create(), "--data", ratings, "--format", "movielens-csv", "--out", outDir, "--version", "rm-cli", "--dimension", "2");
+        Assert.True(exit == 0, error);
+        Assert.Contains("2 users, 2 items", text);
+        var package = ModelPackage.Load(outDir);
+        Assert.Equal(["10", "20"], package.Manifest.ItemIds);
+        Assert.Equal("rm-cli", package.Manifest.Version);
+
+        var bad = Write("bad.csv", "userId,movieId,rating,timestamp\n1,10,4,1\n1,20,4\n");
+        (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", bad, "--format", "movielens-csv", "--out", outDir);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{bad}:3:", error);
+    }
+
+    [Fact]
+    public void Export_turns_a_checkpoint_into_a_package_that_encodes_like_the_model()
+    {
+        var model = new SasRecModel(new SasRecConfig { ItemCount = 20, MaxLength = 8, Dimension = 8, Blocks = 1 }, seed: 4);
+        var checkpoint = Path.Combine(_directory, "model.ckpt");
+        model.Save(checkpoint);
+        var outDir = Path.Combine(_directory, "exported");
+        var (exit, text, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "sasrec-test");
+        Assert.True(exit == 0, error);
+        Assert.Contains("sasrec-test", text);
+        using var encoder = new OnnxEncoder(ModelPackage.Load(outDir));
+        int[][] histories = [[1, 2, 3], [20]];
+        var expected = model.Encode(histories);
+        var actual = encoder.Encode(histories);
+        for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-4);
+
+        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", Path.Combine(_directory, "none.ckpt"), "--out", outDir, "--version", "x");
+        Assert.Equal(1, exit);
+        Assert.Contains("none.ckpt", error);
+        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "bad name/");
+        Assert.Equal(1, exit);
+        Assert.Contains("bad name/", error);
+        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("ids.txt", "a\nb\n"));
+        Assert.Equal(1, exit);
+        Assert.Contains("lists 2 item ids; the checkpoint has 20", error);
+    }
+
+    [Fact]
+    public void Bench_inference_reports_latency_throughput_and_matmul_rate()
+    {
+        var (exit, text, error) = Invoke(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "10");
+        Assert.True(exit == 0, error);
+        Assert.Contains("GFLOP/s", text);
+        Assert.Contains("sequences/s", text);
+    }
+}

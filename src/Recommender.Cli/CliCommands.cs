@@ -5,5 +5,11 @@ namespace Recommender.Cli;
 /// <summary>The CLI's sub-commands; each lives in its own file with a static Create().</summary>
 internal static class CliCommands
 {
-    public static IEnumerable<Command> All() => [];
+    public static IEnumerable<Command> All() =>
+    [
+        EvaluateCommand.Create(),
+        BaselineCommand.Create(),
+        ExportCommand.Create(),
+        BenchmarkCommand.Create(),
+    ];
 }

@@ -1,1 +1,3 @@
-Console.WriteLine("not yet");
+using Recommender.Api;
+
+await RecommenderApi.Build(args).RunAsync();

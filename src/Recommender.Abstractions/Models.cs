@@ -1,0 +1,31 @@
+namespace Recommender.Abstractions;
+
+/// <summary>The model that serves recommendations, and how its item vectors are partitioned into shards.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.active-model")]
+public sealed record ActiveModel(
+    [property: Id(0)] string Version,
+    [property: Id(1)] int Dimension,
+    [property: Id(2)] string Similarity,
+    [property: Id(3)] int Shards,
+    [property: Id(4)] int ItemCount,
+    [property: Id(5)] DateTimeOffset ActivatedAt);
+
+/// <summary>An item in the popularity list served to users without history.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.popular-item")]
+public sealed record PopularItem(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] long Count);
+
+/// <summary>
+/// What the catalogue hands to every silo's cache: the active model, the popularity list and a revision that changes
+/// with them. <see cref="Loading"/> is true while the demo load is under way (recommendations wait for it).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.catalogue-snapshot")]
+public sealed record CatalogueSnapshot(
+    [property: Id(0)] long Revision,
+    [property: Id(1)] ActiveModel? Model,
+    [property: Id(2)] IReadOnlyList<PopularItem> Popular,
+    [property: Id(3)] bool Seeded,
+    [property: Id(4)] int ItemCount,
+    [property: Id(5)] bool Loading = false);

@@ -1,0 +1,37 @@
+namespace Recommender.Abstractions;
+
+/// <summary>A candidate from a shard scan: raw similarity to the query.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.scored-item")]
+public sealed record ScoredItem(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] float Similarity);
+
+/// <summary>A ranked item: <see cref="Score"/> is the softmax over the returned candidates.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.ranked-item")]
+public sealed record RankedItem(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] double Score,
+    [property: Id(3)] float Similarity);
+
+/// <summary>How a list was produced.</summary>
+[GenerateSerializer, Alias("recommender.ranking-source")]
+public enum RankingSource
+{
+    /// <summary>The user's interest vector from the sequence model, scored against the item vectors.</summary>
+    Model = 0,
+
+    /// <summary>No usable history: the most popular items.</summary>
+    Popularity = 1,
+
+    /// <summary>Nearest neighbours of an item's vector.</summary>
+    Similarity = 2,
+}
+
+[GenerateSerializer, Immutable, Alias("recommender.ranking")]
+public sealed record Ranking(
+    [property: Id(0)] IReadOnlyList<RankedItem> Items,
+    [property: Id(1)] string ModelVersion,
+    [property: Id(2)] RankingSource Source,
+    [property: Id(3)] bool Cached);

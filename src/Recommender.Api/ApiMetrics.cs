@@ -1,0 +1,31 @@
+using System.Diagnostics.Metrics;
+using Recommender.Abstractions;
+
+namespace Recommender.Api;
+
+/// <summary>The API's own instruments (meter "Recommender.Api"), exported with the ASP.NET Core, runtime and Orleans ones.</summary>
+public sealed class ApiMetrics
+{
+    public const string MeterName = "Recommender.Api";
+
+    private readonly Counter<long> _events;
+    private readonly Histogram<double> _recommendationLatency;
+
+    public ApiMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
+        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source and cache use.");
+    }
+
+    public void EventsIngested(int accepted, int duplicates)
+    {
+        _events.Add(accepted, new KeyValuePair<string, object?>("outcome", "accepted"));
+        _events.Add(duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
+    }
+
+    public void Recommended(Ranking ranking, TimeSpan elapsed) =>
+        _recommendationLatency.Record(elapsed.TotalMilliseconds,
+            new KeyValuePair<string, object?>("source", ranking.Source.ToString().ToLowerInvariant()),
+            new KeyValuePair<string, object?>("cached", ranking.Cached));
+}

@@ -1,0 +1,49 @@
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Endpoints;
+
+public static class EventEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/events", Ingest)
+            .WithName("PostEvents")
+            .WithSummary("Records one event or a batch; the whole batch is validated before anything is written.")
+            .Accepts<EventRequest[]>("application/json")
+            .Produces<IngestResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+    }
+
+    private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var events = EventBatch.Parse(document!.RootElement, clock.GetUtcNow(), errors);
+        if (errors.Any) return Problems.Invalid(errors);
+
+        // Every item must be in the catalogue: checked for the whole batch before any user grain is called.
+        var items = events.Select(e => e.Event.ItemId).Distinct(StringComparer.Ordinal).ToArray();
+        var known = await Task.WhenAll(items.Select(id => grains.GetGrain<IItemGrain>(id).Exists()));
+        var unknown = items.Where((_, i) => !known[i]).ToHashSet(StringComparer.Ordinal);
+        if (unknown.Count > 0)
+        {
+            var single = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
+            for (var i = 0; i < events.Count; i++)
+                if (unknown.Contains(events[i].Event.ItemId))
+                    errors.Add(ValidationErrors.Field(single ? null : i, "itemId"), $"Item '{events[i].Event.ItemId}' is not in the catalogue.");
+            return Problems.Invalid(errors);
+        }
+
+        var perUser = events.GroupBy(e => e.UserId, StringComparer.Ordinal).ToArray();
+        var results = await Task.WhenAll(perUser.Select(g =>
+            grains.GetGrain<IUserGrain>(g.Key).Ingest(new Immutable<UserEvent[]>(g.Select(e => e.Event).ToArray()))));
+        var accepted = results.Sum(r => r.Accepted);
+        var duplicates = results.Sum(r => r.Duplicates);
+        metrics.EventsIngested(accepted, duplicates);
+        return Results.Ok(new IngestResponse(accepted, duplicates, perUser.Length));
+    }
+}

@@ -1,0 +1,88 @@
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Endpoints;
+
+public static class ItemEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPut("/items/{id}", Put)
+            .WithName("PutItem")
+            .WithSummary("Creates or replaces an item; with an embedding of the active dimension (or when the model knows it) it becomes recommendable.")
+            .Accepts<ItemRequest>("application/json")
+            .Produces<ItemResponse>()
+            .ProducesValidationProblem();
+        app.MapPost("/items", PostMany)
+            .WithName("PostItems")
+            .WithSummary("Creates or replaces a batch of items; the whole batch is validated before anything is written.")
+            .Accepts<ItemRequest[]>("application/json")
+            .Produces<ItemsResponse>()
+            .ProducesValidationProblem();
+        app.MapGet("/items/{id}", Get)
+            .WithName("GetItem")
+            .Produces<ItemResponse>()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound);
+        app.MapGet("/items/{id}/similar", Similar)
+            .WithName("GetSimilarItems")
+            .WithSummary("The k items nearest to the item's vector (softmax scores).")
+            .Produces<SimilarItemsResponse>()
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
+    {
+        var errors = new ValidationErrors();
+        var itemId = Fields.PathId(id, "id", errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var dimension = (await grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model?.Dimension;
+        var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
+        if (errors.Any || item is null) return Problems.Invalid(errors);
+        var view = await grains.GetGrain<IItemGrain>(item.Id).Upsert(item);
+        return Results.Ok(ItemResponse.From(view));
+    }
+
+    private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        var dimension = (await catalogue.GetSnapshot()).Model?.Dimension;
+        var errors = new ValidationErrors();
+        var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        await Task.WhenAll(items.Select(i => grains.GetGrain<IItemGrain>(i.Id).Import(i)));
+        var placements = dimension is null
+            ? items.Select(_ => (ItemPlacement?)null).ToArray()
+            : await catalogue.PlaceItems(new Immutable<ShardEntry[]>(items.Select(i => new ShardEntry(i.Id, i.Title, i.Embedding)).ToArray()));
+        var views = items.Select((item, i) => ItemResponse.From(new ItemView(item, placements[i], DateTimeOffset.UtcNow))).ToArray();
+        return Results.Ok(new ItemsResponse(views.Length, views));
+    }
+
+    private static async Task<IResult> Get(string id, IGrainFactory grains)
+    {
+        var errors = new ValidationErrors();
+        var itemId = Fields.PathId(id, "id", errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var view = await grains.GetGrain<IItemGrain>(itemId!).Get();
+        return view is null ? Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.") : Results.Ok(ItemResponse.From(view));
+    }
+
+    private static async Task<IResult> Similar(string id, string? k, IGrainFactory grains)
+    {
+        var errors = new ValidationErrors();
+        var itemId = Fields.PathId(id, "id", errors);
+        var count = Fields.K(k, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        if (!await grains.GetGrain<IItemGrain>(itemId!).Exists()) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
+        var ranking = await grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value);
+        return ranking is null
+            ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding to make it recommendable).")
+            : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));
+    }
+}

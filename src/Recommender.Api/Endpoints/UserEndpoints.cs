@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Endpoints;
+
+public static class UserEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/users/{id}/recommendations", Recommend)
+            .WithName("GetRecommendations")
+            .WithSummary("The user's top-k items (softmax scores), excluding items already in the history; a popularity list without history.")
+            .Produces<RecommendationsResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapGet("/users/{id}/history", History)
+            .WithName("GetHistory")
+            .WithSummary("The user's retained events in timestamp order, with the total count.")
+            .Produces<HistoryResponse>()
+            .ProducesValidationProblem();
+    }
+
+    private static async Task<IResult> Recommend(string id, string? k, IGrainFactory grains, ApiMetrics metrics)
+    {
+        var errors = new ValidationErrors();
+        var userId = Fields.PathId(id, "id", errors);
+        var count = Fields.K(k, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var clock = Stopwatch.StartNew();
+        var ranking = await grains.GetGrain<IUserGrain>(userId!).Recommend(count!.Value);
+        if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
+        metrics.Recommended(ranking, clock.Elapsed);
+        return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
+            ranking.Items.Select(RecommendedItem.From).ToArray()));
+    }
+
+    private static async Task<IResult> History(string id, string? limit, IGrainFactory grains)
+    {
+        var errors = new ValidationErrors();
+        var userId = Fields.PathId(id, "id", errors);
+        int? max = null;
+        if (limit is not null)
+        {
+            if (int.TryParse(limit, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l) && l > 0) max = l;
+            else errors.Add("limit", "limit must be a positive integer.");
+        }
+        if (errors.Any) return Problems.Invalid(errors);
+        var history = await grains.GetGrain<IUserGrain>(userId!).GetHistory(max);
+        return Results.Ok(new HistoryResponse(userId!, history.TotalCount, history.HistoryVersion,
+            history.Events.Select(e => new HistoryEvent(e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value)).ToArray()));
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Recommender.Abstractions;
+
+namespace Recommender.Api;
+
+/// <summary>
+/// Turns exceptions that escape an endpoint into problem details: a bad request body keeps its 400/413, an
+/// unavailable cluster is a 503; anything else is logged and answered as a 500 problem.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                (StatusCodes.Status413PayloadTooLarge, "The request body is too large.", $"The body exceeds the limit of {Limits.MaxBodyBytes} bytes."),
+            BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.", bad.Message),
+            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+                (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.", "The request could not be served by the cluster; retry shortly."),
+            _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null),
+        };
+        if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}

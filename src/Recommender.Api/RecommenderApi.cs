@@ -1,0 +1,98 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using Orleans.Configuration;
+using Recommender.Abstractions;
+using Recommender.Api.Endpoints;
+using Recommender.Api.Health;
+using Recommender.Hosting;
+
+namespace Recommender.Api;
+
+/// <summary>
+/// Builds the HTTP front end. <c>Recommender:Mode</c> chooses how it reaches the grains: Embedded co-hosts a silo,
+/// Cluster connects as a client, External leaves it to <paramref name="configure"/> to register an IClusterClient
+/// (as tests do with a TestCluster's client).
+/// </summary>
+public static class RecommenderApi
+{
+    public const string DefaultUrl = "http://localhost:5000";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+            builder.WebHost.UseUrls(DefaultUrl);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
+        configure?.Invoke(builder);
+
+        builder.Services.Configure<RecommenderOptions>(builder.Configuration.GetSection(RecommenderOptions.Section));
+        var settings = RecommenderSiloExtensions.Bind(builder.Configuration);
+        switch (settings.Mode)
+        {
+            case HostingMode.Embedded:
+                builder.AddRecommenderSilo();
+                break;
+            case HostingMode.Cluster:
+                builder.UseOrleansClient(client => ConfigureClient(client, builder.Configuration, settings));
+                break;
+            case HostingMode.External:
+                break;
+        }
+
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ApiMetrics>();
+        builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddMeter(ApiMetrics.MeterName, "Microsoft.Orleans")
+            .AddPrometheusExporter());
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapRecommenderEndpoints();
+        return app;
+    }
+
+    /// <summary>The HTTP API: events, users, items, health, OpenAPI and metrics.</summary>
+    public static IEndpointRouteBuilder MapRecommenderEndpoints(this IEndpointRouteBuilder app)
+    {
+        EventEndpoints.Map(app);
+        UserEndpoints.Map(app);
+        ItemEndpoints.Map(app);
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains("ready"),
+            ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
+        });
+        app.MapOpenApi();
+        app.MapPrometheusScrapingEndpoint();
+        return app;
+    }
+
+    private static void ConfigureClient(IClientBuilder client, IConfiguration configuration, RecommenderOptions settings)
+    {
+        var endpoints = RecommenderSiloExtensions.BindEndpoints(configuration);
+        if (settings.Clustering.Mode == ClusteringMode.Localhost)
+        {
+            client.UseLocalhostClustering(endpoints.GatewayPort, endpoints.ServiceId, endpoints.ClusterId);
+            return;
+        }
+        client.Configure<ClusterOptions>(o => { o.ClusterId = endpoints.ClusterId; o.ServiceId = endpoints.ServiceId; });
+        client.UseAdoNetClustering(o =>
+        {
+            o.Invariant = settings.Clustering.Invariant;
+            o.ConnectionString = settings.Clustering.ConnectionString
+                ?? throw new InvalidOperationException("Recommender:Clustering:ConnectionString is required in Cluster mode with AdoNet clustering.");
+        });
+    }
+}

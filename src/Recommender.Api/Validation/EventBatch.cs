@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Recommender.Abstractions;
+
+namespace Recommender.Api.Validation;
+
+/// <summary>An event after validation, with its user.</summary>
+public sealed record ValidEvent(string UserId, UserEvent Event);
+
+/// <summary>
+/// Validates a POST /events body (one event object or an array of them) as a whole: either every event is valid
+/// and the batch is returned, or the errors of all of them are, keyed by index ("[3].type") for arrays.
+/// </summary>
+public static class EventBatch
+{
+    public static IReadOnlyList<ValidEvent> Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
+    {
+        var events = new List<ValidEvent>();
+        switch (body.ValueKind)
+        {
+            case JsonValueKind.Object:
+                Add(body, null);
+                break;
+            case JsonValueKind.Array when body.GetArrayLength() == 0:
+                errors.Add("body", "The array holds no events.");
+                break;
+            case JsonValueKind.Array:
+                var index = 0;
+                foreach (var element in body.EnumerateArray()) Add(element, index++);
+                break;
+            default:
+                errors.Add("body", "The body must be an event object or an array of event objects.");
+                break;
+        }
+        return events;
+
+        void Add(JsonElement e, int? index)
+        {
+            if (e.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(index is { } i ? $"[{i}]" : "body", "An event must be a JSON object.");
+                return;
+            }
+            var user = Fields.Id(e, "userId", ValidationErrors.Field(index, "userId"), errors);
+            var item = Fields.Id(e, "itemId", ValidationErrors.Field(index, "itemId"), errors);
+            var typeField = ValidationErrors.Field(index, "type");
+            EventType? type = null;
+            var typeText = Fields.Text(e, "type", typeField, 64, errors, required: true);
+            if (typeText is not null)
+            {
+                if (EventTypes.TryParse(typeText, out var parsed)) type = parsed;
+                else errors.Add(typeField, $"'{typeText}' is not an event type; use one of: {EventTypes.AllNames}.");
+            }
+            var timestamp = Fields.Timestamp(e, "timestamp", ValidationErrors.Field(index, "timestamp"), now, errors);
+            var eventId = Fields.Id(e, "eventId", ValidationErrors.Field(index, "eventId"), errors, required: false);
+            var valueField = ValidationErrors.Field(index, "value");
+            var value = Fields.Number(e, "value", valueField, errors);
+            if (value is not null && type is not null && type != EventType.Rating)
+                errors.Add(valueField, "Only rating events carry a value.");
+            if (user is null || item is null || type is null || errors.Any) return;
+            var time = timestamp ?? now;
+            events.Add(new ValidEvent(user, new UserEvent(item, type.Value, time, eventId ?? EventIds.Derive(user, item, type.Value, time), value)));
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+using Recommender.Abstractions;
+
+namespace Recommender.Api.Validation;
+
+/// <summary>Readers for the fields of a JSON object, adding an error that names the field when a value is missing or wrong.</summary>
+public static class Fields
+{
+    /// <summary>A required or optional id: a non-blank string (or an integer, taken as its text) of at most 256 characters.</summary>
+    public static string? Id(JsonElement obj, string name, string field, ValidationErrors errors, bool required = true)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) errors.Add(field, $"'{name}' is required.");
+            return null;
+        }
+        var text = value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number when value.TryGetInt64(out var n) => n.ToString(CultureInfo.InvariantCulture),
+            _ => null,
+        };
+        if (text is null) errors.Add(field, $"'{name}' must be a string.");
+        else if (string.IsNullOrWhiteSpace(text)) errors.Add(field, $"'{name}' must not be empty.");
+        else if (text.Length > Limits.MaxIdLength) errors.Add(field, $"'{name}' is {text.Length} characters long; the limit is {Limits.MaxIdLength}.");
+        else return text;
+        return null;
+    }
+
+    /// <summary>A path id, checked like a body id.</summary>
+    public static string? PathId(string? id, string field, ValidationErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(id)) errors.Add(field, "The id must not be empty.");
+        else if (id.Length > Limits.MaxIdLength) errors.Add(field, $"The id is {id.Length} characters long; the limit is {Limits.MaxIdLength}.");
+        else return id;
+        return null;
+    }
+
+    public static string? Text(JsonElement obj, string name, string field, int maxLength, ValidationErrors errors, bool required)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) errors.Add(field, $"'{name}' is required.");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String) { errors.Add(field, $"'{name}' must be a string."); return null; }
+        var text = value.GetString()!;
+        if (required && string.IsNullOrWhiteSpace(text)) { errors.Add(field, $"'{name}' must not be empty."); return null; }
+        if (text.Length > maxLength) { errors.Add(field, $"'{name}' is {text.Length} characters long; the limit is {maxLength}."); return null; }
+        return text;
+    }
+
+    /// <summary>An optional timestamp: an ISO-8601 date-time (UTC unless an offset is given) or Unix seconds; at most one day ahead of now.</summary>
+    public static DateTimeOffset? Timestamp(JsonElement obj, string name, string field, DateTimeOffset now, ValidationErrors errors)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        DateTimeOffset? parsed = value.ValueKind switch
+        {
+            JsonValueKind.String when DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) => t,
+            JsonValueKind.Number when value.TryGetInt64(out var seconds) && seconds is >= -62135596800 and <= 253402300799 =>
+                DateTimeOffset.FromUnixTimeSeconds(seconds),
+            _ => null,
+        };
+        if (parsed is null) { errors.Add(field, $"'{name}' must be an ISO-8601 date-time or Unix seconds."); return null; }
+        if (parsed > now + Limits.MaxClockSkew) { errors.Add(field, $"'{name}' {parsed:O} is more than {Limits.MaxClockSkew.TotalDays:0} day ahead of the server clock."); return null; }
+        return parsed;
+    }
+
+    public static double? Number(JsonElement obj, string name, string field, ValidationErrors errors)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number) && double.IsFinite(number)) return number;
+        errors.Add(field, $"'{name}' must be a finite number.");
+        return null;
+    }
+
+    public static string[] Tags(JsonElement obj, string name, string field, ValidationErrors errors)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
+        if (value.ValueKind != JsonValueKind.Array) { errors.Add(field, $"'{name}' must be an array of strings."); return []; }
+        if (value.GetArrayLength() > Limits.MaxTags) { errors.Add(field, $"'{name}' has {value.GetArrayLength()} entries; the limit is {Limits.MaxTags}."); return []; }
+        var tags = new List<string>();
+        foreach (var tag in value.EnumerateArray())
+        {
+            if (tag.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(tag.GetString()) || tag.GetString()!.Length > Limits.MaxTagLength)
+            {
+                errors.Add(field, $"Every entry of '{name}' must be a non-empty string of at most {Limits.MaxTagLength} characters.");
+                return [];
+            }
+            tags.Add(tag.GetString()!);
+        }
+        return tags.ToArray();
+    }
+
+    /// <summary>An optional embedding: exactly <paramref name="dimension"/> finite numbers, not all zero.</summary>
+    public static float[]? Embedding(JsonElement obj, string name, string field, int? dimension, ValidationErrors errors)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Array) { errors.Add(field, $"'{name}' must be an array of numbers."); return null; }
+        if (dimension is null) { errors.Add(field, "No model is active yet, so an embedding cannot be checked or placed."); return null; }
+        if (value.GetArrayLength() != dimension) { errors.Add(field, $"'{name}' has {value.GetArrayLength()} values; the active model's dimension is {dimension}."); return null; }
+        var vector = new float[dimension.Value];
+        var i = 0;
+        foreach (var element in value.EnumerateArray())
+        {
+            if (element.ValueKind != JsonValueKind.Number || !element.TryGetSingle(out var x) || !float.IsFinite(x))
+            {
+                errors.Add(field, $"'{name}'[{i}] is not a finite number.");
+                return null;
+            }
+            vector[i++] = x;
+        }
+        if (!vector.AsSpan().ContainsAnyExcept(0f)) { errors.Add(field, $"'{name}' must not be all zeros."); return null; }
+        return vector;
+    }
+
+    /// <summary>The "k" query parameter: 1..1000, 10 when absent.</summary>
+    public static int? K(string? text, ValidationErrors errors)
+    {
+        if (text is null) return 10;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) || k < 1 || k > Limits.MaxK)
+        {
+            errors.Add("k", $"k must be an integer from 1 to {Limits.MaxK}.");
+            return null;
+        }
+        return k;
+    }
+}

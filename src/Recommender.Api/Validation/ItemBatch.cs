@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Recommender.Abstractions;
+
+namespace Recommender.Api.Validation;
+
+/// <summary>Validates item bodies: PUT /items/{id} (one object, id from the path) and POST /items (an array, each with its id).</summary>
+public static class ItemBatch
+{
+    public static ItemDetails? ParseOne(JsonElement body, string id, int? dimension, ValidationErrors errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("body", "The body must be an item object.");
+            return null;
+        }
+        if (body.TryGetProperty("id", out _) && Fields.Id(body, "id", "id", errors) is { } bodyId && bodyId != id)
+            errors.Add("id", $"The body's id '{bodyId}' differs from the path's '{id}'.");
+        return Parse(body, id, null, dimension, errors);
+    }
+
+    public static IReadOnlyList<ItemDetails> ParseMany(JsonElement body, int? dimension, ValidationErrors errors)
+    {
+        if (body.ValueKind != JsonValueKind.Array) { errors.Add("body", "The body must be an array of item objects."); return []; }
+        if (body.GetArrayLength() == 0) { errors.Add("body", "The array holds no items."); return []; }
+        var items = new List<ItemDetails>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var element in body.EnumerateArray())
+        {
+            var i = index++;
+            if (element.ValueKind != JsonValueKind.Object) { errors.Add($"[{i}]", "An item must be a JSON object."); continue; }
+            var id = Fields.Id(element, "id", ValidationErrors.Field(i, "id"), errors);
+            if (id is not null && !seen.Add(id)) errors.Add(ValidationErrors.Field(i, "id"), $"Item '{id}' appears more than once in the batch.");
+            if (Parse(element, id, i, dimension, errors) is { } item) items.Add(item);
+        }
+        return errors.Any ? [] : items;
+    }
+
+    private static ItemDetails? Parse(JsonElement e, string? id, int? index, int? dimension, ValidationErrors errors)
+    {
+        var title = Fields.Text(e, "title", ValidationErrors.Field(index, "title"), Limits.MaxTitleLength, errors, required: true);
+        var text = Fields.Text(e, "text", ValidationErrors.Field(index, "text"), Limits.MaxTextLength, errors, required: false);
+        var tags = Fields.Tags(e, "tags", ValidationErrors.Field(index, "tags"), errors);
+        var embedding = Fields.Embedding(e, "embedding", ValidationErrors.Field(index, "embedding"), dimension, errors);
+        if (id is null || title is null || errors.Any) return null;
+        return new ItemDetails(id, title, text, tags, embedding is null ? null : VectorBytes.FromFloats(embedding));
+    }
+}

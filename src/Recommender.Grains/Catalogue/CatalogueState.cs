@@ -1,0 +1,28 @@
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Catalogue;
+
+/// <summary>Shard and row of an item that was added after the active model was trained.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.added-placement")]
+public sealed record AddedPlacement([property: Id(0)] int Shard, [property: Id(1)] int Row);
+
+/// <summary>The persisted state of the catalogue grain.</summary>
+[GenerateSerializer, Alias("recommender.catalogue-state")]
+public sealed class CatalogueState
+{
+    [Id(0)] public ActiveModel? Model { get; set; }
+
+    [Id(1)] public List<PopularItem> Popular { get; set; } = [];
+
+    [Id(2)] public bool Seeded { get; set; }
+
+    [Id(3)] public int ItemCount { get; set; }
+
+    [Id(4)] public long Revision { get; set; }
+
+    /// <summary>Placements of items outside the active model's vocabulary; cleared when another version is activated.</summary>
+    [Id(5)] public Dictionary<string, AddedPlacement> Added { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Rows per shard of the active version (model partition plus added items), to place new items where there is most room.</summary>
+    [Id(6)] public int[] ShardRows { get; set; } = [];
+}

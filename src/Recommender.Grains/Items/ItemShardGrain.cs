@@ -1,0 +1,86 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Inference;
+
+namespace Recommender.Grains.Items;
+
+/// <summary>
+/// One partition of a model version's item vectors. On activation it copies its model rows from the package into
+/// one contiguous matrix, then replays the entries it persisted (titles, added or re-embedded items).
+/// </summary>
+public sealed class ItemShardGrain(
+    [PersistentState("shard")] IPersistentState<ShardState> state,
+    ModelRegistry models) : Grain, IItemShardGrain
+{
+    private ItemMatrix _matrix = null!;
+    private Dictionary<string, int> _entryIndex = null!;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var key = ShardKey.Parse(this.GetPrimaryKeyString());
+        var model = models.Get(key.Version);
+        var dimension = model.Manifest.Dimension;
+        var matrix = new ItemMatrix(dimension, model.IsCosine);
+        var ids = model.Manifest.ItemIds;
+        for (var dense = key.Index + 1; dense <= ids.Count; dense += key.Count)
+            matrix.Upsert(ids[dense - 1], ids[dense - 1], model.Package.ItemVector(dense));
+        _entryIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < state.State.Entries.Count; i++)
+        {
+            var entry = state.State.Entries[i];
+            _entryIndex[entry.ItemId] = i;
+            Apply(matrix, entry);
+        }
+        _matrix = matrix;
+        return Task.CompletedTask;
+    }
+
+    public Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, int k, Immutable<string[]> exclude) =>
+        Task.FromResult(new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), k, exclude.Value)));
+
+    public async Task<int[]> Upsert(Immutable<ShardEntry[]> entries)
+    {
+        foreach (var entry in entries.Value)
+        {
+            if (entry.Vector is { } v && v.Length != _matrix.Dimension * sizeof(float))
+                throw new ArgumentException($"Item '{entry.ItemId}' has a vector of {v.Length / sizeof(float)} values; this model's dimension is {_matrix.Dimension}.");
+            if (entry.Vector is null && !_matrix.TryGetRow(entry.ItemId, out _))
+                throw new ArgumentException($"Item '{entry.ItemId}' is new to this shard and needs a vector.");
+        }
+        var rows = new int[entries.Value.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var entry = entries.Value[i];
+            rows[i] = Apply(_matrix, entry);
+            if (_entryIndex.TryGetValue(entry.ItemId, out var at))
+            {
+                // Keep an earlier vector when only the title changes.
+                var previous = state.State.Entries[at];
+                state.State.Entries[at] = entry.Vector is null ? previous with { Title = entry.Title } : entry;
+            }
+            else
+            {
+                _entryIndex[entry.ItemId] = state.State.Entries.Count;
+                state.State.Entries.Add(entry);
+            }
+        }
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory already holds the new rows: start again from what is stored.
+            DeactivateOnIdle();
+            throw;
+        }
+        return rows;
+    }
+
+    public Task<Immutable<byte[]>?> GetVector(string itemId) =>
+        Task.FromResult<Immutable<byte[]>?>(_matrix.TryGetRow(itemId, out var row) ? new Immutable<byte[]>(VectorBytes.FromFloats(_matrix.Vector(row))) : null);
+
+    public Task<int> Count() => Task.FromResult(_matrix.Count);
+
+    private static int Apply(ItemMatrix matrix, ShardEntry entry) =>
+        matrix.Upsert(entry.ItemId, entry.Title, entry.Vector is null ? default : VectorBytes.AsFloats(entry.Vector));
+}

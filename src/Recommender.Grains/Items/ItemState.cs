@@ -1,0 +1,17 @@
+namespace Recommender.Grains.Items;
+
+/// <summary>The persisted state of an item grain.</summary>
+[GenerateSerializer, Alias("recommender.item-state")]
+public sealed class ItemState
+{
+    [Id(0)] public string? Title { get; set; }
+
+    [Id(1)] public string? Text { get; set; }
+
+    [Id(2)] public List<string> Tags { get; set; } = [];
+
+    /// <summary>An explicitly supplied vector (float32 bytes), if any.</summary>
+    [Id(3)] public byte[]? Embedding { get; set; }
+
+    [Id(4)] public DateTimeOffset UpdatedAt { get; set; }
+}

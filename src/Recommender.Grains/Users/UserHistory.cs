@@ -1,0 +1,101 @@
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Users;
+
+/// <summary>
+/// The ordering and de-duplication rules of a user's history, over a <see cref="UserState"/>: events are kept in
+/// timestamp order whatever order they arrive in (equal timestamps keep their arrival order); an event id seen
+/// before is a duplicate. At most <paramref name="retention"/> events are kept (the oldest go first); the total
+/// count covers all of them.
+/// </summary>
+public sealed class UserHistory
+{
+    private readonly UserState _state;
+    private readonly int _retention;
+    private readonly HashSet<string> _eventIds;
+
+    public UserHistory(UserState state, int retention)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retention);
+        _state = state;
+        _retention = retention;
+        _eventIds = new HashSet<string>(state.Events.Select(e => e.EventId), StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<StoredEvent> Events => _state.Events;
+
+    public long TotalCount => _state.TotalCount;
+
+    public long Version => _state.HistoryVersion;
+
+    /// <summary>Adds a batch; returns how many were new and how many were already recorded (in the history or earlier in the batch).</summary>
+    public IngestResult Add(IReadOnlyList<UserEvent> batch)
+    {
+        var accepted = 0;
+        var duplicates = 0;
+        var events = _state.Events;
+        // Sorting the batch first (stable: ties keep arrival order) makes in-order batches pure appends.
+        foreach (var e in batch.OrderBy(e => e.Timestamp))
+        {
+            if (!_eventIds.Add(e.EventId))
+            {
+                duplicates++;
+                continue;
+            }
+            var stored = new StoredEvent(e.ItemId, e.Type, e.Timestamp, e.EventId, e.Value, _state.NextArrival++);
+            events.Insert(UpperBound(events, e.Timestamp), stored);
+            accepted++;
+        }
+        if (accepted > 0)
+        {
+            _state.TotalCount += accepted;
+            _state.HistoryVersion++;
+            Trim();
+        }
+        return new IngestResult(accepted, duplicates);
+    }
+
+    /// <summary>Item ids of the most recent <paramref name="count"/> events, oldest first.</summary>
+    public string[] RecentItems(int count)
+    {
+        var events = _state.Events;
+        var start = Math.Max(0, events.Count - count);
+        var items = new string[events.Count - start];
+        for (var i = start; i < events.Count; i++) items[i - start] = events[i].ItemId;
+        return items;
+    }
+
+    /// <summary>The distinct item ids of every retained event.</summary>
+    public string[] DistinctItems() => _state.Events.Select(e => e.ItemId).Distinct(StringComparer.Ordinal).ToArray();
+
+    public UserHistoryView View(int? limit)
+    {
+        var events = _state.Events;
+        var start = limit is { } l ? Math.Max(0, events.Count - l) : 0;
+        var list = new UserEvent[events.Count - start];
+        for (var i = start; i < events.Count; i++) list[i - start] = events[i].ToEvent();
+        return new UserHistoryView(_state.TotalCount, _state.HistoryVersion, list);
+    }
+
+    private void Trim()
+    {
+        var excess = _state.Events.Count - _retention;
+        if (excess <= 0) return;
+        foreach (var old in _state.Events.Take(excess)) _eventIds.Remove(old.EventId);
+        _state.Events.RemoveRange(0, excess);
+    }
+
+    /// <summary>First index whose timestamp is later than <paramref name="timestamp"/>: a new event goes after all equal ones.</summary>
+    private static int UpperBound(List<StoredEvent> events, DateTimeOffset timestamp)
+    {
+        int lo = 0, hi = events.Count;
+        if (hi > 0 && events[hi - 1].Timestamp <= timestamp) return hi;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (events[mid].Timestamp <= timestamp) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Recommender.Abstractions;
+using Recommender.Grains.Inference;
+using Recommender.Model.Baselines;
+using Recommender.Model.Data;
+
+namespace Recommender.Hosting.Demo;
+
+/// <summary>
+/// First start with an empty store: builds the baseline model from the demo ratings, activates it, loads the items
+/// and every user's history. Runs on one silo (the catalogue hands out a claim) and only until the catalogue
+/// records it as done; every step is idempotent (same model version, same item details, derived event ids), so a
+/// load interrupted half-way is simply run again.
+/// </summary>
+public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOptions<RecommenderOptions> options, ILogger<DemoSeeder> logger)
+{
+    private const int Parallelism = 16;
+    private const int PlacementBatch = 2000;
+
+    public async Task<bool> SeedIfEmptyAsync(string owner, CancellationToken cancellation)
+    {
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        if (!await catalogue.TryClaimSeeding(owner)) return false;
+        var settings = options.Value;
+        var source = settings.Seed.SourceDirectory;
+        var clock = Stopwatch.StartNew();
+        logger.LogInformation("Loading the demo data from {Source}", source);
+
+        var demo = MovieLensCatalogue.Load(source);
+        var data = InteractionLoader.Load(Path.Combine(source, MovieLensCatalogue.RatingsFile), InteractionFormat.MovieLensCsv);
+        var version = ModelVersion(source, settings.Seed.Dimension);
+        if (!models.Exists(version))
+            models.Save(RecencyMeanModel.Build(data, version, settings.Seed.Dimension));
+        var active = await catalogue.ActivateModel(version, settings.Shards);
+        logger.LogInformation("Model {Version} active ({Items} items, {Shards} shards) after {Elapsed} ms", active.Version, active.ItemCount, active.Shards, clock.ElapsedMilliseconds);
+
+        await Parallel.ForEachAsync(demo.Items.GroupBy(i => ItemBuckets.Of(i.Id)), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation },
+            async (bucket, _) => await grains.GetGrain<IItemBucketGrain>(bucket.Key).Import(new Immutable<ItemDetails[]>(bucket.ToArray())));
+        foreach (var chunk in demo.Items.Chunk(PlacementBatch))
+            await catalogue.PlaceItems(new Immutable<ShardEntry[]>(chunk.Select(i => new ShardEntry(i.Id, i.Title, null)).Where(e => models.Get(version).DenseIds.ContainsKey(e.ItemId)).ToArray()));
+        logger.LogInformation("{Count} items loaded after {Elapsed} ms", demo.Items.Count, clock.ElapsedMilliseconds);
+
+        var titles = demo.Items.ToDictionary(i => i.Id, i => i.Title, StringComparer.Ordinal);
+        var popular = demo.Histories.Values
+            .SelectMany(events => events)
+            .CountBy(e => e.ItemId)
+            .OrderByDescending(p => p.Value)
+            .ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Take(settings.Seed.PopularCount)
+            .Select(p => new PopularItem(p.Key, titles.GetValueOrDefault(p.Key, p.Key), p.Value))
+            .ToArray();
+        await catalogue.SetPopular(new Immutable<PopularItem[]>(popular));
+
+        await Parallel.ForEachAsync(demo.Histories, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation },
+            async (user, _) => await grains.GetGrain<IUserGrain>(user.Key).Ingest(new Immutable<UserEvent[]>(user.Value)));
+        logger.LogInformation("{Users} user histories loaded after {Elapsed} ms", demo.Histories.Count, clock.ElapsedMilliseconds);
+
+        await catalogue.CompleteSeeding(owner, demo.Items.Count);
+        logger.LogInformation("Demo data loaded in {Elapsed} ms", clock.ElapsedMilliseconds);
+        return true;
+    }
+
+    /// <summary>A stable version name for the baseline built from a source directory, e.g. "recency-mean-ml-latest-small-d64".</summary>
+    public static string ModelVersion(string source, int dimension)
+    {
+        var name = new string(Path.GetFileName(Path.TrimEndingDirectorySeparator(source)).Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-').ToArray());
+        return $"{RecencyMeanModel.Kind}-{name}-d{dimension}";
+    }
+}

@@ -1,0 +1,87 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Recommender.Grains;
+using Recommender.Grains.Catalogue;
+using Recommender.Grains.Inference;
+using Recommender.Grains.Items;
+using Recommender.Hosting.Demo;
+using Recommender.Hosting.Sql;
+using Recommender.Model.Onnx;
+
+namespace Recommender.Hosting;
+
+/// <summary>Silo configuration shared by the headless silo, the embedded front end and test clusters.</summary>
+public static class RecommenderSiloExtensions
+{
+    /// <summary>Co-hosts a silo: clustering from configuration plus <see cref="AddRecommender"/>.</summary>
+    public static IHostApplicationBuilder AddRecommenderSilo(this IHostApplicationBuilder builder)
+    {
+        builder.UseOrleans(silo => silo.UseRecommenderClustering(builder.Configuration).AddRecommender(builder.Configuration));
+        return builder;
+    }
+
+    /// <summary>Cluster identity, ports and membership: localhost for one node, or ADO.NET (e.g. PostgreSQL) for many.</summary>
+    public static ISiloBuilder UseRecommenderClustering(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var settings = Bind(configuration);
+        var endpoints = BindEndpoints(configuration);
+        if (settings.Clustering.Mode == ClusteringMode.Localhost)
+            return silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, serviceId: endpoints.ServiceId, clusterId: endpoints.ClusterId);
+        silo.Configure<ClusterOptions>(o => { o.ClusterId = endpoints.ClusterId; o.ServiceId = endpoints.ServiceId; });
+        silo.ConfigureEndpoints(endpoints.SiloPort, endpoints.GatewayPort);
+        return silo.UseAdoNetClustering(o =>
+        {
+            o.Invariant = settings.Clustering.Invariant;
+            o.ConnectionString = Required(settings.Clustering.ConnectionString, "Recommender:Clustering:ConnectionString");
+        });
+    }
+
+    /// <summary>Everything but clustering: grain storage, the serving services and the demo load.</summary>
+    public static ISiloBuilder AddRecommender(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var settings = Bind(configuration);
+        Validate(settings);
+        var connectionString = settings.StorageConnectionString;
+        if (settings.UsesSqlite) SqliteStorageSchema.EnsureCreated(connectionString);
+
+        silo.AddAdoNetGrainStorageAsDefault(builder => builder.Configure<Serializer>((o, serializer) =>
+        {
+            o.Invariant = settings.Storage.Invariant;
+            o.ConnectionString = connectionString;
+            // Compact binary state (the Orleans serializer, version-tolerant through [Id]) instead of JSON.
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+
+        var services = silo.Services;
+        services.Configure<RecommenderOptions>(configuration.GetSection(RecommenderOptions.Section));
+        services.Configure<ServingOptions>(configuration.GetSection(RecommenderOptions.Section));
+        services.AddSingleton(sp => new ModelRegistry(sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.ModelsDirectory, new OnnxThreading(IntraOpThreads: 1, AllowSpinning: false)));
+        services.AddSingleton<CatalogueCache>();
+        services.AddSingleton<ItemLocator>();
+        services.AddSingleton<DemoSeeder>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
+        return silo;
+    }
+
+    public static RecommenderOptions Bind(IConfiguration configuration) =>
+        configuration.GetSection(RecommenderOptions.Section).Get<RecommenderOptions>() ?? new RecommenderOptions();
+
+    public static OrleansEndpointOptions BindEndpoints(IConfiguration configuration) =>
+        configuration.GetSection(OrleansEndpointOptions.Section).Get<OrleansEndpointOptions>() ?? new OrleansEndpointOptions();
+
+    private static void Validate(RecommenderOptions settings)
+    {
+        if (settings.Shards is < 1 or > 1024) throw new OptionsValidationException("Recommender:Shards", typeof(RecommenderOptions), [$"Recommender:Shards must be 1..1024, not {settings.Shards}."]);
+        if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw new OptionsValidationException("Recommender:Storage:Invariant", typeof(RecommenderOptions), ["Recommender:Storage:Invariant is required."]);
+        if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw new OptionsValidationException("Recommender:DataDirectory", typeof(RecommenderOptions), ["Recommender:DataDirectory is required."]);
+    }
+
+    private static string Required(string? value, string key) =>
+        string.IsNullOrWhiteSpace(value) ? throw new OptionsValidationException(key, typeof(RecommenderOptions), [$"{key} is required."]) : value;
+}

@@ -1,0 +1,80 @@
+-- Orleans ADO.NET grain storage on SQLite: the query table the provider reads at start-up, the storage table,
+-- and the three queries of the grain-persistence contract. Safe to run again: tables are created only when
+-- missing and the query texts are replaced with the current ones.
+-- Parameters arrive by name (@Name). Integer-keyed grains have no extension string: it is stored as '' so that
+-- the unique key over the grain identity holds for them too (SQLite treats NULLs as distinct in a UNIQUE key).
+
+CREATE TABLE IF NOT EXISTS OrleansQuery
+(
+    QueryKey  TEXT NOT NULL PRIMARY KEY,
+    QueryText TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS OrleansStorage
+(
+    GrainIdHash            INTEGER NOT NULL,
+    GrainIdN0              INTEGER NOT NULL,
+    GrainIdN1              INTEGER NOT NULL,
+    GrainTypeHash          INTEGER NOT NULL,
+    GrainTypeString        TEXT    NOT NULL,
+    GrainIdExtensionString TEXT    NOT NULL,
+    ServiceId              TEXT    NOT NULL,
+    PayloadBinary          BLOB,
+    ModifiedOn             TEXT    NOT NULL,
+    Version                INTEGER NOT NULL,
+    CONSTRAINT UQ_OrleansStorage_Grain
+        UNIQUE (ServiceId, GrainTypeHash, GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeString, GrainIdExtensionString)
+);
+
+-- Read: at most one row, PayloadBinary and Version.
+INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('ReadFromStorageKey', '
+SELECT PayloadBinary, Version
+FROM OrleansStorage
+WHERE ServiceId = @ServiceId
+  AND GrainTypeHash = @GrainTypeHash
+  AND GrainIdHash = @GrainIdHash
+  AND GrainIdN0 = @GrainIdN0
+  AND GrainIdN1 = @GrainIdN1
+  AND GrainTypeString = @GrainTypeString
+  AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '''')
+LIMIT 1;');
+
+-- Write with optimistic concurrency. The first write (no version sent) inserts version 1; a later write updates
+-- the row only when the stored version equals the one sent, and bumps it. Exactly one row comes back: the new
+-- version, or NULL when nothing was written (a version conflict, which Orleans reports as such).
+INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('WriteToStorageKey', '
+INSERT INTO OrleansStorage
+    (GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeHash, GrainTypeString, GrainIdExtensionString, ServiceId, PayloadBinary, ModifiedOn, Version)
+SELECT @GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString, COALESCE(@GrainIdExtensionString, ''''), @ServiceId,
+       @PayloadBinary, strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''), 1
+WHERE @GrainStateVersion IS NULL
+   OR EXISTS (SELECT 1 FROM OrleansStorage
+              WHERE ServiceId = @ServiceId
+                AND GrainTypeHash = @GrainTypeHash
+                AND GrainIdHash = @GrainIdHash
+                AND GrainIdN0 = @GrainIdN0
+                AND GrainIdN1 = @GrainIdN1
+                AND GrainTypeString = @GrainTypeString
+                AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, ''''))
+ON CONFLICT (ServiceId, GrainTypeHash, GrainIdHash, GrainIdN0, GrainIdN1, GrainTypeString, GrainIdExtensionString)
+DO UPDATE SET PayloadBinary = excluded.PayloadBinary,
+              ModifiedOn = excluded.ModifiedOn,
+              Version = OrleansStorage.Version + 1
+WHERE OrleansStorage.Version = @GrainStateVersion;
+SELECT CASE WHEN changes() > 0 THEN COALESCE(@GrainStateVersion, 0) + 1 END AS NewGrainStateVersion;');
+
+-- Clear: the payload goes, the row and its version stay (and the version is bumped), under the same version check.
+INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('ClearStorageKey', '
+UPDATE OrleansStorage
+SET PayloadBinary = NULL,
+    ModifiedOn = strftime(''%Y-%m-%dT%H:%M:%fZ'', ''now''),
+    Version = Version + 1
+WHERE ServiceId = @ServiceId
+  AND GrainTypeHash = @GrainTypeHash
+  AND GrainIdHash = @GrainIdHash
+  AND GrainIdN0 = @GrainIdN0
+  AND GrainIdN1 = @GrainIdN1
+  AND GrainTypeString = @GrainTypeString
+  AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '''')
+  AND Version = @GrainStateVersion;
+SELECT CASE WHEN changes() > 0 THEN @GrainStateVersion + 1 END AS NewGrainStateVersion;');

@@ -1,0 +1,22 @@
+namespace Recommender.Cluster.Tests.Api;
+
+// The JSON the API answers with, as a client reads it.
+public sealed record IngestReply(int Accepted, int Duplicates, int Users);
+
+public sealed record RecommendedItemReply(string Id, string Title, double Score, float Similarity);
+
+public sealed record RecommendationsReply(string UserId, string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items);
+
+public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items);
+
+public sealed record HistoryEventReply(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
+
+public sealed record HistoryReply(string UserId, long TotalCount, long HistoryVersion, List<HistoryEventReply> Events);
+
+public sealed record PlacementReply(string ModelVersion, int Shard, int Row, int? DenseId);
+
+public sealed record ItemReply(string Id, string Title, string? Text, List<string> Tags, bool HasEmbedding, bool Recommendable, PlacementReply? Placement);
+
+public sealed record ItemsReply(int Count, List<ItemReply> Items);
+
+public sealed record ProblemReply(string? Title, int Status, Dictionary<string, string[]>? Errors, string? Detail);

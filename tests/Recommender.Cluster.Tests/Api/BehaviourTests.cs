@@ -1,0 +1,177 @@
+using System.Net;
+using System.Net.Http.Json;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Infrastructure;
+
+namespace Recommender.Cluster.Tests.Api;
+
+/// <summary>Events, histories, recommendations and items through HTTP against a two-silo cluster on SQLite.</summary>
+[Collection(SmallClusterCollection.Name)]
+public sealed class BehaviourTests(SmallCatalogueCluster cluster)
+{
+    private static readonly DateTimeOffset T0 = new(2024, 3, 1, 9, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The movie number of a seeded item; -1 for items other tests added.</summary>
+    private static int Movie(RecommendedItemReply item) => int.TryParse(item.Id, out var movie) ? movie : -1;
+
+    private static string User() => "user-" + Guid.NewGuid().ToString("N");
+
+    private static object Event(string user, string item, string type, int minutes, string? eventId = null) =>
+        new { userId = user, itemId = item, type, timestamp = T0.AddMinutes(minutes), eventId };
+
+    private async Task<IngestReply> Post(params object[] events)
+    {
+        using var response = await cluster.Http.PostAsJsonAsync("/events", events);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<IngestReply>())!;
+    }
+
+    [Fact]
+    public async Task Events_arriving_out_of_order_and_twice_make_one_ordered_history()
+    {
+        var user = User();
+        Assert.Equal(new IngestReply(3, 0, 1), await Post(Event(user, "5", "view", 30, "a"), Event(user, "7", "CLICK", 10, "b"), Event(user, "9", "Purchase", 20, "c")));
+        Assert.Equal(new IngestReply(2, 2, 1), await Post(Event(user, "7", "click", 10, "b"), Event(user, "11", "like", 5, "d"), Event(user, "5", "view", 30, "a"), Event(user, "13", "cart", 40, "e")));
+        // No event id: derived from (user, item, type, timestamp), so a resend is a duplicate.
+        Assert.Equal(new IngestReply(1, 0, 1), await Post(new { userId = user, itemId = "15", type = "rating", timestamp = T0.AddMinutes(50), value = 4.5 }));
+        Assert.Equal(new IngestReply(0, 1, 1), await Post(new { userId = user, itemId = "15", type = "rating", timestamp = T0.AddMinutes(50), value = 4.5 }));
+
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(6, history.TotalCount);
+        Assert.Equal(["11", "7", "9", "5", "13", "15"], history.Events.Select(e => e.ItemId));
+        Assert.Equal(["like", "click", "purchase", "view", "cart", "rating"], history.Events.Select(e => e.Type));
+        Assert.Equal(4.5, history.Events[^1].Value);
+        Assert.Equal(["d", "b", "c", "a", "e"], history.Events.Take(5).Select(e => e.EventId));
+        Assert.Equal(["13", "15"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history?limit=2")).Events.Select(e => e.ItemId));
+    }
+
+    [Fact]
+    public async Task A_batch_for_several_users_lands_in_each_history()
+    {
+        string a = User(), b = User();
+        Assert.Equal(new IngestReply(3, 0, 2), await Post(Event(a, "1", "view", 1), Event(b, "2", "view", 1), Event(a, "3", "view", 2)));
+        Assert.Equal(2, (await cluster.GetJsonAsync<HistoryReply>($"/users/{a}/history")).TotalCount);
+        Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{b}/history")).TotalCount);
+    }
+
+    [Fact]
+    public async Task Recommendations_carry_titles_and_version_exclude_history_and_are_cached_until_the_history_changes()
+    {
+        var history = await cluster.GetJsonAsync<HistoryReply>("/users/4/history");
+        Assert.NotEmpty(history.Events);
+        var seen = history.Events.Select(e => e.ItemId).ToHashSet();
+
+        var first = await cluster.GetJsonAsync<RecommendationsReply>("/users/4/recommendations?k=20");
+        Assert.Equal("model", first.Source);
+        Assert.StartsWith("recency-mean-", first.ModelVersion);
+        Assert.Equal(20, first.Items.Count);
+        Assert.Equal(first.Items.Count, first.Items.Select(i => i.Id).Distinct().Count());
+        Assert.All(first.Items, i => Assert.DoesNotContain(i.Id, seen));
+        // Other tests add items of their own (non-numeric ids); the seeded movies must carry their catalogue titles.
+        Assert.All(first.Items, i => Assert.StartsWith(int.TryParse(i.Id, out var movie) ? SmallCatalogue.Title(movie) : "", i.Title));
+        Assert.Equal(1.0, first.Items.Sum(i => i.Score), 1e-6);
+        Assert.True(first.Items.Zip(first.Items.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity));
+        // User 4 mostly rated even (drama) movies: the model should mostly recommend those.
+        Assert.True(first.Items.Count(i => Movie(i) % 2 == 0) >= 14, string.Join(",", first.Items.Select(i => i.Id)));
+
+        var again = await cluster.GetJsonAsync<RecommendationsReply>("/users/4/recommendations?k=20");
+        Assert.True(again.Cached);
+        Assert.Equal(first.Items.Select(i => i.Id), again.Items.Select(i => i.Id));
+
+        // A burst of odd (action) movies moves the recency-weighted interest and so the answer.
+        var odd = Enumerable.Range(0, 8).Select(i => (object)new { userId = "4", itemId = (101 + 2 * i).ToString(), type = "purchase", timestamp = DateTimeOffset.UtcNow.AddMinutes(-10 + i) }).ToArray();
+        Assert.Equal(8, (await Post(odd)).Accepted);
+        var after = await cluster.GetJsonAsync<RecommendationsReply>("/users/4/recommendations?k=20");
+        Assert.False(after.Cached);
+        Assert.NotEqual(first.Items.Select(i => i.Id), after.Items.Select(i => i.Id));
+        Assert.All(after.Items, i => Assert.False(Movie(i) is >= 101 and <= 115 && Movie(i) % 2 == 1, $"{i.Id} was just purchased"));
+        Assert.True(after.Items.Count(i => Movie(i) % 2 == 1) > first.Items.Count(i => Movie(i) % 2 == 1));
+    }
+
+    [Fact]
+    public async Task A_user_without_history_gets_the_popularity_list()
+    {
+        var reply = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{User()}/recommendations?k=5");
+        Assert.Equal("popularity", reply.Source);
+        Assert.Equal(5, reply.Items.Count);
+        Assert.All(reply.Items, i => Assert.False(string.IsNullOrEmpty(i.Title)));
+        Assert.True(reply.Items.Zip(reply.Items.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+    }
+
+    [Fact]
+    public async Task Similar_items_exclude_the_item_and_rank_by_cosine()
+    {
+        var reply = await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=10");
+        Assert.Equal(10, reply.Items.Count);
+        Assert.DoesNotContain(reply.Items, i => i.Id == "2");
+        Assert.All(reply.Items, i => Assert.InRange(i.Similarity, -1.0001f, 1.0001f));
+        Assert.True(reply.Items.Count(i => Movie(i) % 2 == 0) >= 7);
+    }
+
+    [Fact]
+    public async Task New_items_with_an_embedding_are_placed_in_shards_and_recommended()
+    {
+        var model = (await cluster.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model!;
+        var top = (await cluster.GetJsonAsync<RecommendationsReply>("/users/6/recommendations?k=1")).Items.Single();
+        var placement = (await cluster.GetJsonAsync<ItemReply>($"/items/{top.Id}")).Placement!;
+        var vector = await cluster.Cluster.Client.GetGrain<IItemShardGrain>($"{model.Version}/{placement.Shard}-of-{model.Shards}").GetVector(top.Id);
+        var embedding = VectorBytes.ToFloats(vector!.Value.Value);
+
+        var id = "twin-" + Guid.NewGuid().ToString("N");
+        using var put = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = "Twin of " + top.Title, text = "same vector", tags = new[] { "Test" }, embedding });
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var item = (await put.Content.ReadFromJsonAsync<ItemReply>())!;
+        Assert.True(item.Recommendable);
+        Assert.True(item.HasEmbedding);
+        Assert.Null(item.Placement!.DenseId);
+
+        var stored = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
+        Assert.Equal("Twin of " + top.Title, stored.Title);
+        Assert.Equal(["Test"], stored.Tags);
+        Assert.Equal(item.Placement, stored.Placement);
+
+        var recommended = await cluster.GetJsonAsync<RecommendationsReply>("/users/6/recommendations?k=2");
+        Assert.Equal(new[] { top.Id, id }.Order(), recommended.Items.Select(i => i.Id).Order());
+        Assert.Contains(recommended.Items, i => i.Title == "Twin of " + top.Title);
+        Assert.Equal((await cluster.GetJsonAsync<SimilarReply>($"/items/{top.Id}/similar?k=1")).Items.Single().Id, id);
+    }
+
+    [Fact]
+    public async Task A_bulk_item_post_places_every_item_and_a_retitle_reaches_the_shard()
+    {
+        var ids = Enumerable.Range(0, 6).Select(i => $"bulk-{i}-{Guid.NewGuid():N}").ToArray();
+        var random = new Random(3);
+        var items = ids.Select(id => new { id, title = "Bulk " + id, embedding = Enumerable.Range(0, 16).Select(_ => (float)random.NextDouble() + 0.1f).ToArray() }).ToArray();
+        using var response = await cluster.Http.PostAsJsonAsync("/items", items);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        var reply = (await response.Content.ReadFromJsonAsync<ItemsReply>())!;
+        Assert.Equal(6, reply.Count);
+        Assert.All(reply.Items, i => Assert.True(i.Recommendable));
+        Assert.True(reply.Items.Select(i => i.Placement!.Shard).Distinct().Count() > 1, "new items spread over the shards");
+
+        using var retitle = await cluster.Http.PutAsJsonAsync("/items/2", new { title = "Renamed Two" });
+        Assert.True(retitle.IsSuccessStatusCode);
+        var similar = await cluster.GetJsonAsync<SimilarReply>("/items/4/similar?k=120");
+        Assert.Contains(similar.Items, i => i.Id == "2" && i.Title == "Renamed Two");
+    }
+
+    [Fact]
+    public async Task State_survives_a_silo_restart()
+    {
+        var user = User();
+        await Post(Event(user, "8", "view", 3), Event(user, "10", "like", 1), Event(user, "12", "cart", 2));
+        var before = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        var recommendationsBefore = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
+
+        await cluster.RestartSecondarySilosAsync();
+        await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.GetGrain<IUserGrain>(user));
+
+        var after = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(before.TotalCount, after.TotalCount);
+        Assert.Equal(before.Events, after.Events);
+        var recommendationsAfter = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
+        Assert.False(recommendationsAfter.Cached);
+        Assert.Equal(recommendationsBefore.Items.Select(i => i.Id), recommendationsAfter.Items.Select(i => i.Id));
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/health/ready")).StatusCode);
+    }
+}

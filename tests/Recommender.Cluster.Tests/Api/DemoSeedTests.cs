@@ -1,0 +1,56 @@
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Infrastructure;
+
+namespace Recommender.Cluster.Tests.Api;
+
+/// <summary>The real bundled MovieLens demo, loaded end to end into a two-silo cluster, then the whole cluster restarted on the same store.</summary>
+public sealed class DemoSeedTests
+{
+    [Fact]
+    public async Task The_bundled_demo_serves_titled_movies_and_survives_a_full_restart_without_reseeding()
+    {
+        var titles = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small", "movies.csv")).Skip(1)
+            .Select(Hosting.Demo.MovieLensCatalogue.SplitCsv).ToDictionary(f => f[0], f => f[1]);
+        var ratingsOfUser1 = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small", "ratings.csv")).Count(l => l.StartsWith("1,", StringComparison.Ordinal));
+        var directory = Path.Combine(Path.GetTempPath(), "recommender-tests", "demo-" + Guid.NewGuid().ToString("N"));
+        var options = new ClusterFixtureOptions { Silos = 2, DataDirectory = directory };
+        long revision;
+        await using (var first = new Fixture(options))
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await first.StartAsync();
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"seeding took {clock.Elapsed}");
+
+            var reply = await first.GetJsonAsync<RecommendationsReply>("/users/1/recommendations?k=10");
+            Assert.Equal("model", reply.Source);
+            Assert.Equal("recency-mean-ml-latest-small-d64", reply.ModelVersion);
+            Assert.Equal(10, reply.Items.Count);
+            Assert.All(reply.Items, i => Assert.Equal(titles[i.Id], i.Title));
+            var history = await first.GetJsonAsync<HistoryReply>("/users/1/history");
+            Assert.Equal(ratingsOfUser1, history.TotalCount);
+            Assert.DoesNotContain(reply.Items, i => history.Events.Any(e => e.ItemId == i.Id));
+            Assert.Equal("Toy Story (1995)", (await first.GetJsonAsync<ItemReply>("/items/1")).Title);
+
+            using var posted = await first.Http.PostAsync("/events", new StringContent("""{"userId":"1","itemId":"318","type":"like","eventId":"restart-check"}""", System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(posted.IsSuccessStatusCode);
+            revision = (await first.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Revision;
+            await first.StopAsync();
+        }
+
+        await using var second = new Fixture(options with { ReadyTimeout = TimeSpan.FromSeconds(30) });
+        await second.StartAsync();
+        var snapshot = await second.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot();
+        Assert.True(snapshot.Seeded);
+        Assert.Equal(revision, snapshot.Revision);
+        var kept = await second.GetJsonAsync<HistoryReply>("/users/1/history");
+        Assert.Equal(ratingsOfUser1 + 1, kept.TotalCount);
+        Assert.Contains(kept.Events, e => e.EventId == "restart-check" && e.ItemId == "318");
+        Assert.Equal(10, (await second.GetJsonAsync<RecommendationsReply>("/users/1/recommendations?k=10")).Items.Count);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    private sealed class Fixture(ClusterFixtureOptions options) : ClusterFixture(options), IAsyncDisposable
+    {
+        async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Recommender.Cluster.Tests.Infrastructure;
+
+namespace Recommender.Cluster.Tests.Api;
+
+/// <summary>Every kind of bad input is a problem-details answer naming the field, and writes nothing.</summary>
+[Collection(SmallClusterCollection.Name)]
+public sealed class ValidationTests(SmallCatalogueCluster cluster)
+{
+    private static async Task<ProblemReply> AssertProblem(HttpResponseMessage response, HttpStatusCode status, string field)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"Expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = System.Text.Json.JsonSerializer.Deserialize<ProblemReply>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        Assert.Equal((int)status, problem.Status);
+        Assert.NotNull(problem.Errors);
+        Assert.True(problem.Errors!.ContainsKey(field), $"Expected an error for '{field}' in {body}");
+        Assert.All(problem.Errors[field], message => Assert.False(string.IsNullOrWhiteSpace(message)));
+        return problem;
+    }
+
+    private Task<HttpResponseMessage> PostJson(string path, string json) =>
+        cluster.Http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+
+    private async Task AssertNoHistory(string user)
+    {
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(0, history.TotalCount);
+        Assert.Empty(history.Events);
+    }
+
+    private static string User() => "validation-" + Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task A_batch_with_one_bad_event_names_its_index_and_writes_none_of_it()
+    {
+        var user = User();
+        var json = $$"""
+            [{"userId":"{{user}}","itemId":"1","type":"view"},
+             {"userId":"{{user}}","itemId":"2","type":"click"},
+             {"userId":"{{user}}","itemId":"3","type":"cart"},
+             {"userId":"{{user}}","itemId":"4","type":"teleport"}]
+            """;
+        var problem = await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, "[3].type");
+        Assert.Contains("teleport", problem.Errors!["[3].type"][0]);
+        Assert.Single(problem.Errors);
+        await AssertNoHistory(user);
+    }
+
+    [Theory]
+    [InlineData("""{"userId":"","itemId":"1","type":"view"}""", "userId")]
+    [InlineData("""{"userId":"   ","itemId":"1","type":"view"}""", "userId")]
+    [InlineData("""{"itemId":"1","type":"view"}""", "userId")]
+    [InlineData("""{"userId":"u","itemId":"","type":"view"}""", "itemId")]
+    [InlineData("""{"userId":"u","itemId":{"x":1},"type":"view"}""", "itemId")]
+    [InlineData("""{"userId":"u","itemId":"1"}""", "type")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":"yesterday-ish"}""", "timestamp")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":true}""", "timestamp")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","eventId":""}""", "eventId")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","value":3}""", "value")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"rating","value":"five"}""", "value")]
+    public async Task Bad_event_fields_are_named(string json, string field) =>
+        await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, field);
+
+    [Fact]
+    public async Task Ids_over_256_characters_are_rejected_in_bodies_and_paths()
+    {
+        var longId = new string('u', 257);
+        await AssertProblem(await PostJson("/events", $$"""{"userId":"{{longId}}","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "userId");
+        await AssertProblem(await cluster.Http.GetAsync($"/users/{longId}/recommendations"), HttpStatusCode.BadRequest, "id");
+        await AssertProblem(await cluster.Http.GetAsync($"/users/{longId}/history"), HttpStatusCode.BadRequest, "id");
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{longId}"), HttpStatusCode.BadRequest, "id");
+        var exactly256 = new string('u', 256);
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", $$"""{"userId":"{{exactly256}}","itemId":"1","type":"view"}""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_timestamp_more_than_a_day_ahead_is_rejected_and_one_within_a_day_accepted()
+    {
+        var user = User();
+        var tooLate = DateTimeOffset.UtcNow.AddDays(1).AddMinutes(10).ToString("O");
+        await AssertProblem(await PostJson("/events", $$"""[{"userId":"{{user}}","itemId":"1","type":"view","timestamp":"{{tooLate}}"}]"""),
+            HttpStatusCode.BadRequest, "[0].timestamp");
+        await AssertNoHistory(user);
+        var soon = DateTimeOffset.UtcNow.AddHours(20).ToString("O");
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", $$"""{"userId":"{{user}}","itemId":"1","type":"view","timestamp":"{{soon}}"}""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Unknown_items_in_a_batch_are_named_by_index_and_nothing_is_written()
+    {
+        var user = User();
+        var json = $$"""[{"userId":"{{user}}","itemId":"1","type":"view"},{"userId":"{{user}}","itemId":"no-such-item","type":"view"}]""";
+        var problem = await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, "[1].itemId");
+        Assert.Contains("no-such-item", problem.Errors!["[1].itemId"][0]);
+        Assert.False(problem.Errors.ContainsKey("[0].itemId"));
+        await AssertNoHistory(user);
+    }
+
+    [Theory]
+    [InlineData("{\"userId\":\"u\",")]
+    [InlineData("not json")]
+    [InlineData("")]
+    [InlineData("[]")]
+    [InlineData("42")]
+    public async Task Malformed_or_empty_bodies_are_400_problems(string json) =>
+        await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, "body");
+
+    [Fact]
+    public async Task A_body_over_one_megabyte_is_413_and_writes_nothing()
+    {
+        var user = User();
+        var one = $$"""{"userId":"{{user}}","itemId":"1","type":"view","eventId":"EVENT"}""";
+        var json = "[" + string.Join(",", Enumerable.Range(0, 20_000).Select(i => one.Replace("EVENT", $"e{i}"))) + "]";
+        Assert.True(Encoding.UTF8.GetByteCount(json) > 1024 * 1024);
+        await AssertProblem(await PostJson("/events", json), HttpStatusCode.RequestEntityTooLarge, "body");
+
+        await AssertNoHistory(user);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("1001")]
+    [InlineData("ten")]
+    [InlineData("")]
+    public async Task K_outside_1_to_1000_is_rejected(string k)
+    {
+        await AssertProblem(await cluster.Http.GetAsync($"/users/1/recommendations?k={k}"), HttpStatusCode.BadRequest, "k");
+        await AssertProblem(await cluster.Http.GetAsync($"/items/1/similar?k={k}"), HttpStatusCode.BadRequest, "k");
+    }
+
+    [Fact]
+    public async Task Unknown_path_items_are_404_problems()
+    {
+        await AssertProblem(await cluster.Http.GetAsync("/items/no-such-item"), HttpStatusCode.NotFound, "id");
+        await AssertProblem(await cluster.Http.GetAsync("/items/no-such-item/similar?k=5"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
+    public async Task Embeddings_of_the_wrong_length_are_rejected_and_the_item_is_not_stored()
+    {
+        var id = "bad-embedding-" + Guid.NewGuid().ToString("N");
+        var shortVector = string.Join(",", Enumerable.Repeat("0.5", 15));
+        var response = await cluster.Http.PutAsync($"/items/{id}", new StringContent($$"""{"title":"T","embedding":[{{shortVector}}]}""", Encoding.UTF8, "application/json"));
+        var problem = await AssertProblem(response, HttpStatusCode.BadRequest, "embedding");
+        Assert.Contains("16", problem.Errors!["embedding"][0]);
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
+
+        var good = string.Join(",", Enumerable.Repeat("0.5", 16));
+        var batch = $$"""[{"id":"{{id}}","title":"Fine","embedding":[{{good}}]},{"id":"{{id}}-2","title":"Bad","embedding":[{{good}},1]}]""";
+        await AssertProblem(await PostJson("/items", batch), HttpStatusCode.BadRequest, "[1].embedding");
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Theory]
+    [InlineData("""{"text":"no title"}""", "title")]
+    [InlineData("""{"title":""}""", "title")]
+    [InlineData("""{"title":"T","tags":"not-a-list"}""", "tags")]
+    [InlineData("""{"title":"T","embedding":"nope"}""", "embedding")]
+    [InlineData("""{"title":"T","embedding":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}""", "embedding")]
+    [InlineData("""{"id":"other","title":"T"}""", "id")]
+    [InlineData("""[1,2]""", "body")]
+    public async Task Bad_item_fields_are_named(string json, string field)
+    {
+        var id = "bad-item-" + Guid.NewGuid().ToString("N");
+        await AssertProblem(await cluster.Http.PutAsync($"/items/{id}", new StringContent(json, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, field);
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
+    public async Task Duplicate_ids_in_an_item_batch_are_named()
+    {
+        var id = "dup-" + Guid.NewGuid().ToString("N");
+        await AssertProblem(await PostJson("/items", $$"""[{"id":"{{id}}","title":"A"},{"id":"{{id}}","title":"B"}]"""), HttpStatusCode.BadRequest, "[1].id");
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
+    public async Task The_openapi_document_lists_the_endpoints()
+    {
+        var document = await cluster.Http.GetStringAsync("/openapi/v1.json");
+        foreach (var path in new[] { "/events", "/users/{id}/recommendations", "/users/{id}/history", "/items/{id}", "/items", "/items/{id}/similar" })
+            Assert.Contains($"\"{path}\"", document);
+    }
+
+    [Fact]
+    public async Task Health_and_metrics_answer()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/health/ready")).StatusCode);
+        await cluster.Http.GetAsync("/users/1/recommendations?k=3");
+        var metrics = await cluster.Http.GetStringAsync("/metrics");
+        Assert.Contains("recommender_recommendation_duration", metrics);
+    }
+}

@@ -1,0 +1,70 @@
+using Recommender.Grains.Items;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class ItemMatrixTests
+{
+    [Fact]
+    public void Cosine_rows_are_normalised_and_scans_return_ids_and_titles()
+    {
+        var matrix = new ItemMatrix(2, normalise: true);
+        matrix.Upsert("a", "Alpha", [3f, 4f]);
+        matrix.Upsert("b", "Beta", [0f, 10f]);
+        matrix.Upsert("c", "Gamma", [-1f, 0f]);
+        Assert.Equal(1f, matrix.Vector(0)[0] * matrix.Vector(0)[0] + matrix.Vector(0)[1] * matrix.Vector(0)[1], 1e-6f);
+
+        var top = matrix.TopK([0f, 1f], 2, []);
+        Assert.Equal(["b", "a"], top.Select(t => t.ItemId));
+        Assert.Equal(["Beta", "Alpha"], top.Select(t => t.Title));
+        Assert.Equal(1f, top[0].Similarity, 1e-6f);
+        Assert.Equal(0.8f, top[1].Similarity, 1e-6f);
+    }
+
+    [Fact]
+    public void Exclusions_skip_items_and_unknown_exclusions_are_ignored()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.Upsert("a", "A", [1f, 0f]);
+        matrix.Upsert("b", "B", [0.5f, 0f]);
+        Assert.Equal(["b"], matrix.TopK([1f, 0f], 5, ["a", "not-here"]).Select(t => t.ItemId));
+    }
+
+    [Fact]
+    public void Upserts_keep_rows_update_titles_and_vectors_and_grow_the_storage()
+    {
+        var matrix = new ItemMatrix(3, normalise: false);
+        for (var i = 0; i < 100; i++) Assert.Equal(i, matrix.Upsert($"i{i}", $"T{i}", [i, 1f, 0f]));
+        Assert.Equal(5, matrix.Upsert("i5", "Renamed", []));
+        Assert.Equal(5f, matrix.Vector(5)[0]);
+        Assert.Equal(7, matrix.Upsert("i7", "T7", [0f, 0f, 9f]));
+        Assert.Equal("i7", matrix.TopK([0f, 0f, 1f], 1, [])[0].ItemId);
+        Assert.Equal("Renamed", matrix.TopK([1f, 0f, 0f], 100, []).Single(t => t.ItemId == "i5").Title);
+        Assert.Throws<ArgumentException>(() => matrix.Upsert("new", "New", []));
+        Assert.Throws<ArgumentException>(() => matrix.Upsert("new", "New", [1f]));
+    }
+
+    [Theory]
+    [InlineData("v1/0-of-4", "v1", 0, 4)]
+    [InlineData("recency-mean-x-d64/3-of-4", "recency-mean-x-d64", 3, 4)]
+    public void Shard_keys_round_trip(string text, string version, int index, int count)
+    {
+        var key = ShardKey.Parse(text);
+        Assert.Equal(new ShardKey(version, index, count), key);
+        Assert.Equal(text, key.ToString());
+    }
+
+    [Theory]
+    [InlineData("v1/4-of-4")]
+    [InlineData("v1/0-of-0")]
+    [InlineData("v1")]
+    [InlineData("/0-of-1")]
+    public void Bad_shard_keys_are_rejected(string text) => Assert.Throws<FormatException>(() => ShardKey.Parse(text));
+
+    [Fact]
+    public void Model_items_are_dealt_round_robin()
+    {
+        Assert.Equal((0, 0), (ShardKey.ShardOf(1, 4), ShardKey.RowOf(1, 4)));
+        Assert.Equal((3, 0), (ShardKey.ShardOf(4, 4), ShardKey.RowOf(4, 4)));
+        Assert.Equal((0, 1), (ShardKey.ShardOf(5, 4), ShardKey.RowOf(5, 4)));
+    }
+}

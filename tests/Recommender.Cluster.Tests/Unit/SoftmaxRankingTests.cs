@@ -1,0 +1,49 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Ranking;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class SoftmaxRankingTests
+{
+    [Fact]
+    public void Softmax_sums_to_one_keeps_order_and_matches_the_formula()
+    {
+        float[] s = [0.9f, 0.5f, 0.1f];
+        var p = SoftmaxRanking.Softmax(s, 0.1);
+        Assert.Equal(1.0, p.Sum(), 1e-12);
+        Assert.True(p[0] > p[1] && p[1] > p[2]);
+        var denominator = s.Sum(x => Math.Exp(x / 0.1));
+        for (var i = 0; i < s.Length; i++) Assert.Equal(Math.Exp(s[i] / 0.1) / denominator, p[i], 1e-12);
+    }
+
+    [Fact]
+    public void Softmax_is_stable_for_large_values_and_flat_for_equal_ones()
+    {
+        var p = SoftmaxRanking.Softmax([1000f, 999f], 1.0);
+        Assert.All(p, x => Assert.True(double.IsFinite(x)));
+        Assert.Equal(1 / (1 + Math.Exp(-1)), p[0], 1e-12);
+        Assert.All(SoftmaxRanking.Softmax([3f, 3f, 3f, 3f], 0.5), x => Assert.Equal(0.25, x, 1e-12));
+        Assert.Empty(SoftmaxRanking.Softmax([], 1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SoftmaxRanking.Softmax([1f], 0));
+    }
+
+    [Fact]
+    public void Merge_takes_the_global_top_k_across_shards()
+    {
+        ScoredItem[] a = [new("a1", "A1", 0.9f), new("a2", "A2", 0.4f)];
+        ScoredItem[] b = [new("b1", "B1", 0.8f), new("b2", "B2", 0.7f), new("b3", "B3", 0.1f)];
+        ScoredItem[] c = [];
+        var merged = SoftmaxRanking.Merge([a, b, c], 3);
+        Assert.Equal(["a1", "b1", "b2"], merged.Select(m => m.ItemId));
+    }
+
+    [Fact]
+    public void Popularity_scores_are_each_items_share_of_the_counts()
+    {
+        PopularItem[] popular = [new("x", "X", 60), new("y", "Y", 30), new("z", "Z", 10)];
+        var ranked = SoftmaxRanking.RankPopular(popular, 10, new HashSet<string> { "y" });
+        Assert.Equal(["x", "z"], ranked.Select(r => r.ItemId));
+        Assert.Equal(60.0 / 70, ranked[0].Score, 1e-6);
+        Assert.Equal(10.0 / 70, ranked[1].Score, 1e-6);
+    }
+}

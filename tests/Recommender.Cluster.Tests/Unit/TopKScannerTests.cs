@@ -1,0 +1,60 @@
+using Recommender.Grains.Ranking;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class TopKScannerTests
+{
+    private static float[] RandomMatrix(Random random, int rows, int dimension) =>
+        Enumerable.Range(0, rows * dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+
+    private static RowScore[] BruteForce(float[] matrix, int dimension, int rows, float[] query, int k, IReadOnlySet<int> excluded)
+    {
+        var scores = new List<RowScore>();
+        for (var r = 0; r < rows; r++)
+        {
+            if (excluded.Contains(r)) continue;
+            double dot = 0;
+            for (var d = 0; d < dimension; d++) dot += matrix[r * dimension + d] * query[d];
+            scores.Add(new RowScore(r, (float)dot));
+        }
+        return scores.OrderByDescending(s => s.Score).ThenBy(s => s.Row).Take(k).ToArray();
+    }
+
+    [Theory]
+    [InlineData(1, 8, 1, 0)]
+    [InlineData(500, 64, 10, 50)]
+    [InlineData(1000, 37, 100, 0)]
+    [InlineData(300, 16, 300, 100)]
+    [InlineData(20, 8, 50, 5)]
+    public void Top_k_equals_brute_force_with_exclusions(int rows, int dimension, int k, int excludedCount)
+    {
+        var random = new Random(rows * 31 + dimension);
+        var matrix = RandomMatrix(random, rows, dimension);
+        var query = RandomMatrix(random, 1, dimension);
+        var excluded = Enumerable.Range(0, excludedCount).Select(_ => random.Next(rows)).ToHashSet();
+
+        var fast = TopKScanner.Scan(matrix, dimension, rows, query, k, excluded);
+        var slow = BruteForce(matrix, dimension, rows, query, k, excluded);
+
+        Assert.Equal(slow.Select(s => s.Row), fast.Select(s => s.Row));
+        for (var i = 0; i < fast.Length; i++) Assert.Equal(slow[i].Score, fast[i].Score, 1e-4f);
+        Assert.DoesNotContain(fast, s => excluded.Contains(s.Row));
+        Assert.Equal(Math.Min(k, rows - excluded.Count), fast.Length);
+    }
+
+    [Fact]
+    public void Ties_go_to_the_lower_row()
+    {
+        float[] matrix = [1, 0, 1, 0, 1, 0, 2, 0];
+        var best = TopKScanner.Scan(matrix, 2, 4, [1f, 0f], 3);
+        Assert.Equal([3, 0, 1], best.Select(b => b.Row));
+    }
+
+    [Fact]
+    public void Zero_k_or_no_rows_returns_nothing_and_a_wrong_query_length_throws()
+    {
+        Assert.Empty(TopKScanner.Scan([1f, 2f], 2, 1, [1f, 1f], 0));
+        Assert.Empty(TopKScanner.Scan([], 2, 0, [1f, 1f], 5));
+        Assert.Throws<ArgumentException>(() => TopKScanner.Scan([1f, 2f], 2, 1, [1f], 1));
+    }
+}

@@ -12,8 +12,9 @@ public interface IUserGrain : IGrainWithStringKey
     [Alias("GetHistory")]
     Task<UserHistoryView> GetHistory(int? limit);
 
+    /// <summary>Top-K for the user under the active model (one version for the whole answer), or the popularity list without usable history.</summary>
     [Alias("Recommend")]
-    Task<Ranking> Recommend(int k);
+    Task<Ranking> Recommend(RecommendationRequest request);
 }
 
 /// <summary>Catalogue details of one item. Key: the external item id.</summary>
@@ -33,6 +34,10 @@ public interface IItemGrain : IGrainWithStringKey
 
     [Alias("Exists")]
     Task<bool> Exists();
+
+    /// <summary>The stored details without a placement lookup (null when the item is unknown).</summary>
+    [Alias("GetDetails")]
+    Task<ItemDetails?> GetDetails();
 }
 
 /// <summary>
@@ -42,18 +47,36 @@ public interface IItemGrain : IGrainWithStringKey
 [Alias("recommender.ICatalogueGrain")]
 public interface ICatalogueGrain : IGrainWithIntegerKey
 {
-    [Alias("GetSnapshot")]
+    /// <summary>Interleaves with a running activation, so that reads see the old pointer until the new version is ready.</summary>
+    [Alias("GetSnapshot"), AlwaysInterleave]
     Task<CatalogueSnapshot> GetSnapshot();
 
-    /// <summary>Makes a stored model package the active one, partitioned into <paramref name="shards"/> shards.</summary>
+    /// <summary>Validates a package fully (manifest, embeddings, ONNX contract) and stores it under models/{version}; nothing is written when it is invalid.</summary>
+    [Alias("RegisterModel")]
+    Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload);
+
+    [Alias("ListModels"), AlwaysInterleave]
+    Task<IReadOnlyList<ModelInfo>> ListModels();
+
+    [Alias("GetModel"), AlwaysInterleave]
+    Task<ModelInfo?> GetModel(string version);
+
+    /// <summary>
+    /// Makes a stored version the active one over <paramref name="shards"/> shards (0 = the configured count): loads
+    /// every shard of the new version in parallel and moves the pointer only when all report ready.
+    /// </summary>
     [Alias("ActivateModel")]
-    Task<ActiveModel> ActivateModel(string version, int shards);
+    Task<ActivationResult> ActivateModel(string version, int shards);
+
+    /// <summary>Activates the previously active version (the fallback version when there is no earlier one).</summary>
+    [Alias("Rollback")]
+    Task<ActivationResult> Rollback(int shards);
 
     /// <summary>Places items in the active model's shards: model items in their fixed shard, others (with a vector) where there is most room.</summary>
     [Alias("PlaceItems")]
     Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries);
 
-    [Alias("GetPlacement")]
+    [Alias("GetPlacement"), AlwaysInterleave]
     Task<ItemPlacement?> GetPlacement(string itemId);
 
     [Alias("SetPopular")]
@@ -73,7 +96,19 @@ public interface IItemShardGrain : IGrainWithStringKey
 {
     /// <summary>The top <paramref name="k"/> rows by similarity to <paramref name="query"/> (float32 bytes), skipping <paramref name="exclude"/>.</summary>
     [Alias("TopK")]
-    Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, int k, Immutable<string[]> exclude);
+    Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter);
+
+    /// <summary>Loads the shard (package rows) and applies the entries carried over from the previous version; returns each entry's row once ready.</summary>
+    [Alias("Prepare")]
+    Task<int[]> Prepare(Immutable<ShardEntry[]> entries);
+
+    /// <summary>Everything persisted on top of the package rows: titles, tags and the vectors of added items.</summary>
+    [Alias("GetEntries")]
+    Task<Immutable<ShardEntry[]>> GetEntries();
+
+    /// <summary>The version is no longer active: deactivate once <paramref name="grace"/> has passed (in-flight requests finish first).</summary>
+    [Alias("Retire")]
+    Task Retire(TimeSpan grace);
 
     /// <summary>Adds or updates rows; returns each entry's row.</summary>
     [Alias("Upsert")]
@@ -100,8 +135,9 @@ public interface IInferenceGrain : IGrainWithIntegerKey
 [Alias("recommender.ISearchGrain")]
 public interface ISearchGrain : IGrainWithIntegerKey
 {
+    /// <summary>Searches the shards of exactly <paramref name="model"/> (the version the caller read once for the whole request).</summary>
     [Alias("Search")]
-    Task<Ranking> Search(Immutable<byte[]> query, int k, Immutable<string[]> exclude, RankingSource source);
+    Task<Ranking> Search(ActiveModel model, Immutable<byte[]> query, ScanFilter filter, RankingSource source);
 
     /// <summary>Items nearest to an item's own vector.</summary>
     [Alias("Similar")]
@@ -121,4 +157,34 @@ public interface IItemBucketGrain : IGrainWithIntegerKey
 
     [Alias("Get")]
     Task<ItemDetails?> Get(string itemId);
+
+    /// <summary>Whether each of the items was bulk-loaded into this bucket.</summary>
+    [Alias("Contains")]
+    Task<bool[]> Contains(Immutable<string[]> itemIds);
+}
+
+/// <summary>
+/// One partition of the time-decayed popularity counts (key: 0..P-1, by item hash). Silos flush their local
+/// accumulators here every few seconds, so no single grain takes every event.
+/// </summary>
+[Alias("recommender.IPopularityGrain")]
+public interface IPopularityGrain : IGrainWithIntegerKey
+{
+    [Alias("Add")]
+    Task Add(Immutable<PopularityDelta[]> deltas);
+
+    /// <summary>The partition's <paramref name="count"/> highest decayed scores, best first.</summary>
+    [Alias("Top")]
+    Task<Immutable<PopularityScore[]>> Top(int count);
+}
+
+/// <summary>Which users have events (key: 0..P-1, by user hash): the export walks it to stream every history.</summary>
+[Alias("recommender.IUserDirectoryGrain")]
+public interface IUserDirectoryGrain : IGrainWithIntegerKey
+{
+    [Alias("Add")]
+    Task Add(string userId);
+
+    [Alias("List")]
+    Task<Immutable<string[]>> List();
 }

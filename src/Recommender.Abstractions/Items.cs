@@ -27,9 +27,13 @@ public sealed record ItemView(
     [property: Id(1)] ItemPlacement? Placement,
     [property: Id(2)] DateTimeOffset UpdatedAt);
 
-/// <summary>One row handed to a shard: external id, title and (for items outside the model's vocabulary or with a new vector) the vector bytes.</summary>
+/// <summary>
+/// One row handed to a shard: external id, title, tags (for filtered scans) and (for items outside the model's
+/// vocabulary or with a new vector) the vector bytes.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-entry")]
 public sealed record ShardEntry(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
-    [property: Id(2)] byte[]? Vector);
+    [property: Id(2)] byte[]? Vector,
+    [property: Id(3)] IReadOnlyList<string>? Tags = null);

@@ -15,7 +15,8 @@ public sealed record ActiveModel(
 public sealed record PopularItem(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
-    [property: Id(2)] long Count);
+    [property: Id(2)] long Count,
+    [property: Id(3)] IReadOnlyList<string>? Tags = null);
 
 /// <summary>
 /// What the catalogue hands to every silo's cache: the active model, the popularity list and a revision that changes

@@ -52,7 +52,7 @@ public static class RecommenderApi
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
-            .AddMeter(ApiMetrics.MeterName, "Microsoft.Orleans")
+            .AddMeter(ApiMetrics.MeterName, Recommender.Grains.Inference.ServingMetrics.MeterName, "Microsoft.Orleans")
             .AddPrometheusExporter());
 
         var app = builder.Build();
@@ -68,6 +68,8 @@ public static class RecommenderApi
         EventEndpoints.Map(app);
         UserEndpoints.Map(app);
         ItemEndpoints.Map(app);
+        ModelEndpoints.Map(app);
+        ExportEndpoints.Map(app);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -8,8 +8,10 @@ internal static class CliCommands
     public static IEnumerable<Command> All() =>
     [
         EvaluateCommand.Create(),
+        TrainCommand.Create(),
         BaselineCommand.Create(),
         ExportCommand.Create(),
         BenchmarkCommand.Create(),
+        ExportEventsCommand.Create(),
     ];
 }

@@ -14,4 +14,32 @@ public sealed class ServingOptions
 
     /// <summary>How long a silo reuses its copy of the catalogue snapshot (active model, popularity list).</summary>
     public TimeSpan CatalogueCacheTtl { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Shards per activated version; 0 = twice the silo's cores, from 2 to 64.</summary>
+    public int Shards { get; set; }
+
+    /// <summary>How long the shards of a replaced version keep serving requests that read the old pointer before they deactivate.</summary>
+    public TimeSpan RetireGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    public PopularityOptions Popularity { get; set; } = new();
+
+    public int ResolvedShards => ResolveShards(Shards);
+
+    public static int ResolveShards(int configured) => configured > 0 ? configured : Math.Clamp(2 * Environment.ProcessorCount, 2, 64);
+}
+
+/// <summary>The live popularity ranking served to users without history ("Recommender:Popularity").</summary>
+public sealed class PopularityOptions
+{
+    /// <summary>An event's weight halves every half-life (measured from its timestamp).</summary>
+    public TimeSpan HalfLife { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>How often each silo flushes its accumulated counts to the partition grains.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often each silo rebuilds its popular list from the partitions.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Length of the live list.</summary>
+    public int ListSize { get; set; } = 200;
 }

@@ -38,8 +38,8 @@ public sealed class RecommenderOptions
 
     public ClusteringOptions Clustering { get; set; } = new();
 
-    /// <summary>Shards per model version.</summary>
-    public int Shards { get; set; } = 4;
+    /// <summary>Shards per activated model version; 0 = twice the silo's cores (2 to 64).</summary>
+    public int Shards { get; set; }
 
     /// <summary>Load the demo catalogue and histories on first start with an empty store.</summary>
     public bool SeedDemo { get; set; } = true;

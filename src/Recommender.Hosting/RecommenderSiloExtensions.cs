@@ -10,9 +10,10 @@ using Recommender.Grains;
 using Recommender.Grains.Catalogue;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
+using Recommender.Grains.Popularity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Recommender.Hosting.Demo;
 using Recommender.Hosting.Sql;
-using Recommender.Model.Onnx;
 
 namespace Recommender.Hosting;
 
@@ -61,8 +62,20 @@ public static class RecommenderSiloExtensions
         var services = silo.Services;
         services.Configure<RecommenderOptions>(configuration.GetSection(RecommenderOptions.Section));
         services.Configure<ServingOptions>(configuration.GetSection(RecommenderOptions.Section));
-        services.AddSingleton(sp => new ModelRegistry(sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.ModelsDirectory, new OnnxThreading(IntraOpThreads: 1, AllowSpinning: false)));
+        services.Configure<InferenceOptions>(configuration.GetSection(RecommenderOptions.Section + ":Inference"));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ServingMetrics>();
+        services.AddSingleton(sp =>
+        {
+            var inference = sp.GetRequiredService<IOptions<InferenceOptions>>().Value;
+            return new ModelRegistry(sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.ModelsDirectory, inference.Threading, inference, sp.GetRequiredService<ServingMetrics>());
+        });
         services.AddSingleton<CatalogueCache>();
+        services.AddSingleton<PopularityAccumulator>();
+        services.AddSingleton<PopularityCache>();
+        services.AddSingleton<PopularityFlusher>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PopularityFlusher>());
         services.AddSingleton<ItemLocator>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
@@ -77,7 +90,7 @@ public static class RecommenderSiloExtensions
 
     private static void Validate(RecommenderOptions settings)
     {
-        if (settings.Shards is < 1 or > 1024) throw new OptionsValidationException("Recommender:Shards", typeof(RecommenderOptions), [$"Recommender:Shards must be 1..1024, not {settings.Shards}."]);
+        if (settings.Shards is < 0 or > 1024) throw new OptionsValidationException("Recommender:Shards", typeof(RecommenderOptions), [$"Recommender:Shards must be 0 (automatic) to 1024, not {settings.Shards}."]);
         if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw new OptionsValidationException("Recommender:Storage:Invariant", typeof(RecommenderOptions), ["Recommender:Storage:Invariant is required."]);
         if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw new OptionsValidationException("Recommender:DataDirectory", typeof(RecommenderOptions), ["Recommender:DataDirectory is required."]);
     }

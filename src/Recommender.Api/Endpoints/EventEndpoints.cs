@@ -27,8 +27,7 @@ public static class EventEndpoints
 
         // Every item must be in the catalogue: checked for the whole batch before any user grain is called.
         var items = events.Select(e => e.Event.ItemId).Distinct(StringComparer.Ordinal).ToArray();
-        var known = await Task.WhenAll(items.Select(id => grains.GetGrain<IItemGrain>(id).Exists()));
-        var unknown = items.Where((_, i) => !known[i]).ToHashSet(StringComparer.Ordinal);
+        var unknown = await UnknownItems(grains, items);
         if (unknown.Count > 0)
         {
             var single = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
@@ -45,5 +44,18 @@ public static class EventEndpoints
         var duplicates = results.Sum(r => r.Duplicates);
         metrics.EventsIngested(accepted, duplicates);
         return Results.Ok(new IngestResponse(accepted, duplicates, perUser.Length));
+    }
+
+    /// <summary>
+    /// Items in neither the bulk-loaded buckets (always active, so asking them activates no item grain) nor, for
+    /// the rest, the item grains (items created through the API).
+    /// </summary>
+    private static async Task<HashSet<string>> UnknownItems(IGrainFactory grains, string[] items)
+    {
+        var byBucket = items.GroupBy(ItemBuckets.Of).ToArray();
+        var inBuckets = await Task.WhenAll(byBucket.Select(g => grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray()))));
+        var rest = byBucket.SelectMany((g, b) => g.Where((_, i) => !inBuckets[b][i])).ToArray();
+        var known = await Task.WhenAll(rest.Select(id => grains.GetGrain<IItemGrain>(id).Exists()));
+        return rest.Where((_, i) => !known[i]).ToHashSet(StringComparer.Ordinal);
     }
 }

@@ -10,7 +10,8 @@ public static class UserEndpoints
     {
         app.MapGet("/users/{id}/recommendations", Recommend)
             .WithName("GetRecommendations")
-            .WithSummary("The user's top-k items (softmax scores), excluding items already in the history; a popularity list without history.")
+            .WithSummary("The user's top-k items (softmax scores) under the active model, excluding items already in the history unless includeSeen=true, "
+                + "minus exclude=id1,id2, only items tagged tag=... when given; a live popularity list without history.")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -21,14 +22,17 @@ public static class UserEndpoints
             .ProducesValidationProblem();
     }
 
-    private static async Task<IResult> Recommend(string id, string? k, IGrainFactory grains, ApiMetrics metrics)
+    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, IGrainFactory grains, ApiMetrics metrics)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(id, "id", errors);
         var count = Fields.K(k, errors);
+        var withSeen = Fields.Flag(includeSeen, "includeSeen", errors);
+        var excluded = Fields.IdList(exclude, "exclude", errors);
+        var tagFilter = Fields.Tag(tag, "tag", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
-        var ranking = await grains.GetGrain<IUserGrain>(userId!).Recommend(count!.Value);
+        var ranking = await grains.GetGrain<IUserGrain>(userId!).Recommend(new RecommendationRequest(count!.Value, withSeen, excluded, tagFilter));
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed);
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,

@@ -127,4 +127,35 @@ public static class Fields
         }
         return k;
     }
+
+    /// <summary>An optional true/false query flag (false when absent).</summary>
+    public static bool Flag(string? text, string name, ValidationErrors errors)
+    {
+        if (text is null) return false;
+        if (bool.TryParse(text, out var flag)) return flag;
+        errors.Add(name, $"{name} must be true or false.");
+        return false;
+    }
+
+    /// <summary>An optional comma-separated list of ids (at most <see cref="Limits.MaxExclude"/>).</summary>
+    public static string[] IdList(string? text, string name, ValidationErrors errors)
+    {
+        if (string.IsNullOrEmpty(text)) return [];
+        var ids = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (ids.Length > Limits.MaxExclude) errors.Add(name, $"{name} lists {ids.Length} ids; the limit is {Limits.MaxExclude}.");
+        else if (ids.FirstOrDefault(i => i.Length > Limits.MaxIdLength) is { } tooLong)
+            errors.Add(name, $"An id in {name} is {tooLong.Length} characters long; the limit is {Limits.MaxIdLength}.");
+        else return ids.Distinct(StringComparer.Ordinal).ToArray();
+        return [];
+    }
+
+    /// <summary>An optional tag filter: non-blank, at most <see cref="Limits.MaxTagLength"/> characters.</summary>
+    public static string? Tag(string? text, string name, ValidationErrors errors)
+    {
+        if (text is null) return null;
+        if (string.IsNullOrWhiteSpace(text)) errors.Add(name, $"{name} must not be empty.");
+        else if (text.Length > Limits.MaxTagLength) errors.Add(name, $"{name} is {text.Length} characters long; the limit is {Limits.MaxTagLength}.");
+        else return text.Trim();
+        return null;
+    }
 }

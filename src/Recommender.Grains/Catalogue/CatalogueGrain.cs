@@ -1,35 +1,74 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
+using Recommender.Grains.Registry;
+using Recommender.Model.Packaging;
 
 namespace Recommender.Grains.Catalogue;
 
 /// <summary>
-/// The registry singleton: active model version and shard layout, placements of items added after training, the
-/// popularity list and the demo-load flag. Request paths read it through <see cref="CatalogueCache"/>.
+/// The registry singleton: registered model versions and the active pointer, shard layout, placements of items
+/// added after training, the seeded popularity list and the demo-load flag. Request paths read it through
+/// <see cref="CatalogueCache"/>; snapshot reads interleave with a running activation and see the old pointer until
+/// every shard of the new version is ready.
 /// </summary>
 public sealed class CatalogueGrain(
     [PersistentState("catalogue")] IPersistentState<CatalogueState> state,
     ModelRegistry models,
-    CatalogueCache cache) : Grain, ICatalogueGrain
+    CatalogueCache cache,
+    IOptions<ServingOptions> options,
+    ILogger<CatalogueGrain> logger) : Grain, ICatalogueGrain
 {
     private static readonly TimeSpan SeedingLease = TimeSpan.FromMinutes(10);
+    private const int DetailLookupBatch = 256;
     private (string Owner, DateTimeOffset Until)? _seedingClaim;
+    private string? _activating;
 
     private CatalogueState S => state.State;
 
     public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
-    public async Task<ActiveModel> ActivateModel(string version, int shards)
+    public async Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(shards);
-        var manifest = models.Get(version).Manifest;
-        if (S.Model is { } current && current.Version == version && current.Shards == shards) return current;
-        S.Model = new ActiveModel(version, manifest.Dimension, manifest.Similarity, shards, manifest.ItemCount, DateTimeOffset.UtcNow);
-        S.Added.Clear();
-        S.ShardRows = Enumerable.Range(0, shards).Select(i => (manifest.ItemCount - i + shards - 1) / shards).ToArray();
-        await Save();
-        return S.Model;
+        // ONNX Runtime loads the encoder off the grain's scheduler; the grain's turn still covers the whole registration.
+        var (package, errors) = await Task.Run(() => ModelUploadValidator.Validate(upload.Value));
+        if (package is null) return new ModelRegistration(null, errors);
+        var version = package.Manifest.Version;
+        if (S.Models.ContainsKey(version))
+            return new ModelRegistration(null, [new UploadError("version", $"Version '{version}' is already registered; upload the package under a new version.")], Conflict: true);
+        await Task.Run(() => models.SaveAtomically(package));
+        S.Models[version] = Describe(package.Manifest, fallback: false);
+        try
+        {
+            await Save();
+        }
+        catch
+        {
+            S.Models.Remove(version);
+            Directory.Delete(models.PathOf(version), recursive: true);
+            throw;
+        }
+        logger.LogInformation("Model {Version} registered ({Items} items, dimension {Dimension})", version, package.Manifest.ItemCount, package.Manifest.Dimension);
+        return new ModelRegistration(S.Models[version], []);
+    }
+
+    public Task<IReadOnlyList<ModelInfo>> ListModels() =>
+        Task.FromResult<IReadOnlyList<ModelInfo>>(S.Models.Values.OrderBy(m => m.RegisteredAt).Select(WithLiveState).ToArray());
+
+    public Task<ModelInfo?> GetModel(string version) =>
+        Task.FromResult(S.Models.TryGetValue(version, out var info) ? WithLiveState(info) : null);
+
+    public Task<ActivationResult> ActivateModel(string version, int shards) => Activate(version, shards, rollback: false);
+
+    public Task<ActivationResult> Rollback(int shards)
+    {
+        var current = S.Model?.Version;
+        var target = S.PreviousVersions.LastOrDefault(v => v != current && S.Models.ContainsKey(v))
+            ?? S.Models.Values.FirstOrDefault(m => m.Fallback && m.Version != current)?.Version
+            ?? throw new InvalidOperationException("There is no previously active version to roll back to.");
+        return Activate(target, shards, rollback: true);
     }
 
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
@@ -61,8 +100,7 @@ public sealed class CatalogueGrain(
 
         var calls = perShard.Select((list, shard) => list.Count == 0
             ? Task.FromResult(Array.Empty<int>())
-            : GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, shard, model.Shards).ToString())
-                .Upsert(new Immutable<ShardEntry[]>(list.Select(x => x.Entry).ToArray()))).ToArray();
+            : Shard(model, shard).Upsert(new Immutable<ShardEntry[]>(list.Select(x => x.Entry).ToArray()))).ToArray();
         int[][] rows;
         try
         {
@@ -125,6 +163,94 @@ public sealed class CatalogueGrain(
         _seedingClaim = null;
         await Save();
     }
+
+    /// <summary>
+    /// Builds every shard of <paramref name="version"/> (package rows plus the entries carried from the active
+    /// version) in parallel, and only when all have answered moves the pointer, in one persisted write.
+    /// </summary>
+    private async Task<ActivationResult> Activate(string version, int shards, bool rollback)
+    {
+        if (shards <= 0) shards = options.Value.ResolvedShards;
+        if (!S.Models.ContainsKey(version))
+        {
+            // A package placed in the models directory by hand, or the seed's baseline: registered on first use.
+            if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
+            S.Models[version] = Describe(models.Get(version).Manifest, fallback: !S.Models.Values.Any(m => m.Fallback));
+        }
+        var loaded = await Task.Run(() => models.Get(version));
+        var old = S.Model;
+        if (old is not null && old.Version == version && old.Shards == shards) return new ActivationResult(old, old.Version, 0, []);
+
+        var manifest = loaded.Manifest;
+        var target = new ActiveModel(version, manifest.Dimension, manifest.Similarity, shards, manifest.ItemCount, DateTimeOffset.UtcNow);
+        _activating = version;
+        ShardPlan plan;
+        int[][] rows;
+        try
+        {
+            var carried = old is null ? [] : await CarriedEntries(old, loaded);
+            plan = ShardPlan.Build(target, loaded.DenseIds, carried);
+            rows = await Task.WhenAll(plan.PerShard.Select((entries, i) => Shard(target, i).Prepare(new Immutable<ShardEntry[]>([.. entries]))));
+        }
+        finally
+        {
+            _activating = null;
+        }
+
+        var added = new Dictionary<string, AddedPlacement>(StringComparer.Ordinal);
+        for (var shard = 0; shard < plan.PerShard.Length; shard++)
+            for (var j = 0; j < plan.PerShard[shard].Count; j++)
+                if (!loaded.DenseIds.ContainsKey(plan.PerShard[shard][j].ItemId))
+                    added[plan.PerShard[shard][j].ItemId] = new AddedPlacement(shard, rows[shard][j]);
+
+        S.Model = target;
+        S.Added = added;
+        S.ShardRows = plan.ShardRows;
+        var now = DateTimeOffset.UtcNow;
+        if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
+        if (old is not null && old.Version != version)
+        {
+            if (!rollback) S.PreviousVersions.Add(old.Version);
+            if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired };
+        }
+        S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
+        await Save();
+        logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable",
+            version, shards, old?.Version, added.Count, plan.NotRecommendable.Count);
+
+        if (old is not null && (old.Version != version || old.Shards != shards))
+            for (var i = 0; i < old.Shards; i++)
+                _ = Shard(old, i).Retire(options.Value.RetireGrace).ContinueWith(
+                    t => logger.LogWarning(t.Exception, "Retiring a shard of {Version} failed", old.Version), TaskContinuationOptions.OnlyOnFaulted);
+        return new ActivationResult(target, old?.Version, added.Count, plan.NotRecommendable);
+    }
+
+    /// <summary>
+    /// What the active version's shards hold beyond their package rows (titles, tags, added items), plus titles and
+    /// tags from the item grains for new-vocabulary items that the active version never held.
+    /// </summary>
+    private async Task<IReadOnlyList<ShardEntry>> CarriedEntries(ActiveModel old, LoadedModel next)
+    {
+        var perShard = await Task.WhenAll(Enumerable.Range(0, old.Shards).Select(i => Shard(old, i).GetEntries()));
+        var entries = perShard.SelectMany(s => s.Value).ToList();
+        var known = entries.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
+        var missing = next.Manifest.ItemIds.Where(id => !known.Contains(id)).ToArray();
+        foreach (var chunk in missing.Chunk(DetailLookupBatch))
+        {
+            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetails()));
+            entries.AddRange(details.OfType<ItemDetails>().Select(d => new ShardEntry(d.Id, d.Title, null, d.Tags)));
+        }
+        return entries;
+    }
+
+    private IItemShardGrain Shard(ActiveModel model, int index) =>
+        GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, index, model.Shards).ToString());
+
+    private ModelInfo WithLiveState(ModelInfo info) => info.Version == _activating ? info with { State = ModelVersionState.Activating } : info;
+
+    private static ModelInfo Describe(ModelManifest manifest, bool fallback) =>
+        new(manifest.Version, manifest.Kind, manifest.Dimension, manifest.MaxLength, manifest.Similarity, manifest.ItemCount,
+            ModelVersionState.Registered, DateTimeOffset.UtcNow, null, fallback, manifest.Metrics);
 
     private async Task Save()
     {

@@ -25,4 +25,10 @@ public sealed class CatalogueState
 
     /// <summary>Rows per shard of the active version (model partition plus added items), to place new items where there is most room.</summary>
     [Id(6)] public int[] ShardRows { get; set; } = [];
+
+    /// <summary>Every registered model version, by version.</summary>
+    [Id(7)] public Dictionary<string, ModelInfo> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Previously active versions, most recent last: where a rollback goes.</summary>
+    [Id(8)] public List<string> PreviousVersions { get; set; } = [];
 }

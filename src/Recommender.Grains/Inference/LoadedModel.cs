@@ -4,18 +4,24 @@ using Recommender.Model.Packaging;
 
 namespace Recommender.Grains.Inference;
 
-/// <summary>A model package in memory: its vocabulary (external id → dense id) and, created on first use, its one ONNX encoder.</summary>
+/// <summary>
+/// A model package in memory: its vocabulary (external id → dense id) and, created on first use, its one ONNX
+/// encoder behind the silo's micro-batcher.
+/// </summary>
 public sealed class LoadedModel : IDisposable
 {
     private readonly Lazy<OnnxEncoder> _encoder;
+    private readonly Lazy<EncodeBatcher> _batcher;
 
-    public LoadedModel(ModelPackage package, OnnxThreading threading)
+    public LoadedModel(ModelPackage package, OnnxThreading threading, InferenceOptions? batching = null, ServingMetrics? metrics = null)
     {
         Package = package;
         DenseIds = package.Manifest.ItemIds
             .Select((id, index) => KeyValuePair.Create(id, index + 1))
             .ToFrozenDictionary(StringComparer.Ordinal);
         _encoder = new Lazy<OnnxEncoder>(() => new OnnxEncoder(package, threading), LazyThreadSafetyMode.ExecutionAndPublication);
+        _batcher = new Lazy<EncodeBatcher>(() => new EncodeBatcher(package.Manifest.Version, () => _encoder.Value, batching ?? new InferenceOptions(), metrics),
+            LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public ModelPackage Package { get; }
@@ -25,6 +31,9 @@ public sealed class LoadedModel : IDisposable
     public FrozenDictionary<string, int> DenseIds { get; }
 
     public OnnxEncoder Encoder => _encoder.Value;
+
+    /// <summary>Encodes one history together with whatever other requests arrive in the same batch window.</summary>
+    public EncodeBatcher Batcher => _batcher.Value;
 
     public bool IsCosine => Manifest.Similarity == SimilarityKinds.Cosine;
 
@@ -39,6 +48,7 @@ public sealed class LoadedModel : IDisposable
 
     public void Dispose()
     {
+        if (_batcher.IsValueCreated) _batcher.Value.Dispose();
         if (_encoder.IsValueCreated) _encoder.Value.Dispose();
     }
 }

@@ -8,7 +8,7 @@ namespace Recommender.Grains.Inference;
 /// The model packages under the models directory ("{directory}/{version}/"), loaded once per silo and shared by
 /// every grain on it, so a silo holds one ONNX session per model version.
 /// </summary>
-public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threading) : IDisposable
+public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threading, InferenceOptions? batching = null, ServingMetrics? metrics = null) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _models = new(StringComparer.Ordinal);
 
@@ -21,7 +21,7 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
     /// <summary>The loaded package of <paramref name="version"/>; a missing or broken package throws, naming the file.</summary>
     public LoadedModel Get(string version)
     {
-        var lazy = _models.GetOrAdd(version, v => new Lazy<LoadedModel>(() => new LoadedModel(ModelPackage.Load(PathOf(v)), threading)));
+        var lazy = _models.GetOrAdd(version, v => new Lazy<LoadedModel>(() => new LoadedModel(ModelPackage.Load(PathOf(v)), threading, batching, metrics)));
         try
         {
             return lazy.Value;
@@ -37,8 +37,30 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
     /// <summary>Saves a package under its version and returns it loaded.</summary>
     public LoadedModel Save(ModelPackage package)
     {
-        package.Save(PathOf(package.Manifest.Version));
+        SaveAtomically(package);
         return Get(package.Manifest.Version);
+    }
+
+    /// <summary>
+    /// Writes the package into a staging directory and renames it into place, so that a reader never sees a
+    /// half-written version; a stale directory of the same version (left by an earlier failed write) is replaced.
+    /// </summary>
+    public void SaveAtomically(ModelPackage package)
+    {
+        Directory.CreateDirectory(ModelsDirectory);
+        var staging = Path.Combine(ModelsDirectory, $".staging-{Guid.NewGuid():N}");
+        try
+        {
+            package.Save(staging);
+            var target = PathOf(package.Manifest.Version);
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            Directory.Move(staging, target);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+        _models.TryRemove(package.Manifest.Version, out _);
     }
 
     public void Dispose()

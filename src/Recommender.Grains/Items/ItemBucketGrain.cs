@@ -23,4 +23,6 @@ public sealed class ItemBucketGrain([PersistentState("item-bucket")] IPersistent
     }
 
     public Task<ItemDetails?> Get(string itemId) => Task.FromResult(state.State.Items.GetValueOrDefault(itemId));
+
+    public Task<bool[]> Contains(Immutable<string[]> itemIds) => Task.FromResult(itemIds.Value.Select(state.State.Items.ContainsKey).ToArray());
 }

@@ -29,7 +29,7 @@ public sealed class ItemGrain(
     {
         await Store(details);
         var placed = await GrainFactory.GetGrain<ICatalogueGrain>(0)
-            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, state.State.Embedding)]));
+            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, state.State.Embedding, details.Tags)]));
         return new ItemView(Details(), placed[0], state.State.UpdatedAt);
     }
 
@@ -43,6 +43,8 @@ public sealed class ItemGrain(
         var placement = model is null ? null : await locator.Locate(model, this.GetPrimaryKeyString());
         return new ItemView(details, placement, state.State.Title is not null ? state.State.UpdatedAt : DateTimeOffset.MinValue);
     }
+
+    public async Task<ItemDetails?> GetDetails() => state.State.Title is not null ? Details() : await BulkLoaded();
 
     public async Task<bool> Exists() => state.State.Title is not null || await BulkLoaded() is not null;
 

@@ -5,9 +5,9 @@ using Recommender.Grains.Ranking;
 namespace Recommender.Grains.Items;
 
 /// <summary>
-/// A shard's rows: every vector in one contiguous float[] (grown by doubling), with each row's external id and
-/// title, so that a scan returns presentable results without further lookups. With cosine similarity every row
-/// is stored normalised, and a dot product is then the cosine.
+/// A shard's rows: every vector in one contiguous float[] (grown by doubling), with each row's external id, title
+/// and tags, so that a scan returns presentable results without further lookups and can filter by tag as it goes.
+/// With cosine similarity every row is stored normalised, and a dot product is then the cosine.
 /// </summary>
 public sealed class ItemMatrix(int dimension, bool normalise)
 {
@@ -15,6 +15,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private readonly List<string> _ids = [];
     private readonly List<string> _titles = [];
     private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, string[]> _rowTags = [];
+    private readonly Dictionary<string, HashSet<int>> _tagRows = new(StringComparer.OrdinalIgnoreCase);
+
+    private Comparison<int>? _byId;
 
     public int Dimension { get; } = dimension;
 
@@ -24,13 +28,17 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     public bool TryGetRow(string itemId, out int row) => _rows.TryGetValue(itemId, out row);
 
-    /// <summary>Adds a row, or updates the title (and the vector, when one is given) of an existing one; returns the row.</summary>
-    public int Upsert(string itemId, string title, ReadOnlySpan<float> vector)
+    /// <summary>
+    /// Adds a row, or updates the title (and the vector, when one is given) of an existing one; returns the row.
+    /// Tags, when given, replace the row's tags.
+    /// </summary>
+    public int Upsert(string itemId, string title, ReadOnlySpan<float> vector, IReadOnlyList<string>? tags = null)
     {
         if (_rows.TryGetValue(itemId, out var row))
         {
             _titles[row] = title;
             if (!vector.IsEmpty) Store(row, vector);
+            if (tags is not null) SetTags(row, tags);
             return row;
         }
         if (vector.IsEmpty) throw new ArgumentException($"Item '{itemId}' is new to this shard and needs a vector.", nameof(vector));
@@ -40,6 +48,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         _titles.Add(title);
         _rows[itemId] = row;
         Store(row, vector);
+        if (tags is not null) SetTags(row, tags);
         return row;
     }
 
@@ -51,15 +60,39 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     public ReadOnlySpan<float> Vector(int row) => _vectors.AsSpan(row * Dimension, Dimension);
 
     /// <summary>The best <paramref name="k"/> rows for <paramref name="query"/>, skipping the listed item ids.</summary>
-    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude)
+    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude) => TopK(query, k, exclude, null);
+
+    /// <summary>The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged <paramref name="tag"/> (any row when null), skipping the listed item ids.</summary>
+    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, string? tag)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
             if (_rows.TryGetValue(id, out var row)) (excluded ??= []).Add(row);
-        var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded);
+        IReadOnlySet<int>? allowed = null;
+        if (tag is not null)
+        {
+            if (!_tagRows.TryGetValue(tag, out var rows) || rows.Count == 0) return [];
+            allowed = rows;
+        }
+        // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
+        var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]));
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++) result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score);
         return result;
+    }
+
+    private void SetTags(int row, IReadOnlyList<string> tags)
+    {
+        if (_rowTags.TryGetValue(row, out var old))
+            foreach (var t in old)
+                _tagRows[t].Remove(row);
+        var distinct = tags.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        _rowTags[row] = distinct;
+        foreach (var t in distinct)
+        {
+            if (!_tagRows.TryGetValue(t, out var rows)) _tagRows[t] = rows = [];
+            rows.Add(row);
+        }
     }
 
     private void Store(int row, ReadOnlySpan<float> vector)

@@ -12,6 +12,7 @@ public sealed class ItemShardGrain(
     ModelRegistry models) : Grain, IItemShardGrain
 {
     private ItemMatrix _matrix = null!;
+    private IGrainTimer? _retirement;
     private Dictionary<string, int> _entryIndex = null!;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -34,8 +35,24 @@ public sealed class ItemShardGrain(
         return Task.CompletedTask;
     }
 
-    public Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, int k, Immutable<string[]> exclude) =>
-        Task.FromResult(new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), k, exclude.Value)));
+    public Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter) =>
+        Task.FromResult(new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.Tag)));
+
+    // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".
+    public Task<int[]> Prepare(Immutable<ShardEntry[]> entries) => Upsert(entries);
+
+    public Task<Immutable<ShardEntry[]>> GetEntries() => Task.FromResult(new Immutable<ShardEntry[]>(state.State.Entries.ToArray()));
+
+    public Task Retire(TimeSpan grace)
+    {
+        _retirement?.Dispose();
+        _retirement = this.RegisterGrainTimer(_ =>
+        {
+            DeactivateOnIdle();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(grace, Timeout.InfiniteTimeSpan) { KeepAlive = true });
+        return Task.CompletedTask;
+    }
 
     public async Task<int[]> Upsert(Immutable<ShardEntry[]> entries)
     {
@@ -55,7 +72,7 @@ public sealed class ItemShardGrain(
             {
                 // Keep an earlier vector when only the title changes.
                 var previous = state.State.Entries[at];
-                state.State.Entries[at] = entry.Vector is null ? previous with { Title = entry.Title } : entry;
+                state.State.Entries[at] = entry.Vector is null ? previous with { Title = entry.Title, Tags = entry.Tags ?? previous.Tags } : entry with { Tags = entry.Tags ?? previous.Tags };
             }
             else
             {
@@ -82,5 +99,5 @@ public sealed class ItemShardGrain(
     public Task<int> Count() => Task.FromResult(_matrix.Count);
 
     private static int Apply(ItemMatrix matrix, ShardEntry entry) =>
-        matrix.Upsert(entry.ItemId, entry.Title, entry.Vector is null ? default : VectorBytes.AsFloats(entry.Vector));
+        matrix.Upsert(entry.ItemId, entry.Title, entry.Vector is null ? default : VectorBytes.AsFloats(entry.Vector), entry.Tags);
 }

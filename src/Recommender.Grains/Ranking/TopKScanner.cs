@@ -11,26 +11,44 @@ public readonly record struct RowScore(int Row, float Score);
 /// </summary>
 public static class TopKScanner
 {
-    /// <summary>The <paramref name="k"/> best rows by dot product with <paramref name="query"/>, best first; rows in <paramref name="excluded"/> are skipped. Ties go to the lower row.</summary>
-    public static RowScore[] Scan(ReadOnlySpan<float> matrix, int dimension, int rows, ReadOnlySpan<float> query, int k, IReadOnlySet<int>? excluded = null)
+    private static readonly Comparison<int> LowerRowFirst = static (a, b) => a.CompareTo(b);
+
+    /// <summary>
+    /// The <paramref name="k"/> best rows by dot product with <paramref name="query"/>, best first; rows in
+    /// <paramref name="excluded"/> are skipped and, when <paramref name="allowed"/> is given, only those rows are
+    /// kept (a filter applied during the scan, so k rows still come back when that many pass). Equal scores are
+    /// ordered by <paramref name="tieBreak"/> (negative: the first row ranks higher; default: the lower row).
+    /// </summary>
+    public static RowScore[] Scan(ReadOnlySpan<float> matrix, int dimension, int rows, ReadOnlySpan<float> query, int k,
+        IReadOnlySet<int>? excluded = null, IReadOnlySet<int>? allowed = null, Comparison<int>? tieBreak = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (query.Length != dimension) throw new ArgumentException($"Query has {query.Length} values; the rows have {dimension}.", nameof(query));
         if (matrix.Length < (long)rows * dimension) throw new ArgumentException($"Matrix holds {matrix.Length} values, fewer than {rows} x {dimension}.", nameof(matrix));
         if (k == 0 || rows == 0) return [];
+        tieBreak ??= LowerRowFirst;
 
-        // The heap's root is the weakest kept candidate: the lowest score, and among equal scores the highest row.
-        var heap = new PriorityQueue<int, RowScore>(k + 1, WeakestFirst.Instance);
+        // The heap's root is the weakest kept candidate. Once the heap is full a row must beat the root to enter:
+        // one comparison with its score is all most rows cost beyond their dot product (filters are checked only then).
+        var heap = new PriorityQueue<int, RowScore>(k + 1, new WeakestFirst(tieBreak));
+        var threshold = float.NegativeInfinity;
+        var weakestRow = -1;
         for (var row = 0; row < rows; row++)
         {
-            if (excluded is not null && excluded.Contains(row)) continue;
             var score = TensorPrimitives.Dot(matrix.Slice(row * dimension, dimension), query);
-            if (float.IsNaN(score)) continue;
-            var candidate = new RowScore(row, score);
-            if (heap.Count < k) heap.Enqueue(row, candidate);
-            else if (heap.TryPeek(out _, out var weakest) && WeakestFirst.Instance.Compare(candidate, weakest) > 0)
-                heap.DequeueEnqueue(row, candidate);
+            var full = heap.Count == k;
+            if (full)
+            {
+                if (!(score >= threshold)) continue;
+                if (score == threshold && tieBreak(row, weakestRow) >= 0) continue;
+            }
+            else if (float.IsNaN(score)) continue;
+            if (excluded is not null && excluded.Contains(row)) continue;
+            if (allowed is not null && !allowed.Contains(row)) continue;
+            if (full) heap.DequeueEnqueue(row, new RowScore(row, score));
+            else heap.Enqueue(row, new RowScore(row, score));
+            if (heap.Count == k && heap.TryPeek(out _, out var weakest)) (threshold, weakestRow) = (weakest.Score, weakest.Row);
         }
 
         var result = new RowScore[heap.Count];
@@ -42,15 +60,13 @@ public static class TopKScanner
         return result;
     }
 
-    /// <summary>Orders candidates from weakest to strongest.</summary>
-    private sealed class WeakestFirst : IComparer<RowScore>
+    /// <summary>Orders candidates from weakest to strongest: lower score first, and among equal scores the one ranked last.</summary>
+    private sealed class WeakestFirst(Comparison<int> tieBreak) : IComparer<RowScore>
     {
-        public static readonly WeakestFirst Instance = new();
-
         public int Compare(RowScore x, RowScore y)
         {
             var byScore = x.Score.CompareTo(y.Score);
-            return byScore != 0 ? byScore : y.Row.CompareTo(x.Row);
+            return byScore != 0 ? byScore : tieBreak(y.Row, x.Row);
         }
     }
 }

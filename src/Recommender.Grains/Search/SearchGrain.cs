@@ -8,15 +8,15 @@ using Recommender.Grains.Ranking;
 namespace Recommender.Grains.Search;
 
 /// <summary>
-/// Scatter-gather over the active model's shards: every shard returns its own top-K in parallel, the union is cut
-/// to the global top-K, and the scores are the softmax over those candidates.
+/// Scatter-gather over one model version's shards: every shard returns its own filtered top-K in parallel, the
+/// union is cut to the global top-K, and the scores are the softmax over those candidates. The caller passes the
+/// version it read, so inference and every shard of one answer use the same one.
 /// </summary>
 [StatelessWorker]
 public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, IOptions<ServingOptions> options) : Grain, ISearchGrain
 {
-    public async Task<Abstractions.Ranking> Search(Immutable<byte[]> query, int k, Immutable<string[]> exclude, RankingSource source)
+    public async Task<Abstractions.Ranking> Search(ActiveModel model, Immutable<byte[]> query, ScanFilter filter, RankingSource source)
     {
-        var model = (await catalogue.GetAsync()).Model ?? throw new InvalidOperationException("No model is active.");
         var vector = VectorBytes.ToFloats(query.Value);
         if (vector.Length != model.Dimension)
             throw new ArgumentException($"Query has {vector.Length} values; model '{model.Version}' has dimension {model.Dimension}.");
@@ -28,9 +28,9 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         var normalised = new Immutable<byte[]>(VectorBytes.FromFloats(vector));
         var calls = new Task<Immutable<ScoredItem[]>>[model.Shards];
         for (var i = 0; i < calls.Length; i++)
-            calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, k, exclude);
+            calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, filter);
         var perShard = await Task.WhenAll(calls);
-        var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), k);
+        var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), filter.K);
         return new Abstractions.Ranking(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperature), model.Version, source, false);
     }
 
@@ -42,6 +42,6 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         if (placement is null) return null;
         var vector = await GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, placement.Shard, model.Shards).ToString()).GetVector(itemId);
         if (vector is null) return null;
-        return await Search(vector.Value, k, new Immutable<string[]>([itemId]), RankingSource.Similarity);
+        return await Search(model, vector.Value, new ScanFilter(k, [itemId]), RankingSource.Similarity);
     }
 }

@@ -1,17 +1,23 @@
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Catalogue;
+using Recommender.Grains.Inference;
+using Recommender.Grains.Popularity;
 using Recommender.Grains.Ranking;
 
 namespace Recommender.Grains.Users;
 
 /// <summary>
 /// A user's ordered history (persisted before an ingest returns) and the interest vector derived from it, cached
-/// in memory with the (model version, history version) it came from and recomputed only when either changes.
+/// in memory with the (model version, history version) it came from and recomputed lazily, on the first read
+/// after either changes. A recommendation reads the active version once and uses it for inference and every shard.
 /// </summary>
 public sealed class UserGrain(
     [PersistentState("user")] IPersistentState<UserState> state,
     CatalogueCache catalogue,
+    PopularityCache popularity,
+    PopularityAccumulator accumulator,
+    ModelRegistry models,
     IOptions<ServingOptions> options) : Grain, IUserGrain
 {
     private UserHistory? _history;
@@ -22,11 +28,15 @@ public sealed class UserGrain(
 
     public async Task<IngestResult> Ingest(Immutable<UserEvent[]> events)
     {
-        var result = History.Add(events.Value);
+        var firstEvents = state.State.TotalCount == 0;
+        var accepted = new List<UserEvent>();
+        var result = History.Add(events.Value, accepted);
         if (result.Accepted > 0)
         {
             try
             {
+                // The directory lists the user before the first event is acknowledged, so an export never misses one.
+                if (firstEvents) await GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(this.GetPrimaryKeyString(), Partitions.UserDirectory)).Add(this.GetPrimaryKeyString());
                 await state.WriteStateAsync();
             }
             catch
@@ -36,38 +46,55 @@ public sealed class UserGrain(
                 await state.ReadStateAsync();
                 throw;
             }
+            accumulator.Record(accepted);
         }
         return result;
     }
 
     public Task<UserHistoryView> GetHistory(int? limit) => Task.FromResult(History.View(limit));
 
-    public async Task<Abstractions.Ranking> Recommend(int k)
+    public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request)
     {
         var snapshot = await catalogue.GetAsync();
         // Nothing to serve until a model is active and the catalogue has finished loading: an empty version says so.
         if (snapshot.Model is null || snapshot.Loading) return new Abstractions.Ranking([], "", RankingSource.Popularity, false);
         var model = snapshot.Model;
-        var seen = SeenItems();
+        var exclude = request.IncludeSeen ? request.Exclude ?? [] : [.. SeenItems(), .. request.Exclude ?? []];
         if (History.Events.Count > 0)
         {
             var (vector, cached) = await InterestVector(model.Version);
             if (vector is not null)
                 return await GrainFactory.GetGrain<ISearchGrain>(0)
-                    .Search(new Immutable<byte[]>(vector), k, new Immutable<string[]>(seen), RankingSource.Model) with { Cached = cached };
+                    .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag), RankingSource.Model) with { Cached = cached };
         }
-        var excluded = seen.ToHashSet(StringComparer.Ordinal);
-        return new Abstractions.Ranking(SoftmaxRanking.RankPopular(snapshot.Popular, k, excluded), model.Version, RankingSource.Popularity, false);
+        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
+    }
+
+    /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>
+    private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
+    {
+        var vocabulary = models.Get(model.Version).DenseIds;
+        var excluded = exclude.ToHashSet(StringComparer.Ordinal);
+        var live = await popularity.GetAsync();
+        // Recent interest outranks the all-time seed list: live counts are lifted above the largest seeded count,
+        // which keeps the scores in list order.
+        var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
+        var candidates = live.Select(p => p with { Count = p.Count + lift }).Concat(seeded)
+            .DistinctBy(p => p.ItemId)
+            .Where(p => vocabulary.ContainsKey(p.ItemId))
+            .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
+        return SoftmaxRanking.RankPopular(candidates, request.K, excluded);
     }
 
     /// <summary>The interest vector for the current history under <paramref name="modelVersion"/>; null when no history item is known to the model.</summary>
     private async Task<(byte[]? Vector, bool Cached)> InterestVector(string modelVersion)
     {
         if (_vector is { } v && v.ModelVersion == modelVersion && v.HistoryVersion == History.Version) return (v.Vector, true);
+        var historyVersion = History.Version;
         var recent = History.RecentItems(options.Value.HistoryWindow);
         var encoded = await GrainFactory.GetGrain<IInferenceGrain>(0).Encode(modelVersion, new Immutable<string[]>(recent));
         var vector = VectorBytes.AsFloats(encoded.Value).ContainsAnyExcept(0f) ? encoded.Value : null;
-        _vector = new CachedVector(modelVersion, History.Version, vector);
+        _vector = new CachedVector(modelVersion, historyVersion, vector);
         return (vector, false);
     }
 

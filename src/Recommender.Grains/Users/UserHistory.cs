@@ -29,9 +29,12 @@ public sealed class UserHistory
     public long Version => _state.HistoryVersion;
 
     /// <summary>Adds a batch; returns how many were new and how many were already recorded (in the history or earlier in the batch).</summary>
-    public IngestResult Add(IReadOnlyList<UserEvent> batch)
+    public IngestResult Add(IReadOnlyList<UserEvent> batch) => Add(batch, null);
+
+    /// <summary>As <see cref="Add(IReadOnlyList{UserEvent})"/>, also listing the events that were new in <paramref name="accepted"/>.</summary>
+    public IngestResult Add(IReadOnlyList<UserEvent> batch, List<UserEvent>? accepted)
     {
-        var accepted = 0;
+        var count = 0;
         var duplicates = 0;
         var events = _state.Events;
         // Sorting the batch first (stable: ties keep arrival order) makes in-order batches pure appends.
@@ -44,15 +47,16 @@ public sealed class UserHistory
             }
             var stored = new StoredEvent(e.ItemId, e.Type, e.Timestamp, e.EventId, e.Value, _state.NextArrival++);
             events.Insert(UpperBound(events, e.Timestamp), stored);
-            accepted++;
+            accepted?.Add(e);
+            count++;
         }
-        if (accepted > 0)
+        if (count > 0)
         {
-            _state.TotalCount += accepted;
+            _state.TotalCount += count;
             _state.HistoryVersion++;
             Trim();
         }
-        return new IngestResult(accepted, duplicates);
+        return new IngestResult(count, duplicates);
     }
 
     /// <summary>Item ids of the most recent <paramref name="count"/> events, oldest first.</summary>

@@ -33,23 +33,24 @@ public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOpti
         var version = ModelVersion(source, settings.Seed.Dimension);
         if (!models.Exists(version))
             models.Save(RecencyMeanModel.Build(data, version, settings.Seed.Dimension));
-        var active = await catalogue.ActivateModel(version, settings.Shards);
+        var active = (await catalogue.ActivateModel(version, settings.Shards)).Model;
         logger.LogInformation("Model {Version} active ({Items} items, {Shards} shards) after {Elapsed} ms", active.Version, active.ItemCount, active.Shards, clock.ElapsedMilliseconds);
 
         await Parallel.ForEachAsync(demo.Items.GroupBy(i => ItemBuckets.Of(i.Id)), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation },
             async (bucket, _) => await grains.GetGrain<IItemBucketGrain>(bucket.Key).Import(new Immutable<ItemDetails[]>(bucket.ToArray())));
         foreach (var chunk in demo.Items.Chunk(PlacementBatch))
-            await catalogue.PlaceItems(new Immutable<ShardEntry[]>(chunk.Select(i => new ShardEntry(i.Id, i.Title, null)).Where(e => models.Get(version).DenseIds.ContainsKey(e.ItemId)).ToArray()));
+            await catalogue.PlaceItems(new Immutable<ShardEntry[]>(chunk.Select(i => new ShardEntry(i.Id, i.Title, null, i.Tags)).Where(e => models.Get(version).DenseIds.ContainsKey(e.ItemId)).ToArray()));
         logger.LogInformation("{Count} items loaded after {Elapsed} ms", demo.Items.Count, clock.ElapsedMilliseconds);
 
         var titles = demo.Items.ToDictionary(i => i.Id, i => i.Title, StringComparer.Ordinal);
+        var tags = demo.Items.ToDictionary(i => i.Id, i => i.Tags, StringComparer.Ordinal);
         var popular = demo.Histories.Values
             .SelectMany(events => events)
             .CountBy(e => e.ItemId)
             .OrderByDescending(p => p.Value)
             .ThenBy(p => p.Key, StringComparer.Ordinal)
             .Take(settings.Seed.PopularCount)
-            .Select(p => new PopularItem(p.Key, titles.GetValueOrDefault(p.Key, p.Key), p.Value))
+            .Select(p => new PopularItem(p.Key, titles.GetValueOrDefault(p.Key, p.Key), p.Value, tags.GetValueOrDefault(p.Key)))
             .ToArray();
         await catalogue.SetPopular(new Immutable<PopularItem[]>(popular));
 

@@ -1,0 +1,100 @@
+// Closed-loop HTTP load generator for the recommendation API (loopback only, bounded in time).
+//
+//   dotnet run deploy/bench/loadgen.cs -- --url http://127.0.0.1:5001 --mode reads --seconds 20 --concurrency 16
+//
+// Modes: "reads" (GET /users/{id}/recommendations?k=10) or "writes" (POST /events, one event each).
+// Users are the demo's ("1".."N"); write targets are items seen in warm-up recommendations.
+// Prints one line: mode, requests, errors, throughput, p50/p90/p99 latency in ms.
+#:property PublishAot=false
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+var options = Options.Parse(args);
+foreach (var url in options.Urls)
+{
+    if (!url.IsLoopback) throw new ArgumentException($"{url} is not a loopback address; this tool only targets this machine.");
+}
+using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+var items = await WarmUp(http, options);
+var latencies = new List<double>[options.Concurrency];
+var errors = 0;
+var deadline = Stopwatch.StartNew();
+var stop = TimeSpan.FromSeconds(options.Seconds);
+var sequence = 0L;
+await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker =>
+{
+    var mine = latencies[worker] = new List<double>();
+    var random = new Random(worker);
+    while (deadline.Elapsed < stop)
+    {
+        var url = options.Urls[random.Next(options.Urls.Count)];
+        var user = random.Next(1, options.Users + 1).ToString();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = options.Mode == "writes"
+                ? await http.PostAsJsonAsync(new Uri(url, "/events"), new
+                {
+                    userId = user,
+                    itemId = items[random.Next(items.Count)],
+                    type = "view",
+                    eventId = $"bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}",
+                })
+                : await http.GetAsync(new Uri(url, $"/users/{user}/recommendations?k=10"));
+            if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
+        }
+        catch (HttpRequestException)
+        {
+            Interlocked.Increment(ref errors);
+        }
+        mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+}));
+var elapsed = deadline.Elapsed.TotalSeconds;
+var all = latencies.SelectMany(l => l).Order().ToArray();
+double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
+Console.WriteLine(
+    $"mode={options.Mode} fronts={options.Urls.Count} concurrency={options.Concurrency} requests={all.Length} errors={errors} " +
+    $"throughput={all.Length / elapsed:0.0}/s p50={Percentile(0.50):0.0}ms p90={Percentile(0.90):0.0}ms p99={Percentile(0.99):0.0}ms");
+return errors == 0 ? 0 : 1;
+
+static async Task<List<string>> WarmUp(HttpClient http, Options options)
+{
+    var items = new HashSet<string>();
+    for (var user = 1; user <= Math.Min(options.Users, 20); user++)
+    {
+        using var response = await http.GetAsync(new Uri(options.Urls[0], $"/users/{user}/recommendations?k=10"));
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        foreach (var item in document.RootElement.GetProperty("items").EnumerateArray())
+            items.Add(item.GetProperty("id").GetString()!);
+    }
+    if (items.Count == 0) throw new InvalidOperationException("Warm-up found no recommendable items: is the demo catalogue loaded?");
+    return [.. items];
+}
+
+sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users)
+{
+    public static Options Parse(string[] args)
+    {
+        var urls = new List<Uri>();
+        string mode = "reads";
+        int seconds = 20, concurrency = 16, users = 600;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i++])
+            {
+                case "--url": urls.Add(new Uri(value)); break;
+                case "--mode": mode = value is "reads" or "writes" ? value : throw new ArgumentException("--mode is reads or writes."); break;
+                case "--seconds": seconds = Math.Clamp(int.Parse(value), 1, 300); break;
+                case "--concurrency": concurrency = Math.Clamp(int.Parse(value), 1, 256); break;
+                case "--users": users = Math.Max(1, int.Parse(value)); break;
+                default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
+            }
+        }
+        if (urls.Count == 0) urls.Add(new Uri("http://127.0.0.1:5001"));
+        return new Options(urls, mode, seconds, concurrency, users);
+    }
+}

@@ -1,0 +1,101 @@
+-- Orleans ADO.NET grain storage on PostgreSQL.
+--
+-- Idempotent: re-running creates nothing twice and refreshes the query texts.
+-- A grain's identity is (ServiceId, GrainTypeHash, GrainTypeString, GrainIdHash,
+-- GrainIdN0, GrainIdN1, GrainIdExtensionString) and is the primary key, so a
+-- second row for the same grain cannot exist. The key extension is stored as ''
+-- when Orleans passes NULL, which keeps the key free of NULLs.
+--
+-- Version is the optimistic-concurrency tag (Orleans' ETag): the first write
+-- inserts version 1; later writes and clears succeed only when the caller sends
+-- the stored version. Every write/clear returns exactly one row whose
+-- NewGrainStateVersion is NULL on a conflict, which Orleans turns into an
+-- InconsistentStateException.
+
+CREATE TABLE IF NOT EXISTS OrleansQuery
+(
+    QueryKey  varchar(64) NOT NULL PRIMARY KEY,
+    QueryText text        NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS OrleansStorage
+(
+    ServiceId              varchar(150) NOT NULL,
+    GrainTypeHash          integer      NOT NULL,
+    GrainTypeString        varchar(512) NOT NULL,
+    GrainIdHash            integer      NOT NULL,
+    GrainIdN0              bigint       NOT NULL,
+    GrainIdN1              bigint       NOT NULL,
+    GrainIdExtensionString varchar(512) NOT NULL DEFAULT '',
+    PayloadBinary          bytea,
+    ModifiedOn             timestamptz  NOT NULL DEFAULT now(),
+    Version                integer      NOT NULL,
+    CONSTRAINT PK_OrleansStorage PRIMARY KEY
+        (GrainIdHash, GrainTypeHash, ServiceId, GrainIdN0, GrainIdN1, GrainTypeString, GrainIdExtensionString)
+);
+
+INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES
+
+('ReadFromStorageKey', '
+SELECT PayloadBinary, Version
+FROM OrleansStorage
+WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+    AND ServiceId = @ServiceId
+    AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
+    AND GrainTypeString = @GrainTypeString
+    AND GrainIdExtensionString = coalesce(CAST(@GrainIdExtensionString AS varchar), '''');
+'),
+
+-- Update when a version is sent, insert version 1 when none is; one statement,
+-- so a conflicting concurrent insert of the same grain yields NULL, not a second row.
+('WriteToStorageKey', '
+WITH updated AS (
+    UPDATE OrleansStorage
+    SET PayloadBinary = @PayloadBinary, Version = Version + 1, ModifiedOn = now()
+    WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+        AND ServiceId = @ServiceId
+        AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
+        AND GrainTypeString = @GrainTypeString
+        AND GrainIdExtensionString = coalesce(CAST(@GrainIdExtensionString AS varchar), '''')
+        AND Version = CAST(@GrainStateVersion AS integer)
+    RETURNING Version
+), inserted AS (
+    INSERT INTO OrleansStorage
+        (ServiceId, GrainTypeHash, GrainTypeString, GrainIdHash, GrainIdN0, GrainIdN1,
+         GrainIdExtensionString, PayloadBinary, Version)
+    SELECT @ServiceId, @GrainTypeHash, @GrainTypeString, @GrainIdHash, @GrainIdN0, @GrainIdN1,
+        coalesce(CAST(@GrainIdExtensionString AS varchar), ''''), @PayloadBinary, 1
+    WHERE CAST(@GrainStateVersion AS integer) IS NULL
+    ON CONFLICT ON CONSTRAINT PK_OrleansStorage DO NOTHING
+    RETURNING Version
+)
+SELECT (SELECT Version FROM updated UNION ALL SELECT Version FROM inserted LIMIT 1) AS NewGrainStateVersion;
+'),
+
+-- Clearing keeps the row (and its version history) with a NULL payload; clearing
+-- a grain that was never written records an empty state at version 1.
+('ClearStorageKey', '
+WITH updated AS (
+    UPDATE OrleansStorage
+    SET PayloadBinary = NULL, Version = Version + 1, ModifiedOn = now()
+    WHERE GrainIdHash = @GrainIdHash AND GrainTypeHash = @GrainTypeHash
+        AND ServiceId = @ServiceId
+        AND GrainIdN0 = @GrainIdN0 AND GrainIdN1 = @GrainIdN1
+        AND GrainTypeString = @GrainTypeString
+        AND GrainIdExtensionString = coalesce(CAST(@GrainIdExtensionString AS varchar), '''')
+        AND Version = CAST(@GrainStateVersion AS integer)
+    RETURNING Version
+), inserted AS (
+    INSERT INTO OrleansStorage
+        (ServiceId, GrainTypeHash, GrainTypeString, GrainIdHash, GrainIdN0, GrainIdN1,
+         GrainIdExtensionString, PayloadBinary, Version)
+    SELECT @ServiceId, @GrainTypeHash, @GrainTypeString, @GrainIdHash, @GrainIdN0, @GrainIdN1,
+        coalesce(CAST(@GrainIdExtensionString AS varchar), ''''), NULL, 1
+    WHERE CAST(@GrainStateVersion AS integer) IS NULL
+    ON CONFLICT ON CONSTRAINT PK_OrleansStorage DO NOTHING
+    RETURNING Version
+)
+SELECT (SELECT Version FROM updated UNION ALL SELECT Version FROM inserted LIMIT 1) AS NewGrainStateVersion;
+')
+
+ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;

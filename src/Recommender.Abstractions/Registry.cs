@@ -1,0 +1,85 @@
+namespace Recommender.Abstractions;
+
+/// <summary>The three files of a model package as uploaded, before validation.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.model-upload")]
+public sealed record ModelUpload(
+    [property: Id(0)] byte[] Manifest,
+    [property: Id(1)] byte[] Encoder,
+    [property: Id(2)] byte[] Embeddings);
+
+/// <summary>Where a registered version stands.</summary>
+[GenerateSerializer, Alias("recommender.model-state")]
+public enum ModelVersionState
+{
+    /// <summary>Stored and validated; never served or no longer served.</summary>
+    Registered = 0,
+
+    /// <summary>Its shards are being loaded; the active pointer has not moved yet.</summary>
+    Activating = 1,
+
+    /// <summary>Serving every request.</summary>
+    Active = 2,
+
+    /// <summary>Was active; its shards drain and deactivate after the grace period.</summary>
+    Retired = 3,
+}
+
+/// <summary>A registered model version as the registry lists it.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.model-info")]
+public sealed record ModelInfo(
+    [property: Id(0)] string Version,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] int Dimension,
+    [property: Id(3)] int MaxLength,
+    [property: Id(4)] string Similarity,
+    [property: Id(5)] int ItemCount,
+    [property: Id(6)] ModelVersionState State,
+    [property: Id(7)] DateTimeOffset RegisteredAt,
+    [property: Id(8)] DateTimeOffset? ActivatedAt,
+    [property: Id(9)] bool Fallback,
+    [property: Id(10)] IReadOnlyDictionary<string, double>? Metrics = null);
+
+/// <summary>A problem with an upload, naming the part ("manifest", "encoder", "embeddings", "version") it concerns.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.upload-error")]
+public sealed record UploadError([property: Id(0)] string Field, [property: Id(1)] string Message);
+
+/// <summary>The outcome of a registration: the stored version, or the errors (nothing stored). <see cref="Conflict"/>: the version exists already.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.model-registration")]
+public sealed record ModelRegistration(
+    [property: Id(0)] ModelInfo? Model,
+    [property: Id(1)] IReadOnlyList<UploadError> Errors,
+    [property: Id(2)] bool Conflict = false);
+
+/// <summary>
+/// The outcome of an activation: the model now active, the one it replaced, how many items added through the API were
+/// carried into the new version's shards, and the ids of those that could not be (no vector of the new dimension).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.activation-result")]
+public sealed record ActivationResult(
+    [property: Id(0)] ActiveModel Model,
+    [property: Id(1)] string? Previous,
+    [property: Id(2)] int CarriedItems,
+    [property: Id(3)] IReadOnlyList<string> NotRecommendable);
+
+/// <summary>What a recommendation request asks for: k items, the user's own items excluded unless <see cref="IncludeSeen"/>, minus <see cref="Exclude"/>, only items tagged <see cref="Tag"/> when given.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
+public sealed record RecommendationRequest(
+    [property: Id(0)] int K,
+    [property: Id(1)] bool IncludeSeen = false,
+    [property: Id(2)] string[]? Exclude = null,
+    [property: Id(3)] string? Tag = null);
+
+/// <summary>A scan's filter: at most <see cref="K"/> rows, none of <see cref="Exclude"/>, and only rows tagged <see cref="Tag"/> (ignoring case) when given.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
+public sealed record ScanFilter(
+    [property: Id(0)] int K,
+    [property: Id(1)] string[] Exclude,
+    [property: Id(2)] string? Tag = null);
+
+/// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.popularity-delta")]
+public sealed record PopularityDelta([property: Id(0)] string ItemId, [property: Id(1)] double Weight);
+
+/// <summary>An item's decayed popularity score at the time it was read.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.popularity-score")]
+public sealed record PopularityScore([property: Id(0)] string ItemId, [property: Id(1)] double Score);

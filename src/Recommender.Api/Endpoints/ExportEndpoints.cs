@@ -1,0 +1,38 @@
+using System.Text;
+using Recommender.Abstractions;
+using Recommender.Model.Data;
+
+namespace Recommender.Api.Endpoints;
+
+/// <summary>GET /events/export: every retained event of every user, streamed in the trainer's event-export CSV format.</summary>
+public static class ExportEndpoints
+{
+    private const int UsersInFlight = 32;
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapGet("/events/export", Export)
+            .WithName("ExportEvents")
+            .WithSummary($"Streams the cluster's event history as CSV ({EventExportFormat.Header}), user by user in timestamp order; "
+                + "read by `recommender train --format event-export`.")
+            .Produces<string>(StatusCodes.Status200OK, "text/csv");
+
+    private static async Task Export(HttpContext context, IGrainFactory grains, CancellationToken cancellation)
+    {
+        context.Response.ContentType = "text/csv; charset=utf-8";
+        context.Response.Headers.ContentDisposition = "attachment; filename=events.csv";
+        await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false), 1 << 16);
+        await writer.WriteLineAsync(EventExportFormat.Header);
+        for (var partition = 0; partition < Partitions.UserDirectory; partition++)
+        {
+            var users = (await grains.GetGrain<IUserDirectoryGrain>(partition).List()).Value;
+            foreach (var chunk in users.Chunk(UsersInFlight))
+            {
+                var histories = await Task.WhenAll(chunk.Select(u => grains.GetGrain<IUserGrain>(u).GetHistory(null)));
+                for (var i = 0; i < chunk.Length; i++)
+                    foreach (var e in histories[i].Events)
+                        await writer.WriteLineAsync(EventExportFormat.FormatRow(chunk[i], e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId));
+                cancellation.ThrowIfCancellationRequested();
+            }
+        }
+    }
+}

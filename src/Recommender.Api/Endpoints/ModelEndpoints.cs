@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Http.Features;
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+using Recommender.Model.Packaging;
+
+namespace Recommender.Api.Endpoints;
+
+/// <summary>
+/// The model registry: upload a package (multipart/form-data with the three package files as the parts "manifest",
+/// "encoder" and "embeddings"), list and inspect versions, activate one, roll back to the previous one.
+/// </summary>
+public static class ModelEndpoints
+{
+    public static readonly string[] Parts = ["manifest", "encoder", "embeddings"];
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/models", Upload)
+            .WithName("UploadModel")
+            .WithSummary($"Registers a model package: multipart/form-data with the files {ModelPackage.ManifestFile} (part 'manifest'), {ModelPackage.EncoderFile} ('encoder') "
+                + $"and {ModelPackage.EmbeddingsFile} ('embeddings'). The package is validated fully (ONNX contract included) before anything is stored.")
+            .DisableAntiforgery()
+            .Produces<ModelResponse>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status409Conflict);
+        app.MapGet("/models", List).WithName("ListModels").Produces<ModelsResponse>();
+        app.MapGet("/models/{version}", Get).WithName("GetModel").Produces<ModelResponse>().ProducesValidationProblem(StatusCodes.Status404NotFound);
+        app.MapPost("/models/{version}/activate", Activate)
+            .WithName("ActivateModel")
+            .WithSummary("Loads every shard of the version, then makes it the active one for every silo; items added through the API are carried over.")
+            .Produces<ActivationResponse>()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound);
+        app.MapPost("/models/rollback", Rollback)
+            .WithName("RollbackModel")
+            .WithSummary("Activates the previously active version (the fallback baseline when there is none).")
+            .Produces<ActivationResponse>()
+            .ProducesValidationProblem();
+    }
+
+    private static async Task<IResult> Upload(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
+    {
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = Limits.MaxModelUploadBytes;
+        if (request.ContentLength > Limits.MaxModelUploadBytes) return Problems.TooLarge(Limits.MaxModelUploadBytes);
+        if (!request.HasFormContentType || request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) != true)
+            return Problems.Invalid("body", $"Send multipart/form-data with the parts {string.Join(", ", Parts.Select(p => $"'{p}'"))}.");
+        IFormCollection form;
+        try
+        {
+            request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = Limits.MaxModelUploadBytes }));
+            form = await request.ReadFormAsync(cancellation);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problems.TooLarge(Limits.MaxModelUploadBytes);
+        }
+        catch (InvalidDataException e)
+        {
+            return Problems.Invalid("body", $"The multipart body could not be read: {e.Message}");
+        }
+        var errors = new ValidationErrors();
+        var files = new byte[Parts.Length][];
+        for (var i = 0; i < Parts.Length; i++)
+        {
+            var file = form.Files.GetFile(Parts[i]);
+            if (file is null) { errors.Add(Parts[i], $"The part '{Parts[i]}' is missing."); continue; }
+            using var buffer = new MemoryStream((int)file.Length);
+            await file.CopyToAsync(buffer, cancellation);
+            files[i] = buffer.ToArray();
+        }
+        if (errors.Any) return Problems.Invalid(errors);
+
+        var registration = await grains.GetGrain<ICatalogueGrain>(0).RegisterModel(new Immutable<ModelUpload>(new ModelUpload(files[0], files[1], files[2])));
+        if (registration.Model is null)
+        {
+            foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);
+            return registration.Conflict
+                ? Results.ValidationProblem(errors.ToDictionary(), title: "The version exists already.", statusCode: StatusCodes.Status409Conflict)
+                : Problems.Invalid(errors);
+        }
+        return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
+    }
+
+    private static async Task<IResult> List(IGrainFactory grains)
+    {
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        var models = await catalogue.ListModels();
+        var active = (await catalogue.GetSnapshot()).Model?.Version;
+        return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray()));
+    }
+
+    private static async Task<IResult> Get(string version, IGrainFactory grains)
+    {
+        var model = await grains.GetGrain<ICatalogueGrain>(0).GetModel(version);
+        return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
+    }
+
+    private static async Task<IResult> Activate(string version, IGrainFactory grains)
+    {
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        if (await catalogue.GetModel(version) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
+    }
+
+    private static async Task<IResult> Rollback(IGrainFactory grains)
+    {
+        try
+        {
+            return Results.Ok(ActivationResponse.From(await grains.GetGrain<ICatalogueGrain>(0).Rollback(0)));
+        }
+        catch (InvalidOperationException e)
+        {
+            return Problems.Invalid("version", e.Message);
+        }
+    }
+}
+
+public sealed record ModelResponse(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount, string State,
+    DateTimeOffset RegisteredAt, DateTimeOffset? ActivatedAt, bool Fallback, IReadOnlyDictionary<string, double>? Metrics)
+{
+    public static ModelResponse From(ModelInfo m) =>
+        new(m.Version, m.Kind, m.Dimension, m.MaxLength, m.Similarity, m.ItemCount, m.State.ToString().ToLowerInvariant(), m.RegisteredAt, m.ActivatedAt, m.Fallback, m.Metrics);
+}
+
+public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models);
+
+public sealed record ActivationResponse(string Active, string? Previous, int Shards, int CarriedItems, IReadOnlyList<string> NotRecommendable)
+{
+    public static ActivationResponse From(ActivationResult r) => new(r.Model.Version, r.Previous, r.Model.Shards, r.CarriedItems, r.NotRecommendable);
+}

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Recommender.Model.Data;
+
+namespace Recommender.Cli;
+
+/// <summary>
+/// recommender export-events: downloads the cluster's whole event history (GET /events/export) into a CSV that
+/// `recommender train --format event-export` reads.
+/// </summary>
+internal static class ExportEventsCommand
+{
+    public static Command Create()
+    {
+        var api = new Option<string>("--api") { Description = "Base address of the recommender HTTP API.", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
+        var outFile = new Option<string>("--out") { Description = "CSV file to write (event-export format).", Required = true };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the whole download.", DefaultValueFactory = _ => 600 };
+
+        var command = new Command("export-events", "Download the cluster's event history as an event-export CSV for training.") { api, outFile, timeout };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            var output = parse.InvocationConfiguration.Output;
+            if (!Uri.TryCreate(parse.GetValue(api), UriKind.Absolute, out var baseAddress) || baseAddress.Scheme is not ("http" or "https"))
+            {
+                await error.WriteLineAsync($"error: --api '{parse.GetValue(api)}' is not an http(s) address.");
+                return 1;
+            }
+            var path = Path.GetFullPath(parse.GetValue(outFile)!);
+            var partial = path + ".partial";
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) };
+                using var response = await http.GetAsync("events/export", HttpCompletionOption.ResponseHeadersRead, cancellation);
+                if (!response.IsSuccessStatusCode)
+                {
+                    await error.WriteLineAsync($"error: {baseAddress}events/export answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellation)}");
+                    return 1;
+                }
+                long lines = 0;
+                await using (var body = await response.Content.ReadAsStreamAsync(cancellation))
+                using (var reader = new StreamReader(body))
+                await using (var writer = new StreamWriter(partial))
+                {
+                    var header = await reader.ReadLineAsync(cancellation);
+                    if (header != EventExportFormat.Header)
+                    {
+                        await error.WriteLineAsync($"error: the export does not start with the header '{EventExportFormat.Header}'.");
+                        return 1;
+                    }
+                    await writer.WriteLineAsync(header);
+                    while (await reader.ReadLineAsync(cancellation) is { } line)
+                    {
+                        await writer.WriteLineAsync(line);
+                        lines++;
+                    }
+                }
+                // Only a complete download replaces the target file.
+                File.Move(partial, path, overwrite: true);
+                await output.WriteLineAsync($"wrote {lines} events to {path}");
+                return 0;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"error: exporting from {baseAddress} failed: {e.Message}");
+                return 1;
+            }
+            finally
+            {
+                if (File.Exists(partial)) File.Delete(partial);
+            }
+        });
+        return command;
+    }
+}

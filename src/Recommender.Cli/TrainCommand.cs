@@ -1,0 +1,263 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Recommender.Model.Data;
+using Recommender.Model.Onnx;
+using Recommender.Model.Sasrec;
+using Recommender.Model.Training;
+using Spectre.Console;
+
+namespace Recommender.Cli;
+
+/// <summary>
+/// recommender train: trains a SASRec model on CPU with the built-in trainer, validating on held-out next items,
+/// checkpointing into --out, optionally exporting the best model as a serving package.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var train = new Option<string>("--train") { Description = "Training interactions (see --format); sequence files hold dense item ids 1..N.", Required = true };
+        var format = new Option<string>("--format") { Description = "sequences | pairs | movielens-csv | movielens-udata | event-export.", DefaultValueFactory = _ => "sequences" };
+        format.AcceptOnlyFromAmong("sequences", "pairs", "movielens-csv", "movielens-udata", "event-export");
+        var valInput = new Option<string?>("--val-input") { Description = "Validation histories (one sequence of dense ids per line)." };
+        var valOutput = new Option<string?>("--val-output") { Description = "Held-out next item for each line of --val-input." };
+        var output = new Option<string>("--out") { Description = "Directory for last.model/last.state, best.model, curve.csv and curve.png.", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (last.model + last.state); model-shape options are taken from the checkpoint." };
+        var export = new Option<string?>("--export") { Description = "Write the serving package of the best checkpoint to this directory at the end." };
+        var version = new Option<string?>("--version") { Description = "Version of the exported package (default: sasrec-<UTC time>)." };
+        var testInput = new Option<string?>("--test-input") { Description = "Test histories, scored with the best checkpoint at the end (reported only, never used for selection)." };
+        var testOutput = new Option<string?>("--test-output") { Description = "Held-out next item for each line of --test-input." };
+        var items = new Option<int?>("--items") { Description = "Catalogue size N (default: the largest id in the training and validation data)." };
+
+        var loss = new Option<string>("--loss") { Description = "ce: full softmax cross-entropy (SASRec-CE); bce: one negative per position (SASRec); gbce: K negatives, calibrated (gSASRec).", DefaultValueFactory = _ => "ce" };
+        loss.AcceptOnlyFromAmong("ce", "bce", "gbce");
+        var negatives = new Option<int>("--negatives") { Description = "gBCE negatives per sequence.", DefaultValueFactory = _ => 256 };
+        var calibration = new Option<double>("--calibration") { Description = "gBCE calibration t in [0, 1].", DefaultValueFactory = _ => 0.75 };
+        var maxLength = new Option<int>("--max-length") { Description = "Most recent items the model sees.", DefaultValueFactory = _ => 200 };
+        var dimension = new Option<int>("--dim") { Description = "Embedding and hidden width.", DefaultValueFactory = _ => 64 };
+        var blocks = new Option<int>("--blocks") { Description = "Transformer blocks.", DefaultValueFactory = _ => 2 };
+        var heads = new Option<int>("--heads") { Description = "Attention heads (must divide --dim).", DefaultValueFactory = _ => 1 };
+        var ffn = new Option<int?>("--ffn-dim") { Description = "Feed-forward hidden width (default: --dim)." };
+        var dropout = new Option<float>("--dropout") { Description = "Dropout rate in [0, 1).", DefaultValueFactory = _ => 0.2f };
+        var postNorm = new Option<bool>("--post-norm") { Description = "Post-layer-norm blocks LN(x + f(x)) instead of pre-norm x + f(LN(x))." };
+        var activation = new Option<string>("--activation") { Description = "relu | gelu.", DefaultValueFactory = _ => "relu" };
+        activation.AcceptOnlyFromAmong("relu", "gelu");
+
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs.", DefaultValueFactory = _ => 200 };
+        var batch = new Option<int>("--batch-size") { Description = "Sequences per step.", DefaultValueFactory = _ => 128 };
+        var learningRate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.9 };
+        var beta2 = new Option<double>("--beta2") { Description = "Adam beta2.", DefaultValueFactory = _ => 0.98 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled (AdamW) weight decay on matrices; 0 = Adam.", DefaultValueFactory = _ => 0.0 };
+        var seed = new Option<int>("--seed") { Description = "Seed; a run is reproducible for a given seed and --threads.", DefaultValueFactory = _ => 42 };
+        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var validateEvery = new Option<int>("--validate-every") { Description = "Validate every k epochs.", DefaultValueFactory = _ => 1 };
+        var patience = new Option<int>("--patience") { Description = "Validations without NDCG@10 improvement before stopping.", DefaultValueFactory = _ => 10 };
+        var timeLimit = new Option<double?>("--time-limit") { Description = "Stop after the epoch during which this many minutes have passed." };
+        var noValidation = new Option<bool>("--no-validation") { Description = "Skip validation (e.g. to time epochs); best.model is then the last epoch." };
+
+        var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
+        {
+            train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
+            loss, negatives, calibration, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation,
+            epochs, batch, learningRate, beta1, beta2, weightDecay, seed, threads, validateEvery, patience, timeLimit, noValidation,
+        };
+        command.SetAction(parse => Guarded(parse, Run));
+        command.Subcommands.Add(ScoreCommand());
+        return command;
+
+        int Run(ParseResult parse)
+        {
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output) });
+            if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 200); // one line per epoch in logs
+            var trainPath = parse.GetValue(train)!;
+            var outDir = parse.GetValue(output)!;
+            var data = parse.GetValue(format) switch
+            {
+                "sequences" => SequenceFile.LoadDense(trainPath),
+                "pairs" => InteractionLoader.Load(trainPath, InteractionFormat.Pairs),
+                "movielens-csv" => InteractionLoader.Load(trainPath, InteractionFormat.MovieLensCsv),
+                "movielens-udata" => InteractionLoader.Load(trainPath, InteractionFormat.MovieLensUData),
+                _ => InteractionLoader.Load(trainPath, InteractionFormat.EventExport),
+            };
+            var valIn = parse.GetValue(valInput);
+            var valOut = parse.GetValue(valOutput);
+            if ((valIn is null) != (valOut is null)) throw new ArgumentException("--val-input and --val-output must be given together.");
+            List<EvaluationCase>? validation = null;
+            if (valIn is not null && !parse.GetValue(noValidation)) validation = SequenceFile.ReadEvaluationCases(valIn, valOut!);
+            var largest = Math.Max(data.ItemCount, validation is null ? 0 : validation.Max(c => Math.Max(c.Target, c.History.DefaultIfEmpty(0).Max())));
+            var itemCount = parse.GetValue(items) ?? largest;
+            if (itemCount < largest) throw new ArgumentException($"--items {itemCount} is smaller than the largest item id in the data ({largest}).");
+
+            var options = new TrainingOptions
+            {
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(learningRate),
+                Beta1 = parse.GetValue(beta1),
+                Beta2 = parse.GetValue(beta2),
+                WeightDecay = parse.GetValue(weightDecay),
+                Loss = parse.GetValue(loss) switch { "bce" => LossKind.Bce, "gbce" => LossKind.Gbce, _ => LossKind.SoftmaxCrossEntropy },
+                Negatives = parse.GetValue(negatives),
+                Calibration = parse.GetValue(calibration),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                ValidateEvery = parse.GetValue(validateEvery),
+                Patience = parse.GetValue(patience),
+                TimeLimit = parse.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+            };
+            options.Validate();
+            SasRecTrainer trainer;
+            if (parse.GetValue(resume))
+            {
+                trainer = SasRecTrainer.Resume(outDir, options);
+                if (trainer.Model.Config.ItemCount < largest)
+                    throw new ArgumentException($"The checkpoint in {outDir} knows {trainer.Model.Config.ItemCount} items but the data holds id {largest}.");
+                console.MarkupLine($"Resuming [bold]{Markup.Escape(outDir)}[/] after epoch {trainer.Epoch}.");
+            }
+            else
+            {
+                var dim = parse.GetValue(dimension);
+                var config = new SasRecConfig
+                {
+                    ItemCount = itemCount,
+                    MaxLength = parse.GetValue(maxLength),
+                    Dimension = dim,
+                    Blocks = parse.GetValue(blocks),
+                    Heads = parse.GetValue(heads),
+                    FeedForwardDimension = parse.GetValue(ffn) ?? dim,
+                    Dropout = parse.GetValue(dropout),
+                    PreNorm = !parse.GetValue(postNorm),
+                    Activation = parse.GetValue(activation)!,
+                };
+                config.Validate();
+                trainer = new SasRecTrainer(new SasRecModel(config, options.Seed), options);
+            }
+            var c = trainer.Model.Config;
+            console.MarkupLine(Markup.Escape(
+                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
+                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, {(c.PreNorm ? "pre" : "post")}-norm, {c.Activation}; batch {options.BatchSize}, lr {options.LearningRate}, {options.Threads} threads" +
+                (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
+
+            var startEpoch = trainer.Epoch;
+            var result = console.Profile.Capabilities.Interactive
+                ? TrainWithBar(console, trainer, data, validation, outDir)
+                : trainer.Train(data.Sequences, validation, outDir, new SynchronousProgress(p => { if (p.Completed is { } e) console.WriteLine(Describe(e)); }));
+            if (result.Outcome == TrainingOutcome.Diverged)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: {result.Message}");
+                return 2;
+            }
+            console.MarkupLine(Markup.Escape($"{result.Outcome}: {result.Message} Best epoch {result.BestEpoch}" +
+                (result.BestValidationNdcg10 is { } best ? $", validation NDCG@10 {best:F4}." : ".")));
+            var timed = result.Curve.Where(r => r.Epoch > startEpoch).ToArray();
+            if (timed.Length > 0)
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean epoch {timed.Average(r => r.Seconds):F2} s, {timed.Average(r => r.PositionsPerSecond):F0} positions/s"));
+
+            var bestModel = SasRecModel.Load(Path.Combine(outDir, SasRecTrainer.BestModelFile));
+            var metrics = new Dictionary<string, double>();
+            if (validation is not null)
+            {
+                var m = SasRecTrainer.Evaluate(bestModel, validation);
+                metrics["val_ndcg@10"] = m.Ndcg(10);
+                metrics["val_hr@10"] = m.HitRate(10);
+            }
+            var testIn = parse.GetValue(testInput);
+            var testOut = parse.GetValue(testOutput);
+            if ((testIn is null) != (testOut is null)) throw new ArgumentException("--test-input and --test-output must be given together.");
+            if (testIn is not null)
+            {
+                var m = SasRecTrainer.Evaluate(bestModel, SequenceFile.ReadEvaluationCases(testIn, testOut!));
+                metrics["test_ndcg@10"] = m.Ndcg(10);
+                metrics["test_recall@10"] = m.HitRate(10);
+                metrics["test_recall@1"] = m.HitRate(1);
+                console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"test (best checkpoint, full ranking, seen items removed, {m.Count} cases): NDCG@10 {m.Ndcg(10):F4}, Recall@10 {m.HitRate(10):F4}, Recall@1 {m.HitRate(1):F4}"));
+            }
+
+            var exportDir = parse.GetValue(export);
+            if (exportDir is not null)
+            {
+                var training = new JsonObject
+                {
+                    ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate,
+                    ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["seed"] = options.Seed,
+                };
+                var package = SasRecExporter.Export(bestModel, data.ItemIds.Count == c.ItemCount ? data.ItemIds : SequenceDataset.IdentityVocabulary(c.ItemCount),
+                    parse.GetValue(version) ?? $"sasrec-{DateTime.UtcNow:yyyyMMdd-HHmmss}", training, metrics);
+                package.Save(exportDir);
+                console.MarkupLine($"Exported the best model (epoch {result.BestEpoch}) to [bold]{Markup.Escape(exportDir)}[/].");
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>recommender train score: full-ranking metrics of a checkpoint through the trainer's own forward pass.</summary>
+    private static Command ScoreCommand()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint written by training (e.g. best.model).", Required = true };
+        var input = new Option<string>("--input") { Description = "Histories: one sequence of dense item ids per line.", Required = true };
+        var output = new Option<string>("--output") { Description = "Held-out next item for each line of --input.", Required = true };
+        var command = new Command("score", "HR@K / NDCG@K / MRR of a training checkpoint, all items ranked, seen items removed.") { model, input, output };
+        command.SetAction(parse => Guarded(parse, p =>
+        {
+            var checkpoint = SasRecModel.Load(p.GetValue(model)!);
+            var cases = SequenceFile.ReadEvaluationCases(p.GetValue(input)!, p.GetValue(output)!);
+            var m = SasRecTrainer.Evaluate(checkpoint, cases);
+            p.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{m.Count} cases: NDCG@10 {m.Ndcg(10):F4}, Recall@10 {m.HitRate(10):F4}, Recall@1 {m.HitRate(1):F4}, NDCG@20 {m.Ndcg(20):F4}, Recall@20 {m.HitRate(20):F4}, MRR {m.Mrr:F4}"));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Expected failures (bad files, bad ids, bad options) become a one-line message and exit code 1.</summary>
+    private static int Guarded(ParseResult parse, Func<ParseResult, int> action)
+    {
+        try
+        {
+            return action(parse);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException or ArgumentException or KeyNotFoundException or IOException)
+        {
+            parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static TrainingResult TrainWithBar(IAnsiConsole console, SasRecTrainer trainer, SequenceDataset data, List<EvaluationCase>? validation, string outDir)
+    {
+        TrainingResult? result = null;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("epoch", maxValue: 1);
+                var progress = new SynchronousProgress(p =>
+                {
+                    if (p.Completed is { } e)
+                    {
+                        console.WriteLine(Describe(e));
+                        return;
+                    }
+                    task.MaxValue = p.Batches;
+                    task.Value = p.Batch;
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4} {p.PositionsPerSecond:F0} pos/s");
+                });
+                result = trainer.Train(data.Sequences, validation, outDir, progress);
+            });
+        return result!;
+    }
+
+    private static string Describe(EpochRecord e) =>
+        string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch}: loss {e.Loss:F4}, {e.Seconds:F2} s, {e.PositionsPerSecond:F0} positions/s") +
+        (e.ValidationNdcg10 is { } n ? string.Create(CultureInfo.InvariantCulture, $", val NDCG@10 {n:F4}, HR@10 {e.ValidationHr10:F4}") : "");
+
+    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

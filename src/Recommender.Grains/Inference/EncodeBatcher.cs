@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Recommender.Model.Onnx;
+
+namespace Recommender.Grains.Inference;
+
+/// <summary>
+/// Gathers the concurrent encode requests of a silo into one ONNX Runtime call: a batch closes when it holds
+/// <see cref="InferenceOptions.MaxBatch"/> histories or <see cref="InferenceOptions.BatchWindow"/> after its first
+/// one arrived. One loop per model version runs the batches one after another, so the session's intra-op threads
+/// are the only compute threads it uses.
+/// </summary>
+public sealed class EncodeBatcher : IDisposable
+{
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Func<OnnxEncoder> _encoder;
+    private readonly InferenceOptions _options;
+    private readonly ServingMetrics? _metrics;
+    private readonly string _version;
+    private readonly Task _loop;
+
+    public EncodeBatcher(string version, Func<OnnxEncoder> encoder, InferenceOptions options, ServingMetrics? metrics)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBatch);
+        _version = version;
+        _encoder = encoder;
+        _options = options;
+        _metrics = metrics;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The interest vector of one dense history, computed in whichever batch it joins.</summary>
+    public Task<float[]> EncodeAsync(int[] denseHistory)
+    {
+        var pending = new Pending(denseHistory, Stopwatch.GetTimestamp(), new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(EncodeBatcher), $"The encoder of '{_version}' is shut down.");
+        return pending.Result.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>(_options.MaxBatch);
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatch && reader.TryRead(out var p)) batch.Add(p);
+            if (batch.Count < _options.MaxBatch && _options.BatchWindow > TimeSpan.Zero)
+                await FillUntilDeadline(reader, batch, Stopwatch.GetTimestamp() + (long)(_options.BatchWindow.TotalSeconds * Stopwatch.Frequency));
+            Run(batch);
+        }
+    }
+
+    private async Task FillUntilDeadline(ChannelReader<Pending> reader, List<Pending> batch, long deadline)
+    {
+        while (batch.Count < _options.MaxBatch)
+        {
+            if (reader.TryRead(out var p)) { batch.Add(p); continue; }
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero) return;
+            using var timeout = new CancellationTokenSource(remaining);
+            try
+            {
+                if (!await reader.WaitToReadAsync(timeout.Token)) return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Run(List<Pending> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var encoder = _encoder();
+            var vectors = encoder.Encode(batch.Select(p => p.History).ToArray());
+            var dimension = encoder.Dimension;
+            _metrics?.Batch(_version, batch.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                _metrics?.Encoded(Stopwatch.GetElapsedTime(batch[i].Queued).TotalMilliseconds);
+                batch[i].Result.TrySetResult(vectors.AsSpan(i * dimension, dimension).ToArray());
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var p in batch) p.Result.TrySetException(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _loop.Wait(TimeSpan.FromSeconds(5));
+    }
+
+    private sealed record Pending(int[] History, long Queued, TaskCompletionSource<float[]> Result);
+}

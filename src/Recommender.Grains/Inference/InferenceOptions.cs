@@ -1,0 +1,19 @@
+using Recommender.Model.Onnx;
+
+namespace Recommender.Grains.Inference;
+
+/// <summary>How each silo batches encoder calls ("Recommender:Inference" section).</summary>
+public sealed class InferenceOptions
+{
+    /// <summary>A batch closes when it holds this many histories...</summary>
+    public int MaxBatch { get; set; } = 32;
+
+    /// <summary>...or this long after its first history arrived (zero: take only what is already queued).</summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>ONNX Runtime intra-op threads per session; 0 = half the cores (at least 1), leaving the rest to the silo.</summary>
+    public int IntraOpThreads { get; set; }
+
+    public OnnxThreading Threading =>
+        new(IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, Environment.ProcessorCount / 2), AllowSpinning: false);
+}

@@ -1,0 +1,30 @@
+using System.Diagnostics.Metrics;
+
+namespace Recommender.Grains.Inference;
+
+/// <summary>The serving instruments (meter "Recommender.Serving"): encoder batch sizes and times, exported by OpenTelemetry.</summary>
+public sealed class ServingMetrics
+{
+    public const string MeterName = "Recommender.Serving";
+
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _batchDuration;
+    private readonly Histogram<double> _encodeLatency;
+
+    public ServingMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        _batchSize = meter.CreateHistogram<int>("recommender.inference.batch.size", "{history}", "Histories encoded by one ONNX Runtime call.");
+        _batchDuration = meter.CreateHistogram<double>("recommender.inference.batch.duration", "ms", "Time of one ONNX Runtime call over a batch.");
+        _encodeLatency = meter.CreateHistogram<double>("recommender.inference.encode.duration", "ms", "Time from a request joining the queue to its vector being ready (queueing + batch).");
+    }
+
+    public void Batch(string version, int size, double milliseconds)
+    {
+        var tag = new KeyValuePair<string, object?>("model", version);
+        _batchSize.Record(size, tag);
+        _batchDuration.Record(milliseconds, tag);
+    }
+
+    public void Encoded(double milliseconds) => _encodeLatency.Record(milliseconds);
+}

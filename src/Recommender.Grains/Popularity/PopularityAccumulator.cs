@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Popularity;
+
+/// <summary>
+/// Each silo's in-memory sum of the events its user grains accepted, weighted by their age at arrival; drained
+/// every few seconds into the partition grains, so no grain sees every event.
+/// </summary>
+public sealed class PopularityAccumulator(IOptions<ServingOptions> options, TimeProvider clock)
+{
+    private ConcurrentDictionary<string, double> _pending = new(StringComparer.Ordinal);
+
+    public void Record(IEnumerable<UserEvent> events)
+    {
+        var now = clock.GetUtcNow();
+        var halfLife = options.Value.Popularity.HalfLife;
+        foreach (var e in events)
+        {
+            var weight = DecayedCounts.Decay(now - e.Timestamp, halfLife);
+            // A back-filled old event (e.g. a history import) adds nothing worth sending.
+            if (weight < DecayedCounts.Negligible) continue;
+            _pending.AddOrUpdate(e.ItemId, weight, (_, w) => w + weight);
+        }
+    }
+
+    /// <summary>Takes everything accumulated so far.</summary>
+    public IReadOnlyDictionary<string, double> Drain() => Interlocked.Exchange(ref _pending, new ConcurrentDictionary<string, double>(StringComparer.Ordinal));
+
+    /// <summary>Puts back a drained batch whose flush failed, so that it goes with the next one.</summary>
+    public void Return(IReadOnlyDictionary<string, double> drained)
+    {
+        foreach (var (id, weight) in drained) _pending.AddOrUpdate(id, weight, (_, w) => w + weight);
+    }
+}

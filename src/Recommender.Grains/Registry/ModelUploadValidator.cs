@@ -1,0 +1,74 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Recommender.Abstractions;
+using Recommender.Model.Onnx;
+using Recommender.Model.Packaging;
+
+namespace Recommender.Grains.Registry;
+
+/// <summary>
+/// Checks an uploaded package completely before anything is stored: the manifest parses and is consistent, the
+/// embeddings have ItemCount x Dimension finite values, and the encoder loads in ONNX Runtime, has the contract's
+/// input and output, and turns a probe history into a finite vector of the manifest's dimension.
+/// </summary>
+public static class ModelUploadValidator
+{
+    public static (ModelPackage? Package, IReadOnlyList<UploadError> Errors) Validate(ModelUpload upload)
+    {
+        var errors = new List<UploadError>();
+        if (upload.Manifest.Length == 0) errors.Add(new("manifest", $"{ModelPackage.ManifestFile} is empty."));
+        if (upload.Encoder.Length == 0) errors.Add(new("encoder", $"{ModelPackage.EncoderFile} is empty."));
+        if (upload.Embeddings.Length == 0) errors.Add(new("embeddings", $"{ModelPackage.EmbeddingsFile} is empty."));
+        if (errors.Count > 0) return (null, errors);
+
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(upload.Manifest, ModelPackage.JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            return (null, [new("manifest", $"{ModelPackage.ManifestFile} is not a valid manifest: {e.Message}")]);
+        }
+        if (manifest is null) return (null, [new("manifest", $"{ModelPackage.ManifestFile} is null.")]);
+        if (manifest.ItemIds is null || manifest.ItemIds.Count == 0) errors.Add(new("manifest", "itemIds must list at least one item."));
+        else
+        {
+            if (manifest.ItemIds.Any(string.IsNullOrWhiteSpace)) errors.Add(new("manifest", "itemIds must not contain empty ids."));
+            var duplicate = manifest.ItemIds.GroupBy(id => id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null) errors.Add(new("manifest", $"itemIds lists '{duplicate.Key}' more than once."));
+        }
+        if (upload.Embeddings.Length % sizeof(float) != 0)
+            errors.Add(new("embeddings", $"{ModelPackage.EmbeddingsFile} has {upload.Embeddings.Length} bytes, not a whole number of float32 values."));
+        if (errors.Count > 0) return (null, errors);
+
+        var embeddings = MemoryMarshal.Cast<byte, float>(upload.Embeddings).ToArray();
+        ModelPackage package;
+        try
+        {
+            package = new ModelPackage(manifest, upload.Encoder, embeddings);
+        }
+        catch (InvalidDataException e)
+        {
+            return (null, [new(e.Message.Contains("embeddings", StringComparison.OrdinalIgnoreCase) ? "embeddings" : "manifest", e.Message)]);
+        }
+        var bad = Array.FindIndex(embeddings, x => !float.IsFinite(x));
+        if (bad >= 0) return (null, [new("embeddings", $"Value {bad} (item row {bad / manifest.Dimension}) is not a finite number.")]);
+
+        try
+        {
+            using var encoder = new OnnxEncoder(package, new OnnxThreading(1, false));
+            var probe = Enumerable.Range(1, Math.Min(manifest.ItemCount, manifest.MaxLength)).ToArray();
+            var vector = encoder.Encode([probe, [1]]);
+            if (vector.Length != 2 * manifest.Dimension)
+                return (null, [new("encoder", $"The encoder produced {vector.Length / 2} values per history; the manifest's dimension is {manifest.Dimension}.")]);
+            if (!vector.All(float.IsFinite))
+                return (null, [new("encoder", "The encoder produced non-finite values for a probe history.")]);
+        }
+        catch (Exception e) when (e is InvalidDataException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
+        {
+            return (null, [new("encoder", $"{ModelPackage.EncoderFile} does not load or does not meet the contract (int64 '{ModelPackage.EncoderInput}' [batch, {manifest.MaxLength}] → float32 '{ModelPackage.EncoderOutput}' [batch, {manifest.Dimension}]): {e.Message}")]);
+        }
+        return (package, []);
+    }
+}

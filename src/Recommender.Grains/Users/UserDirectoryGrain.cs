@@ -1,0 +1,29 @@
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Users;
+
+[GenerateSerializer, Alias("recommender.user-directory-state")]
+public sealed class UserDirectoryState
+{
+    [Id(0)] public HashSet<string> Users { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One partition of the set of users with events; written once per user, on the first event.</summary>
+public sealed class UserDirectoryGrain([PersistentState("user-directory")] IPersistentState<UserDirectoryState> state) : Grain, IUserDirectoryGrain
+{
+    public async Task Add(string userId)
+    {
+        if (!state.State.Users.Add(userId)) return;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Users.Remove(userId);
+            throw;
+        }
+    }
+
+    public Task<Immutable<string[]>> List() => Task.FromResult(new Immutable<string[]>(state.State.Users.Order(StringComparer.Ordinal).ToArray()));
+}

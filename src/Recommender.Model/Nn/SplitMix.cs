@@ -1,0 +1,51 @@
+namespace Recommender.Model.Nn;
+
+/// <summary>
+/// SplitMix64: a tiny, fast generator whose stream depends only on its seed, so that every random
+/// choice in training (initialisation, shuffling, negatives, dropout) can be derived from
+/// (seed, epoch, batch, row) and replayed exactly on resume or on another thread.
+/// </summary>
+public struct SplitMix(ulong seed)
+{
+    private ulong _state = seed;
+
+    /// <summary>A generator for a stream identified by several integers (e.g. seed, epoch, batch, row).</summary>
+    public static SplitMix For(long seed, long a = 0, long b = 0, long c = 0)
+    {
+        var s = new SplitMix((ulong)seed);
+        var mixed = s.NextUInt64() ^ Mix((ulong)a + 0x9E3779B97F4A7C15UL);
+        mixed = Mix(mixed ^ Mix((ulong)b + 0xBF58476D1CE4E5B9UL));
+        mixed = Mix(mixed ^ Mix((ulong)c + 0x94D049BB133111EBUL));
+        return new SplitMix(mixed);
+    }
+
+    public ulong NextUInt64()
+    {
+        _state += 0x9E3779B97F4A7C15UL;
+        return Mix(_state);
+    }
+
+    /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
+    public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
+
+    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform integer in [0, bound) (multiply-shift; the bias is below 2^-32 for the bounds used here).</summary>
+    public int NextInt(int bound) => (int)(((NextUInt64() >> 32) * (ulong)bound) >> 32);
+
+    /// <summary>Standard normal by Box–Muller.</summary>
+    public double NextGaussian()
+    {
+        var u1 = 1.0 - NextDouble();
+        var u2 = NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}

@@ -1,0 +1,29 @@
+namespace Recommender.Model.Sasrec;
+
+/// <summary>One learnable tensor: row-major values and the gradient accumulated for them.</summary>
+public sealed class Parameter
+{
+    public Parameter(string name, int[] shape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (shape.Length == 0 || shape.Any(d => d <= 0)) throw new ArgumentException($"Parameter '{name}' needs a non-empty shape of positive sizes.", nameof(shape));
+        Name = name;
+        Shape = shape;
+        var length = shape.Aggregate(1L, (a, d) => a * d);
+        Data = new float[length];
+        Grad = new float[length];
+    }
+
+    public string Name { get; }
+
+    public int[] Shape { get; }
+
+    public float[] Data { get; }
+
+    public float[] Grad { get; }
+
+    /// <summary>Position in <see cref="SasRecModel.Parameters"/>.</summary>
+    internal int Index { get; init; }
+
+    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";
+}

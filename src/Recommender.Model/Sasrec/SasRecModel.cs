@@ -1,0 +1,209 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Recommender.Model.Nn;
+
+namespace Recommender.Model.Sasrec;
+
+/// <summary>
+/// SASRec: a causal transformer over a user's item sequence whose last hidden state is the user's interest
+/// vector; an item's score is the dot product with its (input) embedding. Parameter names, shapes and the
+/// forward pass follow the shared SASRec contract so that the ONNX export reproduces <see cref="Encode"/>.
+/// </summary>
+public sealed class SasRecModel
+{
+    private const string Magic = "SASREC-CHECKPOINT-1";
+
+    private readonly Dictionary<string, Parameter> _byName;
+    private readonly ConcurrentBag<SequencePass> _passes = [];
+    private readonly float[]?[] _transposed;
+
+    /// <summary>A freshly initialised model: Xavier-normal matrices and embeddings, unit layer-norm gains, zero biases; the padding row is zero.</summary>
+    public SasRecModel(SasRecConfig config, int seed) : this(config)
+    {
+        var rng = SplitMix.For(seed, 0x5A5EC);
+        foreach (var parameter in Parameters)
+        {
+            if (parameter.Name.EndsWith(".bias", StringComparison.Ordinal)) continue;
+            if (parameter.Shape.Length == 1)
+            {
+                Array.Fill(parameter.Data, 1f);
+                continue;
+            }
+            var std = Math.Sqrt(2.0 / (parameter.Shape[0] + parameter.Shape[1]));
+            for (var i = 0; i < parameter.Data.Length; i++) parameter.Data[i] = (float)(rng.NextGaussian() * std);
+        }
+        Array.Clear(ItemEmbedding.Data, 0, config.Dimension);
+    }
+
+    private SasRecModel(SasRecConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        int n = config.ItemCount, d = config.Dimension, f = config.FeedForwardDimension, l = config.MaxLength;
+        var list = new List<Parameter>();
+        Parameter Add(string name, params int[] shape)
+        {
+            var p = new Parameter(name, shape) { Index = list.Count };
+            list.Add(p);
+            return p;
+        }
+        ItemEmbedding = Add("item_emb", n + 1, d);
+        PositionEmbedding = Add("pos_emb", l, d);
+        Blocks = new BlockParameters[config.Blocks];
+        for (var b = 0; b < config.Blocks; b++)
+        {
+            var prefix = $"blocks.{b}.";
+            Blocks[b] = new BlockParameters(
+                Add(prefix + "ln1.weight", d), Add(prefix + "ln1.bias", d),
+                Add(prefix + "attn.q.weight", d, d), Add(prefix + "attn.q.bias", d),
+                Add(prefix + "attn.k.weight", d, d), Add(prefix + "attn.k.bias", d),
+                Add(prefix + "attn.v.weight", d, d), Add(prefix + "attn.v.bias", d),
+                Add(prefix + "attn.out.weight", d, d), Add(prefix + "attn.out.bias", d),
+                Add(prefix + "ln2.weight", d), Add(prefix + "ln2.bias", d),
+                Add(prefix + "ffn.fc1.weight", d, f), Add(prefix + "ffn.fc1.bias", f),
+                Add(prefix + "ffn.fc2.weight", f, d), Add(prefix + "ffn.fc2.bias", d));
+        }
+        FinalNormWeight = Add("final_ln.weight", d);
+        FinalNormBias = Add("final_ln.bias", d);
+        Parameters = list;
+        _byName = list.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        _transposed = new float[list.Count][];
+    }
+
+    public SasRecConfig Config { get; }
+
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    internal Parameter ItemEmbedding { get; }
+
+    internal Parameter PositionEmbedding { get; }
+
+    internal BlockParameters[] Blocks { get; }
+
+    internal Parameter FinalNormWeight { get; }
+
+    internal Parameter FinalNormBias { get; }
+
+    public Parameter Get(string name) =>
+        _byName.TryGetValue(name, out var parameter) ? parameter : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
+
+    /// <summary>Item embedding rows 1..N as one row-major [N, D] array (row i = dense item i + 1), the scoring table.</summary>
+    public float[] ItemEmbeddings() => ItemEmbedding.Data.AsSpan(Config.Dimension).ToArray();
+
+    /// <summary>
+    /// Eval-mode forward: for each chronological history keeps the most recent MaxLength ids and returns the final
+    /// hidden state at the last position, row-major [histories.Count, D]. An empty history gives a zero row.
+    /// </summary>
+    public float[] Encode(IReadOnlyList<int[]> histories)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        var d = Config.Dimension;
+        for (var h = 0; h < histories.Count; h++)
+        {
+            var history = histories[h] ?? throw new ArgumentException($"History {h} is null.", nameof(histories));
+            foreach (var id in history)
+                if (id < 1 || id > Config.ItemCount)
+                    throw new ArgumentException($"History {h} holds item {id}, outside 1..{Config.ItemCount}.", nameof(histories));
+        }
+        var result = new float[histories.Count * d];
+        var workers = Math.Max(1, Math.Min(Environment.ProcessorCount, histories.Count));
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            var pass = RentPass();
+            var rng = default(SplitMix);
+            for (var h = w; h < histories.Count; h += workers)
+            {
+                var history = histories[h];
+                if (history.Length == 0) continue;
+                var window = history.AsSpan(Math.Max(0, history.Length - Config.MaxLength));
+                pass.Forward(this, window, training: false, ref rng);
+                pass.Output.Slice((window.Length - 1) * d, d).CopyTo(result.AsSpan(h * d, d));
+            }
+            _passes.Add(pass);
+        });
+        return result;
+    }
+
+    private SequencePass RentPass() => _passes.TryTake(out var pass) ? pass : new SequencePass(Config);
+
+    /// <summary>W laid out [out, in] for the input gradient of a linear layer; valid after <see cref="RefreshTransposes"/>.</summary>
+    internal float[] Transposed(Parameter weight) =>
+        _transposed[weight.Index] ?? throw new InvalidOperationException($"No transpose prepared for '{weight.Name}'.");
+
+    /// <summary>Re-derives the transposed linear weights after the parameters changed (once per optimiser step).</summary>
+    internal void RefreshTransposes()
+    {
+        foreach (var block in Blocks)
+            foreach (var w in block.LinearWeights)
+            {
+                var t = _transposed[w.Index] ??= new float[w.Data.Length];
+                Linear.Transpose(w.Data, w.Shape[0], w.Shape[1], t);
+            }
+    }
+
+    /// <summary>Writes the configuration and every parameter (atomically: a temporary file is moved into place).</summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temporary = path + ".tmp";
+        using (var stream = File.Create(temporary))
+        using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+        {
+            writer.Write(Magic);
+            writer.Write(JsonSerializer.Serialize(Config));
+            writer.Write(Parameters.Count);
+            foreach (var p in Parameters)
+            {
+                writer.Write(p.Name);
+                writer.Write(p.Shape.Length);
+                foreach (var size in p.Shape) writer.Write(size);
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Data.AsSpan()));
+            }
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static SasRecModel Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model checkpoint '{path}' does not exist.", path);
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        string magic;
+        try { magic = reader.ReadString(); }
+        catch (Exception e) when (e is EndOfStreamException or IOException) { throw new InvalidDataException($"'{path}' is not a SASRec checkpoint.", e); }
+        if (magic != Magic) throw new InvalidDataException($"'{path}' is not a SASRec checkpoint.");
+        var config = JsonSerializer.Deserialize<SasRecConfig>(reader.ReadString())
+            ?? throw new InvalidDataException($"'{path}' has no model configuration.");
+        var model = new SasRecModel(config);
+        var count = reader.ReadInt32();
+        if (count != model.Parameters.Count) throw new InvalidDataException($"'{path}' holds {count} parameters; the configuration needs {model.Parameters.Count}.");
+        for (var i = 0; i < count; i++)
+        {
+            var name = reader.ReadString();
+            var shape = new int[reader.ReadInt32()];
+            for (var s = 0; s < shape.Length; s++) shape[s] = reader.ReadInt32();
+            var parameter = model._byName.TryGetValue(name, out var p) ? p : throw new InvalidDataException($"'{path}' holds unknown parameter '{name}'.");
+            if (!parameter.Shape.SequenceEqual(shape)) throw new InvalidDataException($"'{path}': parameter '{name}' has shape [{string.Join(",", shape)}], expected [{string.Join(",", parameter.Shape)}].");
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameter.Data.AsSpan());
+            if (reader.Read(bytes) != bytes.Length) throw new InvalidDataException($"'{path}' is truncated in parameter '{name}'.");
+        }
+        return model;
+    }
+
+    internal sealed record BlockParameters(
+        Parameter Norm1Weight, Parameter Norm1Bias,
+        Parameter QueryWeight, Parameter QueryBias,
+        Parameter KeyWeight, Parameter KeyBias,
+        Parameter ValueWeight, Parameter ValueBias,
+        Parameter OutWeight, Parameter OutBias,
+        Parameter Norm2Weight, Parameter Norm2Bias,
+        Parameter Fc1Weight, Parameter Fc1Bias,
+        Parameter Fc2Weight, Parameter Fc2Bias)
+    {
+        public IEnumerable<Parameter> LinearWeights => [QueryWeight, KeyWeight, ValueWeight, OutWeight, Fc1Weight, Fc2Weight];
+    }
+}

@@ -1,0 +1,270 @@
+using System.Numerics.Tensors;
+using Recommender.Model.Nn;
+
+namespace Recommender.Model.Sasrec;
+
+/// <summary>
+/// Forward and backward pass of <see cref="SasRecModel"/> over the real (non-padding) rows of one left-padded
+/// sequence, with every activation the backward pass needs kept in buffers sized for MaxLength and reused
+/// from sequence to sequence. Padding rows are skipped: they are zeroed by the mask after every block and,
+/// as keys, get an attention weight of exactly zero, so they never influence a real row.
+/// One instance per thread.
+/// </summary>
+internal sealed class SequencePass
+{
+    private readonly SasRecConfig _config;
+    private readonly int _d;
+    private readonly int _f;
+    private readonly float _embeddingScale;
+    private readonly bool _gelu;
+    private readonly int[] _ids;
+    private readonly float[] _x0;
+    private readonly float[] _mask0;
+    private readonly BlockBuffers[] _blocks;
+    private readonly float[] _y;
+    private readonly float[] _finalXhat;
+    private readonly float[] _finalRstd;
+    private readonly float[] _gradA;
+    private readonly float[] _gradB;
+    private readonly float[] _dX1;
+    private readonly float[] _dA;
+    private readonly float[] _dH;
+    private readonly float[] _dG;
+    private readonly float[] _dq;
+    private readonly float[] _dk;
+    private readonly float[] _dv;
+    private readonly float[] _dContext;
+    private readonly float[] _attentionScratch;
+    private readonly float[] _normScratch;
+    private bool _training;
+    private float _rate;
+
+    public SequencePass(SasRecConfig config)
+    {
+        _config = config;
+        _d = config.Dimension;
+        _f = config.FeedForwardDimension;
+        _embeddingScale = MathF.Sqrt(_d);
+        _gelu = config.Activation == "gelu";
+        var l = config.MaxLength;
+        var ld = CausalSelfAttention.Stride(l);
+        _ids = new int[l];
+        _x0 = new float[l * _d];
+        _mask0 = new float[l * _d];
+        _blocks = new BlockBuffers[config.Blocks];
+        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, config.Heads * l * ld);
+        _y = new float[l * _d];
+        _finalXhat = new float[l * _d];
+        _finalRstd = new float[l];
+        _gradA = new float[l * _d];
+        _gradB = new float[l * _d];
+        _dX1 = new float[l * _d];
+        _dA = new float[l * _d];
+        _dH = new float[l * _d];
+        _dG = new float[l * _f];
+        _dq = new float[l * _d];
+        _dk = new float[l * _d];
+        _dv = new float[l * _d];
+        _dContext = new float[l * _d];
+        _attentionScratch = new float[l * ld + (_d / config.Heads) * ld];
+        _normScratch = new float[_d];
+    }
+
+    /// <summary>Real rows of the last forward pass.</summary>
+    public int Rows { get; private set; }
+
+    /// <summary>Window position (0..MaxLength−1) of the first real row.</summary>
+    public int FirstPosition { get; private set; }
+
+    /// <summary>Final hidden states [Rows, D] of the last forward pass.</summary>
+    public ReadOnlySpan<float> Output => _y.AsSpan(0, Rows * _d);
+
+    /// <summary>
+    /// Runs the model over <paramref name="ids"/> (at most MaxLength real dense ids, oldest first), placed at the end
+    /// of the window. Dropout is applied only when <paramref name="training"/>, drawing from <paramref name="rng"/>.
+    /// </summary>
+    public void Forward(SasRecModel model, ReadOnlySpan<int> ids, bool training, ref SplitMix rng)
+    {
+        var n = ids.Length;
+        if (n == 0 || n > _config.MaxLength) throw new ArgumentException($"A pass needs 1..{_config.MaxLength} ids, got {n}.", nameof(ids));
+        Rows = n;
+        FirstPosition = _config.MaxLength - n;
+        ids.CopyTo(_ids);
+        _training = training && _config.Dropout > 0f;
+        _rate = _config.Dropout;
+        var d = _d;
+        var item = model.ItemEmbedding.Data;
+        var position = model.PositionEmbedding.Data;
+        for (var r = 0; r < n; r++)
+            TensorPrimitives.MultiplyAdd(item.AsSpan(ids[r] * d, d), _embeddingScale, position.AsSpan((FirstPosition + r) * d, d), _x0.AsSpan(r * d, d));
+        if (_training) Dropout.Apply(_x0.AsSpan(0, n * d), _mask0.AsSpan(0, n * d), _rate, ref rng);
+
+        float[] x = _x0;
+        for (var b = 0; b < _blocks.Length; b++)
+        {
+            var buffers = _blocks[b];
+            buffers.Input = x;
+            if (_config.PreNorm) ForwardPreNorm(model.Blocks[b], buffers, n, ref rng);
+            else ForwardPostNorm(model.Blocks[b], buffers, n, ref rng);
+            x = buffers.Output;
+        }
+        LayerNorm.Forward(x.AsSpan(0, n * d), n, d, model.FinalNormWeight.Data, model.FinalNormBias.Data, _y, _finalXhat, _finalRstd);
+    }
+
+    /// <summary>Back-propagates dL/dOutput ([Rows, D]) and accumulates every parameter gradient into <paramref name="grads"/> (indexed like <see cref="SasRecModel.Parameters"/>).</summary>
+    public void Backward(SasRecModel model, ReadOnlySpan<float> dOutput, float[][] grads)
+    {
+        var n = Rows;
+        var d = _d;
+        LayerNorm.Backward(dOutput, _finalXhat, _finalRstd, n, d, model.FinalNormWeight.Data, _gradA, false,
+            grads[model.FinalNormWeight.Index], grads[model.FinalNormBias.Index], _normScratch);
+        var dOut = _gradA;
+        var dIn = _gradB;
+        for (var b = _blocks.Length - 1; b >= 0; b--)
+        {
+            if (_config.PreNorm) BackwardPreNorm(model, model.Blocks[b], _blocks[b], n, dOut, dIn, grads);
+            else BackwardPostNorm(model, model.Blocks[b], _blocks[b], n, dOut, dIn, grads);
+            (dOut, dIn) = (dIn, dOut);
+        }
+        var dx0 = dOut.AsSpan(0, n * d);
+        if (_training) Dropout.Backward(dx0, _mask0.AsSpan(0, n * d));
+        var dItem = grads[model.ItemEmbedding.Index];
+        var dPosition = grads[model.PositionEmbedding.Index];
+        for (var r = 0; r < n; r++)
+        {
+            var row = dx0.Slice(r * d, d);
+            var itemRow = dItem.AsSpan(_ids[r] * d, d);
+            TensorPrimitives.MultiplyAdd(row, _embeddingScale, itemRow, itemRow);
+            var positionRow = dPosition.AsSpan((FirstPosition + r) * d, d);
+            TensorPrimitives.Add(positionRow, row, positionRow);
+        }
+    }
+
+    private void ForwardPreNorm(SasRecModel.BlockParameters p, BlockBuffers s, int n, ref SplitMix rng)
+    {
+        int d = _d, f = _f, nd = n * d;
+        LayerNorm.Forward(s.Input.AsSpan(0, nd), n, d, p.Norm1Weight.Data, p.Norm1Bias.Data, s.Norm1Out, s.Norm1Xhat, s.Norm1Rstd);
+        Attention(p, s, s.Norm1Out, n, ref rng);
+        TensorPrimitives.Add(s.Input.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.X1.AsSpan(0, nd));
+        LayerNorm.Forward(s.X1.AsSpan(0, nd), n, d, p.Norm2Weight.Data, p.Norm2Bias.Data, s.Norm2Out, s.Norm2Xhat, s.Norm2Rstd);
+        FeedForward(p, s, s.Norm2Out, n, f, ref rng);
+        TensorPrimitives.Add(s.X1.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Output.AsSpan(0, nd));
+    }
+
+    private void ForwardPostNorm(SasRecModel.BlockParameters p, BlockBuffers s, int n, ref SplitMix rng)
+    {
+        int d = _d, f = _f, nd = n * d;
+        Attention(p, s, s.Input, n, ref rng);
+        TensorPrimitives.Add(s.Input.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.Sum.AsSpan(0, nd));
+        LayerNorm.Forward(s.Sum.AsSpan(0, nd), n, d, p.Norm1Weight.Data, p.Norm1Bias.Data, s.X1, s.Norm1Xhat, s.Norm1Rstd);
+        FeedForward(p, s, s.X1, n, f, ref rng);
+        TensorPrimitives.Add(s.X1.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Sum.AsSpan(0, nd));
+        LayerNorm.Forward(s.Sum.AsSpan(0, nd), n, d, p.Norm2Weight.Data, p.Norm2Bias.Data, s.Output, s.Norm2Xhat, s.Norm2Rstd);
+    }
+
+    private void Attention(SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, ref SplitMix rng)
+    {
+        var d = _d;
+        var x = input.AsSpan(0, n * d);
+        Linear.Forward(x, n, d, p.QueryWeight.Data, p.QueryBias.Data, s.Q, d);
+        Linear.Forward(x, n, d, p.KeyWeight.Data, p.KeyBias.Data, s.K, d);
+        Linear.Forward(x, n, d, p.ValueWeight.Data, p.ValueBias.Data, s.V, d);
+        CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch);
+        Linear.Forward(s.Context.AsSpan(0, n * d), n, d, p.OutWeight.Data, p.OutBias.Data, s.Attention, d);
+        if (_training) Dropout.Apply(s.Attention.AsSpan(0, n * d), s.Mask1.AsSpan(0, n * d), _rate, ref rng);
+    }
+
+    private void FeedForward(SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, int f, ref SplitMix rng)
+    {
+        var d = _d;
+        Linear.Forward(input.AsSpan(0, n * d), n, d, p.Fc1Weight.Data, p.Fc1Bias.Data, s.F1, f);
+        Activation.Forward(_gelu, s.F1.AsSpan(0, n * f), s.G.AsSpan(0, n * f));
+        if (_training) Dropout.Apply(s.G.AsSpan(0, n * f), s.Mask2.AsSpan(0, n * f), _rate, ref rng);
+        Linear.Forward(s.G.AsSpan(0, n * f), n, f, p.Fc2Weight.Data, p.Fc2Bias.Data, s.F2, d);
+        if (_training) Dropout.Apply(s.F2.AsSpan(0, n * d), s.Mask3.AsSpan(0, n * d), _rate, ref rng);
+    }
+
+    private void BackwardPreNorm(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, int n, float[] dOut, float[] dIn, float[][] grads)
+    {
+        var nd = n * _d;
+        // Output = X1 + FFN(LN2(X1)); X1 = Input + MHA(LN1(Input)).
+        FeedForwardBackward(model, p, s, s.Norm2Out, n, dOut, grads);
+        dOut.AsSpan(0, nd).CopyTo(_dX1);
+        LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm2Xhat, s.Norm2Rstd, n, _d, p.Norm2Weight.Data, _dX1, true,
+            grads[p.Norm2Weight.Index], grads[p.Norm2Bias.Index], _normScratch);
+        AttentionBackward(model, p, s, s.Norm1Out, n, _dX1, _dH, accumulateInput: false, grads);
+        _dX1.AsSpan(0, nd).CopyTo(dIn);
+        LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, _d, p.Norm1Weight.Data, dIn, true,
+            grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
+    }
+
+    private void BackwardPostNorm(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, int n, float[] dOut, float[] dIn, float[][] grads)
+    {
+        var nd = n * _d;
+        // Output = LN2(X1 + FFN(X1)); X1 = LN1(Input + MHA(Input)).
+        LayerNorm.Backward(dOut.AsSpan(0, nd), s.Norm2Xhat, s.Norm2Rstd, n, _d, p.Norm2Weight.Data, _dX1, false,
+            grads[p.Norm2Weight.Index], grads[p.Norm2Bias.Index], _normScratch);
+        FeedForwardBackward(model, p, s, s.X1, n, _dX1, grads);
+        TensorPrimitives.Add(_dX1.AsSpan(0, nd), _dH.AsSpan(0, nd), _dX1.AsSpan(0, nd));
+        LayerNorm.Backward(_dX1.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, _d, p.Norm1Weight.Data, dIn, false,
+            grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
+        AttentionBackward(model, p, s, s.Input, n, dIn, dIn, accumulateInput: true, grads);
+    }
+
+    /// <summary>Given dL/d(FFN output) writes dL/d(FFN input) to _dH.</summary>
+    private void FeedForwardBackward(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, float[] dOutput, float[][] grads)
+    {
+        int d = _d, f = _f;
+        dOutput.AsSpan(0, n * d).CopyTo(_dA);
+        var dF2 = _dA.AsSpan(0, n * d);
+        if (_training) Dropout.Backward(dF2, s.Mask3.AsSpan(0, n * d));
+        Linear.Backward(s.G.AsSpan(0, n * f), dF2, n, f, d, model.Transposed(p.Fc2Weight), _dG, false, grads[p.Fc2Weight.Index], grads[p.Fc2Bias.Index]);
+        var dG = _dG.AsSpan(0, n * f);
+        if (_training) Dropout.Backward(dG, s.Mask2.AsSpan(0, n * f));
+        Activation.Backward(_gelu, s.F1.AsSpan(0, n * f), dG, dG);
+        Linear.Backward(input.AsSpan(0, n * d), dG, n, d, f, model.Transposed(p.Fc1Weight), _dH, false, grads[p.Fc1Weight.Index], grads[p.Fc1Bias.Index]);
+    }
+
+    /// <summary>Given dL/d(attention output, before dropout) in <paramref name="dOutput"/>, writes (or adds) dL/d(attention input) to <paramref name="dInput"/>.</summary>
+    private void AttentionBackward(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, float[] dOutput, float[] dInput, bool accumulateInput, float[][] grads)
+    {
+        var d = _d;
+        var nd = n * d;
+        dOutput.AsSpan(0, nd).CopyTo(_dA);
+        var dA = _dA.AsSpan(0, nd);
+        if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
+        Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
+        CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, d, _config.Heads, _dq, _dk, _dv, _attentionScratch);
+        var x = input.AsSpan(0, nd);
+        Linear.Backward(x, _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), dInput, accumulateInput, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
+        Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dInput, true, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
+        Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dInput, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
+    }
+
+    /// <summary>Per-block activations.</summary>
+    private sealed class BlockBuffers(int l, int d, int f, int probabilityLength)
+    {
+        public float[] Input = [];
+        public readonly float[] Norm1Xhat = new float[l * d];
+        public readonly float[] Norm1Rstd = new float[l];
+        public readonly float[] Norm1Out = new float[l * d];
+        public readonly float[] Q = new float[l * d];
+        public readonly float[] K = new float[l * d];
+        public readonly float[] V = new float[l * d];
+        public readonly float[] Probabilities = new float[probabilityLength];
+        public readonly float[] Context = new float[l * d];
+        public readonly float[] Attention = new float[l * d];
+        public readonly float[] Mask1 = new float[l * d];
+        public readonly float[] X1 = new float[l * d];
+        public readonly float[] Sum = new float[l * d];
+        public readonly float[] Norm2Xhat = new float[l * d];
+        public readonly float[] Norm2Rstd = new float[l];
+        public readonly float[] Norm2Out = new float[l * d];
+        public readonly float[] F1 = new float[l * f];
+        public readonly float[] G = new float[l * f];
+        public readonly float[] Mask2 = new float[l * f];
+        public readonly float[] F2 = new float[l * d];
+        public readonly float[] Mask3 = new float[l * d];
+        public readonly float[] Output = new float[l * d];
+    }
+}

@@ -1,0 +1,331 @@
+using System.Diagnostics;
+using System.Text;
+using Recommender.Model.Data;
+using Recommender.Model.Evaluation;
+using Recommender.Model.Nn;
+using Recommender.Model.Sasrec;
+
+namespace Recommender.Model.Training;
+
+/// <summary>
+/// Trains a <see cref="SasRecModel"/> on next-item prediction. Each training sequence s of length ≥ 2 becomes one
+/// left-padded example: inputs s[:-1], targets s[1:], the last MaxLength positions (a shorter sequence contributes
+/// no training position). Every random choice is derived from (seed, epoch, step, row) and each worker thread owns a
+/// fixed slice of every batch, so a run is exactly reproducible for a given seed and thread count, and resuming
+/// from a checkpoint continues it bit for bit.
+/// Writes into the output directory: last.model + last.state (every epoch), best.model (best validation NDCG@10,
+/// or the last epoch without validation), curve.csv and curve.png.
+/// </summary>
+public sealed class SasRecTrainer
+{
+    public const string LastModelFile = "last.model";
+    public const string LastStateFile = "last.state";
+    public const string BestModelFile = "best.model";
+    public const string CurveCsvFile = "curve.csv";
+    public const string CurvePngFile = "curve.png";
+    private const string StateMagic = "SASREC-TRAINER-STATE-1";
+    private const long DropoutStream = 0xD80;
+    private const long NegativeStream = 0x4E6;
+    private const long ShuffleStream = 0x5F1;
+
+    private readonly SequenceLoss _loss;
+    private readonly List<EpochRecord> _curve = [];
+    private readonly Worker[] _workers;
+    private double? _bestNdcg;
+    private int _bestEpoch;
+    private int _validationsWithoutImprovement;
+
+    public SasRecTrainer(SasRecModel model, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Model = model;
+        Options = options;
+        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration);
+        Optimizer = new AdamOptimizer(model, options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay);
+        _workers = Enumerable.Range(0, options.Threads).Select(_ => new Worker(model, _loss)).ToArray();
+    }
+
+    public SasRecModel Model { get; }
+
+    public TrainingOptions Options { get; }
+
+    public AdamOptimizer Optimizer { get; }
+
+    /// <summary>Epochs completed (including those before a resume).</summary>
+    public int Epoch { get; private set; }
+
+    public IReadOnlyList<EpochRecord> Curve => _curve;
+
+    /// <summary>Continues the run saved in <paramref name="directory"/> (last.model + last.state) with the given options.</summary>
+    public static SasRecTrainer Resume(string directory, TrainingOptions options)
+    {
+        var model = SasRecModel.Load(Path.Combine(directory, LastModelFile));
+        var trainer = new SasRecTrainer(model, options);
+        trainer.LoadState(Path.Combine(directory, LastStateFile));
+        return trainer;
+    }
+
+    /// <summary>
+    /// Trains until Options.Epochs, early stopping, the time limit or a non-finite loss. <paramref name="validation"/>
+    /// (may be null) is ranked against the whole catalogue with seen items removed.
+    /// </summary>
+    /// <exception cref="ArgumentException">No sequence has two or more events, or an id is outside 1..ItemCount.</exception>
+    public TrainingResult Train(IReadOnlyList<int[]> sequences, IReadOnlyList<EvaluationCase>? validation, string? outputDirectory,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        var trainable = TrainableSequences(sequences, Model.Config.ItemCount);
+        if (outputDirectory is not null) Directory.CreateDirectory(outputDirectory);
+        var started = Stopwatch.StartNew();
+        var batches = (trainable.Length + Options.BatchSize - 1) / Options.BatchSize;
+        var order = new int[trainable.Length];
+        while (Epoch < Options.Epochs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var epoch = Epoch + 1;
+            var clock = Stopwatch.StartNew();
+            trainable.CopyTo(order, 0);
+            Shuffle(order, SplitMix.For(Options.Seed, ShuffleStream, epoch));
+            double lossSum = 0;
+            long positions = 0;
+            for (var b = 0; b < batches; b++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var batch = order.AsSpan(b * Options.BatchSize, Math.Min(Options.BatchSize, order.Length - b * Options.BatchSize));
+                var (stepLoss, stepPositions) = Step(sequences, batch, epoch, b);
+                if (!double.IsFinite(stepLoss))
+                {
+                    var kept = outputDirectory is null ? "no checkpoint directory was given" :
+                        Epoch == 0 ? $"no epoch had completed, so {outputDirectory} holds no checkpoint of this run" :
+                        $"the last good checkpoint (epoch {Epoch}) is kept in {outputDirectory}";
+                    var message = $"Training diverged: the loss became {stepLoss} in epoch {epoch}, step {b + 1} of {batches}; {kept}. Lower the learning rate.";
+                    return new TrainingResult(TrainingOutcome.Diverged, message, Epoch, _bestEpoch, _bestNdcg, _curve.ToArray());
+                }
+                lossSum += stepLoss;
+                positions += stepPositions;
+                var elapsed = clock.Elapsed.TotalSeconds;
+                progress?.Report(new TrainingProgress(epoch, Options.Epochs, b + 1, batches, lossSum / positions, positions / elapsed,
+                    TimeSpan.FromSeconds(elapsed / (b + 1) * (batches - b - 1))));
+            }
+            var trainSeconds = clock.Elapsed.TotalSeconds;
+            double? ndcg = null, hr = null;
+            if (validation is { Count: > 0 } && (epoch % Options.ValidateEvery == 0 || epoch == Options.Epochs))
+            {
+                var metrics = Evaluate(Model, validation);
+                ndcg = metrics.Ndcg(10);
+                hr = metrics.HitRate(10);
+            }
+            Epoch = epoch;
+            var record = new EpochRecord(epoch, lossSum / positions, ndcg, hr, clock.Elapsed.TotalSeconds, positions / trainSeconds);
+            _curve.Add(record);
+            var improved = false;
+            if (ndcg is { } value)
+            {
+                if (_bestNdcg is null || value > _bestNdcg)
+                {
+                    _bestNdcg = value;
+                    _bestEpoch = epoch;
+                    _validationsWithoutImprovement = 0;
+                    improved = true;
+                }
+                else _validationsWithoutImprovement++;
+            }
+            else if (validation is not { Count: > 0 })
+            {
+                _bestEpoch = epoch;
+                improved = true;
+            }
+            if (outputDirectory is not null) SaveCheckpoint(outputDirectory, improved);
+            progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, record.Loss, record.PositionsPerSecond, TimeSpan.Zero, record));
+            if (_validationsWithoutImprovement >= Options.Patience)
+                return Finish(TrainingOutcome.EarlyStopped, $"Validation NDCG@10 did not improve for {Options.Patience} validations; best {_bestNdcg:F4} at epoch {_bestEpoch}.");
+            if (Options.TimeLimit is { } limit && started.Elapsed >= limit && Epoch < Options.Epochs)
+                return Finish(TrainingOutcome.TimeLimit, $"Stopped after epoch {Epoch}: the time limit of {limit} was reached.");
+        }
+        return Finish(TrainingOutcome.Completed, $"Trained {Epoch} epochs.");
+
+        TrainingResult Finish(TrainingOutcome outcome, string message) =>
+            new(outcome, message, Epoch, _bestEpoch, _bestNdcg, _curve.ToArray());
+    }
+
+    /// <summary>Full-ranking HR/NDCG (cut-offs 1, 5, 10, 20) of the model's eval-mode forward on the given cases, seen items removed.</summary>
+    public static RankingMetrics Evaluate(SasRecModel model, IReadOnlyList<EvaluationCase> cases) =>
+        FullRankingEvaluator.Evaluate(model.Encode, model.ItemEmbeddings(), model.Config.Dimension, cases, removeSeen: true, batchSize: 256, 1, 5, 10, 20);
+
+    /// <summary>Indices of the sequences that yield at least one training position; validates every id.</summary>
+    internal static int[] TrainableSequences(IReadOnlyList<int[]> sequences, int itemCount)
+    {
+        var result = new List<int>();
+        for (var u = 0; u < sequences.Count; u++)
+        {
+            var s = sequences[u] ?? throw new ArgumentException($"Training sequence {u} is null.", nameof(sequences));
+            foreach (var id in s)
+                if (id < 1 || id > itemCount)
+                    throw new ArgumentException($"Training sequence {u} holds item {id}, outside 1..{itemCount}.", nameof(sequences));
+            if (s.Length >= 2) result.Add(u);
+        }
+        if (result.Count == 0)
+            throw new ArgumentException(sequences.Count == 0
+                ? "The training set is empty: there are no sequences to train on."
+                : $"The training set has {sequences.Count} sequences but none with at least two events, so there is no next item to learn.", nameof(sequences));
+        return result.ToArray();
+    }
+
+    /// <summary>One optimiser step over the given sequences; returns the summed loss and the number of positions.</summary>
+    internal (double Loss, long Positions) Step(IReadOnlyList<int[]> sequences, ReadOnlySpan<int> batch, int epoch, int step)
+    {
+        var model = Model;
+        var l = model.Config.MaxLength;
+        var examples = new Example[batch.Length];
+        var negativesRng = SplitMix.For(Options.Seed, NegativeStream, epoch, step);
+        long total = 0;
+        for (var j = 0; j < batch.Length; j++)
+        {
+            var s = sequences[batch[j]];
+            var n = Math.Min(s.Length - 1, l);
+            var negatives = new int[_loss.NegativeCount(n)];
+            for (var i = 0; i < negatives.Length; i++) negatives[i] = 1 + negativesRng.NextInt(model.Config.ItemCount);
+            examples[j] = new Example(s, s.Length - 1 - n, n, negatives);
+            total += n;
+        }
+        model.RefreshTransposes();
+        _loss.Prepare(model);
+        var scale = 1f / total;
+        var bounds = Partition(examples, _workers.Length);
+        Parallel.For(0, _workers.Length, new ParallelOptions { MaxDegreeOfParallelism = _workers.Length }, w =>
+        {
+            var worker = _workers[w];
+            worker.Clear();
+            for (var j = bounds[w]; j < bounds[w + 1]; j++)
+            {
+                var e = examples[j];
+                var rng = SplitMix.For(Options.Seed, DropoutStream, epoch, ((long)step << 20) + j);
+                var inputs = e.Sequence.AsSpan(e.Start, e.Rows);
+                var targets = e.Sequence.AsSpan(e.Start + 1, e.Rows);
+                worker.Pass.Forward(model, inputs, training: true, ref rng);
+                var dY = worker.OutputGradient.AsSpan(0, e.Rows * model.Config.Dimension);
+                worker.Loss += worker.LossWorker.Compute(worker.Pass.Output, e.Rows, targets, e.Negatives, scale, dY, worker.Grads);
+                worker.Pass.Backward(model, dY, worker.Grads);
+            }
+            worker.LossWorker.Flush(worker.Grads);
+        });
+        double loss = 0;
+        for (var p = 0; p < model.Parameters.Count; p++)
+        {
+            var grad = model.Parameters[p].Grad;
+            _workers[0].Grads[p].CopyTo(grad, 0);
+            for (var w = 1; w < _workers.Length; w++)
+                System.Numerics.Tensors.TensorPrimitives.Add(grad, _workers[w].Grads[p], grad);
+        }
+        foreach (var worker in _workers) loss += worker.Loss;
+        if (double.IsFinite(loss)) Optimizer.Update();
+        return (loss, total);
+    }
+
+    /// <summary>Contiguous slices of the batch with roughly equal work, fixed for a given batch.</summary>
+    private static int[] Partition(Example[] examples, int workers)
+    {
+        var bounds = new int[workers + 1];
+        double total = examples.Sum(Cost), running = 0;
+        var w = 1;
+        for (var j = 0; j < examples.Length && w < workers; j++)
+        {
+            running += Cost(examples[j]);
+            while (w < workers && running >= total * w / workers) bounds[w++] = j + 1;
+        }
+        while (w <= workers) bounds[w++] = examples.Length;
+        return bounds;
+
+        static double Cost(Example e) => e.Rows * (64.0 + e.Rows);
+    }
+
+    private static void Shuffle(int[] values, SplitMix rng)
+    {
+        for (var i = values.Length - 1; i > 0; i--)
+        {
+            var j = rng.NextInt(i + 1);
+            (values[i], values[j]) = (values[j], values[i]);
+        }
+    }
+
+    private void SaveCheckpoint(string directory, bool improved)
+    {
+        Model.Save(Path.Combine(directory, LastModelFile));
+        SaveState(Path.Combine(directory, LastStateFile));
+        if (improved) Model.Save(Path.Combine(directory, BestModelFile));
+        TrainingCurve.WriteCsv(Path.Combine(directory, CurveCsvFile), _curve);
+        TrainingCurve.WritePng(Path.Combine(directory, CurvePngFile), _curve);
+    }
+
+    private void SaveState(string path)
+    {
+        var temporary = path + ".tmp";
+        using (var writer = new BinaryWriter(File.Create(temporary), Encoding.UTF8))
+        {
+            writer.Write(StateMagic);
+            writer.Write(Epoch);
+            writer.Write(_bestEpoch);
+            writer.Write(_bestNdcg ?? double.NaN);
+            writer.Write(_validationsWithoutImprovement);
+            writer.Write(_curve.Count);
+            foreach (var r in _curve)
+            {
+                writer.Write(r.Epoch);
+                writer.Write(r.Loss);
+                writer.Write(r.ValidationNdcg10 ?? double.NaN);
+                writer.Write(r.ValidationHr10 ?? double.NaN);
+                writer.Write(r.Seconds);
+                writer.Write(r.PositionsPerSecond);
+            }
+            Optimizer.Save(writer);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private void LoadState(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"Trainer state '{path}' does not exist.", path);
+        using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+        if (reader.ReadString() != StateMagic) throw new InvalidDataException($"'{path}' is not a trainer state file.");
+        Epoch = reader.ReadInt32();
+        _bestEpoch = reader.ReadInt32();
+        var best = reader.ReadDouble();
+        _bestNdcg = double.IsNaN(best) ? null : best;
+        _validationsWithoutImprovement = reader.ReadInt32();
+        var count = reader.ReadInt32();
+        _curve.Clear();
+        for (var i = 0; i < count; i++)
+        {
+            var epoch = reader.ReadInt32();
+            var loss = reader.ReadDouble();
+            var ndcg = reader.ReadDouble();
+            var hr = reader.ReadDouble();
+            _curve.Add(new EpochRecord(epoch, loss, double.IsNaN(ndcg) ? null : ndcg, double.IsNaN(hr) ? null : hr, reader.ReadDouble(), reader.ReadDouble()));
+        }
+        Optimizer.Load(reader);
+    }
+
+    private sealed record Example(int[] Sequence, int Start, int Rows, int[] Negatives);
+
+    /// <summary>A thread's private pass buffers, loss scratch and gradient accumulators.</summary>
+    private sealed class Worker(SasRecModel model, SequenceLoss loss)
+    {
+        public SequencePass Pass { get; } = new(model.Config);
+
+        public LossWorker LossWorker { get; } = loss.CreateWorker(model);
+
+        public float[][] Grads { get; } = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
+
+        public float[] OutputGradient { get; } = new float[model.Config.MaxLength * model.Config.Dimension];
+
+        public double Loss { get; set; }
+
+        public void Clear()
+        {
+            foreach (var g in Grads) Array.Clear(g);
+            Loss = 0;
+        }
+    }
+}

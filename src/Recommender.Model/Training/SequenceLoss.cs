@@ -1,0 +1,60 @@
+using Recommender.Model.Sasrec;
+
+namespace Recommender.Model.Training;
+
+/// <summary>Which training objective scores the next item at every position.</summary>
+public enum LossKind
+{
+    /// <summary>Binary cross-entropy with one uniformly sampled negative per position (classic SASRec).</summary>
+    Bce,
+
+    /// <summary>Generalised BCE with K sampled negatives and calibration t (gSASRec).</summary>
+    Gbce,
+
+    /// <summary>Softmax cross-entropy over the whole catalogue (SASRec-CE).</summary>
+    SoftmaxCrossEntropy,
+}
+
+/// <summary>
+/// A next-item objective. For one sequence it turns the final hidden states [rows, D] and the target items into
+/// a summed loss, the gradient with respect to the hidden states and the gradient of the item embeddings.
+/// Per-thread scratch lives in a <see cref="LossWorker"/>.
+/// </summary>
+public abstract class SequenceLoss
+{
+    public abstract LossKind Kind { get; }
+
+    /// <summary>Uniform negatives (dense ids 1..N) the trainer samples for a sequence of <paramref name="rows"/> training positions.</summary>
+    public abstract int NegativeCount(int rows);
+
+    /// <summary>Called once per optimiser step, before any worker computes, with the current parameters.</summary>
+    internal virtual void Prepare(SasRecModel model) { }
+
+    internal abstract LossWorker CreateWorker(SasRecModel model);
+
+    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75) => kind switch
+    {
+        LossKind.Bce => new BceLoss(),
+        LossKind.Gbce => new GbceLoss(itemCount, negatives, calibration),
+        LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
+    };
+}
+
+/// <summary>Per-thread state of a loss.</summary>
+internal abstract class LossWorker
+{
+    /// <summary>
+    /// Returns the summed loss over the sequence's positions, writes dL/dY·scale into <paramref name="dY"/> and
+    /// adds the item-embedding gradient (times scale) into <paramref name="grads"/>.
+    /// </summary>
+    public abstract double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads);
+
+    /// <summary>Moves any privately accumulated gradient into <paramref name="grads"/> at the end of the step.</summary>
+    public virtual void Flush(float[][] grads) { }
+
+    /// <summary>log(1 + e^x) without overflow.</summary>
+    public static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));
+
+    public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+}

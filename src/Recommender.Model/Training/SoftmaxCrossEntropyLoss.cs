@@ -1,0 +1,89 @@
+using System.Numerics.Tensors;
+using Recommender.Model.Nn;
+using Recommender.Model.Sasrec;
+
+namespace Recommender.Model.Training;
+
+/// <summary>
+/// SASRec-CE: per position −log softmax over all N items of the next item's score. Logits for a chunk of rows are
+/// one product with the transposed embedding table (prepared once per step, column stride padded to 16), so the
+/// cost is three [rows × D × N] products per sequence and no sampling.
+/// </summary>
+public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
+{
+    private const int ChunkRows = 64;
+    private float[] _itemsT = [];
+
+    public override LossKind Kind => LossKind.SoftmaxCrossEntropy;
+
+    public override int NegativeCount(int rows) => 0;
+
+    private static int Stride(int itemCount) => (itemCount + 15) & ~15;
+
+    internal override void Prepare(SasRecModel model)
+    {
+        int n = model.Config.ItemCount, d = model.Config.Dimension, ld = Stride(n);
+        if (_itemsT.Length != d * ld) _itemsT = new float[d * ld];
+        var items = model.ItemEmbedding.Data;
+        for (var i = 0; i < n; i++)
+            for (var c = 0; c < d; c++)
+                _itemsT[c * ld + i] = items[(i + 1) * d + c];
+    }
+
+    internal override LossWorker CreateWorker(SasRecModel model) => new Worker(model, this);
+
+    private sealed class Worker(SasRecModel model, SoftmaxCrossEntropyLoss loss) : LossWorker
+    {
+        private readonly int _n = model.Config.ItemCount;
+        private readonly int _d = model.Config.Dimension;
+        private readonly int _ld = Stride(model.Config.ItemCount);
+        private readonly float[] _logits = new float[ChunkRows * Stride(model.Config.ItemCount)];
+        private readonly float[] _dItemsT = new float[model.Config.Dimension * Stride(model.Config.ItemCount)];
+        private bool _dirty;
+
+        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
+        {
+            int n = _n, d = _d, ld = _ld;
+            var itemsRows = model.ItemEmbedding.Data.AsSpan(d);
+            var total = 0.0;
+            for (var r0 = 0; r0 < rows; r0 += ChunkRows)
+            {
+                var m = Math.Min(ChunkRows, rows - r0);
+                var logits = _logits.AsSpan(0, m * ld);
+                var h = y.Slice(r0 * d, m * d);
+                Gemm.Multiply(m, ld, d, h, d, 1, loss._itemsT, ld, logits, ld, accumulate: false);
+                for (var r = 0; r < m; r++)
+                {
+                    var row = logits.Slice(r * ld, n);
+                    var target = targets[r0 + r] - 1;
+                    var targetLogit = row[target];
+                    var max = TensorPrimitives.Max(row);
+                    TensorPrimitives.Subtract(row, max, row);
+                    TensorPrimitives.Exp(row, row);
+                    var sum = TensorPrimitives.Sum(row);
+                    total += max + Math.Log(sum) - targetLogit;
+                    TensorPrimitives.Multiply(row, scale / sum, row);
+                    row[target] -= scale;
+                }
+                // dY = dZ · E and dEᵀ += Yᵀ · dZ, with the padding columns of dZ zeroed so they add nothing.
+                for (var r = 0; r < m; r++) logits.Slice(r * ld + n, ld - n).Clear();
+                Gemm.Multiply(m, d, n, logits, ld, 1, itemsRows, d, dY.Slice(r0 * d, m * d), d, accumulate: false);
+                Gemm.Multiply(d, ld, m, h, 1, d, logits, ld, _dItemsT, ld, accumulate: true);
+                _dirty = true;
+            }
+            return total;
+        }
+
+        public override void Flush(float[][] grads)
+        {
+            if (!_dirty) return;
+            int n = _n, d = _d, ld = _ld;
+            var dItems = grads[model.ItemEmbedding.Index];
+            for (var i = 0; i < n; i++)
+                for (var c = 0; c < d; c++)
+                    dItems[(i + 1) * d + c] += _dItemsT[c * ld + i];
+            Array.Clear(_dItemsT);
+            _dirty = false;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+namespace Recommender.Model.Training;
+
+/// <summary>Hyper-parameters and bookkeeping of a training run (the model's shape lives in SasRecConfig).</summary>
+public sealed record TrainingOptions
+{
+    public int Epochs { get; init; } = 200;
+
+    /// <summary>Sequences per optimiser step.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    public double Beta1 { get; init; } = 0.9;
+
+    public double Beta2 { get; init; } = 0.98;
+
+    /// <summary>Decoupled (AdamW) weight decay on matrices; 0 is plain Adam.</summary>
+    public double WeightDecay { get; init; }
+
+    public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
+
+    /// <summary>Negatives per sequence for gBCE.</summary>
+    public int Negatives { get; init; } = 256;
+
+    /// <summary>gBCE calibration t in [0, 1].</summary>
+    public double Calibration { get; init; } = 0.75;
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Worker threads; the run is reproducible for a fixed seed and thread count.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Validate every k epochs (when validation cases are given).</summary>
+    public int ValidateEvery { get; init; } = 1;
+
+    /// <summary>Validations without improvement of NDCG@10 before stopping.</summary>
+    public int Patience { get; init; } = 10;
+
+    /// <summary>Stop (after finishing the current epoch) once this much wall time has passed; null = no limit.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
+    public void Validate()
+    {
+        if (Epochs <= 0) throw new ArgumentException("Epochs must be positive.");
+        if (BatchSize <= 0) throw new ArgumentException("The batch size must be positive.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("The learning rate must be positive.");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("Adam betas must be in [0, 1).");
+        if (WeightDecay < 0) throw new ArgumentException("Weight decay cannot be negative.");
+        if (Negatives <= 0) throw new ArgumentException("The number of negatives must be positive.");
+        if (Calibration is < 0 or > 1) throw new ArgumentException("The gBCE calibration must be in [0, 1].");
+        if (Threads <= 0) throw new ArgumentException("Threads must be positive.");
+        if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
+        if (Patience <= 0) throw new ArgumentException("Patience must be positive.");
+    }
+}

@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Recommender.Cluster.Tests.Api;
+using Recommender.Model.Packaging;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>POST /models validation (nothing stored on failure), listing, activation, rollback and the carry-over of added items.</summary>
+[Collection(ServingCollection.Name)]
+public sealed class RegistryTests(ServingCluster cluster)
+{
+    private string ModelsDirectory => Path.Combine(cluster.DataDirectory, "models");
+
+    private async Task AssertRejected(Dictionary<string, byte[]> parts, string version, string field, string because, HttpStatusCode status = HttpStatusCode.BadRequest)
+    {
+        var before = Directory.GetDirectories(ModelsDirectory).Order().ToArray();
+        using var response = await TestPackages.Upload(cluster.Http, parts);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{because}: answered {(int)response.StatusCode}: {body}");
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemReply>())!;
+        Assert.True(problem.Errors?.ContainsKey(field), $"{because}: the problem should name '{field}': {body}");
+        Assert.Equal(before, Directory.GetDirectories(ModelsDirectory).Order().ToArray());
+        if (status != HttpStatusCode.Conflict)
+            Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/models/{version}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Bad_uploads_are_400_problems_naming_the_part_and_store_nothing()
+    {
+        var version = TestPackages.NewVersion("bad");
+        var good = TestPackages.Files(TestPackages.Baseline(cluster.Ratings, version, 16));
+
+        await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes("{ not json") }, version, "manifest", "malformed manifest");
+        var manifest = Encoding.UTF8.GetString(good["manifest"]);
+        await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"dimension\": 16", "\"dimension\": 0")) }, version, "manifest", "zero dimension");
+        await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"format\": 1", "\"format\": 7")) }, version, "manifest", "unknown format");
+        await AssertRejected(new(good) { ["embeddings"] = good["embeddings"][..^4] }, version, "embeddings", "one float short");
+        var nan = good["embeddings"].ToArray();
+        BitConverter.GetBytes(float.NaN).CopyTo(nan, 8);
+        await AssertRejected(new(good) { ["embeddings"] = nan }, version, "embeddings", "a NaN vector value");
+        await AssertRejected(new(good) { ["encoder"] = Encoding.UTF8.GetBytes("not an onnx graph") }, version, "encoder", "garbage encoder");
+        // A real encoder of another dimension: loads, but breaks the contract with this manifest.
+        var other = TestPackages.Files(TestPackages.Baseline(cluster.Ratings, version, 8));
+        await AssertRejected(new(good) { ["encoder"] = other["encoder"] }, version, "encoder", "encoder of dimension 8 under a dimension-16 manifest");
+        await AssertRejected(new(good) { ["encoder"] = TestPackages.Files(TestPackages.Transformer(Enumerable.Range(1, 120).Select(i => i.ToString()).ToArray(), version, 16, maxLength: 20))["encoder"] },
+            version, "encoder", "encoder whose max length differs from the manifest's");
+        var missing = new Dictionary<string, byte[]>(good);
+        missing.Remove("encoder");
+        await AssertRejected(missing, version, "encoder", "missing part");
+
+        using (var notMultipart = await cluster.Http.PostAsJsonAsync("/models", new { version }))
+            Assert.Equal(HttpStatusCode.BadRequest, notMultipart.StatusCode);
+
+        // The good package goes in once; the same version again is a conflict that changes nothing.
+        using (var ok = await TestPackages.Upload(cluster.Http, good))
+            Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+        Assert.True(File.Exists(Path.Combine(ModelsDirectory, version, ModelPackage.EncoderFile)));
+        await AssertRejected(good, version, "version", "duplicate version", HttpStatusCode.Conflict);
+        Assert.DoesNotContain(Directory.GetDirectories(ModelsDirectory), d => Path.GetFileName(d).StartsWith(".staging", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Registered_versions_are_listed_activated_and_rolled_back()
+    {
+        var before = await cluster.GetJsonAsync<ModelsReply>("/models");
+        Assert.NotNull(before.Active);
+        Assert.Contains(before.Models, m => m.Fallback && m.Kind == "recency-mean");
+
+        var version = TestPackages.NewVersion("listed");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, 16));
+        var registered = await cluster.GetJsonAsync<ModelReply>($"/models/{version}");
+        Assert.Equal("registered", registered.State);
+        Assert.Equal(16, registered.Dimension);
+        Assert.Equal(120, registered.ItemCount);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.PostAsync("/models/no-such-version/activate", null)).StatusCode);
+
+        var activation = await TestPackages.Activate(cluster.Http, version);
+        Assert.Equal(version, activation.Active);
+        Assert.Equal(before.Active, activation.Previous);
+        var after = await cluster.GetJsonAsync<ModelsReply>("/models");
+        Assert.Equal(version, after.Active);
+        Assert.Equal("active", after.Models.Single(m => m.Version == version).State);
+        Assert.Equal("retired", after.Models.Single(m => m.Version == before.Active).State);
+        await ServingChecks.WaitForVersion(cluster, "4", version);
+
+        using var rollback = await cluster.Http.PostAsync("/models/rollback", null);
+        Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());
+        Assert.Equal(before.Active, (await rollback.Content.ReadFromJsonAsync<ActivationReply>())!.Active);
+        Assert.Equal(before.Active, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+        await ServingChecks.WaitForVersion(cluster, "4", before.Active!);
+    }
+
+    [Fact]
+    public async Task Items_added_through_the_api_survive_an_activation_when_their_vector_fits()
+    {
+        var id = "added-" + Guid.NewGuid().ToString("N");
+        var random = new Random(11);
+        var embedding = Enumerable.Range(0, 16).Select(_ => (float)random.NextDouble() + 0.05f).ToArray();
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = "Added", tags = new[] { "Extra" }, embedding }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+
+        var same = TestPackages.NewVersion("carry16");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, same, 16, keep: m => m <= 80));
+        var kept = await TestPackages.Activate(cluster.Http, same);
+        Assert.DoesNotContain(id, kept.NotRecommendable);
+        Assert.True(kept.CarriedItems >= 1);
+        var item = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
+        Assert.True(item.Recommendable);
+        Assert.Equal(same, item.Placement!.ModelVersion);
+        // Its vector is in the new version's shard, and found by its own tag.
+        var similar = await cluster.GetJsonAsync<SimilarReply>($"/items/{id}/similar?k=5");
+        Assert.Equal(same, similar.ModelVersion);
+        // A model item's title and tags were carried into the new version's shards too.
+        var drama = await cluster.GetJsonAsync<RecommendationsReply>("/users/4/recommendations?k=5&tag=Drama");
+        Assert.All(drama.Items, i => Assert.Equal(Infrastructure.SmallCatalogue.Title(int.Parse(i.Id)), i.Title.Replace(", The", "")));
+
+        var smaller = TestPackages.NewVersion("carry8");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, smaller, 8));
+        var dropped = await TestPackages.Activate(cluster.Http, smaller);
+        Assert.Contains(id, dropped.NotRecommendable);
+        Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{id}")).Recommendable);
+    }
+}

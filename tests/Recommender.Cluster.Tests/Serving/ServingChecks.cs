@@ -1,0 +1,32 @@
+using System.Net.Http.Json;
+using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+public static class ServingChecks
+{
+    private static readonly DateTimeOffset Start = DateTimeOffset.UtcNow;
+    private static int _tick;
+
+    /// <summary>A distinct timestamp just before now for every call, so events keep their order and count as recent.</summary>
+    public static DateTimeOffset Now() => Start.AddMilliseconds(Interlocked.Increment(ref _tick));
+
+    public static async Task<RecommendationsReply> WaitForVersion(ClusterFixture cluster, string user, string version)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var reply = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
+            if (reply.ModelVersion == version) return reply;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Recommendations still come from '{reply.ModelVersion}', not '{version}'.");
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task Post(HttpClient http, params object[] events)
+    {
+        using var response = await http.PostAsJsonAsync("/events", events);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+}

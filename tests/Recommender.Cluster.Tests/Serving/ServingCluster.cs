@@ -1,0 +1,40 @@
+using Recommender.Cluster.Tests.Infrastructure;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// Two silos seeded with the small catalogue, with short refresh periods (catalogue cache, popularity flush and
+/// rebuild, shard retirement) so that activations and popularity changes show within a test.
+/// </summary>
+public sealed class ServingCluster() : ClusterFixture(Create())
+{
+    public static readonly IReadOnlyDictionary<string, string?> FastRefresh = new Dictionary<string, string?>
+    {
+        ["Recommender:CatalogueCacheTtl"] = "00:00:00.200",
+        ["Recommender:RetireGrace"] = "00:00:02",
+        ["Recommender:Popularity:FlushInterval"] = "00:00:00.200",
+        ["Recommender:Popularity:RefreshInterval"] = "00:00:00.200",
+    };
+
+    /// <summary>The generated catalogue's ratings (MovieLens layout), from which the tests build their model versions.</summary>
+    public string Ratings => Path.Combine(Options.SeedSource!, "ratings.csv");
+
+    private static ClusterFixtureOptions Create()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", "serving-" + Guid.NewGuid().ToString("N"));
+        return new ClusterFixtureOptions
+        {
+            Silos = 2,
+            SeedSource = SmallCatalogue.Write(Path.Combine(root, "small")),
+            SeedDimension = 16,
+            TemporaryDirectory = root,
+            Settings = FastRefresh,
+        };
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServingCollection : ICollectionFixture<ServingCluster>
+{
+    public const string Name = "serving cluster";
+}

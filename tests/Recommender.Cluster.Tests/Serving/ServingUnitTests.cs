@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Grains.Catalogue;
+using Recommender.Grains.Inference;
+using Recommender.Grains.Items;
+using Recommender.Grains.Popularity;
+using Recommender.Model.Onnx;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>The plain classes behind serving: tag-filtered scans, decayed counts, the activation plan and the encode batcher.</summary>
+public sealed class ServingUnitTests
+{
+    [Fact]
+    public void A_tag_filter_applies_during_the_scan_so_k_tagged_rows_come_back()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        for (var i = 0; i < 10; i++)
+            matrix.Upsert($"i{i}", $"Item {i}", [1f + i, 0f], i % 3 == 0 ? ["Drama"] : ["Action"]);
+        // The best rows overall are untagged for drama (i9, i8, i7...), yet 3 drama rows come back, best first.
+        Assert.Equal(["i9", "i6", "i3"], matrix.TopK([1f, 0f], 3, [], "drama").Select(s => s.ItemId));
+        Assert.Equal(["i6", "i3", "i0"], matrix.TopK([1f, 0f], 5, ["i9"], "DRAMA").Select(s => s.ItemId));
+        Assert.Empty(matrix.TopK([1f, 0f], 3, [], "Comedy"));
+        matrix.Upsert("i8", "Item 8", default, ["Comedy"]);
+        Assert.Equal(["i8"], matrix.TopK([1f, 0f], 3, [], "comedy").Select(s => s.ItemId));
+        Assert.DoesNotContain("i8", matrix.TopK([1f, 0f], 10, [], "Action").Select(s => s.ItemId));
+    }
+
+    [Fact]
+    public void Decayed_counts_halve_every_half_life_and_rank_recent_interest_first()
+    {
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var counts = new DecayedCounts(TimeSpan.FromHours(1));
+        counts.Add("old", 8, t0);
+        counts.Add("new", 3, t0.AddHours(2));
+        Assert.Equal(2.0, counts.ScoreOf("old", t0.AddHours(2)), 9);
+        Assert.Equal(["new", "old"], counts.Top(5, t0.AddHours(2)).Select(p => p.ItemId));
+        counts.Add("old", 2, t0.AddHours(2));
+        Assert.Equal(["old", "new"], counts.Top(5, t0.AddHours(2)).Select(p => p.ItemId));
+        counts.Prune(t0.AddHours(40));
+        Assert.Equal(0, counts.Count);
+        Assert.Equal(0.5, DecayedCounts.Decay(TimeSpan.FromHours(1), TimeSpan.FromHours(1)), 12);
+    }
+
+    [Fact]
+    public void An_activation_plan_keeps_model_items_in_place_and_re_places_only_fitting_added_vectors()
+    {
+        var target = new ActiveModel("v2", 2, "dot", 3, 4, DateTimeOffset.UnixEpoch);
+        var vocabulary = new Dictionary<string, int> { ["a"] = 1, ["b"] = 2, ["c"] = 3, ["d"] = 4 };
+        var fits = VectorBytes.FromFloats([1f, 2f]);
+        var plan = ShardPlan.Build(target, vocabulary,
+        [
+            new ShardEntry("b", "Bee", VectorBytes.FromFloats([9f, 9f]), ["Tag"]),
+            new ShardEntry("x", "Added", fits),
+            new ShardEntry("y", "Too long", VectorBytes.FromFloats([1f, 2f, 3f])),
+            new ShardEntry("z", "Old model item", null),
+        ]);
+        // "b" is dense 2: shard (2 - 1) mod 3 = 1, keeping title and tags but not the old vector.
+        var b = Assert.Single(plan.PerShard[1], e => e.ItemId == "b");
+        Assert.Equal("Bee", b.Title);
+        Assert.Null(b.Vector);
+        Assert.Equal(["Tag"], b.Tags!);
+        // Shard rows from the package: 2, 1, 1; "x" goes to the first of the emptiest.
+        Assert.Equal(new ShardEntry("x", "Added", fits), Assert.Single(plan.PerShard[1], e => e.ItemId == "x"));
+        Assert.Equal([2, 2, 1], plan.ShardRows);
+        Assert.Equal(["y"], plan.NotRecommendable);
+        Assert.DoesNotContain(plan.PerShard.SelectMany(s => s), e => e.ItemId is "y" or "z");
+    }
+
+    [Fact]
+    public async Task Concurrent_encodes_are_gathered_into_batches_with_the_same_vectors_as_one_by_one()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", "batcher-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var package = TestPackages.Baseline(Path.Combine(SmallCatalogue.Write(root), "ratings.csv"), "batcher", 16);
+            using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            var sizes = new ConcurrentBag<int>();
+            using var listener = new MeterListener();
+            listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == ServingMetrics.MeterName && instrument.Name == "recommender.inference.batch.size") l.EnableMeasurementEvents(instrument); };
+            listener.SetMeasurementEventCallback<int>((_, value, _, _) => sizes.Add(value));
+            listener.Start();
+            using var encoder = new OnnxEncoder(package, new OnnxThreading(1));
+            using var batcher = new EncodeBatcher("batcher", () => encoder, new InferenceOptions { MaxBatch = 8, BatchWindow = TimeSpan.FromMilliseconds(50) }, new ServingMetrics(services.GetRequiredService<IMeterFactory>()));
+
+            var histories = Enumerable.Range(0, 20).Select(i => Enumerable.Range(1 + i, 5 + i % 7).ToArray()).ToArray();
+            var vectors = await Task.WhenAll(histories.Select(h => Task.Run(() => batcher.EncodeAsync(h))));
+
+            for (var i = 0; i < histories.Length; i++)
+            {
+                var alone = encoder.Encode([histories[i]]);
+                Assert.Equal(alone.Length, vectors[i].Length);
+                for (var d = 0; d < alone.Length; d++) Assert.Equal(alone[d], vectors[i][d], 1e-5f);
+            }
+            Assert.Equal(20, sizes.Sum());
+            Assert.All(sizes, s => Assert.InRange(s, 1, 8));
+            Assert.True(sizes.Count < 20, $"20 concurrent requests ran as {sizes.Count} batches");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Runtime;
+using Xunit.Abstractions;
+
+namespace Recommender.Deployment.Tests;
+
+/// <summary>
+/// Faults injected into a running multi-process cluster under simulated traffic (loopback only,
+/// bounded loops): a crashed silo, a silo added, a database outage and a graceful silo stop. Each
+/// scenario audits every user's history against what the API acknowledged and publishes its figures
+/// (see <see cref="ScenarioReport"/>).
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper output)
+{
+    private const int Workers = 6;
+    private LocalCluster Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task Crashed_silo_is_detected_the_api_recovers_and_no_acknowledged_event_is_lost()
+    {
+        await fixture.RestoreBaselineAsync();
+        var traffic = NewTraffic("crash");
+        var run = traffic.RunAsync(TimeSpan.FromSeconds(45), Workers);
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var faultAt = traffic.Now;
+        await Cluster.Silos[2].KillAsync();
+        await run;
+
+        var report = await Publish("kill -9 one of three silos", traffic, faultAt);
+        AssertNothingLost(report);
+        AssertServingAtTheEnd(traffic, TimeSpan.FromSeconds(5));
+
+        // The membership table records the crashed incarnation as dead; a restarted silo rejoins as a new one.
+        await Cluster.WaitForActiveSilosAsync([1, 3], TimeSpan.FromSeconds(30));
+        var crashedGeneration = await Cluster.LatestGenerationAsync(2);
+        await Cluster.Silos[2].DisposeAsync();
+        Cluster.StartSilo(2);
+        await Cluster.WaitSiloActiveAsync(2, crashedGeneration, TimeSpan.FromSeconds(120));
+        await Cluster.WaitForActiveSilosAsync(ClusterFixture.BaselineSilos, TimeSpan.FromSeconds(60));
+        var incarnations = (await Cluster.MembershipAsync()).Where(m => m.Port == Cluster.SiloPort(2)).ToList();
+        Assert.Contains(incarnations, m => m.Status == 6);
+        Assert.Contains(incarnations, m => m.Status == 3);
+        Assert.All(await Cluster.MembershipAsync(), m => Assert.True(LocalCluster.IsLoopback(m.Address), $"silo advertises {m.Address}"));
+
+        // How the requests caught by the crash failed, and for how long.
+        Assert.True(report.RecoverySeconds < 40, $"The API still failed requests {report.RecoverySeconds} s after the crash.");
+        AssertFailuresWereRetryable(report);
+    }
+
+    [Fact]
+    public async Task Silo_added_under_load_takes_a_share_of_the_grains()
+    {
+        await fixture.RestoreBaselineAsync();
+        var traffic = NewTraffic("grow");
+        var run = traffic.RunAsync(TimeSpan.FromSeconds(30), Workers);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var faultAt = traffic.Now;
+        var previous = Cluster.Silos.ContainsKey(4) ? await Cluster.LatestGenerationAsync(4) : 0;
+        Cluster.StartSilo(4);
+        await Cluster.WaitSiloActiveAsync(4, previous, TimeSpan.FromSeconds(120));
+        await Cluster.WaitForActiveSilosAsync([1, 2, 3, 4], TimeSpan.FromSeconds(60));
+        // New users arriving after the join are placed across all four silos, once the silos have had a few
+        // seconds to exchange load statistics (placement weighs them, and a just-started silo has none).
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var late = NewTraffic("grow-late", users: 150);
+        await Task.WhenAll(run, late.RunAsync(TimeSpan.FromSeconds(10), Workers));
+
+        var report = await Publish("4th silo joins under load", traffic, faultAt);
+        AssertNothingLost(report);
+        Assert.Equal(0, report.Failed);
+        var lateReport = await Publish("users arriving after the 4th silo joined", late, null);
+        AssertNothingLost(lateReport);
+
+        var activations = await ActivationsPerSiloAsync();
+        output.WriteLine("activations per silo port: " + string.Join(", ", activations.Select(a => $"{a.Key}={a.Value}")));
+        Assert.True(activations.GetValueOrDefault(Cluster.SiloPort(4)) > 0, "the 4th silo hosts no grains");
+    }
+
+    [Fact]
+    public async Task Database_outage_fails_writes_retryably_and_the_cluster_recovers_by_itself()
+    {
+        await fixture.RestoreBaselineAsync();
+        var traffic = NewTraffic("database");
+        var run = traffic.RunAsync(TimeSpan.FromSeconds(40), Workers);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var faultAt = traffic.Now;
+        await Cluster.Postgres.StopAsync(immediate: true);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        await Cluster.Postgres.StartAgainAsync();
+        var restoredAt = traffic.Now;
+        await run;
+
+        var report = await Publish("PostgreSQL down for 10 s", traffic, faultAt);
+        AssertNothingLost(report);
+        Assert.True(traffic.Records.Any(r => r.IsWrite && r.Outcome != Outcome.Acknowledged && r.Start > faultAt && r.End < restoredAt),
+            "no write failed while the database was down: writes were acknowledged without being stored");
+        AssertServingAtTheEnd(traffic, TimeSpan.FromSeconds(5));
+        await Cluster.WaitForActiveSilosAsync(ClusterFixture.BaselineSilos, TimeSpan.FromSeconds(30));
+        AssertFailuresWereRetryable(report);
+    }
+
+    [Fact]
+    public async Task Graceful_silo_stop_under_load_fails_no_request()
+    {
+        await fixture.RestoreBaselineAsync();
+        var traffic = NewTraffic("drain");
+        var run = traffic.RunAsync(TimeSpan.FromSeconds(25), Workers);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var faultAt = traffic.Now;
+        await Cluster.Silos[3].StopAsync(TimeSpan.FromSeconds(60));
+        await run;
+
+        var report = await Publish("SIGTERM one of three silos", traffic, faultAt);
+        AssertNothingLost(report);
+        Assert.Equal(0, report.Failed);
+        Assert.Equal(0, report.Retryable);
+        await Cluster.WaitForActiveSilosAsync([1, 2], TimeSpan.FromSeconds(10));
+    }
+
+    private Traffic NewTraffic(string prefix, int users = 60) =>
+        new(Cluster.TrafficHttp, Cluster.Api!.BaseAddress, Enumerable.Range(0, users).Select(i => $"{prefix}-user-{i:D3}").ToArray(), fixture.Items);
+
+    private async Task<ScenarioReport> Publish(string scenario, Traffic traffic, TimeSpan? faultAt)
+    {
+        var audit = await traffic.AuditAsync();
+        var report = ScenarioReport.From(scenario, traffic.Records, audit, faultAt);
+        report.Publish(output);
+        return report;
+    }
+
+    private static void AssertNothingLost(ScenarioReport report)
+    {
+        Assert.True(report.WritesAcknowledged > 0, "no write was acknowledged at all");
+        Assert.Equal(0, report.Lost);
+        Assert.Equal(0, report.Duplicated);
+        Assert.Equal(0, report.OutOfOrder);
+    }
+
+    private static void AssertFailuresWereRetryable(ScenarioReport report) =>
+        Assert.True(report.Failed == 0, $"{report.Failed} requests failed without 503 + Retry-After: {string.Join(" | ", report.FailureSamples)}");
+
+    private static void AssertServingAtTheEnd(Traffic traffic, TimeSpan window)
+    {
+        var end = traffic.Records.Max(r => r.End);
+        var last = traffic.Records.Where(r => r.Start > end - window).ToList();
+        Assert.NotEmpty(last);
+        Assert.All(last, r => Assert.Equal(Outcome.Acknowledged, r.Outcome));
+    }
+
+    /// <summary>Grain activations per silo (by silo port), asked of the cluster through an Orleans client.</summary>
+    private async Task<Dictionary<int, int>> ActivationsPerSiloAsync()
+    {
+        using var host = Host.CreateDefaultBuilder()
+            .ConfigureLogging(logging => logging.ClearProviders())
+            .UseOrleansClient(client => client
+                .Configure<ClusterOptions>(o => { o.ClusterId = LocalCluster.ClusterId; o.ServiceId = "recommender"; })
+                .UseAdoNetClustering(o => { o.Invariant = "Npgsql"; o.ConnectionString = Cluster.TestConnectionString; }))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            var management = host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+            var statistics = await management.GetSimpleGrainStatistics();
+            return statistics.Where(s => s.GrainType.Contains("UserGrain", StringComparison.Ordinal))
+                .GroupBy(s => s.SiloAddress.Endpoint.Port)
+                .ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+}

@@ -1,0 +1,202 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Recommender.Hosting;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Recommender.Deployment.Tests;
+
+/// <summary>
+/// The files under deploy/ without a container engine: the YAML parses, the paths they name exist,
+/// and every configuration variable they set is a real key of the options the hosts bind.
+/// </summary>
+public sealed partial class DeployFileTests
+{
+    /// <summary>Variables that are not configuration keys of ours: pod identity, runtime and database image settings.</summary>
+    private static readonly HashSet<string> OtherVariables =
+    [
+        "POD_NAME", "POD_NAMESPACE", "POD_IP", "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_gcServer",
+        "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "CONNECTION_STRING",
+    ];
+
+    [Fact]
+    public void Compose_file_parses_and_sets_only_real_configuration_keys()
+    {
+        var compose = LoadYaml(RepositoryPaths.Deploy("docker-compose.yml")).Single();
+        var services = (YamlMappingNode)compose["services"];
+        Assert.Equal(["api", "postgres", "silo1", "silo2", "silo3"], services.Children.Keys.Select(k => k.ToString()).Order());
+
+        var names = new List<string>();
+        foreach (var (name, node) in services.Children)
+        {
+            var service = (YamlMappingNode)node;
+            if (service.Children.TryGetValue("environment", out var environment))
+            {
+                names.AddRange(((YamlMappingNode)environment).Children.Keys.Select(k => k.ToString()).Where(k => k != "<<"));
+            }
+            if (service.Children.TryGetValue("build", out var build))
+            {
+                var context = Path.GetFullPath(Path.Combine(RepositoryPaths.Deploy(), build["context"].ToString()));
+                Assert.Equal(RepositoryPaths.Root, context);
+                Assert.True(File.Exists(Path.Combine(context, build["dockerfile"].ToString())), $"{name}: Dockerfile missing");
+            }
+            if (service.Children.TryGetValue("volumes", out var volumes))
+            {
+                foreach (var mount in ((YamlSequenceNode)volumes).Select(v => v.ToString().Split(':')[0]).Where(v => v.StartsWith("./")))
+                {
+                    Assert.True(File.Exists(RepositoryPaths.Deploy(mount[2..])), $"{name}: mounted file {mount} missing");
+                }
+            }
+        }
+        foreach (var silo in new[] { "silo1", "silo2", "silo3" })
+        {
+            var environment = (YamlMappingNode)services[silo]["environment"];
+            Assert.Equal("AdoNet", environment["Recommender__Clustering__Mode"].ToString());
+            Assert.Equal("Npgsql", environment["Recommender__Storage__Invariant"].ToString());
+        }
+        Assert.Equal("Cluster", ((YamlMappingNode)services["api"]["environment"])["Recommender__Mode"].ToString());
+        AssertKnownKeys("docker-compose.yml", names);
+    }
+
+    [Fact]
+    public void Kubernetes_manifests_parse_and_wire_probes_identity_and_keys()
+    {
+        var documents = Directory.GetFiles(RepositoryPaths.Deploy("kubernetes"), "*.yaml").Order()
+            .SelectMany(LoadYaml).ToList();
+        var byKind = documents.GroupBy(d => d["kind"].ToString()).ToDictionary(g => g.Key, g => g.ToList());
+        foreach (var kind in new[] { "Namespace", "ConfigMap", "Secret", "Deployment", "PodDisruptionBudget", "Service", "Job" })
+        {
+            Assert.True(byKind.ContainsKey(kind), $"no {kind} manifest");
+        }
+        foreach (var document in documents.Where(d => d["kind"].ToString() != "Namespace"))
+        {
+            Assert.Equal("recommender", document["metadata"]["namespace"].ToString());
+        }
+
+        var names = new List<string>();
+        names.AddRange(byKind["ConfigMap"].SelectMany(c => ((YamlMappingNode)c["data"]).Children.Keys.Select(k => k.ToString())));
+        var silo = byKind["Deployment"].Single(d => d["metadata"]["name"].ToString() == "recommender-silo");
+        var api = byKind["Deployment"].Single(d => d["metadata"]["name"].ToString() == "recommender-api");
+        foreach (var deployment in new[] { silo, api })
+        {
+            var container = (YamlMappingNode)((YamlSequenceNode)deployment["spec"]["template"]["spec"]["containers"]).Single();
+            Assert.Equal("/health/ready", container["readinessProbe"]["httpGet"]["path"].ToString());
+            Assert.Equal("/health/live", container["livenessProbe"]["httpGet"]["path"].ToString());
+            var env = ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>().ToList();
+            names.AddRange(env.Select(e => e["name"].ToString()));
+            if (deployment == silo)
+            {
+                Assert.Equal("metadata.name", FieldRef(env, "POD_NAME"));
+                Assert.Equal("status.podIP", FieldRef(env, "POD_IP"));
+            }
+        }
+
+        var podLabels = (YamlMappingNode)silo["spec"]["template"]["metadata"]["labels"];
+        var budget = byKind["PodDisruptionBudget"].Single();
+        foreach (var (key, value) in (YamlMappingNode)budget["spec"]["selector"]["matchLabels"])
+        {
+            Assert.Equal(value.ToString(), podLabels[key].ToString());
+        }
+        var service = byKind["Service"].Single();
+        var apiLabels = (YamlMappingNode)api["spec"]["template"]["metadata"]["labels"];
+        foreach (var (key, value) in (YamlMappingNode)service["spec"]["selector"])
+        {
+            Assert.Equal(value.ToString(), apiLabels[key].ToString());
+        }
+        AssertKnownKeys("kubernetes", names);
+    }
+
+    [Fact]
+    public void Dockerfiles_copy_existing_paths_and_start_the_built_assemblies()
+    {
+        foreach (var (file, project) in new[] { ("Dockerfile.silo", "Recommender.Silo"), ("Dockerfile.api", "Recommender.Api") })
+        {
+            var lines = File.ReadAllLines(RepositoryPaths.Deploy("docker", file));
+            var stages = lines.Where(l => l.StartsWith("FROM ")).ToList();
+            Assert.Contains(stages, s => s.Contains("dotnet/sdk:10.0"));
+            Assert.Contains(stages, s => s.Contains("dotnet/aspnet:10.0"));
+            Assert.Contains(lines, l => l.StartsWith("USER ") && !l.Contains("root"));
+            Assert.Contains(lines, l => l.StartsWith("HEALTHCHECK "));
+            Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT") && l.Contains($"\"{project}.dll\""));
+            foreach (var copy in lines.Where(l => l.StartsWith("COPY ") && !l.Contains("--from")))
+            {
+                var parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                foreach (var source in parts[1..^1])
+                {
+                    var path = Path.Combine(RepositoryPaths.Root, source);
+                    Assert.True(File.Exists(path) || Directory.Exists(path), $"{file}: COPY source {source} missing");
+                }
+            }
+            var environment = lines.SkipWhile(l => !l.StartsWith("ENV ")).TakeWhile(l => l.StartsWith("ENV ") || l.StartsWith("    "))
+                .SelectMany(l => EnvironmentAssignment().Matches(l).Select(m => m.Groups[1].Value));
+            AssertKnownKeys(file, environment);
+        }
+    }
+
+    [Fact]
+    public void Local_cluster_script_uses_real_configuration_keys()
+    {
+        var script = File.ReadAllText(RepositoryPaths.Deploy("local-cluster.sh"));
+        var names = ConfigurationVariable().Matches(script).Select(m => m.Value).Distinct().ToList();
+        Assert.Contains("Recommender__Clustering__ConnectionString", names);
+        AssertKnownKeys("local-cluster.sh", names);
+    }
+
+    private static string? FieldRef(List<YamlMappingNode> env, string name) =>
+        env.Single(e => e["name"].ToString() == name)["valueFrom"]["fieldRef"]["fieldPath"].ToString();
+
+    /// <summary>Each "A__B__C" variable must name a property path of the options bound from section A.</summary>
+    private static void AssertKnownKeys(string source, IEnumerable<string> variables)
+    {
+        var unknown = new List<string>();
+        foreach (var variable in variables.Distinct())
+        {
+            if (OtherVariables.Contains(variable))
+            {
+                continue;
+            }
+            var path = variable.Split("__");
+            var root = path[0] switch
+            {
+                RecommenderOptions.Section => typeof(RecommenderOptions),
+                OrleansEndpointOptions.Section => typeof(OrleansEndpointOptions),
+                _ => null,
+            };
+            if (root is null || !ResolvesTo(root, path[1..]))
+            {
+                unknown.Add(variable);
+            }
+        }
+        Assert.True(unknown.Count == 0, $"{source} sets variables that no options class binds: {string.Join(", ", unknown)}");
+    }
+
+    private static bool ResolvesTo(Type type, string[] path)
+    {
+        foreach (var segment in path)
+        {
+            var property = type.GetProperty(segment, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+            if (property is null || !property.CanWrite)
+            {
+                return false;
+            }
+            type = property.PropertyType;
+        }
+        return path.Length > 0;
+    }
+
+    private static IEnumerable<YamlMappingNode> LoadYaml(string path)
+    {
+        var stream = new YamlStream();
+        using var reader = new StreamReader(path);
+        // The merging parser resolves "<<: *anchor" the way docker compose does.
+        stream.Load(new MergingParser(new Parser(reader)));
+        Assert.NotEmpty(stream.Documents);
+        return stream.Documents.Select(d => (YamlMappingNode)d.RootNode);
+    }
+
+    [GeneratedRegex(@"\b((?:Recommender|Orleans|ASPNETCORE|DOTNET)_\w+)=")]
+    private static partial Regex EnvironmentAssignment();
+
+    [GeneratedRegex(@"\b(?:Recommender|Orleans)__\w+")]
+    private static partial Regex ConfigurationVariable();
+}

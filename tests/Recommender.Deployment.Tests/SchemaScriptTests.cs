@@ -1,0 +1,174 @@
+using Npgsql;
+
+namespace Recommender.Deployment.Tests;
+
+/// <summary>The PostgreSQL scripts under deploy/postgres: idempotent, complete, and honouring the provider's contract.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class SchemaScriptTests(PostgresFixture postgres)
+{
+    private static readonly string[] MembershipKeys =
+    [
+        "InsertMembershipVersionKey", "InsertMembershipKey", "UpdateMembershipKey", "UpdateIAmAlivetimeKey",
+        "MembershipReadRowKey", "MembershipReadAllKey", "GatewaysQueryKey", "DeleteMembershipTableEntriesKey",
+        "CleanupDefunctSiloEntriesKey", "CleanupDefunctSiloEntryKey",
+    ];
+
+    private static readonly string[] StorageKeys = ["ReadFromStorageKey", "WriteToStorageKey", "ClearStorageKey"];
+
+    [Fact]
+    public async Task Scripts_apply_twice_and_register_every_query_key()
+    {
+        var database = "schema_twice";
+        await postgres.Server.CreateDatabaseAsync(database);
+        for (var run = 0; run < 2; run++)
+        {
+            await postgres.Server.ExecuteScriptAsync(database, RepositoryPaths.Deploy("postgres", "clustering.sql"));
+            await postgres.Server.ExecuteScriptAsync(database, RepositoryPaths.Deploy("postgres", "persistence.sql"));
+        }
+
+        var keys = await Strings(database, "SELECT QueryKey FROM OrleansQuery");
+        Assert.Equal(MembershipKeys.Concat(StorageKeys).Order(), keys.Order());
+        var columnTypes = await Strings(database,
+            "SELECT table_name || '.' || column_name || ':' || data_type FROM information_schema.columns " +
+            "WHERE column_name IN ('starttime', 'iamalivetime')");
+        Assert.All(columnTypes, type => Assert.EndsWith(":timestamp with time zone", type));
+        Assert.Equal(2, columnTypes.Count);
+    }
+
+    [Fact]
+    public async Task Storage_writes_follow_optimistic_versioning_and_keep_one_row_per_grain()
+    {
+        var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_storage");
+        var write = await Query(connectionString, "WriteToStorageKey");
+        var read = await Query(connectionString, "ReadFromStorageKey");
+        var clear = await Query(connectionString, "ClearStorageKey");
+
+        Assert.Equal(1, await Versioned(connectionString, write, version: null, payload: [1]));
+        // A second "first write" of the same grain (a duplicate activation) must not succeed or add a row.
+        Assert.Null(await Versioned(connectionString, write, version: null, payload: [2]));
+        Assert.Equal(2, await Versioned(connectionString, write, version: 1, payload: [3]));
+        // A stale version is refused and changes nothing.
+        Assert.Null(await Versioned(connectionString, write, version: 1, payload: [4]));
+        var (payload, version) = await ReadState(connectionString, read);
+        Assert.Equal([3], payload);
+        Assert.Equal(2, version);
+
+        Assert.Equal(3, await Versioned(connectionString, clear, version: 2, payload: null));
+        (payload, version) = await ReadState(connectionString, read);
+        Assert.Null(payload);
+        Assert.Equal(3, version);
+        Assert.Equal(4, await Versioned(connectionString, write, version: 3, payload: [5]));
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM OrleansStorage", connection);
+        Assert.Equal(1L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Membership_writes_bump_the_version_only_when_the_caller_saw_the_current_one()
+    {
+        var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_membership");
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+
+        Assert.True(await Flag(connection, await Query(connectionString, "InsertMembershipVersionKey"), Cluster()));
+        Assert.False(await Flag(connection, await Query(connectionString, "InsertMembershipVersionKey"), Cluster()));
+
+        var insert = await Query(connectionString, "InsertMembershipKey");
+        Assert.True(await Flag(connection, insert, Member(port: 11111, version: 0)));
+        Assert.False(await Flag(connection, insert, Member(port: 11112, version: 0)));
+        Assert.False(await Flag(connection, insert, Member(port: 11111, version: 1)));
+        Assert.True(await Flag(connection, insert, Member(port: 11112, version: 1)));
+
+        var update = await Query(connectionString, "UpdateMembershipKey");
+        Assert.True(await Flag(connection, update, [.. Member(port: 11111, version: 2), P("SuspectTimes", (object)DBNull.Value)]));
+        Assert.False(await Flag(connection, update, [.. Member(port: 11111, version: 2), P("SuspectTimes", (object)DBNull.Value)]));
+
+        await using var readAll = new NpgsqlCommand(await Query(connectionString, "MembershipReadAllKey"), connection);
+        readAll.Parameters.AddRange(Cluster());
+        await using var reader = await readAll.ExecuteReaderAsync();
+        var rows = 0;
+        while (await reader.ReadAsync())
+        {
+            rows++;
+            Assert.Equal(3, reader.GetInt32(reader.GetOrdinal("Version")));
+            Assert.Equal(DateTimeKind.Utc, reader.GetDateTime(reader.GetOrdinal("IAmAliveTime")).Kind);
+        }
+        Assert.Equal(2, rows);
+    }
+
+    private static NpgsqlParameter P(string name, object value) => new(name, value);
+
+    private static NpgsqlParameter[] Cluster() => [P("DeploymentId", "schema-test")];
+
+    private static NpgsqlParameter[] Member(int port, int version) =>
+    [
+        .. Cluster(), P("Address", "127.0.0.1"), P("Port", port), P("Generation", 7), P("SiloName", "s" + port),
+        P("HostName", "localhost"), P("Status", 3), P("ProxyPort", port + 1000),
+        P("StartTime", DateTime.UtcNow), P("IAmAliveTime", DateTime.UtcNow), P("Version", version),
+    ];
+
+    private static async Task<bool> Flag(NpgsqlConnection connection, string sql, NpgsqlParameter[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(parameters);
+        return Convert.ToBoolean(await command.ExecuteScalarAsync());
+    }
+
+    private static NpgsqlParameter[] Grain() =>
+    [
+        P("GrainIdHash", 42), P("GrainIdN0", 1L), P("GrainIdN1", 2L), P("GrainTypeHash", 7),
+        P("GrainTypeString", "counter"), P("GrainIdExtensionString", "user-1"), P("ServiceId", "svc"),
+    ];
+
+    private static async Task<int?> Versioned(string connectionString, string sql, int? version, byte[]? payload)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(Grain());
+        command.Parameters.Add(new NpgsqlParameter("GrainStateVersion", System.Data.DbType.Int32) { Value = (object?)version ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("PayloadBinary", System.Data.DbType.Binary) { Value = (object?)payload ?? DBNull.Value });
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "write/clear must return exactly one row");
+        int? result = reader.IsDBNull(0) ? null : reader.GetInt32(0);
+        Assert.False(await reader.ReadAsync(), "write/clear must return exactly one row");
+        return result;
+    }
+
+    private static async Task<(byte[]? Payload, int Version)> ReadState(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddRange(Grain());
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var payload = reader.IsDBNull(reader.GetOrdinal("PayloadBinary")) ? null : (byte[])reader["PayloadBinary"];
+        return (payload, reader.GetInt32(reader.GetOrdinal("Version")));
+    }
+
+    private static async Task<string> Query(string connectionString, string key)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT QueryText FROM OrleansQuery WHERE QueryKey = @key", connection);
+        command.Parameters.AddWithValue("key", key);
+        return (string?)await command.ExecuteScalarAsync() ?? throw new InvalidOperationException($"Query {key} missing.");
+    }
+
+    private async Task<List<string>> Strings(string database, string sql)
+    {
+        await using var connection = new NpgsqlConnection(postgres.Server.ConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+        return values;
+    }
+}

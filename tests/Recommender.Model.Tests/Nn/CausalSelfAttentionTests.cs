@@ -1,0 +1,71 @@
+using Recommender.Model.Nn;
+
+namespace Recommender.Model.Tests.Nn;
+
+public sealed class CausalSelfAttentionTests
+{
+    [Theory]
+    [InlineData(1, 8, 1)]
+    [InlineData(5, 8, 2)]
+    [InlineData(19, 8, 2)]
+    public void Backward_matches_finite_differences(int n, int dimension, int heads)
+    {
+        var q = GradientCheck.Random(n * dimension, 1);
+        var k = GradientCheck.Random(n * dimension, 2);
+        var v = GradientCheck.Random(n * dimension, 3);
+        var r = GradientCheck.Random(n * dimension, 4);
+        var ld = CausalSelfAttention.Stride(n);
+        var probabilities = new float[heads * n * ld];
+        var scratch = new float[n * ld + dimension * ld];
+        double Objective()
+        {
+            var context = new float[n * dimension];
+            CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], context, scratch);
+            return GradientCheck.Weighted(context, r);
+        }
+        CausalSelfAttention.Forward(q, k, v, n, dimension, heads, probabilities, new float[n * dimension], scratch);
+        var dq = new float[n * dimension];
+        var dk = new float[n * dimension];
+        var dv = new float[n * dimension];
+        CausalSelfAttention.Backward(q, k, v, probabilities, r, n, dimension, heads, dq, dk, dv, scratch);
+        GradientCheck.AssertMatches("dQ", q, dq, Objective);
+        GradientCheck.AssertMatches("dK", k, dk, Objective);
+        GradientCheck.AssertMatches("dV", v, dv, Objective);
+    }
+
+    [Fact]
+    public void Real_rows_equal_the_full_left_padded_window_with_the_minus_1e9_mask()
+    {
+        const int n = 6, pad = 4, dimension = 8, heads = 2, dh = dimension / heads;
+        var q = GradientCheck.Random(n * dimension, 5);
+        var k = GradientCheck.Random(n * dimension, 6);
+        var v = GradientCheck.Random(n * dimension, 7);
+        var ld = CausalSelfAttention.Stride(n);
+        var context = new float[n * dimension];
+        CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], context, new float[n * ld + dimension * ld]);
+        // Reference: pad rows first (their Q/K/V are arbitrary non-zero values), mask = 0 if j <= i and j is real, else -1e9.
+        var total = n + pad;
+        var padding = GradientCheck.Random(pad * dimension, 8);
+        float Get(float[] x, int t, int c) => t < pad ? padding[t * dimension + c] : x[(t - pad) * dimension + c];
+        for (var i = pad; i < total; i++)
+            for (var h = 0; h < heads; h++)
+            {
+                var scores = new double[total];
+                for (var j = 0; j < total; j++)
+                {
+                    var dot = 0.0;
+                    for (var c = 0; c < dh; c++) dot += Get(q, i, h * dh + c) * Get(k, j, h * dh + c);
+                    scores[j] = (float)(dot / Math.Sqrt(dh)) + (j <= i && j >= pad ? 0f : -1e9f);
+                }
+                var max = scores.Max();
+                var weights = scores.Select(s => Math.Exp(s - max)).ToArray();
+                var sum = weights.Sum();
+                for (var c = 0; c < dh; c++)
+                {
+                    var expected = 0.0;
+                    for (var j = 0; j < total; j++) expected += weights[j] / sum * Get(v, j, h * dh + c);
+                    Assert.Equal(expected, context[(i - pad) * dimension + h * dh + c], 4);
+                }
+            }
+    }
+}

@@ -1,0 +1,188 @@
+using Recommender.Model.Data;
+using Recommender.Model.Nn;
+using Recommender.Model.Sasrec;
+using Recommender.Model.Training;
+
+namespace Recommender.Model.Tests.Training;
+
+public sealed class SasRecTrainerTests : IDisposable
+{
+    private const int Items = 20;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), $"sasrec-trainer-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    private static SasRecConfig Config(int maxLength = 10) => new()
+    {
+        ItemCount = Items, MaxLength = maxLength, Dimension = 32, Blocks = 2, Heads = 2, FeedForwardDimension = 32, Dropout = 0.1f,
+    };
+
+    /// <summary>Item i is always followed by item i mod N + 1; sequences start anywhere and have 3..12 events.</summary>
+    private static List<int[]> PlantedRule(int users, int seed)
+    {
+        var rng = SplitMix.For(seed);
+        var result = new List<int[]>();
+        for (var u = 0; u < users; u++)
+        {
+            var start = 1 + rng.NextInt(Items);
+            var length = 3 + rng.NextInt(10);
+            result.Add(Enumerable.Range(0, length).Select(t => (start - 1 + t) % Items + 1).ToArray());
+        }
+        return result;
+    }
+
+    private static List<EvaluationCase> Cases(IEnumerable<int[]> sequences) =>
+        sequences.Select(s => new EvaluationCase(s[..^1], s[^1])).ToList();
+
+    [Theory]
+    [InlineData(LossKind.SoftmaxCrossEntropy)]
+    [InlineData(LossKind.Gbce)]
+    [InlineData(LossKind.Bce)]
+    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss)
+    {
+        var train = PlantedRule(300, seed: 1);
+        var test = Cases(PlantedRule(100, seed: 2));
+        var model = new SasRecModel(Config(), seed: 3);
+        var before = SasRecTrainer.Evaluate(model, test).HitRate(1);
+        var options = new TrainingOptions { Epochs = 15, BatchSize = 32, LearningRate = 1e-2, Loss = loss, Negatives = 8, Threads = 2, Patience = 100 };
+        var result = new SasRecTrainer(model, options).Train(train, Cases(PlantedRule(50, seed: 4)), outputDirectory: null);
+        var after = SasRecTrainer.Evaluate(model, test).HitRate(1);
+        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+        Assert.True(before < 0.3, $"An untrained model should not know the rule (HR@1 {before}).");
+        Assert.True(after >= 0.9, $"HR@1 after training is {after} with {loss}; the rule should be learnt.");
+        Assert.True(result.Curve[^1].Loss < result.Curve[0].Loss);
+    }
+
+    [Fact]
+    public void Same_seed_and_threads_give_identical_parameters_and_another_seed_does_not()
+    {
+        var train = PlantedRule(80, seed: 5);
+        float[][] Run(int seed)
+        {
+            var model = new SasRecModel(Config(), seed);
+            new SasRecTrainer(model, new TrainingOptions { Epochs = 2, BatchSize = 16, Seed = seed, Threads = 2 }).Train(train, null, null);
+            return model.Parameters.Select(p => p.Data).ToArray();
+        }
+        var first = Run(7);
+        var second = Run(7);
+        var other = Run(8);
+        for (var i = 0; i < first.Length; i++) Assert.Equal(first[i], second[i]);
+        Assert.NotEqual(first[2], other[2]);
+    }
+
+    [Fact]
+    public void Resuming_from_a_checkpoint_reproduces_the_uninterrupted_run()
+    {
+        var train = PlantedRule(60, seed: 6);
+        var validation = Cases(PlantedRule(20, seed: 9));
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 16, Loss = LossKind.Gbce, Negatives = 4, Threads = 2 };
+        var straight = new SasRecModel(Config(), seed: 1);
+        new SasRecTrainer(straight, options).Train(train, validation, Path.Combine(_directory, "straight"));
+
+        var interruptedDir = Path.Combine(_directory, "interrupted");
+        new SasRecTrainer(new SasRecModel(Config(), seed: 1), options with { Epochs = 2 }).Train(train, validation, interruptedDir);
+        var resumed = SasRecTrainer.Resume(interruptedDir, options);
+        Assert.Equal(2, resumed.Epoch);
+        var result = resumed.Train(train, validation, interruptedDir);
+
+        Assert.Equal(3, result.EpochsRun);
+        Assert.Equal(3, result.Curve.Count);
+        for (var i = 0; i < straight.Parameters.Count; i++)
+            Assert.Equal(straight.Parameters[i].Data, resumed.Model.Parameters[i].Data);
+        var reloaded = SasRecModel.Load(Path.Combine(interruptedDir, SasRecTrainer.LastModelFile));
+        Assert.Equal(straight.Parameters[0].Data, reloaded.Parameters[0].Data);
+    }
+
+    [Fact]
+    public void A_non_finite_loss_stops_training_with_a_message_and_keeps_the_last_good_checkpoint()
+    {
+        var train = PlantedRule(40, seed: 10);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 8, Threads = 2 };
+        new SasRecTrainer(new SasRecModel(Config(), seed: 2), options).Train(train, null, _directory);
+        var checkpoint = Path.Combine(_directory, SasRecTrainer.LastModelFile);
+        var goodBytes = File.ReadAllBytes(checkpoint);
+        var goodState = File.ReadAllBytes(Path.Combine(_directory, SasRecTrainer.LastStateFile));
+
+        var resumed = SasRecTrainer.Resume(_directory, options with { Epochs = 3 });
+        resumed.Model.Get("final_ln.bias").Data[0] = float.NaN; // a diverged weight
+        var result = resumed.Train(train, null, _directory);
+
+        Assert.Equal(TrainingOutcome.Diverged, result.Outcome);
+        Assert.Contains("diverged", result.Message);
+        Assert.Contains("epoch 2", result.Message);
+        Assert.Contains("last good checkpoint (epoch 1)", result.Message);
+        Assert.Equal(1, result.EpochsRun);
+        Assert.Equal(goodBytes, File.ReadAllBytes(checkpoint));
+        Assert.Equal(goodState, File.ReadAllBytes(Path.Combine(_directory, SasRecTrainer.LastStateFile)));
+        Assert.All(SasRecModel.Load(checkpoint).Parameters, p => Assert.All(p.Data, v => Assert.True(float.IsFinite(v))));
+    }
+
+    [Fact]
+    public void An_empty_training_set_or_one_without_two_event_users_is_rejected_clearly()
+    {
+        var trainer = new SasRecTrainer(new SasRecModel(Config(), seed: 1), new TrainingOptions { Epochs = 1 });
+        var empty = Assert.Throws<ArgumentException>(() => trainer.Train([], null, null));
+        Assert.Contains("empty", empty.Message);
+        var short_ = Assert.Throws<ArgumentException>(() => trainer.Train([[1], [], [5]], null, null));
+        Assert.Contains("none with at least two events", short_.Message);
+        var outside = Assert.Throws<ArgumentException>(() => trainer.Train([[1, 21]], null, null));
+        Assert.Contains("21", outside.Message);
+    }
+
+    [Fact]
+    public void Users_with_fewer_than_two_events_contribute_no_training_positions()
+    {
+        var train = PlantedRule(30, seed: 11);
+        var withShort = new List<int[]>(train);
+        withShort.Insert(0, [4]);
+        withShort.Insert(10, []);
+        withShort.Add([7]);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 8, Threads = 2 };
+        var a = new SasRecModel(Config(), seed: 3);
+        var b = new SasRecModel(Config(), seed: 3);
+        var resultA = new SasRecTrainer(a, options).Train(train, null, null);
+        var resultB = new SasRecTrainer(b, options).Train(withShort, null, null);
+        for (var i = 0; i < a.Parameters.Count; i++) Assert.Equal(a.Parameters[i].Data, b.Parameters[i].Data);
+        Assert.Equal(resultA.Curve[^1].Loss, resultB.Curve[^1].Loss);
+    }
+
+    [Fact]
+    public void Checkpoints_and_the_training_curve_are_written_and_early_stopping_keeps_the_best_model()
+    {
+        var train = PlantedRule(60, seed: 12);
+        var validation = Cases(PlantedRule(30, seed: 13));
+        var options = new TrainingOptions { Epochs = 40, BatchSize = 16, LearningRate = 1e-2, Patience = 2, Threads = 2 };
+        var result = new SasRecTrainer(new SasRecModel(Config(), seed: 4), options).Train(train, validation, _directory);
+
+        Assert.Equal(TrainingOutcome.EarlyStopped, result.Outcome);
+        Assert.Equal(result.BestEpoch + 2, result.EpochsRun);
+        var best = SasRecModel.Load(Path.Combine(_directory, SasRecTrainer.BestModelFile));
+        Assert.Equal(result.BestValidationNdcg10!.Value, SasRecTrainer.Evaluate(best, validation).Ndcg(10), 9);
+        var csv = File.ReadAllLines(Path.Combine(_directory, SasRecTrainer.CurveCsvFile));
+        Assert.Equal(TrainingCurve.CsvHeader, csv[0]);
+        Assert.Equal(result.EpochsRun + 1, csv.Length);
+        Assert.Equal(5, csv[1].Split(',').Length);
+        var png = File.ReadAllBytes(Path.Combine(_directory, SasRecTrainer.CurvePngFile));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+    }
+
+    [Fact]
+    public void Progress_reports_every_step_and_every_epoch()
+    {
+        var reports = new List<TrainingProgress>();
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 10, Threads = 1 };
+        new SasRecTrainer(new SasRecModel(Config(), seed: 1), options).Train(PlantedRule(30, seed: 14), null, null, new Collect(reports));
+        Assert.Equal(2 * 3 + 2, reports.Count);
+        Assert.All(reports, r => Assert.True(r.Loss > 0 && r.PositionsPerSecond > 0));
+        Assert.Equal([1, 2], reports.Where(r => r.Completed is not null).Select(r => r.Completed!.Epoch));
+        Assert.Equal(TimeSpan.Zero, reports[2].Eta);
+    }
+
+    private sealed class Collect(List<TrainingProgress> reports) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => reports.Add(value);
+    }
+}

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using Recommender.Cli;
+using Recommender.Model.Packaging;
+using Recommender.Model.Sasrec;
+using Recommender.Model.Training;
+
+namespace Recommender.Model.Tests.Training;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("train-command-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static (int Exit, string Output, string Error) Invoke(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var root = new RootCommand { TrainCommand.Create() };
+        var exit = root.Parse(["train", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private string Write(string name, IEnumerable<string> lines)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private (string Train, string ValInput, string ValOutput) Files()
+    {
+        // Item i is followed by i mod 12 + 1.
+        var sequences = Enumerable.Range(0, 40).Select(u => Enumerable.Range(0, 4 + u % 6).Select(t => (u + t) % 12 + 1).ToArray()).ToList();
+        var train = Write("train.txt", sequences.Select(s => string.Join(' ', s)));
+        var valInput = Write("val-in.txt", sequences.Take(10).Select(s => string.Join(' ', s)));
+        var valOutput = Write("val-out.txt", sequences.Take(10).Select(s => (s[^1] % 12 + 1).ToString()));
+        return (train, valInput, valOutput);
+    }
+
+    [Fact]
+    public void Help_lists_the_training_options()
+    {
+        var (exit, output, _) = Invoke("--help");
+        Assert.Equal(0, exit);
+        foreach (var option in new[] { "--train", "--val-input", "--out", "--loss", "--resume", "--export", "--dim", "--lr", "--no-validation" })
+            Assert.Contains(option, output);
+    }
+
+    [Fact]
+    public void Trains_checkpoints_resumes_and_exports_a_loadable_package()
+    {
+        var (train, valInput, valOutput) = Files();
+        var outDir = Path.Combine(_directory, "run");
+        var packageDir = Path.Combine(_directory, "package");
+        string[] common = ["--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", outDir,
+            "--dim", "16", "--max-length", "8", "--blocks", "1", "--batch-size", "8", "--lr", "0.01", "--threads", "2"];
+        var first = Invoke([.. common, "--epochs", "2"]);
+        Assert.True(first.Exit == 0, first.Error);
+        Assert.Contains("epoch 2: loss", first.Output);
+        Assert.Contains("val NDCG@10", first.Output);
+        foreach (var file in new[] { SasRecTrainer.LastModelFile, SasRecTrainer.LastStateFile, SasRecTrainer.BestModelFile, SasRecTrainer.CurveCsvFile, SasRecTrainer.CurvePngFile })
+            Assert.True(File.Exists(Path.Combine(outDir, file)), file);
+
+        var second = Invoke([.. common, "--epochs", "3", "--resume", "--export", packageDir, "--version", "test-1", "--test-input", valInput, "--test-output", valOutput]);
+        Assert.True(second.Exit == 0, second.Error);
+        Assert.Contains("after epoch 2", second.Output);
+        Assert.Contains("epoch 3: loss", second.Output);
+        Assert.DoesNotContain("epoch 1: loss", second.Output);
+        var package = ModelPackage.Load(packageDir);
+        Assert.Equal("test-1", package.Manifest.Version);
+        Assert.Equal(16, package.Manifest.Dimension);
+        Assert.Equal(12, package.Manifest.ItemCount);
+        var best = SasRecModel.Load(Path.Combine(outDir, SasRecTrainer.BestModelFile));
+        Assert.Equal(best.ItemEmbeddings(), package.ItemEmbeddings);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(outDir, SasRecTrainer.CurveCsvFile)).Length);
+
+        var expected = SasRecTrainer.Evaluate(best, Recommender.Model.Data.SequenceFile.ReadEvaluationCases(valInput, valOutput));
+        Assert.Contains($"NDCG@10 {expected.Ndcg(10).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}", second.Output);
+        Assert.Contains("test (best checkpoint", second.Output);
+        Assert.Equal(expected.Ndcg(10), package.Manifest.Metrics!["test_ndcg@10"], 9);
+        var score = Invoke("score", "--model", Path.Combine(outDir, SasRecTrainer.BestModelFile), "--input", valInput, "--output", valOutput);
+        Assert.True(score.Exit == 0, score.Error);
+        Assert.Contains($"10 cases: NDCG@10 {expected.Ndcg(10).ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}", score.Output);
+    }
+
+    [Fact]
+    public void Bad_input_gives_a_clear_message_and_a_non_zero_exit()
+    {
+        var (train, valInput, _) = Files();
+        var missing = Invoke("--train", Path.Combine(_directory, "nope.txt"), "--out", _directory);
+        Assert.NotEqual(0, missing.Exit);
+        Assert.Contains("nope.txt", missing.Error);
+
+        var unpaired = Invoke("--train", train, "--val-input", valInput, "--out", _directory);
+        Assert.NotEqual(0, unpaired.Exit);
+        Assert.Contains("--val-output", unpaired.Error);
+
+        var badHeads = Invoke("--train", train, "--out", _directory, "--dim", "10", "--heads", "3", "--epochs", "1");
+        Assert.NotEqual(0, badHeads.Exit);
+        Assert.Contains("Heads", badHeads.Error);
+
+        var noResume = Invoke("--train", train, "--out", Path.Combine(_directory, "empty"), "--resume");
+        Assert.NotEqual(0, noResume.Exit);
+        Assert.Contains("last.model", noResume.Error);
+
+        var empty = Write("empty.txt", ["5"]);
+        var noPositions = Invoke("--train", empty, "--out", _directory, "--epochs", "1");
+        Assert.NotEqual(0, noPositions.Exit);
+        Assert.Contains("at least two events", noPositions.Error);
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The project's test command: every test project of Cluster.sln, in Release.
+#
+#   bash tests/run.sh [extra dotnet test arguments, e.g. --filter ...]
+#
+# Works from any directory, on a fresh Debian 12 machine with only the .NET SDK: the deployment
+# tests need PostgreSQL's server binaries, installed here with apt-get when missing (root). Ends
+# with the line "N passed, N failed" and exits non-zero when anything failed or nothing ran.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+find_postgres_bin() {
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [[ -x "$dir/initdb" && -x "$dir/pg_ctl" ]]; then echo "$dir"; return; fi
+    done
+}
+
+PG_BIN="${RECOMMENDER_PG_BIN:-$(find_postgres_bin)}"
+if [[ -z "$PG_BIN" ]]; then
+    echo "PostgreSQL server binaries not found; installing the Debian package 'postgresql'."
+    # Keep the package's own service from starting: the tests run private servers on free ports.
+    policy=/usr/sbin/policy-rc.d
+    created_policy=false
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=true
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    install_rc=$?
+    [[ "$created_policy" == true ]] && rm -f "$policy"
+    if [[ $install_rc -ne 0 ]]; then echo "apt-get install postgresql failed ($install_rc)."; exit 1; fi
+    PG_BIN="$(find_postgres_bin)"
+    [[ -n "$PG_BIN" ]] || { echo "PostgreSQL installed but initdb not found under /usr/lib/postgresql/*/bin."; exit 1; }
+fi
+export RECOMMENDER_PG_BIN="$PG_BIN"
+
+# Every process the tests start carries this id, so any left behind by a crashed run can be found.
+# No MSBuild worker nodes lingering after the run.
+export MSBUILDDISABLENODEREUSE=1
+export RECOMMENDER_TEST_RUN="run-$$-$(date +%s)"
+RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/recommender-test-results.XXXXXX")"
+
+cleanup() {
+    local environ pid
+    for environ in /proc/[0-9]*/environ; do
+        pid="${environ#/proc/}"; pid="${pid%/environ}"
+        [[ "$pid" == "$$" ]] && continue
+        if { tr '\0' '\n' < "$environ"; } 2>/dev/null | grep -qx "RECOMMENDER_TEST_RUN=$RECOMMENDER_TEST_RUN"; then
+            # Silos, front ends and PostgreSQL servers of this run (and the test host, which has exited
+            # or hung past its timeout by now) carry the id; nothing else does.
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+}
+trap cleanup EXIT
+
+dotnet test "$ROOT/Cluster.sln" -c Release \
+    --logger "trx" --logger "console;verbosity=normal" \
+    --results-directory "$RESULTS" \
+    --blame-hang-timeout 20m \
+    "$@"
+test_rc=$?
+
+passed=0
+failed=0
+for trx in "$RESULTS"/*.trx; do
+    [[ -f "$trx" ]] || continue
+    counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+    p="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<< "$counters")"
+    f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<< "$counters")"
+    passed=$((passed + ${p:-0}))
+    failed=$((failed + ${f:-0}))
+done
+rm -rf "$RESULTS"
+
+echo "$passed passed, $failed failed"
+if [[ $test_rc -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then
+    exit 1
+fi

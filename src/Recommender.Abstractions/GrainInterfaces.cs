@@ -21,11 +21,11 @@ public interface IUserGrain : IGrainWithStringKey
 [Alias("recommender.IItemGrain")]
 public interface IItemGrain : IGrainWithStringKey
 {
-    /// <summary>Creates or replaces the item and places it in the active model's shards when it has (or can get) a vector.</summary>
+    /// <summary>Creates or replaces the item (encoding its text unless unchanged) and places it in the active model's shards when it has, or the text projection gives it, a vector.</summary>
     [Alias("Upsert")]
     Task<ItemView> Upsert(ItemDetails details);
 
-    /// <summary>Stores details without placing them (bulk loading, where the caller places the items in one pass).</summary>
+    /// <summary>Stores details in the item's own state without placing them (the caller places the items); bulk loads go through <see cref="IItemBatchGrain"/>.</summary>
     [Alias("Import")]
     Task Import(ItemDetails details);
 
@@ -54,6 +54,13 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     /// <summary>Validates a package fully (manifest, embeddings, ONNX contract) and stores it under models/{version}; nothing is written when it is invalid.</summary>
     [Alias("RegisterModel")]
     Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload);
+
+    /// <summary>
+    /// Registers a package already stored under models/{version} (the demo's baseline) without activating it;
+    /// <paramref name="fallback"/> marks it as where a rollback goes when no version was active before. Idempotent.
+    /// </summary>
+    [Alias("RegisterStoredModel")]
+    Task<ModelInfo> RegisterStoredModel(string version, bool fallback);
 
     [Alias("ListModels"), AlwaysInterleave]
     Task<IReadOnlyList<ModelInfo>> ListModels();
@@ -120,6 +127,22 @@ public interface IItemShardGrain : IGrainWithStringKey
 
     [Alias("Count")]
     Task<int> Count();
+
+    /// <summary>The stored vectors (normalised when the model scores by cosine) and titles of those of <paramref name="itemIds"/> this shard holds.</summary>
+    [Alias("GetVectors")]
+    Task<ShardVectors> GetVectors(Immutable<string[]> itemIds);
+}
+
+/// <summary>
+/// Writes a batch of items in one pass (POST /items): encodes their texts in batches, stores each item, then places
+/// them all with one catalogue call. A pool of stateless workers on every silo.
+/// </summary>
+[Alias("recommender.IItemBatchGrain")]
+public interface IItemBatchGrain : IGrainWithIntegerKey
+{
+    /// <summary>Stores and places the items (validated by the caller); views in the order given.</summary>
+    [Alias("Upsert")]
+    Task<Immutable<ItemView[]>> Upsert(Immutable<ItemDetails[]> items);
 }
 
 /// <summary>Turns histories into interest vectors with the model's ONNX encoder; a pool of stateless workers on every silo.</summary>
@@ -146,8 +169,8 @@ public interface ISearchGrain : IGrainWithIntegerKey
 
 /// <summary>
 /// Bulk-loaded item details, a few hundred items per grain (key: <see cref="ItemBuckets.Of"/>), so that loading a
-/// whole catalogue costs one write per bucket rather than one per item. An item grain falls back to its bucket
-/// until the item is edited through the API.
+/// whole catalogue (the demo seed, POST /items) costs one write per bucket rather than one per item. An item grain
+/// serves the newer of its own state (PUT /items/{id}) and its bucket's copy.
 /// </summary>
 [Alias("recommender.IItemBucketGrain")]
 public interface IItemBucketGrain : IGrainWithIntegerKey
@@ -157,6 +180,10 @@ public interface IItemBucketGrain : IGrainWithIntegerKey
 
     [Alias("Get")]
     Task<ItemDetails?> Get(string itemId);
+
+    /// <summary>The bulk-loaded details of an item with the time they were imported (null when the item was not bulk-loaded).</summary>
+    [Alias("Find")]
+    Task<BulkItem?> Find(string itemId);
 
     /// <summary>Whether each of the items was bulk-loaded into this bucket.</summary>
     [Alias("Contains")]
@@ -185,6 +212,21 @@ public interface IUserDirectoryGrain : IGrainWithIntegerKey
     [Alias("Add")]
     Task Add(string userId);
 
+    /// <summary>Adds users in one write (the backfill from storage).</summary>
+    [Alias("AddRange")]
+    Task AddRange(Immutable<string[]> userIds);
+
     [Alias("List")]
     Task<Immutable<string[]>> List();
+}
+
+/// <summary>
+/// Completes the user directory from grain storage, so that users stored before the directory existed (or otherwise
+/// not listed) are exported too; returns how many were added. The export runs it first.
+/// </summary>
+[Alias("recommender.IUserDirectoryBackfillGrain")]
+public interface IUserDirectoryBackfillGrain : IGrainWithIntegerKey
+{
+    [Alias("Backfill")]
+    Task<int> Backfill();
 }

@@ -2,7 +2,9 @@ namespace Recommender.Abstractions;
 
 /// <summary>
 /// Catalogue details of an item. <see cref="Embedding"/> is an optional float32 vector of the active model's
-/// dimension, carried as little-endian bytes so that it crosses grain boundaries as one block.
+/// dimension, carried as little-endian bytes so that it crosses grain boundaries as one block. <see cref="TextVector"/>
+/// is the frozen sentence encoder's vector of the item's composed text (float32 bytes), kept so that every model
+/// version with a text projection can turn it into an item vector.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-details")]
 public sealed record ItemDetails(
@@ -10,30 +12,54 @@ public sealed record ItemDetails(
     [property: Id(1)] string Title,
     [property: Id(2)] string? Text,
     [property: Id(3)] IReadOnlyList<string> Tags,
-    [property: Id(4)] byte[]? Embedding = null);
+    [property: Id(4)] byte[]? Embedding = null,
+    [property: Id(5)] byte[]? TextVector = null);
 
-/// <summary>Where an item's vector lives for a model version: its shard and row, and its dense id if the model was trained on it.</summary>
+/// <summary>
+/// Where an item's vector lives for a model version: its shard and row, its dense id if the model was trained on
+/// it, and whether its vector is the model's text projection of the item's text.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-placement")]
 public sealed record ItemPlacement(
     [property: Id(0)] string ModelVersion,
     [property: Id(1)] int Shard,
     [property: Id(2)] int Row,
-    [property: Id(3)] int DenseId);
+    [property: Id(3)] int DenseId,
+    [property: Id(4)] bool FromText = false);
 
-/// <summary>An item as the catalogue knows it, with its placement when it is recommendable.</summary>
+/// <summary>
+/// An item as the catalogue knows it, with its placement when it is recommendable. <see cref="Details"/> never
+/// carries the text vector (it stays in the cluster); <see cref="HasTextVector"/> says whether there is one.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-view")]
 public sealed record ItemView(
     [property: Id(0)] ItemDetails Details,
     [property: Id(1)] ItemPlacement? Placement,
-    [property: Id(2)] DateTimeOffset UpdatedAt);
+    [property: Id(2)] DateTimeOffset UpdatedAt,
+    [property: Id(3)] bool HasTextVector = false);
 
 /// <summary>
 /// One row handed to a shard: external id, title, tags (for filtered scans) and (for items outside the model's
-/// vocabulary or with a new vector) the vector bytes.
+/// vocabulary or with a new vector) the vector bytes. <see cref="TextVector"/> is the item's raw text vector, carried
+/// so that the next version can project it again; <see cref="Projected"/> says that <see cref="Vector"/> is this
+/// version's projection of it (and not an explicit embedding).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-entry")]
 public sealed record ShardEntry(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
     [property: Id(2)] byte[]? Vector,
-    [property: Id(3)] IReadOnlyList<string>? Tags = null);
+    [property: Id(3)] IReadOnlyList<string>? Tags = null,
+    [property: Id(4)] byte[]? TextVector = null,
+    [property: Id(5)] bool Projected = false);
+
+/// <summary>Stored vectors of some items in one shard: ids, titles and the vectors row after row (float32 bytes).</summary>
+[GenerateSerializer, Immutable, Alias("recommender.shard-vectors")]
+public sealed record ShardVectors(
+    [property: Id(0)] string[] ItemIds,
+    [property: Id(1)] string[] Titles,
+    [property: Id(2)] byte[] Vectors);
+
+/// <summary>An item's bulk-loaded details and when they were imported, so that the newer of a bulk load and a PUT wins.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.bulk-item")]
+public sealed record BulkItem([property: Id(0)] ItemDetails Details, [property: Id(1)] DateTimeOffset ImportedAt);

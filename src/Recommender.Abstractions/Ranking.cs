@@ -7,13 +7,24 @@ public sealed record ScoredItem(
     [property: Id(1)] string Title,
     [property: Id(2)] float Similarity);
 
-/// <summary>A ranked item: <see cref="Score"/> is the softmax over the returned candidates.</summary>
+/// <summary>
+/// A ranked item: <see cref="Score"/> is the softmax over the returned candidates. <see cref="Because"/>, when the
+/// request asked for explanations, lists the history items whose vectors are closest to this item's.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranked-item")]
 public sealed record RankedItem(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
     [property: Id(2)] double Score,
-    [property: Id(3)] float Similarity);
+    [property: Id(3)] float Similarity,
+    [property: Id(4)] IReadOnlyList<HistoryReason>? Because = null);
+
+/// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.history-reason")]
+public sealed record HistoryReason(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] float Similarity);
 
 /// <summary>How a list was produced.</summary>
 [GenerateSerializer, Alias("recommender.ranking-source")]

@@ -1,11 +1,12 @@
 namespace Recommender.Abstractions;
 
-/// <summary>The three files of a model package as uploaded, before validation.</summary>
+/// <summary>The files of a model package as uploaded, before validation (the text projection is optional).</summary>
 [GenerateSerializer, Immutable, Alias("recommender.model-upload")]
 public sealed record ModelUpload(
     [property: Id(0)] byte[] Manifest,
     [property: Id(1)] byte[] Encoder,
-    [property: Id(2)] byte[] Embeddings);
+    [property: Id(2)] byte[] Embeddings,
+    [property: Id(3)] byte[]? TextProjection = null);
 
 /// <summary>Where a registered version stands.</summary>
 [GenerateSerializer, Alias("recommender.model-state")]
@@ -37,7 +38,9 @@ public sealed record ModelInfo(
     [property: Id(7)] DateTimeOffset RegisteredAt,
     [property: Id(8)] DateTimeOffset? ActivatedAt,
     [property: Id(9)] bool Fallback,
-    [property: Id(10)] IReadOnlyDictionary<string, double>? Metrics = null);
+    [property: Id(10)] IReadOnlyDictionary<string, double>? Metrics = null,
+    [property: Id(11)] string ItemRepresentation = "id",
+    [property: Id(12)] bool TextProjection = false);
 
 /// <summary>A problem with an upload, naming the part ("manifest", "encoder", "embeddings", "version") it concerns.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.upload-error")]
@@ -61,13 +64,18 @@ public sealed record ActivationResult(
     [property: Id(2)] int CarriedItems,
     [property: Id(3)] IReadOnlyList<string> NotRecommendable);
 
-/// <summary>What a recommendation request asks for: k items, the user's own items excluded unless <see cref="IncludeSeen"/>, minus <see cref="Exclude"/>, only items tagged <see cref="Tag"/> when given.</summary>
+/// <summary>
+/// What a recommendation request asks for: k items, the user's own items excluded unless <see cref="IncludeSeen"/>,
+/// minus <see cref="Exclude"/>, only items tagged <see cref="Tag"/> when given; with <see cref="Explain"/>, each
+/// model-ranked item names the history items it is closest to.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
     [property: Id(0)] int K,
     [property: Id(1)] bool IncludeSeen = false,
     [property: Id(2)] string[]? Exclude = null,
-    [property: Id(3)] string? Tag = null);
+    [property: Id(3)] string? Tag = null,
+    [property: Id(4)] bool Explain = false);
 
 /// <summary>A scan's filter: at most <see cref="K"/> rows, none of <see cref="Exclude"/>, and only rows tagged <see cref="Tag"/> (ignoring case) when given.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Recommender.Abstractions;
+using Recommender.Api.Validation;
+using Recommender.Hosting;
 
 namespace Recommender.Api;
 
@@ -16,12 +18,15 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "The request body is too large.", $"The body exceeds the limit of {Limits.MaxBodyBytes} bytes."),
             BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.", bad.Message),
-            SiloUnavailableException or OrleansMessageRejectionException or TimeoutException =>
+            PostgresUnavailableException =>
+                (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", "The database could not be reached; nothing was written. Retry shortly."),
+            _ when exception is TimeoutException || ClusterRetry.IsRejection(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.", "The request could not be served by the cluster; retry shortly."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null),
         };
         if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable) Problems.AddRetryAfter(context.Response);
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

@@ -13,5 +13,7 @@ internal static class CliCommands
         ExportCommand.Create(),
         BenchmarkCommand.Create(),
         ExportEventsCommand.Create(),
+        EvaluateColdStartCommand.Create(),
+        EncodeTextCommand.Create(),
     ];
 }

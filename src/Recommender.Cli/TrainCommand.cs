@@ -34,6 +34,7 @@ internal static class TrainCommand
         loss.AcceptOnlyFromAmong("ce", "bce", "gbce");
         var negatives = new Option<int>("--negatives") { Description = "gBCE negatives per sequence.", DefaultValueFactory = _ => 256 };
         var calibration = new Option<double>("--calibration") { Description = "gBCE calibration t in [0, 1].", DefaultValueFactory = _ => 0.75 };
+        var earlierWindows = new Option<double>("--earlier-window-rate") { Description = "Chance in [0, 1] that a sequence longer than --max-length + 1 trains on a random earlier window instead of its most recent one.", DefaultValueFactory = _ => 0.0 };
         var maxLength = new Option<int>("--max-length") { Description = "Most recent items the model sees.", DefaultValueFactory = _ => 200 };
         var dimension = new Option<int>("--dim") { Description = "Embedding and hidden width.", DefaultValueFactory = _ => 64 };
         var blocks = new Option<int>("--blocks") { Description = "Transformer blocks.", DefaultValueFactory = _ => 2 };
@@ -43,10 +44,15 @@ internal static class TrainCommand
         var postNorm = new Option<bool>("--post-norm") { Description = "Post-layer-norm blocks LN(x + f(x)) instead of pre-norm x + f(LN(x))." };
         var activation = new Option<string>("--activation") { Description = "relu | gelu.", DefaultValueFactory = _ => "relu" };
         activation.AcceptOnlyFromAmong("relu", "gelu");
+        var itemText = TrainItemText.RepresentationOption();
+        var itemTextFile = TrainItemText.FileOption();
+        var itemIdDropout = TrainItemText.IdDropoutOption();
 
         var epochs = new Option<int>("--epochs") { Description = "Maximum epochs.", DefaultValueFactory = _ => 200 };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per step.", DefaultValueFactory = _ => 128 };
         var learningRate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var decayEpoch = new Option<int?>("--lr-decay-epoch") { Description = "Last epoch at the full --lr; later epochs use --lr times --lr-decay-factor (default: constant)." };
+        var decayFactor = new Option<double>("--lr-decay-factor") { Description = "Learning-rate multiplier after --lr-decay-epoch, in (0, 1].", DefaultValueFactory = _ => 0.25 };
         var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.9 };
         var beta2 = new Option<double>("--beta2") { Description = "Adam beta2.", DefaultValueFactory = _ => 0.98 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled (AdamW) weight decay on matrices; 0 = Adam.", DefaultValueFactory = _ => 0.0 };
@@ -60,8 +66,9 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
-            loss, negatives, calibration, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation,
-            epochs, batch, learningRate, beta1, beta2, weightDecay, seed, threads, validateEvery, patience, timeLimit, noValidation,
+            loss, negatives, calibration, earlierWindows, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation,
+            epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, seed, threads, validateEvery, patience, timeLimit, noValidation,
+            itemText, itemTextFile, itemIdDropout,
         };
         command.SetAction(parse => Guarded(parse, Run));
         command.Subcommands.Add(ScoreCommand());
@@ -95,12 +102,15 @@ internal static class TrainCommand
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(learningRate),
+                LearningRateDecayEpoch = parse.GetValue(decayEpoch),
+                LearningRateDecayFactor = parse.GetValue(decayFactor),
                 Beta1 = parse.GetValue(beta1),
                 Beta2 = parse.GetValue(beta2),
                 WeightDecay = parse.GetValue(weightDecay),
                 Loss = parse.GetValue(loss) switch { "bce" => LossKind.Bce, "gbce" => LossKind.Gbce, _ => LossKind.SoftmaxCrossEntropy },
                 Negatives = parse.GetValue(negatives),
                 Calibration = parse.GetValue(calibration),
+                EarlierWindowRate = parse.GetValue(earlierWindows),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 ValidateEvery = parse.GetValue(validateEvery),
@@ -132,7 +142,10 @@ internal static class TrainCommand
                     Activation = parse.GetValue(activation)!,
                 };
                 config.Validate();
-                trainer = new SasRecTrainer(new SasRecModel(config, options.Seed), options);
+                var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout),
+                    data.ItemIds.Count == config.ItemCount ? data.ItemIds : SequenceDataset.IdentityVocabulary(config.ItemCount));
+                if (note is not null) console.WriteLine(note);
+                trainer = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options);
             }
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
@@ -181,9 +194,9 @@ internal static class TrainCommand
             {
                 var training = new JsonObject
                 {
-                    ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate,
+                    ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["seed"] = options.Seed,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate,
                 };
                 var package = SasRecExporter.Export(bestModel, data.ItemIds.Count == c.ItemCount ? data.ItemIds : SequenceDataset.IdentityVocabulary(c.ItemCount),
                     parse.GetValue(version) ?? $"sasrec-{DateTime.UtcNow:yyyyMMdd-HHmmss}", training, metrics);

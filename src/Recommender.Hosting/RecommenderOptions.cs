@@ -87,6 +87,22 @@ public sealed class SeedOptions
 
     public string SourceDirectory =>
         string.IsNullOrWhiteSpace(Source) ? Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small") : Path.GetFullPath(Source);
+
+    /// <summary>
+    /// A trained model package (directory) that the demo load registers and activates, the baseline staying registered
+    /// as the fallback; empty = the bundled SASRec package when <see cref="Source"/> is empty too (none for another
+    /// source); "none" = serve the baseline.
+    /// </summary>
+    public string? Model { get; set; }
+
+    public const string NoModel = "none";
+
+    /// <summary>The package directory <see cref="Model"/> resolves to, or null when the baseline is served.</summary>
+    public string? ModelDirectory =>
+        string.Equals(Model, NoModel, StringComparison.OrdinalIgnoreCase) ? null
+        : !string.IsNullOrWhiteSpace(Model) ? Path.GetFullPath(Model)
+        : string.IsNullOrWhiteSpace(Source) ? Path.Combine(AppContext.BaseDirectory, "Demo", "model")
+        : null;
 }
 
 /// <summary>The "Orleans" section: cluster identity and ports.</summary>
@@ -101,4 +117,10 @@ public sealed class OrleansEndpointOptions
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>
+    /// The address a silo publishes in the membership table for other silos and clients to reach it (e.g. the
+    /// pod IP). Unset: the address the host name resolves to. The silo listens on all interfaces either way.
+    /// </summary>
+    public string? AdvertisedIPAddress { get; set; }
 }

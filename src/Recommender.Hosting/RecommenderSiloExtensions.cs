@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -11,6 +12,8 @@ using Recommender.Grains.Catalogue;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
 using Recommender.Grains.Popularity;
+using Recommender.Grains.Users;
+using Recommender.Grains.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Recommender.Hosting.Demo;
 using Recommender.Hosting.Sql;
@@ -35,7 +38,10 @@ public static class RecommenderSiloExtensions
         if (settings.Clustering.Mode == ClusteringMode.Localhost)
             return silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, serviceId: endpoints.ServiceId, clusterId: endpoints.ClusterId);
         silo.Configure<ClusterOptions>(o => { o.ClusterId = endpoints.ClusterId; o.ServiceId = endpoints.ServiceId; });
-        silo.ConfigureEndpoints(endpoints.SiloPort, endpoints.GatewayPort);
+        if (string.IsNullOrWhiteSpace(endpoints.AdvertisedIPAddress))
+            silo.ConfigureEndpoints(endpoints.SiloPort, endpoints.GatewayPort);
+        else
+            silo.ConfigureEndpoints(ParseAddress(endpoints.AdvertisedIPAddress), endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: true);
         return silo.UseAdoNetClustering(o =>
         {
             o.Invariant = settings.Clustering.Invariant;
@@ -59,17 +65,25 @@ public static class RecommenderSiloExtensions
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
 
+        // A database outage reaches callers as a retryable PostgresUnavailableException (HTTP 503 + Retry-After),
+        // not as the driver's exception, which does not serialize.
+        if (!settings.UsesSqlite) silo.AddPostgresStorageFailureTranslation();
+
         var services = silo.Services;
         services.Configure<RecommenderOptions>(configuration.GetSection(RecommenderOptions.Section));
         services.Configure<ServingOptions>(configuration.GetSection(RecommenderOptions.Section));
         services.Configure<InferenceOptions>(configuration.GetSection(RecommenderOptions.Section + ":Inference"));
+        services.Configure<TextEncoderOptions>(configuration.GetSection(RecommenderOptions.Section + ":TextEncoder"));
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<ServingMetrics>();
+        // One core budget per silo for every ONNX Runtime session (sequence encoders and the text encoder).
+        services.AddSingleton(_ => new ComputeGate(Environment.ProcessorCount));
         services.AddSingleton(sp =>
         {
             var inference = sp.GetRequiredService<IOptions<InferenceOptions>>().Value;
-            return new ModelRegistry(sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.ModelsDirectory, inference.Threading, inference, sp.GetRequiredService<ServingMetrics>());
+            return new ModelRegistry(sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.ModelsDirectory, inference.Threading, inference,
+                sp.GetRequiredService<ServingMetrics>(), sp.GetRequiredService<ComputeGate>());
         });
         services.AddSingleton<CatalogueCache>();
         services.AddSingleton<PopularityAccumulator>();
@@ -77,6 +91,10 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<PopularityFlusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PopularityFlusher>());
         services.AddSingleton<ItemLocator>();
+        services.AddSingleton<TextEncoding>();
+        services.AddSingleton<ModelUnloader>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());
+        services.AddSingleton<IStoredUsers, AdoNetStoredUsers>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
         return silo;
@@ -94,6 +112,12 @@ public static class RecommenderSiloExtensions
         if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw new OptionsValidationException("Recommender:Storage:Invariant", typeof(RecommenderOptions), ["Recommender:Storage:Invariant is required."]);
         if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw new OptionsValidationException("Recommender:DataDirectory", typeof(RecommenderOptions), ["Recommender:DataDirectory is required."]);
     }
+
+    private static IPAddress ParseAddress(string value) =>
+        IPAddress.TryParse(value.Trim(), out var address)
+            ? address
+            : throw new OptionsValidationException("Orleans:AdvertisedIPAddress", typeof(OrleansEndpointOptions),
+                [$"Orleans:AdvertisedIPAddress must be an IP address, not '{value}'."]);
 
     private static string Required(string? value, string key) =>
         string.IsNullOrWhiteSpace(value) ? throw new OptionsValidationException(key, typeof(RecommenderOptions), [$"{key} is required."]) : value;

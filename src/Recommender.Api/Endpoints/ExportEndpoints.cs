@@ -4,7 +4,7 @@ using Recommender.Model.Data;
 
 namespace Recommender.Api.Endpoints;
 
-/// <summary>GET /events/export: every retained event of every user, streamed in the trainer's event-export CSV format.</summary>
+/// <summary>GET /events/export: every retained event of every user with a stored history, streamed in the trainer's event-export CSV format.</summary>
 public static class ExportEndpoints
 {
     private const int UsersInFlight = 32;
@@ -18,6 +18,8 @@ public static class ExportEndpoints
 
     private static async Task Export(HttpContext context, IGrainFactory grains, CancellationToken cancellation)
     {
+        // Users whose history was stored without a directory entry (e.g. before the directory existed) are listed first.
+        await grains.GetGrain<IUserDirectoryBackfillGrain>(0).Backfill();
         context.Response.ContentType = "text/csv; charset=utf-8";
         context.Response.Headers.ContentDisposition = "attachment; filename=events.csv";
         await using var writer = new StreamWriter(context.Response.Body, new UTF8Encoding(false), 1 << 16);

@@ -9,13 +9,14 @@ public static class ItemEndpoints
     {
         app.MapPut("/items/{id}", Put)
             .WithName("PutItem")
-            .WithSummary("Creates or replaces an item; with an embedding of the active dimension (or when the model knows it) it becomes recommendable.")
+            .WithSummary("Creates or replaces an item. Its text (title, text, tags) is encoded and kept; it becomes recommendable at once when the model was trained on it, "
+                + "when it has an embedding of the active dimension (which wins), or when the active model has a text projection.")
             .Accepts<ItemRequest>("application/json")
             .Produces<ItemResponse>()
             .ProducesValidationProblem();
         app.MapPost("/items", PostMany)
             .WithName("PostItems")
-            .WithSummary("Creates or replaces a batch of items; the whole batch is validated before anything is written.")
+            .WithSummary("Creates or replaces a batch of items (as PUT /items/{id} does for one, texts encoded in batches); the whole batch is validated before anything is written.")
             .Accepts<ItemRequest[]>("application/json")
             .Produces<ItemsResponse>()
             .ProducesValidationProblem();
@@ -43,7 +44,7 @@ public static class ItemEndpoints
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
         var view = await grains.GetGrain<IItemGrain>(item.Id).Upsert(item);
-        return Results.Ok(ItemResponse.From(view));
+        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
     }
 
     private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
@@ -56,11 +57,9 @@ public static class ItemEndpoints
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        await Task.WhenAll(items.Select(i => grains.GetGrain<IItemGrain>(i.Id).Import(i)));
-        var placements = dimension is null
-            ? items.Select(_ => (ItemPlacement?)null).ToArray()
-            : await catalogue.PlaceItems(new Immutable<ShardEntry[]>(items.Select(i => new ShardEntry(i.Id, i.Title, i.Embedding)).ToArray()));
-        var views = items.Select((item, i) => ItemResponse.From(new ItemView(item, placements[i], DateTimeOffset.UtcNow))).ToArray();
+        var written = (await grains.GetGrain<IItemBatchGrain>(0).Upsert(new Immutable<ItemDetails[]>([.. items]))).Value;
+        var active = written.Any(v => v.Placement is null) ? await ActiveModel(grains) : null;
+        var views = written.Select(v => ItemResponse.From(v, active)).ToArray();
         return Results.Ok(new ItemsResponse(views.Length, views));
     }
 
@@ -70,7 +69,15 @@ public static class ItemEndpoints
         var itemId = Fields.PathId(id, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var view = await grains.GetGrain<IItemGrain>(itemId!).Get();
-        return view is null ? Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.") : Results.Ok(ItemResponse.From(view));
+        if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
+        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
+    }
+
+    /// <summary>The active version's registry entry (whether it has a text projection, its dimension), for the note on an item that is not recommendable.</summary>
+    private static async Task<ModelInfo?> ActiveModel(IGrainFactory grains)
+    {
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        return (await catalogue.GetSnapshot()).Model is { } model ? await catalogue.GetModel(model.Version) : null;
     }
 
     private static async Task<IResult> Similar(string id, string? k, IGrainFactory grains)
@@ -82,7 +89,7 @@ public static class ItemEndpoints
         if (!await grains.GetGrain<IItemGrain>(itemId!).Exists()) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value);
         return ranking is null
-            ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding to make it recommendable).")
+            ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));
     }
 }

@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Http.Features;
 using Recommender.Abstractions;
 using Recommender.Api.Validation;
+using Recommender.Grains.Registry;
 using Recommender.Model.Packaging;
 
 namespace Recommender.Api.Endpoints;
 
 /// <summary>
 /// The model registry: upload a package (multipart/form-data with the three package files as the parts "manifest",
-/// "encoder" and "embeddings"), list and inspect versions, activate one, roll back to the previous one.
+/// "encoder" and "embeddings", plus "text_projection" for a package with a text projection), list and inspect
+/// versions, activate one, roll back to the previous one.
 /// </summary>
 public static class ModelEndpoints
 {
@@ -18,7 +20,8 @@ public static class ModelEndpoints
         app.MapPost("/models", Upload)
             .WithName("UploadModel")
             .WithSummary($"Registers a model package: multipart/form-data with the files {ModelPackage.ManifestFile} (part 'manifest'), {ModelPackage.EncoderFile} ('encoder') "
-                + $"and {ModelPackage.EmbeddingsFile} ('embeddings'). The package is validated fully (ONNX contract included) before anything is stored.")
+                + $"and {ModelPackage.EmbeddingsFile} ('embeddings'), optionally {ModelPackage.TextProjectionFile} ('{ModelUploadValidator.TextProjectionPart}'). "
+                + "The package is validated fully (ONNX contracts included) before anything is stored.")
             .DisableAntiforgery()
             .Produces<ModelResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
@@ -67,9 +70,16 @@ public static class ModelEndpoints
             await file.CopyToAsync(buffer, cancellation);
             files[i] = buffer.ToArray();
         }
+        byte[]? projection = null;
+        if (form.Files.GetFile(ModelUploadValidator.TextProjectionPart) is { } projectionFile)
+        {
+            using var buffer = new MemoryStream((int)projectionFile.Length);
+            await projectionFile.CopyToAsync(buffer, cancellation);
+            projection = buffer.ToArray();
+        }
         if (errors.Any) return Problems.Invalid(errors);
 
-        var registration = await grains.GetGrain<ICatalogueGrain>(0).RegisterModel(new Immutable<ModelUpload>(new ModelUpload(files[0], files[1], files[2])));
+        var registration = await grains.GetGrain<ICatalogueGrain>(0).RegisterModel(new Immutable<ModelUpload>(new ModelUpload(files[0], files[1], files[2], projection)));
         if (registration.Model is null)
         {
             foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);
@@ -114,11 +124,14 @@ public static class ModelEndpoints
     }
 }
 
+/// <summary>A registered version; <see cref="TextProjection"/>: items it was not trained on get a vector from their text.</summary>
 public sealed record ModelResponse(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount, string State,
-    DateTimeOffset RegisteredAt, DateTimeOffset? ActivatedAt, bool Fallback, IReadOnlyDictionary<string, double>? Metrics)
+    DateTimeOffset RegisteredAt, DateTimeOffset? ActivatedAt, bool Fallback, IReadOnlyDictionary<string, double>? Metrics,
+    string ItemRepresentation = "id", bool TextProjection = false)
 {
     public static ModelResponse From(ModelInfo m) =>
-        new(m.Version, m.Kind, m.Dimension, m.MaxLength, m.Similarity, m.ItemCount, m.State.ToString().ToLowerInvariant(), m.RegisteredAt, m.ActivatedAt, m.Fallback, m.Metrics);
+        new(m.Version, m.Kind, m.Dimension, m.MaxLength, m.Similarity, m.ItemCount, m.State.ToString().ToLowerInvariant(), m.RegisteredAt, m.ActivatedAt, m.Fallback, m.Metrics,
+            m.ItemRepresentation, m.TextProjection);
 }
 
 public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models);

@@ -1,13 +1,24 @@
+using System.Text.Json.Serialization;
 using Recommender.Abstractions;
 
 namespace Recommender.Api.Endpoints;
 
 public sealed record IngestResponse(int Accepted, int Duplicates, int Users);
 
-public sealed record RecommendedItem(string Id, string Title, double Score, float Similarity)
+/// <summary>A ranked item; <see cref="Because"/> appears only when explanations were asked for (explain=true).</summary>
+public sealed record RecommendedItem(
+    string Id,
+    string Title,
+    double Score,
+    float Similarity,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ReasonItem>? Because = null)
 {
-    public static RecommendedItem From(RankedItem item) => new(item.ItemId, item.Title, item.Score, item.Similarity);
+    public static RecommendedItem From(RankedItem item) =>
+        new(item.ItemId, item.Title, item.Score, item.Similarity, item.Because?.Select(r => new ReasonItem(r.ItemId, r.Title, r.Similarity)).ToArray());
 }
+
+/// <summary>A history item that explains a recommendation: the cosine similarity of its vector to the recommended item's.</summary>
+public sealed record ReasonItem(string ItemId, string Title, float Similarity);
 
 public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items);
 
@@ -19,14 +30,46 @@ public sealed record HistoryResponse(string UserId, long TotalCount, long Histor
 
 public sealed record PlacementResponse(string ModelVersion, int Shard, int Row, int? DenseId);
 
-public sealed record ItemResponse(string Id, string Title, string? Text, IReadOnlyList<string> Tags, bool HasEmbedding, bool Recommendable, PlacementResponse? Placement, DateTimeOffset? UpdatedAt)
+/// <summary>
+/// An item. <see cref="VectorSource"/> says where its vector in the active model comes from: "model" (a trained row),
+/// "embedding" (given with the item) or "text" (the active model's projection of the item's text vector); null when
+/// it is not recommendable, and <see cref="Note"/> then says why.
+/// </summary>
+public sealed record ItemResponse(
+    string Id,
+    string Title,
+    string? Text,
+    IReadOnlyList<string> Tags,
+    bool HasEmbedding,
+    bool Recommendable,
+    PlacementResponse? Placement,
+    DateTimeOffset? UpdatedAt,
+    bool HasTextVector = false,
+    string? VectorSource = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note = null)
 {
-    public static ItemResponse From(ItemView view)
+    public static ItemResponse From(ItemView view, ModelInfo? active = null)
     {
         var p = view.Placement;
         return new ItemResponse(view.Details.Id, view.Details.Title, view.Details.Text, view.Details.Tags, view.Details.Embedding is not null, p is not null,
             p is null ? null : new PlacementResponse(p.ModelVersion, p.Shard, p.Row, p.DenseId > 0 ? p.DenseId : null),
-            view.UpdatedAt == DateTimeOffset.MinValue ? null : view.UpdatedAt);
+            view.UpdatedAt == DateTimeOffset.MinValue ? null : view.UpdatedAt,
+            view.HasTextVector,
+            p is null ? null : p.FromText ? "text" : p.DenseId > 0 ? "model" : "embedding",
+            p is null ? WhyNotRecommendable(view, active) : null);
+    }
+
+    private static string WhyNotRecommendable(ItemView view, ModelInfo? active)
+    {
+        if (active is null) return "No model is active.";
+        if (view.Details.Embedding is { } e && e.Length != active.Dimension * sizeof(float))
+            return $"Its embedding has {e.Length / sizeof(float)} values; the active model '{active.Version}' has dimension {active.Dimension}.";
+        if (!active.TextProjection)
+            return $"The active model '{active.Version}' was not trained on this item and has no text projection: give an embedding of dimension {active.Dimension}, "
+                + (view.HasTextVector ? "or activate a version with a text projection (the item's text vector is kept and will be projected)." : "or activate a version with a text projection.");
+        return view.HasTextVector
+            ? $"The item could not be placed under '{active.Version}'."
+            : "The item has no text vector (text encoding is disabled) and no embedding.";
     }
 }
 

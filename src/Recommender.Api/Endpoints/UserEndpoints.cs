@@ -11,7 +11,8 @@ public static class UserEndpoints
         app.MapGet("/users/{id}/recommendations", Recommend)
             .WithName("GetRecommendations")
             .WithSummary("The user's top-k items (softmax scores) under the active model, excluding items already in the history unless includeSeen=true, "
-                + "minus exclude=id1,id2, only items tagged tag=... when given; a live popularity list without history.")
+                + "minus exclude=id1,id2, only items tagged tag=... when given; a live popularity list without history. "
+                + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it.")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
@@ -22,7 +23,7 @@ public static class UserEndpoints
             .ProducesValidationProblem();
     }
 
-    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, IGrainFactory grains, ApiMetrics metrics)
+    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, string? explain, IGrainFactory grains, ApiMetrics metrics)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(id, "id", errors);
@@ -30,9 +31,11 @@ public static class UserEndpoints
         var withSeen = Fields.Flag(includeSeen, "includeSeen", errors);
         var excluded = Fields.IdList(exclude, "exclude", errors);
         var tagFilter = Fields.Tag(tag, "tag", errors);
+        var withReasons = Fields.Flag(explain, "explain", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
-        var ranking = await grains.GetGrain<IUserGrain>(userId!).Recommend(new RecommendationRequest(count!.Value, withSeen, excluded, tagFilter));
+        var request = new RecommendationRequest(count!.Value, withSeen, excluded, tagFilter, withReasons);
+        var ranking = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).Recommend(request));
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed);
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
@@ -50,7 +53,7 @@ public static class UserEndpoints
             else errors.Add("limit", "limit must be a positive integer.");
         }
         if (errors.Any) return Problems.Invalid(errors);
-        var history = await grains.GetGrain<IUserGrain>(userId!).GetHistory(max);
+        var history = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).GetHistory(max));
         return Results.Ok(new HistoryResponse(userId!, history.TotalCount, history.HistoryVersion,
             history.Events.Select(e => new HistoryEvent(e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value)).ToArray()));
     }

@@ -16,6 +16,22 @@ public static class Problems
         Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The body exceeds the limit of {limit} bytes."] },
             title: "The request body is too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
 
+    /// <summary>Seconds a client should wait before retrying a 503: about one membership probe period.</summary>
+    public const int RetryAfterSeconds = 1;
+
     public static IResult Unavailable(string detail) =>
-        Results.Problem(detail: detail, title: "The service is not ready.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        new RetryLater(Results.Problem(detail: detail, title: "The service is not ready.", statusCode: StatusCodes.Status503ServiceUnavailable));
+
+    /// <summary>Every 503 tells the client when to retry (RFC 9110 Retry-After).</summary>
+    public static void AddRetryAfter(HttpResponse response) =>
+        response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private sealed class RetryLater(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            AddRetryAfter(httpContext.Response);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 }

@@ -39,7 +39,7 @@ public sealed class CatalogueGrain(
         if (S.Models.ContainsKey(version))
             return new ModelRegistration(null, [new UploadError("version", $"Version '{version}' is already registered; upload the package under a new version.")], Conflict: true);
         await Task.Run(() => models.SaveAtomically(package));
-        S.Models[version] = Describe(package.Manifest, fallback: false);
+        S.Models[version] = Describe(package, fallback: false);
         try
         {
             await Save();
@@ -52,6 +52,17 @@ public sealed class CatalogueGrain(
         }
         logger.LogInformation("Model {Version} registered ({Items} items, dimension {Dimension})", version, package.Manifest.ItemCount, package.Manifest.Dimension);
         return new ModelRegistration(S.Models[version], []);
+    }
+
+    public async Task<ModelInfo> RegisterStoredModel(string version, bool fallback)
+    {
+        if (S.Models.TryGetValue(version, out var known)) return WithLiveState(known);
+        if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not stored under {models.PathOf(version)}.");
+        var loaded = await Task.Run(() => models.Get(version));
+        S.Models[version] = Describe(loaded.Package, fallback);
+        await Save();
+        logger.LogInformation("Model {Version} registered from the models directory (fallback: {Fallback})", version, fallback);
+        return S.Models[version];
     }
 
     public Task<IReadOnlyList<ModelInfo>> ListModels() =>
@@ -73,15 +84,30 @@ public sealed class CatalogueGrain(
 
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
-        var model = S.Model ?? throw new InvalidOperationException("No model is active, so items cannot be placed.");
-        var vocabulary = models.Get(model.Version).DenseIds;
-        var result = new ItemPlacement?[entries.Value.Length];
+        if (S.Model is not { } model)
+        {
+            // Nothing to place into before the first activation: the items are kept (by their grains) and the text
+            // ones remembered, so the first version activated places them.
+            var remembered = false;
+            foreach (var entry in entries.Value)
+                if (entry.TextVector is not null) remembered |= S.TextItems.Add(entry.ItemId);
+            if (remembered) await state.WriteStateAsync();
+            return new ItemPlacement?[entries.Value.Length];
+        }
+        var loaded = models.Get(model.Version);
+        var vocabulary = loaded.DenseIds;
+        var textItemsChanged = false;
+        foreach (var entry in entries.Value)
+            if (entry.TextVector is not null) textItemsChanged |= S.TextItems.Add(entry.ItemId);
+        // Items the model was not trained on get their vector from their text when the version has a projection.
+        var placing = await Task.Run(() => TextProjection.Apply(loaded, entries.Value));
+        var result = new ItemPlacement?[placing.Length];
         var perShard = new List<(int Index, ShardEntry Entry, bool IsNew)>[model.Shards];
         for (var i = 0; i < perShard.Length; i++) perShard[i] = [];
         var pendingNew = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < entries.Value.Length; i++)
+        for (var i = 0; i < placing.Length; i++)
         {
-            var entry = entries.Value[i];
+            var entry = placing[i];
             int shard;
             var isNew = false;
             if (vocabulary.TryGetValue(entry.ItemId, out var dense)) shard = ShardKey.ShardOf(dense, model.Shards);
@@ -113,19 +139,21 @@ public sealed class CatalogueGrain(
             throw;
         }
 
-        var changed = false;
+        var changed = textItemsChanged;
         for (var shard = 0; shard < perShard.Length; shard++)
             for (var j = 0; j < perShard[shard].Count; j++)
             {
                 var (index, entry, _) = perShard[shard][j];
                 var row = rows[shard][j];
                 var dense = vocabulary.GetValueOrDefault(entry.ItemId);
-                if (dense == 0 && (!S.Added.TryGetValue(entry.ItemId, out var known) || known.Row != row))
+                var fromText = dense == 0 && (entry.Projected || (entry.Vector is null && S.Added.TryGetValue(entry.ItemId, out var before) && before.FromText));
+                var placement = new AddedPlacement(shard, row, fromText);
+                if (dense == 0 && (!S.Added.TryGetValue(entry.ItemId, out var known) || known != placement))
                 {
-                    S.Added[entry.ItemId] = new AddedPlacement(shard, row);
+                    S.Added[entry.ItemId] = placement;
                     changed = true;
                 }
-                result[index] = new ItemPlacement(model.Version, shard, row, dense);
+                result[index] = new ItemPlacement(model.Version, shard, row, dense, fromText);
             }
         if (changed) await state.WriteStateAsync();
         return result;
@@ -136,7 +164,7 @@ public sealed class CatalogueGrain(
         if (S.Model is not { } model) return Task.FromResult<ItemPlacement?>(null);
         if (models.Get(model.Version).DenseIds.TryGetValue(itemId, out var dense))
             return Task.FromResult<ItemPlacement?>(new ItemPlacement(model.Version, ShardKey.ShardOf(dense, model.Shards), ShardKey.RowOf(dense, model.Shards), dense));
-        return Task.FromResult(S.Added.TryGetValue(itemId, out var added) ? new ItemPlacement(model.Version, added.Shard, added.Row, 0) : null);
+        return Task.FromResult(S.Added.TryGetValue(itemId, out var added) ? new ItemPlacement(model.Version, added.Shard, added.Row, 0, added.FromText) : null);
     }
 
     public async Task SetPopular(Immutable<PopularItem[]> items)
@@ -175,7 +203,7 @@ public sealed class CatalogueGrain(
         {
             // A package placed in the models directory by hand, or the seed's baseline: registered on first use.
             if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
-            S.Models[version] = Describe(models.Get(version).Manifest, fallback: !S.Models.Values.Any(m => m.Fallback));
+            S.Models[version] = Describe(models.Get(version).Package, fallback: !S.Models.Values.Any(m => m.Fallback));
         }
         var loaded = await Task.Run(() => models.Get(version));
         var old = S.Model;
@@ -189,7 +217,10 @@ public sealed class CatalogueGrain(
         try
         {
             var carried = old is null ? [] : await CarriedEntries(old, loaded);
-            plan = ShardPlan.Build(target, loaded.DenseIds, carried);
+            // Every item with a text vector and no trained row gets this version's projection before any shard loads.
+            var withText = loaded.HasTextProjection ? await WithStoredTextVectors(carried, loaded) : carried;
+            var projected = await Task.Run(() => TextProjection.Apply(loaded, withText));
+            plan = ShardPlan.Build(target, loaded.DenseIds, projected);
             rows = await Task.WhenAll(plan.PerShard.Select((entries, i) => Shard(target, i).Prepare(new Immutable<ShardEntry[]>([.. entries]))));
         }
         finally
@@ -201,8 +232,13 @@ public sealed class CatalogueGrain(
         for (var shard = 0; shard < plan.PerShard.Length; shard++)
             for (var j = 0; j < plan.PerShard[shard].Count; j++)
                 if (!loaded.DenseIds.ContainsKey(plan.PerShard[shard][j].ItemId))
-                    added[plan.PerShard[shard][j].ItemId] = new AddedPlacement(shard, rows[shard][j]);
+                    added[plan.PerShard[shard][j].ItemId] = new AddedPlacement(shard, rows[shard][j], plan.PerShard[shard][j].Projected);
 
+        // Text items the version could not place (no projection, no usable embedding) are not recommendable under it.
+        var notRecommendable = plan.NotRecommendable
+            .Concat(S.TextItems.Where(id => !loaded.DenseIds.ContainsKey(id) && !added.ContainsKey(id)))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
         S.Model = target;
         S.Added = added;
         S.ShardRows = plan.ShardRows;
@@ -216,13 +252,13 @@ public sealed class CatalogueGrain(
         S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
         await Save();
         logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable",
-            version, shards, old?.Version, added.Count, plan.NotRecommendable.Count);
+            version, shards, old?.Version, added.Count, notRecommendable.Length);
 
         if (old is not null && (old.Version != version || old.Shards != shards))
             for (var i = 0; i < old.Shards; i++)
                 _ = Shard(old, i).Retire(options.Value.RetireGrace).ContinueWith(
                     t => logger.LogWarning(t.Exception, "Retiring a shard of {Version} failed", old.Version), TaskContinuationOptions.OnlyOnFaulted);
-        return new ActivationResult(target, old?.Version, added.Count, plan.NotRecommendable);
+        return new ActivationResult(target, old?.Version, added.Count, notRecommendable);
     }
 
     /// <summary>
@@ -243,14 +279,41 @@ public sealed class CatalogueGrain(
         return entries;
     }
 
+    /// <summary>
+    /// The carried entries plus the stored text vectors of the items outside <paramref name="next"/>'s vocabulary,
+    /// read from their item grains (the one place text vectors are kept); items the previous version did not place
+    /// (e.g. it had no text projection) join as new entries.
+    /// </summary>
+    private async Task<IReadOnlyList<ShardEntry>> WithStoredTextVectors(IReadOnlyList<ShardEntry> carried, LoadedModel next)
+    {
+        var byId = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
+        foreach (var entry in carried) byId[entry.ItemId] = entry;
+        var missing = S.TextItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e) || e.TextVector is null)).ToArray();
+        foreach (var chunk in missing.Chunk(DetailLookupBatch))
+        {
+            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetails()));
+            foreach (var d in details)
+            {
+                if (d?.TextVector is null) continue;
+                byId[d.Id] = byId.TryGetValue(d.Id, out var known)
+                    ? known with { TextVector = d.TextVector }
+                    : new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector);
+            }
+        }
+        return byId.Values.ToArray();
+    }
+
     private IItemShardGrain Shard(ActiveModel model, int index) =>
         GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, index, model.Shards).ToString());
 
     private ModelInfo WithLiveState(ModelInfo info) => info.Version == _activating ? info with { State = ModelVersionState.Activating } : info;
 
-    private static ModelInfo Describe(ModelManifest manifest, bool fallback) =>
-        new(manifest.Version, manifest.Kind, manifest.Dimension, manifest.MaxLength, manifest.Similarity, manifest.ItemCount,
-            ModelVersionState.Registered, DateTimeOffset.UtcNow, null, fallback, manifest.Metrics);
+    private static ModelInfo Describe(ModelPackage package, bool fallback)
+    {
+        var manifest = package.Manifest;
+        return new(manifest.Version, manifest.Kind, manifest.Dimension, manifest.MaxLength, manifest.Similarity, manifest.ItemCount,
+            ModelVersionState.Registered, DateTimeOffset.UtcNow, null, fallback, manifest.Metrics, manifest.ItemRepresentation, package.HasTextProjection);
+    }
 
     private async Task Save()
     {

@@ -2,9 +2,9 @@ using Recommender.Abstractions;
 
 namespace Recommender.Grains.Catalogue;
 
-/// <summary>Shard and row of an item that was added after the active model was trained.</summary>
+/// <summary>Shard and row of an item that was added after the active model was trained, and whether its vector is the projection of its text.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.added-placement")]
-public sealed record AddedPlacement([property: Id(0)] int Shard, [property: Id(1)] int Row);
+public sealed record AddedPlacement([property: Id(0)] int Shard, [property: Id(1)] int Row, [property: Id(2)] bool FromText = false);
 
 /// <summary>The persisted state of the catalogue grain.</summary>
 [GenerateSerializer, Alias("recommender.catalogue-state")]
@@ -31,4 +31,7 @@ public sealed class CatalogueState
 
     /// <summary>Previously active versions, most recent last: where a rollback goes.</summary>
     [Id(8)] public List<string> PreviousVersions { get; set; } = [];
+
+    /// <summary>Items whose raw text vector is stored (in the item grain): what an activation projects when the new version has a text projection.</summary>
+    [Id(9)] public HashSet<string> TextItems { get; set; } = new(StringComparer.Ordinal);
 }

@@ -6,8 +6,9 @@ namespace Recommender.Grains.Catalogue;
 /// <summary>
 /// Where the entries carried from the previous version go in a new version's shards: items in the new model's
 /// vocabulary go to their fixed shard (keeping their title and tags, the model's own vector replacing any other);
-/// items added through the API keep their vector when it has the new dimension and go where there is most room;
-/// the others cannot be recommended under the new version.
+/// items added through the API keep their vector when it has the new dimension (an explicit embedding, or the new
+/// version's projection of their text) and go where there is most room; the others cannot be recommended under the
+/// new version.
 /// </summary>
 public sealed class ShardPlan
 {
@@ -36,14 +37,14 @@ public sealed class ShardPlan
         foreach (var entry in latest.Values.OrderBy(e => e.ItemId, StringComparer.Ordinal))
         {
             if (vocabulary.TryGetValue(entry.ItemId, out var dense))
-                perShard[ShardKey.ShardOf(dense, target.Shards)].Add(entry with { Vector = null });
+                perShard[ShardKey.ShardOf(dense, target.Shards)].Add(entry with { Vector = null, Projected = false });
             else if (entry.Vector is { } v && v.Length == vectorBytes)
             {
                 var shard = Array.IndexOf(rows, rows.Min());
                 rows[shard]++;
                 perShard[shard].Add(entry);
             }
-            else if (entry.Vector is not null)
+            else if (entry.Vector is not null || entry.TextVector is not null)
                 notRecommendable.Add(entry.ItemId);
         }
         return new ShardPlan(perShard, rows, notRecommendable);

@@ -8,7 +8,8 @@ namespace Recommender.Grains.Inference;
 /// Gathers the concurrent encode requests of a silo into one ONNX Runtime call: a batch closes when it holds
 /// <see cref="InferenceOptions.MaxBatch"/> histories or <see cref="InferenceOptions.BatchWindow"/> after its first
 /// one arrived. One loop per model version runs the batches one after another, so the session's intra-op threads
-/// are the only compute threads it uses.
+/// are the only compute threads it uses; with a <see cref="ComputeGate"/>, each batch first takes that many of the
+/// silo's cores.
 /// </summary>
 public sealed class EncodeBatcher : IDisposable
 {
@@ -18,9 +19,11 @@ public sealed class EncodeBatcher : IDisposable
     private readonly ServingMetrics? _metrics;
     private readonly string _version;
     private readonly Task _loop;
+    private readonly ComputeGate? _gate;
 
-    public EncodeBatcher(string version, Func<OnnxEncoder> encoder, InferenceOptions options, ServingMetrics? metrics)
+    public EncodeBatcher(string version, Func<OnnxEncoder> encoder, InferenceOptions options, ServingMetrics? metrics, ComputeGate? gate = null)
     {
+        _gate = gate;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxBatch);
         _version = version;
         _encoder = encoder;
@@ -47,7 +50,8 @@ public sealed class EncodeBatcher : IDisposable
             while (batch.Count < _options.MaxBatch && reader.TryRead(out var p)) batch.Add(p);
             if (batch.Count < _options.MaxBatch && _options.BatchWindow > TimeSpan.Zero)
                 await FillUntilDeadline(reader, batch, Stopwatch.GetTimestamp() + (long)(_options.BatchWindow.TotalSeconds * Stopwatch.Frequency));
-            Run(batch);
+            using (_gate is null ? default : await _gate.EnterAsync(_options.Threading.IntraOpThreads))
+                Run(batch);
         }
     }
 

@@ -11,9 +11,7 @@ public sealed class InferenceGrain(ModelRegistry models) : Grain, IInferenceGrai
 {
     public async Task<Immutable<byte[]>> Encode(string modelVersion, Immutable<string[]> history)
     {
-        var model = models.Get(modelVersion);
-        var dense = model.ToDense(history.Value);
-        var vector = await model.Batcher.EncodeAsync(dense);
+        var vector = await models.EncodeAsync(modelVersion, history.Value);
         return new Immutable<byte[]>(VectorBytes.FromFloats(vector));
     }
 }

@@ -11,6 +11,12 @@ public sealed class InferenceOptions
     /// <summary>...or this long after its first history arrived (zero: take only what is already queued).</summary>
     public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// How often each silo looks for model versions it no longer needs: a version that is not the active one and has
+    /// encoded nothing for the retire grace ("Recommender:RetireGrace") has its sessions disposed.
+    /// </summary>
+    public TimeSpan UnloadCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>ONNX Runtime intra-op threads per session; 0 = half the cores (at least 1), leaving the rest to the silo.</summary>
     public int IntraOpThreads { get; set; }
 

@@ -6,11 +6,13 @@ namespace Recommender.Grains.Inference;
 
 /// <summary>
 /// The model packages under the models directory ("{directory}/{version}/"), loaded once per silo and shared by
-/// every grain on it, so a silo holds one ONNX session per model version.
+/// every grain on it, so a silo holds one ONNX session per model version; a version no longer served is unloaded
+/// (<see cref="ModelUnloader"/>) once the requests using it have finished.
 /// </summary>
-public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threading, InferenceOptions? batching = null, ServingMetrics? metrics = null) : IDisposable
+public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threading, InferenceOptions? batching = null, ServingMetrics? metrics = null, ComputeGate? gate = null) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<LoadedModel, string> _unloading = new();
 
     public string ModelsDirectory { get; } = modelsDirectory;
 
@@ -21,7 +23,7 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
     /// <summary>The loaded package of <paramref name="version"/>; a missing or broken package throws, naming the file.</summary>
     public LoadedModel Get(string version)
     {
-        var lazy = _models.GetOrAdd(version, v => new Lazy<LoadedModel>(() => new LoadedModel(ModelPackage.Load(PathOf(v)), threading, batching, metrics)));
+        var lazy = _models.GetOrAdd(version, v => new Lazy<LoadedModel>(() => new LoadedModel(ModelPackage.Load(PathOf(v)), threading, batching, metrics, gate)));
         try
         {
             return lazy.Value;
@@ -32,6 +34,62 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
             _models.TryRemove(KeyValuePair.Create(version, lazy));
             throw;
         }
+    }
+
+    /// <summary>
+    /// The interest vector of a history under <paramref name="version"/>, holding a lease on the version's sessions for
+    /// the call, so that an unload waits for it; a version unloaded meanwhile is simply loaded again.
+    /// </summary>
+    public async Task<float[]> EncodeAsync(string version, IEnumerable<string> history)
+    {
+        while (true)
+        {
+            var model = Get(version);
+            if (!model.TryAcquire()) continue;
+            try
+            {
+                return await model.Batcher.EncodeAsync(model.ToDense(history));
+            }
+            finally
+            {
+                model.Release();
+            }
+        }
+    }
+
+    /// <summary>Versions whose encoder has an open ONNX Runtime session on this silo.</summary>
+    public IReadOnlyList<string> OpenSessions =>
+        _models.Where(p => p.Value.IsValueCreated && p.Value.Value.HasOpenSession).Select(p => p.Key)
+            .Concat(_unloading.Where(p => p.Key.HasOpenSession).Select(p => p.Value))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>
+    /// Drops <paramref name="version"/> from this silo: later requests load it again, and its sessions are disposed
+    /// once the requests using them have finished (the returned task completes then).
+    /// </summary>
+    public Task Unload(string version)
+    {
+        if (!_models.TryRemove(version, out var lazy) || !lazy.IsValueCreated) return Task.CompletedTask;
+        LoadedModel model;
+        try { model = lazy.Value; }
+        catch { return Task.CompletedTask; }
+        // Listed as open until the last request using it has finished and the sessions are gone.
+        _unloading[model] = version;
+        _ = model.Disposed.ContinueWith(_ => _unloading.TryRemove(model, out string? _), TaskScheduler.Default);
+        model.Retire();
+        metrics?.Unloaded(version);
+        return model.Disposed;
+    }
+
+    /// <summary>Unloads every loaded version other than <paramref name="active"/> that has not encoded anything for <paramref name="idleFor"/>; returns the versions.</summary>
+    public IReadOnlyList<string> UnloadIdle(string? active, TimeSpan idleFor)
+    {
+        var idle = _models
+            .Where(p => p.Key != active && p.Value.IsValueCreated && p.Value.Value.HasOpenSession && p.Value.Value.IdleFor >= idleFor)
+            .Select(p => p.Key)
+            .ToArray();
+        foreach (var version in idle) _ = Unload(version);
+        return idle;
     }
 
     /// <summary>Saves a package under its version and returns it loaded.</summary>
@@ -67,5 +125,6 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
     {
         foreach (var lazy in _models.Values)
             if (lazy.IsValueCreated) lazy.Value.Dispose();
+        foreach (var model in _unloading.Keys) model.Dispose();
     }
 }

@@ -10,6 +10,8 @@ public sealed class ServingMetrics
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _encodeLatency;
+    private readonly UpDownCounter<int> _sessions;
+    private readonly Counter<long> _unloaded;
 
     public ServingMetrics(IMeterFactory meters)
     {
@@ -17,6 +19,8 @@ public sealed class ServingMetrics
         _batchSize = meter.CreateHistogram<int>("recommender.inference.batch.size", "{history}", "Histories encoded by one ONNX Runtime call.");
         _batchDuration = meter.CreateHistogram<double>("recommender.inference.batch.duration", "ms", "Time of one ONNX Runtime call over a batch.");
         _encodeLatency = meter.CreateHistogram<double>("recommender.inference.encode.duration", "ms", "Time from a request joining the queue to its vector being ready (queueing + batch).");
+        _sessions = meter.CreateUpDownCounter<int>("recommender.inference.sessions", "{session}", "Open ONNX Runtime encoder sessions on this silo, by model version.");
+        _unloaded = meter.CreateCounter<long>("recommender.inference.unloads", "{version}", "Model versions unloaded from this silo after they stopped being active.");
     }
 
     public void Batch(string version, int size, double milliseconds)
@@ -27,4 +31,10 @@ public sealed class ServingMetrics
     }
 
     public void Encoded(double milliseconds) => _encodeLatency.Record(milliseconds);
+
+    public void SessionOpened(string version) => _sessions.Add(1, new KeyValuePair<string, object?>("model", version));
+
+    public void SessionClosed(string version) => _sessions.Add(-1, new KeyValuePair<string, object?>("model", version));
+
+    public void Unloaded(string version) => _unloaded.Add(1, new KeyValuePair<string, object?>("model", version));
 }

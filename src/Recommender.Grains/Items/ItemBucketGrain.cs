@@ -6,6 +6,9 @@ namespace Recommender.Grains.Items;
 public sealed class ItemBucketState
 {
     [Id(0)] public Dictionary<string, ItemDetails> Items { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>When each item was last imported (absent for buckets written before import times were kept).</summary>
+    [Id(1)] public Dictionary<string, DateTimeOffset> ImportedAt { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>Holds the bulk-loaded details of the items that hash to this bucket.</summary>
@@ -14,13 +17,31 @@ public sealed class ItemBucketGrain([PersistentState("item-bucket")] IPersistent
     public async Task Import(Immutable<ItemDetails[]> items)
     {
         foreach (var item in items.Value)
-        {
             if (ItemBuckets.Of(item.Id) != this.GetPrimaryKeyLong())
                 throw new ArgumentException($"Item '{item.Id}' belongs in bucket {ItemBuckets.Of(item.Id)}, not {this.GetPrimaryKeyLong()}.");
-            state.State.Items[item.Id] = item;
+        var now = DateTimeOffset.UtcNow;
+        foreach (var item in items.Value)
+        {
+            // A reload without a vector keeps the one given before.
+            state.State.Items[item.Id] = item.Embedding is null && state.State.Items.GetValueOrDefault(item.Id)?.Embedding is { } kept ? item with { Embedding = kept } : item;
+            state.State.ImportedAt[item.Id] = now;
         }
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory must match what is stored: start again from it.
+            await state.ReadStateAsync();
+            throw;
+        }
     }
+
+    public Task<BulkItem?> Find(string itemId) =>
+        Task.FromResult(state.State.Items.TryGetValue(itemId, out var item)
+            ? new BulkItem(item, state.State.ImportedAt.GetValueOrDefault(itemId, DateTimeOffset.MinValue))
+            : null);
 
     public Task<ItemDetails?> Get(string itemId) => Task.FromResult(state.State.Items.GetValueOrDefault(itemId));
 

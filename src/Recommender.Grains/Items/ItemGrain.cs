@@ -1,64 +1,88 @@
 using Recommender.Abstractions;
 using Recommender.Grains.Catalogue;
+using Recommender.Grains.Text;
 
 namespace Recommender.Grains.Items;
 
 /// <summary>
 /// Catalogue details of one item; saving them also places (or re-titles) the item in the active model's shards.
-/// An item that was only bulk-loaded has no state of its own: its details come from its bucket until it is edited.
+/// Its composed text is encoded into a raw text vector (kept with the item) before anything is written, so that a
+/// model version with a text projection can place an item it was never trained on.
+/// An item written by PUT has state of its own; a bulk-loaded one lives in its bucket. Reads serve the newer of the two.
 /// </summary>
 public sealed class ItemGrain(
     [PersistentState("item")] IPersistentState<ItemState> state,
     CatalogueCache catalogue,
-    ItemLocator locator) : Grain, IItemGrain
+    ItemLocator locator,
+    TextEncoding text) : Grain, IItemGrain
 {
-    private ItemDetails? _bulkLoaded;
-
-    /// <summary>The bucket's copy; asked again while missing, since a bulk load may land after this activation.</summary>
-    private async ValueTask<ItemDetails?> BulkLoaded()
+    /// <summary>The item's current details and when they were written: its own state or its bucket's copy, whichever is newer.</summary>
+    private async Task<(ItemDetails Details, DateTimeOffset UpdatedAt)?> Current()
     {
-        if (_bulkLoaded is null && state.State.Title is null)
-        {
-            var id = this.GetPrimaryKeyString();
-            _bulkLoaded = await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Get(id);
-        }
-        return _bulkLoaded;
+        var id = this.GetPrimaryKeyString();
+        // Asked on every read: a bulk load may replace the item at any time.
+        var bulk = await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Find(id);
+        if (state.State.Title is not null && (bulk is null || state.State.UpdatedAt >= bulk.ImportedAt)) return (Details(), state.State.UpdatedAt);
+        return bulk is null ? null : (bulk.Details, bulk.ImportedAt);
     }
 
     public async Task<ItemView> Upsert(ItemDetails details)
     {
+        var current = (await Current())?.Details;
+        // An update without a vector keeps the one given before.
+        details = details with { Embedding = details.Embedding ?? current?.Embedding };
+        if (details.TextVector is null)
+        {
+            // An unchanged text keeps its vector; a changed one is encoded before anything is written.
+            var composed = TextEncoding.Compose(details);
+            if (current?.TextVector is { } kept && TextEncoding.Compose(current) == composed) details = details with { TextVector = kept };
+            else if (text.Enabled) details = details with { TextVector = (await text.EncodeAsync([composed]))[0] };
+        }
         await Store(details);
         var placed = await GrainFactory.GetGrain<ICatalogueGrain>(0)
-            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, state.State.Embedding, details.Tags)]));
-        return new ItemView(Details(), placed[0], state.State.UpdatedAt);
+            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, details.Embedding, details.Tags, details.TextVector)]));
+        return View(details, placed[0], state.State.UpdatedAt);
     }
 
-    public Task Import(ItemDetails details) => Store(details);
+    public async Task Import(ItemDetails details) =>
+        await Store(details with { Embedding = details.Embedding ?? (await Current())?.Details.Embedding });
 
     public async Task<ItemView?> Get()
     {
-        var details = state.State.Title is not null ? Details() : await BulkLoaded();
-        if (details is null) return null;
+        if (await Current() is not { } current) return null;
         var model = (await catalogue.GetAsync()).Model;
         var placement = model is null ? null : await locator.Locate(model, this.GetPrimaryKeyString());
-        return new ItemView(details, placement, state.State.Title is not null ? state.State.UpdatedAt : DateTimeOffset.MinValue);
+        return View(current.Details, placement, current.UpdatedAt);
     }
 
-    public async Task<ItemDetails?> GetDetails() => state.State.Title is not null ? Details() : await BulkLoaded();
+    public async Task<ItemDetails?> GetDetails() => (await Current())?.Details;
 
-    public async Task<bool> Exists() => state.State.Title is not null || await BulkLoaded() is not null;
+    public async Task<bool> Exists() => await Current() is not null;
 
     private async Task Store(ItemDetails details)
     {
         state.State.Title = details.Title;
         state.State.Text = details.Text;
         state.State.Tags = [.. details.Tags];
-        // An update without a vector keeps the one given before.
-        state.State.Embedding = details.Embedding ?? state.State.Embedding ?? (await BulkLoaded())?.Embedding;
+        state.State.Embedding = details.Embedding;
+        state.State.TextVector = details.TextVector;
         state.State.UpdatedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory must match what is stored: start again from it.
+            await state.ReadStateAsync();
+            throw;
+        }
     }
 
     private ItemDetails Details() =>
-        new(this.GetPrimaryKeyString(), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding);
+        new(this.GetPrimaryKeyString(), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector);
+
+    /// <summary>Views leave the text vector inside the cluster and only say whether there is one; a time of MinValue means "not known".</summary>
+    private static ItemView View(ItemDetails details, ItemPlacement? placement, DateTimeOffset updatedAt) =>
+        new(details with { TextVector = null }, placement, updatedAt, details.TextVector is not null);
 }

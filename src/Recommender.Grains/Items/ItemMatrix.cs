@@ -59,6 +59,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     public ReadOnlySpan<float> Vector(int row) => _vectors.AsSpan(row * Dimension, Dimension);
 
+    public string Title(int row) => _titles[row];
+
     /// <summary>The best <paramref name="k"/> rows for <paramref name="query"/>, skipping the listed item ids.</summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude) => TopK(query, k, exclude, null);
 

@@ -98,6 +98,21 @@ public sealed class ItemShardGrain(
 
     public Task<int> Count() => Task.FromResult(_matrix.Count);
 
+    public Task<ShardVectors> GetVectors(Immutable<string[]> itemIds)
+    {
+        var ids = new List<string>();
+        var titles = new List<string>();
+        var vectors = new List<float>();
+        foreach (var id in itemIds.Value)
+        {
+            if (!_matrix.TryGetRow(id, out var row)) continue;
+            ids.Add(id);
+            titles.Add(_matrix.Title(row));
+            vectors.AddRange(_matrix.Vector(row));
+        }
+        return Task.FromResult(new ShardVectors([.. ids], [.. titles], VectorBytes.FromFloats(vectors.ToArray())));
+    }
+
     private static int Apply(ItemMatrix matrix, ShardEntry entry) =>
         matrix.Upsert(entry.ItemId, entry.Title, entry.Vector is null ? default : VectorBytes.AsFloats(entry.Vector), entry.Tags);
 }

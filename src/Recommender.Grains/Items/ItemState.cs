@@ -14,4 +14,7 @@ public sealed class ItemState
     [Id(3)] public byte[]? Embedding { get; set; }
 
     [Id(4)] public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The raw text vector of the composed text (float32 bytes), kept for every model version that can project it.</summary>
+    [Id(5)] public byte[]? TextVector { get; set; }
 }

@@ -3,13 +3,16 @@ using System.Text.Json;
 using Recommender.Abstractions;
 using Recommender.Model.Onnx;
 using Recommender.Model.Packaging;
+using Recommender.Model.Text;
 
 namespace Recommender.Grains.Registry;
 
 /// <summary>
 /// Checks an uploaded package completely before anything is stored: the manifest parses and is consistent, the
 /// embeddings have ItemCount x Dimension finite values, and the encoder loads in ONNX Runtime, has the contract's
-/// input and output, and turns a probe history into a finite vector of the manifest's dimension.
+/// input and output, and turns a probe history into a finite vector of the manifest's dimension. An optional text
+/// projection must read the cluster's text vectors (its encoder and width) and map them to finite item vectors of
+/// the manifest's dimension.
 /// </summary>
 public static class ModelUploadValidator
 {
@@ -19,6 +22,7 @@ public static class ModelUploadValidator
         if (upload.Manifest.Length == 0) errors.Add(new("manifest", $"{ModelPackage.ManifestFile} is empty."));
         if (upload.Encoder.Length == 0) errors.Add(new("encoder", $"{ModelPackage.EncoderFile} is empty."));
         if (upload.Embeddings.Length == 0) errors.Add(new("embeddings", $"{ModelPackage.EmbeddingsFile} is empty."));
+        if (upload.TextProjection is { Length: 0 }) errors.Add(new(TextProjectionPart, $"{ModelPackage.TextProjectionFile} is empty."));
         if (errors.Count > 0) return (null, errors);
 
         ModelManifest? manifest;
@@ -46,11 +50,14 @@ public static class ModelUploadValidator
         ModelPackage package;
         try
         {
-            package = new ModelPackage(manifest, upload.Encoder, embeddings);
+            package = new ModelPackage(manifest, upload.Encoder, embeddings, upload.TextProjection);
         }
         catch (InvalidDataException e)
         {
-            return (null, [new(e.Message.Contains("embeddings", StringComparison.OrdinalIgnoreCase) ? "embeddings" : "manifest", e.Message)]);
+            var field = e.Message.Contains("embeddings", StringComparison.OrdinalIgnoreCase) ? "embeddings"
+                : e.Message.Contains(ModelPackage.TextProjectionFile, StringComparison.Ordinal) ? TextProjectionPart
+                : "manifest";
+            return (null, [new(field, e.Message)]);
         }
         var bad = Array.FindIndex(embeddings, x => !float.IsFinite(x));
         if (bad >= 0) return (null, [new("embeddings", $"Value {bad} (item row {bad / manifest.Dimension}) is not a finite number.")]);
@@ -69,6 +76,35 @@ public static class ModelUploadValidator
         {
             return (null, [new("encoder", $"{ModelPackage.EncoderFile} does not load or does not meet the contract (int64 '{ModelPackage.EncoderInput}' [batch, {manifest.MaxLength}] → float32 '{ModelPackage.EncoderOutput}' [batch, {manifest.Dimension}]): {e.Message}")]);
         }
-        return (package, []);
+        return package.HasTextProjection && ValidateProjection(package) is { } error ? (null, [error]) : (package, []);
+    }
+
+    /// <summary>The upload part (and error field) that carries text_projection.onnx.</summary>
+    public const string TextProjectionPart = "text_projection";
+
+    private static UploadError? ValidateProjection(ModelPackage package)
+    {
+        var manifest = package.Manifest;
+        if (manifest.TextEncoder != SentenceTextEncoder.ModelName || manifest.TextDimension != SentenceTextEncoder.Dimension)
+            return new(TextProjectionPart, $"The projection reads '{manifest.TextEncoder}' vectors of width {manifest.TextDimension}; this cluster encodes item texts with "
+                + $"{SentenceTextEncoder.ModelName} ({SentenceTextEncoder.Dimension} values), so it could not place new items with it.");
+        try
+        {
+            using var session = new TextProjectionSession(package, new OnnxThreading(1, false));
+            // Two probes: a unit vector and the zero vector, both of which real text vectors lie near.
+            var probe = new float[2 * manifest.TextDimension];
+            probe[0] = 1;
+            var vectors = session.Project(probe, 2);
+            if (vectors.Length != 2 * manifest.Dimension)
+                return new(TextProjectionPart, $"The projection produced {vectors.Length / 2} values per item; the manifest's dimension is {manifest.Dimension}.");
+            if (!vectors.All(float.IsFinite))
+                return new(TextProjectionPart, "The projection produced non-finite values for a probe text vector.");
+        }
+        catch (Exception e) when (e is InvalidDataException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException or ArgumentException)
+        {
+            return new(TextProjectionPart, $"{ModelPackage.TextProjectionFile} does not load or does not meet the contract (float32 'text_vector' [batch, {manifest.TextDimension}] "
+                + $"→ float32 'item_vector' [batch, {manifest.Dimension}]): {e.Message}");
+        }
+        return null;
     }
 }

@@ -25,5 +25,20 @@ public sealed class UserDirectoryGrain([PersistentState("user-directory")] IPers
         }
     }
 
+    public async Task AddRange(Immutable<string[]> userIds)
+    {
+        var added = userIds.Value.Where(state.State.Users.Add).ToArray();
+        if (added.Length == 0) return;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Users.ExceptWith(added);
+            throw;
+        }
+    }
+
     public Task<Immutable<string[]>> List() => Task.FromResult(new Immutable<string[]>(state.State.Users.Order(StringComparer.Ordinal).ToArray()));
 }

@@ -64,8 +64,11 @@ public sealed class UserGrain(
         {
             var (vector, cached) = await InterestVector(model.Version);
             if (vector is not null)
-                return await GrainFactory.GetGrain<ISearchGrain>(0)
+            {
+                var ranking = await GrainFactory.GetGrain<ISearchGrain>(0)
                     .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag), RankingSource.Model) with { Cached = cached };
+                return request.Explain ? await HistoryExplanations.AddTo(ranking, model, RecentDistinctItems(HistoryExplanations.RecentItems), GrainFactory) : ranking;
+            }
         }
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
     }
@@ -96,6 +99,16 @@ public sealed class UserGrain(
         var vector = VectorBytes.AsFloats(encoded.Value).ContainsAnyExcept(0f) ? encoded.Value : null;
         _vector = new CachedVector(modelVersion, historyVersion, vector);
         return (vector, false);
+    }
+
+    /// <summary>The last <paramref name="count"/> distinct items of the history, most recent first.</summary>
+    private string[] RecentDistinctItems(int count)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var items = new List<string>(count);
+        for (var i = History.Events.Count - 1; i >= 0 && items.Count < count; i--)
+            if (seen.Add(History.Events[i].ItemId)) items.Add(History.Events[i].ItemId);
+        return items.ToArray();
     }
 
     private string[] SeenItems()

@@ -5,12 +5,14 @@ using Recommender.Abstractions;
 using Recommender.Grains.Inference;
 using Recommender.Model.Baselines;
 using Recommender.Model.Data;
+using Recommender.Model.Packaging;
 
 namespace Recommender.Hosting.Demo;
 
 /// <summary>
-/// First start with an empty store: builds the baseline model from the demo ratings, activates it, loads the items
-/// and every user's history. Runs on one silo (the catalogue hands out a claim) and only until the catalogue
+/// First start with an empty store: builds the baseline model from the demo ratings and registers it, registers and
+/// activates the trained demo package (the bundled SASRec transformer; the baseline itself when there is none), loads
+/// the items and every user's history. Runs on one silo (the catalogue hands out a claim) and only until the catalogue
 /// records it as done; every step is idempotent (same model version, same item details, derived event ids), so a
 /// load interrupted half-way is simply run again.
 /// </summary>
@@ -30,9 +32,16 @@ public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOpti
 
         var demo = MovieLensCatalogue.Load(source);
         var data = InteractionLoader.Load(Path.Combine(source, MovieLensCatalogue.RatingsFile), InteractionFormat.MovieLensCsv);
-        var version = ModelVersion(source, settings.Seed.Dimension);
-        if (!models.Exists(version))
-            models.Save(RecencyMeanModel.Build(data, version, settings.Seed.Dimension));
+        var baseline = ModelVersion(source, settings.Seed.Dimension);
+        if (!models.Exists(baseline))
+            models.Save(RecencyMeanModel.Build(data, baseline, settings.Seed.Dimension));
+        var version = baseline;
+        if (settings.Seed.ModelDirectory is { } trained)
+        {
+            // The trained package serves; the baseline stays registered (not active) as the rollback target.
+            await catalogue.RegisterStoredModel(baseline, fallback: true);
+            version = await RegisterTrained(catalogue, trained);
+        }
         var active = (await catalogue.ActivateModel(version, settings.Shards)).Model;
         logger.LogInformation("Model {Version} active ({Items} items, {Shards} shards) after {Elapsed} ms", active.Version, active.ItemCount, active.Shards, clock.ElapsedMilliseconds);
 
@@ -61,6 +70,24 @@ public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOpti
         await catalogue.CompleteSeeding(owner, demo.Items.Count);
         logger.LogInformation("Demo data loaded in {Elapsed} ms", clock.ElapsedMilliseconds);
         return true;
+    }
+
+    /// <summary>Registers the package in <paramref name="directory"/> through the registry's full validation (a version registered by an earlier, interrupted load is kept); returns its version.</summary>
+    private async Task<string> RegisterTrained(ICatalogueGrain catalogue, string directory)
+    {
+        var manifestPath = Path.Combine(directory, ModelPackage.ManifestFile);
+        if (!File.Exists(manifestPath)) throw new FileNotFoundException($"The demo model package '{directory}' has no {ModelPackage.ManifestFile}.", manifestPath);
+        var projection = ModelPackage.TextProjectionPath(directory);
+        var upload = new ModelUpload(
+            await File.ReadAllBytesAsync(manifestPath),
+            await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.EncoderFile)),
+            await File.ReadAllBytesAsync(Path.Combine(directory, ModelPackage.EmbeddingsFile)),
+            File.Exists(projection) ? await File.ReadAllBytesAsync(projection) : null);
+        var registration = await catalogue.RegisterModel(new Immutable<ModelUpload>(upload));
+        if (registration.Model is { } model) return model.Version;
+        var version = ModelPackage.Load(directory).Manifest.Version;
+        if (registration.Conflict) return version;
+        throw new InvalidDataException($"The demo model package '{directory}' was rejected: {string.Join("; ", registration.Errors.Select(e => $"{e.Field}: {e.Message}"))}");
     }
 
     /// <summary>A stable version name for the baseline built from a source directory, e.g. "recency-mean-ml-latest-small-d64".</summary>

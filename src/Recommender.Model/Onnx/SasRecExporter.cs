@@ -4,7 +4,10 @@ using Recommender.Model.Sasrec;
 
 namespace Recommender.Model.Onnx;
 
-/// <summary>Turns a trained <see cref="SasRecModel"/> into a serving package: the ONNX encoder and the item_emb rows 1..N, scored by dot product.</summary>
+/// <summary>
+/// Turns a trained <see cref="SasRecModel"/> into a serving package: the ONNX encoder and the item_emb rows 1..N, scored by
+/// dot product; a model that reads item text also ships text_projection.onnx.
+/// </summary>
 public static class SasRecExporter
 {
     public const string Kind = "sasrec";
@@ -36,7 +39,14 @@ public static class SasRecExporter
                 ["activation"] = config.Activation,
             },
             Metrics = metrics,
+            ItemRepresentation = config.ItemRepresentation,
+            TextEncoder = config.TextEncoder,
+            TextDimension = config.TextDimension,
+            TextTemplate = config.TextTemplate,
         };
-        return new ModelPackage(manifest, encoder, embeddings);
+        // item_embeddings.bin already holds the final vectors (id + projected text); the projection scores new items.
+        var projection = model.Representation is null ? null : Text.TextProjectionGraph.Build(
+            model.Get(ItemRepresentation.WeightName).Data, model.Get(ItemRepresentation.BiasName).Data, config.TextDimension, config.Dimension);
+        return new ModelPackage(manifest, encoder, embeddings, projection);
     }
 }

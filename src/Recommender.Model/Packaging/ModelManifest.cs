@@ -40,8 +40,38 @@ public sealed record ModelManifest
     /// <summary>Validation or test metrics recorded at export, e.g. "val NDCG@10".</summary>
     public IReadOnlyDictionary<string, double>? Metrics { get; init; }
 
+    /// <summary>
+    /// What an item vector is made of: "id" (a learned row per item), "text" (a learned projection of the item's frozen
+    /// text vector) or "id+text" (their sum). Manifests written before this field existed are "id".
+    /// </summary>
+    public string ItemRepresentation { get; init; } = ItemRepresentations.Id;
+
+    /// <summary>Name of the frozen sentence encoder that produced the text vectors (e.g. "all-MiniLM-L6-v2"); null for "id".</summary>
+    public string? TextEncoder { get; init; }
+
+    /// <summary>Width of the frozen text vectors read by text_projection.onnx; 0 when the model uses no text.</summary>
+    public int TextDimension { get; init; }
+
+    /// <summary>How an item's catalogue fields were composed into the encoded text; null for "id".</summary>
+    public string? TextTemplate { get; init; }
+
     [JsonIgnore]
     public int ItemCount => ItemIds.Count;
+}
+
+public static class ItemRepresentations
+{
+    public const string Id = "id";
+    public const string Text = "text";
+    public const string IdAndText = "id+text";
+
+    public static readonly IReadOnlyList<string> All = [Id, Text, IdAndText];
+
+    /// <summary>True when item vectors include a projection of text vectors.</summary>
+    public static bool UsesText(string representation) => representation is Text or IdAndText;
+
+    /// <summary>True when item vectors include a learned per-item row.</summary>
+    public static bool UsesId(string representation) => representation is Id or IdAndText;
 }
 
 public static class SimilarityKinds

@@ -11,6 +11,8 @@ namespace Recommender.Model.Packaging;
 /// <remarks>
 /// Encoder contract: input <c>item_ids</c> int64 [batch, MaxLength], dense ids left-padded with 0;
 /// output <c>user_vector</c> float32 [batch, Dimension]. Embedding row i belongs to dense item i + 1.
+/// Optional text projection (text_projection.onnx): input <c>text_vector</c> float32 [batch, TextDimension],
+/// output <c>item_vector</c> float32 [batch, Dimension]; present only when the manifest's ItemRepresentation uses text.
 /// </remarks>
 public sealed partial class ModelPackage
 {
@@ -20,9 +22,12 @@ public sealed partial class ModelPackage
     public const string EncoderInput = "item_ids";
     public const string EncoderOutput = "user_vector";
 
+    /// <summary>Optional: maps a frozen text vector to an item vector, so items without interactions can be scored.</summary>
+    public const string TextProjectionFile = "text_projection.onnx";
+
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public ModelPackage(ModelManifest manifest, byte[] encoderOnnx, float[] itemEmbeddings)
+    public ModelPackage(ModelManifest manifest, byte[] encoderOnnx, float[] itemEmbeddings, byte[]? textProjectionOnnx = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(encoderOnnx);
@@ -37,9 +42,11 @@ public sealed partial class ModelPackage
             throw new InvalidDataException($"Unknown similarity '{manifest.Similarity}'.");
         if (itemEmbeddings.Length != (long)manifest.ItemCount * manifest.Dimension)
             throw new InvalidDataException($"Item embeddings hold {itemEmbeddings.Length} floats; the manifest needs {manifest.ItemCount} x {manifest.Dimension}.");
+        CheckText(manifest, textProjectionOnnx);
         Manifest = manifest;
         EncoderOnnx = encoderOnnx;
         ItemEmbeddings = itemEmbeddings;
+        TextProjectionOnnx = textProjectionOnnx;
     }
 
     public ModelManifest Manifest { get; }
@@ -48,6 +55,11 @@ public sealed partial class ModelPackage
 
     /// <summary>Row-major [ItemCount, Dimension].</summary>
     public float[] ItemEmbeddings { get; }
+
+    /// <summary>The text_projection.onnx bytes, or null when the package has none.</summary>
+    public byte[]? TextProjectionOnnx { get; }
+
+    public bool HasTextProjection => TextProjectionOnnx is not null;
 
     public ReadOnlySpan<float> ItemVector(int denseId) =>
         ItemEmbeddings.AsSpan((denseId - 1) * Manifest.Dimension, Manifest.Dimension);
@@ -59,7 +71,14 @@ public sealed partial class ModelPackage
         File.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(Manifest, JsonOptions));
         File.WriteAllBytes(Path.Combine(directory, EncoderFile), EncoderOnnx);
         File.WriteAllBytes(Path.Combine(directory, EmbeddingsFile), MemoryMarshal.AsBytes(ItemEmbeddings.AsSpan()).ToArray());
+        var projectionPath = Path.Combine(directory, TextProjectionFile);
+        if (TextProjectionOnnx is not null) File.WriteAllBytes(projectionPath, TextProjectionOnnx);
+        // Saving over an older package must not leave a projection that no longer belongs to it.
+        else if (File.Exists(projectionPath)) File.Delete(projectionPath);
     }
+
+    /// <summary>Path of the text projection inside a package directory (the file may be absent).</summary>
+    public static string TextProjectionPath(string directory) => Path.Combine(directory, TextProjectionFile);
 
     /// <summary>Reads a package written by <see cref="Save"/>; a missing or inconsistent file is an error naming it.</summary>
     public static ModelPackage Load(string directory)
@@ -76,7 +95,31 @@ public sealed partial class ModelPackage
         var bytes = File.ReadAllBytes(embeddingsPath);
         if (bytes.Length % sizeof(float) != 0) throw new InvalidDataException($"'{embeddingsPath}' is not a whole number of float32 values.");
         var embeddings = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
-        return new ModelPackage(manifest, File.ReadAllBytes(encoderPath), embeddings);
+        var projectionPath = TextProjectionPath(directory);
+        var projection = File.Exists(projectionPath) ? File.ReadAllBytes(projectionPath) : null;
+        return new ModelPackage(manifest, File.ReadAllBytes(encoderPath), embeddings, projection);
+    }
+
+    /// <summary>The text fields must agree with each other and with the presence of a projection.</summary>
+    private static void CheckText(ModelManifest manifest, byte[]? textProjectionOnnx)
+    {
+        var representation = manifest.ItemRepresentation;
+        if (!ItemRepresentations.All.Contains(representation))
+            throw new InvalidDataException($"Unknown item representation '{representation}' (expected one of {string.Join(", ", ItemRepresentations.All)}).");
+        if (manifest.TextDimension < 0)
+            throw new InvalidDataException($"Text dimension {manifest.TextDimension} is negative.");
+        if (ItemRepresentations.UsesText(representation))
+        {
+            if (manifest.TextDimension == 0)
+                throw new InvalidDataException($"Item representation '{representation}' needs a positive text dimension.");
+            if (string.IsNullOrWhiteSpace(manifest.TextEncoder))
+                throw new InvalidDataException($"Item representation '{representation}' needs the name of its text encoder.");
+        }
+        if (textProjectionOnnx is null) return;
+        if (!ItemRepresentations.UsesText(representation))
+            throw new InvalidDataException($"{TextProjectionFile} is present but the item representation is '{representation}', which uses no text.");
+        if (textProjectionOnnx.Length == 0)
+            throw new InvalidDataException($"{TextProjectionFile} is empty.");
     }
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]

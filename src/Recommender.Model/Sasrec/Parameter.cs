@@ -25,5 +25,8 @@ public sealed class Parameter
     /// <summary>Position in <see cref="SasRecModel.Parameters"/>.</summary>
     internal int Index { get; init; }
 
+    /// <summary>False for tensors the optimiser leaves alone: frozen inputs and tables computed from other parameters.</summary>
+    internal bool Trainable { get; set; } = true;
+
     public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";
 }

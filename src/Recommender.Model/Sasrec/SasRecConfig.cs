@@ -25,6 +25,24 @@ public sealed record SasRecConfig
     /// <summary>"relu" or "gelu" (tanh approximation) in the feed-forward layer.</summary>
     public string Activation { get; init; } = "relu";
 
+    /// <summary>What an item vector is made of: "id", "text" or "id+text" (see <see cref="ItemRepresentation"/>).</summary>
+    public string ItemRepresentation { get; init; } = Packaging.ItemRepresentations.Id;
+
+    /// <summary>Width of the frozen item text vectors; 0 for "id".</summary>
+    public int TextDimension { get; init; }
+
+    /// <summary>Name of the sentence encoder that produced the text vectors; null for "id".</summary>
+    public string? TextEncoder { get; init; }
+
+    /// <summary>How the item text was composed before encoding; null for "id".</summary>
+    public string? TextTemplate { get; init; }
+
+    /// <summary>
+    /// "id+text" only: chance that an item's id row is left out for a whole training step, so that it is represented by
+    /// its text alone; teaches the model to rank items that have no trained id row (new items) against those that do.
+    /// </summary>
+    public float ItemIdDropout { get; init; }
+
     public void Validate()
     {
         if (ItemCount <= 0) throw new ArgumentException("ItemCount must be positive.");
@@ -34,5 +52,14 @@ public sealed record SasRecConfig
         if (FeedForwardDimension <= 0) throw new ArgumentException("FeedForwardDimension must be positive.");
         if (Dropout is < 0 or >= 1) throw new ArgumentException("Dropout must be in [0, 1).");
         if (Activation is not ("relu" or "gelu")) throw new ArgumentException($"Activation '{Activation}' is not relu or gelu.");
+        if (!Packaging.ItemRepresentations.All.Contains(ItemRepresentation))
+            throw new ArgumentException($"Item representation '{ItemRepresentation}' is not one of {string.Join(", ", Packaging.ItemRepresentations.All)}.");
+        if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) ? TextDimension <= 0 : TextDimension != 0)
+            throw new ArgumentException($"Item representation '{ItemRepresentation}' does not fit text dimension {TextDimension}.");
+        if (ItemIdDropout is < 0 or >= 1) throw new ArgumentException($"Item id dropout {ItemIdDropout} must be in [0, 1).");
+        if (ItemIdDropout > 0 && ItemRepresentation != Packaging.ItemRepresentations.IdAndText)
+            throw new ArgumentException($"Item id dropout applies to the id+text representation only, not '{ItemRepresentation}'.");
+        if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) && string.IsNullOrWhiteSpace(TextEncoder))
+            throw new ArgumentException($"Item representation '{ItemRepresentation}' needs the name of the text encoder.");
     }
 }

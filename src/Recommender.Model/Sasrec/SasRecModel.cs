@@ -19,8 +19,21 @@ public sealed class SasRecModel
     private readonly float[]?[] _transposed;
 
     /// <summary>A freshly initialised model: Xavier-normal matrices and embeddings, unit layer-norm gains, zero biases; the padding row is zero.</summary>
-    public SasRecModel(SasRecConfig config, int seed) : this(config)
+    public SasRecModel(SasRecConfig config, int seed) : this(config, seed, null)
     {
+    }
+
+    /// <summary>
+    /// A freshly initialised model that reads item text: <paramref name="itemText"/> holds the frozen text vectors of
+    /// dense items 1..N, row-major [N, TextDimension] (a zero row for an item without text). Required exactly when
+    /// the configuration's item representation uses text.
+    /// </summary>
+    public SasRecModel(SasRecConfig config, int seed, float[]? itemText) : this(config)
+    {
+        if ((Representation is null) != (itemText is null))
+            throw new ArgumentException(Representation is null
+                ? $"Item representation '{config.ItemRepresentation}' takes no text vectors."
+                : $"Item representation '{config.ItemRepresentation}' needs the items' text vectors.", nameof(itemText));
         var rng = SplitMix.For(seed, 0x5A5EC);
         foreach (var parameter in Parameters)
         {
@@ -34,6 +47,7 @@ public sealed class SasRecModel
             for (var i = 0; i < parameter.Data.Length; i++) parameter.Data[i] = (float)(rng.NextGaussian() * std);
         }
         Array.Clear(ItemEmbedding.Data, 0, config.Dimension);
+        Representation?.Initialise(itemText);
     }
 
     private SasRecModel(SasRecConfig config)
@@ -67,6 +81,8 @@ public sealed class SasRecModel
         }
         FinalNormWeight = Add("final_ln.weight", d);
         FinalNormBias = Add("final_ln.bias", d);
+        if (Packaging.ItemRepresentations.UsesText(config.ItemRepresentation))
+            Representation = new ItemRepresentation(config, ItemEmbedding, Add);
         Parameters = list;
         _byName = list.ToDictionary(p => p.Name, StringComparer.Ordinal);
         _transposed = new float[list.Count][];
@@ -85,6 +101,18 @@ public sealed class SasRecModel
     internal Parameter FinalNormWeight { get; }
 
     internal Parameter FinalNormBias { get; }
+
+    /// <summary>How item_emb is built from item ids and text; null when it is a plain learned table ("id").</summary>
+    internal ItemRepresentation? Representation { get; }
+
+    /// <summary>
+    /// The item vectors that <paramref name="count"/> frozen text vectors ([count, TextDimension], row-major) give by
+    /// themselves: text · text_proj.weight + text_proj.bias, row-major [count, D]. This is how an item that was never
+    /// trained on is scored.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model reads no item text.</exception>
+    public float[] ProjectText(ReadOnlySpan<float> textVectors, int count) =>
+        (Representation ?? throw new InvalidOperationException($"Item representation '{Config.ItemRepresentation}' has no text projection.")).Project(textVectors, count);
 
     public Parameter Get(string name) =>
         _byName.TryGetValue(name, out var parameter) ? parameter : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
@@ -135,6 +163,7 @@ public sealed class SasRecModel
     /// <summary>Re-derives the transposed linear weights after the parameters changed (once per optimiser step).</summary>
     internal void RefreshTransposes()
     {
+        Representation?.Materialise();
         foreach (var block in Blocks)
             foreach (var w in block.LinearWeights)
             {
@@ -191,6 +220,7 @@ public sealed class SasRecModel
             var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameter.Data.AsSpan());
             if (reader.Read(bytes) != bytes.Length) throw new InvalidDataException($"'{path}' is truncated in parameter '{name}'.");
         }
+        model.Representation?.Materialise();
         return model;
     }
 

@@ -27,6 +27,8 @@ public sealed class SasRecTrainer
     private const long DropoutStream = 0xD80;
     private const long NegativeStream = 0x4E6;
     private const long ShuffleStream = 0x5F1;
+    private const long IdDropoutStream = 0x1DD;
+    private const long WindowStream = 0x771D;
 
     private readonly SequenceLoss _loss;
     private readonly List<EpochRecord> _curve = [];
@@ -85,6 +87,7 @@ public sealed class SasRecTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             var epoch = Epoch + 1;
+            Optimizer.LearningRate = Options.LearningRateAt(epoch);
             var clock = Stopwatch.StartNew();
             trainable.CopyTo(order, 0);
             Shuffle(order, SplitMix.For(Options.Seed, ShuffleStream, epoch));
@@ -180,6 +183,7 @@ public sealed class SasRecTrainer
         var l = model.Config.MaxLength;
         var examples = new Example[batch.Length];
         var negativesRng = SplitMix.For(Options.Seed, NegativeStream, epoch, step);
+        var windowRng = SplitMix.For(Options.Seed, WindowStream, epoch, step);
         long total = 0;
         for (var j = 0; j < batch.Length; j++)
         {
@@ -187,10 +191,11 @@ public sealed class SasRecTrainer
             var n = Math.Min(s.Length - 1, l);
             var negatives = new int[_loss.NegativeCount(n)];
             for (var i = 0; i < negatives.Length; i++) negatives[i] = 1 + negativesRng.NextInt(model.Config.ItemCount);
-            examples[j] = new Example(s, s.Length - 1 - n, n, negatives);
+            examples[j] = new Example(s, WindowStart(s.Length, l, Options.EarlierWindowRate, ref windowRng), n, negatives);
             total += n;
         }
         model.RefreshTransposes();
+        model.Representation?.DropIds(SplitMix.For(Options.Seed, IdDropoutStream, epoch, step));
         _loss.Prepare(model);
         var scale = 1f / total;
         var bounds = Partition(examples, _workers.Length);
@@ -220,8 +225,27 @@ public sealed class SasRecTrainer
                 System.Numerics.Tensors.TensorPrimitives.Add(grad, _workers[w].Grads[p], grad);
         }
         foreach (var worker in _workers) loss += worker.Loss;
-        if (double.IsFinite(loss)) Optimizer.Update();
+        if (double.IsFinite(loss))
+        {
+            // A text-built item table passes its gradient on to its parts ...
+            model.Representation?.Backward(model.Parameters.Select(p => p.Grad).ToArray());
+            Optimizer.Update();
+        }
+        // ... and is rebuilt from them, which also ends this step's id dropout.
+        model.Representation?.Materialise();
         return (loss, total);
+    }
+
+    /// <summary>
+    /// First input index of the training window of a sequence of <paramref name="length"/> events: inputs are
+    /// s[start .. start + n − 1] and targets one further, n = min(length − 1, maxLength). The most recent window, except
+    /// that a longer sequence takes a uniformly chosen window (possibly the most recent) with probability <paramref name="earlierRate"/>.
+    /// </summary>
+    internal static int WindowStart(int length, int maxLength, double earlierRate, ref SplitMix rng)
+    {
+        var last = length - 1 - Math.Min(length - 1, maxLength);
+        if (last == 0 || earlierRate <= 0 || rng.NextDouble() >= earlierRate) return last;
+        return rng.NextInt(last + 1);
     }
 
     /// <summary>Contiguous slices of the batch with roughly equal work, fixed for a given batch.</summary>

@@ -10,6 +10,15 @@ public sealed record TrainingOptions
 
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>Last epoch trained at the full learning rate; later epochs use it times <see cref="LearningRateDecayFactor"/>. Null keeps it constant.</summary>
+    public int? LearningRateDecayEpoch { get; init; }
+
+    public double LearningRateDecayFactor { get; init; } = 0.25;
+
+    /// <summary>The learning rate of a (1-based) epoch: a function of the epoch alone, so a resumed run follows the same schedule.</summary>
+    public double LearningRateAt(int epoch) =>
+        LearningRateDecayEpoch is { } last && epoch > last ? LearningRate * LearningRateDecayFactor : LearningRate;
+
     public double Beta1 { get; init; } = 0.9;
 
     public double Beta2 { get; init; } = 0.98;
@@ -24,6 +33,12 @@ public sealed record TrainingOptions
 
     /// <summary>gBCE calibration t in [0, 1].</summary>
     public double Calibration { get; init; } = 0.75;
+
+    /// <summary>
+    /// Chance that a sequence longer than MaxLength + 1 trains on a uniformly chosen earlier window instead of its most
+    /// recent one; 0 trains only the most recent window (classic SASRec), which never shows the model the older events.
+    /// </summary>
+    public double EarlierWindowRate { get; init; }
 
     public int Seed { get; init; } = 42;
 
@@ -44,10 +59,13 @@ public sealed record TrainingOptions
         if (Epochs <= 0) throw new ArgumentException("Epochs must be positive.");
         if (BatchSize <= 0) throw new ArgumentException("The batch size must be positive.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("The learning rate must be positive.");
+        if (LearningRateDecayEpoch is <= 0) throw new ArgumentException("The learning-rate decay epoch must be positive.");
+        if (!(LearningRateDecayFactor is > 0 and <= 1)) throw new ArgumentException("The learning-rate decay factor must be in (0, 1].");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("Adam betas must be in [0, 1).");
         if (WeightDecay < 0) throw new ArgumentException("Weight decay cannot be negative.");
         if (Negatives <= 0) throw new ArgumentException("The number of negatives must be positive.");
         if (Calibration is < 0 or > 1) throw new ArgumentException("The gBCE calibration must be in [0, 1].");
+        if (EarlierWindowRate is < 0 or > 1) throw new ArgumentException("The earlier-window rate must be in [0, 1].");
         if (Threads <= 0) throw new ArgumentException("Threads must be positive.");
         if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");

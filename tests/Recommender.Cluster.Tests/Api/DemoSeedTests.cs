@@ -1,9 +1,11 @@
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Model.Onnx;
+using Recommender.Model.Packaging;
 
 namespace Recommender.Cluster.Tests.Api;
 
-/// <summary>The real bundled MovieLens demo, loaded end to end into a two-silo cluster, then the whole cluster restarted on the same store.</summary>
+/// <summary>The real bundled MovieLens demo, loaded end to end into a two-silo cluster (serving the bundled SASRec package), then the whole cluster restarted on the same store.</summary>
 public sealed class DemoSeedTests
 {
     [Fact]
@@ -21,11 +23,21 @@ public sealed class DemoSeedTests
             await first.StartAsync();
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(90), $"seeding took {clock.Elapsed}");
 
+            // The bundled SASRec package serves; the baseline built at seeding stays registered as the fallback.
+            var models = await first.GetJsonAsync<Serving.ModelsReply>("/models");
+            Assert.Equal(DemoModel, models.Active);
+            Assert.Equal("sasrec", models.Models.Single(m => m.Version == DemoModel).Kind);
+            Assert.Equal("active", models.Models.Single(m => m.Version == DemoModel).State);
+            var baseline = models.Models.Single(m => m.Version == "recency-mean-ml-latest-small-d64");
+            Assert.Equal(("registered", true), (baseline.State, baseline.Fallback));
+
             var reply = await first.GetJsonAsync<RecommendationsReply>("/users/1/recommendations?k=10");
             Assert.Equal("model", reply.Source);
-            Assert.Equal("recency-mean-ml-latest-small-d64", reply.ModelVersion);
+            Assert.Equal(DemoModel, reply.ModelVersion);
             Assert.Equal(10, reply.Items.Count);
             Assert.All(reply.Items, i => Assert.Equal(titles[i.Id], i.Title));
+            // The transformer's own top 10 for user 1, computed here from the package alone: the cluster maps movie ids to the model's rows correctly.
+            Assert.Equal(ExpectedTop(10, "1"), reply.Items.Select(i => i.Id).ToArray());
             var history = await first.GetJsonAsync<HistoryReply>("/users/1/history");
             Assert.Equal(ratingsOfUser1, history.TotalCount);
             Assert.DoesNotContain(reply.Items, i => history.Events.Any(e => e.ItemId == i.Id));
@@ -47,6 +59,27 @@ public sealed class DemoSeedTests
         Assert.Contains(kept.Events, e => e.EventId == "restart-check" && e.ItemId == "318");
         Assert.Equal(10, (await second.GetJsonAsync<RecommendationsReply>("/users/1/recommendations?k=10")).Items.Count);
         Directory.Delete(directory, recursive: true);
+    }
+
+    private const string DemoModel = "sasrec-ml-latest-small-d64";
+
+    /// <summary>Top-k movie ids for a demo user straight from the bundled package through ONNX Runtime: last 200 ratings in, dot products over every unseen movie.</summary>
+    private static string[] ExpectedTop(int k, string user)
+    {
+        var package = ModelPackage.Load(Path.Combine(AppContext.BaseDirectory, "Demo", "model"));
+        var manifest = package.Manifest;
+        var history = Hosting.Demo.MovieLensCatalogue.Load(Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small")).Histories[user].Select(e => e.ItemId).ToArray();
+        var dense = manifest.ItemIds.Select((id, i) => (id, i + 1)).ToDictionary(p => p.id, p => p.Item2, StringComparer.Ordinal);
+        using var encoder = new OnnxEncoder(package, new OnnxThreading(1, false));
+        var vector = encoder.Encode([history.TakeLast(200).Select(id => dense[id]).ToArray()]);
+        var seen = history.ToHashSet(StringComparer.Ordinal);
+        return manifest.ItemIds
+            .Select((id, i) => (Id: id, Score: System.Numerics.Tensors.TensorPrimitives.Dot(vector, package.ItemEmbeddings.AsSpan(i * manifest.Dimension, manifest.Dimension))))
+            .Where(x => !seen.Contains(x.Id))
+            .OrderByDescending(x => x.Score)
+            .Take(k)
+            .Select(x => x.Id)
+            .ToArray();
     }
 
     private sealed class Fixture(ClusterFixtureOptions options) : ClusterFixture(options), IAsyncDisposable

@@ -20,6 +20,9 @@ public sealed record ClusterFixtureOptions
 
     public int Shards { get; init; } = 4;
 
+    /// <summary>Load a seed catalogue and model; false starts an empty cluster (started, but never "ready").</summary>
+    public bool SeedDemo { get; init; } = true;
+
     /// <summary>Seed directory in MovieLens layout; null = the bundled ml-latest-small demo.</summary>
     public string? SeedSource { get; init; }
 
@@ -65,7 +68,7 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
     {
         ["Recommender:DataDirectory"] = DataDirectory,
         ["Recommender:Shards"] = Options.Shards.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Recommender:SeedDemo"] = "true",
+        ["Recommender:SeedDemo"] = Options.SeedDemo ? "true" : "false",
         ["Recommender:Seed:Source"] = Options.SeedSource,
         ["Recommender:Seed:Dimension"] = Options.SeedDimension.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
@@ -95,7 +98,7 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
         var address = _api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(address);
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        await WaitUntilReadyAsync(Options.ReadyTimeout);
+        if (Options.SeedDemo) await WaitUntilReadyAsync(Options.ReadyTimeout);
     }
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)

@@ -4,7 +4,7 @@ namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
 /// Two silos seeded with the small catalogue, with short refresh periods (catalogue cache, popularity flush and
-/// rebuild, shard retirement) so that activations and popularity changes show within a test.
+/// rebuild, shard retirement, model unloading) so that activations and popularity changes show within a test.
 /// </summary>
 public sealed class ServingCluster() : ClusterFixture(Create())
 {
@@ -12,6 +12,7 @@ public sealed class ServingCluster() : ClusterFixture(Create())
     {
         ["Recommender:CatalogueCacheTtl"] = "00:00:00.200",
         ["Recommender:RetireGrace"] = "00:00:02",
+        ["Recommender:Inference:UnloadCheckInterval"] = "00:00:00.500",
         ["Recommender:Popularity:FlushInterval"] = "00:00:00.200",
         ["Recommender:Popularity:RefreshInterval"] = "00:00:00.200",
     };

@@ -181,6 +181,75 @@ public sealed class SasRecTrainerTests : IDisposable
         Assert.Equal(TimeSpan.Zero, reports[2].Eta);
     }
 
+    [Fact]
+    public void Training_windows_are_the_most_recent_unless_an_earlier_window_rate_is_set()
+    {
+        var rng = SplitMix.For(21);
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.Equal(30 - 1 - 10, SasRecTrainer.WindowStart(30, 10, 0, ref rng));
+            Assert.Equal(0, SasRecTrainer.WindowStart(11, 10, 1, ref rng));
+            Assert.Equal(0, SasRecTrainer.WindowStart(4, 10, 1, ref rng));
+        }
+        // 30 events, windows of 10 inputs + 1 target: starts 0..19, each equally likely at rate 1.
+        var counts = new int[20];
+        for (var i = 0; i < 20_000; i++) counts[SasRecTrainer.WindowStart(30, 10, 1, ref rng)]++;
+        Assert.All(counts, c => Assert.InRange(c, 850, 1150));
+        // At rate 0.5 the most recent window comes half the time plus its 1/20 share of the other half.
+        var recent = Enumerable.Range(0, 10_000).Count(_ => SasRecTrainer.WindowStart(30, 10, 0.5, ref rng) == 19);
+        Assert.InRange(recent, 5_250 - 250, 5_250 + 250);
+    }
+
+    /// <summary>The rule lives only in the older events of long sequences, beyond the most recent window.</summary>
+    [Fact]
+    public void Earlier_windows_teach_what_only_the_older_events_show()
+    {
+        List<int[]> Sequences(int users, int seed)
+        {
+            var r = SplitMix.For(seed);
+            var result = new List<int[]>();
+            for (var u = 0; u < users; u++)
+            {
+                var start = 1 + r.NextInt(Items);
+                var ruled = Enumerable.Range(0, 20).Select(t => (start - 1 + t) % Items + 1);
+                var noise = Enumerable.Range(0, 6).Select(_ => 1 + r.NextInt(Items));
+                result.Add(ruled.Concat(noise).ToArray());
+            }
+            return result;
+        }
+        var test = Cases(PlantedRule(100, seed: 22).Select(s => s.Length > 5 ? s[^5..] : s));
+        double Learnt(double rate)
+        {
+            var model = new SasRecModel(Config(maxLength: 5), seed: 3);
+            var options = new TrainingOptions { Epochs = 15, BatchSize = 32, LearningRate = 1e-2, Threads = 2, EarlierWindowRate = rate };
+            new SasRecTrainer(model, options).Train(Sequences(300, seed: 23), null, null);
+            return SasRecTrainer.Evaluate(model, test).HitRate(1);
+        }
+        var recentOnly = Learnt(0);
+        var withEarlier = Learnt(1);
+        Assert.True(recentOnly < 0.3, $"Only the random recent events were trained on, yet HR@1 is {recentOnly}.");
+        Assert.True(withEarlier >= 0.9, $"HR@1 with earlier windows is {withEarlier}; the rule in the older events should be learnt.");
+    }
+
+    [Fact]
+    public void The_learning_rate_drops_after_the_decay_epoch_and_the_run_changes_with_it()
+    {
+        var train = PlantedRule(40, seed: 24);
+        var constant = new TrainingOptions { Epochs = 3, BatchSize = 16, LearningRate = 1e-2, Threads = 2 };
+        var decayed = constant with { LearningRateDecayEpoch = 2, LearningRateDecayFactor = 0.1 };
+        Assert.Equal([1e-2, 1e-2, 1e-3], new[] { 1, 2, 3 }.Select(e => decayed.LearningRateAt(e)), (a, b) => Math.Abs(a - b) < 1e-15);
+        var a = new SasRecTrainer(new SasRecModel(Config(), seed: 5), constant);
+        var b = new SasRecTrainer(new SasRecModel(Config(), seed: 5), decayed);
+        var curveA = a.Train(train, null, null).Curve;
+        var curveB = b.Train(train, null, null).Curve;
+        Assert.Equal(1e-2, a.Optimizer.LearningRate);
+        Assert.Equal(1e-3, b.Optimizer.LearningRate, 12);
+        Assert.Equal(curveA[1].Loss, curveB[1].Loss);
+        Assert.NotEqual(curveA[2].Loss, curveB[2].Loss);
+        Assert.Throws<ArgumentException>(() => (constant with { LearningRateDecayEpoch = 0 }).Validate());
+        Assert.Throws<ArgumentException>(() => (constant with { LearningRateDecayFactor = 0 }).Validate());
+    }
+
     private sealed class Collect(List<TrainingProgress> reports) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => reports.Add(value);

@@ -1,0 +1,34 @@
+using Orleans.Runtime.Messaging;
+
+namespace Recommender.Api;
+
+/// <summary>
+/// Retries an idempotent grain call that the cluster turned away before running it: a silo that is
+/// shutting down rejects new messages ("silo stopping") and the grain is re-activated elsewhere a moment
+/// later, so a client of a gracefully stopping silo sees no failure. Reads are idempotent; event writes are
+/// too, because every event carries an id (given or derived from its content) that the user grain
+/// de-duplicates. Timeouts are not retried: the call may have run, and the client's deadline is spent.
+/// </summary>
+public static class ClusterRetry
+{
+    private static readonly TimeSpan[] Delays = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400)];
+
+    public static async Task<T> RunAsync<T>(Func<Task<T>> call)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < Delays.Length && IsRejection(e))
+            {
+                await Task.Delay(Delays[attempt]);
+            }
+        }
+    }
+
+    /// <summary>The cluster refused the message before a grain ran it (or the target silo is gone).</summary>
+    public static bool IsRejection(Exception exception) =>
+        exception is OrleansMessageRejectionException or SiloUnavailableException or ConnectionFailedException or GatewayTooBusyException;
+}

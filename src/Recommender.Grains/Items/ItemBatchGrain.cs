@@ -1,0 +1,44 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Catalogue;
+using Recommender.Grains.Text;
+
+namespace Recommender.Grains.Items;
+
+/// <summary>
+/// Writes a batch of items: encodes their texts (shortest first, so each encoder batch pads little), stores them in
+/// their buckets (one write per bucket, not one per item) and places them all with one catalogue call.
+/// </summary>
+[StatelessWorker]
+public sealed class ItemBatchGrain(TextEncoding text, CatalogueCache catalogue) : Grain, IItemBatchGrain
+{
+    /// <summary>Texts per encoder request: one request at a time keeps single PUTs from queueing behind a whole bulk load.</summary>
+    private const int EncodeChunk = 32;
+
+    public async Task<Immutable<ItemView[]>> Upsert(Immutable<ItemDetails[]> items)
+    {
+        var details = items.Value.ToArray();
+        if (text.Enabled)
+        {
+            var pending = Enumerable.Range(0, details.Length)
+                .Where(i => details[i].TextVector is null)
+                .Select(i => (Index: i, Text: TextEncoding.Compose(details[i])))
+                .OrderBy(p => p.Text.Length)
+                .ToArray();
+            foreach (var chunk in pending.Chunk(EncodeChunk))
+            {
+                var vectors = await text.EncodeAsync(chunk.Select(p => p.Text).ToArray());
+                for (var j = 0; j < chunk.Length; j++) details[chunk[j].Index] = details[chunk[j].Index] with { TextVector = vectors[j] };
+            }
+        }
+        await Task.WhenAll(details.GroupBy(d => ItemBuckets.Of(d.Id))
+            .Select(bucket => GrainFactory.GetGrain<IItemBucketGrain>(bucket.Key).Import(new Immutable<ItemDetails[]>(bucket.ToArray()))));
+
+        var model = (await catalogue.GetAsync()).Model;
+        var placements = model is null
+            ? new ItemPlacement?[details.Length]
+            : await GrainFactory.GetGrain<ICatalogueGrain>(0).PlaceItems(new Immutable<ShardEntry[]>(
+                details.Select(d => new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector)).ToArray()));
+        var now = DateTimeOffset.UtcNow;
+        return new Immutable<ItemView[]>(details.Select((d, i) => new ItemView(d with { TextVector = null }, placements[i], now, d.TextVector is not null)).ToArray());
+    }
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Recommender.Grains.Inference;
+
+namespace Recommender.Grains.Text;
+
+/// <summary>
+/// Gathers the concurrent text-encoding requests of a silo into one encoder call: a batch closes when it holds
+/// <see cref="TextEncoderOptions.MaxBatch"/> texts or <see cref="TextEncoderOptions.BatchWindow"/> after its first
+/// request arrived. One loop runs the batches one after another, so the session's intra-op threads are the only
+/// compute threads text encoding uses; with a <see cref="ComputeGate"/>, each batch first takes that many of the
+/// silo's cores, as background work.
+/// </summary>
+public sealed class TextBatcher : IDisposable
+{
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Func<IReadOnlyList<string>, float[][]> _encode;
+    private readonly int _maxBatch;
+    private readonly TimeSpan _window;
+    private readonly Action<int, double>? _batchDone;
+    private readonly Task _loop;
+    private readonly ComputeGate? _gate;
+    private readonly int _threads;
+
+    /// <param name="encode">Encodes a list of texts (row i = text i); runs on the batcher's loop, one call at a time.</param>
+    /// <param name="batchDone">Told the size and duration (ms) of every batch.</param>
+    /// <param name="gate">The silo's core budget; each batch takes <paramref name="threads"/> cores from it.</param>
+    public TextBatcher(Func<IReadOnlyList<string>, float[][]> encode, int maxBatch, TimeSpan window, Action<int, double>? batchDone = null, ComputeGate? gate = null, int threads = 1)
+    {
+        _gate = gate;
+        _threads = threads;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
+        _encode = encode;
+        _maxBatch = maxBatch;
+        _window = window;
+        _batchDone = batchDone;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The vectors of <paramref name="texts"/> (row i = text i), computed in whichever batch the request joins.</summary>
+    public Task<float[][]> EncodeAsync(IReadOnlyList<string> texts)
+    {
+        if (texts.Count == 0) return Task.FromResult(Array.Empty<float[]>());
+        var pending = new Pending(texts, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(TextBatcher), "The text encoder is shut down.");
+        return pending.Result.Task;
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<Pending>();
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var texts = 0;
+            while (texts < _maxBatch && reader.TryRead(out var p)) { batch.Add(p); texts += p.Texts.Count; }
+            if (texts < _maxBatch && _window > TimeSpan.Zero)
+                await FillUntilDeadline(reader, batch, texts, Stopwatch.GetTimestamp() + (long)(_window.TotalSeconds * Stopwatch.Frequency));
+            using (_gate is null ? default : await _gate.EnterAsync(_threads, background: true))
+                Run(batch);
+        }
+    }
+
+    private async Task FillUntilDeadline(ChannelReader<Pending> reader, List<Pending> batch, int texts, long deadline)
+    {
+        while (texts < _maxBatch)
+        {
+            if (reader.TryRead(out var p)) { batch.Add(p); texts += p.Texts.Count; continue; }
+            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero) return;
+            using var timeout = new CancellationTokenSource(remaining);
+            try
+            {
+                if (!await reader.WaitToReadAsync(timeout.Token)) return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Run(List<Pending> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var all = batch.Count == 1 ? batch[0].Texts : batch.SelectMany(p => p.Texts).ToArray();
+            var vectors = _encode(all);
+            _batchDone?.Invoke(all.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var offset = 0;
+            foreach (var p in batch)
+            {
+                p.Result.TrySetResult(vectors.AsSpan(offset, p.Texts.Count).ToArray());
+                offset += p.Texts.Count;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var p in batch) p.Result.TrySetException(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _loop.Wait(TimeSpan.FromSeconds(5));
+    }
+
+    private sealed record Pending(IReadOnlyList<string> Texts, TaskCompletionSource<float[][]> Result);
+}

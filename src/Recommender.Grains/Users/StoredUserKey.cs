@@ -1,0 +1,52 @@
+namespace Recommender.Grains.Users;
+
+/// <summary>
+/// The identity under which the ADO.NET grain storage files a user grain's state, and back. The provider does not
+/// keep the key string: a key that reads as a hexadecimal integer or a GUID (optionally "+extension") is stored as
+/// that number (columns GrainIdN0, GrainIdN1) plus the extension, any other key as the string itself. Keys with the
+/// same number (e.g. "1a" and "1A") therefore share one stored state, and the id read back is the number's
+/// canonical spelling, under which that same state is read. (The columns cannot tell the string key "x" from the
+/// integer key "0+x"; the string reading is taken.)
+/// </summary>
+public readonly record struct StoredUserKey(long N0, long N1, string Extension)
+{
+    private static readonly GrainType UserGrainType = GrainType.Create("user");
+
+    /// <summary>The storage identity of a user id, as the provider computes it.</summary>
+    public static StoredUserKey Of(string userId)
+    {
+        var grainId = GrainId.Create(UserGrainType, userId);
+        if (grainId.TryGetGuidKey(out var guid, out var guidExtension))
+        {
+            var bytes = guid.ToByteArray();
+            return new StoredUserKey(BitConverter.ToInt64(bytes, 0), BitConverter.ToInt64(bytes, 8), guidExtension ?? "");
+        }
+        if (grainId.TryGetIntegerKey(out var number, out var numberExtension)) return new StoredUserKey(0, number, numberExtension ?? "");
+        return new StoredUserKey(0, 0, userId);
+    }
+
+    /// <summary>
+    /// A user id whose storage identity is this one: the string key itself, or the canonical spelling of an integer or
+    /// GUID key; null when no id maps here (the row is not a user grain's).
+    /// </summary>
+    public string? ToUserId()
+    {
+        var suffix = Extension.Length > 0 ? "+" + Extension : "";
+        string[] candidates = N0 == 0 && N1 == 0
+            ? [Extension, "0" + suffix]
+            : N0 == 0
+                ? [N1.ToString("X", System.Globalization.CultureInfo.InvariantCulture) + suffix, GuidOf(N0, N1).ToString("N") + suffix]
+                : [GuidOf(N0, N1).ToString("N") + suffix];
+        foreach (var candidate in candidates)
+            if (candidate.Length > 0 && Of(candidate) == this) return candidate;
+        return null;
+    }
+
+    private static Guid GuidOf(long n0, long n1)
+    {
+        var bytes = new byte[16];
+        BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), n0);
+        BitConverter.TryWriteBytes(bytes.AsSpan(8, 8), n1);
+        return new Guid(bytes);
+    }
+}

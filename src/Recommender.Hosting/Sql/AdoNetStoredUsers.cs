@@ -1,0 +1,50 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Recommender.Grains.Users;
+
+namespace Recommender.Hosting.Sql;
+
+/// <summary>
+/// The user states in the ADO.NET grain-storage table (SQLite or PostgreSQL, same columns): rows of this service
+/// whose grain type is the user grain's and whose payload is not cleared.
+/// </summary>
+public sealed class AdoNetStoredUsers(IOptions<RecommenderOptions> options, IOptions<ClusterOptions> cluster) : IStoredUsers
+{
+    /// <summary>What the provider stores as GrainTypeString for the user grain's state.</summary>
+    public const string UserGrainType = "user";
+
+    private const string Query = """
+        SELECT GrainIdN0, GrainIdN1, GrainIdExtensionString
+        FROM OrleansStorage
+        WHERE ServiceId = @ServiceId AND GrainTypeString = @GrainType AND PayloadBinary IS NOT NULL
+        """;
+
+    public async Task<IReadOnlyList<StoredUserKey>> ListAsync(CancellationToken cancellation)
+    {
+        var settings = options.Value;
+        DbProviderFactory factory = settings.UsesSqlite ? SqliteFactory.Instance : NpgsqlFactory.Instance;
+        await using var connection = factory.CreateConnection()!;
+        connection.ConnectionString = settings.StorageConnectionString;
+        await connection.OpenAsync(cancellation);
+        await using var command = connection.CreateCommand();
+        command.CommandText = Query;
+        Add(command, "ServiceId", cluster.Value.ServiceId);
+        Add(command, "GrainType", UserGrainType);
+        var keys = new List<StoredUserKey>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+            keys.Add(new StoredUserKey(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? "" : reader.GetString(2)));
+        return keys;
+    }
+
+    private static void Add(DbCommand command, string name, string value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Orleans.Runtime;
+using Recommender.Api;
+using Recommender.Hosting;
+
+namespace Recommender.Cluster.Tests.Api;
+
+/// <summary>Failures the client can retry are answered 503 + Retry-After; calls the cluster turned away are retried first.</summary>
+public sealed class RetryableFailureTests
+{
+    [Fact]
+    public async Task A_rejected_call_is_retried_and_its_result_returned()
+    {
+        var attempts = 0;
+        var result = await ClusterRetry.RunAsync(() =>
+        {
+            attempts++;
+            return attempts < 3 ? throw new GatewayTooBusyException("The gateway is too busy.") : Task.FromResult(42);
+        });
+        Assert.Equal(42, result);
+        Assert.Equal(3, attempts);
+    }
+
+    [Fact]
+    public async Task Retries_are_bounded_and_timeouts_are_not_retried()
+    {
+        var rejected = 0;
+        await Assert.ThrowsAsync<SiloUnavailableException>(() => ClusterRetry.RunAsync<int>(() => { rejected++; throw new SiloUnavailableException(); }));
+        Assert.Equal(3, rejected);
+
+        var timedOut = 0;
+        await Assert.ThrowsAsync<TimeoutException>(() => ClusterRetry.RunAsync<int>(() => { timedOut++; throw new TimeoutException(); }));
+        Assert.Equal(1, timedOut);
+    }
+
+    [Theory]
+    [InlineData("storage", "The store is unavailable.")]
+    [InlineData("rejection", "The cluster is unavailable.")]
+    [InlineData("timeout", "The cluster is unavailable.")]
+    public async Task Unavailability_is_a_503_problem_with_retry_after(string failure, string title)
+    {
+        Exception exception = failure switch
+        {
+            "storage" => new PostgresUnavailableException("Grain storage is unavailable."),
+            "rejection" => new GatewayTooBusyException("The gateway is too busy."),
+            _ => new TimeoutException(),
+        };
+        var (status, headers, body) = await HandleAsync(exception);
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
+        Assert.Equal("1", headers.RetryAfter.ToString());
+        Assert.Equal(title, body.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task An_unexpected_failure_is_a_500_without_retry_after()
+    {
+        var (status, headers, _) = await HandleAsync(new InvalidOperationException("bug"));
+        Assert.Equal(StatusCodes.Status500InternalServerError, status);
+        Assert.Equal(0, headers.RetryAfter.Count);
+    }
+
+    private static async Task<(int Status, IHeaderDictionary Headers, JsonElement Body)> HandleAsync(Exception exception)
+    {
+        await using var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
+        var context = new DefaultHttpContext { RequestServices = services };
+        context.Response.Body = new MemoryStream();
+        var handler = new ProblemExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), NullLogger<ProblemExceptionHandler>.Instance);
+        Assert.True(await handler.TryHandleAsync(context, exception, CancellationToken.None));
+        context.Response.Body.Position = 0;
+        using var document = await JsonDocument.ParseAsync(context.Response.Body);
+        return (context.Response.StatusCode, context.Response.Headers, document.RootElement.Clone());
+    }
+}

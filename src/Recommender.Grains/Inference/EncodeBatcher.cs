@@ -49,28 +49,9 @@ public sealed class EncodeBatcher : IDisposable
             batch.Clear();
             while (batch.Count < _options.MaxBatch && reader.TryRead(out var p)) batch.Add(p);
             if (batch.Count < _options.MaxBatch && _options.BatchWindow > TimeSpan.Zero)
-                await FillUntilDeadline(reader, batch, Stopwatch.GetTimestamp() + (long)(_options.BatchWindow.TotalSeconds * Stopwatch.Frequency));
+                await MicroBatch.FillAsync(reader, batch, _ => 1, batch.Count, _options.MaxBatch, _options.BatchWindow);
             using (_gate is null ? default : await _gate.EnterAsync(_options.Threading.IntraOpThreads))
                 Run(batch);
-        }
-    }
-
-    private async Task FillUntilDeadline(ChannelReader<Pending> reader, List<Pending> batch, long deadline)
-    {
-        while (batch.Count < _options.MaxBatch)
-        {
-            if (reader.TryRead(out var p)) { batch.Add(p); continue; }
-            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (remaining <= TimeSpan.Zero) return;
-            using var timeout = new CancellationTokenSource(remaining);
-            try
-            {
-                if (!await reader.WaitToReadAsync(timeout.Token)) return;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
         }
     }
 

@@ -56,28 +56,9 @@ public sealed class TextBatcher : IDisposable
             var texts = 0;
             while (texts < _maxBatch && reader.TryRead(out var p)) { batch.Add(p); texts += p.Texts.Count; }
             if (texts < _maxBatch && _window > TimeSpan.Zero)
-                await FillUntilDeadline(reader, batch, texts, Stopwatch.GetTimestamp() + (long)(_window.TotalSeconds * Stopwatch.Frequency));
+                await MicroBatch.FillAsync(reader, batch, p => p.Texts.Count, texts, _maxBatch, _window);
             using (_gate is null ? default : await _gate.EnterAsync(_threads, background: true))
                 Run(batch);
-        }
-    }
-
-    private async Task FillUntilDeadline(ChannelReader<Pending> reader, List<Pending> batch, int texts, long deadline)
-    {
-        while (texts < _maxBatch)
-        {
-            if (reader.TryRead(out var p)) { batch.Add(p); texts += p.Texts.Count; continue; }
-            var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            if (remaining <= TimeSpan.Zero) return;
-            using var timeout = new CancellationTokenSource(remaining);
-            try
-            {
-                if (!await reader.WaitToReadAsync(timeout.Token)) return;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
         }
     }
 

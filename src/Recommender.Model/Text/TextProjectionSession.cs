@@ -39,14 +39,7 @@ public sealed class TextProjectionSession : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threading.IntraOpThreads);
         TextDimension = textDimension;
         Dimension = dimension;
-        using var options = new SessionOptions
-        {
-            IntraOpNumThreads = threading.IntraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        };
-        options.AddSessionConfigEntry("session.intra_op.allow_spinning", threading.AllowSpinning ? "1" : "0");
+        using var options = threading.CreateSessionOptions();
         try
         {
             _session = new InferenceSession(projectionOnnx, options);

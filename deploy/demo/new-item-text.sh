@@ -67,8 +67,8 @@ view() {
 }
 # rank USER LABEL: the new movie's place among all of the user's recommendations (k is at most 1000).
 rank() {
-  curl -fsS "$API/users/$1/recommendations?k=1000" | jq -r --arg item "$ITEM" --arg label "$2" \
-    '[.items[].id] | index($item) | "\($label): the new movie ranks \(if . == null then "below 1000" else . + 1 end) of all movies"'
+  curl -fsS "$API/users/$1/recommendations?k=1000" | jq -r --arg item "$ITEM" --arg who "$2" \
+    '[.items[].id] | index($item) | "\($who): the new movie ranks \(if . == null then "below 1000" else . + 1 end) of all movies"'
 }
 
 echo "== where the new movie ranks for three new viewers"

@@ -12,18 +12,7 @@ public sealed class BulkTextCluster() : ClusterFixture(Create())
 {
     public string Seed => Options.SeedSource!;
 
-    private static ClusterFixtureOptions Create()
-    {
-        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", "bulk-text-" + Guid.NewGuid().ToString("N"));
-        return new ClusterFixtureOptions
-        {
-            Silos = 2,
-            SeedSource = ThemedCatalogue.Write(Path.Combine(root, "themed")),
-            SeedDimension = 16,
-            TemporaryDirectory = root,
-            Settings = ServingCluster.FastRefresh,
-        };
-    }
+    private static ClusterFixtureOptions Create() => TextCluster.ThemedOptions("bulk-text");
 }
 
 /// <summary>Bulk loading through POST /items: texts encoded in batches, every item placed by the text projection.</summary>

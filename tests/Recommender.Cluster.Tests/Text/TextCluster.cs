@@ -13,9 +13,12 @@ public sealed class TextCluster() : ClusterFixture(Create())
 
     public string Ratings => Path.Combine(Seed, "ratings.csv");
 
-    private static ClusterFixtureOptions Create()
+    private static ClusterFixtureOptions Create() => ThemedOptions("text");
+
+    /// <summary>Two silos seeded with a fresh themed catalogue (dim 16) under a temporary directory named by <paramref name="prefix"/>.</summary>
+    public static ClusterFixtureOptions ThemedOptions(string prefix)
     {
-        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", "text-" + Guid.NewGuid().ToString("N"));
+        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", prefix + "-" + Guid.NewGuid().ToString("N"));
         return new ClusterFixtureOptions
         {
             Silos = 2,

@@ -4,6 +4,7 @@ using Recommender.Model.Onnx;
 using Recommender.Model.Packaging;
 using Recommender.Model.Sasrec;
 using Recommender.Model.Tests.Nn;
+using Recommender.Model.Tests.Training;
 using Recommender.Model.Text;
 using Recommender.Model.Training;
 
@@ -68,23 +69,7 @@ public sealed class TextModelTests
             model.RefreshTransposes();
             // The same items lose their id rows in every evaluation, as within one training step.
             model.Representation!.DropIds(SplitMix.For(9));
-            loss.Prepare(model);
-            var pass = new SequencePass(config);
-            var worker = loss.CreateWorker(model);
-            var sink = grads ?? model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
-            var total = 0.0;
-            for (var j = 0; j < sequences.Length; j++)
-            {
-                var s = sequences[j];
-                var n = Math.Min(s.Length - 1, config.MaxLength);
-                var rng = SplitMix.For(5, j);
-                pass.Forward(model, s.AsSpan(s.Length - 1 - n, n), training: true, ref rng);
-                var dY = new float[n * config.Dimension];
-                total += worker.Compute(pass.Output, n, s.AsSpan(s.Length - n, n), negatives[j], 1f, dY, sink);
-                if (grads is not null) pass.Backward(model, dY, grads);
-            }
-            worker.Flush(sink);
-            return total;
+            return WholeModelLoss.Evaluate(model, loss, sequences, negatives, grads);
         }
 
         var analytic = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();

@@ -119,23 +119,7 @@ public sealed class SasRecModelTests
         double Run(float[][]? grads)
         {
             model.RefreshTransposes();
-            loss.Prepare(model);
-            var pass = new SequencePass(config);
-            var worker = loss.CreateWorker(model);
-            var sink = grads ?? model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
-            var total = 0.0;
-            for (var j = 0; j < sequences.Length; j++)
-            {
-                var s = sequences[j];
-                var n = Math.Min(s.Length - 1, config.MaxLength);
-                var rng = SplitMix.For(5, j);
-                pass.Forward(model, s.AsSpan(s.Length - 1 - n, n), training: true, ref rng);
-                var dY = new float[n * config.Dimension];
-                total += worker.Compute(pass.Output, n, s.AsSpan(s.Length - n, n), negatives[j], 1f, dY, sink);
-                if (grads is not null) pass.Backward(model, dY, grads);
-            }
-            worker.Flush(sink);
-            return total;
+            return WholeModelLoss.Evaluate(model, loss, sequences, negatives, grads);
         }
 
         var analytic = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();

@@ -12,7 +12,11 @@ internal static class ExportCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint written by the trainer.", Required = true };
+        var checkpoint = new Option<string[]>("--checkpoint")
+        {
+            Description = "Checkpoint written by the trainer; give it more than once to export an ensemble whose score is the sum of the models' scores.",
+            Required = true, AllowMultipleArgumentsPerToken = true,
+        };
         var outDir = new Option<string>("--out") { Description = "Directory to write the package into.", Required = true };
         var version = new Option<string>("--version") { Description = "Package version name (letters, digits, '.', '_', '-').", Required = true };
         var itemIds = new Option<string?>("--item-ids") { Description = "External id of dense item i on line i (default: the dense ids themselves)." };
@@ -20,14 +24,21 @@ internal static class ExportCommand
         var command = new Command("export", "Export a SASRec checkpoint to an ONNX model package.") { checkpoint, outDir, version, itemIds };
         command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
         {
-            var path = parse.GetValue(checkpoint)!;
-            if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
-            var model = SasRecModel.Load(path);
-            var ids = ReadItemIds(parse.GetValue(itemIds), model.Config.ItemCount);
-            var training = new JsonObject { ["checkpoint"] = Path.GetFileName(path) };
-            var package = SasRecExporter.Export(model, ids, parse.GetValue(version)!, training, metrics: null);
+            var paths = parse.GetValue(checkpoint)!;
+            var models = new List<SasRecModel>();
+            foreach (var path in paths)
+            {
+                if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
+                models.Add(SasRecModel.Load(path));
+            }
+            var ids = ReadItemIds(parse.GetValue(itemIds), models[0].Config.ItemCount);
+            var training = paths.Length == 1
+                ? new JsonObject { ["checkpoint"] = Path.GetFileName(paths[0]) }
+                : new JsonObject { ["ensemble"] = new JsonArray(paths.Select(p => (JsonNode)Path.GetFullPath(p)).ToArray()) };
+            var package = SasRecEnsembleExporter.Export(models, ids, parse.GetValue(version)!, training, metrics: null);
             package.Save(parse.GetValue(outDir)!);
-            console.WriteLine($"wrote package '{package.Manifest.Version}' ({model.Config.ItemCount} items, dimension {model.Config.Dimension}, max length {model.Config.MaxLength}) to {parse.GetValue(outDir)}");
+            var m = package.Manifest;
+            console.WriteLine($"wrote package '{m.Version}' ({models.Count} model{(models.Count == 1 ? "" : "s")}, {m.ItemIds.Count} items, dimension {m.Dimension}, max length {m.MaxLength}) to {parse.GetValue(outDir)}");
             return 0;
         }));
         return command;

@@ -36,6 +36,8 @@ public static class SasRecExporter
                 ["heads"] = config.Heads,
                 ["feedForwardDimension"] = config.FeedForwardDimension,
                 ["preNorm"] = config.PreNorm,
+                ["normalisedResidual"] = config.NormalisedResidual,
+                ["positionsFromStart"] = config.PositionsFromStart,
                 ["activation"] = config.Activation,
             },
             Metrics = metrics,

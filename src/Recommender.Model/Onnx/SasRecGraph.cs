@@ -56,7 +56,7 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         Weight("pos_emb", L, D);
         _g.Scalar("sqrt_d", MathF.Sqrt(D));
         var embedded = _g.Node("Gather", ["item_emb", ids], "item_vectors", ("axis", 0L));
-        var x = _g.Node("Mul", [_g.Node("Add", [_g.Node("Mul", [embedded, "sqrt_d"]), "pos_emb"]), m], "x_0");
+        var x = _g.Node("Mul", [_g.Node("Add", [_g.Node("Mul", [embedded, "sqrt_d"]), Positions(present)]), m], "x_0");
 
         for (var b = 0; b < config.Blocks; b++)
         {
@@ -70,6 +70,22 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         _g.Node("Squeeze", [normed, "axis_1"], ModelPackage.EncoderOutput);
         _g.AddOutput(ModelPackage.EncoderOutput, TensorProto.Types.DataType.Float, "batch", D);
         return _g.ToBytes();
+    }
+
+    /// <summary>
+    /// The position vectors to add: the whole pos_emb table when positions count back from the window's end (a
+    /// left-padded window's newest item is always at L − 1); otherwise row t − pads for column t, where pads is the
+    /// row's padding count, so the oldest real item is at 0 (padded columns take row 0 and are masked anyway).
+    /// </summary>
+    private string Positions(string present)
+    {
+        if (!config.PositionsFromStart) return "pos_emb";
+        _g.AddInitializer("window_columns", Enumerable.Range(0, L).Select(i => (long)i).ToArray(), L);
+        _g.AddInitializer("window_length", [(long)L]);
+        var count = _g.Node("ReduceSum", [_g.Node("Cast", [present], "present_i", ("to", (long)TensorProto.Types.DataType.Int64)), "axis_1"], "real_count", ("keepdims", 1L));
+        var pads = _g.Node("Sub", ["window_length", count], "pads");
+        var rows = _g.Node("Max", [_g.Node("Sub", ["window_columns", pads]), "zero_id"], "position_rows");
+        return _g.Node("Gather", ["pos_emb", rows], "position_vectors", ("axis", 0L));
     }
 
     private string Block(int b, string x, string m, string scoreMask, bool lastOnly)
@@ -94,7 +110,14 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         var rowMask = lastOnly ? Last(m, 1) : m;
         var rowScoreMask = lastOnly ? Last(scoreMask, 2) : scoreMask;
         string output;
-        if (config.PreNorm)
+        if (config.NormalisedResidual)
+        {
+            var h = LayerNorm(x, $"{p}.ln1");
+            var query = lastOnly ? Last(h, 1) : h;
+            var attended = LayerNorm(_g.Node("Add", [query, Attention(p, query, x, rowScoreMask)]), $"{p}.ln2");
+            output = _g.Node("Add", [attended, FeedForward(p, attended)]);
+        }
+        else if (config.PreNorm)
         {
             var h = LayerNorm(x, $"{p}.ln1");
             var query = lastOnly ? Last(h, 1) : h;

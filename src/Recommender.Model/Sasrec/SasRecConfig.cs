@@ -22,6 +22,23 @@ public sealed record SasRecConfig
     /// <summary>Pre-layer-norm blocks (x + f(LN(x))) when true; post-norm (LN(x + f(x))) when false.</summary>
     public bool PreNorm { get; init; } = true;
 
+    /// <summary>
+    /// Pre-norm only: the block of the original SASRec code, h = LN1(x), a = h + MHA(query h, keys and values x),
+    /// g = LN2(a), out = g + FFN(g): the residual stream is re-normalised in every block, which keeps the scale of
+    /// the scaled item embeddings from dominating deeper layers.
+    /// </summary>
+    public bool NormalisedResidual { get; init; }
+
+    /// <summary>
+    /// Where position 0 is: false counts positions back from the window's end (the newest item is always at MaxLength − 1);
+    /// true counts them from the first item the model sees (the oldest item in the window is at 0), so the model knows
+    /// how far into a history it is, which matters where early events differ from later ones (sign-up ratings).
+    /// </summary>
+    public bool PositionsFromStart { get; init; }
+
+    /// <summary>Standard deviation of the normal initialisation of embeddings and matrices; 0 uses Xavier-normal.</summary>
+    public float InitStd { get; init; }
+
     /// <summary>"relu" or "gelu" (tanh approximation) in the feed-forward layer.</summary>
     public string Activation { get; init; } = "relu";
 
@@ -50,6 +67,8 @@ public sealed record SasRecConfig
         if (Dimension <= 0 || Heads <= 0 || Dimension % Heads != 0) throw new ArgumentException($"Dimension {Dimension} must be a positive multiple of Heads {Heads}.");
         if (Blocks <= 0) throw new ArgumentException("Blocks must be positive.");
         if (FeedForwardDimension <= 0) throw new ArgumentException("FeedForwardDimension must be positive.");
+        if (NormalisedResidual && !PreNorm) throw new ArgumentException("The normalised-residual block is a pre-norm block; it cannot be combined with post-norm.");
+        if (InitStd < 0 || !float.IsFinite(InitStd)) throw new ArgumentException($"InitStd {InitStd} must be a non-negative number.");
         if (Dropout is < 0 or >= 1) throw new ArgumentException("Dropout must be in [0, 1).");
         if (Activation is not ("relu" or "gelu")) throw new ArgumentException($"Activation '{Activation}' is not relu or gelu.");
         if (!Packaging.ItemRepresentations.All.Contains(ItemRepresentation))

@@ -18,7 +18,7 @@ public sealed class SasRecModel
     private readonly ConcurrentBag<SequencePass> _passes = [];
     private readonly float[]?[] _transposed;
 
-    /// <summary>A freshly initialised model: Xavier-normal matrices and embeddings, unit layer-norm gains, zero biases; the padding row is zero.</summary>
+    /// <summary>A freshly initialised model: Xavier-normal (or N(0, InitStd²)) matrices and embeddings, unit layer-norm gains, zero biases; the padding row is zero.</summary>
     public SasRecModel(SasRecConfig config, int seed) : this(config, seed, null)
     {
     }
@@ -43,7 +43,7 @@ public sealed class SasRecModel
                 Array.Fill(parameter.Data, 1f);
                 continue;
             }
-            var std = Math.Sqrt(2.0 / (parameter.Shape[0] + parameter.Shape[1]));
+            var std = config.InitStd > 0 ? config.InitStd : Math.Sqrt(2.0 / (parameter.Shape[0] + parameter.Shape[1]));
             for (var i = 0; i < parameter.Data.Length; i++) parameter.Data[i] = (float)(rng.NextGaussian() * std);
         }
         Array.Clear(ItemEmbedding.Data, 0, config.Dimension);

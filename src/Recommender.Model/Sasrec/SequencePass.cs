@@ -88,7 +88,7 @@ internal sealed class SequencePass
         var n = ids.Length;
         if (n == 0 || n > _config.MaxLength) throw new ArgumentException($"A pass needs 1..{_config.MaxLength} ids, got {n}.", nameof(ids));
         Rows = n;
-        FirstPosition = _config.MaxLength - n;
+        FirstPosition = _config.PositionsFromStart ? 0 : _config.MaxLength - n;
         ids.CopyTo(_ids);
         _training = training && _config.Dropout > 0f;
         _rate = _config.Dropout;
@@ -104,7 +104,8 @@ internal sealed class SequencePass
         {
             var buffers = _blocks[b];
             buffers.Input = x;
-            if (_config.PreNorm) ForwardPreNorm(model.Blocks[b], buffers, n, ref rng);
+            if (_config.NormalisedResidual) ForwardNormalisedResidual(model.Blocks[b], buffers, n, ref rng);
+            else if (_config.PreNorm) ForwardPreNorm(model.Blocks[b], buffers, n, ref rng);
             else ForwardPostNorm(model.Blocks[b], buffers, n, ref rng);
             x = buffers.Output;
         }
@@ -122,7 +123,8 @@ internal sealed class SequencePass
         var dIn = _gradB;
         for (var b = _blocks.Length - 1; b >= 0; b--)
         {
-            if (_config.PreNorm) BackwardPreNorm(model, model.Blocks[b], _blocks[b], n, dOut, dIn, grads);
+            if (_config.NormalisedResidual) BackwardNormalisedResidual(model, model.Blocks[b], _blocks[b], n, dOut, dIn, grads);
+            else if (_config.PreNorm) BackwardPreNorm(model, model.Blocks[b], _blocks[b], n, dOut, dIn, grads);
             else BackwardPostNorm(model, model.Blocks[b], _blocks[b], n, dOut, dIn, grads);
             (dOut, dIn) = (dIn, dOut);
         }
@@ -151,6 +153,17 @@ internal sealed class SequencePass
         TensorPrimitives.Add(s.X1.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Output.AsSpan(0, nd));
     }
 
+    private void ForwardNormalisedResidual(SasRecModel.BlockParameters p, BlockBuffers s, int n, ref SplitMix rng)
+    {
+        int d = _d, f = _f, nd = n * d;
+        LayerNorm.Forward(s.Input.AsSpan(0, nd), n, d, p.Norm1Weight.Data, p.Norm1Bias.Data, s.Norm1Out, s.Norm1Xhat, s.Norm1Rstd);
+        Attention(p, s, s.Norm1Out, s.Input, n, ref rng);
+        TensorPrimitives.Add(s.Norm1Out.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.X1.AsSpan(0, nd));
+        LayerNorm.Forward(s.X1.AsSpan(0, nd), n, d, p.Norm2Weight.Data, p.Norm2Bias.Data, s.Norm2Out, s.Norm2Xhat, s.Norm2Rstd);
+        FeedForward(p, s, s.Norm2Out, n, f, ref rng);
+        TensorPrimitives.Add(s.Norm2Out.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Output.AsSpan(0, nd));
+    }
+
     private void ForwardPostNorm(SasRecModel.BlockParameters p, BlockBuffers s, int n, ref SplitMix rng)
     {
         int d = _d, f = _f, nd = n * d;
@@ -162,11 +175,15 @@ internal sealed class SequencePass
         LayerNorm.Forward(s.Sum.AsSpan(0, nd), n, d, p.Norm2Weight.Data, p.Norm2Bias.Data, s.Output, s.Norm2Xhat, s.Norm2Rstd);
     }
 
-    private void Attention(SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, ref SplitMix rng)
+    private void Attention(SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, ref SplitMix rng) =>
+        Attention(p, s, input, input, n, ref rng);
+
+    /// <summary>Queries read <paramref name="queryInput"/>; keys and values read <paramref name="contextInput"/>.</summary>
+    private void Attention(SasRecModel.BlockParameters p, BlockBuffers s, float[] queryInput, float[] contextInput, int n, ref SplitMix rng)
     {
         var d = _d;
-        var x = input.AsSpan(0, n * d);
-        Linear.Forward(x, n, d, p.QueryWeight.Data, p.QueryBias.Data, s.Q, d);
+        var x = contextInput.AsSpan(0, n * d);
+        Linear.Forward(queryInput.AsSpan(0, n * d), n, d, p.QueryWeight.Data, p.QueryBias.Data, s.Q, d);
         Linear.Forward(x, n, d, p.KeyWeight.Data, p.KeyBias.Data, s.K, d);
         Linear.Forward(x, n, d, p.ValueWeight.Data, p.ValueBias.Data, s.V, d);
         CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch);
@@ -195,6 +212,28 @@ internal sealed class SequencePass
         AttentionBackward(model, p, s, s.Norm1Out, n, _dX1, _dH, accumulateInput: false, grads);
         _dX1.AsSpan(0, nd).CopyTo(dIn);
         LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, _d, p.Norm1Weight.Data, dIn, true,
+            grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
+    }
+
+    private void BackwardNormalisedResidual(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, int n, float[] dOut, float[] dIn, float[][] grads)
+    {
+        int d = _d, nd = n * d;
+        // Output = G + FFN(G), G = LN2(X1); X1 = H + MHA(query H, context Input), H = LN1(Input).
+        FeedForwardBackward(model, p, s, s.Norm2Out, n, dOut, grads);
+        TensorPrimitives.Add(dOut.AsSpan(0, nd), _dH.AsSpan(0, nd), dOut.AsSpan(0, nd)); // dL/dG; dOut is not read again
+        LayerNorm.Backward(dOut.AsSpan(0, nd), s.Norm2Xhat, s.Norm2Rstd, n, d, p.Norm2Weight.Data, _dX1, false,
+            grads[p.Norm2Weight.Index], grads[p.Norm2Bias.Index], _normScratch);
+        // _dX1 is dL/dX1 and, through the residual, the first part of dL/dH; the queries add the rest.
+        _dX1.AsSpan(0, nd).CopyTo(_dA);
+        var dA = _dA.AsSpan(0, nd);
+        if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
+        Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
+        CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, d, _config.Heads, _dq, _dk, _dv, _attentionScratch);
+        Linear.Backward(s.Norm1Out.AsSpan(0, nd), _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), _dX1, true, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
+        var x = s.Input.AsSpan(0, nd);
+        Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dIn, false, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
+        Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dIn, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
+        LayerNorm.Backward(_dX1.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, d, p.Norm1Weight.Data, dIn, true,
             grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
     }
 

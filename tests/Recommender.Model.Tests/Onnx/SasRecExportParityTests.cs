@@ -22,13 +22,21 @@ public sealed class SasRecExportParityTests
     }
 
     [Theory]
-    [InlineData(1, true, "relu")]
-    [InlineData(2, true, "gelu")]
-    [InlineData(4, false, "relu")]
-    [InlineData(2, false, "gelu")]
-    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation)
+    [InlineData(1, true, "relu", false)]
+    [InlineData(2, true, "gelu", false)]
+    [InlineData(4, false, "relu", false)]
+    [InlineData(2, false, "gelu", false)]
+    [InlineData(1, true, "relu", true)]
+    [InlineData(2, false, "gelu", true)]
+    [InlineData(1, true, "relu", true, true)]
+    [InlineData(2, true, "gelu", false, true)]
+    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false)
     {
-        var config = new SasRecConfig { ItemCount = 40, MaxLength = 12, Dimension = 16, Heads = heads, Blocks = 2, FeedForwardDimension = 24, PreNorm = preNorm, Activation = activation, Dropout = 0.3f };
+        var config = new SasRecConfig
+        {
+            ItemCount = 40, MaxLength = 12, Dimension = 16, Heads = heads, Blocks = 2, FeedForwardDimension = 24, PreNorm = preNorm, Activation = activation,
+            Dropout = 0.3f, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual,
+        };
         var model = RandomModel(config, seed: heads * 10 + (preNorm ? 1 : 0));
         var package = SasRecExporter.Export(model, Enumerable.Range(1, 40).Select(i => $"item-{i}").ToArray(), "parity", null, null);
         using var encoder = new OnnxEncoder(package);

@@ -22,11 +22,17 @@ internal static class ReferenceSasRec
         var x = new double[l, d];
         for (var t = 0; t < l; t++)
             for (var j = 0; j < d; j++)
-                x[t, j] = ids[t] > 0 ? itemEmb[ids[t] * d + j] * Math.Sqrt(d) + posEmb[t * d + j] : 0;
+                x[t, j] = ids[t] > 0 ? itemEmb[ids[t] * d + j] * Math.Sqrt(d) + posEmb[Position(t) * d + j] : 0;
         for (var b = 0; b < c.Blocks; b++)
         {
             var p = $"blocks.{b}.";
-            if (c.PreNorm)
+            if (c.NormalisedResidual)
+            {
+                var h = Norm(x, P(p + "ln1.weight"), P(p + "ln1.bias"));
+                var g = Norm(Add(h, Attention(h, p, keysFrom: x)), P(p + "ln2.weight"), P(p + "ln2.bias"));
+                x = Add(g, FeedForward(g, p));
+            }
+            else if (c.PreNorm)
             {
                 x = Add(x, Attention(Norm(x, P(p + "ln1.weight"), P(p + "ln1.bias")), p));
                 x = Add(x, FeedForward(Norm(x, P(p + "ln2.weight"), P(p + "ln2.bias")), p));
@@ -43,11 +49,15 @@ internal static class ReferenceSasRec
         var y = Norm(x, P("final_ln.weight"), P("final_ln.bias"));
         return Enumerable.Range(0, d).Select(j => y[l - 1, j]).ToArray();
 
-        double[,] Attention(double[,] h, string p)
+        // Window column t holds the item at position t (counted back from the end) or t − pads (counted from the oldest item).
+        int Position(int t) => c.PositionsFromStart ? t - (l - recent.Length) : t;
+
+        double[,] Attention(double[,] h, string p, double[,]? keysFrom = null)
         {
+            keysFrom ??= h;
             var q = Linear(h, P(p + "attn.q.weight"), P(p + "attn.q.bias"), d, d);
-            var k = Linear(h, P(p + "attn.k.weight"), P(p + "attn.k.bias"), d, d);
-            var v = Linear(h, P(p + "attn.v.weight"), P(p + "attn.v.bias"), d, d);
+            var k = Linear(keysFrom, P(p + "attn.k.weight"), P(p + "attn.k.bias"), d, d);
+            var v = Linear(keysFrom, P(p + "attn.v.weight"), P(p + "attn.v.bias"), d, d);
             var context = new double[l, d];
             for (var head = 0; head < heads; head++)
                 for (var i = 0; i < l; i++)

@@ -7,19 +7,42 @@ namespace Recommender.Model.Tests.Training;
 
 public sealed class SasRecModelTests
 {
-    private static SasRecConfig Small(bool preNorm, string activation, int heads = 2) => new()
+    private static SasRecConfig Small(bool preNorm, string activation, int heads = 2, bool positionsFromStart = false, bool normalisedResidual = false) => new()
     {
         ItemCount = 12, MaxLength = 7, Dimension = 8, Heads = heads, Blocks = 2, FeedForwardDimension = 12,
-        Dropout = 0.3f, PreNorm = preNorm, Activation = activation,
+        Dropout = 0.3f, PreNorm = preNorm, Activation = activation, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual,
     };
 
-    public static TheoryData<bool, string> Variants => new() { { true, "relu" }, { true, "gelu" }, { false, "relu" }, { false, "gelu" } };
+    [Fact]
+    public void Normalised_residual_block_equals_the_literal_contract_forward()
+    {
+        var model = new SasRecModel(Small(true, "relu", positionsFromStart: true, normalisedResidual: true), seed: 4);
+        foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
+        {
+            var noise = GradientCheck.Random(p.Data.Length, p.Name.Length + 2, 0.2);
+            for (var i = 0; i < p.Data.Length; i++) p.Data[i] += noise[i];
+        }
+        int[][] histories = [[5], [1, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]];
+        var encoded = model.Encode(histories);
+        for (var h = 0; h < histories.Length; h++)
+        {
+            var expected = ReferenceSasRec.Encode(model, histories[h]);
+            for (var j = 0; j < 8; j++)
+                Assert.True(Math.Abs(expected[j] - encoded[h * 8 + j]) < 1e-4, $"history {h}, component {j}: expected {expected[j]}, got {encoded[h * 8 + j]}");
+        }
+        Assert.Throws<ArgumentException>(() => new SasRecModel(Small(false, "relu", normalisedResidual: true), seed: 1));
+    }
+
+    public static TheoryData<bool, string, bool> Variants => new()
+    {
+        { true, "relu", false }, { true, "gelu", false }, { false, "relu", false }, { false, "gelu", false }, { true, "relu", true }, { false, "gelu", true },
+    };
 
     [Theory]
     [MemberData(nameof(Variants))]
-    public void Encode_equals_the_literal_contract_forward_including_padding_truncation_and_empty_histories(bool preNorm, string activation)
+    public void Encode_equals_the_literal_contract_forward_including_padding_truncation_and_empty_histories(bool preNorm, string activation, bool positionsFromStart)
     {
-        var model = new SasRecModel(Small(preNorm, activation), seed: 3);
+        var model = new SasRecModel(Small(preNorm, activation, positionsFromStart: positionsFromStart), seed: 3);
         // Non-trivial layer-norm and bias values so that every parameter matters.
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {
@@ -94,17 +117,22 @@ public sealed class SasRecModelTests
         Assert.Throws<ArgumentException>(() => model.Encode([[0, 1]]));
     }
 
-    public static TheoryData<bool, LossKind> LossVariants => new()
+    public static TheoryData<bool, LossKind, bool> LossVariants => new()
     {
-        { true, LossKind.Bce }, { true, LossKind.Gbce }, { true, LossKind.SoftmaxCrossEntropy }, { false, LossKind.SoftmaxCrossEntropy },
+        { true, LossKind.Bce, false }, { true, LossKind.Gbce, false }, { true, LossKind.SoftmaxCrossEntropy, false }, { false, LossKind.SoftmaxCrossEntropy, false },
+        { true, LossKind.SoftmaxCrossEntropy, true },
     };
+
+    /// <summary>The normalised-residual block against finite differences (dropout on, positions from the start).</summary>
+    [Fact]
+    public void Normalised_residual_gradients_match_finite_differences() => Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true);
 
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false)
     {
-        var config = Small(preNorm, "gelu");
+        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual);
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {

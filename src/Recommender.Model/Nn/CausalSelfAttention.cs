@@ -17,10 +17,12 @@ public static class CausalSelfAttention
     /// <summary>Row stride used for score and probability matrices of n rows.</summary>
     public static int Stride(int n) => (n + 15) & ~15;
 
-    /// <param name="probabilities">[heads, n, Stride(n)]: written.</param>
+    /// <param name="probabilities">[heads, n, Stride(n)]: written (the softmax, before any dropout).</param>
     /// <param name="transposeScratch">At least dh · Stride(n) values.</param>
+    /// <param name="dropoutMask">Empty, or [heads, n, Stride(n)] inverted-dropout factors (0 or 1/(1 − rate)) on the attention weights.</param>
+    /// <param name="dropped">With a mask: [heads, n, Stride(n)], written with the weights after dropout, which the context is made of.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int n, int dimension, int heads,
-        Span<float> probabilities, Span<float> context, Span<float> transposeScratch)
+        Span<float> probabilities, Span<float> context, Span<float> transposeScratch, ReadOnlySpan<float> dropoutMask = default, Span<float> dropped = default)
     {
         var dh = dimension / heads;
         var ld = Stride(n);
@@ -48,18 +50,28 @@ public static class CausalSelfAttention
                 TensorPrimitives.Multiply(visible, 1f / TensorPrimitives.Sum(visible), visible);
                 row[(i + 1)..].Clear();
             }
+            ReadOnlySpan<float> weights = p;
+            if (!dropoutMask.IsEmpty)
+            {
+                var pd = dropped.Slice(h * n * ld, n * ld);
+                TensorPrimitives.Multiply(p, dropoutMask.Slice(h * n * ld, n * ld), pd);
+                weights = pd;
+            }
             for (var i0 = 0; i0 < n; i0 += RowBlock)
             {
                 var rows = Math.Min(RowBlock, n - i0);
-                Gemm.Multiply(rows, dh, i0 + rows, p[(i0 * ld)..], ld, 1, v[col..], dimension, context[(i0 * dimension + col)..], dimension, accumulate: false);
+                Gemm.Multiply(rows, dh, i0 + rows, weights[(i0 * ld)..], ld, 1, v[col..], dimension, context[(i0 * dimension + col)..], dimension, accumulate: false);
             }
         }
     }
 
     /// <summary>Writes dQ, dK and dV ([n, D]) from the context gradient.</summary>
     /// <param name="scratch">At least n · Stride(n) + dh · Stride(n) values.</param>
+    /// <param name="dropoutMask">The forward pass's attention-weight dropout factors, or empty.</param>
+    /// <param name="dropped">The forward pass's weights after dropout, or empty.</param>
     public static void Backward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities,
-        ReadOnlySpan<float> dContext, int n, int dimension, int heads, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch)
+        ReadOnlySpan<float> dContext, int n, int dimension, int heads, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
+        ReadOnlySpan<float> dropoutMask = default, ReadOnlySpan<float> dropped = default)
     {
         var dh = dimension / heads;
         var ld = Stride(n);
@@ -70,6 +82,8 @@ public static class CausalSelfAttention
         {
             var col = h * dh;
             var p = probabilities.Slice(h * n * ld, n * ld);
+            var mask = dropoutMask.IsEmpty ? default : dropoutMask.Slice(h * n * ld, n * ld);
+            var weights = dropoutMask.IsEmpty ? p : dropped.Slice(h * n * ld, n * ld);
             TransposeHead(v, n, dimension, col, dh, ld, vt);
             // dP = dC · Vᵀ on the causal part.
             for (var i0 = 0; i0 < n; i0 += RowBlock)
@@ -78,11 +92,12 @@ public static class CausalSelfAttention
                 var cols = Math.Min(ld, Stride(i0 + rows));
                 Gemm.Multiply(rows, cols, dh, dContext[(i0 * dimension + col)..], dimension, 1, vt, ld, ds[(i0 * ld)..], ld, accumulate: false);
             }
-            // Softmax backward: dS = P ⊙ (dP − Σ P·dP), with the 1/√dh of the scores folded in.
+            // Through the dropout (dP = dP' ⊙ mask), then softmax backward: dS = P ⊙ (dP − Σ P·dP), with the 1/√dh of the scores folded in.
             for (var i = 0; i < n; i++)
             {
                 var prow = p.Slice(i * ld, i + 1);
                 var drow = ds.Slice(i * ld, i + 1);
+                if (!mask.IsEmpty) TensorPrimitives.Multiply(drow, mask.Slice(i * ld, i + 1), drow);
                 var dot = TensorPrimitives.Dot(prow, drow);
                 TensorPrimitives.Subtract(drow, dot, drow);
                 TensorPrimitives.Multiply(drow, prow, drow);
@@ -96,7 +111,7 @@ public static class CausalSelfAttention
                 Gemm.Multiply(rows, dh, i0 + rows, ds[(i0 * ld)..], ld, 1, k[col..], dimension, dq[(i0 * dimension + col)..], dimension, accumulate: false);
                 // dK_j = Σ_{i ≥ j} dS_ij Q_i and dV_j = Σ_{i ≥ j} P_ij dC_i (A read transposed, starting at the diagonal).
                 Gemm.Multiply(rows, dh, n - i0, ds[(i0 * ld + i0)..], 1, ld, q[(i0 * dimension + col)..], dimension, dk[(i0 * dimension + col)..], dimension, accumulate: false);
-                Gemm.Multiply(rows, dh, n - i0, p[(i0 * ld + i0)..], 1, ld, dContext[(i0 * dimension + col)..], dimension, dv[(i0 * dimension + col)..], dimension, accumulate: false);
+                Gemm.Multiply(rows, dh, n - i0, weights[(i0 * ld + i0)..], 1, ld, dContext[(i0 * dimension + col)..], dimension, dv[(i0 * dimension + col)..], dimension, accumulate: false);
             }
         }
     }

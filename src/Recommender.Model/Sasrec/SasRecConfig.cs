@@ -19,6 +19,9 @@ public sealed record SasRecConfig
 
     public float Dropout { get; init; } = 0.2f;
 
+    /// <summary>Dropout on the attention weights (each query's softmax over the keys), as the original SASRec code has; 0 = none.</summary>
+    public float AttentionDropout { get; init; }
+
     /// <summary>Pre-layer-norm blocks (x + f(LN(x))) when true; post-norm (LN(x + f(x))) when false.</summary>
     public bool PreNorm { get; init; } = true;
 
@@ -69,6 +72,7 @@ public sealed record SasRecConfig
         if (FeedForwardDimension <= 0) throw new ArgumentException("FeedForwardDimension must be positive.");
         if (NormalisedResidual && !PreNorm) throw new ArgumentException("The normalised-residual block is a pre-norm block; it cannot be combined with post-norm.");
         if (InitStd < 0 || !float.IsFinite(InitStd)) throw new ArgumentException($"InitStd {InitStd} must be a non-negative number.");
+        if (AttentionDropout is < 0 or >= 1) throw new ArgumentException("AttentionDropout must be in [0, 1).");
         if (Dropout is < 0 or >= 1) throw new ArgumentException("Dropout must be in [0, 1).");
         if (Activation is not ("relu" or "gelu")) throw new ArgumentException($"Activation '{Activation}' is not relu or gelu.");
         if (!Packaging.ItemRepresentations.All.Contains(ItemRepresentation))

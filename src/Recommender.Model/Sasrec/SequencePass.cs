@@ -37,6 +37,7 @@ internal sealed class SequencePass
     private readonly float[] _attentionScratch;
     private readonly float[] _normScratch;
     private bool _training;
+    private bool _attentionDropout;
     private float _rate;
 
     public SequencePass(SasRecConfig config)
@@ -52,7 +53,7 @@ internal sealed class SequencePass
         _x0 = new float[l * _d];
         _mask0 = new float[l * _d];
         _blocks = new BlockBuffers[config.Blocks];
-        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, config.Heads * l * ld);
+        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, config.Heads * l * ld, config.AttentionDropout > 0);
         _y = new float[l * _d];
         _finalXhat = new float[l * _d];
         _finalRstd = new float[l];
@@ -91,6 +92,7 @@ internal sealed class SequencePass
         FirstPosition = _config.PositionsFromStart ? 0 : _config.MaxLength - n;
         ids.CopyTo(_ids);
         _training = training && _config.Dropout > 0f;
+        _attentionDropout = training && _config.AttentionDropout > 0f;
         _rate = _config.Dropout;
         var d = _d;
         var item = model.ItemEmbedding.Data;
@@ -186,7 +188,12 @@ internal sealed class SequencePass
         Linear.Forward(queryInput.AsSpan(0, n * d), n, d, p.QueryWeight.Data, p.QueryBias.Data, s.Q, d);
         Linear.Forward(x, n, d, p.KeyWeight.Data, p.KeyBias.Data, s.K, d);
         Linear.Forward(x, n, d, p.ValueWeight.Data, p.ValueBias.Data, s.V, d);
-        CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch);
+        if (_attentionDropout)
+        {
+            FillAttentionMask(s.AttentionMask, n, ref rng);
+            CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch, s.AttentionMask, s.Dropped);
+        }
+        else CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch);
         Linear.Forward(s.Context.AsSpan(0, n * d), n, d, p.OutWeight.Data, p.OutBias.Data, s.Attention, d);
         if (_training) Dropout.Apply(s.Attention.AsSpan(0, n * d), s.Mask1.AsSpan(0, n * d), _rate, ref rng);
     }
@@ -228,7 +235,7 @@ internal sealed class SequencePass
         var dA = _dA.AsSpan(0, nd);
         if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
         Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
-        CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, d, _config.Heads, _dq, _dk, _dv, _attentionScratch);
+        AttentionCoreBackward(s, n);
         Linear.Backward(s.Norm1Out.AsSpan(0, nd), _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), _dX1, true, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
         var x = s.Input.AsSpan(0, nd);
         Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dIn, false, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
@@ -273,16 +280,40 @@ internal sealed class SequencePass
         var dA = _dA.AsSpan(0, nd);
         if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
         Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
-        CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, d, _config.Heads, _dq, _dk, _dv, _attentionScratch);
+        AttentionCoreBackward(s, n);
         var x = input.AsSpan(0, nd);
         Linear.Backward(x, _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), dInput, accumulateInput, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
         Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dInput, true, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
         Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dInput, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
     }
 
-    /// <summary>Per-block activations.</summary>
-    private sealed class BlockBuffers(int l, int d, int f, int probabilityLength)
+    private void AttentionCoreBackward(BlockBuffers s, int n)
     {
+        if (_attentionDropout)
+            CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, _d, _config.Heads, _dq, _dk, _dv, _attentionScratch, s.AttentionMask, s.Dropped);
+        else
+            CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, _d, _config.Heads, _dq, _dk, _dv, _attentionScratch);
+    }
+
+    /// <summary>Inverted-dropout factors for the causal part (key j ≤ query i) of every head's [n, Stride(n)] weights.</summary>
+    private void FillAttentionMask(float[] mask, int n, ref SplitMix rng)
+    {
+        var ld = CausalSelfAttention.Stride(n);
+        var rate = _config.AttentionDropout;
+        var keep = 1f / (1f - rate);
+        for (var h = 0; h < _config.Heads; h++)
+            for (var i = 0; i < n; i++)
+            {
+                var row = mask.AsSpan(h * n * ld + i * ld, i + 1);
+                for (var j = 0; j < row.Length; j++) row[j] = rng.NextFloat() < rate ? 0f : keep;
+            }
+    }
+
+    /// <summary>Per-block activations.</summary>
+    private sealed class BlockBuffers(int l, int d, int f, int probabilityLength, bool attentionDropout)
+    {
+        public readonly float[] AttentionMask = attentionDropout ? new float[probabilityLength] : [];
+        public readonly float[] Dropped = attentionDropout ? new float[probabilityLength] : [];
         public float[] Input = [];
         public readonly float[] Norm1Xhat = new float[l * d];
         public readonly float[] Norm1Rstd = new float[l];

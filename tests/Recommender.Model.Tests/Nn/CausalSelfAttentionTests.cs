@@ -33,6 +33,43 @@ public sealed class CausalSelfAttentionTests
         GradientCheck.AssertMatches("dV", v, dv, Objective);
     }
 
+    [Theory]
+    [InlineData(5, 8, 2)]
+    [InlineData(19, 8, 1)]
+    public void Backward_with_attention_weight_dropout_matches_finite_differences(int n, int dimension, int heads)
+    {
+        var q = GradientCheck.Random(n * dimension, 11);
+        var k = GradientCheck.Random(n * dimension, 12);
+        var v = GradientCheck.Random(n * dimension, 13);
+        var r = GradientCheck.Random(n * dimension, 14);
+        var ld = CausalSelfAttention.Stride(n);
+        // A fixed mask (rate 0.3): 0 or 1/0.7, so that every evaluation drops the same weights.
+        var random = new Random(15);
+        var mask = Enumerable.Range(0, heads * n * ld).Select(_ => random.NextDouble() < 0.3 ? 0f : 1f / 0.7f).ToArray();
+        Assert.Contains(0f, mask);
+        var scratch = new float[n * ld + dimension * ld];
+        double Objective()
+        {
+            var context = new float[n * dimension];
+            CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], context, scratch, mask, new float[heads * n * ld]);
+            return GradientCheck.Weighted(context, r);
+        }
+        var probabilities = new float[heads * n * ld];
+        var dropped = new float[heads * n * ld];
+        var withDropout = new float[n * dimension];
+        var without = new float[n * dimension];
+        CausalSelfAttention.Forward(q, k, v, n, dimension, heads, probabilities, withDropout, scratch, mask, dropped);
+        CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], without, scratch);
+        Assert.NotEqual(without, withDropout);
+        var dq = new float[n * dimension];
+        var dk = new float[n * dimension];
+        var dv = new float[n * dimension];
+        CausalSelfAttention.Backward(q, k, v, probabilities, r, n, dimension, heads, dq, dk, dv, scratch, mask, dropped);
+        GradientCheck.AssertMatches("dQ", q, dq, Objective);
+        GradientCheck.AssertMatches("dK", k, dk, Objective);
+        GradientCheck.AssertMatches("dV", v, dv, Objective);
+    }
+
     [Fact]
     public void Real_rows_equal_the_full_left_padded_window_with_the_minus_1e9_mask()
     {

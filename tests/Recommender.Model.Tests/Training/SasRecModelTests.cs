@@ -123,16 +123,31 @@ public sealed class SasRecModelTests
         { true, LossKind.SoftmaxCrossEntropy, true },
     };
 
-    /// <summary>The normalised-residual block against finite differences (dropout on, positions from the start).</summary>
     [Fact]
-    public void Normalised_residual_gradients_match_finite_differences() => Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true);
+    public void Attention_weight_dropout_alone_is_active_in_training_and_leaves_evaluation_alone()
+    {
+        var plain = Small(true, "relu") with { Dropout = 0f };
+        var withAttentionDropout = plain with { AttentionDropout = 0.5f };
+        var a = new SasRecModel(plain, seed: 9);
+        var b = new SasRecModel(withAttentionDropout, seed: 9);
+        var loss = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, plain.ItemCount, negatives: 1, calibration: 0);
+        int[][] sequences = [[1, 2, 3, 4, 5, 6, 7, 8]];
+        int[][] none = [[]];
+        Assert.NotEqual(WholeModelLoss.Evaluate(a, loss, sequences, none, null), WholeModelLoss.Evaluate(b, loss, sequences, none, null));
+        Assert.Equal(a.Encode([[1, 2, 3, 4]]), b.Encode([[1, 2, 3, 4]]));
+    }
+
+    /// <summary>The normalised-residual block against finite differences (dropout on, attention-weight dropout on, positions from the start).</summary>
+    [Fact]
+    public void Normalised_residual_gradients_match_finite_differences() =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, attentionDropout: 0.3f);
 
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f)
     {
-        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual);
+        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout };
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The MovieLens-1M quality run: train MEMBERS SASRec models (softmax cross-entropy) on the gSASRec split's
+# train/, each early-stopped on val/, export them as one package whose score is the sum of the members'
+# scores, and evaluate that package through ONNX Runtime on test512/ (full ranking, seen items removed)
+# beside the popularity and Markov baselines. Wall time and peak memory of the whole run are printed.
+#
+#   deploy/bench/ml1m-quality.sh                      # MEMBERS=3 MINUTES_PER_MEMBER=19 DIM=128 OUT=artifacts/ml1m-quality
+#
+# Each member stops at its validation patience or after MINUTES_PER_MEMBER, whichever comes first.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DATA="${DATA:-$ROOT/../shared/data/ml-1m-gsasrec}"
+OUT="${OUT:-$ROOT/artifacts/ml1m-quality}"
+MEMBERS="${MEMBERS:-3}"
+MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
+DIM="${DIM:-128}"
+THREADS="${THREADS:-$(nproc)}"
+CLI="$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll"
+
+for f in train/input.txt val/input.txt val/output.txt test512/input.txt test512/output.txt; do
+    [[ -f "$DATA/$f" ]] || { echo "missing $DATA/$f (set DATA to the ml-1m-gsasrec directory)" >&2; exit 2; }
+done
+dotnet build "$ROOT/src/Recommender.Cli" -c Release -v quiet -nologo >/dev/null
+mkdir -p "$OUT"
+
+# Members run one after another, so the run's peak memory is the largest member's (or the export's).
+start=$(date +%s)
+checkpoints=()
+for ((m = 1; m <= MEMBERS; m++)); do
+    echo "== member $m of $MEMBERS"
+    /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$DATA/train/input.txt" \
+        --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
+        --out "$OUT/member-$m" --loss ce --max-length 200 --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
+        --normalised-residual --positions-from-start --init-std 0.02 \
+        --lr 1e-3 --beta2 0.999 --batch-size 128 --earlier-window-rate 0.5 \
+        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$THREADS"
+    checkpoints+=("$OUT/member-$m/best.model")
+done
+/usr/bin/time -f %M -o "$OUT/peak-kb-export" dotnet "$CLI" export --checkpoint "${checkpoints[@]}" \
+    --out "$OUT/package" --version "sasrec-ce-ml1m-x$MEMBERS"
+elapsed=$(( $(date +%s) - start ))
+echo "== validation (the data early stopping saw)"
+dotnet "$CLI" evaluate --package "$OUT/package" --input "$DATA/val/input.txt" --output "$DATA/val/output.txt" --threads "$THREADS"
+echo "== test512"
+dotnet "$CLI" evaluate --package "$OUT/package" --input "$DATA/test512/input.txt" --output "$DATA/test512/output.txt" \
+    --baselines --train "$DATA/train/input.txt" --threads "$THREADS"
+printf 'training and export: %d min %d s, peak RSS %s MB\n' $((elapsed / 60)) $((elapsed % 60)) \
+    "$(tail -q -n 1 "$OUT"/peak-kb-* | sort -n | tail -n 1 | awk '{printf "%.0f", $1 / 1024}')"

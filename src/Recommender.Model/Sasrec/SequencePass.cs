@@ -216,7 +216,7 @@ internal sealed class SequencePass
         dOut.AsSpan(0, nd).CopyTo(_dX1);
         LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm2Xhat, s.Norm2Rstd, n, _d, p.Norm2Weight.Data, _dX1, true,
             grads[p.Norm2Weight.Index], grads[p.Norm2Bias.Index], _normScratch);
-        AttentionBackward(model, p, s, s.Norm1Out, n, _dX1, _dH, accumulateInput: false, grads);
+        AttentionBackward(model, p, s, n, _dX1, s.Norm1Out, _dH, accumulateQuery: false, s.Norm1Out, _dH, accumulateContext: true, grads);
         _dX1.AsSpan(0, nd).CopyTo(dIn);
         LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, _d, p.Norm1Weight.Data, dIn, true,
             grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
@@ -231,15 +231,7 @@ internal sealed class SequencePass
         LayerNorm.Backward(dOut.AsSpan(0, nd), s.Norm2Xhat, s.Norm2Rstd, n, d, p.Norm2Weight.Data, _dX1, false,
             grads[p.Norm2Weight.Index], grads[p.Norm2Bias.Index], _normScratch);
         // _dX1 is dL/dX1 and, through the residual, the first part of dL/dH; the queries add the rest.
-        _dX1.AsSpan(0, nd).CopyTo(_dA);
-        var dA = _dA.AsSpan(0, nd);
-        if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
-        Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
-        AttentionCoreBackward(s, n);
-        Linear.Backward(s.Norm1Out.AsSpan(0, nd), _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), _dX1, true, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
-        var x = s.Input.AsSpan(0, nd);
-        Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dIn, false, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
-        Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dIn, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
+        AttentionBackward(model, p, s, n, _dX1, s.Norm1Out, _dX1, accumulateQuery: true, s.Input, dIn, accumulateContext: false, grads);
         LayerNorm.Backward(_dX1.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, d, p.Norm1Weight.Data, dIn, true,
             grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
     }
@@ -254,7 +246,7 @@ internal sealed class SequencePass
         TensorPrimitives.Add(_dX1.AsSpan(0, nd), _dH.AsSpan(0, nd), _dX1.AsSpan(0, nd));
         LayerNorm.Backward(_dX1.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, _d, p.Norm1Weight.Data, dIn, false,
             grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
-        AttentionBackward(model, p, s, s.Input, n, dIn, dIn, accumulateInput: true, grads);
+        AttentionBackward(model, p, s, n, dIn, s.Input, dIn, accumulateQuery: true, s.Input, dIn, accumulateContext: true, grads);
     }
 
     /// <summary>Given dL/d(FFN output) writes dL/d(FFN input) to _dH.</summary>
@@ -271,8 +263,13 @@ internal sealed class SequencePass
         Linear.Backward(input.AsSpan(0, n * d), dG, n, d, f, model.Transposed(p.Fc1Weight), _dH, false, grads[p.Fc1Weight.Index], grads[p.Fc1Bias.Index]);
     }
 
-    /// <summary>Given dL/d(attention output, before dropout) in <paramref name="dOutput"/>, writes (or adds) dL/d(attention input) to <paramref name="dInput"/>.</summary>
-    private void AttentionBackward(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, float[] dOutput, float[] dInput, bool accumulateInput, float[][] grads)
+    /// <summary>
+    /// Given dL/d(attention output, before dropout) in <paramref name="dOutput"/>, writes (or adds) dL/d(query input) to
+    /// <paramref name="dQueryInput"/> and dL/d(key and value input) to <paramref name="dContextInput"/>; the two may be one
+    /// buffer when queries, keys and values read the same input. <paramref name="dOutput"/> is read before anything is written.
+    /// </summary>
+    private void AttentionBackward(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, int n, float[] dOutput,
+        float[] queryInput, float[] dQueryInput, bool accumulateQuery, float[] contextInput, float[] dContextInput, bool accumulateContext, float[][] grads)
     {
         var d = _d;
         var nd = n * d;
@@ -281,10 +278,10 @@ internal sealed class SequencePass
         if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
         Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
         AttentionCoreBackward(s, n);
-        var x = input.AsSpan(0, nd);
-        Linear.Backward(x, _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), dInput, accumulateInput, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
-        Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dInput, true, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
-        Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dInput, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
+        Linear.Backward(queryInput.AsSpan(0, nd), _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), dQueryInput, accumulateQuery, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
+        var x = contextInput.AsSpan(0, nd);
+        Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dContextInput, accumulateContext, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
+        Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dContextInput, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
     }
 
     private void AttentionCoreBackward(BlockBuffers s, int n)

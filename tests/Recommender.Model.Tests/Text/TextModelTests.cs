@@ -60,9 +60,7 @@ public sealed class TextModelTests
                 if (name == ItemRepresentation.IdEmbeddingName) p.Data.AsSpan(0, config.Dimension).Clear();
             }
         var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75);
-        int[][] sequences = [[1, 2, 3], [3, 4, 5, 6, 7, 8, 9, 10, 11], [12, 1]];
-        var negativesRng = SplitMix.For(77);
-        var negatives = sequences.Select(s => Enumerable.Range(0, loss.NegativeCount(Math.Min(s.Length - 1, 7))).Select(_ => 1 + negativesRng.NextInt(12)).ToArray()).ToArray();
+        var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
 
         double Run(float[][]? grads)
         {
@@ -153,19 +151,7 @@ public sealed class TextModelTests
             Assert.Throws<ArgumentException>(() => new SasRecModel(Config(ItemRepresentations.Text) with { TextEncoder = null }, 1, new float[Items * TextDimension])).Message);
     }
 
-    /// <summary>Item i is always followed by item i mod N + 1.</summary>
-    private static List<int[]> PlantedRule(int users, int seed)
-    {
-        var rng = SplitMix.For(seed);
-        var result = new List<int[]>();
-        for (var u = 0; u < users; u++)
-        {
-            var start = 1 + rng.NextInt(Items);
-            var length = 3 + rng.NextInt(10);
-            result.Add(Enumerable.Range(0, length).Select(t => (start - 1 + t) % Items + 1).ToArray());
-        }
-        return result;
-    }
+    private static List<int[]> PlantedRule(int users, int seed) => Training.PlantedRule.Sequences(Items, users, seed);
 
     [Theory]
     [InlineData(ItemRepresentations.Text)]

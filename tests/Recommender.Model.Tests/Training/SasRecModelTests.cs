@@ -155,9 +155,7 @@ public sealed class SasRecModelTests
             for (var i = 0; i < p.Data.Length; i++) p.Data[i] += noise[i];
         }
         var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75);
-        int[][] sequences = [[1, 2, 3], [3, 4, 5, 6, 7, 8, 9, 10, 11], [12, 1]];
-        var negativesRng = SplitMix.For(77);
-        var negatives = sequences.Select(s => Enumerable.Range(0, loss.NegativeCount(Math.Min(s.Length - 1, 7))).Select(_ => 1 + negativesRng.NextInt(12)).ToArray()).ToArray();
+        var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
 
         double Run(float[][]? grads)
         {

@@ -20,19 +20,7 @@ public sealed class SasRecTrainerTests : IDisposable
         ItemCount = Items, MaxLength = maxLength, Dimension = 32, Blocks = 2, Heads = 2, FeedForwardDimension = 32, Dropout = 0.1f,
     };
 
-    /// <summary>Item i is always followed by item i mod N + 1; sequences start anywhere and have 3..12 events.</summary>
-    private static List<int[]> PlantedRule(int users, int seed)
-    {
-        var rng = SplitMix.For(seed);
-        var result = new List<int[]>();
-        for (var u = 0; u < users; u++)
-        {
-            var start = 1 + rng.NextInt(Items);
-            var length = 3 + rng.NextInt(10);
-            result.Add(Enumerable.Range(0, length).Select(t => (start - 1 + t) % Items + 1).ToArray());
-        }
-        return result;
-    }
+    private static List<int[]> PlantedRule(int users, int seed) => Training.PlantedRule.Sequences(Items, users, seed);
 
     private static List<EvaluationCase> Cases(IEnumerable<int[]> sequences) =>
         sequences.Select(s => new EvaluationCase(s[..^1], s[^1])).ToList();

@@ -10,6 +10,18 @@ namespace Recommender.Model.Tests.Training;
 /// </summary>
 public static class WholeModelLoss
 {
+    /// <summary>
+    /// Three sequences over items 1..12 (one longer than a 7-item window, one of two events) and, for each, the fixed
+    /// negatives <paramref name="loss"/> draws for it.
+    /// </summary>
+    public static (int[][] Sequences, int[][] Negatives) SmallCase(SequenceLoss loss)
+    {
+        int[][] sequences = [[1, 2, 3], [3, 4, 5, 6, 7, 8, 9, 10, 11], [12, 1]];
+        var rng = SplitMix.For(77);
+        var negatives = sequences.Select(s => Enumerable.Range(0, loss.NegativeCount(Math.Min(s.Length - 1, 7))).Select(_ => 1 + rng.NextInt(12)).ToArray()).ToArray();
+        return (sequences, negatives);
+    }
+
     /// <summary>The summed loss; with <paramref name="grads"/>, also accumulates every parameter's gradient there.</summary>
     public static double Evaluate(SasRecModel model, SequenceLoss loss, int[][] sequences, int[][] negatives, float[][]? grads)
     {

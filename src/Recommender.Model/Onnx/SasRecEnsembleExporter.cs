@@ -56,14 +56,7 @@ public static class SasRecEnsembleExporter
             ItemIds = itemIds.ToArray(),
             Training = training ?? new JsonObject
             {
-                ["ensemble"] = new JsonArray(models.Select(m => (JsonNode)new JsonObject
-                {
-                    ["dimension"] = m.Config.Dimension,
-                    ["blocks"] = m.Config.Blocks,
-                    ["heads"] = m.Config.Heads,
-                    ["normalisedResidual"] = m.Config.NormalisedResidual,
-                    ["positionsFromStart"] = m.Config.PositionsFromStart,
-                }).ToArray()),
+                ["ensemble"] = new JsonArray(models.Select(m => (JsonNode)SasRecExporter.Describe(m.Config)).ToArray()),
             },
             Metrics = metrics,
             ItemRepresentation = ItemRepresentations.Id,
@@ -77,11 +70,12 @@ public static class SasRecEnsembleExporter
     /// </summary>
     private static byte[] MergeEncoders(byte[][] members, int dimension)
     {
+        var parsed = members.Select(m => ModelProto.Parser.ParseFrom(m)).ToArray();
         var merged = new GraphProto { Name = "sasrec_ensemble" };
         var outputs = new List<string>();
-        for (var k = 0; k < members.Length; k++)
+        for (var k = 0; k < parsed.Length; k++)
         {
-            var graph = ModelProto.Parser.ParseFrom(members[k]).Graph;
+            var graph = parsed[k].Graph;
             var prefix = $"m{k}.";
             string Rename(string name) => name.Length == 0 || name == ModelPackage.EncoderInput ? name : prefix + name;
             foreach (var initializer in graph.Initializer)
@@ -111,7 +105,7 @@ public static class SasRecEnsembleExporter
         output.Type.TensorType.Shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = dimension });
         merged.Output.Add(output);
         // Same IR version, opset and producer as a single member.
-        var model = ModelProto.Parser.ParseFrom(members[0]);
+        var model = parsed[0];
         model.Graph = merged;
         return model.ToByteArray();
     }

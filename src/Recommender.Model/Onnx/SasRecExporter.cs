@@ -30,16 +30,7 @@ public static class SasRecExporter
             MaxLength = config.MaxLength,
             Similarity = SimilarityKinds.Dot,
             ItemIds = itemIds.ToArray(),
-            Training = training ?? new JsonObject
-            {
-                ["blocks"] = config.Blocks,
-                ["heads"] = config.Heads,
-                ["feedForwardDimension"] = config.FeedForwardDimension,
-                ["preNorm"] = config.PreNorm,
-                ["normalisedResidual"] = config.NormalisedResidual,
-                ["positionsFromStart"] = config.PositionsFromStart,
-                ["activation"] = config.Activation,
-            },
+            Training = training ?? Describe(config),
             Metrics = metrics,
             ItemRepresentation = config.ItemRepresentation,
             TextEncoder = config.TextEncoder,
@@ -51,4 +42,17 @@ public static class SasRecExporter
             model.Get(ItemRepresentation.WeightName).Data, model.Get(ItemRepresentation.BiasName).Data, config.TextDimension, config.Dimension);
         return new ModelPackage(manifest, encoder, embeddings, projection);
     }
+
+    /// <summary>The architecture a package records when the caller gives no training description of its own.</summary>
+    internal static JsonObject Describe(SasRecConfig config) => new()
+    {
+        ["dimension"] = config.Dimension,
+        ["blocks"] = config.Blocks,
+        ["heads"] = config.Heads,
+        ["feedForwardDimension"] = config.FeedForwardDimension,
+        ["preNorm"] = config.PreNorm,
+        ["normalisedResidual"] = config.NormalisedResidual,
+        ["positionsFromStart"] = config.PositionsFromStart,
+        ["activation"] = config.Activation,
+    };
 }

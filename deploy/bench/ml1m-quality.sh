@@ -4,9 +4,10 @@
 # scores, and evaluate that package through ONNX Runtime on test512/ (full ranking, seen items removed)
 # beside the popularity and Markov baselines. Wall time and peak memory of the whole run are printed.
 #
-#   deploy/bench/ml1m-quality.sh                      # MEMBERS=3 MINUTES_PER_MEMBER=19 DIM=128 OUT=artifacts/ml1m-quality
+#   deploy/bench/ml1m-quality.sh                      # MEMBERS=3 MINUTES_PER_MEMBER=19 DIM=128 TEMPERATURE=0 OUT=artifacts/ml1m-quality
 #
 # Each member stops at its validation patience or after MINUTES_PER_MEMBER, whichever comes first.
+# TEMPERATURE > 0 trains members that score by cosine divided by that temperature (0: dot product).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -15,6 +16,7 @@ OUT="${OUT:-$ROOT/artifacts/ml1m-quality}"
 MEMBERS="${MEMBERS:-3}"
 MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
 DIM="${DIM:-128}"
+TEMPERATURE="${TEMPERATURE:-0}"
 THREADS="${THREADS:-$(nproc)}"
 CLI="$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll"
 
@@ -32,7 +34,7 @@ for ((m = 1; m <= MEMBERS; m++)); do
     /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$DATA/train/input.txt" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length 200 --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
-        --normalised-residual --positions-from-start --init-std 0.02 \
+        --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
         --lr 1e-3 --beta2 0.999 --batch-size 128 --earlier-window-rate 0.5 \
         --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$THREADS"
     checkpoints+=("$OUT/member-$m/best.model")

@@ -48,6 +48,7 @@ internal static class TrainCommand
         var normalisedResidual = new Option<bool>("--normalised-residual") { Description = "The original SASRec block: the residual stream is re-normalised in every block (pre-norm only)." };
         var positionsFromStart = new Option<bool>("--positions-from-start") { Description = "Count positions from the oldest item in the window instead of back from the newest." };
         var initStd = new Option<float>("--init-std") { Description = "Standard deviation of the normal initialisation of embeddings and matrices; 0 = Xavier-normal.", DefaultValueFactory = _ => 0f };
+        var temperature = new Option<float>("--temperature") { Description = "Score items by the cosine of user and item vector divided by this temperature (ce loss, id items); 0 = dot product.", DefaultValueFactory = _ => 0f };
         var itemText = TrainItemText.RepresentationOption();
         var itemTextFile = TrainItemText.FileOption();
         var itemIdDropout = TrainItemText.IdDropoutOption();
@@ -70,7 +71,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
-            loss, negatives, calibration, earlierWindows, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, normalisedResidual, positionsFromStart, initStd,
+            loss, negatives, calibration, earlierWindows, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, normalisedResidual, positionsFromStart, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
@@ -148,6 +149,7 @@ internal static class TrainCommand
                     AttentionDropout = parse.GetValue(attentionDropout),
                     PositionsFromStart = parse.GetValue(positionsFromStart),
                     InitStd = parse.GetValue(initStd),
+                    Temperature = parse.GetValue(temperature),
                 };
                 config.Validate();
                 var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout),
@@ -158,7 +160,7 @@ internal static class TrainCommand
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
                 $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
-                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}; batch {options.BatchSize}, lr {options.LearningRate}, {options.Threads} threads" +
+                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}; batch {options.BatchSize}, lr {options.LearningRate}, {options.Threads} threads" +
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
             var startEpoch = trainer.Epoch;
@@ -204,7 +206,7 @@ internal static class TrainCommand
                 {
                     ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["initStd"] = c.InitStd, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate,
                 };
                 var package = SasRecExporter.Export(bestModel, data.ItemIds.Count == c.ItemCount ? data.ItemIds : SequenceDataset.IdentityVocabulary(c.ItemCount),
                     parse.GetValue(version) ?? $"sasrec-{DateTime.UtcNow:yyyyMMdd-HHmmss}", training, metrics);

@@ -41,9 +41,9 @@ public static class SasRecEnsembleExporter
         foreach (var model in models)
         {
             var d = model.Config.Dimension;
-            var table = model.Get("item_emb").Data;
+            var table = model.ItemEmbeddings();
             for (var i = 0; i < first.ItemCount; i++)
-                table.AsSpan((i + 1) * d, d).CopyTo(embeddings.AsSpan(i * dimension + offset, d));
+                table.AsSpan(i * d, d).CopyTo(embeddings.AsSpan(i * dimension + offset, d));
             offset += d;
         }
         var manifest = new ModelManifest

@@ -5,8 +5,10 @@ using Recommender.Model.Sasrec;
 namespace Recommender.Model.Onnx;
 
 /// <summary>
-/// Turns a trained <see cref="SasRecModel"/> into a serving package: the ONNX encoder and the item_emb rows 1..N, scored by
-/// dot product; a model that reads item text also ships text_projection.onnx.
+/// Turns a trained <see cref="SasRecModel"/> into a serving package: the ONNX encoder and the scoring table (item_emb rows
+/// 1..N), scored by dot product; a model that scores by cosine ships unit-length rows and an encoder whose output is
+/// already divided by its length and the temperature, so the dot product is the training logit. A model that reads item
+/// text also ships text_projection.onnx.
 /// </summary>
 public static class SasRecExporter
 {
@@ -20,8 +22,7 @@ public static class SasRecExporter
         if (itemIds.Count != config.ItemCount)
             throw new ArgumentException($"{itemIds.Count} item ids given for a model of {config.ItemCount} items.", nameof(itemIds));
         var encoder = new SasRecGraph(config, name => model.Get(name).Data).Build();
-        var table = model.Get("item_emb").Data;
-        var embeddings = table.AsSpan(config.Dimension).ToArray();
+        var embeddings = model.ItemEmbeddings();
         var manifest = new ModelManifest
         {
             Version = version,
@@ -54,5 +55,6 @@ public static class SasRecExporter
         ["normalisedResidual"] = config.NormalisedResidual,
         ["positionsFromStart"] = config.PositionsFromStart,
         ["activation"] = config.Activation,
+        ["temperature"] = config.Temperature,
     };
 }

@@ -7,7 +7,8 @@ namespace Recommender.Model.Onnx;
 /// <summary>
 /// The SASRec encoder as an ONNX graph (opset 17, standard ops), following the shared forward-pass contract:
 /// embeddings × sqrt(D) + positions, masked; causal multi-head attention blocks (pre- or post-norm) with
-/// ReLU or tanh-GELU feed-forward layers; final LayerNorm; the hidden state at the last position.
+/// ReLU or tanh-GELU feed-forward layers; final LayerNorm; the hidden state at the last position (divided by its length
+/// and the temperature when the model scores by cosine).
 /// </summary>
 /// <remarks>
 /// Only the last position reaches the output, so the final block computes its query, residual and
@@ -67,7 +68,15 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         Weight("final_ln.weight", D);
         Weight("final_ln.bias", D);
         var normed = LayerNorm(x, "final_ln");
-        _g.Node("Squeeze", [normed, "axis_1"], ModelPackage.EncoderOutput);
+        if (config.ScoresByCosine)
+        {
+            // Cosine scores: y / (max(|y|, ε) τ), so that a dot product with the unit-length item rows is the logit.
+            var hidden = _g.Node("Squeeze", [normed, "axis_1"], "hidden");
+            var norm = _g.Node("Max", [_g.Node("ReduceL2", [hidden], null, ("axes", new long[] { -1 }), ("keepdims", 1L)), _g.Scalar("min_norm", CosineScores.MinNorm)]);
+            _g.Node("Div", [hidden, _g.Node("Mul", [norm, _g.Scalar("temperature", config.Temperature)])], ModelPackage.EncoderOutput);
+        }
+        else
+            _g.Node("Squeeze", [normed, "axis_1"], ModelPackage.EncoderOutput);
         _g.AddOutput(ModelPackage.EncoderOutput, TensorProto.Types.DataType.Float, "batch", D);
         return _g.ToBytes();
     }

@@ -63,6 +63,16 @@ public sealed record SasRecConfig
     /// </summary>
     public float ItemIdDropout { get; init; }
 
+    /// <summary>
+    /// 0 scores an item by the dot product of the user vector and its embedding. A positive value scores it by their
+    /// cosine divided by this temperature: both vectors are L2-normalised, so no item wins by the length of its
+    /// embedding alone and the softmax's sharpness is set by the temperature instead of by growing norms.
+    /// </summary>
+    public float Temperature { get; init; }
+
+    /// <summary>True when scores are cosines divided by <see cref="Temperature"/>.</summary>
+    public bool ScoresByCosine => Temperature > 0;
+
     public void Validate()
     {
         if (ItemCount <= 0) throw new ArgumentException("ItemCount must be positive.");
@@ -74,6 +84,9 @@ public sealed record SasRecConfig
         if (InitStd < 0 || !float.IsFinite(InitStd)) throw new ArgumentException($"InitStd {InitStd} must be a non-negative number.");
         if (AttentionDropout is < 0 or >= 1) throw new ArgumentException("AttentionDropout must be in [0, 1).");
         if (Dropout is < 0 or >= 1) throw new ArgumentException("Dropout must be in [0, 1).");
+        if (Temperature < 0 || !float.IsFinite(Temperature)) throw new ArgumentException($"Temperature {Temperature} must be 0 (dot product) or positive (cosine / temperature).");
+        if (ScoresByCosine && ItemRepresentation != Packaging.ItemRepresentations.Id)
+            throw new ArgumentException($"A temperature (cosine scores) applies to the id item representation only, not '{ItemRepresentation}'.");
         if (Activation is not ("relu" or "gelu")) throw new ArgumentException($"Activation '{Activation}' is not relu or gelu.");
         if (!Packaging.ItemRepresentations.All.Contains(ItemRepresentation))
             throw new ArgumentException($"Item representation '{ItemRepresentation}' is not one of {string.Join(", ", Packaging.ItemRepresentations.All)}.");

@@ -117,12 +117,21 @@ public sealed class SasRecModel
     public Parameter Get(string name) =>
         _byName.TryGetValue(name, out var parameter) ? parameter : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
 
-    /// <summary>Item embedding rows 1..N as one row-major [N, D] array (row i = dense item i + 1), the scoring table.</summary>
-    public float[] ItemEmbeddings() => ItemEmbedding.Data.AsSpan(Config.Dimension).ToArray();
+    /// <summary>
+    /// The scoring table: item embedding rows 1..N as one row-major [N, D] array (row i = dense item i + 1), each row
+    /// L2-normalised when the model scores by cosine, so that a dot product with <see cref="Encode"/>'s vector is the score.
+    /// </summary>
+    public float[] ItemEmbeddings()
+    {
+        var table = ItemEmbedding.Data.AsSpan(Config.Dimension).ToArray();
+        if (Config.ScoresByCosine) CosineScores.NormaliseRows(table, Config.Dimension, 1f);
+        return table;
+    }
 
     /// <summary>
     /// Eval-mode forward: for each chronological history keeps the most recent MaxLength ids and returns the final
-    /// hidden state at the last position, row-major [histories.Count, D]. An empty history gives a zero row.
+    /// hidden state at the last position, row-major [histories.Count, D], L2-normalised and divided by the temperature
+    /// when the model scores by cosine. An empty history gives a zero row.
     /// </summary>
     public float[] Encode(IReadOnlyList<int[]> histories)
     {
@@ -151,6 +160,7 @@ public sealed class SasRecModel
             }
             _passes.Add(pass);
         });
+        if (Config.ScoresByCosine) CosineScores.NormaliseRows(result, d, 1f / Config.Temperature);
         return result;
     }
 

@@ -42,6 +42,8 @@ public sealed class SasRecTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (model.Config.ScoresByCosine && options.Loss != LossKind.SoftmaxCrossEntropy)
+            throw new ArgumentException($"A temperature (cosine scores) is trained with the ce loss only, not {options.Loss}.", nameof(options));
         Model = model;
         Options = options;
         _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration);

@@ -7,12 +7,18 @@ namespace Recommender.Model.Training;
 /// <summary>
 /// SASRec-CE: per position −log softmax over all N items of the next item's score. Logits for a chunk of rows are
 /// one product with the transposed embedding table (prepared once per step, column stride padded to 16), so the
-/// cost is three [rows × D × N] products per sequence and no sampling.
+/// cost is three [rows × D × N] products per sequence and no sampling. A model that scores by cosine
+/// (<see cref="SasRecConfig.Temperature"/> &gt; 0) has logits ŷ·ê / τ with ŷ and ê the unit-length hidden state and
+/// item embedding; the gradients are carried back through both normalisations.
 /// </summary>
 public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
 {
     private const int ChunkRows = 64;
     private float[] _itemsT = [];
+
+    // Cosine scoring only: the unit-length item rows (row 0 unused) and the norms they were divided by.
+    private float[] _unitItems = [];
+    private float[] _itemNorms = [];
 
     public override LossKind Kind => LossKind.SoftmaxCrossEntropy;
 
@@ -25,6 +31,17 @@ public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
         int n = model.Config.ItemCount, d = model.Config.Dimension, ld = Stride(n);
         if (_itemsT.Length != d * ld) _itemsT = new float[d * ld];
         var items = model.ItemEmbedding.Data;
+        if (model.Config.ScoresByCosine)
+        {
+            if (_unitItems.Length != items.Length) (_unitItems, _itemNorms) = (new float[items.Length], new float[n + 1]);
+            for (var i = 1; i <= n; i++)
+            {
+                var row = items.AsSpan(i * d, d);
+                _itemNorms[i] = CosineScores.Norm(row);
+                TensorPrimitives.Multiply(row, 1f / _itemNorms[i], _unitItems.AsSpan(i * d, d));
+            }
+            items = _unitItems;
+        }
         for (var i = 0; i < n; i++)
             for (var c = 0; c < d; c++)
                 _itemsT[c * ld + i] = items[(i + 1) * d + c];
@@ -39,18 +56,33 @@ public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
         private readonly int _ld = Stride(model.Config.ItemCount);
         private readonly float[] _logits = new float[ChunkRows * Stride(model.Config.ItemCount)];
         private readonly float[] _dItemsT = new float[model.Config.Dimension * Stride(model.Config.ItemCount)];
+        private readonly float _temperature = model.Config.Temperature;
+        private readonly float[] _scaledRows = model.Config.ScoresByCosine ? new float[ChunkRows * model.Config.Dimension] : [];
+        private readonly float[] _rowNorms = new float[ChunkRows];
         private bool _dirty;
 
         public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
         {
             int n = _n, d = _d, ld = _ld;
-            var itemsRows = model.ItemEmbedding.Data.AsSpan(d);
+            var cosine = _temperature > 0;
+            var itemsRows = (cosine ? loss._unitItems : model.ItemEmbedding.Data).AsSpan(d);
             var total = 0.0;
             for (var r0 = 0; r0 < rows; r0 += ChunkRows)
             {
                 var m = Math.Min(ChunkRows, rows - r0);
                 var logits = _logits.AsSpan(0, m * ld);
                 var h = y.Slice(r0 * d, m * d);
+                if (cosine)
+                {
+                    // The logits' left factor is h' = ŷ / τ = y / (|y| τ).
+                    var scaled = _scaledRows.AsSpan(0, m * d);
+                    for (var r = 0; r < m; r++)
+                    {
+                        _rowNorms[r] = CosineScores.Norm(h.Slice(r * d, d));
+                        TensorPrimitives.Multiply(h.Slice(r * d, d), 1f / (_rowNorms[r] * _temperature), scaled.Slice(r * d, d));
+                    }
+                    h = scaled;
+                }
                 Gemm.Multiply(m, ld, d, h, d, 1, loss._itemsT, ld, logits, ld, accumulate: false);
                 for (var r = 0; r < m; r++)
                 {
@@ -69,6 +101,16 @@ public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
                 for (var r = 0; r < m; r++) logits.Slice(r * ld + n, ld - n).Clear();
                 Gemm.Multiply(m, d, n, logits, ld, 1, itemsRows, d, dY.Slice(r0 * d, m * d), d, accumulate: false);
                 Gemm.Multiply(d, ld, m, h, 1, d, logits, ld, _dItemsT, ld, accumulate: true);
+                if (cosine)
+                    for (var r = 0; r < m; r++)
+                    {
+                        // dY holds g = dZ·Ê and dL/dŷ = g / τ; through ŷ = y / |y|: dL/dy = (g − ŷ (ŷ·g)) / (τ |y|), with ŷ = τ h'.
+                        var g = dY.Slice((r0 + r) * d, d);
+                        var hr = h.Slice(r * d, d);
+                        var projection = TensorPrimitives.Dot(hr, g) * _temperature;
+                        TensorPrimitives.MultiplyAdd(hr, -_temperature * projection, g, g);
+                        TensorPrimitives.Multiply(g, 1f / (_temperature * _rowNorms[r]), g);
+                    }
                 _dirty = true;
             }
             return total;
@@ -79,9 +121,22 @@ public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
             if (!_dirty) return;
             int n = _n, d = _d, ld = _ld;
             var dItems = grads[model.ItemEmbedding.Index];
-            for (var i = 0; i < n; i++)
-                for (var c = 0; c < d; c++)
-                    dItems[(i + 1) * d + c] += _dItemsT[c * ld + i];
+            if (_temperature > 0)
+            {
+                // _dItemsT holds dL/dê (τ is already inside h'); through ê = e / |e|: dL/de = (dê − ê (ê·dê)) / |e|.
+                var g = new float[d];
+                for (var i = 0; i < n; i++)
+                {
+                    for (var c = 0; c < d; c++) g[c] = _dItemsT[c * ld + i];
+                    var unit = loss._unitItems.AsSpan((i + 1) * d, d);
+                    TensorPrimitives.MultiplyAdd(unit, -TensorPrimitives.Dot(unit, g), g, g);
+                    TensorPrimitives.MultiplyAdd(g, 1f / loss._itemNorms[i + 1], dItems.AsSpan((i + 1) * d, d), dItems.AsSpan((i + 1) * d, d));
+                }
+            }
+            else
+                for (var i = 0; i < n; i++)
+                    for (var c = 0; c < d; c++)
+                        dItems[(i + 1) * d + c] += _dItemsT[c * ld + i];
             Array.Clear(_dItemsT);
             _dirty = false;
         }

@@ -19,9 +19,9 @@ public sealed class SasRecEnsembleExportTests
     [Fact]
     public void Ensemble_scores_are_the_sum_of_the_members_scores()
     {
-        // Members differ in width, depth, block and positions: the merged graph must keep each one's constants apart.
+        // Members differ in width, depth, block, positions and scores (dot, cosine): the merged graph must keep each one's constants apart.
         var a = Model(new SasRecConfig { ItemCount = 30, MaxLength = 10, Dimension = 16, Heads = 2, Blocks = 2 }, seed: 1);
-        var b = Model(new SasRecConfig { ItemCount = 30, MaxLength = 10, Dimension = 8, Blocks = 1, NormalisedResidual = true, PositionsFromStart = true }, seed: 2);
+        var b = Model(new SasRecConfig { ItemCount = 30, MaxLength = 10, Dimension = 8, Blocks = 1, NormalisedResidual = true, PositionsFromStart = true, Temperature = 0.5f }, seed: 2);
         var package = SasRecEnsembleExporter.Export([a, b], ItemIds, "ensemble", null, null);
         Assert.Equal(24, package.Manifest.Dimension);
 

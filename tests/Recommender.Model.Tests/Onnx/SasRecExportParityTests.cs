@@ -30,12 +30,14 @@ public sealed class SasRecExportParityTests
     [InlineData(2, false, "gelu", true)]
     [InlineData(1, true, "relu", true, true)]
     [InlineData(2, true, "gelu", false, true)]
-    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false)
+    [InlineData(1, true, "relu", true, true, 0.5f)]
+    [InlineData(2, false, "gelu", false, false, 2f)]
+    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false, float temperature = 0f)
     {
         var config = new SasRecConfig
         {
             ItemCount = 40, MaxLength = 12, Dimension = 16, Heads = heads, Blocks = 2, FeedForwardDimension = 24, PreNorm = preNorm, Activation = activation,
-            Dropout = 0.3f, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual,
+            Dropout = 0.3f, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual, Temperature = temperature,
         };
         var model = RandomModel(config, seed: heads * 10 + (preNorm ? 1 : 0));
         var package = SasRecExporter.Export(model, Enumerable.Range(1, 40).Select(i => $"item-{i}").ToArray(), "parity", null, null);
@@ -65,5 +67,43 @@ public sealed class SasRecExportParityTests
         Assert.All(vectors.Take(8), v => Assert.Equal(0f, v));
         Assert.Contains(vectors.Skip(8), v => v != 0);
         Assert.Throws<ArgumentException>(() => SasRecExporter.Export(model, ["1"], "bad", null, null));
+    }
+
+    /// <summary>
+    /// A cosine-scored package: unit-length item rows and user vectors of length 1/τ, so the served dot product is the
+    /// cosine of the raw hidden state and the raw embedding divided by τ (recomputed here from the parameters).
+    /// </summary>
+    [Fact]
+    public void Cosine_scored_package_serves_the_cosine_over_the_temperature_as_a_dot_product()
+    {
+        const float temperature = 0.25f;
+        var plain = new SasRecConfig { ItemCount = 30, MaxLength = 8, Dimension = 12, Blocks = 1 };
+        var cosine = RandomModel(plain with { Temperature = temperature }, seed: 4);
+        var dot = new SasRecModel(plain, seed: 4);
+        foreach (var p in cosine.Parameters) p.Data.CopyTo(dot.Get(p.Name).Data, 0);
+        var package = SasRecExporter.Export(cosine, Enumerable.Range(1, 30).Select(i => i.ToString()).ToArray(), "cosine", null, null);
+        Assert.Equal(SimilarityKinds.Dot, package.Manifest.Similarity);
+        Assert.Equal(temperature, (float)package.Manifest.Training!["temperature"]!);
+        using var encoder = new OnnxEncoder(package);
+        int[][] histories = [[3, 9, 27], [5]];
+        var served = encoder.Encode(histories);
+        var hidden = dot.Encode(histories);
+        var raw = dot.ItemEmbeddings();
+        for (var u = 0; u < histories.Length; u++)
+        {
+            var user = served.AsSpan(u * 12, 12);
+            Assert.Equal(1 / temperature, Math.Sqrt(user.ToArray().Sum(v => (double)v * v)), 3);
+            for (var i = 0; i < 30; i++)
+            {
+                var item = package.ItemEmbeddings.AsSpan(i * 12, 12);
+                Assert.Equal(1, Math.Sqrt(item.ToArray().Sum(v => (double)v * v)), 4);
+                var h = hidden.AsSpan(u * 12, 12).ToArray();
+                var e = raw.AsSpan(i * 12, 12).ToArray();
+                var expected = h.Zip(e, (a, b) => (double)a * b).Sum() / Math.Sqrt(h.Sum(v => (double)v * v)) / Math.Sqrt(e.Sum(v => (double)v * v)) / temperature;
+                var actual = user.ToArray().Zip(item.ToArray(), (a, b) => (double)a * b).Sum();
+                Assert.Equal(expected, actual, 3);
+            }
+        }
+        Assert.All(encoder.Encode([[]]), v => Assert.Equal(0f, v));
     }
 }

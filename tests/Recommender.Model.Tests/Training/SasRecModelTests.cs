@@ -142,12 +142,17 @@ public sealed class SasRecModelTests
     public void Normalised_residual_gradients_match_finite_differences() =>
         Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, attentionDropout: 0.3f);
 
+    /// <summary>Cosine scores (normalised hidden state and item rows, divided by the temperature) against finite differences.</summary>
+    [Fact]
+    public void Cosine_score_gradients_match_finite_differences() =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, temperature: 0.2f);
+
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f)
     {
-        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout };
+        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature };
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {

@@ -26,14 +26,15 @@ public sealed class SasRecTrainerTests : IDisposable
         sequences.Select(s => new EvaluationCase(s[..^1], s[^1])).ToList();
 
     [Theory]
-    [InlineData(LossKind.SoftmaxCrossEntropy)]
-    [InlineData(LossKind.Gbce)]
-    [InlineData(LossKind.Bce)]
-    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss)
+    [InlineData(LossKind.SoftmaxCrossEntropy, 0f)]
+    [InlineData(LossKind.SoftmaxCrossEntropy, 0.1f)]
+    [InlineData(LossKind.Gbce, 0f)]
+    [InlineData(LossKind.Bce, 0f)]
+    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss, float temperature)
     {
         var train = PlantedRule(300, seed: 1);
         var test = Cases(PlantedRule(100, seed: 2));
-        var model = new SasRecModel(Config(), seed: 3);
+        var model = new SasRecModel(Config() with { Temperature = temperature }, seed: 3);
         var before = SasRecTrainer.Evaluate(model, test).HitRate(1);
         var options = new TrainingOptions { Epochs = 15, BatchSize = 32, LearningRate = 1e-2, Loss = loss, Negatives = 8, Threads = 2, Patience = 100 };
         var result = new SasRecTrainer(model, options).Train(train, Cases(PlantedRule(50, seed: 4)), outputDirectory: null);
@@ -42,6 +43,18 @@ public sealed class SasRecTrainerTests : IDisposable
         Assert.True(before < 0.3, $"An untrained model should not know the rule (HR@1 {before}).");
         Assert.True(after >= 0.9, $"HR@1 after training is {after} with {loss}; the rule should be learnt.");
         Assert.True(result.Curve[^1].Loss < result.Curve[0].Loss);
+    }
+
+    [Fact]
+    public void Cosine_scores_are_rejected_with_a_sampled_loss_a_text_representation_or_a_negative_temperature()
+    {
+        var cosine = Config() with { Temperature = 0.1f };
+        var sampled = Assert.Throws<ArgumentException>(() => new SasRecTrainer(new SasRecModel(cosine, seed: 1), new TrainingOptions { Loss = LossKind.Bce }));
+        Assert.Contains("ce loss", sampled.Message);
+        Assert.Contains("temperature", Assert.Throws<ArgumentException>(() => (Config() with { Temperature = -0.5f }).Validate()).Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("temperature", Assert.Throws<ArgumentException>(() => (Config() with { Temperature = float.NaN }).Validate()).Message, StringComparison.OrdinalIgnoreCase);
+        var text = cosine with { ItemRepresentation = Packaging.ItemRepresentations.Text, TextDimension = 8, TextEncoder = "test-encoder" };
+        Assert.Contains("id item representation", Assert.Throws<ArgumentException>(text.Validate).Message);
     }
 
     [Fact]

@@ -15,13 +15,8 @@ public sealed class ModelCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static (int Exit, string Output, string Error) Invoke(Command command, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(Command command, params string[] args) =>
+        CommandRunner.Run(command, args);
 
     private string Write(string name, string content)
     {

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Globalization;
 using Recommender.Cli;
 using Recommender.Model.Data;
@@ -16,14 +15,8 @@ public sealed class ColdStartCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var root = new RootCommand { EvaluateColdStartCommand.Create() };
-        var exit = root.Parse(["evaluate-cold-start", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) =>
+        CommandRunner.Run(EvaluateColdStartCommand.Create(), args);
 
     /// <summary>
     /// A small MovieLens-format fixture: 60 movies in four genres; each user watches 12 movies of one genre, so a movie's

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Recommender.Cli;
 using Recommender.Model.Packaging;
 using Recommender.Model.Tests.Data;
@@ -12,14 +11,8 @@ public sealed class TrainItemTextTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var root = new RootCommand { TrainCommand.Create() };
-        var exit = root.Parse(["train", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) =>
+        CommandRunner.Run(TrainCommand.Create(), args);
 
     private (string Train, string Vectors) Files(int dimension = 6)
     {
@@ -56,13 +49,10 @@ public sealed class TrainItemTextTests : IDisposable
         var movies = Path.Combine(_directory, "movies.csv");
         File.WriteAllLines(movies, ["movieId,title,genres", .. Enumerable.Range(1, 12).Select(i => $"{i},Film {i} (2000),{(i % 2 == 0 ? "Comedy" : "Horror")}")]);
         var vectors = Path.Combine(_directory, "minilm-vectors.tsv");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = new RootCommand { EncodeTextCommand.Create() }.Parse(["encode-text", "--movies", movies, "--out", vectors, "--threads", "1"])
-            .Invoke(new InvocationConfiguration { Output = output, Error = error });
-        Assert.True(exit == 0, error.ToString());
-        Assert.Contains("encoded 12 items", output.ToString());
-        Assert.Contains("items/s", output.ToString());
+        var (exit, output, error) = CommandRunner.Run(EncodeTextCommand.Create(), "--movies", movies, "--out", vectors, "--threads", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("encoded 12 items", output);
+        Assert.Contains("items/s", output);
         var read = TextVectorFile.Read(vectors);
         Assert.Equal(SentenceTextEncoder.ModelName, read.Encoder);
         Assert.Equal(ItemText.Template, read.Template);

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Recommender.Cli;
 using Recommender.Model.Packaging;
 using Recommender.Model.Sasrec;
@@ -12,14 +11,8 @@ public sealed class TrainCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var root = new RootCommand { TrainCommand.Create() };
-        var exit = root.Parse(["train", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) =>
+        CommandRunner.Run(TrainCommand.Create(), args);
 
     private string Write(string name, IEnumerable<string> lines)
     {

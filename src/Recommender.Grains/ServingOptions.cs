@@ -9,8 +9,18 @@ public sealed class ServingOptions
     /// <summary>How many events a user grain keeps; older ones are dropped (the total count still includes them).</summary>
     public int HistoryRetention { get; set; } = 10_000;
 
-    /// <summary>Temperature of the softmax that turns similarities into scores.</summary>
+    /// <summary>Temperature of the softmax that turns cosine similarities (in [-1, 1]) into scores.</summary>
     public double SoftmaxTemperature { get; set; } = 0.1;
+
+    /// <summary>
+    /// Temperature of the softmax over dot-product scores. A SASRec package's dot product is the model's next-item
+    /// logit, so at 1 each score is the model's own probability of that item among the ones returned.
+    /// </summary>
+    public double DotSoftmaxTemperature { get; set; } = 1.0;
+
+    /// <summary>The softmax temperature for a model version's similarity kind.</summary>
+    public double SoftmaxTemperatureFor(string similarity) =>
+        similarity == Recommender.Model.Packaging.SimilarityKinds.Cosine ? SoftmaxTemperature : DotSoftmaxTemperature;
 
     /// <summary>How long a silo reuses its copy of the catalogue snapshot (active model, popularity list).</summary>
     public TimeSpan CatalogueCacheTtl { get; set; } = TimeSpan.FromSeconds(2);

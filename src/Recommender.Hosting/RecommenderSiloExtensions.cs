@@ -54,6 +54,7 @@ public static class RecommenderSiloExtensions
     {
         var settings = Bind(configuration);
         Validate(settings);
+        Validate(configuration.GetSection(RecommenderOptions.Section).Get<ServingOptions>() ?? new ServingOptions());
         var connectionString = settings.StorageConnectionString;
         if (settings.UsesSqlite) SqliteStorageSchema.EnsureCreated(connectionString);
 
@@ -111,6 +112,22 @@ public static class RecommenderSiloExtensions
         if (settings.Shards is < 0 or > 1024) throw new OptionsValidationException("Recommender:Shards", typeof(RecommenderOptions), [$"Recommender:Shards must be 0 (automatic) to 1024, not {settings.Shards}."]);
         if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw new OptionsValidationException("Recommender:Storage:Invariant", typeof(RecommenderOptions), ["Recommender:Storage:Invariant is required."]);
         if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw new OptionsValidationException("Recommender:DataDirectory", typeof(RecommenderOptions), ["Recommender:DataDirectory is required."]);
+    }
+
+    // A bad serving setting stops the silo at start-up instead of failing requests later.
+    private static void Validate(ServingOptions serving)
+    {
+        Positive(serving.SoftmaxTemperature, "Recommender:SoftmaxTemperature");
+        Positive(serving.DotSoftmaxTemperature, "Recommender:DotSoftmaxTemperature");
+        if (serving.HistoryWindow < 1) throw Invalid("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
+        if (serving.HistoryRetention < 1) throw Invalid("Recommender:HistoryRetention", $"Recommender:HistoryRetention must be at least 1, not {serving.HistoryRetention}.");
+
+        static void Positive(double value, string key)
+        {
+            if (!(value > 0) || double.IsInfinity(value)) throw Invalid(key, $"{key} must be a positive number, not {value}.");
+        }
+
+        static OptionsValidationException Invalid(string key, string message) => new(key, typeof(ServingOptions), [message]);
     }
 
     private static IPAddress ParseAddress(string value) =>

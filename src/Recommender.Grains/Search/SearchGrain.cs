@@ -31,7 +31,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, filter);
         var perShard = await Task.WhenAll(calls);
         var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), filter.K);
-        return new Abstractions.Ranking(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperature), model.Version, source, false);
+        return new Abstractions.Ranking(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)), model.Version, source, false);
     }
 
     public async Task<Abstractions.Ranking?> Similar(string itemId, int k)

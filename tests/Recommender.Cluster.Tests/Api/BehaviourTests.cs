@@ -70,6 +70,8 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         // Other tests add items of their own (non-numeric ids); the seeded movies must carry their catalogue titles.
         Assert.All(first.Items, i => Assert.StartsWith(int.TryParse(i.Id, out var movie) ? SmallCatalogue.Title(movie) : "", i.Title));
         Assert.Equal(1.0, first.Items.Sum(i => i.Score), 1e-6);
+        // The baseline's cosine similarities are turned into scores at temperature 0.1 (Recommender:SoftmaxTemperature).
+        Assert.All(first.Items, i => Assert.Equal(Math.Exp((i.Similarity - first.Items[0].Similarity) / 0.1), i.Score / first.Items[0].Score, 1e-6));
         Assert.True(first.Items.Zip(first.Items.Skip(1)).All(p => p.First.Similarity >= p.Second.Similarity));
         // User 4 mostly rated even (drama) movies: the model should mostly recommend those.
         Assert.True(first.Items.Count(i => Movie(i) % 2 == 0) >= 14, string.Join(",", first.Items.Select(i => i.Id)));

@@ -38,6 +38,8 @@ public sealed class DemoSeedTests
             Assert.All(reply.Items, i => Assert.Equal(titles[i.Id], i.Title));
             // The transformer's own top 10 for user 1, computed here from the package alone: the cluster maps movie ids to the model's rows correctly.
             Assert.Equal(ExpectedTop(10, "1"), reply.Items.Select(i => i.Id).ToArray());
+            // A SASRec version's scores are its own probabilities over the returned items: softmax of the logits at temperature 1.
+            Assert.All(reply.Items, i => Assert.Equal(Math.Exp(i.Similarity - reply.Items[0].Similarity), i.Score / reply.Items[0].Score, 1e-6));
             var history = await first.GetJsonAsync<HistoryReply>("/users/1/history");
             Assert.Equal(ratingsOfUser1, history.TotalCount);
             Assert.DoesNotContain(reply.Items, i => history.Events.Any(e => e.ItemId == i.Id));

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Recommender.Hosting;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+/// <summary>Serving settings that would only fail requests later stop the silo while it is being configured, naming the key.</summary>
+public sealed class SiloSettingsTests
+{
+    [Theory]
+    [InlineData("Recommender:SoftmaxTemperature", "0")]
+    [InlineData("Recommender:DotSoftmaxTemperature", "-1")]
+    [InlineData("Recommender:DotSoftmaxTemperature", "NaN")]
+    [InlineData("Recommender:HistoryWindow", "0")]
+    [InlineData("Recommender:HistoryRetention", "0")]
+    [InlineData("Recommender:Shards", "2000")]
+    public void A_bad_setting_is_rejected_with_its_key(string key, string value)
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Configure(new() { [key] = value }));
+        Assert.Equal(key, error.OptionsName);
+        Assert.Contains(key, error.Message);
+    }
+
+    [Fact]
+    public void The_defaults_and_explicit_good_values_are_accepted()
+    {
+        Configure([]);
+        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50" });
+    }
+
+    private static void Configure(Dictionary<string, string?> settings)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "recommender-tests", "settings-" + Guid.NewGuid().ToString("N"));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Recommender:DataDirectory"] = directory });
+        try
+        {
+            builder.UseOrleans(silo => silo.UseLocalhostClustering().AddRecommender(builder.Configuration));
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+}

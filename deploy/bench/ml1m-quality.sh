@@ -8,6 +8,8 @@
 #
 # Each member stops at its validation patience or after MINUTES_PER_MEMBER, whichever comes first.
 # TEMPERATURE > 0 trains members that score by cosine divided by that temperature (0: dot product).
+# VAL_HISTORIES=1 trains on train/ with each validation user's line replaced by its val/ history (one item longer),
+# so those users' training sequences, like everyone else's, stop two items before the end.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,6 +19,7 @@ MEMBERS="${MEMBERS:-3}"
 MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
 DIM="${DIM:-128}"
 TEMPERATURE="${TEMPERATURE:-0}"
+VAL_HISTORIES="${VAL_HISTORIES:-0}"
 THREADS="${THREADS:-$(nproc)}"
 CLI="$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll"
 
@@ -26,12 +29,22 @@ done
 dotnet build "$ROOT/src/Recommender.Cli" -c Release -v quiet -nologo >/dev/null
 mkdir -p "$OUT"
 
+TRAIN="$DATA/train/input.txt"
+if [[ "$VAL_HISTORIES" == 1 ]]; then
+    TRAIN="$OUT/train-with-val-histories.txt"
+    # A validation history is its user's training line plus one item: match on that prefix.
+    awk 'NR == FNR { key = $0; sub(/ [0-9]+$/, "", key); longer[key] = $0; next }
+         ($0 in longer) { print longer[$0]; replaced++; next } { print }
+         END { if (replaced != 512) { print "replaced " replaced " lines, expected 512" > "/dev/stderr"; exit 1 } }' \
+        "$DATA/val/input.txt" "$DATA/train/input.txt" > "$TRAIN"
+fi
+
 # Members run one after another, so the run's peak memory is the largest member's (or the export's).
 start=$(date +%s)
 checkpoints=()
 for ((m = 1; m <= MEMBERS; m++)); do
     echo "== member $m of $MEMBERS"
-    /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$DATA/train/input.txt" \
+    /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$TRAIN" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length 200 --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
         --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
@@ -46,6 +59,6 @@ echo "== validation (the data early stopping saw)"
 dotnet "$CLI" evaluate --package "$OUT/package" --input "$DATA/val/input.txt" --output "$DATA/val/output.txt" --threads "$THREADS"
 echo "== test512"
 dotnet "$CLI" evaluate --package "$OUT/package" --input "$DATA/test512/input.txt" --output "$DATA/test512/output.txt" \
-    --baselines --train "$DATA/train/input.txt" --threads "$THREADS"
+    --baselines --train "$TRAIN" --threads "$THREADS"
 printf 'training and export: %d min %d s, peak RSS %s MB\n' $((elapsed / 60)) $((elapsed % 60)) \
     "$(tail -q -n 1 "$OUT"/peak-kb-* | sort -n | tail -n 1 | awk '{printf "%.0f", $1 / 1024}')"

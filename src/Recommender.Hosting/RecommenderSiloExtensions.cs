@@ -109,9 +109,9 @@ public static class RecommenderSiloExtensions
 
     private static void Validate(RecommenderOptions settings)
     {
-        if (settings.Shards is < 0 or > 1024) throw new OptionsValidationException("Recommender:Shards", typeof(RecommenderOptions), [$"Recommender:Shards must be 0 (automatic) to 1024, not {settings.Shards}."]);
-        if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw new OptionsValidationException("Recommender:Storage:Invariant", typeof(RecommenderOptions), ["Recommender:Storage:Invariant is required."]);
-        if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw new OptionsValidationException("Recommender:DataDirectory", typeof(RecommenderOptions), ["Recommender:DataDirectory is required."]);
+        if (settings.Shards is < 0 or > 1024) throw Invalid<RecommenderOptions>("Recommender:Shards", $"Recommender:Shards must be 0 (automatic) to 1024, not {settings.Shards}.");
+        if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw Invalid<RecommenderOptions>("Recommender:Storage:Invariant", "Recommender:Storage:Invariant is required.");
+        if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw Invalid<RecommenderOptions>("Recommender:DataDirectory", "Recommender:DataDirectory is required.");
     }
 
     // A bad serving setting stops the silo at start-up instead of failing requests later.
@@ -119,23 +119,23 @@ public static class RecommenderSiloExtensions
     {
         Positive(serving.SoftmaxTemperature, "Recommender:SoftmaxTemperature");
         Positive(serving.DotSoftmaxTemperature, "Recommender:DotSoftmaxTemperature");
-        if (serving.HistoryWindow < 1) throw Invalid("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
-        if (serving.HistoryRetention < 1) throw Invalid("Recommender:HistoryRetention", $"Recommender:HistoryRetention must be at least 1, not {serving.HistoryRetention}.");
+        if (serving.HistoryWindow < 1) throw Invalid<ServingOptions>("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
+        if (serving.HistoryRetention < 1) throw Invalid<ServingOptions>("Recommender:HistoryRetention", $"Recommender:HistoryRetention must be at least 1, not {serving.HistoryRetention}.");
 
         static void Positive(double value, string key)
         {
-            if (!(value > 0) || double.IsInfinity(value)) throw Invalid(key, $"{key} must be a positive number, not {value}.");
+            if (!(value > 0) || double.IsInfinity(value)) throw Invalid<ServingOptions>(key, $"{key} must be a positive number, not {value}.");
         }
-
-        static OptionsValidationException Invalid(string key, string message) => new(key, typeof(ServingOptions), [message]);
     }
+
+    /// <summary>The error for a bad setting: its options name is the configuration key, so callers can tell which one.</summary>
+    private static OptionsValidationException Invalid<TOptions>(string key, string message) => new(key, typeof(TOptions), [message]);
 
     private static IPAddress ParseAddress(string value) =>
         IPAddress.TryParse(value.Trim(), out var address)
             ? address
-            : throw new OptionsValidationException("Orleans:AdvertisedIPAddress", typeof(OrleansEndpointOptions),
-                [$"Orleans:AdvertisedIPAddress must be an IP address, not '{value}'."]);
+            : throw Invalid<OrleansEndpointOptions>("Orleans:AdvertisedIPAddress", $"Orleans:AdvertisedIPAddress must be an IP address, not '{value}'.");
 
     private static string Required(string? value, string key) =>
-        string.IsNullOrWhiteSpace(value) ? throw new OptionsValidationException(key, typeof(RecommenderOptions), [$"{key} is required."]) : value;
+        string.IsNullOrWhiteSpace(value) ? throw Invalid<RecommenderOptions>(key, $"{key} is required.") : value;
 }

@@ -12,6 +12,20 @@ public static class Limits
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 
+    /// <summary>Events one POST /events may carry: a batch is answered within a few seconds even when every event is a new user's.</summary>
+    public const int MaxEventsPerRequest = 1000;
+
+    /// <summary>Items one POST /items may carry: each item's text is encoded before the answer.</summary>
+    public const int MaxItemsPerRequest = 500;
+
+    /// <summary>
+    /// Bounds on the Euclidean norm of an item vector (given with an item or in a package): above the upper bound a
+    /// dot product can overflow float32; below the lower one a vector has no usable direction.
+    /// </summary>
+    public const double MaxVectorNorm = 1e6;
+
+    public const double MinVectorNorm = 1e-6;
+
     /// <summary>A model upload (all three files) may be this large; Orleans carries it to the registry in one message.</summary>
     public const long MaxModelUploadBytes = 64L * 1024 * 1024;
 

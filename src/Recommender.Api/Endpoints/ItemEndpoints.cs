@@ -35,7 +35,7 @@ public static class ItemEndpoints
     private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
-        var itemId = Fields.PathId(id, "id", errors);
+        var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
@@ -63,10 +63,10 @@ public static class ItemEndpoints
         return Results.Ok(new ItemsResponse(views.Length, views));
     }
 
-    private static async Task<IResult> Get(string id, IGrainFactory grains)
+    private static async Task<IResult> Get(string id, HttpRequest request, IGrainFactory grains)
     {
         var errors = new ValidationErrors();
-        var itemId = Fields.PathId(id, "id", errors);
+        var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var view = await grains.GetGrain<IItemGrain>(itemId!).Get();
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
@@ -80,10 +80,10 @@ public static class ItemEndpoints
         return (await catalogue.GetSnapshot()).Model is { } model ? await catalogue.GetModel(model.Version) : null;
     }
 
-    private static async Task<IResult> Similar(string id, string? k, IGrainFactory grains)
+    private static async Task<IResult> Similar(string id, string? k, HttpRequest request, IGrainFactory grains)
     {
         var errors = new ValidationErrors();
-        var itemId = Fields.PathId(id, "id", errors);
+        var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         if (errors.Any) return Problems.Invalid(errors);
         if (!await grains.GetGrain<IItemGrain>(itemId!).Exists()) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");

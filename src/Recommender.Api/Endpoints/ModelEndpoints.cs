@@ -25,7 +25,8 @@ public static class ModelEndpoints
             .DisableAntiforgery()
             .Produces<ModelResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
-            .ProducesValidationProblem(StatusCodes.Status409Conflict);
+            .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapGet("/models", List).WithName("ListModels").Produces<ModelsResponse>();
         app.MapGet("/models/{version}", Get).WithName("GetModel").Produces<ModelResponse>().ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapPost("/models/{version}/activate", Activate)
@@ -45,12 +46,20 @@ public static class ModelEndpoints
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = Limits.MaxModelUploadBytes;
         if (request.ContentLength > Limits.MaxModelUploadBytes) return Problems.TooLarge(Limits.MaxModelUploadBytes);
         if (!request.HasFormContentType || request.ContentType?.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase) != true)
-            return Problems.Invalid("body", $"Send multipart/form-data with the parts {string.Join(", ", Parts.Select(p => $"'{p}'"))}.");
-        IFormCollection form;
+            return Problems.UnsupportedMediaType($"Send multipart/form-data with the parts {string.Join(", ", Parts.Select(p => $"'{p}'"))}.");
+        var errors = new ValidationErrors();
+        var files = new byte[Parts.Length][];
+        byte[]? projection = null;
         try
         {
             request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = Limits.MaxModelUploadBytes }));
-            form = await request.ReadFormAsync(cancellation);
+            var form = await request.ReadFormAsync(cancellation);
+            for (var i = 0; i < Parts.Length; i++)
+            {
+                if (form.Files.GetFile(Parts[i]) is { } file) files[i] = await ReadPart(file, cancellation);
+                else errors.Add(Parts[i], $"The part '{Parts[i]}' is missing.");
+            }
+            if (form.Files.GetFile(ModelUploadValidator.TextProjectionPart) is { } projectionFile) projection = await ReadPart(projectionFile, cancellation);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -60,22 +69,10 @@ public static class ModelEndpoints
         {
             return Problems.Invalid("body", $"The multipart body could not be read: {e.Message}");
         }
-        var errors = new ValidationErrors();
-        var files = new byte[Parts.Length][];
-        for (var i = 0; i < Parts.Length; i++)
+        catch (IOException)
         {
-            var file = form.Files.GetFile(Parts[i]);
-            if (file is null) { errors.Add(Parts[i], $"The part '{Parts[i]}' is missing."); continue; }
-            using var buffer = new MemoryStream((int)file.Length);
-            await file.CopyToAsync(buffer, cancellation);
-            files[i] = buffer.ToArray();
-        }
-        byte[]? projection = null;
-        if (form.Files.GetFile(ModelUploadValidator.TextProjectionPart) is { } projectionFile)
-        {
-            using var buffer = new MemoryStream((int)projectionFile.Length);
-            await projectionFile.CopyToAsync(buffer, cancellation);
-            projection = buffer.ToArray();
+            // The client stopped sending, or the closing boundary never came.
+            return Problems.Invalid("body", "The multipart body ended before its last part was complete.");
         }
         if (errors.Any) return Problems.Invalid(errors);
 
@@ -88,6 +85,13 @@ public static class ModelEndpoints
                 : Problems.Invalid(errors);
         }
         return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
+    }
+
+    private static async Task<byte[]> ReadPart(IFormFile file, CancellationToken cancellation)
+    {
+        using var buffer = new MemoryStream((int)file.Length);
+        await file.CopyToAsync(buffer, cancellation);
+        return buffer.ToArray();
     }
 
     private static async Task<IResult> List(IGrainFactory grains)

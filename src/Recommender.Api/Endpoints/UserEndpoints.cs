@@ -23,14 +23,15 @@ public static class UserEndpoints
             .ProducesValidationProblem();
     }
 
-    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, string? explain, IGrainFactory grains, ApiMetrics metrics)
+    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics)
     {
         var errors = new ValidationErrors();
-        var userId = Fields.PathId(id, "id", errors);
+        var userId = Fields.PathId(http, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         var withSeen = Fields.Flag(includeSeen, "includeSeen", errors);
         var excluded = Fields.IdList(exclude, "exclude", errors);
-        var tagFilter = Fields.Tag(tag, "tag", errors);
+        // A repeated parameter arrives joined with commas; for tag that would be a different (comma-holding) tag.
+        var tagFilter = http.Query["tag"].Count > 1 ? Repeated("tag", errors) : Fields.Tag(tag, "tag", errors);
         var withReasons = Fields.Flag(explain, "explain", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
@@ -42,10 +43,16 @@ public static class UserEndpoints
             ranking.Items.Select(RecommendedItem.From).ToArray()));
     }
 
-    private static async Task<IResult> History(string id, string? limit, IGrainFactory grains)
+    private static string? Repeated(string name, ValidationErrors errors)
+    {
+        errors.Add(name, $"{name} may be given once.");
+        return null;
+    }
+
+    private static async Task<IResult> History(string id, string? limit, HttpRequest request, IGrainFactory grains)
     {
         var errors = new ValidationErrors();
-        var userId = Fields.PathId(id, "id", errors);
+        var userId = Fields.PathId(request, id, 1, "id", errors);
         int? max = null;
         if (limit is not null)
         {

@@ -23,6 +23,9 @@ public static class EventBatch
             case JsonValueKind.Array when body.GetArrayLength() == 0:
                 errors.Add("body", "The array holds no events.");
                 break;
+            case JsonValueKind.Array when body.GetArrayLength() > Limits.MaxEventsPerRequest:
+                errors.Add("body", $"The array holds {body.GetArrayLength()} events; the limit is {Limits.MaxEventsPerRequest} a request (send larger loads in several requests).");
+                break;
             case JsonValueKind.Array:
                 var index = 0;
                 foreach (var element in body.EnumerateArray()) Add(element, index++);

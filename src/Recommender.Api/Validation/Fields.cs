@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
 using Recommender.Abstractions;
 
 namespace Recommender.Api.Validation;
@@ -24,17 +25,34 @@ public static class Fields
         if (text is null) errors.Add(field, $"'{name}' must be a string.");
         else if (string.IsNullOrWhiteSpace(text)) errors.Add(field, $"'{name}' must not be empty.");
         else if (text.Length > Limits.MaxIdLength) errors.Add(field, $"'{name}' is {text.Length} characters long; the limit is {Limits.MaxIdLength}.");
+        // An id must be writable in a URL path (GET /users/{id}/history), and a control character is not, in practice.
+        else if (text.Any(char.IsControl)) errors.Add(field, $"'{name}' must not contain control characters.");
         else return text;
         return null;
     }
 
-    /// <summary>A path id, checked like a body id.</summary>
-    public static string? PathId(string? id, string field, ValidationErrors errors)
+    /// <summary>
+    /// The id in path segment <paramref name="segment"/> (0 = the first after the leading '/'), checked like a body id.
+    /// The server decodes every escape in a path except %2F, so that it cannot split a segment; an id holding '/'
+    /// (sent as %2F) is therefore read from the raw request target, where "%2F" and "%252F" still differ.
+    /// </summary>
+    public static string? PathId(HttpRequest request, string? id, int segment, string field, ValidationErrors errors)
     {
+        if (id is not null && id.Contains('%') && RawSegment(request, segment) is { } raw) id = raw;
         if (string.IsNullOrWhiteSpace(id)) errors.Add(field, "The id must not be empty.");
         else if (id.Length > Limits.MaxIdLength) errors.Add(field, $"The id is {id.Length} characters long; the limit is {Limits.MaxIdLength}.");
+        else if (id.Any(char.IsControl)) errors.Add(field, "The id must not contain control characters.");
         else return id;
         return null;
+    }
+
+    private static string? RawSegment(HttpRequest request, int segment)
+    {
+        var target = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target[0] != '/') return null;
+        var query = target.IndexOf('?');
+        var segments = (query < 0 ? target : target[..query]).Split('/');
+        return segment + 1 < segments.Length ? Uri.UnescapeDataString(segments[segment + 1]) : null;
     }
 
     public static string? Text(JsonElement obj, string name, string field, int maxLength, ValidationErrors errors, bool required)
@@ -94,7 +112,7 @@ public static class Fields
         return tags.ToArray();
     }
 
-    /// <summary>An optional embedding: exactly <paramref name="dimension"/> finite numbers, not all zero.</summary>
+    /// <summary>An optional embedding: exactly <paramref name="dimension"/> finite numbers with a norm within the limits.</summary>
     public static float[]? Embedding(JsonElement obj, string name, string field, int? dimension, ValidationErrors errors)
     {
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
@@ -113,6 +131,12 @@ public static class Fields
             vector[i++] = x;
         }
         if (!vector.AsSpan().ContainsAnyExcept(0f)) { errors.Add(field, $"'{name}' must not be all zeros."); return null; }
+        var norm = Math.Sqrt(vector.Sum(x => (double)x * x));
+        if (norm is > Limits.MaxVectorNorm or < Limits.MinVectorNorm)
+        {
+            errors.Add(field, $"'{name}' has norm {norm:G3}; it must be between {Limits.MinVectorNorm:G} and {Limits.MaxVectorNorm:G}.");
+            return null;
+        }
         return vector;
     }
 

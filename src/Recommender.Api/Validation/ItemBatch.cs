@@ -22,6 +22,11 @@ public static class ItemBatch
     {
         if (body.ValueKind != JsonValueKind.Array) { errors.Add("body", "The body must be an array of item objects."); return []; }
         if (body.GetArrayLength() == 0) { errors.Add("body", "The array holds no items."); return []; }
+        if (body.GetArrayLength() > Limits.MaxItemsPerRequest)
+        {
+            errors.Add("body", $"The array holds {body.GetArrayLength()} items; the limit is {Limits.MaxItemsPerRequest} a request (send larger catalogues in several requests).");
+            return [];
+        }
         var items = new List<ItemDetails>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var index = 0;

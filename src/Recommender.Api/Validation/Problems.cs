@@ -16,6 +16,10 @@ public static class Problems
         Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The body exceeds the limit of {limit} bytes."] },
             title: "The request body is too large.", statusCode: StatusCodes.Status413PayloadTooLarge);
 
+    public static IResult UnsupportedMediaType(string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [message] },
+            title: "The content type is not supported.", statusCode: StatusCodes.Status415UnsupportedMediaType);
+
     /// <summary>Seconds a client should wait before retrying a 503: about one membership probe period.</summary>
     public const int RetryAfterSeconds = 1;
 

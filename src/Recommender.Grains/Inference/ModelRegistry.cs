@@ -16,9 +16,12 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
 
     public string ModelsDirectory { get; } = modelsDirectory;
 
-    public string PathOf(string version) => Path.Combine(ModelsDirectory, version);
+    /// <summary>The directory of a version; only a valid version name (a plain file name) is ever joined to the path.</summary>
+    public string PathOf(string version) => ModelPackage.IsValidVersion(version)
+        ? Path.Combine(ModelsDirectory, version)
+        : throw new ArgumentException($"'{version}' is not a valid model version.", nameof(version));
 
-    public bool Exists(string version) => File.Exists(Path.Combine(PathOf(version), ModelPackage.ManifestFile));
+    public bool Exists(string version) => ModelPackage.IsValidVersion(version) && File.Exists(Path.Combine(PathOf(version), ModelPackage.ManifestFile));
 
     /// <summary>The loaded package of <paramref name="version"/>; a missing or broken package throws, naming the file.</summary>
     public LoadedModel Get(string version)

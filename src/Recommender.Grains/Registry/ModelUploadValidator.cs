@@ -9,7 +9,7 @@ namespace Recommender.Grains.Registry;
 
 /// <summary>
 /// Checks an uploaded package completely before anything is stored: the manifest parses and is consistent, the
-/// embeddings have ItemCount x Dimension finite values, and the encoder loads in ONNX Runtime, has the contract's
+/// embeddings have ItemCount x Dimension finite values, no row longer than Limits.MaxVectorNorm, and the encoder loads in ONNX Runtime, has the contract's
 /// input and output, and turns a probe history into a finite vector of the manifest's dimension. An optional text
 /// projection must read the cluster's text vectors (its encoder and width) and map them to finite item vectors of
 /// the manifest's dimension.
@@ -61,6 +61,12 @@ public static class ModelUploadValidator
         }
         var bad = Array.FindIndex(embeddings, x => !float.IsFinite(x));
         if (bad >= 0) return (null, [new("embeddings", $"Value {bad} (item row {bad / manifest.Dimension}) is not a finite number.")]);
+        for (var row = 0; row < manifest.ItemCount; row++)
+        {
+            var norm = Math.Sqrt(package.ItemVector(row + 1).ToArray().Sum(x => (double)x * x));
+            if (norm > Limits.MaxVectorNorm)
+                return (null, [new("embeddings", $"Item row {row} ('{package.Manifest.ItemIds[row]}') has norm {norm:G3}, above the limit of {Limits.MaxVectorNorm:G}: scores could overflow.")]);
+        }
 
         try
         {

@@ -32,8 +32,12 @@ public sealed partial class ModelPackage
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(encoderOnnx);
         ArgumentNullException.ThrowIfNull(itemEmbeddings);
-        if (!VersionPattern().IsMatch(manifest.Version))
-            throw new InvalidDataException($"Model version '{manifest.Version}' must be 1-100 characters of letters, digits, '.', '_' or '-'.");
+        if (manifest.Version is null)
+            throw new InvalidDataException("The manifest has no version.");
+        if (!IsValidVersion(manifest.Version))
+            throw new InvalidDataException($"Model version '{manifest.Version}' must be 1-100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        if (string.IsNullOrWhiteSpace(manifest.Kind))
+            throw new InvalidDataException("The manifest has no kind.");
         if (manifest.Format != ModelManifest.CurrentFormat)
             throw new InvalidDataException($"Model package format {manifest.Format} is not supported (expected {ModelManifest.CurrentFormat}).");
         if (manifest.Dimension <= 0 || manifest.MaxLength <= 0)
@@ -42,6 +46,8 @@ public sealed partial class ModelPackage
             throw new InvalidDataException($"Unknown similarity '{manifest.Similarity}'.");
         if (itemEmbeddings.Length != (long)manifest.ItemCount * manifest.Dimension)
             throw new InvalidDataException($"Item embeddings hold {itemEmbeddings.Length} floats; the manifest needs {manifest.ItemCount} x {manifest.Dimension}.");
+        if (manifest.Metrics?.FirstOrDefault(m => !double.IsFinite(m.Value)) is { Key: not null } metric)
+            throw new InvalidDataException($"Metric '{metric.Key}' is {metric.Value}, not a finite number.");
         CheckText(manifest, textProjectionOnnx);
         Manifest = manifest;
         EncoderOnnx = encoderOnnx;
@@ -122,6 +128,12 @@ public sealed partial class ModelPackage
             throw new InvalidDataException($"{TextProjectionFile} is empty.");
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$")]
+    /// <summary>
+    /// A version names a directory, so it is a safe file name: letters, digits, '.', '_' and '-', starting with a letter
+    /// or digit (never "." or "..").
+    /// </summary>
+    public static bool IsValidVersion(string? version) => version is not null && VersionPattern().IsMatch(version);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     private static partial Regex VersionPattern();
 }

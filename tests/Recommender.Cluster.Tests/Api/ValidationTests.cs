@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Infrastructure;
 
 namespace Recommender.Cluster.Tests.Api;
@@ -182,6 +183,83 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         await AssertProblem(await PostJson("/items", $$"""[{"id":"{{id}}","title":"A"},{"id":"{{id}}","title":"B"}]"""), HttpStatusCode.BadRequest, "[1].id");
         await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
     }
+
+    [Fact]
+    public async Task Strings_that_are_not_valid_unicode_and_keys_given_twice_are_400_problems_that_write_nothing()
+    {
+        var user = User();
+        // An escaped lone surrogate, then raw bytes that are not UTF-8: the parser accepts both, text cannot hold them.
+        await AssertProblem(await PostJson("/events", $$"""{"userId":"{{user}}","itemId":"1","type":"view","eventId":"e\ud800"}"""), HttpStatusCode.BadRequest, "body");
+        var invalidUtf8 = new ByteArrayContent([.. Encoding.UTF8.GetBytes($$"""{"userId":"{{user}}","itemId":"1","type":"view","eventId":"e"""), 0xFF, .. "\"}"u8]);
+        invalidUtf8.Headers.ContentType = new("application/json");
+        await AssertProblem(await cluster.Http.PostAsync("/events", invalidUtf8), HttpStatusCode.BadRequest, "body");
+        var twice = await AssertProblem(await PostJson("/events", $$"""{"userId":"{{user}}","userId":"{{user}}-2","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "body");
+        Assert.Contains("twice", twice.Errors!["body"][0]);
+        await AssertNoHistory(user);
+        await AssertNoHistory(user + "-2");
+        var item = "text-" + Guid.NewGuid().ToString("N");
+        await AssertProblem(await cluster.Http.PutAsync($"/items/{item}", new StringContent("""{"title":"\udc00"}""", Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, "body");
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{item}"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
+    public async Task Ids_with_control_characters_are_rejected()
+    {
+        var user = User();
+        await AssertProblem(await PostJson("/events", $$"""{"userId":"{{user}}\n","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "userId");
+        await AssertProblem(await PostJson("/items", """[{"id":"x\u0000","title":"T"}]"""), HttpStatusCode.BadRequest, "[0].id");
+    }
+
+    [Fact]
+    public async Task An_id_holding_a_slash_is_reachable_by_its_escaped_path_and_differs_from_a_literal_percent_2F()
+    {
+        var user = User();
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", $$"""{"userId":"{{user}}/a","itemId":"1","type":"view"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", $$"""[{"userId":"{{user}}%2Fa","itemId":"2","type":"view"},{"userId":"{{user}}%2Fa","itemId":"3","type":"view"}]""")).StatusCode);
+        var slash = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}%2Fa/history");
+        Assert.Equal(1, slash.TotalCount);
+        var percent = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}%252Fa/history");
+        Assert.Equal(2, percent.TotalCount);
+
+        var item = "shelf/" + Guid.NewGuid().ToString("N");
+        var escaped = Uri.EscapeDataString(item);
+        Assert.Contains("%2F", escaped);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.PutAsync($"/items/{escaped}", new StringContent($$"""{"id":"{{item}}","title":"On a shelf"}""", Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Contains(item, await cluster.Http.GetStringAsync($"/items/{escaped}"));
+    }
+
+    [Fact]
+    public async Task Batches_over_the_per_request_limits_are_rejected_whole()
+    {
+        var user = User();
+        var events = "[" + string.Join(",", Enumerable.Range(0, Limits.MaxEventsPerRequest + 1).Select(i => $$"""{"userId":"{{user}}-{{i % 3}}","itemId":"1","type":"view","eventId":"b{{i}}"}""")) + "]";
+        var problem = await AssertProblem(await PostJson("/events", events), HttpStatusCode.BadRequest, "body");
+        Assert.Contains(Limits.MaxEventsPerRequest.ToString(System.Globalization.CultureInfo.InvariantCulture), problem.Errors!["body"][0]);
+        for (var u = 0; u < 3; u++) await AssertNoHistory($"{user}-{u}");
+
+        var prefix = "limit-" + Guid.NewGuid().ToString("N");
+        var items = "[" + string.Join(",", Enumerable.Range(0, Limits.MaxItemsPerRequest + 1).Select(i => $$"""{"id":"{{prefix}}-{{i}}","title":"T{{i}}"}""")) + "]";
+        await AssertProblem(await PostJson("/items", items), HttpStatusCode.BadRequest, "body");
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{prefix}-0"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Theory]
+    [InlineData("3e38")]
+    [InlineData("2e6")]
+    [InlineData("1e-45")]
+    public async Task Embeddings_whose_norm_is_out_of_bounds_are_rejected(string value)
+    {
+        var id = "norm-" + Guid.NewGuid().ToString("N");
+        var vector = string.Join(",", Enumerable.Repeat("0", 15).Prepend(value));
+        var problem = await AssertProblem(await cluster.Http.PutAsync($"/items/{id}", new StringContent($$"""{"title":"T","embedding":[{{vector}}]}""", Encoding.UTF8, "application/json")),
+            HttpStatusCode.BadRequest, "embedding");
+        Assert.Contains("norm", problem.Errors!["embedding"][0]);
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
+    public async Task A_repeated_tag_filter_is_rejected() =>
+        await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?tag=Comedy&tag=Drama"), HttpStatusCode.BadRequest, "tag");
 
     [Fact]
     public async Task The_openapi_document_lists_the_endpoints()

@@ -50,7 +50,7 @@ public sealed class RegistryTests(ServingCluster cluster)
         await AssertRejected(missing, version, "encoder", "missing part");
 
         using (var notMultipart = await cluster.Http.PostAsJsonAsync("/models", new { version }))
-            Assert.Equal(HttpStatusCode.BadRequest, notMultipart.StatusCode);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, notMultipart.StatusCode);
 
         // The good package goes in once; the same version again is a conflict that changes nothing.
         using (var ok = await TestPackages.Upload(cluster.Http, good))
@@ -58,6 +58,39 @@ public sealed class RegistryTests(ServingCluster cluster)
         Assert.True(File.Exists(Path.Combine(ModelsDirectory, version, ModelPackage.EncoderFile)));
         await AssertRejected(good, version, "version", "duplicate version", HttpStatusCode.Conflict);
         Assert.DoesNotContain(Directory.GetDirectories(ModelsDirectory), d => Path.GetFileName(d).StartsWith(".staging", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Versions_that_are_not_plain_names_non_finite_metrics_huge_vectors_and_cut_off_bodies_are_rejected_and_touch_nothing()
+    {
+        var version = TestPackages.NewVersion("odd");
+        var good = TestPackages.Files(TestPackages.Baseline(cluster.Ratings, version, 16));
+        var manifest = Encoding.UTF8.GetString(good["manifest"]);
+        Assert.Contains($"\"version\": \"{version}\"", manifest);
+        Assert.Contains("\"metrics\": null", manifest);
+        var database = Directory.GetFiles(cluster.DataDirectory, "*.db").Single();
+        var stored = Directory.GetDirectories(ModelsDirectory).Length;
+        Assert.True(stored > 0);
+
+        // A version names a directory: "." and ".." would name the models directory and the data directory.
+        foreach (var name in new[] { "\".\"", "\"..\"", "\"-x\"", "null" })
+            await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace($"\"{version}\"", name)) }, version, "manifest", $"version {name}");
+        Assert.True(File.Exists(database));
+        Assert.Equal(stored, Directory.GetDirectories(ModelsDirectory).Length);
+
+        await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"metrics\": null", "\"metrics\": { \"val NDCG@10\": \"NaN\" }")) },
+            version, "manifest", "a NaN metric");
+        var huge = good["embeddings"].ToArray();
+        BitConverter.GetBytes(1e30f).CopyTo(huge, 4);
+        await AssertRejected(new(good) { ["embeddings"] = huge }, version, "embeddings", "an item vector whose dot products overflow");
+
+        using var cutOff = new ByteArrayContent(Encoding.ASCII.GetBytes("--xyz\r\nContent-Disposition: form-data; name=\"manifest\"; filename=\"a\"\r\n\r\nabc"));
+        cutOff.Headers.TryAddWithoutValidation("Content-Type", "multipart/form-data; boundary=xyz");
+        using var response = await cluster.Http.PostAsync("/models", cutOff);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+        Assert.Contains("\"body\"", body);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/models/{version}")).StatusCode);
     }
 
     [Fact]

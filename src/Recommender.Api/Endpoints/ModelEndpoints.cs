@@ -38,7 +38,7 @@ public static class ModelEndpoints
             .WithName("RollbackModel")
             .WithSummary("Activates the previously active version (the fallback baseline when there is none).")
             .Produces<ActivationResponse>()
-            .ProducesValidationProblem();
+            .ProducesValidationProblem(StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> Upload(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
@@ -123,7 +123,8 @@ public static class ModelEndpoints
         }
         catch (InvalidOperationException e)
         {
-            return Problems.Invalid("version", e.Message);
+            // Nothing is wrong with the request; the registry's history has no earlier version.
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [e.Message] }, title: "Nothing to roll back to.", statusCode: StatusCodes.Status409Conflict);
         }
     }
 }

@@ -18,6 +18,11 @@ public sealed class EmptyClusterTests
 
         using (var ready = await cluster.Http.GetAsync("/health/ready"))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        using (var rollback = await cluster.Http.PostAsync("/models/rollback", null))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, rollback.StatusCode);
+            Assert.Contains("roll back", await rollback.Content.ReadAsStringAsync());
+        }
 
         using (var put = await cluster.Http.PutAsJsonAsync("/items/first-item", new { title = "First item", text = "A space adventure", tags = new[] { "space" } }))
             Assert.True(put.IsSuccessStatusCode, $"PUT answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");

@@ -36,7 +36,7 @@ internal static class BaselineCommand
         {
             data, format, outDir, version, dimension, maxLength, decay, minRating, minItem, minUser,
         };
-        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
             var options = new PreprocessingOptions
             {
@@ -44,6 +44,7 @@ internal static class BaselineCommand
                 MinItemInteractions = parse.GetValue(minItem),
                 MinUserInteractions = parse.GetValue(minUser),
             };
+            CommandErrors.CheckDirectoryTarget(parse.GetValue(outDir)!, "--out");
             var watch = Stopwatch.StartNew();
             var loaded = InteractionLoader.Read(parse.GetValue(data)!, Formats[parse.GetValue(format)!], options);
             console.WriteLine($"loaded {loaded.Data.UserCount} users, {loaded.Data.ItemCount} items: {loaded.Summary}");

@@ -16,18 +16,18 @@ internal static class BenchmarkCommand
     public static Command Create()
     {
         var items = new Option<int>("--items") { DefaultValueFactory = _ => 3416, Description = "Catalogue size." };
-        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 200 };
-        var dimension = new Option<int>("--dimension") { DefaultValueFactory = _ => 64 };
-        var blocks = new Option<int>("--blocks") { DefaultValueFactory = _ => 2 };
-        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 1 };
+        var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 200, Description = "History length the encoder takes (the timed histories are full)." };
+        var dimension = new Option<int>("--dimension") { DefaultValueFactory = _ => 64, Description = "Embedding and hidden width." };
+        var blocks = new Option<int>("--blocks") { DefaultValueFactory = _ => 2, Description = "Transformer blocks." };
+        var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 1, Description = "Attention heads (must divide --dimension)." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1, Description = "ONNX Runtime intra-op threads." };
-        var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 200, Description = "Timed batch-1 runs (batch 64 runs a tenth as many)." };
+        var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 200, Description = "Timed batch-1 runs, at least 10 (batch 64 runs a tenth as many, at least 10)." };
 
         var command = new Command("bench-inference", "Time the SASRec ONNX encoder (random weights) against its FLOPs and this CPU's MatMul rate.")
         {
             items, maxLength, dimension, blocks, heads, threads, runs,
         };
-        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
             var config = new SasRecConfig
             {
@@ -39,8 +39,10 @@ internal static class BenchmarkCommand
                 Heads = parse.GetValue(heads),
             };
             config.Validate();
-            var threadCount = Math.Max(1, parse.GetValue(threads));
-            var runCount = Math.Max(10, parse.GetValue(runs));
+            var threadCount = parse.GetValue(threads);
+            if (threadCount < 1) throw new ArgumentException($"--threads {threadCount} must be at least 1.");
+            var runCount = parse.GetValue(runs);
+            if (runCount < 10) throw new ArgumentException($"--runs {runCount} must be at least 10 for a median and a 90th percentile.");
             var package = SasRecExporter.Export(new SasRecModel(config, seed: 1), SequenceDataset.IdentityVocabulary(config.ItemCount), "bench", null, null);
             using var encoder = new OnnxEncoder(package, new OnnxThreading(threadCount));
             var random = new Random(2);
@@ -59,7 +61,7 @@ internal static class BenchmarkCommand
             table.AddColumn("value");
             table.AddRow("MatMul 1024³ rate (ONNX Runtime)", $"{F(peak, "F1")} GFLOP/s");
             table.AddRow("FLOPs per sequence, exported graph", $"{F(flops / 1e6, "F1")} M (full forward {F(full / 1e6, "F1")} M)");
-            table.AddRow("batch 1, 200-item history: median / p90", $"{F(single.MedianMs, "F3")} / {F(single.P90Ms, "F3")} ms");
+            table.AddRow($"batch 1, {config.MaxLength}-item history: median / p90", $"{F(single.MedianMs, "F3")} / {F(single.P90Ms, "F3")} ms");
             table.AddRow("batch 1: achieved rate", $"{F(flops / (single.MedianMs / 1000) / 1e9)} GFLOP/s ({F(flops / (single.MedianMs / 1000) / 1e9 / peak * 100, "F1")}% of MatMul)");
             table.AddRow("batch 64: median per batch", $"{F(batched.MedianMs, "F2")} ms");
             table.AddRow("batch 64: throughput", $"{F(perSecond, "F0")} sequences/s");

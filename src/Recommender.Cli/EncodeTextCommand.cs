@@ -19,15 +19,17 @@ internal static class EncodeTextCommand
         var output = new Option<string>("--out") { Description = "The #text-vectors file to write.", Required = true };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads of the encoder.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("encode-text", $"Encode MovieLens item texts with {SentenceTextEncoder.ModelName} into a text-vector file.") { movies, tags, output, threads };
-        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
+            var path = parse.GetValue(output)!;
+            CommandErrors.CheckFileTarget(path, "--out");
             var texts = MovieLensText.Compose(parse.GetValue(movies)!, parse.GetValue(tags));
+            if (texts.Count == 0) throw new FormatException($"{parse.GetValue(movies)} lists no movies: there is nothing to encode.");
             var threadCount = Math.Max(1, parse.GetValue(threads));
             using var encoder = new SentenceTextEncoder(threadCount);
             var watch = Stopwatch.StartNew();
             var vectors = MovieLensText.Encode(texts, encoder);
             var seconds = watch.Elapsed.TotalSeconds;
-            var path = parse.GetValue(output)!;
             TextVectorFile.Write(path, vectors, MovieLensText.Fingerprint(texts));
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"encoded {texts.Count} items in {seconds:F1} s: {texts.Count / seconds:F0} items/s (batches of {SentenceTextEncoder.BatchSize}, {threadCount} threads); wrote {path}"));

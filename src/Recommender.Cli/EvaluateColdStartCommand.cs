@@ -48,7 +48,7 @@ internal static class EvaluateColdStartCommand
             ratings, movies, tags, textVectors, textCache, output, markdown, holdout, seed, representations, dimension, maxLength, blocks, heads, dropout,
             idDropout, loss, epochs, batch, learningRate, patience, timeLimit, threads,
         };
-        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
             var error = parse.InvocationConfiguration.Error;
             var work = parse.GetValue(output)!;
@@ -61,6 +61,12 @@ internal static class EvaluateColdStartCommand
             var moviesPath = parse.GetValue(movies);
             var vectorsPath = parse.GetValue(textVectors);
             if (moviesPath is null && vectorsPath is null) throw new ArgumentException("Give the item text: --movies (with optional --tags) or --text-vectors.");
+            if (moviesPath is not null && vectorsPath is not null) throw new ArgumentException("Give either --movies or --text-vectors, not both: they are two sources of the same item text.");
+            if (parse.GetValue(idDropout) is var idRate && !(idRate >= 0 && idRate < 1)) throw new ArgumentException($"--id-dropout {idRate} must be in [0, 1).");
+            if (parse.GetValue(dropout) is var rate && !(rate >= 0 && rate < 1)) throw new ArgumentException($"--dropout {rate} must be in [0, 1).");
+            CommandErrors.CheckDirectoryTarget(work, "--out");
+            if (parse.GetValue(textCache) is { } cachePath) CommandErrors.CheckFileTarget(cachePath, "--text-cache");
+            if (parse.GetValue(markdown) is { } markdownTarget) CommandErrors.CheckFileTarget(markdownTarget, "--markdown");
 
             var data = InteractionLoader.Load(parse.GetValue(ratings)!, InteractionFormat.MovieLensCsv);
             TextVectors text;

@@ -37,13 +37,15 @@ internal static class EvaluateCommand
         {
             package, input, output, protocol, baselines, train, seed, threads,
         };
-        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
+            if (parse.GetValue(train) is not null && !parse.GetValue(baselines))
+                throw new ArgumentException("--train is what the baselines learn from; it needs --baselines.");
             var inputPath = parse.GetValue(input)!;
             var outputPath = parse.GetValue(output)!;
             var rankingProtocol = parse.GetValue(protocol) == "sampled" ? RankingProtocol.Sampled : RankingProtocol.Full;
             var loaded = ModelPackage.Load(parse.GetValue(package)!);
-            var cases = SequenceFile.ReadEvaluationCases(inputPath, outputPath);
+            var cases = CommandErrors.ReadCases(inputPath, outputPath);
             CheckVocabulary(cases, loaded.Manifest.ItemCount, inputPath, outputPath);
 
             var scorers = new List<INextItemScorer>();
@@ -100,26 +102,5 @@ internal static class EvaluateCommand
             foreach (var item in sequences[i])
                 if (item > itemCount) throw new ArgumentException($"{path}:{i + 1}: item {item} is outside the package's vocabulary 1..{itemCount}.");
         return sequences;
-    }
-}
-
-/// <summary>Turns the expected failures of the model commands (bad files, bad ids) into a one-line message and exit code 1.</summary>
-internal static class ModelCommandErrors
-{
-    public static int Run(ParseResult parse, Func<IAnsiConsole, int> action)
-    {
-        var configuration = parse.InvocationConfiguration;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(configuration.Output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        console.Profile.Width = Math.Max(console.Profile.Width, 120); // tables stay readable when output is redirected
-        try
-        {
-            return action(console);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException or ArgumentException or KeyNotFoundException
-                                   or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
-        {
-            configuration.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
     }
 }

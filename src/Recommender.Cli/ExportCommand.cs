@@ -22,12 +22,14 @@ internal static class ExportCommand
         var itemIds = new Option<string?>("--item-ids") { Description = "External id of dense item i on line i (default: the dense ids themselves)." };
 
         var command = new Command("export", "Export a SASRec checkpoint to an ONNX model package.") { checkpoint, outDir, version, itemIds };
-        command.SetAction(parse => ModelCommandErrors.Run(parse, console =>
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
             var paths = parse.GetValue(checkpoint)!;
+            CommandErrors.CheckDirectoryTarget(parse.GetValue(outDir)!, "--out");
             var models = new List<SasRecModel>();
             foreach (var path in paths)
             {
+                if (Directory.Exists(path)) throw new IOException($"Checkpoint '{path}' is a directory; give the checkpoint file (e.g. {path}/best.model).");
                 if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
                 models.Add(SasRecModel.Load(path));
             }
@@ -53,6 +55,10 @@ internal static class ExportCommand
         if (ids.Count != itemCount) throw new FormatException($"{path} lists {ids.Count} item ids; the checkpoint has {itemCount} items.");
         var blank = ids.FindIndex(id => id.Length == 0);
         if (blank >= 0) throw new FormatException($"{path}:{blank + 1}: the item id is empty.");
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < ids.Count; i++)
+            if (!firstLine.TryAdd(ids[i], i + 1))
+                throw new FormatException($"{path}:{i + 1}: item id '{ids[i]}' is already on line {firstLine[ids[i]]}; every dense item needs its own id.");
         return ids;
     }
 }

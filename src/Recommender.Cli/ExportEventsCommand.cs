@@ -25,6 +25,13 @@ internal static class ExportEventsCommand
                 await error.WriteLineAsync($"error: --api '{parse.GetValue(api)}' is not an http(s) address.");
                 return 1;
             }
+            if (parse.GetValue(timeout) <= 0)
+            {
+                await error.WriteLineAsync($"error: --timeout {parse.GetValue(timeout)} must be a positive number of seconds.");
+                return 1;
+            }
+            // Relative paths resolve against the last '/' of the base: "http://host/prefix" must become "http://host/prefix/".
+            if (!baseAddress.AbsolutePath.EndsWith('/')) baseAddress = new Uri(baseAddress.GetLeftPart(UriPartial.Path) + "/");
             var path = Path.GetFullPath(parse.GetValue(outFile)!);
             var partial = path + ".partial";
             try

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Recommender.Model.Data;
 using Recommender.Model.Onnx;
+using Recommender.Model.Packaging;
 using Recommender.Model.Sasrec;
 using Recommender.Model.Training;
 using Spectre.Console;
@@ -97,10 +98,25 @@ internal static class TrainCommand
             var valOut = parse.GetValue(valOutput);
             if ((valIn is null) != (valOut is null)) throw new ArgumentException("--val-input and --val-output must be given together.");
             List<EvaluationCase>? validation = null;
-            if (valIn is not null && !parse.GetValue(noValidation)) validation = SequenceFile.ReadEvaluationCases(valIn, valOut!);
-            var largest = Math.Max(data.ItemCount, validation is null ? 0 : validation.Max(c => Math.Max(c.Target, c.History.DefaultIfEmpty(0).Max())));
+            if (valIn is not null && !parse.GetValue(noValidation)) validation = CommandErrors.ReadCases(valIn, valOut!);
+            // Everything that can only fail at the end is checked now, before hours of training.
+            var testIn = parse.GetValue(testInput);
+            var testOut = parse.GetValue(testOutput);
+            if ((testIn is null) != (testOut is null)) throw new ArgumentException("--test-input and --test-output must be given together.");
+            var test = testIn is null ? null : CommandErrors.ReadCases(testIn, testOut!);
+            var exportDir = parse.GetValue(export);
+            var packageVersion = parse.GetValue(version) ?? $"sasrec-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
+            if (exportDir is not null)
+            {
+                CommandErrors.CheckDirectoryTarget(exportDir, "--export");
+                if (!ModelPackage.IsValidVersion(packageVersion))
+                    throw new ArgumentException($"--version '{packageVersion}' must be 1-100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
+            }
+            CommandErrors.CheckDirectoryTarget(outDir, "--out");
+            var largest = new[] { data.ItemCount, LargestId(validation), LargestId(test) }.Max();
             var itemCount = parse.GetValue(items) ?? largest;
             if (itemCount < largest) throw new ArgumentException($"--items {itemCount} is smaller than the largest item id in the data ({largest}).");
+            var vocabulary = parse.GetValue(resume) ? null : Vocabulary(data, itemCount, trainPath);
 
             var options = new TrainingOptions
             {
@@ -129,6 +145,7 @@ internal static class TrainCommand
                 trainer = SasRecTrainer.Resume(outDir, options);
                 if (trainer.Model.Config.ItemCount < largest)
                     throw new ArgumentException($"The checkpoint in {outDir} knows {trainer.Model.Config.ItemCount} items but the data holds id {largest}.");
+                vocabulary = Vocabulary(data, trainer.Model.Config.ItemCount, trainPath);
                 console.MarkupLine($"Resuming [bold]{Markup.Escape(outDir)}[/] after epoch {trainer.Epoch}.");
             }
             else
@@ -152,8 +169,7 @@ internal static class TrainCommand
                     Temperature = parse.GetValue(temperature),
                 };
                 config.Validate();
-                var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout),
-                    data.ItemIds.Count == config.ItemCount ? data.ItemIds : SequenceDataset.IdentityVocabulary(config.ItemCount));
+                var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!);
                 if (note is not null) console.WriteLine(note);
                 trainer = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options);
             }
@@ -186,12 +202,9 @@ internal static class TrainCommand
                 metrics["val_ndcg@10"] = m.Ndcg(10);
                 metrics["val_hr@10"] = m.HitRate(10);
             }
-            var testIn = parse.GetValue(testInput);
-            var testOut = parse.GetValue(testOutput);
-            if ((testIn is null) != (testOut is null)) throw new ArgumentException("--test-input and --test-output must be given together.");
-            if (testIn is not null)
+            if (test is not null)
             {
-                var m = SasRecTrainer.Evaluate(bestModel, SequenceFile.ReadEvaluationCases(testIn, testOut!));
+                var m = SasRecTrainer.Evaluate(bestModel, test);
                 metrics["test_ndcg@10"] = m.Ndcg(10);
                 metrics["test_recall@10"] = m.HitRate(10);
                 metrics["test_recall@1"] = m.HitRate(1);
@@ -199,7 +212,6 @@ internal static class TrainCommand
                     $"test (best checkpoint, full ranking, seen items removed, {m.Count} cases): NDCG@10 {m.Ndcg(10):F4}, Recall@10 {m.HitRate(10):F4}, Recall@1 {m.HitRate(1):F4}"));
             }
 
-            var exportDir = parse.GetValue(export);
             if (exportDir is not null)
             {
                 var training = new JsonObject
@@ -208,8 +220,7 @@ internal static class TrainCommand
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
                     ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate,
                 };
-                var package = SasRecExporter.Export(bestModel, data.ItemIds.Count == c.ItemCount ? data.ItemIds : SequenceDataset.IdentityVocabulary(c.ItemCount),
-                    parse.GetValue(version) ?? $"sasrec-{DateTime.UtcNow:yyyyMMdd-HHmmss}", training, metrics);
+                var package = SasRecExporter.Export(bestModel, vocabulary!, packageVersion, training, metrics);
                 package.Save(exportDir);
                 console.MarkupLine($"Exported the best model (epoch {result.BestEpoch}) to [bold]{Markup.Escape(exportDir)}[/].");
             }
@@ -227,13 +238,30 @@ internal static class TrainCommand
         command.SetAction(parse => Guarded(parse, p =>
         {
             var checkpoint = SasRecModel.Load(p.GetValue(model)!);
-            var cases = SequenceFile.ReadEvaluationCases(p.GetValue(input)!, p.GetValue(output)!);
+            var cases = CommandErrors.ReadCases(p.GetValue(input)!, p.GetValue(output)!);
             var m = SasRecTrainer.Evaluate(checkpoint, cases);
             p.InvocationConfiguration.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{m.Count} cases: NDCG@10 {m.Ndcg(10):F4}, Recall@10 {m.HitRate(10):F4}, Recall@1 {m.HitRate(1):F4}, NDCG@20 {m.Ndcg(20):F4}, Recall@20 {m.HitRate(20):F4}, MRR {m.Mrr:F4}"));
             return 0;
         }));
         return command;
+    }
+
+    private static int LargestId(List<EvaluationCase>? cases) =>
+        cases is null ? 0 : cases.Max(c => Math.Max(c.Target, c.History.DefaultIfEmpty(0).Max()));
+
+    /// <summary>
+    /// External id of every dense item 1..<paramref name="itemCount"/>. Dense sequence files name items by their dense ids,
+    /// so a larger catalogue extends the identity; data with its own ids (MovieLens, pairs, event exports) has no id to
+    /// give an extra row, so asking for more items than it holds is an error rather than a package of invented ids.
+    /// </summary>
+    private static IReadOnlyList<string> Vocabulary(SequenceDataset data, int itemCount, string trainPath)
+    {
+        if (data.ItemIds.Count == itemCount) return data.ItemIds;
+        var identity = SequenceDataset.IdentityVocabulary(data.ItemIds.Count);
+        if (data.ItemIds.SequenceEqual(identity, StringComparer.Ordinal)) return SequenceDataset.IdentityVocabulary(itemCount);
+        throw new ArgumentException($"{trainPath} holds {data.ItemIds.Count} items with their own ids, but the run needs {itemCount} " +
+            $"(--items or the validation/test ids): the extra items would have no id. Keep validation and test ids within 1..{data.ItemIds.Count}, or drop --items.");
     }
 
     /// <summary>Expected failures (bad files, bad ids, bad options) become a one-line message and exit code 1.</summary>
@@ -243,7 +271,7 @@ internal static class TrainCommand
         {
             return action(parse);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException or ArgumentException or KeyNotFoundException or IOException)
+        catch (Exception e) when (CommandErrors.IsExpected(e))
         {
             parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -131,4 +131,90 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("GFLOP/s", text);
         Assert.Contains("sequences/s", text);
     }
+
+    [Fact]
+    public void Export_refuses_duplicate_item_ids_an_output_that_is_a_file_and_a_truncated_checkpoint()
+    {
+        var model = new SasRecModel(new SasRecConfig { ItemCount = 3, MaxLength = 4, Dimension = 4, Blocks = 1 }, seed: 1);
+        var checkpoint = Path.Combine(_directory, "small.ckpt");
+        model.Save(checkpoint);
+        var outDir = Path.Combine(_directory, "out");
+
+        var (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("dup.txt", "a\nb\na\n"));
+        Assert.Equal(1, exit);
+        Assert.Contains("dup.txt:3", error);
+        Assert.False(Directory.Exists(outDir));
+
+        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", Write("a-file", "x"), "--version", "v");
+        Assert.Equal(1, exit);
+        Assert.Contains("is a file", error);
+
+        var truncated = Path.Combine(_directory, "truncated.ckpt");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(checkpoint)[..^40]);
+        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", truncated, "--out", outDir, "--version", "v");
+        Assert.Equal(1, exit);
+        Assert.StartsWith("error:", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void Evaluate_refuses_empty_case_files_a_broken_manifest_and_train_without_baselines()
+    {
+        var package = SmallPackage();
+        var input = Write("in.txt", "1 2\n");
+        var output = Write("out.txt", "3\n");
+
+        var (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", Write("empty-in.txt", ""), "--output", Write("empty-out.txt", ""));
+        Assert.Equal(1, exit);
+        Assert.Contains("no evaluation cases", error);
+
+        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--train", input);
+        Assert.Equal(1, exit);
+        Assert.Contains("--baselines", error);
+
+        File.WriteAllText(Path.Combine(package, ModelPackage.ManifestFile), "{ not json");
+        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
+        Assert.Equal(1, exit);
+        Assert.StartsWith("error:", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void Bench_inference_refuses_too_few_runs_instead_of_raising_them() =>
+        Assert.Contains("--runs 5", Invoke(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "5").Error);
+
+    [Fact]
+    public async Task Export_events_keeps_the_path_of_the_api_address_and_refuses_a_non_positive_timeout()
+    {
+        var port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/prefix/");
+        listener.Start();
+        var served = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            var body = System.Text.Encoding.UTF8.GetBytes(context.Request.Url!.AbsolutePath == "/prefix/events/export"
+                ? EventExportFormat.Header + "\nline-1\n" : "wrong path " + context.Request.Url.AbsolutePath);
+            context.Response.StatusCode = context.Request.Url.AbsolutePath == "/prefix/events/export" ? 200 : 404;
+            await context.Response.OutputStream.WriteAsync(body);
+            context.Response.Close();
+        });
+        var target = Path.Combine(_directory, "events.csv");
+        var (exit, text, error) = await Task.Run(() => Invoke(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}/prefix", "--out", target));
+        await served;
+        Assert.True(exit == 0, error);
+        Assert.Contains("wrote 1 events", text);
+        Assert.Equal([EventExportFormat.Header, "line-1"], File.ReadAllLines(target));
+
+        (exit, _, error) = Invoke(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", target, "--timeout", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("--timeout 0", error);
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
 }

@@ -102,4 +102,52 @@ public sealed class TrainCommandTests : IDisposable
         Assert.NotEqual(0, noPositions.Exit);
         Assert.Contains("at least two events", noPositions.Error);
     }
+
+    [Fact]
+    public void Options_that_could_only_fail_at_the_end_fail_before_any_epoch()
+    {
+        var (train, valInput, valOutput) = Files();
+        var outDir = Path.Combine(_directory, "early");
+        string[] common = ["--train", train, "--out", outDir, "--dim", "8", "--max-length", "8", "--blocks", "1", "--epochs", "1"];
+        var aFile = Write("a-file", ["x"]);
+
+        var cases = new (string[] Args, string Named)[]
+        {
+            (["--export", Path.Combine(_directory, "pkg"), "--version", "../escape"], "--version"),
+            (["--export", aFile], "--export"),
+            (["--test-input", valInput], "--test-output"),
+            (["--val-input", Write("none-in.txt", []), "--val-output", Write("none-out.txt", [])], "no evaluation cases"),
+        };
+        foreach (var (args, named) in cases)
+        {
+            var result = Invoke([.. common, .. args]);
+            Assert.True(result.Exit != 0, $"{string.Join(' ', args)} should fail");
+            Assert.Contains(named, result.Error);
+            Assert.Contains("error:", result.Error);
+            Assert.DoesNotContain("   at ", result.Error);
+            Assert.False(File.Exists(Path.Combine(outDir, SasRecTrainer.LastModelFile)), $"{string.Join(' ', args)} trained before failing");
+        }
+        var outIsFile = Invoke("--train", train, "--out", aFile, "--epochs", "1");
+        Assert.NotEqual(0, outIsFile.Exit);
+        Assert.Contains("is a file", outIsFile.Error);
+    }
+
+    [Fact]
+    public void A_package_trained_on_external_ids_keeps_them_and_refuses_rows_without_an_id()
+    {
+        // MovieLens ids are sparse: dense item i must export as its movieId, never as "i".
+        var ratings = Write("ratings.csv", ["userId,movieId,rating,timestamp",
+            .. Enumerable.Range(0, 30).SelectMany(u => Enumerable.Range(0, 5).Select(t => $"{u},{1000 + (u + t) % 7 * 10},4.0,{t + 1}"))]);
+        var packageDir = Path.Combine(_directory, "ml-package");
+        string[] common = ["--train", ratings, "--format", "movielens-csv", "--dim", "8", "--max-length", "8",
+            "--blocks", "1", "--epochs", "1", "--export", packageDir, "--version", "ml-1"];
+        var ok = Invoke([.. common, "--out", Path.Combine(_directory, "ml-run")]);
+        Assert.True(ok.Exit == 0, ok.Error);
+        var ids = ModelPackage.Load(packageDir).Manifest.ItemIds;
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => (1000 + i * 10).ToString()).Order(), ids.Order());
+
+        var more = Invoke([.. common, "--items", "9", "--out", Path.Combine(_directory, "ml-run-2")]);
+        Assert.NotEqual(0, more.Exit);
+        Assert.Contains("would have no id", more.Error);
+    }
 }

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Text.Json;
+using Recommender.Model.Data;
+using Recommender.Model.Evaluation;
+using Spectre.Console;
+
+namespace Recommender.Cli;
+
+/// <summary>
+/// The commands' expected failures (bad files, bad ids, bad options, unreadable or unwritable paths) become a one-line
+/// message and exit code 1; anything else is a defect and keeps its stack trace.
+/// </summary>
+internal static class CommandErrors
+{
+    public static bool IsExpected(Exception e) =>
+        e is FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException or ArgumentException or KeyNotFoundException
+            or IOException or UnauthorizedAccessException or JsonException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException;
+
+    public static int Run(ParseResult parse, Func<IAnsiConsole, int> action)
+    {
+        var configuration = parse.InvocationConfiguration;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(configuration.Output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        console.Profile.Width = Math.Max(console.Profile.Width, 120); // tables stay readable when output is redirected
+        try
+        {
+            return action(console);
+        }
+        catch (Exception e) when (IsExpected(e))
+        {
+            configuration.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>Evaluation cases from a history file and its next-item file; an empty pair is an error, not a score of zero.</summary>
+    public static List<EvaluationCase> ReadCases(string inputPath, string outputPath)
+    {
+        var cases = SequenceFile.ReadEvaluationCases(inputPath, outputPath);
+        if (cases.Count == 0) throw new FormatException($"{inputPath} and {outputPath} hold no evaluation cases.");
+        return cases;
+    }
+
+    /// <summary>Fails before any work when <paramref name="path"/> cannot become a directory (an existing file is in the way).</summary>
+    public static void CheckDirectoryTarget(string path, string option)
+    {
+        if (File.Exists(path)) throw new IOException($"{option} '{path}' is a file; it must be a directory (or not exist yet).");
+    }
+
+    /// <summary>Fails before any work when <paramref name="path"/> cannot become a file (a directory is in the way).</summary>
+    public static void CheckFileTarget(string path, string option)
+    {
+        if (Directory.Exists(path)) throw new IOException($"{option} '{path}' is a directory; it must be a file.");
+    }
+}

@@ -18,8 +18,8 @@ public sealed class BulkTextCluster() : ClusterFixture(Create())
 /// <summary>Bulk loading through POST /items: texts encoded in batches, every item placed by the text projection.</summary>
 public sealed class BulkTextTests(BulkTextCluster cluster, ITestOutputHelper output) : IClassFixture<BulkTextCluster>
 {
-    /// <summary>Items per POST: about 150 KB of JSON, well inside the 1 MiB body limit.</summary>
-    private const int BatchSize = 1000;
+    /// <summary>Items per POST: the API's limit, about 75 KB of JSON.</summary>
+    private const int BatchSize = Recommender.Abstractions.Limits.MaxItemsPerRequest;
 
     private static readonly string[] Subjects = ["starship", "bakery", "detective", "dragon", "vineyard", "submarine", "orchestra", "robot", "castle", "marathon"];
     private static readonly string[] Plots = ["a daring rescue", "a secret recipe", "an unsolved murder", "a lost kingdom", "a family feud", "a race against time", "a first love", "a stolen painting"];

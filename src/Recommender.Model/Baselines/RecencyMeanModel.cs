@@ -26,7 +26,7 @@ public static class RecencyMeanModel
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
-        if (recencyDecay is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(recencyDecay), "The recency decay must be in (0, 1].");
+        OptionRange.Factor.Check(recencyDecay, nameof(recencyDecay));
         if (data.ItemCount == 0) throw new ArgumentException("The data set has no items.", nameof(data));
         const int window = 5;
         var embeddings = PmiSvdEmbeddings.Compute(data, dimension, window, seed);

@@ -25,6 +25,7 @@ public static class InteractionLoader
     public static LoadedInteractions Read(string path, InteractionFormat format, PreprocessingOptions? options = null)
     {
         options ??= new PreprocessingOptions();
+        options.Validate();
         if (!File.Exists(path)) throw new FileNotFoundException($"Interaction file '{path}' does not exist.", path);
         if (options.MinRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData))
             throw new ArgumentException($"MinRating needs a format with ratings; {format} has none.", nameof(options));

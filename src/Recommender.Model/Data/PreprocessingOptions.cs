@@ -30,4 +30,14 @@ public sealed record PreprocessingOptions
     /// in external-id order.
     /// </summary>
     public bool KeepDenseIds { get; init; } = true;
+
+    /// <exception cref="ArgumentException">An option no data could satisfy sensibly; the message names it and its value.</exception>
+    public void Validate()
+    {
+        // A NaN threshold would compare false with every rating and silently drop the whole file.
+        if (MinRating is { } minRating && !double.IsFinite(minRating))
+            throw new ArgumentException($"{nameof(MinRating)} is {minRating.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be a finite number.");
+        if (MinItemInteractions < 0) throw new ArgumentException($"{nameof(MinItemInteractions)} is {MinItemInteractions}; it cannot be negative.");
+        if (MinUserInteractions < 0) throw new ArgumentException($"{nameof(MinUserInteractions)} is {MinUserInteractions}; it cannot be negative.");
+    }
 }

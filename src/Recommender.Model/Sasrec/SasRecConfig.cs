@@ -81,9 +81,9 @@ public sealed record SasRecConfig
         if (Blocks <= 0) throw new ArgumentException("Blocks must be positive.");
         if (FeedForwardDimension <= 0) throw new ArgumentException("FeedForwardDimension must be positive.");
         if (NormalisedResidual && !PreNorm) throw new ArgumentException("The normalised-residual block is a pre-norm block; it cannot be combined with post-norm.");
-        if (InitStd < 0 || !float.IsFinite(InitStd)) throw new ArgumentException($"InitStd {InitStd} must be a non-negative number.");
-        if (AttentionDropout is < 0 or >= 1) throw new ArgumentException("AttentionDropout must be in [0, 1).");
-        if (Dropout is < 0 or >= 1) throw new ArgumentException("Dropout must be in [0, 1).");
+        OptionRange.NonNegative.Check(InitStd, nameof(InitStd));
+        OptionRange.Rate.Check(AttentionDropout, nameof(AttentionDropout));
+        OptionRange.Rate.Check(Dropout, nameof(Dropout));
         if (Temperature < 0 || !float.IsFinite(Temperature)) throw new ArgumentException($"Temperature {Temperature} must be 0 (dot product) or positive (cosine / temperature).");
         if (ScoresByCosine && ItemRepresentation != Packaging.ItemRepresentations.Id)
             throw new ArgumentException($"A temperature (cosine scores) applies to the id item representation only, not '{ItemRepresentation}'.");
@@ -92,7 +92,7 @@ public sealed record SasRecConfig
             throw new ArgumentException($"Item representation '{ItemRepresentation}' is not one of {string.Join(", ", Packaging.ItemRepresentations.All)}.");
         if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) ? TextDimension <= 0 : TextDimension != 0)
             throw new ArgumentException($"Item representation '{ItemRepresentation}' does not fit text dimension {TextDimension}.");
-        if (ItemIdDropout is < 0 or >= 1) throw new ArgumentException($"Item id dropout {ItemIdDropout} must be in [0, 1).");
+        OptionRange.Rate.Check(ItemIdDropout, nameof(ItemIdDropout));
         if (ItemIdDropout > 0 && ItemRepresentation != Packaging.ItemRepresentations.IdAndText)
             throw new ArgumentException($"Item id dropout applies to the id+text representation only, not '{ItemRepresentation}'.");
         if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) && string.IsNullOrWhiteSpace(TextEncoder))

@@ -58,14 +58,15 @@ public sealed record TrainingOptions
     {
         if (Epochs <= 0) throw new ArgumentException("Epochs must be positive.");
         if (BatchSize <= 0) throw new ArgumentException("The batch size must be positive.");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("The learning rate must be positive.");
+        OptionRange.Positive.Check(LearningRate, nameof(LearningRate));
         if (LearningRateDecayEpoch is <= 0) throw new ArgumentException("The learning-rate decay epoch must be positive.");
-        if (!(LearningRateDecayFactor is > 0 and <= 1)) throw new ArgumentException("The learning-rate decay factor must be in (0, 1].");
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("Adam betas must be in [0, 1).");
-        if (WeightDecay < 0) throw new ArgumentException("Weight decay cannot be negative.");
+        OptionRange.Factor.Check(LearningRateDecayFactor, nameof(LearningRateDecayFactor));
+        OptionRange.Rate.Check(Beta1, nameof(Beta1));
+        OptionRange.Rate.Check(Beta2, nameof(Beta2));
+        OptionRange.NonNegative.Check(WeightDecay, nameof(WeightDecay));
         if (Negatives <= 0) throw new ArgumentException("The number of negatives must be positive.");
-        if (Calibration is < 0 or > 1) throw new ArgumentException("The gBCE calibration must be in [0, 1].");
-        if (EarlierWindowRate is < 0 or > 1) throw new ArgumentException("The earlier-window rate must be in [0, 1].");
+        OptionRange.Probability.Check(Calibration, nameof(Calibration));
+        OptionRange.Probability.Check(EarlierWindowRate, nameof(EarlierWindowRate));
         if (Threads <= 0) throw new ArgumentException("Threads must be positive.");
         if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");

@@ -15,6 +15,7 @@ public static class PmiSvdEmbeddings
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         var n = data.ItemCount;
+        ModelLimits.CheckTensor("item vectors (items x dimension)", n, dimension);
         var result = new float[n * dimension];
         if (n == 0) return result;
         var ppmi = CooccurrenceMatrix.Count(data.Sequences, n, window).PositivePmi();

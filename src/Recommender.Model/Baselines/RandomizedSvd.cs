@@ -15,6 +15,7 @@ public static class RandomizedSvd
         var n = a.Size;
         rank = Math.Min(rank, n);
         var width = Math.Min(n, rank + oversample);
+        ModelLimits.CheckTensor("range sketch (rows x (rank + oversampling))", n, width);
         var random = new Random(seed);
         var omega = new double[n * width];
         for (var i = 0; i < omega.Length; i++) omega[i] = Gaussian(random);

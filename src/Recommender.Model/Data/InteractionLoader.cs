@@ -90,7 +90,7 @@ public static class InteractionLoader
             users = users.Where(present.Contains).ToList();
         }
 
-        var vocabulary = Vocabulary(format, interactions, options);
+        var vocabulary = Vocabulary(path, format, interactions, options);
         var denseOf = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
         for (var i = 0; i < vocabulary.Count; i++) denseOf[vocabulary[i]] = i + 1;
         var byUser = interactions.GroupBy(i => i.User, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
@@ -150,12 +150,16 @@ public static class InteractionLoader
         });
     }
 
-    private static List<string> Vocabulary(InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
+    private static IReadOnlyList<string> Vocabulary(string path, InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
     {
         if (format == InteractionFormat.Sequences && options.KeepDenseIds && interactions.All(i => IsPositiveInteger(i.Item)))
         {
-            var max = interactions.Count == 0 ? 0 : interactions.Max(i => int.Parse(i.Item, CultureInfo.InvariantCulture));
-            return SequenceDataset.IdentityVocabulary(max).ToList();
+            if (interactions.Count == 0) return [];
+            var largest = interactions.MaxBy(i => int.Parse(i.Item, CultureInfo.InvariantCulture));
+            var max = int.Parse(largest.Item, CultureInfo.InvariantCulture);
+            // Kept ids are rows of the item table: one id in the billions would ask for billions of rows.
+            if (max > ModelLimits.MaxItemCount) throw Malformed(path, int.Parse(largest.User, CultureInfo.InvariantCulture), SequenceFile.TooLarge(max));
+            return SequenceDataset.IdentityVocabulary(max);
         }
         return interactions.Select(i => i.Item).Distinct(StringComparer.Ordinal).Order(ExternalIdComparer.Instance).ToList();
     }

@@ -15,7 +15,7 @@ public sealed class GbceLoss : SequenceLoss
     public GbceLoss(int itemCount, int negatives, double calibration)
     {
         if (itemCount < 2) throw new ArgumentException("gBCE needs at least two items.", nameof(itemCount));
-        if (negatives < 1) throw new ArgumentOutOfRangeException(nameof(negatives), "gBCE needs at least one negative.");
+        ModelLimits.CheckSize(negatives, nameof(negatives), ModelLimits.MaxNegatives);
         OptionRange.Probability.Check(calibration, nameof(calibration));
         Negatives = negatives;
         Calibration = calibration;

@@ -83,7 +83,8 @@ public sealed class SasRecTrainer
         var trainable = TrainableSequences(sequences, Model.Config.ItemCount);
         if (outputDirectory is not null) Directory.CreateDirectory(outputDirectory);
         var started = Stopwatch.StartNew();
-        var batches = (trainable.Length + Options.BatchSize - 1) / Options.BatchSize;
+        // In long: a batch size near int.MaxValue would overflow the rounding up and leave no batch at all.
+        var batches = (int)((trainable.Length + (long)Options.BatchSize - 1) / Options.BatchSize);
         var order = new int[trainable.Length];
         while (Epoch < Options.Epochs)
         {

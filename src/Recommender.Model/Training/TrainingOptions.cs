@@ -28,7 +28,7 @@ public sealed record TrainingOptions
 
     public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
 
-    /// <summary>Negatives per sequence for gBCE.</summary>
+    /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
     public int Negatives { get; init; } = 256;
 
     /// <summary>gBCE calibration t in [0, 1].</summary>
@@ -42,7 +42,7 @@ public sealed record TrainingOptions
 
     public int Seed { get; init; } = 42;
 
-    /// <summary>Worker threads; the run is reproducible for a fixed seed and thread count.</summary>
+    /// <summary>Worker threads; the run is reproducible for a fixed seed and thread count. At most <see cref="ModelLimits.MaxThreads"/>.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Validate every k epochs (when validation cases are given).</summary>
@@ -64,10 +64,10 @@ public sealed record TrainingOptions
         OptionRange.Rate.Check(Beta1, nameof(Beta1));
         OptionRange.Rate.Check(Beta2, nameof(Beta2));
         OptionRange.NonNegative.Check(WeightDecay, nameof(WeightDecay));
-        if (Negatives <= 0) throw new ArgumentException("The number of negatives must be positive.");
+        ModelLimits.CheckSize(Negatives, nameof(Negatives), ModelLimits.MaxNegatives);
         OptionRange.Probability.Check(Calibration, nameof(Calibration));
         OptionRange.Probability.Check(EarlierWindowRate, nameof(EarlierWindowRate));
-        if (Threads <= 0) throw new ArgumentException("Threads must be positive.");
+        ModelLimits.CheckSize(Threads, nameof(Threads), ModelLimits.MaxThreads);
         if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");
     }

@@ -84,6 +84,9 @@ public sealed class ModelCommandTests : IDisposable
         var ratings = Write("ratings.csv", "userId,movieId,rating,timestamp\n1,10,4,1\n1,20,4,2\n2,10,4,1\n2,20,4,2\n");
         var outDir = Path.Combine(_directory, "out");
         var (exit, text, error) = Invoke(BaselineCommand.Create(), "--data", ratings, "--format", "movielens-csv", "--out", outDir, "--version", "rm-cli", "--dimension", "2");
+        Assert.Equal(1, exit);
+        Assert.Contains("dimension 2 must be smaller than the number of items (2)", error);
+        (exit, text, error) = Invoke(BaselineCommand.Create(), "--data", ratings, "--format", "movielens-csv", "--out", outDir, "--version", "rm-cli", "--dimension", "1");
         Assert.True(exit == 0, error);
         Assert.Contains("2 users, 2 items", text);
         var package = ModelPackage.Load(outDir);

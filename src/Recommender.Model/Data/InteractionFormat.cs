@@ -9,7 +9,7 @@ public enum InteractionFormat
     /// <summary>SASRec pairs: "user item" per line, one interaction each, chronological per user.</summary>
     Pairs,
 
-    /// <summary>MovieLens ratings.csv: header "userId,movieId,rating,timestamp", Unix seconds.</summary>
+    /// <summary>MovieLens ratings.csv: header "userId,movieId,rating,timestamp", Unix seconds; RFC 4180 CSV, so fields may be quoted.</summary>
     MovieLensCsv,
 
     /// <summary>MovieLens u.data: tab-separated "user item rating timestamp", no header.</summary>

@@ -197,29 +197,47 @@ public static class InteractionLoader
 
     private static void ParseMovieLens(string path, List<Interaction> interactions, bool csv)
     {
-        const string header = "userId,movieId,rating,timestamp";
+        if (csv)
+        {
+            // ratings.csv is CSV: a quoted field ("1") is the id 1, and a quote left unbalanced is an error, not part of an id.
+            foreach (var record in CsvRecordReader.Read(path))
+            {
+                if (record.Line == 1)
+                {
+                    if (JoinedHeader(record) != MovieLensHeader) throw Malformed(path, 1, $"expected the header '{MovieLensHeader}', found '{JoinedHeader(record)}'");
+                    continue;
+                }
+                if (record.Blank) continue;
+                AddRating(path, record.Line, record.Fields, "comma", interactions);
+            }
+            return;
+        }
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
-            if (csv && lineNumber == 1)
-            {
-                if (line.Trim() != header) throw Malformed(path, 1, $"expected the header '{header}', found '{line}'");
-                continue;
-            }
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var fields = csv ? line.Split(',') : line.Split('\t');
-            if (fields.Length != 4) throw Malformed(path, lineNumber, $"expected 4 {(csv ? "comma" : "tab")}-separated fields (user, item, rating, timestamp), found {fields.Length}");
-            var user = fields[0].Trim();
-            var item = fields[1].Trim();
-            if (user.Length == 0) throw Malformed(path, lineNumber, "the user id is empty");
-            if (item.Length == 0) throw Malformed(path, lineNumber, "the item id is empty");
-            if (!double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var rating) || !double.IsFinite(rating))
-                throw Malformed(path, lineNumber, $"rating '{fields[2]}' is not a number");
-            if (!long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var timestamp))
-                throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an integer (Unix seconds)");
-            interactions.Add(new Interaction(user, item, timestamp, lineNumber, rating, null, null));
+            AddRating(path, lineNumber, line.Split('\t'), "tab", interactions);
         }
+    }
+
+    private const string MovieLensHeader = "userId,movieId,rating,timestamp";
+
+    /// <summary>The header as one line, for comparing with the expected header and for quoting in errors.</summary>
+    private static string JoinedHeader(CsvRecordReader.Record record) => string.Join(',', record.Fields).Trim().TrimStart('\uFEFF');
+
+    private static void AddRating(string path, int lineNumber, IReadOnlyList<string> fields, string separator, List<Interaction> interactions)
+    {
+        if (fields.Count != 4) throw Malformed(path, lineNumber, $"expected 4 {separator}-separated fields (user, item, rating, timestamp), found {fields.Count}");
+        var user = fields[0].Trim();
+        var item = fields[1].Trim();
+        if (user.Length == 0) throw Malformed(path, lineNumber, "the user id is empty");
+        if (item.Length == 0) throw Malformed(path, lineNumber, "the item id is empty");
+        if (!double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var rating) || !double.IsFinite(rating))
+            throw Malformed(path, lineNumber, $"rating '{fields[2]}' is not a number");
+        if (!long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var timestamp))
+            throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an integer (Unix seconds)");
+        interactions.Add(new Interaction(user, item, timestamp, lineNumber, rating, null, null));
     }
 
     private static void ParseEventExport(string path, List<Interaction> interactions)

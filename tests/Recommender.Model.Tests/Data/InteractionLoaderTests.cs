@@ -66,6 +66,30 @@ public sealed class InteractionLoaderTests : IDisposable
     }
 
     [Fact]
+    public void MovieLens_csv_fields_are_unquoted_as_rfc_4180_csv()
+    {
+        var path = Write("ratings.csv",
+            "userId,movieId,rating,timestamp\n\"1\",\"1\",4.0,964982703\n\"1\",\"the \"\"2\"\", film\",\"3.5\",964982704\r\n2,1,5.0,964982705\n");
+        var loaded = InteractionLoader.Read(path, InteractionFormat.MovieLensCsv);
+        Assert.Equal(["1", "2"], loaded.Data.UserIds);
+        Assert.Equal(["1", "the \"2\", film"], External(loaded.Data, 0));
+        Assert.Equal(["1"], External(loaded.Data, 1));
+        Assert.Equal(["1", "the \"2\", film"], loaded.Data.ItemIds);
+    }
+
+    [Theory]
+    [InlineData("\"1\",\"1,4.0,964982703\n2,1,5.0,964982705\n", 3, "never closed")]
+    [InlineData("1,2,4.0,1\n1,1\"x\",4.0,964982703\n", 4, "inside an unquoted field")]
+    [InlineData("1,2,4.0,1\n\"1\"x,1,4.0,964982703\n", 4, "after the closing double quote")]
+    public void An_unbalanced_or_misplaced_quote_in_movielens_csv_names_file_and_line(string rows, int line, string problem)
+    {
+        var path = Write("ratings.csv", "userId,movieId,rating,timestamp\n\n" + rows);
+        var error = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.MovieLensCsv));
+        Assert.StartsWith($"{path}:{line}: ", error.Message);
+        Assert.Contains(problem, error.Message);
+    }
+
+    [Fact]
     public void Rating_threshold_and_count_filters_iterate_to_a_fixed_point()
     {
         // Item 9 is rare; removing it leaves user 3 with one item, whose removal makes item 8 rare in turn.

@@ -242,17 +242,17 @@ public static class InteractionLoader
 
     private static void ParseEventExport(string path, List<Interaction> interactions)
     {
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        // Record by record, not line by line: a quoted id or title may hold a line break (older exports wrote them).
+        foreach (var record in CsvRecordReader.Read(path))
         {
-            lineNumber++;
+            var lineNumber = record.Line;
             if (lineNumber == 1)
             {
-                if (line.Trim() != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{line}'");
+                if (JoinedHeader(record) != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{JoinedHeader(record)}'");
                 continue;
             }
-            if (line.Length == 0) continue;
-            var fields = EventExportFormat.SplitCsv(line) ?? throw Malformed(path, lineNumber, "unbalanced or misplaced double quotes");
+            if (record.Empty) continue;
+            var fields = record.Fields;
             if (fields.Count != EventExportFormat.Columns.Length)
                 throw Malformed(path, lineNumber, $"expected {EventExportFormat.Columns.Length} fields ({EventExportFormat.Header}), found {fields.Count}");
             for (var f = 0; f < fields.Count; f++)

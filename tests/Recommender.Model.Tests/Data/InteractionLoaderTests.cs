@@ -133,6 +133,36 @@ public sealed class InteractionLoaderTests : IDisposable
         Assert.Equal(2, purchases.Summary.OtherEventTypes);
     }
 
+    [Fact]
+    public void Event_export_fields_with_line_breaks_round_trip_and_errors_name_the_record_first_line()
+    {
+        var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var writer = new StringWriter();
+        EventExportFormat.Write(writer,
+        [
+            ("alice", "line\nbreak", "view", t0, "e1"),
+            ("alice", "crlf\r\n\"quoted\", and comma", "view", t0.AddMinutes(1), "e2"),
+            ("bob\rcarriage", "plain", "click", t0, "e3"),
+            ("carol", "\n", "view", t0, "e4\n"),
+        ]);
+        var path = Write("events.csv", writer.ToString());
+        var loaded = InteractionLoader.Read(path, InteractionFormat.EventExport);
+        Assert.Equal(["alice", "bob\rcarriage", "carol"], loaded.Data.UserIds);
+        Assert.Equal(["line\nbreak", "crlf\r\n\"quoted\", and comma"], External(loaded.Data, 0));
+        Assert.Equal(["plain"], External(loaded.Data, 1));
+        Assert.Equal(["\n"], External(loaded.Data, 2));
+        Assert.Equal(4, loaded.Summary.Read);
+
+        // The records start on lines 2, 4, 6 and 8 (each line break inside quotes, CRLF and lone CR alike, is one line;
+        // the last record holds two), so an appended bad fifth record starts on line 11.
+        File.AppendAllText(path, "dave,x,view,not a time,e5\n");
+        var error = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.EventExport));
+        Assert.StartsWith($"{path}:11: timestamp 'not a time'", error.Message);
+
+        var unclosed = Write("unclosed.csv", EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00Z,e1\n\"u\nv,i,view,2024-05-01T12:00:00Z,e2\n");
+        Assert.StartsWith($"{unclosed}:3: unbalanced double quotes", Assert.Throws<FormatException>(() => InteractionLoader.Load(unclosed, InteractionFormat.EventExport)).Message);
+    }
+
     [Theory]
     [InlineData(InteractionFormat.MovieLensCsv, "userId,movieId,rating,timestamp\n1,2,4.0,100\n1,3,four,100\n", 3, "rating 'four'")]
     [InlineData(InteractionFormat.MovieLensCsv, "user,movie,rating,time\n", 1, "header")]

@@ -90,7 +90,7 @@ public static class InteractionLoader
             users = users.Where(present.Contains).ToList();
         }
 
-        var vocabulary = Vocabulary(path, format, interactions, options);
+        var vocabulary = Vocabulary(format, interactions, options);
         var denseOf = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
         for (var i = 0; i < vocabulary.Count; i++) denseOf[vocabulary[i]] = i + 1;
         var byUser = interactions.GroupBy(i => i.User, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
@@ -150,35 +150,32 @@ public static class InteractionLoader
         });
     }
 
-    private static IReadOnlyList<string> Vocabulary(string path, InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
+    private static IReadOnlyList<string> Vocabulary(InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
     {
-        if (format == InteractionFormat.Sequences && options.KeepDenseIds && interactions.All(i => IsPositiveInteger(i.Item)))
+        if (format == InteractionFormat.Sequences && options.KeepDenseIds)
         {
-            if (interactions.Count == 0) return [];
-            var largest = interactions.MaxBy(i => int.Parse(i.Item, CultureInfo.InvariantCulture));
-            var max = int.Parse(largest.Item, CultureInfo.InvariantCulture);
-            // Kept ids are rows of the item table: one id in the billions would ask for billions of rows.
-            if (max > ModelLimits.MaxItemCount) throw Malformed(path, int.Parse(largest.User, CultureInfo.InvariantCulture), SequenceFile.TooLarge(max));
+            // SequenceFile has checked every id: a positive integer no larger than ModelLimits.MaxItemCount.
+            var max = interactions.Count == 0 ? 0 : interactions.Max(i => int.Parse(i.Item, CultureInfo.InvariantCulture));
             return SequenceDataset.IdentityVocabulary(max);
         }
         return interactions.Select(i => i.Item).Distinct(StringComparer.Ordinal).Order(ExternalIdComparer.Instance).ToList();
     }
 
-    private static bool IsPositiveInteger(string token) =>
-        int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 && token[0] != '0';
-
+    /// <summary>
+    /// The same reader as training (<see cref="SequenceFile.ReadSequences"/>), so both accept the same files and a
+    /// token that is not a positive integer id is the same file:line error on either path. Line i is user "i".
+    /// </summary>
     private static void ParseSequences(string path, List<string> users, List<Interaction> interactions)
     {
-        var lineNumber = 0;
+        var sequences = SequenceFile.ReadSequences(path);
         long ordinal = 0;
-        foreach (var line in File.ReadLines(path))
+        for (var u = 0; u < sequences.Count; u++)
         {
-            lineNumber++;
-            var user = lineNumber.ToString(CultureInfo.InvariantCulture);
+            var user = (u + 1).ToString(CultureInfo.InvariantCulture);
             users.Add(user);
             var position = 0;
-            foreach (var token in line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
-                interactions.Add(new Interaction(user, token, position++, ordinal++, null, null, null));
+            foreach (var item in sequences[u])
+                interactions.Add(new Interaction(user, item.ToString(CultureInfo.InvariantCulture), position++, ordinal++, null, null, null));
         }
     }
 

@@ -24,9 +24,9 @@ public sealed record PreprocessingOptions
     public bool IterateFilters { get; init; } = true;
 
     /// <summary>
-    /// For <see cref="InteractionFormat.Sequences"/> files whose tokens are all positive integers: keep them as the
-    /// dense ids (vocabulary "1".."max"), so that companion files in the same id space stay valid.
-    /// Items removed by a filter then keep their id with no interactions. Otherwise item ids are remapped densely
+    /// For <see cref="InteractionFormat.Sequences"/> files (whose ids are positive integers): keep them as the dense ids
+    /// (vocabulary "1".."max"), so that companion files in the same id space stay valid. Items removed by a filter
+    /// then keep their id with no interactions. When false, or for any other format, item ids are remapped densely
     /// in external-id order.
     /// </summary>
     public bool KeepDenseIds { get; init; } = true;

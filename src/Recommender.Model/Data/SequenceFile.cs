@@ -75,11 +75,8 @@ public static class SequenceFile
         if (!long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var item) || item < 1)
             throw new FormatException($"{path}:{lineNumber}: '{field}' is not a positive integer item id.");
         // A dense id is also a row of the item table: an id in the billions is a slip, not a catalogue.
-        if (item > ModelLimits.MaxItemCount) throw new FormatException($"{path}:{lineNumber}: {TooLarge(item)}.");
+        if (item > ModelLimits.MaxItemCount)
+            throw new FormatException($"{path}:{lineNumber}: item id {item} is above {ModelLimits.MaxItemCount:N0}, the most items a model can have; dense ids number the items 1..N.");
         return (int)item;
     }
-
-    /// <summary>Why a dense id above <see cref="ModelLimits.MaxItemCount"/> is refused.</summary>
-    internal static string TooLarge(long item) =>
-        $"item id {item} is above {ModelLimits.MaxItemCount:N0}, the most items a model can have; dense ids number the items 1..N";
 }

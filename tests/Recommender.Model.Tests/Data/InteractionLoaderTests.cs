@@ -30,14 +30,29 @@ public sealed class InteractionLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Token_sequences_are_remapped_in_external_id_order()
+    public void Sequences_without_kept_ids_are_remapped_in_numeric_order()
     {
-        var path = Write("seq.txt", "b a c\nc c\n");
-        var data = InteractionLoader.Load(path, InteractionFormat.Sequences);
-        Assert.Equal(["a", "b", "c"], data.ItemIds);
+        var path = Write("seq.txt", "20 7 300\n300 300\n");
+        var data = InteractionLoader.Load(path, InteractionFormat.Sequences, new PreprocessingOptions { KeepDenseIds = false });
+        Assert.Equal(["7", "20", "300"], data.ItemIds);
         Assert.Equal([2, 1, 3], data.Sequences[0]);
-        Assert.Equal(["c", "c"], External(data, 1));
+        Assert.Equal(["300", "300"], External(data, 1));
         Assert.Equal(["1", "2"], data.UserIds);
+    }
+
+    [Theory]
+    [InlineData("1 2 3\n2 x 1\n", 2, "'x'")]
+    [InlineData("1 2 3\n\n0 1\n", 3, "'0'")]
+    [InlineData("1 -2\n", 1, "'-2'")]
+    [InlineData("1 2.5\n", 1, "'2.5'")]
+    public void Loading_and_training_reject_the_same_non_positive_integer_ids_with_file_and_line(string content, int line, string token)
+    {
+        var path = Write("seq.txt", content);
+        var expected = $"{path}:{line}: {token} is not a positive integer item id.";
+        Assert.Equal(expected, Assert.Throws<FormatException>(() => SequenceFile.LoadDense(path)).Message);
+        Assert.Equal(expected, Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.Sequences)).Message);
+        Assert.Equal(expected, Assert.Throws<FormatException>(() =>
+            InteractionLoader.Load(path, InteractionFormat.Sequences, new PreprocessingOptions { KeepDenseIds = false })).Message);
     }
 
     [Fact]

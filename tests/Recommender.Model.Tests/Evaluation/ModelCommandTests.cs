@@ -97,6 +97,12 @@ public sealed class ModelCommandTests : IDisposable
         (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", bad, "--format", "movielens-csv", "--out", outDir);
         Assert.Equal(1, exit);
         Assert.Contains($"{bad}:3:", error);
+
+        // The sequence format reads ids as training does: 'x' is an error, not a new item.
+        var tokens = Write("tokens.txt", "1 2 3\n1 x 0\n");
+        (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", tokens, "--format", "sequences", "--out", outDir);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{tokens}:2: 'x' is not a positive integer item id.", error);
     }
 
     [Fact]

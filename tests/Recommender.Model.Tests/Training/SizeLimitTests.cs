@@ -95,6 +95,7 @@ public sealed class SizeLimitTests : IDisposable
     {
         var path = Write("big.txt", $"1 2 3\n2 {id} 1\n");
         Assert.StartsWith($"{path}:2: ", Assert.Throws<FormatException>(() => SequenceFile.LoadDense(path)).Message);
+        Assert.StartsWith($"{path}:2: ", Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.Sequences)).Message);
     }
 
     [Fact]

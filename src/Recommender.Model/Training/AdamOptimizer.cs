@@ -81,6 +81,8 @@ public sealed class AdamOptimizer
         }
     }
 
+    /// <summary>Reads what <see cref="Save"/> wrote for a model of the same shape.</summary>
+    /// <exception cref="EndOfStreamException">The state ends before every moment is read.</exception>
     public void Load(BinaryReader reader)
     {
         Step = reader.ReadInt64();
@@ -90,10 +92,7 @@ public sealed class AdamOptimizer
             Read(_v[i]);
         }
 
-        void Read(float[] target)
-        {
-            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan());
-            if (reader.Read(bytes) != bytes.Length) throw new InvalidDataException("The optimiser state is truncated.");
-        }
+        // ReadExactly, not Read: a short read is an EndOfStreamException the caller turns into "file is truncated".
+        void Read(float[] target) => reader.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan()));
     }
 }

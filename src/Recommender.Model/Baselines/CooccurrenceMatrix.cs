@@ -76,6 +76,7 @@ public sealed class CooccurrenceMatrix
     /// </summary>
     public CooccurrenceMatrix PositivePmi(double contextSmoothing = 0.75)
     {
+        OptionRange.Probability.Check(contextSmoothing, nameof(contextSmoothing));
         var rowSums = new double[Size];
         double total = 0;
         for (var r = 0; r < Size; r++)

@@ -9,14 +9,21 @@ namespace Recommender.Model.Baselines;
 /// </summary>
 public static class PmiSvdEmbeddings
 {
+    /// <param name="dimension">Vector length; must be smaller than the number of items (a truncated SVD keeps fewer factors than there are rows).</param>
     /// <returns>Row-major [data.ItemCount, dimension]; row i is dense item i + 1.</returns>
+    /// <exception cref="ArgumentException"><paramref name="dimension"/> is not smaller than the number of items.</exception>
     public static float[] Compute(SequenceDataset data, int dimension, int window = 5, int seed = 42)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         var n = data.ItemCount;
+        ModelLimits.CheckTensor("item vectors (items x dimension)", n, dimension);
         var result = new float[n * dimension];
         if (n == 0) return result;
+        // At or above n the sketch spans the whole space and the eigen-solver's sweeps stop converging (it ran for hours);
+        // and vectors of n items have at most n meaningful coordinates anyway.
+        if (dimension >= n)
+            throw new ArgumentException($"The PMI-SVD dimension {dimension} must be smaller than the number of items ({n}).");
         var ppmi = CooccurrenceMatrix.Count(data.Sequences, n, window).PositivePmi();
         if (ppmi.NonZeros == 0) return result;
         var svd = RandomizedSvd.Compute(ppmi, dimension, seed);

@@ -10,11 +10,15 @@ public static class RandomizedSvd
     /// <summary>Left singular vectors (row-major [Size, rank]) and singular values (descending).</summary>
     public sealed record Result(double[] U, double[] S, int Rank);
 
+    /// <param name="rank">Singular triplets to keep: 1..Size − 1 (the method is for truncated factorisations).</param>
     public static Result Compute(CooccurrenceMatrix a, int rank, int seed, int oversample = 10, int powerIterations = 4)
     {
+        ArgumentNullException.ThrowIfNull(a);
         var n = a.Size;
-        rank = Math.Min(rank, n);
+        if (rank <= 0 || rank >= n)
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"The rank must be at least 1 and smaller than the matrix size {n}.");
         var width = Math.Min(n, rank + oversample);
+        ModelLimits.CheckTensor("range sketch (rows x (rank + oversampling))", n, width);
         var random = new Random(seed);
         var omega = new double[n * width];
         for (var i = 0; i < omega.Length; i++) omega[i] = Gaussian(random);

@@ -21,12 +21,19 @@ public static class RecencyMeanModel
     /// <summary>Default decay, chosen on the ml-1m validation split (0.5 beat 0.3, 0.7 and 0.9 on NDCG@10).</summary>
     public const float DefaultRecencyDecay = 0.5f;
 
+    /// <param name="dimension">
+    /// Item vector length: smaller than the number of items (see <see cref="PmiSvdEmbeddings"/>), at most
+    /// <see cref="ModelLimits.MaxDimension"/>, and the item table (items + 1) × dimension at most <see cref="ModelLimits.MaxTensorElements"/> values.
+    /// </param>
+    /// <param name="maxLength">Most recent items the encoder reads: 1..<see cref="ModelLimits.MaxSequenceLength"/>.</param>
+    /// <param name="recencyDecay">Weight ratio between consecutive history positions, in (0, 1].</param>
     public static ModelPackage Build(SequenceDataset data, string version, int dimension = 64, int maxLength = 200, float recencyDecay = DefaultRecencyDecay, int seed = 42)
     {
         ArgumentNullException.ThrowIfNull(data);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxLength);
-        if (recencyDecay is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(recencyDecay), "The recency decay must be in (0, 1].");
+        ModelLimits.CheckSize(dimension, nameof(dimension), ModelLimits.MaxDimension);
+        ModelLimits.CheckSize(maxLength, nameof(maxLength), ModelLimits.MaxSequenceLength);
+        ModelLimits.CheckTensor("item table (items + 1) x dimension", data.ItemCount + 1L, dimension);
+        OptionRange.Factor.Check(recencyDecay, nameof(recencyDecay));
         if (data.ItemCount == 0) throw new ArgumentException("The data set has no items.", nameof(data));
         const int window = 5;
         var embeddings = PmiSvdEmbeddings.Compute(data, dimension, window, seed);

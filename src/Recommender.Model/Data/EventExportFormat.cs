@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Recommender.Model.Data;
 
@@ -7,14 +6,15 @@ namespace Recommender.Model.Data;
 /// The cluster's behaviour-event export, read by <see cref="InteractionLoader"/> with <see cref="InteractionFormat.EventExport"/>.
 /// </summary>
 /// <remarks>
-/// UTF-8 CSV (RFC 4180), first line exactly <see cref="Header"/>, then one event per line:
+/// UTF-8 CSV (RFC 4180), first line exactly <see cref="Header"/>, then one event per record:
 /// <list type="bullet">
 /// <item><c>user_id</c>, <c>item_id</c>: external ids, non-empty;</item>
 /// <item><c>event_type</c>: non-empty, e.g. "view", "click", "purchase";</item>
 /// <item><c>timestamp</c>: ISO-8601 in UTC with a trailing Z, written as "yyyy-MM-ddTHH:mm:ss.fffffffZ";</item>
 /// <item><c>event_id</c>: unique per event; an id seen twice is a re-delivery and is read once.</item>
 /// </list>
-/// A field containing a comma, a double quote or a line break is enclosed in double quotes, with inner quotes doubled.
+/// A field containing a comma, a double quote or a line break is enclosed in double quotes, with inner quotes doubled;
+/// so a record usually fills one line but spans several when a quoted field holds a line break.
 /// </remarks>
 public static class EventExportFormat
 {
@@ -48,44 +48,5 @@ public static class EventExportFormat
         ArgumentNullException.ThrowIfNull(field);
         if (field.AsSpan().IndexOfAny(",\"\r\n") < 0) return field;
         return "\"" + field.Replace("\"", "\"\"") + "\"";
-    }
-
-    /// <summary>Splits one CSV line into fields; null when the quoting is malformed.</summary>
-    internal static List<string>? SplitCsv(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var i = 0;
-        while (true)
-        {
-            field.Clear();
-            if (i < line.Length && line[i] == '"')
-            {
-                i++;
-                while (true)
-                {
-                    if (i >= line.Length) return null;
-                    if (line[i] == '"')
-                    {
-                        if (i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i += 2; continue; }
-                        i++;
-                        break;
-                    }
-                    field.Append(line[i++]);
-                }
-                if (i < line.Length && line[i] != ',') return null;
-            }
-            else
-            {
-                while (i < line.Length && line[i] != ',')
-                {
-                    if (line[i] == '"') return null;
-                    field.Append(line[i++]);
-                }
-            }
-            fields.Add(field.ToString());
-            if (i >= line.Length) return fields;
-            i++; // the comma
-        }
     }
 }

@@ -25,6 +25,7 @@ public static class InteractionLoader
     public static LoadedInteractions Read(string path, InteractionFormat format, PreprocessingOptions? options = null)
     {
         options ??= new PreprocessingOptions();
+        options.Validate();
         if (!File.Exists(path)) throw new FileNotFoundException($"Interaction file '{path}' does not exist.", path);
         if (options.MinRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData))
             throw new ArgumentException($"MinRating needs a format with ratings; {format} has none.", nameof(options));
@@ -149,31 +150,32 @@ public static class InteractionLoader
         });
     }
 
-    private static List<string> Vocabulary(InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
+    private static IReadOnlyList<string> Vocabulary(InteractionFormat format, List<Interaction> interactions, PreprocessingOptions options)
     {
-        if (format == InteractionFormat.Sequences && options.KeepDenseIds && interactions.All(i => IsPositiveInteger(i.Item)))
+        if (format == InteractionFormat.Sequences && options.KeepDenseIds)
         {
+            // SequenceFile has checked every id: a positive integer no larger than ModelLimits.MaxItemCount.
             var max = interactions.Count == 0 ? 0 : interactions.Max(i => int.Parse(i.Item, CultureInfo.InvariantCulture));
-            return SequenceDataset.IdentityVocabulary(max).ToList();
+            return SequenceDataset.IdentityVocabulary(max);
         }
         return interactions.Select(i => i.Item).Distinct(StringComparer.Ordinal).Order(ExternalIdComparer.Instance).ToList();
     }
 
-    private static bool IsPositiveInteger(string token) =>
-        int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0 && token[0] != '0';
-
+    /// <summary>
+    /// The same reader as training (<see cref="SequenceFile.ReadSequences"/>), so both accept the same files and a
+    /// token that is not a positive integer id is the same file:line error on either path. Line i is user "i".
+    /// </summary>
     private static void ParseSequences(string path, List<string> users, List<Interaction> interactions)
     {
-        var lineNumber = 0;
+        var sequences = SequenceFile.ReadSequences(path);
         long ordinal = 0;
-        foreach (var line in File.ReadLines(path))
+        for (var u = 0; u < sequences.Count; u++)
         {
-            lineNumber++;
-            var user = lineNumber.ToString(CultureInfo.InvariantCulture);
+            var user = (u + 1).ToString(CultureInfo.InvariantCulture);
             users.Add(user);
             var position = 0;
-            foreach (var token in line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
-                interactions.Add(new Interaction(user, token, position++, ordinal++, null, null, null));
+            foreach (var item in sequences[u])
+                interactions.Add(new Interaction(user, item.ToString(CultureInfo.InvariantCulture), position++, ordinal++, null, null, null));
         }
     }
 
@@ -192,44 +194,62 @@ public static class InteractionLoader
 
     private static void ParseMovieLens(string path, List<Interaction> interactions, bool csv)
     {
-        const string header = "userId,movieId,rating,timestamp";
+        if (csv)
+        {
+            // ratings.csv is CSV: a quoted field ("1") is the id 1, and a quote left unbalanced is an error, not part of an id.
+            foreach (var record in CsvRecordReader.Read(path))
+            {
+                if (record.Line == 1)
+                {
+                    if (JoinedHeader(record) != MovieLensHeader) throw Malformed(path, 1, $"expected the header '{MovieLensHeader}', found '{JoinedHeader(record)}'");
+                    continue;
+                }
+                if (record.Blank) continue;
+                AddRating(path, record.Line, record.Fields, "comma", interactions);
+            }
+            return;
+        }
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
             lineNumber++;
-            if (csv && lineNumber == 1)
-            {
-                if (line.Trim() != header) throw Malformed(path, 1, $"expected the header '{header}', found '{line}'");
-                continue;
-            }
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var fields = csv ? line.Split(',') : line.Split('\t');
-            if (fields.Length != 4) throw Malformed(path, lineNumber, $"expected 4 {(csv ? "comma" : "tab")}-separated fields (user, item, rating, timestamp), found {fields.Length}");
-            var user = fields[0].Trim();
-            var item = fields[1].Trim();
-            if (user.Length == 0) throw Malformed(path, lineNumber, "the user id is empty");
-            if (item.Length == 0) throw Malformed(path, lineNumber, "the item id is empty");
-            if (!double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var rating) || !double.IsFinite(rating))
-                throw Malformed(path, lineNumber, $"rating '{fields[2]}' is not a number");
-            if (!long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var timestamp))
-                throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an integer (Unix seconds)");
-            interactions.Add(new Interaction(user, item, timestamp, lineNumber, rating, null, null));
+            AddRating(path, lineNumber, line.Split('\t'), "tab", interactions);
         }
+    }
+
+    private const string MovieLensHeader = "userId,movieId,rating,timestamp";
+
+    /// <summary>The header as one line, for comparing with the expected header and for quoting in errors.</summary>
+    private static string JoinedHeader(CsvRecordReader.Record record) => string.Join(',', record.Fields).Trim().TrimStart('\uFEFF');
+
+    private static void AddRating(string path, int lineNumber, IReadOnlyList<string> fields, string separator, List<Interaction> interactions)
+    {
+        if (fields.Count != 4) throw Malformed(path, lineNumber, $"expected 4 {separator}-separated fields (user, item, rating, timestamp), found {fields.Count}");
+        var user = fields[0].Trim();
+        var item = fields[1].Trim();
+        if (user.Length == 0) throw Malformed(path, lineNumber, "the user id is empty");
+        if (item.Length == 0) throw Malformed(path, lineNumber, "the item id is empty");
+        if (!double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var rating) || !double.IsFinite(rating))
+            throw Malformed(path, lineNumber, $"rating '{fields[2]}' is not a number");
+        if (!long.TryParse(fields[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out var timestamp))
+            throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an integer (Unix seconds)");
+        interactions.Add(new Interaction(user, item, timestamp, lineNumber, rating, null, null));
     }
 
     private static void ParseEventExport(string path, List<Interaction> interactions)
     {
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        // Record by record, not line by line: a quoted id or title may hold a line break (older exports wrote them).
+        foreach (var record in CsvRecordReader.Read(path))
         {
-            lineNumber++;
+            var lineNumber = record.Line;
             if (lineNumber == 1)
             {
-                if (line.Trim() != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{line}'");
+                if (JoinedHeader(record) != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{JoinedHeader(record)}'");
                 continue;
             }
-            if (line.Length == 0) continue;
-            var fields = EventExportFormat.SplitCsv(line) ?? throw Malformed(path, lineNumber, "unbalanced or misplaced double quotes");
+            if (record.Empty) continue;
+            var fields = record.Fields;
             if (fields.Count != EventExportFormat.Columns.Length)
                 throw Malformed(path, lineNumber, $"expected {EventExportFormat.Columns.Length} fields ({EventExportFormat.Header}), found {fields.Count}");
             for (var f = 0; f < fields.Count; f++)

@@ -24,10 +24,20 @@ public sealed record PreprocessingOptions
     public bool IterateFilters { get; init; } = true;
 
     /// <summary>
-    /// For <see cref="InteractionFormat.Sequences"/> files whose tokens are all positive integers: keep them as the
-    /// dense ids (vocabulary "1".."max"), so that companion files in the same id space stay valid.
-    /// Items removed by a filter then keep their id with no interactions. Otherwise item ids are remapped densely
+    /// For <see cref="InteractionFormat.Sequences"/> files (whose ids are positive integers): keep them as the dense ids
+    /// (vocabulary "1".."max"), so that companion files in the same id space stay valid. Items removed by a filter
+    /// then keep their id with no interactions. When false, or for any other format, item ids are remapped densely
     /// in external-id order.
     /// </summary>
     public bool KeepDenseIds { get; init; } = true;
+
+    /// <exception cref="ArgumentException">An option no data could satisfy sensibly; the message names it and its value.</exception>
+    public void Validate()
+    {
+        // A NaN threshold would compare false with every rating and silently drop the whole file.
+        if (MinRating is { } minRating && !double.IsFinite(minRating))
+            throw new ArgumentException($"{nameof(MinRating)} is {minRating.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be a finite number.");
+        if (MinItemInteractions < 0) throw new ArgumentException($"{nameof(MinItemInteractions)} is {MinItemInteractions}; it cannot be negative.");
+        if (MinUserInteractions < 0) throw new ArgumentException($"{nameof(MinUserInteractions)} is {MinUserInteractions}; it cannot be negative.");
+    }
 }

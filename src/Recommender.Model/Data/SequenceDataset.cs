@@ -36,7 +36,9 @@ public sealed class SequenceDataset
 
     public long InteractionCount => Sequences.Sum(s => (long)s.Length);
 
-    /// <summary>An identity vocabulary "1".."n" for files whose item ids are already dense.</summary>
-    public static IReadOnlyList<string> IdentityVocabulary(int itemCount) =>
-        Enumerable.Range(1, itemCount).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    /// <summary>
+    /// An identity vocabulary "1".."n" for files whose item ids are already dense. Its ids are made when read, so a
+    /// huge n costs nothing until a size check (see <see cref="ModelLimits"/>) can reject it.
+    /// </summary>
+    public static IReadOnlyList<string> IdentityVocabulary(int itemCount) => new DenseIdVocabulary(itemCount);
 }

@@ -8,7 +8,10 @@ namespace Recommender.Model.Data;
 /// </summary>
 public static class SequenceFile
 {
-    /// <summary>Reads sequences of dense ids (1-based integers). Blank lines are users without history and are kept as empty sequences.</summary>
+    /// <summary>
+    /// Reads sequences of dense ids (1-based integers, at most <see cref="ModelLimits.MaxItemCount"/>). Blank lines are
+    /// users without history and are kept as empty sequences.
+    /// </summary>
     public static List<int[]> ReadSequences(string path)
     {
         var result = new List<int[]>();
@@ -69,8 +72,11 @@ public static class SequenceFile
 
     private static int ParseItem(string field, string path, int lineNumber)
     {
-        if (!int.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var item) || item < 1)
+        if (!long.TryParse(field, NumberStyles.None, CultureInfo.InvariantCulture, out var item) || item < 1)
             throw new FormatException($"{path}:{lineNumber}: '{field}' is not a positive integer item id.");
-        return item;
+        // A dense id is also a row of the item table: an id in the billions is a slip, not a catalogue.
+        if (item > ModelLimits.MaxItemCount)
+            throw new FormatException($"{path}:{lineNumber}: item id {item} is above {ModelLimits.MaxItemCount:N0}, the most items a model can have; dense ids number the items 1..N.");
+        return (int)item;
     }
 }

@@ -32,6 +32,7 @@ public sealed partial class ModelPackage
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(encoderOnnx);
         ArgumentNullException.ThrowIfNull(itemEmbeddings);
+        if (ManifestProblem(manifest) is { } problem) throw new InvalidDataException(problem);
         if (manifest.Version is null)
             throw new InvalidDataException("The manifest has no version.");
         if (!IsValidVersion(manifest.Version))
@@ -87,13 +88,13 @@ public sealed partial class ModelPackage
     public static string TextProjectionPath(string directory) => Path.Combine(directory, TextProjectionFile);
 
     /// <summary>Reads a package written by <see cref="Save"/>; a missing or inconsistent file is an error naming it.</summary>
+    /// <exception cref="InvalidDataException">A file is malformed or the files disagree; the message names the file or the package.</exception>
     public static ModelPackage Load(string directory)
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Model package directory '{directory}' does not exist.");
         var manifestPath = Path.Combine(directory, ManifestFile);
         if (!File.Exists(manifestPath)) throw new FileNotFoundException($"'{manifestPath}' is missing.", manifestPath);
-        var manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), JsonOptions)
-            ?? throw new InvalidDataException($"'{manifestPath}' is empty.");
+        var manifest = ReadManifest(manifestPath);
         var encoderPath = Path.Combine(directory, EncoderFile);
         if (!File.Exists(encoderPath)) throw new FileNotFoundException($"'{encoderPath}' is missing.", encoderPath);
         var embeddingsPath = Path.Combine(directory, EmbeddingsFile);
@@ -103,7 +104,44 @@ public sealed partial class ModelPackage
         var embeddings = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
         var projectionPath = TextProjectionPath(directory);
         var projection = File.Exists(projectionPath) ? File.ReadAllBytes(projectionPath) : null;
-        return new ModelPackage(manifest, File.ReadAllBytes(encoderPath), embeddings, projection);
+        try
+        {
+            return new ModelPackage(manifest, File.ReadAllBytes(encoderPath), embeddings, projection);
+        }
+        catch (InvalidDataException e)
+        {
+            // The constructor knows what is inconsistent; only the caller knows where the package is.
+            throw new InvalidDataException($"Model package '{directory}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>The manifest, or an InvalidDataException naming the file and what is wrong with it.</summary>
+    private static ModelManifest ReadManifest(string path)
+    {
+        var json = File.ReadAllText(path);
+        if (string.IsNullOrWhiteSpace(json)) throw new InvalidDataException($"'{path}' is empty.");
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(json, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            // Malformed JSON, a wrong type, or required fields missing (as in "{}").
+            throw new InvalidDataException($"'{path}' is not a valid model manifest: {e.Message}", e);
+        }
+        if (manifest is null) throw new InvalidDataException($"'{path}' holds null, not a manifest object.");
+        if (ManifestProblem(manifest) is { } problem) throw new InvalidDataException($"'{path}': {problem}");
+        return manifest;
+    }
+
+    /// <summary>What JSON can leave null in a manifest although its properties are not nullable.</summary>
+    private static string? ManifestProblem(ModelManifest manifest)
+    {
+        if (manifest.ItemIds is null) return "itemIds is missing or null; it must list the external id of every item.";
+        for (var i = 0; i < manifest.ItemIds.Count; i++)
+            if (manifest.ItemIds[i] is null) return $"itemIds[{i}] is null.";
+        return null;
     }
 
     /// <summary>The text fields must agree with each other and with the presence of a projection.</summary>

@@ -9,7 +9,10 @@ public sealed class Parameter
         if (shape.Length == 0 || shape.Any(d => d <= 0)) throw new ArgumentException($"Parameter '{name}' needs a non-empty shape of positive sizes.", nameof(shape));
         Name = name;
         Shape = shape;
-        var length = shape.Aggregate(1L, (a, d) => a * d);
+        // Checked so that a shape too large for one array is named here, not an OverflowException inside the allocation.
+        var length = shape.Aggregate(1L, (a, d) => a > ModelLimits.MaxTensorElements ? a : a * d);
+        if (length > ModelLimits.MaxTensorElements)
+            throw new ArgumentException($"Parameter '{name}' [{string.Join(", ", shape)}] would hold more than {ModelLimits.MaxTensorElements:N0} values.", nameof(shape));
         Data = new float[length];
         Grad = new float[length];
     }

@@ -3,18 +3,25 @@ namespace Recommender.Model.Sasrec;
 /// <summary>Shape and regularisation of a SASRec-family causal transformer.</summary>
 public sealed record SasRecConfig
 {
-    /// <summary>Number of real items; dense ids run 1..ItemCount and 0 is padding.</summary>
+    /// <summary>
+    /// Number of real items; dense ids run 1..ItemCount and 0 is padding. At most <see cref="ModelLimits.MaxItemCount"/>,
+    /// and the item table (ItemCount + 1) × Dimension at most <see cref="ModelLimits.MaxTensorElements"/> values.
+    /// </summary>
     public required int ItemCount { get; init; }
 
+    /// <summary>Most recent items the model sees; at most <see cref="ModelLimits.MaxSequenceLength"/>.</summary>
     public int MaxLength { get; init; } = 200;
 
+    /// <summary>Width of item and hidden vectors, a multiple of Heads; at most <see cref="ModelLimits.MaxDimension"/>.</summary>
     public int Dimension { get; init; } = 64;
 
+    /// <summary>Transformer blocks; at most <see cref="ModelLimits.MaxBlocks"/>.</summary>
     public int Blocks { get; init; } = 2;
 
+    /// <summary>Attention heads, dividing Dimension; at most <see cref="ModelLimits.MaxHeads"/>.</summary>
     public int Heads { get; init; } = 1;
 
-    /// <summary>Hidden width of the position-wise feed-forward layer.</summary>
+    /// <summary>Hidden width of the position-wise feed-forward layer; at most <see cref="ModelLimits.MaxFeedForwardDimension"/>.</summary>
     public int FeedForwardDimension { get; init; } = 64;
 
     public float Dropout { get; init; } = 0.2f;
@@ -48,7 +55,7 @@ public sealed record SasRecConfig
     /// <summary>What an item vector is made of: "id", "text" or "id+text" (see <see cref="ItemRepresentation"/>).</summary>
     public string ItemRepresentation { get; init; } = Packaging.ItemRepresentations.Id;
 
-    /// <summary>Width of the frozen item text vectors; 0 for "id".</summary>
+    /// <summary>Width of the frozen item text vectors; 0 for "id", at most <see cref="ModelLimits.MaxTextDimension"/> otherwise.</summary>
     public int TextDimension { get; init; }
 
     /// <summary>Name of the sentence encoder that produced the text vectors; null for "id".</summary>
@@ -75,15 +82,21 @@ public sealed record SasRecConfig
 
     public void Validate()
     {
-        if (ItemCount <= 0) throw new ArgumentException("ItemCount must be positive.");
-        if (MaxLength <= 0) throw new ArgumentException("MaxLength must be positive.");
-        if (Dimension <= 0 || Heads <= 0 || Dimension % Heads != 0) throw new ArgumentException($"Dimension {Dimension} must be a positive multiple of Heads {Heads}.");
-        if (Blocks <= 0) throw new ArgumentException("Blocks must be positive.");
-        if (FeedForwardDimension <= 0) throw new ArgumentException("FeedForwardDimension must be positive.");
+        // Sizes first: every buffer of the model and of a training pass is a product of them.
+        ModelLimits.CheckSize(ItemCount, nameof(ItemCount), ModelLimits.MaxItemCount);
+        ModelLimits.CheckSize(MaxLength, nameof(MaxLength), ModelLimits.MaxSequenceLength);
+        ModelLimits.CheckSize(Dimension, nameof(Dimension), ModelLimits.MaxDimension);
+        ModelLimits.CheckSize(Heads, nameof(Heads), ModelLimits.MaxHeads);
+        if (Dimension % Heads != 0) throw new ArgumentException($"Dimension {Dimension} must be a positive multiple of Heads {Heads}.");
+        ModelLimits.CheckSize(Blocks, nameof(Blocks), ModelLimits.MaxBlocks);
+        ModelLimits.CheckSize(FeedForwardDimension, nameof(FeedForwardDimension), ModelLimits.MaxFeedForwardDimension);
+        ModelLimits.CheckTensor("item table (ItemCount + 1) x Dimension", ItemCount + 1L, Dimension);
+        if (TextDimension > ModelLimits.MaxTextDimension)
+            throw new ArgumentException($"{nameof(TextDimension)} is {TextDimension}; it must be at most {ModelLimits.MaxTextDimension:N0}.");
         if (NormalisedResidual && !PreNorm) throw new ArgumentException("The normalised-residual block is a pre-norm block; it cannot be combined with post-norm.");
-        if (InitStd < 0 || !float.IsFinite(InitStd)) throw new ArgumentException($"InitStd {InitStd} must be a non-negative number.");
-        if (AttentionDropout is < 0 or >= 1) throw new ArgumentException("AttentionDropout must be in [0, 1).");
-        if (Dropout is < 0 or >= 1) throw new ArgumentException("Dropout must be in [0, 1).");
+        OptionRange.NonNegative.Check(InitStd, nameof(InitStd));
+        OptionRange.Rate.Check(AttentionDropout, nameof(AttentionDropout));
+        OptionRange.Rate.Check(Dropout, nameof(Dropout));
         if (Temperature < 0 || !float.IsFinite(Temperature)) throw new ArgumentException($"Temperature {Temperature} must be 0 (dot product) or positive (cosine / temperature).");
         if (ScoresByCosine && ItemRepresentation != Packaging.ItemRepresentations.Id)
             throw new ArgumentException($"A temperature (cosine scores) applies to the id item representation only, not '{ItemRepresentation}'.");
@@ -92,7 +105,7 @@ public sealed record SasRecConfig
             throw new ArgumentException($"Item representation '{ItemRepresentation}' is not one of {string.Join(", ", Packaging.ItemRepresentations.All)}.");
         if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) ? TextDimension <= 0 : TextDimension != 0)
             throw new ArgumentException($"Item representation '{ItemRepresentation}' does not fit text dimension {TextDimension}.");
-        if (ItemIdDropout is < 0 or >= 1) throw new ArgumentException($"Item id dropout {ItemIdDropout} must be in [0, 1).");
+        OptionRange.Rate.Check(ItemIdDropout, nameof(ItemIdDropout));
         if (ItemIdDropout > 0 && ItemRepresentation != Packaging.ItemRepresentations.IdAndText)
             throw new ArgumentException($"Item id dropout applies to the id+text representation only, not '{ItemRepresentation}'.");
         if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) && string.IsNullOrWhiteSpace(TextEncoder))

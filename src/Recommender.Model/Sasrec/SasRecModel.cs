@@ -206,9 +206,37 @@ public sealed class SasRecModel
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>Reads a checkpoint written by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint, is truncated, or holds a configuration or parameters that do not fit; the message names it.</exception>
     public static SasRecModel Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Model checkpoint '{path}' does not exist.", path);
+        try
+        {
+            return Read(path);
+        }
+        // What a damaged file raises inside the reader, turned into one error type that names the file.
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"'{path}' is truncated: it ends before the checkpoint does.", e);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' holds a model configuration that cannot be read: {e.Message}", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{path}' holds an invalid model configuration: {e.Message}", e);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"'{path}' is damaged: {e.Message}", e);
+        }
+    }
+
+    private static SasRecModel Read(string path)
+    {
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         string magic;
@@ -223,12 +251,14 @@ public sealed class SasRecModel
         for (var i = 0; i < count; i++)
         {
             var name = reader.ReadString();
-            var shape = new int[reader.ReadInt32()];
-            for (var s = 0; s < shape.Length; s++) shape[s] = reader.ReadInt32();
             var parameter = model._byName.TryGetValue(name, out var p) ? p : throw new InvalidDataException($"'{path}' holds unknown parameter '{name}'.");
+            // The rank is checked before it sizes an array, so a damaged count cannot ask for gigabytes.
+            var rank = reader.ReadInt32();
+            if (rank != parameter.Shape.Length) throw new InvalidDataException($"'{path}': parameter '{name}' has {rank} dimensions, expected {parameter.Shape.Length}.");
+            var shape = new int[rank];
+            for (var s = 0; s < shape.Length; s++) shape[s] = reader.ReadInt32();
             if (!parameter.Shape.SequenceEqual(shape)) throw new InvalidDataException($"'{path}': parameter '{name}' has shape [{string.Join(",", shape)}], expected [{string.Join(",", parameter.Shape)}].");
-            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameter.Data.AsSpan());
-            if (reader.Read(bytes) != bytes.Length) throw new InvalidDataException($"'{path}' is truncated in parameter '{name}'.");
+            reader.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(parameter.Data.AsSpan()));
         }
         model.Representation?.Materialise();
         return model;

@@ -41,6 +41,18 @@ public sealed record ColdStartOptions
 
     /// <summary>Checkpoints and the exported package of each model go to {WorkDirectory}/{representation}.</summary>
     public required string WorkDirectory { get; init; }
+
+    /// <summary>Fails before the first model trains, rather than after hours, on an option no model could use.</summary>
+    public void Validate()
+    {
+        OptionRange.OpenFraction.Check(Holdout, nameof(Holdout));
+        OptionRange.Rate.Check(Dropout, nameof(Dropout));
+        // Checked even when no id+text model is trained: a NaN here is a mistake either way.
+        OptionRange.Rate.Check(ItemIdDropout, nameof(ItemIdDropout));
+        if (OnnxThreads <= 0) throw new ArgumentException($"{nameof(OnnxThreads)} is {OnnxThreads}; it must be positive.");
+        ArgumentNullException.ThrowIfNull(Training);
+        Training.Validate();
+    }
 }
 
 /// <summary>One compared model: leave-one-out metrics on known items and metrics on events of held-out items.</summary>
@@ -114,6 +126,7 @@ public static class ColdStartExperiment
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         foreach (var representation in options.Representations)
             if (!ItemRepresentations.All.Contains(representation))
                 throw new ArgumentException($"Unknown item representation '{representation}' (expected one of {string.Join(", ", ItemRepresentations.All)}).");

@@ -95,22 +95,20 @@ public static class MovieLensText
             p => p.Value.Values.OrderByDescending(t => t.Count).ThenBy(t => t.First).Select(t => t.Spelling).ToList(), StringComparer.Ordinal);
     }
 
-    private static IEnumerable<(int Line, List<string> Fields)> ReadCsv(string path, string header, int columns)
+    private static IEnumerable<(int Line, IReadOnlyList<string> Fields)> ReadCsv(string path, string header, int columns)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
-        var lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
+        foreach (var record in CsvRecordReader.Read(path))
         {
-            lineNumber++;
-            if (lineNumber == 1)
+            if (record.Line == 1)
             {
-                if (line.Trim().TrimStart('\uFEFF') != header) throw new FormatException($"{path}:1: expected the header '{header}', found '{line}'.");
+                var found = string.Join(',', record.Fields);
+                if (found.Trim().TrimStart('\uFEFF') != header) throw new FormatException($"{path}:1: expected the header '{header}', found '{found}'.");
                 continue;
             }
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            var fields = EventExportFormat.SplitCsv(line) ?? throw new FormatException($"{path}:{lineNumber}: unbalanced or misplaced double quotes.");
-            if (fields.Count != columns) throw new FormatException($"{path}:{lineNumber}: expected {columns} fields ({header}), found {fields.Count}.");
-            yield return (lineNumber, fields);
+            if (record.Blank) continue;
+            if (record.Fields.Count != columns) throw new FormatException($"{path}:{record.Line}: expected {columns} fields ({header}), found {record.Fields.Count}.");
+            yield return (record.Line, record.Fields);
         }
     }
 }

@@ -16,9 +16,11 @@ public sealed class AdamOptimizer
     public AdamOptimizer(SasRecModel model, double learningRate = 1e-3, double beta1 = 0.9, double beta2 = 0.98, double epsilon = 1e-8, double weightDecay = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (learningRate <= 0 || !double.IsFinite(learningRate)) throw new ArgumentOutOfRangeException(nameof(learningRate), "The learning rate must be positive.");
-        if (beta1 is < 0 or >= 1 || beta2 is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(beta1), "Adam betas must be in [0, 1).");
-        if (weightDecay < 0) throw new ArgumentOutOfRangeException(nameof(weightDecay), "Weight decay cannot be negative.");
+        OptionRange.Positive.Check(learningRate, nameof(learningRate));
+        OptionRange.Rate.Check(beta1, nameof(beta1));
+        OptionRange.Rate.Check(beta2, nameof(beta2));
+        OptionRange.Positive.Check(epsilon, nameof(epsilon));
+        OptionRange.NonNegative.Check(weightDecay, nameof(weightDecay));
         _model = model;
         LearningRate = learningRate;
         Beta1 = beta1;
@@ -79,6 +81,8 @@ public sealed class AdamOptimizer
         }
     }
 
+    /// <summary>Reads what <see cref="Save"/> wrote for a model of the same shape.</summary>
+    /// <exception cref="EndOfStreamException">The state ends before every moment is read.</exception>
     public void Load(BinaryReader reader)
     {
         Step = reader.ReadInt64();
@@ -88,10 +92,7 @@ public sealed class AdamOptimizer
             Read(_v[i]);
         }
 
-        void Read(float[] target)
-        {
-            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan());
-            if (reader.Read(bytes) != bytes.Length) throw new InvalidDataException("The optimiser state is truncated.");
-        }
+        // ReadExactly, not Read: a short read is an EndOfStreamException the caller turns into "file is truncated".
+        void Read(float[] target) => reader.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(target.AsSpan()));
     }
 }

@@ -15,8 +15,8 @@ public sealed class GbceLoss : SequenceLoss
     public GbceLoss(int itemCount, int negatives, double calibration)
     {
         if (itemCount < 2) throw new ArgumentException("gBCE needs at least two items.", nameof(itemCount));
-        if (negatives < 1) throw new ArgumentOutOfRangeException(nameof(negatives), "gBCE needs at least one negative.");
-        if (calibration is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(calibration), "The calibration t must be in [0, 1].");
+        ModelLimits.CheckSize(negatives, nameof(negatives), ModelLimits.MaxNegatives);
+        OptionRange.Probability.Check(calibration, nameof(calibration));
         Negatives = negatives;
         Calibration = calibration;
         var alpha = (double)negatives / (itemCount - 1);

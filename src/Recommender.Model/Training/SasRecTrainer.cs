@@ -83,7 +83,8 @@ public sealed class SasRecTrainer
         var trainable = TrainableSequences(sequences, Model.Config.ItemCount);
         if (outputDirectory is not null) Directory.CreateDirectory(outputDirectory);
         var started = Stopwatch.StartNew();
-        var batches = (trainable.Length + Options.BatchSize - 1) / Options.BatchSize;
+        // In long: a batch size near int.MaxValue would overflow the rounding up and leave no batch at all.
+        var batches = (int)((trainable.Length + (long)Options.BatchSize - 1) / Options.BatchSize);
         var order = new int[trainable.Length];
         while (Epoch < Options.Epochs)
         {
@@ -313,6 +314,23 @@ public sealed class SasRecTrainer
     private void LoadState(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Trainer state '{path}' does not exist.", path);
+        try
+        {
+            ReadState(path);
+        }
+        // What a damaged file raises inside the reader, turned into one error type that names the file.
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"'{path}' is truncated: it ends before the trainer state does.", e);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"'{path}' is damaged: {e.Message}", e);
+        }
+    }
+
+    private void ReadState(string path)
+    {
         using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
         if (reader.ReadString() != StateMagic) throw new InvalidDataException($"'{path}' is not a trainer state file.");
         Epoch = reader.ReadInt32();
@@ -321,6 +339,7 @@ public sealed class SasRecTrainer
         _bestNdcg = double.IsNaN(best) ? null : best;
         _validationsWithoutImprovement = reader.ReadInt32();
         var count = reader.ReadInt32();
+        if (count < 0 || Epoch < 0) throw new InvalidDataException($"'{path}' records {count} curve rows after epoch {Epoch}; it is damaged.");
         _curve.Clear();
         for (var i = 0; i < count; i++)
         {
@@ -331,6 +350,9 @@ public sealed class SasRecTrainer
             _curve.Add(new EpochRecord(epoch, loss, double.IsNaN(ndcg) ? null : ndcg, double.IsNaN(hr) ? null : hr, reader.ReadDouble(), reader.ReadDouble()));
         }
         Optimizer.Load(reader);
+        // The optimiser state is sized by the model: bytes left over mean the state belongs to another model.
+        if (reader.BaseStream.Position != reader.BaseStream.Length)
+            throw new InvalidDataException($"'{path}' has {reader.BaseStream.Length - reader.BaseStream.Position} bytes after the optimiser state; it belongs to a model of another shape.");
     }
 
     private sealed record Example(int[] Sequence, int Start, int Rows, int[] Negatives);

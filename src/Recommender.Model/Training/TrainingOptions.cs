@@ -28,7 +28,7 @@ public sealed record TrainingOptions
 
     public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
 
-    /// <summary>Negatives per sequence for gBCE.</summary>
+    /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
     public int Negatives { get; init; } = 256;
 
     /// <summary>gBCE calibration t in [0, 1].</summary>
@@ -42,7 +42,7 @@ public sealed record TrainingOptions
 
     public int Seed { get; init; } = 42;
 
-    /// <summary>Worker threads; the run is reproducible for a fixed seed and thread count.</summary>
+    /// <summary>Worker threads; the run is reproducible for a fixed seed and thread count. At most <see cref="ModelLimits.MaxThreads"/>.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>Validate every k epochs (when validation cases are given).</summary>
@@ -58,15 +58,16 @@ public sealed record TrainingOptions
     {
         if (Epochs <= 0) throw new ArgumentException("Epochs must be positive.");
         if (BatchSize <= 0) throw new ArgumentException("The batch size must be positive.");
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentException("The learning rate must be positive.");
+        OptionRange.Positive.Check(LearningRate, nameof(LearningRate));
         if (LearningRateDecayEpoch is <= 0) throw new ArgumentException("The learning-rate decay epoch must be positive.");
-        if (!(LearningRateDecayFactor is > 0 and <= 1)) throw new ArgumentException("The learning-rate decay factor must be in (0, 1].");
-        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("Adam betas must be in [0, 1).");
-        if (WeightDecay < 0) throw new ArgumentException("Weight decay cannot be negative.");
-        if (Negatives <= 0) throw new ArgumentException("The number of negatives must be positive.");
-        if (Calibration is < 0 or > 1) throw new ArgumentException("The gBCE calibration must be in [0, 1].");
-        if (EarlierWindowRate is < 0 or > 1) throw new ArgumentException("The earlier-window rate must be in [0, 1].");
-        if (Threads <= 0) throw new ArgumentException("Threads must be positive.");
+        OptionRange.Factor.Check(LearningRateDecayFactor, nameof(LearningRateDecayFactor));
+        OptionRange.Rate.Check(Beta1, nameof(Beta1));
+        OptionRange.Rate.Check(Beta2, nameof(Beta2));
+        OptionRange.NonNegative.Check(WeightDecay, nameof(WeightDecay));
+        ModelLimits.CheckSize(Negatives, nameof(Negatives), ModelLimits.MaxNegatives);
+        OptionRange.Probability.Check(Calibration, nameof(Calibration));
+        OptionRange.Probability.Check(EarlierWindowRate, nameof(EarlierWindowRate));
+        ModelLimits.CheckSize(Threads, nameof(Threads), ModelLimits.MaxThreads);
         if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");
     }

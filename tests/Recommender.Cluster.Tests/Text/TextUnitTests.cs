@@ -146,11 +146,12 @@ public sealed class TextUnitTests
         return VectorBytes.FromFloats(vector);
     }
 
-    /// <summary>A one-item package whose projection copies the first Dimension text values and adds 1.</summary>
+    /// <summary>A five-item package whose projection copies the first Dimension text values and adds 1.</summary>
     private static ModelPackage Package(string version, int dimension, bool projection)
     {
+        // More items than dimensions: the PMI-SVD baseline refuses a dimension that is not below the item count.
         var baseline = Recommender.Model.Baselines.RecencyMeanModel.Build(
-            new Recommender.Model.Data.SequenceDataset([[1, 2], [2, 1]], ["1", "2"]), version, dimension, maxLength: 4);
+            new Recommender.Model.Data.SequenceDataset([[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]], ["1", "2", "3", "4", "5"]), version, dimension, maxLength: 4);
         if (!projection) return baseline;
         var weight = new float[SentenceTextEncoder.Dimension * dimension];
         for (var d = 0; d < dimension; d++) weight[d * dimension + d] = 1f;

@@ -30,14 +30,29 @@ public sealed class InteractionLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Token_sequences_are_remapped_in_external_id_order()
+    public void Sequences_without_kept_ids_are_remapped_in_numeric_order()
     {
-        var path = Write("seq.txt", "b a c\nc c\n");
-        var data = InteractionLoader.Load(path, InteractionFormat.Sequences);
-        Assert.Equal(["a", "b", "c"], data.ItemIds);
+        var path = Write("seq.txt", "20 7 300\n300 300\n");
+        var data = InteractionLoader.Load(path, InteractionFormat.Sequences, new PreprocessingOptions { KeepDenseIds = false });
+        Assert.Equal(["7", "20", "300"], data.ItemIds);
         Assert.Equal([2, 1, 3], data.Sequences[0]);
-        Assert.Equal(["c", "c"], External(data, 1));
+        Assert.Equal(["300", "300"], External(data, 1));
         Assert.Equal(["1", "2"], data.UserIds);
+    }
+
+    [Theory]
+    [InlineData("1 2 3\n2 x 1\n", 2, "'x'")]
+    [InlineData("1 2 3\n\n0 1\n", 3, "'0'")]
+    [InlineData("1 -2\n", 1, "'-2'")]
+    [InlineData("1 2.5\n", 1, "'2.5'")]
+    public void Loading_and_training_reject_the_same_non_positive_integer_ids_with_file_and_line(string content, int line, string token)
+    {
+        var path = Write("seq.txt", content);
+        var expected = $"{path}:{line}: {token} is not a positive integer item id.";
+        Assert.Equal(expected, Assert.Throws<FormatException>(() => SequenceFile.LoadDense(path)).Message);
+        Assert.Equal(expected, Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.Sequences)).Message);
+        Assert.Equal(expected, Assert.Throws<FormatException>(() =>
+            InteractionLoader.Load(path, InteractionFormat.Sequences, new PreprocessingOptions { KeepDenseIds = false })).Message);
     }
 
     [Fact]
@@ -63,6 +78,30 @@ public sealed class InteractionLoaderTests : IDisposable
         Assert.Equal(5, loaded.Summary.Read);
         Assert.Equal(1, loaded.Summary.DuplicateRecords);
         Assert.Equal(4, loaded.Summary.Kept);
+    }
+
+    [Fact]
+    public void MovieLens_csv_fields_are_unquoted_as_rfc_4180_csv()
+    {
+        var path = Write("ratings.csv",
+            "userId,movieId,rating,timestamp\n\"1\",\"1\",4.0,964982703\n\"1\",\"the \"\"2\"\", film\",\"3.5\",964982704\r\n2,1,5.0,964982705\n");
+        var loaded = InteractionLoader.Read(path, InteractionFormat.MovieLensCsv);
+        Assert.Equal(["1", "2"], loaded.Data.UserIds);
+        Assert.Equal(["1", "the \"2\", film"], External(loaded.Data, 0));
+        Assert.Equal(["1"], External(loaded.Data, 1));
+        Assert.Equal(["1", "the \"2\", film"], loaded.Data.ItemIds);
+    }
+
+    [Theory]
+    [InlineData("\"1\",\"1,4.0,964982703\n2,1,5.0,964982705\n", 3, "never closed")]
+    [InlineData("1,2,4.0,1\n1,1\"x\",4.0,964982703\n", 4, "inside an unquoted field")]
+    [InlineData("1,2,4.0,1\n\"1\"x,1,4.0,964982703\n", 4, "after the closing double quote")]
+    public void An_unbalanced_or_misplaced_quote_in_movielens_csv_names_file_and_line(string rows, int line, string problem)
+    {
+        var path = Write("ratings.csv", "userId,movieId,rating,timestamp\n\n" + rows);
+        var error = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.MovieLensCsv));
+        Assert.StartsWith($"{path}:{line}: ", error.Message);
+        Assert.Contains(problem, error.Message);
     }
 
     [Fact]
@@ -107,6 +146,36 @@ public sealed class InteractionLoaderTests : IDisposable
         var purchases = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { EventTypes = new HashSet<string> { "purchase" }, MinUserInteractions = 1 });
         Assert.Equal(["bob"], purchases.Data.UserIds);
         Assert.Equal(2, purchases.Summary.OtherEventTypes);
+    }
+
+    [Fact]
+    public void Event_export_fields_with_line_breaks_round_trip_and_errors_name_the_record_first_line()
+    {
+        var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var writer = new StringWriter();
+        EventExportFormat.Write(writer,
+        [
+            ("alice", "line\nbreak", "view", t0, "e1"),
+            ("alice", "crlf\r\n\"quoted\", and comma", "view", t0.AddMinutes(1), "e2"),
+            ("bob\rcarriage", "plain", "click", t0, "e3"),
+            ("carol", "\n", "view", t0, "e4\n"),
+        ]);
+        var path = Write("events.csv", writer.ToString());
+        var loaded = InteractionLoader.Read(path, InteractionFormat.EventExport);
+        Assert.Equal(["alice", "bob\rcarriage", "carol"], loaded.Data.UserIds);
+        Assert.Equal(["line\nbreak", "crlf\r\n\"quoted\", and comma"], External(loaded.Data, 0));
+        Assert.Equal(["plain"], External(loaded.Data, 1));
+        Assert.Equal(["\n"], External(loaded.Data, 2));
+        Assert.Equal(4, loaded.Summary.Read);
+
+        // The records start on lines 2, 4, 6 and 8 (each line break inside quotes, CRLF and lone CR alike, is one line;
+        // the last record holds two), so an appended bad fifth record starts on line 11.
+        File.AppendAllText(path, "dave,x,view,not a time,e5\n");
+        var error = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.EventExport));
+        Assert.StartsWith($"{path}:11: timestamp 'not a time'", error.Message);
+
+        var unclosed = Write("unclosed.csv", EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00Z,e1\n\"u\nv,i,view,2024-05-01T12:00:00Z,e2\n");
+        Assert.StartsWith($"{unclosed}:3: unbalanced double quotes", Assert.Throws<FormatException>(() => InteractionLoader.Load(unclosed, InteractionFormat.EventExport)).Message);
     }
 
     [Theory]

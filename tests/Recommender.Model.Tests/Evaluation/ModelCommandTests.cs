@@ -84,6 +84,9 @@ public sealed class ModelCommandTests : IDisposable
         var ratings = Write("ratings.csv", "userId,movieId,rating,timestamp\n1,10,4,1\n1,20,4,2\n2,10,4,1\n2,20,4,2\n");
         var outDir = Path.Combine(_directory, "out");
         var (exit, text, error) = Invoke(BaselineCommand.Create(), "--data", ratings, "--format", "movielens-csv", "--out", outDir, "--version", "rm-cli", "--dimension", "2");
+        Assert.Equal(1, exit);
+        Assert.Contains("dimension 2 must be smaller than the number of items (2)", error);
+        (exit, text, error) = Invoke(BaselineCommand.Create(), "--data", ratings, "--format", "movielens-csv", "--out", outDir, "--version", "rm-cli", "--dimension", "1");
         Assert.True(exit == 0, error);
         Assert.Contains("2 users, 2 items", text);
         var package = ModelPackage.Load(outDir);
@@ -94,6 +97,12 @@ public sealed class ModelCommandTests : IDisposable
         (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", bad, "--format", "movielens-csv", "--out", outDir);
         Assert.Equal(1, exit);
         Assert.Contains($"{bad}:3:", error);
+
+        // The sequence format reads ids as training does: 'x' is an error, not a new item.
+        var tokens = Write("tokens.txt", "1 2 3\n1 x 0\n");
+        (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", tokens, "--format", "sequences", "--out", outDir);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{tokens}:2: 'x' is not a positive integer item id.", error);
     }
 
     [Fact]

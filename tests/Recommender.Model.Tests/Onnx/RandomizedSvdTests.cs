@@ -31,4 +31,15 @@ public sealed class RandomizedSvdTests
             for (var b = 0; b < 5; b++)
                 Assert.Equal(a == b ? 1 : 0, Enumerable.Range(0, 30).Sum(r => svd.U[r * 5 + a] * svd.U[r * 5 + b]), 6);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(30)]
+    [InlineData(2000)]
+    public void A_rank_outside_one_to_size_minus_one_is_rejected(int rank)
+    {
+        var ppmi = CooccurrenceMatrix.Count([Enumerable.Range(1, 30).ToArray()], 30, window: 3).PositivePmi();
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => RandomizedSvd.Compute(ppmi, rank, seed: 1));
+        Assert.Contains("matrix size 30", error.Message);
+    }
 }

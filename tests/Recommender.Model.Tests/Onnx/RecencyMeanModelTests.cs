@@ -44,6 +44,26 @@ public sealed class RecencyMeanModelTests
         return mean.Select(x => (float)(norm < RecencyMeanModel.Epsilon ? 0 : x / norm)).ToArray();
     }
 
+    [Theory]
+    [InlineData(21)]
+    [InlineData(2000)]
+    public void A_dimension_not_below_the_item_count_is_rejected_naming_both(int dimension)
+    {
+        var error = Assert.Throws<ArgumentException>(() => RecencyMeanModel.Build(TwoCommunities(), "rm-too-wide", dimension));
+        Assert.Contains($"dimension {dimension} must be smaller than the number of items (21)", error.Message);
+        Assert.Throws<ArgumentException>(() => PmiSvdEmbeddings.Compute(TwoCommunities(), dimension));
+    }
+
+    [Fact]
+    public void The_widest_allowed_dimension_is_one_below_the_item_count()
+    {
+        var vectors = PmiSvdEmbeddings.Compute(TwoCommunities(), dimension: 20);
+        Assert.Equal(21 * 20, vectors.Length);
+        for (var item = 0; item < 20; item++)
+            Assert.Equal(1.0, Math.Sqrt(vectors.AsSpan(item * 20, 20).ToArray().Sum(x => (double)x * x)), 4);
+        Assert.All(vectors.AsSpan(20 * 20, 20).ToArray(), x => Assert.Equal(0f, x)); // item 21 co-occurs with nothing
+    }
+
     [Fact]
     public void Onnx_graph_matches_the_recency_weighted_mean()
     {

@@ -18,6 +18,14 @@ public sealed class ModelCommandTests : IDisposable
     private static (int Exit, string Output, string Error) Invoke(Command command, params string[] args) =>
         CommandRunner.Run(command, args);
 
+    /// <summary>Runs a command that must fail with exit code 1 and returns what it wrote to standard error.</summary>
+    private static string Fails(Command command, params string[] args)
+    {
+        var (exit, _, error) = Invoke(command, args);
+        Assert.True(exit == 1, $"expected exit code 1, got {exit}; stderr: {error}");
+        return error;
+    }
+
     private string Write(string name, string content)
     {
         var path = Path.Combine(_directory, name);
@@ -62,17 +70,11 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("does not exist", error);
 
-        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", Path.Combine(_directory, "missing.txt"), "--output", output);
-        Assert.Equal(1, exit);
-        Assert.Contains("missing.txt", error);
+        Assert.Contains("missing.txt", Fails(EvaluateCommand.Create(), "--package", package, "--input", Path.Combine(_directory, "missing.txt"), "--output", output));
 
-        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
-        Assert.Equal(1, exit);
-        Assert.Contains($"{input}:2: item 99 is outside the package's vocabulary 1..6", error);
+        Assert.Contains($"{input}:2: item 99 is outside the package's vocabulary 1..6", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output));
 
-        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", Write("short.txt", "3\n"));
-        Assert.Equal(1, exit);
-        Assert.Contains("pair line by line", error);
+        Assert.Contains("pair line by line", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", Write("short.txt", "3\n")));
 
         (exit, _, _) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--protocol", "bogus");
         Assert.NotEqual(0, exit);
@@ -94,15 +96,11 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal("rm-cli", package.Manifest.Version);
 
         var bad = Write("bad.csv", "userId,movieId,rating,timestamp\n1,10,4,1\n1,20,4\n");
-        (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", bad, "--format", "movielens-csv", "--out", outDir);
-        Assert.Equal(1, exit);
-        Assert.Contains($"{bad}:3:", error);
+        Assert.Contains($"{bad}:3:", Fails(BaselineCommand.Create(), "--data", bad, "--format", "movielens-csv", "--out", outDir));
 
         // The sequence format reads ids as training does: 'x' is an error, not a new item.
         var tokens = Write("tokens.txt", "1 2 3\n1 x 0\n");
-        (exit, _, error) = Invoke(BaselineCommand.Create(), "--data", tokens, "--format", "sequences", "--out", outDir);
-        Assert.Equal(1, exit);
-        Assert.Contains($"{tokens}:2: 'x' is not a positive integer item id.", error);
+        Assert.Contains($"{tokens}:2: 'x' is not a positive integer item id.", Fails(BaselineCommand.Create(), "--data", tokens, "--format", "sequences", "--out", outDir));
     }
 
     [Fact]
@@ -121,15 +119,9 @@ public sealed class ModelCommandTests : IDisposable
         var actual = encoder.Encode(histories);
         for (var i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-4);
 
-        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", Path.Combine(_directory, "none.ckpt"), "--out", outDir, "--version", "x");
-        Assert.Equal(1, exit);
-        Assert.Contains("none.ckpt", error);
-        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "bad name/");
-        Assert.Equal(1, exit);
-        Assert.Contains("bad name/", error);
-        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("ids.txt", "a\nb\n"));
-        Assert.Equal(1, exit);
-        Assert.Contains("lists 2 item ids; the checkpoint has 20", error);
+        Assert.Contains("none.ckpt", Fails(ExportCommand.Create(), "--checkpoint", Path.Combine(_directory, "none.ckpt"), "--out", outDir, "--version", "x"));
+        Assert.Contains("bad name/", Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "bad name/"));
+        Assert.Contains("lists 2 item ids; the checkpoint has 20", Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("ids.txt", "a\nb\n")));
     }
 
     [Fact]
@@ -154,15 +146,11 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("dup.txt:3", error);
         Assert.False(Directory.Exists(outDir));
 
-        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", Write("a-file", "x"), "--version", "v");
-        Assert.Equal(1, exit);
-        Assert.Contains("is a file", error);
+        Assert.Contains("is a file", Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", Write("a-file", "x"), "--version", "v"));
 
         var truncated = Path.Combine(_directory, "truncated.ckpt");
         File.WriteAllBytes(truncated, File.ReadAllBytes(checkpoint)[..^40]);
-        (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", truncated, "--out", outDir, "--version", "v");
-        Assert.Equal(1, exit);
-        Assert.StartsWith("error:", error);
+        Assert.StartsWith("error:", Fails(ExportCommand.Create(), "--checkpoint", truncated, "--out", outDir, "--version", "v"));
         Assert.DoesNotContain("   at ", error);
     }
 
@@ -177,14 +165,10 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("no evaluation cases", error);
 
-        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--train", input);
-        Assert.Equal(1, exit);
-        Assert.Contains("--baselines", error);
+        Assert.Contains("--baselines", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--train", input));
 
         File.WriteAllText(Path.Combine(package, ModelPackage.ManifestFile), "{ not json");
-        (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
-        Assert.Equal(1, exit);
-        Assert.StartsWith("error:", error);
+        Assert.StartsWith("error:", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output));
         Assert.DoesNotContain("   at ", error);
     }
 
@@ -215,9 +199,7 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("wrote 1 events", text);
         Assert.Equal([EventExportFormat.Header, "line-1"], File.ReadAllLines(target));
 
-        (exit, _, error) = Invoke(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", target, "--timeout", "0");
-        Assert.Equal(1, exit);
-        Assert.Contains("--timeout 0", error);
+        Assert.Contains("--timeout 0", Fails(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", target, "--timeout", "0"));
     }
 
     private static int FreePort()

@@ -9,44 +9,30 @@ namespace Recommender.Cli;
 /// <summary>recommender baseline: builds the recency-mean package (PMI-SVD item vectors, ONNX encoder) from an interaction file.</summary>
 internal static class BaselineCommand
 {
-    internal static readonly Dictionary<string, InteractionFormat> Formats = new()
-    {
-        ["sequences"] = InteractionFormat.Sequences,
-        ["pairs"] = InteractionFormat.Pairs,
-        ["movielens-csv"] = InteractionFormat.MovieLensCsv,
-        ["movielens-udata"] = InteractionFormat.MovieLensUData,
-        ["event-export"] = InteractionFormat.EventExport,
-    };
-
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "Interaction file.", Required = true };
         var format = new Option<string>("--format") { Description = "File format.", Required = true };
-        format.AcceptOnlyFromAmong([.. Formats.Keys]);
+        format.AcceptOnlyFromAmong([.. InteractionFormatNames.All.Keys]);
         var outDir = new Option<string>("--out") { Description = "Directory to write the package into.", Required = true };
         var version = new Option<string?>("--version") { Description = "Package version name (default: recency-mean-<UTC time>)." };
         var dimension = new Option<int>("--dimension") { DefaultValueFactory = _ => 64, Description = "Item vector length." };
         var maxLength = new Option<int>("--max-length") { DefaultValueFactory = _ => 200, Description = "Most recent items the encoder looks at." };
         var decay = new Option<float>("--decay") { DefaultValueFactory = _ => RecencyMeanModel.DefaultRecencyDecay, Description = "Weight ratio between consecutive history positions." };
-        var minRating = new Option<double?>("--min-rating") { Description = "Keep ratings at or above this (rating formats)." };
-        var minItem = new Option<int>("--min-item-interactions") { Description = "Drop items with fewer interactions." };
-        var minUser = new Option<int>("--min-user-interactions") { Description = "Drop users with fewer interactions." };
+        var filters = new FilterOptions();
 
         var command = new Command("baseline", "Build the recency-mean baseline package from interaction data.")
         {
-            data, format, outDir, version, dimension, maxLength, decay, minRating, minItem, minUser,
+            data, format, outDir, version, dimension, maxLength, decay,
         };
+        foreach (var option in filters.All) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
-            var options = new PreprocessingOptions
-            {
-                MinRating = parse.GetValue(minRating),
-                MinItemInteractions = parse.GetValue(minItem),
-                MinUserInteractions = parse.GetValue(minUser),
-            };
+            var formatName = parse.GetValue(format)!;
+            var options = filters.Read(parse, InteractionFormatNames.All[formatName], formatName);
             CommandErrors.CheckDirectoryTarget(parse.GetValue(outDir)!, "--out");
             var watch = Stopwatch.StartNew();
-            var loaded = InteractionLoader.Read(parse.GetValue(data)!, Formats[parse.GetValue(format)!], options);
+            var loaded = InteractionLoader.Read(parse.GetValue(data)!, InteractionFormatNames.All[formatName], options);
             console.WriteLine($"loaded {loaded.Data.UserCount} users, {loaded.Data.ItemCount} items: {loaded.Summary}");
             var name = parse.GetValue(version) ?? $"recency-mean-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}";
             var package = RecencyMeanModel.Build(loaded.Data, name, parse.GetValue(dimension), parse.GetValue(maxLength), parse.GetValue(decay));

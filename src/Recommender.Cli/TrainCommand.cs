@@ -20,7 +20,7 @@ internal static class TrainCommand
     {
         var train = new Option<string>("--train") { Description = "Training interactions (see --format); sequence files hold dense item ids 1..N.", Required = true };
         var format = new Option<string>("--format") { Description = "sequences | pairs | movielens-csv | movielens-udata | event-export.", DefaultValueFactory = _ => "sequences" };
-        format.AcceptOnlyFromAmong("sequences", "pairs", "movielens-csv", "movielens-udata", "event-export");
+        format.AcceptOnlyFromAmong([.. InteractionFormatNames.All.Keys]);
         var valInput = new Option<string?>("--val-input") { Description = "Validation histories (one sequence of dense ids per line)." };
         var valOutput = new Option<string?>("--val-output") { Description = "Held-out next item for each line of --val-input." };
         var output = new Option<string>("--out") { Description = "Directory for last.model/last.state, best.model, curve.csv and curve.png.", Required = true };
@@ -67,6 +67,7 @@ internal static class TrainCommand
         var validateEvery = new Option<int>("--validate-every") { Description = "Validate every k epochs.", DefaultValueFactory = _ => 1 };
         var patience = new Option<int>("--patience") { Description = "Validations without NDCG@10 improvement before stopping.", DefaultValueFactory = _ => 10 };
         var timeLimit = new Option<double?>("--time-limit") { Description = "Stop after the epoch during which this many minutes have passed." };
+        var filters = new FilterOptions();
         var noValidation = new Option<bool>("--no-validation") { Description = "Skip validation (e.g. to time epochs); best.model is then the last epoch." };
 
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
@@ -76,6 +77,7 @@ internal static class TrainCommand
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
+        foreach (var option in filters.All) command.Options.Add(option);
         command.SetAction(parse => Guarded(parse, Run));
         command.Subcommands.Add(ScoreCommand());
         return command;
@@ -86,14 +88,21 @@ internal static class TrainCommand
             if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 200); // one line per epoch in logs
             var trainPath = parse.GetValue(train)!;
             var outDir = parse.GetValue(output)!;
-            var data = parse.GetValue(format) switch
+            var formatName = parse.GetValue(format)!;
+            var interactionFormat = InteractionFormatNames.All[formatName];
+            var preprocessing = filters.Read(parse, interactionFormat, formatName);
+            SequenceDataset data;
+            if (interactionFormat == InteractionFormat.Sequences && !filters.AnyGiven(parse))
             {
-                "sequences" => SequenceFile.LoadDense(trainPath),
-                "pairs" => InteractionLoader.Load(trainPath, InteractionFormat.Pairs),
-                "movielens-csv" => InteractionLoader.Load(trainPath, InteractionFormat.MovieLensCsv),
-                "movielens-udata" => InteractionLoader.Load(trainPath, InteractionFormat.MovieLensUData),
-                _ => InteractionLoader.Load(trainPath, InteractionFormat.EventExport),
-            };
+                data = SequenceFile.LoadDense(trainPath);
+            }
+            else
+            {
+                // Filtered sequence files keep their dense ids, so validation and test files stay in the same id space.
+                var loaded = InteractionLoader.Read(trainPath, interactionFormat, preprocessing);
+                data = loaded.Data;
+                console.WriteLine($"{trainPath}: {loaded.Summary}");
+            }
             var valIn = parse.GetValue(valInput);
             var valOut = parse.GetValue(valOutput);
             if ((valIn is null) != (valOut is null)) throw new ArgumentException("--val-input and --val-output must be given together.");

@@ -1,4 +1,5 @@
 using Recommender.Cli;
+using Recommender.Model.Data;
 using Recommender.Model.Packaging;
 using Recommender.Model.Sasrec;
 using Recommender.Model.Training;
@@ -149,5 +150,47 @@ public sealed class TrainCommandTests : IDisposable
         var more = Invoke([.. common, "--items", "9", "--out", Path.Combine(_directory, "ml-run-2")]);
         Assert.NotEqual(0, more.Exit);
         Assert.Contains("would have no id", more.Error);
+    }
+
+    [Fact]
+    public void Filters_remove_what_they_name_and_are_refused_where_they_cannot_apply()
+    {
+        // 30 users view items 0..6 in a cycle; each also buys one item nobody else touches.
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var events = Path.Combine(_directory, "events.csv");
+        using (var writer = File.CreateText(events))
+            EventExportFormat.Write(writer, Enumerable.Range(0, 30).SelectMany(u =>
+                Enumerable.Range(0, 5).Select(t => ($"u{u}", $"item-{(u + t) % 7}", "view", start.AddMinutes(t), $"e{u}-{t}"))
+                    .Append(($"u{u}", $"bought-{u}", "purchase", start.AddMinutes(9), $"e{u}-p"))));
+        string[] common = ["--train", events, "--format", "event-export", "--dim", "8", "--max-length", "8", "--blocks", "1", "--epochs", "1"];
+        var viewed = Enumerable.Range(0, 7).Select(i => $"item-{i}").Order().ToArray();
+
+        var byType = Invoke([.. common, "--event-types", "view", "--out", Path.Combine(_directory, "views"), "--export", Path.Combine(_directory, "views-pkg"), "--version", "views"]);
+        Assert.True(byType.Exit == 0, byType.Error);
+        Assert.Contains("other event types 30", byType.Output);
+        Assert.Equal(viewed, ModelPackage.Load(Path.Combine(_directory, "views-pkg")).Manifest.ItemIds.Order());
+
+        var byCount = Invoke([.. common, "--min-item-interactions", "2", "--out", Path.Combine(_directory, "counts"), "--export", Path.Combine(_directory, "counts-pkg"), "--version", "counts"]);
+        Assert.True(byCount.Exit == 0, byCount.Error);
+        Assert.Contains("rare-item interactions 30 (30 items)", byCount.Output);
+        Assert.Equal(viewed, ModelPackage.Load(Path.Combine(_directory, "counts-pkg")).Manifest.ItemIds.Order());
+
+        var unfiltered = Invoke([.. common, "--out", Path.Combine(_directory, "all"), "--export", Path.Combine(_directory, "all-pkg"), "--version", "all"]);
+        Assert.True(unfiltered.Exit == 0, unfiltered.Error);
+        Assert.Equal(37, ModelPackage.Load(Path.Combine(_directory, "all-pkg")).Manifest.ItemCount);
+
+        var (train, _, _) = Files();
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            ([.. common, "--min-rating", "4"], "--min-rating needs a format with ratings"),
+            (["--train", train, "--event-types", "view"], "--event-types applies to event-export files only, not sequences"),
+            ([.. common, "--min-user-interactions", "-1"], "--min-user-interactions is -1"),
+        })
+        {
+            var refused = Invoke([.. args, "--out", Path.Combine(_directory, "refused")]);
+            Assert.Equal(1, refused.Exit);
+            Assert.Contains(message, refused.Error);
+            Assert.False(Directory.Exists(Path.Combine(_directory, "refused")));
+        }
     }
 }

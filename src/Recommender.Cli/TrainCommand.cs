@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Recommender.Model.Data;
 using Recommender.Model.Onnx;
@@ -147,7 +148,7 @@ internal static class TrainCommand
                 Patience = parse.GetValue(patience),
                 TimeLimit = parse.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             };
-            options.Validate();
+            InFlagTerms(options.Validate);
             SasRecTrainer trainer;
             if (parse.GetValue(resume))
             {
@@ -177,7 +178,7 @@ internal static class TrainCommand
                     InitStd = parse.GetValue(initStd),
                     Temperature = parse.GetValue(temperature),
                 };
-                config.Validate();
+                InFlagTerms(config.Validate);
                 var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!);
                 if (note is not null) console.WriteLine(note);
                 trainer = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options);
@@ -271,6 +272,48 @@ internal static class TrainCommand
         if (data.ItemIds.SequenceEqual(identity, StringComparer.Ordinal)) return SequenceDataset.IdentityVocabulary(itemCount);
         throw new ArgumentException($"{trainPath} holds {data.ItemIds.Count} items with their own ids, but the run needs {itemCount} " +
             $"(--items or the validation/test ids): the extra items would have no id. Keep validation and test ids within 1..{data.ItemIds.Count}, or drop --items.");
+    }
+
+    // The library names what is wrong by its property (Dimension); the user typed a flag (--dim).
+    private static readonly Dictionary<string, string> FlagOf = new(StringComparer.Ordinal)
+    {
+        [nameof(SasRecConfig.ItemCount)] = "--items",
+        [nameof(SasRecConfig.MaxLength)] = "--max-length",
+        [nameof(SasRecConfig.Dimension)] = "--dim",
+        [nameof(SasRecConfig.Heads)] = "--heads",
+        [nameof(SasRecConfig.Blocks)] = "--blocks",
+        [nameof(SasRecConfig.FeedForwardDimension)] = "--ffn-dim",
+        [nameof(SasRecConfig.InitStd)] = "--init-std",
+        [nameof(SasRecConfig.Dropout)] = "--dropout",
+        [nameof(SasRecConfig.AttentionDropout)] = "--attention-dropout",
+        [nameof(SasRecConfig.ItemIdDropout)] = "--item-id-dropout",
+        [nameof(SasRecConfig.Temperature)] = "--temperature",
+        [nameof(TrainingOptions.Epochs)] = "--epochs",
+        [nameof(TrainingOptions.LearningRate)] = "--lr",
+        [nameof(TrainingOptions.LearningRateDecayFactor)] = "--lr-decay-factor",
+        [nameof(TrainingOptions.Beta1)] = "--beta1",
+        [nameof(TrainingOptions.Beta2)] = "--beta2",
+        [nameof(TrainingOptions.WeightDecay)] = "--weight-decay",
+        [nameof(TrainingOptions.Negatives)] = "--negatives",
+        [nameof(TrainingOptions.Calibration)] = "--calibration",
+        [nameof(TrainingOptions.EarlierWindowRate)] = "--earlier-window-rate",
+        [nameof(TrainingOptions.Threads)] = "--threads",
+        [nameof(TrainingOptions.Patience)] = "--patience",
+    };
+
+    private static readonly Regex PropertyName = new($@"\b({string.Join('|', FlagOf.Keys)})\b", RegexOptions.CultureInvariant);
+
+    /// <summary>Runs a library validation and rethrows its complaint with the command's flags in place of property names.</summary>
+    private static void InFlagTerms(Action validate)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(PropertyName.Replace(e.Message, m => FlagOf[m.Value]), e);
+        }
     }
 
     /// <summary>Expected failures (bad files, bad ids, bad options) become a one-line message and exit code 1.</summary>

@@ -8,6 +8,11 @@ namespace Recommender.Model.Data;
 /// end at CRLF, LF or CR outside quotes. Working record by record rather than line by line is what lets a quoted
 /// field span lines.
 /// </summary>
+/// <remarks>
+/// Written here rather than taken from a CSV library because the loaders must refuse, with file and line, what the
+/// common readers accept quietly: a quote left open (read to the end of the file as one field) and text after a
+/// closing quote (joined into the field). A loader that guesses would train on ids that exist in no catalogue.
+/// </remarks>
 internal static class CsvRecordReader
 {
     /// <summary>One record: the 1-based line it starts on, its unquoted fields, and whether its line was empty.</summary>

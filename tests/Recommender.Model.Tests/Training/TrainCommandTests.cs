@@ -92,7 +92,20 @@ public sealed class TrainCommandTests : IDisposable
 
         var badHeads = Invoke("--train", train, "--out", _directory, "--dim", "10", "--heads", "3", "--epochs", "1");
         Assert.NotEqual(0, badHeads.Exit);
-        Assert.Contains("Heads", badHeads.Error);
+        Assert.Contains("--dim 10 must be a positive multiple of --heads 3", badHeads.Error);
+
+        // The library's checks are reported in the command's own terms.
+        foreach (var (args, message) in new (string[], string)[]
+        {
+            (["--dim", "5000"], "--dim is 5000; it must be at most 4,096."),
+            (["--dropout", "1"], "--dropout is 1; it must be in [0, 1)."),
+            (["--lr", "NaN"], "--lr is NaN; it must be a finite number above 0."),
+        })
+        {
+            var refused = Invoke(["--train", train, "--out", Path.Combine(_directory, "refused"), "--epochs", "1", .. args]);
+            Assert.Equal(1, refused.Exit);
+            Assert.Contains(message, refused.Error);
+        }
 
         var noResume = Invoke("--train", train, "--out", Path.Combine(_directory, "empty"), "--resume");
         Assert.NotEqual(0, noResume.Exit);

@@ -38,7 +38,14 @@ internal static class BenchmarkCommand
                 Blocks = parse.GetValue(blocks),
                 Heads = parse.GetValue(heads),
             };
-            config.Validate();
+            CommandErrors.InFlagTerms(config.Validate, new Dictionary<string, string>
+            {
+                [nameof(SasRecConfig.ItemCount)] = "--items",
+                [nameof(SasRecConfig.MaxLength)] = "--max-length",
+                [nameof(SasRecConfig.Dimension)] = "--dimension",
+                [nameof(SasRecConfig.Blocks)] = "--blocks",
+                [nameof(SasRecConfig.Heads)] = "--heads",
+            });
             var threadCount = parse.GetValue(threads);
             if (threadCount < 1) throw new ArgumentException($"--threads {threadCount} must be at least 1.");
             var runCount = parse.GetValue(runs);

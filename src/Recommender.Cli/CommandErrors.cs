@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Recommender.Model.Data;
 using Recommender.Model.Evaluation;
 using Spectre.Console;
@@ -50,5 +51,22 @@ internal static class CommandErrors
     public static void CheckFileTarget(string path, string option)
     {
         if (Directory.Exists(path)) throw new IOException($"{option} '{path}' is a directory; it must be a file.");
+    }
+
+    /// <summary>
+    /// Runs a library validation and rethrows its complaint with the command's flags in place of the property names
+    /// the library uses (Dimension becomes --dim), so the message speaks of what the user typed.
+    /// </summary>
+    public static void InFlagTerms(Action validate, IReadOnlyDictionary<string, string> flagOf)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e)
+        {
+            var names = new Regex($@"\b({string.Join('|', flagOf.Keys.Select(Regex.Escape))})\b", RegexOptions.CultureInvariant);
+            throw new ArgumentException(names.Replace(e.Message, m => flagOf[m.Value]), e);
+        }
     }
 }

@@ -52,7 +52,8 @@ internal static class EvaluateColdStartCommand
         {
             var error = parse.InvocationConfiguration.Error;
             var work = parse.GetValue(output)!;
-            var threadCount = Math.Max(1, parse.GetValue(threads));
+            var threadCount = parse.GetValue(threads);
+            if (threadCount < 1) throw new ArgumentException($"--threads {threadCount} must be at least 1.");
             var chosen = parse.GetValue(representations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var r in chosen)
                 if (!ItemRepresentations.All.Contains(r))
@@ -62,28 +63,10 @@ internal static class EvaluateColdStartCommand
             var vectorsPath = parse.GetValue(textVectors);
             if (moviesPath is null && vectorsPath is null) throw new ArgumentException("Give the item text: --movies (with optional --tags) or --text-vectors.");
             if (moviesPath is not null && vectorsPath is not null) throw new ArgumentException("Give either --movies or --text-vectors, not both: they are two sources of the same item text.");
-            if (parse.GetValue(idDropout) is var idRate && !(idRate >= 0 && idRate < 1)) throw new ArgumentException($"--id-dropout {idRate} must be in [0, 1).");
-            if (parse.GetValue(dropout) is var rate && !(rate >= 0 && rate < 1)) throw new ArgumentException($"--dropout {rate} must be in [0, 1).");
             CommandErrors.CheckDirectoryTarget(work, "--out");
             if (parse.GetValue(textCache) is { } cachePath) CommandErrors.CheckFileTarget(cachePath, "--text-cache");
             if (parse.GetValue(markdown) is { } markdownTarget) CommandErrors.CheckFileTarget(markdownTarget, "--markdown");
 
-            var data = InteractionLoader.Load(parse.GetValue(ratings)!, InteractionFormat.MovieLensCsv);
-            TextVectors text;
-            if (vectorsPath is not null) text = TextVectorFile.Read(vectorsPath);
-            else
-            {
-                var cache = parse.GetValue(textCache) ?? Path.Combine(work, "text-vectors.tsv");
-                var watch = Stopwatch.StartNew();
-                (text, var fromCache) = MovieLensText.LoadOrEncode(moviesPath!, parse.GetValue(tags), cache, threadCount);
-                console.WriteLine(fromCache
-                    ? $"text vectors: {text.Vectors.Count} items read from the cache {cache}"
-                    : $"text vectors: encoded {text.Vectors.Count} items with {text.Encoder} in {watch.Elapsed.TotalSeconds:F1} s "
-                      + $"({(text.Vectors.Count / watch.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)} items/s, batches of {SentenceTextEncoder.BatchSize}, {threadCount} threads); cached in {cache}");
-            }
-
-            var split = ColdStartSplit.Create(data, text.Vectors.Keys.ToHashSet(StringComparer.Ordinal), parse.GetValue(holdout), parse.GetValue(seed));
-            console.WriteLine($"{data.UserCount} users, {data.ItemCount} items: {split.HeldOutItemCount} held out, {split.ColdCases.Count} cold-start events, {split.Known.Test.Count} leave-one-out cases");
             var minutes = parse.GetValue(timeLimit);
             var options = new ColdStartOptions
             {
@@ -110,6 +93,37 @@ internal static class EvaluateColdStartCommand
                     TimeLimit = minutes is { } m ? TimeSpan.FromMinutes(m) : null,
                 },
             };
+            // Checked before the text is encoded and the data split, which take minutes.
+            CommandErrors.InFlagTerms(options.Validate, new Dictionary<string, string>
+            {
+                [nameof(ColdStartOptions.Holdout)] = "--holdout",
+                [nameof(ColdStartOptions.Dimension)] = "--dim",
+                [nameof(ColdStartOptions.MaxLength)] = "--max-length",
+                [nameof(ColdStartOptions.Blocks)] = "--blocks",
+                [nameof(ColdStartOptions.Heads)] = "--heads",
+                [nameof(ColdStartOptions.Dropout)] = "--dropout",
+                [nameof(ColdStartOptions.ItemIdDropout)] = "--id-dropout",
+                [nameof(TrainingOptions.Epochs)] = "--epochs",
+                [nameof(TrainingOptions.LearningRate)] = "--lr",
+                [nameof(TrainingOptions.Patience)] = "--patience",
+                [nameof(TrainingOptions.Threads)] = "--threads",
+            });
+            var data = InteractionLoader.Load(parse.GetValue(ratings)!, InteractionFormat.MovieLensCsv);
+            TextVectors text;
+            if (vectorsPath is not null) text = TextVectorFile.Read(vectorsPath);
+            else
+            {
+                var cache = parse.GetValue(textCache) ?? Path.Combine(work, "text-vectors.tsv");
+                var watch = Stopwatch.StartNew();
+                (text, var fromCache) = MovieLensText.LoadOrEncode(moviesPath!, parse.GetValue(tags), cache, threadCount);
+                console.WriteLine(fromCache
+                    ? $"text vectors: {text.Vectors.Count} items read from the cache {cache}"
+                    : $"text vectors: encoded {text.Vectors.Count} items with {text.Encoder} in {watch.Elapsed.TotalSeconds:F1} s "
+                      + $"({(text.Vectors.Count / watch.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)} items/s, batches of {SentenceTextEncoder.BatchSize}, {threadCount} threads); cached in {cache}");
+            }
+
+            var split = ColdStartSplit.Create(data, text.Vectors.Keys.ToHashSet(StringComparer.Ordinal), parse.GetValue(holdout), parse.GetValue(seed));
+            console.WriteLine($"{data.UserCount} users, {data.ItemCount} items: {split.HeldOutItemCount} held out, {split.ColdCases.Count} cold-start events, {split.Known.Test.Count} leave-one-out cases");
             ColdStartReport report;
             try
             {

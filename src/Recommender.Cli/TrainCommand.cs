@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Recommender.Model.Data;
 using Recommender.Model.Onnx;
@@ -148,7 +147,7 @@ internal static class TrainCommand
                 Patience = parse.GetValue(patience),
                 TimeLimit = parse.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
             };
-            InFlagTerms(options.Validate);
+            CommandErrors.InFlagTerms(options.Validate, FlagOf);
             SasRecTrainer trainer;
             if (parse.GetValue(resume))
             {
@@ -178,7 +177,7 @@ internal static class TrainCommand
                     InitStd = parse.GetValue(initStd),
                     Temperature = parse.GetValue(temperature),
                 };
-                InFlagTerms(config.Validate);
+                CommandErrors.InFlagTerms(config.Validate, FlagOf);
                 var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!);
                 if (note is not null) console.WriteLine(note);
                 trainer = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options);
@@ -300,21 +299,6 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Threads)] = "--threads",
         [nameof(TrainingOptions.Patience)] = "--patience",
     };
-
-    private static readonly Regex PropertyName = new($@"\b({string.Join('|', FlagOf.Keys)})\b", RegexOptions.CultureInvariant);
-
-    /// <summary>Runs a library validation and rethrows its complaint with the command's flags in place of property names.</summary>
-    private static void InFlagTerms(Action validate)
-    {
-        try
-        {
-            validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException(PropertyName.Replace(e.Message, m => FlagOf[m.Value]), e);
-        }
-    }
 
     /// <summary>Expected failures (bad files, bad ids, bad options) become a one-line message and exit code 1.</summary>
     private static int Guarded(ParseResult parse, Func<ParseResult, int> action)

@@ -46,6 +46,11 @@ public sealed record ColdStartOptions
     public void Validate()
     {
         OptionRange.OpenFraction.Check(Holdout, nameof(Holdout));
+        ModelLimits.CheckSize(Dimension, nameof(Dimension), ModelLimits.MaxDimension);
+        ModelLimits.CheckSize(MaxLength, nameof(MaxLength), ModelLimits.MaxSequenceLength);
+        ModelLimits.CheckSize(Blocks, nameof(Blocks), ModelLimits.MaxBlocks);
+        ModelLimits.CheckSize(Heads, nameof(Heads), ModelLimits.MaxHeads);
+        if (Dimension % Heads != 0) throw new ArgumentException($"Dimension {Dimension} must be a positive multiple of Heads {Heads}.");
         OptionRange.Rate.Check(Dropout, nameof(Dropout));
         // Checked even when no id+text model is trained: a NaN here is a mistake either way.
         OptionRange.Rate.Check(ItemIdDropout, nameof(ItemIdDropout));

@@ -150,7 +150,8 @@ public sealed class ModelCommandTests : IDisposable
 
         var truncated = Path.Combine(_directory, "truncated.ckpt");
         File.WriteAllBytes(truncated, File.ReadAllBytes(checkpoint)[..^40]);
-        Assert.StartsWith("error:", Fails(ExportCommand.Create(), "--checkpoint", truncated, "--out", outDir, "--version", "v"));
+        error = Fails(ExportCommand.Create(), "--checkpoint", truncated, "--out", outDir, "--version", "v");
+        Assert.StartsWith("error:", error);
         Assert.DoesNotContain("   at ", error);
     }
 
@@ -168,13 +169,18 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("--baselines", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--train", input));
 
         File.WriteAllText(Path.Combine(package, ModelPackage.ManifestFile), "{ not json");
-        Assert.StartsWith("error:", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output));
+        error = Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
+        Assert.StartsWith("error:", error);
         Assert.DoesNotContain("   at ", error);
     }
 
     [Fact]
-    public void Bench_inference_refuses_too_few_runs_instead_of_raising_them() =>
-        Assert.Contains("--runs 5", Invoke(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "5").Error);
+    public void Bench_inference_refuses_too_few_runs_and_speaks_of_its_own_flags()
+    {
+        Assert.Contains("--runs 5", Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "5"));
+        Assert.Contains("--dimension 10 must be a positive multiple of --heads 3",
+            Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "10", "--heads", "3"));
+    }
 
     [Fact]
     public async Task Export_events_keeps_the_path_of_the_api_address_and_refuses_a_non_positive_timeout()

@@ -127,7 +127,15 @@ public sealed class ColdStartCommandTests : IDisposable
 
         var badFraction = Invoke("--ratings", ratings, "--movies", movies, "--out", work, "--holdout", "1.5");
         Assert.Equal(1, badFraction.Exit);
-        Assert.Contains("held-out fraction must be between 0 and 1", badFraction.Error);
+        Assert.Contains("--holdout is 1.5; it must be in (0, 1).", badFraction.Error);
+
+        var badShape = Invoke("--ratings", ratings, "--movies", movies, "--out", work, "--dim", "10", "--heads", "3");
+        Assert.Equal(1, badShape.Exit);
+        Assert.Contains("--dim 10 must be a positive multiple of --heads 3", badShape.Error);
+
+        var noThreads = Invoke("--ratings", ratings, "--movies", movies, "--out", work, "--threads", "0");
+        Assert.Equal(1, noThreads.Exit);
+        Assert.Contains("--threads 0 must be at least 1", noThreads.Error);
 
         var badModel = Invoke("--ratings", ratings, "--movies", movies, "--out", work, "--representations", "id,words");
         Assert.Equal(1, badModel.Exit);

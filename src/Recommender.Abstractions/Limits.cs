@@ -26,6 +26,14 @@ public static class Limits
 
     public const double MinVectorNorm = 1e-6;
 
+    /// <summary>The Euclidean norm that <see cref="MaxVectorNorm"/> and <see cref="MinVectorNorm"/> bound, summed in double so that a row of large finite floats reports its true norm instead of infinity.</summary>
+    public static double VectorNorm(ReadOnlySpan<float> vector)
+    {
+        var sum = 0.0;
+        foreach (var x in vector) sum += (double)x * x;
+        return Math.Sqrt(sum);
+    }
+
     /// <summary>A model upload (all three files) may be this large; Orleans carries it to the registry in one message.</summary>
     public const long MaxModelUploadBytes = 64L * 1024 * 1024;
 

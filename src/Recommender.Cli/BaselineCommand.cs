@@ -29,10 +29,11 @@ internal static class BaselineCommand
         command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
             var formatName = parse.GetValue(format)!;
-            var options = filters.Read(parse, InteractionFormatNames.All[formatName], formatName);
+            var interactionFormat = InteractionFormatNames.All[formatName];
+            var options = filters.Read(parse, interactionFormat, formatName);
             CommandErrors.CheckDirectoryTarget(parse.GetValue(outDir)!, "--out");
             var watch = Stopwatch.StartNew();
-            var loaded = InteractionLoader.Read(parse.GetValue(data)!, InteractionFormatNames.All[formatName], options);
+            var loaded = InteractionLoader.Read(parse.GetValue(data)!, interactionFormat, options);
             console.WriteLine($"loaded {loaded.Data.UserCount} users, {loaded.Data.ItemCount} items: {loaded.Summary}");
             var name = parse.GetValue(version) ?? $"recency-mean-{DateTime.UtcNow:yyyyMMdd'T'HHmmss}";
             var package = RecencyMeanModel.Build(loaded.Data, name, parse.GetValue(dimension), parse.GetValue(maxLength), parse.GetValue(decay));

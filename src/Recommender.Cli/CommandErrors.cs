@@ -22,13 +22,19 @@ internal static class CommandErrors
         var configuration = parse.InvocationConfiguration;
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(configuration.Output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
         console.Profile.Width = Math.Max(console.Profile.Width, 120); // tables stay readable when output is redirected
+        return Guard(parse, () => action(console));
+    }
+
+    /// <summary>Runs <paramref name="action"/>; an expected failure becomes "error: message" on standard error and exit code 1.</summary>
+    public static int Guard(ParseResult parse, Func<int> action)
+    {
         try
         {
-            return action(console);
+            return action();
         }
         catch (Exception e) when (IsExpected(e))
         {
-            configuration.Error.WriteLine($"error: {e.Message}");
+            parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
     }

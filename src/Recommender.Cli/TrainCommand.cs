@@ -78,7 +78,7 @@ internal static class TrainCommand
             itemText, itemTextFile, itemIdDropout,
         };
         foreach (var option in filters.All) command.Options.Add(option);
-        command.SetAction(parse => Guarded(parse, Run));
+        command.SetAction(parse => CommandErrors.Guard(parse, () => Run(parse)));
         command.Subcommands.Add(ScoreCommand());
         return command;
 
@@ -244,7 +244,7 @@ internal static class TrainCommand
         var input = new Option<string>("--input") { Description = "Histories: one sequence of dense item ids per line.", Required = true };
         var output = new Option<string>("--output") { Description = "Held-out next item for each line of --input.", Required = true };
         var command = new Command("score", "HR@K / NDCG@K / MRR of a training checkpoint, all items ranked, seen items removed.") { model, input, output };
-        command.SetAction(parse => Guarded(parse, p =>
+        command.SetAction(p => CommandErrors.Guard(p, () =>
         {
             var checkpoint = SasRecModel.Load(p.GetValue(model)!);
             var cases = CommandErrors.ReadCases(p.GetValue(input)!, p.GetValue(output)!);
@@ -299,20 +299,6 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Threads)] = "--threads",
         [nameof(TrainingOptions.Patience)] = "--patience",
     };
-
-    /// <summary>Expected failures (bad files, bad ids, bad options) become a one-line message and exit code 1.</summary>
-    private static int Guarded(ParseResult parse, Func<ParseResult, int> action)
-    {
-        try
-        {
-            return action(parse);
-        }
-        catch (Exception e) when (CommandErrors.IsExpected(e))
-        {
-            parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-            return 1;
-        }
-    }
 
     private static TrainingResult TrainWithBar(IAnsiConsole console, SasRecTrainer trainer, SequenceDataset data, List<EvaluationCase>? validation, string outDir)
     {

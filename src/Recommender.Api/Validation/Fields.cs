@@ -131,7 +131,7 @@ public static class Fields
             vector[i++] = x;
         }
         if (!vector.AsSpan().ContainsAnyExcept(0f)) { errors.Add(field, $"'{name}' must not be all zeros."); return null; }
-        var norm = Math.Sqrt(vector.Sum(x => (double)x * x));
+        var norm = Limits.VectorNorm(vector);
         if (norm is > Limits.MaxVectorNorm or < Limits.MinVectorNorm)
         {
             errors.Add(field, $"'{name}' has norm {norm:G3}; it must be between {Limits.MinVectorNorm:G} and {Limits.MaxVectorNorm:G}.");

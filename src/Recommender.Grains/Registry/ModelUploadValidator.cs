@@ -63,7 +63,7 @@ public static class ModelUploadValidator
         if (bad >= 0) return (null, [new("embeddings", $"Value {bad} (item row {bad / manifest.Dimension}) is not a finite number.")]);
         for (var row = 0; row < manifest.ItemCount; row++)
         {
-            var norm = Norm(package.ItemVector(row + 1));
+            var norm = Limits.VectorNorm(package.ItemVector(row + 1));
             if (norm > Limits.MaxVectorNorm)
                 return (null, [new("embeddings", $"Item row {row} ('{package.Manifest.ItemIds[row]}') has norm {norm:G3}, above the limit of {Limits.MaxVectorNorm:G}: scores could overflow.")]);
         }
@@ -112,13 +112,5 @@ public static class ModelUploadValidator
                 + $"→ float32 'item_vector' [batch, {manifest.Dimension}]): {e.Message}");
         }
         return null;
-    }
-
-    // Summed in double so that a row of large finite floats reports its true norm instead of infinity.
-    private static double Norm(ReadOnlySpan<float> vector)
-    {
-        var sum = 0.0;
-        foreach (var x in vector) sum += (double)x * x;
-        return Math.Sqrt(sum);
     }
 }

@@ -66,9 +66,7 @@ public sealed class ModelCommandTests : IDisposable
         var input = Write("input.txt", "1 2\n4 99\n");
         var output = Write("output.txt", "3\n6\n");
 
-        var (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", Path.Combine(_directory, "none"), "--input", input, "--output", output);
-        Assert.Equal(1, exit);
-        Assert.Contains("does not exist", error);
+        Assert.Contains("does not exist", Fails(EvaluateCommand.Create(), "--package", Path.Combine(_directory, "none"), "--input", input, "--output", output));
 
         Assert.Contains("missing.txt", Fails(EvaluateCommand.Create(), "--package", package, "--input", Path.Combine(_directory, "missing.txt"), "--output", output));
 
@@ -76,8 +74,7 @@ public sealed class ModelCommandTests : IDisposable
 
         Assert.Contains("pair line by line", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", Write("short.txt", "3\n")));
 
-        (exit, _, _) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--protocol", "bogus");
-        Assert.NotEqual(0, exit);
+        Assert.NotEqual(0, Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--protocol", "bogus").Exit);
     }
 
     [Fact]
@@ -141,8 +138,7 @@ public sealed class ModelCommandTests : IDisposable
         model.Save(checkpoint);
         var outDir = Path.Combine(_directory, "out");
 
-        var (exit, _, error) = Invoke(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("dup.txt", "a\nb\na\n"));
-        Assert.Equal(1, exit);
+        var error = Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("dup.txt", "a\nb\na\n"));
         Assert.Contains("dup.txt:3", error);
         Assert.False(Directory.Exists(outDir));
 
@@ -162,14 +158,12 @@ public sealed class ModelCommandTests : IDisposable
         var input = Write("in.txt", "1 2\n");
         var output = Write("out.txt", "3\n");
 
-        var (exit, _, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", Write("empty-in.txt", ""), "--output", Write("empty-out.txt", ""));
-        Assert.Equal(1, exit);
-        Assert.Contains("no evaluation cases", error);
+        Assert.Contains("no evaluation cases", Fails(EvaluateCommand.Create(), "--package", package, "--input", Write("empty-in.txt", ""), "--output", Write("empty-out.txt", "")));
 
         Assert.Contains("--baselines", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--train", input));
 
         File.WriteAllText(Path.Combine(package, ModelPackage.ManifestFile), "{ not json");
-        error = Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
+        var error = Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output);
         Assert.StartsWith("error:", error);
         Assert.DoesNotContain("   at ", error);
     }

@@ -46,8 +46,7 @@ internal static class BenchmarkCommand
                 [nameof(SasRecConfig.Blocks)] = "--blocks",
                 [nameof(SasRecConfig.Heads)] = "--heads",
             });
-            var threadCount = parse.GetValue(threads);
-            if (threadCount < 1) throw new ArgumentException($"--threads {threadCount} must be at least 1.");
+            var threadCount = CommandErrors.ThreadCount(parse, threads);
             var runCount = parse.GetValue(runs);
             if (runCount < 10) throw new ArgumentException($"--runs {runCount} must be at least 10 for a median and a 90th percentile.");
             var package = SasRecExporter.Export(new SasRecModel(config, seed: 1), SequenceDataset.IdentityVocabulary(config.ItemCount), "bench", null, null);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Recommender.Model;
 using Recommender.Model.Data;
 using Recommender.Model.Evaluation;
 using Spectre.Console;
@@ -45,6 +46,15 @@ internal static class CommandErrors
         var cases = SequenceFile.ReadEvaluationCases(inputPath, outputPath);
         if (cases.Count == 0) throw new FormatException($"{inputPath} and {outputPath} hold no evaluation cases.");
         return cases;
+    }
+
+    /// <summary>The value of a --threads option: 1 to ModelLimits.MaxThreads, refused otherwise rather than quietly changed.</summary>
+    public static int ThreadCount(ParseResult parse, Option<int> threads)
+    {
+        var count = parse.GetValue(threads);
+        if (count < 1 || count > ModelLimits.MaxThreads)
+            throw new ArgumentException($"{threads.Name} {count} must be between 1 and {ModelLimits.MaxThreads:N0}.");
+        return count;
     }
 
     /// <summary>Fails before any work when <paramref name="path"/> cannot become a directory (an existing file is in the way).</summary>

@@ -23,9 +23,9 @@ internal static class EncodeTextCommand
         {
             var path = parse.GetValue(output)!;
             CommandErrors.CheckFileTarget(path, "--out");
+            var threadCount = CommandErrors.ThreadCount(parse, threads);
             var texts = MovieLensText.Compose(parse.GetValue(movies)!, parse.GetValue(tags));
             if (texts.Count == 0) throw new FormatException($"{parse.GetValue(movies)} lists no movies: there is nothing to encode.");
-            var threadCount = Math.Max(1, parse.GetValue(threads));
             using var encoder = new SentenceTextEncoder(threadCount);
             var watch = Stopwatch.StartNew();
             var vectors = MovieLensText.Encode(texts, encoder);

@@ -52,8 +52,7 @@ internal static class EvaluateColdStartCommand
         {
             var error = parse.InvocationConfiguration.Error;
             var work = parse.GetValue(output)!;
-            var threadCount = parse.GetValue(threads);
-            if (threadCount < 1) throw new ArgumentException($"--threads {threadCount} must be at least 1.");
+            var threadCount = CommandErrors.ThreadCount(parse, threads);
             var chosen = parse.GetValue(representations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var r in chosen)
                 if (!ItemRepresentations.All.Contains(r))

@@ -41,6 +41,7 @@ internal static class EvaluateCommand
         {
             if (parse.GetValue(train) is not null && !parse.GetValue(baselines))
                 throw new ArgumentException("--train is what the baselines learn from; it needs --baselines.");
+            var threadCount = CommandErrors.ThreadCount(parse, threads);
             var inputPath = parse.GetValue(input)!;
             var outputPath = parse.GetValue(output)!;
             var rankingProtocol = parse.GetValue(protocol) == "sampled" ? RankingProtocol.Sampled : RankingProtocol.Full;
@@ -49,7 +50,7 @@ internal static class EvaluateCommand
             CheckVocabulary(cases, loaded.Manifest.ItemCount, inputPath, outputPath);
 
             var scorers = new List<INextItemScorer>();
-            using var encoder = new OnnxEncoder(loaded, new OnnxThreading(Math.Max(1, parse.GetValue(threads))));
+            using var encoder = new OnnxEncoder(loaded, new OnnxThreading(threadCount));
             scorers.Add(new EmbeddingScorer($"{loaded.Manifest.Kind} ({loaded.Manifest.Version})", encoder.Encode, loaded.ItemEmbeddings, loaded.Manifest.Dimension));
             if (parse.GetValue(baselines))
             {

@@ -177,6 +177,22 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void Commands_refuse_a_thread_count_they_would_otherwise_change()
+    {
+        var package = SmallPackage();
+        var input = Write("input.txt", "1 2\n");
+        var output = Write("output.txt", "3\n");
+        Assert.Contains("--threads 0 must be between 1 and 1,024",
+            Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--threads", "0"));
+        Assert.Contains("--threads 5000 must be between 1 and 1,024",
+            Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--threads", "5000"));
+        var vectors = Path.Combine(_directory, "vectors.tsv");
+        Assert.Contains("--threads -1 must be between 1 and 1,024",
+            Fails(EncodeTextCommand.Create(), "--movies", Write("movies.csv", "movieId,title,genres\n1,Film (2000),Drama\n"), "--out", vectors, "--threads", "-1"));
+        Assert.False(File.Exists(vectors));
+    }
+
+    [Fact]
     public async Task Export_events_keeps_the_path_of_the_api_address_and_refuses_a_non_positive_timeout()
     {
         var port = FreePort();

@@ -135,7 +135,7 @@ public sealed class ColdStartCommandTests : IDisposable
 
         var noThreads = Invoke("--ratings", ratings, "--movies", movies, "--out", work, "--threads", "0");
         Assert.Equal(1, noThreads.Exit);
-        Assert.Contains("--threads 0 must be at least 1", noThreads.Error);
+        Assert.Contains("--threads 0 must be between 1 and 1,024", noThreads.Error);
 
         var badModel = Invoke("--ratings", ratings, "--movies", movies, "--out", work, "--representations", "id,words");
         Assert.Equal(1, badModel.Exit);

@@ -62,6 +62,7 @@ internal static class TrainCommand
         var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.9 };
         var beta2 = new Option<double>("--beta2") { Description = "Adam beta2.", DefaultValueFactory = _ => 0.98 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled (AdamW) weight decay on matrices; 0 = Adam.", DefaultValueFactory = _ => 0.0 };
+        var weightAverage = new Option<double>("--weight-average") { Description = "Decay in [0, 1) of a moving average of the weights that validation and best.model use, e.g. 0.99; 0 = the raw weights.", DefaultValueFactory = _ => 0.0 };
         var seed = new Option<int>("--seed") { Description = "Seed; a run is reproducible for a given seed and --threads.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var validateEvery = new Option<int>("--validate-every") { Description = "Validate every k epochs.", DefaultValueFactory = _ => 1 };
@@ -74,7 +75,7 @@ internal static class TrainCommand
         {
             train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
             loss, negatives, calibration, earlierWindows, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, normalisedResidual, positionsFromStart, initStd, temperature,
-            epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, seed, threads, validateEvery, patience, timeLimit, noValidation,
+            epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
         foreach (var option in filters.All) command.Options.Add(option);
@@ -137,6 +138,7 @@ internal static class TrainCommand
                 Beta1 = parse.GetValue(beta1),
                 Beta2 = parse.GetValue(beta2),
                 WeightDecay = parse.GetValue(weightDecay),
+                WeightAverageDecay = parse.GetValue(weightAverage),
                 Loss = parse.GetValue(loss) switch { "bce" => LossKind.Bce, "gbce" => LossKind.Gbce, _ => LossKind.SoftmaxCrossEntropy },
                 Negatives = parse.GetValue(negatives),
                 Calibration = parse.GetValue(calibration),
@@ -293,6 +295,7 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Beta1)] = "--beta1",
         [nameof(TrainingOptions.Beta2)] = "--beta2",
         [nameof(TrainingOptions.WeightDecay)] = "--weight-decay",
+        [nameof(TrainingOptions.WeightAverageDecay)] = "--weight-average",
         [nameof(TrainingOptions.Negatives)] = "--negatives",
         [nameof(TrainingOptions.Calibration)] = "--calibration",
         [nameof(TrainingOptions.EarlierWindowRate)] = "--earlier-window-rate",

@@ -14,7 +14,8 @@ namespace Recommender.Model.Training;
 /// fixed slice of every batch, so a run is exactly reproducible for a given seed and thread count, and resuming
 /// from a checkpoint continues it bit for bit.
 /// Writes into the output directory: last.model + last.state (every epoch), best.model (best validation NDCG@10,
-/// or the last epoch without validation), curve.csv and curve.png.
+/// or the last epoch without validation), curve.csv and curve.png. With a weight average, validation and best.model
+/// use the averaged weights and last.model the raw ones training continues from.
 /// </summary>
 public sealed class SasRecTrainer
 {
@@ -23,7 +24,9 @@ public sealed class SasRecTrainer
     public const string BestModelFile = "best.model";
     public const string CurveCsvFile = "curve.csv";
     public const string CurvePngFile = "curve.png";
-    private const string StateMagic = "SASREC-TRAINER-STATE-1";
+    private const string StateMagic = "SASREC-TRAINER-STATE-2";
+    // Version 1 states (no weight-average section) are still read.
+    private const string StateMagicWithoutAverage = "SASREC-TRAINER-STATE-1";
     private const long DropoutStream = 0xD80;
     private const long NegativeStream = 0x4E6;
     private const long ShuffleStream = 0x5F1;
@@ -49,6 +52,7 @@ public sealed class SasRecTrainer
         _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration);
         Optimizer = new AdamOptimizer(model, options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay);
         _workers = Enumerable.Range(0, options.Threads).Select(_ => new Worker(model, _loss)).ToArray();
+        if (options.WeightAverageDecay > 0) Average = new WeightAverage(model, options.WeightAverageDecay);
     }
 
     public SasRecModel Model { get; }
@@ -56,6 +60,9 @@ public sealed class SasRecTrainer
     public TrainingOptions Options { get; }
 
     public AdamOptimizer Optimizer { get; }
+
+    /// <summary>The moving average of the weights that validation and best.model use; null when the options ask for none.</summary>
+    public WeightAverage? Average { get; }
 
     /// <summary>Epochs completed (including those before a resume).</summary>
     public int Epoch { get; private set; }
@@ -117,6 +124,7 @@ public sealed class SasRecTrainer
             }
             var trainSeconds = clock.Elapsed.TotalSeconds;
             double? ndcg = null, hr = null;
+            Average?.Swap();
             if (validation is { Count: > 0 } && (epoch % Options.ValidateEvery == 0 || epoch == Options.Epochs))
             {
                 var metrics = Evaluate(Model, validation);
@@ -143,7 +151,10 @@ public sealed class SasRecTrainer
                 _bestEpoch = epoch;
                 improved = true;
             }
-            if (outputDirectory is not null) SaveCheckpoint(outputDirectory, improved);
+            // The weights validated are the ones best.model keeps; last.model keeps those training continues from.
+            if (improved && outputDirectory is not null) Model.Save(Path.Combine(outputDirectory, BestModelFile));
+            Average?.Swap();
+            if (outputDirectory is not null) SaveCheckpoint(outputDirectory);
             progress?.Report(new TrainingProgress(epoch, Options.Epochs, batches, batches, record.Loss, record.PositionsPerSecond, TimeSpan.Zero, record));
             if (_validationsWithoutImprovement >= Options.Patience)
                 return Finish(TrainingOutcome.EarlyStopped, $"Validation NDCG@10 did not improve for {Options.Patience} validations; best {_bestNdcg:F4} at epoch {_bestEpoch}.");
@@ -233,6 +244,7 @@ public sealed class SasRecTrainer
             // A text-built item table passes its gradient on to its parts ...
             model.Representation?.Backward(model.Parameters.Select(p => p.Grad).ToArray());
             Optimizer.Update();
+            Average?.Update(Optimizer.Step);
         }
         // ... and is rebuilt from them, which also ends this step's id dropout.
         model.Representation?.Materialise();
@@ -277,11 +289,10 @@ public sealed class SasRecTrainer
         }
     }
 
-    private void SaveCheckpoint(string directory, bool improved)
+    private void SaveCheckpoint(string directory)
     {
         Model.Save(Path.Combine(directory, LastModelFile));
         SaveState(Path.Combine(directory, LastStateFile));
-        if (improved) Model.Save(Path.Combine(directory, BestModelFile));
         TrainingCurve.WriteCsv(Path.Combine(directory, CurveCsvFile), _curve);
         TrainingCurve.WritePng(Path.Combine(directory, CurvePngFile), _curve);
     }
@@ -307,6 +318,8 @@ public sealed class SasRecTrainer
                 writer.Write(r.PositionsPerSecond);
             }
             Optimizer.Save(writer);
+            writer.Write(Average is not null);
+            Average?.Save(writer);
         }
         File.Move(temporary, path, overwrite: true);
     }
@@ -332,7 +345,8 @@ public sealed class SasRecTrainer
     private void ReadState(string path)
     {
         using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
-        if (reader.ReadString() != StateMagic) throw new InvalidDataException($"'{path}' is not a trainer state file.");
+        var magic = reader.ReadString();
+        if (magic != StateMagic && magic != StateMagicWithoutAverage) throw new InvalidDataException($"'{path}' is not a trainer state file.");
         Epoch = reader.ReadInt32();
         _bestEpoch = reader.ReadInt32();
         var best = reader.ReadDouble();
@@ -350,6 +364,13 @@ public sealed class SasRecTrainer
             _curve.Add(new EpochRecord(epoch, loss, double.IsNaN(ndcg) ? null : ndcg, double.IsNaN(hr) ? null : hr, reader.ReadDouble(), reader.ReadDouble()));
         }
         Optimizer.Load(reader);
+        // A run resumed with a weight average it did not have starts the average from the current weights; one
+        // resumed without the average it had drops it.
+        if (magic == StateMagic && reader.ReadBoolean())
+        {
+            if (Average is not null) Average.Load(reader);
+            else WeightAverage.Skip(reader, Model);
+        }
         // The optimiser state is sized by the model: bytes left over mean the state belongs to another model.
         if (reader.BaseStream.Position != reader.BaseStream.Length)
             throw new InvalidDataException($"'{path}' has {reader.BaseStream.Length - reader.BaseStream.Position} bytes after the optimiser state; it belongs to a model of another shape.");

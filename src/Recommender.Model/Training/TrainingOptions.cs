@@ -26,6 +26,12 @@ public sealed record TrainingOptions
     /// <summary>Decoupled (AdamW) weight decay on matrices; 0 is plain Adam.</summary>
     public double WeightDecay { get; init; }
 
+    /// <summary>
+    /// Decay of the exponential moving average of the weights that validation and best.model use (see
+    /// <see cref="WeightAverage"/>), in [0, 1); 0 validates and saves the raw weights.
+    /// </summary>
+    public double WeightAverageDecay { get; init; }
+
     public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
 
     /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
@@ -64,6 +70,7 @@ public sealed record TrainingOptions
         OptionRange.Rate.Check(Beta1, nameof(Beta1));
         OptionRange.Rate.Check(Beta2, nameof(Beta2));
         OptionRange.NonNegative.Check(WeightDecay, nameof(WeightDecay));
+        OptionRange.Rate.Check(WeightAverageDecay, nameof(WeightAverageDecay));
         ModelLimits.CheckSize(Negatives, nameof(Negatives), ModelLimits.MaxNegatives);
         OptionRange.Probability.Check(Calibration, nameof(Calibration));
         OptionRange.Probability.Check(EarlierWindowRate, nameof(EarlierWindowRate));

@@ -100,6 +100,7 @@ public sealed class TrainCommandTests : IDisposable
             (["--dim", "5000"], "--dim is 5000; it must be at most 4,096."),
             (["--dropout", "1"], "--dropout is 1; it must be in [0, 1)."),
             (["--lr", "NaN"], "--lr is NaN; it must be a finite number above 0."),
+            (["--weight-average", "1"], "--weight-average is 1; it must be in [0, 1)."),
         })
         {
             var refused = Invoke(["--train", train, "--out", Path.Combine(_directory, "refused"), "--epochs", "1", .. args]);

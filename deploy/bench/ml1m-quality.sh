@@ -10,6 +10,7 @@
 # TEMPERATURE > 0 trains members that score by cosine divided by that temperature (0: dot product).
 # VAL_HISTORIES=1 trains on train/ with each validation user's line replaced by its val/ history (one item longer),
 # so those users' training sequences, like everyone else's, stop two items before the end.
+# WEIGHT_AVERAGE > 0 validates and keeps a moving average of each member's weights with that decay (0: the raw weights).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,6 +21,7 @@ MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
 DIM="${DIM:-128}"
 TEMPERATURE="${TEMPERATURE:-0}"
 VAL_HISTORIES="${VAL_HISTORIES:-0}"
+WEIGHT_AVERAGE="${WEIGHT_AVERAGE:-0}"
 THREADS="${THREADS:-$(nproc)}"
 CLI="$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll"
 
@@ -48,7 +50,7 @@ for ((m = 1; m <= MEMBERS; m++)); do
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length 200 --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
         --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
-        --lr 1e-3 --beta2 0.999 --batch-size 128 --earlier-window-rate 0.5 \
+        --lr 1e-3 --beta2 0.999 --batch-size 128 --earlier-window-rate 0.5 --weight-average "$WEIGHT_AVERAGE" \
         --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$THREADS"
     checkpoints+=("$OUT/member-$m/best.model")
 done

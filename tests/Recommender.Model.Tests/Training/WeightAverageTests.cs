@@ -108,6 +108,31 @@ public sealed class WeightAverageTests : IDisposable
         Assert.Equal(3, resumedOld.Train(train, null, oldDir).EpochsRun);
     }
 
+    [Fact]
+    public void With_item_text_the_item_table_is_rebuilt_from_whichever_weights_are_in_place()
+    {
+        const int textDimension = 6;
+        var config = Config() with
+        {
+            ItemRepresentation = Packaging.ItemRepresentations.IdAndText, TextDimension = textDimension, TextEncoder = "test-encoder",
+        };
+        var text = Nn.GradientCheck.Random(Items * textDimension, 8);
+        var train = PlantedRule.Sequences(Items, 60, seed: 9);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 16, LearningRate = 1e-2, Threads = 2 };
+        var plain = new SasRecModel(config, seed: 10, text);
+        new SasRecTrainer(plain, options).Train(train, null, null);
+        var directory = Path.Combine(_directory, "text");
+        var averaged = new SasRecTrainer(new SasRecModel(config, seed: 10, text), options with { WeightAverageDecay = 0.9 });
+        averaged.Train(train, null, directory);
+
+        // After the epoch's swap back, the item table is the raw parts' again: the same as without an average.
+        Assert.Equal(plain.ItemEmbeddings(), averaged.Model.ItemEmbeddings());
+        averaged.Average!.Swap();
+        var best = SasRecModel.Load(Path.Combine(directory, SasRecTrainer.BestModelFile));
+        Assert.Equal(best.ItemEmbeddings(), averaged.Model.ItemEmbeddings());
+        Assert.NotEqual(plain.ItemEmbeddings(), best.ItemEmbeddings());
+    }
+
     [Theory]
     [InlineData(1.0)]
     [InlineData(-0.1)]

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Recommender.Model.Sasrec;
 
@@ -31,11 +32,8 @@ public sealed class WeightAverage
         var d = (float)Math.Min(Decay, (1.0 + step) / (10.0 + step));
         for (var i = 0; i < _average.Length; i++)
         {
-            if (_average[i].Length == 0) continue;
-            // average = d·average + (1 − d)·weights, as average += (1 − d)·(weights − average).
-            var average = _average[i].AsSpan();
-            var weights = _model.Parameters[i].Data;
-            for (var j = 0; j < average.Length; j++) average[j] += (1 - d) * (weights[j] - average[j]);
+            // average = d·average + (1 − d)·weights.
+            if (_average[i].Length > 0) TensorPrimitives.Lerp(_average[i], _model.Parameters[i].Data, 1 - d, _average[i]);
         }
     }
 

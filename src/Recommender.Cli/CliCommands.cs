@@ -15,5 +15,6 @@ internal static class CliCommands
         ExportEventsCommand.Create(),
         EvaluateColdStartCommand.Create(),
         EncodeTextCommand.Create(),
+        SplitCommand.Create(),
     ];
 }

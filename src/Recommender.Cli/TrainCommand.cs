@@ -21,7 +21,7 @@ internal static class TrainCommand
         var train = new Option<string>("--train") { Description = "Training interactions (see --format); sequence files hold dense item ids 1..N.", Required = true };
         var format = new Option<string>("--format") { Description = "sequences | pairs | movielens-csv | movielens-udata | event-export.", DefaultValueFactory = _ => "sequences" };
         format.AcceptOnlyFromAmong([.. InteractionFormatNames.All.Keys]);
-        var valInput = new Option<string?>("--val-input") { Description = "Validation histories (one sequence of dense ids per line)." };
+        var valInput = new Option<string?>("--val-input") { Description = "Validation histories (one sequence of dense ids per line, e.g. val/input.txt from recommender split)." };
         var valOutput = new Option<string?>("--val-output") { Description = "Held-out next item for each line of --val-input." };
         var output = new Option<string>("--out") { Description = "Directory for last.model/last.state, best.model, curve.csv and curve.png.", Required = true };
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (last.model + last.state); model-shape options are taken from the checkpoint." };

@@ -64,6 +64,20 @@ public static class SequenceFile
         return new SequenceDataset(sequences, SequenceDataset.IdentityVocabulary(count));
     }
 
+    /// <summary>Writes one sequence per line, ids separated by single spaces (an empty sequence is an empty line).</summary>
+    public static void WriteSequences(string path, IEnumerable<int[]> sequences)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        File.WriteAllLines(path, sequences.Select(s => string.Join(' ', s.Select(i => i.ToString(CultureInfo.InvariantCulture)))));
+    }
+
+    /// <summary>Writes one target item per line.</summary>
+    public static void WriteTargets(string path, IEnumerable<int> targets)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        File.WriteAllLines(path, targets.Select(i => i.ToString(CultureInfo.InvariantCulture)));
+    }
+
     private static IEnumerable<string> ReadLines(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Data file '{path}' does not exist.", path);

@@ -1,18 +1,20 @@
 using Recommender.Abstractions;
+using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Cluster.Tests.Text;
 using Recommender.Model.Onnx;
 using Recommender.Model.Packaging;
 
 namespace Recommender.Cluster.Tests.Api;
 
-/// <summary>The real bundled MovieLens demo, loaded end to end into a two-silo cluster (serving the bundled SASRec package), then the whole cluster restarted on the same store.</summary>
+/// <summary>The real bundled MovieLens demo, loaded end to end into a two-silo cluster (serving the bundled SASRec package, new movies placed by its text projection), then the whole cluster restarted on the same store.</summary>
 public sealed class DemoSeedTests
 {
     [Fact]
     public async Task The_bundled_demo_serves_titled_movies_and_survives_a_full_restart_without_reseeding()
     {
-        var titles = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small", "movies.csv")).Skip(1)
-            .Select(Hosting.Demo.MovieLensCatalogue.SplitCsv).ToDictionary(f => f[0], f => f[1]);
+        var movies = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small", "movies.csv")).Skip(1)
+            .Select(Hosting.Demo.MovieLensCatalogue.SplitCsv).ToDictionary(f => f[0], f => (Title: f[1], Genres: f[2]));
         var ratingsOfUser1 = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Demo", "ml-latest-small", "ratings.csv")).Count(l => l.StartsWith("1,", StringComparison.Ordinal));
         var directory = Path.Combine(Path.GetTempPath(), "recommender-tests", "demo-" + Guid.NewGuid().ToString("N"));
         var options = new ClusterFixtureOptions { Silos = 2, DataDirectory = directory };
@@ -35,7 +37,7 @@ public sealed class DemoSeedTests
             Assert.Equal("model", reply.Source);
             Assert.Equal(DemoModel, reply.ModelVersion);
             Assert.Equal(10, reply.Items.Count);
-            Assert.All(reply.Items, i => Assert.Equal(titles[i.Id], i.Title));
+            Assert.All(reply.Items, i => Assert.Equal(movies[i.Id].Title, i.Title));
             // The transformer's own top 10 for user 1, computed here from the package alone: the cluster maps movie ids to the model's rows correctly.
             Assert.Equal(ExpectedTop(10, "1"), reply.Items.Select(i => i.Id).ToArray());
             // A SASRec version's scores are its own probabilities over the returned items: softmax of the logits at temperature 1.
@@ -44,6 +46,25 @@ public sealed class DemoSeedTests
             Assert.Equal(ratingsOfUser1, history.TotalCount);
             Assert.DoesNotContain(reply.Items, i => history.Events.Any(e => e.ItemId == i.Id));
             Assert.Equal("Toy Story (1995)", (await first.GetJsonAsync<ItemReply>("/items/1")).Title);
+
+            // The bundled package carries a text projection: a movie nobody has rated, given only a title, genres and
+            // tags, is recommendable as soon as its PUT returns, and its nearest movies are animated ones like it.
+            var demo = await first.GetJsonAsync<TextModelReply>($"/models/{DemoModel}");
+            Assert.Equal(("id+text", true), (demo.ItemRepresentation, demo.TextProjection));
+            using (var put = await first.Http.PutAsJsonAsync($"/items/{NewMovie}", new
+            {
+                title = "Toy Box Rescue",
+                text = "Adventure, Animation, Children, Comedy, Fantasy",
+                tags = new[] { "pixar", "toys", "friendship", "animation" },
+            }))
+            {
+                Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+                var item = (await put.Content.ReadFromJsonAsync<TextItemReply>())!;
+                Assert.Equal((true, "text", DemoModel), (item.Recommendable, item.VectorSource, item.Placement?.ModelVersion));
+            }
+            var neighbours = await first.GetJsonAsync<RecommendationsReply>($"/items/{NewMovie}/similar?k=10");
+            var animated = neighbours.Items.Count(i => movies[i.Id].Genres.Contains("Animation", StringComparison.Ordinal));
+            Assert.True(animated >= 5, $"the new movie's nearest movies should be mostly animated: {string.Join(", ", neighbours.Items.Select(i => $"{i.Title} ({movies[i.Id].Genres})"))}");
 
             using var posted = await first.Http.PostAsync("/events", new StringContent("""{"userId":"1","itemId":"318","type":"like","eventId":"restart-check"}""", System.Text.Encoding.UTF8, "application/json"));
             Assert.True(posted.IsSuccessStatusCode);
@@ -60,10 +81,12 @@ public sealed class DemoSeedTests
         Assert.Equal(ratingsOfUser1 + 1, kept.TotalCount);
         Assert.Contains(kept.Events, e => e.EventId == "restart-check" && e.ItemId == "318");
         Assert.Equal(10, (await second.GetJsonAsync<RecommendationsReply>("/users/1/recommendations?k=10")).Items.Count);
+        Assert.True((await second.GetJsonAsync<TextItemReply>($"/items/{NewMovie}")).Recommendable, "the new movie stays recommendable after the restart");
         Directory.Delete(directory, recursive: true);
     }
 
-    private const string DemoModel = "sasrec-ml-latest-small-d64";
+    private const string DemoModel = "sasrec-idtext-ml-latest-small-d64";
+    private const string NewMovie = "toy-box-rescue";
 
     /// <summary>Top-k movie ids for a demo user straight from the bundled package through ONNX Runtime: last 200 ratings in, dot products over every unseen movie.</summary>
     private static string[] ExpectedTop(int k, string user)

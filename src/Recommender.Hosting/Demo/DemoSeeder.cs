@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Inference;
+using Recommender.Grains.Text;
 using Recommender.Model.Baselines;
 using Recommender.Model.Data;
 using Recommender.Model.Packaging;
@@ -12,11 +13,12 @@ namespace Recommender.Hosting.Demo;
 /// <summary>
 /// First start with an empty store: builds the baseline model from the demo ratings and registers it, registers and
 /// activates the trained demo package (the bundled SASRec transformer; the baseline itself when there is none), loads
-/// the items and every user's history. Runs on one silo (the catalogue hands out a claim) and only until the catalogue
+/// the items (placing by their text those the package has no row for, when it has a text projection) and every user's
+/// history. Runs on one silo (the catalogue hands out a claim) and only until the catalogue
 /// records it as done; every step is idempotent (same model version, same item details, derived event ids), so a
 /// load interrupted half-way is simply run again.
 /// </summary>
-public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOptions<RecommenderOptions> options, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, TextEncoding text, IOptions<RecommenderOptions> options, ILogger<DemoSeeder> logger)
 {
     private const int Parallelism = 16;
     private const int PlacementBatch = 2000;
@@ -45,11 +47,15 @@ public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOpti
         var active = (await catalogue.ActivateModel(version, settings.Shards)).Model;
         logger.LogInformation("Model {Version} active ({Items} items, {Shards} shards) after {Elapsed} ms", active.Version, active.ItemCount, active.Shards, clock.ElapsedMilliseconds);
 
-        await Parallel.ForEachAsync(demo.Items.GroupBy(i => ItemBuckets.Of(i.Id)), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation },
+        var served = models.Get(version);
+        var items = await WithTextVectors(demo.Items, served);
+        await Parallel.ForEachAsync(items.GroupBy(i => ItemBuckets.Of(i.Id)), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation },
             async (bucket, _) => await grains.GetGrain<IItemBucketGrain>(bucket.Key).Import(new Immutable<ItemDetails[]>(bucket.ToArray())));
-        foreach (var chunk in demo.Items.Chunk(PlacementBatch))
-            await catalogue.PlaceItems(new Immutable<ShardEntry[]>(chunk.Select(i => new ShardEntry(i.Id, i.Title, null, i.Tags)).Where(e => models.Get(version).DenseIds.ContainsKey(e.ItemId)).ToArray()));
-        logger.LogInformation("{Count} items loaded after {Elapsed} ms", demo.Items.Count, clock.ElapsedMilliseconds);
+        foreach (var chunk in items.Chunk(PlacementBatch))
+            await catalogue.PlaceItems(new Immutable<ShardEntry[]>(chunk
+                .Where(i => served.DenseIds.ContainsKey(i.Id) || i.TextVector is not null)
+                .Select(i => new ShardEntry(i.Id, i.Title, null, i.Tags, i.TextVector)).ToArray()));
+        logger.LogInformation("{Count} items loaded after {Elapsed} ms", items.Count, clock.ElapsedMilliseconds);
 
         var titles = demo.Items.ToDictionary(i => i.Id, i => i.Title, StringComparer.Ordinal);
         var tags = demo.Items.ToDictionary(i => i.Id, i => i.Tags, StringComparer.Ordinal);
@@ -70,6 +76,21 @@ public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, IOpti
         await catalogue.CompleteSeeding(owner, demo.Items.Count);
         logger.LogInformation("Demo data loaded in {Elapsed} ms", clock.ElapsedMilliseconds);
         return true;
+    }
+
+    /// <summary>
+    /// The items, those the served version has no trained row for (movies nobody rated) with their text vectors when it
+    /// has a text projection: they are then placed by their text, as a new item written with PUT would be.
+    /// </summary>
+    private async Task<IReadOnlyList<ItemDetails>> WithTextVectors(IReadOnlyList<ItemDetails> items, LoadedModel served)
+    {
+        if (!served.HasTextProjection || !text.Enabled) return items;
+        var untrained = items.Where(i => !served.DenseIds.ContainsKey(i.Id)).ToArray();
+        if (untrained.Length == 0) return items;
+        var vectors = await text.EncodeAsync(untrained.Select(TextEncoding.Compose).ToArray());
+        var byId = untrained.Select((item, k) => item with { TextVector = vectors[k] }).ToDictionary(i => i.Id, StringComparer.Ordinal);
+        logger.LogInformation("{Count} items without a trained row encoded for the text projection", untrained.Length);
+        return items.Select(i => byId.GetValueOrDefault(i.Id) ?? i).ToArray();
     }
 
     /// <summary>Registers the package in <paramref name="directory"/> through the registry's full validation (a version registered by an earlier, interrupted load is kept); returns its version.</summary>

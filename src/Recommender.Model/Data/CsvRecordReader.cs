@@ -28,7 +28,7 @@ internal static class CsvRecordReader
     /// <exception cref="FormatException">A quote is never closed, or sits inside an unquoted field or before text after a closing quote; the message is "path:line: …" with the record's first line.</exception>
     public static IEnumerable<Record> Read(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+        InputFile.Require(path, "File");
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         var fields = new List<string>();
         var field = new StringBuilder();

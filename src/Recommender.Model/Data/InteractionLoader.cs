@@ -26,7 +26,7 @@ public static class InteractionLoader
     {
         options ??= new PreprocessingOptions();
         options.Validate();
-        if (!File.Exists(path)) throw new FileNotFoundException($"Interaction file '{path}' does not exist.", path);
+        InputFile.Require(path, "Interaction file");
         if (options.MinRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData))
             throw new ArgumentException($"MinRating needs a format with ratings; {format} has none.", nameof(options));
         if (options.EventTypes is not null && format != InteractionFormat.EventExport)
@@ -201,7 +201,7 @@ public static class InteractionLoader
             {
                 if (record.Line == 1)
                 {
-                    if (JoinedHeader(record) != MovieLensHeader) throw Malformed(path, 1, $"expected the header '{MovieLensHeader}', found '{JoinedHeader(record)}'");
+                    if (JoinedHeader(record) != MovieLensHeader) throw Malformed(path, 1, $"expected the header '{MovieLensHeader}', found '{InputFile.Excerpt(JoinedHeader(record))}'");
                     continue;
                 }
                 if (record.Blank) continue;
@@ -245,7 +245,7 @@ public static class InteractionLoader
             var lineNumber = record.Line;
             if (lineNumber == 1)
             {
-                if (JoinedHeader(record) != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{JoinedHeader(record)}'");
+                if (JoinedHeader(record) != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{InputFile.Excerpt(JoinedHeader(record))}'");
                 continue;
             }
             if (record.Empty) continue;

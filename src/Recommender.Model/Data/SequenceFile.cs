@@ -80,7 +80,7 @@ public static class SequenceFile
 
     private static IEnumerable<string> ReadLines(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Data file '{path}' does not exist.", path);
+        InputFile.Require(path, "Data file");
         return File.ReadLines(path);
     }
 

@@ -97,13 +97,13 @@ public static class MovieLensText
 
     private static IEnumerable<(int Line, IReadOnlyList<string> Fields)> ReadCsv(string path, string header, int columns)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"'{path}' does not exist.", path);
+        InputFile.Require(path, "File");
         foreach (var record in CsvRecordReader.Read(path))
         {
             if (record.Line == 1)
             {
                 var found = string.Join(',', record.Fields);
-                if (found.Trim().TrimStart('\uFEFF') != header) throw new FormatException($"{path}:1: expected the header '{header}', found '{found}'.");
+                if (found.Trim().TrimStart('\uFEFF') != header) throw new FormatException($"{path}:1: expected the header '{header}', found '{InputFile.Excerpt(found)}'.");
                 continue;
             }
             if (record.Blank) continue;

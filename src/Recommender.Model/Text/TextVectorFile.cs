@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Recommender.Model.Data;
 
 namespace Recommender.Model.Text;
 
@@ -75,7 +76,7 @@ public static class TextVectorFile
 
     public static TextVectors Read(string path, out string? source)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Item text vector file '{path}' does not exist.", path);
+        InputFile.Require(path, "Item text vector file");
         using var reader = new StreamReader(path, Encoding.UTF8);
         var header = reader.ReadLine() ?? throw new FormatException($"{path}:1: the file is empty; expected the header '{Magic} encoder=… dimension=…'.");
         var (encoder, dimension, template, fingerprint) = ParseHeader(path, header);

@@ -197,9 +197,23 @@ public sealed class InteractionLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_file_of_another_format_is_named_by_the_start_of_its_first_line()
+    {
+        // A sequence file read as movielens-csv: its first line (thousands of ids) is quoted only in part.
+        var line = string.Join(' ', Enumerable.Range(1, 2000));
+        var path = Write("sequences.txt", line + "\n");
+        var message = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.MovieLensCsv)).Message;
+        Assert.StartsWith($"{path}:1: expected the header 'userId,movieId,rating,timestamp', found '{line[..80]}… ({line.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} characters)'", message);
+        Assert.True(message.Length < 300, message);
+    }
+
+    [Fact]
     public void Missing_file_and_inapplicable_options_are_errors()
     {
-        Assert.Throws<FileNotFoundException>(() => InteractionLoader.Load(Path.Combine(_directory, "none.csv"), InteractionFormat.MovieLensCsv));
+        var missing = Path.Combine(_directory, "none.csv");
+        Assert.Equal($"Interaction file '{missing}' does not exist.", Assert.Throws<FileNotFoundException>(() => InteractionLoader.Load(missing, InteractionFormat.MovieLensCsv)).Message);
+        Assert.Equal($"Interaction file '{_directory}' is a directory, not a file.", Assert.Throws<FileNotFoundException>(() => InteractionLoader.Load(_directory, InteractionFormat.MovieLensCsv)).Message);
+        Assert.Equal($"Data file '{_directory}' is a directory, not a file.", Assert.Throws<FileNotFoundException>(() => SequenceFile.ReadSequences(_directory)).Message);
         var path = Write("pairs.txt", "u 1\n");
         Assert.Throws<ArgumentException>(() => InteractionLoader.Load(path, InteractionFormat.Pairs, new PreprocessingOptions { MinRating = 4 }));
     }

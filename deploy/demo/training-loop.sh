@@ -8,7 +8,10 @@
 #   bash deploy/demo/training-loop.sh            # API=http://localhost:5000 by default
 #
 # Settings (environment): API (base address), EPOCHS (training epochs, default 10), WORK (scratch directory,
-# default a new temporary one, removed at the end unless KEEP=1).
+# default a new temporary one, removed at the end unless KEEP=1), ITEM_TEXT (id+text, the default, as the bundled demo
+# package: the demo movies' texts are encoded first, a minute or two, so the new version still places movies nobody
+# rated and items added since by their text; id: ids only, and the activation lists those items as not recommendable),
+# TEXT_VECTORS (a file to keep the encoded texts in between runs).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -43,18 +46,31 @@ step "2. recommender export-events"
 recommender export-events --api "$API" --out "$WORK/events.csv"
 head -n 3 "$WORK/events.csv"
 
+ITEM_TEXT="${ITEM_TEXT:-id+text}"
+TEXT_ARGS=()
+case "$ITEM_TEXT" in
+    id) ;;
+    id+text)
+        # The texts come from the demo's movies.csv and tags.csv, keyed by movieId as the exported events are.
+        TEXT_VECTORS="${TEXT_VECTORS:-$WORK/movies.text-vectors.tsv}"
+        DEMO="$ROOT/src/Recommender.Hosting/Demo/ml-latest-small"
+        step "3a. recommender encode-text (the demo movies' texts)"
+        [[ -s "$TEXT_VECTORS" ]] || recommender encode-text --movies "$DEMO/movies.csv" --tags "$DEMO/tags.csv" --out "$TEXT_VECTORS"
+        TEXT_ARGS=(--item-text id+text --item-text-file "$TEXT_VECTORS" --item-id-dropout 0.5) ;;
+    *) echo "ITEM_TEXT must be id or id+text, not '$ITEM_TEXT'." >&2; exit 1 ;;
+esac
+
 VERSION="sasrec-loop-$(date -u +%Y%m%d-%H%M%S)"
-step "3. recommender train ($EPOCHS epochs) -> package $VERSION"
-recommender train --train "$WORK/events.csv" --format event-export \
+step "3. recommender train ($EPOCHS epochs, items: $ITEM_TEXT) -> package $VERSION"
+recommender train --train "$WORK/events.csv" --format event-export "${TEXT_ARGS[@]}" \
     --dim 64 --max-length 200 --dropout 0.5 --lr 0.002 --epochs "$EPOCHS" --seed 42 \
     --out "$WORK/run" --export "$WORK/package" --version "$VERSION"
 ls -l "$WORK/package"
 
 step "4. POST /models"
-curl -fsS -X POST "$API/models" \
-    -F "manifest=@$WORK/package/manifest.json" \
-    -F "encoder=@$WORK/package/encoder.onnx" \
-    -F "embeddings=@$WORK/package/item_embeddings.bin"
+PARTS=(-F "manifest=@$WORK/package/manifest.json" -F "encoder=@$WORK/package/encoder.onnx" -F "embeddings=@$WORK/package/item_embeddings.bin")
+[[ -f "$WORK/package/text_projection.onnx" ]] && PARTS+=(-F "text_projection=@$WORK/package/text_projection.onnx")
+curl -fsS -X POST "$API/models" "${PARTS[@]}"
 echo
 
 step "5. POST /models/$VERSION/activate"

@@ -97,7 +97,7 @@ public static class MovieLensText
 
     private static IEnumerable<(int Line, IReadOnlyList<string> Fields)> ReadCsv(string path, string header, int columns)
     {
-        InputFile.Require(path, "File");
+        // CsvRecordReader.Read checks that the file exists.
         foreach (var record in CsvRecordReader.Read(path))
         {
             if (record.Line == 1)

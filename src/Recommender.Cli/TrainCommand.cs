@@ -35,6 +35,7 @@ internal static class TrainCommand
         loss.AcceptOnlyFromAmong("ce", "bce", "gbce");
         var negatives = new Option<int>("--negatives") { Description = "gBCE negatives per sequence.", DefaultValueFactory = _ => 256 };
         var calibration = new Option<double>("--calibration") { Description = "gBCE calibration t in [0, 1].", DefaultValueFactory = _ => 0.75 };
+        var excludeSeen = new Option<bool>("--exclude-seen") { Description = "ce only: each position's softmax leaves out the items the user already had, as ranking with seen items removed does." };
         var earlierWindows = new Option<double>("--earlier-window-rate") { Description = "Chance in [0, 1] that a sequence longer than --max-length + 1 trains on a random earlier window instead of its most recent one.", DefaultValueFactory = _ => 0.0 };
         var maxLength = new Option<int>("--max-length") { Description = "Most recent items the model sees.", DefaultValueFactory = _ => 200 };
         var dimension = new Option<int>("--dim") { Description = "Embedding and hidden width.", DefaultValueFactory = _ => 64 };
@@ -74,7 +75,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
-            loss, negatives, calibration, earlierWindows, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, normalisedResidual, positionsFromStart, initStd, temperature,
+            loss, negatives, calibration, excludeSeen, earlierWindows, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, normalisedResidual, positionsFromStart, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
@@ -143,6 +144,7 @@ internal static class TrainCommand
                 Negatives = parse.GetValue(negatives),
                 Calibration = parse.GetValue(calibration),
                 EarlierWindowRate = parse.GetValue(earlierWindows),
+                ExcludeSeenItems = parse.GetValue(excludeSeen),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 ValidateEvery = parse.GetValue(validateEvery),
@@ -186,7 +188,7 @@ internal static class TrainCommand
             }
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
-                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
+                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
                 $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}; batch {options.BatchSize}, lr {options.LearningRate}, {options.Threads} threads" +
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
@@ -229,7 +231,7 @@ internal static class TrainCommand
                 {
                     ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["excludeSeen"] = options.ExcludeSeenItems,
                 };
                 var package = SasRecExporter.Export(bestModel, vocabulary!, packageVersion, training, metrics);
                 package.Save(exportDir);
@@ -299,6 +301,7 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Negatives)] = "--negatives",
         [nameof(TrainingOptions.Calibration)] = "--calibration",
         [nameof(TrainingOptions.EarlierWindowRate)] = "--earlier-window-rate",
+        [nameof(TrainingOptions.ExcludeSeenItems)] = "--exclude-seen",
         [nameof(TrainingOptions.Threads)] = "--threads",
         [nameof(TrainingOptions.Patience)] = "--patience",
     };

@@ -17,7 +17,7 @@ public sealed class BceLoss : SequenceLoss
 
     private sealed class Worker(SasRecModel model) : LossWorker
     {
-        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
+        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> history, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
         {
             var d = model.Config.Dimension;
             var items = model.ItemEmbedding.Data;

@@ -45,7 +45,7 @@ public sealed class GbceLoss : SequenceLoss
         private float[] _logits = [];
         private float[] _dNegatives = [];
 
-        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
+        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> history, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
         {
             int d = _d, k = loss.Negatives, ld = _stride;
             var items = model.ItemEmbedding.Data;

@@ -49,7 +49,7 @@ public sealed class SasRecTrainer
             throw new ArgumentException($"A temperature (cosine scores) is trained with the ce loss only, not {options.Loss}.", nameof(options));
         Model = model;
         Options = options;
-        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration);
+        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration, options.ExcludeSeenItems);
         Optimizer = new AdamOptimizer(model, options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay);
         _workers = Enumerable.Range(0, options.Threads).Select(_ => new Worker(model, _loss)).ToArray();
         if (options.WeightAverageDecay > 0) Average = new WeightAverage(model, options.WeightAverageDecay);
@@ -225,7 +225,7 @@ public sealed class SasRecTrainer
                 var targets = e.Sequence.AsSpan(e.Start + 1, e.Rows);
                 worker.Pass.Forward(model, inputs, training: true, ref rng);
                 var dY = worker.OutputGradient.AsSpan(0, e.Rows * model.Config.Dimension);
-                worker.Loss += worker.LossWorker.Compute(worker.Pass.Output, e.Rows, targets, e.Negatives, scale, dY, worker.Grads);
+                worker.Loss += worker.LossWorker.Compute(worker.Pass.Output, e.Rows, targets, e.Sequence.AsSpan(0, e.Start + e.Rows), e.Negatives, scale, dY, worker.Grads);
                 worker.Pass.Backward(model, dY, worker.Grads);
             }
             worker.LossWorker.Flush(worker.Grads);

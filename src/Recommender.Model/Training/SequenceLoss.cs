@@ -32,11 +32,11 @@ public abstract class SequenceLoss
 
     internal abstract LossWorker CreateWorker(SasRecModel model);
 
-    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75) => kind switch
+    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75, bool excludeSeen = false) => kind switch
     {
         LossKind.Bce => new BceLoss(),
         LossKind.Gbce => new GbceLoss(itemCount, negatives, calibration),
-        LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(),
+        LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(excludeSeen),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
     };
 }
@@ -46,9 +46,11 @@ internal abstract class LossWorker
 {
     /// <summary>
     /// Returns the summed loss over the sequence's positions, writes dL/dY·scale into <paramref name="dY"/> and
-    /// adds the item-embedding gradient (times scale) into <paramref name="grads"/>.
+    /// adds the item-embedding gradient (times scale) into <paramref name="grads"/>. <paramref name="history"/> is the
+    /// user's sequence up to and including the last input, older events than the window included: row r's input is
+    /// history[^(rows − r)], and the items the user had by then are history[..^(rows − r − 1)].
     /// </summary>
-    public abstract double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads);
+    public abstract double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> history, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads);
 
     /// <summary>Moves any privately accumulated gradient into <paramref name="grads"/> at the end of the step.</summary>
     public virtual void Flush(float[][] grads) { }

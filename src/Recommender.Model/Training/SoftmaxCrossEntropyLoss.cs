@@ -9,11 +9,13 @@ namespace Recommender.Model.Training;
 /// one product with the transposed embedding table (prepared once per step, column stride padded to 16), so the
 /// cost is three [rows × D × N] products per sequence and no sampling. A model that scores by cosine
 /// (<see cref="SasRecConfig.Temperature"/> &gt; 0) has logits ŷ·ê / τ with ŷ and ê the unit-length hidden state and
-/// item embedding; the gradients are carried back through both normalisations.
+/// item embedding; the gradients are carried back through both normalisations. With <c>excludeSeen</c>, each position's
+/// softmax runs over the items the user had not had by then (plus the target), as ranking with seen items removed does.
 /// </summary>
-public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
+public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : SequenceLoss
 {
     private const int ChunkRows = 64;
+    private readonly bool _excludeSeen = excludeSeen;
     private float[] _itemsT = [];
 
     // Cosine scoring only: the unit-length item rows (row 0 unused) and the norms they were divided by.
@@ -61,7 +63,7 @@ public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
         private readonly float[] _rowNorms = new float[ChunkRows];
         private bool _dirty;
 
-        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
+        public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> history, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
         {
             int n = _n, d = _d, ld = _ld;
             var cosine = _temperature > 0;
@@ -89,6 +91,12 @@ public sealed class SoftmaxCrossEntropyLoss : SequenceLoss
                     var row = logits.Slice(r * ld, n);
                     var target = targets[r0 + r] - 1;
                     var targetLogit = row[target];
+                    if (loss._excludeSeen)
+                    {
+                        // Items the user had by this position get probability 0 (and so no gradient); the target stays.
+                        foreach (var seen in history[..^(rows - r0 - r - 1)]) row[seen - 1] = float.NegativeInfinity;
+                        row[target] = targetLogit;
+                    }
                     var max = TensorPrimitives.Max(row);
                     TensorPrimitives.Subtract(row, max, row);
                     TensorPrimitives.Exp(row, row);

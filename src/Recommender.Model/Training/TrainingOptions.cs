@@ -34,6 +34,12 @@ public sealed record TrainingOptions
 
     public LossKind Loss { get; init; } = LossKind.SoftmaxCrossEntropy;
 
+    /// <summary>
+    /// Softmax cross-entropy only: each position's softmax leaves out the items the user already had (all but the
+    /// target), as ranking with seen items removed does, so no capacity is spent pushing them down.
+    /// </summary>
+    public bool ExcludeSeenItems { get; init; }
+
     /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
     public int Negatives { get; init; } = 256;
 
@@ -77,5 +83,7 @@ public sealed record TrainingOptions
         ModelLimits.CheckSize(Threads, nameof(Threads), ModelLimits.MaxThreads);
         if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");
+        if (ExcludeSeenItems && Loss != LossKind.SoftmaxCrossEntropy)
+            throw new ArgumentException($"ExcludeSeenItems applies to the softmax cross-entropy loss only, not {Loss}.");
     }
 }

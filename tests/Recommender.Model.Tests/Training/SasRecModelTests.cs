@@ -123,6 +123,59 @@ public sealed class SasRecModelTests
         { true, LossKind.SoftmaxCrossEntropy, true },
     };
 
+    /// <summary>
+    /// With seen items excluded, each position's loss is −log softmax of the target over the items the user did not
+    /// have by then (older ones than the window included) plus the target itself, even when the target is a repeat.
+    /// </summary>
+    [Fact]
+    public void Excluding_seen_items_is_the_softmax_over_the_items_not_yet_had()
+    {
+        var config = Small(true, "relu") with { Dropout = 0f };
+        var model = new SasRecModel(config, seed: 21);
+        model.RefreshTransposes();
+        // Ten events, a 7-item window: inputs are events 2..8 and the first two only count as already had.
+        int[] sequence = [4, 9, 1, 2, 3, 5, 6, 9, 7, 2];
+        int rows = config.MaxLength, start = sequence.Length - 1 - rows, d = config.Dimension;
+        var pass = new SequencePass(config);
+        var rng = SplitMix.For(1);
+        pass.Forward(model, sequence.AsSpan(start, rows), training: true, ref rng);
+        var y = pass.Output.ToArray();
+
+        var expected = 0.0;
+        for (var r = 0; r < rows; r++)
+        {
+            var target = sequence[start + 1 + r];
+            var had = sequence.Take(start + r + 1).ToHashSet();
+            var candidates = Enumerable.Range(1, config.ItemCount).Where(i => i == target || !had.Contains(i)).ToArray();
+            double Score(int item) => Enumerable.Range(0, d).Sum(c => (double)y[r * d + c] * model.ItemEmbedding.Data[item * d + c]);
+            expected += Math.Log(candidates.Sum(i => Math.Exp(Score(i)))) - Score(target);
+        }
+
+        var excluding = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, excludeSeen: true);
+        var plain = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount);
+        double Loss(SequenceLoss loss)
+        {
+            loss.Prepare(model);
+            var grads = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
+            return loss.CreateWorker(model).Compute(y, rows, sequence.AsSpan(start + 1, rows), sequence.AsSpan(0, start + rows), [], 1f, new float[rows * d], grads);
+        }
+
+        Assert.Equal(expected, Loss(excluding), 4);
+        Assert.True(Loss(plain) > expected + 0.1, "Leaving items out of the softmax must lower the loss.");
+    }
+
+    [Fact]
+    public void Excluding_seen_items_is_refused_for_sampled_losses()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new TrainingOptions { Loss = LossKind.Gbce, ExcludeSeenItems = true }.Validate());
+        Assert.Contains("ExcludeSeenItems", error.Message);
+    }
+
+    /// <summary>The cross-entropy with seen items left out of each softmax, against finite differences.</summary>
+    [Fact]
+    public void Excluding_seen_items_gradients_match_finite_differences() =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, excludeSeen: true);
+
     [Fact]
     public void Attention_weight_dropout_alone_is_active_in_training_and_leaves_evaluation_alone()
     {
@@ -150,7 +203,7 @@ public sealed class SasRecModelTests
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false)
     {
         var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature };
         var model = new SasRecModel(config, seed: 11);
@@ -159,7 +212,7 @@ public sealed class SasRecModelTests
             var noise = GradientCheck.Random(p.Data.Length, p.Name.Length + 1, 0.2);
             for (var i = 0; i < p.Data.Length; i++) p.Data[i] += noise[i];
         }
-        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75);
+        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen);
         var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
 
         double Run(float[][]? grads)

@@ -79,6 +79,19 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Excluding_seen_items_is_announced_and_recorded_in_the_package()
+    {
+        var (train, valInput, valOutput) = Files();
+        var packageDir = Path.Combine(_directory, "excluding");
+        var run = Invoke("--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-excluding"),
+            "--dim", "16", "--max-length", "8", "--blocks", "1", "--batch-size", "8", "--epochs", "1", "--threads", "1", "--exclude-seen",
+            "--export", packageDir, "--version", "excluding-1");
+        Assert.True(run.Exit == 0, run.Error);
+        Assert.Contains("loss SoftmaxCrossEntropy excluding seen items,", run.Output);
+        Assert.True(ModelPackage.Load(packageDir).Manifest.Training!["excludeSeen"]!.GetValue<bool>());
+    }
+
+    [Fact]
     public void Bad_input_gives_a_clear_message_and_a_non_zero_exit()
     {
         var (train, valInput, _) = Files();
@@ -101,6 +114,7 @@ public sealed class TrainCommandTests : IDisposable
             (["--dropout", "1"], "--dropout is 1; it must be in [0, 1)."),
             (["--lr", "NaN"], "--lr is NaN; it must be a finite number above 0."),
             (["--weight-average", "1"], "--weight-average is 1; it must be in [0, 1)."),
+            (["--loss", "gbce", "--exclude-seen"], "--exclude-seen applies to the softmax cross-entropy loss only, not Gbce."),
         })
         {
             var refused = Invoke(["--train", train, "--out", Path.Combine(_directory, "refused"), "--epochs", "1", .. args]);

@@ -38,7 +38,7 @@ public static class WholeModelLoss
             var rng = SplitMix.For(5, j);
             pass.Forward(model, s.AsSpan(s.Length - 1 - n, n), training: true, ref rng);
             var dY = new float[n * config.Dimension];
-            total += worker.Compute(pass.Output, n, s.AsSpan(s.Length - n, n), negatives[j], 1f, dY, sink);
+            total += worker.Compute(pass.Output, n, s.AsSpan(s.Length - n, n), s.AsSpan(0, s.Length - 1), negatives[j], 1f, dY, sink);
             if (grads is not null) pass.Backward(model, dY, grads);
         }
         worker.Flush(sink);

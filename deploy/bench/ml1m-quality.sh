@@ -11,6 +11,9 @@
 # VAL_HISTORIES=1 trains on train/ with each validation user's line replaced by its val/ history (one item longer),
 # so those users' training sequences, like everyone else's, stop two items before the end.
 # WEIGHT_AVERAGE > 0 validates and keeps a moving average of each member's weights with that decay (0: the raw weights).
+# EXCLUDE_SEEN=1 trains with --exclude-seen: each softmax leaves out the items the user already had.
+# PARALLEL=k trains k members at a time with THREADS/k threads each (on a machine whose cores are unevenly
+# busy, separate single-threaded processes lose less to waiting than one process splitting each step).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,7 +25,11 @@ DIM="${DIM:-128}"
 TEMPERATURE="${TEMPERATURE:-0}"
 VAL_HISTORIES="${VAL_HISTORIES:-0}"
 WEIGHT_AVERAGE="${WEIGHT_AVERAGE:-0}"
+EXCLUDE_SEEN="${EXCLUDE_SEEN:-0}"
 THREADS="${THREADS:-$(nproc)}"
+PARALLEL="${PARALLEL:-1}"
+(( PARALLEL >= 1 && PARALLEL <= THREADS )) || { echo "PARALLEL must be between 1 and THREADS ($THREADS)" >&2; exit 2; }
+MEMBER_THREADS=$(( THREADS / PARALLEL ))
 CLI="$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll"
 
 for f in train/input.txt val/input.txt val/output.txt test512/input.txt test512/output.txt; do
@@ -30,6 +37,7 @@ for f in train/input.txt val/input.txt val/output.txt test512/input.txt test512/
 done
 dotnet build "$ROOT/src/Recommender.Cli" -c Release -v quiet -nologo >/dev/null
 mkdir -p "$OUT"
+rm -f "$OUT"/peak-kb-*
 
 TRAIN="$DATA/train/input.txt"
 if [[ "$VAL_HISTORIES" == 1 ]]; then
@@ -41,18 +49,34 @@ if [[ "$VAL_HISTORIES" == 1 ]]; then
         "$DATA/val/input.txt" "$DATA/train/input.txt" > "$TRAIN"
 fi
 
-# Members run one after another, so the run's peak memory is the largest member's (or the export's).
+# Members run PARALLEL at a time, so the run's peak memory is at most PARALLEL members' (or the export's).
 start=$(date +%s)
 checkpoints=()
-for ((m = 1; m <= MEMBERS; m++)); do
-    echo "== member $m of $MEMBERS"
+extra=()
+[[ "$EXCLUDE_SEEN" == 1 ]] && extra+=(--exclude-seen)
+train_member() {
+    local m=$1
     /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$TRAIN" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length 200 --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
         --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
         --lr 1e-3 --beta2 0.999 --batch-size 128 --earlier-window-rate 0.5 --weight-average "$WEIGHT_AVERAGE" \
-        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$THREADS"
-    checkpoints+=("$OUT/member-$m/best.model")
+        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}"
+}
+for ((first = 1; first <= MEMBERS; first += PARALLEL)); do
+    pids=()
+    for ((m = first; m < first + PARALLEL && m <= MEMBERS; m++)); do
+        echo "== member $m of $MEMBERS"
+        if (( PARALLEL == 1 )); then train_member "$m"; else train_member "$m" > "$OUT/member-$m.log" 2>&1 & pids+=($!); fi
+        checkpoints+=("$OUT/member-$m/best.model")
+    done
+    for pid in "${pids[@]}"; do wait "$pid" || { echo "a member failed; see $OUT/member-*.log" >&2; exit 1; }; done
+    group_kb=0
+    for ((m = first; m < first + PARALLEL && m <= MEMBERS; m++)); do
+        (( PARALLEL == 1 )) || { echo "-- member $m"; tail -n 3 "$OUT/member-$m.log"; }
+        group_kb=$(( group_kb + $(tail -n 1 "$OUT/peak-kb-$m") ))
+    done
+    echo "$group_kb" > "$OUT/peak-kb-group-$first"
 done
 /usr/bin/time -f %M -o "$OUT/peak-kb-export" dotnet "$CLI" export --checkpoint "${checkpoints[@]}" \
     --out "$OUT/package" --version "sasrec-ce-ml1m-x$MEMBERS"
@@ -63,4 +87,4 @@ echo "== test512"
 dotnet "$CLI" evaluate --package "$OUT/package" --input "$DATA/test512/input.txt" --output "$DATA/test512/output.txt" \
     --baselines --train "$TRAIN" --threads "$THREADS"
 printf 'training and export: %d min %d s, peak RSS %s MB\n' $((elapsed / 60)) $((elapsed % 60)) \
-    "$(tail -q -n 1 "$OUT"/peak-kb-* | sort -n | tail -n 1 | awk '{printf "%.0f", $1 / 1024}')"
+    "$(tail -q -n 1 "$OUT"/peak-kb-group-* "$OUT/peak-kb-export" | sort -n | tail -n 1 | awk '{printf "%.0f", $1 / 1024}')"

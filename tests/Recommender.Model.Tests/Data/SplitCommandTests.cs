@@ -6,16 +6,11 @@ namespace Recommender.Model.Tests.Data;
 
 public sealed class SplitCommandTests : IDisposable
 {
-    private readonly string _directory = SharedData.TempDirectory();
+    private readonly ScratchDirectory _directory = new();
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _directory.Dispose();
 
-    private string Write(string name, params string[] lines)
-    {
-        var path = Path.Combine(_directory, name);
-        File.WriteAllLines(path, lines);
-        return path;
-    }
+    private string Write(string name, params string[] lines) => _directory.Write(name, lines);
 
     /// <summary>Three users in movielens-csv, rows out of time order: user 7 rated 10, 30, 50, 20; user 9 rated 30, 40, 50; user 12 only 20, 10.</summary>
     private string Ratings() => Write("ratings.csv",
@@ -28,7 +23,7 @@ public sealed class SplitCommandTests : IDisposable
 
     private string WriteVectors(string name, params int[] items)
     {
-        var path = Path.Combine(_directory, name);
+        var path = _directory[name];
         TextVectorFile.Write(path, new TextVectors("test-encoder", 3, ItemText.Template, items.ToDictionary(i => i.ToString(), Vector)));
         return path;
     }
@@ -36,7 +31,7 @@ public sealed class SplitCommandTests : IDisposable
     [Fact]
     public void Split_writes_leave_one_out_files_in_dense_ids_with_the_id_map_and_rekeyed_text_vectors_that_train_reads()
     {
-        var output = Path.Combine(_directory, "split");
+        var output = _directory["split"];
         var (exit, text, error) = CommandRunner.Run(SplitCommand.Create(),
             "--data", Ratings(), "--format", "movielens-csv", "--out", output, "--text-vectors", Vectors(10, 20, 30, 99));
         Assert.True(exit == 0, error);
@@ -70,7 +65,7 @@ public sealed class SplitCommandTests : IDisposable
             "--val-input", Path.Combine(output, "val", "input.txt"), "--val-output", Path.Combine(output, "val", "output.txt"),
             "--test-input", Path.Combine(output, "test", "input.txt"), "--test-output", Path.Combine(output, "test", "output.txt"),
             "--item-text", "id+text", "--item-text-file", Path.Combine(output, SplitCommand.TextVectorsFile),
-            "--out", Path.Combine(_directory, "run"), "--dim", "4", "--max-length", "4", "--blocks", "1", "--epochs", "1", "--batch-size", "2", "--threads", "1");
+            "--out", _directory["run"], "--dim", "4", "--max-length", "4", "--blocks", "1", "--epochs", "1", "--batch-size", "2", "--threads", "1");
         Assert.True(exit == 0, error);
         Assert.Contains("2 of 5 items have no text vector", text);
         Assert.Contains("test (best checkpoint", text);
@@ -79,7 +74,7 @@ public sealed class SplitCommandTests : IDisposable
     [Fact]
     public void Split_refuses_text_vectors_for_other_items_and_data_without_a_test_case_and_writes_nothing()
     {
-        var output = Path.Combine(_directory, "split");
+        var output = _directory["split"];
         var (exit, _, error) = CommandRunner.Run(SplitCommand.Create(),
             "--data", Ratings(), "--format", "movielens-csv", "--out", output, "--text-vectors", Vectors(98, 99));
         Assert.Equal(1, exit);

@@ -5,22 +5,17 @@ namespace Recommender.Model.Tests.Text;
 
 public sealed class TextVectorFileTests : IDisposable
 {
-    private readonly string _directory = SharedData.TempDirectory();
+    private readonly ScratchDirectory _directory = new();
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _directory.Dispose();
 
-    private string Write(string name, params string[] lines)
-    {
-        var path = Path.Combine(_directory, name);
-        File.WriteAllLines(path, lines);
-        return path;
-    }
+    private string Write(string name, params string[] lines) => _directory.Write(name, lines);
 
     [Fact]
     public void Round_trips_vectors_exactly_with_encoder_template_and_source()
     {
         var vectors = new Dictionary<string, float[]> { ["10"] = [0.1f, -2.5e-7f, 3f], ["2"] = [1f / 3, 0f, -1f] };
-        var path = Path.Combine(_directory, "v.tsv");
+        var path = _directory["v.tsv"];
         TextVectorFile.Write(path, new TextVectors("enc", 3, "{title}. {text}", vectors), source: "abc123");
         var read = TextVectorFile.Read(path, out var source);
         Assert.Equal("enc", read.Encoder);
@@ -36,7 +31,7 @@ public sealed class TextVectorFileTests : IDisposable
     [Fact]
     public void Malformed_files_are_rejected_naming_the_line_and_the_problem()
     {
-        Assert.Contains("does not exist", Assert.Throws<FileNotFoundException>(() => TextVectorFile.Read(Path.Combine(_directory, "none.tsv"))).Message);
+        Assert.Contains("does not exist", Assert.Throws<FileNotFoundException>(() => TextVectorFile.Read(_directory["none.tsv"])).Message);
         Assert.Contains(":1: expected the header", Assert.Throws<FormatException>(() => TextVectorFile.Read(Write("a.tsv", "1\t0.5 0.5"))).Message);
         Assert.Contains("gives no dimension", Assert.Throws<FormatException>(() => TextVectorFile.Read(Write("b.tsv", "#text-vectors encoder=e"))).Message);
         var wrong = Assert.Throws<FormatException>(() => TextVectorFile.Read(Write("c.tsv", "#text-vectors encoder=e dimension=2", "1\t0.5 0.5", "7\t0.5 0.5 0.5")));
@@ -62,7 +57,7 @@ public sealed class TextVectorFileTests : IDisposable
     public void Encoded_movie_vectors_are_cached_and_reused_only_for_the_same_texts()
     {
         var movies = Write("movies.csv", "movieId,title,genres", "1,Alien (1979),Horror|Sci-Fi", "2,Babe (1995),Children|Drama");
-        var cache = Path.Combine(_directory, "cache", "vectors.tsv");
+        var cache = Path.Combine(_directory["cache"], "vectors.tsv");
         var (first, fromCache) = MovieLensText.LoadOrEncode(movies, null, cache, threads: 1);
         Assert.False(fromCache);
         Assert.Equal(SentenceTextEncoder.Dimension, first.Dimension);

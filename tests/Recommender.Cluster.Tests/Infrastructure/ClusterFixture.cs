@@ -42,6 +42,22 @@ public sealed record ClusterFixtureOptions
 
     /// <summary>Orleans service id: grain state is stored under it, so clusters that reuse a data directory must share it.</summary>
     public string ServiceId { get; init; } = "recommender-tests";
+
+    /// <summary>
+    /// Two silos seeded with a freshly generated <see cref="SmallCatalogue"/> and a dimension-16 baseline,
+    /// in a temporary directory named after <paramref name="name"/> that the fixture deletes.
+    /// </summary>
+    public static ClusterFixtureOptions ForSmallCatalogue(string name)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", name + "-" + Guid.NewGuid().ToString("N"));
+        return new ClusterFixtureOptions
+        {
+            Silos = 2,
+            SeedSource = SmallCatalogue.Write(Path.Combine(root, "small")),
+            SeedDimension = 16,
+            TemporaryDirectory = root,
+        };
+    }
 }
 
 /// <summary>
@@ -165,17 +181,4 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
 }
 
 /// <summary>Two silos seeded with the generated <see cref="SmallCatalogue"/> (seconds to load).</summary>
-public sealed class SmallCatalogueCluster() : ClusterFixture(SmallOptions())
-{
-    private static ClusterFixtureOptions SmallOptions()
-    {
-        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", "small-catalogue-" + Guid.NewGuid().ToString("N"));
-        return new ClusterFixtureOptions
-        {
-            Silos = 2,
-            SeedSource = SmallCatalogue.Write(Path.Combine(root, "small")),
-            SeedDimension = 16,
-            TemporaryDirectory = root,
-        };
-    }
-}
+public sealed class SmallCatalogueCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("small-catalogue"));

@@ -6,7 +6,7 @@ namespace Recommender.Cluster.Tests.Serving;
 /// Two silos seeded with the small catalogue, with short refresh periods (catalogue cache, popularity flush and
 /// rebuild, shard retirement, model unloading) so that activations and popularity changes show within a test.
 /// </summary>
-public sealed class ServingCluster() : ClusterFixture(Create())
+public sealed class ServingCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("serving") with { Settings = FastRefresh })
 {
     public static readonly IReadOnlyDictionary<string, string?> FastRefresh = new Dictionary<string, string?>
     {
@@ -19,19 +19,6 @@ public sealed class ServingCluster() : ClusterFixture(Create())
 
     /// <summary>The generated catalogue's ratings (MovieLens layout), from which the tests build their model versions.</summary>
     public string Ratings => Path.Combine(Options.SeedSource!, "ratings.csv");
-
-    private static ClusterFixtureOptions Create()
-    {
-        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", "serving-" + Guid.NewGuid().ToString("N"));
-        return new ClusterFixtureOptions
-        {
-            Silos = 2,
-            SeedSource = SmallCatalogue.Write(Path.Combine(root, "small")),
-            SeedDimension = 16,
-            TemporaryDirectory = root,
-            Settings = FastRefresh,
-        };
-    }
 }
 
 [CollectionDefinition(Name)]

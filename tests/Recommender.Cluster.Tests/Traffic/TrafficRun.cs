@@ -15,18 +15,9 @@ public sealed class TrafficRun : IAsyncLifetime
     public const int Workers = 16;
     public const int AddedItems = 24;
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "recommender-tests", "traffic-" + Guid.NewGuid().ToString("N"));
-
     public TrafficRun()
     {
-        Cluster = new ClusterFixture(new ClusterFixtureOptions
-        {
-            Silos = 2,
-            Shards = 4,
-            SeedSource = SmallCatalogue.Write(Path.Combine(_root, "small")),
-            SeedDimension = 16,
-            TemporaryDirectory = _root,
-        });
+        Cluster = new ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("traffic") with { Shards = 4 });
     }
 
     public ClusterFixture Cluster { get; }

@@ -43,17 +43,22 @@ public sealed record ClusterFixtureOptions
     /// <summary>Orleans service id: grain state is stored under it, so clusters that reuse a data directory must share it.</summary>
     public string ServiceId { get; init; } = "recommender-tests";
 
+    /// <summary>Two silos seeded with a freshly generated <see cref="SmallCatalogue"/> and a dimension-16 baseline.</summary>
+    public static ClusterFixtureOptions ForSmallCatalogue(string name) =>
+        ForGeneratedSeed(name, directory => SmallCatalogue.Write(Path.Combine(directory, "small")));
+
     /// <summary>
-    /// Two silos seeded with a freshly generated <see cref="SmallCatalogue"/> and a dimension-16 baseline,
-    /// in a temporary directory named after <paramref name="name"/> that the fixture deletes.
+    /// Two silos seeded with the catalogue <paramref name="writeSeed"/> generates (given the run's directory, it returns
+    /// the seed directory) and a dimension-16 baseline, in a temporary directory named after <paramref name="name"/>
+    /// that the fixture deletes.
     /// </summary>
-    public static ClusterFixtureOptions ForSmallCatalogue(string name)
+    public static ClusterFixtureOptions ForGeneratedSeed(string name, Func<string, string> writeSeed)
     {
         var root = Path.Combine(Path.GetTempPath(), "recommender-tests", name + "-" + Guid.NewGuid().ToString("N"));
         return new ClusterFixtureOptions
         {
             Silos = 2,
-            SeedSource = SmallCatalogue.Write(Path.Combine(root, "small")),
+            SeedSource = writeSeed(root),
             SeedDimension = 16,
             TemporaryDirectory = root,
         };

@@ -16,18 +16,9 @@ public sealed class TextCluster() : ClusterFixture(Create())
     private static ClusterFixtureOptions Create() => ThemedOptions("text");
 
     /// <summary>Two silos seeded with a fresh themed catalogue (dim 16) under a temporary directory named by <paramref name="prefix"/>.</summary>
-    public static ClusterFixtureOptions ThemedOptions(string prefix)
-    {
-        var root = Path.Combine(Path.GetTempPath(), "recommender-tests", prefix + "-" + Guid.NewGuid().ToString("N"));
-        return new ClusterFixtureOptions
-        {
-            Silos = 2,
-            SeedSource = ThemedCatalogue.Write(Path.Combine(root, "themed")),
-            SeedDimension = 16,
-            TemporaryDirectory = root,
-            Settings = ServingCluster.FastRefresh,
-        };
-    }
+    public static ClusterFixtureOptions ThemedOptions(string prefix) =>
+        ClusterFixtureOptions.ForGeneratedSeed(prefix, directory => ThemedCatalogue.Write(Path.Combine(directory, "themed")))
+            with { Settings = ServingCluster.FastRefresh };
 }
 
 public static class TextEncoderWarmUp

@@ -3,8 +3,11 @@ namespace Recommender.Grains;
 /// <summary>Serving settings read by the grains (bound from the "Recommender" configuration section).</summary>
 public sealed class ServingOptions
 {
-    /// <summary>How many of a user's most recent events feed the model.</summary>
-    public int HistoryWindow { get; set; } = 200;
+    /// <summary>
+    /// How far back, in events, the model may read a user's history; unset, as far as retained. Either way the model
+    /// reads at most its own maximum length of the most recent items it knows.
+    /// </summary>
+    public int? HistoryWindow { get; set; }
 
     /// <summary>How many events a user grain keeps; older ones are dropped (the total count still includes them).</summary>
     public int HistoryRetention { get; set; } = 10_000;

@@ -119,7 +119,7 @@ public static class RecommenderSiloExtensions
     {
         Positive(serving.SoftmaxTemperature, "Recommender:SoftmaxTemperature");
         Positive(serving.DotSoftmaxTemperature, "Recommender:DotSoftmaxTemperature");
-        if (serving.HistoryWindow < 1) throw Invalid<ServingOptions>("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
+        if (serving.HistoryWindow is < 1) throw Invalid<ServingOptions>("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
         if (serving.HistoryRetention < 1) throw Invalid<ServingOptions>("Recommender:HistoryRetention", $"Recommender:HistoryRetention must be at least 1, not {serving.HistoryRetention}.");
 
         static void Positive(double value, string key)

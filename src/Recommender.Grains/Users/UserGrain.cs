@@ -62,7 +62,7 @@ public sealed class UserGrain(
         var exclude = request.IncludeSeen ? request.Exclude ?? [] : [.. SeenItems(), .. request.Exclude ?? []];
         if (History.Events.Count > 0)
         {
-            var (vector, cached) = await InterestVector(model.Version);
+            var (vector, cached) = await InterestVector(model);
             if (vector is not null)
             {
                 var ranking = await GrainFactory.GetGrain<ISearchGrain>(0)
@@ -89,16 +89,23 @@ public sealed class UserGrain(
         return SoftmaxRanking.RankPopular(candidates, request.K, excluded);
     }
 
-    /// <summary>The interest vector for the current history under <paramref name="modelVersion"/>; null when no history item is known to the model.</summary>
-    private async Task<(byte[]? Vector, bool Cached)> InterestVector(string modelVersion)
+    /// <summary>The interest vector for the current history under <paramref name="model"/>; null when no history item is known to the model.</summary>
+    private async Task<(byte[]? Vector, bool Cached)> InterestVector(ActiveModel model)
     {
-        if (_vector is { } v && v.ModelVersion == modelVersion && v.HistoryVersion == History.Version) return (v.Vector, true);
+        if (_vector is { } v && v.ModelVersion == model.Version && v.HistoryVersion == History.Version) return (v.Vector, true);
         var historyVersion = History.Version;
-        var recent = History.RecentItems(options.Value.HistoryWindow);
-        var encoded = await GrainFactory.GetGrain<IInferenceGrain>(0).Encode(modelVersion, new Immutable<string[]>(recent));
-        var vector = VectorBytes.AsFloats(encoded.Value).ContainsAnyExcept(0f) ? encoded.Value : null;
-        _vector = new CachedVector(modelVersion, historyVersion, vector);
+        // The encoder reads the most recent items it knows, as many as it was trained to read.
+        var loaded = models.Get(model.Version);
+        var recent = History.RecentItems(loaded.Manifest.MaxLength, loaded.DenseIds.ContainsKey, options.Value.HistoryWindow);
+        var vector = recent.Length == 0 ? null : await Encode(model.Version, recent);
+        _vector = new CachedVector(model.Version, historyVersion, vector);
         return (vector, false);
+    }
+
+    private async Task<byte[]?> Encode(string modelVersion, string[] items)
+    {
+        var encoded = await GrainFactory.GetGrain<IInferenceGrain>(0).Encode(modelVersion, new Immutable<string[]>(items));
+        return VectorBytes.AsFloats(encoded.Value).ContainsAnyExcept(0f) ? encoded.Value : null;
     }
 
     /// <summary>The last <paramref name="count"/> distinct items of the history, most recent first.</summary>

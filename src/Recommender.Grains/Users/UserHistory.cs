@@ -59,14 +59,20 @@ public sealed class UserHistory
         return new IngestResult(count, duplicates);
     }
 
-    /// <summary>Item ids of the most recent <paramref name="count"/> events, oldest first.</summary>
-    public string[] RecentItems(int count)
+    /// <summary>
+    /// Item ids of the most recent <paramref name="count"/> events whose item passes <paramref name="known"/>, oldest
+    /// first, looking no further back than the last <paramref name="window"/> events when a window is given. Items a
+    /// model does not know are skipped rather than counted, so they do not shorten what the model reads.
+    /// </summary>
+    public string[] RecentItems(int count, Func<string, bool> known, int? window = null)
     {
         var events = _state.Events;
-        var start = Math.Max(0, events.Count - count);
-        var items = new string[events.Count - start];
-        for (var i = start; i < events.Count; i++) items[i - start] = events[i].ItemId;
-        return items;
+        var first = window is { } w ? Math.Max(0, events.Count - w) : 0;
+        var items = new List<string>(Math.Min(count, events.Count - first));
+        for (var i = events.Count - 1; i >= first && items.Count < count; i--)
+            if (known(events[i].ItemId)) items.Add(events[i].ItemId);
+        items.Reverse();
+        return items.ToArray();
     }
 
     /// <summary>The distinct item ids of every retained event.</summary>

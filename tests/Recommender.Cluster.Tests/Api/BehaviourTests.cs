@@ -101,6 +101,24 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
     }
 
     [Fact]
+    public async Task Events_on_items_the_model_does_not_know_do_not_push_the_known_ones_out_of_what_it_reads()
+    {
+        // Ten drama (even) movies, then more events on catalogue items outside the model (no vector, so never
+        // recommended) than the 200 a window of events held.
+        var user = User();
+        var unlisted = Enumerable.Range(0, 250).Select(i => $"unlisted-{Guid.NewGuid():N}").ToArray();
+        using (var items = await cluster.Http.PostAsJsonAsync("/items", unlisted.Select(id => new { id, title = "Unlisted " + id }).ToArray()))
+            Assert.True(items.IsSuccessStatusCode, await items.Content.ReadAsStringAsync());
+        var known = Enumerable.Range(0, 10).Select(i => Event(user, (2 + 2 * i).ToString(), "view", i));
+        var unknown = unlisted.Select((id, i) => Event(user, id, "view", 100 + i));
+        Assert.Equal(260, (await Post([.. known, .. unknown])).Accepted);
+
+        var reply = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=10");
+        Assert.Equal("model", reply.Source);
+        Assert.True(reply.Items.Count(i => Movie(i) % 2 == 0) >= 7, string.Join(",", reply.Items.Select(i => i.Id)));
+    }
+
+    [Fact]
     public async Task Similar_items_exclude_the_item_and_rank_by_cosine()
     {
         var reply = await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=10");

@@ -11,9 +11,6 @@ namespace Recommender.Cluster.Tests.Traffic;
 /// </summary>
 public sealed class TrafficTests(TrafficRun run, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<TrafficRun>
 {
-    /// <summary>How many of a user's most recent events feed the encoder (the configured default).</summary>
-    private const int HistoryWindow = 200;
-
     /// <summary>How far a similarity may move when the serving side encodes a history in a batch rather than alone.</summary>
     private const float EncoderRounding = 1e-5f;
 
@@ -127,7 +124,8 @@ public sealed class TrafficTests(TrafficRun run, Xunit.Abstractions.ITestOutputH
         foreach (var user in busiest)
         {
             var history = await run.Cluster.GetJsonAsync<HistoryReply>($"/users/{Uri.EscapeDataString(user)}/history");
-            var recent = history.Events.TakeLast(HistoryWindow).Where(e => dense.ContainsKey(e.ItemId)).Select(e => dense[e.ItemId]).ToArray();
+            // By default the encoder reads the most recent items it knows, however far back they are.
+            var recent = history.Events.Where(e => dense.ContainsKey(e.ItemId)).Select(e => dense[e.ItemId]).TakeLast(package.Manifest.MaxLength).ToArray();
             var exclude = history.Events.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
             if (recent.Length == 0) continue;
             var ranking = reference.TopK(encoder.Encode([recent]), int.MaxValue, exclude);

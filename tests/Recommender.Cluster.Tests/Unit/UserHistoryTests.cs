@@ -69,9 +69,24 @@ public sealed class UserHistoryTests
     {
         var history = new UserHistory(new UserState(), retention: 100);
         history.Add([At(4, "d"), At(1, "a"), At(3, "c"), At(2, "b")]);
-        Assert.Equal(["c", "d"], history.RecentItems(2));
-        Assert.Equal(["a", "b", "c", "d"], history.RecentItems(10));
+        Assert.Equal(["c", "d"], history.RecentItems(2, _ => true));
+        Assert.Equal(["a", "b", "c", "d"], history.RecentItems(10, _ => true));
         Assert.Equal(["c", "d"], history.View(2).Events.Select(e => e.ItemId));
+    }
+
+    [Fact]
+    public void Recent_items_skip_unknown_items_without_counting_them_and_stop_at_the_window()
+    {
+        var history = new UserHistory(new UserState(), retention: 100);
+        history.Add([At(1, "a"), At(2, "new-1"), At(3, "b"), At(4, "c"), At(5, "new-2"), At(6, "d")]);
+        Func<string, bool> known = item => !item.StartsWith("new-", StringComparison.Ordinal);
+
+        Assert.Equal(["b", "c", "d"], history.RecentItems(3, known));
+        Assert.Equal(["a", "b", "c", "d"], history.RecentItems(10, known));
+        // The window counts events, known or not: the last four reach back to "b".
+        Assert.Equal(["b", "c", "d"], history.RecentItems(10, known, window: 4));
+        Assert.Equal(["d"], history.RecentItems(10, known, window: 1));
+        Assert.Empty(history.RecentItems(10, _ => false));
     }
 
     [Fact]

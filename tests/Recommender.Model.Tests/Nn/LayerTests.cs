@@ -86,6 +86,31 @@ public sealed class LayerTests
         Assert.Equal(gelu ? 0.841192f : 1f, y0[0], 4);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Activation_matches_its_formula_across_chunks_and_in_place(bool gelu)
+    {
+        // Long enough for several chunks and a ragged tail of the vectorised loops.
+        var x = GradientCheck.Random(1300, 11, 4.0);
+        var dy = GradientCheck.Random(1300, 12);
+        var y = new float[x.Length];
+        Activation.Forward(gelu, x, y);
+        var dx = (float[])dy.Clone();
+        Activation.Backward(gelu, x, dx, dx);
+        const double c = 0.7978845608028654, a = 0.044715;
+        for (var i = 0; i < x.Length; i++)
+        {
+            double v = x[i];
+            var t = Math.Tanh(c * (v + a * v * v * v));
+            var expectedY = gelu ? 0.5 * v * (1 + t) : Math.Max(v, 0);
+            var derivative = gelu ? 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * a * v * v) : v > 0 ? 1 : 0;
+            Assert.True(Math.Abs(y[i] - expectedY) <= 1e-5 * (1 + Math.Abs(expectedY)), $"y[{i}] = {y[i]}, expected {expectedY}");
+            var expectedDx = derivative * dy[i];
+            Assert.True(Math.Abs(dx[i] - expectedDx) <= 1e-5 * (1 + Math.Abs(expectedDx)), $"dx[{i}] = {dx[i]}, expected {expectedDx}");
+        }
+    }
+
     [Fact]
     public void Dropout_keeps_the_expected_fraction_scales_kept_units_and_routes_gradients_through_the_mask()
     {

@@ -5,6 +5,7 @@
 # beside the popularity and Markov baselines. Wall time and peak memory of the whole run are printed.
 #
 #   deploy/bench/ml1m-quality.sh                      # MEMBERS=3 MINUTES_PER_MEMBER=19 DIM=128 MAX_LENGTH=200 TEMPERATURE=0 OUT=artifacts/ml1m-quality
+#                                                     # BATCH_SIZE=128 EARLIER_WINDOW_RATE=0.5
 #
 # Each member stops at its validation patience or after MINUTES_PER_MEMBER, whichever comes first.
 # TEMPERATURE > 0 trains members that score by cosine divided by that temperature (0: dot product).
@@ -12,6 +13,7 @@
 # so those users' training sequences, like everyone else's, stop two items before the end.
 # WEIGHT_AVERAGE > 0 validates and keeps a moving average of each member's weights with that decay (0: the raw weights).
 # EXCLUDE_SEEN=1 trains with --exclude-seen: each softmax leaves out the items the user already had.
+# MEMBER_ARGS adds training options to every member's command, e.g. MEMBER_ARGS="--input-item-dropout 0.1".
 # PARALLEL=k trains k members at a time with THREADS/k threads each (on a machine whose cores are unevenly
 # busy, separate single-threaded processes lose less to waiting than one process splitting each step).
 set -euo pipefail
@@ -24,6 +26,8 @@ MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
 DIM="${DIM:-128}"
 MAX_LENGTH="${MAX_LENGTH:-200}"
 TEMPERATURE="${TEMPERATURE:-0}"
+BATCH_SIZE="${BATCH_SIZE:-128}"
+EARLIER_WINDOW_RATE="${EARLIER_WINDOW_RATE:-0.5}"
 VAL_HISTORIES="${VAL_HISTORIES:-0}"
 WEIGHT_AVERAGE="${WEIGHT_AVERAGE:-0}"
 EXCLUDE_SEEN="${EXCLUDE_SEEN:-0}"
@@ -55,13 +59,15 @@ start=$(date +%s)
 checkpoints=()
 extra=()
 [[ "$EXCLUDE_SEEN" == 1 ]] && extra+=(--exclude-seen)
+read -r -a member_args <<< "${MEMBER_ARGS:-}"
+extra+=("${member_args[@]}")
 train_member() {
     local m=$1
     /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$TRAIN" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length "$MAX_LENGTH" --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
         --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
-        --lr 1e-3 --beta2 0.999 --batch-size 128 --earlier-window-rate 0.5 --weight-average "$WEIGHT_AVERAGE" \
+        --lr 1e-3 --beta2 0.999 --batch-size "$BATCH_SIZE" --earlier-window-rate "$EARLIER_WINDOW_RATE" --weight-average "$WEIGHT_AVERAGE" \
         --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}"
 }
 for ((first = 1; first <= MEMBERS; first += PARALLEL)); do

@@ -54,6 +54,7 @@ public static class SasRecExporter
         ["preNorm"] = config.PreNorm,
         ["normalisedResidual"] = config.NormalisedResidual,
         ["positionsFromStart"] = config.PositionsFromStart,
+        ["separateOutputEmbedding"] = config.SeparateOutputEmbedding,
         ["activation"] = config.Activation,
         ["temperature"] = config.Temperature,
     };

@@ -29,6 +29,13 @@ public sealed record SasRecConfig
     /// <summary>Dropout on the attention weights (each query's softmax over the keys), as the original SASRec code has; 0 = none.</summary>
     public float AttentionDropout { get; init; }
 
+    /// <summary>
+    /// Chance that a history item is left out of a training pass's input: its position keeps its position embedding
+    /// but gets no item embedding, as if the event were unknown. Teaches the model not to lean on any single past
+    /// item; targets are unaffected. 0 = none.
+    /// </summary>
+    public float InputItemDropout { get; init; }
+
     /// <summary>Pre-layer-norm blocks (x + f(LN(x))) when true; post-norm (LN(x + f(x))) when false.</summary>
     public bool PreNorm { get; init; } = true;
 
@@ -77,6 +84,13 @@ public sealed record SasRecConfig
     /// </summary>
     public float Temperature { get; init; }
 
+    /// <summary>
+    /// False (the SASRec default) scores items with the same table the encoder reads them from; true gives the output
+    /// side its own table (out_emb), so an item's vector as a next-item candidate need not equal its vector as history.
+    /// The package's scoring table is then out_emb. Id items only.
+    /// </summary>
+    public bool SeparateOutputEmbedding { get; init; }
+
     /// <summary>True when scores are cosines divided by <see cref="Temperature"/>.</summary>
     public bool ScoresByCosine => Temperature > 0;
 
@@ -97,9 +111,12 @@ public sealed record SasRecConfig
         OptionRange.NonNegative.Check(InitStd, nameof(InitStd));
         OptionRange.Rate.Check(AttentionDropout, nameof(AttentionDropout));
         OptionRange.Rate.Check(Dropout, nameof(Dropout));
+        OptionRange.Rate.Check(InputItemDropout, nameof(InputItemDropout));
         if (Temperature < 0 || !float.IsFinite(Temperature)) throw new ArgumentException($"Temperature {Temperature} must be 0 (dot product) or positive (cosine / temperature).");
         if (ScoresByCosine && ItemRepresentation != Packaging.ItemRepresentations.Id)
             throw new ArgumentException($"A temperature (cosine scores) applies to the id item representation only, not '{ItemRepresentation}'.");
+        if (SeparateOutputEmbedding && ItemRepresentation != Packaging.ItemRepresentations.Id)
+            throw new ArgumentException($"A separate output embedding applies to the id item representation only, not '{ItemRepresentation}'.");
         if (Activation is not ("relu" or "gelu")) throw new ArgumentException($"Activation '{Activation}' is not relu or gelu.");
         if (!Packaging.ItemRepresentations.All.Contains(ItemRepresentation))
             throw new ArgumentException($"Item representation '{ItemRepresentation}' is not one of {string.Join(", ", Packaging.ItemRepresentations.All)}.");

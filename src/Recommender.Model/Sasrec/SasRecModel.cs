@@ -7,7 +7,8 @@ namespace Recommender.Model.Sasrec;
 
 /// <summary>
 /// SASRec: a causal transformer over a user's item sequence whose last hidden state is the user's interest
-/// vector; an item's score is the dot product with its (input) embedding. Parameter names, shapes and the
+/// vector; an item's score is the dot product with its (input) embedding, or with its row of out_emb when the
+/// configuration asks for a separate output table. Parameter names, shapes and the
 /// forward pass follow the shared SASRec contract so that the ONNX export reproduces <see cref="Encode"/>.
 /// </summary>
 public sealed class SasRecModel
@@ -47,6 +48,7 @@ public sealed class SasRecModel
             for (var i = 0; i < parameter.Data.Length; i++) parameter.Data[i] = (float)(rng.NextGaussian() * std);
         }
         Array.Clear(ItemEmbedding.Data, 0, config.Dimension);
+        Array.Clear(OutputEmbedding.Data, 0, config.Dimension);
         Representation?.Initialise(itemText);
     }
 
@@ -81,6 +83,8 @@ public sealed class SasRecModel
         }
         FinalNormWeight = Add("final_ln.weight", d);
         FinalNormBias = Add("final_ln.bias", d);
+        // Added last, so that a tied model's parameters (and their seeded initialisation) are unchanged.
+        OutputEmbedding = config.SeparateOutputEmbedding ? Add("out_emb", n + 1, d) : ItemEmbedding;
         if (Packaging.ItemRepresentations.UsesText(config.ItemRepresentation))
             Representation = new ItemRepresentation(config, ItemEmbedding, Add);
         Parameters = list;
@@ -93,6 +97,9 @@ public sealed class SasRecModel
     public IReadOnlyList<Parameter> Parameters { get; }
 
     internal Parameter ItemEmbedding { get; }
+
+    /// <summary>The table items are scored with: out_emb with a separate output embedding, otherwise item_emb itself.</summary>
+    internal Parameter OutputEmbedding { get; }
 
     internal Parameter PositionEmbedding { get; }
 
@@ -118,12 +125,12 @@ public sealed class SasRecModel
         _byName.TryGetValue(name, out var parameter) ? parameter : throw new KeyNotFoundException($"The model has no parameter named '{name}'.");
 
     /// <summary>
-    /// The scoring table: item embedding rows 1..N as one row-major [N, D] array (row i = dense item i + 1), each row
+    /// The scoring table: output embedding rows 1..N as one row-major [N, D] array (row i = dense item i + 1), each row
     /// L2-normalised when the model scores by cosine, so that a dot product with <see cref="Encode"/>'s vector is the score.
     /// </summary>
     public float[] ItemEmbeddings()
     {
-        var table = ItemEmbedding.Data.AsSpan(Config.Dimension).ToArray();
+        var table = OutputEmbedding.Data.AsSpan(Config.Dimension).ToArray();
         if (Config.ScoresByCosine) CosineScores.NormaliseRows(table, Config.Dimension, 1f);
         return table;
     }

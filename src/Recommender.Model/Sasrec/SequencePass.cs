@@ -18,6 +18,7 @@ internal sealed class SequencePass
     private readonly float _embeddingScale;
     private readonly bool _gelu;
     private readonly int[] _ids;
+    private readonly bool[] _itemDropped;
     private readonly float[] _x0;
     private readonly float[] _mask0;
     private readonly BlockBuffers[] _blocks;
@@ -50,6 +51,7 @@ internal sealed class SequencePass
         var l = config.MaxLength;
         var ld = CausalSelfAttention.Stride(l);
         _ids = new int[l];
+        _itemDropped = new bool[l];
         _x0 = new float[l * _d];
         _mask0 = new float[l * _d];
         _blocks = new BlockBuffers[config.Blocks];
@@ -97,8 +99,14 @@ internal sealed class SequencePass
         var d = _d;
         var item = model.ItemEmbedding.Data;
         var position = model.PositionEmbedding.Data;
+        // Input item dropout draws before the element dropout, and only when enabled, so runs without it are unchanged.
+        var dropItems = training && _config.InputItemDropout > 0f;
         for (var r = 0; r < n; r++)
-            TensorPrimitives.MultiplyAdd(item.AsSpan(ids[r] * d, d), _embeddingScale, position.AsSpan((FirstPosition + r) * d, d), _x0.AsSpan(r * d, d));
+        {
+            _itemDropped[r] = dropItems && rng.NextFloat() < _config.InputItemDropout;
+            if (_itemDropped[r]) position.AsSpan((FirstPosition + r) * d, d).CopyTo(_x0.AsSpan(r * d, d));
+            else TensorPrimitives.MultiplyAdd(item.AsSpan(ids[r] * d, d), _embeddingScale, position.AsSpan((FirstPosition + r) * d, d), _x0.AsSpan(r * d, d));
+        }
         if (_training) Dropout.Apply(_x0.AsSpan(0, n * d), _mask0.AsSpan(0, n * d), _rate, ref rng);
 
         float[] x = _x0;
@@ -137,8 +145,11 @@ internal sealed class SequencePass
         for (var r = 0; r < n; r++)
         {
             var row = dx0.Slice(r * d, d);
-            var itemRow = dItem.AsSpan(_ids[r] * d, d);
-            TensorPrimitives.MultiplyAdd(row, _embeddingScale, itemRow, itemRow);
+            if (!_itemDropped[r])
+            {
+                var itemRow = dItem.AsSpan(_ids[r] * d, d);
+                TensorPrimitives.MultiplyAdd(row, _embeddingScale, itemRow, itemRow);
+            }
             var positionRow = dPosition.AsSpan((FirstPosition + r) * d, d);
             TensorPrimitives.Add(positionRow, row, positionRow);
         }

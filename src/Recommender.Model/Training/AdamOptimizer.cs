@@ -58,7 +58,7 @@ public sealed class AdamOptimizer
             var p = _model.Parameters[index];
             if (!p.Trainable) continue;
             var decay = WeightDecay > 0 && p.Shape.Length == 2 ? (float)(LearningRate * WeightDecay) : 0f;
-            var start = p == _model.ItemEmbedding ? _model.Config.Dimension : 0;
+            var start = p == _model.ItemEmbedding || p == _model.OutputEmbedding ? _model.Config.Dimension : 0;
             float[] w = p.Data, g = p.Grad, m = _m[index], v = _v[index];
             for (var i = start; i < w.Length; i++)
             {

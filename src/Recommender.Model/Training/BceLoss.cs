@@ -20,8 +20,8 @@ public sealed class BceLoss : SequenceLoss
         public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> history, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
         {
             var d = model.Config.Dimension;
-            var items = model.ItemEmbedding.Data;
-            var dItems = grads[model.ItemEmbedding.Index];
+            var items = model.OutputEmbedding.Data;
+            var dItems = grads[model.OutputEmbedding.Index];
             var total = 0.0;
             for (var r = 0; r < rows; r++)
             {

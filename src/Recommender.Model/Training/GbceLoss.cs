@@ -48,8 +48,8 @@ public sealed class GbceLoss : SequenceLoss
         public override double Compute(ReadOnlySpan<float> y, int rows, ReadOnlySpan<int> targets, ReadOnlySpan<int> history, ReadOnlySpan<int> negatives, float scale, Span<float> dY, float[][] grads)
         {
             int d = _d, k = loss.Negatives, ld = _stride;
-            var items = model.ItemEmbedding.Data;
-            var dItems = grads[model.ItemEmbedding.Index];
+            var items = model.OutputEmbedding.Data;
+            var dItems = grads[model.OutputEmbedding.Index];
             if (_negatives.Length == 0)
             {
                 _negatives = new float[k * d];

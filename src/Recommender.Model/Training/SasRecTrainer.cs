@@ -212,6 +212,9 @@ public sealed class SasRecTrainer
         model.Representation?.DropIds(SplitMix.For(Options.Seed, IdDropoutStream, epoch, step));
         _loss.Prepare(model);
         var scale = 1f / total;
+        // With user balance a sequence of n positions has per-position weight n^−a, normalised so the weights sum to 1.
+        var balance = Options.UserBalance;
+        var weightSum = balance > 0 ? examples.Sum(e => Math.Pow(e.Rows, 1 - balance)) : 0;
         var bounds = Partition(examples, _workers.Length);
         Parallel.For(0, _workers.Length, new ParallelOptions { MaxDegreeOfParallelism = _workers.Length }, w =>
         {
@@ -225,7 +228,8 @@ public sealed class SasRecTrainer
                 var targets = e.Sequence.AsSpan(e.Start + 1, e.Rows);
                 worker.Pass.Forward(model, inputs, training: true, ref rng);
                 var dY = worker.OutputGradient.AsSpan(0, e.Rows * model.Config.Dimension);
-                worker.Loss += worker.LossWorker.Compute(worker.Pass.Output, e.Rows, targets, e.Sequence.AsSpan(0, e.Start + e.Rows), e.Negatives, scale, dY, worker.Grads);
+                var weight = balance > 0 ? (float)(Math.Pow(e.Rows, -balance) / weightSum) : scale;
+                worker.Loss += worker.LossWorker.Compute(worker.Pass.Output, e.Rows, targets, e.Sequence.AsSpan(0, e.Start + e.Rows), e.Negatives, weight, dY, worker.Grads);
                 worker.Pass.Backward(model, dY, worker.Grads);
             }
             worker.LossWorker.Flush(worker.Grads);

@@ -32,7 +32,7 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : Sequence
     {
         int n = model.Config.ItemCount, d = model.Config.Dimension, ld = Stride(n);
         if (_itemsT.Length != d * ld) _itemsT = new float[d * ld];
-        var items = model.ItemEmbedding.Data;
+        var items = model.OutputEmbedding.Data;
         if (model.Config.ScoresByCosine)
         {
             if (_unitItems.Length != items.Length) (_unitItems, _itemNorms) = (new float[items.Length], new float[n + 1]);
@@ -67,7 +67,7 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : Sequence
         {
             int n = _n, d = _d, ld = _ld;
             var cosine = _temperature > 0;
-            var itemsRows = (cosine ? loss._unitItems : model.ItemEmbedding.Data).AsSpan(d);
+            var itemsRows = (cosine ? loss._unitItems : model.OutputEmbedding.Data).AsSpan(d);
             var total = 0.0;
             for (var r0 = 0; r0 < rows; r0 += ChunkRows)
             {
@@ -128,7 +128,7 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : Sequence
         {
             if (!_dirty) return;
             int n = _n, d = _d, ld = _ld;
-            var dItems = grads[model.ItemEmbedding.Index];
+            var dItems = grads[model.OutputEmbedding.Index];
             if (_temperature > 0)
             {
                 // _dItemsT holds dL/dê (τ is already inside h'); through ê = e / |e|: dL/de = (dê − ê (ê·dê)) / |e|.

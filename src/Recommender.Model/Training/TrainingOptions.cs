@@ -52,6 +52,13 @@ public sealed record TrainingOptions
     /// </summary>
     public double EarlierWindowRate { get; init; }
 
+    /// <summary>
+    /// How far each training sequence's weight is evened out across users, in [0, 1]: every position of a sequence with
+    /// n training positions weighs n^−UserBalance. 0 weighs every position alike (SASRec), so a long history counts as
+    /// many short ones; 1 gives every user the same total weight, as per-user ranking metrics do.
+    /// </summary>
+    public double UserBalance { get; init; }
+
     public int Seed { get; init; } = 42;
 
     /// <summary>Worker threads; the run is reproducible for a fixed seed and thread count. At most <see cref="ModelLimits.MaxThreads"/>.</summary>
@@ -80,6 +87,7 @@ public sealed record TrainingOptions
         ModelLimits.CheckSize(Negatives, nameof(Negatives), ModelLimits.MaxNegatives);
         OptionRange.Probability.Check(Calibration, nameof(Calibration));
         OptionRange.Probability.Check(EarlierWindowRate, nameof(EarlierWindowRate));
+        OptionRange.Probability.Check(UserBalance, nameof(UserBalance));
         ModelLimits.CheckSize(Threads, nameof(Threads), ModelLimits.MaxThreads);
         if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");

@@ -70,6 +70,37 @@ public sealed class SasRecExportParityTests
     }
 
     /// <summary>
+    /// With a separate output table the encoder still reads item_emb while the package scores with out_emb: the served
+    /// vectors equal the trainer's, the package's table is out_emb's rows 1..N, and a saved checkpoint reloads both.
+    /// </summary>
+    [Fact]
+    public void Separate_output_package_encodes_with_item_emb_and_scores_with_out_emb()
+    {
+        var config = new SasRecConfig { ItemCount = 20, MaxLength = 8, Dimension = 8, Blocks = 2, NormalisedResidual = true, PositionsFromStart = true, SeparateOutputEmbedding = true };
+        var model = RandomModel(config, seed: 6);
+        var input = model.Get("item_emb").Data.AsSpan(8).ToArray();
+        var output = model.Get("out_emb").Data.AsSpan(8).ToArray();
+        Assert.NotEqual(input, output);
+        Assert.All(new SasRecModel(config, seed: 6).Get("out_emb").Data.Take(8), v => Assert.Equal(0f, v));
+        var package = SasRecExporter.Export(model, Enumerable.Range(1, 20).Select(i => i.ToString()).ToArray(), "separate", null, null);
+        Assert.Equal(output, package.ItemEmbeddings);
+        Assert.True((bool)package.Manifest.Training!["separateOutputEmbedding"]!);
+        using var encoder = new OnnxEncoder(package);
+        int[][] histories = [[1, 5, 9, 13, 17, 2, 6, 10, 14, 18], [4], [20, 20, 3]];
+        var expected = model.Encode(histories);
+        var worst = expected.Zip(encoder.Encode(histories), (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= 1e-4, $"largest difference {worst}");
+
+        using var scratch = new ScratchDirectory();
+        var path = scratch["separate.model"];
+        model.Save(path);
+        var loaded = SasRecModel.Load(path);
+        Assert.True(loaded.Config.SeparateOutputEmbedding);
+        Assert.Equal(output, loaded.ItemEmbeddings());
+        Assert.Equal(expected, loaded.Encode(histories));
+    }
+
+    /// <summary>
     /// A cosine-scored package: unit-length item rows and user vectors of length 1/τ, so the served dot product is the
     /// cosine of the raw hidden state and the raw embedding divided by τ (recomputed here from the parameters).
     /// </summary>

@@ -35,6 +35,7 @@ public sealed class OptionValidationTests
         IdAndText.Validate();
         AssertNamed("Dropout", value, () => (Config with { Dropout = v }).Validate());
         AssertNamed("AttentionDropout", value, () => (Config with { AttentionDropout = v }).Validate());
+        AssertNamed("InputItemDropout", value, () => (Config with { InputItemDropout = v }).Validate());
         AssertNamed("InitStd", value, () => (Config with { InitStd = v }).Validate());
         AssertNamed("ItemIdDropout", value, () => (IdAndText with { ItemIdDropout = v }).Validate());
         Assert.Contains("Temperature", Assert.Throws<ArgumentException>(() => (Config with { Temperature = v }).Validate()).Message);
@@ -53,6 +54,7 @@ public sealed class OptionValidationTests
         AssertNamed("WeightDecay", value, () => (options with { WeightDecay = value }).Validate());
         AssertNamed("Calibration", value, () => (options with { Calibration = value }).Validate());
         AssertNamed("EarlierWindowRate", value, () => (options with { EarlierWindowRate = value }).Validate());
+        AssertNamed("UserBalance", value, () => (options with { UserBalance = value }).Validate());
     }
 
     [Fact]

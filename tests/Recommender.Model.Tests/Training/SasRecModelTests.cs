@@ -200,12 +200,54 @@ public sealed class SasRecModelTests
     public void Cosine_score_gradients_match_finite_differences() =>
         Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, temperature: 0.2f);
 
+    /// <summary>A separate output table (out_emb scores, item_emb only feeds the encoder) against finite differences, for each loss.</summary>
+    [Theory]
+    [InlineData(LossKind.SoftmaxCrossEntropy)]
+    [InlineData(LossKind.Gbce)]
+    [InlineData(LossKind.Bce)]
+    public void Separate_output_embedding_gradients_match_finite_differences(LossKind kind) =>
+        Whole_model_gradients_match_finite_differences(true, kind, true, normalisedResidual: true, excludeSeen: kind == LossKind.SoftmaxCrossEntropy, separateOutput: true);
+
+    /// <summary>Input item dropout (some history items enter as their position alone) against finite differences.</summary>
+    [Fact]
+    public void Input_item_dropout_gradients_match_finite_differences() =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, excludeSeen: true, inputItemDropout: 0.4f);
+
+    /// <summary>
+    /// A dropped history item contributes nothing to the pass: with the output table separate (so item_emb is only read
+    /// as input), dropping every item leaves item_emb without gradient while positions still learn; evaluation never drops.
+    /// </summary>
+    [Fact]
+    public void Input_item_dropout_leaves_dropped_items_out_of_training_passes_only()
+    {
+        float[] ItemGradient(float rate)
+        {
+            var model = new SasRecModel(Small(true, "relu", normalisedResidual: true) with { SeparateOutputEmbedding = true, InputItemDropout = rate }, seed: 2);
+            var loss = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, 12);
+            var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
+            var grads = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
+            model.RefreshTransposes();
+            WholeModelLoss.Evaluate(model, loss, sequences, negatives, grads);
+            Assert.Contains(grads[model.Get("pos_emb").Index], v => v != 0f);
+            Assert.Contains(grads[model.Get("out_emb").Index], v => v != 0f);
+            return grads[model.Get("item_emb").Index];
+        }
+        Assert.Contains(ItemGradient(0f), v => v != 0f);
+        Assert.All(ItemGradient(0.99999f), v => Assert.Equal(0f, v));
+
+        var plain = Small(true, "relu", normalisedResidual: true);
+        var dropping = new SasRecModel(plain with { InputItemDropout = 0.5f }, seed: 3);
+        var reference = new SasRecModel(plain, seed: 3);
+        int[][] histories = [[1, 2, 3, 4, 5], [9]];
+        Assert.Equal(reference.Encode(histories), dropping.Encode(histories));
+    }
+
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f)
     {
-        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature };
+        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout };
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {
@@ -223,10 +265,11 @@ public sealed class SasRecModelTests
 
         var analytic = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
         Run(analytic);
+        Assert.Equal(separateOutput, model.Parameters.Any(p => p.Name == "out_emb"));
         foreach (var p in model.Parameters)
         {
             var stride = Math.Max(1, p.Data.Length / 9);
-            var start = p.Name == "item_emb" ? config.Dimension : 0;
+            var start = p.Name is "item_emb" or "out_emb" ? config.Dimension : 0;
             GradientCheck.AssertMatches(p.Name, p.Data, analytic[p.Index], () => Run(null), epsilon: 1e-2f, tolerance: 5e-3, stride: stride);
             Assert.True(start == 0 || analytic[p.Index].Take(config.Dimension).All(v => v == 0f), "The padding row must get no gradient.");
         }

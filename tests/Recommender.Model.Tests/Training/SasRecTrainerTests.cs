@@ -30,11 +30,12 @@ public sealed class SasRecTrainerTests : IDisposable
     [InlineData(LossKind.SoftmaxCrossEntropy, 0.1f)]
     [InlineData(LossKind.Gbce, 0f)]
     [InlineData(LossKind.Bce, 0f)]
-    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss, float temperature)
+    [InlineData(LossKind.SoftmaxCrossEntropy, 0f, true)]
+    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss, float temperature, bool separateOutput = false)
     {
         var train = PlantedRule(300, seed: 1);
         var test = Cases(PlantedRule(100, seed: 2));
-        var model = new SasRecModel(Config() with { Temperature = temperature }, seed: 3);
+        var model = new SasRecModel(Config() with { Temperature = temperature, SeparateOutputEmbedding = separateOutput }, seed: 3);
         var before = SasRecTrainer.Evaluate(model, test).HitRate(1);
         var options = new TrainingOptions { Epochs = 15, BatchSize = 32, LearningRate = 1e-2, Loss = loss, Negatives = 8, Threads = 2, Patience = 100 };
         var result = new SasRecTrainer(model, options).Train(train, Cases(PlantedRule(50, seed: 4)), outputDirectory: null);
@@ -43,6 +44,40 @@ public sealed class SasRecTrainerTests : IDisposable
         Assert.True(before < 0.3, $"An untrained model should not know the rule (HR@1 {before}).");
         Assert.True(after >= 0.9, $"HR@1 after training is {after} with {loss}; the rule should be learnt.");
         Assert.True(result.Curve[^1].Loss < result.Curve[0].Loss);
+    }
+
+    /// <summary>
+    /// User balance 1 gives each sequence of a step the same total weight: the step's gradient is the mean of the
+    /// sequences' own per-position-mean gradients, where balance 0 weighs them by their number of positions.
+    /// </summary>
+    [Fact]
+    public void User_balance_weighs_each_sequence_alike()
+    {
+        int[][] sequences = [[1, 2, 3], [4, 5, 6, 7, 8, 9, 10, 11, 12]];
+        float[][] Gradient(double balance, params int[] batch)
+        {
+            var model = new SasRecModel(Config() with { Dropout = 0f }, seed: 7);
+            var trainer = new SasRecTrainer(model, new TrainingOptions { UserBalance = balance, Threads = 1 });
+            trainer.Step(sequences, batch, epoch: 1, step: 0);
+            return model.Parameters.Select(p => p.Grad.ToArray()).ToArray();
+        }
+        var shortAlone = Gradient(0, 0);
+        var longAlone = Gradient(0, 1);
+        var balanced = Gradient(1, 0, 1);
+        var byPosition = Gradient(0, 0, 1);
+        double worstBalanced = 0, worstByPosition = 0, largest = 0;
+        for (var p = 0; p < balanced.Length; p++)
+            for (var i = 0; i < balanced[p].Length; i++)
+            {
+                var (a, b) = (shortAlone[p][i], longAlone[p][i]);
+                worstBalanced = Math.Max(worstBalanced, Math.Abs(balanced[p][i] - (a + b) / 2));
+                worstByPosition = Math.Max(worstByPosition, Math.Abs(byPosition[p][i] - (2 * a + 8 * b) / 10));
+                largest = Math.Max(largest, Math.Abs(a - b));
+            }
+        Assert.True(largest > 1e-3, "the two sequences' gradients should differ");
+        Assert.True(worstBalanced < 1e-6, $"balanced gradient off by {worstBalanced}");
+        Assert.True(worstByPosition < 1e-6, $"per-position gradient off by {worstByPosition}");
+        Assert.Contains("UserBalance", Assert.Throws<ArgumentException>(() => new TrainingOptions { UserBalance = 1.5 }.Validate()).Message);
     }
 
     [Fact]
@@ -55,6 +90,8 @@ public sealed class SasRecTrainerTests : IDisposable
         Assert.Contains("temperature", Assert.Throws<ArgumentException>(() => (Config() with { Temperature = float.NaN }).Validate()).Message, StringComparison.OrdinalIgnoreCase);
         var text = cosine with { ItemRepresentation = Packaging.ItemRepresentations.Text, TextDimension = 8, TextEncoder = "test-encoder" };
         Assert.Contains("id item representation", Assert.Throws<ArgumentException>(text.Validate).Message);
+        var separateText = text with { Temperature = 0, SeparateOutputEmbedding = true };
+        Assert.Contains("separate output embedding", Assert.Throws<ArgumentException>(separateText.Validate).Message);
     }
 
     [Fact]

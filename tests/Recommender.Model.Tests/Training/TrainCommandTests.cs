@@ -112,6 +112,8 @@ public sealed class TrainCommandTests : IDisposable
         {
             (["--dim", "5000"], "--dim is 5000; it must be at most 4,096."),
             (["--dropout", "1"], "--dropout is 1; it must be in [0, 1)."),
+            (["--input-item-dropout", "1"], "--input-item-dropout is 1; it must be in [0, 1)."),
+            (["--user-balance", "2"], "--user-balance is 2; it must be in [0, 1]."),
             (["--lr", "NaN"], "--lr is NaN; it must be a finite number above 0."),
             (["--weight-average", "1"], "--weight-average is 1; it must be in [0, 1)."),
             (["--loss", "gbce", "--exclude-seen"], "--exclude-seen applies to the softmax cross-entropy loss only, not Gbce."),

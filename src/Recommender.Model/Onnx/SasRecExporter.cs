@@ -6,7 +6,7 @@ namespace Recommender.Model.Onnx;
 
 /// <summary>
 /// Turns a trained <see cref="SasRecModel"/> into a serving package: the ONNX encoder and the scoring table (item_emb rows
-/// 1..N), scored by dot product; a model that scores by cosine ships unit-length rows and an encoder whose output is
+/// 1..N, or out_emb's with a separate output table), scored by dot product; a model that scores by cosine ships unit-length rows and an encoder whose output is
 /// already divided by its length and the temperature, so the dot product is the training logit. A model that reads item
 /// text also ships text_projection.onnx.
 /// </summary>

@@ -36,6 +36,7 @@ internal static class TrainCommand
         var negatives = new Option<int>("--negatives") { Description = "gBCE negatives per sequence.", DefaultValueFactory = _ => 256 };
         var calibration = new Option<double>("--calibration") { Description = "gBCE calibration t in [0, 1].", DefaultValueFactory = _ => 0.75 };
         var excludeSeen = new Option<bool>("--exclude-seen") { Description = "ce only: each position's softmax leaves out the items the user already had, as ranking with seen items removed does." };
+        var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ce only, in [0, 1): the share of each target spread evenly over the items its softmax runs over.", DefaultValueFactory = _ => 0.0 };
         var userBalance = new Option<double>("--user-balance") { Description = "In [0, 1]: each position of a sequence with n training positions weighs n^-a; 0 weighs positions alike, 1 users alike.", DefaultValueFactory = _ => 0.0 };
         var earlierWindows = new Option<double>("--earlier-window-rate") { Description = "Chance in [0, 1] that a sequence longer than --max-length + 1 trains on a random earlier window instead of its most recent one.", DefaultValueFactory = _ => 0.0 };
         var maxLength = new Option<int>("--max-length") { Description = "Most recent items the model sees.", DefaultValueFactory = _ => 200 };
@@ -50,6 +51,7 @@ internal static class TrainCommand
         var attentionDropout = new Option<float>("--attention-dropout") { Description = "Dropout rate on the attention weights, in [0, 1).", DefaultValueFactory = _ => 0f };
         var normalisedResidual = new Option<bool>("--normalised-residual") { Description = "The original SASRec block: the residual stream is re-normalised in every block (pre-norm only)." };
         var inputItemDropout = new Option<float>("--input-item-dropout") { Description = "Chance in [0, 1) that a history item is left out of a training input (its position stays).", DefaultValueFactory = _ => 0f };
+        var recencyBias = new Option<bool>("--recency-bias") { Description = "Add a learned per-head recency term -w(i - j) to the attention score of query i for key j." };
         var separateOutput = new Option<bool>("--separate-output-embedding") { Description = "Score items with a table of their own (out_emb) instead of the input item embeddings (id items)." };
         var positionsFromStart = new Option<bool>("--positions-from-start") { Description = "Count positions from the oldest item in the window instead of back from the newest." };
         var initStd = new Option<float>("--init-std") { Description = "Standard deviation of the normal initialisation of embeddings and matrices; 0 = Xavier-normal.", DefaultValueFactory = _ => 0f };
@@ -78,7 +80,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
-            loss, negatives, calibration, excludeSeen, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, separateOutput, initStd, temperature,
+            loss, negatives, calibration, excludeSeen, labelSmoothing, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, separateOutput, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
@@ -148,6 +150,7 @@ internal static class TrainCommand
                 Calibration = parse.GetValue(calibration),
                 EarlierWindowRate = parse.GetValue(earlierWindows),
                 UserBalance = parse.GetValue(userBalance),
+                LabelSmoothing = parse.GetValue(labelSmoothing),
                 ExcludeSeenItems = parse.GetValue(excludeSeen),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
@@ -184,6 +187,7 @@ internal static class TrainCommand
                     InputItemDropout = parse.GetValue(inputItemDropout),
                     PositionsFromStart = parse.GetValue(positionsFromStart),
                     SeparateOutputEmbedding = parse.GetValue(separateOutput),
+                    RecencyBias = parse.GetValue(recencyBias),
                     InitStd = parse.GetValue(initStd),
                     Temperature = parse.GetValue(temperature),
                 };
@@ -194,8 +198,8 @@ internal static class TrainCommand
             }
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
-                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
-                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, input item dropout {c.InputItemDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}{(c.SeparateOutputEmbedding ? " with a separate output table" : "")}; batch {options.BatchSize}, lr {options.LearningRate}{(options.UserBalance > 0 ? $", user balance {options.UserBalance}" : "")}, {options.Threads} threads" +
+                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}{(options.LabelSmoothing > 0 ? $" with label smoothing {options.LabelSmoothing}" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
+                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, input item dropout {c.InputItemDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}{(c.RecencyBias ? " with a recency bias" : "")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}{(c.SeparateOutputEmbedding ? " with a separate output table" : "")}; batch {options.BatchSize}, lr {options.LearningRate}{(options.UserBalance > 0 ? $", user balance {options.UserBalance}" : "")}, {options.Threads} threads" +
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
             var startEpoch = trainer.Epoch;
@@ -237,7 +241,7 @@ internal static class TrainCommand
                 {
                     ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing,
                 };
                 var package = SasRecExporter.Export(bestModel, vocabulary!, packageVersion, training, metrics);
                 package.Save(exportDir);
@@ -303,6 +307,7 @@ internal static class TrainCommand
         [nameof(TrainingOptions.LearningRateDecayFactor)] = "--lr-decay-factor",
         [nameof(TrainingOptions.Beta1)] = "--beta1",
         [nameof(TrainingOptions.UserBalance)] = "--user-balance",
+        [nameof(TrainingOptions.LabelSmoothing)] = "--label-smoothing",
         [nameof(TrainingOptions.Beta2)] = "--beta2",
         [nameof(TrainingOptions.WeightDecay)] = "--weight-decay",
         [nameof(TrainingOptions.WeightAverageDecay)] = "--weight-average",

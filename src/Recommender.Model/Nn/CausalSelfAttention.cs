@@ -9,6 +9,7 @@ namespace Recommender.Model.Nn;
 /// Q, K, V and the context are [n, D] row-major; head h uses columns h·dh .. (h+1)·dh − 1.
 /// Probabilities are kept per head as [n, stride] rows with <see cref="Stride"/> padding so that the score
 /// products run in whole 16-wide vectors; entries right of the diagonal are zero.
+/// An optional recency slope w per head adds −w·(i − j) to the scaled score of query i for key j.
 /// </summary>
 public static class CausalSelfAttention
 {
@@ -21,8 +22,10 @@ public static class CausalSelfAttention
     /// <param name="transposeScratch">At least dh · Stride(n) values.</param>
     /// <param name="dropoutMask">Empty, or [heads, n, Stride(n)] inverted-dropout factors (0 or 1/(1 − rate)) on the attention weights.</param>
     /// <param name="dropped">With a mask: [heads, n, Stride(n)], written with the weights after dropout, which the context is made of.</param>
+    /// <param name="recency">Empty, or one recency slope per head.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int n, int dimension, int heads,
-        Span<float> probabilities, Span<float> context, Span<float> transposeScratch, ReadOnlySpan<float> dropoutMask = default, Span<float> dropped = default)
+        Span<float> probabilities, Span<float> context, Span<float> transposeScratch, ReadOnlySpan<float> dropoutMask = default, Span<float> dropped = default,
+        ReadOnlySpan<float> recency = default)
     {
         var dh = dimension / heads;
         var ld = Stride(n);
@@ -44,6 +47,11 @@ public static class CausalSelfAttention
                 var row = p.Slice(i * ld, ld);
                 var visible = row[..(i + 1)];
                 TensorPrimitives.Multiply(visible, scale, visible);
+                if (!recency.IsEmpty)
+                {
+                    var w = recency[h];
+                    for (var j = 0; j <= i; j++) visible[j] -= w * (i - j);
+                }
                 var max = TensorPrimitives.Max(visible);
                 TensorPrimitives.Subtract(visible, max, visible);
                 TensorPrimitives.Exp(visible, visible);
@@ -69,9 +77,10 @@ public static class CausalSelfAttention
     /// <param name="scratch">At least n · Stride(n) + dh · Stride(n) values.</param>
     /// <param name="dropoutMask">The forward pass's attention-weight dropout factors, or empty.</param>
     /// <param name="dropped">The forward pass's weights after dropout, or empty.</param>
+    /// <param name="dRecency">Empty, or one value per head to which the recency slopes' gradient is added.</param>
     public static void Backward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> probabilities,
         ReadOnlySpan<float> dContext, int n, int dimension, int heads, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> scratch,
-        ReadOnlySpan<float> dropoutMask = default, ReadOnlySpan<float> dropped = default)
+        ReadOnlySpan<float> dropoutMask = default, ReadOnlySpan<float> dropped = default, Span<float> dRecency = default)
     {
         var dh = dimension / heads;
         var ld = Stride(n);
@@ -101,6 +110,13 @@ public static class CausalSelfAttention
                 var dot = TensorPrimitives.Dot(prow, drow);
                 TensorPrimitives.Subtract(drow, dot, drow);
                 TensorPrimitives.Multiply(drow, prow, drow);
+                if (!dRecency.IsEmpty)
+                {
+                    // d(score_ij)/dw = −(i − j).
+                    var g = 0.0;
+                    for (var j = 0; j < i; j++) g -= (double)drow[j] * (i - j);
+                    dRecency[h] += (float)g;
+                }
                 TensorPrimitives.Multiply(drow, scale, drow);
                 ds.Slice(i * ld + i + 1, ld - i - 1).Clear();
             }

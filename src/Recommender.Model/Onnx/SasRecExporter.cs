@@ -55,6 +55,7 @@ public static class SasRecExporter
         ["normalisedResidual"] = config.NormalisedResidual,
         ["positionsFromStart"] = config.PositionsFromStart,
         ["separateOutputEmbedding"] = config.SeparateOutputEmbedding,
+        ["recencyBias"] = config.RecencyBias,
         ["activation"] = config.Activation,
         ["temperature"] = config.Temperature,
     };

@@ -51,6 +51,16 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         var keys = _g.Node("Unsqueeze", [present, "axes_1_2"], "key_present");
         var allowed = _g.Node("And", [causalBool, keys], "allowed");
         var scoreMask = _g.Node("Where", [allowed, "zero", "masked"], "score_mask");
+        if (config.RecencyBias)
+        {
+            // (j − i) for query i and key j: a head's slope times it is that head's recency term −w·(i − j).
+            var distance = new float[L * L];
+            for (var i = 0; i < L; i++)
+                for (var j = 0; j <= i; j++) distance[i * L + j] = j - i;
+            _g.AddInitializer("recency_distance", distance, L, L);
+            _g.AddInitializer("recency_distance_last", distance[((L - 1) * L)..], 1, L);
+            _g.Int64s("recency_heads", config.Heads, 1, 1);
+        }
 
         // Embedding: (item_emb[ids] * sqrt(D) + pos_emb) * m
         Weight("item_emb", config.ItemCount + 1, D);
@@ -123,33 +133,40 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         {
             var h = LayerNorm(x, $"{p}.ln1");
             var query = lastOnly ? Last(h, 1) : h;
-            var attended = LayerNorm(_g.Node("Add", [query, Attention(p, query, x, rowScoreMask)]), $"{p}.ln2");
+            var attended = LayerNorm(_g.Node("Add", [query, Attention(p, query, x, rowScoreMask, lastOnly)]), $"{p}.ln2");
             output = _g.Node("Add", [attended, FeedForward(p, attended)]);
         }
         else if (config.PreNorm)
         {
             var h = LayerNorm(x, $"{p}.ln1");
             var query = lastOnly ? Last(h, 1) : h;
-            var attended = _g.Node("Add", [rows, Attention(p, query, h, rowScoreMask)]);
+            var attended = _g.Node("Add", [rows, Attention(p, query, h, rowScoreMask, lastOnly)]);
             var ffn = _g.Node("Add", [attended, FeedForward(p, LayerNorm(attended, $"{p}.ln2"))]);
             output = ffn;
         }
         else
         {
-            var attended = LayerNorm(_g.Node("Add", [rows, Attention(p, rows, x, rowScoreMask)]), $"{p}.ln1");
+            var attended = LayerNorm(_g.Node("Add", [rows, Attention(p, rows, x, rowScoreMask, lastOnly)]), $"{p}.ln1");
             output = LayerNorm(_g.Node("Add", [attended, FeedForward(p, attended)]), $"{p}.ln2");
         }
         return _g.Node("Mul", [output, rowMask], $"x_{b + 1}");
     }
 
     /// <summary>Causal multi-head attention of <paramref name="query"/> rows over all <paramref name="context"/> positions.</summary>
-    private string Attention(string p, string query, string context, string scoreMask)
+    private string Attention(string p, string query, string context, string scoreMask, bool lastOnly)
     {
         var q = SplitHeads(Linear(query, $"{p}.attn.q"), [0, 2, 1, 3]);
         var kT = SplitHeads(Linear(context, $"{p}.attn.k"), [0, 2, 3, 1]);
         var v = SplitHeads(Linear(context, $"{p}.attn.v"), [0, 2, 1, 3]);
         var scale = _g.Scalar(Unique("attn_scale"), 1f / MathF.Sqrt(D / config.Heads));
         var scores = _g.Node("Add", [_g.Node("Mul", [_g.Node("MatMul", [q, kT]), scale]), scoreMask]);
+        if (config.RecencyBias)
+        {
+            // [Heads, 1, 1] slopes times [rows, L] distances: a [Heads, rows, L] term that broadcasts over the batch.
+            Weight($"{p}.attn.recency", config.Heads);
+            var slopes = _g.Node("Reshape", [$"{p}.attn.recency", "recency_heads"]);
+            scores = _g.Node("Add", [scores, _g.Node("Mul", [slopes, lastOnly ? "recency_distance_last" : "recency_distance"])]);
+        }
         var probabilities = _g.Node("Softmax", [scores], null, ("axis", -1L));
         var heads = _g.Node("Transpose", [_g.Node("MatMul", [probabilities, v])], null, ("perm", new long[] { 0, 2, 1, 3 }));
         return Linear(_g.Node("Reshape", [heads, "merge_heads"]), $"{p}.attn.out");

@@ -91,6 +91,13 @@ public sealed record SasRecConfig
     /// </summary>
     public bool SeparateOutputEmbedding { get; init; }
 
+    /// <summary>
+    /// Adds a learned recency term to every attention score: query i's score for key j gains −w·(i − j), one w per head
+    /// and block (blocks.{b}.attn.recency, starting at 0). Learned absolute positions can only approximate "how long
+    /// ago"; this term states it directly and holds for any window length.
+    /// </summary>
+    public bool RecencyBias { get; init; }
+
     /// <summary>True when scores are cosines divided by <see cref="Temperature"/>.</summary>
     public bool ScoresByCosine => Temperature > 0;
 

@@ -49,6 +49,8 @@ public sealed class SasRecModel
         }
         Array.Clear(ItemEmbedding.Data, 0, config.Dimension);
         Array.Clear(OutputEmbedding.Data, 0, config.Dimension);
+        // A recency slope starts at 0: attention begins as plain SASRec's and learns how much to favour recent items.
+        foreach (var block in Blocks) if (block.Recency is { } recency) Array.Clear(recency.Data);
         Representation?.Initialise(itemText);
     }
 
@@ -85,6 +87,8 @@ public sealed class SasRecModel
         FinalNormBias = Add("final_ln.bias", d);
         // Added last, so that a tied model's parameters (and their seeded initialisation) are unchanged.
         OutputEmbedding = config.SeparateOutputEmbedding ? Add("out_emb", n + 1, d) : ItemEmbedding;
+        if (config.RecencyBias)
+            for (var b = 0; b < config.Blocks; b++) Blocks[b].Recency = Add($"blocks.{b}.attn.recency", config.Heads);
         if (Packaging.ItemRepresentations.UsesText(config.ItemRepresentation))
             Representation = new ItemRepresentation(config, ItemEmbedding, Add);
         Parameters = list;
@@ -282,5 +286,8 @@ public sealed class SasRecModel
         Parameter Fc2Weight, Parameter Fc2Bias)
     {
         public IEnumerable<Parameter> LinearWeights => [QueryWeight, KeyWeight, ValueWeight, OutWeight, Fc1Weight, Fc2Weight];
+
+        /// <summary>Per-head recency slopes [Heads] with <see cref="SasRecConfig.RecencyBias"/>; null otherwise.</summary>
+        public Parameter? Recency { get; set; }
     }
 }

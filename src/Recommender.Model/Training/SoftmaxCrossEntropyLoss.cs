@@ -11,11 +11,14 @@ namespace Recommender.Model.Training;
 /// (<see cref="SasRecConfig.Temperature"/> &gt; 0) has logits ŷ·ê / τ with ŷ and ê the unit-length hidden state and
 /// item embedding; the gradients are carried back through both normalisations. With <c>excludeSeen</c>, each position's
 /// softmax runs over the items the user had not had by then (plus the target), as ranking with seen items removed does.
+/// With label smoothing ε the target distribution is 1 − ε on the next item plus ε spread evenly over every item the
+/// softmax runs over, which keeps the logits of the many near-misses from being pushed down as hard as true negatives.
 /// </summary>
-public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : SequenceLoss
+public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double labelSmoothing = 0) : SequenceLoss
 {
     private const int ChunkRows = 64;
     private readonly bool _excludeSeen = excludeSeen;
+    private readonly float _smoothing = (float)labelSmoothing;
     private float[] _itemsT = [];
 
     // Cosine scoring only: the unit-length item rows (row 0 unused) and the norms they were divided by.
@@ -67,6 +70,8 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : Sequence
         {
             int n = _n, d = _d, ld = _ld;
             var cosine = _temperature > 0;
+            var eps = loss._smoothing;
+            var smooth = eps > 0;
             var itemsRows = (cosine ? loss._unitItems : model.OutputEmbedding.Data).AsSpan(d);
             var total = 0.0;
             for (var r0 = 0; r0 < rows; r0 += ChunkRows)
@@ -91,19 +96,35 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false) : Sequence
                     var row = logits.Slice(r * ld, n);
                     var target = targets[r0 + r] - 1;
                     var targetLogit = row[target];
-                    if (loss._excludeSeen)
+                    var seenSoFar = loss._excludeSeen ? history[..^(rows - r0 - r - 1)] : default;
+                    // Label smoothing needs the mean logit over the items the softmax runs over: all, minus the seen ones.
+                    double smoothedLogit = 0;
+                    var classes = n;
+                    if (smooth)
                     {
-                        // Items the user had by this position get probability 0 (and so no gradient); the target stays.
-                        foreach (var seen in history[..^(rows - r0 - r - 1)]) row[seen - 1] = float.NegativeInfinity;
-                        row[target] = targetLogit;
+                        var allSum = (double)TensorPrimitives.Sum(row);
+                        foreach (var seen in seenSoFar)
+                            if (seen - 1 != target && !float.IsNegativeInfinity(row[seen - 1])) { allSum -= row[seen - 1]; classes--; row[seen - 1] = float.NegativeInfinity; }
+                        smoothedLogit = allSum / classes;
                     }
+                    else if (loss._excludeSeen)
+                        // Items the user had by this position get probability 0 (and so no gradient); the target stays.
+                        foreach (var seen in seenSoFar) row[seen - 1] = float.NegativeInfinity;
+                    row[target] = targetLogit;
                     var max = TensorPrimitives.Max(row);
                     TensorPrimitives.Subtract(row, max, row);
                     TensorPrimitives.Exp(row, row);
                     var sum = TensorPrimitives.Sum(row);
-                    total += max + Math.Log(sum) - targetLogit;
+                    total += max + Math.Log(sum) - (1 - eps) * targetLogit - eps * smoothedLogit;
                     TensorPrimitives.Multiply(row, scale / sum, row);
-                    row[target] -= scale;
+                    row[target] -= scale * (1 - eps);
+                    if (smooth)
+                    {
+                        TensorPrimitives.Subtract(row, scale * eps / classes, row);
+                        // Left-out items take no share of the smoothing either: their gradient stays exactly 0.
+                        foreach (var seen in seenSoFar)
+                            if (seen - 1 != target) row[seen - 1] = 0;
+                    }
                 }
                 // dY = dZ · E and dEᵀ += Yᵀ · dZ, with the padding columns of dZ zeroed so they add nothing.
                 for (var r = 0; r < m; r++) logits.Slice(r * ld + n, ld - n).Clear();

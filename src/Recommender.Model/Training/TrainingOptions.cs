@@ -40,6 +40,12 @@ public sealed record TrainingOptions
     /// </summary>
     public bool ExcludeSeenItems { get; init; }
 
+    /// <summary>
+    /// Softmax cross-entropy only, in [0, 1): the share ε of each position's target spread evenly over the items its
+    /// softmax runs over (1 − ε stays on the next item); 0 is plain cross-entropy.
+    /// </summary>
+    public double LabelSmoothing { get; init; }
+
     /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
     public int Negatives { get; init; } = 256;
 
@@ -93,5 +99,8 @@ public sealed record TrainingOptions
         if (Patience <= 0) throw new ArgumentException("Patience must be positive.");
         if (ExcludeSeenItems && Loss != LossKind.SoftmaxCrossEntropy)
             throw new ArgumentException($"ExcludeSeenItems applies to the softmax cross-entropy loss only, not {Loss}.");
+        OptionRange.Rate.Check(LabelSmoothing, nameof(LabelSmoothing));
+        if (LabelSmoothing > 0 && Loss != LossKind.SoftmaxCrossEntropy)
+            throw new ArgumentException($"LabelSmoothing applies to the softmax cross-entropy loss only, not {Loss}.");
     }
 }

@@ -11,7 +11,9 @@ public sealed class CausalSelfAttentionTests
     [InlineData(19, 8, 2, 0.0)]
     [InlineData(5, 8, 2, 0.3)]
     [InlineData(19, 8, 1, 0.3)]
-    public void Backward_matches_finite_differences(int n, int dimension, int heads, double dropout)
+    [InlineData(7, 8, 2, 0.0, true)]
+    [InlineData(19, 8, 1, 0.3, true)]
+    public void Backward_matches_finite_differences(int n, int dimension, int heads, double dropout, bool recencyBias = false)
     {
         var q = GradientCheck.Random(n * dimension, 1);
         var k = GradientCheck.Random(n * dimension, 2);
@@ -23,14 +25,22 @@ public sealed class CausalSelfAttentionTests
         var dropped = new float[mask.Length];
         var probabilities = new float[heads * n * ld];
         var scratch = new float[n * ld + dimension * ld];
+        // Slopes of either sign, large enough to reshape the attention over a few positions.
+        var recency = recencyBias ? Enumerable.Range(0, heads).Select(h => h % 2 == 0 ? 0.3f : -0.2f).ToArray() : [];
         double Objective()
         {
             var context = new float[n * dimension];
-            CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], context, scratch, mask, new float[mask.Length]);
+            CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], context, scratch, mask, new float[mask.Length], recency);
             return GradientCheck.Weighted(context, r);
         }
         var output = new float[n * dimension];
-        CausalSelfAttention.Forward(q, k, v, n, dimension, heads, probabilities, output, scratch, mask, dropped);
+        CausalSelfAttention.Forward(q, k, v, n, dimension, heads, probabilities, output, scratch, mask, dropped, recency);
+        if (recencyBias)
+        {
+            var flat = new float[n * dimension];
+            CausalSelfAttention.Forward(q, k, v, n, dimension, heads, new float[heads * n * ld], flat, scratch, mask, new float[mask.Length]);
+            Assert.NotEqual(flat, output);
+        }
         if (dropout > 0)
         {
             var undropped = new float[n * dimension];
@@ -40,10 +50,12 @@ public sealed class CausalSelfAttentionTests
         var dq = new float[n * dimension];
         var dk = new float[n * dimension];
         var dv = new float[n * dimension];
-        CausalSelfAttention.Backward(q, k, v, probabilities, r, n, dimension, heads, dq, dk, dv, scratch, mask, dropped);
+        var dRecency = new float[recency.Length];
+        CausalSelfAttention.Backward(q, k, v, probabilities, r, n, dimension, heads, dq, dk, dv, scratch, mask, dropped, dRecency);
         GradientCheck.AssertMatches("dQ", q, dq, Objective);
         GradientCheck.AssertMatches("dK", k, dk, Objective);
         GradientCheck.AssertMatches("dV", v, dv, Objective);
+        if (recencyBias) GradientCheck.AssertMatches("dRecency", recency, dRecency, Objective);
     }
 
     [Fact]

@@ -32,14 +32,18 @@ public sealed class SasRecExportParityTests
     [InlineData(2, true, "gelu", false, true)]
     [InlineData(1, true, "relu", true, true, 0.5f)]
     [InlineData(2, false, "gelu", false, false, 2f)]
-    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false, float temperature = 0f)
+    [InlineData(2, true, "gelu", true, true, 0f, true)]
+    [InlineData(1, false, "relu", false, false, 0f, true)]
+    [InlineData(2, true, "relu", false, false, 0f, true)]
+    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false, float temperature = 0f, bool recencyBias = false)
     {
         var config = new SasRecConfig
         {
             ItemCount = 40, MaxLength = 12, Dimension = 16, Heads = heads, Blocks = 2, FeedForwardDimension = 24, PreNorm = preNorm, Activation = activation,
-            Dropout = 0.3f, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual, Temperature = temperature,
+            Dropout = 0.3f, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual, Temperature = temperature, RecencyBias = recencyBias,
         };
         var model = RandomModel(config, seed: heads * 10 + (preNorm ? 1 : 0));
+        Assert.Equal(recencyBias ? config.Blocks : 0, model.Parameters.Count(p => p.Name.EndsWith(".attn.recency")));
         var package = SasRecExporter.Export(model, Enumerable.Range(1, 40).Select(i => $"item-{i}").ToArray(), "parity", null, null);
         using var encoder = new OnnxEncoder(package);
         var random = new Random(5);

@@ -124,11 +124,15 @@ public sealed class SasRecModelTests
     };
 
     /// <summary>
-    /// With seen items excluded, each position's loss is −log softmax of the target over the items the user did not
+    /// Each position's loss is log Σ exp over the softmax's items − (1 − ε)·(target score) − ε·(mean score over those
+    /// items), ε being the label smoothing. With seen items excluded the softmax runs over the items the user did not
     /// have by then (older ones than the window included) plus the target itself, even when the target is a repeat.
     /// </summary>
-    [Fact]
-    public void Excluding_seen_items_is_the_softmax_over_the_items_not_yet_had()
+    [Theory]
+    [InlineData(true, 0.0)]
+    [InlineData(false, 0.3)]
+    [InlineData(true, 0.3)]
+    public void Cross_entropy_is_the_smoothed_softmax_over_the_items_not_yet_had(bool excludeSeen, double eps)
     {
         var config = Small(true, "relu") with { Dropout = 0f };
         var model = new SasRecModel(config, seed: 21);
@@ -145,14 +149,12 @@ public sealed class SasRecModelTests
         for (var r = 0; r < rows; r++)
         {
             var target = sequence[start + 1 + r];
-            var had = sequence.Take(start + r + 1).ToHashSet();
+            var had = excludeSeen ? sequence.Take(start + r + 1).ToHashSet() : [];
             var candidates = Enumerable.Range(1, config.ItemCount).Where(i => i == target || !had.Contains(i)).ToArray();
             double Score(int item) => Enumerable.Range(0, d).Sum(c => (double)y[r * d + c] * model.ItemEmbedding.Data[item * d + c]);
-            expected += Math.Log(candidates.Sum(i => Math.Exp(Score(i)))) - Score(target);
+            expected += Math.Log(candidates.Sum(i => Math.Exp(Score(i)))) - (1 - eps) * Score(target) - eps * candidates.Average(Score);
         }
 
-        var excluding = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, excludeSeen: true);
-        var plain = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount);
         double Loss(SequenceLoss loss)
         {
             loss.Prepare(model);
@@ -160,8 +162,57 @@ public sealed class SasRecModelTests
             return loss.CreateWorker(model).Compute(y, rows, sequence.AsSpan(start + 1, rows), sequence.AsSpan(0, start + rows), [], 1f, new float[rows * d], grads);
         }
 
-        Assert.Equal(expected, Loss(excluding), 4);
-        Assert.True(Loss(plain) > expected + 0.1, "Leaving items out of the softmax must lower the loss.");
+        Assert.Equal(expected, Loss(SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, excludeSeen: excludeSeen, labelSmoothing: eps)), 4);
+        if (excludeSeen)
+            Assert.True(Loss(SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, labelSmoothing: eps)) > expected + 0.1, "Leaving items out of the softmax must lower the loss.");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Label_smoothing_gradients_match_finite_differences(bool excludeSeen) =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, excludeSeen: excludeSeen, labelSmoothing: 0.3f);
+
+    /// <summary>The learned recency slopes of every block, with the rest of the model, against finite differences.</summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, false)]
+    public void Recency_bias_gradients_match_finite_differences(bool normalisedResidual, bool attentionDropout) =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: normalisedResidual, attentionDropout: attentionDropout ? 0.3f : 0f, excludeSeen: true, recencyBias: true);
+
+    /// <summary>A new model's slopes start at 0, so it begins as the model without the term; checkpoints keep them.</summary>
+    [Fact]
+    public void Recency_slopes_start_at_zero_and_survive_a_checkpoint()
+    {
+        var config = Small(true, "relu") with { RecencyBias = true };
+        var model = new SasRecModel(config, seed: 3);
+        var slopes = model.Parameters.Where(p => p.Name.EndsWith(".attn.recency")).ToArray();
+        Assert.Equal(config.Blocks, slopes.Length);
+        Assert.All(slopes, p => Assert.Equal(new float[config.Heads], p.Data));
+        var plain = new SasRecModel(config with { RecencyBias = false }, seed: 3);
+        int[][] histories = [[1, 2, 3, 4], [5]];
+        Assert.Equal(plain.Encode(histories), model.Encode(histories));
+
+        slopes[0].Data[0] = 0.5f;
+        Assert.NotEqual(plain.Encode(histories), model.Encode(histories));
+        using var scratch = new ScratchDirectory();
+        var path = Path.Combine(scratch.Path, "recency.model");
+        model.Save(path);
+        var loaded = SasRecModel.Load(path);
+        Assert.True(loaded.Config.RecencyBias);
+        Assert.Equal(0.5f, loaded.Get("blocks.0.attn.recency").Data[0]);
+        Assert.Equal(model.Encode(histories), loaded.Encode(histories));
+    }
+
+    [Theory]
+    [InlineData(LossKind.Gbce, 0.1, "softmax cross-entropy")]
+    [InlineData(LossKind.SoftmaxCrossEntropy, 1.0, "LabelSmoothing")]
+    [InlineData(LossKind.SoftmaxCrossEntropy, -0.1, "LabelSmoothing")]
+    [InlineData(LossKind.SoftmaxCrossEntropy, double.NaN, "LabelSmoothing")]
+    public void Label_smoothing_outside_its_range_or_loss_is_refused(LossKind kind, double value, string named)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new TrainingOptions { Loss = kind, LabelSmoothing = value }.Validate());
+        Assert.Contains(named, error.Message);
     }
 
     [Fact]
@@ -245,16 +296,16 @@ public sealed class SasRecModelTests
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false)
     {
-        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout };
+        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias };
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {
             var noise = GradientCheck.Random(p.Data.Length, p.Name.Length + 1, 0.2);
             for (var i = 0; i < p.Data.Length; i++) p.Data[i] += noise[i];
         }
-        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen);
+        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen, labelSmoothing: labelSmoothing);
         var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
 
         double Run(float[][]? grads)

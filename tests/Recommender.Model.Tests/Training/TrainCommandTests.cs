@@ -92,6 +92,25 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Label_smoothing_and_the_recency_bias_are_announced_and_recorded_in_the_package()
+    {
+        var (train, valInput, valOutput) = Files();
+        var packageDir = Path.Combine(_directory, "smoothed");
+        var run = Invoke("--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-smoothed"),
+            "--dim", "16", "--max-length", "8", "--blocks", "2", "--batch-size", "8", "--epochs", "1", "--threads", "1",
+            "--label-smoothing", "0.2", "--recency-bias", "--export", packageDir, "--version", "smoothed-1");
+        Assert.True(run.Exit == 0, run.Error);
+        Assert.Contains("loss SoftmaxCrossEntropy with label smoothing 0.2,", run.Output);
+        Assert.Contains("with a recency bias", run.Output);
+        var training = ModelPackage.Load(packageDir).Manifest.Training!;
+        Assert.Equal(0.2, training["labelSmoothing"]!.GetValue<double>());
+        Assert.True(training["recencyBias"]!.GetValue<bool>());
+        // The slopes were trained: one epoch of steps moves them off their starting 0.
+        var model = SasRecModel.Load(Path.Combine(_directory, "run-smoothed", SasRecTrainer.LastModelFile));
+        Assert.All(new[] { "blocks.0.attn.recency", "blocks.1.attn.recency" }, name => Assert.NotEqual(0f, model.Get(name).Data[0]));
+    }
+
+    [Fact]
     public void Bad_input_gives_a_clear_message_and_a_non_zero_exit()
     {
         var (train, valInput, _) = Files();
@@ -117,6 +136,8 @@ public sealed class TrainCommandTests : IDisposable
             (["--lr", "NaN"], "--lr is NaN; it must be a finite number above 0."),
             (["--weight-average", "1"], "--weight-average is 1; it must be in [0, 1)."),
             (["--loss", "gbce", "--exclude-seen"], "--exclude-seen applies to the softmax cross-entropy loss only, not Gbce."),
+            (["--label-smoothing", "1"], "--label-smoothing is 1; it must be in [0, 1)."),
+            (["--loss", "bce", "--label-smoothing", "0.1"], "--label-smoothing applies to the softmax cross-entropy loss only, not Bce."),
         })
         {
             var refused = Invoke(["--train", train, "--out", Path.Combine(_directory, "refused"), "--epochs", "1", .. args]);

@@ -57,7 +57,8 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
             var distance = new float[L * L];
             for (var i = 0; i < L; i++)
                 for (var j = 0; j <= i; j++) distance[i * L + j] = j - i;
-            _g.AddInitializer("recency_distance", distance, L, L);
+            // Only blocks before the last run every query row; the last one reads row L − 1 alone.
+            if (config.Blocks > 1) _g.AddInitializer("recency_distance", distance, L, L);
             _g.AddInitializer("recency_distance_last", distance[((L - 1) * L)..], 1, L);
             _g.Int64s("recency_heads", config.Heads, 1, 1);
         }

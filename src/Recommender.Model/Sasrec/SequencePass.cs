@@ -199,13 +199,9 @@ internal sealed class SequencePass
         Linear.Forward(queryInput.AsSpan(0, n * d), n, d, p.QueryWeight.Data, p.QueryBias.Data, s.Q, d);
         Linear.Forward(x, n, d, p.KeyWeight.Data, p.KeyBias.Data, s.K, d);
         Linear.Forward(x, n, d, p.ValueWeight.Data, p.ValueBias.Data, s.V, d);
-        var recency = p.Recency is { } r ? r.Data : default(ReadOnlySpan<float>);
-        if (_attentionDropout)
-        {
-            FillAttentionMask(s.AttentionMask, n, ref rng);
-            CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch, s.AttentionMask, s.Dropped, recency);
-        }
-        else CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch, recency: recency);
+        if (_attentionDropout) FillAttentionMask(s.AttentionMask, n, ref rng);
+        CausalSelfAttention.Forward(s.Q, s.K, s.V, n, d, _config.Heads, s.Probabilities, s.Context, _attentionScratch,
+            _attentionDropout ? s.AttentionMask : default, _attentionDropout ? s.Dropped : default, p.Recency is { } r ? r.Data : default);
         Linear.Forward(s.Context.AsSpan(0, n * d), n, d, p.OutWeight.Data, p.OutBias.Data, s.Attention, d);
         if (_training) Dropout.Apply(s.Attention.AsSpan(0, n * d), s.Mask1.AsSpan(0, n * d), _rate, ref rng);
     }
@@ -289,19 +285,12 @@ internal sealed class SequencePass
         var dA = _dA.AsSpan(0, nd);
         if (_training) Dropout.Backward(dA, s.Mask1.AsSpan(0, nd));
         Linear.Backward(s.Context.AsSpan(0, nd), dA, n, d, d, model.Transposed(p.OutWeight), _dContext, false, grads[p.OutWeight.Index], grads[p.OutBias.Index]);
-        AttentionCoreBackward(s, n, p.Recency is { } r ? grads[r.Index] : default);
+        CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, _d, _config.Heads, _dq, _dk, _dv, _attentionScratch,
+            _attentionDropout ? s.AttentionMask : default, _attentionDropout ? s.Dropped : default, p.Recency is { } r ? grads[r.Index] : default);
         Linear.Backward(queryInput.AsSpan(0, nd), _dq.AsSpan(0, nd), n, d, d, model.Transposed(p.QueryWeight), dQueryInput, accumulateQuery, grads[p.QueryWeight.Index], grads[p.QueryBias.Index]);
         var x = contextInput.AsSpan(0, nd);
         Linear.Backward(x, _dk.AsSpan(0, nd), n, d, d, model.Transposed(p.KeyWeight), dContextInput, accumulateContext, grads[p.KeyWeight.Index], grads[p.KeyBias.Index]);
         Linear.Backward(x, _dv.AsSpan(0, nd), n, d, d, model.Transposed(p.ValueWeight), dContextInput, true, grads[p.ValueWeight.Index], grads[p.ValueBias.Index]);
-    }
-
-    private void AttentionCoreBackward(BlockBuffers s, int n, Span<float> dRecency)
-    {
-        if (_attentionDropout)
-            CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, _d, _config.Heads, _dq, _dk, _dv, _attentionScratch, s.AttentionMask, s.Dropped, dRecency);
-        else
-            CausalSelfAttention.Backward(s.Q, s.K, s.V, s.Probabilities, _dContext, n, _d, _config.Heads, _dq, _dk, _dv, _attentionScratch, dRecency: dRecency);
     }
 
     /// <summary>Inverted-dropout factors for the causal part (key j ≤ query i) of every head's [n, Stride(n)] weights.</summary>

@@ -75,7 +75,10 @@ public sealed record ItemResponse(
 
 public sealed record ItemsResponse(int Count, IReadOnlyList<ItemResponse> Items);
 
-/// <summary>Request shapes, for the OpenAPI document (bodies are read and validated by hand).</summary>
-public sealed record EventRequest(string UserId, string ItemId, string Type, DateTimeOffset? Timestamp, string? EventId, double? Value);
+/// <summary>Request shapes, for the OpenAPI document (bodies are read and validated by hand; a field not listed is refused).</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record EventRequest(string UserId, string ItemId, string Type, DateTimeOffset? Timestamp = null, string? EventId = null,
+    double? Value = null);
 
-public sealed record ItemRequest(string? Id, string Title, string? Text, IReadOnlyList<string>? Tags, float[]? Embedding);
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ItemRequest(string Title, string? Id = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null);

@@ -12,6 +12,9 @@ public sealed record ValidEvent(string UserId, UserEvent Event);
 /// </summary>
 public static class EventBatch
 {
+    /// <summary>The fields an event object may have.</summary>
+    public static readonly string[] FieldNames = ["userId", "itemId", "type", "value", "timestamp", "eventId"];
+
     public static IReadOnlyList<ValidEvent> Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
         var events = new List<ValidEvent>();
@@ -43,6 +46,7 @@ public static class EventBatch
                 errors.Add(index is { } i ? $"[{i}]" : "body", "An event must be a JSON object.");
                 return;
             }
+            Fields.OnlyKnown(e, FieldNames, index, "an event", errors);
             var user = Fields.Id(e, "userId", ValidationErrors.Field(index, "userId"), errors);
             var item = Fields.Id(e, "itemId", ValidationErrors.Field(index, "itemId"), errors);
             var typeField = ValidationErrors.Field(index, "type");

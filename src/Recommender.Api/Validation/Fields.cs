@@ -8,6 +8,18 @@ namespace Recommender.Api.Validation;
 /// <summary>Readers for the fields of a JSON object, adding an error that names the field when a value is missing or wrong.</summary>
 public static class Fields
 {
+    /// <summary>
+    /// Names every property of <paramref name="obj"/> that is not one of <paramref name="known"/> (matched exactly, as the
+    /// readers below match), so that a misspelt or differently cased field ("timeStamp", "Value") is an error, not data
+    /// silently replaced by a default.
+    /// </summary>
+    public static void OnlyKnown(JsonElement obj, IReadOnlyList<string> known, int? index, string what, ValidationErrors errors)
+    {
+        foreach (var property in obj.EnumerateObject())
+            if (!known.Contains(property.Name, StringComparer.Ordinal))
+                errors.Add(ValidationErrors.Field(index, property.Name), $"'{property.Name}' is not a field of {what}; the fields are {string.Join(", ", known)}.");
+    }
+
     /// <summary>A required or optional id: a non-blank string (or an integer, taken as its text) of at most 256 characters.</summary>
     public static string? Id(JsonElement obj, string name, string field, ValidationErrors errors, bool required = true)
     {

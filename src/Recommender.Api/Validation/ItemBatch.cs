@@ -6,6 +6,9 @@ namespace Recommender.Api.Validation;
 /// <summary>Validates item bodies: PUT /items/{id} (one object, id from the path) and POST /items (an array, each with its id).</summary>
 public static class ItemBatch
 {
+    /// <summary>The fields an item object may have.</summary>
+    public static readonly string[] FieldNames = ["id", "title", "text", "tags", "embedding"];
+
     public static ItemDetails? ParseOne(JsonElement body, string id, int? dimension, ValidationErrors errors)
     {
         if (body.ValueKind != JsonValueKind.Object)
@@ -43,6 +46,7 @@ public static class ItemBatch
 
     private static ItemDetails? Parse(JsonElement e, string? id, int? index, int? dimension, ValidationErrors errors)
     {
+        Fields.OnlyKnown(e, FieldNames, index, "an item", errors);
         var title = Fields.Text(e, "title", ValidationErrors.Field(index, "title"), Limits.MaxTitleLength, errors, required: true);
         var text = Fields.Text(e, "text", ValidationErrors.Field(index, "text"), Limits.MaxTextLength, errors, required: false);
         var tags = Fields.Tags(e, "tags", ValidationErrors.Field(index, "tags"), errors);

@@ -67,6 +67,23 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, field);
 
     [Fact]
+    public async Task A_misspelt_or_differently_cased_event_field_is_named_and_the_batch_is_not_written()
+    {
+        // Without the check the event would be stored with the server's time in place of the one sent.
+        var user = User();
+        var json = $$"""
+            [{"userId":"{{user}}","itemId":"1","type":"view","timestamp":"2026-01-01T00:00:00Z"},
+             {"userId":"{{user}}","itemId":"2","type":"view","timeStamp":"2026-01-02T00:00:00Z"},
+             {"userId":"{{user}}","itemId":"3","type":"rating","Value":4}]
+            """;
+        var problem = await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, "[1].timeStamp");
+        Assert.Contains("timestamp", problem.Errors!["[1].timeStamp"][0]);
+        Assert.True(problem.Errors.ContainsKey("[2].Value"));
+        Assert.Equal(2, problem.Errors.Count);
+        await AssertNoHistory(user);
+    }
+
+    [Fact]
     public async Task Ids_over_256_characters_are_rejected_in_bodies_and_paths()
     {
         var longId = new string('u', 257);
@@ -168,11 +185,22 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     [InlineData("""{"title":"T","embedding":"nope"}""", "embedding")]
     [InlineData("""{"title":"T","embedding":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}""", "embedding")]
     [InlineData("""{"id":"other","title":"T"}""", "id")]
+    [InlineData("""{"title":"T","description":"the text field is 'text'"}""", "description")]
     [InlineData("""[1,2]""", "body")]
     public async Task Bad_item_fields_are_named(string json, string field)
     {
         var id = "bad-item-" + Guid.NewGuid().ToString("N");
         await AssertProblem(await cluster.Http.PutAsync($"/items/{id}", new StringContent(json, Encoding.UTF8, "application/json")), HttpStatusCode.BadRequest, field);
+        await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
+    }
+
+    [Fact]
+    public async Task An_unknown_field_in_an_item_batch_is_named_and_no_item_of_it_is_stored()
+    {
+        var id = "unknown-field-" + Guid.NewGuid().ToString("N");
+        var problem = await AssertProblem(await PostJson("/items", $$"""[{"id":"{{id}}","title":"A"},{"id":"{{id}}-2","title":"B","Tags":["x"]}]"""),
+            HttpStatusCode.BadRequest, "[1].Tags");
+        Assert.Contains("tags", problem.Errors!["[1].Tags"][0]);
         await AssertProblem(await cluster.Http.GetAsync($"/items/{id}"), HttpStatusCode.NotFound, "id");
     }
 
@@ -267,6 +295,19 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         var document = await cluster.Http.GetStringAsync("/openapi/v1.json");
         foreach (var path in new[] { "/events", "/users/{id}/recommendations", "/users/{id}/history", "/items/{id}", "/items", "/items/{id}/similar" })
             Assert.Contains($"\"{path}\"", document);
+    }
+
+    [Theory]
+    [InlineData("EventRequest", "userId,itemId,type")]
+    [InlineData("ItemRequest", "title")]
+    public async Task The_openapi_request_schemas_list_exactly_the_fields_the_validation_accepts(string schema, string required)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
+        var shape = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(schema);
+        var accepted = schema == "EventRequest" ? Recommender.Api.Validation.EventBatch.FieldNames : Recommender.Api.Validation.ItemBatch.FieldNames;
+        Assert.Equal(accepted.Order(), shape.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(required.Split(',').Order(), shape.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).Order());
+        Assert.False(shape.GetProperty("additionalProperties").GetBoolean());
     }
 
     [Fact]

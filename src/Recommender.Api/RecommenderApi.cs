@@ -6,6 +6,7 @@ using Orleans.Configuration;
 using Recommender.Abstractions;
 using Recommender.Api.Endpoints;
 using Recommender.Api.Health;
+using Recommender.Api.Validation;
 using Recommender.Hosting;
 
 namespace Recommender.Api;
@@ -70,11 +71,12 @@ public static class RecommenderApi
     /// <summary>The HTTP API: events, users, items, health, OpenAPI and metrics.</summary>
     public static IEndpointRouteBuilder MapRecommenderEndpoints(this IEndpointRouteBuilder app)
     {
-        EventEndpoints.Map(app);
-        UserEndpoints.Map(app);
-        ItemEndpoints.Map(app);
-        ModelEndpoints.Map(app);
-        ExportEndpoints.Map(app);
+        var api = app.MapGroup("").RejectUnknownQueryParameters();
+        EventEndpoints.Map(api);
+        UserEndpoints.Map(api);
+        ItemEndpoints.Map(api);
+        ModelEndpoints.Map(api);
+        ExportEndpoints.Map(api);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {

@@ -54,6 +54,13 @@ public static class ModelEndpoints
         {
             request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions { MultipartBodyLengthLimit = Limits.MaxModelUploadBytes }));
             var form = await request.ReadFormAsync(cancellation);
+            // A misspelt part (say 'text-projection') would otherwise register the package without it.
+            string[] known = [.. Parts, ModelUploadValidator.TextProjectionPart];
+            foreach (var name in form.Keys.Concat(form.Files.Select(f => f.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
+                if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
+                    errors.Add(name, $"'{name}' is not a part of a model upload; the parts are {string.Join(", ", known)}.");
+            foreach (var name in known)
+                if (form.Files.GetFiles(name).Count > 1) errors.Add(name, $"The part '{name}' is given more than once.");
             for (var i = 0; i < Parts.Length; i++)
             {
                 if (form.Files.GetFile(Parts[i]) is { } file) files[i] = await ReadPart(file, cancellation);

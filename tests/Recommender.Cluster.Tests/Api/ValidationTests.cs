@@ -155,6 +155,28 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         await AssertProblem(await cluster.Http.GetAsync($"/items/1/similar?k={k}"), HttpStatusCode.BadRequest, "k");
     }
 
+    [Theory]
+    [InlineData("/users/1/recommendations?top=5", "top")]
+    [InlineData("/users/1/recommendations?k=5&exlude=2571", "exlude")]
+    [InlineData("/users/1/history?limit=2&since=2026-01-01", "since")]
+    [InlineData("/items/1/similar?k=3&id=2", "id")]
+    [InlineData("/models?active=true", "active")]
+    public async Task A_query_parameter_the_endpoint_does_not_read_is_named(string url, string parameter)
+    {
+        var problem = await AssertProblem(await cluster.Http.GetAsync(url), HttpStatusCode.BadRequest, parameter);
+        Assert.Single(problem.Errors!);
+    }
+
+    [Fact]
+    public async Task Query_parameter_names_match_without_regard_to_case_and_a_post_with_an_unknown_one_writes_nothing()
+    {
+        var reply = await cluster.GetJsonAsync<RecommendationsReply>("/users/1/recommendations?K=3&IncludeSeen=true");
+        Assert.Equal(3, reply.Items.Count);
+        var user = User();
+        await AssertProblem(await PostJson("/events?dryRun=true", $$"""{"userId":"{{user}}","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "dryRun");
+        await AssertNoHistory(user);
+    }
+
     [Fact]
     public async Task Unknown_path_items_are_404_problems()
     {

@@ -48,6 +48,8 @@ public sealed class RegistryTests(ServingCluster cluster)
         var missing = new Dictionary<string, byte[]>(good);
         missing.Remove("encoder");
         await AssertRejected(missing, version, "encoder", "missing part");
+        // Registering without it would drop the text projection the sender meant to include.
+        await AssertRejected(new(good) { ["text-projection"] = good["encoder"] }, version, "text-projection", "misspelt optional part");
 
         using (var notMultipart = await cluster.Http.PostAsJsonAsync("/models", new { version }))
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, notMultipart.StatusCode);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 
 namespace Recommender.Cli;
 
@@ -17,4 +18,30 @@ internal static class CliCommands
         EncodeTextCommand.Create(),
         SplitCommand.Create(),
     ];
+
+    /// <summary>The whole tool: the root command with every sub-command.</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models.");
+        foreach (var command in All())
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>. A command line that does not parse gets its errors and a pointer to
+    /// --help, not the whole help text, so the error is what the user sees last.
+    /// </summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, InvocationConfiguration? configuration = null)
+    {
+        var parse = root.Parse(args);
+        if (parse.Action is not ParseErrorAction onError) return await parse.InvokeAsync(configuration);
+        onError.ShowHelp = false;
+        var exit = await parse.InvokeAsync(configuration);
+        var path = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+            path.Insert(0, result.Command is RootCommand ? "recommender" : result.Command.Name);
+        (configuration?.Error ?? Console.Error).WriteLine($"Run '{string.Join(' ', path)} --help' for its options.");
+        return exit;
+    }
 }

@@ -10,7 +10,8 @@ internal static class CommandRunner
         var output = new StringWriter();
         var error = new StringWriter();
         var root = new RootCommand { command };
-        var exit = root.Parse([command.Name, .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var exit = Recommender.Cli.CliCommands.RunAsync(root, [command.Name, .. args], new InvocationConfiguration { Output = output, Error = error })
+            .GetAwaiter().GetResult();
         return (exit, output.ToString(), error.ToString());
     }
 }

@@ -78,6 +78,18 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_command_line_that_does_not_parse_ends_with_its_errors_and_a_pointer_to_help_not_the_whole_help()
+    {
+        var run = CommandRunner.Run(EvaluateCommand.Create(), "--pakage", "x", "--input", "in.txt", "--output", "out.txt");
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("'--pakage'", run.Error);
+        Assert.Contains("--package", run.Output);
+        Assert.EndsWith("Run 'recommender evaluate --help' for its options.", run.Error.TrimEnd());
+        Assert.DoesNotContain("Usage:", run.Output + run.Error);
+        Assert.Contains("Usage:", CommandRunner.Run(EvaluateCommand.Create(), "--help").Output);
+    }
+
+    [Fact]
     public void Baseline_builds_a_package_and_reports_malformed_lines()
     {
         var ratings = Write("ratings.csv", "userId,movieId,rating,timestamp\n1,10,4,1\n1,20,4,2\n2,10,4,1\n2,20,4,2\n");

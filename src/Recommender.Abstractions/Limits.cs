@@ -5,6 +5,7 @@ public static class Limits
 {
     public const int MaxIdLength = 256;
     public const int MaxK = 1000;
+    public const int DefaultK = 10;
     public const int MaxTitleLength = 1000;
     public const int MaxTextLength = 20_000;
     public const int MaxTags = 200;

@@ -152,10 +152,10 @@ public static class Fields
         return vector;
     }
 
-    /// <summary>The "k" query parameter: 1..1000, 10 when absent.</summary>
+    /// <summary>The "k" query parameter: 1..<see cref="Limits.MaxK"/>, <see cref="Limits.DefaultK"/> when absent.</summary>
     public static int? K(string? text, ValidationErrors errors)
     {
-        if (text is null) return 10;
+        if (text is null) return Limits.DefaultK;
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) || k < 1 || k > Limits.MaxK)
         {
             errors.Add("k", $"k must be an integer from 1 to {Limits.MaxK}.");

@@ -319,6 +319,27 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
             Assert.Contains($"\"{path}\"", document);
     }
 
+    [Fact]
+    public async Task The_openapi_document_gives_query_parameters_their_types_and_bounds()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        System.Text.Json.JsonElement Schema(string path, string name) => paths.GetProperty(path).GetProperty("get").GetProperty("parameters")
+            .EnumerateArray().Single(p => p.GetProperty("name").GetString() == name).GetProperty("schema");
+
+        foreach (var path in new[] { "/users/{id}/recommendations", "/items/{id}/similar" })
+        {
+            var k = Schema(path, "k");
+            Assert.Equal("integer", k.GetProperty("type").GetString());
+            Assert.Equal(1, k.GetProperty("minimum").GetInt32());
+            Assert.Equal(Recommender.Abstractions.Limits.MaxK, k.GetProperty("maximum").GetInt32());
+            Assert.Equal(Recommender.Abstractions.Limits.DefaultK, k.GetProperty("default").GetInt32());
+        }
+        Assert.Equal("boolean", Schema("/users/{id}/recommendations", "includeSeen").GetProperty("type").GetString());
+        Assert.Equal("boolean", Schema("/users/{id}/recommendations", "explain").GetProperty("type").GetString());
+        Assert.Equal("integer", Schema("/users/{id}/history", "limit").GetProperty("type").GetString());
+    }
+
     [Theory]
     [InlineData("EventRequest", "userId,itemId,type")]
     [InlineData("ItemRequest", "title")]

@@ -320,7 +320,7 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     }
 
     [Fact]
-    public async Task The_openapi_document_gives_query_parameters_their_types_and_bounds()
+    public async Task The_openapi_document_gives_query_parameters_their_types_and_bounds_and_says_what_scores_are()
     {
         using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
         var paths = document.RootElement.GetProperty("paths");
@@ -338,6 +338,10 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         Assert.Equal("boolean", Schema("/users/{id}/recommendations", "includeSeen").GetProperty("type").GetString());
         Assert.Equal("boolean", Schema("/users/{id}/recommendations", "explain").GetProperty("type").GetString());
         Assert.Equal("integer", Schema("/users/{id}/history", "limit").GetProperty("type").GetString());
+
+        var item = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("RecommendedItem").GetProperty("properties");
+        Assert.Contains("softmax", item.GetProperty("score").GetProperty("description").GetString());
+        Assert.Contains("popularity", item.GetProperty("similarity").GetProperty("description").GetString());
     }
 
     [Theory]

@@ -15,6 +15,13 @@ public interface IUserGrain : IGrainWithStringKey
     /// <summary>Top-K for the user under the active model (one version for the whole answer), or the popularity list without usable history.</summary>
     [Alias("Recommend")]
     Task<Ranking> Recommend(RecommendationRequest request);
+
+    /// <summary>
+    /// Deletes the stored history (its storage row keeps no payload) and the directory entry, so that nothing of the
+    /// user is exported or recommended from; returns how many retained events were deleted (0 when none were stored).
+    /// </summary>
+    [Alias("Erase")]
+    Task<long> Erase();
 }
 
 /// <summary>Catalogue details of one item. Key: the external item id.</summary>
@@ -218,6 +225,9 @@ public interface IUserDirectoryGrain : IGrainWithIntegerKey
 
     [Alias("List")]
     Task<Immutable<string[]>> List();
+
+    [Alias("Remove")]
+    Task Remove(string userId);
 }
 
 /// <summary>

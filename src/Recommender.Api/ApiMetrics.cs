@@ -10,11 +10,15 @@ public sealed class ApiMetrics
 
     private readonly Counter<long> _events;
     private readonly Histogram<double> _recommendationLatency;
+    private readonly Counter<long> _erasedUsers;
+    private readonly Counter<long> _erasedEvents;
 
     public ApiMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
         _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
+        _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
+        _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
         _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source and cache use.");
     }
 
@@ -22,6 +26,13 @@ public sealed class ApiMetrics
     {
         _events.Add(accepted, new KeyValuePair<string, object?>("outcome", "accepted"));
         _events.Add(duplicates, new KeyValuePair<string, object?>("outcome", "duplicate"));
+    }
+
+    public void Erased(long events)
+    {
+        if (events == 0) return;
+        _erasedUsers.Add(1);
+        _erasedEvents.Add(events);
     }
 
     public void Recommended(Ranking ranking, TimeSpan elapsed) =>

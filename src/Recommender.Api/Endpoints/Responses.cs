@@ -33,6 +33,9 @@ public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IR
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 
+/// <summary>DELETE /users/{id}: how many retained events were deleted (0 when the user had none stored).</summary>
+public sealed record ErasedUserResponse(string UserId, long ErasedEvents);
+
 public sealed record HistoryResponse(string UserId, long TotalCount, long HistoryVersion, IReadOnlyList<HistoryEvent> Events);
 
 public sealed record PlacementResponse(string ModelVersion, int Shard, int Row, int? DenseId);

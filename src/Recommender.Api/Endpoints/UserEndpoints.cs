@@ -21,6 +21,13 @@ public static class UserEndpoints
             .WithSummary("The user's retained events in timestamp order, with the total count.")
             .Produces<HistoryResponse>()
             .ProducesValidationProblem();
+        app.MapDelete("/users/{id}", Erase)
+            .WithName("EraseUser")
+            .WithSummary("Deletes the user's stored history and directory entry: nothing of it is exported or recommended from afterwards, "
+                + "and the user gets the popularity list until new events arrive. Idempotent: a repeat erases 0 events.")
+            .Produces<ErasedUserResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
     private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics)
@@ -47,6 +54,16 @@ public static class UserEndpoints
     {
         errors.Add(name, $"{name} may be given once.");
         return null;
+    }
+
+    private static async Task<IResult> Erase(string id, HttpRequest request, IGrainFactory grains, ApiMetrics metrics)
+    {
+        var errors = new ValidationErrors();
+        var userId = Fields.PathId(request, id, 1, "id", errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var erased = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).Erase());
+        metrics.Erased(erased);
+        return Results.Ok(new ErasedUserResponse(userId!, erased));
     }
 
     private static async Task<IResult> History(string id, string? limit, HttpRequest request, IGrainFactory grains)

@@ -40,5 +40,19 @@ public sealed class UserDirectoryGrain([PersistentState("user-directory")] IPers
         }
     }
 
+    public async Task Remove(string userId)
+    {
+        if (!state.State.Users.Remove(userId)) return;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            state.State.Users.Add(userId);
+            throw;
+        }
+    }
+
     public Task<Immutable<string[]>> List() => Task.FromResult(new Immutable<string[]>(state.State.Users.Order(StringComparer.Ordinal).ToArray()));
 }

@@ -53,6 +53,33 @@ public sealed class UserGrain(
 
     public Task<UserHistoryView> GetHistory(int? limit) => Task.FromResult(History.View(limit));
 
+    public async Task<long> Erase()
+    {
+        long erased = state.State.Events.Count;
+        if (state.State.TotalCount > 0 || erased > 0)
+        {
+            try
+            {
+                // The storage row keeps its version (for the next write's concurrency check) and no payload.
+                await state.ClearStateAsync();
+            }
+            catch
+            {
+                // Nothing is known to be erased: memory goes back to what is stored, and the caller retries.
+                _history = null;
+                await state.ReadStateAsync();
+                throw;
+            }
+            state.State = new UserState();
+            _history = null;
+            _vector = null;
+            _distinctItems = null;
+        }
+        // Also when nothing was stored: a retry after a failed removal finishes it. The next event lists the user again.
+        await GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(this.GetPrimaryKeyString(), Partitions.UserDirectory)).Remove(this.GetPrimaryKeyString());
+        return erased;
+    }
+
     public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request)
     {
         var snapshot = await catalogue.GetAsync();

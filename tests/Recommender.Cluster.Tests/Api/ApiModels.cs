@@ -11,6 +11,8 @@ public sealed record SimilarReply(string ItemId, string ModelVersion, List<Recom
 
 public sealed record HistoryEventReply(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 
+public sealed record ErasedUserReply(string UserId, long ErasedEvents);
+
 public sealed record HistoryReply(string UserId, long TotalCount, long HistoryVersion, List<HistoryEventReply> Events);
 
 public sealed record PlacementReply(string ModelVersion, int Shard, int Row, int? DenseId);

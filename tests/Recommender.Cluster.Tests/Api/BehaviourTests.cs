@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using Recommender.Abstractions;
+using Microsoft.Data.Sqlite;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Hosting;
 
 namespace Recommender.Cluster.Tests.Api;
 
@@ -88,6 +90,74 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.NotEqual(first.Items.Select(i => i.Id), after.Items.Select(i => i.Id));
         Assert.All(after.Items, i => Assert.False(Movie(i) is >= 101 and <= 115 && Movie(i) % 2 == 1, $"{i.Id} was just purchased"));
         Assert.True(after.Items.Count(i => Movie(i) % 2 == 1) > first.Items.Count(i => Movie(i) % 2 == 1));
+    }
+
+    [Fact]
+    public async Task Erasing_a_user_deletes_the_stored_history_and_the_export_rows_and_a_new_event_starts_afresh()
+    {
+        var user = User();
+        Assert.Equal(3, (await Post(Event(user, "2", "view", 1, "e1"), Event(user, "4", "like", 2, "e2"), Event(user, "6", "purchase", 3, "e3"))).Accepted);
+        Assert.Equal("model", (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5")).Source);
+        Assert.Equal(3, (await ExportRows(user)).Length);
+        Assert.NotNull(await StoredPayload(user));
+
+        using (var response = await cluster.Http.DeleteAsync($"/users/{user}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(new ErasedUserReply(user, 3), await response.Content.ReadFromJsonAsync<ErasedUserReply>());
+        }
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(0, history.TotalCount);
+        Assert.Empty(history.Events);
+        Assert.Equal("popularity", (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5")).Source);
+        Assert.Empty(await ExportRows(user));
+        // The storage row keeps no payload: the events are gone from the database file, not only from memory.
+        Assert.Null(await StoredPayload(user));
+        Assert.DoesNotContain(user, (await cluster.Cluster.Client.GetGrain<IUserDirectoryGrain>(Partitions.Of(user, Partitions.UserDirectory)).List()).Value);
+
+        // A repeat is harmless and says nothing was left.
+        Assert.Equal(new ErasedUserReply(user, 0), await (await cluster.Http.DeleteAsync($"/users/{user}")).Content.ReadFromJsonAsync<ErasedUserReply>());
+
+        // An erased event id is forgotten too: the same event is new again, and the user is exported again.
+        Assert.Equal(new IngestReply(1, 0, 1), await Post(Event(user, "2", "view", 1, "e1")));
+        history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(1, history.TotalCount);
+        Assert.Equal(["e1"], history.Events.Select(e => e.EventId));
+        Assert.Single(await ExportRows(user));
+        Assert.Contains(user, (await cluster.Cluster.Client.GetGrain<IUserDirectoryGrain>(Partitions.Of(user, Partitions.UserDirectory)).List()).Value);
+    }
+
+    [Fact]
+    public async Task Erasing_with_a_bad_id_or_an_unknown_parameter_is_a_400_that_erases_nothing()
+    {
+        var user = User();
+        await Post(Event(user, "2", "view", 1));
+        foreach (var path in new[] { $"/users/{user}?dryRun=true", "/users/%01bad" })
+        {
+            using var response = await cluster.Http.DeleteAsync(path);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<ProblemReply>();
+            Assert.Contains(path.Contains('?') ? "dryRun" : "id", problem!.Errors!.Keys);
+        }
+        Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).TotalCount);
+    }
+
+    /// <summary>The user's rows in GET /events/export (one per retained event).</summary>
+    private async Task<string[]> ExportRows(string user) =>
+        (await cluster.Http.GetStringAsync("/events/export")).Split('\n').Where(l => l.StartsWith(user + ",", StringComparison.Ordinal)).ToArray();
+
+    /// <summary>The user grain's stored payload, read from the SQLite file itself; null when the row has none.</summary>
+    private async Task<byte[]?> StoredPayload(string user)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(cluster.DataDirectory, RecommenderOptions.DatabaseFile)}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT PayloadBinary FROM OrleansStorage WHERE GrainTypeString = 'user' AND GrainIdExtensionString = $id";
+        command.Parameters.AddWithValue("$id", user);
+        var value = await command.ExecuteScalarAsync();
+        Assert.NotNull(value);
+        return value is DBNull ? null : (byte[])value;
     }
 
     [Fact]

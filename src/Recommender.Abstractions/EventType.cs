@@ -14,13 +14,15 @@ public enum EventType
 
 public static class EventTypes
 {
-    /// <summary>Parses an event type name, ignoring case; false for anything not in <see cref="EventType"/>.</summary>
+    private static readonly Dictionary<string, EventType> ByName =
+        Enum.GetValues<EventType>().ToDictionary(Name, t => t, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Parses an event type name, ignoring case; false for anything else (numbers, "view,click", padding).</summary>
     public static bool TryParse(string? text, out EventType type)
     {
         type = default;
-        if (string.IsNullOrWhiteSpace(text) || !Enum.TryParse(text, ignoreCase: true, out type)) return false;
-        // Enum.TryParse also accepts numbers such as "3"; only names are part of the contract.
-        return !char.IsAsciiDigit(text.Trim()[0]) && text.Trim()[0] != '-' && Enum.IsDefined(type);
+        // An exact name only: Enum.TryParse would also take numbers, "+3" and comma-joined combinations.
+        return text is not null && ByName.TryGetValue(text, out type);
     }
 
     public static string Name(EventType type) => type.ToString().ToLowerInvariant();

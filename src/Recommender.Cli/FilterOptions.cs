@@ -54,7 +54,7 @@ internal sealed class FilterOptions
         return new PreprocessingOptions
         {
             MinRating = minRating,
-            EventTypes = types is { Length: > 0 } ? types.ToHashSet(StringComparer.Ordinal) : null,
+            EventTypes = types is { Length: > 0 } ? types.ToHashSet(StringComparer.OrdinalIgnoreCase) : null,
             MinItemInteractions = parse.GetValue(MinItemInteractions),
             MinUserInteractions = parse.GetValue(MinUserInteractions),
         };

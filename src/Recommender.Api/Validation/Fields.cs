@@ -87,7 +87,9 @@ public static class Fields
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         DateTimeOffset? parsed = value.ValueKind switch
         {
-            JsonValueKind.String when DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture,
+            // The JSON reader's check admits ISO 8601 only (not "11/27/2026", "12:00" or "Tuesday, 1 Dec 2026", which a culture
+            // parse would read); the parse after it reads a date-time without an offset as UTC.
+            JsonValueKind.String when value.TryGetDateTimeOffset(out _) && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) => t,
             JsonValueKind.Number when value.TryGetInt64(out var seconds) && seconds is >= -62135596800 and <= 253402300799 =>
                 DateTimeOffset.FromUnixTimeSeconds(seconds),

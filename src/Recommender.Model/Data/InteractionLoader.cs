@@ -68,8 +68,15 @@ public static class InteractionLoader
         }
         if (options.EventTypes is { } types)
         {
+            // A type that never occurs is a misspelling, not a filter that happens to keep nothing of it.
+            var present = interactions.Select(i => i.EventType!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var absent = types.Where(t => !present.Contains(t)).Order(StringComparer.Ordinal).ToArray();
+            if (absent.Length > 0)
+                throw new ArgumentException($"Event type{(absent.Length > 1 ? "s" : "")} {string.Join(", ", absent.Select(t => $"'{t}'"))} " +
+                    $"do{(absent.Length > 1 ? "" : "es")} not occur in the data; its event types are {string.Join(", ", present.Order(StringComparer.Ordinal))}.", nameof(options));
+            var wanted = types.ToHashSet(StringComparer.OrdinalIgnoreCase);
             var before = interactions.Count;
-            interactions = interactions.Where(i => types.Contains(i.EventType!)).ToList();
+            interactions = interactions.Where(i => wanted.Contains(i.EventType!)).ToList();
             summary = summary with { OtherEventTypes = before - interactions.Count };
         }
 

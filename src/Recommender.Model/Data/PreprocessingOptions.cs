@@ -11,7 +11,7 @@ public sealed record PreprocessingOptions
     /// <summary>Keep only ratings at or above this value (formats with ratings only).</summary>
     public double? MinRating { get; init; }
 
-    /// <summary>Keep only these event types (event export only); null keeps all.</summary>
+    /// <summary>Keep only these event types (event export only), matched ignoring case; each must occur in the data. Null keeps all.</summary>
     public IReadOnlySet<string>? EventTypes { get; init; }
 
     /// <summary>Drop items with fewer interactions (0 or 1 = keep all).</summary>

@@ -60,11 +60,34 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     [InlineData("""{"userId":"u","itemId":"1"}""", "type")]
     [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":"yesterday-ish"}""", "timestamp")]
     [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":true}""", "timestamp")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":"11/27/2026"}""", "timestamp")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":"12:00"}""", "timestamp")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view","timestamp":"Tuesday, 1 Dec 2026"}""", "timestamp")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"view,click"}""", "type")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"+3"}""", "type")]
     [InlineData("""{"userId":"u","itemId":"1","type":"view","eventId":""}""", "eventId")]
     [InlineData("""{"userId":"u","itemId":"1","type":"view","value":3}""", "value")]
     [InlineData("""{"userId":"u","itemId":"1","type":"rating","value":"five"}""", "value")]
     public async Task Bad_event_fields_are_named(string json, string field) =>
         await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, field);
+
+    [Fact]
+    public async Task ISO_8601_timestamps_keep_their_offset_and_read_as_UTC_without_one()
+    {
+        var user = User();
+        var json = $$"""
+            [{"userId":"{{user}}","itemId":"1","type":"view","timestamp":"2026-01-02T03:04:05+02:00"},
+             {"userId":"{{user}}","itemId":"2","type":"view","timestamp":"2026-01-03"},
+             {"userId":"{{user}}","itemId":"3","type":"view","timestamp":"2026-01-04T10:00"},
+             {"userId":"{{user}}","itemId":"4","type":"view","timestamp":1767607200}]
+            """;
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", json)).StatusCode);
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(
+            [new DateTimeOffset(2026, 1, 2, 1, 4, 5, TimeSpan.Zero), new DateTimeOffset(2026, 1, 3, 0, 0, 0, TimeSpan.Zero),
+             new DateTimeOffset(2026, 1, 4, 10, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero)],
+            history.Events.Select(e => e.Timestamp.ToUniversalTime()));
+    }
 
     [Fact]
     public async Task A_misspelt_or_differently_cased_event_field_is_named_and_the_batch_is_not_written()

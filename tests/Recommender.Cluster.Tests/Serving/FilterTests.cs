@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Api;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -66,5 +67,39 @@ public sealed class FilterTests(ServingCluster cluster)
         Assert.Equal("48", filtered.Items[0].Id);
         Assert.Equal(5, filtered.Items.Count);
         Assert.All(filtered.Items, i => Assert.True(int.Parse(i.Id) % 2 == 0));
+    }
+    [Fact]
+    public async Task A_renamed_and_retagged_item_appears_in_the_popular_list_as_it_is_now()
+    {
+        static string Cold() => $"/users/cold-{Guid.NewGuid():N}/recommendations";
+        var listed = await cluster.GetJsonAsync<RecommendationsReply>(Cold() + "?k=20");
+        Assert.Equal("popularity", listed.Source);
+        // The last of twenty: an entry of the seeded list (the live list holds the few items other tests sent events for).
+        var id = listed.Items[^1].Id;
+        var original = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
+        var tag = "renamed-" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            using (var put = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = "Renamed " + id, text = original.Text, tags = new[] { tag } }))
+                Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            RecommendationsReply all, tagged;
+            do
+            {
+                await Task.Delay(200);
+                all = await cluster.GetJsonAsync<RecommendationsReply>(Cold() + "?k=1000");
+                tagged = await cluster.GetJsonAsync<RecommendationsReply>(Cold() + $"?k=5&tag={tag}");
+            } while ((all.Items.Single(i => i.Id == id).Title != "Renamed " + id || tagged.Items.Count == 0) && DateTime.UtcNow < deadline);
+            Assert.Equal("Renamed " + id, all.Items.Single(i => i.Id == id).Title);
+            Assert.Equal([id], tagged.Items.Select(i => i.Id));
+            // The old tags no longer select it.
+            foreach (var old in original.Tags)
+                Assert.DoesNotContain(id, (await cluster.GetJsonAsync<RecommendationsReply>(Cold() + $"?k=1000&tag={Uri.EscapeDataString(old)}")).Items.Select(i => i.Id));
+        }
+        finally
+        {
+            using var restore = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = original.Title, text = original.Text, tags = original.Tags });
+            Assert.Equal(HttpStatusCode.OK, restore.StatusCode);
+        }
     }
 }

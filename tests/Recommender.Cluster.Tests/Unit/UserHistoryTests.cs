@@ -124,5 +124,9 @@ public sealed class UserHistoryTests
     [InlineData("-1")]
     [InlineData("")]
     [InlineData("share")]
+    [InlineData("+3")]
+    [InlineData("view,click")]
+    [InlineData("click, cart")]
+    [InlineData(" view")]
     public void Other_event_type_texts_are_rejected(string text) => Assert.False(EventTypes.TryParse(text, out _));
 }

@@ -146,6 +146,13 @@ public sealed class InteractionLoaderTests : IDisposable
         var purchases = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { EventTypes = new HashSet<string> { "purchase" }, MinUserInteractions = 1 });
         Assert.Equal(["bob"], purchases.Data.UserIds);
         Assert.Equal(2, purchases.Summary.OtherEventTypes);
+
+        // Types match ignoring case, as the API takes them; one that never occurs is an error, not an empty filter.
+        var capitalised = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { EventTypes = new HashSet<string> { "Purchase" }, MinUserInteractions = 1 });
+        Assert.Equal(["bob"], capitalised.Data.UserIds);
+        var misspelt = Assert.Throws<ArgumentException>(() => InteractionLoader.Read(path, InteractionFormat.EventExport,
+            new PreprocessingOptions { EventTypes = new HashSet<string> { "purchase", "purchse" }, MinUserInteractions = 1 }));
+        Assert.StartsWith("Event type 'purchse' does not occur in the data; its event types are click, purchase, view.", misspelt.Message);
     }
 
     [Fact]

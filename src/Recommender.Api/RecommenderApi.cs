@@ -49,9 +49,15 @@ public static class RecommenderApi
             // Numbers are JSON numbers, as the hand-written body validation requires; the OpenAPI document says so.
             json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        {
+            // Routing refuses a body type an endpoint does not accept before any handler runs: say what it does accept.
+            if (context.ProblemDetails.Status == StatusCodes.Status415UnsupportedMediaType && context.ProblemDetails.Detail is null)
+                context.ProblemDetails.Detail = $"The body's Content-Type ('{context.HttpContext.Request.ContentType ?? "none"}') is not accepted here: "
+                    + "send JSON bodies as application/json, and a model package (POST /models) as multipart/form-data.";
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
-        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>());
+        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>().AddOperationTransformer<OpenApiRequestBodies>());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);

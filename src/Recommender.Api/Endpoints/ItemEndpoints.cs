@@ -13,13 +13,17 @@ public static class ItemEndpoints
                 + "when it has an embedding of the active dimension (which wins), or when the active model has a text projection.")
             .Accepts<ItemRequest>("application/json")
             .Produces<ItemResponse>()
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapPost("/items", PostMany)
             .WithName("PostItems")
             .WithSummary("Creates or replaces a batch of items (as PUT /items/{id} does for one, texts encoded in batches); the whole batch is validated before anything is written.")
             .Accepts<ItemRequest[]>("application/json")
             .Produces<ItemsResponse>()
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapGet("/items/{id}", Get)
             .WithName("GetItem")
             .Produces<ItemResponse>()

@@ -37,8 +37,7 @@ public static class UserEndpoints
         var count = Fields.K(k, errors);
         var withSeen = Fields.Flag(includeSeen, "includeSeen", errors);
         var excluded = Fields.IdList(exclude, "exclude", errors);
-        // A repeated parameter arrives joined with commas; for tag that would be a different (comma-holding) tag.
-        var tagFilter = http.Query["tag"].Count > 1 ? Repeated("tag", errors) : Fields.Tag(tag, "tag", errors);
+        var tagFilter = Fields.Tag(tag, "tag", errors);
         var withReasons = Fields.Flag(explain, "explain", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
@@ -48,12 +47,6 @@ public static class UserEndpoints
         metrics.Recommended(ranking, clock.Elapsed);
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray()));
-    }
-
-    private static string? Repeated(string name, ValidationErrors errors)
-    {
-        errors.Add(name, $"{name} may be given once.");
-        return null;
     }
 
     private static async Task<IResult> Erase(string id, HttpRequest request, IGrainFactory grains, ApiMetrics metrics)

@@ -20,7 +20,7 @@ public static class Fields
                 errors.Add(ValidationErrors.Field(index, property.Name), $"'{property.Name}' is not a field of {what}; the fields are {string.Join(", ", known)}.");
     }
 
-    /// <summary>A required or optional id: a non-blank string (or an integer, taken as its text) of at most 256 characters.</summary>
+    /// <summary>A required or optional id: a non-blank string (or an integer, taken as written) of at most 256 characters.</summary>
     public static string? Id(JsonElement obj, string name, string field, ValidationErrors errors, bool required = true)
     {
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
@@ -31,16 +31,25 @@ public static class Fields
         var text = value.ValueKind switch
         {
             JsonValueKind.String => value.GetString(),
-            JsonValueKind.Number when value.TryGetInt64(out var n) => n.ToString(CultureInfo.InvariantCulture),
+            // As written, so that -0 stays "-0" and is not merged with the id "0".
+            JsonValueKind.Number when value.TryGetInt64(out _) => value.GetRawText(),
             _ => null,
         };
         if (text is null) errors.Add(field, $"'{name}' must be a string.");
-        else if (string.IsNullOrWhiteSpace(text)) errors.Add(field, $"'{name}' must not be empty.");
-        else if (text.Length > Limits.MaxIdLength) errors.Add(field, $"'{name}' is {text.Length} characters long; the limit is {Limits.MaxIdLength}.");
-        // An id must be writable in a URL path (GET /users/{id}/history), and a control character is not, in practice.
-        else if (text.Any(char.IsControl)) errors.Add(field, $"'{name}' must not contain control characters.");
+        else if (IdProblem(text) is { } problem) errors.Add(field, $"'{name}' {problem}.");
         else return text;
         return null;
+    }
+
+    /// <summary>What is wrong with an id, or null. Its length is counted in characters (Unicode scalar values), so an emoji counts once.</summary>
+    private static string? IdProblem(string id)
+    {
+        if (id.Length == 0) return "must not be empty";
+        // An id must be writable in a URL path (GET /users/{id}/history), and a control character is not, in practice.
+        if (id.Any(char.IsControl)) return "must not contain control characters";
+        if (string.IsNullOrWhiteSpace(id)) return "must not be blank";
+        var length = id.EnumerateRunes().Count();
+        return length > Limits.MaxIdLength ? $"is {length} characters long; the limit is {Limits.MaxIdLength}" : null;
     }
 
     /// <summary>
@@ -51,9 +60,7 @@ public static class Fields
     public static string? PathId(HttpRequest request, string? id, int segment, string field, ValidationErrors errors)
     {
         if (id is not null && id.Contains('%') && RawSegment(request, segment) is { } raw) id = raw;
-        if (string.IsNullOrWhiteSpace(id)) errors.Add(field, "The id must not be empty.");
-        else if (id.Length > Limits.MaxIdLength) errors.Add(field, $"The id is {id.Length} characters long; the limit is {Limits.MaxIdLength}.");
-        else if (id.Any(char.IsControl)) errors.Add(field, "The id must not contain control characters.");
+        if (IdProblem(id ?? "") is { } problem) errors.Add(field, $"The id {problem}.");
         else return id;
         return null;
     }
@@ -181,8 +188,8 @@ public static class Fields
         if (string.IsNullOrEmpty(text)) return [];
         var ids = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (ids.Length > Limits.MaxExclude) errors.Add(name, $"{name} lists {ids.Length} ids; the limit is {Limits.MaxExclude}.");
-        else if (ids.FirstOrDefault(i => i.Length > Limits.MaxIdLength) is { } tooLong)
-            errors.Add(name, $"An id in {name} is {tooLong.Length} characters long; the limit is {Limits.MaxIdLength}.");
+        else if (ids.Select(IdProblem).FirstOrDefault(p => p is not null) is { } problem)
+            errors.Add(name, $"An id in {name} {problem}.");
         else return ids.Distinct(StringComparer.Ordinal).ToArray();
         return [];
     }

@@ -36,8 +36,10 @@ public static class JsonBody
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
-            var duplicate = e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? ": an object has the same key twice" : "";
-            return (null, Problems.Invalid("body", $"The body is not valid JSON{where}{duplicate}."));
+            var reason = e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? ": an object has the same key twice"
+                : e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase) ? $": it nests deeper than {Options.MaxDepth} levels"
+                : "";
+            return (null, Problems.Invalid("body", $"The body is not valid JSON{where}{reason}."));
         }
     }
 

@@ -381,6 +381,77 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_bodies_as_they_are_accepted()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        System.Text.Json.JsonElement Operation(string path, string method) => paths.GetProperty(path).GetProperty(method);
+
+        // One event or an array of them.
+        var events = Operation("/events", "post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf");
+        Assert.Equal(["#/components/schemas/EventRequest", "array"],
+            events.EnumerateArray().Select(s => s.TryGetProperty("$ref", out var r) ? r.GetString()! : s.GetProperty("type").GetString()!));
+
+        // A model package: one binary part per file, the three package files required, nothing else accepted.
+        var form = Operation("/models", "post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+        Assert.Equal(["embeddings", "encoder", "manifest", "text_projection"], form.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        Assert.All(form.GetProperty("properties").EnumerateObject(), p => Assert.Equal("binary", p.Value.GetProperty("format").GetString()));
+        Assert.Equal(["embeddings", "encoder", "manifest"], form.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).Order());
+        Assert.False(form.GetProperty("additionalProperties").GetBoolean());
+
+        foreach (var (path, method) in new[] { ("/events", "post"), ("/items/{id}", "put"), ("/items", "post"), ("/models", "post") })
+            Assert.True(Operation(path, method).GetProperty("responses").TryGetProperty("415", out _), $"{method} {path} does not list 415");
+    }
+
+    [Fact]
+    public async Task A_body_of_the_wrong_content_type_is_a_415_that_says_what_is_accepted()
+    {
+        var user = User();
+        using var response = await cluster.Http.PostAsync("/events", new StringContent($$"""{"userId":"{{user}}","itemId":"1","type":"view"}""", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<ProblemReply>();
+        Assert.StartsWith("The body's Content-Type ('text/plain; charset=utf-8') is not accepted here", problem!.Detail);
+        Assert.Contains("application/json", problem.Detail);
+        await AssertNoHistory(user);
+    }
+
+    [Fact]
+    public async Task Ids_are_measured_in_characters_kept_as_written_and_their_problems_named_precisely()
+    {
+        // 200 emoji are 400 UTF-16 code units but 200 characters: within the limit of 256.
+        var emoji = string.Concat(Enumerable.Repeat("\U0001F642", 200));
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", $$"""{"userId":"{{emoji}}","itemId":"1","type":"view"}""")).StatusCode);
+        Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{Uri.EscapeDataString(emoji)}/history")).TotalCount);
+        var tooLong = await AssertProblem(await PostJson("/events", $$"""{"userId":"{{emoji + emoji}}","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "userId");
+        Assert.Equal("'userId' is 400 characters long; the limit is 256.", tooLong.Errors!["userId"][0]);
+
+        // An integer id is taken as written: -0 is not the user "0".
+        var zero = (await cluster.GetJsonAsync<HistoryReply>("/users/0/history")).TotalCount;
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", """{"userId":-0,"itemId":"1","type":"view","eventId":"minus-zero"}""")).StatusCode);
+        Assert.Contains("minus-zero", (await cluster.GetJsonAsync<HistoryReply>("/users/-0/history")).Events.Select(e => e.EventId));
+        Assert.Equal(zero, (await cluster.GetJsonAsync<HistoryReply>("/users/0/history")).TotalCount);
+
+        var control = await AssertProblem(await cluster.Http.GetAsync("/users/%0a/history"), HttpStatusCode.BadRequest, "id");
+        Assert.Equal("The id must not contain control characters.", control.Errors!["id"][0]);
+        var blank = await AssertProblem(await cluster.Http.GetAsync("/users/%20%20/history"), HttpStatusCode.BadRequest, "id");
+        Assert.Equal("The id must not be blank.", blank.Errors!["id"][0]);
+    }
+
+    [Fact]
+    public async Task A_repeated_query_parameter_and_a_too_deep_body_are_named_as_such()
+    {
+        var repeated = await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?k=5&K=10"), HttpStatusCode.BadRequest, "k");
+        Assert.Equal("'k' may be given once; it was given 2 times.", repeated.Errors!["k"][0]);
+        // exclude is a list: given twice, both lists apply.
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/users/1/recommendations?exclude=1&exclude=2")).StatusCode);
+
+        var deep = string.Concat(Enumerable.Repeat("[", 40)) + string.Concat(Enumerable.Repeat("]", 40));
+        var problem = await AssertProblem(await PostJson("/events", deep), HttpStatusCode.BadRequest, "body");
+        Assert.Contains("nests deeper than 32 levels", problem.Errors!["body"][0]);
+    }
+
+    [Fact]
     public async Task Health_and_metrics_answer()
     {
         Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/health/live")).StatusCode);

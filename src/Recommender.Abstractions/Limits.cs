@@ -4,6 +4,20 @@ namespace Recommender.Abstractions;
 public static class Limits
 {
     public const int MaxIdLength = 256;
+
+    /// <summary>
+    /// What is wrong with a user or item id, as the end of a sentence ("must not be empty"), or null when it is fine.
+    /// Length counts characters (Unicode scalar values), so an emoji counts once.
+    /// </summary>
+    public static string? IdProblem(string id)
+    {
+        if (id.Length == 0) return "must not be empty";
+        // An id must be writable in a URL path (GET /users/{id}/history), and a control character is not, in practice.
+        if (id.Any(char.IsControl)) return "must not contain control characters";
+        if (string.IsNullOrWhiteSpace(id)) return "must not be blank";
+        var length = id.EnumerateRunes().Count();
+        return length > MaxIdLength ? $"is {length} characters long; the limit is {MaxIdLength}" : null;
+    }
     public const int MaxK = 1000;
     public const int DefaultK = 10;
     public const int MaxTitleLength = 1000;

@@ -36,20 +36,9 @@ public static class Fields
             _ => null,
         };
         if (text is null) errors.Add(field, $"'{name}' must be a string.");
-        else if (IdProblem(text) is { } problem) errors.Add(field, $"'{name}' {problem}.");
+        else if (Limits.IdProblem(text) is { } problem) errors.Add(field, $"'{name}' {problem}.");
         else return text;
         return null;
-    }
-
-    /// <summary>What is wrong with an id, or null. Its length is counted in characters (Unicode scalar values), so an emoji counts once.</summary>
-    private static string? IdProblem(string id)
-    {
-        if (id.Length == 0) return "must not be empty";
-        // An id must be writable in a URL path (GET /users/{id}/history), and a control character is not, in practice.
-        if (id.Any(char.IsControl)) return "must not contain control characters";
-        if (string.IsNullOrWhiteSpace(id)) return "must not be blank";
-        var length = id.EnumerateRunes().Count();
-        return length > Limits.MaxIdLength ? $"is {length} characters long; the limit is {Limits.MaxIdLength}" : null;
     }
 
     /// <summary>
@@ -60,7 +49,7 @@ public static class Fields
     public static string? PathId(HttpRequest request, string? id, int segment, string field, ValidationErrors errors)
     {
         if (id is not null && id.Contains('%') && RawSegment(request, segment) is { } raw) id = raw;
-        if (IdProblem(id ?? "") is { } problem) errors.Add(field, $"The id {problem}.");
+        if (Limits.IdProblem(id ?? "") is { } problem) errors.Add(field, $"The id {problem}.");
         else return id;
         return null;
     }
@@ -188,7 +177,7 @@ public static class Fields
         if (string.IsNullOrEmpty(text)) return [];
         var ids = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (ids.Length > Limits.MaxExclude) errors.Add(name, $"{name} lists {ids.Length} ids; the limit is {Limits.MaxExclude}.");
-        else if (ids.Select(IdProblem).FirstOrDefault(p => p is not null) is { } problem)
+        else if (ids.Select(Limits.IdProblem).FirstOrDefault(p => p is not null) is { } problem)
             errors.Add(name, $"An id in {name} {problem}.");
         else return ids.Distinct(StringComparer.Ordinal).ToArray();
         return [];

@@ -207,7 +207,9 @@ public sealed class CatalogueGrain(
         }
         var loaded = await Task.Run(() => models.Get(version));
         var old = S.Model;
-        if (old is not null && old.Version == version && old.Shards == shards) return new ActivationResult(old, old.Version, 0, []);
+        // Already active as asked: nothing changes, and the answer describes the activation that made it so.
+        if (old is not null && old.Version == version && old.Shards == shards)
+            return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), S.Added.Count, []);
 
         var manifest = loaded.Manifest;
         var target = new ActiveModel(version, manifest.Dimension, manifest.Similarity, shards, manifest.ItemCount, DateTimeOffset.UtcNow);

@@ -38,10 +38,14 @@ public static class ModelUploadValidator
         if (manifest.ItemIds is null || manifest.ItemIds.Count == 0) errors.Add(new("manifest", "itemIds must list at least one item."));
         else
         {
-            if (manifest.ItemIds.Any(string.IsNullOrWhiteSpace)) errors.Add(new("manifest", "itemIds must not contain empty ids."));
+            // Every item must be addressable through the API (events, GET /items/{id}), so its id follows the API's rules.
+            var invalid = manifest.ItemIds.Select((id, i) => (Index: i, Problem: id is null ? "must not be null" : Limits.IdProblem(id))).FirstOrDefault(x => x.Problem is not null);
+            if (invalid.Problem is not null) errors.Add(new("manifest", $"itemIds[{invalid.Index}] {invalid.Problem}."));
             var duplicate = manifest.ItemIds.GroupBy(id => id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null) errors.Add(new("manifest", $"itemIds lists '{duplicate.Key}' more than once."));
         }
+        if (ItemRepresentations.UsesText(manifest.ItemRepresentation) && upload.TextProjection is null)
+            errors.Add(new(TextProjectionPart, $"The manifest's item representation is '{manifest.ItemRepresentation}', which needs {ModelPackage.TextProjectionFile} (part '{TextProjectionPart}'): without it the version could not place items from their text."));
         if (upload.Embeddings.Length % sizeof(float) != 0)
             errors.Add(new("embeddings", $"{ModelPackage.EmbeddingsFile} has {upload.Embeddings.Length} bytes, not a whole number of float32 values."));
         if (errors.Count > 0) return (null, errors);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Model.Packaging;
 
@@ -12,7 +13,7 @@ public sealed class RegistryTests(ServingCluster cluster)
 {
     private string ModelsDirectory => Path.Combine(cluster.DataDirectory, "models");
 
-    private async Task AssertRejected(Dictionary<string, byte[]> parts, string version, string field, string because, HttpStatusCode status = HttpStatusCode.BadRequest)
+    private async Task<ProblemReply> AssertRejected(Dictionary<string, byte[]> parts, string version, string field, string because, HttpStatusCode status = HttpStatusCode.BadRequest)
     {
         var before = Directory.GetDirectories(ModelsDirectory).Order().ToArray();
         using var response = await TestPackages.Upload(cluster.Http, parts);
@@ -23,6 +24,7 @@ public sealed class RegistryTests(ServingCluster cluster)
         Assert.Equal(before, Directory.GetDirectories(ModelsDirectory).Order().ToArray());
         if (status != HttpStatusCode.Conflict)
             Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/models/{version}")).StatusCode);
+        return problem;
     }
 
     [Fact]
@@ -35,6 +37,11 @@ public sealed class RegistryTests(ServingCluster cluster)
         var manifest = Encoding.UTF8.GetString(good["manifest"]);
         await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"dimension\": 16", "\"dimension\": 0")) }, version, "manifest", "zero dimension");
         await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"format\": 1", "\"format\": 7")) }, version, "manifest", "unknown format");
+        // An item id the API could never address (a control character) is refused like one in an event.
+        var parsed = JsonSerializer.Deserialize<ModelManifest>(good["manifest"], ModelPackage.JsonOptions)!;
+        var controlId = await AssertRejected(new(good) { ["manifest"] = JsonSerializer.SerializeToUtf8Bytes(parsed with { ItemIds = ["a\u0000b", .. parsed.ItemIds.Skip(1)] }, ModelPackage.JsonOptions) },
+            version, "manifest", "item id with a control character");
+        Assert.Contains("itemIds[0] must not contain control characters.", controlId.Errors!["manifest"]);
         await AssertRejected(new(good) { ["embeddings"] = good["embeddings"][..^4] }, version, "embeddings", "one float short");
         var nan = good["embeddings"].ToArray();
         BitConverter.GetBytes(float.NaN).CopyTo(nan, 8);
@@ -118,6 +125,9 @@ public sealed class RegistryTests(ServingCluster cluster)
         Assert.Equal("active", after.Models.Single(m => m.Version == version).State);
         Assert.Equal("retired", after.Models.Single(m => m.Version == before.Active).State);
         await ServingChecks.WaitForVersion(cluster, "4", version);
+        // Activating the active version again changes nothing and still names the version it replaced.
+        var again = await TestPackages.Activate(cluster.Http, version);
+        Assert.Equal((version, before.Active), (again.Active, again.Previous));
 
         using var rollback = await cluster.Http.PostAsync("/models/rollback", null);
         Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());

@@ -84,6 +84,10 @@ public sealed class TextValidationTests(TextCluster cluster)
         // An ID-only manifest with a projection beside it.
         await Rejected(new(good) { ["manifest"] = JsonSerializer.SerializeToUtf8Bytes(manifest with { ItemRepresentation = ItemRepresentations.Id }, ModelPackage.JsonOptions) },
             "projection under an id-only manifest");
+        // A text manifest without its projection: the version could never place an item from its text.
+        var withoutProjection = new Dictionary<string, byte[]>(good);
+        withoutProjection.Remove("text_projection");
+        await Rejected(withoutProjection, "text manifest without a projection");
 
         using var ok = await TestPackages.Upload(cluster.Http, good);
         Assert.Equal(HttpStatusCode.Created, ok.StatusCode);

@@ -1,3 +1,4 @@
 using Recommender.Api;
+using Recommender.Hosting;
 
-await RecommenderApi.Build(args).RunAsync();
+return await HostRunner.RunAsync(() => RecommenderApi.Build(args));

@@ -129,6 +129,7 @@ internal static class TrainCommand
                     throw new ArgumentException($"--version '{packageVersion}' must be 1-100 characters of letters, digits, '.', '_' or '-', starting with a letter or digit.");
             }
             CommandErrors.CheckDirectoryTarget(outDir, "--out");
+            if (data.UserCount == 0) throw new ArgumentException($"{trainPath} holds no interactions: there is nothing to train on.");
             var largest = new[] { data.ItemCount, LargestId(validation), LargestId(test) }.Max();
             var itemCount = parse.GetValue(items) ?? largest;
             if (itemCount < largest) throw new ArgumentException($"--items {itemCount} is smaller than the largest item id in the data ({largest}).");

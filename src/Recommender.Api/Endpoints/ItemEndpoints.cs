@@ -10,7 +10,8 @@ public static class ItemEndpoints
         app.MapPut("/items/{id}", Put)
             .WithName("PutItem")
             .WithSummary("Creates or replaces an item. Its text (title, text, tags) is encoded and kept; it becomes recommendable at once when the model was trained on it, "
-                + "when it has an embedding of the active dimension (which wins), or when the active model has a text projection.")
+                + "when it has an embedding of the active dimension (which wins), or when the active model has a text projection. "
+                + "Title, text and tags are replaced; an update without an embedding keeps the one given before.")
             .Accepts<ItemRequest>("application/json")
             .Produces<ItemResponse>()
             .ProducesValidationProblem()

@@ -64,6 +64,8 @@ public static class ModelEndpoints
             for (var i = 0; i < Parts.Length; i++)
             {
                 if (form.Files.GetFile(Parts[i]) is { } file) files[i] = await ReadPart(file, cancellation);
+                else if (form.ContainsKey(Parts[i]))
+                    errors.Add(Parts[i], $"The part '{Parts[i]}' is a form field, not a file: send the file itself (curl -F {Parts[i]}=@path, with the '@').");
                 else errors.Add(Parts[i], $"The part '{Parts[i]}' is missing.");
             }
             if (form.Files.GetFile(ModelUploadValidator.TextProjectionPart) is { } projectionFile) projection = await ReadPart(projectionFile, cancellation);

@@ -58,6 +58,17 @@ public sealed class RegistryTests(ServingCluster cluster)
         // Registering without it would drop the text projection the sender meant to include.
         await AssertRejected(new(good) { ["text-projection"] = good["encoder"] }, version, "text-projection", "misspelt optional part");
 
+        // The manifest sent as a form field (curl -F manifest=pkg/manifest.json, without the '@').
+        using (var form = new MultipartFormDataContent())
+        {
+            form.Add(new StringContent("pkg/manifest.json"), "manifest");
+            form.Add(new ByteArrayContent(good["encoder"]), "encoder", "encoder.onnx");
+            form.Add(new ByteArrayContent(good["embeddings"]), "embeddings", "item_embeddings.bin");
+            using var asField = await cluster.Http.PostAsync("/models", form);
+            Assert.Equal(HttpStatusCode.BadRequest, asField.StatusCode);
+            Assert.Contains("is a form field, not a file", (await asField.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["manifest"][0]);
+        }
+
         using (var notMultipart = await cluster.Http.PostAsJsonAsync("/models", new { version }))
             Assert.Equal(HttpStatusCode.UnsupportedMediaType, notMultipart.StatusCode);
 

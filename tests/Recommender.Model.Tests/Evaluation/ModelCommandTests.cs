@@ -89,6 +89,27 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Contains("Usage:", CommandRunner.Run(EvaluateCommand.Create(), "--help").Output);
     }
 
+    [Theory]
+    [InlineData("--dim", "abc", "'abc' is not a valid value for --dim: it takes a whole number.")]
+    [InlineData("--lr", "fast", "'fast' is not a valid value for --lr: it takes a number.")]
+    [InlineData("--min-rating", "high", "'high' is not a valid value for --min-rating: it takes a number.")]
+    public void A_value_of_the_wrong_type_is_described_in_words_not_as_a_dotnet_type(string option, string value, string message)
+    {
+        var run = CommandRunner.Run(TrainCommand.Create(), "--train", "t.txt", "--out", "o", option, value);
+        Assert.Equal(1, run.Exit);
+        Assert.StartsWith(message, run.Error);
+        Assert.DoesNotContain("System.", run.Error);
+    }
+
+    [Fact]
+    public void Training_on_an_empty_file_says_it_holds_no_interactions()
+    {
+        var empty = Write("empty.txt", "");
+        var (exit, _, error) = Invoke(TrainCommand.Create(), "--train", empty, "--out", Path.Combine(_directory, "empty-run"));
+        Assert.Equal(1, exit);
+        Assert.Equal($"error: {empty} holds no interactions: there is nothing to train on.", error.Trim());
+    }
+
     [Fact]
     public void Baseline_builds_a_package_and_reports_malformed_lines()
     {

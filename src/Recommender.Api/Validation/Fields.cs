@@ -74,6 +74,12 @@ public static class Fields
         var text = value.GetString()!;
         if (required && string.IsNullOrWhiteSpace(text)) { errors.Add(field, $"'{name}' must not be empty."); return null; }
         if (text.Length > maxLength) { errors.Add(field, $"'{name}' is {text.Length} characters long; the limit is {maxLength}."); return null; }
+        // A NUL or an escape sequence in a title is never meant, and breaks whatever displays it; tabs and line breaks are text.
+        if (text.Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r')))
+        {
+            errors.Add(field, $"'{name}' must not contain control characters other than tab and line breaks.");
+            return null;
+        }
         return text;
     }
 
@@ -112,9 +118,9 @@ public static class Fields
         var tags = new List<string>();
         foreach (var tag in value.EnumerateArray())
         {
-            if (tag.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(tag.GetString()) || tag.GetString()!.Length > Limits.MaxTagLength)
+            if (tag.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(tag.GetString()) || tag.GetString()!.Length > Limits.MaxTagLength || tag.GetString()!.Any(char.IsControl))
             {
-                errors.Add(field, $"Every entry of '{name}' must be a non-empty string of at most {Limits.MaxTagLength} characters.");
+                errors.Add(field, $"Every entry of '{name}' must be a non-empty string of at most {Limits.MaxTagLength} characters, without control characters.");
                 return [];
             }
             tags.Add(tag.GetString()!);
@@ -188,6 +194,7 @@ public static class Fields
     {
         if (text is null) return null;
         if (string.IsNullOrWhiteSpace(text)) errors.Add(name, $"{name} must not be empty.");
+        else if (text.Any(char.IsControl)) errors.Add(name, $"{name} must not contain control characters.");
         else if (text.Length > Limits.MaxTagLength) errors.Add(name, $"{name} is {text.Length} characters long; the limit is {Limits.MaxTagLength}.");
         else return text.Trim();
         return null;

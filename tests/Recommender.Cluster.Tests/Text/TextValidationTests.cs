@@ -36,6 +36,16 @@ public sealed class TextValidationTests(TextCluster cluster)
             await AssertRejected(put, "text");
         await AssertAbsent(tooLong);
 
+        // A NUL in a title or a control character in a tag is refused; a line break in the text is text.
+        var nul = $"nul-{Guid.NewGuid():N}";
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{nul}", new { title = "Comet\u0000Odyssey" }))
+            await AssertRejected(put, "title");
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{nul}", new { title = "Comet Odyssey", tags = new[] { "space\u001b[31m" } }))
+            await AssertRejected(put, "tags");
+        await AssertAbsent(nul);
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{nul}", new { title = "Comet Odyssey", text = "Line one.\nLine two.\tTabbed." }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+
         var wrongDimension = $"dim-{Guid.NewGuid():N}";
         using (var put = await cluster.Http.PutAsJsonAsync($"/items/{wrongDimension}", new { title = "Comet Odyssey", text = "A space story.", embedding = new float[dimension + 1] }))
             await AssertRejected(put, "embedding");

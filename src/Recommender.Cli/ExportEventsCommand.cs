@@ -50,7 +50,7 @@ internal static class ExportEventsCommand
                 await using (var writer = new StreamWriter(partial))
                 {
                     var header = await reader.ReadLineAsync(cancellation);
-                    if (header != EventExportFormat.Header)
+                    if (header is not (EventExportFormat.Header or EventExportFormat.HeaderWithoutValue))
                     {
                         await error.WriteLineAsync($"error: the export does not start with the header '{EventExportFormat.Header}'.");
                         return 1;

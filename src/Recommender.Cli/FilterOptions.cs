@@ -11,7 +11,7 @@ internal sealed class FilterOptions
 {
     public Option<double?> MinRating { get; } = new("--min-rating")
     {
-        Description = "Keep only ratings at or above this value (movielens-csv and movielens-udata).",
+        Description = "Keep only ratings at or above this value (movielens-csv, movielens-udata; in an event-export, events without a value stay).",
     };
 
     public Option<int> MinItemInteractions { get; } = new("--min-item-interactions")
@@ -39,8 +39,8 @@ internal sealed class FilterOptions
     public PreprocessingOptions Read(ParseResult parse, InteractionFormat format, string formatName)
     {
         var minRating = parse.GetValue(MinRating);
-        if (minRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData))
-            throw new ArgumentException($"--min-rating needs a format with ratings (movielens-csv, movielens-udata); {formatName} has none.");
+        if (minRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData or InteractionFormat.EventExport))
+            throw new ArgumentException($"--min-rating needs a format with ratings (movielens-csv, movielens-udata, event-export); {formatName} has none.");
         if (minRating is { } rating && !double.IsFinite(rating))
             throw new ArgumentException($"--min-rating must be a finite number, not {rating}.");
         var types = parse.GetValue(EventTypes);

@@ -32,7 +32,7 @@ public static class ExportEndpoints
                 var histories = await Task.WhenAll(chunk.Select(u => grains.GetGrain<IUserGrain>(u).GetHistory(null)));
                 for (var i = 0; i < chunk.Length; i++)
                     foreach (var e in histories[i].Events)
-                        await writer.WriteLineAsync(EventExportFormat.FormatRow(chunk[i], e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId));
+                        await writer.WriteLineAsync(EventExportFormat.FormatRow(chunk[i], e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value));
                 cancellation.ThrowIfCancellationRequested();
             }
         }

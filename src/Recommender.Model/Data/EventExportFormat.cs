@@ -11,30 +11,40 @@ namespace Recommender.Model.Data;
 /// <item><c>user_id</c>, <c>item_id</c>: external ids, non-empty;</item>
 /// <item><c>event_type</c>: non-empty, e.g. "view", "click", "purchase";</item>
 /// <item><c>timestamp</c>: ISO-8601 in UTC with a trailing Z, written as "yyyy-MM-ddTHH:mm:ss.fffffffZ";</item>
-/// <item><c>event_id</c>: unique per event; an id seen twice is a re-delivery and is read once.</item>
+/// <item><c>event_id</c>: unique per event; an id seen twice is a re-delivery and is read once;</item>
+/// <item><c>value</c>: the event's value (a rating's stars), a number, or empty for events without one.</item>
 /// </list>
+/// Files written before the value column (header <see cref="HeaderWithoutValue"/>, five fields) are read too.
 /// A field containing a comma, a double quote or a line break is enclosed in double quotes, with inner quotes doubled;
 /// so a record usually fills one line but spans several when a quoted field holds a line break.
 /// </remarks>
 public static class EventExportFormat
 {
-    public const string Header = "user_id,item_id,event_type,timestamp,event_id";
+    public const string Header = "user_id,item_id,event_type,timestamp,event_id,value";
+
+    /// <summary>The header of exports written before events carried their value.</summary>
+    public const string HeaderWithoutValue = "user_id,item_id,event_type,timestamp,event_id";
 
     public const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
-    public static readonly string[] Columns = ["user_id", "item_id", "event_type", "timestamp", "event_id"];
+    public static readonly string[] Columns = ["user_id", "item_id", "event_type", "timestamp", "event_id", "value"];
 
     /// <summary>One data line (without the line break).</summary>
-    public static string FormatRow(string userId, string itemId, string eventType, DateTimeOffset timestamp, string eventId) =>
+    public static string FormatRow(string userId, string itemId, string eventType, DateTimeOffset timestamp, string eventId, double? value = null) =>
         string.Join(',', Quote(userId), Quote(itemId), Quote(eventType),
-            timestamp.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture), Quote(eventId));
+            timestamp.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture), Quote(eventId),
+            value is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "");
 
-    /// <summary>Writes the header and the events.</summary>
-    public static void Write(TextWriter writer, IEnumerable<(string UserId, string ItemId, string EventType, DateTimeOffset Timestamp, string EventId)> events)
+    /// <summary>Writes the header and the events (without values).</summary>
+    public static void Write(TextWriter writer, IEnumerable<(string UserId, string ItemId, string EventType, DateTimeOffset Timestamp, string EventId)> events) =>
+        Write(writer, events.Select(e => (e.UserId, e.ItemId, e.EventType, e.Timestamp, e.EventId, (double?)null)));
+
+    /// <summary>Writes the header and the events with their values.</summary>
+    public static void Write(TextWriter writer, IEnumerable<(string UserId, string ItemId, string EventType, DateTimeOffset Timestamp, string EventId, double? Value)> events)
     {
         writer.WriteLine(Header);
         foreach (var e in events)
-            writer.WriteLine(FormatRow(e.UserId, e.ItemId, e.EventType, e.Timestamp, e.EventId));
+            writer.WriteLine(FormatRow(e.UserId, e.ItemId, e.EventType, e.Timestamp, e.EventId, e.Value));
     }
 
     /// <summary>Parses an ISO-8601 timestamp that is UTC (a 'Z' or a +00:00 offset).</summary>

@@ -27,7 +27,7 @@ public static class InteractionLoader
         options ??= new PreprocessingOptions();
         options.Validate();
         InputFile.Require(path, "Interaction file");
-        if (options.MinRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData))
+        if (options.MinRating is not null && format is not (InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData or InteractionFormat.EventExport))
             throw new ArgumentException($"MinRating needs a format with ratings; {format} has none.", nameof(options));
         if (options.EventTypes is not null && format != InteractionFormat.EventExport)
             throw new ArgumentException($"EventTypes applies to the event export only, not {format}.", nameof(options));
@@ -63,7 +63,8 @@ public static class InteractionLoader
         if (options.MinRating is { } minRating)
         {
             var before = interactions.Count;
-            interactions = interactions.Where(i => i.Rating >= minRating).ToList();
+            // Events without a value (views, purchases in an event export) are not ratings and stay.
+            interactions = interactions.Where(i => i.Rating is not { } rating || rating >= minRating).ToList();
             summary = summary with { BelowMinRating = before - interactions.Count };
         }
         if (options.EventTypes is { } types)
@@ -247,23 +248,34 @@ public static class InteractionLoader
     private static void ParseEventExport(string path, List<Interaction> interactions)
     {
         // Record by record, not line by line: a quoted id or title may hold a line break (older exports wrote them).
+        var header = EventExportFormat.Header;
         foreach (var record in CsvRecordReader.Read(path))
         {
             var lineNumber = record.Line;
             if (lineNumber == 1)
             {
-                if (JoinedHeader(record) != EventExportFormat.Header) throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{InputFile.Excerpt(JoinedHeader(record))}'");
+                header = JoinedHeader(record);
+                if (header != EventExportFormat.Header && header != EventExportFormat.HeaderWithoutValue)
+                    throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{InputFile.Excerpt(header)}'");
                 continue;
             }
             if (record.Empty) continue;
             var fields = record.Fields;
-            if (fields.Count != EventExportFormat.Columns.Length)
-                throw Malformed(path, lineNumber, $"expected {EventExportFormat.Columns.Length} fields ({EventExportFormat.Header}), found {fields.Count}");
-            for (var f = 0; f < fields.Count; f++)
+            var columns = header == EventExportFormat.Header ? EventExportFormat.Columns.Length : EventExportFormat.Columns.Length - 1;
+            if (fields.Count != columns)
+                throw Malformed(path, lineNumber, $"expected {columns} fields ({header}), found {fields.Count}");
+            for (var f = 0; f < Math.Min(fields.Count, 5); f++)
                 if (fields[f].Length == 0) throw Malformed(path, lineNumber, $"{EventExportFormat.Columns[f]} is empty");
             if (!EventExportFormat.TryParseTimestamp(fields[3], out var timestamp))
                 throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an ISO-8601 UTC time such as 2024-05-01T12:00:00Z");
-            interactions.Add(new Interaction(fields[0], fields[1], timestamp.UtcTicks, lineNumber, null, fields[2], fields[4]));
+            double? value = null;
+            if (fields.Count > 5 && fields[5].Length > 0)
+            {
+                if (!double.TryParse(fields[5], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+                    throw Malformed(path, lineNumber, $"value '{InputFile.Excerpt(fields[5])}' is not a number");
+                value = v;
+            }
+            interactions.Add(new Interaction(fields[0], fields[1], timestamp.UtcTicks, lineNumber, value, fields[2], fields[4]));
         }
     }
 

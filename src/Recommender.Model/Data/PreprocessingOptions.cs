@@ -8,7 +8,7 @@ public sealed record PreprocessingOptions
     /// <summary>Drop re-delivered events (same event id) and repeated identical (user, item, timestamp) records.</summary>
     public bool Deduplicate { get; init; } = true;
 
-    /// <summary>Keep only ratings at or above this value (formats with ratings only).</summary>
+    /// <summary>Keep only ratings at or above this value (formats with ratings only; in an event export, events without a value are not ratings and stay).</summary>
     public double? MinRating { get; init; }
 
     /// <summary>Keep only these event types (event export only), matched ignoring case; each must occur in the data. Null keeps all.</summary>

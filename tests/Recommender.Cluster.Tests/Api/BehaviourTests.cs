@@ -45,6 +45,12 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.Equal(4.5, history.Events[^1].Value);
         Assert.Equal(["d", "b", "c", "a", "e"], history.Events.Take(5).Select(e => e.EventId));
         Assert.Equal(["13", "15"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history?limit=2")).Events.Select(e => e.ItemId));
+
+        // The export carries the rating's value, and an empty value for the other events.
+        var rows = await ExportRows(user);
+        Assert.Equal(6, rows.Length);
+        Assert.Single(rows, r => r.Contains(",15,rating,", StringComparison.Ordinal) && r.EndsWith(",4.5", StringComparison.Ordinal));
+        Assert.All(rows.Where(r => !r.Contains(",rating,", StringComparison.Ordinal)), r => Assert.EndsWith(",", r));
     }
 
     [Fact]

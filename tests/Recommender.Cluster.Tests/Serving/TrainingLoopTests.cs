@@ -27,7 +27,7 @@ public sealed class TrainingLoopTests(ServingCluster cluster)
         }
         var lines = File.ReadAllLines(file);
         Assert.Equal(EventExportFormat.Header, lines[0]);
-        Assert.Contains(lines, l => l.StartsWith($"{user},10,view,", StringComparison.Ordinal) && l.EndsWith(",\"loop,\"\"quoted\"\" id\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"{user},10,view,", StringComparison.Ordinal) && l.EndsWith(",\"loop,\"\"quoted\"\" id\",", StringComparison.Ordinal));
         // Every seeded rating is in the export (the seed's 60 users are in the user directory).
         var seededRatings = File.ReadLines(cluster.Ratings).Count() - 1;
         Assert.True(lines.Count(l => l.Contains(",rating,", StringComparison.Ordinal)) >= seededRatings);

@@ -156,6 +156,41 @@ public sealed class InteractionLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Event_export_values_round_trip_filter_by_min_rating_and_exports_without_the_value_column_still_read()
+    {
+        var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var writer = new StringWriter();
+        EventExportFormat.Write(writer,
+        [
+            ("alice", "a", "rating", t0, "e1", (double?)4.5),
+            ("alice", "b", "rating", t0.AddMinutes(1), "e2", 2),
+            ("alice", "c", "view", t0.AddMinutes(2), "e3", null),
+            ("bob", "a", "rating", t0, "e4", 0.1 + 0.2),
+        ]);
+        var text = writer.ToString();
+        Assert.Contains("\nalice,a,rating,2024-05-01T12:00:00.0000000Z,e1,4.5\n", text.ReplaceLineEndings("\n"));
+        Assert.Contains(",e3,\n", text.ReplaceLineEndings("\n"));
+        // Doubles are written so that they read back exactly.
+        Assert.Contains($",e4,{(0.1 + 0.2).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}", text);
+        var path = Write("values.csv", text);
+
+        var all = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { MinUserInteractions = 1 });
+        Assert.Equal(["a", "b", "c"], External(all.Data, 0));
+        // Ratings below 4 go; the view, which has no value, stays.
+        var liked = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { MinRating = 4, MinUserInteractions = 1 });
+        Assert.Equal(["a", "c"], External(liked.Data, 0));
+        Assert.Equal(2, liked.Summary.BelowMinRating);
+
+        var old = Write("old.csv", EventExportFormat.HeaderWithoutValue + "\nu,i,view,2024-05-01T12:00:00Z,e1\nu,j,view,2024-05-01T12:01:00Z,e2\n");
+        Assert.Equal(["i", "j"], External(InteractionLoader.Read(old, InteractionFormat.EventExport).Data, 0));
+
+        var bad = Write("bad-value.csv", EventExportFormat.Header + "\nu,i,rating,2024-05-01T12:00:00Z,e1,five\n");
+        Assert.Equal($"{bad}:2: value 'five' is not a number.", Assert.Throws<FormatException>(() => InteractionLoader.Read(bad, InteractionFormat.EventExport)).Message);
+        var short5 = Write("short.csv", EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00Z,e1\n");
+        Assert.Contains("expected 6 fields", Assert.Throws<FormatException>(() => InteractionLoader.Read(short5, InteractionFormat.EventExport)).Message);
+    }
+
+    [Fact]
     public void Event_export_fields_with_line_breaks_round_trip_and_errors_name_the_record_first_line()
     {
         var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
@@ -177,11 +212,11 @@ public sealed class InteractionLoaderTests : IDisposable
 
         // The records start on lines 2, 4, 6 and 8 (each line break inside quotes, CRLF and lone CR alike, is one line;
         // the last record holds two), so an appended bad fifth record starts on line 11.
-        File.AppendAllText(path, "dave,x,view,not a time,e5\n");
+        File.AppendAllText(path, "dave,x,view,not a time,e5,\n");
         var error = Assert.Throws<FormatException>(() => InteractionLoader.Load(path, InteractionFormat.EventExport));
         Assert.StartsWith($"{path}:11: timestamp 'not a time'", error.Message);
 
-        var unclosed = Write("unclosed.csv", EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00Z,e1\n\"u\nv,i,view,2024-05-01T12:00:00Z,e2\n");
+        var unclosed = Write("unclosed.csv", EventExportFormat.HeaderWithoutValue + "\nu,i,view,2024-05-01T12:00:00Z,e1\n\"u\nv,i,view,2024-05-01T12:00:00Z,e2\n");
         Assert.StartsWith($"{unclosed}:3: unbalanced double quotes", Assert.Throws<FormatException>(() => InteractionLoader.Load(unclosed, InteractionFormat.EventExport)).Message);
     }
 
@@ -191,10 +226,10 @@ public sealed class InteractionLoaderTests : IDisposable
     [InlineData(InteractionFormat.MovieLensUData, "1\t2\t4\t100\n1\t2\t4\n", 2, "4 tab-separated fields")]
     [InlineData(InteractionFormat.MovieLensUData, "1\t2\t4\t1.5e9x\n", 1, "timestamp '1.5e9x'")]
     [InlineData(InteractionFormat.Pairs, "u1 1\nu1 2 3\n", 2, "'user item'")]
-    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00Z,e1\nu,i,view,2024-05-01 noon,e2\n", 3, "ISO-8601")]
-    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,i,view,2024-05-01T12:00:00+02:00,e1\n", 2, "UTC")]
-    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,\"i,view,2024-05-01T12:00:00Z,e1\n", 2, "quotes")]
-    [InlineData(InteractionFormat.EventExport, EventExportFormat.Header + "\nu,,view,2024-05-01T12:00:00Z,e1\n", 2, "item_id is empty")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.HeaderWithoutValue + "\nu,i,view,2024-05-01T12:00:00Z,e1\nu,i,view,2024-05-01 noon,e2\n", 3, "ISO-8601")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.HeaderWithoutValue + "\nu,i,view,2024-05-01T12:00:00+02:00,e1\n", 2, "UTC")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.HeaderWithoutValue + "\nu,\"i,view,2024-05-01T12:00:00Z,e1\n", 2, "quotes")]
+    [InlineData(InteractionFormat.EventExport, EventExportFormat.HeaderWithoutValue + "\nu,,view,2024-05-01T12:00:00Z,e1\n", 2, "item_id is empty")]
     public void Malformed_line_is_reported_with_file_and_line(InteractionFormat format, string content, int line, string problem)
     {
         var path = Write("bad.txt", content);

@@ -233,7 +233,7 @@ public sealed class TrainCommandTests : IDisposable
         var (train, _, _) = Files();
         foreach (var (args, message) in new (string[], string)[]
         {
-            ([.. common, "--min-rating", "4"], "--min-rating needs a format with ratings"),
+            (["--train", train, "--min-rating", "4"], "--min-rating needs a format with ratings"),
             (["--train", train, "--event-types", "view"], "--event-types applies to event-export files only, not sequences"),
             ([.. common, "--event-types", "view", "purchse"], "Event type 'purchse' does not occur in the data; its event types are purchase, view."),
             ([.. common, "--min-user-interactions", "-1"], "--min-user-interactions is -1"),

@@ -96,6 +96,10 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     [Alias("SetPopular")]
     Task SetPopular(Immutable<PopularItem[]> items);
 
+    /// <summary>Marks items hidden (never recommended, under any version) or visible again; writes only when something changed.</summary>
+    [Alias("SetHidden")]
+    Task SetHidden(Immutable<string[]> hidden, Immutable<string[]> visible);
+
     /// <summary>Claims the one-off demo load for <paramref name="owner"/>; false when it is done or another owner holds a live claim.</summary>
     [Alias("TryClaimSeeding")]
     Task<bool> TryClaimSeeding(string owner);

@@ -4,7 +4,8 @@ namespace Recommender.Abstractions;
 /// Catalogue details of an item. <see cref="Embedding"/> is an optional float32 vector of the active model's
 /// dimension, carried as little-endian bytes so that it crosses grain boundaries as one block. <see cref="TextVector"/>
 /// is the frozen sentence encoder's vector of the item's composed text (float32 bytes), kept so that every model
-/// version with a text projection can turn it into an item vector.
+/// version with a text projection can turn it into an item vector. A <see cref="Hidden"/> item stays in the catalogue
+/// and in histories (the model still reads it) but is never recommended: out of stock, withdrawn, not yet released.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-details")]
 public sealed record ItemDetails(
@@ -13,7 +14,8 @@ public sealed record ItemDetails(
     [property: Id(2)] string? Text,
     [property: Id(3)] IReadOnlyList<string> Tags,
     [property: Id(4)] byte[]? Embedding = null,
-    [property: Id(5)] byte[]? TextVector = null);
+    [property: Id(5)] byte[]? TextVector = null,
+    [property: Id(6)] bool Hidden = false);
 
 /// <summary>
 /// Where an item's vector lives for a model version: its shard and row, its dense id if the model was trained on

@@ -29,4 +29,5 @@ public sealed record CatalogueSnapshot(
     [property: Id(2)] IReadOnlyList<PopularItem> Popular,
     [property: Id(3)] bool Seeded,
     [property: Id(4)] int ItemCount,
-    [property: Id(5)] bool Loading = false);
+    [property: Id(5)] bool Loading = false,
+    [property: Id(6)] string[]? Hidden = null);

@@ -52,6 +52,7 @@ public sealed record ItemResponse(
     IReadOnlyList<string> Tags,
     bool HasEmbedding,
     bool Recommendable,
+    bool Hidden,
     PlacementResponse? Placement,
     DateTimeOffset? UpdatedAt,
     bool HasTextVector = false,
@@ -61,12 +62,14 @@ public sealed record ItemResponse(
     public static ItemResponse From(ItemView view, ModelInfo? active = null)
     {
         var p = view.Placement;
-        return new ItemResponse(view.Details.Id, view.Details.Title, view.Details.Text, view.Details.Tags, view.Details.Embedding is not null, p is not null,
+        var hidden = view.Details.Hidden;
+        return new ItemResponse(view.Details.Id, view.Details.Title, view.Details.Text, view.Details.Tags, view.Details.Embedding is not null, p is not null && !hidden, hidden,
             p is null ? null : new PlacementResponse(p.ModelVersion, p.Shard, p.Row, p.DenseId > 0 ? p.DenseId : null),
             view.UpdatedAt == DateTimeOffset.MinValue ? null : view.UpdatedAt,
             view.HasTextVector,
             p is null ? null : p.FromText ? "text" : p.DenseId > 0 ? "model" : "embedding",
-            p is null ? WhyNotRecommendable(view, active) : null);
+            hidden ? "Hidden: kept in the catalogue and read in histories, but never recommended; write it again without \"hidden\": true to show it."
+                : p is null ? WhyNotRecommendable(view, active) : null);
     }
 
     private static string WhyNotRecommendable(ItemView view, ModelInfo? active)
@@ -91,4 +94,5 @@ public sealed record EventRequest(string UserId, string ItemId, string Type, Dat
     double? Value = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record ItemRequest(string Title, string? Id = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null);
+public sealed record ItemRequest(string Title, string? Id = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null,
+    [property: System.ComponentModel.Description("Keep the item but never recommend it (out of stock, withdrawn); false or absent shows it.")] bool Hidden = false);

@@ -110,6 +110,15 @@ public static class Fields
         return null;
     }
 
+    /// <summary>An optional JSON true or false (false when absent or null); a string such as "true" is refused.</summary>
+    public static bool Boolean(JsonElement obj, string name, string field, ValidationErrors errors)
+    {
+        if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return false;
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
+        errors.Add(field, $"'{name}' must be true or false.");
+        return false;
+    }
+
     public static string[] Tags(JsonElement obj, string name, string field, ValidationErrors errors)
     {
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];

@@ -12,6 +12,8 @@ public sealed class CatalogueCache(IGrainFactory grains, IOptions<ServingOptions
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private CatalogueSnapshot? _snapshot;
     private long _fetchedAt;
+    // One reference, so that readers on other threads see a revision together with its set.
+    private HiddenItems _hidden = new(-1, new HashSet<string>());
 
     public async ValueTask<CatalogueSnapshot> GetAsync()
     {
@@ -42,6 +44,18 @@ public sealed class CatalogueCache(IGrainFactory grains, IOptions<ServingOptions
             _fetchedAt = Environment.TickCount64;
         }
     }
+
+    /// <summary>The hidden items of <paramref name="snapshot"/> as a set, built once per revision.</summary>
+    public IReadOnlySet<string> Hidden(CatalogueSnapshot snapshot)
+    {
+        var current = _hidden;
+        if (current.Revision == snapshot.Revision) return current.Ids;
+        var ids = (snapshot.Hidden ?? []).ToHashSet(StringComparer.Ordinal);
+        _hidden = new HiddenItems(snapshot.Revision, ids);
+        return ids;
+    }
+
+    private sealed record HiddenItems(long Revision, IReadOnlySet<string> Ids);
 
     /// <summary>Until a model is active and any demo load has finished, every read asks the catalogue again.</summary>
     private static bool Settled(CatalogueSnapshot snapshot) => snapshot.Model is not null && !snapshot.Loading;

@@ -26,6 +26,9 @@ public sealed class CatalogueGrain(
     private (string Owner, DateTimeOffset Until)? _seedingClaim;
     private string? _activating;
 
+    // The hidden ids as the snapshot carries them, rebuilt only when the set changes.
+    private string[]? _hiddenIds;
+
     private CatalogueState S => state.State;
 
     public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
@@ -171,6 +174,24 @@ public sealed class CatalogueGrain(
     {
         S.Popular = [.. items.Value];
         await Save();
+    }
+
+    public async Task SetHidden(Immutable<string[]> hidden, Immutable<string[]> visible)
+    {
+        var added = hidden.Value.Where(S.Hidden.Add).ToArray();
+        var removed = visible.Value.Where(S.Hidden.Remove).ToArray();
+        if (added.Length == 0 && removed.Length == 0) return;
+        _hiddenIds = null;
+        try
+        {
+            await Save();
+        }
+        catch
+        {
+            S.Hidden.ExceptWith(added);
+            S.Hidden.UnionWith(removed);
+            throw;
+        }
     }
 
     public Task<bool> TryClaimSeeding(string owner)
@@ -325,5 +346,6 @@ public sealed class CatalogueGrain(
     }
 
     private CatalogueSnapshot Snapshot() =>
-        new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow);
+        new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow,
+            Hidden: _hiddenIds ??= [.. S.Hidden.Order(StringComparer.Ordinal)]);
 }

@@ -34,4 +34,7 @@ public sealed class CatalogueState
 
     /// <summary>Items whose raw text vector is stored (in the item grain): what an activation projects when the new version has a text projection.</summary>
     [Id(9)] public HashSet<string> TextItems { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Items kept in the catalogue but never recommended (under any version), e.g. out of stock.</summary>
+    [Id(10)] public HashSet<string> Hidden { get; set; } = new(StringComparer.Ordinal);
 }

@@ -32,6 +32,9 @@ public sealed class ItemBatchGrain(TextEncoding text, CatalogueCache catalogue) 
         }
         await Task.WhenAll(details.GroupBy(d => ItemBuckets.Of(d.Id))
             .Select(bucket => GrainFactory.GetGrain<IItemBucketGrain>(bucket.Key).Import(new Immutable<ItemDetails[]>(bucket.ToArray()))));
+        await GrainFactory.GetGrain<ICatalogueGrain>(0).SetHidden(
+            new Immutable<string[]>(details.Where(d => d.Hidden).Select(d => d.Id).ToArray()),
+            new Immutable<string[]>(details.Where(d => !d.Hidden).Select(d => d.Id).ToArray()));
 
         var model = (await catalogue.GetAsync()).Model;
         var placements = model is null

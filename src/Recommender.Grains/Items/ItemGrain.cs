@@ -39,7 +39,10 @@ public sealed class ItemGrain(
             else if (text.Enabled) details = details with { TextVector = (await text.EncodeAsync([composed]))[0] };
         }
         await Store(details);
-        var placed = await GrainFactory.GetGrain<ICatalogueGrain>(0)
+        var registry = GrainFactory.GetGrain<ICatalogueGrain>(0);
+        // Told every time, not only on a change: a retry after a failed call then repairs the catalogue's set.
+        await registry.SetHidden(new Immutable<string[]>(details.Hidden ? [details.Id] : []), new Immutable<string[]>(details.Hidden ? [] : [details.Id]));
+        var placed = await registry
             .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, details.Embedding, details.Tags, details.TextVector)]));
         return View(details, placed[0], state.State.UpdatedAt);
     }
@@ -66,6 +69,7 @@ public sealed class ItemGrain(
         state.State.Tags = [.. details.Tags];
         state.State.Embedding = details.Embedding;
         state.State.TextVector = details.TextVector;
+        state.State.Hidden = details.Hidden;
         state.State.UpdatedAt = DateTimeOffset.UtcNow;
         try
         {
@@ -80,7 +84,7 @@ public sealed class ItemGrain(
     }
 
     private ItemDetails Details() =>
-        new(this.GetPrimaryKeyString(), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector);
+        new(this.GetPrimaryKeyString(), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector, state.State.Hidden);
 
     /// <summary>Views leave the text vector inside the cluster and only say whether there is one; a time of MinValue means "not known".</summary>
     private static ItemView View(ItemDetails details, ItemPlacement? placement, DateTimeOffset updatedAt) =>

@@ -6,7 +6,8 @@ namespace Recommender.Grains.Items;
 
 /// <summary>
 /// A shard's rows: every vector in one contiguous float[] (grown by doubling), with each row's external id, title
-/// and tags, so that a scan returns presentable results without further lookups and can filter by tag as it goes.
+/// and tags, so that a scan returns presentable results without further lookups and can filter by tag as it goes;
+/// hidden items keep their rows but no scan returns them.
 /// With cosine similarity every row is stored normalised, and a dot product is then the cosine.
 /// </summary>
 public sealed class ItemMatrix(int dimension, bool normalise)
@@ -17,6 +18,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private readonly Dictionary<string, int> _rows = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string[]> _rowTags = [];
     private readonly Dictionary<string, HashSet<int>> _tagRows = new(StringComparer.OrdinalIgnoreCase);
+    private IReadOnlySet<string> _hiddenIds = new HashSet<string>();
+    private HashSet<int> _hiddenRows = [];
 
     private Comparison<int>? _byId;
 
@@ -49,8 +52,27 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         _rows[itemId] = row;
         Store(row, vector);
         if (tags is not null) SetTags(row, tags);
+        if (_hiddenIds.Contains(itemId)) _hiddenRows.Add(row);
         return row;
     }
+
+    /// <summary>The items no scan may return (kept in the matrix, so that showing them again is instant); replaces the previous set.</summary>
+    public void SetHidden(IReadOnlySet<string> itemIds)
+    {
+        var rows = new HashSet<int>();
+        // Whichever side is smaller is walked: a few hidden items in a large shard, or a small shard and many hidden items.
+        if (itemIds.Count <= _rows.Count)
+        {
+            foreach (var id in itemIds)
+                if (_rows.TryGetValue(id, out var row)) rows.Add(row);
+        }
+        else
+            foreach (var (id, row) in _rows)
+                if (itemIds.Contains(id)) rows.Add(row);
+        (_hiddenIds, _hiddenRows) = (itemIds, rows);
+    }
+
+    public bool IsHidden(string itemId) => _rows.TryGetValue(itemId, out var row) && _hiddenRows.Contains(row);
 
     public void SetTitle(string itemId, string title)
     {
@@ -77,7 +99,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             allowed = rows;
         }
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
-        var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]));
+        var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
+            _hiddenRows.Count == 0 ? null : _hiddenRows);
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++) result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score);
         return result;

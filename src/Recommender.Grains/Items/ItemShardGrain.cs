@@ -1,4 +1,5 @@
 using Recommender.Abstractions;
+using Recommender.Grains.Catalogue;
 using Recommender.Grains.Inference;
 
 namespace Recommender.Grains.Items;
@@ -9,9 +10,11 @@ namespace Recommender.Grains.Items;
 /// </summary>
 public sealed class ItemShardGrain(
     [PersistentState("shard")] IPersistentState<ShardState> state,
-    ModelRegistry models) : Grain, IItemShardGrain
+    ModelRegistry models,
+    CatalogueCache catalogue) : Grain, IItemShardGrain
 {
     private ItemMatrix _matrix = null!;
+    private long _hiddenRevision = -1;
     private IGrainTimer? _retirement;
     private Dictionary<string, int> _entryIndex = null!;
 
@@ -35,8 +38,17 @@ public sealed class ItemShardGrain(
         return Task.CompletedTask;
     }
 
-    public Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter) =>
-        Task.FromResult(new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.Tag)));
+    public async Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter)
+    {
+        // Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per revision.
+        var snapshot = await catalogue.GetAsync();
+        if (snapshot.Revision != _hiddenRevision)
+        {
+            _matrix.SetHidden(catalogue.Hidden(snapshot));
+            _hiddenRevision = snapshot.Revision;
+        }
+        return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.Tag));
+    }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".
     public Task<int[]> Prepare(Immutable<ShardEntry[]> entries) => Upsert(entries);

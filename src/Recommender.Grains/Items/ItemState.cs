@@ -17,4 +17,7 @@ public sealed class ItemState
 
     /// <summary>The raw text vector of the composed text (float32 bytes), kept for every model version that can project it.</summary>
     [Id(5)] public byte[]? TextVector { get; set; }
+
+    /// <summary>Kept in the catalogue but never recommended.</summary>
+    [Id(6)] public bool Hidden { get; set; }
 }

@@ -97,11 +97,11 @@ public sealed class UserGrain(
                 return request.Explain ? await HistoryExplanations.AddTo(ranking, model, RecentDistinctItems(HistoryExplanations.RecentItems), GrainFactory) : ranking;
             }
         }
-        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
+        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden(snapshot), request, exclude), model.Version, RankingSource.Popularity, false);
     }
 
     /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>
-    private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
+    private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, IReadOnlySet<string> hidden, RecommendationRequest request, string[] exclude)
     {
         var vocabulary = models.Get(model.Version).DenseIds;
         var excluded = exclude.ToHashSet(StringComparer.Ordinal);
@@ -111,7 +111,7 @@ public sealed class UserGrain(
         var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
         var candidates = live.Select(p => p with { Count = p.Count + lift }).Concat(seeded.Select(popularity.Current))
             .DistinctBy(p => p.ItemId)
-            .Where(p => vocabulary.ContainsKey(p.ItemId))
+            .Where(p => vocabulary.ContainsKey(p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
         return SoftmaxRanking.RankPopular(candidates, request.K, excluded);
     }

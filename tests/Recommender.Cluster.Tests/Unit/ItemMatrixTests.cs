@@ -30,6 +30,26 @@ public sealed class ItemMatrixTests
     }
 
     [Fact]
+    public void Hidden_items_keep_their_rows_but_no_scan_returns_them_until_shown_again()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.Upsert("a", "A", [3f, 0f]);
+        matrix.Upsert("b", "B", [2f, 0f]);
+        matrix.Upsert("c", "C", [1f, 0f]);
+        matrix.SetHidden(new HashSet<string> { "a", "not-here", "d" });
+        // k rows still come back when that many are visible.
+        Assert.Equal(["b", "c"], matrix.TopK([1f, 0f], 2, []).Select(t => t.ItemId));
+        Assert.True(matrix.IsHidden("a"));
+        // A hidden id that arrives later is hidden from its first scan.
+        matrix.Upsert("d", "D", [9f, 0f]);
+        Assert.Equal(["b", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+        Assert.Equal(["c"], matrix.TopK([1f, 0f], 5, ["b"]).Select(t => t.ItemId));
+        matrix.SetHidden(new HashSet<string>());
+        Assert.Equal(["d", "a", "b", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+        Assert.False(matrix.IsHidden("a"));
+    }
+
+    [Fact]
     public void Upserts_keep_rows_update_titles_and_vectors_and_grow_the_storage()
     {
         var matrix = new ItemMatrix(3, normalise: false);

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Http.Json;
+using Recommender.Cluster.Tests.Api;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>Items marked hidden stay in the catalogue but leave model answers, similar-item lists and the popular list, under every version.</summary>
+[Collection(ServingCollection.Name)]
+public sealed class HiddenItemTests(ServingCluster cluster)
+{
+    private static string Cold() => $"/users/cold-{Guid.NewGuid():N}/recommendations";
+
+    private async Task Put(ItemReply item, bool? hidden)
+    {
+        object body = hidden is { } h ? new { title = item.Title, text = item.Text, tags = item.Tags, hidden = h } : new { title = item.Title, text = item.Text, tags = item.Tags };
+        using var response = await cluster.Http.PutAsJsonAsync($"/items/{item.Id}", body);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Polls until <paramref name="holds"/> (each silo refreshes its catalogue copy every 200 ms here).</summary>
+    private static async Task Eventually(Func<Task<bool>> holds, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await holds())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Not within 10 s: {what}.");
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task<string[]> Ids(string path) => (await cluster.GetJsonAsync<RecommendationsReply>(path)).Items.Select(i => i.Id).ToArray();
+
+    [Fact]
+    public async Task A_hidden_item_leaves_every_list_until_shown_again_and_stays_hidden_under_another_version()
+    {
+        var modelTop = (await Ids("/users/5/recommendations?k=10"))[0];
+        var popularTop = (await Ids(Cold() + "?k=5"))[0];
+        var anchor = (await Ids($"/items/{modelTop}/similar?k=1"))[0];
+        Assert.Contains(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+        var model = await cluster.GetJsonAsync<ItemReply>($"/items/{modelTop}");
+        var popular = await cluster.GetJsonAsync<ItemReply>($"/items/{popularTop}");
+        var before = (await cluster.GetJsonAsync<ModelsReply>("/models")).Active!;
+        try
+        {
+            await Put(model, hidden: true);
+            // A batch hides too.
+            using (var batch = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = popular.Id, title = popular.Title, text = popular.Text, tags = popular.Tags, hidden = true } }))
+                Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
+
+            var shown = await cluster.GetJsonAsync<ItemReply>($"/items/{modelTop}");
+            Assert.True(shown.Hidden);
+            Assert.False(shown.Recommendable);
+            Assert.StartsWith("Hidden", shown.Note);
+
+            await Eventually(async () => !(await Ids("/users/5/recommendations?k=10")).Contains(modelTop), "the hidden item leaves the model's answer");
+            Assert.Equal(10, (await Ids("/users/5/recommendations?k=10")).Length);
+            Assert.DoesNotContain(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+            await Eventually(async () => !(await Ids(Cold() + "?k=1000")).Contains(popularTop), "the hidden item leaves the popular list");
+            // Its own neighbours are still there to ask for.
+            Assert.Equal(5, (await Ids($"/items/{modelTop}/similar?k=5")).Length);
+
+            // Another version: the shards are new, the item stays hidden.
+            var version = TestPackages.NewVersion("hidden");
+            await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, 16));
+            await TestPackages.Activate(cluster.Http, version);
+            await ServingChecks.WaitForVersion(cluster, "5", version);
+            Assert.DoesNotContain(modelTop, await Ids("/users/5/recommendations?k=1000"));
+            Assert.DoesNotContain(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+            Assert.DoesNotContain(popularTop, await Ids(Cold() + "?k=1000"));
+        }
+        finally
+        {
+            await TestPackages.Activate(cluster.Http, before);
+            await Put(model, hidden: null);
+            await Put(popular, hidden: false);
+        }
+        await ServingChecks.WaitForVersion(cluster, "5", before);
+        Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{modelTop}")).Hidden);
+        await Eventually(async () => (await Ids("/users/5/recommendations?k=10"))[0] == modelTop, "the item shown again is back at the top");
+        await Eventually(async () => (await Ids(Cold() + "?k=1000")).Contains(popularTop), "the item shown again is back in the popular list");
+    }
+
+    [Fact]
+    public async Task Hidden_must_be_a_json_boolean()
+    {
+        var id = "hidden-" + Guid.NewGuid().ToString("N");
+        using var response = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = "T", hidden = "true" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["'hidden' must be true or false."], (await response.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["hidden"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/items/{id}")).StatusCode);
+    }
+}

@@ -29,6 +29,9 @@ public sealed class CatalogueGrain(
     // The hidden ids as the snapshot carries them, rebuilt only when the set changes.
     private string[]? _hiddenIds;
 
+    // Position of each item in the seeded popular list, built on first use.
+    private Dictionary<string, int>? _popularIndex;
+
     private CatalogueState S => state.State;
 
     public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
@@ -87,6 +90,21 @@ public sealed class CatalogueGrain(
 
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
+        // The seeded popular list carries titles and tags to users without history: it follows every item write.
+        if (RefreshedPopular(entries.Value) is { } popular)
+        {
+            var previous = S.Popular;
+            S.Popular = popular;
+            try
+            {
+                await Save();
+            }
+            catch
+            {
+                S.Popular = previous;
+                throw;
+            }
+        }
         if (S.Model is not { } model)
         {
             // Nothing to place into before the first activation: the items are kept (by their grains) and the text
@@ -173,7 +191,28 @@ public sealed class CatalogueGrain(
     public async Task SetPopular(Immutable<PopularItem[]> items)
     {
         S.Popular = [.. items.Value];
+        _popularIndex = null;
         await Save();
+    }
+
+    /// <summary>
+    /// A new seeded popular list in which the written items have their new title and tags, or null when none of them
+    /// changed. A copy: snapshots handed out earlier share the current list and are read while this runs.
+    /// </summary>
+    private List<PopularItem>? RefreshedPopular(IReadOnlyList<ShardEntry> entries)
+    {
+        _popularIndex ??= S.Popular.Select((p, i) => (p.ItemId, i)).ToDictionary(x => x.ItemId, x => x.i, StringComparer.Ordinal);
+        List<PopularItem>? updated = null;
+        foreach (var entry in entries)
+        {
+            if (!_popularIndex.TryGetValue(entry.ItemId, out var at)) continue;
+            var current = S.Popular[at];
+            var tags = entry.Tags ?? current.Tags;
+            if (current.Title == entry.Title && (tags ?? []).SequenceEqual(current.Tags ?? [], StringComparer.Ordinal)) continue;
+            updated ??= [.. S.Popular];
+            updated[at] = current with { Title = entry.Title, Tags = tags };
+        }
+        return updated;
     }
 
     public async Task SetHidden(Immutable<string[]> hidden, Immutable<string[]> visible)

@@ -109,7 +109,7 @@ public sealed class UserGrain(
         // Recent interest outranks the all-time seed list: live counts are lifted above the largest seeded count,
         // which keeps the scores in list order.
         var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
-        var candidates = live.Select(p => p with { Count = p.Count + lift }).Concat(seeded.Select(popularity.Current))
+        var candidates = live.Select(p => p with { Count = p.Count + lift }).Concat(seeded)
             .DistinctBy(p => p.ItemId)
             .Where(p => vocabulary.ContainsKey(p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));

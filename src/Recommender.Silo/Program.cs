@@ -20,4 +20,4 @@ return await HostRunner.RunAsync(() =>
         ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
     });
     return app;
-});
+}, hostsSilo: _ => true);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Recommender.Api;
 using Recommender.Hosting;
 
@@ -9,6 +10,7 @@ public sealed class HostRunnerTests
     [Theory]
     [InlineData("Recommender:Shards", "5000", "Recommender:Shards must be 0 (automatic) to 1024, not 5000.")]
     [InlineData("Recommender:Mode", "Bogus", "Failed to convert configuration value 'Bogus' at 'Recommender:Mode'")]
+    [InlineData("Recommender:Shards", "abc", "Failed to convert configuration value 'abc' at 'Recommender:Shards' to type 'System.Int32'. The input string 'abc' was not in a correct format.")]
     [InlineData("Recommender:RetireGrace", "abc", "Failed to convert configuration value 'abc' at 'Recommender:RetireGrace' to type 'System.TimeSpan'. abc is not a valid value for TimeSpan.")]
     public async Task The_api_with_a_bad_setting_exits_with_code_2_and_names_it(string key, string value, string message)
     {
@@ -31,6 +33,42 @@ public sealed class HostRunnerTests
         Assert.Equal(HostRunner.ConfigurationErrorExitCode, await HostRunner.RunAsync(() => RecommenderApi.Build(args)));
         if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:99999", "The listen address 'http://127.0.0.1:99999' is not an http(s) URL with a valid port")]
+    [InlineData("http://127.0.0.1:abc", "The listen address 'http://127.0.0.1:abc' is not an http(s) URL with a valid port")]
+    [InlineData("notaurl", "The listen address 'notaurl' is not an http(s) URL")]
+    [InlineData("ftp://127.0.0.1:21", "The listen address 'ftp://127.0.0.1:21' is not an http(s) URL")]
+    public void A_listen_address_that_is_not_an_http_url_with_a_valid_port_is_refused(string urls, string message) =>
+        Assert.StartsWith(message, HostRunner.Preflight(Configuration(new() { ["urls"] = urls }), hostsSilo: false));
+
+    [Fact]
+    public void Ports_already_in_use_and_orleans_ports_out_of_range_are_refused_and_free_ones_pass()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        Assert.Equal($"Port {port} (listen address http://127.0.0.1:{port}) is already in use: is another node running on this machine?",
+            HostRunner.Preflight(Configuration(new() { ["urls"] = $"http://127.0.0.1:{port}" }), hostsSilo: false));
+        Assert.Equal($"Port {port} (Orleans:GatewayPort) is already in use: is another node running on this machine?",
+            HostRunner.Preflight(Configuration(new() { ["urls"] = "http://127.0.0.1:0", ["Orleans:SiloPort"] = FreePort().ToString(), ["Orleans:GatewayPort"] = port.ToString() }), hostsSilo: true));
+        // A node without a silo does not need the Orleans ports.
+        Assert.Null(HostRunner.Preflight(Configuration(new() { ["urls"] = "http://127.0.0.1:0;http://*:0", ["Orleans:GatewayPort"] = port.ToString() }), hostsSilo: false));
+        Assert.Equal("Orleans:SiloPort must be a port number from 1 to 65535, not 70000.",
+            HostRunner.Preflight(Configuration(new() { ["Orleans:SiloPort"] = "70000" }), hostsSilo: true));
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static Microsoft.Extensions.Configuration.IConfiguration Configuration(Dictionary<string, string?> values) =>
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
     [Fact]
     public void Other_exceptions_are_not_taken_for_configuration_errors()

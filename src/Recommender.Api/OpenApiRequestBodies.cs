@@ -1,5 +1,8 @@
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using Recommender.Abstractions;
+using Recommender.Api.Endpoints;
 using Recommender.Grains.Registry;
 using Recommender.Model.Packaging;
 
@@ -7,10 +10,33 @@ namespace Recommender.Api;
 
 /// <summary>
 /// Request bodies read by hand, described as they are accepted: POST /events takes one event object or an array of
-/// them, and POST /models a multipart form with one file per package part (no other part).
+/// them, and POST /models a multipart form with one file per package part (no other part). An event's ids may be
+/// integers, its type is one of the event types in any case, and its timestamp ISO 8601 or Unix seconds.
 /// </summary>
-public sealed class OpenApiRequestBodies : IOpenApiOperationTransformer
+public sealed class OpenApiRequestBodies : IOpenApiOperationTransformer, IOpenApiSchemaTransformer
 {
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (context.JsonTypeInfo.Type != typeof(EventRequest) || schema.Properties is not { } properties) return Task.CompletedTask;
+        foreach (var id in new[] { "userId", "itemId", "eventId" })
+            if (properties.TryGetValue(id, out var p) && p is OpenApiSchema idSchema)
+            {
+                idSchema.Type = JsonSchemaType.String | JsonSchemaType.Integer | (id == "eventId" ? JsonSchemaType.Null : 0);
+                idSchema.Description = $"1–{Limits.MaxIdLength} characters without control characters; an integer is taken as written.";
+            }
+        if (properties.TryGetValue("type", out var t) && t is OpenApiSchema type)
+        {
+            type.Enum = [.. Enum.GetValues<EventType>().Select(v => (JsonNode)JsonValue.Create(EventTypes.Name(v)))];
+            type.Description = "The kind of event; matched ignoring case.";
+        }
+        if (properties.TryGetValue("timestamp", out var ts) && ts is OpenApiSchema timestamp)
+        {
+            timestamp.Type = JsonSchemaType.String | JsonSchemaType.Integer | JsonSchemaType.Null;
+            timestamp.Description = "An ISO 8601 date-time (UTC when it has no offset) or Unix seconds, at most a day ahead; absent: when the server receives it.";
+        }
+        return Task.CompletedTask;
+    }
+
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         switch (operation.OperationId)

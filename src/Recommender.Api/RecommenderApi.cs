@@ -57,7 +57,7 @@ public static class RecommenderApi
                     + "send JSON bodies as application/json, and a model package (POST /models) as multipart/form-data.";
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
-        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>().AddOperationTransformer<OpenApiRequestBodies>());
+        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>().AddOperationTransformer<OpenApiRequestBodies>().AddSchemaTransformer<OpenApiRequestBodies>());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);

@@ -35,10 +35,14 @@ internal static class CommandErrors
         }
         catch (Exception e) when (IsExpected(e))
         {
-            parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+            parse.InvocationConfiguration.Error.WriteLine($"error: {Message(e)}");
             return 1;
         }
     }
+
+    /// <summary>The exception's message without the " (Parameter 'x')" an ArgumentException appends, which names code, not input.</summary>
+    public static string Message(Exception e) =>
+        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
 
     /// <summary>Evaluation cases from a history file and its next-item file; an empty pair is an error, not a score of zero.</summary>
     public static List<EvaluationCase> ReadCases(string inputPath, string outputPath)

@@ -130,7 +130,7 @@ internal static class EvaluateColdStartCommand
             }
             catch (InvalidOperationException e)
             {
-                error.WriteLine($"error: {e.Message}");
+                error.WriteLine($"error: {CommandErrors.Message(e)}");
                 return 1;
             }
 

@@ -67,7 +67,7 @@ public static class UserEndpoints
         if (limit is not null)
         {
             if (int.TryParse(limit, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l) && l > 0) max = l;
-            else errors.Add("limit", "limit must be a positive integer.");
+            else errors.Add("limit", $"limit must be an integer from 1 to {int.MaxValue}.");
         }
         if (errors.Any) return Problems.Invalid(errors);
         var history = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).GetHistory(max));

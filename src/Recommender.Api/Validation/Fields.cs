@@ -48,7 +48,16 @@ public static class Fields
     /// </summary>
     public static string? PathId(HttpRequest request, string? id, int segment, string field, ValidationErrors errors)
     {
-        if (id is not null && id.Contains('%') && RawSegment(request, segment) is { } raw) id = raw;
+        if (id is not null && id.Contains('%') && RawSegment(request, segment) is { } raw)
+        {
+            // The server leaves escapes that are not UTF-8 (%FF) as they are, so "%FF" and "%25FF" would name one user.
+            if (Unescape(raw) is not { } decoded)
+            {
+                errors.Add(field, "The id's percent-escapes are not UTF-8 text.");
+                return null;
+            }
+            id = decoded;
+        }
         if (Limits.IdProblem(id ?? "") is { } problem) errors.Add(field, $"The id {problem}.");
         else return id;
         return null;
@@ -60,7 +69,37 @@ public static class Fields
         if (string.IsNullOrEmpty(target) || target[0] != '/') return null;
         var query = target.IndexOf('?');
         var segments = (query < 0 ? target : target[..query]).Split('/');
-        return segment + 1 < segments.Length ? Uri.UnescapeDataString(segments[segment + 1]) : null;
+        return segment + 1 < segments.Length ? segments[segment + 1] : null;
+    }
+
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>A raw path segment percent-decoded as UTF-8, or null when an escape is malformed or the bytes are not UTF-8.</summary>
+    private static string? Unescape(string raw)
+    {
+        var bytes = new List<byte>(raw.Length);
+        for (var i = 0; i < raw.Length;)
+        {
+            if (raw[i] != '%')
+            {
+                var next = raw.IndexOf('%', i);
+                var run = next < 0 ? raw[i..] : raw[i..next];
+                bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(run));
+                i += run.Length;
+                continue;
+            }
+            if (i + 2 >= raw.Length || !byte.TryParse(raw.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b)) return null;
+            bytes.Add(b);
+            i += 3;
+        }
+        try
+        {
+            return StrictUtf8.GetString(bytes.ToArray());
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            return null;
+        }
     }
 
     public static string? Text(JsonElement obj, string name, string field, int maxLength, ValidationErrors errors, bool required)

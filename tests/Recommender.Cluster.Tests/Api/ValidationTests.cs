@@ -294,6 +294,11 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         var percent = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}%252Fa/history");
         Assert.Equal(2, percent.TotalCount);
 
+        // An escape that is not UTF-8 is refused rather than kept as the three characters "%FF".
+        var notUtf8 = await AssertProblem(await cluster.Http.GetAsync($"/users/{user}%FF/history"), HttpStatusCode.BadRequest, "id");
+        Assert.Equal("The id's percent-escapes are not UTF-8 text.", notUtf8.Errors!["id"][0]);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync($"/users/{user}%C3%A9/history")).StatusCode);
+
         var item = "shelf/" + Guid.NewGuid().ToString("N");
         var escaped = Uri.EscapeDataString(item);
         Assert.Contains("%2F", escaped);
@@ -391,6 +396,13 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         var events = Operation("/events", "post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf");
         Assert.Equal(["#/components/schemas/EventRequest", "array"],
             events.EnumerateArray().Select(s => s.TryGetProperty("$ref", out var r) ? r.GetString()! : s.GetProperty("type").GetString()!));
+
+        // What an event's fields accept beyond plain strings: integer ids, Unix-second timestamps, the event types.
+        var fields = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("EventRequest").GetProperty("properties");
+        string[] Types(string field) => [.. fields.GetProperty(field).GetProperty("type").EnumerateArray().Select(t => t.GetString()!).Order()];
+        Assert.Equal(["integer", "string"], Types("userId"));
+        Assert.Equal(["integer", "null", "string"], Types("timestamp"));
+        Assert.Equal(Enum.GetValues<EventType>().Select(EventTypes.Name), fields.GetProperty("type").GetProperty("enum").EnumerateArray().Select(t => t.GetString()!));
 
         // A model package: one binary part per file, the three package files required, nothing else accepted.
         var form = Operation("/models", "post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");

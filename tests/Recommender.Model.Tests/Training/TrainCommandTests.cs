@@ -235,7 +235,7 @@ public sealed class TrainCommandTests : IDisposable
         {
             (["--train", train, "--min-rating", "4"], "--min-rating needs a format with ratings"),
             (["--train", train, "--event-types", "view"], "--event-types applies to event-export files only, not sequences"),
-            ([.. common, "--event-types", "view", "purchse"], "Event type 'purchse' does not occur in the data; its event types are purchase, view."),
+            ([.. common, "--event-types", "view", "purchse"], "Event type 'purchse' does not occur in the data; its event types are purchase, view.\n"),
             ([.. common, "--min-user-interactions", "-1"], "--min-user-interactions is -1"),
         })
         {

@@ -26,6 +26,9 @@ public sealed class UserGrain(
 
     private UserHistory History => _history ??= new UserHistory(state.State, options.Value.HistoryRetention);
 
+    /// <summary>The partition of the user directory that lists this user.</summary>
+    private IUserDirectoryGrain UserDirectory => GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(this.GetPrimaryKeyString(), Partitions.UserDirectory));
+
     public async Task<IngestResult> Ingest(Immutable<UserEvent[]> events)
     {
         var firstEvents = state.State.TotalCount == 0;
@@ -36,7 +39,7 @@ public sealed class UserGrain(
             try
             {
                 // The directory lists the user before the first event is acknowledged, so an export never misses one.
-                if (firstEvents) await GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(this.GetPrimaryKeyString(), Partitions.UserDirectory)).Add(this.GetPrimaryKeyString());
+                if (firstEvents) await UserDirectory.Add(this.GetPrimaryKeyString());
                 await state.WriteStateAsync();
             }
             catch
@@ -76,7 +79,7 @@ public sealed class UserGrain(
             _distinctItems = null;
         }
         // Also when nothing was stored: a retry after a failed removal finishes it. The next event lists the user again.
-        await GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(this.GetPrimaryKeyString(), Partitions.UserDirectory)).Remove(this.GetPrimaryKeyString());
+        await UserDirectory.Remove(this.GetPrimaryKeyString());
         return erased;
     }
 

@@ -75,9 +75,14 @@ psql_cluster() {
     "$(postgres_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "$DATABASE" -v ON_ERROR_STOP=1 -qtA "$@"
 }
 
-# A silo is up when the membership table lists it (its silo port) as active (status 3).
+# Silo N (1-based) is up when its process runs and the membership table lists a silo on its port as active
+# (status 3) that started after the process: rows a killed silo left behind say active until the cluster
+# declares them dead.
 silo_active() {
-    [[ "$(psql_cluster -c "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = '$CLUSTER_ID' AND Port = $1 AND Status = 3" 2>/dev/null)" == 1 ]]
+    local pidfile="$STATE/pids/silo$1.pid" port=$((SILO_PORT_BASE + $1 - 1))
+    is_running "$pidfile" || return 1
+    [[ "$(psql_cluster -c "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = '$CLUSTER_ID' AND Port = $port AND Status = 3
+        AND StartTime >= to_timestamp($(stat -c %Y "$pidfile") - 1)" 2>/dev/null)" == 1 ]]
 }
 
 # start_node NAME DLL HTTP_PORT [KEY=VALUE...]: a detached process with its own session, logging to a file.
@@ -108,8 +113,10 @@ start_database() {
     if [[ -z "$("${psql[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" ]]; then
         "${psql[@]}" -d postgres -c "CREATE DATABASE $DATABASE"
     fi
-    # The scripts are idempotent: applying them on every start keeps the query texts current.
-    "${psql[@]}" -d "$DATABASE" -f "$ROOT/deploy/postgres/clustering.sql" -f "$ROOT/deploy/postgres/persistence.sql" 2>/dev/null
+    # The scripts are idempotent: applying them on every start keeps the query texts current. Their notices
+    # ("already exists, skipping") are noise; errors are shown.
+    PGOPTIONS="-c client_min_messages=warning" "${psql[@]}" -d "$DATABASE" \
+        -f "$ROOT/deploy/postgres/clustering.sql" -f "$ROOT/deploy/postgres/persistence.sql"
     log "PostgreSQL ready on 127.0.0.1:$PG_PORT (database $DATABASE)"
 }
 
@@ -122,6 +129,11 @@ build() {
 
 start() {
     mkdir -p "$STATE/pids" "$STATE/logs" "$STATE/data"
+    # Pid files of nodes that died (kill -9, a crash) would read as nodes that exited during this start.
+    local pidfile
+    for pidfile in "$STATE"/pids/*.pid; do
+        if [[ -f "$pidfile" ]] && ! is_running "$pidfile"; then rm -f "$pidfile"; fi
+    done
     build
     start_database
     local silo_dll="$ARTIFACTS/bin/Recommender.Silo/release/Recommender.Silo.dll"
@@ -138,7 +150,8 @@ start() {
             # The first silo, alone, must advertise loopback before any other node talks to it.
             SILOS=1 wait_ready silo 120
             local address
-            address="$(psql_cluster -c "SELECT Address FROM OrleansMembershipTable WHERE DeploymentId = '$CLUSTER_ID' AND Port = $SILO_PORT_BASE AND Status = 3")"
+            address="$(psql_cluster -c "SELECT Address FROM OrleansMembershipTable WHERE DeploymentId = '$CLUSTER_ID' AND Port = $SILO_PORT_BASE AND Status = 3
+                ORDER BY StartTime DESC LIMIT 1")"
             if [[ "$address" != 127.* ]]; then
                 log "silo1 advertises $address, not loopback; stopping (this script keeps all traffic on 127.0.0.1)"
                 stop; exit 1
@@ -156,7 +169,7 @@ start() {
 pending_nodes() {
     local i
     if [[ "$1" == silo ]]; then
-        for ((i = 0; i < SILOS; i++)); do silo_active $((SILO_PORT_BASE + i)) || echo "silo$((i + 1))"; done
+        for ((i = 1; i <= SILOS; i++)); do silo_active "$i" || echo "silo$i"; done
     else
         for ((i = 0; i < APIS; i++)); do ready $((API_PORT_BASE + i)) || echo "api$((i + 1))"; done
     fi
@@ -208,7 +221,7 @@ status() {
     if [[ -f "$STATE/pg/data/postmaster.pid" ]]; then
         echo "postgres: running on $PG_PORT"
         for ((i = 0; i < SILOS; i++)); do
-            if silo_active $((SILO_PORT_BASE + i)); then echo "silo$((i + 1)): active member"; else echo "silo$((i + 1)): not a member"; fi
+            if silo_active $((i + 1)); then echo "silo$((i + 1)): active member"; else echo "silo$((i + 1)): not a member"; fi
         done
     else
         echo "postgres: stopped"
@@ -219,7 +232,11 @@ status() {
 }
 
 case "${1:-}" in
-    start) start ;;
+    start)
+        # A failed start leaves running whatever it had started (PostgreSQL, some nodes): say so.
+        trap 'log "start failed; what did start keeps running (logs in $STATE/logs): deploy/local-cluster.sh stop ends it"' EXIT
+        start
+        trap - EXIT ;;
     stop) stop ;;
     status) status ;;
     *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;

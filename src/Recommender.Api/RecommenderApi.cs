@@ -6,6 +6,7 @@ using Orleans.Configuration;
 using Recommender.Abstractions;
 using Recommender.Api.Endpoints;
 using Recommender.Api.Health;
+using Recommender.Api.Security;
 using Recommender.Api.Validation;
 using Recommender.Hosting;
 
@@ -57,7 +58,9 @@ public static class RecommenderApi
                     + "send JSON bodies as application/json, and a model package (POST /models) as multipart/form-data.";
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
-        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>().AddOperationTransformer<OpenApiRequestBodies>().AddSchemaTransformer<OpenApiRequestBodies>());
+        builder.AddApiKeyAuthentication();
+        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>().AddOperationTransformer<OpenApiRequestBodies>()
+            .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);
@@ -70,14 +73,21 @@ public static class RecommenderApi
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapRecommenderEndpoints();
+        app.LogApiKeys();
         return app;
     }
 
-    /// <summary>The HTTP API: events, users, items, health, OpenAPI and metrics.</summary>
+    /// <summary>
+    /// The HTTP API: events, users, items, health, OpenAPI and metrics. With API keys configured, the API itself needs
+    /// a client key (model management, the export and erasure an admin key); health, OpenAPI and metrics stay open
+    /// for probes and scrapers.
+    /// </summary>
     public static IEndpointRouteBuilder MapRecommenderEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("").RejectUnknownQueryParameters();
+        var api = app.MapGroup("").RejectUnknownQueryParameters().RequireAuthorization(ApiKeyAuthenticationHandler.ClientPolicy);
         EventEndpoints.Map(api);
         UserEndpoints.Map(api);
         ItemEndpoints.Map(api);

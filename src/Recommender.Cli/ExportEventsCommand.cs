@@ -9,13 +9,19 @@ namespace Recommender.Cli;
 /// </summary>
 internal static class ExportEventsCommand
 {
+    public const string ApiKeyVariable = "RECOMMENDER_API_KEY";
+
     public static Command Create()
     {
         var api = new Option<string>("--api") { Description = "Base address of the recommender HTTP API.", DefaultValueFactory = _ => "http://127.0.0.1:5000" };
         var outFile = new Option<string>("--out") { Description = "CSV file to write (event-export format).", Required = true };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the whole download.", DefaultValueFactory = _ => 600 };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = $"An admin API key of the cluster (Recommender:ApiKeys:Admin), when it has keys. Default: the {ApiKeyVariable} environment variable, which keeps the key out of the process list.",
+        };
 
-        var command = new Command("export-events", "Download the cluster's event history as an event-export CSV for training.") { api, outFile, timeout };
+        var command = new Command("export-events", "Download the cluster's event history as an event-export CSV for training.") { api, outFile, timeout, apiKey };
         command.SetAction(async (parse, cancellation) =>
         {
             var error = parse.InvocationConfiguration.Error;
@@ -30,6 +36,12 @@ internal static class ExportEventsCommand
                 await error.WriteLineAsync($"error: --timeout {parse.GetValue(timeout)} must be a positive number of seconds.");
                 return 1;
             }
+            var key = (parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable))?.Trim();
+            if (key is { Length: > 0 } && key.Any(c => c is <= ' ' or > '~'))
+            {
+                await error.WriteLineAsync("error: the API key holds a character other than printable ASCII; keys are sent in an HTTP header.");
+                return 1;
+            }
             // Relative paths resolve against the last '/' of the base: "http://host/prefix" must become "http://host/prefix/".
             if (!baseAddress.AbsolutePath.EndsWith('/')) baseAddress = new Uri(baseAddress.GetLeftPart(UriPartial.Path) + "/");
             var path = Path.GetFullPath(parse.GetValue(outFile)!);
@@ -38,6 +50,7 @@ internal static class ExportEventsCommand
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) };
+                if (key is { Length: > 0 }) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
                 using var response = await http.GetAsync("events/export", HttpCompletionOption.ResponseHeadersRead, cancellation);
                 if (!response.IsSuccessStatusCode)
                 {

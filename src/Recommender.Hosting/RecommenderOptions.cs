@@ -120,7 +120,11 @@ public sealed class OrleansEndpointOptions
 
     /// <summary>
     /// The address a silo publishes in the membership table for other silos and clients to reach it (e.g. the
-    /// pod IP). Unset: the address the host name resolves to. The silo listens on all interfaces either way.
+    /// pod IP). Unset: the first IPv4 address of an interface that is up and not loopback, the only one it then
+    /// listens on. Set: it listens on every interface, or on loopback alone for a loopback address.
     /// </summary>
     public string? AdvertisedIPAddress { get; set; }
+
+    /// <summary>The silo's name in the membership table and logs (e.g. the pod name); unset: Orleans' generated one.</summary>
+    public string? SiloName { get; set; }
 }

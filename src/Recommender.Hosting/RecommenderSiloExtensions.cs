@@ -38,10 +38,16 @@ public static class RecommenderSiloExtensions
         if (settings.Clustering.Mode == ClusteringMode.Localhost)
             return silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, serviceId: endpoints.ServiceId, clusterId: endpoints.ClusterId);
         silo.Configure<ClusterOptions>(o => { o.ClusterId = endpoints.ClusterId; o.ServiceId = endpoints.ServiceId; });
+        if (!string.IsNullOrWhiteSpace(endpoints.SiloName)) silo.Configure<SiloOptions>(o => o.SiloName = endpoints.SiloName.Trim());
         if (string.IsNullOrWhiteSpace(endpoints.AdvertisedIPAddress))
             silo.ConfigureEndpoints(endpoints.SiloPort, endpoints.GatewayPort);
         else
-            silo.ConfigureEndpoints(ParseAddress(endpoints.AdvertisedIPAddress), endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: true);
+        {
+            // A pod or container advertises one address but may be reached on others; a loopback cluster must not be
+            // reachable from the network, since the silo and gateway ports carry no authentication.
+            var advertised = ParseAddress(endpoints.AdvertisedIPAddress);
+            silo.ConfigureEndpoints(advertised, endpoints.SiloPort, endpoints.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+        }
         return silo.UseAdoNetClustering(o =>
         {
             o.Invariant = settings.Clustering.Invariant;

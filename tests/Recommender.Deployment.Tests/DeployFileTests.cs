@@ -15,8 +15,10 @@ public sealed partial class DeployFileTests
     /// <summary>Variables that are not configuration keys of ours: pod identity, runtime and database image settings.</summary>
     private static readonly HashSet<string> OtherVariables =
     [
-        "POD_NAME", "POD_NAMESPACE", "POD_IP", "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_gcServer",
+        "POD_NAME", "POD_IP", "ASPNETCORE_URLS", "ASPNETCORE_HTTP_PORTS", "DOTNET_gcServer",
         "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "CONNECTION_STRING",
+        // Read by the front end's API-key check (Recommender.Api.Security.ApiKeys), not bound to an options class.
+        "Recommender__ApiKeys__Admin", "Recommender__ApiKeys__Client",
     ];
 
     [Fact]
@@ -88,6 +90,11 @@ public sealed partial class DeployFileTests
             {
                 Assert.Equal("metadata.name", FieldRef(env, "POD_NAME"));
                 Assert.Equal("status.podIP", FieldRef(env, "POD_IP"));
+                Assert.Equal("$(POD_NAME)", env.Single(e => e["name"].ToString() == "Orleans__SiloName")["value"].ToString());
+                // Every silo opens the active model package from the data directory: it must be one shared volume.
+                var volume = ((YamlSequenceNode)deployment["spec"]["template"]["spec"]["volumes"]).Cast<YamlMappingNode>().Single(v => v["name"].ToString() == "data");
+                var claim = byKind["PersistentVolumeClaim"].Single(c => c["metadata"]["name"].ToString() == volume["persistentVolumeClaim"]["claimName"].ToString());
+                Assert.Equal("ReadWriteMany", ((YamlSequenceNode)claim["spec"]["accessModes"]).Single().ToString());
             }
         }
 

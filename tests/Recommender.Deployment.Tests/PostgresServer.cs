@@ -24,6 +24,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The directory of the server's tools (psql, pg_ctl).</summary>
+    public string BinDirectory => _bin;
+
     private string DataDirectory => Path.Combine(_directory, "data");
 
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder

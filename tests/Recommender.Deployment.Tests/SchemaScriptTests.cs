@@ -36,6 +36,38 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task The_kubernetes_schema_job_turns_the_npgsql_connection_string_into_psql_settings_and_applies_the_scripts()
+    {
+        var database = "schema_job";
+        await postgres.Server.CreateDatabaseAsync(database);
+        var job = new YamlDotNet.RepresentationModel.YamlStream();
+        using (var reader = new StreamReader(RepositoryPaths.Deploy("kubernetes", "20-schema-job.yaml")))
+            job.Load(reader);
+        var container = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlSequenceNode)
+            job.Documents[0].RootNode["spec"]["template"]["spec"]["containers"]).Single();
+        var command = ((YamlDotNet.RepresentationModel.YamlSequenceNode)container["command"]).Select(c => c.ToString()).ToList();
+        Assert.Equal(["sh", "-c"], command[..2]);
+        // The job mounts the scripts at /schema; here they are read from the repository.
+        var script = command[2].Replace("/schema/", RepositoryPaths.Deploy("postgres") + "/", StringComparison.Ordinal);
+
+        // Spaced key names, a password with a space and quotes, and settings psql does not know, as a managed
+        // PostgreSQL's connection string has them (the test server trusts local connections, so any password works).
+        var connectionString = postgres.Server.ConnectionString(database)
+            + ";Password=it's a \"secret\"\\;SSL Mode=Disable;Command Timeout=10;Trust Server Certificate=true";
+        var start = new System.Diagnostics.ProcessStartInfo("sh", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["CONNECTION_STRING"] = connectionString;
+        start.Environment["PATH"] = postgres.Server.BinDirectory + ":" + Environment.GetEnvironmentVariable("PATH");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"the job's script failed ({process.ExitCode}): {await error}");
+
+        var keys = await Strings(database, "SELECT QueryKey FROM OrleansQuery");
+        Assert.Equal(MembershipKeys.Concat(StorageKeys).Order(), keys.Order());
+    }
+
+    [Fact]
     public async Task Storage_writes_follow_optimistic_versioning_and_keep_one_row_per_grain()
     {
         var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_storage");

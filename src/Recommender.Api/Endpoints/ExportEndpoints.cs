@@ -1,5 +1,6 @@
 using System.Text;
 using Recommender.Abstractions;
+using Recommender.Api.Security;
 using Recommender.Model.Data;
 
 namespace Recommender.Api.Endpoints;
@@ -14,7 +15,8 @@ public static class ExportEndpoints
             .WithName("ExportEvents")
             .WithSummary($"Streams the cluster's event history as CSV ({EventExportFormat.Header}), user by user in timestamp order; "
                 + "read by `recommender train --format event-export`.")
-            .Produces<string>(StatusCodes.Status200OK, "text/csv");
+            .Produces<string>(StatusCodes.Status200OK, "text/csv")
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
 
     private static async Task Export(HttpContext context, IGrainFactory grains, CancellationToken cancellation)
     {

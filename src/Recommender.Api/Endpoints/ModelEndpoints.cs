@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using Recommender.Abstractions;
+using Recommender.Api.Security;
 using Recommender.Api.Validation;
 using Recommender.Grains.Registry;
 using Recommender.Model.Packaging;
@@ -26,19 +27,22 @@ public static class ModelEndpoints
             .Produces<ModelResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status409Conflict)
-            .ProducesValidationProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesValidationProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapGet("/models", List).WithName("ListModels").Produces<ModelsResponse>();
         app.MapGet("/models/{version}", Get).WithName("GetModel").Produces<ModelResponse>().ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapPost("/models/{version}/activate", Activate)
             .WithName("ActivateModel")
             .WithSummary("Loads every shard of the version, then makes it the active one for every silo; items added through the API are carried over.")
             .Produces<ActivationResponse>()
-            .ProducesValidationProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapPost("/models/rollback", Rollback)
             .WithName("RollbackModel")
             .WithSummary("Activates the previously active version (the fallback baseline when there is none).")
             .Produces<ActivationResponse>()
-            .ProducesValidationProblem(StatusCodes.Status409Conflict);
+            .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
     private static async Task<IResult> Upload(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)

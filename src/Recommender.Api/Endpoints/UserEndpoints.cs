@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Recommender.Abstractions;
+using Recommender.Api.Security;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;
@@ -27,7 +28,8 @@ public static class UserEndpoints
                 + "and the user gets the popularity list until new events arrive. Idempotent: a repeat erases 0 events.")
             .Produces<ErasedUserResponse>()
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
     private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics)

@@ -107,19 +107,29 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
         Cluster = builder.Build();
         await Cluster.DeployAsync();
 
-        _api = RecommenderApi.Build([], web =>
+        (_api, BaseAddress) = await StartFrontEndAsync(new Dictionary<string, string?>());
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (Options.SeedDemo) await WaitUntilReadyAsync(Options.ReadyTimeout);
+    }
+
+    /// <summary>
+    /// Starts another HTTP front end of this cluster on Kestrel at 127.0.0.1, with <paramref name="extra"/> on top of
+    /// the fixture's settings (e.g. API keys). The caller stops and disposes it.
+    /// </summary>
+    public async Task<(WebApplication Api, Uri BaseAddress)> StartFrontEndAsync(IReadOnlyDictionary<string, string?> extra)
+    {
+        var api = RecommenderApi.Build([], web =>
         {
             web.WebHost.UseUrls("http://127.0.0.1:0");
-            web.Configuration.AddInMemoryCollection(settings);
+            web.Configuration.AddInMemoryCollection(Configuration);
             web.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Recommender:Mode"] = nameof(HostingMode.External) });
+            web.Configuration.AddInMemoryCollection(extra);
             web.Services.AddSingleton(Cluster.Client);
             web.Services.AddSingleton<IGrainFactory>(Cluster.Client);
         });
-        await _api.StartAsync();
-        var address = _api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address);
-        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        if (Options.SeedDemo) await WaitUntilReadyAsync(Options.ReadyTimeout);
+        await api.StartAsync();
+        var address = api.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (api, new Uri(address));
     }
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)

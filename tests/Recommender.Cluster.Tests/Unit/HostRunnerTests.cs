@@ -11,6 +11,7 @@ public sealed class HostRunnerTests
     [InlineData("Recommender:Shards", "5000", "Recommender:Shards must be 0 (automatic) to 1024, not 5000.")]
     [InlineData("Recommender:Mode", "Bogus", "Failed to convert configuration value 'Bogus' at 'Recommender:Mode'")]
     [InlineData("Recommender:Shards", "abc", "Failed to convert configuration value 'abc' at 'Recommender:Shards' to type 'System.Int32'. The input string 'abc' was not in a correct format.")]
+    [InlineData("Recommender:ApiKeys:Admin", "short", "The key in Recommender:ApiKeys:Admin has 5 characters; a key has 16 to 256 (for example: openssl rand -hex 32).")]
     [InlineData("Recommender:RetireGrace", "abc", "Failed to convert configuration value 'abc' at 'Recommender:RetireGrace' to type 'System.TimeSpan'. abc is not a valid value for TimeSpan.")]
     public async Task The_api_with_a_bad_setting_exits_with_code_2_and_names_it(string key, string value, string message)
     {

@@ -226,29 +226,37 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Export_events_keeps_the_path_of_the_api_address_and_refuses_a_non_positive_timeout()
+    public async Task Export_events_keeps_the_path_of_the_api_address_sends_the_api_key_and_refuses_a_non_positive_timeout()
     {
         var port = FreePort();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/prefix/");
         listener.Start();
+        // The first request comes without a key, the second with it.
         var served = Task.Run(async () =>
         {
-            var context = await listener.GetContextAsync();
-            var body = System.Text.Encoding.UTF8.GetBytes(context.Request.Url!.AbsolutePath == "/prefix/events/export"
-                ? EventExportFormat.Header + "\nline-1\n" : "wrong path " + context.Request.Url.AbsolutePath);
-            context.Response.StatusCode = context.Request.Url.AbsolutePath == "/prefix/events/export" ? 200 : 404;
-            await context.Response.OutputStream.WriteAsync(body);
-            context.Response.Close();
+            for (var request = 0; request < 2; request++)
+            {
+                var context = await listener.GetContextAsync();
+                var path = context.Request.Url!.AbsolutePath;
+                var authorized = context.Request.Headers["Authorization"] == "Bearer admin-key-0123456789";
+                context.Response.StatusCode = path != "/prefix/events/export" ? 404 : authorized ? 200 : 401;
+                var body = path != "/prefix/events/export" ? "wrong path " + path : authorized ? EventExportFormat.Header + "\nline-1\n" : "no key";
+                await context.Response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body));
+                context.Response.Close();
+            }
         });
         var target = Path.Combine(_directory, "events.csv");
-        var (exit, text, error) = await Task.Run(() => Invoke(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}/prefix", "--out", target));
+        Assert.Contains("answered 401: no key", await Task.Run(() => Fails(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}/prefix", "--out", target)));
+        Assert.False(File.Exists(target));
+        var (exit, text, error) = await Task.Run(() => Invoke(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}/prefix", "--out", target, "--api-key", "admin-key-0123456789"));
         await served;
         Assert.True(exit == 0, error);
         Assert.Contains("wrote 1 events", text);
         Assert.Equal([EventExportFormat.Header, "line-1"], File.ReadAllLines(target));
 
         Assert.Contains("--timeout 0", Fails(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", target, "--timeout", "0"));
+        Assert.Contains("printable ASCII", Fails(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", target, "--api-key", "two words"));
     }
 
     private static int FreePort()

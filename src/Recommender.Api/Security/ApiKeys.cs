@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Recommender.Api.Security;
+
+/// <summary>What a key may do: a client key serves an application (events, recommendations, catalogue); an admin key
+/// may also manage models, export every user's events and erase users.</summary>
+public enum ApiRole
+{
+    Client,
+    Admin,
+}
+
+/// <summary>
+/// The API keys of <c>Recommender:ApiKeys</c> (<c>Admin</c> and <c>Client</c>, each a list or one comma-separated
+/// value), kept only as SHA-256 digests. With none configured every endpoint is open, as on a developer's machine.
+/// </summary>
+public sealed class ApiKeys
+{
+    public const string Section = "Recommender:ApiKeys";
+    public const int MinLength = 16;
+    public const int MaxLength = 256;
+
+    private readonly (byte[] Digest, ApiRole Role)[] _keys;
+
+    private ApiKeys((byte[] Digest, ApiRole Role)[] keys, int admin, int client)
+    {
+        _keys = keys;
+        AdminCount = admin;
+        ClientCount = client;
+    }
+
+    public int AdminCount { get; }
+
+    public int ClientCount { get; }
+
+    /// <summary>False when no key is configured: every endpoint is then open.</summary>
+    public bool Enabled => _keys.Length > 0;
+
+    /// <summary>The role of <paramref name="presented"/>, or null when it is no configured key.</summary>
+    public ApiRole? Find(string presented)
+    {
+        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        ApiRole? found = null;
+        // Every digest is compared, in constant time, so the answer's timing does not tell which key came close.
+        foreach (var (key, role) in _keys)
+            if (CryptographicOperations.FixedTimeEquals(key, digest)) found = role;
+        return found;
+    }
+
+    /// <summary>Reads and checks the keys; a bad configuration throws an <see cref="OptionsValidationException"/> naming it.</summary>
+    public static ApiKeys FromConfiguration(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(Section);
+        var errors = new List<string>();
+        foreach (var child in section.GetChildren())
+            if (child.Key is not (nameof(ApiRole.Admin) or nameof(ApiRole.Client)))
+                errors.Add($"{Section}:{child.Key} is not a setting; the settings are {Section}:Admin and {Section}:Client.");
+        if (section.Value is { Length: > 0 })
+            errors.Add($"{Section} takes its keys under {Section}:Admin and {Section}:Client, not as a value of its own.");
+        var admin = Read(section, ApiRole.Admin, errors);
+        var client = Read(section, ApiRole.Client, errors);
+        for (var i = 0; i < client.Count; i++)
+            if (admin.Contains(client[i], StringComparer.Ordinal))
+                errors.Add($"Key {i + 1} of {Section}:Client is in {Section}:Admin too; give each key one role.");
+        if (client.Count > 0 && admin.Count == 0)
+            errors.Add($"{Section}:Client is set but {Section}:Admin is empty: model management, the event export and erasure would be unreachable. Add an admin key.");
+        if (errors.Count > 0) throw new OptionsValidationException(Section, typeof(ApiKeys), errors);
+
+        var keys = admin.Select(k => (SHA256.HashData(Encoding.UTF8.GetBytes(k)), ApiRole.Admin))
+            .Concat(client.Select(k => (SHA256.HashData(Encoding.UTF8.GetBytes(k)), ApiRole.Client)))
+            .ToArray();
+        return new ApiKeys(keys, admin.Count, client.Count);
+    }
+
+    private static List<string> Read(IConfigurationSection parent, ApiRole role, List<string> errors)
+    {
+        var name = $"{Section}:{role}";
+        var section = parent.GetSection(role.ToString());
+        // One value is a comma-separated list (an environment variable such as Recommender__ApiKeys__Admin=k1,k2);
+        // children are a list (Recommender__ApiKeys__Admin__0=k1, or a JSON array).
+        var values = (section.Value ?? "").Split(',', StringSplitOptions.TrimEntries)
+            .Where(v => section.Value is { Length: > 0 })
+            .Concat(section.GetChildren().Select(c => c.Value ?? ""))
+            .ToList();
+        var keys = new List<string>();
+        for (var i = 0; i < values.Count; i++)
+        {
+            var key = values[i];
+            var which = values.Count == 1 ? $"The key in {name}" : $"Key {i + 1} of {name}";
+            if (key.Length == 0)
+                errors.Add($"{which} is empty; remove it, or give a key of {MinLength} to {MaxLength} characters.");
+            else if (key.Length is < MinLength or > MaxLength)
+                errors.Add($"{which} has {key.Length} characters; a key has {MinLength} to {MaxLength} (for example: openssl rand -hex 32).");
+            else if (key.Any(c => c is <= ' ' or > '~' or ','))
+                errors.Add($"{which} holds a character other than printable ASCII (spaces and commas are not allowed either): keys travel in an HTTP header.");
+            else if (keys.Contains(key, StringComparer.Ordinal))
+                errors.Add($"{which} is given twice.");
+            else
+                keys.Add(key);
+        }
+        return keys;
+    }
+}

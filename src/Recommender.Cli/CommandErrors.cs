@@ -65,7 +65,28 @@ internal static class CommandErrors
     public static void CheckDirectoryTarget(string path, string option)
     {
         if (File.Exists(path)) throw new IOException($"{option} '{path}' is a file; it must be a directory (or not exist yet).");
+        // Created now, so that a path that cannot be written fails before the work rather than after it.
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{option} '{path}' cannot be created: {e.Message}", e);
+        }
     }
+
+    /// <summary>Largest accepted time limit, in minutes (about 19 years): beyond it a TimeSpan would overflow.</summary>
+    public const double MaxMinutes = 10_000_000;
+
+    /// <summary>A time limit in minutes as a TimeSpan; null stays null. Not finite, not above 0 or too large is an error naming the option.</summary>
+    public static TimeSpan? Minutes(double? minutes, string option) => minutes switch
+    {
+        null => null,
+        { } m when double.IsFinite(m) && m > 0 && m <= MaxMinutes => TimeSpan.FromMinutes(m),
+        { } m => throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{option} must be a number of minutes above 0 and at most {MaxMinutes:N0}, not {m}.")),
+    };
 
     /// <summary>Fails before any work when <paramref name="path"/> cannot become a file (a directory is in the way).</summary>
     public static void CheckFileTarget(string path, string option)

@@ -89,7 +89,7 @@ internal static class EvaluateColdStartCommand
                     Seed = parse.GetValue(seed),
                     Threads = threadCount,
                     Patience = parse.GetValue(patience),
-                    TimeLimit = minutes is { } m ? TimeSpan.FromMinutes(m) : null,
+                    TimeLimit = CommandErrors.Minutes(minutes, "--time-limit"),
                 },
             };
             // Checked before the text is encoded and the data split, which take minutes.

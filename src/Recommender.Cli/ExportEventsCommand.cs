@@ -10,6 +10,7 @@ namespace Recommender.Cli;
 internal static class ExportEventsCommand
 {
     public const string ApiKeyVariable = "RECOMMENDER_API_KEY";
+    private const int MaxTimeoutSeconds = int.MaxValue / 1000;
 
     public static Command Create()
     {
@@ -31,9 +32,10 @@ internal static class ExportEventsCommand
                 await error.WriteLineAsync($"error: --api '{parse.GetValue(api)}' is not an http(s) address.");
                 return 1;
             }
-            if (parse.GetValue(timeout) <= 0)
+            // HttpClient takes at most int.MaxValue milliseconds (about 24.8 days).
+            if (parse.GetValue(timeout) is <= 0 or > MaxTimeoutSeconds)
             {
-                await error.WriteLineAsync($"error: --timeout {parse.GetValue(timeout)} must be a positive number of seconds.");
+                await error.WriteLineAsync($"error: --timeout {parse.GetValue(timeout)} must be a number of seconds from 1 to {MaxTimeoutSeconds:N0}.");
                 return 1;
             }
             var key = (parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable))?.Trim();

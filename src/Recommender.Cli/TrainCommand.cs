@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Recommender.Model.Data;
 using Recommender.Model.Onnx;
@@ -157,7 +158,7 @@ internal static class TrainCommand
                 Threads = parse.GetValue(threads),
                 ValidateEvery = parse.GetValue(validateEvery),
                 Patience = parse.GetValue(patience),
-                TimeLimit = parse.GetValue(timeLimit) is { } minutes ? TimeSpan.FromMinutes(minutes) : null,
+                TimeLimit = CommandErrors.Minutes(parse.GetValue(timeLimit), "--time-limit"),
             };
             CommandErrors.InFlagTerms(options.Validate, FlagOf);
             SasRecTrainer trainer;
@@ -204,13 +205,31 @@ internal static class TrainCommand
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
             var startEpoch = trainer.Epoch;
+            // Ctrl+C or SIGTERM stops training at the next step, leaving the last epoch's checkpoint whole and the
+            // terminal restored; a second signal ends the process at once.
+            using var interrupt = new CancellationTokenSource();
+            var signal = 0;
+            void OnSignal(PosixSignalContext context)
+            {
+                if (interrupt.IsCancellationRequested) return;
+                context.Cancel = true;
+                signal = context.Signal == PosixSignal.SIGTERM ? 15 : 2;
+                interrupt.Cancel();
+            }
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             var result = console.Profile.Capabilities.Interactive
-                ? TrainWithBar(console, trainer, data, validation, outDir)
-                : trainer.Train(data.Sequences, validation, outDir, new SynchronousProgress(p => { if (p.Completed is { } e) console.WriteLine(Describe(e)); }));
+                ? TrainWithBar(console, trainer, data, validation, outDir, interrupt.Token)
+                : trainer.Train(data.Sequences, validation, outDir, new SynchronousProgress(p => { if (p.Completed is { } e) console.WriteLine(Describe(e)); }), interrupt.Token);
             if (result.Outcome == TrainingOutcome.Diverged)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"error: {result.Message}");
                 return 2;
+            }
+            if (result.Outcome == TrainingOutcome.Interrupted)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(result.Message);
+                return 128 + signal;
             }
             console.MarkupLine(Markup.Escape($"{result.Outcome}: {result.Message} Best epoch {result.BestEpoch}" +
                 (result.BestValidationNdcg10 is { } best ? $", validation NDCG@10 {best:F4}." : ".")));
@@ -320,7 +339,7 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Patience)] = "--patience",
     };
 
-    private static TrainingResult TrainWithBar(IAnsiConsole console, SasRecTrainer trainer, SequenceDataset data, List<EvaluationCase>? validation, string outDir)
+    private static TrainingResult TrainWithBar(IAnsiConsole console, SasRecTrainer trainer, SequenceDataset data, List<EvaluationCase>? validation, string outDir, CancellationToken cancellation)
     {
         TrainingResult? result = null;
         console.Progress()
@@ -339,7 +358,7 @@ internal static class TrainCommand
                     task.Value = p.Batch;
                     task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{p.Epochs} loss {p.Loss:F4} {p.PositionsPerSecond:F0} pos/s");
                 });
-                result = trainer.Train(data.Sequences, validation, outDir, progress);
+                result = trainer.Train(data.Sequences, validation, outDir, progress, cancellation);
             });
         return result!;
     }

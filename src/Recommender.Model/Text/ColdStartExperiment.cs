@@ -166,6 +166,7 @@ public static class ColdStartExperiment
             var progress = new Progress(representation, log);
             var result = new SasRecTrainer(model, options.Training).Train(known.Train.Sequences, known.Validation, directory, progress, ct);
             if (result.Outcome == TrainingOutcome.Diverged) throw new InvalidOperationException($"{representation}: {result.Message}");
+            if (result.Outcome == TrainingOutcome.Interrupted) ct.ThrowIfCancellationRequested();
             var trainSeconds = watch.Elapsed.TotalSeconds;
             log?.Invoke($"{representation}: {result.Message} ({trainSeconds:F0} s)");
 

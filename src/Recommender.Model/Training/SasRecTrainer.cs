@@ -15,7 +15,9 @@ namespace Recommender.Model.Training;
 /// from a checkpoint continues it bit for bit.
 /// Writes into the output directory: last.model + last.state (every epoch), best.model (best validation NDCG@10,
 /// or the last epoch without validation), curve.csv and curve.png. With a weight average, validation and best.model
-/// use the averaged weights and last.model the raw ones training continues from.
+/// use the averaged weights and last.model the raw ones training continues from. The state names the model it
+/// belongs to (a SHA-256 of its weights), and the pair is committed state first, then model, so that a run killed
+/// between the two is completed on resume instead of continuing from mismatched files.
 /// </summary>
 public sealed class SasRecTrainer
 {
@@ -24,9 +26,11 @@ public sealed class SasRecTrainer
     public const string BestModelFile = "best.model";
     public const string CurveCsvFile = "curve.csv";
     public const string CurvePngFile = "curve.png";
-    private const string StateMagic = "SASREC-TRAINER-STATE-2";
-    // Version 1 states (no weight-average section) are still read.
+    private const string StateMagic = "SASREC-TRAINER-STATE-3";
+    // Version 2 states (no model digest) and version 1 states (no weight-average section either) are still read.
+    private const string StateMagicWithoutDigest = "SASREC-TRAINER-STATE-2";
     private const string StateMagicWithoutAverage = "SASREC-TRAINER-STATE-1";
+    private const string PendingModelSuffix = ".next";
     private const long DropoutStream = 0xD80;
     private const long NegativeStream = 0x4E6;
     private const long ShuffleStream = 0x5F1;
@@ -72,9 +76,22 @@ public sealed class SasRecTrainer
     /// <summary>Continues the run saved in <paramref name="directory"/> (last.model + last.state) with the given options.</summary>
     public static SasRecTrainer Resume(string directory, TrainingOptions options)
     {
-        var model = SasRecModel.Load(Path.Combine(directory, LastModelFile));
+        var modelPath = Path.Combine(directory, LastModelFile);
+        var statePath = Path.Combine(directory, LastStateFile);
+        var digest = ReadModelDigest(statePath);
+        var pending = modelPath + PendingModelSuffix;
+        if (digest is not null && File.Exists(pending) && (!File.Exists(modelPath) || !Digest(SasRecModel.Load(modelPath)).SequenceEqual(digest)))
+        {
+            // Killed after the state was committed and before the model was: the pending model completes the pair.
+            if (!Digest(SasRecModel.Load(pending)).SequenceEqual(digest))
+                throw new InvalidDataException($"'{statePath}' belongs to neither '{modelPath}' nor '{pending}'; the checkpoint cannot be resumed.");
+            File.Move(pending, modelPath, overwrite: true);
+        }
+        var model = SasRecModel.Load(modelPath);
+        if (digest is not null && !Digest(model).SequenceEqual(digest))
+            throw new InvalidDataException($"'{statePath}' was written for other weights than '{modelPath}' holds; the checkpoint cannot be resumed.");
         var trainer = new SasRecTrainer(model, options);
-        trainer.LoadState(Path.Combine(directory, LastStateFile));
+        trainer.LoadState(statePath);
         return trainer;
     }
 
@@ -88,14 +105,19 @@ public sealed class SasRecTrainer
     {
         ArgumentNullException.ThrowIfNull(sequences);
         var trainable = TrainableSequences(sequences, Model.Config.ItemCount);
-        if (outputDirectory is not null) Directory.CreateDirectory(outputDirectory);
+        if (outputDirectory is not null)
+        {
+            Directory.CreateDirectory(outputDirectory);
+            // A new run in a used directory must not leave an earlier run's best model to be taken for its own.
+            if (Epoch == 0) File.Delete(Path.Combine(outputDirectory, BestModelFile));
+        }
         var started = Stopwatch.StartNew();
         // In long: a batch size near int.MaxValue would overflow the rounding up and leave no batch at all.
         var batches = (int)((trainable.Length + (long)Options.BatchSize - 1) / Options.BatchSize);
         var order = new int[trainable.Length];
         while (Epoch < Options.Epochs)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested) return Interrupted(Epoch + 1);
             var epoch = Epoch + 1;
             Optimizer.LearningRate = Options.LearningRateAt(epoch);
             var clock = Stopwatch.StartNew();
@@ -105,7 +127,7 @@ public sealed class SasRecTrainer
             long positions = 0;
             for (var b = 0; b < batches; b++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested) return Interrupted(epoch);
                 var batch = order.AsSpan(b * Options.BatchSize, Math.Min(Options.BatchSize, order.Length - b * Options.BatchSize));
                 var (stepLoss, stepPositions) = Step(sequences, batch, epoch, b);
                 if (!double.IsFinite(stepLoss))
@@ -125,7 +147,9 @@ public sealed class SasRecTrainer
             var trainSeconds = clock.Elapsed.TotalSeconds;
             double? ndcg = null, hr = null;
             Average?.Swap();
-            if (validation is { Count: > 0 } && (epoch % Options.ValidateEvery == 0 || epoch == Options.Epochs))
+            // The epoch the time limit ends the run with is validated too, so that a stopped run has a best model.
+            var lastEpoch = epoch == Options.Epochs || (Options.TimeLimit is { } timeLimit && started.Elapsed >= timeLimit);
+            if (validation is { Count: > 0 } && (epoch % Options.ValidateEvery == 0 || lastEpoch))
             {
                 var metrics = Evaluate(Model, validation);
                 ndcg = metrics.Ndcg(10);
@@ -148,7 +172,10 @@ public sealed class SasRecTrainer
             }
             else if (validation is not { Count: > 0 })
             {
+                // Without validation the last epoch is the best model; a score from validations before a resume
+                // belongs to another epoch's weights.
                 _bestEpoch = epoch;
+                _bestNdcg = null;
                 improved = true;
             }
             // The weights validated are the ones best.model keeps; last.model keeps those training continues from.
@@ -165,6 +192,11 @@ public sealed class SasRecTrainer
 
         TrainingResult Finish(TrainingOutcome outcome, string message) =>
             new(outcome, message, Epoch, _bestEpoch, _bestNdcg, _curve.ToArray());
+
+        TrainingResult Interrupted(int epoch) => Finish(TrainingOutcome.Interrupted, Epoch == 0
+            ? $"Interrupted in epoch {epoch}, before any epoch had completed: there is no checkpoint of this run."
+            : outputDirectory is null ? $"Interrupted in epoch {epoch}; no checkpoint directory was given."
+            : $"Interrupted in epoch {epoch}; the checkpoint of epoch {Epoch} is in {outputDirectory} (continue with --resume).");
     }
 
     /// <summary>Full-ranking HR/NDCG (cut-offs 1, 5, 10, 20) of the model's eval-mode forward on the given cases, seen items removed.</summary>
@@ -295,18 +327,22 @@ public sealed class SasRecTrainer
 
     private void SaveCheckpoint(string directory)
     {
-        Model.Save(Path.Combine(directory, LastModelFile));
-        SaveState(Path.Combine(directory, LastStateFile));
+        // Model written aside, state committed (naming the model), model committed: see Resume for the recovery.
+        var model = Path.Combine(directory, LastModelFile);
+        Model.Save(model + PendingModelSuffix);
+        SaveState(Path.Combine(directory, LastStateFile), Digest(Model));
+        File.Move(model + PendingModelSuffix, model, overwrite: true);
         TrainingCurve.WriteCsv(Path.Combine(directory, CurveCsvFile), _curve);
         TrainingCurve.WritePng(Path.Combine(directory, CurvePngFile), _curve);
     }
 
-    private void SaveState(string path)
+    private void SaveState(string path, byte[] modelDigest)
     {
         var temporary = path + ".tmp";
         using (var writer = new BinaryWriter(File.Create(temporary), Encoding.UTF8))
         {
             writer.Write(StateMagic);
+            writer.Write(modelDigest);
             writer.Write(Epoch);
             writer.Write(_bestEpoch);
             writer.Write(_bestNdcg ?? double.NaN);
@@ -326,6 +362,33 @@ public sealed class SasRecTrainer
             Average?.Save(writer);
         }
         File.Move(temporary, path, overwrite: true);
+    }
+
+    private const int DigestLength = 32;
+
+    /// <summary>SHA-256 of the model's weights: what a state file records to name the model it was saved with.</summary>
+    private static byte[] Digest(SasRecModel model)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var p in model.Parameters) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Data.AsSpan()));
+        return hash.GetHashAndReset();
+    }
+
+    /// <summary>The model digest a state file records; null for older states without one, or when the file is missing or not a state.</summary>
+    private static byte[]? ReadModelDigest(string path)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            if (reader.ReadString() != StateMagic) return null;
+            var digest = reader.ReadBytes(DigestLength);
+            return digest.Length == DigestLength ? digest : null;
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+        {
+            return null;
+        }
     }
 
     private void LoadState(string path)
@@ -350,7 +413,8 @@ public sealed class SasRecTrainer
     {
         using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
         var magic = reader.ReadString();
-        if (magic != StateMagic && magic != StateMagicWithoutAverage) throw new InvalidDataException($"'{path}' is not a trainer state file.");
+        if (magic != StateMagic && magic != StateMagicWithoutDigest && magic != StateMagicWithoutAverage) throw new InvalidDataException($"'{path}' is not a trainer state file.");
+        if (magic == StateMagic) reader.ReadBytes(DigestLength);
         Epoch = reader.ReadInt32();
         _bestEpoch = reader.ReadInt32();
         var best = reader.ReadDouble();
@@ -370,7 +434,7 @@ public sealed class SasRecTrainer
         Optimizer.Load(reader);
         // A run resumed with a weight average it did not have starts the average from the current weights; one
         // resumed without the average it had drops it.
-        if (magic == StateMagic && reader.ReadBoolean())
+        if (magic != StateMagicWithoutAverage && reader.ReadBoolean())
         {
             if (Average is not null) Average.Load(reader);
             else WeightAverage.Skip(reader, Model);

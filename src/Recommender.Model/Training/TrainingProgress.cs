@@ -30,6 +30,9 @@ public enum TrainingOutcome
 
     /// <summary>A NaN or infinite loss: training stopped and the last good checkpoint was kept.</summary>
     Diverged,
+
+    /// <summary>Cancelled (Ctrl+C, SIGTERM) at a step boundary: the checkpoint of the last completed epoch is kept.</summary>
+    Interrupted,
 }
 
 /// <summary>How a run ended, with the epoch and validation NDCG@10 of the best model.</summary>

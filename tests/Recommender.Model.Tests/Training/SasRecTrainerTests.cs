@@ -135,6 +135,92 @@ public sealed class SasRecTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_run_killed_between_committing_the_state_and_the_model_is_completed_on_resume_and_mismatched_files_are_refused()
+    {
+        var train = PlantedRule(60, seed: 6);
+        var options = new TrainingOptions { Epochs = 4, BatchSize = 16, Threads = 2 };
+        string Run(string name, int epochs)
+        {
+            var directory = Path.Combine(_directory, name);
+            new SasRecTrainer(new SasRecModel(Config(), seed: 1), options with { Epochs = epochs }).Train(train, null, directory);
+            return directory;
+        }
+        var straight = Run("straight", 4);
+        var two = Run("two", 2);
+        var three = Run("three", 3);
+        // What a kill between the two commits of epoch 3 leaves: epoch 3's state, epoch 2's model, epoch 3's model aside.
+        var killed = Path.Combine(_directory, "killed");
+        Directory.CreateDirectory(killed);
+        File.Copy(Path.Combine(two, SasRecTrainer.LastModelFile), Path.Combine(killed, SasRecTrainer.LastModelFile));
+        File.Copy(Path.Combine(three, SasRecTrainer.LastModelFile), Path.Combine(killed, SasRecTrainer.LastModelFile + ".next"));
+        File.Copy(Path.Combine(three, SasRecTrainer.LastStateFile), Path.Combine(killed, SasRecTrainer.LastStateFile));
+
+        var resumed = SasRecTrainer.Resume(killed, options);
+        Assert.Equal(3, resumed.Epoch);
+        resumed.Train(train, null, killed);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, SasRecTrainer.LastModelFile)), File.ReadAllBytes(Path.Combine(killed, SasRecTrainer.LastModelFile)));
+        Assert.False(File.Exists(Path.Combine(killed, SasRecTrainer.LastModelFile + ".next")));
+
+        // Without the model set aside, a state and a model of different epochs are not resumed.
+        File.Copy(Path.Combine(two, SasRecTrainer.LastModelFile), Path.Combine(three, SasRecTrainer.LastModelFile), overwrite: true);
+        Assert.Contains("other weights", Assert.Throws<InvalidDataException>(() => SasRecTrainer.Resume(three, options)).Message);
+    }
+
+    [Fact]
+    public void Cancelling_stops_at_a_step_with_the_last_epochs_checkpoint_whole_and_resumable()
+    {
+        var train = PlantedRule(60, seed: 6);
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 8, Threads = 2 };
+        var straight = new SasRecModel(Config(), seed: 1);
+        new SasRecTrainer(straight, options).Train(train, null, null);
+
+        var directory = Path.Combine(_directory, "cancelled");
+        using var cancel = new CancellationTokenSource();
+        var trainer = new SasRecTrainer(new SasRecModel(Config(), seed: 1), options);
+        // Cancelled in the middle of epoch 2 (the progress of its third step).
+        var progress = new Callback(p => { if (p.Epoch == 2 && p.Batch == 3 && p.Completed is null) cancel.Cancel(); });
+        var result = trainer.Train(train, null, directory, progress, cancel.Token);
+        Assert.Equal(TrainingOutcome.Interrupted, result.Outcome);
+        Assert.Equal(1, result.EpochsRun);
+        Assert.Contains("Interrupted in epoch 2; the checkpoint of epoch 1", result.Message);
+
+        var resumed = SasRecTrainer.Resume(directory, options);
+        Assert.Equal(1, resumed.Epoch);
+        Assert.Equal(TrainingOutcome.Completed, resumed.Train(train, null, directory).Outcome);
+        for (var i = 0; i < straight.Parameters.Count; i++) Assert.Equal(straight.Parameters[i].Data, resumed.Model.Parameters[i].Data);
+    }
+
+    [Fact]
+    public void A_new_run_drops_an_earlier_runs_best_model_and_a_time_limited_run_validates_its_last_epoch()
+    {
+        var train = PlantedRule(60, seed: 6);
+        var validation = Cases(PlantedRule(20, seed: 9));
+        var best = Path.Combine(_directory, SasRecTrainer.BestModelFile);
+        new SasRecTrainer(new SasRecModel(Config(), seed: 1), new TrainingOptions { Epochs = 1, Threads = 2 }).Train(train, validation, _directory);
+        var earlier = File.ReadAllBytes(best);
+
+        // Validation every 5 epochs, but the limit ends the run after epoch 1: that epoch is validated and kept.
+        var limited = new TrainingOptions { Epochs = 10, ValidateEvery = 5, Threads = 2, TimeLimit = TimeSpan.FromTicks(1) };
+        var model = new SasRecModel(Config(), seed: 2);
+        var result = new SasRecTrainer(model, limited).Train(train, validation, _directory);
+        Assert.Equal(TrainingOutcome.TimeLimit, result.Outcome);
+        Assert.Equal(1, result.BestEpoch);
+        Assert.NotNull(result.Curve.Single().ValidationNdcg10);
+        Assert.NotEqual(earlier, File.ReadAllBytes(best));
+        Assert.Equal(model.Parameters[0].Data, SasRecModel.Load(best).Parameters[0].Data);
+
+        // Resumed without validation, the best model is the last epoch and no earlier score is reported for it.
+        var unvalidated = SasRecTrainer.Resume(_directory, limited with { TimeLimit = null, Epochs = 2 }).Train(train, null, _directory);
+        Assert.Equal(2, unvalidated.BestEpoch);
+        Assert.Null(unvalidated.BestValidationNdcg10);
+    }
+
+    private sealed class Callback(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    [Fact]
     public void A_non_finite_loss_stops_training_with_a_message_and_keeps_the_last_good_checkpoint()
     {
         var train = PlantedRule(40, seed: 10);

@@ -32,6 +32,53 @@ public sealed class TrainCommandTests : IDisposable
         return (train, valInput, valOutput);
     }
 
+    [Theory]
+    [InlineData("1e300")]
+    [InlineData("-1")]
+    [InlineData("0")]
+    [InlineData("NaN")]
+    public void A_time_limit_that_is_not_a_positive_number_of_minutes_is_refused_before_training(string minutes)
+    {
+        var (train, _, _) = Files();
+        var run = Invoke("--train", train, "--out", Path.Combine(_directory, "limited"), "--time-limit", minutes);
+        Assert.Equal(1, run.Exit);
+        Assert.StartsWith("error: --time-limit must be a number of minutes above 0 and at most 10,000,000", run.Error);
+        Assert.False(File.Exists(Path.Combine(_directory, "limited", SasRecTrainer.LastModelFile)));
+    }
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task A_signal_stops_training_at_a_step_keeps_a_whole_checkpoint_and_the_run_resumes(string signal, int exitCode)
+    {
+        var (train, _, _) = Files();
+        var outDir = Path.Combine(_directory, "signalled");
+        string[] common = ["train", "--train", train, "--out", outDir, "--dim", "16", "--max-length", "8", "--blocks", "1", "--batch-size", "8", "--threads", "1"];
+        var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "recommender"), [.. common, "--epochs", "1000000"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        // Signalled once two epochs have completed, so a checkpoint exists.
+        while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("epoch 2:", StringComparison.Ordinal)) { }
+        using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Id.ToString()])) await kill.WaitForExitAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000), "training did not stop after the signal");
+        await output;
+        Assert.Equal(exitCode, process.ExitCode);
+        var message = await error;
+        Assert.Matches(@"^Interrupted in epoch \d+; the checkpoint of epoch \d+ is in .+ \(continue with --resume\)\.", message.Trim());
+        Assert.DoesNotContain(Directory.GetFiles(outDir), f => f.EndsWith(".tmp", StringComparison.Ordinal) || f.EndsWith(".next", StringComparison.Ordinal));
+
+        var epoch = int.Parse(System.Text.RegularExpressions.Regex.Match(message, @"checkpoint of epoch (\d+)").Groups[1].Value);
+        var resumed = Invoke([.. common[1..], "--resume", "--epochs", (epoch + 1).ToString()]);
+        Assert.True(resumed.Exit == 0, resumed.Error);
+        Assert.Contains($"after epoch {epoch}.", resumed.Output);
+        Assert.Contains($"epoch {epoch + 1}: loss", resumed.Output);
+    }
+
     [Fact]
     public void Help_lists_the_training_options()
     {

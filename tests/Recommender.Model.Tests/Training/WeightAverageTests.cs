@@ -92,20 +92,24 @@ public sealed class WeightAverageTests : IDisposable
             for (var i = 0; i < straight.Parameters.Count; i++) Assert.Equal(straight.Parameters[i].Data, resumed.Parameters[i].Data);
         }
 
-        // A state written before averages existed is version 1 with no average section: the same bytes as a
-        // version 2 state of a run without one, less the final "no average" flag.
-        var oldDir = Path.Combine(_directory, "old");
-        new SasRecTrainer(new SasRecModel(Config(), seed: 6), options with { Epochs = 1, WeightAverageDecay = 0 }).Train(train, null, oldDir);
-        var statePath = Path.Combine(oldDir, SasRecTrainer.LastStateFile);
-        var bytes = File.ReadAllBytes(statePath);
-        Assert.Equal(0, bytes[^1]);
-        var magic = System.Text.Encoding.UTF8.GetBytes("SASREC-TRAINER-STATE-2");
-        Assert.Equal(magic, bytes[1..(1 + magic.Length)]);
-        bytes[magic.Length] = (byte)'1';
-        File.WriteAllBytes(statePath, bytes[..^1]);
-        var resumedOld = SasRecTrainer.Resume(oldDir, options);
-        Assert.Equal(1, resumedOld.Epoch);
-        Assert.Equal(3, resumedOld.Train(train, null, oldDir).EpochsRun);
+        // A state from before model digests is version 2: version 3 without the 32-byte digest after the magic.
+        // One from before averages is version 1: version 2 less the final "no average" flag. Both still resume.
+        foreach (var version in new[] { '2', '1' })
+        {
+            var oldDir = Path.Combine(_directory, "old" + version);
+            new SasRecTrainer(new SasRecModel(Config(), seed: 6), options with { Epochs = 1, WeightAverageDecay = 0 }).Train(train, null, oldDir);
+            var statePath = Path.Combine(oldDir, SasRecTrainer.LastStateFile);
+            var bytes = File.ReadAllBytes(statePath);
+            Assert.Equal(0, bytes[^1]);
+            var magic = System.Text.Encoding.UTF8.GetBytes("SASREC-TRAINER-STATE-3");
+            Assert.Equal(magic, bytes[1..(1 + magic.Length)]);
+            var old = bytes[..(1 + magic.Length)].Concat(bytes[(1 + magic.Length + 32)..(version == '1' ? ^1 : ^0)]).ToArray();
+            old[magic.Length] = (byte)version;
+            File.WriteAllBytes(statePath, old);
+            var resumedOld = SasRecTrainer.Resume(oldDir, options);
+            Assert.Equal(1, resumedOld.Epoch);
+            Assert.Equal(3, resumedOld.Train(train, null, oldDir).EpochsRun);
+        }
     }
 
     [Fact]

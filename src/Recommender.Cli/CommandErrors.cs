@@ -65,7 +65,16 @@ internal static class CommandErrors
     public static void CheckDirectoryTarget(string path, string option)
     {
         if (File.Exists(path)) throw new IOException($"{option} '{path}' is a file; it must be a directory (or not exist yet).");
-        // Created now, so that a path that cannot be written fails before the work rather than after it.
+        // Tried now, so that a path that cannot be written fails before the work rather than after it; what the try
+        // creates is removed again, since a command that fails writes nothing.
+        var missing = new Stack<string>();
+        for (var d = Path.GetFullPath(path); !Directory.Exists(d); d = Path.GetDirectoryName(d)!)
+        {
+            if (File.Exists(d)) throw new IOException($"{option} '{path}' cannot be created: '{d}' is a file.");
+            missing.Push(d);
+            if (Path.GetDirectoryName(d) is null) break;
+        }
+        if (missing.Count == 0) return;
         try
         {
             Directory.CreateDirectory(path);
@@ -73,6 +82,12 @@ internal static class CommandErrors
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"{option} '{path}' cannot be created: {e.Message}", e);
+        }
+        finally
+        {
+            // Innermost first: each was empty when made.
+            foreach (var created in missing.Reverse())
+                if (Directory.Exists(created)) Directory.Delete(created);
         }
     }
 

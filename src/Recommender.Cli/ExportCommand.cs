@@ -19,7 +19,7 @@ internal static class ExportCommand
         };
         var outDir = new Option<string>("--out") { Description = "Directory to write the package into.", Required = true };
         var version = new Option<string>("--version") { Description = "Package version name (letters, digits, '.', '_', '-').", Required = true };
-        var itemIds = new Option<string?>("--item-ids") { Description = "External id of dense item i on line i (default: the dense ids themselves)." };
+        var itemIds = new Option<string?>("--item-ids") { Description = "External item ids of a model trained on dense ids: one per line (line i names dense item i), or the items.tsv written by split (default: the dense ids themselves)." };
 
         var command = new Command("export", "Export a SASRec checkpoint to an ONNX model package.") { checkpoint, outDir, version, itemIds };
         command.SetAction(parse => CommandErrors.Run(parse, console =>
@@ -33,7 +33,7 @@ internal static class ExportCommand
                 if (!File.Exists(path)) throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
                 models.Add(SasRecModel.Load(path));
             }
-            var ids = ReadItemIds(parse.GetValue(itemIds), models[0].Config.ItemCount);
+            var ids = parse.GetValue(itemIds) is { } idPath ? ItemIdFile.Read(idPath, models[0].Config.ItemCount, "--item-ids") : SequenceDataset.IdentityVocabulary(models[0].Config.ItemCount);
             var training = paths.Length == 1
                 ? new JsonObject { ["checkpoint"] = Path.GetFileName(paths[0]) }
                 : new JsonObject { ["ensemble"] = new JsonArray(paths.Select(p => (JsonNode)Path.GetFullPath(p)).ToArray()) };
@@ -44,21 +44,5 @@ internal static class ExportCommand
             return 0;
         }));
         return command;
-    }
-
-    private static IReadOnlyList<string> ReadItemIds(string? path, int itemCount)
-    {
-        if (path is null) return SequenceDataset.IdentityVocabulary(itemCount);
-        if (!File.Exists(path)) throw new FileNotFoundException($"Item id file '{path}' does not exist.", path);
-        var ids = File.ReadAllLines(path).Select(l => l.Trim()).ToList();
-        if (ids.Count > 0 && ids[^1].Length == 0) ids.RemoveAt(ids.Count - 1);
-        if (ids.Count != itemCount) throw new FormatException($"{path} lists {ids.Count} item ids; the checkpoint has {itemCount} items.");
-        var blank = ids.FindIndex(id => id.Length == 0);
-        if (blank >= 0) throw new FormatException($"{path}:{blank + 1}: the item id is empty.");
-        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < ids.Count; i++)
-            if (!firstLine.TryAdd(ids[i], i + 1))
-                throw new FormatException($"{path}:{i + 1}: item id '{ids[i]}' is already on line {firstLine[ids[i]]}; every dense item needs its own id.");
-        return ids;
     }
 }

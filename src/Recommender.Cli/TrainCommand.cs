@@ -28,6 +28,10 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run saved in --out (last.model + last.state); model-shape options are taken from the checkpoint." };
         var export = new Option<string?>("--export") { Description = "Write the serving package of the best checkpoint to this directory at the end." };
         var version = new Option<string?>("--version") { Description = "Version of the exported package (default: sasrec-<UTC time>)." };
+        var itemIds = new Option<string?>("--item-ids")
+        {
+            Description = "External item ids for the exported package when --train holds dense ids: the items.tsv written by split, or one id per line (default: the dense ids themselves).",
+        };
         var testInput = new Option<string?>("--test-input") { Description = "Test histories, scored with the best checkpoint at the end (reported only, never used for selection)." };
         var testOutput = new Option<string?>("--test-output") { Description = "Held-out next item for each line of --test-input." };
         var items = new Option<int?>("--items") { Description = "Catalogue size N (default: the largest id in the training and validation data)." };
@@ -80,7 +84,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
-            train, format, valInput, valOutput, output, resume, export, version, items, testInput, testOutput,
+            train, format, valInput, valOutput, output, resume, export, version, itemIds, items, testInput, testOutput,
             loss, negatives, calibration, excludeSeen, labelSmoothing, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, separateOutput, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
@@ -132,9 +136,14 @@ internal static class TrainCommand
             CommandErrors.CheckDirectoryTarget(outDir, "--out");
             if (data.UserCount == 0) throw new ArgumentException($"{trainPath} holds no interactions: there is nothing to train on.");
             var largest = new[] { data.ItemCount, LargestId(validation), LargestId(test) }.Max();
-            var itemCount = parse.GetValue(items) ?? largest;
+            var idFile = parse.GetValue(itemIds);
+            var fileIds = idFile is null ? null : ItemIdFile.Read(idFile, null, "--item-ids");
+            // Items of a split that occur only as held-out targets are still in its items.tsv: the model gets a row for each.
+            var itemCount = parse.GetValue(items) ?? Math.Max(largest, fileIds?.Count ?? 0);
             if (itemCount < largest) throw new ArgumentException($"--items {itemCount} is smaller than the largest item id in the data ({largest}).");
-            var vocabulary = parse.GetValue(resume) ? null : Vocabulary(data, itemCount, trainPath);
+            if (idFile is not null && !data.ItemIds.SequenceEqual(SequenceDataset.IdentityVocabulary(data.ItemIds.Count), StringComparer.Ordinal))
+                throw new ArgumentException($"--item-ids names the items of dense-id data, but {trainPath} ({formatName}) carries its own item ids.");
+            var vocabulary = parse.GetValue(resume) ? null : Vocabulary(data, itemCount, trainPath, idFile);
 
             var options = new TrainingOptions
             {
@@ -167,7 +176,7 @@ internal static class TrainCommand
                 trainer = SasRecTrainer.Resume(outDir, options);
                 if (trainer.Model.Config.ItemCount < largest)
                     throw new ArgumentException($"The checkpoint in {outDir} knows {trainer.Model.Config.ItemCount} items but the data holds id {largest}.");
-                vocabulary = Vocabulary(data, trainer.Model.Config.ItemCount, trainPath);
+                vocabulary = Vocabulary(data, trainer.Model.Config.ItemCount, trainPath, idFile);
                 console.MarkupLine($"Resuming [bold]{Markup.Escape(outDir)}[/] after epoch {trainer.Epoch}.");
             }
             else
@@ -298,8 +307,14 @@ internal static class TrainCommand
     /// so a larger catalogue extends the identity; data with its own ids (MovieLens, pairs, event exports) has no id to
     /// give an extra row, so asking for more items than it holds is an error rather than a package of invented ids.
     /// </summary>
-    private static IReadOnlyList<string> Vocabulary(SequenceDataset data, int itemCount, string trainPath)
+    private static IReadOnlyList<string> Vocabulary(SequenceDataset data, int itemCount, string trainPath, string? idFile)
     {
+        if (idFile is not null)
+        {
+            var ids = ItemIdFile.Read(idFile, null, "--item-ids");
+            return ids.Count == itemCount ? ids
+                : throw new ArgumentException($"{idFile} lists {ids.Count} item ids, but the model has {itemCount} items (--items or the largest id in the data).");
+        }
         if (data.ItemIds.Count == itemCount) return data.ItemIds;
         var identity = SequenceDataset.IdentityVocabulary(data.ItemIds.Count);
         if (data.ItemIds.SequenceEqual(identity, StringComparer.Ordinal)) return SequenceDataset.IdentityVocabulary(itemCount);

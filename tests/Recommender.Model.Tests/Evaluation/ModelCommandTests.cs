@@ -151,7 +151,7 @@ public sealed class ModelCommandTests : IDisposable
 
         Assert.Contains("none.ckpt", Fails(ExportCommand.Create(), "--checkpoint", Path.Combine(_directory, "none.ckpt"), "--out", outDir, "--version", "x"));
         Assert.Contains("bad name/", Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "bad name/"));
-        Assert.Contains("lists 2 item ids; the checkpoint has 20", Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("ids.txt", "a\nb\n")));
+        Assert.Contains("lists 2 item ids; the model has 20", Fails(ExportCommand.Create(), "--checkpoint", checkpoint, "--out", outDir, "--version", "v", "--item-ids", Write("ids.txt", "a\nb\n")));
     }
 
     [Fact]

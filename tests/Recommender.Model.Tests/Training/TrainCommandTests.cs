@@ -80,6 +80,32 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_split_items_file_gives_the_exported_package_its_external_ids()
+    {
+        var (train, _, _) = Files();
+        string[] common = ["--train", train, "--dim", "8", "--max-length", "8", "--blocks", "1", "--epochs", "1", "--threads", "1"];
+        var items = Write("items.tsv", Enumerable.Range(1, 12).Select(i => $"{i}\tmovie-{i * 7}"));
+        var packageDir = Path.Combine(_directory, "with-ids");
+        var run = Invoke([.. common, "--out", Path.Combine(_directory, "ids-run"), "--item-ids", items, "--export", packageDir, "--version", "ids-1"]);
+        Assert.True(run.Exit == 0, run.Error);
+        Assert.Equal(Enumerable.Range(1, 12).Select(i => $"movie-{i * 7}"), ModelPackage.Load(packageDir).Manifest.ItemIds);
+
+        // A file that is not items.tsv line for line, or one of another size, is refused before training.
+        var shuffled = Write("shuffled.tsv", ["2\tb", "1\ta"]);
+        var refused = Invoke([.. common, "--out", Path.Combine(_directory, "bad-run"), "--item-ids", shuffled]);
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("shuffled.tsv:1: expected '1<TAB>external id'", refused.Error);
+        refused = Invoke([.. common, "--out", Path.Combine(_directory, "bad-run"), "--item-ids", Write("short.tsv", ["1\ta", "2\tb"])]);
+        Assert.Contains("lists 2 item ids, but the model has 12 items", refused.Error);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "bad-run")));
+
+        // Data that names its items itself needs no file, and is not given one.
+        var ratings = Write("ratings.csv", ["userId,movieId,rating,timestamp", "1,10,4,1", "1,20,4,2", "2,10,4,1", "2,20,4,2"]);
+        refused = Invoke("--train", ratings, "--format", "movielens-csv", "--out", Path.Combine(_directory, "own-ids"), "--item-ids", items);
+        Assert.Contains("carries its own item ids", refused.Error);
+    }
+
+    [Fact]
     public void Help_lists_the_training_options()
     {
         var (exit, output, _) = Invoke("--help");

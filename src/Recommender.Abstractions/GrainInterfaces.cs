@@ -93,6 +93,10 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     [Alias("GetPlacement"), AlwaysInterleave]
     Task<ItemPlacement?> GetPlacement(string itemId);
 
+    /// <summary>Which of the items, none of them in the active version's vocabulary, that version has placed (by their embedding or text), with the version.</summary>
+    [Alias("PlacedAmong"), AlwaysInterleave]
+    Task<PlacedItems> PlacedAmong(Immutable<string[]> itemIds);
+
     [Alias("SetPopular")]
     Task SetPopular(Immutable<PopularItem[]> items);
 

@@ -18,6 +18,12 @@ public sealed record PopularItem(
     [property: Id(2)] long Count,
     [property: Id(3)] IReadOnlyList<string>? Tags = null);
 
+/// <summary>The items, among some asked about, that a model version placed outside its vocabulary (by their embedding or text).</summary>
+[GenerateSerializer, Immutable, Alias("recommender.placed-items")]
+public sealed record PlacedItems(
+    [property: Id(0)] string? ModelVersion,
+    [property: Id(1)] string[] ItemIds);
+
 /// <summary>
 /// What the catalogue hands to every silo's cache: the active model, the popularity list and a revision that changes
 /// with them. <see cref="Loading"/> is true while the demo load is under way (recommendations wait for it).

@@ -10,7 +10,7 @@ public static class ItemEndpoints
         app.MapPut("/items/{id}", Put)
             .WithName("PutItem")
             .WithSummary("Creates or replaces an item. Its text (title, text, tags) is encoded and kept; it becomes recommendable at once when the model was trained on it, "
-                + "when it has an embedding of the active dimension (which wins), or when the active model has a text projection. "
+                + "when it has an embedding of the active dimension (which wins over its text), or when the active model has a text projection; a trained item keeps its trained vector. "
                 + "Title, text and tags are replaced; an update without an embedding keeps the one given before. "
                 + "hidden=true keeps the item (and its place in histories) but never recommends it, until it is written again without it.")
             .Accepts<ItemRequest>("application/json")

@@ -131,7 +131,13 @@ public sealed class CatalogueGrain(
             var entry = placing[i];
             int shard;
             var isNew = false;
-            if (vocabulary.TryGetValue(entry.ItemId, out var dense)) shard = ShardKey.ShardOf(dense, model.Shards);
+            if (vocabulary.TryGetValue(entry.ItemId, out var dense))
+            {
+                // A trained item keeps its trained row, as activation places it: a given embedding or text vector
+                // serves only versions that were not trained on it.
+                shard = ShardKey.ShardOf(dense, model.Shards);
+                entry = entry with { Vector = null, Projected = false };
+            }
             else if (S.Added.TryGetValue(entry.ItemId, out var added)) shard = added.Shard;
             else if (pendingNew.TryGetValue(entry.ItemId, out var pending)) shard = pending;
             else if (entry.Vector is not null)
@@ -187,6 +193,9 @@ public sealed class CatalogueGrain(
             return Task.FromResult<ItemPlacement?>(new ItemPlacement(model.Version, ShardKey.ShardOf(dense, model.Shards), ShardKey.RowOf(dense, model.Shards), dense));
         return Task.FromResult(S.Added.TryGetValue(itemId, out var added) ? new ItemPlacement(model.Version, added.Shard, added.Row, 0, added.FromText) : null);
     }
+
+    public Task<PlacedItems> PlacedAmong(Immutable<string[]> itemIds) =>
+        Task.FromResult(new PlacedItems(S.Model?.Version, S.Model is null ? [] : itemIds.Value.Where(S.Added.ContainsKey).ToArray()));
 
     public async Task SetPopular(Immutable<PopularItem[]> items)
     {
@@ -279,9 +288,10 @@ public sealed class CatalogueGrain(
         try
         {
             var carried = old is null ? [] : await CarriedEntries(old, loaded);
-            // Every item with a text vector and no trained row gets this version's projection before any shard loads.
-            var withText = loaded.HasTextProjection ? await WithStoredTextVectors(carried, loaded) : carried;
-            var projected = await Task.Run(() => TextProjection.Apply(loaded, withText));
+            // Every item with a text vector and no trained row gets this version's projection before any shard loads,
+            // and an item's own embedding, which the previous version's shards may not hold, is read again.
+            var withStored = await WithStoredVectors(carried, loaded);
+            var projected = await Task.Run(() => TextProjection.Apply(loaded, withStored));
             plan = ShardPlan.Build(target, loaded.DenseIds, projected);
             rows = await Task.WhenAll(plan.PerShard.Select((entries, i) => Shard(target, i).Prepare(new Immutable<ShardEntry[]>([.. entries]))));
         }
@@ -342,23 +352,28 @@ public sealed class CatalogueGrain(
     }
 
     /// <summary>
-    /// The carried entries plus the stored text vectors of the items outside <paramref name="next"/>'s vocabulary,
-    /// read from their item grains (the one place text vectors are kept); items the previous version did not place
-    /// (e.g. it had no text projection) join as new entries.
+    /// The carried entries completed from the item grains (the one place an item's text vector and its own embedding
+    /// are kept) for the items outside <paramref name="next"/>'s vocabulary that need them: under a version with a text
+    /// projection every text item (shards keep no text vectors), otherwise those whose carried vector cannot serve
+    /// <paramref name="next"/> (a projection, another dimension, or none) and may have an embedding that can. Items the
+    /// previous version did not place join as new entries.
     /// </summary>
-    private async Task<IReadOnlyList<ShardEntry>> WithStoredTextVectors(IReadOnlyList<ShardEntry> carried, LoadedModel next)
+    private async Task<IReadOnlyList<ShardEntry>> WithStoredVectors(IReadOnlyList<ShardEntry> carried, LoadedModel next)
     {
         var byId = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
         foreach (var entry in carried) byId[entry.ItemId] = entry;
-        var missing = S.TextItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e) || e.TextVector is null)).ToArray();
+        var vectorBytes = next.Manifest.Dimension * sizeof(float);
+        var missing = S.TextItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e)
+            || (next.HasTextProjection ? e.TextVector is null : e.Projected || e.Vector?.Length != vectorBytes))).ToArray();
         foreach (var chunk in missing.Chunk(DetailLookupBatch))
         {
             var details = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetails()));
             foreach (var d in details)
             {
-                if (d?.TextVector is null) continue;
+                if (d is null) continue;
+                // An item's own embedding wins over any projection; TextProjection drops one of another dimension.
                 byId[d.Id] = byId.TryGetValue(d.Id, out var known)
-                    ? known with { TextVector = d.TextVector }
+                    ? known with { TextVector = d.TextVector, Vector = d.Embedding ?? known.Vector, Projected = d.Embedding is null && known.Projected }
                     : new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector);
             }
         }

@@ -30,6 +30,7 @@ public sealed class ItemGrain(
     {
         var current = (await Current())?.Details;
         // An update without a vector keeps the one given before.
+        var givenEmbedding = details.Embedding is not null;
         details = details with { Embedding = details.Embedding ?? current?.Embedding };
         if (details.TextVector is null)
         {
@@ -39,6 +40,10 @@ public sealed class ItemGrain(
             else if (text.Enabled) details = details with { TextVector = (await text.EncodeAsync([composed]))[0] };
         }
         await Store(details);
+        // A bulk write (POST /items) reads only the item's bucket: an embedding given here must be there too, so that
+        // a later bulk update without one keeps it.
+        if (details.Embedding is not null && givenEmbedding)
+            await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(details.Id)).Import(new Immutable<ItemDetails[]>([details]));
         var registry = GrainFactory.GetGrain<ICatalogueGrain>(0);
         // Told every time, not only on a change: a retry after a failed call then repairs the catalogue's set.
         await registry.SetHidden(new Immutable<string[]>(details.Hidden ? [details.Id] : []), new Immutable<string[]>(details.Hidden ? [] : [details.Id]));

@@ -20,6 +20,13 @@ public sealed class ItemShardGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        Load();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The package's rows of this shard, then the persisted entries over them.</summary>
+    private void Load()
+    {
         var key = ShardKey.Parse(this.GetPrimaryKeyString());
         var model = models.Get(key.Version);
         var dimension = model.Manifest.Dimension;
@@ -35,7 +42,7 @@ public sealed class ItemShardGrain(
             Apply(matrix, entry);
         }
         _matrix = matrix;
-        return Task.CompletedTask;
+        _hiddenRevision = -1;
     }
 
     public async Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter)
@@ -51,7 +58,20 @@ public sealed class ItemShardGrain(
     }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".
-    public Task<int[]> Prepare(Immutable<ShardEntry[]> entries) => Upsert(entries);
+    /// <summary>
+    /// An activation's plan is the shard's whole content: entries persisted by an earlier activation of this version
+    /// that the plan no longer carries (an item since given another vector, or none) are dropped, not replayed.
+    /// </summary>
+    public Task<int[]> Prepare(Immutable<ShardEntry[]> entries)
+    {
+        var planned = entries.Value.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
+        if (state.State.Entries.Any(e => !planned.Contains(e.ItemId)))
+        {
+            state.State.Entries.Clear();
+            Load();
+        }
+        return Upsert(entries);
+    }
 
     public Task<Immutable<ShardEntry[]>> GetEntries() => Task.FromResult(new Immutable<ShardEntry[]>(state.State.Entries.ToArray()));
 

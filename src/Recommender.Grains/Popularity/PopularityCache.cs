@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
+using Recommender.Grains.Catalogue;
+using Recommender.Grains.Inference;
 
 namespace Recommender.Grains.Popularity;
 
@@ -11,14 +13,18 @@ namespace Recommender.Grains.Popularity;
 /// the very first on a silo) and a failed rebuild keeps the previous list. An item's title and tags are read again
 /// once they are older than <see cref="DetailsLifetime"/>, so a renamed or retagged item shows as it is now within that
 /// time, without every rebuild asking every listed item. (The seeded list behind it is kept current by the catalogue.)
+/// Listed items the active version was not trained on are checked with the catalogue once per rebuild: those it placed
+/// (by their embedding or text, such as items added through the API) may be served as popular under it.
 /// </summary>
-public sealed class PopularityCache(IGrainFactory grains, IOptions<ServingOptions> options, ILogger<PopularityCache> logger)
+public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalogue, ModelRegistry models, IOptions<ServingOptions> options, ILogger<PopularityCache> logger)
 {
     public static readonly TimeSpan DetailsLifetime = TimeSpan.FromMinutes(1);
 
     private readonly ConcurrentDictionary<string, (string Title, IReadOnlyList<string> Tags, long ReadAt)> _details = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _rebuild = new(1, 1);
     private IReadOnlyList<PopularItem> _list = [];
+    // One reference, so that a reader sees a version together with its set.
+    private Placed _placed = new(null, new HashSet<string>());
     private volatile bool _built;
     private Task? _first;
 
@@ -27,6 +33,13 @@ public sealed class PopularityCache(IGrainFactory grains, IOptions<ServingOption
         if (!_built) await (_first ??= RebuildAsync());
         return _list;
     }
+
+    /// <summary>
+    /// Whether the item may be listed under <paramref name="version"/>: trained on, or placed by it. Items placed
+    /// outside the vocabulary are known as of the last rebuild, so for a few seconds after an activation they wait.
+    /// </summary>
+    public bool Servable(string version, IReadOnlyDictionary<string, int> vocabulary, string itemId) =>
+        vocabulary.ContainsKey(itemId) || (_placed is var placed && placed.Version == version && placed.Ids.Contains(itemId));
 
     public async Task RebuildAsync()
     {
@@ -43,6 +56,13 @@ public sealed class PopularityCache(IGrainFactory grains, IOptions<ServingOption
             _list = top.Where(s => _details.ContainsKey(s.ItemId))
                 .Select(s => new PopularItem(s.ItemId, _details[s.ItemId].Title, Math.Max(1, (long)Math.Ceiling(s.Score)), _details[s.ItemId].Tags))
                 .ToArray();
+            if ((await catalogue.GetAsync()).Model is { } model)
+            {
+                var vocabulary = models.Get(model.Version).DenseIds;
+                var outside = _list.Select(p => p.ItemId).Where(id => !vocabulary.ContainsKey(id)).ToArray();
+                var placed = outside.Length == 0 ? new PlacedItems(model.Version, []) : await grains.GetGrain<ICatalogueGrain>(0).PlacedAmong(new Immutable<string[]>(outside));
+                _placed = new Placed(placed.ModelVersion, placed.ItemIds.ToHashSet(StringComparer.Ordinal));
+            }
         }
         catch (Exception e)
         {
@@ -54,4 +74,6 @@ public sealed class PopularityCache(IGrainFactory grains, IOptions<ServingOption
             _rebuild.Release();
         }
     }
+
+    private sealed record Placed(string? Version, IReadOnlySet<string> Ids);
 }

@@ -114,7 +114,7 @@ public sealed class UserGrain(
         var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
         var candidates = live.Select(p => p with { Count = p.Count + lift }).Concat(seeded)
             .DistinctBy(p => p.ItemId)
-            .Where(p => vocabulary.ContainsKey(p.ItemId) && !hidden.Contains(p.ItemId))
+            .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
         return SoftmaxRanking.RankPopular(candidates, request.K, excluded);
     }

@@ -123,6 +123,9 @@ internal static class EvaluateColdStartCommand
 
             var split = ColdStartSplit.Create(data, text.Vectors.Keys.ToHashSet(StringComparer.Ordinal), parse.GetValue(holdout), parse.GetValue(seed));
             console.WriteLine($"{data.UserCount} users, {data.ItemCount} items: {split.HeldOutItemCount} held out, {split.ColdCases.Count} cold-start events, {split.Known.Test.Count} leave-one-out cases");
+            // A score over no cases would print as 0 and read as a result.
+            if (split.ColdCases.Count == 0 || split.Known.Test.Count == 0)
+                throw new ArgumentException($"--holdout {parse.GetValue(holdout)} leaves {split.ColdCases.Count} cold-start events and {split.Known.Test.Count} leave-one-out cases: both are needed to compare the models. Hold out fewer items, or give more data.");
             ColdStartReport report;
             try
             {

@@ -28,7 +28,6 @@ public static class FullRankingEvaluator
         if (itemEmbeddings.Length % dimension != 0) throw new ArgumentException("Embedding length is not a multiple of the dimension.", nameof(itemEmbeddings));
         var itemCount = itemEmbeddings.Length / dimension;
         var total = new RankingMetrics(cutoffs);
-        var gate = new object();
         for (var start = 0; start < cases.Count; start += batchSize)
         {
             var batch = cases.Skip(start).Take(batchSize).ToArray();
@@ -38,14 +37,18 @@ public static class FullRankingEvaluator
             var users = encode(batch.Select(c => c.History).ToArray());
             if (users.Length != batch.Length * dimension)
                 throw new InvalidOperationException($"The encoder returned {users.Length} values for {batch.Length} histories of dimension {dimension}.");
+            var ranks = new int[batch.Length];
             Parallel.For(0, batch.Length,
-                () => (metrics: new RankingMetrics(cutoffs), scores: new float[itemCount]),
-                (i, _, local) =>
+                () => new float[itemCount],
+                (i, _, scores) =>
                 {
-                    local.metrics.Add(RankOf(users.AsSpan(i * dimension, dimension), itemEmbeddings, dimension, batch[i], removeSeen, local.scores));
-                    return local;
+                    ranks[i] = RankOf(users.AsSpan(i * dimension, dimension), itemEmbeddings, dimension, batch[i], removeSeen, scores);
+                    return scores;
                 },
-                local => { lock (gate) total.Merge(local.metrics); });
+                _ => { });
+            // Summed in case order, so that the same model always scores the same to the last bit (early stopping
+            // compares these sums), whatever the order the threads finished in.
+            foreach (var rank in ranks) total.Add(rank);
         }
         return total;
     }

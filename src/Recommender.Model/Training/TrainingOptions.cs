@@ -81,10 +81,10 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
-        if (Epochs <= 0) throw new ArgumentException("Epochs must be positive.");
-        if (BatchSize <= 0) throw new ArgumentException("The batch size must be positive.");
+        if (Epochs <= 0) throw new ArgumentException($"{nameof(Epochs)} must be a positive whole number, not {Epochs}.");
+        if (BatchSize <= 0) throw new ArgumentException($"{nameof(BatchSize)} must be a positive whole number, not {BatchSize}.");
         OptionRange.Positive.Check(LearningRate, nameof(LearningRate));
-        if (LearningRateDecayEpoch is <= 0) throw new ArgumentException("The learning-rate decay epoch must be positive.");
+        if (LearningRateDecayEpoch is <= 0) throw new ArgumentException($"{nameof(LearningRateDecayEpoch)} must be a positive whole number, not {LearningRateDecayEpoch}.");
         OptionRange.Factor.Check(LearningRateDecayFactor, nameof(LearningRateDecayFactor));
         OptionRange.Rate.Check(Beta1, nameof(Beta1));
         OptionRange.Rate.Check(Beta2, nameof(Beta2));
@@ -95,8 +95,8 @@ public sealed record TrainingOptions
         OptionRange.Probability.Check(EarlierWindowRate, nameof(EarlierWindowRate));
         OptionRange.Probability.Check(UserBalance, nameof(UserBalance));
         ModelLimits.CheckSize(Threads, nameof(Threads), ModelLimits.MaxThreads);
-        if (ValidateEvery <= 0) throw new ArgumentException("The validation interval must be positive.");
-        if (Patience <= 0) throw new ArgumentException("Patience must be positive.");
+        if (ValidateEvery <= 0) throw new ArgumentException($"{nameof(ValidateEvery)} (epochs between validations) must be a positive whole number, not {ValidateEvery}.");
+        if (Patience <= 0) throw new ArgumentException($"{nameof(Patience)} must be a positive whole number, not {Patience}.");
         if (ExcludeSeenItems && Loss != LossKind.SoftmaxCrossEntropy)
             throw new ArgumentException($"ExcludeSeenItems applies to the softmax cross-entropy loss only, not {Loss}.");
         OptionRange.Rate.Check(LabelSmoothing, nameof(LabelSmoothing));

@@ -33,6 +33,19 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("--batch-size", "0", "error: --batch-size must be a positive whole number, not 0.")]
+    [InlineData("--validate-every", "0", "error: --validate-every (epochs between validations) must be a positive whole number, not 0.")]
+    [InlineData("--lr-decay-epoch", "-2", "error: --lr-decay-epoch must be a positive whole number, not -2.")]
+    [InlineData("--epochs", "0", "error: --epochs must be a positive whole number, not 0.")]
+    public void A_count_below_one_is_refused_naming_its_flag(string option, string value, string message)
+    {
+        var (train, _, _) = Files();
+        var run = Invoke("--train", train, "--out", Path.Combine(_directory, "counted"), option, value);
+        Assert.Equal(1, run.Exit);
+        Assert.Equal(message, run.Error.Trim());
+    }
+
+    [Theory]
     [InlineData("1e300")]
     [InlineData("-1")]
     [InlineData("0")]

@@ -74,6 +74,7 @@ public static class RecommenderApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseApiKeyChallenge();
         app.UseAuthorization();
         app.MapRecommenderEndpoints();
         app.LogApiKeys();
@@ -93,14 +94,14 @@ public static class RecommenderApi
         ItemEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ExportEndpoints.Map(api);
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready"),
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
-        });
-        app.MapOpenApi();
-        app.MapPrometheusScrapingEndpoint();
+        }).AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint().AllowAnonymous();
         return app;
     }
 

@@ -97,6 +97,22 @@ public static class ApiKeyAuthenticationExtensions
             .AddPolicy(ApiKeyAuthenticationHandler.AdminPolicy, policy => policy.RequireRole(nameof(ApiRole.Admin)));
     }
 
+    /// <summary>
+    /// With keys configured, a request without a valid key is answered 401 whatever it asks for, unless its endpoint
+    /// allows anonymous callers (health, OpenAPI, metrics): an unknown path, a method or a content type the endpoint
+    /// does not take would otherwise answer 404, 405 or 415 and describe the API to a caller without a key.
+    /// </summary>
+    public static void UseApiKeyChallenge(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        if (context.RequestServices.GetRequiredService<ApiKeys>().Enabled && context.User.Identity?.IsAuthenticated != true
+            && context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null)
+        {
+            await context.ChallengeAsync(ApiKeyAuthenticationHandler.SchemeName);
+            return;
+        }
+        await next(context);
+    });
+
     /// <summary>Says at start whether the API is open, so that an exposed node without keys does not go unnoticed.</summary>
     public static void LogApiKeys(this WebApplication app)
     {

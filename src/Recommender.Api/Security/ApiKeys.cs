@@ -14,7 +14,8 @@ public enum ApiRole
 
 /// <summary>
 /// The API keys of <c>Recommender:ApiKeys</c> (<c>Admin</c> and <c>Client</c>, each a list or one comma-separated
-/// value), kept only as SHA-256 digests. With none configured every endpoint is open, as on a developer's machine.
+/// value), kept only as SHA-256 digests. With none configured every endpoint is open, as on a developer's machine; a
+/// setting that is present but empty is an error, so that an unset variable behind it cannot open a node by accident.
 /// </summary>
 public sealed class ApiKeys
 {
@@ -55,7 +56,7 @@ public sealed class ApiKeys
         var section = configuration.GetSection(Section);
         var errors = new List<string>();
         foreach (var child in section.GetChildren())
-            if (child.Key is not (nameof(ApiRole.Admin) or nameof(ApiRole.Client)))
+            if (!child.Key.Equals(nameof(ApiRole.Admin), StringComparison.OrdinalIgnoreCase) && !child.Key.Equals(nameof(ApiRole.Client), StringComparison.OrdinalIgnoreCase))
                 errors.Add($"{Section}:{child.Key} is not a setting; the settings are {Section}:Admin and {Section}:Client.");
         if (section.Value is { Length: > 0 })
             errors.Add($"{Section} takes its keys under {Section}:Admin and {Section}:Client, not as a value of its own.");
@@ -80,17 +81,20 @@ public sealed class ApiKeys
         var section = parent.GetSection(role.ToString());
         // One value is a comma-separated list (an environment variable such as Recommender__ApiKeys__Admin=k1,k2);
         // children are a list (Recommender__ApiKeys__Admin__0=k1, or a JSON array).
-        var values = (section.Value ?? "").Split(',', StringSplitOptions.TrimEntries)
-            .Where(v => section.Value is { Length: > 0 })
-            .Concat(section.GetChildren().Select(c => c.Value ?? ""))
-            .ToList();
+        var children = section.GetChildren().Select(c => c.Value ?? "").ToList();
+        if (section.Value is not null && children.Count > 0)
+        {
+            errors.Add($"{name} is given both as one value and as a list (say, an environment variable and appsettings.json): give it one way, so that a key replaced in one place does not stay valid in the other.");
+            return [];
+        }
+        var values = section.Value is { } single ? [.. single.Split(',', StringSplitOptions.TrimEntries)] : children;
         var keys = new List<string>();
         for (var i = 0; i < values.Count; i++)
         {
             var key = values[i];
             var which = values.Count == 1 ? $"The key in {name}" : $"Key {i + 1} of {name}";
             if (key.Length == 0)
-                errors.Add($"{which} is empty; remove it, or give a key of {MinLength} to {MaxLength} characters.");
+                errors.Add($"{which} is empty: give a key of {MinLength} to {MaxLength} characters, or remove the setting to run without keys.");
             else if (key.Length is < MinLength or > MaxLength)
                 errors.Add($"{which} has {key.Length} characters; a key has {MinLength} to {MaxLength} (for example: openssl rand -hex 32).");
             else if (key.Any(c => c is <= ' ' or > '~' or ','))

@@ -90,6 +90,19 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Without_a_key_an_unknown_path_method_or_content_type_is_a_401_too_and_with_one_it_is_named()
+    {
+        using var anonymous = Client();
+        using var client = Client(ClientKey);
+        using (var unknown = await anonymous.GetAsync("/no-such-endpoint")) Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+        using (var unknown = await client.GetAsync("/no-such-endpoint")) Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using (var method = await anonymous.GetAsync("/events")) Assert.Equal(HttpStatusCode.Unauthorized, method.StatusCode);
+        using (var method = await client.GetAsync("/events")) Assert.Equal(HttpStatusCode.MethodNotAllowed, method.StatusCode);
+        using (var text = await anonymous.PostAsync("/events", new StringContent("x"))) Assert.Equal(HttpStatusCode.Unauthorized, text.StatusCode);
+        using (var text = await client.PostAsync("/events", new StringContent("x"))) Assert.Equal(HttpStatusCode.UnsupportedMediaType, text.StatusCode);
+    }
+
+    [Fact]
     public async Task A_client_key_serves_the_application_but_not_the_admin_operations()
     {
         var user = "client-" + Guid.NewGuid().ToString("N");

@@ -29,11 +29,15 @@ public sealed class ApiKeysTests
         var adminOnly = Read(new() { ["Recommender:ApiKeys:Admin:0"] = A, ["Recommender:ApiKeys:Admin:1"] = B });
         Assert.Equal((2, 0), (adminOnly.AdminCount, adminOnly.ClientCount));
         Assert.False(Read([]).Enabled);
+        // Setting names match regardless of case, as every other .NET configuration key does.
+        Assert.Equal(ApiRole.Admin, Read(new() { ["RECOMMENDER:APIKEYS:admin"] = A }).Find(A));
     }
 
     [Theory]
     [InlineData("Recommender:ApiKeys:Admin", "short", "The key in Recommender:ApiKeys:Admin has 5 characters; a key has 16 to 256")]
     [InlineData("Recommender:ApiKeys:Admin", A + ",", "Key 2 of Recommender:ApiKeys:Admin is empty")]
+    [InlineData("Recommender:ApiKeys:Admin", "", "The key in Recommender:ApiKeys:Admin is empty: give a key of 16 to 256 characters, or remove the setting to run without keys.")]
+    [InlineData("Recommender:ApiKeys:Admin:0", "", "The key in Recommender:ApiKeys:Admin is empty")]
     [InlineData("Recommender:ApiKeys:Admin", A + "," + A, "Key 2 of Recommender:ApiKeys:Admin is given twice.")]
     [InlineData("Recommender:ApiKeys:Admin", "key with spaces inside it", "holds a character other than printable ASCII")]
     [InlineData("Recommender:ApiKeys:Admin", "schlüssel-0123456789", "holds a character other than printable ASCII")]
@@ -48,6 +52,11 @@ public sealed class ApiKeysTests
         Assert.DoesNotContain(A, refused.Message);
         Assert.DoesNotContain(C, refused.Message);
     }
+
+    [Fact]
+    public void A_role_given_both_as_one_value_and_as_a_list_is_refused() =>
+        Assert.Contains("Recommender:ApiKeys:Admin is given both as one value and as a list",
+            Assert.Throws<OptionsValidationException>(() => Read(new() { ["Recommender:ApiKeys:Admin"] = A, ["Recommender:ApiKeys:Admin:0"] = B })).Message);
 
     [Fact]
     public void A_key_in_both_roles_is_refused() =>

@@ -36,14 +36,16 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("Import")]
     Task Import(ItemDetails details);
 
-    [Alias("Get")]
+    // The reads interleave with a write in progress: an Upsert waits on the catalogue, and an activation holding the
+    // catalogue reads item details, so a read queued behind the write would deadlock the two until they time out.
+    [Alias("Get"), AlwaysInterleave]
     Task<ItemView?> Get();
 
-    [Alias("Exists")]
+    [Alias("Exists"), AlwaysInterleave]
     Task<bool> Exists();
 
     /// <summary>The stored details without a placement lookup (null when the item is unknown).</summary>
-    [Alias("GetDetails")]
+    [Alias("GetDetails"), AlwaysInterleave]
     Task<ItemDetails?> GetDetails();
 }
 
@@ -192,6 +194,10 @@ public interface IItemBucketGrain : IGrainWithIntegerKey
 {
     [Alias("Import")]
     Task Import(Immutable<ItemDetails[]> items);
+
+    /// <summary>Imports as <see cref="Import"/> does and answers each item's embedding afterwards: the one given, or the one kept from before.</summary>
+    [Alias("ImportKeepingEmbeddings")]
+    Task<Immutable<byte[]?[]>> ImportKeepingEmbeddings(Immutable<ItemDetails[]> items);
 
     [Alias("Get")]
     Task<ItemDetails?> Get(string itemId);

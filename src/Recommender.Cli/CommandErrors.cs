@@ -74,7 +74,19 @@ internal static class CommandErrors
             missing.Push(d);
             if (Path.GetDirectoryName(d) is null) break;
         }
-        if (missing.Count == 0) return;
+        if (missing.Count == 0)
+        {
+            // An existing directory must take a file.
+            try
+            {
+                using (File.Create(Path.Combine(path, $".write-check-{Guid.NewGuid():N}"), 1, FileOptions.DeleteOnClose)) { }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new IOException($"{option} '{path}' cannot be written: {e.Message}", e);
+            }
+            return;
+        }
         try
         {
             Directory.CreateDirectory(path);

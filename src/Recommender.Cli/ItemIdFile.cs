@@ -14,7 +14,7 @@ internal static class ItemIdFile
         if (Directory.Exists(path)) throw new IOException($"{option} '{path}' is a directory; give the item id file (e.g. split/{SplitFiles.ItemsFile}).");
         if (!File.Exists(path)) throw new FileNotFoundException($"Item id file '{path}' does not exist.", path);
         var lines = File.ReadAllLines(path).ToList();
-        if (lines.Count > 0 && lines[^1].Trim().Length == 0) lines.RemoveAt(lines.Count - 1);
+        while (lines.Count > 0 && lines[^1].Trim().Length == 0) lines.RemoveAt(lines.Count - 1);
         // items.tsv when its first line has a tab: every line is then "dense<TAB>external" with dense = line number.
         var tabbed = lines.Count > 0 && lines[0].Contains('\t');
         var ids = new List<string>(lines.Count);

@@ -218,26 +218,39 @@ internal static class TrainCommand
             // terminal restored; a second signal ends the process at once.
             using var interrupt = new CancellationTokenSource();
             var signal = 0;
+            var interactive = console.Profile.Capabilities.Interactive;
             void OnSignal(PosixSignalContext context)
             {
-                if (interrupt.IsCancellationRequested) return;
+                if (interrupt.IsCancellationRequested)
+                {
+                    // The second signal ends the process at once: give the terminal its cursor back first.
+                    if (interactive) Console.Out.Write("\u001b[?25h");
+                    return;
+                }
                 context.Cancel = true;
                 signal = context.Signal == PosixSignal.SIGTERM ? 15 : 2;
                 interrupt.Cancel();
             }
-            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            var result = console.Profile.Capabilities.Interactive
-                ? TrainWithBar(console, trainer, data, validation, outDir, interrupt.Token)
-                : trainer.Train(data.Sequences, validation, outDir, new SynchronousProgress(p => { if (p.Completed is { } e) console.WriteLine(Describe(e)); }), interrupt.Token);
+            TrainingResult result;
+            // Only while training: afterwards (scoring the test set, exporting) a signal ends the process as usual.
+            using (PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal))
+            using (PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal))
+            {
+                result = interactive
+                    ? TrainWithBar(console, trainer, data, validation, outDir, interrupt.Token)
+                    : trainer.Train(data.Sequences, validation, outDir, new SynchronousProgress(p => { if (p.Completed is { } e) console.WriteLine(Describe(e)); }), interrupt.Token);
+            }
             if (result.Outcome == TrainingOutcome.Diverged)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"error: {result.Message}");
                 return 2;
             }
-            if (result.Outcome == TrainingOutcome.Interrupted)
+            if (result.Outcome == TrainingOutcome.Interrupted || interrupt.IsCancellationRequested)
             {
-                parse.InvocationConfiguration.Error.WriteLine(result.Message);
+                // A signal during the last epoch's validation or checkpoint finds no step left to stop at: the run is
+                // whole, but what was asked after it (test scores, the export) is not done.
+                parse.InvocationConfiguration.Error.WriteLine(result.Outcome == TrainingOutcome.Interrupted ? result.Message
+                    : $"Interrupted after the last epoch ({result.EpochsRun}); its checkpoint is in {outDir}; nothing was scored or exported.");
                 return 128 + signal;
             }
             console.MarkupLine(Markup.Escape($"{result.Outcome}: {result.Message} Best epoch {result.BestEpoch}" +

@@ -82,7 +82,7 @@ public sealed record ItemResponse(
                 + (view.HasTextVector ? "or activate a version with a text projection (the item's text vector is kept and will be projected)." : "or activate a version with a text projection.");
         return view.HasTextVector
             ? $"The item could not be placed under '{active.Version}'."
-            : "The item has no text vector (text encoding is disabled) and no embedding.";
+            : $"The item has no text vector and no embedding: write it again (PUT /items/{{id}}) to have its text encoded, unless text encoding is disabled, or give an embedding of dimension {active.Dimension}.";
     }
 }
 

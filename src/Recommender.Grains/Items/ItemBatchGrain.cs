@@ -30,8 +30,15 @@ public sealed class ItemBatchGrain(TextEncoding text, CatalogueCache catalogue) 
                 for (var j = 0; j < chunk.Length; j++) details[chunk[j].Index] = details[chunk[j].Index] with { TextVector = vectors[j] };
             }
         }
-        await Task.WhenAll(details.GroupBy(d => ItemBuckets.Of(d.Id))
-            .Select(bucket => GrainFactory.GetGrain<IItemBucketGrain>(bucket.Key).Import(new Immutable<ItemDetails[]>(bucket.ToArray()))));
+        // An update without an embedding keeps the one stored before, and is placed with it.
+        var buckets = details.Select((d, i) => (Index: i, Details: d)).GroupBy(x => ItemBuckets.Of(x.Details.Id)).ToArray();
+        var kept = await Task.WhenAll(buckets.Select(bucket =>
+            GrainFactory.GetGrain<IItemBucketGrain>(bucket.Key).ImportKeepingEmbeddings(new Immutable<ItemDetails[]>(bucket.Select(x => x.Details).ToArray()))));
+        for (var b = 0; b < buckets.Length; b++)
+        {
+            var members = buckets[b].ToArray();
+            for (var j = 0; j < members.Length; j++) details[members[j].Index] = details[members[j].Index] with { Embedding = kept[b].Value[j] };
+        }
         await GrainFactory.GetGrain<ICatalogueGrain>(0).SetHidden(
             new Immutable<string[]>(details.Where(d => d.Hidden).Select(d => d.Id).ToArray()),
             new Immutable<string[]>(details.Where(d => !d.Hidden).Select(d => d.Id).ToArray()));

@@ -14,16 +14,24 @@ public sealed class ItemBucketState
 /// <summary>Holds the bulk-loaded details of the items that hash to this bucket.</summary>
 public sealed class ItemBucketGrain([PersistentState("item-bucket")] IPersistentState<ItemBucketState> state) : Grain, IItemBucketGrain
 {
-    public async Task Import(Immutable<ItemDetails[]> items)
+    public async Task Import(Immutable<ItemDetails[]> items) => await Store(items.Value);
+
+    public async Task<Immutable<byte[]?[]>> ImportKeepingEmbeddings(Immutable<ItemDetails[]> items) =>
+        new((await Store(items.Value)).Select(d => d.Embedding).ToArray());
+
+    /// <summary>Stores the items (a reload without a vector keeps the one given before) and returns them as stored.</summary>
+    private async Task<ItemDetails[]> Store(ItemDetails[] items)
     {
-        foreach (var item in items.Value)
+        foreach (var item in items)
             if (ItemBuckets.Of(item.Id) != this.GetPrimaryKeyLong())
                 throw new ArgumentException($"Item '{item.Id}' belongs in bucket {ItemBuckets.Of(item.Id)}, not {this.GetPrimaryKeyLong()}.");
         var now = DateTimeOffset.UtcNow;
-        foreach (var item in items.Value)
+        var stored = new ItemDetails[items.Length];
+        for (var i = 0; i < items.Length; i++)
         {
-            // A reload without a vector keeps the one given before.
-            state.State.Items[item.Id] = item.Embedding is null && state.State.Items.GetValueOrDefault(item.Id)?.Embedding is { } kept ? item with { Embedding = kept } : item;
+            var item = items[i];
+            stored[i] = item.Embedding is null && state.State.Items.GetValueOrDefault(item.Id)?.Embedding is { } kept ? item with { Embedding = kept } : item;
+            state.State.Items[item.Id] = stored[i];
             state.State.ImportedAt[item.Id] = now;
         }
         try
@@ -36,6 +44,7 @@ public sealed class ItemBucketGrain([PersistentState("item-bucket")] IPersistent
             await state.ReadStateAsync();
             throw;
         }
+        return stored;
     }
 
     public Task<BulkItem?> Find(string itemId) =>

@@ -49,7 +49,9 @@ public sealed class ItemGrain(
         await registry.SetHidden(new Immutable<string[]>(details.Hidden ? [details.Id] : []), new Immutable<string[]>(details.Hidden ? [] : [details.Id]));
         var placed = await registry
             .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, details.Embedding, details.Tags, details.TextVector)]));
-        return View(details, placed[0], state.State.UpdatedAt);
+        // With the bucket written too, reads serve its copy: answer with the time they will show.
+        var updatedAt = givenEmbedding ? (await Current())?.UpdatedAt ?? state.State.UpdatedAt : state.State.UpdatedAt;
+        return View(details, placed[0], updatedAt);
     }
 
     public async Task Import(ItemDetails details) =>

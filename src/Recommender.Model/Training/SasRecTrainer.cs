@@ -108,8 +108,11 @@ public sealed class SasRecTrainer
         if (outputDirectory is not null)
         {
             Directory.CreateDirectory(outputDirectory);
-            // A new run in a used directory must not leave an earlier run's best model to be taken for its own.
-            if (Epoch == 0) File.Delete(Path.Combine(outputDirectory, BestModelFile));
+            // A new run owns the directory: an earlier run's best model must not be taken for its own, nor its
+            // checkpoint resumed as if it were this run's.
+            if (Epoch == 0)
+                foreach (var file in new[] { BestModelFile, LastModelFile, LastModelFile + PendingModelSuffix, LastStateFile, CurveCsvFile, CurvePngFile })
+                    File.Delete(Path.Combine(outputDirectory, file));
         }
         var started = Stopwatch.StartNew();
         // In long: a batch size near int.MaxValue would overflow the rounding up and leave no batch at all.
@@ -176,6 +179,7 @@ public sealed class SasRecTrainer
                 // belongs to another epoch's weights.
                 _bestEpoch = epoch;
                 _bestNdcg = null;
+                _validationsWithoutImprovement = 0;
                 improved = true;
             }
             // The weights validated are the ones best.model keeps; last.model keeps those training continues from.

@@ -68,7 +68,12 @@ public sealed class ItemVectorTests(ItemVectorCluster cluster) : IClassFixture<I
         await Send(await cluster.Http.PutAsJsonAsync($"/items/{item}", new { title = "Given", embedding = Vector(await Dimension(), 2) }));
         var neighbours = await Similar(item);
 
-        await Send(await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = item, title = "Renamed in bulk" } }));
+        using (var bulk = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = item, title = "Renamed in bulk" } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, bulk.StatusCode);
+            // The answer describes the item as kept: with the embedding it is placed by.
+            Assert.True((await bulk.Content.ReadFromJsonAsync<ItemsReply>())!.Items.Single().HasEmbedding);
+        }
         var after = await cluster.GetJsonAsync<ItemReply>($"/items/{item}");
         Assert.Equal("Renamed in bulk", after.Title);
         Assert.True(after.HasEmbedding);
@@ -109,6 +114,47 @@ public sealed class ItemVectorTests(ItemVectorCluster cluster) : IClassFixture<I
         {
             await TestPackages.Activate(cluster.Http, before);
         }
+    }
+
+    [Fact]
+    public async Task Activations_and_item_writes_at_the_same_time_both_finish()
+    {
+        // Items with text but no vector the active version can use: every activation reads their stored details.
+        var prefix = "busy-" + Guid.NewGuid().ToString("N")[..8];
+        var items = Enumerable.Range(0, 300).Select(i => new { id = $"{prefix}-{i}", title = $"Busy item {i}", text = "Drama" }).ToArray();
+        await Send(await cluster.Http.PostAsJsonAsync("/items", items));
+        var before = (await cluster.GetJsonAsync<ModelsReply>("/models")).Active!;
+        var other = TestPackages.NewVersion("busy");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, other, 16));
+
+        using var stop = new CancellationTokenSource();
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            for (var n = 0; !stop.IsCancellationRequested; n++)
+            {
+                var i = random.Next(items.Length);
+                using var put = await cluster.Http.PutAsJsonAsync($"/items/{prefix}-{i}", new { title = $"Busy item {i} r{n}", text = "Drama" });
+                if (put.StatusCode != HttpStatusCode.OK) failures.Add($"PUT {(int)put.StatusCode}");
+            }
+        })).ToArray();
+        try
+        {
+            foreach (var version in new[] { other, before, other, before })
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                using var response = await cluster.Http.PostAsync($"/models/{version}/activate", null);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"activating {version}: {(int)response.StatusCode} after {clock.Elapsed.TotalSeconds:F1} s: {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await Task.WhenAll(writers);
+            await TestPackages.Activate(cluster.Http, before);
+        }
+        Assert.Empty(failures);
     }
 
     [Fact]

@@ -213,6 +213,30 @@ public sealed class SasRecTrainerTests : IDisposable
         var unvalidated = SasRecTrainer.Resume(_directory, limited with { TimeLimit = null, Epochs = 2 }).Train(train, null, _directory);
         Assert.Equal(2, unvalidated.BestEpoch);
         Assert.Null(unvalidated.BestValidationNdcg10);
+
+        // A new run stopped before its first epoch leaves nothing of the earlier run to resume or export.
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stopped = new SasRecTrainer(new SasRecModel(Config(), seed: 3), limited).Train(train, validation, _directory, cancellationToken: cancelled.Token);
+        Assert.Equal(TrainingOutcome.Interrupted, stopped.Outcome);
+        foreach (var file in new[] { SasRecTrainer.BestModelFile, SasRecTrainer.LastModelFile, SasRecTrainer.LastStateFile })
+            Assert.False(File.Exists(Path.Combine(_directory, file)), file);
+    }
+
+    [Fact]
+    public void An_early_stopped_run_resumed_without_validation_trains_on_to_its_epochs()
+    {
+        var train = PlantedRule(60, seed: 6);
+        var validation = Cases(PlantedRule(20, seed: 9));
+        // A learning rate too small to change the score: validation stops the run after its patience of one.
+        var options = new TrainingOptions { Epochs = 5, Patience = 1, LearningRate = 1e-12, Threads = 2 };
+        var stopped = new SasRecTrainer(new SasRecModel(Config(), seed: 1), options).Train(train, validation, _directory);
+        Assert.Equal(TrainingOutcome.EarlyStopped, stopped.Outcome);
+        Assert.True(stopped.EpochsRun < 5);
+
+        var resumed = SasRecTrainer.Resume(_directory, options with { Epochs = 6 }).Train(train, null, _directory);
+        Assert.Equal(TrainingOutcome.Completed, resumed.Outcome);
+        Assert.Equal(6, resumed.EpochsRun);
     }
 
     private sealed class Callback(Action<TrainingProgress> report) : IProgress<TrainingProgress>

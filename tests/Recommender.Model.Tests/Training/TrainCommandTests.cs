@@ -97,7 +97,9 @@ public sealed class TrainCommandTests : IDisposable
     {
         var (train, _, _) = Files();
         string[] common = ["--train", train, "--dim", "8", "--max-length", "8", "--blocks", "1", "--epochs", "1", "--threads", "1"];
-        var items = Write("items.tsv", Enumerable.Range(1, 12).Select(i => $"{i}\tmovie-{i * 7}"));
+        // Written on another system: CRLF line ends and blank lines after the last item.
+        var items = Path.Combine(_directory, "items.tsv");
+        File.WriteAllText(items, string.Concat(Enumerable.Range(1, 12).Select(i => $"{i}\tmovie-{i * 7}\r\n")) + "\r\n  \r\n");
         var packageDir = Path.Combine(_directory, "with-ids");
         var run = Invoke([.. common, "--out", Path.Combine(_directory, "ids-run"), "--item-ids", items, "--export", packageDir, "--version", "ids-1"]);
         Assert.True(run.Exit == 0, run.Error);
@@ -110,6 +112,9 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("shuffled.tsv:1: expected '1<TAB>external id'", refused.Error);
         refused = Invoke([.. common, "--out", Path.Combine(_directory, "bad-run"), "--item-ids", Write("short.tsv", ["1\ta", "2\tb"])]);
         Assert.Contains("lists 2 item ids, but the model has 12 items", refused.Error);
+        // An existing directory that cannot take a file is refused before training too.
+        refused = Invoke([.. common, "--out", Path.Combine(_directory, "bad-run"), "--export", "/proc"]);
+        Assert.Contains("--export '/proc' cannot be written", refused.Error);
         Assert.False(Directory.Exists(Path.Combine(_directory, "bad-run")));
 
         // Data that names its items itself needs no file, and is not given one.

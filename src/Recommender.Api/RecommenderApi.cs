@@ -73,9 +73,14 @@ public static class RecommenderApi
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseAuthentication();
-        app.UseApiKeyChallenge();
-        app.UseAuthorization();
+        // Without keys every caller may do everything: the key checks are left out of the pipeline rather than run
+        // on every request to let everyone in (the endpoints' authorization metadata then has nothing to enforce).
+        if (app.Services.GetRequiredService<ApiKeys>().Enabled)
+        {
+            app.UseAuthentication();
+            app.UseApiKeyChallenge();
+            app.UseAuthorization();
+        }
         app.MapRecommenderEndpoints();
         app.LogApiKeys();
         return app;

@@ -82,7 +82,11 @@ public static class ApiKeyAuthenticationExtensions
     /// <summary>Registers the keys of <c>Recommender:ApiKeys</c> (checked now: a bad one stops the node) and the two access policies.</summary>
     public static void AddApiKeyAuthentication(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(ApiKeys.FromConfiguration(builder.Configuration));
+        var keys = ApiKeys.FromConfiguration(builder.Configuration);
+        builder.Services.AddSingleton(keys);
+        // Without keys the pipeline leaves the checks out (see RecommenderApi.Build): the endpoints' authorization
+        // metadata is then deliberately unenforced.
+        builder.Services.Configure<RouteOptions>(routes => routes.SuppressCheckForUnhandledSecurityMetadata = !keys.Enabled);
         // The core services only: AddAuthentication would bring in data protection, which keys nothing here and
         // writes a key ring under the user's home directory.
         builder.Services.AddWebEncoders();

@@ -79,16 +79,20 @@ public sealed class SasRecTrainer
         var modelPath = Path.Combine(directory, LastModelFile);
         var statePath = Path.Combine(directory, LastStateFile);
         var digest = ReadModelDigest(statePath);
+        bool Matches(SasRecModel m) => digest is null || Digest(m).SequenceEqual(digest);
         var pending = modelPath + PendingModelSuffix;
-        if (digest is not null && File.Exists(pending) && (!File.Exists(modelPath) || !Digest(SasRecModel.Load(modelPath)).SequenceEqual(digest)))
+        var model = File.Exists(modelPath) ? SasRecModel.Load(modelPath) : null;
+        if ((model is null || !Matches(model)) && digest is not null && File.Exists(pending))
         {
             // Killed after the state was committed and before the model was: the pending model completes the pair.
-            if (!Digest(SasRecModel.Load(pending)).SequenceEqual(digest))
+            var next = SasRecModel.Load(pending);
+            if (!Matches(next))
                 throw new InvalidDataException($"'{statePath}' belongs to neither '{modelPath}' nor '{pending}'; the checkpoint cannot be resumed.");
             File.Move(pending, modelPath, overwrite: true);
+            model = next;
         }
-        var model = SasRecModel.Load(modelPath);
-        if (digest is not null && !Digest(model).SequenceEqual(digest))
+        model ??= SasRecModel.Load(modelPath);
+        if (!Matches(model))
             throw new InvalidDataException($"'{statePath}' was written for other weights than '{modelPath}' holds; the checkpoint cannot be resumed.");
         var trainer = new SasRecTrainer(model, options);
         trainer.LoadState(statePath);

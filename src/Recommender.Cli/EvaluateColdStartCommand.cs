@@ -108,9 +108,15 @@ internal static class EvaluateColdStartCommand
                 [nameof(TrainingOptions.Threads)] = "--threads",
             });
             var data = InteractionLoader.Load(parse.GetValue(ratings)!, InteractionFormat.MovieLensCsv);
-            TextVectors text;
-            if (vectorsPath is not null) text = TextVectorFile.Read(vectorsPath);
-            else
+            TextVectors? text = vectorsPath is null ? null : TextVectorFile.Read(vectorsPath);
+            // The split needs only which items have text, so a hold-out that leaves no cases fails before any encoding.
+            var itemsWithText = (text?.Vectors.Keys ?? MovieLensText.Compose(moviesPath!, parse.GetValue(tags)).Keys).ToHashSet(StringComparer.Ordinal);
+            var split = ColdStartSplit.Create(data, itemsWithText, parse.GetValue(holdout), parse.GetValue(seed));
+            console.WriteLine($"{data.UserCount} users, {data.ItemCount} items: {split.HeldOutItemCount} held out, {split.ColdCases.Count} cold-start events, {split.Known.Test.Count} leave-one-out cases");
+            // A score over no cases would print as 0 and read as a result.
+            if (split.ColdCases.Count == 0 || split.Known.Test.Count == 0)
+                throw new ArgumentException($"--holdout {parse.GetValue(holdout)} leaves {split.ColdCases.Count} cold-start events and {split.Known.Test.Count} leave-one-out cases: both are needed to compare the models. Hold out fewer items, or give more data.");
+            if (text is null)
             {
                 var cache = parse.GetValue(textCache) ?? Path.Combine(work, "text-vectors.tsv");
                 var watch = Stopwatch.StartNew();
@@ -121,11 +127,6 @@ internal static class EvaluateColdStartCommand
                       + $"({(text.Vectors.Count / watch.Elapsed.TotalSeconds).ToString("F0", CultureInfo.InvariantCulture)} items/s, batches of {SentenceTextEncoder.BatchSize}, {threadCount} threads); cached in {cache}");
             }
 
-            var split = ColdStartSplit.Create(data, text.Vectors.Keys.ToHashSet(StringComparer.Ordinal), parse.GetValue(holdout), parse.GetValue(seed));
-            console.WriteLine($"{data.UserCount} users, {data.ItemCount} items: {split.HeldOutItemCount} held out, {split.ColdCases.Count} cold-start events, {split.Known.Test.Count} leave-one-out cases");
-            // A score over no cases would print as 0 and read as a result.
-            if (split.ColdCases.Count == 0 || split.Known.Test.Count == 0)
-                throw new ArgumentException($"--holdout {parse.GetValue(holdout)} leaves {split.ColdCases.Count} cold-start events and {split.Known.Test.Count} leave-one-out cases: both are needed to compare the models. Hold out fewer items, or give more data.");
             ColdStartReport report;
             try
             {

@@ -42,6 +42,8 @@ internal static class TrainCommand
         var calibration = new Option<double>("--calibration") { Description = "gBCE calibration t in [0, 1].", DefaultValueFactory = _ => 0.75 };
         var excludeSeen = new Option<bool>("--exclude-seen") { Description = "ce only: each position's softmax leaves out the items the user already had, as ranking with seen items removed does." };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ce only, in [0, 1): the share of each target spread evenly over the items its softmax runs over.", DefaultValueFactory = _ => 0.0 };
+        var futureTargets = new Option<int>("--future-targets") { Description = "ce only: each position learns to predict this many following items (1: the next one alone), item t+k weighing --future-decay^(k-1).", DefaultValueFactory = _ => 1 };
+        var futureDecay = new Option<double>("--future-decay") { Description = "In (0, 1]: weight of each further --future-targets item relative to the one before.", DefaultValueFactory = _ => 0.5 };
         var userBalance = new Option<double>("--user-balance") { Description = "In [0, 1]: each position of a sequence with n training positions weighs n^-a; 0 weighs positions alike, 1 users alike.", DefaultValueFactory = _ => 0.0 };
         var earlierWindows = new Option<double>("--earlier-window-rate") { Description = "Chance in [0, 1] that a sequence longer than --max-length + 1 trains on a random earlier window instead of its most recent one.", DefaultValueFactory = _ => 0.0 };
         var maxLength = new Option<int>("--max-length") { Description = "Most recent items the model sees.", DefaultValueFactory = _ => 200 };
@@ -85,7 +87,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, itemIds, items, testInput, testOutput,
-            loss, negatives, calibration, excludeSeen, labelSmoothing, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, separateOutput, initStd, temperature,
+            loss, negatives, calibration, excludeSeen, labelSmoothing, futureTargets, futureDecay, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, separateOutput, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
@@ -162,6 +164,8 @@ internal static class TrainCommand
                 EarlierWindowRate = parse.GetValue(earlierWindows),
                 UserBalance = parse.GetValue(userBalance),
                 LabelSmoothing = parse.GetValue(labelSmoothing),
+                FutureTargets = parse.GetValue(futureTargets),
+                FutureDecay = parse.GetValue(futureDecay),
                 ExcludeSeenItems = parse.GetValue(excludeSeen),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
@@ -209,7 +213,7 @@ internal static class TrainCommand
             }
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
-                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}{(options.LabelSmoothing > 0 ? $" with label smoothing {options.LabelSmoothing}" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
+                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}{(options.LabelSmoothing > 0 ? $" with label smoothing {options.LabelSmoothing}" : "")}{(options.FutureTargets > 1 ? $" over the next {options.FutureTargets} items (decay {options.FutureDecay})" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
                 $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, input item dropout {c.InputItemDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}{(c.RecencyBias ? " with a recency bias" : "")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}{(c.SeparateOutputEmbedding ? " with a separate output table" : "")}; batch {options.BatchSize}, lr {options.LearningRate}{(options.UserBalance > 0 ? $", user balance {options.UserBalance}" : "")}, {options.Threads} threads" +
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
@@ -283,7 +287,7 @@ internal static class TrainCommand
                 {
                     ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing, ["futureTargets"] = options.FutureTargets, ["futureDecay"] = options.FutureDecay,
                 };
                 var package = SasRecExporter.Export(bestModel, vocabulary!, packageVersion, training, metrics);
                 package.Save(exportDir);
@@ -359,6 +363,8 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Beta1)] = "--beta1",
         [nameof(TrainingOptions.UserBalance)] = "--user-balance",
         [nameof(TrainingOptions.LabelSmoothing)] = "--label-smoothing",
+        [nameof(TrainingOptions.FutureTargets)] = "--future-targets",
+        [nameof(TrainingOptions.FutureDecay)] = "--future-decay",
         [nameof(TrainingOptions.Beta2)] = "--beta2",
         [nameof(TrainingOptions.WeightDecay)] = "--weight-decay",
         [nameof(TrainingOptions.WeightAverageDecay)] = "--weight-average",

@@ -31,6 +31,9 @@ public static class ModelLimits
     /// <summary>Sampled negatives per sequence (gBCE): 100,000.</summary>
     public const int MaxNegatives = 100_000;
 
+    /// <summary>Items after each position that softmax cross-entropy may train it to predict: 64.</summary>
+    public const int MaxFutureTargets = 64;
+
     /// <summary>Training worker threads (each holds a full set of gradients): 1,024.</summary>
     public const int MaxThreads = 1_024;
 

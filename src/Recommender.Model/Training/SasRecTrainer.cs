@@ -53,7 +53,7 @@ public sealed class SasRecTrainer
             throw new ArgumentException($"A temperature (cosine scores) is trained with the ce loss only, not {options.Loss}.", nameof(options));
         Model = model;
         Options = options;
-        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration, options.ExcludeSeenItems, options.LabelSmoothing);
+        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration, options.ExcludeSeenItems, options.LabelSmoothing, options.FutureTargets, options.FutureDecay);
         Optimizer = new AdamOptimizer(model, options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay);
         _workers = Enumerable.Range(0, options.Threads).Select(_ => new Worker(model, _loss)).ToArray();
         if (options.WeightAverageDecay > 0) Average = new WeightAverage(model, options.WeightAverageDecay);

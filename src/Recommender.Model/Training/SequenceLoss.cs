@@ -32,11 +32,11 @@ public abstract class SequenceLoss
 
     internal abstract LossWorker CreateWorker(SasRecModel model);
 
-    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75, bool excludeSeen = false, double labelSmoothing = 0) => kind switch
+    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75, bool excludeSeen = false, double labelSmoothing = 0, int futureTargets = 1, double futureDecay = 0.5) => kind switch
     {
         LossKind.Bce => new BceLoss(),
         LossKind.Gbce => new GbceLoss(itemCount, negatives, calibration),
-        LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(excludeSeen, labelSmoothing),
+        LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(excludeSeen, labelSmoothing, futureTargets, futureDecay),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss."),
     };
 }

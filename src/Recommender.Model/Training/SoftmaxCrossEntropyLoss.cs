@@ -13,12 +13,17 @@ namespace Recommender.Model.Training;
 /// softmax runs over the items the user had not had by then (plus the target), as ranking with seen items removed does.
 /// With label smoothing ε the target distribution is 1 − ε on the next item plus ε spread evenly over every item the
 /// softmax runs over, which keeps the logits of the many near-misses from being pushed down as hard as true negatives.
+/// With K future targets each position's target is spread over the next K items of the sequence inside the training
+/// window, item t + k weighing γ^(k−1) before the weights are scaled to sum to 1 − ε: in a history whose exact order
+/// is partly noise, the items the user had soon after are evidence of the next one too.
 /// </summary>
-public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double labelSmoothing = 0) : SequenceLoss
+public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double labelSmoothing = 0, int futureTargets = 1, double futureDecay = 0.5) : SequenceLoss
 {
     private const int ChunkRows = 64;
     private readonly bool _excludeSeen = excludeSeen;
     private readonly float _smoothing = (float)labelSmoothing;
+    // Unnormalised weights γ^(k−1) of targets k = 1..K.
+    private readonly float[] _futureWeights = Enumerable.Range(0, futureTargets).Select(k => (float)Math.Pow(futureDecay, k)).ToArray();
     private float[] _itemsT = [];
 
     // Cosine scoring only: the unit-length item rows (row 0 unused) and the norms they were divided by.
@@ -72,6 +77,9 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double lab
             var cosine = _temperature > 0;
             var eps = loss._smoothing;
             var smooth = eps > 0;
+            var future = loss._futureWeights;
+            Span<int> futureItems = stackalloc int[future.Length];
+            Span<float> futureLogits = stackalloc float[future.Length];
             var itemsRows = (cosine ? loss._unitItems : model.OutputEmbedding.Data).AsSpan(d);
             var total = 0.0;
             for (var r0 = 0; r0 < rows; r0 += ChunkRows)
@@ -96,6 +104,15 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double lab
                     var row = logits.Slice(r * ld, n);
                     var target = targets[r0 + r] - 1;
                     var targetLogit = row[target];
+                    // Targets past the first: the later items inside the window, their logits kept before masking.
+                    var extra = Math.Min(future.Length, rows - r0 - r) - 1;
+                    var futureTotal = 1f;
+                    for (var k = 1; k <= extra; k++)
+                    {
+                        futureItems[k] = targets[r0 + r + k] - 1;
+                        futureLogits[k] = row[futureItems[k]];
+                        futureTotal += future[k];
+                    }
                     var seenSoFar = loss._excludeSeen ? history[..^(rows - r0 - r - 1)] : default;
                     // Label smoothing needs the mean logit over the items the softmax runs over: all, minus the seen ones.
                     double smoothedLogit = 0;
@@ -110,14 +127,19 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double lab
                     else if (loss._excludeSeen)
                         // Items the user had by this position get probability 0 (and so no gradient); the target stays.
                         foreach (var seen in seenSoFar) row[seen - 1] = float.NegativeInfinity;
+                    for (var k = 1; k <= extra; k++) row[futureItems[k]] = futureLogits[k];
                     row[target] = targetLogit;
                     var max = TensorPrimitives.Max(row);
                     TensorPrimitives.Subtract(row, max, row);
                     TensorPrimitives.Exp(row, row);
                     var sum = TensorPrimitives.Sum(row);
-                    total += max + Math.Log(sum) - (1 - eps) * targetLogit - eps * smoothedLogit;
+                    var first = (1 - eps) / futureTotal;
+                    var targetTerm = first * targetLogit;
+                    for (var k = 1; k <= extra; k++) targetTerm += future[k] * (1 - eps) / futureTotal * futureLogits[k];
+                    total += max + Math.Log(sum) - targetTerm - eps * smoothedLogit;
                     TensorPrimitives.Multiply(row, scale / sum, row);
-                    row[target] -= scale * (1 - eps);
+                    row[target] -= scale * first;
+                    for (var k = 1; k <= extra; k++) row[futureItems[k]] -= scale * future[k] * (1 - eps) / futureTotal;
                     if (smooth)
                     {
                         TensorPrimitives.Subtract(row, scale * eps / classes, row);

@@ -46,6 +46,15 @@ public sealed record TrainingOptions
     /// </summary>
     public double LabelSmoothing { get; init; }
 
+    /// <summary>
+    /// Softmax cross-entropy only: how many of the following items each position is trained to predict (1: the next
+    /// item alone). Item t + k weighs <see cref="FutureDecay"/>^(k−1); the weights are scaled to sum to 1.
+    /// </summary>
+    public int FutureTargets { get; init; } = 1;
+
+    /// <summary>Weight of each further target relative to the one before, in (0, 1].</summary>
+    public double FutureDecay { get; init; } = 0.5;
+
     /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
     public int Negatives { get; init; } = 256;
 
@@ -102,5 +111,11 @@ public sealed record TrainingOptions
         OptionRange.Rate.Check(LabelSmoothing, nameof(LabelSmoothing));
         if (LabelSmoothing > 0 && Loss != LossKind.SoftmaxCrossEntropy)
             throw new ArgumentException($"LabelSmoothing applies to the softmax cross-entropy loss only, not {Loss}.");
+        ModelLimits.CheckSize(FutureTargets, nameof(FutureTargets), ModelLimits.MaxFutureTargets);
+        OptionRange.Factor.Check(FutureDecay, nameof(FutureDecay));
+        if (FutureTargets > 1 && Loss != LossKind.SoftmaxCrossEntropy)
+            throw new ArgumentException($"FutureTargets applies to the softmax cross-entropy loss only, not {Loss}.");
+        if (FutureTargets > 1 && LabelSmoothing > 0)
+            throw new ArgumentException("FutureTargets and LabelSmoothing both spread the target; use one of them.");
     }
 }

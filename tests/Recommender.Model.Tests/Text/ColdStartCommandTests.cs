@@ -141,6 +141,19 @@ public sealed class ColdStartCommandTests : IDisposable
         Assert.Equal(1, badModel.Exit);
         Assert.Contains("'words' is not one of", badModel.Error);
 
+        // One user with two items: whichever is held out, no cold-start event or no leave-one-out case is left, and
+        // that is reported before the language model encodes anything (no text cache is written).
+        var tinyRatings = Path.Combine(_directory, "tiny-ratings.csv");
+        var tinyMovies = Path.Combine(_directory, "tiny-movies.csv");
+        File.WriteAllLines(tinyRatings, ["userId,movieId,rating,timestamp", "1,1,4,10", "1,2,5,20"]);
+        File.WriteAllLines(tinyMovies, ["movieId,title,genres", "1,One (1990),Drama", "2,Two (1991),Comedy"]);
+        var tinyWork = Path.Combine(_directory, "tiny");
+        var noCases = Invoke("--ratings", tinyRatings, "--movies", tinyMovies, "--out", tinyWork, "--holdout", "0.5");
+        Assert.Equal(1, noCases.Exit);
+        Assert.Contains("--holdout 0.5 leaves", noCases.Error);
+        Assert.Contains("both are needed to compare the models", noCases.Error);
+        Assert.False(File.Exists(Path.Combine(tinyWork, "text-vectors.tsv")), "Nothing may be encoded for a run that cannot score.");
+
         var vectors = Path.Combine(_directory, "vectors.tsv");
         File.WriteAllLines(vectors, ["#text-vectors encoder=e dimension=3", "1\t0.1 0.2 0.3", "2\t0.1 0.2"]);
         var wrongDimension = Invoke("--ratings", ratings, "--text-vectors", vectors, "--out", work);

@@ -167,6 +167,52 @@ public sealed class SasRecModelTests
             Assert.True(Loss(SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, labelSmoothing: eps)) > expected + 0.1, "Leaving items out of the softmax must lower the loss.");
     }
 
+    /// <summary>
+    /// With K future targets each position's loss is Σₖ wₖ·(log Σ exp over the softmax's items − score of item t + k),
+    /// wₖ = γ^(k−1) scaled to sum to 1 over the targets inside the window; with seen items excluded the softmax runs
+    /// over the items not had by then plus the position's targets (repeats included).
+    /// </summary>
+    [Theory]
+    [InlineData(false, 3, 0.5)]
+    [InlineData(true, 3, 0.5)]
+    [InlineData(true, 4, 1.0)]
+    public void Future_targets_spread_the_cross_entropy_over_the_next_items(bool excludeSeen, int futureTargets, double decay)
+    {
+        var config = Small(true, "relu") with { Dropout = 0f };
+        var model = new SasRecModel(config, seed: 21);
+        model.RefreshTransposes();
+        int[] sequence = [4, 9, 1, 2, 3, 5, 6, 9, 7, 2];
+        int rows = config.MaxLength, start = sequence.Length - 1 - rows, d = config.Dimension;
+        var pass = new SequencePass(config);
+        var rng = SplitMix.For(1);
+        pass.Forward(model, sequence.AsSpan(start, rows), training: true, ref rng);
+        var y = pass.Output.ToArray();
+
+        var expected = 0.0;
+        for (var r = 0; r < rows; r++)
+        {
+            var targets = Enumerable.Range(0, Math.Min(futureTargets, rows - r)).Select(k => sequence[start + 1 + r + k]).ToArray();
+            var weights = targets.Select((_, k) => Math.Pow(decay, k)).ToArray();
+            var had = excludeSeen ? sequence.Take(start + r + 1).ToHashSet() : [];
+            var candidates = Enumerable.Range(1, config.ItemCount).Where(i => targets.Contains(i) || !had.Contains(i)).ToArray();
+            double Score(int item) => Enumerable.Range(0, d).Sum(c => (double)y[r * d + c] * model.ItemEmbedding.Data[item * d + c]);
+            var logSum = Math.Log(candidates.Sum(i => Math.Exp(Score(i))));
+            expected += targets.Select((t, k) => weights[k] / weights.Sum() * (logSum - Score(t))).Sum();
+        }
+
+        var loss = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, excludeSeen: excludeSeen, futureTargets: futureTargets, futureDecay: decay);
+        loss.Prepare(model);
+        var grads = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
+        var actual = loss.CreateWorker(model).Compute(y, rows, sequence.AsSpan(start + 1, rows), sequence.AsSpan(0, start + rows), [], 1f, new float[rows * d], grads);
+        Assert.Equal(expected, actual, 4);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Future_target_gradients_match_finite_differences(bool excludeSeen) =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, excludeSeen: excludeSeen, futureTargets: 3);
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -296,7 +342,7 @@ public sealed class SasRecModelTests
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1)
     {
         var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias };
         var model = new SasRecModel(config, seed: 11);
@@ -305,7 +351,7 @@ public sealed class SasRecModelTests
             var noise = GradientCheck.Random(p.Data.Length, p.Name.Length + 1, 0.2);
             for (var i = 0; i < p.Data.Length; i++) p.Data[i] += noise[i];
         }
-        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen, labelSmoothing: labelSmoothing);
+        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen, labelSmoothing: labelSmoothing, futureTargets: futureTargets);
         var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
 
         double Run(float[][]? grads)

@@ -202,6 +202,21 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Future_targets_are_announced_and_recorded_in_the_package()
+    {
+        var (train, valInput, valOutput) = Files();
+        var packageDir = Path.Combine(_directory, "future");
+        var run = Invoke("--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-future"),
+            "--dim", "16", "--max-length", "8", "--batch-size", "8", "--epochs", "1", "--threads", "1",
+            "--exclude-seen", "--future-targets", "3", "--future-decay", "0.7", "--export", packageDir, "--version", "future-1");
+        Assert.True(run.Exit == 0, run.Error);
+        Assert.Contains("loss SoftmaxCrossEntropy excluding seen items over the next 3 items (decay 0.7),", run.Output);
+        var training = ModelPackage.Load(packageDir).Manifest.Training!;
+        Assert.Equal(3, training["futureTargets"]!.GetValue<int>());
+        Assert.Equal(0.7, training["futureDecay"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void Bad_input_gives_a_clear_message_and_a_non_zero_exit()
     {
         var (train, valInput, _) = Files();
@@ -229,6 +244,11 @@ public sealed class TrainCommandTests : IDisposable
             (["--loss", "gbce", "--exclude-seen"], "--exclude-seen applies to the softmax cross-entropy loss only, not Gbce."),
             (["--label-smoothing", "1"], "--label-smoothing is 1; it must be in [0, 1)."),
             (["--loss", "bce", "--label-smoothing", "0.1"], "--label-smoothing applies to the softmax cross-entropy loss only, not Bce."),
+            (["--future-targets", "0"], "--future-targets is 0; it must be positive."),
+            (["--future-targets", "65"], "--future-targets is 65; it must be at most 64."),
+            (["--future-targets", "3", "--future-decay", "0"], "--future-decay is 0; it must be in (0, 1]."),
+            (["--loss", "bce", "--future-targets", "2"], "--future-targets applies to the softmax cross-entropy loss only, not Bce."),
+            (["--future-targets", "2", "--label-smoothing", "0.1"], "--future-targets and --label-smoothing both spread the target; use one of them."),
         })
         {
             var refused = Invoke(["--train", train, "--out", Path.Combine(_directory, "refused"), "--epochs", "1", .. args]);

@@ -55,4 +55,10 @@ public sealed class PopularityOptions
 
     /// <summary>Length of the live list.</summary>
     public int ListSize { get; set; } = 200;
+
+    /// <summary>
+    /// Recent (decayed) events an item needs before the live list ranks it above the seeded all-time list; below
+    /// that it competes with the seeded items on its count, so a single stray event does not make it everyone's first.
+    /// </summary>
+    public long MinimumLiveCount { get; set; } = 3;
 }

@@ -127,6 +127,22 @@ public static class RecommenderSiloExtensions
         Positive(serving.DotSoftmaxTemperature, "Recommender:DotSoftmaxTemperature");
         if (serving.HistoryWindow is < 1) throw Invalid<ServingOptions>("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
         if (serving.HistoryRetention < 1) throw Invalid<ServingOptions>("Recommender:HistoryRetention", $"Recommender:HistoryRetention must be at least 1, not {serving.HistoryRetention}.");
+        var popularity = serving.Popularity;
+        AtLeastOne(popularity.ListSize, "Recommender:Popularity:ListSize");
+        AtLeastOne(popularity.MinimumLiveCount, "Recommender:Popularity:MinimumLiveCount");
+        PositiveTime(popularity.HalfLife, "Recommender:Popularity:HalfLife");
+        PositiveTime(popularity.FlushInterval, "Recommender:Popularity:FlushInterval");
+        PositiveTime(popularity.RefreshInterval, "Recommender:Popularity:RefreshInterval");
+
+        static void AtLeastOne(long value, string key)
+        {
+            if (value < 1) throw Invalid<ServingOptions>(key, $"{key} must be at least 1, not {value}.");
+        }
+
+        static void PositiveTime(TimeSpan value, string key)
+        {
+            if (value <= TimeSpan.Zero) throw Invalid<ServingOptions>(key, $"{key} must be a positive time span (such as 00:00:05), not {value}.");
+        }
 
         static void Positive(double value, string key)
         {

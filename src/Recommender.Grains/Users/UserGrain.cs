@@ -109,11 +109,7 @@ public sealed class UserGrain(
         var vocabulary = models.Get(model.Version).DenseIds;
         var excluded = exclude.ToHashSet(StringComparer.Ordinal);
         var live = await popularity.GetAsync();
-        // Recent interest outranks the all-time seed list: live counts are lifted above the largest seeded count,
-        // which keeps the scores in list order.
-        var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
-        var candidates = live.Select(p => p with { Count = p.Count + lift }).Concat(seeded)
-            .DistinctBy(p => p.ItemId)
+        var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
         return SoftmaxRanking.RankPopular(candidates, request.K, excluded);

@@ -15,6 +15,11 @@ public sealed class SiloSettingsTests
     [InlineData("Recommender:HistoryWindow", "0")]
     [InlineData("Recommender:HistoryRetention", "0")]
     [InlineData("Recommender:Shards", "2000")]
+    [InlineData("Recommender:Popularity:ListSize", "0")]
+    [InlineData("Recommender:Popularity:MinimumLiveCount", "0")]
+    [InlineData("Recommender:Popularity:HalfLife", "00:00:00")]
+    [InlineData("Recommender:Popularity:FlushInterval", "-00:00:01")]
+    [InlineData("Recommender:Popularity:RefreshInterval", "00:00:00")]
     public void A_bad_setting_is_rejected_with_its_key(string key, string value)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Configure(new() { [key] = value }));
@@ -26,7 +31,7 @@ public sealed class SiloSettingsTests
     public void The_defaults_and_explicit_good_values_are_accepted()
     {
         Configure([]);
-        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50" });
+        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00" });
     }
 
     private static void Configure(Dictionary<string, string?> settings)

@@ -14,7 +14,12 @@ public static class Limits
         if (id.Length == 0) return "must not be empty";
         // An id must be writable in a URL path (GET /users/{id}/history), and a control character is not, in practice.
         if (id.Any(char.IsControl)) return "must not contain control characters";
-        if (string.IsNullOrWhiteSpace(id)) return "must not be blank";
+        // Line and paragraph separators end a line in the files ids are exported to.
+        if (id.Contains('\u2028') || id.Contains('\u2029')) return "must not contain line or paragraph separators";
+        // Spaces and invisible format characters (such as a zero-width space) alone read as no id at all.
+        if (id.All(c => char.IsWhiteSpace(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)) return "must not be blank";
+        // A URL path cannot carry these (clients and servers resolve them as path steps, even percent-encoded).
+        if (id is "." or "..") return "must not be '.' or '..'";
         var length = id.EnumerateRunes().Count();
         return length > MaxIdLength ? $"is {length} characters long; the limit is {MaxIdLength}" : null;
     }

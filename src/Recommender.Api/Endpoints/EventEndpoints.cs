@@ -40,7 +40,7 @@ public static class EventEndpoints
 
         var perUser = events.GroupBy(e => e.UserId, StringComparer.Ordinal).ToArray();
         var results = await Task.WhenAll(perUser.Select(g =>
-            ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(g.Key).Ingest(new Immutable<UserEvent[]>(g.Select(e => e.Event).ToArray())))));
+            ClusterRetry.RunAsync(() => grains.User(g.Key).Ingest(new Immutable<UserEvent[]>(g.Select(e => e.Event).ToArray())))));
         var accepted = results.Sum(r => r.Accepted);
         var duplicates = results.Sum(r => r.Duplicates);
         metrics.EventsIngested(accepted, duplicates);
@@ -56,7 +56,7 @@ public static class EventEndpoints
         var byBucket = items.GroupBy(ItemBuckets.Of).ToArray();
         var inBuckets = await Task.WhenAll(byBucket.Select(g => ClusterRetry.RunAsync(() => grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray())))));
         var rest = byBucket.SelectMany((g, b) => g.Where((_, i) => !inBuckets[b][i])).ToArray();
-        var known = await Task.WhenAll(rest.Select(id => ClusterRetry.RunAsync(() => grains.GetGrain<IItemGrain>(id).Exists())));
+        var known = await Task.WhenAll(rest.Select(id => ClusterRetry.RunAsync(() => grains.Item(id).Exists())));
         return rest.Where((_, i) => !known[i]).ToHashSet(StringComparer.Ordinal);
     }
 }

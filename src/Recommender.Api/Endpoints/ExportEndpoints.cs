@@ -31,7 +31,7 @@ public static class ExportEndpoints
             var users = (await grains.GetGrain<IUserDirectoryGrain>(partition).List()).Value;
             foreach (var chunk in users.Chunk(UsersInFlight))
             {
-                var histories = await Task.WhenAll(chunk.Select(u => grains.GetGrain<IUserGrain>(u).GetHistory(null)));
+                var histories = await Task.WhenAll(chunk.Select(u => grains.User(u).GetHistory(null)));
                 for (var i = 0; i < chunk.Length; i++)
                     foreach (var e in histories[i].Events)
                         await writer.WriteLineAsync(EventExportFormat.FormatRow(chunk[i], e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value));

@@ -49,7 +49,7 @@ public static class ItemEndpoints
         var dimension = (await grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model?.Dimension;
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
-        var view = await grains.GetGrain<IItemGrain>(item.Id).Upsert(item);
+        var view = await grains.Item(item.Id).Upsert(item);
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
     }
 
@@ -74,7 +74,7 @@ public static class ItemEndpoints
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var view = await grains.GetGrain<IItemGrain>(itemId!).Get();
+        var view = await grains.Item(itemId!).Get();
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
     }
@@ -92,7 +92,7 @@ public static class ItemEndpoints
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        if (!await grains.GetGrain<IItemGrain>(itemId!).Exists()) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
+        if (!await grains.Item(itemId!).Exists()) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")

@@ -44,7 +44,7 @@ public static class UserEndpoints
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
         var request = new RecommendationRequest(count!.Value, withSeen, excluded, tagFilter, withReasons);
-        var ranking = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).Recommend(request));
+        var ranking = await ClusterRetry.RunAsync(() => grains.User(userId!).Recommend(request));
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed);
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
@@ -56,7 +56,7 @@ public static class UserEndpoints
         var errors = new ValidationErrors();
         var userId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var erased = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).Erase());
+        var erased = await ClusterRetry.RunAsync(() => grains.User(userId!).Erase());
         metrics.Erased(erased);
         return Results.Ok(new ErasedUserResponse(userId!, erased));
     }
@@ -72,7 +72,7 @@ public static class UserEndpoints
             else errors.Add("limit", $"limit must be an integer from 1 to {int.MaxValue}.");
         }
         if (errors.Any) return Problems.Invalid(errors);
-        var history = await ClusterRetry.RunAsync(() => grains.GetGrain<IUserGrain>(userId!).GetHistory(max));
+        var history = await ClusterRetry.RunAsync(() => grains.User(userId!).GetHistory(max));
         return Results.Ok(new HistoryResponse(userId!, history.TotalCount, history.HistoryVersion,
             history.Events.Select(e => new HistoryEvent(e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value)).ToArray()));
     }

@@ -345,7 +345,7 @@ public sealed class CatalogueGrain(
         var missing = next.Manifest.ItemIds.Where(id => !known.Contains(id)).ToArray();
         foreach (var chunk in missing.Chunk(DetailLookupBatch))
         {
-            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetails()));
+            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetails()));
             entries.AddRange(details.OfType<ItemDetails>().Select(d => new ShardEntry(d.Id, d.Title, null, d.Tags)));
         }
         return entries;
@@ -367,7 +367,7 @@ public sealed class CatalogueGrain(
             || (next.HasTextProjection ? e.TextVector is null : e.Projected || e.Vector?.Length != vectorBytes))).ToArray();
         foreach (var chunk in missing.Chunk(DetailLookupBatch))
         {
-            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetails()));
+            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetails()));
             foreach (var d in details)
             {
                 if (d is null) continue;

@@ -19,7 +19,7 @@ public sealed class ItemGrain(
     /// <summary>The item's current details and when they were written: its own state or its bucket's copy, whichever is newer.</summary>
     private async Task<(ItemDetails Details, DateTimeOffset UpdatedAt)?> Current()
     {
-        var id = this.GetPrimaryKeyString();
+        var id = GrainKeys.IdOf(this);
         // Asked on every read: a bulk load may replace the item at any time.
         var bulk = await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Find(id);
         if (state.State.Title is not null && (bulk is null || state.State.UpdatedAt >= bulk.ImportedAt)) return (Details(), state.State.UpdatedAt);
@@ -61,7 +61,7 @@ public sealed class ItemGrain(
     {
         if (await Current() is not { } current) return null;
         var model = (await catalogue.GetAsync()).Model;
-        var placement = model is null ? null : await locator.Locate(model, this.GetPrimaryKeyString());
+        var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
         return View(current.Details, placement, current.UpdatedAt);
     }
 
@@ -91,7 +91,7 @@ public sealed class ItemGrain(
     }
 
     private ItemDetails Details() =>
-        new(this.GetPrimaryKeyString(), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector, state.State.Hidden);
+        new(GrainKeys.IdOf(this), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector, state.State.Hidden);
 
     /// <summary>Views leave the text vector inside the cluster and only say whether there is one; a time of MinValue means "not known".</summary>
     private static ItemView View(ItemDetails details, ItemPlacement? placement, DateTimeOffset updatedAt) =>

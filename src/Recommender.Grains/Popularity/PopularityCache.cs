@@ -51,7 +51,7 @@ public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalog
             var top = partitions.SelectMany(p => p.Value).OrderByDescending(s => s.Score).ThenBy(s => s.ItemId, StringComparer.Ordinal).Take(size).ToArray();
             var now = Environment.TickCount64;
             var stale = top.Where(s => !_details.TryGetValue(s.ItemId, out var d) || now - d.ReadAt > DetailsLifetime.TotalMilliseconds).ToArray();
-            var details = await Task.WhenAll(stale.Select(s => grains.GetGrain<IItemGrain>(s.ItemId).GetDetails()));
+            var details = await Task.WhenAll(stale.Select(s => grains.Item(s.ItemId).GetDetails()));
             foreach (var d in details.OfType<ItemDetails>()) _details[d.Id] = (d.Title, d.Tags, now);
             _list = top.Where(s => _details.ContainsKey(s.ItemId))
                 .Select(s => new PopularItem(s.ItemId, _details[s.ItemId].Title, Math.Max(1, (long)Math.Ceiling(s.Score)), _details[s.ItemId].Tags))

@@ -10,7 +10,8 @@ namespace Recommender.Grains.Registry;
 /// <summary>
 /// Checks an uploaded package completely before anything is stored: the manifest parses and is consistent, the
 /// embeddings have ItemCount x Dimension finite values, no row longer than Limits.MaxVectorNorm, and the encoder loads in ONNX Runtime, has the contract's
-/// input and output, and turns a probe history into a finite vector of the manifest's dimension. An optional text
+/// input and output, and turns probe histories (a full window of the first items, one of the last, a single item) into
+/// finite vectors of the manifest's dimension. An optional text
 /// projection must read the cluster's text vectors (its encoder and width) and map them to finite item vectors of
 /// the manifest's dimension.
 /// </summary>
@@ -75,10 +76,13 @@ public static class ModelUploadValidator
         try
         {
             using var encoder = new OnnxEncoder(package, new OnnxThreading(1, false));
-            var probe = Enumerable.Range(1, Math.Min(manifest.ItemCount, manifest.MaxLength)).ToArray();
-            var vector = encoder.Encode([probe, [1]]);
-            if (vector.Length != 2 * manifest.Dimension)
-                return (null, [new("encoder", $"The encoder produced {vector.Length / 2} values per history; the manifest's dimension is {manifest.Dimension}.")]);
+            // A full window of the first items, one of the last (an encoder with fewer items than the manifest fails
+            // here, not on the first user who has one of them) and a single item.
+            var length = Math.Min(manifest.ItemCount, manifest.MaxLength);
+            int[][] probes = [Enumerable.Range(1, length).ToArray(), Enumerable.Range(manifest.ItemCount - length + 1, length).ToArray(), [1]];
+            var vector = encoder.Encode(probes);
+            if (vector.Length != probes.Length * manifest.Dimension)
+                return (null, [new("encoder", $"The encoder produced {vector.Length / probes.Length} values per history; the manifest's dimension is {manifest.Dimension}.")]);
             if (!vector.All(float.IsFinite))
                 return (null, [new("encoder", "The encoder produced non-finite values for a probe history.")]);
         }

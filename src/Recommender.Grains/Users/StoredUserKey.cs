@@ -1,33 +1,35 @@
+using Recommender.Abstractions;
+
 namespace Recommender.Grains.Users;
 
 /// <summary>
 /// The identity under which the ADO.NET grain storage files a user grain's state, and back. The provider does not
 /// keep the key string: a key that reads as a hexadecimal integer or a GUID (optionally "+extension") is stored as
-/// that number (columns GrainIdN0, GrainIdN1) plus the extension, any other key as the string itself. Keys with the
-/// same number (e.g. "1a" and "1A") therefore share one stored state, and the id read back is the number's
-/// canonical spelling, under which that same state is read. (The columns cannot tell the string key "x" from the
-/// integer key "0+x"; the string reading is taken.)
+/// that number (columns GrainIdN0, GrainIdN1) plus the extension, any other key as the string itself. User grains are
+/// keyed by <see cref="GrainKeys.Encode"/>, which gives every user id an identity of its own.
 /// </summary>
 public readonly record struct StoredUserKey(long N0, long N1, string Extension)
 {
     private static readonly GrainType UserGrainType = GrainType.Create("user");
 
-    /// <summary>The storage identity of a user id, as the provider computes it.</summary>
-    public static StoredUserKey Of(string userId)
+    /// <summary>The storage identity of a user id's grain, as the provider computes it.</summary>
+    public static StoredUserKey Of(string userId) => OfKey(GrainKeys.Encode(userId));
+
+    private static StoredUserKey OfKey(string key)
     {
-        var grainId = GrainId.Create(UserGrainType, userId);
+        var grainId = GrainId.Create(UserGrainType, key);
         if (grainId.TryGetGuidKey(out var guid, out var guidExtension))
         {
             var bytes = guid.ToByteArray();
             return new StoredUserKey(BitConverter.ToInt64(bytes, 0), BitConverter.ToInt64(bytes, 8), guidExtension ?? "");
         }
         if (grainId.TryGetIntegerKey(out var number, out var numberExtension)) return new StoredUserKey(0, number, numberExtension ?? "");
-        return new StoredUserKey(0, 0, userId);
+        return new StoredUserKey(0, 0, key);
     }
 
     /// <summary>
-    /// A user id whose storage identity is this one: the string key itself, or the canonical spelling of an integer or
-    /// GUID key; null when no id maps here (the row is not a user grain's).
+    /// The user id whose grain is stored under this identity; null when no id maps here (the row is not a user grain's,
+    /// or was written under a key the current encoding does not give any id).
     /// </summary>
     public string? ToUserId()
     {
@@ -38,7 +40,8 @@ public readonly record struct StoredUserKey(long N0, long N1, string Extension)
                 ? [N1.ToString("X", System.Globalization.CultureInfo.InvariantCulture) + suffix, GuidOf(N0, N1).ToString("N") + suffix]
                 : [GuidOf(N0, N1).ToString("N") + suffix];
         foreach (var candidate in candidates)
-            if (candidate.Length > 0 && Of(candidate) == this) return candidate;
+            if (candidate.Length > 0 && OfKey(candidate) == this && GrainKeys.Encode(GrainKeys.Decode(candidate)) == candidate)
+                return GrainKeys.Decode(candidate);
         return null;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Catalogue;
@@ -18,7 +19,8 @@ public sealed class UserGrain(
     PopularityCache popularity,
     PopularityAccumulator accumulator,
     ModelRegistry models,
-    IOptions<ServingOptions> options) : Grain, IUserGrain
+    IOptions<ServingOptions> options,
+    ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private UserHistory? _history;
     private CachedVector? _vector;
@@ -27,7 +29,7 @@ public sealed class UserGrain(
     private UserHistory History => _history ??= new UserHistory(state.State, options.Value.HistoryRetention);
 
     /// <summary>The partition of the user directory that lists this user.</summary>
-    private IUserDirectoryGrain UserDirectory => GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(this.GetPrimaryKeyString(), Partitions.UserDirectory));
+    private IUserDirectoryGrain UserDirectory => GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(GrainKeys.IdOf(this), Partitions.UserDirectory));
 
     public async Task<IngestResult> Ingest(Immutable<UserEvent[]> events)
     {
@@ -39,7 +41,7 @@ public sealed class UserGrain(
             try
             {
                 // The directory lists the user before the first event is acknowledged, so an export never misses one.
-                if (firstEvents) await UserDirectory.Add(this.GetPrimaryKeyString());
+                if (firstEvents) await UserDirectory.Add(GrainKeys.IdOf(this));
                 await state.WriteStateAsync();
             }
             catch
@@ -79,7 +81,7 @@ public sealed class UserGrain(
             _distinctItems = null;
         }
         // Also when nothing was stored: a retry after a failed removal finishes it. The next event lists the user again.
-        await UserDirectory.Remove(this.GetPrimaryKeyString());
+        await UserDirectory.Remove(GrainKeys.IdOf(this));
         return erased;
     }
 
@@ -131,7 +133,14 @@ public sealed class UserGrain(
     private async Task<byte[]?> Encode(string modelVersion, string[] items)
     {
         var encoded = await GrainFactory.GetGrain<IInferenceGrain>(0).Encode(modelVersion, new Immutable<string[]>(items));
-        return VectorBytes.AsFloats(encoded.Value).ContainsAnyExcept(0f) ? encoded.Value : null;
+        var vector = VectorBytes.AsFloats(encoded.Value);
+        // A vector with NaN or infinity would rank nothing: the user gets the popular list, and the operator a warning.
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(vector))
+        {
+            logger.LogWarning("Model {Version} encoded the history of user {UserId} as a non-finite vector; serving the popular list", modelVersion, GrainKeys.IdOf(this));
+            return null;
+        }
+        return vector.ContainsAnyExcept(0f) ? encoded.Value : null;
     }
 
     /// <summary>The last <paramref name="count"/> distinct items of the history, most recent first.</summary>

@@ -70,7 +70,7 @@ public sealed class DemoSeeder(IGrainFactory grains, ModelRegistry models, TextE
         await catalogue.SetPopular(new Immutable<PopularItem[]>(popular));
 
         await Parallel.ForEachAsync(demo.Histories, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellation },
-            async (user, _) => await grains.GetGrain<IUserGrain>(user.Key).Ingest(new Immutable<UserEvent[]>(user.Value)));
+            async (user, _) => await grains.User(user.Key).Ingest(new Immutable<UserEvent[]>(user.Value)));
         logger.LogInformation("{Users} user histories loaded after {Elapsed} ms", demo.Histories.Count, clock.ElapsedMilliseconds);
 
         await catalogue.CompleteSeeding(owner, demo.Items.Count);

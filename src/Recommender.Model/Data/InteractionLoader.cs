@@ -49,12 +49,13 @@ public static class InteractionLoader
         var summary = new PreprocessingSummary { Read = interactions.Count };
         if (options.Deduplicate)
         {
-            var events = new HashSet<string>(StringComparer.Ordinal);
+            // Event ids are unique per user, as the cluster stores them: two users may each have an event "1".
+            var events = new HashSet<(string, string)>();
             var records = new HashSet<(string, string, long)>();
             long duplicateEvents = 0, duplicateRecords = 0;
             interactions = interactions.Where(i =>
             {
-                if (i.EventId is not null && !events.Add(i.EventId)) { duplicateEvents++; return false; }
+                if (i.EventId is not null && !events.Add((i.User, i.EventId))) { duplicateEvents++; return false; }
                 if (!records.Add((i.User, i.Item, i.Time))) { duplicateRecords++; return false; }
                 return true;
             }).ToList();

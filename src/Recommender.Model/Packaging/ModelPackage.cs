@@ -43,6 +43,10 @@ public sealed partial class ModelPackage
             throw new InvalidDataException($"Model package format {manifest.Format} is not supported (expected {ModelManifest.CurrentFormat}).");
         if (manifest.Dimension <= 0 || manifest.MaxLength <= 0)
             throw new InvalidDataException("Model dimension and max length must be positive.");
+        if (manifest.MaxLength > ModelLimits.MaxSequenceLength)
+            throw new InvalidDataException($"The manifest's maxLength {manifest.MaxLength:N0} is above the limit of {ModelLimits.MaxSequenceLength:N0}.");
+        if (manifest.Dimension > ModelLimits.MaxDimension)
+            throw new InvalidDataException($"The manifest's dimension {manifest.Dimension:N0} is above the limit of {ModelLimits.MaxDimension:N0}.");
         if (manifest.Similarity is not (SimilarityKinds.Dot or SimilarityKinds.Cosine))
             throw new InvalidDataException($"Unknown similarity '{manifest.Similarity}'.");
         if (itemEmbeddings.Length != (long)manifest.ItemCount * manifest.Dimension)

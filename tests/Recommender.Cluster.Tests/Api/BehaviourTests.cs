@@ -251,6 +251,36 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.Contains(similar.Items, i => i.Id == "2" && i.Title == "Renamed Two");
     }
 
+    /// <summary>
+    /// The grain storage files a key that reads as a hexadecimal number by its value; ids spelling one number
+    /// differently ("0ab" and "AB", "007" and "7") must still be different users and items, also once read back.
+    /// </summary>
+    [Fact]
+    public async Task Ids_that_spell_one_number_differently_are_different_users_and_items()
+    {
+        var digits = Guid.NewGuid().ToString("N")[..12];
+        var number = "F" + digits.ToUpperInvariant();
+        var (lower, upper) = (number.ToLowerInvariant(), number);
+        var (padded, plain) = ("00" + number, number);
+        await Post(Event(lower, "8", "view", 1), Event(upper, "10", "view", 2), Event(upper, "12", "view", 3));
+        using (var a = await cluster.Http.PutAsJsonAsync($"/items/{padded}", new { title = "Padded " + digits }))
+            Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        using (var b = await cluster.Http.PutAsJsonAsync($"/items/{plain}", new { title = "Plain " + digits }))
+            Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        foreach (var id in new[] { lower, upper }) await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.User(id));
+        foreach (var id in new[] { padded, plain }) await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.Item(id));
+
+        Assert.Equal(["8"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{lower}/history")).Events.Select(e => e.ItemId));
+        Assert.Equal(["10", "12"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{upper}/history")).Events.Select(e => e.ItemId));
+        Assert.Equal("Padded " + digits, (await cluster.GetJsonAsync<ItemReply>($"/items/{padded}")).Title);
+        Assert.Equal("Plain " + digits, (await cluster.GetJsonAsync<ItemReply>($"/items/{plain}")).Title);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/items/0{plain}")).StatusCode);
+
+        using var erase = await cluster.Http.DeleteAsync($"/users/{upper}");
+        Assert.Equal(2, (await erase.Content.ReadFromJsonAsync<ErasedUserReply>())!.ErasedEvents);
+        Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{lower}/history")).TotalCount);
+    }
+
     [Fact]
     public async Task State_survives_a_silo_restart()
     {
@@ -260,7 +290,7 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         var recommendationsBefore = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
 
         await cluster.RestartSecondarySilosAsync();
-        await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.GetGrain<IUserGrain>(user));
+        await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.User(user));
 
         var after = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
         Assert.Equal(before.TotalCount, after.TotalCount);

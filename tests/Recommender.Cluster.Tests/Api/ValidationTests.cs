@@ -448,6 +448,13 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         Assert.Equal("The id must not contain control characters.", control.Errors!["id"][0]);
         var blank = await AssertProblem(await cluster.Http.GetAsync("/users/%20%20/history"), HttpStatusCode.BadRequest, "id");
         Assert.Equal("The id must not be blank.", blank.Errors!["id"][0]);
+        var invisible = await AssertProblem(await PostJson("/events", """{"userId":"\u200b","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "userId");
+        Assert.Equal("'userId' must not be blank.", invisible.Errors!["userId"][0]);
+        var separator = await AssertProblem(await PostJson("/events", """{"userId":"a\u2028b","itemId":"1","type":"view"}"""), HttpStatusCode.BadRequest, "userId");
+        Assert.Equal("'userId' must not contain line or paragraph separators.", separator.Errors!["userId"][0]);
+        var dots = await PostJson("/items", """[{"id":"..","title":"Dots"}]""");
+        Assert.Equal(HttpStatusCode.BadRequest, dots.StatusCode);
+        Assert.Contains("must not be '.' or '..'", await dots.Content.ReadAsStringAsync());
     }
 
     [Fact]

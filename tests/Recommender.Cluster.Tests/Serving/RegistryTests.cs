@@ -52,6 +52,14 @@ public sealed class RegistryTests(ServingCluster cluster)
         await AssertRejected(new(good) { ["encoder"] = other["encoder"] }, version, "encoder", "encoder of dimension 8 under a dimension-16 manifest");
         await AssertRejected(new(good) { ["encoder"] = TestPackages.Files(TestPackages.Transformer(Enumerable.Range(1, 120).Select(i => i.ToString()).ToArray(), version, 16, maxLength: 20))["encoder"] },
             version, "encoder", "encoder whose max length differs from the manifest's");
+        // An encoder that knows only the first 60 of the manifest's 120 items fails its probe of the last ones.
+        string[] Ids(int count) => Enumerable.Range(1, count).Select(i => i.ToString()).ToArray();
+        var wide = TestPackages.Files(TestPackages.Transformer(Ids(120), version, 16, maxLength: 20));
+        var narrow = TestPackages.Files(TestPackages.Transformer(Ids(60), version, 16, maxLength: 20));
+        await AssertRejected(new(wide) { ["encoder"] = narrow["encoder"] }, version, "encoder", "encoder with half the manifest's items");
+        var longWindow = await AssertRejected(new(good) { ["manifest"] = JsonSerializer.SerializeToUtf8Bytes(parsed with { MaxLength = 50_000_000 }, ModelPackage.JsonOptions) },
+            version, "manifest", "a max length beyond the limit");
+        Assert.Contains("The manifest's maxLength 50,000,000 is above the limit of 4,096.", longWindow.Errors!["manifest"]);
         var missing = new Dictionary<string, byte[]>(good);
         missing.Remove("encoder");
         await AssertRejected(missing, version, "encoder", "missing part");

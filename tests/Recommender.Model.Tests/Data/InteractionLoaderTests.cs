@@ -135,17 +135,19 @@ public sealed class InteractionLoaderTests : IDisposable
             ("alice", "plain", "click", t0, "e2"),
             ("alice", "plain", "click", t0, "e2"),
             ("bob", "say \"hi\"", "purchase", t0, "e3"),
+            // Event ids are per user: bob's "e1" is not alice's.
+            ("bob", "plain", "view", t0.AddMinutes(1), "e1"),
         ]);
         var path = Write("events.csv", writer.ToString());
         Assert.StartsWith(EventExportFormat.Header + Environment.NewLine, File.ReadAllText(path));
         var loaded = InteractionLoader.Read(path, InteractionFormat.EventExport);
         Assert.Equal(["plain", "item,with comma"], External(loaded.Data, 0));
-        Assert.Equal(["say \"hi\""], External(loaded.Data, 1));
+        Assert.Equal(["say \"hi\"", "plain"], External(loaded.Data, 1));
         Assert.Equal(1, loaded.Summary.DuplicateEvents);
 
         var purchases = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { EventTypes = new HashSet<string> { "purchase" }, MinUserInteractions = 1 });
         Assert.Equal(["bob"], purchases.Data.UserIds);
-        Assert.Equal(2, purchases.Summary.OtherEventTypes);
+        Assert.Equal(3, purchases.Summary.OtherEventTypes);
 
         // Types match ignoring case, as the API takes them; one that never occurs is an error, not an empty filter.
         var capitalised = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { EventTypes = new HashSet<string> { "Purchase" }, MinUserInteractions = 1 });

@@ -121,15 +121,17 @@ public static class ModelEndpoints
         return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
     }
 
-    private static async Task<IResult> Activate(string version, IGrainFactory grains)
+    private static async Task<IResult> Activate(string version, HttpRequest request, IGrainFactory grains)
     {
+        if (Problems.UnexpectedBody(request, "Activation") is { } unexpected) return unexpected;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
         if (await catalogue.GetModel(version) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
     }
 
-    private static async Task<IResult> Rollback(IGrainFactory grains)
+    private static async Task<IResult> Rollback(HttpRequest request, IGrainFactory grains)
     {
+        if (Problems.UnexpectedBody(request, "Rollback") is { } unexpected) return unexpected;
         try
         {
             return Results.Ok(ActivationResponse.From(await grains.GetGrain<ICatalogueGrain>(0).Rollback(0)));

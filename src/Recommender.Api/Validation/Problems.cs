@@ -9,6 +9,12 @@ public static class Problems
     public static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "The request is invalid.", statusCode: StatusCodes.Status400BadRequest);
 
+    /// <summary>A 400 for an operation that takes no body but was sent one (which it would otherwise ignore); null when there is none.</summary>
+    public static IResult? UnexpectedBody(HttpRequest request, string operation) =>
+        request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0)
+            ? Invalid("body", $"{operation} takes no body; its parameters are in the path.")
+            : null;
+
     public static IResult NotFound(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Not found.", statusCode: StatusCodes.Status404NotFound);
 

@@ -17,6 +17,12 @@ namespace Recommender.Grains.Registry;
 /// </summary>
 public static class ModelUploadValidator
 {
+    // A misspelt field ("similarty") is refused, not read as its default.
+    private static readonly JsonSerializerOptions StrictManifestOptions = new(ModelPackage.JsonOptions)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+
     public static (ModelPackage? Package, IReadOnlyList<UploadError> Errors) Validate(ModelUpload upload)
     {
         var errors = new List<UploadError>();
@@ -29,7 +35,7 @@ public static class ModelUploadValidator
         ModelManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(upload.Manifest, ModelPackage.JsonOptions);
+            manifest = JsonSerializer.Deserialize<ModelManifest>(upload.Manifest, StrictManifestOptions);
         }
         catch (JsonException e)
         {

@@ -37,6 +37,9 @@ public sealed class RegistryTests(ServingCluster cluster)
         var manifest = Encoding.UTF8.GetString(good["manifest"]);
         await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"dimension\": 16", "\"dimension\": 0")) }, version, "manifest", "zero dimension");
         await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"format\": 1", "\"format\": 7")) }, version, "manifest", "unknown format");
+        var misspelt = await AssertRejected(new(good) { ["manifest"] = Encoding.UTF8.GetBytes(manifest.Replace("\"format\": 1", "\"format\": 1, \"similarty\": \"cosine\"")) },
+            version, "manifest", "a misspelt field");
+        Assert.Contains("similarty", misspelt.Errors!["manifest"][0]);
         // An item id the API could never address (a control character) is refused like one in an event.
         var parsed = JsonSerializer.Deserialize<ModelManifest>(good["manifest"], ModelPackage.JsonOptions)!;
         var controlId = await AssertRejected(new(good) { ["manifest"] = JsonSerializer.SerializeToUtf8Bytes(parsed with { ItemIds = ["a\u0000b", .. parsed.ItemIds.Skip(1)] }, ModelPackage.JsonOptions) },
@@ -135,6 +138,15 @@ public sealed class RegistryTests(ServingCluster cluster)
         Assert.Equal(16, registered.Dimension);
         Assert.Equal(120, registered.ItemCount);
         Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.PostAsync("/models/no-such-version/activate", null)).StatusCode);
+        // A body would be ignored (say, a version meant for a rollback): refused, and nothing is activated.
+        using (var withBody = await cluster.Http.PostAsJsonAsync($"/models/{version}/activate", new { version = before.Active }))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, withBody.StatusCode);
+            Assert.Equal("Activation takes no body; its parameters are in the path.", (await withBody.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["body"][0]);
+        }
+        using (var rollbackWithBody = await cluster.Http.PostAsJsonAsync("/models/rollback", new { version }))
+            Assert.Equal(HttpStatusCode.BadRequest, rollbackWithBody.StatusCode);
+        Assert.Equal(before.Active, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
 
         var activation = await TestPackages.Activate(cluster.Http, version);
         Assert.Equal(version, activation.Active);

@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Recommender.Cluster.Tests.Api;
+using Onnx;
+using Recommender.Model.Onnx;
 using Recommender.Model.Packaging;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -196,5 +198,50 @@ public sealed class RegistryTests(ServingCluster cluster)
         var dropped = await TestPackages.Activate(cluster.Http, smaller);
         Assert.Contains(id, dropped.NotRecommendable);
         Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{id}")).Recommendable);
+    }
+
+    /// <summary>
+    /// An encoder that meets the contract and passes the upload's probes (histories of one item and of full windows)
+    /// but answers NaN for every history of exactly two items.
+    /// </summary>
+    private static byte[] NanForTwoItemsEncoder(int maxLength, int dimension)
+    {
+        var graph = new OnnxGraphBuilder("nan-for-two");
+        graph.AddInput(ModelPackage.EncoderInput, TensorProto.Types.DataType.Int64, "batch", maxLength);
+        graph.AddOutput(ModelPackage.EncoderOutput, TensorProto.Types.DataType.Float, "batch", dimension);
+        var present = graph.Node("Cast", [graph.Node("Greater", [ModelPackage.EncoderInput, graph.AddInitializer("zero", [0L])])], null, ("to", (long)TensorProto.Types.DataType.Float));
+        var vector = graph.Node("MatMul", [present, graph.AddInitializer("weights", Enumerable.Repeat(0.1f, maxLength * dimension).ToArray(), maxLength, dimension)]);
+        var count = graph.Node("ReduceSum", [present, graph.Int64s("axes", 1)], null, ("keepdims", 1L));
+        var two = graph.Node("Equal", [count, graph.Scalar("two", 2f)]);
+        graph.Node("Where", [two, graph.Scalar("nan", float.NaN), vector], ModelPackage.EncoderOutput);
+        return graph.ToBytes();
+    }
+
+    [Fact]
+    public async Task A_history_the_encoder_turns_into_a_non_finite_vector_gets_the_popular_list()
+    {
+        var before = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var version = TestPackages.NewVersion("nan");
+        var baseline = TestPackages.Baseline(cluster.Ratings, version, 16);
+        await TestPackages.UploadOk(cluster.Http, new ModelPackage(baseline.Manifest, NanForTwoItemsEncoder(baseline.Manifest.MaxLength, 16), baseline.ItemEmbeddings));
+        await TestPackages.Activate(cluster.Http, version);
+        try
+        {
+            var user = "nan-" + Guid.NewGuid().ToString("N");
+            object View(string item) => new { userId = user, itemId = item, type = "view", timestamp = ServingChecks.Now() };
+            await ServingChecks.Post(cluster.Http, View("47"), View("48"));
+            var fallback = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
+            Assert.Equal((version, "popularity"), (fallback.ModelVersion, fallback.Source));
+            Assert.Equal(5, fallback.Items.Count);
+            Assert.DoesNotContain(fallback.Items, i => i.Id is "47" or "48");
+
+            await ServingChecks.Post(cluster.Http, View("4"));
+            var modelled = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
+            Assert.Equal((version, "model", 5), (modelled.ModelVersion, modelled.Source, modelled.Items.Count));
+        }
+        finally
+        {
+            await TestPackages.Activate(cluster.Http, before.Active!);
+        }
     }
 }

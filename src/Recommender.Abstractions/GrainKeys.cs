@@ -3,9 +3,9 @@ namespace Recommender.Abstractions;
 /// <summary>
 /// The grain keys of user and item ids. Orleans' ADO.NET grain storage files a key that reads as a hexadecimal integer
 /// or a GUID as that number, so "7" and "007", or "ab" and "AB", would share one stored state. An id that is not the
-/// one spelling of its number (or could be confused with another key in the storage columns), and any id that starts
-/// with '~', is keyed with a leading '~', which no number has: every id gets a state of its own, while plain names and
-/// numbers written without leading zeros keep the key they always had.
+/// one spelling of its number (or could be confused with another key in the storage columns), any id that starts
+/// with '~' and any id with a brace is keyed with a leading '~', which no number has: every id gets a state of its own,
+/// while plain names and numbers written without leading zeros keep the key they always had.
 /// </summary>
 public static class GrainKeys
 {
@@ -22,10 +22,30 @@ public static class GrainKeys
     public static string Encode(string id)
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
-        return id[0] == Escape || !StoredAsItself(id) ? Escape + id : id;
+        return id[0] == Escape || id.AsSpan().IndexOfAny('{', '}') >= 0 || !StoredAsItself(id) ? Escape + Hide(id) : id;
     }
 
-    public static string Decode(string key) => key.Length > 0 && key[0] == Escape ? key[1..] : key;
+    public static string Decode(string key) => key.Length > 0 && key[0] == Escape ? Unhide(key.AsSpan(1)) : key;
+
+    // The storage puts a key into a composite format string, where a brace is not literal (and the write fails after
+    // it is done): escaped keys spell '{', '}' and '%' as %7B, %7D and %25.
+    private static string Hide(string id) => id.Replace("%", "%25").Replace("{", "%7B").Replace("}", "%7D");
+
+    private static string Unhide(ReadOnlySpan<char> hidden)
+    {
+        var id = new System.Text.StringBuilder(hidden.Length);
+        for (var i = 0; i < hidden.Length; i++)
+        {
+            if (hidden[i] == '%' && i + 2 < hidden.Length)
+            {
+                var code = hidden.Slice(i + 1, 2);
+                var c = code.SequenceEqual("25") ? '%' : code.SequenceEqual("7B") ? '{' : code.SequenceEqual("7D") ? '}' : '\0';
+                if (c != '\0') { id.Append(c); i += 2; continue; }
+            }
+            id.Append(hidden[i]);
+        }
+        return id.ToString();
+    }
 
     // True when the storage keeps the id as a string, or as a number of which the id is the one canonical spelling.
     private static bool StoredAsItself(string id)

@@ -55,7 +55,9 @@ public static class InteractionLoader
             long duplicateEvents = 0, duplicateRecords = 0;
             interactions = interactions.Where(i =>
             {
-                if (i.EventId is not null && !events.Add((i.User, i.EventId))) { duplicateEvents++; return false; }
+                // An event id says which events are one: two with different ids (a view and a cart of one item in the
+                // same second) are both kept, as the cluster keeps them. Without ids, the same user, item and time is.
+                if (i.EventId is not null) { if (!events.Add((i.User, i.EventId))) { duplicateEvents++; return false; } return true; }
                 if (!records.Add((i.User, i.Item, i.Time))) { duplicateRecords++; return false; }
                 return true;
             }).ToList();
@@ -102,21 +104,32 @@ public static class InteractionLoader
         var vocabulary = Vocabulary(format, interactions, options);
         var denseOf = new Dictionary<string, int>(vocabulary.Count, StringComparer.Ordinal);
         for (var i = 0; i < vocabulary.Count; i++) denseOf[vocabulary[i]] = i + 1;
+        // MovieLens ratings that share a second are ordered by item (the data set's convention); other files keep their
+        // line order within a timestamp, which for an event export is the order the cluster stored and serves.
+        var tieByItem = format is InteractionFormat.MovieLensCsv or InteractionFormat.MovieLensUData;
         var byUser = interactions.GroupBy(i => i.User, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var sequences = new List<int[]>(users.Count);
         foreach (var user in users)
         {
             if (!byUser.TryGetValue(user, out var list)) { sequences.Add([]); continue; }
-            list.Sort(static (a, b) =>
-            {
-                var byTime = a.Time.CompareTo(b.Time);
-                if (byTime != 0) return byTime;
-                var byItem = ExternalIdComparer.Instance.Compare(a.Item, b.Item);
-                return byItem != 0 ? byItem : a.Ordinal.CompareTo(b.Ordinal);
-            });
+            list.Sort(tieByItem ? ByTimeThenItem : ByTimeThenLine);
             sequences.Add(list.Select(i => denseOf[i.Item]).ToArray());
         }
         return new LoadedInteractions(new SequenceDataset(sequences, vocabulary, users), summary);
+    }
+
+    private static int ByTimeThenLine(Interaction a, Interaction b)
+    {
+        var byTime = a.Time.CompareTo(b.Time);
+        return byTime != 0 ? byTime : a.Ordinal.CompareTo(b.Ordinal);
+    }
+
+    private static int ByTimeThenItem(Interaction a, Interaction b)
+    {
+        var byTime = a.Time.CompareTo(b.Time);
+        if (byTime != 0) return byTime;
+        var byItem = ExternalIdComparer.Instance.Compare(a.Item, b.Item);
+        return byItem != 0 ? byItem : a.Ordinal.CompareTo(b.Ordinal);
     }
 
     private static (List<Interaction>, PreprocessingSummary) ApplyCountFilters(List<Interaction> interactions, List<string> users, PreprocessingOptions options)

@@ -279,6 +279,20 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         using var erase = await cluster.Http.DeleteAsync($"/users/{upper}");
         Assert.Equal(2, (await erase.Content.ReadFromJsonAsync<ErasedUserReply>())!.ErasedEvents);
         Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{lower}/history")).TotalCount);
+
+        // Braces (a GUID written as "{...}") are as good as any other character.
+        var braced = "{" + Guid.NewGuid().ToString().ToUpperInvariant() + "}";
+        var path = Uri.EscapeDataString(braced);
+        await Post(Event(braced, "8", "view", 1));
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{path}", new { title = "Braced " + digits }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.User(braced));
+        await cluster.Cluster.DeactivateAsync(cluster.Cluster.Client.Item(braced));
+        Assert.Equal(braced, (await cluster.GetJsonAsync<HistoryReply>($"/users/{path}/history")).UserId);
+        Assert.Equal("Braced " + digits, (await cluster.GetJsonAsync<ItemReply>($"/items/{path}")).Title);
+        using var eraseBraced = await cluster.Http.DeleteAsync($"/users/{path}");
+        Assert.Equal(HttpStatusCode.OK, eraseBraced.StatusCode);
+        Assert.Equal(1, (await eraseBraced.Content.ReadFromJsonAsync<ErasedUserReply>())!.ErasedEvents);
     }
 
     [Fact]

@@ -24,6 +24,12 @@ public sealed class StoredUserKeyTests
     [InlineData("3f2504e04f8911d39a0c0305e82c3301")]
     [InlineData("3f2504e04f8911d39a0c0305e82c3301+x")]
     [InlineData("00000000000000000000000000000001")]
+    [InlineData("{cust-7}")]
+    [InlineData("{3F2504E0-4F89-11D3-9A0C-0305E82C3301}")]
+    [InlineData("}")]
+    [InlineData("a%7Bb{%25}")]
+    [InlineData("~%7Bx%7D")]
+    [InlineData("%")]
     public void A_stored_identity_reads_back_as_its_own_id(string userId) =>
         Assert.Equal(userId, StoredUserKey.Of(userId).ToUserId());
 
@@ -41,6 +47,9 @@ public sealed class StoredUserKeyTests
     [InlineData("1", "00000000000000000100000000000000")]
     [InlineData("user", "User")]
     [InlineData("1a", "1a+x")]
+    [InlineData("{x}", "~%7Bx%7D")]
+    [InlineData("{", "%7B")]
+    [InlineData("a{", "a%7B")]
     public void Distinct_ids_have_distinct_stored_identities(string a, string b) =>
         Assert.NotEqual(StoredUserKey.Of(a), StoredUserKey.Of(b));
 
@@ -54,6 +63,9 @@ public sealed class StoredUserKeyTests
     [InlineData("007", "~007")]
     [InlineData("~x", "~~x")]
     [InlineData("0+x", "~0+x")]
+    [InlineData("{x}", "~%7Bx%7D")]
+    [InlineData("a%b", "a%b")]
+    [InlineData("~%{", "~~%25%7B")]
     public void Plain_names_and_canonical_numbers_keep_their_key_and_others_are_escaped(string id, string key)
     {
         Assert.Equal(key, GrainKeys.Encode(id));

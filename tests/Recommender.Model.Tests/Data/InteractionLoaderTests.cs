@@ -124,6 +124,32 @@ public sealed class InteractionLoaderTests : IDisposable
         Assert.Contains("8", once.Data.ItemIds);
     }
 
+    /// <summary>
+    /// Events the cluster stored with one timestamp (a batch sent without timestamps) keep the export's line order,
+    /// which is the order serving reads; a view and a cart of one item at that time are two events, both kept.
+    /// </summary>
+    [Fact]
+    public void Event_export_keeps_line_order_within_a_timestamp_and_events_with_distinct_ids()
+    {
+        var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var writer = new StringWriter();
+        EventExportFormat.Write(writer,
+        [
+            ("carol", "SKU-9", "view", t0, "a1"),
+            ("carol", "SKU-3", "view", t0, "a2"),
+            ("carol", "SKU-7", "view", t0, "a3"),
+            ("carol", "SKU-7", "cart", t0, "a4"),
+            ("carol", "SKU-1", "view", t0.AddSeconds(-1), "a5"),
+        ]);
+        var loaded = InteractionLoader.Read(Write("ties.csv", writer.ToString()), InteractionFormat.EventExport);
+        Assert.Equal(["SKU-1", "SKU-9", "SKU-3", "SKU-7", "SKU-7"], External(loaded.Data, 0));
+        Assert.Equal((0L, 0L), (loaded.Summary.DuplicateEvents, loaded.Summary.DuplicateRecords));
+
+        // MovieLens keeps its convention: ratings within one second in item order.
+        var ratings = Write("ties-ratings.csv", "userId,movieId,rating,timestamp\n1,30,4,100\n1,10,4,100\n1,20,4,99\n");
+        Assert.Equal(["20", "10", "30"], External(InteractionLoader.Read(ratings, InteractionFormat.MovieLensCsv, new PreprocessingOptions { MinUserInteractions = 1, MinItemInteractions = 1 }).Data, 0));
+    }
+
     [Fact]
     public void Event_export_round_trips_and_drops_redelivered_events()
     {

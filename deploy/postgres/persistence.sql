@@ -26,13 +26,18 @@ CREATE TABLE IF NOT EXISTS OrleansStorage
     GrainIdHash            integer      NOT NULL,
     GrainIdN0              bigint       NOT NULL,
     GrainIdN1              bigint       NOT NULL,
-    GrainIdExtensionString varchar(512) NOT NULL DEFAULT '',
+    GrainIdExtensionString varchar(1024) NOT NULL DEFAULT '',
     PayloadBinary          bytea,
     ModifiedOn             timestamptz  NOT NULL DEFAULT now(),
     Version                integer      NOT NULL,
     CONSTRAINT PK_OrleansStorage PRIMARY KEY
         (GrainIdHash, GrainTypeHash, ServiceId, GrainIdN0, GrainIdN1, GrainTypeString, GrainIdExtensionString)
 );
+
+-- A user or item key runs to 769 characters: '~' and an id of 256 characters whose braces and '%' are spelt as
+-- three (src/Recommender.Abstractions/GrainKeys.cs). Tables created with room for 512 are widened in place (a
+-- catalogue change only: a longer varchar needs no rewrite of the table or its index).
+ALTER TABLE OrleansStorage ALTER COLUMN GrainIdExtensionString TYPE varchar(1024);
 
 INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES
 

@@ -28,6 +28,29 @@ public static class ClusterRetry
         }
     }
 
+    /// <summary>
+    /// A read that must not fail while a lost silo is being declared dead (a response that is already streaming
+    /// cannot turn into a 503): rejections and timeouts are retried, with growing pauses, until <paramref name="patience"/>
+    /// is spent. Only for reads, which may safely run twice.
+    /// </summary>
+    public static async Task<T> ReadPatientlyAsync<T>(Func<Task<T>> read, TimeSpan patience, CancellationToken cancellation)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await read();
+            }
+            catch (Exception e) when ((IsRejection(e) || e is TimeoutException) && DateTime.UtcNow + pause < deadline)
+            {
+                await Task.Delay(pause, cancellation);
+                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
     /// <summary>The cluster refused the message before a grain ran it (or the target silo is gone).</summary>
     public static bool IsRejection(Exception exception) =>
         exception is OrleansMessageRejectionException or SiloUnavailableException or ConnectionFailedException or GatewayTooBusyException;

@@ -36,6 +36,25 @@ public sealed class ErasureTests(ClusterFixture fixture)
         Assert.Equal(0, history!.TotalCount);
     }
 
+    /// <summary>The longest stored key: an id of 256 braces, each kept in the key as three characters.</summary>
+    [Fact]
+    public async Task The_longest_ids_the_api_accepts_are_stored_written_read_and_erased()
+    {
+        await fixture.RestoreBaselineAsync();
+        var api = Cluster.Api!.BaseAddress;
+        var user = new string('{', 256);
+        var item = new string('}', 255) + Guid.NewGuid().ToString("N")[..1];
+        var path = Uri.EscapeDataString(user);
+        using (var post = await Cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), new[] { new { userId = user, itemId = fixture.Items[0], type = "view" } }))
+            Assert.True(post.IsSuccessStatusCode, await post.Content.ReadAsStringAsync());
+        Assert.Equal(1, (await Cluster.Http.GetFromJsonAsync<History>(new Uri(api, $"/users/{path}/history")))!.TotalCount);
+        using (var put = await Cluster.Http.PutAsJsonAsync(new Uri(api, $"/items/{Uri.EscapeDataString(item)}"), new { title = "Braces", hidden = true }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        using var erase = await Cluster.Http.DeleteAsync(new Uri(api, $"/users/{path}"));
+        Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        Assert.Equal(1, (await erase.Content.ReadFromJsonAsync<Erased>())!.ErasedEvents);
+    }
+
     private async Task<byte[]?> StoredPayload(string user)
     {
         await using var connection = new NpgsqlConnection(Cluster.TestConnectionString);

@@ -18,6 +18,9 @@ public static class ExportEndpoints
             .Produces<string>(StatusCodes.Status200OK, "text/csv")
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
 
+    /// <summary>How long an export waits for a user's history across a silo failure (membership declares a dead silo within about a minute).</summary>
+    private static readonly TimeSpan FailoverPatience = TimeSpan.FromSeconds(90);
+
     private static async Task Export(HttpContext context, IGrainFactory grains, CancellationToken cancellation)
     {
         // Users whose history was stored without a directory entry (e.g. before the directory existed) are listed first.
@@ -28,10 +31,12 @@ public static class ExportEndpoints
         await writer.WriteLineAsync(EventExportFormat.Header);
         for (var partition = 0; partition < Partitions.UserDirectory; partition++)
         {
-            var users = (await grains.GetGrain<IUserDirectoryGrain>(partition).List()).Value;
+            var directory = grains.GetGrain<IUserDirectoryGrain>(partition);
+            var users = (await ClusterRetry.ReadPatientlyAsync(() => directory.List(), FailoverPatience, cancellation)).Value;
             foreach (var chunk in users.Chunk(UsersInFlight))
             {
-                var histories = await Task.WhenAll(chunk.Select(u => grains.User(u).GetHistory(null)));
+                // The response is already streaming: a silo lost meanwhile is waited out, not reported half-way.
+                var histories = await Task.WhenAll(chunk.Select(u => ClusterRetry.ReadPatientlyAsync(() => grains.User(u).GetHistory(null), FailoverPatience, cancellation)));
                 for (var i = 0; i < chunk.Length; i++)
                     foreach (var e in histories[i].Events)
                         await writer.WriteLineAsync(EventExportFormat.FormatRow(chunk[i], e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value));

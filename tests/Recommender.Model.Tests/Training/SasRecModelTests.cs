@@ -124,6 +124,23 @@ public sealed class SasRecModelTests
     };
 
     /// <summary>
+    /// A small model's final hidden states over a ten-event sequence in a 7-item window: inputs are events 2..8, and
+    /// the first two events only count as already had.
+    /// </summary>
+    private static (SasRecConfig Config, SasRecModel Model, int[] Sequence, int Start, float[] Y) LossCase()
+    {
+        var config = Small(true, "relu") with { Dropout = 0f };
+        var model = new SasRecModel(config, seed: 21);
+        model.RefreshTransposes();
+        int[] sequence = [4, 9, 1, 2, 3, 5, 6, 9, 7, 2];
+        var start = sequence.Length - 1 - config.MaxLength;
+        var pass = new SequencePass(config);
+        var rng = SplitMix.For(1);
+        pass.Forward(model, sequence.AsSpan(start, config.MaxLength), training: true, ref rng);
+        return (config, model, sequence, start, pass.Output.ToArray());
+    }
+
+    /// <summary>
     /// Each position's loss is log Σ exp over the softmax's items − (1 − ε)·(target score) − ε·(mean score over those
     /// items), ε being the label smoothing. With seen items excluded the softmax runs over the items the user did not
     /// have by then (older ones than the window included) plus the target itself, even when the target is a repeat.
@@ -134,16 +151,8 @@ public sealed class SasRecModelTests
     [InlineData(true, 0.3)]
     public void Cross_entropy_is_the_smoothed_softmax_over_the_items_not_yet_had(bool excludeSeen, double eps)
     {
-        var config = Small(true, "relu") with { Dropout = 0f };
-        var model = new SasRecModel(config, seed: 21);
-        model.RefreshTransposes();
-        // Ten events, a 7-item window: inputs are events 2..8 and the first two only count as already had.
-        int[] sequence = [4, 9, 1, 2, 3, 5, 6, 9, 7, 2];
-        int rows = config.MaxLength, start = sequence.Length - 1 - rows, d = config.Dimension;
-        var pass = new SequencePass(config);
-        var rng = SplitMix.For(1);
-        pass.Forward(model, sequence.AsSpan(start, rows), training: true, ref rng);
-        var y = pass.Output.ToArray();
+        var (config, model, sequence, start, y) = LossCase();
+        int rows = config.MaxLength, d = config.Dimension;
 
         var expected = 0.0;
         for (var r = 0; r < rows; r++)
@@ -178,15 +187,8 @@ public sealed class SasRecModelTests
     [InlineData(true, 4, 1.0)]
     public void Future_targets_spread_the_cross_entropy_over_the_next_items(bool excludeSeen, int futureTargets, double decay)
     {
-        var config = Small(true, "relu") with { Dropout = 0f };
-        var model = new SasRecModel(config, seed: 21);
-        model.RefreshTransposes();
-        int[] sequence = [4, 9, 1, 2, 3, 5, 6, 9, 7, 2];
-        int rows = config.MaxLength, start = sequence.Length - 1 - rows, d = config.Dimension;
-        var pass = new SequencePass(config);
-        var rng = SplitMix.For(1);
-        pass.Forward(model, sequence.AsSpan(start, rows), training: true, ref rng);
-        var y = pass.Output.ToArray();
+        var (config, model, sequence, start, y) = LossCase();
+        int rows = config.MaxLength, d = config.Dimension;
 
         var expected = 0.0;
         for (var r = 0; r < rows; r++)

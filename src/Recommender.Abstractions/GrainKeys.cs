@@ -25,27 +25,13 @@ public static class GrainKeys
         return id[0] == Escape || id.AsSpan().IndexOfAny('{', '}') >= 0 || !StoredAsItself(id) ? Escape + Hide(id) : id;
     }
 
-    public static string Decode(string key) => key.Length > 0 && key[0] == Escape ? Unhide(key.AsSpan(1)) : key;
+    // Every '%' of an escaped key starts one of the three escapes (a '%' of the id itself became %25), so unescaping the
+    // URL way gives the id back.
+    public static string Decode(string key) => key.Length > 0 && key[0] == Escape ? Uri.UnescapeDataString(key[1..]) : key;
 
     // The storage puts a key into a composite format string, where a brace is not literal (and the write fails after
     // it is done): escaped keys spell '{', '}' and '%' as %7B, %7D and %25.
     private static string Hide(string id) => id.Replace("%", "%25").Replace("{", "%7B").Replace("}", "%7D");
-
-    private static string Unhide(ReadOnlySpan<char> hidden)
-    {
-        var id = new System.Text.StringBuilder(hidden.Length);
-        for (var i = 0; i < hidden.Length; i++)
-        {
-            if (hidden[i] == '%' && i + 2 < hidden.Length)
-            {
-                var code = hidden.Slice(i + 1, 2);
-                var c = code.SequenceEqual("25") ? '%' : code.SequenceEqual("7B") ? '{' : code.SequenceEqual("7D") ? '}' : '\0';
-                if (c != '\0') { id.Append(c); i += 2; continue; }
-            }
-            id.Append(hidden[i]);
-        }
-        return id.ToString();
-    }
 
     // True when the storage keeps the id as a string, or as a number of which the id is the one canonical spelling.
     private static bool StoredAsItself(string id)

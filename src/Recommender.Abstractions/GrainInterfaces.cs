@@ -138,6 +138,10 @@ public interface IItemShardGrain : IGrainWithStringKey
     [Alias("Upsert")]
     Task<int[]> Upsert(Immutable<ShardEntry[]> entries);
 
+    /// <summary>Model rows that no catalogue item lists (not recommended).</summary>
+    [Alias("UnlistedCount")]
+    Task<int> UnlistedCount();
+
     /// <summary>The stored vector of an item (normalised when the model scores by cosine), or null.</summary>
     [Alias("GetVector")]
     Task<Immutable<byte[]>?> GetVector(string itemId);

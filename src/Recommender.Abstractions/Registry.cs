@@ -62,7 +62,8 @@ public sealed record ActivationResult(
     [property: Id(0)] ActiveModel Model,
     [property: Id(1)] string? Previous,
     [property: Id(2)] int CarriedItems,
-    [property: Id(3)] IReadOnlyList<string> NotRecommendable);
+    [property: Id(3)] IReadOnlyList<string> NotRecommendable,
+    [property: Id(4)] int NotInCatalogue = 0);
 
 /// <summary>
 /// What a recommendation request asks for: k items, the user's own items excluded unless <see cref="IncludeSeen"/>,

@@ -156,7 +156,11 @@ public sealed record ModelResponse(string Version, string Kind, int Dimension, i
 
 public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models);
 
-public sealed record ActivationResponse(string Active, string? Previous, int Shards, int CarriedItems, IReadOnlyList<string> NotRecommendable)
+/// <summary>
+/// An activation's outcome. <see cref="NotInCatalogue"/>: items of the version that the catalogue does not hold, which are
+/// not recommended until they are added.
+/// </summary>
+public sealed record ActivationResponse(string Active, string? Previous, int Shards, int CarriedItems, IReadOnlyList<string> NotRecommendable, int NotInCatalogue)
 {
-    public static ActivationResponse From(ActivationResult r) => new(r.Model.Version, r.Previous, r.Model.Shards, r.CarriedItems, r.NotRecommendable);
+    public static ActivationResponse From(ActivationResult r) => new(r.Model.Version, r.Previous, r.Model.Shards, r.CarriedItems, r.NotRecommendable, r.NotInCatalogue);
 }

@@ -34,6 +34,13 @@ public sealed class CatalogueGrain(
 
     private CatalogueState S => state.State;
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A store without a catalogue row has seen no item yet (every item write reaches PlaceItems).
+        if (!state.RecordExists) S.ItemsBeforeFirstModel = false;
+        return Task.CompletedTask;
+    }
+
     public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
     public async Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload)
@@ -107,9 +114,10 @@ public sealed class CatalogueGrain(
         }
         if (S.Model is not { } model)
         {
-            // Nothing to place into before the first activation: the items are kept (by their grains) and the text
-            // ones remembered, so the first version activated places them.
-            var remembered = false;
+            // Nothing to place into before the first activation: the items are kept (by their grains), the text ones
+            // remembered, and the first version activated looks its items up and places them.
+            var remembered = !S.ItemsBeforeFirstModel && entries.Value.Length > 0;
+            S.ItemsBeforeFirstModel |= entries.Value.Length > 0;
             foreach (var entry in entries.Value)
                 if (entry.TextVector is not null) remembered |= S.TextItems.Add(entry.ItemId);
             if (remembered) await state.WriteStateAsync();
@@ -278,7 +286,7 @@ public sealed class CatalogueGrain(
         var old = S.Model;
         // Already active as asked: nothing changes, and the answer describes the activation that made it so.
         if (old is not null && old.Version == version && old.Shards == shards)
-            return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), S.Added.Count, []);
+            return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), S.Added.Count, [], await NotInCatalogue(old));
 
         var manifest = loaded.Manifest;
         var target = new ActiveModel(version, manifest.Dimension, manifest.Similarity, shards, manifest.ItemCount, DateTimeOffset.UtcNow);
@@ -287,7 +295,7 @@ public sealed class CatalogueGrain(
         int[][] rows;
         try
         {
-            var carried = old is null ? [] : await CarriedEntries(old, loaded);
+            var carried = old is null && !S.ItemsBeforeFirstModel ? [] : await CarriedEntries(old, loaded);
             // Every item with a text vector and no trained row gets this version's projection before any shard loads,
             // and an item's own embedding, which the previous version's shards may not hold, is read again.
             var withStored = await WithStoredVectors(carried, loaded);
@@ -306,6 +314,9 @@ public sealed class CatalogueGrain(
                 if (!loaded.DenseIds.ContainsKey(plan.PerShard[shard][j].ItemId))
                     added[plan.PerShard[shard][j].ItemId] = new AddedPlacement(shard, rows[shard][j], plan.PerShard[shard][j].Projected);
 
+        // Rows of the version that no entry lists: items the catalogue does not hold (yet).
+        var notInCatalogue = manifest.ItemCount - plan.PerShard.Sum(entries => entries.Count(e => loaded.DenseIds.ContainsKey(e.ItemId)));
+
         // Text items the version could not place (no projection, no usable embedding) are not recommendable under it.
         var notRecommendable = plan.NotRecommendable
             .Concat(S.TextItems.Where(id => !loaded.DenseIds.ContainsKey(id) && !added.ContainsKey(id)))
@@ -323,23 +334,25 @@ public sealed class CatalogueGrain(
         }
         S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
         await Save();
-        logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable",
-            version, shards, old?.Version, added.Count, notRecommendable.Length);
+        logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue",
+            version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue);
 
         if (old is not null && (old.Version != version || old.Shards != shards))
             for (var i = 0; i < old.Shards; i++)
                 _ = Shard(old, i).Retire(options.Value.RetireGrace).ContinueWith(
                     t => logger.LogWarning(t.Exception, "Retiring a shard of {Version} failed", old.Version), TaskContinuationOptions.OnlyOnFaulted);
-        return new ActivationResult(target, old?.Version, added.Count, notRecommendable);
+        return new ActivationResult(target, old?.Version, added.Count, notRecommendable, notInCatalogue);
     }
 
     /// <summary>
     /// What the active version's shards hold beyond their package rows (titles, tags, added items), plus titles and
-    /// tags from the item grains for new-vocabulary items that the active version never held.
+    /// tags from the item grains for new-vocabulary items that the active version never held (every item of
+    /// <paramref name="next"/> when no version is active). An item no grain knows gets no entry: it is not in the
+    /// catalogue, and its row is not recommended.
     /// </summary>
-    private async Task<IReadOnlyList<ShardEntry>> CarriedEntries(ActiveModel old, LoadedModel next)
+    private async Task<IReadOnlyList<ShardEntry>> CarriedEntries(ActiveModel? old, LoadedModel next)
     {
-        var perShard = await Task.WhenAll(Enumerable.Range(0, old.Shards).Select(i => Shard(old, i).GetEntries()));
+        var perShard = old is null ? [] : await Task.WhenAll(Enumerable.Range(0, old.Shards).Select(i => Shard(old, i).GetEntries()));
         var entries = perShard.SelectMany(s => s.Value).ToList();
         var known = entries.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
         var missing = next.Manifest.ItemIds.Where(id => !known.Contains(id)).ToArray();
@@ -379,6 +392,10 @@ public sealed class CatalogueGrain(
         }
         return byId.Values.ToArray();
     }
+
+    /// <summary>The active version's rows that no catalogue item lists, counted by its shards.</summary>
+    private async Task<int> NotInCatalogue(ActiveModel model) =>
+        (await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i => Shard(model, i).UnlistedCount()))).Sum();
 
     private IItemShardGrain Shard(ActiveModel model, int index) =>
         GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, index, model.Shards).ToString());

@@ -9,7 +9,7 @@ namespace Recommender.Grains.Items;
 /// their buckets (one write per bucket, not one per item) and places them all with one catalogue call.
 /// </summary>
 [StatelessWorker]
-public sealed class ItemBatchGrain(TextEncoding text, CatalogueCache catalogue) : Grain, IItemBatchGrain
+public sealed class ItemBatchGrain(TextEncoding text) : Grain, IItemBatchGrain
 {
     /// <summary>Texts per encoder request: one request at a time keeps single PUTs from queueing behind a whole bulk load.</summary>
     private const int EncodeChunk = 32;
@@ -43,11 +43,9 @@ public sealed class ItemBatchGrain(TextEncoding text, CatalogueCache catalogue) 
             new Immutable<string[]>(details.Where(d => d.Hidden).Select(d => d.Id).ToArray()),
             new Immutable<string[]>(details.Where(d => !d.Hidden).Select(d => d.Id).ToArray()));
 
-        var model = (await catalogue.GetAsync()).Model;
-        var placements = model is null
-            ? new ItemPlacement?[details.Length]
-            : await GrainFactory.GetGrain<ICatalogueGrain>(0).PlaceItems(new Immutable<ShardEntry[]>(
-                details.Select(d => new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector)).ToArray()));
+        // Asked even before any model is active: the catalogue then records that the first activation must look items up.
+        var placements = await GrainFactory.GetGrain<ICatalogueGrain>(0).PlaceItems(new Immutable<ShardEntry[]>(
+            details.Select(d => new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector)).ToArray()));
         var now = DateTimeOffset.UtcNow;
         return new Immutable<ItemView[]>(details.Select((d, i) => new ItemView(d with { TextVector = null }, placements[i], now, d.TextVector is not null)).ToArray());
     }

@@ -7,7 +7,8 @@ namespace Recommender.Grains.Items;
 /// <summary>
 /// A shard's rows: every vector in one contiguous float[] (grown by doubling), with each row's external id, title
 /// and tags, so that a scan returns presentable results without further lookups and can filter by tag as it goes;
-/// hidden items keep their rows but no scan returns them.
+/// hidden items keep their rows but no scan returns them, and neither does a model row no catalogue item has listed
+/// (a package may know items the catalogue does not have, or not yet).
 /// With cosine similarity every row is stored normalised, and a dot product is then the cosine.
 /// </summary>
 public sealed class ItemMatrix(int dimension, bool normalise)
@@ -20,6 +21,9 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private readonly Dictionary<string, HashSet<int>> _tagRows = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlySet<string> _hiddenIds = new HashSet<string>();
     private HashSet<int> _hiddenRows = [];
+    private readonly HashSet<int> _unlistedRows = [];
+    // Hidden and unlisted rows together, as the scan skips them; rebuilt when either set changes.
+    private IReadOnlySet<int>? _skipRows;
 
     private Comparison<int>? _byId;
 
@@ -31,14 +35,31 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     public bool TryGetRow(string itemId, out int row) => _rows.TryGetValue(itemId, out row);
 
+    /// <summary>Adds a model row that no scan returns until an entry lists it (<see cref="Upsert"/>); titled by its id until then.</summary>
+    public int AddUnlisted(string itemId, ReadOnlySpan<float> vector)
+    {
+        if (_rows.ContainsKey(itemId)) throw new ArgumentException($"Item '{itemId}' already has a row.", nameof(itemId));
+        var row = Upsert(itemId, itemId, vector);
+        _unlistedRows.Add(row);
+        _skipRows = null;
+        return row;
+    }
+
+    /// <summary>Whether the row of <paramref name="itemId"/> is one no catalogue item has listed.</summary>
+    public bool IsUnlisted(string itemId) => _rows.TryGetValue(itemId, out var row) && _unlistedRows.Contains(row);
+
+    /// <summary>Rows no catalogue item has listed.</summary>
+    public int UnlistedCount => _unlistedRows.Count;
+
     /// <summary>
-    /// Adds a row, or updates the title (and the vector, when one is given) of an existing one; returns the row.
-    /// Tags, when given, replace the row's tags.
+    /// Adds a row, or updates the title (and the vector, when one is given) of an existing one, which lists it; returns
+    /// the row. Tags, when given, replace the row's tags.
     /// </summary>
     public int Upsert(string itemId, string title, ReadOnlySpan<float> vector, IReadOnlyList<string>? tags = null)
     {
         if (_rows.TryGetValue(itemId, out var row))
         {
+            if (_unlistedRows.Remove(row)) _skipRows = null;
             _titles[row] = title;
             if (!vector.IsEmpty) Store(row, vector);
             if (tags is not null) SetTags(row, tags);
@@ -52,7 +73,11 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         _rows[itemId] = row;
         Store(row, vector);
         if (tags is not null) SetTags(row, tags);
-        if (_hiddenIds.Contains(itemId)) _hiddenRows.Add(row);
+        if (_hiddenIds.Contains(itemId))
+        {
+            _hiddenRows.Add(row);
+            _skipRows = null;
+        }
         return row;
     }
 
@@ -69,7 +94,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         else
             foreach (var (id, row) in _rows)
                 if (itemIds.Contains(id)) rows.Add(row);
-        (_hiddenIds, _hiddenRows) = (itemIds, rows);
+        (_hiddenIds, _hiddenRows, _skipRows) = (itemIds, rows, null);
     }
 
     public bool IsHidden(string itemId) => _rows.TryGetValue(itemId, out var row) && _hiddenRows.Contains(row);
@@ -100,10 +125,18 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         }
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
-            _hiddenRows.Count == 0 ? null : _hiddenRows);
+            SkipRows());
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++) result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score);
         return result;
+    }
+
+    private IReadOnlySet<int>? SkipRows()
+    {
+        if (_hiddenRows.Count == 0 && _unlistedRows.Count == 0) return null;
+        return _skipRows ??= _unlistedRows.Count == 0 ? _hiddenRows
+            : _hiddenRows.Count == 0 ? _unlistedRows
+            : [.. _hiddenRows, .. _unlistedRows];
     }
 
     private void SetTags(int row, IReadOnlyList<string> tags)

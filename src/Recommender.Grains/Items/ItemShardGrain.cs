@@ -6,7 +6,9 @@ namespace Recommender.Grains.Items;
 
 /// <summary>
 /// One partition of a model version's item vectors. On activation it copies its model rows from the package into
-/// one contiguous matrix, then replays the entries it persisted (titles, added or re-embedded items).
+/// one contiguous matrix, then replays the entries it persisted (titles, added or re-embedded items). A model row
+/// without an entry is an item the catalogue does not have (a package may be trained on more items than the catalogue
+/// holds): it is not recommended until the item is added and placed.
 /// </summary>
 public sealed class ItemShardGrain(
     [PersistentState("shard")] IPersistentState<ShardState> state,
@@ -33,7 +35,8 @@ public sealed class ItemShardGrain(
         var matrix = new ItemMatrix(dimension, model.IsCosine);
         var ids = model.Manifest.ItemIds;
         for (var dense = key.Index + 1; dense <= ids.Count; dense += key.Count)
-            matrix.Upsert(ids[dense - 1], ids[dense - 1], model.Package.ItemVector(dense));
+            if (state.State.ListsCatalogue) matrix.AddUnlisted(ids[dense - 1], model.Package.ItemVector(dense));
+            else matrix.Upsert(ids[dense - 1], ids[dense - 1], model.Package.ItemVector(dense));
         _entryIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < state.State.Entries.Count; i++)
         {
@@ -65,9 +68,11 @@ public sealed class ItemShardGrain(
     public Task<int[]> Prepare(Immutable<ShardEntry[]> entries)
     {
         var planned = entries.Value.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
-        if (state.State.Entries.Any(e => !planned.Contains(e.ItemId)))
+        var stale = state.State.Entries.Any(e => !planned.Contains(e.ItemId));
+        if (stale || !state.State.ListsCatalogue)
         {
-            state.State.Entries.Clear();
+            if (stale) state.State.Entries.Clear();
+            state.State.ListsCatalogue = true;
             Load();
         }
         return Upsert(entries);
@@ -129,6 +134,8 @@ public sealed class ItemShardGrain(
         Task.FromResult<Immutable<byte[]>?>(_matrix.TryGetRow(itemId, out var row) ? new Immutable<byte[]>(VectorBytes.FromFloats(_matrix.Vector(row))) : null);
 
     public Task<int> Count() => Task.FromResult(_matrix.Count);
+
+    public Task<int> UnlistedCount() => Task.FromResult(_matrix.UnlistedCount);
 
     public Task<ShardVectors> GetVectors(Immutable<string[]> itemIds)
     {

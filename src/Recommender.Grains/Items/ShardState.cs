@@ -10,4 +10,10 @@ namespace Recommender.Grains.Items;
 public sealed class ShardState
 {
     [Id(0)] public List<ShardEntry> Entries { get; set; } = [];
+
+    /// <summary>
+    /// Whether the entries list every catalogue item among the model rows, so that a row without one is an item the
+    /// catalogue does not have and is not recommended. Shards prepared before this was kept recommend every row.
+    /// </summary>
+    [Id(1)] public bool ListsCatalogue { get; set; }
 }

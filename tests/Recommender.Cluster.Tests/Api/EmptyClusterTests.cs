@@ -1,12 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Cluster.Tests.Serving;
 
 namespace Recommender.Cluster.Tests.Api;
 
 /// <summary>
 /// A fresh deployment without the demo: no model yet. Items and events must be accepted (they are what the first
-/// model is trained on), recommendations answer 503 + Retry-After, and the first activation places the items.
+/// model is trained on), recommendations answer 503 + Retry-After, and the first activation places the items: with
+/// their catalogue titles and tags, and only those the catalogue holds.
 /// </summary>
 public sealed class EmptyClusterTests
 {
@@ -47,6 +49,31 @@ public sealed class EmptyClusterTests
         Assert.NotNull(recommendations.Headers.RetryAfter);
         var problem = await recommendations.Content.ReadFromJsonAsync<ProblemReply>();
         Assert.Contains("No model is active", problem!.Detail);
+
+        // The first model knows the catalogue's items and three it does not hold.
+        using (var third = await cluster.Http.PutAsJsonAsync("/items/third-item", new { title = "Third item", tags = new[] { "space" } }))
+            Assert.True(third.IsSuccessStatusCode, $"PUT answered {(int)third.StatusCode}: {await third.Content.ReadAsStringAsync()}");
+        var version = TestPackages.NewVersion("first");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Transformer(["first-item", "second-item", "third-item", "ghost-1", "ghost-2", "ghost-3"], version));
+        var activation = await TestPackages.Activate(cluster.Http, version);
+        Assert.Equal(3, activation.NotInCatalogue);
+
+        var recommended = await cluster.GetJsonAsync<RecommendationsReply>("/users/early-user/recommendations?k=10");
+        Assert.Equal("model", recommended.Source);
+        var only = Assert.Single(recommended.Items);
+        Assert.Equal(("third-item", "Third item"), (only.Id, only.Title));
+        var tagged = await cluster.GetJsonAsync<RecommendationsReply>("/users/early-user/recommendations?k=10&tag=space");
+        Assert.Equal(["third-item"], tagged.Items.Select(i => i.Id));
+        var similar = await cluster.GetJsonAsync<SimilarReply>("/items/third-item/similar?k=10");
+        Assert.Equal(["first-item", "second-item"], similar.Items.Select(i => i.Id).Order(StringComparer.Ordinal));
+
+        // Added later, a model item is recommended under the row the model trained.
+        using (var ghost = await cluster.Http.PutAsJsonAsync("/items/ghost-2", new { title = "Second ghost" }))
+            Assert.True(ghost.IsSuccessStatusCode, $"PUT answered {(int)ghost.StatusCode}: {await ghost.Content.ReadAsStringAsync()}");
+        Assert.NotNull((await cluster.GetJsonAsync<ItemReply>("/items/ghost-2")).Placement?.DenseId);
+        var after = await cluster.GetJsonAsync<RecommendationsReply>("/users/early-user/recommendations?k=10");
+        Assert.Equal([("ghost-2", "Second ghost"), ("third-item", "Third item")], after.Items.Select(i => (i.Id, i.Title)).OrderBy(p => p.Id, StringComparer.Ordinal));
+        Assert.Equal(2, (await TestPackages.Activate(cluster.Http, version)).NotInCatalogue);
     }
 
     private sealed class Fixture(ClusterFixtureOptions options) : ClusterFixture(options), IAsyncDisposable

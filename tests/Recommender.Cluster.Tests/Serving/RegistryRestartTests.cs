@@ -24,11 +24,13 @@ public sealed class RegistryRestartTests
         {
             await first.StartAsync();
             baseline = (await first.GetJsonAsync<ModelsReply>("/models")).Active!;
-            await TestPackages.UploadOk(first.Http, TestPackages.Transformer(Enumerable.Range(1, SmallCatalogue.Movies).Select(i => i.ToString()).ToArray(), version));
-            await TestPackages.Activate(first.Http, version);
-            var served = await first.GetJsonAsync<RecommendationsReply>("/users/3/recommendations?k=5");
+            // Trained on two items the catalogue does not hold: they are never recommended, before or after the restart.
+            await TestPackages.UploadOk(first.Http, TestPackages.Transformer([.. Enumerable.Range(1, SmallCatalogue.Movies).Select(i => i.ToString()), "ghost-a", "ghost-b"], version));
+            Assert.Equal(2, (await TestPackages.Activate(first.Http, version)).NotInCatalogue);
+            var served = await first.GetJsonAsync<RecommendationsReply>($"/users/3/recommendations?k={SmallCatalogue.Movies}");
             Assert.Equal(version, served.ModelVersion);
             Assert.Equal("model", served.Source);
+            AssertOnlyCatalogueItems(served);
             await first.StopAsync();
         }
 
@@ -40,13 +42,25 @@ public sealed class RegistryRestartTests
         Assert.True(models.Models.Single(m => m.Version == baseline).Fallback);
         // Users live on both silos: every one of them is served by the same version.
         foreach (var user in new[] { "1", "2", "3", "4", "5", "6" })
-            Assert.Equal(version, (await second.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5")).ModelVersion);
+        {
+            var served = await second.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k={SmallCatalogue.Movies}");
+            Assert.Equal(version, served.ModelVersion);
+            AssertOnlyCatalogueItems(served);
+        }
 
         using var rollback = await second.Http.PostAsync("/models/rollback", null);
         Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());
         await ServingChecks.WaitForVersion(second, "3", baseline);
         await second.StopAsync();
         Directory.Delete(root, recursive: true);
+    }
+
+    /// <summary>Every item is a catalogue movie with its title, and the list is long enough that a ghost would have made it.</summary>
+    private static void AssertOnlyCatalogueItems(RecommendationsReply served)
+    {
+        Assert.True(served.Items.Count > SmallCatalogue.Movies / 2, $"only {served.Items.Count} items");
+        foreach (var item in served.Items)
+            Assert.StartsWith(SmallCatalogue.Title(int.Parse(item.Id, System.Globalization.CultureInfo.InvariantCulture)), item.Title);
     }
 
     private sealed class Fixture(ClusterFixtureOptions options) : ClusterFixture(options), IAsyncDisposable

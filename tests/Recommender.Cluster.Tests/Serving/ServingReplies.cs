@@ -6,4 +6,4 @@ public sealed record ModelReply(string Version, string Kind, int Dimension, int 
 
 public sealed record ModelsReply(string? Active, List<ModelReply> Models);
 
-public sealed record ActivationReply(string Active, string? Previous, int Shards, int CarriedItems, List<string> NotRecommendable);
+public sealed record ActivationReply(string Active, string? Previous, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue = -1);

@@ -30,6 +30,27 @@ public sealed class ServingUnitTests
     }
 
     [Fact]
+    public void An_unlisted_row_is_skipped_until_an_entry_lists_it_and_hidden_rows_stay_skipped()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.AddUnlisted("ghost", [9f, 0f]);
+        matrix.Upsert("a", "A", [3f, 0f]);
+        matrix.Upsert("b", "B", [2f, 0f]);
+        matrix.AddUnlisted("c", [1f, 0f]);
+        Assert.Equal(["a", "b"], matrix.TopK([1f, 0f], 3, []).Select(s => s.ItemId));
+        matrix.SetHidden(new HashSet<string> { "a" });
+        Assert.Equal(["b"], matrix.TopK([1f, 0f], 3, []).Select(s => s.ItemId));
+        Assert.Equal(2, matrix.UnlistedCount);
+
+        // Listing keeps the row's vector and takes the entry's title.
+        matrix.Upsert("ghost", "Ghost", default);
+        Assert.False(matrix.IsUnlisted("ghost"));
+        Assert.Equal([("ghost", "Ghost"), ("b", "B")], matrix.TopK([1f, 0f], 3, []).Select(s => (s.ItemId, s.Title)));
+        Assert.True(matrix.IsUnlisted("c"));
+        Assert.Throws<ArgumentException>(() => matrix.AddUnlisted("a", [1f, 1f]));
+    }
+
+    [Fact]
     public void Decayed_counts_halve_every_half_life_and_rank_recent_interest_first()
     {
         var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);

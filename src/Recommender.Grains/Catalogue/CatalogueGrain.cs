@@ -34,13 +34,6 @@ public sealed class CatalogueGrain(
 
     private CatalogueState S => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        // A store without a catalogue row has seen no item yet (every item write reaches PlaceItems).
-        if (!state.RecordExists) S.ItemsBeforeFirstModel = false;
-        return Task.CompletedTask;
-    }
-
     public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
     public async Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload)
@@ -116,11 +109,22 @@ public sealed class CatalogueGrain(
         {
             // Nothing to place into before the first activation: the items are kept (by their grains), the text ones
             // remembered, and the first version activated looks its items up and places them.
-            var remembered = !S.ItemsBeforeFirstModel && entries.Value.Length > 0;
-            S.ItemsBeforeFirstModel |= entries.Value.Length > 0;
+            var remembered = new List<string>();
             foreach (var entry in entries.Value)
-                if (entry.TextVector is not null) remembered |= S.TextItems.Add(entry.ItemId);
-            if (remembered) await state.WriteStateAsync();
+                if (entry.TextVector is not null && S.TextItems.Add(entry.ItemId)) remembered.Add(entry.ItemId);
+            if (remembered.Count > 0)
+            {
+                try
+                {
+                    await state.WriteStateAsync();
+                }
+                catch
+                {
+                    // Not remembered, so that a retry writes them again.
+                    S.TextItems.ExceptWith(remembered);
+                    throw;
+                }
+            }
             return new ItemPlacement?[entries.Value.Length];
         }
         var loaded = models.Get(model.Version);
@@ -295,7 +299,8 @@ public sealed class CatalogueGrain(
         int[][] rows;
         try
         {
-            var carried = old is null && !S.ItemsBeforeFirstModel ? [] : await CarriedEntries(old, loaded);
+            // The demo load activates before it writes any item, and then places every one itself.
+            var carried = old is null && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow ? [] : await CarriedEntries(old, loaded);
             // Every item with a text vector and no trained row gets this version's projection before any shard loads,
             // and an item's own embedding, which the previous version's shards may not hold, is read again.
             var withStored = await WithStoredVectors(carried, loaded);

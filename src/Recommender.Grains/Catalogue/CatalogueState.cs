@@ -37,11 +37,4 @@ public sealed class CatalogueState
 
     /// <summary>Items kept in the catalogue but never recommended (under any version), e.g. out of stock.</summary>
     [Id(10)] public HashSet<string> Hidden { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Whether items may have been written while no version was active, so that the first activation must look the
-    /// version's items up in the catalogue. False only for a store whose catalogue has seen no item before its first
-    /// model (the demo load activates first): a store written before this was kept reads true.
-    /// </summary>
-    [Id(11)] public bool ItemsBeforeFirstModel { get; set; } = true;
 }

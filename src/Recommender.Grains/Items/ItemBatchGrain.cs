@@ -43,7 +43,7 @@ public sealed class ItemBatchGrain(TextEncoding text) : Grain, IItemBatchGrain
             new Immutable<string[]>(details.Where(d => d.Hidden).Select(d => d.Id).ToArray()),
             new Immutable<string[]>(details.Where(d => !d.Hidden).Select(d => d.Id).ToArray()));
 
-        // Asked even before any model is active: the catalogue then records that the first activation must look items up.
+        // Asked even before any model is active: the catalogue remembers the text items, which the first activation places.
         var placements = await GrainFactory.GetGrain<ICatalogueGrain>(0).PlaceItems(new Immutable<ShardEntry[]>(
             details.Select(d => new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector)).ToArray()));
         var now = DateTimeOffset.UtcNow;

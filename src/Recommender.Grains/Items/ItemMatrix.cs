@@ -22,8 +22,6 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private IReadOnlySet<string> _hiddenIds = new HashSet<string>();
     private HashSet<int> _hiddenRows = [];
     private readonly HashSet<int> _unlistedRows = [];
-    // Hidden and unlisted rows together, as the scan skips them; rebuilt when either set changes.
-    private IReadOnlySet<int>? _skipRows;
 
     private Comparison<int>? _byId;
 
@@ -41,7 +39,6 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         if (_rows.ContainsKey(itemId)) throw new ArgumentException($"Item '{itemId}' already has a row.", nameof(itemId));
         var row = Upsert(itemId, itemId, vector);
         _unlistedRows.Add(row);
-        _skipRows = null;
         return row;
     }
 
@@ -59,7 +56,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     {
         if (_rows.TryGetValue(itemId, out var row))
         {
-            if (_unlistedRows.Remove(row)) _skipRows = null;
+            _unlistedRows.Remove(row);
             _titles[row] = title;
             if (!vector.IsEmpty) Store(row, vector);
             if (tags is not null) SetTags(row, tags);
@@ -73,11 +70,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         _rows[itemId] = row;
         Store(row, vector);
         if (tags is not null) SetTags(row, tags);
-        if (_hiddenIds.Contains(itemId))
-        {
-            _hiddenRows.Add(row);
-            _skipRows = null;
-        }
+        if (_hiddenIds.Contains(itemId)) _hiddenRows.Add(row);
         return row;
     }
 
@@ -94,7 +87,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         else
             foreach (var (id, row) in _rows)
                 if (itemIds.Contains(id)) rows.Add(row);
-        (_hiddenIds, _hiddenRows, _skipRows) = (itemIds, rows, null);
+        (_hiddenIds, _hiddenRows) = (itemIds, rows);
     }
 
     public bool IsHidden(string itemId) => _rows.TryGetValue(itemId, out var row) && _hiddenRows.Contains(row);
@@ -125,18 +118,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         }
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
-            SkipRows());
+            _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows);
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++) result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score);
         return result;
-    }
-
-    private IReadOnlySet<int>? SkipRows()
-    {
-        if (_hiddenRows.Count == 0 && _unlistedRows.Count == 0) return null;
-        return _skipRows ??= _unlistedRows.Count == 0 ? _hiddenRows
-            : _hiddenRows.Count == 0 ? _unlistedRows
-            : [.. _hiddenRows, .. _unlistedRows];
     }
 
     private void SetTags(int row, IReadOnlyList<string> tags)

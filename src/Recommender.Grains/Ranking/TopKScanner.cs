@@ -18,10 +18,12 @@ public static class TopKScanner
     /// <paramref name="excluded"/> are skipped and, when <paramref name="allowed"/> is given, only those rows are
     /// kept (a filter applied during the scan, so k rows still come back when that many pass). Equal scores are
     /// ordered by <paramref name="tieBreak"/> (negative: the first row ranks higher; default: the lower row). Rows in
-    /// <paramref name="hidden"/> are skipped like excluded ones (a second set, so neither has to be copied into the other).
+    /// <paramref name="hidden"/> and in <paramref name="unlisted"/> are skipped like excluded ones (separate sets, so none has
+    /// to be copied into another).
     /// </summary>
     public static RowScore[] Scan(ReadOnlySpan<float> matrix, int dimension, int rows, ReadOnlySpan<float> query, int k,
-        IReadOnlySet<int>? excluded = null, IReadOnlySet<int>? allowed = null, Comparison<int>? tieBreak = null, IReadOnlySet<int>? hidden = null)
+        IReadOnlySet<int>? excluded = null, IReadOnlySet<int>? allowed = null, Comparison<int>? tieBreak = null, IReadOnlySet<int>? hidden = null,
+        IReadOnlySet<int>? unlisted = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
@@ -47,6 +49,7 @@ public static class TopKScanner
             else if (float.IsNaN(score)) continue;
             if (excluded is not null && excluded.Contains(row)) continue;
             if (hidden is not null && hidden.Contains(row)) continue;
+            if (unlisted is not null && unlisted.Contains(row)) continue;
             if (allowed is not null && !allowed.Contains(row)) continue;
             if (full) heap.DequeueEnqueue(row, new RowScore(row, score));
             else heap.Enqueue(row, new RowScore(row, score));

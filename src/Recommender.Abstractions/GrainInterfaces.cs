@@ -65,6 +65,13 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload);
 
     /// <summary>
+    /// Registers a package that was placed in the models directory by hand (how a package above the upload limit is
+    /// registered), after the checks an upload gets.
+    /// </summary>
+    [Alias("RegisterPlacedModel")]
+    Task<ModelRegistration> RegisterPlacedModel(string version);
+
+    /// <summary>
     /// Registers a package already stored under models/{version} (the demo's baseline) without activating it;
     /// <paramref name="fallback"/> marks it as where a rollback goes when no version was active before. Idempotent.
     /// </summary>

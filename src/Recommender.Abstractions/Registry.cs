@@ -46,12 +46,16 @@ public sealed record ModelInfo(
 [GenerateSerializer, Immutable, Alias("recommender.upload-error")]
 public sealed record UploadError([property: Id(0)] string Field, [property: Id(1)] string Message);
 
-/// <summary>The outcome of a registration: the stored version, or the errors (nothing stored). <see cref="Conflict"/>: the version exists already.</summary>
+/// <summary>
+/// The outcome of a registration: the stored version, or the errors (nothing stored). <see cref="Conflict"/>: the version
+/// exists already; <see cref="NotFound"/>: no package is placed under the version's directory.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.model-registration")]
 public sealed record ModelRegistration(
     [property: Id(0)] ModelInfo? Model,
     [property: Id(1)] IReadOnlyList<UploadError> Errors,
-    [property: Id(2)] bool Conflict = false);
+    [property: Id(2)] bool Conflict = false,
+    [property: Id(3)] bool NotFound = false);
 
 /// <summary>
 /// The outcome of an activation: the model now active, the one it replaced, how many items added through the API were

@@ -31,6 +31,15 @@ public static class ModelEndpoints
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapGet("/models", List).WithName("ListModels").Produces<ModelsResponse>();
         app.MapGet("/models/{version}", Get).WithName("GetModel").Produces<ModelResponse>().ProducesValidationProblem(StatusCodes.Status404NotFound);
+        app.MapPost("/models/{version}/register", RegisterPlaced)
+            .WithName("RegisterPlacedModel")
+            .WithSummary($"Registers a package placed by hand in the models directory ({{DataDirectory}}/models/{{version}}/, read by every silo), "
+                + $"for packages above the {Limits.MaxModelUploadBytes / (1024 * 1024)} MiB upload limit. It gets the checks an upload gets, and its manifest must name the version.")
+            .Produces<ModelResponse>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapPost("/models/{version}/activate", Activate)
             .WithName("ActivateModel")
             .WithSummary("Loads every shard of the version, then makes it the active one for every silo; items added through the API are carried over.")
@@ -119,6 +128,18 @@ public static class ModelEndpoints
     {
         var model = await grains.GetGrain<ICatalogueGrain>(0).GetModel(version);
         return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
+    }
+
+    private static async Task<IResult> RegisterPlaced(string version, HttpRequest request, IGrainFactory grains)
+    {
+        if (Problems.UnexpectedBody(request, "Registering a placed package") is { } unexpected) return unexpected;
+        var registration = await grains.GetGrain<ICatalogueGrain>(0).RegisterPlacedModel(version);
+        if (registration.Model is not null) return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
+        var errors = new ValidationErrors();
+        foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);
+        return registration.Conflict ? Results.ValidationProblem(errors.ToDictionary(), title: "The version exists already.", statusCode: StatusCodes.Status409Conflict)
+            : registration.NotFound ? Results.ValidationProblem(errors.ToDictionary(), title: "Not found.", statusCode: StatusCodes.Status404NotFound)
+            : Problems.Invalid(errors);
     }
 
     private static async Task<IResult> Activate(string version, HttpRequest request, IGrainFactory grains)

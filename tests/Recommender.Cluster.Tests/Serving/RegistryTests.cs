@@ -127,6 +127,56 @@ public sealed class RegistryTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_package_placed_in_the_models_directory_is_registered_after_the_upload_checks()
+    {
+        var version = TestPackages.NewVersion("placed");
+        async Task<ProblemReply> Refused(string path, HttpStatusCode status, string field)
+        {
+            using var response = await cluster.Http.PostAsync(path, null);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == status, $"{path} answered {(int)response.StatusCode}: {body}");
+            var problem = JsonSerializer.Deserialize<ProblemReply>(body, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+            Assert.True(problem.Errors?.ContainsKey(field), $"the problem should name '{field}': {body}");
+            Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/models/{version}")).StatusCode);
+            return problem;
+        }
+
+        Assert.Contains("No package is placed", (await Refused($"/models/{version}/register", HttpStatusCode.NotFound, "version")).Errors!["version"][0]);
+        await Refused("/models/-dash-first/register", HttpStatusCode.BadRequest, "version");
+
+        var directory = Path.Combine(ModelsDirectory, version);
+        TestPackages.Baseline(cluster.Ratings, version, 16).Save(directory);
+        var embeddings = Path.Combine(directory, ModelPackage.EmbeddingsFile);
+        var whole = File.ReadAllBytes(embeddings);
+        File.WriteAllBytes(embeddings, whole[..^64]);
+        await Refused($"/models/{version}/register", HttpStatusCode.BadRequest, "embeddings");
+        File.WriteAllBytes(embeddings, whole);
+
+        // The same files under another version's directory: the manifest must name the directory.
+        var elsewhere = TestPackages.NewVersion("elsewhere");
+        Directory.CreateDirectory(Path.Combine(ModelsDirectory, elsewhere));
+        foreach (var file in Directory.GetFiles(directory)) File.Copy(file, Path.Combine(ModelsDirectory, elsewhere, Path.GetFileName(file)));
+        using (var misplaced = await cluster.Http.PostAsync($"/models/{elsewhere}/register", null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, misplaced.StatusCode);
+            Assert.Contains($"names version '{version}'", (await misplaced.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["manifest"][0]);
+        }
+        Directory.Delete(Path.Combine(ModelsDirectory, elsewhere), recursive: true);
+
+        using (var withBody = await cluster.Http.PostAsJsonAsync($"/models/{version}/register", new { version }))
+            Assert.Equal(HttpStatusCode.BadRequest, withBody.StatusCode);
+        using (var registered = await cluster.Http.PostAsync($"/models/{version}/register", null))
+        {
+            Assert.True(registered.StatusCode == HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
+            Assert.Equal($"/models/{version}", registered.Headers.Location?.OriginalString);
+        }
+        var model = await cluster.GetJsonAsync<ModelReply>($"/models/{version}");
+        Assert.Equal(("registered", 16, 120), (model.State, model.Dimension, model.ItemCount));
+        using var again = await cluster.Http.PostAsync($"/models/{version}/register", null);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    [Fact]
     public async Task Registered_versions_are_listed_activated_and_rolled_back()
     {
         var before = await cluster.GetJsonAsync<ModelsReply>("/models");

@@ -65,11 +65,11 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload);
 
     /// <summary>
-    /// Registers a package that was placed in the models directory by hand (how a package above the upload limit is
-    /// registered), after the checks an upload gets.
+    /// Registers a placed package that <see cref="IPlacedPackageGrain"/> has checked: moves it from the incoming
+    /// directory into the models directory and records it (a conflict when the version is registered already).
     /// </summary>
-    [Alias("RegisterPlacedModel")]
-    Task<ModelRegistration> RegisterPlacedModel(string version);
+    [Alias("AdoptPlacedModel")]
+    Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel);
 
     /// <summary>
     /// Registers a package already stored under models/{version} (the demo's baseline) without activating it;
@@ -119,6 +119,18 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
 
     [Alias("CompleteSeeding")]
     Task CompleteSeeding(string owner, int itemCount);
+}
+
+/// <summary>
+/// Registers packages too large to upload, placed by an operator in the incoming directory: the checks (reading up
+/// to gigabytes and running the encoder) run here, on any silo, so the catalogue is never held up by them.
+/// </summary>
+[Alias("recommender.IPlacedPackageGrain")]
+public interface IPlacedPackageGrain : IGrainWithIntegerKey
+{
+    /// <summary>Checks the package placed for <paramref name="version"/> as an upload is checked, then registers it.</summary>
+    [Alias("Register"), ResponseTimeout("00:30:00")]
+    Task<ModelRegistration> Register(string version);
 }
 
 /// <summary>A partition of one model version's item vectors. Key: "{version}/{shard index}".</summary>

@@ -33,8 +33,9 @@ public static class ModelEndpoints
         app.MapGet("/models/{version}", Get).WithName("GetModel").Produces<ModelResponse>().ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapPost("/models/{version}/register", RegisterPlaced)
             .WithName("RegisterPlacedModel")
-            .WithSummary($"Registers a package placed by hand in the models directory ({{DataDirectory}}/models/{{version}}/, read by every silo), "
-                + $"for packages above the {Limits.MaxModelUploadBytes / (1024 * 1024)} MiB upload limit. It gets the checks an upload gets, and its manifest must name the version.")
+            .WithSummary($"Registers a package placed by hand in the incoming directory ({{DataDirectory}}/models/.incoming/{{version}}/, read by every silo), "
+                + $"for packages above the {Limits.MaxModelUploadBytes / (1024 * 1024)} MiB upload limit. It gets the checks an upload gets, its manifest must name the version, "
+                + "and it is then moved into the models directory.")
             .Produces<ModelResponse>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound)
@@ -133,7 +134,7 @@ public static class ModelEndpoints
     private static async Task<IResult> RegisterPlaced(string version, HttpRequest request, IGrainFactory grains)
     {
         if (Problems.UnexpectedBody(request, "Registering a placed package") is { } unexpected) return unexpected;
-        var registration = await grains.GetGrain<ICatalogueGrain>(0).RegisterPlacedModel(version);
+        var registration = await grains.GetGrain<IPlacedPackageGrain>(0).Register(version);
         if (registration.Model is not null) return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
         var errors = new ValidationErrors();
         foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);

@@ -60,18 +60,16 @@ public sealed class CatalogueGrain(
         return new ModelRegistration(S.Models[version], []);
     }
 
-    public async Task<ModelRegistration> RegisterPlacedModel(string version)
+    public async Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel)
     {
-        if (!ModelPackage.IsValidVersion(version))
-            return new ModelRegistration(null, [new UploadError("version", $"'{version}' is not a valid model version (letters, digits, '.', '_' and '-', starting with a letter or digit).")]);
+        var model = checkedModel.Value;
+        var version = model.Version;
         if (S.Models.ContainsKey(version))
             return new ModelRegistration(null, [new UploadError("version", $"Version '{version}' is already registered.")], Conflict: true);
-        var directory = models.PathOf(version);
-        if (!File.Exists(Path.Combine(directory, ModelPackage.ManifestFile)))
-            return new ModelRegistration(null, [new UploadError("version", $"No package is placed at {directory} (no {ModelPackage.ManifestFile}): copy the package directory there first, where every silo reads it.")], NotFound: true);
-        var (package, errors) = await Task.Run(() => ValidatePlaced(version, directory));
-        if (package is null) return new ModelRegistration(null, errors);
-        S.Models[version] = Describe(package, fallback: false);
+        // A rename on the same file system: every silo sees the whole package at once, under its version.
+        if (!await Task.Run(() => models.AdoptIncoming(version)))
+            return new ModelRegistration(null, [new UploadError("version", $"No package is placed at {models.IncomingPathOf(version)}.")], NotFound: true);
+        S.Models[version] = model with { State = ModelVersionState.Registered, RegisteredAt = DateTimeOffset.UtcNow, Fallback = false };
         try
         {
             await Save();
@@ -79,33 +77,11 @@ public sealed class CatalogueGrain(
         catch
         {
             S.Models.Remove(version);
+            await Task.Run(() => models.ReturnToIncoming(version));
             throw;
         }
-        logger.LogInformation("Model {Version} registered from {Directory} ({Items} items, dimension {Dimension})", version, directory, package.Manifest.ItemCount, package.Manifest.Dimension);
+        logger.LogInformation("Model {Version} registered from the incoming directory ({Items} items, dimension {Dimension})", version, model.ItemCount, model.Dimension);
         return new ModelRegistration(S.Models[version], []);
-    }
-
-    /// <summary>The files under <paramref name="directory"/> through the upload's checks, plus the manifest naming the directory's version.</summary>
-    private static (ModelPackage? Package, IReadOnlyList<UploadError> Errors) ValidatePlaced(string version, string directory)
-    {
-        byte[]? Read(string file) => File.Exists(Path.Combine(directory, file)) ? File.ReadAllBytes(Path.Combine(directory, file)) : null;
-        var errors = new List<UploadError>();
-        byte[]? manifest, encoder, embeddings, projection;
-        try
-        {
-            (manifest, encoder, embeddings, projection) = (Read(ModelPackage.ManifestFile), Read(ModelPackage.EncoderFile), Read(ModelPackage.EmbeddingsFile), Read(ModelPackage.TextProjectionFile));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
-        {
-            return (null, [new UploadError("version", $"The package at {directory} could not be read: {e.Message}")]);
-        }
-        if (encoder is null) errors.Add(new UploadError("encoder", $"{Path.Combine(directory, ModelPackage.EncoderFile)} is missing."));
-        if (embeddings is null) errors.Add(new UploadError("embeddings", $"{Path.Combine(directory, ModelPackage.EmbeddingsFile)} is missing."));
-        if (errors.Count > 0) return (null, errors);
-        var (package, problems) = ModelUploadValidator.Validate(new ModelUpload(manifest!, encoder!, embeddings!, projection));
-        if (package is not null && package.Manifest.Version != version)
-            return (null, [new UploadError("manifest", $"The manifest names version '{package.Manifest.Version}', but the package is placed under '{version}'.")]);
-        return (package, problems);
     }
 
     public async Task<ModelInfo> RegisterStoredModel(string version, bool fallback)
@@ -455,7 +431,8 @@ public sealed class CatalogueGrain(
 
     private ModelInfo WithLiveState(ModelInfo info) => info.Version == _activating ? info with { State = ModelVersionState.Activating } : info;
 
-    private static ModelInfo Describe(ModelPackage package, bool fallback)
+    /// <summary>A package's registry entry, as registered now.</summary>
+    public static ModelInfo Describe(ModelPackage package, bool fallback)
     {
         var manifest = package.Manifest;
         return new(manifest.Version, manifest.Kind, manifest.Dimension, manifest.MaxLength, manifest.Similarity, manifest.ItemCount,

@@ -21,6 +21,36 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
         ? Path.Combine(ModelsDirectory, version)
         : throw new ArgumentException($"'{version}' is not a valid model version.", nameof(version));
 
+    /// <summary>
+    /// Where an operator places a package too large to upload ("{models}/.incoming/{version}/": on the models
+    /// directory's file system, so adopting it is a rename, and under a name no version can have).
+    /// </summary>
+    public string IncomingPathOf(string version) => Path.Combine(ModelsDirectory, IncomingDirectory, Path.GetFileName(PathOf(version)));
+
+    public const string IncomingDirectory = ".incoming";
+
+    /// <summary>
+    /// Moves a checked incoming package into place, replacing a stale directory of the version (a registered version
+    /// is never adopted over); false when nothing is placed.
+    /// </summary>
+    public bool AdoptIncoming(string version)
+    {
+        var incoming = IncomingPathOf(version);
+        if (!Directory.Exists(incoming)) return false;
+        var target = PathOf(version);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.Move(incoming, target);
+        _models.TryRemove(version, out _);
+        return true;
+    }
+
+    /// <summary>Puts an adopted package back where the operator placed it (its registration could not be recorded).</summary>
+    public void ReturnToIncoming(string version)
+    {
+        _models.TryRemove(version, out _);
+        if (Directory.Exists(PathOf(version)) && !Directory.Exists(IncomingPathOf(version))) Directory.Move(PathOf(version), IncomingPathOf(version));
+    }
+
     public bool Exists(string version) => ModelPackage.IsValidVersion(version) && File.Exists(Path.Combine(PathOf(version), ModelPackage.ManifestFile));
 
     /// <summary>The loaded package of <paramref name="version"/>; a missing or broken package throws, naming the file.</summary>

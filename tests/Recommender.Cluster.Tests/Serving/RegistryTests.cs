@@ -127,7 +127,7 @@ public sealed class RegistryTests(ServingCluster cluster)
     }
 
     [Fact]
-    public async Task A_package_placed_in_the_models_directory_is_registered_after_the_upload_checks()
+    public async Task A_package_placed_in_the_incoming_directory_is_registered_after_the_upload_checks_and_moved_into_place()
     {
         var version = TestPackages.NewVersion("placed");
         async Task<ProblemReply> Refused(string path, HttpStatusCode status, string field)
@@ -144,7 +144,8 @@ public sealed class RegistryTests(ServingCluster cluster)
         Assert.Contains("No package is placed", (await Refused($"/models/{version}/register", HttpStatusCode.NotFound, "version")).Errors!["version"][0]);
         await Refused("/models/-dash-first/register", HttpStatusCode.BadRequest, "version");
 
-        var directory = Path.Combine(ModelsDirectory, version);
+        var incoming = Path.Combine(ModelsDirectory, ".incoming");
+        var directory = Path.Combine(incoming, version);
         TestPackages.Baseline(cluster.Ratings, version, 16).Save(directory);
         var embeddings = Path.Combine(directory, ModelPackage.EmbeddingsFile);
         var whole = File.ReadAllBytes(embeddings);
@@ -154,14 +155,14 @@ public sealed class RegistryTests(ServingCluster cluster)
 
         // The same files under another version's directory: the manifest must name the directory.
         var elsewhere = TestPackages.NewVersion("elsewhere");
-        Directory.CreateDirectory(Path.Combine(ModelsDirectory, elsewhere));
-        foreach (var file in Directory.GetFiles(directory)) File.Copy(file, Path.Combine(ModelsDirectory, elsewhere, Path.GetFileName(file)));
+        Directory.CreateDirectory(Path.Combine(incoming, elsewhere));
+        foreach (var file in Directory.GetFiles(directory)) File.Copy(file, Path.Combine(incoming, elsewhere, Path.GetFileName(file)));
         using (var misplaced = await cluster.Http.PostAsync($"/models/{elsewhere}/register", null))
         {
             Assert.Equal(HttpStatusCode.BadRequest, misplaced.StatusCode);
             Assert.Contains($"names version '{version}'", (await misplaced.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["manifest"][0]);
         }
-        Directory.Delete(Path.Combine(ModelsDirectory, elsewhere), recursive: true);
+        Directory.Delete(Path.Combine(incoming, elsewhere), recursive: true);
 
         using (var withBody = await cluster.Http.PostAsJsonAsync($"/models/{version}/register", new { version }))
             Assert.Equal(HttpStatusCode.BadRequest, withBody.StatusCode);
@@ -172,6 +173,9 @@ public sealed class RegistryTests(ServingCluster cluster)
         }
         var model = await cluster.GetJsonAsync<ModelReply>($"/models/{version}");
         Assert.Equal(("registered", 16, 120), (model.State, model.Dimension, model.ItemCount));
+        // Moved into the models directory, where the operator no longer writes.
+        Assert.False(Directory.Exists(directory));
+        Assert.True(File.Exists(Path.Combine(ModelsDirectory, version, ModelPackage.EmbeddingsFile)));
         using var again = await cluster.Http.PostAsync($"/models/{version}/register", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }

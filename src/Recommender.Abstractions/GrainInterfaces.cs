@@ -65,11 +65,12 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload);
 
     /// <summary>
-    /// Registers a placed package that <see cref="IPlacedPackageGrain"/> has checked: moves it from the incoming
-    /// directory into the models directory and records it (a conflict when the version is registered already).
+    /// Registers a placed package that <see cref="IPlacedPackageGrain"/> has checked in <paramref name="staging"/>: moves
+    /// it into the models directory and records it (a conflict when the version is registered already). It may wait
+    /// behind an activation, hence the longer timeout.
     /// </summary>
-    [Alias("AdoptPlacedModel")]
-    Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel);
+    [Alias("AdoptPlacedModel"), ResponseTimeout("00:05:00")]
+    Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel, string staging);
 
     /// <summary>
     /// Registers a package already stored under models/{version} (the demo's baseline) without activating it;

@@ -60,15 +60,21 @@ public sealed class CatalogueGrain(
         return new ModelRegistration(S.Models[version], []);
     }
 
-    public async Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel)
+    public async Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel, string staging)
     {
         var model = checkedModel.Value;
         var version = model.Version;
         if (S.Models.ContainsKey(version))
             return new ModelRegistration(null, [new UploadError("version", $"Version '{version}' is already registered.")], Conflict: true);
-        // A rename on the same file system: every silo sees the whole package at once, under its version.
-        if (!await Task.Run(() => models.AdoptIncoming(version)))
-            return new ModelRegistration(null, [new UploadError("version", $"No package is placed at {models.IncomingPathOf(version)}.")], NotFound: true);
+        try
+        {
+            // A rename on the same file system: every silo sees the whole package at once, under its version.
+            await Task.Run(() => models.AdoptStaged(version, staging));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ModelRegistration(null, [new UploadError("version", $"The package could not be moved into {models.PathOf(version)}: {e.Message}")]);
+        }
         S.Models[version] = model with { State = ModelVersionState.Registered, RegisteredAt = DateTimeOffset.UtcNow, Fallback = false };
         try
         {
@@ -77,7 +83,7 @@ public sealed class CatalogueGrain(
         catch
         {
             S.Models.Remove(version);
-            await Task.Run(() => models.ReturnToIncoming(version));
+            await Task.Run(() => models.UnadoptTo(version, staging));
             throw;
         }
         logger.LogInformation("Model {Version} registered from the incoming directory ({Items} items, dimension {Dimension})", version, model.ItemCount, model.Dimension);

@@ -30,26 +30,50 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
     public const string IncomingDirectory = ".incoming";
 
     /// <summary>
-    /// Moves a checked incoming package into place, replacing a stale directory of the version (a registered version
-    /// is never adopted over); false when nothing is placed.
+    /// Takes the package placed for <paramref name="version"/> out of the incoming directory into a private staging
+    /// directory (a rename), so that what is checked there is what is registered; null when nothing is placed.
     /// </summary>
-    public bool AdoptIncoming(string version)
+    public string? StageIncoming(string version)
     {
         var incoming = IncomingPathOf(version);
-        if (!Directory.Exists(incoming)) return false;
-        var target = PathOf(version);
-        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-        Directory.Move(incoming, target);
-        _models.TryRemove(version, out _);
-        return true;
+        if (!Directory.Exists(incoming)) return null;
+        var staging = Path.Combine(ModelsDirectory, $"{PlacingPrefix}{Guid.NewGuid():N}");
+        Directory.Move(incoming, staging);
+        return staging;
     }
 
-    /// <summary>Puts an adopted package back where the operator placed it (its registration could not be recorded).</summary>
-    public void ReturnToIncoming(string version)
+    private const string PlacingPrefix = ".placing-";
+
+    /// <summary>Puts a staged package back in the incoming directory (unless the operator has placed another there since, which wins).</summary>
+    public void ReturnStaged(string version, string staging)
+    {
+        if (!Directory.Exists(CheckedStaging(staging))) return;
+        if (Directory.Exists(IncomingPathOf(version))) Directory.Delete(staging, recursive: true);
+        else Directory.Move(staging, IncomingPathOf(version));
+    }
+
+    /// <summary>Moves a checked staged package into place, replacing a stale directory or file of the version (a registered version is never adopted over).</summary>
+    public void AdoptStaged(string version, string staging)
+    {
+        var target = PathOf(version);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        else if (File.Exists(target)) File.Delete(target);
+        Directory.Move(CheckedStaging(staging), target);
+        _models.TryRemove(version, out _);
+    }
+
+    /// <summary>Moves an adopted package back to staging (its registration could not be recorded).</summary>
+    public void UnadoptTo(string version, string staging)
     {
         _models.TryRemove(version, out _);
-        if (Directory.Exists(PathOf(version)) && !Directory.Exists(IncomingPathOf(version))) Directory.Move(PathOf(version), IncomingPathOf(version));
+        if (Directory.Exists(PathOf(version)) && !Directory.Exists(CheckedStaging(staging))) Directory.Move(PathOf(version), staging);
     }
+
+    // Only a staging directory this registry made is ever moved or deleted.
+    private string CheckedStaging(string staging) =>
+        Path.GetDirectoryName(staging) == ModelsDirectory && Path.GetFileName(staging).StartsWith(PlacingPrefix, StringComparison.Ordinal)
+            ? staging
+            : throw new ArgumentException($"'{staging}' is not a staging directory of {ModelsDirectory}.", nameof(staging));
 
     public bool Exists(string version) => ModelPackage.IsValidVersion(version) && File.Exists(Path.Combine(PathOf(version), ModelPackage.ManifestFile));
 

@@ -6,10 +6,11 @@ using Recommender.Model.Packaging;
 namespace Recommender.Grains.Registry;
 
 /// <summary>
-/// Registers a package placed in the incoming directory: checks it off the catalogue (which stays free for item
-/// writes and activations meanwhile), then has the catalogue move it into place and record it.
+/// Registers a package placed in the incoming directory: moves it to a private staging directory, checks it there
+/// off the catalogue (which stays free for item writes and activations meanwhile), then has the catalogue move it
+/// into place and record it. A refused package goes back where it was placed.
 /// </summary>
-[StatelessWorker(1)]
+[StatelessWorker]
 public sealed class PlacedPackageGrain(ModelRegistry models) : Grain, IPlacedPackageGrain
 {
     public async Task<ModelRegistration> Register(string version)
@@ -22,8 +23,31 @@ public sealed class PlacedPackageGrain(ModelRegistry models) : Grain, IPlacedPac
         var directory = models.IncomingPathOf(version);
         if (!File.Exists(Path.Combine(directory, ModelPackage.ManifestFile)))
             return new ModelRegistration(null, [new UploadError("version", $"No package is placed at {directory} (no {ModelPackage.ManifestFile}): copy the package directory there first, where every silo reads it.")], NotFound: true);
-        var (package, errors) = await Task.Run(() => PlacedPackageValidator.Validate(version, directory));
-        if (package is null) return new ModelRegistration(null, errors);
-        return await catalogue.AdoptPlacedModel(new Immutable<ModelInfo>(CatalogueGrain.Describe(package, fallback: false)));
+        string? staging;
+        try
+        {
+            staging = models.StageIncoming(version);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ModelRegistration(null, [new UploadError("version", $"The package at {directory} could not be moved for its checks: {e.Message}")]);
+        }
+        // Another registration of the version took it first.
+        if (staging is null) return new ModelRegistration(null, [new UploadError("version", $"No package is placed at {directory}.")], NotFound: true);
+        try
+        {
+            var (package, errors) = await Task.Run(() => PlacedPackageValidator.Validate(version, staging, directory));
+            var registration = package is null
+                ? new ModelRegistration(null, errors)
+                : await GrainFactory.GetGrain<ICatalogueGrain>(0).AdoptPlacedModel(new Immutable<ModelInfo>(CatalogueGrain.Describe(package, fallback: false)), staging);
+            // Refused: the operator finds the package where it was placed, to fix it.
+            if (registration.Model is null) models.ReturnStaged(version, staging);
+            return registration;
+        }
+        catch
+        {
+            models.ReturnStaged(version, staging);
+            throw;
+        }
     }
 }

@@ -9,10 +9,11 @@ namespace Recommender.Grains.Registry;
 /// </summary>
 public static class PlacedPackageValidator
 {
-    public static (ModelPackage? Package, IReadOnlyList<UploadError> Errors) Validate(string version, string directory)
+    /// <summary>Checks the files in <paramref name="directory"/>; messages name them as placed at <paramref name="placedAt"/>.</summary>
+    public static (ModelPackage? Package, IReadOnlyList<UploadError> Errors) Validate(string version, string directory, string placedAt)
     {
         if (!File.Exists(Path.Combine(directory, ModelPackage.ManifestFile)))
-            return (null, [new UploadError("version", $"No package is placed at {directory} (no {ModelPackage.ManifestFile}).")]);
+            return (null, [new UploadError("version", $"No package is placed at {placedAt} (no {ModelPackage.ManifestFile}).")]);
         byte[]? Read(string file) => File.Exists(Path.Combine(directory, file)) ? File.ReadAllBytes(Path.Combine(directory, file)) : null;
         byte[]? manifest, encoder, embeddings, projection;
         try
@@ -22,11 +23,11 @@ public static class PlacedPackageValidator
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or OutOfMemoryException)
         {
             // A file above 2 GB cannot be read into one array, nor served.
-            return (null, [new UploadError("version", $"The package at {directory} could not be read: {e.Message}")]);
+            return (null, [new UploadError("version", $"The package placed at {placedAt} could not be read: {e.Message}")]);
         }
         var errors = new List<UploadError>();
-        if (encoder is null) errors.Add(new UploadError("encoder", $"{Path.Combine(directory, ModelPackage.EncoderFile)} is missing."));
-        if (embeddings is null) errors.Add(new UploadError("embeddings", $"{Path.Combine(directory, ModelPackage.EmbeddingsFile)} is missing."));
+        if (encoder is null) errors.Add(new UploadError("encoder", $"{Path.Combine(placedAt, ModelPackage.EncoderFile)} is missing."));
+        if (embeddings is null) errors.Add(new UploadError("embeddings", $"{Path.Combine(placedAt, ModelPackage.EmbeddingsFile)} is missing."));
         if (errors.Count > 0) return (null, errors);
         var (package, problems) = ModelUploadValidator.Validate(new ModelUpload(manifest!, encoder!, embeddings!, projection));
         if (package is not null && package.Manifest.Version != version)

@@ -151,6 +151,7 @@ public sealed class RegistryTests(ServingCluster cluster)
         var whole = File.ReadAllBytes(embeddings);
         File.WriteAllBytes(embeddings, whole[..^64]);
         await Refused($"/models/{version}/register", HttpStatusCode.BadRequest, "embeddings");
+        // Refused, the package is back where it was placed, to be fixed there.
         File.WriteAllBytes(embeddings, whole);
 
         // The same files under another version's directory: the manifest must name the directory.
@@ -166,6 +167,8 @@ public sealed class RegistryTests(ServingCluster cluster)
 
         using (var withBody = await cluster.Http.PostAsJsonAsync($"/models/{version}/register", new { version }))
             Assert.Equal(HttpStatusCode.BadRequest, withBody.StatusCode);
+        // A stale file where the version's directory goes (not a registered version) is replaced.
+        File.WriteAllText(Path.Combine(ModelsDirectory, version), "stale");
         using (var registered = await cluster.Http.PostAsync($"/models/{version}/register", null))
         {
             Assert.True(registered.StatusCode == HttpStatusCode.Created, await registered.Content.ReadAsStringAsync());
@@ -175,7 +178,8 @@ public sealed class RegistryTests(ServingCluster cluster)
         Assert.Equal(("registered", 16, 120), (model.State, model.Dimension, model.ItemCount));
         // Moved into the models directory, where the operator no longer writes.
         Assert.False(Directory.Exists(directory));
-        Assert.True(File.Exists(Path.Combine(ModelsDirectory, version, ModelPackage.EmbeddingsFile)));
+        Assert.Equal(whole, File.ReadAllBytes(Path.Combine(ModelsDirectory, version, ModelPackage.EmbeddingsFile)));
+        Assert.Empty(Directory.GetDirectories(ModelsDirectory, ".placing-*"));
         using var again = await cluster.Http.PostAsync($"/models/{version}/register", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
     }

@@ -99,15 +99,18 @@ public static class ModelEndpoints
         }
         if (errors.Any) return Problems.Invalid(errors);
 
-        var registration = await grains.GetGrain<ICatalogueGrain>(0).RegisterModel(new Immutable<ModelUpload>(new ModelUpload(files[0], files[1], files[2], projection)));
-        if (registration.Model is null)
-        {
-            foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);
-            return registration.Conflict
-                ? Results.ValidationProblem(errors.ToDictionary(), title: "The version exists already.", statusCode: StatusCodes.Status409Conflict)
-                : Problems.Invalid(errors);
-        }
-        return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
+        return Registered(await grains.GetGrain<ICatalogueGrain>(0).RegisterModel(new Immutable<ModelUpload>(new ModelUpload(files[0], files[1], files[2], projection))));
+    }
+
+    /// <summary>A registration's answer: 201 with the version, or the problem its errors describe (409, 404 or 400).</summary>
+    private static IResult Registered(ModelRegistration registration)
+    {
+        if (registration.Model is not null) return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
+        var errors = new ValidationErrors();
+        foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);
+        return registration.Conflict ? Results.ValidationProblem(errors.ToDictionary(), title: "The version exists already.", statusCode: StatusCodes.Status409Conflict)
+            : registration.NotFound ? Results.ValidationProblem(errors.ToDictionary(), title: "Not found.", statusCode: StatusCodes.Status404NotFound)
+            : Problems.Invalid(errors);
     }
 
     private static async Task<byte[]> ReadPart(IFormFile file, CancellationToken cancellation)
@@ -134,13 +137,7 @@ public static class ModelEndpoints
     private static async Task<IResult> RegisterPlaced(string version, HttpRequest request, IGrainFactory grains)
     {
         if (Problems.UnexpectedBody(request, "Registering a placed package") is { } unexpected) return unexpected;
-        var registration = await grains.GetGrain<IPlacedPackageGrain>(0).Register(version);
-        if (registration.Model is not null) return Results.Created($"/models/{registration.Model.Version}", ModelResponse.From(registration.Model));
-        var errors = new ValidationErrors();
-        foreach (var e in registration.Errors) errors.Add(e.Field, e.Message);
-        return registration.Conflict ? Results.ValidationProblem(errors.ToDictionary(), title: "The version exists already.", statusCode: StatusCodes.Status409Conflict)
-            : registration.NotFound ? Results.ValidationProblem(errors.ToDictionary(), title: "Not found.", statusCode: StatusCodes.Status404NotFound)
-            : Problems.Invalid(errors);
+        return Registered(await grains.GetGrain<IPlacedPackageGrain>(0).Register(version));
     }
 
     private static async Task<IResult> Activate(string version, HttpRequest request, IGrainFactory grains)

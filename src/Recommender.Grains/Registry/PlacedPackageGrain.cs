@@ -39,7 +39,7 @@ public sealed class PlacedPackageGrain(ModelRegistry models) : Grain, IPlacedPac
             var (package, errors) = await Task.Run(() => PlacedPackageValidator.Validate(version, staging, directory));
             var registration = package is null
                 ? new ModelRegistration(null, errors)
-                : await GrainFactory.GetGrain<ICatalogueGrain>(0).AdoptPlacedModel(new Immutable<ModelInfo>(CatalogueGrain.Describe(package, fallback: false)), staging);
+                : await catalogue.AdoptPlacedModel(new Immutable<ModelInfo>(CatalogueGrain.Describe(package, fallback: false)), staging);
             // Refused: the operator finds the package where it was placed, to fix it.
             if (registration.Model is null) models.ReturnStaged(version, staging);
             return registration;

@@ -16,6 +16,9 @@ public sealed class ItemGrain(
     ItemLocator locator,
     TextEncoding text) : Grain, IItemGrain
 {
+    // Requests running on this activation, reads interleaving with a write included.
+    private int _running;
+
     /// <summary>The item's current details and when they were written: its own state or its bucket's copy, whichever is newer.</summary>
     private async Task<(ItemDetails Details, DateTimeOffset UpdatedAt)?> Current()
     {
@@ -27,6 +30,19 @@ public sealed class ItemGrain(
     }
 
     public async Task<ItemView> Upsert(ItemDetails details)
+    {
+        _running++;
+        try
+        {
+            return await Write(details);
+        }
+        finally
+        {
+            _running--;
+        }
+    }
+
+    private async Task<ItemView> Write(ItemDetails details)
     {
         var current = (await Current())?.Details;
         // An update without a vector keeps the one given before.
@@ -54,20 +70,59 @@ public sealed class ItemGrain(
         return View(details, placed[0], updatedAt);
     }
 
-    public async Task Import(ItemDetails details) =>
-        await Store(details with { Embedding = details.Embedding ?? (await Current())?.Details.Embedding });
+    public async Task Import(ItemDetails details)
+    {
+        _running++;
+        try
+        {
+            await Store(details with { Embedding = details.Embedding ?? (await Current())?.Details.Embedding });
+        }
+        finally
+        {
+            _running--;
+        }
+    }
 
     public async Task<ItemView?> Get()
     {
-        if (await Current() is not { } current) return null;
-        var model = (await catalogue.GetAsync()).Model;
-        var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
-        return View(current.Details, placement, current.UpdatedAt);
+        _running++;
+        try
+        {
+            if (await Current() is not { } current) return null;
+            var model = (await catalogue.GetAsync()).Model;
+            var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
+            return View(current.Details, placement, current.UpdatedAt);
+        }
+        finally
+        {
+            _running--;
+        }
     }
 
-    public async Task<ItemDetails?> GetDetails() => (await Current())?.Details;
+    public Task<ItemDetails?> GetDetails() => Lookup(async () => (await Current())?.Details);
 
-    public async Task<bool> Exists() => await Current() is not null;
+    public Task<bool> Exists() => Lookup(async () => await Current() is not null);
+
+    /// <summary>
+    /// A bulk-loaded item, or an id no one wrote, holds nothing of its own here: an activation made only to answer a
+    /// lookup (a model activation asks every item of the new version, an event batch every id its buckets lack) is not
+    /// kept in memory until the idle collector finds it. Only when nothing else runs here: a write in progress may be
+    /// waiting on the catalogue while the catalogue waits on this read, and a deactivating grain takes no more reads.
+    /// </summary>
+    private async Task<T> Lookup<T>(Func<Task<T>> read)
+    {
+        _running++;
+        try
+        {
+            var result = await read();
+            if (_running == 1 && state.State.Title is null) DeactivateOnIdle();
+            return result;
+        }
+        finally
+        {
+            _running--;
+        }
+    }
 
     private async Task Store(ItemDetails details)
     {

@@ -76,6 +76,45 @@ public sealed class EmptyClusterTests
         Assert.Equal(2, (await TestPackages.Activate(cluster.Http, version)).NotInCatalogue);
     }
 
+    [Fact]
+    public async Task The_first_activation_reads_every_item_but_keeps_no_item_grain_without_state_of_its_own()
+    {
+        await using var cluster = new Fixture(new ClusterFixtureOptions { Silos = 1, SeedDemo = false });
+        await cluster.StartAsync();
+
+        // Bulk-loaded items live in their buckets; one of them is then edited by PUT, which gives it state of its own.
+        var ids = Enumerable.Range(0, 200).Select(i => $"bulk-{i}").ToArray();
+        using (var bulk = await cluster.Http.PostAsJsonAsync("/items", ids.Select(id => new { id, title = $"Title of {id}", tags = new[] { "bulk" } })))
+            Assert.True(bulk.IsSuccessStatusCode, $"POST /items answered {(int)bulk.StatusCode}: {await bulk.Content.ReadAsStringAsync()}");
+        using (var put = await cluster.Http.PutAsJsonAsync("/items/bulk-7", new { title = "Edited title", tags = new[] { "edited" } }))
+            Assert.True(put.IsSuccessStatusCode, $"PUT answered {(int)put.StatusCode}: {await put.Content.ReadAsStringAsync()}");
+
+        var version = TestPackages.NewVersion("lookup");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Transformer([.. ids, "ghost"], version));
+        Assert.Equal(1, (await TestPackages.Activate(cluster.Http, version)).NotInCatalogue);
+
+        // Every item was looked up (titles and tags reached the shards, the PUT's over the bulk copy) ...
+        var similar = await cluster.GetJsonAsync<SimilarReply>("/items/bulk-3/similar?k=1000");
+        Assert.Equal(ids.Length - 1, similar.Items.Count);
+        Assert.All(similar.Items.Where(i => i.Id != "bulk-7"), i => Assert.Equal($"Title of {i.Id}", i.Title));
+        Assert.Equal("Edited title", similar.Items.Single(i => i.Id == "bulk-7").Title);
+        using (var events = await cluster.Http.PostAsJsonAsync("/events", new { userId = "reader", itemId = "bulk-3", type = "view" }))
+            Assert.True(events.IsSuccessStatusCode, $"POST /events answered {(int)events.StatusCode}: {await events.Content.ReadAsStringAsync()}");
+        var edited = await cluster.GetJsonAsync<RecommendationsReply>("/users/reader/recommendations?k=1000&tag=edited");
+        Assert.Equal(["bulk-7"], edited.Items.Select(i => i.Id));
+
+        // ... but only the edited item's grain, which holds that edit, stays in memory.
+        var management = cluster.Cluster.Client.GetGrain<IManagementGrain>(0);
+        var itemType = GrainType.Create("item");
+        string[] live = [];
+        for (var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            live = [.. (await management.GetDetailedGrainStatistics()).Where(g => g.GrainId.Type == itemType).Select(g => g.GrainId.Key.ToString()!)];
+            if (live.All(id => id == "bulk-7")) break;
+        }
+        Assert.All(live, id => Assert.Equal("bulk-7", id));
+    }
+
     private sealed class Fixture(ClusterFixtureOptions options) : ClusterFixture(options), IAsyncDisposable
     {
         async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();

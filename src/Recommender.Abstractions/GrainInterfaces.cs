@@ -47,6 +47,10 @@ public interface IItemGrain : IGrainWithStringKey
     /// <summary>The stored details without a placement lookup (null when the item is unknown).</summary>
     [Alias("GetDetails"), AlwaysInterleave]
     Task<ItemDetails?> GetDetails();
+
+    /// <summary>The stored details, for a reader that will not ask again soon (a model activation reads every item once).</summary>
+    [Alias("GetDetailsOnce"), AlwaysInterleave]
+    Task<ItemDetails?> GetDetailsOnce();
 }
 
 /// <summary>

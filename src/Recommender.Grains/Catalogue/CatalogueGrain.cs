@@ -317,6 +317,8 @@ public sealed class CatalogueGrain(
             if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
             S.Models[version] = Describe(models.Get(version).Package, fallback: !S.Models.Values.Any(m => m.Fallback));
         }
+        // Phase times go to the log, so an operator can see which part a slow activation spends its time in.
+        var clock = Stopwatch.StartNew();
         var loaded = await Task.Run(() => models.Get(version));
         var old = S.Model;
         // Already active as asked: nothing changes, and the answer describes the activation that made it so.
@@ -328,9 +330,7 @@ public sealed class CatalogueGrain(
         _activating = version;
         ShardPlan plan;
         int[][] rows;
-        // Phase times go to the log, so an operator can see which part a slow activation spends its time in.
-        var clock = Stopwatch.StartNew();
-        TimeSpan entriesRead, placed;
+        TimeSpan entriesRead, planned;
         try
         {
             // The demo load activates before it writes any item, and then places every one itself.
@@ -341,7 +341,7 @@ public sealed class CatalogueGrain(
             entriesRead = clock.Elapsed;
             var projected = await Task.Run(() => TextProjection.Apply(loaded, withStored));
             plan = ShardPlan.Build(target, loaded.DenseIds, projected);
-            placed = clock.Elapsed;
+            planned = clock.Elapsed;
             rows = await Task.WhenAll(plan.PerShard.Select((entries, i) => Shard(target, i).Prepare(new Immutable<ShardEntry[]>([.. entries]))));
         }
         finally
@@ -377,9 +377,9 @@ public sealed class CatalogueGrain(
         var shardsReady = clock.Elapsed;
         await Save();
         logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue; "
-            + "{Total:F0} ms: entries read {Read:F0}, placed {Placed:F0}, shards {ShardsReady:F0}, saved {Saved:F0}",
+            + "{Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, shards {ShardsReady:F0}, saved {Saved:F0}",
             version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, clock.Elapsed.TotalMilliseconds,
-            entriesRead.TotalMilliseconds, (placed - entriesRead).TotalMilliseconds, (shardsReady - placed).TotalMilliseconds, (clock.Elapsed - shardsReady).TotalMilliseconds);
+            entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds, (clock.Elapsed - shardsReady).TotalMilliseconds);
 
         if (old is not null && (old.Version != version || old.Shards != shards))
             for (var i = 0; i < old.Shards; i++)
@@ -402,7 +402,7 @@ public sealed class CatalogueGrain(
         var missing = next.Manifest.ItemIds.Where(id => !known.Contains(id)).ToArray();
         foreach (var chunk in missing.Chunk(DetailLookupBatch))
         {
-            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetails()));
+            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetailsOnce()));
             entries.AddRange(details.OfType<ItemDetails>().Select(d => new ShardEntry(d.Id, d.Title, null, d.Tags)));
         }
         return entries;
@@ -424,7 +424,7 @@ public sealed class CatalogueGrain(
             || (next.HasTextProjection ? e.TextVector is null : e.Projected || e.Vector?.Length != vectorBytes))).ToArray();
         foreach (var chunk in missing.Chunk(DetailLookupBatch))
         {
-            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetails()));
+            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetailsOnce()));
             foreach (var d in details)
             {
                 if (d is null) continue;

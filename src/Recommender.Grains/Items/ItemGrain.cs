@@ -29,18 +29,7 @@ public sealed class ItemGrain(
         return bulk is null ? null : (bulk.Details, bulk.ImportedAt);
     }
 
-    public async Task<ItemView> Upsert(ItemDetails details)
-    {
-        _running++;
-        try
-        {
-            return await Write(details);
-        }
-        finally
-        {
-            _running--;
-        }
-    }
+    public Task<ItemView> Upsert(ItemDetails details) => Counted(() => Write(details));
 
     private async Task<ItemView> Write(ItemDetails details)
     {
@@ -70,53 +59,45 @@ public sealed class ItemGrain(
         return View(details, placed[0], updatedAt);
     }
 
-    public async Task Import(ItemDetails details)
-    {
-        _running++;
-        try
+    public Task Import(ItemDetails details) =>
+        Counted(async () =>
         {
             await Store(details with { Embedding = details.Embedding ?? (await Current())?.Details.Embedding });
-        }
-        finally
-        {
-            _running--;
-        }
-    }
+            return true;
+        });
 
-    public async Task<ItemView?> Get()
+    public Task<ItemView?> Get() => Counted(async () =>
     {
-        _running++;
-        try
-        {
-            if (await Current() is not { } current) return null;
-            var model = (await catalogue.GetAsync()).Model;
-            var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
-            return View(current.Details, placement, current.UpdatedAt);
-        }
-        finally
-        {
-            _running--;
-        }
-    }
+        if (await Current() is not { } current) return null;
+        var model = (await catalogue.GetAsync()).Model;
+        var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
+        return View(current.Details, placement, current.UpdatedAt);
+    });
 
-    public Task<ItemDetails?> GetDetails() => Lookup(async () => (await Current())?.Details);
+    public Task<ItemDetails?> GetDetails() => Counted(async () => (await Current())?.Details);
 
-    public Task<bool> Exists() => Lookup(async () => await Current() is not null);
+    public Task<bool> Exists() => Counted(async () => await Current() is not null);
 
     /// <summary>
-    /// A bulk-loaded item, or an id no one wrote, holds nothing of its own here: an activation made only to answer a
-    /// lookup (a model activation asks every item of the new version, an event batch every id its buckets lack) is not
-    /// kept in memory until the idle collector finds it. Only when nothing else runs here: a write in progress may be
-    /// waiting on the catalogue while the catalogue waits on this read, and a deactivating grain takes no more reads.
+    /// A model activation reads every item of the new version once: a bulk-loaded item, or an id no one wrote, holds
+    /// nothing of its own here, so its activation is not kept in memory until the idle collector finds it. Only when
+    /// nothing else runs here: a write in progress may be waiting on the catalogue while the catalogue waits on this
+    /// read, and a deactivating grain takes no more reads. Serving reads keep the activation (they come again).
     /// </summary>
-    private async Task<T> Lookup<T>(Func<Task<T>> read)
+    public Task<ItemDetails?> GetDetailsOnce() => Counted(async () =>
+    {
+        var details = (await Current())?.Details;
+        if (_running == 1 && state.State.Title is null) DeactivateOnIdle();
+        return details;
+    });
+
+    /// <summary>Runs one request of this activation, counted in <see cref="_running"/>.</summary>
+    private async Task<T> Counted<T>(Func<Task<T>> request)
     {
         _running++;
         try
         {
-            var result = await read();
-            if (_running == 1 && state.State.Title is null) DeactivateOnIdle();
-            return result;
+            return await request();
         }
         finally
         {

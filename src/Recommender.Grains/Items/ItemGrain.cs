@@ -16,8 +16,8 @@ public sealed class ItemGrain(
     ItemLocator locator,
     TextEncoding text) : Grain, IItemGrain
 {
-    // Requests running on this activation, reads interleaving with a write included.
-    private int _running;
+    // Writes running on this activation (reads interleave with them).
+    private int _writing;
 
     /// <summary>The item's current details and when they were written: its own state or its bucket's copy, whichever is newer.</summary>
     private async Task<(ItemDetails Details, DateTimeOffset UpdatedAt)?> Current()
@@ -29,7 +29,7 @@ public sealed class ItemGrain(
         return bulk is null ? null : (bulk.Details, bulk.ImportedAt);
     }
 
-    public Task<ItemView> Upsert(ItemDetails details) => Counted(() => Write(details));
+    public Task<ItemView> Upsert(ItemDetails details) => Writing(() => Write(details));
 
     private async Task<ItemView> Write(ItemDetails details)
     {
@@ -60,48 +60,48 @@ public sealed class ItemGrain(
     }
 
     public Task Import(ItemDetails details) =>
-        Counted(async () =>
+        Writing(async () =>
         {
             await Store(details with { Embedding = details.Embedding ?? (await Current())?.Details.Embedding });
             return true;
         });
 
-    public Task<ItemView?> Get() => Counted(async () =>
+    public async Task<ItemView?> Get()
     {
         if (await Current() is not { } current) return null;
         var model = (await catalogue.GetAsync()).Model;
         var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
         return View(current.Details, placement, current.UpdatedAt);
-    });
+    }
 
-    public Task<ItemDetails?> GetDetails() => Counted(async () => (await Current())?.Details);
+    public async Task<ItemDetails?> GetDetails() => (await Current())?.Details;
 
-    public Task<bool> Exists() => Counted(async () => await Current() is not null);
+    public async Task<bool> Exists() => await Current() is not null;
 
     /// <summary>
     /// A model activation reads every item of the new version once: a bulk-loaded item, or an id no one wrote, holds
-    /// nothing of its own here, so its activation is not kept in memory until the idle collector finds it. Only when
-    /// nothing else runs here: a write in progress may be waiting on the catalogue while the catalogue waits on this
-    /// read, and a deactivating grain takes no more reads. Serving reads keep the activation (they come again).
+    /// nothing of its own here, so its activation is not kept in memory until the idle collector finds it. Not while a
+    /// write runs: it may be waiting on the catalogue while the catalogue waits on this read, and a deactivating grain
+    /// finishes what runs before it takes another message. Serving reads keep the activation (they come again).
     /// </summary>
-    public Task<ItemDetails?> GetDetailsOnce() => Counted(async () =>
+    public async Task<ItemDetails?> GetDetailsOnce()
     {
         var details = (await Current())?.Details;
-        if (_running == 1 && state.State.Title is null) DeactivateOnIdle();
+        if (_writing == 0 && state.State.Title is null) DeactivateOnIdle();
         return details;
-    });
+    }
 
-    /// <summary>Runs one request of this activation, counted in <see cref="_running"/>.</summary>
-    private async Task<T> Counted<T>(Func<Task<T>> request)
+    /// <summary>Runs a write of this activation, counted in <see cref="_writing"/>.</summary>
+    private async Task<T> Writing<T>(Func<Task<T>> write)
     {
-        _running++;
+        _writing++;
         try
         {
-            return await request();
+            return await write();
         }
         finally
         {
-            _running--;
+            _writing--;
         }
     }
 

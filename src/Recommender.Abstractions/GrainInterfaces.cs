@@ -32,10 +32,6 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("Upsert")]
     Task<ItemView> Upsert(ItemDetails details);
 
-    /// <summary>Stores details in the item's own state without placing them (the caller places the items); bulk loads go through <see cref="IItemBatchGrain"/>.</summary>
-    [Alias("Import")]
-    Task Import(ItemDetails details);
-
     // The reads interleave with a write in progress: an Upsert waits on the catalogue, and an activation holding the
     // catalogue reads item details, so a read queued behind the write would deadlock the two until they time out.
     [Alias("Get"), AlwaysInterleave]

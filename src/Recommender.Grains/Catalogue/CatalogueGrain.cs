@@ -376,10 +376,11 @@ public sealed class CatalogueGrain(
         S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
         var shardsReady = clock.Elapsed;
         await Save();
+        var total = clock.Elapsed;
         logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue; "
             + "{Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, shards {ShardsReady:F0}, saved {Saved:F0}",
-            version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, clock.Elapsed.TotalMilliseconds,
-            entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds, (clock.Elapsed - shardsReady).TotalMilliseconds);
+            version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, total.TotalMilliseconds,
+            entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds, (total - shardsReady).TotalMilliseconds);
 
         if (old is not null && (old.Version != version || old.Shards != shards))
             for (var i = 0; i < old.Shards; i++)

@@ -16,8 +16,8 @@ public sealed class ItemGrain(
     ItemLocator locator,
     TextEncoding text) : Grain, IItemGrain
 {
-    // Writes running on this activation (reads interleave with them).
-    private int _writing;
+    // Whether a write is running on this activation (reads interleave with it; writes run one at a time).
+    private bool _writing;
 
     /// <summary>The item's current details and when they were written: its own state or its bucket's copy, whichever is newer.</summary>
     private async Task<(ItemDetails Details, DateTimeOffset UpdatedAt)?> Current()
@@ -29,7 +29,18 @@ public sealed class ItemGrain(
         return bulk is null ? null : (bulk.Details, bulk.ImportedAt);
     }
 
-    public Task<ItemView> Upsert(ItemDetails details) => Writing(() => Write(details));
+    public async Task<ItemView> Upsert(ItemDetails details)
+    {
+        _writing = true;
+        try
+        {
+            return await Write(details);
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
 
     private async Task<ItemView> Write(ItemDetails details)
     {
@@ -59,13 +70,6 @@ public sealed class ItemGrain(
         return View(details, placed[0], updatedAt);
     }
 
-    public Task Import(ItemDetails details) =>
-        Writing(async () =>
-        {
-            await Store(details with { Embedding = details.Embedding ?? (await Current())?.Details.Embedding });
-            return true;
-        });
-
     public async Task<ItemView?> Get()
     {
         if (await Current() is not { } current) return null;
@@ -87,22 +91,8 @@ public sealed class ItemGrain(
     public async Task<ItemDetails?> GetDetailsOnce()
     {
         var details = (await Current())?.Details;
-        if (_writing == 0 && state.State.Title is null) DeactivateOnIdle();
+        if (!_writing && state.State.Title is null) DeactivateOnIdle();
         return details;
-    }
-
-    /// <summary>Runs a write of this activation, counted in <see cref="_writing"/>.</summary>
-    private async Task<T> Writing<T>(Func<Task<T>> write)
-    {
-        _writing++;
-        try
-        {
-            return await write();
-        }
-        finally
-        {
-            _writing--;
-        }
     }
 
     private async Task Store(ItemDetails details)

@@ -104,3 +104,19 @@ SELECT (SELECT Version FROM updated UNION ALL SELECT Version FROM inserted LIMIT
 ')
 
 ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;
+
+-- Bulk-loaded items (POST /items, the demo and seed loads), one row each, so that a bulk write costs what it writes
+-- however large the catalogue. Payload is the item's details in the Orleans binary format; ImportedAt is UTC ticks
+-- (100 ns), exact, so that the newer of a bulk load and a PUT of the same item wins. Bucket is the item's bucket
+-- (src/Recommender.Abstractions/ItemBuckets.cs), whose grain reads its ids on activation.
+CREATE TABLE IF NOT EXISTS RecommenderBulkItems
+(
+    ServiceId  varchar(150) NOT NULL,
+    ItemId     text         NOT NULL,
+    Bucket     integer      NOT NULL,
+    Payload    bytea        NOT NULL,
+    ImportedAt bigint       NOT NULL,
+    CONSTRAINT PK_RecommenderBulkItems PRIMARY KEY (ServiceId, ItemId)
+);
+
+CREATE INDEX IF NOT EXISTS IX_RecommenderBulkItems_Bucket ON RecommenderBulkItems (ServiceId, Bucket);

@@ -44,9 +44,12 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("GetDetails"), AlwaysInterleave]
     Task<ItemDetails?> GetDetails();
 
-    /// <summary>The stored details, for a reader that will not ask again soon (a model activation reads every item once).</summary>
-    [Alias("GetDetailsOnce"), AlwaysInterleave]
-    Task<ItemDetails?> GetDetailsOnce();
+    /// <summary>
+    /// The stored details, for a reader that will not ask again soon (a model activation reads every item once) and
+    /// has read the item's bulk-loaded copy from its bucket already, many items at a time (null: there is none).
+    /// </summary>
+    [Alias("GetDetailsOnceGivenBulkCopy"), AlwaysInterleave]
+    Task<ItemDetails?> GetDetailsOnce(BulkItem? bulkCopy);
 }
 
 /// <summary>
@@ -209,9 +212,9 @@ public interface ISearchGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
-/// Bulk-loaded item details, a few hundred items per grain (key: <see cref="ItemBuckets.Of"/>), so that loading a
-/// whole catalogue (the demo seed, POST /items) costs one write per bucket rather than one per item. An item grain
-/// serves the newer of its own state (PUT /items/{id}) and its bucket's copy.
+/// Bulk-loaded item details (the demo seed, POST /items), grouped by <see cref="ItemBuckets.Of"/> so that a batch is
+/// one call and one transaction per bucket, stored one row per item so that its cost does not grow with the
+/// catalogue. An item grain serves the newer of its own state (PUT /items/{id}) and its bucket's copy.
 /// </summary>
 [Alias("recommender.IItemBucketGrain")]
 public interface IItemBucketGrain : IGrainWithIntegerKey
@@ -223,15 +226,20 @@ public interface IItemBucketGrain : IGrainWithIntegerKey
     [Alias("ImportKeepingEmbeddings")]
     Task<Immutable<byte[]?[]>> ImportKeepingEmbeddings(Immutable<ItemDetails[]> items);
 
-    [Alias("Get")]
+    // Reads interleave with each other and with a running write: they read committed rows only.
+    [Alias("Get"), AlwaysInterleave]
     Task<ItemDetails?> Get(string itemId);
 
     /// <summary>The bulk-loaded details of an item with the time they were imported (null when the item was not bulk-loaded).</summary>
-    [Alias("Find")]
+    [Alias("Find"), AlwaysInterleave]
     Task<BulkItem?> Find(string itemId);
 
+    /// <summary>The bulk-loaded details of each of the items, in their order (null for an item not bulk-loaded).</summary>
+    [Alias("FindMany"), AlwaysInterleave]
+    Task<Immutable<BulkItem?[]>> FindMany(Immutable<string[]> itemIds);
+
     /// <summary>Whether each of the items was bulk-loaded into this bucket.</summary>
-    [Alias("Contains")]
+    [Alias("Contains"), AlwaysInterleave]
     Task<bool[]> Contains(Immutable<string[]> itemIds);
 }
 

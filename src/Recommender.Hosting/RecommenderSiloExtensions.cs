@@ -102,6 +102,7 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<ModelUnloader>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());
         services.AddSingleton<IStoredUsers, AdoNetStoredUsers>();
+        services.AddSingleton<IBulkItemStore, AdoNetBulkItemStore>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
         return silo;

@@ -1,4 +1,11 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Recommender.Abstractions;
+using Recommender.Hosting;
+using Recommender.Hosting.Sql;
 
 namespace Recommender.Deployment.Tests;
 
@@ -95,6 +102,35 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
         await connection.OpenAsync();
         await using var count = new NpgsqlCommand("SELECT count(*) FROM OrleansStorage", connection);
         Assert.Equal(1L, await count.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Bulk_items_get_one_row_each_replaced_in_place_with_exact_import_times()
+    {
+        var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_bulk_items", times: 2);
+        await using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        AdoNetBulkItemStore Store(string serviceId) => new(
+            Options.Create(new RecommenderOptions { Storage = new StorageOptions { Invariant = "Npgsql", ConnectionString = connectionString } }),
+            Options.Create(new ClusterOptions { ServiceId = serviceId }), services.GetRequiredService<Serializer>());
+        static BulkItem Item(string id, string title, DateTimeOffset at, byte[]? embedding = null) =>
+            new(new ItemDetails(id, title, null, ["tag"], embedding, [1, 2, 3, 4]), at);
+        var store = Store("svc");
+        // PostgreSQL timestamps hold microseconds; the ticks are kept exactly.
+        var at = new DateTimeOffset(2026, 11, 27, 10, 0, 0, TimeSpan.Zero).AddTicks(1234567);
+
+        await store.UpsertAsync(3, [.. Enumerable.Range(0, 700).Select(i => Item($"item-{i}", $"Title {i}", at)), Item("é-ü", "Accents", at, [7, 7, 7, 7])]);
+        await store.UpsertAsync(3, [Item("item-5", "Title 5 again", at.AddSeconds(1))]);
+        await Store("other").UpsertAsync(3, [Item("item-5", "Another service's", at)]);
+
+        var found = await store.FindAsync([.. Enumerable.Range(0, 700).Select(i => $"item-{i}"), "é-ü", "absent"]);
+        Assert.Equal(701, found.Count);
+        Assert.Equal(at, found["item-6"].ImportedAt);
+        Assert.Equal(("Title 5 again", at.AddSeconds(1)), (found["item-5"].Details.Title, found["item-5"].ImportedAt));
+        Assert.Equal([7, 7, 7, 7], found["é-ü"].Details.Embedding);
+        Assert.Equal([1, 2, 3, 4], found["item-6"].Details.TextVector);
+        Assert.Equal(701, (await store.IdsInBucketAsync(3)).Count);
+        Assert.Empty(await store.IdsInBucketAsync(4));
+        Assert.Equal("Another service's", (await Store("other").FindAsync(["item-5"]))["item-5"].Details.Title);
     }
 
     [Fact]

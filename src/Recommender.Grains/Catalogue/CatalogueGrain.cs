@@ -24,6 +24,7 @@ public sealed class CatalogueGrain(
 {
     private static readonly TimeSpan SeedingLease = TimeSpan.FromMinutes(10);
     private const int DetailLookupBatch = 256;
+    private const int BulkLookupBatch = 4096;
     private (string Owner, DateTimeOffset Until)? _seedingClaim;
     private string? _activating;
 
@@ -401,11 +402,7 @@ public sealed class CatalogueGrain(
         var entries = perShard.SelectMany(s => s.Value).ToList();
         var known = entries.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
         var missing = next.Manifest.ItemIds.Where(id => !known.Contains(id)).ToArray();
-        foreach (var chunk in missing.Chunk(DetailLookupBatch))
-        {
-            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetailsOnce()));
-            entries.AddRange(details.OfType<ItemDetails>().Select(d => new ShardEntry(d.Id, d.Title, null, d.Tags)));
-        }
+        entries.AddRange((await ReadItemsOnce(missing)).Select(d => new ShardEntry(d.Id, d.Title, null, d.Tags)));
         return entries;
     }
 
@@ -423,19 +420,39 @@ public sealed class CatalogueGrain(
         var vectorBytes = next.Manifest.Dimension * sizeof(float);
         var missing = S.TextItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e)
             || (next.HasTextProjection ? e.TextVector is null : e.Projected || e.Vector?.Length != vectorBytes))).ToArray();
-        foreach (var chunk in missing.Chunk(DetailLookupBatch))
+        foreach (var d in await ReadItemsOnce(missing))
         {
-            var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetailsOnce()));
-            foreach (var d in details)
-            {
-                if (d is null) continue;
-                // An item's own embedding wins over any projection; TextProjection drops one of another dimension.
-                byId[d.Id] = byId.TryGetValue(d.Id, out var known)
-                    ? known with { TextVector = d.TextVector, Vector = d.Embedding ?? known.Vector, Projected = d.Embedding is null && known.Projected }
-                    : new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector);
-            }
+            // An item's own embedding wins over any projection; TextProjection drops one of another dimension.
+            byId[d.Id] = byId.TryGetValue(d.Id, out var known)
+                ? known with { TextVector = d.TextVector, Vector = d.Embedding ?? known.Vector, Projected = d.Embedding is null && known.Projected }
+                : new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector);
         }
         return byId.Values.ToArray();
+    }
+
+    /// <summary>
+    /// The current details of the items (absent: not in the catalogue) for an activation. Bulk-loaded copies are read
+    /// from the buckets a block at a time, one query per bucket; each item's grain then answers the newer of that copy
+    /// and its own state, and is released when it has none.
+    /// </summary>
+    private async Task<List<ItemDetails>> ReadItemsOnce(IReadOnlyList<string> itemIds)
+    {
+        var result = new List<ItemDetails>(itemIds.Count);
+        foreach (var block in itemIds.Chunk(BulkLookupBatch))
+        {
+            var byBucket = block.GroupBy(ItemBuckets.Of).Select(g => (Bucket: g.Key, Ids: g.ToArray())).ToArray();
+            var copies = await Task.WhenAll(byBucket.Select(g => GrainFactory.GetGrain<IItemBucketGrain>(g.Bucket).FindMany(new Immutable<string[]>(g.Ids))));
+            var bulk = new Dictionary<string, BulkItem>(StringComparer.Ordinal);
+            for (var b = 0; b < byBucket.Length; b++)
+                for (var j = 0; j < byBucket[b].Ids.Length; j++)
+                    if (copies[b].Value[j] is { } copy) bulk[byBucket[b].Ids[j]] = copy;
+            foreach (var chunk in block.Chunk(DetailLookupBatch))
+            {
+                var details = await Task.WhenAll(chunk.Select(id => GrainFactory.Item(id).GetDetailsOnce(bulk.GetValueOrDefault(id))));
+                result.AddRange(details.OfType<ItemDetails>());
+            }
+        }
+        return result;
     }
 
     /// <summary>The active version's rows that no catalogue item lists, counted by its shards.</summary>

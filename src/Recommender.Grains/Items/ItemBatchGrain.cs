@@ -6,7 +6,7 @@ namespace Recommender.Grains.Items;
 
 /// <summary>
 /// Writes a batch of items: encodes their texts (shortest first, so each encoder batch pads little), stores them in
-/// their buckets (one write per bucket, not one per item) and places them all with one catalogue call.
+/// their buckets (one call and one transaction per bucket, not one per item) and places them all with one catalogue call.
 /// </summary>
 [StatelessWorker]
 public sealed class ItemBatchGrain(TextEncoding text) : Grain, IItemBatchGrain

@@ -24,7 +24,12 @@ public sealed class ItemGrain(
     {
         var id = GrainKeys.IdOf(this);
         // Asked on every read: a bulk load may replace the item at any time.
-        var bulk = await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Find(id);
+        return Newer(await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Find(id));
+    }
+
+    /// <summary>The item's own details or its bulk-loaded copy, whichever was written later.</summary>
+    private (ItemDetails Details, DateTimeOffset UpdatedAt)? Newer(BulkItem? bulk)
+    {
         if (state.State.Title is not null && (bulk is null || state.State.UpdatedAt >= bulk.ImportedAt)) return (Details(), state.State.UpdatedAt);
         return bulk is null ? null : (bulk.Details, bulk.ImportedAt);
     }
@@ -88,11 +93,11 @@ public sealed class ItemGrain(
     /// write runs: it may be waiting on the catalogue while the catalogue waits on this read, and a deactivating grain
     /// finishes what runs before it takes another message. Serving reads keep the activation (they come again).
     /// </summary>
-    public async Task<ItemDetails?> GetDetailsOnce()
+    public Task<ItemDetails?> GetDetailsOnce(BulkItem? bulkCopy)
     {
-        var details = (await Current())?.Details;
+        var details = Newer(bulkCopy)?.Details;
         if (!_writing && state.State.Title is null) DeactivateOnIdle();
-        return details;
+        return Task.FromResult(details);
     }
 
     private async Task Store(ItemDetails details)

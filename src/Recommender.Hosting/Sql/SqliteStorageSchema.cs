@@ -3,10 +3,15 @@ using Microsoft.Data.Sqlite;
 
 namespace Recommender.Hosting.Sql;
 
-/// <summary>Creates the grain-storage schema in a SQLite file (embedded script sqlite-storage.sql) and turns on write-ahead logging.</summary>
+/// <summary>
+/// Creates the grain-storage schema and the bulk-item table in a SQLite file (embedded script sqlite-storage.sql) and
+/// turns on write-ahead logging.
+/// </summary>
 public static class SqliteStorageSchema
 {
     public static readonly string[] QueryKeys = ["ReadFromStorageKey", "WriteToStorageKey", "ClearStorageKey"];
+
+    public static readonly string[] Tables = ["OrleansQuery", "OrleansStorage", "RecommenderBulkItems"];
 
     public static string Script
     {
@@ -19,7 +24,10 @@ public static class SqliteStorageSchema
         }
     }
 
-    /// <summary>Applies the script unless every query it defines is already present; creates the file's directory if needed.</summary>
+    /// <summary>
+    /// Applies the script unless every table and query it defines is already present (a file from an earlier release
+    /// gets the tables added since); creates the file's directory if needed.
+    /// </summary>
     public static void EnsureCreated(string connectionString)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString);
@@ -31,7 +39,7 @@ public static class SqliteStorageSchema
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         Execute(connection, "PRAGMA journal_mode = WAL;");
-        if (HasAllQueries(connection)) return;
+        if (HasEverything(connection)) return;
         using var transaction = connection.BeginTransaction();
         using (var command = connection.CreateCommand())
         {
@@ -42,11 +50,11 @@ public static class SqliteStorageSchema
         transaction.Commit();
     }
 
-    private static bool HasAllQueries(SqliteConnection connection)
+    private static bool HasEverything(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'OrleansQuery';";
-        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) return false;
+        command.CommandText = $"SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ({string.Join(", ", Tables.Select(t => $"'{t}'"))});";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != Tables.Length) return false;
         command.CommandText = $"SELECT count(*) FROM OrleansQuery WHERE QueryKey IN ({string.Join(", ", QueryKeys.Select(k => $"'{k}'"))});";
         return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == QueryKeys.Length;
     }

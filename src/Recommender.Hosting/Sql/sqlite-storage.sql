@@ -78,3 +78,20 @@ WHERE ServiceId = @ServiceId
   AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '''')
   AND Version = @GrainStateVersion;
 SELECT CASE WHEN changes() > 0 THEN @GrainStateVersion + 1 END AS NewGrainStateVersion;');
+
+-- Bulk-loaded items (POST /items, the demo and seed loads), one row each, so that a bulk write costs what it writes
+-- however large the catalogue. Payload is the item's details in the Orleans binary format; ImportedAt is UTC ticks
+-- (100 ns), exact, so that the newer of a bulk load and a PUT of the same item wins. Bucket is the item's bucket
+-- (src/Recommender.Abstractions/ItemBuckets.cs), whose grain reads its ids on activation.
+CREATE TABLE IF NOT EXISTS RecommenderBulkItems
+(
+    ServiceId  TEXT    NOT NULL,
+    ItemId     TEXT    NOT NULL,
+    Bucket     INTEGER NOT NULL,
+    Payload    BLOB    NOT NULL,
+    ImportedAt INTEGER NOT NULL,
+    -- A rowid table with a unique key, not WITHOUT ROWID: rows of 1-2 kB fill a key's b-tree pages poorly.
+    CONSTRAINT UQ_RecommenderBulkItems UNIQUE (ServiceId, ItemId)
+);
+
+CREATE INDEX IF NOT EXISTS IX_RecommenderBulkItems_Bucket ON RecommenderBulkItems (ServiceId, Bucket);

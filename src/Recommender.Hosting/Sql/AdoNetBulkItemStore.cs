@@ -1,0 +1,134 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Recommender.Abstractions;
+using Recommender.Grains.Items;
+
+namespace Recommender.Hosting.Sql;
+
+/// <summary>
+/// Bulk-loaded items in the table RecommenderBulkItems beside the grain-storage table (SQLite or PostgreSQL, same
+/// columns and statements): one row per item of this service, its details in the Orleans binary format.
+/// </summary>
+public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IOptions<ClusterOptions> cluster, Serializer serializer) : IBulkItemStore
+{
+    // Well under SQLite's and PostgreSQL's limits on parameters per statement.
+    private const int LookupChunk = 500;
+
+    // SQLite takes one writer at a time and makes the others wait by sleeping on their threads: the buckets of a
+    // batch queue here instead, holding no thread while they wait.
+    private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
+
+    private const string Upsert = """
+        INSERT INTO RecommenderBulkItems (ServiceId, ItemId, Bucket, Payload, ImportedAt)
+        VALUES (@ServiceId, @ItemId, @Bucket, @Payload, @ImportedAt)
+        ON CONFLICT (ServiceId, ItemId) DO UPDATE SET Bucket = excluded.Bucket, Payload = excluded.Payload, ImportedAt = excluded.ImportedAt
+        """;
+
+    public async Task<IReadOnlyList<string>> IdsInBucketAsync(int bucket, CancellationToken cancellation = default)
+    {
+        await using var connection = await OpenAsync(cancellation);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ItemId FROM RecommenderBulkItems WHERE ServiceId = @ServiceId AND Bucket = @Bucket";
+        Add(command, "ServiceId", cluster.Value.ServiceId);
+        Add(command, "Bucket", bucket);
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    public async Task<IReadOnlyDictionary<string, BulkItem>> FindAsync(IReadOnlyCollection<string> itemIds, CancellationToken cancellation = default)
+    {
+        var found = new Dictionary<string, BulkItem>(StringComparer.Ordinal);
+        if (itemIds.Count == 0) return found;
+        await using var connection = await OpenAsync(cancellation);
+        foreach (var chunk in itemIds.Distinct(StringComparer.Ordinal).Chunk(LookupChunk))
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT ItemId, Payload, ImportedAt FROM RecommenderBulkItems WHERE ServiceId = @ServiceId AND ItemId IN ("
+                + string.Join(", ", chunk.Select((_, i) => $"@Id{i}")) + ")";
+            Add(command, "ServiceId", cluster.Value.ServiceId);
+            for (var i = 0; i < chunk.Length; i++) Add(command, $"Id{i}", chunk[i]);
+            await using var reader = await command.ExecuteReaderAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                var details = serializer.Deserialize<ItemDetails>((byte[])reader.GetValue(1))
+                    ?? throw new InvalidDataException($"The stored row of bulk item '{reader.GetString(0)}' holds no details.");
+                found[reader.GetString(0)] = new BulkItem(details, new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero));
+            }
+        }
+        return found;
+    }
+
+    public async Task UpsertAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation = default)
+    {
+        if (items.Count == 0) return;
+        if (!options.Value.UsesSqlite)
+        {
+            await WriteAsync(bucket, items, cancellation);
+            return;
+        }
+        await _sqliteWriter.WaitAsync(cancellation);
+        try
+        {
+            await WriteAsync(bucket, items, cancellation);
+        }
+        finally
+        {
+            _sqliteWriter.Release();
+        }
+    }
+
+    private async Task WriteAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation)
+    {
+        await using var connection = await OpenAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = Upsert;
+        Add(command, "ServiceId", cluster.Value.ServiceId);
+        Add(command, "Bucket", bucket);
+        var itemId = Add(command, "ItemId", "");
+        var payload = Add(command, "Payload", Array.Empty<byte>());
+        var importedAt = Add(command, "ImportedAt", 0L);
+        foreach (var item in items)
+        {
+            itemId.Value = item.Details.Id;
+            payload.Value = serializer.SerializeToArray(item.Details);
+            importedAt.Value = item.ImportedAt.UtcTicks;
+            await command.ExecuteNonQueryAsync(cancellation);
+        }
+        await transaction.CommitAsync(cancellation);
+    }
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellation)
+    {
+        var settings = options.Value;
+        DbProviderFactory factory = settings.UsesSqlite ? SqliteFactory.Instance : NpgsqlFactory.Instance;
+        var connection = factory.CreateConnection()!;
+        connection.ConnectionString = settings.StorageConnectionString;
+        try
+        {
+            await connection.OpenAsync(cancellation);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        return connection;
+    }
+
+    private static DbParameter Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+}

@@ -1,8 +1,14 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Providers;
+using Orleans.Storage;
 using Recommender.Abstractions;
 
 namespace Recommender.Grains.Items;
 
-/// <summary>The state of a bucket as earlier releases kept it, every item in one row: read once, moved into the store, cleared.</summary>
+/// <summary>
+/// The state of a bucket as earlier releases kept it, every item in one row. It is copied into the store once and
+/// kept, marked as copied, so that rolling back to such a release still finds the catalogue as it was then.
+/// </summary>
 [GenerateSerializer, Alias("recommender.item-bucket-state")]
 public sealed class ItemBucketState
 {
@@ -10,6 +16,12 @@ public sealed class ItemBucketState
 
     /// <summary>When each item was last imported (absent for buckets written before import times were kept).</summary>
     [Id(1)] public Dictionary<string, DateTimeOffset> ImportedAt { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Set once the items are in the store. An earlier release does not know the field and drops it when it writes
+    /// the bucket, so after a rollback that wrote to the bucket the next upgrade copies its items again.
+    /// </summary>
+    [Id(2)] public bool Copied { get; set; }
 }
 
 /// <summary>
@@ -17,27 +29,44 @@ public sealed class ItemBucketState
 /// keeps only their ids in memory, so that checking the items of incoming events asks no database. Writes to a
 /// bucket run one at a time, so keeping an earlier embedding is a read and a write with no other write between.
 /// </summary>
-public sealed class ItemBucketGrain(
-    [PersistentState("item-bucket")] IPersistentState<ItemBucketState> legacy,
-    IBulkItemStore store) : Grain, IItemBucketGrain
+public sealed class ItemBucketGrain(IBulkItemStore store) : Grain, IItemBucketGrain
 {
+    /// <summary>The grain-state name under which earlier releases kept a whole bucket.</summary>
+    public const string LegacyStateName = "item-bucket";
+
     private readonly HashSet<string> _ids = new(StringComparer.Ordinal);
+    private Task? _loaded;
 
     private int Bucket => (int)this.GetPrimaryKeyLong();
 
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the bucket's ids on its first call rather than on activation: a database that cannot be reached then
+    /// fails that call, which callers see as retryable, instead of the activation, which they would see as an error.
+    /// A failed read is tried again by the next call.
+    /// </summary>
+    private Task Loaded()
     {
-        if (legacy.State.Items.Count > 0)
+        if (_loaded is null || _loaded.IsFaulted || _loaded.IsCanceled) _loaded = Load();
+        return _loaded;
+    }
+
+    private async Task Load()
+    {
+        var storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+        var legacy = new GrainState<ItemBucketState>(new ItemBucketState());
+        await storage.ReadStateAsync(LegacyStateName, this.GetGrainId(), legacy);
+        if (legacy.State is { Copied: false, Items.Count: > 0 } old)
         {
-            // Written by an earlier release: the items move to rows of their own, keeping their import times. Moving
+            // Written by an earlier release: the items get rows of their own, keeping their import times. Copying
             // again after a failure between the two steps writes the same rows.
-            var moved = legacy.State.Items.Values
-                .Select(d => new BulkItem(d, legacy.State.ImportedAt.GetValueOrDefault(d.Id, DateTimeOffset.MinValue)))
+            var copies = old.Items.Values
+                .Select(d => new BulkItem(d, old.ImportedAt.GetValueOrDefault(d.Id, DateTimeOffset.MinValue)))
                 .ToArray();
-            await store.UpsertAsync(Bucket, moved, cancellationToken);
-            await legacy.ClearStateAsync();
+            await store.UpsertAsync(Bucket, copies);
+            old.Copied = true;
+            await storage.WriteStateAsync(LegacyStateName, this.GetGrainId(), legacy);
         }
-        _ids.UnionWith(await store.IdsInBucketAsync(Bucket, cancellationToken));
+        _ids.UnionWith(await store.IdsInBucketAsync(Bucket));
     }
 
     public async Task Import(Immutable<ItemDetails[]> items) => await Store(items.Value);
@@ -48,6 +77,7 @@ public sealed class ItemBucketGrain(
     /// <summary>Stores the items (a reload without a vector keeps the one given before) and returns them as stored.</summary>
     private async Task<ItemDetails[]> Store(ItemDetails[] items)
     {
+        await Loaded();
         foreach (var item in items)
             if (ItemBuckets.Of(item.Id) != Bucket)
                 throw new ArgumentException($"Item '{item.Id}' belongs in bucket {ItemBuckets.Of(item.Id)}, not {Bucket}.");
@@ -68,11 +98,15 @@ public sealed class ItemBucketGrain(
         return stored;
     }
 
-    public async Task<BulkItem?> Find(string itemId) =>
-        _ids.Contains(itemId) ? (await store.FindAsync([itemId])).GetValueOrDefault(itemId) : null;
+    public async Task<BulkItem?> Find(string itemId)
+    {
+        await Loaded();
+        return _ids.Contains(itemId) ? (await store.FindAsync([itemId])).GetValueOrDefault(itemId) : null;
+    }
 
     public async Task<Immutable<BulkItem?[]>> FindMany(Immutable<string[]> itemIds)
     {
+        await Loaded();
         var known = itemIds.Value.Where(_ids.Contains).ToArray();
         var found = known.Length == 0 ? new Dictionary<string, BulkItem>() : await store.FindAsync(known);
         return new(itemIds.Value.Select(id => found.GetValueOrDefault(id)).ToArray());
@@ -80,5 +114,9 @@ public sealed class ItemBucketGrain(
 
     public async Task<ItemDetails?> Get(string itemId) => (await Find(itemId))?.Details;
 
-    public Task<bool[]> Contains(Immutable<string[]> itemIds) => Task.FromResult(itemIds.Value.Select(_ids.Contains).ToArray());
+    public async Task<bool[]> Contains(Immutable<string[]> itemIds)
+    {
+        await Loaded();
+        return itemIds.Value.Select(_ids.Contains).ToArray();
+    }
 }

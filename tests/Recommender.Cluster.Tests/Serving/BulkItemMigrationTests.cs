@@ -8,14 +8,14 @@ using Recommender.Grains.Items;
 
 namespace Recommender.Cluster.Tests.Serving;
 
-/// <summary>Buckets that earlier releases stored whole, in one grain-state row each, move to one row per item when they next activate.</summary>
+/// <summary>Buckets that earlier releases stored whole, in one grain-state row each, are copied to one row per item on their first call.</summary>
 [Collection(ServingCollection.Name)]
 public sealed class BulkItemMigrationTests(ServingCluster cluster)
 {
-    private const string LegacyStateName = "item-bucket";
+    private const string LegacyStateName = ItemBucketGrain.LegacyStateName;
 
     [Fact]
-    public async Task A_bucket_stored_whole_serves_its_items_from_rows_of_their_own_after_its_next_activation()
+    public async Task A_bucket_stored_whole_serves_its_items_from_rows_of_their_own_after_its_next_activation_and_keeps_the_old_state_for_a_rollback()
     {
         var tag = Guid.NewGuid().ToString("N")[..8];
         var bucket = ItemBuckets.Of($"legacy-{tag}-0");
@@ -50,14 +50,20 @@ public sealed class BulkItemMigrationTests(ServingCluster cluster)
         Assert.Equal(ids.Order(), rows.Keys.Order());
         Assert.Equal(importedAt, rows[ids[0]].ImportedAt);
         Assert.Equal(DateTimeOffset.MinValue, rows[ids[1]].ImportedAt);
+        // The old state stays, for a rollback to the release that wrote it, marked as copied.
         var after = new GrainState<ItemBucketState>(new ItemBucketState());
         await storage.ReadStateAsync(LegacyStateName, grain.GetGrainId(), after);
-        Assert.Empty(after.State?.Items ?? []);
+        Assert.NotNull(after.State);
+        Assert.True(after.State.Copied);
+        Assert.Equal(ids.Order(), after.State.Items.Keys.Order());
 
-        // A later bulk write of one of them replaces its row, as any bulk write does.
+        // A later bulk write of one of them replaces its row, and the bucket's next activation does not copy the old
+        // state over it again.
         using var response = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = ids[0], title = "New title" } });
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        await grain.AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
         Assert.Equal("New title", (await cluster.GetJsonAsync<ItemReply>($"/items/{ids[0]}")).Title);
+        Assert.Equal("Old title 1", (await cluster.GetJsonAsync<ItemReply>($"/items/{ids[1]}")).Title);
         Assert.True((await silo.SiloHost.Services.GetRequiredService<IBulkItemStore>().FindAsync([ids[0]]))[ids[0]].ImportedAt > importedAt);
     }
 }

@@ -1,7 +1,5 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Recommender.Abstractions;
@@ -33,8 +31,8 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
         await using var connection = await OpenAsync(cancellation);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT ItemId FROM RecommenderBulkItems WHERE ServiceId = @ServiceId AND Bucket = @Bucket";
-        Add(command, "ServiceId", cluster.Value.ServiceId);
-        Add(command, "Bucket", bucket);
+        command.AddParameter("ServiceId", cluster.Value.ServiceId);
+        command.AddParameter("Bucket", bucket);
         var ids = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation)) ids.Add(reader.GetString(0));
@@ -51,8 +49,8 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT ItemId, Payload, ImportedAt FROM RecommenderBulkItems WHERE ServiceId = @ServiceId AND ItemId IN ("
                 + string.Join(", ", chunk.Select((_, i) => $"@Id{i}")) + ")";
-            Add(command, "ServiceId", cluster.Value.ServiceId);
-            for (var i = 0; i < chunk.Length; i++) Add(command, $"Id{i}", chunk[i]);
+            command.AddParameter("ServiceId", cluster.Value.ServiceId);
+            for (var i = 0; i < chunk.Length; i++) command.AddParameter($"Id{i}", chunk[i]);
             await using var reader = await command.ExecuteReaderAsync(cancellation);
             while (await reader.ReadAsync(cancellation))
             {
@@ -90,11 +88,11 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = Upsert;
-        Add(command, "ServiceId", cluster.Value.ServiceId);
-        Add(command, "Bucket", bucket);
-        var itemId = Add(command, "ItemId", "");
-        var payload = Add(command, "Payload", Array.Empty<byte>());
-        var importedAt = Add(command, "ImportedAt", 0L);
+        command.AddParameter("ServiceId", cluster.Value.ServiceId);
+        command.AddParameter("Bucket", bucket);
+        var itemId = command.AddParameter("ItemId", "");
+        var payload = command.AddParameter("Payload", Array.Empty<byte>());
+        var importedAt = command.AddParameter("ImportedAt", 0L);
         foreach (var item in items)
         {
             itemId.Value = item.Details.Id;
@@ -105,30 +103,5 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
         await transaction.CommitAsync(cancellation);
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken cancellation)
-    {
-        var settings = options.Value;
-        DbProviderFactory factory = settings.UsesSqlite ? SqliteFactory.Instance : NpgsqlFactory.Instance;
-        var connection = factory.CreateConnection()!;
-        connection.ConnectionString = settings.StorageConnectionString;
-        try
-        {
-            await connection.OpenAsync(cancellation);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-        return connection;
-    }
-
-    private static DbParameter Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-        return parameter;
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken cancellation) => AdoNetConnections.OpenAsync(options.Value, cancellation);
 }

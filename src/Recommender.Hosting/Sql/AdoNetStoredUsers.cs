@@ -1,7 +1,4 @@
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Orleans.Configuration;
 using Recommender.Grains.Users;
 
@@ -24,27 +21,15 @@ public sealed class AdoNetStoredUsers(IOptions<RecommenderOptions> options, IOpt
 
     public async Task<IReadOnlyList<StoredUserKey>> ListAsync(CancellationToken cancellation)
     {
-        var settings = options.Value;
-        DbProviderFactory factory = settings.UsesSqlite ? SqliteFactory.Instance : NpgsqlFactory.Instance;
-        await using var connection = factory.CreateConnection()!;
-        connection.ConnectionString = settings.StorageConnectionString;
-        await connection.OpenAsync(cancellation);
+        await using var connection = await AdoNetConnections.OpenAsync(options.Value, cancellation);
         await using var command = connection.CreateCommand();
         command.CommandText = Query;
-        Add(command, "ServiceId", cluster.Value.ServiceId);
-        Add(command, "GrainType", UserGrainType);
+        command.AddParameter("ServiceId", cluster.Value.ServiceId);
+        command.AddParameter("GrainType", UserGrainType);
         var keys = new List<StoredUserKey>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
             keys.Add(new StoredUserKey(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? "" : reader.GetString(2)));
         return keys;
-    }
-
-    private static void Add(DbCommand command, string name, string value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
     }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Bulk item loading as the catalogue grows: POST /items in batches of short titles with one tag each (texts encoded
+# by the node) into one node in its default embedded mode (SQLite) on an empty data directory, no demo.
+#
+#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 PORT=5095 API_DIR=artifacts/bin/Recommender.Api/release
+#
+# Every REPORT_EVERY batches it prints the item count, the last batch's wall time, the sum of all batch times so far,
+# the data directory's size and the node's resident memory. API_DIR may point at another build's output to compare
+# two versions one after the other on the same machine. Everything started here is stopped on exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BATCHES="${BATCHES:-200}"
+BATCH_SIZE="${BATCH_SIZE:-500}"
+REPORT_EVERY="${REPORT_EVERY:-10}"
+PORT="${PORT:-5095}"
+SILO_PORT="${SILO_PORT:-11195}"
+GATEWAY_PORT="${GATEWAY_PORT:-30095}"
+URL="http://127.0.0.1:$PORT"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/bulk-items.XXXXXX")"
+
+if [[ -z "${API_DIR:-}" ]]; then
+    dotnet build -c Release "$ROOT/src/Recommender.Api" -v quiet -nologo >/dev/null
+    API_DIR="$ROOT/artifacts/bin/Recommender.Api/release"
+fi
+API_DIR="$(cd "$API_DIR" && pwd)"
+
+(cd "$API_DIR" && exec dotnet Recommender.Api.dll --urls "$URL" --Recommender:DataDirectory="$WORK/data" --Recommender:SeedDemo=false \
+    --Orleans:SiloPort="$SILO_PORT" --Orleans:GatewayPort="$GATEWAY_PORT" --Logging:LogLevel:Default=Warning) > "$WORK/api.log" 2>&1 &
+API_PID=$!
+trap 'kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+until curl -sf "$URL/health/live" >/dev/null; do sleep 1; kill -0 $API_PID 2>/dev/null || { cat "$WORK/api.log"; exit 1; }; done
+
+words=(red blue green quick lazy brown fox dog river mountain city night story song dance garden ocean winter summer light)
+batch_json() {
+    local first=$1 i sep=""
+    printf '['
+    for ((i = first; i < first + BATCH_SIZE; i++)); do
+        printf '%s{"id":"item-%d","title":"%s %s %s %s %d","tags":["%s"]}' "$sep" "$i" \
+            "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "$i" "${words[RANDOM % 20]}"
+        sep=","
+    done
+    printf ']'
+}
+
+RANDOM=1
+echo "# $(date -u +%FT%TZ) $(nproc) cores, $API_DIR"
+total_ms=0
+for ((b = 0; b < BATCHES; b++)); do
+    batch_json $((b * BATCH_SIZE)) > "$WORK/batch.json"
+    start=$(date +%s%N)
+    code=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data-binary @"$WORK/batch.json" "$URL/items")
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    total_ms=$((total_ms + ms))
+    [[ "$code" == 200 ]] || { echo "batch $b: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
+    if (( (b + 1) % REPORT_EVERY == 0 || b == 0 )); then
+        rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$API_PID/status)
+        echo "items $(( (b + 1) * BATCH_SIZE )): batch ${ms} ms, batches so far $((total_ms / 1000)).$(( (total_ms % 1000) / 100 )) s, data $(du -sm "$WORK/data" | cut -f1) MB, node $((rss_kb / 1024)) MB"
+    fi
+done

@@ -76,6 +76,10 @@ public sealed class EncodeBatcher : IDisposable
         }
     }
 
+    /// <summary>Whether the loop has ended, so no batch is using the encoder any more.</summary>
+    public bool Stopped => _loop.IsCompleted;
+
+    /// <summary>Takes no more requests and waits up to five seconds for the batches queued to finish.</summary>
     public void Dispose()
     {
         _queue.Writer.TryComplete();

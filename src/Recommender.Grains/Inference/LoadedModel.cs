@@ -136,7 +136,10 @@ public sealed class LoadedModel : IDisposable
     /// <summary>No new leases from now on; the sessions are disposed as soon as the last lease is released.</summary>
     public void Retire()
     {
-        Volatile.Write(ref _retired, 1);
+        // A full fence between setting the flag and reading the count, as TryAcquire has between its two steps:
+        // with a plain write the read could overtake it, and a lease taken meanwhile would see the model still
+        // live while this call disposes the sessions under it.
+        Interlocked.Exchange(ref _retired, 1);
         if (Volatile.Read(ref _leases) == 0) DisposeSessions();
     }
 
@@ -151,7 +154,9 @@ public sealed class LoadedModel : IDisposable
         Volatile.Write(ref _disposing, 1);
         if (Interlocked.Exchange(ref _disposedOnce, 1) != 0) return;
         if (_batcher.IsValueCreated) _batcher.Value.Dispose();
-        if (_encoder.IsValueCreated)
+        // A batch still running after the batcher's wait (only a shutdown disposes with leases out) keeps its
+        // session: disposing it would free memory ONNX Runtime is still writing to.
+        if (_encoder.IsValueCreated && (!_batcher.IsValueCreated || _batcher.Value.Stopped))
         {
             _encoder.Value.Dispose();
             _metrics?.SessionClosed(Manifest.Version);

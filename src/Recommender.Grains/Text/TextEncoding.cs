@@ -42,6 +42,8 @@ public sealed class TextEncoding : IDisposable
     public void Dispose()
     {
         if (_batcher.IsValueCreated) _batcher.Value.Dispose();
-        if (_encoder.IsValueCreated) _encoder.Value.Dispose();
+        // A batch still running after the batcher's wait keeps the session: disposing it under ONNX Runtime would
+        // free memory the run is still writing to.
+        if (_encoder.IsValueCreated && (!_batcher.IsValueCreated || _batcher.Value.Stopped)) _encoder.Value.Dispose();
     }
 }

@@ -22,7 +22,9 @@ public sealed class OpenApiQueryParameters : IOpenApiOperationTransformer
         ["explain"] = (() => new() { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) },
             "Add to each model-ranked item the recent history items closest to it ('because')."),
         ["exclude"] = (() => new() { Type = JsonSchemaType.String },
-            $"Comma-separated item ids to leave out (at most {Limits.MaxExclude})."),
+            $"Comma-separated item ids to leave out (at most {Limits.MaxExclude} with excludeId)."),
+        ["excludeId"] = (() => new() { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1 } },
+            "One item id to leave out, exactly as given (repeat the parameter for more): for ids that contain a comma."),
         ["tag"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength },
             "Only items carrying this tag (case-insensitive)."),
     };

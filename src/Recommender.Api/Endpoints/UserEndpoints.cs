@@ -12,7 +12,8 @@ public static class UserEndpoints
         app.MapGet("/users/{id}/recommendations", Recommend)
             .WithName("GetRecommendations")
             .WithSummary("The user's top-k items (softmax scores) under the active model, excluding items already in the history unless includeSeen=true, "
-                + "minus exclude=id1,id2, only items tagged tag=... when given; a live popularity list without history. "
+                + "minus exclude=id1,id2 and any excludeId=... (repeatable, one exact id each, for ids that contain a comma), "
+                + "only items tagged tag=... when given; a live popularity list without history. "
                 + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it.")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem()
@@ -32,13 +33,13 @@ public static class UserEndpoints
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
-    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics)
+    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         var withSeen = Fields.Flag(includeSeen, "includeSeen", errors);
-        var excluded = Fields.IdList(exclude, "exclude", errors);
+        var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tagFilter = Fields.Tag(tag, "tag", errors);
         var withReasons = Fields.Flag(explain, "explain", errors);
         if (errors.Any) return Problems.Invalid(errors);

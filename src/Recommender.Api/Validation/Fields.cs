@@ -237,6 +237,24 @@ public static class Fields
         return [];
     }
 
+    /// <summary>
+    /// The items to leave out of a ranking: the comma-separated list <paramref name="list"/> (exclude=) plus each
+    /// <paramref name="exact"/> value as one id, taken as given (excludeId=, repeatable), which is how an id that contains a
+    /// comma or begins with a space is named. At most <see cref="Limits.MaxExclude"/> ids in all.
+    /// </summary>
+    public static string[] Exclusions(string? list, string[]? exact, ValidationErrors errors)
+    {
+        var listed = IdList(list, "exclude", errors);
+        exact ??= [];
+        if (exact.Length == 0) return listed;
+        if (listed.Length + exact.Length > Limits.MaxExclude)
+            errors.Add("excludeId", $"exclude and excludeId name {listed.Length + exact.Length} ids together; the limit is {Limits.MaxExclude}.");
+        else if (exact.Select((id, i) => (Index: i, Problem: Limits.IdProblem(id))).FirstOrDefault(p => p.Problem is not null) is { Problem: { } problem } bad)
+            errors.Add("excludeId", $"excludeId number {bad.Index + 1} {problem}.");
+        else return listed.Concat(exact).Distinct(StringComparer.Ordinal).ToArray();
+        return [];
+    }
+
     /// <summary>An optional tag filter: non-blank, at most <see cref="Limits.MaxTagLength"/> characters.</summary>
     public static string? Tag(string? text, string name, ValidationErrors errors)
     {

@@ -178,6 +178,19 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         await AssertProblem(await cluster.Http.GetAsync($"/items/1/similar?k={k}"), HttpStatusCode.BadRequest, "k");
     }
 
+    [Fact]
+    public async Task An_excluded_id_that_is_blank_or_one_too_many_is_named()
+    {
+        var blank = await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?excludeId=1&excludeId=%20"), HttpStatusCode.BadRequest, "excludeId");
+        Assert.Equal("excludeId number 2 must not be blank.", blank.Errors!["excludeId"][0]);
+        // The limit counts both forms together.
+        var listed = string.Join(",", Enumerable.Range(1, 999));
+        var exact = "&excludeId=x-1&excludeId=x-2";
+        var tooMany = await AssertProblem(await cluster.Http.GetAsync($"/users/1/recommendations?exclude={listed}{exact}"), HttpStatusCode.BadRequest, "excludeId");
+        Assert.Equal("exclude and excludeId name 1001 ids together; the limit is 1000.", tooMany.Errors!["excludeId"][0]);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync($"/users/1/recommendations?exclude={listed}{exact[..exact.LastIndexOf('&')]}")).StatusCode);
+    }
+
     [Theory]
     [InlineData("/users/1/recommendations?top=5", "top")]
     [InlineData("/users/1/recommendations?k=5&exlude=2571", "exlude")]
@@ -462,8 +475,9 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     {
         var repeated = await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?k=5&K=10"), HttpStatusCode.BadRequest, "k");
         Assert.Equal("'k' may be given once; it was given 2 times.", repeated.Errors!["k"][0]);
-        // exclude is a list: given twice, both lists apply.
+        // exclude is a list: given twice, both lists apply; excludeId is one id a time, given as often as needed.
         Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/users/1/recommendations?exclude=1&exclude=2")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/users/1/recommendations?excludeId=1&ExcludeId=a%2Cb")).StatusCode);
 
         var deep = string.Concat(Enumerable.Repeat("[", 40)) + string.Concat(Enumerable.Repeat("]", 40));
         var problem = await AssertProblem(await PostJson("/events", deep), HttpStatusCode.BadRequest, "body");

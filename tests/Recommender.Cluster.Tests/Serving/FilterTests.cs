@@ -37,6 +37,32 @@ public sealed class FilterTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task ExcludeId_names_an_id_that_holds_a_comma_which_exclude_splits()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
+        var tag = $"only-{Guid.NewGuid():N}";
+        var comma = $"Shirt, blue {tag}";
+        var plain = $"shirt-{tag}";
+        var random = new Random(11);
+        foreach (var id in new[] { comma, plain })
+        {
+            var embedding = Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            using var put = await cluster.Http.PutAsJsonAsync($"/items/{Uri.EscapeDataString(id)}", new { title = id, tags = new[] { tag }, embedding });
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+        async Task<string[]> Ranked(string query) =>
+            (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&tag={tag}{query}")).Items.Select(i => i.Id).Order(StringComparer.Ordinal).ToArray();
+
+        Assert.Equal(new[] { comma, plain }.Order(StringComparer.Ordinal), await Ranked(""));
+        Assert.Equal([plain], await Ranked($"&excludeId={Uri.EscapeDataString(comma)}"));
+        Assert.Empty(await Ranked($"&excludeId={Uri.EscapeDataString(comma)}&excludeId={plain}"));
+        Assert.Empty(await Ranked($"&exclude={plain}&excludeId={Uri.EscapeDataString(comma)}"));
+        // exclude= reads the same text as two ids, "Shirt" and "blue ...", neither of which is the item.
+        Assert.Equal(new[] { comma, plain }.Order(StringComparer.Ordinal), await Ranked($"&exclude={Uri.EscapeDataString(comma)}"));
+    }
+
+    [Fact]
     public async Task A_cold_user_gets_popular_items_that_follow_recent_events()
     {
         var cold = await cluster.GetJsonAsync<RecommendationsReply>($"/users/cold-{Guid.NewGuid():N}/recommendations?k=5");

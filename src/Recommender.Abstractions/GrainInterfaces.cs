@@ -90,13 +90,15 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// Makes a stored version the active one over <paramref name="shards"/> shards (0 = the configured count): loads
-    /// every shard of the new version in parallel and moves the pointer only when all report ready.
+    /// every shard of the new version in parallel and moves the pointer only when all report ready. A catalogue of
+    /// several hundred thousand items takes longer than the default 30-s response timeout, and the caller should get
+    /// the result, not a timeout while the activation goes on; hence the longer one.
     /// </summary>
-    [Alias("ActivateModel")]
+    [Alias("ActivateModel"), ResponseTimeout("00:10:00")]
     Task<ActivationResult> ActivateModel(string version, int shards);
 
-    /// <summary>Activates the previously active version (the fallback version when there is no earlier one).</summary>
-    [Alias("Rollback")]
+    /// <summary>Activates the previously active version (the fallback version when there is no earlier one); as long as an activation.</summary>
+    [Alias("Rollback"), ResponseTimeout("00:10:00")]
     Task<ActivationResult> Rollback(int shards);
 
     /// <summary>Places items in the active model's shards: model items in their fixed shard, others (with a vector) where there is most room.</summary>

@@ -3,7 +3,7 @@ namespace Recommender.Api.Validation;
 /// <summary>
 /// Refuses a query parameter the endpoint does not read: a misspelt one (<c>?top=5</c>, <c>?exlude=2571</c>) would
 /// otherwise be ignored and the answer would look right while not being what was asked for. The parameters an
-/// endpoint reads are its handler's string parameters that are not route values; names match case-insensitively,
+/// endpoint reads are its handler's string and string[] parameters that are not route values; names match case-insensitively,
 /// as minimal APIs bind them. A parameter given twice is refused too (minimal APIs would join the values with a
 /// comma), except <c>exclude</c>, whose values are a comma-separated list anyway, and a parameter the handler
 /// binds as a list (<c>string[]</c>), which is given once per value.

@@ -123,7 +123,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
     }
 
     private Traffic NewTraffic(string prefix, int users = 60) =>
-        new(Cluster.TrafficHttp, Cluster.Api!.BaseAddress, Enumerable.Range(0, users).Select(i => $"{prefix}-user-{i:D3}").ToArray(), fixture.Items);
+        new(Cluster.Http, Cluster.Api!.BaseAddress, Enumerable.Range(0, users).Select(i => $"{prefix}-user-{i:D3}").ToArray(), fixture.Items);
 
     private async Task<ScenarioReport> Publish(string scenario, Traffic traffic, TimeSpan? faultAt)
     {

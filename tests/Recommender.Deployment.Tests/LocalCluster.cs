@@ -21,9 +21,9 @@ public sealed class LocalCluster : IAsyncDisposable
         Postgres = postgres;
         ConnectionString = connectionString;
         _directory = directory;
-        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        ProbeHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         // Longer than the cluster's own response timeout, so a stalled call surfaces as the API's answer, not a client timeout.
-        TrafficHttp = new HttpClient { Timeout = TimeSpan.FromSeconds(40) };
+        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(40) };
     }
 
     public PostgresServer Postgres { get; }
@@ -34,11 +34,11 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The cluster database for the test's own queries: unpooled, so a database restart leaves no broken connection behind.</summary>
     public string TestConnectionString => new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString;
 
-    /// <summary>For health checks and set-up: short timeout.</summary>
-    public HttpClient Http { get; }
+    /// <summary>For readiness probes, which poll: a short timeout, so a node that does not answer is asked again.</summary>
+    public HttpClient ProbeHttp { get; }
 
-    /// <summary>For simulated traffic.</summary>
-    public HttpClient TrafficHttp { get; }
+    /// <summary>For calls to the API, set-up and traffic alike: a slow answer from a cold or busy cluster is still its answer.</summary>
+    public HttpClient Http { get; }
 
     public NodeProcess? Api { get; private set; }
 
@@ -120,7 +120,7 @@ public sealed class LocalCluster : IAsyncDisposable
         return Api;
     }
 
-    public Task WaitReadyAsync(NodeProcess node, int seconds = 90) => node.WaitReadyAsync(Http, TimeSpan.FromSeconds(seconds));
+    public Task WaitReadyAsync(NodeProcess node, int seconds = 90) => node.WaitReadyAsync(ProbeHttp, TimeSpan.FromSeconds(seconds));
 
     /// <summary>
     /// Waits until the silo's current incarnation is active in the membership table (a newer generation
@@ -195,8 +195,8 @@ public sealed class LocalCluster : IAsyncDisposable
             await Api.DisposeAsync();
         }
         await Task.WhenAll(_silos.Values.Select(s => s.DisposeAsync().AsTask()));
+        ProbeHttp.Dispose();
         Http.Dispose();
-        TrafficHttp.Dispose();
         await Postgres.DisposeAsync();
         try
         {

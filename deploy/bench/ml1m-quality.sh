@@ -5,7 +5,7 @@
 # beside the popularity and Markov baselines. Wall time and peak memory of the whole run are printed.
 #
 #   deploy/bench/ml1m-quality.sh                      # MEMBERS=3 MINUTES_PER_MEMBER=19 DIM=128 MAX_LENGTH=200 TEMPERATURE=0 OUT=artifacts/ml1m-quality
-#                                                     # BATCH_SIZE=128 EARLIER_WINDOW_RATE=0.5
+#                                                     # BATCH_SIZE=128 EARLIER_WINDOW_RATE=0.5 DROPOUT=0.2
 #
 # Each member stops at its validation patience or after MINUTES_PER_MEMBER, whichever comes first.
 # TEMPERATURE > 0 trains members that score by cosine divided by that temperature (0: dot product).
@@ -24,6 +24,7 @@ OUT="${OUT:-$ROOT/artifacts/ml1m-quality}"
 MEMBERS="${MEMBERS:-3}"
 MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
 DIM="${DIM:-128}"
+DROPOUT="${DROPOUT:-0.2}"
 MAX_LENGTH="${MAX_LENGTH:-200}"
 TEMPERATURE="${TEMPERATURE:-0}"
 BATCH_SIZE="${BATCH_SIZE:-128}"
@@ -65,7 +66,7 @@ train_member() {
     local m=$1
     /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$TRAIN" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
-        --out "$OUT/member-$m" --loss ce --max-length "$MAX_LENGTH" --dim "$DIM" --blocks 2 --heads 1 --dropout 0.2 \
+        --out "$OUT/member-$m" --loss ce --max-length "$MAX_LENGTH" --dim "$DIM" --blocks 2 --heads 1 --dropout "$DROPOUT" \
         --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
         --lr 1e-3 --beta2 0.999 --batch-size "$BATCH_SIZE" --earlier-window-rate "$EARLIER_WINDOW_RATE" --weight-average "$WEIGHT_AVERAGE" \
         --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}"

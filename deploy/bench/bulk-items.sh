@@ -2,17 +2,23 @@
 # Bulk item loading as the catalogue grows: POST /items in batches of short titles with one tag each (texts encoded
 # by the node) into one node in its default embedded mode (SQLite) on an empty data directory, no demo.
 #
-#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 PORT=5095 API_DIR=artifacts/bin/Recommender.Api/release
+#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 SINGLES=0 SEED_DEMO=false PORT=5095
+#                                   # API_DIR=artifacts/bin/Recommender.Api/release
 #
 # Every REPORT_EVERY batches it prints the item count, the last batch's wall time, the sum of all batch times so far,
-# the data directory's size and the node's resident memory. API_DIR may point at another build's output to compare
-# two versions one after the other on the same machine. Everything started here is stopped on exit.
+# the data directory's size and the node's resident memory. SINGLES=n then also adds n new items one PUT /items/{id}
+# at a time and prints their mean and slowest wall time: what one new item costs at that catalogue size.
+# SEED_DEMO=true starts from the demo (an active model with a text projection, so every item is placed in a shard).
+# API_DIR may point at another build's output to compare two versions one after the other on the same machine.
+# Everything started here is stopped on exit.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BATCHES="${BATCHES:-200}"
 BATCH_SIZE="${BATCH_SIZE:-500}"
 REPORT_EVERY="${REPORT_EVERY:-10}"
+SINGLES="${SINGLES:-0}"
+SEED_DEMO="${SEED_DEMO:-false}"
 PORT="${PORT:-5095}"
 SILO_PORT="${SILO_PORT:-11195}"
 GATEWAY_PORT="${GATEWAY_PORT:-30095}"
@@ -25,11 +31,14 @@ if [[ -z "${API_DIR:-}" ]]; then
 fi
 API_DIR="$(cd "$API_DIR" && pwd)"
 
-(cd "$API_DIR" && exec dotnet Recommender.Api.dll --urls "$URL" --Recommender:DataDirectory="$WORK/data" --Recommender:SeedDemo=false \
+(cd "$API_DIR" && exec dotnet Recommender.Api.dll --urls "$URL" --Recommender:DataDirectory="$WORK/data" --Recommender:SeedDemo="$SEED_DEMO" \
     --Orleans:SiloPort="$SILO_PORT" --Orleans:GatewayPort="$GATEWAY_PORT" --Logging:LogLevel:Default=Warning) > "$WORK/api.log" 2>&1 &
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
-until curl -sf "$URL/health/live" >/dev/null; do sleep 1; kill -0 $API_PID 2>/dev/null || { cat "$WORK/api.log"; exit 1; }; done
+# Without the demo no model is active, so the node never reports ready: wait for it to be live instead.
+HEALTH=live
+[[ "$SEED_DEMO" == true ]] && HEALTH=ready
+until curl -sf "$URL/health/$HEALTH" >/dev/null; do sleep 1; kill -0 $API_PID 2>/dev/null || { cat "$WORK/api.log"; exit 1; }; done
 
 words=(red blue green quick lazy brown fox dog river mountain city night story song dance garden ocean winter summer light)
 batch_json() {
@@ -55,6 +64,20 @@ for ((b = 0; b < BATCHES; b++)); do
     [[ "$code" == 200 ]] || { echo "batch $b: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
     if (( (b + 1) % REPORT_EVERY == 0 || b == 0 )); then
         rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$API_PID/status)
-        echo "items $(( (b + 1) * BATCH_SIZE )): batch ${ms} ms, batches so far $((total_ms / 1000)).$(( (total_ms % 1000) / 100 )) s, data $(du -sm "$WORK/data" | cut -f1) MB, node $((rss_kb / 1024)) MB"
+        singles=""
+        if (( SINGLES > 0 )); then
+            single_total=0 single_max=0
+            for ((i = 0; i < SINGLES; i++)); do
+                start=$(date +%s%N)
+                code=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+                    --data "{\"title\":\"${words[RANDOM % 20]} ${words[RANDOM % 20]} single $b $i\",\"tags\":[\"${words[RANDOM % 20]}\"]}" "$URL/items/single-$b-$i")
+                single_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+                [[ "$code" == 20[01] ]] || { echo "single item $b-$i: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
+                single_total=$((single_total + single_ms))
+                (( single_ms > single_max )) && single_max=$single_ms
+            done
+            singles=", single PUT mean $((single_total / SINGLES)) ms (slowest ${single_max})"
+        fi
+        echo "items $(( (b + 1) * BATCH_SIZE )): batch ${ms} ms, batches so far $((total_ms / 1000)).$(( (total_ms % 1000) / 100 )) s, data $(du -sm "$WORK/data" | cut -f1) MB, node $((rss_kb / 1024)) MB$singles"
     fi
 done

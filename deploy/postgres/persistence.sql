@@ -120,3 +120,17 @@ CREATE TABLE IF NOT EXISTS RecommenderBulkItems
 );
 
 CREATE INDEX IF NOT EXISTS IX_RecommenderBulkItems_Bucket ON RecommenderBulkItems (ServiceId, Bucket);
+
+-- Rows a grain keeps beside its grain state, one per owner and key (a shard's entries, the catalogue's placements of
+-- added items and its text items), so that writing one item costs one row however large the catalogue. Payload is
+-- the value in the Orleans binary format. Seq keeps the order in which keys were first written: an upsert leaves it
+-- as it was, and a shard replays its entries in that order to give every item its row again.
+CREATE TABLE IF NOT EXISTS RecommenderGrainRows
+(
+    Seq       bigint       GENERATED ALWAYS AS IDENTITY,
+    ServiceId varchar(150) NOT NULL,
+    Owner     text         NOT NULL,
+    RowKey    text         NOT NULL,
+    Payload   bytea        NOT NULL,
+    CONSTRAINT PK_RecommenderGrainRows PRIMARY KEY (ServiceId, Owner, RowKey)
+);

@@ -103,6 +103,7 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());
         services.AddSingleton<IStoredUsers, AdoNetStoredUsers>();
         services.AddSingleton<IBulkItemStore, AdoNetBulkItemStore>();
+        services.AddSingleton<IGrainRowStore, AdoNetGrainRowStore>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
         return silo;

@@ -134,6 +134,34 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Grain_rows_keep_the_order_their_keys_were_first_written_across_statements_rewrites_and_replacements()
+    {
+        var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_grain_rows", times: 2);
+        await using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        AdoNetGrainRowStore Store(string serviceId) => new(
+            Options.Create(new RecommenderOptions { Storage = new StorageOptions { Invariant = "Npgsql", ConnectionString = connectionString } }),
+            Options.Create(new ClusterOptions { ServiceId = serviceId }), services.GetRequiredService<Serializer>());
+        static KeyValuePair<string, ShardEntry> Entry(string id, string title) => KeyValuePair.Create(id, new ShardEntry(id, title, [1, 2, 3, 4]));
+        var store = Store("svc");
+        // More rows than one statement takes, in an order that is not the keys' order.
+        var many = Enumerable.Range(0, 700).Select(i => Entry($"item-{699 - i}", $"Title {i}")).Append(Entry("é-ü", "Accents")).ToArray();
+        await store.WriteAsync("shard/v1/0-of-2", many);
+        // A key given twice in one write (PostgreSQL refuses to update a row twice in one statement) and a rewrite.
+        await store.WriteAsync("shard/v1/0-of-2", [Entry("item-5", "Title 5 again"), Entry("new", "New"), Entry("item-5", "Title 5 last")]);
+        await Store("other").WriteAsync("shard/v1/0-of-2", [Entry("item-5", "Another service's")]);
+
+        var read = await store.ReadAsync<ShardEntry>("shard/v1/0-of-2");
+        Assert.Equal(many.Select(e => e.Key).Append("new"), read.Select(r => r.Key));
+        Assert.Equal("Title 5 last", read.Single(r => r.Key == "item-5").Value.Title);
+        Assert.Equal([1, 2, 3, 4], read.Single(r => r.Key == "é-ü").Value.Vector);
+        Assert.Equal(["Another service's"], (await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2")).Select(r => r.Value.Title));
+
+        await store.WriteAsync("shard/v1/0-of-2", [Entry("b", "B"), Entry("a", "A")], replaceAll: true);
+        Assert.Equal(["b", "a"], (await store.ReadAsync<ShardEntry>("shard/v1/0-of-2")).Select(r => r.Key));
+        Assert.Single(await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2"));
+    }
+
+    [Fact]
     public async Task Membership_writes_bump_the_version_only_when_the_caller_saw_the_current_one()
     {
         var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_membership");

@@ -13,10 +13,12 @@ namespace Recommender.Grains.Catalogue;
 /// The registry singleton: registered model versions and the active pointer, shard layout, placements of items
 /// added after training, the seeded popularity list and the demo-load flag. Request paths read it through
 /// <see cref="CatalogueCache"/>; snapshot reads interleave with a running activation and see the old pointer until
-/// every shard of the new version is ready.
+/// every shard of the new version is ready. What grows with the catalogue (placements of added items, the text items)
+/// is kept in rows of its own (<see cref="IGrainRowStore"/>), so that placing an item writes that item's rows alone.
 /// </summary>
 public sealed class CatalogueGrain(
     [PersistentState("catalogue")] IPersistentState<CatalogueState> state,
+    IGrainRowStore store,
     ModelRegistry models,
     CatalogueCache cache,
     IOptions<ServingOptions> options,
@@ -34,7 +36,61 @@ public sealed class CatalogueGrain(
     // Position of each item in the seeded popular list, built on first use.
     private Dictionary<string, int>? _popularIndex;
 
+    /// <summary>The rows of the text items (<see cref="IGrainRowStore"/>).</summary>
+    public const string TextItemsOwner = "catalogue/text-items";
+
+    // Placements of items outside the active model's vocabulary, replaced when another version is activated.
+    private Dictionary<string, AddedPlacement> _added = new(StringComparer.Ordinal);
+
+    // Items whose raw text vector is stored (in the item grain): what an activation projects when the new version
+    // has a text projection.
+    private HashSet<string> _textItems = new(StringComparer.Ordinal);
+
+    // Rows per shard of the active version (model partition plus added items), to place new items where there is most room.
+    private int[] _shardRows = [];
+
     private CatalogueState S => state.State;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.RecordExists && !S.RowsCopied)
+        {
+            // Written by an earlier release: the placements and text items get rows of their own. Copying again after
+            // a failure between the steps writes the same rows.
+            await store.WriteAsync(TextItemsOwner, TextItemRows(S.TextItems), cancellation: cancellationToken);
+            if (S.Model is { } legacy) await store.WriteAsync(AddedOwner(legacy), S.Added.ToArray(), replaceAll: true, cancellationToken);
+            S.RowsCopied = true;
+            await state.WriteStateAsync(cancellationToken);
+        }
+        S.RowsCopied = true;
+        _textItems = new((await store.ReadAsync<bool>(TextItemsOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
+        if (S.Model is { } model)
+        {
+            _added = new(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellationToken), StringComparer.Ordinal);
+            _shardRows = ShardRowsOf(model, _added);
+        }
+    }
+
+    /// <summary>The rows of the placements of added items under <paramref name="model"/>.</summary>
+    public static string AddedOwner(ActiveModel model) => $"catalogue/added/{model.Version}/{model.Shards}";
+
+    private static KeyValuePair<string, bool>[] TextItemRows(IEnumerable<string> itemIds) => itemIds.Select(id => KeyValuePair.Create(id, true)).ToArray();
+
+    private static int[] ShardRowsOf(ActiveModel model, Dictionary<string, AddedPlacement> added)
+    {
+        var rows = ShardPlan.PackageRows(model);
+        foreach (var placement in added.Values) rows[placement.Shard]++;
+        return rows;
+    }
+
+    /// <summary>Remembers the items as text items, row first, so that memory never holds one the store does not.</summary>
+    private async Task RememberTextItems(IEnumerable<ShardEntry> entries)
+    {
+        var added = entries.Where(e => e.TextVector is not null && !_textItems.Contains(e.ItemId)).Select(e => e.ItemId).Distinct(StringComparer.Ordinal).ToArray();
+        if (added.Length == 0) return;
+        await store.WriteAsync(TextItemsOwner, TextItemRows(added));
+        _textItems.UnionWith(added);
+    }
 
     public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
@@ -137,33 +193,13 @@ public sealed class CatalogueGrain(
                 throw;
             }
         }
-        if (S.Model is not { } model)
-        {
-            // Nothing to place into before the first activation: the items are kept (by their grains), the text ones
-            // remembered, and the first version activated looks its items up and places them.
-            var remembered = new List<string>();
-            foreach (var entry in entries.Value)
-                if (entry.TextVector is not null && S.TextItems.Add(entry.ItemId)) remembered.Add(entry.ItemId);
-            if (remembered.Count > 0)
-            {
-                try
-                {
-                    await state.WriteStateAsync();
-                }
-                catch
-                {
-                    // Not remembered, so that a retry writes them again.
-                    S.TextItems.ExceptWith(remembered);
-                    throw;
-                }
-            }
-            return new ItemPlacement?[entries.Value.Length];
-        }
+        // Text items are remembered first: every activation projects them all. Before the first activation there is
+        // nothing to place into: the items are kept (by their grains), and the first version activated looks its items
+        // up and places them.
+        await RememberTextItems(entries.Value);
+        if (S.Model is not { } model) return new ItemPlacement?[entries.Value.Length];
         var loaded = models.Get(model.Version);
         var vocabulary = loaded.DenseIds;
-        var textItemsChanged = false;
-        foreach (var entry in entries.Value)
-            if (entry.TextVector is not null) textItemsChanged |= S.TextItems.Add(entry.ItemId);
         // Items the model was not trained on get their vector from their text when the version has a projection.
         var placing = await Task.Run(() => TextProjection.Apply(loaded, entries.Value));
         var result = new ItemPlacement?[placing.Length];
@@ -182,12 +218,12 @@ public sealed class CatalogueGrain(
                 shard = ShardKey.ShardOf(dense, model.Shards);
                 entry = entry with { Vector = null, Projected = false };
             }
-            else if (S.Added.TryGetValue(entry.ItemId, out var added)) shard = added.Shard;
+            else if (_added.TryGetValue(entry.ItemId, out var added)) shard = added.Shard;
             else if (pendingNew.TryGetValue(entry.ItemId, out var pending)) shard = pending;
             else if (entry.Vector is not null)
             {
-                shard = Array.IndexOf(S.ShardRows, S.ShardRows.Min());
-                S.ShardRows[shard]++;
+                shard = Array.IndexOf(_shardRows, _shardRows.Min());
+                _shardRows[shard]++;
                 pendingNew[entry.ItemId] = shard;
                 isNew = true;
             }
@@ -205,28 +241,34 @@ public sealed class CatalogueGrain(
         }
         catch
         {
-            // Recount from what is stored rather than keep reservations for items that were not placed.
-            await state.ReadStateAsync();
+            // Recount rather than keep reservations for items that were not placed.
+            _shardRows = ShardRowsOf(model, _added);
             throw;
         }
 
-        var changed = textItemsChanged;
+        var placed = new List<KeyValuePair<string, AddedPlacement>>();
         for (var shard = 0; shard < perShard.Length; shard++)
             for (var j = 0; j < perShard[shard].Count; j++)
             {
                 var (index, entry, _) = perShard[shard][j];
                 var row = rows[shard][j];
                 var dense = vocabulary.GetValueOrDefault(entry.ItemId);
-                var fromText = dense == 0 && (entry.Projected || (entry.Vector is null && S.Added.TryGetValue(entry.ItemId, out var before) && before.FromText));
+                var fromText = dense == 0 && (entry.Projected || (entry.Vector is null && _added.TryGetValue(entry.ItemId, out var before) && before.FromText));
                 var placement = new AddedPlacement(shard, row, fromText);
-                if (dense == 0 && (!S.Added.TryGetValue(entry.ItemId, out var known) || known != placement))
-                {
-                    S.Added[entry.ItemId] = placement;
-                    changed = true;
-                }
+                if (dense == 0 && (!_added.TryGetValue(entry.ItemId, out var known) || known != placement))
+                    placed.Add(KeyValuePair.Create(entry.ItemId, placement));
                 result[index] = new ItemPlacement(model.Version, shard, row, dense, fromText);
             }
-        if (changed) await state.WriteStateAsync();
+        try
+        {
+            await store.WriteAsync(AddedOwner(model), placed);
+        }
+        catch
+        {
+            _shardRows = ShardRowsOf(model, _added);
+            throw;
+        }
+        foreach (var (itemId, placement) in placed) _added[itemId] = placement;
         return result;
     }
 
@@ -235,11 +277,11 @@ public sealed class CatalogueGrain(
         if (S.Model is not { } model) return Task.FromResult<ItemPlacement?>(null);
         if (models.Get(model.Version).DenseIds.TryGetValue(itemId, out var dense))
             return Task.FromResult<ItemPlacement?>(new ItemPlacement(model.Version, ShardKey.ShardOf(dense, model.Shards), ShardKey.RowOf(dense, model.Shards), dense));
-        return Task.FromResult(S.Added.TryGetValue(itemId, out var added) ? new ItemPlacement(model.Version, added.Shard, added.Row, 0, added.FromText) : null);
+        return Task.FromResult(_added.TryGetValue(itemId, out var added) ? new ItemPlacement(model.Version, added.Shard, added.Row, 0, added.FromText) : null);
     }
 
     public Task<PlacedItems> PlacedAmong(Immutable<string[]> itemIds) =>
-        Task.FromResult(new PlacedItems(S.Model?.Version, S.Model is null ? [] : itemIds.Value.Where(S.Added.ContainsKey).ToArray()));
+        Task.FromResult(new PlacedItems(S.Model?.Version, S.Model is null ? [] : itemIds.Value.Where(_added.ContainsKey).ToArray()));
 
     public async Task SetPopular(Immutable<PopularItem[]> items)
     {
@@ -324,7 +366,7 @@ public sealed class CatalogueGrain(
         var old = S.Model;
         // Already active as asked: nothing changes, and the answer describes the activation that made it so.
         if (old is not null && old.Version == version && old.Shards == shards)
-            return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), S.Added.Count, [], await NotInCatalogue(old));
+            return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), _added.Count, [], await NotInCatalogue(old));
 
         var manifest = loaded.Manifest;
         var target = new ActiveModel(version, manifest.Dimension, manifest.Similarity, shards, manifest.ItemCount, DateTimeOffset.UtcNow);
@@ -361,12 +403,14 @@ public sealed class CatalogueGrain(
 
         // Text items the version could not place (no projection, no usable embedding) are not recommendable under it.
         var notRecommendable = plan.NotRecommendable
-            .Concat(S.TextItems.Where(id => !loaded.DenseIds.ContainsKey(id) && !added.ContainsKey(id)))
+            .Concat(_textItems.Where(id => !loaded.DenseIds.ContainsKey(id) && !added.ContainsKey(id)))
             .Distinct(StringComparer.Ordinal)
             .ToArray();
+        // The placements are stored under the new version before the pointer moves to it.
+        await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
         S.Model = target;
-        S.Added = added;
-        S.ShardRows = plan.ShardRows;
+        _added = added;
+        _shardRows = plan.ShardRows;
         var now = DateTimeOffset.UtcNow;
         if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
         if (old is not null && old.Version != version)
@@ -383,6 +427,17 @@ public sealed class CatalogueGrain(
             version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, total.TotalMilliseconds,
             entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds, (total - shardsReady).TotalMilliseconds);
 
+        if (old is not null && AddedOwner(old) != AddedOwner(target))
+        {
+            try
+            {
+                await store.WriteAsync<AddedPlacement>(AddedOwner(old), [], replaceAll: true);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Deleting the placements of {Version} over {Shards} shards failed; they are replaced when it is activated again", old.Version, old.Shards);
+            }
+        }
         if (old is not null && (old.Version != version || old.Shards != shards))
             for (var i = 0; i < old.Shards; i++)
                 _ = Shard(old, i).Retire(options.Value.RetireGrace).ContinueWith(
@@ -418,7 +473,7 @@ public sealed class CatalogueGrain(
         var byId = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
         foreach (var entry in carried) byId[entry.ItemId] = entry;
         var vectorBytes = next.Manifest.Dimension * sizeof(float);
-        var missing = S.TextItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e)
+        var missing = _textItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e)
             || (next.HasTextProjection ? e.TextVector is null : e.Projected || e.Vector?.Length != vectorBytes))).ToArray();
         foreach (var d in await ReadItemsOnce(missing))
         {

@@ -20,10 +20,13 @@ public sealed class CatalogueState
 
     [Id(4)] public long Revision { get; set; }
 
-    /// <summary>Placements of items outside the active model's vocabulary; cleared when another version is activated.</summary>
+    /// <summary>
+    /// Placements of items outside the active model's vocabulary, as earlier releases kept them. They are now rows of
+    /// their own (<see cref="IGrainRowStore"/>); this copy is left as it was at the upgrade, for a rollback.
+    /// </summary>
     [Id(5)] public Dictionary<string, AddedPlacement> Added { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Rows per shard of the active version (model partition plus added items), to place new items where there is most room.</summary>
+    /// <summary>Rows per shard of the active version, as earlier releases kept them; now counted from the placements.</summary>
     [Id(6)] public int[] ShardRows { get; set; } = [];
 
     /// <summary>Every registered model version, by version.</summary>
@@ -32,9 +35,18 @@ public sealed class CatalogueState
     /// <summary>Previously active versions, most recent last: where a rollback goes.</summary>
     [Id(8)] public List<string> PreviousVersions { get; set; } = [];
 
-    /// <summary>Items whose raw text vector is stored (in the item grain): what an activation projects when the new version has a text projection.</summary>
+    /// <summary>
+    /// Items whose raw text vector is stored (in the item grain), as earlier releases kept them. They are now rows of
+    /// their own; this copy is left as it was at the upgrade, for a rollback.
+    /// </summary>
     [Id(9)] public HashSet<string> TextItems { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>Items kept in the catalogue but never recommended (under any version), e.g. out of stock.</summary>
     [Id(10)] public HashSet<string> Hidden { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Set once <see cref="Added"/> and <see cref="TextItems"/> are in rows. An earlier release does not know the field
+    /// and drops it when it writes the state, so after a rollback the next upgrade copies them again.
+    /// </summary>
+    [Id(11)] public bool RowsCopied { get; set; }
 }

@@ -26,10 +26,14 @@ public sealed class ShardPlan
 
     public IReadOnlyList<string> NotRecommendable { get; }
 
+    /// <summary>The model rows of each shard of <paramref name="target"/> (dense id d goes to shard (d − 1) mod shards).</summary>
+    public static int[] PackageRows(ActiveModel target) =>
+        Enumerable.Range(0, target.Shards).Select(i => (target.ItemCount - i + target.Shards - 1) / target.Shards).ToArray();
+
     public static ShardPlan Build(ActiveModel target, IReadOnlyDictionary<string, int> vocabulary, IEnumerable<ShardEntry> carried)
     {
         var perShard = Enumerable.Range(0, target.Shards).Select(_ => new List<ShardEntry>()).ToArray();
-        var rows = Enumerable.Range(0, target.Shards).Select(i => (target.ItemCount - i + target.Shards - 1) / target.Shards).ToArray();
+        var rows = PackageRows(target);
         var notRecommendable = new List<string>();
         var latest = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
         foreach (var entry in carried) latest[entry.ItemId] = entry;

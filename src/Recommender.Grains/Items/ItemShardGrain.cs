@@ -6,24 +6,41 @@ namespace Recommender.Grains.Items;
 
 /// <summary>
 /// One partition of a model version's item vectors. On activation it copies its model rows from the package into
-/// one contiguous matrix, then replays the entries it persisted (titles, added or re-embedded items). A model row
+/// one contiguous matrix, then replays the entries it persisted (titles, added or re-embedded items), one row each
+/// (<see cref="IGrainRowStore"/>), so that placing an item writes that item's row alone. A model row
 /// without an entry is an item the catalogue does not have (a package may be trained on more items than the catalogue
 /// holds): it is not recommended until the item is added and placed.
 /// </summary>
 public sealed class ItemShardGrain(
     [PersistentState("shard")] IPersistentState<ShardState> state,
+    IGrainRowStore store,
     ModelRegistry models,
     CatalogueCache catalogue) : Grain, IItemShardGrain
 {
     private ItemMatrix _matrix = null!;
     private long _hiddenRevision = -1;
     private IGrainTimer? _retirement;
+    private List<ShardEntry> _entries = null!;
     private Dictionary<string, int> _entryIndex = null!;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    private string RowOwner => EntriesOwner(this.GetPrimaryKeyString());
+
+    /// <summary>The rows of the entries of the shard <paramref name="shardKey"/> (<see cref="IGrainRowStore"/>).</summary>
+    public static string EntriesOwner(string shardKey) => $"shard/{shardKey}";
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (state.RecordExists && !state.State.EntriesInRows)
+        {
+            // Written by an earlier release: the entries get rows of their own. Copying again after a failure between
+            // the two steps writes the same rows.
+            await store.WriteAsync(RowOwner, ToRows(state.State.Entries), replaceAll: true, cancellationToken);
+            state.State.EntriesInRows = true;
+            await state.WriteStateAsync(cancellationToken);
+        }
+        state.State.EntriesInRows = true;
+        _entries = [.. (await store.ReadAsync<ShardEntry>(RowOwner, cancellationToken)).Select(row => row.Value)];
         Load();
-        return Task.CompletedTask;
     }
 
     /// <summary>The package's rows of this shard, then the persisted entries over them.</summary>
@@ -38,9 +55,9 @@ public sealed class ItemShardGrain(
             if (state.State.ListsCatalogue) matrix.AddUnlisted(ids[dense - 1], model.Package.ItemVector(dense));
             else matrix.Upsert(ids[dense - 1], ids[dense - 1], model.Package.ItemVector(dense));
         _entryIndex = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < state.State.Entries.Count; i++)
+        for (var i = 0; i < _entries.Count; i++)
         {
-            var entry = state.State.Entries[i];
+            var entry = _entries[i];
             _entryIndex[entry.ItemId] = i;
             Apply(matrix, entry);
         }
@@ -65,20 +82,34 @@ public sealed class ItemShardGrain(
     /// An activation's plan is the shard's whole content: entries persisted by an earlier activation of this version
     /// that the plan no longer carries (an item since given another vector, or none) are dropped, not replayed.
     /// </summary>
-    public Task<int[]> Prepare(Immutable<ShardEntry[]> entries)
+    public async Task<int[]> Prepare(Immutable<ShardEntry[]> entries)
     {
         var planned = entries.Value.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
-        var stale = state.State.Entries.Any(e => !planned.Contains(e.ItemId));
-        if (stale || !state.State.ListsCatalogue)
+        var stale = _entries.Any(e => !planned.Contains(e.ItemId));
+        var listsCatalogue = state.State.ListsCatalogue;
+        if (stale || !listsCatalogue)
         {
-            if (stale) state.State.Entries.Clear();
+            if (stale) _entries.Clear();
             state.State.ListsCatalogue = true;
             Load();
         }
-        return Upsert(entries);
+        var rows = Apply(entries.Value, out var written);
+        try
+        {
+            // Stale rows go in the same transaction as the plan's.
+            await store.WriteAsync(RowOwner, stale ? ToRows(_entries) : written, replaceAll: stale);
+            if (!listsCatalogue) await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Memory already holds the new rows: start again from what is stored.
+            DeactivateOnIdle();
+            throw;
+        }
+        return rows;
     }
 
-    public Task<Immutable<ShardEntry[]>> GetEntries() => Task.FromResult(new Immutable<ShardEntry[]>(state.State.Entries.ToArray()));
+    public Task<Immutable<ShardEntry[]>> GetEntries() => Task.FromResult(new Immutable<ShardEntry[]>(_entries.ToArray()));
 
     public Task Retire(TimeSpan grace)
     {
@@ -93,33 +124,10 @@ public sealed class ItemShardGrain(
 
     public async Task<int[]> Upsert(Immutable<ShardEntry[]> entries)
     {
-        foreach (var entry in entries.Value)
-        {
-            if (entry.Vector is { } v && v.Length != _matrix.Dimension * sizeof(float))
-                throw new ArgumentException($"Item '{entry.ItemId}' has a vector of {v.Length / sizeof(float)} values; this model's dimension is {_matrix.Dimension}.");
-            if (entry.Vector is null && !_matrix.TryGetRow(entry.ItemId, out _))
-                throw new ArgumentException($"Item '{entry.ItemId}' is new to this shard and needs a vector.");
-        }
-        var rows = new int[entries.Value.Length];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var entry = entries.Value[i];
-            rows[i] = Apply(_matrix, entry);
-            if (_entryIndex.TryGetValue(entry.ItemId, out var at))
-            {
-                // Keep an earlier vector when only the title changes.
-                var previous = state.State.Entries[at];
-                state.State.Entries[at] = entry.Vector is null ? previous with { Title = entry.Title, Tags = entry.Tags ?? previous.Tags } : entry with { Tags = entry.Tags ?? previous.Tags };
-            }
-            else
-            {
-                _entryIndex[entry.ItemId] = state.State.Entries.Count;
-                state.State.Entries.Add(entry);
-            }
-        }
+        var rows = Apply(entries.Value, out var written);
         try
         {
-            await state.WriteStateAsync();
+            await store.WriteAsync(RowOwner, written);
         }
         catch
         {
@@ -129,6 +137,42 @@ public sealed class ItemShardGrain(
         }
         return rows;
     }
+
+    /// <summary>Checks the entries, then puts them in the matrix and the entry list; <paramref name="written"/> gets the entries as stored.</summary>
+    private int[] Apply(ShardEntry[] entries, out KeyValuePair<string, ShardEntry>[] written)
+    {
+        foreach (var entry in entries)
+        {
+            if (entry.Vector is { } v && v.Length != _matrix.Dimension * sizeof(float))
+                throw new ArgumentException($"Item '{entry.ItemId}' has a vector of {v.Length / sizeof(float)} values; this model's dimension is {_matrix.Dimension}.");
+            if (entry.Vector is null && !_matrix.TryGetRow(entry.ItemId, out _))
+                throw new ArgumentException($"Item '{entry.ItemId}' is new to this shard and needs a vector.");
+        }
+        var rows = new int[entries.Length];
+        written = new KeyValuePair<string, ShardEntry>[entries.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var entry = entries[i];
+            rows[i] = Apply(_matrix, entry);
+            if (_entryIndex.TryGetValue(entry.ItemId, out var at))
+            {
+                // Keep an earlier vector when only the title changes.
+                var previous = _entries[at];
+                _entries[at] = entry.Vector is null ? previous with { Title = entry.Title, Tags = entry.Tags ?? previous.Tags } : entry with { Tags = entry.Tags ?? previous.Tags };
+            }
+            else
+            {
+                at = _entries.Count;
+                _entryIndex[entry.ItemId] = at;
+                _entries.Add(entry);
+            }
+            written[i] = KeyValuePair.Create(entry.ItemId, _entries[at]);
+        }
+        return rows;
+    }
+
+    private static KeyValuePair<string, ShardEntry>[] ToRows(IEnumerable<ShardEntry> entries) =>
+        entries.Select(e => KeyValuePair.Create(e.ItemId, e)).ToArray();
 
     public Task<Immutable<byte[]>?> GetVector(string itemId) =>
         Task.FromResult<Immutable<byte[]>?>(_matrix.TryGetRow(itemId, out var row) ? new Immutable<byte[]>(VectorBytes.FromFloats(_matrix.Vector(row))) : null);

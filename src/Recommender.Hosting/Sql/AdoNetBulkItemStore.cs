@@ -16,10 +16,6 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
     // Well under SQLite's and PostgreSQL's limits on parameters per statement.
     private const int LookupChunk = 500;
 
-    // SQLite takes one writer at a time and makes the others wait by sleeping on their threads: the buckets of a
-    // batch queue here instead, holding no thread while they wait.
-    private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
-
     private const string Upsert = """
         INSERT INTO RecommenderBulkItems (ServiceId, ItemId, Bucket, Payload, ImportedAt)
         VALUES (@ServiceId, @ItemId, @Bucket, @Payload, @ImportedAt)
@@ -62,28 +58,11 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
         return found;
     }
 
-    public async Task UpsertAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation = default)
-    {
-        if (items.Count == 0) return;
-        if (!options.Value.UsesSqlite)
-        {
-            await WriteAsync(bucket, items, cancellation);
-            return;
-        }
-        await _sqliteWriter.WaitAsync(cancellation);
-        try
-        {
-            await WriteAsync(bucket, items, cancellation);
-        }
-        finally
-        {
-            _sqliteWriter.Release();
-        }
-    }
+    public Task UpsertAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation = default) =>
+        items.Count == 0 ? Task.CompletedTask : AdoNetConnections.WriteAsync(options.Value, connection => WriteAsync(connection, bucket, items, cancellation), cancellation);
 
-    private async Task WriteAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation)
+    private async Task WriteAsync(DbConnection connection, int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation)
     {
-        await using var connection = await OpenAsync(cancellation);
         await using var transaction = await connection.BeginTransactionAsync(cancellation);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;

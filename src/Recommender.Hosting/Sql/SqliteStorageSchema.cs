@@ -4,14 +4,14 @@ using Microsoft.Data.Sqlite;
 namespace Recommender.Hosting.Sql;
 
 /// <summary>
-/// Creates the grain-storage schema and the bulk-item table in a SQLite file (embedded script sqlite-storage.sql) and
-/// turns on write-ahead logging.
+/// Creates the grain-storage schema and the project's own tables (bulk items, grain rows) in a SQLite file (embedded
+/// script sqlite-storage.sql) and turns on write-ahead logging.
 /// </summary>
 public static class SqliteStorageSchema
 {
     public static readonly string[] QueryKeys = ["ReadFromStorageKey", "WriteToStorageKey", "ClearStorageKey"];
 
-    public static readonly string[] Tables = ["OrleansQuery", "OrleansStorage", "RecommenderBulkItems"];
+    public static readonly string[] Tables = ["OrleansQuery", "OrleansStorage", "RecommenderBulkItems", "RecommenderGrainRows"];
 
     public static string Script
     {

@@ -95,3 +95,17 @@ CREATE TABLE IF NOT EXISTS RecommenderBulkItems
 );
 
 CREATE INDEX IF NOT EXISTS IX_RecommenderBulkItems_Bucket ON RecommenderBulkItems (ServiceId, Bucket);
+
+-- Rows a grain keeps beside its grain state, one per owner and key (a shard's entries, the catalogue's placements of
+-- added items and its text items), so that writing one item costs one row however large the catalogue. Payload is
+-- the value in the Orleans binary format. Seq (the rowid) keeps the order in which keys were first written: an
+-- upsert updates the row in place, and a shard replays its entries in that order to give every item its row again.
+CREATE TABLE IF NOT EXISTS RecommenderGrainRows
+(
+    Seq       INTEGER PRIMARY KEY,
+    ServiceId TEXT    NOT NULL,
+    Owner     TEXT    NOT NULL,
+    RowKey    TEXT    NOT NULL,
+    Payload   BLOB    NOT NULL,
+    CONSTRAINT UQ_RecommenderGrainRows UNIQUE (ServiceId, Owner, RowKey)
+);

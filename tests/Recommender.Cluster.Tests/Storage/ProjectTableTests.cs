@@ -9,14 +9,17 @@ using Recommender.Hosting.Sql;
 
 namespace Recommender.Cluster.Tests.Storage;
 
-/// <summary>The bulk-item table on SQLite: one row per item, replaced in place, kept apart per service, added to files of earlier releases.</summary>
-public sealed class BulkItemStoreTests : IDisposable
+/// <summary>
+/// The project's own tables on SQLite, bulk items and grain rows: one row per item, replaced in place, kept apart per
+/// service, written whole or not at all, added to files of earlier releases.
+/// </summary>
+public sealed class ProjectTableTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "recommender-tests", Guid.NewGuid().ToString("N"));
     private readonly string _connectionString;
     private readonly ServiceProvider _services = new ServiceCollection().AddSerializer().BuildServiceProvider();
 
-    public BulkItemStoreTests()
+    public ProjectTableTests()
     {
         _connectionString = $"Data Source={Path.Combine(_directory, "store.db")}";
         SqliteStorageSchema.EnsureCreated(_connectionString);
@@ -26,6 +29,13 @@ public sealed class BulkItemStoreTests : IDisposable
         Options.Create(new RecommenderOptions { Storage = new StorageOptions { ConnectionString = _connectionString } }),
         Options.Create(new ClusterOptions { ServiceId = serviceId }),
         _services.GetRequiredService<Serializer>());
+
+    private AdoNetGrainRowStore Rows(string serviceId = "svc") => new(
+        Options.Create(new RecommenderOptions { Storage = new StorageOptions { ConnectionString = _connectionString } }),
+        Options.Create(new ClusterOptions { ServiceId = serviceId }),
+        _services.GetRequiredService<Serializer>());
+
+    private static KeyValuePair<string, ShardEntry> Entry(string id, string title, byte[]? vector = null) => KeyValuePair.Create(id, new ShardEntry(id, title, vector, ["tag"]));
 
     private static BulkItem Item(string id, string title, DateTimeOffset at, byte[]? embedding = null) =>
         new(new ItemDetails(id, title, "text of " + id, ["tag-a", "tag-b"], embedding, [1, 2, 3, 4], Hidden: id.EndsWith('h')), at);
@@ -97,14 +107,60 @@ public sealed class BulkItemStoreTests : IDisposable
         Assert.Equal("Kept", (await store.FindAsync(["kept"]))["kept"].Details.Title);
     }
 
-    [Fact]
-    public void A_file_from_a_release_before_the_table_gets_it_at_start_up()
+    [Theory]
+    [InlineData("RecommenderBulkItems")]
+    [InlineData("RecommenderGrainRows")]
+    public void A_file_from_a_release_before_the_table_gets_it_at_start_up(string table)
     {
-        Execute("DROP TABLE RecommenderBulkItems;");
-        Assert.Equal(0L, Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'RecommenderBulkItems'"));
+        Execute($"DROP TABLE {table};");
+        Assert.Equal(0L, Scalar($"SELECT count(*) FROM sqlite_master WHERE name = '{table}'"));
         SqliteStorageSchema.EnsureCreated(_connectionString);
-        Assert.Equal(1L, Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'RecommenderBulkItems'"));
+        Assert.Equal(1L, Scalar($"SELECT count(*) FROM sqlite_master WHERE name = '{table}'"));
         Assert.Equal(3L, Scalar("SELECT count(*) FROM OrleansQuery"));
+    }
+
+    [Fact]
+    public async Task Grain_rows_come_back_in_the_order_their_keys_were_first_written_and_a_rewrite_keeps_its_place()
+    {
+        var rows = Rows();
+        await rows.WriteAsync("shard/a", [Entry("c", "C"), Entry("a", "A", [1, 2, 3, 4]), Entry("b", "B")]);
+        await rows.WriteAsync("shard/b", [Entry("a", "Another owner's")]);
+        // A rewrite keeps its place; a key given twice in one write is written once, with its last value, at its first place.
+        await rows.WriteAsync("shard/a", [Entry("a", "A again"), Entry("d", "D"), Entry("e", "E"), Entry("d", "D again")]);
+
+        var read = await rows.ReadAsync<ShardEntry>("shard/a");
+        Assert.Equal(["c", "a", "b", "d", "e"], read.Select(r => r.Key));
+        Assert.Equal(["C", "A again", "B", "D again", "E"], read.Select(r => r.Value.Title));
+        Assert.Null(read[1].Value.Vector);
+        Assert.Equal(["tag"], read[0].Value.Tags);
+        Assert.Equal(["Another owner's"], (await rows.ReadAsync<ShardEntry>("shard/b")).Select(r => r.Value.Title));
+        Assert.Empty(await Rows("other").ReadAsync<ShardEntry>("shard/a"));
+        Assert.Empty(await rows.ReadAsync<ShardEntry>("shard/c"));
+
+        // Replacing all: the owner's other rows go, and the new ones come in the order given.
+        await rows.WriteAsync("shard/a", [Entry("e", "E"), Entry("z", "Z")], replaceAll: true);
+        Assert.Equal(["e", "z"], (await rows.ReadAsync<ShardEntry>("shard/a")).Select(r => r.Key));
+        await rows.WriteAsync<ShardEntry>("shard/a", [], replaceAll: true);
+        Assert.Empty(await rows.ReadAsync<ShardEntry>("shard/a"));
+        Assert.Single(await rows.ReadAsync<ShardEntry>("shard/b"));
+    }
+
+    [Fact]
+    public async Task Grain_rows_of_more_than_one_statement_keep_their_order_and_a_failed_write_changes_nothing()
+    {
+        var rows = Rows();
+        var many = Enumerable.Range(0, 1050).Select(i => Entry($"item-{1049 - i}", $"Title {i}")).ToArray();
+        await rows.WriteAsync("catalogue/added", many);
+        Assert.Equal(many.Select(e => e.Key), (await rows.ReadAsync<ShardEntry>("catalogue/added")).Select(r => r.Key));
+
+        // A trigger stands in for a failure part way (a full disk, a lost connection): nothing of the write is kept,
+        // not even the deletions of a replacement.
+        Execute("CREATE TRIGGER fail_one BEFORE INSERT ON RecommenderGrainRows WHEN NEW.RowKey = 'refused' BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+        await Assert.ThrowsAsync<SqliteException>(() => rows.WriteAsync("catalogue/added", [.. many.Take(150), Entry("refused", "R")], replaceAll: true));
+        await Assert.ThrowsAsync<SqliteException>(() => rows.WriteAsync("catalogue/added", [Entry("item-3", "Changed"), Entry("refused", "R")]));
+        var kept = await rows.ReadAsync<ShardEntry>("catalogue/added");
+        Assert.Equal(many.Select(e => e.Key), kept.Select(r => r.Key));
+        Assert.Equal("Title 1046", kept.Single(r => r.Key == "item-3").Value.Title);
     }
 
     private void Execute(string sql)

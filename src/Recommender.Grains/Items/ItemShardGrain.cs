@@ -93,7 +93,7 @@ public sealed class ItemShardGrain(
             state.State.ListsCatalogue = true;
             Load();
         }
-        var rows = Apply(entries.Value, out var written);
+        var rows = Place(entries.Value, out var written);
         try
         {
             // Stale rows go in the same transaction as the plan's.
@@ -124,7 +124,7 @@ public sealed class ItemShardGrain(
 
     public async Task<int[]> Upsert(Immutable<ShardEntry[]> entries)
     {
-        var rows = Apply(entries.Value, out var written);
+        var rows = Place(entries.Value, out var written);
         try
         {
             await store.WriteAsync(RowOwner, written);
@@ -139,7 +139,7 @@ public sealed class ItemShardGrain(
     }
 
     /// <summary>Checks the entries, then puts them in the matrix and the entry list; <paramref name="written"/> gets the entries as stored.</summary>
-    private int[] Apply(ShardEntry[] entries, out KeyValuePair<string, ShardEntry>[] written)
+    private int[] Place(ShardEntry[] entries, out KeyValuePair<string, ShardEntry>[] written)
     {
         foreach (var entry in entries)
         {

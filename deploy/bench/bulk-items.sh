@@ -2,13 +2,16 @@
 # Bulk item loading as the catalogue grows: POST /items in batches of short titles with one tag each (texts encoded
 # by the node) into one node in its default embedded mode (SQLite) on an empty data directory, no demo.
 #
-#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 SINGLES=0 SEED_DEMO=false PORT=5095
+#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 SINGLES=0 SEED_DEMO=false ACTIVATIONS=false PORT=5095
 #                                   # API_DIR=artifacts/bin/Recommender.Api/release
 #
 # Every REPORT_EVERY batches it prints the item count, the last batch's wall time, the sum of all batch times so far,
 # the data directory's size and the node's resident memory. SINGLES=n then also adds n new items one PUT /items/{id}
 # at a time and prints their mean and slowest wall time: what one new item costs at that catalogue size.
 # SEED_DEMO=true starts from the demo (an active model with a text projection, so every item is placed in a shard).
+# ACTIVATIONS=true then trains one epoch of a small SASRec over exactly the loaded items (random sequences, BCE),
+# exports it as two versions, registers both and activates them in turn (a, b, a), printing each activation's wall
+# time, the phases the node logs for it, and the slowest of the PUTs sent one after another meanwhile.
 # API_DIR may point at another build's output to compare two versions one after the other on the same machine.
 # Everything started here is stopped on exit.
 set -euo pipefail
@@ -19,6 +22,7 @@ BATCH_SIZE="${BATCH_SIZE:-500}"
 REPORT_EVERY="${REPORT_EVERY:-10}"
 SINGLES="${SINGLES:-0}"
 SEED_DEMO="${SEED_DEMO:-false}"
+ACTIVATIONS="${ACTIVATIONS:-false}"
 PORT="${PORT:-5095}"
 SILO_PORT="${SILO_PORT:-11195}"
 GATEWAY_PORT="${GATEWAY_PORT:-30095}"
@@ -32,7 +36,8 @@ fi
 API_DIR="$(cd "$API_DIR" && pwd)"
 
 (cd "$API_DIR" && exec dotnet Recommender.Api.dll --urls "$URL" --Recommender:DataDirectory="$WORK/data" --Recommender:SeedDemo="$SEED_DEMO" \
-    --Orleans:SiloPort="$SILO_PORT" --Orleans:GatewayPort="$GATEWAY_PORT" --Logging:LogLevel:Default=Warning) > "$WORK/api.log" 2>&1 &
+    --Orleans:SiloPort="$SILO_PORT" --Orleans:GatewayPort="$GATEWAY_PORT" --Logging:LogLevel:Default=Warning \
+    --Logging:LogLevel:Recommender.Grains.Catalogue=Information) > "$WORK/api.log" 2>&1 &
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null || true; wait $API_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 # Without the demo no model is active, so the node never reports ready: wait for it to be live instead.
@@ -81,3 +86,43 @@ for ((b = 0; b < BATCHES; b++)); do
         echo "items $(( (b + 1) * BATCH_SIZE )): batch ${ms} ms, batches so far $((total_ms / 1000)).$(( (total_ms % 1000) / 100 )) s, data $(du -sm "$WORK/data" | cut -f1) MB, node $((rss_kb / 1024)) MB$singles"
     fi
 done
+
+[[ "$ACTIVATIONS" == true ]] || exit 0
+ITEMS=$((BATCHES * BATCH_SIZE))
+CLI="$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll"
+dotnet build -c Release "$ROOT/src/Recommender.Cli" -v quiet -nologo >/dev/null
+# Dense id d is item-(d-1): 50-item random sequences, enough of them that every item appears.
+awk -v items="$ITEMS" 'BEGIN { srand(1); for (d = 1; d <= items; d++) printf "item-%d\n", d - 1 > "/dev/stderr";
+    for (l = 0; l < items / 25; l++) { line = ""; for (j = 0; j < 50; j++) line = line (j ? " " : "") (1 + (l * 25 + j) % items);
+    print line } }' > "$WORK/sequences.txt" 2> "$WORK/item-ids.txt"
+dotnet "$CLI" train --train "$WORK/sequences.txt" --out "$WORK/run" --loss bce --dim 64 --blocks 1 --heads 1 --max-length 50 \
+    --epochs 1 --no-validation --items "$ITEMS" > "$WORK/train.log" 2>&1 || { cat "$WORK/train.log"; exit 1; }
+mkdir -p "$WORK/data/models/.incoming"
+for version in bench-a bench-b; do
+    dotnet "$CLI" export --checkpoint "$WORK/run/best.model" --item-ids "$WORK/item-ids.txt" --version "$version" \
+        --out "$WORK/data/models/.incoming/$version" > /dev/null
+    code=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -X POST "$URL/models/$version/register")
+    [[ "$code" == 20[01] ]] || { echo "register $version: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
+done
+(
+    n=0 slowest=0
+    while [[ ! -f "$WORK/stop" ]]; do
+        start=$(date +%s%N)
+        curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' --data "{\"title\":\"during $n\"}" "$URL/items/during-$n"
+        ms=$(( ($(date +%s%N) - start) / 1000000 ))
+        (( ms > slowest )) && slowest=$ms
+        n=$((n + 1))
+    done
+    echo "PUTs during the activations: $n, slowest $slowest ms"
+) &
+PUTS_PID=$!
+for version in bench-a bench-b bench-a; do
+    start=$(date +%s%N)
+    code=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -X POST "$URL/models/$version/activate")
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [[ "$code" == 200 ]] || { echo "activate $version: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
+    sleep 1
+    echo "activate $version: ${ms} ms; $(grep -o 'Model [^ ]* active over.*' "$WORK/api.log" | tail -1 | sed 's/.*; \([0-9]* ms: \)/\1/')"
+done
+touch "$WORK/stop"
+wait $PUTS_PID

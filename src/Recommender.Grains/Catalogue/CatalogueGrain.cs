@@ -407,6 +407,7 @@ public sealed class CatalogueGrain(
             .Distinct(StringComparer.Ordinal)
             .ToArray();
         // The placements are stored under the new version before the pointer moves to it.
+        var shardsReady = clock.Elapsed;
         await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
         S.Model = target;
         _added = added;
@@ -419,7 +420,6 @@ public sealed class CatalogueGrain(
             if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired };
         }
         S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
-        var shardsReady = clock.Elapsed;
         await Save();
         var total = clock.Elapsed;
         logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue; "

@@ -53,16 +53,16 @@ public sealed class CatalogueGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.RecordExists && !S.RowsCopied)
+        var legacy = state.RecordExists && !S.RowsCopied;
+        S.RowsCopied = true;
+        if (legacy)
         {
             // Written by an earlier release: the placements and text items get rows of their own. Copying again after
             // a failure between the steps writes the same rows.
             await store.WriteAsync(TextItemsOwner, TextItemRows(S.TextItems), cancellation: cancellationToken);
-            if (S.Model is { } legacy) await store.WriteAsync(AddedOwner(legacy), S.Added.ToArray(), replaceAll: true, cancellationToken);
-            S.RowsCopied = true;
+            if (S.Model is { } active) await store.WriteAsync(AddedOwner(active), S.Added.ToArray(), replaceAll: true, cancellationToken);
             await state.WriteStateAsync(cancellationToken);
         }
-        S.RowsCopied = true;
         _textItems = new((await store.ReadAsync<bool>(TextItemsOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
         if (S.Model is { } model)
         {

@@ -30,15 +30,15 @@ public sealed class ItemShardGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.RecordExists && !state.State.EntriesInRows)
+        var legacy = state.RecordExists && !state.State.EntriesInRows;
+        state.State.EntriesInRows = true;
+        if (legacy)
         {
             // Written by an earlier release: the entries get rows of their own. Copying again after a failure between
             // the two steps writes the same rows.
             await store.WriteAsync(RowOwner, ToRows(state.State.Entries), replaceAll: true, cancellationToken);
-            state.State.EntriesInRows = true;
             await state.WriteStateAsync(cancellationToken);
         }
-        state.State.EntriesInRows = true;
         _entries = [.. (await store.ReadAsync<ShardEntry>(RowOwner, cancellationToken)).Select(row => row.Value)];
         Load();
     }
@@ -94,18 +94,8 @@ public sealed class ItemShardGrain(
             Load();
         }
         var rows = Place(entries.Value, out var written);
-        try
-        {
-            // Stale rows go in the same transaction as the plan's.
-            await store.WriteAsync(RowOwner, stale ? ToRows(_entries) : written, replaceAll: stale);
-            if (!listsCatalogue) await state.WriteStateAsync();
-        }
-        catch
-        {
-            // Memory already holds the new rows: start again from what is stored.
-            DeactivateOnIdle();
-            throw;
-        }
+        // Stale rows go in the same transaction as the plan's.
+        await Persist(stale ? ToRows(_entries) : written, replaceAll: stale, writeState: !listsCatalogue);
         return rows;
     }
 
@@ -125,9 +115,16 @@ public sealed class ItemShardGrain(
     public async Task<int[]> Upsert(Immutable<ShardEntry[]> entries)
     {
         var rows = Place(entries.Value, out var written);
+        await Persist(written, replaceAll: false, writeState: false);
+        return rows;
+    }
+
+    private async Task Persist(IReadOnlyList<KeyValuePair<string, ShardEntry>> rows, bool replaceAll, bool writeState)
+    {
         try
         {
-            await store.WriteAsync(RowOwner, written);
+            await store.WriteAsync(RowOwner, rows, replaceAll);
+            if (writeState) await state.WriteStateAsync();
         }
         catch
         {
@@ -135,7 +132,6 @@ public sealed class ItemShardGrain(
             DeactivateOnIdle();
             throw;
         }
-        return rows;
     }
 
     /// <summary>Checks the entries, then puts them in the matrix and the entry list; <paramref name="written"/> gets the entries as stored.</summary>

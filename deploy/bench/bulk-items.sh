@@ -11,7 +11,7 @@
 # SEED_DEMO=true starts from the demo (an active model with a text projection, so every item is placed in a shard).
 # ACTIVATIONS=true then trains one epoch of a small SASRec over exactly the loaded items (random sequences, BCE),
 # exports it as two versions, registers both and activates them in turn (a, b, a), printing each activation's wall
-# time, the phases the node logs for it, and the slowest of the PUTs sent one after another meanwhile.
+# time, the phases the node logs for it, and the count, mean and slowest of the PUTs sent one after another meanwhile.
 # API_DIR may point at another build's output to compare two versions one after the other on the same machine.
 # Everything started here is stopped on exit.
 set -euo pipefail
@@ -105,15 +105,17 @@ for version in bench-a bench-b; do
     [[ "$code" == 20[01] ]] || { echo "register $version: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
 done
 (
-    n=0 slowest=0
+    n=0 slowest=0 total=0
     while [[ ! -f "$WORK/stop" ]]; do
         start=$(date +%s%N)
-        curl -s -o /dev/null -X PUT -H 'Content-Type: application/json' --data "{\"title\":\"during $n\"}" "$URL/items/during-$n"
+        code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/json' --data "{\"title\":\"during $n\"}" "$URL/items/during-$n")
+        [[ "$code" == 200 ]] || echo "PUT during-$n: HTTP $code"
         ms=$(( ($(date +%s%N) - start) / 1000000 ))
         (( ms > slowest )) && slowest=$ms
+        total=$((total + ms))
         n=$((n + 1))
     done
-    echo "PUTs during the activations: $n, slowest $slowest ms"
+    echo "PUTs during the activations: $n, mean $((total / (n > 0 ? n : 1))) ms, slowest $slowest ms"
 ) &
 PUTS_PID=$!
 for version in bench-a bench-b bench-a; do

@@ -70,7 +70,7 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     /// <summary>
     /// Registers a placed package that <see cref="IPlacedPackageGrain"/> has checked in <paramref name="staging"/>: moves
     /// it into the models directory and records it (a conflict when the version is registered already). It may wait
-    /// behind an activation, hence the longer timeout.
+    /// while an activation commits, or behind another registration, hence the longer timeout.
     /// </summary>
     [Alias("AdoptPlacedModel"), ResponseTimeout("00:05:00")]
     Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel, string staging);
@@ -92,13 +92,14 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     /// Makes a stored version the active one over <paramref name="shards"/> shards (0 = the configured count): loads
     /// every shard of the new version in parallel and moves the pointer only when all report ready. A catalogue of
     /// several hundred thousand items takes longer than the default 30-s response timeout, and the caller should get
-    /// the result, not a timeout while the activation goes on; hence the longer one.
+    /// the result, not a timeout while the activation goes on; hence the longer one. Interleaves with the grain's other
+    /// requests, so that item writes go on while the shards are built (activations themselves run one at a time).
     /// </summary>
-    [Alias("ActivateModel"), ResponseTimeout("00:10:00")]
+    [Alias("ActivateModel"), ResponseTimeout("00:10:00"), AlwaysInterleave]
     Task<ActivationResult> ActivateModel(string version, int shards);
 
     /// <summary>Activates the previously active version (the fallback version when there is no earlier one); as long as an activation.</summary>
-    [Alias("Rollback"), ResponseTimeout("00:10:00")]
+    [Alias("Rollback"), ResponseTimeout("00:10:00"), AlwaysInterleave]
     Task<ActivationResult> Rollback(int shards);
 
     /// <summary>Places items in the active model's shards: model items in their fixed shard, others (with a vector) where there is most room.</summary>

@@ -30,6 +30,18 @@ public sealed class CatalogueGrain(
     private (string Owner, DateTimeOffset Until)? _seedingClaim;
     private string? _activating;
 
+    // Activations interleave with the other requests (they wait only while a new version is committed), so the steps
+    // that change state take this gate: every other writer holds it for its whole call, an activation while it
+    // starts and while it commits. Requests that are not interleaved run one at a time anyway and never contend for it.
+    private readonly SemaphoreSlim _stateGate = new(1, 1);
+
+    // One activation at a time.
+    private readonly SemaphoreSlim _activationGate = new(1, 1);
+
+    // Items written while an activation builds the new version's shards: placed under the old version as they come,
+    // and replayed into the new one when it is committed, in the order they came.
+    private List<ShardEntry[]>? _writtenDuringActivation;
+
     // The hidden ids as the snapshot carries them, rebuilt only when the set changes.
     private string[]? _hiddenIds;
 
@@ -96,6 +108,7 @@ public sealed class CatalogueGrain(
 
     public async Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload)
     {
+        using var gate = await Enter(_stateGate);
         // ONNX Runtime loads the encoder off the grain's scheduler; the grain's turn still covers the whole registration.
         var (package, errors) = await Task.Run(() => ModelUploadValidator.Validate(upload.Value));
         if (package is null) return new ModelRegistration(null, errors);
@@ -120,6 +133,7 @@ public sealed class CatalogueGrain(
 
     public async Task<ModelRegistration> AdoptPlacedModel(Immutable<ModelInfo> checkedModel, string staging)
     {
+        using var gate = await Enter(_stateGate);
         var model = checkedModel.Value;
         var version = model.Version;
         if (S.Models.ContainsKey(version))
@@ -150,6 +164,7 @@ public sealed class CatalogueGrain(
 
     public async Task<ModelInfo> RegisterStoredModel(string version, bool fallback)
     {
+        using var gate = await Enter(_stateGate);
         if (S.Models.TryGetValue(version, out var known)) return WithLiveState(known);
         if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not stored under {models.PathOf(version)}.");
         var loaded = await Task.Run(() => models.Get(version));
@@ -165,19 +180,26 @@ public sealed class CatalogueGrain(
     public Task<ModelInfo?> GetModel(string version) =>
         Task.FromResult(S.Models.TryGetValue(version, out var info) ? WithLiveState(info) : null);
 
-    public Task<ActivationResult> ActivateModel(string version, int shards) => Activate(version, shards, rollback: false);
-
-    public Task<ActivationResult> Rollback(int shards)
+    public async Task<ActivationResult> ActivateModel(string version, int shards)
     {
+        using var one = await Enter(_activationGate);
+        return await Activate(version, shards, rollback: false);
+    }
+
+    public async Task<ActivationResult> Rollback(int shards)
+    {
+        using var one = await Enter(_activationGate);
         var current = S.Model?.Version;
         var target = S.PreviousVersions.LastOrDefault(v => v != current && S.Models.ContainsKey(v))
             ?? S.Models.Values.FirstOrDefault(m => m.Fallback && m.Version != current)?.Version
             ?? throw new InvalidOperationException("There is no previously active version to roll back to.");
-        return Activate(target, shards, rollback: true);
+        return await Activate(target, shards, rollback: true);
     }
 
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
+        using var gate = await Enter(_stateGate);
+        _writtenDuringActivation?.Add(entries.Value);
         // The seeded popular list carries titles and tags to users without history: it follows every item write.
         if (RefreshedPopular(entries.Value) is { } popular)
         {
@@ -199,45 +221,11 @@ public sealed class CatalogueGrain(
         await RememberTextItems(entries.Value);
         if (S.Model is not { } model) return new ItemPlacement?[entries.Value.Length];
         var loaded = models.Get(model.Version);
-        var vocabulary = loaded.DenseIds;
-        // Items the model was not trained on get their vector from their text when the version has a projection.
-        var placing = await Task.Run(() => TextProjection.Apply(loaded, entries.Value));
-        var result = new ItemPlacement?[placing.Length];
-        var perShard = new List<(int Index, ShardEntry Entry, bool IsNew)>[model.Shards];
-        for (var i = 0; i < perShard.Length; i++) perShard[i] = [];
-        var pendingNew = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < placing.Length; i++)
-        {
-            var entry = placing[i];
-            int shard;
-            var isNew = false;
-            if (vocabulary.TryGetValue(entry.ItemId, out var dense))
-            {
-                // A trained item keeps its trained row, as activation places it: a given embedding or text vector
-                // serves only versions that were not trained on it.
-                shard = ShardKey.ShardOf(dense, model.Shards);
-                entry = entry with { Vector = null, Projected = false };
-            }
-            else if (_added.TryGetValue(entry.ItemId, out var added)) shard = added.Shard;
-            else if (pendingNew.TryGetValue(entry.ItemId, out var pending)) shard = pending;
-            else if (entry.Vector is not null)
-            {
-                shard = Array.IndexOf(_shardRows, _shardRows.Min());
-                _shardRows[shard]++;
-                pendingNew[entry.ItemId] = shard;
-                isNew = true;
-            }
-            else continue;
-            perShard[shard].Add((i, entry, isNew));
-        }
-
-        var calls = perShard.Select((list, shard) => list.Count == 0
-            ? Task.FromResult(Array.Empty<int>())
-            : Shard(model, shard).Upsert(new Immutable<ShardEntry[]>(list.Select(x => x.Entry).ToArray()))).ToArray();
-        int[][] rows;
+        (ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed) placed;
         try
         {
-            rows = await Task.WhenAll(calls);
+            placed = await PlaceInShards(model, loaded, _added, _shardRows, entries.Value);
+            await store.WriteAsync(AddedOwner(model), placed.Changed);
         }
         catch
         {
@@ -245,31 +233,67 @@ public sealed class CatalogueGrain(
             _shardRows = ShardRowsOf(model, _added);
             throw;
         }
+        foreach (var (itemId, placement) in placed.Changed) _added[itemId] = placement;
+        return placed.Placements;
+    }
 
-        var placed = new List<KeyValuePair<string, AddedPlacement>>();
+    /// <summary>
+    /// Places items in <paramref name="model"/>'s shards: a trained item in its fixed shard, an added one where
+    /// <paramref name="added"/> has it, a new one with a vector where <paramref name="shardRows"/> (updated) shows most
+    /// room. Returns each item's placement (null: it has no vector here) and the added items whose placement is new or
+    /// changed, for the caller to store.
+    /// </summary>
+    private async Task<(ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed)> PlaceInShards(
+        ActiveModel model, LoadedModel loaded, IReadOnlyDictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<ShardEntry> entries)
+    {
+        var vocabulary = loaded.DenseIds;
+        // Items the model was not trained on get their vector from their text when the version has a projection.
+        var placing = await Task.Run(() => TextProjection.Apply(loaded, entries));
+        var result = new ItemPlacement?[placing.Length];
+        var perShard = new List<(int Index, ShardEntry Entry)>[model.Shards];
+        for (var i = 0; i < perShard.Length; i++) perShard[i] = [];
+        var pendingNew = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < placing.Length; i++)
+        {
+            var entry = placing[i];
+            int shard;
+            if (vocabulary.TryGetValue(entry.ItemId, out var dense))
+            {
+                // A trained item keeps its trained row, as activation places it: a given embedding or text vector
+                // serves only versions that were not trained on it.
+                shard = ShardKey.ShardOf(dense, model.Shards);
+                entry = entry with { Vector = null, Projected = false };
+            }
+            else if (added.TryGetValue(entry.ItemId, out var known)) shard = known.Shard;
+            else if (pendingNew.TryGetValue(entry.ItemId, out var pending)) shard = pending;
+            else if (entry.Vector is not null)
+            {
+                shard = Array.IndexOf(shardRows, shardRows.Min());
+                shardRows[shard]++;
+                pendingNew[entry.ItemId] = shard;
+            }
+            else continue;
+            perShard[shard].Add((i, entry));
+        }
+
+        var rows = await Task.WhenAll(perShard.Select((list, shard) => list.Count == 0
+            ? Task.FromResult(Array.Empty<int>())
+            : Shard(model, shard).Upsert(new Immutable<ShardEntry[]>(list.Select(x => x.Entry).ToArray()))));
+
+        var changed = new List<KeyValuePair<string, AddedPlacement>>();
         for (var shard = 0; shard < perShard.Length; shard++)
             for (var j = 0; j < perShard[shard].Count; j++)
             {
-                var (index, entry, _) = perShard[shard][j];
+                var (index, entry) = perShard[shard][j];
                 var row = rows[shard][j];
                 var dense = vocabulary.GetValueOrDefault(entry.ItemId);
-                var fromText = dense == 0 && (entry.Projected || (entry.Vector is null && _added.TryGetValue(entry.ItemId, out var before) && before.FromText));
+                var fromText = dense == 0 && (entry.Projected || (entry.Vector is null && added.TryGetValue(entry.ItemId, out var before) && before.FromText));
                 var placement = new AddedPlacement(shard, row, fromText);
-                if (dense == 0 && (!_added.TryGetValue(entry.ItemId, out var known) || known != placement))
-                    placed.Add(KeyValuePair.Create(entry.ItemId, placement));
+                if (dense == 0 && (!added.TryGetValue(entry.ItemId, out var known) || known != placement))
+                    changed.Add(KeyValuePair.Create(entry.ItemId, placement));
                 result[index] = new ItemPlacement(model.Version, shard, row, dense, fromText);
             }
-        try
-        {
-            await store.WriteAsync(AddedOwner(model), placed);
-        }
-        catch
-        {
-            _shardRows = ShardRowsOf(model, _added);
-            throw;
-        }
-        foreach (var (itemId, placement) in placed) _added[itemId] = placement;
-        return result;
+        return (result, changed);
     }
 
     public Task<ItemPlacement?> GetPlacement(string itemId)
@@ -285,6 +309,7 @@ public sealed class CatalogueGrain(
 
     public async Task SetPopular(Immutable<PopularItem[]> items)
     {
+        using var gate = await Enter(_stateGate);
         S.Popular = [.. items.Value];
         _popularIndex = null;
         await Save();
@@ -312,6 +337,7 @@ public sealed class CatalogueGrain(
 
     public async Task SetHidden(Immutable<string[]> hidden, Immutable<string[]> visible)
     {
+        using var gate = await Enter(_stateGate);
         var added = hidden.Value.Where(S.Hidden.Add).ToArray();
         var removed = visible.Value.Where(S.Hidden.Remove).ToArray();
         if (added.Length == 0 && removed.Length == 0) return;
@@ -340,6 +366,7 @@ public sealed class CatalogueGrain(
 
     public async Task CompleteSeeding(string owner, int itemCount)
     {
+        using var gate = await Enter(_stateGate);
         if (_seedingClaim?.Owner != owner) throw new InvalidOperationException($"'{owner}' does not hold the seeding claim.");
         S.Seeded = true;
         S.ItemCount = itemCount;
@@ -349,25 +376,44 @@ public sealed class CatalogueGrain(
 
     /// <summary>
     /// Builds every shard of <paramref name="version"/> (package rows plus the entries carried from the active
-    /// version) in parallel, and only when all have answered moves the pointer, in one persisted write.
+    /// version) in parallel, and only when all have answered moves the pointer, in one persisted write. Item writes
+    /// go on meanwhile, placed under the active version; those that came while the shards were built are replayed into
+    /// the new version's shards as it is committed, the one step during which they wait.
     /// </summary>
     private async Task<ActivationResult> Activate(string version, int shards, bool rollback)
     {
         if (shards <= 0) shards = options.Value.ResolvedShards;
-        if (!S.Models.ContainsKey(version))
-        {
-            // A package placed in the models directory by hand, or the seed's baseline: registered on first use.
-            if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
-            S.Models[version] = Describe(models.Get(version).Package, fallback: !S.Models.Values.Any(m => m.Fallback));
-        }
         // Phase times go to the log, so an operator can see which part a slow activation spends its time in.
         var clock = Stopwatch.StartNew();
-        var loaded = await Task.Run(() => models.Get(version));
-        var old = S.Model;
-        // Already active as asked: nothing changes, and the answer describes the activation that made it so.
-        if (old is not null && old.Version == version && old.Shards == shards)
-            return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), _added.Count, [], await NotInCatalogue(old));
+        ActiveModel? old;
+        using (await Enter(_stateGate))
+        {
+            if (!S.Models.ContainsKey(version))
+            {
+                // A package placed in the models directory by hand, or the seed's baseline: registered on first use.
+                if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
+                S.Models[version] = Describe(models.Get(version).Package, fallback: !S.Models.Values.Any(m => m.Fallback));
+            }
+            old = S.Model;
+            // Already active as asked: nothing changes, and the answer describes the activation that made it so.
+            if (old is not null && old.Version == version && old.Shards == shards)
+                return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), _added.Count, [], await NotInCatalogue(old));
+            // Taken with the gate: every item write that the entries read below may miss is recorded from here on.
+            _writtenDuringActivation = [];
+        }
+        try
+        {
+            return await BuildAndCommit(version, shards, rollback, old, clock);
+        }
+        finally
+        {
+            _writtenDuringActivation = null;
+        }
+    }
 
+    private async Task<ActivationResult> BuildAndCommit(string version, int shards, bool rollback, ActiveModel? old, Stopwatch clock)
+    {
+        var loaded = await Task.Run(() => models.Get(version));
         var manifest = loaded.Manifest;
         var target = new ActiveModel(version, manifest.Dimension, manifest.Similarity, shards, manifest.ItemCount, DateTimeOffset.UtcNow);
         _activating = version;
@@ -387,9 +433,10 @@ public sealed class CatalogueGrain(
             planned = clock.Elapsed;
             rows = await Task.WhenAll(plan.PerShard.Select((entries, i) => Shard(target, i).Prepare(new Immutable<ShardEntry[]>([.. entries]))));
         }
-        finally
+        catch
         {
             _activating = null;
+            throw;
         }
 
         var added = new Dictionary<string, AddedPlacement>(StringComparer.Ordinal);
@@ -397,35 +444,49 @@ public sealed class CatalogueGrain(
             for (var j = 0; j < plan.PerShard[shard].Count; j++)
                 if (!loaded.DenseIds.ContainsKey(plan.PerShard[shard][j].ItemId))
                     added[plan.PerShard[shard][j].ItemId] = new AddedPlacement(shard, rows[shard][j], plan.PerShard[shard][j].Projected);
-
-        // Rows of the version that no entry lists: items the catalogue does not hold (yet).
-        var notInCatalogue = manifest.ItemCount - plan.PerShard.Sum(entries => entries.Count(e => loaded.DenseIds.ContainsKey(e.ItemId)));
-
-        // Text items the version could not place (no projection, no usable embedding) are not recommendable under it.
-        var notRecommendable = plan.NotRecommendable
-            .Concat(_textItems.Where(id => !loaded.DenseIds.ContainsKey(id) && !added.ContainsKey(id)))
-            .Distinct(StringComparer.Ordinal)
-            .ToArray();
-        // The placements are stored under the new version before the pointer moves to it.
+        var shardRows = plan.ShardRows;
         var shardsReady = clock.Elapsed;
-        await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
-        S.Model = target;
-        _added = added;
-        _shardRows = plan.ShardRows;
-        var now = DateTimeOffset.UtcNow;
-        if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
-        if (old is not null && old.Version != version)
+
+        // Item writes wait from here to the pointer's move.
+        string[] notRecommendable;
+        int notInCatalogue;
+        using (await Enter(_stateGate))
         {
-            if (!rollback) S.PreviousVersions.Add(old.Version);
-            if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired };
+            _activating = null;
+            var replayed = await Replay(target, loaded, added, shardRows);
+            var committing = clock.Elapsed;
+
+            // Rows of the version that no entry lists: items the catalogue does not hold (yet).
+            notInCatalogue = manifest.ItemCount - plan.PerShard.Sum(entries => entries.Count(e => loaded.DenseIds.ContainsKey(e.ItemId)));
+
+            // Text items the version could not place (no projection, no usable embedding) are not recommendable under it.
+            notRecommendable = plan.NotRecommendable
+                .Concat(_textItems.Where(id => !loaded.DenseIds.ContainsKey(id)))
+                .Where(id => !added.ContainsKey(id))
+                .Distinct(StringComparer.Ordinal)
+                .ToArray();
+            // The placements are stored under the new version before the pointer moves to it.
+            await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
+            S.Model = target;
+            _added = added;
+            _shardRows = shardRows;
+            var now = DateTimeOffset.UtcNow;
+            if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
+            if (old is not null && old.Version != version)
+            {
+                if (!rollback) S.PreviousVersions.Add(old.Version);
+                if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired };
+            }
+            S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
+            await Save();
+            var total = clock.Elapsed;
+            logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue, "
+                + "{Replayed} items written meanwhile replayed; {Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, shards {ShardsReady:F0}, "
+                + "writes replayed {Replay:F0}, saved {Saved:F0}",
+                version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, replayed, total.TotalMilliseconds,
+                entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds,
+                (committing - shardsReady).TotalMilliseconds, (total - committing).TotalMilliseconds);
         }
-        S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
-        await Save();
-        var total = clock.Elapsed;
-        logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue; "
-            + "{Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, shards {ShardsReady:F0}, saved {Saved:F0}",
-            version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, total.TotalMilliseconds,
-            entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds, (total - shardsReady).TotalMilliseconds);
 
         if (old is not null && AddedOwner(old) != AddedOwner(target))
         {
@@ -443,6 +504,25 @@ public sealed class CatalogueGrain(
                 _ = Shard(old, i).Retire(options.Value.RetireGrace).ContinueWith(
                     t => logger.LogWarning(t.Exception, "Retiring a shard of {Version} failed", old.Version), TaskContinuationOptions.OnlyOnFaulted);
         return new ActivationResult(target, old?.Version, added.Count, notRecommendable, notInCatalogue);
+    }
+
+    /// <summary>
+    /// Places the items written while <paramref name="target"/>'s shards were built into them, as
+    /// <see cref="PlaceItems"/> does under the active version; an item written more than once goes in once, merged as
+    /// a shard merges its writes. Returns how many items were replayed.
+    /// </summary>
+    private async Task<int> Replay(ActiveModel target, LoadedModel loaded, Dictionary<string, AddedPlacement> added, int[] shardRows)
+    {
+        if (_writtenDuringActivation is not { Count: > 0 } written) return 0;
+        var latest = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
+        foreach (var entry in written.SelectMany(batch => batch))
+            latest[entry.ItemId] = latest.TryGetValue(entry.ItemId, out var earlier)
+                // A write without a vector or tags keeps those given before it.
+                ? entry with { Vector = entry.Vector ?? earlier.Vector, Tags = entry.Tags ?? earlier.Tags, TextVector = entry.TextVector ?? earlier.TextVector }
+                : entry;
+        var (_, changed) = await PlaceInShards(target, loaded, added, shardRows, latest.Values.ToArray());
+        foreach (var (itemId, placement) in changed) added[itemId] = placement;
+        return latest.Count;
     }
 
     /// <summary>
@@ -525,6 +605,17 @@ public sealed class CatalogueGrain(
         var manifest = package.Manifest;
         return new(manifest.Version, manifest.Kind, manifest.Dimension, manifest.MaxLength, manifest.Similarity, manifest.ItemCount,
             ModelVersionState.Registered, DateTimeOffset.UtcNow, null, fallback, manifest.Metrics, manifest.ItemRepresentation, package.HasTextProjection);
+    }
+
+    private static async Task<GateHeld> Enter(SemaphoreSlim gate)
+    {
+        await gate.WaitAsync();
+        return new GateHeld(gate);
+    }
+
+    private readonly struct GateHeld(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
     }
 
     private async Task Save()

@@ -104,12 +104,18 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
         var settings = Configuration;
         builder.ConfigureHostConfiguration(config => config.AddInMemoryCollection(settings));
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        ConfigureSilos(builder);
         Cluster = builder.Build();
         await Cluster.DeployAsync();
 
         (_api, BaseAddress) = await StartFrontEndAsync(new Dictionary<string, string?>());
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         if (Options.SeedDemo) await WaitUntilReadyAsync(Options.ReadyTimeout);
+    }
+
+    /// <summary>Adds silo configurators that run after the production configuration, e.g. to wrap one of its services.</summary>
+    protected virtual void ConfigureSilos(TestClusterBuilder builder)
+    {
     }
 
     /// <summary>

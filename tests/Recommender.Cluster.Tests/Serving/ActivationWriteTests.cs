@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Concurrency;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Grains;
+using Recommender.Grains.Items;
+using Recommender.Hosting.Sql;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// The production row store with a brake: writes to owners under a held prefix wait until the test releases them, so
+/// that a test can keep an activation in the middle of building its shards for as long as it needs.
+/// </summary>
+public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
+{
+    public sealed class Hold
+    {
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // Static: the cluster's silos run in this process, and each has a store of its own.
+    private static readonly ConcurrentDictionary<string, Hold> Holds = new(StringComparer.Ordinal);
+
+    public static Hold HoldWrites(string ownerPrefix) => Holds[ownerPrefix] = new Hold();
+
+    public static void Release(string ownerPrefix)
+    {
+        if (Holds.TryRemove(ownerPrefix, out var hold)) hold.Released.TrySetResult();
+    }
+
+    public Task<IReadOnlyList<KeyValuePair<string, T>>> ReadAsync<T>(string owner, CancellationToken cancellation = default) =>
+        inner.ReadAsync<T>(owner, cancellation);
+
+    public async Task WriteAsync<T>(string owner, IReadOnlyList<KeyValuePair<string, T>> rows, bool replaceAll = false, CancellationToken cancellation = default)
+    {
+        foreach (var (prefix, hold) in Holds)
+        {
+            if (!owner.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            hold.Reached.TrySetResult();
+            await hold.Released.Task;
+        }
+        await inner.WriteAsync(owner, rows, replaceAll, cancellation);
+    }
+
+    public sealed class Configurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.ConfigureServices(services =>
+        {
+            services.AddSingleton<AdoNetGrainRowStore>();
+            services.AddSingleton<IGrainRowStore, HeldRowStore>();
+        });
+    }
+}
+
+/// <summary>A cluster of its own whose row writes a test can hold (<see cref="HeldRowStore"/>).</summary>
+public sealed class HeldActivationCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("held-activation") with { Settings = ServingCluster.FastRefresh })
+{
+    public string Ratings => Path.Combine(Options.SeedSource!, "ratings.csv");
+
+    protected override void ConfigureSilos(TestClusterBuilder builder) => builder.AddSiloBuilderConfigurator<HeldRowStore.Configurator>();
+}
+
+/// <summary>
+/// Item writes go on while a model version is activated: they are answered under the active version at once, and the
+/// new version, once active, holds them as well.
+/// </summary>
+public sealed class ActivationWriteTests(HeldActivationCluster cluster) : IClassFixture<HeldActivationCluster>
+{
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(15);
+
+    private async Task<ItemReply> Put(string itemId, object body)
+    {
+        using var response = await cluster.Http.PutAsJsonAsync($"/items/{itemId}", body).WaitAsync(Prompt);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<ItemReply>())!;
+    }
+
+    [Fact]
+    public async Task Items_written_while_the_shards_are_built_are_answered_at_once_and_held_by_the_new_version()
+    {
+        var before = (await cluster.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model!;
+        var version = TestPackages.NewVersion("held");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, before.Dimension));
+        var prefix = ItemShardGrain.EntriesOwner(version + "/");
+        var hold = HeldRowStore.HoldWrites(prefix);
+        try
+        {
+            var activation = TestPackages.Activate(cluster.Http, version);
+            await hold.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+
+            // The new version's shards are being built and cannot finish: the writes must not wait for them.
+            var newId = "held-new-" + Guid.NewGuid().ToString("N")[..8];
+            var random = new Random(5);
+            var embedding = Enumerable.Range(0, before.Dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var added = await Put(newId, new { title = "Written during an activation", embedding });
+            var retitled = await Put("7", new { title = "Retitled during an activation" });
+            Assert.False(activation.IsCompleted, "the activation finished while its shard writes were held");
+            Assert.Equal(before.Version, added.Placement?.ModelVersion);
+            Assert.Equal(before.Version, retitled.Placement?.ModelVersion);
+
+            HeldRowStore.Release(prefix);
+            var result = await activation.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(version, result.Active);
+
+            // Under the new version the added item has a row of its own and the retitled one its new title.
+            var addedNow = await cluster.GetJsonAsync<ItemReply>($"/items/{newId}");
+            Assert.Equal(version, addedNow.Placement?.ModelVersion);
+            Assert.Null(addedNow.Placement!.DenseId);
+            var similar = await cluster.GetJsonAsync<SimilarReply>($"/items/{newId}/similar?k=3");
+            Assert.Equal(version, similar.ModelVersion);
+            Assert.Equal(3, similar.Items.Count);
+
+            var retitledNow = await cluster.GetJsonAsync<ItemReply>("/items/7");
+            Assert.Equal(version, retitledNow.Placement?.ModelVersion);
+            var shard = cluster.Cluster.Client.GetGrain<IItemShardGrain>(new ShardKey(version, retitledNow.Placement!.Shard, result.Shards).ToString());
+            var vectors = await shard.GetVectors(new Immutable<string[]>(["7", newId]));
+            Assert.Contains("Retitled during an activation", vectors.Titles);
+            var addedShard = cluster.Cluster.Client.GetGrain<IItemShardGrain>(new ShardKey(version, addedNow.Placement.Shard, result.Shards).ToString());
+            // The vector the new version scores is the one the old version was given.
+            var oldShard = cluster.Cluster.Client.GetGrain<IItemShardGrain>(new ShardKey(before.Version, added.Placement!.Shard, before.Shards).ToString());
+            var given = await oldShard.GetVector(newId);
+            var held = await addedShard.GetVector(newId);
+            Assert.NotNull(given);
+            Assert.NotNull(held);
+            Assert.Equal(given.Value.Value, held.Value.Value);
+        }
+        finally
+        {
+            HeldRowStore.Release(prefix);
+        }
+    }
+}

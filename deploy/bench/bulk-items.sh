@@ -2,12 +2,14 @@
 # Bulk item loading as the catalogue grows: POST /items in batches of short titles with one tag each (texts encoded
 # by the node) into one node in its default embedded mode (SQLite) on an empty data directory, no demo.
 #
-#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 SINGLES=0 SEED_DEMO=false ACTIVATIONS=false PORT=5095
+#   deploy/bench/bulk-items.sh      # BATCHES=200 BATCH_SIZE=500 REPORT_EVERY=10 SINGLES=0 HIDDEN=false SEED_DEMO=false ACTIVATIONS=false PORT=5095
 #                                   # API_DIR=artifacts/bin/Recommender.Api/release
 #
 # Every REPORT_EVERY batches it prints the item count, the last batch's wall time, the sum of all batch times so far,
 # the data directory's size and the node's resident memory. SINGLES=n then also adds n new items one PUT /items/{id}
 # at a time and prints their mean and slowest wall time: what one new item costs at that catalogue size.
+# HIDDEN=true writes every second bulk item and every single one hidden ("hidden": true), so that the hidden set
+# grows with the catalogue and each single PUT changes it.
 # SEED_DEMO=true starts from the demo (an active model with a text projection, so every item is placed in a shard).
 # ACTIVATIONS=true then trains one epoch of a small SASRec over exactly the loaded items (random sequences, BCE),
 # exports it as two versions, registers both and activates them in turn (a, b, a), printing each activation's wall
@@ -21,6 +23,7 @@ BATCHES="${BATCHES:-200}"
 BATCH_SIZE="${BATCH_SIZE:-500}"
 REPORT_EVERY="${REPORT_EVERY:-10}"
 SINGLES="${SINGLES:-0}"
+HIDDEN="${HIDDEN:-false}"
 SEED_DEMO="${SEED_DEMO:-false}"
 ACTIVATIONS="${ACTIVATIONS:-false}"
 PORT="${PORT:-5095}"
@@ -47,11 +50,13 @@ until curl -sf "$URL/health/$HEALTH" >/dev/null; do sleep 1; kill -0 $API_PID 2>
 
 words=(red blue green quick lazy brown fox dog river mountain city night story song dance garden ocean winter summer light)
 batch_json() {
-    local first=$1 i sep=""
+    local first=$1 i sep="" hidden=""
     printf '['
     for ((i = first; i < first + BATCH_SIZE; i++)); do
-        printf '%s{"id":"item-%d","title":"%s %s %s %s %d","tags":["%s"]}' "$sep" "$i" \
-            "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "$i" "${words[RANDOM % 20]}"
+        hidden=""
+        [[ "$HIDDEN" == true && $((i % 2)) == 0 ]] && hidden=',"hidden":true'
+        printf '%s{"id":"item-%d","title":"%s %s %s %s %d","tags":["%s"]%s}' "$sep" "$i" \
+            "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "${words[RANDOM % 20]}" "$i" "${words[RANDOM % 20]}" "$hidden"
         sep=","
     done
     printf ']'
@@ -71,11 +76,12 @@ for ((b = 0; b < BATCHES; b++)); do
         rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$API_PID/status)
         singles=""
         if (( SINGLES > 0 )); then
-            single_total=0 single_max=0
+            single_total=0 single_max=0 single_hidden=""
+            [[ "$HIDDEN" == true ]] && single_hidden=',"hidden":true'
             for ((i = 0; i < SINGLES; i++)); do
                 start=$(date +%s%N)
                 code=$(curl -s -o "$WORK/response.json" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
-                    --data "{\"title\":\"${words[RANDOM % 20]} ${words[RANDOM % 20]} single $b $i\",\"tags\":[\"${words[RANDOM % 20]}\"]}" "$URL/items/single-$b-$i")
+                    --data "{\"title\":\"${words[RANDOM % 20]} ${words[RANDOM % 20]} single $b $i\",\"tags\":[\"${words[RANDOM % 20]}\"]$single_hidden}" "$URL/items/single-$b-$i")
                 single_ms=$(( ($(date +%s%N) - start) / 1000000 ))
                 [[ "$code" == 20[01] ]] || { echo "single item $b-$i: HTTP $code $(head -c 300 "$WORK/response.json")"; exit 1; }
                 single_total=$((single_total + single_ms))

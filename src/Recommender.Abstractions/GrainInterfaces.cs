@@ -59,9 +59,19 @@ public interface IItemGrain : IGrainWithStringKey
 [Alias("recommender.ICatalogueGrain")]
 public interface ICatalogueGrain : IGrainWithIntegerKey
 {
-    /// <summary>Interleaves with a running activation, so that reads see the old pointer until the new version is ready.</summary>
+    /// <summary>
+    /// Interleaves with a running activation, so that reads see the old pointer until the new version is ready.
+    /// Without the hidden ids (<see cref="GetSnapshotSince"/> has them).
+    /// </summary>
     [Alias("GetSnapshot"), AlwaysInterleave]
     Task<CatalogueSnapshot> GetSnapshot();
+
+    /// <summary>
+    /// The snapshot, with the hidden ids when they are not the set the caller holds (<paramref name="hiddenToken"/>,
+    /// the <see cref="CatalogueSnapshot.HiddenToken"/> of the snapshot they came with; 0: none).
+    /// </summary>
+    [Alias("GetSnapshotSince"), AlwaysInterleave]
+    Task<CatalogueSnapshot> GetSnapshotSince(long hiddenToken);
 
     /// <summary>Validates a package fully (manifest, embeddings, ONNX contract) and stores it under models/{version}; nothing is written when it is invalid.</summary>
     [Alias("RegisterModel")]

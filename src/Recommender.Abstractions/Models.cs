@@ -27,6 +27,8 @@ public sealed record PlacedItems(
 /// <summary>
 /// What the catalogue hands to every silo's cache: the active model, the popularity list and a revision that changes
 /// with them. <see cref="Loading"/> is true while the demo load is under way (recommendations wait for it).
+/// <see cref="Hidden"/> comes only to a caller whose hidden set is not the one <see cref="HiddenToken"/> names, and is
+/// null otherwise: a large hidden set is sent once per change, not with every refresh.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.catalogue-snapshot")]
 public sealed record CatalogueSnapshot(
@@ -36,4 +38,5 @@ public sealed record CatalogueSnapshot(
     [property: Id(3)] bool Seeded,
     [property: Id(4)] int ItemCount,
     [property: Id(5)] bool Loading = false,
-    [property: Id(6)] string[]? Hidden = null);
+    [property: Id(6)] string[]? Hidden = null,
+    [property: Id(7)] long HiddenToken = 0);

@@ -5,15 +5,16 @@ namespace Recommender.Grains.Catalogue;
 
 /// <summary>
 /// Each silo's copy of the catalogue snapshot (active model, popularity list), refreshed at most once per TTL, so that
-/// recommendation requests do not all call the catalogue singleton.
+/// recommendation requests do not all call the catalogue singleton, and of the hidden items, fetched only when they
+/// change.
 /// </summary>
 public sealed class CatalogueCache(IGrainFactory grains, IOptions<ServingOptions> options)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
     private CatalogueSnapshot? _snapshot;
     private long _fetchedAt;
-    // One reference, so that readers on other threads see a revision together with its set.
-    private HiddenItems _hidden = new(-1, new HashSet<string>());
+    // One reference, so that readers on other threads see a token together with its set.
+    private HiddenItems _hidden = new(0, new HashSet<string>());
 
     public async ValueTask<CatalogueSnapshot> GetAsync()
     {
@@ -24,8 +25,9 @@ public sealed class CatalogueCache(IGrainFactory grains, IOptions<ServingOptions
         {
             if (_snapshot is null || !Settled(_snapshot) || Expired())
             {
-                _snapshot = await grains.GetGrain<ICatalogueGrain>(0).GetSnapshot();
+                _snapshot = await grains.GetGrain<ICatalogueGrain>(0).GetSnapshotSince(_hidden.Token);
                 _fetchedAt = Environment.TickCount64;
+                TakeHidden(_snapshot);
             }
             return _snapshot;
         }
@@ -42,23 +44,25 @@ public sealed class CatalogueCache(IGrainFactory grains, IOptions<ServingOptions
         {
             _snapshot = snapshot;
             _fetchedAt = Environment.TickCount64;
+            TakeHidden(snapshot);
         }
     }
 
-    /// <summary>The hidden items of <paramref name="snapshot"/> as a set, built once per revision.</summary>
-    public IReadOnlySet<string> Hidden(CatalogueSnapshot snapshot)
-    {
-        var current = _hidden;
-        if (current.Revision == snapshot.Revision) return current.Ids;
-        var ids = (snapshot.Hidden ?? []).ToHashSet(StringComparer.Ordinal);
-        _hidden = new HiddenItems(snapshot.Revision, ids);
-        return ids;
-    }
+    /// <summary>The hidden items as of the last snapshot taken (call <see cref="GetAsync"/> first), with their token.</summary>
+    public HiddenItems Hidden => _hidden;
 
-    private sealed record HiddenItems(long Revision, IReadOnlySet<string> Ids);
+    /// <summary>A snapshot's hidden ids as a set, built once per change of the set.</summary>
+    private void TakeHidden(CatalogueSnapshot snapshot)
+    {
+        if (snapshot.Hidden is { } ids && snapshot.HiddenToken != _hidden.Token)
+            _hidden = new HiddenItems(snapshot.HiddenToken, ids.ToHashSet(StringComparer.Ordinal));
+    }
 
     /// <summary>Until a model is active and any demo load has finished, every read asks the catalogue again.</summary>
     private static bool Settled(CatalogueSnapshot snapshot) => snapshot.Model is not null && !snapshot.Loading;
 
     private bool Expired() => Environment.TickCount64 - _fetchedAt > options.Value.CatalogueCacheTtl.TotalMilliseconds;
 }
+
+/// <summary>The hidden items and the token of the catalogue's hidden set they came with.</summary>
+public sealed record HiddenItems(long Token, IReadOnlySet<string> Ids);

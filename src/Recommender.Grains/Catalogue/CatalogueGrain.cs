@@ -42,6 +42,16 @@ public sealed class CatalogueGrain(
     // and replayed into the new one when it is committed, in the order they came.
     private List<ShardEntry[]>? _writtenDuringActivation;
 
+    /// <summary>The rows of the hidden items (<see cref="IGrainRowStore"/>): true while hidden, false once shown again.</summary>
+    public const string HiddenOwner = "catalogue/hidden";
+
+    // Items kept in the catalogue but never recommended (under any version), e.g. out of stock.
+    private HashSet<string> _hidden = new(StringComparer.Ordinal);
+
+    // Names the hidden set the snapshots carry: it changes with the set, and starts at random on every activation of
+    // this grain, so that a silo holding the set an earlier activation sent fetches it again.
+    private long _hiddenToken = Random.Shared.NextInt64(1, long.MaxValue / 2);
+
     // The hidden ids as the snapshot carries them, rebuilt only when the set changes.
     private string[]? _hiddenIds;
 
@@ -66,16 +76,20 @@ public sealed class CatalogueGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var legacy = state.RecordExists && !S.RowsCopied;
+        var legacyHidden = state.RecordExists && !S.HiddenInRows;
         S.RowsCopied = true;
+        S.HiddenInRows = true;
+        // Written by an earlier release: the placements, text items and hidden items get rows of their own. Copying
+        // again after a failure between the steps writes the same rows.
         if (legacy)
         {
-            // Written by an earlier release: the placements and text items get rows of their own. Copying again after
-            // a failure between the steps writes the same rows.
             await store.WriteAsync(TextItemsOwner, TextItemRows(S.TextItems), cancellation: cancellationToken);
             if (S.Model is { } active) await store.WriteAsync(AddedOwner(active), S.Added.ToArray(), replaceAll: true, cancellationToken);
-            await state.WriteStateAsync(cancellationToken);
         }
+        if (legacyHidden) await store.WriteAsync(HiddenOwner, S.Hidden.Select(id => KeyValuePair.Create(id, true)).ToArray(), replaceAll: true, cancellationToken);
+        if (legacy || legacyHidden) await state.WriteStateAsync(cancellationToken);
         _textItems = new((await store.ReadAsync<bool>(TextItemsOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
+        _hidden = new((await store.ReadAsync<bool>(HiddenOwner, cancellationToken)).Where(row => row.Value).Select(row => row.Key), StringComparer.Ordinal);
         if (S.Model is { } model)
         {
             _added = new(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellationToken), StringComparer.Ordinal);
@@ -104,7 +118,9 @@ public sealed class CatalogueGrain(
         _textItems.UnionWith(added);
     }
 
-    public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
+    public Task<CatalogueSnapshot> GetSnapshot() => Task.FromResult(Snapshot(withHidden: false));
+
+    public Task<CatalogueSnapshot> GetSnapshotSince(long hiddenToken) => Task.FromResult(Snapshot(withHidden: hiddenToken != _hiddenToken));
 
     public async Task<ModelRegistration> RegisterModel(Immutable<ModelUpload> upload)
     {
@@ -338,20 +354,20 @@ public sealed class CatalogueGrain(
     public async Task SetHidden(Immutable<string[]> hidden, Immutable<string[]> visible)
     {
         using var gate = await Enter(_stateGate);
-        var added = hidden.Value.Where(S.Hidden.Add).ToArray();
-        var removed = visible.Value.Where(S.Hidden.Remove).ToArray();
-        if (added.Length == 0 && removed.Length == 0) return;
+        // An id in both lists ends up visible, as if the lists were applied one after the other.
+        var wanted = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var id in hidden.Value) wanted[id] = true;
+        foreach (var id in visible.Value) wanted[id] = false;
+        var changes = wanted.Where(w => w.Value != _hidden.Contains(w.Key)).ToArray();
+        if (changes.Length == 0) return;
+        // The rows first, so that memory never holds a change the store does not; the state is not rewritten.
+        await store.WriteAsync(HiddenOwner, changes);
+        foreach (var (id, isHidden) in changes)
+            if (isHidden) _hidden.Add(id);
+            else _hidden.Remove(id);
         _hiddenIds = null;
-        try
-        {
-            await Save();
-        }
-        catch
-        {
-            S.Hidden.ExceptWith(added);
-            S.Hidden.UnionWith(removed);
-            throw;
-        }
+        _hiddenToken++;
+        cache.Update(Snapshot());
     }
 
     public Task<bool> TryClaimSeeding(string owner)
@@ -625,7 +641,8 @@ public sealed class CatalogueGrain(
         cache.Update(Snapshot());
     }
 
-    private CatalogueSnapshot Snapshot() =>
+    /// <summary>The snapshot; the one this silo's cache takes carries the hidden ids, which it reads only when they changed.</summary>
+    private CatalogueSnapshot Snapshot(bool withHidden = true) =>
         new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow,
-            Hidden: _hiddenIds ??= [.. S.Hidden.Order(StringComparer.Ordinal)]);
+            Hidden: withHidden ? _hiddenIds ??= [.. _hidden] : null, HiddenToken: _hiddenToken);
 }

@@ -41,7 +41,10 @@ public sealed class CatalogueState
     /// </summary>
     [Id(9)] public HashSet<string> TextItems { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Items kept in the catalogue but never recommended (under any version), e.g. out of stock.</summary>
+    /// <summary>
+    /// Items kept in the catalogue but never recommended (under any version), e.g. out of stock, as earlier releases
+    /// kept them. They are now rows of their own; this copy is left as it was at the upgrade, for a rollback.
+    /// </summary>
     [Id(10)] public HashSet<string> Hidden { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -49,4 +52,7 @@ public sealed class CatalogueState
     /// and drops it when it writes the state, so after a rollback the next upgrade copies them again.
     /// </summary>
     [Id(11)] public bool RowsCopied { get; set; }
+
+    /// <summary>Set once <see cref="Hidden"/> is in rows; after a rollback, as <see cref="RowsCopied"/>.</summary>
+    [Id(12)] public bool HiddenInRows { get; set; }
 }

@@ -18,7 +18,7 @@ public sealed class ItemShardGrain(
     CatalogueCache catalogue) : Grain, IItemShardGrain
 {
     private ItemMatrix _matrix = null!;
-    private long _hiddenRevision = -1;
+    private long _hiddenToken;
     private IGrainTimer? _retirement;
     private List<ShardEntry> _entries = null!;
     private Dictionary<string, int> _entryIndex = null!;
@@ -62,17 +62,18 @@ public sealed class ItemShardGrain(
             Apply(matrix, entry);
         }
         _matrix = matrix;
-        _hiddenRevision = -1;
+        _hiddenToken = 0;
     }
 
     public async Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter)
     {
-        // Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per revision.
-        var snapshot = await catalogue.GetAsync();
-        if (snapshot.Revision != _hiddenRevision)
+        // Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per change.
+        await catalogue.GetAsync();
+        var hidden = catalogue.Hidden;
+        if (hidden.Token != _hiddenToken)
         {
-            _matrix.SetHidden(catalogue.Hidden(snapshot));
-            _hiddenRevision = snapshot.Revision;
+            _matrix.SetHidden(hidden.Ids);
+            _hiddenToken = hidden.Token;
         }
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.Tag));
     }

@@ -102,7 +102,7 @@ public sealed class UserGrain(
                 return request.Explain ? await HistoryExplanations.AddTo(ranking, model, RecentDistinctItems(HistoryExplanations.RecentItems), GrainFactory) : ranking;
             }
         }
-        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden(snapshot), request, exclude), model.Version, RankingSource.Popularity, false);
+        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden.Ids, request, exclude), model.Version, RankingSource.Popularity, false);
     }
 
     /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>

@@ -178,4 +178,62 @@ public sealed class GrainRowTests(GrainRowCluster cluster) : IClassFixture<Grain
         var next = (await Put(prefix + "-next", 1, embedding: true)).Single();
         Assert.DoesNotContain((next.Placement!.Shard, next.Placement.Row), placements.Values.Select(p => (p.Shard, p.Row)));
     }
+
+    [Fact]
+    public async Task Hidden_items_are_rows_sent_to_silos_once_per_change_and_a_set_kept_whole_by_an_earlier_release_is_copied_into_them()
+    {
+        var prefix = "hidden-" + Guid.NewGuid().ToString("N")[..8];
+        var items = (await Put(prefix, 4, embedding: true)).Select(i => i.Id).ToArray();
+        async Task SetHidden(string itemId, bool hidden)
+        {
+            using var response = await cluster.Http.PutAsJsonAsync($"/items/{itemId}", new { title = $"Title of {itemId}", hidden });
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+        await SetHidden(items[0], true);
+        await SetHidden(items[1], true);
+        await SetHidden(items[0], false);
+
+        // A row per item ever hidden, true while it is; the catalogue's state does not list them.
+        var rows = (await Rows.ReadAsync<bool>(CatalogueGrain.HiddenOwner)).ToDictionary();
+        Assert.False(rows[items[0]]);
+        Assert.True(rows[items[1]]);
+        Assert.False(rows.ContainsKey(items[2]));
+        var stored = await Stored<CatalogueState>("catalogue", Catalogue);
+        Assert.True(stored.State!.HiddenInRows);
+        Assert.Empty(stored.State.Hidden);
+
+        // A snapshot carries the hidden ids only to a caller that holds another set.
+        var full = await Catalogue.GetSnapshotSince(0);
+        Assert.Contains(items[1], full.Hidden!);
+        Assert.DoesNotContain(items[0], full.Hidden!);
+        Assert.Null((await Catalogue.GetSnapshotSince(full.HiddenToken)).Hidden);
+        Assert.Null((await Catalogue.GetSnapshot()).Hidden);
+        await SetHidden(items[2], true);
+        var changed = await Catalogue.GetSnapshotSince(full.HiddenToken);
+        Assert.NotEqual(full.HiddenToken, changed.HiddenToken);
+        Assert.Contains(items[2], changed.Hidden!);
+
+        // As an earlier release kept it: the hidden set in the state, no rows.
+        stored = await Stored<CatalogueState>("catalogue", Catalogue);
+        stored.State!.Hidden = new([items[2], items[3]], StringComparer.Ordinal);
+        stored.State.HiddenInRows = false;
+        await Storage.WriteStateAsync("catalogue", Catalogue.GetGrainId(), stored);
+        await Rows.WriteAsync<bool>(CatalogueGrain.HiddenOwner, [], replaceAll: true);
+        await Deactivate(Catalogue);
+
+        // The new activation names its set afresh, so every silo fetches it again; it is the stored one.
+        var after = await Catalogue.GetSnapshotSince(changed.HiddenToken);
+        Assert.NotEqual(changed.HiddenToken, after.HiddenToken);
+        Assert.Equal([items[2], items[3]], after.Hidden!.Order(StringComparer.Ordinal));
+        Assert.Equal([KeyValuePair.Create(items[2], true), KeyValuePair.Create(items[3], true)],
+            (await Rows.ReadAsync<bool>(CatalogueGrain.HiddenOwner)).OrderBy(r => r.Key, StringComparer.Ordinal));
+        var kept = await Stored<CatalogueState>("catalogue", Catalogue);
+        Assert.True(kept.State!.HiddenInRows);
+        Assert.Equal([items[2], items[3]], kept.State.Hidden.Order(StringComparer.Ordinal));
+
+        // Later changes go on from the copied set.
+        await SetHidden(items[2], false);
+        Assert.DoesNotContain(items[2], (await Catalogue.GetSnapshotSince(0)).Hidden!);
+        Assert.True((await Rows.ReadAsync<bool>(CatalogueGrain.HiddenOwner)).ToDictionary()[items[3]]);
+    }
 }

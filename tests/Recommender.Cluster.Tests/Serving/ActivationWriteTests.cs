@@ -138,4 +138,45 @@ public sealed class ActivationWriteTests(HeldActivationCluster cluster) : IClass
             HeldRowStore.Release(prefix);
         }
     }
+
+    [Fact]
+    public async Task A_second_activation_waits_for_the_first_while_registrations_go_on()
+    {
+        var dimension = (await cluster.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model!.Dimension;
+        var first = TestPackages.NewVersion("first");
+        var second = TestPackages.NewVersion("second");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, first, dimension));
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, second, dimension));
+        var prefix = ItemShardGrain.EntriesOwner(first + "/");
+        var hold = HeldRowStore.HoldWrites(prefix);
+        try
+        {
+            var activatingFirst = TestPackages.Activate(cluster.Http, first);
+            await hold.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var activatingSecond = TestPackages.Activate(cluster.Http, second);
+
+            // A registration is answered while the first activation is held; the second activation is not.
+            var third = TestPackages.NewVersion("third");
+            await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, third, dimension)).WaitAsync(Prompt);
+            var models = (await cluster.GetJsonAsync<ModelsReply>("/models").WaitAsync(Prompt)).Models;
+            Assert.Equal("activating", models.Single(m => m.Version == first).State);
+            Assert.Equal("registered", models.Single(m => m.Version == third).State);
+            await Task.Delay(500);
+            Assert.False(activatingFirst.IsCompleted || activatingSecond.IsCompleted, "an activation finished while the first one's shard writes were held");
+
+            HeldRowStore.Release(prefix);
+            var one = await activatingFirst.WaitAsync(TimeSpan.FromSeconds(60));
+            var two = await activatingSecond.WaitAsync(TimeSpan.FromSeconds(60));
+            // One after the other: the second replaced the first, and a rollback goes back to it.
+            Assert.Equal(first, one.Active);
+            Assert.Equal((second, first), (two.Active, two.Previous));
+            models = (await cluster.GetJsonAsync<ModelsReply>("/models")).Models;
+            Assert.Equal("active", models.Single(m => m.Version == second).State);
+            Assert.Equal("retired", models.Single(m => m.Version == first).State);
+        }
+        finally
+        {
+            HeldRowStore.Release(prefix);
+        }
+    }
 }

@@ -290,6 +290,30 @@ public interface IUserDirectoryGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
+/// One partition of the event journal, which makes a batch for several users all-or-nothing: the batch is stored
+/// whole before any user grain is called, and a user whose write fails is retried from it until the write succeeds.
+/// Key: 0 to <see cref="Partitions.EventJournal"/> − 1.
+/// </summary>
+[Alias("recommender.IEventJournalGrain")]
+public interface IEventJournalGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// Stores the batch, then hands each user's events to the user grain. Throws, having written nothing, when the
+    /// batch cannot be stored; once it is stored, failed users are reported as pending, not thrown.
+    /// </summary>
+    [Alias("Ingest")]
+    Task<BatchIngestResult> Ingest(Immutable<UserEvents[]> batch);
+
+    /// <summary>Hands the pending users' events to their grains again; returns how many batches are still pending.</summary>
+    [Alias("Retry")]
+    Task<int> Retry();
+
+    /// <summary>Drops the user's pending events (the user is being erased) and persists that before returning.</summary>
+    [Alias("Forget")]
+    Task Forget(string userId);
+}
+
+/// <summary>
 /// Completes the user directory from grain storage, so that users stored before the directory existed (or otherwise
 /// not listed) are exported too; returns how many were added. The export runs it first.
 /// </summary>

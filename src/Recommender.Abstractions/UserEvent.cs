@@ -13,6 +13,21 @@ public sealed record UserEvent(
 [GenerateSerializer, Immutable, Alias("recommender.ingest-result")]
 public sealed record IngestResult([property: Id(0)] int Accepted, [property: Id(1)] int Duplicates);
 
+/// <summary>One user's events of a batch for several users.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.user-events")]
+public sealed record UserEvents([property: Id(0)] string UserId, [property: Id(1)] UserEvent[] Events);
+
+/// <summary>
+/// What a batch for several users came to: events new and repeated in the histories written so far, and the users
+/// (and their events) that are kept in the event journal until their histories take them.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.batch-ingest-result")]
+public sealed record BatchIngestResult(
+    [property: Id(0)] int Accepted,
+    [property: Id(1)] int Duplicates,
+    [property: Id(2)] int PendingUsers,
+    [property: Id(3)] int PendingEvents);
+
 /// <summary>A user's history in timestamp order (the most recent last), with the total number of events ever accepted.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.user-history")]
 public sealed record UserHistoryView(

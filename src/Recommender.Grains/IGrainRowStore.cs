@@ -2,7 +2,8 @@ namespace Recommender.Grains;
 
 /// <summary>
 /// Rows a grain keeps beside its grain state, one per key, for what grows with the catalogue (a shard's entries, the
-/// catalogue's placements of added items and its text items): a write costs what it changes, not what the owner holds.
+/// catalogue's placements of added items and its text items) and for records kept only until they are done with (the
+/// event journal): a write costs what it changes, not what the owner holds.
 /// </summary>
 public interface IGrainRowStore
 {
@@ -15,4 +16,7 @@ public interface IGrainRowStore
     /// transaction.
     /// </summary>
     Task WriteAsync<T>(string owner, IReadOnlyList<KeyValuePair<string, T>> rows, bool replaceAll = false, CancellationToken cancellation = default);
+
+    /// <summary>Deletes the owner's rows with these keys in one transaction; keys without a row are ignored.</summary>
+    Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default);
 }

@@ -34,6 +34,12 @@ public sealed class ServingOptions
     /// <summary>How long the shards of a replaced version keep serving requests that read the old pointer before they deactivate.</summary>
     public TimeSpan RetireGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How often each silo asks the event journal to retry the users of a multi-user batch whose write failed (and
+    /// to take over the batches of a lost silo).
+    /// </summary>
+    public TimeSpan EventJournalRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public PopularityOptions Popularity { get; set; } = new();
 
     public int ResolvedShards => ResolveShards(Shards);

@@ -97,6 +97,8 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<PopularityCache>();
         services.AddSingleton<PopularityFlusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PopularityFlusher>());
+        services.AddSingleton<EventJournalRetrier>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventJournalRetrier>());
         services.AddSingleton<ItemLocator>();
         services.AddSingleton<TextEncoding>();
         services.AddSingleton<ModelUnloader>();
@@ -135,6 +137,7 @@ public static class RecommenderSiloExtensions
         PositiveTime(popularity.HalfLife, "Recommender:Popularity:HalfLife");
         PositiveTime(popularity.FlushInterval, "Recommender:Popularity:FlushInterval");
         PositiveTime(popularity.RefreshInterval, "Recommender:Popularity:RefreshInterval");
+        PositiveTime(serving.EventJournalRetryInterval, "Recommender:EventJournalRetryInterval");
 
         static void AtLeastOne(long value, string key)
         {

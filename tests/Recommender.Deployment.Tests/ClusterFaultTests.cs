@@ -86,7 +86,9 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
     {
         await fixture.RestoreBaselineAsync();
         var traffic = NewTraffic("database");
-        var run = traffic.RunAsync(TimeSpan.FromSeconds(40), Workers);
+        // Beside the single events, batches for two users each: all-or-nothing across the outage.
+        var batches = new BatchTraffic(Cluster.Http, Cluster.Api!.BaseAddress, Enumerable.Range(0, 20).Select(i => $"database-batch-user-{i:D2}").ToArray(), fixture.Items);
+        var run = Task.WhenAll(traffic.RunAsync(TimeSpan.FromSeconds(40), Workers), batches.RunAsync(TimeSpan.FromSeconds(40), 2));
         await Task.Delay(TimeSpan.FromSeconds(5));
         var faultAt = traffic.Now;
         await Cluster.Postgres.StopAsync(immediate: true);
@@ -97,6 +99,16 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
 
         var report = await Publish("PostgreSQL down for 10 s", traffic, faultAt);
         AssertNothingLost(report);
+        // The database refused the write before anything was stored: a refused event must not turn up later.
+        Assert.Equal(0, report.RefusedButWritten);
+        var batchAudit = await batches.AuditAsync(TimeSpan.FromSeconds(30));
+        output.WriteLine(batchAudit.ToString());
+        File.AppendAllText(Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "fault-scenarios.txt"), $"{DateTimeOffset.UtcNow:O} PostgreSQL down for 10 s: {batchAudit}\n");
+        Assert.True(batchAudit.Retryable > 0, $"no batch was refused while the database was down: {batchAudit}");
+        Assert.Equal(0, batchAudit.Failed);
+        Assert.Equal(0, batchAudit.EventsMissing);
+        Assert.Equal(0, batchAudit.EventsDuplicated);
+        Assert.Equal(0, batchAudit.RefusedButWritten);
         Assert.True(traffic.Records.Any(r => r.IsWrite && r.Outcome != Outcome.Acknowledged && r.Start > faultAt && r.End < restoredAt),
             "no write failed while the database was down: writes were acknowledged without being stored");
         AssertServingAtTheEnd(traffic, TimeSpan.FromSeconds(5));

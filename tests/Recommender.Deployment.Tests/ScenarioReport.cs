@@ -15,6 +15,7 @@ public sealed record ScenarioReport(
     int Lost,
     int Duplicated,
     int OutOfOrder,
+    int RefusedButWritten,
     double? RecoverySeconds,
     IReadOnlyList<string> FailureSamples)
 {
@@ -36,13 +37,14 @@ public sealed record ScenarioReport(
             audit.Lost,
             audit.Duplicated,
             audit.OutOfOrder,
+            audit.RefusedButWritten,
             recovery is null ? null : Math.Round(recovery.Value, 1),
             failures.Where(f => f.Outcome == Outcome.Failed).Select(f => f.Detail).Distinct().Take(5).ToList());
     }
 
     public override string ToString() =>
         $"{Scenario}: attempted {Attempted}, acknowledged {Acknowledged}, retryable 503 {Retryable}, failed {Failed}, " +
-        $"writes {WritesAcknowledged}/{WritesAttempted} acknowledged, lost {Lost}, duplicated {Duplicated}, out of order {OutOfOrder}, " +
+        $"writes {WritesAcknowledged}/{WritesAttempted} acknowledged, lost {Lost}, duplicated {Duplicated}, out of order {OutOfOrder}, refused but written {RefusedButWritten}, " +
         $"recovery {(RecoverySeconds is { } s ? $"{s:0.0} s" : "n/a")}" +
         (FailureSamples.Count > 0 ? $"; non-retryable failures: {string.Join(" | ", FailureSamples)}" : "");
 

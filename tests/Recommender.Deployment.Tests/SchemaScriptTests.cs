@@ -134,7 +134,7 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Grain_rows_keep_the_order_their_keys_were_first_written_across_statements_rewrites_and_replacements()
+    public async Task Grain_rows_keep_the_order_their_keys_were_first_written_across_statements_rewrites_replacements_and_deletions()
     {
         var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_grain_rows", times: 2);
         await using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
@@ -157,6 +157,13 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
         Assert.Equal(["Another service's"], (await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2")).Select(r => r.Value.Title));
 
         await store.WriteAsync("shard/v1/0-of-2", [Entry("b", "B"), Entry("a", "A")], replaceAll: true);
+        Assert.Equal(["b", "a"], (await store.ReadAsync<ShardEntry>("shard/v1/0-of-2")).Select(r => r.Key));
+        Assert.Single(await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2"));
+
+        // Deleting keys (more than one statement takes, one twice, one absent) removes only this owner's and service's.
+        await store.WriteAsync("journal/0", many);
+        await store.DeleteAsync("journal/0", [.. many.Skip(1).Select(e => e.Key), "item-3", "absent"]);
+        Assert.Equal(["item-699"], (await store.ReadAsync<ShardEntry>("journal/0")).Select(r => r.Key));
         Assert.Equal(["b", "a"], (await store.ReadAsync<ShardEntry>("shard/v1/0-of-2")).Select(r => r.Key));
         Assert.Single(await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2"));
     }

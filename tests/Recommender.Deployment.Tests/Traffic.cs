@@ -110,7 +110,9 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
     {
         var acknowledged = _records.Where(r => r.IsWrite && r.Outcome == Outcome.Acknowledged)
             .GroupBy(r => r.User).ToDictionary(g => g.Key, g => g.Select(r => EventId(r.User, r.Sequence)).ToHashSet());
-        int lost = 0, duplicated = 0, disordered = 0;
+        var refused = _records.Where(r => r.IsWrite && r.Outcome != Outcome.Acknowledged)
+            .GroupBy(r => r.User).ToDictionary(g => g.Key, g => g.Select(r => EventId(r.User, r.Sequence)).ToHashSet());
+        int lost = 0, duplicated = 0, disordered = 0, refusedButWritten = 0;
         foreach (var user in users)
         {
             using var response = await http.GetAsync(new Uri(api, $"/users/{user}/history"));
@@ -120,11 +122,13 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
                 .Select(e => e.GetProperty("eventId").GetString()!).ToList();
             var expected = acknowledged.GetValueOrDefault(user) ?? [];
             lost += expected.Count(id => !ids.Contains(id));
+            refusedButWritten += (refused.GetValueOrDefault(user) ?? []).Count(ids.Contains);
             duplicated += ids.Count - ids.Distinct().Count();
             disordered += ids.Zip(ids.Skip(1)).Count(pair => string.CompareOrdinal(pair.First, pair.Second) >= 0);
         }
-        return new HistoryAudit(acknowledged.Values.Sum(s => s.Count), lost, duplicated, disordered);
+        return new HistoryAudit(acknowledged.Values.Sum(s => s.Count), lost, duplicated, disordered, refusedButWritten);
     }
 }
 
-public sealed record HistoryAudit(int Acknowledged, int Lost, int Duplicated, int OutOfOrder);
+/// <summary>What the histories hold against the answers; <see cref="RefusedButWritten"/> counts events whose request was not acknowledged.</summary>
+public sealed record HistoryAudit(int Acknowledged, int Lost, int Duplicated, int OutOfOrder, int RefusedButWritten);

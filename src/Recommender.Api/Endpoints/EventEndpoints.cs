@@ -9,9 +9,10 @@ public static class EventEndpoints
     {
         app.MapPost("/events", Ingest)
             .WithName("PostEvents")
-            .WithSummary("Records one event or a batch; the whole batch is validated before anything is written.")
+            .WithSummary("Records one event or a batch; the whole batch is validated before anything is written, and stored whole before any user's history is.")
             .Accepts<EventRequest[]>("application/json")
             .Produces<IngestResponse>()
+            .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -38,13 +39,23 @@ public static class EventEndpoints
             return Problems.Invalid(errors);
         }
 
-        var perUser = events.GroupBy(e => e.UserId, StringComparer.Ordinal).ToArray();
-        var results = await Task.WhenAll(perUser.Select(g =>
-            ClusterRetry.RunAsync(() => grains.User(g.Key).Ingest(new Immutable<UserEvent[]>(g.Select(e => e.Event).ToArray())))));
-        var accepted = results.Sum(r => r.Accepted);
-        var duplicates = results.Sum(r => r.Duplicates);
-        metrics.EventsIngested(accepted, duplicates);
-        return Results.Ok(new IngestResponse(accepted, duplicates, perUser.Length));
+        var perUser = events.GroupBy(e => e.UserId, StringComparer.Ordinal)
+            .Select(g => new UserEvents(g.Key, g.Select(e => e.Event).ToArray())).ToArray();
+        if (perUser.Length == 1)
+        {
+            // One user's events are one write of one grain: all or nothing without the journal.
+            var result = await ClusterRetry.RunAsync(() => grains.User(perUser[0].UserId).Ingest(new Immutable<UserEvent[]>(perUser[0].Events)));
+            metrics.EventsIngested(result.Accepted, result.Duplicates);
+            return Results.Ok(new IngestResponse(result.Accepted, result.Duplicates, 1, 0));
+        }
+
+        // Several users: the journal stores the batch whole first, so a failure either leaves nothing written (503) or
+        // leaves the users it could not write yet to its retries (202).
+        var journal = grains.GetGrain<IEventJournalGrain>(Random.Shared.Next(Partitions.EventJournal));
+        var batch = await ClusterRetry.RunAsync(() => journal.Ingest(new Immutable<UserEvents[]>(perUser)));
+        metrics.EventsIngested(batch.Accepted, batch.Duplicates);
+        var response = new IngestResponse(batch.Accepted, batch.Duplicates, perUser.Length, batch.PendingUsers);
+        return batch.PendingUsers == 0 ? Results.Ok(response) : Results.Json(response, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>

@@ -4,7 +4,11 @@ using Recommender.Abstractions;
 
 namespace Recommender.Api.Endpoints;
 
-public sealed record IngestResponse(int Accepted, int Duplicates, int Users);
+/// <summary>
+/// What a POST /events came to. <see cref="PendingUsers"/> (answered 202) are users of a multi-user batch whose
+/// histories could not be written yet: their events are stored in the event journal and written by its retries.
+/// </summary>
+public sealed record IngestResponse(int Accepted, int Duplicates, int Users, int PendingUsers);
 
 /// <summary>A ranked item; <see cref="Because"/> appears only when explanations were asked for (explain=true).</summary>
 public sealed record RecommendedItem(

@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace Recommender.Grains.Inference;
 
-/// <summary>The serving instruments (meter "Recommender.Serving"): encoder batch sizes and times, exported by OpenTelemetry.</summary>
+/// <summary>The serving instruments (meter "Recommender.Serving"): encoder batch sizes and times, model unloads and the event journal, exported by OpenTelemetry.</summary>
 public sealed class ServingMetrics
 {
     public const string MeterName = "Recommender.Serving";
@@ -12,6 +12,8 @@ public sealed class ServingMetrics
     private readonly Histogram<double> _encodeLatency;
     private readonly UpDownCounter<int> _sessions;
     private readonly Counter<long> _unloaded;
+    private readonly UpDownCounter<int> _journalPending;
+    private readonly Counter<long> _journalRetried;
 
     public ServingMetrics(IMeterFactory meters)
     {
@@ -21,6 +23,8 @@ public sealed class ServingMetrics
         _encodeLatency = meter.CreateHistogram<double>("recommender.inference.encode.duration", "ms", "Time from a request joining the queue to its vector being ready (queueing + batch).");
         _sessions = meter.CreateUpDownCounter<int>("recommender.inference.sessions", "{session}", "Open ONNX Runtime encoder sessions on this silo, by model version.");
         _unloaded = meter.CreateCounter<long>("recommender.inference.unloads", "{version}", "Model versions unloaded from this silo after they stopped being active.");
+        _journalPending = meter.CreateUpDownCounter<int>("recommender.events.journal.pending", "{batch}", "Multi-user event batches held by this silo's journal partitions with users still to be written.");
+        _journalRetried = meter.CreateCounter<long>("recommender.events.journal.retried", "{event}", "Events the event journal's retries wrote into histories (new ones, not repeats).");
     }
 
     public void Batch(string version, int size, double milliseconds)
@@ -35,6 +39,10 @@ public sealed class ServingMetrics
     public void SessionOpened(string version) => _sessions.Add(1, new KeyValuePair<string, object?>("model", version));
 
     public void SessionClosed(string version) => _sessions.Add(-1, new KeyValuePair<string, object?>("model", version));
+
+    public void JournalPending(int change) => _journalPending.Add(change);
+
+    public void JournalRetried(int events) => _journalRetried.Add(events);
 
     public void Unloaded(string version) => _unloaded.Add(1, new KeyValuePair<string, object?>("model", version));
 }

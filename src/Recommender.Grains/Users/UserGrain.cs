@@ -25,6 +25,8 @@ public sealed class UserGrain(
     private UserHistory? _history;
     private CachedVector? _vector;
     private (long Version, string[] Items)? _distinctItems;
+    // Set when a failed write could not be followed by a re-read: memory may hold events that are not stored.
+    private bool _unstored;
 
     private UserHistory History => _history ??= new UserHistory(state.State, options.Value.HistoryRetention);
 
@@ -33,6 +35,7 @@ public sealed class UserGrain(
 
     public async Task<IngestResult> Ingest(Immutable<UserEvent[]> events)
     {
+        await ReloadIfUnstored();
         var firstEvents = state.State.TotalCount == 0;
         var accepted = new List<UserEvent>();
         var result = History.Add(events.Value, accepted);
@@ -46,9 +49,9 @@ public sealed class UserGrain(
             }
             catch
             {
-                // The write failed: drop the in-memory change so that memory matches what is stored, and let the caller retry.
-                _history = null;
-                await state.ReadStateAsync();
+                // The write failed: drop the in-memory change so that memory matches what is stored, and let the caller
+                // retry. Were the events kept, the retry would count them as repeats and they would never be stored.
+                await DiscardUnstored();
                 throw;
             }
             accumulator.Record(accepted);
@@ -56,10 +59,18 @@ public sealed class UserGrain(
         return result;
     }
 
-    public Task<UserHistoryView> GetHistory(int? limit) => Task.FromResult(History.View(limit));
+    public async Task<UserHistoryView> GetHistory(int? limit)
+    {
+        await ReloadIfUnstored();
+        return History.View(limit);
+    }
 
     public async Task<long> Erase()
     {
+        await ReloadIfUnstored();
+        // Events of a multi-user batch still waiting in the event journal would otherwise be written after the erasure.
+        await Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal)
+            .Select(p => GrainFactory.GetGrain<IEventJournalGrain>(p).Forget(GrainKeys.IdOf(this))));
         long erased = state.State.Events.Count;
         if (state.State.TotalCount > 0 || erased > 0)
         {
@@ -71,8 +82,7 @@ public sealed class UserGrain(
             catch
             {
                 // Nothing is known to be erased: memory goes back to what is stored, and the caller retries.
-                _history = null;
-                await state.ReadStateAsync();
+                await DiscardUnstored();
                 throw;
             }
             state.State = new UserState();
@@ -87,6 +97,7 @@ public sealed class UserGrain(
 
     public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request)
     {
+        await ReloadIfUnstored();
         var snapshot = await catalogue.GetAsync();
         // Nothing to serve until a model is active and the catalogue has finished loading: an empty version says so.
         if (snapshot.Model is null || snapshot.Loading) return new Abstractions.Ranking([], "", RankingSource.Popularity, false);
@@ -103,6 +114,31 @@ public sealed class UserGrain(
             }
         }
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden.Ids, request, exclude), model.Version, RankingSource.Popularity, false);
+    }
+
+    /// <summary>Brings memory back to what is stored after a failed write; when storage cannot be read either, the next call does.</summary>
+    private async Task DiscardUnstored()
+    {
+        _history = null;
+        _unstored = true;
+        try
+        {
+            await ReloadIfUnstored();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "User {UserId}: storage could not be read after a failed write; the next call reads it first", GrainKeys.IdOf(this));
+        }
+    }
+
+    private async Task ReloadIfUnstored()
+    {
+        if (!_unstored) return;
+        await state.ReadStateAsync();
+        _history = null;
+        _vector = null;
+        _distinctItems = null;
+        _unstored = false;
     }
 
     /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>

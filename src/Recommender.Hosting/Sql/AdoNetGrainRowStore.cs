@@ -50,6 +50,30 @@ public sealed class AdoNetGrainRowStore(IOptions<RecommenderOptions> options, IO
         return AdoNetConnections.WriteAsync(options.Value, connection => Write(connection, owner, payloads, replaceAll, cancellation), cancellation);
     }
 
+    public Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default)
+    {
+        if (keys.Count == 0) return Task.CompletedTask;
+        var distinct = keys.Distinct(StringComparer.Ordinal).ToArray();
+        return AdoNetConnections.WriteAsync(options.Value, connection => Delete(connection, owner, distinct, cancellation), cancellation);
+    }
+
+    private async Task Delete(DbConnection connection, string owner, string[] keys, CancellationToken cancellation)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        foreach (var chunk in keys.Chunk(RowsPerStatement))
+        {
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.CommandText = "DELETE FROM RecommenderGrainRows WHERE ServiceId = @ServiceId AND Owner = @Owner AND RowKey IN ("
+                + string.Join(", ", chunk.Select((_, i) => $"@Key{i}")) + ")";
+            delete.AddParameter("ServiceId", cluster.Value.ServiceId);
+            delete.AddParameter("Owner", owner);
+            for (var i = 0; i < chunk.Length; i++) delete.AddParameter($"Key{i}", chunk[i]);
+            await delete.ExecuteNonQueryAsync(cancellation);
+        }
+        await transaction.CommitAsync(cancellation);
+    }
+
     private async Task Write(DbConnection connection, string owner, KeyValuePair<string, byte[]>[] rows, bool replaceAll, CancellationToken cancellation)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellation);

@@ -32,11 +32,11 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
     public async Task Events_arriving_out_of_order_and_twice_make_one_ordered_history()
     {
         var user = User();
-        Assert.Equal(new IngestReply(3, 0, 1), await Post(Event(user, "5", "view", 30, "a"), Event(user, "7", "CLICK", 10, "b"), Event(user, "9", "Purchase", 20, "c")));
-        Assert.Equal(new IngestReply(2, 2, 1), await Post(Event(user, "7", "click", 10, "b"), Event(user, "11", "like", 5, "d"), Event(user, "5", "view", 30, "a"), Event(user, "13", "cart", 40, "e")));
+        Assert.Equal(new IngestReply(3, 0, 1, 0), await Post(Event(user, "5", "view", 30, "a"), Event(user, "7", "CLICK", 10, "b"), Event(user, "9", "Purchase", 20, "c")));
+        Assert.Equal(new IngestReply(2, 2, 1, 0), await Post(Event(user, "7", "click", 10, "b"), Event(user, "11", "like", 5, "d"), Event(user, "5", "view", 30, "a"), Event(user, "13", "cart", 40, "e")));
         // No event id: derived from (user, item, type, timestamp), so a resend is a duplicate.
-        Assert.Equal(new IngestReply(1, 0, 1), await Post(new { userId = user, itemId = "15", type = "rating", timestamp = T0.AddMinutes(50), value = 4.5 }));
-        Assert.Equal(new IngestReply(0, 1, 1), await Post(new { userId = user, itemId = "15", type = "rating", timestamp = T0.AddMinutes(50), value = 4.5 }));
+        Assert.Equal(new IngestReply(1, 0, 1, 0), await Post(new { userId = user, itemId = "15", type = "rating", timestamp = T0.AddMinutes(50), value = 4.5 }));
+        Assert.Equal(new IngestReply(0, 1, 1, 0), await Post(new { userId = user, itemId = "15", type = "rating", timestamp = T0.AddMinutes(50), value = 4.5 }));
 
         var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
         Assert.Equal(6, history.TotalCount);
@@ -57,7 +57,7 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
     public async Task A_batch_for_several_users_lands_in_each_history()
     {
         string a = User(), b = User();
-        Assert.Equal(new IngestReply(3, 0, 2), await Post(Event(a, "1", "view", 1), Event(b, "2", "view", 1), Event(a, "3", "view", 2)));
+        Assert.Equal(new IngestReply(3, 0, 2, 0), await Post(Event(a, "1", "view", 1), Event(b, "2", "view", 1), Event(a, "3", "view", 2)));
         Assert.Equal(2, (await cluster.GetJsonAsync<HistoryReply>($"/users/{a}/history")).TotalCount);
         Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{b}/history")).TotalCount);
     }
@@ -125,7 +125,7 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.Equal(new ErasedUserReply(user, 0), await (await cluster.Http.DeleteAsync($"/users/{user}")).Content.ReadFromJsonAsync<ErasedUserReply>());
 
         // An erased event id is forgotten too: the same event is new again, and the user is exported again.
-        Assert.Equal(new IngestReply(1, 0, 1), await Post(Event(user, "2", "view", 1, "e1")));
+        Assert.Equal(new IngestReply(1, 0, 1, 0), await Post(Event(user, "2", "view", 1, "e1")));
         history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
         Assert.Equal(1, history.TotalCount);
         Assert.Equal(["e1"], history.Events.Select(e => e.EventId));

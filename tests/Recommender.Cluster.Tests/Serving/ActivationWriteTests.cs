@@ -10,13 +10,15 @@ using Recommender.Cluster.Tests.Api;
 using Recommender.Cluster.Tests.Infrastructure;
 using Recommender.Grains;
 using Recommender.Grains.Items;
+using Recommender.Hosting;
 using Recommender.Hosting.Sql;
 
 namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
 /// The production row store with a brake: writes to owners under a held prefix wait until the test releases them, so
-/// that a test can keep an activation in the middle of building its shards for as long as it needs.
+/// that a test can keep an activation in the middle of building its shards for as long as it needs; writes to owners
+/// under a failing prefix fail as they do while PostgreSQL is down.
 /// </summary>
 public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
 {
@@ -30,7 +32,13 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
     // Static: the cluster's silos run in this process, and each has a store of its own.
     private static readonly ConcurrentDictionary<string, Hold> Holds = new(StringComparer.Ordinal);
 
+    private static readonly ConcurrentDictionary<string, bool> Failing = new(StringComparer.Ordinal);
+
     public static Hold HoldWrites(string ownerPrefix) => Holds[ownerPrefix] = new Hold();
+
+    public static void FailWrites(string ownerPrefix) => Failing[ownerPrefix] = true;
+
+    public static void StopFailing(string ownerPrefix) => Failing.TryRemove(ownerPrefix, out _);
 
     public static void Release(string ownerPrefix)
     {
@@ -42,6 +50,8 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
 
     public async Task WriteAsync<T>(string owner, IReadOnlyList<KeyValuePair<string, T>> rows, bool replaceAll = false, CancellationToken cancellation = default)
     {
+        if (Failing.Keys.Any(prefix => owner.StartsWith(prefix, StringComparison.Ordinal)))
+            throw new PostgresUnavailableException($"Writing rows of '{owner}' failed: the database is unavailable.");
         foreach (var (prefix, hold) in Holds)
         {
             if (!owner.StartsWith(prefix, StringComparison.Ordinal)) continue;
@@ -50,6 +60,9 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
         }
         await inner.WriteAsync(owner, rows, replaceAll, cancellation);
     }
+
+    public Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default) =>
+        inner.DeleteAsync(owner, keys, cancellation);
 
     public sealed class Configurator : ISiloConfigurator
     {

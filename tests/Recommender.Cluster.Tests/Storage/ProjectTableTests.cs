@@ -163,6 +163,25 @@ public sealed class ProjectTableTests : IDisposable
         Assert.Equal("Title 1046", kept.Single(r => r.Key == "item-3").Value.Title);
     }
 
+    [Fact]
+    public async Task Deleting_grain_rows_removes_only_the_keys_given_of_that_owner_and_service()
+    {
+        var rows = Rows();
+        var many = Enumerable.Range(0, 250).Select(i => Entry($"row-{i}", $"Title {i}")).ToArray();
+        await rows.WriteAsync("journal/0", many);
+        await rows.WriteAsync("journal/1", [Entry("row-1", "Another owner's")]);
+        await Rows("other").WriteAsync("journal/0", [Entry("row-1", "Another service's")]);
+
+        // More keys than one statement takes, a key given twice and a key without a row.
+        var doomed = Enumerable.Range(0, 240).Where(i => i != 7).Select(i => $"row-{i}").Append("row-3").Append("absent").ToArray();
+        await rows.DeleteAsync("journal/0", doomed);
+        Assert.Equal(["row-7", .. Enumerable.Range(240, 10).Select(i => $"row-{i}")], (await rows.ReadAsync<ShardEntry>("journal/0")).Select(r => r.Key));
+        Assert.Single(await rows.ReadAsync<ShardEntry>("journal/1"));
+        Assert.Single(await Rows("other").ReadAsync<ShardEntry>("journal/0"));
+        await rows.DeleteAsync("journal/0", []);
+        Assert.Equal(11, (await rows.ReadAsync<ShardEntry>("journal/0")).Count);
+    }
+
     private void Execute(string sql)
     {
         using var connection = new SqliteConnection(_connectionString);

@@ -23,7 +23,7 @@ public sealed class TrafficLedgerTests
         {
             var post = new EventPost(sequence, ids.Select(id => events[id]).ToArray(), invalid, false);
             var duplicates = ids.Count(id => id == "a" && sequence > 0);
-            ledger.Record(new PostOutcome(post, sent, answered, status, status == 200 ? new IngestReply(ids.Length - duplicates, duplicates, 1) : null, null));
+            ledger.Record(new PostOutcome(post, sent, answered, status, status == 200 ? new IngestReply(ids.Length - duplicates, duplicates, 1, 0) : null, null));
         }
         Post(0, 1, 2, 200, false, "a", "b");
         Post(1, 3, 4, 200, false, "c");

@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Logging;
+using Recommender.Abstractions;
+using Recommender.Grains.Inference;
+
+namespace Recommender.Grains.Users;
+
+/// <summary>A stored batch: the users whose events are not yet known to be in their histories.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.journal-entry")]
+public sealed record JournalEntry([property: Id(0)] UserEvents[] Users, [property: Id(1)] DateTimeOffset Received);
+
+/// <summary>
+/// Makes a batch for several users all-or-nothing. The whole batch is written as one row before any user's history
+/// is, so a failed write leaves nothing written; after it, a user whose history could not take the events is retried
+/// from the row until it does. The events keep their ids, so a retry of a write that did land counts as a repeat.
+/// A row is deleted once every user of it has the events.
+/// </summary>
+public sealed class EventJournal(
+    string owner,
+    IGrainRowStore rows,
+    Func<string, UserEvent[], Task<IngestResult>> deliver,
+    TimeProvider clock,
+    ServingMetrics metrics,
+    ILogger logger)
+{
+    // Batches not yet complete, by row key: the users still to be written. Calls interleave, but never run in parallel.
+    private readonly Dictionary<string, OpenBatch> _open = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _handingOut = new(StringComparer.Ordinal);
+    private Task<int>? _retry;
+
+    /// <summary>Batches with users still to be written, not counting those being handed out now.</summary>
+    public int Pending => _open.Keys.Count(k => !_handingOut.Contains(k));
+
+    /// <summary>Takes over the rows an earlier activation left (it stopped between storing a batch and finishing it).</summary>
+    public async Task LoadAsync(CancellationToken cancellation)
+    {
+        foreach (var (key, entry) in await rows.ReadAsync<JournalEntry>(owner, cancellation))
+            _open[key] = new OpenBatch([.. entry.Users], entry.Received) { Pending = true };
+        metrics.JournalPending(_open.Count);
+        if (_open.Count > 0) logger.LogInformation("Event journal {Owner} took over {Count} unfinished batches", owner, _open.Count);
+    }
+
+    public async Task<BatchIngestResult> IngestAsync(UserEvents[] batch)
+    {
+        var key = Guid.NewGuid().ToString("N");
+        var received = clock.GetUtcNow();
+        await rows.WriteAsync(owner, [KeyValuePair.Create(key, new JournalEntry(batch, received))]);
+        _open[key] = new OpenBatch([.. batch], received);
+        return await HandOutAsync(key);
+    }
+
+    /// <summary>Hands every pending batch out again, one at a time; a call during a retry waits for it.</summary>
+    public Task<int> RetryAsync()
+    {
+        if (_retry is { IsCompleted: false }) return _retry;
+        return _retry = RetryPendingAsync();
+    }
+
+    private async Task<int> RetryPendingAsync()
+    {
+        foreach (var key in _open.Keys.Where(k => !_handingOut.Contains(k)).ToArray())
+        {
+            // Forget may have closed it meanwhile.
+            if (!_open.ContainsKey(key)) continue;
+            var result = await HandOutAsync(key);
+            metrics.JournalRetried(result.Accepted);
+            if (result.PendingUsers == 0) logger.LogInformation("Event journal {Owner} completed batch {Key}", owner, key);
+        }
+        return Pending;
+    }
+
+    /// <summary>Removes the user from every open batch and stores that: an erased user's events must not come back.</summary>
+    public async Task ForgetAsync(string userId)
+    {
+        foreach (var (key, batch) in _open.ToArray())
+        {
+            var removed = batch.Users.Where(u => u.UserId == userId).ToArray();
+            if (removed.Length == 0) continue;
+            // Out of memory first, so that a hand-out finishing meanwhile stores the batch without the user too.
+            batch.Users.RemoveAll(u => u.UserId == userId);
+            try
+            {
+                await StoreAsync(key, batch);
+            }
+            catch
+            {
+                // Not stored: the user stays pending, and the erasure fails and is retried.
+                batch.Users.AddRange(removed);
+                throw;
+            }
+            if (batch.Users.Count == 0 && !_handingOut.Contains(key)) Close(key);
+        }
+    }
+
+    private async Task<BatchIngestResult> HandOutAsync(string key)
+    {
+        _handingOut.Add(key);
+        try
+        {
+            var users = _open[key].Users.ToArray();
+            var outcomes = await Task.WhenAll(users.Select(DeliverAsync));
+            var written = users.Where((_, i) => outcomes[i] is not null).Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
+            // The open list, not the copy: Forget may have removed users while the events were handed out.
+            var batch = _open[key];
+            var remaining = batch.Users;
+            var before = remaining.Count;
+            remaining.RemoveAll(u => written.Contains(u.UserId));
+            // An empty batch is deleted even when nothing changed now: an earlier delete may have failed.
+            if (remaining.Count < before || remaining.Count == 0)
+            {
+                try
+                {
+                    await StoreAsync(key, batch);
+                    if (remaining.Count == 0) Close(key);
+                }
+                catch (Exception e)
+                {
+                    // The row still lists users that have their events: a later retry repeats them, which is harmless.
+                    logger.LogWarning(e, "Event journal {Owner} could not update batch {Key}; it is retried", owner, key);
+                }
+            }
+            if (remaining.Count > 0 && !batch.Pending)
+            {
+                batch.Pending = true;
+                metrics.JournalPending(1);
+            }
+            return new BatchIngestResult(
+                outcomes.Sum(o => o?.Accepted ?? 0), outcomes.Sum(o => o?.Duplicates ?? 0), remaining.Count, remaining.Sum(u => u.Events.Length));
+        }
+        finally
+        {
+            _handingOut.Remove(key);
+        }
+    }
+
+    private async Task<IngestResult?> DeliverAsync(UserEvents user)
+    {
+        try
+        {
+            return await deliver(user.UserId, user.Events);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Event journal {Owner}: user {UserId} did not take {Count} events; they stay journalled and are retried", owner, user.UserId, user.Events.Length);
+            return null;
+        }
+    }
+
+    private Task StoreAsync(string key, OpenBatch batch) => batch.Users.Count == 0
+        ? rows.DeleteAsync(owner, [key])
+        : rows.WriteAsync(owner, [KeyValuePair.Create(key, new JournalEntry([.. batch.Users], batch.Received))]);
+
+    /// <summary>The grain is deactivating: its pending batches stay stored, for the next activation to take over.</summary>
+    public void Release() => metrics.JournalPending(-_open.Values.Count(b => b.Pending));
+
+    private void Close(string key)
+    {
+        if (_open.Remove(key, out var batch) && batch.Pending) metrics.JournalPending(-1);
+    }
+
+    private sealed record OpenBatch(List<UserEvents> Users, DateTimeOffset Received)
+    {
+        /// <summary>Counted as pending: a hand-out left users to retry, or an earlier activation left the batch.</summary>
+        public bool Pending { get; set; }
+    }
+}

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Grains;
+using Recommender.Grains.Users;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// A cluster of its own whose journal writes (<see cref="HeldRowStore"/>) and users' storage
+/// (<see cref="FailingGrainStorage"/>) a test can make fail; its silos do not retry the journal on a timer, so that a
+/// test sees the pending users before it asks for the retry.
+/// </summary>
+public sealed class EventJournalCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("event-journal") with
+{
+    Settings = new Dictionary<string, string?>(ServingCluster.FastRefresh) { ["Recommender:EventJournalRetryInterval"] = "01:00:00" },
+})
+{
+    protected override void ConfigureSilos(TestClusterBuilder builder)
+    {
+        builder.AddSiloBuilderConfigurator<HeldRowStore.Configurator>();
+        builder.AddSiloBuilderConfigurator<FailingGrainStorage.Configurator>();
+    }
+}
+
+/// <summary>
+/// A batch for several users is all-or-nothing: when it cannot be stored nothing is written (503), and once it is
+/// stored a user whose history cannot take it yet is written by the journal's retries, exactly once, unless the user
+/// is erased first.
+/// </summary>
+public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixture<EventJournalCluster>
+{
+    private InProcessSiloHandle Silo => (InProcessSiloHandle)cluster.Cluster.Primary!;
+
+    private IGrainStorage Storage => Silo.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME);
+
+    private IGrainRowStore Rows => Silo.SiloHost.Services.GetRequiredService<IGrainRowStore>();
+
+    private static object Event(string user, string item, int second) =>
+        new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UnixEpoch.AddSeconds(1_700_000_000 + second) };
+
+    private async Task<(HttpStatusCode Status, IngestReply? Reply, string Body)> Post(params object[] events)
+    {
+        using var response = await cluster.Http.PostAsJsonAsync("/events", events);
+        var body = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, response.IsSuccessStatusCode ? System.Text.Json.JsonSerializer.Deserialize<IngestReply>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) : null, body);
+    }
+
+    private async Task<string[]> Items(string user) =>
+        (await cluster.Cluster.Client.User(user).GetHistory(null)).Events.Select(e => e.ItemId).ToArray();
+
+    /// <summary>Journal rows that name any of the users (the tests share the cluster, so each counts its own).</summary>
+    private async Task<int> JournalRows(params string[] users)
+    {
+        var count = 0;
+        for (var p = 0; p < Partitions.EventJournal; p++)
+            count += (await Rows.ReadAsync<JournalEntry>(EventJournalGrain.OwnerPrefix + p)).Count(r => r.Value.Users.Any(u => users.Contains(u.UserId)));
+        return count;
+    }
+
+    private Task<int?> RetryJournal() => Silo.SiloHost.Services.GetRequiredService<EventJournalRetrier>().RetryAllAsync();
+
+    /// <summary>Makes the user's grain hold a stale storage version, as after a concurrent writer: its next write fails once.</summary>
+    private async Task MakeNextWriteFail(string user)
+    {
+        var grain = cluster.Cluster.Client.User(user);
+        Assert.NotEmpty(await Items(user));
+        var stored = new GrainState<UserState>(new UserState());
+        await Storage.ReadStateAsync("user", grain.GetGrainId(), stored);
+        await Storage.WriteStateAsync("user", grain.GetGrainId(), stored);
+    }
+
+    [Fact]
+    public async Task A_batch_that_cannot_be_stored_writes_nothing_and_its_retry_writes_it_once()
+    {
+        var (a, b) = ("journal-none-a", "journal-none-b");
+        HeldRowStore.FailWrites(EventJournalGrain.OwnerPrefix);
+        try
+        {
+            var (status, _, body) = await Post(Event(a, "1", 1), Event(b, "2", 1), Event(a, "3", 2));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+            Assert.Contains("unavailable", body);
+        }
+        finally
+        {
+            HeldRowStore.StopFailing(EventJournalGrain.OwnerPrefix);
+        }
+        Assert.Empty(await Items(a));
+        Assert.Empty(await Items(b));
+
+        var (retried, reply, retriedBody) = await Post(Event(a, "1", 1), Event(b, "2", 1), Event(a, "3", 2));
+        Assert.True(retried == HttpStatusCode.OK, retriedBody);
+        Assert.Equal(new IngestReply(3, 0, 2, 0), reply);
+        Assert.Equal(["1", "3"], await Items(a));
+        Assert.Equal(["2"], await Items(b));
+        Assert.Equal(0, await JournalRows(a, b));
+    }
+
+    [Fact]
+    public async Task A_user_whose_write_fails_is_pending_and_the_retry_writes_its_events_exactly_once()
+    {
+        var (victim, other) = ("journal-pending-victim", "journal-pending-other");
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(victim, "5", 0))).Status);
+        await MakeNextWriteFail(victim);
+
+        var (status, reply, body) = await Post(Event(victim, "7", 1), Event(other, "8", 1), Event(victim, "9", 2));
+        Assert.True(status == HttpStatusCode.Accepted, body);
+        Assert.Equal(new IngestReply(1, 0, 2, 1), reply);
+        Assert.Equal(["8"], await Items(other));
+        Assert.Equal(["5"], await Items(victim));
+        Assert.Equal(1, await JournalRows(victim, other));
+
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Equal(["5", "7", "9"], await Items(victim));
+        Assert.Equal(["8"], await Items(other));
+        Assert.Equal(0, await JournalRows(victim, other));
+        // Nothing is left to hand out a second time.
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Equal(3, (await cluster.Cluster.Client.User(victim).GetHistory(null)).TotalCount);
+    }
+
+    /// <summary>The events in the user's stored state, read past the grain's memory.</summary>
+    private async Task<string[]> StoredItems(string user)
+    {
+        var stored = new GrainState<UserState>(new UserState());
+        await Storage.ReadStateAsync("user", cluster.Cluster.Client.User(user).GetGrainId(), stored);
+        return stored.State!.Events.OrderBy(e => e.Timestamp).Select(e => e.ItemId).ToArray();
+    }
+
+    private static object Event(string user, string item, int second, string eventId) =>
+        new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UnixEpoch.AddSeconds(1_700_000_000 + second), eventId };
+
+    [Fact]
+    public async Task An_event_refused_while_its_users_storage_fails_is_stored_when_it_is_sent_again()
+    {
+        const string user = "journal-storage-direct";
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(user, "31", 0, "direct-1"))).Status);
+        FailingGrainStorage.Fail(user);
+        try
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Post(Event(user, "33", 1, "direct-2"))).Status);
+        }
+        finally
+        {
+            FailingGrainStorage.StopFailing(user);
+        }
+        var (status, reply, body) = await Post(Event(user, "33", 1, "direct-2"));
+        Assert.True(status == HttpStatusCode.OK, body);
+        Assert.Equal(new IngestReply(1, 0, 1, 0), reply);
+        Assert.Equal(["31", "33"], await StoredItems(user));
+    }
+
+    [Fact]
+    public async Task A_pending_user_whose_storage_failed_gets_its_events_stored_by_the_retry()
+    {
+        var (victim, other) = ("journal-storage-victim", "journal-storage-other");
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(victim, "41", 0))).Status);
+        FailingGrainStorage.Fail(victim);
+        try
+        {
+            var (status, reply, body) = await Post(Event(victim, "43", 1), Event(other, "44", 1));
+            Assert.True(status == HttpStatusCode.Accepted, body);
+            Assert.Equal(1, reply!.PendingUsers);
+            Assert.Equal(1, await RetryJournal());
+        }
+        finally
+        {
+            FailingGrainStorage.StopFailing(victim);
+        }
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Equal(["41", "43"], await StoredItems(victim));
+        Assert.Equal(["41", "43"], await Items(victim));
+        Assert.Equal(["44"], await StoredItems(other));
+        Assert.Equal(0, await JournalRows(victim, other));
+    }
+
+    [Fact]
+    public async Task An_erased_user_does_not_get_pending_events_back()
+    {
+        var (victim, other) = ("journal-erased-victim", "journal-erased-other");
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(victim, "11", 0))).Status);
+        await MakeNextWriteFail(victim);
+        var (status, reply, body) = await Post(Event(victim, "13", 1), Event(other, "14", 1));
+        Assert.True(status == HttpStatusCode.Accepted, body);
+        Assert.Equal(1, reply!.PendingUsers);
+
+        using (var erase = await cluster.Http.DeleteAsync($"/users/{victim}"))
+            Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        Assert.Equal(0, await JournalRows(victim, other));
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Empty(await Items(victim));
+        Assert.Equal(["14"], await Items(other));
+    }
+
+    [Fact]
+    public async Task A_partition_takes_over_the_batches_an_earlier_activation_left()
+    {
+        // As if a silo stopped between storing a batch and handing it out: the row is there, no grain has the events.
+        const int partition = 1000;
+        var (a, b) = ("journal-left-a", "journal-left-b");
+        var time = DateTimeOffset.UnixEpoch.AddSeconds(1_700_000_000);
+        var entry = new JournalEntry(
+        [
+            new UserEvents(a, [new UserEvent("21", EventType.View, time, "left-1"), new UserEvent("23", EventType.View, time.AddSeconds(1), "left-2")]),
+            new UserEvents(b, [new UserEvent("22", EventType.View, time, "left-3")]),
+        ], time);
+        await Rows.WriteAsync(EventJournalGrain.OwnerPrefix + partition, [KeyValuePair.Create("left-batch", entry)]);
+
+        Assert.Equal(0, await cluster.Cluster.Client.GetGrain<IEventJournalGrain>(partition).Retry());
+        Assert.Equal(["21", "23"], await Items(a));
+        Assert.Equal(["22"], await Items(b));
+        Assert.Empty(await Rows.ReadAsync<JournalEntry>(EventJournalGrain.OwnerPrefix + partition));
+    }
+}

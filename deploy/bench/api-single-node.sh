@@ -2,7 +2,10 @@
 # Throughput and latency of one node: the API in its default embedded mode (one co-hosted silo on SQLite,
 # seeded with the bundled MovieLens demo), measured through HTTP on loopback with deploy/bench/loadgen.cs.
 #
-#   deploy/bench/api-single-node.sh       # CONCURRENCY_LEVELS="1 8 32" SECONDS_PER_RUN=10 PORT=5090
+#   deploy/bench/api-single-node.sh       # CONCURRENCY_LEVELS="1 8 32" SECONDS_PER_RUN=10 PORT=5090 MODES="reads writes"
+#
+# MODES may add "batches" (POST /events with BATCH_EVENTS events over BATCH_USERS users, default 20 over 5). API_DIR
+# runs an API already published there (another revision, for a comparison) instead of publishing this checkout.
 #
 # Builds the API in Release, starts it on a fresh temporary data directory, waits for /health/ready, warms up,
 # then at each concurrency level measures recommendation reads (GET /users/{id}/recommendations?k=10) and event
@@ -51,8 +54,16 @@ if curl -fsS -m 2 "$URL/health/live" >/dev/null 2>&1; then
     exit 1
 fi
 
-log "building the API (Release) and the load generator"
-dotnet publish "$ROOT/src/Recommender.Api" -c Release -o "$WORK/api" -v quiet -nologo >/dev/null
+MODES="${MODES:-reads writes}"
+BATCH_EVENTS="${BATCH_EVENTS:-20}"
+BATCH_USERS="${BATCH_USERS:-5}"
+if [[ -n "${API_DIR:-}" ]]; then
+    log "using the API published in $API_DIR; building the load generator"
+    cp -r "$API_DIR" "$WORK/api"
+else
+    log "building the API (Release) and the load generator"
+    dotnet publish "$ROOT/src/Recommender.Api" -c Release -o "$WORK/api" -v quiet -nologo >/dev/null
+fi
 dotnet build "$ROOT/deploy/bench/loadgen.cs" -v quiet -nologo >/dev/null
 loadgen() { dotnet run --no-build "$ROOT/deploy/bench/loadgen.cs" -- --url "$URL" "$@"; }
 
@@ -88,9 +99,10 @@ mkdir -p "$(dirname "$RESULTS")"
 declare -A baseline
 failed=0
 for concurrency in $CONCURRENCY_LEVELS; do
-    for mode in reads writes; do
+    for mode in $MODES; do
         before="$(cpu_seconds)"
-        line="$(loadgen --mode "$mode" --seconds "$SECONDS_PER_RUN" --concurrency "$concurrency")" || failed=1
+        line="$(loadgen --mode "$mode" --seconds "$SECONDS_PER_RUN" --concurrency "$concurrency" \
+            --batch-events "$BATCH_EVENTS" --batch-users "$BATCH_USERS")" || failed=1
         after="$(cpu_seconds)"
         requests="$(field requests "$line")"
         throughput="$(field throughput "$line")"

@@ -2,9 +2,11 @@
 //
 //   dotnet run deploy/bench/loadgen.cs -- --url http://127.0.0.1:5001 --mode reads --seconds 20 --concurrency 16
 //
-// Modes: "reads" (GET /users/{id}/recommendations?k=10) or "writes" (POST /events, one event each).
+// Modes: "reads" (GET /users/{id}/recommendations?k=10), "writes" (POST /events, one event each) or "batches"
+// (POST /events, --batch-events events spread over --batch-users distinct users each, which the event journal stores
+// whole before writing the users' histories).
 // Users are the demo's ("1".."N"); write targets are items seen in warm-up recommendations.
-// Prints one line: mode, requests, errors, throughput, p50/p90/p99 latency in ms.
+// Prints one line: mode, requests, errors, throughput, p50/p90/p99 latency in ms (and events/s for batches).
 #:property PublishAot=false
 using System.Diagnostics;
 using System.Net.Http.Json;
@@ -33,20 +35,34 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
         var started = Stopwatch.GetTimestamp();
         try
         {
-            using var response = options.Mode == "writes"
-                ? await http.PostAsJsonAsync(new Uri(url, "/events"), new
-                {
-                    userId = user,
-                    itemId = items[random.Next(items.Count)],
-                    type = "view",
-                    eventId = $"bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}",
-                })
-                : await http.GetAsync(new Uri(url, $"/users/{user}/recommendations?k=10"));
+            using var response = options.Mode switch
+            {
+                "writes" => await http.PostAsJsonAsync(new Uri(url, "/events"), Event(user)),
+                "batches" => await http.PostAsJsonAsync(new Uri(url, "/events"), Batch()),
+                _ => await http.GetAsync(new Uri(url, $"/users/{user}/recommendations?k=10")),
+            };
+            // A batch answered 202 is stored whole; some users' histories are written by the journal's retries.
             if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
         }
         catch (HttpRequestException)
         {
             Interlocked.Increment(ref errors);
+        }
+
+        object Event(string userId) => new
+        {
+            userId,
+            itemId = items[random.Next(items.Count)],
+            type = "view",
+            eventId = $"bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}",
+        };
+
+        object[] Batch()
+        {
+            var batchUsers = new HashSet<string>();
+            while (batchUsers.Count < Math.Min(options.BatchUsers, options.Users)) batchUsers.Add(random.Next(1, options.Users + 1).ToString());
+            var ids = batchUsers.ToArray();
+            return Enumerable.Range(0, options.BatchEvents).Select(i => Event(ids[i % ids.Length])).ToArray();
         }
         mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
@@ -56,7 +72,8 @@ var all = latencies.SelectMany(l => l).Order().ToArray();
 double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
 Console.WriteLine(
     $"mode={options.Mode} fronts={options.Urls.Count} concurrency={options.Concurrency} requests={all.Length} errors={errors} " +
-    $"throughput={all.Length / elapsed:0.0}/s p50={Percentile(0.50):0.0}ms p90={Percentile(0.90):0.0}ms p99={Percentile(0.99):0.0}ms");
+    $"throughput={all.Length / elapsed:0.0}/s p50={Percentile(0.50):0.0}ms p90={Percentile(0.90):0.0}ms p99={Percentile(0.99):0.0}ms" +
+    (options.Mode == "batches" ? $" events={all.Length * options.BatchEvents / elapsed:0.0}/s batch={options.BatchEvents}x{options.BatchUsers}" : ""));
 return errors == 0 ? 0 : 1;
 
 static async Task<List<string>> WarmUp(HttpClient http, Options options)
@@ -74,27 +91,30 @@ static async Task<List<string>> WarmUp(HttpClient http, Options options)
     return [.. items];
 }
 
-sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users)
+sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users, int BatchEvents, int BatchUsers)
 {
     public static Options Parse(string[] args)
     {
         var urls = new List<Uri>();
         string mode = "reads";
-        int seconds = 20, concurrency = 16, users = 600;
+        int seconds = 20, concurrency = 16, users = 600, batchEvents = 20, batchUsers = 5;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i++])
             {
                 case "--url": urls.Add(new Uri(value)); break;
-                case "--mode": mode = value is "reads" or "writes" ? value : throw new ArgumentException("--mode is reads or writes."); break;
+                case "--mode": mode = value is "reads" or "writes" or "batches" ? value : throw new ArgumentException("--mode is reads, writes or batches."); break;
                 case "--seconds": seconds = Math.Clamp(int.Parse(value), 1, 300); break;
                 case "--concurrency": concurrency = Math.Clamp(int.Parse(value), 1, 256); break;
                 case "--users": users = Math.Max(1, int.Parse(value)); break;
+                case "--batch-events": batchEvents = Math.Clamp(int.Parse(value), 1, 1000); break;
+                case "--batch-users": batchUsers = Math.Clamp(int.Parse(value), 1, 1000); break;
                 default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
             }
         }
         if (urls.Count == 0) urls.Add(new Uri("http://127.0.0.1:5001"));
-        return new Options(urls, mode, seconds, concurrency, users);
+        if (batchUsers > batchEvents) throw new ArgumentException("--batch-users cannot exceed --batch-events.");
+        return new Options(urls, mode, seconds, concurrency, users, batchEvents, batchUsers);
     }
 }

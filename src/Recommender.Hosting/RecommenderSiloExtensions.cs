@@ -72,6 +72,13 @@ public static class RecommenderSiloExtensions
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
 
+        if (settings.UsesSqlite)
+        {
+            // Replaces the registration above (the last one is resolved), wrapping the same storage.
+            silo.Services.AddKeyedSingleton<IGrainStorage>(Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
+                (sp, name) => new QueuedSqliteGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)name!), connectionString));
+        }
+
         // A database outage reaches callers as a retryable PostgresUnavailableException (HTTP 503 + Retry-After),
         // not as the driver's exception, which does not serialize.
         if (!settings.UsesSqlite) silo.AddPostgresStorageFailureTranslation();

@@ -33,7 +33,7 @@ internal static class AdoNetConnections
     /// </summary>
     public static async Task WriteAsync(RecommenderOptions settings, Func<DbConnection, Task> write, CancellationToken cancellation)
     {
-        var sqliteWriter = settings.UsesSqlite ? SqliteWriters.GetOrAdd(settings.StorageConnectionString, _ => new SemaphoreSlim(1, 1)) : null;
+        var sqliteWriter = settings.UsesSqlite ? SqliteWriter(settings.StorageConnectionString) : null;
         if (sqliteWriter is not null) await sqliteWriter.WaitAsync(cancellation);
         try
         {
@@ -45,6 +45,9 @@ internal static class AdoNetConnections
             sqliteWriter?.Release();
         }
     }
+
+    /// <summary>The one queue of writers to a SQLite file, shared by grain storage and the project's own writes.</summary>
+    public static SemaphoreSlim SqliteWriter(string connectionString) => SqliteWriters.GetOrAdd(connectionString, _ => new SemaphoreSlim(1, 1));
 
     public static DbParameter AddParameter(this DbCommand command, string name, object value)
     {

@@ -4,12 +4,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using Orleans.Storage;
+using Microsoft.Extensions.Options;
 using Recommender.Hosting;
+using Recommender.Hosting.Sql;
 
 namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
-/// The production grain storage (ADO.NET on the cluster's SQLite file) with a fault switch: every read, write and clear
+/// The production grain storage (ADO.NET on the cluster's SQLite file, writes queued) with a fault switch: every read, write and clear
 /// of a grain whose key the test names fails with a transient database error, as while PostgreSQL is down, until the
 /// test switches it off. The silos translate such failures as they do on PostgreSQL.
 /// </summary>
@@ -49,6 +51,7 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder
             .AddPostgresStorageFailureTranslation()
             .ConfigureServices(services => services.AddKeyedSingleton<IGrainStorage>(Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
-                (sp, name) => new FailingGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)name!))));
+                (sp, name) => new FailingGrainStorage(new QueuedSqliteGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)name!),
+                    sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.StorageConnectionString))));
     }
 }

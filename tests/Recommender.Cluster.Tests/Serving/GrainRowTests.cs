@@ -1,7 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Concurrency;
 using Orleans.Storage;
+using Recommender.Grains.Users;
+using Recommender.Hosting.Sql;
+using Recommender.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.TestingHost;
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
@@ -235,5 +240,29 @@ public sealed class GrainRowTests(GrainRowCluster cluster) : IClassFixture<Grain
         await SetHidden(items[2], false);
         Assert.DoesNotContain(items[2], (await Catalogue.GetSnapshotSince(0)).Hidden!);
         Assert.True((await Rows.ReadAsync<bool>(CatalogueGrain.HiddenOwner)).ToDictionary()[items[3]]);
+    }
+
+    [Fact]
+    public async Task A_grain_state_write_queues_behind_the_other_writes_to_the_sqlite_file()
+    {
+        // SQLite takes one writer at a time; a writer that finds the file busy would sleep 150 ms in the driver.
+        var connectionString = Silo.SiloHost.Services.GetRequiredService<IOptions<RecommenderOptions>>().Value.StorageConnectionString;
+        var writer = AdoNetConnections.SqliteWriter(connectionString);
+        var user = cluster.Cluster.Client.User("queued-writer");
+        var events = new Immutable<UserEvent[]>([new UserEvent("1", EventType.View, DateTimeOffset.UnixEpoch.AddDays(20_000), "queued-1")]);
+        await writer.WaitAsync();
+        Task<IngestResult> ingest;
+        try
+        {
+            ingest = user.Ingest(events);
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            Assert.False(ingest.IsCompleted, "the user's write did not wait for the writer ahead of it");
+        }
+        finally
+        {
+            writer.Release();
+        }
+        Assert.Equal(new IngestResult(1, 0), await ingest);
+        Assert.Single((await Stored<UserState>("user", user)).State!.Events);
     }
 }

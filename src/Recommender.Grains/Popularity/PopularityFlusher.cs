@@ -27,21 +27,9 @@ public sealed class PopularityFlusher(
         return Task.CompletedTask;
     }
 
-    private Task FlushLoop() => Every(options.Value.Popularity.FlushInterval, FlushAsync);
+    private Task FlushLoop() => Periodic.Every(options.Value.Popularity.FlushInterval, FlushAsync, _stopping.Token);
 
-    private Task RefreshLoop() => Every(options.Value.Popularity.RefreshInterval, cache.RebuildAsync);
-
-    private async Task Every(TimeSpan interval, Func<Task> action)
-    {
-        using var timer = new PeriodicTimer(interval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token)) await action();
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-        }
-    }
+    private Task RefreshLoop() => Periodic.Every(options.Value.Popularity.RefreshInterval, cache.RebuildAsync, _stopping.Token);
 
     public async Task FlushAsync()
     {

@@ -19,20 +19,8 @@ public sealed class EventJournalRetrier(IGrainFactory grains, IOptions<ServingOp
 
     private Task Start(CancellationToken _)
     {
-        _loop = Task.Run(Loop);
+        _loop = Task.Run(() => Periodic.Every(options.Value.EventJournalRetryInterval, RetryAllAsync, _stopping.Token));
         return Task.CompletedTask;
-    }
-
-    private async Task Loop()
-    {
-        using var timer = new PeriodicTimer(options.Value.EventJournalRetryInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(_stopping.Token)) await RetryAllAsync();
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-        }
     }
 
     /// <summary>Retries every partition; returns the batches still pending, or null when a partition could not be asked.</summary>

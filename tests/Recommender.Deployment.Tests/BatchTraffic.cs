@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 
 namespace Recommender.Deployment.Tests;
 
@@ -100,10 +99,7 @@ public sealed class BatchTraffic(HttpClient http, Uri api, IReadOnlyList<string>
         var histories = new Dictionary<string, List<string>>();
         foreach (var user in users)
         {
-            using var response = await http.GetAsync(new Uri(api, $"/users/{user}/history"));
-            response.EnsureSuccessStatusCode();
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            histories[user] = document.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("eventId").GetString()!).ToList();
+            histories[user] = await Traffic.HistoryEventIdsAsync(http, api, user);
         }
         return histories;
     }

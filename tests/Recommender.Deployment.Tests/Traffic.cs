@@ -115,11 +115,7 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
         int lost = 0, duplicated = 0, disordered = 0, refusedButWritten = 0;
         foreach (var user in users)
         {
-            using var response = await http.GetAsync(new Uri(api, $"/users/{user}/history"));
-            response.EnsureSuccessStatusCode();
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            var ids = document.RootElement.GetProperty("events").EnumerateArray()
-                .Select(e => e.GetProperty("eventId").GetString()!).ToList();
+            var ids = await HistoryEventIdsAsync(http, api, user);
             var expected = acknowledged.GetValueOrDefault(user) ?? [];
             lost += expected.Count(id => !ids.Contains(id));
             refusedButWritten += (refused.GetValueOrDefault(user) ?? []).Count(ids.Contains);
@@ -127,6 +123,15 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
             disordered += ids.Zip(ids.Skip(1)).Count(pair => string.CompareOrdinal(pair.First, pair.Second) >= 0);
         }
         return new HistoryAudit(acknowledged.Values.Sum(s => s.Count), lost, duplicated, disordered, refusedButWritten);
+    }
+
+    /// <summary>The event ids of the user's history, in history order, read through the API.</summary>
+    public static async Task<List<string>> HistoryEventIdsAsync(HttpClient http, Uri api, string user)
+    {
+        using var response = await http.GetAsync(new Uri(api, $"/users/{user}/history"));
+        response.EnsureSuccessStatusCode();
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("eventId").GetString()!).ToList();
     }
 }
 

@@ -119,7 +119,6 @@ public sealed class UserGrain(
     /// <summary>Brings memory back to what is stored after a failed write; when storage cannot be read either, the next call does.</summary>
     private async Task DiscardUnstored()
     {
-        _history = null;
         _unstored = true;
         try
         {

@@ -59,7 +59,7 @@ public static class RecommenderApi
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.AddApiKeyAuthentication();
-        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiQueryParameters>().AddOperationTransformer<OpenApiRequestBodies>()
+        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiParameters>().AddOperationTransformer<OpenApiRequestBodies>()
             .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();

@@ -25,7 +25,9 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
     {
         await fixture.RestoreBaselineAsync();
         var traffic = NewTraffic("crash");
-        var run = traffic.RunAsync(TimeSpan.FromSeconds(45), Workers);
+        // Beside it, a client that resends what was not acknowledged under the request's Idempotency-Key.
+        using var keyed = NewKeyedRetryTraffic("crash");
+        var run = Task.WhenAll(traffic.RunAsync(TimeSpan.FromSeconds(45), Workers), keyed.RunAsync(TimeSpan.FromSeconds(40), 2, TimeSpan.FromSeconds(60)));
         await Task.Delay(TimeSpan.FromSeconds(6));
         var faultAt = traffic.Now;
         await Cluster.Silos[2].KillAsync();
@@ -34,6 +36,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         var report = await Publish("kill -9 one of three silos", traffic, faultAt);
         AssertNothingLost(report);
         AssertServingAtTheEnd(traffic, TimeSpan.FromSeconds(5));
+        await AssertKeyedRequestsStoredOnceAsync("kill -9 one of three silos", keyed);
 
         // The membership table records the crashed incarnation as dead; a restarted silo rejoins as a new one.
         await Cluster.WaitForActiveSilosAsync([1, 3], TimeSpan.FromSeconds(30));
@@ -88,7 +91,9 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         var traffic = NewTraffic("database");
         // Beside the single events, batches for two users each: all-or-nothing across the outage.
         var batches = new BatchTraffic(Cluster.Http, Cluster.Api!.BaseAddress, Enumerable.Range(0, 20).Select(i => $"database-batch-user-{i:D2}").ToArray(), fixture.Items);
-        var run = Task.WhenAll(traffic.RunAsync(TimeSpan.FromSeconds(40), Workers), batches.RunAsync(TimeSpan.FromSeconds(40), 2));
+        using var keyed = NewKeyedRetryTraffic("database");
+        var run = Task.WhenAll(traffic.RunAsync(TimeSpan.FromSeconds(40), Workers), batches.RunAsync(TimeSpan.FromSeconds(40), 2),
+            keyed.RunAsync(TimeSpan.FromSeconds(40), 2, TimeSpan.FromSeconds(60)));
         await Task.Delay(TimeSpan.FromSeconds(5));
         var faultAt = traffic.Now;
         await Cluster.Postgres.StopAsync(immediate: true);
@@ -111,6 +116,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.Equal(0, batchAudit.RefusedButWritten);
         Assert.True(traffic.Records.Any(r => r.IsWrite && r.Outcome != Outcome.Acknowledged && r.Start > faultAt && r.End < restoredAt),
             "no write failed while the database was down: writes were acknowledged without being stored");
+        Assert.True((await AssertKeyedRequestsStoredOnceAsync("PostgreSQL down for 10 s", keyed)).Resent > 0, "no keyed request needed a resend during the outage");
         AssertServingAtTheEnd(traffic, TimeSpan.FromSeconds(5));
         await Cluster.WaitForActiveSilosAsync(ClusterFixture.BaselineSilos, TimeSpan.FromSeconds(30));
         AssertFailuresWereRetryable(report);
@@ -151,6 +157,25 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         Assert.Equal(0, report.Lost);
         Assert.Equal(0, report.Duplicated);
         Assert.Equal(0, report.OutOfOrder);
+    }
+
+    private KeyedRetryTraffic NewKeyedRetryTraffic(string scenario)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        return new(Cluster.Api!.BaseAddress, Enumerable.Range(0, 10).Select(i => $"{scenario}-keyed-{run}-user-{i:D2}").ToArray(), fixture.Items, $"{scenario}-{run}");
+    }
+
+    /// <summary>Every event of the keyed requests is in its user's history once: resends under the same key wrote nothing twice.</summary>
+    private async Task<KeyedRetryAudit> AssertKeyedRequestsStoredOnceAsync(string scenario, KeyedRetryTraffic keyed)
+    {
+        var audit = await keyed.AuditAsync(Cluster.Http, TimeSpan.FromSeconds(30));
+        output.WriteLine(audit.ToString());
+        File.AppendAllText(Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "fault-scenarios.txt"), $"{DateTimeOffset.UtcNow:O} {scenario}: {audit}\n");
+        Assert.True(audit.Events > 0, $"no keyed request was acknowledged: {audit}");
+        Assert.Equal(0, audit.NeverAcknowledged);
+        Assert.Equal(0, audit.Missing);
+        Assert.Equal(0, audit.Extra);
+        return audit;
     }
 
     private static void AssertFailuresWereRetryable(ScenarioReport report) =>

@@ -1,4 +1,5 @@
 using Recommender.Abstractions;
+using Microsoft.AspNetCore.Mvc;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;
@@ -18,13 +19,17 @@ public static class EventEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
     }
 
-    private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock, CancellationToken cancellation)
+    // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header
+    // sent twice is still two values.
+    private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock,
+        [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
         var errors = new ValidationErrors();
-        var events = EventBatch.Parse(document!.RootElement, clock.GetUtcNow(), errors);
+        var requestKey = IdempotencyKey.Parse(request.Headers[IdempotencyKey.HeaderName], errors);
+        var events = EventBatch.Parse(document!.RootElement, clock.GetUtcNow(), errors, requestKey);
         if (errors.Any) return Problems.Invalid(errors);
 
         // Every item must be in the catalogue: checked for the whole batch before any user grain is called.

@@ -15,7 +15,11 @@ public static class EventBatch
     /// <summary>The fields an event object may have.</summary>
     public static readonly string[] FieldNames = ["userId", "itemId", "type", "value", "timestamp", "eventId"];
 
-    public static IReadOnlyList<ValidEvent> Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
+    /// <summary>
+    /// With <paramref name="requestKey"/> (the request's Idempotency-Key), an event without an event id gets one from the
+    /// key, its position and its content, so that the same request sent again is a duplicate even without timestamps.
+    /// </summary>
+    public static IReadOnlyList<ValidEvent> Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors, string? requestKey = null)
     {
         var events = new List<ValidEvent>();
         switch (body.ValueKind)
@@ -65,7 +69,10 @@ public static class EventBatch
                 errors.Add(valueField, "Only rating events carry a value.");
             if (user is null || item is null || type is null || errors.Any) return;
             var time = timestamp ?? now;
-            events.Add(new ValidEvent(user, new UserEvent(item, type.Value, time, eventId ?? EventIds.Derive(user, item, type.Value, time), value)));
+            eventId ??= requestKey is null
+                ? EventIds.Derive(user, item, type.Value, time)
+                : EventIds.FromRequestKey(requestKey, index ?? 0, user, item, type.Value, timestamp, value);
+            events.Add(new ValidEvent(user, new UserEvent(item, type.Value, time, eventId, value)));
         }
     }
 }

@@ -62,6 +62,39 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.Equal(1, (await cluster.GetJsonAsync<HistoryReply>($"/users/{b}/history")).TotalCount);
     }
 
+    private async Task<IngestReply> PostWithKey(string key, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = JsonContent.Create(body) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        using var response = await cluster.Http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<IngestReply>())!;
+    }
+
+    [Fact]
+    public async Task A_request_sent_again_with_its_idempotency_key_stores_nothing_twice_even_without_timestamps()
+    {
+        string a = User(), b = User();
+        // No timestamps and no event ids: the server stamps each event with the time it arrives, so without the key a
+        // resend would be new events.
+        object[] batch = [new { userId = a, itemId = "1", type = "view" }, new { userId = b, itemId = "2", type = "view" }, new { userId = a, itemId = "3", type = "rating", value = 4 }];
+        Assert.Equal(new IngestReply(3, 0, 2, 0), await PostWithKey("order-42", batch));
+        Assert.Equal(new IngestReply(0, 3, 2, 0), await PostWithKey("\"order-42\"", batch));
+        // The same events under another key are other events.
+        Assert.Equal(new IngestReply(3, 0, 2, 0), await PostWithKey("order-43", batch));
+
+        // One user's request goes to its grain directly, and is idempotent the same way.
+        Assert.Equal(new IngestReply(1, 0, 1, 0), await PostWithKey("single-1", new { userId = a, itemId = "5", type = "click" }));
+        Assert.Equal(new IngestReply(0, 1, 1, 0), await PostWithKey("single-1", new { userId = a, itemId = "5", type = "click" }));
+        // A key reused for a different event stores it rather than dropping it as a duplicate.
+        Assert.Equal(new IngestReply(1, 0, 1, 0), await PostWithKey("single-1", new { userId = a, itemId = "7", type = "click" }));
+
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{a}/history");
+        Assert.Equal(["1", "3", "1", "3", "5", "7"], history.Events.Select(e => e.ItemId));
+        Assert.Equal(4, history.Events[1].Value);
+        Assert.Equal(2, (await cluster.GetJsonAsync<HistoryReply>($"/users/{b}/history")).TotalCount);
+    }
+
     [Fact]
     public async Task Recommendations_carry_titles_and_version_exclude_history_and_are_cached_until_the_history_changes()
     {

@@ -89,6 +89,33 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
             history.Events.Select(e => e.Timestamp.ToUniversalTime()));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("a\\b")]
+    [InlineData("0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345")]
+    public async Task A_bad_idempotency_key_is_named_and_the_events_are_not_written(string key)
+    {
+        var user = User();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/events")
+        {
+            Content = new StringContent($"{{\"userId\":\"{user}\",\"itemId\":\"1\",\"type\":\"view\"}}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        await AssertProblem(await cluster.Http.SendAsync(request), HttpStatusCode.BadRequest, "Idempotency-Key");
+        await AssertNoHistory(user);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_idempotency_key_header()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
+        var header = document.RootElement.GetProperty("paths").GetProperty("/events").GetProperty("post").GetProperty("parameters")
+            .EnumerateArray().Single(p => p.GetProperty("name").GetString() == "Idempotency-Key");
+        Assert.Equal("header", header.GetProperty("in").GetString());
+        Assert.Equal(255, header.GetProperty("schema").GetProperty("maxLength").GetInt32());
+        Assert.Contains("nothing twice", header.GetProperty("description").GetString());
+    }
+
     [Fact]
     public async Task A_misspelt_or_differently_cased_event_field_is_named_and_the_batch_is_not_written()
     {

@@ -2,14 +2,15 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using Recommender.Abstractions;
+using Recommender.Api.Validation;
 
 namespace Recommender.Api;
 
 /// <summary>
-/// Query parameters are bound as text and validated by hand (so that a bad value is a problem naming it); this gives
-/// the OpenAPI document their real types, bounds, defaults and meaning, so that generated clients get them right.
+/// Query parameters and headers are bound as text and validated by hand (so that a bad value is a problem naming it);
+/// this gives the OpenAPI document their real types, bounds, defaults and meaning, so that generated clients get them right.
 /// </summary>
-public sealed class OpenApiQueryParameters : IOpenApiOperationTransformer
+public sealed class OpenApiParameters : IOpenApiOperationTransformer
 {
     private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> Parameters = new(StringComparer.Ordinal)
     {
@@ -29,11 +30,19 @@ public sealed class OpenApiQueryParameters : IOpenApiOperationTransformer
             "Only items carrying this tag (case-insensitive)."),
     };
 
+    private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> Headers = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [IdempotencyKey.HeaderName] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKey.MaxLength },
+            "The client's name for this request (printable ASCII, bare or in quotes): sent again with the same key and the same " +
+            "events, the request stores nothing twice, even for events without an eventId or a timestamp."),
+    };
+
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
         {
-            if (parameter.In != ParameterLocation.Query || parameter.Name is not { } name || !Parameters.TryGetValue(name, out var known)) continue;
+            var table = parameter.In switch { ParameterLocation.Query => Parameters, ParameterLocation.Header => Headers, _ => null };
+            if (table is null || parameter.Name is not { } name || !table.TryGetValue(name, out var known)) continue;
             parameter.Schema = known.Schema();
             parameter.Description = known.Description;
         }

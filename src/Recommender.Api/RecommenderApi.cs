@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Recommender.Abstractions;
 using Recommender.Api.Endpoints;
@@ -64,11 +63,7 @@ public static class RecommenderApi
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddAspNetCoreInstrumentation()
-            .AddRuntimeInstrumentation()
-            .AddMeter(ApiMetrics.MeterName, Recommender.Grains.Inference.ServingMetrics.MeterName, "Microsoft.Orleans")
-            .AddPrometheusExporter());
+        builder.AddNodeMetrics("recommender-api", ApiMetrics.MeterName);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -106,7 +101,7 @@ public static class RecommenderApi
             ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
         }).AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
-        app.MapPrometheusScrapingEndpoint().AllowAnonymous();
+        app.MapNodeMetrics().AllowAnonymous();
         return app;
     }
 

@@ -5,11 +5,13 @@ using Recommender.Silo;
 
 // A headless silo for cluster deployments: the same configuration as the embedded node (see CONFIGURATION.md),
 // usually with Recommender:Clustering:Mode = AdoNet and a shared database; front ends join with Recommender:Mode = Cluster.
-// Its only HTTP surface is the health endpoints that container orchestrators probe.
+// Its only HTTP surface is the health endpoints that container orchestrators probe and /metrics for Prometheus (the
+// inference pool and the event journal run here, so their instruments are only here).
 return await HostRunner.RunAsync(() =>
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.AddRecommenderSilo();
+    builder.AddNodeMetrics("recommender-silo");
     builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);
 
     var app = builder.Build();
@@ -19,5 +21,6 @@ return await HostRunner.RunAsync(() =>
         Predicate = check => check.Tags.Contains("ready"),
         ResultStatusCodes = { [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable },
     });
+    app.MapNodeMetrics();
     return app;
 }, hostsSilo: _ => true);

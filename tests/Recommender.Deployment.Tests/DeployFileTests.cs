@@ -84,6 +84,11 @@ public sealed partial class DeployFileTests
             var container = (YamlMappingNode)((YamlSequenceNode)deployment["spec"]["template"]["spec"]["containers"]).Single();
             Assert.Equal("/health/ready", container["readinessProbe"]["httpGet"]["path"].ToString());
             Assert.Equal("/health/live", container["livenessProbe"]["httpGet"]["path"].ToString());
+            // Both kinds of process serve /metrics on their HTTP port; the scrape annotations must point there.
+            var annotations = (YamlMappingNode)deployment["spec"]["template"]["metadata"]["annotations"];
+            var httpPort = ((YamlSequenceNode)container["ports"]).Cast<YamlMappingNode>().Single(p => p["name"].ToString() == "http")["containerPort"].ToString();
+            Assert.Equal(("true", httpPort, "/metrics"),
+                (annotations["prometheus.io/scrape"].ToString(), annotations["prometheus.io/port"].ToString(), annotations["prometheus.io/path"].ToString()));
             var env = ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>().ToList();
             names.AddRange(env.Select(e => e["name"].ToString()));
             if (deployment == silo)

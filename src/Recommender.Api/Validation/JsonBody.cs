@@ -36,8 +36,11 @@ public static class JsonBody
         catch (JsonException e)
         {
             var where = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
+            // The parser reports what went wrong only in its message; a body cut short also speaks of "depth" ("Expected
+            // depth to be zero at the end"), so each case is matched by its own wording.
             var reason = e.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? ": an object has the same key twice"
-                : e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase) ? $": it nests deeper than {Options.MaxDepth} levels"
+                : e.Message.Contains("maximum configured depth", StringComparison.OrdinalIgnoreCase) ? $": it nests deeper than {Options.MaxDepth} levels"
+                : e.Message.Contains("depth to be zero at the end", StringComparison.OrdinalIgnoreCase) ? ": it ends before every object and array is closed"
                 : "";
             return (null, Problems.Invalid("body", $"The body is not valid JSON{where}{reason}."));
         }

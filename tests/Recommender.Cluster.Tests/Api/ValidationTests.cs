@@ -509,6 +509,14 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         var deep = string.Concat(Enumerable.Repeat("[", 40)) + string.Concat(Enumerable.Repeat("]", 40));
         var problem = await AssertProblem(await PostJson("/events", deep), HttpStatusCode.BadRequest, "body");
         Assert.Contains("nests deeper than 32 levels", problem.Errors!["body"][0]);
+
+        // A body cut short is not called too deep.
+        foreach (var truncated in new[] { "{\"userId\":", "[{\"userId\":\"u\"}" })
+        {
+            var message = (await AssertProblem(await PostJson("/events", truncated), HttpStatusCode.BadRequest, "body")).Errors!["body"][0];
+            Assert.Contains("ends before every object and array is closed", message);
+            Assert.DoesNotContain("deeper", message);
+        }
     }
 
     [Fact]
@@ -519,5 +527,6 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         await cluster.Http.GetAsync("/users/1/recommendations?k=3");
         var metrics = await cluster.Http.GetStringAsync("/metrics");
         Assert.Contains("recommender_recommendation_duration", metrics);
+        Assert.Contains("service_name=\"recommender-api\"", metrics);
     }
 }

@@ -1,0 +1,43 @@
+using System.Net.Http.Json;
+
+namespace Recommender.Deployment.Tests;
+
+/// <summary>/metrics of every process of the multi-process cluster: the silos export what runs in them.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class NodeMetricsTests(ClusterFixture fixture)
+{
+    private LocalCluster Cluster => fixture.Cluster;
+
+    [Fact]
+    public async Task Each_silo_exports_its_own_metrics_and_the_encoder_runs_are_counted_where_they_ran()
+    {
+        await fixture.RestoreBaselineAsync();
+        var api = Cluster.Api!.BaseAddress;
+        // Users with demo movies in their histories get model recommendations: the encoder runs on the silos hosting
+        // their grains, which placement spreads over the three.
+        var run = Guid.NewGuid().ToString("N")[..8];
+        for (var u = 0; u < 12; u++)
+        {
+            var user = $"metrics-{run}-{u}";
+            var events = new[] { "1", "260", "1196" }.Select((item, i) => new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) });
+            (await Cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
+            using var recommendations = await Cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"));
+            recommendations.EnsureSuccessStatusCode();
+            Assert.Contains("\"source\":\"model\"", await recommendations.Content.ReadAsStringAsync());
+        }
+
+        var silos = new List<string>();
+        foreach (var index in ClusterFixture.BaselineSilos)
+        {
+            var text = await Cluster.Http.GetStringAsync(new Uri(Cluster.Silos[index].BaseAddress, "/metrics"));
+            Assert.Contains("service_name=\"recommender-silo\"", text);
+            Assert.Contains("orleans_catalog_activations", text);
+            silos.Add(text);
+        }
+        Assert.Contains(silos, text => text.Contains("recommender_inference_batch_size", StringComparison.Ordinal));
+
+        var front = await Cluster.Http.GetStringAsync(new Uri(api, "/metrics"));
+        Assert.Contains("service_name=\"recommender-api\"", front);
+        Assert.Contains("recommender_recommendation_duration", front);
+    }
+}

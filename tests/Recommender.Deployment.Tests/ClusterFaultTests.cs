@@ -107,8 +107,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         // The database refused the write before anything was stored: a refused event must not turn up later.
         Assert.Equal(0, report.RefusedButWritten);
         var batchAudit = await batches.AuditAsync(TimeSpan.FromSeconds(30));
-        output.WriteLine(batchAudit.ToString());
-        File.AppendAllText(Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "fault-scenarios.txt"), $"{DateTimeOffset.UtcNow:O} PostgreSQL down for 10 s: {batchAudit}\n");
+        PublishLine("PostgreSQL down for 10 s", batchAudit);
         Assert.True(batchAudit.Retryable > 0, $"no batch was refused while the database was down: {batchAudit}");
         Assert.Equal(0, batchAudit.Failed);
         Assert.Equal(0, batchAudit.EventsMissing);
@@ -165,12 +164,18 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         return new(Cluster.Api!.BaseAddress, Enumerable.Range(0, 10).Select(i => $"{scenario}-keyed-{run}-user-{i:D2}").ToArray(), fixture.Items, $"{scenario}-{run}");
     }
 
+    /// <summary>Writes an audit to the test output and appends it to artifacts/test-results/fault-scenarios.txt, beside the scenario reports.</summary>
+    private void PublishLine(string scenario, object audit)
+    {
+        output.WriteLine(audit.ToString());
+        File.AppendAllText(Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "fault-scenarios.txt"), $"{DateTimeOffset.UtcNow:O} {scenario}: {audit}\n");
+    }
+
     /// <summary>Every event of the keyed requests is in its user's history once: resends under the same key wrote nothing twice.</summary>
     private async Task<KeyedRetryAudit> AssertKeyedRequestsStoredOnceAsync(string scenario, KeyedRetryTraffic keyed)
     {
         var audit = await keyed.AuditAsync(Cluster.Http, TimeSpan.FromSeconds(30));
-        output.WriteLine(audit.ToString());
-        File.AppendAllText(Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "fault-scenarios.txt"), $"{DateTimeOffset.UtcNow:O} {scenario}: {audit}\n");
+        PublishLine(scenario, audit);
         Assert.True(audit.Events > 0, $"no keyed request was acknowledged: {audit}");
         Assert.Equal(0, audit.NeverAcknowledged);
         Assert.Equal(0, audit.Missing);

@@ -59,6 +59,7 @@ internal static class TrainCommand
         var normalisedResidual = new Option<bool>("--normalised-residual") { Description = "The original SASRec block: the residual stream is re-normalised in every block (pre-norm only)." };
         var inputItemDropout = new Option<float>("--input-item-dropout") { Description = "Chance in [0, 1) that a history item is left out of a training input (its position stays).", DefaultValueFactory = _ => 0f };
         var recencyBias = new Option<bool>("--recency-bias") { Description = "Add a learned per-head recency term -w(i - j) to the attention score of query i for key j." };
+        var gatedResidual = new Option<bool>("--gated-residual") { Description = "Pre-norm blocks: scale each residual branch by a learned gate sigmoid(x W + b) read from the stream (LiGR-style)." };
         var separateOutput = new Option<bool>("--separate-output-embedding") { Description = "Score items with a table of their own (out_emb) instead of the input item embeddings (id items)." };
         var positionsFromStart = new Option<bool>("--positions-from-start") { Description = "Count positions from the oldest item in the window instead of back from the newest." };
         var initStd = new Option<float>("--init-std") { Description = "Standard deviation of the normal initialisation of embeddings and matrices; 0 = Xavier-normal.", DefaultValueFactory = _ => 0f };
@@ -87,7 +88,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, itemIds, items, testInput, testOutput,
-            loss, negatives, calibration, excludeSeen, labelSmoothing, futureTargets, futureDecay, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, separateOutput, initStd, temperature,
+            loss, negatives, calibration, excludeSeen, labelSmoothing, futureTargets, futureDecay, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, gatedResidual, separateOutput, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
@@ -203,6 +204,7 @@ internal static class TrainCommand
                     PositionsFromStart = parse.GetValue(positionsFromStart),
                     SeparateOutputEmbedding = parse.GetValue(separateOutput),
                     RecencyBias = parse.GetValue(recencyBias),
+                    GatedResidual = parse.GetValue(gatedResidual),
                     InitStd = parse.GetValue(initStd),
                     Temperature = parse.GetValue(temperature),
                 };
@@ -214,7 +216,7 @@ internal static class TrainCommand
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
                 $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}{(options.LabelSmoothing > 0 ? $" with label smoothing {options.LabelSmoothing}" : "")}{(options.FutureTargets > 1 ? $" over the next {options.FutureTargets} items (decay {options.FutureDecay})" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
-                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, input item dropout {c.InputItemDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}{(c.RecencyBias ? " with a recency bias" : "")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}{(c.SeparateOutputEmbedding ? " with a separate output table" : "")}; batch {options.BatchSize}, lr {options.LearningRate}{(options.UserBalance > 0 ? $", user balance {options.UserBalance}" : "")}, {options.Threads} threads" +
+                $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, input item dropout {c.InputItemDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}{(c.RecencyBias ? " with a recency bias" : "")}{(c.GatedResidual ? " with gated residuals" : "")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}{(c.SeparateOutputEmbedding ? " with a separate output table" : "")}; batch {options.BatchSize}, lr {options.LearningRate}{(options.UserBalance > 0 ? $", user balance {options.UserBalance}" : "")}, {options.Threads} threads" +
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
             var startEpoch = trainer.Epoch;
@@ -287,7 +289,7 @@ internal static class TrainCommand
                 {
                     ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing, ["futureTargets"] = options.FutureTargets, ["futureDecay"] = options.FutureDecay,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["gatedResidual"] = c.GatedResidual, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing, ["futureTargets"] = options.FutureTargets, ["futureDecay"] = options.FutureDecay,
                 };
                 var package = SasRecExporter.Export(bestModel, vocabulary!, packageVersion, training, metrics);
                 package.Save(exportDir);

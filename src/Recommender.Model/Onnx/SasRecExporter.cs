@@ -56,6 +56,7 @@ public static class SasRecExporter
         ["positionsFromStart"] = config.PositionsFromStart,
         ["separateOutputEmbedding"] = config.SeparateOutputEmbedding,
         ["recencyBias"] = config.RecencyBias,
+        ["gatedResidual"] = config.GatedResidual,
         ["activation"] = config.Activation,
         ["temperature"] = config.Temperature,
     };

@@ -6,8 +6,8 @@ namespace Recommender.Model.Onnx;
 
 /// <summary>
 /// The SASRec encoder as an ONNX graph (opset 17, standard ops), following the shared forward-pass contract:
-/// embeddings × sqrt(D) + positions, masked; causal multi-head attention blocks (pre- or post-norm) with
-/// ReLU or tanh-GELU feed-forward layers; final LayerNorm; the hidden state at the last position (divided by its length
+/// embeddings × sqrt(D) + positions, masked; causal multi-head attention blocks (pre- or post-norm, pre-norm with
+/// optional residual gates) with ReLU or tanh-GELU feed-forward layers; final LayerNorm; the hidden state at the last position (divided by its length
 /// and the temperature when the model scores by cosine).
 /// </summary>
 /// <remarks>
@@ -141,9 +141,8 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         {
             var h = LayerNorm(x, $"{p}.ln1");
             var query = lastOnly ? Last(h, 1) : h;
-            var attended = _g.Node("Add", [rows, Attention(p, query, h, rowScoreMask, lastOnly)]);
-            var ffn = _g.Node("Add", [attended, FeedForward(p, LayerNorm(attended, $"{p}.ln2"))]);
-            output = ffn;
+            var attended = _g.Node("Add", [rows, Gated(rows, Attention(p, query, h, rowScoreMask, lastOnly), $"{p}.gate1")]);
+            output = _g.Node("Add", [attended, Gated(attended, FeedForward(p, LayerNorm(attended, $"{p}.ln2")), $"{p}.gate2")]);
         }
         else
         {
@@ -171,6 +170,15 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         var probabilities = _g.Node("Softmax", [scores], null, ("axis", -1L));
         var heads = _g.Node("Transpose", [_g.Node("MatMul", [probabilities, v])], null, ("perm", new long[] { 0, 2, 1, 3 }));
         return Linear(_g.Node("Reshape", [heads, "merge_heads"]), $"{p}.attn.out");
+    }
+
+    /// <summary>With gated residuals, σ(stream·W + b) ⊙ branch; otherwise the branch itself.</summary>
+    private string Gated(string stream, string branch, string prefix)
+    {
+        if (!config.GatedResidual) return branch;
+        Weight($"{prefix}.weight", D, D);
+        Weight($"{prefix}.bias", D);
+        return _g.Node("Mul", [_g.Node("Sigmoid", [Linear(stream, prefix)]), branch]);
     }
 
     private string FeedForward(string p, string h)

@@ -98,6 +98,13 @@ public sealed record SasRecConfig
     /// </summary>
     public bool RecencyBias { get; init; }
 
+    /// <summary>
+    /// Pre-norm blocks only: each residual branch is scaled by a learned gate read from the stream it is added to,
+    /// x + σ(x·W + b) ⊙ f(LN(x)) (blocks.{b}.gate1 for attention, gate2 for the feed-forward layer), as in the LiGR layer,
+    /// so that a block can decide per position and channel how much of its branch to let in.
+    /// </summary>
+    public bool GatedResidual { get; init; }
+
     /// <summary>True when scores are cosines divided by <see cref="Temperature"/>.</summary>
     public bool ScoresByCosine => Temperature > 0;
 
@@ -115,6 +122,8 @@ public sealed record SasRecConfig
         if (TextDimension > ModelLimits.MaxTextDimension)
             throw new ArgumentException($"{nameof(TextDimension)} is {TextDimension}; it must be at most {ModelLimits.MaxTextDimension:N0}.");
         if (NormalisedResidual && !PreNorm) throw new ArgumentException("The normalised-residual block is a pre-norm block; it cannot be combined with post-norm.");
+        if (GatedResidual && (!PreNorm || NormalisedResidual))
+            throw new ArgumentException("Gated residuals apply to the plain pre-norm block only, not to post-norm or normalised-residual blocks.");
         OptionRange.NonNegative.Check(InitStd, nameof(InitStd));
         OptionRange.Rate.Check(AttentionDropout, nameof(AttentionDropout));
         OptionRange.Rate.Check(Dropout, nameof(Dropout));

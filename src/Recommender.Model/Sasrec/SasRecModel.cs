@@ -89,6 +89,11 @@ public sealed class SasRecModel
         OutputEmbedding = config.SeparateOutputEmbedding ? Add("out_emb", n + 1, d) : ItemEmbedding;
         if (config.RecencyBias)
             for (var b = 0; b < config.Blocks; b++) Blocks[b].Recency = Add($"blocks.{b}.attn.recency", config.Heads);
+        if (config.GatedResidual)
+            for (var b = 0; b < config.Blocks; b++)
+                Blocks[b].Gates = new GateParameters(
+                    Add($"blocks.{b}.gate1.weight", d, d), Add($"blocks.{b}.gate1.bias", d),
+                    Add($"blocks.{b}.gate2.weight", d, d), Add($"blocks.{b}.gate2.bias", d));
         if (Packaging.ItemRepresentations.UsesText(config.ItemRepresentation))
             Representation = new ItemRepresentation(config, ItemEmbedding, Add);
         Parameters = list;
@@ -285,9 +290,17 @@ public sealed class SasRecModel
         Parameter Fc1Weight, Parameter Fc1Bias,
         Parameter Fc2Weight, Parameter Fc2Bias)
     {
-        public IEnumerable<Parameter> LinearWeights => [QueryWeight, KeyWeight, ValueWeight, OutWeight, Fc1Weight, Fc2Weight];
+        public IEnumerable<Parameter> LinearWeights =>
+            Gates is { } g ? [QueryWeight, KeyWeight, ValueWeight, OutWeight, Fc1Weight, Fc2Weight, g.Gate1Weight, g.Gate2Weight]
+                : [QueryWeight, KeyWeight, ValueWeight, OutWeight, Fc1Weight, Fc2Weight];
 
         /// <summary>Per-head recency slopes [Heads] with <see cref="SasRecConfig.RecencyBias"/>; null otherwise.</summary>
         public Parameter? Recency { get; set; }
+
+        /// <summary>The residual gates with <see cref="SasRecConfig.GatedResidual"/>; null otherwise.</summary>
+        public GateParameters? Gates { get; set; }
     }
+
+    /// <summary>The gate of the attention branch (1) and of the feed-forward branch (2): σ(stream·W + b).</summary>
+    internal sealed record GateParameters(Parameter Gate1Weight, Parameter Gate1Bias, Parameter Gate2Weight, Parameter Gate2Bias);
 }

@@ -35,6 +35,8 @@ internal sealed class SequencePass
     private readonly float[] _dk;
     private readonly float[] _dv;
     private readonly float[] _dContext;
+    private readonly float[] _dGate;
+    private readonly float[] _dGated;
     private readonly float[] _attentionScratch;
     private readonly float[] _normScratch;
     private bool _training;
@@ -55,7 +57,7 @@ internal sealed class SequencePass
         _x0 = new float[l * _d];
         _mask0 = new float[l * _d];
         _blocks = new BlockBuffers[config.Blocks];
-        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, config.Heads * l * ld, config.AttentionDropout > 0);
+        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, config.Heads * l * ld, config.AttentionDropout > 0, config.GatedResidual);
         _y = new float[l * _d];
         _finalXhat = new float[l * _d];
         _finalRstd = new float[l];
@@ -69,6 +71,8 @@ internal sealed class SequencePass
         _dk = new float[l * _d];
         _dv = new float[l * _d];
         _dContext = new float[l * _d];
+        _dGate = config.GatedResidual ? new float[l * _d] : [];
+        _dGated = config.GatedResidual ? new float[l * _d] : [];
         _attentionScratch = new float[l * ld + (_d / config.Heads) * ld];
         _normScratch = new float[_d];
     }
@@ -160,10 +164,40 @@ internal sealed class SequencePass
         int d = _d, f = _f, nd = n * d;
         LayerNorm.Forward(s.Input.AsSpan(0, nd), n, d, p.Norm1Weight.Data, p.Norm1Bias.Data, s.Norm1Out, s.Norm1Xhat, s.Norm1Rstd);
         Attention(p, s, s.Norm1Out, n, ref rng);
-        TensorPrimitives.Add(s.Input.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.X1.AsSpan(0, nd));
+        if (p.Gates is { } gates)
+        {
+            Gate(s.Input, gates.Gate1Weight, gates.Gate1Bias, s.Gate1, n);
+            TensorPrimitives.MultiplyAdd(s.Gate1.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.Input.AsSpan(0, nd), s.X1.AsSpan(0, nd));
+        }
+        else TensorPrimitives.Add(s.Input.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.X1.AsSpan(0, nd));
         LayerNorm.Forward(s.X1.AsSpan(0, nd), n, d, p.Norm2Weight.Data, p.Norm2Bias.Data, s.Norm2Out, s.Norm2Xhat, s.Norm2Rstd);
         FeedForward(p, s, s.Norm2Out, n, f, ref rng);
-        TensorPrimitives.Add(s.X1.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Output.AsSpan(0, nd));
+        if (p.Gates is { } g)
+        {
+            Gate(s.X1, g.Gate2Weight, g.Gate2Bias, s.Gate2, n);
+            TensorPrimitives.MultiplyAdd(s.Gate2.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.X1.AsSpan(0, nd), s.Output.AsSpan(0, nd));
+        }
+        else TensorPrimitives.Add(s.X1.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Output.AsSpan(0, nd));
+    }
+
+    /// <summary>σ(stream·W + b) into <paramref name="gate"/>: how much of a residual branch each position and channel lets in.</summary>
+    private void Gate(float[] stream, Parameter weight, Parameter bias, float[] gate, int n)
+    {
+        var d = _d;
+        Linear.Forward(stream.AsSpan(0, n * d), n, d, weight.Data, bias.Data, gate, d);
+        TensorPrimitives.Sigmoid(gate.AsSpan(0, n * d), gate.AsSpan(0, n * d));
+    }
+
+    /// <summary>
+    /// For y = stream + g ⊙ branch with g = σ(z): dL/d(branch) = dy ⊙ g into _dGated, and dL/dz = dy ⊙ branch ⊙ g(1 − g)
+    /// into _dGate (the stream's own share, dy, is the caller's).
+    /// </summary>
+    private void GatedBranchBackward(ReadOnlySpan<float> dy, float[] gate, float[] branch, int nd)
+    {
+        TensorPrimitives.Multiply(dy, gate.AsSpan(0, nd), _dGated.AsSpan(0, nd));
+        var dz = _dGate.AsSpan(0, nd);
+        TensorPrimitives.Multiply(dy, branch.AsSpan(0, nd), dz);
+        for (var i = 0; i < dz.Length; i++) dz[i] *= gate[i] * (1f - gate[i]);
     }
 
     private void ForwardNormalisedResidual(SasRecModel.BlockParameters p, BlockBuffers s, int n, ref SplitMix rng)
@@ -219,6 +253,11 @@ internal sealed class SequencePass
     private void BackwardPreNorm(SasRecModel model, SasRecModel.BlockParameters p, BlockBuffers s, int n, float[] dOut, float[] dIn, float[][] grads)
     {
         var nd = n * _d;
+        if (p.Gates is { } g)
+        {
+            BackwardGatedPreNorm(model, p, g, s, n, dOut, dIn, grads);
+            return;
+        }
         // Output = X1 + FFN(LN2(X1)); X1 = Input + MHA(LN1(Input)).
         FeedForwardBackward(model, p, s, s.Norm2Out, n, dOut, grads);
         dOut.AsSpan(0, nd).CopyTo(_dX1);
@@ -227,6 +266,24 @@ internal sealed class SequencePass
         AttentionBackward(model, p, s, n, _dX1, s.Norm1Out, _dH, accumulateQuery: false, s.Norm1Out, _dH, accumulateContext: true, grads);
         _dX1.AsSpan(0, nd).CopyTo(dIn);
         LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, _d, p.Norm1Weight.Data, dIn, true,
+            grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
+    }
+
+    private void BackwardGatedPreNorm(SasRecModel model, SasRecModel.BlockParameters p, SasRecModel.GateParameters g, BlockBuffers s, int n, float[] dOut, float[] dIn, float[][] grads)
+    {
+        int d = _d, nd = n * d;
+        // Output = X1 + G2 ⊙ FFN(LN2(X1)), G2 = σ(X1·W2 + b2); X1 = Input + G1 ⊙ MHA(LN1(Input)), G1 = σ(Input·W1 + b1).
+        GatedBranchBackward(dOut.AsSpan(0, nd), s.Gate2, s.F2, nd);
+        FeedForwardBackward(model, p, s, s.Norm2Out, n, _dGated, grads);
+        dOut.AsSpan(0, nd).CopyTo(_dX1);
+        Linear.Backward(s.X1.AsSpan(0, nd), _dGate.AsSpan(0, nd), n, d, d, model.Transposed(g.Gate2Weight), _dX1, true, grads[g.Gate2Weight.Index], grads[g.Gate2Bias.Index]);
+        LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm2Xhat, s.Norm2Rstd, n, d, p.Norm2Weight.Data, _dX1, true,
+            grads[p.Norm2Weight.Index], grads[p.Norm2Bias.Index], _normScratch);
+        GatedBranchBackward(_dX1.AsSpan(0, nd), s.Gate1, s.Attention, nd);
+        AttentionBackward(model, p, s, n, _dGated, s.Norm1Out, _dH, accumulateQuery: false, s.Norm1Out, _dH, accumulateContext: true, grads);
+        _dX1.AsSpan(0, nd).CopyTo(dIn);
+        Linear.Backward(s.Input.AsSpan(0, nd), _dGate.AsSpan(0, nd), n, d, d, model.Transposed(g.Gate1Weight), dIn, true, grads[g.Gate1Weight.Index], grads[g.Gate1Bias.Index]);
+        LayerNorm.Backward(_dH.AsSpan(0, nd), s.Norm1Xhat, s.Norm1Rstd, n, d, p.Norm1Weight.Data, dIn, true,
             grads[p.Norm1Weight.Index], grads[p.Norm1Bias.Index], _normScratch);
     }
 
@@ -308,8 +365,10 @@ internal sealed class SequencePass
     }
 
     /// <summary>Per-block activations.</summary>
-    private sealed class BlockBuffers(int l, int d, int f, int probabilityLength, bool attentionDropout)
+    private sealed class BlockBuffers(int l, int d, int f, int probabilityLength, bool attentionDropout, bool gated)
     {
+        public readonly float[] Gate1 = gated ? new float[l * d] : [];
+        public readonly float[] Gate2 = gated ? new float[l * d] : [];
         public readonly float[] AttentionMask = attentionDropout ? new float[probabilityLength] : [];
         public readonly float[] Dropped = attentionDropout ? new float[probabilityLength] : [];
         public float[] Input = [];

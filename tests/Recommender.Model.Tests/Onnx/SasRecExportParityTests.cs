@@ -35,15 +35,19 @@ public sealed class SasRecExportParityTests
     [InlineData(2, true, "gelu", true, true, 0f, true)]
     [InlineData(1, false, "relu", false, false, 0f, true)]
     [InlineData(2, true, "relu", false, false, 0f, true)]
-    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false, float temperature = 0f, bool recencyBias = false)
+    [InlineData(2, true, "gelu", true, false, 0f, false, true)]
+    [InlineData(1, true, "relu", false, false, 0.5f, true, true)]
+    public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false, float temperature = 0f, bool recencyBias = false, bool gatedResidual = false)
     {
         var config = new SasRecConfig
         {
             ItemCount = 40, MaxLength = 12, Dimension = 16, Heads = heads, Blocks = 2, FeedForwardDimension = 24, PreNorm = preNorm, Activation = activation,
             Dropout = 0.3f, PositionsFromStart = positionsFromStart, NormalisedResidual = normalisedResidual, Temperature = temperature, RecencyBias = recencyBias,
+            GatedResidual = gatedResidual,
         };
         var model = RandomModel(config, seed: heads * 10 + (preNorm ? 1 : 0));
         Assert.Equal(recencyBias ? config.Blocks : 0, model.Parameters.Count(p => p.Name.EndsWith(".attn.recency")));
+        Assert.Equal(gatedResidual ? 4 * config.Blocks : 0, model.Parameters.Count(p => p.Name.Contains(".gate", StringComparison.Ordinal)));
         var package = SasRecExporter.Export(model, Enumerable.Range(1, 40).Select(i => $"item-{i}").ToArray(), "parity", null, null);
         using var encoder = new OnnxEncoder(package);
         var random = new Random(5);

@@ -228,6 +228,22 @@ public sealed class SasRecModelTests
     public void Recency_bias_gradients_match_finite_differences(bool normalisedResidual, bool attentionDropout) =>
         Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: normalisedResidual, attentionDropout: attentionDropout ? 0.3f : 0f, excludeSeen: true, recencyBias: true);
 
+    /// <summary>The residual gates of every block (both branches, dropout on), with the rest of the model, against finite differences.</summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void Gated_residual_gradients_match_finite_differences(bool attentionDropout, bool recencyBias) =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, attentionDropout: attentionDropout ? 0.3f : 0f, excludeSeen: true, recencyBias: recencyBias, gatedResidual: true);
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void Gated_residuals_are_refused_outside_the_plain_pre_norm_block(bool preNorm, bool normalisedResidual)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new SasRecModel(Small(preNorm, "relu", normalisedResidual: normalisedResidual) with { GatedResidual = true }, seed: 1));
+        Assert.Contains("Gated residuals apply to the plain pre-norm block only", error.Message);
+    }
+
     /// <summary>A new model's slopes start at 0, so it begins as the model without the term; checkpoints keep them.</summary>
     [Fact]
     public void Recency_slopes_start_at_zero_and_survive_a_checkpoint()
@@ -344,9 +360,9 @@ public sealed class SasRecModelTests
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1, bool gatedResidual = false)
     {
-        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias };
+        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias, GatedResidual = gatedResidual };
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {
@@ -365,6 +381,7 @@ public sealed class SasRecModelTests
         var analytic = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
         Run(analytic);
         Assert.Equal(separateOutput, model.Parameters.Any(p => p.Name == "out_emb"));
+        Assert.Equal(gatedResidual ? 4 * config.Blocks : 0, model.Parameters.Count(p => p.Name.Contains(".gate", StringComparison.Ordinal)));
         foreach (var p in model.Parameters)
         {
             var stride = Math.Max(1, p.Data.Length / 9);

@@ -213,6 +213,27 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Gated_residuals_are_announced_trained_recorded_and_refused_with_post_norm()
+    {
+        var (train, valInput, valOutput) = Files();
+        var packageDir = Path.Combine(_directory, "gated");
+        string[] common = ["--train", train, "--val-input", valInput, "--val-output", valOutput, "--dim", "16", "--max-length", "8", "--blocks", "2",
+            "--batch-size", "8", "--epochs", "1", "--threads", "1", "--gated-residual"];
+        var run = Invoke([.. common, "--out", Path.Combine(_directory, "run-gated"), "--export", packageDir, "--version", "gated-1"]);
+        Assert.True(run.Exit == 0, run.Error);
+        Assert.Contains(" with gated residuals,", System.Text.RegularExpressions.Regex.Replace(run.Output, @"\s+", " "));
+        Assert.True(ModelPackage.Load(packageDir).Manifest.Training!["gatedResidual"]!.GetValue<bool>());
+        // The gates were trained: their biases start at 0 and one epoch of steps moves them.
+        var model = SasRecModel.Load(Path.Combine(_directory, "run-gated", SasRecTrainer.LastModelFile));
+        Assert.All(new[] { "blocks.0.gate1.bias", "blocks.1.gate2.bias" }, name => Assert.Contains(model.Get(name).Data, v => v != 0f));
+
+        var refused = Invoke([.. common, "--out", Path.Combine(_directory, "run-gated-post"), "--post-norm"]);
+        Assert.NotEqual(0, refused.Exit);
+        Assert.Contains("Gated residuals apply to the plain pre-norm block only", refused.Error);
+        Assert.False(Directory.Exists(Path.Combine(_directory, "run-gated-post", SasRecTrainer.LastModelFile)));
+    }
+
+    [Fact]
     public void Future_targets_are_announced_and_recorded_in_the_package()
     {
         var (train, valInput, valOutput) = Files();

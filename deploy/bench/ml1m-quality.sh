@@ -14,6 +14,8 @@
 # WEIGHT_AVERAGE > 0 validates and keeps a moving average of each member's weights with that decay (0: the raw weights).
 # EXCLUDE_SEEN=1 trains with --exclude-seen: each softmax leaves out the items the user already had.
 # MEMBER_ARGS adds training options to every member's command, e.g. MEMBER_ARGS="--input-item-dropout 0.1".
+# BLOCK=pre-norm trains plain pre-norm blocks x + f(LN(x)) instead of the original SASRec block (--normalised-residual),
+# as --gated-residual needs: BLOCK=pre-norm MEMBER_ARGS="--gated-residual".
 # PARALLEL=k trains k members at a time with THREADS/k threads each (on a machine whose cores are unevenly
 # busy, separate single-threaded processes lose less to waiting than one process splitting each step).
 set -euo pipefail
@@ -32,6 +34,8 @@ EARLIER_WINDOW_RATE="${EARLIER_WINDOW_RATE:-0.5}"
 VAL_HISTORIES="${VAL_HISTORIES:-0}"
 WEIGHT_AVERAGE="${WEIGHT_AVERAGE:-0}"
 EXCLUDE_SEEN="${EXCLUDE_SEEN:-0}"
+BLOCK="${BLOCK:-normalised-residual}"
+[[ "$BLOCK" == normalised-residual || "$BLOCK" == pre-norm ]] || { echo "BLOCK must be normalised-residual or pre-norm" >&2; exit 2; }
 THREADS="${THREADS:-$(nproc)}"
 PARALLEL="${PARALLEL:-1}"
 (( PARALLEL >= 1 && PARALLEL <= THREADS )) || { echo "PARALLEL must be between 1 and THREADS ($THREADS)" >&2; exit 2; }
@@ -60,6 +64,7 @@ start=$(date +%s)
 checkpoints=()
 extra=()
 [[ "$EXCLUDE_SEEN" == 1 ]] && extra+=(--exclude-seen)
+[[ "$BLOCK" == normalised-residual ]] && extra+=(--normalised-residual)
 read -r -a member_args <<< "${MEMBER_ARGS:-}"
 extra+=("${member_args[@]}")
 train_member() {
@@ -67,7 +72,7 @@ train_member() {
     /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$TRAIN" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length "$MAX_LENGTH" --dim "$DIM" --blocks 2 --heads 1 --dropout "$DROPOUT" \
-        --normalised-residual --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
+        --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
         --lr 1e-3 --beta2 0.999 --batch-size "$BATCH_SIZE" --earlier-window-rate "$EARLIER_WINDOW_RATE" --weight-average "$WEIGHT_AVERAGE" \
         --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}"
 }

@@ -1,5 +1,5 @@
-using Recommender.Abstractions;
 using Microsoft.AspNetCore.Mvc;
+using Recommender.Abstractions;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;

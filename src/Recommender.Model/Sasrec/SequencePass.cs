@@ -164,28 +164,24 @@ internal sealed class SequencePass
         int d = _d, f = _f, nd = n * d;
         LayerNorm.Forward(s.Input.AsSpan(0, nd), n, d, p.Norm1Weight.Data, p.Norm1Bias.Data, s.Norm1Out, s.Norm1Xhat, s.Norm1Rstd);
         Attention(p, s, s.Norm1Out, n, ref rng);
-        if (p.Gates is { } gates)
-        {
-            Gate(s.Input, gates.Gate1Weight, gates.Gate1Bias, s.Gate1, n);
-            TensorPrimitives.MultiplyAdd(s.Gate1.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.Input.AsSpan(0, nd), s.X1.AsSpan(0, nd));
-        }
+        if (p.Gates is { } gates) AddGatedBranch(s.Input, s.Attention, gates.Gate1Weight, gates.Gate1Bias, s.Gate1, s.X1, n);
         else TensorPrimitives.Add(s.Input.AsSpan(0, nd), s.Attention.AsSpan(0, nd), s.X1.AsSpan(0, nd));
         LayerNorm.Forward(s.X1.AsSpan(0, nd), n, d, p.Norm2Weight.Data, p.Norm2Bias.Data, s.Norm2Out, s.Norm2Xhat, s.Norm2Rstd);
         FeedForward(p, s, s.Norm2Out, n, f, ref rng);
-        if (p.Gates is { } g)
-        {
-            Gate(s.X1, g.Gate2Weight, g.Gate2Bias, s.Gate2, n);
-            TensorPrimitives.MultiplyAdd(s.Gate2.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.X1.AsSpan(0, nd), s.Output.AsSpan(0, nd));
-        }
+        if (p.Gates is { } g) AddGatedBranch(s.X1, s.F2, g.Gate2Weight, g.Gate2Bias, s.Gate2, s.Output, n);
         else TensorPrimitives.Add(s.X1.AsSpan(0, nd), s.F2.AsSpan(0, nd), s.Output.AsSpan(0, nd));
     }
 
-    /// <summary>σ(stream·W + b) into <paramref name="gate"/>: how much of a residual branch each position and channel lets in.</summary>
-    private void Gate(float[] stream, Parameter weight, Parameter bias, float[] gate, int n)
+    /// <summary>
+    /// output = stream + g ⊙ branch with g = σ(stream·W + b), how much of the branch each position and channel lets in;
+    /// g is kept in <paramref name="gate"/> for the backward pass.
+    /// </summary>
+    private void AddGatedBranch(float[] stream, float[] branch, Parameter weight, Parameter bias, float[] gate, float[] output, int n)
     {
-        var d = _d;
-        Linear.Forward(stream.AsSpan(0, n * d), n, d, weight.Data, bias.Data, gate, d);
-        TensorPrimitives.Sigmoid(gate.AsSpan(0, n * d), gate.AsSpan(0, n * d));
+        var nd = n * _d;
+        Linear.Forward(stream.AsSpan(0, nd), n, _d, weight.Data, bias.Data, gate, _d);
+        TensorPrimitives.Sigmoid(gate.AsSpan(0, nd), gate.AsSpan(0, nd));
+        TensorPrimitives.MultiplyAdd(gate.AsSpan(0, nd), branch.AsSpan(0, nd), stream.AsSpan(0, nd), output.AsSpan(0, nd));
     }
 
     /// <summary>

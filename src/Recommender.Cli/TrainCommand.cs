@@ -53,8 +53,8 @@ internal static class TrainCommand
         var ffn = new Option<int?>("--ffn-dim") { Description = "Feed-forward hidden width (default: --dim)." };
         var dropout = new Option<float>("--dropout") { Description = "Dropout rate in [0, 1).", DefaultValueFactory = _ => 0.2f };
         var postNorm = new Option<bool>("--post-norm") { Description = "Post-layer-norm blocks LN(x + f(x)) instead of pre-norm x + f(LN(x))." };
-        var activation = new Option<string>("--activation") { Description = "relu | gelu.", DefaultValueFactory = _ => "relu" };
-        activation.AcceptOnlyFromAmong("relu", "gelu");
+        var activation = new Option<string>("--activation") { Description = "relu | gelu | swiglu (a first layer twice --ffn-dim wide, one half gating the other).", DefaultValueFactory = _ => "relu" };
+        activation.AcceptOnlyFromAmong("relu", "gelu", "swiglu");
         var attentionDropout = new Option<float>("--attention-dropout") { Description = "Dropout rate on the attention weights, in [0, 1).", DefaultValueFactory = _ => 0f };
         var normalisedResidual = new Option<bool>("--normalised-residual") { Description = "The original SASRec block: the residual stream is re-normalised in every block (pre-norm only)." };
         var inputItemDropout = new Option<float>("--input-item-dropout") { Description = "Chance in [0, 1) that a history item is left out of a training input (its position stays).", DefaultValueFactory = _ => 0f };

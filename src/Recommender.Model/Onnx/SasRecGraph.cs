@@ -7,7 +7,7 @@ namespace Recommender.Model.Onnx;
 /// <summary>
 /// The SASRec encoder as an ONNX graph (opset 17, standard ops), following the shared forward-pass contract:
 /// embeddings × sqrt(D) + positions, masked; causal multi-head attention blocks (pre- or post-norm, pre-norm with
-/// optional residual gates) with ReLU or tanh-GELU feed-forward layers; final LayerNorm; the hidden state at the last position (divided by its length
+/// optional residual gates) with ReLU, tanh-GELU or SwiGLU feed-forward layers; final LayerNorm; the hidden state at the last position (divided by its length
 /// and the temperature when the model scores by cosine).
 /// </summary>
 /// <remarks>
@@ -39,6 +39,12 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
         _g.Int64s("merge_heads", 0, 0, D);
         _g.Int64s("last_start", L - 1);
         _g.Int64s("last_end", L);
+        if (config.Activation == "swiglu")
+        {
+            _g.Int64s("swiglu_start", 0L);
+            _g.Int64s("swiglu_middle", config.FeedForwardDimension);
+            _g.Int64s("swiglu_end", config.FeedForwardInputWidth);
+        }
 
         // Masks: m [B, L, 1] zeroes padded positions; the additive score mask [B, 1, L, L] hides future and padded keys.
         var present = _g.Node("Greater", [ids, "zero_id"], "present");
@@ -121,8 +127,8 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
             Weight($"{p}.attn.{name}.weight", D, D);
             Weight($"{p}.attn.{name}.bias", D);
         }
-        Weight($"{p}.ffn.fc1.weight", D, config.FeedForwardDimension);
-        Weight($"{p}.ffn.fc1.bias", config.FeedForwardDimension);
+        Weight($"{p}.ffn.fc1.weight", D, config.FeedForwardInputWidth);
+        Weight($"{p}.ffn.fc1.bias", config.FeedForwardInputWidth);
         Weight($"{p}.ffn.fc2.weight", config.FeedForwardDimension, D);
         Weight($"{p}.ffn.fc2.bias", D);
 
@@ -184,8 +190,21 @@ internal sealed class SasRecGraph(SasRecConfig config, Func<string, float[]> wei
     private string FeedForward(string p, string h)
     {
         var hidden = Linear(h, $"{p}.ffn.fc1");
-        var activated = config.Activation == "gelu" ? Gelu(hidden) : _g.Node("Relu", [hidden]);
+        var activated = config.Activation switch
+        {
+            "gelu" => Gelu(hidden),
+            "swiglu" => SwiGlu(hidden),
+            _ => _g.Node("Relu", [hidden]),
+        };
         return Linear(activated, $"{p}.ffn.fc2");
+    }
+
+    /// <summary>a ⊙ b ⊙ σ(b) for the halves [a | b] of the last axis.</summary>
+    private string SwiGlu(string x)
+    {
+        var a = _g.Node("Slice", [x, "swiglu_start", "swiglu_middle", "axis_last"]);
+        var b = _g.Node("Slice", [x, "swiglu_middle", "swiglu_end", "axis_last"]);
+        return _g.Node("Mul", [a, _g.Node("Mul", [b, _g.Node("Sigmoid", [b])])]);
     }
 
     /// <summary>0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))).</summary>

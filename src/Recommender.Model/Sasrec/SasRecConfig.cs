@@ -56,8 +56,14 @@ public sealed record SasRecConfig
     /// <summary>Standard deviation of the normal initialisation of embeddings and matrices; 0 uses Xavier-normal.</summary>
     public float InitStd { get; init; }
 
-    /// <summary>"relu" or "gelu" (tanh approximation) in the feed-forward layer.</summary>
+    /// <summary>
+    /// "relu" or "gelu" (tanh approximation) in the feed-forward layer, or "swiglu": the first layer is twice as wide and
+    /// each half gates the other, a ⊙ SiLU(b) (see <see cref="Nn.SwiGlu"/>).
+    /// </summary>
     public string Activation { get; init; } = "relu";
+
+    /// <summary>Output width of the feed-forward layer's first matrix: twice the hidden width for SwiGLU, which splits it in two.</summary>
+    public int FeedForwardInputWidth => Activation == "swiglu" ? 2 * FeedForwardDimension : FeedForwardDimension;
 
     /// <summary>What an item vector is made of: "id", "text" or "id+text" (see <see cref="ItemRepresentation"/>).</summary>
     public string ItemRepresentation { get; init; } = Packaging.ItemRepresentations.Id;
@@ -133,7 +139,7 @@ public sealed record SasRecConfig
             throw new ArgumentException($"A temperature (cosine scores) applies to the id item representation only, not '{ItemRepresentation}'.");
         if (SeparateOutputEmbedding && ItemRepresentation != Packaging.ItemRepresentations.Id)
             throw new ArgumentException($"A separate output embedding applies to the id item representation only, not '{ItemRepresentation}'.");
-        if (Activation is not ("relu" or "gelu")) throw new ArgumentException($"Activation '{Activation}' is not relu or gelu.");
+        if (Activation is not ("relu" or "gelu" or "swiglu")) throw new ArgumentException($"Activation '{Activation}' is not relu, gelu or swiglu.");
         if (!Packaging.ItemRepresentations.All.Contains(ItemRepresentation))
             throw new ArgumentException($"Item representation '{ItemRepresentation}' is not one of {string.Join(", ", Packaging.ItemRepresentations.All)}.");
         if (Packaging.ItemRepresentations.UsesText(ItemRepresentation) ? TextDimension <= 0 : TextDimension != 0)

@@ -59,7 +59,7 @@ public sealed class SasRecModel
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         Config = config;
-        int n = config.ItemCount, d = config.Dimension, f = config.FeedForwardDimension, l = config.MaxLength;
+        int n = config.ItemCount, d = config.Dimension, f = config.FeedForwardDimension, f1 = config.FeedForwardInputWidth, l = config.MaxLength;
         var list = new List<Parameter>();
         Parameter Add(string name, params int[] shape)
         {
@@ -80,7 +80,7 @@ public sealed class SasRecModel
                 Add(prefix + "attn.v.weight", d, d), Add(prefix + "attn.v.bias", d),
                 Add(prefix + "attn.out.weight", d, d), Add(prefix + "attn.out.bias", d),
                 Add(prefix + "ln2.weight", d), Add(prefix + "ln2.bias", d),
-                Add(prefix + "ffn.fc1.weight", d, f), Add(prefix + "ffn.fc1.bias", f),
+                Add(prefix + "ffn.fc1.weight", d, f1), Add(prefix + "ffn.fc1.bias", f1),
                 Add(prefix + "ffn.fc2.weight", f, d), Add(prefix + "ffn.fc2.bias", d));
         }
         FinalNormWeight = Add("final_ln.weight", d);

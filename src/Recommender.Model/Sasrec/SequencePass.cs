@@ -17,6 +17,8 @@ internal sealed class SequencePass
     private readonly int _f;
     private readonly float _embeddingScale;
     private readonly bool _gelu;
+    private readonly bool _swiGlu;
+    private readonly int _f1;
     private readonly int[] _ids;
     private readonly bool[] _itemDropped;
     private readonly float[] _x0;
@@ -31,6 +33,7 @@ internal sealed class SequencePass
     private readonly float[] _dA;
     private readonly float[] _dH;
     private readonly float[] _dG;
+    private readonly float[] _dF1;
     private readonly float[] _dq;
     private readonly float[] _dk;
     private readonly float[] _dv;
@@ -50,6 +53,8 @@ internal sealed class SequencePass
         _f = config.FeedForwardDimension;
         _embeddingScale = MathF.Sqrt(_d);
         _gelu = config.Activation == "gelu";
+        _swiGlu = config.Activation == "swiglu";
+        _f1 = config.FeedForwardInputWidth;
         var l = config.MaxLength;
         var ld = CausalSelfAttention.Stride(l);
         _ids = new int[l];
@@ -57,7 +62,7 @@ internal sealed class SequencePass
         _x0 = new float[l * _d];
         _mask0 = new float[l * _d];
         _blocks = new BlockBuffers[config.Blocks];
-        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, config.Heads * l * ld, config.AttentionDropout > 0, config.GatedResidual);
+        for (var b = 0; b < _blocks.Length; b++) _blocks[b] = new BlockBuffers(l, _d, _f, _f1, config.Heads * l * ld, config.AttentionDropout > 0, config.GatedResidual);
         _y = new float[l * _d];
         _finalXhat = new float[l * _d];
         _finalRstd = new float[l];
@@ -67,6 +72,7 @@ internal sealed class SequencePass
         _dA = new float[l * _d];
         _dH = new float[l * _d];
         _dG = new float[l * _f];
+        _dF1 = _swiGlu ? new float[l * _f1] : [];
         _dq = new float[l * _d];
         _dk = new float[l * _d];
         _dv = new float[l * _d];
@@ -239,8 +245,9 @@ internal sealed class SequencePass
     private void FeedForward(SasRecModel.BlockParameters p, BlockBuffers s, float[] input, int n, int f, ref SplitMix rng)
     {
         var d = _d;
-        Linear.Forward(input.AsSpan(0, n * d), n, d, p.Fc1Weight.Data, p.Fc1Bias.Data, s.F1, f);
-        Activation.Forward(_gelu, s.F1.AsSpan(0, n * f), s.G.AsSpan(0, n * f));
+        Linear.Forward(input.AsSpan(0, n * d), n, d, p.Fc1Weight.Data, p.Fc1Bias.Data, s.F1, _f1);
+        if (_swiGlu) SwiGlu.Forward(s.F1.AsSpan(0, n * _f1), n, f, s.G.AsSpan(0, n * f));
+        else Activation.Forward(_gelu, s.F1.AsSpan(0, n * f), s.G.AsSpan(0, n * f));
         if (_training) Dropout.Apply(s.G.AsSpan(0, n * f), s.Mask2.AsSpan(0, n * f), _rate, ref rng);
         Linear.Forward(s.G.AsSpan(0, n * f), n, f, p.Fc2Weight.Data, p.Fc2Bias.Data, s.F2, d);
         if (_training) Dropout.Apply(s.F2.AsSpan(0, n * d), s.Mask3.AsSpan(0, n * d), _rate, ref rng);
@@ -320,8 +327,13 @@ internal sealed class SequencePass
         Linear.Backward(s.G.AsSpan(0, n * f), dF2, n, f, d, model.Transposed(p.Fc2Weight), _dG, false, grads[p.Fc2Weight.Index], grads[p.Fc2Bias.Index]);
         var dG = _dG.AsSpan(0, n * f);
         if (_training) Dropout.Backward(dG, s.Mask2.AsSpan(0, n * f));
-        Activation.Backward(_gelu, s.F1.AsSpan(0, n * f), dG, dG);
-        Linear.Backward(input.AsSpan(0, n * d), dG, n, d, f, model.Transposed(p.Fc1Weight), _dH, false, grads[p.Fc1Weight.Index], grads[p.Fc1Bias.Index]);
+        if (_swiGlu)
+        {
+            SwiGlu.Backward(s.F1.AsSpan(0, n * _f1), dG, n, f, _dF1.AsSpan(0, n * _f1));
+            dG = _dF1.AsSpan(0, n * _f1);
+        }
+        else Activation.Backward(_gelu, s.F1.AsSpan(0, n * f), dG, dG);
+        Linear.Backward(input.AsSpan(0, n * d), dG, n, d, _f1, model.Transposed(p.Fc1Weight), _dH, false, grads[p.Fc1Weight.Index], grads[p.Fc1Bias.Index]);
     }
 
     /// <summary>
@@ -361,7 +373,7 @@ internal sealed class SequencePass
     }
 
     /// <summary>Per-block activations.</summary>
-    private sealed class BlockBuffers(int l, int d, int f, int probabilityLength, bool attentionDropout, bool gated)
+    private sealed class BlockBuffers(int l, int d, int f, int f1, int probabilityLength, bool attentionDropout, bool gated)
     {
         public readonly float[] Gate1 = gated ? new float[l * d] : [];
         public readonly float[] Gate2 = gated ? new float[l * d] : [];
@@ -383,7 +395,7 @@ internal sealed class SequencePass
         public readonly float[] Norm2Xhat = new float[l * d];
         public readonly float[] Norm2Rstd = new float[l];
         public readonly float[] Norm2Out = new float[l * d];
-        public readonly float[] F1 = new float[l * f];
+        public readonly float[] F1 = new float[l * f1];
         public readonly float[] G = new float[l * f];
         public readonly float[] Mask2 = new float[l * f];
         public readonly float[] F2 = new float[l * d];

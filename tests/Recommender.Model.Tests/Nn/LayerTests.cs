@@ -112,6 +112,32 @@ public sealed class LayerTests
     }
 
     [Fact]
+    public void SwiGlu_matches_its_formula_and_its_backward_matches_finite_differences()
+    {
+        const int rows = 3, width = 5;
+        var x = GradientCheck.Random(rows * 2 * width, 13, 3.0);
+        var r = GradientCheck.Random(rows * width, 14);
+        var y = new float[rows * width];
+        SwiGlu.Forward(x, rows, width, y);
+        for (var t = 0; t < rows; t++)
+            for (var j = 0; j < width; j++)
+            {
+                double a = x[t * 2 * width + j], b = x[t * 2 * width + width + j];
+                var expected = a * b / (1 + Math.Exp(-b));
+                Assert.True(Math.Abs(y[t * width + j] - expected) <= 1e-5 * (1 + Math.Abs(expected)), $"y[{t}, {j}] = {y[t * width + j]}, expected {expected}");
+            }
+        double Objective()
+        {
+            var output = new float[rows * width];
+            SwiGlu.Forward(x, rows, width, output);
+            return GradientCheck.Weighted(output, r);
+        }
+        var dx = new float[x.Length];
+        SwiGlu.Backward(x, r, rows, width, dx);
+        GradientCheck.AssertMatches("swiglu", x, dx, Objective, epsilon: 1e-3f);
+    }
+
+    [Fact]
     public void Dropout_keeps_the_expected_fraction_scales_kept_units_and_routes_gradients_through_the_mask()
     {
         var x = Enumerable.Repeat(1f, 20000).ToArray();

@@ -37,6 +37,9 @@ public sealed class SasRecExportParityTests
     [InlineData(2, true, "relu", false, false, 0f, true)]
     [InlineData(2, true, "gelu", true, false, 0f, false, true)]
     [InlineData(1, true, "relu", false, false, 0.5f, true, true)]
+    [InlineData(2, true, "swiglu", true, true)]
+    [InlineData(1, false, "swiglu", false)]
+    [InlineData(1, true, "swiglu", true, false, 0f, false, true)]
     public void Onnx_runtime_matches_the_trainer_forward(int heads, bool preNorm, string activation, bool positionsFromStart, bool normalisedResidual = false, float temperature = 0f, bool recencyBias = false, bool gatedResidual = false)
     {
         var config = new SasRecConfig

@@ -84,6 +84,19 @@ internal static class ReferenceSasRec
 
         double[,] FeedForward(double[,] h, string p)
         {
+            if (c.Activation == "swiglu")
+            {
+                // [a | b] → a · b · σ(b)
+                var halves = Linear(h, P(p + "ffn.fc1.weight"), P(p + "ffn.fc1.bias"), d, 2 * f);
+                var gated = new double[l, f];
+                for (var t = 0; t < l; t++)
+                    for (var j = 0; j < f; j++)
+                    {
+                        var gate = halves[t, f + j];
+                        gated[t, j] = halves[t, j] * gate / (1 + Math.Exp(-gate));
+                    }
+                return Linear(gated, P(p + "ffn.fc2.weight"), P(p + "ffn.fc2.bias"), f, d);
+            }
             var hidden = Linear(h, P(p + "ffn.fc1.weight"), P(p + "ffn.fc1.bias"), d, f);
             for (var t = 0; t < l; t++)
                 for (var j = 0; j < f; j++)

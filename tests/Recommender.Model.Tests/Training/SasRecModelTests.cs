@@ -36,6 +36,7 @@ public sealed class SasRecModelTests
     public static TheoryData<bool, string, bool> Variants => new()
     {
         { true, "relu", false }, { true, "gelu", false }, { false, "relu", false }, { false, "gelu", false }, { true, "relu", true }, { false, "gelu", true },
+        { true, "swiglu", true }, { false, "swiglu", false },
     };
 
     [Theory]
@@ -235,6 +236,19 @@ public sealed class SasRecModelTests
     public void Gated_residual_gradients_match_finite_differences(bool attentionDropout, bool recencyBias) =>
         Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, attentionDropout: attentionDropout ? 0.3f : 0f, excludeSeen: true, recencyBias: recencyBias, gatedResidual: true);
 
+    /// <summary>The SwiGLU feed-forward layer (its first matrix twice the hidden width) with the rest of the model, against finite differences.</summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void SwiGlu_gradients_match_finite_differences(bool normalisedResidual, bool gatedResidual)
+    {
+        var model = new SasRecModel(Small(true, "swiglu") with { Blocks = 1 }, seed: 1);
+        Assert.Equal([8, 24], model.Get("blocks.0.ffn.fc1.weight").Shape);
+        Assert.Equal([24], model.Get("blocks.0.ffn.fc1.bias").Shape);
+        Assert.Equal([12, 8], model.Get("blocks.0.ffn.fc2.weight").Shape);
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: normalisedResidual, attentionDropout: 0.3f, excludeSeen: true, gatedResidual: gatedResidual, activation: "swiglu");
+    }
+
     [Theory]
     [InlineData(false, false)]
     [InlineData(true, true)]
@@ -360,9 +374,9 @@ public sealed class SasRecModelTests
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1, bool gatedResidual = false)
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1, bool gatedResidual = false, string activation = "gelu")
     {
-        var config = Small(preNorm, "gelu", positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias, GatedResidual = gatedResidual };
+        var config = Small(preNorm, activation, positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias, GatedResidual = gatedResidual };
         var model = new SasRecModel(config, seed: 11);
         foreach (var p in model.Parameters.Where(p => p.Shape.Length == 1))
         {

@@ -14,6 +14,9 @@
 # WEIGHT_AVERAGE > 0 validates and keeps a moving average of each member's weights with that decay (0: the raw weights).
 # EXCLUDE_SEEN=1 trains with --exclude-seen: each softmax leaves out the items the user already had.
 # MEMBER_ARGS adds training options to every member's command, e.g. MEMBER_ARGS="--input-item-dropout 0.1".
+# MEMBER_VARIANTS="options a; options b" gives member m the ((m - 1) mod n)-th of n option lists, after MEMBER_ARGS
+# (members of different shapes export as one package), e.g. with BLOCK=pre-norm:
+# MEMBER_VARIANTS="--normalised-residual --activation swiglu; --gated-residual --activation swiglu".
 # BLOCK=pre-norm trains plain pre-norm blocks x + f(LN(x)) instead of the original SASRec block (--normalised-residual),
 # as --gated-residual needs: BLOCK=pre-norm MEMBER_ARGS="--gated-residual".
 # PARALLEL=k trains k members at a time with THREADS/k threads each (on a machine whose cores are unevenly
@@ -67,14 +70,18 @@ extra=()
 [[ "$BLOCK" == normalised-residual ]] && extra+=(--normalised-residual)
 read -r -a member_args <<< "${MEMBER_ARGS:-}"
 extra+=("${member_args[@]}")
+variants=()
+[[ -n "${MEMBER_VARIANTS:-}" ]] && IFS=';' read -r -a variants <<< "$MEMBER_VARIANTS"
 train_member() {
     local m=$1
+    local variant=()
+    (( ${#variants[@]} == 0 )) || read -r -a variant <<< "${variants[(m - 1) % ${#variants[@]}]}"
     /usr/bin/time -f %M -o "$OUT/peak-kb-$m" dotnet "$CLI" train --train "$TRAIN" \
         --val-input "$DATA/val/input.txt" --val-output "$DATA/val/output.txt" \
         --out "$OUT/member-$m" --loss ce --max-length "$MAX_LENGTH" --dim "$DIM" --blocks 2 --heads 1 --dropout "$DROPOUT" \
         --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
         --lr 1e-3 --beta2 0.999 --batch-size "$BATCH_SIZE" --earlier-window-rate "$EARLIER_WINDOW_RATE" --weight-average "$WEIGHT_AVERAGE" \
-        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}"
+        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}" "${variant[@]}"
 }
 for ((first = 1; first <= MEMBERS; first += PARALLEL)); do
     pids=()

@@ -73,6 +73,8 @@ internal static class TrainCommand
         var learningRate = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
         var decayEpoch = new Option<int?>("--lr-decay-epoch") { Description = "Last epoch at the full --lr; later epochs use --lr times --lr-decay-factor (default: constant)." };
         var decayFactor = new Option<double>("--lr-decay-factor") { Description = "Learning-rate multiplier after --lr-decay-epoch, in (0, 1].", DefaultValueFactory = _ => 0.25 };
+        var schedule = new Option<string>("--lr-schedule") { Description = "constant: --lr throughout (or the step of --lr-decay-epoch); cosine: anneal from --lr to zero over --epochs or --time-limit, whichever ends the run first.", DefaultValueFactory = _ => "constant" };
+        schedule.AcceptOnlyFromAmong("constant", "cosine");
         var beta1 = new Option<double>("--beta1") { Description = "Adam beta1.", DefaultValueFactory = _ => 0.9 };
         var beta2 = new Option<double>("--beta2") { Description = "Adam beta2.", DefaultValueFactory = _ => 0.98 };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Decoupled (AdamW) weight decay on matrices; 0 = Adam.", DefaultValueFactory = _ => 0.0 };
@@ -89,7 +91,7 @@ internal static class TrainCommand
         {
             train, format, valInput, valOutput, output, resume, export, version, itemIds, items, testInput, testOutput,
             loss, negatives, calibration, excludeSeen, labelSmoothing, futureTargets, futureDecay, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, gatedResidual, separateOutput, initStd, temperature,
-            epochs, batch, learningRate, decayEpoch, decayFactor, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
+            epochs, batch, learningRate, decayEpoch, decayFactor, schedule, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
         foreach (var option in filters.All) command.Options.Add(option);
@@ -155,6 +157,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(learningRate),
                 LearningRateDecayEpoch = parse.GetValue(decayEpoch),
                 LearningRateDecayFactor = parse.GetValue(decayFactor),
+                Schedule = parse.GetValue(schedule) == "cosine" ? LearningRateSchedule.Cosine : LearningRateSchedule.Constant,
                 Beta1 = parse.GetValue(beta1),
                 Beta2 = parse.GetValue(beta2),
                 WeightDecay = parse.GetValue(weightDecay),
@@ -287,7 +290,7 @@ internal static class TrainCommand
             {
                 var training = new JsonObject
                 {
-                    ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor,
+                    ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor, ["learningRateSchedule"] = options.Schedule.ToString().ToLowerInvariant(),
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
                     ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["gatedResidual"] = c.GatedResidual, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing, ["futureTargets"] = options.FutureTargets, ["futureDecay"] = options.FutureDecay,
                 };
@@ -362,6 +365,7 @@ internal static class TrainCommand
         [nameof(TrainingOptions.ValidateEvery)] = "--validate-every",
         [nameof(TrainingOptions.LearningRate)] = "--lr",
         [nameof(TrainingOptions.LearningRateDecayFactor)] = "--lr-decay-factor",
+        [nameof(TrainingOptions.Schedule)] = "--lr-schedule",
         [nameof(TrainingOptions.Beta1)] = "--beta1",
         [nameof(TrainingOptions.UserBalance)] = "--user-balance",
         [nameof(TrainingOptions.LabelSmoothing)] = "--label-smoothing",

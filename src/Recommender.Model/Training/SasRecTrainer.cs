@@ -136,6 +136,7 @@ public sealed class SasRecTrainer
             {
                 if (cancellationToken.IsCancellationRequested) return Interrupted(epoch);
                 var batch = order.AsSpan(b * Options.BatchSize, Math.Min(Options.BatchSize, order.Length - b * Options.BatchSize));
+                if (Options.Schedule != LearningRateSchedule.Constant) Optimizer.LearningRate = Options.LearningRateAt(epoch, Progress(epoch, b, batches, started.Elapsed));
                 var (stepLoss, stepPositions) = Step(sequences, batch, epoch, b);
                 if (!double.IsFinite(stepLoss))
                 {
@@ -197,6 +198,13 @@ public sealed class SasRecTrainer
                 return Finish(TrainingOutcome.TimeLimit, $"Stopped after epoch {Epoch}: the time limit of {limit} was reached.");
         }
         return Finish(TrainingOutcome.Completed, $"Trained {Epoch} epochs.");
+
+        // The share of the run done before a step: of its epochs or of its time limit, whichever is further on.
+        double Progress(int epoch, int step, int batches, TimeSpan elapsed)
+        {
+            var byEpochs = (epoch - 1 + (double)step / batches) / Options.Epochs;
+            return Options.TimeLimit is { } limit ? Math.Max(byEpochs, elapsed / limit) : byEpochs;
+        }
 
         TrainingResult Finish(TrainingOutcome outcome, string message) =>
             new(outcome, message, Epoch, _bestEpoch, _bestNdcg, _curve.ToArray());

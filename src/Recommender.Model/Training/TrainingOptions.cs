@@ -15,9 +15,25 @@ public sealed record TrainingOptions
 
     public double LearningRateDecayFactor { get; init; } = 0.25;
 
+    /// <summary>
+    /// <see cref="LearningRateSchedule.Cosine"/> anneals the rate to zero over the run; the step decay above keeps
+    /// the schedule constant.
+    /// </summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
     /// <summary>The learning rate of a (1-based) epoch: a function of the epoch alone, so a resumed run follows the same schedule.</summary>
     public double LearningRateAt(int epoch) =>
         LearningRateDecayEpoch is { } last && epoch > last ? LearningRate * LearningRateDecayFactor : LearningRate;
+
+    /// <summary>
+    /// The learning rate of a step in an epoch, <paramref name="progress"/> being the share of the run done, in
+    /// [0, 1] (values outside are clamped).
+    /// </summary>
+    public double LearningRateAt(int epoch, double progress) => Schedule switch
+    {
+        LearningRateSchedule.Cosine => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Clamp(progress, 0, 1))),
+        _ => LearningRateAt(epoch),
+    };
 
     public double Beta1 { get; init; } = 0.9;
 
@@ -95,6 +111,9 @@ public sealed record TrainingOptions
         OptionRange.Positive.Check(LearningRate, nameof(LearningRate));
         if (LearningRateDecayEpoch is <= 0) throw new ArgumentException($"{nameof(LearningRateDecayEpoch)} must be a positive whole number, not {LearningRateDecayEpoch}.");
         OptionRange.Factor.Check(LearningRateDecayFactor, nameof(LearningRateDecayFactor));
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentException($"{nameof(Schedule)} {Schedule} is not a learning-rate schedule.");
+        if (Schedule != LearningRateSchedule.Constant && LearningRateDecayEpoch is not null)
+            throw new ArgumentException($"{nameof(LearningRateDecayEpoch)} is a step decay of the constant schedule; it cannot be combined with {nameof(Schedule)} {Schedule.ToString().ToLowerInvariant()}.");
         OptionRange.Rate.Check(Beta1, nameof(Beta1));
         OptionRange.Rate.Check(Beta2, nameof(Beta2));
         OptionRange.NonNegative.Check(WeightDecay, nameof(WeightDecay));

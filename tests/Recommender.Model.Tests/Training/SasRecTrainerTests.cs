@@ -380,6 +380,33 @@ public sealed class SasRecTrainerTests : IDisposable
     }
 
     [Fact]
+    public void The_cosine_schedule_anneals_to_zero_over_the_epochs_or_the_time_limit_whichever_ends_the_run()
+    {
+        var train = PlantedRule(40, seed: 24); // 40 users in batches of 16: three steps an epoch
+        var constant = new TrainingOptions { Epochs = 3, BatchSize = 16, LearningRate = 1e-2, Threads = 2 };
+        var cosine = constant with { Schedule = LearningRateSchedule.Cosine };
+        Assert.Equal(1e-2, cosine.LearningRateAt(1, 0));
+        Assert.Equal(5e-3, cosine.LearningRateAt(2, 0.5), 15);
+        Assert.Equal(0, cosine.LearningRateAt(3, 1));
+        Assert.Equal(0, cosine.LearningRateAt(3, 1.5));
+        var a = new SasRecTrainer(new SasRecModel(Config(), seed: 5), constant);
+        var b = new SasRecTrainer(new SasRecModel(Config(), seed: 5), cosine);
+        var curveA = a.Train(train, null, null).Curve;
+        var curveB = b.Train(train, null, null).Curve;
+        // The last step starts at 8 of the run's 9 steps.
+        Assert.Equal(1e-2 * 0.5 * (1 + Math.Cos(Math.PI * 8 / 9)), b.Optimizer.LearningRate, 15);
+        Assert.NotEqual(curveA[0].Loss, curveB[0].Loss);
+
+        // A time limit shorter than one step is the nearer end: the run stops after one epoch, annealed to zero.
+        var timed = new SasRecTrainer(new SasRecModel(Config(), seed: 5), cosine with { Epochs = 100, TimeLimit = TimeSpan.FromTicks(1) });
+        var result = timed.Train(train, null, null);
+        Assert.Equal(TrainingOutcome.TimeLimit, result.Outcome);
+        Assert.Equal(1, result.EpochsRun);
+        Assert.Equal(0, timed.Optimizer.LearningRate);
+        Assert.Throws<ArgumentException>(() => (cosine with { LearningRateDecayEpoch = 2 }).Validate());
+    }
+
+    [Fact]
     public void The_learning_rate_drops_after_the_decay_epoch_and_the_run_changes_with_it()
     {
         var train = PlantedRule(40, seed: 24);

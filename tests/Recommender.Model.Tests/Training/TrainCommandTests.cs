@@ -45,6 +45,17 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(message, run.Error.Trim());
     }
 
+    [Fact]
+    public void A_step_decay_with_the_cosine_schedule_is_refused_naming_both_flags()
+    {
+        var (train, _, _) = Files();
+        var outDir = Path.Combine(_directory, "annealed");
+        var run = Invoke("--train", train, "--out", outDir, "--lr-schedule", "cosine", "--lr-decay-epoch", "3");
+        Assert.Equal(1, run.Exit);
+        Assert.Equal("error: --lr-decay-epoch is a step decay of the constant schedule; it cannot be combined with --lr-schedule cosine.", run.Error.Trim());
+        Assert.False(Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any());
+    }
+
     [Theory]
     [InlineData("1e300")]
     [InlineData("-1")]

@@ -19,6 +19,7 @@
 # MEMBER_VARIANTS="--normalised-residual --activation swiglu; --gated-residual --activation swiglu".
 # BLOCK=pre-norm trains plain pre-norm blocks x + f(LN(x)) instead of the original SASRec block (--normalised-residual),
 # as --gated-residual needs: BLOCK=pre-norm MEMBER_ARGS="--gated-residual".
+# FIRST_SEED=s gives member m the seed s + m - 1 (default 1): FIRST_SEED=5 trains another sample of the same package.
 # PARALLEL=k trains k members at a time with THREADS/k threads each (on a machine whose cores are unevenly
 # busy, separate single-threaded processes lose less to waiting than one process splitting each step).
 set -euo pipefail
@@ -27,6 +28,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DATA="${DATA:-$ROOT/../shared/data/ml-1m-gsasrec}"
 OUT="${OUT:-$ROOT/artifacts/ml1m-quality}"
 MEMBERS="${MEMBERS:-3}"
+FIRST_SEED="${FIRST_SEED:-1}"
+[[ "$FIRST_SEED" =~ ^[0-9]+$ ]] || { echo "FIRST_SEED must be a non-negative integer" >&2; exit 2; }
 MINUTES_PER_MEMBER="${MINUTES_PER_MEMBER:-19}"
 DIM="${DIM:-128}"
 DROPOUT="${DROPOUT:-0.2}"
@@ -81,7 +84,7 @@ train_member() {
         --out "$OUT/member-$m" --loss ce --max-length "$MAX_LENGTH" --dim "$DIM" --blocks 2 --heads 1 --dropout "$DROPOUT" \
         --positions-from-start --init-std 0.02 --temperature "$TEMPERATURE" \
         --lr 1e-3 --beta2 0.999 --batch-size "$BATCH_SIZE" --earlier-window-rate "$EARLIER_WINDOW_RATE" --weight-average "$WEIGHT_AVERAGE" \
-        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed "$m" --threads "$MEMBER_THREADS" "${extra[@]}" "${variant[@]}"
+        --epochs 400 --patience 20 --time-limit "$MINUTES_PER_MEMBER" --seed $(( FIRST_SEED + m - 1 )) --threads "$MEMBER_THREADS" "${extra[@]}" "${variant[@]}"
 }
 for ((first = 1; first <= MEMBERS; first += PARALLEL)); do
     pids=()

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Recommender.Model.Nn;
 
@@ -8,9 +9,23 @@ public static class Dropout
     /// <summary>Fills <paramref name="mask"/> with 0 (dropped) or 1/(1 - rate) (kept) and multiplies <paramref name="x"/> by it in place.</summary>
     public static void Apply(Span<float> x, Span<float> mask, float rate, ref SplitMix rng)
     {
-        var keep = 1f / (1f - rate);
-        for (var i = 0; i < mask.Length; i++) mask[i] = rng.NextFloat() < rate ? 0f : keep;
+        Fill(mask, rate, ref rng);
         TensorPrimitives.Multiply(x, mask, x);
+    }
+
+    /// <summary>Fills <paramref name="mask"/> with 0 where a uniform draw falls below <paramref name="rate"/> and 1/(1 - rate) elsewhere.</summary>
+    public static void Fill(Span<float> mask, float rate, ref SplitMix rng)
+    {
+        var keep = 1f / (1f - rate);
+        rng.NextFloats(mask);
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= mask.Length; i += 16)
+            {
+                var draw = Vector512.LoadUnsafe(ref mask[i]);
+                Vector512.ConditionalSelect(Vector512.LessThan(draw, Vector512.Create(rate)), Vector512<float>.Zero, Vector512.Create(keep)).StoreUnsafe(ref mask[i]);
+            }
+        for (; i < mask.Length; i++) mask[i] = mask[i] < rate ? 0f : keep;
     }
 
     /// <summary>Gradient through the same mask, in place.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Recommender.Model.Nn;
 
 /// <summary>
@@ -21,12 +23,36 @@ public struct SplitMix(ulong seed)
 
     public ulong NextUInt64()
     {
-        _state += 0x9E3779B97F4A7C15UL;
+        _state += Gamma;
         return Mix(_state);
     }
 
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
     public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
+
+    /// <summary>
+    /// Fills <paramref name="values"/> with the next <c>values.Length</c> results of <see cref="NextFloat"/>, in order,
+    /// and advances the generator past them. The state is a counter, so draw i is Mix(state + (i + 1)·γ) and sixteen
+    /// draws are computed side by side: dropout masks cost a fraction of drawing one value at a time.
+    /// </summary>
+    public void NextFloats(Span<float> values)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var lane = Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Gamma;
+            var unit = Vector512.Create(1f / (1 << 24));
+            for (; i + 16 <= values.Length; i += 16)
+            {
+                var low = Mix(Vector512.Create(_state + (ulong)i * Gamma) + lane);
+                var high = Mix(Vector512.Create(_state + (ulong)(i + 8) * Gamma) + lane);
+                var bits = Vector512.Narrow(Vector512.ShiftRightLogical(low, 40), Vector512.ShiftRightLogical(high, 40));
+                (Vector512.ConvertToSingle(bits) * unit).StoreUnsafe(ref values[i]);
+            }
+            _state += (ulong)i * Gamma;
+        }
+        for (; i < values.Length; i++) values[i] = NextFloat();
+    }
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
@@ -40,6 +66,15 @@ public struct SplitMix(ulong seed)
         var u1 = 1.0 - NextDouble();
         var u2 = NextDouble();
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
+    }
+
+    private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+
+    private static Vector512<ulong> Mix(Vector512<ulong> z)
+    {
+        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * 0x94D049BB133111EBUL;
+        return z ^ Vector512.ShiftRightLogical(z, 31);
     }
 
     private static ulong Mix(ulong z)

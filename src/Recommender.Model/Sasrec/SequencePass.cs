@@ -362,14 +362,9 @@ internal sealed class SequencePass
     private void FillAttentionMask(float[] mask, int n, ref SplitMix rng)
     {
         var ld = CausalSelfAttention.Stride(n);
-        var rate = _config.AttentionDropout;
-        var keep = 1f / (1f - rate);
         for (var h = 0; h < _config.Heads; h++)
             for (var i = 0; i < n; i++)
-            {
-                var row = mask.AsSpan(h * n * ld + i * ld, i + 1);
-                for (var j = 0; j < row.Length; j++) row[j] = rng.NextFloat() < rate ? 0f : keep;
-            }
+                Dropout.Fill(mask.AsSpan(h * n * ld + i * ld, i + 1), _config.AttentionDropout, ref rng);
     }
 
     /// <summary>Per-block activations.</summary>

@@ -20,11 +20,15 @@ public static class Dropout
         rng.NextFloats(mask);
         var i = 0;
         if (Vector512.IsHardwareAccelerated)
+        {
+            var rates = Vector512.Create(rate);
+            var keeps = Vector512.Create(keep);
             for (; i + 16 <= mask.Length; i += 16)
             {
-                var draw = Vector512.LoadUnsafe(ref mask[i]);
-                Vector512.ConditionalSelect(Vector512.LessThan(draw, Vector512.Create(rate)), Vector512<float>.Zero, Vector512.Create(keep)).StoreUnsafe(ref mask[i]);
+                var dropped = Vector512.LessThan(Vector512.LoadUnsafe(ref mask[i]), rates);
+                Vector512.ConditionalSelect(dropped, Vector512<float>.Zero, keeps).StoreUnsafe(ref mask[i]);
             }
+        }
         for (; i < mask.Length; i++) mask[i] = mask[i] < rate ? 0f : keep;
     }
 

@@ -15,9 +15,9 @@ public struct SplitMix(ulong seed)
     public static SplitMix For(long seed, long a = 0, long b = 0, long c = 0)
     {
         var s = new SplitMix((ulong)seed);
-        var mixed = s.NextUInt64() ^ Mix((ulong)a + 0x9E3779B97F4A7C15UL);
-        mixed = Mix(mixed ^ Mix((ulong)b + 0xBF58476D1CE4E5B9UL));
-        mixed = Mix(mixed ^ Mix((ulong)c + 0x94D049BB133111EBUL));
+        var mixed = s.NextUInt64() ^ Mix((ulong)a + Gamma);
+        mixed = Mix(mixed ^ Mix((ulong)b + MixMultiplier1));
+        mixed = Mix(mixed ^ Mix((ulong)c + MixMultiplier2));
         return new SplitMix(mixed);
     }
 
@@ -28,7 +28,7 @@ public struct SplitMix(ulong seed)
     }
 
     /// <summary>Uniform in [0, 1) with 24 random bits.</summary>
-    public float NextFloat() => (NextUInt64() >> 40) * (1f / (1 << 24));
+    public float NextFloat() => (NextUInt64() >> 40) * FloatUnit;
 
     /// <summary>
     /// Fills <paramref name="values"/> with the next <c>values.Length</c> results of <see cref="NextFloat"/>, in order,
@@ -41,7 +41,7 @@ public struct SplitMix(ulong seed)
         if (Vector512.IsHardwareAccelerated)
         {
             var lane = Vector512.Create(1UL, 2, 3, 4, 5, 6, 7, 8) * Gamma;
-            var unit = Vector512.Create(1f / (1 << 24));
+            var unit = Vector512.Create(FloatUnit);
             for (; i + 16 <= values.Length; i += 16)
             {
                 var low = Mix(Vector512.Create(_state + (ulong)i * Gamma) + lane);
@@ -69,18 +69,22 @@ public struct SplitMix(ulong seed)
     }
 
     private const ulong Gamma = 0x9E3779B97F4A7C15UL;
+    private const ulong MixMultiplier1 = 0xBF58476D1CE4E5B9UL;
+    private const ulong MixMultiplier2 = 0x94D049BB133111EBUL;
+    private const float FloatUnit = 1f / (1 << 24);
 
+    // The scalar finaliser below, on eight states at once.
     private static Vector512<ulong> Mix(Vector512<ulong> z)
     {
-        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * 0x94D049BB133111EBUL;
+        z = (z ^ Vector512.ShiftRightLogical(z, 30)) * MixMultiplier1;
+        z = (z ^ Vector512.ShiftRightLogical(z, 27)) * MixMultiplier2;
         return z ^ Vector512.ShiftRightLogical(z, 31);
     }
 
     private static ulong Mix(ulong z)
     {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z = (z ^ (z >> 30)) * MixMultiplier1;
+        z = (z ^ (z >> 27)) * MixMultiplier2;
         return z ^ (z >> 31);
     }
 }

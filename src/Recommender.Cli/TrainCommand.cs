@@ -42,6 +42,8 @@ internal static class TrainCommand
         var calibration = new Option<double>("--calibration") { Description = "gBCE calibration t in [0, 1].", DefaultValueFactory = _ => 0.75 };
         var excludeSeen = new Option<bool>("--exclude-seen") { Description = "ce only: each position's softmax leaves out the items the user already had, as ranking with seen items removed does." };
         var labelSmoothing = new Option<double>("--label-smoothing") { Description = "ce only, in [0, 1): the share of each target spread evenly over the items its softmax runs over.", DefaultValueFactory = _ => 0.0 };
+        var sampledItems = new Option<int>("--sampled-items") { Description = "ce only: each step's softmax runs over the targets and this many items drawn uniformly, at about K/N of the full loss's cost (0: all items).", DefaultValueFactory = _ => 0 };
+        var sampledHead = new Option<int>("--sampled-head") { Description = "With --sampled-items: how many of them are the items most frequent in the training data, in every step's sample (0: all drawn uniformly).", DefaultValueFactory = _ => 0 };
         var futureTargets = new Option<int>("--future-targets") { Description = "ce only: each position learns to predict this many following items (1: the next one alone), item t+k weighing --future-decay^(k-1).", DefaultValueFactory = _ => 1 };
         var futureDecay = new Option<double>("--future-decay") { Description = "In (0, 1]: weight of each further --future-targets item relative to the one before.", DefaultValueFactory = _ => 0.5 };
         var userBalance = new Option<double>("--user-balance") { Description = "In [0, 1]: each position of a sequence with n training positions weighs n^-a; 0 weighs positions alike, 1 users alike.", DefaultValueFactory = _ => 0.0 };
@@ -90,7 +92,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a SASRec next-item model on the CPU (checkpoints, resume, early stopping, training curve).")
         {
             train, format, valInput, valOutput, output, resume, export, version, itemIds, items, testInput, testOutput,
-            loss, negatives, calibration, excludeSeen, labelSmoothing, futureTargets, futureDecay, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, gatedResidual, separateOutput, initStd, temperature,
+            loss, negatives, calibration, excludeSeen, labelSmoothing, sampledItems, sampledHead, futureTargets, futureDecay, earlierWindows, userBalance, maxLength, dimension, blocks, heads, ffn, dropout, postNorm, activation, attentionDropout, inputItemDropout, normalisedResidual, positionsFromStart, recencyBias, gatedResidual, separateOutput, initStd, temperature,
             epochs, batch, learningRate, decayEpoch, decayFactor, schedule, beta1, beta2, weightDecay, weightAverage, seed, threads, validateEvery, patience, timeLimit, noValidation,
             itemText, itemTextFile, itemIdDropout,
         };
@@ -171,6 +173,8 @@ internal static class TrainCommand
                 FutureTargets = parse.GetValue(futureTargets),
                 FutureDecay = parse.GetValue(futureDecay),
                 ExcludeSeenItems = parse.GetValue(excludeSeen),
+                SampledItems = parse.GetValue(sampledItems),
+                SampledHeadItems = parse.GetValue(sampledHead),
                 Seed = parse.GetValue(seed),
                 Threads = parse.GetValue(threads),
                 ValidateEvery = parse.GetValue(validateEvery),
@@ -214,11 +218,13 @@ internal static class TrainCommand
                 CommandErrors.InFlagTerms(config.Validate, FlagOf);
                 var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!);
                 if (note is not null) console.WriteLine(note);
-                trainer = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options);
+                SasRecTrainer? created = null;
+                CommandErrors.InFlagTerms(() => created = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options), FlagOf);
+                trainer = created!;
             }
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(
-                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.ExcludeSeenItems ? " excluding seen items" : "")}{(options.LabelSmoothing > 0 ? $" with label smoothing {options.LabelSmoothing}" : "")}{(options.FutureTargets > 1 ? $" over the next {options.FutureTargets} items (decay {options.FutureDecay})" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
+                $"{data.UserCount} sequences, {data.ItemCount} items (N = {c.ItemCount}); loss {options.Loss}{(options.SampledItems > 0 ? $" sampling {options.SampledItems} items a step{(options.SampledHeadItems > 0 ? $" ({options.SampledHeadItems} most frequent)" : "")}" : "")}{(options.ExcludeSeenItems ? " excluding seen items" : "")}{(options.LabelSmoothing > 0 ? $" with label smoothing {options.LabelSmoothing}" : "")}{(options.FutureTargets > 1 ? $" over the next {options.FutureTargets} items (decay {options.FutureDecay})" : "")}, maxlen {c.MaxLength}, dim {c.Dimension}, blocks {c.Blocks}, heads {c.Heads}, " +
                 $"ffn {c.FeedForwardDimension}, dropout {c.Dropout}, attention dropout {c.AttentionDropout}, input item dropout {c.InputItemDropout}, {(c.NormalisedResidual ? "normalised-residual" : c.PreNorm ? "pre-norm" : "post-norm")}, {c.Activation}, positions from {(c.PositionsFromStart ? "start" : "end")}{(c.RecencyBias ? " with a recency bias" : "")}{(c.GatedResidual ? " with gated residuals" : "")}, init {(c.InitStd > 0 ? $"N(0, {c.InitStd}²)" : "Xavier")}, scores {(c.ScoresByCosine ? $"cosine / {c.Temperature}" : "dot")}{(c.SeparateOutputEmbedding ? " with a separate output table" : "")}; batch {options.BatchSize}, lr {options.LearningRate}{(options.UserBalance > 0 ? $", user balance {options.UserBalance}" : "")}, {options.Threads} threads" +
                 (validation is null ? ", no validation." : $", {validation.Count} validation cases.")));
 
@@ -292,7 +298,7 @@ internal static class TrainCommand
                 {
                     ["loss"] = options.Loss.ToString(), ["epochs"] = result.BestEpoch, ["batchSize"] = options.BatchSize, ["learningRate"] = options.LearningRate, ["learningRateDecayEpoch"] = options.LearningRateDecayEpoch, ["learningRateDecayFactor"] = options.LearningRateDecayFactor, ["learningRateSchedule"] = options.Schedule.ToString().ToLowerInvariant(),
                     ["dropout"] = c.Dropout, ["blocks"] = c.Blocks, ["heads"] = c.Heads, ["feedForwardDimension"] = c.FeedForwardDimension,
-                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["gatedResidual"] = c.GatedResidual, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["labelSmoothing"] = options.LabelSmoothing, ["futureTargets"] = options.FutureTargets, ["futureDecay"] = options.FutureDecay,
+                    ["preNorm"] = c.PreNorm, ["activation"] = c.Activation, ["attentionDropout"] = c.AttentionDropout, ["inputItemDropout"] = c.InputItemDropout, ["normalisedResidual"] = c.NormalisedResidual, ["positionsFromStart"] = c.PositionsFromStart, ["separateOutputEmbedding"] = c.SeparateOutputEmbedding, ["recencyBias"] = c.RecencyBias, ["gatedResidual"] = c.GatedResidual, ["initStd"] = c.InitStd, ["temperature"] = c.Temperature, ["seed"] = options.Seed, ["earlierWindowRate"] = options.EarlierWindowRate, ["userBalance"] = options.UserBalance, ["excludeSeen"] = options.ExcludeSeenItems, ["sampledItems"] = options.SampledItems, ["sampledHeadItems"] = options.SampledHeadItems, ["labelSmoothing"] = options.LabelSmoothing, ["futureTargets"] = options.FutureTargets, ["futureDecay"] = options.FutureDecay,
                 };
                 var package = SasRecExporter.Export(bestModel, vocabulary!, packageVersion, training, metrics);
                 package.Save(exportDir);
@@ -378,6 +384,8 @@ internal static class TrainCommand
         [nameof(TrainingOptions.Calibration)] = "--calibration",
         [nameof(TrainingOptions.EarlierWindowRate)] = "--earlier-window-rate",
         [nameof(TrainingOptions.ExcludeSeenItems)] = "--exclude-seen",
+        [nameof(TrainingOptions.SampledItems)] = "--sampled-items",
+        [nameof(TrainingOptions.SampledHeadItems)] = "--sampled-head",
         [nameof(TrainingOptions.Threads)] = "--threads",
         [nameof(TrainingOptions.Patience)] = "--patience",
     };

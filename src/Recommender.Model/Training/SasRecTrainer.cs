@@ -36,6 +36,7 @@ public sealed class SasRecTrainer
     private const long ShuffleStream = 0x5F1;
     private const long IdDropoutStream = 0x1DD;
     private const long WindowStream = 0x771D;
+    private const long SampleStream = 0x5A3;
 
     private readonly SequenceLoss _loss;
     private readonly List<EpochRecord> _curve = [];
@@ -51,9 +52,11 @@ public sealed class SasRecTrainer
         options.Validate();
         if (model.Config.ScoresByCosine && options.Loss != LossKind.SoftmaxCrossEntropy)
             throw new ArgumentException($"A temperature (cosine scores) is trained with the ce loss only, not {options.Loss}.", nameof(options));
+        if (model.Config.ScoresByCosine && options.SampledItems > 0 && options.SampledItems < model.Config.ItemCount)
+            throw new ArgumentException("A temperature (cosine scores) is trained with the full softmax; SampledItems needs the dot product.", nameof(options));
         Model = model;
         Options = options;
-        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration, options.ExcludeSeenItems, options.LabelSmoothing, options.FutureTargets, options.FutureDecay);
+        _loss = SequenceLoss.Create(options.Loss, model.Config.ItemCount, options.Negatives, options.Calibration, options.ExcludeSeenItems, options.LabelSmoothing, options.FutureTargets, options.FutureDecay, options.SampledItems, options.SampledHeadItems);
         Optimizer = new AdamOptimizer(model, options.LearningRate, options.Beta1, options.Beta2, weightDecay: options.WeightDecay);
         _workers = Enumerable.Range(0, options.Threads).Select(_ => new Worker(model, _loss)).ToArray();
         if (options.WeightAverageDecay > 0) Average = new WeightAverage(model, options.WeightAverageDecay);
@@ -109,6 +112,7 @@ public sealed class SasRecTrainer
     {
         ArgumentNullException.ThrowIfNull(sequences);
         var trainable = TrainableSequences(sequences, Model.Config.ItemCount);
+        _loss.Observe(sequences);
         if (outputDirectory is not null)
         {
             Directory.CreateDirectory(outputDirectory);
@@ -258,7 +262,7 @@ public sealed class SasRecTrainer
         }
         model.RefreshTransposes();
         model.Representation?.DropIds(SplitMix.For(Options.Seed, IdDropoutStream, epoch, step));
-        _loss.Prepare(model);
+        _loss.Prepare(model, SplitMix.For(Options.Seed, SampleStream, epoch, step));
         var scale = 1f / total;
         // With user balance a sequence of n positions has per-position weight n^−a, normalised so the weights sum to 1.
         var balance = Options.UserBalance;

@@ -1,3 +1,4 @@
+using Recommender.Model.Nn;
 using Recommender.Model.Sasrec;
 
 namespace Recommender.Model.Training;
@@ -30,10 +31,17 @@ public abstract class SequenceLoss
     /// <summary>Called once per optimiser step, before any worker computes, with the current parameters.</summary>
     internal virtual void Prepare(SasRecModel model) { }
 
+    /// <summary>Called with the training sequences before training on them, for a loss that depends on the data.</summary>
+    internal virtual void Observe(IReadOnlyList<int[]> sequences) { }
+
+    /// <summary>As <see cref="Prepare(SasRecModel)"/>, for a loss that samples per step: draws from <paramref name="sampling"/>.</summary>
+    internal virtual void Prepare(SasRecModel model, SplitMix sampling) => Prepare(model);
+
     internal abstract LossWorker CreateWorker(SasRecModel model);
 
-    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75, bool excludeSeen = false, double labelSmoothing = 0, int futureTargets = 1, double futureDecay = 0.5) => kind switch
+    public static SequenceLoss Create(LossKind kind, int itemCount, int negatives = 256, double calibration = 0.75, bool excludeSeen = false, double labelSmoothing = 0, int futureTargets = 1, double futureDecay = 0.5, int sampledItems = 0, int headItems = 0) => kind switch
     {
+        LossKind.SoftmaxCrossEntropy when sampledItems > 0 && sampledItems < itemCount => new SampledSoftmaxLoss(itemCount, sampledItems, excludeSeen, headItems),
         LossKind.Bce => new BceLoss(),
         LossKind.Gbce => new GbceLoss(itemCount, negatives, calibration),
         LossKind.SoftmaxCrossEntropy => new SoftmaxCrossEntropyLoss(excludeSeen, labelSmoothing, futureTargets, futureDecay),

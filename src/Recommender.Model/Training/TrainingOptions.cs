@@ -71,6 +71,19 @@ public sealed record TrainingOptions
     /// <summary>Weight of each further target relative to the one before, in (0, 1].</summary>
     public double FutureDecay { get; init; } = 0.5;
 
+    /// <summary>
+    /// Softmax cross-entropy only: 0 runs each softmax over the whole catalogue; K &gt; 0 over the target and K items
+    /// drawn uniformly for each step (<see cref="SampledSoftmaxLoss"/>), which costs about K/N of the full loss. A K of
+    /// N or more is the full softmax.
+    /// </summary>
+    public int SampledItems { get; init; }
+
+    /// <summary>
+    /// With <see cref="SampledItems"/>: how many of the K are the items most frequent in the training data, in every
+    /// step's sample; the other K − H are drawn from the rest. 0 draws all K uniformly.
+    /// </summary>
+    public int SampledHeadItems { get; init; }
+
     /// <summary>Negatives per sequence for gBCE; at most <see cref="ModelLimits.MaxNegatives"/>.</summary>
     public int Negatives { get; init; } = 256;
 
@@ -134,6 +147,14 @@ public sealed record TrainingOptions
         OptionRange.Factor.Check(FutureDecay, nameof(FutureDecay));
         if (FutureTargets > 1 && Loss != LossKind.SoftmaxCrossEntropy)
             throw new ArgumentException($"FutureTargets applies to the softmax cross-entropy loss only, not {Loss}.");
+        if (SampledItems < 0) throw new ArgumentException($"{nameof(SampledItems)} is {SampledItems}; it must be 0 (all items) or positive.");
+        if (SampledItems > 0 && Loss != LossKind.SoftmaxCrossEntropy)
+            throw new ArgumentException($"SampledItems applies to the softmax cross-entropy loss only, not {Loss}.");
+        if (SampledItems > 0 && (LabelSmoothing > 0 || FutureTargets > 1))
+            throw new ArgumentException("SampledItems runs the plain softmax over a sample; it cannot be combined with LabelSmoothing or FutureTargets.");
+        if (SampledHeadItems < 0) throw new ArgumentException($"{nameof(SampledHeadItems)} is {SampledHeadItems}; it must be 0 or positive.");
+        if (SampledHeadItems > 0 && SampledHeadItems >= SampledItems)
+            throw new ArgumentException($"{nameof(SampledHeadItems)} is {SampledHeadItems}; it must be below {nameof(SampledItems)} ({SampledItems}), which leaves room for the drawn items.");
         if (FutureTargets > 1 && LabelSmoothing > 0)
             throw new ArgumentException("FutureTargets and LabelSmoothing both spread the target; use one of them.");
     }

@@ -128,7 +128,7 @@ public sealed class SasRecModelTests
     /// A small model's final hidden states over a ten-event sequence in a 7-item window: inputs are events 2..8, and
     /// the first two events only count as already had.
     /// </summary>
-    private static (SasRecConfig Config, SasRecModel Model, int[] Sequence, int Start, float[] Y) LossCase()
+    internal static (SasRecConfig Config, SasRecModel Model, int[] Sequence, int Start, float[] Y) LossCase()
     {
         var config = Small(true, "relu") with { Dropout = 0f };
         var model = new SasRecModel(config, seed: 21);
@@ -300,6 +300,14 @@ public sealed class SasRecModelTests
         Assert.Contains("ExcludeSeenItems", error.Message);
     }
 
+    /// <summary>The sampled softmax (five of the twelve items, the target added; none or two of them the most frequent), against finite differences.</summary>
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(true, 2)]
+    public void Sampled_softmax_gradients_match_finite_differences(bool excludeSeen, int head) =>
+        Whole_model_gradients_match_finite_differences(true, LossKind.SoftmaxCrossEntropy, true, normalisedResidual: true, excludeSeen: excludeSeen, sampledItems: 5, activation: "swiglu", recencyBias: true, sampledHead: head);
+
     /// <summary>The cross-entropy with seen items left out of each softmax, against finite differences.</summary>
     [Fact]
     public void Excluding_seen_items_gradients_match_finite_differences() =>
@@ -374,7 +382,7 @@ public sealed class SasRecModelTests
     /// <summary>The whole model (embeddings, dropout, every block, final norm) and each loss against finite differences of the summed loss.</summary>
     [Theory]
     [MemberData(nameof(LossVariants))]
-    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1, bool gatedResidual = false, string activation = "gelu")
+    public void Whole_model_gradients_match_finite_differences(bool preNorm, LossKind kind, bool positionsFromStart, bool normalisedResidual = false, float attentionDropout = 0f, float temperature = 0f, bool excludeSeen = false, bool separateOutput = false, float inputItemDropout = 0f, float labelSmoothing = 0f, bool recencyBias = false, int futureTargets = 1, bool gatedResidual = false, string activation = "gelu", int sampledItems = 0, int sampledHead = 0)
     {
         var config = Small(preNorm, activation, positionsFromStart: positionsFromStart, normalisedResidual: normalisedResidual) with { AttentionDropout = attentionDropout, Temperature = temperature, SeparateOutputEmbedding = separateOutput, InputItemDropout = inputItemDropout, RecencyBias = recencyBias, GatedResidual = gatedResidual };
         var model = new SasRecModel(config, seed: 11);
@@ -383,8 +391,9 @@ public sealed class SasRecModelTests
             var noise = GradientCheck.Random(p.Data.Length, p.Name.Length + 1, 0.2);
             for (var i = 0; i < p.Data.Length; i++) p.Data[i] += noise[i];
         }
-        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen, labelSmoothing: labelSmoothing, futureTargets: futureTargets);
+        var loss = SequenceLoss.Create(kind, config.ItemCount, negatives: 5, calibration: 0.75, excludeSeen: excludeSeen, labelSmoothing: labelSmoothing, futureTargets: futureTargets, sampledItems: sampledItems, headItems: sampledHead);
         var (sequences, negatives) = WholeModelLoss.SmallCase(loss);
+        loss.Observe(sequences);
 
         double Run(float[][]? grads)
         {

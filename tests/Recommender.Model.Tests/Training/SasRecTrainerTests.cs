@@ -31,13 +31,14 @@ public sealed class SasRecTrainerTests : IDisposable
     [InlineData(LossKind.Gbce, 0f)]
     [InlineData(LossKind.Bce, 0f)]
     [InlineData(LossKind.SoftmaxCrossEntropy, 0f, true)]
-    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss, float temperature, bool separateOutput = false)
+    [InlineData(LossKind.SoftmaxCrossEntropy, 0f, false, 6)]
+    public void A_short_run_learns_a_planted_sequential_rule(LossKind loss, float temperature, bool separateOutput = false, int sampledItems = 0)
     {
         var train = PlantedRule(300, seed: 1);
         var test = Cases(PlantedRule(100, seed: 2));
         var model = new SasRecModel(Config() with { Temperature = temperature, SeparateOutputEmbedding = separateOutput }, seed: 3);
         var before = SasRecTrainer.Evaluate(model, test).HitRate(1);
-        var options = new TrainingOptions { Epochs = 15, BatchSize = 32, LearningRate = 1e-2, Loss = loss, Negatives = 8, Threads = 2, Patience = 100 };
+        var options = new TrainingOptions { Epochs = 15, BatchSize = 32, LearningRate = 1e-2, Loss = loss, Negatives = 8, SampledItems = sampledItems, Threads = 2, Patience = 100 };
         var result = new SasRecTrainer(model, options).Train(train, Cases(PlantedRule(50, seed: 4)), outputDirectory: null);
         var after = SasRecTrainer.Evaluate(model, test).HitRate(1);
         Assert.Equal(TrainingOutcome.Completed, result.Outcome);
@@ -111,12 +112,15 @@ public sealed class SasRecTrainerTests : IDisposable
         Assert.NotEqual(first[2], other[2]);
     }
 
-    [Fact]
-    public void Resuming_from_a_checkpoint_reproduces_the_uninterrupted_run()
+    /// <summary>Sampled negatives (gBCE's per sequence, the sampled softmax's per step) are drawn again alike on resume.</summary>
+    [Theory]
+    [InlineData(LossKind.Gbce, 0)]
+    [InlineData(LossKind.SoftmaxCrossEntropy, 8)]
+    public void Resuming_from_a_checkpoint_reproduces_the_uninterrupted_run(LossKind loss, int sampledItems)
     {
         var train = PlantedRule(60, seed: 6);
         var validation = Cases(PlantedRule(20, seed: 9));
-        var options = new TrainingOptions { Epochs = 3, BatchSize = 16, Loss = LossKind.Gbce, Negatives = 4, Threads = 2 };
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 16, Loss = loss, Negatives = 4, SampledItems = sampledItems, SampledHeadItems = sampledItems / 2, Threads = 2 };
         var straight = new SasRecModel(Config(), seed: 1);
         new SasRecTrainer(straight, options).Train(train, validation, Path.Combine(_directory, "straight"));
 

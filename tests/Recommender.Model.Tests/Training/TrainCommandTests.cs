@@ -260,6 +260,21 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_sampled_softmax_is_announced_and_recorded_in_the_package()
+    {
+        var (train, valInput, valOutput) = Files();
+        var packageDir = Path.Combine(_directory, "sampled");
+        var run = Invoke("--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-sampled"),
+            "--dim", "16", "--max-length", "8", "--batch-size", "8", "--epochs", "1", "--threads", "1",
+            "--exclude-seen", "--sampled-items", "5", "--sampled-head", "2", "--export", packageDir, "--version", "sampled-1");
+        Assert.True(run.Exit == 0, run.Error);
+        Assert.Contains("loss SoftmaxCrossEntropy sampling 5 items a step (2 most frequent) excluding seen items,", run.Output);
+        var training = ModelPackage.Load(packageDir).Manifest.Training!;
+        Assert.Equal(5, training["sampledItems"]!.GetValue<int>());
+        Assert.Equal(2, training["sampledHeadItems"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void Bad_input_gives_a_clear_message_and_a_non_zero_exit()
     {
         var (train, valInput, _) = Files();
@@ -292,6 +307,10 @@ public sealed class TrainCommandTests : IDisposable
             (["--future-targets", "3", "--future-decay", "0"], "--future-decay is 0; it must be in (0, 1]."),
             (["--loss", "bce", "--future-targets", "2"], "--future-targets applies to the softmax cross-entropy loss only, not Bce."),
             (["--future-targets", "2", "--label-smoothing", "0.1"], "--future-targets and --label-smoothing both spread the target; use one of them."),
+            (["--sampled-items", "-1"], "--sampled-items is -1; it must be 0 (all items) or positive."),
+            (["--loss", "gbce", "--sampled-items", "5"], "--sampled-items applies to the softmax cross-entropy loss only, not Gbce."),
+            (["--sampled-items", "5", "--temperature", "0.1"], "--sampled-items needs the dot product"),
+            (["--sampled-items", "5", "--sampled-head", "5"], "--sampled-head is 5; it must be below --sampled-items (5)"),
         })
         {
             var refused = Invoke(["--train", train, "--out", Path.Combine(_directory, "refused"), "--epochs", "1", .. args]);

@@ -244,34 +244,25 @@ public sealed class TrainCommandTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_directory, "run-gated-post", SasRecTrainer.LastModelFile)));
     }
 
-    [Fact]
-    public void Future_targets_are_announced_and_recorded_in_the_package()
+    /// <summary>A loss option is named in the run's summary line and recorded in the package's training config.</summary>
+    [Theory]
+    [InlineData("--future-targets 3 --future-decay 0.7", "loss SoftmaxCrossEntropy excluding seen items over the next 3 items (decay 0.7),", "futureTargets=3 futureDecay=0.7")]
+    [InlineData("--sampled-items 5 --sampled-head 2", "loss SoftmaxCrossEntropy sampling 5 items a step (2 most frequent) excluding seen items,", "sampledItems=5 sampledHeadItems=2")]
+    public void Loss_options_are_announced_and_recorded_in_the_package(string options, string announced, string recorded)
     {
         var (train, valInput, valOutput) = Files();
-        var packageDir = Path.Combine(_directory, "future");
-        var run = Invoke("--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-future"),
+        var packageDir = Path.Combine(_directory, "loss-option");
+        var run = Invoke(["--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-loss-option"),
             "--dim", "16", "--max-length", "8", "--batch-size", "8", "--epochs", "1", "--threads", "1",
-            "--exclude-seen", "--future-targets", "3", "--future-decay", "0.7", "--export", packageDir, "--version", "future-1");
+            "--exclude-seen", .. options.Split(' '), "--export", packageDir, "--version", "loss-option-1"]);
         Assert.True(run.Exit == 0, run.Error);
-        Assert.Contains("loss SoftmaxCrossEntropy excluding seen items over the next 3 items (decay 0.7),", run.Output);
+        Assert.Contains(announced, run.Output);
         var training = ModelPackage.Load(packageDir).Manifest.Training!;
-        Assert.Equal(3, training["futureTargets"]!.GetValue<int>());
-        Assert.Equal(0.7, training["futureDecay"]!.GetValue<double>());
-    }
-
-    [Fact]
-    public void A_sampled_softmax_is_announced_and_recorded_in_the_package()
-    {
-        var (train, valInput, valOutput) = Files();
-        var packageDir = Path.Combine(_directory, "sampled");
-        var run = Invoke("--train", train, "--val-input", valInput, "--val-output", valOutput, "--out", Path.Combine(_directory, "run-sampled"),
-            "--dim", "16", "--max-length", "8", "--batch-size", "8", "--epochs", "1", "--threads", "1",
-            "--exclude-seen", "--sampled-items", "5", "--sampled-head", "2", "--export", packageDir, "--version", "sampled-1");
-        Assert.True(run.Exit == 0, run.Error);
-        Assert.Contains("loss SoftmaxCrossEntropy sampling 5 items a step (2 most frequent) excluding seen items,", run.Output);
-        var training = ModelPackage.Load(packageDir).Manifest.Training!;
-        Assert.Equal(5, training["sampledItems"]!.GetValue<int>());
-        Assert.Equal(2, training["sampledHeadItems"]!.GetValue<int>());
+        foreach (var pair in recorded.Split(' '))
+        {
+            var (key, value) = (pair.Split('=')[0], double.Parse(pair.Split('=')[1], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(value, training[key]!.GetValue<double>());
+        }
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace Recommender.Model.Training;
 /// the items the user had by then). The K are the H items most frequent in the training data, always, and K − H drawn
 /// uniformly without replacement from the other N − H. A drawn item stands for (N − H)/(K − H) items, so its logit gets
 /// log((N − H)/(K − H)) added: the denominator is then exact over the head and an unbiased estimate over the tail,
-/// where little of the probability lies. The three products per sequence are [rows × D × K] instead of [rows × D × N].
+/// where less of the probability lies. The three products per sequence are [rows × D × K] instead of [rows × D × N];
+/// the estimate's noise makes each epoch teach less (deploy/bench/ML1M.md), so it pays where N dwarfs the model's width.
 /// </summary>
 public sealed class SampledSoftmaxLoss : SequenceLoss
 {

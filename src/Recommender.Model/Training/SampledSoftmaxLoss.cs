@@ -23,8 +23,10 @@ public sealed class SampledSoftmaxLoss : SequenceLoss
     private readonly float _correction;
     private readonly int _stride;
     private readonly int[] _pool;
-    // All items, the most frequent in the training data first (null until observed): the head, then what the rest are drawn from.
+    // All items, the most frequent in the training data first (null until observed): the head, then what the rest are
+    // drawn from; and which items are in the head.
     private int[]? _byFrequency;
+    private readonly bool[] _inHead;
     // This step's sample: its items (dense ids, ascending), their rows [K, D] and transposed [D, stride], each item's
     // column (−1 if not sampled) and each column's logit correction (0 for the head).
     private readonly int[] _items;
@@ -49,6 +51,7 @@ public sealed class SampledSoftmaxLoss : SequenceLoss
         _pool = new int[itemCount];
         _items = new int[sampledItems];
         _column = new int[itemCount + 1];
+        _inHead = new bool[itemCount + 1];
     }
 
     public override LossKind Kind => LossKind.SoftmaxCrossEntropy;
@@ -57,9 +60,6 @@ public sealed class SampledSoftmaxLoss : SequenceLoss
 
     /// <summary>The items of the current sample, ascending.</summary>
     public ReadOnlySpan<int> Sample => _items;
-
-    /// <summary>How many of the most frequent items every sample holds.</summary>
-    public int HeadItems => _headCount;
 
     /// <summary>
     /// Ranks the items by how often the training sequences hold them (ties by id), which fixes the head; needed
@@ -72,6 +72,8 @@ public sealed class SampledSoftmaxLoss : SequenceLoss
             foreach (var item in s)
                 if (item >= 1 && item <= _itemCount) counts[item]++;
         _byFrequency = Enumerable.Range(1, _itemCount).OrderByDescending(i => counts[i]).ThenBy(i => i).ToArray();
+        Array.Clear(_inHead);
+        foreach (var item in _byFrequency.AsSpan(0, _headCount)) _inHead[item] = true;
     }
 
     internal override void Prepare(SasRecModel model, SplitMix sampling)
@@ -92,17 +94,14 @@ public sealed class SampledSoftmaxLoss : SequenceLoss
         _pool.AsSpan(0, k).CopyTo(_items);
         _items.AsSpan().Sort();
         Array.Fill(_column, -1);
-        Array.Fill(_corrections, _correction);
-        const int HeadMark = -2;
-        for (var i = 0; i < head; i++) _column[_pool[i]] = HeadMark;
         if (_rows.Length != k * d) (_rows, _rowsT) = (new float[k * d], new float[d * ld]);
         var items = model.OutputEmbedding.Data;
         for (var c = 0; c < k; c++)
         {
             var item = _items[c];
-            // Head items stand for themselves alone.
-            if (_column[item] == HeadMark) _corrections[c] = 0;
             _column[item] = c;
+            // Head items stand for themselves alone.
+            _corrections[c] = _inHead[item] ? 0 : _correction;
             var row = items.AsSpan(item * d, d);
             row.CopyTo(_rows.AsSpan(c * d, d));
             for (var x = 0; x < d; x++) _rowsT[x * ld + c] = row[x];

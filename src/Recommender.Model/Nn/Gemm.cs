@@ -7,11 +7,17 @@ namespace Recommender.Model.Nn;
 /// Single-precision matrix product C[m, n] (+)= A[m, k] · B[k, n]. B and C are row-major; A is read through
 /// a row and a column stride, so A or its transpose can be used without copying. The inner kernel keeps a
 /// 4 × 64 tile of C in sixteen 512-bit registers and streams B rows with fused multiply-adds; k is blocked so
-/// that the B panel stays in cache.
+/// that the B panel stays in cache. When several row tiles share a 64-column panel of B, the panel is first copied
+/// into a contiguous buffer: B rows a power-of-two multiple of 64 bytes apart fall into a few cache sets and evict
+/// one another. Every element of C is still summed over k in the same order, so the result is the same bit for bit.
 /// </summary>
 public static unsafe class Gemm
 {
     private const int KBlock = 256;
+    // Row tiles (of 4) that must share a panel before packing it pays for the copy.
+    private const int PackFromRows = 8;
+
+    [ThreadStatic] private static float[]? _panel;
 
     public static void Multiply(int m, int n, int k,
         ReadOnlySpan<float> a, int aRowStride, int aColStride,
@@ -36,35 +42,46 @@ public static unsafe class Gemm
 
     private static void Core(int m, int n, int k, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        for (var k0 = 0; k0 < k; k0 += KBlock)
-        {
-            var kc = Math.Min(KBlock, k - k0);
-            var acc = accumulate || k0 > 0;
-            var ak = a + (long)k0 * acs;
-            var bk = b + (long)k0 * ldb;
-            var j = 0;
-            for (; j + 64 <= n; j += 64)
+        var pack = m >= PackFromRows && n >= 64;
+        var panel = pack ? _panel ??= new float[KBlock * 64] : null;
+        fixed (float* packed = panel)
+            for (var k0 = 0; k0 < k; k0 += KBlock)
             {
-                var i = 0;
-                for (; i + 4 <= m; i += 4) Kernel4x64(kc, ak + (long)i * ars, ars, acs, bk + j, ldb, c + (long)i * ldc + j, ldc, acc);
-                for (; i < m; i++) Kernel1x64(kc, ak + (long)i * ars, acs, bk + j, ldb, c + (long)i * ldc + j, acc);
-            }
-            for (; j + 16 <= n; j += 16)
-            {
-                var i = 0;
-                for (; i + 4 <= m; i += 4) Kernel4x16(kc, ak + (long)i * ars, ars, acs, bk + j, ldb, c + (long)i * ldc + j, ldc, acc);
-                for (; i < m; i++) Kernel1x16(kc, ak + (long)i * ars, acs, bk + j, ldb, c + (long)i * ldc + j, acc);
-            }
-            for (; j < n; j++)
-                for (var i = 0; i < m; i++)
+                var kc = Math.Min(KBlock, k - k0);
+                var acc = accumulate || k0 > 0;
+                var ak = a + (long)k0 * acs;
+                var bk = b + (long)k0 * ldb;
+                var j = 0;
+                for (; j + 64 <= n; j += 64)
                 {
-                    var sum = 0f;
-                    var ai = ak + (long)i * ars;
-                    for (var p = 0; p < kc; p++) sum += ai[(long)p * acs] * bk[(long)p * ldb + j];
-                    var ci = c + (long)i * ldc + j;
-                    *ci = acc ? *ci + sum : sum;
+                    var bj = bk + j;
+                    var ldp = ldb;
+                    if (pack)
+                    {
+                        for (var p = 0; p < kc; p++) Buffer.MemoryCopy(bj + (long)p * ldb, packed + p * 64, 64 * sizeof(float), 64 * sizeof(float));
+                        bj = packed;
+                        ldp = 64;
+                    }
+                    var i = 0;
+                    for (; i + 4 <= m; i += 4) Kernel4x64(kc, ak + (long)i * ars, ars, acs, bj, ldp, c + (long)i * ldc + j, ldc, acc);
+                    for (; i < m; i++) Kernel1x64(kc, ak + (long)i * ars, acs, bj, ldp, c + (long)i * ldc + j, acc);
                 }
-        }
+                for (; j + 16 <= n; j += 16)
+                {
+                    var i = 0;
+                    for (; i + 4 <= m; i += 4) Kernel4x16(kc, ak + (long)i * ars, ars, acs, bk + j, ldb, c + (long)i * ldc + j, ldc, acc);
+                    for (; i < m; i++) Kernel1x16(kc, ak + (long)i * ars, acs, bk + j, ldb, c + (long)i * ldc + j, acc);
+                }
+                for (; j < n; j++)
+                    for (var i = 0; i < m; i++)
+                    {
+                        var sum = 0f;
+                        var ai = ak + (long)i * ars;
+                        for (var p = 0; p < kc; p++) sum += ai[(long)p * acs] * bk[(long)p * ldb + j];
+                        var ci = c + (long)i * ldc + j;
+                        *ci = acc ? *ci + sum : sum;
+                    }
+            }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

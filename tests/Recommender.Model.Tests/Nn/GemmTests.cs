@@ -23,7 +23,7 @@ public sealed class GemmTests
     [Fact]
     public void Transposed_a_and_accumulation_and_row_strides_work()
     {
-        const int m = 11, n = 48, k = 37, ldc = 53;
+        const int m = 11, n = 80, k = 37, ldc = 85;
         var at = GradientCheck.Random(k * m, 3); // A stored transposed: A[i, p] = at[p * m + i]
         var b = GradientCheck.Random(k * n, 4);
         var c = GradientCheck.Random(m * ldc, 5);
@@ -35,6 +35,27 @@ public sealed class GemmTests
             for (var j = 0; j < n; j++)
                 Assert.True(Math.Abs(before[i * ldc + j] + expected[i * n + j] - c[i * ldc + j]) < 1e-3, $"C[{i},{j}]");
             for (var j = n; j < ldc; j++) Assert.Equal(before[i * ldc + j], c[i * ldc + j]);
+        }
+    }
+
+    [Theory]
+    [InlineData(8, 64, 16)]
+    [InlineData(12, 200, 300)]
+    [InlineData(9, 3424, 128)]
+    public void Packed_panels_give_the_same_bits_as_row_by_row_products(int m, int n, int k)
+    {
+        // From 8 rows on, B's 64-column panels are copied into a contiguous buffer; a single row is multiplied
+        // straight from B. Both sum each element over k in the same order, so the results must agree exactly.
+        const int ldb = 3456;
+        var a = GradientCheck.Random(m * k, 6);
+        var b = GradientCheck.Random(k * ldb, 7);
+        var whole = new float[m * n];
+        Gemm.Multiply(m, n, k, a, k, 1, b, ldb, whole, n, accumulate: false);
+        var row = new float[n];
+        for (var i = 0; i < m; i++)
+        {
+            Gemm.Multiply(1, n, k, a.AsSpan(i * k, k), k, 1, b, ldb, row, n, accumulate: false);
+            Assert.Equal(row, whole.AsSpan(i * n, n).ToArray());
         }
     }
 

@@ -14,7 +14,7 @@ namespace Recommender.Model.Nn;
 public static unsafe class Gemm
 {
     private const int KBlock = 256;
-    // Row tiles (of 4) that must share a panel before packing it pays for the copy.
+    // Rows that must share a panel of B before copying it pays for itself.
     private const int PackFromRows = 8;
 
     [ThreadStatic] private static float[]? _panel;
@@ -42,46 +42,55 @@ public static unsafe class Gemm
 
     private static void Core(int m, int n, int k, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate)
     {
-        var pack = m >= PackFromRows && n >= 64;
-        var panel = pack ? _panel ??= new float[KBlock * 64] : null;
-        fixed (float* packed = panel)
-            for (var k0 = 0; k0 < k; k0 += KBlock)
+        if (m < PackFromRows || n < 64)
+        {
+            Blocked(m, n, k, a, ars, acs, b, ldb, c, ldc, accumulate, packed: null);
+            return;
+        }
+        fixed (float* packed = _panel ??= new float[KBlock * 64])
+            Blocked(m, n, k, a, ars, acs, b, ldb, c, ldc, accumulate, packed);
+    }
+
+    /// <param name="packed">A KBlock × 64 buffer to copy each 64-column panel of B into, or null to read B in place.</param>
+    private static void Blocked(int m, int n, int k, float* a, int ars, int acs, float* b, int ldb, float* c, int ldc, bool accumulate, float* packed)
+    {
+        for (var k0 = 0; k0 < k; k0 += KBlock)
+        {
+            var kc = Math.Min(KBlock, k - k0);
+            var acc = accumulate || k0 > 0;
+            var ak = a + (long)k0 * acs;
+            var bk = b + (long)k0 * ldb;
+            var j = 0;
+            for (; j + 64 <= n; j += 64)
             {
-                var kc = Math.Min(KBlock, k - k0);
-                var acc = accumulate || k0 > 0;
-                var ak = a + (long)k0 * acs;
-                var bk = b + (long)k0 * ldb;
-                var j = 0;
-                for (; j + 64 <= n; j += 64)
+                var panel = bk + j;
+                var ldp = ldb;
+                if (packed != null)
                 {
-                    var bj = bk + j;
-                    var ldp = ldb;
-                    if (pack)
-                    {
-                        for (var p = 0; p < kc; p++) Buffer.MemoryCopy(bj + (long)p * ldb, packed + p * 64, 64 * sizeof(float), 64 * sizeof(float));
-                        bj = packed;
-                        ldp = 64;
-                    }
-                    var i = 0;
-                    for (; i + 4 <= m; i += 4) Kernel4x64(kc, ak + (long)i * ars, ars, acs, bj, ldp, c + (long)i * ldc + j, ldc, acc);
-                    for (; i < m; i++) Kernel1x64(kc, ak + (long)i * ars, acs, bj, ldp, c + (long)i * ldc + j, acc);
+                    for (var p = 0; p < kc; p++) Buffer.MemoryCopy(panel + (long)p * ldb, packed + p * 64, 64 * sizeof(float), 64 * sizeof(float));
+                    panel = packed;
+                    ldp = 64;
                 }
-                for (; j + 16 <= n; j += 16)
-                {
-                    var i = 0;
-                    for (; i + 4 <= m; i += 4) Kernel4x16(kc, ak + (long)i * ars, ars, acs, bk + j, ldb, c + (long)i * ldc + j, ldc, acc);
-                    for (; i < m; i++) Kernel1x16(kc, ak + (long)i * ars, acs, bk + j, ldb, c + (long)i * ldc + j, acc);
-                }
-                for (; j < n; j++)
-                    for (var i = 0; i < m; i++)
-                    {
-                        var sum = 0f;
-                        var ai = ak + (long)i * ars;
-                        for (var p = 0; p < kc; p++) sum += ai[(long)p * acs] * bk[(long)p * ldb + j];
-                        var ci = c + (long)i * ldc + j;
-                        *ci = acc ? *ci + sum : sum;
-                    }
+                var i = 0;
+                for (; i + 4 <= m; i += 4) Kernel4x64(kc, ak + (long)i * ars, ars, acs, panel, ldp, c + (long)i * ldc + j, ldc, acc);
+                for (; i < m; i++) Kernel1x64(kc, ak + (long)i * ars, acs, panel, ldp, c + (long)i * ldc + j, acc);
             }
+            for (; j + 16 <= n; j += 16)
+            {
+                var i = 0;
+                for (; i + 4 <= m; i += 4) Kernel4x16(kc, ak + (long)i * ars, ars, acs, bk + j, ldb, c + (long)i * ldc + j, ldc, acc);
+                for (; i < m; i++) Kernel1x16(kc, ak + (long)i * ars, acs, bk + j, ldb, c + (long)i * ldc + j, acc);
+            }
+            for (; j < n; j++)
+                for (var i = 0; i < m; i++)
+                {
+                    var sum = 0f;
+                    var ai = ak + (long)i * ars;
+                    for (var p = 0; p < kc; p++) sum += ai[(long)p * acs] * bk[(long)p * ldb + j];
+                    var ci = c + (long)i * ldc + j;
+                    *ci = acc ? *ci + sum : sum;
+                }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -125,11 +125,15 @@ internal static class CommandErrors
     /// Runs a library validation and rethrows its complaint with the command's flags in place of the property names
     /// the library uses (Dimension becomes --dim), so the message speaks of what the user typed.
     /// </summary>
-    public static void InFlagTerms(Action validate, IReadOnlyDictionary<string, string> flagOf)
+    public static void InFlagTerms(Action validate, IReadOnlyDictionary<string, string> flagOf) =>
+        InFlagTerms(() => { validate(); return true; }, flagOf);
+
+    /// <summary>As <see cref="InFlagTerms(Action, IReadOnlyDictionary{string, string})"/>, for a constructor that validates.</summary>
+    public static T InFlagTerms<T>(Func<T> create, IReadOnlyDictionary<string, string> flagOf)
     {
         try
         {
-            validate();
+            return create();
         }
         catch (ArgumentException e)
         {

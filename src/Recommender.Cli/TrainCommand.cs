@@ -218,9 +218,7 @@ internal static class TrainCommand
                 CommandErrors.InFlagTerms(config.Validate, FlagOf);
                 var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!);
                 if (note is not null) console.WriteLine(note);
-                SasRecTrainer? created = null;
-                CommandErrors.InFlagTerms(() => created = new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options), FlagOf);
-                trainer = created!;
+                trainer = CommandErrors.InFlagTerms(() => new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options), FlagOf);
             }
             var c = trainer.Model.Config;
             console.MarkupLine(Markup.Escape(

@@ -108,8 +108,6 @@ public sealed class SampledSoftmaxLoss : SequenceLoss
         }
     }
 
-    internal override void Prepare(SasRecModel model) => Prepare(model, SplitMix.For(0));
-
     internal override LossWorker CreateWorker(SasRecModel model) => new Worker(model, this);
 
     private sealed class Worker(SasRecModel model, SampledSoftmaxLoss loss) : LossWorker

@@ -28,14 +28,14 @@ public abstract class SequenceLoss
     /// <summary>Uniform negatives (dense ids 1..N) the trainer samples for a sequence of <paramref name="rows"/> training positions.</summary>
     public abstract int NegativeCount(int rows);
 
-    /// <summary>Called once per optimiser step, before any worker computes, with the current parameters.</summary>
-    internal virtual void Prepare(SasRecModel model) { }
+    /// <summary>
+    /// Called once per optimiser step, before any worker computes, with the current parameters and the step's own
+    /// generator, from which a loss that samples per step draws.
+    /// </summary>
+    internal virtual void Prepare(SasRecModel model, SplitMix sampling) { }
 
     /// <summary>Called with the training sequences before training on them, for a loss that depends on the data.</summary>
     internal virtual void Observe(IReadOnlyList<int[]> sequences) { }
-
-    /// <summary>As <see cref="Prepare(SasRecModel)"/>, for a loss that samples per step: draws from <paramref name="sampling"/>.</summary>
-    internal virtual void Prepare(SasRecModel model, SplitMix sampling) => Prepare(model);
 
     internal abstract LossWorker CreateWorker(SasRecModel model);
 

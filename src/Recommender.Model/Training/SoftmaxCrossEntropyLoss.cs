@@ -36,7 +36,7 @@ public sealed class SoftmaxCrossEntropyLoss(bool excludeSeen = false, double lab
 
     private static int Stride(int itemCount) => (itemCount + 15) & ~15;
 
-    internal override void Prepare(SasRecModel model)
+    internal override void Prepare(SasRecModel model, SplitMix sampling)
     {
         int n = model.Config.ItemCount, d = model.Config.Dimension, ld = Stride(n);
         if (_itemsT.Length != d * ld) _itemsT = new float[d * ld];

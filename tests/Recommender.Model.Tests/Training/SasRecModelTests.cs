@@ -167,7 +167,7 @@ public sealed class SasRecModelTests
 
         double Loss(SequenceLoss loss)
         {
-            loss.Prepare(model);
+            loss.Prepare(model, SplitMix.For(0));
             var grads = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
             return loss.CreateWorker(model).Compute(y, rows, sequence.AsSpan(start + 1, rows), sequence.AsSpan(0, start + rows), [], 1f, new float[rows * d], grads);
         }
@@ -204,7 +204,7 @@ public sealed class SasRecModelTests
         }
 
         var loss = SequenceLoss.Create(LossKind.SoftmaxCrossEntropy, config.ItemCount, excludeSeen: excludeSeen, futureTargets: futureTargets, futureDecay: decay);
-        loss.Prepare(model);
+        loss.Prepare(model, SplitMix.For(0));
         var grads = model.Parameters.Select(p => new float[p.Data.Length]).ToArray();
         var actual = loss.CreateWorker(model).Compute(y, rows, sequence.AsSpan(start + 1, rows), sequence.AsSpan(0, start + rows), [], 1f, new float[rows * d], grads);
         Assert.Equal(expected, actual, 4);

@@ -26,7 +26,7 @@ public static class WholeModelLoss
     public static double Evaluate(SasRecModel model, SequenceLoss loss, int[][] sequences, int[][] negatives, float[][]? grads)
     {
         var config = model.Config;
-        loss.Prepare(model);
+        loss.Prepare(model, SplitMix.For(0));
         var pass = new SequencePass(config);
         var worker = loss.CreateWorker(model);
         var sink = grads ?? model.Parameters.Select(p => new float[p.Data.Length]).ToArray();

@@ -32,10 +32,11 @@ internal static class EvaluateCommand
         var train = new Option<string?>("--train") { Description = "Sequences the baselines learn from (default: the --input histories)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the sampled protocol.", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var ranks = new Option<string?>("--ranks") { Description = "Also write each case's 0-based rank of the held-out item to this CSV file: a row per input line, a column per model." };
 
         var command = new Command("evaluate", "Leave-one-out HR@K, NDCG@K and MRR of a model package through ONNX Runtime.")
         {
-            package, input, output, protocol, baselines, train, seed, threads,
+            package, input, output, protocol, baselines, train, seed, threads, ranks,
         };
         command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
@@ -45,6 +46,8 @@ internal static class EvaluateCommand
             var inputPath = parse.GetValue(input)!;
             var outputPath = parse.GetValue(output)!;
             var rankingProtocol = parse.GetValue(protocol) == "sampled" ? RankingProtocol.Sampled : RankingProtocol.Full;
+            var ranksPath = parse.GetValue(ranks);
+            if (ranksPath is not null) CheckWritable(ranksPath);
             var loaded = ModelPackage.Load(parse.GetValue(package)!);
             var cases = CommandErrors.ReadCases(inputPath, outputPath);
             CheckVocabulary(cases, loaded.Manifest.ItemCount, inputPath, outputPath);
@@ -67,10 +70,14 @@ internal static class EvaluateCommand
             foreach (var k in NdcgCutoffs) table.AddColumn($"NDCG@{k}");
             table.AddColumn("MRR");
             table.AddColumn("s");
+            var ranksByScorer = new List<int[]>();
             foreach (var scorer in scorers)
             {
                 var watch = Stopwatch.StartNew();
-                var metrics = RankingEvaluator.Evaluate(scorer, cases, rankingProtocol, parse.GetValue(seed), cutoffs: Cutoffs);
+                var caseRanks = RankingEvaluator.Ranks(scorer, cases, rankingProtocol, parse.GetValue(seed));
+                ranksByScorer.Add(caseRanks);
+                var metrics = new RankingMetrics(Cutoffs);
+                foreach (var rank in caseRanks) metrics.Add(rank);
                 var cells = new List<string> { Markup.Escape(scorer.Name) };
                 cells.AddRange(Cutoffs.Select(k => Format(metrics.HitRate(k))));
                 cells.AddRange(NdcgCutoffs.Select(k => Format(metrics.Ndcg(k))));
@@ -79,10 +86,39 @@ internal static class EvaluateCommand
                 table.AddRow(cells.ToArray());
             }
             console.Write(table);
+            if (ranksPath is not null)
+            {
+                WriteRanks(ranksPath, scorers.Select(s => s.Name).ToList(), ranksByScorer);
+                console.WriteLine($"wrote the ranks of {cases.Count} cases to {ranksPath}");
+            }
             return 0;
         }));
         return command;
     }
+
+    /// <summary>Fails before the evaluation, not after it, when the ranks file cannot be written.</summary>
+    private static void CheckWritable(string path)
+    {
+        CommandErrors.CheckFileTarget(path, "--ranks");
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(directory)) throw new IOException($"--ranks '{path}' cannot be written: the directory '{directory}' does not exist.");
+    }
+
+    /// <summary>line (1-based, of --input), then one column of ranks per model, headed by its name.</summary>
+    private static void WriteRanks(string path, IReadOnlyList<string> names, IReadOnlyList<int[]> ranks)
+    {
+        var temporary = path + ".tmp";
+        using (var writer = new StreamWriter(temporary))
+        {
+            writer.WriteLine("line," + string.Join(',', names.Select(CsvField)));
+            for (var i = 0; i < ranks[0].Length; i++)
+                writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i + 1},{string.Join(',', ranks.Select(r => r[i]))}"));
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static string CsvField(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : '"' + value.Replace("\"", "\"\"") + '"';
 
     private static string Format(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
 

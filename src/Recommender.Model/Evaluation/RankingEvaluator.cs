@@ -20,8 +20,26 @@ public static class RankingEvaluator
         int batchSize = 256,
         params int[] cutoffs)
     {
+        var total = new RankingMetrics(cutoffs);
+        foreach (var rank in Ranks(scorer, cases, protocol, seed, negatives, batchSize)) total.Add(rank);
+        return total;
+    }
+
+    /// <summary>
+    /// The 0-based rank of each case's target, in the order of <paramref name="cases"/>: what the metrics are
+    /// averaged from, kept per case for error analysis and for resampling the cases.
+    /// </summary>
+    public static int[] Ranks(
+        INextItemScorer scorer,
+        IReadOnlyList<EvaluationCase> cases,
+        RankingProtocol protocol,
+        int seed = 42,
+        int negatives = SampledNegatives,
+        int batchSize = 256)
+    {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(cases);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var itemCount = scorer.ItemCount;
         for (var i = 0; i < cases.Count; i++)
         {
@@ -32,7 +50,7 @@ public static class RankingEvaluator
                 if (item < 1 || item > itemCount)
                     throw new ArgumentException($"Case {i}: history item {item} is outside the vocabulary 1..{itemCount}.", nameof(cases));
         }
-        var total = new RankingMetrics(cutoffs);
+        var ranks = new int[cases.Count];
         for (var start = 0; start < cases.Count; start += batchSize)
         {
             var count = Math.Min(batchSize, cases.Count - start);
@@ -45,12 +63,12 @@ public static class RankingEvaluator
             {
                 var row = scores.AsSpan(i * itemCount, itemCount);
                 var c = cases[start + i];
-                total.Add(protocol == RankingProtocol.Full
+                ranks[start + i] = protocol == RankingProtocol.Full
                     ? FullRank(row, c)
-                    : SampledRank(row, c.Target, SampleNegatives(c, itemCount, negatives, CaseSeed(seed, start + i))));
+                    : SampledRank(row, c.Target, SampleNegatives(c, itemCount, negatives, CaseSeed(seed, start + i)));
             }
         }
-        return total;
+        return ranks;
     }
 
     /// <summary>0-based rank of the target among all items other than those in the history.</summary>

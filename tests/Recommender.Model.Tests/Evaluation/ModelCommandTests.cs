@@ -2,6 +2,7 @@ using System.CommandLine;
 using Recommender.Cli;
 using Recommender.Model.Baselines;
 using Recommender.Model.Data;
+using Recommender.Model.Evaluation;
 using Recommender.Model.Onnx;
 using Recommender.Model.Packaging;
 using Recommender.Model.Sasrec;
@@ -57,6 +58,42 @@ public sealed class ModelCommandTests : IDisposable
         (exit, text, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--protocol", "sampled");
         Assert.True(exit == 0, error);
         Assert.Contains("sampled negatives", text);
+    }
+
+    [Fact]
+    public void Evaluate_writes_each_cases_rank_per_model_and_refuses_a_ranks_path_it_cannot_write()
+    {
+        var package = SmallPackage();
+        var input = Write("input.txt", "1 2\n4 5\n1 2 3\n");
+        var output = Write("output.txt", "3\n6\n1\n");
+        var train = Write("train.txt", "1 2 3 1 2 3\n4 5 6 4 5 6\n");
+        var ranks = Path.Combine(_directory, "ranks.csv");
+        var (exit, text, error) = Invoke(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--baselines", "--train", train, "--ranks", ranks);
+        Assert.True(exit == 0, error);
+        Assert.Contains("wrote the ranks of 3 cases", text);
+        var lines = File.ReadAllLines(ranks);
+        Assert.Equal("line,recency-mean (small),most-popular,markov", lines[0]);
+        Assert.Equal(4, lines.Length);
+        var rows = lines[1..].Select(l => l.Split(',').Select(int.Parse).ToArray()).ToArray();
+        Assert.Equal([1, 2, 3], rows.Select(r => r[0]));
+        // The model's column is what the evaluator ranks through ONNX Runtime for the same cases.
+        var loaded = ModelPackage.Load(package);
+        using (var encoder = new OnnxEncoder(loaded, new OnnxThreading(1)))
+        {
+            var scorer = new EmbeddingScorer("model", encoder.Encode, loaded.ItemEmbeddings, loaded.Manifest.Dimension);
+            var cases = new List<EvaluationCase> { new([1, 2], 3), new([4, 5], 6), new([1, 2, 3], 1) };
+            Assert.Equal(RankingEvaluator.Ranks(scorer, cases, RankingProtocol.Full), rows.Select(r => r[1]));
+        }
+        // Learning from train.txt, Markov follows the last item: after 2 comes 3, after 5 comes 6, after 3 comes 1.
+        // Most-popular ties all six items (two events each) and ties count against the target: it is last among
+        // the three other unseen items.
+        Assert.Equal([0, 0, 0], rows.Select(r => r[3]));
+        Assert.Equal([3, 3, 3], rows.Select(r => r[2]));
+        Assert.False(File.Exists(ranks + ".tmp"));
+
+        var nowhere = Path.Combine(_directory, "no-such-directory", "ranks.csv");
+        Assert.Contains("does not exist", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--ranks", nowhere));
+        Assert.Contains("is a directory", Fails(EvaluateCommand.Create(), "--package", package, "--input", input, "--output", output, "--ranks", _directory));
     }
 
     [Fact]

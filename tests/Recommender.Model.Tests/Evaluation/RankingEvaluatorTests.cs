@@ -56,6 +56,25 @@ public sealed class RankingEvaluatorTests
     }
 
     [Fact]
+    public void Ranks_are_the_per_case_values_the_metrics_average()
+    {
+        var scorer = new FixedScorer([5, 4, 3, 2, 1]);
+        EvaluationCase[] cases = [new([1], 3), new([], 1), new([2, 3], 5), new([], 5)];
+        var ranks = RankingEvaluator.Ranks(scorer, cases, RankingProtocol.Full, batchSize: 3);
+        Assert.Equal([1, 0, 2, 4], ranks); // case 3: items 1 and 4 stay above 5 once 2 and 3 are removed
+        var metrics = RankingEvaluator.Evaluate(scorer, cases, RankingProtocol.Full, cutoffs: [1, 3]);
+        Assert.Equal(0.25, metrics.HitRate(1));
+        Assert.Equal((1 / Math.Log2(3) + 1 + 1 / Math.Log2(4)) / 4, metrics.Ndcg(3), 12);
+        Assert.Equal(ranks.Average(r => 1.0 / (r + 1)), metrics.Mrr, 12);
+
+        var sampled = RankingEvaluator.Ranks(scorer, cases, RankingProtocol.Sampled, seed: 7, negatives: 2);
+        Assert.Equal(sampled, RankingEvaluator.Ranks(scorer, cases, RankingProtocol.Sampled, seed: 7, negatives: 2, batchSize: 1));
+        Assert.All(sampled, r => Assert.InRange(r, 0, 2));
+        Assert.Equal(0, sampled[1]); // item 1 scores highest: no sampled item is above it
+        Assert.Throws<ArgumentOutOfRangeException>(() => RankingEvaluator.Ranks(scorer, cases, RankingProtocol.Full, batchSize: 0));
+    }
+
+    [Fact]
     public void Sampled_negatives_are_distinct_unseen_and_seeded()
     {
         var testCase = new EvaluationCase([1, 2, 3, 4, 5], 6);

@@ -13,11 +13,18 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        // A read cannot have written anything, however its connection broke.
+        var mayHaveBeenWritten = exception is PostgresUnavailableException { MayHaveBeenWritten: true }
+            && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "The request body is too large.", $"The body exceeds the limit of {Limits.MaxBodyBytes} bytes."),
             BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.", bad.Message),
+            PostgresUnavailableException when mayHaveBeenWritten =>
+                (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.",
+                    "The connection to the database broke while the request was being stored, so it may have been written. " +
+                    "Send it again with the same event ids or Idempotency-Key: what was stored then counts as a repeat, not twice."),
             PostgresUnavailableException =>
                 (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", "The database could not be reached; nothing was written. Retry shortly."),
             _ when exception is TimeoutException || ClusterRetry.IsRejection(exception) =>
@@ -27,11 +34,15 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status503ServiceUnavailable) Problems.AddRetryAfter(context.Response);
-        return await problems.TryWriteAsync(new ProblemDetailsContext
+        var problem = new ProblemDetailsContext
         {
             HttpContext = context,
             Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
+        };
+        // Machine-readable for clients deciding between a plain retry and a resend under the same ids.
+        if (exception is PostgresUnavailableException)
+            problem.ProblemDetails.Extensions["mayHaveBeenWritten"] = mayHaveBeenWritten;
+        return await problems.TryWriteAsync(problem);
     }
 }

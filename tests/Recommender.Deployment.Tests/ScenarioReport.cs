@@ -9,6 +9,7 @@ public sealed record ScenarioReport(
     int Attempted,
     int Acknowledged,
     int Retryable,
+    int MaybeWritten,
     int Failed,
     int WritesAttempted,
     int WritesAcknowledged,
@@ -16,6 +17,7 @@ public sealed record ScenarioReport(
     int Duplicated,
     int OutOfOrder,
     int RefusedButWritten,
+    int MaybeWrittenStored,
     double? RecoverySeconds,
     IReadOnlyList<string> FailureSamples)
 {
@@ -31,6 +33,7 @@ public sealed record ScenarioReport(
             records.Count,
             records.Count(r => r.Outcome == Outcome.Acknowledged),
             records.Count(r => r.Outcome == Outcome.Retryable),
+            records.Count(r => r.Outcome == Outcome.MaybeWritten),
             records.Count(r => r.Outcome == Outcome.Failed),
             records.Count(r => r.IsWrite),
             audit.Acknowledged,
@@ -38,6 +41,7 @@ public sealed record ScenarioReport(
             audit.Duplicated,
             audit.OutOfOrder,
             audit.RefusedButWritten,
+            audit.MaybeWrittenStored,
             recovery is null ? null : Math.Round(recovery.Value, 1),
             failures.Where(f => f.Outcome == Outcome.Failed).Select(f => f.Detail).Distinct().Take(5).ToList());
     }
@@ -45,6 +49,7 @@ public sealed record ScenarioReport(
     public override string ToString() =>
         $"{Scenario}: attempted {Attempted}, acknowledged {Acknowledged}, retryable 503 {Retryable}, failed {Failed}, " +
         $"writes {WritesAcknowledged}/{WritesAttempted} acknowledged, lost {Lost}, duplicated {Duplicated}, out of order {OutOfOrder}, refused but written {RefusedButWritten}, " +
+        $"503 may have been written {MaybeWritten} (stored {MaybeWrittenStored}), " +
         $"recovery {(RecoverySeconds is { } s ? $"{s:0.0} s" : "n/a")}" +
         (FailureSamples.Count > 0 ? $"; non-retryable failures: {string.Join(" | ", FailureSamples)}" : "");
 

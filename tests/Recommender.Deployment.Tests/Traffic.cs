@@ -13,6 +13,12 @@ public enum Outcome
     /// <summary>503 with a Retry-After header: the client is told to try again.</summary>
     Retryable,
 
+    /// <summary>
+    /// 503 with a Retry-After header whose problem says the write may have been stored (the connection to the database
+    /// broke during it): neither acknowledged nor refused.
+    /// </summary>
+    MaybeWritten,
+
     /// <summary>Anything else: another status, a dropped connection, a client timeout.</summary>
     Failed,
 }
@@ -82,7 +88,7 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
             }
             else if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null)
             {
-                (outcome, detail) = (Outcome.Retryable, "503");
+                (outcome, detail) = (await MayHaveBeenWritten(response) ? Outcome.MaybeWritten : Outcome.Retryable, "503");
             }
             else
             {
@@ -94,6 +100,20 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
             (outcome, detail) = (Outcome.Failed, e.GetType().Name + ": " + e.Message);
         }
         _records.Add(new RequestRecord(start, Now, isWrite, outcome, detail, user, sequence));
+    }
+
+    /// <summary>Whether a problem answer says its write may have been stored ("mayHaveBeenWritten": true).</summary>
+    public static async Task<bool> MayHaveBeenWritten(HttpResponseMessage response)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            return document.RootElement.TryGetProperty("mayHaveBeenWritten", out var flag) && flag.ValueKind == JsonValueKind.True;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static async Task<string> Excerpt(HttpResponseMessage response)
@@ -110,19 +130,22 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
     {
         var acknowledged = _records.Where(r => r.IsWrite && r.Outcome == Outcome.Acknowledged)
             .GroupBy(r => r.User).ToDictionary(g => g.Key, g => g.Select(r => EventId(r.User, r.Sequence)).ToHashSet());
-        var refused = _records.Where(r => r.IsWrite && r.Outcome != Outcome.Acknowledged)
+        var refused = _records.Where(r => r.IsWrite && r.Outcome is Outcome.Retryable or Outcome.Failed)
             .GroupBy(r => r.User).ToDictionary(g => g.Key, g => g.Select(r => EventId(r.User, r.Sequence)).ToHashSet());
-        int lost = 0, duplicated = 0, disordered = 0, refusedButWritten = 0;
+        var maybe = _records.Where(r => r.IsWrite && r.Outcome == Outcome.MaybeWritten)
+            .GroupBy(r => r.User).ToDictionary(g => g.Key, g => g.Select(r => EventId(r.User, r.Sequence)).ToHashSet());
+        int lost = 0, duplicated = 0, disordered = 0, refusedButWritten = 0, maybeStored = 0;
         foreach (var user in users)
         {
             var ids = await HistoryEventIdsAsync(http, api, user);
             var expected = acknowledged.GetValueOrDefault(user) ?? [];
             lost += expected.Count(id => !ids.Contains(id));
             refusedButWritten += (refused.GetValueOrDefault(user) ?? []).Count(ids.Contains);
+            maybeStored += (maybe.GetValueOrDefault(user) ?? []).Count(ids.Contains);
             duplicated += ids.Count - ids.Distinct().Count();
             disordered += ids.Zip(ids.Skip(1)).Count(pair => string.CompareOrdinal(pair.First, pair.Second) >= 0);
         }
-        return new HistoryAudit(acknowledged.Values.Sum(s => s.Count), lost, duplicated, disordered, refusedButWritten);
+        return new HistoryAudit(acknowledged.Values.Sum(s => s.Count), lost, duplicated, disordered, refusedButWritten, maybeStored);
     }
 
     /// <summary>The event ids of the user's history, in history order, read through the API.</summary>
@@ -135,5 +158,9 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
     }
 }
 
-/// <summary>What the histories hold against the answers; <see cref="RefusedButWritten"/> counts events whose request was not acknowledged.</summary>
-public sealed record HistoryAudit(int Acknowledged, int Lost, int Duplicated, int OutOfOrder, int RefusedButWritten);
+/// <summary>
+/// What the histories hold against the answers: <see cref="RefusedButWritten"/> counts events whose request was refused
+/// (answered neither 2xx nor "may have been written"), <see cref="MaybeWrittenStored"/> those answered "may have been
+/// written" that are stored.
+/// </summary>
+public sealed record HistoryAudit(int Acknowledged, int Lost, int Duplicated, int OutOfOrder, int RefusedButWritten, int MaybeWrittenStored);

@@ -26,6 +26,10 @@ public sealed class EventJournal(
     private readonly Dictionary<string, OpenBatch> _open = new(StringComparer.Ordinal);
     private readonly HashSet<string> _handingOut = new(StringComparer.Ordinal);
     private Task<int>? _retry;
+    // Batches being written now: stored rows a retry must not take over, since their ingest goes on with them.
+    private readonly HashSet<string> _writing = new(StringComparer.Ordinal);
+    // Set when a batch's write failed and could not be checked: it may be stored, and the next retry looks for it.
+    private bool _mayHaveUnknownRows;
 
     /// <summary>Batches with users still to be written, not counting those being handed out now.</summary>
     public int Pending => _open.Keys.Count(k => !_handingOut.Contains(k));
@@ -33,19 +37,82 @@ public sealed class EventJournal(
     /// <summary>Takes over the rows an earlier activation left (it stopped between storing a batch and finishing it).</summary>
     public async Task LoadAsync(CancellationToken cancellation)
     {
-        foreach (var (key, entry) in await rows.ReadAsync<JournalEntry>(owner, cancellation))
-            _open[key] = new OpenBatch([.. entry.Users], entry.Received) { Pending = true };
-        metrics.JournalPending(_open.Count);
-        if (_open.Count > 0) logger.LogInformation("Event journal {Owner} took over {Count} unfinished batches", owner, _open.Count);
+        var taken = await TakeOverStoredAsync(cancellation);
+        if (taken > 0) logger.LogInformation("Event journal {Owner} took over {Count} unfinished batches", owner, taken);
     }
 
     public async Task<BatchIngestResult> IngestAsync(UserEvents[] batch)
     {
         var key = Guid.NewGuid().ToString("N");
         var received = clock.GetUtcNow();
-        await rows.WriteAsync(owner, [KeyValuePair.Create(key, new JournalEntry(batch, received))]);
+        _writing.Add(key);
+        try
+        {
+            await rows.WriteAsync(owner, [KeyValuePair.Create(key, new JournalEntry(batch, received))]);
+        }
+        catch (Exception e)
+        {
+            // A connection lost just after the database committed fails a write that is stored: look for the row.
+            // Found, the batch goes on as stored; not readable, the next retry looks again, so that a stored batch
+            // is never left behind (its caller was told it may have been written).
+            var stored = await IsStoredAsync(key);
+            if (stored is not true)
+            {
+                _writing.Remove(key);
+                if (stored is null) _mayHaveUnknownRows = true;
+                throw;
+            }
+            logger.LogWarning(e, "Event journal {Owner}: writing batch {Key} reported a failure but it was stored; it goes on", owner, key);
+        }
         _open[key] = new OpenBatch([.. batch], received);
+        _writing.Remove(key);
         return await HandOutAsync(key);
+    }
+
+    /// <summary>Whether the row is stored; null when storage cannot be read.</summary>
+    private async Task<bool?> IsStoredAsync(string key)
+    {
+        try
+        {
+            return (await rows.ReadAsync<JournalEntry>(owner)).Any(row => row.Key == key);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Event journal {Owner}: could not read back batch {Key} after a failed write; the next retry looks for it", owner, key);
+            return null;
+        }
+    }
+
+    /// <summary>After a write that failed and could not be checked, opens whatever it may have stored.</summary>
+    private async Task FindUnknownRowsAsync()
+    {
+        if (!_mayHaveUnknownRows) return;
+        // Cleared first: a write failing while this runs sets it again.
+        _mayHaveUnknownRows = false;
+        try
+        {
+            var found = await TakeOverStoredAsync(CancellationToken.None);
+            if (found > 0) logger.LogInformation("Event journal {Owner} found {Count} batches stored by writes that reported a failure", owner, found);
+        }
+        catch
+        {
+            _mayHaveUnknownRows = true;
+            throw;
+        }
+    }
+
+    /// <summary>Opens the stored batches this journal does not hold yet; returns how many.</summary>
+    private async Task<int> TakeOverStoredAsync(CancellationToken cancellation)
+    {
+        var taken = 0;
+        foreach (var (key, entry) in await rows.ReadAsync<JournalEntry>(owner, cancellation))
+        {
+            if (_open.ContainsKey(key) || _writing.Contains(key)) continue;
+            _open[key] = new OpenBatch([.. entry.Users], entry.Received) { Pending = true };
+            taken++;
+        }
+        metrics.JournalPending(taken);
+        return taken;
     }
 
     /// <summary>Hands every pending batch out again, one at a time; a call during a retry waits for it.</summary>
@@ -57,6 +124,15 @@ public sealed class EventJournal(
 
     private async Task<int> RetryPendingAsync()
     {
+        try
+        {
+            await FindUnknownRowsAsync();
+        }
+        catch (Exception e)
+        {
+            // Still flagged: the next retry looks again. The batches already known go on meanwhile.
+            logger.LogWarning(e, "Event journal {Owner} could not look for batches stored by failed writes; it looks again on the next retry", owner);
+        }
         foreach (var key in _open.Keys.Where(k => !_handingOut.Contains(k)).ToArray())
         {
             // Forget may have closed it meanwhile.
@@ -71,6 +147,8 @@ public sealed class EventJournal(
     /// <summary>Removes the user from every open batch and stores that: an erased user's events must not come back.</summary>
     public async Task ForgetAsync(string userId)
     {
+        // A batch whose write may have been stored must be open here too, or its events could come back later.
+        await FindUnknownRowsAsync();
         foreach (var (key, batch) in _open.ToArray())
         {
             var removed = batch.Users.Where(u => u.UserId == userId).ToArray();

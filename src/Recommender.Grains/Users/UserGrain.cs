@@ -41,18 +41,23 @@ public sealed class UserGrain(
         var result = History.Add(events.Value, accepted);
         if (result.Accepted > 0)
         {
+            var storedVersion = state.Etag;
+            var written = (state.State.TotalCount, state.State.HistoryVersion, state.State.NextArrival);
             try
             {
                 // The directory lists the user before the first event is acknowledged, so an export never misses one.
                 if (firstEvents) await UserDirectory.Add(GrainKeys.IdOf(this));
                 await state.WriteStateAsync();
             }
-            catch
+            catch (Exception e)
             {
                 // The write failed: drop the in-memory change so that memory matches what is stored, and let the caller
                 // retry. Were the events kept, the retry would count them as repeats and they would never be stored.
-                await DiscardUnstored();
-                throw;
+                // Unless it did not: a connection lost just after the database committed fails a write that is stored.
+                // Then what is read back is this write (a new version holding these counters), and it is acknowledged.
+                if (!await DiscardUnstored() || e is Orleans.Storage.InconsistentStateException || state.Etag == storedVersion
+                    || (state.State.TotalCount, state.State.HistoryVersion, state.State.NextArrival) != written) throw;
+                logger.LogWarning(e, "User {UserId}: the write reported a failure but was stored; its {Count} events are acknowledged", GrainKeys.IdOf(this), result.Accepted);
             }
             accumulator.Record(accepted);
         }
@@ -116,17 +121,22 @@ public sealed class UserGrain(
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden.Ids, request, exclude), model.Version, RankingSource.Popularity, false);
     }
 
-    /// <summary>Brings memory back to what is stored after a failed write; when storage cannot be read either, the next call does.</summary>
-    private async Task DiscardUnstored()
+    /// <summary>
+    /// Brings memory back to what is stored after a failed write; when storage cannot be read either, the next call
+    /// does. True when memory now holds what is stored.
+    /// </summary>
+    private async Task<bool> DiscardUnstored()
     {
         _unstored = true;
         try
         {
             await ReloadIfUnstored();
+            return true;
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "User {UserId}: storage could not be read after a failed write; the next call reads it first", GrainKeys.IdOf(this));
+            return false;
         }
     }
 

@@ -55,6 +55,29 @@ public sealed class RetryableFailureTests
     }
 
     [Fact]
+    public async Task A_store_failure_says_whether_the_write_may_have_been_stored()
+    {
+        var (status, headers, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: false));
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        Assert.Contains("nothing was written", body.GetProperty("detail").GetString());
+
+        (status, headers, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true));
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
+        Assert.Equal("1", headers.RetryAfter.ToString());
+        Assert.True(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        Assert.Contains("may have been written", body.GetProperty("detail").GetString());
+        Assert.DoesNotContain("nothing was written", body.GetProperty("detail").GetString());
+
+        // A read writes nothing, whatever broke.
+        (_, _, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true), "GET");
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+
+        (_, _, body) = await HandleAsync(new TimeoutException());
+        Assert.False(body.TryGetProperty("mayHaveBeenWritten", out _));
+    }
+
+    [Fact]
     public async Task An_unexpected_failure_is_a_500_without_retry_after()
     {
         var (status, headers, _) = await HandleAsync(new InvalidOperationException("bug"));
@@ -62,10 +85,11 @@ public sealed class RetryableFailureTests
         Assert.Equal(0, headers.RetryAfter.Count);
     }
 
-    private static async Task<(int Status, IHeaderDictionary Headers, JsonElement Body)> HandleAsync(Exception exception)
+    private static async Task<(int Status, IHeaderDictionary Headers, JsonElement Body)> HandleAsync(Exception exception, string method = "POST")
     {
         await using var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
         var context = new DefaultHttpContext { RequestServices = services };
+        context.Request.Method = method;
         context.Response.Body = new MemoryStream();
         var handler = new ProblemExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), NullLogger<ProblemExceptionHandler>.Instance);
         Assert.True(await handler.TryHandleAsync(context, exception, CancellationToken.None));

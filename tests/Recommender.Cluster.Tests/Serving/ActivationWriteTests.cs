@@ -38,7 +38,24 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
 
     public static void FailWrites(string ownerPrefix) => Failing[ownerPrefix] = true;
 
-    public static void StopFailing(string ownerPrefix) => Failing.TryRemove(ownerPrefix, out _);
+    private static readonly ConcurrentDictionary<string, bool> LosingAcknowledgements = new(StringComparer.Ordinal);
+
+    private static readonly ConcurrentDictionary<string, bool> FailingReads = new(StringComparer.Ordinal);
+
+    /// <summary>Writes are stored and then fail, as when the connection breaks just after the database committed.</summary>
+    public static void LoseAcknowledgements(string ownerPrefix) => LosingAcknowledgements[ownerPrefix] = true;
+
+    public static void FailReads(string ownerPrefix) => FailingReads[ownerPrefix] = true;
+
+    public static void StopFailing(string ownerPrefix)
+    {
+        Failing.TryRemove(ownerPrefix, out _);
+        LosingAcknowledgements.TryRemove(ownerPrefix, out _);
+        FailingReads.TryRemove(ownerPrefix, out _);
+    }
+
+    private static bool Matches(ConcurrentDictionary<string, bool> prefixes, string owner) =>
+        prefixes.Keys.Any(prefix => owner.StartsWith(prefix, StringComparison.Ordinal));
 
     public static void Release(string ownerPrefix)
     {
@@ -46,11 +63,13 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
     }
 
     public Task<IReadOnlyList<KeyValuePair<string, T>>> ReadAsync<T>(string owner, CancellationToken cancellation = default) =>
-        inner.ReadAsync<T>(owner, cancellation);
+        Matches(FailingReads, owner)
+            ? throw new PostgresUnavailableException($"Reading rows of '{owner}' failed: the database is unavailable.")
+            : inner.ReadAsync<T>(owner, cancellation);
 
     public async Task WriteAsync<T>(string owner, IReadOnlyList<KeyValuePair<string, T>> rows, bool replaceAll = false, CancellationToken cancellation = default)
     {
-        if (Failing.Keys.Any(prefix => owner.StartsWith(prefix, StringComparison.Ordinal)))
+        if (Matches(Failing, owner))
             throw new PostgresUnavailableException($"Writing rows of '{owner}' failed: the database is unavailable.");
         foreach (var (prefix, hold) in Holds)
         {
@@ -59,6 +78,8 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
             await hold.Released.Task;
         }
         await inner.WriteAsync(owner, rows, replaceAll, cancellation);
+        if (Matches(LosingAcknowledgements, owner))
+            throw new PostgresUnavailableException($"The connection broke after writing rows of '{owner}'.", mayHaveBeenWritten: true);
     }
 
     public Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default) =>

@@ -143,7 +143,10 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         FailingGrainStorage.Fail(user);
         try
         {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Post(Event(user, "33", 1, "direct-2"))).Status);
+            var (refused, _, refusal) = await Post(Event(user, "33", 1, "direct-2"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused);
+            // The database could not be reached at all: nothing can have been written.
+            Assert.False(MayHaveBeenWritten(refusal));
         }
         finally
         {
@@ -153,6 +156,112 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.True(status == HttpStatusCode.OK, body);
         Assert.Equal(new IngestReply(1, 0, 1, 0), reply);
         Assert.Equal(["31", "33"], await StoredItems(user));
+    }
+
+    private static bool MayHaveBeenWritten(string problem) =>
+        System.Text.Json.JsonDocument.Parse(problem).RootElement.GetProperty("mayHaveBeenWritten").GetBoolean();
+
+    [Fact]
+    public async Task An_event_stored_by_a_write_that_reported_a_failure_is_acknowledged_once()
+    {
+        const string user = "journal-lost-ack-direct";
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(user, "31", 0, "lost-ack-1"))).Status);
+        FailingGrainStorage.LoseAcknowledgements(user);
+        try
+        {
+            // The grain reads back what is stored, finds its write there and acknowledges it.
+            var (status, reply, body) = await Post(Event(user, "33", 1, "lost-ack-2"));
+            Assert.True(status == HttpStatusCode.OK, body);
+            Assert.Equal(new IngestReply(1, 0, 1, 0), reply);
+        }
+        finally
+        {
+            FailingGrainStorage.StopFailing(user);
+        }
+        Assert.Equal(["31", "33"], await StoredItems(user));
+        Assert.Equal(["31", "33"], await Items(user));
+        var (again, againReply, againBody) = await Post(Event(user, "33", 1, "lost-ack-2"));
+        Assert.True(again == HttpStatusCode.OK, againBody);
+        Assert.Equal(new IngestReply(0, 1, 1, 0), againReply);
+        // The grain's memory holds the stored version: its next write is not refused as a stale one.
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(user, "35", 2, "lost-ack-3"))).Status);
+        Assert.Equal(["31", "33", "35"], await StoredItems(user));
+    }
+
+    [Fact]
+    public async Task An_event_whose_write_may_have_been_stored_is_answered_so_and_stored_once_when_sent_again()
+    {
+        const string user = "journal-lost-ack-unread";
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(user, "31", 0, "unread-1"))).Status);
+        FailingGrainStorage.LoseAcknowledgements(user);
+        FailingGrainStorage.FailReads(user);
+        try
+        {
+            // Stored, but neither the write's answer nor a read-back says so: the answer must not claim a refusal.
+            var (status, _, body) = await Post(Event(user, "33", 1, "unread-2"));
+            Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+            Assert.True(MayHaveBeenWritten(body));
+        }
+        finally
+        {
+            FailingGrainStorage.StopFailing(user);
+        }
+        Assert.Equal(["31", "33"], await StoredItems(user));
+        // Sent again under its id, as the answer asks: a repeat, not a second copy.
+        var (again, reply, againBody) = await Post(Event(user, "33", 1, "unread-2"));
+        Assert.True(again == HttpStatusCode.OK, againBody);
+        Assert.Equal(new IngestReply(0, 1, 1, 0), reply);
+        Assert.Equal(["31", "33"], await Items(user));
+    }
+
+    [Fact]
+    public async Task A_batch_stored_by_a_write_that_reported_a_failure_goes_on_as_stored()
+    {
+        var (a, b) = ("journal-lost-ack-a", "journal-lost-ack-b");
+        HeldRowStore.LoseAcknowledgements(EventJournalGrain.OwnerPrefix);
+        try
+        {
+            var (status, reply, body) = await Post(Event(a, "1", 1), Event(b, "2", 1));
+            Assert.True(status == HttpStatusCode.OK, body);
+            Assert.Equal(new IngestReply(2, 0, 2, 0), reply);
+        }
+        finally
+        {
+            HeldRowStore.StopFailing(EventJournalGrain.OwnerPrefix);
+        }
+        Assert.Equal(["1"], await Items(a));
+        Assert.Equal(["2"], await Items(b));
+        Assert.Equal(0, await JournalRows(a, b));
+    }
+
+    [Fact]
+    public async Task A_batch_whose_write_may_have_been_stored_is_answered_so_and_finished_by_the_retry()
+    {
+        var (a, b) = ("journal-unread-a", "journal-unread-b");
+        // Every partition active first: one activated while reads fail cannot load, and refuses before writing.
+        Assert.NotNull(await RetryJournal());
+        HeldRowStore.LoseAcknowledgements(EventJournalGrain.OwnerPrefix);
+        HeldRowStore.FailReads(EventJournalGrain.OwnerPrefix);
+        try
+        {
+            var (status, _, body) = await Post(Event(a, "1", 1, "unread-a-1"), Event(b, "2", 1, "unread-b-1"));
+            Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+            Assert.True(MayHaveBeenWritten(body));
+        }
+        finally
+        {
+            HeldRowStore.StopFailing(EventJournalGrain.OwnerPrefix);
+        }
+        // The row is stored but no history has the events yet; the journal's next retry finds the row and finishes it.
+        Assert.Empty(await Items(a));
+        Assert.Equal(1, await JournalRows(a, b));
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Equal(["1"], await Items(a));
+        Assert.Equal(["2"], await Items(b));
+        Assert.Equal(0, await JournalRows(a, b));
+        var (again, reply, againBody) = await Post(Event(a, "1", 1, "unread-a-1"), Event(b, "2", 1, "unread-b-1"));
+        Assert.True(again == HttpStatusCode.OK, againBody);
+        Assert.Equal(new IngestReply(0, 2, 2, 0), reply);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
@@ -11,36 +12,68 @@ using Recommender.Hosting.Sql;
 namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
-/// The production grain storage (ADO.NET on the cluster's SQLite file, writes queued) with a fault switch: every read, write and clear
-/// of a grain whose key the test names fails with a transient database error, as while PostgreSQL is down, until the
-/// test switches it off. The silos translate such failures as they do on PostgreSQL.
+/// The production grain storage (ADO.NET on the cluster's SQLite file, writes queued) with fault switches for the
+/// grains whose keys a test names, until the test switches them off: <see cref="Fail"/> refuses every read, write and
+/// clear as a database that cannot be reached does; <see cref="LoseAcknowledgements"/> stores each write and then
+/// fails it as a connection lost just after the commit does, and <see cref="FailReads"/> fails reads that way. The
+/// silos translate such failures as they do on PostgreSQL.
 /// </summary>
 public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
     // Static: the cluster's silos run in this process, and each has a storage of its own.
     private static readonly ConcurrentDictionary<string, bool> Failing = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, bool> LosingAcknowledgements = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, bool> FailingReads = new(StringComparer.Ordinal);
 
     public static void Fail(string grainKey) => Failing[grainKey] = true;
 
-    public static void StopFailing(string grainKey) => Failing.TryRemove(grainKey, out _);
+    public static void LoseAcknowledgements(string grainKey) => LosingAcknowledgements[grainKey] = true;
+
+    public static void FailReads(string grainKey) => FailingReads[grainKey] = true;
+
+    public static void StopFailing(string grainKey)
+    {
+        Failing.TryRemove(grainKey, out _);
+        LosingAcknowledgements.TryRemove(grainKey, out _);
+        FailingReads.TryRemove(grainKey, out _);
+    }
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Check(grainId) ?? inner.ReadStateAsync(stateName, grainId, grainState);
+        Refuse(grainId) ?? (FailingReads.ContainsKey(Key(grainId))
+            ? Task.FromException(new LostConnectionException($"The connection to the database was lost while reading {grainId}."))
+            : inner.ReadStateAsync(stateName, grainId, grainState));
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Check(grainId) ?? inner.WriteStateAsync(stateName, grainId, grainState);
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        var before = grainState.ETag;
+        await (Refuse(grainId) ?? inner.WriteStateAsync(stateName, grainId, grainState));
+        if (LosingAcknowledgements.ContainsKey(Key(grainId)))
+        {
+            // The write is stored with a new version, but the caller never hears of it: it still holds the old one.
+            grainState.ETag = before;
+            throw new LostConnectionException($"The connection to the database was lost while storing {grainId}.");
+        }
+    }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Check(grainId) ?? inner.ClearStateAsync(stateName, grainId, grainState);
+        Refuse(grainId) ?? inner.ClearStateAsync(stateName, grainId, grainState);
 
     public void Participate(ISiloLifecycle lifecycle) => ((ILifecycleParticipant<ISiloLifecycle>)inner).Participate(lifecycle);
 
-    private static Task? Check(GrainId grainId) => Failing.ContainsKey(grainId.Key.ToString()!)
-        ? Task.FromException(new LostConnectionException($"The connection to the database was lost while storing {grainId}."))
+    private static string Key(GrainId grainId) => grainId.Key.ToString()!;
+
+    private static Task? Refuse(GrainId grainId) => Failing.ContainsKey(Key(grainId))
+        ? Task.FromException(new ConnectFailedException($"Failed to connect to the database for {grainId}.", new SocketException((int)SocketError.ConnectionRefused)))
         : null;
 
-    /// <summary>What a driver throws for a dropped connection: a database error that says it is transient.</summary>
+    /// <summary>What a driver throws for a connection lost mid-statement: a transient database error.</summary>
     private sealed class LostConnectionException(string message) : DbException(message)
+    {
+        public override bool IsTransient => true;
+    }
+
+    /// <summary>What a driver throws when the server refuses the connection: transient, and nothing was sent.</summary>
+    private sealed class ConnectFailedException(string message, Exception inner) : DbException(message, inner)
     {
         public override bool IsTransient => true;
     }

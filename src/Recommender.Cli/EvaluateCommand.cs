@@ -76,8 +76,7 @@ internal static class EvaluateCommand
                 var watch = Stopwatch.StartNew();
                 var caseRanks = RankingEvaluator.Ranks(scorer, cases, rankingProtocol, parse.GetValue(seed));
                 ranksByScorer.Add(caseRanks);
-                var metrics = new RankingMetrics(Cutoffs);
-                foreach (var rank in caseRanks) metrics.Add(rank);
+                var metrics = RankingMetrics.FromRanks(caseRanks, Cutoffs);
                 var cells = new List<string> { Markup.Escape(scorer.Name) };
                 cells.AddRange(Cutoffs.Select(k => Format(metrics.HitRate(k))));
                 cells.AddRange(NdcgCutoffs.Select(k => Format(metrics.Ndcg(k))));

@@ -42,7 +42,7 @@ public sealed class UserGrain(
         if (result.Accepted > 0)
         {
             var storedVersion = state.Etag;
-            var written = (state.State.TotalCount, state.State.HistoryVersion, state.State.NextArrival);
+            var written = Counters();
             try
             {
                 // The directory lists the user before the first event is acknowledged, so an export never misses one.
@@ -55,8 +55,10 @@ public sealed class UserGrain(
                 // retry. Were the events kept, the retry would count them as repeats and they would never be stored.
                 // Unless it did not: a connection lost just after the database committed fails a write that is stored.
                 // Then what is read back is this write (a new version holding these counters), and it is acknowledged.
-                if (!await DiscardUnstored() || e is Orleans.Storage.InconsistentStateException || state.Etag == storedVersion
-                    || (state.State.TotalCount, state.State.HistoryVersion, state.State.NextArrival) != written) throw;
+                var readBack = await DiscardUnstored();
+                var storedThisWrite = readBack && e is not Orleans.Storage.InconsistentStateException
+                    && state.Etag != storedVersion && Counters() == written;
+                if (!storedThisWrite) throw;
                 logger.LogWarning(e, "User {UserId}: the write reported a failure but was stored; its {Count} events are acknowledged", GrainKeys.IdOf(this), result.Accepted);
             }
             accumulator.Record(accepted);
@@ -120,6 +122,10 @@ public sealed class UserGrain(
         }
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden.Ids, request, exclude), model.Version, RankingSource.Popularity, false);
     }
+
+    /// <summary>What identifies one write of the history: only that write leaves these three values together.</summary>
+    private (long Total, long Version, long NextArrival) Counters() =>
+        (state.State.TotalCount, state.State.HistoryVersion, state.State.NextArrival);
 
     /// <summary>
     /// Brings memory back to what is stored after a failed write; when storage cannot be read either, the next call

@@ -19,11 +19,7 @@ public static class RankingEvaluator
         int negatives = SampledNegatives,
         int batchSize = 256,
         params int[] cutoffs)
-    {
-        var total = new RankingMetrics(cutoffs);
-        foreach (var rank in Ranks(scorer, cases, protocol, seed, negatives, batchSize)) total.Add(rank);
-        return total;
-    }
+        => RankingMetrics.FromRanks(Ranks(scorer, cases, protocol, seed, negatives, batchSize), cutoffs);
 
     /// <summary>
     /// The 0-based rank of each case's target, in the order of <paramref name="cases"/>: what the metrics are

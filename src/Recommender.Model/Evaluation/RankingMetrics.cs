@@ -20,6 +20,14 @@ public sealed class RankingMetrics
         _ndcg = new double[_cutoffs.Length];
     }
 
+    /// <summary>The metrics of a list of per-case ranks (as <see cref="RankingEvaluator.Ranks"/> returns them).</summary>
+    public static RankingMetrics FromRanks(IEnumerable<int> ranks, params int[] cutoffs)
+    {
+        var metrics = new RankingMetrics(cutoffs);
+        foreach (var rank in ranks) metrics.Add(rank);
+        return metrics;
+    }
+
     public int Count { get; private set; }
 
     public IReadOnlyList<int> Cutoffs => _cutoffs;

@@ -4,17 +4,23 @@ namespace Recommender.Abstractions;
 [Alias("recommender.IUserGrain")]
 public interface IUserGrain : IGrainWithStringKey
 {
-    /// <summary>Records events (any order, repeats ignored); returns once they are persisted.</summary>
+    /// <summary>
+    /// Records events (any order, repeats ignored); returns once they are persisted. A request withdrawn through
+    /// <paramref name="cancellation"/> before it changed anything is dropped; once its write has begun it completes.
+    /// </summary>
     [Alias("Ingest")]
-    Task<IngestResult> Ingest(Immutable<UserEvent[]> events);
+    Task<IngestResult> Ingest(Immutable<UserEvent[]> events, CancellationToken cancellation = default);
 
     /// <summary>The most recent <paramref name="limit"/> events in timestamp order (all retained events when null).</summary>
     [Alias("GetHistory")]
-    Task<UserHistoryView> GetHistory(int? limit);
+    Task<UserHistoryView> GetHistory(int? limit, CancellationToken cancellation = default);
 
-    /// <summary>Top-K for the user under the active model (one version for the whole answer), or the popularity list without usable history.</summary>
+    /// <summary>
+    /// Top-K for the user under the active model (one version for the whole answer), or the popularity list without
+    /// usable history. A request withdrawn through <paramref name="cancellation"/> before it is served is dropped.
+    /// </summary>
     [Alias("Recommend")]
-    Task<Ranking> Recommend(RecommendationRequest request);
+    Task<Ranking> Recommend(RecommendationRequest request, CancellationToken cancellation = default);
 
     /// <summary>
     /// Deletes the stored history (its storage row keeps no payload) and the directory entry, so that nothing of the

@@ -7,7 +7,8 @@ namespace Recommender.Api;
 /// shutting down rejects new messages ("silo stopping") and the grain is re-activated elsewhere a moment
 /// later, so a client of a gracefully stopping silo sees no failure. Reads are idempotent; event writes are
 /// too, because every event carries an id (given or derived from its content) that the user grain
-/// de-duplicates. Timeouts are not retried: the call may have run, and the client's deadline is spent.
+/// de-duplicates. Timeouts are not retried here: the call may have run, and the client's deadline is spent
+/// (<see cref="RepeatAsync"/> gives reads and event writes shorter attempts that can be repeated).
 /// </summary>
 public static class ClusterRetry
 {
@@ -26,6 +27,37 @@ public static class ClusterRetry
                 await Task.Delay(Delays[attempt]);
             }
         }
+    }
+
+    /// <summary>
+    /// A call that may safely run twice: a read, or storing a user's events (each carries an id the user grain
+    /// de-duplicates). Each attempt may take <paramref name="attemptTimeout"/>; one the cluster rejected, that timed out
+    /// or that was not answered in time is withdrawn (a request still queued at the grain is then dropped unrun) and
+    /// sent again, three attempts in all. When none is answered, a <see cref="TimeoutException"/>: a write may have been
+    /// carried out.
+    /// </summary>
+    public static async Task<T> RepeatAsync<T>(Func<CancellationToken, Task<T>> write, TimeSpan attemptTimeout, CancellationToken aborted)
+    {
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            deadline.CancelAfter(attemptTimeout);
+            try
+            {
+                return await write(deadline.Token);
+            }
+            catch (Exception e) when (!aborted.IsCancellationRequested && (IsRejection(e) || e is TimeoutException || IsDeadline(e, deadline)))
+            {
+                if (attempt == attempts)
+                    throw e is OperationCanceledException
+                        ? new TimeoutException($"The call was not answered in {attempts} attempts of {attemptTimeout.TotalSeconds:0.###} s each.", e)
+                        : e;
+                if (IsRejection(e)) await Task.Delay(Delays[Math.Min(attempt, Delays.Length) - 1], aborted);
+            }
+        }
+
+        static bool IsDeadline(Exception e, CancellationTokenSource deadline) => e is OperationCanceledException && deadline.IsCancellationRequested;
     }
 
     /// <summary>

@@ -13,8 +13,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        // A read cannot have written anything, however its connection broke.
-        var mayHaveBeenWritten = exception is PostgresUnavailableException { MayHaveBeenWritten: true }
+        // A read cannot have written anything, however its connection broke. A write the cluster did not answer in
+        // time may have been carried out; one it rejected (before any grain ran it) was not.
+        var mayHaveBeenWritten = exception is PostgresUnavailableException { MayHaveBeenWritten: true } or TimeoutException
             && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
         var (status, title, detail) = exception switch
         {
@@ -27,6 +28,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                     "Send it again with the same event ids or Idempotency-Key: what was stored then counts as a repeat, not twice."),
             PostgresUnavailableException =>
                 (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", "The database could not be reached; nothing was written. Retry shortly."),
+            TimeoutException when mayHaveBeenWritten =>
+                (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.",
+                    "The cluster did not answer in time, so the request may have been carried out. Events sent again with the same " +
+                    "event ids or Idempotency-Key count as repeats, not twice; check anything else before repeating it."),
             _ when exception is TimeoutException || ClusterRetry.IsRejection(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.", "The request could not be served by the cluster; retry shortly."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null),
@@ -41,7 +46,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         };
         // Machine-readable for clients deciding between a plain retry and a resend under the same ids.
-        if (exception is PostgresUnavailableException)
+        if (status == StatusCodes.Status503ServiceUnavailable)
             problem.ProblemDetails.Extensions["mayHaveBeenWritten"] = mayHaveBeenWritten;
         return await problems.TryWriteAsync(problem);
     }

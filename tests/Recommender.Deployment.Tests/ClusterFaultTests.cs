@@ -137,6 +137,7 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         AssertNothingLost(report);
         Assert.Equal(0, report.Failed);
         Assert.Equal(0, report.Retryable);
+        Assert.Equal(0, report.MaybeWritten);
         await Cluster.WaitForActiveSilosAsync([1, 2], TimeSpan.FromSeconds(10));
     }
 

@@ -21,7 +21,7 @@ public static class EventEndpoints
 
     // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header
     // sent twice is still two values.
-    private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock,
+    private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock, FrontEndOptions options,
         [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
@@ -48,8 +48,10 @@ public static class EventEndpoints
             .Select(g => new UserEvents(g.Key, g.Select(e => e.Event).ToArray())).ToArray();
         if (perUser.Length == 1)
         {
-            // One user's events are one write of one grain: all or nothing without the journal.
-            var result = await ClusterRetry.RunAsync(() => grains.User(perUser[0].UserId).Ingest(new Immutable<UserEvent[]>(perUser[0].Events)));
+            // One user's events are one write of one grain: all or nothing without the journal, and safe to send again.
+            var user = grains.User(perUser[0].UserId);
+            var result = await ClusterRetry.RepeatAsync(attempt => user.Ingest(new Immutable<UserEvent[]>(perUser[0].Events), attempt),
+                options.CallAttemptTimeout, cancellation);
             metrics.EventsIngested(result.Accepted, result.Duplicates);
             return Results.Ok(new IngestResponse(result.Accepted, result.Duplicates, 1, 0));
         }

@@ -33,7 +33,8 @@ public static class UserEndpoints
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
-    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics)
+    private static async Task<IResult> Recommend(string id, string? k, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain, HttpRequest http, IGrainFactory grains, ApiMetrics metrics,
+        FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
@@ -45,7 +46,8 @@ public static class UserEndpoints
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
         var request = new RecommendationRequest(count!.Value, withSeen, excluded, tagFilter, withReasons);
-        var ranking = await ClusterRetry.RunAsync(() => grains.User(userId!).Recommend(request));
+        var user = grains.User(userId!);
+        var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed);
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
@@ -62,7 +64,8 @@ public static class UserEndpoints
         return Results.Ok(new ErasedUserResponse(userId!, erased));
     }
 
-    private static async Task<IResult> History(string id, string? limit, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> History(string id, string? limit, HttpRequest request, IGrainFactory grains, FrontEndOptions options,
+        CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(request, id, 1, "id", errors);
@@ -73,7 +76,8 @@ public static class UserEndpoints
             else errors.Add("limit", $"limit must be an integer from 1 to {int.MaxValue}.");
         }
         if (errors.Any) return Problems.Invalid(errors);
-        var history = await ClusterRetry.RunAsync(() => grains.User(userId!).GetHistory(max));
+        var user = grains.User(userId!);
+        var history = await ClusterRetry.RepeatAsync(attempt => user.GetHistory(max, attempt), options.CallAttemptTimeout, cancellation);
         return Results.Ok(new HistoryResponse(userId!, history.TotalCount, history.HistoryVersion,
             history.Events.Select(e => new HistoryEvent(e.ItemId, EventTypes.Name(e.Type), e.Timestamp, e.EventId, e.Value)).ToArray()));
     }

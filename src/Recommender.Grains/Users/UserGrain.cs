@@ -33,9 +33,11 @@ public sealed class UserGrain(
     /// <summary>The partition of the user directory that lists this user.</summary>
     private IUserDirectoryGrain UserDirectory => GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(GrainKeys.IdOf(this), Partitions.UserDirectory));
 
-    public async Task<IngestResult> Ingest(Immutable<UserEvent[]> events)
+    public async Task<IngestResult> Ingest(Immutable<UserEvent[]> events, CancellationToken cancellation)
     {
         await ReloadIfUnstored();
+        // The caller gave up on this attempt and may already have sent the events again: nothing has changed yet.
+        cancellation.ThrowIfCancellationRequested();
         var firstEvents = state.State.TotalCount == 0;
         var accepted = new List<UserEvent>();
         var result = History.Add(events.Value, accepted);
@@ -66,9 +68,10 @@ public sealed class UserGrain(
         return result;
     }
 
-    public async Task<UserHistoryView> GetHistory(int? limit)
+    public async Task<UserHistoryView> GetHistory(int? limit, CancellationToken cancellation)
     {
         await ReloadIfUnstored();
+        cancellation.ThrowIfCancellationRequested();
         return History.View(limit);
     }
 
@@ -102,9 +105,11 @@ public sealed class UserGrain(
         return erased;
     }
 
-    public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request)
+    public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request, CancellationToken cancellation)
     {
         await ReloadIfUnstored();
+        // The caller gave up on this attempt and has asked again: no need to encode for it.
+        cancellation.ThrowIfCancellationRequested();
         var snapshot = await catalogue.GetAsync();
         // Nothing to serve until a model is active and the catalogue has finished loading: an empty version says so.
         if (snapshot.Model is null || snapshot.Loading) return new Abstractions.Ranking([], "", RankingSource.Popularity, false);

@@ -73,8 +73,79 @@ public sealed class RetryableFailureTests
         (_, _, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true), "GET");
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
 
+        // A write the cluster did not answer in time may have been carried out; one it rejected was not.
         (_, _, body) = await HandleAsync(new TimeoutException());
-        Assert.False(body.TryGetProperty("mayHaveBeenWritten", out _));
+        Assert.True(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        Assert.Contains("may have been carried out", body.GetProperty("detail").GetString());
+        (_, _, body) = await HandleAsync(new TimeoutException(), "GET");
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        (_, _, body) = await HandleAsync(new SiloUnavailableException());
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+    }
+
+    [Fact]
+    public async Task An_event_write_not_answered_in_time_is_withdrawn_and_sent_again()
+    {
+        var attempts = 0;
+        var withdrawn = false;
+        var result = await ClusterRetry.RepeatAsync(async attempt =>
+        {
+            if (++attempts == 1)
+            {
+                // Never answered (a request lost in the cluster), until the attempt is withdrawn.
+                try { await Task.Delay(Timeout.Infinite, attempt); }
+                catch (OperationCanceledException) { withdrawn = true; throw; }
+            }
+            return 42;
+        }, TimeSpan.FromMilliseconds(200), CancellationToken.None);
+        Assert.Equal(42, result);
+        Assert.Equal(2, attempts);
+        Assert.True(withdrawn);
+
+        // The cluster's own timeout and its rejections are repeated too.
+        attempts = 0;
+        result = await ClusterRetry.RepeatAsync(_ => ++attempts switch
+        {
+            1 => throw new TimeoutException(),
+            2 => throw new SiloUnavailableException(),
+            _ => Task.FromResult(7),
+        }, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal(7, result);
+        Assert.Equal(3, attempts);
+    }
+
+    [Fact]
+    public async Task Event_write_attempts_are_bounded_and_an_aborted_request_is_not_repeated()
+    {
+        var attempts = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => ClusterRetry.RepeatAsync<int>(async attempt =>
+        {
+            attempts++;
+            await Task.Delay(Timeout.Infinite, attempt);
+            return 0;
+        }, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        Assert.Equal(3, attempts);
+        Assert.Contains("3 attempts", timeout.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"gave up after {clock.Elapsed}");
+
+        // A failure that is not about the cluster's availability is the caller's answer at once.
+        attempts = 0;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => ClusterRetry.RepeatAsync<int>(_ => { attempts++; throw new InvalidOperationException(); },
+            TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.Equal(1, attempts);
+
+        // The client went away: nothing is sent again for it.
+        using var aborted = new CancellationTokenSource();
+        attempts = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ClusterRetry.RepeatAsync<int>(async attempt =>
+        {
+            attempts++;
+            aborted.Cancel();
+            await Task.Delay(Timeout.Infinite, attempt);
+            return 0;
+        }, TimeSpan.FromSeconds(10), aborted.Token));
+        Assert.Equal(1, attempts);
     }
 
     [Fact]

@@ -325,4 +325,85 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.Equal(["22"], await Items(b));
         Assert.Empty(await Rows.ReadAsync<JournalEntry>(EventJournalGrain.OwnerPrefix + partition));
     }
+
+    /// <summary>
+    /// Sends a request through a front end of its own whose repeatable calls get one second an attempt, and measures
+    /// how long the answer took.
+    /// </summary>
+    private async Task<(HttpStatusCode Status, string Body, TimeSpan Elapsed)> SendWithShortAttempts(Func<HttpClient, Task<HttpResponseMessage>> send)
+    {
+        var (api, address) = await cluster.StartFrontEndAsync(new Dictionary<string, string?> { ["Recommender:CallAttemptTimeout"] = "00:00:01" });
+        await using var _ = api;
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await send(http);
+        var body = await response.Content.ReadAsStringAsync();
+        var elapsed = clock.Elapsed;
+        await api.StopAsync();
+        return (response.StatusCode, body, elapsed);
+    }
+
+    private async Task<(HttpStatusCode Status, IngestReply? Reply, string Body, TimeSpan Elapsed)> PostWithShortAttempts(object @event)
+    {
+        var (status, body, elapsed) = await SendWithShortAttempts(http => http.PostAsJsonAsync("/events", new[] { @event }));
+        return (status, status == HttpStatusCode.OK ? System.Text.Json.JsonSerializer.Deserialize<IngestReply>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)) : null, body, elapsed);
+    }
+
+    [Fact]
+    public async Task An_event_write_not_answered_in_time_is_sent_again_and_stored_once()
+    {
+        const string user = "journal-stalled-once";
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(user, "31", 0, "stalled-1"))).Status);
+        // The first attempt's write is held for 2.5 s: the front end withdraws it after 1 s and asks again; the repeat
+        // waits behind it at the grain and finds the event stored.
+        FailingGrainStorage.StallNextWrite(user, TimeSpan.FromSeconds(2.5));
+        var (status, reply, body, elapsed) = await PostWithShortAttempts(Event(user, "33", 1, "stalled-2"));
+        Assert.True(status == HttpStatusCode.OK, body);
+        Assert.Equal(new IngestReply(0, 1, 1, 0), reply);
+        Assert.True(elapsed >= TimeSpan.FromSeconds(2) && elapsed < TimeSpan.FromSeconds(20), $"answered after {elapsed}");
+        Assert.Equal(["31", "33"], await StoredItems(user));
+        Assert.Equal(2, (await cluster.Cluster.Client.User(user).GetHistory(null)).TotalCount);
+    }
+
+    [Fact]
+    public async Task An_event_write_not_answered_in_any_attempt_is_answered_as_one_that_may_have_been_stored()
+    {
+        const string user = "journal-stalled-long";
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(user, "31", 0, "stalled-long-1"))).Status);
+        // Held longer than three attempts of 1 s: the front end gives up while the write is still going on.
+        FailingGrainStorage.StallNextWrite(user, TimeSpan.FromSeconds(6));
+        var (status, _, body, elapsed) = await PostWithShortAttempts(Event(user, "33", 1, "stalled-long-2"));
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+        Assert.True(MayHaveBeenWritten(body), body);
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held write finished");
+
+        // And so it was: once the held write finishes the event is there, and sending it again, as the answer asks,
+        // stores nothing twice.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await StoredItems(user)).Length < 2 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal(["31", "33"], await StoredItems(user));
+        var (again, reply, againBody) = await Post(Event(user, "33", 1, "stalled-long-2"));
+        Assert.True(again == HttpStatusCode.OK, againBody);
+        Assert.Equal(new IngestReply(0, 1, 1, 0), reply);
+        Assert.Equal(["31", "33"], await Items(user));
+    }
+
+    [Fact]
+    public async Task A_read_not_answered_in_any_attempt_is_a_503_within_the_attempts_and_writes_nothing()
+    {
+        const string user = "journal-stalled-read";
+        // The user's grain is not active: its activation reads the stored state, held here for 6 s.
+        FailingGrainStorage.StallNextRead(user, TimeSpan.FromSeconds(6));
+        var (status, body, elapsed) = await SendWithShortAttempts(http => http.GetAsync($"/users/{user}/history"));
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+        Assert.False(MayHaveBeenWritten(body));
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held read finished");
+        // Once the read has gone through, the grain answers as usual.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        HttpResponseMessage response;
+        while (!(response = await cluster.Http.GetAsync($"/users/{user}/history")).IsSuccessStatusCode && DateTime.UtcNow < deadline)
+            await Task.Delay(200);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(await Items(user));
+    }
 }

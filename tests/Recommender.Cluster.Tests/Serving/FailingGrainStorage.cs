@@ -16,7 +16,8 @@ namespace Recommender.Cluster.Tests.Serving;
 /// grains whose keys a test names, until the test switches them off: <see cref="Fail"/> refuses every read, write and
 /// clear as a database that cannot be reached does; <see cref="LoseAcknowledgements"/> stores each write and then
 /// fails it as a connection lost just after the commit does, and <see cref="FailReads"/> fails reads that way. The
-/// silos translate such failures as they do on PostgreSQL.
+/// silos translate such failures as they do on PostgreSQL. <see cref="StallNextWrite"/> and <see cref="StallNextRead"/>
+/// hold one write or read back, as a database under a lock or a lost packet does, before it goes ahead.
 /// </summary>
 public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>
 {
@@ -25,7 +26,14 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
     private static readonly ConcurrentDictionary<string, bool> LosingAcknowledgements = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, bool> FailingReads = new(StringComparer.Ordinal);
 
+    private static readonly ConcurrentDictionary<string, TimeSpan> Stalls = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TimeSpan> ReadStalls = new(StringComparer.Ordinal);
+
     public static void Fail(string grainKey) => Failing[grainKey] = true;
+
+    public static void StallNextWrite(string grainKey, TimeSpan stall) => Stalls[grainKey] = stall;
+
+    public static void StallNextRead(string grainKey, TimeSpan stall) => ReadStalls[grainKey] = stall;
 
     public static void LoseAcknowledgements(string grainKey) => LosingAcknowledgements[grainKey] = true;
 
@@ -36,16 +44,22 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
         Failing.TryRemove(grainKey, out _);
         LosingAcknowledgements.TryRemove(grainKey, out _);
         FailingReads.TryRemove(grainKey, out _);
+        Stalls.TryRemove(grainKey, out _);
+        ReadStalls.TryRemove(grainKey, out _);
     }
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        Refuse(grainId) ?? (FailingReads.ContainsKey(Key(grainId))
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (ReadStalls.TryRemove(Key(grainId), out var stall)) await Task.Delay(stall);
+        await (Refuse(grainId) ?? (FailingReads.ContainsKey(Key(grainId))
             ? Task.FromException(new LostConnectionException($"The connection to the database was lost while reading {grainId}."))
-            : inner.ReadStateAsync(stateName, grainId, grainState));
+            : inner.ReadStateAsync(stateName, grainId, grainState)));
+    }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var before = grainState.ETag;
+        if (Stalls.TryRemove(Key(grainId), out var stall)) await Task.Delay(stall);
         await (Refuse(grainId) ?? inner.WriteStateAsync(stateName, grainId, grainState));
         if (LosingAcknowledgements.ContainsKey(Key(grainId)))
         {

@@ -13,6 +13,8 @@ public sealed class HostRunnerTests
     [InlineData("Recommender:Shards", "abc", "Failed to convert configuration value 'abc' at 'Recommender:Shards' to type 'System.Int32'. The input string 'abc' was not in a correct format.")]
     [InlineData("Recommender:ApiKeys:Admin", "short", "The key in Recommender:ApiKeys:Admin has 5 characters; a key has 16 to 256 (for example: openssl rand -hex 32).")]
     [InlineData("Recommender:RetireGrace", "abc", "Failed to convert configuration value 'abc' at 'Recommender:RetireGrace' to type 'System.TimeSpan'. abc is not a valid value for TimeSpan.")]
+    [InlineData("Recommender:CallAttemptTimeout", "00:00:00", "Recommender:CallAttemptTimeout must be a time span above zero and at most 00:10:00 (such as 00:00:10), not 00:00:00.")]
+    [InlineData("Recommender:CallAttemptTimeout", "1.00:00:00", "Recommender:CallAttemptTimeout must be a time span above zero and at most 00:10:00 (such as 00:00:10), not 1.00:00:00.")]
     public async Task The_api_with_a_bad_setting_exits_with_code_2_and_names_it(string key, string value, string message)
     {
         var directory = Path.Combine(Path.GetTempPath(), "recommender-tests", "runner-" + Guid.NewGuid().ToString("N"));

@@ -7,7 +7,7 @@ namespace Recommender.Api;
 /// shutting down rejects new messages ("silo stopping") and the grain is re-activated elsewhere a moment
 /// later, so a client of a gracefully stopping silo sees no failure. Reads are idempotent; event writes are
 /// too, because every event carries an id (given or derived from its content) that the user grain
-/// de-duplicates. Timeouts are not retried here: the call may have run, and the client's deadline is spent
+/// de-duplicates, and so are item writes, which replace the item. Timeouts are not retried here: the call may have run, and the client's deadline is spent
 /// (<see cref="RepeatAsync"/> gives reads and event writes shorter attempts that can be repeated).
 /// </summary>
 public static class ClusterRetry

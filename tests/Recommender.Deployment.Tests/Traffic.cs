@@ -28,7 +28,7 @@ public sealed record RequestRecord(TimeSpan Start, TimeSpan End, bool IsWrite, O
 
 /// <summary>
 /// Simulated users on loopback: each worker owns a set of users and, for one user at a time, posts
-/// the next event (increasing timestamp, explicit event id) and now and then reads recommendations.
+/// the next event (increasing timestamp, explicit event id) and now and then reads recommendations or an item.
 /// Bounded by duration, with a short think time between a user's requests so the load leaves room
 /// for the cluster's own work on a small machine; nothing is retried, so every outcome is visible.
 /// </summary>
@@ -68,6 +68,12 @@ public sealed class Traffic(HttpClient http, Uri api, IReadOnlyList<string> user
             if (round % 3 == 0)
             {
                 await Send(false, user, -1, () => http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=10")));
+            }
+            else if (round % 3 == 1)
+            {
+                // Item grains live on every silo too: a catalogue read must survive the faults as well.
+                var item = items[(round * 7919 + worker) % items.Count];
+                await Send(false, user, -1, () => http.GetAsync(new Uri(api, $"/items/{Uri.EscapeDataString(item)}")));
             }
             await Task.Delay(ThinkTime);
         }

@@ -46,10 +46,11 @@ public static class ItemEndpoints
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
-        var dimension = (await grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model?.Dimension;
+        var dimension = (await ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot())).Model?.Dimension;
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
-        var view = await grains.Item(item.Id).Upsert(item);
+        // A replacement: sending it again after a rejection stores the same item.
+        var view = await ClusterRetry.RunAsync(() => grains.Item(item.Id).Upsert(item));
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
     }
 
@@ -59,11 +60,11 @@ public static class ItemEndpoints
         if (problem is not null) return problem;
         using var _ = document;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var dimension = (await catalogue.GetSnapshot()).Model?.Dimension;
+        var dimension = (await ClusterRetry.RunAsync(catalogue.GetSnapshot)).Model?.Dimension;
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var written = (await grains.GetGrain<IItemBatchGrain>(0).Upsert(new Immutable<ItemDetails[]>([.. items]))).Value;
+        var written = (await ClusterRetry.RunAsync(() => grains.GetGrain<IItemBatchGrain>(0).Upsert(new Immutable<ItemDetails[]>([.. items])))).Value;
         var active = written.Any(v => v.Placement is null) ? await ActiveModel(grains) : null;
         var views = written.Select(v => ItemResponse.From(v, active)).ToArray();
         return Results.Ok(new ItemsResponse(views.Length, views));
@@ -74,7 +75,7 @@ public static class ItemEndpoints
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var view = await grains.Item(itemId!).Get();
+        var view = await ClusterRetry.RunAsync(() => grains.Item(itemId!).Get());
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
     }
@@ -83,7 +84,7 @@ public static class ItemEndpoints
     private static async Task<ModelInfo?> ActiveModel(IGrainFactory grains)
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        return (await catalogue.GetSnapshot()).Model is { } model ? await catalogue.GetModel(model.Version) : null;
+        return (await ClusterRetry.RunAsync(catalogue.GetSnapshot)).Model is { } model ? await ClusterRetry.RunAsync(() => catalogue.GetModel(model.Version)) : null;
     }
 
     private static async Task<IResult> Similar(string id, string? k, HttpRequest request, IGrainFactory grains)
@@ -92,8 +93,8 @@ public static class ItemEndpoints
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        if (!await grains.Item(itemId!).Exists()) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        var ranking = await grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value);
+        if (!await ClusterRetry.RunAsync(() => grains.Item(itemId!).Exists())) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
+        var ranking = await ClusterRetry.RunAsync(() => grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value));
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));

@@ -123,14 +123,14 @@ public static class ModelEndpoints
     private static async Task<IResult> List(IGrainFactory grains)
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var models = await catalogue.ListModels();
-        var active = (await catalogue.GetSnapshot()).Model?.Version;
+        var models = await ClusterRetry.RunAsync(catalogue.ListModels);
+        var active = (await ClusterRetry.RunAsync(catalogue.GetSnapshot)).Model?.Version;
         return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray()));
     }
 
     private static async Task<IResult> Get(string version, IGrainFactory grains)
     {
-        var model = await grains.GetGrain<ICatalogueGrain>(0).GetModel(version);
+        var model = await ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetModel(version));
         return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
     }
 
@@ -144,7 +144,7 @@ public static class ModelEndpoints
     {
         if (Problems.UnexpectedBody(request, "Activation") is { } unexpected) return unexpected;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        if (await catalogue.GetModel(version) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        if (await ClusterRetry.RunAsync(() => catalogue.GetModel(version)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
     }
 

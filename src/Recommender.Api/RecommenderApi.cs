@@ -59,7 +59,7 @@ public static class RecommenderApi
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.AddApiKeyAuthentication();
         builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiParameters>().AddOperationTransformer<OpenApiRequestBodies>()
-            .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>());
+            .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiUnavailable>());
         builder.Services.AddSingleton(FrontEndOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
@@ -89,7 +89,8 @@ public static class RecommenderApi
     /// </summary>
     public static IEndpointRouteBuilder MapRecommenderEndpoints(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("").RejectUnknownQueryParameters().RequireAuthorization(ApiKeyAuthenticationHandler.ClientPolicy);
+        var api = app.MapGroup("").RejectUnknownQueryParameters().RequireAuthorization(ApiKeyAuthenticationHandler.ClientPolicy)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         EventEndpoints.Map(api);
         UserEndpoints.Map(api);
         ItemEndpoints.Map(api);

@@ -16,8 +16,7 @@ public static class UserEndpoints
                 + "only items tagged tag=... when given; a live popularity list without history. "
                 + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it.")
             .Produces<RecommendationsResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesValidationProblem();
         app.MapGet("/users/{id}/history", History)
             .WithName("GetHistory")
             .WithSummary("The user's retained events in timestamp order, with the total count.")
@@ -29,7 +28,6 @@ public static class UserEndpoints
                 + "and the user gets the popularity list until new events arrive. Idempotent: a repeat erases 0 events.")
             .Produces<ErasedUserResponse>()
             .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 

@@ -380,6 +380,23 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?tag=Comedy&tag=Drama"), HttpStatusCode.BadRequest, "tag");
 
     [Fact]
+    public async Task Every_operation_of_the_openapi_document_may_be_a_503_that_says_whether_it_was_written()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
+        var operations = document.RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name} {path.Name}", operation.Value))).ToList();
+        Assert.Contains(operations, o => o.Name == "post /events");
+        Assert.Contains(operations, o => o.Name == "get /items/{id}");
+        foreach (var (name, operation) in operations)
+        {
+            Assert.True(operation.GetProperty("responses").TryGetProperty("503", out var unavailable), $"{name} documents no 503");
+            Assert.Contains("mayHaveBeenWritten", unavailable.GetProperty("description").GetString());
+            Assert.True(unavailable.GetProperty("headers").TryGetProperty("Retry-After", out _), $"{name}: no Retry-After on its 503");
+            Assert.True(unavailable.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{name}: its 503 is not a problem");
+        }
+    }
+
+    [Fact]
     public async Task The_openapi_document_lists_the_endpoints()
     {
         var document = await cluster.Http.GetStringAsync("/openapi/v1.json");

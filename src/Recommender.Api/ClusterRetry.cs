@@ -7,8 +7,9 @@ namespace Recommender.Api;
 /// shutting down rejects new messages ("silo stopping") and the grain is re-activated elsewhere a moment
 /// later, so a client of a gracefully stopping silo sees no failure. Reads are idempotent; event writes are
 /// too, because every event carries an id (given or derived from its content) that the user grain
-/// de-duplicates, and so are item writes, which replace the item. Timeouts are not retried here: the call may have run, and the client's deadline is spent
-/// (<see cref="RepeatAsync"/> gives reads and event writes shorter attempts that can be repeated).
+/// de-duplicates, and so are item writes, which replace the item. Timeouts are not retried here: the call may
+/// have run, and the client's deadline is spent (<see cref="RepeatAsync"/> gives reads and event writes shorter
+/// attempts that can be repeated).
 /// </summary>
 public static class ClusterRetry
 {
@@ -33,25 +34,27 @@ public static class ClusterRetry
     /// A call that may safely run twice: a read, or storing a user's events (each carries an id the user grain
     /// de-duplicates). Each attempt may take <paramref name="attemptTimeout"/>; one the cluster rejected, that timed out
     /// or that was not answered in time is withdrawn (a request still queued at the grain is then dropped unrun) and
-    /// sent again, three attempts in all. When none is answered, a <see cref="TimeoutException"/>: a write may have been
-    /// carried out.
+    /// sent again, three attempts in all. When none is answered and one of them may have run, a
+    /// <see cref="TimeoutException"/> (a write may have been carried out); when every one was rejected, the rejection.
     /// </summary>
-    public static async Task<T> RepeatAsync<T>(Func<CancellationToken, Task<T>> write, TimeSpan attemptTimeout, CancellationToken aborted)
+    public static async Task<T> RepeatAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan attemptTimeout, CancellationToken aborted)
     {
         const int attempts = 3;
+        var mayHaveRun = false;
         for (var attempt = 1; ; attempt++)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
             deadline.CancelAfter(attemptTimeout);
             try
             {
-                return await write(deadline.Token);
+                return await call(deadline.Token);
             }
             catch (Exception e) when (!aborted.IsCancellationRequested && (IsRejection(e) || e is TimeoutException || IsDeadline(e, deadline)))
             {
+                mayHaveRun |= MayHaveRun(e);
                 if (attempt == attempts)
-                    throw e is OperationCanceledException
-                        ? new TimeoutException($"The call was not answered in {attempts} attempts of {attemptTimeout.TotalSeconds:0.###} s each.", e)
+                    throw mayHaveRun
+                        ? new TimeoutException($"The call was not answered in {attempts} attempts of {attemptTimeout.TotalSeconds:0.###} s each ({e.Message}).", e)
                         : e;
                 if (IsRejection(e)) await Task.Delay(Delays[Math.Min(attempt, Delays.Length) - 1], aborted);
             }
@@ -59,6 +62,13 @@ public static class ClusterRetry
 
         static bool IsDeadline(Exception e, CancellationTokenSource deadline) => e is OperationCanceledException && deadline.IsCancellationRequested;
     }
+
+    /// <summary>
+    /// Whether a call that failed so may have run all the same: it was not answered in time, or its silo was lost while
+    /// it was pending. A call the cluster rejected (a stopping silo, a busy gateway, no connection) did not.
+    /// </summary>
+    public static bool MayHaveRun(Exception exception) =>
+        exception is TimeoutException or OperationCanceledException or SiloUnavailableException;
 
     /// <summary>
     /// A read that must not fail while a lost silo is being declared dead (a response that is already streaming

@@ -14,7 +14,7 @@ public sealed class OpenApiUnavailable : IOpenApiOperationTransformer
     public const string Description =
         "The cluster or its database is unavailable (problem details); Retry-After says when to try again. The problem's " +
         "boolean member mayHaveBeenWritten says whether the request may have been carried out all the same (the database " +
-        "connection broke during a write, or the cluster did not answer a write in time): then send it again with the same " +
+        "connection broke during a write, or the cluster did not answer a write in time or lost the node serving it): then send it again with the same " +
         "event ids or Idempotency-Key, and what was stored counts as a repeat. false: nothing was written.";
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)

@@ -14,8 +14,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         // A read cannot have written anything, however its connection broke. A write the cluster did not answer in
-        // time may have been carried out; one it rejected (before any grain ran it) was not.
-        var mayHaveBeenWritten = exception is PostgresUnavailableException { MayHaveBeenWritten: true } or TimeoutException
+        // time, or whose silo was lost meanwhile, may have been carried out; one it rejected (before any grain ran it)
+        // was not.
+        var mayHaveBeenWritten = (exception is PostgresUnavailableException { MayHaveBeenWritten: true } || ClusterRetry.MayHaveRun(exception))
             && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
         var (status, title, detail) = exception switch
         {
@@ -28,9 +29,9 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                     "Send it again with the same event ids or Idempotency-Key: what was stored then counts as a repeat, not twice."),
             PostgresUnavailableException =>
                 (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", "The database could not be reached; nothing was written. Retry shortly."),
-            TimeoutException when mayHaveBeenWritten =>
+            TimeoutException or SiloUnavailableException when mayHaveBeenWritten =>
                 (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.",
-                    "The cluster did not answer in time, so the request may have been carried out. Events sent again with the same " +
+                    "The cluster did not answer in time, or lost the node serving it, so the request may have been carried out. Events sent again with the same " +
                     "event ids or Idempotency-Key count as repeats, not twice; check anything else before repeating it."),
             _ when exception is TimeoutException || ClusterRetry.IsRejection(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.", "The request could not be served by the cluster; retry shortly."),

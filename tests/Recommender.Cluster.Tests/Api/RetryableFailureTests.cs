@@ -79,8 +79,12 @@ public sealed class RetryableFailureTests
         Assert.Contains("may have been carried out", body.GetProperty("detail").GetString());
         (_, _, body) = await HandleAsync(new TimeoutException(), "GET");
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        // A write whose silo was lost while it was pending may have run; a rejected one did not.
         (_, _, body) = await HandleAsync(new SiloUnavailableException());
+        Assert.True(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        (_, _, body) = await HandleAsync(new GatewayTooBusyException("The gateway is too busy."));
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        Assert.Contains("retry shortly", body.GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -112,6 +116,26 @@ public sealed class RetryableFailureTests
         }, TimeSpan.FromSeconds(10), CancellationToken.None);
         Assert.Equal(7, result);
         Assert.Equal(3, attempts);
+    }
+
+    [Fact]
+    public async Task Attempts_that_were_all_rejected_end_in_the_rejection_and_one_that_may_have_run_in_a_timeout()
+    {
+        var attempts = 0;
+        await Assert.ThrowsAsync<GatewayTooBusyException>(() => ClusterRetry.RepeatAsync<int>(_ => { attempts++; throw new GatewayTooBusyException("busy"); },
+            TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.Equal(3, attempts);
+
+        // The first attempt was not answered in time (it may have run), the others were rejected: the answer must not
+        // say that nothing ran.
+        attempts = 0;
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => ClusterRetry.RepeatAsync<int>(async attempt =>
+        {
+            if (++attempts == 1) await Task.Delay(Timeout.Infinite, attempt);
+            throw new GatewayTooBusyException("busy");
+        }, TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        Assert.Equal(3, attempts);
+        Assert.IsType<GatewayTooBusyException>(timeout.InnerException);
     }
 
     [Fact]

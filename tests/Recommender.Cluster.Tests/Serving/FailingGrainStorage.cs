@@ -26,12 +26,12 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
     private static readonly ConcurrentDictionary<string, bool> LosingAcknowledgements = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, bool> FailingReads = new(StringComparer.Ordinal);
 
-    private static readonly ConcurrentDictionary<string, TimeSpan> Stalls = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, TimeSpan> WriteStalls = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, TimeSpan> ReadStalls = new(StringComparer.Ordinal);
 
     public static void Fail(string grainKey) => Failing[grainKey] = true;
 
-    public static void StallNextWrite(string grainKey, TimeSpan stall) => Stalls[grainKey] = stall;
+    public static void StallNextWrite(string grainKey, TimeSpan stall) => WriteStalls[grainKey] = stall;
 
     public static void StallNextRead(string grainKey, TimeSpan stall) => ReadStalls[grainKey] = stall;
 
@@ -44,7 +44,7 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
         Failing.TryRemove(grainKey, out _);
         LosingAcknowledgements.TryRemove(grainKey, out _);
         FailingReads.TryRemove(grainKey, out _);
-        Stalls.TryRemove(grainKey, out _);
+        WriteStalls.TryRemove(grainKey, out _);
         ReadStalls.TryRemove(grainKey, out _);
     }
 
@@ -59,7 +59,7 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         var before = grainState.ETag;
-        if (Stalls.TryRemove(Key(grainId), out var stall)) await Task.Delay(stall);
+        if (WriteStalls.TryRemove(Key(grainId), out var stall)) await Task.Delay(stall);
         await (Refuse(grainId) ?? inner.WriteStateAsync(stateName, grainId, grainState));
         if (LosingAcknowledgements.ContainsKey(Key(grainId)))
         {

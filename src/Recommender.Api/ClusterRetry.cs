@@ -1,4 +1,5 @@
 using Orleans.Runtime.Messaging;
+using Recommender.Hosting;
 
 namespace Recommender.Api;
 
@@ -31,10 +32,11 @@ public static class ClusterRetry
     }
 
     /// <summary>
-    /// A call that may safely run twice: a read, or storing a user's events (each carries an id the user grain
-    /// de-duplicates). Each attempt may take <paramref name="attemptTimeout"/>; one the cluster rejected, that timed out
-    /// or that was not answered in time is withdrawn (a request still queued at the grain is then dropped unrun) and
-    /// sent again, three attempts in all. When none is answered and one of them may have run, a
+    /// A call that may safely run twice: a read, or storing events (each carries an id the user grain de-duplicates),
+    /// a single user's or a batch through the event journal. Each attempt may take <paramref name="attemptTimeout"/>;
+    /// one the cluster rejected, that timed out or that was not answered in time is given up (and withdrawn when the
+    /// call takes the token: a request still queued at the grain is then dropped unrun) and sent again, three attempts
+    /// in all. When none is answered and one of them may have run, a
     /// <see cref="TimeoutException"/> (a write may have been carried out); when every one was rejected, the rejection.
     /// </summary>
     public static async Task<T> RepeatAsync<T>(Func<CancellationToken, Task<T>> call, TimeSpan attemptTimeout, CancellationToken aborted)
@@ -61,6 +63,33 @@ public static class ClusterRetry
         }
 
         static bool IsDeadline(Exception e, CancellationTokenSource deadline) => e is OperationCanceledException && deadline.IsCancellationRequested;
+    }
+
+    /// <summary>
+    /// A read a write depends on (a check before anything is written): when the cluster or the store fails it, the
+    /// failure is reported as one that wrote nothing, however it failed.
+    /// </summary>
+    public static async Task<T> BeforeWritingAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        // Not a cancellation: the client went away, and the request ends as an aborted one.
+        catch (Exception e) when (e is not OperationCanceledException && (IsRejection(e) || MayHaveRun(e) || e is PostgresUnavailableException))
+        {
+            throw new FailedBeforeWritingException(e);
+        }
+    }
+
+    /// <summary>
+    /// Waits for a call that cannot be withdrawn until <paramref name="attempt"/> ends; the call goes on, and its outcome,
+    /// which nobody waits for any more, is observed here.
+    /// </summary>
+    public static Task<T> Within<T>(Task<T> call, CancellationToken attempt)
+    {
+        _ = call.ContinueWith(static done => done.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        return call.WaitAsync(attempt);
     }
 
     /// <summary>
@@ -97,3 +126,6 @@ public static class ClusterRetry
     public static bool IsRejection(Exception exception) =>
         exception is OrleansMessageRejectionException or SiloUnavailableException or ConnectionFailedException or GatewayTooBusyException;
 }
+
+/// <summary>A request failed in a read it made before writing anything (<see cref="Exception.InnerException"/> says how).</summary>
+public sealed class FailedBeforeWritingException(Exception inner) : Exception(inner.Message, inner);

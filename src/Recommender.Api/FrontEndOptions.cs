@@ -7,12 +7,15 @@ namespace Recommender.Api;
 public sealed class FrontEndOptions
 {
     /// <summary>
-    /// How long one attempt at a call that may run twice (a user's recommendations or history, storing one user's
-    /// events) may take before the front end withdraws it and asks again. A request lost inside the cluster (a silo
-    /// stopping while it forwards its queue) would otherwise hold the client for the whole Orleans response timeout
-    /// and then fail.
+    /// How long one attempt at a call that may run twice (a user's recommendations or history, storing events, the
+    /// item checks before them) may take before the front end gives it up and asks again. A request lost inside the
+    /// cluster (a silo stopping while it forwards its queue, or killed) would otherwise hold the client for the whole
+    /// Orleans response timeout and then fail.
     /// </summary>
     public TimeSpan CallAttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many item ids found in the catalogue the front end keeps, so that events naming them are checked without a call (0: none).</summary>
+    public int KnownItemCacheSize { get; set; } = 100_000;
 
     /// <summary>Binds and checks the settings; a bad value stops the node at start-up.</summary>
     public static FrontEndOptions Bind(IConfiguration configuration)
@@ -22,6 +25,10 @@ public sealed class FrontEndOptions
         if (options.CallAttemptTimeout <= TimeSpan.Zero || options.CallAttemptTimeout > TimeSpan.FromMinutes(10))
             throw new OptionsValidationException(key, typeof(FrontEndOptions),
                 [$"{key} must be a time span above zero and at most 00:10:00 (such as 00:00:10), not {options.CallAttemptTimeout}."]);
+        const string cacheKey = "Recommender:KnownItemCacheSize";
+        if (options.KnownItemCacheSize is < 0 or > 10_000_000)
+            throw new OptionsValidationException(cacheKey, typeof(FrontEndOptions),
+                [$"{cacheKey} must be 0 (no cache) to 10000000 item ids, not {options.KnownItemCacheSize}."]);
         return options;
     }
 }

@@ -11,13 +11,15 @@ namespace Recommender.Api;
 /// </summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
-    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception thrown, CancellationToken cancellationToken)
     {
-        // A read cannot have written anything, however its connection broke. A write the cluster did not answer in
-        // time, or whose silo was lost meanwhile, may have been carried out; one it rejected (before any grain ran it)
-        // was not.
+        // A read cannot have written anything, however its connection broke, nor can a write that failed in a check
+        // before it wrote. A write the cluster did not answer in time, or whose silo was lost meanwhile, may have been
+        // carried out; one it rejected (before any grain ran it) was not.
+        var beforeWriting = thrown is FailedBeforeWritingException;
+        var exception = beforeWriting ? thrown.InnerException! : thrown;
         var mayHaveBeenWritten = (exception is PostgresUnavailableException { MayHaveBeenWritten: true } || ClusterRetry.MayHaveRun(exception))
-            && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
+            && !beforeWriting && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>

@@ -61,6 +61,7 @@ public static class RecommenderApi
         builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiParameters>().AddOperationTransformer<OpenApiRequestBodies>()
             .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiUnavailable>());
         builder.Services.AddSingleton(FrontEndOptions.Bind(builder.Configuration));
+        builder.Services.AddSingleton<KnownItems>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);

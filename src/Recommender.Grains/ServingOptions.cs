@@ -40,6 +40,13 @@ public sealed class ServingOptions
     /// </summary>
     public TimeSpan EventJournalRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long the journal waits for the users of a stored batch to take their events before it answers, leaving the
+    /// rest to its retries. Below the front end's call attempt timeout, so that a batch is answered before the front end
+    /// gives up on the attempt.
+    /// </summary>
+    public TimeSpan EventJournalHandOutTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     public PopularityOptions Popularity { get; set; } = new();
 
     public int ResolvedShards => ResolveShards(Shards);

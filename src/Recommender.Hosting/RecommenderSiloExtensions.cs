@@ -145,6 +145,7 @@ public static class RecommenderSiloExtensions
         PositiveTime(popularity.FlushInterval, "Recommender:Popularity:FlushInterval");
         PositiveTime(popularity.RefreshInterval, "Recommender:Popularity:RefreshInterval");
         PositiveTime(serving.EventJournalRetryInterval, "Recommender:EventJournalRetryInterval");
+        PositiveTime(serving.EventJournalHandOutTimeout, "Recommender:EventJournalHandOutTimeout");
 
         static void AtLeastOne(long value, string key)
         {

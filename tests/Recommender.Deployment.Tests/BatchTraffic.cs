@@ -9,12 +9,13 @@ namespace Recommender.Deployment.Tests;
 public sealed record BatchRecord(TimeSpan Start, TimeSpan End, int Status, bool RetryAfter, bool MayHaveBeenWritten, IReadOnlyDictionary<string, string[]> EventIds);
 
 /// <summary>What became of the batches: answers by kind, and their events in the users' histories.</summary>
-public sealed record BatchAudit(int Attempted, int Ok, int Accepted, int Retryable, int MaybeWritten, int Failed, int EventsMissing, int EventsDuplicated, int RefusedButWritten)
+public sealed record BatchAudit(int Attempted, int Ok, int Accepted, int Retryable, int MaybeWritten, int Failed, int EventsMissing, int EventsDuplicated, int RefusedButWritten,
+    TimeSpan SlowestAnswer)
 {
     public override string ToString() =>
         $"two-user batches: attempted {Attempted}, 200 {Ok}, 202 (users pending in the journal) {Accepted}, retryable 503 {Retryable} " +
         $"(of them \"may have been written\" {MaybeWritten}), failed {Failed}; acknowledged events missing {EventsMissing}, duplicated {EventsDuplicated}; " +
-        $"refused batches with events written {RefusedButWritten}";
+        $"refused batches with events written {RefusedButWritten}; slowest answer {SlowestAnswer.TotalSeconds:0.0} s";
 }
 
 /// <summary>
@@ -96,7 +97,8 @@ public sealed class BatchTraffic(HttpClient http, Uri api, IReadOnlyList<string>
             _records.Count(r => r.Status is not (200 or 202) && !(r.Status == 503 && r.RetryAfter)),
             acknowledged.Sum(r => r.EventIds.Sum(p => p.Value.Count(id => !histories[p.Key].Contains(id)))),
             histories.Values.Sum(ids => ids.Count - ids.Distinct().Count()),
-            refused.Count(r => r.EventIds.Any(p => p.Value.Any(id => histories[p.Key].Contains(id)))));
+            refused.Count(r => r.EventIds.Any(p => p.Value.Any(id => histories[p.Key].Contains(id)))),
+            _records.Count == 0 ? TimeSpan.Zero : _records.Max(r => r.End - r.Start));
     }
 
     private async Task<Dictionary<string, List<string>>> Histories()

@@ -25,9 +25,12 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
     {
         await fixture.RestoreBaselineAsync();
         var traffic = NewTraffic("crash");
-        // Beside it, a client that resends what was not acknowledged under the request's Idempotency-Key.
+        // Beside it, a client that resends what was not acknowledged under the request's Idempotency-Key, and batches
+        // for two users each, whose journal partition or users may be on the killed silo.
         using var keyed = NewKeyedRetryTraffic("crash");
-        var run = Task.WhenAll(traffic.RunAsync(TimeSpan.FromSeconds(45), Workers), keyed.RunAsync(TimeSpan.FromSeconds(40), 2, TimeSpan.FromSeconds(60)));
+        var batches = new BatchTraffic(Cluster.Http, Cluster.Api!.BaseAddress, Enumerable.Range(0, 20).Select(i => $"crash-batch-user-{i:D2}").ToArray(), fixture.Items);
+        var run = Task.WhenAll(traffic.RunAsync(TimeSpan.FromSeconds(45), Workers), keyed.RunAsync(TimeSpan.FromSeconds(40), 2, TimeSpan.FromSeconds(60)),
+            batches.RunAsync(TimeSpan.FromSeconds(40), 2));
         await Task.Delay(TimeSpan.FromSeconds(6));
         var faultAt = traffic.Now;
         await Cluster.Silos[2].KillAsync();
@@ -37,6 +40,12 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         AssertNothingLost(report);
         AssertServingAtTheEnd(traffic, TimeSpan.FromSeconds(5));
         await AssertKeyedRequestsStoredOnceAsync("kill -9 one of three silos", keyed);
+        var batchAudit = await batches.AuditAsync(TimeSpan.FromSeconds(30));
+        PublishLine("kill -9 one of three silos", batchAudit);
+        Assert.Equal(0, batchAudit.Failed);
+        Assert.Equal(0, batchAudit.EventsMissing);
+        Assert.Equal(0, batchAudit.EventsDuplicated);
+        Assert.Equal(0, batchAudit.RefusedButWritten);
 
         // The membership table records the crashed incarnation as dead; a restarted silo rejoins as a new one.
         await Cluster.WaitForActiveSilosAsync([1, 3], TimeSpan.FromSeconds(30));

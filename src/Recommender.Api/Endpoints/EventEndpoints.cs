@@ -22,7 +22,7 @@ public static class EventEndpoints
     // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header
     // sent twice is still two values.
     private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock, FrontEndOptions options,
-        [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey, CancellationToken cancellation)
+        KnownItems knownItems, [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
@@ -34,7 +34,7 @@ public static class EventEndpoints
 
         // Every item must be in the catalogue: checked for the whole batch before any user grain is called.
         var items = events.Select(e => e.Event.ItemId).Distinct(StringComparer.Ordinal).ToArray();
-        var unknown = await UnknownItems(grains, items);
+        var unknown = await ClusterRetry.BeforeWritingAsync(() => UnknownItems(grains, knownItems, items, options.CallAttemptTimeout, cancellation));
         if (unknown.Count > 0)
         {
             var single = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
@@ -57,24 +57,31 @@ public static class EventEndpoints
         }
 
         // Several users: the journal stores the batch whole first, so a failure either leaves nothing written (503) or
-        // leaves the users it could not write yet to its retries (202).
-        var journal = grains.GetGrain<IEventJournalGrain>(Random.Shared.Next(Partitions.EventJournal));
-        var batch = await ClusterRetry.RunAsync(() => journal.Ingest(new Immutable<UserEvents[]>(perUser)));
+        // leaves the users it could not write yet to its retries (202). An attempt not answered in time goes to another
+        // partition; should both store the batch, the users' grains count the second copy's events as repeats.
+        var batchEvents = new Immutable<UserEvents[]>(perUser);
+        var batch = await ClusterRetry.RepeatAsync(
+            attempt => ClusterRetry.Within(grains.GetGrain<IEventJournalGrain>(Random.Shared.Next(Partitions.EventJournal)).Ingest(batchEvents), attempt),
+            options.CallAttemptTimeout, cancellation);
         metrics.EventsIngested(batch.Accepted, batch.Duplicates);
         var response = new IngestResponse(batch.Accepted, batch.Duplicates, perUser.Length, batch.PendingUsers);
         return batch.PendingUsers == 0 ? Results.Ok(response) : Results.Json(response, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>
-    /// Items in neither the bulk-loaded buckets (always active, so asking them activates no item grain) nor, for
-    /// the rest, the item grains (items created through the API).
+    /// Items this front end has not found before and that are in neither the bulk-loaded buckets (always active, so
+    /// asking them activates no item grain) nor, for the rest, the item grains (items created through the API).
     /// </summary>
-    private static async Task<HashSet<string>> UnknownItems(IGrainFactory grains, string[] items)
+    private static async Task<HashSet<string>> UnknownItems(IGrainFactory grains, KnownItems knownItems, string[] items, TimeSpan attemptTimeout, CancellationToken cancellation)
     {
-        var byBucket = items.GroupBy(ItemBuckets.Of).ToArray();
-        var inBuckets = await Task.WhenAll(byBucket.Select(g => ClusterRetry.RunAsync(() => grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray())))));
+        var byBucket = items.Where(id => !knownItems.Contains(id)).GroupBy(ItemBuckets.Of).ToArray();
+        var inBuckets = await Task.WhenAll(byBucket.Select(g => ClusterRetry.RepeatAsync(
+            attempt => ClusterRetry.Within(grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray())), attempt), attemptTimeout, cancellation)));
         var rest = byBucket.SelectMany((g, b) => g.Where((_, i) => !inBuckets[b][i])).ToArray();
-        var known = await Task.WhenAll(rest.Select(id => ClusterRetry.RunAsync(() => grains.Item(id).Exists())));
-        return rest.Where((_, i) => !known[i]).ToHashSet(StringComparer.Ordinal);
+        var inGrains = await Task.WhenAll(rest.Select(id => ClusterRetry.RepeatAsync(
+            attempt => ClusterRetry.Within(grains.Item(id).Exists(), attempt), attemptTimeout, cancellation)));
+        foreach (var id in byBucket.SelectMany((g, b) => g.Where((_, i) => inBuckets[b][i])).Concat(rest.Where((_, i) => inGrains[i])))
+            knownItems.Add(id);
+        return rest.Where((_, i) => !inGrains[i]).ToHashSet(StringComparer.Ordinal);
     }
 }

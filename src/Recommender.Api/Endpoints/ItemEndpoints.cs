@@ -46,7 +46,7 @@ public static class ItemEndpoints
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
-        var dimension = (await ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot())).Model?.Dimension;
+        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()))).Model?.Dimension;
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
         // A replacement: sending it again after a rejection stores the same item.
@@ -60,7 +60,7 @@ public static class ItemEndpoints
         if (problem is not null) return problem;
         using var _ = document;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var dimension = (await ClusterRetry.RunAsync(catalogue.GetSnapshot)).Model?.Dimension;
+        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RunAsync(catalogue.GetSnapshot))).Model?.Dimension;
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);

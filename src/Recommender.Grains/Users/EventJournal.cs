@@ -12,12 +12,15 @@ public sealed record JournalEntry([property: Id(0)] UserEvents[] Users, [propert
 /// Makes a batch for several users all-or-nothing. The whole batch is written as one row before any user's history
 /// is, so a failed write leaves nothing written; after it, a user whose history could not take the events is retried
 /// from the row until it does. The events keep their ids, so a retry of a write that did land counts as a repeat.
-/// A row is deleted once every user of it has the events.
+/// A row is deleted once every user of it has the events. A hand-out waits at most <paramref name="handOutTimeout"/>:
+/// a user whose grain has not answered by then (its silo may be lost) is withdrawn and left to the retries, so that the
+/// caller hears within that time that the batch is stored.
 /// </summary>
 public sealed class EventJournal(
     string owner,
     IGrainRowStore rows,
-    Func<string, UserEvent[], Task<IngestResult>> deliver,
+    Func<string, UserEvent[], CancellationToken, Task<IngestResult>> deliver,
+    TimeSpan handOutTimeout,
     TimeProvider clock,
     ServingMetrics metrics,
     ILogger logger)
@@ -175,7 +178,8 @@ public sealed class EventJournal(
         try
         {
             var users = _open[key].Users.ToArray();
-            var outcomes = await Task.WhenAll(users.Select(DeliverAsync));
+            using var deadline = new CancellationTokenSource(handOutTimeout, clock);
+            var outcomes = await Task.WhenAll(users.Select(user => DeliverAsync(user, deadline.Token)));
             var written = users.Where((_, i) => outcomes[i] is not null).Select(u => u.UserId).ToHashSet(StringComparer.Ordinal);
             // The open list, not the copy: Forget may have removed users while the events were handed out.
             var batch = _open[key];
@@ -210,11 +214,18 @@ public sealed class EventJournal(
         }
     }
 
-    private async Task<IngestResult?> DeliverAsync(UserEvents user)
+    private async Task<IngestResult?> DeliverAsync(UserEvents user, CancellationToken deadline)
     {
         try
         {
-            return await deliver(user.UserId, user.Events);
+            return await deliver(user.UserId, user.Events, deadline);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            // A write that had begun still completes; the retry then finds the events stored and counts them as repeats.
+            logger.LogWarning("Event journal {Owner}: user {UserId} did not take {Count} events within {Timeout}; they stay journalled and are retried",
+                owner, user.UserId, user.Events.Length, handOutTimeout);
+            return null;
         }
         catch (Exception e)
         {

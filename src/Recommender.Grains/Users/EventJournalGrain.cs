@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Inference;
 
@@ -9,7 +10,7 @@ namespace Recommender.Grains.Users;
 /// and a retry or an erasure does not wait behind them.
 /// </summary>
 [Reentrant]
-public sealed class EventJournalGrain(IGrainRowStore rows, TimeProvider clock, ServingMetrics metrics, ILogger<EventJournalGrain> logger) : Grain, IEventJournalGrain
+public sealed class EventJournalGrain(IGrainRowStore rows, IOptions<ServingOptions> options, TimeProvider clock, ServingMetrics metrics, ILogger<EventJournalGrain> logger) : Grain, IEventJournalGrain
 {
     public const string OwnerPrefix = "journal/";
 
@@ -18,7 +19,8 @@ public sealed class EventJournalGrain(IGrainRowStore rows, TimeProvider clock, S
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _journal = new EventJournal(OwnerPrefix + this.GetPrimaryKeyLong(), rows,
-            (userId, events) => GrainFactory.User(userId).Ingest(new Immutable<UserEvent[]>(events)), clock, metrics, logger);
+            (userId, events, cancellation) => GrainFactory.User(userId).Ingest(new Immutable<UserEvent[]>(events), cancellation),
+            options.Value.EventJournalHandOutTimeout, clock, metrics, logger);
         await _journal.LoadAsync(cancellationToken);
     }
 

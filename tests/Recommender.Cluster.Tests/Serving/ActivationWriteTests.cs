@@ -18,7 +18,7 @@ namespace Recommender.Cluster.Tests.Serving;
 /// <summary>
 /// The production row store with a brake: writes to owners under a held prefix wait until the test releases them, so
 /// that a test can keep an activation in the middle of building its shards for as long as it needs; writes to owners
-/// under a failing prefix fail as they do while PostgreSQL is down.
+/// under a failing prefix fail as they do while PostgreSQL is down; the next write under a stalled prefix is slow.
 /// </summary>
 public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
 {
@@ -47,6 +47,19 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
 
     public static void FailReads(string ownerPrefix) => FailingReads[ownerPrefix] = true;
 
+    private static readonly ConcurrentDictionary<string, (TimeSpan Delay, TaskCompletionSource Stored)> Stalls = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The next write to an owner under the prefix waits <paramref name="delay"/> before it is stored; later ones do
+    /// not. The task completes once the held write is stored.
+    /// </summary>
+    public static Task StallNextWrite(string ownerPrefix, TimeSpan delay)
+    {
+        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Stalls[ownerPrefix] = (delay, stored);
+        return stored.Task;
+    }
+
     public static void StopFailing(string ownerPrefix)
     {
         Failing.TryRemove(ownerPrefix, out _);
@@ -71,6 +84,13 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
     {
         if (Matches(Failing, owner))
             throw new PostgresUnavailableException($"Writing rows of '{owner}' failed: the database is unavailable.");
+        TaskCompletionSource? stalled = null;
+        foreach (var prefix in Stalls.Keys.Where(prefix => owner.StartsWith(prefix, StringComparison.Ordinal)))
+            if (Stalls.TryRemove(prefix, out var stall))
+            {
+                await Task.Delay(stall.Delay, CancellationToken.None);
+                stalled = stall.Stored;
+            }
         foreach (var (prefix, hold) in Holds)
         {
             if (!owner.StartsWith(prefix, StringComparison.Ordinal)) continue;
@@ -78,6 +98,7 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
             await hold.Released.Task;
         }
         await inner.WriteAsync(owner, rows, replaceAll, cancellation);
+        stalled?.TrySetResult();
         if (Matches(LosingAcknowledgements, owner))
             throw new PostgresUnavailableException($"The connection broke after writing rows of '{owner}'.", mayHaveBeenWritten: true);
     }

@@ -18,7 +18,11 @@ namespace Recommender.Cluster.Tests.Serving;
 /// </summary>
 public sealed class EventJournalCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("event-journal") with
 {
-    Settings = new Dictionary<string, string?>(ServingCluster.FastRefresh) { ["Recommender:EventJournalRetryInterval"] = "01:00:00" },
+    Settings = new Dictionary<string, string?>(ServingCluster.FastRefresh) 
+    {
+        ["Recommender:EventJournalRetryInterval"] = "01:00:00",
+        ["Recommender:EventJournalHandOutTimeout"] = "00:00:03",
+    },
 })
 {
     protected override void ConfigureSilos(TestClusterBuilder builder)
@@ -386,6 +390,100 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.True(again == HttpStatusCode.OK, againBody);
         Assert.Equal(new IngestReply(0, 1, 1, 0), reply);
         Assert.Equal(["31", "33"], await Items(user));
+    }
+
+    [Fact]
+    public async Task A_batch_whose_user_does_not_answer_in_time_is_answered_as_stored_and_finished_by_the_retry()
+    {
+        var (slow, other) = ("journal-slow-user", "journal-slow-other");
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(slow, "41", 0, "slow-1"))).Status);
+        // The slow user's history write is held for 8 s; the journal waits 3 s for it, then answers.
+        FailingGrainStorage.StallNextWrite(slow, TimeSpan.FromSeconds(8));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (status, reply, body) = await Post(Event(slow, "43", 1, "slow-2"), Event(other, "44", 1, "slow-3"));
+        var elapsed = clock.Elapsed;
+        Assert.True(status == HttpStatusCode.Accepted, body);
+        Assert.Equal(new IngestReply(1, 0, 2, 1), reply);
+        Assert.True(elapsed >= TimeSpan.FromSeconds(2.5) && elapsed < TimeSpan.FromSeconds(7), $"answered after {elapsed}");
+        Assert.Equal(["44"], await Items(other));
+        Assert.Equal(1, await JournalRows(slow, other));
+
+        // The held write had begun, so it completes; the retry then finds the event stored and closes the batch.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await StoredItems(slow)).Length < 2 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Equal(["41", "43"], await StoredItems(slow));
+        Assert.Equal(2, (await cluster.Cluster.Client.User(slow).GetHistory(null)).TotalCount);
+        Assert.Equal(0, await JournalRows(slow, other));
+    }
+
+    [Fact]
+    public async Task A_batch_the_journal_does_not_answer_in_time_is_sent_again_and_stored_once()
+    {
+        var (a, b) = ("journal-stalled-batch-a", "journal-stalled-batch-b");
+        // The first attempt's journal write is held for 4 s: the front end gives up on it after 1 s and sends the batch
+        // to a partition again, which stores and hands it out at once.
+        var heldWriteStored = HeldRowStore.StallNextWrite(EventJournalGrain.OwnerPrefix, TimeSpan.FromSeconds(4));
+        var (status, body, elapsed) = await SendWithShortAttempts(http => http.PostAsJsonAsync("/events",
+            new[] { Event(a, "51", 1, "stalled-batch-1"), Event(b, "52", 1, "stalled-batch-2") }));
+        Assert.True(status == HttpStatusCode.OK, body);
+        Assert.Equal(new IngestReply(2, 0, 2, 0), System.Text.Json.JsonSerializer.Deserialize<IngestReply>(body, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)));
+        Assert.True(elapsed >= TimeSpan.FromSeconds(1) && elapsed < TimeSpan.FromSeconds(4), $"answered after {elapsed}, not before the held write finished");
+        Assert.Equal(["51"], await Items(a));
+        Assert.Equal(["52"], await Items(b));
+
+        // The first attempt goes on: its copy of the batch is stored, handed out as repeats and closed.
+        Assert.False(heldWriteStored.IsCompleted, "the held journal write was stored before the answer");
+        await heldWriteStored.WaitAsync(TimeSpan.FromSeconds(30));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await JournalRows(a, b) > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal(0, await JournalRows(a, b));
+        Assert.Equal(["51"], await StoredItems(a));
+        Assert.Equal(["52"], await StoredItems(b));
+        Assert.Equal(1, (await cluster.Cluster.Client.User(a).GetHistory(null)).TotalCount);
+    }
+
+    [Fact]
+    public async Task An_event_whose_item_check_is_not_answered_is_a_503_that_says_nothing_was_written()
+    {
+        const string user = "journal-check-stalled";
+        const string item = "journal-check-stalled-item";
+        // The item is in no bucket, so the check asks its grain, whose activation reads storage: held for 6 s.
+        FailingGrainStorage.StallNextRead(item, TimeSpan.FromSeconds(6));
+        var (status, body, elapsed) = await SendWithShortAttempts(http => http.PostAsJsonAsync("/events", new[] { Event(user, item, 1, "check-stalled-1") }));
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+        Assert.False(MayHaveBeenWritten(body), body);
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held read finished");
+        Assert.Empty(await StoredItems(user));
+    }
+
+    [Fact]
+    public async Task An_item_a_front_end_has_found_is_not_checked_again()
+    {
+        const string user = "journal-known-item-user";
+        var item = "journal-known-" + Guid.NewGuid().ToString("N")[..8];
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{item}", new { title = "Known to the front end" }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var (api, address) = await cluster.StartFrontEndAsync(new Dictionary<string, string?> { ["Recommender:CallAttemptTimeout"] = "00:00:01" });
+        await using (api)
+        {
+            using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+            using (var first = await http.PostAsJsonAsync("/events", new[] { Event(user, item, 1, "known-1") }))
+                Assert.True(first.IsSuccessStatusCode, await first.Content.ReadAsStringAsync());
+
+            // The item's grain now cannot answer for 6 s: this front end does not need it, another one does.
+            await cluster.Cluster.Client.GetGrain<IItemGrain>(item).AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+            FailingGrainStorage.StallNextRead(item, TimeSpan.FromSeconds(6));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using (var second = await http.PostAsJsonAsync("/events", new[] { Event(user, item, 2, "known-2") }))
+                Assert.True(second.IsSuccessStatusCode, await second.Content.ReadAsStringAsync());
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"answered after {clock.Elapsed}");
+            await api.StopAsync();
+        }
+        var (status, body, _) = await SendWithShortAttempts(http => http.PostAsJsonAsync("/events", new[] { Event(user, item, 3, "known-3") }));
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+        Assert.False(MayHaveBeenWritten(body), body);
+        Assert.Equal([item, item], await StoredItems(user));
     }
 
     [Fact]

@@ -111,6 +111,7 @@ public static class RecommenderApi
     private static void ConfigureClient(IClientBuilder client, IConfiguration configuration, RecommenderOptions settings)
     {
         var endpoints = RecommenderSiloExtensions.BindEndpoints(configuration);
+        client.ConfigureOrleansTuning(configuration);
         if (settings.Clustering.Mode == ClusteringMode.Localhost)
         {
             client.UseLocalhostClustering(endpoints.GatewayPort, endpoints.ServiceId, endpoints.ClusterId);

@@ -35,6 +35,7 @@ public static class RecommenderSiloExtensions
     {
         var settings = Bind(configuration);
         var endpoints = BindEndpoints(configuration);
+        silo.ConfigureOrleansTuning(configuration);
         if (settings.Clustering.Mode == ClusteringMode.Localhost)
             return silo.UseLocalhostClustering(endpoints.SiloPort, endpoints.GatewayPort, serviceId: endpoints.ServiceId, clusterId: endpoints.ClusterId);
         silo.Configure<ClusterOptions>(o => { o.ClusterId = endpoints.ClusterId; o.ServiceId = endpoints.ServiceId; });

@@ -38,7 +38,7 @@ public static class ItemEndpoints
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
+    private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
@@ -49,8 +49,8 @@ public static class ItemEndpoints
         var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()))).Model?.Dimension;
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
-        // A replacement: sending it again after a rejection stores the same item.
-        var view = await ClusterRetry.RunAsync(() => grains.Item(item.Id).Upsert(item));
+        // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
+        var view = await ClusterRetry.RepeatAsync(attempt => ClusterRetry.Within(grains.Item(item.Id).Upsert(item), attempt), options.CallAttemptTimeout, cancellation);
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
     }
 

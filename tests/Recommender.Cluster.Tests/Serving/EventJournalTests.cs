@@ -487,6 +487,27 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
     }
 
     [Fact]
+    public async Task An_item_write_not_answered_in_any_attempt_may_have_been_stored_and_is_stored_once_sent_again()
+    {
+        var item = "journal-slow-item-" + Guid.NewGuid().ToString("N")[..8];
+        // Held longer than three attempts of 1 s: the front end gives up while the item's write is still going on.
+        FailingGrainStorage.StallNextWrite(item, TimeSpan.FromSeconds(6));
+        var (status, body, elapsed) = await SendWithShortAttempts(http => http.PutAsJsonAsync($"/items/{item}", new { title = "Written slowly" }));
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+        Assert.True(MayHaveBeenWritten(body), body);
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held write finished");
+
+        // And so it was; sending it again replaces it with the same item.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        HttpResponseMessage read;
+        while (!(read = await cluster.Http.GetAsync($"/items/{item}")).IsSuccessStatusCode && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        using var again = await cluster.Http.PutAsJsonAsync($"/items/{item}", new { title = "Written slowly" });
+        Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
+        Assert.Contains("Written slowly", await (await cluster.Http.GetAsync($"/items/{item}")).Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_read_not_answered_in_any_attempt_is_a_503_within_the_attempts_and_writes_nothing()
     {
         const string user = "journal-stalled-read";

@@ -16,6 +16,9 @@ public sealed class HostRunnerTests
     [InlineData("Recommender:CallAttemptTimeout", "00:00:00", "Recommender:CallAttemptTimeout must be a time span above zero and at most 00:10:00 (such as 00:00:10), not 00:00:00.")]
     [InlineData("Recommender:CallAttemptTimeout", "1.00:00:00", "Recommender:CallAttemptTimeout must be a time span above zero and at most 00:10:00 (such as 00:00:10), not 1.00:00:00.")]
     [InlineData("Recommender:KnownItemCacheSize", "-1", "Recommender:KnownItemCacheSize must be 0 (no cache) to 10000000 item ids, not -1.")]
+    [InlineData("Orleans:Messaging:ResponseTimeout", "00:00:00", "Orleans:Messaging:ResponseTimeout must be a positive time span (such as 00:00:10), not 00:00:00.")]
+    [InlineData("Orleans:Membership:NumMissedProbesLimit", "0", "Orleans:Membership:NumMissedProbesLimit must be at least 1, not 0.")]
+    [InlineData("Orleans:Membership:ProbeTimeout", "abc", "Failed to convert configuration value 'abc' at 'Orleans:Membership:ProbeTimeout' to type 'System.TimeSpan'.")]
     public async Task The_api_with_a_bad_setting_exits_with_code_2_and_names_it(string key, string value, string message)
     {
         var directory = Path.Combine(Path.GetTempPath(), "recommender-tests", "runner-" + Guid.NewGuid().ToString("N"));

@@ -65,6 +65,10 @@ public static class ClusterRetry
         static bool IsDeadline(Exception e, CancellationTokenSource deadline) => e is OperationCanceledException && deadline.IsCancellationRequested;
     }
 
+    /// <summary>A read, given up after <paramref name="attemptTimeout"/> and asked again, three attempts in all (<see cref="RepeatAsync"/>).</summary>
+    public static Task<T> ReadAsync<T>(Func<Task<T>> read, TimeSpan attemptTimeout, CancellationToken aborted) =>
+        RepeatAsync(attempt => Within(read(), attempt), attemptTimeout, aborted);
+
     /// <summary>
     /// A read a write depends on (a check before anything is written): when the cluster or the store fails it, the
     /// failure is reported as one that wrote nothing, however it failed.

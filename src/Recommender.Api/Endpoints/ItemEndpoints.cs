@@ -46,55 +46,58 @@ public static class ItemEndpoints
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
-        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()))).Model?.Dimension;
+        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.ReadAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot(), options.CallAttemptTimeout, cancellation))).Model?.Dimension;
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
         var view = await ClusterRetry.RepeatAsync(attempt => ClusterRetry.Within(grains.Item(item.Id).Upsert(item), attempt), options.CallAttemptTimeout, cancellation);
-        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
+        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
 
-    private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, CancellationToken cancellation)
+    private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RunAsync(catalogue.GetSnapshot))).Model?.Dimension;
+        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.ReadAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation))).Model?.Dimension;
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);
         var written = (await ClusterRetry.RunAsync(() => grains.GetGrain<IItemBatchGrain>(0).Upsert(new Immutable<ItemDetails[]>([.. items])))).Value;
-        var active = written.Any(v => v.Placement is null) ? await ActiveModel(grains) : null;
+        var active = written.Any(v => v.Placement is null) ? await ActiveModel(grains, options, cancellation) : null;
         var views = written.Select(v => ItemResponse.From(v, active)).ToArray();
         return Results.Ok(new ItemsResponse(views.Length, views));
     }
 
-    private static async Task<IResult> Get(string id, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> Get(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var view = await ClusterRetry.RunAsync(() => grains.Item(itemId!).Get());
+        var view = await ClusterRetry.ReadAsync(() => grains.Item(itemId!).Get(), options.CallAttemptTimeout, cancellation);
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains) : null));
+        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
 
     /// <summary>The active version's registry entry (whether it has a text projection, its dimension), for the note on an item that is not recommendable.</summary>
-    private static async Task<ModelInfo?> ActiveModel(IGrainFactory grains)
+    private static async Task<ModelInfo?> ActiveModel(IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        return (await ClusterRetry.RunAsync(catalogue.GetSnapshot)).Model is { } model ? await ClusterRetry.RunAsync(() => catalogue.GetModel(model.Version)) : null;
+        return (await ClusterRetry.ReadAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model is { } model
+            ? await ClusterRetry.ReadAsync(() => catalogue.GetModel(model.Version), options.CallAttemptTimeout, cancellation)
+            : null;
     }
 
-    private static async Task<IResult> Similar(string id, string? k, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> Similar(string id, string? k, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        if (!await ClusterRetry.RunAsync(() => grains.Item(itemId!).Exists())) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        var ranking = await ClusterRetry.RunAsync(() => grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value));
+        if (!await ClusterRetry.ReadAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
+            return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
+        var ranking = await ClusterRetry.ReadAsync(() => grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value), options.CallAttemptTimeout, cancellation);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));

@@ -120,17 +120,17 @@ public static class ModelEndpoints
         return buffer.ToArray();
     }
 
-    private static async Task<IResult> List(IGrainFactory grains)
+    private static async Task<IResult> List(IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var models = await ClusterRetry.RunAsync(catalogue.ListModels);
-        var active = (await ClusterRetry.RunAsync(catalogue.GetSnapshot)).Model?.Version;
+        var models = await ClusterRetry.ReadAsync(catalogue.ListModels, options.CallAttemptTimeout, cancellation);
+        var active = (await ClusterRetry.ReadAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model?.Version;
         return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray()));
     }
 
-    private static async Task<IResult> Get(string version, IGrainFactory grains)
+    private static async Task<IResult> Get(string version, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
-        var model = await ClusterRetry.RunAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetModel(version));
+        var model = await ClusterRetry.ReadAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetModel(version), options.CallAttemptTimeout, cancellation);
         return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
     }
 
@@ -140,11 +140,11 @@ public static class ModelEndpoints
         return Registered(await grains.GetGrain<IPlacedPackageGrain>(0).Register(version));
     }
 
-    private static async Task<IResult> Activate(string version, HttpRequest request, IGrainFactory grains)
+    private static async Task<IResult> Activate(string version, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         if (Problems.UnexpectedBody(request, "Activation") is { } unexpected) return unexpected;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        if (await ClusterRetry.RunAsync(() => catalogue.GetModel(version)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.ReadAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
     }
 

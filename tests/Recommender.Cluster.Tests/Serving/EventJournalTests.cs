@@ -508,6 +508,25 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
     }
 
     [Fact]
+    public async Task An_item_read_not_answered_in_any_attempt_is_a_503_within_the_attempts()
+    {
+        var item = "journal-slow-read-item-" + Guid.NewGuid().ToString("N")[..8];
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{item}", new { title = "Read slowly" }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        // The item's next activation reads its stored state, held here for 6 s.
+        await cluster.Cluster.Client.GetGrain<IItemGrain>(item).AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+        FailingGrainStorage.StallNextRead(item, TimeSpan.FromSeconds(6));
+        var (status, body, elapsed) = await SendWithShortAttempts(http => http.GetAsync($"/items/{item}"));
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
+        Assert.False(MayHaveBeenWritten(body), body);
+        Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held read finished");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        HttpResponseMessage read;
+        while (!(read = await cluster.Http.GetAsync($"/items/{item}")).IsSuccessStatusCode && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Contains("Read slowly", await read.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_read_not_answered_in_any_attempt_is_a_503_within_the_attempts_and_writes_nothing()
     {
         const string user = "journal-stalled-read";

@@ -330,6 +330,19 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.Empty(await Rows.ReadAsync<JournalEntry>(EventJournalGrain.OwnerPrefix + partition));
     }
 
+    /// <summary>The first successful answer to a GET, asked every 200 ms for up to 30 s (else the last answer).</summary>
+    private async Task<HttpResponseMessage> FirstSuccess(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var response = await cluster.Http.GetAsync(path);
+            if (response.IsSuccessStatusCode || DateTime.UtcNow > deadline) return response;
+            response.Dispose();
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>
     /// Sends a request through a front end of its own whose repeatable calls get one second an attempt, and measures
     /// how long the answer took.
@@ -498,9 +511,7 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held write finished");
 
         // And so it was; sending it again replaces it with the same item.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HttpResponseMessage read;
-        while (!(read = await cluster.Http.GetAsync($"/items/{item}")).IsSuccessStatusCode && DateTime.UtcNow < deadline) await Task.Delay(200);
+        using var read = await FirstSuccess($"/items/{item}");
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         using var again = await cluster.Http.PutAsJsonAsync($"/items/{item}", new { title = "Written slowly" });
         Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
@@ -520,9 +531,7 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.True(status == HttpStatusCode.ServiceUnavailable, body);
         Assert.False(MayHaveBeenWritten(body), body);
         Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held read finished");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HttpResponseMessage read;
-        while (!(read = await cluster.Http.GetAsync($"/items/{item}")).IsSuccessStatusCode && DateTime.UtcNow < deadline) await Task.Delay(200);
+        using var read = await FirstSuccess($"/items/{item}");
         Assert.Contains("Read slowly", await read.Content.ReadAsStringAsync());
     }
 
@@ -537,10 +546,7 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         Assert.False(MayHaveBeenWritten(body));
         Assert.True(elapsed < TimeSpan.FromSeconds(6), $"answered after {elapsed}, not before the held read finished");
         // Once the read has gone through, the grain answers as usual.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        HttpResponseMessage response;
-        while (!(response = await cluster.Http.GetAsync($"/users/{user}/history")).IsSuccessStatusCode && DateTime.UtcNow < deadline)
-            await Task.Delay(200);
+        using var response = await FirstSuccess($"/users/{user}/history");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Empty(await Items(user));
     }

@@ -65,9 +65,12 @@ public static class ClusterRetry
         static bool IsDeadline(Exception e, CancellationTokenSource deadline) => e is OperationCanceledException && deadline.IsCancellationRequested;
     }
 
-    /// <summary>A read, given up after <paramref name="attemptTimeout"/> and asked again, three attempts in all (<see cref="RepeatAsync"/>).</summary>
-    public static Task<T> ReadAsync<T>(Func<Task<T>> read, TimeSpan attemptTimeout, CancellationToken aborted) =>
-        RepeatAsync(attempt => Within(read(), attempt), attemptTimeout, aborted);
+    /// <summary>
+    /// As <see cref="RepeatAsync{T}(Func{CancellationToken, Task{T}}, TimeSpan, CancellationToken)"/> for a call that takes
+    /// no token: an attempt not answered in time is given up, not withdrawn, and goes on while the next is sent.
+    /// </summary>
+    public static Task<T> RepeatAsync<T>(Func<Task<T>> call, TimeSpan attemptTimeout, CancellationToken aborted) =>
+        RepeatAsync(attempt => Within(call(), attempt), attemptTimeout, aborted);
 
     /// <summary>
     /// A read a write depends on (a check before anything is written): when the cluster or the store fails it, the
@@ -90,7 +93,7 @@ public static class ClusterRetry
     /// Waits for a call that cannot be withdrawn until <paramref name="attempt"/> ends; the call goes on, and its outcome,
     /// which nobody waits for any more, is observed here.
     /// </summary>
-    public static Task<T> Within<T>(Task<T> call, CancellationToken attempt)
+    private static Task<T> Within<T>(Task<T> call, CancellationToken attempt)
     {
         _ = call.ContinueWith(static done => done.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         return call.WaitAsync(attempt);

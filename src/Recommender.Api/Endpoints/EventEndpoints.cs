@@ -60,8 +60,7 @@ public static class EventEndpoints
         // leaves the users it could not write yet to its retries (202). An attempt not answered in time goes to another
         // partition; should both store the batch, the users' grains count the second copy's events as repeats.
         var batchEvents = new Immutable<UserEvents[]>(perUser);
-        var batch = await ClusterRetry.RepeatAsync(
-            attempt => ClusterRetry.Within(grains.GetGrain<IEventJournalGrain>(Random.Shared.Next(Partitions.EventJournal)).Ingest(batchEvents), attempt),
+        var batch = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IEventJournalGrain>(Random.Shared.Next(Partitions.EventJournal)).Ingest(batchEvents),
             options.CallAttemptTimeout, cancellation);
         metrics.EventsIngested(batch.Accepted, batch.Duplicates);
         var response = new IngestResponse(batch.Accepted, batch.Duplicates, perUser.Length, batch.PendingUsers);
@@ -76,10 +75,10 @@ public static class EventEndpoints
     {
         var byBucket = items.Where(id => !knownItems.Contains(id)).GroupBy(ItemBuckets.Of).ToArray();
         var inBuckets = await Task.WhenAll(byBucket.Select(g => ClusterRetry.RepeatAsync(
-            attempt => ClusterRetry.Within(grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray())), attempt), attemptTimeout, cancellation)));
+            () => grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray())), attemptTimeout, cancellation)));
         var rest = byBucket.SelectMany((g, b) => g.Where((_, i) => !inBuckets[b][i])).ToArray();
         var inGrains = await Task.WhenAll(rest.Select(id => ClusterRetry.RepeatAsync(
-            attempt => ClusterRetry.Within(grains.Item(id).Exists(), attempt), attemptTimeout, cancellation)));
+            () => grains.Item(id).Exists(), attemptTimeout, cancellation)));
         foreach (var id in byBucket.SelectMany((g, b) => g.Where((_, i) => inBuckets[b][i])).Concat(rest.Where((_, i) => inGrains[i])))
             knownItems.Add(id);
         return rest.Where((_, i) => !inGrains[i]).ToHashSet(StringComparer.Ordinal);

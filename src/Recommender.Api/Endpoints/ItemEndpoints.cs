@@ -46,11 +46,11 @@ public static class ItemEndpoints
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
-        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.ReadAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot(), options.CallAttemptTimeout, cancellation))).Model?.Dimension;
+        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot(), options.CallAttemptTimeout, cancellation))).Model?.Dimension;
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
-        var view = await ClusterRetry.RepeatAsync(attempt => ClusterRetry.Within(grains.Item(item.Id).Upsert(item), attempt), options.CallAttemptTimeout, cancellation);
+        var view = await ClusterRetry.RepeatAsync(() => grains.Item(item.Id).Upsert(item), options.CallAttemptTimeout, cancellation);
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
 
@@ -60,7 +60,7 @@ public static class ItemEndpoints
         if (problem is not null) return problem;
         using var _ = document;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.ReadAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation))).Model?.Dimension;
+        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation))).Model?.Dimension;
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);
@@ -75,7 +75,7 @@ public static class ItemEndpoints
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var view = await ClusterRetry.ReadAsync(() => grains.Item(itemId!).Get(), options.CallAttemptTimeout, cancellation);
+        var view = await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Get(), options.CallAttemptTimeout, cancellation);
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
@@ -84,8 +84,8 @@ public static class ItemEndpoints
     private static async Task<ModelInfo?> ActiveModel(IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        return (await ClusterRetry.ReadAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model is { } model
-            ? await ClusterRetry.ReadAsync(() => catalogue.GetModel(model.Version), options.CallAttemptTimeout, cancellation)
+        return (await ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model is { } model
+            ? await ClusterRetry.RepeatAsync(() => catalogue.GetModel(model.Version), options.CallAttemptTimeout, cancellation)
             : null;
     }
 
@@ -95,9 +95,9 @@ public static class ItemEndpoints
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        if (!await ClusterRetry.ReadAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
+        if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        var ranking = await ClusterRetry.ReadAsync(() => grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value), options.CallAttemptTimeout, cancellation);
+        var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value), options.CallAttemptTimeout, cancellation);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));

@@ -123,14 +123,14 @@ public static class ModelEndpoints
     private static async Task<IResult> List(IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var models = await ClusterRetry.ReadAsync(catalogue.ListModels, options.CallAttemptTimeout, cancellation);
-        var active = (await ClusterRetry.ReadAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model?.Version;
+        var models = await ClusterRetry.RepeatAsync(catalogue.ListModels, options.CallAttemptTimeout, cancellation);
+        var active = (await ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model?.Version;
         return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray()));
     }
 
     private static async Task<IResult> Get(string version, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
-        var model = await ClusterRetry.ReadAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetModel(version), options.CallAttemptTimeout, cancellation);
+        var model = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetModel(version), options.CallAttemptTimeout, cancellation);
         return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
     }
 
@@ -144,7 +144,7 @@ public static class ModelEndpoints
     {
         if (Problems.UnexpectedBody(request, "Activation") is { } unexpected) return unexpected;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.ReadAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
     }
 

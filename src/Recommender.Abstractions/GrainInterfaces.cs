@@ -34,9 +34,12 @@ public interface IUserGrain : IGrainWithStringKey
 [Alias("recommender.IItemGrain")]
 public interface IItemGrain : IGrainWithStringKey
 {
-    /// <summary>Creates or replaces the item (encoding its text unless unchanged) and places it in the active model's shards when it has, or the text projection gives it, a vector.</summary>
+    /// <summary>
+    /// Creates or replaces the item (encoding its text unless unchanged) and places it in the active model's shards when
+    /// it has, or the text projection gives it, a vector. A cancelled call writes nothing unless its write had begun.
+    /// </summary>
     [Alias("Upsert")]
-    Task<ItemView> Upsert(ItemDetails details);
+    Task<ItemView> Upsert(ItemDetails details, CancellationToken cancellation = default);
 
     // The reads interleave with a write in progress: an Upsert waits on the catalogue, and an activation holding the
     // catalogue reads item details, so a read queued behind the write would deadlock the two until they time out.

@@ -50,7 +50,8 @@ public static class ItemEndpoints
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
-        var view = await ClusterRetry.RepeatAsync(() => grains.Item(item.Id).Upsert(item), options.CallAttemptTimeout, cancellation);
+        // An attempt given up is withdrawn, so one still queued behind a slow write does not write the item again.
+        var view = await ClusterRetry.RepeatAsync(attempt => grains.Item(item.Id).Upsert(item, attempt), options.CallAttemptTimeout, cancellation);
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
 

@@ -34,12 +34,12 @@ public sealed class ItemGrain(
         return bulk is null ? null : (bulk.Details, bulk.ImportedAt);
     }
 
-    public async Task<ItemView> Upsert(ItemDetails details)
+    public async Task<ItemView> Upsert(ItemDetails details, CancellationToken cancellation)
     {
         _writing = true;
         try
         {
-            return await Write(details);
+            return await Write(details, cancellation);
         }
         finally
         {
@@ -47,7 +47,7 @@ public sealed class ItemGrain(
         }
     }
 
-    private async Task<ItemView> Write(ItemDetails details)
+    private async Task<ItemView> Write(ItemDetails details, CancellationToken cancellation)
     {
         var current = (await Current())?.Details;
         // An update without a vector keeps the one given before.
@@ -60,6 +60,9 @@ public sealed class ItemGrain(
             if (current?.TextVector is { } kept && TextEncoding.Compose(current) == composed) details = details with { TextVector = kept };
             else if (text.Enabled) details = details with { TextVector = (await text.EncodeAsync([composed]))[0] };
         }
+        // The caller gave up on this attempt (it waited behind a slow write, or its text took long to encode) and may
+        // already have sent the item again: nothing has been written yet, so the attempt ends here.
+        cancellation.ThrowIfCancellationRequested();
         await Store(details);
         // A bulk write (POST /items) reads only the item's bucket: an embedding given here must be there too, so that
         // a later bulk update without one keeps it.

@@ -28,6 +28,10 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
 
     private static readonly ConcurrentDictionary<string, TimeSpan> WriteStalls = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, TimeSpan> ReadStalls = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, int> StoredWrites = new(StringComparer.Ordinal);
+
+    /// <summary>How many writes of the grain's state have been stored since the test began (all storages together).</summary>
+    public static int Writes(string grainKey) => StoredWrites.GetValueOrDefault(grainKey);
 
     public static void Fail(string grainKey) => Failing[grainKey] = true;
 
@@ -61,6 +65,7 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
         var before = grainState.ETag;
         if (WriteStalls.TryRemove(Key(grainId), out var stall)) await Task.Delay(stall);
         await (Refuse(grainId) ?? inner.WriteStateAsync(stateName, grainId, grainState));
+        StoredWrites.AddOrUpdate(Key(grainId), 1, (_, count) => count + 1);
         if (LosingAcknowledgements.ContainsKey(Key(grainId)))
         {
             // The write is stored with a new version, but the caller never hears of it: it still holds the old one.

@@ -30,7 +30,7 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
     private static readonly ConcurrentDictionary<string, TimeSpan> ReadStalls = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, int> StoredWrites = new(StringComparer.Ordinal);
 
-    /// <summary>How many writes of the grain's state have been stored since the test began (all storages together).</summary>
+    /// <summary>How many writes of the grain's state have been stored in this test run, by every silo's storage (tests use keys of their own).</summary>
     public static int Writes(string grainKey) => StoredWrites.GetValueOrDefault(grainKey);
 
     public static void Fail(string grainKey) => Failing[grainKey] = true;

@@ -46,7 +46,7 @@ public static class ItemEndpoints
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
-        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetSnapshot(), options.CallAttemptTimeout, cancellation))).Model?.Dimension;
+        var dimension = await ActiveDimension(grains, options, cancellation);
         var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
         if (errors.Any || item is null) return Problems.Invalid(errors);
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
@@ -60,8 +60,7 @@ public static class ItemEndpoints
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
-        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        var dimension = (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation))).Model?.Dimension;
+        var dimension = await ActiveDimension(grains, options, cancellation);
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);
@@ -80,6 +79,13 @@ public static class ItemEndpoints
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
+
+    /// <summary>
+    /// The active model's dimension, which a given embedding must have (null before any model is active). Read before
+    /// anything is written, so a failure here is answered as one that wrote nothing.
+    /// </summary>
+    private static async Task<int?> ActiveDimension(IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation) =>
+        (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(grains.GetGrain<ICatalogueGrain>(0).GetSnapshot, options.CallAttemptTimeout, cancellation))).Model?.Dimension;
 
     /// <summary>The active version's registry entry (whether it has a text projection, its dimension), for the note on an item that is not recommendable.</summary>
     private static async Task<ModelInfo?> ActiveModel(IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Recommender.Grains.Inference;
 
 namespace Recommender.Grains.Text;
@@ -13,28 +12,18 @@ namespace Recommender.Grains.Text;
 /// </summary>
 public sealed class TextBatcher : IDisposable
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Func<IReadOnlyList<string>, float[][]> _encode;
-    private readonly int _maxBatch;
-    private readonly TimeSpan _window;
     private readonly Action<int, double>? _batchDone;
-    private readonly Task _loop;
-    private readonly ComputeGate? _gate;
-    private readonly int _threads;
+    private readonly MicroBatchQueue<Pending> _queue;
 
     /// <param name="encode">Encodes a list of texts (row i = text i); runs on the batcher's loop, one call at a time.</param>
     /// <param name="batchDone">Told the size and duration (ms) of every batch.</param>
     /// <param name="gate">The silo's core budget; each batch takes <paramref name="threads"/> cores from it.</param>
     public TextBatcher(Func<IReadOnlyList<string>, float[][]> encode, int maxBatch, TimeSpan window, Action<int, double>? batchDone = null, ComputeGate? gate = null, int threads = 1)
     {
-        _gate = gate;
-        _threads = threads;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         _encode = encode;
-        _maxBatch = maxBatch;
-        _window = window;
         _batchDone = batchDone;
-        _loop = Task.Run(RunAsync);
+        _queue = new MicroBatchQueue<Pending>(Run, maxBatch, window, gate, threads, background: true);
     }
 
     /// <summary>The vectors of <paramref name="texts"/> (row i = text i), computed in whichever batch the request joins.</summary>
@@ -42,56 +31,34 @@ public sealed class TextBatcher : IDisposable
     {
         if (texts.Count == 0) return Task.FromResult(Array.Empty<float[]>());
         var pending = new Pending(texts, new TaskCompletionSource<float[][]>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(TextBatcher), "The text encoder is shut down.");
+        if (!_queue.TryAdd(pending)) throw new ObjectDisposedException(nameof(TextBatcher), "The text encoder is shut down.");
         return pending.Result.Task;
     }
 
-    private async Task RunAsync()
-    {
-        var reader = _queue.Reader;
-        var batch = new List<Pending>();
-        while (await reader.WaitToReadAsync())
-        {
-            batch.Clear();
-            var texts = 0;
-            while (texts < _maxBatch && reader.TryRead(out var p)) { batch.Add(p); texts += p.Texts.Count; }
-            if (texts < _maxBatch && _window > TimeSpan.Zero)
-                await MicroBatch.FillAsync(reader, batch, p => p.Texts.Count, texts, _maxBatch, _window);
-            using (_gate is null ? default : await _gate.EnterAsync(_threads, background: true))
-                Run(batch);
-        }
-    }
+    /// <summary>Whether the loop has ended, so no batch is using the encoder any more.</summary>
+    public bool Stopped => _queue.Stopped;
+
+    /// <summary>Takes no more requests and waits up to five seconds for the batches queued to finish.</summary>
+    public void Dispose() => _queue.Dispose();
 
     private void Run(List<Pending> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        try
+        var all = batch.Count == 1 ? batch[0].Texts : batch.SelectMany(p => p.Texts).ToArray();
+        var vectors = _encode(all);
+        _batchDone?.Invoke(all.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        var offset = 0;
+        foreach (var p in batch)
         {
-            var all = batch.Count == 1 ? batch[0].Texts : batch.SelectMany(p => p.Texts).ToArray();
-            var vectors = _encode(all);
-            _batchDone?.Invoke(all.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            var offset = 0;
-            foreach (var p in batch)
-            {
-                p.Result.TrySetResult(vectors.AsSpan(offset, p.Texts.Count).ToArray());
-                offset += p.Texts.Count;
-            }
-        }
-        catch (Exception e)
-        {
-            foreach (var p in batch) p.Result.TrySetException(e);
+            p.Result.TrySetResult(vectors.AsSpan(offset, p.Texts.Count).ToArray());
+            offset += p.Texts.Count;
         }
     }
 
-    /// <summary>Whether the loop has ended, so no batch is using the encoder any more.</summary>
-    public bool Stopped => _loop.IsCompleted;
-
-    /// <summary>Takes no more requests and waits up to five seconds for the batches queued to finish.</summary>
-    public void Dispose()
+    private sealed record Pending(IReadOnlyList<string> Texts, TaskCompletionSource<float[][]> Result) : IBatchedRequest
     {
-        _queue.Writer.TryComplete();
-        _loop.Wait(TimeSpan.FromSeconds(5));
-    }
+        public int Weight => Texts.Count;
 
-    private sealed record Pending(IReadOnlyList<string> Texts, TaskCompletionSource<float[][]> Result);
+        public void Fail(Exception error) => Result.TrySetException(error);
+    }
 }

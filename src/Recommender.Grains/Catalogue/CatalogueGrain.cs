@@ -254,62 +254,20 @@ public sealed class CatalogueGrain(
     }
 
     /// <summary>
-    /// Places items in <paramref name="model"/>'s shards: a trained item in its fixed shard, an added one where
-    /// <paramref name="added"/> has it, a new one with a vector where <paramref name="shardRows"/> (updated) shows most
-    /// room. Returns each item's placement (null: it has no vector here) and the added items whose placement is new or
-    /// changed, for the caller to store.
+    /// Places items in <paramref name="model"/>'s shards as <see cref="ItemWritePlan"/> plans them, counting new items
+    /// into <paramref name="shardRows"/>. Returns each item's placement (null: it has no vector here) and the added items
+    /// whose placement is new or changed, for the caller to store.
     /// </summary>
     private async Task<(ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed)> PlaceInShards(
         ActiveModel model, LoadedModel loaded, IReadOnlyDictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<ShardEntry> entries)
     {
-        var vocabulary = loaded.DenseIds;
         // Items the model was not trained on get their vector from their text when the version has a projection.
         var placing = await Task.Run(() => TextProjection.Apply(loaded, entries));
-        var result = new ItemPlacement?[placing.Length];
-        var perShard = new List<(int Index, ShardEntry Entry)>[model.Shards];
-        for (var i = 0; i < perShard.Length; i++) perShard[i] = [];
-        var pendingNew = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 0; i < placing.Length; i++)
-        {
-            var entry = placing[i];
-            int shard;
-            if (vocabulary.TryGetValue(entry.ItemId, out var dense))
-            {
-                // A trained item keeps its trained row, as activation places it: a given embedding or text vector
-                // serves only versions that were not trained on it.
-                shard = ShardKey.ShardOf(dense, model.Shards);
-                entry = entry with { Vector = null, Projected = false };
-            }
-            else if (added.TryGetValue(entry.ItemId, out var known)) shard = known.Shard;
-            else if (pendingNew.TryGetValue(entry.ItemId, out var pending)) shard = pending;
-            else if (entry.Vector is not null)
-            {
-                shard = Array.IndexOf(shardRows, shardRows.Min());
-                shardRows[shard]++;
-                pendingNew[entry.ItemId] = shard;
-            }
-            else continue;
-            perShard[shard].Add((i, entry));
-        }
-
-        var rows = await Task.WhenAll(perShard.Select((list, shard) => list.Count == 0
+        var plan = ItemWritePlan.Build(model.Shards, loaded.DenseIds, added, shardRows, placing);
+        var rows = await Task.WhenAll(plan.PerShard.Select((list, shard) => list.Count == 0
             ? Task.FromResult(Array.Empty<int>())
             : Shard(model, shard).Upsert(new Immutable<ShardEntry[]>(list.Select(x => x.Entry).ToArray()))));
-
-        var changed = new List<KeyValuePair<string, AddedPlacement>>();
-        for (var shard = 0; shard < perShard.Length; shard++)
-            for (var j = 0; j < perShard[shard].Count; j++)
-            {
-                var (index, entry) = perShard[shard][j];
-                var row = rows[shard][j];
-                var dense = vocabulary.GetValueOrDefault(entry.ItemId);
-                var fromText = dense == 0 && (entry.Projected || (entry.Vector is null && added.TryGetValue(entry.ItemId, out var before) && before.FromText));
-                var placement = new AddedPlacement(shard, row, fromText);
-                if (dense == 0 && (!added.TryGetValue(entry.ItemId, out var known) || known != placement))
-                    changed.Add(KeyValuePair.Create(entry.ItemId, placement));
-                result[index] = new ItemPlacement(model.Version, shard, row, dense, fromText);
-            }
-        return (result, changed);
+        return plan.Resolve(model.Version, rows);
     }
 
     public Task<ItemPlacement?> GetPlacement(string itemId)
@@ -530,13 +488,8 @@ public sealed class CatalogueGrain(
     private async Task<int> Replay(ActiveModel target, LoadedModel loaded, Dictionary<string, AddedPlacement> added, int[] shardRows)
     {
         if (_writtenDuringActivation is not { Count: > 0 } written) return 0;
-        var latest = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
-        foreach (var entry in written.SelectMany(batch => batch))
-            latest[entry.ItemId] = latest.TryGetValue(entry.ItemId, out var earlier)
-                // A write without a vector or tags keeps those given before it.
-                ? entry with { Vector = entry.Vector ?? earlier.Vector, Tags = entry.Tags ?? earlier.Tags, TextVector = entry.TextVector ?? earlier.TextVector }
-                : entry;
-        var (_, changed) = await PlaceInShards(target, loaded, added, shardRows, latest.Values.ToArray());
+        var latest = ItemWritePlan.Latest(written);
+        var (_, changed) = await PlaceInShards(target, loaded, added, shardRows, latest);
         foreach (var (itemId, placement) in changed) added[itemId] = placement;
         return latest.Count;
     }

@@ -11,7 +11,7 @@ using Recommender.Model.Onnx;
 
 namespace Recommender.Cluster.Tests.Serving;
 
-/// <summary>The plain classes behind serving: tag-filtered scans, decayed counts, the activation plan and the encode batcher.</summary>
+/// <summary>The plain classes behind serving: tag-filtered scans, decayed counts, the activation and item-write plans and the encode batcher.</summary>
 public sealed class ServingUnitTests
 {
     [Fact]
@@ -89,6 +89,68 @@ public sealed class ServingUnitTests
         Assert.Equal([2, 2, 1], plan.ShardRows);
         Assert.Equal(["y"], plan.NotRecommendable);
         Assert.DoesNotContain(plan.PerShard.SelectMany(s => s), e => e.ItemId is "y" or "z");
+    }
+
+    [Fact]
+    public void An_item_write_plan_keeps_trained_and_added_items_in_their_shards_and_puts_new_ones_where_there_is_room()
+    {
+        var vocabulary = new Dictionary<string, int> { ["a"] = 1, ["b"] = 2, ["c"] = 3, ["d"] = 4 };
+        var added = new Dictionary<string, AddedPlacement> { ["x"] = new(2, 7), ["t"] = new(0, 5, FromText: true) };
+        var shardRows = new[] { 2, 2, 1 };
+        var given = VectorBytes.FromFloats([9f, 9f]);
+        var vector = VectorBytes.FromFloats([1f, 2f]);
+        var plan = ItemWritePlan.Build(3, vocabulary, added, shardRows,
+        [
+            new ShardEntry("b", "Bee", given, Projected: true),
+            new ShardEntry("n1", "New one", vector),
+            new ShardEntry("n2", "New two", vector),
+            new ShardEntry("n1", "New one, renamed", null),
+            new ShardEntry("x", "Added", null),
+            new ShardEntry("t", "From text", null),
+            new ShardEntry("q", "No vector anywhere", null),
+        ]);
+        // "b" is dense 2: shard (2 - 1) mod 3 = 1, its trained row serving instead of the vector given with it. "n1" goes
+        // to the emptiest shard (2), "n2" to the first of the then emptiest (0), and n1's second write follows its first.
+        Assert.Equal([(2, "n2"), (5, "t")], plan.PerShard[0].Select(p => (p.Index, p.Entry.ItemId)));
+        var b = Assert.Single(plan.PerShard[1]);
+        Assert.Equal((0, new ShardEntry("b", "Bee", null)), b);
+        Assert.Equal([(1, "n1"), (3, "n1"), (4, "x")], plan.PerShard[2].Select(p => (p.Index, p.Entry.ItemId)));
+        Assert.Equal([3, 2, 2], shardRows);
+
+        var (placements, changed) = plan.Resolve("v1", [[10, 5], [1], [8, 8, 7]]);
+        Assert.Equal<IEnumerable<ItemPlacement?>>(
+            [
+                new ItemPlacement("v1", 1, 1, 2), new ItemPlacement("v1", 2, 8, 0), new ItemPlacement("v1", 0, 10, 0),
+                new ItemPlacement("v1", 2, 8, 0), new ItemPlacement("v1", 2, 7, 0), new ItemPlacement("v1", 0, 5, 0, FromText: true), null,
+            ],
+            placements);
+        // Only the new placements are stored again: "x" and "t" are where they were, and "t" stays from text.
+        Assert.Equal(["n2", "n1", "n1"], changed.Select(c => c.Key));
+        Assert.All(changed, c => Assert.False(c.Value.FromText));
+        Assert.Equal(new AddedPlacement(0, 10), changed[0].Value);
+
+        // A placement that moved is stored again.
+        var moved = ItemWritePlan.Build(3, vocabulary, added, [3, 3, 3], [new ShardEntry("x", "Added", vector)]);
+        Assert.Equal([new KeyValuePair<string, AddedPlacement>("x", new AddedPlacement(2, 9))], moved.Resolve("v1", [[], [], [9]]).Changed);
+    }
+
+    [Fact]
+    public void Writes_replayed_into_a_new_version_are_merged_per_item_keeping_what_a_later_write_leaves_out()
+    {
+        var first = VectorBytes.FromFloats([1f, 2f]);
+        var second = VectorBytes.FromFloats([3f, 4f]);
+        var text = VectorBytes.FromFloats([5f]);
+        var latest = ItemWritePlan.Latest(
+        [
+            [new ShardEntry("a", "A", first, ["Old"], text), new ShardEntry("b", "B", first)],
+            [new ShardEntry("a", "A renamed", null)],
+            [new ShardEntry("b", "B", second, ["New"]), new ShardEntry("c", "C", null)],
+        ]);
+        Assert.Equal(
+            [new ShardEntry("a", "A renamed", first, ["Old"], text), new ShardEntry("b", "B", second, ["New"]), new ShardEntry("c", "C", null)],
+            latest,
+            (x, y) => x.ItemId == y.ItemId && x.Title == y.Title && x.Vector == y.Vector && x.TextVector == y.TextVector
+                && (x.Tags ?? []).SequenceEqual(y.Tags ?? []));
     }
 
     [Fact]

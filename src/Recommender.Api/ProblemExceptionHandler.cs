@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Storage;
 using Recommender.Abstractions;
 using Recommender.Api.Validation;
 using Recommender.Hosting;
@@ -37,9 +38,16 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                     "event ids or Idempotency-Key count as repeats, not twice; check anything else before repeating it."),
             _ when exception is TimeoutException || ClusterRetry.IsRejection(exception) =>
                 (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.", "The request could not be served by the cluster; retry shortly."),
+            // The stored version moved on since the grain read it (a write whose acknowledgement was lost, then another):
+            // storage refused this write, and the grain is deactivated so that the next call reads what is stored.
+            InconsistentStateException =>
+                (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", "The stored state changed since it was read; nothing was written. Retry shortly."),
             _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred.", null),
         };
-        if (status >= 500) logger.LogError(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
+        if (status == StatusCodes.Status500InternalServerError)
+            logger.LogError(exception, "Request {Method} {Path} failed with an unexpected error", context.Request.Method, context.Request.Path);
+        else if (status >= 500)
+            logger.LogWarning(exception, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status503ServiceUnavailable) Problems.AddRetryAfter(context.Response);
         var problem = new ProblemDetailsContext

@@ -1,14 +1,14 @@
-using System.Data.Common;
-using System.Net.Sockets;
-using Npgsql;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Recommender.Grains;
+using Recommender.Grains.Items;
+using Recommender.Hosting.Sql;
 
 namespace Recommender.Hosting;
 
 /// <summary>
-/// Turns a transient database failure escaping a grain call (connection refused or lost, server
-/// shutting down, timeout: <see cref="DbException.IsTransient"/>) into a
-/// <see cref="PostgresUnavailableException"/>, which callers can recognise as retryable, marked with whether a
-/// statement may have run (<see cref="CouldNotConnect"/>). Other exceptions pass through unchanged.
+/// Turns a transient database failure escaping a grain call into a <see cref="PostgresUnavailableException"/>, which
+/// callers can recognise as retryable (<see cref="PostgresFailures"/>). Other exceptions pass through unchanged.
 /// </summary>
 public sealed class PostgresStorageFailureFilter : IIncomingGrainCallFilter
 {
@@ -18,53 +18,46 @@ public sealed class PostgresStorageFailureFilter : IIncomingGrainCallFilter
         {
             await context.Invoke();
         }
-        catch (Exception e) when (TransientDatabaseFailure(e) is { } failure)
+        catch (Exception e) when (PostgresFailures.Translate(e) is { } translated && translated != e)
         {
-            throw new PostgresUnavailableException($"Grain storage is unavailable ({failure.Message}); retry later.", mayHaveBeenWritten: !CouldNotConnect(e));
+            throw translated;
         }
     }
-
-    /// <summary>
-    /// True when the failure happened before any statement reached the server: the connection was refused, the host
-    /// is unknown or unreachable, or the server turned the connection away (starting up, shutting down, too many
-    /// connections). Anything else (a connection lost mid-statement, a timeout) may have come after the server committed.
-    /// </summary>
-    public static bool CouldNotConnect(Exception exception)
-    {
-        foreach (var current in Chain(exception))
-        {
-            switch (current)
-            {
-                case SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.TryAgain }:
-                // 57P03 cannot_connect_now (starting up, shutting down, in recovery); 53300 too_many_connections.
-                case PostgresException { SqlState: PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections }:
-                    return true;
-            }
-        }
-        return false;
-    }
-
-    private static IEnumerable<Exception> Chain(Exception exception)
-    {
-        var pending = new Stack<Exception>([exception]);
-        while (pending.TryPop(out var current))
-        {
-            yield return current;
-            if (current is AggregateException aggregate)
-                foreach (var inner in aggregate.InnerExceptions) pending.Push(inner);
-            else if (current.InnerException is { } inner)
-                pending.Push(inner);
-        }
-    }
-
-    /// <summary>The first transient <see cref="DbException"/> in the exception's chain, or null.</summary>
-    public static DbException? TransientDatabaseFailure(Exception exception) =>
-        Chain(exception).OfType<DbException>().FirstOrDefault(e => e.IsTransient);
 }
 
 public static class PostgresStorageFailureExtensions
 {
-    /// <summary>Reports transient grain-storage failures to callers as <see cref="PostgresUnavailableException"/>.</summary>
-    public static ISiloBuilder AddPostgresStorageFailureTranslation(this ISiloBuilder silo) =>
-        silo.AddIncomingGrainCallFilter<PostgresStorageFailureFilter>();
+    /// <summary>
+    /// Reports transient database failures to callers as <see cref="PostgresUnavailableException"/>: those of grain
+    /// calls, and those of the grain storages and row stores registered so far (call this after them), which also
+    /// fail grain activations. An activation that cannot read its state is answered to every caller of the grain for
+    /// a few seconds, outside any grain call filter, and the driver's exceptions do not serialize.
+    /// </summary>
+    public static ISiloBuilder AddPostgresStorageFailureTranslation(this ISiloBuilder silo)
+    {
+        var services = silo.Services;
+        Decorate<IGrainStorage>(services, keyed: true, inner => new PostgresTranslatingGrainStorage(inner));
+        Decorate<IGrainRowStore>(services, keyed: false, inner => new PostgresTranslatingRowStore(inner));
+        Decorate<IBulkItemStore>(services, keyed: false, inner => new PostgresTranslatingBulkItemStore(inner));
+        return silo.AddIncomingGrainCallFilter<PostgresStorageFailureFilter>();
+    }
+
+    /// <summary>Replaces each registration of <typeparamref name="TService"/> with the same service wrapped.</summary>
+    private static void Decorate<TService>(IServiceCollection services, bool keyed, Func<TService, TService> wrap) where TService : class
+    {
+        for (var i = 0; i < services.Count; i++)
+        {
+            var registered = services[i];
+            if (registered.ServiceType != typeof(TService) || registered.IsKeyedService != keyed) continue;
+            services[i] = keyed
+                ? new ServiceDescriptor(typeof(TService), registered.ServiceKey, (sp, key) => wrap((TService)Create(sp, registered, key)), registered.Lifetime)
+                : new ServiceDescriptor(typeof(TService), sp => wrap((TService)Create(sp, registered, null)), registered.Lifetime);
+        }
+    }
+
+    private static object Create(IServiceProvider services, ServiceDescriptor registered, object? key) => registered.IsKeyedService
+        ? registered.KeyedImplementationInstance ?? registered.KeyedImplementationFactory?.Invoke(services, key)
+            ?? ActivatorUtilities.CreateInstance(services, registered.KeyedImplementationType!)
+        : registered.ImplementationInstance ?? registered.ImplementationFactory?.Invoke(services)
+            ?? ActivatorUtilities.CreateInstance(services, registered.ImplementationType!);
 }

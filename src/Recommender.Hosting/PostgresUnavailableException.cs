@@ -3,10 +3,11 @@ namespace Recommender.Hosting;
 /// <summary>
 /// Grain storage (PostgreSQL) could not be reached or failed transiently; the same request can be retried later.
 /// Carries only a message and <see cref="MayHaveBeenWritten"/>, so it crosses silo and client boundaries (the
-/// database driver's own exceptions do not serialize).
+/// database driver's own exceptions do not serialize). An <see cref="OrleansException"/>, so that grain storage
+/// passes it on as it is rather than wrapped.
 /// </summary>
 [GenerateSerializer, Alias("recommender.postgres-unavailable")]
-public sealed class PostgresUnavailableException : Exception
+public sealed class PostgresUnavailableException : OrleansException
 {
     public PostgresUnavailableException()
     {

@@ -80,10 +80,6 @@ public static class RecommenderSiloExtensions
                 (sp, name) => new QueuedSqliteGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)name!), connectionString));
         }
 
-        // A database outage reaches callers as a retryable PostgresUnavailableException (HTTP 503 + Retry-After),
-        // not as the driver's exception, which does not serialize.
-        if (!settings.UsesSqlite) silo.AddPostgresStorageFailureTranslation();
-
         var services = silo.Services;
         services.Configure<RecommenderOptions>(configuration.GetSection(RecommenderOptions.Section));
         services.Configure<ServingOptions>(configuration.GetSection(RecommenderOptions.Section));
@@ -116,6 +112,9 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<IGrainRowStore, AdoNetGrainRowStore>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
+        // A database outage reaches callers as a retryable PostgresUnavailableException (HTTP 503 + Retry-After),
+        // not as the driver's exception, which does not serialize. After the stores, which it wraps.
+        if (!settings.UsesSqlite) silo.AddPostgresStorageFailureTranslation();
         return silo;
     }
 

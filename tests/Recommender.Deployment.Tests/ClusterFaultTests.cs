@@ -194,8 +194,9 @@ public sealed class ClusterFaultTests(ClusterFixture fixture, ITestOutputHelper 
         return audit;
     }
 
-    private static void AssertFailuresWereRetryable(ScenarioReport report) =>
-        Assert.True(report.Failed == 0, $"{report.Failed} requests failed without 503 + Retry-After: {string.Join(" | ", report.FailureSamples)}");
+    private void AssertFailuresWereRetryable(ScenarioReport report) =>
+        Assert.True(report.Failed == 0, $"{report.Failed} requests failed without 503 + Retry-After: {string.Join(" | ", report.FailureSamples)}; " +
+            $"the front end logged: {string.Join(" | ", Cluster.Api!.LinesAfter("failed with an unexpected error"))}");
 
     private static void AssertServingAtTheEnd(Traffic traffic, TimeSpan window)
     {

@@ -119,6 +119,20 @@ public sealed partial class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The distinct lines that follow lines containing <paramref name="marker"/> in the log (the exceptions logged with them).</summary>
+    public IReadOnlyList<string> LinesAfter(string marker, int limit = 5)
+    {
+        using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        var found = new List<string>();
+        var previousMatched = false;
+        while (reader.ReadLine() is { } line && found.Count < limit)
+        {
+            if (previousMatched && !found.Contains(line.Trim())) found.Add(line.Trim());
+            previousMatched = line.Contains(marker, StringComparison.Ordinal);
+        }
+        return found;
+    }
+
     public string Tail(int lines = 40)
     {
         var all = File.ReadAllLines(LogPath);

@@ -22,85 +22,141 @@ public sealed class StorageFailureTranslationTests
         var shutDown = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown);
         var reset = new NpgsqlException("Exception while writing to stream", new IOException("reset", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)));
 
-        Assert.True(PostgresStorageFailureFilter.CouldNotConnect(refused));
-        Assert.True(PostgresStorageFailureFilter.CouldNotConnect(startingUp));
+        Assert.True(PostgresFailures.CouldNotConnect(refused));
+        Assert.True(PostgresFailures.CouldNotConnect(startingUp));
         // Found however deep the storage provider wraps it.
-        Assert.True(PostgresStorageFailureFilter.CouldNotConnect(new AggregateException(new InvalidOperationException("write failed", refused))));
-        Assert.False(PostgresStorageFailureFilter.CouldNotConnect(lost));
-        Assert.False(PostgresStorageFailureFilter.CouldNotConnect(shutDown));
-        Assert.False(PostgresStorageFailureFilter.CouldNotConnect(reset));
-        Assert.All(new Exception[] { refused, lost, reset }, e => Assert.NotNull(PostgresStorageFailureFilter.TransientDatabaseFailure(e)));
+        Assert.True(PostgresFailures.CouldNotConnect(new AggregateException(new InvalidOperationException("write failed", refused))));
+        Assert.False(PostgresFailures.CouldNotConnect(lost));
+        Assert.False(PostgresFailures.CouldNotConnect(shutDown));
+        Assert.False(PostgresFailures.CouldNotConnect(reset));
+        Assert.All(new Exception[] { refused, lost, reset }, e => Assert.NotNull(PostgresFailures.TransientDatabaseFailure(e)));
     }
 
     [Fact]
     public async Task Write_to_a_stopped_database_reaches_the_caller_as_retryable_and_succeeds_after_restart()
     {
         await using var postgres = await PostgresServer.StartAsync();
+        var connectionString = await CreateStorageAsync(postgres);
+        await using var cluster = await SiloAndClient.StartAsync(connectionString);
+        var counter = cluster.Client.GetGrain<ICounterGrain>("outage");
+        Assert.Equal(1, await counter.Add(1));
+
+        await postgres.StopAsync(immediate: true);
+        // The pool's connections from before the stop break mid-statement ("may have been written"); once they
+        // are gone, a new connection is refused, which says that nothing was written.
+        var failures = new List<PostgresUnavailableException>();
+        do
+        {
+            var failure = await Assert.ThrowsAsync<PostgresUnavailableException>(() => counter.Add(1));
+            Assert.Contains("retry", failure.Message);
+            failures.Add(failure);
+        }
+        while (failures[^1].MayHaveBeenWritten && failures.Count < 50);
+        Assert.False(failures[^1].MayHaveBeenWritten, $"every one of {failures.Count} writes to a stopped database was taken for one that may have been stored");
+
+        await postgres.StartAgainAsync();
+        // The silo's connection pool still holds connections from before the restart; they fail once each.
+        var total = 0;
+        for (var attempt = 0; attempt < 20 && total == 0; attempt++)
+        {
+            try
+            {
+                total = await counter.Add(1);
+            }
+            catch (PostgresUnavailableException)
+            {
+                await Task.Delay(250);
+            }
+        }
+        // The failed writes were not stored, but the grain kept them in memory: the next successful write stores all.
+        Assert.Equal(2 + failures.Count, total);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var version = new NpgsqlCommand("SELECT Version FROM OrleansStorage WHERE GrainIdExtensionString = 'outage'", connection);
+        Assert.Equal(2, await version.ExecuteScalarAsync());
+    }
+
+    /// <summary>
+    /// A grain first called while the database is down fails to activate (its state cannot be read). That failure
+    /// reaches every caller of the grain for a few seconds, outside any grain call filter, and must still be told as
+    /// the database being unavailable, not as an unexpected error.
+    /// </summary>
+    [Fact]
+    public async Task A_grain_activated_while_the_database_is_down_reaches_its_callers_as_retryable_and_activates_after_restart()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        var connectionString = await CreateStorageAsync(postgres);
+        await using var cluster = await SiloAndClient.StartAsync(connectionString);
+        Assert.Equal(1, await cluster.Client.GetGrain<ICounterGrain>("before").Add(1));
+
+        await postgres.StopAsync(immediate: true);
+        var counter = cluster.Client.GetGrain<ICounterGrain>("activated-during-outage");
+        for (var call = 0; call < 3; call++)
+        {
+            var failure = await Assert.ThrowsAsync<PostgresUnavailableException>(() => counter.Get());
+            // Reading the state failed before anything could be written.
+            Assert.False(failure.MayHaveBeenWritten, failure.Message);
+        }
+
+        await postgres.StartAgainAsync();
+        // The failed activation keeps answering for a few seconds before the grain can be activated again.
+        var total = 0;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (total == 0)
+        {
+            try
+            {
+                total = await counter.Add(5);
+            }
+            catch (PostgresUnavailableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+            }
+        }
+        Assert.Equal(5, total);
+    }
+
+    private static async Task<string> CreateStorageAsync(PostgresServer postgres)
+    {
         await postgres.CreateDatabaseAsync("storage_failure");
         await postgres.ExecuteScriptAsync("storage_failure", RepositoryPaths.Deploy("postgres", "persistence.sql"));
-        var connectionString = new NpgsqlConnectionStringBuilder(postgres.ConnectionString("storage_failure")) { Timeout = 3 }.ConnectionString;
-        var (siloPort, gatewayPort) = (FreePorts.Next(), FreePorts.Next());
+        return new NpgsqlConnectionStringBuilder(postgres.ConnectionString("storage_failure")) { Timeout = 3 }.ConnectionString;
+    }
 
-        using var silo = Host.CreateDefaultBuilder()
-            .ConfigureLogging(logging => logging.ClearProviders())
-            .UseOrleans(builder => builder
-                .UseLocalhostClustering(siloPort, gatewayPort)
-                .AddAdoNetGrainStorage(CounterGrain.Storage, options =>
-                {
-                    options.Invariant = "Npgsql";
-                    options.ConnectionString = connectionString;
-                })
-                .AddPostgresStorageFailureTranslation())
-            .Build();
-        await silo.StartAsync();
-        using var client = Host.CreateDefaultBuilder()
-            .ConfigureLogging(logging => logging.ClearProviders())
-            .UseOrleansClient(builder => builder.UseLocalhostClustering(gatewayPort))
-            .Build();
-        await client.StartAsync();
-        try
+    /// <summary>One silo whose grain storage is the given PostgreSQL database, with the failure translation, and a client of it.</summary>
+    private sealed class SiloAndClient(IHost silo, IHost client) : IAsyncDisposable
+    {
+        public IClusterClient Client => client.Services.GetRequiredService<IClusterClient>();
+
+        public static async Task<SiloAndClient> StartAsync(string connectionString)
         {
-            var counter = client.Services.GetRequiredService<IClusterClient>().GetGrain<ICounterGrain>("outage");
-            Assert.Equal(1, await counter.Add(1));
-
-            await postgres.StopAsync(immediate: true);
-            // The pool's connections from before the stop break mid-statement ("may have been written"); once they
-            // are gone, a new connection is refused, which says that nothing was written.
-            var failures = new List<PostgresUnavailableException>();
-            do
-            {
-                var failure = await Assert.ThrowsAsync<PostgresUnavailableException>(() => counter.Add(1));
-                Assert.Contains("retry", failure.Message);
-                failures.Add(failure);
-            }
-            while (failures[^1].MayHaveBeenWritten && failures.Count < 50);
-            Assert.False(failures[^1].MayHaveBeenWritten, $"every one of {failures.Count} writes to a stopped database was taken for one that may have been stored");
-
-            await postgres.StartAgainAsync();
-            // The silo's connection pool still holds connections from before the restart; they fail once each.
-            var total = 0;
-            for (var attempt = 0; attempt < 20 && total == 0; attempt++)
-            {
-                try
-                {
-                    total = await counter.Add(1);
-                }
-                catch (PostgresUnavailableException)
-                {
-                    await Task.Delay(250);
-                }
-            }
-            // The failed writes were not stored, but the grain kept them in memory: the next successful write stores all.
-            Assert.Equal(2 + failures.Count, total);
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            await using var version = new NpgsqlCommand("SELECT Version FROM OrleansStorage WHERE GrainIdExtensionString = 'outage'", connection);
-            Assert.Equal(2, await version.ExecuteScalarAsync());
+            var (siloPort, gatewayPort) = (FreePorts.Next(), FreePorts.Next());
+            var silo = Host.CreateDefaultBuilder()
+                .ConfigureLogging(logging => logging.ClearProviders())
+                .UseOrleans(builder => builder
+                    .UseLocalhostClustering(siloPort, gatewayPort)
+                    .AddAdoNetGrainStorage(CounterGrain.Storage, options =>
+                    {
+                        options.Invariant = "Npgsql";
+                        options.ConnectionString = connectionString;
+                    })
+                    .AddPostgresStorageFailureTranslation())
+                .Build();
+            await silo.StartAsync();
+            var client = Host.CreateDefaultBuilder()
+                .ConfigureLogging(logging => logging.ClearProviders())
+                .UseOrleansClient(builder => builder.UseLocalhostClustering(gatewayPort))
+                .Build();
+            await client.StartAsync();
+            return new SiloAndClient(silo, client);
         }
-        finally
+
+        public async ValueTask DisposeAsync()
         {
             await client.StopAsync();
             await silo.StopAsync();
+            client.Dispose();
+            silo.Dispose();
         }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Orleans.Runtime;
+using Orleans.Storage;
 using Recommender.Api;
 using Recommender.Hosting;
 
@@ -85,6 +86,16 @@ public sealed class RetryableFailureTests
         (_, _, body) = await HandleAsync(new GatewayTooBusyException("The gateway is too busy."));
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
         Assert.Contains("retry shortly", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_write_refused_for_a_stale_version_is_retryable_and_wrote_nothing()
+    {
+        var (status, headers, body) = await HandleAsync(new InconsistentStateException("Version conflict (WriteState): ServiceId=recommender", "7", "6"));
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
+        Assert.Equal("1", headers.RetryAfter.ToString());
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        Assert.Contains("nothing was written", body.GetProperty("detail").GetString());
     }
 
     [Fact]

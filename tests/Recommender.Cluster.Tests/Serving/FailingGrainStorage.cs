@@ -99,11 +99,11 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
 
     public sealed class Configurator : ISiloConfigurator
     {
-        // Registered after the production storage, so this registration is the one resolved.
+        // Registered after the production storage, so this registration is the one resolved, and then wrapped.
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder
-            .AddPostgresStorageFailureTranslation()
             .ConfigureServices(services => services.AddKeyedSingleton<IGrainStorage>(Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
                 (sp, name) => new FailingGrainStorage(new QueuedSqliteGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)name!),
-                    sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.StorageConnectionString))));
+                    sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.StorageConnectionString))))
+            .AddPostgresStorageFailureTranslation();
     }
 }

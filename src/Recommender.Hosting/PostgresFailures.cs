@@ -17,8 +17,7 @@ public static class PostgresFailures
     /// been stored whatever broke; otherwise only a failure to connect says that nothing was written.
     /// </summary>
     public static PostgresUnavailableException? Translate(Exception exception, bool mayHaveWritten = true) =>
-        exception is PostgresUnavailableException translated ? translated
-        : TransientDatabaseFailure(exception) is { } failure
+        TransientDatabaseFailure(exception) is { } failure
             ? new PostgresUnavailableException($"Grain storage is unavailable ({failure.Message}); retry later.", mayHaveBeenWritten: mayHaveWritten && !CouldNotConnect(exception))
             : null;
 
@@ -29,7 +28,7 @@ public static class PostgresFailures
         {
             await operation();
         }
-        catch (Exception e) when (Translate(e, writes) is { } translated && translated != e)
+        catch (Exception e) when (Translate(e, writes) is { } translated)
         {
             throw translated;
         }
@@ -42,7 +41,7 @@ public static class PostgresFailures
         {
             return await operation();
         }
-        catch (Exception e) when (Translate(e, writes) is { } translated && translated != e)
+        catch (Exception e) when (Translate(e, writes) is { } translated)
         {
             throw translated;
         }

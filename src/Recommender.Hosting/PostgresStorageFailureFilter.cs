@@ -18,7 +18,7 @@ public sealed class PostgresStorageFailureFilter : IIncomingGrainCallFilter
         {
             await context.Invoke();
         }
-        catch (Exception e) when (PostgresFailures.Translate(e) is { } translated && translated != e)
+        catch (Exception e) when (PostgresFailures.Translate(e) is { } translated)
         {
             throw translated;
         }

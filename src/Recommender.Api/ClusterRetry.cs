@@ -83,7 +83,7 @@ public static class ClusterRetry
             return await read();
         }
         // Not a cancellation: the client went away, and the request ends as an aborted one.
-        catch (Exception e) when (e is not OperationCanceledException && (IsRejection(e) || MayHaveRun(e) || e is PostgresUnavailableException))
+        catch (Exception e) when (e is not OperationCanceledException && (IsRejection(e) || MayHaveRun(e) || e is StorageUnavailableException))
         {
             throw new FailedBeforeWritingException(e);
         }

@@ -19,19 +19,19 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         // carried out; one it rejected (before any grain ran it) was not.
         var beforeWriting = thrown is FailedBeforeWritingException;
         var exception = beforeWriting ? thrown.InnerException! : thrown;
-        var mayHaveBeenWritten = (exception is PostgresUnavailableException { MayHaveBeenWritten: true } || ClusterRetry.MayHaveRun(exception))
+        var mayHaveBeenWritten = (exception is StorageUnavailableException { MayHaveBeenWritten: true } || ClusterRetry.MayHaveRun(exception))
             && !beforeWriting && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "The request body is too large.", $"The body exceeds the limit of {Limits.MaxBodyBytes} bytes."),
             BadHttpRequestException bad => (bad.StatusCode, "The request is invalid.", bad.Message),
-            PostgresUnavailableException when mayHaveBeenWritten =>
+            StorageUnavailableException unavailable when mayHaveBeenWritten =>
                 (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.",
-                    "The connection to the database broke while the request was being stored, so it may have been written. " +
+                    $"{unavailable.Reason} while the request was being stored, so it may have been written. " +
                     "Send it again with the same event ids or Idempotency-Key: what was stored then counts as a repeat, not twice."),
-            PostgresUnavailableException =>
-                (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", "The database could not be reached; nothing was written. Retry shortly."),
+            StorageUnavailableException unavailable =>
+                (StatusCodes.Status503ServiceUnavailable, "The store is unavailable.", $"{unavailable.Reason}; nothing was written. Retry shortly."),
             TimeoutException or SiloUnavailableException when mayHaveBeenWritten =>
                 (StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.",
                     "The cluster did not answer in time, or lost the node serving it, so the request may have been carried out. Events sent again with the same " +

@@ -112,9 +112,10 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<IGrainRowStore, AdoNetGrainRowStore>();
         services.AddSingleton<DemoSeeder>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, DemoSeedingParticipant>();
-        // A database outage reaches callers as a retryable PostgresUnavailableException (HTTP 503 + Retry-After),
-        // not as the driver's exception, which does not serialize. After the stores, which it wraps.
-        if (!settings.UsesSqlite) silo.AddPostgresStorageFailureTranslation();
+        // A database outage (or a SQLite file locked, full or read-only) reaches callers as a retryable
+        // StorageUnavailableException (HTTP 503 + Retry-After), not as the driver's exception, which does not serialize.
+        // After the stores, which it wraps.
+        silo.AddStorageFailureTranslation();
         return silo;
     }
 

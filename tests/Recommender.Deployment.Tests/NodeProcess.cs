@@ -63,8 +63,8 @@ public sealed partial class NodeProcess : IAsyncDisposable
         return new NodeProcess(name, httpPort, process, log, logPath);
     }
 
-    /// <summary>Waits until /health/ready answers 200, failing early (with the log) if the process exits.</summary>
-    public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout)
+    /// <summary>Waits until /health/ready (or <paramref name="probe"/>) answers 200, failing early (with the log) if the process exits.</summary>
+    public async Task WaitReadyAsync(HttpClient http, TimeSpan timeout, string probe = "/health/ready")
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < timeout)
@@ -75,7 +75,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
             }
             try
             {
-                using var response = await http.GetAsync(new Uri(BaseAddress, "/health/ready"));
+                using var response = await http.GetAsync(new Uri(BaseAddress, probe));
                 if (response.IsSuccessStatusCode)
                 {
                     return;

@@ -47,7 +47,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(bin, directory, FreePorts.Next());
         if (IsRoot)
         {
-            await Run("chown", ["-R", User, directory]);
+            await ExternalCommand.RunAsync("chown", ["-R", User, directory]);
         }
         await server.RunPostgresTool("initdb", ["-D", server.DataDirectory, "-A", "trust", "-U", User, "-E", "UTF8", "--no-sync"]);
         await server.StartAgainAsync();
@@ -114,31 +114,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private Task RunPostgresTool(string tool, IReadOnlyList<string> arguments)
     {
         var path = Path.Combine(_bin, tool);
-        return IsRoot ? Run("runuser", ["-u", User, "--", path, .. arguments]) : Run(path, arguments);
-    }
-
-    private static async Task Run(string fileName, IReadOnlyList<string> arguments)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"{fileName} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}{await output}");
-        }
+        return IsRoot ? ExternalCommand.RunAsync("runuser", ["-u", User, "--", path, .. arguments]) : ExternalCommand.RunAsync(path, arguments);
     }
 
     /// <summary>

@@ -7,8 +7,8 @@ using Recommender.Hosting;
 namespace Recommender.Deployment.Tests;
 
 /// <summary>
-/// <see cref="PostgresStorageFailureFilter"/> on a real silo whose grain storage is a PostgreSQL that
-/// goes away: the caller gets a <see cref="PostgresUnavailableException"/> (not an unserializable
+/// <see cref="StorageFailureFilter"/> on a real silo whose grain storage is a PostgreSQL that
+/// goes away: the caller gets a <see cref="StorageUnavailableException"/> (not an unserializable
 /// driver exception), and the same call succeeds once the database is back.
 /// </summary>
 public sealed class StorageFailureTranslationTests
@@ -22,14 +22,14 @@ public sealed class StorageFailureTranslationTests
         var shutDown = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown);
         var reset = new NpgsqlException("Exception while writing to stream", new IOException("reset", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)));
 
-        Assert.True(PostgresFailures.CouldNotConnect(refused));
-        Assert.True(PostgresFailures.CouldNotConnect(startingUp));
+        Assert.True(StorageFailures.CouldNotConnect(refused));
+        Assert.True(StorageFailures.CouldNotConnect(startingUp));
         // Found however deep the storage provider wraps it.
-        Assert.True(PostgresFailures.CouldNotConnect(new AggregateException(new InvalidOperationException("write failed", refused))));
-        Assert.False(PostgresFailures.CouldNotConnect(lost));
-        Assert.False(PostgresFailures.CouldNotConnect(shutDown));
-        Assert.False(PostgresFailures.CouldNotConnect(reset));
-        Assert.All(new Exception[] { refused, lost, reset }, e => Assert.NotNull(PostgresFailures.TransientDatabaseFailure(e)));
+        Assert.True(StorageFailures.CouldNotConnect(new AggregateException(new InvalidOperationException("write failed", refused))));
+        Assert.False(StorageFailures.CouldNotConnect(lost));
+        Assert.False(StorageFailures.CouldNotConnect(shutDown));
+        Assert.False(StorageFailures.CouldNotConnect(reset));
+        Assert.All(new Exception[] { refused, lost, reset }, e => Assert.NotNull(StorageFailures.TransientDatabaseFailure(e)));
     }
 
     [Fact]
@@ -44,10 +44,10 @@ public sealed class StorageFailureTranslationTests
         await postgres.StopAsync(immediate: true);
         // The pool's connections from before the stop break mid-statement ("may have been written"); once they
         // are gone, a new connection is refused, which says that nothing was written.
-        var failures = new List<PostgresUnavailableException>();
+        var failures = new List<StorageUnavailableException>();
         do
         {
-            var failure = await Assert.ThrowsAsync<PostgresUnavailableException>(() => counter.Add(1));
+            var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => counter.Add(1));
             Assert.Contains("retry", failure.Message);
             failures.Add(failure);
         }
@@ -63,7 +63,7 @@ public sealed class StorageFailureTranslationTests
             {
                 total = await counter.Add(1);
             }
-            catch (PostgresUnavailableException)
+            catch (StorageUnavailableException)
             {
                 await Task.Delay(250);
             }
@@ -93,7 +93,7 @@ public sealed class StorageFailureTranslationTests
         var counter = cluster.Client.GetGrain<ICounterGrain>("activated-during-outage");
         for (var call = 0; call < 3; call++)
         {
-            var failure = await Assert.ThrowsAsync<PostgresUnavailableException>(() => counter.Get());
+            var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => counter.Get());
             // Reading the state failed before anything could be written.
             Assert.False(failure.MayHaveBeenWritten, failure.Message);
         }
@@ -108,7 +108,7 @@ public sealed class StorageFailureTranslationTests
             {
                 total = await counter.Add(5);
             }
-            catch (PostgresUnavailableException) when (DateTime.UtcNow < deadline)
+            catch (StorageUnavailableException) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(250);
             }
@@ -140,7 +140,7 @@ public sealed class StorageFailureTranslationTests
                         options.Invariant = "Npgsql";
                         options.ConnectionString = connectionString;
                     })
-                    .AddPostgresStorageFailureTranslation())
+                    .AddStorageFailureTranslation())
                 .Build();
             await silo.StartAsync();
             var client = Host.CreateDefaultBuilder()

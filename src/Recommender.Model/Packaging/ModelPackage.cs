@@ -79,13 +79,24 @@ public sealed partial class ModelPackage
     public void Save(string directory)
     {
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, ManifestFile), JsonSerializer.Serialize(Manifest, JsonOptions));
-        File.WriteAllBytes(Path.Combine(directory, EncoderFile), EncoderOnnx);
-        File.WriteAllBytes(Path.Combine(directory, EmbeddingsFile), MemoryMarshal.AsBytes(ItemEmbeddings.AsSpan()).ToArray());
+        WriteFile(Path.Combine(directory, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(Manifest, JsonOptions));
+        WriteFile(Path.Combine(directory, EncoderFile), EncoderOnnx);
+        WriteFile(Path.Combine(directory, EmbeddingsFile), MemoryMarshal.AsBytes(ItemEmbeddings.AsSpan()));
         var projectionPath = Path.Combine(directory, TextProjectionFile);
-        if (TextProjectionOnnx is not null) File.WriteAllBytes(projectionPath, TextProjectionOnnx);
+        if (TextProjectionOnnx is not null) WriteFile(projectionPath, TextProjectionOnnx);
         // Saving over an older package must not leave a projection that no longer belongs to it.
         else if (File.Exists(projectionPath)) File.Delete(projectionPath);
+    }
+
+    /// <summary>
+    /// Writes a file without reserving its size first, as File.WriteAllBytes does: a reservation the disk cannot meet is
+    /// reported without the system's error code, a write with it (ENOSPC in <see cref="Exception.HResult"/>), which a
+    /// host can tell from other failures.
+    /// </summary>
+    private static void WriteFile(string path, ReadOnlySpan<byte> contents)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        file.Write(contents);
     }
 
     /// <summary>Path of the text projection inside a package directory (the file may be absent).</summary>

@@ -45,7 +45,7 @@ public sealed class RetryableFailureTests
     {
         Exception exception = failure switch
         {
-            "storage" => new PostgresUnavailableException("Grain storage is unavailable."),
+            "storage" => new StorageUnavailableException("Grain storage is unavailable."),
             "rejection" => new GatewayTooBusyException("The gateway is too busy."),
             _ => new TimeoutException(),
         };
@@ -58,20 +58,24 @@ public sealed class RetryableFailureTests
     [Fact]
     public async Task A_store_failure_says_whether_the_write_may_have_been_stored()
     {
-        var (status, headers, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: false));
+        var (status, headers, body) = await HandleAsync(new StorageUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: false));
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
         Assert.Contains("nothing was written", body.GetProperty("detail").GetString());
 
-        (status, headers, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true));
+        (status, headers, body) = await HandleAsync(new StorageUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true));
         Assert.Equal(StatusCodes.Status503ServiceUnavailable, status);
         Assert.Equal("1", headers.RetryAfter.ToString());
         Assert.True(body.GetProperty("mayHaveBeenWritten").GetBoolean());
         Assert.Contains("may have been written", body.GetProperty("detail").GetString());
         Assert.DoesNotContain("nothing was written", body.GetProperty("detail").GetString());
 
+        // The detail names what failed.
+        (_, _, body) = await HandleAsync(new StorageUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: false) { Reason = "The disk that holds the database file is full" });
+        Assert.Equal("The disk that holds the database file is full; nothing was written. Retry shortly.", body.GetProperty("detail").GetString());
+
         // A read writes nothing, whatever broke.
-        (_, _, body) = await HandleAsync(new PostgresUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true), "GET");
+        (_, _, body) = await HandleAsync(new StorageUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true), "GET");
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
 
         // A write the cluster did not answer in time may have been carried out; one it rejected was not.

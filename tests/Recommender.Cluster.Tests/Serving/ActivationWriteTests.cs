@@ -77,13 +77,13 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
 
     public Task<IReadOnlyList<KeyValuePair<string, T>>> ReadAsync<T>(string owner, CancellationToken cancellation = default) =>
         Matches(FailingReads, owner)
-            ? throw new PostgresUnavailableException($"Reading rows of '{owner}' failed: the database is unavailable.")
+            ? throw new StorageUnavailableException($"Reading rows of '{owner}' failed: the database is unavailable.")
             : inner.ReadAsync<T>(owner, cancellation);
 
     public async Task WriteAsync<T>(string owner, IReadOnlyList<KeyValuePair<string, T>> rows, bool replaceAll = false, CancellationToken cancellation = default)
     {
         if (Matches(Failing, owner))
-            throw new PostgresUnavailableException($"Writing rows of '{owner}' failed: the database is unavailable.");
+            throw new StorageUnavailableException($"Writing rows of '{owner}' failed: the database is unavailable.");
         TaskCompletionSource? stalled = null;
         foreach (var prefix in Stalls.Keys.Where(prefix => owner.StartsWith(prefix, StringComparison.Ordinal)))
             if (Stalls.TryRemove(prefix, out var stall))
@@ -100,7 +100,7 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
         await inner.WriteAsync(owner, rows, replaceAll, cancellation);
         stalled?.TrySetResult();
         if (Matches(LosingAcknowledgements, owner))
-            throw new PostgresUnavailableException($"The connection broke after writing rows of '{owner}'.", mayHaveBeenWritten: true);
+            throw new StorageUnavailableException($"The connection broke after writing rows of '{owner}'.", mayHaveBeenWritten: true);
     }
 
     public Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default) =>

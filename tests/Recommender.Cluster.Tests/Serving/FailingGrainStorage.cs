@@ -104,6 +104,6 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
             .ConfigureServices(services => services.AddKeyedSingleton<IGrainStorage>(Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
                 (sp, name) => new FailingGrainStorage(new QueuedSqliteGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)name!),
                     sp.GetRequiredService<IOptions<RecommenderOptions>>().Value.StorageConnectionString))))
-            .AddPostgresStorageFailureTranslation();
+            .AddStorageFailureTranslation();
     }
 }

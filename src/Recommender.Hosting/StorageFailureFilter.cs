@@ -7,10 +7,10 @@ using Recommender.Hosting.Sql;
 namespace Recommender.Hosting;
 
 /// <summary>
-/// Turns a transient database failure escaping a grain call into a <see cref="PostgresUnavailableException"/>, which
-/// callers can recognise as retryable (<see cref="PostgresFailures"/>). Other exceptions pass through unchanged.
+/// Turns a retryable database failure escaping a grain call into a <see cref="StorageUnavailableException"/>, which
+/// callers can recognise as retryable (<see cref="StorageFailures"/>). Other exceptions pass through unchanged.
 /// </summary>
-public sealed class PostgresStorageFailureFilter : IIncomingGrainCallFilter
+public sealed class StorageFailureFilter : IIncomingGrainCallFilter
 {
     public async Task Invoke(IIncomingGrainCallContext context)
     {
@@ -18,28 +18,28 @@ public sealed class PostgresStorageFailureFilter : IIncomingGrainCallFilter
         {
             await context.Invoke();
         }
-        catch (Exception e) when (PostgresFailures.Translate(e) is { } translated)
+        catch (Exception e) when (StorageFailures.Translate(e) is { } translated)
         {
             throw translated;
         }
     }
 }
 
-public static class PostgresStorageFailureExtensions
+public static class StorageFailureExtensions
 {
     /// <summary>
-    /// Reports transient database failures to callers as <see cref="PostgresUnavailableException"/>: those of grain
+    /// Reports retryable database failures (PostgreSQL or SQLite) to callers as <see cref="StorageUnavailableException"/>: those of grain
     /// calls, and those of the grain storages and row stores registered so far (call this after them), which also
     /// fail grain activations. An activation that cannot read its state is answered to every caller of the grain for
     /// a few seconds, outside any grain call filter, and the driver's exceptions do not serialize.
     /// </summary>
-    public static ISiloBuilder AddPostgresStorageFailureTranslation(this ISiloBuilder silo)
+    public static ISiloBuilder AddStorageFailureTranslation(this ISiloBuilder silo)
     {
         var services = silo.Services;
-        Decorate<IGrainStorage>(services, keyed: true, inner => new PostgresTranslatingGrainStorage(inner));
-        Decorate<IGrainRowStore>(services, keyed: false, inner => new PostgresTranslatingRowStore(inner));
-        Decorate<IBulkItemStore>(services, keyed: false, inner => new PostgresTranslatingBulkItemStore(inner));
-        return silo.AddIncomingGrainCallFilter<PostgresStorageFailureFilter>();
+        Decorate<IGrainStorage>(services, keyed: true, inner => new TranslatingGrainStorage(inner));
+        Decorate<IGrainRowStore>(services, keyed: false, inner => new TranslatingRowStore(inner));
+        Decorate<IBulkItemStore>(services, keyed: false, inner => new TranslatingBulkItemStore(inner));
+        return silo.AddIncomingGrainCallFilter<StorageFailureFilter>();
     }
 
     /// <summary>Replaces each registration of <typeparamref name="TService"/> with the same service wrapped.</summary>

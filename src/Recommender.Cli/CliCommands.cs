@@ -17,12 +17,13 @@ internal static partial class CliCommands
         EvaluateColdStartCommand.Create(),
         EncodeTextCommand.Create(),
         SplitCommand.Create(),
+        BackupCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>
     public static RootCommand Root()
     {
-        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models.");
+        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; export and back up a node's data.");
         foreach (var command in All())
             root.Subcommands.Add(command);
         return root;

@@ -9,6 +9,7 @@ using Recommender.Model.Packaging;
 using Spectre.Console;
 
 [assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Recommender.Model.Tests")]
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Recommender.Cluster.Tests")]
 
 namespace Recommender.Cli;
 

@@ -116,9 +116,17 @@ public static class StorageFailures
         // The only files grains write are model packages, staged in a directory that is removed when a write fails.
         if (Chain(exception).OfType<IOException>().FirstOrDefault(IsDiskFull) is { } full) return (full, "A disk of the node is full", true);
         if (TransientDatabaseFailure(exception) is not { } transient) return null;
-        return CouldNotConnect(exception)
-            ? (transient, "The database could not be reached", true)
-            : (transient, "The connection to the database broke", false);
+        if (CouldNotConnect(exception)) return (transient, "The database could not be reached", true);
+        // The server refused the statement with an error and the session goes on: the statement, and its transaction,
+        // were rolled back. A FATAL one ends the session, possibly after a commit it could not acknowledge.
+        if (transient is PostgresException { InvariantSeverity: "ERROR" } refused)
+            return (refused, refused.SqlState switch
+            {
+                PostgresErrorCodes.DiskFull => "The database server's disk is full",
+                _ when refused.SqlState.StartsWith("53", StringComparison.Ordinal) => "The database server is short of resources",
+                _ => "The database could not complete the request",
+            }, true);
+        return (transient, "The connection to the database broke", false);
     }
 
     private static IEnumerable<Exception> Chain(Exception exception)

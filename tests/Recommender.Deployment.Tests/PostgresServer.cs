@@ -79,12 +79,23 @@ public sealed class PostgresServer : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    public async Task ExecuteScriptAsync(string database, string path)
+    public async Task ExecuteScriptAsync(string database, string path) => await ExecuteAsync(database, await File.ReadAllTextAsync(path));
+
+    public async Task ExecuteAsync(string database, string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString(database));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(await File.ReadAllTextAsync(path), connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Makes a directory the server's own (it runs as another user under root), e.g. for a tablespace.</summary>
+    public async Task GiveToServerAsync(string directory)
+    {
+        if (IsRoot)
+        {
+            await ExternalCommand.RunAsync("chown", ["-R", User, directory]);
+        }
     }
 
     /// <summary>Creates a database holding the project's clustering and persistence schema, applied <paramref name="times"/> times.</summary>

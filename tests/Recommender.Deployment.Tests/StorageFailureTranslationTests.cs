@@ -33,6 +33,25 @@ public sealed class StorageFailureTranslationTests
     }
 
     [Fact]
+    public void A_statement_the_server_refused_wrote_nothing_and_a_session_it_ended_may_have()
+    {
+        var diskFull = new PostgresException("could not extend file: No space left on device", "ERROR", "ERROR", PostgresErrorCodes.DiskFull);
+        var outOfMemory = new PostgresException("out of memory", "ERROR", "ERROR", PostgresErrorCodes.OutOfMemory);
+        var deadlock = new PostgresException("deadlock detected", "ERROR", "ERROR", PostgresErrorCodes.DeadlockDetected);
+        var shutDown = new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", PostgresErrorCodes.AdminShutdown);
+
+        var full = StorageFailures.Translate(new InvalidOperationException("write failed", diskFull))!;
+        Assert.False(full.MayHaveBeenWritten);
+        Assert.Equal("The database server's disk is full", full.Reason);
+        Assert.Equal("The database server is short of resources", StorageFailures.Translate(outOfMemory)!.Reason);
+        Assert.False(StorageFailures.Translate(deadlock)!.MayHaveBeenWritten);
+        Assert.True(StorageFailures.Translate(shutDown)!.MayHaveBeenWritten);
+        Assert.Equal("The connection to the database broke", StorageFailures.Translate(shutDown)!.Reason);
+        // Not transient: a defect, not an outage.
+        Assert.Null(StorageFailures.Translate(new PostgresException("syntax error", "ERROR", "ERROR", PostgresErrorCodes.SyntaxError)));
+    }
+
+    [Fact]
     public async Task Write_to_a_stopped_database_reaches_the_caller_as_retryable_and_succeeds_after_restart()
     {
         await using var postgres = await PostgresServer.StartAsync();
@@ -114,6 +133,48 @@ public sealed class StorageFailureTranslationTests
             }
         }
         Assert.Equal(5, total);
+    }
+
+    /// <summary>
+    /// The storage tables in a tablespace on a small disk that fills up: PostgreSQL refuses the write that needs a new
+    /// page (53100 disk_full) and rolls it back; the caller is told so, and the same write succeeds once space is freed.
+    /// </summary>
+    [Fact]
+    public async Task A_write_the_database_server_has_no_disk_space_for_is_retryable_wrote_nothing_and_succeeds_once_space_is_freed()
+    {
+        await using var disk = await SmallDisk.MountAsync(megabytes: 4);
+        await using var postgres = await PostgresServer.StartAsync();
+        var tablespace = Path.Combine(disk.Path, "tablespace");
+        Directory.CreateDirectory(tablespace);
+        await postgres.GiveToServerAsync(tablespace);
+        await postgres.ExecuteAsync("postgres", $"CREATE TABLESPACE small_disk LOCATION '{tablespace}'");
+        await postgres.CreateDatabaseAsync("full_disk");
+        await postgres.ExecuteAsync("postgres", "ALTER DATABASE full_disk SET default_tablespace = small_disk");
+        await postgres.ExecuteScriptAsync("full_disk", RepositoryPaths.Deploy("postgres", "persistence.sql"));
+        var connectionString = new NpgsqlConnectionStringBuilder(postgres.ConnectionString("full_disk")) { Timeout = 3 }.ConnectionString;
+        await using var cluster = await SiloAndClient.StartAsync(connectionString);
+
+        disk.Fill(leaveBytes: 0);
+        // The table is empty, so the first row needs a page the disk has no room for.
+        var counter = cluster.Client.GetGrain<ICounterGrain>("full-disk");
+        var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => counter.Add(1));
+        Assert.False(failure.MayHaveBeenWritten, failure.Message);
+        Assert.Equal("The database server's disk is full", failure.Reason);
+        Assert.Null(await StoredVersionAsync(connectionString, "full-disk"));
+
+        disk.Free();
+        // The grain kept the refused amount in memory: the next write stores both.
+        Assert.Equal(3, await counter.Add(2));
+        Assert.Equal(1, await StoredVersionAsync(connectionString, "full-disk"));
+    }
+
+    private static async Task<object?> StoredVersionAsync(string connectionString, string counter)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var version = new NpgsqlCommand("SELECT Version FROM OrleansStorage WHERE GrainIdExtensionString = @counter", connection);
+        version.Parameters.AddWithValue("counter", counter);
+        return await version.ExecuteScalarAsync();
     }
 
     private static async Task<string> CreateStorageAsync(PostgresServer postgres)

@@ -9,7 +9,7 @@ namespace Recommender.Hosting;
 
 /// <summary>
 /// Builds, checks, starts and runs a node. A configuration error (a value out of range or of the wrong type, a listen
-/// address that is not a URL, a port already in use) ends it with one line on standard error and exit code 2 instead
+/// address that is not a URL, a port already in use, a data file that is no database or that another node uses) ends it with one line on standard error and exit code 2 instead
 /// of an unhandled exception's stack trace, before anything is started.
 /// </summary>
 public static class HostRunner
@@ -51,6 +51,7 @@ public static class HostRunner
         InvalidOperationException binding when binding.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal)
             => FirstFormatError(binding) is { } format ? $"{binding.Message} {format.Message}" : binding.Message,
         IOException io when io.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) => io.Message,
+        Sql.DataFileException data => data.Message,
         _ => null,
     };
 

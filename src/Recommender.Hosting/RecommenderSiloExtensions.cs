@@ -63,7 +63,11 @@ public static class RecommenderSiloExtensions
         Validate(settings);
         Validate(configuration.GetSection(RecommenderOptions.Section).Get<ServingOptions>() ?? new ServingOptions());
         var connectionString = settings.StorageConnectionString;
-        if (settings.UsesSqlite) SqliteStorageSchema.EnsureCreated(connectionString);
+        if (settings.UsesSqlite)
+        {
+            SqliteStorageSchema.EnsureCreated(connectionString);
+            DataFileLock.Acquire(connectionString);
+        }
 
         silo.AddAdoNetGrainStorageAsDefault(builder => builder.Configure<Serializer>((o, serializer) =>
         {

@@ -92,6 +92,24 @@ public sealed partial class NodeProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} not ready after {timeout.TotalSeconds:0} s:\n{Tail()}");
     }
 
+    /// <summary>Waits for the process to end by itself and returns its exit code (a timeout kills it and throws).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"{Name} did not exit within {timeout.TotalSeconds:0} s:\n{Tail()}");
+        }
+        // The output is read asynchronously: wait for its end, so that the log holds the last lines.
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
     /// <summary>A crash: SIGKILL, no chance to leave the cluster.</summary>
     public async Task KillAsync()
     {

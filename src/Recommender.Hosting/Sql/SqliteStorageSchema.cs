@@ -28,14 +28,42 @@ public static class SqliteStorageSchema
     /// Applies the script unless every table and query it defines is already present (a file from an earlier release
     /// gets the tables added since); creates the file's directory if needed.
     /// </summary>
+    /// <exception cref="DataFileException">The directory cannot be created, or the file is no usable SQLite database.</exception>
     public static void EnsureCreated(string connectionString)
     {
-        var builder = new SqliteConnectionStringBuilder(connectionString);
-        if (!string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:" && !builder.DataSource.StartsWith("file:", StringComparison.Ordinal))
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (!string.IsNullOrEmpty(file) && file != ":memory:" && !file.StartsWith("file:", StringComparison.Ordinal))
         {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
-            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            var directory = Path.GetDirectoryName(Path.GetFullPath(file));
+            try
+            {
+                if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new DataFileException($"The data directory '{directory}' cannot be created: {e.Message}", e);
+            }
         }
+        try
+        {
+            Apply(connectionString);
+        }
+        catch (SqliteException e)
+        {
+            throw new DataFileException(e.SqliteErrorCode switch
+            {
+                SQLitePCL.raw.SQLITE_NOTADB or SQLitePCL.raw.SQLITE_CORRUPT =>
+                    $"The data file '{file}' is not a SQLite database or is damaged ({e.Message.TrimEnd('.')}): restore it from a backup " +
+                    "(recommender backup), or move it away to start with an empty one.",
+                SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED =>
+                    $"The data file '{file}' is locked by another process ({e.Message.TrimEnd('.')}): stop it and start the node again.",
+                _ => $"The data file '{file}' cannot be opened for writing ({e.Message.TrimEnd('.')}): check its permissions and the space on its disk.",
+            }, e);
+        }
+    }
+
+    private static void Apply(string connectionString)
+    {
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         Execute(connection, "PRAGMA journal_mode = WAL;");

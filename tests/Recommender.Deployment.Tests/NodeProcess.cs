@@ -95,16 +95,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>Waits for the process to end by itself and returns its exit code (a timeout kills it and throws).</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        using var wait = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(wait.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            await KillAsync();
-            throw new TimeoutException($"{Name} did not exit within {timeout.TotalSeconds:0} s:\n{Tail()}");
-        }
+        await WaitOrKillAsync(timeout, () => $"{Name} did not exit within {timeout.TotalSeconds:0} s:\n{Tail()}");
         // The output is read asynchronously: wait for its end, so that the log holds the last lines.
         _process.WaitForExit();
         return _process.ExitCode;
@@ -125,6 +116,12 @@ public sealed partial class NodeProcess : IAsyncDisposable
             return;
         }
         _ = Kill(_process.Id, SigTerm);
+        await WaitOrKillAsync(timeout, () => $"{Name} did not stop within {timeout.TotalSeconds:0} s of SIGTERM.");
+    }
+
+    /// <summary>Waits for the process to end; past <paramref name="timeout"/> it is killed and a <see cref="TimeoutException"/> says so.</summary>
+    private async Task WaitOrKillAsync(TimeSpan timeout, Func<string> late)
+    {
         using var wait = new CancellationTokenSource(timeout);
         try
         {
@@ -133,7 +130,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             await KillAsync();
-            throw new TimeoutException($"{Name} did not stop within {timeout.TotalSeconds:0} s of SIGTERM.");
+            throw new TimeoutException(late());
         }
     }
 

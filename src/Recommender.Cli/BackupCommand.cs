@@ -23,18 +23,30 @@ internal static class BackupCommand
             Description = "The node's data directory (Recommender:DataDirectory), holding recommender.db and models/.",
             Required = true,
         };
+        var databaseFile = new Option<string?>("--database")
+        {
+            Description = $"The node's SQLite file, when its Recommender:Storage:ConnectionString puts it elsewhere (default: {DatabaseFile} in the data directory). The backup holds it as {DatabaseFile}.",
+        };
         var outDirectory = new Option<string>("--out") { Description = "A new or empty directory for the backup; start a node on it (or a copy of it) to restore.", Required = true };
-        var command = new Command("backup", "Back up a single node's SQLite file and model packages while it runs.") { data, outDirectory };
-        command.SetAction(parse => CommandErrors.Run(parse, console => Run(console, parse.InvocationConfiguration.Error, parse.GetValue(data)!, parse.GetValue(outDirectory)!)));
+        var command = new Command("backup", "Back up a single node's SQLite file and model packages while it runs.") { data, databaseFile, outDirectory };
+        command.SetAction(parse => CommandErrors.Run(parse, console =>
+            Run(console, parse.InvocationConfiguration.Error, parse.GetValue(data)!, parse.GetValue(databaseFile), parse.GetValue(outDirectory)!)));
         return command;
     }
 
-    private static int Run(IAnsiConsole console, TextWriter error, string dataDirectory, string outDirectory)
+    private static int Run(IAnsiConsole console, TextWriter error, string dataDirectory, string? databaseFile, string outDirectory)
     {
-        var database = Path.Combine(Path.GetFullPath(dataDirectory), DatabaseFile);
+        var database = Path.GetFullPath(databaseFile ?? Path.Combine(dataDirectory, DatabaseFile));
         if (!File.Exists(database))
         {
-            error.WriteLine($"error: '{dataDirectory}' holds no {DatabaseFile}: pass the directory the node's Recommender:DataDirectory names.");
+            error.WriteLine(databaseFile is null
+                ? $"error: '{dataDirectory}' holds no {DatabaseFile}: pass the directory the node's Recommender:DataDirectory names, or the file itself with --database."
+                : $"error: --database '{databaseFile}' does not exist.");
+            return 1;
+        }
+        if (!Directory.Exists(dataDirectory))
+        {
+            error.WriteLine($"error: --data-directory '{dataDirectory}' does not exist.");
             return 1;
         }
         var target = Path.GetFullPath(outDirectory);
@@ -56,7 +68,7 @@ internal static class BackupCommand
         {
             var (grainStates, integrity) = SnapshotDatabase(database, Path.Combine(target, DatabaseFile));
             if (integrity != "ok") throw new InvalidDataException($"The copy of {DatabaseFile} failed its integrity check: {integrity}");
-            var packages = CopyPackages(Path.Combine(Path.GetDirectoryName(database)!, ModelsDirectory), Path.Combine(target, ModelsDirectory));
+            var packages = CopyPackages(Path.Combine(Path.GetFullPath(dataDirectory), ModelsDirectory), Path.Combine(target, ModelsDirectory));
             var megabytes = new FileInfo(Path.Combine(target, DatabaseFile)).Length / 1e6;
             console.MarkupLineInterpolated(
                 $"Backed up {DatabaseFile} ({megabytes:0.0} MB, {grainStates:N0} grain states, integrity ok) and {packages} model package(s) to {target} in {watch.Elapsed.TotalSeconds:0.0} s.");
@@ -80,6 +92,10 @@ internal static class BackupCommand
         using (var source = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Default Timeout=30;Pooling=False"))
         {
             source.Open();
+            using var schema = source.CreateCommand();
+            schema.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'OrleansStorage'";
+            if ((long)schema.ExecuteScalar()! == 0)
+                throw new InvalidDataException($"'{database}' is not a recommender node's database: it has no OrleansStorage table.");
             using var vacuum = source.CreateCommand();
             vacuum.CommandText = "VACUUM INTO $copy";
             vacuum.Parameters.AddWithValue("$copy", copy);

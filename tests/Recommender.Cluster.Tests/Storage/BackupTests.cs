@@ -92,10 +92,22 @@ public sealed class BackupTests
             Assert.Contains("is not empty", error);
             Assert.Equal(["keep.txt"], Directory.GetFileSystemEntries(occupied).Select(Path.GetFileName));
 
-            // An empty file is no database: the half-made backup is removed, and the message names the file.
+            // A file elsewhere, named with --database, is backed up as recommender.db beside the data directory's packages.
+            var elsewhere = Path.Combine(root, "elsewhere", "state.db");
+            Hosting.Sql.SqliteStorageSchema.EnsureCreated($"Data Source={elsewhere}");
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            (exit, var output, error) = Backup("--data-directory", occupied, "--database", elsewhere, "--out", Path.Combine(root, "copied"));
+            Assert.True(exit == 0, error);
+            Assert.Contains("0 grain states, integrity ok) and 0 model package(s)", output);
+            Assert.True(File.Exists(Path.Combine(root, "copied", BackupCommand.DatabaseFile)));
+            (exit, _, error) = Backup("--data-directory", occupied, "--database", Path.Combine(root, "missing.db"), "--out", Path.Combine(root, "out"));
+            Assert.Equal(1, exit);
+            Assert.Contains("--database", error);
+
+            // An empty file is an empty SQLite database, but no node's: refused, and nothing is left behind.
             (exit, _, error) = Backup("--data-directory", root, "--out", Path.Combine(root, "out"));
             Assert.Equal(1, exit);
-            Assert.Contains(BackupCommand.DatabaseFile, error);
+            Assert.Contains($"'{Path.Combine(root, BackupCommand.DatabaseFile)}' is not a recommender node's database", error);
             Assert.False(Directory.Exists(Path.Combine(root, "out")));
         }
         finally

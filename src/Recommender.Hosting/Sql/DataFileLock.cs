@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace Recommender.Hosting.Sql;
 
 /// <summary>
@@ -16,8 +14,7 @@ public static class DataFileLock
     /// <exception cref="DataFileException">Another process holds it.</exception>
     public static void Acquire(string connectionString)
     {
-        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        if (string.IsNullOrEmpty(file) || file == ":memory:" || file.StartsWith("file:", StringComparison.Ordinal)) return;
+        if (SqliteStorageSchema.FilePath(connectionString) is not { } file) return;
         var path = Path.GetFullPath(file) + Suffix;
         lock (Held)
         {

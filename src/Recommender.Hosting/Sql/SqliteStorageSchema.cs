@@ -31,8 +31,8 @@ public static class SqliteStorageSchema
     /// <exception cref="DataFileException">The directory cannot be created, or the file is no usable SQLite database.</exception>
     public static void EnsureCreated(string connectionString)
     {
-        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
-        if (!string.IsNullOrEmpty(file) && file != ":memory:" && !file.StartsWith("file:", StringComparison.Ordinal))
+        var file = FilePath(connectionString);
+        if (file is not null)
         {
             var directory = Path.GetDirectoryName(Path.GetFullPath(file));
             try
@@ -60,6 +60,13 @@ public static class SqliteStorageSchema
                 _ => $"The data file '{file}' cannot be opened for writing ({e.Message.TrimEnd('.')}): check its permissions and the space on its disk.",
             }, e);
         }
+    }
+
+    /// <summary>The database file a connection string names, or null for an in-memory database or a "file:" URI.</summary>
+    public static string? FilePath(string connectionString)
+    {
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        return string.IsNullOrEmpty(file) || file == ":memory:" || file.StartsWith("file:", StringComparison.Ordinal) ? null : file;
     }
 
     private static void Apply(string connectionString)

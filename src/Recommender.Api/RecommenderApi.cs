@@ -65,7 +65,7 @@ public static class RecommenderApi
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);
-        builder.AddNodeMetrics("recommender-api", ApiMetrics.MeterName);
+        builder.AddNodeTelemetry("recommender-api", ApiMetrics.MeterName);
 
         var app = builder.Build();
         app.UseExceptionHandler();
@@ -112,6 +112,7 @@ public static class RecommenderApi
     {
         var endpoints = RecommenderSiloExtensions.BindEndpoints(configuration);
         client.ConfigureOrleansTuning(configuration);
+        client.AddTracePropagation(configuration);
         if (settings.Clustering.Mode == ClusteringMode.Localhost)
         {
             client.UseLocalhostClustering(endpoints.GatewayPort, endpoints.ServiceId, endpoints.ClusterId);

@@ -120,6 +120,7 @@ public static class RecommenderSiloExtensions
         // StorageUnavailableException (HTTP 503 + Retry-After), not as the driver's exception, which does not serialize.
         // After the stores, which it wraps.
         silo.AddStorageFailureTranslation();
+        silo.AddTracePropagation(configuration);
         return silo;
     }
 

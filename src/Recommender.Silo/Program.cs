@@ -11,7 +11,7 @@ return await HostRunner.RunAsync(() =>
 {
     var builder = WebApplication.CreateBuilder(args);
     builder.AddRecommenderSilo();
-    builder.AddNodeMetrics("recommender-silo");
+    builder.AddNodeTelemetry("recommender-silo");
     builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);
 
     var app = builder.Build();

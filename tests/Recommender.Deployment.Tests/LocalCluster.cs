@@ -6,7 +6,8 @@ namespace Recommender.Deployment.Tests;
 /// <summary>
 /// A multi-process cluster on loopback, configured exactly like deploy/local-cluster.sh: a private
 /// PostgreSQL holding membership and grain state, silo processes with their own silo/gateway/HTTP
-/// ports, and an HTTP front end in cluster mode.
+/// ports, and an HTTP front end in cluster mode. Beyond the script, every node sends its telemetry to a collector
+/// of the tests' own.
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
@@ -15,9 +16,10 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly Dictionary<int, (int Silo, int Gateway, int Http)> _siloPorts = [];
     private readonly string _directory;
 
-    private LocalCluster(PostgresServer postgres, string connectionString, string directory, string logDirectory)
+    private LocalCluster(PostgresServer postgres, OtlpCollector collector, string connectionString, string directory, string logDirectory)
     {
         LogDirectory = logDirectory;
+        Collector = collector;
         Postgres = postgres;
         ConnectionString = connectionString;
         _directory = directory;
@@ -27,6 +29,9 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public PostgresServer Postgres { get; }
+
+    /// <summary>Where every node sends its telemetry: the silos over OTLP/gRPC, the front end over OTLP/HTTP.</summary>
+    public OtlpCollector Collector { get; }
 
     /// <summary>The cluster database, as the nodes reach it.</summary>
     public string ConnectionString { get; }
@@ -59,7 +64,7 @@ public sealed class LocalCluster : IAsyncDisposable
             Directory.Delete(logs, recursive: true);
         }
         Directory.CreateDirectory(logs);
-        return new LocalCluster(postgres, connectionString, directory, logs);
+        return new LocalCluster(postgres, await OtlpCollector.StartAsync(), connectionString, directory, logs);
     }
 
     /// <summary>The settings every node shares (the keys of deploy/docker-compose.yml).</summary>
@@ -78,6 +83,10 @@ public sealed class LocalCluster : IAsyncDisposable
             ["Recommender__Storage__ConnectionString"] = connectionString,
             ["Recommender__DataDirectory"] = Path.Combine(_directory, "data"),
             ["Recommender__Shards"] = "4",
+            // Only requests that arrive with a sampled traceparent are traced, so the scenarios' traffic adds no spans.
+            ["OTEL_TRACES_SAMPLER"] = "parentbased_always_off",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "2000",
         };
     }
 
@@ -95,6 +104,8 @@ public sealed class LocalCluster : IAsyncDisposable
         environment["Recommender__SeedDemo"] = seedDemo ? "true" : "false";
         // Silo-to-silo and gateway traffic must stay on loopback.
         environment["Orleans__AdvertisedIPAddress"] = "127.0.0.1";
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Collector.GrpcEndpoint.ToString();
+        environment["OTEL_RESOURCE_ATTRIBUTES"] = $"service.instance.id=silo{index}";
         var silo = NodeProcess.Start($"silo{index}", RepositoryPaths.ProjectOutput("Recommender.Silo"), ports.Http, environment, LogDirectory);
         _silos[index] = silo;
         return silo;
@@ -116,6 +127,8 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         var environment = SharedEnvironment();
         environment["Recommender__Mode"] = "Cluster";
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Collector.HttpEndpoint.ToString();
+        environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf";
         Api = NodeProcess.Start("api", RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), environment, LogDirectory);
         return Api;
     }
@@ -198,6 +211,7 @@ public sealed class LocalCluster : IAsyncDisposable
         ProbeHttp.Dispose();
         Http.Dispose();
         await Postgres.DisposeAsync();
+        await Collector.DisposeAsync();
         try
         {
             Directory.Delete(_directory, recursive: true);

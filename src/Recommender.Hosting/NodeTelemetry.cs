@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -103,19 +104,21 @@ public static class NodeTelemetry
     // was given): such a value stops the node at start-up instead, naming the key.
     private static void Validate(IConfiguration configuration)
     {
-        var endpoint = configuration[EndpointKey]!.Trim();
+        // A blank value counts as unset, as in the SDK (docker compose passes "${VARIABLE:-}" on that way).
+        string? Value(string key) => string.IsNullOrWhiteSpace(configuration[key]) ? null : configuration[key]!.Trim();
+        var endpoint = Value(EndpointKey)!;
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || string.IsNullOrEmpty(uri.Host))
             throw Invalid(EndpointKey, $"{EndpointKey} must be an http(s) URL such as http://collector:4317, not '{endpoint}'.");
-        if (configuration[ProtocolKey] is { } protocol && protocol.Trim() is not ("grpc" or "http/protobuf"))
+        if (Value(ProtocolKey) is { } protocol && protocol is not ("grpc" or "http/protobuf"))
             throw Invalid(ProtocolKey, $"{ProtocolKey} must be grpc or http/protobuf, not '{protocol}'.");
         foreach (var key in new[] { TracesExporterKey, MetricsExporterKey, LogsExporterKey })
-            if (configuration[key] is { } exporter && exporter.Trim() is not ("otlp" or "none"))
+            if (Value(key) is { } exporter && exporter is not ("otlp" or "none"))
                 throw Invalid(key, $"{key} must be otlp or none, not '{exporter}'.");
-        var sampler = configuration[SamplerKey]?.Trim();
+        var sampler = Value(SamplerKey);
         if (sampler is not null && !Samplers.Contains(sampler))
             throw Invalid(SamplerKey, $"{SamplerKey} must be one of {string.Join(", ", Samplers)}, not '{sampler}'.");
-        if (sampler is "traceidratio" or "parentbased_traceidratio" && configuration[SamplerArgumentKey] is { } argument
-            && (!double.TryParse(argument, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ratio) || ratio is < 0 or > 1))
+        if (sampler is "traceidratio" or "parentbased_traceidratio" && Value(SamplerArgumentKey) is { } argument
+            && (!double.TryParse(argument, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) || ratio is < 0 or > 1))
             throw Invalid(SamplerArgumentKey, $"{SamplerArgumentKey} must be a sampling ratio from 0 to 1 for {SamplerKey}={sampler}, not '{argument}'.");
     }
 

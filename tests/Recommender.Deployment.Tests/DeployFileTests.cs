@@ -19,6 +19,9 @@ public sealed partial class DeployFileTests
         "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD", "CONNECTION_STRING",
         // Read by the front end's API-key check (Recommender.Api.Security.ApiKeys), not bound to an options class.
         "Recommender__ApiKeys__Admin", "Recommender__ApiKeys__Client",
+        // Read by the OpenTelemetry SDK, and checked by NodeTelemetry.
+        NodeTelemetry.EndpointKey, NodeTelemetry.ProtocolKey, NodeTelemetry.SamplerKey, NodeTelemetry.SamplerArgumentKey,
+        NodeTelemetry.TracesExporterKey, NodeTelemetry.MetricsExporterKey, NodeTelemetry.LogsExporterKey,
     ];
 
     [Fact]

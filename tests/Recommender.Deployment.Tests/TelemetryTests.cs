@@ -25,6 +25,8 @@ public sealed class TelemetryTests
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = (protocol == "grpc" ? collector.GrpcEndpoint : collector.HttpEndpoint).ToString(),
                 ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
                 ["OTEL_TRACES_SAMPLER"] = "parentbased_always_off",
+                // Blank counts as unset (docker compose passes "${VARIABLE:-}" on as an empty value): metrics are sent.
+                ["OTEL_METRICS_EXPORTER"] = "",
                 ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
                 ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
                 ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",

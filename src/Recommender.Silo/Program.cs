@@ -9,7 +9,7 @@ using Recommender.Silo;
 // inference pool and the event journal run here, so their instruments are only here).
 return await HostRunner.RunAsync(() =>
 {
-    var builder = WebApplication.CreateBuilder(args);
+    var builder = HostRunner.CreateBuilder(args);
     builder.AddRecommenderSilo();
     builder.AddNodeTelemetry("recommender-silo");
     builder.Services.AddHealthChecks().AddCheck<SiloActiveHealthCheck>("silo-active", tags: ["ready"]);

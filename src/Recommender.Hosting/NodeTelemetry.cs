@@ -47,8 +47,8 @@ public static class NodeTelemetry
     /// </summary>
     public static bool Traces(IConfiguration configuration) => Exports(configuration, TracesExporterKey);
 
-    // Each signal sent costs CPU on every request, sampled or logged or not (deploy/bench/telemetry-overhead.sh), so
-    // each can be left out: OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none.
+    // Each signal sent costs CPU on every request (deploy/bench/telemetry-overhead.sh), so each can be left out:
+    // OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none.
     private static bool Exports(IConfiguration configuration, string exporterKey) =>
         ExportsOtlp(configuration) && !string.Equals(configuration[exporterKey]?.Trim(), "none", StringComparison.Ordinal);
 

@@ -53,7 +53,7 @@ public sealed class TelemetryTests
             Assert.Contains(spans, s => s.Name == "IUserGrain/Ingest" && s.Kind == ReceivedSpan.Server);
             Assert.DoesNotContain(collector.Spans, s => s.Scope.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) && s.TraceId != caller.TraceId);
 
-            await collector.WaitUntilAsync(c => c.Logs.Any(l => l.Service == "recommender-api" && l.Body.Contains("silo", StringComparison.OrdinalIgnoreCase)),
+            await collector.WaitUntilAsync(c => c.Logs.Any(l => l.Service == "recommender-api" && l.Body.Contains("Application started", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30), "the node's start-up logs");
             await collector.WaitUntilAsync(c => c.Metrics.Any(m => m.Service == "recommender-api" && m.Name == "http.server.request.duration")
                 && c.Metrics.Any(m => m.Service == "recommender-api" && m.Name.StartsWith("recommender.", StringComparison.Ordinal)),

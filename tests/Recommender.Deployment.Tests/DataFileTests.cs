@@ -17,10 +17,10 @@ public sealed class DataFileTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            await using var first = StartNode("first", data, root);
+            await using var first = NodeProcess.StartSingleNode("first", data, root);
             await first.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
 
-            await using (var second = StartNode("second", data, root))
+            await using (var second = NodeProcess.StartSingleNode("second", data, root))
             {
                 Assert.Equal(2, await second.WaitForExitAsync(TimeSpan.FromSeconds(60)));
                 Assert.Contains($"Configuration error: Another node is using the data file '{Path.Combine(data, "recommender.db")}'", File.ReadAllText(second.LogPath));
@@ -30,7 +30,7 @@ public sealed class DataFileTests
 
             // The operating system drops a dead process's lock: no stale lock file keeps the node down.
             await first.KillAsync();
-            await using var third = StartNode("third", data, root);
+            await using var third = NodeProcess.StartSingleNode("third", data, root);
             await third.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
         }
         finally
@@ -48,7 +48,7 @@ public sealed class DataFileTests
         await File.WriteAllTextAsync(Path.Combine(data, "recommender.db"), "not a database, but a file someone put here");
         try
         {
-            await using var node = StartNode("damaged", data, root);
+            await using var node = NodeProcess.StartSingleNode("damaged", data, root);
             Assert.Equal(2, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             var log = File.ReadAllText(node.LogPath);
             Assert.Contains($"Configuration error: The data file '{Path.Combine(data, "recommender.db")}' is not a SQLite database or is damaged", log);
@@ -59,13 +59,4 @@ public sealed class DataFileTests
             Directory.Delete(root, recursive: true);
         }
     }
-
-    private static NodeProcess StartNode(string name, string dataDirectory, string logDirectory) =>
-        NodeProcess.Start(name, RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), new Dictionary<string, string>
-        {
-            ["Recommender__DataDirectory"] = dataDirectory,
-            ["Recommender__SeedDemo"] = "false",
-            ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
-            ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
-        }, logDirectory);
 }

@@ -22,14 +22,8 @@ public sealed class FullDiskTests(ITestOutputHelper output)
     {
         await using var disk = await SmallDisk.MountAsync(megabytes: 24);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        await using var node = NodeProcess.Start("single-node", RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), new Dictionary<string, string>
-        {
-            ["Recommender__DataDirectory"] = Path.Combine(disk.Path, "data"),
-            ["Recommender__SeedDemo"] = "false",
-            ["Recommender__EventJournalRetryInterval"] = "00:00:01",
-            ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
-            ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
-        }, disk.LogDirectory);
+        await using var node = NodeProcess.StartSingleNode("single-node", Path.Combine(disk.Path, "data"), disk.LogDirectory,
+            new Dictionary<string, string> { ["Recommender__EventJournalRetryInterval"] = "00:00:01" });
         // No model yet, so never "ready"; items and events are accepted all the same.
         await node.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
         var api = node.BaseAddress;

@@ -33,6 +33,22 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{HttpPort}");
 
+    /// <summary>
+    /// A single node (the front end with its embedded silo, on SQLite) with an empty catalogue and no model, its data in
+    /// <paramref name="dataDirectory"/>, its own free ports, and <paramref name="settings"/> added to its environment.
+    /// </summary>
+    public static NodeProcess StartSingleNode(string name, string dataDirectory, string logDirectory, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        {
+            ["Recommender__DataDirectory"] = dataDirectory,
+            ["Recommender__SeedDemo"] = "false",
+            ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
+            ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
+        };
+        return Start(name, RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), environment, logDirectory);
+    }
+
     public static NodeProcess Start(string name, string assembly, int httpPort, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
         var start = new ProcessStartInfo("dotnet")

@@ -17,13 +17,7 @@ public sealed class ShippedSettingsTests
         try
         {
             // NodeProcess runs the process in root, which holds no appsettings.json.
-            await using var node = NodeProcess.Start("elsewhere", RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), new Dictionary<string, string>
-            {
-                ["Recommender__DataDirectory"] = Path.Combine(root, "data"),
-                ["Recommender__SeedDemo"] = "false",
-                ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
-                ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
-            }, root);
+            await using var node = NodeProcess.StartSingleNode("elsewhere", Path.Combine(root, "data"), root);
             await node.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
             (await http.PostAsJsonAsync(new Uri(node.BaseAddress, "/items"), new[] { new { id = "a", title = "A" } })).EnsureSuccessStatusCode();
             (await http.PostAsJsonAsync(new Uri(node.BaseAddress, "/events"), new { userId = "u", itemId = "a", type = "view" })).EnsureSuccessStatusCode();

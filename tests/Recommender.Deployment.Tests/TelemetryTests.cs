@@ -20,7 +20,7 @@ public sealed class TelemetryTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            await using var node = StartNode("traced", root, new Dictionary<string, string>
+            await using var node = NodeProcess.StartSingleNode("traced", Path.Combine(root, "data"), root, new Dictionary<string, string>
             {
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = (protocol == "grpc" ? collector.GrpcEndpoint : collector.HttpEndpoint).ToString(),
                 ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
@@ -76,7 +76,7 @@ public sealed class TelemetryTests
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         try
         {
-            await using var node = StartNode("without-" + signal.ToLowerInvariant(), root, new Dictionary<string, string>
+            await using var node = NodeProcess.StartSingleNode("without-" + signal.ToLowerInvariant(), Path.Combine(root, "data"), root, new Dictionary<string, string>
             {
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.GrpcEndpoint.ToString(),
                 [$"OTEL_{signal}_EXPORTER"] = "none",
@@ -119,7 +119,7 @@ public sealed class TelemetryTests
         try
         {
             // A port nothing listens on: every export is refused.
-            await using var node = StartNode("unreachable", root, new Dictionary<string, string>
+            await using var node = NodeProcess.StartSingleNode("unreachable", Path.Combine(root, "data"), root, new Dictionary<string, string>
             {
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{FreePorts.Next()}",
                 ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
@@ -163,7 +163,7 @@ public sealed class TelemetryTests
                 ["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio",
                 [key] = value,
             };
-            await using var node = StartNode("misconfigured", root, telemetry);
+            await using var node = NodeProcess.StartSingleNode("misconfigured", Path.Combine(root, "data"), root, telemetry);
             Assert.Equal(2, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             var log = File.ReadAllText(node.LogPath);
             Assert.Contains($"Configuration error: {message}", log);
@@ -184,17 +184,5 @@ public sealed class TelemetryTests
         var root = Path.Combine(Path.GetTempPath(), "recommender-telemetry-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         return root;
-    }
-
-    private static NodeProcess StartNode(string name, string root, IReadOnlyDictionary<string, string> telemetry)
-    {
-        var environment = new Dictionary<string, string>(telemetry)
-        {
-            ["Recommender__DataDirectory"] = Path.Combine(root, "data"),
-            ["Recommender__SeedDemo"] = "false",
-            ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
-            ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
-        };
-        return NodeProcess.Start(name, RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), environment, root);
     }
 }

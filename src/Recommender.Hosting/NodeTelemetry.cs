@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
@@ -68,6 +69,9 @@ public static class NodeTelemetry
                 .AddRuntimeInstrumentation()
                 .AddMeter([ServingMetrics.MeterName, "Microsoft.Orleans", .. meters])
                 .AddPrometheusExporter());
+        var failureLogInterval = FailureLogInterval(builder.Configuration);
+        builder.Services.AddHostedService(services =>
+            new TelemetryFailureLog(services.GetRequiredService<ILogger<TelemetryFailureLog>>(), TimeProvider.System, failureLogInterval));
         if (!ExportsOtlp(builder.Configuration)) return builder;
 
         Validate(builder.Configuration);
@@ -120,6 +124,16 @@ public static class NodeTelemetry
         if (sampler is "traceidratio" or "parentbased_traceidratio" && Value(SamplerArgumentKey) is { } argument
             && (!double.TryParse(argument, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) || ratio is < 0 or > 1))
             throw Invalid(SamplerArgumentKey, $"{SamplerArgumentKey} must be a sampling ratio from 0 to 1 for {SamplerKey}={sampler}, not '{argument}'.");
+    }
+
+    private static TimeSpan FailureLogInterval(IConfiguration configuration)
+    {
+        var value = configuration[TelemetryFailureLog.IntervalKey];
+        if (string.IsNullOrWhiteSpace(value)) return TelemetryFailureLog.DefaultInterval;
+        if (!TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var interval) || interval <= TimeSpan.Zero || interval > TimeSpan.FromDays(1))
+            throw Invalid(TelemetryFailureLog.IntervalKey,
+                $"{TelemetryFailureLog.IntervalKey} must be a time span above zero and at most 1.00:00:00 (such as 00:01:00), not '{value}'.");
+        return interval;
     }
 
     private static OptionsValidationException Invalid(string key, string message) => new(key, typeof(NodeTelemetry), [message]);

@@ -164,6 +164,23 @@ public sealed partial class NodeProcess : IAsyncDisposable
         return found;
     }
 
+    /// <summary>The node's log lines once <paramref name="condition"/> holds for them (within 30 s).</summary>
+    public async Task<string[]> WaitForLogAsync(Func<string[], bool> condition)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            // The node's output is copied to the file as it comes: a line caught half written is read whole next time.
+            string[] lines;
+            using (var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+                lines = (await reader.ReadToEndAsync()).Split('\n');
+            if (condition(lines)) return lines;
+            if (deadline.Elapsed > TimeSpan.FromSeconds(30))
+                throw new TimeoutException($"The log of {Name} did not show what was waited for within 30 s:\n{string.Join('\n', lines.TakeLast(40))}");
+            await Task.Delay(200);
+        }
+    }
+
     public string Tail(int lines = 40)
     {
         var all = File.ReadAllLines(LogPath);

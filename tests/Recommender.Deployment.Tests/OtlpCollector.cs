@@ -48,7 +48,7 @@ public sealed class OtlpCollector : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedLog> _logs = new();
     private readonly ConcurrentQueue<ReceivedMetric> _metrics = new();
 
-    private OtlpCollector(int httpPort, int grpcPort)
+    private OtlpCollector(int httpPort, int grpcPort, (string Name, string Value)? requiredHeader)
     {
         HttpEndpoint = new Uri($"http://127.0.0.1:{httpPort}");
         GrpcEndpoint = new Uri($"http://127.0.0.1:{grpcPort}");
@@ -60,14 +60,23 @@ public sealed class OtlpCollector : IAsyncDisposable
             kestrel.ListenLocalhost(grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
         });
         _app = builder.Build();
+        bool Authorised(HttpContext context) =>
+            requiredHeader is not { } header || context.Request.Headers[header.Name] == header.Value;
         _app.MapPost("/v1/{signal}", async (string signal, HttpContext context) =>
         {
+            if (!Authorised(context)) return Results.Unauthorized();
             var body = await ReadBodyAsync(context.Request);
             if (!Receive(signal, body)) return Results.NotFound();
             return Results.Bytes([], "application/x-protobuf");
         });
         _app.MapPost("/opentelemetry.proto.collector.{signal}.v1.{service}/Export", async (string signal, HttpContext context) =>
         {
+            context.Response.ContentType = "application/grpc";
+            if (!Authorised(context))
+            {
+                context.Response.AppendTrailer("grpc-status", "16"); // UNAUTHENTICATED
+                return;
+            }
             var message = await ReadBodyAsync(context.Request);
             // A gRPC message: a compression flag, a big-endian length, then the protobuf bytes.
             if (message.Length < 5 || message[0] != 0 || BinaryPrimitives.ReadUInt32BigEndian(message.AsSpan(1)) != message.Length - 5)
@@ -78,7 +87,6 @@ public sealed class OtlpCollector : IAsyncDisposable
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return;
             }
-            context.Response.ContentType = "application/grpc";
             context.Response.AppendTrailer("grpc-status", "0");
             await context.Response.Body.WriteAsync(new byte[5]); // an empty Export...ServiceResponse
         });
@@ -94,9 +102,10 @@ public sealed class OtlpCollector : IAsyncDisposable
 
     public IReadOnlyCollection<ReceivedMetric> Metrics => _metrics;
 
-    public static async Task<OtlpCollector> StartAsync()
+    /// <param name="requiredHeader">A header every export must carry (a collector's API key); one without it is refused.</param>
+    public static async Task<OtlpCollector> StartAsync((string Name, string Value)? requiredHeader = null)
     {
-        var collector = new OtlpCollector(FreePorts.Next(), FreePorts.Next());
+        var collector = new OtlpCollector(FreePorts.Next(), FreePorts.Next(), requiredHeader);
         await collector._app.StartAsync();
         return collector;
     }

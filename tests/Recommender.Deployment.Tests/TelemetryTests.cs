@@ -112,18 +112,20 @@ public sealed class TelemetryTests
     }
 
     [Fact]
-    public async Task A_collector_that_cannot_be_reached_costs_the_node_neither_its_requests_nor_its_shutdown()
+    public async Task A_collector_that_cannot_be_reached_costs_the_node_neither_its_requests_nor_its_shutdown_and_is_logged_once_an_interval()
     {
         var root = NewDirectory();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         try
         {
             // A port nothing listens on: every export is refused.
+            var endpoint = $"http://127.0.0.1:{FreePorts.Next()}";
             await using var node = NodeProcess.StartSingleNode("unreachable", Path.Combine(root, "data"), root, new Dictionary<string, string>
             {
-                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{FreePorts.Next()}",
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
                 ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-                ["OTEL_METRIC_EXPORT_INTERVAL"] = "1000",
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+                ["Recommender__TelemetryFailureLogInterval"] = "00:00:03",
             });
             await node.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
             (await http.PostAsJsonAsync(new Uri(node.BaseAddress, "/items"), new[] { new { id = "a", title = "A" } })).EnsureSuccessStatusCode();
@@ -136,8 +138,64 @@ public sealed class TelemetryTests
             var history = await http.GetFromJsonAsync<HistoryView>(new Uri(node.BaseAddress, "/users/u19/history"));
             Assert.Equal("a", Assert.Single(history!.Events).ItemId);
 
+            // Metrics are sent every half second: the first failure is logged, the next ones within 3 s only counted,
+            // then logged with their number.
+            var metricsUrl = $"{endpoint}/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+            var lines = await node.WaitForLogAsync(log => ExportFailures(log, metricsUrl).Count(line => line.Contains(" more like it since ", StringComparison.Ordinal)) >= 1);
+            var failures = ExportFailures(lines, metricsUrl);
+            Assert.StartsWith($"OpenTelemetry (OpenTelemetry-Exporter-OpenTelemetryProtocol, TransientHttpError): Transient HTTP error occurred when communicating with {metricsUrl}.", failures[0]);
+            Assert.Contains("Connection refused", failures[0]);
+            Assert.DoesNotContain(" more like it", failures[0]);
+            Assert.Matches(@" \((\d+) more like it since ", failures[1]);
+            // The message's first line only: no stack trace follows it.
+            Assert.DoesNotContain(lines, line => line.TrimStart().StartsWith("at OpenTelemetry.", StringComparison.Ordinal));
+            Assert.Contains(lines, line => line.Contains($"communicating with {endpoint}/opentelemetry.proto.collector.trace.v1.TraceService/Export", StringComparison.Ordinal));
+
             await node.StopAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("http/protobuf", "401")]
+    [InlineData("grpc", "Unauthenticated")]
+    public async Task A_collector_that_refuses_the_exports_is_named_in_the_log_and_one_that_takes_them_is_not(string protocol, string refusal)
+    {
+        await using var collector = await OtlpCollector.StartAsync(requiredHeader: ("x-api-key", "secret"));
+        var endpoint = (protocol == "grpc" ? collector.GrpcEndpoint : collector.HttpEndpoint).ToString().TrimEnd('/');
+        var root = NewDirectory();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
+                ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
+            };
+            await using (var refused = NodeProcess.StartSingleNode("refused", Path.Combine(root, "refused"), root, settings))
+            {
+                await refused.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
+                var lines = await refused.WaitForLogAsync(log => log.Any(line => line.Contains("OpenTelemetry (OpenTelemetry-Exporter-OpenTelemetryProtocol", StringComparison.Ordinal)));
+                // One line per signal refused so far (metrics, the start-up logs), each naming where and why.
+                Assert.All(lines.Where(line => line.Contains("OpenTelemetry (", StringComparison.Ordinal)), failure =>
+                {
+                    Assert.Contains(endpoint, failure);
+                    Assert.Contains(refusal, failure);
+                });
+                Assert.Empty(collector.Metrics);
+            }
+
+            // The same node with the collector's key: its exports are taken and nothing is logged about them.
+            settings["OTEL_EXPORTER_OTLP_HEADERS"] = "x-api-key=secret";
+            await using var accepted = NodeProcess.StartSingleNode("accepted", Path.Combine(root, "accepted"), root, settings);
+            await accepted.WaitReadyAsync(http, TimeSpan.FromSeconds(90), probe: "/health/live");
+            await collector.WaitUntilAsync(c => c.Metrics.Count(m => m.Name == "http.server.request.duration") >= 3, TimeSpan.FromSeconds(30), "three exports of the node's metrics");
+            Assert.DoesNotContain(File.ReadAllLines(accepted.LogPath), line => line.Contains("OpenTelemetry (", StringComparison.Ordinal));
         }
         finally
         {
@@ -151,6 +209,7 @@ public sealed class TelemetryTests
     [InlineData("OTEL_TRACES_SAMPLER", "ratio", "OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio, not 'ratio'.")]
     [InlineData("OTEL_TRACES_EXPORTER", "jaeger", "OTEL_TRACES_EXPORTER must be otlp or none, not 'jaeger'.")]
     [InlineData("OTEL_METRICS_EXPORTER", "prometheus", "OTEL_METRICS_EXPORTER must be otlp or none, not 'prometheus'.")]
+    [InlineData("Recommender__TelemetryFailureLogInterval", "0", "Recommender:TelemetryFailureLogInterval must be a time span above zero and at most 1.00:00:00 (such as 00:01:00), not '0'.")]
     [InlineData("OTEL_TRACES_SAMPLER_ARG", "10%", "OTEL_TRACES_SAMPLER_ARG must be a sampling ratio from 0 to 1 for OTEL_TRACES_SAMPLER=parentbased_traceidratio, not '10%'.")]
     public async Task A_telemetry_setting_the_exporter_would_ignore_stops_the_node_naming_it(string key, string value, string message)
     {
@@ -174,6 +233,11 @@ public sealed class TelemetryTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    /// <summary>The node's log lines reporting failed exports to <paramref name="url"/>, in order.</summary>
+    private static List<string> ExportFailures(IEnumerable<string> log, string url) =>
+        log.Where(line => line.Contains("TransientHttpError", StringComparison.Ordinal) && line.Contains(url + ".", StringComparison.Ordinal))
+            .Select(line => line.Trim()).ToList();
 
     private sealed record HistoryView(IReadOnlyList<HistoryEvent> Events);
 

@@ -6,11 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace Recommender.Hosting;
 
 /// <summary>
-/// Puts the OpenTelemetry SDK's own warnings and errors in the node's log: an export the collector never received or
-/// refused, a metric stream that reached its cardinality limit. The SDK reports them only on its EventSources, which an
-/// operator does not watch, so a collector that is down would go unnoticed until someone missed its data. Each kind of
-/// report (its EventSource and event) is logged at most once per interval, with the number of repeats since the last
-/// line: a collector that stays down costs a line per signal and interval, not one per export attempt.
+/// Puts the OpenTelemetry SDK's own warnings and errors in the node's log, above all an export the collector never
+/// received or refused. The SDK reports them only on its EventSources, which an operator does not watch, so a collector
+/// that is down would go unnoticed until someone missed its data. Each kind of report (its EventSource, event and
+/// subject) is logged at most once per interval, with the number of repeats since the last line: a collector that
+/// stays down costs a line per signal and interval, not one per export attempt.
 /// </summary>
 public sealed class TelemetryFailureLog : IHostedService, IDisposable
 {

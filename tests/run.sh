@@ -4,8 +4,9 @@
 #   bash tests/run.sh [extra dotnet test arguments, e.g. --filter ...]
 #
 # Works from any directory, on a fresh Debian 12 machine with only the .NET SDK: the deployment
-# tests need PostgreSQL's server binaries, installed here with apt-get when missing (root). Ends
-# with the line "N passed, N failed" and exits non-zero when anything failed or nothing ran.
+# tests need PostgreSQL's server binaries and Prometheus' promtool, installed here with apt-get when
+# missing (root). Ends with the line "N passed, N failed" and exits non-zero when anything failed or
+# nothing ran.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,24 +19,35 @@ find_postgres_bin() {
     done
 }
 
-PG_BIN="${RECOMMENDER_PG_BIN:-$(find_postgres_bin)}"
-if [[ -z "$PG_BIN" ]]; then
-    echo "PostgreSQL server binaries not found; installing the Debian package 'postgresql'."
-    # Keep the package's own service from starting: the tests run private servers on free ports.
-    policy=/usr/sbin/policy-rc.d
-    created_policy=false
+# Installs Debian packages without starting their services: the tests run private PostgreSQL servers on free ports,
+# and of the prometheus package only its rule checker, promtool, is used.
+apt_install() {
+    local policy=/usr/sbin/policy-rc.d created_policy=false install_rc
     if [[ ! -e "$policy" ]]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=true
     fi
     DEBIAN_FRONTEND=noninteractive apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
     install_rc=$?
     [[ "$created_policy" == true ]] && rm -f "$policy"
-    if [[ $install_rc -ne 0 ]]; then echo "apt-get install postgresql failed ($install_rc)."; exit 1; fi
+    if [[ $install_rc -ne 0 ]]; then echo "apt-get install $* failed ($install_rc)."; exit 1; fi
+}
+
+PG_BIN="${RECOMMENDER_PG_BIN:-$(find_postgres_bin)}"
+if [[ -z "$PG_BIN" ]]; then
+    echo "PostgreSQL server binaries not found; installing the Debian package 'postgresql'."
+    apt_install postgresql
     PG_BIN="$(find_postgres_bin)"
     [[ -n "$PG_BIN" ]] || { echo "PostgreSQL installed but initdb not found under /usr/lib/postgresql/*/bin."; exit 1; }
 fi
 export RECOMMENDER_PG_BIN="$PG_BIN"
+
+# AlertRulesTests check deploy/prometheus with Prometheus' own rule checker.
+if ! command -v promtool > /dev/null; then
+    echo "promtool not found; installing the Debian package 'prometheus' for it."
+    apt_install --no-install-recommends prometheus
+fi
+export RECOMMENDER_PROMTOOL="$(command -v promtool)"
 
 # Every process the tests start carries this id, so any left behind by a crashed run can be found.
 # No MSBuild worker nodes lingering after the run.

@@ -42,7 +42,7 @@ if [[ -z "$PG_BIN" ]]; then
 fi
 export RECOMMENDER_PG_BIN="$PG_BIN"
 
-# AlertRulesTests check deploy/prometheus with Prometheus' own rule checker.
+# MonitoringFilesTests check deploy/prometheus and deploy/grafana with Prometheus' own rule checker.
 if ! command -v promtool > /dev/null; then
     echo "promtool not found; installing the Debian package 'prometheus' for it."
     apt_install --no-install-recommends prometheus

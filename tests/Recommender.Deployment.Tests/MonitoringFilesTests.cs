@@ -1,17 +1,20 @@
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
 namespace Recommender.Deployment.Tests;
 
 /// <summary>
-/// deploy/prometheus: the alerting rules are valid and pass their own unit tests in Prometheus' rule checker, and every
-/// metric they name is one the cluster's processes export (a renamed instrument would leave an alert that never fires).
+/// deploy/prometheus and deploy/grafana: the alerting rules are valid and pass their own unit tests in Prometheus' rule
+/// checker, the dashboard's queries are valid PromQL, and every metric either names is one the cluster's processes
+/// export (a renamed instrument would leave an alert that never fires and a panel that stays empty).
 /// </summary>
 [Collection(ClusterCollection.Name)]
-public sealed partial class AlertRulesTests(ClusterFixture fixture)
+public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
 {
     private static readonly string Rules = RepositoryPaths.Deploy("prometheus", "recommender-alerts.yml");
+    private static readonly string Dashboard = RepositoryPaths.Deploy("grafana", "recommender-dashboard.json");
 
     // tests/run.sh installs Debian's prometheus package for it when missing.
     private static string Promtool => Environment.GetEnvironmentVariable("RECOMMENDER_PROMTOOL") is { Length: > 0 } path ? path : "promtool";
@@ -24,10 +27,30 @@ public sealed partial class AlertRulesTests(ClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Every_metric_the_rules_name_is_exported_by_the_front_end_or_a_silo()
+    public async Task The_dashboards_queries_are_valid_PromQL()
     {
-        var expressions = RuleExpressions();
-        Assert.NotEmpty(expressions);
+        var panels = DashboardPanels();
+        Assert.Equal(panels.Count, panels.Select(panel => (int)panel["id"]!).Distinct().Count());
+        // promtool parses expressions only inside rule files: each query becomes a recording rule, Grafana's interval
+        // variable given a value as Grafana would.
+        var file = Path.Combine(Path.GetTempPath(), $"dashboard-queries-{Guid.NewGuid():N}.yml");
+        var rules = DashboardQueries(panels).Select((expr, i) =>
+            $"      - record: dashboard:query_{i}\n        expr: '{expr.Replace("$__rate_interval", "5m", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal)}'\n");
+        await File.WriteAllTextAsync(file, "groups:\n  - name: dashboard\n    rules:\n" + string.Concat(rules));
+        try
+        {
+            await ExternalCommand.RunAsync(Promtool, ["check", "rules", file]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Every_metric_the_rules_and_the_dashboard_name_is_exported_by_the_front_end_or_a_silo()
+    {
+        var expressions = RuleExpressions().Concat(DashboardQueries(DashboardPanels())).ToList();
         Assert.All(expressions, expr => Assert.Matches(MetricName(), expr));
         var named = expressions.SelectMany(expr => MetricName().Matches(expr).Select(match => match.Value)).Distinct().ToList();
 
@@ -37,7 +60,7 @@ public sealed partial class AlertRulesTests(ClusterFixture fixture)
         // A batch for several users goes through the event journal; users with demo movies get the model's
         // recommendations, which run the encoder on the silos.
         var run = Guid.NewGuid().ToString("N")[..8];
-        var users = Enumerable.Range(0, 6).Select(u => $"alerts-{run}-{u}").ToList();
+        var users = Enumerable.Range(0, 6).Select(u => $"monitoring-{run}-{u}").ToList();
         var events = users.SelectMany(user => new[] { "1", "260", "1196" }.Select((item, i) =>
             new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) }));
         (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
@@ -62,7 +85,13 @@ public sealed partial class AlertRulesTests(ClusterFixture fixture)
             .ToList();
     }
 
-    // The families of the names the rules use; PromQL's functions and the label names are not of them.
-    [GeneratedRegex(@"\b(?:recommender|orleans|http_server)_[a-z0-9_]+")]
+    private static List<JsonNode> DashboardPanels() =>
+        JsonNode.Parse(File.ReadAllText(Dashboard))!["panels"]!.AsArray().Select(panel => panel!).ToList();
+
+    private static List<string> DashboardQueries(IEnumerable<JsonNode> panels) =>
+        panels.SelectMany(panel => panel["targets"]!.AsArray()).Select(target => (string)target!["expr"]!).ToList();
+
+    // The families of the names the files use; PromQL's functions and the label names are not of them.
+    [GeneratedRegex(@"\b(?:recommender|orleans|http_server|dotnet)_[a-z0-9_]+")]
     private static partial Regex MetricName();
 }

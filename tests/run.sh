@@ -19,8 +19,8 @@ find_postgres_bin() {
     done
 }
 
-# Installs Debian packages without starting their services: the tests run private PostgreSQL servers on free ports,
-# and of the prometheus package only its rule checker, promtool, is used.
+# Installs Debian packages without starting their services: the tests run private PostgreSQL and Prometheus servers
+# on free ports.
 apt_install() {
     local policy=/usr/sbin/policy-rc.d created_policy=false install_rc
     if [[ ! -e "$policy" ]]; then
@@ -42,12 +42,13 @@ if [[ -z "$PG_BIN" ]]; then
 fi
 export RECOMMENDER_PG_BIN="$PG_BIN"
 
-# MonitoringFilesTests check deploy/prometheus and deploy/grafana with Prometheus' own rule checker.
-if ! command -v promtool > /dev/null; then
-    echo "promtool not found; installing the Debian package 'prometheus' for it."
+# MonitoringFilesTests check deploy/prometheus and deploy/grafana with Prometheus' own rule checker and server.
+if ! command -v promtool > /dev/null || ! command -v prometheus > /dev/null; then
+    echo "promtool or prometheus not found; installing the Debian package 'prometheus' for them."
     apt_install --no-install-recommends prometheus
 fi
 export RECOMMENDER_PROMTOOL="$(command -v promtool)"
+export RECOMMENDER_PROMETHEUS="$(command -v prometheus)"
 
 # Every process the tests start carries this id, so any left behind by a crashed run can be found.
 # No MSBuild worker nodes lingering after the run.

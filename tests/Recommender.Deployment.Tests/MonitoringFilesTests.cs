@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -7,8 +8,9 @@ namespace Recommender.Deployment.Tests;
 
 /// <summary>
 /// deploy/prometheus and deploy/grafana: the alerting rules are valid and pass their own unit tests in Prometheus' rule
-/// checker, the dashboard's queries are valid PromQL, and every metric either names is one the cluster's processes
-/// export (a renamed instrument would leave an alert that never fires and a panel that stays empty).
+/// checker, the dashboard's queries are valid PromQL, every metric either names is one the cluster's processes export
+/// (a renamed instrument would leave an alert that never fires and a panel that stays empty), and a Prometheus server
+/// scraping the cluster evaluates them all on its real series.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
@@ -18,6 +20,8 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
 
     // tests/run.sh installs Debian's prometheus package for it when missing.
     private static string Promtool => Environment.GetEnvironmentVariable("RECOMMENDER_PROMTOOL") is { Length: > 0 } path ? path : "promtool";
+
+    private static string Prometheus => Environment.GetEnvironmentVariable("RECOMMENDER_PROMETHEUS") is { Length: > 0 } path ? path : "prometheus";
 
     [Fact]
     public async Task The_rules_are_valid_and_fire_as_their_unit_tests_expect()
@@ -57,20 +61,110 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
         await fixture.RestoreBaselineAsync();
         var cluster = fixture.Cluster;
         var api = cluster.Api!.BaseAddress;
-        // A batch for several users goes through the event journal; users with demo movies get the model's
-        // recommendations, which run the encoder on the silos.
-        var run = Guid.NewGuid().ToString("N")[..8];
-        var users = Enumerable.Range(0, 6).Select(u => $"monitoring-{run}-{u}").ToList();
-        var events = users.SelectMany(user => new[] { "1", "260", "1196" }.Select((item, i) =>
-            new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) }));
-        (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
-        foreach (var user in users)
-            (await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"))).EnsureSuccessStatusCode();
+        await SendEventsAndReadsAsync(cluster, $"monitoring-{Guid.NewGuid():N}", users: 6);
 
         var exported = new List<string> { await cluster.Http.GetStringAsync(new Uri(api, "/metrics")) };
         foreach (var index in ClusterFixture.BaselineSilos)
             exported.Add(await cluster.Http.GetStringAsync(new Uri(cluster.Silos[index].BaseAddress, "/metrics")));
         Assert.All(named, metric => Assert.Contains(exported, text => text.Contains($"\n{metric}{{", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_prometheus_scraping_the_cluster_evaluates_every_rule_without_alerting_and_fills_every_panel()
+    {
+        await fixture.RestoreBaselineAsync();
+        var cluster = fixture.Cluster;
+        var directory = Path.Combine(Path.GetTempPath(), $"recommender-prometheus-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        var silos = ClusterFixture.BaselineSilos.Select(index => $"'{cluster.Silos[index].BaseAddress.Authority}'");
+        await File.WriteAllTextAsync(Path.Combine(directory, "prometheus.yml"), $$"""
+            global: { scrape_interval: 1s, evaluation_interval: 1s }
+            rule_files: ['{{Rules}}']
+            scrape_configs:
+              - job_name: recommender-api
+                static_configs: [{ targets: ['{{cluster.Api!.BaseAddress.Authority}}'] }]
+              - job_name: recommender-silo
+                static_configs: [{ targets: [{{string.Join(", ", silos)}}] }]
+            """);
+        var port = FreePorts.Next();
+        using var prometheus = Process.Start(new ProcessStartInfo(Prometheus)
+        {
+            ArgumentList = { $"--config.file={Path.Combine(directory, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(directory, "data")}",
+                $"--web.listen-address=127.0.0.1:{port}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        })!;
+        var log = prometheus.StandardError.ReadToEndAsync();
+        _ = prometheus.StandardOutput.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            // Traffic through every path the rules and panels watch, while Prometheus scrapes: several scrapes of
+            // growing counters give rate() its two samples.
+            var run = Guid.NewGuid().ToString("N");
+            var deadline = DateTime.UtcNow.AddSeconds(8);
+            for (var round = 0; DateTime.UtcNow < deadline; round++)
+            {
+                await SendEventsAndReadsAsync(cluster, $"prometheus-{run}-{round}", users: 3);
+                await Task.Delay(250);
+            }
+
+            var targets = await ApiDataAsync(http, "/api/v1/targets");
+            Assert.All(targets["activeTargets"]!.AsArray(), target => Assert.Equal("up", (string)target!["health"]!));
+            Assert.Equal(4, targets["activeTargets"]!.AsArray().Count);
+
+            var rules = (await ApiDataAsync(http, "/api/v1/rules"))["groups"]!.AsArray().SelectMany(group => group!["rules"]!.AsArray()).ToList();
+            Assert.Equal(RuleExpressions().Count, rules.Count);
+            Assert.All(rules, rule => Assert.Equal(("ok", ""), ((string)rule!["health"]!, (string?)rule["lastError"] ?? "")));
+            Assert.Empty((await ApiDataAsync(http, "/api/v1/alerts"))["alerts"]!.AsArray());
+
+            // Grafana's $__rate_interval is at least four scrape intervals.
+            foreach (var query in DashboardQueries(DashboardPanels()))
+            {
+                var result = (await ApiDataAsync(http, "/api/v1/query?query=" + Uri.EscapeDataString(query.Replace("$__rate_interval", "4s", StringComparison.Ordinal))))["result"]!.AsArray();
+                Assert.True(result.Count > 0, $"No data for the panel query {query}");
+            }
+        }
+        finally
+        {
+            prometheus.Kill(entireProcessTree: true);
+            await prometheus.WaitForExitAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// One batch of events for several users, which goes through the event journal, and the users' recommendations:
+    /// their histories hold demo movies, so the model serves them and the encoder runs on the silos.
+    /// </summary>
+    private static async Task SendEventsAndReadsAsync(LocalCluster cluster, string prefix, int users)
+    {
+        var api = cluster.Api!.BaseAddress;
+        var ids = Enumerable.Range(0, users).Select(u => $"{prefix}-{u}").ToList();
+        var events = ids.SelectMany(user => new[] { "1", "260", "1196" }.Select((item, i) =>
+            new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) }));
+        (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
+        foreach (var user in ids)
+            (await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"))).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The data of an answer of Prometheus' HTTP API, once it answers at all (it starts in about a second).</summary>
+    private static async Task<JsonNode> ApiDataAsync(HttpClient http, string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var answer = JsonNode.Parse(await http.GetStringAsync(path))!;
+                Assert.Equal("success", (string)answer["status"]!);
+                return answer["data"]!;
+            }
+            catch (HttpRequestException) when (attempt < 50)
+            {
+                await Task.Delay(200);
+            }
+        }
     }
 
     private static List<string> RuleExpressions()

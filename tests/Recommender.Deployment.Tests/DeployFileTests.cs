@@ -29,7 +29,7 @@ public sealed partial class DeployFileTests
     {
         var compose = LoadYaml(RepositoryPaths.Deploy("docker-compose.yml")).Single();
         var services = (YamlMappingNode)compose["services"];
-        Assert.Equal(["api", "postgres", "silo1", "silo2", "silo3"], services.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["api", "grafana", "postgres", "prometheus", "silo1", "silo2", "silo3"], services.Children.Keys.Select(k => k.ToString()).Order());
 
         var names = new List<string>();
         foreach (var (name, node) in services.Children)
@@ -62,6 +62,51 @@ public sealed partial class DeployFileTests
         Assert.Equal("Cluster", ((YamlMappingNode)services["api"]["environment"])["Recommender__Mode"].ToString());
         AssertKnownKeys("docker-compose.yml", names);
     }
+
+    [Fact]
+    public void Compose_monitoring_profile_scrapes_every_recommender_process_and_provisions_the_dashboard()
+    {
+        var services = (YamlMappingNode)LoadYaml(RepositoryPaths.Deploy("docker-compose.yml")).Single()["services"];
+        // A plain "up" starts the cluster alone.
+        foreach (var monitoring in new[] { "prometheus", "grafana" })
+            Assert.Equal("monitoring", ((YamlSequenceNode)services[monitoring]["profiles"]).Single().ToString());
+
+        // Every process built from the recommender's Dockerfiles is scraped on the HTTP port its image listens on.
+        var recommenderServices = services.Children.Where(service => ((YamlMappingNode)service.Value).Children.ContainsKey("build"))
+            .Select(service => service.Key.ToString()).Order().ToList();
+        Assert.Equal(["api", "silo1", "silo2", "silo3"], recommenderServices);
+        var port = HttpPort(RepositoryPaths.Deploy("docker", "Dockerfile.silo"));
+        Assert.Equal(port, HttpPort(RepositoryPaths.Deploy("docker", "Dockerfile.api")));
+        var prometheus = LoadYaml(RepositoryPaths.Deploy("prometheus", "compose-prometheus.yml")).Single();
+        var targets = ((YamlSequenceNode)prometheus["scrape_configs"]).Cast<YamlMappingNode>()
+            .SelectMany(job => ((YamlSequenceNode)job["static_configs"]).Cast<YamlMappingNode>())
+            .SelectMany(config => ((YamlSequenceNode)config["targets"]).Select(target => target.ToString())).Order().ToList();
+        Assert.Equal(recommenderServices.Select(service => $"{service}:{port}"), targets);
+        // The rules it loads are the ones beside it, mounted beside it.
+        Assert.Equal("recommender-alerts.yml", ((YamlSequenceNode)prometheus["rule_files"]).Single().ToString());
+        var prometheusMounts = Mounts(services["prometheus"]);
+        Assert.Equal("/etc/prometheus/prometheus.yml", prometheusMounts["./prometheus/compose-prometheus.yml"]);
+        Assert.Equal("/etc/prometheus/recommender-alerts.yml", prometheusMounts["./prometheus/recommender-alerts.yml"]);
+
+        // Grafana reads that Prometheus and loads the dashboard from where it is mounted.
+        var datasource = (YamlMappingNode)((YamlSequenceNode)LoadYaml(RepositoryPaths.Deploy("grafana", "provisioning", "datasources.yml")).Single()["datasources"]).Single();
+        var prometheusPort = ((YamlSequenceNode)services["prometheus"]["ports"]).Single().ToString().Split(':')[1];
+        Assert.Equal(("prometheus", $"http://prometheus:{prometheusPort}"), (datasource["type"].ToString(), datasource["url"].ToString()));
+        var provider = (YamlMappingNode)((YamlSequenceNode)LoadYaml(RepositoryPaths.Deploy("grafana", "provisioning", "dashboards.yml")).Single()["providers"]).Single();
+        var grafanaMounts = Mounts(services["grafana"]);
+        Assert.Equal(provider["options"]["path"].ToString() + "/recommender-dashboard.json", grafanaMounts["./grafana/recommender-dashboard.json"]);
+        Assert.StartsWith("/etc/grafana/provisioning/datasources/", grafanaMounts["./grafana/provisioning/datasources.yml"]);
+        Assert.StartsWith("/etc/grafana/provisioning/dashboards/", grafanaMounts["./grafana/provisioning/dashboards.yml"]);
+    }
+
+    /// <summary>A compose service's bind mounts of repository files: host path (relative to deploy/) to container path.</summary>
+    private static Dictionary<string, string> Mounts(YamlNode service) =>
+        ((YamlSequenceNode)service["volumes"]).Select(volume => volume.ToString().Split(':'))
+            .Where(parts => parts[0].StartsWith("./", StringComparison.Ordinal)).ToDictionary(parts => parts[0], parts => parts[1]);
+
+    private static string HttpPort(string dockerfile) =>
+        Regex.Match(File.ReadAllText(dockerfile), @"ASPNETCORE_HTTP_PORTS=(\d+)") is { Success: true } match ? match.Groups[1].Value
+            : throw new InvalidOperationException($"{dockerfile} sets no ASPNETCORE_HTTP_PORTS.");
 
     [Fact]
     public void Kubernetes_manifests_parse_and_wire_probes_identity_and_keys()

@@ -24,10 +24,12 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
     private static string Prometheus => Environment.GetEnvironmentVariable("RECOMMENDER_PROMETHEUS") is { Length: > 0 } path ? path : "prometheus";
 
     [Fact]
-    public async Task The_rules_are_valid_and_fire_as_their_unit_tests_expect()
+    public async Task The_rules_and_the_compose_prometheus_configuration_are_valid_and_the_rules_fire_as_their_unit_tests_expect()
     {
         await ExternalCommand.RunAsync(Promtool, ["check", "rules", Rules]);
         await ExternalCommand.RunAsync(Promtool, ["test", "rules", RepositoryPaths.Deploy("prometheus", "recommender-alerts.test.yml")]);
+        // The docker compose file's Prometheus, with the rules it loads from beside it.
+        await ExternalCommand.RunAsync(Promtool, ["check", "config", RepositoryPaths.Deploy("prometheus", "compose-prometheus.yml")]);
     }
 
     [Fact]

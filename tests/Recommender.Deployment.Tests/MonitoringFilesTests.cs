@@ -37,6 +37,11 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
     {
         var panels = DashboardPanels();
         Assert.Equal(panels.Count, panels.Select(panel => (int)panel["id"]!).Distinct().Count());
+        // Every query reads the data source picked in the dashboard's one variable, so an import works on any Prometheus.
+        var variable = JsonNode.Parse(File.ReadAllText(Dashboard))!["templating"]!["list"]!.AsArray().Single()!;
+        Assert.Equal(("datasource", "datasource", "prometheus"), ((string)variable["name"]!, (string)variable["type"]!, (string)variable["query"]!));
+        Assert.All(panels.SelectMany(panel => panel["targets"]!.AsArray().Select(target => target!["datasource"]!).Append(panel["datasource"]!)),
+            source => Assert.Equal(("prometheus", "${datasource}"), ((string)source["type"]!, (string)source["uid"]!)));
         // promtool parses expressions only inside rule files: each query becomes a recording rule, Grafana's interval
         // variable given a value as Grafana would.
         var file = Path.Combine(Path.GetTempPath(), $"dashboard-queries-{Guid.NewGuid():N}.yml");

@@ -25,6 +25,7 @@ public sealed class TelemetryFailureLog : IHostedService, IDisposable
     private readonly TimeSpan interval;
     private readonly Dictionary<(string Source, int EventId, string? Subject), Kind> kinds = [];
     private SourceListener? listener;
+    private ITimer? flushTimer;
 
     // A line logged here may itself be exported, and its export fail: the report that follows is not forwarded from
     // inside the forwarding.
@@ -39,13 +40,18 @@ public sealed class TelemetryFailureLog : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         listener ??= new SourceListener(Forward);
+        flushTimer ??= time.CreateTimer(_ => Flush(), null, interval, interval);
         return Task.CompletedTask;
     }
 
     // The exporters' last flush happens while the host stops, after this; their failures are still worth a line.
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => listener?.Dispose();
+    public void Dispose()
+    {
+        flushTimer?.Dispose();
+        listener?.Dispose();
+    }
 
     /// <summary>
     /// Logs one report of the SDK, or counts it when its kind was logged less than an interval ago. A kind is the
@@ -65,12 +71,40 @@ public sealed class TelemetryFailureLog : IHostedService, IDisposable
             if (kinds.TryGetValue((source, eventId, subject), out var kind) && now - kind.LastLogged < interval)
             {
                 kind.Repeats++;
+                kind.LastText = text;
                 return;
             }
             repeats = kind?.Repeats ?? 0;
             since = kind?.LastLogged;
-            kinds[(source, eventId, subject)] = new Kind { LastLogged = now };
+            kinds[(source, eventId, subject)] = new Kind(eventName) { LastLogged = now, LastText = text };
         }
+        Log(source, eventName, text, repeats, since);
+    }
+
+    /// <summary>
+    /// Logs the repeats of each kind last logged an interval or more ago, so the count reaches the log even when the
+    /// failures have stopped (a collector back up): a kind's last line then says how many followed, and no line follows it.
+    /// </summary>
+    internal void Flush()
+    {
+        var now = time.GetUtcNow();
+        var due = new List<(string Source, string EventName, string Text, int Repeats, DateTimeOffset Since)>();
+        lock (kinds)
+        {
+            foreach (var ((source, _, _), kind) in kinds)
+            {
+                if (kind.Repeats == 0 || now - kind.LastLogged < interval) continue;
+                due.Add((source, kind.EventName, kind.LastText, kind.Repeats, kind.LastLogged));
+                kind.Repeats = 0;
+                kind.LastLogged = now;
+            }
+        }
+        foreach (var (source, eventName, text, repeats, since) in due)
+            Log(source, eventName, text, repeats, since);
+    }
+
+    private void Log(string source, string eventName, string text, int repeats, DateTimeOffset? since)
+    {
         if (repeats == 0)
             logger.LogWarning("OpenTelemetry ({Source}, {EventName}): {Report}", source, eventName, text);
         else
@@ -122,11 +156,16 @@ public sealed class TelemetryFailureLog : IHostedService, IDisposable
         return string.IsNullOrEmpty(report.Message) ? values : $"{report.Message} [{values}]";
     }
 
-    private sealed class Kind
+    private sealed class Kind(string eventName)
     {
-        public DateTimeOffset LastLogged { get; init; }
+        public string EventName { get; } = eventName;
+
+        public DateTimeOffset LastLogged { get; set; }
 
         public int Repeats { get; set; }
+
+        /// <summary>The latest report's text, which a line about its repeats quotes.</summary>
+        public string LastText { get; set; } = "";
     }
 
     /// <summary>Listens to every OpenTelemetry EventSource, those created before it and after, at Warning and above.</summary>

@@ -43,6 +43,26 @@ public sealed class TelemetryFailureLogTests
     }
 
     [Fact]
+    public async Task Repeats_still_counted_when_the_failures_stop_are_logged_an_interval_after_the_last_line()
+    {
+        using var log = new TelemetryFailureLog(logger, time, TimeSpan.FromMinutes(1));
+        await log.StartAsync(CancellationToken.None);
+        log.Report(Exporter, 2, "TransientHttpError", Metrics, EventLevel.Warning, "refused 1");
+        time.Advance(TimeSpan.FromSeconds(10));
+        log.Report(Exporter, 2, "TransientHttpError", Metrics, EventLevel.Warning, "refused 2");
+        time.Advance(TimeSpan.FromSeconds(10));
+        log.Report(Exporter, 2, "TransientHttpError", Metrics, EventLevel.Warning, "refused 3");
+        Assert.Equal(1, logger.Collector.Count);
+
+        // The collector is back: no report comes, and the count is logged when the interval is up, quoting the last.
+        time.Advance(TimeSpan.FromSeconds(40));
+        Assert.Equal("OpenTelemetry (OpenTelemetry-Exporter-OpenTelemetryProtocol, TransientHttpError): refused 3 (2 more like it since 2026-12-05T12:00:00.0000000+00:00)",
+            logger.LatestRecord.Message);
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(2, logger.Collector.Count);
+    }
+
+    [Fact]
     public void Each_event_and_subject_is_its_own_kind()
     {
         using var log = new TelemetryFailureLog(logger, time, TimeSpan.FromMinutes(1));

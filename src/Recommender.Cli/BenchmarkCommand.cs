@@ -13,6 +13,8 @@ namespace Recommender.Cli;
 /// </summary>
 internal static class BenchmarkCommand
 {
+    private const int MaxRuns = 1_000_000;
+
     public static Command Create()
     {
         var items = new Option<int>("--items") { DefaultValueFactory = _ => 3416, Description = "Catalogue size." };
@@ -21,7 +23,7 @@ internal static class BenchmarkCommand
         var blocks = new Option<int>("--blocks") { DefaultValueFactory = _ => 2, Description = "Transformer blocks." };
         var heads = new Option<int>("--heads") { DefaultValueFactory = _ => 1, Description = "Attention heads (must divide --dimension)." };
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 1, Description = "ONNX Runtime intra-op threads." };
-        var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 200, Description = "Timed batch-1 runs, at least 10 (batch 64 runs a tenth as many, at least 10)." };
+        var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 200, Description = "Timed batch-1 runs, 10 to 1,000,000 (batch 64 runs a tenth as many, at least 10)." };
 
         var command = new Command("bench-inference", "Time the SASRec ONNX encoder (random weights) against its FLOPs and this CPU's MatMul rate.")
         {
@@ -48,7 +50,8 @@ internal static class BenchmarkCommand
             });
             var threadCount = CommandErrors.ThreadCount(parse, threads);
             var runCount = parse.GetValue(runs);
-            if (runCount < 10) throw new ArgumentException($"--runs {runCount} must be at least 10 for a median and a 90th percentile.");
+            // At least 10 for a median and a 90th percentile; at most a million, whose timings fit in memory (8 MB).
+            if (runCount is < 10 or > MaxRuns) throw new ArgumentException($"--runs {runCount} must be between 10 and {MaxRuns:N0}.");
             var package = SasRecExporter.Export(new SasRecModel(config, seed: 1), SequenceDataset.IdentityVocabulary(config.ItemCount), "bench", null, null);
             using var encoder = new OnnxEncoder(package, new OnnxThreading(threadCount));
             var random = new Random(2);

@@ -115,9 +115,10 @@ internal static class CommandErrors
             $"{option} must be a number of minutes above 0 and at most {MaxMinutes:N0}, not {m}.")),
     };
 
-    /// <summary>Fails before any work when <paramref name="path"/> cannot become a file (a directory is in the way).</summary>
+    /// <summary>Fails before any work when <paramref name="path"/> cannot become a file (empty, or a directory is in the way).</summary>
     public static void CheckFileTarget(string path, string option)
     {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} must name a file, not '{path}'.");
         if (Directory.Exists(path)) throw new IOException($"{option} '{path}' is a directory; it must be a file.");
     }
 

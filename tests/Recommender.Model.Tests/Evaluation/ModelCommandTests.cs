@@ -239,9 +239,12 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
-    public void Bench_inference_refuses_too_few_runs_and_speaks_of_its_own_flags()
+    public void Bench_inference_refuses_too_few_or_too_many_runs_and_speaks_of_its_own_flags()
     {
         Assert.Contains("--runs 5", Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "5"));
+        // Without the limit the largest count ran out of memory for its timings instead of being refused.
+        Assert.Contains("--runs 2147483647 must be between 10 and 1,000,000",
+            Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "2147483647"));
         Assert.Contains("--dimension 10 must be a positive multiple of --heads 3",
             Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "10", "--heads", "3"));
     }

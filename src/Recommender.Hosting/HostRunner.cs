@@ -61,6 +61,8 @@ public static class HostRunner
             => FirstFormatError(binding) is { } format ? $"{binding.Message} {format.Message}" : binding.Message,
         IOException io when io.Message.StartsWith("Failed to bind to address", StringComparison.Ordinal) => io.Message,
         Sql.DataFileException data => data.Message,
+        // Orleans' own checks of its options (a setting this project passes through to it unchecked).
+        Orleans.Runtime.OrleansConfigurationException orleans => orleans.Message,
         _ => null,
     };
 
@@ -79,7 +81,10 @@ public static class HostRunner
     public static string? Preflight(IConfiguration configuration, bool hostsSilo)
     {
         var ports = new List<(string What, IPAddress Address, int Port)>();
-        foreach (var url in (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var urls = configuration["urls"];
+        if (!string.IsNullOrEmpty(urls) && urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length == 0)
+            return $"The listen addresses (urls) '{urls}' hold no address; give one such as http://127.0.0.1:5000, or leave the setting out.";
+        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // Kestrel's wildcard hosts are not URL hosts; any address stands in for them here.
             var parsable = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);

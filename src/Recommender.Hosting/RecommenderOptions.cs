@@ -27,6 +27,7 @@ public sealed class RecommenderOptions
 {
     public const string Section = "Recommender";
     public const string SqliteInvariant = "System.Data.SQLite";
+    public const string PostgresInvariant = "Npgsql";
     public const string DatabaseFile = "recommender.db";
 
     public HostingMode Mode { get; set; } = HostingMode.Embedded;
@@ -69,7 +70,7 @@ public sealed class ClusteringOptions
 {
     public ClusteringMode Mode { get; set; } = ClusteringMode.Localhost;
 
-    public string Invariant { get; set; } = "Npgsql";
+    public string Invariant { get; set; } = RecommenderOptions.PostgresInvariant;
 
     public string? ConnectionString { get; set; }
 }

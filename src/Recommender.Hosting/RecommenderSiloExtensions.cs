@@ -62,6 +62,9 @@ public static class RecommenderSiloExtensions
         var settings = Bind(configuration);
         Validate(settings);
         Validate(configuration.GetSection(RecommenderOptions.Section).Get<ServingOptions>() ?? new ServingOptions());
+        // Bound here too, not only where a grain first resolves them: a bad value then stops the silo before it starts.
+        Validate(configuration.GetSection(RecommenderOptions.Section + ":Inference").Get<InferenceOptions>() ?? new InferenceOptions());
+        Validate(configuration.GetSection(RecommenderOptions.Section + ":TextEncoder").Get<TextEncoderOptions>() ?? new TextEncoderOptions());
         var connectionString = settings.StorageConnectionString;
         if (settings.UsesSqlite)
         {
@@ -124,17 +127,84 @@ public static class RecommenderSiloExtensions
         return silo;
     }
 
-    public static RecommenderOptions Bind(IConfiguration configuration) =>
-        configuration.GetSection(RecommenderOptions.Section).Get<RecommenderOptions>() ?? new RecommenderOptions();
+    /// <summary>The "Recommender" section, checked for what Orleans would otherwise throw on only once it starts.</summary>
+    public static RecommenderOptions Bind(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(RecommenderOptions.Section);
+        EnumName<HostingMode>(section, "Mode");
+        EnumName<ClusteringMode>(section, "Clustering:Mode");
+        var settings = section.Get<RecommenderOptions>() ?? new RecommenderOptions();
+        // Orleans looks the invariant up case-sensitively among the providers it knows; these are the ones shipped here.
+        OneOf(settings.Storage.Invariant, "Recommender:Storage:Invariant", RecommenderOptions.SqliteInvariant, RecommenderOptions.PostgresInvariant);
+        OneOf(settings.Clustering.Invariant, "Recommender:Clustering:Invariant", RecommenderOptions.PostgresInvariant);
+        ConnectionString(settings.Storage.ConnectionString, "Recommender:Storage:ConnectionString");
+        ConnectionString(settings.Clustering.ConnectionString, "Recommender:Clustering:ConnectionString");
+        return settings;
+    }
 
-    public static OrleansEndpointOptions BindEndpoints(IConfiguration configuration) =>
-        configuration.GetSection(OrleansEndpointOptions.Section).Get<OrleansEndpointOptions>() ?? new OrleansEndpointOptions();
+    /// <summary>The "Orleans" section; a blank cluster or service id is refused (Orleans would refuse it once started).</summary>
+    public static OrleansEndpointOptions BindEndpoints(IConfiguration configuration)
+    {
+        var endpoints = configuration.GetSection(OrleansEndpointOptions.Section).Get<OrleansEndpointOptions>() ?? new OrleansEndpointOptions();
+        foreach (var (key, value) in new[] { ("Orleans:ClusterId", endpoints.ClusterId), ("Orleans:ServiceId", endpoints.ServiceId) })
+            if (string.IsNullOrWhiteSpace(value)) throw Invalid<OrleansEndpointOptions>(key, $"{key} must not be empty.");
+        return endpoints;
+    }
+
+    // The binder takes any integer for an enum ("-1" becomes a mode that does not exist): only the names are accepted.
+    private static void EnumName<TEnum>(IConfigurationSection section, string name) where TEnum : struct, Enum
+    {
+        var value = section[name];
+        if (value is not null && !Enum.GetNames<TEnum>().Contains(value, StringComparer.OrdinalIgnoreCase))
+        {
+            var key = $"{RecommenderOptions.Section}:{name}";
+            throw Invalid<RecommenderOptions>(key, $"{key} must be {string.Join(" or ", Enum.GetNames<TEnum>())}, not '{value}'.");
+        }
+    }
+
+    private static void OneOf(string value, string key, params string[] accepted)
+    {
+        if (!accepted.Contains(value, StringComparer.Ordinal))
+            throw Invalid<RecommenderOptions>(key, $"{key} must be {string.Join(" or ", accepted)} (spelt so), not '{value}'.");
+    }
+
+    private static void ConnectionString(string? value, string key)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return;
+        try
+        {
+            _ = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = value };
+        }
+        catch (ArgumentException e)
+        {
+            throw Invalid<RecommenderOptions>(key, $"{key} is not a connection string of key=value pairs: {e.Message}");
+        }
+    }
 
     private static void Validate(RecommenderOptions settings)
     {
         if (settings.Shards is < 0 or > 1024) throw Invalid<RecommenderOptions>("Recommender:Shards", $"Recommender:Shards must be 0 (automatic) to 1024, not {settings.Shards}.");
-        if (string.IsNullOrWhiteSpace(settings.Storage.Invariant)) throw Invalid<RecommenderOptions>("Recommender:Storage:Invariant", "Recommender:Storage:Invariant is required.");
         if (string.IsNullOrWhiteSpace(settings.DataDirectory)) throw Invalid<RecommenderOptions>("Recommender:DataDirectory", "Recommender:DataDirectory is required.");
+    }
+
+    private static void Validate(InferenceOptions inference)
+    {
+        Batching(inference.MaxBatch, inference.BatchWindow, inference.IntraOpThreads, "Recommender:Inference");
+        if (inference.UnloadCheckInterval <= TimeSpan.Zero || inference.UnloadCheckInterval > TimeSpan.FromDays(1))
+            throw Invalid<InferenceOptions>("Recommender:Inference:UnloadCheckInterval",
+                $"Recommender:Inference:UnloadCheckInterval must be above zero and at most a day (such as 00:00:10), not {inference.UnloadCheckInterval}.");
+    }
+
+    private static void Validate(TextEncoderOptions text) => Batching(text.MaxBatch, text.BatchWindow, text.IntraOpThreads, "Recommender:TextEncoder");
+
+    // A batch of none would never close, and its window is how long a lone request may wait: a second at most.
+    private static void Batching(int maxBatch, TimeSpan window, int threads, string section)
+    {
+        if (maxBatch < 1) throw Invalid<ServingOptions>($"{section}:MaxBatch", $"{section}:MaxBatch must be at least 1, not {maxBatch}.");
+        if (window < TimeSpan.Zero || window > TimeSpan.FromSeconds(1))
+            throw Invalid<ServingOptions>($"{section}:BatchWindow", $"{section}:BatchWindow must be from 0 to 00:00:01, not {window}.");
+        if (threads is < 0 or > Recommender.Model.ModelLimits.MaxThreads)
+            throw Invalid<ServingOptions>($"{section}:IntraOpThreads", $"{section}:IntraOpThreads must be 0 (automatic) to {Recommender.Model.ModelLimits.MaxThreads}, not {threads}.");
     }
 
     // A bad serving setting stops the silo at start-up instead of failing requests later.
@@ -152,6 +222,9 @@ public static class RecommenderSiloExtensions
         PositiveTime(popularity.RefreshInterval, "Recommender:Popularity:RefreshInterval");
         PositiveTime(serving.EventJournalRetryInterval, "Recommender:EventJournalRetryInterval");
         PositiveTime(serving.EventJournalHandOutTimeout, "Recommender:EventJournalHandOutTimeout");
+        // Zero is meaningful for these two (no cache; retire at once), a negative span is not.
+        UpToADay(serving.CatalogueCacheTtl, "Recommender:CatalogueCacheTtl");
+        UpToADay(serving.RetireGrace, "Recommender:RetireGrace");
 
         static void AtLeastOne(long value, string key)
         {
@@ -161,6 +234,12 @@ public static class RecommenderSiloExtensions
         static void PositiveTime(TimeSpan value, string key)
         {
             if (value <= TimeSpan.Zero) throw Invalid<ServingOptions>(key, $"{key} must be a positive time span (such as 00:00:05), not {value}.");
+        }
+
+        static void UpToADay(TimeSpan value, string key)
+        {
+            if (value < TimeSpan.Zero || value > TimeSpan.FromDays(1))
+                throw Invalid<ServingOptions>(key, $"{key} must be from 0 to a day (such as 00:00:30), not {value}.");
         }
 
         static void Positive(double value, string key)

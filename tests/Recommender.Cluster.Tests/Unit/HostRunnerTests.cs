@@ -9,7 +9,28 @@ public sealed class HostRunnerTests
 {
     [Theory]
     [InlineData("Recommender:Shards", "5000", "Recommender:Shards must be 0 (automatic) to 1024, not 5000.")]
-    [InlineData("Recommender:Mode", "Bogus", "Failed to convert configuration value 'Bogus' at 'Recommender:Mode'")]
+    [InlineData("Recommender:Mode", "Bogus", "Recommender:Mode must be Embedded or Cluster or External, not 'Bogus'.")]
+    // The binder would take a number for an enum, here a mode that does not exist.
+    [InlineData("Recommender:Mode", "-1", "Recommender:Mode must be Embedded or Cluster or External, not '-1'.")]
+    [InlineData("Recommender:Clustering:Mode", "1", "Recommender:Clustering:Mode must be Localhost or AdoNet, not '1'.")]
+    // Orleans would throw at start on a provider it does not know, and on a connection string that does not parse.
+    [InlineData("Recommender:Storage:Invariant", "npgsql", "Recommender:Storage:Invariant must be System.Data.SQLite or Npgsql (spelt so), not 'npgsql'.")]
+    [InlineData("Recommender:Clustering:Invariant", "MySql.Data.MySqlClient", "Recommender:Clustering:Invariant must be Npgsql (spelt so), not 'MySql.Data.MySqlClient'.")]
+    [InlineData("Recommender:Storage:ConnectionString", "abc", "Recommender:Storage:ConnectionString is not a connection string of key=value pairs: ")]
+    [InlineData("Recommender:Clustering:ConnectionString", "Host=db;Password", "Recommender:Clustering:ConnectionString is not a connection string of key=value pairs: ")]
+    [InlineData("Orleans:ClusterId", " ", "Orleans:ClusterId must not be empty.")]
+    [InlineData("Orleans:ServiceId", "", "Orleans:ServiceId must not be empty.")]
+    // These were read only when a grain first needed them: the node started, and a batch of none never closed.
+    [InlineData("Recommender:Inference:MaxBatch", "0", "Recommender:Inference:MaxBatch must be at least 1, not 0.")]
+    [InlineData("Recommender:Inference:BatchWindow", "00:00:05", "Recommender:Inference:BatchWindow must be from 0 to 00:00:01, not 00:00:05.")]
+    [InlineData("Recommender:Inference:IntraOpThreads", "-1", "Recommender:Inference:IntraOpThreads must be 0 (automatic) to 1024, not -1.")]
+    [InlineData("Recommender:Inference:UnloadCheckInterval", "-00:00:01", "Recommender:Inference:UnloadCheckInterval must be above zero and at most a day (such as 00:00:10), not -00:00:01.")]
+    [InlineData("Recommender:Inference:MaxBatch", "abc", "Failed to convert configuration value 'abc' at 'Recommender:Inference:MaxBatch' to type 'System.Int32'.")]
+    [InlineData("Recommender:TextEncoder:MaxBatch", "-1", "Recommender:TextEncoder:MaxBatch must be at least 1, not -1.")]
+    [InlineData("Recommender:TextEncoder:BatchWindow", "-00:00:01", "Recommender:TextEncoder:BatchWindow must be from 0 to 00:00:01, not -00:00:01.")]
+    [InlineData("Recommender:TextEncoder:IntraOpThreads", "5000", "Recommender:TextEncoder:IntraOpThreads must be 0 (automatic) to 1024, not 5000.")]
+    [InlineData("Recommender:CatalogueCacheTtl", "-00:00:01", "Recommender:CatalogueCacheTtl must be from 0 to a day (such as 00:00:30), not -00:00:01.")]
+    [InlineData("Recommender:RetireGrace", "2.00:00:00", "Recommender:RetireGrace must be from 0 to a day (such as 00:00:30), not 2.00:00:00.")]
     [InlineData("Recommender:Shards", "abc", "Failed to convert configuration value 'abc' at 'Recommender:Shards' to type 'System.Int32'. The input string 'abc' was not in a correct format.")]
     [InlineData("Recommender:ApiKeys:Admin", "short", "The key in Recommender:ApiKeys:Admin has 5 characters; a key has 16 to 256 (for example: openssl rand -hex 32).")]
     [InlineData("Recommender:RetireGrace", "abc", "Failed to convert configuration value 'abc' at 'Recommender:RetireGrace' to type 'System.TimeSpan'. abc is not a valid value for TimeSpan.")]
@@ -46,6 +67,8 @@ public sealed class HostRunnerTests
     [InlineData("http://127.0.0.1:abc", "The listen address 'http://127.0.0.1:abc' is not an http(s) URL with a valid port")]
     [InlineData("notaurl", "The listen address 'notaurl' is not an http(s) URL")]
     [InlineData("ftp://127.0.0.1:21", "The listen address 'ftp://127.0.0.1:21' is not an http(s) URL")]
+    [InlineData(" ", "The listen addresses (urls) ' ' hold no address")]
+    [InlineData(";", "The listen addresses (urls) ';' hold no address")]
     public void A_listen_address_that_is_not_an_http_url_with_a_valid_port_is_refused(string urls, string message) =>
         Assert.StartsWith(message, HostRunner.Preflight(Configuration(new() { ["urls"] = urls }), hostsSilo: false));
 

@@ -115,12 +115,27 @@ internal static class CommandErrors
             $"{option} must be a number of minutes above 0 and at most {MaxMinutes:N0}, not {m}.")),
     };
 
-    /// <summary>Fails before any work when <paramref name="path"/> cannot become a file (empty, or a directory is in the way).</summary>
+    /// <summary>
+    /// Fails before any work when <paramref name="path"/> cannot become a file: empty, a directory in the way, or an
+    /// existing device, pipe or socket (such as /dev/null), which the rename that puts a finished file in place would
+    /// replace (for every process on the machine, when run as root).
+    /// </summary>
     public static void CheckFileTarget(string path, string option)
     {
         if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException($"{option} must name a file, not '{path}'.");
         if (Directory.Exists(path)) throw new IOException($"{option} '{path}' is a directory; it must be a file.");
+        if (!OperatingSystem.IsWindows() && new Mono.Unix.UnixFileInfo(path) is { Exists: true, FileType: var type } && type != Mono.Unix.FileTypes.RegularFile)
+            throw new IOException($"{option} '{path}' is a {Describe(type)}, not a regular file: outputs are written to regular files only.");
     }
+
+    private static string Describe(Mono.Unix.FileTypes type) => type switch
+    {
+        Mono.Unix.FileTypes.CharacterDevice => "character device",
+        Mono.Unix.FileTypes.BlockDevice => "block device",
+        Mono.Unix.FileTypes.Fifo => "named pipe",
+        Mono.Unix.FileTypes.Socket => "socket",
+        _ => type.ToString(),
+    };
 
     /// <summary>
     /// Runs a library validation and rethrows its complaint with the command's flags in place of the property names

@@ -118,6 +118,43 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
         Assert.InRange(completed, name == "export-events" ? 0 : 1, runs - 1);
     }
 
+    [Theory]
+    [InlineData("encode-text", "--out")]
+    [InlineData("evaluate", "--ranks")]
+    [InlineData("evaluate-cold-start", "--text-cache")]
+    [InlineData("evaluate-cold-start", "--markdown")]
+    [InlineData("export-events", "--out")]
+    public async Task An_output_file_that_is_a_named_pipe_is_refused_and_left_as_it_was(string name, string option)
+    {
+        // A device such as /dev/null would fare the same (the check is on the file type); the test makes its own pipe
+        // rather than risk the machine's /dev/null.
+        var pipe = inputs[$"pipe-{Guid.NewGuid():N}"];
+        Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(pipe, Mono.Unix.Native.FilePermissions.DEFFILEMODE));
+        var args = WithOption(inputs.Base[name].Select(a => a == "OUT" ? inputs[$"out-{Guid.NewGuid():N}"] : a).ToList(), option, pipe);
+
+        // A reader on the pipe, so that a command writing to it (as it must not) runs on instead of blocking; and the
+        // command in a task of its own, since one reading it (as it must not either) would block until a writer comes.
+        var reader = Task.Run(() =>
+        {
+            using var stream = File.OpenRead(pipe);
+            stream.CopyTo(Stream.Null);
+        });
+        var command = CliCommands.All().Single(c => c.Name == name);
+        var run = Task.Run(() => CommandRunner.Run(command, [.. args]));
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run;
+        var type = new Mono.Unix.UnixFileInfo(pipe).FileType;
+        // A writer that opens and closes without waiting releases whoever still waits to read the pipe.
+        var writer = Mono.Unix.Native.Syscall.open(pipe, Mono.Unix.Native.OpenFlags.O_WRONLY | Mono.Unix.Native.OpenFlags.O_NONBLOCK);
+        if (writer >= 0) Mono.Unix.Native.Syscall.close(writer);
+
+        Assert.True(finished, $"{name} {option} blocked on the pipe");
+        Assert.Equal(Mono.Unix.FileTypes.Fifo, type);
+        var (exit, _, error) = await run;
+        Assert.Equal(1, exit);
+        Assert.Contains($"{option} '{pipe}' is a named pipe, not a regular file", error);
+        await reader.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     private static List<string> WithOption(List<string> args, string option, string? value)
     {
         var at = args.IndexOf(option);

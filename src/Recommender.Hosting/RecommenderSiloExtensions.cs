@@ -189,22 +189,23 @@ public static class RecommenderSiloExtensions
 
     private static void Validate(InferenceOptions inference)
     {
-        Batching(inference.MaxBatch, inference.BatchWindow, inference.IntraOpThreads, "Recommender:Inference");
+        Batching<InferenceOptions>(inference.MaxBatch, inference.BatchWindow, inference.IntraOpThreads, "Recommender:Inference");
         if (inference.UnloadCheckInterval <= TimeSpan.Zero || inference.UnloadCheckInterval > TimeSpan.FromDays(1))
             throw Invalid<InferenceOptions>("Recommender:Inference:UnloadCheckInterval",
                 $"Recommender:Inference:UnloadCheckInterval must be above zero and at most a day (such as 00:00:10), not {inference.UnloadCheckInterval}.");
     }
 
-    private static void Validate(TextEncoderOptions text) => Batching(text.MaxBatch, text.BatchWindow, text.IntraOpThreads, "Recommender:TextEncoder");
+    private static void Validate(TextEncoderOptions text) =>
+        Batching<TextEncoderOptions>(text.MaxBatch, text.BatchWindow, text.IntraOpThreads, "Recommender:TextEncoder");
 
     // A batch of none would never close, and its window is how long a lone request may wait: a second at most.
-    private static void Batching(int maxBatch, TimeSpan window, int threads, string section)
+    private static void Batching<TOptions>(int maxBatch, TimeSpan window, int threads, string section)
     {
-        if (maxBatch < 1) throw Invalid<ServingOptions>($"{section}:MaxBatch", $"{section}:MaxBatch must be at least 1, not {maxBatch}.");
+        if (maxBatch < 1) throw Invalid<TOptions>($"{section}:MaxBatch", $"{section}:MaxBatch must be at least 1, not {maxBatch}.");
         if (window < TimeSpan.Zero || window > TimeSpan.FromSeconds(1))
-            throw Invalid<ServingOptions>($"{section}:BatchWindow", $"{section}:BatchWindow must be from 0 to 00:00:01, not {window}.");
+            throw Invalid<TOptions>($"{section}:BatchWindow", $"{section}:BatchWindow must be from 0 to 00:00:01, not {window}.");
         if (threads is < 0 or > Recommender.Model.ModelLimits.MaxThreads)
-            throw Invalid<ServingOptions>($"{section}:IntraOpThreads", $"{section}:IntraOpThreads must be 0 (automatic) to {Recommender.Model.ModelLimits.MaxThreads}, not {threads}.");
+            throw Invalid<TOptions>($"{section}:IntraOpThreads", $"{section}:IntraOpThreads must be 0 (automatic) to {Recommender.Model.ModelLimits.MaxThreads}, not {threads}.");
     }
 
     // A bad serving setting stops the silo at start-up instead of failing requests later.

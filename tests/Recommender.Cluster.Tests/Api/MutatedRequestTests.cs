@@ -6,13 +6,18 @@ using Xunit.Abstractions;
 namespace Recommender.Cluster.Tests.Api;
 
 /// <summary>
+/// A cluster of its own: accepted mutations write items with embeddings and retitle catalogue items (an integer id is
+/// taken as written), which other tests' expectations of the small catalogue would not survive.
+/// </summary>
+public sealed class MutatedRequestCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("mutated-requests"));
+
+/// <summary>
 /// Valid requests changed the way a faulty client would change them (<see cref="RequestMutator"/>): none is answered
 /// with a server error, every refusal is a problem-details document of its status, and a refused write leaves the
 /// histories, items and models it could have written as they were. ValidationTests has the cases written out one by
 /// one; these cover the combinations.
 /// </summary>
-[Collection(SmallClusterCollection.Name)]
-public sealed partial class MutatedRequestTests(SmallCatalogueCluster cluster, ITestOutputHelper output)
+public sealed partial class MutatedRequestTests(MutatedRequestCluster cluster, ITestOutputHelper output) : IClassFixture<MutatedRequestCluster>
 {
     private const int RandomRequests = 500;
 

@@ -132,27 +132,25 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
         Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(pipe, Mono.Unix.Native.FilePermissions.DEFFILEMODE));
         var args = WithOption(inputs.Base[name].Select(a => a == "OUT" ? inputs[$"out-{Guid.NewGuid():N}"] : a).ToList(), option, pipe);
 
-        // A reader on the pipe, so that a command writing to it (as it must not) runs on instead of blocking; and the
-        // command in a task of its own, since one reading it (as it must not either) would block until a writer comes.
-        var reader = Task.Run(() =>
-        {
-            using var stream = File.OpenRead(pipe);
-            stream.CopyTo(Stream.Null);
-        });
+        // A reader end held open (without waiting for a writer), so that a command opening the pipe to write (as it must
+        // not) does not block; and the command in a task of its own, since one opening it to read (as it must not either)
+        // waits for a writer.
+        var reader = Mono.Unix.Native.Syscall.open(pipe, Mono.Unix.Native.OpenFlags.O_RDONLY | Mono.Unix.Native.OpenFlags.O_NONBLOCK);
+        Assert.True(reader >= 0);
         var command = CliCommands.All().Single(c => c.Name == name);
         var run = Task.Run(() => CommandRunner.Run(command, [.. args]));
         var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run;
         var type = new Mono.Unix.UnixFileInfo(pipe).FileType;
-        // A writer that opens and closes without waiting releases whoever still waits to read the pipe.
+        // A writer that opens and closes at once releases a command still waiting to read the pipe.
         var writer = Mono.Unix.Native.Syscall.open(pipe, Mono.Unix.Native.OpenFlags.O_WRONLY | Mono.Unix.Native.OpenFlags.O_NONBLOCK);
         if (writer >= 0) Mono.Unix.Native.Syscall.close(writer);
+        Mono.Unix.Native.Syscall.close(reader);
 
         Assert.True(finished, $"{name} {option} blocked on the pipe");
         Assert.Equal(Mono.Unix.FileTypes.Fifo, type);
         var (exit, _, error) = await run;
         Assert.Equal(1, exit);
         Assert.Contains($"{option} '{pipe}' is a named pipe, not a regular file", error);
-        await reader.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private static List<string> WithOption(List<string> args, string option, string? value)

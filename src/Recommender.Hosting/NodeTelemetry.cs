@@ -27,6 +27,7 @@ public static class NodeTelemetry
 {
     public const string EndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
     public const string ProtocolKey = "OTEL_EXPORTER_OTLP_PROTOCOL";
+    public const string HeadersKey = "OTEL_EXPORTER_OTLP_HEADERS";
     public const string SamplerKey = "OTEL_TRACES_SAMPLER";
     public const string SamplerArgumentKey = "OTEL_TRACES_SAMPLER_ARG";
     public const string TracesExporterKey = "OTEL_TRACES_EXPORTER";
@@ -115,6 +116,8 @@ public static class NodeTelemetry
             throw Invalid(EndpointKey, $"{EndpointKey} must be an http(s) URL such as http://collector:4317, not '{endpoint}'.");
         if (Value(ProtocolKey) is { } protocol && protocol is not ("grpc" or "http/protobuf"))
             throw Invalid(ProtocolKey, $"{ProtocolKey} must be grpc or http/protobuf, not '{protocol}'.");
+        if (Value(HeadersKey) is { } headers && HeadersProblem(headers) is { } problem)
+            throw Invalid(HeadersKey, $"{HeadersKey} must be name=value pairs separated by commas (such as x-api-key=SECRET): {problem}.");
         foreach (var key in new[] { TracesExporterKey, MetricsExporterKey, LogsExporterKey })
             if (Value(key) is { } exporter && exporter is not ("otlp" or "none"))
                 throw Invalid(key, $"{key} must be otlp or none, not '{exporter}'.");
@@ -124,6 +127,26 @@ public static class NodeTelemetry
         if (sampler is "traceidratio" or "parentbased_traceidratio" && Value(SamplerArgumentKey) is { } argument
             && (!double.TryParse(argument, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) || ratio is < 0 or > 1))
             throw Invalid(SamplerArgumentKey, $"{SamplerArgumentKey} must be a sampling ratio from 0 to 1 for {SamplerKey}={sampler}, not '{argument}'.");
+    }
+
+    // What the exporter would throw on when it builds its first request (after the node started, ending it). The value
+    // holds secrets, so the problem names the pair by its place, not its text.
+    private static string? HeadersProblem(string headers)
+    {
+        var pairs = headers.Split(',');
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            var at = pairs[i].IndexOf('=', StringComparison.Ordinal);
+            var name = at < 0 ? "" : pairs[i][..at].Trim();
+            var where = $"pair {i + 1} of {pairs.Length}";
+            if (at < 0) return $"{where} has no '='";
+            if (name.Length == 0) return $"{where} has no name before its '='";
+            // An HTTP header name is a token (RFC 9110, section 5.6.2).
+            if (!name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+                return $"{where} has a name a header cannot have";
+            if (pairs[i][(at + 1)..].Any(char.IsControl)) return $"{where} has a control character in its value";
+        }
+        return null;
     }
 
     private static TimeSpan FailureLogInterval(IConfiguration configuration)

@@ -211,6 +211,10 @@ public sealed class TelemetryTests
     [InlineData("OTEL_METRICS_EXPORTER", "prometheus", "OTEL_METRICS_EXPORTER must be otlp or none, not 'prometheus'.")]
     [InlineData("Recommender__TelemetryFailureLogInterval", "0", "Recommender:TelemetryFailureLogInterval must be a time span above zero and at most 1.00:00:00 (such as 00:01:00), not '0'.")]
     [InlineData("OTEL_TRACES_SAMPLER_ARG", "10%", "OTEL_TRACES_SAMPLER_ARG must be a sampling ratio from 0 to 1 for OTEL_TRACES_SAMPLER=parentbased_traceidratio, not '10%'.")]
+    // The exporter threw on these once the node had started (an unhandled exception); the secret is not repeated.
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS", "secret-key", "OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs separated by commas (such as x-api-key=SECRET): pair 1 of 1 has no '='.")]
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=secret,", "OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs separated by commas (such as x-api-key=SECRET): pair 2 of 2 has no '='.")]
+    [InlineData("OTEL_EXPORTER_OTLP_HEADERS", "api key=secret", "OTEL_EXPORTER_OTLP_HEADERS must be name=value pairs separated by commas (such as x-api-key=SECRET): pair 1 of 1 has a name a header cannot have.")]
     public async Task A_telemetry_setting_the_exporter_would_ignore_stops_the_node_naming_it(string key, string value, string message)
     {
         var root = NewDirectory();

@@ -46,15 +46,8 @@ internal static class ExportEventsCommand
             }
             // Relative paths resolve against the last '/' of the base: "http://host/prefix" must become "http://host/prefix/".
             if (!baseAddress.AbsolutePath.EndsWith('/')) baseAddress = new Uri(baseAddress.GetLeftPart(UriPartial.Path) + "/");
-            try
-            {
-                CommandErrors.CheckFileTarget(parse.GetValue(outFile)!, "--out");
-            }
-            catch (Exception e) when (CommandErrors.IsExpected(e))
-            {
-                await error.WriteLineAsync($"error: {CommandErrors.Message(e)}");
-                return 1;
-            }
+            if (CommandErrors.Guard(parse, () => { CommandErrors.CheckFileTarget(parse.GetValue(outFile)!, "--out"); return 0; }) is not 0 and var refused)
+                return refused;
             var path = Path.GetFullPath(parse.GetValue(outFile)!);
             var partial = path + ".partial";
             try

@@ -82,9 +82,10 @@ public static class HostRunner
     {
         var ports = new List<(string What, IPAddress Address, int Port)>();
         var urls = configuration["urls"];
-        if (!string.IsNullOrEmpty(urls) && urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Length == 0)
+        var addresses = (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (!string.IsNullOrEmpty(urls) && addresses.Length == 0)
             return $"The listen addresses (urls) '{urls}' hold no address; give one such as http://127.0.0.1:5000, or leave the setting out.";
-        foreach (var url in (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var url in addresses)
         {
             // Kestrel's wildcard hosts are not URL hosts; any address stands in for them here.
             var parsable = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);

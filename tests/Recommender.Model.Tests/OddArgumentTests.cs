@@ -88,8 +88,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     [MemberData(nameof(Commands))]
     public void Every_option_given_an_odd_value_completes_or_fails_with_a_message(string name)
     {
-        var baseLine = inputs.Base[name];
-        var options = CliCommands.All().Single(c => c.Name == name).Options.Where(o => o.Name != "--help").ToList();
+        var options = CommandNamed(name).Options.Where(o => o.Name != "--help").ToList();
         Assert.NotEmpty(options);
         var failures = new List<string>();
         int runs = 0, completed = 0;
@@ -98,9 +97,8 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
             IEnumerable<string?> values = option.ValueType == typeof(bool) ? new string?[] { null } : OddValues;
             foreach (var value in values)
             {
-                var target = inputs[$"out-{Guid.NewGuid():N}"];
-                var args = WithOption(baseLine.Select(a => a == "OUT" ? target : a).ToList(), option.Name, value);
-                var (exit, _, error) = CommandRunner.Run(CliCommands.All().Single(c => c.Name == name), [.. args]);
+                var args = WithOption(BaseLine(name), option.Name, value);
+                var (exit, _, error) = CommandRunner.Run(CommandNamed(name), [.. args]);
                 runs++;
                 if (exit == 0) completed++;
                 var line = $"{name} {string.Join(' ', args.Select(a => a.Length == 0 || a.Contains(' ') ? $"'{a}'" : a))}: exit {exit}";
@@ -130,14 +128,14 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
         // rather than risk the machine's /dev/null.
         var pipe = inputs[$"pipe-{Guid.NewGuid():N}"];
         Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(pipe, Mono.Unix.Native.FilePermissions.DEFFILEMODE));
-        var args = WithOption(inputs.Base[name].Select(a => a == "OUT" ? inputs[$"out-{Guid.NewGuid():N}"] : a).ToList(), option, pipe);
+        var args = WithOption(BaseLine(name), option, pipe);
 
         // A reader end held open (without waiting for a writer), so that a command opening the pipe to write (as it must
         // not) does not block; and the command in a task of its own, since one opening it to read (as it must not either)
         // waits for a writer.
         var reader = Mono.Unix.Native.Syscall.open(pipe, Mono.Unix.Native.OpenFlags.O_RDONLY | Mono.Unix.Native.OpenFlags.O_NONBLOCK);
         Assert.True(reader >= 0);
-        var command = CliCommands.All().Single(c => c.Name == name);
+        var command = CommandNamed(name);
         var run = Task.Run(() => CommandRunner.Run(command, [.. args]));
         var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run;
         var type = new Mono.Unix.UnixFileInfo(pipe).FileType;
@@ -153,6 +151,15 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
         Assert.Contains($"{option} '{pipe}' is a named pipe, not a regular file", error);
     }
 
+    private static Command CommandNamed(string name) => CliCommands.All().Single(c => c.Name == name);
+
+    /// <summary>The command's valid base line, with a fresh output path in place of OUT.</summary>
+    private List<string> BaseLine(string name)
+    {
+        var output = inputs[$"out-{Guid.NewGuid():N}"];
+        return [.. inputs.Base[name].Select(a => a == "OUT" ? output : a)];
+    }
+
     private static List<string> WithOption(List<string> args, string option, string? value)
     {
         var at = args.IndexOf(option);
@@ -166,10 +173,9 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     public void The_base_command_lines_complete()
     {
         var failures = new List<string>();
-        foreach (var (name, baseLine) in inputs.Base.Where(b => b.Key != "export-events"))
+        foreach (var name in inputs.Base.Keys.Where(name => name != "export-events"))
         {
-            var args = baseLine.Select(a => a == "OUT" ? inputs[$"out-{Guid.NewGuid():N}"] : a).ToArray();
-            var (exit, _, error) = CommandRunner.Run(CliCommands.All().Single(c => c.Name == name), args);
+            var (exit, _, error) = CommandRunner.Run(CommandNamed(name), [.. BaseLine(name)]);
             if (exit != 0) failures.Add($"{name}: exit {exit}: {error}");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));

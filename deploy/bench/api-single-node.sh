@@ -4,7 +4,8 @@
 #
 #   deploy/bench/api-single-node.sh       # CONCURRENCY_LEVELS="1 8 32" SECONDS_PER_RUN=10 PORT=5090 MODES="reads writes"
 #
-# MODES may add "batches" (POST /events with BATCH_EVENTS events over BATCH_USERS users, default 20 over 5). API_DIR
+# MODES may add "batches" (POST /events with BATCH_EVENTS events over BATCH_USERS users, default 20 over 5) and
+# "sessions" (POST /recommendations with SESSION_ITEMS items, default 20, encoded on every request). API_DIR
 # runs an API already published there (another revision, for a comparison) instead of publishing this checkout.
 #
 # Builds the API in Release, starts it on a fresh temporary data directory, waits for /health/ready, warms up,
@@ -57,6 +58,7 @@ fi
 MODES="${MODES:-reads writes}"
 BATCH_EVENTS="${BATCH_EVENTS:-20}"
 BATCH_USERS="${BATCH_USERS:-5}"
+SESSION_ITEMS="${SESSION_ITEMS:-20}"
 if [[ -n "${API_DIR:-}" ]]; then
     log "using the API published in $API_DIR; building the load generator"
     cp -r "$API_DIR" "$WORK/api"
@@ -102,7 +104,7 @@ for concurrency in $CONCURRENCY_LEVELS; do
     for mode in $MODES; do
         before="$(cpu_seconds)"
         line="$(loadgen --mode "$mode" --seconds "$SECONDS_PER_RUN" --concurrency "$concurrency" \
-            --batch-events "$BATCH_EVENTS" --batch-users "$BATCH_USERS")" || failed=1
+            --batch-events "$BATCH_EVENTS" --batch-users "$BATCH_USERS" --session-items "$SESSION_ITEMS")" || failed=1
         after="$(cpu_seconds)"
         requests="$(field requests "$line")"
         throughput="$(field throughput "$line")"

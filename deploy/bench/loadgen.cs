@@ -2,9 +2,10 @@
 //
 //   dotnet run deploy/bench/loadgen.cs -- --url http://127.0.0.1:5001 --mode reads --seconds 20 --concurrency 16
 //
-// Modes: "reads" (GET /users/{id}/recommendations?k=10), "writes" (POST /events, one event each) or "batches"
+// Modes: "reads" (GET /users/{id}/recommendations?k=10), "writes" (POST /events, one event each), "batches"
 // (POST /events, --batch-events events spread over --batch-users distinct users each, which the event journal stores
-// whole before writing the users' histories).
+// whole before writing the users' histories) or "sessions" (POST /recommendations?k=10 with --session-items items, a
+// history the node encodes on every request: nothing is cached for a session).
 // Users are the demo's ("1".."N"); write targets are items seen in warm-up recommendations.
 // Prints one line: mode, requests, errors, throughput, p50/p90/p99 latency in ms (and events/s for batches).
 #:property PublishAot=false
@@ -39,6 +40,7 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
             {
                 "writes" => await http.PostAsJsonAsync(new Uri(url, "/events"), Event(user)),
                 "batches" => await http.PostAsJsonAsync(new Uri(url, "/events"), Batch()),
+                "sessions" => await http.PostAsJsonAsync(new Uri(url, "/recommendations?k=10"), Session()),
                 _ => await http.GetAsync(new Uri(url, $"/users/{user}/recommendations?k=10")),
             };
             // A batch answered 202 is stored whole; some users' histories are written by the journal's retries.
@@ -64,6 +66,7 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
             var ids = batchUsers.ToArray();
             return Enumerable.Range(0, options.BatchEvents).Select(i => Event(ids[i % ids.Length])).ToArray();
         }
+        object Session() => new { items = Enumerable.Range(0, options.SessionItems).Select(_ => items[random.Next(items.Count)]).ToArray() };
         mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }));
@@ -91,30 +94,31 @@ static async Task<List<string>> WarmUp(HttpClient http, Options options)
     return [.. items];
 }
 
-sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users, int BatchEvents, int BatchUsers)
+sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users, int BatchEvents, int BatchUsers, int SessionItems)
 {
     public static Options Parse(string[] args)
     {
         var urls = new List<Uri>();
         string mode = "reads";
-        int seconds = 20, concurrency = 16, users = 600, batchEvents = 20, batchUsers = 5;
+        int seconds = 20, concurrency = 16, users = 600, batchEvents = 20, batchUsers = 5, sessionItems = 20;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i++])
             {
                 case "--url": urls.Add(new Uri(value)); break;
-                case "--mode": mode = value is "reads" or "writes" or "batches" ? value : throw new ArgumentException("--mode is reads, writes or batches."); break;
+                case "--mode": mode = value is "reads" or "writes" or "batches" or "sessions" ? value : throw new ArgumentException("--mode is reads, writes, batches or sessions."); break;
                 case "--seconds": seconds = Math.Clamp(int.Parse(value), 1, 300); break;
                 case "--concurrency": concurrency = Math.Clamp(int.Parse(value), 1, 256); break;
                 case "--users": users = Math.Max(1, int.Parse(value)); break;
                 case "--batch-events": batchEvents = Math.Clamp(int.Parse(value), 1, 1000); break;
                 case "--batch-users": batchUsers = Math.Clamp(int.Parse(value), 1, 1000); break;
+                case "--session-items": sessionItems = Math.Clamp(int.Parse(value), 1, 1000); break;
                 default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
             }
         }
         if (urls.Count == 0) urls.Add(new Uri("http://127.0.0.1:5001"));
         if (batchUsers > batchEvents) throw new ArgumentException("--batch-users cannot exceed --batch-events.");
-        return new Options(urls, mode, seconds, concurrency, users, batchEvents, batchUsers);
+        return new Options(urls, mode, seconds, concurrency, users, batchEvents, batchUsers, sessionItems);
     }
 }

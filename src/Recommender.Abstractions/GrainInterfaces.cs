@@ -220,6 +220,22 @@ public interface IInferenceGrain : IGrainWithIntegerKey
     Task<Immutable<byte[]>> Encode(string modelVersion, Immutable<string[]> history);
 }
 
+/// <summary>
+/// Recommendations for a history the caller sends rather than one stored (an anonymous visitor's session); stateless,
+/// a pool on every silo, writes nothing.
+/// </summary>
+[Alias("recommender.ISessionGrain")]
+public interface ISessionGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// Top-K for the chronological <paramref name="items"/> under the active model, ranked as a user's with that
+    /// history would be, or the popularity list when none of them is known to the model. A request withdrawn through
+    /// <paramref name="cancellation"/> before it is served is dropped.
+    /// </summary>
+    [Alias("Recommend")]
+    Task<Ranking> Recommend(Immutable<string[]> items, RecommendationRequest request, CancellationToken cancellation = default);
+}
+
 /// <summary>Fans a query out to all shards of a model version and merges to the global top-K; stateless, runs beside its caller.</summary>
 [Alias("recommender.ISearchGrain")]
 public interface ISearchGrain : IGrainWithIntegerKey

@@ -35,6 +35,9 @@ public static class Limits
     /// <summary>Events one POST /events may carry: a batch is answered within a few seconds even when every event is a new user's.</summary>
     public const int MaxEventsPerRequest = 1000;
 
+    /// <summary>Items a session (POST /recommendations) may send: more than any model reads, which is the most recent ones.</summary>
+    public const int MaxSessionItems = 1000;
+
     /// <summary>Items one POST /items may carry: each item's text is encoded before the answer (500 took 6 s on two busy cores, a fifth of the call timeout).</summary>
     public const int MaxItemsPerRequest = 500;
 

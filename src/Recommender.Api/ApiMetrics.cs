@@ -19,7 +19,7 @@ public sealed class ApiMetrics
         _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
         _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
-        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source and cache use.");
+        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user or a session sent with the request).");
     }
 
     public void EventsIngested(int accepted, int duplicates)
@@ -35,8 +35,10 @@ public sealed class ApiMetrics
         _erasedEvents.Add(events);
     }
 
-    public void Recommended(Ranking ranking, TimeSpan elapsed) =>
+    /// <summary>Records an answer for a stored user's history or, with <paramref name="session"/>, for a history sent with the request.</summary>
+    public void Recommended(Ranking ranking, TimeSpan elapsed, bool session = false) =>
         _recommendationLatency.Record(elapsed.TotalMilliseconds,
             new KeyValuePair<string, object?>("source", ranking.Source.ToString().ToLowerInvariant()),
-            new KeyValuePair<string, object?>("cached", ranking.Cached));
+            new KeyValuePair<string, object?>("cached", ranking.Cached),
+            new KeyValuePair<string, object?>("subject", session ? "session" : "user"));
 }

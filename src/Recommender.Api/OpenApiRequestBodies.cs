@@ -17,6 +17,12 @@ public sealed class OpenApiRequestBodies : IOpenApiOperationTransformer, IOpenAp
 {
     public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)
     {
+        if (context.JsonTypeInfo.Type == typeof(SessionRequest) && schema.Properties?.TryGetValue("items", out var list) == true
+            && list is OpenApiSchema { Items: OpenApiSchema entry } itemList)
+        {
+            entry.Type = JsonSchemaType.String | JsonSchemaType.Integer;
+            itemList.MaxItems = Limits.MaxSessionItems;
+        }
         if (context.JsonTypeInfo.Type != typeof(EventRequest) || schema.Properties is not { } properties) return Task.CompletedTask;
         foreach (var id in new[] { "userId", "itemId", "eventId" })
             if (properties.TryGetValue(id, out var p) && p is OpenApiSchema idSchema)

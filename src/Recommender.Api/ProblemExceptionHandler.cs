@@ -20,7 +20,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var beforeWriting = thrown is FailedBeforeWritingException;
         var exception = beforeWriting ? thrown.InnerException! : thrown;
         var mayHaveBeenWritten = (exception is StorageUnavailableException { MayHaveBeenWritten: true } || ClusterRetry.MayHaveRun(exception))
-            && !beforeWriting && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
+            && !beforeWriting && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+            && context.GetEndpoint()?.Metadata.GetMetadata<Endpoints.WritesNothing>() is null;
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>

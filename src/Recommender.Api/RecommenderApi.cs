@@ -94,6 +94,7 @@ public static class RecommenderApi
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         EventEndpoints.Map(api);
         UserEndpoints.Map(api);
+        SessionEndpoints.Map(api);
         ItemEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ExportEndpoints.Map(api);

@@ -12,6 +12,7 @@ using Recommender.Grains.Catalogue;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
 using Recommender.Grains.Popularity;
+using Recommender.Grains.Ranking;
 using Recommender.Grains.Users;
 using Recommender.Grains.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -111,6 +112,7 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<EventJournalRetrier>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventJournalRetrier>());
         services.AddSingleton<ItemLocator>();
+        services.AddSingleton<HistoryRanker>();
         services.AddSingleton<TextEncoding>();
         services.AddSingleton<ModelUnloader>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());

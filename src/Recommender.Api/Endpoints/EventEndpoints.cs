@@ -34,7 +34,7 @@ public static class EventEndpoints
 
         // Every item must be in the catalogue: checked for the whole batch before any user grain is called.
         var items = events.Select(e => e.Event.ItemId).Distinct(StringComparer.Ordinal).ToArray();
-        var unknown = await ClusterRetry.BeforeWritingAsync(() => UnknownItems(grains, knownItems, items, options.CallAttemptTimeout, cancellation));
+        var unknown = await ClusterRetry.BeforeWritingAsync(() => knownItems.FindUnknownAsync(grains, items, options.CallAttemptTimeout, cancellation));
         if (unknown.Count > 0)
         {
             var single = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
@@ -65,22 +65,5 @@ public static class EventEndpoints
         metrics.EventsIngested(batch.Accepted, batch.Duplicates);
         var response = new IngestResponse(batch.Accepted, batch.Duplicates, perUser.Length, batch.PendingUsers);
         return batch.PendingUsers == 0 ? Results.Ok(response) : Results.Json(response, statusCode: StatusCodes.Status202Accepted);
-    }
-
-    /// <summary>
-    /// Items this front end has not found before and that are in neither the bulk-loaded buckets (always active, so
-    /// asking them activates no item grain) nor, for the rest, the item grains (items created through the API).
-    /// </summary>
-    private static async Task<HashSet<string>> UnknownItems(IGrainFactory grains, KnownItems knownItems, string[] items, TimeSpan attemptTimeout, CancellationToken cancellation)
-    {
-        var byBucket = items.Where(id => !knownItems.Contains(id)).GroupBy(ItemBuckets.Of).ToArray();
-        var inBuckets = await Task.WhenAll(byBucket.Select(g => ClusterRetry.RepeatAsync(
-            () => grains.GetGrain<IItemBucketGrain>(g.Key).Contains(new Immutable<string[]>(g.ToArray())), attemptTimeout, cancellation)));
-        var rest = byBucket.SelectMany((g, b) => g.Where((_, i) => !inBuckets[b][i])).ToArray();
-        var inGrains = await Task.WhenAll(rest.Select(id => ClusterRetry.RepeatAsync(
-            () => grains.Item(id).Exists(), attemptTimeout, cancellation)));
-        foreach (var id in byBucket.SelectMany((g, b) => g.Where((_, i) => inBuckets[b][i])).Concat(rest.Where((_, i) => inGrains[i])))
-            knownItems.Add(id);
-        return rest.Where((_, i) => !inGrains[i]).ToHashSet(StringComparer.Ordinal);
     }
 }

@@ -33,6 +33,9 @@ public sealed record ReasonItem(string ItemId, string Title, float Similarity);
 
 public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items);
 
+/// <summary>POST /recommendations: no user and no cache, since nothing of the session is kept.</summary>
+public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, IReadOnlyList<RecommendedItem> Items);
+
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items);
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
@@ -100,3 +103,8 @@ public sealed record EventRequest(string UserId, string ItemId, string Type, Dat
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ItemRequest(string Title, string? Id = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null,
     [property: System.ComponentModel.Description("Keep the item but never recommend it (out of stock, withdrawn); false or absent shows it.")] bool Hidden = false);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record SessionRequest(
+    [property: System.ComponentModel.Description("The ids of the items the session has had, oldest first, each in the catalogue (an integer is taken as written); [] for none yet.")]
+    IReadOnlyList<string> Items);

@@ -36,16 +36,11 @@ public static class UserEndpoints
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
-        var count = Fields.K(k, errors);
-        var withSeen = Fields.Flag(includeSeen, "includeSeen", errors);
-        var excluded = Fields.Exclusions(exclude, excludeId, errors);
-        var tagFilter = Fields.Tag(tag, "tag", errors);
-        var withReasons = Fields.Flag(explain, "explain", errors);
+        var request = Fields.Recommendation(k, includeSeen, exclude, excludeId, tag, explain, errors);
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
-        var request = new RecommendationRequest(count!.Value, withSeen, excluded, tagFilter, withReasons);
         var user = grains.User(userId!);
-        var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request, attempt), options.CallAttemptTimeout, cancellation);
+        var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed);
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,

@@ -28,6 +28,12 @@ public static class Fields
             if (required) errors.Add(field, $"'{name}' is required.");
             return null;
         }
+        return IdValue(value, name, field, errors);
+    }
+
+    /// <summary>An id given as <paramref name="value"/> (a property's or an array entry's), named <paramref name="name"/> in the error.</summary>
+    public static string? IdValue(JsonElement value, string name, string field, ValidationErrors errors)
+    {
         var text = value.ValueKind switch
         {
             JsonValueKind.String => value.GetString(),
@@ -214,6 +220,18 @@ public static class Fields
             return null;
         }
         return k;
+    }
+
+    /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
+    public static RecommendationRequest? Recommendation(string? k, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain,
+        ValidationErrors errors)
+    {
+        var count = K(k, errors);
+        var withSeen = Flag(includeSeen, "includeSeen", errors);
+        var excluded = Exclusions(exclude, excludeId, errors);
+        var tagFilter = Tag(tag, "tag", errors);
+        var withReasons = Flag(explain, "explain", errors);
+        return count is { } c && !errors.Any ? new RecommendationRequest(c, withSeen, excluded, tagFilter, withReasons) : null;
     }
 
     /// <summary>An optional true/false query flag (false when absent).</summary>

@@ -10,9 +10,10 @@ namespace Recommender.Grains.Search;
 /// <summary>
 /// Scatter-gather over one model version's shards: every shard returns its own filtered top-K in parallel, the
 /// union is cut to the global top-K, and the scores are the softmax over those candidates. The caller passes the
-/// version it read, so inference and every shard of one answer use the same one.
+/// version it read, so inference and every shard of one answer use the same one. Reentrant: it holds nothing, and a
+/// worker waiting on its shards takes the next query rather than leaving it queued behind the workers (one per core).
 /// </summary>
-[StatelessWorker]
+[StatelessWorker, Reentrant]
 public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, IOptions<ServingOptions> options) : Grain, ISearchGrain
 {
     public async Task<Abstractions.Ranking> Search(ActiveModel model, Immutable<byte[]> query, ScanFilter filter, RankingSource source)

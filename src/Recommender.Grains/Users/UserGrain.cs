@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Catalogue;
-using Recommender.Grains.Inference;
 using Recommender.Grains.Popularity;
 using Recommender.Grains.Ranking;
 
@@ -16,9 +15,8 @@ namespace Recommender.Grains.Users;
 public sealed class UserGrain(
     [PersistentState("user")] IPersistentState<UserState> state,
     CatalogueCache catalogue,
-    PopularityCache popularity,
     PopularityAccumulator accumulator,
-    ModelRegistry models,
+    HistoryRanker ranker,
     IOptions<ServingOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
@@ -111,21 +109,9 @@ public sealed class UserGrain(
         // The caller gave up on this attempt and has asked again: no need to encode for it.
         cancellation.ThrowIfCancellationRequested();
         var snapshot = await catalogue.GetAsync();
-        // Nothing to serve until a model is active and the catalogue has finished loading: an empty version says so.
-        if (snapshot.Model is null || snapshot.Loading) return new Abstractions.Ranking([], "", RankingSource.Popularity, false);
-        var model = snapshot.Model;
-        var exclude = request.IncludeSeen ? request.Exclude ?? [] : [.. SeenItems(), .. request.Exclude ?? []];
-        if (History.Events.Count > 0)
-        {
-            var (vector, cached) = await InterestVector(model);
-            if (vector is not null)
-            {
-                var ranking = await GrainFactory.GetGrain<ISearchGrain>(0)
-                    .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag), RankingSource.Model) with { Cached = cached };
-                return request.Explain ? await HistoryExplanations.AddTo(ranking, model, RecentDistinctItems(HistoryExplanations.RecentItems), GrainFactory) : ranking;
-            }
-        }
-        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, catalogue.Hidden.Ids, request, exclude), model.Version, RankingSource.Popularity, false);
+        if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
+        var (vector, cached) = History.Events.Count > 0 ? await InterestVector(model) : (null, false);
+        return await ranker.Rank(snapshot, request, SeenItems(), vector, cached, () => RecentDistinctItems(HistoryExplanations.RecentItems));
     }
 
     /// <summary>What identifies one write of the history: only that write leaves these three values together.</summary>
@@ -161,42 +147,15 @@ public sealed class UserGrain(
         _unstored = false;
     }
 
-    /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>
-    private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, IReadOnlySet<string> hidden, RecommendationRequest request, string[] exclude)
-    {
-        var vocabulary = models.Get(model.Version).DenseIds;
-        var excluded = exclude.ToHashSet(StringComparer.Ordinal);
-        var live = await popularity.GetAsync();
-        var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
-            .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
-            .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
-        return SoftmaxRanking.RankPopular(candidates, request.K, excluded);
-    }
-
     /// <summary>The interest vector for the current history under <paramref name="model"/>; null when no history item is known to the model.</summary>
     private async Task<(byte[]? Vector, bool Cached)> InterestVector(ActiveModel model)
     {
         if (_vector is { } v && v.ModelVersion == model.Version && v.HistoryVersion == History.Version) return (v.Vector, true);
         var historyVersion = History.Version;
-        // The encoder reads the most recent items it knows, as many as it was trained to read.
-        var loaded = models.Get(model.Version);
-        var recent = History.RecentItems(loaded.Manifest.MaxLength, loaded.DenseIds.ContainsKey, options.Value.HistoryWindow);
-        var vector = recent.Length == 0 ? null : await Encode(model.Version, recent);
+        var recent = ranker.EncoderInput(model.Version, (count, known) => History.RecentItems(count, known, options.Value.HistoryWindow));
+        var vector = await ranker.Encode(model.Version, recent, $"user {GrainKeys.IdOf(this)}");
         _vector = new CachedVector(model.Version, historyVersion, vector);
         return (vector, false);
-    }
-
-    private async Task<byte[]?> Encode(string modelVersion, string[] items)
-    {
-        var encoded = await GrainFactory.GetGrain<IInferenceGrain>(0).Encode(modelVersion, new Immutable<string[]>(items));
-        var vector = VectorBytes.AsFloats(encoded.Value);
-        // A vector with NaN or infinity would rank nothing: the user gets the popular list, and the operator a warning.
-        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(vector))
-        {
-            logger.LogWarning("Model {Version} encoded the history of user {UserId} as a non-finite vector; serving the popular list", modelVersion, GrainKeys.IdOf(this));
-            return null;
-        }
-        return vector.ContainsAnyExcept(0f) ? encoded.Value : null;
     }
 
     /// <summary>The last <paramref name="count"/> distinct items of the history, most recent first.</summary>

@@ -68,6 +68,8 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
             // The key is checked before anything else: an unknown parameter does not reveal the endpoint's parameters.
             using var unknownParameter = await anonymous.GetAsync($"/users/{user}/recommendations?bogus=1");
             Assert.Contains("needs an API key", (await Problem(unknownParameter, HttpStatusCode.Unauthorized)).Detail);
+            using var session = await anonymous.PostAsJsonAsync("/recommendations?k=3", new { items = new[] { "5" } });
+            Assert.Contains("needs an API key", (await Problem(session, HttpStatusCode.Unauthorized)).Detail);
         }
         using (var wrong = Client("wrong-0123456789abcdef0123456789"))
         {
@@ -113,6 +115,8 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
                 Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
                 var recommendations = await client.GetFromJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=3");
                 Assert.Equal(3, recommendations!.Items.Count);
+                using var session = await client.PostAsJsonAsync("/recommendations?k=3", new { items = new[] { "5" } });
+                Assert.Equal(3, (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Count);
                 using var models = await client.GetAsync("/models");
                 Assert.Equal(HttpStatusCode.OK, models.StatusCode);
             }

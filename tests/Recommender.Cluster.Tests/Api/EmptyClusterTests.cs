@@ -49,6 +49,12 @@ public sealed class EmptyClusterTests
         Assert.NotNull(recommendations.Headers.RetryAfter);
         var problem = await recommendations.Content.ReadFromJsonAsync<ProblemReply>();
         Assert.Contains("No model is active", problem!.Detail);
+        // So is a session's: the items are in the catalogue, but nothing can rank them yet.
+        using (var session = await cluster.Http.PostAsJsonAsync("/recommendations?k=5", new { items = new[] { "first-item", "second-item" } }))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, session.StatusCode);
+            Assert.Contains("No model is active", (await session.Content.ReadFromJsonAsync<ProblemReply>())!.Detail);
+        }
 
         // The first model knows the catalogue's items and three it does not hold.
         using (var third = await cluster.Http.PutAsJsonAsync("/items/third-item", new { title = "Third item", tags = new[] { "space" } }))
@@ -62,6 +68,8 @@ public sealed class EmptyClusterTests
         Assert.Equal("model", recommended.Source);
         var only = Assert.Single(recommended.Items);
         Assert.Equal(("third-item", "Third item"), (only.Id, only.Title));
+        using (var session = await cluster.Http.PostAsJsonAsync("/recommendations?k=10", new { items = new[] { "first-item", "second-item" } }))
+            Assert.Equal(["third-item"], (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Select(i => i.Id));
         var tagged = await cluster.GetJsonAsync<RecommendationsReply>("/users/early-user/recommendations?k=10&tag=space");
         Assert.Equal(["third-item"], tagged.Items.Select(i => i.Id));
         var similar = await cluster.GetJsonAsync<SimilarReply>("/items/third-item/similar?k=10");

@@ -294,10 +294,28 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
 
     private MutatedRequest OddRead()
     {
+        if (_random.Next(3) == 0) return OddSession();
         var id = _random.Next(2) == 0 ? Pick(OddPathIds) : Pick([$"{prefix}-user-0", CatalogueItem(_random.Next(1000))]);
         var template = Pick(["/users/{0}/recommendations", "/users/{0}/history", "/items/{0}", "/items/{0}/similar", "/models/{0}"]);
         var query = string.Join("&", Enumerable.Range(0, 1 + _random.Next(3)).Select(_ => $"{Pick(QueryNames)}={Pick(QueryValues)}"));
         return new MutatedRequest(HttpMethod.Get, string.Format(CultureInfo.InvariantCulture, template, id) + "?" + query, null, null, null, []);
+    }
+
+    /// <summary>A session's recommendations (a POST that writes nothing) with an odd entry, items field or query.</summary>
+    private MutatedRequest OddSession()
+    {
+        var entries = Enumerable.Range(0, _random.Next(4)).Select(_ => JsonSerializer.Serialize(CatalogueItem(_random.Next(1000)))).ToList();
+        entries.Insert(_random.Next(entries.Count + 1), Pick(OddValues));
+        var items = _random.Next(4) switch
+        {
+            0 => Pick(OddValues),
+            1 => "[" + string.Join(",", Enumerable.Repeat("\"2\"", 1001)) + "]",
+            _ => "[" + string.Join(",", entries) + "]",
+        };
+        var body = _random.Next(5) == 0 ? $"{{\"items\":{items},\"{Pick(OddStrings.Where(s => s.Length < 100).ToArray())}\":1}}" : $"{{\"items\":{items}}}";
+        var query = string.Join("&", Enumerable.Range(0, _random.Next(3)).Select(_ => $"{Pick(QueryNames)}={Pick(QueryValues)}"));
+        return new MutatedRequest(HttpMethod.Post, "/recommendations?" + query, Encoding.UTF8.GetBytes(body), "application/json", null,
+            ["/models", $"/users/{prefix}-user-0/history"]);
     }
 
     private MutatedRequest OddMethod()

@@ -84,6 +84,11 @@ public sealed class RetryableFailureTests
         Assert.Contains("may have been carried out", body.GetProperty("detail").GetString());
         (_, _, body) = await HandleAsync(new TimeoutException(), "GET");
         Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        // Nor does a POST that only reads (a session's recommendations).
+        (_, _, body) = await HandleAsync(new TimeoutException(), writesNothing: true);
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
+        (_, _, body) = await HandleAsync(new StorageUnavailableException("Grain storage is unavailable.", mayHaveBeenWritten: true), writesNothing: true);
+        Assert.False(body.GetProperty("mayHaveBeenWritten").GetBoolean());
         // A write whose silo was lost while it was pending may have run; a rejected one did not.
         (_, _, body) = await HandleAsync(new SiloUnavailableException());
         Assert.True(body.GetProperty("mayHaveBeenWritten").GetBoolean());
@@ -195,11 +200,12 @@ public sealed class RetryableFailureTests
         Assert.Equal(0, headers.RetryAfter.Count);
     }
 
-    private static async Task<(int Status, IHeaderDictionary Headers, JsonElement Body)> HandleAsync(Exception exception, string method = "POST")
+    private static async Task<(int Status, IHeaderDictionary Headers, JsonElement Body)> HandleAsync(Exception exception, string method = "POST", bool writesNothing = false)
     {
         await using var services = new ServiceCollection().AddLogging().AddProblemDetails().BuildServiceProvider();
         var context = new DefaultHttpContext { RequestServices = services };
         context.Request.Method = method;
+        if (writesNothing) context.SetEndpoint(new Endpoint(null, new EndpointMetadataCollection(new Recommender.Api.Endpoints.WritesNothing()), "reads only"));
         context.Response.Body = new MemoryStream();
         var handler = new ProblemExceptionHandler(services.GetRequiredService<IProblemDetailsService>(), NullLogger<ProblemExceptionHandler>.Instance);
         Assert.True(await handler.TryHandleAsync(context, exception, CancellationToken.None));

@@ -400,7 +400,7 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     public async Task The_openapi_document_lists_the_endpoints()
     {
         var document = await cluster.Http.GetStringAsync("/openapi/v1.json");
-        foreach (var path in new[] { "/events", "/users/{id}/recommendations", "/users/{id}/history", "/items/{id}", "/items", "/items/{id}/similar" })
+        foreach (var path in new[] { "/events", "/users/{id}/recommendations", "/recommendations", "/users/{id}/history", "/items/{id}", "/items", "/items/{id}/similar" })
             Assert.Contains($"\"{path}\"", document);
     }
 
@@ -432,11 +432,17 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     [Theory]
     [InlineData("EventRequest", "userId,itemId,type")]
     [InlineData("ItemRequest", "title")]
+    [InlineData("SessionRequest", "items")]
     public async Task The_openapi_request_schemas_list_exactly_the_fields_the_validation_accepts(string schema, string required)
     {
         using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
         var shape = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty(schema);
-        var accepted = schema == "EventRequest" ? Recommender.Api.Validation.EventBatch.FieldNames : Recommender.Api.Validation.ItemBatch.FieldNames;
+        var accepted = schema switch
+        {
+            "EventRequest" => Recommender.Api.Validation.EventBatch.FieldNames,
+            "ItemRequest" => Recommender.Api.Validation.ItemBatch.FieldNames,
+            _ => Recommender.Api.Validation.SessionBody.FieldNames,
+        };
         Assert.Equal(accepted.Order(), shape.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal(required.Split(',').Order(), shape.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).Order());
         Assert.False(shape.GetProperty("additionalProperties").GetBoolean());
@@ -459,6 +465,13 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         string[] Types(string field) => [.. fields.GetProperty(field).GetProperty("type").EnumerateArray().Select(t => t.GetString()!).Order()];
         Assert.Equal(["integer", "string"], Types("userId"));
         Assert.Equal(["integer", "null", "string"], Types("timestamp"));
+
+        // A session's items: ids as an event's are, at most the limit.
+        var sessionItems = document.RootElement.GetProperty("components").GetProperty("schemas").GetProperty("SessionRequest").GetProperty("properties").GetProperty("items");
+        Assert.Equal(Recommender.Abstractions.Limits.MaxSessionItems, sessionItems.GetProperty("maxItems").GetInt32());
+        Assert.Equal(["integer", "string"], sessionItems.GetProperty("items").GetProperty("type").EnumerateArray().Select(t => t.GetString()!).Order());
+        Assert.Equal("#/components/schemas/SessionRequest", Operation("/recommendations", "post").GetProperty("requestBody").GetProperty("content")
+            .GetProperty("application/json").GetProperty("schema").GetProperty("$ref").GetString());
         Assert.Equal(Enum.GetValues<EventType>().Select(EventTypes.Name), fields.GetProperty("type").GetProperty("enum").EnumerateArray().Select(t => t.GetString()!));
 
         // A model package: one binary part per file, the three package files required, nothing else accepted.

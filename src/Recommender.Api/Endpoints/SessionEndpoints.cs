@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Endpoints;
+
+/// <summary>Recommendations for a history the client sends instead of one the cluster stores: an anonymous visitor's session.</summary>
+public static class SessionEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/recommendations", Recommend)
+            .WithName("GetSessionRecommendations")
+            .WithSummary("Top-k items for the history in the body (the items an anonymous visitor's session has had, oldest first), ranked as a user "
+                + "with that history would be, under the same query parameters as GET /users/{id}/recommendations; the session's own items are left "
+                + "out unless includeSeen=true, and without an item the model knows the answer is the popularity list. Every item must be in the "
+                + "catalogue. Stores nothing.")
+            .Accepts<SessionRequest>("application/json")
+            .Produces<SessionRecommendationsResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithMetadata(new WritesNothing());
+    }
+
+    // excludeId is named a query parameter: a POST would otherwise look for an array in the body.
+    private static async Task<IResult> Recommend(string? k, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, string? tag, string? explain,
+        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var items = SessionBody.Parse(document!.RootElement, errors);
+        var request = Fields.Recommendation(k, includeSeen, exclude, excludeId, tag, explain, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+
+        // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over.
+        var clock = Stopwatch.StartNew();
+        var unknown = await knownItems.FindUnknownAsync(grains, items.Distinct(StringComparer.Ordinal).ToArray(), options.CallAttemptTimeout, cancellation);
+        if (unknown.Count > 0)
+        {
+            for (var i = 0; i < items.Length; i++)
+                if (unknown.Contains(items[i])) errors.Add($"items[{i}]", $"Item '{items[i]}' is not in the catalogue.");
+            return Problems.Invalid(errors);
+        }
+
+        var session = grains.GetGrain<ISessionGrain>(0);
+        var history = new Immutable<string[]>(items);
+        var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(history, request!, attempt), options.CallAttemptTimeout, cancellation);
+        if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
+        metrics.Recommended(ranking, clock.Elapsed, session: true);
+        return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(),
+            ranking.Items.Select(RecommendedItem.From).ToArray()));
+    }
+}
+
+/// <summary>Endpoint metadata: the operation stores nothing, so a failure never leaves it "may have been written", whatever its method.</summary>
+public sealed class WritesNothing;

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Recommender.Abstractions;
+using Recommender.Grains.Catalogue;
+using Recommender.Grains.Inference;
+using Recommender.Grains.Popularity;
+
+namespace Recommender.Grains.Ranking;
+
+/// <summary>
+/// Ranks the catalogue for a chronological history: its interest vector searched across the active version's shards,
+/// or the popularity list when the model knows none of it. The user grain (a stored history, whose vector it caches)
+/// and the session grain (a history sent with the request) both rank through it, so the same history ranks alike.
+/// </summary>
+public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue, PopularityCache popularity, ModelRegistry models,
+    IOptions<ServingOptions> options, ILogger<HistoryRanker> logger)
+{
+    /// <summary>The answer while no model is active or the catalogue is still loading: an empty version says so.</summary>
+    public static readonly Abstractions.Ranking NotReady = new([], "", RankingSource.Popularity, false);
+
+    /// <summary>
+    /// The encoder's input: the most recent items the model knows, as many as it was trained to read, from
+    /// <paramref name="recent"/> (given that count and the model's vocabulary test).
+    /// </summary>
+    public string[] EncoderInput(string modelVersion, Func<int, Func<string, bool>, string[]> recent)
+    {
+        var loaded = models.Get(modelVersion);
+        return recent(loaded.Manifest.MaxLength, loaded.DenseIds.ContainsKey);
+    }
+
+    /// <summary>The interest vector of <paramref name="items"/>, or null when it would rank nothing (all zeros, NaN or infinity).</summary>
+    public async Task<byte[]?> Encode(string modelVersion, string[] items, string whose)
+    {
+        if (items.Length == 0) return null;
+        var encoded = await grains.GetGrain<IInferenceGrain>(0).Encode(modelVersion, new Immutable<string[]>(items));
+        var vector = VectorBytes.AsFloats(encoded.Value);
+        // A vector with NaN or infinity would rank nothing: the caller gets the popular list, and the operator a warning.
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(vector))
+        {
+            logger.LogWarning("Model {Version} encoded the history of {Whose} as a non-finite vector; serving the popular list", modelVersion, whose);
+            return null;
+        }
+        return vector.ContainsAnyExcept(0f) ? encoded.Value : null;
+    }
+
+    /// <summary>
+    /// The top-K of <paramref name="request"/> under <paramref name="snapshot"/>'s model for <paramref name="vector"/>,
+    /// leaving out <paramref name="seen"/> unless the request includes seen items; the popularity list without a vector.
+    /// Explanations, when asked, come from <paramref name="recentDistinct"/> (most recent first).
+    /// </summary>
+    public async Task<Abstractions.Ranking> Rank(CatalogueSnapshot snapshot, RecommendationRequest request, IEnumerable<string> seen, byte[]? vector,
+        bool cached, Func<IReadOnlyList<string>> recentDistinct)
+    {
+        var model = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
+        string[] exclude = request.IncludeSeen ? request.Exclude ?? [] : [.. seen, .. request.Exclude ?? []];
+        if (vector is not null)
+        {
+            var ranking = await grains.GetGrain<ISearchGrain>(0)
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag), RankingSource.Model) with { Cached = cached };
+            return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
+        }
+        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
+    }
+
+    /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>
+    private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
+    {
+        var vocabulary = models.Get(model.Version).DenseIds;
+        var excluded = exclude.ToHashSet(StringComparer.Ordinal);
+        var hidden = catalogue.Hidden.Ids;
+        var live = await popularity.GetAsync();
+        var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
+            .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
+            .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
+        return SoftmaxRanking.RankPopular(candidates, request.K, excluded);
+    }
+}

@@ -1,0 +1,26 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Catalogue;
+using Recommender.Grains.Ranking;
+
+namespace Recommender.Grains.Sessions;
+
+/// <summary>
+/// Recommendations for a history sent with the request (an anonymous visitor's session), ranked exactly as a user
+/// grain ranks the same stored history, without storing anything: nothing to keep, so a stateless pool on every silo,
+/// reentrant so that a worker waiting on the encoder or the shards takes the next session.
+/// </summary>
+[StatelessWorker, Reentrant]
+public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker) : Grain, ISessionGrain
+{
+    public async Task<Abstractions.Ranking> Recommend(Immutable<string[]> items, RecommendationRequest request, CancellationToken cancellation)
+    {
+        cancellation.ThrowIfCancellationRequested();
+        var snapshot = await catalogue.GetAsync();
+        if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
+        var history = items.Value;
+        var recent = ranker.EncoderInput(model.Version, (count, known) => history.Where(known).TakeLast(count).ToArray());
+        var vector = await ranker.Encode(model.Version, recent, "a session");
+        return await ranker.Rank(snapshot, request, history.Distinct(StringComparer.Ordinal), vector, false,
+            () => Enumerable.Reverse(history).Distinct(StringComparer.Ordinal).Take(HistoryExplanations.RecentItems).ToArray());
+    }
+}

@@ -8,8 +8,11 @@ public sealed class InferenceOptions
     /// <summary>A batch closes when it holds this many histories...</summary>
     public int MaxBatch { get; set; } = 32;
 
-    /// <summary>...or this long after its first history arrived (zero: take only what is already queued).</summary>
-    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// ...or this long after its first history arrived. Zero, the default: take what is queued. Histories that arrive
+    /// while a batch runs wait for the next, so batches grow with the load without a lone request waiting for company.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>
     /// How often each silo looks for model versions it no longer needs: a version that is not the active one and has

@@ -135,8 +135,9 @@ public sealed class SessionTests(SmallCatalogueCluster cluster)
     public async Task Concurrent_sessions_share_encoder_batches_larger_than_a_silo_has_workers()
     {
         // A silo runs one inference worker per core. Were a worker held while its request waits in the batcher, no
-        // batch could gather more histories than that; it takes the next request instead. (On a machine with as many
-        // cores as a batch holds, 32, this could not tell the two apart.)
+        // batch could gather more histories than that; it takes the next request instead. (This cluster's batches
+        // wait 5 ms to fill, so that concurrent requests meet; on a machine with as many cores as a batch holds, 32,
+        // the test could not tell the two apart.)
         var workers = Environment.ProcessorCount;
         var largest = 0;
         using var listener = new MeterListener();

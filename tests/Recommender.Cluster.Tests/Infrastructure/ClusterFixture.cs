@@ -202,4 +202,11 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
 }
 
 /// <summary>Two silos seeded with the generated <see cref="SmallCatalogue"/> (seconds to load).</summary>
-public sealed class SmallCatalogueCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("small-catalogue"));
+/// <summary>
+/// The small catalogue's cluster. Its encoder waits 5 ms for a batch to fill rather than taking only what is queued (the
+/// default), so that concurrent requests meet in one batch however fast the machine runs them (<c>SessionTests</c>).
+/// </summary>
+public sealed class SmallCatalogueCluster() : ClusterFixture(ClusterFixtureOptions.ForSmallCatalogue("small-catalogue") with
+{
+    Settings = new Dictionary<string, string?> { ["Recommender:Inference:BatchWindow"] = "00:00:00.005" },
+});

@@ -39,6 +39,28 @@ public sealed class MicroBatchQueueTests
     }
 
     [Fact]
+    public async Task Without_a_window_a_lone_request_runs_at_once_and_what_arrives_meanwhile_makes_the_next_batch()
+    {
+        var batches = new List<int[]>();
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        using var queue = new MicroBatchQueue<Request>(batch =>
+        {
+            running.TrySetResult();
+            release.Wait(TimeSpan.FromSeconds(20));
+            Settle(batch, batches);
+        }, capacity: 100, window: TimeSpan.Zero);
+
+        var first = Add(queue, new Request(1, 1));
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var later = Enumerable.Range(2, 3).Select(i => Add(queue, new Request(i, 1))).ToArray();
+        release.Set();
+        await Task.WhenAll(later.Append(first)).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal([[1], [2, 3, 4]], batches);
+    }
+
+    [Fact]
     public async Task A_batch_that_throws_fails_each_of_its_requests_and_the_loop_goes_on()
     {
         using var queue = new MicroBatchQueue<Request>(batch =>

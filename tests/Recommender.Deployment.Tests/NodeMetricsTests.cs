@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Recommender.Deployment.Tests;
 
@@ -26,6 +27,18 @@ public sealed class NodeMetricsTests(ClusterFixture fixture)
             Assert.Contains("\"source\":\"model\"", await recommendations.Content.ReadAsStringAsync());
         }
 
+        // The same items as an anonymous session, through the front end's cluster client to whichever silo takes it:
+        // the ranking of the stored history (ids compared: each answer's vector came from an encoder batch of its own).
+        static string[] Ids(string json) => [.. JsonDocument.Parse(json).RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()!)];
+        var stored = Ids(await Cluster.Http.GetStringAsync(new Uri(api, $"/users/metrics-{run}-0/recommendations?k=5")));
+        using (var session = await Cluster.Http.PostAsJsonAsync(new Uri(api, "/recommendations?k=5"), new { items = new[] { "1", "260", "1196" } }))
+        {
+            var body = await session.Content.ReadAsStringAsync();
+            Assert.True(session.IsSuccessStatusCode, body);
+            Assert.Contains("\"source\":\"model\"", body);
+            Assert.Equal(stored, Ids(body));
+        }
+
         var silos = new List<string>();
         foreach (var index in ClusterFixture.BaselineSilos)
         {
@@ -39,5 +52,6 @@ public sealed class NodeMetricsTests(ClusterFixture fixture)
         var front = await Cluster.Http.GetStringAsync(new Uri(api, "/metrics"));
         Assert.Contains("service_name=\"recommender-api\"", front);
         Assert.Contains("recommender_recommendation_duration", front);
+        Assert.Contains("subject=\"session\"", front);
     }
 }

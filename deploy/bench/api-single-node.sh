@@ -5,7 +5,8 @@
 #   deploy/bench/api-single-node.sh       # CONCURRENCY_LEVELS="1 8 32" SECONDS_PER_RUN=10 PORT=5090 MODES="reads writes"
 #
 # MODES may add "batches" (POST /events with BATCH_EVENTS events over BATCH_USERS users, default 20 over 5) and
-# "sessions" (POST /recommendations with SESSION_ITEMS items, default 20, encoded on every request). API_DIR
+# "sessions" (POST /recommendations with SESSION_ITEMS items, default 20, encoded on every request) and "puts" (PUT
+# /items/{id}, a new item each, its text encoded before the answer). API_DIR
 # runs an API already published there (another revision, for a comparison) instead of publishing this checkout.
 #
 # Builds the API in Release, starts it on a fresh temporary data directory, waits for /health/ready, warms up,

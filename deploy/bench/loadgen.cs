@@ -5,7 +5,8 @@
 // Modes: "reads" (GET /users/{id}/recommendations?k=10), "writes" (POST /events, one event each), "batches"
 // (POST /events, --batch-events events spread over --batch-users distinct users each, which the event journal stores
 // whole before writing the users' histories) or "sessions" (POST /recommendations?k=10 with --session-items items, a
-// history the node encodes on every request: nothing is cached for a session).
+// history the node encodes on every request: nothing is cached for a session) or "puts" (PUT /items/{id}, a new item
+// with a title, a sentence of text and a tag each, whose text the node encodes before it answers).
 // Users are the demo's ("1".."N"); write targets are items seen in warm-up recommendations.
 // Prints one line: mode, requests, errors, throughput, p50/p90/p99 latency in ms (and events/s for batches).
 #:property PublishAot=false
@@ -41,6 +42,7 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
                 "writes" => await http.PostAsJsonAsync(new Uri(url, "/events"), Event(user)),
                 "batches" => await http.PostAsJsonAsync(new Uri(url, "/events"), Batch()),
                 "sessions" => await http.PostAsJsonAsync(new Uri(url, "/recommendations?k=10"), Session()),
+                "puts" => await http.PutAsJsonAsync(new Uri(url, $"/items/bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}"), NewItem()),
                 _ => await http.GetAsync(new Uri(url, $"/users/{user}/recommendations?k=10")),
             };
             // A batch answered 202 is stored whole; some users' histories are written by the journal's retries.
@@ -66,6 +68,17 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
             var ids = batchUsers.ToArray();
             return Enumerable.Range(0, options.BatchEvents).Select(i => Event(ids[i % ids.Length])).ToArray();
         }
+        object NewItem()
+        {
+            string[] words = ["adventure", "friendship", "space", "mystery", "family", "war", "music", "island"];
+            return new
+            {
+                title = $"Bench item {random.Next(100_000)} ({1950 + random.Next(70)})",
+                text = "A story of " + string.Join(" and ", Enumerable.Range(0, 4).Select(_ => words[random.Next(words.Length)])) + ".",
+                tags = new[] { words[random.Next(words.Length)] },
+            };
+        }
+
         object Session() => new { items = Enumerable.Range(0, options.SessionItems).Select(_ => items[random.Next(items.Count)]).ToArray() };
         mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
@@ -107,7 +120,7 @@ sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency,
             switch (args[i++])
             {
                 case "--url": urls.Add(new Uri(value)); break;
-                case "--mode": mode = value is "reads" or "writes" or "batches" or "sessions" ? value : throw new ArgumentException("--mode is reads, writes, batches or sessions."); break;
+                case "--mode": mode = value is "reads" or "writes" or "batches" or "sessions" or "puts" ? value : throw new ArgumentException("--mode is reads, writes, batches, sessions or puts."); break;
                 case "--seconds": seconds = Math.Clamp(int.Parse(value), 1, 300); break;
                 case "--concurrency": concurrency = Math.Clamp(int.Parse(value), 1, 256); break;
                 case "--users": users = Math.Max(1, int.Parse(value)); break;

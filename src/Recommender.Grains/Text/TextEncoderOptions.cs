@@ -9,8 +9,11 @@ public sealed class TextEncoderOptions
     /// <summary>A batch closes when it holds this many texts... (also bounds how long a waiting recommendation can be held up by text encoding)</summary>
     public int MaxBatch { get; set; } = 32;
 
-    /// <summary>...or this long after its first request arrived (zero: take only what is already queued).</summary>
-    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// ...or this long after its first request arrived. Zero, the default: take what is queued; texts arriving while a
+    /// batch runs make the next one.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>
     /// ONNX Runtime intra-op threads of the encoder session; 0 = every core. A text batch takes that many cores from the

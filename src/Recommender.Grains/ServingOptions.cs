@@ -47,6 +47,14 @@ public sealed class ServingOptions
     /// </summary>
     public TimeSpan EventJournalHandOutTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long after a user is served recommendations their next event is compared with the list (the metrics
+    /// recommender.online.next_items and recommender.online.next_item.rank); zero turns the comparison off. The list is
+    /// kept in the user's grain, which Orleans deactivates after 15 idle minutes, so a longer window counts only users
+    /// whose grains stay active.
+    /// </summary>
+    public TimeSpan NextItemWindow { get; set; } = TimeSpan.FromMinutes(15);
+
     public PopularityOptions Popularity { get; set; } = new();
 
     public int ResolvedShards => ResolveShards(Shards);

@@ -225,9 +225,10 @@ public static class RecommenderSiloExtensions
         PositiveTime(popularity.RefreshInterval, "Recommender:Popularity:RefreshInterval");
         PositiveTime(serving.EventJournalRetryInterval, "Recommender:EventJournalRetryInterval");
         PositiveTime(serving.EventJournalHandOutTimeout, "Recommender:EventJournalHandOutTimeout");
-        // Zero is meaningful for these two (no cache; retire at once), a negative span is not.
+        // Zero is meaningful for these three (no cache; retire at once; no comparison), a negative span is not.
         UpToADay(serving.CatalogueCacheTtl, "Recommender:CatalogueCacheTtl");
         UpToADay(serving.RetireGrace, "Recommender:RetireGrace");
+        UpToADay(serving.NextItemWindow, "Recommender:NextItemWindow");
 
         static void AtLeastOne(long value, string key)
         {

@@ -142,8 +142,8 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
     }
 
     /// <summary>
-    /// One batch of events for several users, which goes through the event journal, and the users' recommendations:
-    /// their histories hold demo movies, so the model serves them and the encoder runs on the silos.
+    /// One batch of events for several users, which goes through the event journal, the users' recommendations (their
+    /// histories hold demo movies, so the model serves them and the encoder runs on the silos), and a next event each.
     /// </summary>
     private static async Task SendEventsAndReadsAsync(LocalCluster cluster, string prefix, int users)
     {
@@ -153,7 +153,13 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
             new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) }));
         (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
         foreach (var user in ids)
-            (await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"))).EnsureSuccessStatusCode();
+        {
+            using var recommendations = await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"));
+            recommendations.EnsureSuccessStatusCode();
+            // The user's next event is the first item recommended: the silo counts it against the list, at rank 1.
+            var first = JsonNode.Parse(await recommendations.Content.ReadAsStringAsync())!["items"]![0]!["id"]!.GetValue<string>();
+            (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), new { userId = user, itemId = first, type = "click", timestamp = DateTimeOffset.UtcNow })).EnsureSuccessStatusCode();
+        }
     }
 
     /// <summary>The data of an answer of Prometheus' HTTP API, once it answers at all (it starts in about a second).</summary>

@@ -1,8 +1,13 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Recommender.Abstractions;
 
 namespace Recommender.Grains.Inference;
 
-/// <summary>The serving instruments (meter "Recommender.Serving"): encoder batch sizes and times, model unloads and the event journal, exported by OpenTelemetry.</summary>
+/// <summary>
+/// The serving instruments (meter "Recommender.Serving"): encoder batch sizes and times, model unloads, the event
+/// journal and users' next events against the lists served to them, exported by OpenTelemetry.
+/// </summary>
 public sealed class ServingMetrics
 {
     public const string MeterName = "Recommender.Serving";
@@ -14,6 +19,8 @@ public sealed class ServingMetrics
     private readonly Counter<long> _unloaded;
     private readonly UpDownCounter<int> _journalPending;
     private readonly Counter<long> _journalRetried;
+    private readonly Counter<long> _nextItems;
+    private readonly Histogram<int> _nextItemRank;
 
     public ServingMetrics(IMeterFactory meters)
     {
@@ -25,6 +32,12 @@ public sealed class ServingMetrics
         _unloaded = meter.CreateCounter<long>("recommender.inference.unloads", "{version}", "Model versions unloaded from this silo after they stopped being active.");
         _journalPending = meter.CreateUpDownCounter<int>("recommender.events.journal.pending", "{batch}", "Multi-user event batches held by this silo's journal partitions with users still to be written.");
         _journalRetried = meter.CreateCounter<long>("recommender.events.journal.retried", "{event}", "Events the event journal's retries wrote into histories (new ones, not repeats).");
+        _nextItems = meter.CreateCounter<long>("recommender.online.next_items", "{event}",
+            "Users' next events after they were served recommendations (within Recommender:NextItemWindow), by the model version and source of the list.");
+        // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.
+        _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
+            "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",
+            tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 3, 5, 10, 20, 50, 100, 200, 500, 1000] });
     }
 
     public void Batch(string version, int size, double milliseconds)
@@ -43,6 +56,14 @@ public sealed class ServingMetrics
     public void JournalPending(int change) => _journalPending.Add(change);
 
     public void JournalRetried(int events) => _journalRetried.Add(events);
+
+    /// <summary>Counts a user's next event against the list served before it; its rank when the list held it.</summary>
+    public void NextItem(string version, RankingSource source, int? rank)
+    {
+        var tags = new TagList { { "model", version }, { "source", source.ToString().ToLowerInvariant() } };
+        _nextItems.Add(1, tags);
+        if (rank is { } r) _nextItemRank.Record(r, tags);
+    }
 
     public void Unloaded(string version) => _unloaded.Add(1, new KeyValuePair<string, object?>("model", version));
 }

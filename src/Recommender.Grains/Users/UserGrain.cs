@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Catalogue;
+using Recommender.Grains.Inference;
 using Recommender.Grains.Popularity;
 using Recommender.Grains.Ranking;
 
@@ -10,16 +11,20 @@ namespace Recommender.Grains.Users;
 /// <summary>
 /// A user's ordered history (persisted before an ingest returns) and the interest vector derived from it, cached
 /// in memory with the (model version, history version) it came from and recomputed lazily, on the first read
-/// after either changes. A recommendation reads the active version once and uses it for inference and every shard.
+/// after either changes. A recommendation reads the active version once and uses it for inference and every shard;
+/// the list served last is kept to count whether the user's next event was in it.
 /// </summary>
 public sealed class UserGrain(
     [PersistentState("user")] IPersistentState<UserState> state,
     CatalogueCache catalogue,
     PopularityAccumulator accumulator,
     HistoryRanker ranker,
+    ServingMetrics metrics,
+    TimeProvider clock,
     IOptions<ServingOptions> options,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
+    private readonly NextItemTracker _nextItem = new(options.Value.NextItemWindow);
     private UserHistory? _history;
     private CachedVector? _vector;
     private (long Version, string[] Items)? _distinctItems;
@@ -62,6 +67,7 @@ public sealed class UserGrain(
                 logger.LogWarning(e, "User {UserId}: the write reported a failure but was stored; its {Count} events are acknowledged", GrainKeys.IdOf(this), result.Accepted);
             }
             accumulator.Record(accepted);
+            if (_nextItem.Follow(accepted, clock.GetUtcNow()) is { } next) metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
         }
         return result;
     }
@@ -97,6 +103,7 @@ public sealed class UserGrain(
             _history = null;
             _vector = null;
             _distinctItems = null;
+            _nextItem.Forget();
         }
         // Also when nothing was stored: a retry after a failed removal finishes it. The next event lists the user again.
         await UserDirectory.Remove(GrainKeys.IdOf(this));
@@ -111,7 +118,9 @@ public sealed class UserGrain(
         var snapshot = await catalogue.GetAsync();
         if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
         var (vector, cached) = History.Events.Count > 0 ? await InterestVector(model) : (null, false);
-        return await ranker.Rank(snapshot, request, SeenItems(), vector, cached, () => RecentDistinctItems(HistoryExplanations.RecentItems));
+        var ranking = await ranker.Rank(snapshot, request, SeenItems(), vector, cached, () => RecentDistinctItems(HistoryExplanations.RecentItems));
+        _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow());
+        return ranking;
     }
 
     /// <summary>What identifies one write of the history: only that write leaves these three values together.</summary>

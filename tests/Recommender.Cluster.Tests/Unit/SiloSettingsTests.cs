@@ -22,6 +22,8 @@ public sealed class SiloSettingsTests
     [InlineData("Recommender:Popularity:RefreshInterval", "00:00:00")]
     [InlineData("Recommender:EventJournalRetryInterval", "00:00:00")]
     [InlineData("Recommender:EventJournalHandOutTimeout", "-00:00:01")]
+    [InlineData("Recommender:NextItemWindow", "-00:00:01")]
+    [InlineData("Recommender:NextItemWindow", "1.00:00:01")]
     public void A_bad_setting_is_rejected_with_its_key(string key, string value)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Configure(new() { [key] = value }));
@@ -33,7 +35,7 @@ public sealed class SiloSettingsTests
     public void The_defaults_and_explicit_good_values_are_accepted()
     {
         Configure([]);
-        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00", ["Recommender:EventJournalHandOutTimeout"] = "00:00:02" });
+        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00", ["Recommender:EventJournalHandOutTimeout"] = "00:00:02", ["Recommender:NextItemWindow"] = "00:00:00" });
     }
 
     private static void Configure(Dictionary<string, string?> settings)

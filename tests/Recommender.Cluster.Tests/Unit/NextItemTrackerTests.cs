@@ -1,0 +1,78 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Users;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class NextItemTrackerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
+
+    private static Ranking List(string version, RankingSource source, params string[] items) =>
+        new([.. items.Select((id, i) => new RankedItem(id, id, 1.0 / (i + 1), 0.5f))], version, source, false);
+
+    private static UserEvent At(DateTimeOffset timestamp, string item) => new(item, EventType.View, timestamp, $"e-{item}-{timestamp.Ticks}");
+
+    [Theory]
+    [InlineData("a", 1)]
+    [InlineData("c", 3)]
+    [InlineData("z", null)]
+    public void The_next_event_is_ranked_against_the_list_served_before_it(string next, int? rank)
+    {
+        var tracker = new NextItemTracker(Window);
+        tracker.Served(List("v2", RankingSource.Model, "a", "b", "c"), T0, T0.AddMinutes(1));
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, rank), tracker.Follow([At(T0.AddMinutes(2), next)], T0.AddMinutes(2)));
+    }
+
+    [Fact]
+    public void A_list_is_answered_once_by_the_earliest_following_event_and_a_new_list_replaces_the_old()
+    {
+        var tracker = new NextItemTracker(Window);
+        tracker.Served(List("v1", RankingSource.Popularity, "a", "b"), null, T0);
+        // Stored events come in timestamp order: the first is the next action, the others come after it.
+        Assert.Equal(new NextItemOutcome("v1", RankingSource.Popularity, 2), tracker.Follow([At(T0, "b"), At(T0.AddSeconds(1), "a")], T0));
+        Assert.Null(tracker.Follow([At(T0.AddMinutes(1), "a")], T0.AddMinutes(1)));
+
+        tracker.Served(List("v1", RankingSource.Model, "x", "y"), T0.AddMinutes(1), T0.AddMinutes(2));
+        tracker.Served(List("v2", RankingSource.Model, "y", "x"), T0.AddMinutes(1), T0.AddMinutes(3));
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 1), tracker.Follow([At(T0.AddMinutes(4), "y")], T0.AddMinutes(4)));
+    }
+
+    [Fact]
+    public void Events_older_than_the_history_the_list_was_ranked_from_are_late_history_not_an_answer()
+    {
+        var tracker = new NextItemTracker(Window);
+        tracker.Served(List("v1", RankingSource.Model, "a", "b"), T0, T0.AddMinutes(5));
+        Assert.Null(tracker.Follow([At(T0.AddMinutes(-30), "a"), At(T0.AddSeconds(-1), "b")], T0.AddMinutes(6)));
+        // The list still waits for the user's next action; an event at the newest event's own time follows it.
+        Assert.Equal(new NextItemOutcome("v1", RankingSource.Model, 2), tracker.Follow([At(T0.AddMinutes(-2), "a"), At(T0, "b")], T0.AddMinutes(7)));
+    }
+
+    [Fact]
+    public void A_list_older_than_the_window_is_dropped_and_a_zero_window_counts_nothing()
+    {
+        var tracker = new NextItemTracker(Window);
+        tracker.Served(List("v1", RankingSource.Model, "a"), T0, T0);
+        Assert.Equal(new NextItemOutcome("v1", RankingSource.Model, 1), tracker.Follow([At(T0.AddMinutes(1), "a")], T0 + Window));
+        tracker.Served(List("v1", RankingSource.Model, "a"), T0, T0);
+        Assert.Null(tracker.Follow([At(T0.AddMinutes(1), "a")], T0 + Window + TimeSpan.FromTicks(1)));
+        Assert.Null(tracker.Follow([At(T0.AddMinutes(2), "a")], T0.AddMinutes(2)));
+
+        var off = new NextItemTracker(TimeSpan.Zero);
+        off.Served(List("v1", RankingSource.Model, "a"), T0, T0);
+        Assert.Null(off.Follow([At(T0, "a")], T0));
+    }
+
+    [Fact]
+    public void An_empty_list_or_an_erased_user_leaves_nothing_to_answer()
+    {
+        var tracker = new NextItemTracker(Window);
+        tracker.Served(List("v1", RankingSource.Model, "a"), T0, T0);
+        tracker.Served(List("", RankingSource.Popularity), T0, T0);
+        Assert.Null(tracker.Follow([At(T0, "a")], T0));
+
+        tracker.Served(List("v1", RankingSource.Model, "a"), T0, T0);
+        tracker.Forget();
+        Assert.Null(tracker.Follow([At(T0, "a")], T0));
+    }
+}

@@ -5,7 +5,8 @@
 #   deploy/bench/api-single-node.sh       # CONCURRENCY_LEVELS="1 8 32" SECONDS_PER_RUN=10 PORT=5090 MODES="reads writes"
 #
 # MODES may add "batches" (POST /events with BATCH_EVENTS events over BATCH_USERS users, default 20 over 5) and
-# "sessions" (POST /recommendations with SESSION_ITEMS items, default 20, encoded on every request) and "puts" (PUT
+# "sessions" (POST /recommendations with SESSION_ITEMS random items, default 20, each session sent SESSION_LISTS times
+# in a row, default 1, as a page with that many lists) and "puts" (PUT
 # /items/{id}, a new item each, its text encoded before the answer). API_DIR
 # runs an API already published there (another revision, for a comparison) instead of publishing this checkout.
 #
@@ -60,6 +61,7 @@ MODES="${MODES:-reads writes}"
 BATCH_EVENTS="${BATCH_EVENTS:-20}"
 BATCH_USERS="${BATCH_USERS:-5}"
 SESSION_ITEMS="${SESSION_ITEMS:-20}"
+SESSION_LISTS="${SESSION_LISTS:-1}"
 if [[ -n "${API_DIR:-}" ]]; then
     log "using the API published in $API_DIR; building the load generator"
     cp -r "$API_DIR" "$WORK/api"
@@ -105,7 +107,7 @@ for concurrency in $CONCURRENCY_LEVELS; do
     for mode in $MODES; do
         before="$(cpu_seconds)"
         line="$(loadgen --mode "$mode" --seconds "$SECONDS_PER_RUN" --concurrency "$concurrency" \
-            --batch-events "$BATCH_EVENTS" --batch-users "$BATCH_USERS" --session-items "$SESSION_ITEMS")" || failed=1
+            --batch-events "$BATCH_EVENTS" --batch-users "$BATCH_USERS" --session-items "$SESSION_ITEMS" --session-lists "$SESSION_LISTS")" || failed=1
         after="$(cpu_seconds)"
         requests="$(field requests "$line")"
         throughput="$(field throughput "$line")"

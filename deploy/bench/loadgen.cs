@@ -4,8 +4,9 @@
 //
 // Modes: "reads" (GET /users/{id}/recommendations?k=10), "writes" (POST /events, one event each), "batches"
 // (POST /events, --batch-events events spread over --batch-users distinct users each, which the event journal stores
-// whole before writing the users' histories) or "sessions" (POST /recommendations?k=10 with --session-items items, a
-// history the node encodes on every request: nothing is cached for a session) or "puts" (PUT /items/{id}, a new item
+// whole before writing the users' histories) or "sessions" (POST /recommendations with --session-items random items,
+// each session sent --session-lists times in a row, as a page showing that many lists would, asking k=10, 20 and 5 in
+// turn; a silo encodes a session once and keeps its vector for the repeats) or "puts" (PUT /items/{id}, a new item
 // with a title, a sentence of text and a tag each, whose text the node encodes before it answers).
 // Users are the demo's ("1".."N"); write targets are items seen in warm-up recommendations.
 // Prints one line: mode, requests, errors, throughput, p50/p90/p99 latency in ms (and events/s for batches).
@@ -30,6 +31,9 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
 {
     var mine = latencies[worker] = new List<double>();
     var random = new Random(worker);
+    object Session() => new { items = Enumerable.Range(0, options.SessionItems).Select(_ => items[random.Next(items.Count)]).ToArray() };
+    int[] listSizes = [10, 20, 5];
+    var (session, list) = (Session(), 0);
     while (deadline.Elapsed < stop)
     {
         var url = options.Urls[random.Next(options.Urls.Count)];
@@ -41,12 +45,13 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
             {
                 "writes" => await http.PostAsJsonAsync(new Uri(url, "/events"), Event(user)),
                 "batches" => await http.PostAsJsonAsync(new Uri(url, "/events"), Batch()),
-                "sessions" => await http.PostAsJsonAsync(new Uri(url, "/recommendations?k=10"), Session()),
+                "sessions" => await http.PostAsJsonAsync(new Uri(url, $"/recommendations?k={listSizes[list % listSizes.Length]}"), session),
                 "puts" => await http.PutAsJsonAsync(new Uri(url, $"/items/bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}"), NewItem()),
                 _ => await http.GetAsync(new Uri(url, $"/users/{user}/recommendations?k=10")),
             };
             // A batch answered 202 is stored whole; some users' histories are written by the journal's retries.
             if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
+            if (options.Mode == "sessions" && ++list == options.SessionLists) (session, list) = (Session(), 0);
         }
         catch (HttpRequestException)
         {
@@ -79,7 +84,6 @@ await Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(async worker 
             };
         }
 
-        object Session() => new { items = Enumerable.Range(0, options.SessionItems).Select(_ => items[random.Next(items.Count)]).ToArray() };
         mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 }));
@@ -107,13 +111,13 @@ static async Task<List<string>> WarmUp(HttpClient http, Options options)
     return [.. items];
 }
 
-sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users, int BatchEvents, int BatchUsers, int SessionItems)
+sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency, int Users, int BatchEvents, int BatchUsers, int SessionItems, int SessionLists)
 {
     public static Options Parse(string[] args)
     {
         var urls = new List<Uri>();
         string mode = "reads";
-        int seconds = 20, concurrency = 16, users = 600, batchEvents = 20, batchUsers = 5, sessionItems = 20;
+        int seconds = 20, concurrency = 16, users = 600, batchEvents = 20, batchUsers = 5, sessionItems = 20, sessionLists = 1;
         for (var i = 0; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -127,11 +131,12 @@ sealed record Options(List<Uri> Urls, string Mode, int Seconds, int Concurrency,
                 case "--batch-events": batchEvents = Math.Clamp(int.Parse(value), 1, 1000); break;
                 case "--batch-users": batchUsers = Math.Clamp(int.Parse(value), 1, 1000); break;
                 case "--session-items": sessionItems = Math.Clamp(int.Parse(value), 1, 1000); break;
+                case "--session-lists": sessionLists = Math.Clamp(int.Parse(value), 1, 100); break;
                 default: throw new ArgumentException($"Unknown option {args[i - 1]}.");
             }
         }
         if (urls.Count == 0) urls.Add(new Uri("http://127.0.0.1:5001"));
         if (batchUsers > batchEvents) throw new ArgumentException("--batch-users cannot exceed --batch-events.");
-        return new Options(urls, mode, seconds, concurrency, users, batchEvents, batchUsers, sessionItems);
+        return new Options(urls, mode, seconds, concurrency, users, batchEvents, batchUsers, sessionItems, sessionLists);
     }
 }

@@ -55,6 +55,13 @@ public sealed class ServingOptions
     /// </summary>
     public TimeSpan NextItemWindow { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How many session interest vectors each silo keeps (least recently used first out; 0 keeps none), by model version
+    /// and the items the encoder reads: a session sent again with the same items (a page with several lists, a reload)
+    /// is not encoded again.
+    /// </summary>
+    public int SessionCacheSize { get; set; } = 10_000;
+
     public PopularityOptions Popularity { get; set; } = new();
 
     public int ResolvedShards => ResolveShards(Shards);

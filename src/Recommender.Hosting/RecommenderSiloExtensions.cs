@@ -13,6 +13,7 @@ using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
 using Recommender.Grains.Popularity;
 using Recommender.Grains.Ranking;
+using Recommender.Grains.Sessions;
 using Recommender.Grains.Users;
 using Recommender.Grains.Text;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -113,6 +114,7 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventJournalRetrier>());
         services.AddSingleton<ItemLocator>();
         services.AddSingleton<HistoryRanker>();
+        services.AddSingleton<SessionVectorCache>();
         services.AddSingleton<TextEncoding>();
         services.AddSingleton<ModelUnloader>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());
@@ -217,6 +219,8 @@ public static class RecommenderSiloExtensions
         Positive(serving.DotSoftmaxTemperature, "Recommender:DotSoftmaxTemperature");
         if (serving.HistoryWindow is < 1) throw Invalid<ServingOptions>("Recommender:HistoryWindow", $"Recommender:HistoryWindow must be at least 1, not {serving.HistoryWindow}.");
         if (serving.HistoryRetention < 1) throw Invalid<ServingOptions>("Recommender:HistoryRetention", $"Recommender:HistoryRetention must be at least 1, not {serving.HistoryRetention}.");
+        if (serving.SessionCacheSize is < 0 or > 10_000_000)
+            throw Invalid<ServingOptions>("Recommender:SessionCacheSize", $"Recommender:SessionCacheSize must be 0 (no cache) to 10000000 sessions, not {serving.SessionCacheSize}.");
         var popularity = serving.Popularity;
         AtLeastOne(popularity.ListSize, "Recommender:Popularity:ListSize");
         AtLeastOne(popularity.MinimumLiveCount, "Recommender:Popularity:MinimumLiveCount");

@@ -64,7 +64,8 @@ public static class ItemEndpoints
         var errors = new ValidationErrors();
         var items = ItemBatch.ParseMany(document!.RootElement, dimension, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var written = (await ClusterRetry.RunAsync(() => grains.GetGrain<IItemBatchGrain>(0).Upsert(new Immutable<ItemDetails[]>([.. items])))).Value;
+        var batch = grains.GetGrain<IItemBatchGrain>(WorkerKeys.Any());
+        var written = (await ClusterRetry.RunAsync(() => batch.Upsert(new Immutable<ItemDetails[]>([.. items])))).Value;
         var active = written.Any(v => v.Placement is null) ? await ActiveModel(grains, options, cancellation) : null;
         var views = written.Select(v => ItemResponse.From(v, active)).ToArray();
         return Results.Ok(new ItemsResponse(views.Length, views));
@@ -104,7 +105,7 @@ public static class ItemEndpoints
         if (errors.Any) return Problems.Invalid(errors);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(0).Similar(itemId!, count!.Value), options.CallAttemptTimeout, cancellation);
+        var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, count!.Value), options.CallAttemptTimeout, cancellation);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));

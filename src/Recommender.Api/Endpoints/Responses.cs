@@ -33,8 +33,11 @@ public sealed record ReasonItem(string ItemId, string Title, float Similarity);
 
 public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items);
 
-/// <summary>POST /recommendations: no user and no cache, since nothing of the session is kept.</summary>
-public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, IReadOnlyList<RecommendedItem> Items);
+/// <summary>
+/// POST /recommendations: no user, since nothing of the session is stored; cached when the session's vector was the
+/// silo's from an earlier request with the same items.
+/// </summary>
+public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items);
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items);
 

@@ -46,12 +46,12 @@ public static class SessionEndpoints
             return Problems.Invalid(errors);
         }
 
-        var session = grains.GetGrain<ISessionGrain>(0);
+        var session = grains.GetGrain<ISessionGrain>(WorkerKeys.Of(items));
         var history = new Immutable<string[]>(items);
         var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(history, request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, session: true);
-        return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(),
+        return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray()));
     }
 }

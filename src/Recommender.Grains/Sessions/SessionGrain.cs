@@ -7,10 +7,11 @@ namespace Recommender.Grains.Sessions;
 /// <summary>
 /// Recommendations for a history sent with the request (an anonymous visitor's session), ranked exactly as a user
 /// grain ranks the same stored history, without storing anything: nothing to keep, so a stateless pool on every silo,
-/// reentrant so that a worker waiting on the encoder or the shards takes the next session.
+/// reentrant so that a worker waiting on the encoder or the shards takes the next session. The silo's recent session
+/// vectors are reused for the same items under the same version.
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker) : Grain, ISessionGrain
+public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker, SessionVectorCache vectors) : Grain, ISessionGrain
 {
     public async Task<Abstractions.Ranking> Recommend(Immutable<string[]> items, RecommendationRequest request, CancellationToken cancellation)
     {
@@ -19,8 +20,13 @@ public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker)
         if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
         var history = items.Value;
         var recent = ranker.EncoderInput(model.Version, (count, known) => history.Where(known).TakeLast(count).ToArray());
-        var vector = await ranker.Encode(model.Version, recent, "a session");
-        return await ranker.Rank(snapshot, request, history.Distinct(StringComparer.Ordinal), vector, false,
+        var cached = vectors.TryGet(model.Version, recent, out var vector);
+        if (!cached)
+        {
+            vector = await ranker.Encode(model.Version, recent, "a session");
+            vectors.Set(model.Version, recent, vector);
+        }
+        return await ranker.Rank(snapshot, request, history.Distinct(StringComparer.Ordinal), vector, cached,
             () => Enumerable.Reverse(history).Distinct(StringComparer.Ordinal).Take(HistoryExplanations.RecentItems).ToArray());
     }
 }

@@ -7,7 +7,7 @@ public sealed record RecommendedItemReply(string Id, string Title, double Score,
 
 public sealed record RecommendationsReply(string UserId, string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items);
 
-public sealed record SessionRecommendationsReply(string ModelVersion, string Source, List<RecommendedItemReply> Items);
+public sealed record SessionRecommendationsReply(string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items);
 
 public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items);
 

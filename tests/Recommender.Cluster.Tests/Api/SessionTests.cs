@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 using Recommender.Cluster.Tests.Infrastructure;
 using Recommender.Grains.Inference;
 
@@ -162,6 +164,58 @@ public sealed class SessionTests(SmallCatalogueCluster cluster)
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             }));
         Assert.True(largest > workers, $"the largest batch held {largest} histories; a silo has {workers} workers");
+    }
+
+    [Fact]
+    public async Task A_session_sent_again_reuses_its_vector_under_other_filters_and_another_order_does_not()
+    {
+        // Six movies in an order no other request sends.
+        var random = new Random(Guid.NewGuid().GetHashCode());
+        var items = Enumerable.Range(1, SmallCatalogue.Movies).OrderBy(_ => random.Next()).Take(6).Select(m => m.ToString()).ToArray();
+        var first = await SessionJson("?k=10", items);
+        var again = await SessionJson("?k=10", items);
+        Assert.False(first.GetProperty("cached").GetBoolean());
+        Assert.True(again.GetProperty("cached").GetBoolean());
+        Assert.Equal(first.GetProperty("items").GetRawText(), again.GetProperty("items").GetRawText());
+
+        // Another list on the same page: other parameters, the same vector, ranked as a stored history with these items.
+        var user = await StoreHistory(items);
+        var drama = await SessionJson("?k=5&tag=Drama&explain=true", items);
+        Assert.True(drama.GetProperty("cached").GetBoolean());
+        Assert.Equal((await UserJson(user, "?k=5&tag=Drama&explain=true")).GetProperty("items").GetRawText(), drama.GetProperty("items").GetRawText());
+
+        var reversed = await SessionJson("?k=10", [.. items.Reverse()]);
+        Assert.False(reversed.GetProperty("cached").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Sessions_from_one_front_end_are_encoded_on_every_silo()
+    {
+        // A client sends a grain's calls through one gateway, and a stateless worker runs on the silo a call arrives at:
+        // under one grain key every session of a front end would run on one silo, whatever the cluster's size.
+        var silos = cluster.Cluster.Silos.Cast<InProcessSiloHandle>().Select(s => s.SiloHost.Services.GetRequiredService<IMeterFactory>()).ToList();
+        var encoded = new int[silos.Count];
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ServingMetrics.MeterName && instrument.Name == "recommender.inference.batch.size") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, size, _, _) =>
+        {
+            var silo = silos.IndexOf((IMeterFactory)instrument.Meter.Scope!);
+            if (silo >= 0) Interlocked.Add(ref encoded[silo], size);
+        });
+        listener.Start();
+
+        var run = Random.Shared.Next(1, SmallCatalogue.Movies);
+        for (var i = 0; i < 40; i++)
+        {
+            // Histories no other request has sent, so that each one is encoded.
+            string[] items = [(1 + (run + i) % SmallCatalogue.Movies).ToString(), (1 + (run + 7 * i + 3) % SmallCatalogue.Movies).ToString()];
+            using var response = await cluster.Http.PostAsJsonAsync("/recommendations?k=3", new { items });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.All(encoded, count => Assert.True(count > 0, $"histories encoded by silo: {string.Join(", ", encoded)}"));
     }
 
     [Theory]

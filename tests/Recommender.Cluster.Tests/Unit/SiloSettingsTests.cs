@@ -23,6 +23,8 @@ public sealed class SiloSettingsTests
     [InlineData("Recommender:EventJournalRetryInterval", "00:00:00")]
     [InlineData("Recommender:EventJournalHandOutTimeout", "-00:00:01")]
     [InlineData("Recommender:NextItemWindow", "-00:00:01")]
+    [InlineData("Recommender:SessionCacheSize", "-1")]
+    [InlineData("Recommender:SessionCacheSize", "10000001")]
     [InlineData("Recommender:NextItemWindow", "1.00:00:01")]
     public void A_bad_setting_is_rejected_with_its_key(string key, string value)
     {
@@ -35,7 +37,7 @@ public sealed class SiloSettingsTests
     public void The_defaults_and_explicit_good_values_are_accepted()
     {
         Configure([]);
-        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00", ["Recommender:EventJournalHandOutTimeout"] = "00:00:02", ["Recommender:NextItemWindow"] = "00:00:00" });
+        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00", ["Recommender:EventJournalHandOutTimeout"] = "00:00:02", ["Recommender:NextItemWindow"] = "00:00:00", ["Recommender:SessionCacheSize"] = "0" });
     }
 
     private static void Configure(Dictionary<string, string?> settings)

@@ -1,0 +1,59 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace Recommender.Grains.Sessions;
+
+/// <summary>
+/// Interest vectors of the sessions this silo encoded lately, by model version and the items the encoder read: a
+/// version's encoder is fixed, so the same items give the same vector. At most <see cref="ServingOptions.SessionCacheSize"/>
+/// are kept, the least recently used going first. The items are keyed by a SHA-256 digest, so an entry's size does not
+/// grow with a long session's ids, and one session cannot be made to read another's vector.
+/// </summary>
+public sealed class SessionVectorCache(IOptions<ServingOptions> options) : IDisposable
+{
+    private static readonly MemoryCacheEntryOptions Entry = new() { Size = 1 };
+
+    private readonly MemoryCache? _vectors = options.Value.SessionCacheSize > 0
+        ? new MemoryCache(new MemoryCacheOptions { SizeLimit = options.Value.SessionCacheSize })
+        : null;
+
+    /// <summary>The vector cached for <paramref name="items"/> under <paramref name="version"/> (null: the encoder gave nothing to rank with).</summary>
+    public bool TryGet(string version, string[] items, out byte[]? vector)
+    {
+        if (_vectors is not null && _vectors.TryGetValue(Key(version, items), out Encoded? encoded))
+        {
+            vector = encoded!.Vector;
+            return true;
+        }
+        vector = null;
+        return false;
+    }
+
+    public void Set(string version, string[] items, byte[]? vector) => _vectors?.Set(Key(version, items), new Encoded(vector), Entry);
+
+    public void Dispose() => _vectors?.Dispose();
+
+    private static SessionKey Key(string version, string[] items)
+    {
+        // Each id after its length, so that no two lists of ids hash the same bytes.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> length = stackalloc byte[sizeof(int)];
+        foreach (var item in items)
+        {
+            var bytes = Encoding.UTF8.GetBytes(item);
+            BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
+            hash.AppendData(length);
+            hash.AppendData(bytes);
+        }
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        hash.GetHashAndReset(digest);
+        return new SessionKey(version, BinaryPrimitives.ReadUInt128LittleEndian(digest), BinaryPrimitives.ReadUInt128LittleEndian(digest[16..]));
+    }
+
+    private readonly record struct SessionKey(string Version, UInt128 Low, UInt128 High);
+
+    private sealed record Encoded(byte[]? Vector);
+}

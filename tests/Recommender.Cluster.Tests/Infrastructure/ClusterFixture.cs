@@ -85,6 +85,9 @@ public class ClusterFixture(ClusterFixtureOptions options) : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The services of the fixture's own front end (its meters, say).</summary>
+    public IServiceProvider FrontEndServices => _api?.Services ?? throw new InvalidOperationException("The front end is not running.");
+
     public IReadOnlyDictionary<string, string?> Configuration => new Dictionary<string, string?>(Options.Settings)
     {
         ["Recommender:DataDirectory"] = DataDirectory,

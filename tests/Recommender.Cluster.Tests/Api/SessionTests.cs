@@ -40,6 +40,19 @@ public sealed class SessionTests(SmallCatalogueCluster cluster)
     private async Task<JsonElement> UserJson(string user, string query) =>
         JsonDocument.Parse(await cluster.Http.GetStringAsync($"/users/{user}/recommendations{query}")).RootElement;
 
+    /// <summary>A started listener that calls <paramref name="batch"/> with each encoder batch's size and the meter factory of the silo that ran it.</summary>
+    private static MeterListener OnEncoderBatch(Action<IMeterFactory?, int> batch)
+    {
+        var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ServingMetrics.MeterName && instrument.Name == "recommender.inference.batch.size") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, size, _, _) => batch(instrument.Meter.Scope as IMeterFactory, size));
+        listener.Start();
+        return listener;
+    }
+
     private async Task<string[]> Export()
     {
         var text = await cluster.Http.GetStringAsync("/events/export");
@@ -154,17 +167,11 @@ public sealed class SessionTests(SmallCatalogueCluster cluster)
         // the test could not tell the two apart.)
         var workers = Environment.ProcessorCount;
         var largest = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == ServingMetrics.MeterName && instrument.Name == "recommender.inference.batch.size") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
+        using var listener = OnEncoderBatch((_, size) =>
         {
             for (var seen = Volatile.Read(ref largest); size > seen; seen = Volatile.Read(ref largest))
                 if (Interlocked.CompareExchange(ref largest, size, seen) == seen) break;
         });
-        listener.Start();
 
         var concurrency = 4 * workers;
         for (var round = 0; round < 20 && Volatile.Read(ref largest) <= workers; round++)
@@ -207,17 +214,11 @@ public sealed class SessionTests(SmallCatalogueCluster cluster)
         // under one grain key every session of a front end would run on one silo, whatever the cluster's size.
         var silos = cluster.Cluster.Silos.Cast<InProcessSiloHandle>().Select(s => s.SiloHost.Services.GetRequiredService<IMeterFactory>()).ToList();
         var encoded = new int[silos.Count];
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
+        using var listener = OnEncoderBatch((meters, size) =>
         {
-            if (instrument.Meter.Name == ServingMetrics.MeterName && instrument.Name == "recommender.inference.batch.size") l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<int>((instrument, size, _, _) =>
-        {
-            var silo = silos.IndexOf((IMeterFactory)instrument.Meter.Scope!);
+            var silo = silos.IndexOf(meters!);
             if (silo >= 0) Interlocked.Add(ref encoded[silo], size);
         });
-        listener.Start();
 
         var run = Random.Shared.Next(1, SmallCatalogue.Movies);
         for (var i = 0; i < 40; i++)

@@ -2,14 +2,15 @@
 //
 //   dotnet run deploy/bench/serving-bench.cs -- generate --out DIR --items 100000 --users 2000 --history 50
 //   dotnet run deploy/bench/serving-bench.cs -- register --url http://127.0.0.1:5080 --items 100000 --dim 64 --maxlen 200
-//   dotnet run deploy/bench/serving-bench.cs -- load --url http://127.0.0.1:5080 --mode cached|recompute --seconds 20 --concurrency 8
+//   dotnet run deploy/bench/serving-bench.cs -- load --url http://127.0.0.1:5080 --mode cached|recompute|dismiss|writes --seconds 20 --concurrency 8
 //   dotnet run deploy/bench/serving-bench.cs -- scan --items 100000 --dim 64 --shards 4
 //
 // generate: a MovieLens-layout seed (items "1".."N", users rating items 1..2000) for Recommender:Seed:Source.
 // register: a randomly initialised SASRec (2 blocks) over all N items, exported to ONNX, uploaded and activated.
 // load: closed-loop GET /users/{id}/recommendations?k=10 (cached: interest vectors cached after a warm-up read;
-//       recompute: a POST /events for the user before every read, so every read re-encodes; writes: the POSTs
-//       alone, to separate the write path's share). Prints p50/p95/p99 of the timed requests.
+//       recompute: a POST /events for the user before every read, so every read re-encodes; dismiss: a dismissal
+//       before every read instead, which leaves what the model reads, and so the cached vector, as it was; writes: the
+//       POSTs alone, to separate the write path's share). Prints p50/p95/p99 of the timed requests.
 // scan: the shard top-K scan in-process (one shard's rows and the whole catalogue) against a sequential read of
 //       a large array (the memory bandwidth this machine reaches from one core).
 #:property PublishAot=false
@@ -117,9 +118,9 @@ static async Task<int> Load(Options o)
                 if (!write.IsSuccessStatusCode) Interlocked.Increment(ref errors);
                 continue;
             }
-            if (mode == "recompute")
+            if (mode is "recompute" or "dismiss")
             {
-                using var post = await http.PostAsJsonAsync("/events", new { userId = user, itemId = random.Next(1, items + 1).ToString(CultureInfo.InvariantCulture), type = "view", eventId = $"bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}" });
+                using var post = await http.PostAsJsonAsync("/events", new { userId = user, itemId = random.Next(1, items + 1).ToString(CultureInfo.InvariantCulture), type = mode == "dismiss" ? "dismiss" : "view", eventId = $"bench-{Environment.ProcessId}-{Interlocked.Increment(ref sequence)}" });
                 if (!post.IsSuccessStatusCode) Interlocked.Increment(ref errors);
             }
             var started = Stopwatch.GetTimestamp();

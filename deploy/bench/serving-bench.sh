@@ -5,8 +5,8 @@
 #   deploy/bench/serving-bench.sh        # ITEMS=100000 USERS=2000 SECONDS_PER_RUN=20 CONCURRENCY=8 PORT=5080
 #
 # (a) cached interest vectors, full shard scan on every read; (b) an event before every read, so every read
-# re-encodes; (c) the shard scan in-process against this machine's memory bandwidth. The node's own batch-size
-# histogram is read from /metrics at the end.
+# re-encodes; (b') a dismissal before every read, which the cached vector survives; (c) the shard scan in-process
+# against this machine's memory bandwidth. The node's own batch-size histogram is read from /metrics after (b).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ITEMS="${ITEMS:-100000}"; USERS="${USERS:-2000}"; SECONDS_PER_RUN="${SECONDS_PER_RUN:-20}"; CONCURRENCY="${CONCURRENCY:-8}"; PORT="${PORT:-5080}"
@@ -32,6 +32,7 @@ echo "# $(date -u +%FT%TZ) $(nproc) cores; API node and load generator share the
 bench load --url "$URL" --mode cached --users "$USERS" --items "$ITEMS" --seconds "$SECONDS_PER_RUN" --concurrency "$CONCURRENCY"
 bench load --url "$URL" --mode recompute --users "$USERS" --items "$ITEMS" --seconds "$SECONDS_PER_RUN" --concurrency "$CONCURRENCY"
 curl -s "$URL/metrics" | grep -E '^recommender_inference_batch_(size|duration)[a-z_]*_(sum|count)|^recommender_recommendation_duration_milliseconds_(sum|count)' || true
+bench load --url "$URL" --mode dismiss --users "$USERS" --items "$ITEMS" --seconds "$SECONDS_PER_RUN" --concurrency "$CONCURRENCY"
 bench load --url "$URL" --mode writes --users "$USERS" --items "$ITEMS" --seconds "$SECONDS_PER_RUN" --concurrency "$CONCURRENCY"
 kill $API_PID; wait $API_PID 2>/dev/null || true
 bench scan --items "$ITEMS" --dim 64 --shards "$(( $(nproc) * 2 ))"

@@ -10,6 +10,12 @@ public enum EventType
     Purchase = 3,
     Like = 4,
     Rating = 5,
+
+    /// <summary>
+    /// The user turned the item down ("not interested"): kept in the history, never recommended to the user again
+    /// (unless a later event of theirs takes it up), and not read as interest by the model or the popular list.
+    /// </summary>
+    Dismiss = 6,
 }
 
 public static class EventTypes
@@ -26,6 +32,9 @@ public static class EventTypes
     }
 
     public static string Name(EventType type) => type.ToString().ToLowerInvariant();
+
+    /// <summary>Whether the event says the user wants the item (every type but a dismissal).</summary>
+    public static bool IsInterest(this EventType type) => type != EventType.Dismiss;
 
     public static string AllNames => string.Join(", ", Enum.GetValues<EventType>().Select(Name));
 }

@@ -33,7 +33,8 @@ public sealed class OpenApiRequestBodies : IOpenApiOperationTransformer, IOpenAp
         if (properties.TryGetValue("type", out var t) && t is OpenApiSchema type)
         {
             type.Enum = [.. Enum.GetValues<EventType>().Select(v => (JsonNode)JsonValue.Create(EventTypes.Name(v)))];
-            type.Description = "The kind of event; matched ignoring case.";
+            type.Description = "The kind of event; matched ignoring case. 'dismiss' is the user turning the item down (\"not interested\"): "
+                + "it is never recommended to the user again unless a later event takes it up, and the model does not read it as interest.";
         }
         if (properties.TryGetValue("timestamp", out var ts) && ts is OpenApiSchema timestamp)
         {

@@ -26,7 +26,7 @@ internal sealed class FilterOptions
 
     public Option<string[]> EventTypes { get; } = new("--event-types")
     {
-        Description = "Keep only these event types, e.g. --event-types view purchase (event-export).",
+        Description = "Keep only these event types, e.g. --event-types view purchase (event-export; dismissals are never kept).",
         AllowMultipleArgumentsPerToken = true,
     };
 
@@ -48,6 +48,8 @@ internal sealed class FilterOptions
             throw new ArgumentException($"--event-types applies to event-export files only, not {formatName}.");
         if (types is not null && types.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("--event-types holds an empty event type.");
+        if (types?.FirstOrDefault(EventExportFormat.IsDismissal) is { } dismiss)
+            throw new ArgumentException($"--event-types names '{dismiss}': dismissals are users turning items down, never interactions to train on.");
         foreach (var option in new[] { MinItemInteractions, MinUserInteractions })
             if (parse.GetValue(option) < 0)
                 throw new ArgumentException($"{option.Name} is {parse.GetValue(option)}; it cannot be negative.");

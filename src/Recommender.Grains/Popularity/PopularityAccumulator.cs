@@ -5,8 +5,8 @@ using Recommender.Abstractions;
 namespace Recommender.Grains.Popularity;
 
 /// <summary>
-/// Each silo's in-memory sum of the events its user grains accepted, weighted by their age at arrival; drained
-/// every few seconds into the partition grains, so no grain sees every event.
+/// Each silo's in-memory sum of the events its user grains accepted (dismissals aside), weighted by their age at
+/// arrival; drained every few seconds into the partition grains, so no grain sees every event.
 /// </summary>
 public sealed class PopularityAccumulator(IOptions<ServingOptions> options, TimeProvider clock)
 {
@@ -18,6 +18,7 @@ public sealed class PopularityAccumulator(IOptions<ServingOptions> options, Time
         var halfLife = options.Value.Popularity.HalfLife;
         foreach (var e in events)
         {
+            if (!e.Type.IsInterest()) continue;
             var weight = DecayedCounts.Decay(now - e.Timestamp, halfLife);
             // A back-filled old event (e.g. a history import) adds nothing worth sending.
             if (weight < DecayedCounts.Negligible) continue;

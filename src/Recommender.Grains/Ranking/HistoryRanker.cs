@@ -45,14 +45,15 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
 
     /// <summary>
     /// The top-K of <paramref name="request"/> under <paramref name="snapshot"/>'s model for <paramref name="vector"/>,
-    /// leaving out <paramref name="seen"/> unless the request includes seen items; the popularity list without a vector.
-    /// Explanations, when asked, come from <paramref name="recentDistinct"/> (most recent first).
+    /// leaving out <paramref name="seen"/> unless the request includes seen items, and <paramref name="dismissed"/>
+    /// (a subset of it) always; the popularity list without a vector. Explanations, when asked, come from
+    /// <paramref name="recentDistinct"/> (most recent first).
     /// </summary>
-    public async Task<Abstractions.Ranking> Rank(CatalogueSnapshot snapshot, RecommendationRequest request, IEnumerable<string> seen, byte[]? vector,
-        bool cached, Func<IReadOnlyList<string>> recentDistinct)
+    public async Task<Abstractions.Ranking> Rank(CatalogueSnapshot snapshot, RecommendationRequest request, IEnumerable<string> seen,
+        IEnumerable<string> dismissed, byte[]? vector, bool cached, Func<IReadOnlyList<string>> recentDistinct)
     {
         var model = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
-        string[] exclude = request.IncludeSeen ? request.Exclude ?? [] : [.. seen, .. request.Exclude ?? []];
+        string[] exclude = request.IncludeSeen ? [.. dismissed, .. request.Exclude ?? []] : [.. seen, .. request.Exclude ?? []];
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)

@@ -6,7 +6,8 @@ namespace Recommender.Grains.Users;
 /// Whether a user's next event was in the list last served to them, and at what rank: the live counterpart of the
 /// offline next-item metrics (HR@K, NDCG@K), by the model version and source that ranked the list. The next event is
 /// the first one stored within <paramref name="window"/> of the serving that is not older than the newest event the
-/// ranking read (an older one is history arriving late, not an answer to the list). The list lives in memory only.
+/// ranking read (an older one is history arriving late, not an answer to the list) and is not a dismissal. The list
+/// lives in memory only.
 /// </summary>
 public sealed class NextItemTracker(TimeSpan window)
 {
@@ -36,7 +37,8 @@ public sealed class NextItemTracker(TimeSpan window)
             _served = null;
             return null;
         }
-        var next = stored.FirstOrDefault(e => served.NewestEvent is not { } newest || e.Timestamp >= newest);
+        // A dismissal is a reaction to the list, not what the user went on to do.
+        var next = stored.FirstOrDefault(e => e.Type.IsInterest() && (served.NewestEvent is not { } newest || e.Timestamp >= newest));
         if (next is null) return null;
         _served = null;
         var index = Array.IndexOf(served.Items, next.ItemId);

@@ -27,7 +27,7 @@ public sealed class UserGrain(
     private readonly NextItemTracker _nextItem = new(options.Value.NextItemWindow);
     private UserHistory? _history;
     private CachedVector? _vector;
-    private (long Version, string[] Items)? _distinctItems;
+    private (long Version, string[] Seen, string[] Dismissed)? _distinctItems;
     // Set when a failed write could not be followed by a re-read: memory may hold events that are not stored.
     private bool _unstored;
 
@@ -118,7 +118,8 @@ public sealed class UserGrain(
         var snapshot = await catalogue.GetAsync();
         if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
         var (vector, cached) = History.Events.Count > 0 ? await InterestVector(model) : (null, false);
-        var ranking = await ranker.Rank(snapshot, request, SeenItems(), vector, cached, () => RecentDistinctItems(HistoryExplanations.RecentItems));
+        var (seen, dismissed) = DistinctItems();
+        var ranking = await ranker.Rank(snapshot, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow());
         return ranking;
     }
@@ -162,28 +163,25 @@ public sealed class UserGrain(
         if (_vector is { } v && v.ModelVersion == model.Version && v.HistoryVersion == History.Version) return (v.Vector, true);
         var historyVersion = History.Version;
         var recent = ranker.EncoderInput(model.Version, (count, known) => History.RecentItems(count, known, options.Value.HistoryWindow));
+        // Events that do not change what the model reads (a dismissal, an item the model does not know) keep the vector.
+        if (_vector is { } same && same.ModelVersion == model.Version && same.Input.AsSpan().SequenceEqual(recent))
+        {
+            _vector = same with { HistoryVersion = historyVersion };
+            return (same.Vector, true);
+        }
         var vector = await ranker.Encode(model.Version, recent, $"user {GrainKeys.IdOf(this)}");
-        _vector = new CachedVector(model.Version, historyVersion, vector);
+        _vector = new CachedVector(model.Version, historyVersion, recent, vector);
         return (vector, false);
     }
 
-    /// <summary>The last <paramref name="count"/> distinct items of the history, most recent first.</summary>
-    private string[] RecentDistinctItems(int count)
+    /// <summary>The items the user has had, and those of them the user dismissed last (never recommended).</summary>
+    private (string[] Seen, string[] Dismissed) DistinctItems()
     {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var items = new List<string>(count);
-        for (var i = History.Events.Count - 1; i >= 0 && items.Count < count; i--)
-            if (seen.Add(History.Events[i].ItemId)) items.Add(History.Events[i].ItemId);
-        return items.ToArray();
+        if (_distinctItems is { } d && d.Version == History.Version) return (d.Seen, d.Dismissed);
+        var (seen, dismissed) = History.DistinctItems();
+        _distinctItems = (History.Version, seen, dismissed);
+        return (seen, dismissed);
     }
 
-    private string[] SeenItems()
-    {
-        if (_distinctItems is { } d && d.Version == History.Version) return d.Items;
-        var items = History.DistinctItems();
-        _distinctItems = (History.Version, items);
-        return items;
-    }
-
-    private sealed record CachedVector(string ModelVersion, long HistoryVersion, byte[]? Vector);
+    private sealed record CachedVector(string ModelVersion, long HistoryVersion, string[] Input, byte[]? Vector);
 }

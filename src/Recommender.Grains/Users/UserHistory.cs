@@ -60,9 +60,10 @@ public sealed class UserHistory
     }
 
     /// <summary>
-    /// Item ids of the most recent <paramref name="count"/> events whose item passes <paramref name="known"/>, oldest
-    /// first, looking no further back than the last <paramref name="window"/> events when a window is given. Items a
-    /// model does not know are skipped rather than counted, so they do not shorten what the model reads.
+    /// Item ids of the most recent <paramref name="count"/> events of interest (not dismissals) whose item passes
+    /// <paramref name="known"/>, oldest first, looking no further back than the last <paramref name="window"/> events
+    /// when a window is given. Items a model does not know are skipped rather than counted, so they do not shorten
+    /// what the model reads.
     /// </summary>
     public string[] RecentItems(int count, Func<string, bool> known, int? window = null)
     {
@@ -70,13 +71,37 @@ public sealed class UserHistory
         var first = window is { } w ? Math.Max(0, events.Count - w) : 0;
         var items = new List<string>(Math.Min(count, events.Count - first));
         for (var i = events.Count - 1; i >= first && items.Count < count; i--)
-            if (known(events[i].ItemId)) items.Add(events[i].ItemId);
+            if (events[i].Type.IsInterest() && known(events[i].ItemId)) items.Add(events[i].ItemId);
         items.Reverse();
         return items.ToArray();
     }
 
-    /// <summary>The distinct item ids of every retained event.</summary>
-    public string[] DistinctItems() => _state.Events.Select(e => e.ItemId).Distinct(StringComparer.Ordinal).ToArray();
+    /// <summary>The last <paramref name="count"/> distinct items of events of interest, most recent first.</summary>
+    public string[] RecentDistinctItems(int count)
+    {
+        var events = _state.Events;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var items = new List<string>(Math.Min(count, events.Count));
+        for (var i = events.Count - 1; i >= 0 && items.Count < count; i--)
+            if (events[i].Type.IsInterest() && seen.Add(events[i].ItemId)) items.Add(events[i].ItemId);
+        return items.ToArray();
+    }
+
+    /// <summary>
+    /// The distinct item ids of every retained event (the items the user has had), and among them those the user
+    /// dismissed last: an item dismissed and then taken up again (viewed, bought) is no longer dismissed.
+    /// </summary>
+    public (string[] Seen, string[] Dismissed) DistinctItems()
+    {
+        var latest = new Dictionary<string, EventType>(StringComparer.Ordinal);
+        var seen = new List<string>();
+        foreach (var e in _state.Events)
+        {
+            if (!latest.ContainsKey(e.ItemId)) seen.Add(e.ItemId);
+            latest[e.ItemId] = e.Type;
+        }
+        return (seen.ToArray(), seen.Where(id => !latest[id].IsInterest()).ToArray());
+    }
 
     public UserHistoryView View(int? limit)
     {

@@ -9,7 +9,8 @@ namespace Recommender.Model.Data;
 /// UTF-8 CSV (RFC 4180), first line exactly <see cref="Header"/>, then one event per record:
 /// <list type="bullet">
 /// <item><c>user_id</c>, <c>item_id</c>: external ids, non-empty;</item>
-/// <item><c>event_type</c>: non-empty, e.g. "view", "click", "purchase";</item>
+/// <item><c>event_type</c>: non-empty, e.g. "view", "click", "purchase"; "dismiss" (<see cref="DismissType"/>) is the
+/// user turning the item down, not an interaction;</item>
 /// <item><c>timestamp</c>: ISO-8601 in UTC with a trailing Z, written as "yyyy-MM-ddTHH:mm:ss.fffffffZ";</item>
 /// <item><c>event_id</c>: unique per event; an id seen twice is a re-delivery and is read once;</item>
 /// <item><c>value</c>: the event's value (a rating's stars), a number, or empty for events without one.</item>
@@ -24,6 +25,12 @@ public static class EventExportFormat
 
     /// <summary>The header of exports written before events carried their value.</summary>
     public const string HeaderWithoutValue = "user_id,item_id,event_type,timestamp,event_id";
+
+    /// <summary>The event type of a dismissal ("not interested"), which the loader never reads as an interaction.</summary>
+    public const string DismissType = "dismiss";
+
+    /// <summary>Whether <paramref name="eventType"/> is a dismissal, ignoring case as the cluster does.</summary>
+    public static bool IsDismissal(string eventType) => string.Equals(eventType, DismissType, StringComparison.OrdinalIgnoreCase);
 
     public const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 

@@ -10,7 +10,8 @@ public sealed record LoadedInteractions(SequenceDataset Data, PreprocessingSumma
 /// </summary>
 /// <remarks>
 /// Steps, in order: parse (a malformed line is a <see cref="FormatException"/> naming file:line); drop duplicates
-/// (a repeated event id, or a repeated identical user, item and timestamp); the rating and event-type filters;
+/// (a repeated event id, or a repeated identical user, item and timestamp); drop an event export's dismissals
+/// (<see cref="EventExportFormat.DismissType"/>); the rating and event-type filters;
 /// the minimum item and minimum user interaction filters (optionally to a fixed point); order each user's
 /// interactions by timestamp, ties by item id, then file order; map item ids densely. Nothing else is dropped.
 /// Files without timestamps (sequences, pairs) are ordered as written.
@@ -62,6 +63,13 @@ public static class InteractionLoader
                 return true;
             }).ToList();
             summary = summary with { DuplicateEvents = duplicateEvents, DuplicateRecords = duplicateRecords };
+        }
+        if (format == InteractionFormat.EventExport)
+        {
+            // A dismissal is the user turning the item down: serving never reads it as interest, and neither does training.
+            var before = interactions.Count;
+            interactions = interactions.Where(i => !EventExportFormat.IsDismissal(i.EventType!)).ToList();
+            summary = summary with { Dismissals = before - interactions.Count };
         }
         if (options.MinRating is { } minRating)
         {

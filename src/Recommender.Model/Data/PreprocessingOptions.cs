@@ -11,7 +11,10 @@ public sealed record PreprocessingOptions
     /// <summary>Keep only ratings at or above this value (formats with ratings only; in an event export, events without a value are not ratings and stay).</summary>
     public double? MinRating { get; init; }
 
-    /// <summary>Keep only these event types (event export only), matched ignoring case; each must occur in the data. Null keeps all.</summary>
+    /// <summary>
+    /// Keep only these event types (event export only), matched ignoring case; each must occur in the data. Null keeps
+    /// all but dismissals, which are never kept.
+    /// </summary>
     public IReadOnlySet<string>? EventTypes { get; init; }
 
     /// <summary>Drop items with fewer interactions (0 or 1 = keep all).</summary>
@@ -37,6 +40,8 @@ public sealed record PreprocessingOptions
         // A NaN threshold would compare false with every rating and silently drop the whole file.
         if (MinRating is { } minRating && !double.IsFinite(minRating))
             throw new ArgumentException($"{nameof(MinRating)} is {minRating.ToString(System.Globalization.CultureInfo.InvariantCulture)}; it must be a finite number.");
+        if (EventTypes?.FirstOrDefault(EventExportFormat.IsDismissal) is { } dismiss)
+            throw new ArgumentException($"{nameof(EventTypes)} names '{dismiss}': dismissals are users turning items down, never interactions to train on.");
         if (MinItemInteractions < 0) throw new ArgumentException($"{nameof(MinItemInteractions)} is {MinItemInteractions}; it cannot be negative.");
         if (MinUserInteractions < 0) throw new ArgumentException($"{nameof(MinUserInteractions)} is {MinUserInteractions}; it cannot be negative.");
     }

@@ -9,6 +9,9 @@ public sealed record PreprocessingSummary
 
     public long DuplicateRecords { get; init; }
 
+    /// <summary>Dismissals in an event export: the user turned the item down, which is not an interaction.</summary>
+    public long Dismissals { get; init; }
+
     public long BelowMinRating { get; init; }
 
     public long OtherEventTypes { get; init; }
@@ -26,7 +29,7 @@ public sealed record PreprocessingSummary
     public long Kept { get; init; }
 
     public override string ToString() =>
-        $"read {Read}, duplicate events {DuplicateEvents}, duplicate records {DuplicateRecords}, below min rating {BelowMinRating}, " +
+        $"read {Read}, duplicate events {DuplicateEvents}, duplicate records {DuplicateRecords}, dismissals {Dismissals}, below min rating {BelowMinRating}, " +
         $"other event types {OtherEventTypes}, rare-item interactions {RareItemInteractions} ({RemovedItems} items), " +
         $"short-user interactions {ShortUserInteractions} ({RemovedUsers} users) in {FilterRounds} rounds, kept {Kept}";
 }

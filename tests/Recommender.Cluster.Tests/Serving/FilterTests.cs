@@ -4,7 +4,7 @@ using Recommender.Cluster.Tests.Api;
 
 namespace Recommender.Cluster.Tests.Serving;
 
-/// <summary>Seen-item exclusion (and includeSeen), exclude=, tag= applied inside the shard scan, and the live popularity list of cold users.</summary>
+/// <summary>Seen-item exclusion (and includeSeen), dismissed items, exclude=, tag= applied inside the shard scan, and the live popularity list of cold users.</summary>
 [Collection(ServingCollection.Name)]
 public sealed class FilterTests(ServingCluster cluster)
 {
@@ -34,6 +34,36 @@ public sealed class FilterTests(ServingCluster cluster)
 
         Assert.Equal(HttpStatusCode.BadRequest, (await cluster.Http.GetAsync("/users/5/recommendations?includeSeen=maybe")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await cluster.Http.GetAsync("/users/5/recommendations?tag=%20")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_dismissed_item_is_not_recommended_again_until_a_later_event_takes_it_up()
+    {
+        var user = $"dismisser-{Guid.NewGuid():N}";
+        var liked = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(5).ToArray();
+        await ServingChecks.Post(cluster.Http, [.. liked.Select(item => (object)new { userId = user, itemId = item, type = "view", timestamp = ServingChecks.Now() })]);
+        var before = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=10");
+        Assert.Equal("model", before.Source);
+        var top = before.Items[0].Id;
+
+        await ServingChecks.Post(cluster.Http, new { userId = user, itemId = top, type = "DISMISS", timestamp = ServingChecks.Now() });
+        Assert.Equal("dismiss", (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events[^1].Type);
+        // The model reads the same items as before, so the vector is the one cached and the list is the earlier one without the item.
+        var after = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=10");
+        Assert.Equal(before.ModelVersion, after.ModelVersion);
+        Assert.True(after.Cached);
+        Assert.Equal(before.Items.Skip(1).Select(i => i.Id), after.Items.Take(9).Select(i => i.Id));
+        // Asking for the items the user has had does not bring it back either.
+        var withSeen = (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=1000&includeSeen=true")).Items.Select(i => i.Id).ToArray();
+        Assert.DoesNotContain(top, withSeen);
+        Assert.Contains(withSeen, liked.Contains);
+
+        // A view after the dismissal takes the item up: it is an item the user has had, and the model reads it.
+        await ServingChecks.Post(cluster.Http, new { userId = user, itemId = top, type = "view", timestamp = ServingChecks.Now() });
+        var takenUp = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=10");
+        Assert.False(takenUp.Cached);
+        Assert.DoesNotContain(top, takenUp.Items.Select(i => i.Id));
+        Assert.Contains(top, (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=1000&includeSeen=true")).Items.Select(i => i.Id));
     }
 
     [Fact]

@@ -25,6 +25,17 @@ public sealed class NextItemTrackerTests
     }
 
     [Fact]
+    public void A_dismissal_is_not_the_next_action_and_leaves_the_list_waiting_for_one()
+    {
+        var tracker = new NextItemTracker(Window);
+        tracker.Served(List("v2", RankingSource.Model, "a", "b", "c"), T0, T0.AddMinutes(1));
+        var dismissA = new UserEvent("a", EventType.Dismiss, T0.AddMinutes(2), "d-a");
+        Assert.Null(tracker.Follow([dismissA], T0.AddMinutes(2)));
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 3),
+            tracker.Follow([new UserEvent("b", EventType.Dismiss, T0.AddMinutes(3), "d-b"), At(T0.AddMinutes(4), "c")], T0.AddMinutes(4)));
+    }
+
+    [Fact]
     public void A_list_is_answered_once_by_the_earliest_following_event_and_a_new_list_replaces_the_old()
     {
         var tracker = new NextItemTracker(Window);

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Recommender.Abstractions;
+using Recommender.Grains;
 using Recommender.Grains.Popularity;
 
 namespace Recommender.Cluster.Tests.Unit;
@@ -38,5 +41,22 @@ public sealed class PopularCandidatesTests
         Assert.Equal(["a", "b", "c", "d"], PopularCandidates.Merge(live, [], 3).Select(p => p.ItemId));
         Assert.Equal(["s1", "s2", "s3", "s4"], PopularCandidates.Merge([], Seeded, 3).Select(p => p.ItemId));
         Assert.Throws<ArgumentOutOfRangeException>(() => PopularCandidates.Merge(live, Seeded, 0).ToArray());
+    }
+
+    [Fact]
+    public void Dismissals_add_nothing_to_an_item_s_recent_count()
+    {
+        var now = new DateTimeOffset(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+        var accumulator = new PopularityAccumulator(Options.Create(new ServingOptions()), new FakeTimeProvider(now));
+        accumulator.Record(
+        [
+            new UserEvent("liked", EventType.View, now, "e1"),
+            new UserEvent("liked", EventType.Purchase, now, "e2"),
+            new UserEvent("turned-down", EventType.Dismiss, now, "e3"),
+            new UserEvent("liked", EventType.Dismiss, now, "e4"),
+        ]);
+        var drained = accumulator.Drain();
+        Assert.Equal(["liked"], drained.Keys);
+        Assert.Equal(2.0, drained["liked"], 6);
     }
 }

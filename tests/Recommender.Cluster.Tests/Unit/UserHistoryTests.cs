@@ -109,10 +109,32 @@ public sealed class UserHistoryTests
         Assert.NotEqual(id, EventIds.Derive("u", "i", EventType.Click, T0.AddTicks(1)));
     }
 
+    [Fact]
+    public void A_dismissal_is_not_interest_and_an_item_taken_up_after_it_is_no_longer_dismissed()
+    {
+        var history = new UserHistory(new UserState(), retention: 100);
+        UserEvent Dismiss(int minutes, string item) => new(item, EventType.Dismiss, T0.AddMinutes(minutes), $"d-{item}-{minutes}");
+        // b is viewed and then turned down; c is turned down without ever being had.
+        history.Add([At(1, "a"), At(2, "b"), Dismiss(3, "c"), Dismiss(4, "b")]);
+        Assert.Equal(["a", "b"], history.RecentItems(10, _ => true));
+        Assert.Equal(["b", "a"], history.RecentDistinctItems(10));
+        var (seen, dismissed) = history.DistinctItems();
+        Assert.Equal(["a", "b", "c"], seen);
+        Assert.Equal(["b", "c"], dismissed);
+
+        // A view after the dismissal takes c up again; a dismissal that arrives late (older) does not undo a newer view.
+        history.Add([At(5, "c"), Dismiss(0, "a")]);
+        Assert.Equal(["a", "b", "c"], history.RecentItems(10, _ => true));
+        Assert.Equal(["c", "b", "a"], history.RecentDistinctItems(10));
+        Assert.Equal(["b"], history.DistinctItems().Dismissed);
+        Assert.Equal(["a", "b", "c"], history.DistinctItems().Seen);
+    }
+
     [Theory]
     [InlineData("view", EventType.View)]
     [InlineData("PURCHASE", EventType.Purchase)]
     [InlineData("Rating", EventType.Rating)]
+    [InlineData("Dismiss", EventType.Dismiss)]
     public void Event_type_names_parse_ignoring_case(string text, EventType expected)
     {
         Assert.True(EventTypes.TryParse(text, out var type));

@@ -184,6 +184,34 @@ public sealed class InteractionLoaderTests : IDisposable
     }
 
     [Fact]
+    public void An_export_s_dismissals_are_not_interactions_and_cannot_be_kept()
+    {
+        var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var writer = new StringWriter();
+        EventExportFormat.Write(writer,
+        [
+            ("alice", "a", "view", t0, "e1"),
+            ("alice", "b", "dismiss", t0.AddMinutes(1), "e2"),
+            ("alice", "c", "purchase", t0.AddMinutes(2), "e3"),
+            ("bob", "b", "Dismiss", t0, "e1"),
+            ("bob", "b", "Dismiss", t0, "e1"),
+        ]);
+        var path = Write("dismissals.csv", writer.ToString());
+        var loaded = InteractionLoader.Read(path, InteractionFormat.EventExport);
+        Assert.Equal(["a", "c"], External(loaded.Data, 0));
+        // Bob turned down the one item he touched: he stays a user without interactions, and b is no item of the vocabulary.
+        Assert.Empty(External(loaded.Data, 1));
+        Assert.Equal(["a", "c"], loaded.Data.ItemIds);
+        Assert.Equal(2, loaded.Summary.Dismissals);
+        Assert.Equal(1, loaded.Summary.DuplicateEvents);
+        Assert.Contains("dismissals 2", loaded.Summary.ToString());
+
+        var kept = Assert.Throws<ArgumentException>(() => InteractionLoader.Read(path, InteractionFormat.EventExport,
+            new PreprocessingOptions { EventTypes = new HashSet<string> { "view", "DISMISS" } }));
+        Assert.Contains("'DISMISS': dismissals are users turning items down", kept.Message);
+    }
+
+    [Fact]
     public void Event_export_values_round_trip_filter_by_min_rating_and_exports_without_the_value_column_still_read()
     {
         var t0 = new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);

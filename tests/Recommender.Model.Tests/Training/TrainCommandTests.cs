@@ -370,13 +370,14 @@ public sealed class TrainCommandTests : IDisposable
     [Fact]
     public void Filters_remove_what_they_name_and_are_refused_where_they_cannot_apply()
     {
-        // 30 users view items 0..6 in a cycle; each also buys one item nobody else touches.
+        // 30 users view items 0..6 in a cycle; each also buys one item nobody else touches and turns down another.
         var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
         var events = Path.Combine(_directory, "events.csv");
         using (var writer = File.CreateText(events))
             EventExportFormat.Write(writer, Enumerable.Range(0, 30).SelectMany(u =>
                 Enumerable.Range(0, 5).Select(t => ($"u{u}", $"item-{(u + t) % 7}", "view", start.AddMinutes(t), $"e{u}-{t}"))
-                    .Append(($"u{u}", $"bought-{u}", "purchase", start.AddMinutes(9), $"e{u}-p"))));
+                    .Append(($"u{u}", $"bought-{u}", "purchase", start.AddMinutes(9), $"e{u}-p"))
+                    .Append(($"u{u}", $"shunned-{u}", "dismiss", start.AddMinutes(10), $"e{u}-d"))));
         string[] common = ["--train", events, "--format", "event-export", "--dim", "8", "--max-length", "8", "--blocks", "1", "--epochs", "1"];
         var viewed = Enumerable.Range(0, 7).Select(i => $"item-{i}").Order().ToArray();
 
@@ -392,6 +393,8 @@ public sealed class TrainCommandTests : IDisposable
 
         var unfiltered = Invoke([.. common, "--out", Path.Combine(_directory, "all"), "--export", Path.Combine(_directory, "all-pkg"), "--version", "all"]);
         Assert.True(unfiltered.Exit == 0, unfiltered.Error);
+        Assert.Contains("dismissals 30", unfiltered.Output);
+        // The turned-down items are no interactions: the vocabulary has the viewed and bought items only.
         Assert.Equal(37, ModelPackage.Load(Path.Combine(_directory, "all-pkg")).Manifest.ItemCount);
 
         var (train, _, _) = Files();
@@ -401,6 +404,7 @@ public sealed class TrainCommandTests : IDisposable
             (["--train", train, "--event-types", "view"], "--event-types applies to event-export files only, not sequences"),
             ([.. common, "--event-types", "view", "purchse"], "Event type 'purchse' does not occur in the data; its event types are purchase, view.\n"),
             ([.. common, "--min-user-interactions", "-1"], "--min-user-interactions is -1"),
+            ([.. common, "--event-types", "view", "dismiss"], "--event-types names 'dismiss': dismissals are users turning items down"),
         })
         {
             var refused = Invoke([.. args, "--out", Path.Combine(_directory, "refused")]);

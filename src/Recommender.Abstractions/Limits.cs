@@ -32,6 +32,13 @@ public static class Limits
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 
+    /// <summary>
+    /// The longest request line (method, path and query) the web server reads: the query carries up to
+    /// <see cref="MaxExclude"/> ids, which the usual 8 KB line would refuse, without a problem document, long before
+    /// that count (a thousand ids of 256 ASCII characters take about 260 KB). As large as a JSON body may be.
+    /// </summary>
+    public const int MaxRequestLineBytes = 1024 * 1024;
+
     /// <summary>Events one POST /events may carry: a batch is answered within a few seconds even when every event is a new user's.</summary>
     public const int MaxEventsPerRequest = 1000;
 

@@ -26,7 +26,11 @@ public static class RecommenderApi
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
             && !builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
             builder.WebHost.UseUrls(DefaultUrl);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = Limits.MaxBodyBytes);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = Limits.MaxBodyBytes;
+            kestrel.Limits.MaxRequestLineSize = Limits.MaxRequestLineBytes;
+        });
         configure?.Invoke(builder);
 
         builder.Services.Configure<RecommenderOptions>(builder.Configuration.GetSection(RecommenderOptions.Section));

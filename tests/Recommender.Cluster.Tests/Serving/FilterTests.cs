@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -64,6 +65,32 @@ public sealed class FilterTests(ServingCluster cluster)
         Assert.False(takenUp.Cached);
         Assert.DoesNotContain(top, takenUp.Items.Select(i => i.Id));
         Assert.Contains(top, (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=1000&includeSeen=true")).Items.Select(i => i.Id));
+    }
+
+    [Fact]
+    public async Task An_exclude_list_as_long_as_the_api_allows_fits_in_the_request_and_one_more_id_is_a_problem()
+    {
+        var plain = await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10");
+        // 1,000 ids of 40 characters: a 41 KB query, five times the web server's default limit for a request line.
+        var ids = plain.Items.Take(4).Select(i => i.Id)
+            .Concat(Enumerable.Range(0, Limits.MaxExclude - 4).Select(n => $"out-of-stock-{n:D6}-{new string('x', 20)}")).ToArray();
+        Assert.True(string.Join(",", ids).Length > 40_000);
+        using (var response = await cluster.Http.GetAsync($"/users/5/recommendations?k=10&exclude={string.Join(",", ids)}"))
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            var without = (await response.Content.ReadFromJsonAsync<RecommendationsReply>())!;
+            Assert.Equal(plain.Items.Skip(4).Select(i => i.Id), without.Items.Take(6).Select(i => i.Id));
+        }
+        // The same list split between exclude and excludeId, and then one id too many: a problem that names the parameter.
+        var split = $"exclude={string.Join(",", ids[..500])}&{string.Join("&", ids[500..].Select(id => "excludeId=" + id))}";
+        using (var response = await cluster.Http.GetAsync($"/users/5/recommendations?k=10&{split}"))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var response = await cluster.Http.GetAsync($"/users/5/recommendations?k=10&{split}&excludeId=one-too-many"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("exclude and excludeId name 1001 ids together; the limit is 1000.", await response.Content.ReadAsStringAsync());
+        }
     }
 
     [Fact]

@@ -156,9 +156,14 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
         {
             using var recommendations = await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"));
             recommendations.EnsureSuccessStatusCode();
-            // The user's next event is the first item recommended: the silo counts it against the list, at rank 1.
-            var first = JsonNode.Parse(await recommendations.Content.ReadAsStringAsync())!["items"]![0]!["id"]!.GetValue<string>();
-            (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), new { userId = user, itemId = first, type = "click", timestamp = DateTimeOffset.UtcNow })).EnsureSuccessStatusCode();
+            // The user's next event is the first item recommended: the silo counts it against the list, at rank 1; and
+            // the user dismisses the second, counted as a dismissed item of the list.
+            var items = JsonNode.Parse(await recommendations.Content.ReadAsStringAsync())!["items"]!.AsArray();
+            (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), new[]
+            {
+                new { userId = user, itemId = items[0]!["id"]!.GetValue<string>(), type = "click", timestamp = DateTimeOffset.UtcNow },
+                new { userId = user, itemId = items[1]!["id"]!.GetValue<string>(), type = "dismiss", timestamp = DateTimeOffset.UtcNow.AddMilliseconds(1) },
+            })).EnsureSuccessStatusCode();
         }
     }
 

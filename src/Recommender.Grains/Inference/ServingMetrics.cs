@@ -20,6 +20,7 @@ public sealed class ServingMetrics
     private readonly UpDownCounter<int> _journalPending;
     private readonly Counter<long> _journalRetried;
     private readonly Counter<long> _nextItems;
+    private readonly Counter<long> _dismissedItems;
     private readonly Histogram<int> _nextItemRank;
 
     public ServingMetrics(IMeterFactory meters)
@@ -34,6 +35,8 @@ public sealed class ServingMetrics
         _journalRetried = meter.CreateCounter<long>("recommender.events.journal.retried", "{event}", "Events the event journal's retries wrote into histories (new ones, not repeats).");
         _nextItems = meter.CreateCounter<long>("recommender.online.next_items", "{event}",
             "Users' next events after they were served recommendations (within Recommender:NextItemWindow), by the model version and source of the list.");
+        _dismissedItems = meter.CreateCounter<long>("recommender.online.dismissed_items", "{item}",
+            "Items of the list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once), by the model version and source of the list.");
         // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.
         _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
             "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",
@@ -64,6 +67,10 @@ public sealed class ServingMetrics
         _nextItems.Add(1, tags);
         if (rank is { } r) _nextItemRank.Record(r, tags);
     }
+
+    /// <summary>Counts an item of the list served to a user that the user dismissed.</summary>
+    public void DismissedItem(string version, RankingSource source) =>
+        _dismissedItems.Add(1, new TagList { { "model", version }, { "source", source.ToString().ToLowerInvariant() } });
 
     public void Unloaded(string version) => _unloaded.Add(1, new KeyValuePair<string, object?>("model", version));
 }

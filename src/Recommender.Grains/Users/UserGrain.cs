@@ -67,7 +67,9 @@ public sealed class UserGrain(
                 logger.LogWarning(e, "User {UserId}: the write reported a failure but was stored; its {Count} events are acknowledged", GrainKeys.IdOf(this), result.Accepted);
             }
             accumulator.Record(accepted);
-            if (_nextItem.Follow(accepted, clock.GetUtcNow()) is { } next) metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
+            var now = clock.GetUtcNow();
+            foreach (var dismissed in _nextItem.Dismissals(accepted, now)) metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
+            if (_nextItem.Follow(accepted, now) is { } next) metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
         }
         return result;
     }

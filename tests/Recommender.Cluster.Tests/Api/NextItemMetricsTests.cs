@@ -10,7 +10,8 @@ namespace Recommender.Cluster.Tests.Api;
 
 /// <summary>
 /// The silos count each user's next event against the list served to them before it (recommender.online.next_items,
-/// and recommender.online.next_item.rank when the list held the item), through HTTP and both event paths.
+/// and recommender.online.next_item.rank when the list held the item), and the list's items the user dismissed
+/// (recommender.online.dismissed_items), through HTTP and both event paths.
 /// </summary>
 [Collection(SmallClusterCollection.Name)]
 public sealed class NextItemMetricsTests(SmallCatalogueCluster cluster) : IDisposable
@@ -98,6 +99,27 @@ public sealed class NextItemMetricsTests(SmallCatalogueCluster cluster) : IDispo
         Assert.Empty(Taken());
         await Post(Event(user, list.Items[0].Id, 6));
         Assert.Equal([("recommender.online.next_items", 1, list.ModelVersion, "model"), ("recommender.online.next_item.rank", 1, list.ModelVersion, "model")], Taken());
+    }
+
+    [Fact]
+    public async Task Dismissals_of_items_in_the_list_served_before_are_counted_once_each()
+    {
+        Listen();
+        var user = User();
+        await Post(Event(user, "1", 0), Event(user, "2", 1), Event(user, "3", 2));
+        var list = await Recommend(user);
+        object Dismiss(string item, int minutes) => new { userId = user, itemId = item, type = "dismiss", timestamp = T0.AddMinutes(minutes) };
+
+        await Post(Dismiss(list.Items[1].Id, 3));
+        Assert.Equal([("recommender.online.dismissed_items", 1, list.ModelVersion, "model")], Taken());
+        // The dismissal was no answer: the next view is, and a repeated dismissal of the same item is not counted again.
+        await Post(Event(user, list.Items[4].Id, 4), Dismiss(list.Items[1].Id, 5));
+        Assert.Equal([("recommender.online.next_item.rank", 5, list.ModelVersion, "model"), ("recommender.online.next_items", 1, list.ModelVersion, "model")],
+            Taken().OrderBy(m => m.Instrument, StringComparer.Ordinal));
+        // Dismissing an item outside the list (one the user had, so never listed) counts nothing; another of its items
+        // counts after the answer too.
+        await Post(Dismiss("1", 6), Dismiss(list.Items[0].Id, 7));
+        Assert.Equal([("recommender.online.dismissed_items", 1, list.ModelVersion, "model")], Taken());
     }
 
     [Fact]

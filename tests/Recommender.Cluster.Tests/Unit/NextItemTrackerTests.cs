@@ -36,6 +36,24 @@ public sealed class NextItemTrackerTests
     }
 
     [Fact]
+    public void Dismissals_of_listed_items_count_once_each_while_the_list_is_in_the_window_answered_or_not()
+    {
+        var tracker = new NextItemTracker(Window);
+        UserEvent Dismiss(DateTimeOffset timestamp, string item) => new(item, EventType.Dismiss, timestamp, $"d-{item}-{timestamp.Ticks}");
+        tracker.Served(List("v2", RankingSource.Model, "a", "b", "c"), T0, T0.AddMinutes(1));
+        // Late history (older than what the list was ranked from) and items outside the list are not dismissals of it.
+        Assert.Empty(tracker.Dismissals([Dismiss(T0.AddMinutes(-5), "b"), Dismiss(T0.AddMinutes(2), "z")], T0.AddMinutes(2)));
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 2), new NextItemOutcome("v2", RankingSource.Model, 3)],
+            tracker.Dismissals([Dismiss(T0.AddMinutes(2), "b"), Dismiss(T0.AddMinutes(3), "c"), Dismiss(T0.AddMinutes(4), "b")], T0.AddMinutes(4)));
+        // The user's next action answers the list; a later dismissal of another of its items still counts, a repeat does not.
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 1), tracker.Follow([At(T0.AddMinutes(5), "a")], T0.AddMinutes(5)));
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 1)], tracker.Dismissals([Dismiss(T0.AddMinutes(6), "a"), Dismiss(T0.AddMinutes(6), "c")], T0.AddMinutes(6)));
+        // Past the window nothing counts.
+        tracker.Served(List("v3", RankingSource.Popularity, "x"), null, T0.AddMinutes(10));
+        Assert.Empty(tracker.Dismissals([Dismiss(T0.AddMinutes(30), "x")], T0.AddMinutes(10) + Window + TimeSpan.FromTicks(1)));
+    }
+
+    [Fact]
     public void A_list_is_answered_once_by_the_earliest_following_event_and_a_new_list_replaces_the_old()
     {
         var tracker = new NextItemTracker(Window);

@@ -261,13 +261,22 @@ public sealed class CatalogueGrain(
     private async Task<(ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed)> PlaceInShards(
         ActiveModel model, LoadedModel loaded, IReadOnlyDictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<ShardEntry> entries)
     {
+        // A hidden item without a row under this version is not given one (a retired item written again, say by a full
+        // catalogue sync, stays out of the shards); one with a row keeps it and takes the new title and tags.
+        var kept = entries.Select(e => !_hidden.Contains(e.ItemId) || loaded.DenseIds.ContainsKey(e.ItemId) || added.ContainsKey(e.ItemId)).ToArray();
+        var writing = kept.All(k => k) ? entries : entries.Where((_, i) => kept[i]).ToArray();
         // Items the model was not trained on get their vector from their text when the version has a projection.
-        var placing = await Task.Run(() => TextProjection.Apply(loaded, entries));
+        var placing = await Task.Run(() => TextProjection.Apply(loaded, writing));
         var plan = ItemWritePlan.Build(model.Shards, loaded.DenseIds, added, shardRows, placing);
         var rows = await Task.WhenAll(plan.PerShard.Select((list, shard) => list.Count == 0
             ? Task.FromResult(Array.Empty<int>())
             : Shard(model, shard).Upsert(new Immutable<ShardEntry[]>(list.Select(x => x.Entry).ToArray()))));
-        return plan.Resolve(model.Version, rows);
+        var (placements, changed) = plan.Resolve(model.Version, rows);
+        if (ReferenceEquals(writing, entries)) return (placements, changed);
+        var all = new ItemPlacement?[entries.Count];
+        for (int i = 0, j = 0; i < entries.Count; i++)
+            if (kept[i]) all[i] = placements[j++];
+        return (all, changed);
     }
 
     public Task<ItemPlacement?> GetPlacement(string itemId)
@@ -393,14 +402,18 @@ public sealed class CatalogueGrain(
         _activating = version;
         ShardPlan plan;
         int[][] rows;
+        HashSet<string> leftHidden;
         TimeSpan entriesRead, planned;
         try
         {
             // The demo load activates before it writes any item, and then places every one itself.
             var carried = old is null && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow ? [] : await CarriedEntries(old, loaded);
+            // A hidden item the version was not trained on gets no row in it: retired items do not pile up in the shards
+            // from one version to the next. Showing it again (a PUT or a batch) places it as any added item.
+            leftHidden = _hidden.Where(id => !loaded.DenseIds.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
             // Every item with a text vector and no trained row gets this version's projection before any shard loads,
             // and an item's own embedding, which the previous version's shards may not hold, is read again.
-            var withStored = await WithStoredVectors(carried, loaded);
+            var withStored = await WithStoredVectors([.. carried.Where(e => !leftHidden.Contains(e.ItemId))], loaded, leftHidden);
             entriesRead = clock.Elapsed;
             var projected = await Task.Run(() => TextProjection.Apply(loaded, withStored));
             plan = ShardPlan.Build(target, loaded.DenseIds, projected);
@@ -436,7 +449,7 @@ public sealed class CatalogueGrain(
             // Text items the version could not place (no projection, no usable embedding) are not recommendable under it.
             notRecommendable = plan.NotRecommendable
                 .Concat(_textItems.Where(id => !loaded.DenseIds.ContainsKey(id)))
-                .Where(id => !added.ContainsKey(id))
+                .Where(id => !added.ContainsKey(id) && !leftHidden.Contains(id))
                 .Distinct(StringComparer.Ordinal)
                 .ToArray();
             // The placements are stored under the new version before the pointer moves to it.
@@ -455,9 +468,9 @@ public sealed class CatalogueGrain(
             await Save();
             var total = clock.Elapsed;
             logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue, "
-                + "{Replayed} items written meanwhile replayed; {Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, shards {ShardsReady:F0}, "
-                + "writes replayed {Replay:F0}, saved {Saved:F0}",
-                version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, replayed, total.TotalMilliseconds,
+                + "{LeftHidden} hidden items left out, {Replayed} items written meanwhile replayed; {Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, "
+                + "shards {ShardsReady:F0}, writes replayed {Replay:F0}, saved {Saved:F0}",
+                version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, leftHidden.Count, replayed, total.TotalMilliseconds,
                 entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds,
                 (committing - shardsReady).TotalMilliseconds, (total - committing).TotalMilliseconds);
         }
@@ -515,14 +528,14 @@ public sealed class CatalogueGrain(
     /// are kept) for the items outside <paramref name="next"/>'s vocabulary that need them: under a version with a text
     /// projection every text item (shards keep no text vectors), otherwise those whose carried vector cannot serve
     /// <paramref name="next"/> (a projection, another dimension, or none) and may have an embedding that can. Items the
-    /// previous version did not place join as new entries.
+    /// previous version did not place join as new entries; those in <paramref name="leftOut"/> do not.
     /// </summary>
-    private async Task<IReadOnlyList<ShardEntry>> WithStoredVectors(IReadOnlyList<ShardEntry> carried, LoadedModel next)
+    private async Task<IReadOnlyList<ShardEntry>> WithStoredVectors(IReadOnlyList<ShardEntry> carried, LoadedModel next, IReadOnlySet<string> leftOut)
     {
         var byId = new Dictionary<string, ShardEntry>(StringComparer.Ordinal);
         foreach (var entry in carried) byId[entry.ItemId] = entry;
         var vectorBytes = next.Manifest.Dimension * sizeof(float);
-        var missing = _textItems.Where(id => !next.DenseIds.ContainsKey(id) && (!byId.TryGetValue(id, out var e)
+        var missing = _textItems.Where(id => !next.DenseIds.ContainsKey(id) && !leftOut.Contains(id) && (!byId.TryGetValue(id, out var e)
             || (next.HasTextProjection ? e.TextVector is null : e.Projected || e.Vector?.Length != vectorBytes))).ToArray();
         foreach (var d in await ReadItemsOnce(missing))
         {

@@ -4,7 +4,10 @@ using Recommender.Cluster.Tests.Api;
 
 namespace Recommender.Cluster.Tests.Serving;
 
-/// <summary>Items marked hidden stay in the catalogue but leave model answers, similar-item lists and the popular list, under every version.</summary>
+/// <summary>
+/// Items marked hidden stay in the catalogue but leave model answers, similar-item lists and the popular list, under
+/// every version; a version not trained on a hidden item gives it no row until it is shown again.
+/// </summary>
 [Collection(ServingCollection.Name)]
 public sealed class HiddenItemTests(ServingCluster cluster)
 {
@@ -78,6 +81,56 @@ public sealed class HiddenItemTests(ServingCluster cluster)
         Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{modelTop}")).Hidden);
         await Eventually(async () => (await Ids("/users/5/recommendations?k=10"))[0] == modelTop, "the item shown again is back at the top");
         await Eventually(async () => (await Ids(Cold() + "?k=1000")).Contains(popularTop), "the item shown again is back in the popular list");
+    }
+
+    [Fact]
+    public async Task A_hidden_item_no_version_was_trained_on_gets_no_row_in_the_next_version_and_is_placed_again_when_shown()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var before = models.Active!;
+        var dimension = models.Models.Single(m => m.Version == before).Dimension;
+        var tag = $"retired-{Guid.NewGuid():N}";
+        var id = $"article-{tag}";
+        var random = new Random(5);
+        var embedding = Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        async Task PutArticle(object body)
+        {
+            using var response = await cluster.Http.PutAsJsonAsync($"/items/{id}", body);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+        await PutArticle(new { title = "Yesterday's news", tags = new[] { tag }, embedding });
+        Assert.Equal([id], await Ids($"/users/5/recommendations?k=5&tag={tag}"));
+        // Retired: hidden (its embedding kept), and a new version is activated that was not trained on it.
+        await PutArticle(new { title = "Yesterday's news", tags = new[] { tag }, hidden = true });
+        Assert.Equal(before, (await cluster.GetJsonAsync<ItemReply>($"/items/{id}")).Placement?.ModelVersion);
+        var version = TestPackages.NewVersion("retire");
+        try
+        {
+            await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, dimension));
+            var activation = await TestPackages.Activate(cluster.Http, version);
+            Assert.DoesNotContain(id, activation.NotRecommendable);
+            await ServingChecks.WaitForVersion(cluster, "5", version);
+            var retired = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
+            Assert.True(retired.Hidden);
+            Assert.Null(retired.Placement);
+            // Written again while hidden (a catalogue sync, one item or a batch), it is not given a row.
+            await PutArticle(new { title = "Yesterday's news, corrected", tags = new[] { tag }, hidden = true });
+            using (var batch = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id, title = "Yesterday's news, corrected", tags = new[] { tag }, hidden = true } }))
+                Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
+            Assert.Null((await cluster.GetJsonAsync<ItemReply>($"/items/{id}")).Placement);
+
+            // Shown again, it is placed under the active version by the embedding it kept, and recommended.
+            await PutArticle(new { title = "Yesterday's news", tags = new[] { tag }, hidden = false });
+            var shown = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
+            Assert.Equal(version, shown.Placement?.ModelVersion);
+            Assert.True(shown.Recommendable);
+            await Eventually(async () => (await Ids($"/users/5/recommendations?k=5&tag={tag}")).SequenceEqual([id]), "the item shown again is recommended under the new version");
+        }
+        finally
+        {
+            await TestPackages.Activate(cluster.Http, before);
+            await PutArticle(new { title = "Yesterday's news", tags = new[] { tag }, hidden = true });
+        }
     }
 
     [Fact]

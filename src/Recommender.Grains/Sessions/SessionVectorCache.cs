@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Recommender.Grains.Ranking;
 
 namespace Recommender.Grains.Sessions;
 
@@ -36,24 +34,9 @@ public sealed class SessionVectorCache(IOptions<ServingOptions> options) : IDisp
 
     public void Dispose() => _vectors?.Dispose();
 
-    private static SessionKey Key(string version, string[] items)
-    {
-        // Each id after its length, so that no two lists of ids hash the same bytes.
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> length = stackalloc byte[sizeof(int)];
-        foreach (var item in items)
-        {
-            var bytes = Encoding.UTF8.GetBytes(item);
-            BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
-            hash.AppendData(length);
-            hash.AppendData(bytes);
-        }
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        hash.GetHashAndReset(digest);
-        return new SessionKey(version, BinaryPrimitives.ReadUInt128LittleEndian(digest), BinaryPrimitives.ReadUInt128LittleEndian(digest[16..]));
-    }
+    private static SessionKey Key(string version, string[] items) => new(version, EncoderInputDigest.Of(items));
 
-    private readonly record struct SessionKey(string Version, UInt128 Low, UInt128 High);
+    private readonly record struct SessionKey(string Version, EncoderInputDigest Items);
 
     private sealed record Encoded(byte[]? Vector);
 }

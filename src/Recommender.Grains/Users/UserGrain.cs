@@ -165,14 +165,16 @@ public sealed class UserGrain(
         if (_vector is { } v && v.ModelVersion == model.Version && v.HistoryVersion == History.Version) return (v.Vector, true);
         var historyVersion = History.Version;
         var recent = ranker.EncoderInput(model.Version, (count, known) => History.RecentItems(count, known, options.Value.HistoryWindow));
-        // Events that do not change what the model reads (a dismissal, an item the model does not know) keep the vector.
-        if (_vector is { } same && same.ModelVersion == model.Version && same.Input.AsSpan().SequenceEqual(recent))
+        // Events that do not change what the model reads (a dismissal, an item the model does not know) keep the vector;
+        // a digest of the input, not the input, is kept with it.
+        var input = EncoderInputDigest.Of(recent);
+        if (_vector is { } same && same.ModelVersion == model.Version && same.Input == input)
         {
             _vector = same with { HistoryVersion = historyVersion };
             return (same.Vector, true);
         }
         var vector = await ranker.Encode(model.Version, recent, $"user {GrainKeys.IdOf(this)}");
-        _vector = new CachedVector(model.Version, historyVersion, recent, vector);
+        _vector = new CachedVector(model.Version, historyVersion, input, vector);
         return (vector, false);
     }
 
@@ -185,5 +187,5 @@ public sealed class UserGrain(
         return (seen, dismissed);
     }
 
-    private sealed record CachedVector(string ModelVersion, long HistoryVersion, string[] Input, byte[]? Vector);
+    private sealed record CachedVector(string ModelVersion, long HistoryVersion, EncoderInputDigest Input, byte[]? Vector);
 }

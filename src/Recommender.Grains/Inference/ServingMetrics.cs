@@ -63,14 +63,17 @@ public sealed class ServingMetrics
     /// <summary>Counts a user's next event against the list served before it; its rank when the list held it.</summary>
     public void NextItem(string version, RankingSource source, int? rank)
     {
-        var tags = new TagList { { "model", version }, { "source", source.ToString().ToLowerInvariant() } };
+        var tags = ListTags(version, source);
         _nextItems.Add(1, tags);
         if (rank is { } r) _nextItemRank.Record(r, tags);
     }
 
     /// <summary>Counts an item of the list served to a user that the user dismissed.</summary>
-    public void DismissedItem(string version, RankingSource source) =>
-        _dismissedItems.Add(1, new TagList { { "model", version }, { "source", source.ToString().ToLowerInvariant() } });
+    public void DismissedItem(string version, RankingSource source) => _dismissedItems.Add(1, ListTags(version, source));
+
+    /// <summary>The model version and source of a served list, as the online instruments tag it.</summary>
+    private static TagList ListTags(string version, RankingSource source) =>
+        new() { { "model", version }, { "source", source.ToString().ToLowerInvariant() } };
 
     public void Unloaded(string version) => _unloaded.Add(1, new KeyValuePair<string, object?>("model", version));
 }

@@ -62,8 +62,10 @@ public static class RecommenderApi
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.AddApiKeyAuthentication();
+        builder.AddRateLimits();
         builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiParameters>().AddOperationTransformer<OpenApiRequestBodies>()
-            .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiUnavailable>());
+            .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiUnavailable>()
+            .AddOperationTransformer<OpenApiRateLimits>());
         builder.Services.AddSingleton(FrontEndOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<KnownItems>();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -82,6 +84,7 @@ public static class RecommenderApi
             app.UseApiKeyChallenge();
             app.UseAuthorization();
         }
+        app.UseRateLimits();
         app.MapRecommenderEndpoints();
         app.LogApiKeys();
         return app;
@@ -89,13 +92,14 @@ public static class RecommenderApi
 
     /// <summary>
     /// The HTTP API: events, users, items, health, OpenAPI and metrics. With API keys configured, the API itself needs
-    /// a client key (model management, the export and erasure an admin key); health, OpenAPI and metrics stay open
-    /// for probes and scrapers.
+    /// a client key (model management, the export and erasure an admin key); with a rate limit, each caller's requests
+    /// to it are limited; health, OpenAPI and metrics stay open for probes and scrapers.
     /// </summary>
     public static IEndpointRouteBuilder MapRecommenderEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("").RejectUnknownQueryParameters().RequireAuthorization(ApiKeyAuthenticationHandler.ClientPolicy)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithRateLimits(app.ServiceProvider.GetRequiredService<RateLimitOptions>());
         EventEndpoints.Map(api);
         UserEndpoints.Map(api);
         SessionEndpoints.Map(api);

@@ -42,7 +42,7 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
             return Fail($"The Authorization and {HeaderName} headers carry different keys; send one key.");
         var presented = bearer ?? header;
         if (presented is null) return Task.FromResult(AuthenticateResult.NoResult());
-        return keys.Find(presented) is { } role ? Task.FromResult(Success(role)) : Fail("The API key is not valid.");
+        return keys.Find(presented) is { } key ? Task.FromResult(Success(key.Role, key)) : Fail("The API key is not valid.");
     }
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
@@ -63,9 +63,10 @@ public sealed class ApiKeyAuthenticationHandler(IOptionsMonitor<AuthenticationSc
 
     private Task<AuthenticateResult> Fail(string message) => Task.FromResult(AuthenticateResult.Fail(message));
 
-    private AuthenticateResult Success(ApiRole role)
+    private AuthenticateResult Success(ApiRole role, ApiKey? key = null)
     {
         var identity = new ClaimsIdentity([new Claim(ClaimTypes.Role, role.ToString())], SchemeName);
+        if (key is not null) identity.AddClaim(new Claim(RateLimits.KeyClaim, key.ToString()));
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 

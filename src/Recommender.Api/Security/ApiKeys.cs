@@ -12,6 +12,12 @@ public enum ApiRole
     Admin,
 }
 
+/// <summary>A configured key: its role, and its place among the keys of that role (1 = the first), which names it in logs and answers without revealing it.</summary>
+public sealed record ApiKey(ApiRole Role, int Number)
+{
+    public override string ToString() => $"{Role.ToString().ToLowerInvariant()} key {Number}";
+}
+
 /// <summary>
 /// The API keys of <c>Recommender:ApiKeys</c> (<c>Admin</c> and <c>Client</c>, each a list or one comma-separated
 /// value), kept only as SHA-256 digests. With none configured every endpoint is open, as on a developer's machine; a
@@ -23,9 +29,9 @@ public sealed class ApiKeys
     public const int MinLength = 16;
     public const int MaxLength = 256;
 
-    private readonly (byte[] Digest, ApiRole Role)[] _keys;
+    private readonly (byte[] Digest, ApiKey Key)[] _keys;
 
-    private ApiKeys((byte[] Digest, ApiRole Role)[] keys, int admin, int client)
+    private ApiKeys((byte[] Digest, ApiKey Key)[] keys, int admin, int client)
     {
         _keys = keys;
         AdminCount = admin;
@@ -39,14 +45,14 @@ public sealed class ApiKeys
     /// <summary>False when no key is configured: every endpoint is then open.</summary>
     public bool Enabled => _keys.Length > 0;
 
-    /// <summary>The role of <paramref name="presented"/>, or null when it is no configured key.</summary>
-    public ApiRole? Find(string presented)
+    /// <summary>The configured key <paramref name="presented"/> is, or null when it is none.</summary>
+    public ApiKey? Find(string presented)
     {
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        ApiRole? found = null;
+        ApiKey? found = null;
         // Every digest is compared, in constant time, so the answer's timing does not tell which key came close.
-        foreach (var (key, role) in _keys)
-            if (CryptographicOperations.FixedTimeEquals(key, digest)) found = role;
+        foreach (var (stored, key) in _keys)
+            if (CryptographicOperations.FixedTimeEquals(stored, digest)) found = key;
         return found;
     }
 
@@ -69,8 +75,8 @@ public sealed class ApiKeys
             errors.Add($"{Section}:Client is set but {Section}:Admin is empty: model management, the event export and erasure would be unreachable. Add an admin key.");
         if (errors.Count > 0) throw new OptionsValidationException(Section, typeof(ApiKeys), errors);
 
-        var keys = admin.Select(k => (SHA256.HashData(Encoding.UTF8.GetBytes(k)), ApiRole.Admin))
-            .Concat(client.Select(k => (SHA256.HashData(Encoding.UTF8.GetBytes(k)), ApiRole.Client)))
+        var keys = admin.Select((k, i) => (SHA256.HashData(Encoding.UTF8.GetBytes(k)), new ApiKey(ApiRole.Admin, i + 1)))
+            .Concat(client.Select((k, i) => (SHA256.HashData(Encoding.UTF8.GetBytes(k)), new ApiKey(ApiRole.Client, i + 1))))
             .ToArray();
         return new ApiKeys(keys, admin.Count, client.Count);
     }

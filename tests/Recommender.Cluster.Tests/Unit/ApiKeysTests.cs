@@ -19,9 +19,11 @@ public sealed class ApiKeysTests
         var keys = Read(new() { ["Recommender:ApiKeys:Admin"] = $"{A}, {B}", ["Recommender:ApiKeys:Client:0"] = C });
         Assert.True(keys.Enabled);
         Assert.Equal((2, 1), (keys.AdminCount, keys.ClientCount));
-        Assert.Equal(ApiRole.Admin, keys.Find(A));
-        Assert.Equal(ApiRole.Admin, keys.Find(B));
-        Assert.Equal(ApiRole.Client, keys.Find(C));
+        Assert.Equal(ApiRole.Admin, keys.Find(A)?.Role);
+        Assert.Equal(ApiRole.Admin, keys.Find(B)?.Role);
+        Assert.Equal(ApiRole.Client, keys.Find(C)?.Role);
+        // Named by role and place, never by the key itself: the name goes into answers and logs.
+        Assert.Equal(["admin key 1", "admin key 2", "client key 1"], new[] { A, B, C }.Select(k => keys.Find(k)?.ToString()));
         Assert.Null(keys.Find(C + "x"));
         Assert.Null(keys.Find(C.ToUpperInvariant()));
         Assert.Null(keys.Find(""));
@@ -30,7 +32,7 @@ public sealed class ApiKeysTests
         Assert.Equal((2, 0), (adminOnly.AdminCount, adminOnly.ClientCount));
         Assert.False(Read([]).Enabled);
         // Setting names match regardless of case, as every other .NET configuration key does.
-        Assert.Equal(ApiRole.Admin, Read(new() { ["RECOMMENDER:APIKEYS:admin"] = A }).Find(A));
+        Assert.Equal(ApiRole.Admin, Read(new() { ["RECOMMENDER:APIKEYS:admin"] = A }).Find(A)?.Role);
     }
 
     [Theory]

@@ -1,11 +1,12 @@
 namespace Recommender.Abstractions;
 
-/// <summary>A candidate from a shard scan: raw similarity to the query.</summary>
+/// <summary>A candidate from a shard scan: raw similarity to the query, and the item's vector when the scan is for a diverse list.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
 public sealed record ScoredItem(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
-    [property: Id(2)] float Similarity);
+    [property: Id(2)] float Similarity,
+    [property: Id(3)] byte[]? Vector = null);
 
 /// <summary>
 /// A ranked item: <see cref="Score"/> is the softmax over the returned candidates. <see cref="Because"/>, when the

@@ -72,7 +72,8 @@ public sealed record ActivationResult(
 /// <summary>
 /// What a recommendation request asks for: k items, the user's own items excluded unless <see cref="IncludeSeen"/>,
 /// minus <see cref="Exclude"/>, only items tagged <see cref="Tag"/> when given; with <see cref="Explain"/>, each
-/// model-ranked item names the history items it is closest to.
+/// model-ranked item names the history items it is closest to; <see cref="Diversity"/> (0 to 1) trades relevance for
+/// items unlike each other.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -80,14 +81,20 @@ public sealed record RecommendationRequest(
     [property: Id(1)] bool IncludeSeen = false,
     [property: Id(2)] string[]? Exclude = null,
     [property: Id(3)] string? Tag = null,
-    [property: Id(4)] bool Explain = false);
+    [property: Id(4)] bool Explain = false,
+    [property: Id(5)] float Diversity = 0);
 
-/// <summary>A scan's filter: at most <see cref="K"/> rows, none of <see cref="Exclude"/>, and only rows tagged <see cref="Tag"/> (ignoring case) when given.</summary>
+/// <summary>
+/// A scan's filter: at most <see cref="K"/> rows, none of <see cref="Exclude"/>, and only rows tagged <see cref="Tag"/>
+/// (ignoring case) when given. With a <see cref="Diversity"/> above 0 the K are picked from a larger pool of the best
+/// rows, each unlike those picked before it, and a shard returns its rows' vectors for that.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
     [property: Id(0)] int K,
     [property: Id(1)] string[] Exclude,
-    [property: Id(2)] string? Tag = null);
+    [property: Id(2)] string? Tag = null,
+    [property: Id(3)] float Diversity = 0);
 
 /// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.popularity-delta")]

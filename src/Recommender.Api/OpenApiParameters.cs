@@ -26,6 +26,10 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             $"Comma-separated item ids to leave out (at most {Limits.MaxExclude} with excludeId)."),
         ["excludeId"] = (() => new() { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1 } },
             "One item id to leave out, exactly as given (repeat the parameter for more): for ids that contain a comma."),
+        ["diversity"] = (() => new() { Type = JsonSchemaType.Number, Minimum = "0", Maximum = "1", Default = JsonValue.Create(0) },
+            "How much relevance the list gives up for items unlike each other (maximal marginal relevance over the best 4·k, at most k + 1,000, by the cosine "
+            + "of the items' vectors): 0 is the most relevant items in order, 1 the best item and then each time the one least like those before it. "
+            + "The items come in the order picked; each score stays the item's softmax share among the listed items. The popularity list is not diversified."),
         ["tag"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength },
             "Only items carrying this tag (case-insensitive)."),
     };

@@ -224,14 +224,24 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain,
-        ValidationErrors errors)
+        string? diversity, ValidationErrors errors)
     {
         var count = K(k, errors);
         var withSeen = Flag(includeSeen, "includeSeen", errors);
         var excluded = Exclusions(exclude, excludeId, errors);
         var tagFilter = Tag(tag, "tag", errors);
         var withReasons = Flag(explain, "explain", errors);
-        return count is { } c && !errors.Any ? new RecommendationRequest(c, withSeen, excluded, tagFilter, withReasons) : null;
+        var lambda = Diversity(diversity, errors);
+        return count is { } c && !errors.Any ? new RecommendationRequest(c, withSeen, excluded, tagFilter, withReasons, lambda) : null;
+    }
+
+    /// <summary>An optional number from 0 to 1 (0 when absent): how much relevance a list gives up for items unlike each other.</summary>
+    public static float Diversity(string? text, ValidationErrors errors)
+    {
+        if (text is null) return 0;
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is >= 0 and <= 1) return (float)value;
+        errors.Add("diversity", "diversity must be a number from 0 (the most relevant items) to 1 (items as unlike each other as the best 4·k allow), such as 0.3.");
+        return 0;
     }
 
     /// <summary>An optional true/false query flag (false when absent).</summary>

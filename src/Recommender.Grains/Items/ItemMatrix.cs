@@ -104,8 +104,11 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <summary>The best <paramref name="k"/> rows for <paramref name="query"/>, skipping the listed item ids.</summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude) => TopK(query, k, exclude, null);
 
-    /// <summary>The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged <paramref name="tag"/> (any row when null), skipping the listed item ids.</summary>
-    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, string? tag)
+    /// <summary>
+    /// The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged <paramref name="tag"/> (any row
+    /// when null), skipping the listed item ids; with <paramref name="withVectors"/>, each with its row's vector.
+    /// </summary>
+    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, string? tag, bool withVectors = false)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -120,7 +123,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
             _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows);
         var result = new ScoredItem[best.Length];
-        for (var i = 0; i < best.Length; i++) result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score);
+        for (var i = 0; i < best.Length; i++)
+            result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score, withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null);
         return result;
     }
 

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity), RankingSource.Model) with { Cached = cached };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);

@@ -9,9 +9,10 @@ namespace Recommender.Grains.Search;
 
 /// <summary>
 /// Scatter-gather over one model version's shards: every shard returns its own filtered top-K in parallel, the
-/// union is cut to the global top-K, and the scores are the softmax over those candidates. The caller passes the
-/// version it read, so inference and every shard of one answer use the same one. Reentrant: it holds nothing, and a
-/// worker waiting on its shards takes the next query rather than leaving it queued behind the workers (one per core).
+/// union is cut to the global top-K (or, for a diverse list, to a pool from which the K are picked), and the scores
+/// are the softmax over those candidates. The caller passes the version it read, so inference and every shard of one
+/// answer use the same one. Reentrant: it holds nothing, and a worker waiting on its shards takes the next query
+/// rather than leaving it queued behind the workers (one per core).
 /// </summary>
 [StatelessWorker, Reentrant]
 public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, IOptions<ServingOptions> options) : Grain, ISearchGrain
@@ -27,11 +28,15 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
         }
         var normalised = new Immutable<byte[]>(VectorBytes.FromFloats(vector));
+        // A diverse list is picked from a larger pool of the best items, whose vectors the shards send along.
+        var diverse = filter.Diversity > 0;
+        var scan = diverse ? filter with { K = DiverseSelection.PoolSize(filter.K) } : filter;
         var calls = new Task<Immutable<ScoredItem[]>>[model.Shards];
         for (var i = 0; i < calls.Length; i++)
-            calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, filter);
+            calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
         var perShard = await Task.WhenAll(calls);
-        var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), filter.K);
+        var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), scan.K);
+        if (diverse) merged = DiverseSelection.Select(merged, filter.K, filter.Diversity);
         return new Abstractions.Ranking(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)), model.Version, source, false);
     }
 

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Numerics.Tensors;
+using Orleans.Concurrency;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Api;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// diversity= on the serving cluster: the list is picked from the best 4·k by maximal marginal relevance, so its items
+/// are less alike than the plain top-k, the filters still hold, and sessions take it too.
+/// </summary>
+[Collection(ServingCollection.Name)]
+public sealed class DiversityTests(ServingCluster cluster)
+{
+    /// <summary>The active version's vectors of <paramref name="ids"/>, read from its shards.</summary>
+    private async Task<Dictionary<string, float[]>> Vectors(IReadOnlyCollection<string> ids)
+    {
+        var grains = cluster.Cluster.Client;
+        var model = (await grains.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model!;
+        var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        for (var shard = 0; shard < model.Shards; shard++)
+        {
+            var found = await grains.GetGrain<IItemShardGrain>($"{model.Version}/{shard}-of-{model.Shards}").GetVectors(new Immutable<string[]>([.. ids]));
+            var values = VectorBytes.ToFloats(found.Vectors);
+            for (var i = 0; i < found.ItemIds.Length; i++) vectors[found.ItemIds[i]] = values[(i * model.Dimension)..((i + 1) * model.Dimension)];
+        }
+        Assert.Equal(ids.Count, vectors.Count);
+        return vectors;
+    }
+
+    /// <summary>The mean cosine similarity of every pair of the list's items.</summary>
+    private async Task<double> MeanPairwiseCosine(IReadOnlyList<RecommendedItemReply> items)
+    {
+        var vectors = await Vectors(items.Select(i => i.Id).ToArray());
+        double sum = 0;
+        var pairs = 0;
+        for (var a = 0; a < items.Count; a++)
+            for (var b = a + 1; b < items.Count; b++, pairs++)
+                sum += TensorPrimitives.CosineSimilarity(vectors[items[a].Id], vectors[items[b].Id]);
+        return sum / pairs;
+    }
+
+    [Fact]
+    public async Task A_diverse_list_holds_items_less_alike_than_the_plain_top_k_drawn_from_the_best_four_k()
+    {
+        var seen = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).ToHashSet();
+        var plain = await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10");
+        var pool = (await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=40")).Items.Select(i => i.Id).ToHashSet();
+        Assert.Equal(plain.Items.Select(i => i.Id), (await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&diversity=0")).Items.Select(i => i.Id));
+
+        var alike = await MeanPairwiseCosine(plain.Items);
+        var previous = alike;
+        foreach (var lambda in new[] { "0.5", "1" })
+        {
+            var diverse = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&diversity={lambda}");
+            Assert.Equal("model", diverse.Source);
+            Assert.Equal(10, diverse.Items.Select(i => i.Id).Distinct().Count());
+            Assert.Equal(plain.Items[0].Id, diverse.Items[0].Id);
+            Assert.All(diverse.Items, i => Assert.True(pool.Contains(i.Id) && !seen.Contains(i.Id), $"{i.Id} is outside the best 40 or seen"));
+            Assert.Equal(1, diverse.Items.Sum(i => i.Score), 6);
+            var cosine = await MeanPairwiseCosine(diverse.Items);
+            Assert.True(cosine < previous, $"diversity={lambda}: mean pairwise cosine {cosine:F4}, not below {previous:F4}");
+            previous = cosine;
+        }
+
+        // Filters apply to the pool: a tag and an exclusion hold, and explanations come along.
+        var excluded = plain.Items[0].Id;
+        var drama = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=8&tag=drama&diversity=0.7&exclude={excluded}&explain=true");
+        Assert.Equal(8, drama.Items.Count);
+        Assert.All(drama.Items, i => Assert.True(int.Parse(i.Id) % 2 == 0 && i.Id != excluded && !seen.Contains(i.Id), $"{i.Id} breaks the filters"));
+        using var explained = await cluster.Http.GetAsync($"/users/5/recommendations?k=3&diversity=0.7&explain=true");
+        Assert.Contains("\"because\"", await explained.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_session_takes_diversity_and_a_bad_value_is_a_problem_naming_it()
+    {
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
+        using var plainResponse = await cluster.Http.PostAsJsonAsync("/recommendations?k=10", new { items });
+        var plain = (await plainResponse.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!;
+        using var diverseResponse = await cluster.Http.PostAsJsonAsync("/recommendations?k=10&diversity=1", new { items });
+        var diverse = (await diverseResponse.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!;
+        Assert.Equal("model", diverse.Source);
+        Assert.Equal(plain.Items[0].Id, diverse.Items[0].Id);
+        Assert.True(await MeanPairwiseCosine(diverse.Items) < await MeanPairwiseCosine(plain.Items));
+
+        foreach (var bad in new[] { "1.5", "-0.1", "abc", "NaN", "Infinity", "" })
+        {
+            using var response = await cluster.Http.GetAsync($"/users/5/recommendations?diversity={bad}");
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = (await response.Content.ReadFromJsonAsync<ProblemReply>())!;
+            Assert.Contains("diversity must be a number from 0", Assert.Single(problem.Errors!["diversity"]));
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Ranking;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class DiverseSelectionTests
+{
+    private static ScoredItem Item(string id, float similarity, params float[] vector) => new(id, id, similarity, VectorBytes.FromFloats(vector));
+
+    // Two near-copies of the best item, then a different one a little less relevant, then one unlike all of them.
+    private static readonly ScoredItem[] Pool =
+    [
+        Item("a", 10f, 1, 0, 0),
+        Item("a-copy", 9.9f, 1, 0.05f, 0),
+        Item("a-copy-2", 9.8f, 0.99f, 0.1f, 0),
+        Item("b", 9f, 0, 1, 0),
+        Item("c", 5f, 0, 0, 1),
+    ];
+
+    [Fact]
+    public void Without_diversity_the_pool_keeps_its_order()
+    {
+        Assert.Equal(["a", "a-copy", "a-copy-2"], DiverseSelection.Select(Pool, 3, 0).Select(i => i.ItemId));
+        // A pool without vectors is fine then: nothing is compared.
+        Assert.Equal(["x", "y"], DiverseSelection.Select([new ScoredItem("x", "x", 2), new ScoredItem("y", "y", 1)], 5, 0).Select(i => i.ItemId));
+    }
+
+    [Fact]
+    public void Diversity_passes_over_near_copies_of_an_item_already_picked()
+    {
+        // Relevance over the pool (scores 5 to 10): a 1, a-copy 0.98, a-copy-2 0.96, b 0.8, c 0. At λ = 0.3, after "a":
+        // "b" scores 0.7·0.8 − 0.3·0 = 0.56 against 0.7·0.98 − 0.3·0.999 = 0.386 for "a-copy", which then beats "c" (0).
+        Assert.Equal(["a", "b", "a-copy"], DiverseSelection.Select(Pool, 3, 0.3f).Select(i => i.ItemId));
+        // At λ = 0.5 the copy scores 0.49 − 0.499 < 0: "c", unlike both picked items, comes first.
+        Assert.Equal(["a", "b", "c"], DiverseSelection.Select(Pool, 3, 0.5f).Select(i => i.ItemId));
+        // Some diversity: the copy's relevance outweighs its likeness until λ grows.
+        Assert.Equal(["a", "a-copy", "a-copy-2"], DiverseSelection.Select(Pool, 3, 0.01f).Select(i => i.ItemId));
+        // All of it: the best item, then each time the one least like those picked, relevance aside.
+        Assert.Equal(["a", "b", "c"], DiverseSelection.Select(Pool, 3, 1).Select(i => i.ItemId));
+    }
+
+    [Fact]
+    public void Cosine_not_length_decides_likeness_and_relevance_is_scaled_over_the_pool()
+    {
+        // The same direction at ten times the length is still a copy; scores a thousand times larger change nothing.
+        ScoredItem[] scaled = [.. Pool.Select(i => i with { Similarity = i.Similarity * 1000, Vector = VectorBytes.FromFloats(VectorBytes.ToFloats(i.Vector!).Select(v => v * 10).ToArray()) })];
+        Assert.Equal(DiverseSelection.Select(Pool, 4, 0.5f).Select(i => i.ItemId), DiverseSelection.Select(scaled, 4, 0.5f).Select(i => i.ItemId));
+        // Equal scores: every relevance is 1, and ties go to the earlier candidate.
+        ScoredItem[] level = [.. Pool.Select(i => i with { Similarity = 1 })];
+        Assert.Equal(["a", "b", "c"], DiverseSelection.Select(level, 3, 0.5f).Select(i => i.ItemId));
+    }
+
+    [Fact]
+    public void Each_candidate_is_picked_once_and_k_larger_than_the_pool_returns_the_pool()
+    {
+        var all = DiverseSelection.Select(Pool, 10, 0.7f);
+        Assert.Equal(Pool.Length, all.Length);
+        Assert.Equal(Pool.Select(i => i.ItemId).Order(), all.Select(i => i.ItemId).Order());
+        Assert.Empty(DiverseSelection.Select([], 3, 0.5f));
+    }
+
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(10, 40)]
+    [InlineData(1000, 2000)]
+    public void The_pool_is_four_times_k_and_at_most_a_thousand_more(int k, int pool) => Assert.Equal(pool, DiverseSelection.PoolSize(k));
+
+    [Fact]
+    public void Lambda_outside_zero_to_one_and_a_candidate_without_a_vector_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => DiverseSelection.Select(Pool, 3, 1.5f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DiverseSelection.Select(Pool, 3, float.NaN));
+        Assert.Throws<ArgumentException>(() => DiverseSelection.Select([.. Pool, new ScoredItem("bare", "bare", 1)], 3, 0.5f));
+    }
+}

@@ -244,9 +244,13 @@ public interface ISearchGrain : IGrainWithIntegerKey
     [Alias("Search")]
     Task<Ranking> Search(ActiveModel model, Immutable<byte[]> query, ScanFilter filter, RankingSource source);
 
-    /// <summary>Items nearest to an item's own vector.</summary>
+    /// <summary>Items nearest to an item's own vector (the unfiltered form, as front ends of the previous release ask).</summary>
     [Alias("Similar")]
     Task<Ranking?> Similar(string itemId, int k);
+
+    /// <summary>Items nearest to an item's own vector, under <paramref name="filter"/> (the item itself is always left out).</summary>
+    [Alias("SimilarFiltered")]
+    Task<Ranking?> Similar(string itemId, ScanFilter filter);
 }
 
 /// <summary>

@@ -32,7 +32,8 @@ public static class ItemEndpoints
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapGet("/items/{id}/similar", Similar)
             .WithName("GetSimilarItems")
-            .WithSummary("The k items nearest to the item's vector (softmax scores).")
+            .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
+                + "when given; diversity=0..1 trades likeness to the item for items unlike each other.")
             .Produces<SimilarItemsResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
@@ -97,15 +98,20 @@ public static class ItemEndpoints
             : null;
     }
 
-    private static async Task<IResult> Similar(string id, string? k, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    private static async Task<IResult> Similar(string id, string? k, string? exclude, string[]? excludeId, string? tag, string? diversity,
+        HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
+        var excluded = Fields.Exclusions(exclude, excludeId, errors);
+        var tagFilter = Fields.Tag(tag, "tag", errors);
+        var lambda = Fields.Diversity(diversity, errors);
         if (errors.Any) return Problems.Invalid(errors);
+        var filter = new ScanFilter(count!.Value, excluded, tagFilter, lambda);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, count!.Value), options.CallAttemptTimeout, cancellation);
+        var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));

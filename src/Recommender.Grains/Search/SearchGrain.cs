@@ -40,7 +40,9 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         return new Abstractions.Ranking(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)), model.Version, source, false);
     }
 
-    public async Task<Abstractions.Ranking?> Similar(string itemId, int k)
+    public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));
+
+    public async Task<Abstractions.Ranking?> Similar(string itemId, ScanFilter filter)
     {
         var model = (await catalogue.GetAsync()).Model;
         if (model is null) return null;
@@ -48,6 +50,6 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         if (placement is null) return null;
         var vector = await GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, placement.Shard, model.Shards).ToString()).GetVector(itemId);
         if (vector is null) return null;
-        return await Search(model, vector.Value, new ScanFilter(k, [itemId]), RankingSource.Similarity);
+        return await Search(model, vector.Value, filter with { Exclude = [itemId, .. filter.Exclude] }, RankingSource.Similarity);
     }
 }

@@ -94,4 +94,29 @@ public sealed class DiversityTests(ServingCluster cluster)
             Assert.Contains("diversity must be a number from 0", Assert.Single(problem.Errors!["diversity"]));
         }
     }
+
+    [Fact]
+    public async Task Similar_items_take_the_same_filters_and_the_previous_releases_call_still_answers()
+    {
+        var plain = await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=10");
+        Assert.Equal(10, plain.Items.Count);
+        // A front end of the previous release asks the search grain without a filter: same answer.
+        var old = await cluster.Cluster.Client.GetGrain<ISearchGrain>(0).Similar("2", 10);
+        Assert.Equal(plain.Items.Select(i => i.Id), old!.Items.Select(i => i.ItemId));
+
+        var excluded = plain.Items[0].Id;
+        var filtered = await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=10&tag=drama&exclude={excluded}");
+        Assert.Equal(10, filtered.Items.Count);
+        Assert.All(filtered.Items, i => Assert.True(int.Parse(i.Id) % 2 == 0 && i.Id != excluded && i.Id != "2", $"{i.Id} breaks the filters"));
+
+        var diverse = await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=10&diversity=0.7");
+        Assert.Equal(plain.Items[0].Id, diverse.Items[0].Id);
+        Assert.DoesNotContain(diverse.Items, i => i.Id == "2");
+        Assert.True(await MeanPairwiseCosine(diverse.Items) < await MeanPairwiseCosine(plain.Items));
+
+        using var bad = await cluster.Http.GetAsync("/items/2/similar?diversity=2&tag=%20");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = (await bad.Content.ReadFromJsonAsync<ProblemReply>())!;
+        Assert.True(problem.Errors!.ContainsKey("diversity") && problem.Errors.ContainsKey("tag"), string.Join(", ", problem.Errors.Keys));
+    }
 }

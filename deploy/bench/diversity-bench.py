@@ -8,6 +8,10 @@ ratings, so the hit rates are in-sample: compare the rows with each other, not w
 
     dotnet run --project src/Recommender.Api -c Release -- --Recommender:DataDirectory=/tmp/demo-data &
     python3 deploy/bench/diversity-bench.py --url http://localhost:5000 --data ../shared/data/ml-latest-small
+    python3 deploy/bench/diversity-bench.py --url http://localhost:5000 --latency 10,100,1000
+
+With --latency it times stored users' reads instead (users 1-200 of the demo, whose vectors a first pass caches) at
+each k, without and with diversity=0.3, in two alternating rounds.
 """
 import argparse
 import csv
@@ -29,14 +33,42 @@ def post(url, body):
     return answer, (time.perf_counter() - start) * 1000
 
 
+def get(url):
+    start = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as response:
+        response.read()
+    return (time.perf_counter() - start) * 1000
+
+
+def latency(url, ks):
+    users = range(1, 201)
+    for user in users:
+        get(f"{url}/users/{user}/recommendations?k=10")
+    print("| k | diversity 0, mean ms (two rounds) | diversity 0.3, mean ms (two rounds) | ratio |")
+    print("| --- | --- | --- | --- |")
+    for k in ks:
+        rounds = {"0": [], "0.3": []}
+        for _ in range(2):
+            for d in rounds:
+                rounds[d].append(statistics.mean(get(f"{url}/users/{u}/recommendations?k={k}&diversity={d}") for u in users))
+        plain, diverse = rounds["0"], rounds["0.3"]
+        print(f"| {k} | {plain[0]:.2f}, {plain[1]:.2f} | {diverse[0]:.2f}, {diverse[1]:.2f} | {statistics.mean(diverse) / statistics.mean(plain):.2f}x |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://localhost:5000")
-    parser.add_argument("--data", required=True, help="the ml-latest-small directory (ratings.csv, movies.csv)")
+    parser.add_argument("--data", help="the ml-latest-small directory (ratings.csv, movies.csv)")
+    parser.add_argument("--latency", help="comma-separated k values: time reads instead")
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--diversity", default="0,0.1,0.2,0.3,0.5,0.7,1")
     args = parser.parse_args()
+    if args.latency:
+        latency(args.url, [int(k) for k in args.latency.split(",")])
+        return
+    if not args.data:
+        parser.error("--data is required unless --latency is given")
     lambdas = args.diversity.split(",")
 
     genres = {}

@@ -163,4 +163,34 @@ public sealed class RateLimitTests(SmallCatalogueCluster cluster)
             await api.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Behind_a_proxy_with_forwarded_headers_on_each_forwarded_address_has_a_bucket()
+    {
+        // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true, as a node behind a load balancer or ingress is started.
+        var settings = Limit(keys: false);
+        settings["FORWARDEDHEADERS_ENABLED"] = "true";
+        var (api, address) = await cluster.StartFrontEndAsync(settings);
+        try
+        {
+            using var first = Client(address);
+            first.DefaultRequestHeaders.Add("X-Forwarded-For", "10.0.0.7");
+            var (_, _, refusal) = await PostUntilRefused(first);
+            using (refusal) Assert.Contains("(address 10.0.0.7)", (await TooMany(refusal)).Detail);
+
+            // Another client behind the same proxy still has its whole burst.
+            using var second = Client(address);
+            second.DefaultRequestHeaders.Add("X-Forwarded-For", "10.0.0.8");
+            for (var i = 0; i < Burst; i++)
+            {
+                using var response = await second.GetAsync("/models");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+        finally
+        {
+            await api.StopAsync();
+            await api.DisposeAsync();
+        }
+    }
 }

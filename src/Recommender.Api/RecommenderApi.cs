@@ -63,6 +63,7 @@ public static class RecommenderApi
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
         builder.AddApiKeyAuthentication();
         builder.AddRateLimits();
+        builder.AddBrowserOrigins();
         builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<OpenApiParameters>().AddOperationTransformer<OpenApiRequestBodies>()
             .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiUnavailable>()
             .AddOperationTransformer<OpenApiRateLimits>());
@@ -76,6 +77,7 @@ public static class RecommenderApi
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBrowserOrigins();
         // Without keys every caller may do everything: the key checks are left out of the pipeline rather than run
         // on every request to let everyone in (the endpoints' authorization metadata then has nothing to enforce).
         if (app.Services.GetRequiredService<ApiKeys>().Enabled)

@@ -21,7 +21,7 @@ public static class DiverseSelection
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (!(lambda >= 0 && lambda <= 1)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Diversity must be from 0 to 1.");
         var count = Math.Min(k, pool.Count);
-        if (lambda == 0 || pool.Count <= 1) return [.. pool.Take(count)];
+        if (lambda == 0 || count <= 1) return [.. pool.Take(count)];
 
         var units = new float[pool.Count][];
         for (var i = 0; i < units.Length; i++)
@@ -36,30 +36,38 @@ public static class DiverseSelection
         var span = top - bottom;
         var relevance = pool.Select(c => span > 0 ? (c.Similarity - bottom) / span : 1f).ToArray();
 
-        var picked = new List<int>(count);
-        var taken = new bool[pool.Count];
+        // The first pick is the most relevant item (ties: the earlier one); every other candidate is then scored against it.
+        var first = 0;
+        for (var i = 1; i < pool.Count; i++)
+            if (relevance[i] > relevance[first]) first = i;
+        var picked = new List<int>(count) { first };
         var closest = new float[pool.Count];
-        Array.Fill(closest, float.NegativeInfinity);
-        while (picked.Count < count)
+        var upTo = new int[pool.Count];
+        // Lazy greedy: once one item is picked, a candidate's value only falls as more are (its closest cosine can only
+        // grow), so a value computed against fewer picks bounds the true one. The best bound is brought up to date,
+        // and taken if it is still the best; far fewer cosines than scoring every candidate after every pick, same picks.
+        var queue = new PriorityQueue<int, (float NegativeValue, int Index)>(pool.Count);
+        for (var i = 0; i < pool.Count; i++)
         {
-            var best = -1;
-            var bestValue = double.NegativeInfinity;
-            for (var i = 0; i < pool.Count; i++)
+            if (i == first) continue;
+            closest[i] = TensorPrimitives.Dot(units[i], units[first]);
+            upTo[i] = 1;
+            queue.Enqueue(i, (-Value(i), i));
+        }
+        while (picked.Count < count && queue.TryDequeue(out var candidate, out _))
+        {
+            if (upTo[candidate] == picked.Count)
             {
-                if (taken[i]) continue;
-                // Nothing picked yet: relevance alone. Ties go to the more relevant candidate (the earlier one).
-                var value = picked.Count == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest[i];
-                if (value > bestValue)
-                {
-                    best = i;
-                    bestValue = value;
-                }
+                picked.Add(candidate);
+                continue;
             }
-            taken[best] = true;
-            picked.Add(best);
-            for (var i = 0; i < pool.Count; i++)
-                if (!taken[i]) closest[i] = Math.Max(closest[i], TensorPrimitives.Dot(units[i], units[best]));
+            for (var p = upTo[candidate]; p < picked.Count; p++)
+                closest[candidate] = Math.Max(closest[candidate], TensorPrimitives.Dot(units[candidate], units[picked[p]]));
+            upTo[candidate] = picked.Count;
+            queue.Enqueue(candidate, (-Value(candidate), candidate));
         }
         return [.. picked.Select(i => pool[i])];
+
+        float Value(int i) => (1 - lambda) * relevance[i] - lambda * closest[i];
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Recommender.Abstractions;
 using Recommender.Grains.Ranking;
 
@@ -57,6 +58,7 @@ public sealed class DiverseSelectionTests
         Assert.Equal(Pool.Length, all.Length);
         Assert.Equal(Pool.Select(i => i.ItemId).Order(), all.Select(i => i.ItemId).Order());
         Assert.Empty(DiverseSelection.Select([], 3, 0.5f));
+        Assert.Empty(DiverseSelection.Select(Pool, 0, 0.5f));
     }
 
     [Theory]
@@ -71,5 +73,48 @@ public sealed class DiverseSelectionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => DiverseSelection.Select(Pool, 3, 1.5f));
         Assert.Throws<ArgumentOutOfRangeException>(() => DiverseSelection.Select(Pool, 3, float.NaN));
         Assert.Throws<ArgumentException>(() => DiverseSelection.Select([.. Pool, new ScoredItem("bare", "bare", 1)], 3, 0.5f));
+    }
+
+    /// <summary>The selection as defined: after every pick, every candidate scored against every item picked.</summary>
+    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda)
+    {
+        var units = pool.Select(c => { var v = VectorBytes.ToFloats(c.Vector!); TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v); return v; }).ToArray();
+        var top = pool.Max(c => c.Similarity);
+        var bottom = pool.Min(c => c.Similarity);
+        var relevance = pool.Select(c => top > bottom ? (c.Similarity - bottom) / (top - bottom) : 1f).ToArray();
+        var picked = new List<int>();
+        while (picked.Count < Math.Min(k, pool.Count))
+        {
+            var best = -1;
+            var bestValue = float.NegativeInfinity;
+            for (var i = 0; i < pool.Count; i++)
+            {
+                if (picked.Contains(i)) continue;
+                var closest = picked.Count == 0 ? 0f : picked.Max(p => TensorPrimitives.Dot(units[i], units[p]));
+                var value = picked.Count == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest;
+                if (best < 0 || value > bestValue) (best, bestValue) = (i, value);
+            }
+            picked.Add(best);
+        }
+        return [.. picked.Select(i => pool[i].ItemId)];
+    }
+
+    [Theory]
+    [InlineData(1, 40, 8, 0.3f)]
+    [InlineData(2, 40, 10, 0.7f)]
+    [InlineData(3, 200, 50, 0.5f)]
+    [InlineData(4, 120, 120, 0.2f)]
+    [InlineData(5, 60, 15, 1f)]
+    public void The_lazy_selection_picks_what_scoring_every_candidate_after_every_pick_does(int seed, int size, int k, float lambda)
+    {
+        var random = new Random(seed);
+        // Clustered vectors with a few exact ties in score, as near-duplicate items give.
+        var centres = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, 16).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+        var pool = Enumerable.Range(0, size)
+            .Select(i => Item($"i{i}", MathF.Round((float)random.NextDouble() * 20, 1),
+                centres[random.Next(centres.Length)].Select(c => c + 0.1f * ((float)random.NextDouble() - 0.5f)).ToArray()))
+            .OrderByDescending(c => c.Similarity)
+            .ToArray();
+        Assert.Equal(Exhaustive(pool, k, lambda), DiverseSelection.Select(pool, k, lambda).Select(c => c.ItemId));
     }
 }

@@ -55,7 +55,7 @@ internal static class ExportEventsCommand
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) };
                 if (key is { Length: > 0 }) http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-                using var response = await http.GetAsync("events/export", HttpCompletionOption.ResponseHeadersRead, cancellation);
+                using var response = await GetRetryingAsync(http, error, cancellation);
                 if (!response.IsSuccessStatusCode)
                 {
                     await error.WriteLineAsync($"error: {baseAddress}events/export answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellation)}");
@@ -95,5 +95,31 @@ internal static class ExportEventsCommand
             }
         });
         return command;
+    }
+
+    /// <summary>Attempts in all when the API answers 429 (its rate limit) or 503 (unavailable for now).</summary>
+    public const int Attempts = 3;
+
+    /// <summary>The longest wait a Retry-After may ask for before the command gives up instead.</summary>
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// GET events/export; an answer of 429 or 503 is asked again after its Retry-After (1 s without one), up to
+    /// <see cref="Attempts"/> in all: the export only reads, so repeating it is safe. The last answer is returned.
+    /// </summary>
+    private static async Task<HttpResponseMessage> GetRetryingAsync(HttpClient http, TextWriter error, CancellationToken cancellation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var response = await http.GetAsync("events/export", HttpCompletionOption.ResponseHeadersRead, cancellation);
+            if (response.StatusCode is not (System.Net.HttpStatusCode.TooManyRequests or System.Net.HttpStatusCode.ServiceUnavailable) || attempt == Attempts)
+                return response;
+            var wait = response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date - DateTimeOffset.UtcNow) ?? TimeSpan.FromSeconds(1);
+            if (wait > MaxRetryAfter) return response;
+            if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+            await error.WriteLineAsync($"the API answered {(int)response.StatusCode}; asking again in {wait.TotalSeconds:0.#} s (attempt {attempt + 1} of {Attempts})");
+            response.Dispose();
+            await Task.Delay(wait, cancellation);
+        }
     }
 }

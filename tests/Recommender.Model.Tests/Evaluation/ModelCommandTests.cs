@@ -266,6 +266,43 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Export_events_asks_again_after_a_429_or_503_as_retry_after_says_and_gives_up_after_three_attempts()
+    {
+        var port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        // A rate-limited answer, an unavailable one, then the export; then three unavailable answers in a row.
+        int[] statuses = [429, 503, 200, 503, 503, 503];
+        var times = new List<DateTime>();
+        var served = Task.Run(async () =>
+        {
+            foreach (var status in statuses)
+            {
+                var context = await listener.GetContextAsync();
+                times.Add(DateTime.UtcNow);
+                context.Response.StatusCode = status;
+                if (status != 200) context.Response.Headers["Retry-After"] = "1";
+                var body = status == 200 ? EventExportFormat.Header + "\nline-1\n" : $"{{\"status\":{status}}}";
+                await context.Response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(body));
+                context.Response.Close();
+            }
+        });
+        var target = Path.Combine(_directory, "retried.csv");
+        var (exit, text, error) = await Task.Run(() => Invoke(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", target));
+        Assert.True(exit == 0, error);
+        Assert.Contains("wrote 1 events", text);
+        Assert.Contains("the API answered 429; asking again in 1 s (attempt 2 of 3)", error);
+        Assert.Contains("the API answered 503; asking again in 1 s (attempt 3 of 3)", error);
+        Assert.True(times[1] - times[0] >= TimeSpan.FromSeconds(0.9) && times[2] - times[1] >= TimeSpan.FromSeconds(0.9), "Retry-After was not waited for");
+
+        Assert.Contains("answered 503: {\"status\":503}", await Task.Run(() => Fails(ExportEventsCommand.Create(), "--api", $"http://127.0.0.1:{port}", "--out", Path.Combine(_directory, "never.csv"))));
+        await served;
+        Assert.Equal(statuses.Length, times.Count);
+        Assert.False(File.Exists(Path.Combine(_directory, "never.csv")));
+    }
+
+    [Fact]
     public async Task Export_events_keeps_the_path_of_the_api_address_sends_the_api_key_and_refuses_a_non_positive_timeout()
     {
         var port = FreePort();

@@ -24,11 +24,14 @@ public sealed class OpenApiUnavailable : IOpenApiOperationTransformer
         if (operation.Responses?.TryGetValue("503", out var unavailable) != true || unavailable is not OpenApiResponse response) return Task.CompletedTask;
         response.Description = Description;
         response.Headers ??= new Dictionary<string, IOpenApiHeader>();
-        response.Headers["Retry-After"] = new OpenApiHeader
-        {
-            Description = "Seconds to wait before trying again.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0" },
-        };
+        response.Headers["Retry-After"] = RetryAfterHeader(minimum: 0);
         return Task.CompletedTask;
     }
+
+    /// <summary>The Retry-After header of an answer that says when to try again.</summary>
+    public static OpenApiHeader RetryAfterHeader(int minimum) => new()
+    {
+        Description = "Seconds to wait before trying again.",
+        Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = minimum.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+    };
 }

@@ -61,9 +61,7 @@ public sealed class ApiKeys
     {
         var section = configuration.GetSection(Section);
         var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-            if (!child.Key.Equals(nameof(ApiRole.Admin), StringComparison.OrdinalIgnoreCase) && !child.Key.Equals(nameof(ApiRole.Client), StringComparison.OrdinalIgnoreCase))
-                errors.Add($"{Section}:{child.Key} is not a setting; the settings are {Section}:Admin and {Section}:Client.");
+        SettingValues.RejectUnknown(section, [nameof(ApiRole.Admin), nameof(ApiRole.Client)], errors);
         if (section.Value is { Length: > 0 })
             errors.Add($"{Section} takes its keys under {Section}:Admin and {Section}:Client, not as a value of its own.");
         var admin = Read(section, ApiRole.Admin, errors);
@@ -84,16 +82,7 @@ public sealed class ApiKeys
     private static List<string> Read(IConfigurationSection parent, ApiRole role, List<string> errors)
     {
         var name = $"{Section}:{role}";
-        var section = parent.GetSection(role.ToString());
-        // One value is a comma-separated list (an environment variable such as Recommender__ApiKeys__Admin=k1,k2);
-        // children are a list (Recommender__ApiKeys__Admin__0=k1, or a JSON array).
-        var children = section.GetChildren().Select(c => c.Value ?? "").ToList();
-        if (section.Value is not null && children.Count > 0)
-        {
-            errors.Add($"{name} is given both as one value and as a list (say, an environment variable and appsettings.json): give it one way, so that a key replaced in one place does not stay valid in the other.");
-            return [];
-        }
-        var values = section.Value is { } single ? [.. single.Split(',', StringSplitOptions.TrimEntries)] : children;
+        var values = SettingValues.ReadList(parent.GetSection(role.ToString()), errors);
         var keys = new List<string>();
         for (var i = 0; i < values.Count; i++)
         {

@@ -12,7 +12,8 @@ namespace Recommender.Api.Security;
 public static class BrowserOrigins
 {
     public const string Section = "Recommender:Cors";
-    public const string OriginsKey = Section + ":AllowedOrigins";
+    private const string OriginsSetting = "AllowedOrigins";
+    public const string OriginsKey = Section + ":" + OriginsSetting;
 
     /// <summary>How long a browser may keep a preflight's answer.</summary>
     public static readonly TimeSpan PreflightMaxAge = TimeSpan.FromMinutes(10);
@@ -22,14 +23,8 @@ public static class BrowserOrigins
     {
         var section = configuration.GetSection(Section);
         var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-            if (!child.Key.Equals("AllowedOrigins", StringComparison.OrdinalIgnoreCase))
-                errors.Add($"{Section}:{child.Key} is not a setting; the setting is {OriginsKey}.");
-        var origins = configuration.GetSection(OriginsKey);
-        var children = origins.GetChildren().Select(c => c.Value ?? "").ToList();
-        if (origins.Value is not null && children.Count > 0)
-            errors.Add($"{OriginsKey} is given both as one value and as a list: give it one way.");
-        var values = origins.Value is { } single ? [.. single.Split(',', StringSplitOptions.TrimEntries)] : children;
+        SettingValues.RejectUnknown(section, [OriginsSetting], errors);
+        var values = SettingValues.ReadList(section.GetSection(OriginsSetting), errors);
         var allowed = new List<string>();
         foreach (var value in values)
         {

@@ -33,9 +33,7 @@ public sealed class RateLimitOptions
     {
         var section = configuration.GetSection(Section);
         var errors = new List<string>();
-        foreach (var child in section.GetChildren())
-            if (!child.Key.Equals(nameof(RequestsPerSecond), StringComparison.OrdinalIgnoreCase) && !child.Key.Equals(nameof(Burst), StringComparison.OrdinalIgnoreCase))
-                errors.Add($"{Section}:{child.Key} is not a setting; the settings are {Section}:{nameof(RequestsPerSecond)} and {Section}:{nameof(Burst)}.");
+        SettingValues.RejectUnknown(section, [nameof(RequestsPerSecond), nameof(Burst)], errors);
         var options = section.Get<RateLimitOptions>() ?? new RateLimitOptions();
         if (options.RequestsPerSecond is < 0 or > Max)
             errors.Add($"{Section}:{nameof(RequestsPerSecond)} must be 0 (no limit) to {Max}, not {options.RequestsPerSecond}.");
@@ -128,11 +126,7 @@ public sealed class OpenApiRateLimits : IOpenApiOperationTransformer
         response.Description = $"This caller (its API key, or without keys its address) has used up its requests ({RateLimitOptions.Section}); "
             + "nothing was done (problem details). Retry-After says when to try again.";
         response.Headers ??= new Dictionary<string, IOpenApiHeader>();
-        response.Headers["Retry-After"] = new OpenApiHeader
-        {
-            Description = "Seconds to wait before trying again.",
-            Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" },
-        };
+        response.Headers["Retry-After"] = OpenApiUnavailable.RetryAfterHeader(minimum: 1);
         return Task.CompletedTask;
     }
 }

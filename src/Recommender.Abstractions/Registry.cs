@@ -73,7 +73,7 @@ public sealed record ActivationResult(
 /// What a recommendation request asks for: k items, the user's own items excluded unless <see cref="IncludeSeen"/>,
 /// minus <see cref="Exclude"/>, only items tagged <see cref="Tag"/> when given; with <see cref="Explain"/>, each
 /// model-ranked item names the history items it is closest to; <see cref="Diversity"/> (0 to 1) trades relevance for
-/// items unlike each other.
+/// items unlike each other; <see cref="Offset"/> skips that many items of the list first (a page further down it).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -82,19 +82,27 @@ public sealed record RecommendationRequest(
     [property: Id(2)] string[]? Exclude = null,
     [property: Id(3)] string? Tag = null,
     [property: Id(4)] bool Explain = false,
-    [property: Id(5)] float Diversity = 0);
+    [property: Id(5)] float Diversity = 0,
+    [property: Id(6)] int Offset = 0);
 
 /// <summary>
 /// A scan's filter: at most <see cref="K"/> rows, none of <see cref="Exclude"/>, and only rows tagged <see cref="Tag"/>
 /// (ignoring case) when given. With a <see cref="Diversity"/> above 0 the K are picked from a larger pool of the best
-/// rows, each unlike those picked before it, and a shard returns its rows' vectors for that.
+/// rows, each unlike those picked before it, and a shard returns its rows' vectors for that. <see cref="Offset"/> rows
+/// of the list come before the K (a later page): the list is ranked to Offset + K and its first Offset left out, so
+/// pages read one after another make up the list a single read of Offset + K gives. A shard is asked for Offset + K.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
     [property: Id(0)] int K,
     [property: Id(1)] string[] Exclude,
     [property: Id(2)] string? Tag = null,
-    [property: Id(3)] float Diversity = 0);
+    [property: Id(3)] float Diversity = 0,
+    [property: Id(4)] int Offset = 0)
+{
+    /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
+    public int Depth => Offset + K;
+}
 
 /// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.popularity-delta")]

@@ -16,6 +16,10 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
     {
         ["k"] = (() => new() { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = Limits.MaxK.ToString(System.Globalization.CultureInfo.InvariantCulture), Default = JsonValue.Create(Limits.DefaultK) },
             "How many items to return."),
+        ["offset"] = (() => new() { Type = JsonSchemaType.Integer, Minimum = "0", Maximum = (Limits.MaxK - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), Default = JsonValue.Create(0) },
+            $"How many items of the list to skip before the k returned: offset=20&k=20 is the second page of 20. The list is ranked to offset + k "
+            + $"(at most {Limits.MaxK}), so pages read in turn make up the list one read of that depth gives, with the same filters; "
+            + "each score is the item's softmax share among the items down to the page's end. Not with diversity (a diverse list's pool grows with its length)."),
         ["limit"] = (() => new() { Type = JsonSchemaType.Integer, Minimum = "1" },
             "Return only this many of the most recent events (default: all retained)."),
         ["includeSeen"] = (() => new() { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) },
@@ -29,7 +33,8 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
         ["diversity"] = (() => new() { Type = JsonSchemaType.Number, Minimum = "0", Maximum = "1", Default = JsonValue.Create(0) },
             "How much relevance the list gives up for items unlike each other (maximal marginal relevance over the best 4·k, at most k + 1,000, by the cosine "
             + "of the items' vectors): 0 is the most relevant items in order, 1 the best item and then each time the one least like those before it. "
-            + "The items come in the order picked; each score stays the item's softmax share among the listed items. The popularity list is not diversified."),
+            + "The items come in the order picked; each score stays the item's softmax share among the listed items. The popularity list is not diversified. "
+            + "A diverse list has no later pages (offset)."),
         ["tag"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength },
             "Only items carrying this tag (case-insensitive)."),
     };

@@ -33,7 +33,7 @@ public static class ItemEndpoints
         app.MapGet("/items/{id}/similar", Similar)
             .WithName("GetSimilarItems")
             .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
-                + "when given; diversity=0..1 trades likeness to the item for items unlike each other.")
+                + "when given; diversity=0..1 trades likeness to the item for items unlike each other; offset=n returns the k items after the first n.")
             .Produces<SimilarItemsResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
@@ -98,17 +98,18 @@ public static class ItemEndpoints
             : null;
     }
 
-    private static async Task<IResult> Similar(string id, string? k, string? exclude, string[]? excludeId, string? tag, string? diversity,
+    private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string? tag, string? diversity,
         HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         var count = Fields.K(k, errors);
+        var lambda = Fields.Diversity(diversity, errors);
+        var skip = Fields.Offset(offset, count, lambda, errors);
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tagFilter = Fields.Tag(tag, "tag", errors);
-        var lambda = Fields.Diversity(diversity, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(count!.Value, excluded, tagFilter, lambda);
+        var filter = new ScanFilter(count!.Value, excluded, tagFilter, lambda, skip);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);

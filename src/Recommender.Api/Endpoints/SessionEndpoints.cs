@@ -25,7 +25,7 @@ public static class SessionEndpoints
     }
 
     // excludeId is named a query parameter: a POST would otherwise look for an array in the body.
-    private static async Task<IResult> Recommend(string? k, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, string? tag, string? explain, string? diversity,
+    private static async Task<IResult> Recommend(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, string? tag, string? explain, string? diversity,
         HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
@@ -33,7 +33,7 @@ public static class SessionEndpoints
         using var _ = document;
         var errors = new ValidationErrors();
         var items = SessionBody.Parse(document!.RootElement, errors);
-        var request = Fields.Recommendation(k, includeSeen, exclude, excludeId, tag, explain, diversity, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, explain, diversity, errors);
         if (errors.Any) return Problems.Invalid(errors);
 
         // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over.

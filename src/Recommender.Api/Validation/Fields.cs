@@ -222,17 +222,37 @@ public static class Fields
         return k;
     }
 
+    /// <summary>
+    /// The "offset" query parameter (0 when absent): how many items of the list come before the k returned, a page
+    /// further down it. The list is ranked to offset + k, which may not pass <see cref="Limits.MaxK"/>. A diverse list
+    /// has no later pages: it is picked from the best 4·k, a pool that grows with the depth, so pages would not join up.
+    /// </summary>
+    public static int Offset(string? text, int? k, float diversity, ValidationErrors errors)
+    {
+        if (text is null) return 0;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var offset) || offset < 0 || offset > Limits.MaxK - 1)
+            errors.Add("offset", $"offset must be an integer from 0 to {Limits.MaxK - 1}: how many items of the list to skip.");
+        else if (k is { } count && offset + count > Limits.MaxK)
+            errors.Add("offset", $"offset + k is {offset + count}; a list goes {Limits.MaxK} items deep, so with k={count} offset may be at most {Limits.MaxK - count}.");
+        else if (offset > 0 && diversity > 0)
+            errors.Add("offset", "offset does not combine with diversity: a diverse list is picked from a pool that grows with its length, so its pages "
+                + "would not join up. Ask for the whole list at once, or send the items already shown as exclude for a diverse pick of the rest.");
+        else return offset;
+        return 0;
+    }
+
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
-    public static RecommendationRequest? Recommendation(string? k, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain,
-        string? diversity, ValidationErrors errors)
+    public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string? tag,
+        string? explain, string? diversity, ValidationErrors errors)
     {
         var count = K(k, errors);
+        var lambda = Diversity(diversity, errors);
+        var skip = Offset(offset, count, lambda, errors);
         var withSeen = Flag(includeSeen, "includeSeen", errors);
         var excluded = Exclusions(exclude, excludeId, errors);
         var tagFilter = Tag(tag, "tag", errors);
         var withReasons = Flag(explain, "explain", errors);
-        var lambda = Diversity(diversity, errors);
-        return count is { } c && !errors.Any ? new RecommendationRequest(c, withSeen, excluded, tagFilter, withReasons, lambda) : null;
+        return count is { } c && !errors.Any ? new RecommendationRequest(c, withSeen, excluded, tagFilter, withReasons, lambda, skip) : null;
     }
 
     /// <summary>An optional number from 0 to 1 (0 when absent): how much relevance a list gives up for items unlike each other.</summary>

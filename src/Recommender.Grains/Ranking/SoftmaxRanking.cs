@@ -47,12 +47,16 @@ public static class SoftmaxRanking
         return ranked;
     }
 
-    /// <summary>The popularity list as a ranking: softmax over log counts, i.e. each item's share of the listed interactions.</summary>
-    public static RankedItem[] RankPopular(IEnumerable<PopularItem> popular, int k, IReadOnlySet<string>? exclude)
+    /// <summary>
+    /// The popularity list as a ranking: softmax over log counts, i.e. each item's share of the listed interactions;
+    /// with an <paramref name="offset"/>, the k after the first offset, their shares taken over the list down to them.
+    /// </summary>
+    public static RankedItem[] RankPopular(IEnumerable<PopularItem> popular, int k, IReadOnlySet<string>? exclude, int offset = 0)
     {
-        var chosen = popular.Where(p => exclude is null || !exclude.Contains(p.ItemId)).Take(k).ToArray();
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var chosen = popular.Where(p => exclude is null || !exclude.Contains(p.ItemId)).Take(offset + k).ToArray();
         var logCounts = chosen.Select(p => (float)Math.Log(Math.Max(1, p.Count))).ToArray();
         var scores = Softmax(logCounts, 1.0);
-        return chosen.Select((p, i) => new RankedItem(p.ItemId, p.Title, scores[i], logCounts[i])).ToArray();
+        return chosen.Select((p, i) => new RankedItem(p.ItemId, p.Title, scores[i], logCounts[i])).Skip(offset).ToArray();
     }
 }

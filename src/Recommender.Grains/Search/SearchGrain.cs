@@ -10,8 +10,8 @@ namespace Recommender.Grains.Search;
 /// <summary>
 /// Scatter-gather over one model version's shards: every shard returns its own filtered top-K in parallel, the
 /// union is cut to the global top-K (or, for a diverse list, to a pool from which the K are picked), and the scores
-/// are the softmax over those candidates. The caller passes the version it read, so inference and every shard of one
-/// answer use the same one. Reentrant: it holds nothing, and a worker waiting on its shards takes the next query
+/// are the softmax over those candidates (for a later page, over the list down to the page's end). The caller passes
+/// the version it read, so inference and every shard of one answer use the same one. Reentrant: it holds nothing, and a worker waiting on its shards takes the next query
 /// rather than leaving it queued behind the workers (one per core).
 /// </summary>
 [StatelessWorker, Reentrant]
@@ -28,16 +28,18 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
         }
         var normalised = new Immutable<byte[]>(VectorBytes.FromFloats(vector));
+        // A later page is the tail of the list ranked to its end, so that pages read in turn make up one list.
         // A diverse list is picked from a larger pool of the best items, whose vectors the shards send along.
         var diverse = filter.Diversity > 0;
-        var scan = diverse ? filter with { K = DiverseSelection.PoolSize(filter.K) } : filter;
+        var scan = filter with { K = diverse ? DiverseSelection.PoolSize(filter.Depth) : filter.Depth, Offset = 0 };
         var calls = new Task<Immutable<ScoredItem[]>>[model.Shards];
         for (var i = 0; i < calls.Length; i++)
             calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
         var perShard = await Task.WhenAll(calls);
         var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), scan.K);
-        if (diverse) merged = DiverseSelection.Select(merged, filter.K, filter.Diversity);
-        return new Abstractions.Ranking(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)), model.Version, source, false);
+        if (diverse) merged = DiverseSelection.Select(merged, filter.Depth, filter.Diversity);
+        var ranked = SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity));
+        return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
     }
 
     public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));

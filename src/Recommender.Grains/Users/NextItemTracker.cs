@@ -15,12 +15,35 @@ public sealed class NextItemTracker(TimeSpan window)
 
     /// <summary>
     /// Remembers <paramref name="ranking"/>, served at <paramref name="at"/> for a history whose newest event has the
-    /// timestamp <paramref name="newestEvent"/> (null for no history); it replaces the list served before.
+    /// timestamp <paramref name="newestEvent"/> (null for no history); it replaces the list served before, unless it is
+    /// that list's next page (<paramref name="offset"/> where the list ends, the same history, version, source and
+    /// <paramref name="list"/>, no next event yet), which it extends: the user has seen both pages, and an item's rank
+    /// counts from the top.
     /// </summary>
-    public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at) =>
-        _served = ranking.Items.Count == 0 || window <= TimeSpan.Zero
-            ? null
-            : new ServedList([.. ranking.Items.Select(i => i.ItemId)], ranking.ModelVersion, ranking.Source, newestEvent, at);
+    /// <param name="list">What makes two requests pages of one list (<see cref="ListOf"/>).</param>
+    public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at, int offset = 0, string list = "")
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (ranking.Items.Count == 0 || window <= TimeSpan.Zero)
+        {
+            _served = null;
+            return;
+        }
+        var items = ranking.Items.Select(i => i.ItemId);
+        _served = offset > 0 && Live(at) is { Answered: false } previous && previous.FirstRank + previous.Items.Length == offset + 1
+            && previous.ModelVersion == ranking.ModelVersion && previous.Source == ranking.Source && previous.NewestEvent == newestEvent
+            && previous.List == list
+            ? previous with { Items = [.. previous.Items, .. items], At = at }
+            : new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list);
+    }
+
+    /// <summary>The filters that make a list (not its page, size or explanations): requests alike in these are pages of one list.</summary>
+    public static string ListOf(RecommendationRequest request) =>
+        string.Join('\u001f', [
+            request.IncludeSeen ? "seen" : "",
+            request.Tag ?? "",
+            request.Diversity.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            .. (request.Exclude ?? []).Order(StringComparer.Ordinal)]);
 
     /// <summary>Drops the list served last (the user was erased).</summary>
     public void Forget() => _served = null;
@@ -37,7 +60,7 @@ public sealed class NextItemTracker(TimeSpan window)
         if (next is null) return null;
         served.Answered = true;
         var index = Array.IndexOf(served.Items, next.ItemId);
-        return new NextItemOutcome(served.ModelVersion, served.Source, index < 0 ? null : index + 1);
+        return new NextItemOutcome(served.ModelVersion, served.Source, index < 0 ? null : served.FirstRank + index);
     }
 
     /// <summary>
@@ -52,8 +75,8 @@ public sealed class NextItemTracker(TimeSpan window)
         {
             if (e.Type.IsInterest() || !served.Follows(e)) continue;
             var index = Array.IndexOf(served.Items, e.ItemId);
-            if (index >= 0 && served.DismissedRanks.Add(index + 1))
-                (dismissed ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, index + 1));
+            if (index >= 0 && served.DismissedRanks.Add(served.FirstRank + index))
+                (dismissed ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index));
         }
         return dismissed ?? [];
     }
@@ -65,11 +88,14 @@ public sealed class NextItemTracker(TimeSpan window)
         return _served;
     }
 
-    private sealed record ServedList(string[] Items, string ModelVersion, RankingSource Source, DateTimeOffset? NewestEvent, DateTimeOffset At)
+    /// <param name="FirstRank">The rank of the first item: 1, or the offset + 1 of a page served on its own.</param>
+    private sealed record ServedList(string[] Items, string ModelVersion, RankingSource Source, DateTimeOffset? NewestEvent, DateTimeOffset At, int FirstRank,
+        string List)
     {
         public bool Answered { get; set; }
 
-        public HashSet<int> DismissedRanks { get; } = [];
+        // A page extending the list keeps the same set (records copy the reference), so a dismissal is counted once.
+        public HashSet<int> DismissedRanks { get; init; } = [];
 
         /// <summary>Whether the event came after the history the list was ranked from (not late history).</summary>
         public bool Follows(UserEvent e) => NewestEvent is not { } newest || e.Timestamp >= newest;

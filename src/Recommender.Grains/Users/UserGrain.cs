@@ -122,7 +122,8 @@ public sealed class UserGrain(
         var (vector, cached) = History.Events.Count > 0 ? await InterestVector(model) : (null, false);
         var (seen, dismissed) = DistinctItems();
         var ranking = await ranker.Rank(snapshot, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
-        _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow());
+        _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
+            NextItemTracker.ListOf(request));
         return ranking;
     }
 

@@ -104,4 +104,35 @@ public sealed class NextItemTrackerTests
         tracker.Forget();
         Assert.Null(tracker.Follow([At(T0, "a")], T0));
     }
+
+    [Fact]
+    public void A_next_page_extends_the_list_so_ranks_count_from_its_top_and_a_page_of_another_list_starts_afresh()
+    {
+        var tracker = new NextItemTracker(Window);
+        var list = NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama"));
+        tracker.Served(List("v2", RankingSource.Model, "a", "b"), T0, T0.AddMinutes(1), 0, list);
+        tracker.Served(List("v2", RankingSource.Model, "c", "d"), T0, T0.AddMinutes(2), 2, list);
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 3)],
+            tracker.Dismissals([new UserEvent("c", EventType.Dismiss, T0.AddMinutes(3), "d-c")], T0.AddMinutes(3)));
+        // The first page is still part of the list served.
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 1), tracker.Follow([At(T0.AddMinutes(3), "a")], T0.AddMinutes(3)));
+        tracker.Served(List("v2", RankingSource.Model, "a", "b"), T0, T0.AddMinutes(3), 0, list);
+        tracker.Served(List("v2", RankingSource.Model, "c", "d"), T0, T0.AddMinutes(3), 2, list);
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 4), tracker.Follow([At(T0.AddMinutes(3), "d")], T0.AddMinutes(3)));
+
+        // A page that is not the next one, or one of a list with other filters, is a list of its own, ranked from its offset.
+        tracker.Served(List("v2", RankingSource.Model, "a", "b"), T0, T0.AddMinutes(4), 0, list);
+        tracker.Served(List("v2", RankingSource.Model, "e", "f"), T0, T0.AddMinutes(5), 4, list);
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, null), tracker.Follow([At(T0.AddMinutes(6), "a")], T0.AddMinutes(6)));
+        tracker.Served(List("v2", RankingSource.Model, "a", "b"), T0, T0.AddMinutes(7), 0, list);
+        tracker.Served(List("v2", RankingSource.Model, "g", "h"), T0, T0.AddMinutes(8), 2, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "comedy")));
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 4), tracker.Follow([At(T0.AddMinutes(9), "h")], T0.AddMinutes(9)));
+
+        // Nor does a page extend a list ranked from another history (events arrived between the two reads).
+        tracker.Served(List("v2", RankingSource.Model, "a", "b"), T0, T0.AddMinutes(10), 0, list);
+        tracker.Served(List("v2", RankingSource.Model, "c", "d"), T0.AddMinutes(10), T0.AddMinutes(11), 2, list);
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, null), tracker.Follow([At(T0.AddMinutes(12), "a")], T0.AddMinutes(12)));
+        Assert.NotEqual(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Exclude: ["x"])));
+        Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(7, Tag: "drama", Explain: true, Offset: 7)));
+    }
 }

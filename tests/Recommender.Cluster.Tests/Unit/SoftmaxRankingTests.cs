@@ -46,4 +46,16 @@ public sealed class SoftmaxRankingTests
         Assert.Equal(60.0 / 70, ranked[0].Score, 1e-6);
         Assert.Equal(10.0 / 70, ranked[1].Score, 1e-6);
     }
+
+    [Fact]
+    public void A_page_of_the_popularity_list_is_the_tail_of_the_list_ranked_down_to_its_end()
+    {
+        PopularItem[] popular = [new("w", "W", 100), new("x", "X", 60), new("y", "Y", 30), new("z", "Z", 10)];
+        var whole = SoftmaxRanking.RankPopular(popular, 3, new HashSet<string> { "x" });
+        var page = SoftmaxRanking.RankPopular(popular, 2, new HashSet<string> { "x" }, offset: 1);
+        Assert.Equal(["y", "z"], page.Select(r => r.ItemId));
+        Assert.Equal(whole[1..], page);
+        Assert.Equal(30.0 / 140, page[0].Score, 1e-6);
+        Assert.Empty(SoftmaxRanking.RankPopular(popular, 2, null, offset: 4));
+    }
 }

@@ -19,7 +19,7 @@ public sealed class ApiMetrics
         _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
         _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
-        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user or a session sent with the request).");
+        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, or the popular list asked for itself).");
     }
 
     public void EventsIngested(int accepted, int duplicates)
@@ -35,10 +35,28 @@ public sealed class ApiMetrics
         _erasedEvents.Add(events);
     }
 
-    /// <summary>Records an answer for a stored user's history or, with <paramref name="session"/>, for a history sent with the request.</summary>
-    public void Recommended(Ranking ranking, TimeSpan elapsed, bool session = false) =>
+    /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>
+    public void Recommended(Ranking ranking, TimeSpan elapsed, RecommendationSubject subject = RecommendationSubject.User) =>
         _recommendationLatency.Record(elapsed.TotalMilliseconds,
             new KeyValuePair<string, object?>("source", ranking.Source.ToString().ToLowerInvariant()),
             new KeyValuePair<string, object?>("cached", ranking.Cached),
-            new KeyValuePair<string, object?>("subject", session ? "session" : "user"));
+            new KeyValuePair<string, object?>("subject", subject switch
+            {
+                RecommendationSubject.Session => "session",
+                RecommendationSubject.Popular => "popular",
+                _ => "user",
+            }));
+}
+
+/// <summary>Whom a list was for: the "subject" of the recommendation-duration metric.</summary>
+public enum RecommendationSubject
+{
+    /// <summary>A stored user (GET /users/{id}/recommendations).</summary>
+    User,
+
+    /// <summary>A history sent with the request (POST /recommendations).</summary>
+    Session,
+
+    /// <summary>Nobody: the popular list (GET /popular).</summary>
+    Popular,
 }

@@ -105,6 +105,7 @@ public static class RecommenderApi
         EventEndpoints.Map(api);
         UserEndpoints.Map(api);
         SessionEndpoints.Map(api);
+        PopularEndpoints.Map(api);
         ItemEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ExportEndpoints.Map(api);

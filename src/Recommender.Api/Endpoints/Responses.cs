@@ -41,6 +41,9 @@ public sealed record SessionRecommendationsResponse(string ModelVersion, string 
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items);
 
+/// <summary>GET /popular: the same list for every caller, under the active version.</summary>
+public sealed record PopularItemsResponse(string ModelVersion, IReadOnlyList<RecommendedItem> Items);
+
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 
 /// <summary>DELETE /users/{id}: how many retained events were deleted (0 when the user had none stored).</summary>

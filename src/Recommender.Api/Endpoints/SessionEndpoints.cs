@@ -50,7 +50,7 @@ public static class SessionEndpoints
         var history = new Immutable<string[]>(items);
         var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(history, request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
-        metrics.Recommended(ranking, clock.Elapsed, session: true);
+        metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Session);
         return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray()));
     }

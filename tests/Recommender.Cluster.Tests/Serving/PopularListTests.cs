@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Json;
+using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+public sealed record PopularReply(string ModelVersion, List<RecommendedItemReply> Items);
+
+/// <summary>GET /popular on the serving cluster: the list a user without history gets, with its filters and pages, hidden items left out.</summary>
+[Collection(ServingCollection.Name)]
+public sealed class PopularListTests(ServingCluster cluster)
+{
+    private async Task<RecommendationsReply> ColdUser(string query) =>
+        await cluster.GetJsonAsync<RecommendationsReply>($"/users/cold-{Guid.NewGuid():N}/recommendations?{query}");
+
+    /// <summary>
+    /// Runs <paramref name="compare"/> on a read of /popular taken between two cold users' reads of the same query that
+    /// agree: the live list is rebuilt every 200 ms from other tests' events, and may move between the reads.
+    /// </summary>
+    private async Task WhileTheListStandsStill(string query, Action<RecommendationsReply, PopularReply> compare)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var before = await ColdUser(query);
+            var popular = await cluster.GetJsonAsync<PopularReply>($"/popular?{query}");
+            var after = await ColdUser(query);
+            if (!before.Items.Select(i => i.Id).SequenceEqual(after.Items.Select(i => i.Id)) && attempt < 5) continue;
+            Assert.Equal("popularity", after.Source);
+            compare(after, popular);
+            return;
+        }
+    }
+
+    [Theory]
+    [InlineData("k=12")]
+    [InlineData("k=6&tag=drama&exclude=2,4")]
+    [InlineData("k=6&offset=6")]
+    public async Task The_popular_list_is_the_one_a_user_without_history_gets(string query)
+    {
+        await WhileTheListStandsStill(query, (cold, popular) =>
+        {
+            Assert.Equal(cold.ModelVersion, popular.ModelVersion);
+            Assert.Equal(cold.Items, popular.Items);
+        });
+        var filtered = await cluster.GetJsonAsync<PopularReply>("/popular?k=6&tag=drama&exclude=2,4");
+        Assert.Equal(6, filtered.Items.Count);
+        Assert.All(filtered.Items, i => Assert.True(int.Parse(i.Id) % 2 == 0 && i.Id is not "2" and not "4", $"{i.Id} breaks the filters"));
+    }
+
+    [Fact]
+    public async Task A_hidden_item_leaves_the_popular_list_and_the_answer_is_counted_as_the_popular_subject()
+    {
+        using var subjects = new RecommendationSubjects(cluster.FrontEndServices);
+        var listed = await cluster.GetJsonAsync<PopularReply>("/popular?k=1000");
+        Assert.Equal(["popular"], subjects.Seen);
+        // The last of the list, which no other test's events lift.
+        var id = listed.Items[^1].Id;
+        var item = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
+        try
+        {
+            using (var hide = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = item.Title, text = item.Text, tags = item.Tags, hidden = true }))
+                Assert.Equal(HttpStatusCode.OK, hide.StatusCode);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            PopularReply after;
+            do after = await cluster.GetJsonAsync<PopularReply>("/popular?k=1000");
+            while (after.Items.Any(i => i.Id == id) && DateTime.UtcNow < deadline);
+            Assert.DoesNotContain(after.Items, i => i.Id == id);
+        }
+        finally
+        {
+            using var show = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = item.Title, text = item.Text, tags = item.Tags });
+            Assert.Equal(HttpStatusCode.OK, show.StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData("k=0", "k")]
+    [InlineData("offset=-3", "offset")]
+    [InlineData("tag=%20", "tag")]
+    [InlineData("includeSeen=true", "includeSeen")]
+    [InlineData("diversity=0.5", "diversity")]
+    public async Task A_bad_or_unknown_parameter_is_a_problem_naming_it(string query, string parameter)
+    {
+        using var response = await cluster.Http.GetAsync($"/popular?{query}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains(parameter, body);
+    }
+}

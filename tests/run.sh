@@ -90,6 +90,10 @@ done
 rm -rf "$RESULTS"
 
 echo "$passed passed, $failed failed"
+# A project that does not build, or a test host that crashed, runs no tests and counts no failure: say so.
+if [[ $test_rc -ne 0 && $failed -eq 0 ]]; then
+    echo "dotnet test exited with code $test_rc without a failed test: a project did not build or a test host stopped (see the errors above)."
+fi
 if [[ $test_rc -ne 0 || $failed -ne 0 || $passed -eq 0 ]]; then
     exit 1
 fi

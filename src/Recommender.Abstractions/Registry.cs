@@ -74,6 +74,8 @@ public sealed record ActivationResult(
 /// minus <see cref="Exclude"/>, only items tagged <see cref="Tag"/> when given; with <see cref="Explain"/>, each
 /// model-ranked item names the history items it is closest to; <see cref="Diversity"/> (0 to 1) trades relevance for
 /// items unlike each other; <see cref="Offset"/> skips that many items of the list first (a page further down it).
+/// With several tags, <see cref="Tags"/> holds them all (an item carrying any one is listed) and <see cref="Tag"/> the
+/// first; items carrying any of <see cref="ExcludeTags"/> are left out.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -83,11 +85,18 @@ public sealed record RecommendationRequest(
     [property: Id(3)] string? Tag = null,
     [property: Id(4)] bool Explain = false,
     [property: Id(5)] float Diversity = 0,
-    [property: Id(6)] int Offset = 0);
+    [property: Id(6)] int Offset = 0,
+    [property: Id(7)] string[]? Tags = null,
+    [property: Id(8)] string[]? ExcludeTags = null)
+{
+    /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
+    public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
+}
 
 /// <summary>
 /// A scan's filter: at most <see cref="K"/> rows, none of <see cref="Exclude"/>, and only rows tagged <see cref="Tag"/>
-/// (ignoring case) when given. With a <see cref="Diversity"/> above 0 the K are picked from a larger pool of the best
+/// (ignoring case) when given, or with several tags any of <see cref="Tags"/>; no row tagged any of
+/// <see cref="ExcludeTags"/>. With a <see cref="Diversity"/> above 0 the K are picked from a larger pool of the best
 /// rows, each unlike those picked before it, and a shard returns its rows' vectors for that. <see cref="Offset"/> rows
 /// of the list come before the K (a later page): the list is ranked to Offset + K and its first Offset left out, so
 /// pages read one after another make up the list a single read of Offset + K gives. A shard is asked for Offset + K.
@@ -98,10 +107,15 @@ public sealed record ScanFilter(
     [property: Id(1)] string[] Exclude,
     [property: Id(2)] string? Tag = null,
     [property: Id(3)] float Diversity = 0,
-    [property: Id(4)] int Offset = 0)
+    [property: Id(4)] int Offset = 0,
+    [property: Id(5)] string[]? Tags = null,
+    [property: Id(6)] string[]? ExcludeTags = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;
+
+    /// <summary>The tags of which a row carries one (none: any row); see <see cref="TagMatch.Fields"/>.</summary>
+    public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
 }
 
 /// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>

@@ -35,8 +35,10 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + "of the items' vectors): 0 is the most relevant items in order, 1 the best item and then each time the one least like those before it. "
             + "The items come in the order picked; each score stays the item's softmax share among the listed items. The popularity list is not diversified. "
             + "A diverse list has no later pages (offset)."),
-        ["tag"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength },
-            "Only items carrying this tag (case-insensitive)."),
+        ["tag"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxTags, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength } },
+            "Only items carrying this tag (case-insensitive); repeat the parameter for items carrying any one of several."),
+        ["excludeTag"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxTags, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength } },
+            "Leave out items carrying this tag (case-insensitive); repeat the parameter for several."),
     };
 
     private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> Headers = new(StringComparer.OrdinalIgnoreCase)

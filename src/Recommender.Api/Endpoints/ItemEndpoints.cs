@@ -33,7 +33,7 @@ public static class ItemEndpoints
         app.MapGet("/items/{id}/similar", Similar)
             .WithName("GetSimilarItems")
             .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
-                + "when given; diversity=0..1 trades likeness to the item for items unlike each other; offset=n returns the k items after the first n.")
+                + "when given (repeatable: any of them), none tagged excludeTag=...; diversity=0..1 trades likeness to the item for items unlike each other; offset=n returns the k items after the first n.")
             .Produces<SimilarItemsResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
@@ -98,7 +98,8 @@ public static class ItemEndpoints
             : null;
     }
 
-    private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string? tag, string? diversity,
+    private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
+        string? diversity,
         HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -107,9 +108,9 @@ public static class ItemEndpoints
         var lambda = Fields.Diversity(diversity, errors);
         var skip = Fields.Offset(offset, count, lambda, errors);
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
-        var tagFilter = Fields.Tag(tag, "tag", errors);
+        var tags = Fields.TagFilters(tag, excludeTag, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(count!.Value, excluded, tagFilter, lambda, skip);
+        var filter = new ScanFilter(count!.Value, excluded, tags.Tag, lambda, skip, tags.Tags, tags.ExcludeTags);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);

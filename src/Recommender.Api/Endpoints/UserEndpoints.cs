@@ -13,7 +13,7 @@ public static class UserEndpoints
             .WithName("GetRecommendations")
             .WithSummary("The user's top-k items (softmax scores) under the active model, excluding items already in the history unless includeSeen=true, "
                 + "minus exclude=id1,id2 and any excludeId=... (repeatable, one exact id each, for ids that contain a comma), "
-                + "only items tagged tag=... when given; a live popularity list without history. "
+                + "only items tagged tag=... when given (repeatable: any of them), none tagged excludeTag=... (repeatable); a live popularity list without history. "
                 + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it; "
                 + "diversity=0..1 trades relevance for items unlike each other; offset=n returns the k items after the first n (the next page).")
             .Produces<RecommendationsResponse>()
@@ -32,12 +32,13 @@ public static class UserEndpoints
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
-    private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string? tag, string? explain, string? diversity,
+    private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,
+        string? diversity,
         HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, explain, diversity, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, errors);
         if (errors.Any) return Problems.Invalid(errors);
         var clock = Stopwatch.StartNew();
         var user = grains.User(userId!);

@@ -242,17 +242,45 @@ public static class Fields
     }
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
-    public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string? tag,
-        string? explain, string? diversity, ValidationErrors errors)
+    public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
+        string[]? excludeTag, string? explain, string? diversity, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
         var skip = Offset(offset, count, lambda, errors);
         var withSeen = Flag(includeSeen, "includeSeen", errors);
         var excluded = Exclusions(exclude, excludeId, errors);
-        var tagFilter = Tag(tag, "tag", errors);
+        var tags = TagFilters(tag, excludeTag, errors);
         var withReasons = Flag(explain, "explain", errors);
-        return count is { } c && !errors.Any ? new RecommendationRequest(c, withSeen, excluded, tagFilter, withReasons, lambda, skip) : null;
+        return count is { } c && !errors.Any
+            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags)
+            : null;
+    }
+
+    /// <summary>The tag= and excludeTag= parameters, as the fields a request carries (<see cref="TagMatch.Fields"/>; null for none).</summary>
+    public static (string? Tag, string[]? Tags, string[]? ExcludeTags) TagFilters(string[]? tag, string[]? excludeTag, ValidationErrors errors)
+    {
+        var (first, all) = TagMatch.Fields(Tags(tag, "tag", errors));
+        var barred = Tags(excludeTag, "excludeTag", errors);
+        return (first, all, barred.Length == 0 ? null : barred);
+    }
+
+    /// <summary>
+    /// A repeatable tag parameter (tag=, excludeTag=): each value one tag, checked as <see cref="Tag"/> does, repeats
+    /// (ignoring case) dropped, at most <see cref="Limits.MaxTags"/>.
+    /// </summary>
+    public static string[] Tags(string[]? values, string name, ValidationErrors errors)
+    {
+        if (values is null || values.Length == 0) return [];
+        if (values.Length > Limits.MaxTags)
+        {
+            errors.Add(name, $"{name} is given {values.Length} times; the limit is {Limits.MaxTags}.");
+            return [];
+        }
+        var tags = new List<string>(values.Length);
+        foreach (var value in values)
+            if (Tag(value, name, errors) is { } tag && !tags.Contains(tag, StringComparer.OrdinalIgnoreCase)) tags.Add(tag);
+        return [.. tags];
     }
 
     /// <summary>An optional number from 0 to 1 (0 when absent): how much relevance a list gives up for items unlike each other.</summary>

@@ -108,25 +108,47 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged <paramref name="tag"/> (any row
     /// when null), skipping the listed item ids; with <paramref name="withVectors"/>, each with its row's vector.
     /// </summary>
-    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, string? tag, bool withVectors = false)
+    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, string? tag, bool withVectors = false) =>
+        TopK(query, k, exclude, tag is null ? [] : [tag], [], withVectors);
+
+    /// <summary>
+    /// The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged any of <paramref name="anyTags"/>
+    /// (any row when empty) and none of <paramref name="noneTags"/>, skipping the listed item ids; with
+    /// <paramref name="withVectors"/>, each with its row's vector.
+    /// </summary>
+    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
+        bool withVectors = false)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
             if (_rows.TryGetValue(id, out var row)) (excluded ??= []).Add(row);
+        // One tag is a set the scan tests directly; the tags' own row sets are asked, never copied into another.
         IReadOnlySet<int>? allowed = null;
-        if (tag is not null)
+        Func<int, bool>? admits = null;
+        if (anyTags.Count > 0)
         {
-            if (!_tagRows.TryGetValue(tag, out var rows) || rows.Count == 0) return [];
-            allowed = rows;
+            var tagged = RowsTagged(anyTags);
+            if (tagged.Length == 0) return [];
+            if (tagged.Length == 1) allowed = tagged[0];
+            else admits = row => Array.Exists(tagged, rows => rows.Contains(row));
+        }
+        if (RowsTagged(noneTags) is { Length: > 0 } barred)
+        {
+            var anyOf = admits;
+            admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));
         }
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
-            _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows);
+            _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits);
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++)
             result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score, withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null);
         return result;
     }
+
+    /// <summary>The row sets of those of <paramref name="tags"/> that some row carries.</summary>
+    private HashSet<int>[] RowsTagged(IReadOnlyList<string> tags) =>
+        [.. tags.Select(t => _tagRows.GetValueOrDefault(t)).OfType<HashSet<int>>().Where(rows => rows.Count > 0).Distinct()];
 
     private void SetTags(int row, IReadOnlyList<string> tags)
     {

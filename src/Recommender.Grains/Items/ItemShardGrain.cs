@@ -75,7 +75,8 @@ public sealed class ItemShardGrain(
             _matrix.SetHidden(hidden.Ids);
             _hiddenToken = hidden.Token;
         }
-        return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.Tag, withVectors: filter.Diversity > 0));
+        return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
+            filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0));
     }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags), RankingSource.Model) with { Cached = cached };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
@@ -70,9 +70,10 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var excluded = exclude.ToHashSet(StringComparer.Ordinal);
         var hidden = catalogue.Hidden.Ids;
         var live = await popularity.GetAsync();
+        var (anyOf, noneOf) = (request.AnyTags, request.ExcludeTags ?? []);
         var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
-            .Where(p => request.Tag is null || (p.Tags ?? []).Contains(request.Tag, StringComparer.OrdinalIgnoreCase));
+            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf));
         return SoftmaxRanking.RankPopular(candidates, request.K, excluded, request.Offset);
     }
 }

@@ -19,11 +19,12 @@ public static class TopKScanner
     /// kept (a filter applied during the scan, so k rows still come back when that many pass). Equal scores are
     /// ordered by <paramref name="tieBreak"/> (negative: the first row ranks higher; default: the lower row). Rows in
     /// <paramref name="hidden"/> and in <paramref name="unlisted"/> are skipped like excluded ones (separate sets, so none has
-    /// to be copied into another).
+    /// to be copied into another). <paramref name="admits"/>, when given, is a last test of a row that would enter the
+    /// heap (a filter too costly to hold as a set, such as tags a row must not carry); it is asked of those rows only.
     /// </summary>
     public static RowScore[] Scan(ReadOnlySpan<float> matrix, int dimension, int rows, ReadOnlySpan<float> query, int k,
         IReadOnlySet<int>? excluded = null, IReadOnlySet<int>? allowed = null, Comparison<int>? tieBreak = null, IReadOnlySet<int>? hidden = null,
-        IReadOnlySet<int>? unlisted = null)
+        IReadOnlySet<int>? unlisted = null, Func<int, bool>? admits = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
@@ -51,6 +52,7 @@ public static class TopKScanner
             if (hidden is not null && hidden.Contains(row)) continue;
             if (unlisted is not null && unlisted.Contains(row)) continue;
             if (allowed is not null && !allowed.Contains(row)) continue;
+            if (admits is not null && !admits(row)) continue;
             if (full) heap.DequeueEnqueue(row, new RowScore(row, score));
             else heap.Enqueue(row, new RowScore(row, score));
             if (heap.Count == k && heap.TryPeek(out _, out var weakest)) (threshold, weakestRow) = (weakest.Score, weakest.Row);

@@ -41,7 +41,8 @@ public sealed class NextItemTracker(TimeSpan window)
     public static string ListOf(RecommendationRequest request) =>
         string.Join('\u001f', [
             request.IncludeSeen ? "seen" : "",
-            request.Tag ?? "",
+            string.Join('\u001e', request.AnyTags.Select(t => t.ToUpperInvariant()).Order(StringComparer.Ordinal)),
+            string.Join('\u001e', (request.ExcludeTags ?? []).Select(t => t.ToUpperInvariant()).Order(StringComparer.Ordinal)),
             request.Diversity.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             .. (request.Exclude ?? []).Order(StringComparer.Ordinal)]);
 

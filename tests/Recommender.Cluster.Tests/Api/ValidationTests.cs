@@ -376,8 +376,12 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     }
 
     [Fact]
-    public async Task A_repeated_tag_filter_is_rejected() =>
-        await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?tag=Comedy&tag=Drama"), HttpStatusCode.BadRequest, "tag");
+    public async Task A_repeated_single_value_filter_is_rejected_while_a_repeated_tag_means_any_of_them()
+    {
+        await AssertProblem(await cluster.Http.GetAsync("/users/1/recommendations?diversity=0.1&diversity=0.2"), HttpStatusCode.BadRequest, "diversity");
+        await AssertProblem(await cluster.Http.GetAsync("/popular?offset=1&offset=2"), HttpStatusCode.BadRequest, "offset");
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync("/users/1/recommendations?tag=Comedy&tag=Drama&excludeTag=a&excludeTag=b")).StatusCode);
+    }
 
     [Fact]
     public async Task Every_operation_of_the_openapi_document_may_be_a_503_that_says_whether_it_was_written()

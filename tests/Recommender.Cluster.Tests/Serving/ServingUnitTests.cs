@@ -30,6 +30,45 @@ public sealed class ServingUnitTests
     }
 
     [Fact]
+    public void Several_tags_list_rows_carrying_any_of_them_and_left_out_tags_bar_rows_carrying_any()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        string[][] tags = [["Drama"], ["Action", "Kids"], ["Comedy", "Kids"], ["Horror"]];
+        for (var i = 0; i < 12; i++)
+            matrix.Upsert($"i{i}", $"Item {i}", [1f + i, 0f], tags[i % 4]);
+        string[] Top(int k, string[] any, string[] none) => [.. matrix.TopK([1f, 0f], k, [], any, none).Select(s => s.ItemId)];
+        Assert.Equal(["i11", "i8", "i7", "i4", "i3", "i0"], Top(10, ["horror", "DRAMA"], []));
+        Assert.Equal(["i11", "i8", "i7"], Top(3, ["horror", "DRAMA", "no-such-tag"], []));
+        Assert.Equal(["i11", "i8", "i7", "i4", "i3", "i0"], Top(10, [], ["kids", "comedy"]));
+        // Kids without comedy; and a tag both asked for and left out lists nothing.
+        Assert.Equal(["i9", "i5", "i1"], Top(10, ["Kids"], ["Comedy"]));
+        Assert.Equal(["i10", "i9", "i6", "i5", "i2", "i1"], Top(10, ["Kids", "Kids"], ["no-such-tag"]));
+        Assert.Empty(Top(10, ["Horror"], ["horror"]));
+        Assert.Empty(Top(10, ["no-such-tag", "nor-this"], []));
+        // The scan still fills k from the rows that pass.
+        Assert.Equal(["i11", "i10", "i9", "i7"], Top(4, [], ["Drama"]));
+    }
+
+    [Fact]
+    public void Tag_filters_match_ignoring_case_and_travel_as_the_first_tag_and_the_list()
+    {
+        Assert.True(TagMatch.Matches(null, [], []));
+        Assert.True(TagMatch.Matches(["Kids", "Comedy"], ["comedy", "horror"], []));
+        Assert.False(TagMatch.Matches(["Kids", "Comedy"], ["horror"], []));
+        Assert.False(TagMatch.Matches(["Kids", "Comedy"], [], ["KIDS"]));
+        Assert.False(TagMatch.Matches(null, ["kids"], []));
+        Assert.True(TagMatch.Matches(null, [], ["kids"]));
+        Assert.Equal(((string?)null, (string[]?)null), TagMatch.Fields([]));
+        Assert.Equal(("a", (string[]?)null), TagMatch.Fields(["a"]));
+        var (first, all) = TagMatch.Fields(["a", "b"]);
+        Assert.Equal("a", first);
+        Assert.Equal(["a", "b"], all!);
+        Assert.Equal(["a", "b"], TagMatch.AnyOf(first, all));
+        Assert.Equal(["a"], TagMatch.AnyOf("a", null));
+        Assert.Empty(TagMatch.AnyOf(null, null));
+    }
+
+    [Fact]
     public void An_unlisted_row_is_skipped_until_an_entry_lists_it_and_hidden_rows_stay_skipped()
     {
         var matrix = new ItemMatrix(2, normalise: false);

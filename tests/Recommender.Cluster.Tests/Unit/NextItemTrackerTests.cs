@@ -133,6 +133,9 @@ public sealed class NextItemTrackerTests
         tracker.Served(List("v2", RankingSource.Model, "c", "d"), T0.AddMinutes(10), T0.AddMinutes(11), 2, list);
         Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, null), tracker.Follow([At(T0.AddMinutes(12), "a")], T0.AddMinutes(12)));
         Assert.NotEqual(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Exclude: ["x"])));
+        Assert.NotEqual(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", ExcludeTags: ["kids"])));
+        Assert.NotEqual(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Tags: ["drama", "kids"])));
+        Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "DRAMA")));
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(7, Tag: "drama", Explain: true, Offset: 7)));
     }
 }

@@ -132,7 +132,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             if (tagged.Length == 1) allowed = tagged[0];
             else admits = row => Array.Exists(tagged, rows => rows.Contains(row));
         }
-        if (RowsTagged(noneTags) is { Length: > 0 } barred)
+        if (noneTags.Count > 0 && RowsTagged(noneTags) is { Length: > 0 } barred)
         {
             var anyOf = admits;
             admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));

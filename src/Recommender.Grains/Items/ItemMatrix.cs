@@ -102,14 +102,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     public string Title(int row) => _titles[row];
 
     /// <summary>The best <paramref name="k"/> rows for <paramref name="query"/>, skipping the listed item ids.</summary>
-    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude) => TopK(query, k, exclude, null);
-
-    /// <summary>
-    /// The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged <paramref name="tag"/> (any row
-    /// when null), skipping the listed item ids; with <paramref name="withVectors"/>, each with its row's vector.
-    /// </summary>
-    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, string? tag, bool withVectors = false) =>
-        TopK(query, k, exclude, tag is null ? [] : [tag], [], withVectors);
+    public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude) => TopK(query, k, exclude, [], []);
 
     /// <summary>
     /// The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged any of <paramref name="anyTags"/>

@@ -11,8 +11,8 @@ namespace Recommender.Grains.Search;
 /// Scatter-gather over one model version's shards: every shard returns its own filtered top-K in parallel, the
 /// union is cut to the global top-K (or, for a diverse list, to a pool from which the K are picked), and the scores
 /// are the softmax over those candidates (for a later page, over the list down to the page's end). The caller passes
-/// the version it read, so inference and every shard of one answer use the same one. Reentrant: it holds nothing, and a worker waiting on its shards takes the next query
-/// rather than leaving it queued behind the workers (one per core).
+/// the version it read, so inference and every shard of one answer use the same one. Reentrant: it holds nothing, and
+/// a worker waiting on its shards takes the next query rather than leaving it queued behind the workers (one per core).
 /// </summary>
 [StatelessWorker, Reentrant]
 public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, IOptions<ServingOptions> options) : Grain, ISearchGrain

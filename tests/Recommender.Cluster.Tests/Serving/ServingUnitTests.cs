@@ -21,12 +21,12 @@ public sealed class ServingUnitTests
         for (var i = 0; i < 10; i++)
             matrix.Upsert($"i{i}", $"Item {i}", [1f + i, 0f], i % 3 == 0 ? ["Drama"] : ["Action"]);
         // The best rows overall are untagged for drama (i9, i8, i7...), yet 3 drama rows come back, best first.
-        Assert.Equal(["i9", "i6", "i3"], matrix.TopK([1f, 0f], 3, [], "drama").Select(s => s.ItemId));
-        Assert.Equal(["i6", "i3", "i0"], matrix.TopK([1f, 0f], 5, ["i9"], "DRAMA").Select(s => s.ItemId));
-        Assert.Empty(matrix.TopK([1f, 0f], 3, [], "Comedy"));
+        Assert.Equal(["i9", "i6", "i3"], matrix.TopK([1f, 0f], 3, [], ["drama"], []).Select(s => s.ItemId));
+        Assert.Equal(["i6", "i3", "i0"], matrix.TopK([1f, 0f], 5, ["i9"], ["DRAMA"], []).Select(s => s.ItemId));
+        Assert.Empty(matrix.TopK([1f, 0f], 3, [], ["Comedy"], []));
         matrix.Upsert("i8", "Item 8", default, ["Comedy"]);
-        Assert.Equal(["i8"], matrix.TopK([1f, 0f], 3, [], "comedy").Select(s => s.ItemId));
-        Assert.DoesNotContain("i8", matrix.TopK([1f, 0f], 10, [], "Action").Select(s => s.ItemId));
+        Assert.Equal(["i8"], matrix.TopK([1f, 0f], 3, [], ["comedy"], []).Select(s => s.ItemId));
+        Assert.DoesNotContain("i8", matrix.TopK([1f, 0f], 10, [], ["Action"], []).Select(s => s.ItemId));
     }
 
     [Fact]

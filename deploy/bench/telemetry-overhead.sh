@@ -22,24 +22,8 @@ SINK_PORT="${SINK_PORT:-4398}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/recommender-telemetry-bench.XXXXXX")"
 VARIANTS=(none logs metrics-logs traces-1pct-logs traces-all-logs)
 PIDS=()
-
-log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-cpu_seconds() {
-    local fields
-    read -r -a fields < "/proc/$1/stat"
-    echo "$(( fields[13] + fields[14] )) $(getconf CLK_TCK)" | awk '{ printf "%.2f", $1 / $2 }'
-}
-
-field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<< "$2"; }
+# shellcheck source=side-by-side.sh
+source "$ROOT/deploy/bench/side-by-side.sh"
 
 log "building the API (Release) and the load generator"
 dotnet publish "$ROOT/src/Recommender.Api" -c Release -o "$WORK/api" -v quiet -nologo >/dev/null

@@ -6,6 +6,7 @@ namespace Recommender.Abstractions;
 /// is the frozen sentence encoder's vector of the item's composed text (float32 bytes), kept so that every model
 /// version with a text projection can turn it into an item vector. A <see cref="Hidden"/> item stays in the catalogue
 /// and in histories (the model still reads it) but is never recommended: out of stock, withdrawn, not yet released.
+/// From <see cref="ExpiresAt"/> on (when given) it counts as hidden: a news story, an offer, an event that has passed.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-details")]
 public sealed record ItemDetails(
@@ -15,7 +16,8 @@ public sealed record ItemDetails(
     [property: Id(3)] IReadOnlyList<string> Tags,
     [property: Id(4)] byte[]? Embedding = null,
     [property: Id(5)] byte[]? TextVector = null,
-    [property: Id(6)] bool Hidden = false);
+    [property: Id(6)] bool Hidden = false,
+    [property: Id(7)] DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
 /// Where an item's vector lives for a model version: its shard and row, its dense id if the model was trained on
@@ -44,7 +46,8 @@ public sealed record ItemView(
 /// One row handed to a shard: external id, title, tags (for filtered scans) and (for items outside the model's
 /// vocabulary or with a new vector) the vector bytes. <see cref="TextVector"/> is the item's raw text vector, carried
 /// so that the next version can project it again; <see cref="Projected"/> says that <see cref="Vector"/> is this
-/// version's projection of it (and not an explicit embedding).
+/// version's projection of it (and not an explicit embedding). <see cref="ExpiresAt"/> is the item's expiry as written,
+/// for the catalogue, which keeps it (it is not passed on to the shards).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-entry")]
 public sealed record ShardEntry(
@@ -53,7 +56,8 @@ public sealed record ShardEntry(
     [property: Id(2)] byte[]? Vector,
     [property: Id(3)] IReadOnlyList<string>? Tags = null,
     [property: Id(4)] byte[]? TextVector = null,
-    [property: Id(5)] bool Projected = false);
+    [property: Id(5)] bool Projected = false,
+    [property: Id(6)] DateTimeOffset? ExpiresAt = null);
 
 /// <summary>Stored vectors of some items in one shard: ids, titles and the vectors row after row (float32 bytes).</summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-vectors")]

@@ -131,6 +131,14 @@ public static class Fields
     /// <summary>An optional timestamp: an ISO-8601 date-time (UTC unless an offset is given) or Unix seconds; at most one day ahead of now.</summary>
     public static DateTimeOffset? Timestamp(JsonElement obj, string name, string field, DateTimeOffset now, ValidationErrors errors)
     {
+        var parsed = Instant(obj, name, field, errors);
+        if (parsed > now + Limits.MaxClockSkew) { errors.Add(field, $"'{name}' {parsed:O} is more than {Limits.MaxClockSkew.TotalDays:0} day ahead of the server clock."); return null; }
+        return parsed;
+    }
+
+    /// <summary>An optional point in time, past or future: an ISO-8601 date-time (UTC unless an offset is given) or Unix seconds.</summary>
+    public static DateTimeOffset? Instant(JsonElement obj, string name, string field, ValidationErrors errors)
+    {
         if (!obj.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         DateTimeOffset? parsed = value.ValueKind switch
         {
@@ -142,8 +150,7 @@ public static class Fields
                 DateTimeOffset.FromUnixTimeSeconds(seconds),
             _ => null,
         };
-        if (parsed is null) { errors.Add(field, $"'{name}' must be an ISO-8601 date-time or Unix seconds."); return null; }
-        if (parsed > now + Limits.MaxClockSkew) { errors.Add(field, $"'{name}' {parsed:O} is more than {Limits.MaxClockSkew.TotalDays:0} day ahead of the server clock."); return null; }
+        if (parsed is null) errors.Add(field, $"'{name}' must be an ISO-8601 date-time or Unix seconds.");
         return parsed;
     }
 

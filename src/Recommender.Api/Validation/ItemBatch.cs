@@ -7,7 +7,7 @@ namespace Recommender.Api.Validation;
 public static class ItemBatch
 {
     /// <summary>The fields an item object may have.</summary>
-    public static readonly string[] FieldNames = ["id", "title", "text", "tags", "embedding", "hidden"];
+    public static readonly string[] FieldNames = ["id", "title", "text", "tags", "embedding", "hidden", "expiresAt"];
 
     public static ItemDetails? ParseOne(JsonElement body, string id, int? dimension, ValidationErrors errors)
     {
@@ -52,7 +52,8 @@ public static class ItemBatch
         var tags = Fields.Tags(e, "tags", ValidationErrors.Field(index, "tags"), errors);
         var embedding = Fields.Embedding(e, "embedding", ValidationErrors.Field(index, "embedding"), dimension, errors);
         var hidden = Fields.Boolean(e, "hidden", ValidationErrors.Field(index, "hidden"), errors);
+        var expiresAt = Fields.Instant(e, "expiresAt", ValidationErrors.Field(index, "expiresAt"), errors);
         if (id is null || title is null || errors.Any) return null;
-        return new ItemDetails(id, title, text, tags, embedding is null ? null : VectorBytes.FromFloats(embedding), Hidden: hidden);
+        return new ItemDetails(id, title, text, tags, embedding is null ? null : VectorBytes.FromFloats(embedding), Hidden: hidden, ExpiresAt: expiresAt);
     }
 }

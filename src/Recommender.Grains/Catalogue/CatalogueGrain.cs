@@ -48,6 +48,13 @@ public sealed class CatalogueGrain(
     // Items kept in the catalogue but never recommended (under any version), e.g. out of stock.
     private HashSet<string> _hidden = new(StringComparer.Ordinal);
 
+    /// <summary>The rows of the items' expiries (<see cref="IGrainRowStore"/>); an item without one has no row.</summary>
+    public const string ExpiryOwner = "catalogue/expiry";
+
+    // When items stop being recommended; an expired item counts as hidden. Checked every ExpiryCheckInterval.
+    private readonly ItemExpiries _expiries = new();
+    private static readonly TimeSpan ExpiryCheckInterval = TimeSpan.FromSeconds(1);
+
     // Names the hidden set the snapshots carry: it changes with the set, and starts at random on every activation of
     // this grain, so that a silo holding the set an earlier activation sent fetches it again.
     private long _hiddenToken = Random.Shared.NextInt64(1, long.MaxValue / 2);
@@ -90,6 +97,9 @@ public sealed class CatalogueGrain(
         if (legacy || legacyHidden) await state.WriteStateAsync(cancellationToken);
         _textItems = new((await store.ReadAsync<bool>(TextItemsOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
         _hidden = new((await store.ReadAsync<bool>(HiddenOwner, cancellationToken)).Where(row => row.Value).Select(row => row.Key), StringComparer.Ordinal);
+        _expiries.Apply((await store.ReadAsync<DateTimeOffset>(ExpiryOwner, cancellationToken)).Select(row => KeyValuePair.Create(row.Key, (DateTimeOffset?)row.Value)),
+            DateTimeOffset.UtcNow);
+        this.RegisterGrainTimer(ExpireDue, new GrainTimerCreationOptions(ExpiryCheckInterval, ExpiryCheckInterval));
         if (S.Model is { } model)
         {
             _added = new(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellationToken), StringComparer.Ordinal);
@@ -215,9 +225,13 @@ public sealed class CatalogueGrain(
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
         using var gate = await Enter(_stateGate);
-        _writtenDuringActivation?.Add(entries.Value);
+        // The expiries first: an item written with one already passed is not placed, as a hidden one. The catalogue
+        // keeps them; the shards' rows do not carry them.
+        await RecordExpiries(entries.Value);
+        var written = entries.Value.Any(e => e.ExpiresAt is not null) ? entries.Value.Select(e => e with { ExpiresAt = null }).ToArray() : entries.Value;
+        _writtenDuringActivation?.Add(written);
         // The seeded popular list carries titles and tags to users without history: it follows every item write.
-        if (RefreshedPopular(entries.Value) is { } popular)
+        if (RefreshedPopular(written) is { } popular)
         {
             var previous = S.Popular;
             S.Popular = popular;
@@ -234,13 +248,13 @@ public sealed class CatalogueGrain(
         // Text items are remembered first: every activation projects them all. Before the first activation there is
         // nothing to place into: the items are kept (by their grains), and the first version activated looks its items
         // up and places them.
-        await RememberTextItems(entries.Value);
-        if (S.Model is not { } model) return new ItemPlacement?[entries.Value.Length];
+        await RememberTextItems(written);
+        if (S.Model is not { } model) return new ItemPlacement?[written.Length];
         var loaded = models.Get(model.Version);
         (ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed) placed;
         try
         {
-            placed = await PlaceInShards(model, loaded, _added, _shardRows, entries.Value);
+            placed = await PlaceInShards(model, loaded, _added, _shardRows, written);
             await store.WriteAsync(AddedOwner(model), placed.Changed);
         }
         catch
@@ -261,9 +275,9 @@ public sealed class CatalogueGrain(
     private async Task<(ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed)> PlaceInShards(
         ActiveModel model, LoadedModel loaded, IReadOnlyDictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<ShardEntry> entries)
     {
-        // A hidden item without a row under this version is not given one (a retired item written again, say by a full
-        // catalogue sync, stays out of the shards); one with a row keeps it and takes the new title and tags.
-        var kept = entries.Select(e => !_hidden.Contains(e.ItemId) || loaded.DenseIds.ContainsKey(e.ItemId) || added.ContainsKey(e.ItemId)).ToArray();
+        // A hidden (or expired) item without a row under this version is not given one (a retired item written again,
+        // say by a full catalogue sync, stays out of the shards); one with a row keeps it and takes the new title and tags.
+        var kept = entries.Select(e => !IsHidden(e.ItemId) || loaded.DenseIds.ContainsKey(e.ItemId) || added.ContainsKey(e.ItemId)).ToArray();
         var writing = kept.All(k => k) ? entries : entries.Where((_, i) => kept[i]).ToArray();
         // Items the model was not trained on get their vector from their text when the version has a projection.
         var placing = await Task.Run(() => TextProjection.Apply(loaded, writing));
@@ -332,9 +346,41 @@ public sealed class CatalogueGrain(
         foreach (var (id, isHidden) in changes)
             if (isHidden) _hidden.Add(id);
             else _hidden.Remove(id);
+        HiddenChanged();
+    }
+
+    /// <summary>Hidden or expired: never recommended.</summary>
+    private bool IsHidden(string itemId) => _hidden.Contains(itemId) || _expiries.Expired.Contains(itemId);
+
+    /// <summary>A new token for the hidden set (explicitly hidden and expired items), pushed to this silo's cache; the others fetch it.</summary>
+    private void HiddenChanged()
+    {
         _hiddenIds = null;
         _hiddenToken++;
         cache.Update(Snapshot());
+    }
+
+    /// <summary>
+    /// Takes the expiries the written items carry (every write gives one or none, replacing what was held): the rows
+    /// first, so that memory never holds one the store does not.
+    /// </summary>
+    private async Task RecordExpiries(IReadOnlyList<ShardEntry> entries)
+    {
+        var changes = _expiries.Changes(entries.Select(e => (e.ItemId, e.ExpiresAt)));
+        if (changes.Length == 0) return;
+        var set = changes.Where(c => c.Value is not null).Select(c => KeyValuePair.Create(c.Key, c.Value!.Value)).ToArray();
+        var cleared = changes.Where(c => c.Value is null).Select(c => c.Key).ToArray();
+        if (set.Length > 0) await store.WriteAsync(ExpiryOwner, set);
+        if (cleared.Length > 0) await store.DeleteAsync(ExpiryOwner, cleared);
+        if (_expiries.Apply(changes, DateTimeOffset.UtcNow)) HiddenChanged();
+    }
+
+    /// <summary>Timer: items whose expiry has come join the hidden set the snapshots carry.</summary>
+    private async Task ExpireDue(CancellationToken cancellation)
+    {
+        if (_expiries.Next is not { } next || next > DateTimeOffset.UtcNow) return;
+        using var gate = await Enter(_stateGate);
+        if (_expiries.Advance(DateTimeOffset.UtcNow)) HiddenChanged();
     }
 
     public Task<bool> TryClaimSeeding(string owner)
@@ -410,7 +456,7 @@ public sealed class CatalogueGrain(
             var carried = old is null && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow ? [] : await CarriedEntries(old, loaded);
             // A hidden item the version was not trained on gets no row in it: retired items do not pile up in the shards
             // from one version to the next. Showing it again (a PUT or a batch) places it as any added item.
-            leftHidden = _hidden.Where(id => !loaded.DenseIds.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
+            leftHidden = _hidden.Concat(_expiries.Expired).Where(id => !loaded.DenseIds.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
             // Every item with a text vector and no trained row gets this version's projection before any shard loads,
             // and an item's own embedding, which the previous version's shards may not hold, is read again.
             var withStored = await WithStoredVectors([.. carried.Where(e => !leftHidden.Contains(e.ItemId))], loaded, leftHidden);
@@ -610,5 +656,5 @@ public sealed class CatalogueGrain(
     /// <summary>The snapshot; the one this silo's cache takes carries the hidden ids, which it reads only when they changed.</summary>
     private CatalogueSnapshot Snapshot(bool withHidden = true) =>
         new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow,
-            Hidden: withHidden ? _hiddenIds ??= [.. _hidden] : null, HiddenToken: _hiddenToken);
+            Hidden: withHidden ? _hiddenIds ??= [.. _hidden.Union(_expiries.Expired)] : null, HiddenToken: _hiddenToken);
 }

@@ -20,4 +20,7 @@ public sealed class ItemState
 
     /// <summary>Kept in the catalogue but never recommended.</summary>
     [Id(6)] public bool Hidden { get; set; }
+
+    /// <summary>When the item stops being recommended, if ever.</summary>
+    [Id(7)] public DateTimeOffset? ExpiresAt { get; set; }
 }

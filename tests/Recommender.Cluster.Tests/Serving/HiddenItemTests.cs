@@ -20,17 +20,6 @@ public sealed class HiddenItemTests(ServingCluster cluster)
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>Polls until <paramref name="holds"/> (each silo refreshes its catalogue copy every 200 ms here).</summary>
-    private static async Task Eventually(Func<Task<bool>> holds, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!await holds())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Not within 10 s: {what}.");
-            await Task.Delay(100);
-        }
-    }
-
     private async Task<string[]> Ids(string path) => (await cluster.GetJsonAsync<RecommendationsReply>(path)).Items.Select(i => i.Id).ToArray();
 
     [Fact]
@@ -55,10 +44,10 @@ public sealed class HiddenItemTests(ServingCluster cluster)
             Assert.False(shown.Recommendable);
             Assert.StartsWith("Hidden", shown.Note);
 
-            await Eventually(async () => !(await Ids("/users/5/recommendations?k=10")).Contains(modelTop), "the hidden item leaves the model's answer");
+            await ServingChecks.Eventually(async () => !(await Ids("/users/5/recommendations?k=10")).Contains(modelTop), "the hidden item leaves the model's answer");
             Assert.Equal(10, (await Ids("/users/5/recommendations?k=10")).Length);
             Assert.DoesNotContain(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
-            await Eventually(async () => !(await Ids(Cold() + "?k=1000")).Contains(popularTop), "the hidden item leaves the popular list");
+            await ServingChecks.Eventually(async () => !(await Ids(Cold() + "?k=1000")).Contains(popularTop), "the hidden item leaves the popular list");
             // Its own neighbours are still there to ask for.
             Assert.Equal(5, (await Ids($"/items/{modelTop}/similar?k=5")).Length);
 
@@ -79,8 +68,8 @@ public sealed class HiddenItemTests(ServingCluster cluster)
         }
         await ServingChecks.WaitForVersion(cluster, "5", before);
         Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{modelTop}")).Hidden);
-        await Eventually(async () => (await Ids("/users/5/recommendations?k=10"))[0] == modelTop, "the item shown again is back at the top");
-        await Eventually(async () => (await Ids(Cold() + "?k=1000")).Contains(popularTop), "the item shown again is back in the popular list");
+        await ServingChecks.Eventually(async () => (await Ids("/users/5/recommendations?k=10"))[0] == modelTop, "the item shown again is back at the top");
+        await ServingChecks.Eventually(async () => (await Ids(Cold() + "?k=1000")).Contains(popularTop), "the item shown again is back in the popular list");
     }
 
     [Fact]
@@ -124,7 +113,7 @@ public sealed class HiddenItemTests(ServingCluster cluster)
             var shown = await cluster.GetJsonAsync<ItemReply>($"/items/{id}");
             Assert.Equal(version, shown.Placement?.ModelVersion);
             Assert.True(shown.Recommendable);
-            await Eventually(async () => (await Ids($"/users/5/recommendations?k=5&tag={tag}")).SequenceEqual([id]), "the item shown again is recommended under the new version");
+            await ServingChecks.Eventually(async () => (await Ids($"/users/5/recommendations?k=5&tag={tag}")).SequenceEqual([id]), "the item shown again is recommended under the new version");
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Cluster.Tests.Infrastructure;
 
@@ -31,6 +32,12 @@ public sealed class RegistryRestartTests
             Assert.Equal(version, served.ModelVersion);
             Assert.Equal("model", served.Source);
             AssertOnlyCatalogueItems(served);
+            // Expiries are kept: one passed before the restart, one that passes about when it begins.
+            var dimension = (await first.GetJsonAsync<ModelsReply>("/models")).Models.Single(m => m.Version == version).Dimension;
+            await PutItem(first, "kept", dimension, null);
+            await PutItem(first, "expired", dimension, DateTimeOffset.UtcNow.AddHours(-1));
+            await PutItem(first, "expiring", dimension, DateTimeOffset.UtcNow.AddSeconds(2));
+            Assert.Equal(["expiring", "kept"], (await TaggedIds(first)).Order());
             await first.StopAsync();
         }
 
@@ -40,6 +47,10 @@ public sealed class RegistryRestartTests
         Assert.Equal(version, models.Active);
         Assert.Equal("sasrec", models.Models.Single(m => m.Version == version).Kind);
         Assert.True(models.Models.Single(m => m.Version == baseline).Fallback);
+        // The item that expired before the restart stays out; the one expiring about then leaves within seconds.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await TaggedIds(second)).Length > 1 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.Equal(["kept"], await TaggedIds(second));
         // Users live on both silos: every one of them is served by the same version.
         foreach (var user in new[] { "1", "2", "3", "4", "5", "6" })
         {
@@ -55,11 +66,27 @@ public sealed class RegistryRestartTests
         Directory.Delete(root, recursive: true);
     }
 
-    /// <summary>Every item is a catalogue movie with its title, and the list is long enough that a ghost would have made it.</summary>
+    private const string ExpiryTag = "expiry-across-restart";
+
+    private static async Task PutItem(Fixture cluster, string id, int dimension, DateTimeOffset? expiresAt)
+    {
+        var embedding = Enumerable.Range(0, dimension).Select(i => (float)Math.Sin(i + id.Length)).ToArray();
+        object body = expiresAt is { } at ? new { title = id, tags = new[] { ExpiryTag }, embedding, expiresAt = at } : new { title = id, tags = new[] { ExpiryTag }, embedding };
+        using var response = await cluster.Http.PutAsJsonAsync($"/items/{id}", body);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<string[]> TaggedIds(Fixture cluster) =>
+        (await cluster.GetJsonAsync<RecommendationsReply>($"/users/3/recommendations?k=10&tag={ExpiryTag}")).Items.Select(i => i.Id).ToArray();
+
+    /// <summary>
+    /// Every item is a catalogue movie with its title (or the item without an expiry the test added), and the list is
+    /// long enough that a ghost would have made it.
+    /// </summary>
     private static void AssertOnlyCatalogueItems(RecommendationsReply served)
     {
         Assert.True(served.Items.Count > SmallCatalogue.Movies / 2, $"only {served.Items.Count} items");
-        foreach (var item in served.Items)
+        foreach (var item in served.Items.Where(i => i.Id != "kept"))
             Assert.StartsWith(SmallCatalogue.Title(int.Parse(item.Id, System.Globalization.CultureInfo.InvariantCulture)), item.Title);
     }
 

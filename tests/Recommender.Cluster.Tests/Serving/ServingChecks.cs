@@ -24,6 +24,20 @@ public static class ServingChecks
         }
     }
 
+    /// <summary>
+    /// Polls until <paramref name="holds"/>, for what the silos see a little after a write (each refreshes its catalogue
+    /// copy every 200 ms in the test clusters; expiries are checked every second).
+    /// </summary>
+    public static async Task Eventually(Func<Task<bool>> holds, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!await holds())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Not within 10 s: {what}.");
+            await Task.Delay(100);
+        }
+    }
+
     public static async Task Post(HttpClient http, params object[] events)
     {
         using var response = await http.PostAsJsonAsync("/events", events);

@@ -6,7 +6,8 @@ namespace Recommender.Abstractions;
 /// is the frozen sentence encoder's vector of the item's composed text (float32 bytes), kept so that every model
 /// version with a text projection can turn it into an item vector. A <see cref="Hidden"/> item stays in the catalogue
 /// and in histories (the model still reads it) but is never recommended: out of stock, withdrawn, not yet released.
-/// From <see cref="ExpiresAt"/> on (when given) it counts as hidden: a news story, an offer, an event that has passed.
+/// Outside its window, before <see cref="AvailableFrom"/> or from <see cref="ExpiresAt"/> on (each when given), it
+/// counts as hidden: a release not out yet; a news story, an offer, an event that has passed.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-details")]
 public sealed record ItemDetails(
@@ -17,7 +18,8 @@ public sealed record ItemDetails(
     [property: Id(4)] byte[]? Embedding = null,
     [property: Id(5)] byte[]? TextVector = null,
     [property: Id(6)] bool Hidden = false,
-    [property: Id(7)] DateTimeOffset? ExpiresAt = null);
+    [property: Id(7)] DateTimeOffset? ExpiresAt = null,
+    [property: Id(8)] DateTimeOffset? AvailableFrom = null);
 
 /// <summary>
 /// Where an item's vector lives for a model version: its shard and row, its dense id if the model was trained on
@@ -46,8 +48,8 @@ public sealed record ItemView(
 /// One row handed to a shard: external id, title, tags (for filtered scans) and (for items outside the model's
 /// vocabulary or with a new vector) the vector bytes. <see cref="TextVector"/> is the item's raw text vector, carried
 /// so that the next version can project it again; <see cref="Projected"/> says that <see cref="Vector"/> is this
-/// version's projection of it (and not an explicit embedding). <see cref="ExpiresAt"/> is the item's expiry as written,
-/// for the catalogue, which keeps it (it is not passed on to the shards).
+/// version's projection of it (and not an explicit embedding). <see cref="AvailableFrom"/> and <see cref="ExpiresAt"/> are the
+/// item's availability window as written, for the catalogue, which keeps it (it is not passed on to the shards).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-entry")]
 public sealed record ShardEntry(
@@ -57,7 +59,8 @@ public sealed record ShardEntry(
     [property: Id(3)] IReadOnlyList<string>? Tags = null,
     [property: Id(4)] byte[]? TextVector = null,
     [property: Id(5)] bool Projected = false,
-    [property: Id(6)] DateTimeOffset? ExpiresAt = null);
+    [property: Id(6)] DateTimeOffset? ExpiresAt = null,
+    [property: Id(7)] DateTimeOffset? AvailableFrom = null);
 
 /// <summary>Stored vectors of some items in one shard: ids, titles and the vectors row after row (float32 bytes).</summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-vectors")]

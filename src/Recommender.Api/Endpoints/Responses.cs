@@ -56,8 +56,8 @@ public sealed record PlacementResponse(string ModelVersion, int Shard, int Row, 
 /// <summary>
 /// An item. <see cref="VectorSource"/> says where its vector in the active model comes from: "model" (a trained row),
 /// "embedding" (given with the item) or "text" (the active model's projection of the item's text vector); null when
-/// it is not recommendable, and <see cref="Note"/> then says why. <see cref="Expired"/>: <see cref="ExpiresAt"/> has passed,
-/// so the item is no longer recommended.
+/// it is not recommendable, and <see cref="Note"/> then says why. <see cref="Available"/>: now is within the item's
+/// window (from <see cref="AvailableFrom"/>, before <see cref="ExpiresAt"/>, each when given).
 /// </summary>
 public sealed record ItemResponse(
     string Id,
@@ -72,25 +72,31 @@ public sealed record ItemResponse(
     bool HasTextVector = false,
     string? VectorSource = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note = null,
+    DateTimeOffset? AvailableFrom = null,
     DateTimeOffset? ExpiresAt = null,
-    bool Expired = false)
+    bool Available = true)
 {
     public static ItemResponse From(ItemView view, ModelInfo? active = null)
     {
         var p = view.Placement;
         var hidden = view.Details.Hidden;
-        var expiresAt = view.Details.ExpiresAt;
-        var expired = expiresAt <= DateTimeOffset.UtcNow;
-        return new ItemResponse(view.Details.Id, view.Details.Title, view.Details.Text, view.Details.Tags, view.Details.Embedding is not null, p is not null && !hidden && !expired, hidden,
+        var (availableFrom, expiresAt, now) = (view.Details.AvailableFrom, view.Details.ExpiresAt, DateTimeOffset.UtcNow);
+        var expired = expiresAt <= now;
+        var early = availableFrom > now;
+        return new ItemResponse(view.Details.Id, view.Details.Title, view.Details.Text, view.Details.Tags, view.Details.Embedding is not null,
+            p is not null && !hidden && !expired && !early, hidden,
             p is null ? null : new PlacementResponse(p.ModelVersion, p.Shard, p.Row, p.DenseId > 0 ? p.DenseId : null),
             view.UpdatedAt == DateTimeOffset.MinValue ? null : view.UpdatedAt,
             view.HasTextVector,
             p is null ? null : p.FromText ? "text" : p.DenseId > 0 ? "model" : "embedding",
             hidden ? "Hidden: kept in the catalogue and read in histories, but never recommended; write it again without \"hidden\": true to show it."
                 : expired ? $"Expired at {expiresAt:O}: kept in the catalogue and read in histories, but no longer recommended; write it again with a later \"expiresAt\", or without one, to show it."
-                : p is null ? WhyNotRecommendable(view, active) : null,
+                : p is null ? WhyNotRecommendable(view, active)
+                : early ? $"Available from {availableFrom:O}: placed, and recommended from then on."
+                : null,
+            availableFrom,
             expiresAt,
-            expired);
+            !expired && !early);
     }
 
     private static string WhyNotRecommendable(ItemView view, ModelInfo? active)
@@ -117,7 +123,9 @@ public sealed record EventRequest(string UserId, string ItemId, string Type, Dat
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ItemRequest(string Title, string? Id = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null,
     [property: System.ComponentModel.Description("Keep the item but never recommend it (out of stock, withdrawn); false or absent shows it.")] bool Hidden = false,
-    [property: System.ComponentModel.Description("When the item stops being recommended (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds; past or future): a story, an offer or an event that ends. It stays in the catalogue and in histories. Absent: never; each write replaces it.")]
+    [property: System.ComponentModel.Description("When the item may first be recommended (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds): a release written ahead of its day is placed at once and recommended from then on. Absent: at once; each write replaces it.")]
+    DateTimeOffset? AvailableFrom = null,
+    [property: System.ComponentModel.Description("When the item stops being recommended (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds; past or future, later than availableFrom): a story, an offer or an event that ends. It stays in the catalogue and in histories. Absent: never; each write replaces it.")]
     DateTimeOffset? ExpiresAt = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

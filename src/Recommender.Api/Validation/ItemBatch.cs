@@ -7,7 +7,7 @@ namespace Recommender.Api.Validation;
 public static class ItemBatch
 {
     /// <summary>The fields an item object may have.</summary>
-    public static readonly string[] FieldNames = ["id", "title", "text", "tags", "embedding", "hidden", "expiresAt"];
+    public static readonly string[] FieldNames = ["id", "title", "text", "tags", "embedding", "hidden", "availableFrom", "expiresAt"];
 
     public static ItemDetails? ParseOne(JsonElement body, string id, int? dimension, ValidationErrors errors)
     {
@@ -52,8 +52,11 @@ public static class ItemBatch
         var tags = Fields.Tags(e, "tags", ValidationErrors.Field(index, "tags"), errors);
         var embedding = Fields.Embedding(e, "embedding", ValidationErrors.Field(index, "embedding"), dimension, errors);
         var hidden = Fields.Boolean(e, "hidden", ValidationErrors.Field(index, "hidden"), errors);
+        var availableFrom = Fields.Instant(e, "availableFrom", ValidationErrors.Field(index, "availableFrom"), errors);
         var expiresAt = Fields.Instant(e, "expiresAt", ValidationErrors.Field(index, "expiresAt"), errors);
+        if (availableFrom >= expiresAt)
+            errors.Add(ValidationErrors.Field(index, "expiresAt"), $"'expiresAt' {expiresAt:O} must be later than 'availableFrom' {availableFrom:O}.");
         if (id is null || title is null || errors.Any) return null;
-        return new ItemDetails(id, title, text, tags, embedding is null ? null : VectorBytes.FromFloats(embedding), Hidden: hidden, ExpiresAt: expiresAt);
+        return new ItemDetails(id, title, text, tags, embedding is null ? null : VectorBytes.FromFloats(embedding), Hidden: hidden, ExpiresAt: expiresAt, AvailableFrom: availableFrom);
     }
 }

@@ -48,12 +48,13 @@ public sealed class CatalogueGrain(
     // Items kept in the catalogue but never recommended (under any version), e.g. out of stock.
     private HashSet<string> _hidden = new(StringComparer.Ordinal);
 
-    /// <summary>The rows of the items' expiries (<see cref="IGrainRowStore"/>); an item without one has no row.</summary>
-    public const string ExpiryOwner = "catalogue/expiry";
+    /// <summary>The rows of the items' availability windows (<see cref="IGrainRowStore"/>); an item without one has no row.</summary>
+    public const string ScheduleOwner = "catalogue/availability";
 
-    // When items stop being recommended; an expired item counts as hidden. Checked every ExpiryCheckInterval.
-    private readonly ItemExpiries _expiries = new();
-    private static readonly TimeSpan ExpiryCheckInterval = TimeSpan.FromSeconds(1);
+    // When items may be recommended; one outside its window (not yet available, or expired) counts as hidden. Checked
+    // every ScheduleCheckInterval.
+    private readonly ItemSchedule _schedule = new();
+    private static readonly TimeSpan ScheduleCheckInterval = TimeSpan.FromSeconds(1);
 
     // Names the hidden set the snapshots carry: it changes with the set, and starts at random on every activation of
     // this grain, so that a silo holding the set an earlier activation sent fetches it again.
@@ -97,9 +98,9 @@ public sealed class CatalogueGrain(
         if (legacy || legacyHidden) await state.WriteStateAsync(cancellationToken);
         _textItems = new((await store.ReadAsync<bool>(TextItemsOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
         _hidden = new((await store.ReadAsync<bool>(HiddenOwner, cancellationToken)).Where(row => row.Value).Select(row => row.Key), StringComparer.Ordinal);
-        _expiries.Apply((await store.ReadAsync<DateTimeOffset>(ExpiryOwner, cancellationToken)).Select(row => KeyValuePair.Create(row.Key, (DateTimeOffset?)row.Value)),
+        _schedule.Apply((await store.ReadAsync<AvailabilityWindow>(ScheduleOwner, cancellationToken)).Select(row => KeyValuePair.Create(row.Key, (AvailabilityWindow?)row.Value)),
             DateTimeOffset.UtcNow);
-        this.RegisterGrainTimer(ExpireDue, new GrainTimerCreationOptions(ExpiryCheckInterval, ExpiryCheckInterval));
+        this.RegisterGrainTimer(OpenAndCloseDue, new GrainTimerCreationOptions(ScheduleCheckInterval, ScheduleCheckInterval));
         if (S.Model is { } model)
         {
             _added = new(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellationToken), StringComparer.Ordinal);
@@ -225,10 +226,12 @@ public sealed class CatalogueGrain(
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
         using var gate = await Enter(_stateGate);
-        // The expiries first: an item written with one already passed is not placed, as a hidden one. The catalogue
-        // keeps them; the shards' rows do not carry them.
-        await RecordExpiries(entries.Value);
-        var written = entries.Value.Any(e => e.ExpiresAt is not null) ? entries.Value.Select(e => e with { ExpiresAt = null }).ToArray() : entries.Value;
+        // The windows first: an item written outside its window is not placed, as a hidden one. The catalogue keeps
+        // them; the shards' rows do not carry them.
+        await RecordWindows(entries.Value);
+        var written = entries.Value.Any(e => e.AvailableFrom is not null || e.ExpiresAt is not null)
+            ? entries.Value.Select(e => e with { AvailableFrom = null, ExpiresAt = null }).ToArray()
+            : entries.Value;
         _writtenDuringActivation?.Add(written);
         // The seeded popular list carries titles and tags to users without history: it follows every item write.
         if (RefreshedPopular(written) is { } popular)
@@ -275,9 +278,11 @@ public sealed class CatalogueGrain(
     private async Task<(ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed)> PlaceInShards(
         ActiveModel model, LoadedModel loaded, IReadOnlyDictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<ShardEntry> entries)
     {
-        // A hidden (or expired) item without a row under this version is not given one (a retired item written again,
-        // say by a full catalogue sync, stays out of the shards); one with a row keeps it and takes the new title and tags.
-        var kept = entries.Select(e => !IsHidden(e.ItemId) || loaded.DenseIds.ContainsKey(e.ItemId) || added.ContainsKey(e.ItemId)).ToArray();
+        // A hidden or expired item without a row under this version is not given one (a retired item written again, say
+        // by a full catalogue sync, stays out of the shards); one with a row keeps it and takes the new title and tags.
+        // One not available yet is placed, ready for its time.
+        var now = DateTimeOffset.UtcNow;
+        var kept = entries.Select(e => !IsRetired(e.ItemId, now) || loaded.DenseIds.ContainsKey(e.ItemId) || added.ContainsKey(e.ItemId)).ToArray();
         var writing = kept.All(k => k) ? entries : entries.Where((_, i) => kept[i]).ToArray();
         // Items the model was not trained on get their vector from their text when the version has a projection.
         var placing = await Task.Run(() => TextProjection.Apply(loaded, writing));
@@ -349,10 +354,10 @@ public sealed class CatalogueGrain(
         HiddenChanged();
     }
 
-    /// <summary>Hidden or expired: never recommended.</summary>
-    private bool IsHidden(string itemId) => _hidden.Contains(itemId) || _expiries.Expired.Contains(itemId);
+    /// <summary>Hidden, or expired: kept out of the shards of versions not trained on it, until it is written again.</summary>
+    private bool IsRetired(string itemId, DateTimeOffset now) => _hidden.Contains(itemId) || _schedule.HasEnded(itemId, now);
 
-    /// <summary>A new token for the hidden set (explicitly hidden and expired items), pushed to this silo's cache; the others fetch it.</summary>
+    /// <summary>A new token for the hidden set (hidden items and those outside their window), pushed to this silo's cache; the others fetch it.</summary>
     private void HiddenChanged()
     {
         _hiddenIds = null;
@@ -361,26 +366,26 @@ public sealed class CatalogueGrain(
     }
 
     /// <summary>
-    /// Takes the expiries the written items carry (every write gives one or none, replacing what was held): the rows
-    /// first, so that memory never holds one the store does not.
+    /// Takes the availability windows the written items carry (every write gives one or none, replacing what was held):
+    /// the rows first, so that memory never holds one the store does not.
     /// </summary>
-    private async Task RecordExpiries(IReadOnlyList<ShardEntry> entries)
+    private async Task RecordWindows(IReadOnlyList<ShardEntry> entries)
     {
-        var changes = _expiries.Changes(entries.Select(e => (e.ItemId, e.ExpiresAt)));
+        var changes = _schedule.Changes(entries.Select(e => (e.ItemId, (AvailabilityWindow?)new AvailabilityWindow(e.AvailableFrom, e.ExpiresAt))));
         if (changes.Length == 0) return;
-        var set = changes.Where(c => c.Value is not null).Select(c => KeyValuePair.Create(c.Key, c.Value!.Value)).ToArray();
+        var set = changes.Where(c => c.Value is not null).Select(c => KeyValuePair.Create(c.Key, c.Value!)).ToArray();
         var cleared = changes.Where(c => c.Value is null).Select(c => c.Key).ToArray();
-        if (set.Length > 0) await store.WriteAsync(ExpiryOwner, set);
-        if (cleared.Length > 0) await store.DeleteAsync(ExpiryOwner, cleared);
-        if (_expiries.Apply(changes, DateTimeOffset.UtcNow)) HiddenChanged();
+        if (set.Length > 0) await store.WriteAsync(ScheduleOwner, set);
+        if (cleared.Length > 0) await store.DeleteAsync(ScheduleOwner, cleared);
+        if (_schedule.Apply(changes, DateTimeOffset.UtcNow)) HiddenChanged();
     }
 
-    /// <summary>Timer: items whose expiry has come join the hidden set the snapshots carry.</summary>
-    private async Task ExpireDue(CancellationToken cancellation)
+    /// <summary>Timer: items whose window opens leave the hidden set the snapshots carry, and those whose window closes join it.</summary>
+    private async Task OpenAndCloseDue(CancellationToken cancellation)
     {
-        if (_expiries.Next is not { } next || next > DateTimeOffset.UtcNow) return;
+        if (_schedule.Next is not { } next || next > DateTimeOffset.UtcNow) return;
         using var gate = await Enter(_stateGate);
-        if (_expiries.Advance(DateTimeOffset.UtcNow)) HiddenChanged();
+        if (_schedule.Advance(DateTimeOffset.UtcNow)) HiddenChanged();
     }
 
     public Task<bool> TryClaimSeeding(string owner)
@@ -454,9 +459,10 @@ public sealed class CatalogueGrain(
         {
             // The demo load activates before it writes any item, and then places every one itself.
             var carried = old is null && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow ? [] : await CarriedEntries(old, loaded);
-            // A hidden item the version was not trained on gets no row in it: retired items do not pile up in the shards
-            // from one version to the next. Showing it again (a PUT or a batch) places it as any added item.
-            leftHidden = _hidden.Concat(_expiries.Expired).Where(id => !loaded.DenseIds.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
+            // A hidden or expired item the version was not trained on gets no row in it: retired items do not pile up in
+            // the shards from one version to the next. Showing it again (a PUT or a batch) places it as any added item.
+            // One not available yet gets its row, ready for its time.
+            leftHidden = _hidden.Concat(_schedule.Ended(DateTimeOffset.UtcNow)).Where(id => !loaded.DenseIds.ContainsKey(id)).ToHashSet(StringComparer.Ordinal);
             // Every item with a text vector and no trained row gets this version's projection before any shard loads,
             // and an item's own embedding, which the previous version's shards may not hold, is read again.
             var withStored = await WithStoredVectors([.. carried.Where(e => !leftHidden.Contains(e.ItemId))], loaded, leftHidden);
@@ -656,5 +662,5 @@ public sealed class CatalogueGrain(
     /// <summary>The snapshot; the one this silo's cache takes carries the hidden ids, which it reads only when they changed.</summary>
     private CatalogueSnapshot Snapshot(bool withHidden = true) =>
         new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow,
-            Hidden: withHidden ? _hiddenIds ??= [.. _hidden.Union(_expiries.Expired)] : null, HiddenToken: _hiddenToken);
+            Hidden: withHidden ? _hiddenIds ??= [.. _hidden.Union(_schedule.Closed)] : null, HiddenToken: _hiddenToken);
 }

@@ -72,7 +72,7 @@ public sealed class ItemGrain(
         // Told every time, not only on a change: a retry after a failed call then repairs the catalogue's set.
         await registry.SetHidden(new Immutable<string[]>(details.Hidden ? [details.Id] : []), new Immutable<string[]>(details.Hidden ? [] : [details.Id]));
         var placed = await registry
-            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, details.Embedding, details.Tags, details.TextVector, ExpiresAt: details.ExpiresAt)]));
+            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, details.Embedding, details.Tags, details.TextVector, ExpiresAt: details.ExpiresAt, AvailableFrom: details.AvailableFrom)]));
         // With the bucket written too, reads serve its copy: answer with the time they will show.
         var updatedAt = givenEmbedding ? (await Current())?.UpdatedAt ?? state.State.UpdatedAt : state.State.UpdatedAt;
         return View(details, placed[0], updatedAt);
@@ -112,6 +112,7 @@ public sealed class ItemGrain(
         state.State.TextVector = details.TextVector;
         state.State.Hidden = details.Hidden;
         state.State.ExpiresAt = details.ExpiresAt;
+        state.State.AvailableFrom = details.AvailableFrom;
         state.State.UpdatedAt = DateTimeOffset.UtcNow;
         try
         {
@@ -126,7 +127,7 @@ public sealed class ItemGrain(
     }
 
     private ItemDetails Details() =>
-        new(GrainKeys.IdOf(this), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector, state.State.Hidden, state.State.ExpiresAt);
+        new(GrainKeys.IdOf(this), state.State.Title!, state.State.Text, state.State.Tags, state.State.Embedding, state.State.TextVector, state.State.Hidden, state.State.ExpiresAt, state.State.AvailableFrom);
 
     /// <summary>Views leave the text vector inside the cluster and only say whether there is one; a time of MinValue means "not known".</summary>
     private static ItemView View(ItemDetails details, ItemPlacement? placement, DateTimeOffset updatedAt) =>

@@ -23,4 +23,7 @@ public sealed class ItemState
 
     /// <summary>When the item stops being recommended, if ever.</summary>
     [Id(7)] public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>When the item may first be recommended, if it was written before that.</summary>
+    [Id(8)] public DateTimeOffset? AvailableFrom { get; set; }
 }

@@ -141,6 +141,7 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
         ["text"] = "Adventure|Sci-Fi",
         ["tags"] = new JsonArray("space", "rebels"),
         ["hidden"] = false,
+        ["availableFrom"] = "2026-01-01T00:00:00Z",
         ["expiresAt"] = "2099-01-01T00:00:00Z",
         ["embedding"] = new JsonArray(Enumerable.Range(0, embeddingDimension).Select(i => (JsonNode?)JsonValue.Create(0.1 * (i % 7) - 0.3)).ToArray()),
     };

@@ -5,11 +5,12 @@ using Recommender.Cluster.Tests.Api;
 namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
-/// An item written with <c>expiresAt</c> is recommended until then and, from then on, left out of model answers and
-/// similar-item lists as a hidden item is, while it stays in the catalogue; each write replaces the expiry.
+/// An item written with <c>availableFrom</c> is placed at once but recommended only from then on; one written with
+/// <c>expiresAt</c> is recommended until then and, from then on, left out of model answers and similar-item lists as a
+/// hidden item is, while it stays in the catalogue; each write replaces the window.
 /// </summary>
 [Collection(ServingCollection.Name)]
-public sealed class ItemExpiryTests(ServingCluster cluster)
+public sealed class ItemAvailabilityTests(ServingCluster cluster)
 {
     private async Task<string[]> Ids(string path) => (await cluster.GetJsonAsync<RecommendationsReply>(path)).Items.Select(i => i.Id).ToArray();
 
@@ -45,7 +46,7 @@ public sealed class ItemExpiryTests(ServingCluster cluster)
             await Put(story, new { title = "Breaking", tags = new[] { tag }, embedding = storyVector, expiresAt = expiresAt.ToString("O") });
             var fresh = await cluster.GetJsonAsync<ItemReply>($"/items/{story}");
             Assert.Equal(expiresAt, fresh.ExpiresAt);
-            Assert.False(fresh.Expired);
+            Assert.True(fresh.Available);
             Assert.True(fresh.Recommendable);
             Assert.Contains(story, await Ids(userList));
             Assert.Equal([story], await Ids(similarList));
@@ -56,7 +57,7 @@ public sealed class ItemExpiryTests(ServingCluster cluster)
             Assert.Empty(await Ids(similarList));
             Assert.True(DateTimeOffset.UtcNow >= expiresAt);
             var expired = await cluster.GetJsonAsync<ItemReply>($"/items/{story}");
-            Assert.True(expired.Expired);
+            Assert.False(expired.Available);
             Assert.False(expired.Recommendable);
             Assert.StartsWith("Expired at", expired.Note);
             Assert.NotNull(expired.Placement);
@@ -68,10 +69,10 @@ public sealed class ItemExpiryTests(ServingCluster cluster)
 
             // A batch with an expiry already passed (Unix seconds) leaves it out at once; one with a later expiry shows it.
             await PostBatch([new { id = story, title = "Breaking", tags = new[] { tag }, expiresAt = DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeSeconds() }]);
-            Assert.True((await cluster.GetJsonAsync<ItemReply>($"/items/{story}")).Expired);
+            Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{story}")).Available);
             await ServingChecks.Eventually(async () => !(await Ids(userList)).Contains(story), "an item written with a passed expiry leaves the list");
             await PostBatch([new { id = story, title = "Breaking", tags = new[] { tag }, expiresAt = DateTimeOffset.UtcNow.AddDays(7) }]);
-            Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{story}")).Expired);
+            Assert.True((await cluster.GetJsonAsync<ItemReply>($"/items/{story}")).Available);
             await ServingChecks.Eventually(async () => (await Ids(similarList)).SequenceEqual([story]), "an item given a later expiry is listed again");
         }
         finally
@@ -79,6 +80,53 @@ public sealed class ItemExpiryTests(ServingCluster cluster)
             await Put(story, new { title = "Breaking", tags = new[] { tag }, hidden = true });
             await Put(sibling, new { title = "Evergreen", tags = new[] { tag }, hidden = true });
         }
+    }
+
+    [Fact]
+    public async Task An_item_written_ahead_of_its_window_is_placed_at_once_listed_when_it_opens_and_gone_when_it_closes()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
+        var tag = $"window-{Guid.NewGuid():N}";
+        var release = $"release-{tag}";
+        var random = new Random(12);
+        var embedding = Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var userList = $"/users/5/recommendations?k=5&tag={tag}";
+        try
+        {
+            var (opens, closes) = (DateTimeOffset.UtcNow.AddSeconds(4), DateTimeOffset.UtcNow.AddSeconds(8));
+            await PostBatch([new { id = release, title = "Premiere", tags = new[] { tag }, embedding, availableFrom = opens, expiresAt = closes.ToUnixTimeSeconds() + 1 }]);
+            var early = await cluster.GetJsonAsync<ItemReply>($"/items/{release}");
+            Assert.Equal(opens, early.AvailableFrom);
+            Assert.False(early.Available);
+            Assert.False(early.Recommendable);
+            Assert.NotNull(early.Placement);
+            Assert.StartsWith("Available from", early.Note);
+            Assert.Empty(await Ids(userList));
+
+            await ServingChecks.Eventually(async () => (await Ids(userList)).SequenceEqual([release]), "the item is listed once its window opens");
+            Assert.True(DateTimeOffset.UtcNow >= opens);
+            Assert.True((await cluster.GetJsonAsync<ItemReply>($"/items/{release}")).Recommendable);
+            await ServingChecks.Eventually(async () => (await Ids(userList)).Length == 0, "the item leaves the list once its window closes");
+            Assert.True(DateTimeOffset.UtcNow >= closes);
+        }
+        finally
+        {
+            await Put(release, new { title = "Premiere", tags = new[] { tag }, hidden = true });
+        }
+    }
+
+    [Fact]
+    public async Task A_window_that_ends_before_it_begins_is_refused_naming_expires_at()
+    {
+        var id = "window-" + Guid.NewGuid().ToString("N");
+        using var put = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = "T", availableFrom = "2026-12-10T00:00:00Z", expiresAt = "2026-12-10T00:00:00Z" });
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal(["'expiresAt' 2026-12-10T00:00:00.0000000+00:00 must be later than 'availableFrom' 2026-12-10T00:00:00.0000000+00:00."],
+            (await put.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["expiresAt"]);
+        using var bad = await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = "T", availableFrom = "soon" });
+        Assert.Equal(["'availableFrom' must be an ISO-8601 date-time or Unix seconds."], (await bad.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["availableFrom"]);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/items/{id}")).StatusCode);
     }
 
     [Theory]

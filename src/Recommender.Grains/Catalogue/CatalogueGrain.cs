@@ -508,6 +508,9 @@ public sealed class CatalogueGrain(
             await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
             S.Model = target;
             _added = added;
+            // The expired items in the hidden set are those with a row, which the new version changes.
+            _hiddenIds = null;
+            _hiddenToken++;
             _shardRows = shardRows;
             var now = DateTimeOffset.UtcNow;
             if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
@@ -662,5 +665,12 @@ public sealed class CatalogueGrain(
     /// <summary>The snapshot; the one this silo's cache takes carries the hidden ids, which it reads only when they changed.</summary>
     private CatalogueSnapshot Snapshot(bool withHidden = true) =>
         new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow,
-            Hidden: withHidden ? _hiddenIds ??= [.. _hidden.Union(_schedule.Closed)] : null, HiddenToken: _hiddenToken);
+            Hidden: withHidden ? _hiddenIds ??= HiddenIds() : null, HiddenToken: _hiddenToken);
+
+    /// <summary>The hidden items and those outside their window, less the expired ones without a row under the active version.</summary>
+    private string[] HiddenIds()
+    {
+        var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
+        return [.. _hidden.Union(_schedule.ClosedWithRows(id => trained?.ContainsKey(id) == true || _added.ContainsKey(id), DateTimeOffset.UtcNow))];
+    }
 }

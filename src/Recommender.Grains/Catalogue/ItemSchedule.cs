@@ -39,6 +39,15 @@ public sealed class ItemSchedule
     /// <summary>Whether the item's window has closed for good (its expiry has passed): it comes back only when written again.</summary>
     public bool HasEnded(string itemId, DateTimeOffset now) => _windows.GetValueOrDefault(itemId)?.Until <= now;
 
+    /// <summary>
+    /// The closed items a list could still hold: every item not available yet (it may have a row, or get one when
+    /// written), and each expired one that <paramref name="hasRow"/> says has a row. An expired item without a row gets
+    /// one only when written again, which gives it a new window; leaving it out keeps the hidden set from growing with
+    /// every item that ever expired.
+    /// </summary>
+    public IEnumerable<string> ClosedWithRows(Func<string, bool> hasRow, DateTimeOffset now) =>
+        _closed.Where(id => !HasEnded(id, now) || hasRow(id));
+
     /// <summary>The items whose window has closed for good.</summary>
     public IEnumerable<string> Ended(DateTimeOffset now) => _windows.Where(w => w.Value.Until <= now).Select(w => w.Key);
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -114,6 +115,55 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
         {
             await Put(release, new { title = "Premiere", tags = new[] { tag }, hidden = true });
         }
+    }
+
+    [Fact]
+    public async Task An_expired_item_gets_no_row_in_a_version_not_trained_on_it_stays_out_under_one_trained_on_it_and_comes_back_with_a_later_expiry()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var before = models.Active!;
+        var dimension = models.Models.Single(m => m.Version == before).Dimension;
+        var tag = $"expired-{Guid.NewGuid():N}";
+        var story = $"story-{tag}";
+        var random = new Random(13);
+        var embedding = Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var userList = $"/users/5/recommendations?k=5&tag={tag}";
+        try
+        {
+            await Put(story, new { title = "Last week", tags = new[] { tag }, embedding, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) });
+            Assert.Equal([story], await Ids(userList));
+            await ServingChecks.Eventually(async () => (await Ids(userList)).Length == 0, "the item leaves the list when it expires");
+
+            var version = TestPackages.NewVersion("expired");
+            await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, dimension));
+            await TestPackages.Activate(cluster.Http, version);
+            await ServingChecks.WaitForVersion(cluster, "5", version);
+            var retired = await cluster.GetJsonAsync<ItemReply>($"/items/{story}");
+            Assert.Null(retired.Placement);
+            Assert.False(retired.Available);
+            Assert.Empty(await Ids(userList));
+
+            // The hidden set changes meanwhile (another item hidden), so that it is worked out again under this version.
+            await Put($"other-{tag}", new { title = "Other", tags = new[] { $"other-{tag}" }, hidden = true });
+
+            // A version trained on it gives it a row again, and it stays out while expired.
+            var trained = TestPackages.NewVersion("trained");
+            await TestPackages.UploadOk(cluster.Http, TestPackages.Transformer([.. Enumerable.Range(1, SmallCatalogue.Movies).Select(i => i.ToString()), story], trained));
+            await TestPackages.Activate(cluster.Http, trained);
+            await ServingChecks.WaitForVersion(cluster, "5", trained);
+            for (var read = 0; read < 10; read++, await Task.Delay(100)) Assert.Empty(await Ids(userList));
+
+            // Written again with a later expiry, it is listed.
+            await Put(story, new { title = "Last week", tags = new[] { tag }, expiresAt = DateTimeOffset.UtcNow.AddDays(1) });
+            Assert.Equal(trained, (await cluster.GetJsonAsync<ItemReply>($"/items/{story}")).Placement?.ModelVersion);
+            await ServingChecks.Eventually(async () => (await Ids(userList)).SequenceEqual([story]), "the item given a later expiry is listed again");
+        }
+        finally
+        {
+            await TestPackages.Activate(cluster.Http, before);
+            await Put(story, new { title = "Last week", tags = new[] { tag }, hidden = true });
+        }
+        await ServingChecks.WaitForVersion(cluster, "5", before);
     }
 
     [Fact]

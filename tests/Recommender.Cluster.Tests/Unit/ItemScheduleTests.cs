@@ -52,6 +52,18 @@ public sealed class ItemScheduleTests
     }
 
     [Fact]
+    public void The_closed_items_a_list_could_hold_leave_out_only_the_expired_ones_without_a_row()
+    {
+        var schedule = new ItemSchedule();
+        schedule.Apply([
+            Window("expired-with-row", null, Now.AddDays(-1)), Window("expired-without-row", null, Now.AddDays(-1)),
+            Window("early-with-row", Now.AddDays(1), null), Window("early-without-row", Now.AddDays(1), null), Window("open", null, Now.AddDays(1))], Now);
+        var withRows = new HashSet<string> { "expired-with-row", "early-with-row", "open" };
+        Assert.Equal(["early-with-row", "early-without-row", "expired-with-row"], schedule.ClosedWithRows(withRows.Contains, Now).Order());
+        Assert.Equal(4, schedule.Closed.Count);
+    }
+
+    [Fact]
     public void A_new_window_replaces_the_old_one_and_none_clears_it()
     {
         var schedule = new ItemSchedule();

@@ -4,6 +4,7 @@
 //   dotnet run deploy/bench/serving-bench.cs -- register --url http://127.0.0.1:5080 --items 100000 --dim 64 --maxlen 200
 //   dotnet run deploy/bench/serving-bench.cs -- load --url http://127.0.0.1:5080 --mode cached|recompute|dismiss|writes --seconds 20 --concurrency 8
 //   dotnet run deploy/bench/serving-bench.cs -- scan --items 100000 --dim 64 --shards 4
+//   dotnet run deploy/bench/serving-bench.cs -- hidden --items 100000 --shards 4 --hidden 10000,100000,300000
 //
 // generate: a MovieLens-layout seed (items "1".."N", users rating items 1..2000) for Recommender:Seed:Source.
 // register: a randomly initialised SASRec (2 blocks) over all N items, exported to ONNX, uploaded and activated.
@@ -13,6 +14,9 @@
 //       POSTs alone, to separate the write path's share). Prints p50/p95/p99 of the timed requests.
 // scan: the shard top-K scan in-process (one shard's rows and the whole catalogue) against a sequential read of
 //       a large array (the memory bandwidth this machine reaches from one core).
+// hidden: what one change of the hidden set costs a silo, in-process, for sets of several sizes: the catalogue's
+//       snapshot carrying the ids serialised and read back (Orleans' serializer, what a silo fetching it pays besides
+//       the network), the silo's set built from them, and every shard mapping it to its rows.
 #:property PublishAot=false
 #:project ../../src/Recommender.Grains/Recommender.Grains.csproj
 using System.Diagnostics;
@@ -21,6 +25,10 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Numerics.Tensors;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Recommender.Abstractions;
+using Recommender.Grains.Items;
 using Recommender.Grains.Ranking;
 using Recommender.Model.Onnx;
 using Recommender.Model.Sasrec;
@@ -33,8 +41,9 @@ switch (command)
     case "register": await Register(options); break;
     case "load": return await Load(options);
     case "scan": Scan(options); break;
+    case "hidden": Hidden(options); break;
     default:
-        Console.Error.WriteLine("usage: serving-bench generate|register|load|scan [options]");
+        Console.Error.WriteLine("usage: serving-bench generate|register|load|scan|hidden [options]");
         return 2;
 }
 return 0;
@@ -170,6 +179,39 @@ static void Scan(Options o)
         $"catalogue {items}x{dim} float32 = {bytes / 1e6:0.0} MB; shard ({shardRows} rows) top-10 scan {perShard:0.000} ms; whole catalogue {whole:0.000} ms " +
         $"= {bytes / (whole / 1000) / 1e9:0.00} GB/s; dot products alone {dotsOnly:0.000} ms; sequential read (TensorPrimitives.Sum over 1 GiB) {bandwidth:0.00} GB/s " +
         $"-> scan reaches {bytes / (whole / 1000) / 1e9 / bandwidth:P0} of one core's read bandwidth"));
+}
+
+static void Hidden(Options o)
+{
+    var items = o.Int("items", 100_000);
+    var shards = o.Int("shards", 4);
+    var dim = 64;
+    var matrices = Enumerable.Range(0, shards).Select(_ => new ItemMatrix(dim, normalise: false)).ToArray();
+    var vector = new float[dim];
+    for (var i = 1; i <= items; i++) matrices[i % shards].Upsert(i.ToString(CultureInfo.InvariantCulture), "Item " + i, vector);
+    var serializer = new ServiceCollection().AddSerializer(b => b.AddAssembly(typeof(CatalogueSnapshot).Assembly)).BuildServiceProvider().GetRequiredService<Serializer>();
+    double Time(Action action, int repeats)
+    {
+        for (var w = 0; w < 3; w++) action();
+        var clock = Stopwatch.StartNew();
+        for (var r = 0; r < repeats; r++) action();
+        return clock.Elapsed.TotalMilliseconds / repeats;
+    }
+    foreach (var size in o.Get("hidden", "10000,100000,300000").Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture)))
+    {
+        // A tenth of the hidden ids have a row (items of the catalogue), the rest none (items long retired).
+        var ids = Enumerable.Range(0, size).Select(i => i % 10 == 0 ? (1 + i % items).ToString(CultureInfo.InvariantCulture) : $"retired-story-{i:D8}").ToArray();
+        var snapshot = new CatalogueSnapshot(1, null, [], true, items, Hidden: ids, HiddenToken: 1);
+        byte[] bytes = [];
+        var serialise = Time(() => bytes = serializer.SerializeToArray(snapshot), 5);
+        var read = Time(() => serializer.Deserialize<CatalogueSnapshot>(bytes), 5);
+        HashSet<string> set = [];
+        var build = Time(() => set = ids.ToHashSet(StringComparer.Ordinal), 5);
+        var map = Time(() => { foreach (var m in matrices) m.SetHidden(set); }, 5);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"hidden={size} snapshot {bytes.Length / 1e6:0.00} MB: serialised {serialise:0.0} ms, read back {read:0.0} ms; set built {build:0.0} ms; " +
+            $"{shards} shards of {items / shards} rows mapped {map:0.0} ms; a silo's part {read + build + map:0.0} ms"));
+    }
 }
 
 sealed class Options(Dictionary<string, string> values)

@@ -32,6 +32,10 @@ public static class Limits
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 
+    /// <summary>Users per POST /users/recommendations, and the items all their lists may hold together (users × (offset + k)).</summary>
+    public const int MaxUsersPerRequest = 1000;
+    public const int MaxItemsPerUsersRequest = 100_000;
+
     /// <summary>
     /// The longest request line (method, path and query) the web server reads: the query carries up to
     /// <see cref="MaxExclude"/> ids, which the usual 8 KB line would refuse, without a problem document, long before

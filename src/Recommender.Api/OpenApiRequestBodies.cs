@@ -23,6 +23,13 @@ public sealed class OpenApiRequestBodies : IOpenApiOperationTransformer, IOpenAp
             entry.Type = JsonSchemaType.String | JsonSchemaType.Integer;
             itemList.MaxItems = Limits.MaxSessionItems;
         }
+        if (context.JsonTypeInfo.Type == typeof(UsersRequest) && schema.Properties?.TryGetValue("users", out var users) == true
+            && users is OpenApiSchema { Items: OpenApiSchema user } userList)
+        {
+            user.Type = JsonSchemaType.String | JsonSchemaType.Integer;
+            userList.MinItems = 1;
+            userList.MaxItems = Limits.MaxUsersPerRequest;
+        }
         if (context.JsonTypeInfo.Type != typeof(EventRequest) || schema.Properties is not { } properties) return Task.CompletedTask;
         foreach (var id in new[] { "userId", "itemId", "eventId" })
             if (properties.TryGetValue(id, out var p) && p is OpenApiSchema idSchema)

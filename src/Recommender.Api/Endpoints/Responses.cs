@@ -41,6 +41,9 @@ public sealed record SessionRecommendationsResponse(string ModelVersion, string 
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items);
 
+/// <summary>POST /users/recommendations: each user's list, in the order the users were given.</summary>
+public sealed record UsersRecommendationsResponse(IReadOnlyList<RecommendationsResponse> Users);
+
 /// <summary>GET /popular: the same list for every caller, under the active version.</summary>
 public sealed record PopularItemsResponse(string ModelVersion, IReadOnlyList<RecommendedItem> Items);
 
@@ -127,6 +130,11 @@ public sealed record ItemRequest(string Title, string? Id = null, string? Text =
     DateTimeOffset? AvailableFrom = null,
     [property: System.ComponentModel.Description("When the item stops being recommended (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds; past or future, later than availableFrom): a story, an offer or an event that ends. It stays in the catalogue and in histories. Absent: never; each write replaces it.")]
     DateTimeOffset? ExpiresAt = null);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record UsersRequest(
+    [property: System.ComponentModel.Description("The ids of the users whose lists are wanted, each once (an integer is taken as written); 1 to 1,000.")]
+    IReadOnlyList<string> Users);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SessionRequest(

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
 using Recommender.Api.Security;
 using Recommender.Api.Validation;
@@ -18,6 +19,17 @@ public static class UserEndpoints
                 + "diversity=0..1 trades relevance for items unlike each other; offset=n returns the k items after the first n (the next page).")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem();
+        app.MapPost("/users/recommendations", RecommendMany)
+            .WithName("GetManyUsersRecommendations")
+            .WithSummary("The lists of several users at once (a newsletter, a push campaign, a nightly export): for each user in the body, in its order, "
+                + "what GET /users/{id}/recommendations answers under the same query parameters. At most 1,000 users, each once, and at most 100,000 items "
+                + "in all (users × (offset + k)). Reads only; a user whose list cannot be read makes the whole request a 503 to send again.")
+            .Accepts<UsersRequest>("application/json")
+            .Produces<UsersRecommendationsResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .WithMetadata(new WritesNothing());
         app.MapGet("/users/{id}/history", History)
             .WithName("GetHistory")
             .WithSummary("The user's retained events in timestamp order, with the total count.")
@@ -48,6 +60,43 @@ public static class UserEndpoints
         return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray()));
     }
+
+    // The lists are named query parameters: a POST would otherwise look for an array in the body.
+    private static async Task<IResult> RecommendMany(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId,
+        [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag, string? explain, string? diversity,
+        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var users = UsersBody.Parse(document!.RootElement, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, errors);
+        if (request is not null && (long)users.Length * (request.Offset + request.K) > Limits.MaxItemsPerUsersRequest)
+            errors.Add("k", $"{users.Length} users × {request.Offset + request.K} items (offset + k) is {(long)users.Length * (request.Offset + request.K):N0} items; "
+                + $"the limit is {Limits.MaxItemsPerUsersRequest:N0} a request: send fewer users at a time, or a smaller k.");
+        if (errors.Any) return Problems.Invalid(errors);
+
+        // Each user's list as its own read asks for it (the same grain call, attempts and metrics), a few at a time.
+        var lists = new RecommendationsResponse[users.Length];
+        var unavailable = false;
+        await Parallel.ForEachAsync(Enumerable.Range(0, users.Length),
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentReads, CancellationToken = cancellation }, async (i, token) =>
+            {
+                var clock = Stopwatch.StartNew();
+                var user = grains.User(users[i]);
+                var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request!, attempt), options.CallAttemptTimeout, token);
+                if (ranking.ModelVersion.Length == 0) { unavailable = true; return; }
+                metrics.Recommended(ranking, clock.Elapsed);
+                lists[i] = new RecommendationsResponse(users[i], ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
+                    ranking.Items.Select(RecommendedItem.From).ToArray());
+            });
+        if (unavailable) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
+        return Results.Ok(new UsersRecommendationsResponse(lists));
+    }
+
+    /// <summary>Reads one request keeps in flight: enough to keep a silo's cores busy, few enough to leave room for other requests.</summary>
+    private const int ConcurrentReads = 16;
 
     private static async Task<IResult> Erase(string id, HttpRequest request, IGrainFactory grains, ApiMetrics metrics)
     {

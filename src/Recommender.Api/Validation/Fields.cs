@@ -20,6 +20,32 @@ public static class Fields
                 errors.Add(ValidationErrors.Field(index, property.Name), $"'{property.Name}' is not a field of {what}; the fields are {string.Join(", ", known)}.");
     }
 
+    /// <summary>
+    /// The array a body made of one object with one list holds (<c>{"items": [...]}</c>), or null with the errors named:
+    /// a body that is not an object (<paramref name="shape"/> says what it should be), a field the object may not have,
+    /// the list missing (<paramref name="required"/> says what it holds) or not an array.
+    /// </summary>
+    public static JsonElement? RequiredList(JsonElement body, string name, string what, string shape, string required, ValidationErrors errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("body", $"The body must be an object naming {shape}.");
+            return null;
+        }
+        OnlyKnown(body, [name], null, what, errors);
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            errors.Add(name, $"'{name}' is required: {required}.");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add(name, $"'{name}' must be an array of {(name == "users" ? "user" : "item")} ids.");
+            return null;
+        }
+        return value;
+    }
+
     /// <summary>A required or optional id: a non-blank string (or an integer, taken as written) of at most 256 characters.</summary>
     public static string? Id(JsonElement obj, string name, string field, ValidationErrors errors, bool required = true)
     {

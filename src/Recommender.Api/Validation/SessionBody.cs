@@ -11,22 +11,9 @@ public static class SessionBody
 
     public static string[] Parse(JsonElement body, ValidationErrors errors)
     {
-        if (body.ValueKind != JsonValueKind.Object)
-        {
-            errors.Add("body", """The body must be an object naming the session's items, oldest first: {"items": ["id", ...]}.""");
+        if (Fields.RequiredList(body, "items", "a session", """the session's items, oldest first: {"items": ["id", ...]}""",
+                "the ids of the items the session has had, oldest first ([] for none yet)", errors) is not { } value)
             return [];
-        }
-        Fields.OnlyKnown(body, FieldNames, null, "a session", errors);
-        if (!body.TryGetProperty("items", out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            errors.Add("items", "'items' is required: the ids of the items the session has had, oldest first ([] for none yet).");
-            return [];
-        }
-        if (value.ValueKind != JsonValueKind.Array)
-        {
-            errors.Add("items", "'items' must be an array of item ids.");
-            return [];
-        }
         if (value.GetArrayLength() > Limits.MaxSessionItems)
         {
             errors.Add("items", $"'items' holds {value.GetArrayLength()} ids; the limit is {Limits.MaxSessionItems} (the model reads only the most recent ones).");

@@ -437,6 +437,7 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     [InlineData("EventRequest", "userId,itemId,type")]
     [InlineData("ItemRequest", "title")]
     [InlineData("SessionRequest", "items")]
+    [InlineData("UsersRequest", "users")]
     public async Task The_openapi_request_schemas_list_exactly_the_fields_the_validation_accepts(string schema, string required)
     {
         using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
@@ -445,7 +446,8 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
         {
             "EventRequest" => Recommender.Api.Validation.EventBatch.FieldNames,
             "ItemRequest" => Recommender.Api.Validation.ItemBatch.FieldNames,
-            _ => Recommender.Api.Validation.SessionBody.FieldNames,
+            "SessionRequest" => Recommender.Api.Validation.SessionBody.FieldNames,
+            _ => Recommender.Api.Validation.UsersBody.FieldNames,
         };
         Assert.Equal(accepted.Order(), shape.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
         Assert.Equal(required.Split(',').Order(), shape.GetProperty("required").EnumerateArray().Select(r => r.GetString()!).Order());

@@ -13,6 +13,9 @@ namespace Recommender.Cluster.Tests.Serving;
 [Collection(ServingCollection.Name)]
 public sealed class ItemAvailabilityTests(ServingCluster cluster)
 {
+    /// <summary>How long a test waits for a window's time to come and be seen: the times are set some seconds ahead.</summary>
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
     private async Task<string[]> Ids(string path) => (await cluster.GetJsonAsync<RecommendationsReply>(path)).Items.Select(i => i.Id).ToArray();
 
     private async Task Put(string id, object body)
@@ -43,7 +46,8 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
         try
         {
             await Put(sibling, new { title = "Evergreen", tags = new[] { tag }, embedding = Vector() });
-            var expiresAt = DateTimeOffset.UtcNow.AddSeconds(5);
+            // Far enough ahead that the writes and reads before it finish first on a busy machine.
+            var expiresAt = DateTimeOffset.UtcNow.AddSeconds(8);
             await Put(story, new { title = "Breaking", tags = new[] { tag }, embedding = storyVector, expiresAt = expiresAt.ToString("O") });
             var fresh = await cluster.GetJsonAsync<ItemReply>($"/items/{story}");
             Assert.Equal(expiresAt, fresh.ExpiresAt);
@@ -53,7 +57,7 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
             Assert.Equal([story], await Ids(similarList));
 
             // Its time comes: it leaves both lists, stays in the catalogue, and the item beside it stays listed.
-            await ServingChecks.Eventually(async () => !(await Ids(userList)).Contains(story), "the expired item leaves the user's list");
+            await ServingChecks.Eventually(async () => !(await Ids(userList)).Contains(story), "the expired item leaves the user's list", Wait);
             Assert.Equal([sibling], await Ids(userList));
             Assert.Empty(await Ids(similarList));
             Assert.True(DateTimeOffset.UtcNow >= expiresAt);
@@ -95,7 +99,7 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
         var userList = $"/users/5/recommendations?k=5&tag={tag}";
         try
         {
-            var (opens, closes) = (DateTimeOffset.UtcNow.AddSeconds(4), DateTimeOffset.UtcNow.AddSeconds(8));
+            var (opens, closes) = (DateTimeOffset.UtcNow.AddSeconds(8), DateTimeOffset.UtcNow.AddSeconds(14));
             await PostBatch([new { id = release, title = "Premiere", tags = new[] { tag }, embedding, availableFrom = opens, expiresAt = closes.ToUnixTimeSeconds() + 1 }]);
             var early = await cluster.GetJsonAsync<ItemReply>($"/items/{release}");
             Assert.Equal(opens, early.AvailableFrom);
@@ -105,10 +109,10 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
             Assert.StartsWith("Available from", early.Note);
             Assert.Empty(await Ids(userList));
 
-            await ServingChecks.Eventually(async () => (await Ids(userList)).SequenceEqual([release]), "the item is listed once its window opens");
+            await ServingChecks.Eventually(async () => (await Ids(userList)).SequenceEqual([release]), "the item is listed once its window opens", Wait);
             Assert.True(DateTimeOffset.UtcNow >= opens);
             Assert.True((await cluster.GetJsonAsync<ItemReply>($"/items/{release}")).Recommendable);
-            await ServingChecks.Eventually(async () => (await Ids(userList)).Length == 0, "the item leaves the list once its window closes");
+            await ServingChecks.Eventually(async () => (await Ids(userList)).Length == 0, "the item leaves the list once its window closes", Wait);
             Assert.True(DateTimeOffset.UtcNow >= closes);
         }
         finally
@@ -130,9 +134,9 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
         var userList = $"/users/5/recommendations?k=5&tag={tag}";
         try
         {
-            await Put(story, new { title = "Last week", tags = new[] { tag }, embedding, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) });
+            await Put(story, new { title = "Last week", tags = new[] { tag }, embedding, expiresAt = DateTimeOffset.UtcNow.AddSeconds(6) });
             Assert.Equal([story], await Ids(userList));
-            await ServingChecks.Eventually(async () => (await Ids(userList)).Length == 0, "the item leaves the list when it expires");
+            await ServingChecks.Eventually(async () => (await Ids(userList)).Length == 0, "the item leaves the list when it expires", Wait);
 
             var version = TestPackages.NewVersion("expired");
             await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, dimension));

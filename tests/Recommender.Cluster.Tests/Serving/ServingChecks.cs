@@ -26,14 +26,16 @@ public static class ServingChecks
 
     /// <summary>
     /// Polls until <paramref name="holds"/>, for what the silos see a little after a write (each refreshes its catalogue
-    /// copy every 200 ms in the test clusters; expiries are checked every second).
+    /// copy every 200 ms in the test clusters; windows are checked every second), for at most <paramref name="within"/>
+    /// (10 s unless given).
     /// </summary>
-    public static async Task Eventually(Func<Task<bool>> holds, string what)
+    public static async Task Eventually(Func<Task<bool>> holds, string what, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var limit = within ?? TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + limit;
         while (!await holds())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Not within 10 s: {what}.");
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Not within {limit.TotalSeconds:0} s: {what}.");
             await Task.Delay(100);
         }
     }

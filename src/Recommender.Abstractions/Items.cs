@@ -49,7 +49,8 @@ public sealed record ItemView(
 /// vocabulary or with a new vector) the vector bytes. <see cref="TextVector"/> is the item's raw text vector, carried
 /// so that the next version can project it again; <see cref="Projected"/> says that <see cref="Vector"/> is this
 /// version's projection of it (and not an explicit embedding). <see cref="AvailableFrom"/> and <see cref="ExpiresAt"/> are the
-/// item's availability window as written, for the catalogue, which keeps it (it is not passed on to the shards).
+/// item's availability window as written, for the catalogue, which keeps it; a shard's row keeps only
+/// <see cref="AvailableFrom"/>, so that no scan returns the item before then.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-entry")]
 public sealed record ShardEntry(

@@ -226,12 +226,11 @@ public sealed class CatalogueGrain(
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
         using var gate = await Enter(_stateGate);
-        // The windows first: an item written outside its window is not placed, as a hidden one. The catalogue keeps
-        // them; the shards' rows do not carry them.
+        // The windows first: an item written after its expiry is not placed, as a hidden one. The catalogue keeps the
+        // windows; a shard's row keeps only when its item becomes available, so that no scan returns it before then
+        // even where the silo's copy of the hidden set does not hold it yet.
         await RecordWindows(entries.Value);
-        var written = entries.Value.Any(e => e.AvailableFrom is not null || e.ExpiresAt is not null)
-            ? entries.Value.Select(e => e with { AvailableFrom = null, ExpiresAt = null }).ToArray()
-            : entries.Value;
+        var written = entries.Value.Any(e => e.ExpiresAt is not null) ? entries.Value.Select(e => e with { ExpiresAt = null }).ToArray() : entries.Value;
         _writtenDuringActivation?.Add(written);
         // The seeded popular list carries titles and tags to users without history: it follows every item write.
         if (RefreshedPopular(written) is { } popular)

@@ -23,6 +23,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private HashSet<int> _hiddenRows = [];
     private readonly HashSet<int> _unlistedRows = [];
 
+    // Rows of items not available yet, with the time they become so: no scan returns them before then, whatever hidden
+    // set this shard has seen (a silo's copy of the set may not yet hold an item written a moment ago).
+    private readonly Dictionary<int, DateTimeOffset> _heldUntil = [];
+
     private Comparison<int>? _byId;
 
     public int Dimension { get; } = dimension;
@@ -50,9 +54,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     /// <summary>
     /// Adds a row, or updates the title (and the vector, when one is given) of an existing one, which lists it; returns
-    /// the row. Tags, when given, replace the row's tags.
+    /// the row. Tags, when given, replace the row's tags. With <paramref name="availableFrom"/> in the future no scan
+    /// returns the row before then (an update without it lifts that).
     /// </summary>
-    public int Upsert(string itemId, string title, ReadOnlySpan<float> vector, IReadOnlyList<string>? tags = null)
+    public int Upsert(string itemId, string title, ReadOnlySpan<float> vector, IReadOnlyList<string>? tags = null, DateTimeOffset? availableFrom = null)
     {
         if (_rows.TryGetValue(itemId, out var row))
         {
@@ -60,6 +65,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             _titles[row] = title;
             if (!vector.IsEmpty) Store(row, vector);
             if (tags is not null) SetTags(row, tags);
+            Hold(row, availableFrom);
             return row;
         }
         if (vector.IsEmpty) throw new ArgumentException($"Item '{itemId}' is new to this shard and needs a vector.", nameof(vector));
@@ -71,8 +77,18 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         Store(row, vector);
         if (tags is not null) SetTags(row, tags);
         if (_hiddenIds.Contains(itemId)) _hiddenRows.Add(row);
+        Hold(row, availableFrom);
         return row;
     }
+
+    private void Hold(int row, DateTimeOffset? until)
+    {
+        if (until > DateTimeOffset.UtcNow) _heldUntil[row] = until.Value;
+        else _heldUntil.Remove(row);
+    }
+
+    /// <summary>Whether the row of <paramref name="itemId"/> is held back until its item becomes available.</summary>
+    public bool IsHeld(string itemId) => _rows.TryGetValue(itemId, out var row) && _heldUntil.GetValueOrDefault(row) > DateTimeOffset.UtcNow;
 
     /// <summary>The items no scan may return (kept in the matrix, so that showing them again is instant); replaces the previous set.</summary>
     public void SetHidden(IReadOnlySet<string> itemIds)
@@ -115,6 +131,13 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
             if (_rows.TryGetValue(id, out var row)) (excluded ??= []).Add(row);
+        if (_heldUntil.Count > 0)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var (row, until) in _heldUntil.ToArray())
+                if (until > now) (excluded ??= []).Add(row);
+                else _heldUntil.Remove(row);
+        }
         // One tag is a set the scan tests directly; the tags' own row sets are asked, never copied into another.
         IReadOnlySet<int>? allowed = null;
         Func<int, bool>? admits = null;

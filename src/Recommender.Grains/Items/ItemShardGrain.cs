@@ -195,5 +195,5 @@ public sealed class ItemShardGrain(
     }
 
     private static int Apply(ItemMatrix matrix, ShardEntry entry) =>
-        matrix.Upsert(entry.ItemId, entry.Title, entry.Vector is null ? default : VectorBytes.AsFloats(entry.Vector), entry.Tags);
+        matrix.Upsert(entry.ItemId, entry.Title, entry.Vector is null ? default : VectorBytes.AsFloats(entry.Vector), entry.Tags, entry.AvailableFrom);
 }

@@ -50,6 +50,28 @@ public sealed class ItemMatrixTests
     }
 
     [Fact]
+    public void A_row_of_an_item_not_available_yet_is_held_back_until_then_whatever_the_hidden_set_says()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.Upsert("a", "A", [3f, 0f]);
+        matrix.Upsert("b", "B", [2f, 0f], availableFrom: DateTimeOffset.UtcNow.AddHours(1));
+        matrix.Upsert("c", "C", [1f, 0f], availableFrom: DateTimeOffset.UtcNow.AddHours(-1));
+        matrix.SetHidden(new HashSet<string>());
+        Assert.Equal(["a", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+        Assert.True(matrix.IsHeld("b"));
+        Assert.False(matrix.IsHeld("c"));
+        // Its time comes in the past on a later write, or the write gives none: the row is listed.
+        matrix.Upsert("b", "B", [], availableFrom: DateTimeOffset.UtcNow.AddMilliseconds(30));
+        Assert.Equal(["a", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+        Thread.Sleep(60);
+        Assert.Equal(["a", "b", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+        matrix.Upsert("a", "A", [], availableFrom: DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Equal(["b", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+        matrix.Upsert("a", "A", []);
+        Assert.Equal(["a", "b", "c"], matrix.TopK([1f, 0f], 5, []).Select(t => t.ItemId));
+    }
+
+    [Fact]
     public void Upserts_keep_rows_update_titles_and_vectors_and_grow_the_storage()
     {
         var matrix = new ItemMatrix(3, normalise: false);

@@ -52,12 +52,7 @@ for i in "${!BUILDS[@]}"; do
     URL_OF[$build]="http://127.0.0.1:$port"
 done
 for build in "${BUILDS[@]}"; do
-    until curl -fsS -m 2 "${URL_OF[$build]}/health/ready" >/dev/null 2>&1; do
-        if ! kill -0 "${PID_OF[$build]}" 2>/dev/null; then
-            echo "The $build node exited before it was ready:" >&2; tail -n 40 "$WORK/$build.log" >&2; exit 1
-        fi
-        sleep 1
-    done
+    wait_ready "$build" "${PID_OF[$build]}" "${URL_OF[$build]}"
     bench register --url "${URL_OF[$build]}" --items "$ITEMS" --dim 64 --maxlen 200 >&2
 done
 

@@ -19,5 +19,16 @@ cpu_seconds() {
     echo "$(( fields[13] + fields[14] )) $(getconf CLK_TCK)" | awk '{ printf "%.2f", $1 / $2 }'
 }
 
+# Waits until the node NAME (process PID, address URL) answers ready; exits with the end of its log if it stops first.
+wait_ready() {
+    local name="$1" pid="$2" url="$3"
+    until curl -fsS -m 2 "$url/health/ready" >/dev/null 2>&1; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "The $name node exited before it was ready:" >&2; tail -n 40 "$WORK/$name.log" >&2; exit 1
+        fi
+        sleep 0.5
+    done
+}
+
 # The number after "NAME=" in a load generator's summary line.
 field() { sed -n "s|.* $1=\([0-9.]*\).*|\1|p" <<< "$2"; }

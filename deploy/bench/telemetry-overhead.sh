@@ -70,14 +70,7 @@ for i in "${!VARIANTS[@]}"; do
     URL_OF[$variant]="http://127.0.0.1:$port"
 done
 
-for variant in "${VARIANTS[@]}"; do
-    until curl -fsS -m 2 "${URL_OF[$variant]}/health/ready" >/dev/null 2>&1; do
-        if ! kill -0 "${PID_OF[$variant]}" 2>/dev/null; then
-            echo "The $variant node exited before it was ready:" >&2; tail -n 40 "$WORK/$variant.log" >&2; exit 1
-        fi
-        sleep 0.5
-    done
-done
+for variant in "${VARIANTS[@]}"; do wait_ready "$variant" "${PID_OF[$variant]}" "${URL_OF[$variant]}"; done
 log "all ${#VARIANTS[@]} nodes ready; warming each up"
 for variant in "${VARIANTS[@]}"; do
     dotnet run --no-build "$ROOT/deploy/bench/loadgen.cs" -- --url "${URL_OF[$variant]}" --mode "$MODE" --seconds 3 \

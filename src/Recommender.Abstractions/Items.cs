@@ -61,7 +61,12 @@ public sealed record ShardEntry(
     [property: Id(4)] byte[]? TextVector = null,
     [property: Id(5)] bool Projected = false,
     [property: Id(6)] DateTimeOffset? ExpiresAt = null,
-    [property: Id(7)] DateTimeOffset? AvailableFrom = null);
+    [property: Id(7)] DateTimeOffset? AvailableFrom = null)
+{
+    /// <summary>The entry a write of <paramref name="item"/> hands the catalogue: its vectors, tags and window.</summary>
+    public static ShardEntry Written(ItemDetails item) =>
+        new(item.Id, item.Title, item.Embedding, item.Tags, item.TextVector, ExpiresAt: item.ExpiresAt, AvailableFrom: item.AvailableFrom);
+}
 
 /// <summary>Stored vectors of some items in one shard: ids, titles and the vectors row after row (float32 bytes).</summary>
 [GenerateSerializer, Immutable, Alias("recommender.shard-vectors")]

@@ -52,14 +52,23 @@ public static class UserEndpoints
         var userId = Fields.PathId(http, id, 1, "id", errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var clock = Stopwatch.StartNew();
-        var user = grains.User(userId!);
-        var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request!, attempt), options.CallAttemptTimeout, cancellation);
-        if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
-        metrics.Recommended(ranking, clock.Elapsed);
-        return Results.Ok(new RecommendationsResponse(userId!, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
-            ranking.Items.Select(RecommendedItem.From).ToArray()));
+        return await ReadList(userId!, request!, grains, metrics, options, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
     }
+
+    /// <summary>A user's list (null while no model is active yet), counted in the recommendation metrics.</summary>
+    private static async Task<RecommendationsResponse?> ReadList(string userId, RecommendationRequest request, IGrainFactory grains, ApiMetrics metrics,
+        FrontEndOptions options, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var user = grains.User(userId);
+        var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request, attempt), options.CallAttemptTimeout, cancellation);
+        if (ranking.ModelVersion.Length == 0) return null;
+        metrics.Recommended(ranking, clock.Elapsed);
+        return new RecommendationsResponse(userId, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
+            ranking.Items.Select(RecommendedItem.From).ToArray());
+    }
+
+    private static IResult NoModelYet() => Problems.Unavailable("No model is active yet: the catalogue is still loading.");
 
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> RecommendMany(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId,
@@ -78,21 +87,11 @@ public static class UserEndpoints
         if (errors.Any) return Problems.Invalid(errors);
 
         // Each user's list as its own read asks for it (the same grain call, attempts and metrics), a few at a time.
-        var lists = new RecommendationsResponse[users.Length];
-        var unavailable = false;
+        var lists = new RecommendationsResponse?[users.Length];
         await Parallel.ForEachAsync(Enumerable.Range(0, users.Length),
-            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentReads, CancellationToken = cancellation }, async (i, token) =>
-            {
-                var clock = Stopwatch.StartNew();
-                var user = grains.User(users[i]);
-                var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request!, attempt), options.CallAttemptTimeout, token);
-                if (ranking.ModelVersion.Length == 0) { unavailable = true; return; }
-                metrics.Recommended(ranking, clock.Elapsed);
-                lists[i] = new RecommendationsResponse(users[i], ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
-                    ranking.Items.Select(RecommendedItem.From).ToArray());
-            });
-        if (unavailable) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
-        return Results.Ok(new UsersRecommendationsResponse(lists));
+            new ParallelOptions { MaxDegreeOfParallelism = ConcurrentReads, CancellationToken = cancellation },
+            async (i, token) => lists[i] = await ReadList(users[i], request!, grains, metrics, options, token));
+        return lists.Any(l => l is null) ? NoModelYet() : Results.Ok(new UsersRecommendationsResponse(lists!));
     }
 
     /// <summary>Reads one request keeps in flight: enough to keep a silo's cores busy, few enough to leave room for other requests.</summary>

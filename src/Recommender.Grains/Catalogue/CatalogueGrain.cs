@@ -359,9 +359,15 @@ public sealed class CatalogueGrain(
     /// <summary>A new token for the hidden set (hidden items and those outside their window), pushed to this silo's cache; the others fetch it.</summary>
     private void HiddenChanged()
     {
+        RenewHiddenSet();
+        cache.Update(Snapshot());
+    }
+
+    /// <summary>The hidden ids are worked out again for the next snapshot, under a new token.</summary>
+    private void RenewHiddenSet()
+    {
         _hiddenIds = null;
         _hiddenToken++;
-        cache.Update(Snapshot());
     }
 
     /// <summary>
@@ -507,9 +513,9 @@ public sealed class CatalogueGrain(
             await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
             S.Model = target;
             _added = added;
-            // The expired items in the hidden set are those with a row, which the new version changes.
-            _hiddenIds = null;
-            _hiddenToken++;
+            // The expired items in the hidden set are those with a row, which the new version changes (the save below
+            // pushes the snapshot).
+            RenewHiddenSet();
             _shardRows = shardRows;
             var now = DateTimeOffset.UtcNow;
             if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);

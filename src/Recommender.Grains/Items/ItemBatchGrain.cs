@@ -45,7 +45,7 @@ public sealed class ItemBatchGrain(TextEncoding text) : Grain, IItemBatchGrain
 
         // Asked even before any model is active: the catalogue remembers the text items, which the first activation places.
         var placements = await GrainFactory.GetGrain<ICatalogueGrain>(0).PlaceItems(new Immutable<ShardEntry[]>(
-            details.Select(d => new ShardEntry(d.Id, d.Title, d.Embedding, d.Tags, d.TextVector, ExpiresAt: d.ExpiresAt, AvailableFrom: d.AvailableFrom)).ToArray()));
+            details.Select(ShardEntry.Written).ToArray()));
         var now = DateTimeOffset.UtcNow;
         return new Immutable<ItemView[]>(details.Select((d, i) => new ItemView(d with { TextVector = null }, placements[i], now, d.TextVector is not null)).ToArray());
     }

@@ -72,7 +72,7 @@ public sealed class ItemGrain(
         // Told every time, not only on a change: a retry after a failed call then repairs the catalogue's set.
         await registry.SetHidden(new Immutable<string[]>(details.Hidden ? [details.Id] : []), new Immutable<string[]>(details.Hidden ? [] : [details.Id]));
         var placed = await registry
-            .PlaceItems(new Immutable<ShardEntry[]>([new ShardEntry(details.Id, details.Title, details.Embedding, details.Tags, details.TextVector, ExpiresAt: details.ExpiresAt, AvailableFrom: details.AvailableFrom)]));
+            .PlaceItems(new Immutable<ShardEntry[]>([ShardEntry.Written(details)]));
         // With the bucket written too, reads serve its copy: answer with the time they will show.
         var updatedAt = givenEmbedding ? (await Current())?.UpdatedAt ?? state.State.UpdatedAt : state.State.UpdatedAt;
         return View(details, placed[0], updatedAt);

@@ -5,6 +5,8 @@
 #   deploy/local-cluster.sh start     # build (Release, once), start everything, wait until ready
 #   deploy/local-cluster.sh status    # what runs, and whether each node is ready
 #   deploy/local-cluster.sh stop      # SIGTERM every node, wait, then stop the database
+#   deploy/local-cluster.sh database  # PostgreSQL alone, with the schema: to move a single node in before `start`
+#                                     # (recommender move-to-cluster; README, "Scaling out"); prints its connection string
 #
 # Front ends: http://127.0.0.1:5001 and http://127.0.0.1:5002. State, logs and pid files live in
 # $RECOMMENDER_CLUSTER_DIR (default /tmp/recommender-local-cluster). Environment knobs:
@@ -239,5 +241,10 @@ case "${1:-}" in
         trap - EXIT ;;
     stop) stop ;;
     status) status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    database)
+        mkdir -p "$STATE/data"
+        start_database
+        echo "Recommender__Storage__ConnectionString='$(connection_string)'"
+        echo "cluster data directory: $STATE/data" ;;
+    *) echo "usage: $0 start|stop|status|database" >&2; exit 2 ;;
 esac

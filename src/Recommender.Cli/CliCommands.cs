@@ -18,12 +18,13 @@ internal static partial class CliCommands
         EncodeTextCommand.Create(),
         SplitCommand.Create(),
         BackupCommand.Create(),
+        MoveToClusterCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>
     public static RootCommand Root()
     {
-        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; export and back up a node's data.");
+        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; export, back up and move a node's data.");
         foreach (var command in All())
             root.Subcommands.Add(command);
         return root;

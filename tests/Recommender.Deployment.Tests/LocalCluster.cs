@@ -51,14 +51,18 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public IReadOnlyDictionary<int, NodeProcess> Silos => _silos;
 
-    public static async Task<LocalCluster> StartDatabaseAsync()
+    /// <summary>The data directory the nodes share (model packages under models/).</summary>
+    public string DataDirectory => Path.Combine(_directory, "data");
+
+    /// <param name="logFolder">Where under artifacts/test-results the nodes' logs go (emptied first), so that one test's cluster keeps another's logs.</param>
+    public static async Task<LocalCluster> StartDatabaseAsync(string logFolder = "cluster-logs")
     {
         var postgres = await PostgresServer.StartAsync();
         var connectionString = await postgres.CreateClusterDatabaseAsync("cluster");
         var directory = Path.Combine(Path.GetTempPath(), "recommender-cluster-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path.Combine(directory, "data"));
         // Node logs outlive the run (the data directory does not), for diagnosing a failed scenario.
-        var logs = Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", "cluster-logs");
+        var logs = Path.Combine(RepositoryPaths.Root, "artifacts", "test-results", logFolder);
         if (Directory.Exists(logs))
         {
             Directory.Delete(logs, recursive: true);
@@ -81,7 +85,7 @@ public sealed class LocalCluster : IAsyncDisposable
             ["Recommender__Clustering__ConnectionString"] = connectionString,
             ["Recommender__Storage__Invariant"] = "Npgsql",
             ["Recommender__Storage__ConnectionString"] = connectionString,
-            ["Recommender__DataDirectory"] = Path.Combine(_directory, "data"),
+            ["Recommender__DataDirectory"] = DataDirectory,
             ["Recommender__Shards"] = "4",
             // Only requests that arrive with a sampled traceparent are traced, so the scenarios' traffic adds no spans.
             ["OTEL_TRACES_SAMPLER"] = "parentbased_always_off",

@@ -34,18 +34,19 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{HttpPort}");
 
     /// <summary>
-    /// A single node (the front end with its embedded silo, on SQLite) with an empty catalogue and no model, its data in
-    /// <paramref name="dataDirectory"/>, its own free ports, and <paramref name="settings"/> added to its environment.
+    /// A single node (the front end with its embedded silo, on SQLite), by default with an empty catalogue and no model, its data in
+    /// <paramref name="dataDirectory"/>, its own free ports, and <paramref name="settings"/> added to its environment (over those).
     /// </summary>
     public static NodeProcess StartSingleNode(string name, string dataDirectory, string logDirectory, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
+        var environment = new Dictionary<string, string>
         {
             ["Recommender__DataDirectory"] = dataDirectory,
             ["Recommender__SeedDemo"] = "false",
             ["Orleans__SiloPort"] = FreePorts.Next().ToString(),
             ["Orleans__GatewayPort"] = FreePorts.Next().ToString(),
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) environment[key] = value;
         return Start(name, RepositoryPaths.ProjectOutput("Recommender.Api"), FreePorts.Next(), environment, logDirectory);
     }
 

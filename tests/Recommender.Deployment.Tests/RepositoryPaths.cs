@@ -11,12 +11,12 @@ public static class RepositoryPaths
     /// The built entry assembly of another project of this build. With the artifacts layout every
     /// project's output sits beside this test project's, under the same configuration folder.
     /// </summary>
-    public static string ProjectOutput(string project)
+    public static string ProjectOutput(string project, string? assembly = null)
     {
         var own = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = own.Name;
         var binRoot = own.Parent!.Parent!.FullName;
-        var path = Path.Combine(binRoot, project, configuration, project + ".dll");
+        var path = Path.Combine(binRoot, project, configuration, (assembly ?? project) + ".dll");
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Build output of {project} not found at {path}; build the solution first.", path);

@@ -14,6 +14,8 @@ internal static partial class CliCommands
         ExportCommand.Create(),
         BenchmarkCommand.Create(),
         ExportEventsCommand.Create(),
+        ImportItemsCommand.Create(),
+        ImportEventsCommand.Create(),
         EvaluateColdStartCommand.Create(),
         EncodeTextCommand.Create(),
         SplitCommand.Create(),
@@ -24,7 +26,7 @@ internal static partial class CliCommands
     /// <summary>The whole tool: the root command with every sub-command.</summary>
     public static RootCommand Root()
     {
-        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; export, back up and move a node's data.");
+        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; import to and export from a cluster, back up and move a node's data.");
         foreach (var command in All())
             root.Subcommands.Add(command);
         return root;

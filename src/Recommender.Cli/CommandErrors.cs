@@ -18,12 +18,14 @@ internal static class CommandErrors
         e is FileNotFoundException or DirectoryNotFoundException or FormatException or InvalidDataException or ArgumentException or KeyNotFoundException
             or IOException or UnauthorizedAccessException or JsonException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException;
 
-    public static int Run(ParseResult parse, Func<IAnsiConsole, int> action)
+    public static int Run(ParseResult parse, Func<IAnsiConsole, int> action) => Guard(parse, () => action(Console(parse)));
+
+    /// <summary>The command's standard output as a console for tables and progress bars.</summary>
+    public static IAnsiConsole Console(ParseResult parse)
     {
-        var configuration = parse.InvocationConfiguration;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(configuration.Output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(parse.InvocationConfiguration.Output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
         console.Profile.Width = Math.Max(console.Profile.Width, 120); // tables stay readable when output is redirected
-        return Guard(parse, () => action(console));
+        return console;
     }
 
     /// <summary>Runs <paramref name="action"/>; an expected failure becomes "error: message" on standard error and exit code 1.</summary>
@@ -128,7 +130,7 @@ internal static class CommandErrors
             throw new IOException($"{option} '{path}' is a {Describe(type)}, not a regular file: outputs are written to regular files only.");
     }
 
-    private static string Describe(Mono.Unix.FileTypes type) => type switch
+    internal static string Describe(Mono.Unix.FileTypes type) => type switch
     {
         Mono.Unix.FileTypes.CharacterDevice => "character device",
         Mono.Unix.FileTypes.BlockDevice => "block device",

@@ -57,6 +57,9 @@ internal static class MoveToClusterCommand
             throw new FileNotFoundException(databaseFile is null
                 ? $"'{dataDirectory}' holds no {BackupCommand.DatabaseFile}: pass the directory the node's Recommender:DataDirectory names, or the file itself with --database."
                 : $"--database '{databaseFile}' does not exist.");
+        // A device or pipe is no database; its lock file would be made beside it (in /dev, for /dev/null).
+        if (!OperatingSystem.IsWindows() && new Mono.Unix.UnixFileInfo(database).FileType is not Mono.Unix.FileTypes.RegularFile and var type)
+            throw new IOException($"'{database}' is a {CommandErrors.Describe(type)}, not a node's SQLite file.");
         if (string.IsNullOrWhiteSpace(serviceId)) throw new ArgumentException("--service-id must not be empty.");
         connectionString ??= Environment.GetEnvironmentVariable(ConnectionStringVariable);
         if (string.IsNullOrWhiteSpace(connectionString))

@@ -20,6 +20,9 @@ internal static class CsvRecordReader
     {
         /// <summary>An empty or white-space-only line, which readers skip.</summary>
         public bool Blank => Empty || (Fields.Count == 1 && string.IsNullOrWhiteSpace(Fields[0]));
+
+        /// <summary>The fields joined as a header line, without surrounding space or a byte-order mark.</summary>
+        public string AsHeader => string.Join(',', Fields).Trim().TrimStart('\uFEFF');
     }
 
     private enum State { FieldStart, Unquoted, Quoted, AfterClosingQuote }

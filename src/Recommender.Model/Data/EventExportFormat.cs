@@ -54,6 +54,46 @@ public static class EventExportFormat
             writer.WriteLine(FormatRow(e.UserId, e.ItemId, e.EventType, e.Timestamp, e.EventId, e.Value));
     }
 
+    /// <summary>
+    /// The file's events in order, read record by record (a quoted id may hold a line break), each with the line it
+    /// starts on; blank lines are skipped.
+    /// </summary>
+    /// <exception cref="FormatException">The header or a record is malformed; the message is "path:line: …".</exception>
+    public static IEnumerable<ExportedEvent> Read(string path)
+    {
+        var header = Header;
+        foreach (var record in CsvRecordReader.Read(path))
+        {
+            var lineNumber = record.Line;
+            if (lineNumber == 1)
+            {
+                header = record.AsHeader;
+                if (header != Header && header != HeaderWithoutValue)
+                    throw Malformed(path, 1, $"expected the header '{Header}', found '{InputFile.Excerpt(header)}'");
+                continue;
+            }
+            if (record.Empty) continue;
+            var fields = record.Fields;
+            var columns = header == Header ? Columns.Length : Columns.Length - 1;
+            if (fields.Count != columns)
+                throw Malformed(path, lineNumber, $"expected {columns} fields ({header}), found {fields.Count}");
+            for (var f = 0; f < Math.Min(fields.Count, 5); f++)
+                if (fields[f].Length == 0) throw Malformed(path, lineNumber, $"{Columns[f]} is empty");
+            if (!TryParseTimestamp(fields[3], out var timestamp))
+                throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an ISO-8601 UTC time such as 2024-05-01T12:00:00Z");
+            double? value = null;
+            if (fields.Count > 5 && fields[5].Length > 0)
+            {
+                if (!double.TryParse(fields[5], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+                    throw Malformed(path, lineNumber, $"value '{InputFile.Excerpt(fields[5])}' is not a number");
+                value = v;
+            }
+            yield return new ExportedEvent(lineNumber, fields[0], fields[1], fields[2], timestamp, fields[4], value);
+        }
+    }
+
+    private static FormatException Malformed(string path, int line, string problem) => new($"{path}:{line}: {problem}.");
+
     /// <summary>Parses an ISO-8601 timestamp that is UTC (a 'Z' or a +00:00 offset).</summary>
     public static bool TryParseTimestamp(string text, out DateTimeOffset timestamp) =>
         DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out timestamp)
@@ -67,3 +107,6 @@ public static class EventExportFormat
         return "\"" + field.Replace("\"", "\"\"") + "\"";
     }
 }
+
+/// <summary>One event of an export file and the line its record starts on.</summary>
+public sealed record ExportedEvent(int Line, string UserId, string ItemId, string EventType, DateTimeOffset Timestamp, string EventId, double? Value);

@@ -231,7 +231,7 @@ public static class InteractionLoader
             {
                 if (record.Line == 1)
                 {
-                    if (JoinedHeader(record) != MovieLensHeader) throw Malformed(path, 1, $"expected the header '{MovieLensHeader}', found '{InputFile.Excerpt(JoinedHeader(record))}'");
+                    if (record.AsHeader != MovieLensHeader) throw Malformed(path, 1, $"expected the header '{MovieLensHeader}', found '{InputFile.Excerpt(record.AsHeader)}'");
                     continue;
                 }
                 if (record.Blank) continue;
@@ -250,9 +250,6 @@ public static class InteractionLoader
 
     private const string MovieLensHeader = "userId,movieId,rating,timestamp";
 
-    /// <summary>The header as one line, for comparing with the expected header and for quoting in errors.</summary>
-    private static string JoinedHeader(CsvRecordReader.Record record) => string.Join(',', record.Fields).Trim().TrimStart('\uFEFF');
-
     private static void AddRating(string path, int lineNumber, IReadOnlyList<string> fields, string separator, List<Interaction> interactions)
     {
         if (fields.Count != 4) throw Malformed(path, lineNumber, $"expected 4 {separator}-separated fields (user, item, rating, timestamp), found {fields.Count}");
@@ -269,36 +266,8 @@ public static class InteractionLoader
 
     private static void ParseEventExport(string path, List<Interaction> interactions)
     {
-        // Record by record, not line by line: a quoted id or title may hold a line break (older exports wrote them).
-        var header = EventExportFormat.Header;
-        foreach (var record in CsvRecordReader.Read(path))
-        {
-            var lineNumber = record.Line;
-            if (lineNumber == 1)
-            {
-                header = JoinedHeader(record);
-                if (header != EventExportFormat.Header && header != EventExportFormat.HeaderWithoutValue)
-                    throw Malformed(path, 1, $"expected the header '{EventExportFormat.Header}', found '{InputFile.Excerpt(header)}'");
-                continue;
-            }
-            if (record.Empty) continue;
-            var fields = record.Fields;
-            var columns = header == EventExportFormat.Header ? EventExportFormat.Columns.Length : EventExportFormat.Columns.Length - 1;
-            if (fields.Count != columns)
-                throw Malformed(path, lineNumber, $"expected {columns} fields ({header}), found {fields.Count}");
-            for (var f = 0; f < Math.Min(fields.Count, 5); f++)
-                if (fields[f].Length == 0) throw Malformed(path, lineNumber, $"{EventExportFormat.Columns[f]} is empty");
-            if (!EventExportFormat.TryParseTimestamp(fields[3], out var timestamp))
-                throw Malformed(path, lineNumber, $"timestamp '{fields[3]}' is not an ISO-8601 UTC time such as 2024-05-01T12:00:00Z");
-            double? value = null;
-            if (fields.Count > 5 && fields[5].Length > 0)
-            {
-                if (!double.TryParse(fields[5], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                    throw Malformed(path, lineNumber, $"value '{InputFile.Excerpt(fields[5])}' is not a number");
-                value = v;
-            }
-            interactions.Add(new Interaction(fields[0], fields[1], timestamp.UtcTicks, lineNumber, value, fields[2], fields[4]));
-        }
+        foreach (var e in EventExportFormat.Read(path))
+            interactions.Add(new Interaction(e.UserId, e.ItemId, e.Timestamp.UtcTicks, e.Line, e.Value, e.EventType, e.EventId));
     }
 
     private static FormatException Malformed(string path, int line, string problem) => new($"{path}:{line}: {problem}.");

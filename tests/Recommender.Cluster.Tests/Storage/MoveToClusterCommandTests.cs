@@ -47,6 +47,14 @@ public sealed class MoveToClusterCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("is not a recommender node's database", error);
 
+        // A named pipe (as a device would) is refused before a lock file is made beside it.
+        var pipe = Path.Combine(_root, "pipe.db");
+        Assert.Equal(0, Mono.Unix.Native.Syscall.mkfifo(pipe, Mono.Unix.Native.FilePermissions.DEFFILEMODE));
+        (exit, error) = Move("--data-directory", Node, "--database", pipe, "--cluster-data-directory", ClusterData, "--connection-string", "Host=127.0.0.1");
+        Assert.Equal(1, exit);
+        Assert.Contains($"'{pipe}' is a named pipe, not a node's SQLite file", error);
+        Assert.False(File.Exists(pipe + ".lock"));
+
         // A node's schema with nothing in it: nothing to move.
         File.Delete(Path.Combine(Node, BackupCommand.DatabaseFile));
         Hosting.Sql.SqliteStorageSchema.EnsureCreated($"Data Source={Path.Combine(Node, BackupCommand.DatabaseFile)}");

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Recommender.Cli;
+using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Model.Data;
+
+namespace Recommender.Cluster.Tests.Api;
+
+/// <summary>
+/// `recommender import-items` and `import-events` against the cluster's front end on Kestrel: what the files say is
+/// what the cluster then holds, a second run stores nothing twice, and a file or batch that is refused is named by line
+/// with what was stored before it said.
+/// </summary>
+[Collection(SmallClusterCollection.Name)]
+public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("recommender-import-").FullName;
+    private readonly string _run = Guid.NewGuid().ToString("N")[..8];
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public async Task Items_and_then_their_events_are_imported_and_a_second_run_stores_nothing_twice()
+    {
+        var items = Write("items.jsonl",
+            $$"""{"id":"{{_run}}-lamp","title":"Desk lamp","text":"Brass, adjustable","tags":["home","light"]}""",
+            "",
+            $$"""{"id":"{{_run}}-old","title":"Old catalogue","hidden":true}""",
+            $$"""{"id":"{{_run}}-sale","title":"Winter sale","expiresAt":"2099-01-01T00:00:00Z"}""");
+        var (exit, output, error) = await Cli("import-items", "--file", items);
+        Assert.True(exit == 0, error);
+        Assert.Contains("3 items written", output);
+        var lamp = await cluster.GetJsonAsync<JsonElement>($"/items/{_run}-lamp");
+        Assert.Equal("Desk lamp", lamp.GetProperty("title").GetString());
+        Assert.Equal("Brass, adjustable", lamp.GetProperty("text").GetString());
+        Assert.Equal(["home", "light"], lamp.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.True((await cluster.GetJsonAsync<JsonElement>($"/items/{_run}-old")).GetProperty("hidden").GetBoolean());
+        Assert.Equal(new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero), (await cluster.GetJsonAsync<JsonElement>($"/items/{_run}-sale")).GetProperty("expiresAt").GetDateTimeOffset());
+
+        // 23 users of 100 events each, in batches of 1,000: three requests, events of one user in two of them.
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        string[] catalogue = [$"{_run}-lamp", $"{_run}-sale", "1", "2", "3", "4"];
+        var events = Enumerable.Range(0, 2300).Select(i => (UserId: $"{_run}-u{i % 23}", ItemId: catalogue[i % catalogue.Length],
+            EventType: i % 7 == 0 ? "rating" : "view", Timestamp: start.AddSeconds(i), EventId: $"{_run}-e{i}", Value: i % 7 == 0 ? (double?)(1 + i % 5) : null)).ToList();
+        var file = Path.Combine(_directory, "events.csv");
+        using (var writer = new StreamWriter(file)) EventExportFormat.Write(writer, events);
+        (exit, output, error) = await Cli("import-events", "--file", file);
+        Assert.True(exit == 0, error);
+        Assert.Contains("Sent 2,300 events", output);
+        Assert.Contains("2,300 stored, 0 already there", output);
+        await AssertHistoriesAsync(events);
+
+        (exit, output, error) = await Cli("import-events", "--file", file, "--batch-size", "700");
+        Assert.True(exit == 0, error);
+        Assert.Contains("0 stored, 2,300 already there", output);
+        await AssertHistoriesAsync(events);
+    }
+
+    [Fact]
+    public async Task A_batch_the_api_refuses_is_named_by_line_and_the_batches_before_it_stay_stored()
+    {
+        var user = $"{_run}-refused";
+        var file = Write("events.csv", EventExportFormat.Header,
+            $"{user},1,view,2026-01-01T00:00:00Z,{_run}-a,",
+            $"{user},2,view,2026-01-01T00:00:01Z,{_run}-b,",
+            $"{user},3,view,2026-01-01T00:00:02Z,{_run}-c,",
+            $"{user},{_run}-nowhere,view,2026-01-01T00:00:03Z,{_run}-d,",
+            $"{user},5,view,2026-01-01T00:00:04Z,{_run}-e,");
+        var (exit, _, error) = await Cli("import-events", "--file", file, "--batch-size", "2");
+        Assert.Equal(1, exit);
+        Assert.Contains("answered 400 for the events of lines 4-5", error);
+        Assert.Contains($"{file}:5: itemId:", error);
+        Assert.Contains("The 2 events before line 4 were stored; none of lines 4-5 was", error);
+        Assert.Equal([$"{_run}-a", $"{_run}-b"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events.Select(e => e.EventId));
+
+        // A malformed line anywhere stores nothing: the file is read whole first.
+        var other = $"{_run}-malformed";
+        file = Write("malformed.csv", EventExportFormat.Header, $"{other},1,view,2026-01-01T00:00:00Z,{_run}-f,", $"{other},2,view,yesterday,{_run}-g,");
+        (exit, _, error) = await Cli("import-events", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:3: timestamp 'yesterday' is not an ISO-8601 UTC time", error);
+        Assert.Equal(0, (await cluster.GetJsonAsync<HistoryReply>($"/users/{other}/history")).TotalCount);
+
+        // Items: a line that is no object, an id twice, and a field the API refuses, each named by line.
+        file = Write("bad.jsonl", $$"""{"id":"{{_run}}-x","title":"X"}""", "[1, 2]");
+        (exit, _, error) = await Cli("import-items", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: an item must be a JSON object, not array", error);
+        file = Write("twice.jsonl", $$"""{"id":"{{_run}}-x","title":"X"}""", $$"""{"id":"{{_run}}-x","title":"Y"}""");
+        (_, _, error) = await Cli("import-items", "--file", file);
+        Assert.Contains($"{file}:2: item '{_run}-x' is on line 1 too", error);
+        file = Write("refused.jsonl", $$"""{"id":"{{_run}}-y","title":"Y"}""", $$"""{"id":"{{_run}}-z","title":"Z","hidden":"yes"}""");
+        (exit, _, error) = await Cli("import-items", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: hidden:", error);
+        Assert.Contains("No items before line 1 were sent; none of lines 1-2 was", error);
+        using var notThere = await cluster.Http.GetAsync($"/items/{_run}-y");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, notThere.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_batch_answered_503_or_not_at_all_is_sent_again_as_it_was()
+    {
+        var port = FreePort();
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var bodies = new List<string>();
+        var served = Task.Run(async () =>
+        {
+            foreach (var status in new[] { 503, 200 })
+            {
+                var context = await listener.GetContextAsync();
+                using (var reader = new StreamReader(context.Request.InputStream)) bodies.Add(await reader.ReadToEndAsync());
+                context.Response.StatusCode = status;
+                if (status == 503) context.Response.Headers["Retry-After"] = "1";
+                var body = status == 200 ? """{"accepted":2,"duplicates":0,"users":1,"pendingUsers":0}""" : """{"status":503,"mayHaveBeenWritten":true}""";
+                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(body));
+                context.Response.Close();
+            }
+        });
+        var file = Write("two.csv", EventExportFormat.Header, "u,1,view,2026-01-01T00:00:00Z,e-1,", "u,2,rating,2026-01-01T00:00:01Z,e-2,4.5");
+        var (exit, output, error) = await Cli("import-events", "--file", file, "--api", $"http://127.0.0.1:{port}");
+        await served;
+        Assert.True(exit == 0, error);
+        Assert.Contains("the API answered 503; asking again in 1 s (attempt 2 of 5)", error);
+        Assert.Contains("2 stored, 0 already there", output);
+        Assert.Equal(2, bodies.Count);
+        Assert.Equal(bodies[0], bodies[1]);
+        var sent = JsonDocument.Parse(bodies[0]).RootElement;
+        Assert.Equal("e-2", sent[1].GetProperty("eventId").GetString());
+        Assert.Equal(4.5, sent[1].GetProperty("value").GetDouble());
+        Assert.False(sent[0].TryGetProperty("value", out _));
+
+        // Nobody listening: each attempt fails, the command says so and what was stored.
+        listener.Stop();
+        (exit, _, error) = await Cli("import-events", "--file", file, "--api", $"http://127.0.0.1:{port}", "--attempts", "2");
+        Assert.Equal(1, exit);
+        Assert.Contains("asking again in 1 s (attempt 2 of 2)", error);
+        Assert.Contains("failed 2 times", error);
+        Assert.Contains("No events before line 2 were sent; those of lines 2-3 may have been", error);
+    }
+
+    private async Task AssertHistoriesAsync(List<(string UserId, string ItemId, string EventType, DateTimeOffset Timestamp, string EventId, double? Value)> events)
+    {
+        foreach (var user in events.GroupBy(e => e.UserId))
+        {
+            var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user.Key}/history");
+            Assert.Equal(user.Select(e => e.EventId), history.Events.Select(e => e.EventId));
+            Assert.Equal(user.Select(e => e.ItemId), history.Events.Select(e => e.ItemId));
+        }
+    }
+
+    private string Write(string name, params string[] lines)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private async Task<(int Exit, string Output, string Error)> Cli(string command, params string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        string[] api = args.Contains("--api") ? [] : ["--api", cluster.BaseAddress.ToString()];
+        var exit = await Task.Run(() => CliCommands.RunAsync(CliCommands.Root(), [command, .. args, .. api], new InvocationConfiguration { Output = output, Error = error }));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        socket.Start();
+        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
+    }
+}

@@ -7,25 +7,30 @@ using Spectre.Console;
 namespace Recommender.Cli;
 
 /// <summary>
-/// recommender encode-text: composes each MovieLens movie's text (title, genres, tags) and encodes it with the frozen
-/// sentence encoder into a #text-vectors file, the input of train --item-text-file; reports the encoding throughput.
+/// recommender encode-text: composes each item's text (a catalogue file's title, text and tags, as the cluster composes
+/// them, or a MovieLens movie's title, genres and tags) and encodes it with the frozen sentence encoder into a
+/// #text-vectors file, the input of train --item-text-file; reports the encoding throughput.
 /// </summary>
 internal static class EncodeTextCommand
 {
     public static Command Create()
     {
-        var movies = new Option<string>("--movies") { Description = "MovieLens movies.csv (movieId,title,genres).", Required = true };
-        var tags = new Option<string?>("--tags") { Description = "MovieLens tags.csv (userId,movieId,tag,timestamp), optional." };
+        var items = new Option<string?>("--items") { Description = "A catalogue file of JSON lines, each an item as POST /items and import-items take it (id, title, text, tags)." };
+        var movies = new Option<string?>("--movies") { Description = "MovieLens movies.csv (movieId,title,genres), instead of --items." };
+        var tags = new Option<string?>("--tags") { Description = "MovieLens tags.csv (userId,movieId,tag,timestamp), optional, with --movies." };
         var output = new Option<string>("--out") { Description = "The #text-vectors file to write.", Required = true };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads of the encoder.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("encode-text", $"Encode MovieLens item texts with {SentenceTextEncoder.ModelName} into a text-vector file.") { movies, tags, output, threads };
+        var command = new Command("encode-text", $"Encode item texts (a catalogue file's or MovieLens movies') with {SentenceTextEncoder.ModelName} into a text-vector file.") { items, movies, tags, output, threads };
         command.SetAction(parse => CommandErrors.Run(parse, console =>
         {
             var path = parse.GetValue(output)!;
             CommandErrors.CheckFileTarget(path, "--out");
             var threadCount = CommandErrors.ThreadCount(parse, threads);
-            var texts = MovieLensText.Compose(parse.GetValue(movies)!, parse.GetValue(tags));
-            if (texts.Count == 0) throw new FormatException($"{parse.GetValue(movies)} lists no movies: there is nothing to encode.");
+            var (catalogue, movieFile, tagFile) = (parse.GetValue(items), parse.GetValue(movies), parse.GetValue(tags));
+            if ((catalogue is null) == (movieFile is null)) throw new ArgumentException("Give the items to encode with either --items or --movies.");
+            if (tagFile is not null && movieFile is null) throw new ArgumentException("--tags is MovieLens tags.csv and goes with --movies; a catalogue file's items carry their own tags.");
+            var texts = catalogue is not null ? CatalogueText.Compose(catalogue) : MovieLensText.Compose(movieFile!, tagFile);
+            if (texts.Count == 0) throw new FormatException($"{catalogue ?? movieFile} lists no items: there is nothing to encode.");
             using var encoder = new SentenceTextEncoder(threadCount);
             var watch = Stopwatch.StartNew();
             var vectors = MovieLensText.Encode(texts, encoder);

@@ -13,6 +13,40 @@ namespace Recommender.Cluster.Tests.Text;
 /// <summary>The plain classes behind the text pathway: explanations, the core budget, the text batcher and re-projection.</summary>
 public sealed class TextUnitTests
 {
+    /// <summary>
+    /// A catalogue file's item text, as encode-text --items composes it for training, is the text the cluster composes
+    /// for the same item written through POST /items: the vectors trained on are those served with.
+    /// </summary>
+    [Fact]
+    public void A_catalogue_files_item_text_is_composed_as_the_cluster_composes_a_written_item()
+    {
+        string[] lines =
+        [
+            """{"id":"a","title":"  Blue   shirt. ","text":"Cotton.\tSlim fit","tags":["Summer","summer","  sale "]}""",
+            """{"id":"b","title":"Only a title"}""",
+            """{"id":"c","title":"Τίτλος 😀","text":null,"tags":[],"hidden":true,"embedding":null}""",
+            $$"""{"id":"d","title":"Long","text":"{{new string('x', 700)}}","tags":["cut"]}""",
+            """{"id":"e","title":"Tags only.","tags":["x","y"],"expiresAt":"2099-01-01T00:00:00Z"}""",
+        ];
+        var path = Path.Combine(Path.GetTempPath(), $"catalogue-{Guid.NewGuid():N}.jsonl");
+        File.WriteAllLines(path, lines);
+        try
+        {
+            var composed = CatalogueText.Compose(path);
+            var errors = new Recommender.Api.Validation.ValidationErrors();
+            using var body = System.Text.Json.JsonDocument.Parse("[" + string.Join(",", lines) + "]");
+            var written = Recommender.Api.Validation.ItemBatch.ParseMany(body.RootElement, null, errors);
+            Assert.False(errors.Any);
+            Assert.Equal(written.Select(i => i.Id), composed.Keys.Order(StringComparer.Ordinal));
+            foreach (var item in written) Assert.Equal(TextEncoding.Compose(item), composed[item.Id]);
+            Assert.Equal("Blue shirt. Cotton. Slim fit. Tags: Summer, sale", composed["a"]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Explanations_pick_the_most_similar_history_items_never_the_item_itself_and_only_positive_ones()
     {

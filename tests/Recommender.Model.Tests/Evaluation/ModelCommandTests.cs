@@ -7,6 +7,7 @@ using Recommender.Model.Onnx;
 using Recommender.Model.Packaging;
 using Recommender.Model.Sasrec;
 using Recommender.Model.Tests.Data;
+using Recommender.Model.Text;
 
 namespace Recommender.Model.Tests.Evaluation;
 
@@ -247,6 +248,48 @@ public sealed class ModelCommandTests : IDisposable
             Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "16", "--runs", "2147483647"));
         Assert.Contains("--dimension 10 must be a positive multiple of --heads 3",
             Fails(BenchmarkCommand.Create(), "--items", "50", "--max-length", "20", "--dimension", "10", "--heads", "3"));
+    }
+
+    [Fact]
+    public void Encode_text_reads_a_catalogue_file_of_json_lines_and_names_its_bad_lines()
+    {
+        var catalogue = Write("items.jsonl", """
+            {"id":"sku-1","title":"Blue shirt","text":"Cotton","tags":["summer"]}
+
+            {"id":"sku-2","title":"Red scarf","hidden":true}
+            """);
+        var vectors = Path.Combine(_directory, "items.tsv");
+        var (exit, text, error) = Invoke(EncodeTextCommand.Create(), "--items", catalogue, "--out", vectors, "--threads", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("encoded 2 items", text);
+        var written = TextVectorFile.Read(vectors);
+        Assert.Equal(["sku-1", "sku-2"], written.Vectors.Keys.Order(StringComparer.Ordinal));
+        using (var encoder = new SentenceTextEncoder(1))
+        {
+            var expected = encoder.Encode(["Blue shirt. Cotton. Tags: summer", "Red scarf"]);
+            Assert.Equal(expected[0], written.Vectors["sku-1"], (a, b) => Math.Abs(a - b) < 1e-6f);
+            Assert.Equal(expected[1], written.Vectors["sku-2"], (a, b) => Math.Abs(a - b) < 1e-6f);
+        }
+
+        var other = Path.Combine(_directory, "never.tsv");
+        Assert.Contains("either --items or --movies", Fails(EncodeTextCommand.Create(), "--out", other));
+        Assert.Contains("either --items or --movies", Fails(EncodeTextCommand.Create(), "--items", catalogue, "--movies", catalogue, "--out", other));
+        Assert.Contains("--tags is MovieLens tags.csv and goes with --movies", Fails(EncodeTextCommand.Create(), "--items", catalogue, "--tags", catalogue, "--out", other));
+        foreach (var (line, message) in new[]
+        {
+            ("""{"id":"a","title":"A"}""" + "\n" + """{"id":"a","title":"B"}""", ":2: item 'a' is on line 1 too"),
+            ("""{"title":"No id"}""", ":1: the item has no \"id\" string"),
+            ("""{"id":"a","title":7}""", ":1: \"title\" must be a string, not number"),
+            ("""{"id":"a","tags":"summer"}""", ":1: \"tags\" must be an array of strings"),
+            ("""["a"]""", ":1: an item must be a JSON object, not array"),
+            ("""{"id":"a",""", ":1: not a JSON object"),
+            ("\n\n", "lists no items"),
+        })
+        {
+            var bad = Write($"bad-{Guid.NewGuid():N}.jsonl", line);
+            Assert.Contains(message, Fails(EncodeTextCommand.Create(), "--items", bad, "--out", other));
+        }
+        Assert.False(File.Exists(other));
     }
 
     [Fact]

@@ -32,50 +32,18 @@ internal static class ImportItemsCommand
     }
 
     /// <summary>
-    /// Every non-blank line as one compact JSON object holding a string id; anything else is refused, naming file and
-    /// line, before a request is sent. The API checks the fields.
+    /// Every item of the catalogue file as compact JSON (a malformed line is refused, naming file and line, before a
+    /// request is sent); the API checks the fields.
     /// </summary>
     public static List<UploadRow> Read(string path)
     {
-        Model.Data.InputFile.Require(path, "--file");
         var rows = new List<UploadRow>();
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
-        var number = 0;
-        try
+        foreach (var line in Model.Data.CatalogueFile.Read(path))
         {
-            while (reader.ReadLine() is { } line)
-            {
-                number++;
-                if (string.IsNullOrWhiteSpace(line)) continue;
-                JsonDocument document;
-                try
-                {
-                    document = JsonDocument.Parse(line);
-                }
-                catch (JsonException e)
-                {
-                    throw new FormatException($"{path}:{number}: not a JSON object: {e.Message}");
-                }
-                using (document)
-                {
-                    if (document.RootElement.ValueKind != JsonValueKind.Object)
-                        throw new FormatException($"{path}:{number}: an item must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
-                    if (!document.RootElement.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
-                        throw new FormatException($"{path}:{number}: the item has no \"id\" string.");
-                    // Two lines of one item would be refused in one batch and race in two: the file must say which it means.
-                    if (!ids.TryAdd(id.GetString()!, number))
-                        throw new FormatException($"{path}:{number}: item '{id.GetString()}' is on line {ids[id.GetString()!]} too.");
-                    var json = JsonSerializer.Serialize(document.RootElement);
-                    if (Encoding.UTF8.GetByteCount(json) > BatchUpload.MaxBatchBytes - 2)
-                        throw new FormatException($"{path}:{number}: the item's JSON passes the API's 1 MiB request limit on its own.");
-                    rows.Add(new UploadRow(number, json));
-                }
-            }
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new FormatException($"{path}:{number + 1}: not valid UTF-8.");
+            var json = JsonSerializer.Serialize(line.Item);
+            if (Encoding.UTF8.GetByteCount(json) > BatchUpload.MaxBatchBytes - 2)
+                throw new FormatException($"{path}:{line.Line}: the item's JSON passes the API's 1 MiB request limit on its own.");
+            rows.Add(new UploadRow(line.Line, json));
         }
         if (rows.Count == 0) throw new FormatException($"{path} holds no items.");
         return rows;

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Recommender.Model.Data;
 
@@ -14,51 +13,12 @@ public static class CatalogueText
 {
     /// <summary>External item id → composed text, for every item of the file.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="FormatException">A line is not an item object, or an id repeats (file:line named).</exception>
-    public static IReadOnlyDictionary<string, string> Compose(string path)
-    {
-        InputFile.Require(path, "Catalogue file");
-        var texts = new Dictionary<string, string>(StringComparer.Ordinal);
-        var lines = new Dictionary<string, int>(StringComparer.Ordinal);
-        using var reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
-        var number = 0;
-        try
-        {
-            while (reader.ReadLine() is { } line)
-            {
-                number++;
-                if (string.IsNullOrWhiteSpace(line)) continue;
-                using var document = Parse(path, number, line);
-                var item = document.RootElement;
-                var id = String(path, number, item, "id") ?? throw new FormatException($"{path}:{number}: the item has no \"id\" string.");
-                if (id.Length == 0) throw new FormatException($"{path}:{number}: the item's id is empty.");
-                if (!lines.TryAdd(id, number)) throw new FormatException($"{path}:{number}: item '{id}' is on line {lines[id]} too.");
-                texts[id] = ItemText.Compose(String(path, number, item, "title"), String(path, number, item, "text"), Tags(path, number, item));
-            }
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new FormatException($"{path}:{number + 1}: not valid UTF-8.");
-        }
-        return texts;
-    }
-
-    private static JsonDocument Parse(string path, int number, string line)
-    {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(line);
-        }
-        catch (JsonException e)
-        {
-            throw new FormatException($"{path}:{number}: not a JSON object: {e.Message}");
-        }
-        if (document.RootElement.ValueKind == JsonValueKind.Object) return document;
-        var kind = document.RootElement.ValueKind.ToString().ToLowerInvariant();
-        document.Dispose();
-        throw new FormatException($"{path}:{number}: an item must be a JSON object, not {kind}.");
-    }
+    /// <exception cref="FormatException">A line is not an item object, an id repeats, or a text field is not text (file:line named).</exception>
+    public static IReadOnlyDictionary<string, string> Compose(string path) =>
+        CatalogueFile.Read(path).ToDictionary(
+            line => line.Id,
+            line => ItemText.Compose(String(path, line.Line, line.Item, "title"), String(path, line.Line, line.Item, "text"), Tags(path, line.Line, line.Item)),
+            StringComparer.Ordinal);
 
     /// <summary>The field's string, null when absent or null; another kind is an error naming the field.</summary>
     private static string? String(string path, int number, JsonElement item, string field) =>

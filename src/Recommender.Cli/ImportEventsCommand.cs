@@ -6,9 +6,10 @@ using Recommender.Model.Data;
 namespace Recommender.Cli;
 
 /// <summary>
-/// recommender import-events: an event-export CSV (what export-events writes: a history kept elsewhere, another
-/// deployment's, or a warehouse's in that form) posted to the cluster in batches, each event under its own id, so that
-/// running the command again, after a failure or on purpose, stores every event once.
+/// recommender import-events: a history kept elsewhere (another deployment's export, a warehouse's, an application's
+/// log) posted to the cluster in batches: an event-export CSV, as export-events writes it, or JSON lines, each an event
+/// as POST /events takes it. Every event has an id or a timestamp (from which the API derives its id), so that running
+/// the command again, after a failure or on purpose and however it is batched, stores every event once.
 /// </summary>
 internal static class ImportEventsCommand
 {
@@ -17,9 +18,13 @@ internal static class ImportEventsCommand
 
     public static Command Create()
     {
-        var file = new Option<string>("--file") { Description = $"The events: an event-export CSV ({EventExportFormat.Header}), as export-events writes it.", Required = true };
+        var file = new Option<string>("--file")
+        {
+            Description = $"The events: an event-export CSV ({EventExportFormat.Header}), as export-events writes it, or JSON lines, each an event object as POST /events takes it with an eventId or a timestamp (told apart by the first character).",
+            Required = true,
+        };
         var upload = new UploadOptions("events", MaxBatch, 60);
-        var command = new Command("import-events", "Post an event-export CSV's events to the cluster (POST /events); running it again stores each event once.") { file };
+        var command = new Command("import-events", "Post a file of events (an event-export CSV or JSON lines) to the cluster (POST /events); running it again stores each event once.") { file };
         upload.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -27,8 +32,14 @@ internal static class ImportEventsCommand
             long accepted = 0, duplicates = 0, pending = 0;
             return await upload.RunAsync(parse, "events", path,
                 // The whole file is read once before anything is sent, so that a malformed line stores nothing.
-                () => EventExportFormat.Read(path).Count() is > 0 and var count ? count : throw new FormatException($"{path} holds no events."),
-                count => (EventExportFormat.Read(path).Select(Row), count),
+                () =>
+                {
+                    var json = JsonLinesFile.LooksLikeJsonLines(path);
+                    var count = json ? JsonLinesFile.Read(path, "an event").Count(l => Identified(path, l)) : EventExportFormat.Read(path).Count();
+                    return count > 0 ? (Json: json, Count: count) : throw new FormatException($"{path} holds no events.");
+                },
+                file => (file.Json ? JsonLinesFile.Read(path, "an event").Select(l => new UploadRow(l.Line, JsonSerializer.Serialize(l.Value)))
+                    : EventExportFormat.Read(path).Select(Row), file.Count),
                 answer =>
                 {
                     accepted += answer.GetProperty("accepted").GetInt64();
@@ -40,6 +51,17 @@ internal static class ImportEventsCommand
                 cancellation);
         });
         return command;
+    }
+
+    /// <summary>
+    /// True for an event of a JSON-lines file with an "eventId" or a "timestamp"; one with neither is refused, naming its
+    /// line: the API would stamp it with the time it arrives, and a second run would store it again.
+    /// </summary>
+    private static bool Identified(string path, JsonLine line)
+    {
+        if (line.Value.TryGetProperty("eventId", out var id) && id.ValueKind != JsonValueKind.Null) return true;
+        if (line.Value.TryGetProperty("timestamp", out var at) && at.ValueKind != JsonValueKind.Null) return true;
+        throw new FormatException($"{path}:{line.Line}: the event has neither an \"eventId\" nor a \"timestamp\"; give it one, so that the import can be run again without storing it twice.");
     }
 
     /// <summary>The event as POST /events takes it: every field of the export, the value only when it has one.</summary>

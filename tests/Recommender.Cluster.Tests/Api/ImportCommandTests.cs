@@ -59,6 +59,44 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
     }
 
     [Fact]
+    public async Task Events_in_json_lines_are_imported_and_a_second_run_batched_otherwise_stores_nothing_twice()
+    {
+        var user = $"{_run}-json";
+        var file = Write("events.jsonl",
+            $$"""{"userId":"{{user}}","itemId":"1","type":"view","eventId":"{{_run}}-j1","timestamp":"2026-02-01T10:00:00Z"}""",
+            $$"""{"userId":"{{user}}","itemId":"2","type":"click","timestamp":"2026-02-01T10:01:00Z"}""",
+            "",
+            $$"""{"userId":"{{user}}","itemId":"3","type":"rating","value":4,"timestamp":1769940120}""",
+            $$"""{"userId":"{{user}}","itemId":"4","type":"VIEW","timestamp":"2026-02-01T10:03:00Z"}""");
+        var (exit, output, error) = await Cli("import-events", "--file", file, "--batch-size", "3");
+        Assert.True(exit == 0, error);
+        Assert.Contains("4 stored, 0 already there", output);
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(["1", "2", "3", "4"], history.Events.Select(e => e.ItemId));
+        Assert.Equal(4.0, history.Events[2].Value);
+        Assert.Equal($"{_run}-j1", history.Events[0].EventId);
+
+        (exit, output, error) = await Cli("import-events", "--file", file, "--batch-size", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("0 stored, 4 already there", output);
+        Assert.Equal(4, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).TotalCount);
+
+        // An event with neither an id nor a time would be stored again by a second run: refused before anything is sent.
+        var other = $"{_run}-untimed";
+        file = Write("untimed.jsonl",
+            $$"""{"userId":"{{other}}","itemId":"1","type":"view","timestamp":"2026-02-01T10:00:00Z"}""",
+            $$"""{"userId":"{{other}}","itemId":"2","type":"view"}""");
+        (exit, _, error) = await Cli("import-events", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: the event has neither an \"eventId\" nor a \"timestamp\"", error);
+        file = Write("array.jsonl", $$"""{"userId":"{{other}}","itemId":"1","type":"view","timestamp":"2026-02-01T10:00:00Z"}""", "[]");
+        (exit, _, error) = await Cli("import-events", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: an event must be a JSON object, not array", error);
+        Assert.Equal(0, (await cluster.GetJsonAsync<HistoryReply>($"/users/{other}/history")).TotalCount);
+    }
+
+    [Fact]
     public async Task A_batch_the_api_refuses_is_named_by_line_and_the_batches_before_it_stay_stored()
     {
         var user = $"{_run}-refused";

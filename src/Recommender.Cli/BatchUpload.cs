@@ -60,7 +60,19 @@ internal sealed partial class BatchUpload(ApiConnection api, string endpoint, st
                         exit = 1;
                         return;
                     }
-                    using (var answer = JsonDocument.Parse(text)) stored(answer.RootElement);
+                    try
+                    {
+                        using var answer = JsonDocument.Parse(text);
+                        stored(answer.RootElement);
+                    }
+                    catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                    {
+                        // Not the API's answer (a proxy's page, another service on the address): what was stored cannot be told.
+                        await error.WriteLineAsync($"error: {api.BaseAddress}{endpoint} answered {(int)response.StatusCode} with what is not the recommender API's answer: {(text.Length > 200 ? text[..200] + "…" : text)}");
+                        await error.WriteLineAsync(StoredBefore(sent, batch, noun, mayBeStored: true));
+                        exit = 1;
+                        return;
+                    }
                     sent += batch.Count;
                     task.Value = sent;
                 }

@@ -148,20 +148,20 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
         var bodies = new List<string>();
         var served = Task.Run(async () =>
         {
-            foreach (var status in new[] { 503, 200 })
+            foreach (var status in new[] { 503, 200, 200 })
             {
                 var context = await listener.GetContextAsync();
                 using (var reader = new StreamReader(context.Request.InputStream)) bodies.Add(await reader.ReadToEndAsync());
                 context.Response.StatusCode = status;
                 if (status == 503) context.Response.Headers["Retry-After"] = "1";
-                var body = status == 200 ? """{"accepted":2,"duplicates":0,"users":1,"pendingUsers":0}""" : """{"status":503,"mayHaveBeenWritten":true}""";
+                var body = status == 503 ? """{"status":503,"mayHaveBeenWritten":true}"""
+                    : bodies.Count == 2 ? """{"accepted":2,"duplicates":0,"users":1,"pendingUsers":0}""" : "<html>Welcome to the proxy</html>";
                 await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(body));
                 context.Response.Close();
             }
         });
         var file = Write("two.csv", EventExportFormat.Header, "u,1,view,2026-01-01T00:00:00Z,e-1,", "u,2,rating,2026-01-01T00:00:01Z,e-2,4.5");
         var (exit, output, error) = await Cli("import-events", "--file", file, "--api", $"http://127.0.0.1:{port}");
-        await served;
         Assert.True(exit == 0, error);
         Assert.Contains("the API answered 503; asking again in 1 s (attempt 2 of 5)", error);
         Assert.Contains("2 stored, 0 already there", output);
@@ -171,6 +171,13 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
         Assert.Equal("e-2", sent[1].GetProperty("eventId").GetString());
         Assert.Equal(4.5, sent[1].GetProperty("value").GetDouble());
         Assert.False(sent[0].TryGetProperty("value", out _));
+
+        // An answer that is not the API's (another service on the address): what was stored cannot be told, and it says so.
+        (exit, _, error) = await Cli("import-events", "--file", file, "--api", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, exit);
+        Assert.Contains("answered 200 with what is not the recommender API's answer: <html>Welcome to the proxy</html>", error);
+        Assert.Contains("those of lines 2-3 may have been", error);
+        await served;
 
         // Nobody listening: each attempt fails, the command says so and what was stored.
         listener.Stop();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# How fast `recommender import-items` and `import-events` load a catalogue and a history into a node, and what a second
-# run of the events (every one already stored) costs.
+# How fast `recommender import-items` and `import-events` load a catalogue and a history into a node, what a second
+# run of the events (every one already stored) costs, and how fast `export-items` and `export-events` give them back.
 #
 #   deploy/bench/import.sh          # ITEMS=10000 (with title, text and tags, so every one is text-encoded) USERS=10000 EVENTS=20
 #
@@ -52,4 +52,9 @@ for run in items events events-again; do
     started=$(date +%s.%N)
     "${CLI[@]}" "$command" --file "$file" --api "http://127.0.0.1:$PORT" | grep -v '%' | tee "$WORK/$run.log"
     log "$run: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s wall, including the tool's start"
+done
+for what in items events; do
+    started=$(date +%s.%N)
+    "${CLI[@]}" "export-$what" --api "http://127.0.0.1:$PORT" --out "$WORK/exported-$what"
+    log "export-$what: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s wall, including the tool's start"
 done

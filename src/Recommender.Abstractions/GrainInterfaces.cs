@@ -352,3 +352,12 @@ public interface IUserDirectoryBackfillGrain : IGrainWithIntegerKey
     [Alias("Backfill")]
     Task<int> Backfill();
 }
+
+/// <summary>The id of every item the catalogue holds, read from grain storage, for the catalogue export.</summary>
+[Alias("recommender.IItemListingGrain")]
+public interface IItemListingGrain : IGrainWithIntegerKey
+{
+    /// <summary>Each id once, bulk-loaded items first, in no other order.</summary>
+    [Alias("ListIds")]
+    Task<Immutable<string[]>> ListIds();
+}

@@ -14,6 +14,7 @@ internal static partial class CliCommands
         ExportCommand.Create(),
         BenchmarkCommand.Create(),
         ExportEventsCommand.Create(),
+        ExportItemsCommand.Create(),
         ImportItemsCommand.Create(),
         ImportEventsCommand.Create(),
         EvaluateColdStartCommand.Create(),

@@ -119,6 +119,7 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<ModelUnloader>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());
         services.AddSingleton<IStoredUsers, AdoNetStoredUsers>();
+        services.AddSingleton<IStoredItems, AdoNetStoredItems>();
         services.AddSingleton<IBulkItemStore, AdoNetBulkItemStore>();
         services.AddSingleton<IGrainRowStore, AdoNetGrainRowStore>();
         services.AddSingleton<DemoSeeder>();

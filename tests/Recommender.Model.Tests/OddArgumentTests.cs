@@ -65,6 +65,7 @@ public sealed class CommandInputs : IDisposable
         ["backup"] = ["--data-directory", this["node"], "--out", "OUT"],
         // No API and no PostgreSQL listen here: every run stops at the latest when they cannot be reached.
         ["import-items"] = ["--file", this["items.jsonl"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
+        ["export-items"] = ["--api", "http://127.0.0.1:1", "--out", "OUT", "--timeout", "2"],
         ["import-events"] = ["--file", this["events.csv"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["move-to-cluster"] = ["--data-directory", this["node"], "--cluster-data-directory", "OUT", "--connection-string", "Host=127.0.0.1;Port=1;Timeout=2"],
     };
@@ -91,7 +92,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     public static TheoryData<string> Commands => [.. CliCommands.All().Select(c => c.Name)];
 
     /// <summary>The commands that talk to a running cluster or its database, which the tests here do not start.</summary>
-    private static readonly string[] NeedsACluster = ["export-events", "import-items", "import-events", "move-to-cluster"];
+    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster"];
 
     [Theory]
     [MemberData(nameof(Commands))]
@@ -131,6 +132,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     [InlineData("evaluate-cold-start", "--text-cache")]
     [InlineData("evaluate-cold-start", "--markdown")]
     [InlineData("export-events", "--out")]
+    [InlineData("export-items", "--out")]
     public async Task An_output_file_that_is_a_named_pipe_is_refused_and_left_as_it_was(string name, string option)
     {
         // A device such as /dev/null would fare the same (the check is on the file type); the test makes its own pipe

@@ -4,5 +4,5 @@ namespace Recommender.Grains.Users;
 public interface IStoredUsers
 {
     /// <summary>The storage identity of every stored user state that holds data.</summary>
-    Task<IReadOnlyList<StoredUserKey>> ListAsync(CancellationToken cancellation);
+    Task<IReadOnlyList<StoredGrainKey>> ListAsync(CancellationToken cancellation);
 }

@@ -15,13 +15,13 @@ public sealed class UserDirectoryBackfillGrain(IStoredUsers stored, ILogger<User
     {
         var partitions = Enumerable.Range(0, Partitions.UserDirectory).Select(p => GrainFactory.GetGrain<IUserDirectoryGrain>(p)).ToArray();
         var listed = await Task.WhenAll(partitions.Select(p => p.List()));
-        var known = listed.SelectMany(l => l.Value).Select(StoredUserKey.Of).ToHashSet();
+        var known = listed.SelectMany(l => l.Value).Select(StoredGrainKey.Of).ToHashSet();
         var missing = new List<string>[partitions.Length];
         for (var p = 0; p < missing.Length; p++) missing[p] = [];
         var added = 0;
         foreach (var key in await stored.ListAsync(CancellationToken.None))
         {
-            if (known.Contains(key) || key.ToUserId() is not { } userId) continue;
+            if (known.Contains(key) || key.ToId() is not { } userId) continue;
             missing[Partitions.Of(userId, Partitions.UserDirectory)].Add(userId);
             added++;
         }

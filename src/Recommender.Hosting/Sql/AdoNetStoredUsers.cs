@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Recommender.Grains;
 using Recommender.Grains.Users;
 
 namespace Recommender.Hosting.Sql;
@@ -19,17 +20,17 @@ public sealed class AdoNetStoredUsers(IOptions<RecommenderOptions> options, IOpt
         WHERE ServiceId = @ServiceId AND GrainTypeString = @GrainType AND PayloadBinary IS NOT NULL
         """;
 
-    public async Task<IReadOnlyList<StoredUserKey>> ListAsync(CancellationToken cancellation)
+    public async Task<IReadOnlyList<StoredGrainKey>> ListAsync(CancellationToken cancellation)
     {
         await using var connection = await AdoNetConnections.OpenAsync(options.Value, cancellation);
         await using var command = connection.CreateCommand();
         command.CommandText = Query;
         command.AddParameter("ServiceId", cluster.Value.ServiceId);
         command.AddParameter("GrainType", UserGrainType);
-        var keys = new List<StoredUserKey>();
+        var keys = new List<StoredGrainKey>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
-            keys.Add(new StoredUserKey(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? "" : reader.GetString(2)));
+            keys.Add(new StoredGrainKey(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? "" : reader.GetString(2)));
         return keys;
     }
 }

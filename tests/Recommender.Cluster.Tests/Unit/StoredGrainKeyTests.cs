@@ -1,9 +1,9 @@
 using Recommender.Abstractions;
-using Recommender.Grains.Users;
+using Recommender.Grains;
 
 namespace Recommender.Cluster.Tests.Unit;
 
-public sealed class StoredUserKeyTests
+public sealed class StoredGrainKeyTests
 {
     [Theory]
     [InlineData("alice")]
@@ -31,7 +31,7 @@ public sealed class StoredUserKeyTests
     [InlineData("~%7Bx%7D")]
     [InlineData("%")]
     public void A_stored_identity_reads_back_as_its_own_id(string userId) =>
-        Assert.Equal(userId, StoredUserKey.Of(userId).ToUserId());
+        Assert.Equal(userId, StoredGrainKey.Of(userId).ToId());
 
     /// <summary>Ids the storage columns alone would confuse (one number spelt two ways, a string and "0+string", ...).</summary>
     [Theory]
@@ -51,7 +51,7 @@ public sealed class StoredUserKeyTests
     [InlineData("{", "%7B")]
     [InlineData("a{", "a%7B")]
     public void Distinct_ids_have_distinct_stored_identities(string a, string b) =>
-        Assert.NotEqual(StoredUserKey.Of(a), StoredUserKey.Of(b));
+        Assert.NotEqual(StoredGrainKey.Of(a), StoredGrainKey.Of(b));
 
     [Theory]
     [InlineData("alice", "alice")]

@@ -35,6 +35,17 @@ public sealed class MoveToClusterTests
             Assert.Contains("has no OrleansStorage table: apply deploy/postgres/clustering.sql and deploy/postgres/persistence.sql", error);
             Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory, "models")));
 
+            // A copy that fails part way (here the last table refuses a row): the transaction is rolled back and the
+            // packages already placed are removed again.
+            await cluster.Postgres.ExecuteAsync("cluster", "ALTER TABLE recommendergrainrows ADD CONSTRAINT refuse_moved CHECK (rowkey <> 'moved-text')");
+            (exit, _, error) = await MoveAsync(nodeData, cluster.ConnectionString, cluster.DataDirectory);
+            Assert.Equal(1, exit);
+            Assert.Contains("refuse_moved", error);
+            Assert.Contains("nothing was moved", error);
+            Assert.Equal(new long[Tables.Length], await PostgresCountsAsync(cluster));
+            Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(cluster.DataDirectory, "models")));
+            await cluster.Postgres.ExecuteAsync("cluster", "ALTER TABLE recommendergrainrows DROP CONSTRAINT refuse_moved");
+
             (exit, var output, error) = await MoveAsync(nodeData, cluster.ConnectionString, cluster.DataDirectory);
             Assert.True(exit == 0, $"move-to-cluster exited with {exit}: {error}{output}");
             var nodeRows = await SqliteCountsAsync(database);

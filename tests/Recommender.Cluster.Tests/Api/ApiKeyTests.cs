@@ -123,7 +123,7 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         Assert.Equal(1, await EventsOf(user));
 
         using var http = Client(ClientKey);
-        foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Post, "/models/rollback"),
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Get, "/catalogue/export"), (HttpMethod.Post, "/models/rollback"),
                      (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, $"/users/{user}") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(method, path));
@@ -140,6 +140,7 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         using (var posted = await http.PostAsJsonAsync("/events", Event(user)))
             Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
         Assert.Contains(user + ",5,view,", await http.GetStringAsync("/events/export"));
+        Assert.Contains("{\"id\":\"5\",", await http.GetStringAsync("/catalogue/export"));
         using var erased = await http.DeleteAsync($"/users/{user}");
         Assert.Equal(new ErasedUserReply(user, 1), await erased.Content.ReadFromJsonAsync<ErasedUserReply>());
         Assert.Equal(0, await EventsOf(user));
@@ -159,9 +160,12 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         Assert.Equal("bearer", schemes.GetProperty("bearer").GetProperty("scheme").GetString());
         Assert.Equal("X-Api-Key", schemes.GetProperty("apiKey").GetProperty("name").GetString());
         var paths = document.RootElement.GetProperty("paths");
-        var export = paths.GetProperty("/events/export").GetProperty("get");
-        Assert.Equal(2, export.GetProperty("security").GetArrayLength());
-        Assert.True(export.GetProperty("responses").TryGetProperty("403", out _));
+        foreach (var path in new[] { "/events/export", "/catalogue/export" })
+        {
+            var export = paths.GetProperty(path).GetProperty("get");
+            Assert.Equal(2, export.GetProperty("security").GetArrayLength());
+            Assert.True(export.GetProperty("responses").TryGetProperty("403", out _));
+        }
         var recommend = paths.GetProperty("/users/{id}/recommendations").GetProperty("get");
         Assert.True(recommend.GetProperty("responses").TryGetProperty("401", out _));
         Assert.False(recommend.GetProperty("responses").TryGetProperty("403", out _));

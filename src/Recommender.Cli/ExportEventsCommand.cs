@@ -9,8 +9,6 @@ namespace Recommender.Cli;
 /// </summary>
 internal static class ExportEventsCommand
 {
-    public const string ApiKeyVariable = ApiConnection.ApiKeyVariable;
-
     public static Command Create() => DownloadCommand.Create("export-events", "Download the cluster's event history as an event-export CSV for training.",
         "events/export", "CSV file to write (event-export format).", "events",
         header => header is EventExportFormat.Header or EventExportFormat.HeaderWithoutValue ? null : $"the export does not start with the header '{EventExportFormat.Header}'.",

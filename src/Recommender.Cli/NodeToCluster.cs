@@ -19,12 +19,14 @@ internal sealed record MovedData(long GrainStates, long BulkItems, long GrainRow
 /// </summary>
 internal sealed class NodeToCluster(string database, string modelsSource, string connectionString, string modelsTarget, string serviceId, string? nodeServiceId)
 {
-    public const string LockSuffix = ".lock";
+    // As the node's DataFileLock names it (the tool does not reference the hosting library).
+    private const string LockSuffix = ".lock";
     private static readonly string[] NodeTables = ["OrleansStorage", "RecommenderBulkItems", "RecommenderGrainRows"];
 
     /// <summary>Rows counted before the copy, so that a progress bar knows its length; reported once per table and per package.</summary>
     public Action<string, long>? Started { get; init; }
 
+    /// <summary>Rows or packages copied since the last report.</summary>
     public Action<long>? Copied { get; init; }
 
     public MovedData Run()

@@ -216,7 +216,12 @@ internal static class TrainCommand
                     Temperature = parse.GetValue(temperature),
                 };
                 CommandErrors.InFlagTerms(config.Validate, FlagOf);
-                var (textConfig, vectors, note) = TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!);
+                // The text vectors are keyed as the training file names its items: dense ids for a split, whose
+                // --item-ids only renames them for the package.
+                var (textConfig, vectors, note) = idFile is null
+                    ? TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout), vocabulary!)
+                    : TrainItemText.Apply(config, parse.GetValue(itemText)!, parse.GetValue(itemTextFile), parse.GetValue(itemIdDropout),
+                        SequenceDataset.IdentityVocabulary(vocabulary!.Count), vocabulary);
                 if (note is not null) console.WriteLine(note);
                 trainer = CommandErrors.InFlagTerms(() => new SasRecTrainer(new SasRecModel(textConfig, options.Seed, vectors), options), FlagOf);
             }

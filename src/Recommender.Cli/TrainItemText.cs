@@ -32,9 +32,13 @@ internal static class TrainItemText
 
     /// <summary>
     /// The configuration with its text fields set and the text vectors of <paramref name="itemIds"/> (dense order), or the
-    /// configuration unchanged for "id"; <c>Note</c> reports items without a vector.
+    /// configuration unchanged for "id"; <c>Note</c> reports items without a vector. <paramref name="itemIds"/> are the
+    /// ids the training file names its items by; <paramref name="packageIds"/>, when --item-ids renames them for the
+    /// package, are the catalogue's: a file keyed by those is refused rather than read under the wrong keys (numeric
+    /// catalogue ids would otherwise find the vectors of other items).
     /// </summary>
-    public static (SasRecConfig Config, float[]? ItemText, string? Note) Apply(SasRecConfig config, string representation, string? file, float idDropout, IReadOnlyList<string> itemIds)
+    public static (SasRecConfig Config, float[]? ItemText, string? Note) Apply(SasRecConfig config, string representation, string? file, float idDropout, IReadOnlyList<string> itemIds,
+        IReadOnlyList<string>? packageIds = null)
     {
         if (idDropout != 0 && representation != ItemRepresentations.IdAndText) throw new ArgumentException("--item-id-dropout is only used with --item-text id+text.");
         if (!ItemRepresentations.UsesText(representation))
@@ -45,6 +49,14 @@ internal static class TrainItemText
         if (file is null) throw new ArgumentException($"--item-text {representation} needs --item-text-file.");
         var vectors = TextVectorFile.Read(file);
         var itemText = vectors.ForItems(itemIds, out var missing);
+        if (packageIds is not null)
+        {
+            vectors.ForItems(packageIds, out var missingByCatalogueId);
+            if (missingByCatalogueId < missing)
+                throw new ArgumentException($"'{file}' is keyed by the catalogue's item ids ({packageIds.Count - missingByCatalogueId} of {itemIds.Count} items found that way, " +
+                    $"{itemIds.Count - missing} by dense id), but the training file names items by dense id: give the text vectors re-keyed by split " +
+                    "(its text-vectors.tsv, written with split --text-vectors).");
+        }
         if (missing == itemIds.Count) throw new ArgumentException($"None of the {itemIds.Count} training items has a vector in '{file}': the item ids do not match.");
         var withText = config with
         {

@@ -72,6 +72,33 @@ public sealed class SplitCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_with_the_splits_item_ids_reads_its_text_vectors_by_dense_id_and_refuses_a_file_keyed_by_catalogue_id()
+    {
+        // Catalogue ids 2-6 and dense ids 1-5 overlap: a lookup under the wrong keys would find four vectors, of other items.
+        var ratings = Write("numeric.csv", ["userId,movieId,rating,timestamp", .. Enumerable.Range(1, 6).SelectMany(u =>
+            Enumerable.Range(0, 5).Select(i => $"{u},{2 + (u + i) % 5},4,{u * 100 + i}"))]);
+        var byCatalogueId = WriteVectors("catalogue-vectors.tsv", 2, 3, 4, 5, 6);
+        var output = _directory["numeric-split"];
+        var (exit, text, error) = CommandRunner.Run(SplitCommand.Create(), "--data", ratings, "--format", "movielens-csv", "--out", output, "--text-vectors", byCatalogueId);
+        Assert.True(exit == 0, error);
+        string[] Train(string run, string vectors) =>
+        [
+            "--train", Path.Combine(output, "train", "input.txt"), "--item-ids", Path.Combine(output, SplitFiles.ItemsFile),
+            "--item-text", "id+text", "--item-text-file", vectors, "--no-validation",
+            "--out", _directory[run], "--dim", "4", "--max-length", "4", "--blocks", "1", "--epochs", "1", "--batch-size", "2", "--threads", "1",
+        ];
+
+        (exit, text, error) = CommandRunner.Run(TrainCommand.Create(), Train("run", Path.Combine(output, SplitCommand.TextVectorsFile)));
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("have no text vector", text);
+
+        (exit, _, error) = CommandRunner.Run(TrainCommand.Create(), Train("wrong-run", byCatalogueId));
+        Assert.Equal(1, exit);
+        Assert.Contains("is keyed by the catalogue's item ids (5 of 5 items found that way, 4 by dense id)", error);
+        Assert.Contains("re-keyed by split", error);
+    }
+
+    [Fact]
     public void Split_refuses_text_vectors_for_other_items_and_data_without_a_test_case_and_writes_nothing()
     {
         var output = _directory["split"];

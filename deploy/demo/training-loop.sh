@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The training loop against a running API, end to end:
-#   events -> recommender export-events -> recommender train -> POST /models -> POST /models/{v}/activate -> recommendations
+#   events -> recommender export-events -> recommender train -> recommender publish --activate -> recommendations
 #
 # Start the API first (a single embedded node that loads the demo on first start), e.g. in another terminal:
 #   dotnet run --project src/Recommender.Api -c Release
@@ -67,17 +67,11 @@ recommender train --train "$WORK/events.csv" --format event-export "${TEXT_ARGS[
     --out "$WORK/run" --export "$WORK/package" --version "$VERSION"
 ls -l "$WORK/package"
 
-step "4. POST /models"
-PARTS=(-F "manifest=@$WORK/package/manifest.json" -F "encoder=@$WORK/package/encoder.onnx" -F "embeddings=@$WORK/package/item_embeddings.bin")
-[[ -f "$WORK/package/text_projection.onnx" ]] && PARTS+=(-F "text_projection=@$WORK/package/text_projection.onnx")
-curl -fsS -X POST "$API/models" "${PARTS[@]}"
+step "4. recommender publish --activate (POST /models, then POST /models/$VERSION/activate)"
+recommender publish --api "$API" --package "$WORK/package" --activate
 echo
 
-step "5. POST /models/$VERSION/activate"
-curl -fsS -X POST "$API/models/$VERSION/activate"
-echo
-
-step "6. GET /users/$USER_ID/recommendations?k=5"
+step "5. GET /users/$USER_ID/recommendations?k=5"
 REPLY="$(curl -fsS "$API/users/$USER_ID/recommendations?k=5")"
 echo "$REPLY" | python3 -m json.tool
 SERVED="$(echo "$REPLY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["modelVersion"])')"

@@ -41,6 +41,9 @@ internal sealed class ApiConnection : IDisposable
         if (timeoutSeconds is <= 0 or > MaxTimeoutSeconds)
             throw new ArgumentException($"--timeout {timeoutSeconds} must be a number of seconds from 1 to {MaxTimeoutSeconds:N0}.");
         key = (key ?? Environment.GetEnvironmentVariable(ApiKeyVariable))?.Trim();
+        // The cluster's key settings are comma-separated lists (no key holds a comma), so a variable filled from the
+        // same secret as the front ends' may hold several: the first is sent.
+        if (key?.Contains(',') == true) key = key.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
         if (key is { Length: > 0 } && key.Any(c => c is <= ' ' or > '~'))
             throw new ArgumentException("the API key holds a character other than printable ASCII; keys are sent in an HTTP header.");
         // Relative paths resolve against the last '/' of the base: "http://host/prefix" must become "http://host/prefix/".

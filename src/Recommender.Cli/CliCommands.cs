@@ -22,12 +22,13 @@ internal static partial class CliCommands
         SplitCommand.Create(),
         BackupCommand.Create(),
         MoveToClusterCommand.Create(),
+        PublishCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>
     public static RootCommand Root()
     {
-        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; import to and export from a cluster, back up and move a node's data.");
+        var root = new RootCommand("Recommender: train, evaluate and export next-item sequence models; import to and export from a cluster, publish models to it, back up and move a node's data.");
         foreach (var command in All())
             root.Subcommands.Add(command);
         return root;

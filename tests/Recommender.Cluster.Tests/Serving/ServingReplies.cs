@@ -2,7 +2,7 @@ namespace Recommender.Cluster.Tests.Serving;
 
 // The registry's JSON as a client reads it.
 public sealed record ModelReply(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount, string State,
-    DateTimeOffset RegisteredAt, DateTimeOffset? ActivatedAt, bool Fallback);
+    DateTimeOffset RegisteredAt, DateTimeOffset? ActivatedAt, bool Fallback, Dictionary<string, double>? Metrics = null);
 
 public sealed record ModelsReply(string? Active, List<ModelReply> Models);
 

@@ -1,0 +1,326 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Recommender.Model.Packaging;
+
+namespace Recommender.Cli;
+
+/// <summary>
+/// recommender publish: a package written by train --export or export, checked here, uploaded to the cluster (POST
+/// /models) and, with --activate, made the version that serves; the last steps of a retraining job. Gates keep a
+/// worse package from serving: --min-metric refuses it before anything is sent, --compare-with-active registers it
+/// without activating it when the active version scored higher. Running the command again after a failure is safe:
+/// a version already registered with the same package is not sent twice, and activating the active version changes
+/// nothing.
+/// </summary>
+internal static class PublishCommand
+{
+    /// <summary>The exit code when a gate held the package back: not an error of the command, but not served either.</summary>
+    public const int HeldBack = 3;
+
+    /// <summary>The API's limit on a model upload's body (the cluster's Limits.MaxModelUploadBytes).</summary>
+    public const long MaxUploadBytes = 64L * 1024 * 1024;
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    public static Command Create()
+    {
+        var package = new Option<string>("--package")
+        {
+            Description = "The package directory, as train --export or export writes it (manifest.json, encoder.onnx, item_embeddings.bin, and text_projection.onnx when trained with item text).",
+            Required = true,
+        };
+        var activate = new Option<bool>("--activate") { Description = "Make the version the one that serves once it is registered (POST /models/{version}/activate)." };
+        var minMetric = new Option<string[]>("--min-metric")
+        {
+            Description = "NAME=VALUE, repeatable: send nothing, and exit with code 3, unless the package's metric NAME (its manifest's, e.g. val_ndcg@10) is at least VALUE.",
+        };
+        var compare = new Option<string?>("--compare-with-active")
+        {
+            Description = "NAME (with --activate): register the package but leave the active version serving, and exit with code 3, when the active version's metric NAME is higher than the package's by more than --tolerance.",
+        };
+        var tolerance = new Option<double>("--tolerance") { Description = "With --compare-with-active: how far below the active version's metric the package's may be and still be activated.", DefaultValueFactory = _ => 0 };
+        var api = ApiConnection.AddressOption();
+        var apiKey = ApiConnection.KeyOption("An admin API key (Recommender:ApiKeys:Admin)");
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each answer (the cluster takes up to 10 minutes to activate a large catalogue).", DefaultValueFactory = _ => 660 };
+        var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
+        var command = new Command("publish", "Upload a model package to the cluster (POST /models) and, with --activate, serve it; --min-metric and --compare-with-active keep a worse package from serving.")
+        {
+            package, activate, minMetric, compare, tolerance, api, apiKey, timeout, attempts,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            ApiConnection? connection = null;
+            Upload? upload = null;
+            (string Name, double Minimum)[] floors = [];
+            if (CommandErrors.Guard(parse, () =>
+                {
+                    if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
+                    if (parse.GetValue(compare) is not null && !parse.GetValue(activate))
+                        throw new ArgumentException("--compare-with-active decides whether the package is activated: give --activate too.");
+                    if (parse.GetValue(compare) is not null && string.IsNullOrWhiteSpace(parse.GetValue(compare)))
+                        throw new ArgumentException("--compare-with-active needs the name of a metric, e.g. val_ndcg@10.");
+                    var allowed = parse.GetValue(tolerance);
+                    if (!double.IsFinite(allowed) || allowed < 0) throw new ArgumentException($"--tolerance {allowed.ToString(CultureInfo.InvariantCulture)} must be a number of at least 0.");
+                    floors = [.. (parse.GetValue(minMetric) ?? []).Select(ParseFloor)];
+                    connection = ApiConnection.Open(parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
+                    upload = Upload.Read(parse.GetValue(package)!);
+                    foreach (var metric in floors.Select(f => f.Name).Append(parse.GetValue(compare)).OfType<string>())
+                        upload.Metric(metric);
+                    return 0;
+                }) is not 0 and var refused)
+            {
+                connection?.Dispose();
+                return refused;
+            }
+            using var http = connection!;
+            var manifest = upload!.Manifest;
+            foreach (var (name, minimum) in floors)
+                if (upload.Metric(name) < minimum)
+                {
+                    await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"held back: the package's {name} is {upload.Metric(name):0.####}, below --min-metric {minimum:0.####}; nothing was sent."));
+                    return HeldBack;
+                }
+            try
+            {
+                if (await Register(http, upload, parse.GetValue(attempts), output, error, cancellation) is not 0 and var failed) return failed;
+                if (!parse.GetValue(activate)) return 0;
+                if (parse.GetValue(compare) is { } metric
+                    && await ActiveBetter(http, upload, metric, parse.GetValue(tolerance), parse.GetValue(attempts), output, error, cancellation) is { } held)
+                    return held;
+                return await Activate(http, manifest.Version, parse.GetValue(attempts), output, error, cancellation);
+            }
+            catch (InvalidDataException e)
+            {
+                await error.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
+            {
+                await error.WriteLineAsync($"error: {http.BaseAddress} did not answer ({(e is TaskCanceledException ? $"no answer within {http.Http.Timeout.TotalSeconds:0} s" : e.Message)}); " +
+                    $"version {manifest.Version} may have been registered or activated: run the command again, which completes what is missing.");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>"val_ndcg@10=0.05" as the metric's name and its least value.</summary>
+    private static (string Name, double Minimum) ParseFloor(string text)
+    {
+        var at = text.LastIndexOf('=');
+        if (at <= 0 || !double.TryParse(text[(at + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var minimum) || !double.IsFinite(minimum))
+            throw new ArgumentException($"--min-metric '{text}' must be NAME=VALUE, a metric of the package's manifest and a number, e.g. val_ndcg@10=0.05.");
+        return (text[..at].Trim(), minimum);
+    }
+
+    /// <summary>POST /models, or, when the version is registered already, a check that it is this package.</summary>
+    private static async Task<int> Register(ApiConnection http, Upload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        var version = upload.Manifest.Version;
+        // A repeat of an upload whose answer was lost meets the version registered (409), which the check below accepts.
+        using var response = await http.SendAsync(upload.Request, attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (response.StatusCode == HttpStatusCode.Created)
+        {
+            await output.WriteLineAsync($"registered {version}: {Describe(upload)}");
+            return 0;
+        }
+        if (response.StatusCode != HttpStatusCode.Conflict) return await Refused(http, "models", response.StatusCode, text, error,
+            mayHaveBeenDone: $"version {version} may have been registered");
+
+        using var registered = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"models/{Uri.EscapeDataString(version)}"), attempts, retryLost: true, error,
+            HttpCompletionOption.ResponseContentRead, cancellation);
+        var described = await registered.Content.ReadAsStringAsync(cancellation);
+        if (!registered.IsSuccessStatusCode) return await Refused(http, $"models/{version}", registered.StatusCode, described, error, mayHaveBeenDone: null);
+        var model = ReadAnswer<RegisteredModel>(http, $"models/{version}", registered.StatusCode, described);
+        if (upload.Differences(model) is { Count: > 0 } differences)
+        {
+            await error.WriteLineAsync($"error: version {version} is registered already with another package ({string.Join("; ", differences)}); " +
+                "export this one under a version of its own (train --version or export --version).");
+            return 1;
+        }
+        await output.WriteLineAsync($"{version} is registered already with this package's description ({Describe(upload)}); not sent again.");
+        return 0;
+    }
+
+    /// <summary>The exit code when the active version scored higher on <paramref name="metric"/>; null when the package may serve.</summary>
+    private static async Task<int?> ActiveBetter(ApiConnection http, Upload upload, string metric, double tolerance, int attempts, TextWriter output, TextWriter error,
+        CancellationToken cancellation)
+    {
+        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (!response.IsSuccessStatusCode) return await Refused(http, "models", response.StatusCode, text, error, mayHaveBeenDone: null);
+        var models = ReadAnswer<RegisteredModels>(http, "models", response.StatusCode, text);
+        var candidate = upload.Metric(metric);
+        var version = upload.Manifest.Version;
+        if (models.Active == version || models.Models.FirstOrDefault(m => m.Version == models.Active) is not { } active) return null;
+        if (active.Metrics is null || !active.Metrics.TryGetValue(metric, out var served))
+        {
+            await output.WriteLineAsync($"the active version {active.Version} has no {metric} to compare with; activating {version}.");
+            return null;
+        }
+        if (candidate >= served - tolerance)
+        {
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{metric}: {candidate:0.####} for {version}, {served:0.####} for the active {active.Version}; activating {version}."));
+            return null;
+        }
+        await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"held back: {version}'s {metric} is {candidate:0.####}, the active {active.Version}'s {served:0.####} (tolerance {tolerance:0.####}); {version} is registered, {active.Version} keeps serving " +
+            $"(POST /models/{version}/activate serves it all the same)."));
+        return HeldBack;
+    }
+
+    private static async Task<int> Activate(ApiConnection http, string version, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        var endpoint = $"models/{Uri.EscapeDataString(version)}/activate";
+        // Activating the active version changes nothing, so a request whose answer was lost may be sent again.
+        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, endpoint), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (!response.IsSuccessStatusCode) return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been activated");
+        var result = ReadAnswer<Activation>(http, endpoint, response.StatusCode, text);
+        await output.WriteLineAsync($"active: {result.Active}" + (result.Previous is { } previous && previous != result.Active ? $" (before: {previous})" : "") +
+            $", {result.Shards} shards; {result.CarriedItems:N0} items added through the API carried over" +
+            (result.NotRecommendable.Count > 0 ? $", {result.NotRecommendable.Count:N0} of them not recommendable by this version ({string.Join(", ", result.NotRecommendable.Take(10))}{(result.NotRecommendable.Count > 10 ? ", …" : "")})" : "") +
+            (result.NotInCatalogue > 0 ? $"; {result.NotInCatalogue:N0} of its items are not in the catalogue and wait until they are added" : "") + ".");
+        return 0;
+    }
+
+    /// <summary>A refusal or failure of the API, its problem's messages named; exit code 1.</summary>
+    private static async Task<int> Refused(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string? mayHaveBeenDone)
+    {
+        var problems = new List<string>();
+        try
+        {
+            using var problem = JsonDocument.Parse(text);
+            var root = problem.RootElement;
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+                foreach (var field in errors.EnumerateObject().Where(f => f.Value.ValueKind == JsonValueKind.Array))
+                    problems.AddRange(field.Value.EnumerateArray().Select(m => $"{field.Name}: {m}"));
+            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
+                problems.Add(detail.GetString()!);
+            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("title", out var title) && title.ValueKind == JsonValueKind.String)
+                problems.Add(title.GetString()!);
+        }
+        catch (JsonException)
+        {
+        }
+        if (problems.Count == 0) problems.Add(text.Length > 300 ? text[..300] + "…" : text);
+        await error.WriteLineAsync($"error: {http.BaseAddress}{endpoint} answered {(int)status}: {string.Join("; ", problems)}");
+        if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            await error.WriteLineAsync($"Publishing needs an admin key of the cluster (Recommender:ApiKeys:Admin): --api-key or the {ApiConnection.ApiKeyVariable} environment variable.");
+        else if ((int)status >= 500 && mayHaveBeenDone is not null)
+            await error.WriteLineAsync($"{char.ToUpperInvariant(mayHaveBeenDone[0])}{mayHaveBeenDone[1..]}: run the command again, which completes what is missing.");
+        return 1;
+    }
+
+    /// <summary>A 2xx answer read as the API's; one that is not (a proxy's page, another service) is an error saying so.</summary>
+    private static T ReadAnswer<T>(ApiConnection http, string endpoint, HttpStatusCode status, string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, Web) ?? throw new JsonException("null");
+        }
+        catch (JsonException)
+        {
+            throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered {(int)status} with what is not the recommender API's answer: {(text.Length > 200 ? text[..200] + "…" : text)}");
+        }
+    }
+
+    private static string Describe(Upload upload)
+    {
+        var m = upload.Manifest;
+        return $"{m.Kind}, {m.ItemCount:N0} items, dimension {m.Dimension}, max length {m.MaxLength}, items by {m.ItemRepresentation}" +
+            (m.Metrics is { Count: > 0 } metrics ? ", " + string.Join(", ", metrics.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:0.####}"))) : "");
+    }
+
+    /// <summary>A package's files as the upload sends them, read once and checked.</summary>
+    private sealed class Upload
+    {
+        private readonly (string Part, string File, byte[] Bytes)[] _parts;
+
+        private Upload(ModelManifest manifest, bool textProjection, (string, string, byte[])[] parts)
+        {
+            Manifest = manifest;
+            TextProjection = textProjection;
+            _parts = parts;
+        }
+
+        public ModelManifest Manifest { get; }
+
+        public bool TextProjection { get; }
+
+        /// <summary>The package in <paramref name="directory"/>; an inconsistent package or one past the API's upload limit is an error.</summary>
+        public static Upload Read(string directory)
+        {
+            // Load checks the files against each other (ids, dimensions, text fields), as the cluster will.
+            var package = ModelPackage.Load(directory);
+            (string, string, byte[])[] parts =
+            [
+                ("manifest", ModelPackage.ManifestFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFile))),
+                ("encoder", ModelPackage.EncoderFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.EncoderFile))),
+                ("embeddings", ModelPackage.EmbeddingsFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.EmbeddingsFile))),
+                .. package.HasTextProjection ? [("text_projection", ModelPackage.TextProjectionFile, package.TextProjectionOnnx!)] : Array.Empty<(string, string, byte[])>(),
+            ];
+            var upload = new Upload(package.Manifest, package.HasTextProjection, parts);
+            using var request = upload.Request();
+            var length = request.Content!.Headers.ContentLength ?? parts.Sum(p => (long)p.Item3.Length);
+            if (length > MaxUploadBytes)
+                throw new ArgumentException($"{directory} makes an upload of {length / 1048576.0:0.#} MiB, past the {MaxUploadBytes / 1048576} MiB the API takes: copy the directory " +
+                    $"to models/.incoming/{package.Manifest.Version}/ under the cluster's data directory and register it there (POST /models/{package.Manifest.Version}/register).");
+            return upload;
+        }
+
+        /// <summary>The manifest's metric <paramref name="name"/>; an error naming those it has when it is not there.</summary>
+        public double Metric(string name) =>
+            Manifest.Metrics?.TryGetValue(name, out var value) == true ? value
+                : throw new ArgumentException($"the package's manifest has no metric '{name}'" +
+                    (Manifest.Metrics is { Count: > 0 } m ? $"; it has {string.Join(", ", m.Keys)}." : "; it has none (train with --val-input and --val-output to record val_ndcg@10 and val_hr@10)."));
+
+        public HttpRequestMessage Request()
+        {
+            var form = new MultipartFormDataContent();
+            foreach (var (part, file, bytes) in _parts)
+            {
+                var content = new ByteArrayContent(bytes);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                form.Add(content, part, file);
+            }
+            return new HttpRequestMessage(HttpMethod.Post, "models") { Content = form };
+        }
+
+        /// <summary>How the registered version differs from this package, as far as the registry describes it.</summary>
+        public List<string> Differences(RegisteredModel model)
+        {
+            var differences = new List<string>();
+            void Compare<T>(string what, T registered, T local)
+            {
+                if (!EqualityComparer<T>.Default.Equals(registered, local)) differences.Add($"{what} {registered} there, {local} here");
+            }
+            Compare("kind", model.Kind, Manifest.Kind);
+            Compare("dimension", model.Dimension, Manifest.Dimension);
+            Compare("max length", model.MaxLength, Manifest.MaxLength);
+            Compare("similarity", model.Similarity, Manifest.Similarity);
+            Compare("items", model.ItemCount, Manifest.ItemCount);
+            Compare("item representation", model.ItemRepresentation, Manifest.ItemRepresentation);
+            Compare("text projection", model.TextProjection, TextProjection);
+            var there = model.Metrics ?? new Dictionary<string, double>();
+            var here = Manifest.Metrics ?? new Dictionary<string, double>();
+            if (there.Count != here.Count || there.Any(p => !here.TryGetValue(p.Key, out var v) || v != p.Value))
+                differences.Add("other metrics");
+            return differences;
+        }
+    }
+
+    private sealed record RegisteredModel(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount,
+        Dictionary<string, double>? Metrics, string ItemRepresentation = ItemRepresentations.Id, bool TextProjection = false);
+
+    private sealed record RegisteredModels(string? Active, List<RegisteredModel> Models);
+
+    private sealed record Activation(string Active, string? Previous, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue);
+}

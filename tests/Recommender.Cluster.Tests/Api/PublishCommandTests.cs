@@ -1,0 +1,208 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Recommender.Cli;
+using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Cluster.Tests.Serving;
+using Recommender.Model.Onnx;
+using Recommender.Model.Packaging;
+using Recommender.Model.Sasrec;
+
+namespace Recommender.Cluster.Tests.Api;
+
+/// <summary>
+/// `recommender publish` against a cluster's front end on Kestrel: a package is registered and served, a second run
+/// completes what is missing and sends nothing twice, a version registered with another package is refused, the
+/// gates hold a worse package back (before sending it, or registered but not served), and publishing needs an admin key.
+/// </summary>
+public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : IClassFixture<PublishCommandTests.Cluster>, IDisposable
+{
+    private const string AdminKey = "admin-publish-0123456789abcdef01";
+    private const string ClientKey = "client-publish-0123456789abcdef0";
+    private static readonly string[] Catalogue = ["p-1", "p-2", "p-3", "p-4", "p-5", "p-6"];
+    private readonly string _directory = Directory.CreateTempSubdirectory("recommender-publish-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>One silo without the demo.</summary>
+    public sealed class Cluster() : ClusterFixture(new ClusterFixtureOptions { Silos = 1, SeedDemo = false });
+
+    /// <summary>The six items in the catalogue (a write replaces an item, so each test may ask).</summary>
+    private async Task CatalogueAsync()
+    {
+        using var items = await cluster.Http.PostAsJsonAsync("/items", Catalogue.Select(id => new { id, title = $"Item {id}" }));
+        Assert.True(items.IsSuccessStatusCode, await items.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_package_is_registered_and_served_and_a_second_run_sends_nothing_twice()
+    {
+        await CatalogueAsync();
+        var version = Version("served");
+        var package = Package(version, Catalogue, 0.21);
+
+        var (exit, output, error) = await Publish("--package", package, "--activate");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"registered {version}: sasrec, 6 items, dimension 16, max length 20, items by id, val_ndcg@10 0.21", output);
+        Assert.Contains($"active: {version}", output);
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        Assert.Equal(version, models.Active);
+        Assert.Equal(0.21, models.Models.Single(m => m.Version == version).Metrics!["val_ndcg@10"]);
+
+        // What serves is the package: a user's list comes from the model, over the catalogue's items.
+        var user = $"user-{version}";
+        using (var events = await cluster.Http.PostAsJsonAsync("/events", new[] { new { userId = user, itemId = "p-1", type = "view" }, new { userId = user, itemId = "p-2", type = "view" } }))
+            Assert.True(events.IsSuccessStatusCode, await events.Content.ReadAsStringAsync());
+        var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=3");
+        Assert.Equal("model", list.Source);
+        Assert.Equal(3, list.Items.Count);
+        Assert.All(list.Items, i => Assert.Contains(i.Id, Catalogue[2..]));
+
+        // A second run (as after a lost answer) finds the version there with this package's description, and its
+        // activation changes nothing.
+        (exit, output, error) = await Publish("--package", package, "--activate");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"{version} is registered already with this package's description", output);
+        Assert.DoesNotContain("registered " + version + ":", output);
+        Assert.Contains($"active: {version}", output);
+        Assert.Equal(version, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+    }
+
+    [Fact]
+    public async Task A_version_registered_with_another_package_is_refused_and_nothing_changes()
+    {
+        var active = (await cluster.GetJsonAsync<ModelsReply>("/models")).Active;
+        var version = Version("taken");
+        var (exit, _, error) = await Publish("--package", Package(version, Catalogue[..4], 0.1));
+        Assert.True(exit == 0, error);
+        var registered = await cluster.GetJsonAsync<ModelReply>($"/models/{version}");
+        Assert.Equal(4, registered.ItemCount);
+        Assert.Equal("registered", registered.State);
+
+        (exit, _, error) = await Publish("--package", Package(version, Catalogue, 0.1, directory: "other"), "--activate");
+        Assert.Equal(1, exit);
+        Assert.Contains($"version {version} is registered already with another package (items 4 there, 6 here)", error);
+        Assert.Equal(4, (await cluster.GetJsonAsync<ModelReply>($"/models/{version}")).ItemCount);
+        Assert.Equal(active, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+    }
+
+    [Fact]
+    public async Task The_gates_hold_a_worse_package_back_and_the_tolerance_lets_it_through()
+    {
+        await CatalogueAsync();
+        var champion = Version("champion");
+        var (exit, _, error) = await Publish("--package", Package(champion, Catalogue, 0.30), "--activate");
+        Assert.True(exit == 0, error);
+        var challenger = Version("challenger");
+        var package = Package(challenger, Catalogue, 0.20);
+
+        // Below a floor: nothing is sent.
+        (exit, _, error) = await Publish("--package", package, "--activate", "--min-metric", "val_ndcg@10=0.25");
+        Assert.Equal(PublishCommand.HeldBack, exit);
+        Assert.Contains("held back: the package's val_ndcg@10 is 0.2, below --min-metric 0.25; nothing was sent.", error);
+        using (var missing = await cluster.Http.GetAsync($"/models/{challenger}"))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        // A metric the manifest lacks is an error, not a pass.
+        (exit, _, error) = await Publish("--package", package, "--min-metric", "test_ndcg@10=0.1");
+        Assert.Equal(1, exit);
+        Assert.Contains("the package's manifest has no metric 'test_ndcg@10'; it has val_ndcg@10", error);
+
+        // Below the active version: registered, not served.
+        (exit, var output, error) = await Publish("--package", package, "--activate", "--min-metric", "val_ndcg@10=0.15", "--compare-with-active", "val_ndcg@10");
+        Assert.Equal(PublishCommand.HeldBack, exit);
+        Assert.Contains($"registered {challenger}", output);
+        Assert.Contains($"held back: {challenger}'s val_ndcg@10 is 0.2, the active {champion}'s 0.3", error);
+        Assert.Equal("registered", (await cluster.GetJsonAsync<ModelReply>($"/models/{challenger}")).State);
+        Assert.Equal(champion, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+
+        // Within the tolerance it serves.
+        (exit, output, error) = await Publish("--package", package, "--activate", "--compare-with-active", "val_ndcg@10", "--tolerance", "0.15");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"val_ndcg@10: 0.2 for {challenger}, 0.3 for the active {champion}; activating {challenger}.", output);
+        Assert.Contains($"active: {challenger} (before: {champion})", output);
+        Assert.Equal(challenger, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+    }
+
+    [Fact]
+    public async Task A_package_replaces_an_active_version_that_has_no_such_metric()
+    {
+        await CatalogueAsync();
+        var unscored = Version("unscored");
+        // It records another metric but not val_ndcg@10, which the comparison must not read as 0.
+        var (exit, _, error) = await Publish("--package", Package(unscored, Catalogue, 0.5, metric: "val_hr@10"), "--activate");
+        Assert.True(exit == 0, error);
+        var scored = Version("scored");
+        (exit, var output, error) = await Publish("--package", Package(scored, Catalogue, 0.01), "--activate", "--compare-with-active", "val_ndcg@10");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"the active version {unscored} has no val_ndcg@10 to compare with; activating {scored}.", output);
+        Assert.Equal(scored, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+    }
+
+    [Fact]
+    public async Task Publishing_needs_an_admin_key_and_a_whole_package()
+    {
+        var (api, address) = await cluster.StartFrontEndAsync(new Dictionary<string, string?>
+        {
+            ["Recommender:ApiKeys:Admin"] = AdminKey,
+            ["Recommender:ApiKeys:Client:0"] = ClientKey,
+        });
+        await using var frontEnd = api;
+        var version = Version("keyed");
+        var package = Package(version, Catalogue, 0.1);
+
+        var (exit, _, error) = await Publish("--package", package, "--api", address.ToString(), "--api-key", ClientKey);
+        Assert.Equal(1, exit);
+        Assert.Contains("models answered 403", error);
+        Assert.Contains("Publishing needs an admin key of the cluster", error);
+        using (var missing = await cluster.Http.GetAsync($"/models/{version}"))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        // A list of keys, as the cluster's settings and secrets hold them: the first is sent.
+        (exit, var output, error) = await Publish("--package", package, "--api", address.ToString(), "--api-key", $" {AdminKey}, {ClientKey}");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"registered {version}", output);
+
+        // A package without its encoder is refused before anything is sent.
+        var broken = Package(Version("broken"), Catalogue, 0.1, directory: "broken");
+        File.Delete(Path.Combine(broken, ModelPackage.EncoderFile));
+        (exit, _, error) = await Publish("--package", broken);
+        Assert.Equal(1, exit);
+        Assert.Contains($"'{Path.Combine(broken, ModelPackage.EncoderFile)}' is missing", error);
+
+        // Nor is a package past the API's 64 MiB upload limit sent: the message says how to register it instead.
+        var largeVersion = Version("large");
+        var large = Path.Combine(_directory, "large");
+        var wide = new SasRecModel(new SasRecConfig { ItemCount = 70_000, Dimension = 128, MaxLength = 8, Blocks = 1, Heads = 1, FeedForwardDimension = 8 }, seed: 5);
+        SasRecExporter.Export(wide, [.. Enumerable.Range(1, 70_000).Select(i => $"item-{i}")], largeVersion, null, null).Save(large);
+        (exit, _, error) = await Publish("--package", large);
+        Assert.Equal(1, exit);
+        Assert.Contains("MiB, past the 64 MiB the API takes", error);
+        Assert.Contains($"models/.incoming/{largeVersion}/", error);
+        using (var missing = await cluster.Http.GetAsync($"/models/{largeVersion}"))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        await api.StopAsync();
+    }
+
+    private static string Version(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
+
+    /// <summary>A randomly initialised transformer over <paramref name="itemIds"/> whose manifest records <paramref name="metric"/> (when given).</summary>
+    private string Package(string version, IReadOnlyList<string> itemIds, double? valNdcg, string? directory = null, string metric = "val_ndcg@10")
+    {
+        var model = new SasRecModel(new SasRecConfig { ItemCount = itemIds.Count, Dimension = 16, MaxLength = 20, Blocks = 1, Heads = 1, FeedForwardDimension = 16 }, seed: 5);
+        var path = Path.Combine(_directory, directory ?? version);
+        SasRecExporter.Export(model, itemIds, version, null, valNdcg is { } ndcg ? new Dictionary<string, double> { [metric] = ndcg } : null).Save(path);
+        return path;
+    }
+
+    private async Task<(int Exit, string Output, string Error)> Publish(params string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        string[] api = args.Contains("--api") ? [] : ["--api", cluster.BaseAddress.ToString()];
+        var exit = await Task.Run(() => CliCommands.RunAsync(CliCommands.Root(), ["publish", .. args, .. api, "--attempts", "2"],
+            new InvocationConfiguration { Output = output, Error = error }));
+        return (exit, output.ToString(), error.ToString());
+    }
+}

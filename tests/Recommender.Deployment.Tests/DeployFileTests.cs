@@ -194,6 +194,71 @@ public sealed partial class DeployFileTests
     }
 
     [Fact]
+    public void Command_line_image_ships_the_tool_and_the_retraining_job()
+    {
+        var lines = File.ReadAllLines(RepositoryPaths.Deploy("docker", "Dockerfile.cli"));
+        var stages = lines.Where(l => l.StartsWith("FROM ")).ToList();
+        Assert.Contains(stages, s => s.Contains("dotnet/sdk:10.0"));
+        Assert.Contains(stages, s => s.Contains("dotnet/runtime:10.0"));
+        Assert.Contains(lines, l => l.StartsWith("USER ") && !l.Contains("root"));
+        Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT") && l.Contains("/app/recommender.dll\""));
+        Assert.Contains(lines, l => l.StartsWith("RUN dotnet publish src/Recommender.Cli/Recommender.Cli.csproj"));
+        Assert.Contains("COPY deploy/retrain.sh /app/retrain.sh", lines);
+        foreach (var copy in lines.Where(l => l.StartsWith("COPY ") && !l.Contains("--from")))
+        {
+            var parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var source in parts[1..^1])
+            {
+                var path = Path.Combine(RepositoryPaths.Root, source);
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"Dockerfile.cli: COPY source {source} missing");
+            }
+        }
+        // The tool references the model library alone; the restore layer must hold every project it builds.
+        var references = Regex.Matches(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", "Recommender.Cli", "Recommender.Cli.csproj")), @"ProjectReference Include=""\.\.\\(\w[\w.]*)\\")
+            .Select(m => m.Groups[1].Value);
+        foreach (var project in references.Append("Recommender.Cli"))
+            Assert.Contains($"COPY src/{project}/{project}.csproj src/{project}/", lines);
+        Assert.True(File.Exists(RepositoryPaths.Deploy("docker", "Dockerfile.cli.dockerignore")));
+    }
+
+    [Fact]
+    public void Retraining_cron_job_runs_the_script_in_the_image_with_its_own_settings_and_the_admin_key()
+    {
+        var documents = Directory.GetFiles(RepositoryPaths.Deploy("kubernetes"), "*.yaml").Order().SelectMany(LoadYaml).ToList();
+        var job = documents.Single(d => d["kind"].ToString() == "CronJob");
+        Assert.Equal("Forbid", job["spec"]["concurrencyPolicy"].ToString());
+        var pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+        Assert.Equal("Never", pod["restartPolicy"].ToString());
+        var container = (YamlMappingNode)((YamlSequenceNode)pod["containers"]).Single();
+        // The image the Dockerfile's build line tags, running the script it copies in.
+        var dockerfile = File.ReadAllText(RepositoryPaths.Deploy("docker", "Dockerfile.cli"));
+        var tag = Regex.Match(dockerfile, @"docker build -f deploy/docker/Dockerfile.cli -t (\S+) \.").Groups[1].Value;
+        Assert.Equal($"{tag}:latest", container["image"].ToString());
+        Assert.Equal(["bash", "/app/retrain.sh"], ((YamlSequenceNode)container["command"]).Select(c => c.ToString()));
+
+        // Every variable it sets is one the script (or, for the key, the tool) reads.
+        var script = File.ReadAllText(RepositoryPaths.Deploy("retrain.sh"));
+        var env = ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>().ToList();
+        foreach (var name in env.Select(e => e["name"].ToString()))
+            Assert.True(name == "RECOMMENDER_API_KEY" ? script.Contains("RECOMMENDER_API_KEY") : Regex.IsMatch(script, $@"\$\{{{name}\b"), $"retrain.sh does not read {name}");
+        // The key comes from the front ends' secret, and the address is the front ends' Service.
+        var key = env.Single(e => e["name"].ToString() == "RECOMMENDER_API_KEY")["valueFrom"]["secretKeyRef"];
+        var secret = documents.Single(d => d["kind"].ToString() == "Secret" && d["metadata"]["name"].ToString() == key["name"].ToString());
+        Assert.True(((YamlMappingNode)secret["stringData"]).Children.ContainsKey(key["key"].ToString()));
+        var api = documents.Single(d => d["kind"].ToString() == "Deployment" && d["metadata"]["name"].ToString() == "recommender-api");
+        Assert.Contains(((YamlSequenceNode)api["spec"]["template"]["spec"]["containers"]).Cast<YamlMappingNode>().SelectMany(c => ((YamlSequenceNode)c["env"]).Cast<YamlMappingNode>()),
+            e => e["name"].ToString() == "Recommender__ApiKeys__Admin" && e["valueFrom"]["secretKeyRef"]["name"].ToString() == key["name"].ToString() && e["valueFrom"]["secretKeyRef"]["key"].ToString() == key["key"].ToString());
+        var service = documents.Single(d => d["kind"].ToString() == "Service" && d["metadata"]["name"].ToString() == "recommender-api");
+        var address = new Uri(env.Single(e => e["name"].ToString() == "API")["value"].ToString());
+        Assert.Equal($"{service["metadata"]["name"]}.{service["metadata"]["namespace"]}.svc", address.Host);
+        Assert.Equal(((YamlSequenceNode)service["spec"]["ports"]).Cast<YamlMappingNode>().Single()["port"].ToString(), address.Port.ToString());
+        // The work directory is the volume mounted for it.
+        var work = env.Single(e => e["name"].ToString() == "WORK")["value"].ToString();
+        var mount = ((YamlSequenceNode)container["volumeMounts"]).Cast<YamlMappingNode>().Single();
+        Assert.StartsWith(mount["mountPath"].ToString() + "/", work);
+    }
+
+    [Fact]
     public void Local_cluster_script_uses_real_configuration_keys()
     {
         var script = File.ReadAllText(RepositoryPaths.Deploy("local-cluster.sh"));

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A retraining job: the catalogue and the history read from a running cluster, a model trained on them, and the model
+# served only when it is good enough. Run it from cron, as the Kubernetes CronJob (deploy/kubernetes/50-retrain.yaml) in
+# the command-line image (deploy/docker/Dockerfile.cli), or by hand:
+#
+#   API=http://localhost:5000 deploy/retrain.sh
+#
+# Steps (the recommender command line):
+#   export-items -> encode-text --items (the items' texts, so that the model places items nobody has touched)
+#   export-events -> split (each user's last event held out for test, the one before it for validation)
+#   train (early-stopped on validation; the package records val_ndcg@10) -> publish --activate, which holds the
+#   package back (exit code 3) when its val_ndcg@10 is below MIN_VAL_NDCG or below the active version's by more than
+#   TOLERANCE.
+#
+# Settings (environment):
+#   API              base address of the HTTP API (http://127.0.0.1:5000)
+#   RECOMMENDER_API_KEY  an admin key, when the cluster has keys (exports and model uploads need one)
+#   RECOMMENDER      how to run the command line (default: `recommender` on the PATH, else the repository's Release
+#                    build, else `dotnet run` of its project)
+#   WORK             scratch directory (a new temporary one, removed at the end unless KEEP=1)
+#   VERSION          the new package's version (retrain-<UTC time>)
+#   ITEM_TEXT        id+text (default: ids and the items' texts) or id (ids only: items added later are then not
+#                    recommendable by this version until they have events)
+#   MIN_VAL_NDCG     the least val_ndcg@10 a package must have to be sent at all (0.01)
+#   COMPARE          the metric compared with the active version's (val_ndcg@10; empty: no comparison)
+#   TOLERANCE        how far below the active version's metric the new one may be (0.005)
+#   TIME_LIMIT       minutes of training at most (30); EPOCHS (200), PATIENCE (10), DIM (64), MAX_LENGTH (200),
+#                    BLOCKS (2), DROPOUT (0.2), BATCH_SIZE (128), THREADS (the machine's cores), SEED (42)
+#   MIN_USER_EVENTS  users with fewer events are left out (unset: none; users with fewer than three train only)
+#   TRAIN_ARGS       further train options, as one string (e.g. "--exclude-seen --recency-bias")
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+API="${API:-http://127.0.0.1:5000}"
+WORK="${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/retrain.XXXXXX")}"
+VERSION="${VERSION:-retrain-$(date -u +%Y%m%d-%H%M%S)}"
+ITEM_TEXT="${ITEM_TEXT:-id+text}"
+MIN_VAL_NDCG="${MIN_VAL_NDCG:-0.01}"
+COMPARE="${COMPARE-val_ndcg@10}"
+TOLERANCE="${TOLERANCE:-0.005}"
+mkdir -p "$WORK"
+[[ "${KEEP:-0}" == 1 ]] || trap 'rm -rf "$WORK"' EXIT
+
+if [[ -n "${RECOMMENDER:-}" ]]; then
+    read -r -a CLI <<< "$RECOMMENDER"
+elif command -v recommender > /dev/null; then
+    CLI=(recommender)
+elif [[ -f "$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll" ]]; then
+    CLI=(dotnet "$ROOT/artifacts/bin/Recommender.Cli/release/recommender.dll")
+else
+    CLI=(dotnet run --project "$ROOT/src/Recommender.Cli" -c Release --)
+fi
+step() { printf '== %s\n' "$*"; }
+case "$ITEM_TEXT" in
+    id|id+text) ;;
+    *) echo "ITEM_TEXT must be id or id+text, not '$ITEM_TEXT'." >&2; exit 1 ;;
+esac
+
+step "export-events and export-items from $API"
+"${CLI[@]}" export-events --api "$API" --out "$WORK/events.csv"
+TEXT_ARGS=() SPLIT_ARGS=()
+if [[ "$ITEM_TEXT" == id+text ]]; then
+    "${CLI[@]}" export-items --api "$API" --out "$WORK/items.jsonl"
+    step "encode-text --items (the catalogue's texts, composed as the cluster composes them)"
+    "${CLI[@]}" encode-text --items "$WORK/items.jsonl" --out "$WORK/text-vectors.tsv" ${THREADS:+--threads "$THREADS"}
+    SPLIT_ARGS=(--text-vectors "$WORK/text-vectors.tsv")
+    TEXT_ARGS=(--item-text id+text --item-text-file "$WORK/split/text-vectors.tsv" --item-id-dropout 0.5)
+fi
+
+step "split: each user's last event for test, the one before it for validation"
+"${CLI[@]}" split --data "$WORK/events.csv" --format event-export ${MIN_USER_EVENTS:+--min-user-interactions "$MIN_USER_EVENTS"} \
+    --out "$WORK/split" "${SPLIT_ARGS[@]}"
+
+step "train $VERSION"
+read -r -a EXTRA <<< "${TRAIN_ARGS:-}"
+S="$WORK/split"
+"${CLI[@]}" train --train "$S/train/input.txt" --val-input "$S/val/input.txt" --val-output "$S/val/output.txt" \
+    --test-input "$S/test/input.txt" --test-output "$S/test/output.txt" --item-ids "$S/items.tsv" "${TEXT_ARGS[@]}" \
+    --loss ce --dim "${DIM:-64}" --max-length "${MAX_LENGTH:-200}" --blocks "${BLOCKS:-2}" --heads 1 --dropout "${DROPOUT:-0.2}" \
+    --normalised-residual --positions-from-start --init-std 0.02 --lr 0.001 --beta2 0.999 --batch-size "${BATCH_SIZE:-128}" \
+    --earlier-window-rate 0.5 --epochs "${EPOCHS:-200}" --patience "${PATIENCE:-10}" --time-limit "${TIME_LIMIT:-30}" \
+    --seed "${SEED:-42}" ${THREADS:+--threads "$THREADS"} "${EXTRA[@]}" --out "$WORK/run" --export "$WORK/package" --version "$VERSION"
+
+step "publish $VERSION"
+PUBLISH_ARGS=(--min-metric "val_ndcg@10=$MIN_VAL_NDCG")
+[[ -z "$COMPARE" ]] || PUBLISH_ARGS+=(--compare-with-active "$COMPARE" --tolerance "$TOLERANCE")
+"${CLI[@]}" publish --api "$API" --package "$WORK/package" --activate "${PUBLISH_ARGS[@]}"

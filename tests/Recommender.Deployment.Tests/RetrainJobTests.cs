@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Recommender.Deployment.Tests;
+
+/// <summary>
+/// deploy/retrain.sh, the retraining job the CronJob runs, against a single node on Kestrel with the built command line:
+/// it trains on what the node holds and serves the model, and holds back a package below the floor (nothing sent) or
+/// below the active version (registered, not served), exiting 3.
+/// </summary>
+public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : IDisposable
+{
+    private const int PerTheme = 30;
+    private readonly string _directory = Directory.CreateTempSubdirectory("recommender-retrain-").FullName;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task The_job_serves_a_model_of_the_nodes_data_and_holds_a_worse_one_back()
+    {
+        await using var node = NodeProcess.StartSingleNode("retrain", Path.Combine(_directory, "data"), _directory);
+        await node.WaitReadyAsync(_http, TimeSpan.FromSeconds(120), "/health/live");
+        var api = node.BaseAddress;
+
+        // Two themes of 30 items; each user goes through 12 items of one theme in order, from a start of its own.
+        var items = Enumerable.Range(0, 2 * PerTheme).Select(i => i < PerTheme
+            ? new { id = $"space-{i}", title = $"Starship voyage {i}", text = "A space adventure", tags = new[] { "space" } }
+            : new { id = $"kitchen-{i - PerTheme}", title = $"Home cooking {i - PerTheme}", text = "A kitchen guide", tags = new[] { "kitchen" } });
+        using (var put = await _http.PostAsJsonAsync(new Uri(api, "/items"), items))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var start = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var events = Enumerable.Range(0, 80).SelectMany(u => Enumerable.Range(0, 12).Select(s => new
+        {
+            userId = $"user-{u}",
+            itemId = $"{(u % 2 == 0 ? "space" : "kitchen")}-{(u * 7 + s) % PerTheme}",
+            type = "view",
+            timestamp = start.AddMinutes(u * 100 + s),
+            eventId = $"e-{u}-{s}",
+        })).ToList();
+        using (var post = await _http.PostAsJsonAsync(new Uri(api, "/events"), events))
+            Assert.True(post.IsSuccessStatusCode, await post.Content.ReadAsStringAsync());
+
+        var (exit, output) = await RetrainAsync(api, "first", ("EPOCHS", "60"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("encoded 60 items", output);
+        Assert.Contains("registered first: sasrec, 60 items", output);
+        Assert.Contains("active: first", output);
+        Assert.Equal("first", (await ModelsAsync(api)).GetProperty("active").GetString());
+        var list = await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/users/user-0/recommendations?k=3"));
+        Assert.Equal("first", list.GetProperty("modelVersion").GetString());
+
+        // Below the floor: nothing is sent.
+        (exit, output) = await RetrainAsync(api, "floor", ("EPOCHS", "2"), ("MIN_VAL_NDCG", "0.99"));
+        Assert.True(exit == 3, output);
+        Assert.Contains("below --min-metric 0.99; nothing was sent", output);
+        using (var missing = await _http.GetAsync(new Uri(api, "/models/floor")))
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        // Below the active version: registered, not served.
+        (exit, output) = await RetrainAsync(api, "worse", ("EPOCHS", "1"), ("TOLERANCE", "0"));
+        Assert.True(exit == 3, output);
+        Assert.Contains("held back: worse's val_ndcg@10", output);
+        var models = await ModelsAsync(api);
+        Assert.Equal("first", models.GetProperty("active").GetString());
+        Assert.Contains(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("version").GetString() == "worse" && m.GetProperty("state").GetString() == "registered");
+    }
+
+    private async Task<JsonElement> ModelsAsync(Uri api) => await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/models"));
+
+    /// <summary>Runs the job with the built command line and a small model; its exit code and everything it printed.</summary>
+    private async Task<(int Exit, string Output)> RetrainAsync(Uri api, string version, params (string Name, string Value)[] settings)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _directory };
+        start.ArgumentList.Add(RepositoryPaths.Deploy("retrain.sh"));
+        start.Environment["API"] = api.ToString();
+        start.Environment["RECOMMENDER"] = $"dotnet {RepositoryPaths.ProjectOutput("Recommender.Cli", "recommender")}";
+        start.Environment["VERSION"] = version;
+        start.Environment["WORK"] = Path.Combine(_directory, $"work-{version}");
+        foreach (var (name, value) in new[] { ("DIM", "32"), ("MAX_LENGTH", "16"), ("BLOCKS", "1"), ("BATCH_SIZE", "16"), ("THREADS", "2"), ("PATIENCE", "100") }.Concat(settings))
+            start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        var text = await output + await error;
+        foreach (var line in text.Split('\n').Where(l => l.StartsWith("==", StringComparison.Ordinal) || l.Contains("val_ndcg@10", StringComparison.Ordinal) || l.StartsWith("Completed", StringComparison.Ordinal)))
+            log.WriteLine(line);
+        return (process.ExitCode, text);
+    }
+}

@@ -24,6 +24,9 @@
 #   MIN_VAL_NDCG     the least val_ndcg@10 a package must have to be sent at all (0.01)
 #   COMPARE          the metric compared with the active version's (val_ndcg@10; empty: no comparison)
 #   TOLERANCE        how far below the active version's metric the new one may be (0.005)
+#   INCOMING         the cluster's incoming model directory ({DataDirectory}/models/.incoming, where this job can write
+#                    to the silos' shared storage): the package is placed there and registered instead of uploaded,
+#                    which a package past the API's 64 MiB upload limit needs (about 130,000 items at dimension 64)
 #   TIME_LIMIT       minutes of training at most (30); EPOCHS (200), PATIENCE (10), DIM (64), MAX_LENGTH (200),
 #                    BLOCKS (2), DROPOUT (0.2), BATCH_SIZE (128), THREADS (the machine's cores), SEED (42)
 #   MIN_USER_EVENTS  users with fewer events are left out (unset: none; users with fewer than three train only)
@@ -83,5 +86,6 @@ S="$WORK/split"
 
 step "publish $VERSION"
 PUBLISH_ARGS=(--min-metric "val_ndcg@10=$MIN_VAL_NDCG")
+[[ -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--incoming-directory "$INCOMING")
 [[ -z "$COMPARE" ]] || PUBLISH_ARGS+=(--compare-with-active "$COMPARE" --tolerance "$TOLERANCE")
 "${CLI[@]}" publish --api "$API" --package "$WORK/package" --activate "${PUBLISH_ARGS[@]}"

@@ -42,13 +42,18 @@ internal static class PublishCommand
             Description = "NAME (with --activate): register the package but leave the active version serving, and exit with code 3, when the active version's metric NAME is higher than the package's by more than --tolerance.",
         };
         var tolerance = new Option<double>("--tolerance") { Description = "With --compare-with-active: how far below the active version's metric the package's may be and still be activated.", DefaultValueFactory = _ => 0 };
+        var incoming = new Option<string?>("--incoming-directory")
+        {
+            Description = "The cluster's incoming model directory ({DataDirectory}/models/.incoming, on the storage every silo reads): the package is copied there and registered " +
+                "(POST /models/{version}/register) instead of uploaded, as a package past the API's 64 MiB upload limit must be.",
+        };
         var api = ApiConnection.AddressOption();
         var apiKey = ApiConnection.KeyOption("An admin API key (Recommender:ApiKeys:Admin)");
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each answer (the cluster takes up to 10 minutes to activate a large catalogue).", DefaultValueFactory = _ => 660 };
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("publish", "Upload a model package to the cluster (POST /models) and, with --activate, serve it; --min-metric and --compare-with-active keep a worse package from serving.")
         {
-            package, activate, minMetric, compare, tolerance, api, apiKey, timeout, attempts,
+            package, activate, minMetric, compare, tolerance, incoming, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -68,7 +73,11 @@ internal static class PublishCommand
                     if (!double.IsFinite(allowed) || allowed < 0) throw new ArgumentException($"--tolerance {allowed.ToString(CultureInfo.InvariantCulture)} must be a number of at least 0.");
                     floors = [.. (parse.GetValue(minMetric) ?? []).Select(ParseFloor)];
                     connection = ApiConnection.Open(parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
-                    upload = Upload.Read(parse.GetValue(package)!);
+                    // {DataDirectory}/models/.incoming: the data directory must be there (the cluster makes the rest
+                    // with its first model), so that a mistyped path is not made.
+                    if (parse.GetValue(incoming) is { } place && Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(place))) is var data && !Directory.Exists(data))
+                        throw new DirectoryNotFoundException($"--incoming-directory {place}: {data} does not exist; give the cluster's data directory's models/.incoming, e.g. /data/models/.incoming.");
+                    upload = Upload.Read(parse.GetValue(package)!, uploaded: parse.GetValue(incoming) is null);
                     foreach (var metric in floors.Select(f => f.Name).Append(parse.GetValue(compare)).OfType<string>())
                         upload.Metric(metric);
                     return 0;
@@ -88,14 +97,17 @@ internal static class PublishCommand
                 }
             try
             {
-                if (await Register(http, upload, parse.GetValue(attempts), output, error, cancellation) is not 0 and var failed) return failed;
+                var registered = parse.GetValue(incoming) is { } directory
+                    ? await RegisterPlaced(http, upload, Path.GetFullPath(directory), parse.GetValue(attempts), output, error, cancellation)
+                    : await Register(http, upload, parse.GetValue(attempts), output, error, cancellation);
+                if (registered is not 0 and var failed) return failed;
                 if (!parse.GetValue(activate)) return 0;
                 if (parse.GetValue(compare) is { } metric
                     && await ActiveBetter(http, upload, metric, parse.GetValue(tolerance), parse.GetValue(attempts), output, error, cancellation) is { } held)
                     return held;
                 return await Activate(http, manifest.Version, parse.GetValue(attempts), output, error, cancellation);
             }
-            catch (InvalidDataException e)
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException && !cancellation.IsCancellationRequested)
             {
                 await error.WriteLineAsync($"error: {e.Message}");
                 return 1;
@@ -133,7 +145,44 @@ internal static class PublishCommand
         }
         if (response.StatusCode != HttpStatusCode.Conflict) return await Refused(http, "models", response.StatusCode, text, error,
             mayHaveBeenDone: $"version {version} may have been registered");
+        return await AlreadyRegistered(http, upload, attempts, output, error, cancellation);
+    }
 
+    /// <summary>
+    /// The package copied into the cluster's incoming directory (staged beside it, then renamed in, so a silo never reads
+    /// half a package) and registered there; a package the cluster refuses is taken out again.
+    /// </summary>
+    private static async Task<int> RegisterPlaced(ApiConnection http, Upload upload, string incoming, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        var version = upload.Manifest.Version;
+        var target = Path.Combine(incoming, version);
+        upload.PlaceIn(target);
+        var endpoint = $"models/{Uri.EscapeDataString(version)}/register";
+        // A repeat after a lost answer finds the version registered (409) or its package already taken (404).
+        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, endpoint), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (response.StatusCode == HttpStatusCode.Created)
+        {
+            await output.WriteLineAsync($"registered {version} from {target}: {Describe(upload)}");
+            return 0;
+        }
+        // Registered before (the copy placed now is not needed), or taken by an attempt whose answer was lost.
+        var registeredBefore = response.StatusCode == HttpStatusCode.Conflict;
+        var taken = response.StatusCode == HttpStatusCode.NotFound && !Directory.Exists(target);
+        if (registeredBefore || taken)
+        {
+            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+            return await AlreadyRegistered(http, upload, attempts, output, error, cancellation);
+        }
+        // Refused: the cluster has put the package back where it was placed; the copy is taken out, the original stays.
+        if ((int)response.StatusCode is >= 400 and < 500 && Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been registered");
+    }
+
+    /// <summary>The version is registered already: accepted when it is this package as far as the registry describes it.</summary>
+    private static async Task<int> AlreadyRegistered(ApiConnection http, Upload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        var version = upload.Manifest.Version;
         using var registered = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"models/{Uri.EscapeDataString(version)}"), attempts, retryLost: true, error,
             HttpCompletionOption.ResponseContentRead, cancellation);
         var described = await registered.Content.ReadAsStringAsync(cancellation);
@@ -255,8 +304,11 @@ internal static class PublishCommand
 
         public bool TextProjection { get; }
 
-        /// <summary>The package in <paramref name="directory"/>; an inconsistent package or one past the API's upload limit is an error.</summary>
-        public static Upload Read(string directory)
+        /// <summary>
+        /// The package in <paramref name="directory"/>; an inconsistent package is an error, and so is one past the API's
+        /// upload limit when it is to be <paramref name="uploaded"/>.
+        /// </summary>
+        public static Upload Read(string directory, bool uploaded)
         {
             // Load checks the files against each other (ids, dimensions, text fields), as the cluster will.
             var package = ModelPackage.Load(directory);
@@ -268,11 +320,12 @@ internal static class PublishCommand
                 .. package.HasTextProjection ? [("text_projection", ModelPackage.TextProjectionFile, package.TextProjectionOnnx!)] : Array.Empty<(string, string, byte[])>(),
             ];
             var upload = new Upload(package.Manifest, package.HasTextProjection, parts);
+            if (!uploaded) return upload;
             using var request = upload.Request();
             var length = request.Content!.Headers.ContentLength ?? parts.Sum(p => (long)p.Item3.Length);
             if (length > MaxUploadBytes)
-                throw new ArgumentException($"{directory} makes an upload of {length / 1048576.0:0.#} MiB, past the {MaxUploadBytes / 1048576} MiB the API takes: copy the directory " +
-                    $"to models/.incoming/{package.Manifest.Version}/ under the cluster's data directory and register it there (POST /models/{package.Manifest.Version}/register).");
+                throw new ArgumentException($"{directory} makes an upload of {length / 1048576.0:0.#} MiB, past the {MaxUploadBytes / 1048576} MiB the API takes: give " +
+                    $"--incoming-directory, the cluster's models/.incoming under its data directory, to place it there and register it (POST /models/{package.Manifest.Version}/register).");
             return upload;
         }
 
@@ -281,6 +334,33 @@ internal static class PublishCommand
             Manifest.Metrics?.TryGetValue(name, out var value) == true ? value
                 : throw new ArgumentException($"the package's manifest has no metric '{name}'" +
                     (Manifest.Metrics is { Count: > 0 } m ? $"; it has {string.Join(", ", m.Keys)}." : "; it has none (train with --val-input and --val-output to record val_ndcg@10 and val_hr@10)."));
+
+        /// <summary>
+        /// Copies the package's files to <paramref name="target"/>, through a directory beside it renamed into place,
+        /// unless the same files wait there already (an earlier run's); other files there are an error.
+        /// </summary>
+        public void PlaceIn(string target)
+        {
+            if (Directory.Exists(target))
+            {
+                var there = Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
+                if (there.SequenceEqual(_parts.Select(p => p.File).Order(StringComparer.Ordinal))
+                    && _parts.All(p => File.ReadAllBytes(Path.Combine(target, p.File)).AsSpan().SequenceEqual(p.Bytes)))
+                    return;
+                throw new IOException($"{target} holds another package waiting to be registered: remove it, or export this one under a version of its own.");
+            }
+            var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.publishing-{Guid.NewGuid():N}");
+            try
+            {
+                Directory.CreateDirectory(staging);
+                foreach (var (_, file, bytes) in _parts) File.WriteAllBytes(Path.Combine(staging, file), bytes);
+                Directory.Move(staging, target);
+            }
+            finally
+            {
+                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            }
+        }
 
         public HttpRequestMessage Request()
         {

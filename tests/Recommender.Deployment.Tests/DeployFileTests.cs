@@ -252,10 +252,26 @@ public sealed partial class DeployFileTests
         var address = new Uri(env.Single(e => e["name"].ToString() == "API")["value"].ToString());
         Assert.Equal($"{service["metadata"]["name"]}.{service["metadata"]["namespace"]}.svc", address.Host);
         Assert.Equal(((YamlSequenceNode)service["spec"]["ports"]).Cast<YamlMappingNode>().Single()["port"].ToString(), address.Port.ToString());
-        // The work directory is the volume mounted for it.
-        var work = env.Single(e => e["name"].ToString() == "WORK")["value"].ToString();
-        var mount = ((YamlSequenceNode)container["volumeMounts"]).Cast<YamlMappingNode>().Single();
-        Assert.StartsWith(mount["mountPath"].ToString() + "/", work);
+        // The work directory is a volume of its own; the incoming directory is under the silos' data volume, at the
+        // place the silos read it ({DataDirectory}/models/.incoming).
+        var mounts = ((YamlSequenceNode)container["volumeMounts"]).Cast<YamlMappingNode>().ToList();
+        string MountedClaimOf(string path)
+        {
+            var mount = mounts.Single(m => path.StartsWith(m["mountPath"].ToString() + "/", StringComparison.Ordinal));
+            var volume = ((YamlSequenceNode)pod["volumes"]).Cast<YamlMappingNode>().Single(v => v["name"].ToString() == mount["name"].ToString());
+            return volume.Children.ContainsKey("persistentVolumeClaim") ? volume["persistentVolumeClaim"]["claimName"].ToString() : "";
+        }
+        Assert.Equal("", MountedClaimOf(env.Single(e => e["name"].ToString() == "WORK")["value"].ToString()));
+        var incoming = env.Single(e => e["name"].ToString() == "INCOMING")["value"].ToString();
+        var silo = documents.Single(d => d["kind"].ToString() == "Deployment" && d["metadata"]["name"].ToString() == "recommender-silo");
+        var siloPod = silo["spec"]["template"]["spec"];
+        var siloMount = ((YamlSequenceNode)((YamlMappingNode)((YamlSequenceNode)siloPod["containers"]).Single())["volumeMounts"]).Cast<YamlMappingNode>().Single(m => m["name"].ToString() == "data");
+        var siloClaim = ((YamlSequenceNode)siloPod["volumes"]).Cast<YamlMappingNode>().Single(v => v["name"].ToString() == "data")["persistentVolumeClaim"]["claimName"].ToString();
+        Assert.Equal(siloClaim, MountedClaimOf(incoming));
+        var config = documents.Single(d => d["kind"].ToString() == "ConfigMap" && d["metadata"]["name"].ToString() == "recommender-config");
+        Assert.Equal(siloMount["mountPath"].ToString(), config["data"]["Recommender__DataDirectory"].ToString());
+        Assert.Equal($"{siloMount["mountPath"]}/models/.incoming", incoming);
+        Assert.Equal(siloPod["securityContext"]["runAsUser"].ToString(), pod["securityContext"]["runAsUser"].ToString());
     }
 
     [Fact]

@@ -47,10 +47,12 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         using (var post = await _http.PostAsJsonAsync(new Uri(api, "/events"), events))
             Assert.True(post.IsSuccessStatusCode, await post.Content.ReadAsStringAsync());
 
-        var (exit, output) = await RetrainAsync(api, "first", ("EPOCHS", "60"));
+        // Placed in the node's incoming directory and registered there, as the CronJob does on the silos' volume.
+        var incoming = Path.Combine(_directory, "data", "models", ".incoming");
+        var (exit, output) = await RetrainAsync(api, "first", ("EPOCHS", "60"), ("INCOMING", incoming));
         Assert.True(exit == 0, output);
         Assert.Contains("encoded 60 items", output);
-        Assert.Contains("registered first: sasrec, 60 items", output);
+        Assert.Contains($"registered first from {Path.Combine(incoming, "first")}: sasrec, 60 items", output);
         Assert.Contains("active: first", output);
         Assert.Equal("first", (await ModelsAsync(api)).GetProperty("active").GetString());
         var list = await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/users/user-0/recommendations?k=3"));

@@ -178,12 +178,59 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
         SasRecExporter.Export(wide, [.. Enumerable.Range(1, 70_000).Select(i => $"item-{i}")], largeVersion, null, null).Save(large);
         (exit, _, error) = await Publish("--package", large);
         Assert.Equal(1, exit);
-        Assert.Contains("MiB, past the 64 MiB the API takes", error);
-        Assert.Contains($"models/.incoming/{largeVersion}/", error);
+        Assert.Contains("MiB, past the 64 MiB the API takes: give --incoming-directory", error);
         using (var missing = await cluster.Http.GetAsync($"/models/{largeVersion}"))
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        // Placed in the cluster's incoming directory instead, it is registered there.
+        (exit, var placed, error) = await Publish("--package", large, "--incoming-directory", Incoming);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"registered {largeVersion} from {Path.Combine(Incoming, largeVersion)}: sasrec, 70,000 items", placed);
+        Assert.Equal(70_000, (await cluster.GetJsonAsync<ModelReply>($"/models/{largeVersion}")).ItemCount);
+        Assert.False(Directory.Exists(Path.Combine(Incoming, largeVersion)));
         await api.StopAsync();
     }
+
+    [Fact]
+    public async Task A_package_placed_in_the_incoming_directory_is_registered_once_and_a_wrong_directory_leaves_nothing_behind()
+    {
+        await CatalogueAsync();
+        var version = Version("placed");
+        var package = Package(version, Catalogue, 0.2);
+        var (exit, output, error) = await Publish("--package", package, "--incoming-directory", Incoming, "--activate");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"registered {version} from {Path.Combine(Incoming, version)}", output);
+        Assert.Contains($"active: {version}", output);
+        Assert.Equal(version, (await cluster.GetJsonAsync<ModelsReply>("/models")).Active);
+
+        // Again (as after a lost answer): the copy placed for it is taken out, and the registered version is this package.
+        (exit, output, error) = await Publish("--package", package, "--incoming-directory", Incoming);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"{version} is registered already with this package's description", output);
+        Assert.False(Directory.Exists(Path.Combine(Incoming, version)));
+
+        // A directory the cluster does not read: the cluster finds nothing, and the copy is taken out again.
+        var elsewhere = Path.Combine(_directory, "not-the-cluster", ".incoming");
+        Directory.CreateDirectory(Path.GetDirectoryName(elsewhere)!);
+        var other = Version("elsewhere");
+        (exit, _, error) = await Publish("--package", Package(other, Catalogue, 0.2), "--incoming-directory", elsewhere);
+        Assert.Equal(1, exit);
+        Assert.Contains($"register answered 404: version: No package is placed at {Path.Combine(Incoming, other)}", error);
+        Assert.False(Directory.Exists(Path.Combine(elsewhere, other)));
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+
+        // Another package waiting under the version is not replaced.
+        var waiting = Version("waiting");
+        Directory.CreateDirectory(Path.Combine(Incoming, waiting));
+        await File.WriteAllTextAsync(Path.Combine(Incoming, waiting, ModelPackage.ManifestFile), "{}");
+        (exit, _, error) = await Publish("--package", Package(waiting, Catalogue, 0.2), "--incoming-directory", Incoming);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{Path.Combine(Incoming, waiting)} holds another package waiting to be registered", error);
+        Assert.Equal("{}", await File.ReadAllTextAsync(Path.Combine(Incoming, waiting, ModelPackage.ManifestFile)));
+        Directory.Delete(Path.Combine(Incoming, waiting), recursive: true);
+    }
+
+    /// <summary>The cluster's incoming model directory, where a package too large to upload is placed.</summary>
+    private string Incoming => Path.Combine(cluster.DataDirectory, "models", ".incoming");
 
     private static string Version(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 

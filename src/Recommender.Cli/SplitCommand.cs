@@ -70,6 +70,7 @@ internal static class SplitCommand
         var missing = itemIds.Count - byDenseId.Count;
         if (byDenseId.Count == 0) throw new FormatException($"None of the {itemIds.Count} items has a vector in '{path}': the item ids do not match.");
         if (missing > 0) console.WriteLine($"{missing} of {itemIds.Count} items have no vector in '{path}'.");
-        return vectors with { Vectors = byDenseId };
+        // The text digests serve encode-text --reuse, which reads files keyed by the catalogue's ids, not a split's.
+        return vectors with { Vectors = byDenseId, TextDigests = null };
     }
 }

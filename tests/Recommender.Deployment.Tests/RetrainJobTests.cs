@@ -49,18 +49,22 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
 
         // Placed in the node's incoming directory and registered there, as the CronJob does on the silos' volume.
         var incoming = Path.Combine(_directory, "data", "models", ".incoming");
-        var (exit, output) = await RetrainAsync(api, "first", ("EPOCHS", "60"), ("INCOMING", incoming));
+        var cache = Path.Combine(_directory, "cache", "text-vectors.tsv");
+        var (exit, output) = await RetrainAsync(api, "first", ("EPOCHS", "60"), ("INCOMING", incoming), ("TEXT_CACHE", cache));
         Assert.True(exit == 0, output);
         Assert.Contains("encoded 60 items", output);
+        Assert.True(File.Exists(cache));
         Assert.Contains($"registered first from {Path.Combine(incoming, "first")}: sasrec, 60 items", output);
         Assert.Contains("active: first", output);
         Assert.Equal("first", (await ModelsAsync(api)).GetProperty("active").GetString());
         var list = await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/users/user-0/recommendations?k=3"));
         Assert.Equal("first", list.GetProperty("modelVersion").GetString());
 
-        // Below the floor: nothing is sent.
-        (exit, output) = await RetrainAsync(api, "floor", ("EPOCHS", "2"), ("MIN_VAL_NDCG", "0.99"));
+        // Below the floor: nothing is sent. The catalogue has not changed, so no text is encoded again.
+        (exit, output) = await RetrainAsync(api, "floor", ("EPOCHS", "2"), ("MIN_VAL_NDCG", "0.99"), ("TEXT_CACHE", cache));
         Assert.True(exit == 3, output);
+        Assert.Contains($"encoded 0 items", output);
+        Assert.Contains($"reused 60 from {cache}", output);
         Assert.Contains("below --min-metric 0.99; nothing was sent", output);
         using (var missing = await _http.GetAsync(new Uri(api, "/models/floor")))
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

@@ -4,9 +4,18 @@ using Recommender.Model.Data;
 
 namespace Recommender.Model.Text;
 
-/// <summary>Frozen text vectors keyed by external item id, with the encoder and template that produced them.</summary>
-public sealed record TextVectors(string Encoder, int Dimension, string? Template, IReadOnlyDictionary<string, float[]> Vectors)
+/// <summary>
+/// Frozen text vectors keyed by external item id, with the encoder and template that produced them, and optionally the
+/// digest of each item's text (<see cref="TextDigest"/>), by which a later encoding reuses the vector of a text it has
+/// seen before.
+/// </summary>
+public sealed record TextVectors(string Encoder, int Dimension, string? Template, IReadOnlyDictionary<string, float[]> Vectors,
+    IReadOnlyDictionary<string, string>? TextDigests = null)
 {
+    /// <summary>The digest of a composed text: 128 bits of its UTF-8 SHA-256, in lower-case hex.</summary>
+    public static string TextDigest(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
+
     /// <summary>
     /// Row-major [itemIds.Count, Dimension] in the given (dense) order; an item without a vector gets a zero row and is
     /// counted in <paramref name="missing"/>.
@@ -27,17 +36,21 @@ public sealed record TextVectors(string Encoder, int Dimension, string? Template
 /// <summary>
 /// Reads and writes text vectors as UTF-8 text:
 /// <code>
-/// #text-vectors encoder=all-MiniLM-L6-v2 dimension=384 [source=…] [template=…]
-/// &lt;item id&gt;\t&lt;v1&gt; &lt;v2&gt; … &lt;vDimension&gt;
+/// #text-vectors encoder=all-MiniLM-L6-v2 dimension=384 [source=…] [digests=sha256] [template=…]
+/// &lt;item id&gt;\t&lt;v1&gt; &lt;v2&gt; … &lt;vDimension&gt;[\t&lt;text digest&gt;]
 /// </code>
 /// The header is one line of space-separated key=value pairs; template, if present, is last and runs to the end of
 /// the line. Each further line is an external item id, a tab, and Dimension invariant-culture floats separated by
-/// single spaces. Ids are unique; blank lines are ignored. Vectors are used as given (the sentence encoder writes
-/// unit vectors).
+/// single spaces, then, when the header says digests=sha256, a tab and the digest of the item's text
+/// (<see cref="TextVectors.TextDigest"/>). Ids are unique; blank lines are ignored. Vectors are used as given (the
+/// sentence encoder writes unit vectors).
 /// </summary>
 public static class TextVectorFile
 {
     public const string Magic = "#text-vectors";
+
+    /// <summary>The header's value of digests= for the per-line text digests.</summary>
+    public const string DigestKind = "sha256";
 
     /// <summary>Writes the file; <paramref name="source"/> is an optional fingerprint of the texts (used to validate a cache).</summary>
     public static void Write(string path, TextVectors vectors, string? source = null)
@@ -50,6 +63,7 @@ public static class TextVectorFile
         {
             var header = new StringBuilder($"{Magic} encoder={vectors.Encoder} dimension={vectors.Dimension.ToString(CultureInfo.InvariantCulture)}");
             if (source is not null) header.Append(" source=").Append(source);
+            if (vectors.TextDigests is not null) header.Append(" digests=").Append(DigestKind);
             if (vectors.Template is not null) header.Append(" template=").Append(vectors.Template);
             writer.WriteLine(header.ToString());
             var line = new StringBuilder();
@@ -63,6 +77,9 @@ public static class TextVectorFile
                     if (k > 0) line.Append(' ');
                     line.Append(vector[k].ToString("R", CultureInfo.InvariantCulture));
                 }
+                if (vectors.TextDigests is not null)
+                    line.Append('\t').Append(vectors.TextDigests.TryGetValue(id, out var digest) ? digest
+                        : throw new ArgumentException($"Item '{id}' has no text digest, though the others have.", nameof(vectors)));
                 writer.WriteLine(line.ToString());
             }
         }
@@ -79,9 +96,10 @@ public static class TextVectorFile
         InputFile.Require(path, "Item text vector file");
         using var reader = new StreamReader(path, Encoding.UTF8);
         var header = reader.ReadLine() ?? throw new FormatException($"{path}:1: the file is empty; expected the header '{Magic} encoder=… dimension=…'.");
-        var (encoder, dimension, template, fingerprint) = ParseHeader(path, header);
+        var (encoder, dimension, template, fingerprint, hasDigests) = ParseHeader(path, header);
         source = fingerprint;
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var digests = hasDigests ? new Dictionary<string, string>(StringComparer.Ordinal) : null;
         var lineNumber = 1;
         while (reader.ReadLine() is { } line)
         {
@@ -90,7 +108,16 @@ public static class TextVectorFile
             var tab = line.IndexOf('\t');
             if (tab <= 0) throw new FormatException($"{path}:{lineNumber}: expected '<item id><TAB><{dimension} numbers>'.");
             var id = line[..tab];
-            var values = line[(tab + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var numbers = line[(tab + 1)..];
+            if (digests is not null)
+            {
+                var last = numbers.LastIndexOf('\t');
+                if (last < 0 || numbers.Length - last - 1 != 32 || !numbers[(last + 1)..].All(char.IsAsciiHexDigitLower))
+                    throw new FormatException($"{path}:{lineNumber}: item '{id}' lacks its text digest (a tab and 32 lower-case hex digits after the numbers), which the header announces.");
+                digests[id] = numbers[(last + 1)..];
+                numbers = numbers[..last];
+            }
+            var values = numbers.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (values.Length != dimension)
                 throw new FormatException($"{path}:{lineNumber}: item '{id}' has {values.Length} values; the header says dimension {dimension}.");
             var vector = new float[dimension];
@@ -99,14 +126,15 @@ public static class TextVectorFile
                     throw new FormatException($"{path}:{lineNumber}: value {k + 1} of item '{id}' ('{values[k]}') is not a finite number.");
             if (!vectors.TryAdd(id, vector)) throw new FormatException($"{path}:{lineNumber}: item '{id}' appears twice.");
         }
-        return new TextVectors(encoder, dimension, template, vectors);
+        return new TextVectors(encoder, dimension, template, vectors, digests);
     }
 
-    private static (string Encoder, int Dimension, string? Template, string? Source) ParseHeader(string path, string header)
+    private static (string Encoder, int Dimension, string? Template, string? Source, bool Digests) ParseHeader(string path, string header)
     {
         if (!header.StartsWith(Magic + " ", StringComparison.Ordinal))
             throw new FormatException($"{path}:1: expected the header '{Magic} encoder=… dimension=…', found '{Truncate(header)}'.");
         string? encoder = null, template = null, source = null;
+        var digests = false;
         int? dimension = null;
         var rest = header[(Magic.Length + 1)..];
         while (rest.Length > 0)
@@ -123,17 +151,21 @@ public static class TextVectorFile
             {
                 case "encoder": encoder = value; break;
                 case "source": source = value; break;
+                case "digests":
+                    if (value != DigestKind) throw new FormatException($"{path}:1: digests '{value}' is not known (expected {DigestKind}).");
+                    digests = true;
+                    break;
                 case "dimension":
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d <= 0)
                         throw new FormatException($"{path}:1: dimension '{value}' is not a positive integer.");
                     dimension = d;
                     break;
-                default: throw new FormatException($"{path}:1: unknown header field '{key}' (expected encoder, dimension, source, template).");
+                default: throw new FormatException($"{path}:1: unknown header field '{key}' (expected encoder, dimension, source, digests, template).");
             }
         }
         if (string.IsNullOrEmpty(encoder)) throw new FormatException($"{path}:1: the header names no encoder (encoder=…).");
         if (dimension is null) throw new FormatException($"{path}:1: the header gives no dimension (dimension=…).");
-        return (encoder, dimension.Value, template, source);
+        return (encoder, dimension.Value, template, source, digests);
     }
 
     private static string Truncate(string text) => text.Length <= 80 ? text : text[..80] + "…";

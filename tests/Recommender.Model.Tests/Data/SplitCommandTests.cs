@@ -24,7 +24,9 @@ public sealed class SplitCommandTests : IDisposable
     private string WriteVectors(string name, params int[] items)
     {
         var path = _directory[name];
-        TextVectorFile.Write(path, new TextVectors("test-encoder", 3, ItemText.Template, items.ToDictionary(i => i.ToString(), Vector)));
+        // With the text digests encode-text writes, which a split's file leaves out.
+        TextVectorFile.Write(path, new TextVectors("test-encoder", 3, ItemText.Template, items.ToDictionary(i => i.ToString(), Vector),
+            items.ToDictionary(i => i.ToString(), i => TextVectors.TextDigest($"text {i}"))));
         return path;
     }
 

@@ -41,6 +41,68 @@ public sealed class TextVectorFileTests : IDisposable
     }
 
     [Fact]
+    public void Text_digests_round_trip_and_a_line_without_its_announced_digest_is_rejected()
+    {
+        var vectors = new Dictionary<string, float[]> { ["a"] = [0.5f, -1f], ["b"] = [2f, 0.25f] };
+        var digests = new Dictionary<string, string> { ["a"] = TextVectors.TextDigest("Lamp. Brass"), ["b"] = TextVectors.TextDigest("Oven") };
+        var path = _directory["digests.tsv"];
+        TextVectorFile.Write(path, new TextVectors("enc", 2, "{title}. {text}", vectors, digests));
+        var read = TextVectorFile.Read(path);
+        Assert.Equal(digests, read.TextDigests);
+        Assert.Equal(vectors["b"], read.Vectors["b"]);
+        Assert.Equal("{title}. {text}", read.Template);
+        Assert.Null(TextVectorFile.Read(Write("plain.tsv", "#text-vectors encoder=e dimension=1", "1\t1")).TextDigests);
+        Assert.Equal(32, digests["a"].Length);
+        Assert.NotEqual(digests["a"], TextVectors.TextDigest("Lamp. brass"));
+
+        var short_ = Assert.Throws<FormatException>(() => TextVectorFile.Read(Write("short.tsv", "#text-vectors encoder=e dimension=1 digests=sha256", $"1\t1\t{digests["a"]}", "2\t1")));
+        Assert.Contains("short.tsv:3: item '2' lacks its text digest", short_.Message);
+        Assert.Contains("digests 'md5' is not known", Assert.Throws<FormatException>(() => TextVectorFile.Read(Write("md5.tsv", "#text-vectors encoder=e dimension=1 digests=md5"))).Message);
+    }
+
+    [Fact]
+    public void Encode_text_with_reuse_encodes_only_new_and_changed_texts_and_keeps_the_rest()
+    {
+        string Item(string id, string title, string text) => $$"""{"id":"{{id}}","title":"{{title}}","text":"{{text}}"}""";
+        var first = Write("items.jsonl", Item("1", "Desk lamp", "Brass"), Item("2", "Oven", "Steel"), Item("3", "Kettle", "Copper"), Item("4", "Chair", "Oak"));
+        var before = _directory["before.tsv"];
+        var (exit, output, error) = CommandRunner.Run(Cli.EncodeTextCommand.Create(), "--items", first, "--out", before, "--threads", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("encoded 4 items", output);
+        var old = TextVectorFile.Read(before);
+        Assert.Equal(4, old.TextDigests!.Count);
+
+        // Item 2's text changed, item 3 left, item 5 arrived with item 4's text, item 6 is new.
+        var second = Write("items-2.jsonl", Item("1", "Desk lamp", "Brass"), Item("2", "Oven", "Cast iron"), Item("4", "Chair", "Oak"), Item("5", "Chair", "Oak"), Item("6", "Rug", "Wool"));
+        var after = _directory["after.tsv"];
+        (exit, output, error) = CommandRunner.Run(Cli.EncodeTextCommand.Create(), "--items", second, "--out", after, "--threads", "1", "--reuse", before);
+        Assert.True(exit == 0, error);
+        Assert.Contains("encoded 2 items", output);
+        Assert.Contains($"reused 3 from {before}", output);
+        var now = TextVectorFile.Read(after);
+        Assert.Equal(["1", "2", "4", "5", "6"], now.Vectors.Keys.Order());
+        Assert.Equal(old.Vectors["1"], now.Vectors["1"]);
+        Assert.Equal(old.Vectors["4"], now.Vectors["5"]);
+        Assert.NotEqual(old.Vectors["2"], now.Vectors["2"]);
+        // What was encoded is what a whole encoding gives.
+        var whole = _directory["whole.tsv"];
+        (exit, _, error) = CommandRunner.Run(Cli.EncodeTextCommand.Create(), "--items", second, "--out", whole, "--threads", "1");
+        Assert.True(exit == 0, error);
+        var fresh = TextVectorFile.Read(whole);
+        foreach (var id in now.Vectors.Keys)
+        {
+            Assert.Equal(fresh.TextDigests![id], now.TextDigests![id]);
+            for (var k = 0; k < fresh.Dimension; k++) Assert.Equal(fresh.Vectors[id][k], now.Vectors[id][k], 1e-5f);
+        }
+
+        // A file without digests cannot say which texts changed.
+        (exit, _, error) = CommandRunner.Run(Cli.EncodeTextCommand.Create(), "--items", second, "--out", _directory["x.tsv"], "--reuse", Write("plain.tsv", "#text-vectors encoder=e dimension=1", "1\t1"));
+        Assert.Equal(1, exit);
+        Assert.Contains("holds no text digests", error);
+        Assert.False(File.Exists(_directory["x.tsv"]));
+    }
+
+    [Fact]
     public void MovieLens_text_joins_genres_and_puts_the_most_used_tags_first()
     {
         var movies = Write("movies.csv", "movieId,title,genres", "1,\"American President, The (1995)\",Comedy|Drama|Romance", "2,Unknown (2000),(no genres listed)");

@@ -25,8 +25,8 @@
 #   COMPARE          the metric compared with the active version's (val_ndcg@10; empty: no comparison)
 #   TOLERANCE        how far below the active version's metric the new one may be (0.005)
 #   TEXT_CACHE       a file kept between runs (the CronJob's is on the silos' volume): the texts it holds keep their
-#                    vectors and only new and changed items are encoded (a catalogue of 9,742 items takes about a
-#                    minute to encode on two cores; unchanged, about two seconds)
+#                    vectors and only new and changed items are encoded (a catalogue of 9,742 items takes about
+#                    half a minute to encode on two cores; unchanged, about two seconds)
 #   INCOMING         the cluster's incoming model directory ({DataDirectory}/models/.incoming, where this job can write
 #                    to the silos' shared storage): the package is placed there and registered instead of uploaded,
 #                    which a package past the API's 64 MiB upload limit needs (about 130,000 items at dimension 64)

@@ -31,27 +31,34 @@ public sealed class SentenceTextEncoder : IDisposable
         _encoder = new SentenceEncoder(_options);
     }
 
-    /// <summary>Encodes <paramref name="texts"/> in batches of <see cref="BatchSize"/>; row i is the vector of text i.</summary>
+    /// <summary>
+    /// Encodes <paramref name="texts"/> in batches of <see cref="BatchSize"/>; row i is the vector of text i. Texts of
+    /// like length are batched together, since a batch is padded to its longest text; the attention mask keeps a
+    /// text's vector independent of the others in its batch.
+    /// </summary>
     /// <exception cref="ArgumentException">A text is null.</exception>
     public float[][] Encode(IReadOnlyList<string> texts, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
+        var clipped = new string[texts.Count];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            var text = texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts));
+            clipped[i] = text.Length <= MaxCharacters ? text : text[..MaxCharacters];
+        }
+        var order = Enumerable.Range(0, clipped.Length).OrderBy(i => clipped[i].Length).ToArray();
         var result = new float[texts.Count][];
-        for (var start = 0; start < texts.Count; start += BatchSize)
+        for (var start = 0; start < order.Length; start += BatchSize)
         {
             ct.ThrowIfCancellationRequested();
-            var count = Math.Min(BatchSize, texts.Count - start);
+            var count = Math.Min(BatchSize, order.Length - start);
             var batch = new string[count];
-            for (var i = 0; i < count; i++)
-            {
-                var text = texts[start + i] ?? throw new ArgumentException($"Text {start + i} is null.", nameof(texts));
-                batch[i] = text.Length <= MaxCharacters ? text : text[..MaxCharacters];
-            }
+            for (var i = 0; i < count; i++) batch[i] = clipped[order[start + i]];
             float[][] vectors;
             // One call at a time: the session's intra-op threads already use the cores it was given.
             lock (_gate) vectors = _encoder.Encode(batch, ct);
             for (var i = 0; i < count; i++)
-                result[start + i] = Normalised(vectors[i]);
+                result[order[start + i]] = Normalised(vectors[i]);
         }
         return result;
     }

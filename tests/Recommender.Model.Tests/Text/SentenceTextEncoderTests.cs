@@ -43,6 +43,18 @@ public sealed class SentenceTextEncoderTests
     }
 
     [Fact]
+    public void Texts_of_mixed_lengths_keep_their_places_and_their_own_vectors()
+    {
+        using var encoder = new SentenceTextEncoder();
+        // Lengths that interleave, over more than one batch: the calls are batched by length and answered in order.
+        var texts = Enumerable.Range(0, SentenceTextEncoder.BatchSize + 20)
+            .Select(i => i % 3 == 0 ? $"Film {i}. " + string.Join(", ", Enumerable.Repeat("Drama", 1 + i % 17)) : $"Film {i}").ToArray();
+        var all = encoder.Encode(texts);
+        foreach (var i in new[] { 0, 1, 3, 40, texts.Length - 2, texts.Length - 1 })
+            Assert.Equal(encoder.Encode([texts[i]])[0], all[i]);
+    }
+
+    [Fact]
     public void Is_safe_to_call_from_several_threads()
     {
         using var encoder = new SentenceTextEncoder();

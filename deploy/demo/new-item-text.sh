@@ -4,7 +4,7 @@
 #   dotnet run --project src/Recommender.Api -c Release      # terminal 1: one embedded node, loads the demo
 #   bash deploy/demo/new-item-text.sh                         # terminal 2 (API=http://localhost:5000)
 #
-# 1. encodes every demo movie's text ("{title}. {genres}. Tags: {tags}") with all-MiniLM-L6-v2 (a minute or two);
+# 1. encodes every demo movie's text ("{title}. {genres}. Tags: {tags}") with all-MiniLM-L6-v2 (about half a minute);
 # 2. trains a text SASRec on the demo ratings (100 epochs, a few minutes on two cores): every item's vector is the learned
 #    projection of its text vector, so a never-rated item is scored exactly like a trained one with the same text;
 # 3. uploads the package with its text_projection part and activates it;
@@ -35,7 +35,7 @@ if [ "$ITEM_TEXT" = "bundled" ]; then
   # No training: the active version places the new movie (on a fresh demo, the bundled id+text package).
   curl -fsS "$API/models" | jq '{active, textProjection: (.active as $a | .models[] | select(.version == $a) | .textProjection)}'
 else
-  # TEXT_VECTORS=path keeps the encoded texts between runs (encoding the 9,742 movies takes a minute or two).
+  # TEXT_VECTORS=path keeps the encoded texts between runs (encoding the 9,742 movies takes about half a minute).
   TEXT_VECTORS="${TEXT_VECTORS:-$WORK/movies.text-vectors.tsv}"
   [ -s "$TEXT_VECTORS" ] || "${CLI[@]}" encode-text --movies "$DEMO/movies.csv" --tags "$DEMO/tags.csv" --out "$TEXT_VECTORS"
   "${CLI[@]}" train --train "$DEMO/ratings.csv" --format movielens-csv \

@@ -9,7 +9,7 @@
 #
 # Settings (environment): API (base address), EPOCHS (training epochs, default 10), WORK (scratch directory,
 # default a new temporary one, removed at the end unless KEEP=1), ITEM_TEXT (id+text, the default, as the bundled demo
-# package: the demo movies' texts are encoded first, a minute or two, so the new version still places movies nobody
+# package: the demo movies' texts are encoded first, about half a minute, so the new version still places movies nobody
 # rated and items added since by their text; id: ids only, and the activation lists those items as not recommendable),
 # TEXT_VECTORS (a file to keep the encoded texts in between runs).
 set -euo pipefail

@@ -105,21 +105,8 @@ internal sealed partial class BatchUpload(ApiConnection api, string endpoint, st
     /// <summary>The API's problems with a batch, each "[i].field" named as the file line it came from.</summary>
     private async Task Refused(TextWriter error, HttpStatusCode status, string text, List<UploadRow> batch, int sent, string noun)
     {
-        var problems = new List<string>();
-        try
-        {
-            using var problem = JsonDocument.Parse(text);
-            if (problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
-                foreach (var field in errors.EnumerateObject())
-                    foreach (var message in field.Value.EnumerateArray())
-                        problems.Add($"{Where(field.Name, batch)}: {message.GetString()}");
-            else if (problem.RootElement.ValueKind == JsonValueKind.Object && problem.RootElement.TryGetProperty("detail", out var detail))
-                problems.Add(detail.GetString() ?? text);
-        }
-        catch (JsonException)
-        {
-        }
-        if (problems.Count == 0) problems.Add(text.Length > 500 ? text[..500] + "…" : text);
+        var problems = ApiProblem.Read(text).Select(p => p.Field is null ? p.Message : $"{Where(p.Field, batch)}: {p.Message}").ToList();
+        if (problems.Count == 0) problems.Add(ApiProblem.Excerpt(text, 500));
         await error.WriteLineAsync($"error: {api.BaseAddress}{endpoint} answered {(int)status} for the {noun} of lines {batch[0].Line}-{batch[^1].Line}:");
         foreach (var problem in problems.Take(20)) await error.WriteLineAsync($"  {problem}");
         if (problems.Count > 20) await error.WriteLineAsync($"  … and {problems.Count - 20} more");

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Recommender.Model.Packaging;
 
@@ -60,7 +59,7 @@ internal static class PublishCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             ApiConnection? connection = null;
-            Upload? upload = null;
+            PackageUpload? upload = null;
             (string Name, double Minimum)[] floors = [];
             if (CommandErrors.Guard(parse, () =>
                 {
@@ -77,7 +76,7 @@ internal static class PublishCommand
                     // with its first model), so that a mistyped path is not made.
                     if (parse.GetValue(incoming) is { } place && Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(place))) is var data && !Directory.Exists(data))
                         throw new DirectoryNotFoundException($"--incoming-directory {place}: {data} does not exist; give the cluster's data directory's models/.incoming, e.g. /data/models/.incoming.");
-                    upload = Upload.Read(parse.GetValue(package)!, uploaded: parse.GetValue(incoming) is null);
+                    upload = PackageUpload.Read(parse.GetValue(package)!, uploaded: parse.GetValue(incoming) is null);
                     foreach (var metric in floors.Select(f => f.Name).Append(parse.GetValue(compare)).OfType<string>())
                         upload.Metric(metric);
                     return 0;
@@ -132,7 +131,7 @@ internal static class PublishCommand
     }
 
     /// <summary>POST /models, or, when the version is registered already, a check that it is this package.</summary>
-    private static async Task<int> Register(ApiConnection http, Upload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> Register(ApiConnection http, PackageUpload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         var version = upload.Manifest.Version;
         // A repeat of an upload whose answer was lost meets the version registered (409), which the check below accepts.
@@ -152,7 +151,7 @@ internal static class PublishCommand
     /// The package copied into the cluster's incoming directory (staged beside it, then renamed in, so a silo never reads
     /// half a package) and registered there; a package the cluster refuses is taken out again.
     /// </summary>
-    private static async Task<int> RegisterPlaced(ApiConnection http, Upload upload, string incoming, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> RegisterPlaced(ApiConnection http, PackageUpload upload, string incoming, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         var version = upload.Manifest.Version;
         var target = Path.Combine(incoming, version);
@@ -180,7 +179,7 @@ internal static class PublishCommand
     }
 
     /// <summary>The version is registered already: accepted when it is this package as far as the registry describes it.</summary>
-    private static async Task<int> AlreadyRegistered(ApiConnection http, Upload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    private static async Task<int> AlreadyRegistered(ApiConnection http, PackageUpload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         var version = upload.Manifest.Version;
         using var registered = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"models/{Uri.EscapeDataString(version)}"), attempts, retryLost: true, error,
@@ -199,7 +198,7 @@ internal static class PublishCommand
     }
 
     /// <summary>The exit code when the active version scored higher on <paramref name="metric"/>; null when the package may serve.</summary>
-    private static async Task<int?> ActiveBetter(ApiConnection http, Upload upload, string metric, double tolerance, int attempts, TextWriter output, TextWriter error,
+    private static async Task<int?> ActiveBetter(ApiConnection http, PackageUpload upload, string metric, double tolerance, int attempts, TextWriter output, TextWriter error,
         CancellationToken cancellation)
     {
         using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
@@ -243,23 +242,8 @@ internal static class PublishCommand
     /// <summary>A refusal or failure of the API, its problem's messages named; exit code 1.</summary>
     private static async Task<int> Refused(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string? mayHaveBeenDone)
     {
-        var problems = new List<string>();
-        try
-        {
-            using var problem = JsonDocument.Parse(text);
-            var root = problem.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
-                foreach (var field in errors.EnumerateObject().Where(f => f.Value.ValueKind == JsonValueKind.Array))
-                    problems.AddRange(field.Value.EnumerateArray().Select(m => $"{field.Name}: {m}"));
-            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("detail", out var detail) && detail.ValueKind == JsonValueKind.String)
-                problems.Add(detail.GetString()!);
-            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("title", out var title) && title.ValueKind == JsonValueKind.String)
-                problems.Add(title.GetString()!);
-        }
-        catch (JsonException)
-        {
-        }
-        if (problems.Count == 0) problems.Add(text.Length > 300 ? text[..300] + "…" : text);
+        var problems = ApiProblem.Read(text).Select(p => p.Field is null ? p.Message : $"{p.Field}: {p.Message}").ToList();
+        if (problems.Count == 0) problems.Add(ApiProblem.Excerpt(text, 300));
         await error.WriteLineAsync($"error: {http.BaseAddress}{endpoint} answered {(int)status}: {string.Join("; ", problems)}");
         if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             await error.WriteLineAsync($"Publishing needs an admin key of the cluster (Recommender:ApiKeys:Admin): --api-key or the {ApiConnection.ApiKeyVariable} environment variable.");
@@ -277,127 +261,18 @@ internal static class PublishCommand
         }
         catch (JsonException)
         {
-            throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered {(int)status} with what is not the recommender API's answer: {(text.Length > 200 ? text[..200] + "…" : text)}");
+            throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered {(int)status} with what is not the recommender API's answer: {ApiProblem.Excerpt(text, 200)}");
         }
     }
 
-    private static string Describe(Upload upload)
+    private static string Describe(PackageUpload upload)
     {
         var m = upload.Manifest;
         return $"{m.Kind}, {m.ItemCount:N0} items, dimension {m.Dimension}, max length {m.MaxLength}, items by {m.ItemRepresentation}" +
             (m.Metrics is { Count: > 0 } metrics ? ", " + string.Join(", ", metrics.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:0.####}"))) : "");
     }
 
-    /// <summary>A package's files as the upload sends them, read once and checked.</summary>
-    private sealed class Upload
-    {
-        private readonly (string Part, string File, byte[] Bytes)[] _parts;
-
-        private Upload(ModelManifest manifest, bool textProjection, (string, string, byte[])[] parts)
-        {
-            Manifest = manifest;
-            TextProjection = textProjection;
-            _parts = parts;
-        }
-
-        public ModelManifest Manifest { get; }
-
-        public bool TextProjection { get; }
-
-        /// <summary>
-        /// The package in <paramref name="directory"/>; an inconsistent package is an error, and so is one past the API's
-        /// upload limit when it is to be <paramref name="uploaded"/>.
-        /// </summary>
-        public static Upload Read(string directory, bool uploaded)
-        {
-            // Load checks the files against each other (ids, dimensions, text fields), as the cluster will.
-            var package = ModelPackage.Load(directory);
-            (string, string, byte[])[] parts =
-            [
-                ("manifest", ModelPackage.ManifestFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.ManifestFile))),
-                ("encoder", ModelPackage.EncoderFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.EncoderFile))),
-                ("embeddings", ModelPackage.EmbeddingsFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.EmbeddingsFile))),
-                .. package.HasTextProjection ? [("text_projection", ModelPackage.TextProjectionFile, package.TextProjectionOnnx!)] : Array.Empty<(string, string, byte[])>(),
-            ];
-            var upload = new Upload(package.Manifest, package.HasTextProjection, parts);
-            if (!uploaded) return upload;
-            using var request = upload.Request();
-            var length = request.Content!.Headers.ContentLength ?? parts.Sum(p => (long)p.Item3.Length);
-            if (length > MaxUploadBytes)
-                throw new ArgumentException($"{directory} makes an upload of {length / 1048576.0:0.#} MiB, past the {MaxUploadBytes / 1048576} MiB the API takes: give " +
-                    $"--incoming-directory, the cluster's models/.incoming under its data directory, to place it there and register it (POST /models/{package.Manifest.Version}/register).");
-            return upload;
-        }
-
-        /// <summary>The manifest's metric <paramref name="name"/>; an error naming those it has when it is not there.</summary>
-        public double Metric(string name) =>
-            Manifest.Metrics?.TryGetValue(name, out var value) == true ? value
-                : throw new ArgumentException($"the package's manifest has no metric '{name}'" +
-                    (Manifest.Metrics is { Count: > 0 } m ? $"; it has {string.Join(", ", m.Keys)}." : "; it has none (train with --val-input and --val-output to record val_ndcg@10 and val_hr@10)."));
-
-        /// <summary>
-        /// Copies the package's files to <paramref name="target"/>, through a directory beside it renamed into place,
-        /// unless the same files wait there already (an earlier run's); other files there are an error.
-        /// </summary>
-        public void PlaceIn(string target)
-        {
-            if (Directory.Exists(target))
-            {
-                var there = Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
-                if (there.SequenceEqual(_parts.Select(p => p.File).Order(StringComparer.Ordinal))
-                    && _parts.All(p => File.ReadAllBytes(Path.Combine(target, p.File)).AsSpan().SequenceEqual(p.Bytes)))
-                    return;
-                throw new IOException($"{target} holds another package waiting to be registered: remove it, or export this one under a version of its own.");
-            }
-            var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.publishing-{Guid.NewGuid():N}");
-            try
-            {
-                Directory.CreateDirectory(staging);
-                foreach (var (_, file, bytes) in _parts) File.WriteAllBytes(Path.Combine(staging, file), bytes);
-                Directory.Move(staging, target);
-            }
-            finally
-            {
-                if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-            }
-        }
-
-        public HttpRequestMessage Request()
-        {
-            var form = new MultipartFormDataContent();
-            foreach (var (part, file, bytes) in _parts)
-            {
-                var content = new ByteArrayContent(bytes);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-                form.Add(content, part, file);
-            }
-            return new HttpRequestMessage(HttpMethod.Post, "models") { Content = form };
-        }
-
-        /// <summary>How the registered version differs from this package, as far as the registry describes it.</summary>
-        public List<string> Differences(RegisteredModel model)
-        {
-            var differences = new List<string>();
-            void Compare<T>(string what, T registered, T local)
-            {
-                if (!EqualityComparer<T>.Default.Equals(registered, local)) differences.Add($"{what} {registered} there, {local} here");
-            }
-            Compare("kind", model.Kind, Manifest.Kind);
-            Compare("dimension", model.Dimension, Manifest.Dimension);
-            Compare("max length", model.MaxLength, Manifest.MaxLength);
-            Compare("similarity", model.Similarity, Manifest.Similarity);
-            Compare("items", model.ItemCount, Manifest.ItemCount);
-            Compare("item representation", model.ItemRepresentation, Manifest.ItemRepresentation);
-            Compare("text projection", model.TextProjection, TextProjection);
-            var there = model.Metrics ?? new Dictionary<string, double>();
-            var here = Manifest.Metrics ?? new Dictionary<string, double>();
-            if (there.Count != here.Count || there.Any(p => !here.TryGetValue(p.Key, out var v) || v != p.Value))
-                differences.Add("other metrics");
-            return differences;
-        }
-    }
-
-    private sealed record RegisteredModel(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount,
+    internal sealed record RegisteredModel(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount,
         Dictionary<string, double>? Metrics, string ItemRepresentation = ItemRepresentations.Id, bool TextProjection = false);
 
     private sealed record RegisteredModels(string? Active, List<RegisteredModel> Models);

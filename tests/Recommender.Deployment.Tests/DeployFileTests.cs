@@ -29,13 +29,14 @@ public sealed partial class DeployFileTests
     {
         var compose = LoadYaml(RepositoryPaths.Deploy("docker-compose.yml")).Single();
         var services = (YamlMappingNode)compose["services"];
-        Assert.Equal(["api", "grafana", "postgres", "prometheus", "silo1", "silo2", "silo3"], services.Children.Keys.Select(k => k.ToString()).Order());
+        Assert.Equal(["api", "grafana", "postgres", "prometheus", "retrain", "silo1", "silo2", "silo3"], services.Children.Keys.Select(k => k.ToString()).Order());
 
         var names = new List<string>();
         foreach (var (name, node) in services.Children)
         {
             var service = (YamlMappingNode)node;
-            if (service.Children.TryGetValue("environment", out var environment))
+            // The retraining job's variables are its script's, checked below.
+            if (name.ToString() != "retrain" && service.Children.TryGetValue("environment", out var environment))
             {
                 names.AddRange(((YamlMappingNode)environment).Children.Keys.Select(k => k.ToString()).Where(k => k != "<<"));
             }
@@ -61,6 +62,23 @@ public sealed partial class DeployFileTests
         }
         Assert.Equal("Cluster", ((YamlMappingNode)services["api"]["environment"])["Recommender__Mode"].ToString());
         AssertKnownKeys("docker-compose.yml", names);
+
+        // The retraining job reaches the front end on its container port, and places packages on the silos' volume at
+        // the place they read them.
+        var retrain = (YamlMappingNode)services["retrain"];
+        Assert.Equal(["bash", "/app/retrain.sh"], ((YamlSequenceNode)retrain["entrypoint"]).Select(e => e.ToString()));
+        var script = File.ReadAllText(RepositoryPaths.Deploy("retrain.sh"));
+        var jobEnvironment = (YamlMappingNode)retrain["environment"];
+        foreach (var name in jobEnvironment.Children.Keys.Select(k => k.ToString()))
+            Assert.True(Regex.IsMatch(script, $@"\$\{{{name}\b"), $"retrain.sh does not read {name}");
+        var address = new Uri(jobEnvironment["API"].ToString());
+        Assert.Equal("api", address.Host);
+        Assert.Equal(HttpPort(RepositoryPaths.Deploy("docker", "Dockerfile.api")), address.Port.ToString());
+        var siloVolume = ((YamlSequenceNode)services["silo1"]["volumes"]).Single().ToString();
+        Assert.Equal(siloVolume, ((YamlSequenceNode)retrain["volumes"]).Single().ToString());
+        var dataDirectory = Regex.Match(File.ReadAllText(RepositoryPaths.Deploy("docker", "Dockerfile.silo")), @"Recommender__DataDirectory=(\S+)").Groups[1].Value;
+        Assert.Equal(siloVolume.Split(':')[1], dataDirectory);
+        Assert.Equal($"{dataDirectory}/models/.incoming", jobEnvironment["INCOMING"].ToString());
     }
 
     [Fact]
@@ -71,8 +89,10 @@ public sealed partial class DeployFileTests
         foreach (var monitoring in new[] { "prometheus", "grafana" })
             Assert.Equal("monitoring", ((YamlSequenceNode)services[monitoring]["profiles"]).Single().ToString());
 
-        // Every process built from the recommender's Dockerfiles is scraped on the HTTP port its image listens on.
-        var recommenderServices = services.Children.Where(service => ((YamlMappingNode)service.Value).Children.ContainsKey("build"))
+        // Every process built from the recommender's Dockerfiles is scraped on the HTTP port its image listens on, but
+        // the retraining job, which runs on demand (its own profile) and serves nothing.
+        Assert.Equal("retrain", ((YamlSequenceNode)services["retrain"]["profiles"]).Single().ToString());
+        var recommenderServices = services.Children.Where(service => ((YamlMappingNode)service.Value).Children.ContainsKey("build") && service.Key.ToString() != "retrain")
             .Select(service => service.Key.ToString()).Order().ToList();
         Assert.Equal(["api", "silo1", "silo2", "silo3"], recommenderServices);
         var port = HttpPort(RepositoryPaths.Deploy("docker", "Dockerfile.silo"));

@@ -22,7 +22,9 @@
 #   ITEM_TEXT        id+text (default: ids and the items' texts) or id (ids only: items added later are then not
 #                    recommendable by this version until they have events)
 #   MIN_VAL_NDCG     the least val_ndcg@10 a package must have to be sent at all (0.01)
-#   COMPARE          the metric compared with the active version's (val_ndcg@10; empty: no comparison)
+#   COMPARE          the metric compared with the active version's (val_ndcg@10; empty: no comparison): with INCOMING,
+#                    both versions are scored on this run's validation users (the active one read from the models
+#                    directory); without it, each version's score recorded when it was trained is compared
 #   TOLERANCE        how far below the active version's metric the new one may be (0.005)
 #   TEXT_CACHE       a file kept between runs (the CronJob's is on the silos' volume): the texts it holds keep their
 #                    vectors and only new and changed items are encoded (a catalogue of 9,742 items takes about
@@ -101,4 +103,6 @@ step "publish $VERSION"
 PUBLISH_ARGS=(--min-metric "val_ndcg@10=$MIN_VAL_NDCG")
 [[ -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--incoming-directory "$INCOMING")
 [[ -z "$COMPARE" ]] || PUBLISH_ARGS+=(--compare-with-active "$COMPARE" --tolerance "$TOLERANCE")
+# With the silos' models directory at hand, the active version is scored on this run's validation users too.
+[[ -z "$COMPARE" || -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--holdout "$S")
 "${CLI[@]}" publish --api "$API" --package "$WORK/package" --activate "${PUBLISH_ARGS[@]}"

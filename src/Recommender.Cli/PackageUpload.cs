@@ -8,16 +8,18 @@ internal sealed class PackageUpload
 {
     private readonly (string Part, string File, byte[] Bytes)[] _parts;
 
-    private PackageUpload(ModelManifest manifest, bool textProjection, (string, string, byte[])[] parts)
+    private PackageUpload(ModelPackage package, (string, string, byte[])[] parts)
     {
-        Manifest = manifest;
-        TextProjection = textProjection;
+        Package = package;
         _parts = parts;
     }
 
-    public ModelManifest Manifest { get; }
+    /// <summary>The package as loaded (and checked) from its directory.</summary>
+    public ModelPackage Package { get; }
 
-    public bool TextProjection { get; }
+    public ModelManifest Manifest => Package.Manifest;
+
+    public bool TextProjection => Package.HasTextProjection;
 
     /// <summary>
     /// The package in <paramref name="directory"/>; an inconsistent package is an error, and so is one past the API's
@@ -34,7 +36,7 @@ internal sealed class PackageUpload
             ("embeddings", ModelPackage.EmbeddingsFile, File.ReadAllBytes(Path.Combine(directory, ModelPackage.EmbeddingsFile))),
             .. package.HasTextProjection ? [("text_projection", ModelPackage.TextProjectionFile, package.TextProjectionOnnx!)] : Array.Empty<(string, string, byte[])>(),
         ];
-        var upload = new PackageUpload(package.Manifest, package.HasTextProjection, parts);
+        var upload = new PackageUpload(package, parts);
         if (!uploaded) return upload;
         using var request = upload.Request();
         var length = request.Content!.Headers.ContentLength ?? parts.Sum(p => (long)p.Item3.Length);

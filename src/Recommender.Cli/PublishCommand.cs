@@ -40,6 +40,15 @@ internal static class PublishCommand
         {
             Description = "NAME (with --activate): register the package but leave the active version serving, and exit with code 3, when the active version's metric NAME is higher than the package's by more than --tolerance.",
         };
+        var holdout = new Option<string?>("--holdout")
+        {
+            Description = "With --compare-with-active: a split directory (as split writes it: val/, items.tsv) on whose validation cases both the package and the active version " +
+                "(read from --models-directory) are scored, instead of comparing the scores each recorded on the users of its own day; NAME is then ndcg@K or hr@K.",
+        };
+        var modelsDirectory = new Option<string?>("--models-directory")
+        {
+            Description = "The cluster's models directory ({DataDirectory}/models), where --holdout finds the active version's package (default: the parent of --incoming-directory).",
+        };
         var tolerance = new Option<double>("--tolerance") { Description = "With --compare-with-active: how far below the active version's metric the package's may be and still be activated.", DefaultValueFactory = _ => 0 };
         var incoming = new Option<string?>("--incoming-directory")
         {
@@ -52,7 +61,7 @@ internal static class PublishCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("publish", "Upload a model package to the cluster (POST /models) and, with --activate, serve it; --min-metric and --compare-with-active keep a worse package from serving.")
         {
-            package, activate, minMetric, compare, tolerance, incoming, api, apiKey, timeout, attempts,
+            package, activate, minMetric, compare, holdout, modelsDirectory, tolerance, incoming, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -60,6 +69,7 @@ internal static class PublishCommand
             var error = parse.InvocationConfiguration.Error;
             ApiConnection? connection = null;
             PackageUpload? upload = null;
+            Holdout? sameCases = null;
             (string Name, double Minimum)[] floors = [];
             if (CommandErrors.Guard(parse, () =>
                 {
@@ -77,8 +87,14 @@ internal static class PublishCommand
                     if (parse.GetValue(incoming) is { } place && Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(place))) is var data && !Directory.Exists(data))
                         throw new DirectoryNotFoundException($"--incoming-directory {place}: {data} does not exist; give the cluster's data directory's models/.incoming, e.g. /data/models/.incoming.");
                     upload = PackageUpload.Read(parse.GetValue(package)!, uploaded: parse.GetValue(incoming) is null);
-                    foreach (var metric in floors.Select(f => f.Name).Append(parse.GetValue(compare)).OfType<string>())
+                    foreach (var metric in floors.Select(f => f.Name))
                         upload.Metric(metric);
+                    if (parse.GetValue(holdout) is { } split)
+                    {
+                        var models = parse.GetValue(modelsDirectory) ?? (parse.GetValue(incoming) is { } place2 ? Path.GetDirectoryName(Path.GetFullPath(place2)) : null);
+                        sameCases = Holdout.Open(split, parse.GetValue(compare), models);
+                    }
+                    else if (parse.GetValue(compare) is { } metric) upload.Metric(metric);
                     return 0;
                 }) is not 0 and var refused)
             {
@@ -102,7 +118,7 @@ internal static class PublishCommand
                 if (registered is not 0 and var failed) return failed;
                 if (!parse.GetValue(activate)) return 0;
                 if (parse.GetValue(compare) is { } metric
-                    && await ActiveBetter(http, upload, metric, parse.GetValue(tolerance), parse.GetValue(attempts), output, error, cancellation) is { } held)
+                    && await ActiveBetter(http, upload, metric, sameCases, parse.GetValue(tolerance), parse.GetValue(attempts), output, error, cancellation) is { } held)
                     return held;
                 return await Activate(http, manifest.Version, parse.GetValue(attempts), output, error, cancellation);
             }
@@ -198,20 +214,34 @@ internal static class PublishCommand
     }
 
     /// <summary>The exit code when the active version scored higher on <paramref name="metric"/>; null when the package may serve.</summary>
-    private static async Task<int?> ActiveBetter(ApiConnection http, PackageUpload upload, string metric, double tolerance, int attempts, TextWriter output, TextWriter error,
-        CancellationToken cancellation)
+    private static async Task<int?> ActiveBetter(ApiConnection http, PackageUpload upload, string metric, Holdout? sameCases, double tolerance, int attempts,
+        TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
         var text = await response.Content.ReadAsStringAsync(cancellation);
         if (!response.IsSuccessStatusCode) return await Refused(http, "models", response.StatusCode, text, error, mayHaveBeenDone: null);
         var models = ReadAnswer<RegisteredModels>(http, "models", response.StatusCode, text);
-        var candidate = upload.Metric(metric);
         var version = upload.Manifest.Version;
         if (models.Active == version || models.Models.FirstOrDefault(m => m.Version == models.Active) is not { } active) return null;
-        if (active.Metrics is null || !active.Metrics.TryGetValue(metric, out var served))
+        double candidate, served;
+        if (sameCases is not null)
         {
-            await output.WriteLineAsync($"the active version {active.Version} has no {metric} to compare with; activating {version}.");
-            return null;
+            // Both scored on this run's validation users, each reading the items it knows.
+            var (mine, _) = sameCases.Score(upload.Package);
+            var (theirs, unknown) = sameCases.Score(sameCases.Load(active.Version));
+            (candidate, served) = (mine, theirs);
+            var note = unknown > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({unknown:N0} of them name items it does not know)") : "";
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{metric} on the {sameCases.Count:N0} validation cases of {sameCases.Directory}: {candidate:0.####} for {version}, {served:0.####} for the active {active.Version}{note}."));
+        }
+        else
+        {
+            candidate = upload.Metric(metric);
+            if (active.Metrics is null || !active.Metrics.TryGetValue(metric, out served))
+            {
+                await output.WriteLineAsync($"the active version {active.Version} has no {metric} to compare with; activating {version}.");
+                return null;
+            }
         }
         if (candidate >= served - tolerance)
         {

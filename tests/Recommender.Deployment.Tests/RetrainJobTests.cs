@@ -69,9 +69,10 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         using (var missing = await _http.GetAsync(new Uri(api, "/models/floor")))
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
-        // Below the active version: registered, not served.
-        (exit, output) = await RetrainAsync(api, "worse", ("EPOCHS", "1"), ("TOLERANCE", "0"));
+        // Below the active version, both scored on this run's validation users: registered, not served.
+        (exit, output) = await RetrainAsync(api, "worse", ("EPOCHS", "1"), ("TOLERANCE", "0"), ("INCOMING", incoming));
         Assert.True(exit == 3, output);
+        Assert.Contains("val_ndcg@10 on the 80 validation cases of", output);
         Assert.Contains("held back: worse's val_ndcg@10", output);
         var models = await ModelsAsync(api);
         Assert.Equal("first", models.GetProperty("active").GetString());

@@ -229,6 +229,43 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
         Directory.Delete(Path.Combine(Incoming, waiting), recursive: true);
     }
 
+    [Fact]
+    public async Task With_a_holdout_both_versions_are_scored_on_the_same_users_instead_of_by_what_they_recorded()
+    {
+        await CatalogueAsync();
+        // The champion recorded a high score on the users of its day but knows only four of the six items; the
+        // challenger recorded a low one but knows them all. Today's validation users go on to items 5 and 6.
+        var champion = Version("champion");
+        var (exit, _, error) = await Publish("--package", Package(champion, Catalogue[..4], 0.9), "--activate");
+        Assert.True(exit == 0, error);
+        var challenger = Version("challenger");
+        var package = Package(challenger, Catalogue, 0.1);
+        var holdout = Path.Combine(_directory, "holdout");
+        Directory.CreateDirectory(Path.Combine(holdout, "val"));
+        await File.WriteAllLinesAsync(Path.Combine(holdout, "items.tsv"), Catalogue.Reverse().Select((id, i) => $"{i + 1}\t{id}"));   // 1 = p-6 … 6 = p-1
+        await File.WriteAllLinesAsync(Path.Combine(holdout, "val", "input.txt"), ["6 5", "5 4", "6 4 3"]);                       // p-1 p-2, p-2 p-3, p-1 p-3 p-4
+        await File.WriteAllLinesAsync(Path.Combine(holdout, "val", "output.txt"), ["2", "1", "2"]);                              // p-5, p-6, p-5
+
+        (exit, _, error) = await Publish("--package", package, "--activate", "--compare-with-active", "val_ndcg@10");
+        Assert.Equal(PublishCommand.HeldBack, exit);
+        Assert.Contains($"the active {champion}'s 0.9", error);
+
+        // Scored on the same users, the champion ranks none of their next items.
+        var models = Path.Combine(cluster.DataDirectory, "models");
+        (exit, var output, error) = await Publish("--package", package, "--activate", "--compare-with-active", "val_ndcg@10", "--holdout", holdout, "--models-directory", models);
+        Assert.True(exit == 0, error);
+        Assert.Matches($@"val_ndcg@10 on the 3 validation cases of {System.Text.RegularExpressions.Regex.Escape(holdout)}: 0\.[0-9]+ for {challenger}, 0 for the active {champion} \(3 of them name items it does not know\)\.", output);
+        Assert.Contains($"active: {challenger} (before: {champion})", output);
+
+        // A metric the holdout cannot score, and a holdout without the models directory, are refused before anything is sent.
+        (exit, _, error) = await Publish("--package", package, "--activate", "--compare-with-active", "test_mrr", "--holdout", holdout, "--models-directory", models);
+        Assert.Equal(1, exit);
+        Assert.Contains("is not a metric --holdout can score", error);
+        (exit, _, error) = await Publish("--package", package, "--activate", "--compare-with-active", "val_hr@10", "--holdout", holdout);
+        Assert.Equal(1, exit);
+        Assert.Contains("--holdout needs --models-directory", error);
+    }
+
     /// <summary>The cluster's incoming model directory, where a package too large to upload is placed.</summary>
     private string Incoming => Path.Combine(cluster.DataDirectory, "models", ".incoming");
 

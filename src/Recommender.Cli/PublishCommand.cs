@@ -84,16 +84,14 @@ internal static class PublishCommand
                     connection = ApiConnection.Open(parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
                     // {DataDirectory}/models/.incoming: the data directory must be there (the cluster makes the rest
                     // with its first model), so that a mistyped path is not made.
-                    if (parse.GetValue(incoming) is { } place && Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(place))) is var data && !Directory.Exists(data))
-                        throw new DirectoryNotFoundException($"--incoming-directory {place}: {data} does not exist; give the cluster's data directory's models/.incoming, e.g. /data/models/.incoming.");
-                    upload = PackageUpload.Read(parse.GetValue(package)!, uploaded: parse.GetValue(incoming) is null);
+                    var place = parse.GetValue(incoming) is { } given ? Path.GetFullPath(given) : null;
+                    if (place is not null && Path.GetDirectoryName(Path.GetDirectoryName(place)) is var data && !Directory.Exists(data))
+                        throw new DirectoryNotFoundException($"--incoming-directory {parse.GetValue(incoming)}: {data} does not exist; give the cluster's data directory's models/.incoming, e.g. /data/models/.incoming.");
+                    upload = PackageUpload.Read(parse.GetValue(package)!, uploaded: place is null);
                     foreach (var metric in floors.Select(f => f.Name))
                         upload.Metric(metric);
                     if (parse.GetValue(holdout) is { } split)
-                    {
-                        var models = parse.GetValue(modelsDirectory) ?? (parse.GetValue(incoming) is { } place2 ? Path.GetDirectoryName(Path.GetFullPath(place2)) : null);
-                        sameCases = Holdout.Open(split, parse.GetValue(compare), models);
-                    }
+                        sameCases = Holdout.Open(split, parse.GetValue(compare), parse.GetValue(modelsDirectory) ?? (place is null ? null : Path.GetDirectoryName(place)));
                     else if (parse.GetValue(compare) is { } metric) upload.Metric(metric);
                     return 0;
                 }) is not 0 and var refused)

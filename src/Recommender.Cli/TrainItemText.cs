@@ -51,9 +51,10 @@ internal static class TrainItemText
         var itemText = vectors.ForItems(itemIds, out var missing);
         if (packageIds is not null)
         {
-            vectors.ForItems(packageIds, out var missingByCatalogueId);
-            if (missingByCatalogueId < missing)
-                throw new ArgumentException($"'{file}' is keyed by the catalogue's item ids ({packageIds.Count - missingByCatalogueId} of {itemIds.Count} items found that way, " +
+            // Counted, not gathered: the vectors themselves are only wanted under the training file's ids.
+            var foundByCatalogueId = packageIds.Count(vectors.Vectors.ContainsKey);
+            if (foundByCatalogueId > itemIds.Count - missing)
+                throw new ArgumentException($"'{file}' is keyed by the catalogue's item ids ({foundByCatalogueId} of {itemIds.Count} items found that way, " +
                     $"{itemIds.Count - missing} by dense id), but the training file names items by dense id: give the text vectors re-keyed by split " +
                     "(its text-vectors.tsv, written with split --text-vectors).");
         }

@@ -198,15 +198,7 @@ public sealed partial class DeployFileTests
             Assert.Contains(lines, l => l.StartsWith("USER ") && !l.Contains("root"));
             Assert.Contains(lines, l => l.StartsWith("HEALTHCHECK "));
             Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT") && l.Contains($"\"{project}.dll\""));
-            foreach (var copy in lines.Where(l => l.StartsWith("COPY ") && !l.Contains("--from")))
-            {
-                var parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                foreach (var source in parts[1..^1])
-                {
-                    var path = Path.Combine(RepositoryPaths.Root, source);
-                    Assert.True(File.Exists(path) || Directory.Exists(path), $"{file}: COPY source {source} missing");
-                }
-            }
+            AssertCopySourcesExist(file, lines);
             var environment = lines.SkipWhile(l => !l.StartsWith("ENV ")).TakeWhile(l => l.StartsWith("ENV ") || l.StartsWith("    "))
                 .SelectMany(l => EnvironmentAssignment().Matches(l).Select(m => m.Groups[1].Value));
             AssertKnownKeys(file, environment);
@@ -224,15 +216,7 @@ public sealed partial class DeployFileTests
         Assert.Contains(lines, l => l.StartsWith("ENTRYPOINT") && l.Contains("/app/recommender.dll\""));
         Assert.Contains(lines, l => l.StartsWith("RUN dotnet publish src/Recommender.Cli/Recommender.Cli.csproj"));
         Assert.Contains("COPY deploy/retrain.sh /app/retrain.sh", lines);
-        foreach (var copy in lines.Where(l => l.StartsWith("COPY ") && !l.Contains("--from")))
-        {
-            var parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            foreach (var source in parts[1..^1])
-            {
-                var path = Path.Combine(RepositoryPaths.Root, source);
-                Assert.True(File.Exists(path) || Directory.Exists(path), $"Dockerfile.cli: COPY source {source} missing");
-            }
-        }
+        AssertCopySourcesExist("Dockerfile.cli", lines);
         // The tool references the model library alone; the restore layer must hold every project it builds.
         var references = Regex.Matches(File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", "Recommender.Cli", "Recommender.Cli.csproj")), @"ProjectReference Include=""\.\.\\(\w[\w.]*)\\")
             .Select(m => m.Groups[1].Value);
@@ -301,6 +285,20 @@ public sealed partial class DeployFileTests
         var names = ConfigurationVariable().Matches(script).Select(m => m.Value).Distinct().ToList();
         Assert.Contains("Recommender__Clustering__ConnectionString", names);
         AssertKnownKeys("local-cluster.sh", names);
+    }
+
+    /// <summary>Every source of a COPY from the build context (the repository root) exists.</summary>
+    private static void AssertCopySourcesExist(string file, IEnumerable<string> lines)
+    {
+        foreach (var copy in lines.Where(l => l.StartsWith("COPY ") && !l.Contains("--from")))
+        {
+            var parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            foreach (var source in parts[1..^1])
+            {
+                var path = Path.Combine(RepositoryPaths.Root, source);
+                Assert.True(File.Exists(path) || Directory.Exists(path), $"{file}: COPY source {source} missing");
+            }
+        }
     }
 
     private static string? FieldRef(List<YamlMappingNode> env, string name) =>

@@ -36,6 +36,10 @@
 #                    BLOCKS (2), DROPOUT (0.2), BATCH_SIZE (128), THREADS (the machine's cores), SEED (42)
 #   MIN_USER_EVENTS  users with fewer events are left out (unset: none; users with fewer than three train only)
 #   TRAIN_ARGS       further train options, as one string (e.g. "--exclude-seen --recency-bias")
+#   KEEP_VERSIONS    after publishing, delete all but this many of the versions named PRUNE_PREFIX... (7; empty:
+#                    delete none); the active version, the rollback target and the fallback are never deleted, and a
+#                    package held back counts as one of them, so a week of nightly runs stays in the models directory
+#   PRUNE_PREFIX     the versions pruning considers (retrain-, the names this job gives)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,6 +50,8 @@ ITEM_TEXT="${ITEM_TEXT:-id+text}"
 MIN_VAL_NDCG="${MIN_VAL_NDCG:-0.01}"
 COMPARE="${COMPARE-val_ndcg@10}"
 TOLERANCE="${TOLERANCE:-0.005}"
+KEEP_VERSIONS="${KEEP_VERSIONS-7}"
+PRUNE_PREFIX="${PRUNE_PREFIX:-retrain-}"
 mkdir -p "$WORK"
 [[ "${KEEP:-0}" == 1 ]] || trap 'rm -rf "$WORK"' EXIT
 
@@ -105,4 +111,13 @@ PUBLISH_ARGS=(--min-metric "val_ndcg@10=$MIN_VAL_NDCG")
 [[ -z "$COMPARE" ]] || PUBLISH_ARGS+=(--compare-with-active "$COMPARE" --tolerance "$TOLERANCE")
 # With the silos' models directory at hand, the active version is scored on this run's validation users too.
 [[ -z "$COMPARE" || -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--holdout "$S")
-"${CLI[@]}" publish --api "$API" --package "$WORK/package" --activate "${PUBLISH_ARGS[@]}"
+status=0
+"${CLI[@]}" publish --api "$API" --package "$WORK/package" --activate "${PUBLISH_ARGS[@]}" || status=$?
+# Pruned after a package held back (3) as well, which is registered too; not after a failure, which may be the cluster's.
+if [[ -n "$KEEP_VERSIONS" && ( $status == 0 || $status == 3 ) ]]; then
+    step "keep the newest $KEEP_VERSIONS versions named $PRUNE_PREFIX..."
+    pruned=0
+    "${CLI[@]}" delete-models --api "$API" --keep "$KEEP_VERSIONS" --prefix "$PRUNE_PREFIX" || pruned=$?
+    [[ $status != 0 ]] || status=$pruned
+fi
+exit $status

@@ -101,6 +101,14 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     [Alias("RegisterStoredModel")]
     Task<ModelInfo> RegisterStoredModel(string version, bool fallback);
 
+    /// <summary>
+    /// Deletes a version that does not serve: its registration, its package directory and the rows its shards and
+    /// placements kept. The active version, one being activated and one retired less than the retire grace ago are
+    /// refused. A deleted version's name is never registered again, so no silo can mistake another package for it.
+    /// </summary>
+    [Alias("DeleteModel")]
+    Task<ModelDeletion> DeleteModel(string version);
+
     [Alias("ListModels"), AlwaysInterleave]
     Task<IReadOnlyList<ModelInfo>> ListModels();
 
@@ -116,6 +124,10 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("ActivateModel"), ResponseTimeout("00:10:00"), AlwaysInterleave]
     Task<ActivationResult> ActivateModel(string version, int shards);
+
+    /// <summary>Where <see cref="Rollback"/> would go now: the most recent previously active version, else the fallback; null when nowhere.</summary>
+    [Alias("GetRollbackTarget"), AlwaysInterleave]
+    Task<string?> GetRollbackTarget();
 
     /// <summary>Activates the previously active version (the fallback version when there is no earlier one); as long as an activation.</summary>
     [Alias("Rollback"), ResponseTimeout("00:10:00"), AlwaysInterleave]

@@ -40,7 +40,8 @@ public sealed record ModelInfo(
     [property: Id(9)] bool Fallback,
     [property: Id(10)] IReadOnlyDictionary<string, double>? Metrics = null,
     [property: Id(11)] string ItemRepresentation = "id",
-    [property: Id(12)] bool TextProjection = false);
+    [property: Id(12)] bool TextProjection = false,
+    [property: Id(13)] DateTimeOffset? RetiredAt = null);
 
 /// <summary>A problem with an upload, naming the part ("manifest", "encoder", "embeddings", "version") it concerns.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.upload-error")]
@@ -56,6 +57,16 @@ public sealed record ModelRegistration(
     [property: Id(1)] IReadOnlyList<UploadError> Errors,
     [property: Id(2)] bool Conflict = false,
     [property: Id(3)] bool NotFound = false);
+
+/// <summary>
+/// The outcome of a deletion: the version as it was registered, or why it stays (<see cref="Refusal"/>: it serves, is
+/// being activated, or its shards may still answer requests; <see cref="NotFound"/>: no such version).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.model-deletion")]
+public sealed record ModelDeletion(
+    [property: Id(0)] ModelInfo? Deleted,
+    [property: Id(1)] string? Refusal = null,
+    [property: Id(2)] bool NotFound = false);
 
 /// <summary>
 /// The outcome of an activation: the model now active, the one it replaced, how many items added through the API were

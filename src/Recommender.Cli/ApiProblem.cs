@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 
 namespace Recommender.Cli;
@@ -29,6 +30,19 @@ internal static class ApiProblem
         {
         }
         return problems;
+    }
+
+    /// <summary>
+    /// Writes "error: {address}{endpoint} answered {status}: {what the problem says}" and, for 401 and 403, that
+    /// <paramref name="operation"/> (e.g. "Publishing") needs an admin key and where to give it.
+    /// </summary>
+    public static async Task ReportAsync(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string operation)
+    {
+        var problems = Read(text).Select(p => p.Field is null ? p.Message : $"{p.Field}: {p.Message}").ToList();
+        if (problems.Count == 0) problems.Add(Excerpt(text, 300));
+        await error.WriteLineAsync($"error: {http.BaseAddress}{endpoint} answered {(int)status}: {string.Join("; ", problems)}");
+        if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            await error.WriteLineAsync($"{operation} needs an admin key of the cluster (Recommender:ApiKeys:Admin): --api-key or the {ApiConnection.ApiKeyVariable} environment variable.");
     }
 
     /// <summary>The start of an answer that is not a problem document, to show as it is.</summary>

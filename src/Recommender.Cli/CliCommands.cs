@@ -23,6 +23,7 @@ internal static partial class CliCommands
         BackupCommand.Create(),
         MoveToClusterCommand.Create(),
         PublishCommand.Create(),
+        DeleteModelsCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>

@@ -158,7 +158,7 @@ internal static class PublishCommand
         }
         if (response.StatusCode != HttpStatusCode.Conflict) return await Refused(http, "models", response.StatusCode, text, error,
             mayHaveBeenDone: $"version {version} may have been registered");
-        return await AlreadyRegistered(http, upload, attempts, output, error, cancellation);
+        return await AlreadyRegistered(http, upload, attempts, output, error, cancellation, ("models", text));
     }
 
     /// <summary>
@@ -185,20 +185,27 @@ internal static class PublishCommand
         if (registeredBefore || taken)
         {
             if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            return await AlreadyRegistered(http, upload, attempts, output, error, cancellation);
+            return await AlreadyRegistered(http, upload, attempts, output, error, cancellation, registeredBefore ? (endpoint, text) : null);
         }
         // Refused: the cluster has put the package back where it was placed; the copy is taken out, the original stays.
         if ((int)response.StatusCode is >= 400 and < 500 && Directory.Exists(target)) Directory.Delete(target, recursive: true);
         return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been registered");
     }
 
-    /// <summary>The version is registered already: accepted when it is this package as far as the registry describes it.</summary>
-    private static async Task<int> AlreadyRegistered(ApiConnection http, PackageUpload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    /// <summary>
+    /// The version is registered already: accepted when it is this package as far as the registry describes it. A
+    /// conflict over a version that is not registered (a deleted one, whose name is not used again) is reported as the
+    /// cluster gave it.
+    /// </summary>
+    private static async Task<int> AlreadyRegistered(ApiConnection http, PackageUpload upload, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation,
+        (string Endpoint, string Text)? conflict)
     {
         var version = upload.Manifest.Version;
         using var registered = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, $"models/{Uri.EscapeDataString(version)}"), attempts, retryLost: true, error,
             HttpCompletionOption.ResponseContentRead, cancellation);
         var described = await registered.Content.ReadAsStringAsync(cancellation);
+        if (registered.StatusCode == HttpStatusCode.NotFound && conflict is { } refusal)
+            return await Refused(http, refusal.Endpoint, HttpStatusCode.Conflict, refusal.Text, error, mayHaveBeenDone: null);
         if (!registered.IsSuccessStatusCode) return await Refused(http, $"models/{version}", registered.StatusCode, described, error, mayHaveBeenDone: null);
         var model = ReadAnswer<RegisteredModel>(http, $"models/{version}", registered.StatusCode, described);
         if (upload.Differences(model) is { Count: > 0 } differences)
@@ -270,12 +277,8 @@ internal static class PublishCommand
     /// <summary>A refusal or failure of the API, its problem's messages named; exit code 1.</summary>
     private static async Task<int> Refused(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string? mayHaveBeenDone)
     {
-        var problems = ApiProblem.Read(text).Select(p => p.Field is null ? p.Message : $"{p.Field}: {p.Message}").ToList();
-        if (problems.Count == 0) problems.Add(ApiProblem.Excerpt(text, 300));
-        await error.WriteLineAsync($"error: {http.BaseAddress}{endpoint} answered {(int)status}: {string.Join("; ", problems)}");
-        if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            await error.WriteLineAsync($"Publishing needs an admin key of the cluster (Recommender:ApiKeys:Admin): --api-key or the {ApiConnection.ApiKeyVariable} environment variable.");
-        else if ((int)status >= 500 && mayHaveBeenDone is not null)
+        await ApiProblem.ReportAsync(http, endpoint, status, text, error, "Publishing");
+        if ((int)status >= 500 && mayHaveBeenDone is not null)
             await error.WriteLineAsync($"{char.ToUpperInvariant(mayHaveBeenDone[0])}{mayHaveBeenDone[1..]}: run the command again, which completes what is missing.");
         return 1;
     }

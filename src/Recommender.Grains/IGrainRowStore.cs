@@ -19,4 +19,10 @@ public interface IGrainRowStore
 
     /// <summary>Deletes the owner's rows with these keys in one transaction; keys without a row are ignored.</summary>
     Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Deletes every row of every owner whose name starts with <paramref name="ownerPrefix"/> (not empty), in one
+    /// transaction: what a deleted model version's shards kept, whatever their count. Returns how many rows went.
+    /// </summary>
+    Task<int> DeleteOwnersAsync(string ownerPrefix, CancellationToken cancellation = default);
 }

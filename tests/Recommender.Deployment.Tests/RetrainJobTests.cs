@@ -9,7 +9,7 @@ namespace Recommender.Deployment.Tests;
 /// <summary>
 /// deploy/retrain.sh, the retraining job the CronJob runs, against a single node on Kestrel with the built command line:
 /// it trains on what the node holds and serves the model, and holds back a package below the floor (nothing sent) or
-/// below the active version (registered, not served), exiting 3.
+/// below the active version (registered, not served), exiting 3; older versions are pruned.
 /// </summary>
 public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : IDisposable
 {
@@ -57,6 +57,9 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         Assert.True(File.Exists(cache));
         Assert.Contains($"registered first from {Path.Combine(incoming, "first")}: sasrec, 60 items", output);
         Assert.Contains("active: first", output);
+        // The job's own versions (retrain-...) are pruned to the newest seven by default: there are none here.
+        Assert.Contains("keeping first (active).", output);
+        Assert.Contains("nothing to delete.", output);
         var firstRecorded = Regex.Match(output, @"registered first from \S+: [^\n]*?val_ndcg@10 ([0-9.]+)").Groups[1].Value;
         Assert.Equal("first", (await ModelsAsync(api)).GetProperty("active").GetString());
         var list = await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/users/user-0/recommendations?k=3"));
@@ -72,16 +75,20 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
         // Below the active version, both scored on this run's validation users: registered, not served.
-        (exit, output) = await RetrainAsync(api, "worse", ("EPOCHS", "1"), ("TOLERANCE", "0"), ("INCOMING", incoming));
+        // Pruned to none of the versions named "wor...": the package held back is deleted again, the active one stays.
+        (exit, output) = await RetrainAsync(api, "worse", ("EPOCHS", "1"), ("TOLERANCE", "0"), ("INCOMING", incoming), ("KEEP_VERSIONS", "0"), ("PRUNE_PREFIX", "wor"));
         Assert.True(exit == 3, output);
         Assert.Contains("held back: worse's val_ndcg@10", output);
         // The data has not changed, so both score on today's users what they recorded on the same users when trained
         // (the trainer's forward pass then, ONNX Runtime now).
         var worseRecorded = Regex.Match(output, @"registered worse from \S+: [^\n]*?val_ndcg@10 ([0-9.]+)").Groups[1].Value;
         Assert.Contains($"val_ndcg@10 on the 80 validation cases of {Path.Combine(_directory, "work-worse", "split")}: {worseRecorded} for worse, {firstRecorded} for the active first.", output);
+        Assert.Contains("keeping first (active).", output);
+        Assert.Contains("deleted worse", output);
         var models = await ModelsAsync(api);
         Assert.Equal("first", models.GetProperty("active").GetString());
-        Assert.Contains(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("version").GetString() == "worse" && m.GetProperty("state").GetString() == "registered");
+        Assert.DoesNotContain(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("version").GetString() == "worse");
+        Assert.False(Directory.Exists(Path.Combine(_directory, "data", "models", "worse")));
     }
 
     private async Task<JsonElement> ModelsAsync(Uri api) => await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/models"));

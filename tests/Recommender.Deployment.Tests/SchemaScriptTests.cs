@@ -166,6 +166,20 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
         Assert.Equal(["item-699"], (await store.ReadAsync<ShardEntry>("journal/0")).Select(r => r.Key));
         Assert.Equal(["b", "a"], (await store.ReadAsync<ShardEntry>("shard/v1/0-of-2")).Select(r => r.Key));
         Assert.Single(await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2"));
+
+        // Deleting a version's shards by prefix: every count of them, no other version's ('_' is no wildcard), no other service's.
+        await store.WriteAsync("shard/v1/0-of-1", [Entry("c", "C")]);
+        await store.WriteAsync("shard/v10/0-of-1", [Entry("c", "C")]);
+        await store.WriteAsync("shard/vx/0-of-1", [Entry("c", "C")]);
+        Assert.Equal(3, await store.DeleteOwnersAsync("shard/v1/"));
+        Assert.Empty(await store.ReadAsync<ShardEntry>("shard/v1/0-of-2"));
+        Assert.Empty(await store.ReadAsync<ShardEntry>("shard/v1/0-of-1"));
+        Assert.Single(await store.ReadAsync<ShardEntry>("shard/v10/0-of-1"));
+        Assert.Single(await Store("other").ReadAsync<ShardEntry>("shard/v1/0-of-2"));
+        await store.WriteAsync("shard/vax/0-of-1", [Entry("c", "C")]);
+        Assert.Equal(0, await store.DeleteOwnersAsync("shard/v_x/"));
+        Assert.Single(await store.ReadAsync<ShardEntry>("shard/vax/0-of-1"));
+        Assert.Single(await store.ReadAsync<ShardEntry>("shard/vx/0-of-1"));
     }
 
     [Fact]

@@ -47,6 +47,14 @@ public static class ModelEndpoints
             .Produces<ActivationResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapDelete("/models/{version}", Delete)
+            .WithName("DeleteModel")
+            .WithSummary("Deletes a version that does not serve: its registration, its package and what its shards kept. The active version, one being activated and one "
+                + "retired less than the retire grace ago are refused (409). A deleted version's name is not registered again.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapPost("/models/rollback", Rollback)
             .WithName("RollbackModel")
             .WithSummary("Activates the previously active version (the fallback baseline when there is none).")
@@ -125,7 +133,8 @@ public static class ModelEndpoints
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
         var models = await ClusterRetry.RepeatAsync(catalogue.ListModels, options.CallAttemptTimeout, cancellation);
         var active = (await ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model?.Version;
-        return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray()));
+        var rollback = await ClusterRetry.RepeatAsync(catalogue.GetRollbackTarget, options.CallAttemptTimeout, cancellation);
+        return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray(), rollback));
     }
 
     private static async Task<IResult> Get(string version, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
@@ -148,6 +157,17 @@ public static class ModelEndpoints
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
     }
 
+    private static async Task<IResult> Delete(string version, HttpRequest request, IGrainFactory grains)
+    {
+        if (Problems.UnexpectedBody(request, "Deleting a version") is { } unexpected) return unexpected;
+        var deletion = await grains.GetGrain<ICatalogueGrain>(0).DeleteModel(version);
+        if (deletion.Deleted is not null) return Results.NoContent();
+        return deletion.NotFound
+            ? Problems.NotFound("version", $"Model version '{version}' is not registered.")
+            : Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [deletion.Refusal ?? "The version cannot be deleted now."] },
+                title: "The version cannot be deleted now.", statusCode: StatusCodes.Status409Conflict);
+    }
+
     private static async Task<IResult> Rollback(HttpRequest request, IGrainFactory grains)
     {
         if (Problems.UnexpectedBody(request, "Rollback") is { } unexpected) return unexpected;
@@ -166,14 +186,15 @@ public static class ModelEndpoints
 /// <summary>A registered version; <see cref="TextProjection"/>: items it was not trained on get a vector from their text.</summary>
 public sealed record ModelResponse(string Version, string Kind, int Dimension, int MaxLength, string Similarity, int ItemCount, string State,
     DateTimeOffset RegisteredAt, DateTimeOffset? ActivatedAt, bool Fallback, IReadOnlyDictionary<string, double>? Metrics,
-    string ItemRepresentation = "id", bool TextProjection = false)
+    string ItemRepresentation = "id", bool TextProjection = false, DateTimeOffset? RetiredAt = null)
 {
     public static ModelResponse From(ModelInfo m) =>
         new(m.Version, m.Kind, m.Dimension, m.MaxLength, m.Similarity, m.ItemCount, m.State.ToString().ToLowerInvariant(), m.RegisteredAt, m.ActivatedAt, m.Fallback, m.Metrics,
-            m.ItemRepresentation, m.TextProjection);
+            m.ItemRepresentation, m.TextProjection, m.RetiredAt);
 }
 
-public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models);
+/// <summary>The registered versions; <see cref="RollbackTarget"/>: where POST /models/rollback would go now (null: nowhere).</summary>
+public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models, string? RollbackTarget = null);
 
 /// <summary>
 /// An activation's outcome. <see cref="NotInCatalogue"/>: items of the version that the catalogue does not hold, which are

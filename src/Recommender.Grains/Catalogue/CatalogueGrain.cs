@@ -100,6 +100,14 @@ public sealed class CatalogueGrain(
         _hidden = new((await store.ReadAsync<bool>(HiddenOwner, cancellationToken)).Where(row => row.Value).Select(row => row.Key), StringComparer.Ordinal);
         _schedule.Apply((await store.ReadAsync<AvailabilityWindow>(ScheduleOwner, cancellationToken)).Select(row => KeyValuePair.Create(row.Key, (AvailabilityWindow?)row.Value)),
             DateTimeOffset.UtcNow);
+        try
+        {
+            if (models.PurgeWithdrawn() is > 0 and var purged) logger.LogInformation("Removed the files of {Count} deleted model versions", purged);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Removing the files of deleted model versions failed; trying again when the catalogue next starts");
+        }
         this.RegisterGrainTimer(OpenAndCloseDue, new GrainTimerCreationOptions(ScheduleCheckInterval, ScheduleCheckInterval));
         if (S.Model is { } model)
         {
@@ -109,7 +117,7 @@ public sealed class CatalogueGrain(
     }
 
     /// <summary>The rows of the placements of added items under <paramref name="model"/>.</summary>
-    public static string AddedOwner(ActiveModel model) => $"catalogue/added/{model.Version}/{model.Shards}";
+    public static string AddedOwner(ActiveModel model) => $"{AddedPrefix(model.Version)}{model.Shards}";
 
     private static KeyValuePair<string, bool>[] TextItemRows(IEnumerable<string> itemIds) => itemIds.Select(id => KeyValuePair.Create(id, true)).ToArray();
 
@@ -140,6 +148,7 @@ public sealed class CatalogueGrain(
         var (package, errors) = await Task.Run(() => ModelUploadValidator.Validate(upload.Value));
         if (package is null) return new ModelRegistration(null, errors);
         var version = package.Manifest.Version;
+        if (WasDeleted(version) is { } deleted) return deleted;
         if (S.Models.ContainsKey(version))
             return new ModelRegistration(null, [new UploadError("version", $"Version '{version}' is already registered; upload the package under a new version.")], Conflict: true);
         await Task.Run(() => models.SaveAtomically(package));
@@ -163,6 +172,7 @@ public sealed class CatalogueGrain(
         using var gate = await Enter(_stateGate);
         var model = checkedModel.Value;
         var version = model.Version;
+        if (WasDeleted(version) is { } deleted) return deleted;
         if (S.Models.ContainsKey(version))
             return new ModelRegistration(null, [new UploadError("version", $"Version '{version}' is already registered.")], Conflict: true);
         try
@@ -189,17 +199,84 @@ public sealed class CatalogueGrain(
         return new ModelRegistration(S.Models[version], []);
     }
 
+    /// <summary>A deleted version's name is not registered again: a silo may still hold the deleted package under it.</summary>
+    private ModelRegistration? WasDeleted(string version) => S.DeletedVersions.Contains(version)
+        ? new ModelRegistration(null, [new UploadError("version", $"Version '{version}' was deleted, and a deleted version's name is not used again; register the package under a new version.")], Conflict: true)
+        : null;
+
     public async Task<ModelInfo> RegisterStoredModel(string version, bool fallback)
     {
         using var gate = await Enter(_stateGate);
         if (S.Models.TryGetValue(version, out var known)) return WithLiveState(known);
-        if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not stored under {models.PathOf(version)}.");
+        if (S.DeletedVersions.Contains(version) || !models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not stored under {models.PathOf(version)}.");
         var loaded = await Task.Run(() => models.Get(version));
         S.Models[version] = Describe(loaded.Package, fallback);
         await Save();
         logger.LogInformation("Model {Version} registered from the models directory (fallback: {Fallback})", version, fallback);
         return S.Models[version];
     }
+
+    public async Task<ModelDeletion> DeleteModel(string version)
+    {
+        // Not beside an activation, which may be building this version's shards or about to retire it.
+        if (!await _activationGate.WaitAsync(TimeSpan.Zero))
+            return new ModelDeletion(null, $"An activation is under way; delete '{version}' once it has finished.");
+        ModelInfo deleted;
+        string? aside;
+        try
+        {
+            using var gate = await Enter(_stateGate);
+            if (!S.Models.TryGetValue(version, out var info)) return new ModelDeletion(null, NotFound: true);
+            if (S.Model?.Version == version)
+                return new ModelDeletion(null, $"'{version}' is the active version: activate another version (or roll back) first.");
+            // Requests that read the pointer just before the activation that retired it still finish on its shards.
+            if (info.RetiredAt + options.Value.RetireGrace is { } drained && drained > DateTimeOffset.UtcNow)
+                return new ModelDeletion(null, $"'{version}' was retired at {info.RetiredAt:O}, and requests that read the pointer before then may use its shards until {drained:O}; delete it after that.");
+            try
+            {
+                aside = await Task.Run(() => models.Withdraw(version));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return new ModelDeletion(null, $"The package at {models.PathOf(version)} could not be moved away: {e.Message}");
+            }
+            var previous = S.PreviousVersions.ToList();
+            S.Models.Remove(version);
+            S.PreviousVersions.RemoveAll(v => v == version);
+            S.DeletedVersions.Add(version);
+            try
+            {
+                await Save();
+            }
+            catch
+            {
+                S.Models[version] = info;
+                S.PreviousVersions = previous;
+                S.DeletedVersions.Remove(version);
+                if (aside is not null) await Task.Run(() => models.Restore(version, aside));
+                throw;
+            }
+            deleted = info;
+        }
+        finally
+        {
+            _activationGate.Release();
+        }
+        // What is left now is no longer reachable: a failure costs space, not correctness (the name is never reused).
+        try
+        {
+            var rows = await store.DeleteOwnersAsync(ItemShardGrain.EntriesOwner($"{version}/")) + await store.DeleteOwnersAsync(AddedPrefix(version));
+            if (aside is not null) await Task.Run(() => models.Purge(aside));
+            logger.LogInformation("Model {Version} deleted ({Rows} shard and placement rows)", version, rows);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Model {Version} deleted, but removing its files or rows failed; its files are removed when the catalogue next starts", version);
+        }
+        return new ModelDeletion(deleted);
+    }
+
+    private static string AddedPrefix(string version) => $"catalogue/added/{version}/";
 
     public Task<IReadOnlyList<ModelInfo>> ListModels() =>
         Task.FromResult<IReadOnlyList<ModelInfo>>(S.Models.Values.OrderBy(m => m.RegisteredAt).Select(WithLiveState).ToArray());
@@ -213,13 +290,20 @@ public sealed class CatalogueGrain(
         return await Activate(version, shards, rollback: false);
     }
 
+    public Task<string?> GetRollbackTarget() => Task.FromResult(RollbackTarget());
+
+    /// <summary>The most recent previously active version still registered, else the fallback; never the active one.</summary>
+    private string? RollbackTarget()
+    {
+        var current = S.Model?.Version;
+        return S.PreviousVersions.LastOrDefault(v => v != current && S.Models.ContainsKey(v))
+            ?? S.Models.Values.FirstOrDefault(m => m.Fallback && m.Version != current)?.Version;
+    }
+
     public async Task<ActivationResult> Rollback(int shards)
     {
         using var one = await Enter(_activationGate);
-        var current = S.Model?.Version;
-        var target = S.PreviousVersions.LastOrDefault(v => v != current && S.Models.ContainsKey(v))
-            ?? S.Models.Values.FirstOrDefault(m => m.Fallback && m.Version != current)?.Version
-            ?? throw new InvalidOperationException("There is no previously active version to roll back to.");
+        var target = RollbackTarget() ?? throw new InvalidOperationException("There is no previously active version to roll back to.");
         return await Activate(target, shards, rollback: true);
     }
 
@@ -430,7 +514,7 @@ public sealed class CatalogueGrain(
             if (!S.Models.ContainsKey(version))
             {
                 // A package placed in the models directory by hand, or the seed's baseline: registered on first use.
-                if (!models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
+                if (S.DeletedVersions.Contains(version) || !models.Exists(version)) throw new KeyNotFoundException($"Model version '{version}' is not registered.");
                 S.Models[version] = Describe(models.Get(version).Package, fallback: !S.Models.Values.Any(m => m.Fallback));
             }
             old = S.Model;
@@ -522,7 +606,7 @@ public sealed class CatalogueGrain(
             if (old is not null && old.Version != version)
             {
                 if (!rollback) S.PreviousVersions.Add(old.Version);
-                if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired };
+                if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired, RetiredAt = now };
             }
             S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
             await Save();

@@ -55,4 +55,7 @@ public sealed class CatalogueState
 
     /// <summary>Set once <see cref="Hidden"/> is in rows; after a rollback, as <see cref="RowsCopied"/>.</summary>
     [Id(12)] public bool HiddenInRows { get; set; }
+
+    /// <summary>Versions deleted from the registry; their names are not registered again.</summary>
+    [Id(13)] public HashSet<string> DeletedVersions { get; set; } = new(StringComparer.Ordinal);
 }

@@ -75,6 +75,49 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
             ? staging
             : throw new ArgumentException($"'{staging}' is not a staging directory of {ModelsDirectory}.", nameof(staging));
 
+    private const string WithdrawnPrefix = ".deleting-";
+
+    /// <summary>
+    /// Takes a version's package out of the models directory (a rename, so no silo loads it from then on) and drops it
+    /// from this silo; returns where it went, for <see cref="Restore"/> or <see cref="Purge"/>, or null when there
+    /// was no package.
+    /// </summary>
+    public string? Withdraw(string version)
+    {
+        var path = PathOf(version);
+        if (!Directory.Exists(path)) return null;
+        var aside = Path.Combine(ModelsDirectory, $"{WithdrawnPrefix}{Guid.NewGuid():N}");
+        Directory.Move(path, aside);
+        _ = Unload(version);
+        return aside;
+    }
+
+    /// <summary>Puts a withdrawn package back under its version (its deletion could not be recorded).</summary>
+    public void Restore(string version, string aside)
+    {
+        if (Directory.Exists(CheckedWithdrawn(aside)) && !Directory.Exists(PathOf(version))) Directory.Move(aside, PathOf(version));
+    }
+
+    /// <summary>Deletes a withdrawn package's files.</summary>
+    public void Purge(string aside)
+    {
+        if (Directory.Exists(CheckedWithdrawn(aside))) Directory.Delete(aside, recursive: true);
+    }
+
+    /// <summary>Deletes the files of packages whose deletion was interrupted; returns how many there were.</summary>
+    public int PurgeWithdrawn()
+    {
+        if (!Directory.Exists(ModelsDirectory)) return 0;
+        var left = Directory.GetDirectories(ModelsDirectory, WithdrawnPrefix + "*");
+        foreach (var aside in left) Purge(aside);
+        return left.Length;
+    }
+
+    private string CheckedWithdrawn(string aside) =>
+        Path.GetDirectoryName(aside) == ModelsDirectory && Path.GetFileName(aside).StartsWith(WithdrawnPrefix, StringComparison.Ordinal)
+            ? aside
+            : throw new ArgumentException($"'{aside}' is not a withdrawn package of {ModelsDirectory}.", nameof(aside));
+
     public bool Exists(string version) => ModelPackage.IsValidVersion(version) && File.Exists(Path.Combine(PathOf(version), ModelPackage.ManifestFile));
 
     /// <summary>The loaded package of <paramref name="version"/>; a missing or broken package throws, naming the file.</summary>
@@ -114,6 +157,9 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
         }
     }
 
+    /// <summary>Versions loaded on this silo (their vectors in memory), in use or not.</summary>
+    public IReadOnlyList<string> Loaded => _models.Where(p => p.Value.IsValueCreated).Select(p => p.Key).Order(StringComparer.Ordinal).ToArray();
+
     /// <summary>Versions whose encoder has an open ONNX Runtime session on this silo.</summary>
     public IReadOnlyList<string> OpenSessions =>
         _models.Where(p => p.Value.IsValueCreated && p.Value.Value.HasOpenSession).Select(p => p.Key)
@@ -138,11 +184,14 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
         return model.Disposed;
     }
 
-    /// <summary>Unloads every loaded version other than <paramref name="active"/> that has not encoded anything for <paramref name="idleFor"/>; returns the versions.</summary>
+    /// <summary>
+    /// Unloads every loaded version other than <paramref name="active"/> that has not encoded anything for
+    /// <paramref name="idleFor"/> and holds a session or was deleted (its vectors go too); returns the versions.
+    /// </summary>
     public IReadOnlyList<string> UnloadIdle(string? active, TimeSpan idleFor)
     {
         var idle = _models
-            .Where(p => p.Key != active && p.Value.IsValueCreated && p.Value.Value.HasOpenSession && p.Value.Value.IdleFor >= idleFor)
+            .Where(p => p.Key != active && p.Value.IsValueCreated && (p.Value.Value.HasOpenSession || !Exists(p.Key)) && p.Value.Value.IdleFor >= idleFor)
             .Select(p => p.Key)
             .ToArray();
         foreach (var version in idle) _ = Unload(version);

@@ -57,6 +57,23 @@ public sealed class AdoNetGrainRowStore(IOptions<RecommenderOptions> options, IO
         return AdoNetConnections.WriteAsync(options.Value, connection => Delete(connection, owner, distinct, cancellation), cancellation);
     }
 
+    public async Task<int> DeleteOwnersAsync(string ownerPrefix, CancellationToken cancellation = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ownerPrefix);
+        var deleted = 0;
+        await AdoNetConnections.WriteAsync(options.Value, async connection =>
+        {
+            await using var delete = connection.CreateCommand();
+            // substr compares characters in both databases, where LIKE would read '_' in a version as a wildcard.
+            delete.CommandText = "DELETE FROM RecommenderGrainRows WHERE ServiceId = @ServiceId AND substr(Owner, 1, @Length) = @Prefix";
+            delete.AddParameter("ServiceId", cluster.Value.ServiceId);
+            delete.AddParameter("Length", ownerPrefix.Length);
+            delete.AddParameter("Prefix", ownerPrefix);
+            deleted = await delete.ExecuteNonQueryAsync(cancellation);
+        }, cancellation);
+        return deleted;
+    }
+
     private async Task Delete(DbConnection connection, string owner, string[] keys, CancellationToken cancellation)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellation);

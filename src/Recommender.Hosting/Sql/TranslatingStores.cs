@@ -35,6 +35,9 @@ public sealed class TranslatingRowStore(IGrainRowStore inner) : IGrainRowStore
 
     public Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default) =>
         StorageFailures.RunAsync(() => inner.DeleteAsync(owner, keys, cancellation), writes: true);
+
+    public Task<int> DeleteOwnersAsync(string ownerPrefix, CancellationToken cancellation = default) =>
+        StorageFailures.RunAsync(() => inner.DeleteOwnersAsync(ownerPrefix, cancellation), writes: true);
 }
 
 /// <summary>A bulk item store whose retryable database failures are <see cref="StorageUnavailableException"/>s.</summary>

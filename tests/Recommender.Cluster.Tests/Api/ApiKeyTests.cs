@@ -124,7 +124,8 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
 
         using var http = Client(ClientKey);
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Get, "/catalogue/export"), (HttpMethod.Post, "/models/rollback"),
-                     (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, $"/users/{user}") })
+                     (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, "/models/anything"),
+                     (HttpMethod.Delete, $"/users/{user}") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(method, path));
             Assert.Contains("needs an admin key", (await Problem(response, HttpStatusCode.Forbidden)).Detail);

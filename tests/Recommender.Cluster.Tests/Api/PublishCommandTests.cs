@@ -269,6 +269,73 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
     /// <summary>The cluster's incoming model directory, where a package too large to upload is placed.</summary>
     private string Incoming => Path.Combine(cluster.DataDirectory, "models", ".incoming");
 
+    [Fact]
+    public async Task Old_versions_are_pruned_but_the_active_one_the_rollback_target_and_a_just_retired_one_stay()
+    {
+        await CatalogueAsync();
+        var prefix = $"prune-{Guid.NewGuid():N}"[..14] + "-";
+        string[] versions = [.. Enumerable.Range(1, 5).Select(i => $"{prefix}{i}")];
+        foreach (var version in versions)
+        {
+            string[] activate = version == versions[^1] ? ["--activate"] : [];
+            var (published, _, publishError) = await Publish(["--package", Package(version, Catalogue, 0.1), .. activate]);
+            Assert.True(published == 0, publishError);
+        }
+        var other = Version("other");
+        Assert.Equal(0, (await Publish("--package", Package(other, Catalogue, 0.1))).Exit);
+
+        // Of the four not serving, the two registered last stay; the version without the prefix is not counted.
+        var (exit, output, error) = await Cli("delete-models", "--keep", "2", "--prefix", prefix, "--dry-run");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"keeping {versions[4]} (active)", output);
+        // Other tests' versions (the rollback target among them, and those without the prefix) stay too.
+        Assert.Matches($@", {versions[3]}, {versions[2]}, and [0-9]+ versions? not starting with '{prefix}'\.", output);
+        Assert.Contains($"would delete {versions[0]}\nwould delete {versions[1]}".Replace("\n", Environment.NewLine), output);
+        Assert.Equal(6, (await cluster.GetJsonAsync<ModelsReply>("/models")).Models.Count(m => m.Version.StartsWith(prefix, StringComparison.Ordinal) || m.Version == other));
+
+        (exit, output, error) = await Cli("delete-models", "--keep", "2", "--prefix", prefix);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"deleted {versions[0]}", output);
+        Assert.Contains($"deleted {versions[1]}", output);
+        var listed = (await cluster.GetJsonAsync<ModelsReply>("/models")).Models.Select(m => m.Version).ToList();
+        Assert.Equal([versions[2], versions[3], versions[4], other], listed.Where(v => v.StartsWith(prefix, StringComparison.Ordinal) || v == other));
+
+        // A deleted version's name is not published again.
+        (exit, _, error) = await Publish("--package", Package(versions[0], Catalogue, 0.1, directory: "again"));
+        Assert.Equal(1, exit);
+        Assert.Contains("was deleted, and a deleted version's name is not used again", error);
+
+        // versions[4] retired a moment ago (the grace is 30 s here) and versions[2] is where a rollback goes: both stay.
+        await TestPackages.Activate(cluster.Http, versions[2]);
+        await TestPackages.Activate(cluster.Http, versions[3]);
+        (exit, output, error) = await Cli("delete-models", "--keep", "0", "--prefix", prefix);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"keeping {versions[3]} (active), {versions[2]} (rollback target)", output);
+        Assert.Contains($"kept {versions[4]}: '{versions[4]}' was retired at", output);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync($"/models/{versions[4]}")).StatusCode);
+
+        // Named: the active version and an unknown one are errors.
+        (exit, _, error) = await Cli("delete-models", "--version", versions[3], "--version", "no-such-version");
+        Assert.Equal(1, exit);
+        Assert.Contains($"is the active version", error);
+        Assert.Contains("models/no-such-version answered 404", error);
+        (exit, output, error) = await Cli("delete-models", "--version", other);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"deleted {other}", output);
+        (exit, _, error) = await Cli("delete-models", "--version", other, "--keep", "1");
+        Assert.Equal(1, exit);
+        Assert.Contains("Give either --version", error);
+    }
+
+    private async Task<(int Exit, string Output, string Error)> Cli(params string[] args)
+    {
+        var output = new StringWriter(CultureInfo.InvariantCulture);
+        var error = new StringWriter(CultureInfo.InvariantCulture);
+        var exit = await Task.Run(() => CliCommands.RunAsync(CliCommands.Root(), [.. args, "--api", cluster.BaseAddress.ToString(), "--attempts", "2"],
+            new InvocationConfiguration { Output = output, Error = error }));
+        return (exit, output.ToString(), error.ToString());
+    }
+
     private static string Version(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 
     /// <summary>A randomly initialised transformer over <paramref name="itemIds"/> whose manifest records <paramref name="metric"/> (when given).</summary>

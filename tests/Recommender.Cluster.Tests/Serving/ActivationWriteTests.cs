@@ -106,6 +106,11 @@ public sealed class HeldRowStore(AdoNetGrainRowStore inner) : IGrainRowStore
     public Task DeleteAsync(string owner, IReadOnlyList<string> keys, CancellationToken cancellation = default) =>
         inner.DeleteAsync(owner, keys, cancellation);
 
+    public Task<int> DeleteOwnersAsync(string ownerPrefix, CancellationToken cancellation = default) =>
+        Matches(Failing, ownerPrefix)
+            ? throw new StorageUnavailableException($"Deleting rows under '{ownerPrefix}' failed: the database is unavailable.")
+            : inner.DeleteOwnersAsync(ownerPrefix, cancellation);
+
     public sealed class Configurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder.ConfigureServices(services =>

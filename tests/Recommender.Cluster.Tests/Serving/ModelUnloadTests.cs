@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.TestingHost;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Grains.Inference;
 
@@ -12,9 +10,6 @@ namespace Recommender.Cluster.Tests.Serving;
 [Collection(ServingCollection.Name)]
 public sealed class ModelUnloadTests(ServingCluster cluster)
 {
-    private IEnumerable<ModelRegistry> Registries =>
-        cluster.Cluster.Silos.Cast<InProcessSiloHandle>().Select(s => s.SiloHost.Services.GetRequiredService<ModelRegistry>());
-
     private static readonly GrainType ShardType = GrainType.Create("itemshard");
 
     private async Task<bool> ShardsActive(string version)
@@ -60,7 +55,7 @@ public sealed class ModelUnloadTests(ServingCluster cluster)
         var fromA = new List<RecommendationsReply>();
         foreach (var user in users) fromA.Add(await ServingChecks.WaitForVersion(cluster, user, a));
         Assert.Contains(fromA, r => r.Source == "model");
-        Assert.Contains(Registries, r => r.OpenSessions.Contains(a));
+        Assert.Contains(cluster.Registries, r => r.OpenSessions.Contains(a));
         Assert.True(sessions.GetValueOrDefault(a) > 0);
 
         var failures = new ConcurrentBag<string>();
@@ -81,7 +76,7 @@ public sealed class ModelUnloadTests(ServingCluster cluster)
 
         await TestPackages.Activate(cluster.Http, b);
         // The retire grace is 2 s and each silo checks every 0.5 s: A goes once no request has used it for the grace.
-        await Until(() => Task.FromResult(Registries.All(r => !r.OpenSessions.Contains(a))), TimeSpan.FromSeconds(30), $"every silo closes the sessions of {a}");
+        await Until(() => Task.FromResult(cluster.Registries.All(r => !r.OpenSessions.Contains(a))), TimeSpan.FromSeconds(30), $"every silo closes the sessions of {a}");
         await Until(async () => !await ShardsActive(a), TimeSpan.FromSeconds(30), $"the item shards of {a} deactivate");
         Assert.Equal(0, sessions.GetValueOrDefault(a));
 
@@ -92,7 +87,7 @@ public sealed class ModelUnloadTests(ServingCluster cluster)
         await Task.WhenAll(readers);
         Assert.Empty(failures);
         foreach (var user in users) Assert.Equal(b, (await ServingChecks.WaitForVersion(cluster, user, b)).ModelVersion);
-        Assert.Contains(Registries, r => r.OpenSessions.Contains(b));
+        Assert.Contains(cluster.Registries, r => r.OpenSessions.Contains(b));
         Assert.True(await ShardsActive(b));
     }
 }

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Grains.Inference;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -19,6 +22,10 @@ public sealed class ServingCluster() : ClusterFixture(ClusterFixtureOptions.ForS
 
     /// <summary>The generated catalogue's ratings (MovieLens layout), from which the tests build their model versions.</summary>
     public string Ratings => Path.Combine(Options.SeedSource!, "ratings.csv");
+
+    /// <summary>Each silo's model registry (the versions it holds loaded).</summary>
+    public IEnumerable<ModelRegistry> Registries =>
+        Cluster.Silos.Cast<InProcessSiloHandle>().Select(s => s.SiloHost.Services.GetRequiredService<ModelRegistry>());
 }
 
 [CollectionDefinition(Name)]

@@ -182,6 +182,26 @@ public sealed class ProjectTableTests : IDisposable
         Assert.Equal(11, (await rows.ReadAsync<ShardEntry>("journal/0")).Count);
     }
 
+    [Fact]
+    public async Task Deleting_by_owner_prefix_removes_every_owner_so_named_and_no_other()
+    {
+        var rows = Rows();
+        foreach (var owner in new[] { "shard/v_1/0-of-2", "shard/v_1/1-of-2", "shard/v_1/0-of-1", "shard/v_10/0-of-1", "shard/vx1/0-of-1", "shard/v_1", "catalogue/added/v_1/2" })
+            await rows.WriteAsync(owner, [Entry("a", owner), Entry("b", owner)]);
+        await Rows("other").WriteAsync("shard/v_1/0-of-2", [Entry("a", "Another service's")]);
+
+        // '_' in a version is a character here, not a wildcard, and "v_1/" does not take "v_10/".
+        Assert.Equal(6, await rows.DeleteOwnersAsync("shard/v_1/"));
+        foreach (var gone in new[] { "shard/v_1/0-of-2", "shard/v_1/1-of-2", "shard/v_1/0-of-1" })
+            Assert.Empty(await rows.ReadAsync<ShardEntry>(gone));
+        foreach (var kept in new[] { "shard/v_10/0-of-1", "shard/vx1/0-of-1", "shard/v_1", "catalogue/added/v_1/2" })
+            Assert.Equal(2, (await rows.ReadAsync<ShardEntry>(kept)).Count);
+        Assert.Single(await Rows("other").ReadAsync<ShardEntry>("shard/v_1/0-of-2"));
+        Assert.Equal(0, await rows.DeleteOwnersAsync("shard/v_1/"));
+        await Assert.ThrowsAsync<ArgumentException>(() => rows.DeleteOwnersAsync(""));
+        Assert.Equal(2, (await rows.ReadAsync<ShardEntry>("shard/v_10/0-of-1")).Count);
+    }
+
     private void Execute(string sql)
     {
         using var connection = new SqliteConnection(_connectionString);

@@ -608,7 +608,7 @@ public sealed class CatalogueGrain(
                 if (!rollback) S.PreviousVersions.Add(old.Version);
                 if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired, RetiredAt = now };
             }
-            S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now };
+            S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now, RetiredAt = null };
             await Save();
             var total = clock.Elapsed;
             logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue, "

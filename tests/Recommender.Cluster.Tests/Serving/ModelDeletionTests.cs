@@ -90,5 +90,7 @@ public sealed class ModelDeletionTests(ServingCluster cluster)
         Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());
         Assert.Equal(served, (await rollback.Content.ReadFromJsonAsync<ActivationReply>())!.Active);
         await ServingChecks.WaitForVersion(cluster, "4", served);
+        // Serving again, it is no longer marked retired.
+        Assert.Null((await cluster.GetJsonAsync<ModelReply>($"/models/{served}")).RetiredAt);
     }
 }

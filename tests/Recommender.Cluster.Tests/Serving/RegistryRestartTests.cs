@@ -21,6 +21,9 @@ public sealed class RegistryRestartTests
         };
         var version = TestPackages.NewVersion("sasrec");
         string baseline;
+        var deletedVersion = TestPackages.NewVersion("deleted");
+        var deletedPackage = TestPackages.Baseline(Path.Combine(options.SeedSource!, "ratings.csv"), deletedVersion, 8);
+        var leftOver = Path.Combine(options.DataDirectory!, "models", ".deleting-cut-short");
         await using (var first = new Fixture(options))
         {
             await first.StartAsync();
@@ -38,6 +41,12 @@ public sealed class RegistryRestartTests
             await PutItem(first, "expired", dimension, DateTimeOffset.UtcNow.AddHours(-1));
             await PutItem(first, "expiring", dimension, DateTimeOffset.UtcNow.AddSeconds(6));
             Assert.Equal(["expiring", "kept"], (await TaggedIds(first)).Order());
+            // A deleted version stays deleted, and the files of a deletion cut short are removed at the next start.
+            await TestPackages.UploadOk(first.Http, deletedPackage);
+            using (var deleted = await first.Http.DeleteAsync($"/models/{deletedVersion}"))
+                Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());
+            Directory.CreateDirectory(leftOver);
+            await File.WriteAllTextAsync(Path.Combine(leftOver, "manifest.json"), "{}");
             await first.StopAsync();
         }
 
@@ -47,6 +56,10 @@ public sealed class RegistryRestartTests
         Assert.Equal(version, models.Active);
         Assert.Equal("sasrec", models.Models.Single(m => m.Version == version).Kind);
         Assert.True(models.Models.Single(m => m.Version == baseline).Fallback);
+        Assert.DoesNotContain(models.Models, m => m.Version == deletedVersion);
+        Assert.False(Directory.Exists(leftOver));
+        using (var again = await TestPackages.Upload(second.Http, deletedPackage))
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
         // The item that expired before the restart stays out; the one expiring about then leaves within seconds.
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while ((await TaggedIds(second)).Length > 1 && DateTime.UtcNow < deadline) await Task.Delay(100);

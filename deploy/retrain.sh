@@ -7,7 +7,8 @@
 #
 # Steps (the recommender command line):
 #   export-items -> encode-text --items (the items' texts, so that the model places items nobody has touched)
-#   export-events -> split (each user's last event held out for test, the one before it for validation)
+#   export-events -> split (each user's last event held out for validation; with HOLD_OUT=last-two, the last for
+#   test and the one before it for validation)
 #   train (early-stopped on validation; the package records val_ndcg@10) -> publish --activate, which holds the
 #   package back (exit code 3) when its val_ndcg@10 is below MIN_VAL_NDCG or below the active version's by more than
 #   TOLERANCE.
@@ -34,7 +35,11 @@
 #                    which a package past the API's 64 MiB upload limit needs (about 130,000 items at dimension 64)
 #   TIME_LIMIT       minutes of training at most (30); EPOCHS (200), PATIENCE (10), DIM (64), MAX_LENGTH (200),
 #                    BLOCKS (2), DROPOUT (0.2), BATCH_SIZE (128), THREADS (the machine's cores), SEED (42)
-#   MIN_USER_EVENTS  users with fewer events are left out (unset: none; users with fewer than three train only)
+#   HOLD_OUT         last (default): each user's last event is the validation target, and the model learns from all
+#                    the others; last-two: the last event is held out for a test score as well (reported, not used
+#                    by the gates), and the model learns from all but two events of each user
+#   MIN_USER_EVENTS  users with fewer events are left out (unset: none; users with fewer events than are held out,
+#                    plus one, train only)
 #   TRAIN_ARGS       further train options, as one string (e.g. "--exclude-seen --recency-bias")
 #   KEEP_VERSIONS    after publishing, delete all but this many of the versions named PRUNE_PREFIX... (7; empty:
 #                    delete none); the active version, the rollback target and the fallback are never deleted, and a
@@ -50,6 +55,7 @@ ITEM_TEXT="${ITEM_TEXT:-id+text}"
 MIN_VAL_NDCG="${MIN_VAL_NDCG:-0.01}"
 COMPARE="${COMPARE-val_ndcg@10}"
 TOLERANCE="${TOLERANCE:-0.005}"
+HOLD_OUT="${HOLD_OUT:-last}"
 KEEP_VERSIONS="${KEEP_VERSIONS-7}"
 PRUNE_PREFIX="${PRUNE_PREFIX:-retrain-}"
 mkdir -p "$WORK"
@@ -68,6 +74,11 @@ step() { printf '== %s\n' "$*"; }
 case "$ITEM_TEXT" in
     id|id+text) ;;
     *) echo "ITEM_TEXT must be id or id+text, not '$ITEM_TEXT'." >&2; exit 1 ;;
+esac
+case "$HOLD_OUT" in
+    last) HOLD_ARGS=(--no-test) ;;
+    last-two) HOLD_ARGS=() ;;
+    *) echo "HOLD_OUT must be last or last-two, not '$HOLD_OUT'." >&2; exit 1 ;;
 esac
 
 step "export-events and export-items from $API"
@@ -91,15 +102,18 @@ if [[ "$ITEM_TEXT" == id+text ]]; then
     TEXT_ARGS=(--item-text id+text --item-text-file "$WORK/split/text-vectors.tsv" --item-id-dropout 0.5)
 fi
 
-step "split: each user's last event for test, the one before it for validation"
+if [[ "$HOLD_OUT" == last ]]; then step "split: each user's last event for validation"
+else step "split: each user's last event for test, the one before it for validation"; fi
 "${CLI[@]}" split --data "$WORK/events.csv" --format event-export ${MIN_USER_EVENTS:+--min-user-interactions "$MIN_USER_EVENTS"} \
-    --out "$WORK/split" "${SPLIT_ARGS[@]}"
+    --out "$WORK/split" "${HOLD_ARGS[@]}" "${SPLIT_ARGS[@]}"
 
 step "train $VERSION"
 read -r -a EXTRA <<< "${TRAIN_ARGS:-}"
 S="$WORK/split"
+TEST_ARGS=()
+[[ "$HOLD_OUT" == last ]] || TEST_ARGS=(--test-input "$S/test/input.txt" --test-output "$S/test/output.txt")
 "${CLI[@]}" train --train "$S/train/input.txt" --val-input "$S/val/input.txt" --val-output "$S/val/output.txt" \
-    --test-input "$S/test/input.txt" --test-output "$S/test/output.txt" --item-ids "$S/items.tsv" "${TEXT_ARGS[@]}" \
+    "${TEST_ARGS[@]}" --item-ids "$S/items.tsv" "${TEXT_ARGS[@]}" \
     --loss ce --dim "${DIM:-64}" --max-length "${MAX_LENGTH:-200}" --blocks "${BLOCKS:-2}" --heads 1 --dropout "${DROPOUT:-0.2}" \
     --normalised-residual --positions-from-start --init-std 0.02 --lr 0.001 --beta2 0.999 --batch-size "${BATCH_SIZE:-128}" \
     --earlier-window-rate 0.5 --epochs "${EPOCHS:-200}" --patience "${PATIENCE:-10}" --time-limit "${TIME_LIMIT:-30}" \

@@ -22,10 +22,15 @@ internal static class SplitCommand
         format.AcceptOnlyFromAmong([.. InteractionFormatNames.All.Keys]);
         var output = new Option<string>("--out") { Description = "Directory for train/, val/, test/ and items.tsv.", Required = true };
         var textVectors = new Option<string?>("--text-vectors") { Description = $"A #text-vectors file keyed by external item id (from encode-text) to write again as {TextVectorsFile}, keyed by dense id." };
+        var noTest = new Option<bool>("--no-test")
+        {
+            Description = "Hold out only each user's last item, as the validation target, and write no test set: for a model trained to serve, which then learns from all but one " +
+                "item of each history instead of all but two.",
+        };
         var filters = new FilterOptions();
         var command = new Command("split", "Leave-one-out split of interaction data into dense-id train, validation and test files (each user's last item is the test target, the one before it the validation target).")
         {
-            data, format, output, textVectors,
+            data, format, output, textVectors, noTest,
         };
         foreach (var option in filters.All) command.Options.Add(option);
         command.SetAction(parse => CommandErrors.Run(parse, console =>
@@ -41,19 +46,25 @@ internal static class SplitCommand
 
             var loaded = InteractionLoader.Read(parse.GetValue(data)!, interactionFormat, options);
             console.WriteLine($"{parse.GetValue(data)}: {loaded.Summary}");
-            var split = LeaveOneOutSplit.Create(loaded.Data);
-            if (split.Test.Count == 0)
-                throw new FormatException($"{parse.GetValue(data)}: no user has three or more interactions, so there is nothing to validate or test on.");
+            var withTest = !parse.GetValue(noTest);
+            var split = LeaveOneOutSplit.Create(loaded.Data, withTest);
+            var least = withTest ? "three" : "two";
+            if (split.Validation.Count == 0)
+                throw new FormatException($"{parse.GetValue(data)}: no user has {least} or more interactions, so there is nothing to validate{(withTest ? " or test" : "")} on.");
             var dense = vectors is null ? null : DenseVectors(vectors, loaded.Data.ItemIds, vectorsPath!, console);
 
             var paths = SplitFiles.Write(split, directory);
             if (dense is not null) TextVectorFile.Write(Path.Combine(directory, TextVectorsFile), dense);
-            var shortUsers = loaded.Data.UserCount - split.Test.Count;
-            var counts = string.Create(CultureInfo.InvariantCulture, $"{loaded.Data.UserCount:N0} users, {loaded.Data.ItemCount:N0} items: {split.Test.Count:N0} validation and test cases");
-            if (shortUsers == 1) counts += "; 1 user with fewer than three interactions is in train/ only";
-            else if (shortUsers > 1) counts += string.Create(CultureInfo.InvariantCulture, $"; {shortUsers:N0} users with fewer than three interactions are in train/ only");
+            var shortUsers = loaded.Data.UserCount - split.Validation.Count;
+            var counts = string.Create(CultureInfo.InvariantCulture,
+                $"{loaded.Data.UserCount:N0} users, {loaded.Data.ItemCount:N0} items: {split.Validation.Count:N0} validation{(withTest ? " and test" : "")} cases");
+            if (shortUsers == 1) counts += $"; 1 user with fewer than {least} interactions is in train/ only";
+            else if (shortUsers > 1) counts += string.Create(CultureInfo.InvariantCulture, $"; {shortUsers:N0} users with fewer than {least} interactions are in train/ only");
+            if (!withTest) counts += "; no test set (--no-test)";
             console.WriteLine(counts);
-            var written = new List<string> { Path.GetDirectoryName(paths.TrainInput)!, Path.GetDirectoryName(paths.ValidationInput)!, Path.GetDirectoryName(paths.TestInput)!, paths.Items };
+            var written = new List<string> { Path.GetDirectoryName(paths.TrainInput)!, Path.GetDirectoryName(paths.ValidationInput)! };
+            if (paths.TestInput is { } testInput) written.Add(Path.GetDirectoryName(testInput)!);
+            written.Add(paths.Items);
             if (dense is not null) written.Add(Path.Combine(directory, TextVectorsFile));
             console.WriteLine("wrote " + string.Join(", ", written));
             return 0;

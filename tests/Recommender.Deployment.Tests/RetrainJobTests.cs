@@ -54,6 +54,8 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         var (exit, output) = await RetrainAsync(api, "first", ("EPOCHS", "60"), ("INCOMING", incoming), ("TEXT_CACHE", cache));
         Assert.True(exit == 0, output);
         Assert.Contains("encoded 60 items", output);
+        // Only each user's last event is held out (HOLD_OUT=last, the default): the model learns from the other eleven.
+        Assert.Contains("80 users, 60 items: 80 validation cases; no test set (--no-test)", output);
         Assert.True(File.Exists(cache));
         Assert.Contains($"registered first from {Path.Combine(incoming, "first")}: sasrec, 60 items", output);
         Assert.Contains("active: first", output);
@@ -66,8 +68,10 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         Assert.Equal("first", list.GetProperty("modelVersion").GetString());
 
         // Below the floor: nothing is sent. The catalogue has not changed, so no text is encoded again.
-        (exit, output) = await RetrainAsync(api, "floor", ("EPOCHS", "2"), ("MIN_VAL_NDCG", "0.99"), ("TEXT_CACHE", cache));
+        // With a test set as well, which the model does not learn from either.
+        (exit, output) = await RetrainAsync(api, "floor", ("EPOCHS", "2"), ("MIN_VAL_NDCG", "0.99"), ("TEXT_CACHE", cache), ("HOLD_OUT", "last-two"));
         Assert.True(exit == 3, output);
+        Assert.Contains("80 users, 60 items: 80 validation and test cases", output);
         Assert.Contains($"encoded 0 items", output);
         Assert.Contains($"reused 60 from {cache}", output);
         Assert.Contains("below --min-metric 0.99; nothing was sent", output);

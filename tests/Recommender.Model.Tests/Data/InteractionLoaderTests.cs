@@ -345,4 +345,19 @@ public sealed class InteractionLoaderTests : IDisposable
         Assert.Equal([2, 5], split.Test[1].History);
         Assert.Equal(1, split.Test[1].Target);
     }
+
+    [Fact]
+    public void Without_a_test_set_leave_one_out_holds_out_the_last_item_for_validation()
+    {
+        var data = new SequenceDataset([[1, 2, 3, 4], [5, 6], [2]], SequenceDataset.IdentityVocabulary(6));
+        var split = LeaveOneOutSplit.Create(data, withTest: false);
+        Assert.False(split.HasTest);
+        Assert.Empty(split.Test);
+        Assert.Equal([[1, 2, 3], [5], [2]], split.Train.Sequences);
+        Assert.Equal(2, split.Validation.Count);
+        Assert.Equal([1, 2, 3], split.Validation[0].History);
+        Assert.Equal(4, split.Validation[0].Target);
+        Assert.Equal([5], split.Validation[1].History);
+        Assert.Equal(6, split.Validation[1].Target);
+    }
 }

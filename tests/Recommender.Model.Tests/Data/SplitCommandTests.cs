@@ -101,6 +101,25 @@ public sealed class SplitCommandTests : IDisposable
     }
 
     [Fact]
+    public void Without_a_test_set_each_users_last_item_is_the_validation_target_and_the_rest_trains()
+    {
+        var output = _directory["split"];
+        var (exit, text, error) = CommandRunner.Run(SplitCommand.Create(), "--data", Ratings(), "--format", "movielens-csv", "--out", output, "--no-test");
+        Assert.True(exit == 0, error);
+        Assert.Contains("3 users, 5 items: 3 validation cases; no test set (--no-test)", text);
+        Assert.DoesNotContain(Path.Combine(output, "test"), text);
+        Assert.False(Directory.Exists(Path.Combine(output, "test")));
+
+        var external = File.ReadAllLines(Path.Combine(output, SplitFiles.ItemsFile)).Select(l => l.Split('\t')).ToDictionary(f => int.Parse(f[0]), f => f[1]);
+        string Names(IEnumerable<int> items) => string.Join(' ', items.Select(i => external[i]));
+        // User 7 rated 10, 30, 50, 20; user 9 30, 40, 50; user 12 20, 10: one item each held out, user 12's too.
+        Assert.Equal(["10 30 50", "20", "30 40"], SequenceFile.ReadSequences(Path.Combine(output, "train", "input.txt")).Select(Names).Order());
+        var validation = SequenceFile.ReadEvaluationCases(Path.Combine(output, "val", "input.txt"), Path.Combine(output, "val", "output.txt"))
+            .Select(c => $"{Names(c.History)} -> {external[c.Target]}").Order();
+        Assert.Equal(["10 30 50 -> 20", "20 -> 10", "30 40 -> 50"], validation);
+    }
+
+    [Fact]
     public void Split_refuses_text_vectors_for_other_items_and_data_without_a_test_case_and_writes_nothing()
     {
         var output = _directory["split"];
@@ -115,6 +134,17 @@ public sealed class SplitCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Contains("no user has three or more interactions", error);
         Assert.False(Directory.Exists(output));
+
+        // Without a test set two interactions are enough; a single one is not.
+        var single = Write("single.csv", "userId,movieId,rating,timestamp", "1,10,4,1", "2,20,4,1");
+        (exit, _, error) = CommandRunner.Run(SplitCommand.Create(), "--data", single, "--format", "movielens-csv", "--out", output, "--no-test");
+        Assert.Equal(1, exit);
+        Assert.Contains("no user has two or more interactions, so there is nothing to validate on", error);
+        Assert.False(Directory.Exists(output));
+        (exit, var text, error) = CommandRunner.Run(SplitCommand.Create(), "--data", short_, "--format", "movielens-csv", "--out", output, "--no-test");
+        Assert.True(exit == 0, error);
+        Assert.Contains("2 users, 2 items: 1 validation cases; 1 user with fewer than two interactions is in train/ only; no test set (--no-test)", text);
+        Directory.Delete(output, recursive: true);
 
         (exit, _, error) = CommandRunner.Run(SplitCommand.Create(), "--data", Ratings(), "--format", "movielens-csv", "--out", output, "--min-item-interactions", "-1");
         Assert.Equal(1, exit);

@@ -265,13 +265,20 @@ public sealed class CatalogueGrain(
         // What is left now is no longer reachable: a failure costs space, not correctness (the name is never reused).
         try
         {
-            var rows = await store.DeleteOwnersAsync(ItemShardGrain.EntriesOwner($"{version}/")) + await store.DeleteOwnersAsync(AddedPrefix(version));
             if (aside is not null) await Task.Run(() => models.Purge(aside));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Model {Version} deleted, but removing its files failed; they are removed when the catalogue next starts", version);
+        }
+        try
+        {
+            var rows = await store.DeleteOwnersAsync(ItemShardGrain.EntriesOwner($"{version}/")) + await store.DeleteOwnersAsync(AddedPrefix(version));
             logger.LogInformation("Model {Version} deleted ({Rows} shard and placement rows)", version, rows);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Model {Version} deleted, but removing its files or rows failed; its files are removed when the catalogue next starts", version);
+            logger.LogWarning(e, "Model {Version} deleted, but removing the rows its shards kept failed; they stay unused", version);
         }
         return new ModelDeletion(deleted);
     }

@@ -221,6 +221,13 @@ public sealed class ActivationWriteTests(HeldActivationCluster cluster) : IClass
             var models = (await cluster.GetJsonAsync<ModelsReply>("/models").WaitAsync(Prompt)).Models;
             Assert.Equal("activating", models.Single(m => m.Version == first).State);
             Assert.Equal("registered", models.Single(m => m.Version == third).State);
+            // No version is deleted beside an activation, which may be building its shards or about to retire it.
+            foreach (var version in new[] { third, first })
+                using (var deleting = await cluster.Http.DeleteAsync($"/models/{version}").WaitAsync(Prompt))
+                {
+                    Assert.Equal(HttpStatusCode.Conflict, deleting.StatusCode);
+                    Assert.Contains("An activation is under way", (await deleting.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["version"][0]);
+                }
             await Task.Delay(500);
             Assert.False(activatingFirst.IsCompleted || activatingSecond.IsCompleted, "an activation finished while the first one's shard writes were held");
 
@@ -233,9 +240,25 @@ public sealed class ActivationWriteTests(HeldActivationCluster cluster) : IClass
             models = (await cluster.GetJsonAsync<ModelsReply>("/models")).Models;
             Assert.Equal("active", models.Single(m => m.Version == second).State);
             Assert.Equal("retired", models.Single(m => m.Version == first).State);
+            using (var deleted = await cluster.Http.DeleteAsync($"/models/{third}"))
+                Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+            // Once the retire grace (2 s) has passed: deleted even when its shards' rows cannot be removed now, which
+            // costs their space, not the deletion.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var rows = ServingChecks.StoredRows(cluster.DataDirectory, first);
+            Assert.True(rows > 0);
+            HeldRowStore.FailWrites(prefix);
+            using (var deleted = await cluster.Http.DeleteAsync($"/models/{first}"))
+                Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/models/{first}")).StatusCode);
+            Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory, "models", first)));
+            Assert.Empty(Directory.GetDirectories(Path.Combine(cluster.DataDirectory, "models"), ".deleting-*"));
+            Assert.Equal(rows, ServingChecks.StoredRows(cluster.DataDirectory, first));
         }
         finally
         {
+            HeldRowStore.StopFailing(prefix);
             HeldRowStore.Release(prefix);
         }
     }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.Data.Sqlite;
 using Recommender.Cluster.Tests.Api;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -11,17 +10,7 @@ public sealed class ModelDeletionTests(ServingCluster cluster)
 {
     private string ModelsDirectory => Path.Combine(cluster.DataDirectory, "models");
 
-    /// <summary>Rows the version's shards and placements keep in the node's database.</summary>
-    private long StoredRows(string version)
-    {
-        using var connection = new SqliteConnection($"Data Source={Directory.GetFiles(cluster.DataDirectory, "*.db").Single()}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM RecommenderGrainRows WHERE substr(Owner, 1, length(@Shard)) = @Shard OR substr(Owner, 1, length(@Added)) = @Added";
-        command.Parameters.AddWithValue("@Shard", $"shard/{version}/");
-        command.Parameters.AddWithValue("@Added", $"catalogue/added/{version}/");
-        return (long)command.ExecuteScalar()!;
-    }
+    private long StoredRows(string version) => ServingChecks.StoredRows(cluster.DataDirectory, version);
 
     private async Task<ProblemReply> Refused(string version, HttpStatusCode status)
     {

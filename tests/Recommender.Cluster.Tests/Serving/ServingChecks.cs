@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Cluster.Tests.Infrastructure;
 
@@ -6,6 +7,18 @@ namespace Recommender.Cluster.Tests.Serving;
 
 public static class ServingChecks
 {
+    /// <summary>Rows a version's shards and placements keep in the database of a node whose data directory this is.</summary>
+    public static long StoredRows(string dataDirectory, string version)
+    {
+        using var connection = new SqliteConnection($"Data Source={Directory.GetFiles(dataDirectory, "*.db").Single()}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM RecommenderGrainRows WHERE substr(Owner, 1, length(@Shard)) = @Shard OR substr(Owner, 1, length(@Added)) = @Added";
+        command.Parameters.AddWithValue("@Shard", $"shard/{version}/");
+        command.Parameters.AddWithValue("@Added", $"catalogue/added/{version}/");
+        return (long)command.ExecuteScalar()!;
+    }
+
     private static readonly DateTimeOffset Start = DateTimeOffset.UtcNow;
     private static int _tick;
 

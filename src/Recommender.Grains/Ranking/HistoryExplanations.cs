@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using Recommender.Abstractions;
-using Recommender.Grains.Items;
 
 namespace Recommender.Grains.Ranking;
 
@@ -49,15 +48,7 @@ public static class HistoryExplanations
     {
         if (ranking.Items.Count == 0 || recentHistory.Count == 0) return ranking;
         var ids = ranking.Items.Select(i => i.ItemId).Concat(recentHistory).Distinct(StringComparer.Ordinal).ToArray();
-        var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-            grains.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).GetVectors(new Immutable<string[]>(ids))));
-        var vectors = new Dictionary<string, (string Title, float[] Vector)>(StringComparer.Ordinal);
-        foreach (var shard in perShard)
-        {
-            var all = VectorBytes.AsFloats(shard.Vectors);
-            for (var i = 0; i < shard.ItemIds.Length; i++)
-                vectors[shard.ItemIds[i]] = (shard.Titles[i], all.Slice(i * model.Dimension, model.Dimension).ToArray());
-        }
+        var vectors = await ItemVectors.ReadAsync(grains, model, ids);
         var history = recentHistory.Where(vectors.ContainsKey).Select(id => (id, vectors[id].Title, vectors[id].Vector)).ToArray();
         var ranked = ranking.Items.Select(i => (i.ItemId, vectors.TryGetValue(i.ItemId, out var v) ? v.Vector : [])).ToArray();
         var reasons = Explain(ranked, history, PerItem);

@@ -63,7 +63,11 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
     }
 
-    /// <summary>The live popular list, topped up from the seeded one, restricted to the version's items and the request's filters.</summary>
+    /// <summary>
+    /// The live popular list, topped up from the seeded one, restricted to the version's items and the request's
+    /// filters; with a diversity above 0, picked from the most popular 4·k by maximal marginal relevance over the items'
+    /// vectors in the version's shards, as a model list is picked from the most similar.
+    /// </summary>
     private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
     {
         var vocabulary = models.Get(model.Version).DenseIds;
@@ -74,6 +78,18 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf));
+        if (request.Diversity > 0)
+        {
+            var depth = request.Offset + request.K;
+            var pool = candidates.Where(p => !excluded.Contains(p.ItemId)).Take(DiverseSelection.PoolSize(depth)).ToArray();
+            var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId)]);
+            // Relevance is the log count, the popular list's own score; an item no shard holds is not servable now.
+            var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
+                .Select(p => new ScoredItem(p.ItemId, p.Title, (float)Math.Log(Math.Max(1, p.Count)), VectorBytes.FromFloats(vectors[p.ItemId].Vector)))
+                .ToArray();
+            var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
+            candidates = DiverseSelection.Select(scored, depth, request.Diversity).Select(s => byId[s.ItemId]);
+        }
         return SoftmaxRanking.RankPopular(candidates, request.K, excluded, request.Offset);
     }
 }

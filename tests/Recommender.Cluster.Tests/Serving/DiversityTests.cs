@@ -119,4 +119,40 @@ public sealed class DiversityTests(ServingCluster cluster)
         var problem = (await bad.Content.ReadFromJsonAsync<ProblemReply>())!;
         Assert.True(problem.Errors!.ContainsKey("diversity") && problem.Errors.ContainsKey("tag"), string.Join(", ", problem.Errors.Keys));
     }
+
+    [Fact]
+    public async Task The_popular_list_is_diversified_the_same_way_for_visitors_and_users_without_history()
+    {
+        var plain = await cluster.GetJsonAsync<PopularReply>("/popular?k=10");
+        var pool = (await cluster.GetJsonAsync<PopularReply>("/popular?k=40")).Items.Select(i => i.Id).ToHashSet();
+        Assert.Equal(plain.Items.Select(i => i.Id), (await cluster.GetJsonAsync<PopularReply>("/popular?k=10&diversity=0")).Items.Select(i => i.Id));
+
+        var diverse = await cluster.GetJsonAsync<PopularReply>("/popular?k=10&diversity=1");
+        Assert.Equal(10, diverse.Items.Select(i => i.Id).Distinct().Count());
+        // The most popular item first, then each one unlike those before it, all from the most popular forty.
+        Assert.Equal(plain.Items[0].Id, diverse.Items[0].Id);
+        Assert.Subset(pool, diverse.Items.Select(i => i.Id).ToHashSet());
+        Assert.NotEqual(plain.Items.Select(i => i.Id), diverse.Items.Select(i => i.Id));
+        var alike = await MeanPairwiseCosine(plain.Items);
+        var unlike = await MeanPairwiseCosine(diverse.Items);
+        Assert.True(unlike < alike, $"mean pairwise cosine {unlike:F4} of the diverse popular list, not below {alike:F4}");
+
+        // A user without history gets the popular list, diversified alike; so does an empty session.
+        var cold = await cluster.GetJsonAsync<RecommendationsReply>($"/users/cold-{Guid.NewGuid():N}/recommendations?k=10&diversity=1");
+        Assert.Equal("popularity", cold.Source);
+        Assert.Equal(diverse.Items.Select(i => i.Id), cold.Items.Select(i => i.Id));
+        using (var session = await cluster.Http.PostAsJsonAsync("/recommendations?k=10&diversity=1", new { items = Array.Empty<string>() }))
+            Assert.Equal(diverse.Items.Select(i => i.Id), (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Select(i => i.Id));
+
+        // The filters still hold, and a page of a diverse list is refused as for a model list.
+        var excluded = diverse.Items[1].Id;
+        var filtered = await cluster.GetJsonAsync<PopularReply>($"/popular?k=6&tag=drama&exclude={excluded}&diversity=0.7");
+        Assert.DoesNotContain(filtered.Items, i => i.Id == excluded);
+        Assert.NotEmpty(filtered.Items);
+        using var paged = await cluster.Http.GetAsync("/popular?k=5&offset=5&diversity=0.5");
+        Assert.Equal(HttpStatusCode.BadRequest, paged.StatusCode);
+        Assert.Contains("offset does not combine with diversity", (await paged.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["offset"][0]);
+        using var bad = await cluster.Http.GetAsync("/popular?diversity=2");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
 }

@@ -88,7 +88,8 @@ public sealed class PopularListTests(ServingCluster cluster)
     [InlineData("offset=-3", "offset")]
     [InlineData("tag=%20", "tag")]
     [InlineData("includeSeen=true", "includeSeen")]
-    [InlineData("diversity=0.5", "diversity")]
+    [InlineData("diversity=2", "diversity")]
+    [InlineData("explain=true", "explain")]
     public async Task A_bad_or_unknown_parameter_is_a_problem_naming_it(string query, string parameter)
     {
         using var response = await cluster.Http.GetAsync($"/popular?{query}");

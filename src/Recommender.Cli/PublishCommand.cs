@@ -229,6 +229,14 @@ internal static class PublishCommand
         var version = upload.Manifest.Version;
         if (models.Active == version || models.Models.FirstOrDefault(m => m.Version == models.Active) is not { } active) return null;
         double candidate, served;
+        // A version that recorded no validation score was trained without holding events out (the bundled demo
+        // package is), so it has seen the holdout's validation items and would win on them in-sample.
+        if (sameCases is not null && active.Metrics?.Keys.Any(k => k.StartsWith("val_", StringComparison.Ordinal)) != true)
+        {
+            await output.WriteLineAsync($"the active version {active.Version} recorded no validation score: trained on every event, it has seen the holdout's validation items, " +
+                $"so it is not scored on them; activating {version}.");
+            return null;
+        }
         if (sameCases is not null)
         {
             // Both scored on this run's validation users, each reading the items it knows.

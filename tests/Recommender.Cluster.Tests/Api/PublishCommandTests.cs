@@ -257,6 +257,18 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
         Assert.Matches($@"val_ndcg@10 on the 3 validation cases of {System.Text.RegularExpressions.Regex.Escape(holdout)}: 0\.[0-9]+ for {challenger}, 0 for the active {champion} \(3 of them name items it does not know\)\.", output);
         Assert.Contains($"active: {challenger} (before: {champion})", output);
 
+        // An active version that recorded no validation score (trained on every event, as the bundled demo package is)
+        // has seen the validation items: it is not scored on them, and the floor alone decides.
+        var everything = Version("everything");
+        (exit, _, error) = await Publish("--package", Package(everything, Catalogue, null), "--activate");
+        Assert.True(exit == 0, error);
+        var next = Version("next");
+        (exit, output, error) = await Publish("--package", Package(next, Catalogue[..4], 0.01), "--activate", "--compare-with-active", "val_ndcg@10", "--holdout", holdout, "--models-directory", models);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"the active version {everything} recorded no validation score", output);
+        Assert.DoesNotContain("validation cases of", output);
+        Assert.Contains($"active: {next} (before: {everything})", output);
+
         // A metric the holdout cannot score, and a holdout without the models directory, are refused before anything is sent.
         (exit, _, error) = await Publish("--package", package, "--activate", "--compare-with-active", "test_mrr", "--holdout", holdout, "--models-directory", models);
         Assert.Equal(1, exit);

@@ -373,3 +373,15 @@ public interface IItemListingGrain : IGrainWithIntegerKey
     [Alias("ListIds")]
     Task<Immutable<string[]>> ListIds();
 }
+
+/// <summary>
+/// One caller's request allowance across every front end (<c>Recommender:RateLimit:Scope</c> = <c>Cluster</c>): a token
+/// bucket the front ends take from in small leases, so that n front ends together let a caller send the rate, not n
+/// times it. Keyed by the caller ("client key 2", "address 10.0.0.7"). Kept in memory: a new activation starts full.
+/// </summary>
+public interface IRateLimitGrain : IGrainWithStringKey
+{
+    /// <summary>Takes up to <paramref name="wanted"/> requests from a bucket of <paramref name="burst"/> refilled at <paramref name="requestsPerSecond"/>.</summary>
+    [Alias("Take")]
+    Task<RateLease> Take(int wanted, int requestsPerSecond, int burst);
+}

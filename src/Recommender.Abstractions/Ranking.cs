@@ -47,3 +47,7 @@ public sealed record Ranking(
     [property: Id(1)] string ModelVersion,
     [property: Id(2)] RankingSource Source,
     [property: Id(3)] bool Cached);
+
+/// <summary>Requests a front end may let through (0: none now), and when the next one will be there.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.rate-lease")]
+public sealed record RateLease([property: Id(0)] int Granted, [property: Id(1)] TimeSpan RetryAfter);

@@ -10,8 +10,9 @@ using Recommender.Hosting;
 namespace Recommender.Api.Security;
 
 /// <summary>
-/// <c>Recommender:RateLimit</c>: how many API requests each caller may send this front end. A caller is an API key
-/// when keys are configured, otherwise a client address. Off unless <see cref="RequestsPerSecond"/> is set.
+/// <c>Recommender:RateLimit</c>: how many API requests each caller may send, to this front end or (<see cref="Scope"/>
+/// <c>Cluster</c>) to all of them together. A caller is an API key when keys are configured, otherwise a client
+/// address. Off unless <see cref="RequestsPerSecond"/> is set.
 /// </summary>
 public sealed class RateLimitOptions
 {
@@ -28,12 +29,20 @@ public sealed class RateLimitOptions
 
     public int BucketSize => Burst ?? RequestsPerSecond;
 
+    /// <summary>FrontEnd: each front end counts a caller's requests on its own; Cluster: all of them together.</summary>
+    public string Scope { get; set; } = FrontEndScope;
+
+    public const string FrontEndScope = "FrontEnd";
+    public const string ClusterScope = "Cluster";
+
+    public bool ClusterWide => string.Equals(Scope, ClusterScope, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Binds and checks the settings; a bad value stops the node at start-up.</summary>
     public static RateLimitOptions Bind(IConfiguration configuration)
     {
         var section = configuration.GetSection(Section);
         var errors = new List<string>();
-        SettingValues.RejectUnknown(section, [nameof(RequestsPerSecond), nameof(Burst)], errors);
+        SettingValues.RejectUnknown(section, [nameof(RequestsPerSecond), nameof(Burst), nameof(Scope)], errors);
         var options = section.Get<RateLimitOptions>() ?? new RateLimitOptions();
         if (options.RequestsPerSecond is < 0 or > Max)
             errors.Add($"{Section}:{nameof(RequestsPerSecond)} must be 0 (no limit) to {Max}, not {options.RequestsPerSecond}.");
@@ -41,6 +50,8 @@ public sealed class RateLimitOptions
             errors.Add($"{Section}:{nameof(Burst)} must be 1 to {Max} requests, not {burst}.");
         else if (options.Burst is not null && options.RequestsPerSecond == 0)
             errors.Add($"{Section}:{nameof(Burst)} is set but {Section}:{nameof(RequestsPerSecond)} is not: set the rate too, or remove the burst.");
+        if (!string.Equals(options.Scope, FrontEndScope, StringComparison.OrdinalIgnoreCase) && !string.Equals(options.Scope, ClusterScope, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"{Section}:{nameof(Scope)} must be {FrontEndScope} (each front end counts on its own) or {ClusterScope} (all front ends together), not '{options.Scope}'.");
         if (errors.Count > 0) throw new OptionsValidationException(Section, typeof(RateLimitOptions), errors);
         return options;
     }
@@ -67,7 +78,10 @@ public static class RateLimits
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(Policy, context => RateLimitPartition.GetTokenBucketLimiter(Caller(context), _ => new TokenBucketRateLimiterOptions
+            if (options.ClusterWide)
+                limiter.AddPolicy(Policy, context => RateLimitPartition.Get(Caller(context), caller =>
+                    new ClusterRateLimiter(caller, context.RequestServices.GetRequiredService<IGrainFactory>(), options, TimeProvider.System)));
+            else limiter.AddPolicy(Policy, context => RateLimitPartition.GetTokenBucketLimiter(Caller(context), _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = options.BucketSize,
                 TokensPerPeriod = options.RequestsPerSecond,
@@ -110,7 +124,7 @@ public static class RateLimits
             {
                 Status = StatusCodes.Status429TooManyRequests,
                 Title = "Too many requests.",
-                Detail = $"This caller ({Caller(http)}) may send {options.RequestsPerSecond} request(s) a second{burst} ({RateLimitOptions.Section}); "
+                Detail = $"This caller ({Caller(http)}) may send {options.RequestsPerSecond} request(s) a second{burst}{(options.ClusterWide ? " to all front ends together" : "")} ({RateLimitOptions.Section}); "
                     + $"nothing was done. Try again in {seconds} s.",
             },
         });

@@ -193,4 +193,51 @@ public sealed class RateLimitTests(SmallCatalogueCluster cluster)
             await api.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task With_the_cluster_scope_two_front_ends_together_let_a_key_send_its_allowance_once()
+    {
+        var settings = Limit(keys: true);
+        settings["Recommender:RateLimit:Scope"] = "Cluster";
+        var (firstApi, firstAddress) = await cluster.StartFrontEndAsync(settings);
+        await using var first = firstApi;
+        var (secondApi, secondAddress) = await cluster.StartFrontEndAsync(settings);
+        await using var second = secondApi;
+        using var one = Client(firstAddress, ClientKey);
+        using var other = Client(secondAddress, ClientKey);
+
+        // Alternating between the two: each counting on its own would let the key send its burst to each.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var accepted = new List<string>();
+        HttpResponseMessage? refusal = null;
+        for (var i = 0; i < 20 && refusal is null; i++)
+        {
+            var user = "cluster-limited-" + Guid.NewGuid().ToString("N");
+            var response = await (i % 2 == 0 ? one : other).PostAsJsonAsync("/events", Event(user));
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) refusal = response;
+            else
+            {
+                Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+                accepted.Add(user);
+                response.Dispose();
+            }
+        }
+        var elapsed = clock.Elapsed;
+        Assert.NotNull(refusal);
+        using (refusal)
+        {
+            // The burst, and what the bucket refilled at one a second while the requests were sent.
+            Assert.InRange(accepted.Count, Burst, Burst + (int)Math.Ceiling(elapsed.TotalSeconds));
+            var problem = await TooMany(refusal);
+            Assert.Contains("to all front ends together", problem.Detail);
+        }
+        foreach (var user in accepted) Assert.Equal(1, await EventsOf(user));
+
+        // Another key's allowance is its own, on either front end.
+        using var admin = Client(secondAddress, AdminKey);
+        using (var posted = await admin.PostAsJsonAsync("/events", Event("cluster-admin-" + Guid.NewGuid().ToString("N"))))
+            Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
+        await first.StopAsync();
+        await second.StopAsync();
+    }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 
 namespace Recommender.Cli;
 
@@ -86,6 +87,22 @@ internal sealed class ApiConnection : IDisposable
             if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
             await log.WriteLineAsync($"{why}; asking again in {wait.TotalSeconds:0.#} s (attempt {attempt + 1} of {attempts})");
             await Task.Delay(wait, cancellation);
+        }
+    }
+
+    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A 2xx answer of <paramref name="endpoint"/> read as the API's; one that is not (a proxy's page, another service) is an error saying so.</summary>
+    /// <exception cref="InvalidDataException">The answer is not the API's JSON.</exception>
+    public T ReadAnswer<T>(string endpoint, HttpStatusCode status, string text)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text, Web) ?? throw new JsonException("null");
+        }
+        catch (JsonException)
+        {
+            throw new InvalidDataException($"{BaseAddress}{endpoint} answered {(int)status} with what is not the recommender API's answer: {ApiProblem.Excerpt(text, 200)}");
         }
     }
 

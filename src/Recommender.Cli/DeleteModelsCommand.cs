@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 
 namespace Recommender.Cli;
 
@@ -13,8 +12,6 @@ namespace Recommender.Cli;
 /// </summary>
 internal static class DeleteModelsCommand
 {
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
-
     public static Command Create()
     {
         var versions = new Option<string[]>("--version") { Description = "A version to delete; repeatable. Not with --keep." };
@@ -106,15 +103,14 @@ internal static class DeleteModelsCommand
         if (registry.Active is { } active) kept.Add($"{active} (active)");
         if (registry.RollbackTarget is { } back && back != registry.Active) kept.Add($"{back} (rollback target)");
         kept.AddRange(registry.Models.Where(m => m.Fallback && m.Version != registry.Active && m.Version != registry.RollbackTarget).Select(m => $"{m.Version} (fallback)"));
-        var candidates = registry.Models
-            .Where(m => m.Version != registry.Active && m.Version != registry.RollbackTarget && !m.Fallback)
+        var prunable = registry.Models.Where(m => m.Version != registry.Active && m.Version != registry.RollbackTarget && !m.Fallback).ToList();
+        var candidates = prunable
             .Where(m => prefix is null || m.Version.StartsWith(prefix, StringComparison.Ordinal))
             .OrderByDescending(m => m.RegisteredAt)
             .ThenByDescending(m => m.Version, StringComparer.Ordinal)
             .ToList();
         kept.AddRange(candidates.Take(keep).Select(m => m.Version));
-        var others = registry.Models.Count(m => prefix is not null && !m.Version.StartsWith(prefix, StringComparison.Ordinal)
-            && m.Version != registry.Active && m.Version != registry.RollbackTarget && !m.Fallback);
+        var others = prunable.Count - candidates.Count;
         var line = (kept.Count == 0 ? "keeping no version" : $"keeping {string.Join(", ", kept)}")
             + (others > 0 ? $", and {others} version{(others == 1 ? "" : "s")} not starting with '{prefix}'" : "") + ".";
         return ([.. candidates.Skip(keep).Reverse()], line);
@@ -129,14 +125,7 @@ internal static class DeleteModelsCommand
             await ApiProblem.ReportAsync(http, "models", response.StatusCode, text, error, "Deleting versions");
             return null;
         }
-        try
-        {
-            return JsonSerializer.Deserialize<Registry>(text, Web) ?? throw new JsonException("null");
-        }
-        catch (JsonException)
-        {
-            throw new InvalidDataException($"{http.BaseAddress}models answered {(int)response.StatusCode} with what is not the recommender API's answer: {ApiProblem.Excerpt(text, 200)}");
-        }
+        return http.ReadAnswer<Registry>("models", response.StatusCode, text);
     }
 
     /// <summary>DELETE /models/{version}; 0 when it is gone (or, pruning, kept for a reason the cluster gives), 1 otherwise.</summary>

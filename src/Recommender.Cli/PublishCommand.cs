@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Text.Json;
 using Recommender.Model.Packaging;
 
 namespace Recommender.Cli;
@@ -21,8 +20,6 @@ internal static class PublishCommand
 
     /// <summary>The API's limit on a model upload's body (the cluster's Limits.MaxModelUploadBytes).</summary>
     public const long MaxUploadBytes = 64L * 1024 * 1024;
-
-    private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
     public static Command Create()
     {
@@ -207,7 +204,7 @@ internal static class PublishCommand
         if (registered.StatusCode == HttpStatusCode.NotFound && conflict is { } refusal)
             return await Refused(http, refusal.Endpoint, HttpStatusCode.Conflict, refusal.Text, error, mayHaveBeenDone: null);
         if (!registered.IsSuccessStatusCode) return await Refused(http, $"models/{version}", registered.StatusCode, described, error, mayHaveBeenDone: null);
-        var model = ReadAnswer<RegisteredModel>(http, $"models/{version}", registered.StatusCode, described);
+        var model = http.ReadAnswer<RegisteredModel>($"models/{version}", registered.StatusCode, described);
         if (upload.Differences(model) is { Count: > 0 } differences)
         {
             await error.WriteLineAsync($"error: version {version} is registered already with another package ({string.Join("; ", differences)}); " +
@@ -225,7 +222,7 @@ internal static class PublishCommand
         using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
         var text = await response.Content.ReadAsStringAsync(cancellation);
         if (!response.IsSuccessStatusCode) return await Refused(http, "models", response.StatusCode, text, error, mayHaveBeenDone: null);
-        var models = ReadAnswer<RegisteredModels>(http, "models", response.StatusCode, text);
+        var models = http.ReadAnswer<RegisteredModels>("models", response.StatusCode, text);
         var version = upload.Manifest.Version;
         if (models.Active == version || models.Models.FirstOrDefault(m => m.Version == models.Active) is not { } active) return null;
         double candidate, served;
@@ -274,7 +271,7 @@ internal static class PublishCommand
         using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, endpoint), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
         var text = await response.Content.ReadAsStringAsync(cancellation);
         if (!response.IsSuccessStatusCode) return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been activated");
-        var result = ReadAnswer<Activation>(http, endpoint, response.StatusCode, text);
+        var result = http.ReadAnswer<Activation>(endpoint, response.StatusCode, text);
         await output.WriteLineAsync($"active: {result.Active}" + (result.Previous is { } previous && previous != result.Active ? $" (before: {previous})" : "") +
             $", {result.Shards} shards; {result.CarriedItems:N0} items added through the API carried over" +
             (result.NotRecommendable.Count > 0 ? $", {result.NotRecommendable.Count:N0} of them not recommendable by this version ({string.Join(", ", result.NotRecommendable.Take(10))}{(result.NotRecommendable.Count > 10 ? ", …" : "")})" : "") +
@@ -289,19 +286,6 @@ internal static class PublishCommand
         if ((int)status >= 500 && mayHaveBeenDone is not null)
             await error.WriteLineAsync($"{char.ToUpperInvariant(mayHaveBeenDone[0])}{mayHaveBeenDone[1..]}: run the command again, which completes what is missing.");
         return 1;
-    }
-
-    /// <summary>A 2xx answer read as the API's; one that is not (a proxy's page, another service) is an error saying so.</summary>
-    private static T ReadAnswer<T>(ApiConnection http, string endpoint, HttpStatusCode status, string text)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<T>(text, Web) ?? throw new JsonException("null");
-        }
-        catch (JsonException)
-        {
-            throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered {(int)status} with what is not the recommender API's answer: {ApiProblem.Excerpt(text, 200)}");
-        }
     }
 
     private static string Describe(PackageUpload upload)

@@ -69,11 +69,13 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
         if (Directory.Exists(PathOf(version)) && !Directory.Exists(CheckedStaging(staging))) Directory.Move(PathOf(version), staging);
     }
 
-    // Only a staging directory this registry made is ever moved or deleted.
-    private string CheckedStaging(string staging) =>
-        Path.GetDirectoryName(staging) == ModelsDirectory && Path.GetFileName(staging).StartsWith(PlacingPrefix, StringComparison.Ordinal)
-            ? staging
-            : throw new ArgumentException($"'{staging}' is not a staging directory of {ModelsDirectory}.", nameof(staging));
+    private string CheckedStaging(string staging) => Checked(staging, PlacingPrefix, "a staging directory");
+
+    // Only a directory of the kind this registry made is ever moved or deleted.
+    private string Checked(string path, string prefix, string kind) =>
+        Path.GetDirectoryName(path) == ModelsDirectory && Path.GetFileName(path).StartsWith(prefix, StringComparison.Ordinal)
+            ? path
+            : throw new ArgumentException($"'{path}' is not {kind} of {ModelsDirectory}.", nameof(path));
 
     private const string WithdrawnPrefix = ".deleting-";
 
@@ -113,10 +115,7 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
         return left.Length;
     }
 
-    private string CheckedWithdrawn(string aside) =>
-        Path.GetDirectoryName(aside) == ModelsDirectory && Path.GetFileName(aside).StartsWith(WithdrawnPrefix, StringComparison.Ordinal)
-            ? aside
-            : throw new ArgumentException($"'{aside}' is not a withdrawn package of {ModelsDirectory}.", nameof(aside));
+    private string CheckedWithdrawn(string aside) => Checked(aside, WithdrawnPrefix, "a withdrawn package");
 
     public bool Exists(string version) => ModelPackage.IsValidVersion(version) && File.Exists(Path.Combine(PathOf(version), ModelPackage.ManifestFile));
 

@@ -120,6 +120,7 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ModelUnloader>());
         services.AddSingleton<IStoredUsers, AdoNetStoredUsers>();
         services.AddSingleton<IStoredItems, AdoNetStoredItems>();
+        services.AddSingleton<IStoredShards, AdoNetStoredShards>();
         services.AddSingleton<IBulkItemStore, AdoNetBulkItemStore>();
         services.AddSingleton<IGrainRowStore, AdoNetGrainRowStore>();
         services.AddSingleton<DemoSeeder>();

@@ -183,6 +183,36 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_deleted_versions_shard_states_go_whatever_their_count_and_no_others()
+    {
+        var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_shard_states");
+        var write = await Query(connectionString, "WriteToStorageKey");
+        // Written as the provider writes them: a version's shards under two counts, a version whose name the first's
+        // prefixes, one that '_' would match as a wildcard, another grain type and another service.
+        (string Type, string Key, string Service)[] states =
+        [
+            ("shard", "v_1/0-of-2", "svc"), ("shard", "v_1/1-of-2", "svc"), ("shard", "v_1/0-of-1", "svc"),
+            ("shard", "v_10/0-of-1", "svc"), ("shard", "vx1/0-of-1", "svc"), ("item", "v_1/0-of-2", "svc"), ("shard", "v_1/0-of-2", "other"),
+        ];
+        foreach (var (type, key, service) in states)
+            Assert.Equal(1, await Versioned(connectionString, write, version: null, payload: [1], type, key, service));
+        AdoNetStoredShards Shards(string serviceId) => new(
+            Options.Create(new RecommenderOptions { Storage = new StorageOptions { Invariant = "Npgsql", ConnectionString = connectionString } }),
+            Options.Create(new ClusterOptions { ServiceId = serviceId }));
+
+        Assert.Equal(3, await Shards("svc").DeleteStatesAsync("v_1"));
+        Assert.Equal(0, await Shards("svc").DeleteStatesAsync("v_1"));
+        await Assert.ThrowsAsync<ArgumentException>(() => Shards("svc").DeleteStatesAsync(""));
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT GrainTypeString || ' ' || GrainIdExtensionString || ' ' || ServiceId FROM OrleansStorage", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var left = new List<string>();
+        while (await reader.ReadAsync()) left.Add(reader.GetString(0));
+        Assert.Equal(["item v_1/0-of-2 svc", "shard v_1/0-of-2 other", "shard v_10/0-of-1 svc", "shard vx1/0-of-1 svc"], left.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Membership_writes_bump_the_version_only_when_the_caller_saw_the_current_one()
     {
         var connectionString = await postgres.Server.CreateClusterDatabaseAsync("schema_membership");
@@ -233,18 +263,19 @@ public sealed class SchemaScriptTests(PostgresFixture postgres)
         return Convert.ToBoolean(await command.ExecuteScalarAsync());
     }
 
-    private static NpgsqlParameter[] Grain() =>
+    private static NpgsqlParameter[] Grain(string type = "counter", string key = "user-1", string service = "svc") =>
     [
-        P("GrainIdHash", 42), P("GrainIdN0", 1L), P("GrainIdN1", 2L), P("GrainTypeHash", 7),
-        P("GrainTypeString", "counter"), P("GrainIdExtensionString", "user-1"), P("ServiceId", "svc"),
+        P("GrainIdHash", key.GetHashCode(StringComparison.Ordinal)), P("GrainIdN0", 0L), P("GrainIdN1", 0L), P("GrainTypeHash", type.Length),
+        P("GrainTypeString", type), P("GrainIdExtensionString", key), P("ServiceId", service),
     ];
 
-    private static async Task<int?> Versioned(string connectionString, string sql, int? version, byte[]? payload)
+    private static async Task<int?> Versioned(string connectionString, string sql, int? version, byte[]? payload,
+        string type = "counter", string key = "user-1", string service = "svc")
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddRange(Grain());
+        command.Parameters.AddRange(Grain(type, key, service));
         command.Parameters.Add(new NpgsqlParameter("GrainStateVersion", System.Data.DbType.Int32) { Value = (object?)version ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("PayloadBinary", System.Data.DbType.Binary) { Value = (object?)payload ?? DBNull.Value });
         await using var reader = await command.ExecuteReaderAsync();

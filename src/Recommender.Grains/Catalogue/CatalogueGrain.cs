@@ -19,6 +19,7 @@ namespace Recommender.Grains.Catalogue;
 public sealed class CatalogueGrain(
     [PersistentState("catalogue")] IPersistentState<CatalogueState> state,
     IGrainRowStore store,
+    IStoredShards shardStates,
     ModelRegistry models,
     CatalogueCache cache,
     IOptions<ServingOptions> options,
@@ -274,11 +275,12 @@ public sealed class CatalogueGrain(
         try
         {
             var rows = await store.DeleteOwnersAsync(ItemShardGrain.EntriesOwner($"{version}/")) + await store.DeleteOwnersAsync(AddedPrefix(version));
-            logger.LogInformation("Model {Version} deleted ({Rows} shard and placement rows)", version, rows);
+            var states = await shardStates.DeleteStatesAsync(version);
+            logger.LogInformation("Model {Version} deleted ({Rows} shard and placement rows, {States} shard states)", version, rows, states);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Model {Version} deleted, but removing the rows its shards kept failed; they stay unused", version);
+            logger.LogWarning(e, "Model {Version} deleted, but removing the rows and states its shards kept failed; they stay unused", version);
         }
         return new ModelDeletion(deleted);
     }

@@ -39,6 +39,7 @@ public sealed class ModelDeletionTests(ServingCluster cluster)
         await ServingChecks.WaitForVersion(cluster, "4", old);
         Assert.Contains("is the active version", (await Refused(old, HttpStatusCode.Conflict)).Errors!["version"][0]);
         Assert.True(StoredRows(old) > 0, "the active version's shards keep their entries in rows");
+        Assert.True(ServingChecks.StoredShardStates(cluster.DataDirectory, old) > 0, "the active version's shards keep a grain state");
         Assert.All(cluster.Registries, registry => Assert.Contains(old, registry.Loaded));
 
         // Retired: requests that read the pointer just before may still use its shards for the retire grace (2 s here).
@@ -60,6 +61,8 @@ public sealed class ModelDeletionTests(ServingCluster cluster)
         Assert.False(Directory.Exists(Path.Combine(ModelsDirectory, old)));
         Assert.Empty(Directory.GetDirectories(ModelsDirectory, ".deleting-*"));
         Assert.Equal(0, StoredRows(old));
+        Assert.Equal(0, ServingChecks.StoredShardStates(cluster.DataDirectory, old));
+        Assert.True(ServingChecks.StoredShardStates(cluster.DataDirectory, next) > 0, "only the deleted version's shard states go");
         Assert.Contains("not registered", (await Refused(old, HttpStatusCode.NotFound)).Errors!["version"][0]);
         Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.PostAsync($"/models/{old}/activate", null)).StatusCode);
         // Every silo lets the deleted version's vectors go once it has been idle for the grace, sessions or not.

@@ -8,14 +8,22 @@ namespace Recommender.Cluster.Tests.Serving;
 public static class ServingChecks
 {
     /// <summary>Rows a version's shards and placements keep in the database of a node whose data directory this is.</summary>
-    public static long StoredRows(string dataDirectory, string version)
+    public static long StoredRows(string dataDirectory, string version) => Count(dataDirectory,
+        "SELECT count(*) FROM RecommenderGrainRows WHERE substr(Owner, 1, length(@Shard)) = @Shard OR substr(Owner, 1, length(@Added)) = @Added",
+        ("@Shard", $"shard/{version}/"), ("@Added", $"catalogue/added/{version}/"));
+
+    /// <summary>The grain-state records of the version's shards in the node's SQLite file.</summary>
+    public static long StoredShardStates(string dataDirectory, string version) => Count(dataDirectory,
+        "SELECT count(*) FROM OrleansStorage WHERE GrainTypeString = 'shard' AND substr(GrainIdExtensionString, 1, length(@Prefix)) = @Prefix",
+        ("@Prefix", $"{version}/"));
+
+    private static long Count(string dataDirectory, string sql, params (string Name, string Value)[] parameters)
     {
         using var connection = new SqliteConnection($"Data Source={Directory.GetFiles(dataDirectory, "*.db").Single()}");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM RecommenderGrainRows WHERE substr(Owner, 1, length(@Shard)) = @Shard OR substr(Owner, 1, length(@Added)) = @Added";
-        command.Parameters.AddWithValue("@Shard", $"shard/{version}/");
-        command.Parameters.AddWithValue("@Added", $"catalogue/added/{version}/");
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
         return (long)command.ExecuteScalar()!;
     }
 

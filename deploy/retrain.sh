@@ -11,7 +11,7 @@
 #   test and the one before it for validation)
 #   train (early-stopped on validation; the package records val_ndcg@10) -> publish --activate, which holds the
 #   package back (exit code 3) when its val_ndcg@10 is below MIN_VAL_NDCG or below the active version's by more than
-#   TOLERANCE.
+#   TOLERANCE (or publish --candidate with CANDIDATE_SHARE).
 #
 # Settings (environment):
 #   API              base address of the HTTP API (http://127.0.0.1:5000)
@@ -45,6 +45,9 @@
 #                    delete none); the active version, the rollback target and the fallback are never deleted, and a
 #                    package held back counts as one of them, so a week of nightly runs stays in the models directory
 #   PRUNE_PREFIX     the versions pruning considers (retrain-, the names this job gives)
+#   CANDIDATE_SHARE  instead of activating the package, serve it to this share of the users (above 0, at most 1)
+#                    beside the active version, for an A/B test (publish --candidate; it replaces the candidate
+#                    before it); MIN_VAL_NDCG still applies, COMPARE does not. Pruning never deletes the candidate.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -122,11 +125,17 @@ TEST_ARGS=()
 step "publish $VERSION"
 PUBLISH_ARGS=(--min-metric "val_ndcg@10=$MIN_VAL_NDCG")
 [[ -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--incoming-directory "$INCOMING")
-[[ -z "$COMPARE" ]] || PUBLISH_ARGS+=(--compare-with-active "$COMPARE" --tolerance "$TOLERANCE")
-# With the silos' models directory at hand, the active version is scored on this run's validation users too.
-[[ -z "$COMPARE" || -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--holdout "$S")
+if [[ -n "${CANDIDATE_SHARE:-}" ]]; then
+    # An A/B test decides, not the offline comparison.
+    PUBLISH_ARGS+=(--candidate "$CANDIDATE_SHARE")
+else
+    PUBLISH_ARGS+=(--activate)
+    [[ -z "$COMPARE" ]] || PUBLISH_ARGS+=(--compare-with-active "$COMPARE" --tolerance "$TOLERANCE")
+    # With the silos' models directory at hand, the active version is scored on this run's validation users too.
+    [[ -z "$COMPARE" || -z "${INCOMING:-}" ]] || PUBLISH_ARGS+=(--holdout "$S")
+fi
 status=0
-"${CLI[@]}" publish --api "$API" --package "$WORK/package" --activate "${PUBLISH_ARGS[@]}" || status=$?
+"${CLI[@]}" publish --api "$API" --package "$WORK/package" "${PUBLISH_ARGS[@]}" || status=$?
 # Pruned after a package held back (3) as well, which is registered too; not after a failure, which may be the cluster's.
 if [[ -n "$KEEP_VERSIONS" && ( $status == 0 || $status == 3 ) ]]; then
     step "keep the newest $KEEP_VERSIONS versions named $PRUNE_PREFIX..."

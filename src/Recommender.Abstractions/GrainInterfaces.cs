@@ -125,6 +125,20 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     [Alias("ActivateModel"), ResponseTimeout("00:10:00"), AlwaysInterleave]
     Task<ActivationResult> ActivateModel(string version, int shards);
 
+    /// <summary>
+    /// Serves <paramref name="version"/> to <paramref name="share"/> of the users (0 to 1, by a fixed draw per user and
+    /// version) beside the active version, over <paramref name="shards"/> shards of its own (0 = the configured
+    /// count), built as an activation builds them; item writes reach them from then on. A version already the
+    /// candidate only takes the new share. Refused (<see cref="InvalidOperationException"/>) for the active version.
+    /// An activation or rollback ends it; the model it returns is the candidate.
+    /// </summary>
+    [Alias("StartCandidate"), ResponseTimeout("00:10:00"), AlwaysInterleave]
+    Task<ActivationResult> StartCandidate(string version, double share, int shards);
+
+    /// <summary>Stops serving <paramref name="version"/> to a share of the users; null when it is not the candidate.</summary>
+    [Alias("StopCandidate"), ResponseTimeout("00:10:00"), AlwaysInterleave]
+    Task<ModelCandidate?> StopCandidate(string version);
+
     /// <summary>Where <see cref="Rollback"/> would go now: the most recent previously active version, else the fallback; null when nowhere.</summary>
     [Alias("GetRollbackTarget"), AlwaysInterleave]
     Task<string?> GetRollbackTarget();

@@ -10,6 +10,15 @@ public sealed record ActiveModel(
     [property: Id(4)] int ItemCount,
     [property: Id(5)] DateTimeOffset ActivatedAt);
 
+/// <summary>
+/// A version served beside the active one to a share of the users (an A/B test), over shards of its own that item
+/// writes keep up to date; <see cref="ActiveModel.ActivatedAt"/> is when it began.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.model-candidate")]
+public sealed record ModelCandidate(
+    [property: Id(0)] ActiveModel Model,
+    [property: Id(1)] double Share);
+
 /// <summary>An item in the popularity list served to users without history.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.popular-item")]
 public sealed record PopularItem(
@@ -28,7 +37,8 @@ public sealed record PlacedItems(
 /// What the catalogue hands to every silo's cache: the active model, the popularity list and a revision that changes
 /// with them. <see cref="Loading"/> is true while the demo load is under way (recommendations wait for it).
 /// <see cref="Hidden"/> comes only to a caller whose hidden set is not the one <see cref="HiddenToken"/> names, and is
-/// null otherwise: a large hidden set is sent once per change, not with every refresh.
+/// null otherwise: a large hidden set is sent once per change, not with every refresh. <see cref="Candidate"/>: the
+/// version some users are served instead of the active one, if any.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.catalogue-snapshot")]
 public sealed record CatalogueSnapshot(
@@ -39,4 +49,5 @@ public sealed record CatalogueSnapshot(
     [property: Id(4)] int ItemCount,
     [property: Id(5)] bool Loading = false,
     [property: Id(6)] string[]? Hidden = null,
-    [property: Id(7)] long HiddenToken = 0);
+    [property: Id(7)] long HiddenToken = 0,
+    [property: Id(8)] ModelCandidate? Candidate = null);

@@ -21,8 +21,11 @@ public enum ModelVersionState
     /// <summary>Serving every request.</summary>
     Active = 2,
 
-    /// <summary>Was active; its shards drain and deactivate after the grace period.</summary>
+    /// <summary>Was active or a candidate; its shards drain and deactivate after the grace period.</summary>
     Retired = 3,
+
+    /// <summary>Serving a share of the users beside the active version (<see cref="ModelCandidate"/>).</summary>
+    Candidate = 4,
 }
 
 /// <summary>A registered model version as the registry lists it.</summary>

@@ -18,7 +18,7 @@ internal static class DeleteModelsCommand
         var keep = new Option<int?>("--keep")
         {
             Description = "Delete every registered version but the N most recently registered (with --prefix, among the versions so named), never the active one, " +
-                "the rollback target or the fallback.",
+                "the candidate, the rollback target or the fallback.",
         };
         var prefix = new Option<string?>("--prefix") { Description = "With --keep: only versions whose name starts with this are deleted or counted (e.g. the retraining job's 'retrain-')." };
         var dryRun = new Option<bool>("--dry-run") { Description = "List what would be deleted and delete nothing." };
@@ -95,25 +95,27 @@ internal static class DeleteModelsCommand
 
     /// <summary>
     /// The versions --keep deletes, oldest first, and a line saying what stays: the newest <paramref name="keep"/>
-    /// (among those named with <paramref name="prefix"/>), the active version, the rollback target and any fallback.
+    /// (among those named with <paramref name="prefix"/>), the active version, the candidate, the rollback target and any fallback.
     /// </summary>
     internal static (List<Registered> Delete, string Kept) Prune(Registry registry, int keep, string? prefix)
     {
         var kept = new List<string>();
         if (registry.Active is { } active) kept.Add($"{active} (active)");
-        if (registry.RollbackTarget is { } back && back != registry.Active) kept.Add($"{back} (rollback target)");
-        kept.AddRange(registry.Models.Where(m => m.Fallback && m.Version != registry.Active && m.Version != registry.RollbackTarget).Select(m => $"{m.Version} (fallback)"));
-        var prunable = registry.Models.Where(m => m.Version != registry.Active && m.Version != registry.RollbackTarget && !m.Fallback).ToList();
-        var candidates = prunable
+        if (registry.Candidate is { } candidate) kept.Add($"{candidate} (candidate)");
+        if (registry.RollbackTarget is { } back && back != registry.Active && back != registry.Candidate) kept.Add($"{back} (rollback target)");
+        string?[] serving = [registry.Active, registry.Candidate, registry.RollbackTarget];
+        kept.AddRange(registry.Models.Where(m => m.Fallback && !serving.Contains(m.Version)).Select(m => $"{m.Version} (fallback)"));
+        var prunable = registry.Models.Where(m => !serving.Contains(m.Version) && !m.Fallback).ToList();
+        var named = prunable
             .Where(m => prefix is null || m.Version.StartsWith(prefix, StringComparison.Ordinal))
             .OrderByDescending(m => m.RegisteredAt)
             .ThenByDescending(m => m.Version, StringComparer.Ordinal)
             .ToList();
-        kept.AddRange(candidates.Take(keep).Select(m => m.Version));
-        var others = prunable.Count - candidates.Count;
+        kept.AddRange(named.Take(keep).Select(m => m.Version));
+        var others = prunable.Count - named.Count;
         var line = (kept.Count == 0 ? "keeping no version" : $"keeping {string.Join(", ", kept)}")
             + (others > 0 ? $", and {others} version{(others == 1 ? "" : "s")} not starting with '{prefix}'" : "") + ".";
-        return ([.. candidates.Skip(keep).Reverse()], line);
+        return ([.. named.Skip(keep).Reverse()], line);
     }
 
     private static async Task<Registry?> ReadRegistry(ApiConnection http, int attempts, TextWriter error, CancellationToken cancellation)
@@ -151,5 +153,5 @@ internal static class DeleteModelsCommand
 
     internal sealed record Registered(string Version, DateTimeOffset RegisteredAt, bool Fallback);
 
-    internal sealed record Registry(string? Active, List<Registered> Models, string? RollbackTarget);
+    internal sealed record Registry(string? Active, List<Registered> Models, string? RollbackTarget, string? Candidate = null);
 }

@@ -7,7 +7,8 @@ namespace Recommender.Cli;
 
 /// <summary>
 /// recommender publish: a package written by train --export or export, checked here, uploaded to the cluster (POST
-/// /models) and, with --activate, made the version that serves; the last steps of a retraining job. Gates keep a
+/// /models) and, with --activate, made the version that serves (with --candidate, served to a share of the users beside
+/// it); the last steps of a retraining job. Gates keep a
 /// worse package from serving: --min-metric refuses it before anything is sent, --compare-with-active registers it
 /// without activating it when the active version scored higher. Running the command again after a failure is safe:
 /// a version already registered with the same package is not sent twice, and activating the active version changes
@@ -29,6 +30,11 @@ internal static class PublishCommand
             Required = true,
         };
         var activate = new Option<bool>("--activate") { Description = "Make the version the one that serves once it is registered (POST /models/{version}/activate)." };
+        var candidate = new Option<double?>("--candidate")
+        {
+            Description = "SHARE (instead of --activate): serve the version to SHARE of the users (above 0, at most 1) beside the active version once it is registered, " +
+                "for an A/B test (POST /models/{version}/candidate?share=SHARE); it replaces any candidate before it.",
+        };
         var minMetric = new Option<string[]>("--min-metric")
         {
             Description = "NAME=VALUE, repeatable: send nothing, and exit with code 3, unless the package's metric NAME (its manifest's, e.g. val_ndcg@10) is at least VALUE.",
@@ -58,7 +64,7 @@ internal static class PublishCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("publish", "Upload a model package to the cluster (POST /models) and, with --activate, serve it; --min-metric and --compare-with-active keep a worse package from serving.")
         {
-            package, activate, minMetric, compare, holdout, modelsDirectory, tolerance, incoming, api, apiKey, timeout, attempts,
+            package, activate, candidate, minMetric, compare, holdout, modelsDirectory, tolerance, incoming, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -73,6 +79,10 @@ internal static class PublishCommand
                     if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
                     if (parse.GetValue(compare) is not null && !parse.GetValue(activate))
                         throw new ArgumentException("--compare-with-active decides whether the package is activated: give --activate too.");
+                    if (parse.GetValue(candidate) is { } share && (parse.GetValue(activate) || !(share is > 0 and <= 1)))
+                        throw new ArgumentException(parse.GetValue(activate)
+                            ? "--candidate serves the version beside the active one, --activate instead of it: give one of them."
+                            : $"--candidate {share.ToString(CultureInfo.InvariantCulture)} must be a share of the users above 0 and at most 1, such as 0.1.");
                     if (parse.GetValue(compare) is not null && string.IsNullOrWhiteSpace(parse.GetValue(compare)))
                         throw new ArgumentException("--compare-with-active needs the name of a metric, e.g. val_ndcg@10.");
                     var allowed = parse.GetValue(tolerance);
@@ -111,6 +121,7 @@ internal static class PublishCommand
                     ? await RegisterPlaced(http, upload, Path.GetFullPath(directory), parse.GetValue(attempts), output, error, cancellation)
                     : await Register(http, upload, parse.GetValue(attempts), output, error, cancellation);
                 if (registered is not 0 and var failed) return failed;
+                if (parse.GetValue(candidate) is { } share) return await StartCandidate(http, manifest.Version, share, parse.GetValue(attempts), output, error, cancellation);
                 if (!parse.GetValue(activate)) return 0;
                 if (parse.GetValue(compare) is { } metric
                     && await ActiveBetter(http, upload, metric, sameCases, parse.GetValue(tolerance), parse.GetValue(attempts), output, error, cancellation) is { } held)
@@ -279,6 +290,22 @@ internal static class PublishCommand
         return 0;
     }
 
+    private static async Task<int> StartCandidate(ApiConnection http, string version, double share, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    {
+        var endpoint = string.Create(CultureInfo.InvariantCulture, $"models/{Uri.EscapeDataString(version)}/candidate?share={share}");
+        // Starting the candidate again at the same share changes nothing, so a request whose answer was lost may be sent again.
+        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, endpoint), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (!response.IsSuccessStatusCode) return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been made the candidate");
+        var result = http.ReadAnswer<CandidateStart>(endpoint, response.StatusCode, text);
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"candidate: {result.Candidate} for a share of {result.Share} of the users beside {result.Active}, ") +
+            $"{result.Shards} shards; {result.CarriedItems:N0} items added through the API carried over" +
+            (result.NotRecommendable.Count > 0 ? $", {result.NotRecommendable.Count:N0} of them not recommendable by this version" : "") +
+            (result.NotInCatalogue > 0 ? $"; {result.NotInCatalogue:N0} of its items are not in the catalogue" : "") +
+            $". Live HR@K per version: recommender_online_next_item_rank and recommender_online_next_items by model; POST /models/{version}/activate serves it to everyone, DELETE /models/{version}/candidate stops it.");
+        return 0;
+    }
+
     /// <summary>A refusal or failure of the API, its problem's messages named; exit code 1.</summary>
     private static async Task<int> Refused(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string? mayHaveBeenDone)
     {
@@ -301,4 +328,6 @@ internal static class PublishCommand
     private sealed record RegisteredModels(string? Active, List<RegisteredModel> Models);
 
     private sealed record Activation(string Active, string? Previous, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue);
+
+    private sealed record CandidateStart(string Candidate, double Share, string Active, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue);
 }

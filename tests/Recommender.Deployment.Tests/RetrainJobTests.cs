@@ -93,6 +93,15 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         Assert.Equal("first", models.GetProperty("active").GetString());
         Assert.DoesNotContain(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("version").GetString() == "worse");
         Assert.False(Directory.Exists(Path.Combine(_directory, "data", "models", "worse")));
+
+        // As a candidate: served to half the users beside the active version, whatever the comparison would say, and
+        // never pruned while it serves.
+        (exit, output) = await RetrainAsync(api, "trial", ("EPOCHS", "1"), ("CANDIDATE_SHARE", "0.5"), ("KEEP_VERSIONS", "0"), ("PRUNE_PREFIX", "tri"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("candidate: trial for a share of 0.5 of the users beside first", output);
+        Assert.Contains("keeping first (active), trial (candidate).", output);
+        models = await ModelsAsync(api);
+        Assert.Equal(("first", "trial", 0.5), (models.GetProperty("active").GetString(), models.GetProperty("candidate").GetString(), models.GetProperty("candidateShare").GetDouble()));
     }
 
     private async Task<JsonElement> ModelsAsync(Uri api) => await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/models"));

@@ -47,6 +47,24 @@ public static class ModelEndpoints
             .Produces<ActivationResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapPost("/models/{version}/candidate", StartCandidate)
+            .WithName("StartCandidate")
+            .WithSummary("Serves the version beside the active one to a share of the users (share: above 0, at most 1), for an A/B test: each user is drawn "
+                + "to one side by a hash of the version and the user's id, and stays there; raising the share keeps those already on the candidate. Its shards "
+                + "are built as an activation builds them and item writes reach them from then on; answers when they are ready. Called again for the same "
+                + "version, only the share changes; for another, that one replaces it. Sessions, similar items and users without history get what the active version gives. "
+                + "An activation or rollback ends it. Compare the versions with recommender_online_next_items by model version (live HR@K).")
+            .Produces<CandidateResponse>()
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapDelete("/models/{version}/candidate", StopCandidate)
+            .WithName("StopCandidate")
+            .WithSummary("Stops serving the candidate version to a share of the users: every user gets the active version again. 404 when the version is not the candidate.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapDelete("/models/{version}", Delete)
             .WithName("DeleteModel")
             .WithSummary("Deletes a version that does not serve: its registration, its package and what its shards kept. The active version, one being activated and one "
@@ -132,9 +150,10 @@ public static class ModelEndpoints
     {
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
         var models = await ClusterRetry.RepeatAsync(catalogue.ListModels, options.CallAttemptTimeout, cancellation);
-        var active = (await ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation)).Model?.Version;
+        var snapshot = await ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation);
         var rollback = await ClusterRetry.RepeatAsync(catalogue.GetRollbackTarget, options.CallAttemptTimeout, cancellation);
-        return Results.Ok(new ModelsResponse(active, models.Select(ModelResponse.From).ToArray(), rollback));
+        return Results.Ok(new ModelsResponse(snapshot.Model?.Version, models.Select(ModelResponse.From).ToArray(), rollback,
+            snapshot.Candidate?.Model.Version, snapshot.Candidate?.Share, snapshot.Candidate?.Model.ActivatedAt));
     }
 
     private static async Task<IResult> Get(string version, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
@@ -155,6 +174,39 @@ public static class ModelEndpoints
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
         if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
+    }
+
+    private static async Task<IResult> StartCandidate(string version, string? share, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        if (Problems.UnexpectedBody(request, "Starting a candidate") is { } unexpected) return unexpected;
+        var errors = new ValidationErrors();
+        var part = Fields.Share(share, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null)
+            return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        try
+        {
+            var result = await catalogue.StartCandidate(version, part, 0);
+            return Results.Ok(new CandidateResponse(result.Model.Version, part, result.Previous!, result.Model.Shards, result.CarriedItems, result.NotRecommendable, result.NotInCatalogue));
+        }
+        catch (InvalidOperationException e)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [e.Message] }, title: "The version cannot be a candidate now.", statusCode: StatusCodes.Status409Conflict);
+        }
+        catch (KeyNotFoundException)
+        {
+            // Deleted since the check above.
+            return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        }
+    }
+
+    private static async Task<IResult> StopCandidate(string version, HttpRequest request, IGrainFactory grains)
+    {
+        if (Problems.UnexpectedBody(request, "Stopping a candidate") is { } unexpected) return unexpected;
+        return await grains.GetGrain<ICatalogueGrain>(0).StopCandidate(version) is null
+            ? Problems.NotFound("version", $"Model version '{version}' is not the candidate.")
+            : Results.NoContent();
     }
 
     private static async Task<IResult> Delete(string version, HttpRequest request, IGrainFactory grains)
@@ -193,8 +245,15 @@ public sealed record ModelResponse(string Version, string Kind, int Dimension, i
             m.ItemRepresentation, m.TextProjection, m.RetiredAt);
 }
 
-/// <summary>The registered versions; <see cref="RollbackTarget"/>: where POST /models/rollback would go now (null: nowhere).</summary>
-public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models, string? RollbackTarget = null);
+/// <summary>
+/// The registered versions; <see cref="RollbackTarget"/>: where POST /models/rollback would go now (null: nowhere);
+/// <see cref="Candidate"/>: the version served to <see cref="CandidateShare"/> of the users since <see cref="CandidateSince"/> (null: none).
+/// </summary>
+public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse> Models, string? RollbackTarget = null,
+    string? Candidate = null, double? CandidateShare = null, DateTimeOffset? CandidateSince = null);
+
+/// <summary>A candidate's start: the version, its share of the users, the active version beside it, and its shards as an activation reports them.</summary>
+public sealed record CandidateResponse(string Candidate, double Share, string Active, int Shards, int CarriedItems, IReadOnlyList<string> NotRecommendable, int NotInCatalogue);
 
 /// <summary>
 /// An activation's outcome. <see cref="NotInCatalogue"/>: items of the version that the catalogue does not hold, which are

@@ -325,6 +325,16 @@ public static class Fields
         return 0;
     }
 
+    /// <summary>A candidate version's share of the users: required, above 0 and at most 1.</summary>
+    public static double Share(string? text, ValidationErrors errors)
+    {
+        if (text is not null && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is > 0 and <= 1) return value;
+        errors.Add("share", text is null
+            ? "share is required: the part of the users the candidate serves, above 0 and at most 1, such as 0.1."
+            : "share must be a number above 0 and at most 1 (the part of the users the candidate serves), such as 0.1; DELETE /models/{version}/candidate stops it.");
+        return 0;
+    }
+
     /// <summary>An optional true/false query flag (false when absent).</summary>
     public static bool Flag(string? text, string name, ValidationErrors errors)
     {

@@ -80,6 +80,10 @@ public sealed class CatalogueGrain(
     // Rows per shard of the active version (model partition plus added items), to place new items where there is most room.
     private int[] _shardRows = [];
 
+    // The same two for the candidate version, while there is one.
+    private Dictionary<string, AddedPlacement> _candidateAdded = new(StringComparer.Ordinal);
+    private int[] _candidateShardRows = [];
+
     private CatalogueState S => state.State;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -114,6 +118,11 @@ public sealed class CatalogueGrain(
         {
             _added = new(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellationToken), StringComparer.Ordinal);
             _shardRows = ShardRowsOf(model, _added);
+        }
+        if (S.Candidate is { Model: var candidate })
+        {
+            _candidateAdded = new(await store.ReadAsync<AddedPlacement>(AddedOwner(candidate), cancellationToken), StringComparer.Ordinal);
+            _candidateShardRows = ShardRowsOf(candidate, _candidateAdded);
         }
     }
 
@@ -230,6 +239,8 @@ public sealed class CatalogueGrain(
             if (!S.Models.TryGetValue(version, out var info)) return new ModelDeletion(null, NotFound: true);
             if (S.Model?.Version == version)
                 return new ModelDeletion(null, $"'{version}' is the active version: activate another version (or roll back) first.");
+            if (S.Candidate?.Model.Version == version)
+                return new ModelDeletion(null, $"'{version}' is served to a share of the users: stop that first (DELETE /models/{version}/candidate).");
             // Requests that read the pointer just before the activation that retired it still finish on its shards.
             if (info.RetiredAt + options.Value.RetireGrace is { } drained && drained > DateTimeOffset.UtcNow)
                 return new ModelDeletion(null, $"'{version}' was retired at {info.RetiredAt:O}, and requests that read the pointer before then may use its shards until {drained:O}; delete it after that.");
@@ -299,6 +310,43 @@ public sealed class CatalogueGrain(
         return await Activate(version, shards, rollback: false);
     }
 
+    public async Task<ActivationResult> StartCandidate(string version, double share, int shards)
+    {
+        if (!(share is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(share), share, "A candidate's share of the users is above 0 and at most 1.");
+        using var one = await Enter(_activationGate);
+        return await Activate(version, shards, rollback: false, candidateShare: share);
+    }
+
+    public async Task<ModelCandidate?> StopCandidate(string version)
+    {
+        using var one = await Enter(_activationGate);
+        ModelCandidate stopped;
+        using (await Enter(_stateGate))
+        {
+            if (S.Candidate is not { } current || current.Model.Version != version) return null;
+            var info = S.Models.GetValueOrDefault(version);
+            S.Candidate = null;
+            if (info is not null) S.Models[version] = info with { State = ModelVersionState.Retired, RetiredAt = DateTimeOffset.UtcNow };
+            RenewHiddenSet();
+            try
+            {
+                await Save();
+            }
+            catch
+            {
+                S.Candidate = current;
+                if (info is not null) S.Models[version] = info;
+                throw;
+            }
+            stopped = current;
+            _candidateAdded = new(StringComparer.Ordinal);
+            _candidateShardRows = [];
+        }
+        logger.LogInformation("Model {Version} no longer served to a share of the users ({Share:P1} since {Since:O})", version, stopped.Share, stopped.Model.ActivatedAt);
+        await Release(stopped.Model);
+        return stopped;
+    }
+
     public Task<string?> GetRollbackTarget() => Task.FromResult(RollbackTarget());
 
     /// <summary>The most recent previously active version still registered, else the fallback; never the active one.</summary>
@@ -359,7 +407,24 @@ public sealed class CatalogueGrain(
             throw;
         }
         foreach (var (itemId, placement) in placed.Changed) _added[itemId] = placement;
+        if (S.Candidate is { Model: var candidate }) await PlaceInCandidate(candidate, written);
         return placed.Placements;
+    }
+
+    /// <summary>Item writes reach the candidate's shards as they reach the active version's; the placements returned are the active version's.</summary>
+    private async Task PlaceInCandidate(ActiveModel candidate, IReadOnlyList<ShardEntry> written)
+    {
+        try
+        {
+            var placed = await PlaceInShards(candidate, models.Get(candidate.Version), _candidateAdded, _candidateShardRows, written);
+            await store.WriteAsync(AddedOwner(candidate), placed.Changed);
+            foreach (var (itemId, placement) in placed.Changed) _candidateAdded[itemId] = placement;
+        }
+        catch
+        {
+            _candidateShardRows = ShardRowsOf(candidate, _candidateAdded);
+            throw;
+        }
     }
 
     /// <summary>
@@ -512,7 +577,7 @@ public sealed class CatalogueGrain(
     /// go on meanwhile, placed under the active version; those that came while the shards were built are replayed into
     /// the new version's shards as it is committed, the one step during which they wait.
     /// </summary>
-    private async Task<ActivationResult> Activate(string version, int shards, bool rollback)
+    private async Task<ActivationResult> Activate(string version, int shards, bool rollback, double? candidateShare = null)
     {
         if (shards <= 0) shards = options.Value.ResolvedShards;
         // Phase times go to the log, so an operator can see which part a slow activation spends its time in.
@@ -527,15 +592,39 @@ public sealed class CatalogueGrain(
                 S.Models[version] = Describe(models.Get(version).Package, fallback: !S.Models.Values.Any(m => m.Fallback));
             }
             old = S.Model;
+            if (candidateShare is { } share)
+            {
+                if (old is null) throw new InvalidOperationException("No version is active yet: activate one before serving another beside it.");
+                if (old.Version == version) throw new InvalidOperationException($"'{version}' is the active version; a candidate is another version, served to a share of the users.");
+                // Already the candidate over these shards: only the share changes.
+                if (S.Candidate is { } current && current.Model.Version == version && current.Model.Shards == shards)
+                {
+                    if (current.Share != share)
+                    {
+                        S.Candidate = current with { Share = share };
+                        try
+                        {
+                            await Save();
+                        }
+                        catch
+                        {
+                            S.Candidate = current;
+                            throw;
+                        }
+                        logger.LogInformation("Model {Version} now served to {Share:P1} of the users (was {Previous:P1})", version, share, current.Share);
+                    }
+                    return new ActivationResult(current.Model, old.Version, _candidateAdded.Count, [], await NotInCatalogue(current.Model));
+                }
+            }
             // Already active as asked: nothing changes, and the answer describes the activation that made it so.
-            if (old is not null && old.Version == version && old.Shards == shards)
+            else if (old is not null && old.Version == version && old.Shards == shards)
                 return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), _added.Count, [], await NotInCatalogue(old));
             // Taken with the gate: every item write that the entries read below may miss is recorded from here on.
             _writtenDuringActivation = [];
         }
         try
         {
-            return await BuildAndCommit(version, shards, rollback, old, clock);
+            return await BuildAndCommit(version, shards, rollback, old, clock, candidateShare);
         }
         finally
         {
@@ -543,7 +632,7 @@ public sealed class CatalogueGrain(
         }
     }
 
-    private async Task<ActivationResult> BuildAndCommit(string version, int shards, bool rollback, ActiveModel? old, Stopwatch clock)
+    private async Task<ActivationResult> BuildAndCommit(string version, int shards, bool rollback, ActiveModel? old, Stopwatch clock, double? candidateShare)
     {
         var loaded = await Task.Run(() => models.Get(version));
         var manifest = loaded.Manifest;
@@ -587,6 +676,7 @@ public sealed class CatalogueGrain(
         // Item writes wait from here to the pointer's move.
         string[] notRecommendable;
         int notInCatalogue;
+        ModelCandidate? replaced;
         using (await Enter(_stateGate))
         {
             _activating = null;
@@ -604,46 +694,71 @@ public sealed class CatalogueGrain(
                 .ToArray();
             // The placements are stored under the new version before the pointer moves to it.
             await store.WriteAsync(AddedOwner(target), added.ToArray(), replaceAll: true);
-            S.Model = target;
-            _added = added;
+            var now = DateTimeOffset.UtcNow;
+            // A new candidate replaces the one before; an activation ends any, and the next is started against it.
+            replaced = S.Candidate;
+            if (replaced is not null && replaced.Model.Version != version && S.Models.TryGetValue(replaced.Model.Version, out var replacedInfo))
+                S.Models[replaced.Model.Version] = replacedInfo with { State = ModelVersionState.Retired, RetiredAt = now };
+            if (candidateShare is { } share)
+            {
+                S.Candidate = new ModelCandidate(target, share);
+                _candidateAdded = added;
+                _candidateShardRows = shardRows;
+                S.Models[version] = S.Models[version] with { State = ModelVersionState.Candidate, RetiredAt = null };
+            }
+            else
+            {
+                S.Candidate = null;
+                _candidateAdded = new(StringComparer.Ordinal);
+                _candidateShardRows = [];
+                S.Model = target;
+                _added = added;
+                _shardRows = shardRows;
+                if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
+                if (old is not null && old.Version != version)
+                {
+                    if (!rollback) S.PreviousVersions.Add(old.Version);
+                    if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired, RetiredAt = now };
+                }
+                S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now, RetiredAt = null };
+            }
             // The expired items in the hidden set are those with a row, which the new version changes (the save below
             // pushes the snapshot).
             RenewHiddenSet();
-            _shardRows = shardRows;
-            var now = DateTimeOffset.UtcNow;
-            if (rollback && S.PreviousVersions.LastIndexOf(version) is var at and >= 0) S.PreviousVersions.RemoveAt(at);
-            if (old is not null && old.Version != version)
-            {
-                if (!rollback) S.PreviousVersions.Add(old.Version);
-                if (S.Models.TryGetValue(old.Version, out var oldInfo)) S.Models[old.Version] = oldInfo with { State = ModelVersionState.Retired, RetiredAt = now };
-            }
-            S.Models[version] = S.Models[version] with { State = ModelVersionState.Active, ActivatedAt = now, RetiredAt = null };
             await Save();
             var total = clock.Elapsed;
-            logger.LogInformation("Model {Version} active over {Shards} shards (was {Previous}); {Carried} added items carried, {Dropped} not recommendable, {Absent} of its items not in the catalogue, "
-                + "{LeftHidden} hidden items left out, {Replayed} items written meanwhile replayed; {Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, "
-                + "shards {ShardsReady:F0}, writes replayed {Replay:F0}, saved {Saved:F0}",
-                version, shards, old?.Version, added.Count, notRecommendable.Length, notInCatalogue, leftHidden.Count, replayed, total.TotalMilliseconds,
+            logger.LogInformation("Model {Version} {Role} over {Shards} shards (active before: {Previous}; candidate before: {Candidate}); {Carried} added items carried, "
+                + "{Dropped} not recommendable, {Absent} of its items not in the catalogue, {LeftHidden} hidden items left out, {Replayed} items written meanwhile replayed; "
+                + "{Total:F0} ms: package and entries read {Read:F0}, projected and planned {Planned:F0}, shards {ShardsReady:F0}, writes replayed {Replay:F0}, saved {Saved:F0}",
+                version, candidateShare is { } served ? $"served to {served:P1} of the users" : "active", shards, old?.Version, replaced?.Model.Version, added.Count,
+                notRecommendable.Length, notInCatalogue, leftHidden.Count, replayed, total.TotalMilliseconds,
                 entriesRead.TotalMilliseconds, (planned - entriesRead).TotalMilliseconds, (shardsReady - planned).TotalMilliseconds,
                 (committing - shardsReady).TotalMilliseconds, (total - committing).TotalMilliseconds);
         }
 
-        if (old is not null && AddedOwner(old) != AddedOwner(target))
-        {
-            try
-            {
-                await store.WriteAsync<AddedPlacement>(AddedOwner(old), [], replaceAll: true);
-            }
-            catch (Exception e)
-            {
-                logger.LogWarning(e, "Deleting the placements of {Version} over {Shards} shards failed; they are replaced when it is activated again", old.Version, old.Shards);
-            }
-        }
-        if (old is not null && (old.Version != version || old.Shards != shards))
-            for (var i = 0; i < old.Shards; i++)
-                _ = Shard(old, i).Retire(options.Value.RetireGrace).ContinueWith(
-                    t => logger.LogWarning(t.Exception, "Retiring a shard of {Version} failed", old.Version), TaskContinuationOptions.OnlyOnFaulted);
+        // Shards that no longer serve drain for the grace, then go; shards the new pointer names serve on.
+        if (candidateShare is null && old is not null && AddedOwner(old) != AddedOwner(target)) await Release(old);
+        if (replaced is not null && AddedOwner(replaced.Model) != AddedOwner(target)) await Release(replaced.Model);
         return new ActivationResult(target, old?.Version, added.Count, notRecommendable, notInCatalogue);
+    }
+
+    /// <summary>
+    /// A version's shards no longer serve: its placements of added items are deleted (an activation writes them again)
+    /// and its shards deactivate after the retire grace, so that requests that read the old pointer still finish.
+    /// </summary>
+    private async Task Release(ActiveModel model)
+    {
+        try
+        {
+            await store.WriteAsync<AddedPlacement>(AddedOwner(model), [], replaceAll: true);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Deleting the placements of {Version} over {Shards} shards failed; they are replaced when it is activated again", model.Version, model.Shards);
+        }
+        for (var i = 0; i < model.Shards; i++)
+            _ = Shard(model, i).Retire(options.Value.RetireGrace).ContinueWith(
+                t => logger.LogWarning(t.Exception, "Retiring a shard of {Version} failed", model.Version), TaskContinuationOptions.OnlyOnFaulted);
     }
 
     /// <summary>
@@ -763,12 +878,14 @@ public sealed class CatalogueGrain(
     /// <summary>The snapshot; the one this silo's cache takes carries the hidden ids, which it reads only when they changed.</summary>
     private CatalogueSnapshot Snapshot(bool withHidden = true) =>
         new(S.Revision, S.Model, S.Popular, S.Seeded, S.ItemCount, Loading: !S.Seeded && _seedingClaim is { } claim && claim.Until > DateTimeOffset.UtcNow,
-            Hidden: withHidden ? _hiddenIds ??= HiddenIds() : null, HiddenToken: _hiddenToken);
+            Hidden: withHidden ? _hiddenIds ??= HiddenIds() : null, HiddenToken: _hiddenToken, Candidate: S.Candidate);
 
-    /// <summary>The hidden items and those outside their window, less the expired ones without a row under the active version.</summary>
+    /// <summary>The hidden items and those outside their window, less the expired ones without a row under the active version or the candidate.</summary>
     private string[] HiddenIds()
     {
         var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
-        return [.. _hidden.Union(_schedule.ClosedWithRows(id => trained?.ContainsKey(id) == true || _added.ContainsKey(id), DateTimeOffset.UtcNow))];
+        var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
+        return [.. _hidden.Union(_schedule.ClosedWithRows(id => trained?.ContainsKey(id) == true || _added.ContainsKey(id)
+            || candidate?.ContainsKey(id) == true || _candidateAdded.ContainsKey(id), DateTimeOffset.UtcNow))];
     }
 }

@@ -58,4 +58,7 @@ public sealed class CatalogueState
 
     /// <summary>Versions deleted from the registry; their names are not registered again.</summary>
     [Id(13)] public HashSet<string> DeletedVersions { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The version served to a share of the users beside <see cref="Model"/>, if any.</summary>
+    [Id(14)] public ModelCandidate? Candidate { get; set; }
 }

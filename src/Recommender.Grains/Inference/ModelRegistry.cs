@@ -184,13 +184,13 @@ public sealed class ModelRegistry(string modelsDirectory, OnnxThreading threadin
     }
 
     /// <summary>
-    /// Unloads every loaded version other than <paramref name="active"/> that has not encoded anything for
+    /// Unloads every loaded version other than those <paramref name="serving"/> that has not encoded anything for
     /// <paramref name="idleFor"/> and holds a session or was deleted (its vectors go too); returns the versions.
     /// </summary>
-    public IReadOnlyList<string> UnloadIdle(string? active, TimeSpan idleFor)
+    public IReadOnlyList<string> UnloadIdle(IReadOnlyCollection<string> serving, TimeSpan idleFor)
     {
         var idle = _models
-            .Where(p => p.Key != active && p.Value.IsValueCreated && (p.Value.Value.HasOpenSession || !Exists(p.Key)) && p.Value.Value.IdleFor >= idleFor)
+            .Where(p => !serving.Contains(p.Key) && p.Value.IsValueCreated && (p.Value.Value.HasOpenSession || !Exists(p.Key)) && p.Value.Value.IdleFor >= idleFor)
             .Select(p => p.Key)
             .ToArray();
         foreach (var version in idle) _ = Unload(version);

@@ -6,7 +6,7 @@ namespace Recommender.Grains.Inference;
 
 /// <summary>
 /// Frees what a silo holds for model versions that are no longer served: every check interval it reads the active
-/// version from its catalogue snapshot and unloads any other version that has encoded nothing for the retire grace,
+/// version (and any candidate) from its catalogue snapshot and unloads any other version that has encoded nothing for the retire grace,
 /// so requests that read the old pointer just before an activation still finish on it. Each silo does this on its
 /// own, so a silo that was unreachable during an activation catches up at its next check.
 /// </summary>
@@ -23,13 +23,14 @@ public sealed class ModelUnloader(
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(ModelUnloader), ServiceLifecycleStage.Active, Start, Stop);
 
-    /// <summary>One check: unloads the idle versions other than the active one and returns them.</summary>
+    /// <summary>One check: unloads the idle versions other than the active one and the candidate, and returns them.</summary>
     public async Task<IReadOnlyList<string>> CheckAsync()
     {
         var snapshot = await catalogue.GetAsync();
         // Until a model is active nothing is being replaced.
         if (snapshot.Model is null) return [];
-        var unloaded = models.UnloadIdle(snapshot.Model.Version, serving.Value.RetireGrace);
+        string[] served = snapshot.Candidate is { } candidate ? [snapshot.Model.Version, candidate.Model.Version] : [snapshot.Model.Version];
+        var unloaded = models.UnloadIdle(served, serving.Value.RetireGrace);
         foreach (var version in unloaded)
             logger.LogInformation("Model {Version} unloaded from this silo (active: {Active})", version, snapshot.Model.Version);
         return unloaded;

@@ -44,15 +44,15 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
     }
 
     /// <summary>
-    /// The top-K of <paramref name="request"/> under <paramref name="snapshot"/>'s model for <paramref name="vector"/>,
-    /// leaving out <paramref name="seen"/> unless the request includes seen items, and <paramref name="dismissed"/>
-    /// (a subset of it) always; the popularity list without a vector. Explanations, when asked, come from
+    /// The top-K of <paramref name="request"/> under <paramref name="model"/> (the snapshot's active model or its
+    /// candidate) for <paramref name="vector"/>, leaving out <paramref name="seen"/> unless the request includes seen
+    /// items, and <paramref name="dismissed"/> (a subset of it) always; without a vector, the popularity list under the
+    /// active model, the same on both sides of a candidate. Explanations, when asked, come from
     /// <paramref name="recentDistinct"/> (most recent first).
     /// </summary>
-    public async Task<Abstractions.Ranking> Rank(CatalogueSnapshot snapshot, RecommendationRequest request, IEnumerable<string> seen,
+    public async Task<Abstractions.Ranking> Rank(CatalogueSnapshot snapshot, ActiveModel model, RecommendationRequest request, IEnumerable<string> seen,
         IEnumerable<string> dismissed, byte[]? vector, bool cached, Func<IReadOnlyList<string>> recentDistinct)
     {
-        var model = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
         string[] exclude = request.IncludeSeen ? [.. dismissed, .. request.Exclude ?? []] : [.. seen, .. request.Exclude ?? []];
         if (vector is not null)
         {
@@ -60,7 +60,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                 .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags), RankingSource.Model) with { Cached = cached };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
-        return new Abstractions.Ranking(await Popular(model, snapshot.Popular, request, exclude), model.Version, RankingSource.Popularity, false);
+        var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
+        return new Abstractions.Ranking(await Popular(active, snapshot.Popular, request, exclude), active.Version, RankingSource.Popularity, false);
     }
 
     /// <summary>

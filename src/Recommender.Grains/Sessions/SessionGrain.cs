@@ -26,7 +26,7 @@ public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker,
             vector = await ranker.Encode(model.Version, recent, "a session");
             vectors.Set(model.Version, recent, vector);
         }
-        return await ranker.Rank(snapshot, request, history.Distinct(StringComparer.Ordinal), [], vector, cached,
+        return await ranker.Rank(snapshot, model, request, history.Distinct(StringComparer.Ordinal), [], vector, cached,
             () => Enumerable.Reverse(history).Distinct(StringComparer.Ordinal).Take(HistoryExplanations.RecentItems).ToArray());
     }
 }

@@ -118,10 +118,12 @@ public sealed class UserGrain(
         // The caller gave up on this attempt and has asked again: no need to encode for it.
         cancellation.ThrowIfCancellationRequested();
         var snapshot = await catalogue.GetAsync();
-        if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
+        if (snapshot.Model is null || snapshot.Loading) return HistoryRanker.NotReady;
+        // The active version, or the candidate for the users drawn for it.
+        var model = ServingModel.For(snapshot, GrainKeys.IdOf(this));
         var (vector, cached) = History.Events.Count > 0 ? await InterestVector(model) : (null, false);
         var (seen, dismissed) = DistinctItems();
-        var ranking = await ranker.Rank(snapshot, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
+        var ranking = await ranker.Rank(snapshot, model, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
             NextItemTracker.ListOf(request));
         return ranking;

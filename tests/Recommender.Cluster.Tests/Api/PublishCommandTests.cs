@@ -339,6 +339,49 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
         Assert.Contains("Give either --version", error);
     }
 
+    [Fact]
+    public async Task A_package_published_as_a_candidate_serves_beside_the_active_version_and_is_never_pruned()
+    {
+        await CatalogueAsync();
+        var active = Version("beside");
+        Assert.Equal(0, (await Publish("--package", Package(active, Catalogue, 0.2), "--activate")).Exit);
+        var version = Version("candidate");
+        var package = Package(version, Catalogue, 0.1);
+        // Refused before anything is sent: both ways of serving at once, a share out of range.
+        var (exit, output, error) = await Publish("--package", package, "--activate", "--candidate", "0.1");
+        Assert.Equal(1, exit);
+        Assert.Contains("give one of them", error);
+        (exit, _, error) = await Publish("--package", package, "--candidate", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains("must be a share of the users above 0 and at most 1", error);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/models/{version}")).StatusCode);
+
+        (exit, output, error) = await Publish("--package", package, "--candidate", "0.25");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"candidate: {version} for a share of 0.25 of the users beside {active}", output);
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        Assert.Equal((active, version, 0.25), (models.Active, models.Candidate, models.CandidateShare));
+        // A second run (as after a lost answer) finds it registered and the candidate already, at a new share.
+        (exit, output, error) = await Publish("--package", package, "--candidate", "0.5");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"{version} is registered already with this package's description", output);
+        Assert.Equal((active, version, 0.5), ((models = await cluster.GetJsonAsync<ModelsReply>("/models")).Active, models.Candidate, models.CandidateShare));
+
+        // Pruning keeps it as it keeps the active version; deleting it by name is refused while it serves.
+        (exit, output, error) = await Cli("delete-models", "--keep", "0", "--prefix", "candidate-", "--dry-run");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"{version} (candidate)", output);
+        Assert.DoesNotContain($"would delete {version}", output);
+        (exit, _, error) = await Cli("delete-models", "--version", version);
+        Assert.Equal(1, exit);
+        Assert.Contains("is served to a share of the users", error);
+
+        // Activated, it serves everyone and is no longer a candidate.
+        await TestPackages.Activate(cluster.Http, version);
+        models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        Assert.Equal((version, null), (models.Active, models.Candidate));
+    }
+
     private async Task<(int Exit, string Output, string Error)> Cli(params string[] args)
     {
         var output = new StringWriter(CultureInfo.InvariantCulture);

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Grains.Ranking;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -24,6 +25,7 @@ public sealed class RegistryRestartTests
         var deletedVersion = TestPackages.NewVersion("deleted");
         var deletedPackage = TestPackages.Baseline(Path.Combine(options.SeedSource!, "ratings.csv"), deletedVersion, 8);
         var leftOver = Path.Combine(options.DataDirectory!, "models", ".deleting-cut-short");
+        var candidate = TestPackages.NewVersion("candidate");
         await using (var first = new Fixture(options))
         {
             await first.StartAsync();
@@ -35,8 +37,12 @@ public sealed class RegistryRestartTests
             Assert.Equal(version, served.ModelVersion);
             Assert.Equal("model", served.Source);
             AssertOnlyCatalogueItems(served);
-            // Expiries are kept: one passed before the restart, one that passes during it or just after.
+            // A candidate beside it, for half the users, stays across the restart with the items written to it.
             var dimension = (await first.GetJsonAsync<ModelsReply>("/models")).Models.Single(m => m.Version == version).Dimension;
+            await TestPackages.UploadOk(first.Http, TestPackages.Baseline(Path.Combine(options.SeedSource!, "ratings.csv"), candidate, dimension));
+            using (var started = await first.Http.PostAsync($"/models/{candidate}/candidate?share=0.5", null))
+                Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
+            // Expiries are kept: one passed before the restart, one that passes during it or just after.
             await PutItem(first, "kept", dimension, null);
             await PutItem(first, "expired", dimension, DateTimeOffset.UtcNow.AddHours(-1));
             await PutItem(first, "expiring", dimension, DateTimeOffset.UtcNow.AddSeconds(6));
@@ -54,21 +60,27 @@ public sealed class RegistryRestartTests
         await second.StartAsync();
         var models = await second.GetJsonAsync<ModelsReply>("/models");
         Assert.Equal(version, models.Active);
+        Assert.Equal((candidate, 0.5), (models.Candidate, models.CandidateShare));
         Assert.Equal("sasrec", models.Models.Single(m => m.Version == version).Kind);
         Assert.True(models.Models.Single(m => m.Version == baseline).Fallback);
         Assert.DoesNotContain(models.Models, m => m.Version == deletedVersion);
         Assert.False(Directory.Exists(leftOver));
         using (var again = await TestPackages.Upload(second.Http, deletedPackage))
             Assert.Equal(System.Net.HttpStatusCode.Conflict, again.StatusCode);
-        // The item that expired before the restart stays out; the one expiring about then leaves within seconds.
+        // Users live on both silos, and each is served by the version drawn for it: the active one or the candidate.
+        var users = Enumerable.Range(1, 12).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Contains(users, u => ServingModel.Draw(candidate, u) < 0.5);
+        Assert.Contains(users, u => ServingModel.Draw(candidate, u) >= 0.5);
+        // The item that expired before the restart stays out; the one expiring about then leaves within seconds, from
+        // both versions' shards.
         var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await TaggedIds(second)).Length > 1 && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.Equal(["kept"], await TaggedIds(second));
-        // Users live on both silos: every one of them is served by the same version.
-        foreach (var user in new[] { "1", "2", "3", "4", "5", "6" })
+        async Task<bool> OnlyKept() => (await Task.WhenAll(users.Select(u => TaggedIds(second, u)))).All(ids => ids.SequenceEqual(["kept"]));
+        while (!await OnlyKept() && DateTime.UtcNow < deadline) await Task.Delay(100);
+        foreach (var user in users) Assert.Equal(["kept"], await TaggedIds(second, user));
+        foreach (var user in users)
         {
             var served = await second.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k={SmallCatalogue.Movies}");
-            Assert.Equal(version, served.ModelVersion);
+            Assert.Equal(ServingModel.Draw(candidate, user) < 0.5 ? candidate : version, served.ModelVersion);
             AssertOnlyCatalogueItems(served);
         }
 
@@ -89,8 +101,8 @@ public sealed class RegistryRestartTests
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task<string[]> TaggedIds(Fixture cluster) =>
-        (await cluster.GetJsonAsync<RecommendationsReply>($"/users/3/recommendations?k=10&tag={ExpiryTag}")).Items.Select(i => i.Id).ToArray();
+    private static async Task<string[]> TaggedIds(Fixture cluster, string user = "3") =>
+        (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=10&tag={ExpiryTag}")).Items.Select(i => i.Id).ToArray();
 
     /// <summary>
     /// Every item is a catalogue movie with its title (or the item without an expiry the test added), and the list is

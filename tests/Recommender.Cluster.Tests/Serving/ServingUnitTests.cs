@@ -7,6 +7,7 @@ using Recommender.Grains.Catalogue;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
 using Recommender.Grains.Popularity;
+using Recommender.Grains.Ranking;
 using Recommender.Model.Onnx;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -224,6 +225,40 @@ public sealed class ServingUnitTests
         finally
         {
             Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Users_are_drawn_for_a_candidate_by_a_fixed_number_so_a_share_holds_steady_and_grows_without_moving_anyone_back()
+    {
+        var users = Enumerable.Range(0, 20_000).Select(i => $"user-{i}").ToArray();
+        var draws = users.Select(u => ServingModel.Draw("v2", u)).ToArray();
+        Assert.All(draws, d => Assert.InRange(d, 0, 1 - 1e-12));
+        Assert.Equal(draws, users.Select(u => ServingModel.Draw("v2", u)));
+        // About the share, within four standard errors (0.0032 at 0.1 over 20,000 users).
+        Assert.InRange(draws.Count(d => d < 0.1) / (double)users.Length, 0.087, 0.113);
+        Assert.InRange(draws.Count(d => d < 0.5) / (double)users.Length, 0.485, 0.515);
+        // Another version draws another split: about a tenth of a 0.1 share overlaps the first.
+        var other = users.Select(u => ServingModel.Draw("v3", u)).ToArray();
+        var both = users.Where((_, i) => draws[i] < 0.1 && other[i] < 0.1).Count();
+        Assert.InRange(both, 100, 300);
+        // The version and the id are kept apart: ("v2", "1:x") and ("v2:1", "x") are other pairs.
+        Assert.NotEqual(ServingModel.Draw("v", "2:x"), ServingModel.Draw("v:2", "x"));
+
+        var active = new ActiveModel("v1", 4, "cosine", 2, 10, DateTimeOffset.UnixEpoch);
+        var candidate = new ActiveModel("v2", 4, "cosine", 2, 10, DateTimeOffset.UnixEpoch);
+        var none = new CatalogueSnapshot(1, active, [], true, 10);
+        Assert.All(users.Take(100), u => Assert.Same(active, ServingModel.For(none, u)));
+        var tenth = none with { Candidate = new ModelCandidate(candidate, 0.1) };
+        var half = none with { Candidate = new ModelCandidate(candidate, 0.5) };
+        var all = none with { Candidate = new ModelCandidate(candidate, 1) };
+        for (var i = 0; i < 2000; i++)
+        {
+            var atTenth = ServingModel.For(tenth, users[i]);
+            Assert.Same(draws[i] < 0.1 ? candidate : active, atTenth);
+            // Raising the share keeps everyone already on the candidate there.
+            if (ReferenceEquals(atTenth, candidate)) Assert.Same(candidate, ServingModel.For(half, users[i]));
+            Assert.Same(candidate, ServingModel.For(all, users[i]));
         }
     }
 }

@@ -8,7 +8,8 @@ next-item counts by model version from /metrics.
     dotnet run --project src/Recommender.Api -c Release -- --Recommender:DataDirectory=/tmp/demo-data &
     python3 deploy/bench/candidate-ab.py --url http://localhost:5000 --candidate recency-mean-ml-latest-small-d64
 
-The candidate is stopped at the end (the node is left as it was, but for the items and events written).
+The candidate is stopped at the end, and the items written are hidden (the node is left as it was, but for the hidden
+items and the events written).
 """
 import argparse
 import json
@@ -46,9 +47,12 @@ def main():
     def reads():
         return [call(f"{url}/users/{u}/recommendations?k=10")[0] for u in users]
 
+    written = []
+
     def writes():
         items = [{"id": f"ab-{uuid.uuid4().hex[:12]}", "title": "A/B item", "embedding": [rng.uniform(-1, 1) for _ in range(dimension)]}
                  for _ in range(args.batch)]
+        written.extend(item["id"] for item in items)
         return [call(f"{url}/items", "POST", items)[0]]
 
     started, reply = call(f"{candidate}?share={args.share}", "POST")
@@ -85,6 +89,9 @@ def main():
         if line.startswith("recommender_online_next_items_total") and 'source="model"' in line:
             print(line)
     call(f"{url}/models/{args.candidate}/candidate", "DELETE")
+    # The items written are hidden again, so that they are not recommended.
+    for at in range(0, len(written), 500):
+        call(f"{url}/items", "POST", [{"id": i, "title": "A/B item", "hidden": True} for i in written[at:at + 500]])
 
 
 if __name__ == "__main__":

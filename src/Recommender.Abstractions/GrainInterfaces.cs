@@ -260,6 +260,13 @@ public interface ISessionGrain : IGrainWithIntegerKey
     /// </summary>
     [Alias("Recommend")]
     Task<Ranking> Recommend(Immutable<string[]> items, RecommendationRequest request, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// As <see cref="Recommend"/>, under the version that serves <paramref name="visitorId"/> as it would a user of
+    /// that id: a candidate's for the visitors drawn for it, else (and without an id) the active one.
+    /// </summary>
+    [Alias("RecommendFor")]
+    Task<Ranking> RecommendFor(Immutable<string[]> items, string? visitorId, RecommendationRequest request, CancellationToken cancellation = default);
 }
 
 /// <summary>Fans a query out to all shards of a model version and merges to the global top-K; stateless, runs beside its caller.</summary>

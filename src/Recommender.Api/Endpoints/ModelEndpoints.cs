@@ -52,7 +52,8 @@ public static class ModelEndpoints
             .WithSummary("Serves the version beside the active one to a share of the users (share: above 0, at most 1), for an A/B test: each user is drawn "
                 + "to one side by a hash of the version and the user's id, and stays there; raising the share keeps those already on the candidate. Its shards "
                 + "are built as an activation builds them and item writes reach them from then on; answers when they are ready. Called again for the same "
-                + "version, only the share changes; for another, that one replaces it. Sessions, similar items and users without history get what the active version gives. "
+                + "version, only the share changes; for another, that one replaces it. A session with a visitorId is drawn as a user of that id; sessions without one, "
+                + "similar items and users without history get what the active version gives. "
                 + "An activation or rollback ends it. Compare the versions with recommender_online_next_items by model version (live HR@K).")
             .Produces<CandidateResponse>()
             .ProducesValidationProblem()

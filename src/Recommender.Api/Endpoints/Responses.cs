@@ -139,4 +139,6 @@ public sealed record UsersRequest(
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SessionRequest(
     [property: System.ComponentModel.Description("The ids of the items the session has had, oldest first, each in the catalogue (an integer is taken as written); [] for none yet.")]
-    IReadOnlyList<string> Items);
+    IReadOnlyList<string> Items,
+    [property: System.ComponentModel.Description("A stable id of the anonymous visitor (a first-party cookie's value), which puts the session on one side of a candidate version (an A/B test) as a user's id puts the user: the same id, the same side. Absent: the active version serves.")]
+    string? VisitorId = null);

@@ -15,7 +15,7 @@ public static class SessionEndpoints
             .WithSummary("Top-k items for the history in the body (the items an anonymous visitor's session has had, oldest first), ranked as a user "
                 + "with that history would be, under the same query parameters as GET /users/{id}/recommendations; the session's own items are left "
                 + "out unless includeSeen=true, and without an item the model knows the answer is the popularity list. Every item must be in the "
-                + "catalogue. Stores nothing.")
+                + "catalogue. With a visitorId, a candidate version serves the session when it would serve a user of that id. Stores nothing.")
             .Accepts<SessionRequest>("application/json")
             .Produces<SessionRecommendationsResponse>()
             .ProducesValidationProblem()
@@ -33,7 +33,7 @@ public static class SessionEndpoints
         if (problem is not null) return problem;
         using var _ = document;
         var errors = new ValidationErrors();
-        var items = SessionBody.Parse(document!.RootElement, errors);
+        var (items, visitor) = SessionBody.Parse(document!.RootElement, errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, errors);
         if (errors.Any) return Problems.Invalid(errors);
 
@@ -49,7 +49,7 @@ public static class SessionEndpoints
 
         var session = grains.GetGrain<ISessionGrain>(WorkerKeys.Of(items));
         var history = new Immutable<string[]>(items);
-        var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(history, request!, attempt), options.CallAttemptTimeout, cancellation);
+        var ranking = await ClusterRetry.RepeatAsync(attempt => session.RecommendFor(history, visitor, request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Session);
         return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,

@@ -23,16 +23,18 @@ public static class Fields
     /// <summary>
     /// The array a body made of one object with one list holds (<c>{"items": [...]}</c>), or null with the errors named:
     /// a body that is not an object (<paramref name="shape"/> says what it should be), a field the object may not have,
-    /// the list missing (<paramref name="required"/> says what it holds) or not an array.
+    /// the list missing (<paramref name="required"/> says what it holds) or not an array. <paramref name="optional"/>
+    /// names the other fields the object may have.
     /// </summary>
-    public static JsonElement? RequiredList(JsonElement body, string name, string what, string shape, string required, ValidationErrors errors)
+    public static JsonElement? RequiredList(JsonElement body, string name, string what, string shape, string required, ValidationErrors errors,
+        IReadOnlyList<string>? optional = null)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
             errors.Add("body", $"The body must be an object naming {shape}.");
             return null;
         }
-        OnlyKnown(body, [name], null, what, errors);
+        OnlyKnown(body, [name, .. optional ?? []], null, what, errors);
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
             errors.Add(name, $"'{name}' is required: {required}.");

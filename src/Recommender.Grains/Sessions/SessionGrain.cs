@@ -13,11 +13,16 @@ namespace Recommender.Grains.Sessions;
 [StatelessWorker, Reentrant]
 public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker, SessionVectorCache vectors) : Grain, ISessionGrain
 {
-    public async Task<Abstractions.Ranking> Recommend(Immutable<string[]> items, RecommendationRequest request, CancellationToken cancellation)
+    public Task<Abstractions.Ranking> Recommend(Immutable<string[]> items, RecommendationRequest request, CancellationToken cancellation) =>
+        RecommendFor(items, null, request, cancellation);
+
+    public async Task<Abstractions.Ranking> RecommendFor(Immutable<string[]> items, string? visitorId, RecommendationRequest request, CancellationToken cancellation)
     {
         cancellation.ThrowIfCancellationRequested();
         var snapshot = await catalogue.GetAsync();
-        if (snapshot.Model is not { } model || snapshot.Loading) return HistoryRanker.NotReady;
+        if (snapshot.Model is null || snapshot.Loading) return HistoryRanker.NotReady;
+        // A visitor is drawn for a candidate as a user is; a session without one stays on the active version.
+        var model = visitorId is null ? snapshot.Model : ServingModel.For(snapshot, visitorId);
         var history = items.Value;
         var recent = ranker.EncoderInput(model.Version, (count, known) => history.Where(known).TakeLast(count).ToArray());
         var cached = vectors.TryGet(model.Version, recent, out var vector);

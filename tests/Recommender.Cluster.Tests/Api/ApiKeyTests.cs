@@ -125,6 +125,7 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         using var http = Client(ClientKey);
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Get, "/catalogue/export"), (HttpMethod.Post, "/models/rollback"),
                      (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, "/models/anything"),
+                     (HttpMethod.Post, "/models/anything/candidate?share=0.5"), (HttpMethod.Delete, "/models/anything/candidate"),
                      (HttpMethod.Delete, $"/users/{user}") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(method, path));

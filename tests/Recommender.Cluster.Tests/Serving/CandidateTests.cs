@@ -7,8 +7,8 @@ namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
 /// A candidate version served beside the active one to a share of the users (POST and DELETE
-/// /models/{version}/candidate): each user on the side the draw gives, item writes reaching its shards, and the
-/// candidate ended by a stop or an activation.
+/// /models/{version}/candidate): each user and each visitor's session on the side the draw gives, item writes reaching
+/// its shards, and the candidate ended by a stop or an activation.
 /// </summary>
 [Collection(ServingCollection.Name)]
 public sealed class CandidateTests(ServingCluster cluster)
@@ -46,6 +46,13 @@ public sealed class CandidateTests(ServingCluster cluster)
         }
     }
 
+    private async Task<SessionRecommendationsReply> Session(object body)
+    {
+        using var response = await cluster.Http.PostAsJsonAsync("/recommendations?k=3", body);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!;
+    }
+
     [Fact]
     public async Task A_candidate_serves_the_users_drawn_for_it_takes_item_writes_and_ends_with_a_stop_or_an_activation()
     {
@@ -79,6 +86,16 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.Contains(Users, u => Drawn(u) == served);
             await WaitForSides(Drawn);
             Assert.Contains("share of the users", (await Refused(await cluster.Http.DeleteAsync($"/models/{candidate}"), HttpStatusCode.Conflict)).Errors!["version"][0]);
+
+            // An anonymous session is on the side its visitor id is drawn for, and on the active version without one.
+            var visitors = Enumerable.Range(0, 30).Select(i => $"visitor-{i}").ToArray();
+            Assert.Contains(visitors, v => Drawn(v) == candidate);
+            Assert.Contains(visitors, v => Drawn(v) == served);
+            foreach (var visitor in visitors)
+                Assert.Equal(Drawn(visitor), (await Session(new { items = new[] { "1", "2" }, visitorId = visitor })).ModelVersion);
+            Assert.Equal(served, (await Session(new { items = new[] { "1", "2" } })).ModelVersion);
+            using (var blank = await cluster.Http.PostAsJsonAsync("/recommendations?k=3", new { items = new[] { "1" }, visitorId = " " }))
+                Assert.Contains("visitorId", (await Refused(blank, HttpStatusCode.BadRequest)).Errors!.Keys);
 
             // An item written now reaches the candidate's shards: once every user is on the candidate (the share changes,
             // nothing is rebuilt), a list filtered to its tag finds it there.

@@ -133,6 +133,7 @@ public sealed class CandidateTests(ServingCluster cluster)
         {
             using (await cluster.Http.DeleteAsync($"/models/{candidate}/candidate")) { }
             await TestPackages.Activate(cluster.Http, served);
+            await ServingChecks.WaitForVersion(cluster, "3", served);
         }
     }
 }

@@ -33,17 +33,31 @@ public static class ServingChecks
     /// <summary>A distinct timestamp just before now for every call, so events keep their order and count as recent.</summary>
     public static DateTimeOffset Now() => Start.AddMilliseconds(Interlocked.Increment(ref _tick));
 
+    /// <summary>
+    /// Waits until <paramref name="user"/> is served by <paramref name="version"/>, then for the catalogue cache's
+    /// lifetime: a silo that read the old pointer just before the change has read the new one by then, so every read
+    /// that follows, on any silo, is served by the version (the next test's included).
+    /// </summary>
     public static async Task<RecommendationsReply> WaitForVersion(ClusterFixture cluster, string user, string version)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
         {
             var reply = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5");
-            if (reply.ModelVersion == version) return reply;
+            if (reply.ModelVersion == version)
+            {
+                await Task.Delay(CatalogueCacheTtl(cluster) + TimeSpan.FromMilliseconds(50));
+                return reply;
+            }
             if (DateTime.UtcNow > deadline) Assert.Fail($"Recommendations still come from '{reply.ModelVersion}', not '{version}'.");
             await Task.Delay(50);
         }
     }
+
+    private static TimeSpan CatalogueCacheTtl(ClusterFixture cluster) =>
+        cluster.Options.Settings.TryGetValue("Recommender:CatalogueCacheTtl", out var ttl) && ttl is not null
+            ? TimeSpan.Parse(ttl, System.Globalization.CultureInfo.InvariantCulture)
+            : new Recommender.Grains.ServingOptions().CatalogueCacheTtl;
 
     /// <summary>
     /// Polls until <paramref name="holds"/>, for what the silos see a little after a write (each refreshes its catalogue

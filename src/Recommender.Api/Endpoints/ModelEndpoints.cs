@@ -160,7 +160,7 @@ public static class ModelEndpoints
     private static async Task<IResult> Get(string version, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var model = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ICatalogueGrain>(0).GetModel(version), options.CallAttemptTimeout, cancellation);
-        return model is null ? Problems.NotFound("version", $"Model version '{version}' is not registered.") : Results.Ok(ModelResponse.From(model));
+        return model is null ? NotRegistered(version) : Results.Ok(ModelResponse.From(model));
     }
 
     private static async Task<IResult> RegisterPlaced(string version, HttpRequest request, IGrainFactory grains)
@@ -173,7 +173,7 @@ public static class ModelEndpoints
     {
         if (Problems.UnexpectedBody(request, "Activation") is { } unexpected) return unexpected;
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null) return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        if (!await IsRegistered(catalogue, version, options, cancellation)) return NotRegistered(version);
         return Results.Ok(ActivationResponse.From(await catalogue.ActivateModel(version, 0)));
     }
 
@@ -184,8 +184,7 @@ public static class ModelEndpoints
         var part = Fields.Share(share, errors);
         if (errors.Any) return Problems.Invalid(errors);
         var catalogue = grains.GetGrain<ICatalogueGrain>(0);
-        if (await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is null)
-            return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+        if (!await IsRegistered(catalogue, version, options, cancellation)) return NotRegistered(version);
         try
         {
             var result = await catalogue.StartCandidate(version, part, 0);
@@ -193,12 +192,12 @@ public static class ModelEndpoints
         }
         catch (InvalidOperationException e)
         {
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [e.Message] }, title: "The version cannot be a candidate now.", statusCode: StatusCodes.Status409Conflict);
+            return Conflict(e.Message, "The version cannot be a candidate now.");
         }
         catch (KeyNotFoundException)
         {
             // Deleted since the check above.
-            return Problems.NotFound("version", $"Model version '{version}' is not registered.");
+            return NotRegistered(version);
         }
     }
 
@@ -216,9 +215,8 @@ public static class ModelEndpoints
         var deletion = await grains.GetGrain<ICatalogueGrain>(0).DeleteModel(version);
         if (deletion.Deleted is not null) return Results.NoContent();
         return deletion.NotFound
-            ? Problems.NotFound("version", $"Model version '{version}' is not registered.")
-            : Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [deletion.Refusal ?? "The version cannot be deleted now."] },
-                title: "The version cannot be deleted now.", statusCode: StatusCodes.Status409Conflict);
+            ? NotRegistered(version)
+            : Conflict(deletion.Refusal ?? "The version cannot be deleted now.", "The version cannot be deleted now.");
     }
 
     private static async Task<IResult> Rollback(HttpRequest request, IGrainFactory grains)
@@ -231,9 +229,19 @@ public static class ModelEndpoints
         catch (InvalidOperationException e)
         {
             // Nothing is wrong with the request; the registry's history has no earlier version.
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [e.Message] }, title: "Nothing to roll back to.", statusCode: StatusCodes.Status409Conflict);
+            return Conflict(e.Message, "Nothing to roll back to.");
         }
     }
+
+    private static IResult NotRegistered(string version) => Problems.NotFound("version", $"Model version '{version}' is not registered.");
+
+    /// <summary>A 409 problem whose error, on "version", says why the registry cannot do this now.</summary>
+    private static IResult Conflict(string why, string title) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { ["version"] = [why] }, title: title, statusCode: StatusCodes.Status409Conflict);
+
+    /// <summary>Whether the version is registered, asked before a write (a failure to answer says nothing was written).</summary>
+    private static async Task<bool> IsRegistered(ICatalogueGrain catalogue, string version, FrontEndOptions options, CancellationToken cancellation) =>
+        await ClusterRetry.BeforeWritingAsync(() => ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation)) is not null;
 }
 
 /// <summary>A registered version; <see cref="TextProjection"/>: items it was not trained on get a vector from their text.</summary>

@@ -114,16 +114,15 @@ public sealed class CatalogueGrain(
             logger.LogWarning(e, "Removing the files of deleted model versions failed; trying again when the catalogue next starts");
         }
         this.RegisterGrainTimer(OpenAndCloseDue, new GrainTimerCreationOptions(ScheduleCheckInterval, ScheduleCheckInterval));
-        if (S.Model is { } model)
-        {
-            _added = new(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellationToken), StringComparer.Ordinal);
-            _shardRows = ShardRowsOf(model, _added);
-        }
-        if (S.Candidate is { Model: var candidate })
-        {
-            _candidateAdded = new(await store.ReadAsync<AddedPlacement>(AddedOwner(candidate), cancellationToken), StringComparer.Ordinal);
-            _candidateShardRows = ShardRowsOf(candidate, _candidateAdded);
-        }
+        if (S.Model is { } model) (_added, _shardRows) = await ReadPlacements(model, cancellationToken);
+        if (S.Candidate is { Model: var candidate }) (_candidateAdded, _candidateShardRows) = await ReadPlacements(candidate, cancellationToken);
+    }
+
+    /// <summary>The stored placements of added items under <paramref name="model"/>, and its rows per shard with them.</summary>
+    private async Task<(Dictionary<string, AddedPlacement> Added, int[] ShardRows)> ReadPlacements(ActiveModel model, CancellationToken cancellation)
+    {
+        var added = new Dictionary<string, AddedPlacement>(await store.ReadAsync<AddedPlacement>(AddedOwner(model), cancellation), StringComparer.Ordinal);
+        return (added, ShardRowsOf(model, added));
     }
 
     /// <summary>The rows of the placements of added items under <paramref name="model"/>.</summary>
@@ -325,8 +324,11 @@ public sealed class CatalogueGrain(
         {
             if (S.Candidate is not { } current || current.Model.Version != version) return null;
             var info = S.Models.GetValueOrDefault(version);
+            var (added, shardRows) = (_candidateAdded, _candidateShardRows);
             S.Candidate = null;
             if (info is not null) S.Models[version] = info with { State = ModelVersionState.Retired, RetiredAt = DateTimeOffset.UtcNow };
+            // Cleared before the save, whose snapshot works out the hidden set without the candidate's rows.
+            (_candidateAdded, _candidateShardRows) = (new(StringComparer.Ordinal), []);
             RenewHiddenSet();
             try
             {
@@ -336,11 +338,11 @@ public sealed class CatalogueGrain(
             {
                 S.Candidate = current;
                 if (info is not null) S.Models[version] = info;
+                (_candidateAdded, _candidateShardRows) = (added, shardRows);
+                RenewHiddenSet();
                 throw;
             }
             stopped = current;
-            _candidateAdded = new(StringComparer.Ordinal);
-            _candidateShardRows = [];
         }
         logger.LogInformation("Model {Version} no longer served to a share of the users ({Share:P1} since {Since:O})", version, stopped.Share, stopped.Model.ActivatedAt);
         await Release(stopped.Model);
@@ -393,38 +395,32 @@ public sealed class CatalogueGrain(
         // up and places them.
         await RememberTextItems(written);
         if (S.Model is not { } model) return new ItemPlacement?[written.Length];
-        var loaded = models.Get(model.Version);
+        var placements = await PlaceUnder(model, _added, _shardRows, written);
+        // Item writes reach the candidate's shards as they reach the active version's; the answer is the active version's.
+        if (S.Candidate is { Model: var candidate }) await PlaceUnder(candidate, _candidateAdded, _candidateShardRows, written);
+        return placements;
+    }
+
+    /// <summary>
+    /// Places the items in <paramref name="model"/>'s shards and stores the placements of those it adds, then records
+    /// them in <paramref name="added"/>; <paramref name="shardRows"/> counts them in, and is counted again from what is
+    /// placed when this fails, rather than keep reservations for items that were not placed.
+    /// </summary>
+    private async Task<ItemPlacement?[]> PlaceUnder(ActiveModel model, Dictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<ShardEntry> written)
+    {
         (ItemPlacement?[] Placements, List<KeyValuePair<string, AddedPlacement>> Changed) placed;
         try
         {
-            placed = await PlaceInShards(model, loaded, _added, _shardRows, written);
+            placed = await PlaceInShards(model, models.Get(model.Version), added, shardRows, written);
             await store.WriteAsync(AddedOwner(model), placed.Changed);
         }
         catch
         {
-            // Recount rather than keep reservations for items that were not placed.
-            _shardRows = ShardRowsOf(model, _added);
+            ShardRowsOf(model, added).CopyTo(shardRows, 0);
             throw;
         }
-        foreach (var (itemId, placement) in placed.Changed) _added[itemId] = placement;
-        if (S.Candidate is { Model: var candidate }) await PlaceInCandidate(candidate, written);
+        foreach (var (itemId, placement) in placed.Changed) added[itemId] = placement;
         return placed.Placements;
-    }
-
-    /// <summary>Item writes reach the candidate's shards as they reach the active version's; the placements returned are the active version's.</summary>
-    private async Task PlaceInCandidate(ActiveModel candidate, IReadOnlyList<ShardEntry> written)
-    {
-        try
-        {
-            var placed = await PlaceInShards(candidate, models.Get(candidate.Version), _candidateAdded, _candidateShardRows, written);
-            await store.WriteAsync(AddedOwner(candidate), placed.Changed);
-            foreach (var (itemId, placement) in placed.Changed) _candidateAdded[itemId] = placement;
-        }
-        catch
-        {
-            _candidateShardRows = ShardRowsOf(candidate, _candidateAdded);
-            throw;
-        }
     }
 
     /// <summary>

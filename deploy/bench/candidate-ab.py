@@ -3,7 +3,8 @@
 given as a candidate, then times stored users' reads (users 1..N of the demo, vectors cached by a first pass) and item
 writes (batches of items with their own embeddings) with the candidate and without it, rounds alternating, so that a
 slow spell of the machine falls on both alike; then sends each user one event after a read and prints the live
-next-item counts by model version from /metrics.
+next-item counts by model version from /metrics and the cluster's comparison of the two sides
+(GET /models/{version}/candidate/results).
 
     dotnet run --project src/Recommender.Api -c Release -- --Recommender:DataDirectory=/tmp/demo-data &
     python3 deploy/bench/candidate-ab.py --url http://localhost:5000 --candidate recency-mean-ml-latest-small-d64
@@ -88,6 +89,14 @@ def main():
     for line in metrics.splitlines():
         if line.startswith("recommender_online_next_items_total") and 'source="model"' in line:
             print(line)
+    # The cluster's own comparison, once the silos have sent their counts (every few seconds).
+    results = call(f"{url}/models/{args.candidate}/candidate/results")[1]
+    for _ in range(60):
+        if results["candidateArm"]["nextEvents"] + results["controlArm"]["nextEvents"] >= len(users):
+            break
+        time.sleep(0.5)
+        results = call(f"{url}/models/{args.candidate}/candidate/results")[1]
+    print("results:", json.dumps({k: results[k] for k in ("candidateArm", "controlArm", "hitRate")}))
     call(f"{url}/models/{args.candidate}/candidate", "DELETE")
     # The items written are hidden again, so that they are not recommended.
     for at in range(0, len(written), 500):

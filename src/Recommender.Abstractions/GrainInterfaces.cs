@@ -333,6 +333,26 @@ public interface IPopularityGrain : IGrainWithIntegerKey
     Task<Immutable<PopularityScore[]>> Top(int count);
 }
 
+/// <summary>
+/// The outcome counts of a version's latest run as a candidate (key: the candidate version): each silo sends what its
+/// user grains counted every few seconds, so no grain sees every event; persisted on every flush.
+/// </summary>
+[Alias("recommender.IExperimentGrain")]
+public interface IExperimentGrain : IGrainWithStringKey
+{
+    /// <summary>Adds a silo's counts; counts of an earlier run than the one held are dropped, of a later one replace it.</summary>
+    [Alias("Add")]
+    Task Add(ExperimentTally counts);
+
+    /// <summary>The counts of the latest run (null: none counted).</summary>
+    [Alias("Get")]
+    Task<ExperimentTally?> Get();
+
+    /// <summary>Forgets the counts (the version was deleted).</summary>
+    [Alias("Clear")]
+    Task Clear();
+}
+
 /// <summary>Which users have events (key: 0..P-1, by user hash): the export walks it to stream every history.</summary>
 [Alias("recommender.IUserDirectoryGrain")]
 public interface IUserDirectoryGrain : IGrainWithIntegerKey

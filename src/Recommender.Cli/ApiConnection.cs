@@ -55,6 +55,24 @@ internal sealed class ApiConnection : IDisposable
     }
 
     /// <summary>
+    /// Runs a command's own <paramref name="checks"/> of its options, then opens the connection; an expected failure of
+    /// either is written as the command's error and its exit code returned, without a connection.
+    /// </summary>
+    public static (ApiConnection? Connection, int Exit) OpenChecked(ParseResult parse, Action checks, string? address, string? key, int timeoutSeconds)
+    {
+        ApiConnection? connection = null;
+        var exit = CommandErrors.Guard(parse, () =>
+        {
+            checks();
+            connection = Open(address, key, timeoutSeconds);
+            return 0;
+        });
+        if (exit == 0) return (connection, 0);
+        connection?.Dispose();
+        return (null, exit);
+    }
+
+    /// <summary>
     /// Sends the request <paramref name="create"/> makes; an answer of 429 (the rate limit) or 503 (unavailable for
     /// now) is sent again after its Retry-After (1 s without one), up to <paramref name="attempts"/> in all, and so,
     /// when <paramref name="retryLost"/>, is a request that got no answer (refused, cut or timed out), after 1, 2, 4 …

@@ -24,6 +24,7 @@ internal static partial class CliCommands
         MoveToClusterCommand.Create(),
         PublishCommand.Create(),
         DeleteModelsCommand.Create(),
+        CandidateResultsCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>

@@ -34,24 +34,18 @@ internal static class DeleteModelsCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            ApiConnection? connection = null;
             var named = parse.GetValue(versions) ?? [];
-            if (CommandErrors.Guard(parse, () =>
-                {
-                    if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
-                    if (named.Length > 0 == parse.GetValue(keep).HasValue)
-                        throw new ArgumentException("Give either --version (the versions to delete) or --keep N (delete all but the newest N), not both.");
-                    if (parse.GetValue(keep) is < 0) throw new ArgumentException($"--keep {parse.GetValue(keep)} must be 0 or more.");
-                    if (parse.GetValue(prefix) is not null && !parse.GetValue(keep).HasValue) throw new ArgumentException("--prefix chooses among versions to prune: give --keep too.");
-                    if (named.FirstOrDefault(v => string.IsNullOrWhiteSpace(v) || v.Contains('/')) is { } odd) throw new ArgumentException($"--version '{odd}' is not a version name.");
-                    connection = ApiConnection.Open(parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
-                    return 0;
-                }) is not 0 and var refused)
+            var (connection, refused) = ApiConnection.OpenChecked(parse, () =>
             {
-                connection?.Dispose();
-                return refused;
-            }
-            using var http = connection!;
+                if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
+                if (named.Length > 0 == parse.GetValue(keep).HasValue)
+                    throw new ArgumentException("Give either --version (the versions to delete) or --keep N (delete all but the newest N), not both.");
+                if (parse.GetValue(keep) is < 0) throw new ArgumentException($"--keep {parse.GetValue(keep)} must be 0 or more.");
+                if (parse.GetValue(prefix) is not null && !parse.GetValue(keep).HasValue) throw new ArgumentException("--prefix chooses among versions to prune: give --keep too.");
+                if (named.FirstOrDefault(v => string.IsNullOrWhiteSpace(v) || v.Contains('/')) is { } odd) throw new ArgumentException($"--version '{odd}' is not a version name.");
+            }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
+            if (connection is null) return refused;
+            using var http = connection;
             var tries = parse.GetValue(attempts);
             try
             {

@@ -302,7 +302,7 @@ internal static class PublishCommand
             $"{result.Shards} shards; {result.CarriedItems:N0} items added through the API carried over" +
             (result.NotRecommendable.Count > 0 ? $", {result.NotRecommendable.Count:N0} of them not recommendable by this version" : "") +
             (result.NotInCatalogue > 0 ? $"; {result.NotInCatalogue:N0} of its items are not in the catalogue" : "") +
-            $". Live HR@K per version: recommender_online_next_item_rank and recommender_online_next_items by model; POST /models/{version}/activate serves it to everyone, DELETE /models/{version}/candidate stops it.");
+            $". Compare the sides: recommender candidate-results --version {version} (GET /models/{version}/candidate/results); POST /models/{version}/activate serves it to everyone, DELETE /models/{version}/candidate stops it.");
         return 0;
     }
 

@@ -9,6 +9,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Recommender.Grains;
 using Recommender.Grains.Catalogue;
+using Recommender.Grains.Experiments;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Items;
 using Recommender.Grains.Popularity;
@@ -110,6 +111,9 @@ public static class RecommenderSiloExtensions
         services.AddSingleton<PopularityCache>();
         services.AddSingleton<PopularityFlusher>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<PopularityFlusher>());
+        services.AddSingleton<ExperimentAccumulator>();
+        services.AddSingleton<ExperimentFlusher>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ExperimentFlusher>());
         services.AddSingleton<EventJournalRetrier>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<EventJournalRetrier>());
         services.AddSingleton<ItemLocator>();

@@ -69,6 +69,7 @@ public sealed class CommandInputs : IDisposable
         ["import-events"] = ["--file", this["events.csv"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["publish"] = ["--package", this["package"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2", "--activate"],
         ["delete-models"] = ["--keep", "3", "--prefix", "retrain-", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
+        ["candidate-results"] = ["--version", "v2", "--alpha", "0.05", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["move-to-cluster"] = ["--data-directory", this["node"], "--cluster-data-directory", "OUT", "--connection-string", "Host=127.0.0.1;Port=1;Timeout=2"],
     };
 
@@ -94,7 +95,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     public static TheoryData<string> Commands => [.. CliCommands.All().Select(c => c.Name)];
 
     /// <summary>The commands that talk to a running cluster or its database, which the tests here do not start.</summary>
-    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster", "publish", "delete-models"];
+    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results"];
 
     [Theory]
     [MemberData(nameof(Commands))]

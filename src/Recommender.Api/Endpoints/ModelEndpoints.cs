@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Recommender.Abstractions;
 using Recommender.Api.Security;
 using Recommender.Api.Validation;
+using Recommender.Grains.Experiments;
 using Recommender.Grains.Registry;
 using Recommender.Model.Packaging;
 
@@ -54,12 +55,20 @@ public static class ModelEndpoints
                 + "are built as an activation builds them and item writes reach them from then on; answers when they are ready. Called again for the same "
                 + "version, only the share changes; for another, that one replaces it. A session with a visitorId is drawn as a user of that id; sessions without one, "
                 + "similar items and users without history get what the active version gives. "
-                + "An activation or rollback ends it. Compare the versions with recommender_online_next_items by model version (live HR@K).")
+                + "An activation or rollback ends it. GET /models/{version}/candidate/results compares the two sides.")
             .Produces<CandidateResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound)
             .ProducesValidationProblem(StatusCodes.Status409Conflict)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapGet("/models/{version}/candidate/results", CandidateResults)
+            .WithName("GetCandidateResults")
+            .WithSummary("The A/B test of the version's latest run as a candidate (running or ended): on each side, users' next events after the lists "
+                + "the model ranked for them from the start of the run, the share that were in the list (hit rate) and the mean reciprocal rank; and the candidate "
+                + "against the control (the version active beside it) on both, with the difference's 95 % confidence interval and p-value, the variance taken over "
+                + "buckets of users so that one user's many events count as one user's. Counts reach it within seconds. 404 when the version never ran as a candidate.")
+            .Produces<CandidateResultsResponse>()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/models/{version}/candidate", StopCandidate)
             .WithName("StopCandidate")
             .WithSummary("Stops serving the candidate version to a share of the users: every user gets the active version again. 404 when the version is not the candidate.")
@@ -201,6 +210,21 @@ public static class ModelEndpoints
         }
     }
 
+    private static async Task<IResult> CandidateResults(string version, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        if (await ClusterRetry.RepeatAsync(() => catalogue.GetModel(version), options.CallAttemptTimeout, cancellation) is null) return NotRegistered(version);
+        var tally = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IExperimentGrain>(version).Get(), options.CallAttemptTimeout, cancellation);
+        var snapshot = await ClusterRetry.RepeatAsync(catalogue.GetSnapshot, options.CallAttemptTimeout, cancellation);
+        var running = snapshot.Candidate is { } candidate && candidate.Model.Version == version ? candidate : null;
+        // A run that has begun counts from nothing, whatever an earlier run of the version left.
+        if (running is not null && snapshot.Model is { } active && (tally is null || tally.Since < running.Model.ActivatedAt))
+            tally = new ExperimentTally(version, active.Version, running.Model.ActivatedAt, ArmTally.Empty(), ArmTally.Empty());
+        return tally is null
+            ? Problems.NotFound("version", $"Model version '{version}' has not run as a candidate, or no user's next event after its lists has been counted.")
+            : Results.Ok(CandidateResultsResponse.From(tally, running?.Model.ActivatedAt == tally.Since ? running.Share : null));
+    }
+
     private static async Task<IResult> StopCandidate(string version, HttpRequest request, IGrainFactory grains)
     {
         if (Problems.UnexpectedBody(request, "Stopping a candidate") is { } unexpected) return unexpected;
@@ -263,6 +287,27 @@ public sealed record ModelsResponse(string? Active, IReadOnlyList<ModelResponse>
 
 /// <summary>A candidate's start: the version, its share of the users, the active version beside it, and its shards as an activation reports them.</summary>
 public sealed record CandidateResponse(string Candidate, double Share, string Active, int Shards, int CarriedItems, IReadOnlyList<string> NotRecommendable, int NotInCatalogue);
+
+/// <summary>
+/// A candidate run's A/B test: since when, whether it still runs (and for what share of the users), each side's counts,
+/// and the candidate against the control on the hit rate and the mean reciprocal rank (null until each side has next
+/// events from users in at least two buckets).
+/// </summary>
+public sealed record CandidateResultsResponse(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
+    ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank)
+{
+    public static CandidateResultsResponse From(ExperimentTally tally, double? share) =>
+        new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
+            ExperimentComparison.Compare(ExperimentComparison.HitRate(tally.CandidateArm), ExperimentComparison.HitRate(tally.ControlArm)),
+            ExperimentComparison.Compare(ExperimentComparison.MeanReciprocalRank(tally.CandidateArm), ExperimentComparison.MeanReciprocalRank(tally.ControlArm)));
+}
+
+/// <summary>One side's users' next events after lists it ranked, how many were in the list, and the two rates (null without events).</summary>
+public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank)
+{
+    public static ArmResponse From(ArmTally arm) =>
+        new(arm.TotalEvents, arm.Hits.Sum(), ExperimentComparison.HitRate(arm)?.Value, ExperimentComparison.MeanReciprocalRank(arm)?.Value);
+}
 
 /// <summary>
 /// An activation's outcome. <see cref="NotInCatalogue"/>: items of the version that the catalogue does not hold, which are

@@ -286,11 +286,12 @@ public sealed class CatalogueGrain(
         {
             var rows = await store.DeleteOwnersAsync(ItemShardGrain.EntriesOwner($"{version}/")) + await store.DeleteOwnersAsync(AddedPrefix(version));
             var states = await shardStates.DeleteStatesAsync(version);
-            logger.LogInformation("Model {Version} deleted ({Rows} shard and placement rows, {States} shard states)", version, rows, states);
+            await GrainFactory.GetGrain<IExperimentGrain>(version).Clear();
+            logger.LogInformation("Model {Version} deleted ({Rows} shard and placement rows, {States} shard states, its A/B test counts)", version, rows, states);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Model {Version} deleted, but removing the rows and states its shards kept failed; they stay unused", version);
+            logger.LogWarning(e, "Model {Version} deleted, but removing the rows and states its shards and A/B tests kept failed; they stay unused", version);
         }
         return new ModelDeletion(deleted);
     }

@@ -24,9 +24,29 @@ public static class ServingModel
     public static double Draw(string version, string userId)
     {
         // The version's length first, so that no two (version, user) pairs hash the same bytes.
-        var bytes = Encoding.UTF8.GetBytes($"{version.Length}:{version}:{userId}");
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(bytes, hash);
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{version.Length}:{version}:{userId}"), hash);
         return (BinaryPrimitives.ReadUInt64BigEndian(hash) >> 11) * (1.0 / (1UL << 53));
     }
+
+    /// <summary>
+    /// The user's bucket for an A/B test's counts, 0 to <see cref="ArmTally.Buckets"/> − 1: fixed for the user whatever
+    /// the candidate, and not tied to the draw, so each side's users spread over every bucket.
+    /// </summary>
+    public static int Bucket(string userId)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes($"bucket:{userId}"), hash);
+        return (int)(BinaryPrimitives.ReadUInt32BigEndian(hash) % ArmTally.Buckets);
+    }
+
+    /// <summary>
+    /// The side of the running candidate's test that a list belongs to; null when no candidate runs or the list was not
+    /// the model's (the popular list for a user without history, which both sides get from the active version).
+    /// </summary>
+    public static ExperimentArm? ArmOf(CatalogueSnapshot snapshot, Abstractions.Ranking ranking) =>
+        snapshot is { Candidate: { } candidate, Model: { } active } && ranking.Source == RankingSource.Model
+            && (ranking.ModelVersion == candidate.Model.Version || ranking.ModelVersion == active.Version)
+            ? new ExperimentArm(candidate.Model.Version, active.Version, candidate.Model.ActivatedAt, ranking.ModelVersion == candidate.Model.Version)
+            : null;
 }

@@ -21,7 +21,8 @@ public sealed class NextItemTracker(TimeSpan window)
     /// counts from the top.
     /// </summary>
     /// <param name="list">What makes two requests pages of one list (<see cref="ListOf"/>).</param>
-    public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at, int offset = 0, string list = "")
+    /// <param name="arm">The side of a running A/B test that served the list, if any.</param>
+    public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at, int offset = 0, string list = "", ExperimentArm? arm = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (ranking.Items.Count == 0 || window <= TimeSpan.Zero)
@@ -32,9 +33,9 @@ public sealed class NextItemTracker(TimeSpan window)
         var items = ranking.Items.Select(i => i.ItemId);
         _served = offset > 0 && Live(at) is { Answered: false } previous && previous.FirstRank + previous.Items.Length == offset + 1
             && previous.ModelVersion == ranking.ModelVersion && previous.Source == ranking.Source && previous.NewestEvent == newestEvent
-            && previous.List == list
+            && previous.List == list && previous.Arm == arm
             ? previous with { Items = [.. previous.Items, .. items], At = at }
-            : new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list);
+            : new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list, arm);
     }
 
     /// <summary>The filters that make a list (not its page, size or explanations): requests alike in these are pages of one list.</summary>
@@ -61,7 +62,7 @@ public sealed class NextItemTracker(TimeSpan window)
         if (next is null) return null;
         served.Answered = true;
         var index = Array.IndexOf(served.Items, next.ItemId);
-        return new NextItemOutcome(served.ModelVersion, served.Source, index < 0 ? null : served.FirstRank + index);
+        return new NextItemOutcome(served.ModelVersion, served.Source, index < 0 ? null : served.FirstRank + index, served.Arm);
     }
 
     /// <summary>
@@ -91,7 +92,7 @@ public sealed class NextItemTracker(TimeSpan window)
 
     /// <param name="FirstRank">The rank of the first item: 1, or the offset + 1 of a page served on its own.</param>
     private sealed record ServedList(string[] Items, string ModelVersion, RankingSource Source, DateTimeOffset? NewestEvent, DateTimeOffset At, int FirstRank,
-        string List)
+        string List, ExperimentArm? Arm)
     {
         public bool Answered { get; set; }
 
@@ -103,5 +104,8 @@ public sealed class NextItemTracker(TimeSpan window)
     }
 }
 
-/// <summary>A user's event after a served list: the list's model version and source, and the item's 1-based rank in it (null: not in it).</summary>
-public readonly record struct NextItemOutcome(string ModelVersion, RankingSource Source, int? Rank);
+/// <summary>
+/// A user's event after a served list: the list's model version and source, the item's 1-based rank in it (null: not
+/// in it), and the side of the A/B test that served the list (null: none ran).
+/// </summary>
+public readonly record struct NextItemOutcome(string ModelVersion, RankingSource Source, int? Rank, ExperimentArm? Arm = null);

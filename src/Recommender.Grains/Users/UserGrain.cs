@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Recommender.Abstractions;
 using Recommender.Grains.Catalogue;
+using Recommender.Grains.Experiments;
 using Recommender.Grains.Inference;
 using Recommender.Grains.Popularity;
 using Recommender.Grains.Ranking;
@@ -18,6 +19,7 @@ public sealed class UserGrain(
     [PersistentState("user")] IPersistentState<UserState> state,
     CatalogueCache catalogue,
     PopularityAccumulator accumulator,
+    ExperimentAccumulator experiments,
     HistoryRanker ranker,
     ServingMetrics metrics,
     TimeProvider clock,
@@ -69,7 +71,11 @@ public sealed class UserGrain(
             accumulator.Record(accepted);
             var now = clock.GetUtcNow();
             foreach (var dismissed in _nextItem.Dismissals(accepted, now)) metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
-            if (_nextItem.Follow(accepted, now) is { } next) metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
+            if (_nextItem.Follow(accepted, now) is { } next)
+            {
+                metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
+                if (next.Arm is { } arm) experiments.Record(arm, ServingModel.Bucket(GrainKeys.IdOf(this)), next.Rank);
+            }
         }
         return result;
     }
@@ -125,7 +131,7 @@ public sealed class UserGrain(
         var (seen, dismissed) = DistinctItems();
         var ranking = await ranker.Rank(snapshot, model, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
-            NextItemTracker.ListOf(request));
+            NextItemTracker.ListOf(request), ServingModel.ArmOf(snapshot, ranking));
         return ranking;
     }
 

@@ -281,14 +281,7 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
         return path;
     }
 
-    private async Task<(int Exit, string Output, string Error)> Cli(string command, params string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        string[] api = args.Contains("--api") ? [] : ["--api", cluster.BaseAddress.ToString()];
-        var exit = await Task.Run(() => CliCommands.RunAsync(CliCommands.Root(), [command, .. args, .. api], new InvocationConfiguration { Output = output, Error = error }));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Output, string Error)> Cli(string command, params string[] args) => CommandLine.Run(cluster.BaseAddress, [command, .. args]);
 
     private static int FreePort()
     {

@@ -382,14 +382,7 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
         Assert.Equal((version, null), (models.Active, models.Candidate));
     }
 
-    private async Task<(int Exit, string Output, string Error)> Cli(params string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        var exit = await Task.Run(() => CliCommands.RunAsync(CliCommands.Root(), [.. args, "--api", cluster.BaseAddress.ToString(), "--attempts", "2"],
-            new InvocationConfiguration { Output = output, Error = error }));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Output, string Error)> Cli(params string[] args) => CommandLine.Run(cluster.BaseAddress, args, "--attempts", "2");
 
     private static string Version(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 
@@ -402,13 +395,5 @@ public sealed class PublishCommandTests(PublishCommandTests.Cluster cluster) : I
         return path;
     }
 
-    private async Task<(int Exit, string Output, string Error)> Publish(params string[] args)
-    {
-        var output = new StringWriter(CultureInfo.InvariantCulture);
-        var error = new StringWriter(CultureInfo.InvariantCulture);
-        string[] api = args.Contains("--api") ? [] : ["--api", cluster.BaseAddress.ToString()];
-        var exit = await Task.Run(() => CliCommands.RunAsync(CliCommands.Root(), ["publish", .. args, .. api, "--attempts", "2"],
-            new InvocationConfiguration { Output = output, Error = error }));
-        return (exit, output.ToString(), error.ToString());
-    }
+    private Task<(int Exit, string Output, string Error)> Publish(params string[] args) => CommandLine.Run(cluster.BaseAddress, ["publish", .. args], "--attempts", "2");
 }

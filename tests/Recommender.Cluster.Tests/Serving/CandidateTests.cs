@@ -1,6 +1,9 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 using Recommender.Grains.Ranking;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -133,6 +136,141 @@ public sealed class CandidateTests(ServingCluster cluster)
         {
             using (await cluster.Http.DeleteAsync($"/models/{candidate}/candidate")) { }
             await TestPackages.Activate(cluster.Http, served);
+            await ServingChecks.WaitForVersion(cluster, "3", served);
+        }
+    }
+
+    private Task<(int Exit, string Output, string Error)> Cli(params string[] args) => CommandLine.Run(cluster.BaseAddress, args, "--attempts", "2");
+
+    private async Task<CandidateResultsReply> Results(string version)
+    {
+        using var response = await cluster.Http.GetAsync($"/models/{version}/candidate/results");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<CandidateResultsReply>())!;
+    }
+
+    [Fact]
+    public async Task A_candidates_results_count_each_sides_next_events_and_start_afresh_with_each_run()
+    {
+        var served = (await cluster.GetJsonAsync<ModelsReply>("/models")).Active!;
+        var dimension = (await cluster.GetJsonAsync<ModelsReply>("/models")).Models.Single(m => m.Version == served).Dimension;
+        var candidate = TestPackages.NewVersion("ab");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, candidate, dimension));
+        try
+        {
+            Assert.Contains("not registered", (await Refused(await cluster.Http.GetAsync("/models/no-such-version/candidate/results"), HttpStatusCode.NotFound)).Errors!["version"][0]);
+            Assert.Contains("has not run as a candidate", (await Refused(await cluster.Http.GetAsync($"/models/{candidate}/candidate/results"), HttpStatusCode.NotFound)).Errors!["version"][0]);
+
+            using (var started = await Start(candidate, "?share=0.5"))
+                Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
+            string Drawn(string user) => ServingModel.Draw(candidate, user) < 0.5 ? candidate : served;
+            await ServingChecks.WaitForVersion(cluster, Users.First(u => Drawn(u) == candidate), candidate);
+            var since = (await cluster.GetJsonAsync<ModelsReply>("/models")).CandidateSince!.Value;
+            var empty = await Results(candidate);
+            Assert.Equal((candidate, served, since, true, 0.5), (empty.Candidate, empty.Control, empty.Since, empty.Running, empty.Share));
+            Assert.Equal((0L, 0L), (empty.CandidateArm.NextEvents, empty.ControlArm.NextEvents));
+            Assert.Null(empty.HitRate);
+
+            // New users, each with a history, served a list, then taking its first item (even users) or one not in it.
+            var prefix = "ab-" + Guid.NewGuid().ToString("N");
+            var users = Enumerable.Range(0, 40).Select(i => $"{prefix}-{i}").ToArray();
+            using (var history = await cluster.Http.PostAsJsonAsync("/events", users.SelectMany(u => new[]
+                   {
+                       new { userId = u, itemId = "1", type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(-10) },
+                       new { userId = u, itemId = "2", type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(-5) },
+                   }).ToArray()))
+                Assert.True(history.IsSuccessStatusCode, await history.Content.ReadAsStringAsync());
+            var expected = new Dictionary<string, (long Events, long Hits)> { [candidate] = (0, 0), [served] = (0, 0) };
+            for (var i = 0; i < users.Length; i++)
+            {
+                var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{users[i]}/recommendations?k=3");
+                Assert.Equal(("model", Drawn(users[i])), (list.Source, list.ModelVersion));
+                var listed = list.Items.Select(item => item.Id).ToHashSet();
+                var next = i % 2 == 0 ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
+                using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = users[i], itemId = next, type = "view" }))
+                    Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+                var (events, hits) = expected[list.ModelVersion];
+                expected[list.ModelVersion] = (events + 1, hits + (i % 2 == 0 ? 1 : 0));
+            }
+            Assert.All(expected.Values, e => Assert.True(e.Events > 2, "both sides have users"));
+
+            // The silos send their counts every few seconds.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            var results = await Results(candidate);
+            while (results.CandidateArm.NextEvents + results.ControlArm.NextEvents < users.Length && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+                results = await Results(candidate);
+            }
+            Assert.Equal((expected[candidate].Events, expected[candidate].Hits), (results.CandidateArm.NextEvents, results.CandidateArm.Hits));
+            Assert.Equal((expected[served].Events, expected[served].Hits), (results.ControlArm.NextEvents, results.ControlArm.Hits));
+            var candidateRate = (double)expected[candidate].Hits / expected[candidate].Events;
+            var controlRate = (double)expected[served].Hits / expected[served].Events;
+            Assert.Equal(candidateRate, results.CandidateArm.HitRate!.Value, 12);
+            // Every hit was the list's first item: the mean reciprocal rank is the hit rate.
+            Assert.Equal(candidateRate, results.CandidateArm.MeanReciprocalRank!.Value, 12);
+            Assert.NotNull(results.HitRate);
+            Assert.Equal(candidateRate - controlRate, results.HitRate.Difference, 12);
+            Assert.InRange(results.HitRate.Difference, results.HitRate.Low, results.HitRate.High);
+            Assert.InRange(results.HitRate.PValue, 0, 1);
+            Assert.Equal(results.HitRate.Difference, results.MeanReciprocalRank!.Difference, 12);
+
+            // The command prints the same, with a verdict; a version that never ran is its error and exit code 1.
+            var (exit, output, error) = await Cli("candidate-results", "--version", candidate);
+            Assert.True(exit == 0, error);
+            Assert.True(output.Contains($"{candidate} against {served} since", StringComparison.Ordinal), output);
+            Assert.True(output.Contains(string.Create(CultureInfo.InvariantCulture, $"candidate {candidate}: {expected[candidate].Events} next events, {expected[candidate].Hits} in the list; hit rate {candidateRate:0.0000}"), StringComparison.Ordinal), output);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+                $"hit rate: {results.HitRate.Difference:+0.0000;-0.0000;0.0000}"), output);
+            Assert.Contains(results.HitRate.PValue < 0.05 ? "at the 0.05 level" : "no difference shown at the 0.05 level", output);
+            (exit, _, error) = await Cli("candidate-results", "--version", "no-such-version");
+            Assert.Equal(1, exit);
+            Assert.Contains("not registered", error);
+            (exit, _, error) = await Cli("candidate-results", "--version", candidate, "--alpha", "1");
+            Assert.Equal((1, true), (exit, error.Contains("--alpha", StringComparison.Ordinal)));
+
+            // Stopped, the run's results stay; started again, the new run counts from nothing.
+            using (var stopped = await cluster.Http.DeleteAsync($"/models/{candidate}/candidate"))
+                Assert.Equal(HttpStatusCode.NoContent, stopped.StatusCode);
+            var ended = await Results(candidate);
+            Assert.Equal((false, (double?)null, since), (ended.Running, ended.Share, ended.Since));
+            Assert.Equal((results.CandidateArm.NextEvents, results.ControlArm.Hits), (ended.CandidateArm.NextEvents, ended.ControlArm.Hits));
+            using (var again = await Start(candidate, "?share=0.25"))
+                Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
+            var second = await Results(candidate);
+            Assert.True(second.Since > since, $"the second run began at {second.Since:O}, the first at {since:O}");
+            Assert.Equal((true, (double?)0.25, 0L, 0L), (second.Running, second.Share, second.CandidateArm.NextEvents, second.ControlArm.NextEvents));
+            // Its counts are its own: one user on the candidate's side takes the list's first item.
+            await ServingChecks.WaitForVersion(cluster, Users.First(u => ServingModel.Draw(candidate, u) < 0.25), candidate);
+            var onCandidate = users.First(u => ServingModel.Draw(candidate, u) < 0.25);
+            var top = (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{onCandidate}/recommendations?k=3")).Items[0].Id;
+            using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = onCandidate, itemId = top, type = "view" }))
+                Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (second.CandidateArm.NextEvents == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+                second = await Results(candidate);
+            }
+            Assert.Equal((second.Since, 1L, 1L, 0L), ((await Results(candidate)).Since, second.CandidateArm.NextEvents, second.CandidateArm.Hits, second.ControlArm.NextEvents));
+
+            // Deleting the version (once its retire grace has passed) deletes its counts.
+            using (var stopped = await cluster.Http.DeleteAsync($"/models/{candidate}/candidate"))
+                Assert.Equal(HttpStatusCode.NoContent, stopped.StatusCode);
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (true)
+            {
+                using var deleted = await cluster.Http.DeleteAsync($"/models/{candidate}");
+                if (deleted.StatusCode == HttpStatusCode.NoContent) break;
+                Assert.True(deleted.StatusCode == HttpStatusCode.Conflict && DateTime.UtcNow < deadline, await deleted.Content.ReadAsStringAsync());
+                await Task.Delay(250);
+            }
+            Assert.Null(await cluster.Cluster.Client.GetGrain<IExperimentGrain>(candidate).Get());
+            Assert.Contains("not registered", (await Refused(await cluster.Http.GetAsync($"/models/{candidate}/candidate/results"), HttpStatusCode.NotFound)).Errors!["version"][0]);
+        }
+        finally
+        {
+            using (await cluster.Http.DeleteAsync($"/models/{candidate}/candidate")) { }
             await ServingChecks.WaitForVersion(cluster, "3", served);
         }
     }

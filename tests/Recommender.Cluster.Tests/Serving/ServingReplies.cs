@@ -10,3 +10,10 @@ public sealed record ModelsReply(string? Active, List<ModelReply> Models, string
 public sealed record CandidateReply(string Candidate, double Share, string Active, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue);
 
 public sealed record ActivationReply(string Active, string? Previous, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue = -1);
+
+public sealed record CandidateResultsReply(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
+    ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank);
+
+public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank);
+
+public sealed record RateComparisonReply(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue);

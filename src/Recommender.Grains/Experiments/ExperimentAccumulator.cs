@@ -1,0 +1,59 @@
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Experiments;
+
+/// <summary>
+/// Each silo's in-memory counts of users' next events after lists served during an A/B test, by run, side and bucket
+/// of users; drained every few seconds into the run's grain, so no grain sees every event.
+/// </summary>
+public sealed class ExperimentAccumulator
+{
+    private readonly Lock _lock = new();
+    private Dictionary<(string Candidate, string Control, DateTimeOffset Since), Pending> _pending = [];
+
+    /// <summary>Counts a next event after a list <paramref name="arm"/> served to a user of <paramref name="bucket"/>; <paramref name="rank"/>: the item's in the list.</summary>
+    public void Record(ExperimentArm arm, int bucket, int? rank)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bucket);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, ArmTally.Buckets);
+        if (rank is < 1) throw new ArgumentOutOfRangeException(nameof(rank), rank, "A rank counts from 1.");
+        lock (_lock)
+        {
+            var key = (arm.Candidate, arm.Control, arm.Since);
+            if (!_pending.TryGetValue(key, out var pending)) _pending[key] = pending = new Pending();
+            var side = arm.OnCandidate ? pending.Candidate : pending.Control;
+            side.Events[bucket]++;
+            if (rank is { } r)
+            {
+                side.Hits[bucket]++;
+                side.ReciprocalRanks[bucket] += 1.0 / r;
+            }
+        }
+    }
+
+    /// <summary>Takes everything counted so far, one tally per run.</summary>
+    public IReadOnlyList<ExperimentTally> Drain()
+    {
+        Dictionary<(string Candidate, string Control, DateTimeOffset Since), Pending> drained;
+        lock (_lock) (drained, _pending) = (_pending, []);
+        return [.. drained.Select(p => new ExperimentTally(p.Key.Candidate, p.Key.Control, p.Key.Since, p.Value.Candidate, p.Value.Control))];
+    }
+
+    /// <summary>Puts back a drained tally whose flush failed, so that it goes with the next one.</summary>
+    public void Return(ExperimentTally tally)
+    {
+        lock (_lock)
+        {
+            // Summed into new arrays: the grain may hold the returned ones (a call within the silo is not copied).
+            var key = (tally.Candidate, tally.Control, tally.Since);
+            var pending = _pending.GetValueOrDefault(key) ?? new Pending();
+            _pending[key] = new Pending(pending.Candidate.Plus(tally.CandidateArm), pending.Control.Plus(tally.ControlArm));
+        }
+    }
+
+    // The arrays are written in place under the lock until drained; a drained tally is never written again.
+    private sealed record Pending(ArmTally Candidate, ArmTally Control)
+    {
+        public Pending() : this(ArmTally.Empty(), ArmTally.Empty()) { }
+    }
+}

@@ -1,0 +1,76 @@
+using MathNet.Numerics;
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Experiments;
+
+/// <summary>A rate per next event on one side of a test (<see cref="Value"/>) and the variance of that estimate.</summary>
+/// <param name="Buckets">Buckets of users that had events on that side.</param>
+public readonly record struct RateEstimate(double Value, double Variance, int Buckets);
+
+/// <summary>
+/// One rate compared between the candidate and the control: the difference, candidate minus control, with its 95 %
+/// confidence interval (<see cref="Low"/>, <see cref="High"/>) and the two-sided p-value of "no difference";
+/// <see cref="RelativeDifference"/> is the difference over the control's rate (null when that is 0).
+/// </summary>
+public sealed record RateComparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue);
+
+/// <summary>
+/// Compares the sides of an A/B test on a rate per next event (the share in the list served, the mean reciprocal rank).
+/// A user's events are not independent of each other (a user who takes recommendations takes many), so treating
+/// every event as its own trial would understate the variance and call chance a difference. Users are independent,
+/// and each user's events all fall in one bucket: the rate's variance comes from the buckets as clusters, by
+/// linearising the ratio of sums (the delta method), and the two sides' users are apart (a user stays on one side).
+/// </summary>
+public static class ExperimentComparison
+{
+    /// <summary>The two-sided 95 % quantile of the standard normal distribution.</summary>
+    public const double Z95 = 1.959963984540054;
+
+    /// <summary>
+    /// The rate Σ metric / Σ events over the buckets, and its variance
+    /// G / (G − 1) · Σ_b (metric_b − rate · events_b)² / (Σ events)², G the buckets with events; null without events.
+    /// </summary>
+    public static RateEstimate? Rate(IReadOnlyList<long> events, IReadOnlyList<double> metric)
+    {
+        if (events.Count != metric.Count) throw new ArgumentException("The event counts and the metric need a value for every bucket.", nameof(metric));
+        double totalEvents = 0, totalMetric = 0;
+        var buckets = 0;
+        for (var b = 0; b < events.Count; b++)
+        {
+            totalEvents += events[b];
+            totalMetric += metric[b];
+            if (events[b] > 0) buckets++;
+        }
+        if (totalEvents == 0) return null;
+        var rate = totalMetric / totalEvents;
+        if (buckets < 2) return new RateEstimate(rate, double.NaN, buckets);
+        double squares = 0;
+        for (var b = 0; b < events.Count; b++)
+        {
+            var residual = metric[b] - rate * events[b];
+            squares += residual * residual;
+        }
+        return new RateEstimate(rate, buckets / (buckets - 1.0) * squares / (totalEvents * totalEvents), buckets);
+    }
+
+    /// <summary>
+    /// The candidate's rate against the control's; null until each side has events in at least two buckets (no
+    /// variance can be estimated from fewer).
+    /// </summary>
+    public static RateComparison? Compare(RateEstimate? candidate, RateEstimate? control)
+    {
+        if (candidate is not { Buckets: >= 2 } c || control is not { Buckets: >= 2 } k) return null;
+        var difference = c.Value - k.Value;
+        var error = Math.Sqrt(c.Variance + k.Variance);
+        // Without spread on either side the difference is certain: there is nothing it could be chance of.
+        var p = error > 0 ? SpecialFunctions.Erfc(Math.Abs(difference) / error / Math.Sqrt(2)) : difference == 0 ? 1 : 0;
+        return new RateComparison(c.Value, k.Value, difference, k.Value == 0 ? null : difference / k.Value,
+            difference - Z95 * error, difference + Z95 * error, p);
+    }
+
+    /// <summary>The share of next events that were in the list served.</summary>
+    public static RateEstimate? HitRate(ArmTally arm) => Rate(arm.Events, [.. arm.Hits.Select(h => (double)h)]);
+
+    /// <summary>The mean over next events of 1 / the item's rank in the list served (0 when it was not in the list).</summary>
+    public static RateEstimate? MeanReciprocalRank(ArmTally arm) => Rate(arm.Events, arm.ReciprocalRanks);
+}

@@ -1,0 +1,177 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Experiments;
+using Recommender.Grains.Ranking;
+using Recommender.Grains.Users;
+using Xunit.Abstractions;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+/// <summary>
+/// An A/B test's counts and comparison: which lists belong to a side, the silo's accumulator, and the comparison's
+/// figures by hand and its error rates over simulated tests whose users' events are correlated.
+/// </summary>
+public sealed class ExperimentTests(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+
+    private static ArmTally Arm(long[] events, long[] hits) =>
+        new([.. events, .. new long[ArmTally.Buckets - events.Length]], [.. hits, .. new long[ArmTally.Buckets - hits.Length]],
+            [.. hits.Select(h => (double)h), .. new double[ArmTally.Buckets - hits.Length]]);
+
+    [Fact]
+    public void The_comparison_takes_its_variance_from_the_buckets_of_users()
+    {
+        // Candidate: buckets of 2 events with 2 and 0 hits, rate 0.5, residuals ±1, variance 2/1 · 2 / 4² = 0.25.
+        // Control: 0 and 1 hits, rate 0.25, residuals ∓0.5, variance 2 · 0.5 / 16 = 0.0625.
+        // Difference 0.25, standard error √0.3125 = 0.5590, z = 0.4472, p = 2 (1 − Φ(0.4472)) = 0.6547.
+        var candidate = ExperimentComparison.HitRate(Arm([2, 2], [2, 0]));
+        var control = ExperimentComparison.HitRate(Arm([2, 2], [0, 1]));
+        Assert.Equal(new RateEstimate(0.5, 0.25, 2), candidate);
+        Assert.Equal(new RateEstimate(0.25, 0.0625, 2), control);
+        var comparison = ExperimentComparison.Compare(candidate, control)!;
+        Assert.Equal(0.25, comparison.Difference, 12);
+        Assert.Equal(1.0, comparison.RelativeDifference!.Value, 12);
+        Assert.Equal(0.6547, comparison.PValue, 4);
+        Assert.Equal(0.25 - 1.959964 * 0.559017, comparison.Low, 5);
+        Assert.Equal(0.25 + 1.959964 * 0.559017, comparison.High, 5);
+
+        // Nothing to compare until each side has events in two buckets; no spread at all makes the difference certain.
+        Assert.Null(ExperimentComparison.HitRate(ArmTally.Empty()));
+        Assert.Null(ExperimentComparison.Compare(ExperimentComparison.HitRate(Arm([5], [2])), control));
+        Assert.Null(ExperimentComparison.Compare(candidate, null));
+        var allHits = ExperimentComparison.Compare(ExperimentComparison.HitRate(Arm([1, 3], [1, 3])), ExperimentComparison.HitRate(Arm([2, 2], [0, 0])))!;
+        Assert.Equal((1.0, 0.0, 1.0, 1.0), (allHits.Difference, allHits.PValue, allHits.Low, allHits.High));
+        Assert.Null(allHits.RelativeDifference);
+    }
+
+    /// <summary>
+    /// Simulated tests: users with 1–10 next events each, half of them taking recommendations almost always and half
+    /// almost never (so one user's events move together); <paramref name="lift"/> added to the candidate side's users.
+    /// The p-values of the buckets' comparison, and of one that takes every event for an independent trial.
+    /// </summary>
+    private static (double[] Buckets, double[] Events) Simulate(int tests, int usersPerSide, double lift, int seed)
+    {
+        var random = new Random(seed);
+        var byBuckets = new double[tests];
+        var byEvents = new double[tests];
+        for (var t = 0; t < tests; t++)
+        {
+            var sides = new (ArmTally Buckets, List<long> Events, List<double> Hits)[2];
+            for (var side = 0; side < 2; side++)
+            {
+                var arm = ArmTally.Empty();
+                var events = new List<long>();
+                var hits = new List<double>();
+                for (var u = 0; u < usersPerSide; u++)
+                {
+                    var taste = (random.NextDouble() < 0.5 ? 0.05 : 0.8) + (side == 0 ? lift : 0);
+                    var bucket = random.Next(ArmTally.Buckets);
+                    var n = random.Next(1, 11);
+                    for (var e = 0; e < n; e++)
+                    {
+                        var hit = random.NextDouble() < taste;
+                        arm.Events[bucket]++;
+                        if (hit) arm.Hits[bucket]++;
+                        events.Add(1);
+                        hits.Add(hit ? 1 : 0);
+                    }
+                }
+                sides[side] = (arm, events, hits);
+            }
+            byBuckets[t] = ExperimentComparison.Compare(ExperimentComparison.HitRate(sides[0].Buckets), ExperimentComparison.HitRate(sides[1].Buckets))!.PValue;
+            byEvents[t] = ExperimentComparison.Compare(ExperimentComparison.Rate(sides[0].Events, sides[0].Hits),
+                ExperimentComparison.Rate(sides[1].Events, sides[1].Hits))!.PValue;
+        }
+        return (byBuckets, byEvents);
+    }
+
+    [Fact]
+    public void Two_sides_alike_differ_at_the_five_percent_level_about_one_test_in_twenty_and_a_real_lift_is_found()
+    {
+        var (alike, alikeByEvents) = Simulate(tests: 500, usersPerSide: 300, lift: 0, seed: 7);
+        // 25 of 500 expected; the range is about three binomial standard errors (4.9) either side.
+        var rejected = alike.Count(p => p < 0.05);
+        output.WriteLine($"alike sides: {rejected} of 500 below 0.05 by buckets, {alikeByEvents.Count(p => p < 0.05)} by events");
+        Assert.InRange(rejected, 10, 42);
+        // Taking each event for an independent trial calls chance a difference far more often than 5 %: what the buckets prevent.
+        Assert.True(alikeByEvents.Count(p => p < 0.05) > 2 * rejected, $"{alikeByEvents.Count(p => p < 0.05)} by events against {rejected} by buckets");
+        // p-values of alike sides are spread evenly: about half below 0.5.
+        Assert.InRange(alike.Count(p => p < 0.5), 215, 285);
+
+        var (lifted, _) = Simulate(tests: 100, usersPerSide: 600, lift: 0.1, seed: 8);
+        output.WriteLine($"a lift of 0.1: {lifted.Count(p => p < 0.05)} of 100 below 0.05");
+        Assert.True(lifted.Count(p => p < 0.05) >= 85, $"a lift of 0.1 found in {lifted.Count(p => p < 0.05)} of 100 tests");
+    }
+
+    [Fact]
+    public void The_accumulator_counts_by_run_side_and_bucket_and_takes_back_a_failed_flush()
+    {
+        var accumulator = new ExperimentAccumulator();
+        var run = new ExperimentArm("v2", "v1", T0, OnCandidate: true);
+        accumulator.Record(run, 3, 1);
+        accumulator.Record(run, 3, null);
+        accumulator.Record(run with { OnCandidate = false }, 5, 4);
+        accumulator.Record(run with { Since = T0.AddHours(1) }, 0, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.Record(run, ArmTally.Buckets, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.Record(run, 0, 0));
+
+        var drained = accumulator.Drain().OrderBy(t => t.Since).ToList();
+        Assert.Equal(2, drained.Count);
+        var first = drained[0];
+        Assert.Equal(("v2", "v1", T0), (first.Candidate, first.Control, first.Since));
+        Assert.Equal((2L, 1L, 1.0), (first.CandidateArm.Events[3], first.CandidateArm.Hits[3], first.CandidateArm.ReciprocalRanks[3]));
+        Assert.Equal((1L, 1L, 0.25), (first.ControlArm.Events[5], first.ControlArm.Hits[5], first.ControlArm.ReciprocalRanks[5]));
+        Assert.Equal((3L, 2L), (first.CandidateArm.TotalEvents + first.ControlArm.TotalEvents, first.CandidateArm.Hits.Sum() + first.ControlArm.Hits.Sum()));
+        Assert.Equal(0.5, drained[1].CandidateArm.ReciprocalRanks[0]);
+        Assert.Empty(accumulator.Drain());
+
+        // A failed flush goes back and is summed with what came since; the returned arrays are not written again.
+        accumulator.Return(first);
+        accumulator.Record(run, 3, 2);
+        var again = Assert.Single(accumulator.Drain());
+        Assert.Equal((3L, 2L, 1.5), (again.CandidateArm.Events[3], again.CandidateArm.Hits[3], again.CandidateArm.ReciprocalRanks[3]));
+        Assert.Equal(2L, first.CandidateArm.Events[3]);
+    }
+
+    [Fact]
+    public void A_list_belongs_to_a_side_only_while_a_candidate_runs_and_only_when_one_of_the_two_models_ranked_it()
+    {
+        var active = new ActiveModel("v1", 4, "dot", 2, 10, T0.AddDays(-1));
+        var candidate = new ActiveModel("v2", 4, "dot", 2, 10, T0);
+        var none = new CatalogueSnapshot(1, active, [], true, 10);
+        var running = none with { Candidate = new ModelCandidate(candidate, 0.5) };
+        Abstractions.Ranking List(string version, RankingSource source) => new([new RankedItem("a", "A", 1, 0.5f)], version, source, false);
+
+        Assert.Null(ServingModel.ArmOf(none, List("v1", RankingSource.Model)));
+        Assert.Equal(new ExperimentArm("v2", "v1", T0, true), ServingModel.ArmOf(running, List("v2", RankingSource.Model)));
+        Assert.Equal(new ExperimentArm("v2", "v1", T0, false), ServingModel.ArmOf(running, List("v1", RankingSource.Model)));
+        // The popular list is the same on both sides; a version that is neither (a retired one still draining) is no side.
+        Assert.Null(ServingModel.ArmOf(running, List("v1", RankingSource.Popularity)));
+        Assert.Null(ServingModel.ArmOf(running, List("v0", RankingSource.Model)));
+
+        // The next event after a side's list carries the side; a later list of the other side replaces it.
+        var tracker = new NextItemTracker(TimeSpan.FromMinutes(15));
+        var arm = ServingModel.ArmOf(running, List("v2", RankingSource.Model));
+        tracker.Served(List("v2", RankingSource.Model), T0, T0.AddMinutes(1), arm: arm);
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 1, arm), tracker.Follow([new UserEvent("a", EventType.View, T0.AddMinutes(2), "e1")], T0.AddMinutes(2)));
+        // A next page under another side is another list: ranks count from its own offset.
+        tracker.Served(List("v2", RankingSource.Model), T0, T0.AddMinutes(3), arm: arm);
+        tracker.Served(List("v1", RankingSource.Model), T0, T0.AddMinutes(3), offset: 1, arm: arm! with { OnCandidate = false });
+        Assert.Equal(new NextItemOutcome("v1", RankingSource.Model, 2, arm with { OnCandidate = false }),
+            tracker.Follow([new UserEvent("a", EventType.View, T0.AddMinutes(4), "e2")], T0.AddMinutes(4)));
+    }
+
+    [Fact]
+    public void Users_fall_into_fixed_buckets_spread_evenly_and_apart_from_the_draw()
+    {
+        var users = Enumerable.Range(0, 12_800).Select(i => $"user-{i}").ToArray();
+        var buckets = users.Select(ServingModel.Bucket).ToArray();
+        Assert.Equal(buckets, users.Select(ServingModel.Bucket));
+        Assert.All(buckets, b => Assert.InRange(b, 0, ArmTally.Buckets - 1));
+        // 100 a bucket expected; five standard errors (10) either side.
+        Assert.All(buckets.CountBy(b => b), c => Assert.InRange(c.Value, 50, 150));
+        Assert.Equal(ArmTally.Buckets, buckets.Distinct().Count());
+        // The candidate's users (a draw below 0.1) still spread over nearly every bucket.
+        Assert.True(users.Where(u => ServingModel.Draw("v2", u) < 0.1).Select(ServingModel.Bucket).Distinct().Count() > 110);
+    }
+}

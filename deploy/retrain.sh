@@ -48,6 +48,11 @@
 #   CANDIDATE_SHARE  instead of activating the package, serve it to this share of the users (above 0, at most 1)
 #                    beside the active version, for an A/B test (publish --candidate; it replaces the candidate
 #                    before it); MIN_VAL_NDCG still applies, COMPARE does not. Pruning never deletes the candidate.
+#   AB_MIN_EVENTS    with CANDIDATE_SHARE: the A/B test's length, in users' next events on each side. A run first
+#                    decides the running test (candidate-results --decide): before that length it changes nothing and
+#                    trains no model; from then on the candidate is activated if its hit rate is higher at AB_ALPHA
+#                    (0.05), stopped otherwise, and the new package becomes the next candidate. Unset, each run's
+#                    package replaces the candidate, and the test is read and decided by hand.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,6 +88,18 @@ case "$HOLD_OUT" in
     last-two) HOLD_ARGS=() ;;
     *) echo "HOLD_OUT must be last or last-two, not '$HOLD_OUT'." >&2; exit 1 ;;
 esac
+
+if [[ -n "${CANDIDATE_SHARE:-}" && -n "${AB_MIN_EVENTS:-}" ]]; then
+    # One test at a time: a running one is decided once it has run its length, and until then the job waits for it.
+    step "decide the running A/B test (each side needs $AB_MIN_EVENTS next events)"
+    decided=0
+    "${CLI[@]}" candidate-results --api "$API" --decide --min-events "$AB_MIN_EVENTS" ${AB_ALPHA:+--alpha "$AB_ALPHA"} || decided=$?
+    if [[ $decided == 3 ]]; then
+        echo "The running A/B test continues: no new model this run."
+        exit 0
+    fi
+    [[ $decided == 0 ]] || exit $decided
+fi
 
 step "export-events and export-items from $API"
 "${CLI[@]}" export-events --api "$API" --out "$WORK/events.csv"

@@ -6,49 +6,99 @@ namespace Recommender.Cli;
 /// <summary>
 /// recommender candidate-results: prints a candidate version's A/B test as the cluster counts it
 /// (GET /models/{version}/candidate/results): each side's next events, hit rate and mean reciprocal rank, and the
-/// candidate against the control with the difference's 95 % confidence interval and p-value.
+/// candidate against the control with the difference's 95 % confidence interval and p-value. With --decide it ends
+/// a running test that has reached its planned length: the candidate is activated when its hit rate is higher at the
+/// significance level, and stopped otherwise.
 /// </summary>
 internal static class CandidateResultsCommand
 {
+    /// <summary>The exit code of --decide when the test has not reached its length: nothing was changed.</summary>
+    public const int TestContinues = 3;
+
+    /// <summary>What --decide does with a run.</summary>
+    internal enum Decision
+    {
+        /// <summary>The run has ended already (stopped, promoted or replaced).</summary>
+        Ended,
+
+        /// <summary>A side has fewer next events than the test's planned length.</summary>
+        Continue,
+
+        /// <summary>The candidate's hit rate is higher at the significance level: it serves everyone.</summary>
+        Promote,
+
+        /// <summary>It is not: everyone goes back to the active version.</summary>
+        Stop,
+    }
+
     public static Command Create()
     {
-        var version = new Option<string>("--version") { Description = "The candidate version (running, or the latest run of one that ran).", Required = true };
-        var alpha = new Option<double>("--alpha") { Description = "The significance level the verdict line uses, above 0 and below 1.", DefaultValueFactory = _ => 0.05 };
-        var api = ApiConnection.AddressOption();
-        var apiKey = ApiConnection.KeyOption("A client or admin API key");
-        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the answer.", DefaultValueFactory = _ => 100 };
-        var attempts = new Option<int>("--attempts") { Description = "Attempts the request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
-        var command = new Command("candidate-results", "Print a candidate version's A/B test against the active version (GET /models/{version}/candidate/results).")
+        var version = new Option<string?>("--version") { Description = "The candidate version: the running one by default, or one that ran (its latest run)." };
+        var alpha = new Option<double>("--alpha") { Description = "The significance level of the verdicts and of --decide, above 0 and below 1.", DefaultValueFactory = _ => 0.05 };
+        var decide = new Option<bool>("--decide")
         {
-            version, alpha, api, apiKey, timeout, attempts,
+            Description = "End the running test once each side has --min-events next events: activate the candidate when its hit rate is higher at --alpha, stop it " +
+                $"otherwise. Before then nothing changes and the exit code is {TestContinues}. Decide the length before the test starts and let this be the one look: " +
+                "stopping at the first look that shows a difference finds one far more often than --alpha.",
+        };
+        var minEvents = new Option<long>("--min-events") { Description = "With --decide: the test's planned length, in next events on each side.", DefaultValueFactory = _ => 1000 };
+        var api = ApiConnection.AddressOption();
+        var apiKey = ApiConnection.KeyOption("A client key, or with --decide an admin key,");
+        var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 100 };
+        var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
+        var command = new Command("candidate-results", "Print a candidate version's A/B test against the active version (GET /models/{version}/candidate/results); with --decide, end it once it has run its length.")
+        {
+            version, alpha, decide, minEvents, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var name = parse.GetValue(version)!;
+            var name = parse.GetValue(version);
             var level = parse.GetValue(alpha);
+            var deciding = parse.GetValue(decide);
+            var length = parse.GetValue(minEvents);
             var (connection, refused) = ApiConnection.OpenChecked(parse, () =>
             {
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
                 if (!(level is > 0 and < 1)) throw new ArgumentException($"--alpha {level.ToString(CultureInfo.InvariantCulture)} must be above 0 and below 1.");
-                if (string.IsNullOrWhiteSpace(name) || name.Contains('/')) throw new ArgumentException($"--version '{name}' is not a version name.");
+                if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Contains('/'))) throw new ArgumentException($"--version '{name}' is not a version name.");
+                if (length < 1) throw new ArgumentException($"--min-events {length} must be 1 or more.");
+                if (parse.GetResult(minEvents) is { Implicit: false } && !deciding) throw new ArgumentException("--min-events is the length --decide waits for: give --decide too.");
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
             if (connection is null) return refused;
             using var http = connection;
-            var endpoint = $"models/{Uri.EscapeDataString(name)}/candidate/results";
+            var tries = parse.GetValue(attempts);
             try
             {
-                using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, endpoint), parse.GetValue(attempts), retryLost: true, error,
-                    HttpCompletionOption.ResponseContentRead, cancellation);
-                var text = await response.Content.ReadAsStringAsync(cancellation);
-                if (!response.IsSuccessStatusCode)
+                name ??= await RunningCandidate(http, tries, error, cancellation);
+                if (name is null)
                 {
-                    await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Reading the candidate's results");
-                    return 1;
+                    if (!deciding) await error.WriteLineAsync("error: no candidate runs now; give --version for the latest run of a version that ran as one.");
+                    else await output.WriteLineAsync("no candidate runs: nothing to decide.");
+                    return deciding ? 0 : 1;
                 }
-                foreach (var line in Describe(http.ReadAnswer<Results>(endpoint, response.StatusCode, text), level)) await output.WriteLineAsync(line);
-                return 0;
+                var endpoint = $"models/{Uri.EscapeDataString(name)}/candidate/results";
+                var results = await Get<Results>(http, endpoint, tries, error, cancellation);
+                if (results is null) return 1;
+                foreach (var line in Describe(results, level)) await output.WriteLineAsync(line);
+                if (!deciding) return 0;
+                switch (Decide(results, length, level))
+                {
+                    case Decision.Ended:
+                        await output.WriteLineAsync("the run has ended: nothing to decide.");
+                        return 0;
+                    case Decision.Continue:
+                        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                            $"the test continues: {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0} next events of the {length:N0} each side needs."));
+                        return TestContinues;
+                    case Decision.Promote:
+                        await output.WriteLineAsync($"promoting {name}: its hit rate is higher at the {level.ToString(CultureInfo.InvariantCulture)} level.");
+                        return await PublishCommand.Activate(http, name, tries, output, error, cancellation, "Deciding a test");
+                    default:
+                        await output.WriteLineAsync($"stopping {name}: its hit rate is not higher at the {level.ToString(CultureInfo.InvariantCulture)} level; {results.Control} serves every user.");
+                        return await Stop(http, name, tries, error, cancellation);
+                }
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
             {
@@ -62,6 +112,42 @@ internal static class CandidateResultsCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// What --decide does: nothing for a run that has ended or has not reached <paramref name="minEvents"/> next
+    /// events on each side; then promote the candidate if its hit rate is higher at <paramref name="alpha"/>, else stop it.
+    /// </summary>
+    internal static Decision Decide(Results results, long minEvents, double alpha) =>
+        !results.Running ? Decision.Ended
+        : Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents ? Decision.Continue
+        : results.HitRate is { Difference: > 0 } rate && rate.PValue < alpha ? Decision.Promote
+        : Decision.Stop;
+
+    private static async Task<string?> RunningCandidate(ApiConnection http, int attempts, TextWriter error, CancellationToken cancellation) =>
+        (await Get<Registry>(http, "models", attempts, error, cancellation) ?? throw new InvalidDataException("the list of models could not be read.")).Candidate;
+
+    /// <summary>A read of <paramref name="endpoint"/>; null, with the problem on <paramref name="error"/>, when refused.</summary>
+    private static async Task<T?> Get<T>(ApiConnection http, string endpoint, int attempts, TextWriter error, CancellationToken cancellation) where T : class
+    {
+        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, endpoint), attempts, retryLost: true, error,
+            HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (response.IsSuccessStatusCode) return http.ReadAnswer<T>(endpoint, response.StatusCode, text);
+        await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Reading the candidate's results");
+        return null;
+    }
+
+    /// <summary>DELETE /models/{version}/candidate; 0, or 1 with the problem on <paramref name="error"/>.</summary>
+    private static async Task<int> Stop(ApiConnection http, string version, int attempts, TextWriter error, CancellationToken cancellation)
+    {
+        var endpoint = $"models/{Uri.EscapeDataString(version)}/candidate";
+        // Not sent again when the answer is lost: the repeat would find the version stopped (404) and call that a failure.
+        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, endpoint), attempts, retryLost: false, error,
+            HttpCompletionOption.ResponseContentRead, cancellation);
+        if (response.IsSuccessStatusCode) return 0;
+        await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, await response.Content.ReadAsStringAsync(cancellation), error, "Deciding a test");
+        return 1;
     }
 
     /// <summary>The lines printed for <paramref name="results"/>, the verdicts at <paramref name="alpha"/>.</summary>
@@ -92,6 +178,8 @@ internal static class CandidateResultsCommand
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank);
 
     internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue);
+
+    internal sealed record Registry(string? Active, string? Candidate);
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
         Comparison? HitRate, Comparison? MeanReciprocalRank);

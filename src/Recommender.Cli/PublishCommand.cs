@@ -275,13 +275,15 @@ internal static class PublishCommand
         return HeldBack;
     }
 
-    private static async Task<int> Activate(ApiConnection http, string version, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation)
+    /// <summary>POST /models/{version}/activate, its outcome written as one line; 0, or 1 with the problem on <paramref name="error"/>.</summary>
+    internal static async Task<int> Activate(ApiConnection http, string version, int attempts, TextWriter output, TextWriter error, CancellationToken cancellation,
+        string operation = "Publishing")
     {
         var endpoint = $"models/{Uri.EscapeDataString(version)}/activate";
         // Activating the active version changes nothing, so a request whose answer was lost may be sent again.
         using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, endpoint), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
         var text = await response.Content.ReadAsStringAsync(cancellation);
-        if (!response.IsSuccessStatusCode) return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been activated");
+        if (!response.IsSuccessStatusCode) return await Refused(http, endpoint, response.StatusCode, text, error, mayHaveBeenDone: $"version {version} may have been activated", operation);
         var result = http.ReadAnswer<Activation>(endpoint, response.StatusCode, text);
         await output.WriteLineAsync($"active: {result.Active}" + (result.Previous is { } previous && previous != result.Active ? $" (before: {previous})" : "") +
             $", {result.Shards} shards; {result.CarriedItems:N0} items added through the API carried over" +
@@ -307,9 +309,10 @@ internal static class PublishCommand
     }
 
     /// <summary>A refusal or failure of the API, its problem's messages named; exit code 1.</summary>
-    private static async Task<int> Refused(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string? mayHaveBeenDone)
+    private static async Task<int> Refused(ApiConnection http, string endpoint, HttpStatusCode status, string text, TextWriter error, string? mayHaveBeenDone,
+        string operation = "Publishing")
     {
-        await ApiProblem.ReportAsync(http, endpoint, status, text, error, "Publishing");
+        await ApiProblem.ReportAsync(http, endpoint, status, text, error, operation);
         if ((int)status >= 500 && mayHaveBeenDone is not null)
             await error.WriteLineAsync($"{char.ToUpperInvariant(mayHaveBeenDone[0])}{mayHaveBeenDone[1..]}: run the command again, which completes what is missing.");
         return 1;

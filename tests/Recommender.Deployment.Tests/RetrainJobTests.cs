@@ -102,6 +102,17 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         Assert.Contains("keeping first (active), trial (candidate).", output);
         models = await ModelsAsync(api);
         Assert.Equal(("first", "trial", 0.5), (models.GetProperty("active").GetString(), models.GetProperty("candidate").GetString(), models.GetProperty("candidateShare").GetDouble()));
+
+        // With a test length, a run waits for the running test to reach it: no model is trained, nothing changes.
+        (exit, output) = await RetrainAsync(api, "trial-2", ("EPOCHS", "1"), ("CANDIDATE_SHARE", "0.5"), ("AB_MIN_EVENTS", "1000"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("trial against first since", output);
+        Assert.Contains("the test continues: 0 and 0 next events of the 1,000 each side needs.", output);
+        Assert.Contains("The running A/B test continues: no new model this run.", output);
+        Assert.DoesNotContain("== train", output);
+        models = await ModelsAsync(api);
+        Assert.Equal(("first", "trial"), (models.GetProperty("active").GetString(), models.GetProperty("candidate").GetString()));
+        Assert.DoesNotContain(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("version").GetString() == "trial-2");
     }
 
     private async Task<JsonElement> ModelsAsync(Uri api) => await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/models"));

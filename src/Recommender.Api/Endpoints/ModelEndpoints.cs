@@ -66,7 +66,8 @@ public static class ModelEndpoints
             .WithSummary("The A/B test of the version's latest run as a candidate (running or ended): on each side, users' next events after the lists "
                 + "the model ranked for them from the start of the run, the share that were in the list (hit rate) and the mean reciprocal rank; and the candidate "
                 + "against the control (the version active beside it) on both, with the difference's 95 % confidence interval and p-value, the variance taken over "
-                + "buckets of users so that one user's many events count as one user's. Counts reach it within seconds. 404 when the version never ran as a candidate.")
+                + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
+                + "look that shows a difference finds one far more often). Counts reach it within seconds. 404 when the version never ran as a candidate.")
             .Produces<CandidateResultsResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/models/{version}/candidate", StopCandidate)

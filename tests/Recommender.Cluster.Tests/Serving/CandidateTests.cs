@@ -30,7 +30,11 @@ public sealed class CandidateTests(ServingCluster cluster)
         }
     }
 
-    /// <summary>Waits until every user (with a history the versions know) is served by the version <paramref name="expected"/> names.</summary>
+    /// <summary>
+    /// Waits until every user (with a history the versions know) is served by the version <paramref name="expected"/>
+    /// names, then for the catalogue cache's lifetime: the silos that served them have read the change, and one that
+    /// served none of them (where a session may land) has read it too by then.
+    /// </summary>
     private async Task WaitForSides(Func<string, string> expected)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -43,7 +47,11 @@ public sealed class CandidateTests(ServingCluster cluster)
                 Assert.Equal("model", reply.Source);
                 if (reply.ModelVersion != expected(user)) wrong.Add($"{user}: {reply.ModelVersion}, not {expected(user)}");
             }
-            if (wrong.Count == 0) return;
+            if (wrong.Count == 0)
+            {
+                await Task.Delay(ServingChecks.CatalogueCacheTtl(cluster) + TimeSpan.FromMilliseconds(50));
+                return;
+            }
             if (DateTime.UtcNow > deadline) Assert.Fail(string.Join("; ", wrong));
             await Task.Delay(100);
         }
@@ -171,7 +179,8 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.Equal((0L, 0L), (empty.CandidateArm.NextEvents, empty.ControlArm.NextEvents));
             Assert.Null(empty.HitRate);
 
-            // New users, each with a history, served a list, then taking its first item (even users) or one not in it.
+            // New users, each with a history, served a list, then taking its first item (on the candidate's side, and the
+            // even users on the other) or one not in it.
             var prefix = "ab-" + Guid.NewGuid().ToString("N");
             var users = Enumerable.Range(0, 40).Select(i => $"{prefix}-{i}").ToArray();
             using (var history = await cluster.Http.PostAsJsonAsync("/events", users.SelectMany(u => new[]
@@ -186,11 +195,12 @@ public sealed class CandidateTests(ServingCluster cluster)
                 var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{users[i]}/recommendations?k=3");
                 Assert.Equal(("model", Drawn(users[i])), (list.Source, list.ModelVersion));
                 var listed = list.Items.Select(item => item.Id).ToHashSet();
-                var next = i % 2 == 0 ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
+                var hit = list.ModelVersion == candidate || i % 2 == 0;
+                var next = hit ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
                 using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = users[i], itemId = next, type = "view" }))
                     Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
                 var (events, hits) = expected[list.ModelVersion];
-                expected[list.ModelVersion] = (events + 1, hits + (i % 2 == 0 ? 1 : 0));
+                expected[list.ModelVersion] = (events + 1, hits + (hit ? 1 : 0));
             }
             Assert.All(expected.Values, e => Assert.True(e.Events > 2, "both sides have users"));
 
@@ -222,16 +232,32 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.True(output.Contains(string.Create(CultureInfo.InvariantCulture, $"candidate {candidate}: {expected[candidate].Events} next events, {expected[candidate].Hits} in the list; hit rate {candidateRate:0.0000}"), StringComparison.Ordinal), output);
             Assert.Contains(string.Create(CultureInfo.InvariantCulture,
                 $"hit rate: {results.HitRate.Difference:+0.0000;-0.0000;0.0000}"), output);
-            Assert.Contains(results.HitRate.PValue < 0.05 ? "at the 0.05 level" : "no difference shown at the 0.05 level", output);
+            Assert.Contains("hit rate: +", output);
+            Assert.Contains("the candidate is higher at the 0.05 level", output);
             (exit, _, error) = await Cli("candidate-results", "--version", "no-such-version");
             Assert.Equal(1, exit);
             Assert.Contains("not registered", error);
             (exit, _, error) = await Cli("candidate-results", "--version", candidate, "--alpha", "1");
             Assert.Equal((1, true), (exit, error.Contains("--alpha", StringComparison.Ordinal)));
 
-            // Stopped, the run's results stay; started again, the new run counts from nothing.
-            using (var stopped = await cluster.Http.DeleteAsync($"/models/{candidate}/candidate"))
-                Assert.Equal(HttpStatusCode.NoContent, stopped.StatusCode);
+            // Deciding: before the test's length nothing changes; at it, the candidate, higher, is activated.
+            (exit, output, error) = await Cli("candidate-results", "--decide", "--min-events", "1000");
+            Assert.True(exit == 3, output + error);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+                $"the test continues: {expected[candidate].Events} and {expected[served].Events} next events of the 1,000 each side needs."), output);
+            Assert.Equal(candidate, (await cluster.GetJsonAsync<ModelsReply>("/models")).Candidate);
+            (exit, output, error) = await Cli("candidate-results", "--decide", "--min-events", "3");
+            Assert.True(exit == 0, output + error);
+            Assert.Contains($"promoting {candidate}: its hit rate is higher at the 0.05 level.", output);
+            Assert.Contains($"active: {candidate} (before: {served})", output);
+            var promoted = await cluster.GetJsonAsync<ModelsReply>("/models");
+            Assert.Equal((candidate, (string?)null), (promoted.Active, promoted.Candidate));
+            (exit, output, _) = await Cli("candidate-results", "--decide");
+            Assert.Equal((0, true), (exit, output.Contains("no candidate runs: nothing to decide.", StringComparison.Ordinal)));
+
+            // Ended, the run's results stay; started again, the new run counts from nothing.
+            await TestPackages.Activate(cluster.Http, served);
+            await ServingChecks.WaitForVersion(cluster, "3", served);
             var ended = await Results(candidate);
             Assert.Equal((false, (double?)null, since), (ended.Running, ended.Share, ended.Since));
             Assert.Equal((results.CandidateArm.NextEvents, results.ControlArm.Hits), (ended.CandidateArm.NextEvents, ended.ControlArm.Hits));
@@ -271,6 +297,7 @@ public sealed class CandidateTests(ServingCluster cluster)
         finally
         {
             using (await cluster.Http.DeleteAsync($"/models/{candidate}/candidate")) { }
+            if ((await cluster.GetJsonAsync<ModelsReply>("/models")).Active != served) await TestPackages.Activate(cluster.Http, served);
             await ServingChecks.WaitForVersion(cluster, "3", served);
         }
     }

@@ -54,7 +54,7 @@ public static class ServingChecks
         }
     }
 
-    private static TimeSpan CatalogueCacheTtl(ClusterFixture cluster) =>
+    public static TimeSpan CatalogueCacheTtl(ClusterFixture cluster) =>
         cluster.Options.Settings.TryGetValue("Recommender:CatalogueCacheTtl", out var ttl) && ttl is not null
             ? TimeSpan.Parse(ttl, System.Globalization.CultureInfo.InvariantCulture)
             : new Recommender.Grains.ServingOptions().CatalogueCacheTtl;

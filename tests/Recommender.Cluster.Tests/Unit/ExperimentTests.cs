@@ -174,4 +174,21 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         // The candidate's users (a draw below 0.1) still spread over nearly every bucket.
         Assert.True(users.Where(u => ServingModel.Draw("v2", u) < 0.1).Select(ServingModel.Bucket).Distinct().Count() > 110);
     }
+
+    [Theory]
+    [InlineData(false, 5000, 5000, 0.1, 0.001, "Ended")]
+    [InlineData(true, 999, 5000, 0.1, 0.001, "Continue")]
+    [InlineData(true, 5000, 999, 0.1, 0.001, "Continue")]
+    [InlineData(true, 1000, 1000, 0.1, 0.001, "Promote")]
+    [InlineData(true, 1000, 1000, 0.1, 0.06, "Stop")]
+    [InlineData(true, 1000, 1000, -0.1, 0.001, "Stop")]
+    [InlineData(true, 1000, 1000, null, null, "Stop")]
+    public void Deciding_a_test_waits_for_its_length_then_promotes_only_a_candidate_higher_at_the_level(
+        bool running, long candidateEvents, long controlEvents, double? difference, double? p, string decision)
+    {
+        var hitRate = difference is { } d ? new Cli.CandidateResultsCommand.Comparison(0.3 + d, 0.3, d, d / 0.3, d - 0.02, d + 0.02, p!.Value) : null;
+        var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, running, running ? 0.5 : null,
+            new Cli.CandidateResultsCommand.Arm(candidateEvents, candidateEvents / 3, 0.3, 0.2), new Cli.CandidateResultsCommand.Arm(controlEvents, controlEvents / 3, 0.3, 0.2), hitRate, hitRate);
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.Decide(results, minEvents: 1000, alpha: 0.05));
+    }
 }

@@ -51,7 +51,8 @@
 #   AB_MIN_EVENTS    with CANDIDATE_SHARE: the A/B test's length, in users' next events on each side. A run first
 #                    decides the running test (candidate-results --decide): before that length it changes nothing and
 #                    trains no model; from then on the candidate is activated if its hit rate is higher at AB_ALPHA
-#                    (0.05), stopped otherwise, and the new package becomes the next candidate. Unset, each run's
+#                    (0.05) and its dismissals per list are not, stopped otherwise, and the new package becomes the
+#                    next candidate. Unset, each run's
 #                    package replaces the candidate, and the test is read and decided by hand.
 set -euo pipefail
 

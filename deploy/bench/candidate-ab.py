@@ -2,7 +2,8 @@
 """What a candidate version (an A/B test) costs and how it splits the users, on a running node: starts the version
 given as a candidate, then times stored users' reads (users 1..N of the demo, vectors cached by a first pass) and item
 writes (batches of items with their own embeddings) with the candidate and without it, rounds alternating, so that a
-slow spell of the machine falls on both alike; then sends each user one event after a read and prints the live
+slow spell of the machine falls on both alike; then sends each user one event after a read (a tenth of them dismiss
+the list's last item first) and prints the live
 next-item counts by model version from /metrics and the cluster's comparison of the two sides
 (GET /models/{version}/candidate/results).
 
@@ -82,6 +83,9 @@ def main():
     for u in users:
         listed = call(f"{url}/users/{u}/recommendations?k=10")[1]
         sides[listed["modelVersion"]] = sides.get(listed["modelVersion"], 0) + 1
+        if rng.random() < 0.1:
+            # "Not interested" in the list's last item, on both sides alike.
+            call(f"{url}/events", "POST", {"userId": str(u), "itemId": listed["items"][-1]["id"], "type": "dismiss"})
         pick = listed["items"][0]["id"] if rng.random() < 0.3 else str(rng.choice([1, 2, 3, 5, 6, 7, 10, 32, 47, 50]))
         call(f"{url}/events", "POST", {"userId": str(u), "itemId": pick, "type": "view"})
     print("users served by each version:", sides)
@@ -96,7 +100,7 @@ def main():
             break
         time.sleep(0.5)
         results = call(f"{url}/models/{args.candidate}/candidate/results")[1]
-    print("results:", json.dumps({k: results[k] for k in ("candidateArm", "controlArm", "hitRate")}))
+    print("results:", json.dumps({k: results[k] for k in ("candidateArm", "controlArm", "hitRate", "dismissalsPerList")}))
     call(f"{url}/models/{args.candidate}/candidate", "DELETE")
     # The items written are hidden again, so that they are not recommended.
     for at in range(0, len(written), 500):

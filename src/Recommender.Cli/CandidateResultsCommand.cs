@@ -6,9 +6,10 @@ namespace Recommender.Cli;
 /// <summary>
 /// recommender candidate-results: prints a candidate version's A/B test as the cluster counts it
 /// (GET /models/{version}/candidate/results): each side's next events, hit rate and mean reciprocal rank, and the
-/// candidate against the control with the difference's 95 % confidence interval and p-value. With --decide it ends
-/// a running test that has reached its planned length: the candidate is activated when its hit rate is higher at the
-/// significance level, and stopped otherwise.
+/// candidate against the control with the difference's 95 % confidence interval and p-value, and the same for the
+/// listed items users dismissed per list. With --decide it ends a running test that has reached its planned length:
+/// the candidate is activated when its hit rate is higher at the significance level and its dismissals per list are
+/// not, and stopped otherwise.
 /// </summary>
 internal static class CandidateResultsCommand
 {
@@ -37,7 +38,8 @@ internal static class CandidateResultsCommand
         var alpha = new Option<double>("--alpha") { Description = "The significance level of the verdicts and of --decide, above 0 and below 1.", DefaultValueFactory = _ => 0.05 };
         var decide = new Option<bool>("--decide")
         {
-            Description = "End the running test once each side has --min-events next events: activate the candidate when its hit rate is higher at --alpha, stop it " +
+            Description = "End the running test once each side has --min-events next events: activate the candidate when its hit rate is higher at --alpha " +
+                "and its dismissals per list are not, stop it " +
                 $"otherwise. Before then nothing changes and the exit code is {TestContinues}. Decide the length before the test starts and let this be the one look: " +
                 "stopping at the first look that shows a difference finds one far more often than --alpha.",
         };
@@ -93,10 +95,11 @@ internal static class CandidateResultsCommand
                             $"the test continues: {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0} next events of the {length:N0} each side needs."));
                         return TestContinues;
                     case Decision.Promote:
-                        await output.WriteLineAsync($"promoting {name}: its hit rate is higher at the {level.ToString(CultureInfo.InvariantCulture)} level.");
+                        await output.WriteLineAsync($"promoting {name}: its hit rate is higher at the {level.ToString(CultureInfo.InvariantCulture)} level, its dismissals per list are not.");
                         return await PublishCommand.Activate(http, name, tries, output, error, cancellation, "Deciding a test");
                     default:
-                        await output.WriteLineAsync($"stopping {name}: its hit rate is not higher at the {level.ToString(CultureInfo.InvariantCulture)} level; {results.Control} serves every user.");
+                        var why = HigherAt(results.HitRate, level) ? "its hit rate is higher, but so are its dismissals per list," : "its hit rate is not higher";
+                        await output.WriteLineAsync($"stopping {name}: {why} at the {level.ToString(CultureInfo.InvariantCulture)} level; {results.Control} serves every user.");
                         return await Stop(http, name, tries, error, cancellation);
                 }
             }
@@ -116,13 +119,18 @@ internal static class CandidateResultsCommand
 
     /// <summary>
     /// What --decide does: nothing for a run that has ended or has not reached <paramref name="minEvents"/> next
-    /// events on each side; then promote the candidate if its hit rate is higher at <paramref name="alpha"/>, else stop it.
+    /// events on each side; then promote the candidate if its hit rate is higher at <paramref name="alpha"/> and its
+    /// dismissals per list are not (a list users take from more but push away more often is no win), else stop it.
     /// </summary>
-    internal static Decision Decide(Results results, long minEvents, double alpha) =>
-        !results.Running ? Decision.Ended
-        : Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents ? Decision.Continue
-        : results.HitRate is { Difference: > 0 } rate && rate.PValue < alpha ? Decision.Promote
-        : Decision.Stop;
+    internal static Decision Decide(Results results, long minEvents, double alpha)
+    {
+        if (!results.Running) return Decision.Ended;
+        if (Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents) return Decision.Continue;
+        return HigherAt(results.HitRate, alpha) && !HigherAt(results.DismissalsPerList, alpha) ? Decision.Promote : Decision.Stop;
+    }
+
+    /// <summary>Whether the candidate's rate is the higher one at <paramref name="alpha"/>.</summary>
+    private static bool HigherAt(Comparison? comparison, double alpha) => comparison is { Difference: > 0 } c && c.PValue < alpha;
 
     private static async Task<string?> RunningCandidate(ApiConnection http, int attempts, TextWriter error, CancellationToken cancellation) =>
         (await Get<Registry>(http, "models", attempts, error, cancellation) ?? throw new InvalidDataException("the list of models could not be read.")).Candidate;
@@ -157,8 +165,9 @@ internal static class CandidateResultsCommand
         yield return string.Create(c, $"{results.Candidate} against {results.Control} since {results.Since.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, ")
             + (results.Running ? string.Create(c, $"running for {results.Share:0.###} of the users") : "ended");
         foreach (var (side, arm, name) in new[] { ("candidate", results.CandidateArm, results.Candidate), ("control", results.ControlArm, results.Control) })
-            yield return string.Create(c, $"{side} {name}: {arm.NextEvents:N0} next events, {arm.Hits:N0} in the list; hit rate {Rate(arm.HitRate)}, mean reciprocal rank {Rate(arm.MeanReciprocalRank)}");
-        foreach (var (metric, comparison) in new[] { ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank) })
+            yield return string.Create(c, $"{side} {name}: {arm.NextEvents:N0} next events, {arm.Hits:N0} in the list; hit rate {Rate(arm.HitRate)}, mean reciprocal rank {Rate(arm.MeanReciprocalRank)}; ")
+                + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list");
+        foreach (var (metric, comparison) in new[] { ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank), ("dismissals per list", results.DismissalsPerList) })
         {
             if (comparison is null)
             {
@@ -175,12 +184,12 @@ internal static class CandidateResultsCommand
 
     private static string Rate(double? rate) => rate is { } r ? r.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 
-    internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank);
+    internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null);
 
     internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue);
 
     internal sealed record Registry(string? Active, string? Candidate);
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
-        Comparison? HitRate, Comparison? MeanReciprocalRank);
+        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null);
 }

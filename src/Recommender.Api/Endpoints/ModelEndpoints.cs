@@ -64,8 +64,8 @@ public static class ModelEndpoints
         app.MapGet("/models/{version}/candidate/results", CandidateResults)
             .WithName("GetCandidateResults")
             .WithSummary("The A/B test of the version's latest run as a candidate (running or ended): on each side, users' next events after the lists "
-                + "the model ranked for them from the start of the run, the share that were in the list (hit rate) and the mean reciprocal rank; and the candidate "
-                + "against the control (the version active beside it) on both, with the difference's 95 % confidence interval and p-value, the variance taken over "
+                + "the model ranked for them from the start of the run, the share that were in the list (hit rate) and the mean reciprocal rank, and the lists served "
+                + "with the listed items users dismissed (dismissals per list); and the candidate against the control (the version active beside it) on all three, with the difference's 95 % confidence interval and p-value, the variance taken over "
                 + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
                 + "look that shows a difference finds one far more often). Counts reach it within seconds. 404 when the version never ran as a candidate.")
             .Produces<CandidateResultsResponse>()
@@ -291,23 +291,29 @@ public sealed record CandidateResponse(string Candidate, double Share, string Ac
 
 /// <summary>
 /// A candidate run's A/B test: since when, whether it still runs (and for what share of the users), each side's counts,
-/// and the candidate against the control on the hit rate and the mean reciprocal rank (null until each side has next
-/// events from users in at least two buckets).
+/// and the candidate against the control on the hit rate, the mean reciprocal rank and the dismissals per list (each
+/// null until each side has its events, or its lists, from users in at least two buckets).
 /// </summary>
 public sealed record CandidateResultsResponse(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
-    ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank)
+    ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList)
 {
-    public static CandidateResultsResponse From(ExperimentTally tally, double? share) =>
-        new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
-            ExperimentComparison.Compare(ExperimentComparison.HitRate(tally.CandidateArm), ExperimentComparison.HitRate(tally.ControlArm)),
-            ExperimentComparison.Compare(ExperimentComparison.MeanReciprocalRank(tally.CandidateArm), ExperimentComparison.MeanReciprocalRank(tally.ControlArm)));
+    public static CandidateResultsResponse From(ExperimentTally tally, double? share)
+    {
+        RateComparison? Compare(Func<ArmTally, RateEstimate?> rate) => ExperimentComparison.Compare(rate(tally.CandidateArm), rate(tally.ControlArm));
+        return new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
+            Compare(ExperimentComparison.HitRate), Compare(ExperimentComparison.MeanReciprocalRank), Compare(ExperimentComparison.DismissalsPerList));
+    }
 }
 
-/// <summary>One side's users' next events after lists it ranked, how many were in the list, and the two rates (null without events).</summary>
-public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank)
+/// <summary>
+/// One side's users' next events after lists it ranked, how many were in the list, the lists it served (first
+/// pages) and the listed items users dismissed, and the rates (null without events, or without lists).
+/// </summary>
+public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList)
 {
     public static ArmResponse From(ArmTally arm) =>
-        new(arm.TotalEvents, arm.Hits.Sum(), ExperimentComparison.HitRate(arm)?.Value, ExperimentComparison.MeanReciprocalRank(arm)?.Value);
+        new(arm.TotalEvents, arm.Hits.Sum(), ExperimentComparison.HitRate(arm)?.Value, ExperimentComparison.MeanReciprocalRank(arm)?.Value,
+            arm.ListsServed.Sum(), arm.ItemsDismissed.Sum(), ExperimentComparison.DismissalsPerList(arm)?.Value);
 }
 
 /// <summary>

@@ -3,8 +3,8 @@ using Recommender.Abstractions;
 namespace Recommender.Grains.Experiments;
 
 /// <summary>
-/// Each silo's in-memory counts of users' next events after lists served during an A/B test, by run, side and bucket
-/// of users; drained every few seconds into the run's grain, so no grain sees every event.
+/// Each silo's in-memory counts of the lists served during an A/B test and what users did after them, by run, side
+/// and bucket of users; drained every few seconds into the run's grain, so no grain sees every event.
 /// </summary>
 public sealed class ExperimentAccumulator
 {
@@ -14,20 +14,33 @@ public sealed class ExperimentAccumulator
     /// <summary>Counts a next event after a list <paramref name="arm"/> served to a user of <paramref name="bucket"/>; <paramref name="rank"/>: the item's in the list.</summary>
     public void Record(ExperimentArm arm, int bucket, int? rank)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(bucket);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, ArmTally.Buckets);
         if (rank is < 1) throw new ArgumentOutOfRangeException(nameof(rank), rank, "A rank counts from 1.");
-        lock (_lock)
+        Count(arm, bucket, side =>
         {
-            var key = (arm.Candidate, arm.Control, arm.Since);
-            if (!_pending.TryGetValue(key, out var pending)) _pending[key] = pending = new Pending();
-            var side = arm.OnCandidate ? pending.Candidate : pending.Control;
             side.Events[bucket]++;
             if (rank is { } r)
             {
                 side.Hits[bucket]++;
                 side.ReciprocalRanks[bucket] += 1.0 / r;
             }
+        });
+    }
+
+    /// <summary>Counts a list (its first page) <paramref name="arm"/> served to a user of <paramref name="bucket"/>.</summary>
+    public void Served(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ListsServed[bucket]++);
+
+    /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> dismissed.</summary>
+    public void Dismissed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsDismissed[bucket]++);
+
+    private void Count(ExperimentArm arm, int bucket, Action<ArmTally> add)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bucket);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, ArmTally.Buckets);
+        lock (_lock)
+        {
+            var key = (arm.Candidate, arm.Control, arm.Since);
+            if (!_pending.TryGetValue(key, out var pending)) _pending[key] = pending = new Pending();
+            add(arm.OnCandidate ? pending.Candidate : pending.Control);
         }
     }
 

@@ -73,4 +73,7 @@ public static class ExperimentComparison
 
     /// <summary>The mean over next events of 1 / the item's rank in the list served (0 when it was not in the list).</summary>
     public static RateEstimate? MeanReciprocalRank(ArmTally arm) => Rate(arm.Events, arm.ReciprocalRanks);
+
+    /// <summary>Listed items dismissed per list served: how often a side's lists put off the users they were shown to.</summary>
+    public static RateEstimate? DismissalsPerList(ArmTally arm) => Rate(arm.ListsServed, [.. arm.ItemsDismissed.Select(d => (double)d)]);
 }

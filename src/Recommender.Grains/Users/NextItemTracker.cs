@@ -78,7 +78,7 @@ public sealed class NextItemTracker(TimeSpan window)
             if (e.Type.IsInterest() || !served.Follows(e)) continue;
             var index = Array.IndexOf(served.Items, e.ItemId);
             if (index >= 0 && served.DismissedRanks.Add(served.FirstRank + index))
-                (dismissed ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index));
+                (dismissed ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm));
         }
         return dismissed ?? [];
     }

@@ -70,7 +70,11 @@ public sealed class UserGrain(
             }
             accumulator.Record(accepted);
             var now = clock.GetUtcNow();
-            foreach (var dismissed in _nextItem.Dismissals(accepted, now)) metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
+            foreach (var dismissed in _nextItem.Dismissals(accepted, now))
+            {
+                metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
+                if (dismissed.Arm is { } arm) experiments.Dismissed(arm, ServingModel.Bucket(GrainKeys.IdOf(this)));
+            }
             if (_nextItem.Follow(accepted, now) is { } next)
             {
                 metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
@@ -130,8 +134,11 @@ public sealed class UserGrain(
         var (vector, cached) = History.Events.Count > 0 ? await InterestVector(model) : (null, false);
         var (seen, dismissed) = DistinctItems();
         var ranking = await ranker.Rank(snapshot, model, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
+        var arm = ServingModel.ArmOf(snapshot, ranking);
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
-            NextItemTracker.ListOf(request), ServingModel.ArmOf(snapshot, ranking));
+            NextItemTracker.ListOf(request), arm);
+        // A next page is the same list seen further down.
+        if (arm is not null && request.Offset == 0) experiments.Served(arm, ServingModel.Bucket(GrainKeys.IdOf(this)));
         return ranking;
     }
 

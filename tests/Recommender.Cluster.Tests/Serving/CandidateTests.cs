@@ -190,11 +190,21 @@ public sealed class CandidateTests(ServingCluster cluster)
                    }).ToArray()))
                 Assert.True(history.IsSuccessStatusCode, await history.Content.ReadAsStringAsync());
             var expected = new Dictionary<string, (long Events, long Hits)> { [candidate] = (0, 0), [served] = (0, 0) };
+            var lists = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
+            var dismissals = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             for (var i = 0; i < users.Length; i++)
             {
                 var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{users[i]}/recommendations?k=3");
                 Assert.Equal(("model", Drawn(users[i])), (list.Source, list.ModelVersion));
                 var listed = list.Items.Select(item => item.Id).ToHashSet();
+                // Every third user on the active version's side first dismisses the list's second item (not a next event).
+                if (i % 3 == 0 && list.ModelVersion == served)
+                {
+                    using var dismissal = await cluster.Http.PostAsJsonAsync("/events", new { userId = users[i], itemId = list.Items[1].Id, type = "dismiss" });
+                    Assert.True(dismissal.IsSuccessStatusCode, await dismissal.Content.ReadAsStringAsync());
+                    dismissals[list.ModelVersion]++;
+                }
+                lists[list.ModelVersion]++;
                 var hit = list.ModelVersion == candidate || i % 2 == 0;
                 var next = hit ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
                 using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = users[i], itemId = next, type = "view" }))
@@ -214,6 +224,13 @@ public sealed class CandidateTests(ServingCluster cluster)
             }
             Assert.Equal((expected[candidate].Events, expected[candidate].Hits), (results.CandidateArm.NextEvents, results.CandidateArm.Hits));
             Assert.Equal((expected[served].Events, expected[served].Hits), (results.ControlArm.NextEvents, results.ControlArm.Hits));
+            // Dismissals are counted by the side whose list held the item; lists by the side that served them (waiting for
+            // the version above read some users' lists too).
+            Assert.Equal((dismissals[candidate], dismissals[served]), (results.CandidateArm.Dismissals, results.ControlArm.Dismissals));
+            Assert.InRange(results.CandidateArm.Lists, lists[candidate], lists[candidate] + 50);
+            Assert.InRange(results.ControlArm.Lists, lists[served], lists[served] + 50);
+            Assert.Equal((double)results.CandidateArm.Dismissals / results.CandidateArm.Lists, results.CandidateArm.DismissalsPerList!.Value, 12);
+            Assert.NotNull(results.DismissalsPerList);
             var candidateRate = (double)expected[candidate].Hits / expected[candidate].Events;
             var controlRate = (double)expected[served].Hits / expected[served].Events;
             Assert.Equal(candidateRate, results.CandidateArm.HitRate!.Value, 12);
@@ -248,7 +265,7 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.Equal(candidate, (await cluster.GetJsonAsync<ModelsReply>("/models")).Candidate);
             (exit, output, error) = await Cli("candidate-results", "--decide", "--min-events", "3");
             Assert.True(exit == 0, output + error);
-            Assert.Contains($"promoting {candidate}: its hit rate is higher at the 0.05 level.", output);
+            Assert.Contains($"promoting {candidate}: its hit rate is higher at the 0.05 level, its dismissals per list are not.", output);
             Assert.Contains($"active: {candidate} (before: {served})", output);
             var promoted = await cluster.GetJsonAsync<ModelsReply>("/models");
             Assert.Equal((candidate, (string?)null), (promoted.Active, promoted.Candidate));

@@ -112,6 +112,10 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         accumulator.Record(run, 3, null);
         accumulator.Record(run with { OnCandidate = false }, 5, 4);
         accumulator.Record(run with { Since = T0.AddHours(1) }, 0, 2);
+        accumulator.Served(run, 3);
+        accumulator.Served(run, 3);
+        accumulator.Served(run with { OnCandidate = false }, 7);
+        accumulator.Dismissed(run, 3);
         Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.Record(run, ArmTally.Buckets, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.Record(run, 0, 0));
 
@@ -122,6 +126,8 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Assert.Equal((2L, 1L, 1.0), (first.CandidateArm.Events[3], first.CandidateArm.Hits[3], first.CandidateArm.ReciprocalRanks[3]));
         Assert.Equal((1L, 1L, 0.25), (first.ControlArm.Events[5], first.ControlArm.Hits[5], first.ControlArm.ReciprocalRanks[5]));
         Assert.Equal((3L, 2L), (first.CandidateArm.TotalEvents + first.ControlArm.TotalEvents, first.CandidateArm.Hits.Sum() + first.ControlArm.Hits.Sum()));
+        Assert.Equal((2L, 1L, 1L, 0L), (first.CandidateArm.ListsServed[3], first.CandidateArm.ItemsDismissed[3], first.ControlArm.ListsServed[7], first.ControlArm.ItemsDismissed.Sum()));
+        Assert.Equal(0.5, ExperimentComparison.DismissalsPerList(first.CandidateArm)!.Value.Value);
         Assert.Equal(0.5, drained[1].CandidateArm.ReciprocalRanks[0]);
         Assert.Empty(accumulator.Drain());
 
@@ -154,11 +160,28 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         var arm = ServingModel.ArmOf(running, List("v2", RankingSource.Model));
         tracker.Served(List("v2", RankingSource.Model), T0, T0.AddMinutes(1), arm: arm);
         Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 1, arm), tracker.Follow([new UserEvent("a", EventType.View, T0.AddMinutes(2), "e1")], T0.AddMinutes(2)));
+        tracker.Served(List("v2", RankingSource.Model), T0, T0.AddMinutes(2), arm: arm);
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 1, arm)],
+            tracker.Dismissals([new UserEvent("a", EventType.Dismiss, T0.AddMinutes(2), "d1")], T0.AddMinutes(2)));
         // A next page under another side is another list: ranks count from its own offset.
         tracker.Served(List("v2", RankingSource.Model), T0, T0.AddMinutes(3), arm: arm);
         tracker.Served(List("v1", RankingSource.Model), T0, T0.AddMinutes(3), offset: 1, arm: arm! with { OnCandidate = false });
         Assert.Equal(new NextItemOutcome("v1", RankingSource.Model, 2, arm with { OnCandidate = false }),
             tracker.Follow([new UserEvent("a", EventType.View, T0.AddMinutes(4), "e2")], T0.AddMinutes(4)));
+    }
+
+    [Fact]
+    public void Counts_stored_before_lists_and_dismissals_were_kept_read_as_none_and_add_up()
+    {
+        var old = new ArmTally(new long[ArmTally.Buckets], new long[ArmTally.Buckets], new double[ArmTally.Buckets]);
+        old.Events[1] = 4;
+        Assert.Equal(0, old.ListsServed.Sum() + old.ItemsDismissed.Sum());
+        Assert.Null(ExperimentComparison.DismissalsPerList(old));
+        var fresh = ArmTally.Empty();
+        fresh.ListsServed[1] = 3;
+        fresh.ItemsDismissed[1] = 1;
+        var sum = old.Plus(fresh);
+        Assert.Equal((4L, 3L, 1L), (sum.TotalEvents, sum.ListsServed.Sum(), sum.ItemsDismissed.Sum()));
     }
 
     [Fact]
@@ -183,12 +206,18 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     [InlineData(true, 1000, 1000, 0.1, 0.06, "Stop")]
     [InlineData(true, 1000, 1000, -0.1, 0.001, "Stop")]
     [InlineData(true, 1000, 1000, null, null, "Stop")]
+    // A candidate taken from more but dismissed more (at the level) is no win; dismissed more by chance, it is.
+    [InlineData(true, 1000, 1000, 0.1, 0.001, "Stop", 0.02, 0.01)]
+    [InlineData(true, 1000, 1000, 0.1, 0.001, "Promote", 0.02, 0.2)]
+    [InlineData(true, 1000, 1000, 0.1, 0.001, "Promote", -0.02, 0.01)]
     public void Deciding_a_test_waits_for_its_length_then_promotes_only_a_candidate_higher_at_the_level(
-        bool running, long candidateEvents, long controlEvents, double? difference, double? p, string decision)
+        bool running, long candidateEvents, long controlEvents, double? difference, double? p, string decision, double? dismissalDifference = null, double? dismissalP = null)
     {
         var hitRate = difference is { } d ? new Cli.CandidateResultsCommand.Comparison(0.3 + d, 0.3, d, d / 0.3, d - 0.02, d + 0.02, p!.Value) : null;
+        var dismissals = dismissalDifference is { } e ? new Cli.CandidateResultsCommand.Comparison(0.1 + e, 0.1, e, e / 0.1, e - 0.01, e + 0.01, dismissalP!.Value) : null;
         var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, running, running ? 0.5 : null,
-            new Cli.CandidateResultsCommand.Arm(candidateEvents, candidateEvents / 3, 0.3, 0.2), new Cli.CandidateResultsCommand.Arm(controlEvents, controlEvents / 3, 0.3, 0.2), hitRate, hitRate);
+            new Cli.CandidateResultsCommand.Arm(candidateEvents, candidateEvents / 3, 0.3, 0.2), new Cli.CandidateResultsCommand.Arm(controlEvents, controlEvents / 3, 0.3, 0.2), hitRate, hitRate,
+            dismissals);
         Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.Decide(results, minEvents: 1000, alpha: 0.05));
     }
 }

@@ -334,6 +334,21 @@ public interface IPopularityGrain : IGrainWithIntegerKey
 }
 
 /// <summary>
+/// An anonymous visitor's last list and what they did next, from their sessions (key: the session's visitorId); in
+/// memory only, told by the session grains without waiting.
+/// </summary>
+[Alias("recommender.IVisitorGrain")]
+public interface IVisitorGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// A session of <paramref name="items"/> (as sent) was served <paramref name="ranking"/>; <paramref name="list"/>
+    /// says what makes requests pages of one list, <paramref name="arm"/> the side of a running A/B test.
+    /// </summary>
+    [Alias("Served"), OneWay]
+    Task Served(Immutable<string[]> items, Ranking ranking, int offset, string list, ExperimentArm? arm);
+}
+
+/// <summary>
 /// The outcome counts of a version's latest run as a candidate (key: the candidate version): each silo sends what its
 /// user grains counted every few seconds, so no grain sees every event; persisted on every flush.
 /// </summary>

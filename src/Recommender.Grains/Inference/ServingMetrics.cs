@@ -34,7 +34,7 @@ public sealed class ServingMetrics
         _journalPending = meter.CreateUpDownCounter<int>("recommender.events.journal.pending", "{batch}", "Multi-user event batches held by this silo's journal partitions with users still to be written.");
         _journalRetried = meter.CreateCounter<long>("recommender.events.journal.retried", "{event}", "Events the event journal's retries wrote into histories (new ones, not repeats).");
         _nextItems = meter.CreateCounter<long>("recommender.online.next_items", "{event}",
-            "Users' next events after they were served recommendations (within Recommender:NextItemWindow), by the model version and source of the list.");
+            "Users' next events after they were served recommendations (within Recommender:NextItemWindow), and visitors' next items from their sessions (with a visitorId), by the model version and source of the list.");
         _dismissedItems = meter.CreateCounter<long>("recommender.online.dismissed_items", "{item}",
             "Items of the list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once), by the model version and source of the list.");
         // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.

@@ -31,7 +31,11 @@ public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker,
             vector = await ranker.Encode(model.Version, recent, "a session");
             vectors.Set(model.Version, recent, vector);
         }
-        return await ranker.Rank(snapshot, model, request, history.Distinct(StringComparer.Ordinal), [], vector, cached,
+        var ranking = await ranker.Rank(snapshot, model, request, history.Distinct(StringComparer.Ordinal), [], vector, cached,
             () => Enumerable.Reverse(history).Distinct(StringComparer.Ordinal).Take(HistoryExplanations.RecentItems).ToArray());
+        // A visitor's sessions say what they did after each list: counted as a user's next events are (one-way, not waited for).
+        if (visitorId is not null)
+            await GrainFactory.GetGrain<IVisitorGrain>(visitorId).Served(items, ranking, request.Offset, Users.NextItemTracker.ListOf(request), ServingModel.ArmOf(snapshot, ranking));
+        return ranking;
     }
 }

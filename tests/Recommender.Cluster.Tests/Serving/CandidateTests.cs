@@ -214,10 +214,25 @@ public sealed class CandidateTests(ServingCluster cluster)
             }
             Assert.All(expected.Values, e => Assert.True(e.Events > 2, "both sides have users"));
 
+            // Anonymous visitors count too: each sends a session with a visitorId, then one holding the list's first item.
+            var visitors = Enumerable.Range(0, 20).Select(i => $"{prefix}-visitor-{i}").ToArray();
+            foreach (var visitor in visitors)
+            {
+                var first = await Session(new { items = new[] { "1", "2" }, visitorId = visitor });
+                Assert.Equal(("model", Drawn(visitor)), (first.Source, first.ModelVersion));
+                // The session grain tells the visitor's grain without waiting: a visitor's next page view comes seconds
+                // later, not in the same millisecond.
+                await Task.Delay(100);
+                await Session(new { items = new[] { "1", "2", first.Items[0].Id }, visitorId = visitor });
+                var (events, hits) = expected[first.ModelVersion];
+                expected[first.ModelVersion] = (events + 1, hits + 1);
+                lists[first.ModelVersion] += 2;
+            }
+
             // The silos send their counts every few seconds.
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             var results = await Results(candidate);
-            while (results.CandidateArm.NextEvents + results.ControlArm.NextEvents < users.Length && DateTime.UtcNow < deadline)
+            while (results.CandidateArm.NextEvents + results.ControlArm.NextEvents < users.Length + visitors.Length && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(250);
                 results = await Results(candidate);

@@ -220,4 +220,21 @@ public sealed class ExperimentTests(ITestOutputHelper output)
             dismissals);
         Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.Decide(results, minEvents: 1000, alpha: 0.05));
     }
+
+    [Fact]
+    public void A_visitors_next_action_is_the_first_item_a_later_session_holds_that_the_one_before_did_not()
+    {
+        var tracker = new Grains.Sessions.VisitorTracker(TimeSpan.FromMinutes(15));
+        var arm = new ExperimentArm("v2", "v1", T0, true);
+        Abstractions.Ranking List(params string[] items) => new([.. items.Select(i => new RankedItem(i, i, 1, 0.5f))], "v2", RankingSource.Model, false);
+
+        Assert.Null(tracker.Served(["1", "2"], List("a", "b", "c"), T0, 0, "", arm));
+        // Sent again as it was (a reload, a second list on the page): nothing new, nothing answered; that list replaces the first.
+        Assert.Null(tracker.Served(["1", "2"], List("c", "d", "e"), T0.AddSeconds(5), 0, "", arm));
+        // The visitor went on to "d", the second item of the list then served; the first new item counts, once.
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 2, arm), tracker.Served(["1", "2", "d", "x"], List("f", "g"), T0.AddMinutes(1), 0, "", arm));
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, null, arm), tracker.Served(["2", "d", "x", "z"], List("h"), T0.AddMinutes(2), 0, "", arm));
+        // Past the window the list no longer waits for an answer.
+        Assert.Null(tracker.Served(["2", "d", "x", "z", "h"], List("i"), T0.AddMinutes(30), 0, "", arm));
+    }
 }

@@ -44,13 +44,18 @@ internal static class CandidateResultsCommand
                 "stopping at the first look that shows a difference finds one far more often than --alpha.",
         };
         var minEvents = new Option<long>("--min-events") { Description = "With --decide: the test's planned length, in next events on each side.", DefaultValueFactory = _ => 1000 };
+        var planLift = new Option<double?>("--plan-lift")
+        {
+            Description = "A relative change in the hit rate worth finding (0.05: 5 %): prints how many next events each side needs for it to be found at 0.05 " +
+                "with 80 % power, from the spread counted so far: a --min-events for --decide.",
+        };
         var api = ApiConnection.AddressOption();
         var apiKey = ApiConnection.KeyOption("A client key, or with --decide an admin key,");
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 100 };
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("candidate-results", "Print a candidate version's A/B test against the active version (GET /models/{version}/candidate/results); with --decide, end it once it has run its length.")
         {
-            version, alpha, decide, minEvents, api, apiKey, timeout, attempts,
+            version, alpha, decide, minEvents, planLift, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -67,6 +72,8 @@ internal static class CandidateResultsCommand
                 if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Contains('/'))) throw new ArgumentException($"--version '{name}' is not a version name.");
                 if (length < 1) throw new ArgumentException($"--min-events {length} must be 1 or more.");
                 if (parse.GetResult(minEvents) is { Implicit: false } && !deciding) throw new ArgumentException("--min-events is the length --decide waits for: give --decide too.");
+                if (parse.GetValue(planLift) is { } lift && !(lift is > 0 and <= 10))
+                    throw new ArgumentException($"--plan-lift {lift.ToString(CultureInfo.InvariantCulture)} must be a relative change above 0 and at most 10, such as 0.05 for 5 %.");
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
             if (connection is null) return refused;
             using var http = connection;
@@ -84,6 +91,7 @@ internal static class CandidateResultsCommand
                 var results = await Get<Results>(http, endpoint, tries, error, cancellation);
                 if (results is null) return 1;
                 foreach (var line in Describe(results, level)) await output.WriteLineAsync(line);
+                if (parse.GetValue(planLift) is { } wanted) await output.WriteLineAsync(DescribePlan(results, wanted));
                 if (!deciding) return 0;
                 switch (Decide(results, length, level))
                 {
@@ -128,6 +136,26 @@ internal static class CandidateResultsCommand
         if (Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents) return Decision.Continue;
         return HigherAt(results.HitRate, alpha) && !HigherAt(results.DismissalsPerList, alpha) ? Decision.Promote : Decision.Stop;
     }
+
+    /// <summary>
+    /// The next events each side needs for a relative change of <paramref name="lift"/> in the hit rate to be found
+    /// at 0.05 with 80 % power: the counts so far scaled by (detectable difference now / the change)², since the
+    /// detectable difference shrinks as the square root of the events. Null before the hit rates can be compared or
+    /// while the control's is 0.
+    /// </summary>
+    internal static (long Candidate, long Control)? Plan(Results results, double lift)
+    {
+        if (results.HitRate is not { Control: > 0, MinimumDetectableDifference: > 0 } rate) return null;
+        var scale = Math.Pow(rate.MinimumDetectableDifference / (lift * rate.Control), 2);
+        return ((long)Math.Ceiling(results.CandidateArm.NextEvents * scale), (long)Math.Ceiling(results.ControlArm.NextEvents * scale));
+    }
+
+    private static string DescribePlan(Results results, double lift) =>
+        Plan(results, lift) is { } needed
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"a {lift * 100:0.#} % change in the hit rate ({lift * results.HitRate!.Control:0.0000}) needs about {needed.Candidate:N0} next events on the candidate's side and {needed.Control:N0} on the control's ") +
+              string.Create(CultureInfo.InvariantCulture, $"to be found at 0.05 with 80 % power (now {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0}): --min-events {Math.Min(needed.Candidate, needed.Control)}.")
+            : "too few next events on a side to plan from yet.";
 
     /// <summary>Whether the candidate's rate is the higher one at <paramref name="alpha"/>.</summary>
     private static bool HigherAt(Comparison? comparison, double alpha) => comparison is { Difference: > 0 } c && c.PValue < alpha;
@@ -178,7 +206,8 @@ internal static class CandidateResultsCommand
             var verdict = comparison.PValue < alpha
                 ? $"the candidate is {(comparison.Difference > 0 ? "higher" : "lower")}"
                 : "no difference shown";
-            yield return string.Create(c, $"{metric}: {comparison.Difference:+0.0000;-0.0000;0.0000}{relative}, 95 % interval [{comparison.Low:0.0000}, {comparison.High:0.0000}], p = {comparison.PValue:0.0000}: {verdict} at the {alpha:0.###} level.");
+            yield return string.Create(c, $"{metric}: {comparison.Difference:+0.0000;-0.0000;0.0000}{relative}, 95 % interval [{comparison.Low:0.0000}, {comparison.High:0.0000}], p = {comparison.PValue:0.0000}: {verdict} at the {alpha:0.###} level; ")
+                + string.Create(c, $"a difference of {comparison.MinimumDetectableDifference:0.0000} would be found now with 80 % power at 0.05.");
         }
     }
 
@@ -186,7 +215,8 @@ internal static class CandidateResultsCommand
 
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null);
 
-    internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue);
+    internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
+        double MinimumDetectableDifference = 0);
 
     internal sealed record Registry(string? Active, string? Candidate);
 

@@ -11,8 +11,11 @@ public readonly record struct RateEstimate(double Value, double Variance, int Bu
 /// One rate compared between the candidate and the control: the difference, candidate minus control, with its 95 %
 /// confidence interval (<see cref="Low"/>, <see cref="High"/>) and the two-sided p-value of "no difference";
 /// <see cref="RelativeDifference"/> is the difference over the control's rate (null when that is 0).
+/// <see cref="MinimumDetectableDifference"/>: the smallest true difference the test as counted so far would find at
+/// the 5 % level four times in five (80 % power); it shrinks as the square root of the events.
 /// </summary>
-public sealed record RateComparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue);
+public sealed record RateComparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
+    double MinimumDetectableDifference);
 
 /// <summary>
 /// Compares the sides of an A/B test on a rate per next event (the share in the list served, the mean reciprocal rank).
@@ -25,6 +28,9 @@ public static class ExperimentComparison
 {
     /// <summary>The two-sided 95 % quantile of the standard normal distribution.</summary>
     public const double Z95 = 1.959963984540054;
+
+    /// <summary>The standard normal quantile at 0.8 (80 % power).</summary>
+    public const double Z80 = 0.8416212335729143;
 
     /// <summary>
     /// The rate Σ metric / Σ events over the buckets, and its variance
@@ -65,7 +71,7 @@ public static class ExperimentComparison
         // Without spread on either side the difference is certain: there is nothing it could be chance of.
         var p = error > 0 ? SpecialFunctions.Erfc(Math.Abs(difference) / error / Math.Sqrt(2)) : difference == 0 ? 1 : 0;
         return new RateComparison(c.Value, k.Value, difference, k.Value == 0 ? null : difference / k.Value,
-            difference - Z95 * error, difference + Z95 * error, p);
+            difference - Z95 * error, difference + Z95 * error, p, (Z95 + Z80) * error);
     }
 
     /// <summary>The share of next events that were in the list served.</summary>

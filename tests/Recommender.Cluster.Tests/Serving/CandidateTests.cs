@@ -266,6 +266,12 @@ public sealed class CandidateTests(ServingCluster cluster)
                 $"hit rate: {results.HitRate.Difference:+0.0000;-0.0000;0.0000}"), output);
             Assert.Contains("hit rate: +", output);
             Assert.Contains("the candidate is higher at the 0.05 level", output);
+            Assert.Contains("would be found now with 80 % power at 0.05.", output);
+            (exit, output, error) = await Cli("candidate-results", "--version", candidate, "--plan-lift", "0.05");
+            Assert.True(exit == 0, error);
+            Assert.Matches(@"a 5 % change in the hit rate \(0\.\d{4}\) needs about [\d,]+ next events on the candidate's side and [\d,]+ on the control's to be found at 0\.05 with 80 % power \(now \d+ and \d+\): --min-events \d+\.", output);
+            (exit, _, error) = await Cli("candidate-results", "--version", candidate, "--plan-lift", "0");
+            Assert.Equal((1, true), (exit, error.Contains("--plan-lift 0 must be", StringComparison.Ordinal)));
             (exit, _, error) = await Cli("candidate-results", "--version", "no-such-version");
             Assert.Equal(1, exit);
             Assert.Contains("not registered", error);

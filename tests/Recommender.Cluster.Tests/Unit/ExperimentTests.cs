@@ -34,6 +34,8 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Assert.Equal(0.6547, comparison.PValue, 4);
         Assert.Equal(0.25 - 1.959964 * 0.559017, comparison.Low, 5);
         Assert.Equal(0.25 + 1.959964 * 0.559017, comparison.High, 5);
+        // Found four times in five at the 5 % level: (1.959964 + 0.841621) · 0.559017.
+        Assert.Equal(1.566134, comparison.MinimumDetectableDifference, 6);
 
         // Nothing to compare until each side has events in two buckets; no spread at all makes the difference certain.
         Assert.Null(ExperimentComparison.HitRate(ArmTally.Empty()));
@@ -56,33 +58,61 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         var byEvents = new double[tests];
         for (var t = 0; t < tests; t++)
         {
-            var sides = new (ArmTally Buckets, List<long> Events, List<double> Hits)[2];
-            for (var side = 0; side < 2; side++)
-            {
-                var arm = ArmTally.Empty();
-                var events = new List<long>();
-                var hits = new List<double>();
-                for (var u = 0; u < usersPerSide; u++)
-                {
-                    var taste = (random.NextDouble() < 0.5 ? 0.05 : 0.8) + (side == 0 ? lift : 0);
-                    var bucket = random.Next(ArmTally.Buckets);
-                    var n = random.Next(1, 11);
-                    for (var e = 0; e < n; e++)
-                    {
-                        var hit = random.NextDouble() < taste;
-                        arm.Events[bucket]++;
-                        if (hit) arm.Hits[bucket]++;
-                        events.Add(1);
-                        hits.Add(hit ? 1 : 0);
-                    }
-                }
-                sides[side] = (arm, events, hits);
-            }
-            byBuckets[t] = ExperimentComparison.Compare(ExperimentComparison.HitRate(sides[0].Buckets), ExperimentComparison.HitRate(sides[1].Buckets))!.PValue;
-            byEvents[t] = ExperimentComparison.Compare(ExperimentComparison.Rate(sides[0].Events, sides[0].Hits),
-                ExperimentComparison.Rate(sides[1].Events, sides[1].Hits))!.PValue;
+            var candidate = Side(random, usersPerSide, lift);
+            var control = Side(random, usersPerSide, 0);
+            byBuckets[t] = ExperimentComparison.Compare(ExperimentComparison.HitRate(candidate.Buckets), ExperimentComparison.HitRate(control.Buckets))!.PValue;
+            byEvents[t] = ExperimentComparison.Compare(ExperimentComparison.Rate(candidate.Events, candidate.Hits),
+                ExperimentComparison.Rate(control.Events, control.Hits))!.PValue;
         }
         return (byBuckets, byEvents);
+    }
+
+    /// <summary>One side of a simulated test: its counts by bucket, and every event as a trial of its own.</summary>
+    private static (ArmTally Buckets, List<long> Events, List<double> Hits) Side(Random random, int users, double lift)
+    {
+        var arm = ArmTally.Empty();
+        var events = new List<long>();
+        var hits = new List<double>();
+        for (var u = 0; u < users; u++)
+        {
+            var taste = (random.NextDouble() < 0.5 ? 0.05 : 0.8) + lift;
+            var bucket = random.Next(ArmTally.Buckets);
+            var n = random.Next(1, 11);
+            for (var e = 0; e < n; e++)
+            {
+                var hit = random.NextDouble() < taste;
+                arm.Events[bucket]++;
+                if (hit) arm.Hits[bucket]++;
+                events.Add(1);
+                hits.Add(hit ? 1 : 0);
+            }
+        }
+        return (arm, events, hits);
+    }
+
+    [Fact]
+    public void A_test_run_to_the_planned_length_finds_the_planned_change_about_four_times_in_five()
+    {
+        // A pilot of 400 users a side measures the spread; the plan for a 10 % change in the hit rate scales its events.
+        var random = new Random(11);
+        var (candidate, control) = (Side(random, 400, 0).Buckets, Side(random, 400, 0).Buckets);
+        var pilot = ExperimentComparison.Compare(ExperimentComparison.HitRate(candidate), ExperimentComparison.HitRate(control))!;
+        var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, true, 0.5,
+            new Cli.CandidateResultsCommand.Arm(candidate.TotalEvents, candidate.Hits.Sum(), pilot.Candidate, null),
+            new Cli.CandidateResultsCommand.Arm(control.TotalEvents, control.Hits.Sum(), pilot.Control, null),
+            new Cli.CandidateResultsCommand.Comparison(pilot.Candidate, pilot.Control, pilot.Difference, pilot.RelativeDifference, pilot.Low, pilot.High, pilot.PValue,
+                pilot.MinimumDetectableDifference), null);
+        var (needed, _) = Cli.CandidateResultsCommand.Plan(results, 0.1)!.Value;
+        var users = (int)Math.Ceiling(400.0 * needed / candidate.TotalEvents);
+        Assert.InRange(users, 800, 20_000);
+
+        // Tests of that many users a side with the change (each user's chance raised by 10 % of the pilot's control rate).
+        var (lifted, _) = Simulate(tests: 200, usersPerSide: users, lift: 0.1 * pilot.Control, seed: 12);
+        var found = lifted.Count(p => p < 0.05);
+        output.WriteLine($"planned {users} users a side ({needed} next events); the change found in {found} of 200");
+        // 160 expected; about 3.5 binomial standard errors (5.7) either side, for the pilot's own error in the spread too.
+        Assert.InRange(found, 140, 180);
+        Assert.Null(Cli.CandidateResultsCommand.Plan(results with { HitRate = null }, 0.1));
     }
 
     [Fact]

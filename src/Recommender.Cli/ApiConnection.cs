@@ -73,6 +73,20 @@ internal sealed class ApiConnection : IDisposable
     }
 
     /// <summary>
+    /// A read of <paramref name="endpoint"/> (sent again as <see cref="SendAsync"/> does); null, with the problem written
+    /// to <paramref name="error"/> for <paramref name="operation"/>, when the API refuses it.
+    /// </summary>
+    public async Task<T?> ReadAsync<T>(string endpoint, int attempts, TextWriter error, string operation, CancellationToken cancellation) where T : class
+    {
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Get, endpoint), attempts, retryLost: true, error,
+            HttpCompletionOption.ResponseContentRead, cancellation);
+        var text = await response.Content.ReadAsStringAsync(cancellation);
+        if (response.IsSuccessStatusCode) return ReadAnswer<T>(endpoint, response.StatusCode, text);
+        await ApiProblem.ReportAsync(this, endpoint, response.StatusCode, text, error, operation);
+        return null;
+    }
+
+    /// <summary>
     /// Sends the request <paramref name="create"/> makes; an answer of 429 (the rate limit) or 503 (unavailable for
     /// now) is sent again after its Retry-After (1 s without one), up to <paramref name="attempts"/> in all, and so,
     /// when <paramref name="retryLost"/>, is a request that got no answer (refused, cut or timed out), after 1, 2, 4 …

@@ -16,6 +16,8 @@ internal static class CandidateResultsCommand
     /// <summary>The exit code of --decide when the test has not reached its length: nothing was changed.</summary>
     public const int TestContinues = 3;
 
+    private const string Reading = "Reading the candidate's results";
+
     /// <summary>What --decide does with a run.</summary>
     internal enum Decision
     {
@@ -88,7 +90,7 @@ internal static class CandidateResultsCommand
                     return deciding ? 0 : 1;
                 }
                 var endpoint = $"models/{Uri.EscapeDataString(name)}/candidate/results";
-                var results = await Get<Results>(http, endpoint, tries, error, cancellation);
+                var results = await http.ReadAsync<Results>(endpoint, tries, error, Reading, cancellation);
                 if (results is null) return 1;
                 foreach (var line in Describe(results, level)) await output.WriteLineAsync(line);
                 if (parse.GetValue(planLift) is { } wanted) await output.WriteLineAsync(DescribePlan(results, wanted));
@@ -161,18 +163,7 @@ internal static class CandidateResultsCommand
     private static bool HigherAt(Comparison? comparison, double alpha) => comparison is { Difference: > 0 } c && c.PValue < alpha;
 
     private static async Task<string?> RunningCandidate(ApiConnection http, int attempts, TextWriter error, CancellationToken cancellation) =>
-        (await Get<Registry>(http, "models", attempts, error, cancellation) ?? throw new InvalidDataException("the list of models could not be read.")).Candidate;
-
-    /// <summary>A read of <paramref name="endpoint"/>; null, with the problem on <paramref name="error"/>, when refused.</summary>
-    private static async Task<T?> Get<T>(ApiConnection http, string endpoint, int attempts, TextWriter error, CancellationToken cancellation) where T : class
-    {
-        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, endpoint), attempts, retryLost: true, error,
-            HttpCompletionOption.ResponseContentRead, cancellation);
-        var text = await response.Content.ReadAsStringAsync(cancellation);
-        if (response.IsSuccessStatusCode) return http.ReadAnswer<T>(endpoint, response.StatusCode, text);
-        await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Reading the candidate's results");
-        return null;
-    }
+        (await http.ReadAsync<Registry>("models", attempts, error, Reading, cancellation) ?? throw new InvalidDataException("the list of models could not be read.")).Candidate;
 
     /// <summary>DELETE /models/{version}/candidate; 0, or 1 with the problem on <paramref name="error"/>.</summary>
     private static async Task<int> Stop(ApiConnection http, string version, int attempts, TextWriter error, CancellationToken cancellation)

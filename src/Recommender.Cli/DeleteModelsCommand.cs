@@ -51,7 +51,7 @@ internal static class DeleteModelsCommand
             {
                 if (parse.GetValue(keep) is { } newest)
                 {
-                    var registry = await ReadRegistry(http, tries, error, cancellation);
+                    var registry = await http.ReadAsync<Registry>("models", tries, error, "Deleting versions", cancellation);
                     if (registry is null) return 1;
                     var (delete, kept) = Prune(registry, newest, parse.GetValue(prefix));
                     await output.WriteLineAsync(kept);
@@ -110,18 +110,6 @@ internal static class DeleteModelsCommand
         var line = (kept.Count == 0 ? "keeping no version" : $"keeping {string.Join(", ", kept)}")
             + (others > 0 ? $", and {others} version{(others == 1 ? "" : "s")} not starting with '{prefix}'" : "") + ".";
         return ([.. named.Skip(keep).Reverse()], line);
-    }
-
-    private static async Task<Registry?> ReadRegistry(ApiConnection http, int attempts, TextWriter error, CancellationToken cancellation)
-    {
-        using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, "models"), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
-        var text = await response.Content.ReadAsStringAsync(cancellation);
-        if (!response.IsSuccessStatusCode)
-        {
-            await ApiProblem.ReportAsync(http, "models", response.StatusCode, text, error, "Deleting versions");
-            return null;
-        }
-        return http.ReadAnswer<Registry>("models", response.StatusCode, text);
     }
 
     /// <summary>DELETE /models/{version}; 0 when it is gone (or, pruning, kept for a reason the cluster gives), 1 otherwise.</summary>

@@ -16,16 +16,19 @@ public sealed class VisitorGrain(ExperimentAccumulator experiments, ServingMetri
     : Grain, IVisitorGrain
 {
     private readonly VisitorTracker _tracker = new(options.Value.NextItemWindow);
+    private int? _bucket;
+
+    /// <summary>The visitor's bucket in A/B test counts (a hash of the id, worked out once).</summary>
+    private int Bucket => _bucket ??= ServingModel.Bucket(this.GetPrimaryKeyString());
 
     public Task Served(Immutable<string[]> items, Abstractions.Ranking ranking, int offset, string list, ExperimentArm? arm)
     {
-        var visitor = this.GetPrimaryKeyString();
         if (_tracker.Served(items.Value, ranking, clock.GetUtcNow(), offset, list, arm) is { } next)
         {
             metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
-            if (next.Arm is { } side) experiments.Record(side, ServingModel.Bucket(visitor), next.Rank);
+            if (next.Arm is { } side) experiments.Record(side, Bucket, next.Rank);
         }
-        if (arm is not null && offset == 0) experiments.Served(arm, ServingModel.Bucket(visitor));
+        if (arm is not null && offset == 0) experiments.Served(arm, Bucket);
         return Task.CompletedTask;
     }
 }

@@ -32,8 +32,12 @@ public sealed class UserGrain(
     private (long Version, string[] Seen, string[] Dismissed)? _distinctItems;
     // Set when a failed write could not be followed by a re-read: memory may hold events that are not stored.
     private bool _unstored;
+    private int? _bucket;
 
     private UserHistory History => _history ??= new UserHistory(state.State, options.Value.HistoryRetention);
+
+    /// <summary>The user's bucket in A/B test counts (a hash of the id, worked out once).</summary>
+    private int Bucket => _bucket ??= ServingModel.Bucket(GrainKeys.IdOf(this));
 
     /// <summary>The partition of the user directory that lists this user.</summary>
     private IUserDirectoryGrain UserDirectory => GrainFactory.GetGrain<IUserDirectoryGrain>(Partitions.Of(GrainKeys.IdOf(this), Partitions.UserDirectory));
@@ -73,12 +77,12 @@ public sealed class UserGrain(
             foreach (var dismissed in _nextItem.Dismissals(accepted, now))
             {
                 metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
-                if (dismissed.Arm is { } arm) experiments.Dismissed(arm, ServingModel.Bucket(GrainKeys.IdOf(this)));
+                if (dismissed.Arm is { } arm) experiments.Dismissed(arm, Bucket);
             }
             if (_nextItem.Follow(accepted, now) is { } next)
             {
                 metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
-                if (next.Arm is { } arm) experiments.Record(arm, ServingModel.Bucket(GrainKeys.IdOf(this)), next.Rank);
+                if (next.Arm is { } arm) experiments.Record(arm, Bucket, next.Rank);
             }
         }
         return result;
@@ -138,7 +142,7 @@ public sealed class UserGrain(
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
             NextItemTracker.ListOf(request), arm);
         // A next page is the same list seen further down.
-        if (arm is not null && request.Offset == 0) experiments.Served(arm, ServingModel.Bucket(GrainKeys.IdOf(this)));
+        if (arm is not null && request.Offset == 0) experiments.Served(arm, Bucket);
         return ranking;
     }
 

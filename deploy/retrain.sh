@@ -54,6 +54,12 @@
 #                    (0.05) and its dismissals per list are not, stopped otherwise, and the new package becomes the
 #                    next candidate. Unset, each run's
 #                    package replaces the candidate, and the test is read and decided by hand.
+#   AB_SEQUENTIAL    with CANDIDATE_SHARE, instead of AB_MIN_EVENTS: set to 1, a run decides the running test by its
+#                    always-valid p-values (candidate-results --decide --sequential), which hold however often they
+#                    are read: the candidate is activated as soon as its hit rate is higher at AB_ALPHA and its
+#                    dismissals per list are not, and stopped as soon as either shows it worse; until then the run
+#                    trains nothing. AB_MAX_EVENTS (next events on each side) stops a test that has shown no
+#                    difference by then.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -90,11 +96,32 @@ case "$HOLD_OUT" in
     *) echo "HOLD_OUT must be last or last-two, not '$HOLD_OUT'." >&2; exit 1 ;;
 esac
 
-if [[ -n "${CANDIDATE_SHARE:-}" && -n "${AB_MIN_EVENTS:-}" ]]; then
-    # One test at a time: a running one is decided once it has run its length, and until then the job waits for it.
-    step "decide the running A/B test (each side needs $AB_MIN_EVENTS next events)"
+case "${AB_SEQUENTIAL:-}" in
+    ''|0|1) ;;
+    *) echo "AB_SEQUENTIAL must be 1 (or 0 or unset), not '$AB_SEQUENTIAL'." >&2; exit 1 ;;
+esac
+if [[ "${AB_SEQUENTIAL:-}" == 1 && -n "${AB_MIN_EVENTS:-}" ]]; then
+    echo "AB_SEQUENTIAL and AB_MIN_EVENTS are two ways of deciding a test: set one." >&2
+    exit 1
+fi
+if [[ -n "${AB_MAX_EVENTS:-}" && "${AB_SEQUENTIAL:-}" != 1 ]]; then
+    echo "AB_MAX_EVENTS bounds a sequential test: set AB_SEQUENTIAL=1 too." >&2
+    exit 1
+fi
+DECIDE=()
+if [[ -n "${AB_MIN_EVENTS:-}" ]]; then
+    DECIDE=(--min-events "$AB_MIN_EVENTS")
+    DECIDING="each side needs $AB_MIN_EVENTS next events"
+elif [[ "${AB_SEQUENTIAL:-}" == 1 ]]; then
+    DECIDE=(--sequential ${AB_MAX_EVENTS:+--max-events "$AB_MAX_EVENTS"})
+    DECIDING="by its always-valid p-values"
+fi
+if [[ -n "${CANDIDATE_SHARE:-}" && ${#DECIDE[@]} -gt 0 ]]; then
+    # One test at a time: a running one is decided once it has run its length (or shown a difference), and until
+    # then the job waits for it.
+    step "decide the running A/B test ($DECIDING)"
     decided=0
-    "${CLI[@]}" candidate-results --api "$API" --decide --min-events "$AB_MIN_EVENTS" ${AB_ALPHA:+--alpha "$AB_ALPHA"} || decided=$?
+    "${CLI[@]}" candidate-results --api "$API" --decide "${DECIDE[@]}" ${AB_ALPHA:+--alpha "$AB_ALPHA"} || decided=$?
     if [[ $decided == 3 ]]; then
         echo "The running A/B test continues: no new model this run."
         exit 0

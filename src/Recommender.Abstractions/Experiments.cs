@@ -43,14 +43,35 @@ public sealed record ArmTally(
     private static long[] Sum(long[] a, long[] b) => [.. a.Zip(b, (x, y) => x + y)];
 }
 
-/// <summary>One candidate run's counts for both sides, from <see cref="Since"/> on (the key of the run).</summary>
+/// <summary>
+/// The running state of an always-valid (sequential) test of one rate: the variance of the normal mixture over the
+/// difference it weighs (fixed at its first look), the smallest p-value any look has given and how many looks there were.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.sequential-test")]
+public sealed record SequentialTest(
+    [property: Id(0)] double MixingVariance,
+    [property: Id(1)] double PValue,
+    [property: Id(2)] int Looks);
+
+/// <summary>The sequential tests of a run's three comparisons, updated by the run's grain on every flush it takes.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.sequential-tests")]
+public sealed record SequentialTests(
+    [property: Id(0)] SequentialTest? HitRate,
+    [property: Id(1)] SequentialTest? MeanReciprocalRank,
+    [property: Id(2)] SequentialTest? DismissalsPerList);
+
+/// <summary>
+/// One candidate run's counts for both sides, from <see cref="Since"/> on (the key of the run), and, once the run's
+/// grain has looked at them, its sequential tests (null in a silo's flush).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.experiment-tally")]
 public sealed record ExperimentTally(
     [property: Id(0)] string Candidate,
     [property: Id(1)] string Control,
     [property: Id(2)] DateTimeOffset Since,
     [property: Id(3)] ArmTally CandidateArm,
-    [property: Id(4)] ArmTally ControlArm)
+    [property: Id(4)] ArmTally ControlArm,
+    [property: Id(5)] SequentialTests? Sequential = null)
 {
     public ExperimentTally Plus(ExperimentTally other) => this with
     {

@@ -9,7 +9,8 @@ namespace Recommender.Cli;
 /// candidate against the control with the difference's 95 % confidence interval and p-value, and the same for the
 /// listed items users dismissed per list. With --decide it ends a running test that has reached its planned length:
 /// the candidate is activated when its hit rate is higher at the significance level and its dismissals per list are
-/// not, and stopped otherwise.
+/// not, and stopped otherwise; with --sequential as well it ends the test as soon as the always-valid p-values show a
+/// difference, which may be looked at as often as wanted.
 /// </summary>
 internal static class CandidateResultsCommand
 {
@@ -24,7 +25,7 @@ internal static class CandidateResultsCommand
         /// <summary>The run has ended already (stopped, promoted or replaced).</summary>
         Ended,
 
-        /// <summary>A side has fewer next events than the test's planned length.</summary>
+        /// <summary>A side has fewer next events than the test's planned length (sequentially: no difference shown yet).</summary>
         Continue,
 
         /// <summary>The candidate's hit rate is higher at the significance level: it serves everyone.</summary>
@@ -46,6 +47,17 @@ internal static class CandidateResultsCommand
                 "stopping at the first look that shows a difference finds one far more often than --alpha.",
         };
         var minEvents = new Option<long>("--min-events") { Description = "With --decide: the test's planned length, in next events on each side.", DefaultValueFactory = _ => 1000 };
+        var sequential = new Option<bool>("--sequential")
+        {
+            Description = "With --decide: judge by the always-valid p-values instead, which hold however often the test is looked at: activate the candidate as soon " +
+                "as its hit rate is higher at --alpha and its dismissals per list are not, stop it as soon as its hit rate or dismissals per list show it worse, " +
+                $"and otherwise let it run (exit code {TestContinues}) until --max-events.",
+        };
+        var maxEvents = new Option<long?>("--max-events")
+        {
+            Description = "With --decide --sequential: the test's longest length, in next events on each side; a test that has shown no difference by then is " +
+                "stopped (no difference worth the change). Without it the test runs until it shows one.",
+        };
         var planLift = new Option<double?>("--plan-lift")
         {
             Description = "A relative change in the hit rate worth finding (0.05: 5 %): prints how many next events each side needs for it to be found at 0.05 " +
@@ -57,7 +69,7 @@ internal static class CandidateResultsCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("candidate-results", "Print a candidate version's A/B test against the active version (GET /models/{version}/candidate/results); with --decide, end it once it has run its length.")
         {
-            version, alpha, decide, minEvents, planLift, api, apiKey, timeout, attempts,
+            version, alpha, decide, minEvents, sequential, maxEvents, planLift, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -67,6 +79,8 @@ internal static class CandidateResultsCommand
             var level = parse.GetValue(alpha);
             var deciding = parse.GetValue(decide);
             var length = parse.GetValue(minEvents);
+            var judgedSequentially = parse.GetValue(sequential);
+            var most = parse.GetValue(maxEvents);
             var (connection, refused) = ApiConnection.OpenChecked(parse, () =>
             {
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
@@ -74,6 +88,11 @@ internal static class CandidateResultsCommand
                 if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Contains('/'))) throw new ArgumentException($"--version '{name}' is not a version name.");
                 if (length < 1) throw new ArgumentException($"--min-events {length} must be 1 or more.");
                 if (parse.GetResult(minEvents) is { Implicit: false } && !deciding) throw new ArgumentException("--min-events is the length --decide waits for: give --decide too.");
+                if (judgedSequentially && !deciding) throw new ArgumentException("--sequential is a way of deciding: give --decide too.");
+                if (parse.GetResult(minEvents) is { Implicit: false } && judgedSequentially)
+                    throw new ArgumentException("--min-events is the length of a test judged once; a sequential test needs none (--max-events bounds it).");
+                if (most is { } m && !judgedSequentially) throw new ArgumentException("--max-events bounds a sequential test: give --decide --sequential too.");
+                if (most is < 1) throw new ArgumentException($"--max-events {most} must be 1 or more.");
                 if (parse.GetValue(planLift) is { } lift && !(lift is > 0 and <= 10))
                     throw new ArgumentException($"--plan-lift {lift.ToString(CultureInfo.InvariantCulture)} must be a relative change above 0 and at most 10, such as 0.05 for 5 %.");
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
@@ -95,21 +114,28 @@ internal static class CandidateResultsCommand
                 foreach (var line in Describe(results, level)) await output.WriteLineAsync(line);
                 if (parse.GetValue(planLift) is { } wanted) await output.WriteLineAsync(DescribePlan(results, wanted));
                 if (!deciding) return 0;
-                switch (Decide(results, length, level))
+                var decision = judgedSequentially ? DecideSequentially(results, most, level) : Decide(results, length, level);
+                switch (decision)
                 {
                     case Decision.Ended:
                         await output.WriteLineAsync("the run has ended: nothing to decide.");
                         return 0;
                     case Decision.Continue:
-                        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                            $"the test continues: {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0} next events of the {length:N0} each side needs."));
+                        await output.WriteLineAsync(judgedSequentially
+                            ? string.Create(CultureInfo.InvariantCulture,
+                                $"the test continues: no difference shown by the always-valid p-values at the {level:0.###} level yet ({results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0} next events") +
+                              (most is { } bound ? string.Create(CultureInfo.InvariantCulture, $" of at most {bound:N0} a side).") : ").")
+                            : string.Create(CultureInfo.InvariantCulture,
+                                $"the test continues: {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0} next events of the {length:N0} each side needs."));
                         return TestContinues;
                     case Decision.Promote:
-                        await output.WriteLineAsync($"promoting {name}: its hit rate is higher at the {level.ToString(CultureInfo.InvariantCulture)} level, its dismissals per list are not.");
+                        await output.WriteLineAsync($"promoting {name}: its hit rate is higher at the {level.ToString(CultureInfo.InvariantCulture)} level{By(judgedSequentially)}, its dismissals per list are not.");
                         return await PublishCommand.Activate(http, name, tries, output, error, cancellation, "Deciding a test");
                     default:
-                        var why = HigherAt(results.HitRate, level) ? "its hit rate is higher, but so are its dismissals per list," : "its hit rate is not higher";
-                        await output.WriteLineAsync($"stopping {name}: {why} at the {level.ToString(CultureInfo.InvariantCulture)} level; {results.Control} serves every user.");
+                        var why = judgedSequentially ? WhyStopped(results, level, most)
+                            : (HigherAt(results.HitRate, level) ? "its hit rate is higher, but so are its dismissals per list," : "its hit rate is not higher")
+                              + $" at the {level.ToString(CultureInfo.InvariantCulture)} level";
+                        await output.WriteLineAsync($"stopping {name}: {why}; {results.Control} serves every user.");
                         return await Stop(http, name, tries, error, cancellation);
                 }
             }
@@ -137,6 +163,34 @@ internal static class CandidateResultsCommand
         if (!results.Running) return Decision.Ended;
         if (Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents) return Decision.Continue;
         return HigherAt(results.HitRate, alpha) && !HigherAt(results.DismissalsPerList, alpha) ? Decision.Promote : Decision.Stop;
+    }
+
+    /// <summary>
+    /// What --decide --sequential does: nothing for a run that has ended; promote the candidate as soon as its hit rate
+    /// is higher by the always-valid p-value at <paramref name="alpha"/> and its dismissals per list are not; stop it as
+    /// soon as either shows it worse (a lower hit rate, more dismissals), or once each side has <paramref name="maxEvents"/>
+    /// next events without a difference; otherwise let it run.
+    /// </summary>
+    internal static Decision DecideSequentially(Results results, long? maxEvents, double alpha)
+    {
+        if (!results.Running) return Decision.Ended;
+        if (SequentiallyShown(results.DismissalsPerList, alpha, higher: true) || SequentiallyShown(results.HitRate, alpha, higher: false)) return Decision.Stop;
+        if (SequentiallyShown(results.HitRate, alpha, higher: true)) return Decision.Promote;
+        return maxEvents is { } most && Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) >= most ? Decision.Stop : Decision.Continue;
+    }
+
+    /// <summary>Whether the always-valid p-value shows the candidate's rate <paramref name="higher"/> (or lower) than the control's at <paramref name="alpha"/>.</summary>
+    private static bool SequentiallyShown(Comparison? comparison, double alpha, bool higher) =>
+        comparison is { SequentialPValue: { } p } c && p < alpha && (higher ? c.Difference > 0 : c.Difference < 0);
+
+    private static string By(bool sequential) => sequential ? " by the always-valid p-value" : "";
+
+    private static string WhyStopped(Results results, double alpha, long? maxEvents)
+    {
+        var level = string.Create(CultureInfo.InvariantCulture, $"at the {alpha:0.###} level by the always-valid p-value");
+        return SequentiallyShown(results.DismissalsPerList, alpha, higher: true) ? $"its dismissals per list are higher {level}"
+            : SequentiallyShown(results.HitRate, alpha, higher: false) ? $"its hit rate is lower {level}"
+            : string.Create(CultureInfo.InvariantCulture, $"no difference in the hit rate shown {level} within {maxEvents:N0} next events a side");
     }
 
     /// <summary>
@@ -197,8 +251,12 @@ internal static class CandidateResultsCommand
             var verdict = comparison.PValue < alpha
                 ? $"the candidate is {(comparison.Difference > 0 ? "higher" : "lower")}"
                 : "no difference shown";
+            var sequential = comparison.SequentialPValue is { } p
+                ? string.Create(c, $" Always valid: p = {p:0.0000}") + (comparison is { SequentialLow: { } low, SequentialHigh: { } high } ? string.Create(c, $", 95 % interval [{low:0.0000}, {high:0.0000}]") : "")
+                  + (p < alpha ? $": the candidate is {(comparison.Difference > 0 ? "higher" : "lower")}." : ": no difference shown.")
+                : " Always valid: not yet (from 32 buckets of users a side).";
             yield return string.Create(c, $"{metric}: {comparison.Difference:+0.0000;-0.0000;0.0000}{relative}, 95 % interval [{comparison.Low:0.0000}, {comparison.High:0.0000}], p = {comparison.PValue:0.0000}: {verdict} at the {alpha:0.###} level; ")
-                + string.Create(c, $"a difference of {comparison.MinimumDetectableDifference:0.0000} would be found now with 80 % power at 0.05.");
+                + string.Create(c, $"a difference of {comparison.MinimumDetectableDifference:0.0000} would be found now with 80 % power at 0.05.") + sequential;
         }
     }
 
@@ -207,7 +265,7 @@ internal static class CandidateResultsCommand
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null);
 
     internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
-        double MinimumDetectableDifference = 0);
+        double MinimumDetectableDifference = 0, double? SequentialPValue = null, double? SequentialLow = null, double? SequentialHigh = null);
 
     internal sealed record Registry(string? Active, string? Candidate);
 

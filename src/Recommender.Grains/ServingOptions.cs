@@ -56,6 +56,13 @@ public sealed class ServingOptions
     public TimeSpan NextItemWindow { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>
+    /// The relative change in a rate (0.1: 10 % of the control's) that an A/B test's always-valid p-value is tuned to
+    /// find soonest: the mixture of its sequential test weighs true differences about this large most. Any value keeps
+    /// the p-value valid; one far from the change a candidate makes costs events.
+    /// </summary>
+    public double SequentialTestLift { get; set; } = 0.1;
+
+    /// <summary>
     /// How many session interest vectors each silo keeps (least recently used first out; 0 keeps none), by model version
     /// and the items the encoder reads: a session sent again with the same items (a page with several lists, a reload)
     /// is not encoded again.

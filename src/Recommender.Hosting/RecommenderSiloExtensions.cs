@@ -239,6 +239,9 @@ public static class RecommenderSiloExtensions
         UpToADay(serving.CatalogueCacheTtl, "Recommender:CatalogueCacheTtl");
         UpToADay(serving.RetireGrace, "Recommender:RetireGrace");
         UpToADay(serving.NextItemWindow, "Recommender:NextItemWindow");
+        if (!(serving.SequentialTestLift is > 0 and <= 10))
+            throw Invalid<ServingOptions>("Recommender:SequentialTestLift",
+                $"Recommender:SequentialTestLift must be a relative change above 0 and at most 10 (such as 0.1 for 10 %), not {serving.SequentialTestLift}.");
 
         static void AtLeastOne(long value, string key)
         {

@@ -113,6 +113,22 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         models = await ModelsAsync(api);
         Assert.Equal(("first", "trial"), (models.GetProperty("active").GetString(), models.GetProperty("candidate").GetString()));
         Assert.DoesNotContain(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("version").GetString() == "trial-2");
+
+        // Decided by the always-valid p-values instead: the test runs on until they show a difference or AB_MAX_EVENTS.
+        (exit, output) = await RetrainAsync(api, "trial-3", ("EPOCHS", "1"), ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_MAX_EVENTS", "1000"));
+        Assert.True(exit == 0, output);
+        Assert.Contains("decide the running A/B test (by its always-valid p-values)", output);
+        Assert.Contains("the test continues: no difference shown by the always-valid p-values at the 0.05 level yet (0 and 0 next events of at most 1,000 a side).", output);
+        Assert.Contains("The running A/B test continues: no new model this run.", output);
+        Assert.DoesNotContain("== train", output);
+        // Two ways of deciding at once, or an odd setting, are refused before anything is read.
+        (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_MIN_EVENTS", "1000"));
+        Assert.Equal((1, true), (exit, output.Contains("AB_SEQUENTIAL and AB_MIN_EVENTS are two ways of deciding a test: set one.", StringComparison.Ordinal)));
+        (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "yes"));
+        Assert.Equal((1, true), (exit, output.Contains("AB_SEQUENTIAL must be 1 (or 0 or unset), not 'yes'.", StringComparison.Ordinal)));
+        (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_MAX_EVENTS", "1000"));
+        Assert.Equal((1, true), (exit, output.Contains("AB_MAX_EVENTS bounds a sequential test: set AB_SEQUENTIAL=1 too.", StringComparison.Ordinal)));
+        Assert.Equal(("first", "trial"), ((await ModelsAsync(api)).GetProperty("active").GetString(), (await ModelsAsync(api)).GetProperty("candidate").GetString()));
     }
 
     private async Task<JsonElement> ModelsAsync(Uri api) => await _http.GetFromJsonAsync<JsonElement>(new Uri(api, "/models"));

@@ -67,7 +67,8 @@ public static class ModelEndpoints
                 + "the model ranked for them from the start of the run, the share that were in the list (hit rate) and the mean reciprocal rank, and the lists served "
                 + "with the listed items users dismissed (dismissals per list); and the candidate against the control (the version active beside it) on all three, with the difference's 95 % confidence interval and p-value, the variance taken over "
                 + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
-                + "look that shows a difference finds one far more often). Counts reach it within seconds. 404 when the version never ran as a candidate.")
+                + "look that shows a difference finds one far more often); sequentialPValue and its interval are always valid: read as often as wanted, and the test may "
+                + "stop as soon as it is below the level (null until each side has users in 32 buckets). Counts reach it within seconds. 404 when the version never ran as a candidate.")
             .Produces<CandidateResultsResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/models/{version}/candidate", StopCandidate)
@@ -299,9 +300,12 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
 {
     public static CandidateResultsResponse From(ExperimentTally tally, double? share)
     {
-        RateComparison? Compare(Func<ArmTally, RateEstimate?> rate) => ExperimentComparison.Compare(rate(tally.CandidateArm), rate(tally.ControlArm));
+        RateComparison? Compare(Func<ArmTally, RateEstimate?> rate, SequentialTest? sequential) =>
+            ExperimentComparison.Compare(rate(tally.CandidateArm), rate(tally.ControlArm), sequential);
+        var sequential = tally.Sequential;
         return new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
-            Compare(ExperimentComparison.HitRate), Compare(ExperimentComparison.MeanReciprocalRank), Compare(ExperimentComparison.DismissalsPerList));
+            Compare(ExperimentComparison.HitRate, sequential?.HitRate), Compare(ExperimentComparison.MeanReciprocalRank, sequential?.MeanReciprocalRank),
+            Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList));
     }
 }
 

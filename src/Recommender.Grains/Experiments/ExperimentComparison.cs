@@ -13,9 +13,11 @@ public readonly record struct RateEstimate(double Value, double Variance, int Bu
 /// <see cref="RelativeDifference"/> is the difference over the control's rate (null when that is 0).
 /// <see cref="MinimumDetectableDifference"/>: the smallest true difference the test as counted so far would find at
 /// the 5 % level four times in five (80 % power); it shrinks as the square root of the events.
+/// <see cref="SequentialPValue"/> and its interval (<see cref="SequentialLow"/>, <see cref="SequentialHigh"/>, 95 %)
+/// are the always-valid ones of <see cref="SequentialTesting"/>: null until the run's sequential test has looked.
 /// </summary>
 public sealed record RateComparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
-    double MinimumDetectableDifference);
+    double MinimumDetectableDifference, double? SequentialPValue = null, double? SequentialLow = null, double? SequentialHigh = null);
 
 /// <summary>
 /// Compares the sides of an A/B test on a rate per next event (the share in the list served, the mean reciprocal rank).
@@ -72,6 +74,20 @@ public static class ExperimentComparison
         var p = error > 0 ? SpecialFunctions.Erfc(Math.Abs(difference) / error / Math.Sqrt(2)) : difference == 0 ? 1 : 0;
         return new RateComparison(c.Value, k.Value, difference, k.Value == 0 ? null : difference / k.Value,
             difference - Z95 * error, difference + Z95 * error, p, (Z95 + Z80) * error);
+    }
+
+    /// <summary>
+    /// <see cref="Compare(RateEstimate?, RateEstimate?)"/> with the always-valid p-value of <paramref name="sequential"/>
+    /// and the always-valid 95 % interval at the counts now.
+    /// </summary>
+    public static RateComparison? Compare(RateEstimate? candidate, RateEstimate? control, SequentialTest? sequential)
+    {
+        var comparison = Compare(candidate, control);
+        if (comparison is null || sequential is null) return comparison;
+        var variance = candidate!.Value.Variance + control!.Value.Variance;
+        if (!(variance > 0)) return comparison with { SequentialPValue = sequential.PValue };
+        var (low, high) = SequentialTesting.Interval(comparison.Difference, variance, sequential.MixingVariance, 0.05);
+        return comparison with { SequentialPValue = sequential.PValue, SequentialLow = low, SequentialHigh = high };
     }
 
     /// <summary>The share of next events that were in the list served.</summary>

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Grains.Experiments;
 using Recommender.Grains.Ranking;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -157,6 +158,62 @@ public sealed class CandidateTests(ServingCluster cluster)
         return (await response.Content.ReadFromJsonAsync<CandidateResultsReply>())!;
     }
 
+    /// <summary>A silo's flush of ten next events in each of 64 buckets a side, hits alternating one above and below the given count.</summary>
+    private static ExperimentTally Flush(DateTimeOffset since, int candidateHits, int controlHits)
+    {
+        static ArmTally Side(int hits)
+        {
+            var arm = ArmTally.Empty();
+            for (var b = 0; b < 64; b++)
+            {
+                var hit = hits + (b % 2 == 0 ? 1 : -1);
+                (arm.Events[b], arm.Hits[b], arm.ReciprocalRanks[b]) = (10, hit, hit);
+            }
+            return arm;
+        }
+        return new ExperimentTally("v2", "v1", since, Side(candidateHits), Side(controlHits));
+    }
+
+    [Fact]
+    public async Task A_runs_grain_looks_at_every_flush_keeps_the_smallest_sequential_p_value_and_starts_afresh_with_a_new_run()
+    {
+        var grain = cluster.Cluster.Client.GetGrain<IExperimentGrain>(TestPackages.NewVersion("sequential"));
+        var since = DateTimeOffset.UtcNow;
+        static SequentialTest Expected(ExperimentTally counts, SequentialTest? before) =>
+            SequentialTesting.Look(before, ExperimentComparison.HitRate(counts.CandidateArm), ExperimentComparison.HitRate(counts.ControlArm), lift: 0.1)!;
+        try
+        {
+            var first = Flush(since, 5, 3);
+            await grain.Add(first);
+            var afterFirst = (await grain.Get())!.Sequential!.HitRate!;
+            Assert.Equal(Expected(first, null), afterFirst);
+            Assert.True(afterFirst.PValue < 0.05, $"{afterFirst}");
+
+            // Alike counts since: the summed difference halves, and the smallest p-value so far stays.
+            await grain.Add(Flush(since, 3, 3));
+            var held = (await grain.Get())!;
+            Assert.Equal(20L * 64, held.CandidateArm.TotalEvents);
+            Assert.Equal((afterFirst.PValue, afterFirst.MixingVariance, 2), (held.Sequential!.HitRate!.PValue, held.Sequential.HitRate.MixingVariance, held.Sequential.HitRate.Looks));
+            Assert.True(Expected(held with { Sequential = null }, null).PValue > afterFirst.PValue, "the counts alone give a larger p-value now");
+
+            // A late flush of an earlier run is dropped; a later run starts its tests afresh.
+            await grain.Add(Flush(since.AddSeconds(-1), 9, 0));
+            Assert.Equal(held.Sequential, (await grain.Get())!.Sequential);
+            var next = Flush(since.AddMinutes(1), 3, 3);
+            await grain.Add(next);
+            var restarted = (await grain.Get())!;
+            Assert.Equal((since.AddMinutes(1), 10L * 64), (restarted.Since, restarted.CandidateArm.TotalEvents));
+            Assert.Equal(Expected(next, null), restarted.Sequential!.HitRate);
+            Assert.Equal(1, restarted.Sequential.MeanReciprocalRank!.Looks);
+            // No lists were counted: no dismissals per list to test.
+            Assert.Null(restarted.Sequential.DismissalsPerList);
+        }
+        finally
+        {
+            await grain.Clear();
+        }
+    }
+
     [Fact]
     public async Task A_candidates_results_count_each_sides_next_events_and_start_afresh_with_each_run()
     {
@@ -267,6 +324,9 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.Contains("hit rate: +", output);
             Assert.Contains("the candidate is higher at the 0.05 level", output);
             Assert.Contains("would be found now with 80 % power at 0.05.", output);
+            // Too few users for the always-valid p-value (no more than 40 a side, so fewer than 32 buckets each).
+            Assert.Null(results.HitRate.SequentialPValue);
+            Assert.Contains("Always valid: not yet (from 32 buckets of users a side).", output);
             (exit, output, error) = await Cli("candidate-results", "--version", candidate, "--plan-lift", "0.05");
             Assert.True(exit == 0, error);
             Assert.Matches(@"a 5 % change in the hit rate \(0\.\d{4}\) needs about [\d,]+ next events on the candidate's side and [\d,]+ on the control's to be found at 0\.05 with 80 % power \(now \d+ and \d+\): --min-events \d+\.", output);
@@ -283,6 +343,15 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.True(exit == 3, output + error);
             Assert.Contains(string.Create(CultureInfo.InvariantCulture,
                 $"the test continues: {expected[candidate].Events} and {expected[served].Events} next events of the 1,000 each side needs."), output);
+            Assert.Equal(candidate, (await cluster.GetJsonAsync<ModelsReply>("/models")).Candidate);
+            (exit, output, error) = await Cli("candidate-results", "--decide", "--sequential", "--max-events", "1000");
+            Assert.True(exit == 3, output + error);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+                $"the test continues: no difference shown by the always-valid p-values at the 0.05 level yet ({expected[candidate].Events} and {expected[served].Events} next events of at most 1,000 a side)."), output);
+            (exit, _, error) = await Cli("candidate-results", "--sequential");
+            Assert.Equal((1, true), (exit, error.Contains("--sequential is a way of deciding: give --decide too.", StringComparison.Ordinal)));
+            (exit, _, error) = await Cli("candidate-results", "--decide", "--sequential", "--min-events", "5");
+            Assert.Equal((1, true), (exit, error.Contains("a sequential test needs none", StringComparison.Ordinal)));
             Assert.Equal(candidate, (await cluster.GetJsonAsync<ModelsReply>("/models")).Candidate);
             (exit, output, error) = await Cli("candidate-results", "--decide", "--min-events", "3");
             Assert.True(exit == 0, output + error);
@@ -317,6 +386,18 @@ public sealed class CandidateTests(ServingCluster cluster)
                 second = await Results(candidate);
             }
             Assert.Equal((second.Since, 1L, 1L, 0L), ((await Results(candidate)).Since, second.CandidateArm.NextEvents, second.CandidateArm.Hits, second.ControlArm.NextEvents));
+
+            // With users in enough buckets (a silo's flush of many users, sent to the run's grain as a silo would), the
+            // answer and the command carry the always-valid p-value and interval the grain's looks give.
+            var experiment = cluster.Cluster.Client.GetGrain<IExperimentGrain>(candidate);
+            await experiment.Add(Flush(second.Since, candidateHits: 4, controlHits: 3));
+            var looked = (await experiment.Get())!.Sequential!.HitRate!;
+            var sequential = (await Results(candidate)).HitRate!;
+            Assert.Equal(looked.PValue, sequential.SequentialPValue);
+            Assert.True(sequential.SequentialLow < sequential.Low && sequential.High < sequential.SequentialHigh, $"{sequential}");
+            (exit, output, error) = await Cli("candidate-results", "--version", candidate);
+            Assert.True(exit == 0, error);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Always valid: p = {looked.PValue:0.0000}, 95 % interval [{sequential.SequentialLow:0.0000}, {sequential.SequentialHigh:0.0000}]"), output);
 
             // Deleting the version (once its retire grace has passed) deletes its counts.
             using (var stopped = await cluster.Http.DeleteAsync($"/models/{candidate}/candidate"))

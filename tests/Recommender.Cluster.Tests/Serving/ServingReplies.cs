@@ -17,4 +17,4 @@ public sealed record CandidateResultsReply(string Candidate, string Control, Dat
 public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList);
 
 public sealed record RateComparisonReply(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
-    double MinimumDetectableDifference);
+    double MinimumDetectableDifference, double? SequentialPValue, double? SequentialLow, double? SequentialHigh);

@@ -134,6 +134,102 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_sequential_test_weighs_the_difference_over_a_mixture_and_keeps_its_smallest_p_value()
+    {
+        // Δ = 0.05, V = 0.0004, τ² = 0.0009: log Λ = ½ ln(0.0004 / 0.0013) + 0.0009 · 0.0025 / (2 · 0.0004 · 0.0013) = −0.589328 + 2.163462.
+        Assert.Equal(1.574134, SequentialTesting.LogLikelihoodRatio(0.05, 0.0004, 0.0009), 6);
+        // Half-width √(0.0004 · 0.0013 / 0.0009 · (ln(0.0013 / 0.0004) + 2 ln 20)) = √(0.000577778 · 7.170120) = 0.064364.
+        var (low, high) = SequentialTesting.Interval(0.05, 0.0004, 0.0009, 0.05);
+        Assert.Equal(0.05 - 0.064364, low, 6);
+        Assert.Equal(0.05 + 0.064364, high, 6);
+
+        // Nothing until each side has users in 32 buckets; then τ² is fixed from the control's rate at the first look.
+        RateEstimate Estimate(double value, int buckets) => new(value, 0.0002, buckets);
+        Assert.Null(SequentialTesting.Look(null, Estimate(0.35, 31), Estimate(0.3, 64), lift: 0.1));
+        var first = SequentialTesting.Look(null, Estimate(0.35, 32), Estimate(0.3, 64), lift: 0.1)!;
+        Assert.Equal((0.0009, 1), (Math.Round(first.MixingVariance, 12), first.Looks));
+        Assert.Equal(Math.Exp(-1.574134), first.PValue, 6);
+        // A later look at a smaller difference does not raise the p-value, nor does a changed control rate move τ².
+        var second = SequentialTesting.Look(first, Estimate(0.21, 64), Estimate(0.2, 64), lift: 0.1)!;
+        Assert.Equal((first.PValue, first.MixingVariance, 2), (second.PValue, second.MixingVariance, second.Looks));
+        // Nor does a look without spread or while the control's rate is 0 and nothing fixed τ² yet.
+        Assert.Same(second, SequentialTesting.Look(second, new RateEstimate(0.3, 0, 64), new RateEstimate(0.3, 0, 64), 0.1));
+        Assert.Null(SequentialTesting.Look(null, Estimate(0.1, 64), Estimate(0, 64), 0.1));
+
+        // The comparison carries it, with the always-valid interval wider than the one-look interval.
+        var comparison = ExperimentComparison.Compare(Estimate(0.35, 64), Estimate(0.3, 64), first)!;
+        Assert.Equal(first.PValue, comparison.SequentialPValue);
+        Assert.True(comparison.SequentialLow < comparison.Low && comparison.SequentialHigh > comparison.High, $"{comparison}");
+        Assert.Null(ExperimentComparison.Compare(Estimate(0.35, 64), Estimate(0.3, 64), null)!.SequentialPValue);
+    }
+
+    /// <summary>
+    /// Simulated tests looked at <paramref name="looks"/> times as users arrive (<paramref name="usersPerLook"/> a side
+    /// each time): whether any look's one-look p-value was below 0.05, whether the sequential p-value ended below it,
+    /// and the look at which it first did.
+    /// </summary>
+    private static (bool Peeked, bool Sequential, int? Stopped)[] SimulateLooks(int tests, int looks, int usersPerLook, double lift, int seed)
+    {
+        var random = new Random(seed);
+        var outcomes = new (bool, bool, int?)[tests];
+        for (var t = 0; t < tests; t++)
+        {
+            var (candidate, control) = (ArmTally.Empty(), ArmTally.Empty());
+            var tally = new ExperimentTally("v2", "v1", T0, candidate, control);
+            var peeked = false;
+            int? stopped = null;
+            for (var look = 1; look <= looks; look++)
+            {
+                AddUsers(random, candidate, usersPerLook, lift);
+                AddUsers(random, control, usersPerLook, 0);
+                tally = tally with { Sequential = SequentialTesting.LookAt(tally, lift: 0.1) };
+                peeked |= ExperimentComparison.Compare(ExperimentComparison.HitRate(candidate), ExperimentComparison.HitRate(control)) is { PValue: < 0.05 };
+                if (stopped is null && tally.Sequential.HitRate is { PValue: < 0.05 }) stopped = look;
+            }
+            outcomes[t] = (peeked, tally.Sequential!.HitRate is { PValue: < 0.05 }, stopped);
+        }
+        return outcomes;
+    }
+
+    [Fact]
+    public void Looking_at_every_flush_keeps_the_sequential_p_value_at_its_level_where_the_one_look_p_value_is_not()
+    {
+        // 50 looks at 20 users a side each (1,000 a side in the end): as a silo's flushes would show a test.
+        var alike = SimulateLooks(tests: 400, looks: 50, usersPerLook: 20, lift: 0, seed: 21);
+        var peeked = alike.Count(o => o.Peeked);
+        var sequential = alike.Count(o => o.Sequential);
+        output.WriteLine($"alike sides, 50 looks: the one-look p below 0.05 at some look in {peeked} of 400, the sequential p in {sequential}");
+        // At most 5 % (20 of 400), with three binomial standard errors (13) of room for the variance's own estimate.
+        Assert.InRange(sequential, 0, 33);
+        Assert.True(peeked > 60, $"peeking at the one-look p-value rejected in {peeked} of 400");
+        Assert.True(peeked > 3 * Math.Max(sequential, 1), $"{peeked} by peeking against {sequential} sequentially");
+
+        // A lift of 0.1 (about 24 % of the mean rate) is found, most often well before the end.
+        var lifted = SimulateLooks(tests: 100, looks: 50, usersPerLook: 20, lift: 0.1, seed: 22);
+        var found = lifted.Where(o => o.Sequential).ToList();
+        output.WriteLine($"a lift of 0.1: found in {found.Count} of 100, at look {found.Select(o => o.Stopped!.Value).Order().ElementAtOrDefault(found.Count / 2)} (median) of 50");
+        Assert.True(found.Count >= 80, $"found in {found.Count} of 100");
+        Assert.True(found.Count(o => o.Stopped <= 25) > found.Count / 2, "half the lifted tests stop in the first half");
+    }
+
+    /// <summary><paramref name="users"/> users of <see cref="Side"/>'s kind added to <paramref name="arm"/>.</summary>
+    private static void AddUsers(Random random, ArmTally arm, int users, double lift)
+    {
+        for (var u = 0; u < users; u++)
+        {
+            var taste = (random.NextDouble() < 0.5 ? 0.05 : 0.8) + lift;
+            var bucket = random.Next(ArmTally.Buckets);
+            var n = random.Next(1, 11);
+            for (var e = 0; e < n; e++)
+            {
+                arm.Events[bucket]++;
+                if (random.NextDouble() < taste) arm.Hits[bucket]++;
+            }
+            arm.ReciprocalRanks[bucket] = arm.Hits[bucket];
+        }
+    }
+
+    [Fact]
     public void The_accumulator_counts_by_run_side_and_bucket_and_takes_back_a_failed_flush()
     {
         var accumulator = new ExperimentAccumulator();
@@ -249,6 +345,33 @@ public sealed class ExperimentTests(ITestOutputHelper output)
             new Cli.CandidateResultsCommand.Arm(candidateEvents, candidateEvents / 3, 0.3, 0.2), new Cli.CandidateResultsCommand.Arm(controlEvents, controlEvents / 3, 0.3, 0.2), hitRate, hitRate,
             dismissals);
         Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.Decide(results, minEvents: 1000, alpha: 0.05));
+    }
+
+    [Theory]
+    [InlineData(false, 0.1, 0.001, null, null, null, "Ended")]
+    // Shown higher by the always-valid p-value: promoted at once, however few the events; not shown: the test runs on.
+    [InlineData(true, 0.1, 0.001, null, null, null, "Promote")]
+    [InlineData(true, 0.1, 0.2, null, null, null, "Continue")]
+    [InlineData(true, null, null, null, null, null, "Continue")]
+    // Shown lower: stopped at once.
+    [InlineData(true, -0.1, 0.001, null, null, null, "Stop")]
+    // More dismissals shown: stopped, whatever the hit rate; fewer, or none shown: no bar.
+    [InlineData(true, 0.1, 0.001, 0.02, 0.01, null, "Stop")]
+    [InlineData(true, 0.1, 0.2, 0.02, 0.01, null, "Stop")]
+    [InlineData(true, 0.1, 0.001, -0.02, 0.01, null, "Promote")]
+    [InlineData(true, 0.1, 0.001, 0.02, 0.2, null, "Promote")]
+    // The longest length reached by both sides without a difference: stopped; by one side only: it runs on.
+    [InlineData(true, 0.1, 0.2, null, null, 1000L, "Stop")]
+    [InlineData(true, 0.1, 0.2, null, null, 1001L, "Continue")]
+    public void Deciding_sequentially_ends_a_test_as_soon_as_the_always_valid_p_values_show_a_difference(
+        bool running, double? difference, double? p, double? dismissalDifference, double? dismissalP, long? maxEvents, string decision)
+    {
+        // The one-look p-values say the opposite of the always-valid ones: --sequential must read only the latter.
+        var hitRate = difference is { } d ? new Cli.CandidateResultsCommand.Comparison(0.3 + d, 0.3, d, d / 0.3, d - 0.02, d + 0.02, p < 0.05 ? 0.5 : 0.001, 0.01, p) : null;
+        var dismissals = dismissalDifference is { } e ? new Cli.CandidateResultsCommand.Comparison(0.1 + e, 0.1, e, e / 0.1, e - 0.01, e + 0.01, dismissalP < 0.05 ? 0.5 : 0.001, 0.01, dismissalP) : null;
+        var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, running, running ? 0.5 : null,
+            new Cli.CandidateResultsCommand.Arm(1000, 330, 0.33, 0.2), new Cli.CandidateResultsCommand.Arm(5000, 1500, 0.3, 0.2), hitRate, hitRate, dismissals);
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.DecideSequentially(results, maxEvents, alpha: 0.05));
     }
 
     [Fact]

@@ -26,6 +26,9 @@ public sealed class SiloSettingsTests
     [InlineData("Recommender:SessionCacheSize", "-1")]
     [InlineData("Recommender:SessionCacheSize", "10000001")]
     [InlineData("Recommender:NextItemWindow", "1.00:00:01")]
+    [InlineData("Recommender:SequentialTestLift", "0")]
+    [InlineData("Recommender:SequentialTestLift", "NaN")]
+    [InlineData("Recommender:SequentialTestLift", "11")]
     public void A_bad_setting_is_rejected_with_its_key(string key, string value)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Configure(new() { [key] = value }));
@@ -37,7 +40,7 @@ public sealed class SiloSettingsTests
     public void The_defaults_and_explicit_good_values_are_accepted()
     {
         Configure([]);
-        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00", ["Recommender:EventJournalHandOutTimeout"] = "00:00:02", ["Recommender:NextItemWindow"] = "00:00:00", ["Recommender:SessionCacheSize"] = "0" });
+        Configure(new() { ["Recommender:SoftmaxTemperature"] = "0.05", ["Recommender:DotSoftmaxTemperature"] = "2", ["Recommender:HistoryRetention"] = "50", ["Recommender:Popularity:MinimumLiveCount"] = "1", ["Recommender:Popularity:HalfLife"] = "01:00:00", ["Recommender:EventJournalHandOutTimeout"] = "00:00:02", ["Recommender:NextItemWindow"] = "00:00:00", ["Recommender:SessionCacheSize"] = "0", ["Recommender:SequentialTestLift"] = "0.05" });
     }
 
     private static void Configure(Dictionary<string, string?> settings)

@@ -59,7 +59,8 @@
 #                    are read: the candidate is activated as soon as its hit rate is higher at AB_ALPHA and its
 #                    dismissals per list are not, and stopped as soon as either shows it worse; until then the run
 #                    trains nothing. AB_MAX_EVENTS (next events on each side) stops a test that has shown no
-#                    difference by then.
+#                    difference by then. Either way, a test whose users are not split as drawn (a sample ratio
+#                    mismatch) is not decided: the run fails with exit code 4.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

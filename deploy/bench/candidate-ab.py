@@ -100,7 +100,7 @@ def main():
             break
         time.sleep(0.5)
         results = call(f"{url}/models/{args.candidate}/candidate/results")[1]
-    print("results:", json.dumps({k: results[k] for k in ("candidateArm", "controlArm", "hitRate", "dismissalsPerList")}))
+    print("results:", json.dumps({k: results[k] for k in ("candidateArm", "controlArm", "hitRate", "dismissalsPerList", "sampleRatio")}))
     call(f"{url}/models/{args.candidate}/candidate", "DELETE")
     # The items written are hidden again, so that they are not recommended.
     for at in range(0, len(written), 500):

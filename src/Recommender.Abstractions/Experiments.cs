@@ -2,20 +2,22 @@ namespace Recommender.Abstractions;
 
 /// <summary>
 /// The side of a running A/B test that served a list: the candidate version, the active version beside it (the
-/// control) and when the candidate began; <see cref="OnCandidate"/> says which of the two ranked the list.
+/// control) and when the candidate began; <see cref="OnCandidate"/> says which of the two ranked the list, and
+/// <see cref="Share"/> the candidate's share of the users then (null from a silo that did not say).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.experiment-arm")]
 public sealed record ExperimentArm(
     [property: Id(0)] string Candidate,
     [property: Id(1)] string Control,
     [property: Id(2)] DateTimeOffset Since,
-    [property: Id(3)] bool OnCandidate);
+    [property: Id(3)] bool OnCandidate,
+    [property: Id(4)] double? Share = null);
 
 /// <summary>
 /// What one side's lists met, summed per bucket of users (a fixed hash of the user's id, <see cref="Buckets"/> of
 /// them): users' next events after them, how many of those were in the list and the sum of 1 / rank over those; and
-/// the lists served (first pages) and the listed items users dismissed. The buckets keep what the variance of a rate
-/// needs when one user's events are not independent of each other.
+/// the lists served (first pages) and the listed items users dismissed; and the users served a list, each once a run.
+/// The buckets keep what the variance of a rate needs when one user's events are not independent of each other.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.arm-tally")]
 public sealed record ArmTally(
@@ -23,11 +25,12 @@ public sealed record ArmTally(
     [property: Id(1)] long[] Hits,
     [property: Id(2)] double[] ReciprocalRanks,
     [property: Id(3)] long[]? Lists = null,
-    [property: Id(4)] long[]? Dismissals = null)
+    [property: Id(4)] long[]? Dismissals = null,
+    [property: Id(5)] long[]? Users = null)
 {
     public const int Buckets = 128;
 
-    public static ArmTally Empty() => new(new long[Buckets], new long[Buckets], new double[Buckets], new long[Buckets], new long[Buckets]);
+    public static ArmTally Empty() => new(new long[Buckets], new long[Buckets], new double[Buckets], new long[Buckets], new long[Buckets], new long[Buckets]);
 
     public long TotalEvents => Events.Sum();
 
@@ -36,9 +39,12 @@ public sealed record ArmTally(
 
     public long[] ItemsDismissed => Dismissals ?? new long[Buckets];
 
+    // Counts stored before users were counted have none: zeros.
+    public long[] UsersServed => Users ?? new long[Buckets];
+
     public ArmTally Plus(ArmTally other) => new(
         Sum(Events, other.Events), Sum(Hits, other.Hits), [.. ReciprocalRanks.Zip(other.ReciprocalRanks, (a, b) => a + b)],
-        Sum(ListsServed, other.ListsServed), Sum(ItemsDismissed, other.ItemsDismissed));
+        Sum(ListsServed, other.ListsServed), Sum(ItemsDismissed, other.ItemsDismissed), Sum(UsersServed, other.UsersServed));
 
     private static long[] Sum(long[] a, long[] b) => [.. a.Zip(b, (x, y) => x + y)];
 }
@@ -62,7 +68,9 @@ public sealed record SequentialTests(
 
 /// <summary>
 /// One candidate run's counts for both sides, from <see cref="Since"/> on (the key of the run), and, once the run's
-/// grain has looked at them, its sequential tests (null in a silo's flush).
+/// grain has looked at them, its sequential tests (null in a silo's flush). <see cref="Share"/>: the candidate's share
+/// of the users when they were counted (null when no silo said); <see cref="ShareChanged"/>: counts came under two
+/// shares, so the users on each side no longer follow one split.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.experiment-tally")]
 public sealed record ExperimentTally(
@@ -71,11 +79,15 @@ public sealed record ExperimentTally(
     [property: Id(2)] DateTimeOffset Since,
     [property: Id(3)] ArmTally CandidateArm,
     [property: Id(4)] ArmTally ControlArm,
-    [property: Id(5)] SequentialTests? Sequential = null)
+    [property: Id(5)] SequentialTests? Sequential = null,
+    [property: Id(6)] double? Share = null,
+    [property: Id(7)] bool ShareChanged = false)
 {
     public ExperimentTally Plus(ExperimentTally other) => this with
     {
         CandidateArm = CandidateArm.Plus(other.CandidateArm),
         ControlArm = ControlArm.Plus(other.ControlArm),
+        Share = other.Share ?? Share,
+        ShareChanged = ShareChanged || other.ShareChanged || (Share is { } mine && other.Share is { } theirs && mine != theirs),
     };
 }

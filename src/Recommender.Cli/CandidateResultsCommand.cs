@@ -10,12 +10,18 @@ namespace Recommender.Cli;
 /// listed items users dismissed per list. With --decide it ends a running test that has reached its planned length:
 /// the candidate is activated when its hit rate is higher at the significance level and its dismissals per list are
 /// not, and stopped otherwise; with --sequential as well it ends the test as soon as the always-valid p-values show a
-/// difference, which may be looked at as often as wanted.
+/// difference, which may be looked at as often as wanted. A test whose users are not split as drawn is not decided.
 /// </summary>
 internal static class CandidateResultsCommand
 {
     /// <summary>The exit code of --decide when the test has not reached its length: nothing was changed.</summary>
     public const int TestContinues = 3;
+
+    /// <summary>The exit code of --decide when the users are not split as drawn: nothing was changed, and nothing can be decided.</summary>
+    public const int SplitMismatch = 4;
+
+    /// <summary>The p-value below which the split of users is a sample ratio mismatch (the cluster's level).</summary>
+    private const double MismatchLevel = 0.001;
 
     private const string Reading = "Reading the candidate's results";
 
@@ -33,6 +39,9 @@ internal static class CandidateResultsCommand
 
         /// <summary>It is not: everyone goes back to the active version.</summary>
         Stop,
+
+        /// <summary>The users are not split between the sides as drawn: no comparison can be trusted, nothing is decided.</summary>
+        Mismatch,
     }
 
     public static Command Create()
@@ -44,7 +53,8 @@ internal static class CandidateResultsCommand
             Description = "End the running test once each side has --min-events next events: activate the candidate when its hit rate is higher at --alpha " +
                 "and its dismissals per list are not, stop it " +
                 $"otherwise. Before then nothing changes and the exit code is {TestContinues}. Decide the length before the test starts and let this be the one look: " +
-                "stopping at the first look that shows a difference finds one far more often than --alpha.",
+                "stopping at the first look that shows a difference finds one far more often than --alpha. Users not split between the sides as drawn (a sample " +
+                $"ratio p-value below 0.001) decide nothing: exit code {SplitMismatch}.",
         };
         var minEvents = new Option<long>("--min-events") { Description = "With --decide: the test's planned length, in next events on each side.", DefaultValueFactory = _ => 1000 };
         var sequential = new Option<bool>("--sequential")
@@ -120,6 +130,10 @@ internal static class CandidateResultsCommand
                     case Decision.Ended:
                         await output.WriteLineAsync("the run has ended: nothing to decide.");
                         return 0;
+                    case Decision.Mismatch:
+                        await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                            $"error: the users are not split as drawn (sample ratio p = {results.SampleRatio!.PValue:0.######}): nothing was decided. Something other than the model differs between the sides; find it before trusting this test."));
+                        return SplitMismatch;
                     case Decision.Continue:
                         await output.WriteLineAsync(judgedSequentially
                             ? string.Create(CultureInfo.InvariantCulture,
@@ -161,6 +175,7 @@ internal static class CandidateResultsCommand
     internal static Decision Decide(Results results, long minEvents, double alpha)
     {
         if (!results.Running) return Decision.Ended;
+        if (Mismatched(results)) return Decision.Mismatch;
         if (Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents) return Decision.Continue;
         return HigherAt(results.HitRate, alpha) && !HigherAt(results.DismissalsPerList, alpha) ? Decision.Promote : Decision.Stop;
     }
@@ -174,10 +189,13 @@ internal static class CandidateResultsCommand
     internal static Decision DecideSequentially(Results results, long? maxEvents, double alpha)
     {
         if (!results.Running) return Decision.Ended;
+        if (Mismatched(results)) return Decision.Mismatch;
         if (SequentiallyShown(results.DismissalsPerList, alpha, higher: true) || SequentiallyShown(results.HitRate, alpha, higher: false)) return Decision.Stop;
         if (SequentiallyShown(results.HitRate, alpha, higher: true)) return Decision.Promote;
         return maxEvents is { } most && Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) >= most ? Decision.Stop : Decision.Continue;
     }
+
+    private static bool Mismatched(Results results) => results.SampleRatio is { PValue: < MismatchLevel };
 
     /// <summary>Whether the always-valid p-value shows the candidate's rate <paramref name="higher"/> (or lower) than the control's at <paramref name="alpha"/>.</summary>
     private static bool SequentiallyShown(Comparison? comparison, double alpha, bool higher) =>
@@ -240,6 +258,12 @@ internal static class CandidateResultsCommand
         foreach (var (side, arm, name) in new[] { ("candidate", results.CandidateArm, results.Candidate), ("control", results.ControlArm, results.Control) })
             yield return string.Create(c, $"{side} {name}: {arm.NextEvents:N0} next events, {arm.Hits:N0} in the list; hit rate {Rate(arm.HitRate)}, mean reciprocal rank {Rate(arm.MeanReciprocalRank)}; ")
                 + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list");
+        yield return results.SampleRatio is { } split
+            ? string.Create(c, $"users served: {split.CandidateUsers:N0} on the candidate's side, {split.ControlUsers:N0} on the control's, a share of {split.ObservedShare:0.0000} where {split.ExpectedShare:0.####} was drawn, p = {split.PValue:0.0000}")
+              + (split.PValue < MismatchLevel ? ": SAMPLE RATIO MISMATCH, the users are not split as drawn and no comparison below can be trusted." : ": split as drawn.")
+            : results.ShareChanged
+                ? string.Create(c, $"users served: {results.CandidateArm.Users:N0} and {results.ControlArm.Users:N0}; the share changed during the run, so the split is not checked.")
+                : "users served: none counted yet.";
         foreach (var (metric, comparison) in new[] { ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank), ("dismissals per list", results.DismissalsPerList) })
         {
             if (comparison is null)
@@ -262,7 +286,10 @@ internal static class CandidateResultsCommand
 
     private static string Rate(double? rate) => rate is { } r ? r.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 
-    internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null);
+    internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null,
+        long Users = 0);
+
+    internal sealed record Split(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
 
     internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
         double MinimumDetectableDifference = 0, double? SequentialPValue = null, double? SequentialLow = null, double? SequentialHigh = null);
@@ -270,5 +297,5 @@ internal static class CandidateResultsCommand
     internal sealed record Registry(string? Active, string? Candidate);
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
-        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null);
+        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null, bool ShareChanged = false);
 }

@@ -68,7 +68,9 @@ public static class ModelEndpoints
                 + "with the listed items users dismissed (dismissals per list); and the candidate against the control (the version active beside it) on all three, with the difference's 95 % confidence interval and p-value, the variance taken over "
                 + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
                 + "look that shows a difference finds one far more often); sequentialPValue and its interval are always valid: read as often as wanted, and the test may "
-                + "stop as soon as it is below the level (null until each side has users in 32 buckets). Counts reach it within seconds. 404 when the version never ran as a candidate.")
+                + "stop as soon as it is below the level (null until each side has users in 32 buckets). sampleRatio checks the split: the users served a list on each "
+                + "side (each once a run) against the share drawn, a p-value below 0.001 being a mismatch that no comparison survives (null when the share changed during "
+                + "the run: shareChanged). Counts reach it within seconds. 404 when the version never ran as a candidate.")
             .Produces<CandidateResultsResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/models/{version}/candidate", StopCandidate)
@@ -296,7 +298,8 @@ public sealed record CandidateResponse(string Candidate, double Share, string Ac
 /// null until each side has its events, or its lists, from users in at least two buckets).
 /// </summary>
 public sealed record CandidateResultsResponse(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
-    ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList)
+    ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList,
+    SampleRatio? SampleRatio, bool ShareChanged)
 {
     public static CandidateResultsResponse From(ExperimentTally tally, double? share)
     {
@@ -305,7 +308,7 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
         var sequential = tally.Sequential;
         return new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
             Compare(ExperimentComparison.HitRate, sequential?.HitRate), Compare(ExperimentComparison.MeanReciprocalRank, sequential?.MeanReciprocalRank),
-            Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList));
+            Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList), ExperimentComparison.SplitOf(tally), tally.ShareChanged);
     }
 }
 
@@ -313,11 +316,11 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
 /// One side's users' next events after lists it ranked, how many were in the list, the lists it served (first
 /// pages) and the listed items users dismissed, and the rates (null without events, or without lists).
 /// </summary>
-public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList)
+public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users)
 {
     public static ArmResponse From(ArmTally arm) =>
         new(arm.TotalEvents, arm.Hits.Sum(), ExperimentComparison.HitRate(arm)?.Value, ExperimentComparison.MeanReciprocalRank(arm)?.Value,
-            arm.ListsServed.Sum(), arm.ItemsDismissed.Sum(), ExperimentComparison.DismissalsPerList(arm)?.Value);
+            arm.ListsServed.Sum(), arm.ItemsDismissed.Sum(), ExperimentComparison.DismissalsPerList(arm)?.Value, arm.UsersServed.Sum());
 }
 
 /// <summary>

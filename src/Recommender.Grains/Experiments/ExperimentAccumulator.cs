@@ -9,7 +9,7 @@ namespace Recommender.Grains.Experiments;
 public sealed class ExperimentAccumulator
 {
     private readonly Lock _lock = new();
-    private Dictionary<(string Candidate, string Control, DateTimeOffset Since), Pending> _pending = [];
+    private Dictionary<(string Candidate, string Control, DateTimeOffset Since, double? Share), Pending> _pending = [];
 
     /// <summary>Counts a next event after a list <paramref name="arm"/> served to a user of <paramref name="bucket"/>; <paramref name="rank"/>: the item's in the list.</summary>
     public void Record(ExperimentArm arm, int bucket, int? rank)
@@ -29,6 +29,9 @@ public sealed class ExperimentAccumulator
     /// <summary>Counts a list (its first page) <paramref name="arm"/> served to a user of <paramref name="bucket"/>.</summary>
     public void Served(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ListsServed[bucket]++);
 
+    /// <summary>Counts a user of <paramref name="bucket"/> served a list of <paramref name="arm"/>'s side for the first time in the run.</summary>
+    public void UserServed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.UsersServed[bucket]++);
+
     /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> dismissed.</summary>
     public void Dismissed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsDismissed[bucket]++);
 
@@ -38,18 +41,18 @@ public sealed class ExperimentAccumulator
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, ArmTally.Buckets);
         lock (_lock)
         {
-            var key = (arm.Candidate, arm.Control, arm.Since);
+            var key = (arm.Candidate, arm.Control, arm.Since, arm.Share);
             if (!_pending.TryGetValue(key, out var pending)) _pending[key] = pending = new Pending();
             add(arm.OnCandidate ? pending.Candidate : pending.Control);
         }
     }
 
-    /// <summary>Takes everything counted so far, one tally per run.</summary>
+    /// <summary>Takes everything counted so far, one tally per run and share.</summary>
     public IReadOnlyList<ExperimentTally> Drain()
     {
-        Dictionary<(string Candidate, string Control, DateTimeOffset Since), Pending> drained;
+        Dictionary<(string Candidate, string Control, DateTimeOffset Since, double? Share), Pending> drained;
         lock (_lock) (drained, _pending) = (_pending, []);
-        return [.. drained.Select(p => new ExperimentTally(p.Key.Candidate, p.Key.Control, p.Key.Since, p.Value.Candidate, p.Value.Control))];
+        return [.. drained.Select(p => new ExperimentTally(p.Key.Candidate, p.Key.Control, p.Key.Since, p.Value.Candidate, p.Value.Control, Share: p.Key.Share))];
     }
 
     /// <summary>Puts back a drained tally whose flush failed, so that it goes with the next one.</summary>
@@ -58,7 +61,7 @@ public sealed class ExperimentAccumulator
         lock (_lock)
         {
             // Summed into new arrays: the grain may hold the returned ones (a call within the silo is not copied).
-            var key = (tally.Candidate, tally.Control, tally.Since);
+            var key = (tally.Candidate, tally.Control, tally.Since, tally.Share);
             var pending = _pending.GetValueOrDefault(key) ?? new Pending();
             _pending[key] = new Pending(pending.Candidate.Plus(tally.CandidateArm), pending.Control.Plus(tally.ControlArm));
         }

@@ -20,6 +20,16 @@ public sealed record RateComparison(double Candidate, double Control, double Dif
     double MinimumDetectableDifference, double? SequentialPValue = null, double? SequentialLow = null, double? SequentialHigh = null);
 
 /// <summary>
+/// Whether the users were split between the sides as drawn: <see cref="CandidateUsers"/> and
+/// <see cref="ControlUsers"/> served a list of each side in the run (each user once), the share of them on the
+/// candidate's side (<see cref="ObservedShare"/>) against the candidate's share (<see cref="ExpectedShare"/>), and the
+/// p-value of a split this far off by chance. Below <see cref="ExperimentComparison.SampleRatioMismatch"/> the sides
+/// differ in something other than the model (lists lost on one side, a silo serving the wrong version, users of one
+/// side coming back less), and no comparison of them can be trusted.
+/// </summary>
+public sealed record SampleRatio(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
+
+/// <summary>
 /// Compares the sides of an A/B test on a rate per next event (the share in the list served, the mean reciprocal rank).
 /// A user's events are not independent of each other (a user who takes recommendations takes many), so treating
 /// every event as its own trial would understate the variance and call chance a difference. Users are independent,
@@ -33,6 +43,30 @@ public static class ExperimentComparison
 
     /// <summary>The standard normal quantile at 0.8 (80 % power).</summary>
     public const double Z80 = 0.8416212335729143;
+
+    /// <summary>
+    /// The p-value below which a split of users is a sample ratio mismatch: strict, because the check runs at every
+    /// look and a false alarm halts a sound test.
+    /// </summary>
+    public const double SampleRatioMismatch = 0.001;
+
+    /// <summary>
+    /// The users on each side against the share they were drawn with: under a split as drawn, the candidate's users
+    /// are binomial over all users with the share as the chance (each user drawn apart, counted once), so
+    /// z = (candidate users − share · users) / √(users · share · (1 − share)), the χ² test of one degree of freedom.
+    /// Null when the share is not known, changed during the run (users moved sides) or no user was counted.
+    /// </summary>
+    public static SampleRatio? SplitOf(ExperimentTally tally)
+    {
+        if (tally.Share is not { } share || tally.ShareChanged) return null;
+        var (candidate, control) = (tally.CandidateArm.UsersServed.Sum(), tally.ControlArm.UsersServed.Sum());
+        var users = candidate + control;
+        if (users == 0) return null;
+        var observed = (double)candidate / users;
+        var spread = Math.Sqrt(users * share * (1 - share));
+        var p = spread > 0 ? SpecialFunctions.Erfc(Math.Abs(candidate - share * users) / spread / Math.Sqrt(2)) : observed == share ? 1 : 0;
+        return new SampleRatio(candidate, control, share, observed, p);
+    }
 
     /// <summary>
     /// The rate Σ metric / Σ events over the buckets, and its variance

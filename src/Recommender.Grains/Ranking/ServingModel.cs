@@ -47,6 +47,6 @@ public static class ServingModel
     public static ExperimentArm? ArmOf(CatalogueSnapshot snapshot, Abstractions.Ranking ranking) =>
         snapshot is { Candidate: { } candidate, Model: { } active } && ranking.Source == RankingSource.Model
             && (ranking.ModelVersion == candidate.Model.Version || ranking.ModelVersion == active.Version)
-            ? new ExperimentArm(candidate.Model.Version, active.Version, candidate.Model.ActivatedAt, ranking.ModelVersion == candidate.Model.Version)
+            ? new ExperimentArm(candidate.Model.Version, active.Version, candidate.Model.ActivatedAt, ranking.ModelVersion == candidate.Model.Version, candidate.Share)
             : null;
 }

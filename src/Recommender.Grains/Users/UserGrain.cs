@@ -142,8 +142,38 @@ public sealed class UserGrain(
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
             NextItemTracker.ListOf(request), arm);
         // A next page is the same list seen further down.
-        if (arm is not null && request.Offset == 0) experiments.Served(arm, Bucket);
+        if (arm is not null && request.Offset == 0)
+        {
+            experiments.Served(arm, Bucket);
+            await CountOnce(arm);
+        }
         return ranking;
+    }
+
+    /// <summary>
+    /// Counts the user on <paramref name="arm"/>'s side the first time the run serves them, once the mark that says so
+    /// is stored: the sample-ratio check needs each user once, and a grain's memory does not outlive its activation.
+    /// A failed write leaves the user uncounted (the next list tries again) and the list served.
+    /// </summary>
+    private async Task CountOnce(ExperimentArm arm)
+    {
+        if (state.State.CountedCandidate == arm.Candidate && state.State.CountedSince == arm.Since) return;
+        var (candidate, since) = (state.State.CountedCandidate, state.State.CountedSince);
+        (state.State.CountedCandidate, state.State.CountedSince) = (arm.Candidate, arm.Since);
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            // As for events: a write reported failed may have been stored, and what is read back says which.
+            (state.State.CountedCandidate, state.State.CountedSince) = (candidate, since);
+            var stored = await DiscardUnstored() && state.State.CountedCandidate == arm.Candidate && state.State.CountedSince == arm.Since;
+            logger.LogWarning(e, "User {UserId}: the write of the A/B test run's mark reported a failure{Outcome}", GrainKeys.IdOf(this),
+                stored ? " but was stored; the user is counted" : "; the next list tries again");
+            if (!stored) return;
+        }
+        experiments.UserServed(arm, Bucket);
     }
 
     /// <summary>What identifies one write of the history: only that write leaves these three values together.</summary>

@@ -29,4 +29,12 @@ public sealed class UserState
     [Id(2)] public long HistoryVersion { get; set; }
 
     [Id(3)] public long NextArrival { get; set; }
+
+    /// <summary>
+    /// The A/B test run (candidate version and start) in which the user was last counted as served, so that a user is
+    /// counted once a run however many lists, activations and silos serve them.
+    /// </summary>
+    [Id(4)] public string? CountedCandidate { get; set; }
+
+    [Id(5)] public DateTimeOffset? CountedSince { get; set; }
 }

@@ -248,6 +248,8 @@ public sealed class CandidateTests(ServingCluster cluster)
                 Assert.True(history.IsSuccessStatusCode, await history.Content.ReadAsStringAsync());
             var expected = new Dictionary<string, (long Events, long Hits)> { [candidate] = (0, 0), [served] = (0, 0) };
             var lists = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
+            // Users served a list in the run, each once: the one read above while waiting for the candidate, and the new ones.
+            var usersOn = new Dictionary<string, long> { [candidate] = 1, [served] = 0 };
             var dismissals = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             for (var i = 0; i < users.Length; i++)
             {
@@ -262,6 +264,7 @@ public sealed class CandidateTests(ServingCluster cluster)
                     dismissals[list.ModelVersion]++;
                 }
                 lists[list.ModelVersion]++;
+                usersOn[list.ModelVersion]++;
                 var hit = list.ModelVersion == candidate || i % 2 == 0;
                 var next = hit ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
                 using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = users[i], itemId = next, type = "view" }))
@@ -313,6 +316,11 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.InRange(results.HitRate.Difference, results.HitRate.Low, results.HitRate.High);
             Assert.InRange(results.HitRate.PValue, 0, 1);
             Assert.Equal(results.HitRate.Difference, results.MeanReciprocalRank!.Difference, 12);
+            // The split: each user once (visitors are not counted), checked against the share drawn.
+            Assert.Equal((usersOn[candidate], usersOn[served]), (results.CandidateArm.Users, results.ControlArm.Users));
+            Assert.NotNull(results.SampleRatio);
+            Assert.Equal((usersOn[candidate], usersOn[served], 0.5, false), (results.SampleRatio.CandidateUsers, results.SampleRatio.ControlUsers, results.SampleRatio.ExpectedShare, results.ShareChanged));
+            Assert.InRange(results.SampleRatio.PValue, 0.001, 1);
 
             // The command prints the same, with a verdict; a version that never ran is its error and exit code 1.
             var (exit, output, error) = await Cli("candidate-results", "--version", candidate);
@@ -327,6 +335,8 @@ public sealed class CandidateTests(ServingCluster cluster)
             // Too few users for the always-valid p-value (no more than 40 a side, so fewer than 32 buckets each).
             Assert.Null(results.HitRate.SequentialPValue);
             Assert.Contains("Always valid: not yet (from 32 buckets of users a side).", output);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+                $"users served: {usersOn[candidate]} on the candidate's side, {usersOn[served]} on the control's, a share of {results.SampleRatio.ObservedShare:0.0000} where 0.5 was drawn, p = {results.SampleRatio.PValue:0.0000}: split as drawn."), output);
             (exit, output, error) = await Cli("candidate-results", "--version", candidate, "--plan-lift", "0.05");
             Assert.True(exit == 0, error);
             Assert.Matches(@"a 5 % change in the hit rate \(0\.\d{4}\) needs about [\d,]+ next events on the candidate's side and [\d,]+ on the control's to be found at 0\.05 with 80 % power \(now \d+ and \d+\): --min-events \d+\.", output);
@@ -386,6 +396,34 @@ public sealed class CandidateTests(ServingCluster cluster)
                 second = await Results(candidate);
             }
             Assert.Equal((second.Since, 1L, 1L, 0L), ((await Results(candidate)).Since, second.CandidateArm.NextEvents, second.CandidateArm.Hits, second.ControlArm.NextEvents));
+            // Two users served in this run so far (the one read while waiting, and this one). A user is counted once a run
+            // however often served, also when the grain is deactivated between two lists before any event stores its
+            // history again: the mark is stored when the user is counted.
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (second.CandidateArm.Users < 2 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+                second = await Results(candidate);
+            }
+            Assert.Equal((2L, 0L), (second.CandidateArm.Users, second.ControlArm.Users));
+            var returning = Enumerable.Range(0, 1000).Select(i => $"{prefix}-returning-{i}").First(u => ServingModel.Draw(candidate, u) < 0.25);
+            using (var history = await cluster.Http.PostAsJsonAsync("/events", new { userId = returning, itemId = "1", type = "view" }))
+                Assert.True(history.IsSuccessStatusCode, await history.Content.ReadAsStringAsync());
+            Assert.Equal(candidate, (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{returning}/recommendations?k=3")).ModelVersion);
+            await cluster.Cluster.Client.GetGrain<IUserGrain>(returning).AsReference<Orleans.Core.Internal.IGrainManagementExtension>().DeactivateOnIdle();
+            top = (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{returning}/recommendations?k=3")).Items[0].Id;
+            using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = returning, itemId = top, type = "view" }))
+                Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+            deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while ((second.CandidateArm.NextEvents < 2 || second.CandidateArm.Users < 3) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(250);
+                second = await Results(candidate);
+            }
+            // The two activations may have been on two silos: every silo has flushed once more after this.
+            await Task.Delay(ExperimentFlusher.Interval + TimeSpan.FromSeconds(1));
+            second = await Results(candidate);
+            Assert.Equal((2L, 3L), (second.CandidateArm.NextEvents, second.CandidateArm.Users));
 
             // With users in enough buckets (a silo's flush of many users, sent to the run's grain as a silo would), the
             // answer and the command carry the always-valid p-value and interval the grain's looks give.

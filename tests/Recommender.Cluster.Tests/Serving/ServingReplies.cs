@@ -12,9 +12,12 @@ public sealed record CandidateReply(string Candidate, double Share, string Activ
 public sealed record ActivationReply(string Active, string? Previous, int Shards, int CarriedItems, List<string> NotRecommendable, int NotInCatalogue = -1);
 
 public sealed record CandidateResultsReply(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
-    ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank, RateComparisonReply? DismissalsPerList);
+    ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank, RateComparisonReply? DismissalsPerList,
+    SampleRatioReply? SampleRatio, bool ShareChanged);
 
-public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList);
+public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users);
+
+public sealed record SampleRatioReply(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
 
 public sealed record RateComparisonReply(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
     double MinimumDetectableDifference, double? SequentialPValue, double? SequentialLow, double? SequentialHigh);

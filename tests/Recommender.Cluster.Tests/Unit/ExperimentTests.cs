@@ -266,6 +266,80 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_split_of_users_is_checked_against_the_share_drawn_unless_the_share_changed()
+    {
+        ExperimentTally Split(long candidateUsers, long controlUsers, double? share)
+        {
+            var (candidate, control) = (ArmTally.Empty(), ArmTally.Empty());
+            (candidate.UsersServed[0], candidate.UsersServed[1]) = (candidateUsers / 2, candidateUsers - candidateUsers / 2);
+            control.UsersServed[2] = controlUsers;
+            return new ExperimentTally("v2", "v1", T0, candidate, control, Share: share);
+        }
+        // 520 of 1,000 where half were drawn: z = 20 / √(1,000 · 0.25) = 1.2649, p = 0.2059.
+        var even = ExperimentComparison.SplitOf(Split(520, 480, 0.5))!;
+        Assert.Equal((520L, 480L, 0.5, 0.52), (even.CandidateUsers, even.ControlUsers, even.ExpectedShare, even.ObservedShare));
+        Assert.Equal(0.2059, even.PValue, 4);
+        // 130 of 1,000 where a tenth were drawn: z = 30 / √(1,000 · 0.09) = 3.1623, p = 0.001565.
+        Assert.Equal(0.001565, ExperimentComparison.SplitOf(Split(130, 870, 0.1))!.PValue, 6);
+        Assert.Equal(1.0, ExperimentComparison.SplitOf(Split(10, 0, 1))!.PValue);
+        Assert.Equal(0.0, ExperimentComparison.SplitOf(Split(10, 1, 1))!.PValue);
+        // Unknown share, no users, or users counted under two shares: nothing to check.
+        Assert.Null(ExperimentComparison.SplitOf(Split(520, 480, null)));
+        Assert.Null(ExperimentComparison.SplitOf(Split(0, 0, 0.5)));
+        var moved = Split(520, 480, 0.5).Plus(Split(10, 5, 0.6));
+        Assert.Equal((true, 0.6, 530L), (moved.ShareChanged, moved.Share, moved.CandidateArm.UsersServed.Sum()));
+        Assert.Null(ExperimentComparison.SplitOf(moved));
+        Assert.False(Split(520, 480, 0.5).Plus(Split(10, 5, 0.5)).ShareChanged);
+        Assert.False(Split(520, 480, null).Plus(Split(10, 5, 0.5)).ShareChanged);
+
+        // The accumulator keeps each share's users apart, so the run's grain sees the change.
+        var accumulator = new ExperimentAccumulator();
+        var arm = new ExperimentArm("v2", "v1", T0, true, 0.5);
+        accumulator.UserServed(arm, 4);
+        accumulator.UserServed(arm with { OnCandidate = false }, 4);
+        accumulator.UserServed(arm with { Share = 0.6 }, 5);
+        var drained = accumulator.Drain().OrderBy(t => t.Share).ToList();
+        Assert.Equal([0.5, 0.6], drained.Select(t => t.Share!.Value));
+        Assert.Equal((1L, 1L, 1L), (drained[0].CandidateArm.UsersServed[4], drained[0].ControlArm.UsersServed[4], drained[1].CandidateArm.UsersServed[5]));
+        Assert.True(drained[0].Plus(drained[1]).ShareChanged);
+    }
+
+    [Fact]
+    public void The_check_finds_a_side_that_loses_a_twentieth_of_its_users_and_rarely_calls_a_sound_split_a_mismatch()
+    {
+        var random = new Random(31);
+        (int Sound, int Lossy) Mismatches(int tests, int users, double share)
+        {
+            var (sound, lossy) = (0, 0);
+            for (var t = 0; t < tests; t++)
+            {
+                var (candidate, control, kept) = (0L, 0L, 0L);
+                for (var u = 0; u < users; u++)
+                {
+                    if (random.NextDouble() < share)
+                    {
+                        candidate++;
+                        // A fault that loses a twentieth of the candidate's users' lists (say, one silo in twenty serving it wrongly).
+                        if (random.NextDouble() >= 0.05) kept++;
+                    }
+                    else control++;
+                }
+                ExperimentTally Of(long c) { var (a, b) = (ArmTally.Empty(), ArmTally.Empty()); (a.UsersServed[0], b.UsersServed[0]) = (c, control); return new("v2", "v1", T0, a, b, Share: share); }
+                if (ExperimentComparison.SplitOf(Of(candidate))!.PValue < ExperimentComparison.SampleRatioMismatch) sound++;
+                if (ExperimentComparison.SplitOf(Of(kept))!.PValue < ExperimentComparison.SampleRatioMismatch) lossy++;
+            }
+            return (sound, lossy);
+        }
+        var (sound, lossy) = Mismatches(tests: 1000, users: 50_000, share: 0.5);
+        output.WriteLine($"50,000 users, half drawn: a sound split called a mismatch in {sound} of 1,000 tests, one losing 5 % of the candidate's users in {lossy}");
+        // One in a thousand expected (at most 5 at about four binomial standard errors); the loss shifts z by about 5.7
+        // (625 users short of the expected 24,375, against a standard deviation of 110), 2.4 standard deviations past
+        // 3.29, the level's: found in about 99 % of tests (990 expected; three binomial standard errors is 9).
+        Assert.InRange(sound, 0, 5);
+        Assert.True(lossy >= 970, $"the loss found in {lossy} of 1,000");
+    }
+
+    [Fact]
     public void A_list_belongs_to_a_side_only_while_a_candidate_runs_and_only_when_one_of_the_two_models_ranked_it()
     {
         var active = new ActiveModel("v1", 4, "dot", 2, 10, T0.AddDays(-1));
@@ -275,8 +349,8 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Abstractions.Ranking List(string version, RankingSource source) => new([new RankedItem("a", "A", 1, 0.5f)], version, source, false);
 
         Assert.Null(ServingModel.ArmOf(none, List("v1", RankingSource.Model)));
-        Assert.Equal(new ExperimentArm("v2", "v1", T0, true), ServingModel.ArmOf(running, List("v2", RankingSource.Model)));
-        Assert.Equal(new ExperimentArm("v2", "v1", T0, false), ServingModel.ArmOf(running, List("v1", RankingSource.Model)));
+        Assert.Equal(new ExperimentArm("v2", "v1", T0, true, 0.5), ServingModel.ArmOf(running, List("v2", RankingSource.Model)));
+        Assert.Equal(new ExperimentArm("v2", "v1", T0, false, 0.5), ServingModel.ArmOf(running, List("v1", RankingSource.Model)));
         // The popular list is the same on both sides; a version that is neither (a retired one still draining) is no side.
         Assert.Null(ServingModel.ArmOf(running, List("v1", RankingSource.Popularity)));
         Assert.Null(ServingModel.ArmOf(running, List("v0", RankingSource.Model)));
@@ -372,6 +446,24 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, running, running ? 0.5 : null,
             new Cli.CandidateResultsCommand.Arm(1000, 330, 0.33, 0.2), new Cli.CandidateResultsCommand.Arm(5000, 1500, 0.3, 0.2), hitRate, hitRate, dismissals);
         Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.DecideSequentially(results, maxEvents, alpha: 0.05));
+    }
+
+    [Fact]
+    public void A_test_whose_users_are_not_split_as_drawn_is_not_decided()
+    {
+        var higher = new Cli.CandidateResultsCommand.Comparison(0.4, 0.3, 0.1, 0.33, 0.08, 0.12, 0.0001, 0.01, 0.0001);
+        var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, true, 0.5,
+            new Cli.CandidateResultsCommand.Arm(5000, 2000, 0.4, 0.3, Users: 1200), new Cli.CandidateResultsCommand.Arm(5000, 1500, 0.3, 0.2, Users: 1000), higher, higher,
+            SampleRatio: new Cli.CandidateResultsCommand.Split(1200, 1000, 0.5, 0.5455, 0.00002));
+        Assert.Equal(Cli.CandidateResultsCommand.Decision.Mismatch, Cli.CandidateResultsCommand.Decide(results, minEvents: 1000, alpha: 0.05));
+        Assert.Equal(Cli.CandidateResultsCommand.Decision.Mismatch, Cli.CandidateResultsCommand.DecideSequentially(results, null, alpha: 0.05));
+        Assert.Contains(Cli.CandidateResultsCommand.Describe(results, 0.05), line => line.Contains("SAMPLE RATIO MISMATCH", StringComparison.Ordinal));
+        // At p = 0.002 the split is sound enough, and the higher candidate is promoted.
+        var sound = results with { SampleRatio = results.SampleRatio! with { PValue = 0.002 } };
+        Assert.Equal(Cli.CandidateResultsCommand.Decision.Promote, Cli.CandidateResultsCommand.Decide(sound, minEvents: 1000, alpha: 0.05));
+        Assert.Contains(Cli.CandidateResultsCommand.Describe(sound, 0.05), line => line.EndsWith("p = 0.0020: split as drawn.", StringComparison.Ordinal));
+        Assert.Contains(Cli.CandidateResultsCommand.Describe(results with { SampleRatio = null, ShareChanged = true }, 0.05),
+            line => line == "users served: 1,200 and 1,000; the share changed during the run, so the split is not checked.");
     }
 
     [Fact]

@@ -101,7 +101,7 @@ internal static class CandidateResultsCommand
                 if (judgedSequentially && !deciding) throw new ArgumentException("--sequential is a way of deciding: give --decide too.");
                 if (parse.GetResult(minEvents) is { Implicit: false } && judgedSequentially)
                     throw new ArgumentException("--min-events is the length of a test judged once; a sequential test needs none (--max-events bounds it).");
-                if (most is { } m && !judgedSequentially) throw new ArgumentException("--max-events bounds a sequential test: give --decide --sequential too.");
+                if (most is not null && !judgedSequentially) throw new ArgumentException("--max-events bounds a sequential test: give --decide --sequential too.");
                 if (most is < 1) throw new ArgumentException($"--max-events {most} must be 1 or more.");
                 if (parse.GetValue(planLift) is { } lift && !(lift is > 0 and <= 10))
                     throw new ArgumentException($"--plan-lift {lift.ToString(CultureInfo.InvariantCulture)} must be a relative change above 0 and at most 10, such as 0.05 for 5 %.");

@@ -359,6 +359,13 @@ public interface IExperimentGrain : IGrainWithStringKey
     [Alias("Add")]
     Task Add(ExperimentTally counts);
 
+    /// <summary>
+    /// <see cref="Add"/> for the silo's flush <paramref name="flush"/>, once: the same flush sent again (its answer
+    /// lost after it was stored) is not counted again.
+    /// </summary>
+    [Alias("AddOnce")]
+    Task AddOnce(Guid flush, ExperimentTally counts);
+
     /// <summary>The counts of the latest run (null: none counted).</summary>
     [Alias("Get")]
     Task<ExperimentTally?> Get();

@@ -55,18 +55,6 @@ public sealed class ExperimentAccumulator
         return [.. drained.Select(p => new ExperimentTally(p.Key.Candidate, p.Key.Control, p.Key.Since, p.Value.Candidate, p.Value.Control, Share: p.Key.Share))];
     }
 
-    /// <summary>Puts back a drained tally whose flush failed, so that it goes with the next one.</summary>
-    public void Return(ExperimentTally tally)
-    {
-        lock (_lock)
-        {
-            // Summed into new arrays: the grain may hold the returned ones (a call within the silo is not copied).
-            var key = (tally.Candidate, tally.Control, tally.Since, tally.Share);
-            var pending = _pending.GetValueOrDefault(key) ?? new Pending();
-            _pending[key] = new Pending(pending.Candidate.Plus(tally.CandidateArm), pending.Control.Plus(tally.ControlArm));
-        }
-    }
-
     // The arrays are written in place under the lock until drained; a drained tally is never written again.
     private sealed record Pending(ArmTally Candidate, ArmTally Control)
     {

@@ -4,14 +4,16 @@ using Recommender.Abstractions;
 namespace Recommender.Grains.Experiments;
 
 /// <summary>
-/// Every few seconds, sends the silo's A/B test counts to each run's grain (a failed flush goes again with the next
-/// one); and once more when the silo stops.
+/// Every few seconds, sends the silo's A/B test counts to each run's grain (a flush not acknowledged goes again as it
+/// was, with the next one); and once more when the silo stops.
 /// </summary>
 public sealed class ExperimentFlusher(
     ExperimentAccumulator accumulator,
     IGrainFactory grains,
     ILogger<ExperimentFlusher> logger) : ILifecycleParticipant<ISiloLifecycle>
 {
+    private readonly UnsentFlushes _unsent = new();
+
     /// <summary>
     /// How often counts leave the silo: a test is read over hours or days, so seconds of delay cost nothing, and one
     /// grain write per run and silo in that time is negligible.
@@ -32,17 +34,17 @@ public sealed class ExperimentFlusher(
 
     public async Task FlushAsync()
     {
-        foreach (var tally in accumulator.Drain())
+        foreach (var (id, tally) in _unsent.Take(accumulator.Drain()))
         {
             try
             {
-                await grains.GetGrain<IExperimentGrain>(tally.Candidate).Add(tally);
+                await grains.GetGrain<IExperimentGrain>(tally.Candidate).AddOnce(id, tally);
+                _unsent.Sent(id);
             }
             catch (Exception e)
             {
-                // The grain did not store it (a failed write leaves its memory as it was), so nothing counts twice.
-                logger.LogWarning(e, "Flushing the A/B test counts of candidate {Version} failed; retrying with the next flush", tally.Candidate);
-                accumulator.Return(tally);
+                // Stored or not, the grain knows the flush by its id when it comes again: nothing counts twice.
+                logger.LogWarning(e, "Flushing the A/B test counts of candidate {Version} failed; sending them again with the next flush", tally.Candidate);
             }
         }
     }

@@ -230,7 +230,7 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_accumulator_counts_by_run_side_and_bucket_and_takes_back_a_failed_flush()
+    public void The_accumulator_counts_by_run_side_and_bucket_and_a_flush_not_acknowledged_goes_again_as_it_was()
     {
         var accumulator = new ExperimentAccumulator();
         var run = new ExperimentArm("v2", "v1", T0, OnCandidate: true);
@@ -257,12 +257,20 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Assert.Equal(0.5, drained[1].CandidateArm.ReciprocalRanks[0]);
         Assert.Empty(accumulator.Drain());
 
-        // A failed flush goes back and is summed with what came since; the returned arrays are not written again.
-        accumulator.Return(first);
+        // A flush not acknowledged goes again as it was, under its id and ahead of what came since; one acknowledged does not.
+        var unsent = new UnsentFlushes();
+        var sent = unsent.Take([first]);
+        Assert.Equal(first, Assert.Single(sent).Counts);
         accumulator.Record(run, 3, 2);
-        var again = Assert.Single(accumulator.Drain());
-        Assert.Equal((3L, 2L, 1.5), (again.CandidateArm.Events[3], again.CandidateArm.Hits[3], again.CandidateArm.ReciprocalRanks[3]));
-        Assert.Equal(2L, first.CandidateArm.Events[3]);
+        var again = unsent.Take(accumulator.Drain());
+        Assert.Equal(2, again.Count);
+        Assert.Equal(sent[0], again[0]);
+        Assert.NotEqual(sent[0].Id, again[1].Id);
+        Assert.Equal((1L, 2L), (again[1].Counts.CandidateArm.Events[3], first.CandidateArm.Events[3]));
+        unsent.Sent(again[0].Id);
+        Assert.Equal(again[1], Assert.Single(unsent.Take([])));
+        unsent.Sent(again[1].Id);
+        Assert.Equal(0, unsent.Count);
     }
 
     [Fact]

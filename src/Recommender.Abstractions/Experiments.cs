@@ -68,9 +68,9 @@ public sealed record SequentialTests(
 
 /// <summary>
 /// One candidate run's counts for both sides, from <see cref="Since"/> on (the key of the run), and, once the run's
-/// grain has looked at them, its sequential tests (null in a silo's flush). <see cref="Share"/>: the candidate's share
-/// of the users when they were counted (null when no silo said); <see cref="ShareChanged"/>: counts came under two
-/// shares, so the users on each side no longer follow one split.
+/// grain has looked at them, its sequential tests (null in a silo's flush). <see cref="ExpectedCandidateUsers"/> and
+/// <see cref="SplitVariance"/>: over the users counted, the sum of the candidate's share when each was counted, s, and
+/// of s (1 − s): the mean and variance of the candidate's users under a split as drawn, whatever the share did.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.experiment-tally")]
 public sealed record ExperimentTally(
@@ -80,14 +80,14 @@ public sealed record ExperimentTally(
     [property: Id(3)] ArmTally CandidateArm,
     [property: Id(4)] ArmTally ControlArm,
     [property: Id(5)] SequentialTests? Sequential = null,
-    [property: Id(6)] double? Share = null,
-    [property: Id(7)] bool ShareChanged = false)
+    [property: Id(6)] double ExpectedCandidateUsers = 0,
+    [property: Id(7)] double SplitVariance = 0)
 {
     public ExperimentTally Plus(ExperimentTally other) => this with
     {
         CandidateArm = CandidateArm.Plus(other.CandidateArm),
         ControlArm = ControlArm.Plus(other.ControlArm),
-        Share = other.Share ?? Share,
-        ShareChanged = ShareChanged || other.ShareChanged || (Share is { } mine && other.Share is { } theirs && mine != theirs),
+        ExpectedCandidateUsers = ExpectedCandidateUsers + other.ExpectedCandidateUsers,
+        SplitVariance = SplitVariance + other.SplitVariance,
     };
 }

@@ -261,9 +261,7 @@ internal static class CandidateResultsCommand
         yield return results.SampleRatio is { } split
             ? string.Create(c, $"users served: {split.CandidateUsers:N0} on the candidate's side, {split.ControlUsers:N0} on the control's, a share of {split.ObservedShare:0.0000} where {split.ExpectedShare:0.####} was drawn, p = {split.PValue:0.0000}")
               + (split.PValue < MismatchLevel ? ": SAMPLE RATIO MISMATCH, the users are not split as drawn and no comparison below can be trusted." : ": split as drawn.")
-            : results.ShareChanged
-                ? string.Create(c, $"users served: {results.CandidateArm.Users:N0} and {results.ControlArm.Users:N0}; the share changed during the run, so the split is not checked.")
-                : "users served: none counted yet.";
+            : "users served: none counted yet.";
         foreach (var (metric, comparison) in new[] { ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank), ("dismissals per list", results.DismissalsPerList) })
         {
             if (comparison is null)
@@ -297,5 +295,5 @@ internal static class CandidateResultsCommand
     internal sealed record Registry(string? Active, string? Candidate);
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
-        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null, bool ShareChanged = false);
+        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null);
 }

@@ -69,8 +69,7 @@ public static class ModelEndpoints
                 + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
                 + "look that shows a difference finds one far more often); sequentialPValue and its interval are always valid: read as often as wanted, and the test may "
                 + "stop as soon as it is below the level (null until each side has users in 32 buckets). sampleRatio checks the split: the users served a list on each "
-                + "side (each once a run) against the share drawn, a p-value below 0.001 being a mismatch that no comparison survives (null when the share changed during "
-                + "the run: shareChanged). Counts reach it within seconds. 404 when the version never ran as a candidate.")
+                + "side (each once a run) against the shares drawn, a p-value below 0.001 being a mismatch that no comparison survives. Counts reach it within seconds. 404 when the version never ran as a candidate.")
             .Produces<CandidateResultsResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/models/{version}/candidate", StopCandidate)
@@ -299,7 +298,7 @@ public sealed record CandidateResponse(string Candidate, double Share, string Ac
 /// </summary>
 public sealed record CandidateResultsResponse(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
     ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList,
-    SampleRatio? SampleRatio, bool ShareChanged)
+    SampleRatio? SampleRatio)
 {
     public static CandidateResultsResponse From(ExperimentTally tally, double? share)
     {
@@ -308,7 +307,7 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
         var sequential = tally.Sequential;
         return new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
             Compare(ExperimentComparison.HitRate, sequential?.HitRate), Compare(ExperimentComparison.MeanReciprocalRank, sequential?.MeanReciprocalRank),
-            Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList), ExperimentComparison.SplitOf(tally), tally.ShareChanged);
+            Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList), ExperimentComparison.SplitOf(tally));
     }
 }
 

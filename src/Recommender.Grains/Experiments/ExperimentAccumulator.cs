@@ -9,7 +9,7 @@ namespace Recommender.Grains.Experiments;
 public sealed class ExperimentAccumulator
 {
     private readonly Lock _lock = new();
-    private Dictionary<(string Candidate, string Control, DateTimeOffset Since, double? Share), Pending> _pending = [];
+    private Dictionary<(string Candidate, string Control, DateTimeOffset Since), Pending> _pending = [];
 
     /// <summary>Counts a next event after a list <paramref name="arm"/> served to a user of <paramref name="bucket"/>; <paramref name="rank"/>: the item's in the list.</summary>
     public void Record(ExperimentArm arm, int bucket, int? rank)
@@ -29,35 +29,56 @@ public sealed class ExperimentAccumulator
     /// <summary>Counts a list (its first page) <paramref name="arm"/> served to a user of <paramref name="bucket"/>.</summary>
     public void Served(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ListsServed[bucket]++);
 
-    /// <summary>Counts a user of <paramref name="bucket"/> served a list of <paramref name="arm"/>'s side for the first time in the run.</summary>
-    public void UserServed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.UsersServed[bucket]++);
+    /// <summary>
+    /// Counts a user of <paramref name="bucket"/> served a list of <paramref name="arm"/>'s side for the first time in
+    /// the run, and the chance, the share then, that the draw put the user on the candidate's side.
+    /// </summary>
+    public void UserServed(ExperimentArm arm, int bucket)
+    {
+        var share = arm.Share ?? throw new ArgumentException("A user is counted with the share the run had then.", nameof(arm));
+        Count(arm, bucket, (side, pending) =>
+        {
+            side.UsersServed[bucket]++;
+            pending.ExpectedCandidateUsers += share;
+            pending.SplitVariance += share * (1 - share);
+        });
+    }
 
     /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> dismissed.</summary>
     public void Dismissed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsDismissed[bucket]++);
 
-    private void Count(ExperimentArm arm, int bucket, Action<ArmTally> add)
+    private void Count(ExperimentArm arm, int bucket, Action<ArmTally> add) => Count(arm, bucket, (side, _) => add(side));
+
+    private void Count(ExperimentArm arm, int bucket, Action<ArmTally, Pending> add)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bucket);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(bucket, ArmTally.Buckets);
         lock (_lock)
         {
-            var key = (arm.Candidate, arm.Control, arm.Since, arm.Share);
+            var key = (arm.Candidate, arm.Control, arm.Since);
             if (!_pending.TryGetValue(key, out var pending)) _pending[key] = pending = new Pending();
-            add(arm.OnCandidate ? pending.Candidate : pending.Control);
+            add(arm.OnCandidate ? pending.Candidate : pending.Control, pending);
         }
     }
 
-    /// <summary>Takes everything counted so far, one tally per run and share.</summary>
+    /// <summary>Takes everything counted so far, one tally per run.</summary>
     public IReadOnlyList<ExperimentTally> Drain()
     {
-        Dictionary<(string Candidate, string Control, DateTimeOffset Since, double? Share), Pending> drained;
+        Dictionary<(string Candidate, string Control, DateTimeOffset Since), Pending> drained;
         lock (_lock) (drained, _pending) = (_pending, []);
-        return [.. drained.Select(p => new ExperimentTally(p.Key.Candidate, p.Key.Control, p.Key.Since, p.Value.Candidate, p.Value.Control, Share: p.Key.Share))];
+        return [.. drained.Select(p => new ExperimentTally(p.Key.Candidate, p.Key.Control, p.Key.Since, p.Value.Candidate, p.Value.Control,
+            ExpectedCandidateUsers: p.Value.ExpectedCandidateUsers, SplitVariance: p.Value.SplitVariance))];
     }
 
-    // The arrays are written in place under the lock until drained; a drained tally is never written again.
-    private sealed record Pending(ArmTally Candidate, ArmTally Control)
+    // Written in place under the lock until drained; a drained tally is never written again.
+    private sealed class Pending
     {
-        public Pending() : this(ArmTally.Empty(), ArmTally.Empty()) { }
+        public ArmTally Candidate { get; } = ArmTally.Empty();
+
+        public ArmTally Control { get; } = ArmTally.Empty();
+
+        public double ExpectedCandidateUsers { get; set; }
+
+        public double SplitVariance { get; set; }
     }
 }

@@ -22,8 +22,8 @@ public sealed record RateComparison(double Candidate, double Control, double Dif
 /// <summary>
 /// Whether the users were split between the sides as drawn: <see cref="CandidateUsers"/> and
 /// <see cref="ControlUsers"/> served a list of each side in the run (each user once), the share of them on the
-/// candidate's side (<see cref="ObservedShare"/>) against the candidate's share (<see cref="ExpectedShare"/>), and the
-/// p-value of a split this far off by chance. Below <see cref="ExperimentComparison.SampleRatioMismatch"/> the sides
+/// candidate's side (<see cref="ObservedShare"/>) against the candidate's share when they were counted (its mean over
+/// them, <see cref="ExpectedShare"/>), and the p-value of a split this far off by chance. Below <see cref="ExperimentComparison.SampleRatioMismatch"/> the sides
 /// differ in something other than the model (lists lost on one side, a silo serving the wrong version, users of one
 /// side coming back less), and no comparison of them can be trusted.
 /// </summary>
@@ -51,21 +51,20 @@ public static class ExperimentComparison
     public const double SampleRatioMismatch = 0.001;
 
     /// <summary>
-    /// The users on each side against the share they were drawn with: under a split as drawn, the candidate's users
-    /// are binomial over all users with the share as the chance (each user drawn apart, counted once), so
-    /// z = (candidate users − share · users) / √(users · share · (1 − share)), the χ² test of one degree of freedom.
-    /// Null when the share is not known, changed during the run (users moved sides) or no user was counted.
+    /// The users on each side against the shares they were drawn with: each user, counted once when a list of the run
+    /// first reached them, was on the candidate's side with the chance s, the share then (users drawn apart), so the
+    /// candidate's users have the mean Σ s and the variance Σ s (1 − s), and z = (candidate users − Σ s) / √(Σ s (1 − s))
+    /// (with one share throughout, the χ² test of one degree of freedom). A raised share changes nothing: a user is
+    /// counted at the share of the first list. Null when no user was counted.
     /// </summary>
     public static SampleRatio? SplitOf(ExperimentTally tally)
     {
-        if (tally.Share is not { } share || tally.ShareChanged) return null;
         var (candidate, control) = (tally.CandidateArm.UsersServed.Sum(), tally.ControlArm.UsersServed.Sum());
         var users = candidate + control;
         if (users == 0) return null;
-        var observed = (double)candidate / users;
-        var spread = Math.Sqrt(users * share * (1 - share));
-        var p = spread > 0 ? SpecialFunctions.Erfc(Math.Abs(candidate - share * users) / spread / Math.Sqrt(2)) : observed == share ? 1 : 0;
-        return new SampleRatio(candidate, control, share, observed, p);
+        var (expected, spread) = (tally.ExpectedCandidateUsers, Math.Sqrt(tally.SplitVariance));
+        var p = spread > 0 ? SpecialFunctions.Erfc(Math.Abs(candidate - expected) / spread / Math.Sqrt(2)) : Math.Abs(candidate - expected) < 0.5 ? 1 : 0;
+        return new SampleRatio(candidate, control, expected / users, (double)candidate / users, p);
     }
 
     /// <summary>

@@ -322,7 +322,7 @@ public sealed class CandidateTests(ServingCluster cluster)
             // The split: each user once (visitors are not counted), checked against the share drawn.
             Assert.Equal((usersOn[candidate], usersOn[served]), (results.CandidateArm.Users, results.ControlArm.Users));
             Assert.NotNull(results.SampleRatio);
-            Assert.Equal((usersOn[candidate], usersOn[served], 0.5, false), (results.SampleRatio.CandidateUsers, results.SampleRatio.ControlUsers, results.SampleRatio.ExpectedShare, results.ShareChanged));
+            Assert.Equal((usersOn[candidate], usersOn[served], 0.5), (results.SampleRatio.CandidateUsers, results.SampleRatio.ControlUsers, results.SampleRatio.ExpectedShare));
             Assert.InRange(results.SampleRatio.PValue, 0.001, 1);
 
             // The command prints the same, with a verdict; a version that never ran is its error and exit code 1.

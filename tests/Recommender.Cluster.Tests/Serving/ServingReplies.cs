@@ -13,7 +13,7 @@ public sealed record ActivationReply(string Active, string? Previous, int Shards
 
 public sealed record CandidateResultsReply(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
     ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank, RateComparisonReply? DismissalsPerList,
-    SampleRatioReply? SampleRatio, bool ShareChanged);
+    SampleRatioReply? SampleRatio);
 
 public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users);
 

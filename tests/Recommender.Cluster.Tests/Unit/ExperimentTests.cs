@@ -274,42 +274,46 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void The_split_of_users_is_checked_against_the_share_drawn_unless_the_share_changed()
+    public void The_split_of_users_is_checked_against_the_shares_they_were_drawn_with()
     {
-        ExperimentTally Split(long candidateUsers, long controlUsers, double? share)
+        // Users counted at one share each: the expected candidate users and their variance are sums over the users.
+        ExperimentTally Split(long candidateUsers, long controlUsers, params (long Users, double Share)[] counted)
         {
             var (candidate, control) = (ArmTally.Empty(), ArmTally.Empty());
             (candidate.UsersServed[0], candidate.UsersServed[1]) = (candidateUsers / 2, candidateUsers - candidateUsers / 2);
             control.UsersServed[2] = controlUsers;
-            return new ExperimentTally("v2", "v1", T0, candidate, control, Share: share);
+            return new ExperimentTally("v2", "v1", T0, candidate, control,
+                ExpectedCandidateUsers: counted.Sum(c => c.Users * c.Share), SplitVariance: counted.Sum(c => c.Users * c.Share * (1 - c.Share)));
         }
         // 520 of 1,000 where half were drawn: z = 20 / √(1,000 · 0.25) = 1.2649, p = 0.2059.
-        var even = ExperimentComparison.SplitOf(Split(520, 480, 0.5))!;
+        var even = ExperimentComparison.SplitOf(Split(520, 480, (1000, 0.5)))!;
         Assert.Equal((520L, 480L, 0.5, 0.52), (even.CandidateUsers, even.ControlUsers, even.ExpectedShare, even.ObservedShare));
         Assert.Equal(0.2059, even.PValue, 4);
         // 130 of 1,000 where a tenth were drawn: z = 30 / √(1,000 · 0.09) = 3.1623, p = 0.001565.
-        Assert.Equal(0.001565, ExperimentComparison.SplitOf(Split(130, 870, 0.1))!.PValue, 6);
-        Assert.Equal(1.0, ExperimentComparison.SplitOf(Split(10, 0, 1))!.PValue);
-        Assert.Equal(0.0, ExperimentComparison.SplitOf(Split(10, 1, 1))!.PValue);
-        // Unknown share, no users, or users counted under two shares: nothing to check.
-        Assert.Null(ExperimentComparison.SplitOf(Split(520, 480, null)));
-        Assert.Null(ExperimentComparison.SplitOf(Split(0, 0, 0.5)));
-        var moved = Split(520, 480, 0.5).Plus(Split(10, 5, 0.6));
-        Assert.Equal((true, 0.6, 530L), (moved.ShareChanged, moved.Share, moved.CandidateArm.UsersServed.Sum()));
-        Assert.Null(ExperimentComparison.SplitOf(moved));
-        Assert.False(Split(520, 480, 0.5).Plus(Split(10, 5, 0.5)).ShareChanged);
-        Assert.False(Split(520, 480, null).Plus(Split(10, 5, 0.5)).ShareChanged);
+        Assert.Equal(0.001565, ExperimentComparison.SplitOf(Split(130, 870, (1000, 0.1)))!.PValue, 6);
+        Assert.Equal(1.0, ExperimentComparison.SplitOf(Split(10, 0, (10, 1)))!.PValue);
+        Assert.Equal(0.0, ExperimentComparison.SplitOf(Split(10, 1, (11, 1)))!.PValue);
+        Assert.Null(ExperimentComparison.SplitOf(Split(0, 0)));
+        // A share raised from 0.1 to 0.5 after 300 users: 30 + 350 candidate users expected, variance 27 + 175. The split
+        // as drawn passes; taken for one share of 0.5 it would be 120 users short, 7.6 standard deviations.
+        var raised = ExperimentComparison.SplitOf(Split(380, 620, (300, 0.1), (700, 0.5)))!;
+        Assert.Equal((0.38, 1.0), (raised.ExpectedShare, raised.PValue));
+        // 42 short of it: z = 42 / √202 = 2.955, p = 0.0031.
+        Assert.Equal(0.0031, ExperimentComparison.SplitOf(Split(338, 662, (300, 0.1), (700, 0.5)))!.PValue, 4);
+        // Counts add up over flushes.
+        var summed = Split(520, 480, (1000, 0.5)).Plus(Split(10, 5, (15, 0.6)));
+        Assert.Equal((530L, 509.0, 250 + 15 * 0.24), (summed.CandidateArm.UsersServed.Sum(), summed.ExpectedCandidateUsers, summed.SplitVariance));
 
-        // The accumulator keeps each share's users apart, so the run's grain sees the change.
+        // The accumulator sums each counted user's share and its variance, whatever the side.
         var accumulator = new ExperimentAccumulator();
-        var arm = new ExperimentArm("v2", "v1", T0, true, 0.5);
+        var arm = new ExperimentArm("v2", "v1", T0, true, 0.1);
         accumulator.UserServed(arm, 4);
-        accumulator.UserServed(arm with { OnCandidate = false }, 4);
-        accumulator.UserServed(arm with { Share = 0.6 }, 5);
-        var drained = accumulator.Drain().OrderBy(t => t.Share).ToList();
-        Assert.Equal([0.5, 0.6], drained.Select(t => t.Share!.Value));
-        Assert.Equal((1L, 1L, 1L), (drained[0].CandidateArm.UsersServed[4], drained[0].ControlArm.UsersServed[4], drained[1].CandidateArm.UsersServed[5]));
-        Assert.True(drained[0].Plus(drained[1]).ShareChanged);
+        accumulator.UserServed(arm with { OnCandidate = false, Share = 0.5 }, 4);
+        Assert.Throws<ArgumentException>(() => accumulator.UserServed(arm with { Share = null }, 5));
+        var drained = Assert.Single(accumulator.Drain());
+        Assert.Equal((1L, 1L), (drained.CandidateArm.UsersServed[4], drained.ControlArm.UsersServed[4]));
+        Assert.Equal(0.6, drained.ExpectedCandidateUsers, 12);
+        Assert.Equal(0.34, drained.SplitVariance, 12);
     }
 
     [Fact]
@@ -332,7 +336,12 @@ public sealed class ExperimentTests(ITestOutputHelper output)
                     }
                     else control++;
                 }
-                ExperimentTally Of(long c) { var (a, b) = (ArmTally.Empty(), ArmTally.Empty()); (a.UsersServed[0], b.UsersServed[0]) = (c, control); return new("v2", "v1", T0, a, b, Share: share); }
+                ExperimentTally Of(long c)
+                {
+                    var (a, b) = (ArmTally.Empty(), ArmTally.Empty());
+                    (a.UsersServed[0], b.UsersServed[0]) = (c, control);
+                    return new("v2", "v1", T0, a, b, ExpectedCandidateUsers: (c + control) * share, SplitVariance: (c + control) * share * (1 - share));
+                }
                 if (ExperimentComparison.SplitOf(Of(candidate))!.PValue < ExperimentComparison.SampleRatioMismatch) sound++;
                 if (ExperimentComparison.SplitOf(Of(kept))!.PValue < ExperimentComparison.SampleRatioMismatch) lossy++;
             }
@@ -470,8 +479,7 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         var sound = results with { SampleRatio = results.SampleRatio! with { PValue = 0.002 } };
         Assert.Equal(Cli.CandidateResultsCommand.Decision.Promote, Cli.CandidateResultsCommand.Decide(sound, minEvents: 1000, alpha: 0.05));
         Assert.Contains(Cli.CandidateResultsCommand.Describe(sound, 0.05), line => line.EndsWith("p = 0.0020: split as drawn.", StringComparison.Ordinal));
-        Assert.Contains(Cli.CandidateResultsCommand.Describe(results with { SampleRatio = null, ShareChanged = true }, 0.05),
-            line => line == "users served: 1,200 and 1,000; the share changed during the run, so the split is not checked.");
+        Assert.Contains(Cli.CandidateResultsCommand.Describe(results with { SampleRatio = null }, 0.05), line => line == "users served: none counted yet.");
     }
 
     [Fact]

@@ -68,11 +68,25 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
         await fixture.RestoreBaselineAsync();
         var cluster = fixture.Cluster;
         var api = cluster.Api!.BaseAddress;
-        await SendEventsAndReadsAsync(cluster, $"monitoring-{Guid.NewGuid():N}", users: 6);
-
-        var exported = new List<string> { await cluster.Http.GetStringAsync(new Uri(api, "/metrics")) };
-        foreach (var index in ClusterFixture.BaselineSilos)
-            exported.Add(await cluster.Http.GetStringAsync(new Uri(cluster.Silos[index].BaseAddress, "/metrics")));
+        // The A/B test's instruments count only while a candidate runs: the demo's other version serves half the users
+        // meanwhile (every silo's catalogue cache has read it after its lifetime).
+        var models = JsonNode.Parse(await cluster.Http.GetStringAsync(new Uri(api, "/models")))!;
+        var active = (string)models["active"]!;
+        var candidate = models["models"]!.AsArray().Select(model => (string)model!["version"]!).First(version => version != active);
+        (await cluster.Http.PostAsync(new Uri(api, $"/models/{candidate}/candidate?share=0.5"), null)).EnsureSuccessStatusCode();
+        var exported = new List<string>();
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2.5));
+            await SendEventsAndReadsAsync(cluster, $"monitoring-{Guid.NewGuid():N}", users: 6);
+            exported.Add(await cluster.Http.GetStringAsync(new Uri(api, "/metrics")));
+            foreach (var index in ClusterFixture.BaselineSilos)
+                exported.Add(await cluster.Http.GetStringAsync(new Uri(cluster.Silos[index].BaseAddress, "/metrics")));
+        }
+        finally
+        {
+            using (await cluster.Http.DeleteAsync(new Uri(api, $"/models/{candidate}/candidate"))) { }
+        }
         Assert.All(named, metric => Assert.Contains(exported, text => text.Contains($"\n{metric}{{", StringComparison.Ordinal)));
     }
 

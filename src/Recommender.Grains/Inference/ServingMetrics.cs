@@ -22,6 +22,9 @@ public sealed class ServingMetrics
     private readonly Counter<long> _nextItems;
     private readonly Counter<long> _dismissedItems;
     private readonly Histogram<int> _nextItemRank;
+    private readonly Counter<long> _experimentUsers;
+    private readonly Counter<double> _expectedCandidateUsers;
+    private readonly Counter<double> _splitVariance;
 
     public ServingMetrics(IMeterFactory meters)
     {
@@ -41,6 +44,23 @@ public sealed class ServingMetrics
         _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
             "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",
             tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 3, 5, 10, 20, 50, 100, 200, 500, 1000] });
+        // The split check of an A/B test as counters, so that an alert can watch it between looks at the results.
+        _experimentUsers = meter.CreateCounter<long>("recommender.online.experiment.users", "{user}",
+            "Users counted in a candidate's A/B test, each once a run when its first list reached them, by candidate version and side (candidate or control).");
+        _expectedCandidateUsers = meter.CreateCounter<double>("recommender.online.experiment.expected_candidate_users", "{user}",
+            "Over the users counted in recommender.online.experiment.users, the sum of the candidate's share when each was counted: the candidate's users a split as drawn gives, by candidate version.");
+        _splitVariance = meter.CreateCounter<double>("recommender.online.experiment.split_variance", "{user}",
+            "Over the same users, the sum of s (1 - s), s the candidate's share when each was counted: the variance of the candidate's users under a split as drawn, by candidate version.");
+    }
+
+    /// <summary>A user counted in <paramref name="arm"/>'s run (its share known), on the side the arm says.</summary>
+    public void ExperimentUser(ExperimentArm arm)
+    {
+        var candidate = new KeyValuePair<string, object?>("candidate", arm.Candidate);
+        _experimentUsers.Add(1, candidate, new KeyValuePair<string, object?>("side", arm.OnCandidate ? "candidate" : "control"));
+        if (arm.Share is not { } share) return;
+        _expectedCandidateUsers.Add(share, candidate);
+        _splitVariance.Add(share * (1 - share), candidate);
     }
 
     public void Batch(string version, int size, double milliseconds)

@@ -174,6 +174,7 @@ public sealed class UserGrain(
             if (!stored) return;
         }
         experiments.UserServed(arm, Bucket);
+        metrics.ExperimentUser(arm);
     }
 
     /// <summary>What identifies one write of the history: only that write leaves these three values together.</summary>

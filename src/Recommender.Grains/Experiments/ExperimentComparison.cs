@@ -25,7 +25,7 @@ public sealed record RateComparison(double Candidate, double Control, double Dif
 /// candidate's side (<see cref="ObservedShare"/>) against the candidate's share when they were counted (its mean over
 /// them, <see cref="ExpectedShare"/>), and the p-value of a split this far off by chance. Below <see cref="ExperimentComparison.SampleRatioMismatch"/> the sides
 /// differ in something other than the model (lists lost on one side, a silo serving the wrong version, users of one
-/// side coming back less), and no comparison of them can be trusted.
+/// side failing to get a list at all), and no comparison of them can be trusted.
 /// </summary>
 public sealed record SampleRatio(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
 

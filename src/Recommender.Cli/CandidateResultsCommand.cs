@@ -7,7 +7,7 @@ namespace Recommender.Cli;
 /// recommender candidate-results: prints a candidate version's A/B test as the cluster counts it
 /// (GET /models/{version}/candidate/results): each side's next events, hit rate and mean reciprocal rank, and the
 /// candidate against the control with the difference's 95 % confidence interval and p-value, and the same for the
-/// listed items users dismissed per list. With --decide it ends a running test that has reached its planned length:
+/// listed items users dismissed and bought per list. With --decide it ends a running test that has reached its planned length:
 /// the candidate is activated when its hit rate is higher at the significance level and its dismissals per list are
 /// not, and stopped otherwise; with --sequential as well it ends the test as soon as the always-valid p-values show a
 /// difference, which may be looked at as often as wanted. A test whose users are not split as drawn is not decided.
@@ -257,12 +257,16 @@ internal static class CandidateResultsCommand
             + (results.Running ? string.Create(c, $"running for {results.Share:0.###} of the users") : "ended");
         foreach (var (side, arm, name) in new[] { ("candidate", results.CandidateArm, results.Candidate), ("control", results.ControlArm, results.Control) })
             yield return string.Create(c, $"{side} {name}: {arm.NextEvents:N0} next events, {arm.Hits:N0} in the list; hit rate {Rate(arm.HitRate)}, mean reciprocal rank {Rate(arm.MeanReciprocalRank)}; ")
-                + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list");
+                + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list, {arm.Purchases:N0} bought, {Rate(arm.PurchasesPerList)} a list");
         yield return results.SampleRatio is { } split
             ? string.Create(c, $"users served: {split.CandidateUsers:N0} on the candidate's side, {split.ControlUsers:N0} on the control's, a share of {split.ObservedShare:0.0000} where {split.ExpectedShare:0.####} was drawn, p = {split.PValue:0.0000}")
               + (split.PValue < MismatchLevel ? ": SAMPLE RATIO MISMATCH, the users are not split as drawn and no comparison below can be trusted." : ": split as drawn.")
             : "users served: none counted yet.";
-        foreach (var (metric, comparison) in new[] { ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank), ("dismissals per list", results.DismissalsPerList) })
+        foreach (var (metric, comparison) in new[]
+                 {
+                     ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank), ("dismissals per list", results.DismissalsPerList),
+                     ("purchases per list", results.PurchasesPerList),
+                 })
         {
             if (comparison is null)
             {
@@ -285,7 +289,7 @@ internal static class CandidateResultsCommand
     private static string Rate(double? rate) => rate is { } r ? r.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null,
-        long Users = 0);
+        long Users = 0, long Purchases = 0, double? PurchasesPerList = null);
 
     internal sealed record Split(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
 
@@ -295,5 +299,5 @@ internal static class CandidateResultsCommand
     internal sealed record Registry(string? Active, string? Candidate);
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
-        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null);
+        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null, Comparison? PurchasesPerList = null);
 }

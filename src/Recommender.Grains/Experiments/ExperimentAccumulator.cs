@@ -44,6 +44,9 @@ public sealed class ExperimentAccumulator
         });
     }
 
+    /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> bought.</summary>
+    public void Purchased(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsPurchased[bucket]++);
+
     /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> dismissed.</summary>
     public void Dismissed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsDismissed[bucket]++);
 

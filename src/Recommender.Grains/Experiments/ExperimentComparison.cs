@@ -131,4 +131,7 @@ public static class ExperimentComparison
 
     /// <summary>Listed items dismissed per list served: how often a side's lists put off the users they were shown to.</summary>
     public static RateEstimate? DismissalsPerList(ArmTally arm) => Rate(arm.ListsServed, [.. arm.ItemsDismissed.Select(d => (double)d)]);
+
+    /// <summary>Listed items bought per list served (within the next-item window): how much a side's lists sell.</summary>
+    public static RateEstimate? PurchasesPerList(ArmTally arm) => Rate(arm.ListsServed, [.. arm.ItemsPurchased.Select(p => (double)p)]);
 }

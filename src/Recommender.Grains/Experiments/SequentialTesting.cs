@@ -54,7 +54,7 @@ public static class SequentialTesting
         return (difference - half, difference + half);
     }
 
-    /// <summary>The run's three tests after one more look at <paramref name="tally"/>.</summary>
+    /// <summary>The run's tests after one more look at <paramref name="tally"/>.</summary>
     public static SequentialTests LookAt(ExperimentTally tally, double lift)
     {
         SequentialTest? Next(SequentialTest? test, Func<ArmTally, RateEstimate?> rate) => Look(test, rate(tally.CandidateArm), rate(tally.ControlArm), lift);
@@ -62,6 +62,7 @@ public static class SequentialTesting
         return new SequentialTests(
             Next(tests?.HitRate, ExperimentComparison.HitRate),
             Next(tests?.MeanReciprocalRank, ExperimentComparison.MeanReciprocalRank),
-            Next(tests?.DismissalsPerList, ExperimentComparison.DismissalsPerList));
+            Next(tests?.DismissalsPerList, ExperimentComparison.DismissalsPerList),
+            Next(tests?.PurchasesPerList, ExperimentComparison.PurchasesPerList));
     }
 }

@@ -21,6 +21,7 @@ public sealed class ServingMetrics
     private readonly Counter<long> _journalRetried;
     private readonly Counter<long> _nextItems;
     private readonly Counter<long> _dismissedItems;
+    private readonly Counter<long> _purchasedItems;
     private readonly Histogram<int> _nextItemRank;
     private readonly Counter<long> _experimentUsers;
     private readonly Counter<double> _expectedCandidateUsers;
@@ -40,6 +41,8 @@ public sealed class ServingMetrics
             "Users' next events after they were served recommendations (within Recommender:NextItemWindow), and visitors' next items from their sessions (with a visitorId), by the model version and source of the list.");
         _dismissedItems = meter.CreateCounter<long>("recommender.online.dismissed_items", "{item}",
             "Items of the list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once), by the model version and source of the list.");
+        _purchasedItems = meter.CreateCounter<long>("recommender.online.purchased_items", "{item}",
+            "Items of the list served to a user that the user then bought (within Recommender:NextItemWindow; each item once), by the model version and source of the list.");
         // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.
         _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
             "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",
@@ -90,6 +93,8 @@ public sealed class ServingMetrics
 
     /// <summary>Counts an item of the list served to a user that the user dismissed.</summary>
     public void DismissedItem(string version, RankingSource source) => _dismissedItems.Add(1, ListTags(version, source));
+
+    public void PurchasedItem(string version, RankingSource source) => _purchasedItems.Add(1, ListTags(version, source));
 
     /// <summary>The model version and source of a served list, as the online instruments tag it.</summary>
     private static TagList ListTags(string version, RankingSource source) =>

@@ -5,7 +5,7 @@ namespace Recommender.Grains.Users;
 /// <summary>
 /// Whether a user's next event was in the list last served to them, and at what rank: the live counterpart of the
 /// offline next-item metrics (HR@K, NDCG@K), by the model version and source that ranked the list; and which of its
-/// items the user dismissed. The next event is the first one stored within <paramref name="window"/> of the serving
+/// items the user dismissed or bought. The next event is the first one stored within <paramref name="window"/> of the serving
 /// that is not older than the newest event the ranking read (an older one is history arriving late, not an answer to
 /// the list) and is not a dismissal. The list lives in memory only.
 /// </summary>
@@ -83,6 +83,25 @@ public sealed class NextItemTracker(TimeSpan window)
         return dismissed ?? [];
     }
 
+    /// <summary>
+    /// The items of the list served last that <paramref name="stored"/> purchases, with their ranks, each item once
+    /// while the list is within the window (answered or not): what the list sold, whether or not the purchase was the
+    /// user's next event (a view or a cart usually comes first).
+    /// </summary>
+    public IReadOnlyList<NextItemOutcome> Purchases(IReadOnlyList<UserEvent> stored, DateTimeOffset now)
+    {
+        if (Live(now) is not { } served) return [];
+        List<NextItemOutcome>? purchased = null;
+        foreach (var e in stored)
+        {
+            if (e.Type != EventType.Purchase || !served.Follows(e)) continue;
+            var index = Array.IndexOf(served.Items, e.ItemId);
+            if (index >= 0 && served.PurchasedRanks.Add(served.FirstRank + index))
+                (purchased ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm));
+        }
+        return purchased ?? [];
+    }
+
     /// <summary>The list served last while it is within the window.</summary>
     private ServedList? Live(DateTimeOffset now)
     {
@@ -98,6 +117,8 @@ public sealed class NextItemTracker(TimeSpan window)
 
         // A page extending the list keeps the same set (records copy the reference), so a dismissal is counted once.
         public HashSet<int> DismissedRanks { get; init; } = [];
+
+        public HashSet<int> PurchasedRanks { get; init; } = [];
 
         /// <summary>Whether the event came after the history the list was ranked from (not late history).</summary>
         public bool Follows(UserEvent e) => NewestEvent is not { } newest || e.Timestamp >= newest;

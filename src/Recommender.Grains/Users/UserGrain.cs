@@ -79,6 +79,11 @@ public sealed class UserGrain(
                 metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
                 if (dismissed.Arm is { } arm) experiments.Dismissed(arm, Bucket);
             }
+            foreach (var purchased in _nextItem.Purchases(accepted, now))
+            {
+                metrics.PurchasedItem(purchased.ModelVersion, purchased.Source);
+                if (purchased.Arm is { } arm) experiments.Purchased(arm, Bucket);
+            }
             if (_nextItem.Follow(accepted, now) is { } next)
             {
                 metrics.NextItem(next.ModelVersion, next.Source, next.Rank);

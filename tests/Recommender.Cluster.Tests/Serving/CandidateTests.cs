@@ -253,6 +253,7 @@ public sealed class CandidateTests(ServingCluster cluster)
             var lists = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             // Users served a list in the run, each once: the one read above while waiting for the candidate, and the new ones.
             var usersOn = new Dictionary<string, long> { [candidate] = 1, [served] = 0 };
+            var purchases = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             var dismissals = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             for (var i = 0; i < users.Length; i++)
             {
@@ -270,7 +271,13 @@ public sealed class CandidateTests(ServingCluster cluster)
                 usersOn[list.ModelVersion]++;
                 var hit = list.ModelVersion == candidate || i % 2 == 0;
                 var next = hit ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
-                using (var answer = await cluster.Http.PostAsJsonAsync("/events", new { userId = users[i], itemId = next, type = "view" }))
+                // Every fourth user also buys the list's third item, just after the next event (in the same batch).
+                var now = DateTimeOffset.UtcNow;
+                var answerEvents = i % 4 == 1
+                    ? new object[] { new { userId = users[i], itemId = next, type = "view", timestamp = now }, new { userId = users[i], itemId = list.Items[2].Id, type = "purchase", timestamp = now.AddMilliseconds(1) } }
+                    : [new { userId = users[i], itemId = next, type = "view", timestamp = now }];
+                if (i % 4 == 1) purchases[list.ModelVersion]++;
+                using (var answer = await cluster.Http.PostAsJsonAsync("/events", answerEvents))
                     Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
                 var (events, hits) = expected[list.ModelVersion];
                 expected[list.ModelVersion] = (events + 1, hits + (hit ? 1 : 0));
@@ -309,6 +316,10 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.InRange(results.ControlArm.Lists, lists[served], lists[served] + 50);
             Assert.Equal((double)results.CandidateArm.Dismissals / results.CandidateArm.Lists, results.CandidateArm.DismissalsPerList!.Value, 12);
             Assert.NotNull(results.DismissalsPerList);
+            // Purchases of listed items, by the side whose list held them.
+            Assert.Equal((purchases[candidate], purchases[served]), (results.CandidateArm.Purchases, results.ControlArm.Purchases));
+            Assert.Equal((double)results.CandidateArm.Purchases / results.CandidateArm.Lists, results.CandidateArm.PurchasesPerList!.Value, 12);
+            Assert.NotNull(results.PurchasesPerList);
             var candidateRate = (double)expected[candidate].Hits / expected[candidate].Events;
             var controlRate = (double)expected[served].Hits / expected[served].Events;
             Assert.Equal(candidateRate, results.CandidateArm.HitRate!.Value, 12);

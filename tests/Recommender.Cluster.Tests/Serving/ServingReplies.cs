@@ -13,9 +13,10 @@ public sealed record ActivationReply(string Active, string? Previous, int Shards
 
 public sealed record CandidateResultsReply(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
     ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank, RateComparisonReply? DismissalsPerList,
-    SampleRatioReply? SampleRatio);
+    RateComparisonReply? PurchasesPerList, SampleRatioReply? SampleRatio);
 
-public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users);
+public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users,
+    long Purchases, double? PurchasesPerList);
 
 public sealed record SampleRatioReply(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
 

@@ -388,6 +388,33 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_listed_item_bought_within_the_window_counts_once_for_the_side_that_listed_it()
+    {
+        var arm = new ExperimentArm("v2", "v1", T0, true, 0.5);
+        Abstractions.Ranking List(params string[] items) => new([.. items.Select(i => new RankedItem(i, i, 1, 0.5f))], "v2", RankingSource.Model, false);
+        var tracker = new NextItemTracker(TimeSpan.FromMinutes(15));
+        tracker.Served(List("a", "b", "c"), T0, T0.AddMinutes(1), arm: arm);
+        UserEvent Event(string item, EventType type, int minute) => new(item, type, T0.AddMinutes(minute), $"{item}-{type}-{minute}");
+        // The view is the next event; the purchase of "b" (rank 2) counts, not the one of an unlisted item or a second one of "b".
+        var stored = new[] { Event("b", EventType.View, 2), Event("b", EventType.Purchase, 2), Event("x", EventType.Purchase, 2) };
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 2, arm)], tracker.Purchases(stored, T0.AddMinutes(2)));
+        Assert.Equal(2, tracker.Follow(stored, T0.AddMinutes(2))!.Value.Rank);
+        Assert.Empty(tracker.Purchases([Event("b", EventType.Purchase, 3)], T0.AddMinutes(3)));
+        // Another listed item later, answered list or not; a cart is not a purchase; past the window nothing counts.
+        Assert.Equal(3, Assert.Single(tracker.Purchases([Event("c", EventType.Cart, 4), Event("c", EventType.Purchase, 4)], T0.AddMinutes(4))).Rank);
+        Assert.Empty(tracker.Purchases([Event("a", EventType.Purchase, 20)], T0.AddMinutes(20)));
+
+        var accumulator = new ExperimentAccumulator();
+        accumulator.Served(arm, 1);
+        accumulator.Served(arm, 2);
+        accumulator.Purchased(arm, 1);
+        var drained = Assert.Single(accumulator.Drain());
+        Assert.Equal((1L, 0.5), (drained.CandidateArm.ItemsPurchased[1], ExperimentComparison.PurchasesPerList(drained.CandidateArm)!.Value.Value));
+        // Counts stored before purchases were kept read as none.
+        Assert.Equal(0, (drained.CandidateArm with { Purchases = null }).ItemsPurchased.Sum());
+    }
+
+    [Fact]
     public void Counts_stored_before_lists_and_dismissals_were_kept_read_as_none_and_add_up()
     {
         var old = new ArmTally(new long[ArmTally.Buckets], new long[ArmTally.Buckets], new double[ArmTally.Buckets]);

@@ -20,9 +20,6 @@ internal static class CandidateResultsCommand
     /// <summary>The exit code of --decide when the users are not split as drawn: nothing was changed, and nothing can be decided.</summary>
     public const int SplitMismatch = 4;
 
-    /// <summary>The p-value below which the split of users is a sample ratio mismatch (the cluster's level).</summary>
-    private const double MismatchLevel = 0.001;
-
     private const string Reading = "Reading the candidate's results";
 
     /// <summary>What --decide does with a run.</summary>
@@ -195,7 +192,7 @@ internal static class CandidateResultsCommand
         return maxEvents is { } most && Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) >= most ? Decision.Stop : Decision.Continue;
     }
 
-    private static bool Mismatched(Results results) => results.SampleRatio is { PValue: < MismatchLevel };
+    private static bool Mismatched(Results results) => results.SampleRatio is { Mismatch: true };
 
     /// <summary>Whether the always-valid p-value shows the candidate's rate <paramref name="higher"/> (or lower) than the control's at <paramref name="alpha"/>.</summary>
     private static bool SequentiallyShown(Comparison? comparison, double alpha, bool higher) =>
@@ -260,7 +257,7 @@ internal static class CandidateResultsCommand
                 + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list, {arm.Purchases:N0} bought, {Rate(arm.PurchasesPerList)} a list");
         yield return results.SampleRatio is { } split
             ? string.Create(c, $"users served: {split.CandidateUsers:N0} on the candidate's side, {split.ControlUsers:N0} on the control's, a share of {split.ObservedShare:0.0000} where {split.ExpectedShare:0.####} was drawn, p = {split.PValue:0.0000}")
-              + (split.PValue < MismatchLevel ? ": SAMPLE RATIO MISMATCH, the users are not split as drawn and no comparison below can be trusted." : ": split as drawn.")
+              + (split.Mismatch ? ": SAMPLE RATIO MISMATCH, the users are not split as drawn and no comparison below can be trusted." : ": split as drawn.")
             : "users served: none counted yet.";
         foreach (var (metric, comparison) in new[]
                  {
@@ -291,7 +288,7 @@ internal static class CandidateResultsCommand
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null,
         long Users = 0, long Purchases = 0, double? PurchasesPerList = null);
 
-    internal sealed record Split(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
+    internal sealed record Split(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue, bool Mismatch);
 
     internal sealed record Comparison(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
         double MinimumDetectableDifference = 0, double? SequentialPValue = null, double? SequentialLow = null, double? SequentialHigh = null);

@@ -27,7 +27,11 @@ public sealed record RateComparison(double Candidate, double Control, double Dif
 /// differ in something other than the model (lists lost on one side, a silo serving the wrong version, users of one
 /// side failing to get a list at all), and no comparison of them can be trusted.
 /// </summary>
-public sealed record SampleRatio(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
+public sealed record SampleRatio(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue)
+{
+    /// <summary>Whether the split is a mismatch: the cluster's level, so that no client keeps its own.</summary>
+    public bool Mismatch => PValue < ExperimentComparison.SampleRatioMismatch;
+}
 
 /// <summary>
 /// Compares the sides of an A/B test on a rate per next event (the share in the list served, the mean reciprocal rank).

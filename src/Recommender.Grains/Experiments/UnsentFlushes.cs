@@ -31,13 +31,4 @@ public sealed class UnsentFlushes
     {
         lock (_lock) _unsent.RemoveAll(flush => flush.Id == id);
     }
-
-    /// <summary>Flushes not yet acknowledged.</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock) return _unsent.Count;
-        }
-    }
 }

@@ -335,6 +335,7 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.NotNull(results.SampleRatio);
             Assert.Equal((usersOn[candidate], usersOn[served], 0.5), (results.SampleRatio.CandidateUsers, results.SampleRatio.ControlUsers, results.SampleRatio.ExpectedShare));
             Assert.InRange(results.SampleRatio.PValue, 0.001, 1);
+            Assert.False(results.SampleRatio.Mismatch);
 
             // The command prints the same, with a verdict; a version that never ran is its error and exit code 1.
             var (exit, output, error) = await Cli("candidate-results", "--version", candidate);

@@ -18,7 +18,7 @@ public sealed record CandidateResultsReply(string Candidate, string Control, Dat
 public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users,
     long Purchases, double? PurchasesPerList);
 
-public sealed record SampleRatioReply(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue);
+public sealed record SampleRatioReply(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue, bool Mismatch);
 
 public sealed record RateComparisonReply(double Candidate, double Control, double Difference, double? RelativeDifference, double Low, double High, double PValue,
     double MinimumDetectableDifference, double? SequentialPValue, double? SequentialLow, double? SequentialHigh);

@@ -270,7 +270,7 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         unsent.Sent(again[0].Id);
         Assert.Equal(again[1], Assert.Single(unsent.Take([])));
         unsent.Sent(again[1].Id);
-        Assert.Equal(0, unsent.Count);
+        Assert.Empty(unsent.Take([]));
     }
 
     [Fact]
@@ -498,12 +498,12 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         var higher = new Cli.CandidateResultsCommand.Comparison(0.4, 0.3, 0.1, 0.33, 0.08, 0.12, 0.0001, 0.01, 0.0001);
         var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, true, 0.5,
             new Cli.CandidateResultsCommand.Arm(5000, 2000, 0.4, 0.3, Users: 1200), new Cli.CandidateResultsCommand.Arm(5000, 1500, 0.3, 0.2, Users: 1000), higher, higher,
-            SampleRatio: new Cli.CandidateResultsCommand.Split(1200, 1000, 0.5, 0.5455, 0.00002));
+            SampleRatio: new Cli.CandidateResultsCommand.Split(1200, 1000, 0.5, 0.5455, 0.00002, Mismatch: true));
         Assert.Equal(Cli.CandidateResultsCommand.Decision.Mismatch, Cli.CandidateResultsCommand.Decide(results, minEvents: 1000, alpha: 0.05));
         Assert.Equal(Cli.CandidateResultsCommand.Decision.Mismatch, Cli.CandidateResultsCommand.DecideSequentially(results, null, alpha: 0.05));
         Assert.Contains(Cli.CandidateResultsCommand.Describe(results, 0.05), line => line.Contains("SAMPLE RATIO MISMATCH", StringComparison.Ordinal));
         // At p = 0.002 the split is sound enough, and the higher candidate is promoted.
-        var sound = results with { SampleRatio = results.SampleRatio! with { PValue = 0.002 } };
+        var sound = results with { SampleRatio = results.SampleRatio! with { PValue = 0.002, Mismatch = false } };
         Assert.Equal(Cli.CandidateResultsCommand.Decision.Promote, Cli.CandidateResultsCommand.Decide(sound, minEvents: 1000, alpha: 0.05));
         Assert.Contains(Cli.CandidateResultsCommand.Describe(sound, 0.05), line => line.EndsWith("p = 0.0020: split as drawn.", StringComparison.Ordinal));
         Assert.Contains(Cli.CandidateResultsCommand.Describe(results with { SampleRatio = null }, 0.05), line => line == "users served: none counted yet.");

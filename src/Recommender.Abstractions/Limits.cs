@@ -29,6 +29,11 @@ public static class Limits
     public const int MaxTextLength = 20_000;
     public const int MaxTags = 200;
     public const int MaxTagLength = 200;
+
+    /// <summary>Boosts a request may give (each a tag and a factor, tested against every candidate row), and a factor's bounds.</summary>
+    public const int MaxBoosts = 20;
+    public const double MinBoostFactor = 0.01;
+    public const double MaxBoostFactor = 100;
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 

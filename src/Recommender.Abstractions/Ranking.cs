@@ -1,15 +1,24 @@
 namespace Recommender.Abstractions;
 
-/// <summary>A candidate from a shard scan: raw similarity to the query, and the item's vector when the scan is for a diverse list.</summary>
+/// <summary>
+/// A candidate from a shard scan: raw similarity to the query, what the request's boosts add to it (in the same units),
+/// and the item's vector when the scan is for a diverse list. Candidates rank by <see cref="Relevance"/>.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
 public sealed record ScoredItem(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
     [property: Id(2)] float Similarity,
-    [property: Id(3)] byte[]? Vector = null);
+    [property: Id(3)] byte[]? Vector = null,
+    [property: Id(4)] float Boost = 0)
+{
+    /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
+    public float Relevance => Similarity + Boost;
+}
 
 /// <summary>
-/// A ranked item: <see cref="Score"/> is the softmax over the returned candidates. <see cref="Because"/>, when the
+/// A ranked item: <see cref="Score"/> is the softmax over the returned candidates (of their similarities with any boosts
+/// added), <see cref="Similarity"/> the item's own, without boosts. <see cref="Because"/>, when the
 /// request asked for explanations, lists the history items whose vectors are closest to this item's.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranked-item")]

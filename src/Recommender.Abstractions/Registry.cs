@@ -89,7 +89,8 @@ public sealed record ActivationResult(
 /// model-ranked item names the history items it is closest to; <see cref="Diversity"/> (0 to 1) trades relevance for
 /// items unlike each other; <see cref="Offset"/> skips that many items of the list first (a page further down it).
 /// With several tags, <see cref="Tags"/> holds them all (an item carrying any one is listed) and <see cref="Tag"/> the
-/// first; items carrying any of <see cref="ExcludeTags"/> are left out.
+/// first; items carrying any of <see cref="ExcludeTags"/> are left out. Each of <see cref="Boosts"/> multiplies the score of
+/// the items carrying its tag before the list is cut and its scores are normalised.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -101,7 +102,8 @@ public sealed record RecommendationRequest(
     [property: Id(5)] float Diversity = 0,
     [property: Id(6)] int Offset = 0,
     [property: Id(7)] string[]? Tags = null,
-    [property: Id(8)] string[]? ExcludeTags = null)
+    [property: Id(8)] string[]? ExcludeTags = null,
+    [property: Id(9)] TagBoost[]? Boosts = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
@@ -114,6 +116,8 @@ public sealed record RecommendationRequest(
 /// rows, each unlike those picked before it, and a shard returns its rows' vectors for that. <see cref="Offset"/> rows
 /// of the list come before the K (a later page): the list is ranked to Offset + K and its first Offset left out, so
 /// pages read one after another make up the list a single read of Offset + K gives. A shard is asked for Offset + K.
+/// A row carrying the tag of one of <see cref="Boosts"/> ranks by its similarity plus the temperature times the log of
+/// the boost's factor (of each such boost), so that its softmax score is multiplied by the factors.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -123,7 +127,8 @@ public sealed record ScanFilter(
     [property: Id(3)] float Diversity = 0,
     [property: Id(4)] int Offset = 0,
     [property: Id(5)] string[]? Tags = null,
-    [property: Id(6)] string[]? ExcludeTags = null)
+    [property: Id(6)] string[]? ExcludeTags = null,
+    [property: Id(7)] TagBoost[]? Boosts = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;
@@ -131,6 +136,13 @@ public sealed record ScanFilter(
     /// <summary>The tags of which a row carries one (none: any row); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
 }
+
+/// <summary>
+/// Merchandising: items carrying <see cref="Tag"/> (ignoring case) weigh <see cref="Factor"/> times as much in a list as
+/// their relevance alone gives (a factor below 1 holds them back); an item carrying several boosted tags takes each factor.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.tag-boost")]
+public sealed record TagBoost([property: Id(0)] string Tag, [property: Id(1)] double Factor);
 
 /// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.popularity-delta")]

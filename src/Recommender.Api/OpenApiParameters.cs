@@ -39,6 +39,11 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             "Only items carrying this tag (case-insensitive); repeat the parameter for items carrying any one of several."),
         ["excludeTag"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxTags, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength } },
             "Leave out items carrying this tag (case-insensitive); repeat the parameter for several."),
+        ["boost"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxBoosts, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[^:]+$" } },
+            $"TAG:FACTOR, such as sale:2 or sold-out:0.1 (the factor after the last colon, from {Limits.MinBoostFactor.ToString(System.Globalization.CultureInfo.InvariantCulture)} "
+            + $"to {Limits.MaxBoostFactor.ToString(System.Globalization.CultureInfo.InvariantCulture)}): items carrying the tag (case-insensitive) weigh that many times as much, "
+            + "their softmax weight (or, in the popularity list, their count) multiplied by the factor before the list is cut and its scores normalised; "
+            + "an item carrying several boosted tags takes each factor. Filters (tag, excludeTag, exclude) apply first. Repeat the parameter for several tags, each once."),
     };
 
     private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> Headers = new(StringComparer.OrdinalIgnoreCase)

@@ -16,7 +16,8 @@ public static class UserEndpoints
                 + "minus exclude=id1,id2 and any excludeId=... (repeatable, one exact id each, for ids that contain a comma), "
                 + "only items tagged tag=... when given (repeatable: any of them), none tagged excludeTag=... (repeatable); a live popularity list without history. "
                 + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it; "
-                + "diversity=0..1 trades relevance for items unlike each other; offset=n returns the k items after the first n (the next page).")
+                + "diversity=0..1 trades relevance for items unlike each other; offset=n returns the k items after the first n (the next page); "
+                + "boost=TAG:FACTOR (repeatable) multiplies the weight of items carrying the tag by the factor before the list is cut.")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem();
         app.MapPost("/users/recommendations", RecommendMany)
@@ -45,12 +46,12 @@ public static class UserEndpoints
     }
 
     private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,
-        string? diversity,
+        string? diversity, string[]? boost,
         HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, errors);
         if (errors.Any) return Problems.Invalid(errors);
         return await ReadList(userId!, request!, grains, metrics, options, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
     }
@@ -72,7 +73,7 @@ public static class UserEndpoints
 
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> RecommendMany(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId,
-        [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag, string? explain, string? diversity,
+        [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost,
         HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
@@ -80,7 +81,7 @@ public static class UserEndpoints
         using var _ = document;
         var errors = new ValidationErrors();
         var users = UsersBody.Parse(document!.RootElement, errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, errors);
         if (request is not null && (long)users.Length * (request.Offset + request.K) > Limits.MaxItemsPerUsersRequest)
             errors.Add("k", $"{users.Length} users × {request.Offset + request.K} items (offset + k) is {(long)users.Length * (request.Offset + request.K):N0} items; "
                 + $"the limit is {Limits.MaxItemsPerUsersRequest:N0} a request: send fewer users at a time, or a smaller k.");

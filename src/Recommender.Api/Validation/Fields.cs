@@ -278,7 +278,7 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
-        string[]? excludeTag, string? explain, string? diversity, ValidationErrors errors)
+        string[]? excludeTag, string? explain, string? diversity, string[]? boost, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -287,10 +287,55 @@ public static class Fields
         var excluded = Exclusions(exclude, excludeId, errors);
         var tags = TagFilters(tag, excludeTag, errors);
         var withReasons = Flag(explain, "explain", errors);
+        var boosts = Boosts(boost, errors);
         return count is { } c && !errors.Any
-            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags)
+            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts)
             : null;
     }
+
+    /// <summary>
+    /// The boost= parameters (repeatable, null for none): each TAG:FACTOR, the tag checked as <see cref="Tag"/> does (the
+    /// factor follows the last colon, so a tag may hold one) and the factor a number from <see cref="Limits.MinBoostFactor"/>
+    /// to <see cref="Limits.MaxBoostFactor"/>; a tag boosted twice (ignoring case) is refused, since its factor would be
+    /// ambiguous; at most <see cref="Limits.MaxBoosts"/>.
+    /// </summary>
+    public static TagBoost[]? Boosts(string[]? values, ValidationErrors errors)
+    {
+        if (values is null || values.Length == 0) return null;
+        if (values.Length > Limits.MaxBoosts)
+        {
+            errors.Add("boost", $"boost is given {values.Length} times; the limit is {Limits.MaxBoosts}.");
+            return null;
+        }
+        var boosts = new List<TagBoost>(values.Length);
+        var wrong = false;
+        foreach (var value in values)
+        {
+            var colon = value.LastIndexOf(':');
+            var factorText = colon < 0 ? "" : value[(colon + 1)..];
+            string? problem = null;
+            if (colon < 0)
+                problem = $"boost '{Shown(value)}' has no factor: give it as TAG:FACTOR, such as boost=sale:2 (twice the weight) or boost=sold-out:0.1.";
+            else if (string.IsNullOrWhiteSpace(value[..colon]))
+                problem = $"boost '{Shown(value)}' names no tag: give it as TAG:FACTOR, such as boost=sale:2.";
+            else if (!double.TryParse(factorText, NumberStyles.Float, CultureInfo.InvariantCulture, out var factor)
+                || !(factor >= Limits.MinBoostFactor && factor <= Limits.MaxBoostFactor))
+                problem = $"boost '{Shown(value)}' has factor '{Shown(factorText)}'; it must be a number from {Limits.MinBoostFactor.ToString(CultureInfo.InvariantCulture)} "
+                    + $"to {Limits.MaxBoostFactor.ToString(CultureInfo.InvariantCulture)} (above 1 raises the tag's items, below 1 holds them back).";
+            else if (Tag(value[..colon], "boost", errors) is not { } tag)
+                wrong = true;
+            else if (boosts.Any(b => string.Equals(b.Tag, tag, StringComparison.OrdinalIgnoreCase)))
+                problem = $"boost names tag '{Shown(tag)}' twice; give each tag one factor.";
+            else boosts.Add(new TagBoost(tag, factor));
+            if (problem is null) continue;
+            errors.Add("boost", problem);
+            wrong = true;
+        }
+        return wrong ? null : [.. boosts];
+    }
+
+    /// <summary>A value as a message quotes it: at most 60 characters.</summary>
+    private static string Shown(string value) => value.Length <= 60 ? value : value[..57] + "...";
 
     /// <summary>The tag= and excludeTag= parameters, as the fields a request carries (<see cref="TagMatch.Fields"/>; null for none).</summary>
     public static (string? Tag, string[]? Tags, string[]? ExcludeTags) TagFilters(string[]? tag, string[]? excludeTag, ValidationErrors errors)

@@ -123,10 +123,11 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <summary>
     /// The best <paramref name="k"/> rows for <paramref name="query"/> among those tagged any of <paramref name="anyTags"/>
     /// (any row when empty) and none of <paramref name="noneTags"/>, skipping the listed item ids; with
-    /// <paramref name="withVectors"/>, each with its row's vector.
+    /// <paramref name="withVectors"/>, each with its row's vector. A row carrying the tag of one of <paramref name="boosts"/>
+    /// ranks by its similarity plus that boost's offset (plus each such offset), which the result gives as its boost.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
-        bool withVectors = false)
+        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -153,14 +154,37 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var anyOf = admits;
             admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));
         }
+        var boosted = Boosted(boosts);
+        Func<int, float>? boost = boosted.Length == 0 ? null : row =>
+        {
+            var sum = 0f;
+            foreach (var (rows, offset) in boosted)
+                if (rows.Contains(row)) sum += offset;
+            return sum;
+        };
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
-            _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits);
+            _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits,
+            boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++)
-            result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], best[i].Score, withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null);
+        {
+            var added = boost?.Invoke(best[i].Row) ?? 0f;
+            // A boosted row's own similarity is its dot product again (the same sum as the scan's), not the score less the boost.
+            var similarity = added == 0 ? best[i].Score : TensorPrimitives.Dot(Vector(best[i].Row), query);
+            result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], similarity,
+                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added);
+        }
         return result;
     }
+
+    /// <summary>The row sets of the boosted tags some row carries, each with its offset (a tag named twice adds both).</summary>
+    private (HashSet<int> Rows, float Offset)[] Boosted(IReadOnlyList<(string Tag, float Offset)>? boosts) =>
+        boosts is null ? [] : [.. boosts
+            .Where(b => b.Offset != 0)
+            .Select(b => (Rows: _tagRows.GetValueOrDefault(b.Tag), b.Offset))
+            .Where(b => b.Rows is { Count: > 0 })
+            .Select(b => (b.Rows!, b.Offset))];
 
     /// <summary>The row sets of those of <paramref name="tags"/> that some row carries.</summary>
     private HashSet<int>[] RowsTagged(IReadOnlyList<string> tags) =>

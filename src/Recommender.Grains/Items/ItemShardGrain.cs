@@ -15,9 +15,11 @@ public sealed class ItemShardGrain(
     [PersistentState("shard")] IPersistentState<ShardState> state,
     IGrainRowStore store,
     ModelRegistry models,
-    CatalogueCache catalogue) : Grain, IItemShardGrain
+    CatalogueCache catalogue,
+    Microsoft.Extensions.Options.IOptions<ServingOptions> options) : Grain, IItemShardGrain
 {
     private ItemMatrix _matrix = null!;
+    private double _temperature = 1;
     private long _hiddenToken;
     private IGrainTimer? _retirement;
     private List<ShardEntry> _entries = null!;
@@ -50,6 +52,7 @@ public sealed class ItemShardGrain(
         var model = models.Get(key.Version);
         var dimension = model.Manifest.Dimension;
         var matrix = new ItemMatrix(dimension, model.IsCosine);
+        _temperature = options.Value.SoftmaxTemperatureFor(model.Manifest.Similarity);
         var ids = model.Manifest.ItemIds;
         for (var dense = key.Index + 1; dense <= ids.Count; dense += key.Count)
             if (state.State.ListsCatalogue) matrix.AddUnlisted(ids[dense - 1], model.Package.ItemVector(dense));
@@ -76,7 +79,7 @@ public sealed class ItemShardGrain(
             _hiddenToken = hidden.Token;
         }
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
-            filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0));
+            filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature)));
     }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".

@@ -6,7 +6,7 @@ namespace Recommender.Grains.Ranking;
 /// <summary>
 /// Maximal marginal relevance (Carbonell and Goldstein, 1998): picks k items of a pool one at a time, each time the
 /// one with the best (1 − λ)·relevance − λ·(its largest cosine similarity to the items already picked). Relevance is
-/// the candidate's similarity to the query scaled to [0, 1] over the pool, so that λ means the same for dot-product
+/// the candidate's similarity to the query (with the request's boosts) scaled to [0, 1] over the pool, so that λ means the same for dot-product
 /// and cosine models. λ = 0 keeps the pool's order; λ = 1 picks the best item, then each time the one least like those
 /// picked.
 /// </summary>
@@ -31,10 +31,10 @@ public static class DiverseSelection
             if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
             units[i] = vector;
         }
-        var top = pool.Max(c => c.Similarity);
-        var bottom = pool.Min(c => c.Similarity);
+        var top = pool.Max(c => c.Relevance);
+        var bottom = pool.Min(c => c.Relevance);
         var span = top - bottom;
-        var relevance = pool.Select(c => span > 0 ? (c.Similarity - bottom) / span : 1f).ToArray();
+        var relevance = pool.Select(c => span > 0 ? (c.Relevance - bottom) / span : 1f).ToArray();
 
         // The first pick is the most relevant item (ties: the earlier one); every other candidate is then scored against it.
         var first = 0;

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts), RankingSource.Model) with { Cached = cached };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
@@ -66,8 +66,9 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
 
     /// <summary>
     /// The live popular list, topped up from the seeded one, restricted to the version's items and the request's
-    /// filters; with a diversity above 0, picked from the most popular 4·k by maximal marginal relevance over the items'
-    /// vectors in the version's shards, as a model list is picked from the most similar.
+    /// filters, in the order of the counts times the request's boosts; with a diversity above 0, picked from the most
+    /// popular 4·k by maximal marginal relevance over the items' vectors in the version's shards, as a model list is
+    /// picked from the most similar.
     /// </summary>
     private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
     {
@@ -78,19 +79,22 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var (anyOf, noneOf) = (request.AnyTags, request.ExcludeTags ?? []);
         var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
-            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf));
+            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId));
+        var depth = request.Offset + request.K;
+        if (request.Boosts is { Length: > 0 } boosts)
+            candidates = SoftmaxRanking.Boosted(candidates, boosts, request.Diversity > 0 ? DiverseSelection.PoolSize(depth) : depth);
         if (request.Diversity > 0)
         {
-            var depth = request.Offset + request.K;
-            var pool = candidates.Where(p => !excluded.Contains(p.ItemId)).Take(DiverseSelection.PoolSize(depth)).ToArray();
+            var pool = candidates.Take(DiverseSelection.PoolSize(depth)).ToArray();
             var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId)]);
-            // Relevance is the log count, the popular list's own score; an item no shard holds is not servable now.
+            // Relevance is the log count, the popular list's own score, with the boosts; an item no shard holds is not servable now.
             var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
-                .Select(p => new ScoredItem(p.ItemId, p.Title, (float)Math.Log(Math.Max(1, p.Count)), VectorBytes.FromFloats(vectors[p.ItemId].Vector)))
+                .Select(p => new ScoredItem(p.ItemId, p.Title, SoftmaxRanking.LogCount(p), VectorBytes.FromFloats(vectors[p.ItemId].Vector),
+                    (float)TagBoosts.LogFactor(request.Boosts, p.Tags)))
                 .ToArray();
             var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
             candidates = DiverseSelection.Select(scored, depth, request.Diversity).Select(s => byId[s.ItemId]);
         }
-        return SoftmaxRanking.RankPopular(candidates, request.K, excluded, request.Offset);
+        return SoftmaxRanking.RankPopular(candidates, request.K, excluded, request.Offset, request.Boosts);
     }
 }

@@ -5,13 +5,13 @@ namespace Recommender.Grains.Ranking;
 /// <summary>Merging per-shard candidates into the global top-K, and turning similarities into softmax scores.</summary>
 public static class SoftmaxRanking
 {
-    /// <summary>The best <paramref name="k"/> of all candidates, highest similarity first (ties: by item id), each item once.</summary>
+    /// <summary>The best <paramref name="k"/> of all candidates, highest relevance (similarity and boosts) first (ties: by item id), each item once.</summary>
     public static ScoredItem[] Merge(IEnumerable<IReadOnlyList<ScoredItem>> perShard, int k)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         return perShard
             .SelectMany(s => s)
-            .OrderByDescending(c => c.Similarity)
+            .OrderByDescending(c => c.Relevance)
             .ThenBy(c => c.ItemId, StringComparer.Ordinal)
             .Where(c => seen.Add(c.ItemId))
             .Take(k)
@@ -36,10 +36,10 @@ public static class SoftmaxRanking
         return scores;
     }
 
-    /// <summary>Ranked items with softmax scores over the given candidates.</summary>
+    /// <summary>Ranked items with softmax scores over the given candidates' relevance (similarity and boosts), each with its own similarity.</summary>
     public static RankedItem[] Rank(IReadOnlyList<ScoredItem> candidates, double temperature)
     {
-        var similarities = candidates.Select(c => c.Similarity).ToArray();
+        var similarities = candidates.Select(c => c.Relevance).ToArray();
         var scores = Softmax(similarities, temperature);
         var ranked = new RankedItem[candidates.Count];
         for (var i = 0; i < ranked.Length; i++)
@@ -50,13 +50,51 @@ public static class SoftmaxRanking
     /// <summary>
     /// The popularity list as a ranking: softmax over log counts, i.e. each item's share of the listed interactions;
     /// with an <paramref name="offset"/>, the k after the first offset, their shares taken over the list down to them.
+    /// The items are taken in the order given (<see cref="Boosted"/> orders them for boosts); with <paramref name="boosts"/>,
+    /// a boosted item's count is multiplied by its factors for its share, and its similarity stays its own log count.
     /// </summary>
-    public static RankedItem[] RankPopular(IEnumerable<PopularItem> popular, int k, IReadOnlySet<string>? exclude, int offset = 0)
+    public static RankedItem[] RankPopular(IEnumerable<PopularItem> popular, int k, IReadOnlySet<string>? exclude, int offset = 0,
+        IReadOnlyList<TagBoost>? boosts = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         var chosen = popular.Where(p => exclude is null || !exclude.Contains(p.ItemId)).Take(offset + k).ToArray();
-        var logCounts = chosen.Select(p => (float)Math.Log(Math.Max(1, p.Count))).ToArray();
-        var scores = Softmax(logCounts, 1.0);
+        var logCounts = chosen.Select(LogCount).ToArray();
+        var relevance = chosen.Select((p, i) => (float)(logCounts[i] + TagBoosts.LogFactor(boosts, p.Tags))).ToArray();
+        var scores = Softmax(relevance, 1.0);
         return chosen.Select((p, i) => new RankedItem(p.ItemId, p.Title, scores[i], logCounts[i])).Skip(offset).ToArray();
     }
+
+    /// <summary>
+    /// The first <paramref name="count"/> of <paramref name="byCount"/> (highest count first) in the order of their counts
+    /// multiplied by their boosts' factors; equal products keep the order given.
+    /// </summary>
+    public static PopularItem[] Boosted(IEnumerable<PopularItem> byCount, IReadOnlyList<TagBoost> boosts, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        // No item's log count rises by more than the raising boosts together: once an item's count falls short of the
+        // weakest kept even so, every later (smaller) one does too, and the catalogue's long tail is never looked at.
+        var ceiling = boosts.Sum(b => Math.Max(0, Math.Log(b.Factor)));
+        var kept = new PriorityQueue<PopularItem, (double Key, int Order)>(count + 1, WeakestFirst);
+        var order = 0;
+        foreach (var item in byCount)
+        {
+            var logCount = LogCount(item);
+            (double Key, int Order) weakest = default;
+            var full = kept.Count == count && kept.TryPeek(out _, out weakest);
+            if (full && logCount + ceiling < weakest.Key) break;
+            var entry = (Key: logCount + TagBoosts.LogFactor(boosts, item.Tags), Order: order++);
+            if (!full) kept.Enqueue(item, entry);
+            else if (WeakestFirst.Compare(entry, weakest) > 0) kept.DequeueEnqueue(item, entry);
+        }
+        var result = new PopularItem[kept.Count];
+        for (var i = result.Length - 1; i >= 0; i--) result[i] = kept.Dequeue();
+        return result;
+    }
+
+    /// <summary>Lower key first; among equal keys the later item (which ranks below the earlier).</summary>
+    private static readonly Comparer<(double Key, int Order)> WeakestFirst =
+        Comparer<(double Key, int Order)>.Create((x, y) => x.Key != y.Key ? x.Key.CompareTo(y.Key) : y.Order.CompareTo(x.Order));
+
+    /// <summary>A popular item's relevance before boosts: the log of its count.</summary>
+    public static float LogCount(PopularItem item) => (float)Math.Log(Math.Max(1, item.Count));
 }

@@ -21,11 +21,16 @@ public static class TopKScanner
     /// <paramref name="hidden"/> and in <paramref name="unlisted"/> are skipped like excluded ones (separate sets, so none has
     /// to be copied into another). <paramref name="admits"/>, when given, is a last test of a row that would enter the
     /// heap (a filter too costly to hold as a set, such as tags a row must not carry); it is asked of those rows only.
+    /// <paramref name="boost"/>, when given, is added to a row's dot product (the scores returned include it); no row's
+    /// boost may exceed <paramref name="maxBoost"/>, which lets a row whose dot product cannot reach the heap even so
+    /// be passed over without asking.
     /// </summary>
     public static RowScore[] Scan(ReadOnlySpan<float> matrix, int dimension, int rows, ReadOnlySpan<float> query, int k,
         IReadOnlySet<int>? excluded = null, IReadOnlySet<int>? allowed = null, Comparison<int>? tieBreak = null, IReadOnlySet<int>? hidden = null,
-        IReadOnlySet<int>? unlisted = null, Func<int, bool>? admits = null)
+        IReadOnlySet<int>? unlisted = null, Func<int, bool>? admits = null, Func<int, float>? boost = null, float maxBoost = 0)
     {
+        if (boost is not null && !(maxBoost >= 0 && float.IsFinite(maxBoost)))
+            throw new ArgumentOutOfRangeException(nameof(maxBoost), maxBoost, "The largest boost must be finite and at least 0.");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (query.Length != dimension) throw new ArgumentException($"Query has {query.Length} values; the rows have {dimension}.", nameof(query));
@@ -42,6 +47,11 @@ public static class TopKScanner
         {
             var score = TensorPrimitives.Dot(matrix.Slice(row * dimension, dimension), query);
             var full = heap.Count == k;
+            if (boost is not null)
+            {
+                if (full && score + maxBoost < threshold) continue;
+                score += boost(row);
+            }
             if (full)
             {
                 if (!(score >= threshold)) continue;

@@ -45,7 +45,12 @@ public sealed class NextItemTracker(TimeSpan window)
             string.Join('\u001e', request.AnyTags.Select(t => t.ToUpperInvariant()).Order(StringComparer.Ordinal)),
             string.Join('\u001e', (request.ExcludeTags ?? []).Select(t => t.ToUpperInvariant()).Order(StringComparer.Ordinal)),
             request.Diversity.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            .. (request.Exclude ?? []).Order(StringComparer.Ordinal)]);
+            .. (request.Exclude ?? []).Order(StringComparer.Ordinal),
+            // Boosts last and only when given, so that lists without them keep the keys they had before boosts existed.
+            .. request.Boosts is { Length: > 0 } boosts
+                ? [string.Join('\u001e', boosts.Select(b => "\u001d" + b.Tag.ToUpperInvariant() + "=" + b.Factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+                    .Order(StringComparer.Ordinal))]
+                : Array.Empty<string>()]);
 
     /// <summary>Drops the list served last (the user was erased).</summary>
     public void Forget() => _served = null;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Api;
+using static Recommender.Cluster.Tests.Serving.SmallCatalogueTags;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -11,13 +12,6 @@ namespace Recommender.Cluster.Tests.Serving;
 [Collection(ServingCollection.Name)]
 public sealed class TagFilterTests(ServingCluster cluster)
 {
-    // Other tests add items of their own (other ids, other tags) to this cluster: only the movies' tags are known here.
-    private static bool Movie(RecommendedItemReply item) => int.TryParse(item.Id, out var id) && id is >= 1 and <= Infrastructure.SmallCatalogue.Movies;
-
-    private static bool Even(RecommendedItemReply item) => Movie(item) && int.Parse(item.Id) % 2 == 0;
-
-    private static bool Odd(RecommendedItemReply item) => Movie(item) && int.Parse(item.Id) % 2 == 1;
-
     private static IEnumerable<string> Ids(IEnumerable<RecommendedItemReply> items) => items.Select(i => i.Id);
 
     private async Task<List<RecommendedItemReply>> User(string query) =>

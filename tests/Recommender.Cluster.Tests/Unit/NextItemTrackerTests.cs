@@ -136,6 +136,13 @@ public sealed class NextItemTrackerTests
         Assert.NotEqual(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", ExcludeTags: ["kids"])));
         Assert.NotEqual(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Tags: ["drama", "kids"])));
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "DRAMA")));
+        // Boosts make another list (their order and the tags' case do not); without them the key is what it was before boosts.
+        var boosted = NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [new("sale", 2), new("new", 0.5)]));
+        Assert.NotEqual(list, boosted);
+        Assert.Equal(boosted, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [new("NEW", 0.5), new("Sale", 2)])));
+        Assert.NotEqual(boosted, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [new("sale", 3), new("new", 0.5)])));
+        Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [])));
+        Assert.Equal("\u001fDRAMA\u001f\u001f0", list);
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(7, Tag: "drama", Explain: true, Offset: 7)));
     }
 }

@@ -58,4 +58,37 @@ public sealed class SoftmaxRankingTests
         Assert.Equal(30.0 / 140, page[0].Score, 1e-6);
         Assert.Empty(SoftmaxRanking.RankPopular(popular, 2, null, offset: 4));
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 2)]
+    [InlineData(50, 3)]
+    [InlineData(400, 4)]
+    [InlineData(1000, 5)]
+    public void The_boosted_popular_list_is_the_counts_times_the_factors_in_a_stable_order(int count, int seed)
+    {
+        // Many equal counts (ties keep the order given) and tags raised, held back and both; the items come by count.
+        var random = new Random(seed);
+        string[] tags = ["sale", "new", "old", "kids"];
+        var popular = Enumerable.Range(0, 800)
+            .Select(i => new PopularItem($"i{i}", $"I{i}", random.Next(1, 60) * random.Next(1, 4), [.. tags.Where(_ => random.Next(3) == 0)]))
+            .OrderByDescending(p => p.Count)
+            .ToArray();
+        TagBoost[] boosts = [new("SALE", 3), new("new", 1.5), new("old", 0.25)];
+        double Factor(PopularItem p) => boosts.Where(b => p.Tags!.Contains(b.Tag, StringComparer.OrdinalIgnoreCase)).Aggregate(1.0, (f, b) => f * b.Factor);
+
+        var boosted = SoftmaxRanking.Boosted(popular, boosts, count);
+
+        var expected = popular.OrderByDescending(p => SoftmaxRanking.LogCount(p) + Math.Log(Factor(p))).Take(count).ToArray();
+        Assert.Equal(expected.Select(p => p.ItemId), boosted.Select(p => p.ItemId));
+        Assert.NotEqual(popular.Take(count).Select(p => p.ItemId), boosted.Select(p => p.ItemId));
+        // The scores are each listed item's share of the listed counts times their factors.
+        var ranked = SoftmaxRanking.RankPopular(boosted, count, null, boosts: boosts);
+        var total = boosted.Sum(p => Math.Max(1, p.Count) * Factor(p));
+        for (var i = 0; i < ranked.Length; i++)
+        {
+            Assert.Equal(Math.Max(1, boosted[i].Count) * Factor(boosted[i]) / total, ranked[i].Score, 1e-6);
+            Assert.Equal(SoftmaxRanking.LogCount(boosted[i]), ranked[i].Similarity);
+        }
+    }
 }

@@ -42,6 +42,40 @@ public sealed class TopKScannerTests
         Assert.Equal(Math.Min(k, rows - excluded.Count), fast.Length);
     }
 
+    [Theory]
+    [InlineData(500, 16, 10, 1.5f)]
+    [InlineData(1000, 8, 100, 0.2f)]
+    [InlineData(300, 32, 300, 3f)]
+    [InlineData(50, 4, 1, 10f)]
+    public void Boosted_top_k_equals_brute_force_over_the_boosted_scores(int rows, int dimension, int k, float size)
+    {
+        // Raised and held-back rows overlapping, so that the scan's early cut (the largest boost) is tested both ways.
+        var random = new Random(rows + dimension);
+        var matrix = RandomMatrix(random, rows, dimension);
+        var query = RandomMatrix(random, 1, dimension);
+        var raised = Enumerable.Range(0, rows / 5).Select(_ => random.Next(rows)).ToHashSet();
+        var lowered = Enumerable.Range(0, rows / 3).Select(_ => random.Next(rows)).ToHashSet();
+        float Boost(int row) => (raised.Contains(row) ? size : 0f) + (lowered.Contains(row) ? -size / 2 : 0f);
+
+        var fast = TopKScanner.Scan(matrix, dimension, rows, query, k, boost: Boost, maxBoost: size);
+        var slow = BruteForce(matrix, dimension, rows, query, rows, new HashSet<int>())
+            .Select(s => new RowScore(s.Row, s.Score + Boost(s.Row)))
+            .OrderByDescending(s => s.Score).ThenBy(s => s.Row).Take(k).ToArray();
+
+        Assert.Equal(slow.Select(s => s.Row), fast.Select(s => s.Row));
+        for (var i = 0; i < fast.Length; i++) Assert.Equal(slow[i].Score, fast[i].Score, 1e-4f);
+        Assert.Contains(fast, s => raised.Contains(s.Row));
+        // The unboosted list differs, or the boosts tested nothing.
+        Assert.NotEqual(fast.Select(s => s.Row), TopKScanner.Scan(matrix, dimension, rows, query, k).Select(s => s.Row));
+    }
+
+    [Fact]
+    public void A_largest_boost_below_zero_or_not_finite_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => TopKScanner.Scan([1f, 2f], 2, 1, [1f, 1f], 1, boost: _ => 0f, maxBoost: -1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TopKScanner.Scan([1f, 2f], 2, 1, [1f, 1f], 1, boost: _ => 0f, maxBoost: float.NaN));
+    }
+
     [Fact]
     public void Ties_go_to_the_lower_row()
     {

@@ -1,0 +1,30 @@
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Ranking;
+
+/// <summary>
+/// A request's boosts as terms added to relevance. A softmax score is exp(relevance / T) over a sum, so adding
+/// T · ln(factor) to an item's relevance multiplies its weight in the list by the factor: the list is cut and its scores
+/// normalised after that, which is what "this tag weighs twice as much" means to a merchandiser.
+/// </summary>
+public static class TagBoosts
+{
+    /// <summary>Each boost's tag and the term it adds to a similarity under softmax temperature <paramref name="temperature"/>; null for none.</summary>
+    public static IReadOnlyList<(string Tag, float Offset)>? Offsets(IReadOnlyList<TagBoost>? boosts, double temperature) =>
+        boosts is null || boosts.Count == 0 ? null : [.. boosts.Select(b => (b.Tag, (float)(temperature * Math.Log(b.Factor))))];
+
+    /// <summary>The log of the product of the factors of those of <paramref name="boosts"/> whose tag <paramref name="tags"/> holds (ignoring case).</summary>
+    public static double LogFactor(IReadOnlyList<TagBoost>? boosts, IReadOnlyList<string>? tags)
+    {
+        if (boosts is null || boosts.Count == 0 || tags is null || tags.Count == 0) return 0;
+        double sum = 0;
+        foreach (var boost in boosts)
+            foreach (var tag in tags)
+                if (string.Equals(tag, boost.Tag, StringComparison.OrdinalIgnoreCase))
+                {
+                    sum += Math.Log(boost.Factor);
+                    break;
+                }
+        return sum;
+    }
+}

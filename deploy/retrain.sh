@@ -61,6 +61,9 @@
 #                    trains nothing. AB_MAX_EVENTS (next events on each side) stops a test that has shown no
 #                    difference by then. Either way, a test whose users are not split as drawn (a sample ratio
 #                    mismatch) is not decided: the run fails with exit code 4.
+#   AB_GOAL          the rate either way of deciding judges the candidate by: hit-rate (the default: users' next
+#                    events found in the list served before them) or purchases (listed items bought within the
+#                    next-item window, per list, for a shop); dismissals per list are a bar either way.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -105,6 +108,14 @@ if [[ "${AB_SEQUENTIAL:-}" == 1 && -n "${AB_MIN_EVENTS:-}" ]]; then
     echo "AB_SEQUENTIAL and AB_MIN_EVENTS are two ways of deciding a test: set one." >&2
     exit 1
 fi
+case "${AB_GOAL:-}" in
+    ''|hit-rate|purchases) ;;
+    *) echo "AB_GOAL must be hit-rate or purchases, not '$AB_GOAL'." >&2; exit 1 ;;
+esac
+if [[ -n "${AB_GOAL:-}" && -z "${AB_MIN_EVENTS:-}" && "${AB_SEQUENTIAL:-}" != 1 ]]; then
+    echo "AB_GOAL is the rate a test is decided by: set AB_MIN_EVENTS or AB_SEQUENTIAL=1 too." >&2
+    exit 1
+fi
 if [[ -n "${AB_MAX_EVENTS:-}" && "${AB_SEQUENTIAL:-}" != 1 ]]; then
     echo "AB_MAX_EVENTS bounds a sequential test: set AB_SEQUENTIAL=1 too." >&2
     exit 1
@@ -117,12 +128,15 @@ elif [[ "${AB_SEQUENTIAL:-}" == 1 ]]; then
     DECIDE=(--sequential ${AB_MAX_EVENTS:+--max-events "$AB_MAX_EVENTS"})
     DECIDING="by its always-valid p-values"
 fi
+if [[ -n "${AB_GOAL:-}" ]]; then
+    DECIDING="$DECIDING, judged by $AB_GOAL"
+fi
 if [[ -n "${CANDIDATE_SHARE:-}" && ${#DECIDE[@]} -gt 0 ]]; then
     # One test at a time: a running one is decided once it has run its length (or shown a difference), and until
     # then the job waits for it.
     step "decide the running A/B test ($DECIDING)"
     decided=0
-    "${CLI[@]}" candidate-results --api "$API" --decide "${DECIDE[@]}" ${AB_ALPHA:+--alpha "$AB_ALPHA"} || decided=$?
+    "${CLI[@]}" candidate-results --api "$API" --decide "${DECIDE[@]}" ${AB_ALPHA:+--alpha "$AB_ALPHA"} ${AB_GOAL:+--goal "$AB_GOAL"} || decided=$?
     if [[ $decided == 3 ]]; then
         echo "The running A/B test continues: no new model this run."
         exit 0

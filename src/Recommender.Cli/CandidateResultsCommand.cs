@@ -22,6 +22,22 @@ internal static class CandidateResultsCommand
 
     private const string Reading = "Reading the candidate's results";
 
+    /// <summary>The rate --decide judges the candidate by (its dismissals per list are a bar either way).</summary>
+    internal enum Goal
+    {
+        /// <summary>Users' next events found in the list served before them: the model's own aim.</summary>
+        HitRate,
+
+        /// <summary>Listed items bought within the next-item window, per list: a shop's aim.</summary>
+        Purchases,
+    }
+
+    /// <summary>The comparison of <paramref name="goal"/>'s rate in <paramref name="results"/>.</summary>
+    internal static Comparison? Judged(Results results, Goal goal) => goal == Goal.Purchases ? results.PurchasesPerList : results.HitRate;
+
+    /// <summary>How messages name <paramref name="goal"/>'s rate.</summary>
+    internal static string NameOf(Goal goal) => goal == Goal.Purchases ? "purchases per list" : "hit rate";
+
     /// <summary>What --decide does with a run.</summary>
     internal enum Decision
     {
@@ -47,7 +63,7 @@ internal static class CandidateResultsCommand
         var alpha = new Option<double>("--alpha") { Description = "The significance level of the verdicts and of --decide, above 0 and below 1.", DefaultValueFactory = _ => 0.05 };
         var decide = new Option<bool>("--decide")
         {
-            Description = "End the running test once each side has --min-events next events: activate the candidate when its hit rate is higher at --alpha " +
+            Description = "End the running test once each side has --min-events next events: activate the candidate when its hit rate (or --goal's rate) is higher at --alpha " +
                 "and its dismissals per list are not, stop it " +
                 $"otherwise. Before then nothing changes and the exit code is {TestContinues}. Decide the length before the test starts and let this be the one look: " +
                 "stopping at the first look that shows a difference finds one far more often than --alpha. Users not split between the sides as drawn (a sample " +
@@ -57,7 +73,7 @@ internal static class CandidateResultsCommand
         var sequential = new Option<bool>("--sequential")
         {
             Description = "With --decide: judge by the always-valid p-values instead, which hold however often the test is looked at: activate the candidate as soon " +
-                "as its hit rate is higher at --alpha and its dismissals per list are not, stop it as soon as its hit rate or dismissals per list show it worse, " +
+                "as its hit rate (or --goal's rate) is higher at --alpha and its dismissals per list are not, stop it as soon as that rate or its dismissals per list show it worse, " +
                 $"and otherwise let it run (exit code {TestContinues}) until --max-events.",
         };
         var maxEvents = new Option<long?>("--max-events")
@@ -65,9 +81,16 @@ internal static class CandidateResultsCommand
             Description = "With --decide --sequential: the test's longest length, in next events on each side; a test that has shown no difference by then is " +
                 "stopped (no difference worth the change). Without it the test runs until it shows one.",
         };
+        var goal = new Option<string>("--goal")
+        {
+            Description = "The rate --decide judges the candidate by: hit-rate (users' next events found in the list served before them) or purchases " +
+                "(listed items bought within the next-item window, per list). Its dismissals per list are a bar either way; the length stays in next events.",
+            DefaultValueFactory = _ => "hit-rate",
+        };
+        goal.AcceptOnlyFromAmong("hit-rate", "purchases");
         var planLift = new Option<double?>("--plan-lift")
         {
-            Description = "A relative change in the hit rate worth finding (0.05: 5 %): prints how many next events each side needs for it to be found at 0.05 " +
+            Description = "A relative change in the hit rate (or --goal's rate) worth finding (0.05: 5 %): prints how many next events each side needs for it to be found at 0.05 " +
                 "with 80 % power, from the spread counted so far: a --min-events for --decide.",
         };
         var api = ApiConnection.AddressOption();
@@ -76,7 +99,7 @@ internal static class CandidateResultsCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("candidate-results", "Print a candidate version's A/B test against the active version (GET /models/{version}/candidate/results); with --decide, end it once it has run its length.")
         {
-            version, alpha, decide, minEvents, sequential, maxEvents, planLift, api, apiKey, timeout, attempts,
+            version, alpha, decide, minEvents, sequential, maxEvents, goal, planLift, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -88,6 +111,7 @@ internal static class CandidateResultsCommand
             var length = parse.GetValue(minEvents);
             var judgedSequentially = parse.GetValue(sequential);
             var most = parse.GetValue(maxEvents);
+            var aim = parse.GetValue(goal) == "purchases" ? Goal.Purchases : Goal.HitRate;
             var (connection, refused) = ApiConnection.OpenChecked(parse, () =>
             {
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
@@ -100,6 +124,8 @@ internal static class CandidateResultsCommand
                     throw new ArgumentException("--min-events is the length of a test judged once; a sequential test needs none (--max-events bounds it).");
                 if (most is not null && !judgedSequentially) throw new ArgumentException("--max-events bounds a sequential test: give --decide --sequential too.");
                 if (most is < 1) throw new ArgumentException($"--max-events {most} must be 1 or more.");
+                if (parse.GetResult(goal) is { Implicit: false } && !deciding && parse.GetValue(planLift) is null)
+                    throw new ArgumentException("--goal is the rate --decide judges by (and --plan-lift plans for): give --decide or --plan-lift too.");
                 if (parse.GetValue(planLift) is { } lift && !(lift is > 0 and <= 10))
                     throw new ArgumentException($"--plan-lift {lift.ToString(CultureInfo.InvariantCulture)} must be a relative change above 0 and at most 10, such as 0.05 for 5 %.");
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
@@ -119,9 +145,9 @@ internal static class CandidateResultsCommand
                 var results = await http.ReadAsync<Results>(endpoint, tries, error, Reading, cancellation);
                 if (results is null) return 1;
                 foreach (var line in Describe(results, level)) await output.WriteLineAsync(line);
-                if (parse.GetValue(planLift) is { } wanted) await output.WriteLineAsync(DescribePlan(results, wanted));
+                if (parse.GetValue(planLift) is { } wanted) await output.WriteLineAsync(DescribePlan(results, wanted, aim));
                 if (!deciding) return 0;
-                var decision = judgedSequentially ? DecideSequentially(results, most, level) : Decide(results, length, level);
+                var decision = judgedSequentially ? DecideSequentially(results, most, level, aim) : Decide(results, length, level, aim);
                 switch (decision)
                 {
                     case Decision.Ended:
@@ -140,11 +166,11 @@ internal static class CandidateResultsCommand
                                 $"the test continues: {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0} next events of the {length:N0} each side needs."));
                         return TestContinues;
                     case Decision.Promote:
-                        await output.WriteLineAsync($"promoting {name}: its hit rate is higher at the {level.ToString(CultureInfo.InvariantCulture)} level{By(judgedSequentially)}, its dismissals per list are not.");
+                        await output.WriteLineAsync($"promoting {name}: its {NameOf(aim)} is higher at the {level.ToString(CultureInfo.InvariantCulture)} level{By(judgedSequentially)}, its dismissals per list are not.");
                         return await PublishCommand.Activate(http, name, tries, output, error, cancellation, "Deciding a test");
                     default:
-                        var why = judgedSequentially ? WhyStopped(results, level, most)
-                            : (HigherAt(results.HitRate, level) ? "its hit rate is higher, but so are its dismissals per list," : "its hit rate is not higher")
+                        var why = judgedSequentially ? WhyStopped(results, level, most, aim)
+                            : (HigherAt(Judged(results, aim), level) ? $"its {NameOf(aim)} is higher, but so are its dismissals per list," : $"its {NameOf(aim)} is not higher")
                               + $" at the {level.ToString(CultureInfo.InvariantCulture)} level";
                         await output.WriteLineAsync($"stopping {name}: {why}; {results.Control} serves every user.");
                         return await Stop(http, name, tries, error, cancellation);
@@ -166,29 +192,32 @@ internal static class CandidateResultsCommand
 
     /// <summary>
     /// What --decide does: nothing for a run that has ended or has not reached <paramref name="minEvents"/> next
-    /// events on each side; then promote the candidate if its hit rate is higher at <paramref name="alpha"/> and its
-    /// dismissals per list are not (a list users take from more but push away more often is no win), else stop it.
+    /// events on each side; then promote the candidate if its <paramref name="goal"/>'s rate (the hit rate by default)
+    /// is higher at <paramref name="alpha"/> and its dismissals per list are not (a list users take from more but push
+    /// away more often is no win), else stop it.
     /// </summary>
-    internal static Decision Decide(Results results, long minEvents, double alpha)
+    internal static Decision Decide(Results results, long minEvents, double alpha, Goal goal = Goal.HitRate)
     {
         if (!results.Running) return Decision.Ended;
         if (Mismatched(results)) return Decision.Mismatch;
         if (Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) < minEvents) return Decision.Continue;
-        return HigherAt(results.HitRate, alpha) && !HigherAt(results.DismissalsPerList, alpha) ? Decision.Promote : Decision.Stop;
+        return HigherAt(Judged(results, goal), alpha) && !HigherAt(results.DismissalsPerList, alpha) ? Decision.Promote : Decision.Stop;
     }
 
     /// <summary>
-    /// What --decide --sequential does: nothing for a run that has ended; promote the candidate as soon as its hit rate
-    /// is higher by the always-valid p-value at <paramref name="alpha"/> and its dismissals per list are not; stop it as
-    /// soon as either shows it worse (a lower hit rate, more dismissals), or once each side has <paramref name="maxEvents"/>
-    /// next events without a difference; otherwise let it run.
+    /// What --decide --sequential does: nothing for a run that has ended; promote the candidate as soon as its
+    /// <paramref name="goal"/>'s rate (the hit rate by default) is higher by the always-valid p-value at
+    /// <paramref name="alpha"/> and its dismissals per list are not; stop it as soon as either shows it worse (a lower
+    /// rate, more dismissals), or once each side has <paramref name="maxEvents"/> next events without a difference;
+    /// otherwise let it run.
     /// </summary>
-    internal static Decision DecideSequentially(Results results, long? maxEvents, double alpha)
+    internal static Decision DecideSequentially(Results results, long? maxEvents, double alpha, Goal goal = Goal.HitRate)
     {
         if (!results.Running) return Decision.Ended;
         if (Mismatched(results)) return Decision.Mismatch;
-        if (SequentiallyShown(results.DismissalsPerList, alpha, higher: true) || SequentiallyShown(results.HitRate, alpha, higher: false)) return Decision.Stop;
-        if (SequentiallyShown(results.HitRate, alpha, higher: true)) return Decision.Promote;
+        var judged = Judged(results, goal);
+        if (SequentiallyShown(results.DismissalsPerList, alpha, higher: true) || SequentiallyShown(judged, alpha, higher: false)) return Decision.Stop;
+        if (SequentiallyShown(judged, alpha, higher: true)) return Decision.Promote;
         return maxEvents is { } most && Math.Min(results.CandidateArm.NextEvents, results.ControlArm.NextEvents) >= most ? Decision.Stop : Decision.Continue;
     }
 
@@ -200,31 +229,31 @@ internal static class CandidateResultsCommand
 
     private static string By(bool sequential) => sequential ? " by the always-valid p-value" : "";
 
-    private static string WhyStopped(Results results, double alpha, long? maxEvents)
+    private static string WhyStopped(Results results, double alpha, long? maxEvents, Goal goal)
     {
         var level = string.Create(CultureInfo.InvariantCulture, $"at the {alpha:0.###} level by the always-valid p-value");
         return SequentiallyShown(results.DismissalsPerList, alpha, higher: true) ? $"its dismissals per list are higher {level}"
-            : SequentiallyShown(results.HitRate, alpha, higher: false) ? $"its hit rate is lower {level}"
-            : string.Create(CultureInfo.InvariantCulture, $"no difference in the hit rate shown {level} within {maxEvents:N0} next events a side");
+            : SequentiallyShown(Judged(results, goal), alpha, higher: false) ? $"its {NameOf(goal)} is lower {level}"
+            : string.Create(CultureInfo.InvariantCulture, $"no difference in the {NameOf(goal)} shown {level} within {maxEvents:N0} next events a side");
     }
 
     /// <summary>
-    /// The next events each side needs for a relative change of <paramref name="lift"/> in the hit rate to be found
-    /// at 0.05 with 80 % power: the counts so far scaled by (detectable difference now / the change)², since the
-    /// detectable difference shrinks as the square root of the events. Null before the hit rates can be compared or
-    /// while the control's is 0.
+    /// The next events each side needs for a relative change of <paramref name="lift"/> in <paramref name="goal"/>'s rate
+    /// to be found at 0.05 with 80 % power: the counts so far scaled by (detectable difference now / the change)², since
+    /// the detectable difference shrinks as the square root of the events (and of the lists, which come with them).
+    /// Null before the rates can be compared or while the control's is 0.
     /// </summary>
-    internal static (long Candidate, long Control)? Plan(Results results, double lift)
+    internal static (long Candidate, long Control)? Plan(Results results, double lift, Goal goal = Goal.HitRate)
     {
-        if (results.HitRate is not { Control: > 0, MinimumDetectableDifference: > 0 } rate) return null;
+        if (Judged(results, goal) is not { Control: > 0, MinimumDetectableDifference: > 0 } rate) return null;
         var scale = Math.Pow(rate.MinimumDetectableDifference / (lift * rate.Control), 2);
         return ((long)Math.Ceiling(results.CandidateArm.NextEvents * scale), (long)Math.Ceiling(results.ControlArm.NextEvents * scale));
     }
 
-    private static string DescribePlan(Results results, double lift) =>
-        Plan(results, lift) is { } needed
+    private static string DescribePlan(Results results, double lift, Goal goal) =>
+        Plan(results, lift, goal) is { } needed
             ? string.Create(CultureInfo.InvariantCulture,
-                $"a {lift * 100:0.#} % change in the hit rate ({lift * results.HitRate!.Control:0.0000}) needs about {needed.Candidate:N0} next events on the candidate's side and {needed.Control:N0} on the control's ") +
+                $"a {lift * 100:0.#} % change in the {NameOf(goal)} ({lift * Judged(results, goal)!.Control:0.0000}) needs about {needed.Candidate:N0} next events on the candidate's side and {needed.Control:N0} on the control's ") +
               string.Create(CultureInfo.InvariantCulture, $"to be found at 0.05 with 80 % power (now {results.CandidateArm.NextEvents:N0} and {results.ControlArm.NextEvents:N0}): --min-events {Math.Min(needed.Candidate, needed.Control)}.")
             : "too few next events on a side to plan from yet.";
 

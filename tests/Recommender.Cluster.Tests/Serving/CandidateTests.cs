@@ -373,6 +373,12 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.True(exit == 3, output + error);
             Assert.Contains(string.Create(CultureInfo.InvariantCulture,
                 $"the test continues: no difference shown by the always-valid p-values at the 0.05 level yet ({expected[candidate].Events} and {expected[served].Events} next events of at most 1,000 a side)."), output);
+            (exit, output, error) = await Cli("candidate-results", "--decide", "--sequential", "--max-events", "1000", "--goal", "purchases");
+            Assert.True(exit == 3, output + error);
+            (exit, _, error) = await Cli("candidate-results", "--goal", "purchases");
+            Assert.Equal((1, true), (exit, error.Contains("--goal is the rate --decide judges by (and --plan-lift plans for): give --decide or --plan-lift too.", StringComparison.Ordinal)));
+            (exit, _, error) = await Cli("candidate-results", "--decide", "--goal", "revenue");
+            Assert.Equal((1, true), (exit, error.Contains("revenue", StringComparison.Ordinal)));
             (exit, _, error) = await Cli("candidate-results", "--sequential");
             Assert.Equal((1, true), (exit, error.Contains("--sequential is a way of deciding: give --decide too.", StringComparison.Ordinal)));
             (exit, _, error) = await Cli("candidate-results", "--decide", "--sequential", "--min-events", "5");

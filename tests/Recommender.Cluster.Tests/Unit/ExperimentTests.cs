@@ -492,6 +492,29 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(decision), Cli.CandidateResultsCommand.DecideSequentially(results, maxEvents, alpha: 0.05));
     }
 
+    [Theory]
+    // Judged by purchases per list: a higher hit rate alone is no win, higher purchases alone are; dismissals bar either way.
+    [InlineData(0.001, 0.5, false, "Promote", "Promote", "Stop")]
+    [InlineData(0.5, 0.001, false, "Stop", "Continue", "Promote")]
+    [InlineData(0.001, 0.001, true, "Stop", "Stop", "Stop")]
+    public void A_test_judged_by_purchases_promotes_a_candidate_whose_lists_sell_more(double purchasesP, double hitRateP, bool dismissedMore,
+        string byPurchases, string sequentiallyByPurchases, string byHitRate)
+    {
+        var hitRate = new Cli.CandidateResultsCommand.Comparison(0.33, 0.3, 0.03, 0.1, 0.01, 0.05, hitRateP, 0.01, hitRateP);
+        var purchases = new Cli.CandidateResultsCommand.Comparison(0.055, 0.05, 0.005, 0.1, 0.001, 0.009, purchasesP, 0.002, purchasesP);
+        var dismissalP = dismissedMore ? 0.001 : 0.5;
+        var dismissals = new Cli.CandidateResultsCommand.Comparison(0.12, 0.1, 0.02, 0.2, 0.01, 0.03, dismissalP, 0.01, dismissalP);
+        var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, true, 0.5,
+            new Cli.CandidateResultsCommand.Arm(5000, 1650, 0.33, 0.2), new Cli.CandidateResultsCommand.Arm(5000, 1500, 0.3, 0.2), hitRate, hitRate, dismissals,
+            PurchasesPerList: purchases);
+        var goal = Cli.CandidateResultsCommand.Goal.Purchases;
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(byPurchases), Cli.CandidateResultsCommand.Decide(results, 1000, 0.05, goal));
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(sequentiallyByPurchases), Cli.CandidateResultsCommand.DecideSequentially(results, null, 0.05, goal));
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(byHitRate), Cli.CandidateResultsCommand.Decide(results, 1000, 0.05));
+        // The plan scales the events by (detectable difference / wanted change)² of the purchases, not of the hit rate.
+        Assert.Equal(((long)Math.Ceiling(5000 * Math.Pow(0.002 / (0.1 * 0.05), 2)), 800L), Cli.CandidateResultsCommand.Plan(results, 0.1, goal));
+    }
+
     [Fact]
     public void A_test_whose_users_are_not_split_as_drawn_is_not_decided()
     {

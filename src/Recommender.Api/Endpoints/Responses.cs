@@ -15,12 +15,12 @@ public sealed record RecommendedItem(
     string Id,
     string Title,
     [property: Description("The item's share of a softmax over the returned items, exp(similarity / T) / Σ exp(similarity_j / T): "
-        + "T = 1 for dot-product models and the popularity list, Recommender:SoftmaxTemperature (0.1) for cosine models. "
-        + "The scores of one answer sum to 1.")]
+        + "T = 1 for dot-product models and the popularity list, Recommender:SoftmaxTemperature (0.1) for cosine models; "
+        + "with boost=TAG:FACTOR, a boosted item's exp(similarity / T) is multiplied by the factor first. The scores of one answer sum to 1.")]
     double Score,
     [property: Description("What the score is computed from: the model's similarity of the item to the query (the user's interest vector, "
         + "or the item for /similar; a dot product or a cosine, as the model's 'similarity' says), or for the popularity list the natural "
-        + "logarithm of the item's time-decayed event count.")]
+        + "logarithm of the item's time-decayed event count. Boosts do not change it.")]
     float Similarity,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ReasonItem>? Because = null)
 {

@@ -11,7 +11,7 @@ namespace Recommender.Grains.Sessions;
 /// </summary>
 public sealed class VisitorTracker(TimeSpan window)
 {
-    private readonly NextItemTracker _lists = new(window);
+    private readonly NextItemTracker _lists = new(window, earlierLists: 0);
     private HashSet<string>? _had;
 
     /// <summary>

@@ -7,11 +7,21 @@ namespace Recommender.Grains.Users;
 /// offline next-item metrics (HR@K, NDCG@K), by the model version and source that ranked the list; and which of its
 /// items the user dismissed or bought. The next event is the first one stored within <paramref name="window"/> of the serving
 /// that is not older than the newest event the ranking read (an older one is history arriving late, not an answer to
-/// the list) and is not a dismissal. The list lives in memory only.
+/// the list) and is not a dismissal. A purchase or a dismissal counts against the newest list within the window that
+/// showed the item, which need not be the last: a user who opens a listed item is usually served a new list on its
+/// page, without the item (it is in the history now), and buys it from there. The lists live in memory only.
 /// </summary>
-public sealed class NextItemTracker(TimeSpan window)
+/// <param name="earlierLists">Lists kept besides the last one, for purchases and dismissals of items they showed (a
+/// visitor's sessions carry neither, so a visitor's tracker keeps none).</param>
+public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItemTracker.EarlierLists)
 {
+    /// <summary>Lists a user's tracker keeps besides the last one.</summary>
+    public const int EarlierLists = 8;
+
     private ServedList? _served;
+
+    // Newest first, each within the window when last looked at.
+    private readonly List<ServedList> _earlier = [];
 
     /// <summary>
     /// Remembers <paramref name="ranking"/>, served at <paramref name="at"/> for a history whose newest event has the
@@ -25,17 +35,32 @@ public sealed class NextItemTracker(TimeSpan window)
     public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at, int offset = 0, string list = "", ExperimentArm? arm = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        if (ranking.Items.Count == 0 || window <= TimeSpan.Zero)
+        if (window <= TimeSpan.Zero) return;
+        var previous = Live(at);
+        if (ranking.Items.Count == 0)
         {
-            _served = null;
+            Retire(previous);
             return;
         }
         var items = ranking.Items.Select(i => i.ItemId);
-        _served = offset > 0 && Live(at) is { Answered: false } previous && previous.FirstRank + previous.Items.Length == offset + 1
+        if (offset > 0 && previous is { Answered: false } && previous.FirstRank + previous.Items.Length == offset + 1
             && previous.ModelVersion == ranking.ModelVersion && previous.Source == ranking.Source && previous.NewestEvent == newestEvent
-            && previous.List == list && previous.Arm == arm
-            ? previous with { Items = [.. previous.Items, .. items], At = at }
-            : new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list, arm);
+            && previous.List == list && previous.Arm == arm)
+        {
+            _served = previous with { Items = [.. previous.Items, .. items], At = at };
+            return;
+        }
+        Retire(previous);
+        _served = new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list, arm);
+    }
+
+    /// <summary>The last list becomes an earlier one (the oldest beyond the number kept is let go).</summary>
+    private void Retire(ServedList? last)
+    {
+        _served = null;
+        if (last is null || earlierLists <= 0) return;
+        _earlier.Insert(0, last);
+        if (_earlier.Count > earlierLists) _earlier.RemoveAt(_earlier.Count - 1);
     }
 
     /// <summary>The filters that make a list (not its page, size or explanations): requests alike in these are pages of one list.</summary>
@@ -53,7 +78,11 @@ public sealed class NextItemTracker(TimeSpan window)
                 : Array.Empty<string>()]);
 
     /// <summary>Drops the list served last (the user was erased).</summary>
-    public void Forget() => _served = null;
+    public void Forget()
+    {
+        _served = null;
+        _earlier.Clear();
+    }
 
     /// <summary>
     /// The outcome for the list served last, when <paramref name="stored"/> (events just stored, in timestamp order)
@@ -71,46 +100,52 @@ public sealed class NextItemTracker(TimeSpan window)
     }
 
     /// <summary>
-    /// The items of the list served last that <paramref name="stored"/> dismisses, with their ranks, each item once
-    /// while the list is within the window (answered or not).
+    /// The items that <paramref name="stored"/> dismisses, each with its rank in the newest list within the window that
+    /// showed it (answered or not), each item once a list.
     /// </summary>
-    public IReadOnlyList<NextItemOutcome> Dismissals(IReadOnlyList<UserEvent> stored, DateTimeOffset now)
-    {
-        if (Live(now) is not { } served) return [];
-        List<NextItemOutcome>? dismissed = null;
-        foreach (var e in stored)
-        {
-            if (e.Type.IsInterest() || !served.Follows(e)) continue;
-            var index = Array.IndexOf(served.Items, e.ItemId);
-            if (index >= 0 && served.DismissedRanks.Add(served.FirstRank + index))
-                (dismissed ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm));
-        }
-        return dismissed ?? [];
-    }
+    public IReadOnlyList<NextItemOutcome> Dismissals(IReadOnlyList<UserEvent> stored, DateTimeOffset now) =>
+        Attribute(stored, now, e => !e.Type.IsInterest(), served => served.DismissedRanks);
 
     /// <summary>
-    /// The items of the list served last that <paramref name="stored"/> purchases, with their ranks, each item once
-    /// while the list is within the window (answered or not): what the list sold, whether or not the purchase was the
-    /// user's next event (a view or a cart usually comes first).
+    /// The items that <paramref name="stored"/> purchases, each with its rank in the newest list within the window that
+    /// showed it (answered or not), each item once a list: what the lists sold, whether or not the purchase was the
+    /// user's next event (a view or a cart usually comes first, and often a new list with it).
     /// </summary>
-    public IReadOnlyList<NextItemOutcome> Purchases(IReadOnlyList<UserEvent> stored, DateTimeOffset now)
+    public IReadOnlyList<NextItemOutcome> Purchases(IReadOnlyList<UserEvent> stored, DateTimeOffset now) =>
+        Attribute(stored, now, e => e.Type == EventType.Purchase, served => served.PurchasedRanks);
+
+    /// <summary>
+    /// The events <paramref name="picks"/> takes, each counted against the newest live list that showed its item
+    /// (and was ranked before it), unless that list has counted the item already (<paramref name="counted"/>).
+    /// </summary>
+    private List<NextItemOutcome> Attribute(IReadOnlyList<UserEvent> stored, DateTimeOffset now, Func<UserEvent, bool> picks,
+        Func<ServedList, HashSet<int>> counted)
     {
-        if (Live(now) is not { } served) return [];
-        List<NextItemOutcome>? purchased = null;
+        List<NextItemOutcome>? outcomes = null;
+        if (Live(now) is null && _earlier.Count == 0) return [];
         foreach (var e in stored)
         {
-            if (e.Type != EventType.Purchase || !served.Follows(e)) continue;
-            var index = Array.IndexOf(served.Items, e.ItemId);
-            if (index >= 0 && served.PurchasedRanks.Add(served.FirstRank + index))
-                (purchased ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm));
+            if (!picks(e)) continue;
+            foreach (var served in Lists())
+            {
+                var index = served.Follows(e) ? Array.IndexOf(served.Items, e.ItemId) : -1;
+                if (index < 0) continue;
+                if (counted(served).Add(served.FirstRank + index))
+                    (outcomes ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm));
+                break;
+            }
         }
-        return purchased ?? [];
+        return outcomes ?? [];
     }
 
-    /// <summary>The list served last while it is within the window.</summary>
+    /// <summary>The live lists, newest first (call <see cref="Live"/> first).</summary>
+    private IEnumerable<ServedList> Lists() => _served is null ? _earlier : _earlier.Prepend(_served);
+
+    /// <summary>The list served last while it is within the window; earlier lists past it are let go.</summary>
     private ServedList? Live(DateTimeOffset now)
     {
         if (_served is { } served && now - served.At > window) _served = null;
+        _earlier.RemoveAll(e => now - e.At > window);
         return _served;
     }
 

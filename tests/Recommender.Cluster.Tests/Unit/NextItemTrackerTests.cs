@@ -54,6 +54,39 @@ public sealed class NextItemTrackerTests
     }
 
     [Fact]
+    public void A_purchase_or_a_dismissal_counts_against_the_newest_list_in_the_window_that_showed_the_item()
+    {
+        static UserEvent Bought(DateTimeOffset at, string item) => new(item, EventType.Purchase, at, $"p-{item}-{at.Ticks}");
+        static UserEvent Dismissed(DateTimeOffset at, string item) => new(item, EventType.Dismiss, at, $"d-{item}-{at.Ticks}");
+        var tracker = new NextItemTracker(Window);
+        var arm = new ExperimentArm("v2", "v1", T0, true);
+        // The home page's list; the user opens b, whose page gets a list without it (b is in the history now); b is bought there.
+        tracker.Served(List("v2", RankingSource.Model, "a", "b", "c"), T0, T0.AddMinutes(1), arm: arm);
+        Assert.Equal(new NextItemOutcome("v2", RankingSource.Model, 2, arm), tracker.Follow([At(T0.AddMinutes(2), "b")], T0.AddMinutes(2)));
+        tracker.Served(List("v2", RankingSource.Model, "d", "e", "a"), T0.AddMinutes(2), T0.AddMinutes(2));
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 2, arm)], tracker.Purchases([Bought(T0.AddMinutes(3), "b")], T0.AddMinutes(3)));
+        // Once a list: bought again, b counts no more; an item both lists showed counts against the newer one.
+        Assert.Empty(tracker.Purchases([Bought(T0.AddMinutes(4), "b")], T0.AddMinutes(4)));
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 3)], tracker.Purchases([Bought(T0.AddMinutes(4), "a")], T0.AddMinutes(4)));
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 3, arm)], tracker.Dismissals([Dismissed(T0.AddMinutes(5), "c")], T0.AddMinutes(5)));
+        Assert.Empty(tracker.Purchases([Bought(T0.AddMinutes(5), "z")], T0.AddMinutes(5)));
+        // The first list leaves the window 15 minutes after it was served; the second stays 1 minute longer.
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 3), new NextItemOutcome("v2", RankingSource.Model, 2)],
+            tracker.Dismissals([Dismissed(T0.AddMinutes(16.5), "a"), Dismissed(T0.AddMinutes(16.5), "e"), Dismissed(T0.AddMinutes(16.5), "b")], T0.AddMinutes(16.5)));
+        Assert.Empty(tracker.Purchases([Bought(T0.AddMinutes(17.5), "d")], T0.AddMinutes(17.5)));
+
+        // At most EarlierLists lists are kept besides the last: the oldest goes first.
+        tracker = new NextItemTracker(Window);
+        for (var i = 0; i <= NextItemTracker.EarlierLists + 1; i++)
+            tracker.Served(List("v2", RankingSource.Model, $"i{i}"), T0, T0.AddSeconds(i));
+        Assert.Empty(tracker.Purchases([Bought(T0.AddMinutes(1), "i0")], T0.AddMinutes(1)));
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 1)], tracker.Purchases([Bought(T0.AddMinutes(1), "i1")], T0.AddMinutes(1)));
+        // An erased user's lists go with the user.
+        tracker.Forget();
+        Assert.Empty(tracker.Purchases([Bought(T0.AddMinutes(1), "i2")], T0.AddMinutes(1)));
+    }
+
+    [Fact]
     public void A_list_is_answered_once_by_the_earliest_following_event_and_a_new_list_replaces_the_old()
     {
         var tracker = new NextItemTracker(Window);

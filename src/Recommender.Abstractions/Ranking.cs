@@ -18,7 +18,8 @@ public sealed record ScoredItem(
 
 /// <summary>
 /// A ranked item: <see cref="Score"/> is the softmax over the returned candidates (of their similarities with any boosts
-/// added), <see cref="Similarity"/> the item's own, without boosts. <see cref="Because"/>, when the
+/// added), <see cref="Similarity"/> the item's own, without boosts; <see cref="Boost"/>, when the request's boosts
+/// applied to the item, the factor its weight was multiplied by. <see cref="Because"/>, when the
 /// request asked for explanations, lists the history items whose vectors are closest to this item's.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranked-item")]
@@ -27,7 +28,8 @@ public sealed record RankedItem(
     [property: Id(1)] string Title,
     [property: Id(2)] double Score,
     [property: Id(3)] float Similarity,
-    [property: Id(4)] IReadOnlyList<HistoryReason>? Because = null);
+    [property: Id(4)] IReadOnlyList<HistoryReason>? Because = null,
+    [property: Id(5)] double? Boost = null);
 
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]

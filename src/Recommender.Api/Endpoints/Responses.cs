@@ -22,10 +22,14 @@ public sealed record RecommendedItem(
         + "or the item for /similar; a dot product or a cosine, as the model's 'similarity' says), or for the popularity list the natural "
         + "logarithm of the item's time-decayed event count. Boosts do not change it.")]
     float Similarity,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ReasonItem>? Because = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ReasonItem>? Because = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull),
+        Description("Present when the request's boosts applied to the item: the factor its weight was multiplied by (the product of the factors of "
+            + "its boosted tags, to six significant digits), e.g. for labelling promoted items.")]
+    double? Boost = null)
 {
     public static RecommendedItem From(RankedItem item) =>
-        new(item.ItemId, item.Title, item.Score, item.Similarity, item.Because?.Select(r => new ReasonItem(r.ItemId, r.Title, r.Similarity)).ToArray());
+        new(item.ItemId, item.Title, item.Score, item.Similarity, item.Because?.Select(r => new ReasonItem(r.ItemId, r.Title, r.Similarity)).ToArray(), item.Boost);
 }
 
 /// <summary>A history item that explains a recommendation: the cosine similarity of its vector to the recommended item's.</summary>

@@ -43,7 +43,8 @@ public static class SoftmaxRanking
         var scores = Softmax(similarities, temperature);
         var ranked = new RankedItem[candidates.Count];
         for (var i = 0; i < ranked.Length; i++)
-            ranked[i] = new RankedItem(candidates[i].ItemId, candidates[i].Title, scores[i], candidates[i].Similarity);
+            ranked[i] = new RankedItem(candidates[i].ItemId, candidates[i].Title, scores[i], candidates[i].Similarity,
+                Boost: TagBoosts.Factor(candidates[i].Boost / temperature));
         return ranked;
     }
 
@@ -61,7 +62,8 @@ public static class SoftmaxRanking
         var logCounts = chosen.Select(LogCount).ToArray();
         var relevance = chosen.Select((p, i) => (float)(logCounts[i] + TagBoosts.LogFactor(boosts, p.Tags))).ToArray();
         var scores = Softmax(relevance, 1.0);
-        return chosen.Select((p, i) => new RankedItem(p.ItemId, p.Title, scores[i], logCounts[i])).Skip(offset).ToArray();
+        return chosen.Select((p, i) => new RankedItem(p.ItemId, p.Title, scores[i], logCounts[i], Boost: TagBoosts.Factor(relevance[i] - logCounts[i])))
+            .Skip(offset).ToArray();
     }
 
     /// <summary>

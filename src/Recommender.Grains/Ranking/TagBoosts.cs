@@ -13,6 +13,17 @@ public static class TagBoosts
     public static IReadOnlyList<(string Tag, float Offset)>? Offsets(IReadOnlyList<TagBoost>? boosts, double temperature) =>
         boosts is null || boosts.Count == 0 ? null : [.. boosts.Select(b => (b.Tag, (float)(temperature * Math.Log(b.Factor))))];
 
+    /// <summary>
+    /// The factor a log weight of <paramref name="logFactor"/> stands for, to six significant digits (it went through a
+    /// float on its way: 2 comes back as 2, not 1.9999999), or null when no boost applied (a factor of 1).
+    /// </summary>
+    public static double? Factor(double logFactor)
+    {
+        if (logFactor == 0) return null;
+        var factor = double.Parse(Math.Exp(logFactor).ToString("G6", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
+        return factor == 1 ? null : factor;
+    }
+
     /// <summary>The log of the product of the factors of those of <paramref name="boosts"/> whose tag <paramref name="tags"/> holds (ignoring case).</summary>
     public static double LogFactor(IReadOnlyList<TagBoost>? boosts, IReadOnlyList<string>? tags)
     {

@@ -34,7 +34,13 @@ public sealed class BoostTests(ServingCluster cluster)
         double Relevance(RecommendedItemReply item) => item.Similarity + (boostedItem(item) ? raise : 0);
 
         Assert.NotEmpty(boosted);
-        foreach (var item in boosted) Assert.Equal(own[item.Id].Similarity, item.Similarity);
+        Assert.All(plain, i => Assert.Null(i.Boost));
+        foreach (var item in boosted)
+        {
+            Assert.Equal(own[item.Id].Similarity, item.Similarity);
+            // Each item says the factor its weight was multiplied by, so that a page may label promoted items.
+            Assert.Equal(boostedItem(item) ? factor : null, item.Boost);
+        }
         for (var i = 1; i < boosted.Count; i++)
             Assert.True(Relevance(boosted[i - 1]) >= Relevance(boosted[i]) - tolerance, $"{boosted[i - 1].Id} ranks above {boosted[i].Id}");
         var listed = boosted.Select(i => i.Id).ToHashSet();

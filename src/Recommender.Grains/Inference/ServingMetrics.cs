@@ -40,9 +40,9 @@ public sealed class ServingMetrics
         _nextItems = meter.CreateCounter<long>("recommender.online.next_items", "{event}",
             "Users' next events after they were served recommendations (within Recommender:NextItemWindow), and visitors' next items from their sessions (with a visitorId), by the model version and source of the list.");
         _dismissedItems = meter.CreateCounter<long>("recommender.online.dismissed_items", "{item}",
-            "Items of the list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once), by the model version and source of the list.");
+            "Items of a list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list.");
         _purchasedItems = meter.CreateCounter<long>("recommender.online.purchased_items", "{item}",
-            "Items of the list served to a user that the user then bought (within Recommender:NextItemWindow; each item once), by the model version and source of the list.");
+            "Items of a list served to a user that the user then bought (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list.");
         // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.
         _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
             "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",

@@ -79,25 +79,14 @@ public sealed class PagingTests(ServingCluster cluster)
             Assert.Equal("popularity", reply.Source);
             return reply.Items;
         }
-        // Each silo keeps its own copy of the live list, rebuilt every 200 ms from other tests' events, and the reads
-        // land on either silo: the copies agree once both have rebuilt since the last change, so a failed comparison
-        // is taken again, up to 30 times, before it counts.
-        for (var attempt = 1; ; attempt++)
+        await ServingChecks.WhileTheLiveListSettles(async () =>
         {
             var before = await Cold("k=24");
             var pages = await ThreePages(Cold, 8);
             var after = await Cold("k=24");
-            try
-            {
-                Assert.Equal(before.Select(i => i.Id), after.Select(i => i.Id));
-                SameList(after, pages);
-                return;
-            }
-            catch (Xunit.Sdk.XunitException) when (attempt < 30)
-            {
-                await Task.Delay(100);
-            }
-        }
+            Assert.Equal(before.Select(i => i.Id), after.Select(i => i.Id));
+            SameList(after, pages);
+        });
     }
 
     [Theory]

@@ -15,30 +15,21 @@ public sealed class PopularListTests(ServingCluster cluster)
         await cluster.GetJsonAsync<RecommendationsReply>($"/users/cold-{Guid.NewGuid():N}/recommendations?{query}");
 
     /// <summary>
-    /// Runs <paramref name="compare"/> on a read of /popular taken between two cold users' reads of the same query. Each
-    /// silo keeps its own copy of the live list, rebuilt every 200 ms from other tests' events, and the reads may land
-    /// on either silo: the copies agree once both have rebuilt since the last change, so a failed comparison is taken
-    /// again, up to 30 times, before it counts.
+    /// Runs <paramref name="compare"/> on a read of /popular taken between two cold users' reads of the same query,
+    /// while the silos' copies of the live list settle (<see cref="ServingChecks.WhileTheLiveListSettles"/>).
     /// </summary>
     private async Task WhileTheListStandsStill(string query, Action<RecommendationsReply, PopularReply> compare)
     {
-        for (var attempt = 1; ; attempt++)
+        RecommendationsReply after = null!;
+        await ServingChecks.WhileTheLiveListSettles(async () =>
         {
             var before = await ColdUser(query);
             var popular = await cluster.GetJsonAsync<PopularReply>($"/popular?{query}");
-            var after = await ColdUser(query);
-            Assert.Equal("popularity", after.Source);
-            try
-            {
-                Assert.Equal(before.Items.Select(i => i.Id), after.Items.Select(i => i.Id));
-                compare(after, popular);
-                return;
-            }
-            catch (Xunit.Sdk.XunitException) when (attempt < 30)
-            {
-                await Task.Delay(100);
-            }
-        }
+            after = await ColdUser(query);
+            Assert.Equal(before.Items.Select(i => i.Id), after.Items.Select(i => i.Id));
+            compare(after, popular);
+        });
+        Assert.Equal("popularity", after.Source);
     }
 
     [Theory]

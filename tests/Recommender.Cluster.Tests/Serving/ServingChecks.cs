@@ -75,6 +75,28 @@ public static class ServingChecks
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="readAndCompare"/>, its reads and its assertions, until its assertions hold, at most 30 times,
+    /// 100 ms apart. Each silo keeps its own copy of the live popular list, rebuilt every 200 ms from other tests' events,
+    /// and reads land on any silo: the copies agree once each has rebuilt since the last change, so a comparison of
+    /// lists that read it is taken again before a failure counts.
+    /// </summary>
+    public static async Task WhileTheLiveListSettles(Func<Task> readAndCompare)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await readAndCompare();
+                return;
+            }
+            catch (Xunit.Sdk.XunitException) when (attempt < 30)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
     public static async Task Post(HttpClient http, params object[] events)
     {
         using var response = await http.PostAsJsonAsync("/events", events);

@@ -138,7 +138,12 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
             var rules = (await ApiDataAsync(http, "/api/v1/rules"))["groups"]!.AsArray().SelectMany(group => group!["rules"]!.AsArray()).ToList();
             Assert.Equal(RuleExpressions().Count, rules.Count);
             Assert.All(rules, rule => Assert.Equal(("ok", ""), ((string)rule!["health"]!, (string?)rule["lastError"] ?? "")));
-            Assert.Empty((await ApiDataAsync(http, "/api/v1/alerts"))["alerts"]!.AsArray());
+            // No alert: a 500 would fire at once. A latency alert may be pending (its condition true, its ten minutes
+            // not yet passed) when the busy test machine's first reads encode and load models; it cannot fire here.
+            var alerts = (await ApiDataAsync(http, "/api/v1/alerts"))["alerts"]!.AsArray()
+                .Select(alert => ((string)alert!["labels"]!["alertname"]!, (string)alert["state"]!)).ToList();
+            Assert.True(alerts.All(alert => alert.Item2 == "pending" && LatencyAlerts.Contains(alert.Item1)),
+                "Alerts: " + string.Join(", ", alerts.Select(alert => $"{alert.Item1} {alert.Item2}")));
 
             // Grafana's $__rate_interval is at least four scrape intervals.
             foreach (var query in DashboardQueries(DashboardPanels()))
@@ -199,6 +204,9 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
             }
         }
     }
+
+    // The alerts on a latency percentile, each held ten minutes before it fires.
+    private static readonly string[] LatencyAlerts = ["RecommenderSlowRecommendations", "RecommenderEncoderQueueing", "RecommenderSlowStorageWrites"];
 
     private static List<string> RuleExpressions()
     {

@@ -62,8 +62,9 @@
 #                    difference by then. Either way, a test whose users are not split as drawn (a sample ratio
 #                    mismatch) is not decided: the run fails with exit code 4.
 #   AB_GOAL          the rate either way of deciding judges the candidate by: hit-rate (the default: users' next
-#                    events found in the list served before them) or purchases (listed items bought within the
-#                    next-item window, per list, for a shop); dismissals per list are a bar either way.
+#                    events found in the list served before them), purchases (listed items bought within the
+#                    next-item window, per list, for a shop) or revenue (the amount paid for them, the purchase
+#                    events' values, per list); dismissals per list are a bar either way.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -109,8 +110,8 @@ if [[ "${AB_SEQUENTIAL:-}" == 1 && -n "${AB_MIN_EVENTS:-}" ]]; then
     exit 1
 fi
 case "${AB_GOAL:-}" in
-    ''|hit-rate|purchases) ;;
-    *) echo "AB_GOAL must be hit-rate or purchases, not '$AB_GOAL'." >&2; exit 1 ;;
+    ''|hit-rate|purchases|revenue) ;;
+    *) echo "AB_GOAL must be hit-rate, purchases or revenue, not '$AB_GOAL'." >&2; exit 1 ;;
 esac
 if [[ -n "${AB_GOAL:-}" && -z "${AB_MIN_EVENTS:-}" && "${AB_SEQUENTIAL:-}" != 1 ]]; then
     echo "AB_GOAL is the rate a test is decided by: set AB_MIN_EVENTS or AB_SEQUENTIAL=1 too." >&2

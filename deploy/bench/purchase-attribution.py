@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Whether a running node counts the purchases its lists sell in the common shop flow: a user is served a list (the
 home page), opens one of its items, is served a new list on that item's page (without the item, which is in the
-history now) and buys the item there. Each of N new users does this once; the script prints how many of the N
-purchases recommender_online_purchased_items counted (each silo exports its counters every few seconds).
+history now) and buys the item there, paying 1.00 + n / 100 (user n). Each of N new users does this once; the script
+prints how many of the N purchases recommender_online_purchased_items counted, and the amount
+recommender_online_purchased_value counted against the amount paid (each silo exports its counters every few seconds).
 
     dotnet run --project src/Recommender.Api -c Release -- --Recommender:DataDirectory=/tmp/demo-data &
     python3 deploy/bench/purchase-attribution.py --url http://localhost:5000 --users 20
@@ -27,12 +28,16 @@ def main():
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read() or b"null")
 
-    def purchased():
+    def counted(name):
         with urllib.request.urlopen(args.url + "/metrics", timeout=60) as response:
             lines = response.read().decode().splitlines()
-        return sum(float(line.split()[-1]) for line in lines if line.startswith("recommender_online_purchased_items_total"))
+        return sum(float(line.split()[-1]) for line in lines if line.startswith(name + "_total"))
 
-    before = purchased()
+    def purchased():
+        return counted("recommender_online_purchased_items"), counted("recommender_online_purchased_value")
+
+    before, paid_before = purchased()
+    paid = 0.0
     run = int(time.time())
     for n in range(args.users):
         user = f"shopper-{run}-{n}"
@@ -42,9 +47,12 @@ def main():
         page = call(f"/users/{user}/recommendations?k=10")["items"]
         if opened in [item["id"] for item in page]:
             raise SystemExit(f"{opened} is still in {user}'s list after it was opened")
-        call("/events", {"userId": user, "itemId": opened, "type": "purchase"})
+        price = 1 + n / 100
+        call("/events", {"userId": user, "itemId": opened, "type": "purchase", "value": price})
+        paid += price
     time.sleep(6)
-    print(f"purchases of listed items: {args.users}, counted: {int(purchased() - before)}")
+    after, paid_after = purchased()
+    print(f"purchases of listed items: {args.users}, counted: {int(after - before)}; paid: {paid:.2f}, counted: {paid_after - paid_before:.2f}")
 
 
 if __name__ == "__main__":

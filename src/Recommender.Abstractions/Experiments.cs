@@ -16,8 +16,8 @@ public sealed record ExperimentArm(
 /// <summary>
 /// What one side's lists met, summed per bucket of users (a fixed hash of the user's id, <see cref="Buckets"/> of
 /// them): users' next events after them, how many of those were in the list and the sum of 1 / rank over those; and
-/// the lists served (first pages), the listed items users dismissed and those they bought; and the users served a
-/// list, each once a run.
+/// the lists served (first pages), the listed items users dismissed, those they bought and the amount paid for them (the
+/// purchase events' values); and the users served a list, each once a run.
 /// The buckets keep what the variance of a rate needs when one user's events are not independent of each other.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.arm-tally")]
@@ -28,12 +28,14 @@ public sealed record ArmTally(
     [property: Id(3)] long[]? Lists = null,
     [property: Id(4)] long[]? Dismissals = null,
     [property: Id(5)] long[]? Users = null,
-    [property: Id(6)] long[]? Purchases = null)
+    [property: Id(6)] long[]? Purchases = null,
+    [property: Id(7)] double[]? Revenue = null)
 {
     public const int Buckets = 128;
 
     public static ArmTally Empty() =>
-        new(new long[Buckets], new long[Buckets], new double[Buckets], new long[Buckets], new long[Buckets], new long[Buckets], new long[Buckets]);
+        new(new long[Buckets], new long[Buckets], new double[Buckets], new long[Buckets], new long[Buckets], new long[Buckets], new long[Buckets],
+            new double[Buckets]);
 
     public long TotalEvents => Events.Sum();
 
@@ -48,10 +50,13 @@ public sealed record ArmTally(
     // Counts stored before purchases were counted have none: zeros.
     public long[] ItemsPurchased => Purchases ?? new long[Buckets];
 
+    // Counts stored before purchases carried an amount have none: zeros.
+    public double[] AmountPaid => Revenue ?? new double[Buckets];
+
     public ArmTally Plus(ArmTally other) => new(
         Sum(Events, other.Events), Sum(Hits, other.Hits), [.. ReciprocalRanks.Zip(other.ReciprocalRanks, (a, b) => a + b)],
         Sum(ListsServed, other.ListsServed), Sum(ItemsDismissed, other.ItemsDismissed), Sum(UsersServed, other.UsersServed),
-        Sum(ItemsPurchased, other.ItemsPurchased));
+        Sum(ItemsPurchased, other.ItemsPurchased), [.. AmountPaid.Zip(other.AmountPaid, (a, b) => a + b)]);
 
     private static long[] Sum(long[] a, long[] b) => [.. a.Zip(b, (x, y) => x + y)];
 }
@@ -72,7 +77,8 @@ public sealed record SequentialTests(
     [property: Id(0)] SequentialTest? HitRate,
     [property: Id(1)] SequentialTest? MeanReciprocalRank,
     [property: Id(2)] SequentialTest? DismissalsPerList,
-    [property: Id(3)] SequentialTest? PurchasesPerList = null);
+    [property: Id(3)] SequentialTest? PurchasesPerList = null,
+    [property: Id(4)] SequentialTest? RevenuePerList = null);
 
 /// <summary>
 /// One candidate run's counts for both sides, from <see cref="Since"/> on (the key of the run), and, once the run's

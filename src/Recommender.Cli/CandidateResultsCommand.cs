@@ -7,7 +7,7 @@ namespace Recommender.Cli;
 /// recommender candidate-results: prints a candidate version's A/B test as the cluster counts it
 /// (GET /models/{version}/candidate/results): each side's next events, hit rate and mean reciprocal rank, and the
 /// candidate against the control with the difference's 95 % confidence interval and p-value, and the same for the
-/// listed items users dismissed and bought per list. With --decide it ends a running test that has reached its planned length:
+/// listed items users dismissed and bought, and the amount paid for them, per list. With --decide it ends a running test that has reached its planned length:
 /// the candidate is activated when its hit rate is higher at the significance level and its dismissals per list are
 /// not, and stopped otherwise; with --sequential as well it ends the test as soon as the always-valid p-values show a
 /// difference, which may be looked at as often as wanted. A test whose users are not split as drawn is not decided.
@@ -30,13 +30,34 @@ internal static class CandidateResultsCommand
 
         /// <summary>Listed items bought within the next-item window, per list: a shop's aim.</summary>
         Purchases,
+
+        /// <summary>The amount paid for those items (the purchase events' values), per list: a shop's aim when its items' prices differ.</summary>
+        Revenue,
     }
 
     /// <summary>The comparison of <paramref name="goal"/>'s rate in <paramref name="results"/>.</summary>
-    internal static Comparison? Judged(Results results, Goal goal) => goal == Goal.Purchases ? results.PurchasesPerList : results.HitRate;
+    internal static Comparison? Judged(Results results, Goal goal) => goal switch
+    {
+        Goal.Purchases => results.PurchasesPerList,
+        Goal.Revenue => results.RevenuePerList,
+        _ => results.HitRate,
+    };
 
     /// <summary>How messages name <paramref name="goal"/>'s rate.</summary>
-    internal static string NameOf(Goal goal) => goal == Goal.Purchases ? "purchases per list" : "hit rate";
+    internal static string NameOf(Goal goal) => goal switch
+    {
+        Goal.Purchases => "purchases per list",
+        Goal.Revenue => "revenue per list",
+        _ => "hit rate",
+    };
+
+    /// <summary>The --goal value naming <paramref name="goal"/>.</summary>
+    internal static Goal GoalNamed(string? name) => name switch
+    {
+        "purchases" => Goal.Purchases,
+        "revenue" => Goal.Revenue,
+        _ => Goal.HitRate,
+    };
 
     /// <summary>What --decide does with a run.</summary>
     internal enum Decision
@@ -83,11 +104,12 @@ internal static class CandidateResultsCommand
         };
         var goal = new Option<string>("--goal")
         {
-            Description = "The rate --decide judges the candidate by: hit-rate (users' next events found in the list served before them) or purchases " +
-                "(listed items bought within the next-item window, per list). Its dismissals per list are a bar either way; the length stays in next events.",
+            Description = "The rate --decide judges the candidate by: hit-rate (users' next events found in the list served before them), purchases " +
+                "(listed items bought within the next-item window, per list) or revenue (the amount paid for them, the purchase events' values, per list). " +
+                "Its dismissals per list are a bar either way; the length stays in next events.",
             DefaultValueFactory = _ => "hit-rate",
         };
-        goal.AcceptOnlyFromAmong("hit-rate", "purchases");
+        goal.AcceptOnlyFromAmong("hit-rate", "purchases", "revenue");
         var planLift = new Option<double?>("--plan-lift")
         {
             Description = "A relative change in the hit rate (or --goal's rate) worth finding (0.05: 5 %): prints how many next events each side needs for it to be found at 0.05 " +
@@ -111,7 +133,7 @@ internal static class CandidateResultsCommand
             var length = parse.GetValue(minEvents);
             var judgedSequentially = parse.GetValue(sequential);
             var most = parse.GetValue(maxEvents);
-            var aim = parse.GetValue(goal) == "purchases" ? Goal.Purchases : Goal.HitRate;
+            var aim = GoalNamed(parse.GetValue(goal));
             var (connection, refused) = ApiConnection.OpenChecked(parse, () =>
             {
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
@@ -283,7 +305,8 @@ internal static class CandidateResultsCommand
             + (results.Running ? string.Create(c, $"running for {results.Share:0.###} of the users") : "ended");
         foreach (var (side, arm, name) in new[] { ("candidate", results.CandidateArm, results.Candidate), ("control", results.ControlArm, results.Control) })
             yield return string.Create(c, $"{side} {name}: {arm.NextEvents:N0} next events, {arm.Hits:N0} in the list; hit rate {Rate(arm.HitRate)}, mean reciprocal rank {Rate(arm.MeanReciprocalRank)}; ")
-                + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list, {arm.Purchases:N0} bought, {Rate(arm.PurchasesPerList)} a list");
+                + string.Create(c, $"{arm.Lists:N0} lists, {arm.Dismissals:N0} items dismissed, {Rate(arm.DismissalsPerList)} a list, {arm.Purchases:N0} bought, {Rate(arm.PurchasesPerList)} a list, ")
+                + string.Create(c, $"{arm.Revenue:#,0.##} paid, {Rate(arm.RevenuePerList)} a list");
         yield return results.SampleRatio is { } split
             ? string.Create(c, $"users served: {split.CandidateUsers:N0} on the candidate's side, {split.ControlUsers:N0} on the control's, a share of {split.ObservedShare:0.0000} where {split.ExpectedShare:0.####} was drawn, p = {split.PValue:0.0000}")
               + (split.Mismatch ? ": SAMPLE RATIO MISMATCH, the users are not split as drawn and no comparison below can be trusted." : ": split as drawn.")
@@ -291,7 +314,7 @@ internal static class CandidateResultsCommand
         foreach (var (metric, comparison) in new[]
                  {
                      ("hit rate", results.HitRate), ("mean reciprocal rank", results.MeanReciprocalRank), ("dismissals per list", results.DismissalsPerList),
-                     ("purchases per list", results.PurchasesPerList),
+                     ("purchases per list", results.PurchasesPerList), ("revenue per list", results.RevenuePerList),
                  })
         {
             if (comparison is null)
@@ -315,7 +338,7 @@ internal static class CandidateResultsCommand
     private static string Rate(double? rate) => rate is { } r ? r.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null,
-        long Users = 0, long Purchases = 0, double? PurchasesPerList = null);
+        long Users = 0, long Purchases = 0, double? PurchasesPerList = null, double Revenue = 0, double? RevenuePerList = null);
 
     internal sealed record Split(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue, bool Mismatch);
 
@@ -325,5 +348,6 @@ internal static class CandidateResultsCommand
     internal sealed record Registry(string? Active, string? Candidate);
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
-        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null, Comparison? PurchasesPerList = null);
+        Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null, Comparison? PurchasesPerList = null,
+        Comparison? RevenuePerList = null);
 }

@@ -11,7 +11,7 @@ internal sealed class FilterOptions
 {
     public Option<double?> MinRating { get; } = new("--min-rating")
     {
-        Description = "Keep only ratings at or above this value (movielens-csv, movielens-udata; in an event-export, events without a value stay).",
+        Description = "Keep only ratings at or above this value (movielens-csv, movielens-udata; in an event-export, events without a value and purchases, whose value is the amount paid, stay).",
     };
 
     public Option<int> MinItemInteractions { get; } = new("--min-item-interactions")

@@ -176,13 +176,14 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
             using var recommendations = await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"));
             recommendations.EnsureSuccessStatusCode();
             // The user's next event is the first item recommended: the silo counts it against the list, at rank 1; the
-            // user dismisses the second and buys the third, counted as a dismissed and a purchased item of the list.
+            // user dismisses the second and buys the third, counted as a dismissed and a purchased item of the list, with
+            // the amount paid.
             var items = JsonNode.Parse(await recommendations.Content.ReadAsStringAsync())!["items"]!.AsArray();
-            (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), new[]
+            (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), new object[]
             {
                 new { userId = user, itemId = items[0]!["id"]!.GetValue<string>(), type = "click", timestamp = DateTimeOffset.UtcNow },
                 new { userId = user, itemId = items[1]!["id"]!.GetValue<string>(), type = "dismiss", timestamp = DateTimeOffset.UtcNow.AddMilliseconds(1) },
-                new { userId = user, itemId = items[2]!["id"]!.GetValue<string>(), type = "purchase", timestamp = DateTimeOffset.UtcNow.AddMilliseconds(2) },
+                new { userId = user, itemId = items[2]!["id"]!.GetValue<string>(), type = "purchase", timestamp = DateTimeOffset.UtcNow.AddMilliseconds(2), value = 9.5 },
             })).EnsureSuccessStatusCode();
         }
     }

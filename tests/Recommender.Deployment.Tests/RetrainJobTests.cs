@@ -121,14 +121,14 @@ public sealed class RetrainJobTests(Xunit.Abstractions.ITestOutputHelper log) : 
         Assert.Contains("the test continues: no difference shown by the always-valid p-values at the 0.05 level yet (0 and 0 next events of at most 1,000 a side).", output);
         Assert.Contains("The running A/B test continues: no new model this run.", output);
         Assert.DoesNotContain("== train", output);
-        // Judged by purchases per list instead of the hit rate.
-        (exit, output) = await RetrainAsync(api, "trial-3", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_GOAL", "purchases"));
+        // Judged by revenue per list instead of the hit rate (purchases per list the same way, CandidateTests).
+        (exit, output) = await RetrainAsync(api, "trial-3", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_GOAL", "revenue"));
         Assert.True(exit == 0, output);
-        Assert.Contains("decide the running A/B test (by its always-valid p-values, judged by purchases)", output);
+        Assert.Contains("decide the running A/B test (by its always-valid p-values, judged by revenue)", output);
         Assert.Contains("The running A/B test continues: no new model this run.", output);
         // Two ways of deciding at once, or an odd setting, are refused before anything is read.
-        (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_GOAL", "revenue"));
-        Assert.Equal((1, true), (exit, output.Contains("AB_GOAL must be hit-rate or purchases, not 'revenue'.", StringComparison.Ordinal)));
+        (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_GOAL", "profit"));
+        Assert.Equal((1, true), (exit, output.Contains("AB_GOAL must be hit-rate, purchases or revenue, not 'profit'.", StringComparison.Ordinal)));
         (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_GOAL", "purchases"));
         Assert.Equal((1, true), (exit, output.Contains("AB_GOAL is the rate a test is decided by: set AB_MIN_EVENTS or AB_SEQUENTIAL=1 too.", StringComparison.Ordinal)));
         (exit, output) = await RetrainAsync(api, "trial-4", ("CANDIDATE_SHARE", "0.5"), ("AB_SEQUENTIAL", "1"), ("AB_MIN_EVENTS", "1000"));

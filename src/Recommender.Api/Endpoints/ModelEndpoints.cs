@@ -65,7 +65,8 @@ public static class ModelEndpoints
             .WithName("GetCandidateResults")
             .WithSummary("The A/B test of the version's latest run as a candidate (running or ended): on each side, users' next events after the lists "
                 + "the model ranked for them from the start of the run, the share that were in the list (hit rate) and the mean reciprocal rank, and the lists served "
-                + "with the listed items users dismissed (dismissals per list) and bought (purchases per list); and the candidate against the control (the version active beside it) on all four, with the difference's 95 % confidence interval and p-value, the variance taken over "
+                + "with the listed items users dismissed (dismissals per list) and bought (purchases per list) and the amount paid for them (revenue per list: the purchase events' values, "
+                + "a purchase without one adding 0); and the candidate against the control (the version active beside it) on all five, with the difference's 95 % confidence interval and p-value, the variance taken over "
                 + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
                 + "look that shows a difference finds one far more often); sequentialPValue and its interval are always valid: read as often as wanted, and the test may "
                 + "stop as soon as it is below the level (null until each side has users in 32 buckets). sampleRatio checks the split: the users served a list on each "
@@ -293,12 +294,12 @@ public sealed record CandidateResponse(string Candidate, double Share, string Ac
 
 /// <summary>
 /// A candidate run's A/B test: since when, whether it still runs (and for what share of the users), each side's counts,
-/// and the candidate against the control on the hit rate, the mean reciprocal rank and the dismissals per list (each
-/// null until each side has its events, or its lists, from users in at least two buckets).
+/// and the candidate against the control on the hit rate, the mean reciprocal rank, the dismissals, purchases and
+/// revenue per list (each null until each side has its events, or its lists, from users in at least two buckets).
 /// </summary>
 public sealed record CandidateResultsResponse(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
     ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList,
-    RateComparison? PurchasesPerList, SampleRatio? SampleRatio)
+    RateComparison? PurchasesPerList, SampleRatio? SampleRatio, RateComparison? RevenuePerList)
 {
     public static CandidateResultsResponse From(ExperimentTally tally, double? share)
     {
@@ -308,21 +309,22 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
         return new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
             Compare(ExperimentComparison.HitRate, sequential?.HitRate), Compare(ExperimentComparison.MeanReciprocalRank, sequential?.MeanReciprocalRank),
             Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList), Compare(ExperimentComparison.PurchasesPerList, sequential?.PurchasesPerList),
-            ExperimentComparison.SplitOf(tally));
+            ExperimentComparison.SplitOf(tally), Compare(ExperimentComparison.RevenuePerList, sequential?.RevenuePerList));
     }
 }
 
 /// <summary>
 /// One side's users' next events after lists it ranked, how many were in the list, the lists it served (first
-/// pages) and the listed items users dismissed, and the rates (null without events, or without lists).
+/// pages), the listed items users dismissed and bought and the amount paid for them (<see cref="Revenue"/>, the sum of
+/// the purchase events' values), and the rates (null without events, or without lists).
 /// </summary>
 public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users,
-    long Purchases, double? PurchasesPerList)
+    long Purchases, double? PurchasesPerList, double Revenue, double? RevenuePerList)
 {
     public static ArmResponse From(ArmTally arm) =>
         new(arm.TotalEvents, arm.Hits.Sum(), ExperimentComparison.HitRate(arm)?.Value, ExperimentComparison.MeanReciprocalRank(arm)?.Value,
             arm.ListsServed.Sum(), arm.ItemsDismissed.Sum(), ExperimentComparison.DismissalsPerList(arm)?.Value, arm.UsersServed.Sum(),
-            arm.ItemsPurchased.Sum(), ExperimentComparison.PurchasesPerList(arm)?.Value);
+            arm.ItemsPurchased.Sum(), ExperimentComparison.PurchasesPerList(arm)?.Value, arm.AmountPaid.Sum(), ExperimentComparison.RevenuePerList(arm)?.Value);
 }
 
 /// <summary>

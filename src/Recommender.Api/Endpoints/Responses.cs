@@ -125,6 +125,7 @@ public sealed record ItemsResponse(int Count, IReadOnlyList<ItemResponse> Items)
 /// <summary>Request shapes, for the OpenAPI document (bodies are read and validated by hand; a field not listed is refused).</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record EventRequest(string UserId, string ItemId, string Type, DateTimeOffset? Timestamp = null, string? EventId = null,
+    [property: Description("A rating's stars, or the amount a purchase paid (0 or more, in the shop's one currency: A/B tests sum it as revenue per list); no other type of event carries one.")]
     double? Value = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

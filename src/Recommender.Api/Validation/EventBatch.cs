@@ -65,8 +65,11 @@ public static class EventBatch
             var eventId = Fields.Id(e, "eventId", ValidationErrors.Field(index, "eventId"), errors, required: false);
             var valueField = ValidationErrors.Field(index, "value");
             var value = Fields.Number(e, "value", valueField, errors);
-            if (value is not null && type is not null && type != EventType.Rating)
-                errors.Add(valueField, "Only rating events carry a value.");
+            // A rating's value is its stars; a purchase's the amount paid, which A/B tests sum as revenue.
+            if (value is not null && type is not null && type is not (EventType.Rating or EventType.Purchase))
+                errors.Add(valueField, "Only rating events (the stars) and purchase events (the amount paid) carry a value.");
+            else if (value is < 0 && type == EventType.Purchase)
+                errors.Add(valueField, $"A purchase's value is the amount paid, 0 or more; got {value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
             if (user is null || item is null || type is null || errors.Any) return;
             var time = timestamp ?? now;
             eventId ??= requestKey is null

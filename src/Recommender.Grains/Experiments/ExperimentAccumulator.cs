@@ -44,8 +44,19 @@ public sealed class ExperimentAccumulator
         });
     }
 
-    /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> bought.</summary>
-    public void Purchased(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsPurchased[bucket]++);
+    /// <summary>
+    /// Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> bought, and
+    /// <paramref name="amount"/> paid for it (the purchase event's value; 0 when it carried none).
+    /// </summary>
+    public void Purchased(ExperimentArm arm, int bucket, double amount = 0)
+    {
+        if (!(amount >= 0) || double.IsInfinity(amount)) throw new ArgumentOutOfRangeException(nameof(amount), amount, "An amount paid is a finite number, 0 or more.");
+        Count(arm, bucket, side =>
+        {
+            side.ItemsPurchased[bucket]++;
+            side.AmountPaid[bucket] += amount;
+        });
+    }
 
     /// <summary>Counts an item of a list <paramref name="arm"/> served that a user of <paramref name="bucket"/> dismissed.</summary>
     public void Dismissed(ExperimentArm arm, int bucket) => Count(arm, bucket, side => side.ItemsDismissed[bucket]++);

@@ -138,4 +138,7 @@ public static class ExperimentComparison
 
     /// <summary>Listed items bought per list served (within the next-item window): how much a side's lists sell.</summary>
     public static RateEstimate? PurchasesPerList(ArmTally arm) => Rate(arm.ListsServed, [.. arm.ItemsPurchased.Select(p => (double)p)]);
+
+    /// <summary>The amount paid for listed items bought (within the next-item window) per list served: what a side's lists earn.</summary>
+    public static RateEstimate? RevenuePerList(ArmTally arm) => Rate(arm.ListsServed, arm.AmountPaid);
 }

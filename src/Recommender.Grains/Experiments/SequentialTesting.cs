@@ -63,6 +63,7 @@ public static class SequentialTesting
             Next(tests?.HitRate, ExperimentComparison.HitRate),
             Next(tests?.MeanReciprocalRank, ExperimentComparison.MeanReciprocalRank),
             Next(tests?.DismissalsPerList, ExperimentComparison.DismissalsPerList),
-            Next(tests?.PurchasesPerList, ExperimentComparison.PurchasesPerList));
+            Next(tests?.PurchasesPerList, ExperimentComparison.PurchasesPerList),
+            Next(tests?.RevenuePerList, ExperimentComparison.RevenuePerList));
     }
 }

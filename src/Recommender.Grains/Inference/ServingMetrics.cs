@@ -22,6 +22,7 @@ public sealed class ServingMetrics
     private readonly Counter<long> _nextItems;
     private readonly Counter<long> _dismissedItems;
     private readonly Counter<long> _purchasedItems;
+    private readonly Counter<double> _purchasedValue;
     private readonly Histogram<int> _nextItemRank;
     private readonly Counter<long> _experimentUsers;
     private readonly Counter<double> _expectedCandidateUsers;
@@ -43,6 +44,8 @@ public sealed class ServingMetrics
             "Items of a list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list.");
         _purchasedItems = meter.CreateCounter<long>("recommender.online.purchased_items", "{item}",
             "Items of a list served to a user that the user then bought (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list.");
+        _purchasedValue = meter.CreateCounter<double>("recommender.online.purchased_value", "{amount}",
+            "The amount paid for the items counted in recommender.online.purchased_items (their purchase events' values, in the shop's currency; a purchase without one adds 0), by the model version and source of the list.");
         // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.
         _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
             "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",
@@ -94,7 +97,13 @@ public sealed class ServingMetrics
     /// <summary>Counts an item of the list served to a user that the user dismissed.</summary>
     public void DismissedItem(string version, RankingSource source) => _dismissedItems.Add(1, ListTags(version, source));
 
-    public void PurchasedItem(string version, RankingSource source) => _purchasedItems.Add(1, ListTags(version, source));
+    /// <summary>Counts an item of the list served to a user that the user bought, and the amount paid for it.</summary>
+    public void PurchasedItem(string version, RankingSource source, double paid)
+    {
+        var tags = ListTags(version, source);
+        _purchasedItems.Add(1, tags);
+        _purchasedValue.Add(paid, tags);
+    }
 
     /// <summary>The model version and source of a served list, as the online instruments tag it.</summary>
     private static TagList ListTags(string version, RankingSource source) =>

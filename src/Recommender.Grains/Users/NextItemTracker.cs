@@ -108,8 +108,9 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
 
     /// <summary>
     /// The items that <paramref name="stored"/> purchases, each with its rank in the newest list within the window that
-    /// showed it (answered or not), each item once a list: what the lists sold, whether or not the purchase was the
-    /// user's next event (a view or a cart usually comes first, and often a new list with it).
+    /// showed it (answered or not) and the amount paid (the event's value, 0 without one), each item once a list: what
+    /// the lists sold, whether or not the purchase was the user's next event (a view or a cart usually comes first, and
+    /// often a new list with it).
     /// </summary>
     public IReadOnlyList<NextItemOutcome> Purchases(IReadOnlyList<UserEvent> stored, DateTimeOffset now) =>
         Attribute(stored, now, e => e.Type == EventType.Purchase, served => served.PurchasedRanks);
@@ -131,7 +132,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
                 var index = served.Follows(e) ? Array.IndexOf(served.Items, e.ItemId) : -1;
                 if (index < 0) continue;
                 if (counted(served).Add(served.FirstRank + index))
-                    (outcomes ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm));
+                    (outcomes ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm, e.Value ?? 0));
                 break;
             }
         }
@@ -167,6 +168,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
 
 /// <summary>
 /// A user's event after a served list: the list's model version and source, the item's 1-based rank in it (null: not
-/// in it), and the side of the A/B test that served the list (null: none ran).
+/// in it), the side of the A/B test that served the list (null: none ran), and for a purchase the amount paid (its
+/// value; 0 for other events and for a purchase without one).
 /// </summary>
-public readonly record struct NextItemOutcome(string ModelVersion, RankingSource Source, int? Rank, ExperimentArm? Arm = null);
+public readonly record struct NextItemOutcome(string ModelVersion, RankingSource Source, int? Rank, ExperimentArm? Arm = null, double Paid = 0);

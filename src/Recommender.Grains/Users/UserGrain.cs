@@ -81,8 +81,8 @@ public sealed class UserGrain(
             }
             foreach (var purchased in _nextItem.Purchases(accepted, now))
             {
-                metrics.PurchasedItem(purchased.ModelVersion, purchased.Source);
-                if (purchased.Arm is { } arm) experiments.Purchased(arm, Bucket);
+                metrics.PurchasedItem(purchased.ModelVersion, purchased.Source, purchased.Paid);
+                if (purchased.Arm is { } arm) experiments.Purchased(arm, Bucket, purchased.Paid);
             }
             if (_nextItem.Follow(accepted, now) is { } next)
             {

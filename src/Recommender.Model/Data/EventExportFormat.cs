@@ -13,7 +13,7 @@ namespace Recommender.Model.Data;
 /// user turning the item down, not an interaction;</item>
 /// <item><c>timestamp</c>: ISO-8601 in UTC with a trailing Z, written as "yyyy-MM-ddTHH:mm:ss.fffffffZ";</item>
 /// <item><c>event_id</c>: unique per event; an id seen twice is a re-delivery and is read once;</item>
-/// <item><c>value</c>: the event's value (a rating's stars), a number, or empty for events without one.</item>
+/// <item><c>value</c>: the event's value (a rating's stars, a purchase's amount paid), a number, or empty for events without one.</item>
 /// </list>
 /// Files written before the value column (header <see cref="HeaderWithoutValue"/>, five fields) are read too.
 /// A field containing a comma, a double quote or a line break is enclosed in double quotes, with inner quotes doubled;
@@ -28,6 +28,12 @@ public static class EventExportFormat
 
     /// <summary>The event type of a dismissal ("not interested"), which the loader never reads as an interaction.</summary>
     public const string DismissType = "dismiss";
+
+    /// <summary>The event type of a purchase, whose value is the amount paid rather than a rating.</summary>
+    public const string PurchaseType = "purchase";
+
+    /// <summary>Whether <paramref name="eventType"/> is a purchase, ignoring case as the cluster does.</summary>
+    public static bool IsPurchase(string? eventType) => string.Equals(eventType, PurchaseType, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Whether <paramref name="eventType"/> is a dismissal, ignoring case as the cluster does.</summary>
     public static bool IsDismissal(string eventType) => string.Equals(eventType, DismissType, StringComparison.OrdinalIgnoreCase);

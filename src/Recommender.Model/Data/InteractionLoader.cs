@@ -74,8 +74,9 @@ public static class InteractionLoader
         if (options.MinRating is { } minRating)
         {
             var before = interactions.Count;
-            // Events without a value (views, purchases in an event export) are not ratings and stay.
-            interactions = interactions.Where(i => i.Rating is not { } rating || rating >= minRating).ToList();
+            // Events without a value (views, clicks in an event export) are not ratings and stay; nor is a purchase's
+            // value, the amount paid.
+            interactions = interactions.Where(i => i.Rating is not { } rating || rating >= minRating || EventExportFormat.IsPurchase(i.EventType)).ToList();
             summary = summary with { BelowMinRating = before - interactions.Count };
         }
         if (options.EventTypes is { } types)

@@ -8,7 +8,10 @@ public sealed record PreprocessingOptions
     /// <summary>Drop re-delivered events (same event id) and repeated identical (user, item, timestamp) records.</summary>
     public bool Deduplicate { get; init; } = true;
 
-    /// <summary>Keep only ratings at or above this value (formats with ratings only; in an event export, events without a value are not ratings and stay).</summary>
+    /// <summary>
+    /// Keep only ratings at or above this value (formats with ratings only; in an event export, events without a value
+    /// are not ratings and stay, and neither is a purchase, whose value is the amount paid).
+    /// </summary>
     public double? MinRating { get; init; }
 
     /// <summary>

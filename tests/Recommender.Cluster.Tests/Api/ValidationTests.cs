@@ -68,8 +68,26 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     [InlineData("""{"userId":"u","itemId":"1","type":"view","eventId":""}""", "eventId")]
     [InlineData("""{"userId":"u","itemId":"1","type":"view","value":3}""", "value")]
     [InlineData("""{"userId":"u","itemId":"1","type":"rating","value":"five"}""", "value")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"dismiss","value":1}""", "value")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"purchase","value":-0.01}""", "value")]
+    [InlineData("""{"userId":"u","itemId":"1","type":"purchase","value":"19.99"}""", "value")]
     public async Task Bad_event_fields_are_named(string json, string field) =>
         await AssertProblem(await PostJson("/events", json), HttpStatusCode.BadRequest, field);
+
+    [Fact]
+    public async Task A_purchase_keeps_the_amount_paid_as_its_value_and_a_rating_its_stars()
+    {
+        var user = User();
+        var json = $$"""
+            [{"userId":"{{user}}","itemId":"1","type":"purchase","value":19.99,"timestamp":"2026-01-02T00:00:00Z"},
+             {"userId":"{{user}}","itemId":"2","type":"purchase","value":0,"timestamp":"2026-01-03T00:00:00Z"},
+             {"userId":"{{user}}","itemId":"3","type":"purchase","timestamp":"2026-01-04T00:00:00Z"},
+             {"userId":"{{user}}","itemId":"4","type":"rating","value":-2,"timestamp":"2026-01-05T00:00:00Z"}]
+            """;
+        Assert.Equal(HttpStatusCode.OK, (await PostJson("/events", json)).StatusCode);
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal([19.99, 0, null, -2], history.Events.Select(e => e.Value));
+    }
 
     [Fact]
     public async Task ISO_8601_timestamps_keep_their_offset_and_read_as_UTC_without_one()

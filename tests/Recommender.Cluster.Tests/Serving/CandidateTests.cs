@@ -255,6 +255,7 @@ public sealed class CandidateTests(ServingCluster cluster)
             // Users served a list in the run, each once: the one read above while waiting for the candidate, and the new ones.
             var usersOn = new Dictionary<string, long> { [candidate] = 1, [served] = 0 };
             var purchases = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
+            var revenue = new Dictionary<string, double> { [candidate] = 0, [served] = 0 };
             var dismissals = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             for (var i = 0; i < users.Length; i++)
             {
@@ -272,12 +273,14 @@ public sealed class CandidateTests(ServingCluster cluster)
                 usersOn[list.ModelVersion]++;
                 var hit = list.ModelVersion == candidate || i % 2 == 0;
                 var next = hit ? list.Items[0].Id : Enumerable.Range(3, 10).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).First(id => !listed.Contains(id));
-                // Every fourth user also buys the list's third item, just after the next event (in the same batch).
+                // Every fourth user also buys the list's third item, just after the next event (in the same batch), paying
+                // an amount of its own.
                 var now = DateTimeOffset.UtcNow;
+                var paid = 10 + i * 0.25;
                 var answerEvents = i % 4 == 1
-                    ? new object[] { new { userId = users[i], itemId = next, type = "view", timestamp = now }, new { userId = users[i], itemId = list.Items[2].Id, type = "purchase", timestamp = now.AddMilliseconds(1) } }
+                    ? new object[] { new { userId = users[i], itemId = next, type = "view", timestamp = now }, new { userId = users[i], itemId = list.Items[2].Id, type = "purchase", timestamp = now.AddMilliseconds(1), value = paid } }
                     : [new { userId = users[i], itemId = next, type = "view", timestamp = now }];
-                if (i % 4 == 1) purchases[list.ModelVersion]++;
+                if (i % 4 == 1) (purchases[list.ModelVersion], revenue[list.ModelVersion]) = (purchases[list.ModelVersion] + 1, revenue[list.ModelVersion] + paid);
                 using (var answer = await cluster.Http.PostAsJsonAsync("/events", answerEvents))
                     Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
                 var (events, hits) = expected[list.ModelVersion];
@@ -334,6 +337,12 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.Equal((purchases[candidate], purchases[served]), (results.CandidateArm.Purchases, results.ControlArm.Purchases));
             Assert.Equal((double)results.CandidateArm.Purchases / results.CandidateArm.Lists, results.CandidateArm.PurchasesPerList!.Value, 12);
             Assert.NotNull(results.PurchasesPerList);
+            // And the amount paid for them.
+            Assert.Equal(revenue[candidate], results.CandidateArm.Revenue, 9);
+            Assert.Equal(revenue[served], results.ControlArm.Revenue, 9);
+            Assert.Equal(results.CandidateArm.Revenue / results.CandidateArm.Lists, results.CandidateArm.RevenuePerList!.Value, 12);
+            Assert.NotNull(results.RevenuePerList);
+            Assert.Equal(results.CandidateArm.RevenuePerList.Value - results.ControlArm.RevenuePerList!.Value, results.RevenuePerList.Difference, 12);
             var candidateRate = (double)expected[candidate].Hits / expected[candidate].Events;
             var controlRate = (double)expected[served].Hits / expected[served].Events;
             Assert.Equal(candidateRate, results.CandidateArm.HitRate!.Value, 12);
@@ -389,10 +398,14 @@ public sealed class CandidateTests(ServingCluster cluster)
                 $"the test continues: no difference shown by the always-valid p-values at the 0.05 level yet ({expected[candidate].Events} and {expected[served].Events} next events of at most 1,000 a side)."), output);
             (exit, output, error) = await Cli("candidate-results", "--decide", "--sequential", "--max-events", "1000", "--goal", "purchases");
             Assert.True(exit == 3, output + error);
+            (exit, output, error) = await Cli("candidate-results", "--decide", "--sequential", "--max-events", "1000", "--goal", "revenue");
+            Assert.True(exit == 3, output + error);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{results.CandidateArm.Revenue:#,0.##} paid, {results.CandidateArm.RevenuePerList:0.0000} a list"), output);
+            Assert.Contains("revenue per list: ", output);
             (exit, _, error) = await Cli("candidate-results", "--goal", "purchases");
             Assert.Equal((1, true), (exit, error.Contains("--goal is the rate --decide judges by (and --plan-lift plans for): give --decide or --plan-lift too.", StringComparison.Ordinal)));
-            (exit, _, error) = await Cli("candidate-results", "--decide", "--goal", "revenue");
-            Assert.Equal((1, true), (exit, error.Contains("revenue", StringComparison.Ordinal)));
+            (exit, _, error) = await Cli("candidate-results", "--decide", "--goal", "profit");
+            Assert.Equal((1, true), (exit, error.Contains("profit", StringComparison.Ordinal)));
             (exit, _, error) = await Cli("candidate-results", "--sequential");
             Assert.Equal((1, true), (exit, error.Contains("--sequential is a way of deciding: give --decide too.", StringComparison.Ordinal)));
             (exit, _, error) = await Cli("candidate-results", "--decide", "--sequential", "--min-events", "5");

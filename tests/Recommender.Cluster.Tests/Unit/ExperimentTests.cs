@@ -192,6 +192,28 @@ public sealed class ExperimentTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_sequential_tests_follow_revenue_per_list_apart_from_purchases_per_list()
+    {
+        // As many purchases a list on both sides, the candidate's at twice the price: only the revenue differs.
+        var (candidate, control) = (ArmTally.Empty(), ArmTally.Empty());
+        var random = new Random(5);
+        for (var b = 0; b < ArmTally.Buckets; b++)
+            foreach (var (arm, price) in new[] { (candidate, 20.0), (control, 10.0) })
+            {
+                arm.ListsServed[b] = 50;
+                arm.ItemsPurchased[b] = 5 + random.Next(3);
+                arm.AmountPaid[b] = price * arm.ItemsPurchased[b] * (0.8 + 0.4 * random.NextDouble());
+            }
+        var tests = SequentialTesting.LookAt(new ExperimentTally("v2", "v1", T0, candidate, control), lift: 0.1);
+        Assert.NotNull(tests.RevenuePerList);
+        Assert.True(tests.RevenuePerList.PValue < 1e-6, $"{tests.RevenuePerList}");
+        Assert.True(tests.PurchasesPerList!.PValue > tests.RevenuePerList.PValue * 1e3, $"{tests.PurchasesPerList}");
+        var results = ExperimentComparison.Compare(ExperimentComparison.RevenuePerList(candidate), ExperimentComparison.RevenuePerList(control), tests.RevenuePerList)!;
+        Assert.Equal(tests.RevenuePerList.PValue, results.SequentialPValue);
+        Assert.InRange(results.Difference, 1.0, 1.4); // 20 × 6 / 50 − 10 × 6 / 50, about 1.2
+    }
+
+    [Fact]
     public void Looking_at_every_flush_keeps_the_sequential_p_value_at_its_level_where_the_one_look_p_value_is_not()
     {
         // 50 looks at 20 users a side each (1,000 a side in the end): as a silo's flushes would show a test.
@@ -394,24 +416,34 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Abstractions.Ranking List(params string[] items) => new([.. items.Select(i => new RankedItem(i, i, 1, 0.5f))], "v2", RankingSource.Model, false);
         var tracker = new NextItemTracker(TimeSpan.FromMinutes(15));
         tracker.Served(List("a", "b", "c"), T0, T0.AddMinutes(1), arm: arm);
-        UserEvent Event(string item, EventType type, int minute) => new(item, type, T0.AddMinutes(minute), $"{item}-{type}-{minute}");
-        // The view is the next event; the purchase of "b" (rank 2) counts, not the one of an unlisted item or a second one of "b".
-        var stored = new[] { Event("b", EventType.View, 2), Event("b", EventType.Purchase, 2), Event("x", EventType.Purchase, 2) };
-        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 2, arm)], tracker.Purchases(stored, T0.AddMinutes(2)));
+        UserEvent Event(string item, EventType type, int minute, double? paid = null) => new(item, type, T0.AddMinutes(minute), $"{item}-{type}-{minute}", paid);
+        // The view is the next event; the purchase of "b" (rank 2) counts with the amount paid, not the one of an
+        // unlisted item or a second one of "b".
+        var stored = new[] { Event("b", EventType.View, 2), Event("b", EventType.Purchase, 2, 12.5), Event("x", EventType.Purchase, 2, 40) };
+        Assert.Equal([new NextItemOutcome("v2", RankingSource.Model, 2, arm, 12.5)], tracker.Purchases(stored, T0.AddMinutes(2)));
         Assert.Equal(2, tracker.Follow(stored, T0.AddMinutes(2))!.Value.Rank);
         Assert.Empty(tracker.Purchases([Event("b", EventType.Purchase, 3)], T0.AddMinutes(3)));
         // Another listed item later, answered list or not; a cart is not a purchase; past the window nothing counts.
-        Assert.Equal(3, Assert.Single(tracker.Purchases([Event("c", EventType.Cart, 4), Event("c", EventType.Purchase, 4)], T0.AddMinutes(4))).Rank);
+        // A purchase without a value pays nothing.
+        var later = Assert.Single(tracker.Purchases([Event("c", EventType.Cart, 4), Event("c", EventType.Purchase, 4)], T0.AddMinutes(4)));
+        Assert.Equal(((int?)3, 0.0), (later.Rank, later.Paid));
         Assert.Empty(tracker.Purchases([Event("a", EventType.Purchase, 20)], T0.AddMinutes(20)));
 
         var accumulator = new ExperimentAccumulator();
         accumulator.Served(arm, 1);
         accumulator.Served(arm, 2);
-        accumulator.Purchased(arm, 1);
+        accumulator.Purchased(arm, 1, 12.5);
+        accumulator.Purchased(arm, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.Purchased(arm, 1, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accumulator.Purchased(arm, 1, double.NaN));
         var drained = Assert.Single(accumulator.Drain());
-        Assert.Equal((1L, 0.5), (drained.CandidateArm.ItemsPurchased[1], ExperimentComparison.PurchasesPerList(drained.CandidateArm)!.Value.Value));
-        // Counts stored before purchases were kept read as none.
+        Assert.Equal((1L, 1.0), (drained.CandidateArm.ItemsPurchased[1], ExperimentComparison.PurchasesPerList(drained.CandidateArm)!.Value.Value));
+        Assert.Equal((12.5, 0.0, 6.25), (drained.CandidateArm.AmountPaid[1], drained.CandidateArm.AmountPaid[2], ExperimentComparison.RevenuePerList(drained.CandidateArm)!.Value.Value));
+        Assert.Equal(25, drained.CandidateArm.Plus(drained.CandidateArm).AmountPaid.Sum());
+        // Counts stored before purchases (or their amounts) were kept read as none.
         Assert.Equal(0, (drained.CandidateArm with { Purchases = null }).ItemsPurchased.Sum());
+        Assert.Equal(0, (drained.CandidateArm with { Revenue = null }).AmountPaid.Sum());
+        Assert.Equal(12.5, (drained.CandidateArm with { Revenue = null }).Plus(drained.CandidateArm).AmountPaid.Sum());
     }
 
     [Fact]
@@ -513,6 +545,32 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(byHitRate), Cli.CandidateResultsCommand.Decide(results, 1000, 0.05));
         // The plan scales the events by (detectable difference / wanted change)² of the purchases, not of the hit rate.
         Assert.Equal(((long)Math.Ceiling(5000 * Math.Pow(0.002 / (0.1 * 0.05), 2)), 800L), Cli.CandidateResultsCommand.Plan(results, 0.1, goal));
+    }
+
+    [Theory]
+    // Judged by revenue per list: more purchases of cheaper items are no win, fewer of dearer ones can be.
+    [InlineData(0.5, 0.001, "Promote", "Promote", "Stop")]
+    [InlineData(0.001, 0.5, "Stop", "Continue", "Promote")]
+    [InlineData(0.001, 0.001, "Promote", "Promote", "Promote")]
+    public void A_test_judged_by_revenue_promotes_a_candidate_whose_lists_earn_more(double purchasesP, double revenueP,
+        string byRevenue, string sequentiallyByRevenue, string byPurchases)
+    {
+        var hitRate = new Cli.CandidateResultsCommand.Comparison(0.3, 0.3, 0, 0, -0.01, 0.01, 1, 0.01, 1);
+        var purchases = new Cli.CandidateResultsCommand.Comparison(0.055, 0.05, 0.005, 0.1, 0.001, 0.009, purchasesP, 0.002, purchasesP);
+        var revenue = new Cli.CandidateResultsCommand.Comparison(2.2, 2.0, 0.2, 0.1, 0.05, 0.35, revenueP, 0.08, revenueP);
+        var results = new Cli.CandidateResultsCommand.Results("v2", "v1", T0, true, 0.5,
+            new Cli.CandidateResultsCommand.Arm(5000, 1500, 0.3, 0.2), new Cli.CandidateResultsCommand.Arm(4000, 1200, 0.3, 0.2), hitRate, hitRate,
+            PurchasesPerList: purchases, RevenuePerList: revenue);
+        var goal = Cli.CandidateResultsCommand.Goal.Revenue;
+        Assert.Equal(goal, Cli.CandidateResultsCommand.GoalNamed("revenue"));
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(byRevenue), Cli.CandidateResultsCommand.Decide(results, 1000, 0.05, goal));
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(sequentiallyByRevenue), Cli.CandidateResultsCommand.DecideSequentially(results, null, 0.05, goal));
+        Assert.Equal(Enum.Parse<Cli.CandidateResultsCommand.Decision>(byPurchases),
+            Cli.CandidateResultsCommand.Decide(results, 1000, 0.05, Cli.CandidateResultsCommand.GoalNamed("purchases")));
+        // The plan scales the events by (detectable difference / wanted change)² of the revenue.
+        Assert.Equal(((long)Math.Ceiling(5000 * Math.Pow(0.08 / (0.1 * 2.0), 2)), (long)Math.Ceiling(4000 * Math.Pow(0.08 / (0.1 * 2.0), 2))),
+            Cli.CandidateResultsCommand.Plan(results, 0.1, goal));
+        Assert.Contains(Cli.CandidateResultsCommand.Describe(results, 0.05), line => line.StartsWith("revenue per list: +0.2000 (+10.0 %)", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -222,6 +222,7 @@ public sealed class InteractionLoaderTests : IDisposable
             ("alice", "b", "rating", t0.AddMinutes(1), "e2", 2),
             ("alice", "c", "view", t0.AddMinutes(2), "e3", null),
             ("bob", "a", "rating", t0, "e4", 0.1 + 0.2),
+            ("bob", "d", "Purchase", t0.AddMinutes(1), "e5", 1.5),
         ]);
         var text = writer.ToString();
         Assert.Contains("\nalice,a,rating,2024-05-01T12:00:00.0000000Z,e1,4.5\n", text.ReplaceLineEndings("\n"));
@@ -232,9 +233,10 @@ public sealed class InteractionLoaderTests : IDisposable
 
         var all = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { MinUserInteractions = 1 });
         Assert.Equal(["a", "b", "c"], External(all.Data, 0));
-        // Ratings below 4 go; the view, which has no value, stays.
+        // Ratings below 4 go; the view, which has no value, stays, and so does the purchase, whose value is the amount paid.
         var liked = InteractionLoader.Read(path, InteractionFormat.EventExport, new PreprocessingOptions { MinRating = 4, MinUserInteractions = 1 });
         Assert.Equal(["a", "c"], External(liked.Data, 0));
+        Assert.Equal(["d"], External(liked.Data, 1));
         Assert.Equal(2, liked.Summary.BelowMinRating);
 
         var old = Write("old.csv", EventExportFormat.HeaderWithoutValue + "\nu,i,view,2024-05-01T12:00:00Z,e1\nu,j,view,2024-05-01T12:01:00Z,e2\n");

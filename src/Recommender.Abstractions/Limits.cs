@@ -34,6 +34,9 @@ public static class Limits
     public const int MaxBoosts = 20;
     public const double MinBoostFactor = 0.01;
     public const double MaxBoostFactor = 100;
+
+    /// <summary>Caps a request may give (each a tag and the most items carrying it a list may hold).</summary>
+    public const int MaxCaps = 20;
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 

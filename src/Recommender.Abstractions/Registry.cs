@@ -90,7 +90,8 @@ public sealed record ActivationResult(
 /// items unlike each other; <see cref="Offset"/> skips that many items of the list first (a page further down it).
 /// With several tags, <see cref="Tags"/> holds them all (an item carrying any one is listed) and <see cref="Tag"/> the
 /// first; items carrying any of <see cref="ExcludeTags"/> are left out. Each of <see cref="Boosts"/> multiplies the score of
-/// the items carrying its tag before the list is cut and its scores are normalised.
+/// the items carrying its tag before the list is cut and its scores are normalised; each of <see cref="Caps"/> lets at
+/// most its count of items carrying its tag into the list.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -103,7 +104,8 @@ public sealed record RecommendationRequest(
     [property: Id(6)] int Offset = 0,
     [property: Id(7)] string[]? Tags = null,
     [property: Id(8)] string[]? ExcludeTags = null,
-    [property: Id(9)] TagBoost[]? Boosts = null)
+    [property: Id(9)] TagBoost[]? Boosts = null,
+    [property: Id(10)] TagCap[]? Caps = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
@@ -117,7 +119,9 @@ public sealed record RecommendationRequest(
 /// of the list come before the K (a later page): the list is ranked to Offset + K and its first Offset left out, so
 /// pages read one after another make up the list a single read of Offset + K gives. A shard is asked for Offset + K.
 /// A row carrying the tag of one of <see cref="Boosts"/> ranks by its similarity plus the temperature times the log of
-/// the boost's factor (of each such boost), so that its softmax score is multiplied by the factors.
+/// the boost's factor (of each such boost), so that its softmax score is multiplied by the factors. With
+/// <see cref="Caps"/>, each row returned says which of them its tags fill (<see cref="ScoredItem.CappedTags"/>), and the
+/// list is taken from the merged rows cap by cap (<c>TagCaps</c>), the scan going deeper until the list is full.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -128,7 +132,8 @@ public sealed record ScanFilter(
     [property: Id(4)] int Offset = 0,
     [property: Id(5)] string[]? Tags = null,
     [property: Id(6)] string[]? ExcludeTags = null,
-    [property: Id(7)] TagBoost[]? Boosts = null)
+    [property: Id(7)] TagBoost[]? Boosts = null,
+    [property: Id(8)] TagCap[]? Caps = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;
@@ -143,6 +148,14 @@ public sealed record ScanFilter(
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.tag-boost")]
 public sealed record TagBoost([property: Id(0)] string Tag, [property: Id(1)] double Factor);
+
+/// <summary>
+/// Merchandising: at most <see cref="Count"/> items carrying <see cref="Tag"/> (ignoring case) in a list, counted from
+/// its top (a sponsored slot, one brand's share); the list is taken in its order, passing over an item once a cap of one
+/// of its tags is full, and filled from further down.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.tag-cap")]
+public sealed record TagCap([property: Id(0)] string Tag, [property: Id(1)] int Count);
 
 /// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.popularity-delta")]

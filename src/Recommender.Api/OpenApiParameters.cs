@@ -44,6 +44,10 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + $"to {Limits.MaxBoostFactor.ToString(System.Globalization.CultureInfo.InvariantCulture)}): items carrying the tag (case-insensitive) weigh that many times as much, "
             + "their softmax weight (or, in the popularity list, their count) multiplied by the factor before the list is cut and its scores normalised; "
             + "an item carrying several boosted tags takes each factor. Filters (tag, excludeTag, exclude) apply first. Repeat the parameter for several tags, each once."),
+        ["cap"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxCaps, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
+            $"TAG:COUNT, such as sponsored:2 (the count after the last colon, from 1 to {Limits.MaxK}): at most that many items carrying the tag (case-insensitive) in the list, "
+            + "counted from its top across pages; the list is taken in its order (after boosts, or as diversity picks it), passing over an item once a cap of one of its tags "
+            + "is full and filling from further down, so it may come out shorter only when the items run out. Repeat the parameter for several tags, each once."),
     };
 
     private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> Headers = new(StringComparer.OrdinalIgnoreCase)

@@ -34,7 +34,7 @@ public static class ItemEndpoints
             .WithName("GetSimilarItems")
             .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
                 + "when given (repeatable: any of them), none tagged excludeTag=...; diversity=0..1 trades likeness to the item for items unlike each other; offset=n returns the k items after the first n; "
-                + "boost=TAG:FACTOR (repeatable) multiplies the weight of items carrying the tag by the factor.")
+                + "boost=TAG:FACTOR (repeatable) multiplies the weight of items carrying the tag by the factor; cap=TAG:COUNT (repeatable) lets at most COUNT of them into the list.")
             .Produces<SimilarItemsResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
@@ -100,7 +100,7 @@ public static class ItemEndpoints
     }
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
-        string? diversity, string[]? boost,
+        string? diversity, string[]? boost, string[]? cap,
         HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -111,8 +111,9 @@ public static class ItemEndpoints
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var boosts = Fields.Boosts(boost, errors);
+        var caps = Fields.Caps(cap, errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(count!.Value, excluded, tags.Tag, lambda, skip, tags.Tags, tags.ExcludeTags, boosts);
+        var filter = new ScanFilter(count!.Value, excluded, tags.Tag, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);

@@ -16,13 +16,13 @@ public static class PopularEndpoints
                 + "first, then the all-time counts; only items the active model can serve and none hidden; minus exclude=id1,id2 and any "
                 + "excludeId=..., only items tagged tag=... when given (repeatable: any of them), none tagged excludeTag=...; offset=n returns the k items after the first n; "
                 + "diversity (0 to 1) picks the k from the most popular 4·k, each unlike those picked before it (by the active model's item vectors); "
-                + "boost=TAG:FACTOR (repeatable) multiplies the counts of items carrying the tag by the factor. The same for every caller.")
+                + "boost=TAG:FACTOR (repeatable) multiplies the counts of items carrying the tag by the factor; cap=TAG:COUNT (repeatable) lets at most COUNT of them into the list. The same for every caller.")
             .Produces<PopularItemsResponse>()
             .ProducesValidationProblem();
     }
 
     private static async Task<IResult> Popular(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag,
-        string? diversity, [FromQuery] string[]? boost, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
+        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var count = Fields.K(k, errors);
@@ -31,12 +31,13 @@ public static class PopularEndpoints
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var boosts = Fields.Boosts(boost, errors);
+        var caps = Fields.Caps(cap, errors);
         if (errors.Any) return Problems.Invalid(errors);
 
         // A session with no items ranks as a user without history: the popular list, filtered the same way.
         var clock = Stopwatch.StartNew();
         var request = new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags, ExcludeTags: tags.ExcludeTags,
-            Boosts: boosts);
+            Boosts: boosts, Caps: caps);
         var session = grains.GetGrain<ISessionGrain>(WorkerKeys.Any());
         var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(new Immutable<string[]>([]), request, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");

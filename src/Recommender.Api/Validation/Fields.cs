@@ -278,7 +278,7 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
-        string[]? excludeTag, string? explain, string? diversity, string[]? boost, ValidationErrors errors)
+        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -288,10 +288,23 @@ public static class Fields
         var tags = TagFilters(tag, excludeTag, errors);
         var withReasons = Flag(explain, "explain", errors);
         var boosts = Boosts(boost, errors);
+        var caps = Caps(cap, errors);
         return count is { } c && !errors.Any
-            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts)
+            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps)
             : null;
     }
+
+    /// <summary>
+    /// The cap= parameters (repeatable, null for none): each TAG:COUNT, the tag checked as <see cref="Tag"/> does (the
+    /// count follows the last colon, so a tag may hold one) and the count a whole number from 1 to <see cref="Limits.MaxK"/>
+    /// (excludeTag leaves a tag out altogether); a tag capped twice (ignoring case) is refused; at most <see cref="Limits.MaxCaps"/>.
+    /// </summary>
+    public static TagCap[]? Caps(string[]? values, ValidationErrors errors) =>
+        TagParameters<int, TagCap>(values, "cap", "count", Limits.MaxCaps, "cap=sponsored:2 (at most two such items in the list)", "cap=sponsored:2", errors,
+            (value, text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= Limits.MaxK
+                ? (count, null)
+                : (0, $"cap '{Shown(value)}' has count '{Shown(text)}'; it must be a whole number from 1 to {Limits.MaxK} (excludeTag leaves the tag's items out altogether)."),
+            (tag, count) => new TagCap(tag, count), c => c.Tag);
 
     /// <summary>
     /// The boost= parameters (repeatable, null for none): each TAG:FACTOR, the tag checked as <see cref="Tag"/> does (the
@@ -299,39 +312,53 @@ public static class Fields
     /// to <see cref="Limits.MaxBoostFactor"/>; a tag boosted twice (ignoring case) is refused, since its factor would be
     /// ambiguous; at most <see cref="Limits.MaxBoosts"/>.
     /// </summary>
-    public static TagBoost[]? Boosts(string[]? values, ValidationErrors errors)
+    public static TagBoost[]? Boosts(string[]? values, ValidationErrors errors) =>
+        TagParameters<double, TagBoost>(values, "boost", "factor", Limits.MaxBoosts, "boost=sale:2 (twice the weight) or boost=sold-out:0.1", "boost=sale:2", errors,
+            (value, text) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var factor)
+                && factor >= Limits.MinBoostFactor && factor <= Limits.MaxBoostFactor
+                ? (factor, null)
+                : (0, $"boost '{Shown(value)}' has factor '{Shown(text)}'; it must be a number from {Limits.MinBoostFactor.ToString(CultureInfo.InvariantCulture)} "
+                    + $"to {Limits.MaxBoostFactor.ToString(CultureInfo.InvariantCulture)} (above 1 raises the tag's items, below 1 holds them back)."),
+            (tag, factor) => new TagBoost(tag, factor), b => b.Tag);
+
+    /// <summary>
+    /// Repeatable <paramref name="name"/>=TAG:VALUE parameters (null for none): the value after the last colon, read by
+    /// <paramref name="read"/> (its value, or the problem with it), the tag checked as <see cref="Tag"/> does, each tag
+    /// once ignoring case, at most <paramref name="max"/>; every problem is named under <paramref name="name"/>.
+    /// </summary>
+    private static TResult[]? TagParameters<TValue, TResult>(string[]? values, string name, string valueNoun, int max, string examples, string example,
+        ValidationErrors errors, Func<string, string, (TValue Value, string? Problem)> read, Func<string, TValue, TResult> make, Func<TResult, string> tagOf)
     {
         if (values is null || values.Length == 0) return null;
-        if (values.Length > Limits.MaxBoosts)
+        if (values.Length > max)
         {
-            errors.Add("boost", $"boost is given {values.Length} times; the limit is {Limits.MaxBoosts}.");
+            errors.Add(name, $"{name} is given {values.Length} times; the limit is {max}.");
             return null;
         }
-        var boosts = new List<TagBoost>(values.Length);
+        var form = $"TAG:{valueNoun.ToUpperInvariant()}";
+        var results = new List<TResult>(values.Length);
         var wrong = false;
         foreach (var value in values)
         {
             var colon = value.LastIndexOf(':');
-            var factorText = colon < 0 ? "" : value[(colon + 1)..];
+            var (parsed, bad) = colon < 0 ? (default!, null) : read(value, value[(colon + 1)..]);
             string? problem = null;
             if (colon < 0)
-                problem = $"boost '{Shown(value)}' has no factor: give it as TAG:FACTOR, such as boost=sale:2 (twice the weight) or boost=sold-out:0.1.";
+                problem = $"{name} '{Shown(value)}' has no {valueNoun}: give it as {form}, such as {examples}.";
             else if (string.IsNullOrWhiteSpace(value[..colon]))
-                problem = $"boost '{Shown(value)}' names no tag: give it as TAG:FACTOR, such as boost=sale:2.";
-            else if (!double.TryParse(factorText, NumberStyles.Float, CultureInfo.InvariantCulture, out var factor)
-                || !(factor >= Limits.MinBoostFactor && factor <= Limits.MaxBoostFactor))
-                problem = $"boost '{Shown(value)}' has factor '{Shown(factorText)}'; it must be a number from {Limits.MinBoostFactor.ToString(CultureInfo.InvariantCulture)} "
-                    + $"to {Limits.MaxBoostFactor.ToString(CultureInfo.InvariantCulture)} (above 1 raises the tag's items, below 1 holds them back).";
-            else if (Tag(value[..colon], "boost", errors) is not { } tag)
+                problem = $"{name} '{Shown(value)}' names no tag: give it as {form}, such as {example}.";
+            else if (bad is not null)
+                problem = bad;
+            else if (Tag(value[..colon], name, errors) is not { } tag)
                 wrong = true;
-            else if (boosts.Any(b => string.Equals(b.Tag, tag, StringComparison.OrdinalIgnoreCase)))
-                problem = $"boost names tag '{Shown(tag)}' twice; give each tag one factor.";
-            else boosts.Add(new TagBoost(tag, factor));
+            else if (results.Any(r => string.Equals(tagOf(r), tag, StringComparison.OrdinalIgnoreCase)))
+                problem = $"{name} names tag '{Shown(tag)}' twice; give each tag one {valueNoun}.";
+            else results.Add(make(tag, parsed));
             if (problem is null) continue;
-            errors.Add("boost", problem);
+            errors.Add(name, problem);
             wrong = true;
         }
-        return wrong ? null : [.. boosts];
+        return wrong ? null : [.. results];
     }
 
     /// <summary>A value as a message quotes it: at most 60 characters.</summary>

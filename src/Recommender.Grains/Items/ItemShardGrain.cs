@@ -79,7 +79,8 @@ public sealed class ItemShardGrain(
             _hiddenToken = hidden.Token;
         }
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
-            filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature)));
+            filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature),
+            capTags: filter.Caps?.Select(c => c.Tag).ToArray()));
     }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".

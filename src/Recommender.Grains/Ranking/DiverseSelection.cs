@@ -16,12 +16,16 @@ public static class DiverseSelection
     public static int PoolSize(int k) => (int)Math.Min(4L * k, k + 1_000L);
 
     /// <param name="pool">Candidates, most similar to the query first, each with its vector.</param>
-    public static ScoredItem[] Select(IReadOnlyList<ScoredItem> pool, int k, float lambda)
+    /// <param name="caps">Caps on the picks (<see cref="TagCaps"/>): a candidate whose capped tag is full is passed over,
+    /// so fewer than k may be picked from a pool too small for them.</param>
+    public static ScoredItem[] Select(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (!(lambda >= 0 && lambda <= 1)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Diversity must be from 0 to 1.");
         var count = Math.Min(k, pool.Count);
-        if (lambda == 0 || count <= 1) return [.. pool.Take(count)];
+        if (lambda == 0 || count <= 1)
+            return caps is { Count: > 0 } ? [.. TagCaps.Take(pool, c => c.CappedTags, caps, k)] : [.. pool.Take(count)];
+        var counts = caps is { Count: > 0 } ? new TagCaps.Counts(caps) : null;
 
         var units = new float[pool.Count][];
         for (var i = 0; i < units.Length; i++)
@@ -41,6 +45,7 @@ public static class DiverseSelection
         for (var i = 1; i < pool.Count; i++)
             if (relevance[i] > relevance[first]) first = i;
         var picked = new List<int>(count) { first };
+        counts?.Add(pool[first].CappedTags);
         var closest = new float[pool.Count];
         var upTo = new int[pool.Count];
         // Lazy greedy: once one item is picked, a candidate's value only falls as more are (its closest cosine can only
@@ -56,9 +61,12 @@ public static class DiverseSelection
         }
         while (picked.Count < count && queue.TryDequeue(out var candidate, out _))
         {
+            // A cap once full stays full: such a candidate is never picked.
+            if (counts is not null && !counts.Admits(pool[candidate].CappedTags)) continue;
             if (upTo[candidate] == picked.Count)
             {
                 picked.Add(candidate);
+                counts?.Add(pool[candidate].CappedTags);
                 continue;
             }
             for (var p = upTo[candidate]; p < picked.Count; p++)

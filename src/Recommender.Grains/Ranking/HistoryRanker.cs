@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps), RankingSource.Model) with { Cached = cached };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
@@ -68,7 +68,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
     /// The live popular list, topped up from the seeded one, restricted to the version's items and the request's
     /// filters, in the order of the counts times the request's boosts; with a diversity above 0, picked from the most
     /// popular 4·k by maximal marginal relevance over the items' vectors in the version's shards, as a model list is
-    /// picked from the most similar.
+    /// picked from the most similar; with caps, each item taken unless a capped tag of its is full (the pool, or the
+    /// boosted order, going deeper until the list is full or the items run out).
     /// </summary>
     private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
     {
@@ -81,20 +82,47 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId));
         var depth = request.Offset + request.K;
-        if (request.Boosts is { Length: > 0 } boosts)
-            candidates = SoftmaxRanking.Boosted(candidates, boosts, request.Diversity > 0 ? DiverseSelection.PoolSize(depth) : depth);
+        var caps = request.Caps is { Length: > 0 } given ? given : null;
+        int Capped(PopularItem p) => TagCaps.Mask(caps, p.Tags);
+        // The best n in the list's order: by count, or by count times the boosts.
+        PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
+        IEnumerable<PopularItem> listed;
         if (request.Diversity > 0)
         {
-            var pool = candidates.Take(DiverseSelection.PoolSize(depth)).ToArray();
-            var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId)]);
-            // Relevance is the log count, the popular list's own score, with the boosts; an item no shard holds is not servable now.
-            var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
-                .Select(p => new ScoredItem(p.ItemId, p.Title, SoftmaxRanking.LogCount(p), VectorBytes.FromFloats(vectors[p.ItemId].Vector),
-                    (float)TagBoosts.LogFactor(request.Boosts, p.Tags)))
-                .ToArray();
-            var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
-            candidates = DiverseSelection.Select(scored, depth, request.Diversity).Select(s => byId[s.ItemId]);
+            for (var size = DiverseSelection.PoolSize(depth); ; size = TagCaps.Deeper(size))
+            {
+                var pool = Ordered(size);
+                var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId)]);
+                // Relevance is the log count, the popular list's own score, with the boosts; an item no shard holds is not servable now.
+                var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
+                    .Select(p => new ScoredItem(p.ItemId, p.Title, SoftmaxRanking.LogCount(p), VectorBytes.FromFloats(vectors[p.ItemId].Vector),
+                        (float)TagBoosts.LogFactor(request.Boosts, p.Tags), Capped(p)))
+                    .ToArray();
+                var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps);
+                if (caps is null || picked.Length == depth || pool.Length < size || size == int.MaxValue)
+                {
+                    var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
+                    listed = picked.Select(s => byId[s.ItemId]);
+                    break;
+                }
+            }
         }
-        return SoftmaxRanking.RankPopular(candidates, request.K, excluded, request.Offset, request.Boosts);
+        else if (caps is null) listed = request.Boosts is { Length: > 0 } ? Ordered(depth) : candidates;
+        else if (request.Boosts is not { Length: > 0 }) listed = TagCaps.Take(candidates, Capped, caps, depth);
+        else
+        {
+            // The boosted order is found for the best n only: a capped list that does not fill from them needs more.
+            for (var size = TagCaps.ScanDepth(depth); ; size = TagCaps.Deeper(size))
+            {
+                var ordered = Ordered(size);
+                var taken = TagCaps.Take(ordered, Capped, caps, depth);
+                if (taken.Count == depth || ordered.Length < size || size == int.MaxValue)
+                {
+                    listed = taken;
+                    break;
+                }
+            }
+        }
+        return SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts);
     }
 }

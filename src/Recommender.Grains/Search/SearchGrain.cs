@@ -31,13 +31,39 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // A later page is the tail of the list ranked to its end, so that pages read in turn make up one list.
         // A diverse list is picked from a larger pool of the best items, whose vectors the shards send along.
         var diverse = filter.Diversity > 0;
-        var scan = filter with { K = diverse ? DiverseSelection.PoolSize(filter.Depth) : filter.Depth, Offset = 0 };
-        var calls = new Task<Immutable<ScoredItem[]>>[model.Shards];
-        for (var i = 0; i < calls.Length; i++)
-            calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
-        var perShard = await Task.WhenAll(calls);
-        var merged = SoftmaxRanking.Merge(perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value), scan.K);
-        if (diverse) merged = DiverseSelection.Select(merged, filter.Depth, filter.Diversity);
+        var caps = filter.Caps is { Length: > 0 } given ? given : null;
+        var depth = diverse ? DiverseSelection.PoolSize(filter.Depth) : filter.Depth;
+        // A capped list passes over items: it scans deeper from the start, but for a diverse one, whose pool is its own.
+        var scan = filter with { K = caps is null || diverse ? depth : TagCaps.ScanDepth(depth), Offset = 0 };
+        ScoredItem[] merged;
+        while (true)
+        {
+            var calls = new Task<Immutable<ScoredItem[]>>[model.Shards];
+            for (var i = 0; i < calls.Length; i++)
+                calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
+            var perShard = await Task.WhenAll(calls);
+            var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
+            merged = SoftmaxRanking.Merge(candidates, scan.K);
+            if (caps is null) break;
+            // The capped list of the best scan.K candidates is the capped list of the whole ranking as far as it fills.
+            // One that does not fill needs a deeper scan while a shard had more to give; when none had, the shards gave
+            // every candidate there is, and the list is taken from all of them.
+            var picked = Pick(merged);
+            var complete = candidates.All(c => c.Count < scan.K);
+            if (picked.Length < filter.Depth && complete && candidates.Sum(c => c.Count) > merged.Length)
+                picked = Pick(SoftmaxRanking.Merge(candidates, int.MaxValue));
+            if (picked.Length == filter.Depth || complete || scan.K == int.MaxValue)
+            {
+                merged = picked;
+                break;
+            }
+            scan = scan with { K = TagCaps.Deeper(scan.K) };
+        }
+        if (diverse && caps is null) merged = DiverseSelection.Select(merged, filter.Depth, filter.Diversity);
+
+        ScoredItem[] Pick(ScoredItem[] ranked) => diverse
+            ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps)
+            : [.. TagCaps.Take(ranked, c => c.CappedTags, caps!, filter.Depth)];
         var ranked = SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity));
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
     }

@@ -71,9 +71,13 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
             string.Join('\u001e', (request.ExcludeTags ?? []).Select(t => t.ToUpperInvariant()).Order(StringComparer.Ordinal)),
             request.Diversity.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             .. (request.Exclude ?? []).Order(StringComparer.Ordinal),
-            // Boosts last and only when given, so that lists without them keep the keys they had before boosts existed.
+            // Boosts and caps last and only when given, so that lists without them keep the keys they had before them.
             .. request.Boosts is { Length: > 0 } boosts
                 ? [string.Join('\u001e', boosts.Select(b => "\u001d" + b.Tag.ToUpperInvariant() + "=" + b.Factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+                    .Order(StringComparer.Ordinal))]
+                : Array.Empty<string>(),
+            .. request.Caps is { Length: > 0 } caps
+                ? [string.Join('\u001e', caps.Select(c => "\u001c" + c.Tag.ToUpperInvariant() + "=" + c.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
                     .Order(StringComparer.Ordinal))]
                 : Array.Empty<string>()]);
 

@@ -16,6 +16,7 @@ public sealed class ManyUsersTests(ServingCluster cluster)
     [InlineData("k=3&offset=2&excludeTag=Drama")]
     [InlineData("k=4&includeSeen=true&exclude=1,2")]
     [InlineData("k=6&boost=Thriller:4&boost=romance:0.5")]
+    [InlineData("k=6&boost=Thriller:4&cap=thriller:2")]
     public async Task Each_user_gets_the_list_its_own_read_gives_in_the_order_given(string query)
     {
         // Every silo serves the active version (a test before may have just activated it), so that the reads compared agree on it.

@@ -75,25 +75,31 @@ public sealed class DiverseSelectionTests
         Assert.Throws<ArgumentException>(() => DiverseSelection.Select([.. Pool, new ScoredItem("bare", "bare", 1)], 3, 0.5f));
     }
 
-    /// <summary>The selection as defined: after every pick, every candidate scored against every item picked.</summary>
-    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda)
+    /// <summary>
+    /// The selection as defined: after every pick, every candidate scored against every item picked (with caps, every
+    /// candidate whose capped tag is full left out).
+    /// </summary>
+    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null)
     {
         var units = pool.Select(c => { var v = VectorBytes.ToFloats(c.Vector!); TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v); return v; }).ToArray();
         var top = pool.Max(c => c.Similarity);
         var bottom = pool.Min(c => c.Similarity);
         var relevance = pool.Select(c => top > bottom ? (c.Similarity - bottom) / (top - bottom) : 1f).ToArray();
         var picked = new List<int>();
+        bool Full(int i) => caps is not null && Enumerable.Range(0, caps.Count)
+            .Any(c => (pool[i].CappedTags & (1 << c)) != 0 && picked.Count(p => (pool[p].CappedTags & (1 << c)) != 0) >= caps[c].Count);
         while (picked.Count < Math.Min(k, pool.Count))
         {
             var best = -1;
             var bestValue = float.NegativeInfinity;
             for (var i = 0; i < pool.Count; i++)
             {
-                if (picked.Contains(i)) continue;
+                if (picked.Contains(i) || Full(i)) continue;
                 var closest = picked.Count == 0 ? 0f : picked.Max(p => TensorPrimitives.Dot(units[i], units[p]));
                 var value = picked.Count == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest;
                 if (best < 0 || value > bestValue) (best, bestValue) = (i, value);
             }
+            if (best < 0) break;
             picked.Add(best);
         }
         return [.. picked.Select(i => pool[i].ItemId)];
@@ -107,14 +113,40 @@ public sealed class DiverseSelectionTests
     [InlineData(5, 60, 15, 1f)]
     public void The_lazy_selection_picks_what_scoring_every_candidate_after_every_pick_does(int seed, int size, int k, float lambda)
     {
-        var random = new Random(seed);
-        // Clustered vectors with a few exact ties in score, as near-duplicate items give.
-        var centres = Enumerable.Range(0, 5).Select(_ => Enumerable.Range(0, 16).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
-        var pool = Enumerable.Range(0, size)
-            .Select(i => Item($"i{i}", MathF.Round((float)random.NextDouble() * 20, 1),
-                centres[random.Next(centres.Length)].Select(c => c + 0.1f * ((float)random.NextDouble() - 0.5f)).ToArray()))
-            .OrderByDescending(c => c.Similarity)
-            .ToArray();
+        var pool = RandomPool(new Random(seed), size, clusters: 5, dimension: 16, _ => 0);
         Assert.Equal(Exhaustive(pool, k, lambda), DiverseSelection.Select(pool, k, lambda).Select(c => c.ItemId));
+    }
+
+    /// <summary>
+    /// Candidates with clustered vectors and a few exact ties in score, as near-duplicate items give, best first, each
+    /// with the cap bits <paramref name="capped"/> draws.
+    /// </summary>
+    private static ScoredItem[] RandomPool(Random random, int size, int clusters, int dimension, Func<Random, int> capped)
+    {
+        var centres = Enumerable.Range(0, clusters).Select(_ => Enumerable.Range(0, dimension).Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+        return [.. Enumerable.Range(0, size)
+            .Select(i => Item($"i{i}", MathF.Round((float)random.NextDouble() * 20, 1),
+                centres[random.Next(centres.Length)].Select(c => c + 0.1f * ((float)random.NextDouble() - 0.5f)).ToArray()) with { CappedTags = capped(random) })
+            .OrderByDescending(c => c.Similarity)];
+    }
+
+    [Theory]
+    [InlineData(6, 60, 15, 0.5f)]
+    [InlineData(7, 60, 30, 0.3f)]
+    [InlineData(8, 40, 40, 0.8f)]
+    [InlineData(9, 50, 12, 0f)]
+    public void Capped_tags_are_passed_over_once_full_and_the_rest_is_picked_as_before(int seed, int size, int k, float lambda)
+    {
+        // Three caps: a third of the items carry the first, a fifth the second, some both; the third tag is carried by none.
+        TagCap[] caps = [new("a", 2), new("b", 3), new("unused", 1)];
+        var pool = RandomPool(new Random(seed), size, clusters: 4, dimension: 8, random => (random.Next(3) == 0 ? 1 : 0) | (random.Next(5) == 0 ? 2 : 0));
+        var picked = DiverseSelection.Select(pool, k, lambda, caps);
+        Assert.Equal(Exhaustive(pool, k, lambda, caps), picked.Select(c => c.ItemId));
+        Assert.InRange(picked.Count(c => (c.CappedTags & 1) != 0), 0, 2);
+        Assert.InRange(picked.Count(c => (c.CappedTags & 2) != 0), 0, 3);
+        // Only the caps make the list short: what is left of the pool would all be over a cap.
+        var uncapped = pool.Count(c => c.CappedTags == 0);
+        Assert.Equal(Math.Min(k, uncapped + picked.Count(c => c.CappedTags != 0)), picked.Length);
+        if (lambda == 0) Assert.Equal(TagCaps.Take(pool, c => c.CappedTags, caps, k).Select(c => c.ItemId), picked.Select(c => c.ItemId));
     }
 }

@@ -175,6 +175,13 @@ public sealed class NextItemTrackerTests
         Assert.Equal(boosted, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [new("NEW", 0.5), new("Sale", 2)])));
         Assert.NotEqual(boosted, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [new("sale", 3), new("new", 0.5)])));
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Boosts: [])));
+        // So do caps, and a cap is not a boost of the same tag and number.
+        var capped = NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Caps: [new("sale", 2), new("new", 1)]));
+        Assert.NotEqual(list, capped);
+        Assert.Equal(capped, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Caps: [new("NEW", 1), new("Sale", 2)])));
+        Assert.NotEqual(capped, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Caps: [new("sale", 3), new("new", 1)])));
+        Assert.NotEqual(NextItemTracker.ListOf(new RecommendationRequest(2, Caps: [new("sale", 2)])), NextItemTracker.ListOf(new RecommendationRequest(2, Boosts: [new("sale", 2)])));
+        Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Caps: [])));
         Assert.Equal("\u001fDRAMA\u001f\u001f0", list);
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(7, Tag: "drama", Explain: true, Offset: 7)));
     }

@@ -33,7 +33,7 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
         ["diversity"] = (() => new() { Type = JsonSchemaType.Number, Minimum = "0", Maximum = "1", Default = JsonValue.Create(0) },
             "How much relevance the list gives up for items unlike each other (maximal marginal relevance over the best 4·k, at most k + 1,000, by the cosine "
             + "of the items' vectors): 0 is the most relevant items in order, 1 the best item and then each time the one least like those before it. "
-            + "The items come in the order picked; each score stays the item's softmax share among the listed items. The popularity list is not diversified. "
+            + "The items come in the order picked; each score stays the item's softmax share among the listed items. The popularity list is diversified the same way over its most popular 4·k (relevance: the log count). "
             + "A diverse list has no later pages (offset)."),
         ["tag"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxTags, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Limits.MaxTagLength } },
             "Only items carrying this tag (case-insensitive); repeat the parameter for items carrying any one of several."),

@@ -70,16 +70,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dotnet test "$ROOT/Cluster.sln" -c Release \
-    --logger "trx" --logger "console;verbosity=normal" \
-    --results-directory "$RESULTS" \
-    --blame-hang-timeout 20m \
-    "$@"
+# Built once; then the two long test projects run side by side, one a core: the deployment tests (real clusters,
+# PostgreSQL, faults) beside the cluster tests (in-process clusters) and then the model tests. (One `dotnet test` of the
+# solution ran the deployment tests only after the cluster tests: MSBuild hands a project's tests to the node that
+# built it, which was busy with the cluster tests.)
+run_tests() {
+    local project="$1"; shift
+    dotnet test "$ROOT/tests/$project/$project.csproj" -c Release --no-build \
+        --logger "trx" --logger "console;verbosity=normal" \
+        --results-directory "$RESULTS/$project" \
+        --blame-hang-timeout 20m \
+        "$@"
+}
+mapfile -t projects < <(dotnet sln "$ROOT/Cluster.sln" list | sed -n 's#^tests/\([^/]*\)/\1\.csproj$#\1#p')
+if [[ ${#projects[@]} -eq 0 ]]; then echo "No test projects found in Cluster.sln."; exit 1; fi
+dotnet build "$ROOT/Cluster.sln" -c Release
 test_rc=$?
+if [[ $test_rc -eq 0 ]]; then
+    run_tests Recommender.Deployment.Tests "$@" &
+    deployment=$!
+    for project in "${projects[@]}"; do
+        [[ "$project" == Recommender.Deployment.Tests ]] || run_tests "$project" "$@" || test_rc=$?
+    done
+    wait "$deployment" || test_rc=$?
+fi
 
 passed=0
 failed=0
-for trx in "$RESULTS"/*.trx; do
+for trx in "$RESULTS"/*/*.trx; do
     [[ -f "$trx" ]] || continue
     counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
     p="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<< "$counters")"

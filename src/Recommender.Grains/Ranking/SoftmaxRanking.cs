@@ -76,7 +76,8 @@ public static class SoftmaxRanking
         // No item's log count rises by more than the raising boosts together: once an item's count falls short of the
         // weakest kept even so, every later (smaller) one does too, and the catalogue's long tail is never looked at.
         var ceiling = boosts.Sum(b => Math.Max(0, Math.Log(b.Factor)));
-        var kept = new PriorityQueue<PopularItem, (double Key, int Order)>(count + 1, WeakestFirst);
+        // Grown as items come: a capped list's deeper reads ask for more than the list may hold.
+        var kept = new PriorityQueue<PopularItem, (double Key, int Order)>(Math.Min(count, 4096) + 1, WeakestFirst);
         var order = 0;
         foreach (var item in byCount)
         {

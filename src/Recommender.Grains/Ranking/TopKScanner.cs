@@ -40,7 +40,8 @@ public static class TopKScanner
 
         // The heap's root is the weakest kept candidate. Once the heap is full a row must beat the root to enter:
         // one comparison with its score is all most rows cost beyond their dot product (filters are checked only then).
-        var heap = new PriorityQueue<int, RowScore>(k + 1, new WeakestFirst(tieBreak));
+        // Sized for what the rows can fill: a capped list's deeper scans ask for more than a shard holds.
+        var heap = new PriorityQueue<int, RowScore>(Math.Min(k, rows) + 1, new WeakestFirst(tieBreak));
         var threshold = float.NegativeInfinity;
         var weakestRow = -1;
         for (var row = 0; row < rows; row++)

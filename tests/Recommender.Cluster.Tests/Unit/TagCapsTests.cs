@@ -56,9 +56,14 @@ public sealed class TagCapsTests
     }
 
     [Fact]
-    public void Scans_for_a_capped_list_start_at_twice_its_depth_and_grow_fourfold()
+    public void Scans_for_a_capped_list_start_at_twice_its_depth_and_grow_fourfold_past_what_there_is()
     {
         Assert.Equal((40, 160), (TagCaps.ScanDepth(20), TagCaps.Deeper(40)));
         Assert.Equal(int.MaxValue, TagCaps.Deeper(int.MaxValue / 2));
+        // A deeper scan may ask for more than a shard holds, or the popular list has: it gets what there is.
+        float[] matrix = [1f, 0f, 0.5f, 0f, 0.25f, 0f];
+        Assert.Equal([0, 1, 2], TopKScanner.Scan(matrix, 2, 3, [1f, 0f], int.MaxValue).Select(r => r.Row));
+        PopularItem[] popular = [new("a", "A", 9, ["sale"]), new("b", "B", 5), new("c", "C", 4, ["sale"])];
+        Assert.Equal(["a", "c", "b"], SoftmaxRanking.Boosted(popular, [new TagBoost("sale", 2)], int.MaxValue).Select(p => p.ItemId));
     }
 }

@@ -35,29 +35,22 @@ internal static class CandidateResultsCommand
         Revenue,
     }
 
-    /// <summary>The comparison of <paramref name="goal"/>'s rate in <paramref name="results"/>.</summary>
-    internal static Comparison? Judged(Results results, Goal goal) => goal switch
+    /// <summary>Each goal's --goal value, how messages name its rate, and that rate's comparison in the results.</summary>
+    private static readonly Dictionary<Goal, (string Option, string Name, Func<Results, Comparison?> Rate)> Goals = new()
     {
-        Goal.Purchases => results.PurchasesPerList,
-        Goal.Revenue => results.RevenuePerList,
-        _ => results.HitRate,
+        [Goal.HitRate] = ("hit-rate", "hit rate", r => r.HitRate),
+        [Goal.Purchases] = ("purchases", "purchases per list", r => r.PurchasesPerList),
+        [Goal.Revenue] = ("revenue", "revenue per list", r => r.RevenuePerList),
     };
+
+    /// <summary>The comparison of <paramref name="goal"/>'s rate in <paramref name="results"/>.</summary>
+    internal static Comparison? Judged(Results results, Goal goal) => Goals[goal].Rate(results);
 
     /// <summary>How messages name <paramref name="goal"/>'s rate.</summary>
-    internal static string NameOf(Goal goal) => goal switch
-    {
-        Goal.Purchases => "purchases per list",
-        Goal.Revenue => "revenue per list",
-        _ => "hit rate",
-    };
+    internal static string NameOf(Goal goal) => Goals[goal].Name;
 
-    /// <summary>The --goal value naming <paramref name="goal"/>.</summary>
-    internal static Goal GoalNamed(string? name) => name switch
-    {
-        "purchases" => Goal.Purchases,
-        "revenue" => Goal.Revenue,
-        _ => Goal.HitRate,
-    };
+    /// <summary>The goal a --goal value names (the hit rate for any other).</summary>
+    internal static Goal GoalNamed(string? name) => Goals.FirstOrDefault(g => g.Value.Option == name, new(Goal.HitRate, default)).Key;
 
     /// <summary>What --decide does with a run.</summary>
     internal enum Decision
@@ -109,7 +102,7 @@ internal static class CandidateResultsCommand
                 "Its dismissals per list are a bar either way; the length stays in next events.",
             DefaultValueFactory = _ => "hit-rate",
         };
-        goal.AcceptOnlyFromAmong("hit-rate", "purchases", "revenue");
+        goal.AcceptOnlyFromAmong([.. Goals.Values.Select(g => g.Option)]);
         var planLift = new Option<double?>("--plan-lift")
         {
             Description = "A relative change in the hit rate (or --goal's rate) worth finding (0.05: 5 %): prints how many next events each side needs for it to be found at 0.05 " +

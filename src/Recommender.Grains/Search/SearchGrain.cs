@@ -44,11 +44,15 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
             merged = SoftmaxRanking.Merge(candidates, scan.K);
-            if (caps is null) break;
+            var picked = Pick(merged);
+            if (caps is null)
+            {
+                merged = picked;
+                break;
+            }
             // The capped list of the best scan.K candidates is the capped list of the whole ranking as far as it fills.
             // One that does not fill needs a deeper scan while a shard had more to give; when none had, the shards gave
             // every candidate there is, and the list is taken from all of them.
-            var picked = Pick(merged);
             var complete = candidates.All(c => c.Count < scan.K);
             if (picked.Length < filter.Depth && complete && candidates.Sum(c => c.Count) > merged.Length)
                 picked = Pick(SoftmaxRanking.Merge(candidates, int.MaxValue));
@@ -59,11 +63,12 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             }
             scan = scan with { K = TagCaps.Deeper(scan.K) };
         }
-        if (diverse && caps is null) merged = DiverseSelection.Select(merged, filter.Depth, filter.Diversity);
 
-        ScoredItem[] Pick(ScoredItem[] ranked) => diverse
-            ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps)
-            : [.. TagCaps.Take(ranked, c => c.CappedTags, caps!, filter.Depth)];
+        // The list from candidates ranked best first: as they come, picked for diversity, or walked under the caps.
+        ScoredItem[] Pick(ScoredItem[] ranked) =>
+            diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps)
+            : caps is null ? ranked
+            : [.. TagCaps.Take(ranked, c => c.CappedTags, caps, filter.Depth)];
         var ranked = SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity));
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
     }

@@ -2,8 +2,9 @@ namespace Recommender.Abstractions;
 
 /// <summary>
 /// A candidate from a shard scan: raw similarity to the query, what the request's boosts add to it (in the same units),
-/// the item's vector when the scan is for a diverse list, and which of the request's caps its tags count against (bit i
-/// for cap i). Candidates rank by <see cref="Relevance"/>.
+/// the item's vector when the scan is for a diverse list, and which of the request's caps its tags count against: bit i
+/// for a cap i of one tag, and for caps of each tag under a prefix (<see cref="TagCap.Each"/>) the item's tags they
+/// cover. Candidates rank by <see cref="Relevance"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
 public sealed record ScoredItem(
@@ -12,7 +13,8 @@ public sealed record ScoredItem(
     [property: Id(2)] float Similarity,
     [property: Id(3)] byte[]? Vector = null,
     [property: Id(4)] float Boost = 0,
-    [property: Id(5)] int CappedTags = 0)
+    [property: Id(5)] int CappedTags = 0,
+    [property: Id(6)] string[]? CappedGroups = null)
 {
     /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
     public float Relevance => Similarity + Boost;

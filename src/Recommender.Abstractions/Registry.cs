@@ -152,10 +152,17 @@ public sealed record TagBoost([property: Id(0)] string Tag, [property: Id(1)] do
 /// <summary>
 /// Merchandising: at most <see cref="Count"/> items carrying <see cref="Tag"/> (ignoring case) in a list, counted from
 /// its top (a sponsored slot, one brand's share); the list is taken in its order, passing over an item once a cap of one
-/// of its tags is full, and filled from further down.
+/// of its tags is full, and filled from further down. With <see cref="Each"/>, <see cref="Tag"/> is a prefix (empty for
+/// every tag) and the count holds for each tag that starts with it on its own: at most two items of any one brand
+/// among tags brand:acme, brand:zeta and so on. An item counts against every capped tag it carries.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.tag-cap")]
-public sealed record TagCap([property: Id(0)] string Tag, [property: Id(1)] int Count);
+public sealed record TagCap([property: Id(0)] string Tag, [property: Id(1)] int Count, [property: Id(2)] bool Each = false)
+{
+    /// <summary>Whether an item's <paramref name="tag"/> counts against this cap (ignoring case).</summary>
+    public bool Covers(string tag) =>
+        Each ? tag.StartsWith(Tag, StringComparison.OrdinalIgnoreCase) : string.Equals(tag, Tag, StringComparison.OrdinalIgnoreCase);
+}
 
 /// <summary>Time-decayed interaction weight of one item, as a silo flushes it to a popularity partition.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.popularity-delta")]

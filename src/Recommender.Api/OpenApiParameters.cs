@@ -48,6 +48,11 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             $"TAG:COUNT, such as sponsored:2 (the count after the last colon, from 1 to {Limits.MaxK}): at most that many items carrying the tag (case-insensitive) in the list, "
             + "counted from its top across pages; the list is taken in its order (after boosts, or as diversity picks it), passing over an item once a cap of one of its tags "
             + "is full and filling from further down, so it may come out shorter only when the items run out. Repeat the parameter for several tags, each once."),
+        ["capEach"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxCaps, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
+            $"PREFIX:COUNT, such as brand::2 (the count after the last colon, from 1 to {Limits.MaxK}): a cap for each tag that starts with the prefix (case-insensitive) "
+            + "on its own, so that no one brand fills more than two places when items carry tags brand:acme, brand:zeta and so on; * caps every tag (capEach=*:3, "
+            + "at most three items of any one genre). An item counts against each such tag it carries. Taken like cap, and together with it at most "
+            + $"{Limits.MaxCaps}. Repeat the parameter for several prefixes, each once."),
     };
 
     private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> Headers = new(StringComparer.OrdinalIgnoreCase)

@@ -100,7 +100,7 @@ public static class ItemEndpoints
     }
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
-        string? diversity, string[]? boost, string[]? cap,
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach,
         HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -111,7 +111,7 @@ public static class ItemEndpoints
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var boosts = Fields.Boosts(boost, errors);
-        var caps = Fields.Caps(cap, errors);
+        var caps = Fields.Caps(cap, capEach, errors);
         if (errors.Any) return Problems.Invalid(errors);
         var filter = new ScanFilter(count!.Value, excluded, tags.Tag, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))

@@ -22,7 +22,7 @@ public static class PopularEndpoints
     }
 
     private static async Task<IResult> Popular(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag,
-        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
+        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var count = Fields.K(k, errors);
@@ -31,7 +31,7 @@ public static class PopularEndpoints
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var boosts = Fields.Boosts(boost, errors);
-        var caps = Fields.Caps(cap, errors);
+        var caps = Fields.Caps(cap, capEach, errors);
         if (errors.Any) return Problems.Invalid(errors);
 
         // A session with no items ranks as a user without history: the popular list, filtered the same way.

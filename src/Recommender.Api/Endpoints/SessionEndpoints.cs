@@ -26,7 +26,7 @@ public static class SessionEndpoints
 
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> Recommend(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag,
-        [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap,
+        [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach,
         HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
@@ -34,7 +34,7 @@ public static class SessionEndpoints
         using var _ = document;
         var errors = new ValidationErrors();
         var (items, visitor) = SessionBody.Parse(document!.RootElement, errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
         if (errors.Any) return Problems.Invalid(errors);
 
         // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over.

@@ -278,7 +278,7 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
-        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, ValidationErrors errors)
+        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -288,23 +288,40 @@ public static class Fields
         var tags = TagFilters(tag, excludeTag, errors);
         var withReasons = Flag(explain, "explain", errors);
         var boosts = Boosts(boost, errors);
-        var caps = Caps(cap, errors);
+        var caps = Caps(cap, capEach, errors);
         return count is { } c && !errors.Any
             ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps)
             : null;
     }
 
     /// <summary>
-    /// The cap= parameters (repeatable, null for none): each TAG:COUNT, the tag checked as <see cref="Tag"/> does (the
-    /// count follows the last colon, so a tag may hold one) and the count a whole number from 1 to <see cref="Limits.MaxK"/>
-    /// (excludeTag leaves a tag out altogether); a tag capped twice (ignoring case) is refused; at most <see cref="Limits.MaxCaps"/>.
+    /// The cap= and capEach= parameters together (each repeatable; null for none), at most <see cref="Limits.MaxCaps"/>
+    /// in all. A cap is TAG:COUNT, the tag checked as <see cref="Tag"/> does (the count follows the last colon, so a tag
+    /// may hold one) and the count a whole number from 1 to <see cref="Limits.MaxK"/> (excludeTag leaves a tag out
+    /// altogether); a capEach is PREFIX:COUNT, the count holding for each tag that starts with the prefix on its own
+    /// (<see cref="TagCap.Each"/>), and the prefix * standing for every tag. A tag or prefix given twice in one of them
+    /// (ignoring case) is refused.
     /// </summary>
-    public static TagCap[]? Caps(string[]? values, ValidationErrors errors) =>
-        TagParameters<int, TagCap>(values, "cap", "count", Limits.MaxCaps, "cap=sponsored:2 (at most two such items in the list)", "cap=sponsored:2", errors,
+    public static TagCap[]? Caps(string[]? cap, string[]? capEach, ValidationErrors errors)
+    {
+        var given = (cap?.Length ?? 0) + (capEach?.Length ?? 0);
+        if (cap is { Length: > 0 } && capEach is { Length: > 0 } && given > Limits.MaxCaps)
+        {
+            errors.Add("capEach", $"cap and capEach are given {given} times together; the limit is {Limits.MaxCaps}.");
+            return null;
+        }
+        var single = CapParameters(cap, "cap", "TAG", "cap=sponsored:2 (at most two such items in the list)", "cap=sponsored:2", each: false, errors);
+        var each = CapParameters(capEach, "capEach", "PREFIX", "capEach=brand::2 (at most two items of any one tag starting brand:) or capEach=*:3 (of any one tag)",
+            "capEach=brand::2", each: true, errors);
+        return single is null && each is null ? null : [.. single ?? [], .. each ?? []];
+    }
+
+    private static TagCap[]? CapParameters(string[]? values, string name, string tagNoun, string examples, string example, bool each, ValidationErrors errors) =>
+        TagParameters<int, TagCap>(values, name, "count", Limits.MaxCaps, examples, example, errors,
             (value, text) => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is >= 1 and <= Limits.MaxK
                 ? (count, null)
-                : (0, $"cap '{Shown(value)}' has count '{Shown(text)}'; it must be a whole number from 1 to {Limits.MaxK} (excludeTag leaves the tag's items out altogether)."),
-            (tag, count) => new TagCap(tag, count), c => c.Tag);
+                : (0, $"{name} '{Shown(value)}' has count '{Shown(text)}'; it must be a whole number from 1 to {Limits.MaxK} (excludeTag leaves a tag's items out altogether)."),
+            (tag, count) => new TagCap(each && tag == "*" ? "" : tag, count, each), c => c.Each && c.Tag.Length == 0 ? "*" : c.Tag, tagNoun);
 
     /// <summary>
     /// The boost= parameters (repeatable, null for none): each TAG:FACTOR, the tag checked as <see cref="Tag"/> does (the
@@ -327,7 +344,8 @@ public static class Fields
     /// once ignoring case, at most <paramref name="max"/>; every problem is named under <paramref name="name"/>.
     /// </summary>
     private static TResult[]? TagParameters<TValue, TResult>(string[]? values, string name, string valueNoun, int max, string examples, string example,
-        ValidationErrors errors, Func<string, string, (TValue Value, string? Problem)> read, Func<string, TValue, TResult> make, Func<TResult, string> tagOf)
+        ValidationErrors errors, Func<string, string, (TValue Value, string? Problem)> read, Func<string, TValue, TResult> make, Func<TResult, string> tagOf,
+        string tagNoun = "TAG")
     {
         if (values is null || values.Length == 0) return null;
         if (values.Length > max)
@@ -335,7 +353,7 @@ public static class Fields
             errors.Add(name, $"{name} is given {values.Length} times; the limit is {max}.");
             return null;
         }
-        var form = $"TAG:{valueNoun.ToUpperInvariant()}";
+        var form = $"{tagNoun}:{valueNoun.ToUpperInvariant()}";
         var results = new List<TResult>(values.Length);
         var wrong = false;
         foreach (var value in values)
@@ -346,13 +364,13 @@ public static class Fields
             if (colon < 0)
                 problem = $"{name} '{Shown(value)}' has no {valueNoun}: give it as {form}, such as {examples}.";
             else if (string.IsNullOrWhiteSpace(value[..colon]))
-                problem = $"{name} '{Shown(value)}' names no tag: give it as {form}, such as {example}.";
+                problem = $"{name} '{Shown(value)}' names no {tagNoun.ToLowerInvariant()}: give it as {form}, such as {example}.";
             else if (bad is not null)
                 problem = bad;
             else if (Tag(value[..colon], name, errors) is not { } tag)
                 wrong = true;
             else if (results.Any(r => string.Equals(tagOf(r), tag, StringComparison.OrdinalIgnoreCase)))
-                problem = $"{name} names tag '{Shown(tag)}' twice; give each tag one {valueNoun}.";
+                problem = $"{name} names {tagNoun.ToLowerInvariant()} '{Shown(tag)}' twice; give each {tagNoun.ToLowerInvariant()} one {valueNoun}.";
             else results.Add(make(tag, parsed));
             if (problem is null) continue;
             errors.Add(name, problem);

@@ -125,10 +125,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// (any row when empty) and none of <paramref name="noneTags"/>, skipping the listed item ids; with
     /// <paramref name="withVectors"/>, each with its row's vector. A row carrying the tag of one of <paramref name="boosts"/>
     /// ranks by its similarity plus that boost's offset (plus each such offset), which the result gives as its boost.
-    /// Each result says which of <paramref name="capTags"/> its row carries (bit i for the i-th).
+    /// Each result says what its row counts against under <paramref name="caps"/> (<see cref="TagCaps.Marks"/>).
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
-        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<string>? capTags = null)
+        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -167,18 +167,15 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
             _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits,
             boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
-        var capped = capTags is null ? [] : capTags.Select(t => _tagRows.GetValueOrDefault(t)).ToArray();
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++)
         {
-            var caps = 0;
-            for (var c = 0; c < capped.Length; c++)
-                if (capped[c]?.Contains(best[i].Row) == true) caps |= 1 << c;
+            var marks = caps is { Count: > 0 } ? TagCaps.Marks(caps, _rowTags.GetValueOrDefault(best[i].Row)) : default;
             var added = boost?.Invoke(best[i].Row) ?? 0f;
             // A boosted row's own similarity is its dot product again (the same sum as the scan's), not the score less the boost.
             var similarity = added == 0 ? best[i].Score : TensorPrimitives.Dot(Vector(best[i].Row), query);
             result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], similarity,
-                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, caps);
+                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks.Tags, marks.Groups);
         }
         return result;
     }

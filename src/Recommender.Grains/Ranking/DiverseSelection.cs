@@ -24,7 +24,7 @@ public static class DiverseSelection
         if (!(lambda >= 0 && lambda <= 1)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Diversity must be from 0 to 1.");
         var count = Math.Min(k, pool.Count);
         if (lambda == 0 || count <= 1)
-            return caps is { Count: > 0 } ? [.. TagCaps.Take(pool, c => c.CappedTags, caps, k)] : [.. pool.Take(count)];
+            return caps is { Count: > 0 } ? [.. TagCaps.Take(pool, TagCaps.Of, caps, k)] : [.. pool.Take(count)];
         var counts = caps is { Count: > 0 } ? new TagCaps.Counts(caps) : null;
 
         var units = new float[pool.Count][];
@@ -45,7 +45,7 @@ public static class DiverseSelection
         for (var i = 1; i < pool.Count; i++)
             if (relevance[i] > relevance[first]) first = i;
         var picked = new List<int>(count) { first };
-        counts?.Add(pool[first].CappedTags);
+        counts?.Add(TagCaps.Of(pool[first]));
         var closest = new float[pool.Count];
         var upTo = new int[pool.Count];
         // Lazy greedy: once one item is picked, a candidate's value only falls as more are (its closest cosine can only
@@ -62,11 +62,11 @@ public static class DiverseSelection
         while (picked.Count < count && queue.TryDequeue(out var candidate, out _))
         {
             // A cap once full stays full: such a candidate is never picked.
-            if (counts is not null && !counts.Admits(pool[candidate].CappedTags)) continue;
+            if (counts is not null && !counts.Admits(TagCaps.Of(pool[candidate]))) continue;
             if (upTo[candidate] == picked.Count)
             {
                 picked.Add(candidate);
-                counts?.Add(pool[candidate].CappedTags);
+                counts?.Add(TagCaps.Of(pool[candidate]));
                 continue;
             }
             for (var p = upTo[candidate]; p < picked.Count; p++)

@@ -83,7 +83,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId));
         var depth = request.Offset + request.K;
         var caps = request.Caps is { Length: > 0 } given ? given : null;
-        int Capped(PopularItem p) => TagCaps.Mask(caps, p.Tags);
+        CapMarks Capped(PopularItem p) => TagCaps.Marks(caps, p.Tags);
         // The best n in the list's order: by count, or by count times the boosts.
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         IEnumerable<PopularItem> listed;
@@ -95,8 +95,9 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                 var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId)]);
                 // Relevance is the log count, the popular list's own score, with the boosts; an item no shard holds is not servable now.
                 var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
-                    .Select(p => new ScoredItem(p.ItemId, p.Title, SoftmaxRanking.LogCount(p), VectorBytes.FromFloats(vectors[p.ItemId].Vector),
-                        (float)TagBoosts.LogFactor(request.Boosts, p.Tags), Capped(p)))
+                    .Select(p => (Item: p, Marks: Capped(p)))
+                    .Select(p => new ScoredItem(p.Item.ItemId, p.Item.Title, SoftmaxRanking.LogCount(p.Item), VectorBytes.FromFloats(vectors[p.Item.ItemId].Vector),
+                        (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups))
                     .ToArray();
                 var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps);
                 if (caps is null || picked.Length == depth || pool.Length < size || size == int.MaxValue)

@@ -68,7 +68,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         ScoredItem[] Pick(ScoredItem[] ranked) =>
             diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps)
             : caps is null ? ranked
-            : [.. TagCaps.Take(ranked, c => c.CappedTags, caps, filter.Depth)];
+            : [.. TagCaps.Take(ranked, TagCaps.Of, caps, filter.Depth)];
         var ranked = SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity));
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
     }

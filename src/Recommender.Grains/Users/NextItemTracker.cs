@@ -77,7 +77,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
                     .Order(StringComparer.Ordinal))]
                 : Array.Empty<string>(),
             .. request.Caps is { Length: > 0 } caps
-                ? [string.Join('\u001e', caps.Select(c => "\u001c" + c.Tag.ToUpperInvariant() + "=" + c.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                ? [string.Join('\u001e', caps.Select(c => (c.Each ? "\u001c\u001b" : "\u001c") + c.Tag.ToUpperInvariant() + "=" + c.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
                     .Order(StringComparer.Ordinal))]
                 : Array.Empty<string>()]);
 

@@ -56,11 +56,11 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
     ];
 
     private static readonly string[] QueryNames =
-        ["k", "K", "includeSeen", "exclude", "excludeId", "tag", "explain", "exlude", "k[]", "", "%20k", "boost", "BOOST", "cap"];
+        ["k", "K", "includeSeen", "exclude", "excludeId", "tag", "explain", "exlude", "k[]", "", "%20k", "boost", "BOOST", "cap", "capEach"];
 
     private static readonly string[] QueryValues =
         ["", "-1", "0", "1", "10", "1000", "1001", "abc", "1e3", "99999999999999999999", "true", "maybe", "%FF", "a,b,,c",
-         "1.5", "%2C", "%20", "%E2%80%A8", new string('x', 2000), "drama:2", "a:b:0.5", "x:0", ":1", "x:NaN", "x:1e400", "%3A", "drama:1", "x:1001", "x:-1"];
+         "1.5", "%2C", "%20", "%E2%80%A8", new string('x', 2000), "drama:2", "a:b:0.5", "x:0", ":1", "x:NaN", "x:1e400", "%3A", "drama:1", "x:1001", "x:-1", "*:2"];
 
     private static readonly string?[] OddContentTypes =
     [

@@ -147,6 +147,6 @@ public sealed class DiverseSelectionTests
         // Only the caps make the list short: what is left of the pool would all be over a cap.
         var uncapped = pool.Count(c => c.CappedTags == 0);
         Assert.Equal(Math.Min(k, uncapped + picked.Count(c => c.CappedTags != 0)), picked.Length);
-        if (lambda == 0) Assert.Equal(TagCaps.Take(pool, c => c.CappedTags, caps, k).Select(c => c.ItemId), picked.Select(c => c.ItemId));
+        if (lambda == 0) Assert.Equal(TagCaps.Take(pool, TagCaps.Of, caps, k).Select(c => c.ItemId), picked.Select(c => c.ItemId));
     }
 }

@@ -182,6 +182,9 @@ public sealed class NextItemTrackerTests
         Assert.NotEqual(capped, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Caps: [new("sale", 3), new("new", 1)])));
         Assert.NotEqual(NextItemTracker.ListOf(new RecommendationRequest(2, Caps: [new("sale", 2)])), NextItemTracker.ListOf(new RecommendationRequest(2, Boosts: [new("sale", 2)])));
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(2, Tag: "drama", Caps: [])));
+        // A cap of each tag under a prefix is not a cap of the one tag.
+        Assert.NotEqual(NextItemTracker.ListOf(new RecommendationRequest(2, Caps: [new("brand:", 2)])),
+            NextItemTracker.ListOf(new RecommendationRequest(2, Caps: [new("brand:", 2, Each: true)])));
         Assert.Equal("\u001fDRAMA\u001f\u001f0", list);
         Assert.Equal(list, NextItemTracker.ListOf(new RecommendationRequest(7, Tag: "drama", Explain: true, Offset: 7)));
     }

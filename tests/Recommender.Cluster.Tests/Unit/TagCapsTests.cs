@@ -12,9 +12,9 @@ public sealed class TagCapsTests
         TagCap[] caps = [new("sponsored", 1), new("acme", 2)];
         // Bit 0: sponsored, bit 1: acme.
         (string Id, int Mask)[] ranked = [("s1", 1), ("a1", 2), ("s2", 1), ("sa", 3), ("a2", 2), ("x1", 0), ("a3", 2), ("x2", 0)];
-        Assert.Equal(["s1", "a1", "a2", "x1", "x2"], TagCaps.Take(ranked, r => r.Mask, caps, 10).Select(r => r.Id));
-        Assert.Equal(["s1", "a1", "a2"], TagCaps.Take(ranked, r => r.Mask, caps, 3).Select(r => r.Id));
-        Assert.Empty(TagCaps.Take(ranked, r => r.Mask, caps, 0));
+        Assert.Equal(["s1", "a1", "a2", "x1", "x2"], TagCaps.Take(ranked, r => new CapMarks(r.Mask, null), caps, 10).Select(r => r.Id));
+        Assert.Equal(["s1", "a1", "a2"], TagCaps.Take(ranked, r => new CapMarks(r.Mask, null), caps, 3).Select(r => r.Id));
+        Assert.Empty(TagCaps.Take(ranked, r => new CapMarks(r.Mask, null), caps, 0));
     }
 
     [Fact]
@@ -26,10 +26,10 @@ public sealed class TagCapsTests
         {
             var ranked = Enumerable.Range(0, 200).Select(i => (Id: i, Mask: random.Next(8) & random.Next(8))).ToArray();
             var depth = random.Next(1, 40);
-            var whole = TagCaps.Take(ranked, r => r.Mask, caps, depth);
+            var whole = TagCaps.Take(ranked, r => new CapMarks(r.Mask, null), caps, depth);
             for (var prefix = depth; prefix <= ranked.Length; prefix += 7)
             {
-                var fromPrefix = TagCaps.Take(ranked.Take(prefix), r => r.Mask, caps, depth);
+                var fromPrefix = TagCaps.Take(ranked.Take(prefix), r => new CapMarks(r.Mask, null), caps, depth);
                 // What a prefix gives is the whole ranking's list as far as it reaches: all of it once it fills.
                 Assert.Equal(whole.Take(fromPrefix.Count), fromPrefix);
                 if (fromPrefix.Count == depth) Assert.Equal(whole, fromPrefix);
@@ -38,21 +38,75 @@ public sealed class TagCapsTests
     }
 
     [Fact]
-    public void Masks_match_tags_ignoring_case_and_a_shard_scan_marks_its_rows()
+    public void Marks_match_tags_ignoring_case_and_a_shard_scan_marks_its_rows()
     {
         TagCap[] caps = [new("Drama", 1), new("sale", 2)];
-        Assert.Equal(0b11, TagCaps.Mask(caps, ["SALE", "drama", "other"]));
-        Assert.Equal(0b10, TagCaps.Mask(caps, ["Sale"]));
-        Assert.Equal(0, TagCaps.Mask(caps, null));
-        Assert.Equal(0, TagCaps.Mask(null, ["drama"]));
+        Assert.Equal(0b11, TagCaps.Marks(caps, ["SALE", "drama", "other"]).Tags);
+        Assert.Equal(0b10, TagCaps.Marks(caps, ["Sale"]).Tags);
+        Assert.Null(TagCaps.Marks(caps, ["Sale"]).Groups);
+        Assert.Equal(default, TagCaps.Marks(caps, null));
+        Assert.Equal(default, TagCaps.Marks(null, ["drama"]));
 
         var matrix = new ItemMatrix(2, normalise: false);
         matrix.Upsert("a", "A", [1f, 0f], ["DRAMA"]);
-        matrix.Upsert("b", "B", [0.9f, 0f], ["sale", "drama"]);
-        matrix.Upsert("c", "C", [0.8f, 0f], ["kids"]);
-        var top = matrix.TopK([1f, 0f], 3, [], [], [], capTags: ["drama", "Sale", "none-such"]);
+        matrix.Upsert("b", "B", [0.9f, 0f], ["sale", "drama", "brand:Acme"]);
+        matrix.Upsert("c", "C", [0.8f, 0f], ["kids", "BRAND:zeta", "brand:acme"]);
+        var top = matrix.TopK([1f, 0f], 3, [], [], [], caps: [new("drama", 1), new("Sale", 1), new("none-such", 1)]);
         Assert.Equal([("a", 0b01), ("b", 0b11), ("c", 0)], top.Select(t => (t.ItemId, t.CappedTags)));
-        Assert.All(matrix.TopK([1f, 0f], 3, []), t => Assert.Equal(0, t.CappedTags));
+        Assert.All(top, t => Assert.Null(t.CappedGroups));
+        Assert.All(matrix.TopK([1f, 0f], 3, []), t => Assert.Equal((0, null), (t.CappedTags, t.CappedGroups)));
+        // A cap of each tag under a prefix has no bit: the scan gives the tags it covers, as the item carries them.
+        var perBrand = matrix.TopK([1f, 0f], 3, [], [], [], caps: [new("brand:", 2, Each: true), new("kids", 1)]);
+        Assert.Equal([(0, (string[]?)null), (0, ["brand:Acme"]), (0b10, ["BRAND:zeta", "brand:acme"])],
+            perBrand.Select(t => (t.CappedTags, t.CappedGroups)));
+    }
+
+    [Fact]
+    public void A_cap_of_each_tag_under_a_prefix_counts_every_such_tag_apart()
+    {
+        TagCap[] caps = [new("brand:", 2, Each: true), new("sponsored", 1)];
+        (string Id, string[] Tags)[] ranked =
+        [
+            ("a1", ["brand:acme"]), ("a2", ["Brand:ACME", "sponsored"]), ("z1", ["brand:zeta"]), ("a3", ["brand:acme"]),
+            ("s1", ["sponsored"]), ("az", ["brand:acme", "brand:zeta"]), ("z2", ["brand:zeta"]), ("x1", ["other"]), ("z3", ["brand:zeta"]),
+            ("q1", ["brand:q"]),
+        ];
+        // a3 is a third acme, s1 a second sponsored item, az a third acme (it counts against both of its brands), z3 a third zeta.
+        Assert.Equal(["a1", "a2", "z1", "z2", "x1", "q1"], TagCaps.Take(ranked, r => TagCaps.Marks(caps, r.Tags), caps, 10).Select(r => r.Id));
+        Assert.Equal(["a1", "a2", "z1"], TagCaps.Take(ranked, r => TagCaps.Marks(caps, r.Tags), caps, 3).Select(r => r.Id));
+
+        // The empty prefix (capEach=*) covers every tag; tags are counted once per item, ignoring case.
+        TagCap[] everyTag = [new("", 1, Each: true)];
+        Assert.Equal(["brand:acme"], TagCaps.Marks(everyTag, ["brand:acme", "BRAND:ACME"]).Groups ?? []);
+        Assert.Equal(["a1", "z1", "s1", "x1", "q1"], TagCaps.Take(ranked, r => TagCaps.Marks(everyTag, r.Tags), everyTag, 10).Select(r => r.Id));
+        // A prefix covers only the tags that start with it.
+        TagCap[] acmeOnly = [new("brand:a", 1, Each: true)];
+        Assert.Equal(["a1", "z1", "s1", "z2", "x1", "z3", "q1"], TagCaps.Take(ranked, r => TagCaps.Marks(acmeOnly, r.Tags), acmeOnly, 10).Select(r => r.Id));
+    }
+
+    [Fact]
+    public void The_capped_list_of_a_prefix_that_fills_is_the_same_with_caps_of_each_tag()
+    {
+        var random = new Random(5);
+        TagCap[] caps = [new("g", 2, Each: true), new("x", 3), new("", 4, Each: true)];
+        string[] tags = ["g1", "g2", "g3", "x", "h1", "h2"];
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var ranked = Enumerable.Range(0, 150)
+                .Select(i => (Id: i, Marks: TagCaps.Marks(caps, [.. tags.Where(_ => random.Next(4) == 0)]))).ToArray();
+            var depth = random.Next(1, 25);
+            var whole = TagCaps.Take(ranked, r => r.Marks, caps, depth);
+            for (var prefix = depth; prefix <= ranked.Length; prefix += 7)
+            {
+                var fromPrefix = TagCaps.Take(ranked.Take(prefix), r => r.Marks, caps, depth);
+                Assert.Equal(whole.Take(fromPrefix.Count), fromPrefix);
+                if (fromPrefix.Count == depth) Assert.Equal(whole, fromPrefix);
+            }
+            // No tag under "g" more than twice, none at all more than four times, "x" at most three times.
+            var counts = whole.SelectMany(r => (r.Marks.Groups ?? []).Select(g => g.ToLowerInvariant())).CountBy(g => g).ToDictionary();
+            Assert.All(counts, c => Assert.InRange(c.Value, 1, c.Key.StartsWith('g') ? 2 : 4));
+            Assert.InRange(whole.Count(r => (r.Marks.Tags & 0b10) != 0), 0, 3);
+        }
     }
 
     [Fact]

@@ -62,6 +62,25 @@ public interface IItemGrain : IGrainWithStringKey
 }
 
 /// <summary>
+/// The cluster's scenarios (named list rules), one activation for the whole cluster: front ends read the set and keep
+/// it for a second, so reads do not all call it.
+/// </summary>
+[Alias("recommender.IScenariosGrain")]
+public interface IScenariosGrain : IGrainWithIntegerKey
+{
+    [Alias("GetAll"), AlwaysInterleave]
+    Task<ScenarioSet> GetAll();
+
+    /// <summary>Stores <paramref name="scenario"/> under <paramref name="name"/>, replacing any; null when the cluster already keeps the most it may and this is a new one.</summary>
+    [Alias("Put")]
+    Task<ScenarioSet?> Put(string name, Scenario scenario);
+
+    /// <summary>Removes the scenario; false when there was none of that name.</summary>
+    [Alias("Delete")]
+    Task<bool> Delete(string name);
+}
+
+/// <summary>
 /// The registry: the active model version, where every item's vector lives, the popularity list and whether the
 /// demo has been loaded. A singleton (key 0); hot paths read it through each silo's cached snapshot.
 /// </summary>

@@ -37,6 +37,9 @@ public static class Limits
 
     /// <summary>Caps a request may give (each a tag and the most items carrying it a list may hold).</summary>
     public const int MaxCaps = 20;
+
+    /// <summary>Scenarios a cluster keeps (named list rules; see <see cref="Scenario"/>).</summary>
+    public const int MaxScenarios = 200;
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 

@@ -48,6 +48,10 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             $"TAG:COUNT, such as sponsored:2 (the count after the last colon, from 1 to {Limits.MaxK}): at most that many items carrying the tag (case-insensitive) in the list, "
             + "counted from its top across pages; the list is taken in its order (after boosts, or as diversity picks it), passing over an item once a cap of one of its tags "
             + "is full and filling from further down, so it may come out shorter only when the items run out. Repeat the parameter for several tags, each once."),
+        ["scenario"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScenarioNames.MaxLength, Pattern = "^[A-Za-z0-9._-]+$" },
+            "The name of a scenario (PUT /scenarios/{name}): its tag filters, boosts, caps and diversity apply to the list. The request's own tag and "
+            + "diversity replace the scenario's; its boosts and caps take precedence on the tags they name; excluded tags, boosts and caps of both add up. "
+            + "A name no scenario has is refused (400)."),
         ["capEach"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxCaps, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
             $"PREFIX:COUNT, such as brand::2 (the count after the last colon, from 1 to {Limits.MaxK}): a cap for each tag that starts with the prefix (case-insensitive) "
             + "on its own, so that no one brand fills more than two places when items carry tags brand:acme, brand:zeta and so on; * caps every tag (capEach=*:3, "

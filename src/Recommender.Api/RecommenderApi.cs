@@ -69,6 +69,7 @@ public static class RecommenderApi
             .AddOperationTransformer<OpenApiRateLimits>());
         builder.Services.AddSingleton(FrontEndOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<KnownItems>();
+        builder.Services.AddSingleton<Scenarios.ScenarioCache>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);
@@ -107,6 +108,7 @@ public static class RecommenderApi
         SessionEndpoints.Map(api);
         PopularEndpoints.Map(api);
         ItemEndpoints.Map(api);
+        ScenarioEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ExportEndpoints.Map(api);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

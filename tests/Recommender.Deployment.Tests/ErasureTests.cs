@@ -11,7 +11,7 @@ public sealed class ErasureTests(ClusterFixture fixture)
     private LocalCluster Cluster => fixture.Cluster;
 
     [Fact]
-    public async Task Erasing_a_user_leaves_no_events_in_postgres_and_the_history_stays_empty_after_the_silos_restart()
+    public async Task Erasing_a_user_leaves_no_events_in_postgres_and_the_history_stays_empty_and_scenarios_stay_after_the_silos_restart()
     {
         await fixture.RestoreBaselineAsync();
         var api = Cluster.Api!.BaseAddress;
@@ -26,6 +26,10 @@ public sealed class ErasureTests(ClusterFixture fixture)
         Assert.Equal(4, (await erase.Content.ReadFromJsonAsync<Erased>())!.ErasedEvents);
         Assert.Null(await StoredPayload(user));
 
+        var scenario = "kept-" + Guid.NewGuid().ToString("N");
+        using (var put = await Cluster.Http.PutAsJsonAsync(new Uri(api, $"/scenarios/{scenario}"), new { capEach = new[] { "brand::2" }, diversity = 0.2 }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+
         // Every silo restarted: the history is read back from PostgreSQL, not from a live activation.
         foreach (var index in ClusterFixture.BaselineSilos)
         {
@@ -34,6 +38,10 @@ public sealed class ErasureTests(ClusterFixture fixture)
         await fixture.RestoreBaselineAsync();
         var history = await Cluster.Http.GetFromJsonAsync<History>(new Uri(api, $"/users/{user}/history"));
         Assert.Equal(0, history!.TotalCount);
+        using var kept = await Cluster.Http.GetAsync(new Uri(api, $"/scenarios/{scenario}"));
+        Assert.True(kept.IsSuccessStatusCode, await kept.Content.ReadAsStringAsync());
+        var rules = await kept.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal(("brand::2", 0.2), (rules.GetProperty("capEach")[0].GetString(), Math.Round(rules.GetProperty("diversity").GetDouble(), 6)));
     }
 
     /// <summary>The longest stored key: an id of 256 braces, each kept in the key as three characters.</summary>

@@ -1,4 +1,5 @@
 using Recommender.Abstractions;
+using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;
@@ -100,8 +101,8 @@ public static class ItemEndpoints
     }
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
-        string? diversity, string[]? boost, string[]? cap, string[]? capEach,
-        HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string? scenario,
+        HttpRequest request, IGrainFactory grains, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
@@ -112,8 +113,11 @@ public static class ItemEndpoints
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var boosts = Fields.Boosts(boost, errors);
         var caps = Fields.Caps(cap, capEach, errors);
+        var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps);
+        var list = await scenarios.ApplyAsync(scenario, asked, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(count!.Value, excluded, tags.Tag, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps);
+        var filter = new ScanFilter(list!.K, excluded, list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
+using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;
@@ -22,7 +23,8 @@ public static class PopularEndpoints
     }
 
     private static async Task<IResult> Popular(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag,
-        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
+        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, string? scenario, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
+        ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var count = Fields.K(k, errors);
@@ -32,14 +34,15 @@ public static class PopularEndpoints
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var boosts = Fields.Boosts(boost, errors);
         var caps = Fields.Caps(cap, capEach, errors);
+        var request = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps);
+        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
 
         // A session with no items ranks as a user without history: the popular list, filtered the same way.
         var clock = Stopwatch.StartNew();
-        var request = new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags, ExcludeTags: tags.ExcludeTags,
-            Boosts: boosts, Caps: caps);
         var session = grains.GetGrain<ISessionGrain>(WorkerKeys.Any());
-        var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(new Immutable<string[]>([]), request, attempt), options.CallAttemptTimeout, cancellation);
+        var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(new Immutable<string[]>([]), request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Popular);
         return Results.Ok(new PopularItemsResponse(ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray()));

@@ -147,3 +147,18 @@ public sealed record SessionRequest(
     IReadOnlyList<string> Items,
     [property: System.ComponentModel.Description("A stable id of the anonymous visitor (a first-party cookie's value), which puts the session on one side of a candidate version (an A/B test) as a user's id puts the user: the same id, the same side. Absent: the active version serves.")]
     string? VisitorId = null);
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record ScenarioRequest(
+    [property: System.ComponentModel.Description("Only items carrying one of these tags (as tag=, repeatable); a request's own tag= replaces them.")]
+    IReadOnlyList<string>? Tag = null,
+    [property: System.ComponentModel.Description("Never items carrying one of these tags (as excludeTag=); a request's own add to them.")]
+    IReadOnlyList<string>? ExcludeTag = null,
+    [property: System.ComponentModel.Description("TAG:FACTOR entries (as boost=, such as \"sale:2\"); a request's own boost of a tag replaces the scenario's of that tag.")]
+    IReadOnlyList<string>? Boost = null,
+    [property: System.ComponentModel.Description("TAG:COUNT entries (as cap=, such as \"sponsored:2\"); a request's own cap of a tag replaces the scenario's of that tag.")]
+    IReadOnlyList<string>? Cap = null,
+    [property: System.ComponentModel.Description("PREFIX:COUNT entries (as capEach=, such as \"brand::2\" or \"*:3\"); a request's own capEach of a prefix replaces the scenario's.")]
+    IReadOnlyList<string>? CapEach = null,
+    [property: System.ComponentModel.Description("0 to 1 (as diversity=); a request's own diversity= replaces it.")]
+    float? Diversity = null);

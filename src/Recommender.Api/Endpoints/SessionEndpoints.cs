@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
+using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;
@@ -27,7 +28,8 @@ public static class SessionEndpoints
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> Recommend(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag,
         [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach,
-        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, CancellationToken cancellation)
+        string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, ScenarioCache scenarios,
+        CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
         if (problem is not null) return problem;
@@ -35,6 +37,7 @@ public static class SessionEndpoints
         var errors = new ValidationErrors();
         var (items, visitor) = SessionBody.Parse(document!.RootElement, errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
+        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
 
         // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
+using Recommender.Api.Scenarios;
 using Recommender.Api.Security;
 using Recommender.Api.Validation;
 
@@ -17,7 +18,8 @@ public static class UserEndpoints
                 + "only items tagged tag=... when given (repeatable: any of them), none tagged excludeTag=... (repeatable); a live popularity list without history. "
                 + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it; "
                 + "diversity=0..1 trades relevance for items unlike each other; offset=n returns the k items after the first n (the next page); "
-                + "boost=TAG:FACTOR (repeatable) multiplies the weight of items carrying the tag by the factor before the list is cut; cap=TAG:COUNT (repeatable) lets at most COUNT of them into the list.")
+                + "boost=TAG:FACTOR (repeatable) multiplies the weight of items carrying the tag by the factor before the list is cut; cap=TAG:COUNT (repeatable) lets at most COUNT of them into the list, "
+                + "capEach=PREFIX:COUNT (repeatable) at most COUNT of each tag starting with PREFIX; scenario=NAME applies the rules stored under that name (PUT /scenarios/{name}).")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem();
         app.MapPost("/users/recommendations", RecommendMany)
@@ -46,12 +48,13 @@ public static class UserEndpoints
     }
 
     private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,
-        string? diversity, string[]? boost, string[]? cap, string[]? capEach,
-        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string? scenario,
+        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
+        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
         return await ReadList(userId!, request!, grains, metrics, options, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
     }
@@ -74,7 +77,8 @@ public static class UserEndpoints
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> RecommendMany(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId,
         [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost,
-        [FromQuery] string[]? cap, [FromQuery] string[]? capEach, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, CancellationToken cancellation)
+        [FromQuery] string[]? cap, [FromQuery] string[]? capEach, string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
+        ScenarioCache scenarios, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
         if (problem is not null) return problem;
@@ -82,6 +86,7 @@ public static class UserEndpoints
         var errors = new ValidationErrors();
         var users = UsersBody.Parse(document!.RootElement, errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
+        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
         if (request is not null && (long)users.Length * (request.Offset + request.K) > Limits.MaxItemsPerUsersRequest)
             errors.Add("k", $"{users.Length} users × {request.Offset + request.K} items (offset + k) is {(long)users.Length * (request.Offset + request.K):N0} items; "
                 + $"the limit is {Limits.MaxItemsPerUsersRequest:N0} a request: send fewer users at a time, or a smaller k.");

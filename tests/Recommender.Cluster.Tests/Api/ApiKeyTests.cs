@@ -126,7 +126,8 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Get, "/catalogue/export"), (HttpMethod.Post, "/models/rollback"),
                      (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, "/models/anything"),
                      (HttpMethod.Post, "/models/anything/candidate?share=0.5"), (HttpMethod.Delete, "/models/anything/candidate"),
-                     (HttpMethod.Delete, $"/users/{user}") })
+                     (HttpMethod.Delete, $"/users/{user}"), (HttpMethod.Get, "/scenarios"), (HttpMethod.Get, "/scenarios/home"),
+                     (HttpMethod.Put, "/scenarios/home"), (HttpMethod.Delete, "/scenarios/home") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(method, path));
             Assert.Contains("needs an admin key", (await Problem(response, HttpStatusCode.Forbidden)).Detail);
@@ -135,7 +136,7 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_admin_key_may_export_and_erase()
+    public async Task An_admin_key_may_export_erase_and_define_scenarios()
     {
         var user = "admin-" + Guid.NewGuid().ToString("N");
         using var http = Client(AdminKey);
@@ -146,6 +147,14 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         using var erased = await http.DeleteAsync($"/users/{user}");
         Assert.Equal(new ErasedUserReply(user, 1), await erased.Content.ReadFromJsonAsync<ErasedUserReply>());
         Assert.Equal(0, await EventsOf(user));
+
+        // An admin key defines a scenario; a client key reads lists under it.
+        var scenario = "keys-" + Guid.NewGuid().ToString("N");
+        using (var put = await http.PutAsJsonAsync($"/scenarios/{scenario}", new { cap = new[] { "Drama:1" } }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        using var client = Client(ClientKey);
+        using var list = await client.GetAsync($"/users/{user}/recommendations?k=3&scenario={scenario}");
+        Assert.True(list.IsSuccessStatusCode, await list.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -56,7 +56,7 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
     ];
 
     private static readonly string[] QueryNames =
-        ["k", "K", "includeSeen", "exclude", "excludeId", "tag", "explain", "exlude", "k[]", "", "%20k", "boost", "BOOST", "cap", "capEach"];
+        ["k", "K", "includeSeen", "exclude", "excludeId", "tag", "explain", "exlude", "k[]", "", "%20k", "boost", "BOOST", "cap", "capEach", "scenario"];
 
     private static readonly string[] QueryValues =
         ["", "-1", "0", "1", "10", "1000", "1001", "abc", "1e3", "99999999999999999999", "true", "maybe", "%FF", "a,b,,c",

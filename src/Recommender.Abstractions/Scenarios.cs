@@ -1,0 +1,37 @@
+namespace Recommender.Abstractions;
+
+/// <summary>
+/// A named set of list rules for one place lists are shown (a home page, a cart, an e-mail), kept in the cluster so
+/// that merchandisers change them without a client release: a request naming the scenario (<c>scenario=home</c>) gets
+/// its tag filters, boosts, caps and diversity unless it gives its own (<see cref="ScenarioRules"/> says how they join).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario")]
+public sealed record Scenario(
+    [property: Id(0)] string[]? Tags,
+    [property: Id(1)] string[]? ExcludeTags,
+    [property: Id(2)] TagBoost[]? Boosts,
+    [property: Id(3)] TagCap[]? Caps,
+    [property: Id(4)] float? Diversity,
+    [property: Id(5)] DateTimeOffset UpdatedAt);
+
+/// <summary>Every scenario by name, with a revision that changes whenever one does.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-set")]
+public sealed record ScenarioSet(
+    [property: Id(0)] long Revision,
+    [property: Id(1)] IReadOnlyDictionary<string, Scenario> Scenarios);
+
+/// <summary>A scenario's name: what is wrong with it, as the end of a sentence, or null when it is fine.</summary>
+public static class ScenarioNames
+{
+    public const int MaxLength = 64;
+
+    public static string? Problem(string name)
+    {
+        if (name.Length == 0) return "must not be empty";
+        if (name.Length > MaxLength) return $"is {name.Length} characters long; the limit is {MaxLength}";
+        // Names go in URL paths and query strings as they are, and in metric labels.
+        return name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && name is not ("." or "..")
+            ? null
+            : "may hold only ASCII letters, digits, '-', '_' and '.' (such as home-page or cart.upsell)";
+    }
+}

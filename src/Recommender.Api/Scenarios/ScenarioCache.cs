@@ -1,0 +1,74 @@
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Scenarios;
+
+/// <summary>
+/// This front end's copy of the cluster's scenarios, read again once it is a second old, so that reads naming a
+/// scenario do not all call the one grain that keeps them. A change made through this front end shows at once; one
+/// made through another, within a second.
+/// </summary>
+public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
+{
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+
+    private readonly SemaphoreSlim _refresh = new(1, 1);
+    // One reference, so that readers on other threads see a set together with the time it was read.
+    private (ScenarioSet Set, long ReadAt)? _current;
+
+    /// <summary>Every scenario, as the cluster had them at most <see cref="MaxAge"/> ago.</summary>
+    public async ValueTask<ScenarioSet> GetAsync(TimeSpan attemptTimeout, CancellationToken cancellation)
+    {
+        if (Fresh(_current) is { } set) return set;
+        await _refresh.WaitAsync(cancellation);
+        try
+        {
+            if (Fresh(_current) is { } other) return other;
+            var read = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IScenariosGrain>(0).GetAll(), attemptTimeout, cancellation);
+            Take(read);
+            return read;
+        }
+        finally
+        {
+            _refresh.Release();
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="request"/> under the scenario named by the scenario= parameter (<paramref name="name"/>; the request as
+    /// it is when absent), <paramref name="tagGiven"/> and <paramref name="diversityGiven"/> saying whether the request gave
+    /// those parameters itself (<see cref="ScenarioRules"/>). Null with the problem named under "scenario" when the name is
+    /// malformed or names no scenario, and null as well when <paramref name="request"/> is (its own parameters were wrong).
+    /// </summary>
+    public async ValueTask<RecommendationRequest?> ApplyAsync(string? name, RecommendationRequest? request, bool tagGiven, bool diversityGiven,
+        ValidationErrors errors, TimeSpan attemptTimeout, CancellationToken cancellation)
+    {
+        if (name is null) return request;
+        if (ScenarioNames.Problem(name) is { } problem)
+        {
+            errors.Add("scenario", $"scenario {problem}.");
+            return null;
+        }
+        if (request is null || errors.Any) return null;
+        var set = await GetAsync(attemptTimeout, cancellation);
+        if (set.Scenarios.GetValueOrDefault(name) is not { } scenario)
+        {
+            errors.Add("scenario", $"Scenario '{name}' is not defined; PUT /scenarios/{name} defines it (GET /scenarios lists those there are).");
+            return null;
+        }
+        return ScenarioRules.Apply(request, name, scenario, tagGiven, diversityGiven, errors);
+    }
+
+    /// <summary>Takes a set the grain answered a change with, unless a later one is held already.</summary>
+    public void Take(ScenarioSet set)
+    {
+        if (_current is { } held && held.Set.Revision > set.Revision) return;
+        _current = (set, time.GetTimestamp());
+    }
+
+    /// <summary>Forgets the set held, so that the next read asks the cluster (after a change whose answer carries no set).</summary>
+    public void Forget() => _current = null;
+
+    private ScenarioSet? Fresh((ScenarioSet Set, long ReadAt)? held) =>
+        held is { } h && time.GetElapsedTime(h.ReadAt) < MaxAge ? h.Set : null;
+}

@@ -1,0 +1,47 @@
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Scenarios;
+
+/// <summary>
+/// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag= replaces the
+/// scenario's tags and its diversity= the scenario's diversity; a tag it boosts or caps (capEach: a prefix) takes the
+/// request's factor or count. The rest add up: excluded tags of both, and the boosts and caps of both on other tags.
+/// </summary>
+public static class ScenarioRules
+{
+    /// <summary>
+    /// <paramref name="request"/> under the scenario <paramref name="name"/>; null with the problem named under
+    /// "scenario" when the two together pass a limit, or page a diverse list.
+    /// </summary>
+    public static RecommendationRequest? Apply(RecommendationRequest request, string name, Scenario scenario, bool tagGiven, bool diversityGiven,
+        ValidationErrors errors)
+    {
+        var (tag, tags) = tagGiven || scenario.Tags is not { Length: > 0 } ? (request.Tag, request.Tags) : TagMatch.Fields(scenario.Tags);
+        string[] excluded = [.. (request.ExcludeTags ?? []).Concat(scenario.ExcludeTags ?? []).Distinct(StringComparer.OrdinalIgnoreCase)];
+        var diversity = diversityGiven ? request.Diversity : scenario.Diversity ?? 0;
+        TagBoost[] boosts = [.. request.Boosts ?? [],
+            .. (scenario.Boosts ?? []).Where(b => request.Boosts?.Any(r => string.Equals(r.Tag, b.Tag, StringComparison.OrdinalIgnoreCase)) != true)];
+        TagCap[] caps = [.. request.Caps ?? [],
+            .. (scenario.Caps ?? []).Where(c => request.Caps?.Any(r => r.Each == c.Each && string.Equals(r.Tag, c.Tag, StringComparison.OrdinalIgnoreCase)) != true)];
+        if (excluded.Length > Limits.MaxTags)
+            errors.Add("scenario", $"excludeTag with scenario '{name}''s excluded tags makes {excluded.Length}; the limit is {Limits.MaxTags}.");
+        if (boosts.Length > Limits.MaxBoosts)
+            errors.Add("scenario", $"boost with scenario '{name}''s boosts makes {boosts.Length} tags; the limit is {Limits.MaxBoosts}.");
+        if (caps.Length > Limits.MaxCaps)
+            errors.Add("scenario", $"cap and capEach with scenario '{name}''s caps make {caps.Length}; the limit is {Limits.MaxCaps}.");
+        if (request.Offset > 0 && diversity > 0)
+            errors.Add("scenario", $"Scenario '{name}' picks its lists for diversity ({diversity.ToString(System.Globalization.CultureInfo.InvariantCulture)}), "
+                + "so they have no later pages: ask for the whole list at once, or give diversity=0 to page it.");
+        if (errors.Any) return null;
+        return request with
+        {
+            Tag = tag,
+            Tags = tags,
+            ExcludeTags = excluded.Length == 0 ? null : excluded,
+            Diversity = diversity,
+            Boosts = boosts.Length == 0 ? null : boosts,
+            Caps = caps.Length == 0 ? null : caps,
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json;
+using Recommender.Abstractions;
+
+namespace Recommender.Api.Validation;
+
+/// <summary>
+/// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "boost": [...], "cap": [...],
+/// "capEach": [...], "diversity": 0.3}</c>, every field optional, each list holding what the query parameter of its
+/// name takes (such as "sale:2" for a boost) and checked the same way.
+/// </summary>
+public static class ScenarioBody
+{
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity"];
+
+    public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("body", """The body must be an object of list rules, such as {"boost": ["sale:2"], "capEach": ["brand::2"]}.""");
+            return null;
+        }
+        Fields.OnlyKnown(body, FieldNames, null, "a scenario", errors);
+        var tags = Fields.Tags(Strings(body, "tag", errors), "tag", errors);
+        var excluded = Fields.Tags(Strings(body, "excludeTag", errors), "excludeTag", errors);
+        var boosts = Fields.Boosts(Strings(body, "boost", errors), errors);
+        var caps = Fields.Caps(Strings(body, "cap", errors), Strings(body, "capEach", errors), errors);
+        float? diversity = null;
+        if (body.TryGetProperty("diversity", out var value) && value.ValueKind != JsonValueKind.Null)
+        {
+            if (value.ValueKind == JsonValueKind.Number) diversity = Fields.Diversity(value.GetRawText(), errors);
+            else errors.Add("diversity", "diversity must be a number from 0 (the most relevant items) to 1 (items as unlike each other as the best 4·k allow), such as 0.3.");
+        }
+        return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now);
+    }
+
+    /// <summary>An optional array of strings (null when absent), each entry as the query parameter of the same name would be given.</summary>
+    private static string[]? Strings(JsonElement body, string name, ValidationErrors errors)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String))
+            return [.. value.EnumerateArray().Select(v => v.GetString()!)];
+        errors.Add(name, $"'{name}' must be an array of strings, each as the {name}= query parameter takes it.");
+        return null;
+    }
+
+    /// <summary>A scenario's boosts, caps and the rest in the forms a body (and the query parameters) give them.</summary>
+    public static ScenarioResponse Describe(string name, Scenario scenario) => new(
+        name,
+        scenario.Tags ?? [],
+        scenario.ExcludeTags ?? [],
+        [.. (scenario.Boosts ?? []).Select(b => $"{b.Tag}:{b.Factor.ToString("R", CultureInfo.InvariantCulture)}")],
+        [.. (scenario.Caps ?? []).Where(c => !c.Each).Select(c => $"{c.Tag}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
+        [.. (scenario.Caps ?? []).Where(c => c.Each).Select(c => $"{(c.Tag.Length == 0 ? "*" : c.Tag)}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
+        scenario.Diversity,
+        scenario.UpdatedAt);
+}
+
+/// <summary>A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take.</summary>
+public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>GET /scenarios: every scenario, by name.</summary>
+public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);
+
+/// <summary>DELETE /scenarios/{name}: whether there was one to delete.</summary>
+public sealed record DeletedScenarioResponse(string Name, bool Deleted);

@@ -1,0 +1,66 @@
+using Recommender.Abstractions;
+
+namespace Recommender.Grains.Scenarios;
+
+[GenerateSerializer, Alias("recommender.scenarios-state")]
+public sealed class ScenariosState
+{
+    [Id(0)] public Dictionary<string, Scenario> Scenarios { get; set; } = new(StringComparer.Ordinal);
+    [Id(1)] public long Revision { get; set; }
+}
+
+/// <summary>The cluster's scenarios, stored whole on each change (a few hundred small records at most).</summary>
+public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentState<ScenariosState> state) : Grain, IScenariosGrain
+{
+    public Task<ScenarioSet> GetAll() => Task.FromResult(Snapshot());
+
+    public async Task<ScenarioSet?> Put(string name, Scenario scenario)
+    {
+        var scenarios = state.State.Scenarios;
+        var previous = scenarios.GetValueOrDefault(name);
+        if (previous is null && scenarios.Count >= Limits.MaxScenarios) return null;
+        scenarios[name] = scenario;
+        await Write(() =>
+        {
+            if (previous is null) scenarios.Remove(name);
+            else scenarios[name] = previous;
+        });
+        return Snapshot();
+    }
+
+    public async Task<bool> Delete(string name)
+    {
+        if (!state.State.Scenarios.Remove(name, out var removed)) return false;
+        await Write(() => state.State.Scenarios[name] = removed);
+        return true;
+    }
+
+    /// <summary>
+    /// Stores the change under a new revision. A write reported failed may still have been stored, so memory takes what
+    /// storage holds then, or, when that cannot be read either, is undone; the caller is told it failed either way.
+    /// </summary>
+    private async Task Write(Action undo)
+    {
+        state.State.Revision++;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            try
+            {
+                await state.ReadStateAsync();
+            }
+            catch
+            {
+                undo();
+                state.State.Revision--;
+            }
+            throw;
+        }
+    }
+
+    private ScenarioSet Snapshot() =>
+        new(state.State.Revision, new Dictionary<string, Scenario>(state.State.Scenarios, StringComparer.Ordinal));
+}

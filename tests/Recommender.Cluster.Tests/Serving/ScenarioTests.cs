@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Api;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// Scenarios: named list rules kept in the cluster (PUT /scenarios/{name}) that a list read with scenario=NAME gets.
+/// Each list read under a scenario is compared with the same list asked with the rules as query parameters. The
+/// catalogue's movies are Drama|Romance (even ids) or Action|Thriller (odd ones).
+/// </summary>
+[Collection(ServingCollection.Name)]
+public sealed class ScenarioTests(ServingCluster cluster)
+{
+    private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
+        DateTimeOffset UpdatedAt);
+
+    private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
+
+    private sealed record DeletedReply(string Name, bool Deleted);
+
+    private sealed record UsersReply(List<RecommendationsReply> Users);
+
+    private static string NewName() => $"test-{Guid.NewGuid():N}";
+
+    /// <summary>Three lists compared entry by entry.</summary>
+    private static readonly IEqualityComparer<(string[], string[], string[])> Lists = EqualityComparer<(string[], string[], string[])>.Create(
+        (a, b) => a.Item1.SequenceEqual(b.Item1) && a.Item2.SequenceEqual(b.Item2) && a.Item3.SequenceEqual(b.Item3), _ => 0);
+
+    private async Task<ScenarioReply> Put(string name, string body)
+    {
+        using var response = await cluster.Http.PutAsync($"/scenarios/{name}", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<ScenarioReply>())!;
+    }
+
+    private async Task<List<string>> User(string query) =>
+        [.. (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?{query}")).Items.Select(i => i.Id)];
+
+    private async Task<ProblemReply> Refused(HttpResponseMessage response, HttpStatusCode status = HttpStatusCode.BadRequest)
+    {
+        Assert.True(response.StatusCode == status, $"{response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<ProblemReply>())!;
+    }
+
+    [Fact]
+    public async Task A_list_read_under_a_scenario_gets_its_rules_and_the_request_wins_where_it_speaks()
+    {
+        var name = NewName();
+        var stored = await Put(name, """{"boost": ["drama:50"], "cap": ["action:2"], "capEach": ["*:4"]}""");
+        Assert.Equal(name, stored.Name);
+        Assert.Equal((["drama:50"], ["action:2"], ["*:4"]), (stored.Boost, stored.Cap, stored.CapEach), Lists);
+        var rules = "boost=drama:50&cap=action:2&capEach=*:4";
+        var plain = await User("k=12");
+        var underScenario = await User($"k=12&scenario={name}");
+        Assert.NotEqual(plain, underScenario);
+        Assert.Equal(await User($"k=12&{rules}"), underScenario);
+        Assert.Equal(await User($"k=6&offset=6&{rules}"), await User($"k=6&offset=6&scenario={name}"));
+        // The request's own boost or cap of a tag replaces the scenario's of that tag; others of both apply.
+        var ownBoost = await User($"k=12&scenario={name}&boost=drama:1");
+        Assert.Equal(await User("k=12&boost=drama:1&cap=action:2&capEach=*:4"), ownBoost);
+        Assert.NotEqual(underScenario, ownBoost);
+        Assert.Equal(await User("k=12&boost=drama:50&cap=action:5&capEach=*:4&cap=romance:1"), await User($"k=12&scenario={name}&cap=action:5&cap=romance:1"));
+        Assert.Equal(await User("k=12&boost=drama:50&cap=action:2&capEach=*:6"), await User($"k=12&scenario={name}&capEach=*:6"));
+
+        // Its tags give way to the request's; excluded tags of both add up.
+        var tagged = NewName();
+        await Put(tagged, """{"tag": ["Drama"]}""");
+        Assert.Equal(await User("k=10&tag=Drama"), await User($"k=10&scenario={tagged}"));
+        Assert.Equal(await User("k=10&tag=Action"), await User($"k=10&scenario={tagged}&tag=Action"));
+        Assert.NotEqual(await User("k=10&tag=Drama"), await User("k=10&tag=Action"));
+        var excluding = NewName();
+        await Put(excluding, """{"excludeTag": ["Thriller"]}""");
+        Assert.Equal(await User("k=10&excludeTag=Thriller"), await User($"k=10&scenario={excluding}"));
+        Assert.Equal(await User("k=10&excludeTag=Drama&excludeTag=Thriller"), await User($"k=10&scenario={excluding}&excludeTag=Drama"));
+        Assert.NotEqual(await User("k=10&excludeTag=Drama"), await User($"k=10&scenario={excluding}&excludeTag=Drama"));
+
+        // Its diversity gives way to the request's, and a diverse scenario's list has no later pages.
+        var diverse = NewName();
+        await Put(diverse, """{"diversity": 0.5}""");
+        Assert.Equal(await User("k=10&diversity=0.5"), await User($"k=10&scenario={diverse}"));
+        Assert.Equal(await User("k=10"), await User($"k=10&scenario={diverse}&diversity=0"));
+        Assert.Equal(await User("k=10&offset=10"), await User($"k=10&offset=10&scenario={diverse}&diversity=0"));
+        var paged = await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?k=10&offset=10&scenario={diverse}"));
+        Assert.Contains("no later pages", paged.Errors!["scenario"][0]);
+    }
+
+    [Fact]
+    public async Task Sessions_many_users_similar_items_and_the_popular_list_take_a_scenario()
+    {
+        var name = NewName();
+        await Put(name, """{"cap": ["thriller:1"], "boost": ["romance:2"]}""");
+        const string rules = "cap=thriller:1&boost=romance:2";
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
+        async Task<List<string>> Session(string query)
+        {
+            using var response = await cluster.Http.PostAsJsonAsync($"/recommendations?{query}", new { items });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return [.. (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Select(i => i.Id)];
+        }
+        Assert.Equal(await Session($"k=10&{rules}"), await Session($"k=10&scenario={name}"));
+        async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
+        Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
+        using (var many = await cluster.Http.PostAsJsonAsync($"/users/recommendations?k=10&scenario={name}", new { users = new[] { "5", "3" } }))
+        {
+            Assert.Equal(HttpStatusCode.OK, many.StatusCode);
+            var lists = (await many.Content.ReadFromJsonAsync<UsersReply>())!.Users;
+            Assert.Equal(await User($"k=10&{rules}"), lists[0].Items.Select(i => i.Id));
+        }
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var asked = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=10&{rules}")).Items;
+            var underScenario = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=10&scenario={name}")).Items;
+            var again = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=10&{rules}")).Items;
+            Assert.Equal(asked, again);
+            Assert.Equal(asked.Select(i => i.Id), underScenario.Select(i => i.Id));
+        });
+    }
+
+    [Fact]
+    public async Task Scenarios_are_listed_replaced_and_deleted_and_a_list_naming_one_that_is_not_there_is_refused()
+    {
+        var name = NewName();
+        await Put(name, """{"capEach": ["brand::2", "*:5"], "excludeTag": ["kids"], "diversity": 0.25}""");
+        var listed = (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Single(s => s.Name == name);
+        Assert.Equal((["brand::2", "*:5"], ["kids"], []), (listed.CapEach, listed.ExcludeTag, listed.Boost), Lists);
+        Assert.Equal(0.25f, listed.Diversity);
+        // A PUT replaces the whole scenario.
+        var replaced = await Put(name, """{"boost": ["sale:1.5"]}""");
+        Assert.Equal((["sale:1.5"], [], []), (replaced.Boost, replaced.CapEach, replaced.ExcludeTag), Lists);
+        Assert.Null(replaced.Diversity);
+        var read = await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}");
+        Assert.Equal((replaced.Boost, replaced.Cap, replaced.CapEach), (read.Boost, read.Cap, read.CapEach), Lists);
+        Assert.Equal(replaced.UpdatedAt, read.UpdatedAt);
+
+        Assert.Equal(new DeletedReply(name, true), await (await cluster.Http.DeleteAsync($"/scenarios/{name}")).Content.ReadFromJsonAsync<DeletedReply>());
+        Assert.Equal(new DeletedReply(name, false), await (await cluster.Http.DeleteAsync($"/scenarios/{name}")).Content.ReadFromJsonAsync<DeletedReply>());
+        Assert.Contains("is not defined", (await Refused(await cluster.Http.GetAsync($"/scenarios/{name}"), HttpStatusCode.NotFound)).Errors!["name"][0]);
+        foreach (var path in new[] { "/users/5/recommendations", "/items/2/similar", "/popular" })
+        {
+            var problem = await Refused(await cluster.Http.GetAsync($"{path}?scenario={name}"));
+            Assert.Equal(["scenario"], problem.Errors!.Keys);
+            Assert.Contains($"Scenario '{name}' is not defined", problem.Errors["scenario"][0]);
+            Assert.Equal(["scenario"], (await Refused(await cluster.Http.GetAsync($"{path}?scenario=a%20b"))).Errors!.Keys);
+            // Other parameters' problems are named beside it.
+            Assert.Equal(["k", "scenario"], (await Refused(await cluster.Http.GetAsync($"{path}?scenario=a%20b&k=0"))).Errors!.Keys.Order());
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_scenario_is_a_problem_naming_its_field_and_stores_nothing()
+    {
+        var name = NewName();
+        (string Body, string Field)[] bad =
+        [
+            ("[]", "body"), ("\"x\"", "body"), ("""{"boosts": ["sale:2"]}""", "boosts"), ("""{"boost": ["sale"]}""", "boost"), ("""{"boost": "sale:2"}""", "boost"),
+            ("""{"cap": ["x:0"]}""", "cap"), ("""{"capEach": [":2"]}""", "capEach"), ("""{"tag": [1]}""", "tag"), ("""{"excludeTag": [" "]}""", "excludeTag"),
+            ("""{"diversity": 2}""", "diversity"), ("""{"diversity": "0.3"}""", "diversity"), ("""{"cap": ["a:1", "A:2"]}""", "cap"),
+            ("{" + string.Join(",", new[] { "\"cap\"", "\"capEach\"" }.Select(f => $"{f}: [{string.Join(",", Enumerable.Range(0, 11).Select(i => $"\"t{i}:1\""))}]")) + "}", "capEach"),
+        ];
+        foreach (var (body, field) in bad)
+        {
+            using var response = await cluster.Http.PutAsync($"/scenarios/{name}", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{body}: {response.StatusCode}");
+            var problem = await Refused(response);
+            Assert.True(problem.Errors!.ContainsKey(field), $"{body}: {string.Join(", ", problem.Errors.Keys)}");
+        }
+        await Refused(await cluster.Http.GetAsync($"/scenarios/{name}"), HttpStatusCode.NotFound);
+        foreach (var badName in new[] { "a%20b", "caf%C3%A9", new string('n', ScenarioNames.MaxLength + 1), "a%2Fb" })
+        {
+            using var response = await cluster.Http.PutAsync($"/scenarios/{badName}", new StringContent("{}", Encoding.UTF8, "application/json"));
+            Assert.Equal(["name"], (await Refused(response)).Errors!.Keys);
+        }
+        // The rules and the request's own may not pass a limit together.
+        var capped = NewName();
+        await Put(capped, $$"""{"cap": [{{string.Join(",", Enumerable.Range(0, 15).Select(i => $"\"s{i}:1\""))}}]}""");
+        var query = string.Join("&", Enumerable.Range(0, 6).Select(i => $"cap=r{i}:1"));
+        var limit = await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?scenario={capped}&{query}"));
+        Assert.Contains($"make 21; the limit is {Limits.MaxCaps}", limit.Errors!["scenario"][0]);
+        // Five of the request's own and one replacing the scenario's make 20.
+        var twenty = string.Join("&", Enumerable.Range(0, 5).Select(i => $"cap=r{i}:1")) + "&cap=S0:2";
+        using var within = await cluster.Http.GetAsync($"/users/5/recommendations?scenario={capped}&{twenty}");
+        Assert.True(within.StatusCode == HttpStatusCode.OK, await within.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_cluster_keeps_at_most_its_limit_of_scenarios()
+    {
+        var existing = (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Count;
+        var added = Enumerable.Range(0, Limits.MaxScenarios - existing).Select(_ => NewName()).ToList();
+        foreach (var name in added) await Put(name, "{}");
+        using (var full = await cluster.Http.PutAsync($"/scenarios/{NewName()}", new StringContent("{}", Encoding.UTF8, "application/json")))
+            Assert.Contains($"keeps {Limits.MaxScenarios} scenarios already", (await Refused(full, HttpStatusCode.Conflict)).Errors!["name"][0]);
+        // One already there may still be replaced.
+        await Put(added[^1], """{"boost": ["sale:2"]}""");
+        foreach (var name in added) Assert.True((await cluster.Http.DeleteAsync($"/scenarios/{name}")).IsSuccessStatusCode);
+        Assert.Equal(existing, (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Count);
+    }
+}

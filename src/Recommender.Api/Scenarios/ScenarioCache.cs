@@ -14,7 +14,7 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
 
     private readonly SemaphoreSlim _refresh = new(1, 1);
     // One reference, so that readers on other threads see a set together with the time it was read.
-    private (ScenarioSet Set, long ReadAt)? _current;
+    private Held? _current;
 
     /// <summary>Every scenario, as the cluster had them at most <see cref="MaxAge"/> ago.</summary>
     public async ValueTask<ScenarioSet> GetAsync(TimeSpan attemptTimeout, CancellationToken cancellation)
@@ -63,12 +63,13 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
     public void Take(ScenarioSet set)
     {
         if (_current is { } held && held.Set.Revision > set.Revision) return;
-        _current = (set, time.GetTimestamp());
+        _current = new Held(set, time.GetTimestamp());
     }
 
     /// <summary>Forgets the set held, so that the next read asks the cluster (after a change whose answer carries no set).</summary>
     public void Forget() => _current = null;
 
-    private ScenarioSet? Fresh((ScenarioSet Set, long ReadAt)? held) =>
-        held is { } h && time.GetElapsedTime(h.ReadAt) < MaxAge ? h.Set : null;
+    private ScenarioSet? Fresh(Held? held) => held is not null && time.GetElapsedTime(held.ReadAt) < MaxAge ? held.Set : null;
+
+    private sealed record Held(ScenarioSet Set, long ReadAt);
 }

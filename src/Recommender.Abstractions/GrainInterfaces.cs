@@ -364,7 +364,7 @@ public interface IVisitorGrain : IGrainWithStringKey
     /// says what makes requests pages of one list, <paramref name="arm"/> the side of a running A/B test.
     /// </summary>
     [Alias("Served"), OneWay]
-    Task Served(Immutable<string[]> items, Ranking ranking, int offset, string list, ExperimentArm? arm);
+    Task Served(Immutable<string[]> items, Ranking ranking, int offset, string list, ExperimentArm? arm, string? scenario = null);
 }
 
 /// <summary>

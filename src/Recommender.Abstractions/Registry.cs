@@ -91,7 +91,8 @@ public sealed record ActivationResult(
 /// With several tags, <see cref="Tags"/> holds them all (an item carrying any one is listed) and <see cref="Tag"/> the
 /// first; items carrying any of <see cref="ExcludeTags"/> are left out. Each of <see cref="Boosts"/> multiplies the score of
 /// the items carrying its tag before the list is cut and its scores are normalised; each of <see cref="Caps"/> lets at
-/// most its count of items carrying its tag into the list.
+/// most its count of items carrying its tag into the list. <see cref="Scenario"/> names the scenario whose rules the
+/// request carries (they are applied before it is sent), so that what users do after its lists is counted by scenario.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -105,7 +106,8 @@ public sealed record RecommendationRequest(
     [property: Id(7)] string[]? Tags = null,
     [property: Id(8)] string[]? ExcludeTags = null,
     [property: Id(9)] TagBoost[]? Boosts = null,
-    [property: Id(10)] TagCap[]? Caps = null)
+    [property: Id(10)] TagCap[]? Caps = null,
+    [property: Id(11)] string? Scenario = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);

@@ -42,6 +42,7 @@ public static class ScenarioRules
             Diversity = diversity,
             Boosts = boosts.Length == 0 ? null : boosts,
             Caps = caps.Length == 0 ? null : caps,
+            Scenario = name,
         };
     }
 }

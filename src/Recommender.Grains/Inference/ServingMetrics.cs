@@ -39,16 +39,16 @@ public sealed class ServingMetrics
         _journalPending = meter.CreateUpDownCounter<int>("recommender.events.journal.pending", "{batch}", "Multi-user event batches held by this silo's journal partitions with users still to be written.");
         _journalRetried = meter.CreateCounter<long>("recommender.events.journal.retried", "{event}", "Events the event journal's retries wrote into histories (new ones, not repeats).");
         _nextItems = meter.CreateCounter<long>("recommender.online.next_items", "{event}",
-            "Users' next events after they were served recommendations (within Recommender:NextItemWindow), and visitors' next items from their sessions (with a visitorId), by the model version and source of the list.");
+            "Users' next events after they were served recommendations (within Recommender:NextItemWindow), and visitors' next items from their sessions (with a visitorId), by the model version and source of the list (and the scenario it was read under, when it was).");
         _dismissedItems = meter.CreateCounter<long>("recommender.online.dismissed_items", "{item}",
-            "Items of a list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list.");
+            "Items of a list served to a user that the user then dismissed (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list (and the scenario it was read under, when it was).");
         _purchasedItems = meter.CreateCounter<long>("recommender.online.purchased_items", "{item}",
-            "Items of a list served to a user that the user then bought (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list.");
+            "Items of a list served to a user that the user then bought (within Recommender:NextItemWindow; each item once a list, against the newest list that showed it), by the model version and source of the list (and the scenario it was read under, when it was).");
         _purchasedValue = meter.CreateCounter<double>("recommender.online.purchased_value", "{amount}",
-            "The amount paid for the items counted in recommender.online.purchased_items (their purchase events' values, in the shop's currency; a purchase without one adds 0), by the model version and source of the list.");
+            "The amount paid for the items counted in recommender.online.purchased_items (their purchase events' values, in the shop's currency; a purchase without one adds 0), by the model version and source of the list (and the scenario it was read under, when it was).");
         // Bucket bounds at the usual cut-offs, so that HR@K is one bucket over the counter above.
         _nextItemRank = meter.CreateHistogram("recommender.online.next_item.rank", "{rank}",
-            "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list.",
+            "The rank of a user's next item in the list served to them, when the list held it, by the model version and source of the list (and the scenario it was read under, when it was).",
             tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 3, 5, 10, 20, 50, 100, 200, 500, 1000] });
         // The split check of an A/B test as counters, so that an alert can watch it between looks at the results.
         _experimentUsers = meter.CreateCounter<long>("recommender.online.experiment.users", "{user}",
@@ -87,27 +87,34 @@ public sealed class ServingMetrics
     public void JournalRetried(int events) => _journalRetried.Add(events);
 
     /// <summary>Counts a user's next event against the list served before it; its rank when the list held it.</summary>
-    public void NextItem(string version, RankingSource source, int? rank)
+    public void NextItem(string version, RankingSource source, int? rank, string? scenario = null)
     {
-        var tags = ListTags(version, source);
+        var tags = ListTags(version, source, scenario);
         _nextItems.Add(1, tags);
         if (rank is { } r) _nextItemRank.Record(r, tags);
     }
 
     /// <summary>Counts an item of the list served to a user that the user dismissed.</summary>
-    public void DismissedItem(string version, RankingSource source) => _dismissedItems.Add(1, ListTags(version, source));
+    public void DismissedItem(string version, RankingSource source, string? scenario = null) => _dismissedItems.Add(1, ListTags(version, source, scenario));
 
     /// <summary>Counts an item of the list served to a user that the user bought, and the amount paid for it.</summary>
-    public void PurchasedItem(string version, RankingSource source, double paid)
+    public void PurchasedItem(string version, RankingSource source, double paid, string? scenario = null)
     {
-        var tags = ListTags(version, source);
+        var tags = ListTags(version, source, scenario);
         _purchasedItems.Add(1, tags);
         _purchasedValue.Add(paid, tags);
     }
 
-    /// <summary>The model version and source of a served list, as the online instruments tag it.</summary>
-    private static TagList ListTags(string version, RankingSource source) =>
-        new() { { "model", version }, { "source", source.ToString().ToLowerInvariant() } };
+    /// <summary>
+    /// The model version and source of a served list, as the online instruments tag it, and the scenario it was read
+    /// under when there was one (at most <see cref="Limits.MaxScenarios"/> names, so the series stay few).
+    /// </summary>
+    private static TagList ListTags(string version, RankingSource source, string? scenario)
+    {
+        var tags = new TagList { { "model", version }, { "source", source.ToString().ToLowerInvariant() } };
+        if (scenario is not null) tags.Add("scenario", scenario);
+        return tags;
+    }
 
     public void Unloaded(string version) => _unloaded.Add(1, new KeyValuePair<string, object?>("model", version));
 }

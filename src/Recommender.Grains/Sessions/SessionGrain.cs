@@ -35,7 +35,8 @@ public sealed class SessionGrain(CatalogueCache catalogue, HistoryRanker ranker,
             () => Enumerable.Reverse(history).Distinct(StringComparer.Ordinal).Take(HistoryExplanations.RecentItems).ToArray());
         // A visitor's sessions say what they did after each list: counted as a user's next events are (one-way, not waited for).
         if (visitorId is not null)
-            await GrainFactory.GetGrain<IVisitorGrain>(visitorId).Served(items, ranking, request.Offset, Users.NextItemTracker.ListOf(request), ServingModel.ArmOf(snapshot, ranking));
+            await GrainFactory.GetGrain<IVisitorGrain>(visitorId).Served(items, ranking, request.Offset, Users.NextItemTracker.ListOf(request), ServingModel.ArmOf(snapshot, ranking),
+                request.Scenario);
         return ranking;
     }
 }

@@ -21,11 +21,11 @@ public sealed class VisitorGrain(ExperimentAccumulator experiments, ServingMetri
     /// <summary>The visitor's bucket in A/B test counts (a hash of the id, worked out once).</summary>
     private int Bucket => _bucket ??= ServingModel.Bucket(this.GetPrimaryKeyString());
 
-    public Task Served(Immutable<string[]> items, Abstractions.Ranking ranking, int offset, string list, ExperimentArm? arm)
+    public Task Served(Immutable<string[]> items, Abstractions.Ranking ranking, int offset, string list, ExperimentArm? arm, string? scenario = null)
     {
-        if (_tracker.Served(items.Value, ranking, clock.GetUtcNow(), offset, list, arm) is { } next)
+        if (_tracker.Served(items.Value, ranking, clock.GetUtcNow(), offset, list, arm, scenario) is { } next)
         {
-            metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
+            metrics.NextItem(next.ModelVersion, next.Source, next.Rank, next.Scenario);
             if (next.Arm is { } side) experiments.Record(side, Bucket, next.Rank);
         }
         if (arm is not null && offset == 0) experiments.Served(arm, Bucket);

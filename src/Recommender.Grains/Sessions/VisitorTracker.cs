@@ -18,14 +18,15 @@ public sealed class VisitorTracker(TimeSpan window)
     /// Takes a session of <paramref name="items"/> served <paramref name="ranking"/> at <paramref name="at"/>; the
     /// outcome for the list served before, when this session holds a new item.
     /// </summary>
-    public NextItemOutcome? Served(IReadOnlyList<string> items, Abstractions.Ranking ranking, DateTimeOffset at, int offset, string list, ExperimentArm? arm)
+    public NextItemOutcome? Served(IReadOnlyList<string> items, Abstractions.Ranking ranking, DateTimeOffset at, int offset, string list, ExperimentArm? arm,
+        string? scenario = null)
     {
         NextItemOutcome? next = null;
         if (_had is { } had && items.FirstOrDefault(i => !had.Contains(i)) is { } first)
             next = _lists.Follow([new UserEvent(first, EventType.View, at, "")], at);
         _had = items.ToHashSet(StringComparer.Ordinal);
         // No history the list was ranked from to be older than: every later session follows it.
-        _lists.Served(ranking, newestEvent: null, at, offset, list, arm);
+        _lists.Served(ranking, newestEvent: null, at, offset, list, arm, scenario);
         return next;
     }
 }

@@ -32,7 +32,9 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
     /// </summary>
     /// <param name="list">What makes two requests pages of one list (<see cref="ListOf"/>).</param>
     /// <param name="arm">The side of a running A/B test that served the list, if any.</param>
-    public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at, int offset = 0, string list = "", ExperimentArm? arm = null)
+    /// <param name="scenario">The scenario the list was read under, if any (<see cref="RecommendationRequest.Scenario"/>).</param>
+    public void Served(Abstractions.Ranking ranking, DateTimeOffset? newestEvent, DateTimeOffset at, int offset = 0, string list = "", ExperimentArm? arm = null,
+        string? scenario = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         if (window <= TimeSpan.Zero) return;
@@ -45,13 +47,13 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
         var items = ranking.Items.Select(i => i.ItemId);
         if (offset > 0 && previous is { Answered: false } && previous.FirstRank + previous.Items.Length == offset + 1
             && previous.ModelVersion == ranking.ModelVersion && previous.Source == ranking.Source && previous.NewestEvent == newestEvent
-            && previous.List == list && previous.Arm == arm)
+            && previous.List == list && previous.Arm == arm && previous.Scenario == scenario)
         {
             _served = previous with { Items = [.. previous.Items, .. items], At = at };
             return;
         }
         Retire(previous);
-        _served = new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list, arm);
+        _served = new ServedList([.. items], ranking.ModelVersion, ranking.Source, newestEvent, at, offset + 1, list, arm, scenario);
     }
 
     /// <summary>The last list becomes an earlier one (the oldest beyond the number kept is let go).</summary>
@@ -71,7 +73,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
             string.Join('\u001e', (request.ExcludeTags ?? []).Select(t => t.ToUpperInvariant()).Order(StringComparer.Ordinal)),
             request.Diversity.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             .. (request.Exclude ?? []).Order(StringComparer.Ordinal),
-            // Boosts and caps last and only when given, so that lists without them keep the keys they had before them.
+            // Boosts, caps and the scenario last and only when given, so that lists without them keep the keys they had before them.
             .. request.Boosts is { Length: > 0 } boosts
                 ? [string.Join('\u001e', boosts.Select(b => "\u001d" + b.Tag.ToUpperInvariant() + "=" + b.Factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
                     .Order(StringComparer.Ordinal))]
@@ -79,7 +81,8 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
             .. request.Caps is { Length: > 0 } caps
                 ? [string.Join('\u001e', caps.Select(c => (c.Each ? "\u001c\u001b" : "\u001c") + c.Tag.ToUpperInvariant() + "=" + c.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
                     .Order(StringComparer.Ordinal))]
-                : Array.Empty<string>()]);
+                : Array.Empty<string>(),
+            .. request.Scenario is { } scenario ? ["\u001a" + scenario] : Array.Empty<string>()]);
 
     /// <summary>Drops the list served last (the user was erased).</summary>
     public void Forget()
@@ -100,7 +103,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
         if (next is null) return null;
         served.Answered = true;
         var index = Array.IndexOf(served.Items, next.ItemId);
-        return new NextItemOutcome(served.ModelVersion, served.Source, index < 0 ? null : served.FirstRank + index, served.Arm);
+        return new NextItemOutcome(served.ModelVersion, served.Source, index < 0 ? null : served.FirstRank + index, served.Arm, Scenario: served.Scenario);
     }
 
     /// <summary>
@@ -136,7 +139,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
                 var index = served.Follows(e) ? Array.IndexOf(served.Items, e.ItemId) : -1;
                 if (index < 0) continue;
                 if (counted(served).Add(served.FirstRank + index))
-                    (outcomes ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm, e.Value ?? 0));
+                    (outcomes ??= []).Add(new NextItemOutcome(served.ModelVersion, served.Source, served.FirstRank + index, served.Arm, e.Value ?? 0, served.Scenario));
                 break;
             }
         }
@@ -156,7 +159,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
 
     /// <param name="FirstRank">The rank of the first item: 1, or the offset + 1 of a page served on its own.</param>
     private sealed record ServedList(string[] Items, string ModelVersion, RankingSource Source, DateTimeOffset? NewestEvent, DateTimeOffset At, int FirstRank,
-        string List, ExperimentArm? Arm)
+        string List, ExperimentArm? Arm, string? Scenario)
     {
         public bool Answered { get; set; }
 
@@ -173,6 +176,7 @@ public sealed class NextItemTracker(TimeSpan window, int earlierLists = NextItem
 /// <summary>
 /// A user's event after a served list: the list's model version and source, the item's 1-based rank in it (null: not
 /// in it), the side of the A/B test that served the list (null: none ran), and for a purchase the amount paid (its
-/// value; 0 for other events and for a purchase without one).
+/// value; 0 for other events and for a purchase without one), and the scenario the list was read under (null: none).
 /// </summary>
-public readonly record struct NextItemOutcome(string ModelVersion, RankingSource Source, int? Rank, ExperimentArm? Arm = null, double Paid = 0);
+public readonly record struct NextItemOutcome(string ModelVersion, RankingSource Source, int? Rank, ExperimentArm? Arm = null, double Paid = 0,
+    string? Scenario = null);

@@ -76,17 +76,17 @@ public sealed class UserGrain(
             var now = clock.GetUtcNow();
             foreach (var dismissed in _nextItem.Dismissals(accepted, now))
             {
-                metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source);
+                metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source, dismissed.Scenario);
                 if (dismissed.Arm is { } arm) experiments.Dismissed(arm, Bucket);
             }
             foreach (var purchased in _nextItem.Purchases(accepted, now))
             {
-                metrics.PurchasedItem(purchased.ModelVersion, purchased.Source, purchased.Paid);
+                metrics.PurchasedItem(purchased.ModelVersion, purchased.Source, purchased.Paid, purchased.Scenario);
                 if (purchased.Arm is { } arm) experiments.Purchased(arm, Bucket, purchased.Paid);
             }
             if (_nextItem.Follow(accepted, now) is { } next)
             {
-                metrics.NextItem(next.ModelVersion, next.Source, next.Rank);
+                metrics.NextItem(next.ModelVersion, next.Source, next.Rank, next.Scenario);
                 if (next.Arm is { } arm) experiments.Record(arm, Bucket, next.Rank);
             }
         }
@@ -145,7 +145,7 @@ public sealed class UserGrain(
         var ranking = await ranker.Rank(snapshot, model, request, seen, dismissed, vector, cached, () => History.RecentDistinctItems(HistoryExplanations.RecentItems));
         var arm = ServingModel.ArmOf(snapshot, ranking);
         _nextItem.Served(ranking, History.Events.Count > 0 ? History.Events[^1].Timestamp : null, clock.GetUtcNow(), request.Offset,
-            NextItemTracker.ListOf(request), arm);
+            NextItemTracker.ListOf(request), arm, request.Scenario);
         // A next page is the same list seen further down.
         if (arm is not null && request.Offset == 0)
         {

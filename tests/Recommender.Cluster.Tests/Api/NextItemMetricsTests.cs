@@ -21,6 +21,9 @@ public sealed class NextItemMetricsTests(SmallCatalogueCluster cluster) : IDispo
     private readonly MeterListener _listener = new();
     private readonly ConcurrentQueue<(string Instrument, int Value, string Model, string Source)> _measurements = new();
 
+    // Each measurement's instrument and its scenario tag (null: none).
+    private readonly ConcurrentQueue<(string Instrument, string? Scenario)> _scenarios = new();
+
     private static string User() => "next-" + Guid.NewGuid().ToString("N");
 
     private static object Event(string user, string item, int minutes) => new { userId = user, itemId = item, type = "view", timestamp = T0.AddMinutes(minutes) };
@@ -38,11 +41,14 @@ public sealed class NextItemMetricsTests(SmallCatalogueCluster cluster) : IDispo
         void Record<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
         {
             string model = "", source = "";
+            string? scenario = null;
             foreach (var tag in tags)
             {
                 if (tag.Key == "model") model = (string)tag.Value!;
                 if (tag.Key == "source") source = (string)tag.Value!;
+                if (tag.Key == "scenario") scenario = (string)tag.Value!;
             }
+            _scenarios.Enqueue((instrument.Name, scenario));
             _measurements.Enqueue((instrument.Name, Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture), model, source));
         }
         _listener.SetMeasurementEventCallback<long>(Record);
@@ -69,6 +75,47 @@ public sealed class NextItemMetricsTests(SmallCatalogueCluster cluster) : IDispo
     {
         using var response = await cluster.Http.PostAsJsonAsync("/events", events);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The scenarios of what was measured since the last call, by instrument, in order.</summary>
+    private List<(string Instrument, string? Scenario)> TakenScenarios()
+    {
+        var taken = new List<(string, string?)>();
+        while (_scenarios.TryDequeue(out var m)) taken.Add(m);
+        return [.. taken.OrderBy(m => m.Item1, StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public async Task What_users_and_visitors_do_after_a_list_read_under_a_scenario_is_counted_under_its_name()
+    {
+        var scenario = "metrics-" + Guid.NewGuid().ToString("N");
+        using (var put = await cluster.Http.PutAsJsonAsync($"/scenarios/{scenario}", new { capEach = new[] { "*:5" } }))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        Listen();
+        var user = User();
+        await Post(Event(user, "1", 0), Event(user, "2", 1), Event(user, "3", 2));
+        var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=10&scenario={scenario}");
+        await Post(Event(user, list.Items[2].Id, 3), new { userId = user, itemId = list.Items[4].Id, type = "purchase", value = 12.5, timestamp = T0.AddMinutes(4) },
+            new { userId = user, itemId = list.Items[5].Id, type = "dismiss", timestamp = T0.AddMinutes(5) });
+        Assert.Equal([("recommender.online.dismissed_items", scenario), ("recommender.online.next_item.rank", scenario), ("recommender.online.next_items", scenario),
+            ("recommender.online.purchased_items", scenario)], TakenScenarios());
+        // A list read without one is counted without one.
+        list = await Recommend(user);
+        await Post(Event(user, list.Items[0].Id, 6));
+        Assert.Equal([("recommender.online.next_item.rank", null), ("recommender.online.next_items", null)], TakenScenarios());
+
+        // A visitor's next item answers the session list read under the scenario (the session grain tells the
+        // visitor's grain without waiting, so the second session comes a little later, as a next page view would).
+        var visitor = "visitor-" + Guid.NewGuid().ToString("N");
+        using var first = await cluster.Http.PostAsJsonAsync($"/recommendations?k=10&scenario={scenario}", new { items = new[] { "1", "2" }, visitorId = visitor });
+        var shown = (await first.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items;
+        await Task.Delay(100);
+        using var second = await cluster.Http.PostAsJsonAsync("/recommendations?k=10", new { items = new[] { "1", "2", shown[0].Id }, visitorId = visitor });
+        Assert.True(second.IsSuccessStatusCode, await second.Content.ReadAsStringAsync());
+        var counted = new List<(string Instrument, string? Scenario)>();
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); counted.Count < 2 && waited.Elapsed < TimeSpan.FromSeconds(10); await Task.Delay(50))
+            counted.AddRange(TakenScenarios());
+        Assert.Equal([("recommender.online.next_item.rank", scenario), ("recommender.online.next_items", scenario)], counted.OrderBy(m => m.Instrument, StringComparer.Ordinal));
     }
 
     [Fact]

@@ -3,7 +3,8 @@ namespace Recommender.Abstractions;
 /// <summary>
 /// A named set of list rules for one place lists are shown (a home page, a cart, an e-mail), kept in the cluster so
 /// that merchandisers change them without a client release: a request naming the scenario (<c>scenario=home</c>) gets
-/// its tag filters, boosts, caps and diversity unless it gives its own (<see cref="ScenarioRules"/> says how they join).
+/// its tag filters, boosts, caps, diversity, list length and whether seen items may be listed (a "buy again" row), unless
+/// it gives its own (the API's ScenarioRules say how they join).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario")]
 public sealed record Scenario(
@@ -12,7 +13,9 @@ public sealed record Scenario(
     [property: Id(2)] TagBoost[]? Boosts,
     [property: Id(3)] TagCap[]? Caps,
     [property: Id(4)] float? Diversity,
-    [property: Id(5)] DateTimeOffset UpdatedAt);
+    [property: Id(5)] DateTimeOffset UpdatedAt,
+    [property: Id(6)] int? K = null,
+    [property: Id(7)] bool? IncludeSeen = null);
 
 /// <summary>Every scenario by name, with a revision that changes whenever one does.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario-set")]

@@ -49,8 +49,8 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + "counted from its top across pages; the list is taken in its order (after boosts, or as diversity picks it), passing over an item once a cap of one of its tags "
             + "is full and filling from further down, so it may come out shorter only when the items run out. Repeat the parameter for several tags, each once."),
         ["scenario"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScenarioNames.MaxLength, Pattern = "^[A-Za-z0-9._-]+$" },
-            "The name of a scenario (PUT /scenarios/{name}): its tag filters, boosts, caps and diversity apply to the list. The request's own tag and "
-            + "diversity replace the scenario's; its boosts and caps take precedence on the tags they name; excluded tags, boosts and caps of both add up. "
+            "The name of a scenario (PUT /scenarios/{name}): its tag filters, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
+            + "diversity, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name; excluded tags, boosts and caps of both add up. "
             + "A name no scenario has is refused (400)."),
         ["capEach"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxCaps, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
             $"PREFIX:COUNT, such as brand::2 (the count after the last colon, from 1 to {Limits.MaxK}): a cap for each tag that starts with the prefix (case-insensitive) "

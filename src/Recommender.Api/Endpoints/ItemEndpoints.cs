@@ -115,7 +115,8 @@ public static class ItemEndpoints
         var caps = Fields.Caps(cap, capEach, errors);
         var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
             ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps);
-        var list = await scenarios.ApplyAsync(scenario, asked, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
+        // A list without a history to leave out has no use for a scenario's includeSeen.
+        var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
         var filter = new ScanFilter(list!.K, excluded, list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))

@@ -36,7 +36,8 @@ public static class PopularEndpoints
         var caps = Fields.Caps(cap, capEach, errors);
         var request = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
             ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps);
-        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
+        // A list without a history to leave out has no use for a scenario's includeSeen.
+        request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
 
         // A session with no items ranks as a user without history: the popular list, filtered the same way.

@@ -161,4 +161,8 @@ public sealed record ScenarioRequest(
     [property: System.ComponentModel.Description("PREFIX:COUNT entries (as capEach=, such as \"brand::2\" or \"*:3\"); a request's own capEach of a prefix replaces the scenario's.")]
     IReadOnlyList<string>? CapEach = null,
     [property: System.ComponentModel.Description("0 to 1 (as diversity=); a request's own diversity= replaces it.")]
-    float? Diversity = null);
+    float? Diversity = null,
+    [property: System.ComponentModel.Description("How many items the lists hold, 1 to 1,000 (as k=); a request's own k= replaces it.")]
+    int? K = null,
+    [property: System.ComponentModel.Description("Whether items the user already had may be listed, for a row of things to have again (as includeSeen=); a request's own replaces it.")]
+    bool? IncludeSeen = null);

@@ -28,8 +28,8 @@ public static class ScenarioEndpoints
         app.MapPut("/scenarios/{name}", Put)
             .WithName("PutScenario")
             .WithSummary($"Defines or replaces the scenario: a JSON object with any of tag, excludeTag, boost, cap, capEach (arrays of strings, each as "
-                + "the query parameter of that name takes it, such as \"sale:2\" for a boost) and diversity (0 to 1). A list read with scenario=NAME gets "
-                + "these rules; the request's own tag= and diversity= replace the scenario's, its boosts and caps take precedence on the tags they name, and "
+                + "the query parameter of that name takes it, such as \"sale:2\" for a boost), diversity (0 to 1), k (1 to 1,000) and includeSeen (true or false). "
+                + "A list read with scenario=NAME gets these rules; the request's own tag=, diversity=, k= and includeSeen= replace the scenario's, its boosts and caps take precedence on the tags they name, and "
                 + $"excluded tags, boosts and caps of both add up. Every front end applies a change within a second. At most {Limits.MaxScenarios} scenarios (409 past that).")
             .Accepts<ScenarioRequest>("application/json")
             .Produces<ScenarioResponse>()

@@ -37,7 +37,7 @@ public static class SessionEndpoints
         var errors = new ValidationErrors();
         var (items, visitor) = SessionBody.Parse(document!.RootElement, errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
-        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
+        request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
 
         // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over.

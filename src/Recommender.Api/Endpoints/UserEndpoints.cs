@@ -54,7 +54,7 @@ public static class UserEndpoints
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
-        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
+        request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
         return await ReadList(userId!, request!, grains, metrics, options, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
     }
@@ -86,7 +86,7 @@ public static class UserEndpoints
         var errors = new ValidationErrors();
         var users = UsersBody.Parse(document!.RootElement, errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, errors);
-        request = await scenarios.ApplyAsync(scenario, request, tag is { Length: > 0 }, diversity is not null, errors, options.CallAttemptTimeout, cancellation);
+        request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (request is not null && (long)users.Length * (request.Offset + request.K) > Limits.MaxItemsPerUsersRequest)
             errors.Add("k", $"{users.Length} users × {request.Offset + request.K} items (offset + k) is {(long)users.Length * (request.Offset + request.K):N0} items; "
                 + $"the limit is {Limits.MaxItemsPerUsersRequest:N0} a request: send fewer users at a time, or a smaller k.");

@@ -36,11 +36,11 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
 
     /// <summary>
     /// <paramref name="request"/> under the scenario named by the scenario= parameter (<paramref name="name"/>; the request as
-    /// it is when absent), <paramref name="tagGiven"/> and <paramref name="diversityGiven"/> saying whether the request gave
-    /// those parameters itself (<see cref="ScenarioRules"/>). Null with the problem named under "scenario" when the name is
+    /// it is when absent), <paramref name="given"/> saying which of the parameters a scenario sets the request gave itself
+    /// (<see cref="ScenarioRules"/>). Null with the problem named under "scenario" when the name is
     /// malformed or names no scenario, and null as well when <paramref name="request"/> is (its own parameters were wrong).
     /// </summary>
-    public async ValueTask<RecommendationRequest?> ApplyAsync(string? name, RecommendationRequest? request, bool tagGiven, bool diversityGiven,
+    public async ValueTask<RecommendationRequest?> ApplyAsync(string? name, RecommendationRequest? request, ScenarioRules.Given given,
         ValidationErrors errors, TimeSpan attemptTimeout, CancellationToken cancellation)
     {
         if (name is null) return request;
@@ -56,7 +56,7 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
             errors.Add("scenario", $"Scenario '{name}' is not defined; PUT /scenarios/{name} defines it (GET /scenarios lists those there are).");
             return null;
         }
-        return ScenarioRules.Apply(request, name, scenario, tagGiven, diversityGiven, errors);
+        return ScenarioRules.Apply(request, name, scenario, given, errors);
     }
 
     /// <summary>Takes a set the grain answered a change with, unless a later one is held already.</summary>

@@ -4,22 +4,26 @@ using Recommender.Api.Validation;
 namespace Recommender.Api.Scenarios;
 
 /// <summary>
-/// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag= replaces the
-/// scenario's tags and its diversity= the scenario's diversity; a tag it boosts or caps (capEach: a prefix) takes the
-/// request's factor or count. The rest add up: excluded tags of both, and the boosts and caps of both on other tags.
+/// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=
+/// and includeSeen= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
+/// count. The rest add up: excluded tags of both, and the boosts and caps of both on other tags.
 /// </summary>
 public static class ScenarioRules
 {
+    /// <summary>Which of the parameters a scenario may set the request gave itself.</summary>
+    public readonly record struct Given(bool Tag, bool Diversity, bool K, bool IncludeSeen);
+
     /// <summary>
     /// <paramref name="request"/> under the scenario <paramref name="name"/>; null with the problem named under
     /// "scenario" when the two together pass a limit, or page a diverse list.
     /// </summary>
-    public static RecommendationRequest? Apply(RecommendationRequest request, string name, Scenario scenario, bool tagGiven, bool diversityGiven,
-        ValidationErrors errors)
+    public static RecommendationRequest? Apply(RecommendationRequest request, string name, Scenario scenario, Given given, ValidationErrors errors)
     {
-        var (tag, tags) = tagGiven || scenario.Tags is not { Length: > 0 } ? (request.Tag, request.Tags) : TagMatch.Fields(scenario.Tags);
+        var (tag, tags) = given.Tag || scenario.Tags is not { Length: > 0 } ? (request.Tag, request.Tags) : TagMatch.Fields(scenario.Tags);
         string[] excluded = [.. (request.ExcludeTags ?? []).Concat(scenario.ExcludeTags ?? []).Distinct(StringComparer.OrdinalIgnoreCase)];
-        var diversity = diversityGiven ? request.Diversity : scenario.Diversity ?? 0;
+        var diversity = given.Diversity ? request.Diversity : scenario.Diversity ?? 0;
+        var k = given.K ? request.K : scenario.K ?? request.K;
+        var includeSeen = given.IncludeSeen ? request.IncludeSeen : scenario.IncludeSeen ?? request.IncludeSeen;
         TagBoost[] boosts = [.. request.Boosts ?? [],
             .. (scenario.Boosts ?? []).Where(b => request.Boosts?.Any(r => string.Equals(r.Tag, b.Tag, StringComparison.OrdinalIgnoreCase)) != true)];
         TagCap[] caps = [.. request.Caps ?? [],
@@ -30,12 +34,17 @@ public static class ScenarioRules
             errors.Add("scenario", $"boost with scenario '{name}''s boosts makes {boosts.Length} tags; the limit is {Limits.MaxBoosts}.");
         if (caps.Length > Limits.MaxCaps)
             errors.Add("scenario", $"cap and capEach with scenario '{name}''s caps make {caps.Length}; the limit is {Limits.MaxCaps}.");
+        if (request.Offset + k > Limits.MaxK)
+            errors.Add("scenario", $"Scenario '{name}' lists {k} items; with offset {request.Offset} that goes {request.Offset + k} deep, and a list goes "
+                + $"{Limits.MaxK} deep: offset may be at most {Limits.MaxK - k}.");
         if (request.Offset > 0 && diversity > 0)
             errors.Add("scenario", $"Scenario '{name}' picks its lists for diversity ({diversity.ToString(System.Globalization.CultureInfo.InvariantCulture)}), "
                 + "so they have no later pages: ask for the whole list at once, or give diversity=0 to page it.");
         if (errors.Any) return null;
         return request with
         {
+            K = k,
+            IncludeSeen = includeSeen,
             Tag = tag,
             Tags = tags,
             ExcludeTags = excluded.Length == 0 ? null : excluded,

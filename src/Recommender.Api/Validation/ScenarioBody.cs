@@ -6,12 +6,12 @@ namespace Recommender.Api.Validation;
 
 /// <summary>
 /// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "boost": [...], "cap": [...],
-/// "capEach": [...], "diversity": 0.3}</c>, every field optional, each list holding what the query parameter of its
-/// name takes (such as "sale:2" for a boost) and checked the same way.
+/// "capEach": [...], "diversity": 0.3, "k": 12, "includeSeen": false}</c>, every field optional, each list holding what
+/// the query parameter of its name takes (such as "sale:2" for a boost) and checked the same way.
 /// </summary>
 public static class ScenarioBody
 {
-    public static readonly string[] FieldNames = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity"];
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity", "k", "includeSeen"];
 
     public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
@@ -31,7 +31,19 @@ public static class ScenarioBody
             if (value.ValueKind == JsonValueKind.Number) diversity = Fields.Diversity(value.GetRawText(), errors);
             else errors.Add("diversity", "diversity must be a number from 0 (the most relevant items) to 1 (items as unlike each other as the best 4·k allow), such as 0.3.");
         }
-        return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now);
+        int? k = null;
+        if (body.TryGetProperty("k", out var length) && length.ValueKind != JsonValueKind.Null)
+        {
+            if (length.ValueKind == JsonValueKind.Number && length.TryGetInt32(out var count) && count is >= 1 and <= Limits.MaxK) k = count;
+            else errors.Add("k", $"k must be an integer from 1 to {Limits.MaxK}: how many items the scenario's lists hold unless a request says.");
+        }
+        bool? includeSeen = null;
+        if (body.TryGetProperty("includeSeen", out var seen) && seen.ValueKind != JsonValueKind.Null)
+        {
+            if (seen.ValueKind is JsonValueKind.True or JsonValueKind.False) includeSeen = seen.GetBoolean();
+            else errors.Add("includeSeen", "includeSeen must be true or false.");
+        }
+        return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen);
     }
 
     /// <summary>An optional array of strings (null when absent), each entry as the query parameter of the same name would be given.</summary>
@@ -53,12 +65,14 @@ public static class ScenarioBody
         [.. (scenario.Caps ?? []).Where(c => !c.Each).Select(c => $"{c.Tag}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
         [.. (scenario.Caps ?? []).Where(c => c.Each).Select(c => $"{(c.Tag.Length == 0 ? "*" : c.Tag)}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
         scenario.Diversity,
+        scenario.K,
+        scenario.IncludeSeen,
         scenario.UpdatedAt);
 }
 
 /// <summary>A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take.</summary>
 public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-    DateTimeOffset UpdatedAt);
+    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt);
 
 /// <summary>GET /scenarios: every scenario, by name.</summary>
 public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);

@@ -15,7 +15,7 @@ namespace Recommender.Cluster.Tests.Serving;
 public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-        DateTimeOffset UpdatedAt);
+        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -85,6 +85,20 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Equal(await User("k=10&offset=10"), await User($"k=10&offset=10&scenario={diverse}&diversity=0"));
         var paged = await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?k=10&offset=10&scenario={diverse}"));
         Assert.Contains("no later pages", paged.Errors!["scenario"][0]);
+
+        // Its length and includeSeen give way to the request's: a row of things to have again lists what the user had.
+        var again = NewName();
+        var storedAgain = await Put(again, """{"k": 5, "includeSeen": true}""");
+        Assert.Equal(((int?)5, (bool?)true), (storedAgain.K, storedAgain.IncludeSeen));
+        Assert.NotEqual(await User("k=5"), await User("k=5&includeSeen=true"));
+        Assert.Equal(await User("k=5&includeSeen=true"), await User($"scenario={again}"));
+        Assert.Equal(await User("k=3&includeSeen=true"), await User($"k=3&scenario={again}"));
+        Assert.Equal(await User("k=5"), await User($"scenario={again}&includeSeen=false"));
+        var whole = NewName();
+        await Put(whole, """{"k": 1000}""");
+        var deep = await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?offset=10&scenario={whole}"));
+        Assert.Contains("offset may be at most 0", deep.Errors!["scenario"][0]);
+        Assert.Equal(HttpStatusCode.OK, (await cluster.Http.GetAsync($"/users/5/recommendations?offset=10&k=10&scenario={whole}")).StatusCode);
     }
 
     [Fact]
@@ -158,6 +172,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
             ("[]", "body"), ("\"x\"", "body"), ("""{"boosts": ["sale:2"]}""", "boosts"), ("""{"boost": ["sale"]}""", "boost"), ("""{"boost": "sale:2"}""", "boost"),
             ("""{"cap": ["x:0"]}""", "cap"), ("""{"capEach": [":2"]}""", "capEach"), ("""{"tag": [1]}""", "tag"), ("""{"excludeTag": [" "]}""", "excludeTag"),
             ("""{"diversity": 2}""", "diversity"), ("""{"diversity": "0.3"}""", "diversity"), ("""{"cap": ["a:1", "A:2"]}""", "cap"),
+            ("""{"k": 0}""", "k"), ("""{"k": 1001}""", "k"), ("""{"k": "5"}""", "k"), ("""{"k": 1.5}""", "k"), ("""{"includeSeen": "yes"}""", "includeSeen"),
             ("{" + string.Join(",", new[] { "\"cap\"", "\"capEach\"" }.Select(f => $"{f}: [{string.Join(",", Enumerable.Range(0, 11).Select(i => $"\"t{i}:1\""))}]")) + "}", "capEach"),
         ];
         foreach (var (body, field) in bad)

@@ -171,9 +171,12 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
         var events = ids.SelectMany(user => new[] { "1", "260", "1196" }.Select((item, i) =>
             new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) }));
         (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
+        // The first user reads a list under a scenario, which the online counters label by name.
+        (await cluster.Http.PutAsJsonAsync(new Uri(api, "/scenarios/monitoring"), new { capEach = new[] { "*:3" } })).EnsureSuccessStatusCode();
         foreach (var user in ids)
         {
-            using var recommendations = await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5"));
+            var scenario = user == ids[0] ? "&scenario=monitoring" : "";
+            using var recommendations = await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5{scenario}"));
             recommendations.EnsureSuccessStatusCode();
             // The user's next event is the first item recommended: the silo counts it against the list, at rank 1; the
             // user dismisses the second and buys the third, counted as a dismissed and a purchased item of the list, with

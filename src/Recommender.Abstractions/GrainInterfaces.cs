@@ -66,7 +66,7 @@ public interface IItemGrain : IGrainWithStringKey
 /// it for a second, so reads do not all call it.
 /// </summary>
 [Alias("recommender.IScenariosGrain")]
-public interface IScenariosGrain : IGrainWithIntegerKey
+public interface IScenariosGrain : IGrainWithStringKey
 {
     [Alias("GetAll"), AlwaysInterleave]
     Task<ScenarioSet> GetAll();

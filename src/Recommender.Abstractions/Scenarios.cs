@@ -28,6 +28,9 @@ public static class ScenarioNames
 {
     public const int MaxLength = 64;
 
+    /// <summary>The key of the one grain that keeps every scenario.</summary>
+    public const string GrainKey = "scenarios";
+
     public static string? Problem(string name)
     {
         if (name.Length == 0) return "must not be empty";

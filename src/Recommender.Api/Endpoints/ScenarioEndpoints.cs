@@ -80,7 +80,7 @@ public static class ScenarioEndpoints
         var scenario = ScenarioBody.Parse(document!.RootElement, time.GetUtcNow(), errors);
         if (errors.Any) return Problems.Invalid(errors);
         // Not repeated on a lost answer: a repeat of the same PUT is the client's to send (it stores the same rules).
-        var set = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(0).Put(name, scenario!));
+        var set = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Put(name, scenario!));
         if (set is null)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"The cluster keeps {Limits.MaxScenarios} scenarios already; delete one first."] },
                 title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
@@ -93,7 +93,7 @@ public static class ScenarioEndpoints
         var errors = new ValidationErrors();
         if (Name(name, errors) is null) return Problems.Invalid(errors);
         if (Problems.UnexpectedBody(http, "DELETE /scenarios/{name}") is { } body) return body;
-        var deleted = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(0).Delete(name));
+        var deleted = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Delete(name));
         scenarios.Forget();
         return Results.Ok(new DeletedScenarioResponse(name, deleted));
     }

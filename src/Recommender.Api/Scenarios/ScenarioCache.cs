@@ -24,7 +24,7 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
         try
         {
             if (Fresh(_current) is { } other) return other;
-            var read = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IScenariosGrain>(0).GetAll(), attemptTimeout, cancellation);
+            var read = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).GetAll(), attemptTimeout, cancellation);
             Take(read);
             return read;
         }

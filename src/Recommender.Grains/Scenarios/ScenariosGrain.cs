@@ -9,13 +9,19 @@ public sealed class ScenariosState
     [Id(1)] public long Revision { get; set; }
 }
 
-/// <summary>The cluster's scenarios, stored whole on each change (a few hundred small records at most).</summary>
+/// <summary>
+/// The cluster's scenarios, stored whole on each change (a few hundred small records at most). Reads interleave with a
+/// change being stored and get the set as stored before it, so that no list is read under rules storage may not keep.
+/// </summary>
 public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentState<ScenariosState> state) : Grain, IScenariosGrain
 {
-    public Task<ScenarioSet> GetAll() => Task.FromResult(Snapshot());
+    private ScenarioSet? _stored;
+
+    public Task<ScenarioSet> GetAll() => Task.FromResult(_stored ??= Snapshot());
 
     public async Task<ScenarioSet?> Put(string name, Scenario scenario)
     {
+        _stored ??= Snapshot();
         var scenarios = state.State.Scenarios;
         var previous = scenarios.GetValueOrDefault(name);
         if (previous is null && scenarios.Count >= Limits.MaxScenarios) return null;
@@ -30,6 +36,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     public async Task<bool> Delete(string name)
     {
+        _stored ??= Snapshot();
         if (!state.State.Scenarios.Remove(name, out var removed)) return false;
         await Write(() => state.State.Scenarios[name] = removed);
         return true;
@@ -57,8 +64,10 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
                 undo();
                 state.State.Revision--;
             }
+            _stored = Snapshot();
             throw;
         }
+        _stored = Snapshot();
     }
 
     private ScenarioSet Snapshot() =>

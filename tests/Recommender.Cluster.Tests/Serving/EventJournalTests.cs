@@ -501,6 +501,62 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_scenario_is_served_only_once_stored_and_one_that_cannot_be_stored_is_not_kept()
+    {
+        async Task<bool> Listed(string name) =>
+            (await cluster.Http.GetStringAsync("/scenarios")).Contains($"\"name\":\"{name}\"", StringComparison.Ordinal);
+        async Task<HttpResponseMessage> Put(string name) => await cluster.Http.PutAsJsonAsync($"/scenarios/{name}", new { cap = new[] { "Drama:1" } });
+
+        // While its write is held, reads get the set as stored before it: no list is read under rules that may not be kept.
+        var held = "held-" + Guid.NewGuid().ToString("N");
+        FailingGrainStorage.StallNextWrite(ScenarioNames.GrainKey, TimeSpan.FromSeconds(3));
+        var writing = Put(held);
+        await Task.Delay(1000);
+        Assert.False(writing.IsCompleted);
+        Assert.False(await Listed(held));
+        using (var refused = await cluster.Http.GetAsync($"/users/5/recommendations?scenario={held}"))
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        using (var stored = await writing) Assert.True(stored.IsSuccessStatusCode, await stored.Content.ReadAsStringAsync());
+        Assert.True(await Listed(held));
+
+        // A write the database refuses is a 503 that keeps nothing, in memory either.
+        var failing = "failing-" + Guid.NewGuid().ToString("N");
+        FailingGrainStorage.Fail(ScenarioNames.GrainKey);
+        try
+        {
+            using var refused = await Put(failing);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+        finally
+        {
+            FailingGrainStorage.StopFailing(ScenarioNames.GrainKey);
+        }
+        Assert.False(await Listed(failing));
+        Assert.True(await Listed(held));
+        // Nor does the next write store it along with its own.
+        var next = "next-" + Guid.NewGuid().ToString("N");
+        using (var stored = await Put(next)) Assert.True(stored.IsSuccessStatusCode, await stored.Content.ReadAsStringAsync());
+        Assert.False(await Listed(failing));
+
+        // A write stored whose answer was lost is a 503 too, and then the grain holds what storage does: the scenario,
+        // and the version to write over next.
+        var lost = "lost-" + Guid.NewGuid().ToString("N");
+        FailingGrainStorage.LoseAcknowledgements(ScenarioNames.GrainKey);
+        try
+        {
+            using var unanswered = await Put(lost);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, unanswered.StatusCode);
+        }
+        finally
+        {
+            FailingGrainStorage.StopFailing(ScenarioNames.GrainKey);
+        }
+        Assert.True(await Listed(lost));
+        using (var again = await Put(failing)) Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
+        Assert.True(await Listed(failing) && await Listed(lost) && await Listed(next) && await Listed(held));
+    }
+
+    [Fact]
     public async Task An_item_write_not_answered_in_any_attempt_may_have_been_stored_and_is_stored_once_sent_again()
     {
         var item = "journal-slow-item-" + Guid.NewGuid().ToString("N")[..8];

@@ -25,6 +25,7 @@ internal static partial class CliCommands
         PublishCommand.Create(),
         DeleteModelsCommand.Create(),
         CandidateResultsCommand.Create(),
+        ApplyScenariosCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>

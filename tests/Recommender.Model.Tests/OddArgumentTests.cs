@@ -28,6 +28,7 @@ public sealed class CommandInputs : IDisposable
         File.WriteAllText(_scratch["empty.txt"], "");
         _scratch.Write("events.csv", ["user_id,item_id,event_type,timestamp,event_id,value", "u1,1,view,2024-05-01T12:00:00Z,e1,", "u1,2,rating,2024-05-01T12:01:00Z,e2,4"]);
         _scratch.Write("items.jsonl", ["{\"id\":\"1\",\"title\":\"One\"}", "{\"id\":\"2\",\"title\":\"Two\",\"tags\":[\"a\"]}"]);
+        _scratch.Write("scenarios.json", ["{\"home\": {\"cap\": [\"sponsored:2\"]}}"]);
         // A node's data directory as backup and move-to-cluster read it: a SQLite file with the grain-state table (of
         // its columns, only the service matters to them), and no model packages.
         Directory.CreateDirectory(_scratch["node"]);
@@ -70,6 +71,7 @@ public sealed class CommandInputs : IDisposable
         ["publish"] = ["--package", this["package"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2", "--activate"],
         ["delete-models"] = ["--keep", "3", "--prefix", "retrain-", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["candidate-results"] = ["--version", "v2", "--alpha", "0.05", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
+        ["apply-scenarios"] = ["--file", this["scenarios.json"], "--prune", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["move-to-cluster"] = ["--data-directory", this["node"], "--cluster-data-directory", "OUT", "--connection-string", "Host=127.0.0.1;Port=1;Timeout=2"],
     };
 
@@ -95,7 +97,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     public static TheoryData<string> Commands => [.. CliCommands.All().Select(c => c.Name)];
 
     /// <summary>The commands that talk to a running cluster or its database, which the tests here do not start.</summary>
-    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results"];
+    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results", "apply-scenarios"];
 
     [Theory]
     [MemberData(nameof(Commands))]

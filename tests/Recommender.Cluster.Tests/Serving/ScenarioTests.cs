@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -198,6 +199,58 @@ public sealed class ScenarioTests(ServingCluster cluster)
         var twenty = string.Join("&", Enumerable.Range(0, 5).Select(i => $"cap=r{i}:1")) + "&cap=S0:2";
         using var within = await cluster.Http.GetAsync($"/users/5/recommendations?scenario={capped}&{twenty}");
         Assert.True(within.StatusCode == HttpStatusCode.OK, await within.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_apply_scenarios_command_makes_the_clusters_scenarios_what_a_file_says()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (home, cart) = (NewName(), NewName());
+            await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"boost": ["drama:50"], "capEach": ["*:4"]}, "{{{cart}}}": {"k": 4}}""");
+            var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
+            Assert.True(exit == 0, error);
+            Assert.Equal([$"put {home}", $"put {cart}"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(await User("k=12&boost=drama:50&capEach=*:4"), await User($"k=12&scenario={home}"));
+            Assert.Equal(4, (await User($"scenario={cart}")).Count);
+
+            // With --prune the file is the whole set: a scenario it no longer names goes (so do other tests' scenarios).
+            await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"cap": ["action:1"]}}""");
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune", "--dry-run"]);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"would put {home}", output);
+            Assert.Contains($"would delete {cart}", output);
+            Assert.Equal(4, (await User($"scenario={cart}")).Count);
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"deleted {cart}", output);
+            Assert.Equal([home], (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Select(s => s.Name));
+            Assert.Equal(await User("k=12&cap=action:1"), await User($"k=12&scenario={home}"));
+
+            // A rule the cluster refuses stops the run there, naming it; what came before was put.
+            var (first, bad) = (NewName(), NewName());
+            await File.WriteAllTextAsync(file, $$$"""{"{{{first}}}": {}, "{{{bad}}}": {"cap": ["action"]}, "{{{NewName()}}}": {}}""");
+            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
+            Assert.Equal(1, exit);
+            Assert.Contains($"scenarios/{bad} answered 400: cap: cap 'action' has no count", error);
+            Assert.Contains($"scenario '{bad}' was not put", error);
+            Assert.Equal(new[] { first, home }.Order(StringComparer.Ordinal), (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Select(s => s.Name).Order(StringComparer.Ordinal));
+
+            // A file that is not an object of objects is refused before anything is sent.
+            foreach (var wrong in new[] { "[]", "{\"a\": []}", "{\"a\": {}, \"a\": {}}", "{" })
+            {
+                await File.WriteAllTextAsync(file, wrong);
+                (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);
+                Assert.Equal(1, exit);
+                Assert.Contains(file, error);
+            }
+            Assert.Equal(2, (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Count);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

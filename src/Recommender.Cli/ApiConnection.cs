@@ -122,6 +122,10 @@ internal sealed class ApiConnection : IDisposable
         }
     }
 
+    /// <summary>What a request that got no answer (<paramref name="e"/>: refused, cut or timed out) says of the API: "{address} did not answer (why)".</summary>
+    public string NoAnswer(Exception e) =>
+        $"{BaseAddress} did not answer ({(e is TaskCanceledException ? $"no answer within {Http.Timeout.TotalSeconds:0} s" : e.Message)})";
+
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
     /// <summary>A 2xx answer of <paramref name="endpoint"/> read as the API's; one that is not (a proxy's page, another service) is an error saying so.</summary>

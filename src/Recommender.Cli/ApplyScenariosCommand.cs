@@ -91,7 +91,7 @@ internal static class ApplyScenariosCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"error: {http.BaseAddress} did not answer ({(e is TaskCanceledException ? $"no answer within {http.Http.Timeout.TotalSeconds:0} s" : e.Message)}); " +
+                await error.WriteLineAsync($"error: {http.NoAnswer(e)}; " +
                     "run the command again: putting a scenario twice stores the same rules.");
                 return 1;
             }

@@ -193,7 +193,7 @@ internal static class CandidateResultsCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"error: {http.BaseAddress} did not answer ({(e is TaskCanceledException ? $"no answer within {http.Http.Timeout.TotalSeconds:0} s" : e.Message)}).");
+                await error.WriteLineAsync($"error: {http.NoAnswer(e)}.");
                 return 1;
             }
             catch (InvalidDataException e) when (!cancellation.IsCancellationRequested)

@@ -74,7 +74,7 @@ internal static class DeleteModelsCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"error: {http.BaseAddress} did not answer ({(e is TaskCanceledException ? $"no answer within {http.Http.Timeout.TotalSeconds:0} s" : e.Message)}); " +
+                await error.WriteLineAsync($"error: {http.NoAnswer(e)}; " +
                     "run the command again: a version deleted already is reported as not registered.");
                 return 1;
             }

@@ -135,7 +135,7 @@ internal static class PublishCommand
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
             {
-                await error.WriteLineAsync($"error: {http.BaseAddress} did not answer ({(e is TaskCanceledException ? $"no answer within {http.Http.Timeout.TotalSeconds:0} s" : e.Message)}); " +
+                await error.WriteLineAsync($"error: {http.NoAnswer(e)}; " +
                     $"version {manifest.Version} may have been registered or activated: run the command again, which completes what is missing.");
                 return 1;
             }

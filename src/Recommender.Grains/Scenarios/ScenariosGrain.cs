@@ -31,7 +31,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
             if (previous is null) scenarios.Remove(name);
             else scenarios[name] = previous;
         });
-        return Snapshot();
+        return _stored;
     }
 
     public async Task<bool> Delete(string name)

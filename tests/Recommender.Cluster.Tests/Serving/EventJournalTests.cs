@@ -506,6 +506,20 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         async Task<bool> Listed(string name) =>
             (await cluster.Http.GetStringAsync("/scenarios")).Contains($"\"name\":\"{name}\"", StringComparison.Ordinal);
         async Task<HttpResponseMessage> Put(string name) => await cluster.Http.PutAsJsonAsync($"/scenarios/{name}", new { cap = new[] { "Drama:1" } });
+        // A put while the scenarios' storage misbehaves as fault makes it; what it was answered.
+        async Task<HttpStatusCode> PutDuring(Action<string> fault, string name)
+        {
+            fault(ScenarioNames.GrainKey);
+            try
+            {
+                using var response = await Put(name);
+                return response.StatusCode;
+            }
+            finally
+            {
+                FailingGrainStorage.StopFailing(ScenarioNames.GrainKey);
+            }
+        }
 
         // While its write is held, reads get the set as stored before it: no list is read under rules that may not be kept.
         var held = "held-" + Guid.NewGuid().ToString("N");
@@ -521,16 +535,7 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
 
         // A write the database refuses is a 503 that keeps nothing, in memory either.
         var failing = "failing-" + Guid.NewGuid().ToString("N");
-        FailingGrainStorage.Fail(ScenarioNames.GrainKey);
-        try
-        {
-            using var refused = await Put(failing);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
-        }
-        finally
-        {
-            FailingGrainStorage.StopFailing(ScenarioNames.GrainKey);
-        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await PutDuring(FailingGrainStorage.Fail, failing));
         Assert.False(await Listed(failing));
         Assert.True(await Listed(held));
         // Nor does the next write store it along with its own.
@@ -541,16 +546,7 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
         // A write stored whose answer was lost is a 503 too, and then the grain holds what storage does: the scenario,
         // and the version to write over next.
         var lost = "lost-" + Guid.NewGuid().ToString("N");
-        FailingGrainStorage.LoseAcknowledgements(ScenarioNames.GrainKey);
-        try
-        {
-            using var unanswered = await Put(lost);
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, unanswered.StatusCode);
-        }
-        finally
-        {
-            FailingGrainStorage.StopFailing(ScenarioNames.GrainKey);
-        }
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await PutDuring(FailingGrainStorage.LoseAcknowledgements, lost));
         Assert.True(await Listed(lost));
         using (var again = await Put(failing)) Assert.True(again.IsSuccessStatusCode, await again.Content.ReadAsStringAsync());
         Assert.True(await Listed(failing) && await Listed(lost) && await Listed(next) && await Listed(held));

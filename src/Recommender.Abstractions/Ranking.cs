@@ -4,7 +4,9 @@ namespace Recommender.Abstractions;
 /// A candidate from a shard scan: raw similarity to the query, what the request's boosts add to it (in the same units),
 /// the item's vector when the scan is for a diverse list, and which of the request's caps its tags count against: bit i
 /// for a cap i of one tag, and for caps of each tag under a prefix (<see cref="TagCap.Each"/>) the item's tags they
-/// cover. Candidates rank by <see cref="Relevance"/>.
+/// cover. Candidates rank by <see cref="Relevance"/>. <see cref="ScanEnd"/> marks the last row a shard ranked for a
+/// scan that left out the rows its caps certainly pass over (<see cref="ScanFilter.CapSurvivors"/>): the shard has rows
+/// below it it did not rank, and it is sent whether the caps pass over it or not.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
 public sealed record ScoredItem(
@@ -14,7 +16,8 @@ public sealed record ScoredItem(
     [property: Id(3)] byte[]? Vector = null,
     [property: Id(4)] float Boost = 0,
     [property: Id(5)] int CappedTags = 0,
-    [property: Id(6)] string[]? CappedGroups = null)
+    [property: Id(6)] string[]? CappedGroups = null,
+    [property: Id(7)] bool ScanEnd = false)
 {
     /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
     public float Relevance => Similarity + Boost;

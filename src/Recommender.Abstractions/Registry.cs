@@ -123,7 +123,10 @@ public sealed record RecommendationRequest(
 /// A row carrying the tag of one of <see cref="Boosts"/> ranks by its similarity plus the temperature times the log of
 /// the boost's factor (of each such boost), so that its softmax score is multiplied by the factors. With
 /// <see cref="Caps"/>, each row returned says which of them its tags fill (<see cref="ScoredItem.CappedTags"/>), and the
-/// list is taken from the merged rows cap by cap (<c>TagCaps</c>), the scan going deeper until the list is full.
+/// list is taken from the merged rows cap by cap (<c>TagCaps</c>), the scan going deeper until the list is full. With
+/// <see cref="CapSurvivors"/> as well (a list not picked for diversity), a shard leaves out the rows the caps certainly
+/// pass over and marks the last row it ranked (<see cref="ScoredItem.ScanEnd"/>), so that the caller knows how far down
+/// its candidates reach.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -135,7 +138,8 @@ public sealed record ScanFilter(
     [property: Id(5)] string[]? Tags = null,
     [property: Id(6)] string[]? ExcludeTags = null,
     [property: Id(7)] TagBoost[]? Boosts = null,
-    [property: Id(8)] TagCap[]? Caps = null)
+    [property: Id(8)] TagCap[]? Caps = null,
+    [property: Id(9)] bool CapSurvivors = false)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;

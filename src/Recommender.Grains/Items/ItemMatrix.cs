@@ -125,10 +125,13 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// (any row when empty) and none of <paramref name="noneTags"/>, skipping the listed item ids; with
     /// <paramref name="withVectors"/>, each with its row's vector. A row carrying the tag of one of <paramref name="boosts"/>
     /// ranks by its similarity plus that boost's offset (plus each such offset), which the result gives as its boost.
-    /// Each result says what its row counts against under <paramref name="caps"/> (<see cref="TagCaps.Marks"/>).
+    /// Each result says what its row counts against under <paramref name="caps"/> (<see cref="TagCaps.Marks"/>); with
+    /// <paramref name="capSurvivors"/>, only the rows of the best <paramref name="k"/> that the caps may still let into
+    /// the list are returned (<see cref="TagCaps.Survivors"/>), and when the scan ranked k rows the k-th is returned too,
+    /// marked as <see cref="ScoredItem.ScanEnd"/>, so the caller knows how far down the candidates reach.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
-        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null)
+        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -167,15 +170,27 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
             _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits,
             boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
+        var marker = caps is { Count: > 0 } ? new TagCaps.Marker(caps) : null;
+        var marks = new CapMarks[best.Length];
+        if (marker is not null)
+            for (var i = 0; i < best.Length; i++) marks[i] = marker.Marks(_rowTags.GetValueOrDefault(best[i].Row));
+        var scanEnd = -1;
+        if (marker is not null && capSurvivors && best.Length > 0)
+        {
+            // The rows the caps certainly pass over are not sent; the last row ranked is, to say how far the scan went.
+            var kept = TagCaps.Survivors(Enumerable.Range(0, best.Length), i => marks[i], caps!, best.Length);
+            if (best.Length == k && kept[^1] != k - 1) kept.Add(k - 1);
+            if (best.Length == k) scanEnd = kept.Count - 1;
+            (best, marks) = ([.. kept.Select(i => best[i])], [.. kept.Select(i => marks[i])]);
+        }
         var result = new ScoredItem[best.Length];
         for (var i = 0; i < best.Length; i++)
         {
-            var marks = caps is { Count: > 0 } ? TagCaps.Marks(caps, _rowTags.GetValueOrDefault(best[i].Row)) : default;
             var added = boost?.Invoke(best[i].Row) ?? 0f;
             // A boosted row's own similarity is its dot product again (the same sum as the scan's), not the score less the boost.
             var similarity = added == 0 ? best[i].Score : TensorPrimitives.Dot(Vector(best[i].Row), query);
             result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], similarity,
-                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks.Tags, marks.Groups);
+                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks[i].Tags, marks[i].Groups, i == scanEnd);
         }
         return result;
     }

@@ -80,7 +80,7 @@ public sealed class ItemShardGrain(
         }
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
             filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature),
-            caps: filter.Caps));
+            caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0));
     }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".

@@ -83,7 +83,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId));
         var depth = request.Offset + request.K;
         var caps = request.Caps is { Length: > 0 } given ? given : null;
-        CapMarks Capped(PopularItem p) => TagCaps.Marks(caps, p.Tags);
+        var marker = caps is null ? null : new TagCaps.Marker(caps);
+        CapMarks Capped(PopularItem p) => marker?.Marks(p.Tags) ?? default;
         // The best n in the list's order: by count, or by count times the boosts.
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         IEnumerable<PopularItem> listed;

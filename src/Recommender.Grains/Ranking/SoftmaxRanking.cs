@@ -8,15 +8,42 @@ public static class SoftmaxRanking
     /// <summary>The best <paramref name="k"/> of all candidates, highest relevance (similarity and boosts) first (ties: by item id), each item once.</summary>
     public static ScoredItem[] Merge(IEnumerable<IReadOnlyList<ScoredItem>> perShard, int k)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        var lists = perShard.ToArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        return perShard
-            .SelectMany(s => s)
-            .OrderByDescending(c => c.Relevance)
-            .ThenBy(c => c.ItemId, StringComparer.Ordinal)
-            .Where(c => seen.Add(c.ItemId))
-            .Take(k)
-            .ToArray();
+        // Shards send their rows in this order already: reading the lists' heads in turn ranks them without a sort, and
+        // stops at k. Lists in another order (none that a shard sends) are sorted as a whole.
+        if (!Array.TrueForAll(lists, IsRanked))
+            return [.. lists.SelectMany(s => s).OrderByDescending(c => c.Relevance).ThenBy(c => c.ItemId, StringComparer.Ordinal)
+                .Where(c => seen.Add(c.ItemId)).Take(k)];
+        var merged = new List<ScoredItem>(Math.Min(k, lists.Sum(l => l.Count)));
+        // An item in two lists (a move between shards) is taken once, from its higher place, or from the earlier list.
+        var heads = new PriorityQueue<int, (ScoredItem Item, int List)>(lists.Length, HeadOrder);
+        var next = new int[lists.Length];
+        for (var i = 0; i < lists.Length; i++)
+            if (lists[i].Count > 0) heads.Enqueue(i, (lists[i][0], i));
+        while (merged.Count < k && heads.TryDequeue(out var list, out var head))
+        {
+            if (seen.Add(head.Item.ItemId)) merged.Add(head.Item);
+            if (++next[list] < lists[list].Count) heads.Enqueue(list, (lists[list][next[list]], list));
+        }
+        return [.. merged];
     }
+
+    private static readonly Comparer<(ScoredItem Item, int List)> HeadOrder = Comparer<(ScoredItem Item, int List)>.Create(static (a, b) =>
+        RanksBelow(a.Item, b.Item) ? 1 : RanksBelow(b.Item, a.Item) ? -1 : a.List.CompareTo(b.List));
+
+    /// <summary>Whether <paramref name="list"/> is in the order <see cref="Merge"/> gives (equal items in any order).</summary>
+    private static bool IsRanked(IReadOnlyList<ScoredItem> list)
+    {
+        for (var i = 1; i < list.Count; i++)
+            if (RanksBelow(list[i - 1], list[i])) return false;
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="item"/> comes after <paramref name="other"/> in the order <see cref="Merge"/> gives.</summary>
+    public static bool RanksBelow(ScoredItem item, ScoredItem other) =>
+        item.Relevance < other.Relevance || item.Relevance == other.Relevance && string.CompareOrdinal(item.ItemId, other.ItemId) > 0;
 
     /// <summary>exp(s_i / T) / Σ exp(s_j / T), computed stably by subtracting the maximum.</summary>
     public static double[] Softmax(ReadOnlySpan<float> similarities, double temperature)

@@ -21,23 +21,44 @@ public static class TagCaps
     /// What an item carrying <paramref name="tags"/> counts against under <paramref name="caps"/>: bit i for a cap i of one
     /// tag, and the item's tags (each once, ignoring case) that a cap of each tag under a prefix covers.
     /// </summary>
-    public static CapMarks Marks(IReadOnlyList<TagCap>? caps, IReadOnlyList<string>? tags)
+    public static CapMarks Marks(IReadOnlyList<TagCap>? caps, IReadOnlyList<string>? tags) =>
+        caps is null || caps.Count == 0 ? default : new Marker(caps).Marks(tags);
+
+    /// <summary>
+    /// <see cref="Marks"/> for many items under one request's caps: what each tag counts against is worked out once, so
+    /// a deep scan pays a lookup per tag of a row rather than a comparison with every cap.
+    /// </summary>
+    public sealed class Marker(IReadOnlyList<TagCap> caps)
     {
-        if (caps is null || caps.Count == 0 || tags is null || tags.Count == 0) return default;
-        var mask = 0;
-        List<string>? groups = null;
-        for (var c = 0; c < caps.Count; c++)
+        // Caps compare tags ignoring case, so tags that differ only in case count against the same caps.
+        private readonly Dictionary<string, (int Tags, bool Each)> _byTag = new(StringComparer.OrdinalIgnoreCase);
+
+        public CapMarks Marks(IReadOnlyList<string>? tags)
+        {
+            if (tags is null || tags.Count == 0) return default;
+            var mask = 0;
+            List<string>? groups = null;
             foreach (var tag in tags)
             {
-                if (!caps[c].Covers(tag)) continue;
-                if (!caps[c].Each)
-                {
-                    mask |= 1 << c;
-                    break;
-                }
-                if (groups?.Contains(tag, StringComparer.OrdinalIgnoreCase) != true) (groups ??= []).Add(tag);
+                var (bits, each) = Of(tag);
+                mask |= bits;
+                if (each && groups?.Contains(tag, StringComparer.OrdinalIgnoreCase) != true) (groups ??= []).Add(tag);
             }
-        return new CapMarks(mask, groups?.ToArray());
+            return new CapMarks(mask, groups?.ToArray());
+        }
+
+        private (int Tags, bool Each) Of(string tag)
+        {
+            if (_byTag.TryGetValue(tag, out var known)) return known;
+            var (bits, each) = (0, false);
+            for (var c = 0; c < caps.Count; c++)
+                if (caps[c].Covers(tag))
+                {
+                    if (caps[c].Each) each = true;
+                    else bits |= 1 << c;
+                }
+            return _byTag[tag] = (bits, each);
+        }
     }
 
     /// <summary>What a shard's candidate counts against, as the shard marked it.</summary>
@@ -47,20 +68,70 @@ public static class TagCaps
     /// The items of <paramref name="ranked"/> (best first) that <paramref name="caps"/> let into a list, in order, at
     /// most <paramref name="depth"/>; <paramref name="capped"/> gives what an item counts against (<see cref="Marks"/>).
     /// </summary>
-    public static List<T> Take<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int depth)
+    public static List<T> Take<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int depth) =>
+        Walk(ranked, capped, caps, depth, static (_, _) => true);
+
+    /// <summary>
+    /// The first <paramref name="count"/> items of <paramref name="ranked"/> that no full cap passes over, where only the
+    /// items <paramref name="counted"/> says are counted into the caps (all of them: the capped list).
+    /// </summary>
+    private static List<T> Walk<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int count,
+        Func<CapMarks, IReadOnlyList<TagCap>, bool> counted)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
         var counts = new Counts(caps);
-        var taken = new List<T>(Math.Min(depth, 1024));
+        var kept = new List<T>(Math.Min(count, 1024));
         foreach (var item in ranked)
         {
-            if (taken.Count == depth) break;
+            if (kept.Count == count) break;
             var marks = capped(item);
             if (!counts.Admits(marks)) continue;
-            counts.Add(marks);
-            taken.Add(item);
+            if (counted(marks, caps)) counts.Add(marks);
+            kept.Add(item);
         }
-        return taken;
+        return kept;
+    }
+
+    /// <summary>
+    /// The capped list of at most <paramref name="depth"/> items from the shards' answers to a scan of
+    /// <paramref name="asked"/> rows each that sent only the rows the caps may take (<see cref="ScanFilter.CapSurvivors"/>),
+    /// and whether it is the list a walk over every row gives; if not, a deeper scan is needed.
+    /// </summary>
+    public static (ScoredItem[] List, bool Final) FromShards(IReadOnlyList<ScoredItem>[] answers, int asked, IReadOnlyList<TagCap> caps, int depth)
+    {
+        // Every row a shard ranked above the row its scan stopped at was either sent or certainly passed over, so the
+        // merged rows are the ranking's as far down as the highest such row, and above it the walk takes what it would
+        // over every row. A shard that sent fewer rows than asked without marking the end has no more to give.
+        var stops = answers.Where(a => a.Count > 0 && (a.Count >= asked || a[^1].ScanEnd)).Select(a => a[^1]).ToArray();
+        IEnumerable<ScoredItem> reached = SoftmaxRanking.Merge(answers, int.MaxValue);
+        if (stops.Length > 0)
+        {
+            var stop = SoftmaxRanking.Merge([stops], 1)[0];
+            reached = reached.TakeWhile(c => !SoftmaxRanking.RanksBelow(c, stop));
+        }
+        ScoredItem[] list = [.. Take(reached, Of, caps, depth)];
+        return (list, list.Length == depth || stops.Length == 0 || asked == int.MaxValue);
+    }
+
+    /// <summary>
+    /// The items of one shard's ranking (best first) that the walk over the whole ranking could still take: an item is
+    /// dropped once one of the caps it counts against is certainly full above it. A cap is certainly full once as many
+    /// items above counted against it and against nothing else: the walk took each of them unless that cap was full
+    /// already, and a cap stays full. What this drops the walk passes over wherever the other shards' items fall between,
+    /// so the walk over the merged survivors takes what it would over every item, and a shard sends far fewer.
+    /// </summary>
+    public static List<T> Survivors<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int count) =>
+        // Only the items that count against one cap alone are counted: the walk took each of those unless that cap was full.
+        Walk(ranked, capped, caps, count, CountsAgainstOne);
+
+    /// <summary>Whether an item that counts against <paramref name="marks"/> counts against one cap (or one tag of a cap of each tag) only.</summary>
+    private static bool CountsAgainstOne(CapMarks marks, IReadOnlyList<TagCap> caps)
+    {
+        var counted = System.Numerics.BitOperations.PopCount((uint)marks.Tags);
+        foreach (var tag in marks.Groups ?? [])
+            for (var c = 0; c < caps.Count && counted < 2; c++)
+                if (caps[c].Each && caps[c].Covers(tag)) counted++;
+        return counted == 1;
     }
 
     /// <summary>How many items of each capped tag a list holds so far.</summary>

@@ -34,7 +34,9 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         var caps = filter.Caps is { Length: > 0 } given ? given : null;
         var depth = diverse ? DiverseSelection.PoolSize(filter.Depth) : filter.Depth;
         // A capped list passes over items: it scans deeper from the start, but for a diverse one, whose pool is its own.
-        var scan = filter with { K = caps is null || diverse ? depth : TagCaps.ScanDepth(depth), Offset = 0 };
+        // Walked in order, it needs only the rows the caps may still take, which the shards pick out (CapSurvivors).
+        var walked = caps is not null && !diverse;
+        var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
         ScoredItem[] merged;
         while (true)
         {
@@ -43,6 +45,13 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
+            if (walked)
+            {
+                (merged, var final) = TagCaps.FromShards(candidates, scan.K, caps!, filter.Depth);
+                if (final) break;
+                scan = scan with { K = TagCaps.Deeper(scan.K) };
+                continue;
+            }
             merged = SoftmaxRanking.Merge(candidates, scan.K);
             var picked = Pick(merged);
             if (caps is null)
@@ -50,9 +59,9 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 merged = picked;
                 break;
             }
-            // The capped list of the best scan.K candidates is the capped list of the whole ranking as far as it fills.
-            // One that does not fill needs a deeper scan while a shard had more to give; when none had, the shards gave
-            // every candidate there is, and the list is taken from all of them.
+            // The capped diverse pool of the best scan.K candidates is picked from; one that does not fill needs a deeper
+            // scan while a shard had more to give; when none had, the shards gave every candidate there is, and the list
+            // is picked from all of them.
             var complete = candidates.All(c => c.Count < scan.K);
             if (picked.Length < filter.Depth && complete && candidates.Sum(c => c.Count) > merged.Length)
                 picked = Pick(SoftmaxRanking.Merge(candidates, int.MaxValue));
@@ -64,11 +73,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             scan = scan with { K = TagCaps.Deeper(scan.K) };
         }
 
-        // The list from candidates ranked best first: as they come, picked for diversity, or walked under the caps.
-        ScoredItem[] Pick(ScoredItem[] ranked) =>
-            diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps)
-            : caps is null ? ranked
-            : [.. TagCaps.Take(ranked, TagCaps.Of, caps, filter.Depth)];
+        // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any).
+        ScoredItem[] Pick(ScoredItem[] ranked) => diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps) : ranked;
         var ranked = SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity));
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
     }

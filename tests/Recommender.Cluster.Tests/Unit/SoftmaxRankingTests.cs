@@ -38,6 +38,29 @@ public sealed class SoftmaxRankingTests
     }
 
     [Fact]
+    public void Merge_gives_the_order_of_a_sort_of_all_candidates_ties_boosts_and_repeats_included()
+    {
+        var random = new Random(7);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            // Few distinct scores, so that ties are common; an item may sit in two lists (a move between shards).
+            var lists = Enumerable.Range(0, random.Next(1, 6)).Select(_ => Enumerable.Range(0, random.Next(0, 30))
+                    .Select(_ => new ScoredItem($"i{random.Next(60)}", "", random.Next(8) / 4f, Boost: random.Next(3) == 0 ? 0.25f : 0))
+                    .DistinctBy(c => c.ItemId)
+                    .OrderByDescending(c => c.Relevance).ThenBy(c => c.ItemId, StringComparer.Ordinal).ToArray())
+                .ToArray();
+            var k = random.Next(0, 80);
+            var seen = new HashSet<string>();
+            var sorted = lists.SelectMany(l => l).OrderByDescending(c => c.Relevance).ThenBy(c => c.ItemId, StringComparer.Ordinal)
+                .Where(c => seen.Add(c.ItemId)).Take(k).ToArray();
+            Assert.Equal(sorted, SoftmaxRanking.Merge(lists, k));
+            // Lists out of order are ranked all the same.
+            var shuffled = lists.Select(l => l.OrderBy(_ => random.Next()).ToArray()).ToArray();
+            Assert.Equal(sorted.Select(c => (c.ItemId, c.Relevance)), SoftmaxRanking.Merge(shuffled, k).Select(c => (c.ItemId, c.Relevance)));
+        }
+    }
+
+    [Fact]
     public void Popularity_scores_are_each_items_share_of_the_counts()
     {
         PopularItem[] popular = [new("x", "X", 60), new("y", "Y", 30), new("z", "Z", 10)];

@@ -78,6 +78,14 @@ public interface IScenariosGrain : IGrainWithStringKey
     /// <summary>Removes the scenario; false when there was none of that name.</summary>
     [Alias("Delete")]
     Task<bool> Delete(string name);
+
+    /// <summary>
+    /// Stores every scenario of <paramref name="changes"/> and deletes those given as null, in one write; with
+    /// <paramref name="replaceAll"/>, deletes every other scenario too. A dry run says what would change and changes
+    /// nothing. Null when the cluster would then keep more than it may (and nothing is changed).
+    /// </summary>
+    [Alias("Apply")]
+    Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun);
 }
 
 /// <summary>

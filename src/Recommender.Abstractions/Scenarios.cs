@@ -15,13 +15,32 @@ public sealed record Scenario(
     [property: Id(4)] float? Diversity,
     [property: Id(5)] DateTimeOffset UpdatedAt,
     [property: Id(6)] int? K = null,
-    [property: Id(7)] bool? IncludeSeen = null);
+    [property: Id(7)] bool? IncludeSeen = null)
+{
+    /// <summary>Whether <paramref name="other"/> holds the same rules (whenever each was stored).</summary>
+    public bool SameRules(Scenario other) =>
+        Same(Tags, other.Tags) && Same(ExcludeTags, other.ExcludeTags) && Same(Boosts, other.Boosts) && Same(Caps, other.Caps)
+        && Diversity == other.Diversity && K == other.K && IncludeSeen == other.IncludeSeen;
+
+    private static bool Same<T>(T[]? a, T[]? b) => (a ?? []).SequenceEqual(b ?? []);
+}
 
 /// <summary>Every scenario by name, with a revision that changes whenever one does.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario-set")]
 public sealed record ScenarioSet(
     [property: Id(0)] long Revision,
     [property: Id(1)] IReadOnlyDictionary<string, Scenario> Scenarios);
+
+/// <summary>
+/// What a change of several scenarios at once did, or for a dry run would do: the names stored anew, those given with
+/// the rules they had already (kept as they were, their time of change included) and those deleted, each in name order.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenarios-applied")]
+public sealed record ScenariosApplied(
+    [property: Id(0)] ScenarioSet Set,
+    [property: Id(1)] string[] Put,
+    [property: Id(2)] string[] Unchanged,
+    [property: Id(3)] string[] Deleted);
 
 /// <summary>A scenario's name: what is wrong with it, as the end of a sentence, or null when it is fine.</summary>
 public static class ScenarioNames

@@ -9,8 +9,9 @@ namespace Recommender.Cli;
 /// <summary>
 /// recommender apply-scenarios: makes the cluster's scenarios (named list rules) what a file says, so that they can be
 /// kept under version control and reviewed like code. The file is one JSON object, each scenario's name to the body
-/// PUT /scenarios/{name} takes; each is put in turn, and with --prune the cluster's scenarios the file does not name
-/// are deleted. Putting a scenario again stores the same rules, so a run stopped part-way is completed by running it again.
+/// PUT /scenarios/{name} takes. It is sent whole, in one change (PATCH /scenarios, or with --prune PUT /scenarios,
+/// which deletes the scenarios the file does not name): the cluster checks every rule first, and one it refuses leaves
+/// every scenario as it was. Sending the same file again changes nothing more, so a run whose answer was lost is repeated.
 /// </summary>
 internal static class ApplyScenariosCommand
 {
@@ -27,7 +28,7 @@ internal static class ApplyScenariosCommand
         var apiKey = ApiConnection.KeyOption("An admin API key (Recommender:ApiKeys:Admin)");
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 100 };
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
-        var command = new Command("apply-scenarios", "Make the cluster's scenarios (PUT /scenarios/{name}) what a JSON file says; with --prune, delete those it does not name.")
+        var command = new Command("apply-scenarios", "Make the cluster's scenarios what a JSON file says, in one change that the cluster checks whole (PATCH /scenarios); with --prune, delete those it does not name (PUT /scenarios).")
         {
             file, prune, dryRun, api, apiKey, timeout, attempts,
         };
@@ -46,53 +47,35 @@ internal static class ApplyScenariosCommand
             var tries = parse.GetValue(attempts);
             try
             {
-                var stale = new List<string>();
-                if (parse.GetValue(prune))
+                var body = new JsonObject();
+                foreach (var (name, rules) in scenarios) body[name] = JsonNode.Parse(rules);
+                var dry = parse.GetValue(dryRun);
+                var method = parse.GetValue(prune) ? HttpMethod.Put : HttpMethod.Patch;
+                var endpoint = dry ? "scenarios?dryRun=true" : "scenarios";
+                var content = body.ToJsonString();
+                // The whole file is one change that leaves the cluster the same however often it comes: one whose answer was lost is sent again.
+                using var response = await http.SendAsync(() => new HttpRequestMessage(method, endpoint) { Content = new StringContent(content, Encoding.UTF8, "application/json") },
+                    tries, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+                var text = await response.Content.ReadAsStringAsync(cancellation);
+                if (!response.IsSuccessStatusCode)
                 {
-                    var listed = await http.ReadAsync<Listed>("scenarios", tries, error, "Applying scenarios", cancellation);
-                    if (listed is null) return 1;
-                    stale = [.. listed.Scenarios.Select(s => s.Name).Where(name => scenarios.All(s => s.Name != name)).Order(StringComparer.Ordinal)];
+                    await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Applying scenarios");
+                    if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict)
+                        await error.WriteLineAsync("No scenario was changed. Mend the file and run the command again.");
+                    return 1;
                 }
-                if (parse.GetValue(dryRun))
-                {
-                    foreach (var (name, _) in scenarios) await output.WriteLineAsync($"would put {name}");
-                    foreach (var name in stale) await output.WriteLineAsync($"would delete {name}");
-                    return 0;
-                }
-                foreach (var (name, body) in scenarios)
-                {
-                    var endpoint = $"scenarios/{Uri.EscapeDataString(name)}";
-                    // A PUT stores the same rules however often it comes, so one whose answer was lost is sent again.
-                    using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Put, endpoint) { Content = new StringContent(body, Encoding.UTF8, "application/json") },
-                        tries, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
-                    var text = await response.Content.ReadAsStringAsync(cancellation);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Applying scenarios");
-                        await error.WriteLineAsync($"scenario '{name}' was not put; those before it in the file were. Mend the file and run the command again.");
-                        return 1;
-                    }
-                    await output.WriteLineAsync($"put {name}");
-                }
-                foreach (var name in stale)
-                {
-                    var endpoint = $"scenarios/{Uri.EscapeDataString(name)}";
-                    using var response = await http.SendAsync(() => new HttpRequestMessage(HttpMethod.Delete, endpoint), tries, retryLost: true, error,
-                        HttpCompletionOption.ResponseContentRead, cancellation);
-                    var text = await response.Content.ReadAsStringAsync(cancellation);
-                    if (!response.IsSuccessStatusCode)
-                    {
-                        await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Applying scenarios");
-                        return 1;
-                    }
-                    await output.WriteLineAsync($"deleted {name}");
-                }
+                var applied = JsonSerializer.Deserialize<Applied>(text, JsonSerializerOptions.Web)
+                    ?? throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered 200 without a body.");
+                var (put, delete) = dry ? ("would put", "would delete") : ("put", "deleted");
+                foreach (var name in applied.Put) await output.WriteLineAsync($"{put} {name}");
+                foreach (var name in applied.Unchanged) await output.WriteLineAsync($"unchanged {name}");
+                foreach (var name in applied.Deleted) await output.WriteLineAsync($"{delete} {name}");
                 return 0;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
             {
                 await error.WriteLineAsync($"error: {http.NoAnswer(e)}; " +
-                    "run the command again: putting a scenario twice stores the same rules.");
+                    "run the command again: applying the same file twice changes nothing more.");
                 return 1;
             }
             catch (InvalidDataException e) when (!cancellation.IsCancellationRequested)
@@ -130,7 +113,5 @@ internal static class ApplyScenariosCommand
         return read;
     }
 
-    private sealed record Named(string Name);
-
-    private sealed record Listed(List<Named> Scenarios);
+    private sealed record Applied(string[] Put, string[] Unchanged, string[] Deleted);
 }

@@ -37,6 +37,20 @@ public static class ScenarioEndpoints
             .ProducesValidationProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        var put = app.MapPut("/scenarios", ChangeSeveral(replaceAll: true))
+            .WithName("PutScenarios")
+            .WithSummary("Makes the cluster's scenarios exactly those of the body, in one change: a JSON object of each scenario's name to the rules "
+                + "PUT /scenarios/{name} takes; every scenario it does not name is deleted. Nothing is changed unless every name and rule is valid (400 names "
+                + "each fault as NAME.FIELD). A scenario given with the rules it has already is kept as it is. dryRun=true answers what would change and changes nothing.")
+            .Accepts<Dictionary<string, ScenarioRequest>>("application/json");
+        ChangesSeveral(put);
+        var patch = app.MapPatch("/scenarios", ChangeSeveral(replaceAll: false))
+            .WithName("PatchScenarios")
+            .WithSummary("Changes several scenarios in one change: a JSON object of each scenario's name to its rules (stored whole, as PUT /scenarios/{name} "
+                + "stores them) or to null (deleted); scenarios it does not name are kept. Nothing is changed unless every name and rule is valid. "
+                + "dryRun=true answers what would change and changes nothing.")
+            .Accepts<Dictionary<string, ScenarioRequest?>>("application/json");
+        ChangesSeveral(patch);
         app.MapDelete("/scenarios/{name}", Delete)
             .WithName("DeleteScenario")
             .WithSummary("Removes the scenario; lists that name it are then refused (400). Idempotent: deleting a scenario that is not there answers deleted=false.")
@@ -44,6 +58,20 @@ public static class ScenarioEndpoints
             .ProducesValidationProblem()
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
+
+    /// <summary>The handler of PUT (<paramref name="replaceAll"/>) or PATCH /scenarios.</summary>
+    private static Delegate ChangeSeveral(bool replaceAll) =>
+        (string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time, CancellationToken cancellation) =>
+            Apply(replaceAll, dryRun, http, grains, scenarios, time, cancellation);
+
+    /// <summary>What PUT and PATCH /scenarios share: their answers, the admin key, and no query parameter but dryRun.</summary>
+    private static void ChangesSeveral(RouteHandlerBuilder route) => route
+        .Produces<ScenariosAppliedResponse>()
+        .ProducesValidationProblem()
+        .ProducesValidationProblem(StatusCodes.Status409Conflict)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy)
+        .RejectUnknownQueryParameters();
 
     private static string? Name(string name, ValidationErrors errors)
     {
@@ -86,6 +114,51 @@ public static class ScenarioEndpoints
                 title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
         scenarios.Take(set);
         return Results.Ok(ScenarioBody.Describe(name, set.Scenarios[name]));
+    }
+
+    /// <summary>PUT (<paramref name="replaceAll"/>) or PATCH /scenarios: every scenario of the body checked, then stored in one change.</summary>
+    private static async Task<IResult> Apply(bool replaceAll, string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
+        CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var dry = Fields.Flag(dryRun, "dryRun", errors);
+        var root = document!.RootElement;
+        var changes = new Dictionary<string, Scenario?>(StringComparer.Ordinal);
+        var deletes = replaceAll ? "" : ", or to null to delete it";
+        if (root.ValueKind != System.Text.Json.JsonValueKind.Object)
+            errors.Add("body", $$$"""The body must be an object of each scenario's name to its rules{{{deletes}}}, such as {"home": {"boost": ["sale:2"]}}.""");
+        else
+        {
+            var now = time.GetUtcNow();
+            foreach (var property in root.EnumerateObject())
+            {
+                var name = property.Name;
+                if (ScenarioNames.Problem(name) is { } wrong)
+                    errors.Add("name", $"The scenario name '{name}' {wrong}.");
+                else if (property.Value.ValueKind == System.Text.Json.JsonValueKind.Null && !replaceAll)
+                    changes[name] = null;
+                else if (property.Value.ValueKind != System.Text.Json.JsonValueKind.Object)
+                    errors.Add(name, $$$"""Scenario '{{{name}}}' must be an object of list rules, such as {"cap": ["sponsored:2"]}{{{deletes}}}.""");
+                else
+                {
+                    var own = new ValidationErrors();
+                    changes[name] = ScenarioBody.Parse(property.Value, now, own);
+                    foreach (var (field, messages) in own.ToDictionary())
+                        foreach (var message in messages) errors.Add($"{name}.{field}", message);
+                }
+            }
+        }
+        if (errors.Any) return Problems.Invalid(errors);
+        // Not repeated on a lost answer, as a single PUT is not: sending the same body again is the client's to do (it changes nothing more).
+        var applied = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Apply(changes, replaceAll, dry));
+        if (applied is null)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The cluster would then keep more than {Limits.MaxScenarios} scenarios; nothing was changed."] },
+                title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
+        if (!dry) scenarios.Take(applied.Set);
+        return Results.Ok(new ScenariosAppliedResponse(dry, applied.Put, applied.Unchanged, applied.Deleted));
     }
 
     private static async Task<IResult> Delete(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios)

@@ -77,5 +77,11 @@ public sealed record ScenarioResponse(string Name, string[] Tag, string[] Exclud
 /// <summary>GET /scenarios: every scenario, by name.</summary>
 public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);
 
+/// <summary>
+/// PUT and PATCH /scenarios: the scenarios stored anew, those given with the rules they had (kept as they were) and
+/// those deleted, each in name order; for a dry run, what would be, with nothing changed.
+/// </summary>
+public sealed record ScenariosAppliedResponse(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted);
+
 /// <summary>DELETE /scenarios/{name}: whether there was one to delete.</summary>
 public sealed record DeletedScenarioResponse(string Name, bool Deleted);

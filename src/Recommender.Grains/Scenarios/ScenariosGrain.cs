@@ -42,6 +42,39 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         return true;
     }
 
+    public async Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun)
+    {
+        _stored ??= Snapshot();
+        var before = state.State.Scenarios;
+        var after = new Dictionary<string, Scenario>(replaceAll ? [] : before, StringComparer.Ordinal);
+        List<string> put = [], unchanged = [], deleted = [];
+        foreach (var (name, scenario) in changes.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (scenario is null)
+            {
+                if (after.Remove(name)) deleted.Add(name);
+            }
+            else if (before.TryGetValue(name, out var stored) && stored.SameRules(scenario))
+            {
+                after[name] = stored;
+                unchanged.Add(name);
+            }
+            else
+            {
+                after[name] = scenario;
+                put.Add(name);
+            }
+        }
+        if (replaceAll) deleted.AddRange(before.Keys.Where(name => !after.ContainsKey(name)).Order(StringComparer.Ordinal));
+        if (after.Count > Limits.MaxScenarios) return null;
+        if (!dryRun && put.Count + deleted.Count > 0)
+        {
+            state.State.Scenarios = after;
+            await Write(() => state.State.Scenarios = before);
+        }
+        return new ScenariosApplied(_stored, [.. put], [.. unchanged], [.. deleted]);
+    }
+
     /// <summary>
     /// Stores the change under a new revision. A write reported failed may still have been stored, so memory takes what
     /// storage holds then, or, when that cannot be read either, is undone; the caller is told it failed either way.

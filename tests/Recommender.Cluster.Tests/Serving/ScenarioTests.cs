@@ -211,9 +211,15 @@ public sealed class ScenarioTests(ServingCluster cluster)
             await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"boost": ["drama:50"], "capEach": ["*:4"]}, "{{{cart}}}": {"k": 4}}""");
             var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
             Assert.True(exit == 0, error);
-            Assert.Equal([$"put {home}", $"put {cart}"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(new[] { $"put {home}", $"put {cart}" }.Order(StringComparer.Ordinal), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
             Assert.Equal(await User("k=12&boost=drama:50&capEach=*:4"), await User($"k=12&scenario={home}"));
             Assert.Equal(4, (await User($"scenario={cart}")).Count);
+            // The same file again changes nothing: each scenario keeps its time of change.
+            var stored = await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{home}");
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
+            Assert.True(exit == 0, error);
+            Assert.Equal(new[] { $"unchanged {home}", $"unchanged {cart}" }.Order(StringComparer.Ordinal), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(stored.UpdatedAt, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{home}")).UpdatedAt);
 
             // With --prune the file is the whole set: a scenario it no longer names goes (so do other tests' scenarios).
             await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"cap": ["action:1"]}}""");
@@ -228,14 +234,18 @@ public sealed class ScenarioTests(ServingCluster cluster)
             Assert.Equal([home], (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Select(s => s.Name));
             Assert.Equal(await User("k=12&cap=action:1"), await User($"k=12&scenario={home}"));
 
-            // A rule the cluster refuses stops the run there, naming it; what came before was put.
+            // A rule the cluster refuses is named, and no scenario of the file is changed, before or after it.
             var (first, bad) = (NewName(), NewName());
-            await File.WriteAllTextAsync(file, $$$"""{"{{{first}}}": {}, "{{{bad}}}": {"cap": ["action"]}, "{{{NewName()}}}": {}}""");
-            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
+            await File.WriteAllTextAsync(file, $$$"""{"{{{first}}}": {}, "{{{bad}}}": {"cap": ["action"]}, "{{{home}}}": {}}""");
+            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);
             Assert.Equal(1, exit);
-            Assert.Contains($"scenarios/{bad} answered 400: cap: cap 'action' has no count", error);
-            Assert.Contains($"scenario '{bad}' was not put", error);
-            Assert.Equal(new[] { first, home }.Order(StringComparer.Ordinal), (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Select(s => s.Name).Order(StringComparer.Ordinal));
+            Assert.Contains($"scenarios answered 400: {bad}.cap: cap 'action' has no count", error);
+            Assert.Contains("No scenario was changed", error);
+            Assert.Equal([home], (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Select(s => s.Name));
+            Assert.Equal(["action:1"], (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{home}")).Cap);
+            await File.WriteAllTextAsync(file, $$$"""{"{{{first}}}": {}}""");
+            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
+            Assert.True(exit == 0, error);
 
             // A file that is not an object of objects is refused before anything is sent.
             foreach (var wrong in new[] { "[]", "{\"a\": []}", "{\"a\": {}, \"a\": {}}", "{" })
@@ -251,6 +261,78 @@ public sealed class ScenarioTests(ServingCluster cluster)
         {
             File.Delete(file);
         }
+    }
+
+    private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string body) =>
+        await cluster.Http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+
+    private sealed record AppliedReply(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted);
+
+    private async Task<AppliedReply> Applied(HttpResponseMessage response)
+    {
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<AppliedReply>())!;
+    }
+
+    private static readonly IEqualityComparer<AppliedReply> SameChanges = EqualityComparer<AppliedReply>.Create(
+        (a, b) => a!.DryRun == b!.DryRun && a.Put.SequenceEqual(b.Put) && a.Unchanged.SequenceEqual(b.Unchanged) && a.Deleted.SequenceEqual(b.Deleted), _ => 0);
+
+    private async Task<List<string>> Names() => [.. (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Select(s => s.Name)];
+
+    [Fact]
+    public async Task Several_scenarios_change_in_one_request_and_a_fault_in_any_of_them_changes_none()
+    {
+        string[] names = [NewName(), NewName(), NewName()];
+        Array.Sort(names, StringComparer.Ordinal);
+        var (a, b, c) = (names[0], names[1], names[2]);
+        await Put(c, "{}");
+        // PATCH stores those it names and keeps the rest.
+        var applied = await Applied(await Send(HttpMethod.Patch, "/scenarios", $$$"""{"{{{b}}}": {"k": 3}, "{{{a}}}": {"cap": ["action:1"]}}"""));
+        Assert.Equal(new AppliedReply(false, [a, b], [], []), applied, SameChanges);
+        Assert.Equal(await User("k=10&cap=action:1"), await User($"k=10&scenario={a}"));
+        Assert.Equal(3, (await User($"scenario={b}")).Count);
+        Assert.Contains(c, await Names());
+
+        // A dry run says what would change (null deletes), and changes nothing.
+        var before = await Names();
+        applied = await Applied(await Send(HttpMethod.Patch, "/scenarios?dryRun=true", $$$"""{"{{{a}}}": null, "{{{b}}}": {"k": 3}, "{{{c}}}": {"k": 2}}"""));
+        Assert.Equal(new AppliedReply(true, [c], [b], [a]), applied, SameChanges);
+        Assert.Equal(before, await Names());
+        Assert.Null((await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{c}")).K);
+
+        // A fault anywhere in the body is named, and nothing is changed.
+        var refused = await Refused(await Send(HttpMethod.Patch, "/scenarios", $$$"""{"{{{a}}}": null, "no spaces": {}, "{{{b}}}": {"cap": ["action"]}, "{{{c}}}": []}"""));
+        Assert.Contains("no spaces", refused.Errors!["name"][0]);
+        Assert.Contains("cap 'action' has no count", refused.Errors[$"{b}.cap"][0]);
+        Assert.Contains("must be an object of list rules", refused.Errors[c][0]);
+        Assert.Equal(before, await Names());
+        Assert.Equal(3, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{b}")).K);
+        foreach (var wrong in new[] { "[]", "{\"x\": 1}" })
+            await Refused(await Send(HttpMethod.Patch, "/scenarios", wrong));
+        Assert.Contains("dry", (await Refused(await Send(HttpMethod.Patch, "/scenarios?dry=true", "{}"))).Errors!.Keys.Single());
+        Assert.Contains("dryRun", (await Refused(await Send(HttpMethod.Patch, "/scenarios?dryRun=maybe", "{}"))).Errors!.Keys.Single());
+
+        // Null deletes a scenario; the lists that name it are then refused.
+        applied = await Applied(await Send(HttpMethod.Patch, "/scenarios", $$$"""{"{{{a}}}": null}"""));
+        Assert.Equal(new AppliedReply(false, [], [], [a]), applied, SameChanges);
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/scenarios/{a}")).StatusCode);
+        await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?scenario={a}"));
+
+        // PUT makes the set exactly the body's: others are deleted; null is not a scenario there.
+        Assert.Contains("must be an object of list rules", (await Refused(await Send(HttpMethod.Put, "/scenarios", $$$"""{"{{{b}}}": null}"""))).Errors![b][0]);
+        applied = await Applied(await Send(HttpMethod.Put, "/scenarios", $$$"""{"{{{b}}}": {"k": 3}, "{{{c}}}": {"k": 2}}"""));
+        Assert.Equal([c], applied.Put);
+        Assert.Equal([b], applied.Unchanged);
+        Assert.DoesNotContain(b, applied.Deleted);
+        Assert.Equal([b, c], await Names());
+        Assert.Equal(2, (await User($"scenario={c}")).Count);
+
+        // A change that would keep more than the cluster may is refused whole.
+        var many = string.Join(", ", Enumerable.Range(0, Limits.MaxScenarios - 1).Select(_ => $"\"{NewName()}\": {{}}"));
+        var tooMany = await Refused(await Send(HttpMethod.Patch, "/scenarios", $"{{{many}}}"), HttpStatusCode.Conflict);
+        Assert.Contains($"more than {Limits.MaxScenarios} scenarios", tooMany.Errors!["body"][0]);
+        Assert.Equal([b, c], await Names());
+        Assert.Equal(new AppliedReply(false, [], [], [b, c]), await Applied(await Send(HttpMethod.Put, "/scenarios", "{}")), SameChanges);
     }
 
     [Fact]

@@ -81,10 +81,42 @@ public sealed record SequentialTests(
     [property: Id(4)] SequentialTest? RevenuePerList = null);
 
 /// <summary>
+/// Both sides' counts of the lists read under one scenario (<c>scenario=NAME</c>) and what users did after them; users
+/// are counted for the whole run only, so <see cref="ArmTally.Users"/> stays empty here.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-arms")]
+public sealed record ScenarioArms(
+    [property: Id(0)] ArmTally CandidateArm,
+    [property: Id(1)] ArmTally ControlArm)
+{
+    /// <summary>The scenarios a run's counts are split by: the first this many met, by name (lists of others count in the run's totals only).</summary>
+    public const int MaxPerRun = 20;
+
+    public static ScenarioArms Empty() => new(ArmTally.Empty(), ArmTally.Empty());
+
+    public ScenarioArms Plus(ScenarioArms other) => new(CandidateArm.Plus(other.CandidateArm), ControlArm.Plus(other.ControlArm));
+
+    /// <summary>
+    /// The split counts of <paramref name="a"/> and <paramref name="b"/> added up: every scenario of <paramref name="a"/>,
+    /// and of the others of <paramref name="b"/> as many as <see cref="MaxPerRun"/> leaves room for, by name.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ScenarioArms>? Plus(IReadOnlyDictionary<string, ScenarioArms>? a, IReadOnlyDictionary<string, ScenarioArms>? b)
+    {
+        if (b is null || b.Count == 0) return a;
+        var sum = new Dictionary<string, ScenarioArms>(a ?? new Dictionary<string, ScenarioArms>(), StringComparer.Ordinal);
+        foreach (var (name, arms) in b.OrderBy(s => s.Key, StringComparer.Ordinal))
+            if (sum.TryGetValue(name, out var held)) sum[name] = held.Plus(arms);
+            else if (sum.Count < MaxPerRun) sum[name] = arms;
+        return sum;
+    }
+}
+
+/// <summary>
 /// One candidate run's counts for both sides, from <see cref="Since"/> on (the key of the run), and, once the run's
 /// grain has looked at them, its sequential tests (null in a silo's flush). <see cref="ExpectedCandidateUsers"/> and
 /// <see cref="SplitVariance"/>: over the users counted, the sum of the candidate's share when each was counted, s, and
 /// of s (1 − s): the mean and variance of the candidate's users under a split as drawn, whatever the share did.
+/// <see cref="Scenarios"/>: the same counts of the lists read under each scenario (<see cref="ScenarioArms"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.experiment-tally")]
 public sealed record ExperimentTally(
@@ -95,7 +127,8 @@ public sealed record ExperimentTally(
     [property: Id(4)] ArmTally ControlArm,
     [property: Id(5)] SequentialTests? Sequential = null,
     [property: Id(6)] double ExpectedCandidateUsers = 0,
-    [property: Id(7)] double SplitVariance = 0)
+    [property: Id(7)] double SplitVariance = 0,
+    [property: Id(8)] IReadOnlyDictionary<string, ScenarioArms>? Scenarios = null)
 {
     public ExperimentTally Plus(ExperimentTally other) => this with
     {
@@ -103,5 +136,6 @@ public sealed record ExperimentTally(
         ControlArm = ControlArm.Plus(other.ControlArm),
         ExpectedCandidateUsers = ExpectedCandidateUsers + other.ExpectedCandidateUsers,
         SplitVariance = SplitVariance + other.SplitVariance,
+        Scenarios = ScenarioArms.Plus(Scenarios, other.Scenarios),
     };
 }

@@ -326,12 +326,33 @@ internal static class CandidateResultsCommand
             yield return string.Create(c, $"{metric}: {comparison.Difference:+0.0000;-0.0000;0.0000}{relative}, 95 % interval [{comparison.Low:0.0000}, {comparison.High:0.0000}], p = {comparison.PValue:0.0000}: {verdict} at the {alpha:0.###} level; ")
                 + string.Create(c, $"a difference of {comparison.MinimumDetectableDifference:0.0000} would be found now with 80 % power at 0.05.") + sequential;
         }
+        foreach (var line in DescribeScenarios(results)) yield return line;
     }
 
     private static string Rate(double? rate) => rate is { } r ? r.ToString("0.0000", CultureInfo.InvariantCulture) : "-";
 
+    /// <summary>A line per scenario the run split its counts by: each side's next events and lists, and the rates compared (one-look p-values).</summary>
+    private static IEnumerable<string> DescribeScenarios(Results results)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var scenario in results.Scenarios ?? [])
+        {
+            var line = string.Create(c, $"scenario {scenario.Scenario}: {scenario.CandidateArm.NextEvents:N0} and {scenario.ControlArm.NextEvents:N0} next events, ")
+                + string.Create(c, $"{scenario.CandidateArm.Lists:N0} and {scenario.ControlArm.Lists:N0} lists (candidate and control)");
+            foreach (var (metric, comparison) in new[]
+                     {
+                         ("hit rate", scenario.HitRate), ("dismissals per list", scenario.DismissalsPerList), ("purchases per list", scenario.PurchasesPerList),
+                         ("revenue per list", scenario.RevenuePerList),
+                     })
+                if (comparison is not null)
+                    line += string.Create(c, $"; {metric} {comparison.Candidate:0.0000} against {comparison.Control:0.0000}, {comparison.Difference:+0.0000;-0.0000;0.0000} ")
+                        + string.Create(c, $"[{comparison.Low:0.0000}, {comparison.High:0.0000}], p = {comparison.PValue:0.0000}");
+            yield return line + ".";
+        }
+    }
+
     internal sealed record Arm(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists = 0, long Dismissals = 0, double? DismissalsPerList = null,
-        long Users = 0, long Purchases = 0, double? PurchasesPerList = null, double Revenue = 0, double? RevenuePerList = null);
+        long? Users = 0, long Purchases = 0, double? PurchasesPerList = null, double Revenue = 0, double? RevenuePerList = null);
 
     internal sealed record Split(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue, bool Mismatch);
 
@@ -342,5 +363,8 @@ internal static class CandidateResultsCommand
 
     internal sealed record Results(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share, Arm CandidateArm, Arm ControlArm,
         Comparison? HitRate, Comparison? MeanReciprocalRank, Comparison? DismissalsPerList = null, Split? SampleRatio = null, Comparison? PurchasesPerList = null,
-        Comparison? RevenuePerList = null);
+        Comparison? RevenuePerList = null, ScenarioResults[]? Scenarios = null);
+
+    internal sealed record ScenarioResults(string Scenario, Arm CandidateArm, Arm ControlArm, Comparison? HitRate, Comparison? MeanReciprocalRank,
+        Comparison? DismissalsPerList, Comparison? PurchasesPerList, Comparison? RevenuePerList);
 }

@@ -70,7 +70,8 @@ public static class ModelEndpoints
                 + "buckets of users so that one user's many events count as one user's. The p-value is for one look at a length set beforehand (stopping at the first "
                 + "look that shows a difference finds one far more often); sequentialPValue and its interval are always valid: read as often as wanted, and the test may "
                 + "stop as soon as it is below the level (null until each side has users in 32 buckets). sampleRatio checks the split: the users served a list on each "
-                + "side (each once a run) against the shares drawn, a p-value below 0.001 being a mismatch that no comparison survives. Counts reach it within seconds. 404 when the version never ran as a candidate.")
+                + "side (each once a run) against the shares drawn, a p-value below 0.001 being a mismatch that no comparison survives. scenarios gives the same counts and comparisons "
+            + "for the lists read under each scenario (scenario=NAME; the first 20 a run met), with one-look p-values and no users. Counts reach it within seconds. 404 when the version never ran as a candidate.")
             .Produces<CandidateResultsResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/models/{version}/candidate", StopCandidate)
@@ -299,7 +300,7 @@ public sealed record CandidateResponse(string Candidate, double Share, string Ac
 /// </summary>
 public sealed record CandidateResultsResponse(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
     ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate, RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList,
-    RateComparison? PurchasesPerList, SampleRatio? SampleRatio, RateComparison? RevenuePerList)
+    RateComparison? PurchasesPerList, SampleRatio? SampleRatio, RateComparison? RevenuePerList, ScenarioResultsResponse[] Scenarios)
 {
     public static CandidateResultsResponse From(ExperimentTally tally, double? share)
     {
@@ -309,7 +310,24 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
         return new(tally.Candidate, tally.Control, tally.Since, share is not null, share, ArmResponse.From(tally.CandidateArm), ArmResponse.From(tally.ControlArm),
             Compare(ExperimentComparison.HitRate, sequential?.HitRate), Compare(ExperimentComparison.MeanReciprocalRank, sequential?.MeanReciprocalRank),
             Compare(ExperimentComparison.DismissalsPerList, sequential?.DismissalsPerList), Compare(ExperimentComparison.PurchasesPerList, sequential?.PurchasesPerList),
-            ExperimentComparison.SplitOf(tally), Compare(ExperimentComparison.RevenuePerList, sequential?.RevenuePerList));
+            ExperimentComparison.SplitOf(tally), Compare(ExperimentComparison.RevenuePerList, sequential?.RevenuePerList),
+            [.. (tally.Scenarios ?? new Dictionary<string, ScenarioArms>()).OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioResultsResponse.From(s.Key, s.Value))]);
+    }
+}
+
+/// <summary>
+/// The A/B test's counts and comparisons of the lists read under one scenario (the first 20 scenarios a run met): as
+/// the run's, but with the p-values of one look only (no sequential test) and no users (a user is counted for the run).
+/// </summary>
+public sealed record ScenarioResultsResponse(string Scenario, ArmResponse CandidateArm, ArmResponse ControlArm, RateComparison? HitRate,
+    RateComparison? MeanReciprocalRank, RateComparison? DismissalsPerList, RateComparison? PurchasesPerList, RateComparison? RevenuePerList)
+{
+    public static ScenarioResultsResponse From(string scenario, ScenarioArms arms)
+    {
+        RateComparison? Compare(Func<ArmTally, RateEstimate?> rate) => ExperimentComparison.Compare(rate(arms.CandidateArm), rate(arms.ControlArm), null);
+        return new(scenario, ArmResponse.From(arms.CandidateArm, withUsers: false), ArmResponse.From(arms.ControlArm, withUsers: false),
+            Compare(ExperimentComparison.HitRate), Compare(ExperimentComparison.MeanReciprocalRank), Compare(ExperimentComparison.DismissalsPerList),
+            Compare(ExperimentComparison.PurchasesPerList), Compare(ExperimentComparison.RevenuePerList));
     }
 }
 
@@ -318,12 +336,12 @@ public sealed record CandidateResultsResponse(string Candidate, string Control, 
 /// pages), the listed items users dismissed and bought and the amount paid for them (<see cref="Revenue"/>, the sum of
 /// the purchase events' values), and the rates (null without events, or without lists).
 /// </summary>
-public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users,
+public sealed record ArmResponse(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long? Users,
     long Purchases, double? PurchasesPerList, double Revenue, double? RevenuePerList)
 {
-    public static ArmResponse From(ArmTally arm) =>
+    public static ArmResponse From(ArmTally arm, bool withUsers = true) =>
         new(arm.TotalEvents, arm.Hits.Sum(), ExperimentComparison.HitRate(arm)?.Value, ExperimentComparison.MeanReciprocalRank(arm)?.Value,
-            arm.ListsServed.Sum(), arm.ItemsDismissed.Sum(), ExperimentComparison.DismissalsPerList(arm)?.Value, arm.UsersServed.Sum(),
+            arm.ListsServed.Sum(), arm.ItemsDismissed.Sum(), ExperimentComparison.DismissalsPerList(arm)?.Value, withUsers ? arm.UsersServed.Sum() : null,
             arm.ItemsPurchased.Sum(), ExperimentComparison.PurchasesPerList(arm)?.Value, arm.AmountPaid.Sum(), ExperimentComparison.RevenuePerList(arm)?.Value);
 }
 

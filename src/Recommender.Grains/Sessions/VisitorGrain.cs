@@ -26,9 +26,9 @@ public sealed class VisitorGrain(ExperimentAccumulator experiments, ServingMetri
         if (_tracker.Served(items.Value, ranking, clock.GetUtcNow(), offset, list, arm, scenario) is { } next)
         {
             metrics.NextItem(next.ModelVersion, next.Source, next.Rank, next.Scenario);
-            if (next.Arm is { } side) experiments.Record(side, Bucket, next.Rank);
+            if (next.Arm is { } side) experiments.Record(side, Bucket, next.Rank, next.Scenario);
         }
-        if (arm is not null && offset == 0) experiments.Served(arm, Bucket);
+        if (arm is not null && offset == 0) experiments.Served(arm, Bucket, scenario);
         return Task.CompletedTask;
     }
 }

@@ -77,17 +77,17 @@ public sealed class UserGrain(
             foreach (var dismissed in _nextItem.Dismissals(accepted, now))
             {
                 metrics.DismissedItem(dismissed.ModelVersion, dismissed.Source, dismissed.Scenario);
-                if (dismissed.Arm is { } arm) experiments.Dismissed(arm, Bucket);
+                if (dismissed.Arm is { } arm) experiments.Dismissed(arm, Bucket, dismissed.Scenario);
             }
             foreach (var purchased in _nextItem.Purchases(accepted, now))
             {
                 metrics.PurchasedItem(purchased.ModelVersion, purchased.Source, purchased.Paid, purchased.Scenario);
-                if (purchased.Arm is { } arm) experiments.Purchased(arm, Bucket, purchased.Paid);
+                if (purchased.Arm is { } arm) experiments.Purchased(arm, Bucket, purchased.Paid, purchased.Scenario);
             }
             if (_nextItem.Follow(accepted, now) is { } next)
             {
                 metrics.NextItem(next.ModelVersion, next.Source, next.Rank, next.Scenario);
-                if (next.Arm is { } arm) experiments.Record(arm, Bucket, next.Rank);
+                if (next.Arm is { } arm) experiments.Record(arm, Bucket, next.Rank, next.Scenario);
             }
         }
         return result;
@@ -149,7 +149,7 @@ public sealed class UserGrain(
         // A next page is the same list seen further down.
         if (arm is not null && request.Offset == 0)
         {
-            experiments.Served(arm, Bucket);
+            experiments.Served(arm, Bucket, request.Scenario);
             await CountOnce(arm);
         }
         return ranking;

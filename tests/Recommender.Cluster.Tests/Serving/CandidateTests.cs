@@ -257,9 +257,14 @@ public sealed class CandidateTests(ServingCluster cluster)
             var purchases = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
             var revenue = new Dictionary<string, double> { [candidate] = 0, [served] = 0 };
             var dismissals = new Dictionary<string, long> { [candidate] = 0, [served] = 0 };
+            // The odd users read their lists under a scenario (of no rules, so the lists are the same): its counts are kept apart as well.
+            var scenario = $"ab-{Guid.NewGuid():N}";
+            using (var defined = await cluster.Http.PutAsync($"/scenarios/{scenario}", new StringContent("{}", System.Text.Encoding.UTF8, "application/json")))
+                Assert.True(defined.IsSuccessStatusCode, await defined.Content.ReadAsStringAsync());
+            var underScenario = new Dictionary<string, (long Events, long Hits, long Lists, long Dismissals, long Purchases)> { [candidate] = default, [served] = default };
             for (var i = 0; i < users.Length; i++)
             {
-                var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{users[i]}/recommendations?k=3");
+                var list = await cluster.GetJsonAsync<RecommendationsReply>($"/users/{users[i]}/recommendations?k=3{(i % 2 == 1 ? $"&scenario={scenario}" : "")}");
                 Assert.Equal(("model", Drawn(users[i])), (list.Source, list.ModelVersion));
                 var listed = list.Items.Select(item => item.Id).ToHashSet();
                 // Every third user on the active version's side first dismisses the list's second item (not a next event).
@@ -285,6 +290,12 @@ public sealed class CandidateTests(ServingCluster cluster)
                     Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
                 var (events, hits) = expected[list.ModelVersion];
                 expected[list.ModelVersion] = (events + 1, hits + (hit ? 1 : 0));
+                if (i % 2 == 1)
+                {
+                    var split = underScenario[list.ModelVersion];
+                    underScenario[list.ModelVersion] = (split.Events + 1, split.Hits + (hit ? 1 : 0), split.Lists + 1,
+                        split.Dismissals + (i % 3 == 0 && list.ModelVersion == served ? 1 : 0), split.Purchases + (i % 4 == 1 ? 1 : 0));
+                }
             }
             Assert.All(expected.Values, e => Assert.True(e.Events > 2, "both sides have users"));
 
@@ -360,6 +371,20 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.InRange(results.SampleRatio.PValue, 0.001, 1);
             Assert.False(results.SampleRatio.Mismatch);
 
+            // The lists read under the scenario, counted apart: no users (a user is counted for the run), one-look p-values only.
+            var apart = Assert.Single(results.Scenarios);
+            Assert.Equal(scenario, apart.Scenario);
+            foreach (var (arm, version) in new[] { (apart.CandidateArm, candidate), (apart.ControlArm, served) })
+            {
+                Assert.Equal(underScenario[version], (arm.NextEvents, arm.Hits, arm.Lists, arm.Dismissals, arm.Purchases));
+                Assert.Null(arm.Users);
+            }
+            Assert.All(underScenario.Values, split => Assert.True(split.Events > 0, "both sides have users under the scenario"));
+            Assert.True(apart.CandidateArm.NextEvents < results.CandidateArm.NextEvents);
+            Assert.NotNull(apart.HitRate);
+            Assert.Equal(apart.CandidateArm.HitRate!.Value - apart.ControlArm.HitRate!.Value, apart.HitRate.Difference, 12);
+            Assert.Null(apart.HitRate.SequentialPValue);
+
             // The command prints the same, with a verdict; a version that never ran is its error and exit code 1.
             var (exit, output, error) = await Cli("candidate-results", "--version", candidate);
             Assert.True(exit == 0, error);
@@ -375,6 +400,8 @@ public sealed class CandidateTests(ServingCluster cluster)
             Assert.Contains("Always valid: not yet (from 32 buckets of users a side).", output);
             Assert.Contains(string.Create(CultureInfo.InvariantCulture,
                 $"users served: {usersOn[candidate]} on the candidate's side, {usersOn[served]} on the control's, a share of {results.SampleRatio.ObservedShare:0.0000} where 0.5 was drawn, p = {results.SampleRatio.PValue:0.0000}: split as drawn."), output);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture,
+                $"scenario {scenario}: {apart.CandidateArm.NextEvents} and {apart.ControlArm.NextEvents} next events, {apart.CandidateArm.Lists} and {apart.ControlArm.Lists} lists (candidate and control); hit rate {apart.HitRate.Candidate:0.0000} against {apart.HitRate.Control:0.0000}"), output);
             (exit, output, error) = await Cli("candidate-results", "--version", candidate, "--plan-lift", "0.05");
             Assert.True(exit == 0, error);
             Assert.Matches(@"a 5 % change in the hit rate \(0\.\d{4}\) needs about [\d,]+ next events on the candidate's side and [\d,]+ on the control's to be found at 0\.05 with 80 % power \(now \d+ and \d+\): --min-events \d+\.", output);

@@ -13,9 +13,12 @@ public sealed record ActivationReply(string Active, string? Previous, int Shards
 
 public sealed record CandidateResultsReply(string Candidate, string Control, DateTimeOffset Since, bool Running, double? Share,
     ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank, RateComparisonReply? DismissalsPerList,
-    RateComparisonReply? PurchasesPerList, SampleRatioReply? SampleRatio, RateComparisonReply? RevenuePerList);
+    RateComparisonReply? PurchasesPerList, SampleRatioReply? SampleRatio, RateComparisonReply? RevenuePerList, ScenarioResultsReply[] Scenarios);
 
-public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long Users,
+public sealed record ScenarioResultsReply(string Scenario, ArmReply CandidateArm, ArmReply ControlArm, RateComparisonReply? HitRate, RateComparisonReply? MeanReciprocalRank,
+    RateComparisonReply? DismissalsPerList, RateComparisonReply? PurchasesPerList, RateComparisonReply? RevenuePerList);
+
+public sealed record ArmReply(long NextEvents, long Hits, double? HitRate, double? MeanReciprocalRank, long Lists, long Dismissals, double? DismissalsPerList, long? Users,
     long Purchases, double? PurchasesPerList, double Revenue, double? RevenuePerList);
 
 public sealed record SampleRatioReply(long CandidateUsers, long ControlUsers, double ExpectedShare, double ObservedShare, double PValue, bool Mismatch);

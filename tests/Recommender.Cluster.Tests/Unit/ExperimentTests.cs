@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
 using Recommender.Abstractions;
 using Recommender.Grains.Experiments;
 using Recommender.Grains.Ranking;
@@ -293,6 +295,47 @@ public sealed class ExperimentTests(ITestOutputHelper output)
         Assert.Equal(again[1], Assert.Single(unsent.Take([])));
         unsent.Sent(again[1].Id);
         Assert.Empty(unsent.Take([]));
+    }
+
+    [Fact]
+    public void Lists_read_under_a_scenario_count_in_the_runs_totals_and_apart_for_the_first_scenarios_met()
+    {
+        var accumulator = new ExperimentAccumulator();
+        var run = new ExperimentArm("v2", "v1", T0, OnCandidate: true, Share: 0.5);
+        accumulator.Served(run, 3, "home");
+        accumulator.Record(run, 3, 2, "home");
+        accumulator.Purchased(run, 3, 12.5, "home");
+        accumulator.Dismissed(run with { OnCandidate = false }, 4, "home");
+        accumulator.Served(run, 3);
+        accumulator.Record(run, 3, 1, "cart");
+        accumulator.UserServed(run, 3);
+        var tally = Assert.Single(accumulator.Drain());
+        Assert.Equal((2L, 2L, 1L, 1L, 1L), (tally.CandidateArm.ListsServed.Sum(), tally.CandidateArm.TotalEvents, tally.CandidateArm.ItemsPurchased.Sum(),
+            tally.ControlArm.ItemsDismissed.Sum(), tally.CandidateArm.UsersServed.Sum()));
+        Assert.Equal(["cart", "home"], tally.Scenarios!.Keys.Order(StringComparer.Ordinal));
+        var home = tally.Scenarios["home"];
+        Assert.Equal((1L, 1L, 0.5, 1L, 12.5, 1L, 0L), (home.CandidateArm.ListsServed[3], home.CandidateArm.Events[3], home.CandidateArm.ReciprocalRanks[3],
+            home.CandidateArm.ItemsPurchased[3], home.CandidateArm.AmountPaid[3], home.ControlArm.ItemsDismissed[4], home.CandidateArm.UsersServed.Sum()));
+        Assert.Equal((0L, 1L, 1L), (tally.Scenarios["cart"].CandidateArm.ListsServed.Sum(), tally.Scenarios["cart"].CandidateArm.Hits.Sum(), tally.Scenarios["cart"].CandidateArm.TotalEvents));
+
+        // Flushes add up per scenario; a run splits the first scenarios it meets, by name, up to its limit, and counts the others in its totals only.
+        for (var i = 0; i < ScenarioArms.MaxPerRun + 5; i++) accumulator.Served(run, 1, $"s{i:D2}");
+        var many = Assert.Single(accumulator.Drain());
+        Assert.Equal(ScenarioArms.MaxPerRun, many.Scenarios!.Count);
+        Assert.Equal(ScenarioArms.MaxPerRun + 5, many.CandidateArm.ListsServed.Sum());
+        var sum = tally.Plus(many);
+        Assert.Equal(ScenarioArms.MaxPerRun, sum.Scenarios!.Count);
+        Assert.Equal(["cart", "home", .. Enumerable.Range(0, ScenarioArms.MaxPerRun - 2).Select(i => $"s{i:D2}")], sum.Scenarios.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1L, sum.Scenarios["home"].CandidateArm.ListsServed.Sum());
+        Assert.Equal(2L, tally.Plus(tally).Scenarios!["home"].CandidateArm.ListsServed.Sum());
+        Assert.Same(tally.Scenarios, tally.Plus(tally with { Scenarios = null }).Scenarios);
+
+        // The run's grain stores them as it stores the rest.
+        using var services = new ServiceCollection().AddSerializer().BuildServiceProvider();
+        var serializer = services.GetRequiredService<Serializer>();
+        var stored = serializer.Deserialize<ExperimentState>(serializer.SerializeToArray(new ExperimentState { Tally = sum }))!.Tally!;
+        Assert.Equal(sum.Scenarios!.Keys.Order(StringComparer.Ordinal), stored.Scenarios!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(12.5, stored.Scenarios["home"].CandidateArm.AmountPaid[3]);
     }
 
     [Fact]

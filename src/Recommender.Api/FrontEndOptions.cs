@@ -17,6 +17,12 @@ public sealed class FrontEndOptions
     /// <summary>How many item ids found in the catalogue the front end keeps, so that events naming them are checked without a call (0: none).</summary>
     public int KnownItemCacheSize { get; set; } = 100_000;
 
+    /// <summary>
+    /// The scenario whose rules a list read without scenario= gets (none when unset): rules that hold everywhere, such as
+    /// leaving out sold-out items, changed without a client release. A read naming a scenario gets that one instead.
+    /// </summary>
+    public string? DefaultScenario { get; set; }
+
     /// <summary>Binds and checks the settings; a bad value stops the node at start-up.</summary>
     public static FrontEndOptions Bind(IConfiguration configuration)
     {
@@ -29,6 +35,9 @@ public sealed class FrontEndOptions
         if (options.KnownItemCacheSize is < 0 or > 10_000_000)
             throw new OptionsValidationException(cacheKey, typeof(FrontEndOptions),
                 [$"{cacheKey} must be 0 (no cache) to 10000000 item ids, not {options.KnownItemCacheSize}."]);
+        const string scenarioKey = "Recommender:DefaultScenario";
+        if (options.DefaultScenario is { } scenario && Recommender.Abstractions.ScenarioNames.Problem(scenario) is { } problem)
+            throw new OptionsValidationException(scenarioKey, typeof(FrontEndOptions), [$"{scenarioKey} is a scenario's name, which {problem}; '{scenario}' is not."]);
         return options;
     }
 }

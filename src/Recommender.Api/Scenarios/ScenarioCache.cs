@@ -6,9 +6,10 @@ namespace Recommender.Api.Scenarios;
 /// <summary>
 /// This front end's copy of the cluster's scenarios, read again once it is a second old, so that reads naming a
 /// scenario do not all call the one grain that keeps them. A change made through this front end shows at once; one
-/// made through another, within a second.
+/// made through another, within a second. A read that names no scenario gets the default one
+/// (<see cref="FrontEndOptions.DefaultScenario"/>) when one is set and the cluster has it.
 /// </summary>
-public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
+public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, FrontEndOptions options, ILogger<ScenarioCache> logger)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
 
@@ -43,7 +44,7 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
     public async ValueTask<RecommendationRequest?> ApplyAsync(string? name, RecommendationRequest? request, ScenarioRules.Given given,
         ValidationErrors errors, TimeSpan attemptTimeout, CancellationToken cancellation)
     {
-        if (name is null) return request;
+        if (name is null) return await DefaultAsync(request, given, errors, attemptTimeout, cancellation);
         if (ScenarioNames.Problem(name) is { } problem)
         {
             errors.Add("scenario", $"scenario {problem}.");
@@ -58,6 +59,24 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time)
         }
         return ScenarioRules.Apply(request, name, scenario, given, errors);
     }
+
+    /// <summary>
+    /// <paramref name="request"/> under the default scenario; as it is when none is set, or when the cluster has none of
+    /// that name (which the log says, once for each revision of the scenarios that lacks it).
+    /// </summary>
+    private async ValueTask<RecommendationRequest?> DefaultAsync(RecommendationRequest? request, ScenarioRules.Given given, ValidationErrors errors,
+        TimeSpan attemptTimeout, CancellationToken cancellation)
+    {
+        if (options.DefaultScenario is not { } name || request is null || errors.Any) return request;
+        var set = await GetAsync(attemptTimeout, cancellation);
+        if (set.Scenarios.GetValueOrDefault(name) is { } scenario) return ScenarioRules.Apply(request, name, scenario, given, errors);
+        if (Interlocked.Exchange(ref _warnedRevision, set.Revision) != set.Revision)
+            logger.LogWarning("Recommender:DefaultScenario names scenario '{Scenario}', which the cluster does not have: lists read without scenario= get no rules " +
+                "until PUT /scenarios/{Scenario} defines it", name, name);
+        return request;
+    }
+
+    private long _warnedRevision = -1;
 
     /// <summary>Takes a set the grain answered a change with, unless a later one is held already.</summary>
     public void Take(ScenarioSet set)

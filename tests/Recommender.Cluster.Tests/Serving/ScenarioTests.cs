@@ -336,6 +336,36 @@ public sealed class ScenarioTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_front_end_with_a_default_scenario_applies_it_to_every_list_read_without_one()
+    {
+        var (fallback, other) = (NewName(), NewName());
+        var (api, address) = await cluster.StartFrontEndAsync(new Dictionary<string, string?> { ["Recommender:DefaultScenario"] = fallback });
+        await using var _ = api;
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        async Task<List<string>> Read(string path) => [.. ((await http.GetFromJsonAsync<RecommendationsReply>(path))!).Items.Select(i => i.Id)];
+        async Task<List<string>> Main(string path) => [.. ((await cluster.GetJsonAsync<RecommendationsReply>(path))).Items.Select(i => i.Id)];
+
+        // Named but not defined: lists are read as they are.
+        Assert.Equal(await User("k=10"), await Read("/users/5/recommendations?k=10"));
+        // Defined (through this front end, which holds the change at once): every list read without scenario= gets it.
+        using (var put = await http.PutAsync($"/scenarios/{fallback}", new StringContent("""{"cap": ["action:1"], "excludeTag": ["Romance"]}""", Encoding.UTF8, "application/json")))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        using (var put = await http.PutAsync($"/scenarios/{other}", new StringContent("""{"tag": ["Action"]}""", Encoding.UTF8, "application/json")))
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        var rules = "cap=action:1&excludeTag=Romance";
+        Assert.NotEqual(await User("k=10"), await User($"k=10&{rules}"));
+        Assert.Equal(await User($"k=10&{rules}"), await Read("/users/5/recommendations?k=10"));
+        Assert.Equal(await Main($"/popular?k=8&{rules}"), await Read("/popular?k=8"));
+        Assert.Equal(await Main($"/items/2/similar?k=6&{rules}"), await Read("/items/2/similar?k=6"));
+        // The request's own rules join the default's as they join a named scenario's; a named scenario replaces the default.
+        Assert.Equal(await User("k=10&cap=action:3&excludeTag=Romance"), await Read("/users/5/recommendations?k=10&cap=action:3"));
+        Assert.Equal(await User("k=10&tag=Action"), await Read($"/users/5/recommendations?k=10&scenario={other}"));
+        // Front ends without the setting are not affected.
+        Assert.NotEqual(await Main("/popular?k=8"), await Read("/popular?k=8"));
+        foreach (var name in new[] { fallback, other }) Assert.True((await cluster.Http.DeleteAsync($"/scenarios/{name}")).IsSuccessStatusCode);
+    }
+
+    [Fact]
     public async Task The_cluster_keeps_at_most_its_limit_of_scenarios()
     {
         var existing = (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Count;

@@ -26,6 +26,7 @@ internal static partial class CliCommands
         DeleteModelsCommand.Create(),
         CandidateResultsCommand.Create(),
         ApplyScenariosCommand.Create(),
+        ExportScenariosCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>

@@ -256,6 +256,22 @@ public sealed class ScenarioTests(ServingCluster cluster)
                 Assert.Contains(file, error);
             }
             Assert.Equal(2, (await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios.Count);
+
+            // export-scenarios writes the cluster's scenarios as such a file: applied again, it changes nothing.
+            using (var changed = await Send(HttpMethod.Patch, "/scenarios", $$$"""{"{{{first}}}": {"boost": ["drama:2.5"], "capEach": ["*:3"], "diversity": 0.25, "k": 7, "includeSeen": true, "excludeTag": ["Horror"]}}"""))
+                Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["export-scenarios", "--out", file]);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"wrote 2 scenarios to {file}", output);
+            using (var exported = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(file)))
+            {
+                Assert.Equal(new[] { first, home }.Order(StringComparer.Ordinal), exported.RootElement.EnumerateObject().Select(p => p.Name));
+                Assert.Equal("""{"cap":["action:1"]}""", exported.RootElement.GetProperty(home).GetRawText().Replace(" ", "").Replace("\n", ""));
+                Assert.Equal(["boost", "capEach", "diversity", "excludeTag", "includeSeen", "k"], exported.RootElement.GetProperty(first).EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            }
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);
+            Assert.True(exit == 0, error);
+            Assert.Equal(new[] { $"unchanged {first}", $"unchanged {home}" }.Order(StringComparer.Ordinal), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
         finally
         {

@@ -33,14 +33,16 @@ public sealed record ScenarioSet(
 
 /// <summary>
 /// What a change of several scenarios at once did, or for a dry run would do: the names stored anew, those given with
-/// the rules they had already (kept as they were, their time of change included) and those deleted, each in name order.
+/// the rules they had already (kept as they were, their time of change included) and those deleted, each in name order;
+/// <see cref="Set"/> is the set after the change (for a dry run, the set now), <see cref="Before"/> the set it met.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenarios-applied")]
 public sealed record ScenariosApplied(
     [property: Id(0)] ScenarioSet Set,
     [property: Id(1)] string[] Put,
     [property: Id(2)] string[] Unchanged,
-    [property: Id(3)] string[] Deleted);
+    [property: Id(3)] string[] Deleted,
+    [property: Id(4)] ScenarioSet Before);
 
 /// <summary>A scenario's name: what is wrong with it, as the end of a sentence, or null when it is fine.</summary>
 public static class ScenarioNames

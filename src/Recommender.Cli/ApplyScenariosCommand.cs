@@ -67,7 +67,13 @@ internal static class ApplyScenariosCommand
                 var applied = JsonSerializer.Deserialize<Applied>(text, JsonSerializerOptions.Web)
                     ?? throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered 200 without a body.");
                 var (put, delete) = dry ? ("would put", "would delete") : ("put", "deleted");
-                foreach (var name in applied.Put) await output.WriteLineAsync($"{put} {name}");
+                var changes = (applied.Changes ?? []).ToDictionary(c => c.Name, StringComparer.Ordinal);
+                foreach (var name in applied.Put)
+                {
+                    var change = changes.GetValueOrDefault(name);
+                    await output.WriteLineAsync($"{put} {name}{(change is { Before: null } ? " (new)" : "")}");
+                    if (change is not null) foreach (var line in Differences(change)) await output.WriteLineAsync(line);
+                }
                 foreach (var name in applied.Unchanged) await output.WriteLineAsync($"unchanged {name}");
                 foreach (var name in applied.Deleted) await output.WriteLineAsync($"{delete} {name}");
                 return 0;
@@ -113,5 +119,27 @@ internal static class ApplyScenariosCommand
         return read;
     }
 
-    private sealed record Applied(string[] Put, string[] Unchanged, string[] Deleted);
+    /// <summary>The rules a scenario's change sets, each as the cluster describes it; the order the lines are printed in.</summary>
+    private static readonly string[] RuleFields = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity", "k", "includeSeen"];
+
+    /// <summary>A line per rule the change sets otherwise, "  FIELD: BEFORE -> AFTER" ("-" for none), so that a dry run can be reviewed.</summary>
+    internal static IEnumerable<string> Differences(Change change)
+    {
+        foreach (var field in RuleFields)
+        {
+            var (before, after) = (Show(change.Before?[field]), Show(change.After?[field]));
+            if (before != after) yield return change.Before is null ? $"  {field}: {after}" : $"  {field}: {before} -> {after}";
+        }
+    }
+
+    private static string Show(JsonNode? value) => value switch
+    {
+        null or JsonArray { Count: 0 } => "-",
+        JsonArray list => $"[{string.Join(", ", list.Select(v => v?.ToString()))}]",
+        _ => value.ToJsonString(),
+    };
+
+    internal sealed record Change(string Name, JsonObject? Before, JsonObject? After);
+
+    private sealed record Applied(string[] Put, string[] Unchanged, string[] Deleted, Change[]? Changes);
 }

@@ -41,14 +41,15 @@ public static class ScenarioEndpoints
             .WithName("PutScenarios")
             .WithSummary("Makes the cluster's scenarios exactly those of the body, in one change: a JSON object of each scenario's name to the rules "
                 + "PUT /scenarios/{name} takes; every scenario it does not name is deleted. Nothing is changed unless every name and rule is valid (400 names "
-                + "each fault as NAME.FIELD). A scenario given with the rules it has already is kept as it is. dryRun=true answers what would change and changes nothing.")
+                + "each fault as NAME.FIELD). A scenario given with the rules it has already is kept as it is. dryRun=true answers what would change and changes nothing; "
+                + "changes gives each stored or deleted scenario's rules before and after.")
             .Accepts<Dictionary<string, ScenarioRequest>>("application/json");
         ChangesSeveral(put);
         var patch = app.MapPatch("/scenarios", ChangeSeveral(replaceAll: false))
             .WithName("PatchScenarios")
             .WithSummary("Changes several scenarios in one change: a JSON object of each scenario's name to its rules (stored whole, as PUT /scenarios/{name} "
                 + "stores them) or to null (deleted); scenarios it does not name are kept. Nothing is changed unless every name and rule is valid. "
-                + "dryRun=true answers what would change and changes nothing.")
+                + "dryRun=true answers what would change and changes nothing; changes gives each stored or deleted scenario's rules before and after.")
             .Accepts<Dictionary<string, ScenarioRequest?>>("application/json");
         ChangesSeveral(patch);
         app.MapDelete("/scenarios/{name}", Delete)
@@ -158,7 +159,14 @@ public static class ScenarioEndpoints
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The cluster would then keep more than {Limits.MaxScenarios} scenarios; nothing was changed."] },
                 title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
         if (!dry) scenarios.Take(applied.Set);
-        return Results.Ok(new ScenariosAppliedResponse(dry, applied.Put, applied.Unchanged, applied.Deleted));
+        // Before: the set the change met (for a dry run, the set now); after: the rules as they are (to be) stored.
+        ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old) : null;
+        ScenarioChange[] described =
+        [
+            .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!))),
+            .. applied.Deleted.Select(name => new ScenarioChange(name, Before(name), null)),
+        ];
+        return Results.Ok(new ScenariosAppliedResponse(dry, applied.Put, applied.Unchanged, applied.Deleted, described));
     }
 
     private static async Task<IResult> Delete(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios)

@@ -79,9 +79,13 @@ public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);
 
 /// <summary>
 /// PUT and PATCH /scenarios: the scenarios stored anew, those given with the rules they had (kept as they were) and
-/// those deleted, each in name order; for a dry run, what would be, with nothing changed.
+/// those deleted, each in name order; for a dry run, what would be, with nothing changed. <see cref="Changes"/> gives
+/// each stored or deleted scenario's rules before and after (null: none), so that a change can be reviewed first.
 /// </summary>
-public sealed record ScenariosAppliedResponse(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted);
+public sealed record ScenariosAppliedResponse(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted, ScenarioChange[] Changes);
+
+/// <summary>One scenario's rules before a change and after it (null where there was none, or is none).</summary>
+public sealed record ScenarioChange(string Name, ScenarioResponse? Before, ScenarioResponse? After);
 
 /// <summary>DELETE /scenarios/{name}: whether there was one to delete.</summary>
 public sealed record DeletedScenarioResponse(string Name, bool Deleted);

@@ -44,7 +44,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     public async Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun)
     {
-        _stored ??= Snapshot();
+        var met = _stored ??= Snapshot();
         var before = state.State.Scenarios;
         var after = new Dictionary<string, Scenario>(replaceAll ? [] : before, StringComparer.Ordinal);
         List<string> put = [], unchanged = [], deleted = [];
@@ -72,7 +72,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
             state.State.Scenarios = after;
             await Write(() => state.State.Scenarios = before);
         }
-        return new ScenariosApplied(_stored, [.. put], [.. unchanged], [.. deleted]);
+        return new ScenariosApplied(_stored, [.. put], [.. unchanged], [.. deleted], met);
     }
 
     /// <summary>

@@ -37,6 +37,9 @@ public sealed class ScenarioTests(ServingCluster cluster)
         return (await response.Content.ReadFromJsonAsync<ScenarioReply>())!;
     }
 
+    /// <summary>The lines of apply-scenarios' output that name a scenario (not the rule lines under them).</summary>
+    private static string[] Changed(string output) => [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith(' '))];
+
     private async Task<List<string>> User(string query) =>
         [.. (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?{query}")).Items.Select(i => i.Id)];
 
@@ -211,21 +214,23 @@ public sealed class ScenarioTests(ServingCluster cluster)
             await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"boost": ["drama:50"], "capEach": ["*:4"]}, "{{{cart}}}": {"k": 4}}""");
             var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
             Assert.True(exit == 0, error);
-            Assert.Equal(new[] { $"put {home}", $"put {cart}" }.Order(StringComparer.Ordinal), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(new[] { $"put {home} (new)", $"put {cart} (new)" }.Order(StringComparer.Ordinal), Changed(output));
+            Assert.Contains("  boost: [drama:50]\n  capEach: [*:4]\n", output.ReplaceLineEndings("\n"));
             Assert.Equal(await User("k=12&boost=drama:50&capEach=*:4"), await User($"k=12&scenario={home}"));
             Assert.Equal(4, (await User($"scenario={cart}")).Count);
             // The same file again changes nothing: each scenario keeps its time of change.
             var stored = await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{home}");
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
             Assert.True(exit == 0, error);
-            Assert.Equal(new[] { $"unchanged {home}", $"unchanged {cart}" }.Order(StringComparer.Ordinal), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(new[] { $"unchanged {home}", $"unchanged {cart}" }.Order(StringComparer.Ordinal), Changed(output));
             Assert.Equal(stored.UpdatedAt, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{home}")).UpdatedAt);
 
             // With --prune the file is the whole set: a scenario it no longer names goes (so do other tests' scenarios).
             await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"cap": ["action:1"]}}""");
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune", "--dry-run"]);
             Assert.True(exit == 0, error);
-            Assert.Contains($"would put {home}", output);
+            // A dry run shows what each rule would become.
+            Assert.Contains($"would put {home}\n  boost: [drama:50] -> -\n  cap: - -> [action:1]\n  capEach: [*:4] -> -\n", output.ReplaceLineEndings("\n"));
             Assert.Contains($"would delete {cart}", output);
             Assert.Equal(4, (await User($"scenario={cart}")).Count);
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);
@@ -271,7 +276,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
             }
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);
             Assert.True(exit == 0, error);
-            Assert.Equal(new[] { $"unchanged {first}", $"unchanged {home}" }.Order(StringComparer.Ordinal), output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(new[] { $"unchanged {first}", $"unchanged {home}" }.Order(StringComparer.Ordinal), Changed(output));
         }
         finally
         {
@@ -283,6 +288,10 @@ public sealed class ScenarioTests(ServingCluster cluster)
         await cluster.Http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
 
     private sealed record AppliedReply(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted);
+
+    private sealed record ChangeReply(string Name, ScenarioReply? Before, ScenarioReply? After);
+
+    private sealed record ChangesReply(ChangeReply[] Changes);
 
     private async Task<AppliedReply> Applied(HttpResponseMessage response)
     {
@@ -313,6 +322,12 @@ public sealed class ScenarioTests(ServingCluster cluster)
         var before = await Names();
         applied = await Applied(await Send(HttpMethod.Patch, "/scenarios?dryRun=true", $$$"""{"{{{a}}}": null, "{{{b}}}": {"k": 3}, "{{{c}}}": {"k": 2}}"""));
         Assert.Equal(new AppliedReply(true, [c], [b], [a]), applied, SameChanges);
+        using (var described = await Send(HttpMethod.Patch, "/scenarios?dryRun=true", $$$"""{"{{{a}}}": null, "{{{c}}}": {"k": 2}}"""))
+        {
+            var changes = (await described.Content.ReadFromJsonAsync<ChangesReply>())!.Changes;
+            Assert.Equal([(c, null, 2), (a, null, null)], changes.Select(x => (x.Name, x.Before!.K, x.After?.K)));
+            Assert.Equal(["action:1"], changes[1].Before!.Cap);
+        }
         Assert.Equal(before, await Names());
         Assert.Null((await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{c}")).K);
 

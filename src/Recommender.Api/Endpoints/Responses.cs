@@ -165,4 +165,8 @@ public sealed record ScenarioRequest(
     [property: System.ComponentModel.Description("How many items the lists hold, 1 to 1,000 (as k=); a request's own k= replaces it.")]
     int? K = null,
     [property: System.ComponentModel.Description("Whether items the user already had may be listed, for a row of things to have again (as includeSeen=); a request's own replaces it.")]
-    bool? IncludeSeen = null);
+    bool? IncludeSeen = null,
+    [property: System.ComponentModel.Description("When the rules start to apply (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds): before it, lists read under the scenario get none of them. Absent: at once.")]
+    string? ActiveFrom = null,
+    [property: System.ComponentModel.Description("When the rules stop applying (as activeFrom; later than it): from then on, lists read under the scenario get none of them, as a campaign ends. Absent: never.")]
+    string? ActiveUntil = null);

@@ -57,7 +57,7 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, Front
             errors.Add("scenario", $"Scenario '{name}' is not defined; PUT /scenarios/{name} defines it (GET /scenarios lists those there are).");
             return null;
         }
-        return ScenarioRules.Apply(request, name, scenario, given, errors);
+        return ScenarioRules.Apply(request, name, scenario, given, errors, time.GetUtcNow());
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, Front
     {
         if (options.DefaultScenario is not { } name || request is null || errors.Any) return request;
         var set = await GetAsync(attemptTimeout, cancellation);
-        if (set.Scenarios.GetValueOrDefault(name) is { } scenario) return ScenarioRules.Apply(request, name, scenario, given, errors);
+        if (set.Scenarios.GetValueOrDefault(name) is { } scenario) return ScenarioRules.Apply(request, name, scenario, given, errors, time.GetUtcNow());
         if (Interlocked.Exchange(ref _warnedRevision, set.Revision) != set.Revision)
             logger.LogWarning("Recommender:DefaultScenario names scenario '{Scenario}', which the cluster does not have: lists read without scenario= get no rules " +
                 "until PUT /scenarios/{Scenario} defines it", name, name);

@@ -14,11 +14,14 @@ public static class ScenarioRules
     public readonly record struct Given(bool Tag, bool Diversity, bool K, bool IncludeSeen);
 
     /// <summary>
-    /// <paramref name="request"/> under the scenario <paramref name="name"/>; null with the problem named under
+    /// <paramref name="request"/> under the scenario <paramref name="name"/> at <paramref name="now"/> (outside the
+    /// scenario's time, the request as it is, labelled with the name only); null with the problem named under
     /// "scenario" when the two together pass a limit, or page a diverse list.
     /// </summary>
-    public static RecommendationRequest? Apply(RecommendationRequest request, string name, Scenario scenario, Given given, ValidationErrors errors)
+    public static RecommendationRequest? Apply(RecommendationRequest request, string name, Scenario scenario, Given given, ValidationErrors errors, DateTimeOffset now)
     {
+        // Counted under its name either way, so that a campaign's lists compare with those before and after it.
+        if (!scenario.ActiveAt(now)) return request with { Scenario = name };
         var (tag, tags) = given.Tag || scenario.Tags is not { Length: > 0 } ? (request.Tag, request.Tags) : TagMatch.Fields(scenario.Tags);
         string[] excluded = [.. (request.ExcludeTags ?? []).Concat(scenario.ExcludeTags ?? []).Distinct(StringComparer.OrdinalIgnoreCase)];
         var diversity = given.Diversity ? request.Diversity : scenario.Diversity ?? 0;

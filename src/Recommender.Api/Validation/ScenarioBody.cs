@@ -11,7 +11,7 @@ namespace Recommender.Api.Validation;
 /// </summary>
 public static class ScenarioBody
 {
-    public static readonly string[] FieldNames = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity", "k", "includeSeen"];
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
 
     public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
@@ -43,7 +43,12 @@ public static class ScenarioBody
             if (seen.ValueKind is JsonValueKind.True or JsonValueKind.False) includeSeen = seen.GetBoolean();
             else errors.Add("includeSeen", "includeSeen must be true or false.");
         }
-        return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen);
+        var activeFrom = Fields.Instant(body, "activeFrom", "activeFrom", errors);
+        var activeUntil = Fields.Instant(body, "activeUntil", "activeUntil", errors);
+        if (activeFrom >= activeUntil)
+            errors.Add("activeUntil", $"'activeUntil' {activeUntil:O} must be later than 'activeFrom' {activeFrom:O}.");
+        return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen,
+            activeFrom, activeUntil);
     }
 
     /// <summary>An optional array of strings (null when absent), each entry as the query parameter of the same name would be given.</summary>
@@ -67,12 +72,14 @@ public static class ScenarioBody
         scenario.Diversity,
         scenario.K,
         scenario.IncludeSeen,
-        scenario.UpdatedAt);
+        scenario.UpdatedAt,
+        scenario.ActiveFrom,
+        scenario.ActiveUntil);
 }
 
 /// <summary>A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take.</summary>
 public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt);
+    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil);
 
 /// <summary>GET /scenarios: every scenario, by name.</summary>
 public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);

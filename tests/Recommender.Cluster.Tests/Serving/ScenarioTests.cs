@@ -16,7 +16,7 @@ namespace Recommender.Cluster.Tests.Serving;
 public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt);
+        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -394,6 +394,39 @@ public sealed class ScenarioTests(ServingCluster cluster)
         // Front ends without the setting are not affected.
         Assert.NotEqual(await Main("/popular?k=8"), await Read("/popular?k=8"));
         foreach (var name in new[] { fallback, other }) Assert.True((await cluster.Http.DeleteAsync($"/scenarios/{name}")).IsSuccessStatusCode);
+    }
+
+    [Fact]
+    public async Task A_scenario_with_a_time_holds_its_rules_within_it_only()
+    {
+        var now = DateTimeOffset.UtcNow;
+        static string Window(DateTimeOffset? from, DateTimeOffset? until)
+        {
+            var time = (from is { } f ? $", \"activeFrom\": \"{f:O}\"" : "") + (until is { } u ? $", \"activeUntil\": \"{u:O}\"" : "");
+            return "{\"cap\": [\"action:1\"], \"excludeTag\": [\"Romance\"]" + time + "}";
+        }
+        var (running, ended, upcoming) = (NewName(), NewName(), NewName());
+        var stored = await Put(running, Window(now.AddHours(-1), now.AddHours(1)));
+        Assert.Equal((now.AddHours(-1), now.AddHours(1)), (stored.ActiveFrom!.Value, stored.ActiveUntil!.Value));
+        await Put(ended, Window(null, now.AddMinutes(-1)));
+        // Unix seconds too.
+        await Put(upcoming, $$$"""{"cap": ["action:1"], "activeFrom": {{{now.AddHours(1).ToUnixTimeSeconds()}}}}""");
+
+        var plain = await User("k=10");
+        var ruled = await User("k=10&cap=action:1&excludeTag=Romance");
+        Assert.NotEqual(plain, ruled);
+        Assert.Equal(ruled, await User($"k=10&scenario={running}"));
+        Assert.Equal(plain, await User($"k=10&scenario={ended}"));
+        Assert.Equal(plain, await User($"k=10&scenario={upcoming}"));
+        // Outside its time a scenario still reads: the request's own rules apply alone.
+        Assert.Equal(await User("k=10&cap=action:2"), await User($"k=10&scenario={ended}&cap=action:2"));
+
+        // The end comes after the start; a time is ISO 8601 or Unix seconds.
+        using (var backwards = await cluster.Http.PutAsync($"/scenarios/{NewName()}", new StringContent(Window(now, now), Encoding.UTF8, "application/json")))
+            Assert.Contains("must be later than 'activeFrom'", (await Refused(backwards)).Errors!["activeUntil"][0]);
+        using (var vague = await cluster.Http.PutAsync($"/scenarios/{NewName()}", new StringContent("""{"activeFrom": "next Friday"}""", Encoding.UTF8, "application/json")))
+            Assert.Contains("ISO-8601", (await Refused(vague)).Errors!["activeFrom"][0]);
+        foreach (var name in new[] { running, ended, upcoming }) Assert.True((await cluster.Http.DeleteAsync($"/scenarios/{name}")).IsSuccessStatusCode);
     }
 
     [Fact]

@@ -17,6 +17,9 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, Front
     // One reference, so that readers on other threads see a set together with the time it was read.
     private Held? _current;
 
+    // The revision of the scenarios at which the missing default scenario was last logged.
+    private long _warnedRevision = -1;
+
     /// <summary>Every scenario, as the cluster had them at most <see cref="MaxAge"/> ago.</summary>
     public async ValueTask<ScenarioSet> GetAsync(TimeSpan attemptTimeout, CancellationToken cancellation)
     {
@@ -75,8 +78,6 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, Front
                 "until PUT /scenarios/{Scenario} defines it", name, name);
         return request;
     }
-
-    private long _warnedRevision = -1;
 
     /// <summary>Takes a set the grain answered a change with, unless a later one is held already.</summary>
     public void Take(ScenarioSet set)

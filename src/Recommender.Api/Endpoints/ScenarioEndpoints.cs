@@ -81,21 +81,21 @@ public static class ScenarioEndpoints
         return null;
     }
 
-    private static async Task<IResult> List(ScenarioCache scenarios, FrontEndOptions options, CancellationToken cancellation)
+    private static async Task<IResult> List(ScenarioCache scenarios, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
     {
         scenarios.Forget();
         var set = await scenarios.GetAsync(options.CallAttemptTimeout, cancellation);
-        return Results.Ok(new ScenariosResponse([.. set.Scenarios.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioBody.Describe(s.Key, s.Value))]));
+        return Results.Ok(new ScenariosResponse([.. set.Scenarios.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioBody.Describe(s.Key, s.Value, time.GetUtcNow()))]));
     }
 
-    private static async Task<IResult> Get(string name, ScenarioCache scenarios, FrontEndOptions options, CancellationToken cancellation)
+    private static async Task<IResult> Get(string name, ScenarioCache scenarios, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         if (Name(name, errors) is null) return Problems.Invalid(errors);
         scenarios.Forget();
         var set = await scenarios.GetAsync(options.CallAttemptTimeout, cancellation);
         return set.Scenarios.GetValueOrDefault(name) is { } scenario
-            ? Results.Ok(ScenarioBody.Describe(name, scenario))
+            ? Results.Ok(ScenarioBody.Describe(name, scenario, time.GetUtcNow()))
             : Problems.NotFound("name", $"Scenario '{name}' is not defined.");
     }
 
@@ -114,7 +114,7 @@ public static class ScenarioEndpoints
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"The cluster keeps {Limits.MaxScenarios} scenarios already; delete one first."] },
                 title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
         scenarios.Take(set);
-        return Results.Ok(ScenarioBody.Describe(name, set.Scenarios[name]));
+        return Results.Ok(ScenarioBody.Describe(name, set.Scenarios[name], time.GetUtcNow()));
     }
 
     /// <summary>PUT (<paramref name="replaceAll"/>) or PATCH /scenarios: every scenario of the body checked, then stored in one change.</summary>
@@ -160,10 +160,11 @@ public static class ScenarioEndpoints
                 title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
         if (!dry) scenarios.Take(applied.Set);
         // Before: the set the change met (for a dry run, the set now); after: the rules as they are (to be) stored.
-        ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old) : null;
+        var answeredAt = time.GetUtcNow();
+        ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old, answeredAt) : null;
         ScenarioChange[] described =
         [
-            .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!))),
+            .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!, answeredAt))),
             .. applied.Deleted.Select(name => new ScenarioChange(name, Before(name), null)),
         ];
         return Results.Ok(new ScenariosAppliedResponse(dry, applied.Put, applied.Unchanged, applied.Deleted, described));

@@ -61,8 +61,8 @@ public static class ScenarioBody
         return null;
     }
 
-    /// <summary>A scenario's boosts, caps and the rest in the forms a body (and the query parameters) give them.</summary>
-    public static ScenarioResponse Describe(string name, Scenario scenario) => new(
+    /// <summary>A scenario's boosts, caps and the rest in the forms a body (and the query parameters) give them, and whether its rules hold at <paramref name="now"/>.</summary>
+    public static ScenarioResponse Describe(string name, Scenario scenario, DateTimeOffset now) => new(
         name,
         scenario.Tags ?? [],
         scenario.ExcludeTags ?? [],
@@ -74,12 +74,16 @@ public static class ScenarioBody
         scenario.IncludeSeen,
         scenario.UpdatedAt,
         scenario.ActiveFrom,
-        scenario.ActiveUntil);
+        scenario.ActiveUntil,
+        scenario.ActiveAt(now));
 }
 
-/// <summary>A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take.</summary>
+/// <summary>
+/// A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take, and whether
+/// they hold now (<see cref="Active"/>: within activeFrom and activeUntil, when set).
+/// </summary>
 public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil);
+    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active);
 
 /// <summary>GET /scenarios: every scenario, by name.</summary>
 public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);

@@ -16,7 +16,7 @@ namespace Recommender.Cluster.Tests.Serving;
 public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null);
+        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null, bool Active = false);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -418,6 +418,11 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Equal(ruled, await User($"k=10&scenario={running}"));
         Assert.Equal(plain, await User($"k=10&scenario={ended}"));
         Assert.Equal(plain, await User($"k=10&scenario={upcoming}"));
+        var active = await Task.WhenAll(new[] { running, ended, upcoming }.Select(async n => (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{n}")).Active));
+        Assert.Equal(new[] { true, false, false }, active);
+        var always = NewName();
+        Assert.True((await Put(always, "{}")).Active);
+        Assert.True((await cluster.Http.DeleteAsync($"/scenarios/{always}")).IsSuccessStatusCode);
         // Outside its time a scenario still reads: the request's own rules apply alone.
         Assert.Equal(await User("k=10&cap=action:2"), await User($"k=10&scenario={ended}&cap=action:2"));
 

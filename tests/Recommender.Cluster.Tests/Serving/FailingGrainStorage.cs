@@ -37,6 +37,9 @@ public sealed class FailingGrainStorage(IGrainStorage inner) : IGrainStorage, IL
 
     public static void StallNextWrite(string grainKey, TimeSpan stall) => WriteStalls[grainKey] = stall;
 
+    /// <summary>Whether the grain's next write is still to be held: no write of it has begun since <see cref="StallNextWrite"/>.</summary>
+    public static bool WriteStallPending(string grainKey) => WriteStalls.ContainsKey(grainKey);
+
     public static void StallNextRead(string grainKey, TimeSpan stall) => ReadStalls[grainKey] = stall;
 
     public static void LoseAcknowledgements(string grainKey) => LosingAcknowledgements[grainKey] = true;

@@ -124,6 +124,7 @@ public static class ScenarioEndpoints
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
         if (problem is not null) return problem;
         using var _ = document;
+        var now = time.GetUtcNow();
         var errors = new ValidationErrors();
         var dry = Fields.Flag(dryRun, "dryRun", errors);
         var root = document!.RootElement;
@@ -133,7 +134,6 @@ public static class ScenarioEndpoints
             errors.Add("body", $$$"""The body must be an object of each scenario's name to its rules{{{deletes}}}, such as {"home": {"boost": ["sale:2"]}}.""");
         else
         {
-            var now = time.GetUtcNow();
             foreach (var property in root.EnumerateObject())
             {
                 var name = property.Name;
@@ -160,11 +160,10 @@ public static class ScenarioEndpoints
                 title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
         if (!dry) scenarios.Take(applied.Set);
         // Before: the set the change met (for a dry run, the set now); after: the rules as they are (to be) stored.
-        var answeredAt = time.GetUtcNow();
-        ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old, answeredAt) : null;
+        ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old, now) : null;
         ScenarioChange[] described =
         [
-            .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!, answeredAt))),
+            .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!, now))),
             .. applied.Deleted.Select(name => new ScenarioChange(name, Before(name), null)),
         ];
         return Results.Ok(new ScenariosAppliedResponse(dry, applied.Put, applied.Unchanged, applied.Deleted, described));

@@ -171,11 +171,12 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits,
             boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
         var marker = caps is { Count: > 0 } ? new TagCaps.Marker(caps) : null;
-        var marks = new CapMarks[best.Length];
-        if (marker is not null)
+        // Plain scans, the most of them, mark nothing.
+        var marks = marker is null ? null : new CapMarks[best.Length];
+        if (marker is not null && marks is not null)
             for (var i = 0; i < best.Length; i++) marks[i] = marker.Marks(_rowTags.GetValueOrDefault(best[i].Row));
         var scanEnd = -1;
-        if (marker is not null && capSurvivors && best.Length > 0)
+        if (marks is not null && capSurvivors && best.Length > 0)
         {
             // The rows the caps certainly pass over are not sent; the last row ranked is, to say how far the scan went.
             var kept = TagCaps.Survivors(Enumerable.Range(0, best.Length), i => marks[i], caps!, best.Length);
@@ -190,7 +191,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             // A boosted row's own similarity is its dot product again (the same sum as the scan's), not the score less the boost.
             var similarity = added == 0 ? best[i].Score : TensorPrimitives.Dot(Vector(best[i].Row), query);
             result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], similarity,
-                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks[i].Tags, marks[i].Groups, i == scanEnd);
+                withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks?[i].Tags ?? 0, marks?[i].Groups, i == scanEnd);
         }
         return result;
     }

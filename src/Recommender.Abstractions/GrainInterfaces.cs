@@ -71,21 +71,25 @@ public interface IScenariosGrain : IGrainWithStringKey
     [Alias("GetAll"), AlwaysInterleave]
     Task<ScenarioSet> GetAll();
 
-    /// <summary>Stores <paramref name="scenario"/> under <paramref name="name"/>, replacing any; null when the cluster already keeps the most it may and this is a new one.</summary>
+    /// <summary>
+    /// Stores <paramref name="scenario"/> under <paramref name="name"/>, replacing any, when <paramref name="precondition"/>
+    /// holds; refused when it does not, or when the cluster already keeps the most it may and this is a new one.
+    /// </summary>
     [Alias("Put")]
-    Task<ScenarioSet?> Put(string name, Scenario scenario);
+    Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition);
 
-    /// <summary>Removes the scenario; false when there was none of that name.</summary>
+    /// <summary>Removes the scenario when <paramref name="precondition"/> holds; not changed when there was none of that name.</summary>
     [Alias("Delete")]
-    Task<bool> Delete(string name);
+    Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition);
 
     /// <summary>
     /// Stores every scenario of <paramref name="changes"/> and deletes those given as null, in one write; with
     /// <paramref name="replaceAll"/>, deletes every other scenario too. A dry run says what would change and changes
-    /// nothing. Null when the cluster would then keep more than it may (and nothing is changed).
+    /// nothing. Refused, with nothing changed, when the cluster would then keep more than it may, or when the set is
+    /// not at a revision <paramref name="precondition"/> names.
     /// </summary>
     [Alias("Apply")]
-    Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun);
+    Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition);
 }
 
 /// <summary>

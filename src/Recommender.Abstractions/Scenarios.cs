@@ -41,6 +41,7 @@ public sealed record ScenarioSet(
 /// What a change of several scenarios at once did, or for a dry run would do: the names stored anew, those given with
 /// the rules they had already (kept as they were, their time of change included) and those deleted, each in name order;
 /// <see cref="Set"/> is the set after the change (for a dry run, the set now), <see cref="Before"/> the set it met.
+/// When <see cref="Refusal"/> says why it was refused, nothing was changed and the lists of names are empty.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenarios-applied")]
 public sealed record ScenariosApplied(
@@ -48,7 +49,45 @@ public sealed record ScenariosApplied(
     [property: Id(1)] string[] Put,
     [property: Id(2)] string[] Unchanged,
     [property: Id(3)] string[] Deleted,
-    [property: Id(4)] ScenarioSet Before);
+    [property: Id(4)] ScenarioSet Before,
+    [property: Id(5)] ScenarioRefusal? Refusal = null);
+
+/// <summary>
+/// What a change of one scenario did: the set after it (refused: the set it met), whether it changed anything (false
+/// for a delete of a scenario that was not there) and, when it was refused, why (nothing was changed then).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-written")]
+public sealed record ScenarioWritten(
+    [property: Id(0)] ScenarioSet Set,
+    [property: Id(1)] bool Changed,
+    [property: Id(2)] ScenarioRefusal? Refusal = null);
+
+/// <summary>Why the scenarios' grain refused a change.</summary>
+public enum ScenarioRefusal
+{
+    /// <summary>The cluster would keep more than <see cref="Limits.MaxScenarios"/> scenarios.</summary>
+    TooMany,
+
+    /// <summary>The set was not at a revision the change named, or the scenario was (not) there when it had to be (not).</summary>
+    PreconditionFailed,
+}
+
+/// <summary>
+/// What must hold for a change of scenarios to be made (HTTP If-Match and If-None-Match): the set at one of
+/// <see cref="Revisions"/> (null: at any), and, for a change of one scenario, the scenario there already
+/// (<see cref="Exists"/> true: If-Match: *) or not yet (false: If-None-Match: *, create only). So that a change planned
+/// against what one client read is not made over a change another made since.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-precondition")]
+public sealed record ScenarioPrecondition(
+    [property: Id(0)] long[]? Revisions = null,
+    [property: Id(1)] bool? Exists = null)
+{
+    public static readonly ScenarioPrecondition None = new();
+
+    /// <summary>Whether a set at <paramref name="revision"/> that holds the scenario (<paramref name="exists"/>) or not meets it.</summary>
+    public bool HeldBy(long revision, bool exists) => (Revisions is null || Revisions.Contains(revision)) && (Exists is not { } must || must == exists);
+}
 
 /// <summary>A scenario's name: what is wrong with it, as the end of a sentence, or null when it is fine.</summary>
 public static class ScenarioNames

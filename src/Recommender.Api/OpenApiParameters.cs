@@ -64,6 +64,12 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
         [IdempotencyKey.HeaderName] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKey.MaxLength },
             "The client's name for this request (printable ASCII, bare or in quotes): sent again with the same key and the same " +
             "events, the request stores nothing twice, even for events without an eventId or a timestamp."),
+        [Scenarios.ScenarioPreconditions.IfMatch] = (() => new() { Type = JsonSchemaType.String, MinLength = 1 },
+            "The scenarios' ETag as an answer of /scenarios gave it (their revision in double quotes, such as \"7\"; several comma-separated): the change is made only "
+            + "while the scenarios are still at that revision, and is otherwise refused with 412 and nothing changed. * asks only that the scenario exist (on /scenarios/{name})."),
+        [Scenarios.ScenarioPreconditions.IfNoneMatch] = (() => new() { Type = JsonSchemaType.String, MinLength = 1 },
+            "On a read, the ETag the client holds: 304 Not Modified, without a body, while the scenarios are still at that revision. "
+            + "On PUT /scenarios/{name}, * only: store the scenario only if there is none of that name yet (412 otherwise)."),
     };
 
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)

@@ -12,6 +12,8 @@ namespace Recommender.Cli;
 /// PUT /scenarios/{name} takes. It is sent whole, in one change (PATCH /scenarios, or with --prune PUT /scenarios,
 /// which deletes the scenarios the file does not name): the cluster checks every rule first, and one it refuses leaves
 /// every scenario as it was. Sending the same file again changes nothing more, so a run whose answer was lost is repeated.
+/// With --if-revision the change is made only while the cluster's scenarios are at the revision a dry run (or
+/// export-scenarios) reported, so that what was reviewed is what is applied.
 /// </summary>
 internal static class ApplyScenariosCommand
 {
@@ -23,14 +25,19 @@ internal static class ApplyScenariosCommand
             Required = true,
         };
         var prune = new Option<bool>("--prune") { Description = "Also delete the cluster's scenarios the file does not name." };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be put and deleted, and change nothing." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be put and deleted, and the scenarios' revision that it was read against, and change nothing." };
+        var ifRevision = new Option<long?>("--if-revision")
+        {
+            Description = "Apply the change only while the cluster's scenarios are at this revision (as a dry run or export-scenarios reported it); "
+                + "if another change was made since, change nothing and fail (HTTP If-Match).",
+        };
         var api = ApiConnection.AddressOption();
         var apiKey = ApiConnection.KeyOption("An admin API key (Recommender:ApiKeys:Admin)");
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 100 };
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("apply-scenarios", "Make the cluster's scenarios what a JSON file says, in one change that the cluster checks whole (PATCH /scenarios); with --prune, delete those it does not name (PUT /scenarios).")
         {
-            file, prune, dryRun, api, apiKey, timeout, attempts,
+            file, prune, dryRun, ifRevision, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -40,6 +47,7 @@ internal static class ApplyScenariosCommand
             var (connection, refused) = ApiConnection.OpenChecked(parse, () =>
             {
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
+                if (parse.GetValue(ifRevision) is < 0) throw new ArgumentException($"--if-revision {parse.GetValue(ifRevision)} must be 0 or more (a revision the cluster reported).");
                 scenarios = Read(parse.GetValue(file)!);
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
             if (connection is null) return refused;
@@ -53,19 +61,39 @@ internal static class ApplyScenariosCommand
                 var method = parse.GetValue(prune) ? HttpMethod.Put : HttpMethod.Patch;
                 var endpoint = dry ? "scenarios?dryRun=true" : "scenarios";
                 var content = body.ToJsonString();
+                var expected = parse.GetValue(ifRevision);
+                var sends = 0;
+                HttpRequestMessage Request(string path, long? revision)
+                {
+                    var request = new HttpRequestMessage(method, path) { Content = new StringContent(content, Encoding.UTF8, "application/json") };
+                    if (revision is { } r) request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{r}\""));
+                    return request;
+                }
                 // The whole file is one change that leaves the cluster the same however often it comes: one whose answer was lost is sent again.
-                using var response = await http.SendAsync(() => new HttpRequestMessage(method, endpoint) { Content = new StringContent(content, Encoding.UTF8, "application/json") },
-                    tries, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+                using var response = await http.SendAsync(() =>
+                {
+                    sends++;
+                    return Request(endpoint, expected);
+                }, tries, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
                 var text = await response.Content.ReadAsStringAsync(cancellation);
+                if (response.StatusCode == HttpStatusCode.PreconditionFailed && !dry && sends > 1 && Revision(text) == expected + 1
+                    && await MadeByALostAttemptAsync(http, () => Request("scenarios?dryRun=true", null), tries, error, cancellation))
+                {
+                    // The attempt whose answer was lost made the change: the set moved on by one revision, to what the file says.
+                    await output.WriteLineAsync($"applied by an attempt whose answer was lost; the scenarios are now at revision {expected + 1}");
+                    return 0;
+                }
                 if (!response.IsSuccessStatusCode)
                 {
                     await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Applying scenarios");
                     if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict)
                         await error.WriteLineAsync("No scenario was changed. Mend the file and run the command again.");
+                    if (response.StatusCode is HttpStatusCode.PreconditionFailed)
+                        await error.WriteLineAsync($"No scenario was changed: the cluster's scenarios were changed since revision {expected}. " +
+                            "Run the command with --dry-run to review the change against them as they are now.");
                     return 1;
                 }
-                var applied = JsonSerializer.Deserialize<Applied>(text, JsonSerializerOptions.Web)
-                    ?? throw new InvalidDataException($"{http.BaseAddress}{endpoint} answered 200 without a body.");
+                var applied = http.ReadAnswer<Applied>(endpoint, response.StatusCode, text);
                 var (put, delete) = dry ? ("would put", "would delete") : ("put", "deleted");
                 var changes = (applied.Changes ?? []).ToDictionary(c => c.Name, StringComparer.Ordinal);
                 foreach (var name in applied.Put)
@@ -76,6 +104,9 @@ internal static class ApplyScenariosCommand
                 }
                 foreach (var name in applied.Unchanged) await output.WriteLineAsync($"unchanged {name}");
                 foreach (var name in applied.Deleted) await output.WriteLineAsync($"{delete} {name}");
+                await output.WriteLineAsync(dry
+                    ? $"the scenarios are at revision {applied.Revision}; --if-revision {applied.Revision} applies this change only while they still are"
+                    : $"the scenarios are now at revision {applied.Revision}");
                 return 0;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
@@ -141,5 +172,30 @@ internal static class ApplyScenariosCommand
 
     internal sealed record Change(string Name, JsonObject? Before, JsonObject? After);
 
-    private sealed record Applied(string[] Put, string[] Unchanged, string[] Deleted, Change[]? Changes);
+    private sealed record Applied(long Revision, string[] Put, string[] Unchanged, string[] Deleted, Change[]? Changes);
+
+    /// <summary>The revision a 412's problem document gives (the scenarios' revision when it was refused); null if it gives none.</summary>
+    private static long? Revision(string problem)
+    {
+        try
+        {
+            return JsonNode.Parse(problem)?["revision"] is JsonValue value && value.TryGetValue<long>(out var revision) ? revision : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether the file's change is already what the cluster holds (a dry run of it, without a condition, would put and
+    /// delete nothing): after a lost answer and a refused repeat, the sign that the lost attempt made the change.
+    /// </summary>
+    private static async Task<bool> MadeByALostAttemptAsync(ApiConnection http, Func<HttpRequestMessage> dryRun, int attempts, TextWriter error, CancellationToken cancellation)
+    {
+        using var response = await http.SendAsync(dryRun, attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        if (!response.IsSuccessStatusCode) return false;
+        var applied = http.ReadAnswer<Applied>("scenarios?dryRun=true", response.StatusCode, await response.Content.ReadAsStringAsync(cancellation));
+        return applied is { Put: [], Deleted: [] };
+    }
 }

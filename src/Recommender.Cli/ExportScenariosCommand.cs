@@ -43,7 +43,10 @@ internal static class ExportScenariosCommand
                 await File.WriteAllTextAsync(partial, file.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellation);
                 // Only a whole file replaces the target.
                 File.Move(partial, path, overwrite: true);
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"wrote {file.Count} scenarios to {path}");
+                var revision = listed["revision"] is JsonValue value && value.TryGetValue<long>(out var read) ? read : (long?)null;
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"wrote {file.Count} scenarios to {path}" + (revision is { } r
+                    ? $" at revision {r} (apply-scenarios --if-revision {r} applies an edit of the file only while the cluster's scenarios are still those)"
+                    : ""));
                 return 0;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)

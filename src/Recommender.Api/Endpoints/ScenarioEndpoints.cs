@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
 using Recommender.Api.Scenarios;
 using Recommender.Api.Security;
@@ -15,13 +16,16 @@ public static class ScenarioEndpoints
     {
         app.MapGet("/scenarios", List)
             .WithName("ListScenarios")
-            .WithSummary("Every scenario (named list rules), by name.")
+            .WithSummary("Every scenario (named list rules), by name, with the scenarios' revision (also the ETag, which If-Match takes to make a change only "
+                + "while they are as read; If-None-Match with it answers 304 while they are).")
             .Produces<ScenariosResponse>()
+            .Produces(StatusCodes.Status304NotModified)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapGet("/scenarios/{name}", Get)
             .WithName("GetScenario")
-            .WithSummary("One scenario's rules.")
+            .WithSummary("One scenario's rules; the ETag is the revision of all the scenarios.")
             .Produces<ScenarioResponse>()
+            .Produces(StatusCodes.Status304NotModified)
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
@@ -30,11 +34,13 @@ public static class ScenarioEndpoints
             .WithSummary($"Defines or replaces the scenario: a JSON object with any of tag, excludeTag, boost, cap, capEach (arrays of strings, each as "
                 + "the query parameter of that name takes it, such as \"sale:2\" for a boost), diversity (0 to 1), k (1 to 1,000) and includeSeen (true or false). "
                 + "A list read with scenario=NAME gets these rules; the request's own tag=, diversity=, k= and includeSeen= replace the scenario's, its boosts and caps take precedence on the tags they name, and "
-                + $"excluded tags, boosts and caps of both add up. Every front end applies a change within a second. At most {Limits.MaxScenarios} scenarios (409 past that).")
+                + $"excluded tags, boosts and caps of both add up. Every front end applies a change within a second. At most {Limits.MaxScenarios} scenarios (409 past that). "
+                + "With If-Match: \"REVISION\" the scenario is stored only while the scenarios are at that revision, with If-Match: * only if it exists, with If-None-Match: * only if it does not (412 otherwise, nothing stored).")
             .Accepts<ScenarioRequest>("application/json")
             .Produces<ScenarioResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status409Conflict)
+            .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         var put = app.MapPut("/scenarios", ChangeSeveral(replaceAll: true))
@@ -42,27 +48,32 @@ public static class ScenarioEndpoints
             .WithSummary("Makes the cluster's scenarios exactly those of the body, in one change: a JSON object of each scenario's name to the rules "
                 + "PUT /scenarios/{name} takes; every scenario it does not name is deleted. Nothing is changed unless every name and rule is valid (400 names "
                 + "each fault as NAME.FIELD). A scenario given with the rules it has already is kept as it is. dryRun=true answers what would change and changes nothing; "
-                + "changes gives each stored or deleted scenario's rules before and after.")
+                + "changes gives each stored or deleted scenario's rules before and after. With If-Match: \"REVISION\" (the revision a dry run answered) the change is made only while "
+                + "the scenarios are still at it (412 otherwise, nothing changed).")
             .Accepts<Dictionary<string, ScenarioRequest>>("application/json");
         ChangesSeveral(put);
         var patch = app.MapPatch("/scenarios", ChangeSeveral(replaceAll: false))
             .WithName("PatchScenarios")
             .WithSummary("Changes several scenarios in one change: a JSON object of each scenario's name to its rules (stored whole, as PUT /scenarios/{name} "
                 + "stores them) or to null (deleted); scenarios it does not name are kept. Nothing is changed unless every name and rule is valid. "
-                + "dryRun=true answers what would change and changes nothing; changes gives each stored or deleted scenario's rules before and after.")
+                + "dryRun=true answers what would change and changes nothing; changes gives each stored or deleted scenario's rules before and after. "
+                + "With If-Match: \"REVISION\" the change is made only while the scenarios are still at that revision (412 otherwise, nothing changed).")
             .Accepts<Dictionary<string, ScenarioRequest?>>("application/json");
         ChangesSeveral(patch);
         app.MapDelete("/scenarios/{name}", Delete)
             .WithName("DeleteScenario")
-            .WithSummary("Removes the scenario; lists that name it are then refused (400). Idempotent: deleting a scenario that is not there answers deleted=false.")
+            .WithSummary("Removes the scenario; lists that name it are then refused (400). Idempotent: deleting a scenario that is not there answers deleted=false. "
+                + "With If-Match: \"REVISION\" only while the scenarios are at that revision, with If-Match: * only if it exists (412 otherwise, nothing deleted).")
             .Produces<DeletedScenarioResponse>()
             .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed)
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
     /// <summary>The handler of PUT (<paramref name="replaceAll"/>) or PATCH /scenarios.</summary>
     private static Delegate ChangeSeveral(bool replaceAll) =>
-        (string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time, CancellationToken cancellation) =>
+        (string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
+            [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, CancellationToken cancellation) =>
             Apply(replaceAll, dryRun, http, grains, scenarios, time, cancellation);
 
     /// <summary>What PUT and PATCH /scenarios share: their answers, the admin key, and no query parameter but dryRun.</summary>
@@ -70,6 +81,7 @@ public static class ScenarioEndpoints
         .Produces<ScenariosAppliedResponse>()
         .ProducesValidationProblem()
         .ProducesValidationProblem(StatusCodes.Status409Conflict)
+        .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed)
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy)
         .RejectUnknownQueryParameters();
@@ -81,25 +93,36 @@ public static class ScenarioEndpoints
         return null;
     }
 
-    private static async Task<IResult> List(ScenarioCache scenarios, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
+    // The header parameters of these handlers are declared for the OpenAPI document; their values are read from the
+    // request, where a header sent twice is still two values.
+    private static async Task<IResult> List(HttpRequest http, ScenarioCache scenarios, FrontEndOptions options, TimeProvider time,
+        [FromHeader(Name = ScenarioPreconditions.IfNoneMatch)] string? ifNoneMatch, CancellationToken cancellation)
     {
         scenarios.Forget();
         var set = await scenarios.GetAsync(options.CallAttemptTimeout, cancellation);
-        return Results.Ok(new ScenariosResponse([.. set.Scenarios.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioBody.Describe(s.Key, s.Value, time.GetUtcNow()))]));
+        var errors = new ValidationErrors();
+        if (ScenarioPreconditions.NotModified(http, set.Revision, errors)) return ScenarioPreconditions.NotModifiedResult(set.Revision);
+        if (errors.Any) return Problems.Invalid(errors);
+        return ScenarioPreconditions.WithETag(Results.Ok(new ScenariosResponse(set.Revision,
+            [.. set.Scenarios.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioBody.Describe(s.Key, s.Value, time.GetUtcNow()))])), set.Revision);
     }
 
-    private static async Task<IResult> Get(string name, ScenarioCache scenarios, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
+    private static async Task<IResult> Get(string name, HttpRequest http, ScenarioCache scenarios, FrontEndOptions options, TimeProvider time,
+        [FromHeader(Name = ScenarioPreconditions.IfNoneMatch)] string? ifNoneMatch, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         if (Name(name, errors) is null) return Problems.Invalid(errors);
         scenarios.Forget();
         var set = await scenarios.GetAsync(options.CallAttemptTimeout, cancellation);
-        return set.Scenarios.GetValueOrDefault(name) is { } scenario
-            ? Results.Ok(ScenarioBody.Describe(name, scenario, time.GetUtcNow()))
-            : Problems.NotFound("name", $"Scenario '{name}' is not defined.");
+        if (set.Scenarios.GetValueOrDefault(name) is not { } scenario) return Problems.NotFound("name", $"Scenario '{name}' is not defined.");
+        if (ScenarioPreconditions.NotModified(http, set.Revision, errors)) return ScenarioPreconditions.NotModifiedResult(set.Revision);
+        if (errors.Any) return Problems.Invalid(errors);
+        return ScenarioPreconditions.WithETag(Results.Ok(ScenarioBody.Describe(name, scenario, time.GetUtcNow())), set.Revision);
     }
 
-    private static async Task<IResult> Put(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time, CancellationToken cancellation)
+    private static async Task<IResult> Put(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
+        [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, [FromHeader(Name = ScenarioPreconditions.IfNoneMatch)] string? ifNoneMatch,
+        CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
         if (problem is not null) return problem;
@@ -107,14 +130,21 @@ public static class ScenarioEndpoints
         var errors = new ValidationErrors();
         Name(name, errors);
         var scenario = ScenarioBody.Parse(document!.RootElement, time.GetUtcNow(), errors);
+        var precondition = ScenarioPreconditions.ForChange(http, single: true, createOnly: true, errors);
         if (errors.Any) return Problems.Invalid(errors);
         // Not repeated on a lost answer: a repeat of the same PUT is the client's to send (it stores the same rules).
-        var set = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Put(name, scenario!));
-        if (set is null)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"The cluster keeps {Limits.MaxScenarios} scenarios already; delete one first."] },
-                title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
-        scenarios.Take(set);
-        return Results.Ok(ScenarioBody.Describe(name, set.Scenarios[name], time.GetUtcNow()));
+        var written = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Put(name, scenario!, precondition!));
+        switch (written.Refusal)
+        {
+            case ScenarioRefusal.TooMany:
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["name"] = [$"The cluster keeps {Limits.MaxScenarios} scenarios already; delete one first."] },
+                    title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
+            case ScenarioRefusal.PreconditionFailed:
+                scenarios.Take(written.Set);
+                return ScenarioPreconditions.Failed(precondition!, written.Set, name);
+        }
+        scenarios.Take(written.Set);
+        return ScenarioPreconditions.WithETag(Results.Ok(ScenarioBody.Describe(name, written.Set.Scenarios[name], time.GetUtcNow())), written.Set.Revision);
     }
 
     /// <summary>PUT (<paramref name="replaceAll"/>) or PATCH /scenarios: every scenario of the body checked, then stored in one change.</summary>
@@ -152,13 +182,19 @@ public static class ScenarioEndpoints
                 }
             }
         }
+        var precondition = ScenarioPreconditions.ForChange(http, single: false, createOnly: false, errors);
         if (errors.Any) return Problems.Invalid(errors);
         // Not repeated on a lost answer, as a single PUT is not: sending the same body again is the client's to do (it changes nothing more).
-        var applied = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Apply(changes, replaceAll, dry));
-        if (applied is null)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The cluster would then keep more than {Limits.MaxScenarios} scenarios; nothing was changed."] },
-                title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
-        if (!dry) scenarios.Take(applied.Set);
+        var applied = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Apply(changes, replaceAll, dry, precondition!));
+        switch (applied.Refusal)
+        {
+            case ScenarioRefusal.TooMany:
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The cluster would then keep more than {Limits.MaxScenarios} scenarios; nothing was changed."] },
+                    title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
+            case ScenarioRefusal.PreconditionFailed:
+                return ScenarioPreconditions.Failed(precondition!, applied.Set, name: null);
+        }
+        scenarios.Take(applied.Set);
         // Before: the set the change met (for a dry run, the set now); after: the rules as they are (to be) stored.
         ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old, now) : null;
         ScenarioChange[] described =
@@ -166,16 +202,21 @@ public static class ScenarioEndpoints
             .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!, now))),
             .. applied.Deleted.Select(name => new ScenarioChange(name, Before(name), null)),
         ];
-        return Results.Ok(new ScenariosAppliedResponse(dry, applied.Put, applied.Unchanged, applied.Deleted, described));
+        return ScenarioPreconditions.WithETag(Results.Ok(new ScenariosAppliedResponse(dry, applied.Set.Revision, applied.Put, applied.Unchanged, applied.Deleted, described)),
+            applied.Set.Revision);
     }
 
-    private static async Task<IResult> Delete(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios)
+    private static async Task<IResult> Delete(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios,
+        [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch)
     {
         var errors = new ValidationErrors();
-        if (Name(name, errors) is null) return Problems.Invalid(errors);
+        Name(name, errors);
+        var precondition = ScenarioPreconditions.ForChange(http, single: true, createOnly: false, errors);
+        if (errors.Any) return Problems.Invalid(errors);
         if (Problems.UnexpectedBody(http, "DELETE /scenarios/{name}") is { } body) return body;
-        var deleted = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Delete(name));
-        scenarios.Forget();
-        return Results.Ok(new DeletedScenarioResponse(name, deleted));
+        var written = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Delete(name, precondition!));
+        scenarios.Take(written.Set);
+        if (written.Refusal is ScenarioRefusal.PreconditionFailed) return ScenarioPreconditions.Failed(precondition!, written.Set, name);
+        return ScenarioPreconditions.WithETag(Results.Ok(new DeletedScenarioResponse(name, written.Changed)), written.Set.Revision);
     }
 }

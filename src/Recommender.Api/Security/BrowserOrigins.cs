@@ -54,10 +54,11 @@ public static class BrowserOrigins
         {
             if (origins is ["*"]) policy.AllowAnyOrigin();
             else policy.WithOrigins(origins);
-            // What a page sends: JSON bodies, an API key, an idempotency key and a trace context.
-            policy.WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete)
-                .WithHeaders(HeaderNames.ContentType, HeaderNames.Authorization, ApiKeyAuthenticationHandler.HeaderName, IdempotencyKey.HeaderName, "traceparent", "tracestate")
-                .WithExposedHeaders(HeaderNames.RetryAfter)
+            // What a page sends: JSON bodies, an API key, an idempotency key, the scenarios' conditions and a trace context.
+            policy.WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete)
+                .WithHeaders(HeaderNames.ContentType, HeaderNames.Authorization, ApiKeyAuthenticationHandler.HeaderName, IdempotencyKey.HeaderName,
+                    HeaderNames.IfMatch, HeaderNames.IfNoneMatch, "traceparent", "tracestate")
+                .WithExposedHeaders(HeaderNames.RetryAfter, HeaderNames.ETag)
                 .SetPreflightMaxAge(PreflightMaxAge);
         }));
     }

@@ -85,15 +85,17 @@ public static class ScenarioBody
 public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
     int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active);
 
-/// <summary>GET /scenarios: every scenario, by name.</summary>
-public sealed record ScenariosResponse(ScenarioResponse[] Scenarios);
+/// <summary>GET /scenarios: every scenario, by name, at the revision the ETag header names too.</summary>
+public sealed record ScenariosResponse(long Revision, ScenarioResponse[] Scenarios);
 
 /// <summary>
 /// PUT and PATCH /scenarios: the scenarios stored anew, those given with the rules they had (kept as they were) and
 /// those deleted, each in name order; for a dry run, what would be, with nothing changed. <see cref="Changes"/> gives
 /// each stored or deleted scenario's rules before and after (null: none), so that a change can be reviewed first.
+/// <see cref="Revision"/> is the scenarios' revision after the change (for a dry run, now: the one to send in If-Match
+/// so that the change is made only as reviewed).
 /// </summary>
-public sealed record ScenariosAppliedResponse(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted, ScenarioChange[] Changes);
+public sealed record ScenariosAppliedResponse(bool DryRun, long Revision, string[] Put, string[] Unchanged, string[] Deleted, ScenarioChange[] Changes);
 
 /// <summary>One scenario's rules before a change and after it (null where there was none, or is none).</summary>
 public sealed record ScenarioChange(string Name, ScenarioResponse? Before, ScenarioResponse? After);

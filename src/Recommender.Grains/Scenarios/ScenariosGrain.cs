@@ -19,32 +19,35 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     public Task<ScenarioSet> GetAll() => Task.FromResult(_stored ??= Snapshot());
 
-    public async Task<ScenarioSet?> Put(string name, Scenario scenario)
+    public async Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition)
     {
-        _stored ??= Snapshot();
+        var met = _stored ??= Snapshot();
         var scenarios = state.State.Scenarios;
         var previous = scenarios.GetValueOrDefault(name);
-        if (previous is null && scenarios.Count >= Limits.MaxScenarios) return null;
+        if (!precondition.HeldBy(state.State.Revision, previous is not null)) return new(met, false, ScenarioRefusal.PreconditionFailed);
+        if (previous is null && scenarios.Count >= Limits.MaxScenarios) return new(met, false, ScenarioRefusal.TooMany);
         scenarios[name] = scenario;
         await Write(() =>
         {
             if (previous is null) scenarios.Remove(name);
             else scenarios[name] = previous;
         });
-        return _stored;
+        return new(_stored, true);
     }
 
-    public async Task<bool> Delete(string name)
-    {
-        _stored ??= Snapshot();
-        if (!state.State.Scenarios.Remove(name, out var removed)) return false;
-        await Write(() => state.State.Scenarios[name] = removed);
-        return true;
-    }
-
-    public async Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun)
+    public async Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition)
     {
         var met = _stored ??= Snapshot();
+        if (!precondition.HeldBy(state.State.Revision, state.State.Scenarios.ContainsKey(name))) return new(met, false, ScenarioRefusal.PreconditionFailed);
+        if (!state.State.Scenarios.Remove(name, out var removed)) return new(met, false);
+        await Write(() => state.State.Scenarios[name] = removed);
+        return new(_stored, true);
+    }
+
+    public async Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition)
+    {
+        var met = _stored ??= Snapshot();
+        if (!precondition.HeldBy(state.State.Revision, exists: true)) return new(met, [], [], [], met, ScenarioRefusal.PreconditionFailed);
         var before = state.State.Scenarios;
         var after = new Dictionary<string, Scenario>(replaceAll ? [] : before, StringComparer.Ordinal);
         List<string> put = [], unchanged = [], deleted = [];
@@ -66,7 +69,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
             }
         }
         if (replaceAll) deleted.AddRange(before.Keys.Where(name => !after.ContainsKey(name)).Order(StringComparer.Ordinal));
-        if (after.Count > Limits.MaxScenarios) return null;
+        if (after.Count > Limits.MaxScenarios) return new(met, [], [], [], met, ScenarioRefusal.TooMany);
         if (!dryRun && put.Count + deleted.Count > 0)
         {
             state.State.Scenarios = after;

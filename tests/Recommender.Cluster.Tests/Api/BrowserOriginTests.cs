@@ -62,6 +62,15 @@ public sealed class BrowserOriginTests(SmallCatalogueCluster cluster) : IAsyncLi
         Assert.Contains("POST", Header(response, "Access-Control-Allow-Methods"));
         Assert.Contains("Idempotency-Key", Header(response, "Access-Control-Allow-Headers"));
         Assert.Equal("600", Header(response, "Access-Control-Max-Age"));
+        // A page that edits scenarios sends PATCH with If-Match and reads the ETag of the answer.
+        using var edit = From(Shop, HttpMethod.Options, "/scenarios");
+        edit.Headers.Add("Access-Control-Request-Method", "PATCH");
+        edit.Headers.Add("Access-Control-Request-Headers", "content-type, authorization, if-match");
+        using (var allowed = await _http.SendAsync(edit))
+        {
+            Assert.Contains("PATCH", Header(allowed, "Access-Control-Allow-Methods"));
+            Assert.Contains("If-Match", Header(allowed, "Access-Control-Allow-Headers"), StringComparison.OrdinalIgnoreCase);
+        }
 
         // A header the API does not read is not among those allowed (the browser then does not send the request); another origin gets nothing.
         using var odd = From(Shop, HttpMethod.Options, "/recommendations");
@@ -100,6 +109,7 @@ public sealed class BrowserOriginTests(SmallCatalogueCluster cluster) : IAsyncLi
         {
             Assert.Equal(Shop, Header(limited, "Access-Control-Allow-Origin"));
             Assert.Contains("Retry-After", Header(limited, "Access-Control-Expose-Headers"));
+            Assert.Contains("ETag", Header(limited, "Access-Control-Expose-Headers"));
             Assert.Equal(429, (await limited.Content.ReadFromJsonAsync<ProblemReply>())!.Status);
         }
 

@@ -217,7 +217,7 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
     [Fact]
     public async Task A_batch_answered_503_or_not_at_all_is_sent_again_as_it_was()
     {
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         using var listener = new System.Net.HttpListener();
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -282,11 +282,4 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
     }
 
     private Task<(int Exit, string Output, string Error)> Cli(string command, params string[] args) => CommandLine.Run(cluster.BaseAddress, [command, .. args]);
-
-    private static int FreePort()
-    {
-        using var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        socket.Start();
-        return ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
-    }
 }

@@ -38,7 +38,12 @@ public sealed class ScenarioTests(ServingCluster cluster)
     }
 
     /// <summary>The lines of apply-scenarios' output that name a scenario (not the rule lines under them).</summary>
-    private static string[] Changed(string output) => [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith(' '))];
+    private static string[] Changed(string output) =>
+        [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith(' ') && !l.StartsWith("the scenarios are", StringComparison.Ordinal))];
+
+    /// <summary>The revision apply-scenarios' last line reports ("the scenarios are [now] at revision N…").</summary>
+    private static long ReportedRevision(string output) =>
+        long.Parse(System.Text.RegularExpressions.Regex.Match(output, "the scenarios are (?:now )?at revision ([0-9]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
 
     private async Task<List<string>> User(string query) =>
         [.. (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?{query}")).Items.Select(i => i.Id)];
@@ -267,7 +272,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
                 Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["export-scenarios", "--out", file]);
             Assert.True(exit == 0, error);
-            Assert.Contains($"wrote 2 scenarios to {file}", output);
+            Assert.Contains($"wrote 2 scenarios to {file} at revision {(await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision} (apply-scenarios --if-revision", output);
             using (var exported = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(file)))
             {
                 Assert.Equal(new[] { first, home }.Order(StringComparer.Ordinal), exported.RootElement.EnumerateObject().Select(p => p.Name));
@@ -287,7 +292,38 @@ public sealed class ScenarioTests(ServingCluster cluster)
     private async Task<HttpResponseMessage> Send(HttpMethod method, string path, string body) =>
         await cluster.Http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
 
-    private sealed record AppliedReply(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted);
+    private sealed record AppliedReply(bool DryRun, string[] Put, string[] Unchanged, string[] Deleted, long Revision = -1);
+
+    private sealed record RevisionReply(long Revision);
+
+    /// <summary>A request with one condition header, sent as given (so that a malformed one reaches the API).</summary>
+    private async Task<HttpResponseMessage> Conditional(HttpMethod method, string path, string? body, string header, string value)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        Assert.True(request.Headers.TryAddWithoutValidation(header, value));
+        return await cluster.Http.SendAsync(request);
+    }
+
+    private static string Tag(long revision) => $"\"{revision}\"";
+
+    /// <summary>An HTTP/1.1 request read off a socket: its method, path, If-Match and body (of its Content-Length).</summary>
+    private static async Task<(string Method, string Path, string? IfMatch, string Body)> ReadRequest(Stream stream)
+    {
+        var head = new List<byte>();
+        var one = new byte[1];
+        while (!(head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n'))
+        {
+            if (await stream.ReadAsync(one) == 0) throw new EndOfStreamException("The request ended inside its headers.");
+            head.Add(one[0]);
+        }
+        var lines = Encoding.ASCII.GetString([.. head]).Split("\r\n");
+        var headers = lines.Skip(1).Where(l => l.Contains(':')).ToDictionary(l => l[..l.IndexOf(':')].Trim(), l => l[(l.IndexOf(':') + 1)..].Trim(), StringComparer.OrdinalIgnoreCase);
+        var body = new byte[int.Parse(headers.GetValueOrDefault("Content-Length", "0"), System.Globalization.CultureInfo.InvariantCulture)];
+        await stream.ReadExactlyAsync(body);
+        var start = lines[0].Split(' ');
+        return (start[0], start[1], headers.GetValueOrDefault("If-Match"), Encoding.UTF8.GetString(body));
+    }
 
     private sealed record ChangeReply(string Name, ScenarioReply? Before, ScenarioReply? After);
 
@@ -364,6 +400,162 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"more than {Limits.MaxScenarios} scenarios", tooMany.Errors!["body"][0]);
         Assert.Equal([b, c], await Names());
         Assert.Equal(new AppliedReply(false, [], [], [b, c]), await Applied(await Send(HttpMethod.Put, "/scenarios", "{}")), SameChanges);
+    }
+
+    [Fact]
+    public async Task A_change_sent_with_If_Match_is_made_only_while_the_scenarios_are_at_the_revision_it_names()
+    {
+        var (name, other) = (NewName(), NewName());
+        await Put(name, """{"k": 3}""");
+        long revision;
+        using (var listed = await cluster.Http.GetAsync("/scenarios"))
+        {
+            revision = (await listed.Content.ReadFromJsonAsync<RevisionReply>())!.Revision;
+            Assert.Equal(Tag(revision), listed.Headers.ETag!.Tag);
+        }
+        using (var one = await cluster.Http.GetAsync($"/scenarios/{name}")) Assert.Equal(Tag(revision), one.Headers.ETag!.Tag);
+        // A read sent with the tag it holds is answered 304 without a body (If-None-Match compares weakly), one with another tag in full.
+        foreach (var (path, held) in new[] { ("/scenarios", Tag(revision)), ($"/scenarios/{name}", $"W/{Tag(revision)}"), ("/scenarios", $"\"x\", {Tag(revision)}") })
+        {
+            using var notModified = await Conditional(HttpMethod.Get, path, null, "If-None-Match", held);
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+            Assert.Equal(Tag(revision), notModified.Headers.ETag!.Tag);
+            Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+        }
+        using (var changed = await Conditional(HttpMethod.Get, "/scenarios", null, "If-None-Match", Tag(revision - 1)))
+            Assert.Equal(revision, (await changed.Content.ReadFromJsonAsync<RevisionReply>())!.Revision);
+
+        // A change at that revision is made and moves it on; the same tag again is refused (412), naming both revisions, and changes nothing.
+        using (var made = await Conditional(HttpMethod.Patch, "/scenarios", $$$"""{"{{{name}}}": {"k": 4}}""", "If-Match", Tag(revision)))
+        {
+            Assert.Equal(revision + 1, (await Applied(made)).Revision);
+            Assert.Equal(Tag(revision + 1), made.Headers.ETag!.Tag);
+        }
+        using (var stale = await Conditional(HttpMethod.Patch, "/scenarios", $$$"""{"{{{name}}}": {"k": 5}}""", "If-Match", Tag(revision)))
+        {
+            var problem = await Refused(stale, HttpStatusCode.PreconditionFailed);
+            Assert.Equal(["If-Match"], problem.Errors!.Keys);
+            Assert.Contains($"If-Match names revision {revision} of the scenarios, and the scenarios are at revision {revision + 1}", problem.Errors["If-Match"][0]);
+            Assert.Equal(Tag(revision + 1), stale.Headers.ETag!.Tag);
+        }
+        // So are a dry run, PUT /scenarios, and PUT and DELETE of one scenario with it, and a weak or unknown tag.
+        foreach (var (method, path, body, tag) in new (HttpMethod, string, string?, string)[]
+        {
+            (HttpMethod.Patch, "/scenarios?dryRun=true", "{}", Tag(revision)), (HttpMethod.Put, "/scenarios", "{}", Tag(revision)),
+            (HttpMethod.Put, $"/scenarios/{name}", "{}", Tag(revision)), (HttpMethod.Delete, $"/scenarios/{name}", null, Tag(revision)),
+            (HttpMethod.Put, $"/scenarios/{name}", "{}", $"W/{Tag(revision + 1)}"), (HttpMethod.Put, $"/scenarios/{name}", "{}", "\"one\""),
+        })
+            Assert.Equal(["If-Match"], (await Refused(await Conditional(method, path, body, "If-Match", tag), HttpStatusCode.PreconditionFailed)).Errors!.Keys);
+        Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+        Assert.Contains(name, await Names());
+        // Any one of several tags will do.
+        using (var put = await Conditional(HttpMethod.Put, $"/scenarios/{name}", """{"k": 6}""", "If-Match", $"{Tag(revision)}, {Tag(revision + 1)}"))
+        {
+            Assert.Equal(6, (await put.Content.ReadFromJsonAsync<ScenarioReply>())!.K);
+            Assert.Equal(Tag(revision + 2), put.Headers.ETag!.Tag);
+        }
+
+        // If-Match: * asks that the scenario exist; If-None-Match: * that it not (create only).
+        Assert.Contains($"asks that scenario '{other}' exist, and it does not",
+            (await Refused(await Conditional(HttpMethod.Put, $"/scenarios/{other}", "{}", "If-Match", "*"), HttpStatusCode.PreconditionFailed)).Errors!["If-Match"][0]);
+        await Refused(await Conditional(HttpMethod.Delete, $"/scenarios/{other}", null, "If-Match", "*"), HttpStatusCode.PreconditionFailed);
+        using (var created = await Conditional(HttpMethod.Put, $"/scenarios/{other}", """{"k": 2}""", "If-None-Match", "*"))
+            Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        Assert.Contains($"asks that scenario '{other}' not exist yet, and it does",
+            (await Refused(await Conditional(HttpMethod.Put, $"/scenarios/{other}", """{"k": 9}""", "If-None-Match", "*"), HttpStatusCode.PreconditionFailed)).Errors!["If-None-Match"][0]);
+        Assert.Equal(2, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{other}")).K);
+        using (var deleted = await Conditional(HttpMethod.Delete, $"/scenarios/{other}", null, "If-Match", "*"))
+            Assert.True((await deleted.Content.ReadFromJsonAsync<DeletedReply>())!.Deleted);
+
+        // A malformed condition, or one the request cannot take, is named (400) and changes nothing.
+        var current = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+        foreach (var (method, path, body, header, value) in new (HttpMethod, string, string?, string, string)[]
+        {
+            (HttpMethod.Patch, "/scenarios", "{}", "If-Match", $"{current}"),
+            (HttpMethod.Put, $"/scenarios/{name}", "{}", "If-Match", $"*, {Tag(current)}"),
+            (HttpMethod.Patch, "/scenarios", "{}", "If-None-Match", "*"),
+            (HttpMethod.Delete, $"/scenarios/{name}", null, "If-None-Match", "*"),
+            (HttpMethod.Put, $"/scenarios/{name}", "{}", "If-None-Match", Tag(current)),
+            (HttpMethod.Get, "/scenarios", null, "If-None-Match", "\"unclosed"),
+        })
+            Assert.Equal([header], (await Refused(await Conditional(method, path, body, header, value))).Errors!.Keys);
+        Assert.Equal(current, (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision);
+        Assert.Equal(6, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+    }
+
+    [Fact]
+    public async Task Apply_scenarios_with_a_revision_applies_the_file_only_while_the_scenarios_are_at_it()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");
+        try
+        {
+            var name = NewName();
+            await File.WriteAllTextAsync(file, $$$"""{"{{{name}}}": {"k": 4}}""");
+            var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--dry-run"]);
+            Assert.True(exit == 0, error);
+            var reviewed = ReportedRevision(output);
+            Assert.Contains($"--if-revision {reviewed} applies this change only while they still are", output);
+
+            // Another change since the dry run: the file is not applied.
+            await Put(NewName(), "{}");
+            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}"]);
+            Assert.Equal(1, exit);
+            Assert.Contains("answered 412: If-Match:", error);
+            Assert.Contains($"No scenario was changed: the cluster's scenarios were changed since revision {reviewed}", error);
+            Assert.DoesNotContain(name, await Names());
+
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--dry-run"]);
+            reviewed = ReportedRevision(output);
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}"]);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"put {name} (new)", output);
+            Assert.Equal(reviewed + 1, ReportedRevision(output));
+            Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+
+            // An answer lost after the change was made: the repeat is refused (the revision moved on), and the command
+            // finds the file applied, by that attempt, rather than failing.
+            await File.WriteAllTextAsync(file, $$$"""{"{{{name}}}": {"k": 5}}""");
+            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var forwarded = new List<string>();
+            var proxy = Task.Run(async () =>
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    using var client = await listener.AcceptTcpClientAsync();
+                    var stream = client.GetStream();
+                    var (method, path, ifMatch, body) = await ReadRequest(stream);
+                    using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                    if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+                    using var answer = await cluster.Http.SendAsync(request);
+                    forwarded.Add($"{method} {path} {ifMatch} -> {(int)answer.StatusCode}");
+                    // The first answer is lost: the connection closes after the API made the change, before a byte of it.
+                    if (i == 0) continue;
+                    var content = await answer.Content.ReadAsByteArrayAsync();
+                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {(int)answer.StatusCode} {answer.ReasonPhrase}\r\nContent-Type: application/json\r\n" +
+                        $"Content-Length: {content.Length}\r\nConnection: close\r\n\r\n"));
+                    await stream.WriteAsync(content);
+                }
+            });
+            var before = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress,
+                ["apply-scenarios", "--file", file, "--if-revision", $"{before}", "--api", $"http://127.0.0.1:{port}"]);
+            listener.Stop();
+            await Task.WhenAny(proxy, Task.Delay(TimeSpan.FromSeconds(10)));
+            Assert.True(exit == 0, $"{error}\n{string.Join("\n", forwarded)}");
+            Assert.Equal([$"PATCH /scenarios {Tag(before)} -> 200", $"PATCH /scenarios {Tag(before)} -> 412", "PATCH /scenarios?dryRun=true  -> 200"], forwarded);
+            Assert.Contains($"applied by an attempt whose answer was lost; the scenarios are now at revision {before + 1}", output);
+            Assert.Equal(5, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+
+            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", "-1"]);
+            Assert.Equal(1, exit);
+            Assert.Contains("--if-revision -1 must be 0 or more", error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

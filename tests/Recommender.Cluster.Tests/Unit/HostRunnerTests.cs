@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Recommender.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 using Recommender.Hosting;
 
 namespace Recommender.Cluster.Tests.Unit;
@@ -92,20 +93,11 @@ public sealed class HostRunnerTests
         Assert.Equal($"Port {port} (listen address http://127.0.0.1:{port}) is already in use: is another node running on this machine?",
             HostRunner.Preflight(Configuration(new() { ["urls"] = $"http://127.0.0.1:{port}" }), hostsSilo: false));
         Assert.Equal($"Port {port} (Orleans:GatewayPort) is already in use: is another node running on this machine?",
-            HostRunner.Preflight(Configuration(new() { ["urls"] = "http://127.0.0.1:0", ["Orleans:SiloPort"] = FreePort().ToString(), ["Orleans:GatewayPort"] = port.ToString() }), hostsSilo: true));
+            HostRunner.Preflight(Configuration(new() { ["urls"] = "http://127.0.0.1:0", ["Orleans:SiloPort"] = LoopbackPorts.Free().ToString(), ["Orleans:GatewayPort"] = port.ToString() }), hostsSilo: true));
         // A node without a silo does not need the Orleans ports.
         Assert.Null(HostRunner.Preflight(Configuration(new() { ["urls"] = "http://127.0.0.1:0;http://*:0", ["Orleans:GatewayPort"] = port.ToString() }), hostsSilo: false));
         Assert.Equal("Orleans:SiloPort must be a port number from 1 to 65535, not 70000.",
             HostRunner.Preflight(Configuration(new() { ["Orleans:SiloPort"] = "70000" }), hostsSilo: true));
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static Microsoft.Extensions.Configuration.IConfiguration Configuration(Dictionary<string, string?> values) =>

@@ -1,0 +1,125 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Scenarios;
+
+/// <summary>
+/// The scenarios' entity tag is their revision as a strong tag ("7"), which every answer of /scenarios carries; a
+/// change sent with If-Match is made only while the scenarios are still at that revision, and a read sent with
+/// If-None-Match is answered 304 while they are (RFC 9110, section 13). So that a merchandiser's change, reviewed
+/// against what one read showed, is not made over another's change made since, and a poller reads only what changed.
+/// </summary>
+public static class ScenarioPreconditions
+{
+    public const string IfMatch = "If-Match";
+    public const string IfNoneMatch = "If-None-Match";
+
+    public static string ETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
+
+    /// <summary>
+    /// The condition a change's If-Match (and, for one scenario, <paramref name="createOnly"/>: If-None-Match: *) sets;
+    /// null, with the fault under the header's name, when a header is malformed or asks what this change cannot take.
+    /// <paramref name="single"/> says the change is of one scenario, for which If-Match: * asks that it exist.
+    /// </summary>
+    public static ScenarioPrecondition? ForChange(HttpRequest request, bool single, bool createOnly, ValidationErrors errors)
+    {
+        long[]? revisions = null;
+        bool? exists = null;
+        if (request.Headers.IfMatch.Count > 0)
+        {
+            if (Tags(request.Headers.IfMatch, IfMatch, errors) is not { } tags) return null;
+            if (tags is [var any] && any.Equals(EntityTagHeaderValue.Any))
+                exists = single ? true : null;
+            else if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any)))
+            {
+                errors.Add(IfMatch, "If-Match is either * or a list of entity tags, not both.");
+                return null;
+            }
+            else
+                // If-Match compares strongly: a weak tag, or one these answers never gave, matches no revision (412).
+                revisions = [.. tags.Where(t => !t.IsWeak).Select(t => Revision(t.Tag.Value)).OfType<long>()];
+        }
+        if (request.Headers.IfNoneMatch.Count > 0)
+        {
+            if (!createOnly)
+            {
+                errors.Add(IfNoneMatch, "If-None-Match: * asks that a scenario not exist yet, which only PUT /scenarios/{name} can ask; send If-Match to make a change conditional.");
+                return null;
+            }
+            if (Tags(request.Headers.IfNoneMatch, IfNoneMatch, errors) is not { } tags) return null;
+            if (tags is not [var any] || !any.Equals(EntityTagHeaderValue.Any))
+            {
+                errors.Add(IfNoneMatch, "PUT /scenarios/{name} takes If-None-Match: * only (store the scenario only if there is none of that name yet).");
+                return null;
+            }
+            if (exists is true)
+            {
+                errors.Add(IfNoneMatch, "If-Match: * (the scenario must exist) and If-None-Match: * (it must not) cannot both hold.");
+                return null;
+            }
+            exists = false;
+        }
+        return revisions is null && exists is null ? ScenarioPrecondition.None : new ScenarioPrecondition(revisions, exists);
+    }
+
+    /// <summary>
+    /// Whether a read's If-None-Match names the scenarios' tag at <paramref name="revision"/> (compared weakly) or is *,
+    /// so that 304 answers it; false, with the fault under the header's name, when it is malformed.
+    /// </summary>
+    public static bool NotModified(HttpRequest request, long revision, ValidationErrors errors)
+    {
+        if (request.Headers.IfNoneMatch.Count == 0 || Tags(request.Headers.IfNoneMatch, IfNoneMatch, errors) is not { } tags) return false;
+        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || Revision(t.Tag.Value) == revision);
+    }
+
+    /// <summary>The 304 of a read whose tag is still current: no body, the tag again.</summary>
+    public static IResult NotModifiedResult(long revision) => WithETag(Results.StatusCode(StatusCodes.Status304NotModified), revision);
+
+    /// <summary>
+    /// The 412 of a change the grain refused for <paramref name="precondition"/>: which part failed against
+    /// <paramref name="met"/> (the set the change met), with that set's revision, so that the client reads it again.
+    /// </summary>
+    public static IResult Failed(ScenarioPrecondition precondition, ScenarioSet met, string? name)
+    {
+        var exists = name is not null && met.Scenarios.ContainsKey(name);
+        var now = $"the scenarios are at revision {met.Revision} (ETag {ETag(met.Revision)})";
+        var (header, message) = precondition switch
+        {
+            { Exists: true } when !exists => (IfMatch, $"If-Match: * asks that scenario '{name}' exist, and it does not; {now}. Nothing was changed."),
+            { Exists: false } when exists => (IfNoneMatch, $"If-None-Match: * asks that scenario '{name}' not exist yet, and it does; {now}. Nothing was changed."),
+            { Revisions: [] } => (IfMatch, $"If-Match names no revision of the scenarios (a strong tag such as {ETag(met.Revision)}, as every answer of /scenarios gives in ETag); " +
+                $"{now}. Nothing was changed."),
+            _ => (IfMatch, $"If-Match names revision {string.Join(" or ", (precondition.Revisions ?? []).Select(r => r.ToString(CultureInfo.InvariantCulture)))} of the scenarios, and {now}: " +
+                "they were changed since. Nothing was changed; read them again (GET /scenarios) and send the change against what they hold now."),
+        };
+        return WithETag(Results.ValidationProblem(new Dictionary<string, string[]> { [header] = [message] }, title: "The precondition failed.",
+            statusCode: StatusCodes.Status412PreconditionFailed, extensions: new Dictionary<string, object?> { ["revision"] = met.Revision }), met.Revision);
+    }
+
+    /// <summary><paramref name="inner"/> with the scenarios' tag at <paramref name="revision"/> in its ETag header.</summary>
+    public static IResult WithETag(IResult inner, long revision) => new Tagged(inner, revision);
+
+    private static IList<EntityTagHeaderValue>? Tags(Microsoft.Extensions.Primitives.StringValues values, string header, ValidationErrors errors)
+    {
+        if (EntityTagHeaderValue.TryParseStrictList(values, out var tags) && tags.Count > 0) return tags;
+        errors.Add(header, $"{header} must be * or a comma-separated list of entity tags in double quotes, such as \"7\" (the ETag of an answer of /scenarios); it was '{Excerpt(values.ToString())}'.");
+        return null;
+    }
+
+    private static string Excerpt(string value) => value.Length <= 100 ? value : value[..100] + "…";
+
+    /// <summary>The revision a tag "N" names; null for any other tag.</summary>
+    private static long? Revision(string? quoted) =>
+        quoted is ['"', .. var inner, '"'] && long.TryParse(inner, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ? revision : null;
+
+    private sealed class Tagged(IResult inner, long revision) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.ETag = ETag(revision);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
+}

@@ -90,6 +90,18 @@ public interface IScenariosGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Apply")]
     Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition);
+
+    /// <summary>The newest <paramref name="limit"/> changes, newest first, with the rules each changed before and after.</summary>
+    [Alias("History"), AlwaysInterleave]
+    Task<ScenarioHistory> History(int limit);
+
+    /// <summary>
+    /// Makes the scenarios what they were at <paramref name="revision"/>, as one change (a new revision, like any other),
+    /// each restored scenario stored as of now; refused when the history does not reach that revision or
+    /// <paramref name="precondition"/> does not hold. A dry run says what would change and changes nothing.
+    /// </summary>
+    [Alias("Restore")]
+    Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition);
 }
 
 /// <summary>

@@ -40,6 +40,12 @@ public static class Limits
 
     /// <summary>Scenarios a cluster keeps (named list rules; see <see cref="Scenario"/>).</summary>
     public const int MaxScenarios = 200;
+
+    /// <summary>Changes of the scenarios their history keeps (and so the revisions they can be restored to).</summary>
+    public const int ScenarioHistoryChanges = 50;
+
+    /// <summary>Earlier scenario records the history keeps over all its changes; past it the oldest changes go (the newest always stays).</summary>
+    public const int ScenarioHistoryRecords = 1_000;
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxExclude = 1000;
 

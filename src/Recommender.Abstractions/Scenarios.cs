@@ -41,7 +41,8 @@ public sealed record ScenarioSet(
 /// What a change of several scenarios at once did, or for a dry run would do: the names stored anew, those given with
 /// the rules they had already (kept as they were, their time of change included) and those deleted, each in name order;
 /// <see cref="Set"/> is the set after the change (for a dry run, the set now), <see cref="Before"/> the set it met.
-/// When <see cref="Refusal"/> says why it was refused, nothing was changed and the lists of names are empty.
+/// <see cref="Result"/> is the scenarios as the change leaves them (for a dry run, would leave them). When
+/// <see cref="Refusal"/> says why it was refused, nothing was changed and the lists of names are empty.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenarios-applied")]
 public sealed record ScenariosApplied(
@@ -50,7 +51,8 @@ public sealed record ScenariosApplied(
     [property: Id(2)] string[] Unchanged,
     [property: Id(3)] string[] Deleted,
     [property: Id(4)] ScenarioSet Before,
-    [property: Id(5)] ScenarioRefusal? Refusal = null);
+    [property: Id(5)] ScenarioRefusal? Refusal = null,
+    [property: Id(6)] IReadOnlyDictionary<string, Scenario>? Result = null);
 
 /// <summary>
 /// What a change of one scenario did: the set after it (refused: the set it met), whether it changed anything (false
@@ -62,6 +64,30 @@ public sealed record ScenarioWritten(
     [property: Id(1)] bool Changed,
     [property: Id(2)] ScenarioRefusal? Refusal = null);
 
+/// <summary>
+/// The scenarios' recent changes, newest first (<see cref="Changes"/>), at <see cref="Revision"/>; <see cref="Oldest"/>
+/// is the earliest revision they reach back to, the earliest one the scenarios can be restored to.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-history")]
+public sealed record ScenarioHistory(
+    [property: Id(0)] long Revision,
+    [property: Id(1)] long Oldest,
+    [property: Id(2)] ScenarioHistoryEntry[] Changes);
+
+/// <summary>One change: the revision it made, when, and each scenario it stored or deleted.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-history-entry")]
+public sealed record ScenarioHistoryEntry(
+    [property: Id(0)] long Revision,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] ScenarioEdit[] Edits);
+
+/// <summary>A scenario's record before a change and after it (null: there was none, or is none).</summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-edit")]
+public sealed record ScenarioEdit(
+    [property: Id(0)] string Name,
+    [property: Id(1)] Scenario? Before,
+    [property: Id(2)] Scenario? After);
+
 /// <summary>Why the scenarios' grain refused a change.</summary>
 public enum ScenarioRefusal
 {
@@ -70,6 +96,9 @@ public enum ScenarioRefusal
 
     /// <summary>The set was not at a revision the change named, or the scenario was (not) there when it had to be (not).</summary>
     PreconditionFailed,
+
+    /// <summary>A restore named a revision later than the scenarios' or earlier than their history reaches.</summary>
+    NotInHistory,
 }
 
 /// <summary>

@@ -21,7 +21,7 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + $"(at most {Limits.MaxK}), so pages read in turn make up the list one read of that depth gives, with the same filters; "
             + "each score is the item's softmax share among the items down to the page's end. Not with diversity (a diverse list's pool grows with its length)."),
         ["limit"] = (() => new() { Type = JsonSchemaType.Integer, Minimum = "1" },
-            "Return only this many of the most recent events (default: all retained)."),
+            "Return only this many of the most recent entries: of a user's events (default: all retained), of the scenarios' changes (default 20)."),
         ["includeSeen"] = (() => new() { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) },
             "Let items already in the user's history be recommended."),
         ["explain"] = (() => new() { Type = JsonSchemaType.Boolean, Default = JsonValue.Create(false) },

@@ -109,6 +109,7 @@ public static class RecommenderApi
         PopularEndpoints.Map(api);
         ItemEndpoints.Map(api);
         ScenarioEndpoints.Map(api);
+        ScenarioHistoryEndpoints.Map(api);
         ModelEndpoints.Map(api);
         ExportEndpoints.Map(api);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();

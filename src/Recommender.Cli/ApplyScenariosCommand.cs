@@ -94,16 +94,7 @@ internal static class ApplyScenariosCommand
                     return 1;
                 }
                 var applied = http.ReadAnswer<Applied>(endpoint, response.StatusCode, text);
-                var (put, delete) = dry ? ("would put", "would delete") : ("put", "deleted");
-                var changes = (applied.Changes ?? []).ToDictionary(c => c.Name, StringComparer.Ordinal);
-                foreach (var name in applied.Put)
-                {
-                    var change = changes.GetValueOrDefault(name);
-                    await output.WriteLineAsync($"{put} {name}{(change is { Before: null } ? " (new)" : "")}");
-                    if (change is not null) foreach (var line in Differences(change)) await output.WriteLineAsync(line);
-                }
-                foreach (var name in applied.Unchanged) await output.WriteLineAsync($"unchanged {name}");
-                foreach (var name in applied.Deleted) await output.WriteLineAsync($"{delete} {name}");
+                await ReportAsync(output, applied, unchanged: true);
                 await output.WriteLineAsync(dry
                     ? $"the scenarios are at revision {applied.Revision}; --if-revision {applied.Revision} applies this change only while they still are"
                     : $"the scenarios are now at revision {applied.Revision}");
@@ -172,7 +163,22 @@ internal static class ApplyScenariosCommand
 
     internal sealed record Change(string Name, JsonObject? Before, JsonObject? After);
 
-    private sealed record Applied(long Revision, string[] Put, string[] Unchanged, string[] Deleted, Change[]? Changes);
+    internal sealed record Applied(bool DryRun, long Revision, string[] Put, string[] Unchanged, string[] Deleted, Change[]? Changes);
+
+    /// <summary>A line per scenario a change put ("put NAME", with its rules' differences under it), left (with <paramref name="unchanged"/>) or deleted; "would …" for a dry run.</summary>
+    internal static async Task ReportAsync(TextWriter output, Applied applied, bool unchanged)
+    {
+        var (put, delete) = applied.DryRun ? ("would put", "would delete") : ("put", "deleted");
+        var changes = (applied.Changes ?? []).ToDictionary(c => c.Name, StringComparer.Ordinal);
+        foreach (var name in applied.Put)
+        {
+            var change = changes.GetValueOrDefault(name);
+            await output.WriteLineAsync($"{put} {name}{(change is { Before: null } ? " (new)" : "")}");
+            if (change is not null) foreach (var line in Differences(change)) await output.WriteLineAsync(line);
+        }
+        if (unchanged) foreach (var name in applied.Unchanged) await output.WriteLineAsync($"unchanged {name}");
+        foreach (var name in applied.Deleted) await output.WriteLineAsync($"{delete} {name}");
+    }
 
     /// <summary>The revision a 412's problem document gives (the scenarios' revision when it was refused); null if it gives none.</summary>
     private static long? Revision(string problem)

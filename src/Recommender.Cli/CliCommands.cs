@@ -27,6 +27,7 @@ internal static partial class CliCommands
         CandidateResultsCommand.Create(),
         ApplyScenariosCommand.Create(),
         ExportScenariosCommand.Create(),
+        ScenarioHistoryCommand.Create(),
     ];
 
     /// <summary>The whole tool: the root command with every sub-command.</summary>

@@ -42,6 +42,11 @@ public sealed class ErasureTests(ClusterFixture fixture)
         Assert.True(kept.IsSuccessStatusCode, await kept.Content.ReadAsStringAsync());
         var rules = await kept.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
         Assert.Equal(("brand::2", 0.2), (rules.GetProperty("capEach")[0].GetString(), Math.Round(rules.GetProperty("diversity").GetDouble(), 6)));
+        // So is the scenarios' history, which holds its creation.
+        var changes = (await Cluster.Http.GetFromJsonAsync<System.Text.Json.JsonElement>(new Uri(api, "/scenario-history?limit=50"))).GetProperty("changes");
+        var created = changes.EnumerateArray().SelectMany(c => c.GetProperty("changes").EnumerateArray()).Single(c => c.GetProperty("name").GetString() == scenario);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, created.GetProperty("before").ValueKind);
+        Assert.Equal("brand::2", created.GetProperty("after").GetProperty("capEach")[0].GetString());
     }
 
     /// <summary>The longest stored key: an id of 256 braces, each kept in the key as three characters.</summary>

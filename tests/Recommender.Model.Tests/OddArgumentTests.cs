@@ -73,6 +73,7 @@ public sealed class CommandInputs : IDisposable
         ["candidate-results"] = ["--version", "v2", "--alpha", "0.05", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["apply-scenarios"] = ["--file", this["scenarios.json"], "--prune", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["export-scenarios"] = ["--out", "OUT", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
+        ["scenario-history"] = ["--restore", "3", "--dry-run", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["move-to-cluster"] = ["--data-directory", this["node"], "--cluster-data-directory", "OUT", "--connection-string", "Host=127.0.0.1;Port=1;Timeout=2"],
     };
 
@@ -98,7 +99,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     public static TheoryData<string> Commands => [.. CliCommands.All().Select(c => c.Name)];
 
     /// <summary>The commands that talk to a running cluster or its database, which the tests here do not start.</summary>
-    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results", "apply-scenarios", "export-scenarios"];
+    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results", "apply-scenarios", "export-scenarios", "scenario-history"];
 
     [Theory]
     [MemberData(nameof(Commands))]

@@ -195,12 +195,19 @@ public static class ScenarioEndpoints
                 return ScenarioPreconditions.Failed(precondition!, applied.Set, name: null);
         }
         scenarios.Take(applied.Set);
+        return Answer(applied, dry, now);
+    }
+
+    /// <summary>What a change of several scenarios did (or for a dry run would do), with each changed scenario's rules before and after.</summary>
+    internal static IResult Answer(ScenariosApplied applied, bool dry, DateTimeOffset now)
+    {
         // Before: the set the change met (for a dry run, the set now); after: the rules as they are (to be) stored.
-        ScenarioResponse? Before(string name) => applied.Before.Scenarios.GetValueOrDefault(name) is { } old ? ScenarioBody.Describe(name, old, now) : null;
+        ScenarioResponse? Describe(IReadOnlyDictionary<string, Scenario>? set, string name) =>
+            set?.GetValueOrDefault(name) is { } scenario ? ScenarioBody.Describe(name, scenario, now) : null;
         ScenarioChange[] described =
         [
-            .. applied.Put.Select(name => new ScenarioChange(name, Before(name), ScenarioBody.Describe(name, changes[name]!, now))),
-            .. applied.Deleted.Select(name => new ScenarioChange(name, Before(name), null)),
+            .. applied.Put.Select(name => new ScenarioChange(name, Describe(applied.Before.Scenarios, name), Describe(applied.Result, name))),
+            .. applied.Deleted.Select(name => new ScenarioChange(name, Describe(applied.Before.Scenarios, name), null)),
         ];
         return ScenarioPreconditions.WithETag(Results.Ok(new ScenariosAppliedResponse(dry, applied.Set.Revision, applied.Put, applied.Unchanged, applied.Deleted, described)),
             applied.Set.Revision);

@@ -100,5 +100,14 @@ public sealed record ScenariosAppliedResponse(bool DryRun, long Revision, string
 /// <summary>One scenario's rules before a change and after it (null where there was none, or is none).</summary>
 public sealed record ScenarioChange(string Name, ScenarioResponse? Before, ScenarioResponse? After);
 
+/// <summary>
+/// GET /scenario-history: the scenarios' revision now, the earliest revision the history reaches back to (the earliest
+/// they can be restored to), and the recent changes, newest first.
+/// </summary>
+public sealed record ScenarioHistoryResponse(long Revision, long Oldest, ScenarioRevisionResponse[] Changes);
+
+/// <summary>One change: the revision it made, when, and every scenario it stored or deleted with its rules before and after.</summary>
+public sealed record ScenarioRevisionResponse(long Revision, DateTimeOffset At, ScenarioChange[] Changes);
+
 /// <summary>DELETE /scenarios/{name}: whether there was one to delete.</summary>
 public sealed record DeletedScenarioResponse(string Name, bool Deleted);

@@ -7,47 +7,67 @@ public sealed class ScenariosState
 {
     [Id(0)] public Dictionary<string, Scenario> Scenarios { get; set; } = new(StringComparer.Ordinal);
     [Id(1)] public long Revision { get; set; }
+
+    /// <summary>The recent changes, oldest first (<see cref="ScenarioLog"/>).</summary>
+    [Id(2)] public List<ScenarioUndo> Log { get; set; } = [];
 }
 
 /// <summary>
-/// The cluster's scenarios, stored whole on each change (a few hundred small records at most). Reads interleave with a
-/// change being stored and get the set as stored before it, so that no list is read under rules storage may not keep.
+/// The cluster's scenarios, stored whole on each change (a few hundred small records at most) with the log of recent
+/// changes. Reads interleave with a change being stored and get the set as stored before it, so that no list is read
+/// under rules storage may not keep.
 /// </summary>
-public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentState<ScenariosState> state) : Grain, IScenariosGrain
+public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentState<ScenariosState> state, TimeProvider time) : Grain, IScenariosGrain
 {
-    private ScenarioSet? _stored;
+    // The set and the log as last stored; a change replaces state's dictionary and list rather than altering them.
+    private Stored? _stored;
 
-    public Task<ScenarioSet> GetAll() => Task.FromResult(_stored ??= Snapshot());
+    private sealed record Stored(ScenarioSet Set, List<ScenarioUndo> Log);
+
+    private Stored Current => _stored ??= Snapshot();
+
+    public Task<ScenarioSet> GetAll() => Task.FromResult(Current.Set);
+
+    public Task<ScenarioHistory> History(int limit) => Task.FromResult(ScenarioLog.Describe(Current.Set, Current.Log, limit));
 
     public async Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition)
     {
-        var met = _stored ??= Snapshot();
+        var met = Current.Set;
         var scenarios = state.State.Scenarios;
-        var previous = scenarios.GetValueOrDefault(name);
-        if (!precondition.HeldBy(state.State.Revision, previous is not null)) return new(met, false, ScenarioRefusal.PreconditionFailed);
-        if (previous is null && scenarios.Count >= Limits.MaxScenarios) return new(met, false, ScenarioRefusal.TooMany);
-        scenarios[name] = scenario;
-        await Write(() =>
-        {
-            if (previous is null) scenarios.Remove(name);
-            else scenarios[name] = previous;
-        });
-        return new(_stored, true);
+        var exists = scenarios.ContainsKey(name);
+        if (!precondition.HeldBy(state.State.Revision, exists)) return new(met, false, ScenarioRefusal.PreconditionFailed);
+        if (!exists && scenarios.Count >= Limits.MaxScenarios) return new(met, false, ScenarioRefusal.TooMany);
+        await Commit(new Dictionary<string, Scenario>(scenarios, StringComparer.Ordinal) { [name] = scenario });
+        return new(Current.Set, true);
     }
 
     public async Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition)
     {
-        var met = _stored ??= Snapshot();
+        var met = Current.Set;
         if (!precondition.HeldBy(state.State.Revision, state.State.Scenarios.ContainsKey(name))) return new(met, false, ScenarioRefusal.PreconditionFailed);
-        if (!state.State.Scenarios.Remove(name, out var removed)) return new(met, false);
-        await Write(() => state.State.Scenarios[name] = removed);
-        return new(_stored, true);
+        if (!state.State.Scenarios.ContainsKey(name)) return new(met, false);
+        var after = new Dictionary<string, Scenario>(state.State.Scenarios, StringComparer.Ordinal);
+        after.Remove(name);
+        await Commit(after);
+        return new(Current.Set, true);
     }
 
-    public async Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition)
+    public Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition) =>
+        !precondition.HeldBy(state.State.Revision, exists: true) ? Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed)) : Change(changes, replaceAll, dryRun);
+
+    public Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition)
     {
-        var met = _stored ??= Snapshot();
-        if (!precondition.HeldBy(state.State.Revision, exists: true)) return new(met, [], [], [], met, ScenarioRefusal.PreconditionFailed);
+        if (!precondition.HeldBy(state.State.Revision, exists: true)) return Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed));
+        if (ScenarioLog.At(Current.Set, Current.Log, revision) is not { } then) return Task.FromResult(Refused(ScenarioRefusal.NotInHistory));
+        var now = time.GetUtcNow();
+        return Change(then.ToDictionary(s => s.Key, s => (Scenario?)(s.Value with { UpdatedAt = now }), StringComparer.Ordinal), replaceAll: true, dryRun);
+    }
+
+    private ScenariosApplied Refused(ScenarioRefusal refusal) => new(Current.Set, [], [], [], Current.Set, refusal);
+
+    private async Task<ScenariosApplied> Change(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun)
+    {
+        var met = Current.Set;
         var before = state.State.Scenarios;
         var after = new Dictionary<string, Scenario>(replaceAll ? [] : before, StringComparer.Ordinal);
         List<string> put = [], unchanged = [], deleted = [];
@@ -69,22 +89,22 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
             }
         }
         if (replaceAll) deleted.AddRange(before.Keys.Where(name => !after.ContainsKey(name)).Order(StringComparer.Ordinal));
-        if (after.Count > Limits.MaxScenarios) return new(met, [], [], [], met, ScenarioRefusal.TooMany);
-        if (!dryRun && put.Count + deleted.Count > 0)
-        {
-            state.State.Scenarios = after;
-            await Write(() => state.State.Scenarios = before);
-        }
-        return new ScenariosApplied(_stored, [.. put], [.. unchanged], [.. deleted], met);
+        if (after.Count > Limits.MaxScenarios) return Refused(ScenarioRefusal.TooMany);
+        if (!dryRun && put.Count + deleted.Count > 0) await Commit(after);
+        return new ScenariosApplied(Current.Set, [.. put], [.. unchanged], [.. deleted], met, Result: after);
     }
 
     /// <summary>
-    /// Stores the change under a new revision. A write reported failed may still have been stored, so memory takes what
-    /// storage holds then, or, when that cannot be read either, is undone; the caller is told it failed either way.
+    /// Stores <paramref name="after"/> as the next revision, with its entry in the log. A write reported failed may
+    /// still have been stored, so memory takes what storage holds then, or, when that cannot be read either, is put
+    /// back; the caller is told it failed either way.
     /// </summary>
-    private async Task Write(Action undo)
+    private async Task Commit(Dictionary<string, Scenario> after)
     {
-        state.State.Revision++;
+        var (before, log, revision) = (state.State.Scenarios, state.State.Log, state.State.Revision);
+        state.State.Log = ScenarioLog.Add(log, revision + 1, time.GetUtcNow(), before, after);
+        state.State.Scenarios = after;
+        state.State.Revision = revision + 1;
         try
         {
             await state.WriteStateAsync();
@@ -97,8 +117,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
             }
             catch
             {
-                undo();
-                state.State.Revision--;
+                (state.State.Scenarios, state.State.Log, state.State.Revision) = (before, log, revision);
             }
             _stored = Snapshot();
             throw;
@@ -106,6 +125,6 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         _stored = Snapshot();
     }
 
-    private ScenarioSet Snapshot() =>
-        new(state.State.Revision, new Dictionary<string, Scenario>(state.State.Scenarios, StringComparer.Ordinal));
+    private Stored Snapshot() =>
+        new(new ScenarioSet(state.State.Revision, new Dictionary<string, Scenario>(state.State.Scenarios, StringComparer.Ordinal)), state.State.Log);
 }

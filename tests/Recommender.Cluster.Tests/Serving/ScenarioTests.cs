@@ -558,6 +558,97 @@ public sealed class ScenarioTests(ServingCluster cluster)
         }
     }
 
+    private sealed record ScenarioHistoryReply(long Revision, long Oldest, List<RevisionReplyEntry> Changes);
+
+    private sealed record RevisionReplyEntry(long Revision, DateTimeOffset At, ChangeReply[] Changes);
+
+    [Fact]
+    public async Task The_history_shows_each_change_and_a_revision_is_restored_in_one_change()
+    {
+        string[] pair = [NewName(), NewName()];
+        Array.Sort(pair, StringComparer.Ordinal);
+        var (a, b) = (pair[0], pair[1]);
+        var start = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+        var before = await Names();
+        await Put(a, """{"k": 3}""");
+        await Applied(await Send(HttpMethod.Patch, "/scenarios", $$$"""{"{{{b}}}": {"cap": ["action:1"]}, "{{{a}}}": {"k": 4}}"""));
+        using (var deleted = await cluster.Http.DeleteAsync($"/scenarios/{a}")) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+
+        // Newest first, each change with every scenario it stored or deleted, before and after.
+        var history = await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=3");
+        Assert.Equal(start + 3, history.Revision);
+        Assert.True(history.Oldest <= start, $"{history.Oldest}");
+        Assert.Equal([start + 3, start + 2, start + 1], history.Changes.Select(c => c.Revision));
+        Assert.Equal([(a, (int?)4, (int?)null)], history.Changes[0].Changes.Select(c => (c.Name, c.Before!.K, c.After?.K)));
+        Assert.Equal([(a, (int?)3, (int?)4, (string[]?)[]), (b, null, null, ["action:1"])],
+            history.Changes[1].Changes.Select(c => (c.Name, c.Before?.K, c.After!.K, c.Before?.Cap ?? c.After!.Cap)).Select(c => (c.Name, c.Item2, c.Item3, (string[]?)c.Item4)),
+            EqualityComparer<(string, int?, int?, string[]?)>.Create((x, y) => x.Item1 == y.Item1 && x.Item2 == y.Item2 && x.Item3 == y.Item3 && x.Item4!.SequenceEqual(y.Item4!), _ => 0));
+        Assert.Equal([(a, (int?)null, (int?)3)], history.Changes[2].Changes.Select(c => (c.Name, c.Before?.K, c.After!.K)));
+        Assert.True(history.Changes[0].At >= history.Changes[2].At);
+        Assert.InRange((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history")).Changes.Count, 3, 20);
+
+        // A dry run of a restore says what it would change and changes nothing; the restore makes it, as a new revision.
+        var dry = await Applied(await cluster.Http.PostAsync($"/scenario-history/{start + 2}/restore?dryRun=true", null));
+        Assert.Equal((true, [a], []), (dry.DryRun, dry.Put, dry.Deleted), EqualityComparer<(bool, string[], string[])>.Create(
+            (x, y) => x.Item1 == y.Item1 && x.Item2.SequenceEqual(y.Item2) && x.Item3.SequenceEqual(y.Item3), _ => 0));
+        Assert.Equal(before.Append(b).Order(StringComparer.Ordinal), dry.Unchanged.Order(StringComparer.Ordinal));
+        Assert.Equal(HttpStatusCode.NotFound, (await cluster.Http.GetAsync($"/scenarios/{a}")).StatusCode);
+        var restored = await Applied(await cluster.Http.PostAsync($"/scenario-history/{start + 2}/restore", null));
+        Assert.Equal(start + 4, restored.Revision);
+        Assert.Equal([a], restored.Put);
+        Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{a}")).K);
+        Assert.Equal(await User("k=10&cap=action:1"), await User($"k=10&scenario={b}"));
+
+        // Back to before the test: conditional like any change, and kept in the history like any change.
+        await Refused(await Conditional(HttpMethod.Post, $"/scenario-history/{start}/restore", null, "If-Match", Tag(start + 3)), HttpStatusCode.PreconditionFailed);
+        var back = await Applied(await Conditional(HttpMethod.Post, $"/scenario-history/{start}/restore", null, "If-Match", Tag(start + 4)));
+        Assert.Equal([a, b], back.Deleted);
+        Assert.Equal(before, await Names());
+        var newest = Assert.Single((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=1")).Changes);
+        Assert.Equal((start + 5, [a, b]), (newest.Revision, newest.Changes.Select(c => c.Name).ToArray()), EqualityComparer<(long, string[])>.Create((x, y) => x.Item1 == y.Item1 && x.Item2.SequenceEqual(y.Item2), _ => 0));
+
+        // The command line shows the same history, rule by rule, and restores as the API does.
+        var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--limit", "5"]);
+        Assert.True(exit == 0, error);
+        var shown = output.ReplaceLineEndings("\n");
+        Assert.Contains($"revision {start + 3}  ", shown);
+        Assert.Contains($"  put {a}\n    k: 3 -> 4\n", shown);
+        Assert.Contains($"  put {b} (new)\n    cap: [action:1]\n", shown);
+        Assert.Contains($"  deleted {a}\n", shown);
+        Assert.Contains($"the scenarios are at revision {start + 5}; the history reaches back to revision", shown);
+        (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--dry-run"]);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"would put {a} (new)\n  k: 4\n", output.ReplaceLineEndings("\n"));
+        Assert.Contains($"would put {b} (new)", output);
+        (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--if-revision", $"{start + 4}"]);
+        Assert.Equal(1, exit);
+        Assert.Contains("answered 412: If-Match:", error);
+        Assert.Contains("No scenario was changed.", error);
+        Assert.Equal(before, await Names());
+        (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--if-revision", $"{start + 5}"]);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"restored revision {start + 2}: the scenarios are now at revision {start + 6}", output);
+        Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{a}")).K);
+        (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 99}"]);
+        Assert.Equal(1, exit);
+        Assert.Contains($"Revision {start + 99} is not in the scenarios' history", error);
+        (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--dry-run"]);
+        Assert.Equal(1, exit);
+        Assert.Contains("--dry-run and --if-revision go with --restore", error);
+        await Applied(await cluster.Http.PostAsync($"/scenario-history/{start}/restore", null));
+        Assert.Equal(before, await Names());
+
+        // A revision the history does not reach, and malformed requests, are named and change nothing.
+        var problem = await Refused(await cluster.Http.PostAsync($"/scenario-history/{start + 8}/restore", null), HttpStatusCode.NotFound);
+        Assert.Contains($"Revision {start + 8} is not in the scenarios' history: it reaches from revision", problem.Errors!["revision"][0]);
+        foreach (var (path, field) in new[] { ("/scenario-history/x/restore", "revision"), ("/scenario-history/-1/restore", "revision"), ($"/scenario-history/{start}/restore?dryRun=maybe", "dryRun") })
+            Assert.Equal([field], (await Refused(await cluster.Http.PostAsync(path, null))).Errors!.Keys);
+        Assert.Equal(["body"], (await Refused(await Send(HttpMethod.Post, $"/scenario-history/{start}/restore", "{}"))).Errors!.Keys);
+        foreach (var limit in new[] { "0", "51", "x" })
+            Assert.Equal(["limit"], (await Refused(await cluster.Http.GetAsync($"/scenario-history?limit={limit}"))).Errors!.Keys);
+        Assert.Equal(start + 7, (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision);
+    }
+
     [Fact]
     public async Task A_front_end_with_a_default_scenario_applies_it_to_every_list_read_without_one()
     {

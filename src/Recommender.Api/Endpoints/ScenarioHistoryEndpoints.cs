@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Mvc;
+using Recommender.Abstractions;
+using Recommender.Api.Scenarios;
+using Recommender.Api.Security;
+using Recommender.Api.Validation;
+
+namespace Recommender.Api.Endpoints;
+
+/// <summary>
+/// The scenarios' history: what each recent change did and when, and going back to the scenarios as they were at one
+/// of those revisions, so that a merchandiser's mistake is undone in one request rather than rebuilt by hand.
+/// </summary>
+public static class ScenarioHistoryEndpoints
+{
+    public const int DefaultLimit = 20;
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/scenario-history", History)
+            .WithName("ScenarioHistory")
+            .WithSummary($"The scenarios' recent changes, newest first: each one's revision, time, and every scenario it stored or deleted with its rules before and after "
+                + $"(null: none). The last {Limits.ScenarioHistoryChanges} changes are kept, fewer when together they changed more than {Limits.ScenarioHistoryRecords} "
+                + "scenarios; oldest is the earliest revision they reach back to. limit: how many changes to give (default 20).")
+            .Produces<ScenarioHistoryResponse>()
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapPost("/scenario-history/{revision}/restore", Restore)
+            .WithName("RestoreScenarios")
+            .WithSummary("Makes the scenarios what they were at that revision (from oldest in GET /scenario-history to now), in one change that the history keeps "
+                + "like any other (so a restore is undone by restoring the revision before it); each scenario it stores again counts as changed now. dryRun=true "
+                + "answers what would change and changes nothing; with If-Match: \"REVISION\" the restore is made only while the scenarios are still at that revision "
+                + "(412 otherwise). Answers as PATCH /scenarios does.")
+            .Produces<ScenariosAppliedResponse>()
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+    }
+
+    private static async Task<IResult> History(string? limit, IGrainFactory grains, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
+    {
+        var errors = new ValidationErrors();
+        var count = DefaultLimit;
+        if (limit is not null
+            && !(int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) && count is >= 1 and <= Limits.ScenarioHistoryChanges))
+            errors.Add("limit", $"limit must be an integer from 1 to {Limits.ScenarioHistoryChanges} (the changes the history keeps); it was '{limit}'.");
+        if (errors.Any) return Problems.Invalid(errors);
+        var history = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).History(count), options.CallAttemptTimeout, cancellation);
+        var now = time.GetUtcNow();
+        ScenarioResponse? Describe(string name, Scenario? scenario) => scenario is null ? null : ScenarioBody.Describe(name, scenario, now);
+        return ScenarioPreconditions.WithETag(Results.Ok(new ScenarioHistoryResponse(history.Revision, history.Oldest,
+            [.. history.Changes.Select(c => new ScenarioRevisionResponse(c.Revision, c.At,
+                [.. c.Edits.Select(e => new ScenarioChange(e.Name, Describe(e.Name, e.Before), Describe(e.Name, e.After)))]))])), history.Revision);
+    }
+
+    // The header parameter is declared for the OpenAPI document; its value is read from the request.
+    private static async Task<IResult> Restore(string revision, string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, FrontEndOptions options,
+        TimeProvider time, [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, CancellationToken cancellation)
+    {
+        var errors = new ValidationErrors();
+        if (!long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var target))
+            errors.Add("revision", $"The revision must be a whole number of 0 or more (a revision GET /scenario-history lists); it was '{revision}'.");
+        var dry = Fields.Flag(dryRun, "dryRun", errors);
+        var precondition = ScenarioPreconditions.ForChange(http, single: false, createOnly: false, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        if (Problems.UnexpectedBody(http, "POST /scenario-history/{revision}/restore") is { } body) return body;
+        var grain = grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey);
+        // Not repeated on a lost answer, as a change of several scenarios is not: restoring the same revision again changes nothing more.
+        var applied = await ClusterRetry.RunAsync(() => grain.Restore(target, dry, precondition!));
+        switch (applied.Refusal)
+        {
+            case ScenarioRefusal.PreconditionFailed:
+                return ScenarioPreconditions.Failed(precondition!, applied.Set, name: null);
+            case ScenarioRefusal.NotInHistory:
+                var history = await ClusterRetry.RepeatAsync(() => grain.History(0), options.CallAttemptTimeout, cancellation);
+                return Problems.NotFound("revision", $"Revision {target} is not in the scenarios' history: it reaches from revision {history.Oldest} " +
+                    $"to revision {history.Revision}, the scenarios now (GET /scenario-history).");
+        }
+        scenarios.Take(applied.Set);
+        return ScenarioEndpoints.Answer(applied, dry, time.GetUtcNow());
+    }
+}

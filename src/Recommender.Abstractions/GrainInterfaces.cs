@@ -73,14 +73,15 @@ public interface IScenariosGrain : IGrainWithStringKey
 
     /// <summary>
     /// Stores <paramref name="scenario"/> under <paramref name="name"/>, replacing any, when <paramref name="precondition"/>
-    /// holds; refused when it does not, or when the cluster already keeps the most it may and this is a new one.
+    /// holds; refused when it does not, or when the cluster already keeps the most it may and this is a new one. Each
+    /// change is kept in the history with its <paramref name="author"/>.
     /// </summary>
     [Alias("Put")]
-    Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition);
+    Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition, ScenarioAuthor author);
 
     /// <summary>Removes the scenario when <paramref name="precondition"/> holds; not changed when there was none of that name.</summary>
     [Alias("Delete")]
-    Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition);
+    Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition, ScenarioAuthor author);
 
     /// <summary>
     /// Stores every scenario of <paramref name="changes"/> and deletes those given as null, in one write; with
@@ -89,7 +90,7 @@ public interface IScenariosGrain : IGrainWithStringKey
     /// not at a revision <paramref name="precondition"/> names.
     /// </summary>
     [Alias("Apply")]
-    Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition);
+    Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author);
 
     /// <summary>The newest <paramref name="limit"/> changes, newest first, with the rules each changed before and after.</summary>
     [Alias("History"), AlwaysInterleave]
@@ -101,7 +102,7 @@ public interface IScenariosGrain : IGrainWithStringKey
     /// <paramref name="precondition"/> does not hold. A dry run says what would change and changes nothing.
     /// </summary>
     [Alias("Restore")]
-    Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition);
+    Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author);
 }
 
 /// <summary>

@@ -74,12 +74,13 @@ public sealed record ScenarioHistory(
     [property: Id(1)] long Oldest,
     [property: Id(2)] ScenarioHistoryEntry[] Changes);
 
-/// <summary>One change: the revision it made, when, and each scenario it stored or deleted.</summary>
+/// <summary>One change: the revision it made, when, by whom and why (when known), and each scenario it stored or deleted.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario-history-entry")]
 public sealed record ScenarioHistoryEntry(
     [property: Id(0)] long Revision,
     [property: Id(1)] DateTimeOffset At,
-    [property: Id(2)] ScenarioEdit[] Edits);
+    [property: Id(2)] ScenarioEdit[] Edits,
+    [property: Id(3)] ScenarioAuthor? Author = null);
 
 /// <summary>A scenario's record before a change and after it (null: there was none, or is none).</summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario-edit")]
@@ -87,6 +88,20 @@ public sealed record ScenarioEdit(
     [property: Id(0)] string Name,
     [property: Id(1)] Scenario? Before,
     [property: Id(2)] Scenario? After);
+
+/// <summary>
+/// Who made a change of scenarios (the API key that sent it, such as "admin key 1", or on an API without keys the
+/// address it came from) and why, in the sender's words (optional), so that the history answers who changed what.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.scenario-author")]
+public sealed record ScenarioAuthor(
+    [property: Id(0)] string? By = null,
+    [property: Id(1)] string? Note = null)
+{
+    public const int MaxNoteLength = 200;
+
+    public static readonly ScenarioAuthor Unknown = new();
+}
 
 /// <summary>Why the scenarios' grain refused a change.</summary>
 public enum ScenarioRefusal

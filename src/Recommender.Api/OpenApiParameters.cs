@@ -52,6 +52,8 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             "The name of a scenario (PUT /scenarios/{name}): its tag filters, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
             + "diversity, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name; excluded tags, boosts and caps of both add up. "
             + "A name no scenario has is refused (400)."),
+        ["note"] = (() => new() { Type = JsonSchemaType.String, MaxLength = ScenarioAuthor.MaxNoteLength },
+            "Why the change is made, in a line (such as a ticket or a commit), kept with it in the scenarios' history (GET /scenario-history) beside who made it."),
         ["capEach"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxCaps, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
             $"PREFIX:COUNT, such as brand::2 (the count after the last colon, from 1 to {Limits.MaxK}): a cap for each tag that starts with the prefix (case-insensitive) "
             + "on its own, so that no one brand fills more than two places when items carry tags brand:acme, brand:zeta and so on; * caps every tag (capEach=*:3, "

@@ -26,6 +26,7 @@ internal static class ApplyScenariosCommand
         };
         var prune = new Option<bool>("--prune") { Description = "Also delete the cluster's scenarios the file does not name." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be put and deleted, and the scenarios' revision that it was read against, and change nothing." };
+        var note = NoteOption("Why the change is made, in a line (a ticket, a commit), kept with it in the scenarios' history (scenario-history) beside who made it.");
         var ifRevision = new Option<long?>("--if-revision")
         {
             Description = "Apply the change only while the cluster's scenarios are at this revision (as a dry run or export-scenarios reported it); "
@@ -37,7 +38,7 @@ internal static class ApplyScenariosCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("apply-scenarios", "Make the cluster's scenarios what a JSON file says, in one change that the cluster checks whole (PATCH /scenarios); with --prune, delete those it does not name (PUT /scenarios).")
         {
-            file, prune, dryRun, ifRevision, api, apiKey, timeout, attempts,
+            file, prune, dryRun, ifRevision, note, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -59,7 +60,7 @@ internal static class ApplyScenariosCommand
                 foreach (var (name, rules) in scenarios) body[name] = JsonNode.Parse(rules);
                 var dry = parse.GetValue(dryRun);
                 var method = parse.GetValue(prune) ? HttpMethod.Put : HttpMethod.Patch;
-                var endpoint = dry ? "scenarios?dryRun=true" : "scenarios";
+                var endpoint = dry ? "scenarios?dryRun=true" : "scenarios" + NoteQuery(parse.GetValue(note), first: true);
                 var content = body.ToJsonString();
                 var expected = parse.GetValue(ifRevision);
                 var sends = 0;
@@ -179,6 +180,13 @@ internal static class ApplyScenariosCommand
         if (unchanged) foreach (var name in applied.Unchanged) await output.WriteLineAsync($"unchanged {name}");
         foreach (var name in applied.Deleted) await output.WriteLineAsync($"{delete} {name}");
     }
+
+    /// <summary>The --note option of the commands that change scenarios.</summary>
+    internal static Option<string?> NoteOption(string description) => new("--note") { Description = description };
+
+    /// <summary>The note= parameter for <paramref name="note"/> (nothing without one), after "?" when <paramref name="first"/>, else after "&amp;".</summary>
+    internal static string NoteQuery(string? note, bool first) =>
+        string.IsNullOrWhiteSpace(note) ? "" : $"{(first ? '?' : '&')}note={Uri.EscapeDataString(note)}";
 
     /// <summary>The revision a 412's problem document gives (the scenarios' revision when it was refused); null if it gives none.</summary>
     private static long? Revision(string problem)

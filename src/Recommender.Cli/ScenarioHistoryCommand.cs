@@ -16,6 +16,7 @@ internal static class ScenarioHistoryCommand
         var limit = new Option<int>("--limit") { Description = "How many changes to show, newest first (1 to 50).", DefaultValueFactory = _ => 20 };
         var restore = new Option<long?>("--restore") { Description = "Make the scenarios what they were at this revision, in one change (which the history then keeps too)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "With --restore: say what would be put and deleted, and change nothing." };
+        var note = ApplyScenariosCommand.NoteOption("With --restore: why, in a line, kept with the restore in the history.");
         var ifRevision = new Option<long?>("--if-revision")
         {
             Description = "With --restore: restore only while the scenarios are at this revision (as a dry run reported it); otherwise change nothing and fail.",
@@ -26,7 +27,7 @@ internal static class ScenarioHistoryCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("scenario-history", "Show the cluster's recent changes of scenarios, newest first, rule by rule; with --restore, make the scenarios what they were at a revision.")
         {
-            limit, restore, dryRun, ifRevision, api, apiKey, timeout, attempts,
+            limit, restore, dryRun, ifRevision, note, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -37,8 +38,8 @@ internal static class ScenarioHistoryCommand
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
                 if (parse.GetValue(limit) is < 1 or > 50) throw new ArgumentException($"--limit {parse.GetValue(limit)} must be between 1 and 50 (the changes the cluster keeps).");
                 if (parse.GetValue(restore) is < 0) throw new ArgumentException($"--restore {parse.GetValue(restore)} must be 0 or more (a revision the history lists).");
-                if (parse.GetValue(restore) is null && (parse.GetValue(dryRun) || parse.GetValue(ifRevision) is not null))
-                    throw new ArgumentException("--dry-run and --if-revision go with --restore.");
+                if (parse.GetValue(restore) is null && (parse.GetValue(dryRun) || parse.GetValue(ifRevision) is not null || parse.GetValue(note) is not null))
+                    throw new ArgumentException("--dry-run, --if-revision and --note go with --restore.");
                 if (parse.GetValue(ifRevision) is < 0) throw new ArgumentException($"--if-revision {parse.GetValue(ifRevision)} must be 0 or more (a revision the cluster reported).");
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
             if (connection is null) return refused;
@@ -47,12 +48,14 @@ internal static class ScenarioHistoryCommand
             try
             {
                 if (parse.GetValue(restore) is { } revision)
-                    return await RestoreAsync(http, revision, parse.GetValue(dryRun), parse.GetValue(ifRevision), tries, output, error, cancellation);
+                    return await RestoreAsync(http, revision, parse.GetValue(dryRun), parse.GetValue(ifRevision), parse.GetValue(note), tries, output, error, cancellation);
                 var history = await http.ReadAsync<History>($"scenario-history?limit={parse.GetValue(limit)}", tries, error, "Reading the scenarios' history", cancellation);
                 if (history is null) return 1;
                 foreach (var change in history.Changes)
                 {
-                    await output.WriteLineAsync($"revision {change.Revision}  {change.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)}");
+                    var by = change.By is null ? "" : $"  by {change.By}";
+                    await output.WriteLineAsync($"revision {change.Revision}  {change.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture)}{by}"
+                        + (change.Note is null ? "" : $": {change.Note}"));
                     foreach (var edit in change.Changes)
                     {
                         await output.WriteLineAsync(edit switch
@@ -83,10 +86,10 @@ internal static class ScenarioHistoryCommand
         return command;
     }
 
-    private static async Task<int> RestoreAsync(ApiConnection http, long revision, bool dry, long? ifRevision, int attempts, TextWriter output, TextWriter error,
-        CancellationToken cancellation)
+    private static async Task<int> RestoreAsync(ApiConnection http, long revision, bool dry, long? ifRevision, string? note, int attempts, TextWriter output,
+        TextWriter error, CancellationToken cancellation)
     {
-        var endpoint = $"scenario-history/{revision}/restore{(dry ? "?dryRun=true" : "")}";
+        var endpoint = $"scenario-history/{revision}/restore{(dry ? "?dryRun=true" : ApplyScenariosCommand.NoteQuery(note, first: true))}";
         // Restoring a revision leaves the scenarios the same however often it is sent: one whose answer was lost is sent again.
         using var response = await http.SendAsync(() =>
         {
@@ -111,5 +114,5 @@ internal static class ScenarioHistoryCommand
 
     private sealed record History(long Revision, long Oldest, HistoryEntry[] Changes);
 
-    private sealed record HistoryEntry(long Revision, DateTimeOffset At, ApplyScenariosCommand.Change[] Changes);
+    private sealed record HistoryEntry(long Revision, DateTimeOffset At, string? By, string? Note, ApplyScenariosCommand.Change[] Changes);
 }

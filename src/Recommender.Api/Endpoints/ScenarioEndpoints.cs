@@ -72,9 +72,9 @@ public static class ScenarioEndpoints
 
     /// <summary>The handler of PUT (<paramref name="replaceAll"/>) or PATCH /scenarios.</summary>
     private static Delegate ChangeSeveral(bool replaceAll) =>
-        (string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
+        (string? dryRun, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
             [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, CancellationToken cancellation) =>
-            Apply(replaceAll, dryRun, http, grains, scenarios, time, cancellation);
+            Apply(replaceAll, dryRun, note, http, grains, scenarios, time, cancellation);
 
     /// <summary>What PUT and PATCH /scenarios share: their answers, the admin key, and no query parameter but dryRun.</summary>
     private static void ChangesSeveral(RouteHandlerBuilder route) => route
@@ -120,7 +120,7 @@ public static class ScenarioEndpoints
         return ScenarioPreconditions.WithETag(Results.Ok(ScenarioBody.Describe(name, scenario, time.GetUtcNow())), set.Revision);
     }
 
-    private static async Task<IResult> Put(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
+    private static async Task<IResult> Put(string name, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
         [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, [FromHeader(Name = ScenarioPreconditions.IfNoneMatch)] string? ifNoneMatch,
         CancellationToken cancellation)
     {
@@ -131,9 +131,10 @@ public static class ScenarioEndpoints
         Name(name, errors);
         var scenario = ScenarioBody.Parse(document!.RootElement, time.GetUtcNow(), errors);
         var precondition = ScenarioPreconditions.ForChange(http, single: true, createOnly: true, errors);
+        var author = ScenarioAuthors.From(http.HttpContext, note, errors);
         if (errors.Any) return Problems.Invalid(errors);
         // Not repeated on a lost answer: a repeat of the same PUT is the client's to send (it stores the same rules).
-        var written = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Put(name, scenario!, precondition!));
+        var written = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Put(name, scenario!, precondition!, author!));
         switch (written.Refusal)
         {
             case ScenarioRefusal.TooMany:
@@ -148,7 +149,7 @@ public static class ScenarioEndpoints
     }
 
     /// <summary>PUT (<paramref name="replaceAll"/>) or PATCH /scenarios: every scenario of the body checked, then stored in one change.</summary>
-    private static async Task<IResult> Apply(bool replaceAll, string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
+    private static async Task<IResult> Apply(bool replaceAll, string? dryRun, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
         CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
@@ -183,9 +184,10 @@ public static class ScenarioEndpoints
             }
         }
         var precondition = ScenarioPreconditions.ForChange(http, single: false, createOnly: false, errors);
+        var author = ScenarioAuthors.From(http.HttpContext, note, errors);
         if (errors.Any) return Problems.Invalid(errors);
         // Not repeated on a lost answer, as a single PUT is not: sending the same body again is the client's to do (it changes nothing more).
-        var applied = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Apply(changes, replaceAll, dry, precondition!));
+        var applied = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Apply(changes, replaceAll, dry, precondition!, author!));
         switch (applied.Refusal)
         {
             case ScenarioRefusal.TooMany:
@@ -213,15 +215,16 @@ public static class ScenarioEndpoints
             applied.Set.Revision);
     }
 
-    private static async Task<IResult> Delete(string name, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios,
+    private static async Task<IResult> Delete(string name, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios,
         [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch)
     {
         var errors = new ValidationErrors();
         Name(name, errors);
         var precondition = ScenarioPreconditions.ForChange(http, single: true, createOnly: false, errors);
+        var author = ScenarioAuthors.From(http.HttpContext, note, errors);
         if (errors.Any) return Problems.Invalid(errors);
         if (Problems.UnexpectedBody(http, "DELETE /scenarios/{name}") is { } body) return body;
-        var written = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Delete(name, precondition!));
+        var written = await ClusterRetry.RunAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).Delete(name, precondition!, author!));
         scenarios.Take(written.Set);
         if (written.Refusal is ScenarioRefusal.PreconditionFailed) return ScenarioPreconditions.Failed(precondition!, written.Set, name);
         return ScenarioPreconditions.WithETag(Results.Ok(new DeletedScenarioResponse(name, written.Changed)), written.Set.Revision);

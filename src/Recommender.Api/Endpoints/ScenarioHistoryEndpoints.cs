@@ -20,7 +20,8 @@ public static class ScenarioHistoryEndpoints
             .WithName("ScenarioHistory")
             .WithSummary($"The scenarios' recent changes, newest first: each one's revision, time, and every scenario it stored or deleted with its rules before and after "
                 + $"(null: none). The last {Limits.ScenarioHistoryChanges} changes are kept, fewer when together they changed more than {Limits.ScenarioHistoryRecords} "
-                + "scenarios; oldest is the earliest revision they reach back to. limit: how many changes to give (default 20).")
+                + "scenarios; oldest is the earliest revision they reach back to. Each change says who made it (by: the API key, such as \"admin key 1\", or on an API "
+                + "without keys the address it came from) and why (note, when the change was sent with note=). limit: how many changes to give (default 20).")
             .Produces<ScenarioHistoryResponse>()
             .ProducesValidationProblem()
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
@@ -49,12 +50,12 @@ public static class ScenarioHistoryEndpoints
         var now = time.GetUtcNow();
         ScenarioResponse? Describe(string name, Scenario? scenario) => scenario is null ? null : ScenarioBody.Describe(name, scenario, now);
         return ScenarioPreconditions.WithETag(Results.Ok(new ScenarioHistoryResponse(history.Revision, history.Oldest,
-            [.. history.Changes.Select(c => new ScenarioRevisionResponse(c.Revision, c.At,
+            [.. history.Changes.Select(c => new ScenarioRevisionResponse(c.Revision, c.At, c.Author?.By, c.Author?.Note,
                 [.. c.Edits.Select(e => new ScenarioChange(e.Name, Describe(e.Name, e.Before), Describe(e.Name, e.After)))]))])), history.Revision);
     }
 
     // The header parameter is declared for the OpenAPI document; its value is read from the request.
-    private static async Task<IResult> Restore(string revision, string? dryRun, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, FrontEndOptions options,
+    private static async Task<IResult> Restore(string revision, string? dryRun, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, FrontEndOptions options,
         TimeProvider time, [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -62,11 +63,12 @@ public static class ScenarioHistoryEndpoints
             errors.Add("revision", $"The revision must be a whole number of 0 or more (a revision GET /scenario-history lists); it was '{revision}'.");
         var dry = Fields.Flag(dryRun, "dryRun", errors);
         var precondition = ScenarioPreconditions.ForChange(http, single: false, createOnly: false, errors);
+        var author = ScenarioAuthors.From(http.HttpContext, note, errors);
         if (errors.Any) return Problems.Invalid(errors);
         if (Problems.UnexpectedBody(http, "POST /scenario-history/{revision}/restore") is { } body) return body;
         var grain = grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey);
         // Not repeated on a lost answer, as a change of several scenarios is not: restoring the same revision again changes nothing more.
-        var applied = await ClusterRetry.RunAsync(() => grain.Restore(target, dry, precondition!));
+        var applied = await ClusterRetry.RunAsync(() => grain.Restore(target, dry, precondition!, author!));
         switch (applied.Refusal)
         {
             case ScenarioRefusal.PreconditionFailed:

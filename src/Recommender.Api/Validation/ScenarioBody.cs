@@ -106,8 +106,12 @@ public sealed record ScenarioChange(string Name, ScenarioResponse? Before, Scena
 /// </summary>
 public sealed record ScenarioHistoryResponse(long Revision, long Oldest, ScenarioRevisionResponse[] Changes);
 
-/// <summary>One change: the revision it made, when, and every scenario it stored or deleted with its rules before and after.</summary>
-public sealed record ScenarioRevisionResponse(long Revision, DateTimeOffset At, ScenarioChange[] Changes);
+/// <summary>
+/// One change: the revision it made, when, who made it (<see cref="By"/>: the API key, or on an API without keys the
+/// address it came from; null for changes made before authors were kept), the note it was sent with, and every scenario
+/// it stored or deleted with its rules before and after.
+/// </summary>
+public sealed record ScenarioRevisionResponse(long Revision, DateTimeOffset At, string? By, string? Note, ScenarioChange[] Changes);
 
 /// <summary>DELETE /scenarios/{name}: whether there was one to delete.</summary>
 public sealed record DeletedScenarioResponse(string Name, bool Deleted);

@@ -3,14 +3,15 @@ using Recommender.Abstractions;
 namespace Recommender.Grains.Scenarios;
 
 /// <summary>
-/// One change of the scenarios, kept so that it can be shown and undone: the revision it made, when, and each scenario
-/// it stored or deleted as that scenario was before (null: there was none).
+/// One change of the scenarios, kept so that it can be shown and undone: the revision it made, when, who made it and
+/// why, and each scenario it stored or deleted as that scenario was before (null: there was none).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario-undo")]
 public sealed record ScenarioUndo(
     [property: Id(0)] long Revision,
     [property: Id(1)] DateTimeOffset At,
-    [property: Id(2)] Dictionary<string, Scenario?> Before);
+    [property: Id(2)] Dictionary<string, Scenario?> Before,
+    [property: Id(3)] ScenarioAuthor? Author = null);
 
 /// <summary>
 /// The scenarios' recent changes, oldest first, one for each revision, so that a merchandiser sees who-changed-what
@@ -25,10 +26,10 @@ public static class ScenarioLog
 
     /// <summary>
     /// <paramref name="log"/> with the change from <paramref name="before"/> to <paramref name="after"/> (made as
-    /// <paramref name="revision"/> at <paramref name="at"/>) added, and its oldest changes dropped past the bounds. A
+    /// <paramref name="revision"/> at <paramref name="at"/> by <paramref name="author"/>) added, and its oldest changes dropped past the bounds. A
     /// scenario counts as changed unless <paramref name="after"/> holds the very record <paramref name="before"/> did.
     /// </summary>
-    public static List<ScenarioUndo> Add(IReadOnlyList<ScenarioUndo> log, long revision, DateTimeOffset at,
+    public static List<ScenarioUndo> Add(IReadOnlyList<ScenarioUndo> log, long revision, DateTimeOffset at, ScenarioAuthor author,
         IReadOnlyDictionary<string, Scenario> before, IReadOnlyDictionary<string, Scenario> after)
     {
         var changed = new Dictionary<string, Scenario?>(StringComparer.Ordinal);
@@ -36,7 +37,7 @@ public static class ScenarioLog
             if (!after.TryGetValue(name, out var now) || !ReferenceEquals(now, old)) changed[name] = old;
         foreach (var name in after.Keys)
             if (!before.ContainsKey(name)) changed[name] = null;
-        List<ScenarioUndo> kept = [.. log, new(revision, at, changed)];
+        List<ScenarioUndo> kept = [.. log, new(revision, at, changed, author)];
         var records = kept.Sum(c => c.Before.Count);
         var drop = 0;
         while (kept.Count - drop > MaxChanges || (records > MaxRecords && kept.Count - drop > 1)) records -= kept[drop++].Before.Count;
@@ -64,7 +65,8 @@ public static class ScenarioLog
         {
             var change = log[i];
             changes.Add(new(change.Revision, change.At,
-                [.. change.Before.Keys.Order(StringComparer.Ordinal).Select(name => new ScenarioEdit(name, change.Before[name], set.GetValueOrDefault(name)))]));
+                [.. change.Before.Keys.Order(StringComparer.Ordinal).Select(name => new ScenarioEdit(name, change.Before[name], set.GetValueOrDefault(name)))],
+                change.Author));
             Undo(set, change);
         }
         return new(current.Revision, Oldest(current, log), [.. changes]);

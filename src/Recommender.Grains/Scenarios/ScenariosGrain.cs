@@ -30,42 +30,42 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     public Task<ScenarioHistory> History(int limit) => Task.FromResult(ScenarioLog.Describe(Current.Set, Current.Log, limit));
 
-    public async Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition)
+    public async Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition, ScenarioAuthor author)
     {
         var met = Current.Set;
         var scenarios = state.State.Scenarios;
         var exists = scenarios.ContainsKey(name);
         if (!precondition.HeldBy(state.State.Revision, exists)) return new(met, false, ScenarioRefusal.PreconditionFailed);
         if (!exists && scenarios.Count >= Limits.MaxScenarios) return new(met, false, ScenarioRefusal.TooMany);
-        await Commit(new Dictionary<string, Scenario>(scenarios, StringComparer.Ordinal) { [name] = scenario });
+        await Commit(new Dictionary<string, Scenario>(scenarios, StringComparer.Ordinal) { [name] = scenario }, author);
         return new(Current.Set, true);
     }
 
-    public async Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition)
+    public async Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition, ScenarioAuthor author)
     {
         var met = Current.Set;
         if (!precondition.HeldBy(state.State.Revision, state.State.Scenarios.ContainsKey(name))) return new(met, false, ScenarioRefusal.PreconditionFailed);
         if (!state.State.Scenarios.ContainsKey(name)) return new(met, false);
         var after = new Dictionary<string, Scenario>(state.State.Scenarios, StringComparer.Ordinal);
         after.Remove(name);
-        await Commit(after);
+        await Commit(after, author);
         return new(Current.Set, true);
     }
 
-    public Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition) =>
-        !precondition.HeldBy(state.State.Revision, exists: true) ? Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed)) : Change(changes, replaceAll, dryRun);
+    public Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author) =>
+        !precondition.HeldBy(state.State.Revision, exists: true) ? Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed)) : Change(changes, replaceAll, dryRun, author);
 
-    public Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition)
+    public Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author)
     {
         if (!precondition.HeldBy(state.State.Revision, exists: true)) return Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed));
         if (ScenarioLog.At(Current.Set, Current.Log, revision) is not { } then) return Task.FromResult(Refused(ScenarioRefusal.NotInHistory));
         var now = time.GetUtcNow();
-        return Change(then.ToDictionary(s => s.Key, s => (Scenario?)(s.Value with { UpdatedAt = now }), StringComparer.Ordinal), replaceAll: true, dryRun);
+        return Change(then.ToDictionary(s => s.Key, s => (Scenario?)(s.Value with { UpdatedAt = now }), StringComparer.Ordinal), replaceAll: true, dryRun, author);
     }
 
     private ScenariosApplied Refused(ScenarioRefusal refusal) => new(Current.Set, [], [], [], Current.Set, refusal);
 
-    private async Task<ScenariosApplied> Change(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun)
+    private async Task<ScenariosApplied> Change(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioAuthor author)
     {
         var met = Current.Set;
         var before = state.State.Scenarios;
@@ -90,19 +90,19 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         }
         if (replaceAll) deleted.AddRange(before.Keys.Where(name => !after.ContainsKey(name)).Order(StringComparer.Ordinal));
         if (after.Count > Limits.MaxScenarios) return Refused(ScenarioRefusal.TooMany);
-        if (!dryRun && put.Count + deleted.Count > 0) await Commit(after);
+        if (!dryRun && put.Count + deleted.Count > 0) await Commit(after, author);
         return new ScenariosApplied(Current.Set, [.. put], [.. unchanged], [.. deleted], met, Result: after);
     }
 
     /// <summary>
-    /// Stores <paramref name="after"/> as the next revision, with its entry in the log. A write reported failed may
+    /// Stores <paramref name="after"/> as the next revision, with its entry (by <paramref name="author"/>) in the log. A write reported failed may
     /// still have been stored, so memory takes what storage holds then, or, when that cannot be read either, is put
     /// back; the caller is told it failed either way.
     /// </summary>
-    private async Task Commit(Dictionary<string, Scenario> after)
+    private async Task Commit(Dictionary<string, Scenario> after, ScenarioAuthor author)
     {
         var (before, log, revision) = (state.State.Scenarios, state.State.Log, state.State.Revision);
-        state.State.Log = ScenarioLog.Add(log, revision + 1, time.GetUtcNow(), before, after);
+        state.State.Log = ScenarioLog.Add(log, revision + 1, time.GetUtcNow(), author, before, after);
         state.State.Scenarios = after;
         state.State.Revision = revision + 1;
         try

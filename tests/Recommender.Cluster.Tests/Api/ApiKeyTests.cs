@@ -127,7 +127,8 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
                      (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, "/models/anything"),
                      (HttpMethod.Post, "/models/anything/candidate?share=0.5"), (HttpMethod.Delete, "/models/anything/candidate"),
                      (HttpMethod.Delete, $"/users/{user}"), (HttpMethod.Get, "/scenarios"), (HttpMethod.Get, "/scenarios/home"),
-                     (HttpMethod.Put, "/scenarios/home"), (HttpMethod.Delete, "/scenarios/home"), (HttpMethod.Put, "/scenarios"), (HttpMethod.Patch, "/scenarios") })
+                     (HttpMethod.Put, "/scenarios/home"), (HttpMethod.Delete, "/scenarios/home"), (HttpMethod.Put, "/scenarios"), (HttpMethod.Patch, "/scenarios"),
+                     (HttpMethod.Get, "/scenario-history"), (HttpMethod.Post, "/scenario-history/0/restore") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(method, path));
             Assert.Contains("needs an admin key", (await Problem(response, HttpStatusCode.Forbidden)).Detail);
@@ -152,6 +153,9 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         var scenario = "keys-" + Guid.NewGuid().ToString("N");
         using (var put = await http.PutAsJsonAsync($"/scenarios/{scenario}", new { cap = new[] { "Drama:1" } }))
             Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        // The history says which key made the change.
+        var change = (await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/scenario-history?limit=1")).GetProperty("changes")[0];
+        Assert.Equal(("admin key 1", scenario), (change.GetProperty("by").GetString(), change.GetProperty("changes")[0].GetProperty("name").GetString()));
         using var client = Client(ClientKey);
         using var list = await client.GetAsync($"/users/{user}/recommendations?k=3&scenario={scenario}");
         Assert.True(list.IsSuccessStatusCode, await list.Content.ReadAsStringAsync());

@@ -506,9 +506,10 @@ public sealed class ScenarioTests(ServingCluster cluster)
 
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--dry-run"]);
             reviewed = ReportedRevision(output);
-            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}"]);
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}", "--note", "release 1.2 & more"]);
             Assert.True(exit == 0, error);
             Assert.Contains($"put {name} (new)", output);
+            Assert.Equal("release 1.2 & more", Assert.Single((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=1")).Changes).Note);
             Assert.Equal(reviewed + 1, ReportedRevision(output));
             Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
 
@@ -560,7 +561,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
 
     private sealed record ScenarioHistoryReply(long Revision, long Oldest, List<RevisionReplyEntry> Changes);
 
-    private sealed record RevisionReplyEntry(long Revision, DateTimeOffset At, ChangeReply[] Changes);
+    private sealed record RevisionReplyEntry(long Revision, DateTimeOffset At, string? By, string? Note, ChangeReply[] Changes);
 
     [Fact]
     public async Task The_history_shows_each_change_and_a_revision_is_restored_in_one_change()
@@ -570,7 +571,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
         var (a, b) = (pair[0], pair[1]);
         var start = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
         var before = await Names();
-        await Put(a, """{"k": 3}""");
+        await Put($"{a}?note=first%20version%20%E2%9C%93", """{"k": 3}""");
         await Applied(await Send(HttpMethod.Patch, "/scenarios", $$$"""{"{{{b}}}": {"cap": ["action:1"]}, "{{{a}}}": {"k": 4}}"""));
         using (var deleted = await cluster.Http.DeleteAsync($"/scenarios/{a}")) Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
 
@@ -584,6 +585,9 @@ public sealed class ScenarioTests(ServingCluster cluster)
             history.Changes[1].Changes.Select(c => (c.Name, c.Before?.K, c.After!.K, c.Before?.Cap ?? c.After!.Cap)).Select(c => (c.Name, c.Item2, c.Item3, (string[]?)c.Item4)),
             EqualityComparer<(string, int?, int?, string[]?)>.Create((x, y) => x.Item1 == y.Item1 && x.Item2 == y.Item2 && x.Item3 == y.Item3 && x.Item4!.SequenceEqual(y.Item4!), _ => 0));
         Assert.Equal([(a, (int?)null, (int?)3)], history.Changes[2].Changes.Select(c => (c.Name, c.Before?.K, c.After!.K)));
+        // Each says who sent it (on this API without keys, the address) and the note it was sent with, if any.
+        Assert.All(history.Changes, c => Assert.StartsWith("address ", c.By));
+        Assert.Equal([null, null, "first version ✓"], history.Changes.Select(c => c.Note));
         Assert.True(history.Changes[0].At >= history.Changes[2].At);
         Assert.InRange((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history")).Changes.Count, 3, 20);
 
@@ -612,6 +616,8 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.True(exit == 0, error);
         var shown = output.ReplaceLineEndings("\n");
         Assert.Contains($"revision {start + 3}  ", shown);
+        Assert.Contains($"  by address ", shown);
+        Assert.Contains($": first version ✓\n  put {a} (new)\n    k: 3\n", shown);
         Assert.Contains($"  put {a}\n    k: 3 -> 4\n", shown);
         Assert.Contains($"  put {b} (new)\n    cap: [action:1]\n", shown);
         Assert.Contains($"  deleted {a}\n", shown);
@@ -625,8 +631,9 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains("answered 412: If-Match:", error);
         Assert.Contains("No scenario was changed.", error);
         Assert.Equal(before, await Names());
-        (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--if-revision", $"{start + 5}"]);
+        (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--if-revision", $"{start + 5}", "--note", "undo the reset"]);
         Assert.True(exit == 0, error);
+        Assert.Equal("undo the reset", Assert.Single((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=1")).Changes).Note);
         Assert.Contains($"restored revision {start + 2}: the scenarios are now at revision {start + 6}", output);
         Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{a}")).K);
         (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 99}"]);
@@ -634,7 +641,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"Revision {start + 99} is not in the scenarios' history", error);
         (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--dry-run"]);
         Assert.Equal(1, exit);
-        Assert.Contains("--dry-run and --if-revision go with --restore", error);
+        Assert.Contains("--dry-run, --if-revision and --note go with --restore", error);
         await Applied(await cluster.Http.PostAsync($"/scenario-history/{start}/restore", null));
         Assert.Equal(before, await Names());
 
@@ -644,6 +651,8 @@ public sealed class ScenarioTests(ServingCluster cluster)
         foreach (var (path, field) in new[] { ("/scenario-history/x/restore", "revision"), ("/scenario-history/-1/restore", "revision"), ($"/scenario-history/{start}/restore?dryRun=maybe", "dryRun") })
             Assert.Equal([field], (await Refused(await cluster.Http.PostAsync(path, null))).Errors!.Keys);
         Assert.Equal(["body"], (await Refused(await Send(HttpMethod.Post, $"/scenario-history/{start}/restore", "{}"))).Errors!.Keys);
+        Assert.Equal(["note"], (await Refused(await Send(HttpMethod.Patch, $"/scenarios?note={new string('n', 201)}", "{}"))).Errors!.Keys);
+        Assert.Equal(["note"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{a}?note=two%0Alines", "{}"))).Errors!.Keys);
         foreach (var limit in new[] { "0", "51", "x" })
             Assert.Equal(["limit"], (await Refused(await cluster.Http.GetAsync($"/scenario-history?limit={limit}"))).Errors!.Keys);
         Assert.Equal(start + 7, (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision);

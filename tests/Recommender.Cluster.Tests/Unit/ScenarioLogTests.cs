@@ -21,7 +21,7 @@ public sealed class ScenarioLogTests
         for (var i = 0; i < changes.Length; i++)
         {
             var after = changes[i](new Dictionary<string, Scenario>(set, StringComparer.Ordinal));
-            log = ScenarioLog.Add(log, i + 1, Start.AddMinutes(i + 1), set, after);
+            log = ScenarioLog.Add(log, i + 1, Start.AddMinutes(i + 1), new ScenarioAuthor($"admin key {i % 2}", $"change {i + 1}"), set, after);
             sets.Add(set = after);
         }
         return (new ScenarioSet(changes.Length, set), log, sets);
@@ -63,14 +63,16 @@ public sealed class ScenarioLogTests
         Assert.Equal((4L, 0L), (history.Revision, history.Oldest));
         Assert.Equal([4L, 3, 2], history.Changes.Select(c => c.Revision));
         Assert.Equal(Start.AddMinutes(4), history.Changes[0].At);
+        Assert.Equal(new ScenarioAuthor("admin key 1", "change 4"), history.Changes[0].Author);
+        Assert.Equal(new ScenarioAuthor("admin key 0", "change 3"), history.Changes[1].Author);
         Assert.Equal([("cart", 2, 4)], history.Changes[0].Edits.Select(e => (e.Name, e.Before!.K, e.After!.K)));
         Assert.Equal([("home", (int?)3, (int?)null)], history.Changes[1].Edits.Select(e => (e.Name, e.Before!.K, e.After?.K)));
         Assert.Equal([("cart", (int?)null, (int?)2), ("home", 1, 3)], history.Changes[2].Edits.Select(e => (e.Name, e.Before?.K, e.After!.K)));
 
         // A scenario stored again counts as changed whatever its rules (another record replaced it); one kept as it was does not.
         var again = new Dictionary<string, Scenario>(current.Scenarios, StringComparer.Ordinal) { ["cart"] = Rules(4) with { Tags = ["sale"] } };
-        Assert.Equal(["cart"], ScenarioLog.Add(log, 5, Start, current.Scenarios, again)[^1].Before.Keys);
-        Assert.Empty(ScenarioLog.Add(log, 5, Start, current.Scenarios, new Dictionary<string, Scenario>(current.Scenarios, StringComparer.Ordinal))[^1].Before);
+        Assert.Equal(["cart"], ScenarioLog.Add(log, 5, Start, ScenarioAuthor.Unknown, current.Scenarios, again)[^1].Before.Keys);
+        Assert.Empty(ScenarioLog.Add(log, 5, Start, ScenarioAuthor.Unknown, current.Scenarios, new Dictionary<string, Scenario>(current.Scenarios, StringComparer.Ordinal))[^1].Before);
     }
 
     [Fact]
@@ -86,10 +88,10 @@ public sealed class ScenarioLogTests
 
         // Past the records bound: a change of many scenarios pushes out older ones, but is itself kept whole.
         var many = Enumerable.Range(0, ScenarioLog.MaxRecords + 10).ToDictionary(i => $"s{i}", Rules, StringComparer.Ordinal);
-        var kept = ScenarioLog.Add(log, current.Revision + 1, Start, current.Scenarios, many);
+        var kept = ScenarioLog.Add(log, current.Revision + 1, Start, ScenarioAuthor.Unknown, current.Scenarios, many);
         var newest = Assert.Single(kept);
         Assert.Equal(ScenarioLog.MaxRecords + 11, newest.Before.Count);
-        var next = ScenarioLog.Add(kept, current.Revision + 2, Start, many, new Dictionary<string, Scenario>(many) { ["s0"] = Rules(-1) });
+        var next = ScenarioLog.Add(kept, current.Revision + 2, Start, ScenarioAuthor.Unknown, many, new Dictionary<string, Scenario>(many) { ["s0"] = Rules(-1) });
         Assert.Equal([current.Revision + 2], next.Select(c => c.Revision));
     }
 
@@ -104,5 +106,6 @@ public sealed class ScenarioLogTests
         Assert.Null(stored.Log[0].Before["home"]);
         Assert.Equal(1, stored.Log[1].Before["home"]!.K);
         Assert.Equal(Start.AddMinutes(2), stored.Log[1].At);
+        Assert.Equal(new ScenarioAuthor("admin key 1", "change 2"), stored.Log[1].Author);
     }
 }

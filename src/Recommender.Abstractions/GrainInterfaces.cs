@@ -76,11 +76,11 @@ public interface IScenariosGrain : IGrainWithStringKey
     /// holds; refused when it does not, or when the cluster already keeps the most it may and this is a new one. Each
     /// change is kept in the history with its <paramref name="author"/>.
     /// </summary>
-    [Alias("Put")]
+    [Alias("PutIf")]
     Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition, ScenarioAuthor author);
 
     /// <summary>Removes the scenario when <paramref name="precondition"/> holds; not changed when there was none of that name.</summary>
-    [Alias("Delete")]
+    [Alias("DeleteIf")]
     Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition, ScenarioAuthor author);
 
     /// <summary>
@@ -89,8 +89,23 @@ public interface IScenariosGrain : IGrainWithStringKey
     /// nothing. Refused, with nothing changed, when the cluster would then keep more than it may, or when the set is
     /// not at a revision <paramref name="precondition"/> names.
     /// </summary>
-    [Alias("Apply")]
+    [Alias("ApplyIf")]
     Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author);
+
+    // The unconditional forms, as front ends of the previous release call them during a rolling update (new front ends
+    // call the forms above, which a silo of the previous release refuses rather than making a conditional change unconditionally).
+
+    /// <summary>Stores the scenario; null when the cluster already keeps the most it may and this is a new one.</summary>
+    [Alias("Put")]
+    Task<ScenarioSet?> Put(string name, Scenario scenario);
+
+    /// <summary>Removes the scenario; false when there was none of that name.</summary>
+    [Alias("Delete")]
+    Task<bool> Delete(string name);
+
+    /// <summary>The change of several scenarios without a condition; null when the cluster would then keep more than it may.</summary>
+    [Alias("Apply")]
+    Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun);
 
     /// <summary>The newest <paramref name="limit"/> changes, newest first, with the rules each changed before and after.</summary>
     [Alias("History"), AlwaysInterleave]

@@ -63,6 +63,14 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         return Change(then.ToDictionary(s => s.Key, s => (Scenario?)(s.Value with { UpdatedAt = now }), StringComparer.Ordinal), replaceAll: true, dryRun, author);
     }
 
+    public async Task<ScenarioSet?> Put(string name, Scenario scenario) =>
+        await Put(name, scenario, ScenarioPrecondition.None, ScenarioAuthor.Unknown) is { Refusal: null } written ? written.Set : null;
+
+    public async Task<bool> Delete(string name) => (await Delete(name, ScenarioPrecondition.None, ScenarioAuthor.Unknown)).Changed;
+
+    public async Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun) =>
+        await Change(changes, replaceAll, dryRun, ScenarioAuthor.Unknown) is { Refusal: null } applied ? applied : null;
+
     private ScenariosApplied Refused(ScenarioRefusal refusal) => new(Current.Set, [], [], [], Current.Set, refusal);
 
     private async Task<ScenariosApplied> Change(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioAuthor author)

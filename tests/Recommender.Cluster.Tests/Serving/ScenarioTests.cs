@@ -659,6 +659,27 @@ public sealed class ScenarioTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_front_end_of_the_previous_release_changes_scenarios_as_it_did()
+    {
+        // During a rolling update such a front end calls the grain's unconditional forms.
+        var grain = cluster.Cluster.Client.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey);
+        var (name, other) = (NewName(), NewName());
+        var rules = new Scenario(null, null, null, null, null, DateTimeOffset.UtcNow, K: 3);
+        var set = await grain.Put(name, rules);
+        Assert.Equal(3, set!.Scenarios[name].K);
+        Assert.Equal(3, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+        var applied = await grain.Apply(new() { [name] = null, [other] = rules with { K = 2 } }, replaceAll: false, dryRun: false);
+        Assert.Equal(([other], [name]), (applied!.Put, applied.Deleted), EqualityComparer<(string[], string[])>.Create((x, y) => x.Item1.SequenceEqual(y.Item1) && x.Item2.SequenceEqual(y.Item2), _ => 0));
+        Assert.True(await grain.Delete(other));
+        Assert.False(await grain.Delete(other));
+        Assert.DoesNotContain(other, await Names());
+        // Its changes are in the history, without an author.
+        var changes = (await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=3")).Changes;
+        Assert.Equal([[other], new[] { name, other }.Order(StringComparer.Ordinal).ToArray(), [name]], changes.Select(c => c.Changes.Select(x => x.Name).Order(StringComparer.Ordinal).ToArray()));
+        Assert.All(changes, c => Assert.Null(c.By));
+    }
+
+    [Fact]
     public async Task A_front_end_with_a_default_scenario_applies_it_to_every_list_read_without_one()
     {
         var (fallback, other) = (NewName(), NewName());

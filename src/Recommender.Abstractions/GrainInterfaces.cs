@@ -111,6 +111,10 @@ public interface IScenariosGrain : IGrainWithStringKey
     [Alias("History"), AlwaysInterleave]
     Task<ScenarioHistory> History(int limit);
 
+    /// <summary>The scenarios as they were at <paramref name="revision"/>; null when that is later than now or earlier than the history reaches.</summary>
+    [Alias("At"), AlwaysInterleave]
+    Task<ScenarioSet?> At(long revision);
+
     /// <summary>
     /// Makes the scenarios what they were at <paramref name="revision"/>, as one change (a new revision, like any other),
     /// each restored scenario stored as of now; refused when the history does not reach that revision or

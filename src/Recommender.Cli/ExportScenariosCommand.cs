@@ -14,13 +14,17 @@ internal static class ExportScenariosCommand
     public static Command Create()
     {
         var outFile = new Option<string>("--out") { Description = "JSON file to write: {\"home\": {\"boost\": [\"sale:2\"]}, ...}, as apply-scenarios reads it.", Required = true };
+        var atRevision = new Option<long?>("--revision")
+        {
+            Description = "Write the scenarios as they were at this revision (one the scenarios' history reaches: scenario-history lists them) instead of as they are.",
+        };
         var api = ApiConnection.AddressOption();
         var apiKey = ApiConnection.KeyOption("An admin API key (Recommender:ApiKeys:Admin)");
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the answer.", DefaultValueFactory = _ => 100 };
         var attempts = new Option<int>("--attempts") { Description = "Attempts, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("export-scenarios", "Write the cluster's scenarios (GET /scenarios) as the JSON file apply-scenarios reads.")
         {
-            outFile, api, apiKey, timeout, attempts,
+            outFile, atRevision, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -29,6 +33,7 @@ internal static class ExportScenariosCommand
             {
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
                 CommandErrors.CheckFileTarget(parse.GetValue(outFile)!, "--out");
+                if (parse.GetValue(atRevision) is < 0) throw new ArgumentException($"--revision {parse.GetValue(atRevision)} must be 0 or more (a revision scenario-history lists).");
             }, parse.GetValue(api), parse.GetValue(apiKey), parse.GetValue(timeout));
             if (connection is null) return refused;
             using var http = connection;
@@ -36,7 +41,8 @@ internal static class ExportScenariosCommand
             var partial = path + ".partial";
             try
             {
-                var listed = await http.ReadAsync<JsonObject>("scenarios", parse.GetValue(attempts), error, "Exporting scenarios", cancellation);
+                var endpoint = parse.GetValue(atRevision) is { } at ? $"scenario-history/{at}" : "scenarios";
+                var listed = await http.ReadAsync<JsonObject>(endpoint, parse.GetValue(attempts), error, "Exporting scenarios", cancellation);
                 if (listed is null) return 1;
                 var file = Rules(listed);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -44,9 +50,12 @@ internal static class ExportScenariosCommand
                 // Only a whole file replaces the target.
                 File.Move(partial, path, overwrite: true);
                 var revision = listed["revision"] is JsonValue value && value.TryGetValue<long>(out var read) ? read : (long?)null;
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"wrote {file.Count} scenarios to {path}" + (revision is { } r
-                    ? $" at revision {r} (apply-scenarios --if-revision {r} applies an edit of the file only while the cluster's scenarios are still those)"
-                    : ""));
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"wrote {file.Count} scenarios to {path}" + (revision, parse.GetValue(atRevision)) switch
+                {
+                    ({ } r, null) => $" at revision {r} (apply-scenarios --if-revision {r} applies an edit of the file only while the cluster's scenarios are still those)",
+                    ({ } r, _) => $" as they were at revision {r} (apply-scenarios --prune with the file makes them so again)",
+                    _ => "",
+                });
                 return 0;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)

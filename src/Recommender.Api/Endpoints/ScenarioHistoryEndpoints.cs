@@ -25,6 +25,14 @@ public static class ScenarioHistoryEndpoints
             .Produces<ScenarioHistoryResponse>()
             .ProducesValidationProblem()
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapGet("/scenario-history/{revision}", At)
+            .WithName("ScenariosAtRevision")
+            .WithSummary("The scenarios as they were at that revision (from oldest in GET /scenario-history to now), in the form GET /scenarios gives them; "
+                + "active says whether each one's time holds now.")
+            .Produces<ScenariosResponse>()
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapPost("/scenario-history/{revision}/restore", Restore)
             .WithName("RestoreScenarios")
             .WithSummary("Makes the scenarios what they were at that revision (from oldest in GET /scenario-history to now), in one change that the history keeps "
@@ -54,13 +62,38 @@ public static class ScenarioHistoryEndpoints
                 [.. c.Edits.Select(e => new ScenarioChange(e.Name, Describe(e.Name, e.Before), Describe(e.Name, e.After)))]))])), history.Revision);
     }
 
+    private static async Task<IResult> At(string revision, IGrainFactory grains, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
+    {
+        var errors = new ValidationErrors();
+        if (Revision(revision, errors) is not { } target) return Problems.Invalid(errors);
+        var grain = grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey);
+        var then = await ClusterRetry.RepeatAsync(() => grain.At(target), options.CallAttemptTimeout, cancellation);
+        if (then is null) return await NotInHistory(grain, target, options, cancellation);
+        var now = time.GetUtcNow();
+        return Results.Ok(new ScenariosResponse(then.Revision,
+            [.. then.Scenarios.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioBody.Describe(s.Key, s.Value, now))]));
+    }
+
+    private static long? Revision(string text, ValidationErrors errors)
+    {
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var revision)) return revision;
+        errors.Add("revision", $"The revision must be a whole number of 0 or more (a revision GET /scenario-history lists); it was '{text}'.");
+        return null;
+    }
+
+    private static async Task<IResult> NotInHistory(IScenariosGrain grain, long revision, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var history = await ClusterRetry.RepeatAsync(() => grain.History(0), options.CallAttemptTimeout, cancellation);
+        return Problems.NotFound("revision", $"Revision {revision} is not in the scenarios' history: it reaches from revision {history.Oldest} " +
+            $"to revision {history.Revision}, the scenarios now (GET /scenario-history).");
+    }
+
     // The header parameter is declared for the OpenAPI document; its value is read from the request.
     private static async Task<IResult> Restore(string revision, string? dryRun, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, FrontEndOptions options,
         TimeProvider time, [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
-        if (!long.TryParse(revision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var target))
-            errors.Add("revision", $"The revision must be a whole number of 0 or more (a revision GET /scenario-history lists); it was '{revision}'.");
+        var target = Revision(revision, errors) ?? 0;
         var dry = Fields.Flag(dryRun, "dryRun", errors);
         var precondition = ScenarioPreconditions.ForChange(http, single: false, createOnly: false, errors);
         var author = ScenarioAuthors.From(http.HttpContext, note, errors);
@@ -74,9 +107,7 @@ public static class ScenarioHistoryEndpoints
             case ScenarioRefusal.PreconditionFailed:
                 return ScenarioPreconditions.Failed(precondition!, applied.Set, name: null);
             case ScenarioRefusal.NotInHistory:
-                var history = await ClusterRetry.RepeatAsync(() => grain.History(0), options.CallAttemptTimeout, cancellation);
-                return Problems.NotFound("revision", $"Revision {target} is not in the scenarios' history: it reaches from revision {history.Oldest} " +
-                    $"to revision {history.Revision}, the scenarios now (GET /scenario-history).");
+                return await NotInHistory(grain, target, options, cancellation);
         }
         scenarios.Take(applied.Set);
         return ScenarioEndpoints.Answer(applied, dry, time.GetUtcNow());

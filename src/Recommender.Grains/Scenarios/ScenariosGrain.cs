@@ -30,6 +30,9 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     public Task<ScenarioHistory> History(int limit) => Task.FromResult(ScenarioLog.Describe(Current.Set, Current.Log, limit));
 
+    public Task<ScenarioSet?> At(long revision) =>
+        Task.FromResult(ScenarioLog.At(Current.Set, Current.Log, revision) is { } then ? new ScenarioSet(revision, then) : null);
+
     public async Task<ScenarioWritten> Put(string name, Scenario scenario, ScenarioPrecondition precondition, ScenarioAuthor author)
     {
         var met = Current.Set;

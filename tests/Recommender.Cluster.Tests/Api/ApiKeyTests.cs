@@ -128,7 +128,7 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
                      (HttpMethod.Post, "/models/anything/candidate?share=0.5"), (HttpMethod.Delete, "/models/anything/candidate"),
                      (HttpMethod.Delete, $"/users/{user}"), (HttpMethod.Get, "/scenarios"), (HttpMethod.Get, "/scenarios/home"),
                      (HttpMethod.Put, "/scenarios/home"), (HttpMethod.Delete, "/scenarios/home"), (HttpMethod.Put, "/scenarios"), (HttpMethod.Patch, "/scenarios"),
-                     (HttpMethod.Get, "/scenario-history"), (HttpMethod.Post, "/scenario-history/0/restore") })
+                     (HttpMethod.Get, "/scenario-history"), (HttpMethod.Get, "/scenario-history/0"), (HttpMethod.Post, "/scenario-history/0/restore") })
         {
             using var response = await http.SendAsync(new HttpRequestMessage(method, path));
             Assert.Contains("needs an admin key", (await Problem(response, HttpStatusCode.Forbidden)).Detail);

@@ -591,6 +591,14 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.True(history.Changes[0].At >= history.Changes[2].At);
         Assert.InRange((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history")).Changes.Count, 3, 20);
 
+        // The set as it was at a revision, as GET /scenarios gives a set.
+        Assert.Equal(start + 2, (await cluster.GetJsonAsync<RevisionReply>($"/scenario-history/{start + 2}")).Revision);
+        var then = (await cluster.GetJsonAsync<ScenariosReply>($"/scenario-history/{start + 2}")).Scenarios;
+        Assert.Equal((4, ["action:1"]), (then.Single(x => x.Name == a).K!.Value, then.Single(x => x.Name == b).Cap), EqualityComparer<(int, string[])>.Create((x, y) => x.Item1 == y.Item1 && x.Item2.SequenceEqual(y.Item2), _ => 0));
+        Assert.Equal(before, (await cluster.GetJsonAsync<ScenariosReply>($"/scenario-history/{start}")).Scenarios.Select(x => x.Name));
+        Assert.Contains($"Revision {start + 4} is not in the scenarios' history", (await Refused(await cluster.Http.GetAsync($"/scenario-history/{start + 4}"), HttpStatusCode.NotFound)).Errors!["revision"][0]);
+        Assert.Equal(["revision"], (await Refused(await cluster.Http.GetAsync("/scenario-history/x"))).Errors!.Keys);
+
         // A dry run of a restore says what it would change and changes nothing; the restore makes it, as a new revision.
         var dry = await Applied(await cluster.Http.PostAsync($"/scenario-history/{start + 2}/restore?dryRun=true", null));
         Assert.Equal((true, [a], []), (dry.DryRun, dry.Put, dry.Deleted), EqualityComparer<(bool, string[], string[])>.Create(
@@ -622,6 +630,20 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"  put {b} (new)\n    cap: [action:1]\n", shown);
         Assert.Contains($"  deleted {a}\n", shown);
         Assert.Contains($"the scenarios are at revision {start + 5}; the history reaches back to revision", shown);
+        var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");
+        try
+        {
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["export-scenarios", "--out", file, "--revision", $"{start + 2}"]);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"as they were at revision {start + 2} (apply-scenarios --prune with the file makes them so again)", output);
+            using var exported = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(file));
+            Assert.Equal(4, exported.RootElement.GetProperty(a).GetProperty("k").GetInt32());
+            Assert.Equal("action:1", exported.RootElement.GetProperty(b).GetProperty("cap")[0].GetString());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
         (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--dry-run"]);
         Assert.True(exit == 0, error);
         Assert.Contains($"would put {a} (new)\n  k: 4\n", output.ReplaceLineEndings("\n"));

@@ -484,6 +484,23 @@ public sealed class ScenarioTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task Of_several_changes_sent_at_once_against_one_revision_exactly_one_is_made()
+    {
+        var name = NewName();
+        await Put(name, """{"k": 1}""");
+        var revision = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+        var sent = await Task.WhenAll(Enumerable.Range(2, 8).Select(async k =>
+        {
+            using var response = await Conditional(HttpMethod.Patch, "/scenarios", $$$"""{"{{{name}}}": {"k": {{{k}}}}}""", "If-Match", Tag(revision));
+            return (k, response.StatusCode);
+        }));
+        var made = Assert.Single(sent, s => s.StatusCode == HttpStatusCode.OK);
+        Assert.All(sent.Where(s => s != made), s => Assert.Equal(HttpStatusCode.PreconditionFailed, s.StatusCode));
+        Assert.Equal(made.k, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+        Assert.Equal(revision + 1, (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision);
+    }
+
+    [Fact]
     public async Task Apply_scenarios_with_a_revision_applies_the_file_only_while_the_scenarios_are_at_it()
     {
         var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");

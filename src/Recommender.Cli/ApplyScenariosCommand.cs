@@ -90,8 +90,11 @@ internal static class ApplyScenariosCommand
                     if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict)
                         await error.WriteLineAsync("No scenario was changed. Mend the file and run the command again.");
                     if (response.StatusCode is HttpStatusCode.PreconditionFailed)
-                        await error.WriteLineAsync($"No scenario was changed: the cluster's scenarios were changed since revision {expected}. " +
-                            "Run the command with --dry-run to review the change against them as they are now.");
+                        await error.WriteLineAsync(sends == 1
+                            ? $"No scenario was changed: the cluster's scenarios were changed since revision {expected}. " +
+                                "Run the command with --dry-run to review the change against them as they are now."
+                            : $"The cluster's scenarios were changed since revision {expected}, perhaps by an attempt of this command whose answer was lost " +
+                                "and then by another change. Run the command with --dry-run to review them as they are now (scenario-history shows the changes).");
                     return 1;
                 }
                 var applied = http.ReadAnswer<Applied>(endpoint, response.StatusCode, text);

@@ -76,7 +76,7 @@ public static class ScenarioEndpoints
             [FromHeader(Name = ScenarioPreconditions.IfMatch)] string? ifMatch, CancellationToken cancellation) =>
             Apply(replaceAll, dryRun, note, http, grains, scenarios, time, cancellation);
 
-    /// <summary>What PUT and PATCH /scenarios share: their answers, the admin key, and no query parameter but dryRun.</summary>
+    /// <summary>What PUT and PATCH /scenarios share: their answers, the admin key, and no query parameter but dryRun and note.</summary>
     private static void ChangesSeveral(RouteHandlerBuilder route) => route
         .Produces<ScenariosAppliedResponse>()
         .ProducesValidationProblem()

@@ -533,38 +533,23 @@ public sealed class ScenarioTests(ServingCluster cluster)
             // An answer lost after the change was made: the repeat is refused (the revision moved on), and the command
             // finds the file applied, by that attempt, rather than failing.
             await File.WriteAllTextAsync(file, $$$"""{"{{{name}}}": {"k": 5}}""");
-            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            var forwarded = new List<string>();
-            var proxy = Task.Run(async () =>
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    using var client = await listener.AcceptTcpClientAsync();
-                    var stream = client.GetStream();
-                    var (method, path, ifMatch, body) = await ReadRequest(stream);
-                    using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-                    if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-                    using var answer = await cluster.Http.SendAsync(request);
-                    forwarded.Add($"{method} {path} {ifMatch} -> {(int)answer.StatusCode}");
-                    // The first answer is lost: the connection closes after the API made the change, before a byte of it.
-                    if (i == 0) continue;
-                    var content = await answer.Content.ReadAsByteArrayAsync();
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {(int)answer.StatusCode} {answer.ReasonPhrase}\r\nContent-Type: application/json\r\n" +
-                        $"Content-Length: {content.Length}\r\nConnection: close\r\n\r\n"));
-                    await stream.WriteAsync(content);
-                }
-            });
             var before = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
-            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress,
-                ["apply-scenarios", "--file", file, "--if-revision", $"{before}", "--api", $"http://127.0.0.1:{port}"]);
-            listener.Stop();
-            await Task.WhenAny(proxy, Task.Delay(TimeSpan.FromSeconds(10)));
+            List<string> forwarded;
+            (exit, output, error, forwarded) = await LosingTheFirstAnswer(["apply-scenarios", "--file", file, "--if-revision", $"{before}"], requests: 3);
             Assert.True(exit == 0, $"{error}\n{string.Join("\n", forwarded)}");
             Assert.Equal([$"PATCH /scenarios {Tag(before)} -> 200", $"PATCH /scenarios {Tag(before)} -> 412", "PATCH /scenarios?dryRun=true  -> 200"], forwarded);
             Assert.Contains($"applied by an attempt whose answer was lost; the scenarios are now at revision {before + 1}", output);
             Assert.Equal(5, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+
+            // Another change between the lost answer and the repeat: whether the lost attempt made the change cannot be told, and the command says so.
+            await File.WriteAllTextAsync(file, $$$"""{"{{{name}}}": {"k": 6}}""");
+            before = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+            (exit, _, error, forwarded) = await LosingTheFirstAnswer(["apply-scenarios", "--file", file, "--if-revision", $"{before}"], requests: 2,
+                between: () => Put(NewName(), "{}"));
+            Assert.Equal(1, exit);
+            Assert.Equal([$"PATCH /scenarios {Tag(before)} -> 200", $"PATCH /scenarios {Tag(before)} -> 412"], forwarded);
+            Assert.Contains($"changed since revision {before}, perhaps by an attempt of this command whose answer was lost", error);
+            Assert.Equal(6, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
 
             (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", "-1"]);
             Assert.Equal(1, exit);
@@ -574,6 +559,45 @@ public sealed class ScenarioTests(ServingCluster cluster)
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>
+    /// Runs a command against a proxy on loopback that forwards each of <paramref name="requests"/> requests to the API
+    /// and loses the first one's answer (the connection closes after the API made the change, before a byte of the
+    /// answer); <paramref name="between"/> runs after that first request. Forwarded: each request as "METHOD PATH IF-MATCH -> STATUS".
+    /// </summary>
+    private async Task<(int Exit, string Output, string Error, List<string> Forwarded)> LosingTheFirstAnswer(string[] args, int requests, Func<Task>? between = null)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var forwarded = new List<string>();
+        var proxy = Task.Run(async () =>
+        {
+            for (var i = 0; i < requests; i++)
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                var stream = client.GetStream();
+                var (method, path, ifMatch, body) = await ReadRequest(stream);
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+                using var answer = await cluster.Http.SendAsync(request);
+                forwarded.Add($"{method} {path} {ifMatch} -> {(int)answer.StatusCode}");
+                if (i == 0)
+                {
+                    if (between is not null) await between();
+                    continue;
+                }
+                var content = await answer.Content.ReadAsByteArrayAsync();
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {(int)answer.StatusCode} {answer.ReasonPhrase}\r\nContent-Type: application/json\r\n" +
+                    $"Content-Length: {content.Length}\r\nConnection: close\r\n\r\n"));
+                await stream.WriteAsync(content);
+            }
+        });
+        var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, [.. args, "--api", $"http://127.0.0.1:{port}"]);
+        listener.Stop();
+        await Task.WhenAny(proxy, Task.Delay(TimeSpan.FromSeconds(10)));
+        return (exit, output, error, forwarded);
     }
 
     private sealed record ScenarioHistoryReply(long Revision, long Oldest, List<RevisionReplyEntry> Changes);

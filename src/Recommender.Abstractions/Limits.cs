@@ -41,6 +41,9 @@ public static class Limits
     /// <summary>Scenarios a cluster keeps (named list rules; see <see cref="Scenario"/>).</summary>
     public const int MaxScenarios = 200;
 
+    /// <summary>Item ids a scenario may leave out of its lists (a placement's block list; the catalogue's hidden flag is for every list).</summary>
+    public const int MaxScenarioExclude = 100;
+
     /// <summary>Changes of the scenarios their history keeps (and so the revisions they can be restored to).</summary>
     public const int ScenarioHistoryChanges = 50;
 

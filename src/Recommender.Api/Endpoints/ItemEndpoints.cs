@@ -118,7 +118,7 @@ public static class ItemEndpoints
         // A list without a history to leave out has no use for a scenario's includeSeen.
         var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(list!.K, excluded, list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps);
+        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);

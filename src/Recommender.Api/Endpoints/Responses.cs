@@ -154,6 +154,8 @@ public sealed record ScenarioRequest(
     IReadOnlyList<string>? Tag = null,
     [property: System.ComponentModel.Description("Never items carrying one of these tags (as excludeTag=); a request's own add to them.")]
     IReadOnlyList<string>? ExcludeTag = null,
+    [property: System.ComponentModel.Description("Item ids never listed under the scenario (at most 100: a placement's block list); a request's own exclude= and excludeId= add to them.")]
+    IReadOnlyList<string>? Exclude = null,
     [property: System.ComponentModel.Description("TAG:FACTOR entries (as boost=, such as \"sale:2\"); a request's own boost of a tag replaces the scenario's of that tag.")]
     IReadOnlyList<string>? Boost = null,
     [property: System.ComponentModel.Description("TAG:COUNT entries (as cap=, such as \"sponsored:2\"); a request's own cap of a tag replaces the scenario's of that tag.")]

@@ -6,7 +6,7 @@ namespace Recommender.Api.Scenarios;
 /// <summary>
 /// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=
 /// and includeSeen= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
-/// count. The rest add up: excluded tags of both, and the boosts and caps of both on other tags.
+/// count. The rest add up: excluded tags and excluded items of both, and the boosts and caps of both on other tags.
 /// </summary>
 public static class ScenarioRules
 {
@@ -24,6 +24,7 @@ public static class ScenarioRules
         if (!scenario.ActiveAt(now)) return request with { Scenario = name };
         var (tag, tags) = given.Tag || scenario.Tags is not { Length: > 0 } ? (request.Tag, request.Tags) : TagMatch.Fields(scenario.Tags);
         string[] excluded = [.. (request.ExcludeTags ?? []).Concat(scenario.ExcludeTags ?? []).Distinct(StringComparer.OrdinalIgnoreCase)];
+        string[] excludedItems = [.. (request.Exclude ?? []).Concat(scenario.Exclude ?? []).Distinct(StringComparer.Ordinal)];
         var diversity = given.Diversity ? request.Diversity : scenario.Diversity ?? 0;
         var k = given.K ? request.K : scenario.K ?? request.K;
         var includeSeen = given.IncludeSeen ? request.IncludeSeen : scenario.IncludeSeen ?? request.IncludeSeen;
@@ -33,6 +34,8 @@ public static class ScenarioRules
             .. (scenario.Caps ?? []).Where(c => request.Caps?.Any(r => r.Each == c.Each && string.Equals(r.Tag, c.Tag, StringComparison.OrdinalIgnoreCase)) != true)];
         if (excluded.Length > Limits.MaxTags)
             errors.Add("scenario", $"excludeTag with scenario '{name}''s excluded tags makes {excluded.Length}; the limit is {Limits.MaxTags}.");
+        if (excludedItems.Length > Limits.MaxExclude)
+            errors.Add("scenario", $"exclude and excludeId with scenario '{name}''s excluded items make {excludedItems.Length} ids; the limit is {Limits.MaxExclude}.");
         if (boosts.Length > Limits.MaxBoosts)
             errors.Add("scenario", $"boost with scenario '{name}''s boosts makes {boosts.Length} tags; the limit is {Limits.MaxBoosts}.");
         if (caps.Length > Limits.MaxCaps)
@@ -51,6 +54,7 @@ public static class ScenarioRules
             Tag = tag,
             Tags = tags,
             ExcludeTags = excluded.Length == 0 ? null : excluded,
+            Exclude = excludedItems.Length == 0 ? null : excludedItems,
             Diversity = diversity,
             Boosts = boosts.Length == 0 ? null : boosts,
             Caps = caps.Length == 0 ? null : caps,

@@ -5,13 +5,13 @@ using Recommender.Abstractions;
 namespace Recommender.Api.Validation;
 
 /// <summary>
-/// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "boost": [...], "cap": [...],
+/// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "exclude": [...], "boost": [...], "cap": [...],
 /// "capEach": [...], "diversity": 0.3, "k": 12, "includeSeen": false}</c>, every field optional, each list holding what
 /// the query parameter of its name takes (such as "sale:2" for a boost) and checked the same way.
 /// </summary>
 public static class ScenarioBody
 {
-    public static readonly string[] FieldNames = ["tag", "excludeTag", "boost", "cap", "capEach", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
 
     public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
@@ -23,6 +23,7 @@ public static class ScenarioBody
         Fields.OnlyKnown(body, FieldNames, null, "a scenario", errors);
         var tags = Fields.Tags(Strings(body, "tag", errors), "tag", errors);
         var excluded = Fields.Tags(Strings(body, "excludeTag", errors), "excludeTag", errors);
+        var excludedItems = ItemIds(body, errors);
         var boosts = Fields.Boosts(Strings(body, "boost", errors), errors);
         var caps = Fields.Caps(Strings(body, "cap", errors), Strings(body, "capEach", errors), errors);
         float? diversity = null;
@@ -48,7 +49,28 @@ public static class ScenarioBody
         if (activeFrom >= activeUntil)
             errors.Add("activeUntil", $"'activeUntil' {activeUntil:O} must be later than 'activeFrom' {activeFrom:O}.");
         return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen,
-            activeFrom, activeUntil);
+            activeFrom, activeUntil, excludedItems);
+    }
+
+    /// <summary>The optional "exclude": item ids (strings, or integers as written), each checked as an id, each once, at most <see cref="Limits.MaxScenarioExclude"/>.</summary>
+    private static string[]? ItemIds(JsonElement body, ValidationErrors errors)
+    {
+        if (!body.TryGetProperty("exclude", out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Array)
+        {
+            errors.Add("exclude", "'exclude' must be an array of item ids to leave out of the scenario's lists, such as [\"42\", \"sku-7\"].");
+            return null;
+        }
+        var ids = new List<string>();
+        var index = 0;
+        foreach (var entry in value.EnumerateArray())
+        {
+            if (Fields.IdValue(entry, $"exclude[{index}]", "exclude", errors) is { } id && !ids.Contains(id, StringComparer.Ordinal)) ids.Add(id);
+            index++;
+        }
+        if (ids.Count > Limits.MaxScenarioExclude)
+            errors.Add("exclude", $"'exclude' holds {ids.Count} item ids; a scenario leaves out at most {Limits.MaxScenarioExclude} (hide an item from every list with \"hidden\": true).");
+        return ids.Count == 0 ? null : [.. ids];
     }
 
     /// <summary>An optional array of strings (null when absent), each entry as the query parameter of the same name would be given.</summary>
@@ -66,6 +88,7 @@ public static class ScenarioBody
         name,
         scenario.Tags ?? [],
         scenario.ExcludeTags ?? [],
+        scenario.Exclude ?? [],
         [.. (scenario.Boosts ?? []).Select(b => $"{b.Tag}:{b.Factor.ToString("R", CultureInfo.InvariantCulture)}")],
         [.. (scenario.Caps ?? []).Where(c => !c.Each).Select(c => $"{c.Tag}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
         [.. (scenario.Caps ?? []).Where(c => c.Each).Select(c => $"{(c.Tag.Length == 0 ? "*" : c.Tag)}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
@@ -82,7 +105,7 @@ public static class ScenarioBody
 /// A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take, and whether
 /// they hold now (<see cref="Active"/>: within activeFrom and activeUntil, when set).
 /// </summary>
-public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
+public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
     int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active);
 
 /// <summary>GET /scenarios: every scenario, by name, at the revision the ETag header names too.</summary>

@@ -16,7 +16,8 @@ namespace Recommender.Cluster.Tests.Serving;
 public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
-        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null, bool Active = false);
+        int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null, bool Active = false,
+        string[]? Exclude = null);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -44,6 +45,14 @@ public sealed class ScenarioTests(ServingCluster cluster)
     /// <summary>The revision apply-scenarios' last line reports ("the scenarios are [now] at revision N…").</summary>
     private static long ReportedRevision(string output) =>
         long.Parse(System.Text.RegularExpressions.Regex.Match(output, "the scenarios are (?:now )?at revision ([0-9]+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The list of an anonymous session of <paramref name="items"/>.</summary>
+    private async Task<List<string>> Session(string[] items, string query)
+    {
+        using var response = await cluster.Http.PostAsJsonAsync($"/recommendations?{query}", new { items });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return [.. (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Select(i => i.Id)];
+    }
 
     private async Task<List<string>> User(string query) =>
         [.. (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?{query}")).Items.Select(i => i.Id)];
@@ -117,13 +126,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
         await Put(name, """{"cap": ["thriller:1"], "boost": ["romance:2"]}""");
         const string rules = "cap=thriller:1&boost=romance:2";
         var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
-        async Task<List<string>> Session(string query)
-        {
-            using var response = await cluster.Http.PostAsJsonAsync($"/recommendations?{query}", new { items });
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return [.. (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Select(i => i.Id)];
-        }
-        Assert.Equal(await Session($"k=10&{rules}"), await Session($"k=10&scenario={name}"));
+        Assert.Equal(await Session(items, $"k=10&{rules}"), await Session(items, $"k=10&scenario={name}"));
         async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
         Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
         using (var many = await cluster.Http.PostAsJsonAsync($"/users/recommendations?k=10&scenario={name}", new { users = new[] { "5", "3" } }))
@@ -140,6 +143,41 @@ public sealed class ScenarioTests(ServingCluster cluster)
             Assert.Equal(asked, again);
             Assert.Equal(asked.Select(i => i.Id), underScenario.Select(i => i.Id));
         });
+    }
+
+    [Fact]
+    public async Task A_scenario_leaves_out_the_items_it_excludes_on_every_list_and_the_requests_own_add_to_them()
+    {
+        async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
+        var (plainUser, plainSimilar) = (await User("k=10"), await Similar("k=10"));
+        string[] excluded = [.. new[] { plainUser[0], plainUser[3], plainSimilar[0] }.Distinct()];
+        var name = NewName();
+        var stored = await Put(name, $$$"""{"exclude": [{{{string.Join(", ", excluded.Select(i => $"\"{i}\""))}}}, "{{{excluded[0]}}}"]}""");
+        Assert.Equal(excluded, stored.Exclude);
+        var rules = "exclude=" + string.Join(",", excluded);
+        var underScenario = await User($"k=10&scenario={name}");
+        Assert.Equal(await User($"k=10&{rules}"), underScenario);
+        Assert.DoesNotContain(plainUser[0], underScenario);
+        Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
+        Assert.DoesNotContain(plainSimilar[0], await Similar($"k=10&scenario={name}"));
+        // The request's own add to them.
+        Assert.Equal(await User($"k=10&{rules},{plainUser[1]}"), await User($"k=10&scenario={name}&exclude={plainUser[1]}"));
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
+        Assert.Equal(await Session(items, $"k=10&{rules}"), await Session(items, $"k=10&scenario={name}"));
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var asked = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=10&{rules}")).Items;
+            var underIt = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=10&scenario={name}")).Items;
+            Assert.Equal(asked.Select(i => i.Id), underIt.Select(i => i.Id));
+        });
+
+        foreach (var (body, field) in new[] { ("""{"exclude": "1"}""", "exclude"), ("""{"exclude": [" "]}""", "exclude"), ("""{"exclude": [true]}""", "exclude"),
+                     ($$"""{"exclude": [{{string.Join(",", Enumerable.Range(0, Limits.MaxScenarioExclude + 1))}}]}""", "exclude") })
+        {
+            using var response = await cluster.Http.PutAsync($"/scenarios/{name}", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal([field], (await Refused(response)).Errors!.Keys);
+        }
+        Assert.Equal(excluded, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).Exclude);
     }
 
     [Fact]

@@ -107,9 +107,12 @@ public interface IScenariosGrain : IGrainWithStringKey
     [Alias("Apply")]
     Task<ScenariosApplied?> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun);
 
-    /// <summary>The newest <paramref name="limit"/> changes, newest first, with the rules each changed before and after.</summary>
+    /// <summary>
+    /// The newest <paramref name="limit"/> changes, newest first, with the rules each changed before and after; with
+    /// <paramref name="scenario"/>, only that scenario's changes.
+    /// </summary>
     [Alias("History"), AlwaysInterleave]
-    Task<ScenarioHistory> History(int limit);
+    Task<ScenarioHistory> History(int limit, string? scenario);
 
     /// <summary>The scenarios as they were at <paramref name="revision"/>; null when that is later than now or earlier than the history reaches.</summary>
     [Alias("At"), AlwaysInterleave]

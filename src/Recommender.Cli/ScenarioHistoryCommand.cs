@@ -14,6 +14,7 @@ internal static class ScenarioHistoryCommand
     public static Command Create()
     {
         var limit = new Option<int>("--limit") { Description = "How many changes to show, newest first (1 to 50).", DefaultValueFactory = _ => 20 };
+        var name = new Option<string?>("--name") { Description = "Show only the changes of the scenario of this name." };
         var restore = new Option<long?>("--restore") { Description = "Make the scenarios what they were at this revision, in one change (which the history then keeps too)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "With --restore: say what would be put and deleted, and change nothing." };
         var note = ApplyScenariosCommand.NoteOption("With --restore: why, in a line, kept with the restore in the history.");
@@ -27,7 +28,7 @@ internal static class ScenarioHistoryCommand
         var attempts = new Option<int>("--attempts") { Description = "Attempts a request, 1 to 100, while the cluster answers 429 or 503 or not at all.", DefaultValueFactory = _ => 5 };
         var command = new Command("scenario-history", "Show the cluster's recent changes of scenarios, newest first, rule by rule; with --restore, make the scenarios what they were at a revision.")
         {
-            limit, restore, dryRun, ifRevision, note, api, apiKey, timeout, attempts,
+            limit, name, restore, dryRun, ifRevision, note, api, apiKey, timeout, attempts,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -38,6 +39,8 @@ internal static class ScenarioHistoryCommand
                 if (parse.GetValue(attempts) is < 1 or > 100) throw new ArgumentException($"--attempts {parse.GetValue(attempts)} must be between 1 and 100.");
                 if (parse.GetValue(limit) is < 1 or > 50) throw new ArgumentException($"--limit {parse.GetValue(limit)} must be between 1 and 50 (the changes the cluster keeps).");
                 if (parse.GetValue(restore) is < 0) throw new ArgumentException($"--restore {parse.GetValue(restore)} must be 0 or more (a revision the history lists).");
+                if (parse.GetValue(restore) is not null && parse.GetValue(name) is not null)
+                    throw new ArgumentException("--name chooses the changes to show; --restore restores every scenario as it was at the revision, so they do not go together.");
                 if (parse.GetValue(restore) is null && (parse.GetValue(dryRun) || parse.GetValue(ifRevision) is not null || parse.GetValue(note) is not null))
                     throw new ArgumentException("--dry-run, --if-revision and --note go with --restore.");
                 if (parse.GetValue(ifRevision) is < 0) throw new ArgumentException($"--if-revision {parse.GetValue(ifRevision)} must be 0 or more (a revision the cluster reported).");
@@ -49,7 +52,7 @@ internal static class ScenarioHistoryCommand
             {
                 if (parse.GetValue(restore) is { } revision)
                     return await RestoreAsync(http, revision, parse.GetValue(dryRun), parse.GetValue(ifRevision), parse.GetValue(note), tries, output, error, cancellation);
-                var history = await http.ReadAsync<History>($"scenario-history?limit={parse.GetValue(limit)}", tries, error, "Reading the scenarios' history", cancellation);
+                var history = await http.ReadAsync<History>($"scenario-history?limit={parse.GetValue(limit)}" + (parse.GetValue(name) is { } only ? $"&name={Uri.EscapeDataString(only)}" : ""), tries, error, "Reading the scenarios' history", cancellation);
                 if (history is null) return 1;
                 foreach (var change in history.Changes)
                 {

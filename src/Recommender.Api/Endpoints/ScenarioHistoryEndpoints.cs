@@ -20,7 +20,7 @@ public static class ScenarioHistoryEndpoints
             .WithName("ScenarioHistory")
             .WithSummary($"The scenarios' recent changes, newest first: each one's revision, time, and every scenario it stored or deleted with its rules before and after "
                 + $"(null: none). The last {Limits.ScenarioHistoryChanges} changes are kept, fewer when together they changed more than {Limits.ScenarioHistoryRecords} "
-                + "scenarios; oldest is the earliest revision they reach back to. Each change says who made it (by: the API key, such as \"admin key 1\", or on an API "
+                + "scenarios; oldest is the earliest revision they reach back to. name=NAME: only the changes of that scenario, each with that scenario alone. Each change says who made it (by: the API key, such as \"admin key 1\", or on an API "
                 + "without keys the address it came from) and why (note, when the change was sent with note=). limit: how many changes to give (default 20).")
             .Produces<ScenarioHistoryResponse>()
             .ProducesValidationProblem()
@@ -46,15 +46,16 @@ public static class ScenarioHistoryEndpoints
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
     }
 
-    private static async Task<IResult> History(string? limit, IGrainFactory grains, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
+    private static async Task<IResult> History(string? limit, string? name, IGrainFactory grains, FrontEndOptions options, TimeProvider time, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var count = DefaultLimit;
         if (limit is not null
             && !(int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count) && count is >= 1 and <= Limits.ScenarioHistoryChanges))
             errors.Add("limit", $"limit must be an integer from 1 to {Limits.ScenarioHistoryChanges} (the changes the history keeps); it was '{limit}'.");
+        if (name is not null && ScenarioNames.Problem(name) is { } wrong) errors.Add("name", $"The scenario's name {wrong}.");
         if (errors.Any) return Problems.Invalid(errors);
-        var history = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).History(count), options.CallAttemptTimeout, cancellation);
+        var history = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IScenariosGrain>(ScenarioNames.GrainKey).History(count, name), options.CallAttemptTimeout, cancellation);
         var now = time.GetUtcNow();
         ScenarioResponse? Describe(string name, Scenario? scenario) => scenario is null ? null : ScenarioBody.Describe(name, scenario, now);
         return ScenarioPreconditions.WithETag(Results.Ok(new ScenarioHistoryResponse(history.Revision, history.Oldest,
@@ -83,7 +84,7 @@ public static class ScenarioHistoryEndpoints
 
     private static async Task<IResult> NotInHistory(IScenariosGrain grain, long revision, FrontEndOptions options, CancellationToken cancellation)
     {
-        var history = await ClusterRetry.RepeatAsync(() => grain.History(0), options.CallAttemptTimeout, cancellation);
+        var history = await ClusterRetry.RepeatAsync(() => grain.History(0, null), options.CallAttemptTimeout, cancellation);
         return Problems.NotFound("revision", $"Revision {revision} is not in the scenarios' history: it reaches from revision {history.Oldest} " +
             $"to revision {history.Revision}, the scenarios now (GET /scenario-history).");
     }

@@ -56,17 +56,22 @@ public static class ScenarioLog
         return set;
     }
 
-    /// <summary>The newest <paramref name="limit"/> changes, newest first, each scenario they changed with its rules before and after.</summary>
-    public static ScenarioHistory Describe(ScenarioSet current, IReadOnlyList<ScenarioUndo> log, int limit)
+    /// <summary>
+    /// The newest <paramref name="limit"/> changes, newest first, each scenario they changed with its rules before and
+    /// after; with <paramref name="scenario"/>, only the changes of that scenario, and of each only its own edit.
+    /// </summary>
+    public static ScenarioHistory Describe(ScenarioSet current, IReadOnlyList<ScenarioUndo> log, int limit, string? scenario = null)
     {
         var set = new Dictionary<string, Scenario>(current.Scenarios, StringComparer.Ordinal);
         var changes = new List<ScenarioHistoryEntry>();
         for (var i = log.Count - 1; i >= 0 && changes.Count < limit; i--)
         {
             var change = log[i];
-            changes.Add(new(change.Revision, change.At,
-                [.. change.Before.Keys.Order(StringComparer.Ordinal).Select(name => new ScenarioEdit(name, change.Before[name], set.GetValueOrDefault(name)))],
-                change.Author));
+            if (scenario is null || change.Before.ContainsKey(scenario))
+                changes.Add(new(change.Revision, change.At,
+                    [.. change.Before.Keys.Where(name => scenario is null || name == scenario).Order(StringComparer.Ordinal)
+                        .Select(name => new ScenarioEdit(name, change.Before[name], set.GetValueOrDefault(name)))],
+                    change.Author));
             Undo(set, change);
         }
         return new(current.Revision, Oldest(current, log), [.. changes]);

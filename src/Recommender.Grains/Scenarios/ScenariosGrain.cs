@@ -28,7 +28,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     public Task<ScenarioSet> GetAll() => Task.FromResult(Current.Set);
 
-    public Task<ScenarioHistory> History(int limit) => Task.FromResult(ScenarioLog.Describe(Current.Set, Current.Log, limit));
+    public Task<ScenarioHistory> History(int limit, string? scenario) => Task.FromResult(ScenarioLog.Describe(Current.Set, Current.Log, limit, scenario));
 
     public Task<ScenarioSet?> At(long revision) =>
         Task.FromResult(ScenarioLog.At(Current.Set, Current.Log, revision) is { } then ? new ScenarioSet(revision, then) : null);

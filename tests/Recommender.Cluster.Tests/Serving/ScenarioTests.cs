@@ -669,6 +669,12 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Equal([null, null, "first version ✓"], history.Changes.Select(c => c.Note));
         Assert.True(history.Changes[0].At >= history.Changes[2].At);
         Assert.InRange((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history")).Changes.Count, 3, 20);
+        // One scenario's changes alone.
+        var ofB = (await cluster.GetJsonAsync<ScenarioHistoryReply>($"/scenario-history?name={b}")).Changes;
+        Assert.Equal([start + 2], ofB.Select(c => c.Revision));
+        Assert.Equal([b], ofB[0].Changes.Select(c => c.Name));
+        Assert.Equal([start + 3, start + 2, start + 1], (await cluster.GetJsonAsync<ScenarioHistoryReply>($"/scenario-history?name={a}")).Changes.Select(c => c.Revision));
+        Assert.Equal(["name"], (await Refused(await cluster.Http.GetAsync("/scenario-history?name=a%20b"))).Errors!.Keys);
 
         // The set as it was at a revision, as GET /scenarios gives a set.
         Assert.Equal(start + 2, (await cluster.GetJsonAsync<RevisionReply>($"/scenario-history/{start + 2}")).Revision);
@@ -709,6 +715,9 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"  put {b} (new)\n    cap: [action:1]\n", shown);
         Assert.Contains($"  deleted {a}\n", shown);
         Assert.Contains($"the scenarios are at revision {start + 5}; the history reaches back to revision", shown);
+        (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--name", b]);
+        Assert.True(exit == 0, error);
+        Assert.Equal([$"revision {start + 5}", $"revision {start + 2}"], output.Split('\n').Where(l => l.StartsWith("revision ")).Select(l => l[..l.IndexOf("  ", StringComparison.Ordinal)]));
         var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");
         try
         {

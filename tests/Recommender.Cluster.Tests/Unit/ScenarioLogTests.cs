@@ -69,6 +69,14 @@ public sealed class ScenarioLogTests
         Assert.Equal([("home", (int?)3, (int?)null)], history.Changes[1].Edits.Select(e => (e.Name, e.Before!.K, e.After?.K)));
         Assert.Equal([("cart", (int?)null, (int?)2), ("home", 1, 3)], history.Changes[2].Edits.Select(e => (e.Name, e.Before?.K, e.After!.K)));
 
+        // One scenario's changes alone, each with its own edit only.
+        var cart = ScenarioLog.Describe(current, log, limit: 10, scenario: "cart");
+        Assert.Equal([4L, 2], cart.Changes.Select(c => c.Revision));
+        Assert.All(cart.Changes, c => Assert.Equal(["cart"], c.Edits.Select(e => e.Name)));
+        Assert.Equal([(2, 4)], cart.Changes.Take(1).Select(c => (c.Edits[0].Before!.K!.Value, c.Edits[0].After!.K!.Value)));
+        Assert.Equal([3L], ScenarioLog.Describe(current, log, limit: 1, scenario: "home").Changes.Select(c => c.Revision));
+        Assert.Empty(ScenarioLog.Describe(current, log, limit: 10, scenario: "none").Changes);
+
         // A scenario stored again counts as changed whatever its rules (another record replaced it); one kept as it was does not.
         var again = new Dictionary<string, Scenario>(current.Scenarios, StringComparer.Ordinal) { ["cart"] = Rules(4) with { Tags = ["sale"] } };
         Assert.Equal(["cart"], ScenarioLog.Add(log, 5, Start, ScenarioAuthor.Unknown, current.Scenarios, again)[^1].Before.Keys);

@@ -63,7 +63,6 @@ internal static class ApplyScenariosCommand
                 var endpoint = dry ? "scenarios?dryRun=true" : "scenarios" + NoteQuery(parse.GetValue(note), first: true);
                 var content = body.ToJsonString();
                 var expected = parse.GetValue(ifRevision);
-                var sends = 0;
                 HttpRequestMessage Request(string path, long? revision)
                 {
                     var request = new HttpRequestMessage(method, path) { Content = new StringContent(content, Encoding.UTF8, "application/json") };
@@ -71,17 +70,15 @@ internal static class ApplyScenariosCommand
                     return request;
                 }
                 // The whole file is one change that leaves the cluster the same however often it comes: one whose answer was lost is sent again.
-                using var response = await http.SendAsync(() =>
-                {
-                    sends++;
-                    return Request(endpoint, expected);
-                }, tries, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+                using var response = await http.SendAsync(() => Request(endpoint, expected), tries, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
                 var text = await response.Content.ReadAsStringAsync(cancellation);
-                if (response.StatusCode == HttpStatusCode.PreconditionFailed && !dry && sends > 1 && Revision(text) == expected + 1
-                    && await MadeByALostAttemptAsync(http, () => Request("scenarios?dryRun=true", null), tries, error, cancellation))
+                // A repeat of a request whose answer was lost (by this command, or by HttpClient itself on a reused
+                // connection) is refused when the lost attempt made the change: the set one revision on, as the file says.
+                if (response.StatusCode == HttpStatusCode.PreconditionFailed && !dry && Revision(text) == expected + 1
+                    && await MadeAlreadyAsync(http, () => Request("scenarios?dryRun=true", null), tries, error, cancellation))
                 {
-                    // The attempt whose answer was lost made the change: the set moved on by one revision, to what the file says.
-                    await output.WriteLineAsync($"applied by an attempt whose answer was lost; the scenarios are now at revision {expected + 1}");
+                    await output.WriteLineAsync($"the scenarios are now at revision {expected + 1} and already as the file says: the change was made one " +
+                        "revision after the one given (by an attempt of this command whose answer was lost)");
                     return 0;
                 }
                 if (!response.IsSuccessStatusCode)
@@ -90,11 +87,8 @@ internal static class ApplyScenariosCommand
                     if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict)
                         await error.WriteLineAsync("No scenario was changed. Mend the file and run the command again.");
                     if (response.StatusCode is HttpStatusCode.PreconditionFailed)
-                        await error.WriteLineAsync(sends == 1
-                            ? $"No scenario was changed: the cluster's scenarios were changed since revision {expected}. " +
-                                "Run the command with --dry-run to review the change against them as they are now."
-                            : $"The cluster's scenarios were changed since revision {expected}, perhaps by an attempt of this command whose answer was lost " +
-                                "and then by another change. Run the command with --dry-run to review them as they are now (scenario-history shows the changes).");
+                        await error.WriteLineAsync($"The cluster's scenarios were changed since revision {expected}, and the file was not applied over that change. " +
+                            "Run the command with --dry-run to review it against them as they are now (scenario-history shows the changes).");
                     return 1;
                 }
                 var applied = http.ReadAnswer<Applied>(endpoint, response.StatusCode, text);
@@ -192,7 +186,7 @@ internal static class ApplyScenariosCommand
         string.IsNullOrWhiteSpace(note) ? "" : $"{(first ? '?' : '&')}note={Uri.EscapeDataString(note)}";
 
     /// <summary>The revision a 412's problem document gives (the scenarios' revision when it was refused); null if it gives none.</summary>
-    private static long? Revision(string problem)
+    internal static long? Revision(string problem)
     {
         try
         {
@@ -208,7 +202,7 @@ internal static class ApplyScenariosCommand
     /// Whether the file's change is already what the cluster holds (a dry run of it, without a condition, would put and
     /// delete nothing): after a lost answer and a refused repeat, the sign that the lost attempt made the change.
     /// </summary>
-    private static async Task<bool> MadeByALostAttemptAsync(ApiConnection http, Func<HttpRequestMessage> dryRun, int attempts, TextWriter error, CancellationToken cancellation)
+    internal static async Task<bool> MadeAlreadyAsync(ApiConnection http, Func<HttpRequestMessage> dryRun, int attempts, TextWriter error, CancellationToken cancellation)
     {
         using var response = await http.SendAsync(dryRun, attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
         if (!response.IsSuccessStatusCode) return false;

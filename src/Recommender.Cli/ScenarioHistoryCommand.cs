@@ -93,18 +93,30 @@ internal static class ScenarioHistoryCommand
         TextWriter error, CancellationToken cancellation)
     {
         var endpoint = $"scenario-history/{revision}/restore{(dry ? "?dryRun=true" : ApplyScenariosCommand.NoteQuery(note, first: true))}";
-        // Restoring a revision leaves the scenarios the same however often it is sent: one whose answer was lost is sent again.
-        using var response = await http.SendAsync(() =>
+        HttpRequestMessage Request(string path, long? condition)
         {
-            var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
-            if (ifRevision is { } r) request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{r}\""));
+            var request = new HttpRequestMessage(HttpMethod.Post, path);
+            if (condition is { } r) request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{r}\""));
             return request;
-        }, attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
+        }
+        // Restoring a revision leaves the scenarios the same however often it is sent: one whose answer was lost is sent again.
+        using var response = await http.SendAsync(() => Request(endpoint, ifRevision), attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);
         var text = await response.Content.ReadAsStringAsync(cancellation);
+        // As apply-scenarios: a refused repeat after a lost answer, when the lost attempt made the restore.
+        if (response.StatusCode == HttpStatusCode.PreconditionFailed && !dry && ApplyScenariosCommand.Revision(text) == ifRevision + 1
+            && await ApplyScenariosCommand.MadeAlreadyAsync(http, () => Request($"scenario-history/{revision}/restore?dryRun=true", null), attempts, error, cancellation))
+        {
+            await output.WriteLineAsync($"restored revision {revision}: the scenarios are now at revision {ifRevision + 1} and already as they were then " +
+                "(by an attempt of this command whose answer was lost)");
+            return 0;
+        }
         if (!response.IsSuccessStatusCode)
         {
             await ApiProblem.ReportAsync(http, endpoint, response.StatusCode, text, error, "Restoring scenarios");
-            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.PreconditionFailed) await error.WriteLineAsync("No scenario was changed.");
+            if (response.StatusCode is HttpStatusCode.NotFound) await error.WriteLineAsync("No scenario was changed.");
+            else if (response.StatusCode is HttpStatusCode.PreconditionFailed)
+                await error.WriteLineAsync($"The cluster's scenarios were changed since revision {ifRevision}, and revision {revision} was not restored over that change: " +
+                    "scenario-history shows what happened.");
             return 1;
         }
         var applied = http.ReadAnswer<ApplyScenariosCommand.Applied>(endpoint, response.StatusCode, text);

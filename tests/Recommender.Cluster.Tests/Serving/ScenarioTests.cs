@@ -556,7 +556,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
             (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}"]);
             Assert.Equal(1, exit);
             Assert.Contains("answered 412: If-Match:", error);
-            Assert.Contains($"No scenario was changed: the cluster's scenarios were changed since revision {reviewed}", error);
+            Assert.Contains($"The cluster's scenarios were changed since revision {reviewed}, and the file was not applied over that change", error);
             Assert.DoesNotContain(name, await Names());
 
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--dry-run"]);
@@ -576,7 +576,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
             (exit, output, error, forwarded) = await LosingTheFirstAnswer(["apply-scenarios", "--file", file, "--if-revision", $"{before}"], requests: 3);
             Assert.True(exit == 0, $"{error}\n{string.Join("\n", forwarded)}");
             Assert.Equal([$"PATCH /scenarios {Tag(before)} -> 200", $"PATCH /scenarios {Tag(before)} -> 412", "PATCH /scenarios?dryRun=true  -> 200"], forwarded);
-            Assert.Contains($"applied by an attempt whose answer was lost; the scenarios are now at revision {before + 1}", output);
+            Assert.Contains($"the scenarios are now at revision {before + 1} and already as the file says", output);
             Assert.Equal(5, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
 
             // Another change between the lost answer and the repeat: whether the lost attempt made the change cannot be told, and the command says so.
@@ -586,7 +586,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
                 between: () => Put(NewName(), "{}"));
             Assert.Equal(1, exit);
             Assert.Equal([$"PATCH /scenarios {Tag(before)} -> 200", $"PATCH /scenarios {Tag(before)} -> 412"], forwarded);
-            Assert.Contains($"changed since revision {before}, perhaps by an attempt of this command whose answer was lost", error);
+            Assert.Contains($"changed since revision {before}, and the file was not applied over that change", error);
             Assert.Equal(6, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
 
             (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", "-1"]);
@@ -739,13 +739,21 @@ public sealed class ScenarioTests(ServingCluster cluster)
         (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--if-revision", $"{start + 4}"]);
         Assert.Equal(1, exit);
         Assert.Contains("answered 412: If-Match:", error);
-        Assert.Contains("No scenario was changed.", error);
+        Assert.Contains($"revision {start + 2} was not restored over that change", error);
         Assert.Equal(before, await Names());
         (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 2}", "--if-revision", $"{start + 5}", "--note", "undo the reset"]);
         Assert.True(exit == 0, error);
         Assert.Equal("undo the reset", Assert.Single((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=1")).Changes).Note);
         Assert.Contains($"restored revision {start + 2}: the scenarios are now at revision {start + 6}", output);
         Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{a}")).K);
+        // Its answer lost: the repeat is refused (the restore moved the revision on), and the command finds the restore made.
+        List<string> forwarded;
+        (exit, output, error, forwarded) = await LosingTheFirstAnswer(["scenario-history", "--restore", $"{start}", "--if-revision", $"{start + 6}"], requests: 3);
+        Assert.True(exit == 0, $"{error}\n{string.Join("\n", forwarded)}");
+        Assert.Equal([$"POST /scenario-history/{start}/restore {Tag(start + 6)} -> 200", $"POST /scenario-history/{start}/restore {Tag(start + 6)} -> 412",
+            $"POST /scenario-history/{start}/restore?dryRun=true  -> 200"], forwarded);
+        Assert.Contains($"restored revision {start}: the scenarios are now at revision {start + 7} and already as they were then", output);
+        Assert.Equal(before, await Names());
         (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["scenario-history", "--restore", $"{start + 99}"]);
         Assert.Equal(1, exit);
         Assert.Contains($"Revision {start + 99} is not in the scenarios' history", error);

@@ -66,7 +66,7 @@ internal static class ApplyScenariosCommand
                 HttpRequestMessage Request(string path, long? revision)
                 {
                     var request = new HttpRequestMessage(method, path) { Content = new StringContent(content, Encoding.UTF8, "application/json") };
-                    if (revision is { } r) request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{r}\""));
+                    IfMatch(request, revision);
                     return request;
                 }
                 // The whole file is one change that leaves the cluster the same however often it comes: one whose answer was lost is sent again.
@@ -185,12 +185,22 @@ internal static class ApplyScenariosCommand
     internal static string NoteQuery(string? note, bool first) =>
         string.IsNullOrWhiteSpace(note) ? "" : $"{(first ? '?' : '&')}note={Uri.EscapeDataString(note)}";
 
+    /// <summary>The "revision" an answer of the scenarios' endpoints gives; null if it gives none.</summary>
+    internal static long? RevisionOf(JsonNode? answer) =>
+        answer?["revision"] is JsonValue value && value.TryGetValue<long>(out var revision) ? revision : null;
+
+    /// <summary>Makes <paramref name="request"/> conditional on the scenarios being at <paramref name="revision"/> (If-Match), when one is given.</summary>
+    internal static void IfMatch(HttpRequestMessage request, long? revision)
+    {
+        if (revision is { } r) request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{r}\""));
+    }
+
     /// <summary>The revision a 412's problem document gives (the scenarios' revision when it was refused); null if it gives none.</summary>
     internal static long? Revision(string problem)
     {
         try
         {
-            return JsonNode.Parse(problem)?["revision"] is JsonValue value && value.TryGetValue<long>(out var revision) ? revision : null;
+            return RevisionOf(JsonNode.Parse(problem));
         }
         catch (JsonException)
         {

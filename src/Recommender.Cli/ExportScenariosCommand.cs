@@ -49,7 +49,7 @@ internal static class ExportScenariosCommand
                 await File.WriteAllTextAsync(partial, file.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancellation);
                 // Only a whole file replaces the target.
                 File.Move(partial, path, overwrite: true);
-                var revision = listed["revision"] is JsonValue value && value.TryGetValue<long>(out var read) ? read : (long?)null;
+                var revision = ApplyScenariosCommand.RevisionOf(listed);
                 await parse.InvocationConfiguration.Output.WriteLineAsync($"wrote {file.Count} scenarios to {path}" + (revision, parse.GetValue(atRevision)) switch
                 {
                     ({ } r, null) => $" at revision {r} (apply-scenarios --if-revision {r} applies an edit of the file only while the cluster's scenarios are still those)",

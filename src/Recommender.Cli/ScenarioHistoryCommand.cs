@@ -96,7 +96,7 @@ internal static class ScenarioHistoryCommand
         HttpRequestMessage Request(string path, long? condition)
         {
             var request = new HttpRequestMessage(HttpMethod.Post, path);
-            if (condition is { } r) request.Headers.IfMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue($"\"{r}\""));
+            ApplyScenariosCommand.IfMatch(request, condition);
             return request;
         }
         // Restoring a revision leaves the scenarios the same however often it is sent: one whose answer was lost is sent again.

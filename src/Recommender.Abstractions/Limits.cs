@@ -38,6 +38,9 @@ public static class Limits
     /// <summary>Caps a request may give (each a tag and the most items carrying it a list may hold).</summary>
     public const int MaxCaps = 20;
 
+    /// <summary>Items a list may pin to fixed places (each an item id and a position from 1 to <see cref="MaxK"/>).</summary>
+    public const int MaxPins = 10;
+
     /// <summary>Scenarios a cluster keeps (named list rules; see <see cref="Scenario"/>).</summary>
     public const int MaxScenarios = 200;
 

@@ -27,7 +27,8 @@ public sealed record ScoredItem(
 /// A ranked item: <see cref="Score"/> is the softmax over the returned candidates (of their similarities with any boosts
 /// added), <see cref="Similarity"/> the item's own, without boosts; <see cref="Boost"/>, when the request's boosts
 /// applied to the item, the factor its weight was multiplied by. <see cref="Because"/>, when the
-/// request asked for explanations, lists the history items whose vectors are closest to this item's.
+/// request asked for explanations, lists the history items whose vectors are closest to this item's. <see cref="Pinned"/>
+/// says the item stands where a pin of the request put it (<see cref="ItemPin"/>), not where its score would.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranked-item")]
 public sealed record RankedItem(
@@ -36,7 +37,28 @@ public sealed record RankedItem(
     [property: Id(2)] double Score,
     [property: Id(3)] float Similarity,
     [property: Id(4)] IReadOnlyList<HistoryReason>? Because = null,
-    [property: Id(5)] double? Boost = null);
+    [property: Id(5)] double? Boost = null,
+    [property: Id(6)] bool Pinned = false);
+
+/// <summary>
+/// Merchandising: <see cref="ItemId"/> stands at <see cref="Position"/> (1 for the top, counted across pages) of a list
+/// that may hold it, whatever its score; the ranked items fill the other places. A list that may not hold the item (it
+/// is left out, seen, hidden, not available, or lacks the list's tags) fills the place from the ranking, and a list
+/// shorter than the position ends with the item.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.item-pin")]
+public sealed record ItemPin([property: Id(0)] string ItemId, [property: Id(1)] int Position);
+
+/// <summary>
+/// An item a shard holds that a list may pin: its title, tags and similarity to the query (0 without a query). A shard
+/// names only the items a scan under the same filter could return.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.pinnable-item")]
+public sealed record PinnableItem(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] float Similarity,
+    [property: Id(3)] string[] Tags);
 
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]

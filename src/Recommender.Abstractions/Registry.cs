@@ -93,6 +93,7 @@ public sealed record ActivationResult(
 /// the items carrying its tag before the list is cut and its scores are normalised; each of <see cref="Caps"/> lets at
 /// most its count of items carrying its tag into the list. <see cref="Scenario"/> names the scenario whose rules the
 /// request carries (they are applied before it is sent), so that what users do after its lists is counted by scenario.
+/// Each of <see cref="Pins"/> puts an item at a fixed place of the list.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -107,7 +108,8 @@ public sealed record RecommendationRequest(
     [property: Id(8)] string[]? ExcludeTags = null,
     [property: Id(9)] TagBoost[]? Boosts = null,
     [property: Id(10)] TagCap[]? Caps = null,
-    [property: Id(11)] string? Scenario = null)
+    [property: Id(11)] string? Scenario = null,
+    [property: Id(12)] ItemPin[]? Pins = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
@@ -126,7 +128,8 @@ public sealed record RecommendationRequest(
 /// list is taken from the merged rows cap by cap (<c>TagCaps</c>), the scan going deeper until the list is full. With
 /// <see cref="CapSurvivors"/> as well (a list not picked for diversity), a shard leaves out the rows the caps certainly
 /// pass over and marks the last row it ranked (<see cref="ScoredItem.ScanEnd"/>), so that the caller knows how far down
-/// its candidates reach.
+/// its candidates reach. Each of <see cref="Pins"/> within the list's depth puts its item at its place, the ranked rows
+/// filling the others; no scan returns a pinned item among them (so that pages join up wherever the pin stands).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -139,7 +142,8 @@ public sealed record ScanFilter(
     [property: Id(6)] string[]? ExcludeTags = null,
     [property: Id(7)] TagBoost[]? Boosts = null,
     [property: Id(8)] TagCap[]? Caps = null,
-    [property: Id(9)] bool CapSurvivors = false)
+    [property: Id(9)] bool CapSurvivors = false,
+    [property: Id(10)] ItemPin[]? Pins = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;

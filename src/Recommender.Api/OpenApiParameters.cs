@@ -48,9 +48,17 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             $"TAG:COUNT, such as sponsored:2 (the count after the last colon, from 1 to {Limits.MaxK}): at most that many items carrying the tag (case-insensitive) in the list, "
             + "counted from its top across pages; the list is taken in its order (after boosts, or as diversity picks it), passing over an item once a cap of one of its tags "
             + "is full and filling from further down, so it may come out shorter only when the items run out. Repeat the parameter for several tags, each once."),
+        ["pin"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxPins, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
+            $"ITEM:POSITION, such as sku-42:1 (the position after the last colon, from 1 for the top to {Limits.MaxK}, counted across pages): the item stands at that "
+            + "place of the list whatever its score, marked \"pinned\": true, and the ranked items fill the other places (a later page never lists it again). A list "
+            + "that may not hold the item (excluded, already seen, hidden, not available, not in the active version, or without the list's tags) fills the place from "
+            + "the ranking; a list shorter than the position ends with it. Its score is its share of the list, as any item's. A pinned item counts against the caps "
+            + "of its tags wherever its place (the ranked items make room for it; pins past a cap all stand); diversity picks the other places. "
+            + $"At most {Limits.MaxPins}, each item and each position once."),
         ["scenario"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScenarioNames.MaxLength, Pattern = "^[A-Za-z0-9._-]+$" },
-            "The name of a scenario (PUT /scenarios/{name}): its tag filters, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
-            + "diversity, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name; excluded tags, boosts and caps of both add up. "
+            "The name of a scenario (PUT /scenarios/{name}): its tag filters, excluded items, pins, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
+            + "diversity, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name, its pins on the items and places they name; "
+            + "excluded tags and items, boosts, caps and pins of both add up. "
             + "A name no scenario has is refused (400)."),
         ["note"] = (() => new() { Type = JsonSchemaType.String, MaxLength = ScenarioAuthor.MaxNoteLength },
             "Why the change is made, in a line (such as a ticket or a commit), kept with it in the scenarios' history (GET /scenario-history) beside who made it."),

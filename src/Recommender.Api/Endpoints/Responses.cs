@@ -26,10 +26,15 @@ public sealed record RecommendedItem(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull),
         Description("Present when the request's boosts applied to the item: the factor its weight was multiplied by (the product of the factors of "
             + "its boosted tags, to six significant digits), e.g. for labelling promoted items.")]
-    double? Boost = null)
+    double? Boost = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull),
+        Description("true when a pin of the request (pin=ITEM:POSITION, or the scenario's) put the item at its place, which its score alone "
+            + "would not give it; absent otherwise.")]
+    bool? Pinned = null)
 {
     public static RecommendedItem From(RankedItem item) =>
-        new(item.ItemId, item.Title, item.Score, item.Similarity, item.Because?.Select(r => new ReasonItem(r.ItemId, r.Title, r.Similarity)).ToArray(), item.Boost);
+        new(item.ItemId, item.Title, item.Score, item.Similarity, item.Because?.Select(r => new ReasonItem(r.ItemId, r.Title, r.Similarity)).ToArray(), item.Boost,
+            item.Pinned ? true : null);
 }
 
 /// <summary>A history item that explains a recommendation: the cosine similarity of its vector to the recommended item's.</summary>
@@ -162,6 +167,9 @@ public sealed record ScenarioRequest(
     IReadOnlyList<string>? Cap = null,
     [property: System.ComponentModel.Description("PREFIX:COUNT entries (as capEach=, such as \"brand::2\" or \"*:3\"); a request's own capEach of a prefix replaces the scenario's.")]
     IReadOnlyList<string>? CapEach = null,
+    [property: System.ComponentModel.Description("ITEM:POSITION entries (as pin=, such as \"sku-42:1\", at most 10): the item stands at that place of every list "
+        + "that may hold it; a request's own pin of an item or a position replaces the scenario's.")]
+    IReadOnlyList<string>? Pin = null,
     [property: System.ComponentModel.Description("0 to 1 (as diversity=); a request's own diversity= replaces it.")]
     float? Diversity = null,
     [property: System.ComponentModel.Description("How many items the lists hold, 1 to 1,000 (as k=); a request's own k= replaces it.")]

@@ -6,7 +6,8 @@ namespace Recommender.Api.Scenarios;
 /// <summary>
 /// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=
 /// and includeSeen= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
-/// count. The rest add up: excluded tags and excluded items of both, and the boosts and caps of both on other tags.
+/// count; an item or a place it pins takes the request's pin. The rest add up: excluded tags and excluded items of both,
+/// and the boosts, caps and pins of both on other tags, items and places.
 /// </summary>
 public static class ScenarioRules
 {
@@ -32,6 +33,10 @@ public static class ScenarioRules
             .. (scenario.Boosts ?? []).Where(b => request.Boosts?.Any(r => string.Equals(r.Tag, b.Tag, StringComparison.OrdinalIgnoreCase)) != true)];
         TagCap[] caps = [.. request.Caps ?? [],
             .. (scenario.Caps ?? []).Where(c => request.Caps?.Any(r => r.Each == c.Each && string.Equals(r.Tag, c.Tag, StringComparison.OrdinalIgnoreCase)) != true)];
+        ItemPin[] pins = [.. request.Pins ?? [],
+            .. (scenario.Pins ?? []).Where(p => request.Pins?.Any(r => r.ItemId == p.ItemId || r.Position == p.Position) != true)];
+        if (pins.Length > Limits.MaxPins)
+            errors.Add("scenario", $"pin with scenario '{name}''s pins makes {pins.Length}; the limit is {Limits.MaxPins}.");
         if (excluded.Length > Limits.MaxTags)
             errors.Add("scenario", $"excludeTag with scenario '{name}''s excluded tags makes {excluded.Length}; the limit is {Limits.MaxTags}.");
         if (excludedItems.Length > Limits.MaxExclude)
@@ -58,6 +63,7 @@ public static class ScenarioRules
             Diversity = diversity,
             Boosts = boosts.Length == 0 ? null : boosts,
             Caps = caps.Length == 0 ? null : caps,
+            Pins = pins.Length == 0 ? null : pins,
             Scenario = name,
         };
     }

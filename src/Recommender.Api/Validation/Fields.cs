@@ -278,7 +278,7 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
-        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, ValidationErrors errors)
+        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -289,9 +289,51 @@ public static class Fields
         var withReasons = Flag(explain, "explain", errors);
         var boosts = Boosts(boost, errors);
         var caps = Caps(cap, capEach, errors);
+        var pins = Pins(pin, errors);
         return count is { } c && !errors.Any
-            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps)
+            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins)
             : null;
+    }
+
+    /// <summary>
+    /// The pin= parameters (repeatable, null for none): each ITEM:POSITION, the item id checked as ids are (the position
+    /// follows the last colon, so an id may hold one) and the position, counted from 1 at the top across pages, a whole
+    /// number from 1 to <see cref="Limits.MaxK"/>; an item or a position named twice is refused, and at most
+    /// <see cref="Limits.MaxPins"/> are given.
+    /// </summary>
+    public static ItemPin[]? Pins(string[]? values, ValidationErrors errors)
+    {
+        if (values is null || values.Length == 0) return null;
+        if (values.Length > Limits.MaxPins)
+        {
+            errors.Add("pin", $"pin is given {values.Length} times; the limit is {Limits.MaxPins}.");
+            return null;
+        }
+        var pins = new List<ItemPin>(values.Length);
+        var wrong = false;
+        foreach (var value in values)
+        {
+            var colon = value.LastIndexOf(':');
+            string? problem;
+            if (colon < 0)
+                problem = $"pin '{Shown(value)}' has no position: give it as ITEM:POSITION, such as pin=sku-42:1 (item sku-42 at the top of the list).";
+            else if (!int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var position) || position is < 1 or > Limits.MaxK)
+                problem = $"pin '{Shown(value)}' has position '{Shown(value[(colon + 1)..])}'; it must be a whole number from 1 (the top of the list) to {Limits.MaxK}.";
+            else if (Limits.IdProblem(value[..colon]) is { } bad)
+                problem = $"pin '{Shown(value)}' names an item whose id {bad}.";
+            else if (pins.Any(p => p.ItemId == value[..colon]))
+                problem = $"pin names item '{Shown(value[..colon])}' twice; give each item one position.";
+            else if (pins.FirstOrDefault(p => p.Position == position) is { } taken)
+                problem = $"pin puts items '{Shown(taken.ItemId)}' and '{Shown(value[..colon])}' both at position {position}; give each position one item.";
+            else
+            {
+                pins.Add(new ItemPin(value[..colon], position));
+                continue;
+            }
+            errors.Add("pin", problem);
+            wrong = true;
+        }
+        return wrong ? null : [.. pins];
     }
 
     /// <summary>

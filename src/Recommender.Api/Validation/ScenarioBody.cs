@@ -6,12 +6,12 @@ namespace Recommender.Api.Validation;
 
 /// <summary>
 /// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "exclude": [...], "boost": [...], "cap": [...],
-/// "capEach": [...], "diversity": 0.3, "k": 12, "includeSeen": false}</c>, every field optional, each list holding what
+/// "capEach": [...], "pin": [...], "diversity": 0.3, "k": 12, "includeSeen": false}</c>, every field optional, each list holding what
 /// the query parameter of its name takes (such as "sale:2" for a boost) and checked the same way.
 /// </summary>
 public static class ScenarioBody
 {
-    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
 
     public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
@@ -26,6 +26,7 @@ public static class ScenarioBody
         var excludedItems = ItemIds(body, errors);
         var boosts = Fields.Boosts(Strings(body, "boost", errors), errors);
         var caps = Fields.Caps(Strings(body, "cap", errors), Strings(body, "capEach", errors), errors);
+        var pins = Fields.Pins(Strings(body, "pin", errors), errors);
         float? diversity = null;
         if (body.TryGetProperty("diversity", out var value) && value.ValueKind != JsonValueKind.Null)
         {
@@ -49,7 +50,7 @@ public static class ScenarioBody
         if (activeFrom >= activeUntil)
             errors.Add("activeUntil", $"'activeUntil' {activeUntil:O} must be later than 'activeFrom' {activeFrom:O}.");
         return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen,
-            activeFrom, activeUntil, excludedItems);
+            activeFrom, activeUntil, excludedItems, pins);
     }
 
     /// <summary>The optional "exclude": item ids (strings, or integers as written), each checked as an id, each once, at most <see cref="Limits.MaxScenarioExclude"/>.</summary>
@@ -92,6 +93,7 @@ public static class ScenarioBody
         [.. (scenario.Boosts ?? []).Select(b => $"{b.Tag}:{b.Factor.ToString("R", CultureInfo.InvariantCulture)}")],
         [.. (scenario.Caps ?? []).Where(c => !c.Each).Select(c => $"{c.Tag}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
         [.. (scenario.Caps ?? []).Where(c => c.Each).Select(c => $"{(c.Tag.Length == 0 ? "*" : c.Tag)}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
+        [.. (scenario.Pins ?? []).Select(p => $"{p.ItemId}:{p.Position.ToString(CultureInfo.InvariantCulture)}")],
         scenario.Diversity,
         scenario.K,
         scenario.IncludeSeen,
@@ -105,7 +107,7 @@ public static class ScenarioBody
 /// A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take, and whether
 /// they hold now (<see cref="Active"/>: within activeFrom and activeUntil, when set).
 /// </summary>
-public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
+public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, string[] Pin, float? Diversity,
     int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active);
 
 /// <summary>GET /scenarios: every scenario, by name, at the revision the ETag header names too.</summary>

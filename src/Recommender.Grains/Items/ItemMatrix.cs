@@ -196,6 +196,28 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         return result;
     }
 
+    /// <summary>
+    /// Those of <paramref name="itemIds"/> a scan under the same exclusions and tag filters could return (listed, not
+    /// hidden, available now), each with its title, tags and similarity to <paramref name="query"/> (0 when empty); for
+    /// the items a list pins, which its scan leaves out.
+    /// </summary>
+    public PinnableItem[] Pinnable(ReadOnlySpan<float> query, IEnumerable<string> itemIds, IEnumerable<string> exclude, IReadOnlyList<string> anyTags,
+        IReadOnlyList<string> noneTags)
+    {
+        var excluded = exclude.ToHashSet(StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+        var pinnable = new List<PinnableItem>();
+        foreach (var id in itemIds)
+        {
+            if (excluded.Contains(id) || !_rows.TryGetValue(id, out var row) || _hiddenRows.Contains(row) || _unlistedRows.Contains(row)
+                || _heldUntil.GetValueOrDefault(row) > now) continue;
+            var tags = _rowTags.GetValueOrDefault(row) ?? [];
+            if (!TagMatch.Matches(tags, [.. anyTags], [.. noneTags])) continue;
+            pinnable.Add(new PinnableItem(id, _titles[row], query.IsEmpty ? 0 : TensorPrimitives.Dot(Vector(row), query), tags));
+        }
+        return [.. pinnable];
+    }
+
     /// <summary>The row sets of the boosted tags some row carries, each with its offset (a tag named twice adds both).</summary>
     private (HashSet<int> Rows, float Offset)[] Boosted(IReadOnlyList<(string Tag, float Offset)>? boosts) =>
         boosts is null ? [] : [.. boosts

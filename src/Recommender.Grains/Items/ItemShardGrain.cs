@@ -70,17 +70,27 @@ public sealed class ItemShardGrain(
 
     public async Task<Immutable<ScoredItem[]>> TopK(Immutable<byte[]> query, ScanFilter filter)
     {
-        // Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per change.
-        await catalogue.GetAsync();
-        var hidden = catalogue.Hidden;
-        if (hidden.Token != _hiddenToken)
-        {
-            _matrix.SetHidden(hidden.Ids);
-            _hiddenToken = hidden.Token;
-        }
+        await RefreshHidden();
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
             filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature),
             caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0));
+    }
+
+    public async Task<Immutable<PinnableItem[]>> Pinnable(Immutable<byte[]>? query, Immutable<string[]> itemIds, ScanFilter filter)
+    {
+        await RefreshHidden();
+        return new Immutable<PinnableItem[]>(_matrix.Pinnable(query is { } q ? VectorBytes.AsFloats(q.Value) : [], itemIds.Value, filter.Exclude,
+            filter.AnyTags, filter.ExcludeTags ?? []));
+    }
+
+    /// <summary>Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per change.</summary>
+    private async Task RefreshHidden()
+    {
+        await catalogue.GetAsync();
+        var hidden = catalogue.Hidden;
+        if (hidden.Token == _hiddenToken) return;
+        _matrix.SetHidden(hidden.Ids);
+        _hiddenToken = hidden.Token;
     }
 
     // Activation (OnActivateAsync) has loaded the package rows by the time this runs, so the rows returned mean "ready".

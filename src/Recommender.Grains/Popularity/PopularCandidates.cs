@@ -24,4 +24,23 @@ public static class PopularCandidates
             .Select(g => g.MaxBy(p => p.Count)!)
             .OrderByDescending(p => p.Count);
     }
+
+    /// <summary>
+    /// The counts <see cref="Merge"/> gives those of <paramref name="itemIds"/> that either list holds, found without
+    /// merging the lists (a list's pinned items, which need their counts alone).
+    /// </summary>
+    public static Dictionary<string, long> CountsOf(IReadOnlyList<PopularItem> live, IReadOnlyList<PopularItem> seeded, long minimumLiveCount,
+        IReadOnlySet<string> itemIds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minimumLiveCount, 1);
+        var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Take(string itemId, long count)
+        {
+            if (itemIds.Contains(itemId) && (!counts.TryGetValue(itemId, out var known) || count > known)) counts[itemId] = count;
+        }
+        foreach (var p in live) Take(p.ItemId, p.Count >= minimumLiveCount ? p.Count + lift : p.Count);
+        foreach (var p in seeded) Take(p.ItemId, p.Count);
+        return counts;
+    }
 }

@@ -18,14 +18,16 @@ public static class DiverseSelection
     /// <param name="pool">Candidates, most similar to the query first, each with its vector.</param>
     /// <param name="caps">Caps on the picks (<see cref="TagCaps"/>): a candidate whose capped tag is full is passed over,
     /// so fewer than k may be picked from a pool too small for them.</param>
-    public static ScoredItem[] Select(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null)
+    /// <param name="taken">What the items the list holds anyway (its pinned items) count against, counted into the caps first.</param>
+    public static ScoredItem[] Select(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null,
+        IReadOnlyList<CapMarks>? taken = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (!(lambda >= 0 && lambda <= 1)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Diversity must be from 0 to 1.");
         var count = Math.Min(k, pool.Count);
         if (lambda == 0 || count <= 1)
-            return caps is { Count: > 0 } ? [.. TagCaps.Take(pool, TagCaps.Of, caps, k)] : [.. pool.Take(count)];
-        var counts = caps is { Count: > 0 } ? new TagCaps.Counts(caps) : null;
+            return caps is { Count: > 0 } ? [.. TagCaps.Take(pool, TagCaps.Of, caps, k, taken)] : [.. pool.Take(count)];
+        var counts = caps is { Count: > 0 } ? new TagCaps.Counts(caps, taken ?? []) : null;
 
         var units = new float[pool.Count][];
         for (var i = 0; i < units.Length; i++)
@@ -40,10 +42,12 @@ public static class DiverseSelection
         var span = top - bottom;
         var relevance = pool.Select(c => span > 0 ? (c.Relevance - bottom) / span : 1f).ToArray();
 
-        // The first pick is the most relevant item (ties: the earlier one); every other candidate is then scored against it.
-        var first = 0;
-        for (var i = 1; i < pool.Count; i++)
-            if (relevance[i] > relevance[first]) first = i;
+        // The first pick is the most relevant item the caps admit (ties: the earlier one; items held anyway may have
+        // filled a cap); every other candidate is then scored against it.
+        var first = -1;
+        for (var i = 0; i < pool.Count; i++)
+            if ((first < 0 || relevance[i] > relevance[first]) && counts?.Admits(TagCaps.Of(pool[i])) != false) first = i;
+        if (first < 0) return [];
         var picked = new List<int>(count) { first };
         counts?.Add(TagCaps.Of(pool[first]));
         var closest = new float[pool.Count];

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins), RankingSource.Model) with { Cached = cached };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
@@ -77,14 +77,21 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var excluded = exclude.ToHashSet(StringComparer.Ordinal);
         var hidden = catalogue.Hidden.Ids;
         var live = await popularity.GetAsync();
+        // Pinned items are left out of the ranking wherever their place, as in a model's list.
+        var pinnedIds = (request.Pins ?? []).Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var (anyOf, noneOf) = (request.AnyTags, request.ExcludeTags ?? []);
         var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
-            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId));
+            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId) && !pinnedIds.Contains(p.ItemId));
         var depth = request.Offset + request.K;
         var caps = request.Caps is { Length: > 0 } given ? given : null;
         var marker = caps is null ? null : new TagCaps.Marker(caps);
         CapMarks Capped(PopularItem p) => marker?.Marks(p.Tags) ?? default;
+        // As in a model's list: the pinned items within the depth to be placed, and under caps every one, counted first.
+        var pins = PinnedItems.Within(request.Pins, caps is null ? depth : int.MaxValue);
+        var pinnable = pins.Length == 0 ? [] : await PinnedItems.FindAsync(grains, model, null, pins,
+            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags));
+        CapMarks[]? taken = marker is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(p => marker.Marks(p.Tags))];
         // The best n in the list's order: by count, or by count times the boosts.
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         IEnumerable<PopularItem> listed;
@@ -100,7 +107,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                     .Select(p => new ScoredItem(p.Item.ItemId, p.Item.Title, SoftmaxRanking.LogCount(p.Item), VectorBytes.FromFloats(vectors[p.Item.ItemId].Vector),
                         (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups))
                     .ToArray();
-                var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps);
+                var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps, taken);
                 if (caps is null || picked.Length == depth || pool.Length < size || size == int.MaxValue)
                 {
                     var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
@@ -110,21 +117,28 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             }
         }
         else if (caps is null) listed = request.Boosts is { Length: > 0 } ? Ordered(depth) : candidates;
-        else if (request.Boosts is not { Length: > 0 }) listed = TagCaps.Take(candidates, Capped, caps, depth);
+        else if (request.Boosts is not { Length: > 0 }) listed = TagCaps.Take(candidates, Capped, caps, depth, taken);
         else
         {
             // The boosted order is found for the best n only: a capped list that does not fill from them needs more.
             for (var size = TagCaps.ScanDepth(depth); ; size = TagCaps.Deeper(size))
             {
                 var ordered = Ordered(size);
-                var taken = TagCaps.Take(ordered, Capped, caps, depth);
-                if (taken.Count == depth || ordered.Length < size || size == int.MaxValue)
+                var kept = TagCaps.Take(ordered, Capped, caps, depth, taken);
+                if (kept.Count == depth || ordered.Length < size || size == int.MaxValue)
                 {
-                    listed = taken;
+                    listed = kept;
                     break;
                 }
             }
         }
-        return SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts);
+        var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
+        if (placed.Length == 0) return SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts);
+        // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
+        var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
+        var withPins = PinnedItems.Place([.. listed.Take(depth)], placed.Select(p =>
+            (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth);
+        return PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts),
+            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
     }
 }

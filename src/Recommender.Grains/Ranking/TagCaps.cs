@@ -67,19 +67,21 @@ public static class TagCaps
     /// <summary>
     /// The items of <paramref name="ranked"/> (best first) that <paramref name="caps"/> let into a list, in order, at
     /// most <paramref name="depth"/>; <paramref name="capped"/> gives what an item counts against (<see cref="Marks"/>).
+    /// <paramref name="taken"/> counts into the caps first what items the list holds anyway count against (its pinned items).
     /// </summary>
-    public static List<T> Take<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int depth) =>
-        Walk(ranked, capped, caps, depth, static (_, _) => true);
+    public static List<T> Take<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int depth,
+        IReadOnlyList<CapMarks>? taken = null) =>
+        Walk(ranked, capped, caps, depth, static (_, _) => true, taken);
 
     /// <summary>
     /// The first <paramref name="count"/> items of <paramref name="ranked"/> that no full cap passes over, where only the
     /// items <paramref name="counted"/> says are counted into the caps (all of them: the capped list).
     /// </summary>
     private static List<T> Walk<T>(IEnumerable<T> ranked, Func<T, CapMarks> capped, IReadOnlyList<TagCap> caps, int count,
-        Func<CapMarks, IReadOnlyList<TagCap>, bool> counted)
+        Func<CapMarks, IReadOnlyList<TagCap>, bool> counted, IReadOnlyList<CapMarks>? taken = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var counts = new Counts(caps);
+        var counts = new Counts(caps, taken ?? []);
         var kept = new List<T>(Math.Min(count, 1024));
         foreach (var item in ranked)
         {
@@ -95,9 +97,12 @@ public static class TagCaps
     /// <summary>
     /// The capped list of at most <paramref name="depth"/> items from the shards' answers to a scan of
     /// <paramref name="asked"/> rows each that sent only the rows the caps may take (<see cref="ScanFilter.CapSurvivors"/>),
-    /// and whether it is the list a walk over every row gives; if not, a deeper scan is needed.
+    /// and whether it is the list a walk over every row gives; if not, a deeper scan is needed. The shards' rows that a
+    /// walk counting <paramref name="taken"/> in first passes over are among those they send, since counting more only
+    /// fills the caps sooner.
     /// </summary>
-    public static (ScoredItem[] List, bool Final) FromShards(IReadOnlyList<ScoredItem>[] answers, int asked, IReadOnlyList<TagCap> caps, int depth)
+    public static (ScoredItem[] List, bool Final) FromShards(IReadOnlyList<ScoredItem>[] answers, int asked, IReadOnlyList<TagCap> caps, int depth,
+        IReadOnlyList<CapMarks>? taken = null)
     {
         // Every row a shard ranked above the row its scan stopped at was either sent or certainly passed over, so the
         // merged rows are the ranking's as far down as the highest such row, and above it the walk takes what it would
@@ -109,7 +114,7 @@ public static class TagCaps
             var stop = SoftmaxRanking.Merge([stops], 1)[0];
             reached = reached.TakeWhile(c => !SoftmaxRanking.RanksBelow(c, stop));
         }
-        ScoredItem[] list = [.. Take(reached, Of, caps, depth)];
+        ScoredItem[] list = [.. Take(reached, Of, caps, depth, taken)];
         return (list, list.Length == depth || stops.Length == 0 || asked == int.MaxValue);
     }
 
@@ -137,6 +142,12 @@ public static class TagCaps
     /// <summary>How many items of each capped tag a list holds so far.</summary>
     public sealed class Counts(IReadOnlyList<TagCap> caps)
     {
+        /// <summary>Counts that start with the items <paramref name="taken"/> counts against already in the list.</summary>
+        public Counts(IReadOnlyList<TagCap> caps, IEnumerable<CapMarks> taken) : this(caps)
+        {
+            foreach (var marks in taken) Add(marks);
+        }
+
         private readonly int[] _taken = new int[caps.Count];
 
         // Per cap of each tag under a prefix, the items so far of each tag it covers.

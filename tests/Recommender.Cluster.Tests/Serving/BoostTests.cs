@@ -86,12 +86,7 @@ public sealed class BoostTests(ServingCluster cluster)
     public async Task Sessions_and_similar_items_take_the_same_boosts()
     {
         var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
-        async Task<List<RecommendedItemReply>> Session(string query)
-        {
-            using var response = await cluster.Http.PostAsJsonAsync($"/recommendations?{query}", new { items });
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items;
-        }
+        Task<List<RecommendedItemReply>> Session(string query) => ServingChecks.SessionList(cluster.Http, items, query);
         var session = await Session("k=1000");
         var boostedSession = await Session("k=1000&boost=thriller:5");
         AssertBoosted(session, boostedSession, Odd, 5, Temperature(session));
@@ -137,18 +132,7 @@ public sealed class BoostTests(ServingCluster cluster)
             "boost=drama", "boost=drama:0", "boost=drama:101", "boost=drama:abc", "boost=drama:NaN", "boost=:2", "boost=%20:2",
             "boost=drama:2&boost=DRAMA:3", string.Join("&", Enumerable.Range(0, 21).Select(i => $"boost=t{i}:2")),
         ];
-        foreach (var query in bad)
-        {
-            using var response = await cluster.Http.GetAsync($"{path}?{query}");
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            var problem = (await response.Content.ReadFromJsonAsync<ProblemReply>())!;
-            Assert.True(problem.Errors!.Keys.SequenceEqual(["boost"]), $"{query}: {string.Join(", ", problem.Errors.Keys)}");
-        }
-        using var session = await cluster.Http.PostAsJsonAsync("/recommendations?boost=drama:-1", new { items = new[] { "1" } });
-        Assert.Equal(HttpStatusCode.BadRequest, session.StatusCode);
-        Assert.Contains("boost 'drama:-1' has factor '-1'", (await session.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["boost"][0]);
         // A tag may hold a colon: the factor follows the last one.
-        using var colon = await cluster.Http.GetAsync($"{path}?boost=a:b:2");
-        Assert.Equal(HttpStatusCode.OK, colon.StatusCode);
+        await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "boost", bad, "boost=drama:-1", "boost 'drama:-1' has factor '-1'", "boost=a:b:2");
     }
 }

@@ -145,12 +145,7 @@ public sealed class CapTests(ServingCluster cluster)
     public async Task Sessions_similar_items_and_the_popular_list_take_the_same_caps()
     {
         var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
-        async Task<List<RecommendedItemReply>> Session(string query)
-        {
-            using var response = await cluster.Http.PostAsJsonAsync($"/recommendations?{query}", new { items });
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items;
-        }
+        Task<List<RecommendedItemReply>> Session(string query) => ServingChecks.SessionList(cluster.Http, items, query);
         Assert.Equal(await Walk(await Session("k=1000"), 15, ("Thriller", 2)), Ids(await Session("k=15&cap=thriller:2")));
         Assert.Equal(await Walk(await Session("k=1000"), 10, [], [("a", 2)]), Ids(await Session("k=10&capEach=a:2")));
 
@@ -189,19 +184,8 @@ public sealed class CapTests(ServingCluster cluster)
             "cap=drama", "cap=drama:0", "cap=drama:1001", "cap=drama:1.5", "cap=drama:-1", "cap=drama:%2B2", "cap=:2", "cap=%20:2",
             "cap=drama:2&cap=DRAMA:3", string.Join("&", Enumerable.Range(0, 21).Select(i => $"cap=t{i}:2")),
         ];
-        foreach (var query in bad)
-        {
-            using var response = await cluster.Http.GetAsync($"{path}?{query}");
-            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-            var problem = (await response.Content.ReadFromJsonAsync<ProblemReply>())!;
-            Assert.True(problem.Errors!.Keys.SequenceEqual(["cap"]), $"{query}: {string.Join(", ", problem.Errors.Keys)}");
-        }
-        using var session = await cluster.Http.PostAsJsonAsync("/recommendations?cap=drama:x", new { items = new[] { "1" } });
-        Assert.Equal(HttpStatusCode.BadRequest, session.StatusCode);
-        Assert.Contains("cap 'drama:x' has count 'x'", (await session.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["cap"][0]);
         // A tag may hold a colon: the count follows the last one.
-        using var colon = await cluster.Http.GetAsync($"{path}?cap=a:b:2");
-        Assert.Equal(HttpStatusCode.OK, colon.StatusCode);
+        await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "cap", bad, "cap=drama:x", "cap 'drama:x' has count 'x'", "cap=a:b:2");
 
         string[] badEach =
         [

@@ -55,12 +55,7 @@ public sealed class PagingTests(ServingCluster cluster)
     public async Task Session_and_similar_item_pages_make_up_their_lists()
     {
         var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
-        async Task<List<RecommendedItemReply>> Session(string query)
-        {
-            using var response = await cluster.Http.PostAsJsonAsync($"/recommendations?{query}&exclude={items[0]}", new { items });
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items;
-        }
+        Task<List<RecommendedItemReply>> Session(string query) => ServingChecks.SessionList(cluster.Http, items, $"{query}&exclude={items[0]}");
         SameList(await Session("k=15"), await ThreePages(Session, 5));
 
         async Task<List<RecommendedItemReply>> Similar(string query) =>

@@ -17,7 +17,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
         int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null, bool Active = false,
-        string[]? Exclude = null);
+        string[]? Exclude = null, string[]? Pin = null);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -178,6 +178,51 @@ public sealed class ScenarioTests(ServingCluster cluster)
             Assert.Equal([field], (await Refused(response)).Errors!.Keys);
         }
         Assert.Equal(excluded, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).Exclude);
+    }
+
+    [Fact]
+    public async Task A_scenario_pins_items_on_every_list_and_a_requests_own_pin_takes_the_item_or_place_it_names()
+    {
+        var plain = await User("k=1000");
+        var (first, second, third) = (plain[40], plain[60], plain[70]);
+        var name = NewName();
+        var stored = await Put(name, $$$"""{"pin": ["{{{first}}}:1", "{{{second}}}:4"]}""");
+        Assert.Equal([$"{first}:1", $"{second}:4"], stored.Pin!);
+        var rules = $"pin={first}:1&pin={second}:4";
+        var underScenario = await User($"k=10&scenario={name}");
+        Assert.Equal([first, .. plain.Where(i => i != first && i != second).Take(2), second], underScenario.Take(4));
+        Assert.Equal(await User($"k=10&{rules}"), underScenario);
+        // The request's own pin of a place or an item replaces the scenario's; other pins of both add up.
+        Assert.Equal(await User($"k=10&pin={third}:1&pin={second}:4"), await User($"k=10&scenario={name}&pin={third}:1"));
+        Assert.Equal(await User($"k=10&pin={first}:2&pin={second}:4"), await User($"k=10&scenario={name}&pin={first}:2"));
+        Assert.Equal(await User($"k=10&{rules}&pin={third}:7"), await User($"k=10&scenario={name}&pin={third}:7"));
+        var many = string.Join("&", plain.Skip(5).Take(Limits.MaxPins - 1).Select((id, i) => $"pin={id}:{20 + i}"));
+        var problem = await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?scenario={name}&{many}"));
+        Assert.Contains($"pin with scenario '{name}''s pins makes {Limits.MaxPins + 1}", problem.Errors!["scenario"][0]);
+        async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
+        Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
+
+        // A dry run of a file shows the pins each scenario would have.
+        var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");
+        try
+        {
+            await File.WriteAllTextAsync(file, $$$"""{"{{{name}}}": {"pin": ["{{{second}}}:2"]}}""");
+            var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--dry-run"]);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"  pin: [{first}:1, {second}:4] -> [{second}:2]\n", output.ReplaceLineEndings("\n"));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        foreach (var body in new[] { """{"pin": "1:1"}""", """{"pin": ["1:0"]}""", """{"pin": ["1:1", "1:2"]}""", """{"pin": ["1:1", "2:1"]}""", """{"pin": [1]}""",
+                     $$"""{"pin": [{{string.Join(",", Enumerable.Range(1, Limits.MaxPins + 1).Select(i => $"\"{i}:{i}\""))}}]}""" })
+        {
+            using var response = await cluster.Http.PutAsync($"/scenarios/{name}", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(["pin"], (await Refused(response)).Errors!.Keys);
+        }
+        Assert.Equal([$"{first}:1", $"{second}:4"], (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).Pin!);
     }
 
     [Fact]

@@ -27,6 +27,36 @@ public static class ServingChecks
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>
+    /// Each of <paramref name="queries"/> on <paramref name="path"/> is a 400 whose problem names <paramref name="parameter"/>
+    /// alone; so is <paramref name="sessionQuery"/> on a session's list, its message containing <paramref name="sessionMessage"/>;
+    /// and <paramref name="colonQuery"/> (a name holding a colon, the value after the last one) is answered.
+    /// </summary>
+    public static async Task EachIsAProblemNaming(HttpClient http, string path, string parameter, IEnumerable<string> queries, string sessionQuery,
+        string sessionMessage, string colonQuery)
+    {
+        foreach (var query in queries)
+        {
+            using var response = await http.GetAsync($"{path}?{query}");
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+            var problem = (await response.Content.ReadFromJsonAsync<ProblemReply>())!;
+            Assert.True(problem.Errors!.Keys.SequenceEqual([parameter]), $"{query}: {string.Join(", ", problem.Errors.Keys)}");
+        }
+        using var session = await http.PostAsJsonAsync($"/recommendations?{sessionQuery}", new { items = new[] { "1" } });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, session.StatusCode);
+        Assert.Contains(sessionMessage, (await session.Content.ReadFromJsonAsync<ProblemReply>())!.Errors![parameter][0]);
+        using var colon = await http.GetAsync($"{path}?{colonQuery}");
+        Assert.Equal(System.Net.HttpStatusCode.OK, colon.StatusCode);
+    }
+
+    /// <summary>The list of an anonymous session of <paramref name="items"/> under <paramref name="query"/>.</summary>
+    public static async Task<List<RecommendedItemReply>> SessionList(HttpClient http, string[] items, string query)
+    {
+        using var response = await http.PostAsJsonAsync($"/recommendations?{query}", new { items });
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items;
+    }
+
     private static readonly DateTimeOffset Start = DateTimeOffset.UtcNow;
     private static int _tick;
 

@@ -149,4 +149,32 @@ public sealed class DiverseSelectionTests
         Assert.Equal(Math.Min(k, uncapped + picked.Count(c => c.CappedTags != 0)), picked.Length);
         if (lambda == 0) Assert.Equal(TagCaps.Take(pool, TagCaps.Of, caps, k).Select(c => c.ItemId), picked.Select(c => c.ItemId));
     }
+
+    [Theory]
+    [InlineData(10, 60, 15, 0.5f)]
+    [InlineData(11, 40, 12, 0f)]
+    [InlineData(12, 50, 20, 0.2f)]
+    public void Items_the_list_holds_anyway_fill_the_caps_first_as_caps_that_much_smaller_would(int seed, int size, int k, float lambda)
+    {
+        var pool = RandomPool(new Random(seed), size, clusters: 4, dimension: 8, random => (random.Next(3) == 0 ? 1 : 0) | (random.Next(5) == 0 ? 2 : 0));
+        // Two items held anyway: one counting against "a", one against "a" and "b".
+        CapMarks[] taken = [new(1, null), new(3, null)];
+        var held = DiverseSelection.Select(pool, k, lambda, [new("a", 3), new("b", 3)], taken);
+        Assert.Equal(DiverseSelection.Select(pool, k, lambda, [new("a", 1), new("b", 2)]).Select(c => c.ItemId), held.Select(c => c.ItemId));
+        Assert.InRange(held.Count(c => (c.CappedTags & 1) != 0), 0, 1);
+    }
+
+    [Fact]
+    public void A_cap_the_items_held_anyway_fill_keeps_out_even_the_most_relevant_candidate()
+    {
+        ScoredItem[] pool = [.. Pool.Select((c, i) => i == 0 ? c with { CappedTags = 1 } : c)];
+        foreach (var lambda in new[] { 0f, 0.3f })
+        {
+            var picked = DiverseSelection.Select(pool, 3, lambda, [new("a", 1)], [new(1, null)]);
+            Assert.Equal(3, picked.Length);
+            Assert.DoesNotContain(picked, c => c.ItemId == "a");
+            Assert.Equal("a-copy", picked[0].ItemId);
+        }
+        Assert.Empty(DiverseSelection.Select([pool[0]], 3, 0.3f, [new("a", 1)], [new(1, null)]));
+    }
 }

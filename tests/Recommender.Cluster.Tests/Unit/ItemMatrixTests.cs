@@ -109,4 +109,29 @@ public sealed class ItemMatrixTests
         Assert.Equal((3, 0), (ShardKey.ShardOf(4, 4), ShardKey.RowOf(4, 4)));
         Assert.Equal((0, 1), (ShardKey.ShardOf(5, 4), ShardKey.RowOf(5, 4)));
     }
+
+    [Fact]
+    public void A_pinned_item_is_found_only_where_a_scan_under_the_same_filter_could_return_it()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.Upsert("a", "A", [3f, 0f], ["Drama"]);
+        matrix.Upsert("b", "B", [2f, 1f], ["action", "sale"]);
+        matrix.Upsert("hidden", "H", [1f, 0f]);
+        matrix.Upsert("later", "L", [1f, 0f], availableFrom: DateTimeOffset.UtcNow.AddHours(1));
+        matrix.AddUnlisted("unlisted", [1f, 0f]);
+        matrix.SetHidden(new HashSet<string> { "hidden" });
+        string[] all = ["a", "b", "hidden", "later", "unlisted", "not-here"];
+
+        var found = matrix.Pinnable([1f, 2f], all, [], [], []);
+        Assert.Equal(["a", "b"], found.Select(f => f.ItemId));
+        Assert.Equal([3f, 4f], found.Select(f => f.Similarity));
+        Assert.Equal(["action", "sale"], found[1].Tags);
+        Assert.Equal("B", found[1].Title);
+        // Without a query, the similarity is 0; exclusions and tags (ignoring case) filter as a scan's do.
+        Assert.Equal([0f, 0f], matrix.Pinnable([], all, [], [], []).Select(f => f.Similarity));
+        Assert.Equal(["b"], matrix.Pinnable([1f, 0f], all, ["a"], [], []).Select(f => f.ItemId));
+        Assert.Equal(["a"], matrix.Pinnable([1f, 0f], all, [], ["drama"], []).Select(f => f.ItemId));
+        Assert.Equal(["a"], matrix.Pinnable([1f, 0f], all, [], [], ["SALE"]).Select(f => f.ItemId));
+        Assert.Equal(matrix.TopK([1f, 2f], 10, []).Select(t => t.ItemId).Order(), found.Select(f => f.ItemId).Order());
+    }
 }

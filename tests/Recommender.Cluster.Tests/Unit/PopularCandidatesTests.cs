@@ -23,6 +23,20 @@ public sealed class PopularCandidatesTests
     }
 
     [Fact]
+    public void The_counts_of_a_few_items_are_those_the_merged_list_gives_them()
+    {
+        PopularItem[] live = [Item("hot", 7), Item("stray", 1), Item("s2", 2), Item("s3", 50)];
+        foreach (var minimum in new long[] { 1, 3 })
+        {
+            var merged = PopularCandidates.Merge(live, Seeded, minimum).ToDictionary(p => p.ItemId, p => p.Count);
+            var asked = new HashSet<string> { "hot", "stray", "s2", "s3", "s4", "nowhere" };
+            var counts = PopularCandidates.CountsOf(live, Seeded, minimum, asked);
+            Assert.Equal(merged.Where(m => asked.Contains(m.Key)).OrderBy(m => m.Key), counts.OrderBy(c => c.Key));
+        }
+        Assert.Empty(PopularCandidates.CountsOf(live, [], 1, new HashSet<string>()));
+    }
+
+    [Fact]
     public void A_stray_event_does_not_put_an_item_above_the_seeded_list()
     {
         PopularItem[] live = [Item("hot", 7), Item("stray", 1), Item("s2", 2)];

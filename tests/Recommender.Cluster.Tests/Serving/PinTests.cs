@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Api;
+using static Recommender.Cluster.Tests.Serving.SmallCatalogueTags;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// pin=ITEM:POSITION on every list: the item stands at its place (counted across pages) whatever its score, the ranked
+/// items fill the others, and a list that may not hold the item fills its place from the ranking.
+/// </summary>
+[Collection(ServingCollection.Name)]
+public sealed class PinTests(ServingCluster cluster)
+{
+    private async Task<List<RecommendedItemReply>> User(string query) =>
+        (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?{query}")).Items;
+
+    private static string Pins(params (string Id, int Position)[] pins) => string.Join("&", pins.Select(p => $"pin={Uri.EscapeDataString(p.Id)}:{p.Position}"));
+
+    /// <summary>
+    /// <paramref name="pinned"/> is <paramref name="plain"/> (the same list without pins, deep enough to hold every item)
+    /// with the pinned items taken out and set at their places, cut to <paramref name="k"/>: each marked pinned or not,
+    /// each keeping its similarity, the scores its share of this list (two items' scores stand as they do in the plain list).
+    /// </summary>
+    private static void AssertPinned(IReadOnlyList<RecommendedItemReply> plain, IReadOnlyList<RecommendedItemReply> pinned, (string Id, int Position)[] pins, int k)
+    {
+        var expected = plain.Select(i => i.Id).Where(id => !pins.Any(p => p.Id == id)).ToList();
+        foreach (var (id, position) in pins.OrderBy(p => p.Position))
+            expected.Insert(Math.Min(position - 1, expected.Count), id);
+        Assert.Equal(expected.Take(k), pinned.Select(i => i.Id));
+        Assert.All(pinned, i => Assert.Equal(pins.Any(p => p.Id == i.Id) ? true : null, i.Pinned));
+        var own = plain.ToDictionary(i => i.Id);
+        Assert.All(pinned, i => Assert.Equal(own[i.Id].Similarity, i.Similarity));
+        Assert.Equal(1.0, pinned.Sum(i => i.Score), 6);
+        var (first, last) = (pinned[0], pinned[^1]);
+        Assert.Equal(own[first.Id].Score / own[last.Id].Score, first.Score / last.Score, 4);
+    }
+
+    [Fact]
+    public async Task A_pinned_item_stands_at_its_place_and_the_ranked_items_fill_the_others_across_pages()
+    {
+        var plain = await User("k=1000");
+        (string, int)[] pins = [(plain[40].Id, 2), (plain[60].Id, 15)];
+        var whole = await User($"k=1000&{Pins(pins)}");
+        AssertPinned(plain, whole, pins, 1000);
+        Assert.Equal(plain.Count, whole.Count);
+        var top = await User($"k=10&{Pins(pins)}");
+        AssertPinned(plain, top, pins, 10);
+        // Pages join up: the item pinned to place 15 is on the second page only, the ranked items around it move down.
+        var second = await User($"k=10&offset=10&{Pins(pins)}");
+        Assert.Equal(whole.Skip(10).Take(10).Select(i => i.Id), second.Select(i => i.Id));
+        Assert.Equal(plain[60].Id, second[4].Id);
+        Assert.True(second[4].Pinned);
+        Assert.DoesNotContain(plain[60].Id, top.Select(i => i.Id));
+        // An item pinned where it ranks already stays there; the first page's top item pinned lower gives its place up.
+        AssertPinned(plain, await User($"k=10&{Pins((plain[0].Id, 1))}"), [(plain[0].Id, 1)], 10);
+        AssertPinned(plain, await User($"k=10&{Pins((plain[0].Id, 5))}"), [(plain[0].Id, 5)], 10);
+        // The explanations and boosts of a list take a pinned item too.
+        var explained = await cluster.GetJsonAsync<JsonObject>($"/users/5/recommendations?k=3&explain=true&{Pins((plain[40].Id, 2))}");
+        var unpinned = await cluster.GetJsonAsync<JsonObject>("/users/5/recommendations?k=1000&explain=true");
+        var reasons = unpinned["items"]!.AsArray().Single(i => (string?)i!["id"] == plain[40].Id)!["because"]!.AsArray();
+        Assert.NotEmpty(reasons);
+        Assert.True(JsonNode.DeepEquals(reasons, explained["items"]![1]!["because"]), explained.ToJsonString());
+        var boosted = await User($"k=1000&boost=drama:3&{Pins((plain[40].Id, 2))}");
+        Assert.Equal(Even(plain[40]) ? 3 : null, boosted[1].Boost);
+    }
+
+    [Fact]
+    public async Task A_list_that_may_not_hold_the_pinned_item_fills_its_place_from_the_ranking()
+    {
+        var plain = await User("k=1000");
+        var seen = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events[0].ItemId;
+        var ids = plain.Select(i => i.Id).ToArray();
+        Assert.Equal(ids.Take(10), (await User($"k=10&{Pins((seen, 1), ("no-such-item", 2))}")).Select(i => i.Id));
+        // A seen item is listed when the request includes seen items; an item excluded is not, pinned or not.
+        var withSeen = await User($"k=10&includeSeen=true&{Pins((seen, 3))}");
+        Assert.Equal(seen, withSeen[2].Id);
+        Assert.True(withSeen[2].Pinned);
+        Assert.Equal(ids.Skip(1).Take(10), (await User($"k=10&exclude={ids[0]}&{Pins((ids[0], 1))}")).Select(i => i.Id));
+        // Tag filters hold for a pinned item: an action movie is not set in a list of dramas.
+        var odd = plain.First(Odd).Id;
+        var dramas = await User("k=1000&tag=drama");
+        Assert.Equal(dramas.Select(i => i.Id), (await User($"k=1000&tag=drama&{Pins((odd, 1))}")).Select(i => i.Id));
+        Assert.Equal((await User("k=1000&excludeTag=action")).Select(i => i.Id), (await User($"k=1000&excludeTag=action&{Pins((odd, 1))}")).Select(i => i.Id));
+        // A list shorter than the place ends with the pinned item.
+        var even = dramas[^1].Id;
+        var ending = await User($"k=1000&tag=drama&{Pins((even, 1000))}");
+        Assert.Equal([.. dramas.Select(i => i.Id).Where(id => id != even), even], ending.Select(i => i.Id));
+        Assert.True(ending[^1].Pinned);
+    }
+
+    /// <summary><paramref name="ranked"/> with <paramref name="id"/> set at <paramref name="position"/> when the list of <paramref name="k"/> reaches it.</summary>
+    private static List<string> WithPin(IEnumerable<string> ranked, string id, int position, int k)
+    {
+        var list = ranked.ToList();
+        if (position <= k) list.Insert(Math.Min(position - 1, list.Count), id);
+        return [.. list.Take(k)];
+    }
+
+    [Fact]
+    public async Task A_pinned_item_counts_against_the_caps_of_its_tags_wherever_its_place()
+    {
+        async Task<List<string>> Ids(string query) => [.. (await User(query)).Select(i => i.Id)];
+        var plain = await User("k=1000");
+        var (drama, second) = (plain.Where(Even).ElementAt(5).Id, plain.Where(Even).ElementAt(8).Id);
+        // A pinned drama under cap=drama:2 leaves room for one ranked drama, on every page, whether the pin is on it or not
+        // (dramas boosted, so that the cap is what holds them back).
+        const string raised = "boost=drama:100";
+        Assert.True((await Ids($"k=10&{raised}")).Take(10).Count(id => plain.Any(i => i.Id == id && Even(i))) > 2, "too few dramas to cap");
+        foreach (var (position, k) in new[] { (3, 10), (15, 20), (15, 10) })
+            Assert.Equal(WithPin(await Ids($"k={k}&{raised}&cap=drama:1&exclude={drama}"), drama, position, k), await Ids($"k={k}&{raised}&cap=drama:2&pin={drama}:{position}"));
+        var secondPage = await Ids($"k=10&offset=10&{raised}&cap=drama:2&pin={drama}:15");
+        Assert.Equal((await Ids($"k=20&{raised}&cap=drama:2&pin={drama}:15")).Skip(10), secondPage);
+        // Its tags fill places of caps of each tag; a diverse pick makes the same room.
+        Assert.Equal(WithPin(await Ids($"k=10&{raised}&capEach=*:2&cap=drama:1&cap=romance:1&exclude={drama}"), drama, 2, 10),
+            await Ids($"k=10&{raised}&capEach=*:2&pin={drama}:2"));
+        Assert.Equal(WithPin(await Ids($"k=10&{raised}&diversity=0.2&cap=drama:1&exclude={drama}"), drama, 3, 10),
+            await Ids($"k=10&{raised}&diversity=0.2&cap=drama:2&pin={drama}:3"));
+        // Pins beyond a cap all stand, and no ranked item of the tag is listed.
+        Assert.Equal([drama, second, .. await Ids("k=8&excludeTag=drama")], await Ids($"k=10&cap=drama:1&pin={drama}:1&pin={second}:2"));
+
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            async Task<List<string>> Popular(string query) => [.. (await cluster.GetJsonAsync<PopularReply>($"/popular?{query}")).Items.Select(i => i.Id)];
+            var popularDrama = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items.Where(Even).ElementAt(3).Id;
+            var expected = WithPin(await Popular($"k=10&{raised}&cap=drama:1&exclude={popularDrama}"), popularDrama, 4, 10);
+            var pinned = await Popular($"k=10&{raised}&cap=drama:2&pin={popularDrama}:4");
+            var diverse = await Popular($"k=10&{raised}&diversity=0.2&cap=drama:2&pin={popularDrama}:4");
+            var diverseExpected = WithPin(await Popular($"k=10&{raised}&diversity=0.2&cap=drama:1&exclude={popularDrama}"), popularDrama, 4, 10);
+            Assert.Equal(popularDrama, (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items.Where(Even).ElementAt(3).Id);
+            Assert.Equal(expected, pinned);
+            Assert.Equal(diverseExpected, diverse);
+        });
+    }
+
+    [Fact]
+    public async Task Sessions_similar_items_and_the_popular_list_take_pins_too()
+    {
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
+        Task<List<RecommendedItemReply>> Session(string query) => ServingChecks.SessionList(cluster.Http, items, query);
+        var session = await Session("k=1000");
+        (string, int)[] sessionPins = [(session[30].Id, 1), (session[50].Id, 3)];
+        AssertPinned(session, await Session($"k=10&{Pins(sessionPins)}"), sessionPins, 10);
+        // A session's own items are seen: pinned, they leave their places to the ranking.
+        Assert.Equal(session.Take(10).Select(i => i.Id), (await Session($"k=10&{Pins((items[0], 1))}")).Select(i => i.Id));
+
+        var similar = (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=1000")).Items;
+        (string, int)[] similarPins = [(similar[^1].Id, 2)];
+        AssertPinned(similar, (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=10&{Pins(similarPins)}")).Items, similarPins, 10);
+        // An item is never listed as like itself.
+        Assert.Equal(similar.Take(5).Select(i => i.Id), (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=5&{Pins(("2", 1))}")).Items.Select(i => i.Id));
+
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var popular = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items;
+            // The least popular item set at the top: its score is its count's share of the list, as any item's.
+            (string, int)[] popularPins = [(popular[^1].Id, 1), (popular[2].Id, 10)];
+            var pinned = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&{Pins(popularPins)}")).Items;
+            var cold = (await cluster.GetJsonAsync<RecommendationsReply>($"/users/cold-{Guid.NewGuid():N}/recommendations?k=20&{Pins(popularPins)}")).Items;
+            var after = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items;
+            Assert.Equal(popular, after);
+            AssertPinned(after, pinned, popularPins, 20);
+            Assert.Equal(pinned, cold);
+        });
+    }
+
+    [Theory]
+    [InlineData("/users/5/recommendations")]
+    [InlineData("/items/2/similar")]
+    [InlineData("/popular")]
+    public async Task A_bad_pin_is_a_problem_naming_the_parameter(string path)
+    {
+        string[] bad =
+        [
+            "pin=7", "pin=7:0", "pin=7:1001", "pin=7:x", "pin=7:-1", "pin=:2", "pin=%20:2", "pin=7:1&pin=7:2", "pin=7:1&pin=8:1",
+            string.Join("&", Enumerable.Range(0, Limits.MaxPins + 1).Select(i => $"pin={i + 1}:{i + 1}")),
+        ];
+        // An id may hold a colon: the position follows the last one.
+        await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "pin", bad, "pin=7:0", "pin '7:0' has position '0'", "pin=a:b:2");
+    }
+}

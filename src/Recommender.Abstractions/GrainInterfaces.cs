@@ -289,13 +289,6 @@ public interface IItemShardGrain : IGrainWithStringKey
     /// <summary>The stored vectors (normalised when the model scores by cosine) and titles of those of <paramref name="itemIds"/> this shard holds.</summary>
     [Alias("GetVectors")]
     Task<ShardVectors> GetVectors(Immutable<string[]> itemIds);
-
-    /// <summary>
-    /// Those of <paramref name="itemIds"/> this shard holds that a scan under <paramref name="filter"/> could return (its
-    /// exclusions, tags, hidden and unavailable items), each with its similarity to <paramref name="query"/> (0 without one).
-    /// </summary>
-    [Alias("Pinnable")]
-    Task<Immutable<PinnableItem[]>> Pinnable(Immutable<byte[]>? query, Immutable<string[]> itemIds, ScanFilter filter);
 }
 
 /// <summary>

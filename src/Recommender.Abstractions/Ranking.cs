@@ -6,7 +6,9 @@ namespace Recommender.Abstractions;
 /// for a cap i of one tag, and for caps of each tag under a prefix (<see cref="TagCap.Each"/>) the item's tags they
 /// cover. Candidates rank by <see cref="Relevance"/>. <see cref="ScanEnd"/> marks the last row a shard ranked for a
 /// scan that left out the rows its caps certainly pass over (<see cref="ScanFilter.CapSurvivors"/>): the shard has rows
-/// below it it did not rank, and it is sent whether the caps pass over it or not.
+/// below it it did not rank, and it is sent whether the caps pass over it or not. <see cref="Pinned"/> marks an item the scan
+/// was asked to leave out of its ranking and send after it, for a list that pins it (<see cref="ScanFilter.Pins"/>), with
+/// its <see cref="Tags"/> (sent for pinned items only, which a popular list boosts and caps by).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
 public sealed record ScoredItem(
@@ -17,7 +19,9 @@ public sealed record ScoredItem(
     [property: Id(4)] float Boost = 0,
     [property: Id(5)] int CappedTags = 0,
     [property: Id(6)] string[]? CappedGroups = null,
-    [property: Id(7)] bool ScanEnd = false)
+    [property: Id(7)] bool ScanEnd = false,
+    [property: Id(8)] bool Pinned = false,
+    [property: Id(9)] string[]? Tags = null)
 {
     /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
     public float Relevance => Similarity + Boost;
@@ -48,17 +52,6 @@ public sealed record RankedItem(
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-pin")]
 public sealed record ItemPin([property: Id(0)] string ItemId, [property: Id(1)] int Position);
-
-/// <summary>
-/// An item a shard holds that a list may pin: its title, tags and similarity to the query (0 without a query). A shard
-/// names only the items a scan under the same filter could return.
-/// </summary>
-[GenerateSerializer, Immutable, Alias("recommender.pinnable-item")]
-public sealed record PinnableItem(
-    [property: Id(0)] string ItemId,
-    [property: Id(1)] string Title,
-    [property: Id(2)] float Similarity,
-    [property: Id(3)] string[] Tags);
 
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]

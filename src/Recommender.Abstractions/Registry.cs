@@ -129,7 +129,8 @@ public sealed record RecommendationRequest(
 /// <see cref="CapSurvivors"/> as well (a list not picked for diversity), a shard leaves out the rows the caps certainly
 /// pass over and marks the last row it ranked (<see cref="ScoredItem.ScanEnd"/>), so that the caller knows how far down
 /// its candidates reach. Each of <see cref="Pins"/> within the list's depth puts its item at its place, the ranked rows
-/// filling the others; no scan returns a pinned item among them (so that pages join up wherever the pin stands).
+/// filling the others: a shard ranks no pinned item (so that pages join up wherever the pin stands) and sends after its
+/// ranked rows those it holds that the filter lets a list hold, marked <see cref="ScoredItem.Pinned"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(

@@ -128,10 +128,13 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// Each result says what its row counts against under <paramref name="caps"/> (<see cref="TagCaps.Marks"/>); with
     /// <paramref name="capSurvivors"/>, only the rows of the best <paramref name="k"/> that the caps may still let into
     /// the list are returned (<see cref="TagCaps.Survivors"/>), and when the scan ranked k rows the k-th is returned too,
-    /// marked as <see cref="ScoredItem.ScanEnd"/>, so the caller knows how far down the candidates reach.
+    /// marked as <see cref="ScoredItem.ScanEnd"/>, so the caller knows how far down the candidates reach. The rows of
+    /// <paramref name="pinned"/> are left out of the ranking; those of them the filters let a list hold follow it, marked
+    /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike (<see cref="ScanFilter.Pins"/>).
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
-        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false)
+        bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
+        IReadOnlyList<string>? pinned = null)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -146,10 +149,11 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         // One tag is a set the scan tests directly; the tags' own row sets are asked, never copied into another.
         IReadOnlySet<int>? allowed = null;
         Func<int, bool>? admits = null;
+        var anyTagged = true;
         if (anyTags.Count > 0)
         {
             var tagged = RowsTagged(anyTags);
-            if (tagged.Length == 0) return [];
+            anyTagged = tagged.Length > 0;
             if (tagged.Length == 1) allowed = tagged[0];
             else admits = row => Array.Exists(tagged, rows => rows.Contains(row));
         }
@@ -158,6 +162,17 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var anyOf = admits;
             admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));
         }
+        // Pinned rows a list may hold: what the scan would return but for its depth. All of them leave the ranking.
+        List<int>? pinnedRows = null;
+        foreach (var id in pinned ?? [])
+            if (_rows.TryGetValue(id, out var row))
+            {
+                if (anyTagged && excluded?.Contains(row) != true && !_hiddenRows.Contains(row) && !_unlistedRows.Contains(row)
+                    && allowed?.Contains(row) != false && admits?.Invoke(row) != false)
+                    (pinnedRows ??= []).Add(row);
+                (excluded ??= []).Add(row);
+            }
+        if (!anyTagged) return [];
         var boosted = Boosted(boosts);
         Func<int, float>? boost = boosted.Length == 0 ? null : row =>
         {
@@ -184,7 +199,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             if (best.Length == k) scanEnd = kept.Count - 1;
             (best, marks) = ([.. kept.Select(i => best[i])], [.. kept.Select(i => marks[i])]);
         }
-        var result = new ScoredItem[best.Length];
+        var result = new ScoredItem[best.Length + (pinnedRows?.Count ?? 0)];
         for (var i = 0; i < best.Length; i++)
         {
             var added = boost?.Invoke(best[i].Row) ?? 0f;
@@ -193,29 +208,14 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], similarity,
                 withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks?[i].Tags ?? 0, marks?[i].Groups, i == scanEnd);
         }
-        return result;
-    }
-
-    /// <summary>
-    /// Those of <paramref name="itemIds"/> a scan under the same exclusions and tag filters could return (listed, not
-    /// hidden, available now), each with its title, tags and similarity to <paramref name="query"/> (0 when empty); for
-    /// the items a list pins, which its scan leaves out.
-    /// </summary>
-    public PinnableItem[] Pinnable(ReadOnlySpan<float> query, IEnumerable<string> itemIds, IEnumerable<string> exclude, IReadOnlyList<string> anyTags,
-        IReadOnlyList<string> noneTags)
-    {
-        var excluded = exclude.ToHashSet(StringComparer.Ordinal);
-        var now = DateTimeOffset.UtcNow;
-        var pinnable = new List<PinnableItem>();
-        foreach (var id in itemIds)
+        for (var i = 0; i < (pinnedRows?.Count ?? 0); i++)
         {
-            if (excluded.Contains(id) || !_rows.TryGetValue(id, out var row) || _hiddenRows.Contains(row) || _unlistedRows.Contains(row)
-                || _heldUntil.GetValueOrDefault(row) > now) continue;
-            var tags = _rowTags.GetValueOrDefault(row) ?? [];
-            if (!TagMatch.Matches(tags, [.. anyTags], [.. noneTags])) continue;
-            pinnable.Add(new PinnableItem(id, _titles[row], query.IsEmpty ? 0 : TensorPrimitives.Dot(Vector(row), query), tags));
+            var row = pinnedRows![i];
+            var pinMarks = marker?.Marks(_rowTags.GetValueOrDefault(row)) ?? default;
+            result[best.Length + i] = new ScoredItem(_ids[row], _titles[row], TensorPrimitives.Dot(Vector(row), query), null,
+                boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: _rowTags.GetValueOrDefault(row) ?? []);
         }
-        return [.. pinnable];
+        return result;
     }
 
     /// <summary>The row sets of the boosted tags some row carries, each with its offset (a tag named twice adds both).</summary>

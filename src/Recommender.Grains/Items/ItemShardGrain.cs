@@ -73,14 +73,7 @@ public sealed class ItemShardGrain(
         await RefreshHidden();
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
             filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature),
-            caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0));
-    }
-
-    public async Task<Immutable<PinnableItem[]>> Pinnable(Immutable<byte[]>? query, Immutable<string[]> itemIds, ScanFilter filter)
-    {
-        await RefreshHidden();
-        return new Immutable<PinnableItem[]>(_matrix.Pinnable(query is { } q ? VectorBytes.AsFloats(q.Value) : [], itemIds.Value, filter.Exclude,
-            filter.AnyTags, filter.ExcludeTags ?? []));
+            caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0, pinned: filter.Pins?.Select(p => p.ItemId).ToArray()));
     }
 
     /// <summary>Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per change.</summary>

@@ -89,9 +89,9 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         CapMarks Capped(PopularItem p) => marker?.Marks(p.Tags) ?? default;
         // As in a model's list: the pinned items within the depth to be placed, and under caps every one, counted first.
         var pins = PinnedItems.Within(request.Pins, caps is null ? depth : int.MaxValue);
-        var pinnable = pins.Length == 0 ? [] : await PinnedItems.FindAsync(grains, model, null, pins,
-            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags));
-        CapMarks[]? taken = marker is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(p => marker.Marks(p.Tags))];
+        var pinnable = await PinnedItems.FindAsync(grains, model, pins,
+            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags, Caps: caps));
+        CapMarks[]? taken = caps is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(TagCaps.Of)];
         // The best n in the list's order: by count, or by count times the boosts.
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         IEnumerable<PopularItem> listed;

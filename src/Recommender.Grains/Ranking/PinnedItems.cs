@@ -4,10 +4,10 @@ using Recommender.Grains.Items;
 namespace Recommender.Grains.Ranking;
 
 /// <summary>
-/// Items a list pins to fixed places (<see cref="ItemPin"/>). The ranking leaves every pinned item out wherever its place,
-/// so that a page further down never lists again an item a pin puts higher up; the pins within the list's depth that
-/// the list may hold are then set at their places, pushing the ranked items below them down, and the list is cut to its
-/// depth again.
+/// Items a list pins to fixed places (<see cref="ItemPin"/>). The shards leave every pinned item out of their ranking
+/// wherever its place, so that a page further down never lists again an item a pin puts higher up, and send the pinned
+/// items the list may hold after it; those within the list's depth are then set at their places, pushing the ranked
+/// items below them down, and the list is cut to its depth again.
 /// </summary>
 public static class PinnedItems
 {
@@ -15,27 +15,44 @@ public static class PinnedItems
     public static ItemPin[] Within(IReadOnlyList<ItemPin>? pins, int depth) =>
         pins is null ? [] : [.. pins.Where(p => p.Position <= depth).OrderBy(p => p.Position)];
 
-    /// <summary>What a ranking of a list with <paramref name="pins"/> leaves out: <paramref name="exclude"/> and every pinned item.</summary>
-    public static string[] RankingExcludes(string[] exclude, IReadOnlyList<ItemPin>? pins) =>
-        pins is { Count: > 0 } ? [.. exclude, .. pins.Select(p => p.ItemId)] : exclude;
+    /// <summary>
+    /// The shards' answers to a scan of a list with pins (<see cref="ScanFilter.Pins"/>) as their ranked rows alone, and
+    /// the pinned items the list may hold, which follow them (<see cref="ScoredItem.Pinned"/>), by id.
+    /// </summary>
+    public static (IReadOnlyList<ScoredItem>[] Ranked, Dictionary<string, ScoredItem> Pinned) Split(IReadOnlyList<ScoredItem>[] answers)
+    {
+        var pinned = new Dictionary<string, ScoredItem>(StringComparer.Ordinal);
+        var ranked = new IReadOnlyList<ScoredItem>[answers.Length];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            var answer = answers[i];
+            var first = 0;
+            while (first < answer.Count && !answer[first].Pinned) first++;
+            if (first == answer.Count)
+            {
+                ranked[i] = answer;
+                continue;
+            }
+            ranked[i] = [.. answer.Take(first)];
+            for (var j = first; j < answer.Count; j++) pinned.TryAdd(answer[j].ItemId, answer[j]);
+        }
+        return (ranked, pinned);
+    }
 
     /// <summary>
-    /// The pinned items that a list under <paramref name="filter"/> may hold (<see cref="IItemShardGrain.Pinnable"/>), by
-    /// id, with their similarity to <paramref name="query"/> when one is given.
+    /// The pinned items a list under <paramref name="filter"/> may hold, by id, with their titles, tags and what they count
+    /// against under its caps, from whichever shard holds each: a scan of no rows that sends the pins (for a list the
+    /// shards do not rank, the popular one; the similarity it gives is 0).
     /// </summary>
-    public static async Task<Dictionary<string, PinnableItem>> FindAsync(IGrainFactory grains, ActiveModel model, Immutable<byte[]>? query,
-        IReadOnlyList<ItemPin> pins, ScanFilter filter)
+    public static async Task<Dictionary<string, ScoredItem>> FindAsync(IGrainFactory grains, ActiveModel model, ItemPin[] pins, ScanFilter filter)
     {
-        var found = new Dictionary<string, PinnableItem>(StringComparer.Ordinal);
-        if (pins.Count == 0) return found;
-        var ids = new Immutable<string[]>([.. pins.Select(p => p.ItemId)]);
+        if (pins.Length == 0) return new Dictionary<string, ScoredItem>(StringComparer.Ordinal);
+        var nothing = new Immutable<byte[]>(new byte[model.Dimension * sizeof(float)]);
+        var scan = filter with { K = 0, Offset = 0, Diversity = 0, Pins = pins };
         // An added item may be in any shard, so every shard is asked (as for explanations' vectors).
-        var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-            grains.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Pinnable(query, ids, filter)));
-        foreach (var shard in perShard)
-            foreach (var item in shard.Value)
-                found.TryAdd(item.ItemId, item);
-        return found;
+        var answers = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
+            grains.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(nothing, scan)));
+        return Split([.. answers.Select(a => (IReadOnlyList<ScoredItem>)a.Value)]).Pinned;
     }
 
     /// <summary>

@@ -36,17 +36,12 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // A capped list passes over items: it scans deeper from the start, but for a diverse one, whose pool is its own.
         // Walked in order, it needs only the rows the caps may still take, which the shards pick out (CapSurvivors).
         var walked = caps is not null && !diverse;
-        // The pinned items the list may hold: those within its depth to be placed, and under caps every one, which counts
-        // against the caps of its tags wherever its place (so that every page's ranking makes the same room for it).
-        var temperature = options.Value.SoftmaxTemperatureFor(model.Similarity);
-        var pins = PinnedItems.Within(filter.Pins, caps is null ? filter.Depth : int.MaxValue);
-        var pinned = pins.Length == 0 ? [] : await PinnedItems.FindAsync(GrainFactory, model, normalised, pins, filter);
-        CapMarks[]? taken = caps is null || pinned.Count == 0 ? null : [.. pinned.Values.Select(p => TagCaps.Marks(caps, p.Tags))];
-        var scan = filter with
-        {
-            K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked,
-            Exclude = PinnedItems.RankingExcludes(filter.Exclude, filter.Pins), Pins = null,
-        };
+        // The shards leave pinned items out of their ranking (so that no page lists one twice) and send after it those the
+        // list may hold; under caps each counts against the caps of its tags wherever its place, so that every page's
+        // ranking makes the same room for it.
+        var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
+        Dictionary<string, ScoredItem>? pinned = null;
+        CapMarks[]? taken = null;
         ScoredItem[] merged;
         while (true)
         {
@@ -55,6 +50,12 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
+            if (filter.Pins is { Length: > 0 })
+            {
+                (candidates, var found) = PinnedItems.Split(candidates);
+                pinned ??= found;
+                taken ??= caps is null ? null : [.. found.Values.Select(TagCaps.Of)];
+            }
             if (walked)
             {
                 (merged, var final) = TagCaps.FromShards(candidates, scan.K, caps!, filter.Depth, taken);
@@ -85,13 +86,12 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
 
         // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any).
         ScoredItem[] Pick(ScoredItem[] ranked) => diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken) : ranked;
-        var placed = pins.Where(p => p.Position <= filter.Depth && pinned.ContainsKey(p.ItemId)).ToArray();
-        if (placed.Length > 0)
-            merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, Scored(pinned[p.ItemId]))), filter.Depth);
         // A pinned item ranks by its similarity and boosts as any other, for its share of the list; only its place is set.
-        ScoredItem Scored(PinnableItem item) =>
-            new(item.ItemId, item.Title, item.Similarity, Boost: (float)(temperature * TagBoosts.LogFactor(filter.Boosts, item.Tags)));
-        var ranked = PinnedItems.Mark(SoftmaxRanking.Rank(merged, temperature), placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
+        var placed = pinned is null ? [] : PinnedItems.Within(filter.Pins, filter.Depth).Where(p => pinned.ContainsKey(p.ItemId)).ToArray();
+        if (placed.Length > 0)
+            merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pinned![p.ItemId])), filter.Depth);
+        var ranked = PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),
+            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
     }
 

@@ -1,3 +1,4 @@
+using Recommender.Abstractions;
 using Recommender.Grains.Items;
 
 namespace Recommender.Cluster.Tests.Unit;
@@ -111,27 +112,35 @@ public sealed class ItemMatrixTests
     }
 
     [Fact]
-    public void A_pinned_item_is_found_only_where_a_scan_under_the_same_filter_could_return_it()
+    public void Pinned_rows_leave_the_ranking_and_those_a_list_may_hold_follow_it_scored_and_marked()
     {
         var matrix = new ItemMatrix(2, normalise: false);
         matrix.Upsert("a", "A", [3f, 0f], ["Drama"]);
         matrix.Upsert("b", "B", [2f, 1f], ["action", "sale"]);
+        matrix.Upsert("c", "C", [1f, 1f], ["Drama"]);
         matrix.Upsert("hidden", "H", [1f, 0f]);
         matrix.Upsert("later", "L", [1f, 0f], availableFrom: DateTimeOffset.UtcNow.AddHours(1));
         matrix.AddUnlisted("unlisted", [1f, 0f]);
         matrix.SetHidden(new HashSet<string> { "hidden" });
-        string[] all = ["a", "b", "hidden", "later", "unlisted", "not-here"];
+        string[] all = ["b", "a", "hidden", "later", "unlisted", "not-here"];
 
-        var found = matrix.Pinnable([1f, 2f], all, [], [], []);
-        Assert.Equal(["a", "b"], found.Select(f => f.ItemId));
-        Assert.Equal([3f, 4f], found.Select(f => f.Similarity));
-        Assert.Equal(["action", "sale"], found[1].Tags);
-        Assert.Equal("B", found[1].Title);
-        // Without a query, the similarity is 0; exclusions and tags (ignoring case) filter as a scan's do.
-        Assert.Equal([0f, 0f], matrix.Pinnable([], all, [], [], []).Select(f => f.Similarity));
-        Assert.Equal(["b"], matrix.Pinnable([1f, 0f], all, ["a"], [], []).Select(f => f.ItemId));
-        Assert.Equal(["a"], matrix.Pinnable([1f, 0f], all, [], ["drama"], []).Select(f => f.ItemId));
-        Assert.Equal(["a"], matrix.Pinnable([1f, 0f], all, [], [], ["SALE"]).Select(f => f.ItemId));
-        Assert.Equal(matrix.TopK([1f, 2f], 10, []).Select(t => t.ItemId).Order(), found.Select(f => f.ItemId).Order());
+        var answer = matrix.TopK([1f, 2f], 10, [], [], [], pinned: all);
+        Assert.Equal(["c", "b", "a"], answer.Select(i => i.ItemId));
+        Assert.Equal([false, true, true], answer.Select(i => i.Pinned));
+        Assert.Equal([3f, 4f, 3f], answer.Select(i => i.Similarity));
+        Assert.Equal(["B", "A"], answer.Skip(1).Select(i => i.Title));
+        Assert.Equal(["action", "sale"], answer[1].Tags!);
+        Assert.Null(answer[0].Tags);
+        // Exclusions and tag filters (ignoring case) hold for pinned rows as for ranked ones.
+        Assert.Equal(["c", "b"], matrix.TopK([1f, 2f], 10, ["a"], [], [], pinned: all).Select(i => i.ItemId));
+        Assert.Equal(["c", "a"], matrix.TopK([1f, 2f], 10, [], ["drama"], [], pinned: all).Select(i => i.ItemId));
+        Assert.Equal(["c", "a"], matrix.TopK([1f, 2f], 10, [], [], ["SALE"], pinned: all).Select(i => i.ItemId));
+        Assert.Empty(matrix.TopK([1f, 2f], 10, [], ["no-such-tag"], [], pinned: all));
+        // Boosts and caps apply to them as to ranked rows; a scan of no rows sends the pinned ones alone.
+        var marked = matrix.TopK([1f, 2f], 10, [], [], [], boosts: [("SALE", 0.5f)], caps: [new TagCap("drama", 1)], pinned: ["a", "b"]);
+        Assert.Equal(0.5f, marked.Single(i => i.ItemId == "b").Boost);
+        Assert.Equal(["c", "a", "b"], marked.Select(i => i.ItemId));
+        Assert.Equal([1, 1, 0], marked.Select(i => i.CappedTags));
+        Assert.Equal(["b", "a"], matrix.TopK([0f, 0f], 0, [], [], [], pinned: all).Select(i => i.ItemId));
     }
 }

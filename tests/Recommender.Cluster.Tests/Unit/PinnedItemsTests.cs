@@ -19,14 +19,24 @@ public sealed class PinnedItemsTests
     }
 
     [Fact]
-    public void Only_the_pins_within_the_depth_are_placed_but_every_pinned_item_is_left_out_of_the_ranking()
+    public void Only_the_pins_within_the_depth_are_placed_top_place_first()
     {
         ItemPin[] pins = [new("far", 30), new("near", 2), new("top", 1)];
         Assert.Equal(["top", "near"], PinnedItems.Within(pins, 10).Select(p => p.ItemId));
         Assert.Equal(["top", "near", "far"], PinnedItems.Within(pins, 30).Select(p => p.ItemId));
         Assert.Empty(PinnedItems.Within(null, 10));
-        Assert.Equal(["seen", "far", "near", "top"], PinnedItems.RankingExcludes(["seen"], pins));
-        Assert.Equal(["seen"], PinnedItems.RankingExcludes(["seen"], null));
+    }
+
+    [Fact]
+    public void The_shards_pinned_items_are_split_from_their_ranked_rows()
+    {
+        ScoredItem Row(string id, bool pinned = false) => new(id, id, 1f, Pinned: pinned);
+        IReadOnlyList<ScoredItem>[] answers = [[Row("r1"), Row("r2"), Row("p1", true)], [Row("r3")], [Row("p2", true), Row("p1", true)], []];
+        var (ranked, pinned) = PinnedItems.Split(answers);
+        Assert.Equal([["r1", "r2"], ["r3"], [], []], ranked.Select(r => r.Select(i => i.ItemId).ToArray()));
+        Assert.Same(answers[1], ranked[1]);
+        Assert.Equal(["p1", "p2"], pinned.Keys.Order());
+        Assert.True(pinned.Values.All(p => p.Pinned));
     }
 
     [Fact]

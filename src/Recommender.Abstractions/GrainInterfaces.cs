@@ -61,15 +61,31 @@ public interface IItemGrain : IGrainWithStringKey
     Task<ItemDetails?> GetDetailsOnce(BulkItem? bulkCopy);
 }
 
+/// <summary>A front end's copy of the scenarios, told of each change as soon as it is stored (<see cref="IScenariosGrain.Watch"/>).</summary>
+[Alias("recommender.IScenarioObserver")]
+public interface IScenarioObserver : IGrainObserver
+{
+    [Alias("Changed")]
+    void Changed(ScenarioSet set);
+}
+
 /// <summary>
 /// The cluster's scenarios (named list rules), one activation for the whole cluster: front ends read the set and keep
-/// it for a second, so reads do not all call it.
+/// it for a second, so reads do not all call it, and watch it for changes.
 /// </summary>
 [Alias("recommender.IScenariosGrain")]
 public interface IScenariosGrain : IGrainWithStringKey
 {
     [Alias("GetAll"), AlwaysInterleave]
     Task<ScenarioSet> GetAll();
+
+    /// <summary>
+    /// Tells <paramref name="observer"/> of every change of the scenarios from now on (the set as it stands after it) for two
+    /// minutes, and again from each further call (a front end renews its watch well within them, and after a failure;
+    /// this activation's watches end with it); returns the set now.
+    /// </summary>
+    [Alias("Watch"), AlwaysInterleave]
+    Task<ScenarioSet> Watch(IScenarioObserver observer);
 
     /// <summary>
     /// Stores <paramref name="scenario"/> under <paramref name="name"/>, replacing any, when <paramref name="precondition"/>

@@ -70,6 +70,7 @@ public static class RecommenderApi
         builder.Services.AddSingleton(FrontEndOptions.Bind(builder.Configuration));
         builder.Services.AddSingleton<KnownItems>();
         builder.Services.AddSingleton<Scenarios.ScenarioCache>();
+        builder.Services.AddHostedService<Scenarios.ScenarioWatch>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ApiMetrics>();
         builder.Services.AddHealthChecks().AddCheck<CatalogueReadyCheck>("catalogue", tags: ["ready"]);

@@ -5,8 +5,8 @@ namespace Recommender.Api.Scenarios;
 
 /// <summary>
 /// This front end's copy of the cluster's scenarios, read again once it is a second old, so that reads naming a
-/// scenario do not all call the one grain that keeps them. A change made through this front end shows at once; one
-/// made through another, within a second. A read that names no scenario gets the default one
+/// scenario do not all call the one grain that keeps them. A change shows as soon as <see cref="ScenarioWatch"/> hears
+/// of it (at once, through this front end or another), and within a second should that notice be lost. A read that names no scenario gets the default one
 /// (<see cref="FrontEndOptions.DefaultScenario"/>) when one is set and the cluster has it.
 /// </summary>
 public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, FrontEndOptions options, ILogger<ScenarioCache> logger)
@@ -78,6 +78,9 @@ public sealed class ScenarioCache(IGrainFactory grains, TimeProvider time, Front
                 "until PUT /scenarios/{Scenario} defines it", name, name);
         return request;
     }
+
+    /// <summary>The revision of the set held (-1 for none yet).</summary>
+    public long Revision => _current?.Set.Revision ?? -1;
 
     /// <summary>Takes a set the grain answered a change with, unless a later one is held already.</summary>
     public void Take(ScenarioSet set)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Utilities;
 using Recommender.Abstractions;
 
 namespace Recommender.Grains.Scenarios;
@@ -17,7 +19,8 @@ public sealed class ScenariosState
 /// changes. Reads interleave with a change being stored and get the set as stored before it, so that no list is read
 /// under rules storage may not keep.
 /// </summary>
-public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentState<ScenariosState> state, TimeProvider time) : Grain, IScenariosGrain
+public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentState<ScenariosState> state, TimeProvider time,
+    ILogger<ScenariosGrain> logger) : Grain, IScenariosGrain
 {
     // The set and the log as last stored; a change replaces state's dictionary and list rather than altering them.
     private Stored? _stored;
@@ -26,7 +29,26 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     private Stored Current => _stored ??= Snapshot();
 
+    /// <summary>How long a front end's watch lasts unless it is renewed.</summary>
+    public static readonly TimeSpan WatchPeriod = TimeSpan.FromMinutes(2);
+
+    // The front ends watching for changes (Watch), each until its watch lapses.
+    private readonly ObserverManager<IScenarioObserver> _watchers = new(WatchPeriod, logger);
+
     public Task<ScenarioSet> GetAll() => Task.FromResult(Current.Set);
+
+    public Task<ScenarioSet> Watch(IScenarioObserver observer)
+    {
+        _watchers.Subscribe(observer, observer);
+        return Task.FromResult(Current.Set);
+    }
+
+    /// <summary>Tells the watching front ends the set as it now is (one-way: a front end gone is no wait).</summary>
+    private void Announce()
+    {
+        var set = Current.Set;
+        _watchers.Notify(w => w.Changed(set));
+    }
 
     public Task<ScenarioHistory> History(int limit, string? scenario) => Task.FromResult(ScenarioLog.Describe(Current.Set, Current.Log, limit, scenario));
 
@@ -131,9 +153,11 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
                 (state.State.Scenarios, state.State.Log, state.State.Revision) = (before, log, revision);
             }
             _stored = Snapshot();
+            Announce();
             throw;
         }
         _stored = Snapshot();
+        Announce();
     }
 
     private Stored Snapshot() =>

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Recommender.Abstractions;
+using Recommender.Api;
+using Recommender.Api.Scenarios;
 using Recommender.Cluster.Tests.Api;
 using Recommender.Cluster.Tests.Infrastructure;
 
@@ -223,6 +227,34 @@ public sealed class ScenarioTests(ServingCluster cluster)
             Assert.Equal(["pin"], (await Refused(response)).Errors!.Keys);
         }
         Assert.Equal([$"{first}:1", $"{second}:4"], (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).Pin!);
+    }
+
+    [Fact]
+    public async Task A_change_reaches_a_watching_front_ends_copy_as_soon_as_it_is_stored()
+    {
+        // A front end's copy whose clock stands still: it never reads the scenarios again for its age, so only the watch
+        // can bring it a change (well before the watch's renewal, which would read them too).
+        var grains = cluster.Cluster.Client;
+        var copy = new ScenarioCache(grains, new FakeTimeProvider(DateTimeOffset.UtcNow), new FrontEndOptions(), NullLogger<ScenarioCache>.Instance);
+        using var watch = new ScenarioWatch(grains, copy, NullLogger<ScenarioWatch>.Instance);
+        await watch.StartAsync(CancellationToken.None);
+        try
+        {
+            await ServingChecks.Eventually(() => Task.FromResult(copy.Revision >= 0), "the watch's first answer");
+            var (name, watched) = (NewName(), copy.Revision);
+            await Put(name, """{"k": 3}""");
+            await ServingChecks.Eventually(() => Task.FromResult(copy.Revision > watched), "the change reaches the copy", TimeSpan.FromSeconds(5));
+            var set = await copy.GetAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            Assert.Equal(3, set.Scenarios[name].K);
+            watched = copy.Revision;
+            using (await cluster.Http.DeleteAsync($"/scenarios/{name}")) { }
+            await ServingChecks.Eventually(() => Task.FromResult(copy.Revision > watched), "the deletion reaches the copy", TimeSpan.FromSeconds(5));
+            Assert.False((await copy.GetAsync(TimeSpan.FromSeconds(10), CancellationToken.None)).Scenarios.ContainsKey(name));
+        }
+        finally
+        {
+            await watch.StopAsync(CancellationToken.None);
+        }
     }
 
     [Fact]

@@ -47,7 +47,8 @@ public sealed class ScenarioWatch(IGrainFactory grains, ScenarioCache cache, ILo
         }
         finally
         {
-            grains.DeleteObjectReference<IScenarioObserver>(this);
+            // The reference, not this object, names the watch to the runtime.
+            grains.DeleteObjectReference<IScenarioObserver>(self);
         }
     }
 }

@@ -74,12 +74,18 @@ public enum RankingSource
     Similarity = 2,
 }
 
+/// <summary>
+/// A list as answered: its items, the version that ranked them, how, and whether the query vector was cached.
+/// <see cref="UnplacedPins"/> names the pinned items whose places fall on this page that the list could not hold (their
+/// places hold ranked items), top place first; null when there are none.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranking")]
 public sealed record Ranking(
     [property: Id(0)] IReadOnlyList<RankedItem> Items,
     [property: Id(1)] string ModelVersion,
     [property: Id(2)] RankingSource Source,
-    [property: Id(3)] bool Cached);
+    [property: Id(3)] bool Cached,
+    [property: Id(4)] string[]? UnplacedPins = null);
 
 /// <summary>Requests a front end may let through (0: none now), and when the next one will be there.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.rate-lease")]

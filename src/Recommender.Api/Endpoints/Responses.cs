@@ -40,21 +40,32 @@ public sealed record RecommendedItem(
 /// <summary>A history item that explains a recommendation: the cosine similarity of its vector to the recommended item's.</summary>
 public sealed record ReasonItem(string ItemId, string Title, float Similarity);
 
-public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items);
+public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
 
 /// <summary>
 /// POST /recommendations: no user, since nothing of the session is stored; cached when the session's vector was the
 /// silo's from an earlier request with the same items.
 /// </summary>
-public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items);
+public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
 
-public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items);
+public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
 
 /// <summary>POST /users/recommendations: each user's list, in the order the users were given.</summary>
 public sealed record UsersRecommendationsResponse(IReadOnlyList<RecommendationsResponse> Users);
 
 /// <summary>GET /popular: the same list for every caller, under the active version.</summary>
-public sealed record PopularItemsResponse(string ModelVersion, IReadOnlyList<RecommendedItem> Items);
+public sealed record PopularItemsResponse(string ModelVersion, IReadOnlyList<RecommendedItem> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
+
+/// <summary>What a list's "unplacedPins" says, in the OpenAPI document.</summary>
+internal static class UnplacedPinsText
+{
+    public const string Description = "Present when pins (pin=ITEM:POSITION, or the scenario's) name places on this page that the list could not hold the item at: "
+        + "it is excluded, already seen, hidden, not available, without the list's tags, or not in the active version; ranked items hold those places. Top place first.";
+}
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 

@@ -61,7 +61,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
-        return new Abstractions.Ranking(await Popular(active, snapshot.Popular, request, exclude), active.Version, RankingSource.Popularity, false);
+        var (items, unplaced) = await Popular(active, snapshot.Popular, request, exclude);
+        return new Abstractions.Ranking(items, active.Version, RankingSource.Popularity, false, unplaced);
     }
 
     /// <summary>
@@ -71,7 +72,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
     /// picked from the most similar; with caps, each item taken unless a capped tag of its is full (the pool, or the
     /// boosted order, going deeper until the list is full or the items run out).
     /// </summary>
-    private async Task<RankedItem[]> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request, string[] exclude)
+    private async Task<(RankedItem[] Items, string[]? UnplacedPins)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
+        string[] exclude)
     {
         var vocabulary = models.Get(model.Version).DenseIds;
         var excluded = exclude.ToHashSet(StringComparer.Ordinal);
@@ -133,12 +135,13 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             }
         }
         var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
-        if (placed.Length == 0) return SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts);
+        var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinnable.ContainsKey);
+        if (placed.Length == 0) return (SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), unplaced);
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
         var withPins = PinnedItems.Place([.. listed.Take(depth)], placed.Select(p =>
             (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth);
-        return PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts),
-            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
+        return (PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts),
+            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal)), unplaced);
     }
 }

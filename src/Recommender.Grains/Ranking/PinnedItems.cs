@@ -67,6 +67,16 @@ public static class PinnedItems
         return [.. list.Take(depth)];
     }
 
+    /// <summary>
+    /// The pinned items whose places fall on the page after <paramref name="offset"/> down to <paramref name="depth"/>
+    /// that <paramref name="placed"/> says were not placed, top place first; null for none.
+    /// </summary>
+    public static string[]? Unplaced(IReadOnlyList<ItemPin>? pins, int offset, int depth, Func<string, bool> placed)
+    {
+        var unplaced = Within(pins, depth).Where(p => p.Position > offset && !placed(p.ItemId)).Select(p => p.ItemId).ToArray();
+        return unplaced.Length == 0 ? null : unplaced;
+    }
+
     /// <summary>The ranked items with those a pin put in place marked so.</summary>
     public static RankedItem[] Mark(RankedItem[] items, IReadOnlySet<string> pinnedIds) =>
         pinnedIds.Count == 0 ? items : [.. items.Select(i => pinnedIds.Contains(i.ItemId) ? i with { Pinned = true } : i)];

@@ -92,7 +92,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pinned![p.ItemId])), filter.Depth);
         var ranked = PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),
             placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
-        return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false);
+        return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false,
+            PinnedItems.Unplaced(filter.Pins, filter.Offset, filter.Depth, id => pinned?.ContainsKey(id) == true));
     }
 
     public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));

@@ -73,7 +73,14 @@ public sealed class PinTests(ServingCluster cluster)
         var plain = await User("k=1000");
         var seen = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events[0].ItemId;
         var ids = plain.Select(i => i.Id).ToArray();
-        Assert.Equal(ids.Take(10), (await User($"k=10&{Pins((seen, 1), ("no-such-item", 2))}")).Select(i => i.Id));
+        var passedOver = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&{Pins(("no-such-item", 2), (seen, 1), (ids[50], 4))}");
+        Assert.Equal([.. ids.Take(3), ids[50], .. ids.Take(9).Skip(3)], passedOver.Items.Select(i => i.Id));
+        // The answer names the pins of its page it could not place, top place first; a later page's are its own.
+        Assert.Equal([seen, "no-such-item"], passedOver.UnplacedPins!);
+        Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&{Pins((seen, 15))}")).UnplacedPins);
+        Assert.Equal([seen], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&offset=10&{Pins((seen, 15))}")).UnplacedPins!);
+        Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&offset=10&{Pins((seen, 3))}")).UnplacedPins);
+        Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&includeSeen=true&{Pins((seen, 3))}")).UnplacedPins);
         // A seen item is listed when the request includes seen items; an item excluded is not, pinned or not.
         var withSeen = await User($"k=10&includeSeen=true&{Pins((seen, 3))}");
         Assert.Equal(seen, withSeen[2].Id);
@@ -150,7 +157,9 @@ public sealed class PinTests(ServingCluster cluster)
         (string, int)[] similarPins = [(similar[^1].Id, 2)];
         AssertPinned(similar, (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=10&{Pins(similarPins)}")).Items, similarPins, 10);
         // An item is never listed as like itself.
-        Assert.Equal(similar.Take(5).Select(i => i.Id), (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=5&{Pins(("2", 1))}")).Items.Select(i => i.Id));
+        var itself = await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=5&{Pins(("2", 1))}");
+        Assert.Equal(similar.Take(5).Select(i => i.Id), itself.Items.Select(i => i.Id));
+        Assert.Equal(["2"], itself.UnplacedPins!);
 
         await ServingChecks.WhileTheLiveListSettles(async () =>
         {
@@ -163,6 +172,10 @@ public sealed class PinTests(ServingCluster cluster)
             Assert.Equal(popular, after);
             AssertPinned(after, pinned, popularPins, 20);
             Assert.Equal(pinned, cold);
+            var unknown = await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&{Pins(("no-such-item", 3), popularPins[0])}");
+            Assert.Equal(["no-such-item"], unknown.UnplacedPins!);
+            Assert.Equal(popular[^1].Id, unknown.Items[0].Id);
+            Assert.Equal(["no-such-item"], (await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&{Pins(("no-such-item", 3))}")).UnplacedPins!);
         });
     }
 

@@ -211,9 +211,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         for (var i = 0; i < (pinnedRows?.Count ?? 0); i++)
         {
             var row = pinnedRows![i];
-            var pinMarks = marker?.Marks(_rowTags.GetValueOrDefault(row)) ?? default;
+            var tags = _rowTags.GetValueOrDefault(row) ?? [];
+            var pinMarks = marker?.Marks(tags) ?? default;
             result[best.Length + i] = new ScoredItem(_ids[row], _titles[row], TensorPrimitives.Dot(Vector(row), query), null,
-                boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: _rowTags.GetValueOrDefault(row) ?? []);
+                boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: tags);
         }
         return result;
     }

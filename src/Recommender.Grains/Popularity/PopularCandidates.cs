@@ -15,10 +15,9 @@ public static class PopularCandidates
     public static IEnumerable<PopularItem> Merge(IReadOnlyList<PopularItem> live, IReadOnlyList<PopularItem> seeded, long minimumLiveCount)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumLiveCount, 1);
-        // Lifted counts exceed every seeded count, which keeps the scores in list order.
-        var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
+        var lift = Lift(seeded);
         // Stable: among equal counts the live entry (listed first) wins and keeps its place.
-        return live.Select(p => p.Count >= minimumLiveCount ? p with { Count = p.Count + lift } : p)
+        return live.Select(p => LiveCount(p, lift, minimumLiveCount) is var count && count != p.Count ? p with { Count = count } : p)
             .Concat(seeded)
             .GroupBy(p => p.ItemId, StringComparer.Ordinal)
             .Select(g => g.MaxBy(p => p.Count)!)
@@ -33,14 +32,20 @@ public static class PopularCandidates
         IReadOnlySet<string> itemIds)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumLiveCount, 1);
-        var lift = seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
+        var lift = Lift(seeded);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         void Take(string itemId, long count)
         {
             if (itemIds.Contains(itemId) && (!counts.TryGetValue(itemId, out var known) || count > known)) counts[itemId] = count;
         }
-        foreach (var p in live) Take(p.ItemId, p.Count >= minimumLiveCount ? p.Count + lift : p.Count);
+        foreach (var p in live) Take(p.ItemId, LiveCount(p, lift, minimumLiveCount));
         foreach (var p in seeded) Take(p.ItemId, p.Count);
         return counts;
     }
+
+    /// <summary>What a live item with enough recent events is lifted by: the largest seeded count, so that it ranks above every seeded one and the scores keep the list's order.</summary>
+    private static long Lift(IReadOnlyList<PopularItem> seeded) => seeded.Count == 0 ? 0 : seeded.Max(p => p.Count);
+
+    /// <summary>A live item's count in the merged list: lifted when it has at least <paramref name="minimumLiveCount"/> recent events.</summary>
+    private static long LiveCount(PopularItem item, long lift, long minimumLiveCount) => item.Count >= minimumLiveCount ? item.Count + lift : item.Count;
 }

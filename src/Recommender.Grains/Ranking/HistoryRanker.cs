@@ -138,10 +138,10 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinnable.ContainsKey);
         if (placed.Length == 0) return (SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), unplaced);
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
-        var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
+        var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
+        var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placedIds);
         var withPins = PinnedItems.Place([.. listed.Take(depth)], placed.Select(p =>
             (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth);
-        return (PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts),
-            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal)), unplaced);
+        return (PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts), placedIds), unplaced);
     }
 }

@@ -8,7 +8,8 @@ namespace Recommender.Abstractions;
 /// scan that left out the rows its caps certainly pass over (<see cref="ScanFilter.CapSurvivors"/>): the shard has rows
 /// below it it did not rank, and it is sent whether the caps pass over it or not. <see cref="Pinned"/> marks an item the scan
 /// was asked to leave out of its ranking and send after it, for a list that pins it (<see cref="ScanFilter.Pins"/>), with
-/// its <see cref="Tags"/> (sent for pinned items only, which a popular list boosts and caps by).
+/// its <see cref="Tags"/> (sent for pinned items only, which a popular list boosts and caps by); a pinned item the list may
+/// not hold comes last with its <see cref="Refusal"/> and nothing else scored.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
 public sealed record ScoredItem(
@@ -21,7 +22,8 @@ public sealed record ScoredItem(
     [property: Id(6)] string[]? CappedGroups = null,
     [property: Id(7)] bool ScanEnd = false,
     [property: Id(8)] bool Pinned = false,
-    [property: Id(9)] string[]? Tags = null)
+    [property: Id(9)] string[]? Tags = null,
+    [property: Id(10)] PinRefusal? Refusal = null)
 {
     /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
     public float Relevance => Similarity + Boost;
@@ -53,6 +55,36 @@ public sealed record RankedItem(
 [GenerateSerializer, Immutable, Alias("recommender.item-pin")]
 public sealed record ItemPin([property: Id(0)] string ItemId, [property: Id(1)] int Position);
 
+/// <summary>Why a list could not hold a pinned item at its place.</summary>
+[GenerateSerializer, Alias("recommender.pin-refusal")]
+public enum PinRefusal
+{
+    /// <summary>No item of that id is in the catalogue under the version that ranked the list.</summary>
+    Unknown = 0,
+
+    /// <summary>The item is hidden, expired or not yet available.</summary>
+    Unavailable = 1,
+
+    /// <summary>The request or its scenario excludes the item.</summary>
+    Excluded = 2,
+
+    /// <summary>The user (or the session) has had the item, and the list leaves seen items out.</summary>
+    Seen = 3,
+
+    /// <summary>The user dismissed the item, which no list shows again.</summary>
+    Dismissed = 4,
+
+    /// <summary>The item lacks the list's tags (tag=) or carries a tag it leaves out (excludeTag=).</summary>
+    OutsideTags = 5,
+
+    /// <summary>The item is the one a similar-items list is about.</summary>
+    Itself = 6,
+}
+
+/// <summary>A pin whose place falls on a page that holds a ranked item there instead, and why.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.unplaced-pin")]
+public sealed record UnplacedPin([property: Id(0)] string ItemId, [property: Id(1)] int Position, [property: Id(2)] PinRefusal Reason);
+
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]
 public sealed record HistoryReason(
@@ -77,7 +109,7 @@ public enum RankingSource
 /// <summary>
 /// A list as answered: its items, the version that ranked them, how, and whether the query vector was cached.
 /// <see cref="UnplacedPins"/> names the pinned items whose places fall on this page that the list could not hold (their
-/// places hold ranked items), top place first; null when there are none.
+/// places hold ranked items), top place first, each with the reason; null when there are none.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranking")]
 public sealed record Ranking(
@@ -85,7 +117,8 @@ public sealed record Ranking(
     [property: Id(1)] string ModelVersion,
     [property: Id(2)] RankingSource Source,
     [property: Id(3)] bool Cached,
-    [property: Id(4)] string[]? UnplacedPins = null);
+    // Id(4) held the unplaced pins' ids alone; a silo of that release sends them under it, which this one ignores.
+    [property: Id(5)] UnplacedPin[]? UnplacedPins = null);
 
 /// <summary>Requests a front end may let through (0: none now), and when the next one will be there.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.rate-lease")]

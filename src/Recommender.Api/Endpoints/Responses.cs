@@ -41,30 +41,56 @@ public sealed record RecommendedItem(
 public sealed record ReasonItem(string ItemId, string Title, float Similarity);
 
 public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
 
 /// <summary>
 /// POST /recommendations: no user, since nothing of the session is stored; cached when the session's vector was the
 /// silo's from an earlier request with the same items.
 /// </summary>
 public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
 
 /// <summary>POST /users/recommendations: each user's list, in the order the users were given.</summary>
 public sealed record UsersRecommendationsResponse(IReadOnlyList<RecommendationsResponse> Users);
 
 /// <summary>GET /popular: the same list for every caller, under the active version.</summary>
 public sealed record PopularItemsResponse(string ModelVersion, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<string>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
 
 /// <summary>What a list's "unplacedPins" says, in the OpenAPI document.</summary>
 internal static class UnplacedPinsText
 {
-    public const string Description = "Present when pins (pin=ITEM:POSITION, or the scenario's) name places on this page that the list could not hold the item at: "
-        + "it is excluded, already seen, hidden, not available, without the list's tags, or not in the active version; ranked items hold those places. Top place first.";
+    public const string Description = "Present when pins (pin=ITEM:POSITION, or the scenario's) name places on this page that the list could not hold the item at; "
+        + "ranked items hold those places. Top place first, each with the reason.";
+}
+
+/// <summary>A pin the list could not place: the item, its place, and why.</summary>
+public sealed record UnplacedPinResponse(
+    string Id,
+    int Position,
+    [property: Description("unknown: no item of that id is in the catalogue under the version that ranked the list; unavailable: hidden, expired or not yet "
+        + "available; excluded: by the request or its scenario (exclude, excludeId); seen: the user or the session has had it (includeSeen=true lists it); "
+        + "dismissed: the user dismissed it; outsideTags: without the list's tags (tag) or with one it leaves out (excludeTag); itself: the item a "
+        + "similar-items list is about.")]
+    string Reason)
+{
+    public static IReadOnlyList<UnplacedPinResponse>? From(IReadOnlyList<UnplacedPin>? unplaced) =>
+        unplaced?.Select(p => new UnplacedPinResponse(p.ItemId, p.Position, ReasonOf(p.Reason))).ToArray();
+
+    public static string ReasonOf(PinRefusal reason) => reason switch
+    {
+        PinRefusal.Unknown => "unknown",
+        PinRefusal.Unavailable => "unavailable",
+        PinRefusal.Excluded => "excluded",
+        PinRefusal.Seen => "seen",
+        PinRefusal.Dismissed => "dismissed",
+        PinRefusal.OutsideTags => "outsideTags",
+        PinRefusal.Itself => "itself",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "No name for this reason."),
+    };
 }
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);

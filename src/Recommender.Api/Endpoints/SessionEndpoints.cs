@@ -56,7 +56,7 @@ public static class SessionEndpoints
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Session);
         return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
-            ranking.Items.Select(RecommendedItem.From).ToArray(), ranking.UnplacedPins));
+            ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins)));
     }
 }
 

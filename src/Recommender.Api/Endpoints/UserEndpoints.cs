@@ -69,7 +69,7 @@ public static class UserEndpoints
         if (ranking.ModelVersion.Length == 0) return null;
         metrics.Recommended(ranking, clock.Elapsed);
         return new RecommendationsResponse(userId, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
-            ranking.Items.Select(RecommendedItem.From).ToArray(), ranking.UnplacedPins);
+            ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins));
     }
 
     private static IResult NoModelYet() => Problems.Unavailable("No model is active yet: the catalogue is still loading.");

@@ -139,6 +139,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
             if (_rows.TryGetValue(id, out var row)) (excluded ??= []).Add(row);
+        // A pinned row the request excludes is told from one held back, which the exclusions below take in too.
+        var refusedAsExcluded = pinned is { Count: > 0 } && excluded is not null ? new HashSet<int>(excluded) : null;
         if (_heldUntil.Count > 0)
         {
             var now = DateTimeOffset.UtcNow;
@@ -162,17 +164,23 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var anyOf = admits;
             admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));
         }
-        // Pinned rows a list may hold: what the scan would return but for its depth. All of them leave the ranking.
+        // Pinned rows a list may hold: what the scan would return but for its depth; the others with the reason. All of
+        // them leave the ranking.
         List<int>? pinnedRows = null;
+        List<(int Row, PinRefusal Reason)>? refusedRows = null;
         foreach (var id in pinned ?? [])
             if (_rows.TryGetValue(id, out var row))
             {
-                if (anyTagged && excluded?.Contains(row) != true && !_hiddenRows.Contains(row) && !_unlistedRows.Contains(row)
-                    && allowed?.Contains(row) != false && admits?.Invoke(row) != false)
-                    (pinnedRows ??= []).Add(row);
+                PinRefusal? refusal = _unlistedRows.Contains(row) ? PinRefusal.Unknown
+                    : _hiddenRows.Contains(row) || _heldUntil.ContainsKey(row) ? PinRefusal.Unavailable
+                    : refusedAsExcluded?.Contains(row) == true ? PinRefusal.Excluded
+                    : !anyTagged || allowed?.Contains(row) == false || admits?.Invoke(row) == false ? PinRefusal.OutsideTags
+                    : null;
+                if (refusal is { } reason) (refusedRows ??= []).Add((row, reason));
+                else (pinnedRows ??= []).Add(row);
                 (excluded ??= []).Add(row);
             }
-        if (!anyTagged) return [];
+        if (!anyTagged) return [.. (refusedRows ?? []).Select(Refused)];
         var boosted = Boosted(boosts);
         Func<int, float>? boost = boosted.Length == 0 ? null : row =>
         {
@@ -199,7 +207,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             if (best.Length == k) scanEnd = kept.Count - 1;
             (best, marks) = ([.. kept.Select(i => best[i])], [.. kept.Select(i => marks[i])]);
         }
-        var result = new ScoredItem[best.Length + (pinnedRows?.Count ?? 0)];
+        var result = new ScoredItem[best.Length + (pinnedRows?.Count ?? 0) + (refusedRows?.Count ?? 0)];
         for (var i = 0; i < best.Length; i++)
         {
             var added = boost?.Invoke(best[i].Row) ?? 0f;
@@ -216,8 +224,13 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             result[best.Length + i] = new ScoredItem(_ids[row], _titles[row], TensorPrimitives.Dot(Vector(row), query), null,
                 boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: tags);
         }
+        for (var i = 0; i < (refusedRows?.Count ?? 0); i++)
+            result[best.Length + (pinnedRows?.Count ?? 0) + i] = Refused(refusedRows![i]);
         return result;
     }
+
+    private ScoredItem Refused((int Row, PinRefusal Reason) refused) =>
+        new(_ids[refused.Row], _titles[refused.Row], 0f, Pinned: true, Refusal: refused.Reason);
 
     /// <summary>The row sets of the boosted tags some row carries, each with its offset (a tag named twice adds both).</summary>
     private (HashSet<int> Rows, float Offset)[] Boosted(IReadOnlyList<(string Tag, float Offset)>? boosts) =>

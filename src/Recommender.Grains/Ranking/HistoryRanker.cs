@@ -58,11 +58,18 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
                 .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins), RankingSource.Model) with { Cached = cached };
+            ranking = ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, WhyExcluded) };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
         var (items, unplaced) = await Popular(active, snapshot.Popular, request, exclude);
-        return new Abstractions.Ranking(items, active.Version, RankingSource.Popularity, false, unplaced);
+        return new Abstractions.Ranking(items, active.Version, RankingSource.Popularity, false, PinnedItems.Explain(unplaced, WhyExcluded));
+
+        // The shards were given the request's exclusions with the list's own: the history's items (or the dismissed ones alone).
+        PinRefusal WhyExcluded(string itemId) =>
+            request.Exclude?.Contains(itemId, StringComparer.Ordinal) == true ? PinRefusal.Excluded
+            : dismissed.Contains(itemId, StringComparer.Ordinal) ? PinRefusal.Dismissed
+            : PinRefusal.Seen;
     }
 
     /// <summary>
@@ -72,7 +79,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
     /// picked from the most similar; with caps, each item taken unless a capped tag of its is full (the pool, or the
     /// boosted order, going deeper until the list is full or the items run out).
     /// </summary>
-    private async Task<(RankedItem[] Items, string[]? UnplacedPins)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
+    private async Task<(RankedItem[] Items, UnplacedPin[]? UnplacedPins)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
         string[] exclude)
     {
         var vocabulary = models.Get(model.Version).DenseIds;
@@ -91,8 +98,9 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         CapMarks Capped(PopularItem p) => marker?.Marks(p.Tags) ?? default;
         // As in a model's list: the pinned items within the depth to be placed, and under caps every one, counted first.
         var pins = PinnedItems.Within(request.Pins, caps is null ? depth : int.MaxValue);
-        var pinnable = await PinnedItems.FindAsync(grains, model, pins,
+        var pinScan = await PinnedItems.FindAsync(grains, model, pins,
             new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags, Caps: caps));
+        var pinnable = pinScan.Pinned;
         CapMarks[]? taken = caps is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(TagCaps.Of)];
         // The best n in the list's order: by count, or by count times the boosts.
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
@@ -135,7 +143,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             }
         }
         var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
-        var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinnable.ContainsKey);
+        var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinScan);
         if (placed.Length == 0) return (SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), unplaced);
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);

@@ -16,12 +16,14 @@ public static class PinnedItems
         pins is null ? [] : [.. pins.Where(p => p.Position <= depth).OrderBy(p => p.Position)];
 
     /// <summary>
-    /// The shards' answers to a scan of a list with pins (<see cref="ScanFilter.Pins"/>) as their ranked rows alone, and
-    /// the pinned items the list may hold, which follow them (<see cref="ScoredItem.Pinned"/>), by id.
+    /// The shards' answers to a scan of a list with pins (<see cref="ScanFilter.Pins"/>) as their ranked rows alone; the
+    /// pinned items the list may hold, which follow them (<see cref="ScoredItem.Pinned"/>), by id; and why it may not hold
+    /// the others a shard has (<see cref="ScoredItem.Refusal"/>).
     /// </summary>
-    public static (IReadOnlyList<ScoredItem>[] Ranked, Dictionary<string, ScoredItem> Pinned) Split(IReadOnlyList<ScoredItem>[] answers)
+    public static PinScan Split(IReadOnlyList<ScoredItem>[] answers)
     {
         var pinned = new Dictionary<string, ScoredItem>(StringComparer.Ordinal);
+        var refused = new Dictionary<string, PinRefusal>(StringComparer.Ordinal);
         var ranked = new IReadOnlyList<ScoredItem>[answers.Length];
         for (var i = 0; i < answers.Length; i++)
         {
@@ -34,25 +36,27 @@ public static class PinnedItems
                 continue;
             }
             ranked[i] = [.. answer.Take(first)];
-            for (var j = first; j < answer.Count; j++) pinned.TryAdd(answer[j].ItemId, answer[j]);
+            for (var j = first; j < answer.Count; j++)
+                if (answer[j].Refusal is { } reason) refused.TryAdd(answer[j].ItemId, reason);
+                else pinned.TryAdd(answer[j].ItemId, answer[j]);
         }
-        return (ranked, pinned);
+        return new PinScan(ranked, pinned, refused);
     }
 
     /// <summary>
     /// The pinned items a list under <paramref name="filter"/> may hold, by id, with their titles, tags and what they count
-    /// against under its caps, from whichever shard holds each: a scan of no rows that sends the pins (for a list the
-    /// shards do not rank, the popular one; the similarity it gives is 0).
+    /// against under its caps, and why it may not hold the others, from whichever shard holds each: a scan of no rows
+    /// that sends the pins (for a list the shards do not rank, the popular one; the similarity it gives is 0).
     /// </summary>
-    public static async Task<Dictionary<string, ScoredItem>> FindAsync(IGrainFactory grains, ActiveModel model, ItemPin[] pins, ScanFilter filter)
+    public static async Task<PinScan> FindAsync(IGrainFactory grains, ActiveModel model, ItemPin[] pins, ScanFilter filter)
     {
-        if (pins.Length == 0) return new Dictionary<string, ScoredItem>(StringComparer.Ordinal);
+        if (pins.Length == 0) return new PinScan([], new Dictionary<string, ScoredItem>(StringComparer.Ordinal), new Dictionary<string, PinRefusal>(StringComparer.Ordinal));
         var nothing = new Immutable<byte[]>(new byte[model.Dimension * sizeof(float)]);
         var scan = filter with { K = 0, Offset = 0, Diversity = 0, Pins = pins };
         // An added item may be in any shard, so every shard is asked (as for explanations' vectors).
         var answers = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
             grains.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(nothing, scan)));
-        return Split([.. answers.Select(a => (IReadOnlyList<ScoredItem>)a.Value)]).Pinned;
+        return Split([.. answers.Select(a => (IReadOnlyList<ScoredItem>)a.Value)]);
     }
 
     /// <summary>
@@ -68,16 +72,34 @@ public static class PinnedItems
     }
 
     /// <summary>
-    /// The pinned items whose places fall on the page after <paramref name="offset"/> down to <paramref name="depth"/>
-    /// that <paramref name="placed"/> says were not placed, top place first; null for none.
+    /// The pins whose places fall on the page after <paramref name="offset"/> down to <paramref name="depth"/> whose
+    /// items are not in <paramref name="scan"/>'s placeable ones, top place first, each with the reason a shard gave (an
+    /// item no shard has is unknown); null for none.
     /// </summary>
-    public static string[]? Unplaced(IReadOnlyList<ItemPin>? pins, int offset, int depth, Func<string, bool> placed)
+    public static UnplacedPin[]? Unplaced(IReadOnlyList<ItemPin>? pins, int offset, int depth, PinScan? scan)
     {
-        var unplaced = Within(pins, depth).Where(p => p.Position > offset && !placed(p.ItemId)).Select(p => p.ItemId).ToArray();
+        var unplaced = Within(pins, depth)
+            .Where(p => p.Position > offset && scan?.Pinned.ContainsKey(p.ItemId) != true)
+            .Select(p => new UnplacedPin(p.ItemId, p.Position, scan?.Refused.GetValueOrDefault(p.ItemId, PinRefusal.Unknown) ?? PinRefusal.Unknown))
+            .ToArray();
         return unplaced.Length == 0 ? null : unplaced;
     }
+
+    /// <summary>
+    /// <paramref name="unplaced"/> with each item the scan's exclusions kept out told apart by <paramref name="why"/>: the
+    /// shards see one list of excluded ids, which a list makes of the request's exclusions and of its own (the user's
+    /// history, the similar list's item).
+    /// </summary>
+    public static UnplacedPin[]? Explain(UnplacedPin[]? unplaced, Func<string, PinRefusal> why) =>
+        unplaced?.Select(p => p.Reason == PinRefusal.Excluded ? p with { Reason = why(p.ItemId) } : p).ToArray();
 
     /// <summary>The ranked items with those a pin put in place marked so.</summary>
     public static RankedItem[] Mark(RankedItem[] items, IReadOnlySet<string> pinnedIds) =>
         pinnedIds.Count == 0 ? items : [.. items.Select(i => pinnedIds.Contains(i.ItemId) ? i with { Pinned = true } : i)];
 }
+
+/// <summary>
+/// What the shards said of a list's pins: their answers' ranked rows, the pinned items the list may hold, by id, and why
+/// it may not hold the others a shard has.
+/// </summary>
+public sealed record PinScan(IReadOnlyList<ScoredItem>[] Ranked, Dictionary<string, ScoredItem> Pinned, Dictionary<string, PinRefusal> Refused);

@@ -40,7 +40,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // list may hold; under caps each counts against the caps of its tags wherever its place, so that every page's
         // ranking makes the same room for it.
         var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
-        Dictionary<string, ScoredItem>? pinned = null;
+        PinScan? pins = null;
         CapMarks[]? taken = null;
         ScoredItem[] merged;
         while (true)
@@ -52,9 +52,10 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
             if (filter.Pins is { Length: > 0 })
             {
-                (candidates, var found) = PinnedItems.Split(candidates);
-                pinned ??= found;
-                taken ??= caps is null ? null : [.. found.Values.Select(TagCaps.Of)];
+                var split = PinnedItems.Split(candidates);
+                candidates = split.Ranked;
+                pins ??= split;
+                taken ??= caps is null ? null : [.. split.Pinned.Values.Select(TagCaps.Of)];
             }
             if (walked)
             {
@@ -87,13 +88,13 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any).
         ScoredItem[] Pick(ScoredItem[] ranked) => diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken) : ranked;
         // A pinned item ranks by its similarity and boosts as any other, for its share of the list; only its place is set.
-        var placed = pinned is null ? [] : PinnedItems.Within(filter.Pins, filter.Depth).Where(p => pinned.ContainsKey(p.ItemId)).ToArray();
+        var placed = pins is null ? [] : PinnedItems.Within(filter.Pins, filter.Depth).Where(p => pins.Pinned.ContainsKey(p.ItemId)).ToArray();
         if (placed.Length > 0)
-            merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pinned![p.ItemId])), filter.Depth);
+            merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pins!.Pinned[p.ItemId])), filter.Depth);
         var ranked = PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),
             placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false,
-            PinnedItems.Unplaced(filter.Pins, filter.Offset, filter.Depth, id => pinned?.ContainsKey(id) == true));
+            PinnedItems.Unplaced(filter.Pins, filter.Offset, filter.Depth, pins));
     }
 
     public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));
@@ -106,6 +107,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         if (placement is null) return null;
         var vector = await GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, placement.Shard, model.Shards).ToString()).GetVector(itemId);
         if (vector is null) return null;
-        return await Search(model, vector.Value, filter with { Exclude = [itemId, .. filter.Exclude] }, RankingSource.Similarity);
+        var ranking = await Search(model, vector.Value, filter with { Exclude = [itemId, .. filter.Exclude] }, RankingSource.Similarity);
+        return ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, id => id == itemId ? PinRefusal.Itself : PinRefusal.Excluded) };
     }
 }

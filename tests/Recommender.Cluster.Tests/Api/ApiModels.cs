@@ -5,13 +5,15 @@ public sealed record IngestReply(int Accepted, int Duplicates, int Users, int Pe
 
 public sealed record RecommendedItemReply(string Id, string Title, double Score, float Similarity, double? Boost = null, bool? Pinned = null);
 
+public sealed record UnplacedPinReply(string Id, int Position, string Reason);
+
 public sealed record RecommendationsReply(string UserId, string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items,
-    List<string>? UnplacedPins = null);
+    List<UnplacedPinReply>? UnplacedPins = null);
 
 public sealed record SessionRecommendationsReply(string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items,
-    List<string>? UnplacedPins = null);
+    List<UnplacedPinReply>? UnplacedPins = null);
 
-public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items, List<string>? UnplacedPins = null);
+public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items, List<UnplacedPinReply>? UnplacedPins = null);
 
 public sealed record HistoryEventReply(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 

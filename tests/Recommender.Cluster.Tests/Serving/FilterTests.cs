@@ -58,6 +58,9 @@ public sealed class FilterTests(ServingCluster cluster)
         var withSeen = (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=1000&includeSeen=true")).Items.Select(i => i.Id).ToArray();
         Assert.DoesNotContain(top, withSeen);
         Assert.Contains(withSeen, liked.Contains);
+        // Pinned, it is named as dismissed, whether seen items are listed or not.
+        foreach (var query in new[] { "k=10", "k=10&includeSeen=true" })
+            Assert.Equal([new(top, 1, "dismissed")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?{query}&pin={top}:1")).UnplacedPins!);
 
         // A view after the dismissal takes the item up: it is an item the user has had, and the model reads it.
         await ServingChecks.Post(cluster.Http, new { userId = user, itemId = top, type = "view", timestamp = ServingChecks.Now() });

@@ -108,6 +108,7 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
             Assert.NotNull(early.Placement);
             Assert.StartsWith("Available from", early.Note);
             Assert.Empty(await Ids(userList));
+            Assert.Equal([new(release, 1, "unavailable")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&pin={release}:1")).UnplacedPins!);
 
             await ServingChecks.Eventually(async () => (await Ids(userList)).SequenceEqual([release]), "the item is listed once its window opens", Wait);
             Assert.True(DateTimeOffset.UtcNow >= opens);

@@ -75,22 +75,30 @@ public sealed class PinTests(ServingCluster cluster)
         var ids = plain.Select(i => i.Id).ToArray();
         var passedOver = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&{Pins(("no-such-item", 2), (seen, 1), (ids[50], 4))}");
         Assert.Equal([.. ids.Take(3), ids[50], .. ids.Take(9).Skip(3)], passedOver.Items.Select(i => i.Id));
-        // The answer names the pins of its page it could not place, top place first; a later page's are its own.
-        Assert.Equal([seen, "no-such-item"], passedOver.UnplacedPins!);
+        // The answer names the pins of its page it could not place, top place first, and why; a later page's are its own.
+        Assert.Equal([new(seen, 1, "seen"), new("no-such-item", 2, "unknown")], passedOver.UnplacedPins!);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&{Pins((seen, 15))}")).UnplacedPins);
-        Assert.Equal([seen], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&offset=10&{Pins((seen, 15))}")).UnplacedPins!);
+        Assert.Equal([new(seen, 15, "seen")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&offset=10&{Pins((seen, 15))}")).UnplacedPins!);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&offset=10&{Pins((seen, 3))}")).UnplacedPins);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&includeSeen=true&{Pins((seen, 3))}")).UnplacedPins);
         // A seen item is listed when the request includes seen items; an item excluded is not, pinned or not.
         var withSeen = await User($"k=10&includeSeen=true&{Pins((seen, 3))}");
         Assert.Equal(seen, withSeen[2].Id);
         Assert.True(withSeen[2].Pinned);
-        Assert.Equal(ids.Skip(1).Take(10), (await User($"k=10&exclude={ids[0]}&{Pins((ids[0], 1))}")).Select(i => i.Id));
+        var excluded = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&exclude={ids[0]}&{Pins((ids[0], 1))}");
+        Assert.Equal(ids.Skip(1).Take(10), excluded.Items.Select(i => i.Id));
+        Assert.Equal([new(ids[0], 1, "excluded")], excluded.UnplacedPins!);
+        // A seen item the request excludes as well is named as excluded.
+        Assert.Equal([new(seen, 2, "excluded")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&exclude={seen}&{Pins((seen, 2))}")).UnplacedPins!);
         // Tag filters hold for a pinned item: an action movie is not set in a list of dramas.
         var odd = plain.First(Odd).Id;
         var dramas = await User("k=1000&tag=drama");
-        Assert.Equal(dramas.Select(i => i.Id), (await User($"k=1000&tag=drama&{Pins((odd, 1))}")).Select(i => i.Id));
-        Assert.Equal((await User("k=1000&excludeTag=action")).Select(i => i.Id), (await User($"k=1000&excludeTag=action&{Pins((odd, 1))}")).Select(i => i.Id));
+        var notDrama = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=1000&tag=drama&{Pins((odd, 1))}");
+        Assert.Equal(dramas.Select(i => i.Id), notDrama.Items.Select(i => i.Id));
+        Assert.Equal([new(odd, 1, "outsideTags")], notDrama.UnplacedPins!);
+        var action = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=1000&excludeTag=action&{Pins((odd, 1))}");
+        Assert.Equal((await User("k=1000&excludeTag=action")).Select(i => i.Id), action.Items.Select(i => i.Id));
+        Assert.Equal([new(odd, 1, "outsideTags")], action.UnplacedPins!);
         // A list shorter than the place ends with the pinned item.
         var even = dramas[^1].Id;
         var ending = await User($"k=1000&tag=drama&{Pins((even, 1000))}");
@@ -152,6 +160,8 @@ public sealed class PinTests(ServingCluster cluster)
         AssertPinned(session, await Session($"k=10&{Pins(sessionPins)}"), sessionPins, 10);
         // A session's own items are seen: pinned, they leave their places to the ranking.
         Assert.Equal(session.Take(10).Select(i => i.Id), (await Session($"k=10&{Pins((items[0], 1))}")).Select(i => i.Id));
+        using (var response = await cluster.Http.PostAsJsonAsync($"/recommendations?k=10&{Pins((items[0], 1))}", new { items }))
+            Assert.Equal([new(items[0], 1, "seen")], (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.UnplacedPins!);
 
         var similar = (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=1000")).Items;
         (string, int)[] similarPins = [(similar[^1].Id, 2)];
@@ -159,7 +169,9 @@ public sealed class PinTests(ServingCluster cluster)
         // An item is never listed as like itself.
         var itself = await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=5&{Pins(("2", 1))}");
         Assert.Equal(similar.Take(5).Select(i => i.Id), itself.Items.Select(i => i.Id));
-        Assert.Equal(["2"], itself.UnplacedPins!);
+        Assert.Equal([new("2", 1, "itself")], itself.UnplacedPins!);
+        Assert.Equal([new(similar[0].Id, 3, "excluded")],
+            (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=5&exclude={similar[0].Id}&{Pins((similar[0].Id, 3))}")).UnplacedPins!);
 
         await ServingChecks.WhileTheLiveListSettles(async () =>
         {
@@ -173,9 +185,13 @@ public sealed class PinTests(ServingCluster cluster)
             AssertPinned(after, pinned, popularPins, 20);
             Assert.Equal(pinned, cold);
             var unknown = await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&{Pins(("no-such-item", 3), popularPins[0])}");
-            Assert.Equal(["no-such-item"], unknown.UnplacedPins!);
+            Assert.Equal([new("no-such-item", 3, "unknown")], unknown.UnplacedPins!);
             Assert.Equal(popular[^1].Id, unknown.Items[0].Id);
-            Assert.Equal(["no-such-item"], (await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&{Pins(("no-such-item", 3))}")).UnplacedPins!);
+            Assert.Equal([new("no-such-item", 3, "unknown")], (await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&{Pins(("no-such-item", 3))}")).UnplacedPins!);
+            // The popular list's reasons are the shards' as a model list's are.
+            var (drama, notDrama) = (popular.First(Even).Id, popular.First(Odd).Id);
+            Assert.Equal([new(drama, 2, "excluded"), new(notDrama, 4, "outsideTags")],
+                (await cluster.GetJsonAsync<PopularReply>($"/popular?k=20&tag=drama&exclude={drama}&{Pins((drama, 2), (notDrama, 4))}")).UnplacedPins!);
         });
     }
 

@@ -205,6 +205,11 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"pin with scenario '{name}''s pins makes {Limits.MaxPins + 1}", problem.Errors!["scenario"][0]);
         async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
         Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
+        // An item the scenario excludes is named as excluded when the request pins it.
+        var excluding = NewName();
+        await Put(excluding, $$$"""{"exclude": ["{{{third}}}"]}""");
+        Assert.Equal([new(third, 3, "excluded")],
+            (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&scenario={excluding}&pin={third}:3")).UnplacedPins!);
 
         // A dry run of a file shows the pins each scenario would have.
         var file = Path.Combine(Path.GetTempPath(), $"scenarios-{Guid.NewGuid():N}.json");

@@ -125,22 +125,35 @@ public sealed class ItemMatrixTests
         string[] all = ["b", "a", "hidden", "later", "unlisted", "not-here"];
 
         var answer = matrix.TopK([1f, 2f], 10, [], [], [], pinned: all);
-        Assert.Equal(["c", "b", "a"], answer.Select(i => i.ItemId));
-        Assert.Equal([false, true, true], answer.Select(i => i.Pinned));
-        Assert.Equal([3f, 4f, 3f], answer.Select(i => i.Similarity));
-        Assert.Equal(["B", "A"], answer.Skip(1).Select(i => i.Title));
+        Assert.Equal(["c", "b", "a", "hidden", "later", "unlisted"], answer.Select(i => i.ItemId));
+        Assert.Equal([false, true, true, true, true, true], answer.Select(i => i.Pinned));
+        // Those the list may not hold come last, with the reason and nothing scored; an id the shard lacks is not sent.
+        Assert.Equal([null, null, null, PinRefusal.Unavailable, PinRefusal.Unavailable, PinRefusal.Unknown], answer.Select(i => i.Refusal));
+        Assert.Equal([3f, 4f, 3f, 0f, 0f, 0f], answer.Select(i => i.Similarity));
+        Assert.Equal(["B", "A"], answer.Skip(1).Take(2).Select(i => i.Title));
         Assert.Equal(["action", "sale"], answer[1].Tags!);
         Assert.Null(answer[0].Tags);
-        // Exclusions and tag filters (ignoring case) hold for pinned rows as for ranked ones.
-        Assert.Equal(["c", "b"], matrix.TopK([1f, 2f], 10, ["a"], [], [], pinned: all).Select(i => i.ItemId));
-        Assert.Equal(["c", "a"], matrix.TopK([1f, 2f], 10, [], ["drama"], [], pinned: all).Select(i => i.ItemId));
-        Assert.Equal(["c", "a"], matrix.TopK([1f, 2f], 10, [], [], ["SALE"], pinned: all).Select(i => i.ItemId));
-        Assert.Empty(matrix.TopK([1f, 2f], 10, [], ["no-such-tag"], [], pinned: all));
+        // Exclusions and tag filters (ignoring case) hold for pinned rows as for ranked ones, each named as the reason.
+        Dictionary<string, PinRefusal> Refused(ScoredItem[] scan) => scan.Where(i => i.Refusal is not null).ToDictionary(i => i.ItemId, i => i.Refusal!.Value);
+        var excluded = matrix.TopK([1f, 2f], 10, ["a", "hidden"], [], [], pinned: all);
+        Assert.Equal(["c", "b"], excluded.Where(i => i.Refusal is null).Select(i => i.ItemId));
+        Assert.Equal(PinRefusal.Excluded, Refused(excluded)["a"]);
+        Assert.Equal(PinRefusal.Unavailable, Refused(excluded)["hidden"]);
+        var dramas = matrix.TopK([1f, 2f], 10, [], ["drama"], [], pinned: all);
+        Assert.Equal(["c", "a"], dramas.Where(i => i.Refusal is null).Select(i => i.ItemId));
+        Assert.Equal(PinRefusal.OutsideTags, Refused(dramas)["b"]);
+        var noSale = matrix.TopK([1f, 2f], 10, [], [], ["SALE"], pinned: all);
+        Assert.Equal(["c", "a"], noSale.Where(i => i.Refusal is null).Select(i => i.ItemId));
+        Assert.Equal(PinRefusal.OutsideTags, Refused(noSale)["b"]);
+        var untagged = matrix.TopK([1f, 2f], 10, [], ["no-such-tag"], [], pinned: all);
+        Assert.Equal(["b", "a", "hidden", "later", "unlisted"], untagged.Select(i => i.ItemId));
+        Assert.Equal([PinRefusal.OutsideTags, PinRefusal.OutsideTags, PinRefusal.Unavailable, PinRefusal.Unavailable, PinRefusal.Unknown], untagged.Select(i => i.Refusal!.Value));
+        Assert.Empty(matrix.TopK([1f, 2f], 10, [], ["no-such-tag"], []));
         // Boosts and caps apply to them as to ranked rows; a scan of no rows sends the pinned ones alone.
         var marked = matrix.TopK([1f, 2f], 10, [], [], [], boosts: [("SALE", 0.5f)], caps: [new TagCap("drama", 1)], pinned: ["a", "b"]);
         Assert.Equal(0.5f, marked.Single(i => i.ItemId == "b").Boost);
         Assert.Equal(["c", "a", "b"], marked.Select(i => i.ItemId));
         Assert.Equal([1, 1, 0], marked.Select(i => i.CappedTags));
-        Assert.Equal(["b", "a"], matrix.TopK([0f, 0f], 0, [], [], [], pinned: all).Select(i => i.ItemId));
+        Assert.Equal(["b", "a"], matrix.TopK([0f, 0f], 0, [], [], [], pinned: all).Where(i => i.Refusal is null).Select(i => i.ItemId));
     }
 }

@@ -28,15 +28,38 @@ public sealed class PinnedItemsTests
     }
 
     [Fact]
-    public void The_shards_pinned_items_are_split_from_their_ranked_rows()
+    public void The_shards_pinned_items_are_split_from_their_ranked_rows_and_those_refused_from_those_a_list_may_hold()
     {
-        ScoredItem Row(string id, bool pinned = false) => new(id, id, 1f, Pinned: pinned);
-        IReadOnlyList<ScoredItem>[] answers = [[Row("r1"), Row("r2"), Row("p1", true)], [Row("r3")], [Row("p2", true), Row("p1", true)], []];
-        var (ranked, pinned) = PinnedItems.Split(answers);
-        Assert.Equal([["r1", "r2"], ["r3"], [], []], ranked.Select(r => r.Select(i => i.ItemId).ToArray()));
-        Assert.Same(answers[1], ranked[1]);
-        Assert.Equal(["p1", "p2"], pinned.Keys.Order());
-        Assert.True(pinned.Values.All(p => p.Pinned));
+        ScoredItem Row(string id, bool pinned = false, PinRefusal? refusal = null) => new(id, id, 1f, Pinned: pinned, Refusal: refusal);
+        IReadOnlyList<ScoredItem>[] answers =
+            [[Row("r1"), Row("r2"), Row("p1", true), Row("seen", true, PinRefusal.Excluded)], [Row("r3")], [Row("p2", true), Row("p1", true), Row("gone", true, PinRefusal.Unavailable)], []];
+        var scan = PinnedItems.Split(answers);
+        Assert.Equal([["r1", "r2"], ["r3"], [], []], scan.Ranked.Select(r => r.Select(i => i.ItemId).ToArray()));
+        Assert.Same(answers[1], scan.Ranked[1]);
+        Assert.Equal(["p1", "p2"], scan.Pinned.Keys.Order());
+        Assert.True(scan.Pinned.Values.All(p => p.Pinned));
+        Assert.Equal(new Dictionary<string, PinRefusal> { ["seen"] = PinRefusal.Excluded, ["gone"] = PinRefusal.Unavailable }, scan.Refused);
+    }
+
+    [Fact]
+    public void The_unplaced_pins_of_a_page_are_named_top_place_first_with_the_shards_reason_or_unknown()
+    {
+        ItemPin[] pins = [new("far", 30), new("placed", 4), new("seen", 3), new("nowhere", 1), new("earlier", 2)];
+        var scan = new PinScan([], new Dictionary<string, ScoredItem> { ["placed"] = new("placed", "P", 1f, Pinned: true) },
+            new Dictionary<string, PinRefusal> { ["seen"] = PinRefusal.Excluded, ["far"] = PinRefusal.OutsideTags });
+        Assert.Equal([new UnplacedPin("nowhere", 1, PinRefusal.Unknown), new UnplacedPin("earlier", 2, PinRefusal.Unknown), new UnplacedPin("seen", 3, PinRefusal.Excluded)],
+            PinnedItems.Unplaced(pins, 0, 10, scan)!);
+        // A later page names its own; a page without any names none.
+        Assert.Equal([new UnplacedPin("seen", 3, PinRefusal.Excluded)], PinnedItems.Unplaced(pins, 2, 10, scan)!);
+        Assert.Equal([new UnplacedPin("far", 30, PinRefusal.OutsideTags)], PinnedItems.Unplaced(pins, 20, 30, scan)!);
+        Assert.Null(PinnedItems.Unplaced(pins, 4, 10, scan));
+        Assert.Null(PinnedItems.Unplaced(null, 0, 10, scan));
+        // Without a scan (no shard asked) every pin of the page is unknown.
+        Assert.Equal(PinRefusal.Unknown, PinnedItems.Unplaced(pins, 3, 10, null)!.Single().Reason);
+        // The list tells apart the exclusions it made the scan's.
+        Assert.Equal([new UnplacedPin("nowhere", 1, PinRefusal.Unknown), new UnplacedPin("seen", 3, PinRefusal.Seen), new UnplacedPin("x", 4, PinRefusal.OutsideTags)],
+            PinnedItems.Explain([new("nowhere", 1, PinRefusal.Unknown), new("seen", 3, PinRefusal.Excluded), new("x", 4, PinRefusal.OutsideTags)], _ => PinRefusal.Seen)!);
+        Assert.Null(PinnedItems.Explain(null, _ => PinRefusal.Seen));
     }
 
     [Fact]

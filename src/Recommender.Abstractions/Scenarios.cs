@@ -6,6 +6,8 @@ namespace Recommender.Abstractions;
 /// its tag filters, items to leave out, items pinned to places, boosts, caps, diversity, list length and whether seen items may be listed (a "buy again" row), unless
 /// it gives its own (the API's ScenarioRules say how they join). With <see cref="ActiveFrom"/> or <see cref="ActiveUntil"/>
 /// the rules hold within that time only (a campaign): outside it a list read under the scenario gets none of them.
+/// <see cref="Revision"/> is the revision of the scenarios that stored this record (0 in a record stored before
+/// scenarios kept their own), its entity tag on its own.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scenario")]
 public sealed record Scenario(
@@ -20,7 +22,8 @@ public sealed record Scenario(
     [property: Id(8)] DateTimeOffset? ActiveFrom = null,
     [property: Id(9)] DateTimeOffset? ActiveUntil = null,
     [property: Id(10)] string[]? Exclude = null,
-    [property: Id(11)] ItemPin[]? Pins = null)
+    [property: Id(11)] ItemPin[]? Pins = null,
+    [property: Id(12)] long Revision = 0)
 {
     /// <summary>Whether the rules hold at <paramref name="now"/>: from <see cref="ActiveFrom"/> on, and before <see cref="ActiveUntil"/>.</summary>
     public bool ActiveAt(DateTimeOffset now) => (ActiveFrom is not { } from || now >= from) && (ActiveUntil is not { } until || now < until);
@@ -120,8 +123,9 @@ public enum ScenarioRefusal
 }
 
 /// <summary>
-/// What must hold for a change of scenarios to be made (HTTP If-Match and If-None-Match): the set at one of
-/// <see cref="Revisions"/> (null: at any), and, for a change of one scenario, the scenario there already
+/// What must hold for a change of scenarios to be made (HTTP If-Match and If-None-Match): the scenarios it changes as
+/// they were at one of <see cref="Revisions"/> (null: at any; for a change of the whole set, the set at one of them),
+/// and, for a change of one scenario, the scenario there already
 /// (<see cref="Exists"/> true: If-Match: *) or not yet (false: If-None-Match: *, create only). So that a change planned
 /// against what one client read is not made over a change another made since.
 /// </summary>
@@ -133,7 +137,15 @@ public sealed record ScenarioPrecondition(
     public static readonly ScenarioPrecondition None = new();
 
     /// <summary>Whether a set at <paramref name="revision"/> that holds the scenario (<paramref name="exists"/>) or not meets it.</summary>
-    public bool HeldBy(long revision, bool exists) => (Revisions is null || Revisions.Contains(revision)) && (Exists is not { } must || must == exists);
+    public bool HeldBy(long revision, bool exists) => HeldSince(revision, revision, exists);
+
+    /// <summary>
+    /// Whether a change of scenarios last changed at <paramref name="changed"/> (the latest revision that stored or deleted
+    /// any of them), in a set at <paramref name="revision"/>, meets it: a revision named is one at which they were as they
+    /// are now, from <paramref name="changed"/> to <paramref name="revision"/>.
+    /// </summary>
+    public bool HeldSince(long changed, long revision, bool exists) =>
+        (Revisions is null || Revisions.Any(r => r >= changed && r <= revision)) && (Exists is not { } must || must == exists);
 }
 
 /// <summary>A scenario's name: what is wrong with it, as the end of a sentence, or null when it is fine.</summary>

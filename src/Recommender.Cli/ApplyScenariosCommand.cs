@@ -12,8 +12,8 @@ namespace Recommender.Cli;
 /// PUT /scenarios/{name} takes. It is sent whole, in one change (PATCH /scenarios, or with --prune PUT /scenarios,
 /// which deletes the scenarios the file does not name): the cluster checks every rule first, and one it refuses leaves
 /// every scenario as it was. Sending the same file again changes nothing more, so a run whose answer was lost is repeated.
-/// With --if-revision the change is made only while the cluster's scenarios are at the revision a dry run (or
-/// export-scenarios) reported, so that what was reviewed is what is applied.
+/// With --if-revision the change is made only while the scenarios the file names (with --prune, all of them) are as
+/// they were at the revision a dry run (or export-scenarios) reported, so that what was reviewed is what is applied.
 /// </summary>
 internal static class ApplyScenariosCommand
 {
@@ -29,8 +29,8 @@ internal static class ApplyScenariosCommand
         var note = NoteOption("Why the change is made, in a line (a ticket, a commit), kept with it in the scenarios' history (scenario-history) beside who made it.");
         var ifRevision = new Option<long?>("--if-revision")
         {
-            Description = "Apply the change only while the cluster's scenarios are at this revision (as a dry run or export-scenarios reported it); "
-                + "if another change was made since, change nothing and fail (HTTP If-Match).",
+            Description = "Apply the change only while the scenarios the file names (with --prune, all the cluster's) are as they were at this revision "
+                + "(as a dry run or export-scenarios reported it); if one was changed since, change nothing and fail (HTTP If-Match).",
         };
         var api = ApiConnection.AddressOption();
         var apiKey = ApiConnection.KeyOption("An admin API key (Recommender:ApiKeys:Admin)");
@@ -87,7 +87,8 @@ internal static class ApplyScenariosCommand
                     if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict)
                         await error.WriteLineAsync("No scenario was changed. Mend the file and run the command again.");
                     if (response.StatusCode is HttpStatusCode.PreconditionFailed)
-                        await error.WriteLineAsync($"The cluster's scenarios were changed since revision {expected}, and the file was not applied over that change. " +
+                        await error.WriteLineAsync($"{(parse.GetValue(prune) ? "The cluster's scenarios were" : "A scenario the file names was")} changed since revision {expected}, " +
+                            "and the file was not applied over that change. " +
                             "Run the command with --dry-run to review it against them as they are now (scenario-history shows the changes).");
                     return 1;
                 }

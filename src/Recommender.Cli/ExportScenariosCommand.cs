@@ -77,7 +77,7 @@ internal static class ExportScenariosCommand
     }
 
     /// <summary>Fields of a scenario as GET /scenarios gives it that are not rules.</summary>
-    private static readonly string[] NotRules = ["name", "updatedAt", "active"];
+    private static readonly string[] NotRules = ["name", "updatedAt", "active", "revision"];
 
     /// <summary>The answer of GET /scenarios as apply-scenarios' file: each name to the rules it sets (empty lists and nulls left out).</summary>
     /// <exception cref="InvalidDataException">The answer is not a list of named scenarios.</exception>

@@ -23,7 +23,8 @@ public static class ScenarioEndpoints
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapGet("/scenarios/{name}", Get)
             .WithName("GetScenario")
-            .WithSummary("One scenario's rules; the ETag is the revision of all the scenarios.")
+            .WithSummary("One scenario's rules; the ETag is the revision that last stored it (also its revision field). If-None-Match with that tag, or with "
+                + "a later revision of the scenarios, answers 304 while the scenario is as it was then.")
             .Produces<ScenarioResponse>()
             .Produces(StatusCodes.Status304NotModified)
             .ProducesValidationProblem()
@@ -36,7 +37,8 @@ public static class ScenarioEndpoints
                 + $"{Limits.MaxScenarioExclude}), pin (ITEM:POSITION, items set at places of its lists, at most {Limits.MaxPins}), diversity (0 to 1), k (1 to 1,000) and includeSeen (true or false). "
                 + "A list read with scenario=NAME gets these rules; the request's own tag=, diversity=, k= and includeSeen= replace the scenario's, its boosts and caps take precedence on the tags they name, its pins on the items and places they name, and "
                 + $"excluded tags, boosts and caps of both add up. Every front end applies a change as soon as it is stored (within a second should its notice be lost). At most {Limits.MaxScenarios} scenarios (409 past that). "
-                + "With If-Match: \"REVISION\" the scenario is stored only while the scenarios are at that revision, with If-Match: * only if it exists, with If-None-Match: * only if it does not (412 otherwise, nothing stored).")
+                + "With If-Match: \"REVISION\" the scenario is stored only while it is as it was at that revision (stored or deleted then or before, whatever other scenarios did since), "
+                + "with If-Match: * only if it exists, with If-None-Match: * only if it does not (412 otherwise, nothing stored).")
             .Accepts<ScenarioRequest>("application/json")
             .Produces<ScenarioResponse>()
             .ProducesValidationProblem()
@@ -58,13 +60,14 @@ public static class ScenarioEndpoints
             .WithSummary("Changes several scenarios in one change: a JSON object of each scenario's name to its rules (stored whole, as PUT /scenarios/{name} "
                 + "stores them) or to null (deleted); scenarios it does not name are kept. Nothing is changed unless every name and rule is valid. "
                 + "dryRun=true answers what would change and changes nothing; changes gives each stored or deleted scenario's rules before and after. "
-                + "With If-Match: \"REVISION\" the change is made only while the scenarios are still at that revision (412 otherwise, nothing changed).")
+                + "With If-Match: \"REVISION\" the change is made only while the scenarios it names are still as they were at that revision, whatever other scenarios did since "
+                + "(412 otherwise, nothing changed).")
             .Accepts<Dictionary<string, ScenarioRequest?>>("application/json");
         ChangesSeveral(patch);
         app.MapDelete("/scenarios/{name}", Delete)
             .WithName("DeleteScenario")
             .WithSummary("Removes the scenario; lists that name it are then refused (400). Idempotent: deleting a scenario that is not there answers deleted=false. "
-                + "With If-Match: \"REVISION\" only while the scenarios are at that revision, with If-Match: * only if it exists (412 otherwise, nothing deleted).")
+                + "With If-Match: \"REVISION\" only while the scenario is as it was at that revision, with If-Match: * only if it exists (412 otherwise, nothing deleted).")
             .Produces<DeletedScenarioResponse>()
             .ProducesValidationProblem()
             .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed)
@@ -102,7 +105,7 @@ public static class ScenarioEndpoints
         scenarios.Forget();
         var set = await scenarios.GetAsync(options.CallAttemptTimeout, cancellation);
         var errors = new ValidationErrors();
-        if (ScenarioPreconditions.NotModified(http, set.Revision, errors)) return ScenarioPreconditions.NotModifiedResult(set.Revision);
+        if (ScenarioPreconditions.NotModified(http, set.Revision, set.Revision, errors)) return ScenarioPreconditions.NotModifiedResult(set.Revision);
         if (errors.Any) return Problems.Invalid(errors);
         return ScenarioPreconditions.WithETag(Results.Ok(new ScenariosResponse(set.Revision,
             [.. set.Scenarios.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => ScenarioBody.Describe(s.Key, s.Value, time.GetUtcNow()))])), set.Revision);
@@ -116,9 +119,10 @@ public static class ScenarioEndpoints
         scenarios.Forget();
         var set = await scenarios.GetAsync(options.CallAttemptTimeout, cancellation);
         if (set.Scenarios.GetValueOrDefault(name) is not { } scenario) return Problems.NotFound("name", $"Scenario '{name}' is not defined.");
-        if (ScenarioPreconditions.NotModified(http, set.Revision, errors)) return ScenarioPreconditions.NotModifiedResult(set.Revision);
+        var stored = ScenarioPreconditions.RevisionOf(scenario, set);
+        if (ScenarioPreconditions.NotModified(http, stored, set.Revision, errors)) return ScenarioPreconditions.NotModifiedResult(stored);
         if (errors.Any) return Problems.Invalid(errors);
-        return ScenarioPreconditions.WithETag(Results.Ok(ScenarioBody.Describe(name, scenario, time.GetUtcNow())), set.Revision);
+        return ScenarioPreconditions.WithETag(Results.Ok(ScenarioBody.Describe(name, scenario, time.GetUtcNow())), stored);
     }
 
     private static async Task<IResult> Put(string name, string? note, HttpRequest http, IGrainFactory grains, ScenarioCache scenarios, TimeProvider time,
@@ -195,7 +199,7 @@ public static class ScenarioEndpoints
                 return Results.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The cluster would then keep more than {Limits.MaxScenarios} scenarios; nothing was changed."] },
                     title: "Too many scenarios.", statusCode: StatusCodes.Status409Conflict);
             case ScenarioRefusal.PreconditionFailed:
-                return ScenarioPreconditions.Failed(precondition!, applied.Set, name: null);
+                return ScenarioPreconditions.Failed(precondition!, applied.Set, name: null, replaceAll ? null : changes.Keys);
         }
         scenarios.Take(applied.Set);
         return Answer(applied, dry, now);

@@ -6,10 +6,13 @@ using Recommender.Api.Validation;
 namespace Recommender.Api.Scenarios;
 
 /// <summary>
-/// The scenarios' entity tag is their revision as a strong tag ("7"), which every answer of /scenarios carries; a
-/// change sent with If-Match is made only while the scenarios are still at that revision, and a read sent with
-/// If-None-Match is answered 304 while they are (RFC 9110, section 13). So that a merchandiser's change, reviewed
-/// against what one read showed, is not made over another's change made since, and a poller reads only what changed.
+/// A tag "7" stands for the scenarios as they were at revision 7 (RFC 9110, section 13). Answers about them all carry
+/// the set's revision, and a change of the whole set sent with If-Match is made only while the set is still at that
+/// revision; one scenario's answers carry the revision that last stored it, and a change of it (or of several named
+/// scenarios, PATCH) is made only while they are still as they were at the revision named: stored or deleted at or
+/// before it, whatever happened to other scenarios since. A read sent with If-None-Match is answered 304 likewise. So
+/// that a merchandiser's change, reviewed against what one read showed, is not made over another's change of the same
+/// scenario, is not refused for a change of another one, and a poller reads only what changed.
 /// </summary>
 public static class ScenarioPreconditions
 {
@@ -65,26 +68,38 @@ public static class ScenarioPreconditions
     }
 
     /// <summary>
-    /// Whether a read's If-None-Match names the scenarios' tag at <paramref name="revision"/> (compared weakly) or is *,
-    /// so that 304 answers it; false, with the fault under the header's name, when it is malformed.
+    /// Whether a read's If-None-Match (compared weakly) is *, or names a revision at which what it reads was as it is:
+    /// from <paramref name="changed"/>, when it was last stored, to <paramref name="revision"/>, the set's now; so that
+    /// 304 answers it. False, with the fault under the header's name, when it is malformed.
     /// </summary>
-    public static bool NotModified(HttpRequest request, long revision, ValidationErrors errors)
+    public static bool NotModified(HttpRequest request, long changed, long revision, ValidationErrors errors)
     {
         if (request.Headers.IfNoneMatch.Count == 0 || Tags(request.Headers.IfNoneMatch, IfNoneMatch, errors) is not { } tags) return false;
-        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || Revision(t.Tag.Value) == revision);
+        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || Revision(t.Tag.Value) is { } named && named >= changed && named <= revision);
     }
+
+    /// <summary>The revision that stored <paramref name="scenario"/> (the set's, for a record stored before scenarios kept their own): its tag.</summary>
+    public static long RevisionOf(Scenario scenario, ScenarioSet set) => scenario.Revision > 0 ? scenario.Revision : set.Revision;
 
     /// <summary>The 304 of a read whose tag is still current: no body, the tag again.</summary>
     public static IResult NotModifiedResult(long revision) => WithETag(Results.StatusCode(StatusCodes.Status304NotModified), revision);
 
     /// <summary>
     /// The 412 of a change the grain refused for <paramref name="precondition"/>: which part failed against
-    /// <paramref name="met"/> (the set the change met), with that set's revision, so that the client reads it again.
+    /// <paramref name="met"/> (the set the change met), with that set's revision, so that the client reads it again;
+    /// <paramref name="changed"/> names the scenarios the change was of (none for the whole set), the latest stored of
+    /// which the answer names.
     /// </summary>
-    public static IResult Failed(ScenarioPrecondition precondition, ScenarioSet met, string? name)
+    public static IResult Failed(ScenarioPrecondition precondition, ScenarioSet met, string? name, IEnumerable<string>? changed = null)
     {
         var exists = name is not null && met.Scenarios.ContainsKey(name);
         var now = $"the scenarios are at revision {met.Revision} (ETag {ETag(met.Revision)})";
+        var latest = (name is null ? changed ?? [] : [name])
+            .Select(n => met.Scenarios.GetValueOrDefault(n) is { Revision: > 0 } s ? (Name: n, s.Revision) : default)
+            .Where(s => s.Name is not null).OrderByDescending(s => s.Revision).FirstOrDefault();
+        var since = latest.Name is not null && precondition.Revisions is { Length: > 0 } named && named.All(r => r < latest.Revision)
+            ? $"scenario '{latest.Name}' was stored at revision {latest.Revision}, after it"
+            : "they were changed since";
         var (header, message) = precondition switch
         {
             { Exists: true } when !exists => (IfMatch, $"If-Match: * asks that scenario '{name}' exist, and it does not; {now}. Nothing was changed."),
@@ -92,7 +107,7 @@ public static class ScenarioPreconditions
             { Revisions: [] } => (IfMatch, $"If-Match names no revision of the scenarios (a strong tag such as {ETag(met.Revision)}, as every answer of /scenarios gives in ETag); " +
                 $"{now}. Nothing was changed."),
             _ => (IfMatch, $"If-Match names revision {string.Join(" or ", (precondition.Revisions ?? []).Select(r => r.ToString(CultureInfo.InvariantCulture)))} of the scenarios, and {now}: " +
-                "they were changed since. Nothing was changed; read them again (GET /scenarios) and send the change against what they hold now."),
+                $"{since}. Nothing was changed; read them again (GET /scenarios) and send the change against what they hold now."),
         };
         return WithETag(Results.ValidationProblem(new Dictionary<string, string[]> { [header] = [message] }, title: "The precondition failed.",
             statusCode: StatusCodes.Status412PreconditionFailed, extensions: new Dictionary<string, object?> { ["revision"] = met.Revision }), met.Revision);

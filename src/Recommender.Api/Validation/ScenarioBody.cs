@@ -100,15 +100,19 @@ public static class ScenarioBody
         scenario.UpdatedAt,
         scenario.ActiveFrom,
         scenario.ActiveUntil,
-        scenario.ActiveAt(now));
+        scenario.ActiveAt(now),
+        scenario.Revision > 0 ? scenario.Revision : null);
 }
 
 /// <summary>
-/// A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take, and whether
-/// they hold now (<see cref="Active"/>: within activeFrom and activeUntil, when set).
+/// A scenario as GET and PUT /scenarios/{name} give it: its rules in the forms the query parameters take, whether
+/// they hold now (<see cref="Active"/>: within activeFrom and activeUntil, when set), and the revision of the scenarios
+/// that stored it (<see cref="Revision"/>, its ETag on /scenarios/{name}; absent for a record stored before scenarios
+/// kept their own).
 /// </summary>
 public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, string[] Pin, float? Diversity,
-    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active);
+    int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Revision = null);
 
 /// <summary>GET /scenarios: every scenario, by name, at the revision the ETag header names too.</summary>
 public sealed record ScenariosResponse(long Revision, ScenarioResponse[] Scenarios);

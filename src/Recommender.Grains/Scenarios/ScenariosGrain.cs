@@ -12,6 +12,15 @@ public sealed class ScenariosState
 
     /// <summary>The recent changes, oldest first (<see cref="ScenarioLog"/>).</summary>
     [Id(2)] public List<ScenarioUndo> Log { get; set; } = [];
+
+    /// <summary>The revision that deleted each of the last deleted scenarios (at most <see cref="ScenarioRevisions.MaxDeletionsKept"/>).</summary>
+    [Id(3)] public Dictionary<string, long> DeletedAt { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The latest revision of a deletion no longer in <see cref="DeletedAt"/>: any name absent from both may have been deleted then.</summary>
+    [Id(4)] public long DeletionsForgottenUpTo { get; set; }
+
+    /// <summary>Whether the state was written by a release that keeps the revisions above (one before it leaves this false).</summary>
+    [Id(5)] public bool KeepsRevisions { get; set; }
 }
 
 /// <summary>
@@ -34,6 +43,17 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
 
     // The front ends watching for changes (Watch), each until its watch lapses.
     private readonly ObserverManager<IScenarioObserver> _watchers = new(WatchPeriod, logger);
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        ScenarioRevisions.Upgrade(state.State);
+        return Task.CompletedTask;
+    }
+
+    private long LastChange(string name) => ScenarioRevisions.LastChange(state.State, name);
+
+    private bool Holds(ScenarioPrecondition precondition, string name) =>
+        precondition.HeldSince(LastChange(name), state.State.Revision, state.State.Scenarios.ContainsKey(name));
 
     public Task<ScenarioSet> GetAll() => Task.FromResult(Current.Set);
 
@@ -60,7 +80,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         var met = Current.Set;
         var scenarios = state.State.Scenarios;
         var exists = scenarios.ContainsKey(name);
-        if (!precondition.HeldBy(state.State.Revision, exists)) return new(met, false, ScenarioRefusal.PreconditionFailed);
+        if (!Holds(precondition, name)) return new(met, false, ScenarioRefusal.PreconditionFailed);
         if (!exists && scenarios.Count >= Limits.MaxScenarios) return new(met, false, ScenarioRefusal.TooMany);
         await Commit(new Dictionary<string, Scenario>(scenarios, StringComparer.Ordinal) { [name] = scenario }, author);
         return new(Current.Set, true);
@@ -69,7 +89,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
     public async Task<ScenarioWritten> Delete(string name, ScenarioPrecondition precondition, ScenarioAuthor author)
     {
         var met = Current.Set;
-        if (!precondition.HeldBy(state.State.Revision, state.State.Scenarios.ContainsKey(name))) return new(met, false, ScenarioRefusal.PreconditionFailed);
+        if (!Holds(precondition, name)) return new(met, false, ScenarioRefusal.PreconditionFailed);
         if (!state.State.Scenarios.ContainsKey(name)) return new(met, false);
         var after = new Dictionary<string, Scenario>(state.State.Scenarios, StringComparer.Ordinal);
         after.Remove(name);
@@ -77,8 +97,14 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         return new(Current.Set, true);
     }
 
-    public Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author) =>
-        !precondition.HeldBy(state.State.Revision, exists: true) ? Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed)) : Change(changes, replaceAll, dryRun, author);
+    public Task<ScenariosApplied> Apply(Dictionary<string, Scenario?> changes, bool replaceAll, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author)
+    {
+        // A change of the whole set asks that the set be as it was; one of some scenarios, that those be.
+        var changed = replaceAll ? state.State.Revision : changes.Keys.Select(LastChange).DefaultIfEmpty(0).Max();
+        return !precondition.HeldSince(changed, state.State.Revision, exists: true)
+            ? Task.FromResult(Refused(ScenarioRefusal.PreconditionFailed))
+            : Change(changes, replaceAll, dryRun, author);
+    }
 
     public Task<ScenariosApplied> Restore(long revision, bool dryRun, ScenarioPrecondition precondition, ScenarioAuthor author)
     {
@@ -124,7 +150,7 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
         if (replaceAll) deleted.AddRange(before.Keys.Where(name => !after.ContainsKey(name)).Order(StringComparer.Ordinal));
         if (after.Count > Limits.MaxScenarios) return Refused(ScenarioRefusal.TooMany);
         if (!dryRun && put.Count + deleted.Count > 0) await Commit(after, author);
-        return new ScenariosApplied(Current.Set, [.. put], [.. unchanged], [.. deleted], met, Result: after);
+        return new ScenariosApplied(Current.Set, [.. put], [.. unchanged], [.. deleted], met, Result: dryRun ? after : Current.Set.Scenarios);
     }
 
     /// <summary>
@@ -135,9 +161,13 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
     private async Task Commit(Dictionary<string, Scenario> after, ScenarioAuthor author)
     {
         var (before, log, revision) = (state.State.Scenarios, state.State.Log, state.State.Revision);
-        state.State.Log = ScenarioLog.Add(log, revision + 1, time.GetUtcNow(), author, before, after);
-        state.State.Scenarios = after;
-        state.State.Revision = revision + 1;
+        var (deletedAt, forgotten) = (state.State.DeletedAt, state.State.DeletionsForgottenUpTo);
+        var next = revision + 1;
+        var (stamped, deletions, forgottenAfter) = ScenarioRevisions.After(before, after, deletedAt, forgotten, next);
+        state.State.Log = ScenarioLog.Add(log, next, time.GetUtcNow(), author, before, stamped);
+        state.State.Scenarios = stamped;
+        state.State.Revision = next;
+        (state.State.DeletedAt, state.State.DeletionsForgottenUpTo) = (deletions, forgottenAfter);
         try
         {
             await state.WriteStateAsync();
@@ -147,10 +177,12 @@ public sealed class ScenariosGrain([PersistentState("scenarios")] IPersistentSta
             try
             {
                 await state.ReadStateAsync();
+                ScenarioRevisions.Upgrade(state.State);
             }
             catch
             {
                 (state.State.Scenarios, state.State.Log, state.State.Revision) = (before, log, revision);
+                (state.State.DeletedAt, state.State.DeletionsForgottenUpTo) = (deletedAt, forgotten);
             }
             _stored = Snapshot();
             Announce();

@@ -21,7 +21,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
         int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null, bool Active = false,
-        string[]? Exclude = null, string[]? Pin = null);
+        string[]? Exclude = null, string[]? Pin = null, long? Revision = null);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -563,7 +563,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
         // So are a dry run, PUT /scenarios, and PUT and DELETE of one scenario with it, and a weak or unknown tag.
         foreach (var (method, path, body, tag) in new (HttpMethod, string, string?, string)[]
         {
-            (HttpMethod.Patch, "/scenarios?dryRun=true", "{}", Tag(revision)), (HttpMethod.Put, "/scenarios", "{}", Tag(revision)),
+            (HttpMethod.Patch, "/scenarios?dryRun=true", $$$"""{"{{{name}}}": {}}""", Tag(revision)), (HttpMethod.Put, "/scenarios", "{}", Tag(revision)),
             (HttpMethod.Put, $"/scenarios/{name}", "{}", Tag(revision)), (HttpMethod.Delete, $"/scenarios/{name}", null, Tag(revision)),
             (HttpMethod.Put, $"/scenarios/{name}", "{}", $"W/{Tag(revision + 1)}"), (HttpMethod.Put, $"/scenarios/{name}", "{}", "\"one\""),
         })
@@ -606,6 +606,69 @@ public sealed class ScenarioTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_change_of_some_scenarios_is_conditional_on_those_alone_and_one_of_the_whole_set_on_the_set()
+    {
+        var (name, other, gone) = (NewName(), NewName(), NewName());
+        await Put(name, """{"k": 3}""");
+        await Put(gone, "{}");
+        long stored;
+        using (var one = await cluster.Http.GetAsync($"/scenarios/{name}"))
+        {
+            stored = (await one.Content.ReadFromJsonAsync<ScenarioReply>())!.Revision!.Value;
+            Assert.Equal(Tag(stored), one.Headers.ETag!.Tag);
+        }
+        // Another scenario is stored: the set's revision moves on, this one's tag stays.
+        await Put(other, """{"k": 5}""");
+        var revision = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+        Assert.True(revision > stored);
+        Assert.Equal(stored, Assert.Single((await cluster.GetJsonAsync<ScenariosReply>("/scenarios")).Scenarios, s => s.Name == name).Revision);
+        // A poll with its tag, or with the set's revision read since, is 304; with a revision from before it was stored, or on the whole set, it is not.
+        foreach (var held in new[] { Tag(stored), Tag(revision) })
+        {
+            using var notModified = await Conditional(HttpMethod.Get, $"/scenarios/{name}", null, "If-None-Match", held);
+            Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+            Assert.Equal(Tag(stored), notModified.Headers.ETag!.Tag);
+        }
+        using (var earlier = await Conditional(HttpMethod.Get, $"/scenarios/{name}", null, "If-None-Match", Tag(stored - 1)))
+            Assert.Equal(HttpStatusCode.OK, earlier.StatusCode);
+        using (var set = await Conditional(HttpMethod.Get, "/scenarios", null, "If-None-Match", Tag(stored)))
+            Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+
+        // A change of it with the tag read before the other change is made; the same tag again is refused, naming when it changed.
+        using (var made = await Conditional(HttpMethod.Put, $"/scenarios/{name}", """{"k": 4}""", "If-Match", Tag(stored)))
+        {
+            Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+            Assert.Equal(Tag(revision + 1), made.Headers.ETag!.Tag);
+        }
+        foreach (var (method, body) in new (HttpMethod, string?)[] { (HttpMethod.Put, """{"k": 7}"""), (HttpMethod.Delete, null) })
+        {
+            var problem = await Refused(await Conditional(method, $"/scenarios/{name}", body, "If-Match", Tag(stored)), HttpStatusCode.PreconditionFailed);
+            Assert.Contains($"scenario '{name}' was stored at revision {revision + 1}, after it", problem.Errors!["If-Match"][0]);
+        }
+        Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+
+        // PATCH: refused when a scenario it names changed since the revision, made when only others did.
+        var patched = await Refused(await Conditional(HttpMethod.Patch, "/scenarios", $$$"""{"{{{other}}}": {"k": 8}, "{{{name}}}": {"k": 8}}""", "If-Match", Tag(revision)),
+            HttpStatusCode.PreconditionFailed);
+        Assert.Contains($"scenario '{name}' was stored at revision {revision + 1}, after it", patched.Errors!["If-Match"][0]);
+        using (var made = await Conditional(HttpMethod.Patch, "/scenarios", $$$"""{"{{{other}}}": {"k": 6}}""", "If-Match", Tag(revision)))
+            Assert.Equal(revision + 2, (await Applied(made)).Revision);
+        Assert.Equal([4, 6], [(await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{other}")).K]);
+        // PUT of the whole set is conditional on the whole set.
+        await Refused(await Conditional(HttpMethod.Put, "/scenarios", "{}", "If-Match", Tag(revision + 1)), HttpStatusCode.PreconditionFailed);
+        Assert.Contains(name, await Names());
+
+        // A deleted scenario: a change with a tag from before the deletion is refused, one from the deletion on is made.
+        Assert.True((await (await cluster.Http.DeleteAsync($"/scenarios/{gone}")).Content.ReadFromJsonAsync<DeletedReply>())!.Deleted);
+        var deletion = (await cluster.GetJsonAsync<RevisionReply>("/scenarios")).Revision;
+        await Refused(await Conditional(HttpMethod.Put, $"/scenarios/{gone}", "{}", "If-Match", Tag(deletion - 1)), HttpStatusCode.PreconditionFailed);
+        Assert.DoesNotContain(gone, await Names());
+        using (var again = await Conditional(HttpMethod.Put, $"/scenarios/{gone}", """{"k": 2}""", "If-Match", Tag(deletion)))
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(deletion + 1, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{gone}")).Revision);
+    }
+
+    [Fact]
     public async Task Of_several_changes_sent_at_once_against_one_revision_exactly_one_is_made()
     {
         var name = NewName();
@@ -635,22 +698,32 @@ public sealed class ScenarioTests(ServingCluster cluster)
             var reviewed = ReportedRevision(output);
             Assert.Contains($"--if-revision {reviewed} applies this change only while they still are", output);
 
-            // Another change since the dry run: the file is not applied.
-            await Put(NewName(), "{}");
+            // The file's scenario changed since the dry run (stored by another): the file is not applied.
+            await Put(name, """{"k": 9}""");
             (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}"]);
             Assert.Equal(1, exit);
             Assert.Contains("answered 412: If-Match:", error);
-            Assert.Contains($"The cluster's scenarios were changed since revision {reviewed}, and the file was not applied over that change", error);
-            Assert.DoesNotContain(name, await Names());
+            Assert.Contains($"A scenario the file names was changed since revision {reviewed}, and the file was not applied over that change", error);
+            Assert.Equal(9, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
 
+            // Another scenario changed since the dry run: the file is applied.
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--dry-run"]);
             reviewed = ReportedRevision(output);
+            await Put(NewName(), "{}");
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--if-revision", $"{reviewed}", "--note", "release 1.2 & more"]);
             Assert.True(exit == 0, error);
-            Assert.Contains($"put {name} (new)", output);
+            Assert.Contains($"put {name}\n  k: 9 -> 4", output.ReplaceLineEndings("\n"));
             Assert.Equal("release 1.2 & more", Assert.Single((await cluster.GetJsonAsync<ScenarioHistoryReply>("/scenario-history?limit=1")).Changes).Note);
-            Assert.Equal(reviewed + 1, ReportedRevision(output));
+            Assert.Equal(reviewed + 2, ReportedRevision(output));
             Assert.Equal(4, (await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{name}")).K);
+            // With --prune the file would replace the whole set, so any change since stops it.
+            (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune", "--dry-run"]);
+            reviewed = ReportedRevision(output);
+            await Put(NewName(), "{}");
+            (exit, _, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune", "--if-revision", $"{reviewed}"]);
+            Assert.Equal(1, exit);
+            Assert.Contains($"The cluster's scenarios were changed since revision {reviewed}, and the file was not applied over that change", error);
+            Assert.True((await Names()).Count > 1);
 
             // An answer lost after the change was made: the repeat is refused (the revision moved on), and the command
             // finds the file applied, by that attempt, rather than failing.

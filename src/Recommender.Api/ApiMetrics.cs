@@ -12,6 +12,7 @@ public sealed class ApiMetrics
     private readonly Histogram<double> _recommendationLatency;
     private readonly Counter<long> _erasedUsers;
     private readonly Counter<long> _erasedEvents;
+    private readonly Counter<long> _pins;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -19,6 +20,8 @@ public sealed class ApiMetrics
         _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
         _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
+        _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
+            + "(placed, or unplaced with the reason the list could not hold the item), list (user, session, similar, popular) and scenario (empty for none).");
         _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, or the popular list asked for itself).");
     }
 
@@ -35,6 +38,24 @@ public sealed class ApiMetrics
         _erasedEvents.Add(events);
     }
 
+    /// <summary>
+    /// Counts the pins whose places fell on <paramref name="ranking"/>'s page: those it placed, and those it could not,
+    /// by reason, so that a scenario whose pinned item has sold out or was hidden shows before anyone reads an answer.
+    /// </summary>
+    public void Pins(Ranking ranking, PinnedList list, string? scenario)
+    {
+        var placed = 0;
+        foreach (var item in ranking.Items)
+            if (item.Pinned) placed++;
+        if (placed == 0 && ranking.UnplacedPins is null) return;
+        var listTag = new KeyValuePair<string, object?>("list", list.ToString().ToLowerInvariant());
+        var scenarioTag = new KeyValuePair<string, object?>("scenario", scenario ?? "");
+        if (placed > 0) _pins.Add(placed, new KeyValuePair<string, object?>("outcome", "placed"), listTag, scenarioTag);
+        foreach (var reason in (ranking.UnplacedPins ?? []).GroupBy(p => p.Reason))
+            _pins.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", "unplaced"),
+                new KeyValuePair<string, object?>("reason", Endpoints.UnplacedPinResponse.ReasonOf(reason.Key)), listTag, scenarioTag);
+    }
+
     /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>
     public void Recommended(Ranking ranking, TimeSpan elapsed, RecommendationSubject subject = RecommendationSubject.User) =>
         _recommendationLatency.Record(elapsed.TotalMilliseconds,
@@ -46,6 +67,22 @@ public sealed class ApiMetrics
                 RecommendationSubject.Popular => "popular",
                 _ => "user",
             }));
+}
+
+/// <summary>Which list a pin was on: the "list" of the pins metric.</summary>
+public enum PinnedList
+{
+    /// <summary>A stored user's list, alone or among several users' (GET /users/{id}/recommendations, POST /users/recommendations).</summary>
+    User,
+
+    /// <summary>A session's list (POST /recommendations).</summary>
+    Session,
+
+    /// <summary>An item's similar items (GET /items/{id}/similar).</summary>
+    Similar,
+
+    /// <summary>The popular list asked for itself (GET /popular).</summary>
+    Popular,
 }
 
 /// <summary>Whom a list was for: the "subject" of the recommendation-duration metric.</summary>

@@ -171,8 +171,9 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
         var events = ids.SelectMany(user => new[] { "1", "260", "1196" }.Select((item, i) =>
             new { userId = user, itemId = item, type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(i - 10) }));
         (await cluster.Http.PostAsJsonAsync(new Uri(api, "/events"), events)).EnsureSuccessStatusCode();
-        // The first user reads a list under a scenario, which the online counters label by name.
-        (await cluster.Http.PutAsJsonAsync(new Uri(api, "/scenarios/monitoring"), new { capEach = new[] { "*:3" } })).EnsureSuccessStatusCode();
+        // The first user reads a list under a scenario, which the online counters label by name; it pins an item the user
+        // has seen, which the list cannot place, and one it can.
+        (await cluster.Http.PutAsJsonAsync(new Uri(api, "/scenarios/monitoring"), new { capEach = new[] { "*:3" }, pin = new[] { "1:1", "2571:4" } })).EnsureSuccessStatusCode();
         foreach (var user in ids)
         {
             var scenario = user == ids[0] ? "&scenario=monitoring" : "";

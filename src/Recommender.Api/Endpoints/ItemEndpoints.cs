@@ -102,7 +102,7 @@ public static class ItemEndpoints
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
         string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string? scenario,
-        HttpRequest request, IGrainFactory grains, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
+        HttpRequest request, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
@@ -123,6 +123,7 @@ public static class ItemEndpoints
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);
+        if (ranking is not null) metrics.Pins(ranking, PinnedList.Similar, list.Scenario);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins)));

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 using static Recommender.Cluster.Tests.Serving.SmallCatalogueTags;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -104,6 +105,38 @@ public sealed class PinTests(ServingCluster cluster)
         var ending = await User($"k=1000&tag=drama&{Pins((even, 1000))}");
         Assert.Equal([.. dramas.Select(i => i.Id).Where(id => id != even), even], ending.Select(i => i.Id));
         Assert.True(ending[^1].Pinned);
+    }
+
+    [Fact]
+    public async Task The_front_end_counts_the_pins_of_each_page_placed_or_unplaced_with_the_reason_by_list_and_scenario()
+    {
+        using var pins = new FrontEndMeasurements(cluster.FrontEndServices, "recommender.pins");
+        var plain = await User("k=100");
+        var seen = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events[0].ItemId;
+        // A pin beyond the page is not counted; a list without pins counts nothing.
+        await User($"k=10&{Pins((plain[40].Id, 2), (seen, 3), ("no-such-item", 4), ("also-unknown", 5), (plain[50].Id, 30))}");
+        await User("k=10");
+        Assert.Equal(1, pins.Sum(("outcome", "placed"), ("list", "user"), ("scenario", "")));
+        Assert.Equal(1, pins.Sum(("outcome", "unplaced"), ("reason", "seen"), ("list", "user")));
+        Assert.Equal(2, pins.Sum(("outcome", "unplaced"), ("reason", "unknown"), ("list", "user")));
+        Assert.Equal(4, pins.Sum());
+
+        await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?k=5&{Pins(("2", 1))}");
+        Assert.Equal(1, pins.Sum(("outcome", "unplaced"), ("reason", "itself"), ("list", "similar")));
+        await cluster.GetJsonAsync<PopularReply>($"/popular?k=5&{Pins(("no-such-item", 1))}");
+        Assert.Equal(1, pins.Sum(("reason", "unknown"), ("list", "popular")));
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(3).ToArray();
+        await ServingChecks.SessionList(cluster.Http, items, $"k=5&{Pins((items[0], 1))}");
+        Assert.Equal(1, pins.Sum(("reason", "seen"), ("list", "session")));
+
+        // A scenario's pins are counted under its name.
+        var name = $"test-{Guid.NewGuid():N}";
+        using (var put = await cluster.Http.PutAsJsonAsync($"/scenarios/{name}", new { pin = new[] { $"{seen}:1", $"{plain[60].Id}:2" } }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        await User($"k=10&scenario={name}");
+        Assert.Equal(1, pins.Sum(("outcome", "unplaced"), ("reason", "seen"), ("scenario", name)));
+        Assert.Equal(1, pins.Sum(("outcome", "placed"), ("scenario", name)));
+        Assert.Equal(9, pins.Sum());
     }
 
     /// <summary><paramref name="ranked"/> with <paramref name="id"/> set at <paramref name="position"/> when the list of <paramref name="k"/> reaches it.</summary>

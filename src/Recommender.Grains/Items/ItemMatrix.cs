@@ -130,7 +130,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// the list are returned (<see cref="TagCaps.Survivors"/>), and when the scan ranked k rows the k-th is returned too,
     /// marked as <see cref="ScoredItem.ScanEnd"/>, so the caller knows how far down the candidates reach. The rows of
     /// <paramref name="pinned"/> are left out of the ranking; those of them the filters let a list hold follow it, marked
-    /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike (<see cref="ScanFilter.Pins"/>).
+    /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike, with their vectors too (<see cref="ScanFilter.Pins"/>).
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
         bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
@@ -221,7 +221,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var row = pinnedRows![i];
             var tags = _rowTags.GetValueOrDefault(row) ?? [];
             var pinMarks = marker?.Marks(tags) ?? default;
-            result[best.Length + i] = new ScoredItem(_ids[row], _titles[row], TensorPrimitives.Dot(Vector(row), query), null,
+            result[best.Length + i] = new ScoredItem(_ids[row], _titles[row], TensorPrimitives.Dot(Vector(row), query), withVectors ? VectorBytes.FromFloats(Vector(row)) : null,
                 boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: tags);
         }
         for (var i = 0; i < (refusedRows?.Count ?? 0); i++)

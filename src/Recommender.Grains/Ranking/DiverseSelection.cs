@@ -19,38 +19,45 @@ public static class DiverseSelection
     /// <param name="caps">Caps on the picks (<see cref="TagCaps"/>): a candidate whose capped tag is full is passed over,
     /// so fewer than k may be picked from a pool too small for them.</param>
     /// <param name="taken">What the items the list holds anyway (its pinned items) count against, counted into the caps first.</param>
+    /// <param name="held">The vectors of the items the list shows anyway (its pinned items on the page): every candidate is
+    /// scored against them as against items already picked, so that a pinned item's near-copy does not stand beside it.</param>
     public static ScoredItem[] Select(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null,
-        IReadOnlyList<CapMarks>? taken = null)
+        IReadOnlyList<CapMarks>? taken = null, IReadOnlyList<float[]>? held = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (!(lambda >= 0 && lambda <= 1)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Diversity must be from 0 to 1.");
         var count = Math.Min(k, pool.Count);
-        if (lambda == 0 || count <= 1)
+        held = held is { Count: > 0 } ? held : null;
+        if (lambda == 0 || count == 0 || (count == 1 && held is null))
             return caps is { Count: > 0 } ? [.. TagCaps.Take(pool, TagCaps.Of, caps, k, taken)] : [.. pool.Take(count)];
         var counts = caps is { Count: > 0 } ? new TagCaps.Counts(caps, taken ?? []) : null;
 
         var units = new float[pool.Count][];
         for (var i = 0; i < units.Length; i++)
-        {
-            var vector = VectorBytes.ToFloats(pool[i].Vector ?? throw new ArgumentException($"Candidate '{pool[i].ItemId}' has no vector.", nameof(pool)));
-            var norm = TensorPrimitives.Norm(vector);
-            if (norm > 0) TensorPrimitives.Divide(vector, norm, vector);
-            units[i] = vector;
-        }
+            units[i] = Unit(VectorBytes.ToFloats(pool[i].Vector ?? throw new ArgumentException($"Candidate '{pool[i].ItemId}' has no vector.", nameof(pool))));
         var top = pool.Max(c => c.Relevance);
         var bottom = pool.Min(c => c.Relevance);
         var span = top - bottom;
         var relevance = pool.Select(c => span > 0 ? (c.Relevance - bottom) / span : 1f).ToArray();
+        var closest = new float[pool.Count];
+        if (held is not null)
+        {
+            var shown = held.Select(Unit).ToArray();
+            for (var i = 0; i < pool.Count; i++)
+            {
+                closest[i] = float.NegativeInfinity;
+                foreach (var unit in shown) closest[i] = Math.Max(closest[i], TensorPrimitives.Dot(units[i], unit));
+            }
+        }
 
         // The first pick is the most relevant item the caps admit (ties: the earlier one; items held anyway may have
-        // filled a cap); every other candidate is then scored against it.
+        // filled a cap), or beside items the list shows anyway the best by value; every other candidate is then scored against it.
         var first = -1;
         for (var i = 0; i < pool.Count; i++)
-            if ((first < 0 || relevance[i] > relevance[first]) && counts?.Admits(TagCaps.Of(pool[i])) != false) first = i;
+            if ((first < 0 || (held is null ? relevance[i] > relevance[first] : Value(i) > Value(first))) && counts?.Admits(TagCaps.Of(pool[i])) != false) first = i;
         if (first < 0) return [];
         var picked = new List<int>(count) { first };
         counts?.Add(TagCaps.Of(pool[first]));
-        var closest = new float[pool.Count];
         var upTo = new int[pool.Count];
         // Lazy greedy: once one item is picked, a candidate's value only falls as more are (its closest cosine can only
         // grow), so a value computed against fewer picks bounds the true one. The best bound is brought up to date,
@@ -59,7 +66,7 @@ public static class DiverseSelection
         for (var i = 0; i < pool.Count; i++)
         {
             if (i == first) continue;
-            closest[i] = TensorPrimitives.Dot(units[i], units[first]);
+            closest[i] = held is null ? TensorPrimitives.Dot(units[i], units[first]) : Math.Max(closest[i], TensorPrimitives.Dot(units[i], units[first]));
             upTo[i] = 1;
             queue.Enqueue(i, (-Value(i), i));
         }
@@ -81,5 +88,14 @@ public static class DiverseSelection
         return [.. picked.Select(i => pool[i])];
 
         float Value(int i) => (1 - lambda) * relevance[i] - lambda * closest[i];
+    }
+
+    /// <summary>A copy of <paramref name="vector"/> of length 1 (the zero vector stays zero).</summary>
+    private static float[] Unit(float[] vector)
+    {
+        var unit = vector.ToArray();
+        var norm = TensorPrimitives.Norm(unit);
+        if (norm > 0) TensorPrimitives.Divide(unit, norm, unit);
+        return unit;
     }
 }

@@ -104,20 +104,23 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         CapMarks[]? taken = caps is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(TagCaps.Of)];
         // The best n in the list's order: by count, or by count times the boosts.
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
+        var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
         IEnumerable<PopularItem> listed;
         if (request.Diversity > 0)
         {
             for (var size = DiverseSelection.PoolSize(depth); ; size = TagCaps.Deeper(size))
             {
                 var pool = Ordered(size);
-                var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId)]);
+                // The pinned items' vectors too: the picks keep apart from them as from each other.
+                var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId), .. placed.Select(p => p.ItemId)]);
+                float[][] shown = [.. placed.Where(p => vectors.ContainsKey(p.ItemId)).Select(p => vectors[p.ItemId].Vector)];
                 // Relevance is the log count, the popular list's own score, with the boosts; an item no shard holds is not servable now.
                 var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
                     .Select(p => (Item: p, Marks: Capped(p)))
                     .Select(p => new ScoredItem(p.Item.ItemId, p.Item.Title, SoftmaxRanking.LogCount(p.Item), VectorBytes.FromFloats(vectors[p.Item.ItemId].Vector),
                         (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups))
                     .ToArray();
-                var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps, taken);
+                var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps, taken, shown);
                 if (caps is null || picked.Length == depth || pool.Length < size || size == int.MaxValue)
                 {
                     var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
@@ -142,7 +145,6 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                 }
             }
         }
-        var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
         var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinScan);
         if (placed.Length == 0) return (SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), unplaced);
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.

@@ -42,6 +42,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
         PinScan? pins = null;
         CapMarks[]? taken = null;
+        ItemPin[] placed = [];
         ScoredItem[] merged;
         while (true)
         {
@@ -56,6 +57,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 candidates = split.Ranked;
                 pins ??= split;
                 taken ??= caps is null ? null : [.. split.Pinned.Values.Select(TagCaps.Of)];
+                // A pinned item ranks by its similarity and boosts as any other, for its share of the list; only its place is set.
+                placed = [.. PinnedItems.Within(filter.Pins, filter.Depth).Where(p => pins.Pinned.ContainsKey(p.ItemId))];
             }
             if (walked)
             {
@@ -86,9 +89,10 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         }
 
         // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any).
-        ScoredItem[] Pick(ScoredItem[] ranked) => diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken) : ranked;
-        // A pinned item ranks by its similarity and boosts as any other, for its share of the list; only its place is set.
-        var placed = pins is null ? [] : PinnedItems.Within(filter.Pins, filter.Depth).Where(p => pins.Pinned.ContainsKey(p.ItemId)).ToArray();
+        // A diverse list's picks keep apart from its pinned items as from each other.
+        ScoredItem[] Pick(ScoredItem[] ranked) => diverse
+            ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, [.. placed.Select(p => pins!.Pinned[p.ItemId].Vector).OfType<byte[]>().Select(v => VectorBytes.ToFloats(v))])
+            : ranked;
         if (placed.Length > 0)
             merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pins!.Pinned[p.ItemId])), filter.Depth);
         var ranked = PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),

@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using Orleans.Concurrency;
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Grains.Ranking;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -118,6 +119,26 @@ public sealed class DiversityTests(ServingCluster cluster)
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         var problem = (await bad.Content.ReadFromJsonAsync<ProblemReply>())!;
         Assert.True(problem.Errors!.ContainsKey("diversity") && problem.Errors.ContainsKey("tag"), string.Join(", ", problem.Errors.Keys));
+    }
+
+    [Fact]
+    public async Task A_diverse_popular_list_keeps_its_other_places_apart_from_its_pinned_item()
+    {
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var popular = (await cluster.GetJsonAsync<PopularReply>("/popular?k=12")).Items.Select(i => i.Id).ToArray();
+            var vectors = await Vectors(popular);
+            // Pinned at the top of a list of two picked at diversity 1, an item leaves the second place to the item of
+            // the pool (the eight most popular others) least like it, not to the most popular; one whose least-like
+            // item is the most popular anyway would not tell, so the first that does is pinned.
+            var (pinned, unlike, _) = popular.Take(4)
+                .Select(p => (Pinned: p, Pool: popular.Where(id => id != p).Take(DiverseSelection.PoolSize(2)).ToArray()))
+                .Select(c => (c.Pinned, Unlike: c.Pool.MinBy(id => TensorPrimitives.CosineSimilarity(vectors[id], vectors[c.Pinned]))!, Top: c.Pool[0]))
+                .First(c => c.Unlike != c.Top);
+            var list = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=2&diversity=1&pin={pinned}:1")).Items.Select(i => i.Id);
+            Assert.Equal((string[])[pinned, unlike], list);
+            Assert.Equal(popular, (await cluster.GetJsonAsync<PopularReply>("/popular?k=12")).Items.Select(i => i.Id));
+        });
     }
 
     /// <summary>

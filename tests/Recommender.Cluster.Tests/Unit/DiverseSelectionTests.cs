@@ -79,9 +79,11 @@ public sealed class DiverseSelectionTests
     /// The selection as defined: after every pick, every candidate scored against every item picked (with caps, every
     /// candidate whose capped tag is full left out).
     /// </summary>
-    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null)
+    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null, float[][]? held = null)
     {
-        var units = pool.Select(c => { var v = VectorBytes.ToFloats(c.Vector!); TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v); return v; }).ToArray();
+        static float[] Unit(float[] v) { var u = v.ToArray(); TensorPrimitives.Divide(u, TensorPrimitives.Norm(u), u); return u; }
+        var units = pool.Select(c => Unit(VectorBytes.ToFloats(c.Vector!))).ToArray();
+        var shown = (held ?? []).Select(Unit).ToArray();
         var top = pool.Max(c => c.Similarity);
         var bottom = pool.Min(c => c.Similarity);
         var relevance = pool.Select(c => top > bottom ? (c.Similarity - bottom) / (top - bottom) : 1f).ToArray();
@@ -95,8 +97,8 @@ public sealed class DiverseSelectionTests
             for (var i = 0; i < pool.Count; i++)
             {
                 if (picked.Contains(i) || Full(i)) continue;
-                var closest = picked.Count == 0 ? 0f : picked.Max(p => TensorPrimitives.Dot(units[i], units[p]));
-                var value = picked.Count == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest;
+                var closest = picked.Select(p => TensorPrimitives.Dot(units[i], units[p])).Concat(shown.Select(h => TensorPrimitives.Dot(units[i], h))).DefaultIfEmpty(0f).Max();
+                var value = picked.Count == 0 && shown.Length == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest;
                 if (best < 0 || value > bestValue) (best, bestValue) = (i, value);
             }
             if (best < 0) break;
@@ -128,6 +130,33 @@ public sealed class DiverseSelectionTests
             .Select(i => Item($"i{i}", MathF.Round((float)random.NextDouble() * 20, 1),
                 centres[random.Next(centres.Length)].Select(c => c + 0.1f * ((float)random.NextDouble() - 0.5f)).ToArray()) with { CappedTags = capped(random) })
             .OrderByDescending(c => c.Similarity)];
+    }
+
+    [Theory]
+    [InlineData(13, 40, 8, 0.3f)]
+    [InlineData(14, 60, 1, 0.5f)]
+    [InlineData(15, 80, 20, 1f)]
+    public void Items_the_list_shows_anyway_are_kept_apart_from_as_items_picked_are(int seed, int size, int k, float lambda)
+    {
+        var random = new Random(seed);
+        var pool = RandomPool(random, size, clusters: 5, dimension: 16, _ => 0);
+        // Two pinned items, each a near-copy of a candidate.
+        float[][] held = [.. new[] { 0, 3 }.Select(i => VectorBytes.ToFloats(pool[i].Vector!).Select(x => x + 0.01f * (float)random.NextDouble()).ToArray())];
+        var picked = DiverseSelection.Select(pool, k, lambda, held: held);
+        Assert.Equal(Exhaustive(pool, k, lambda, held: held), picked.Select(c => c.ItemId));
+        Assert.NotEqual(DiverseSelection.Select(pool, k, lambda).Select(c => c.ItemId), picked.Select(c => c.ItemId));
+    }
+
+    [Fact]
+    public void A_pinned_items_near_copy_gives_way_to_an_item_unlike_it()
+    {
+        // "a" is pinned: of the rest, its copies are the most relevant, but "b" is picked first beside it.
+        var rest = Pool[1..];
+        Assert.Equal(["a-copy", "b"], DiverseSelection.Select(rest, 2, 0.3f).Select(c => c.ItemId));
+        Assert.Equal(["b", "a-copy"], DiverseSelection.Select(rest, 2, 0.3f, held: [[1, 0, 0]]).Select(c => c.ItemId));
+        Assert.Equal(["b"], DiverseSelection.Select(rest, 1, 0.3f, held: [[1, 0, 0]]).Select(c => c.ItemId));
+        // Without diversity the pool keeps its order whatever the list shows.
+        Assert.Equal(["a-copy", "a-copy-2"], DiverseSelection.Select(rest, 2, 0, held: [[1, 0, 0]]).Select(c => c.ItemId));
     }
 
     [Theory]

@@ -155,5 +155,9 @@ public sealed class ItemMatrixTests
         Assert.Equal(["c", "a", "b"], marked.Select(i => i.ItemId));
         Assert.Equal([1, 1, 0], marked.Select(i => i.CappedTags));
         Assert.Equal(["b", "a"], matrix.TopK([0f, 0f], 0, [], [], [], pinned: all).Where(i => i.Refusal is null).Select(i => i.ItemId));
+        // A scan for a diverse list sends the pinned rows' vectors too, which its picks keep apart from.
+        var withVectors = matrix.TopK([1f, 2f], 10, [], [], [], withVectors: true, pinned: ["b"]);
+        Assert.Equal([2f, 1f], VectorBytes.ToFloats(withVectors.Single(i => i.ItemId == "b").Vector!));
+        Assert.Null(answer[1].Vector);
     }
 }

@@ -112,7 +112,9 @@ public static class ScenarioBody
 /// </summary>
 public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, string[] Pin, float? Diversity,
     int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Revision = null);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull),
+        System.ComponentModel.Description("The revision of the scenarios that stored this scenario: its ETag on /scenarios/{name}, which If-Match takes to change "
+            + "it only while it is as read, whatever other scenarios did since.")] long? Revision = null);
 
 /// <summary>GET /scenarios: every scenario, by name, at the revision the ETag header names too.</summary>
 public sealed record ScenariosResponse(long Revision, ScenarioResponse[] Scenarios);

@@ -140,7 +140,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         foreach (var id in exclude)
             if (_rows.TryGetValue(id, out var row)) (excluded ??= []).Add(row);
         // A pinned row the request excludes is told from one held back, which the exclusions below take in too.
-        var refusedAsExcluded = pinned is { Count: > 0 } && excluded is not null ? new HashSet<int>(excluded) : null;
+        HashSet<int>? refusedAsExcluded = null;
+        if (excluded is not null)
+            foreach (var id in pinned ?? [])
+                if (_rows.TryGetValue(id, out var row) && excluded.Contains(row)) (refusedAsExcluded ??= []).Add(row);
         if (_heldUntil.Count > 0)
         {
             var now = DateTimeOffset.UtcNow;

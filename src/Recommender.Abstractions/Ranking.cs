@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Recommender.Abstractions;
 
 /// <summary>
@@ -55,29 +57,36 @@ public sealed record RankedItem(
 [GenerateSerializer, Immutable, Alias("recommender.item-pin")]
 public sealed record ItemPin([property: Id(0)] string ItemId, [property: Id(1)] int Position);
 
-/// <summary>Why a list could not hold a pinned item at its place.</summary>
+/// <summary>Why a list could not hold a pinned item at its place (named in JSON as the API's answers name it).</summary>
 [GenerateSerializer, Alias("recommender.pin-refusal")]
 public enum PinRefusal
 {
     /// <summary>No item of that id is in the catalogue under the version that ranked the list.</summary>
+    [JsonStringEnumMemberName("unknown")]
     Unknown = 0,
 
     /// <summary>The item is hidden, expired or not yet available.</summary>
+    [JsonStringEnumMemberName("unavailable")]
     Unavailable = 1,
 
     /// <summary>The request or its scenario excludes the item.</summary>
+    [JsonStringEnumMemberName("excluded")]
     Excluded = 2,
 
     /// <summary>The user (or the session) has had the item, and the list leaves seen items out.</summary>
+    [JsonStringEnumMemberName("seen")]
     Seen = 3,
 
     /// <summary>The user dismissed the item, which no list shows again.</summary>
+    [JsonStringEnumMemberName("dismissed")]
     Dismissed = 4,
 
     /// <summary>The item lacks the list's tags (tag=) or carries a tag it leaves out (excludeTag=).</summary>
+    [JsonStringEnumMemberName("outsideTags")]
     OutsideTags = 5,
 
     /// <summary>The item is the one a similar-items list is about.</summary>
+    [JsonStringEnumMemberName("itself")]
     Itself = 6,
 }
 

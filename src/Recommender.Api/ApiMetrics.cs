@@ -53,7 +53,7 @@ public sealed class ApiMetrics
         if (placed > 0) _pins.Add(placed, new KeyValuePair<string, object?>("outcome", "placed"), listTag, scenarioTag);
         foreach (var reason in (ranking.UnplacedPins ?? []).GroupBy(p => p.Reason))
             _pins.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", "unplaced"),
-                new KeyValuePair<string, object?>("reason", Endpoints.UnplacedPinResponse.ReasonOf(reason.Key)), listTag, scenarioTag);
+                new KeyValuePair<string, object?>("reason", System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(reason.Key.ToString())), listTag, scenarioTag);
     }
 
     /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>

@@ -75,22 +75,10 @@ public sealed record UnplacedPinResponse(
         + "available; excluded: by the request or its scenario (exclude, excludeId); seen: the user or the session has had it (includeSeen=true lists it); "
         + "dismissed: the user dismissed it; outsideTags: without the list's tags (tag) or with one it leaves out (excludeTag); itself: the item a "
         + "similar-items list is about.")]
-    string Reason)
+    PinRefusal Reason)
 {
     public static IReadOnlyList<UnplacedPinResponse>? From(IReadOnlyList<UnplacedPin>? unplaced) =>
-        unplaced?.Select(p => new UnplacedPinResponse(p.ItemId, p.Position, ReasonOf(p.Reason))).ToArray();
-
-    public static string ReasonOf(PinRefusal reason) => reason switch
-    {
-        PinRefusal.Unknown => "unknown",
-        PinRefusal.Unavailable => "unavailable",
-        PinRefusal.Excluded => "excluded",
-        PinRefusal.Seen => "seen",
-        PinRefusal.Dismissed => "dismissed",
-        PinRefusal.OutsideTags => "outsideTags",
-        PinRefusal.Itself => "itself",
-        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "No name for this reason."),
-    };
+        unplaced?.Select(p => new UnplacedPinResponse(p.ItemId, p.Position, p.Reason)).ToArray();
 }
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);

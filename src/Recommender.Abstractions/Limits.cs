@@ -41,6 +41,9 @@ public static class Limits
     /// <summary>Items a list may pin to fixed places (each an item id and a position from 1 to <see cref="MaxK"/>).</summary>
     public const int MaxPins = 10;
 
+    /// <summary>Places a list may reserve for the best item of a tag (each a tag and a position from 1 to <see cref="MaxK"/>).</summary>
+    public const int MaxSlots = 10;
+
     /// <summary>Scenarios a cluster keeps (named list rules; see <see cref="Scenario"/>).</summary>
     public const int MaxScenarios = 200;
 

@@ -25,7 +25,8 @@ public sealed record ScoredItem(
     [property: Id(7)] bool ScanEnd = false,
     [property: Id(8)] bool Pinned = false,
     [property: Id(9)] string[]? Tags = null,
-    [property: Id(10)] PinRefusal? Refusal = null)
+    [property: Id(10)] PinRefusal? Refusal = null,
+    [property: Id(11)] string? Slot = null)
 {
     /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
     public float Relevance => Similarity + Boost;
@@ -36,7 +37,8 @@ public sealed record ScoredItem(
 /// added), <see cref="Similarity"/> the item's own, without boosts; <see cref="Boost"/>, when the request's boosts
 /// applied to the item, the factor its weight was multiplied by. <see cref="Because"/>, when the
 /// request asked for explanations, lists the history items whose vectors are closest to this item's. <see cref="Pinned"/>
-/// says the item stands where a pin of the request put it (<see cref="ItemPin"/>), not where its score would.
+/// says the item stands where a pin of the request put it (<see cref="ItemPin"/>), not where its score would;
+/// <see cref="Slot"/>, that a slot for that tag put it there (<see cref="TagSlot"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranked-item")]
 public sealed record RankedItem(
@@ -46,7 +48,8 @@ public sealed record RankedItem(
     [property: Id(3)] float Similarity,
     [property: Id(4)] IReadOnlyList<HistoryReason>? Because = null,
     [property: Id(5)] double? Boost = null,
-    [property: Id(6)] bool Pinned = false);
+    [property: Id(6)] bool Pinned = false,
+    [property: Id(7)] string? Slot = null);
 
 /// <summary>
 /// Merchandising: <see cref="ItemId"/> stands at <see cref="Position"/> (1 for the top, counted across pages) of a list
@@ -56,6 +59,14 @@ public sealed record RankedItem(
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-pin")]
 public sealed record ItemPin([property: Id(0)] string ItemId, [property: Id(1)] int Position);
+
+/// <summary>
+/// Merchandising: <see cref="Position"/> (1 for the top, counted across pages) of a list holds the most relevant item
+/// carrying <see cref="Tag"/> (ignoring case) that the list may hold and does not show above it (a sponsored place, a
+/// new arrival second); when there is none, the ranking fills it. A pin of the same place takes it.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.tag-slot")]
+public sealed record TagSlot([property: Id(0)] string Tag, [property: Id(1)] int Position);
 
 /// <summary>Why a list could not hold a pinned item at its place (named in JSON as the API's answers name it).</summary>
 [GenerateSerializer, Alias("recommender.pin-refusal")]

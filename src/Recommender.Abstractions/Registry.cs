@@ -93,7 +93,7 @@ public sealed record ActivationResult(
 /// the items carrying its tag before the list is cut and its scores are normalised; each of <see cref="Caps"/> lets at
 /// most its count of items carrying its tag into the list. <see cref="Scenario"/> names the scenario whose rules the
 /// request carries (they are applied before it is sent), so that what users do after its lists is counted by scenario.
-/// Each of <see cref="Pins"/> puts an item at a fixed place of the list.
+/// Each of <see cref="Pins"/> puts an item at a fixed place of the list, each of <see cref="Slots"/> the best item of a tag.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -109,7 +109,8 @@ public sealed record RecommendationRequest(
     [property: Id(9)] TagBoost[]? Boosts = null,
     [property: Id(10)] TagCap[]? Caps = null,
     [property: Id(11)] string? Scenario = null,
-    [property: Id(12)] ItemPin[]? Pins = null)
+    [property: Id(12)] ItemPin[]? Pins = null,
+    [property: Id(13)] TagSlot[]? Slots = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
@@ -130,7 +131,9 @@ public sealed record RecommendationRequest(
 /// pass over and marks the last row it ranked (<see cref="ScoredItem.ScanEnd"/>), so that the caller knows how far down
 /// its candidates reach. Each of <see cref="Pins"/> within the list's depth puts its item at its place, the ranked rows
 /// filling the others: a shard ranks no pinned item (so that pages join up wherever the pin stands) and sends after its
-/// ranked rows those it holds that the filter lets a list hold, marked <see cref="ScoredItem.Pinned"/>.
+/// ranked rows those it holds that the filter lets a list hold, marked <see cref="ScoredItem.Pinned"/>. For
+/// <see cref="Slots"/> a shard sends last, for each slot's tag, its best rows carrying the tag that the filter lets a
+/// list hold, as many as the tag's deepest slot, marked <see cref="ScoredItem.Slot"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -144,7 +147,8 @@ public sealed record ScanFilter(
     [property: Id(7)] TagBoost[]? Boosts = null,
     [property: Id(8)] TagCap[]? Caps = null,
     [property: Id(9)] bool CapSurvivors = false,
-    [property: Id(10)] ItemPin[]? Pins = null)
+    [property: Id(10)] ItemPin[]? Pins = null,
+    [property: Id(11)] TagSlot[]? Slots = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;

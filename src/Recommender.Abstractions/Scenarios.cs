@@ -23,7 +23,8 @@ public sealed record Scenario(
     [property: Id(9)] DateTimeOffset? ActiveUntil = null,
     [property: Id(10)] string[]? Exclude = null,
     [property: Id(11)] ItemPin[]? Pins = null,
-    [property: Id(12)] long Revision = 0)
+    [property: Id(12)] long Revision = 0,
+    [property: Id(13)] TagSlot[]? Slots = null)
 {
     /// <summary>Whether the rules hold at <paramref name="now"/>: from <see cref="ActiveFrom"/> on, and before <see cref="ActiveUntil"/>.</summary>
     public bool ActiveAt(DateTimeOffset now) => (ActiveFrom is not { } from || now >= from) && (ActiveUntil is not { } until || now < until);
@@ -32,7 +33,7 @@ public sealed record Scenario(
     public bool SameRules(Scenario other) =>
         Same(Tags, other.Tags) && Same(ExcludeTags, other.ExcludeTags) && Same(Boosts, other.Boosts) && Same(Caps, other.Caps)
         && Diversity == other.Diversity && K == other.K && IncludeSeen == other.IncludeSeen && ActiveFrom == other.ActiveFrom && ActiveUntil == other.ActiveUntil
-        && Same(Exclude, other.Exclude) && Same(Pins, other.Pins);
+        && Same(Exclude, other.Exclude) && Same(Pins, other.Pins) && Same(Slots, other.Slots);
 
     private static bool Same<T>(T[]? a, T[]? b) => (a ?? []).SequenceEqual(b ?? []);
 }

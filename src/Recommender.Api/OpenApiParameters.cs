@@ -53,8 +53,13 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + "place of the list whatever its score, marked \"pinned\": true, and the ranked items fill the other places (a later page never lists it again). A list "
             + "that may not hold the item (excluded, already seen, hidden, not available, not in the active version, or without the list's tags) fills the place from "
             + "the ranking; a list shorter than the position ends with it. Its score is its share of the list, as any item's. A pinned item counts against the caps "
-            + "of its tags wherever its place (the ranked items make room for it; pins past a cap all stand); diversity picks the other places. "
+            + "of its tags wherever its place (the ranked items make room for it; pins past a cap all stand); diversity picks the other places apart from it. "
             + $"At most {Limits.MaxPins}, each item and each position once."),
+        ["slot"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxSlots, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
+            $"TAG:POSITION, such as sponsored:3 (the position after the last colon, from 1 for the top to {Limits.MaxK}, counted across pages): that place holds the "
+            + "most relevant item carrying the tag (case-insensitive) that the list may hold and does not show above it, marked \"slot\": TAG, and the ranked items "
+            + "fill the other places; with no such item left, the ranking fills it. A pin of the same place takes it. Not with cap, capEach or diversity. "
+            + $"At most {Limits.MaxSlots}, each position once."),
         ["scenario"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScenarioNames.MaxLength, Pattern = "^[A-Za-z0-9._-]+$" },
             "The name of a scenario (PUT /scenarios/{name}): its tag filters, excluded items, pins, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
             + "diversity, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name, its pins on the items and places they name; "

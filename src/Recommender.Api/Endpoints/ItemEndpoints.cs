@@ -101,7 +101,7 @@ public static class ItemEndpoints
     }
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
-        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string? scenario,
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? scenario,
         HttpRequest request, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -114,12 +114,13 @@ public static class ItemEndpoints
         var boosts = Fields.Boosts(boost, errors);
         var caps = Fields.Caps(cap, capEach, errors);
         var pins = Fields.Pins(pin, errors);
+        var slots = Fields.Slots(slot, caps, lambda, errors);
         var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
-            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins);
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots);
         // A list without a history to leave out has no use for a scenario's includeSeen.
         var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins);
+        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins, Slots: list.Slots);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);

@@ -23,7 +23,7 @@ public static class PopularEndpoints
     }
 
     private static async Task<IResult> Popular(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag,
-        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, string? scenario, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
+        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot, string? scenario, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
         ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -35,8 +35,9 @@ public static class PopularEndpoints
         var boosts = Fields.Boosts(boost, errors);
         var caps = Fields.Caps(cap, capEach, errors);
         var pins = Fields.Pins(pin, errors);
+        var slots = Fields.Slots(slot, caps, lambda, errors);
         var request = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
-            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins);
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots);
         // A list without a history to leave out has no use for a scenario's includeSeen.
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);

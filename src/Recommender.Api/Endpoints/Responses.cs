@@ -30,11 +30,14 @@ public sealed record RecommendedItem(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull),
         Description("true when a pin of the request (pin=ITEM:POSITION, or the scenario's) put the item at its place, which its score alone "
             + "would not give it; absent otherwise.")]
-    bool? Pinned = null)
+    bool? Pinned = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull),
+        Description("The tag of the slot (slot=TAG:POSITION, or the scenario's) that put the item at its place; absent otherwise.")]
+    string? Slot = null)
 {
     public static RecommendedItem From(RankedItem item) =>
         new(item.ItemId, item.Title, item.Score, item.Similarity, item.Because?.Select(r => new ReasonItem(r.ItemId, r.Title, r.Similarity)).ToArray(), item.Boost,
-            item.Pinned ? true : null);
+            item.Pinned ? true : null, item.Slot);
 }
 
 /// <summary>A history item that explains a recommendation: the cosine similarity of its vector to the recommended item's.</summary>
@@ -195,6 +198,9 @@ public sealed record ScenarioRequest(
     [property: System.ComponentModel.Description("ITEM:POSITION entries (as pin=, such as \"sku-42:1\", at most 10): the item stands at that place of every list "
         + "that may hold it; a request's own pin of an item or a position replaces the scenario's.")]
     IReadOnlyList<string>? Pin = null,
+    [property: System.ComponentModel.Description("TAG:POSITION entries (as slot=, such as \"sponsored:3\", at most 10): that place of every list holds the best "
+        + "item of the tag not shown above it; a request's own slot of a position replaces the scenario's. Not with cap, capEach or diversity.")]
+    IReadOnlyList<string>? Slot = null,
     [property: System.ComponentModel.Description("0 to 1 (as diversity=); a request's own diversity= replaces it.")]
     float? Diversity = null,
     [property: System.ComponentModel.Description("How many items the lists hold, 1 to 1,000 (as k=); a request's own k= replaces it.")]

@@ -19,7 +19,7 @@ public static class UserEndpoints
                 + "explain=true adds to each model-ranked item 'because': the (up to 2) recent history items whose vectors are closest to it; "
                 + "diversity=0..1 trades relevance for items unlike each other; offset=n returns the k items after the first n (the next page); "
                 + "boost=TAG:FACTOR (repeatable) multiplies the weight of items carrying the tag by the factor before the list is cut; cap=TAG:COUNT (repeatable) lets at most COUNT of them into the list, "
-                + "capEach=PREFIX:COUNT (repeatable) at most COUNT of each tag starting with PREFIX; pin=ITEM:POSITION (repeatable) sets the item at that place of the list; scenario=NAME applies the rules stored under that name (PUT /scenarios/{name}).")
+                + "capEach=PREFIX:COUNT (repeatable) at most COUNT of each tag starting with PREFIX; pin=ITEM:POSITION (repeatable) sets the item at that place of the list; slot=TAG:POSITION (repeatable) gives that place to the best item of the tag not listed above it; scenario=NAME applies the rules stored under that name (PUT /scenarios/{name}).")
             .Produces<RecommendationsResponse>()
             .ProducesValidationProblem();
         app.MapPost("/users/recommendations", RecommendMany)
@@ -48,12 +48,12 @@ public static class UserEndpoints
     }
 
     private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,
-        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string? scenario,
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? scenario,
         HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, slot, errors);
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
         return await ReadList(userId!, request!, grains, metrics, options, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
@@ -78,7 +78,7 @@ public static class UserEndpoints
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> RecommendMany(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId,
         [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost,
-        [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
+        [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot, string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
         ScenarioCache scenarios, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
@@ -86,7 +86,7 @@ public static class UserEndpoints
         using var _ = document;
         var errors = new ValidationErrors();
         var users = UsersBody.Parse(document!.RootElement, errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, slot, errors);
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (request is not null && (long)users.Length * (request.Offset + request.K) > Limits.MaxItemsPerUsersRequest)
             errors.Add("k", $"{users.Length} users × {request.Offset + request.K} items (offset + k) is {(long)users.Length * (request.Offset + request.K):N0} items; "

@@ -6,8 +6,8 @@ namespace Recommender.Api.Scenarios;
 /// <summary>
 /// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=
 /// and includeSeen= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
-/// count; an item or a place it pins takes the request's pin. The rest add up: excluded tags and excluded items of both,
-/// and the boosts, caps and pins of both on other tags, items and places.
+/// count; an item or a place it pins takes the request's pin, and a place it gives a slot the request's slot. The rest
+/// add up: excluded tags and excluded items of both, and the boosts, caps, pins and slots of both on other tags, items and places.
 /// </summary>
 public static class ScenarioRules
 {
@@ -37,6 +37,12 @@ public static class ScenarioRules
             .. (scenario.Pins ?? []).Where(p => request.Pins?.Any(r => r.ItemId == p.ItemId || r.Position == p.Position) != true)];
         if (pins.Length > Limits.MaxPins)
             errors.Add("scenario", $"pin with scenario '{name}''s pins makes {pins.Length}; the limit is {Limits.MaxPins}.");
+        TagSlot[] slots = [.. request.Slots ?? [], .. (scenario.Slots ?? []).Where(s => request.Slots?.Any(r => r.Position == s.Position) != true)];
+        if (slots.Length > Limits.MaxSlots)
+            errors.Add("scenario", $"slot with scenario '{name}''s slots makes {slots.Length}; the limit is {Limits.MaxSlots}.");
+        if (slots.Length > 0 && (caps.Length > 0 || diversity > 0))
+            errors.Add("scenario", $"Scenario '{name}' with the request has slots and {(caps.Length > 0 ? "caps" : "diversity")}, which a list cannot have together: "
+                + "a slot places the best item of its tag in the list's order, which caps and a diverse pick change.");
         if (excluded.Length > Limits.MaxTags)
             errors.Add("scenario", $"excludeTag with scenario '{name}''s excluded tags makes {excluded.Length}; the limit is {Limits.MaxTags}.");
         if (excludedItems.Length > Limits.MaxExclude)
@@ -64,6 +70,7 @@ public static class ScenarioRules
             Boosts = boosts.Length == 0 ? null : boosts,
             Caps = caps.Length == 0 ? null : caps,
             Pins = pins.Length == 0 ? null : pins,
+            Slots = slots.Length == 0 ? null : slots,
             Scenario = name,
         };
     }

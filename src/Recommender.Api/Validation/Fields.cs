@@ -278,7 +278,7 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
-        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, ValidationErrors errors)
+        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -290,9 +290,66 @@ public static class Fields
         var boosts = Boosts(boost, errors);
         var caps = Caps(cap, capEach, errors);
         var pins = Pins(pin, errors);
+        var slots = Slots(slot, caps, lambda, errors);
         return count is { } c && !errors.Any
-            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins)
+            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins, Slots: slots)
             : null;
+    }
+
+    /// <summary>
+    /// The slot= parameters (repeatable, null for none): each TAG:POSITION, the tag checked as <see cref="Tag"/> does (the
+    /// position follows the last colon, so a tag may hold one) and the position, counted from 1 at the top across pages,
+    /// a whole number from 1 to <see cref="Limits.MaxK"/>; a position named twice is refused, and at most
+    /// <see cref="Limits.MaxSlots"/> are given. A list with caps or diversity (<paramref name="caps"/>,
+    /// <paramref name="diversity"/>) takes none: a slot places the best item of its tag in the list's order.
+    /// </summary>
+    public static TagSlot[]? Slots(string[]? values, TagCap[]? caps, float diversity, ValidationErrors errors)
+    {
+        if (values is null || values.Length == 0) return null;
+        if (values.Length > Limits.MaxSlots)
+        {
+            errors.Add("slot", $"slot is given {values.Length} times; the limit is {Limits.MaxSlots}.");
+            return null;
+        }
+        if (caps is { Length: > 0 } || diversity > 0)
+        {
+            errors.Add("slot", $"slot cannot go with {(caps is { Length: > 0 } ? "cap or capEach" : "diversity")}: a slot places the best item of its tag in the "
+                + "list's order, which caps and a diverse pick change.");
+            return null;
+        }
+        var slots = new List<TagSlot>(values.Length);
+        var wrong = false;
+        foreach (var value in values)
+        {
+            var problem = Placed(value, "slot", "TAG:POSITION, such as slot=sponsored:3 (the best sponsored item third)", out var colon, out var position);
+            if (problem is null && slots.FirstOrDefault(s => s.Position == position) is { } taken)
+                problem = $"slot gives position {position} to tags '{Shown(taken.Tag)}' and '{Shown(value[..colon])}'; give each position one slot.";
+            if (problem is null)
+            {
+                // A tag's own fault is named by the tag's check, under "slot".
+                if (Tag(value[..colon], "slot", errors) is { } tag) slots.Add(new TagSlot(tag, position));
+                else wrong = true;
+                continue;
+            }
+            errors.Add("slot", problem);
+            wrong = true;
+        }
+        return wrong ? null : [.. slots];
+    }
+
+    /// <summary>
+    /// What is wrong with <paramref name="value"/> of <paramref name="parameter"/> as NAME:POSITION (the position after
+    /// the last colon, a whole number from 1 for the top to <see cref="Limits.MaxK"/>), or null, with where its colon is
+    /// and the position.
+    /// </summary>
+    private static string? Placed(string value, string parameter, string form, out int colon, out int position)
+    {
+        colon = value.LastIndexOf(':');
+        position = 0;
+        if (colon < 0) return $"{parameter} '{Shown(value)}' has no position: give it as {form}.";
+        if (!int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out position) || position is < 1 or > Limits.MaxK)
+            return $"{parameter} '{Shown(value)}' has position '{Shown(value[(colon + 1)..])}'; it must be a whole number from 1 (the top of the list) to {Limits.MaxK}.";
+        return null;
     }
 
     /// <summary>
@@ -313,19 +370,13 @@ public static class Fields
         var wrong = false;
         foreach (var value in values)
         {
-            var colon = value.LastIndexOf(':');
-            string? problem;
-            if (colon < 0)
-                problem = $"pin '{Shown(value)}' has no position: give it as ITEM:POSITION, such as pin=sku-42:1 (item sku-42 at the top of the list).";
-            else if (!int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var position) || position is < 1 or > Limits.MaxK)
-                problem = $"pin '{Shown(value)}' has position '{Shown(value[(colon + 1)..])}'; it must be a whole number from 1 (the top of the list) to {Limits.MaxK}.";
-            else if (Limits.IdProblem(value[..colon]) is { } bad)
-                problem = $"pin '{Shown(value)}' names an item whose id {bad}.";
-            else if (pins.Any(p => p.ItemId == value[..colon]))
-                problem = $"pin names item '{Shown(value[..colon])}' twice; give each item one position.";
-            else if (pins.FirstOrDefault(p => p.Position == position) is { } taken)
-                problem = $"pin puts items '{Shown(taken.ItemId)}' and '{Shown(value[..colon])}' both at position {position}; give each position one item.";
-            else
+            var problem = Placed(value, "pin", "ITEM:POSITION, such as pin=sku-42:1 (item sku-42 at the top of the list)", out var colon, out var position);
+            problem ??= Limits.IdProblem(value[..colon]) is { } bad ? $"pin '{Shown(value)}' names an item whose id {bad}."
+                : pins.Any(p => p.ItemId == value[..colon]) ? $"pin names item '{Shown(value[..colon])}' twice; give each item one position."
+                : pins.FirstOrDefault(p => p.Position == position) is { } taken
+                    ? $"pin puts items '{Shown(taken.ItemId)}' and '{Shown(value[..colon])}' both at position {position}; give each position one item."
+                    : null;
+            if (problem is null)
             {
                 pins.Add(new ItemPin(value[..colon], position));
                 continue;

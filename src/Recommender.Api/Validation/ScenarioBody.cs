@@ -6,12 +6,12 @@ namespace Recommender.Api.Validation;
 
 /// <summary>
 /// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "exclude": [...], "boost": [...], "cap": [...],
-/// "capEach": [...], "pin": [...], "diversity": 0.3, "k": 12, "includeSeen": false}</c>, every field optional, each list holding what
+/// "capEach": [...], "pin": [...], "slot": [...], "diversity": 0.3, "k": 12, "includeSeen": false}</c>, every field optional, each list holding what
 /// the query parameter of its name takes (such as "sale:2" for a boost) and checked the same way.
 /// </summary>
 public static class ScenarioBody
 {
-    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
 
     public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
@@ -27,6 +27,7 @@ public static class ScenarioBody
         var boosts = Fields.Boosts(Strings(body, "boost", errors), errors);
         var caps = Fields.Caps(Strings(body, "cap", errors), Strings(body, "capEach", errors), errors);
         var pins = Fields.Pins(Strings(body, "pin", errors), errors);
+        var slotValues = Strings(body, "slot", errors);
         float? diversity = null;
         if (body.TryGetProperty("diversity", out var value) && value.ValueKind != JsonValueKind.Null)
         {
@@ -47,10 +48,11 @@ public static class ScenarioBody
         }
         var activeFrom = Fields.Instant(body, "activeFrom", "activeFrom", errors);
         var activeUntil = Fields.Instant(body, "activeUntil", "activeUntil", errors);
+        var slots = Fields.Slots(slotValues, caps, diversity ?? 0, errors);
         if (activeFrom >= activeUntil)
             errors.Add("activeUntil", $"'activeUntil' {activeUntil:O} must be later than 'activeFrom' {activeFrom:O}.");
         return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen,
-            activeFrom, activeUntil, excludedItems, pins);
+            activeFrom, activeUntil, excludedItems, pins, Slots: slots);
     }
 
     /// <summary>The optional "exclude": item ids (strings, or integers as written), each checked as an id, each once, at most <see cref="Limits.MaxScenarioExclude"/>.</summary>
@@ -94,6 +96,7 @@ public static class ScenarioBody
         [.. (scenario.Caps ?? []).Where(c => !c.Each).Select(c => $"{c.Tag}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
         [.. (scenario.Caps ?? []).Where(c => c.Each).Select(c => $"{(c.Tag.Length == 0 ? "*" : c.Tag)}:{c.Count.ToString(CultureInfo.InvariantCulture)}")],
         [.. (scenario.Pins ?? []).Select(p => $"{p.ItemId}:{p.Position.ToString(CultureInfo.InvariantCulture)}")],
+        [.. (scenario.Slots ?? []).Select(s => $"{s.Tag}:{s.Position.ToString(CultureInfo.InvariantCulture)}")],
         scenario.Diversity,
         scenario.K,
         scenario.IncludeSeen,
@@ -110,7 +113,7 @@ public static class ScenarioBody
 /// that stored it (<see cref="Revision"/>, its ETag on /scenarios/{name}; absent for a record stored before scenarios
 /// kept their own).
 /// </summary>
-public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, string[] Pin, float? Diversity,
+public sealed record ScenarioResponse(string Name, string[] Tag, string[] ExcludeTag, string[] Exclude, string[] Boost, string[] Cap, string[] CapEach, string[] Pin, string[] Slot, float? Diversity,
     int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom, DateTimeOffset? ActiveUntil, bool Active,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull),
         System.ComponentModel.Description("The revision of the scenarios that stored this scenario: its ETag on /scenarios/{name}, which If-Match takes to change "

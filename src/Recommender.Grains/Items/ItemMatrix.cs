@@ -131,10 +131,12 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// marked as <see cref="ScoredItem.ScanEnd"/>, so the caller knows how far down the candidates reach. The rows of
     /// <paramref name="pinned"/> are left out of the ranking; those of them the filters let a list hold follow it, marked
     /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike, with their vectors too (<see cref="ScanFilter.Pins"/>).
+    /// For each tag of <paramref name="slots"/> the best rows the filters let a list hold that carry the tag follow last,
+    /// as many as its deepest slot, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>).
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
         bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
-        IReadOnlyList<string>? pinned = null)
+        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -229,7 +231,27 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         }
         for (var i = 0; i < (refusedRows?.Count ?? 0); i++)
             result[best.Length + (pinnedRows?.Count ?? 0) + i] = Refused(refusedRows![i]);
-        return result;
+        if (slots is not { Count: > 0 }) return result;
+        // Each slot's tag is ranked on its own within the list's filters, deep enough for its deepest slot: a slot takes
+        // the best of them not shown above it, and at most one item above each place is shown.
+        var candidates = new List<ScoredItem>(result);
+        var listed = allowed;
+        var listAdmits = admits;
+        foreach (var group in slots.GroupBy(s => s.Tag, StringComparer.OrdinalIgnoreCase))
+        {
+            if (RowsTagged([group.Key]) is not [var tagRows]) continue;
+            var rows = TopKScanner.Scan(_vectors, Dimension, Count, query, group.Max(s => s.Position), excluded, tagRows, _byId,
+                _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows,
+                listed is null && listAdmits is null ? null : row => listed?.Contains(row) != false && listAdmits?.Invoke(row) != false,
+                boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
+            foreach (var row in rows)
+            {
+                var added = boost?.Invoke(row.Row) ?? 0f;
+                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], added == 0 ? row.Score : TensorPrimitives.Dot(Vector(row.Row), query), null, added,
+                    Slot: group.Key));
+            }
+        }
+        return [.. candidates];
     }
 
     private ScoredItem Refused((int Row, PinRefusal Reason) refused) =>

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins, Slots: request.Slots), RankingSource.Model) with { Cached = cached };
             ranking = ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, WhyExcluded) };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
@@ -146,12 +146,23 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             }
         }
         var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinScan);
-        if (placed.Length == 0) return (SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), unplaced);
+        // Slots take the best of their tags' candidates in the list's order, among the places the pins leave.
+        var slots = TagSlots.AmongUnpinned(request.Slots, placed, depth);
+        Dictionary<string, string>? slotted = null;
+        if (slots.Length > 0)
+        {
+            IEnumerable<PopularItem> OfTag(string tag) => candidates.Where(p => p.Tags?.Contains(tag, StringComparer.OrdinalIgnoreCase) == true);
+            var filled = TagSlots.Fill([.. listed.Take(depth)], slots,
+                tag => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, depth) : [.. OfTag(tag).Take(depth)], p => p.ItemId, depth);
+            listed = filled.Select(f => f.Item);
+            slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
+        }
+        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced);
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placedIds);
         var withPins = PinnedItems.Place([.. listed.Take(depth)], placed.Select(p =>
             (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth);
-        return (PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts), placedIds), unplaced);
+        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts), placedIds), slotted), unplaced);
     }
 }

@@ -39,7 +39,10 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // The shards leave pinned items out of their ranking (so that no page lists one twice) and send after it those the
         // list may hold; under caps each counts against the caps of its tags wherever its place, so that every page's
         // ranking makes the same room for it.
+        // A list with slots needs no deeper ranking: each slot's item takes a place, and passes over at most one ranked item.
+        var slotsWithin = filter.Slots?.Count(s => s.Position <= filter.Depth) ?? 0;
         var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
+        Dictionary<string, ScoredItem[]>? slotCandidates = null;
         PinScan? pins = null;
         CapMarks[]? taken = null;
         ItemPin[] placed = [];
@@ -51,6 +54,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
+            if (slotsWithin > 0) (candidates, slotCandidates) = TagSlots.Split(candidates);
             if (filter.Pins is { Length: > 0 })
             {
                 var split = PinnedItems.Split(candidates);
@@ -93,10 +97,19 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         ScoredItem[] Pick(ScoredItem[] ranked) => diverse
             ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, [.. placed.Select(p => pins!.Pinned[p.ItemId].Vector).OfType<byte[]>().Select(v => VectorBytes.ToFloats(v))])
             : ranked;
+        // Slots take their places among those the pins leave; a pin the list cannot hold leaves its place to a slot there.
+        Dictionary<string, string>? slotted = null;
+        if (slotCandidates is not null)
+        {
+            var filled = TagSlots.Fill(merged, TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth),
+                tag => slotCandidates.GetValueOrDefault(tag) ?? [], c => c.ItemId, filter.Depth);
+            merged = [.. filled.Select(f => f.Item)];
+            slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
+        }
         if (placed.Length > 0)
             merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pins!.Pinned[p.ItemId])), filter.Depth);
-        var ranked = PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),
-            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal));
+        var ranked = TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),
+            placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal)), slotted);
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false,
             PinnedItems.Unplaced(filter.Pins, filter.Offset, filter.Depth, pins));
     }

@@ -21,7 +21,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
 {
     private sealed record ScenarioReply(string Name, string[] Tag, string[] ExcludeTag, string[] Boost, string[] Cap, string[] CapEach, float? Diversity,
         int? K, bool? IncludeSeen, DateTimeOffset UpdatedAt, DateTimeOffset? ActiveFrom = null, DateTimeOffset? ActiveUntil = null, bool Active = false,
-        string[]? Exclude = null, string[]? Pin = null, long? Revision = null);
+        string[]? Exclude = null, string[]? Pin = null, long? Revision = null, string[]? Slot = null);
 
     private sealed record ScenariosReply(List<ScenarioReply> Scenarios);
 
@@ -205,6 +205,15 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"pin with scenario '{name}''s pins makes {Limits.MaxPins + 1}", problem.Errors!["scenario"][0]);
         async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
         Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
+        // A scenario's slots: stored, applied, a request's slot of the same place replacing it, and no caps beside them.
+        var slotted = NewName();
+        Assert.Equal(["drama:3", "action:5"], (await Put(slotted, """{"slot": ["drama:3", "action:5"]}""")).Slot!);
+        Assert.Equal(await User("k=10&slot=drama:3&slot=action:5"), await User($"k=10&scenario={slotted}"));
+        Assert.Equal(await User("k=10&slot=romance:3&slot=action:5"), await User($"k=10&scenario={slotted}&slot=romance:3"));
+        Assert.Contains("slots and caps", (await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?scenario={slotted}&cap=drama:1"))).Errors!["scenario"][0]);
+        Assert.Equal(["slot"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{NewName()}", """{"slot": ["drama:3"], "diversity": 0.2}"""))).Errors!.Keys);
+        Assert.Equal(["slot"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{NewName()}", """{"slot": ["drama"]}"""))).Errors!.Keys);
+
         // An item the scenario excludes is named as excluded when the request pins it.
         var excluding = NewName();
         await Put(excluding, $$$"""{"exclude": ["{{{third}}}"]}""");

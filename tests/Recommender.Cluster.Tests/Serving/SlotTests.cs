@@ -1,0 +1,119 @@
+using System.Net;
+using System.Net.Http.Json;
+using Recommender.Abstractions;
+using Recommender.Cluster.Tests.Api;
+using static Recommender.Cluster.Tests.Serving.SmallCatalogueTags;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// slot=TAG:POSITION on every list: the place holds the most relevant item of the tag that the list may hold and does
+/// not show above it, the ranked items fill the others, on every page alike.
+/// </summary>
+[Collection(ServingCollection.Name)]
+public sealed class SlotTests(ServingCluster cluster)
+{
+    private async Task<List<RecommendedItemReply>> User(string query) =>
+        (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?{query}")).Items;
+
+    /// <summary>
+    /// The list a walk down from the top gives: at a slot's place the first of <paramref name="tagged"/> not listed yet,
+    /// elsewhere the first of <paramref name="ranked"/> not listed yet; <paramref name="k"/> long.
+    /// </summary>
+    private static List<string> Walk(IReadOnlyList<string> ranked, IReadOnlyList<string> tagged, int[] slots, int k)
+    {
+        var list = new List<string>();
+        while (list.Count < k)
+        {
+            var next = (slots.Contains(list.Count + 1) ? tagged.FirstOrDefault(id => !list.Contains(id)) : null) ?? ranked.FirstOrDefault(id => !list.Contains(id));
+            if (next is null) break;
+            list.Add(next);
+        }
+        return list;
+    }
+
+    [Fact]
+    public async Task A_slot_holds_the_best_item_of_its_tag_not_shown_above_it_on_every_page()
+    {
+        var plain = (await User("k=1000")).Select(i => i.Id).ToList();
+        var dramas = (await User("k=1000&tag=drama")).Select(i => i.Id).ToList();
+        // The plain list's top two are not both dramas, or a slot at 2 would add nothing to see.
+        var expected = Walk(plain, dramas, [2, 5], 10);
+        var slotted = await User("k=10&slot=drama:2&slot=Drama:5");
+        Assert.Equal(expected, slotted.Select(i => i.Id));
+        Assert.NotEqual(plain.Take(10), slotted.Select(i => i.Id));
+        Assert.Equal(["drama", "drama"], slotted.Where(i => i.Slot is not null).Select(i => i.Slot!.ToLowerInvariant()));
+        Assert.True(Even(slotted[1]) && Even(slotted[4]));
+        Assert.Equal(1, slotted.Sum(i => i.Score), 6);
+        // Each item keeps its own similarity; pages read in turn make up the list.
+        var similarity = (await User("k=1000")).ToDictionary(i => i.Id, i => i.Similarity);
+        Assert.All(slotted, i => Assert.Equal(similarity[i.Id], i.Similarity));
+        Assert.Equal(expected.Skip(5), (await User("k=5&offset=5&slot=drama:2&slot=drama:5")).Select(i => i.Id));
+        Assert.Equal(Walk(plain, dramas, [2, 5], 20).Skip(10), (await User("k=10&offset=10&slot=drama:2&slot=drama:5")).Select(i => i.Id));
+
+        // A pin of the slot's place takes it; a pin the list cannot hold leaves it to the slot.
+        var seen = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events[0].ItemId;
+        var pinnedOver = await User($"k=10&slot=drama:2&pin={plain[40]}:2");
+        Assert.Equal(plain[40], pinnedOver[1].Id);
+        Assert.True(pinnedOver[1].Pinned);
+        Assert.DoesNotContain(pinnedOver, i => i.Slot is not null);
+        Assert.Equal(Walk(plain, dramas, [2], 10), (await User($"k=10&slot=drama:2&pin={seen}:2")).Select(i => i.Id));
+        // Beside a pin above it, a slot keeps its place.
+        var withPin = await User($"k=10&slot=drama:4&pin={plain[40]}:1");
+        Assert.Equal([plain[40], .. Walk(plain.Where(id => id != plain[40]).ToList(), dramas.Where(id => id != plain[40]).ToList(), [3], 9)], withPin.Select(i => i.Id));
+        Assert.Equal("drama", withPin[3].Slot!.ToLowerInvariant());
+
+        // The list's filters hold for the slot's items: a tag nothing under them carries leaves the place to the ranking.
+        var actionDramas = await User("k=10&tag=drama&slot=action:1");
+        Assert.Equal(dramas.Take(10), actionDramas.Select(i => i.Id));
+        Assert.DoesNotContain(actionDramas, i => i.Slot is not null);
+        var noDramas = await User("k=10&excludeTag=drama&slot=drama:1");
+        Assert.Equal((await User("k=10&excludeTag=drama")).Select(i => i.Id), noDramas.Select(i => i.Id));
+        Assert.DoesNotContain(noDramas, i => i.Slot is not null);
+        Assert.Equal(plain.Take(10), (await User("k=10&slot=no-such-tag:3")).Select(i => i.Id));
+        Assert.Equal(Walk(plain.Where(id => id != dramas[0]).ToList(), dramas.Skip(1).ToList(), [1], 10),
+            (await User($"k=10&exclude={dramas[0]}&slot=drama:1")).Select(i => i.Id));
+    }
+
+    [Fact]
+    public async Task Sessions_similar_items_and_the_popular_list_take_slots_too()
+    {
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(6).ToArray();
+        var session = (await ServingChecks.SessionList(cluster.Http, items, "k=1000")).Select(i => i.Id).ToList();
+        var sessionActions = (await ServingChecks.SessionList(cluster.Http, items, "k=1000&tag=action")).Select(i => i.Id).ToList();
+        Assert.Equal(Walk(session, sessionActions, [1, 3], 8), (await ServingChecks.SessionList(cluster.Http, items, "k=8&slot=action:1&slot=action:3")).Select(i => i.Id));
+
+        var similar = (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=1000")).Items.Select(i => i.Id).ToList();
+        var similarActions = (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=1000&tag=action")).Items.Select(i => i.Id).ToList();
+        var similarSlotted = (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=6&slot=action:2")).Items;
+        Assert.Equal(Walk(similar, similarActions, [2], 6), similarSlotted.Select(i => i.Id));
+        Assert.Equal("action", similarSlotted[1].Slot!.ToLowerInvariant());
+
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var popular = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items.Select(i => i.Id).ToList();
+            var popularDramas = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&tag=drama")).Items.Select(i => i.Id).ToList();
+            var slotted = (await cluster.GetJsonAsync<PopularReply>("/popular?k=8&slot=drama:1&slot=drama:2")).Items;
+            var boostedActions = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&tag=action&boost=action:3")).Items.Select(i => i.Id).ToList();
+            var boosted = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&boost=action:3")).Items.Select(i => i.Id).ToList();
+            var boostedSlotted = (await cluster.GetJsonAsync<PopularReply>("/popular?k=6&boost=action:3&slot=action:4")).Items.Select(i => i.Id);
+            Assert.Equal(popular, (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items.Select(i => i.Id));
+            Assert.Equal(Walk(popular, popularDramas, [1, 2], 8), slotted.Select(i => i.Id));
+            Assert.Equal(["drama", "drama"], slotted.Take(2).Select(i => i.Slot!.ToLowerInvariant()));
+            Assert.Equal(Walk(boosted, boostedActions, [4], 6), boostedSlotted);
+        });
+    }
+
+    [Fact]
+    public async Task A_malformed_slot_or_one_with_caps_or_diversity_is_refused_naming_slot()
+    {
+        string[] queries =
+        [
+            "slot=drama", "slot=drama:0", "slot=drama:1001", "slot=drama:x", "slot=:3", "slot=drama:2&slot=action:2",
+            string.Join("&", Enumerable.Range(1, Limits.MaxSlots + 1).Select(i => $"slot=drama:{i}")),
+            "slot=drama:2&cap=drama:1", "slot=drama:2&capEach=*:2", "slot=drama:2&diversity=0.3",
+        ];
+        foreach (var path in new[] { "/users/5/recommendations", "/items/2/similar", "/popular" })
+            await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "slot", queries, "slot=drama:1&diversity=0.5", "cannot go with diversity", "slot=a:b:2");
+    }
+}

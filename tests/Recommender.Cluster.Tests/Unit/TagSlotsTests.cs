@@ -1,0 +1,74 @@
+using Recommender.Abstractions;
+using Recommender.Grains.Items;
+using Recommender.Grains.Ranking;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class TagSlotsTests
+{
+    private static (string Item, string? Slot)[] Fill(string[] ranked, TagSlot[] slots, Dictionary<string, string[]> candidates, int count) =>
+        TagSlots.Fill(ranked, slots, tag => candidates.GetValueOrDefault(tag) ?? [], id => id, count);
+
+    [Fact]
+    public void A_slot_takes_the_best_candidate_of_its_tag_not_listed_above_it_and_the_ranking_fills_the_rest()
+    {
+        string[] ranked = ["r1", "s1", "r2", "r3", "s2", "r4"];
+        var candidates = new Dictionary<string, string[]> { ["sale"] = ["s1", "s2", "s3"], ["new"] = ["n1"] };
+        // s1 ranks second anyway: the slot at 3 takes the next one, s2, which the ranking then passes over.
+        Assert.Equal([("r1", null), ("s1", null), ("s2", "sale"), ("r2", null), ("r3", null), ("r4", null)],
+            Fill(ranked, [new("sale", 3)], candidates, 6));
+        Assert.Equal([("s1", "sale"), ("n1", "new"), ("r1", null), ("r2", null)], Fill(ranked, [new("new", 2), new("sale", 1)], candidates, 4));
+        // A tag without a candidate left gives its place to the ranking; a ranking that runs out ends the list.
+        Assert.Equal([("n1", "new"), ("r1", null), ("s1", null)], Fill(ranked, [new("new", 1), new("new", 2)], candidates, 3));
+        Assert.Equal([("r1", null), ("s1", null), ("s2", "sale"), ("s3", "sale")], Fill(["r1", "s1"], [new("sale", 3), new("sale", 4)], candidates, 6));
+        Assert.Equal(ranked.Take(4).Select(r => (r, (string?)null)), Fill(ranked, [new("gone", 2)], candidates, 4));
+    }
+
+    [Fact]
+    public void Slots_count_their_places_among_those_the_pins_leave_and_give_way_to_a_pin_of_their_place()
+    {
+        TagSlot[] slots = [new("sale", 5), new("new", 2), new("sale", 3), new("far", 30)];
+        ItemPin[] pins = [new("p", 1), new("q", 3)];
+        Assert.Equal([new TagSlot("new", 1), new TagSlot("sale", 3)], TagSlots.AmongUnpinned(slots, pins, 10));
+        Assert.Equal([new TagSlot("new", 2), new TagSlot("sale", 3), new TagSlot("sale", 5)], TagSlots.AmongUnpinned(slots, [], 10));
+        Assert.Empty(TagSlots.AmongUnpinned(null, pins, 10));
+    }
+
+    [Fact]
+    public void The_shards_slot_candidates_are_split_from_the_rest_and_merged_by_tag_best_first()
+    {
+        ScoredItem Row(string id, float similarity, string? slot = null, bool pinned = false) => new(id, id, similarity, Pinned: pinned, Slot: slot);
+        IReadOnlyList<ScoredItem>[] answers =
+        [
+            [Row("r1", 5), Row("p", 1, pinned: true), Row("a", 3, "Sale"), Row("b", 1, "sale")],
+            [Row("r2", 4)],
+            [Row("c", 2, "sale"), Row("n", 9, "new")],
+        ];
+        var (ranked, candidates) = TagSlots.Split(answers);
+        Assert.Equal([["r1", "p"], ["r2"], []], ranked.Select(r => r.Select(i => i.ItemId).ToArray()));
+        Assert.Same(answers[1], ranked[1]);
+        Assert.Equal(["a", "c", "b"], candidates["SALE"].Select(c => c.ItemId));
+        Assert.Equal(["n"], candidates["new"].Select(c => c.ItemId));
+    }
+
+    [Fact]
+    public void A_shard_ranks_each_slots_tag_within_the_lists_filters_as_deep_as_its_deepest_slot()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.Upsert("a", "A", [3f, 0f], ["Sale", "drama"]);
+        matrix.Upsert("b", "B", [2f, 1f], ["sale"]);
+        matrix.Upsert("c", "C", [1f, 1f], ["sale", "drama", "bright"]);
+        matrix.Upsert("d", "D", [0f, 4f], ["new"]);
+        matrix.Upsert("e", "E", [0f, 1f], ["sale"]);
+        var answer = matrix.TopK([1f, 2f], 2, [], [], [], slots: [new("sale", 1), new("SALE", 2), new("new", 1)]);
+        Assert.Equal(["d", "b"], answer.Where(i => i.Slot is null).Select(i => i.ItemId));
+        Assert.Equal(["b", "a"], answer.Where(i => i.Slot == "sale").Select(i => i.ItemId));
+        Assert.Equal(["d"], answer.Where(i => i.Slot == "new").Select(i => i.ItemId));
+        // Exclusions, tag filters and pins hold for them; the list's boosts rank them.
+        var filtered = matrix.TopK([1f, 2f], 2, ["b"], ["drama"], [], pinned: ["a"], slots: [new("sale", 3)]);
+        Assert.Equal(["c"], filtered.Where(i => i.Slot is not null).Select(i => i.ItemId));
+        var boosted = matrix.TopK([1f, 2f], 2, [], [], [], boosts: [("bright", 5f)], slots: [new("sale", 1)]);
+        Assert.Equal(("c", 5f), boosted.Where(i => i.Slot is not null).Select(i => (i.ItemId, i.Boost)).Single());
+        Assert.DoesNotContain(matrix.TopK([1f, 2f], 2, [], [], [], slots: [new("no-such-tag", 2)]), i => i.Slot is not null);
+    }
+}

@@ -215,9 +215,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         var result = new ScoredItem[best.Length + (pinnedRows?.Count ?? 0) + (refusedRows?.Count ?? 0)];
         for (var i = 0; i < best.Length; i++)
         {
-            var added = boost?.Invoke(best[i].Row) ?? 0f;
-            // A boosted row's own similarity is its dot product again (the same sum as the scan's), not the score less the boost.
-            var similarity = added == 0 ? best[i].Score : TensorPrimitives.Dot(Vector(best[i].Row), query);
+            var (similarity, added) = Scored(best[i], query, boost);
             result[i] = new ScoredItem(_ids[best[i].Row], _titles[best[i].Row], similarity,
                 withVectors ? VectorBytes.FromFloats(Vector(best[i].Row)) : null, added, marks?[i].Tags ?? 0, marks?[i].Groups, i == scanEnd);
         }
@@ -246,12 +244,21 @@ public sealed class ItemMatrix(int dimension, bool normalise)
                 boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
             foreach (var row in rows)
             {
-                var added = boost?.Invoke(row.Row) ?? 0f;
-                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], added == 0 ? row.Score : TensorPrimitives.Dot(Vector(row.Row), query), null, added,
-                    Slot: group.Key));
+                var (similarity, added) = Scored(row, query, boost);
+                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], similarity, null, added, Slot: group.Key));
             }
         }
         return [.. candidates];
+    }
+
+    /// <summary>
+    /// A scanned row's own similarity and what the boosts added to it: a boosted row's similarity is its dot product
+    /// again (the same sum as the scan's), not the score less the boost.
+    /// </summary>
+    private (float Similarity, float Added) Scored(RowScore scored, ReadOnlySpan<float> query, Func<int, float>? boost)
+    {
+        var added = boost?.Invoke(scored.Row) ?? 0f;
+        return (added == 0 ? scored.Score : TensorPrimitives.Dot(Vector(scored.Row), query), added);
     }
 
     private ScoredItem Refused((int Row, PinRefusal Reason) refused) =>

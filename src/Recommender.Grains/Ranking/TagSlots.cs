@@ -58,11 +58,13 @@ public static class TagSlots
         var list = new List<(T Item, string? Slot)>(count);
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var bySlot = slots.ToDictionary(s => s.Position);
+        // Each tag's candidates are asked for once, however many slots it has.
+        var byTag = new Dictionary<string, IReadOnlyList<T>>(StringComparer.OrdinalIgnoreCase);
         var next = 0;
         while (list.Count < count)
         {
             if (bySlot.TryGetValue(list.Count + 1, out var slot)
-                && candidates(slot.Tag).FirstOrDefault(c => !listed.Contains(idOf(c))) is { } best)
+                && (byTag.TryGetValue(slot.Tag, out var ofTag) ? ofTag : byTag[slot.Tag] = candidates(slot.Tag)).FirstOrDefault(c => !listed.Contains(idOf(c))) is { } best)
             {
                 list.Add((best, slot.Tag));
                 listed.Add(idOf(best));

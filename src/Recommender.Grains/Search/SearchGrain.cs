@@ -38,14 +38,15 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         var walked = caps is not null && !diverse;
         // The shards leave pinned items out of their ranking (so that no page lists one twice) and send after it those the
         // list may hold; under caps each counts against the caps of its tags wherever its place, so that every page's
-        // ranking makes the same room for it.
-        // A list with slots needs no deeper ranking: each slot's item takes a place, and passes over at most one ranked item.
-        var slotsWithin = filter.Slots?.Count(s => s.Position <= filter.Depth) ?? 0;
+        // ranking makes the same room for it. A list with slots needs no deeper ranking: each slot's item takes a place,
+        // and passes over at most one ranked item; the shards send each slot tag's best rows last.
         var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
+        var hasSlots = filter.Slots?.Any(s => s.Position <= filter.Depth) == true;
         Dictionary<string, ScoredItem[]>? slotCandidates = null;
         PinScan? pins = null;
         CapMarks[]? taken = null;
         ItemPin[] placed = [];
+        float[][] shown = [];
         ScoredItem[] merged;
         while (true)
         {
@@ -54,7 +55,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
-            if (slotsWithin > 0) (candidates, slotCandidates) = TagSlots.Split(candidates);
+            if (hasSlots) (candidates, slotCandidates) = TagSlots.Split(candidates);
             if (filter.Pins is { Length: > 0 })
             {
                 var split = PinnedItems.Split(candidates);
@@ -63,6 +64,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 taken ??= caps is null ? null : [.. split.Pinned.Values.Select(TagCaps.Of)];
                 // A pinned item ranks by its similarity and boosts as any other, for its share of the list; only its place is set.
                 placed = [.. PinnedItems.Within(filter.Pins, filter.Depth).Where(p => pins.Pinned.ContainsKey(p.ItemId))];
+                // A diverse list's picks keep apart from its pinned items as from each other (a diverse scan sends their vectors).
+                shown = [.. placed.Select(p => pins.Pinned[p.ItemId].Vector).OfType<byte[]>().Select(v => VectorBytes.ToFloats(v))];
             }
             if (walked)
             {
@@ -93,10 +96,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         }
 
         // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any).
-        // A diverse list's picks keep apart from its pinned items as from each other.
-        ScoredItem[] Pick(ScoredItem[] ranked) => diverse
-            ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, [.. placed.Select(p => pins!.Pinned[p.ItemId].Vector).OfType<byte[]>().Select(v => VectorBytes.ToFloats(v))])
-            : ranked;
+        ScoredItem[] Pick(ScoredItem[] ranked) => diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, shown) : ranked;
         // Slots take their places among those the pins leave; a pin the list cannot hold leaves its place to a slot there.
         Dictionary<string, string>? slotted = null;
         if (slotCandidates is not null)

@@ -13,7 +13,8 @@
 //       before every read instead, which leaves what the model reads, and so the cached vector, as it was; writes: the
 //       POSTs alone, to separate the write path's share). Prints p50/p95/p99 of the timed requests.
 // scan: the shard top-K scan in-process (one shard's rows and the whole catalogue) against a sequential read of
-//       a large array (the memory bandwidth this machine reaches from one core).
+//       a large array (the memory bandwidth this machine reaches from one core), and the whole catalogue's scan
+//       within a tag held by a share of the rows (--tag-shares 0.05,0.4).
 // hidden: what one change of the hidden set costs a silo, in-process, for sets of several sizes: the catalogue's
 //       snapshot carrying the ids serialised and read back (Orleans' serializer, what a silo fetching it pays besides
 //       the network), the silo's set built from them, and every shard mapping it to its rows.
@@ -169,16 +170,24 @@ static void Scan(Options o)
     var perShard = Time(() => TopKScanner.Scan(matrix, dim, shardRows, query, 10), 200);
     var whole = Time(() => TopKScanner.Scan(matrix, dim, items, query, 10), 50);
     var dotsOnly = Time(() => { for (var r = 0; r < items; r++) TensorPrimitives.Dot(matrix.AsSpan(r * dim, dim), query); }, 50);
+    // A list within one tag (tag=, or a slot's tag): the scan restricted to a random set of rows.
+    var withinTag = o.Get("tag-shares", "0.05,0.4").Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).Select(share =>
+    {
+        var tagged = Enumerable.Range(0, items).Where(_ => random.NextDouble() < share).ToHashSet();
+        return (share, Ms: Time(() => TopKScanner.Scan(matrix, dim, items, query, 10, allowed: tagged), 50));
+    }).ToArray();
     // Far larger than any cache, so this is a read from memory.
     var big = new float[256 * 1024 * 1024];
     Array.Fill(big, 1f);
     var sum = Time(() => TensorPrimitives.Sum(big), 5);
     var bandwidth = big.Length * 4.0 / (sum / 1000) / 1e9;
     var bytes = (double)items * dim * 4;
+    var tagText = string.Join(", of ", withinTag.Select(t =>
+        string.Create(CultureInfo.InvariantCulture, $"{t.share:P0} of the rows {t.Ms:0.000} ms ({t.Ms / whole:0.00}x the whole catalogue)")));
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"catalogue {items}x{dim} float32 = {bytes / 1e6:0.0} MB; shard ({shardRows} rows) top-10 scan {perShard:0.000} ms; whole catalogue {whole:0.000} ms " +
         $"= {bytes / (whole / 1000) / 1e9:0.00} GB/s; dot products alone {dotsOnly:0.000} ms; sequential read (TensorPrimitives.Sum over 1 GiB) {bandwidth:0.00} GB/s " +
-        $"-> scan reaches {bytes / (whole / 1000) / 1e9 / bandwidth:P0} of one core's read bandwidth"));
+        $"-> scan reaches {bytes / (whole / 1000) / 1e9 / bandwidth:P0} of one core's read bandwidth; within a tag of {tagText}"));
 }
 
 static void Hidden(Options o)

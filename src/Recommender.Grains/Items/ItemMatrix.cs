@@ -153,7 +153,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
                 if (until > now) (excluded ??= []).Add(row);
                 else _heldUntil.Remove(row);
         }
-        // One tag is a set the scan tests directly; the tags' own row sets are asked, never copied into another.
+        // One tag is a set the scan walks or tests directly. Several tags holding few rows between them are joined into
+        // one set for the scan to walk; holding many, their own sets are asked as rows enter the heap.
         IReadOnlySet<int>? allowed = null;
         Func<int, bool>? admits = null;
         var anyTagged = true;
@@ -162,6 +163,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var tagged = RowsTagged(anyTags);
             anyTagged = tagged.Length > 0;
             if (tagged.Length == 1) allowed = tagged[0];
+            else if ((long)tagged.Sum(rows => rows.Count) * 8 <= Count) allowed = new HashSet<int>(tagged.SelectMany(rows => rows));
             else admits = row => Array.Exists(tagged, rows => rows.Contains(row));
         }
         if (noneTags.Count > 0 && RowsTagged(noneTags) is { Length: > 0 } barred)

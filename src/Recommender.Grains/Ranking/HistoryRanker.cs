@@ -89,7 +89,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // Pinned items are left out of the ranking wherever their place, as in a model's list.
         var pinnedIds = (request.Pins ?? []).Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var (anyOf, noneOf) = (request.AnyTags, request.ExcludeTags ?? []);
-        var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount)
+        // The merge sorts every item on its first read, so it is read into an array once: a list with slots reads it again for each tag.
+        var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount).ToArray()
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
             .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId) && !pinnedIds.Contains(p.ItemId));
         var depth = request.Offset + request.K;
@@ -152,8 +153,10 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (slots.Length > 0)
         {
             IEnumerable<PopularItem> OfTag(string tag) => candidates.Where(p => p.Tags?.Contains(tag, StringComparer.OrdinalIgnoreCase) == true);
+            // A slot's place has fewer items above it than its position, so a tag's best as many as its deepest slot will do.
+            int Deepest(string tag) => slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)).Max(s => s.Position);
             var filled = TagSlots.Fill([.. listed.Take(depth)], slots,
-                tag => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, depth) : [.. OfTag(tag).Take(depth)], p => p.ItemId, depth);
+                tag => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, Deepest(tag)) : [.. OfTag(tag).Take(Deepest(tag))], p => p.ItemId, depth);
             listed = filled.Select(f => f.Item);
             slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
         }

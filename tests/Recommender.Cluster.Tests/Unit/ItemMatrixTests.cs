@@ -31,6 +31,35 @@ public sealed class ItemMatrixTests
     }
 
     [Fact]
+    public void Scans_within_small_and_large_tags_alone_and_together_return_what_a_scan_of_every_row_filtered_by_hand_does()
+    {
+        // 400 rows: "rare" on 20 and "scarce" on 25 (walked, alone and together), "common" on 200 (tested as rows enter
+        // the heap), the filters mixed with exclusions, hidden rows and excluded tags.
+        var random = new Random(7);
+        var matrix = new ItemMatrix(8, normalise: false);
+        var tags = new Dictionary<string, string[]>();
+        for (var i = 0; i < 400; i++)
+        {
+            string[] own = [.. new[] { i % 20 == 3 ? "rare" : null, i % 16 == 5 ? "scarce" : null, i % 2 == 0 ? "common" : null, i % 7 == 0 ? "barred" : null }.OfType<string>()];
+            tags[$"i{i}"] = own;
+            matrix.Upsert($"i{i}", $"Item {i}", [.. Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble() - 0.5f)], own);
+        }
+        matrix.SetHidden(new HashSet<string> { "i23", "i101" });
+        float[] query = [.. Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble() - 0.5f)];
+        string[] exclude = ["i43", "i5", "i2"];
+        var everyRow = matrix.TopK(query, 400, exclude);
+
+        foreach (var (any, none) in new (string[], string[])[] { (["rare"], []), (["rare", "scarce"], []), (["RARE", "scarce"], ["barred"]),
+            (["common"], []), (["common", "rare"], ["barred"]), (["scarce", "nowhere"], []) })
+        {
+            var expected = everyRow.Where(r => tags[r.ItemId].Intersect(any, StringComparer.OrdinalIgnoreCase).Any()
+                && !tags[r.ItemId].Intersect(none, StringComparer.OrdinalIgnoreCase).Any()).Take(10).Select(r => r.ItemId).ToArray();
+            Assert.Equal(10, expected.Length);
+            Assert.Equal(expected, matrix.TopK(query, 10, exclude, any, none).Select(r => r.ItemId));
+        }
+    }
+
+    [Fact]
     public void Hidden_items_keep_their_rows_but_no_scan_returns_them_until_shown_again()
     {
         var matrix = new ItemMatrix(2, normalise: false);

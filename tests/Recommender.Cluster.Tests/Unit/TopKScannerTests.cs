@@ -69,6 +69,41 @@ public sealed class TopKScannerTests
         Assert.NotEqual(fast.Select(s => s.Row), TopKScanner.Scan(matrix, dimension, rows, query, k).Select(s => s.Row));
     }
 
+    [Theory]
+    [InlineData(1000, 16, 10, 20)]    // a small set: walked
+    [InlineData(1000, 16, 10, 125)]   // an eighth of the rows: walked
+    [InlineData(1000, 16, 10, 126)]   // more: tested as rows enter the heap
+    [InlineData(400, 8, 50, 30)]      // fewer allowed rows than k: walked
+    public void Top_k_within_an_allowed_set_equals_brute_force_whether_the_set_is_walked_or_tested(int rows, int dimension, int k, int allowedCount)
+    {
+        var random = new Random(rows + allowedCount);
+        var matrix = RandomMatrix(random, rows, dimension);
+        // Rows 0 and 1 tie with every copy of them, so the walk's order must not decide ties.
+        for (var copy = 2; copy < rows; copy += 97) Array.Copy(matrix, copy % 2 * dimension, matrix, copy * dimension, dimension);
+        var query = RandomMatrix(random, 1, dimension);
+        var allowed = new HashSet<int>();
+        while (allowed.Count < allowedCount) allowed.Add(random.Next(rows));
+        // Rows past the matrix (a set may know rows a scan of fewer rows does not cover) are never returned.
+        allowed.UnionWith([rows, rows + 5]);
+        allowed.Remove(rows + 5);
+        var excluded = allowed.Where((_, i) => i % 7 == 3).ToHashSet();
+        var hidden = allowed.Where((_, i) => i % 11 == 5).ToHashSet();
+        float Boost(int row) => row % 3 == 0 ? 0.5f : 0f;
+        bool Admits(int row) => row % 13 != 0;
+        Comparison<int> higherRowFirst = (a, b) => b.CompareTo(a);
+
+        var fast = TopKScanner.Scan(matrix, dimension, rows, query, k, excluded, allowed, higherRowFirst, hidden, admits: Admits, boost: Boost, maxBoost: 0.5f);
+        var slow = BruteForce(matrix, dimension, rows, query, rows, new HashSet<int>())
+            .Where(s => allowed.Contains(s.Row) && !excluded.Contains(s.Row) && !hidden.Contains(s.Row) && Admits(s.Row))
+            .Select(s => new RowScore(s.Row, s.Score + Boost(s.Row)))
+            .OrderByDescending(s => s.Score).ThenByDescending(s => s.Row).Take(k).ToArray();
+
+        Assert.Equal(slow.Select(s => s.Row), fast.Select(s => s.Row));
+        for (var i = 0; i < fast.Length; i++) Assert.Equal(slow[i].Score, fast[i].Score, 1e-4f);
+        Assert.Equal(Math.Min(k, slow.Length), fast.Length);
+        Assert.Contains(fast, s => Boost(s.Row) > 0);
+    }
+
     [Fact]
     public void A_largest_boost_below_zero_or_not_finite_is_refused()
     {

@@ -290,7 +290,7 @@ public static class Fields
         var boosts = Boosts(boost, errors);
         var caps = Caps(cap, capEach, errors);
         var pins = Pins(pin, errors);
-        var slots = Slots(slot, caps, lambda, errors);
+        var slots = Slots(slot, caps, errors);
         return count is { } c && !errors.Any
             ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins, Slots: slots)
             : null;
@@ -300,10 +300,10 @@ public static class Fields
     /// The slot= parameters (repeatable, null for none): each TAG:POSITION, the tag checked as <see cref="Tag"/> does (the
     /// position follows the last colon, so a tag may hold one) and the position, counted from 1 at the top across pages,
     /// a whole number from 1 to <see cref="Limits.MaxK"/>; a position named twice is refused, and at most
-    /// <see cref="Limits.MaxSlots"/> are given. A list with caps or diversity (<paramref name="caps"/>,
-    /// <paramref name="diversity"/>) takes none: a slot places the best item of its tag in the list's order.
+    /// <see cref="Limits.MaxSlots"/> are given. A list with caps (<paramref name="caps"/>) takes none: a slot places the
+    /// best item of its tag in the list's order, in which caps pass over items.
     /// </summary>
-    public static TagSlot[]? Slots(string[]? values, TagCap[]? caps, float diversity, ValidationErrors errors)
+    public static TagSlot[]? Slots(string[]? values, TagCap[]? caps, ValidationErrors errors)
     {
         if (values is null || values.Length == 0) return null;
         if (values.Length > Limits.MaxSlots)
@@ -311,10 +311,9 @@ public static class Fields
             errors.Add("slot", $"slot is given {values.Length} times; the limit is {Limits.MaxSlots}.");
             return null;
         }
-        if (caps is { Length: > 0 } || diversity > 0)
+        if (caps is { Length: > 0 })
         {
-            errors.Add("slot", $"slot cannot go with {(caps is { Length: > 0 } ? "cap or capEach" : "diversity")}: a slot places the best item of its tag in the "
-                + "list's order, which caps and a diverse pick change.");
+            errors.Add("slot", "slot cannot go with cap or capEach: a slot places the best item of its tag in the list's order, in which caps pass over items.");
             return null;
         }
         var slots = new List<TagSlot>(values.Length);

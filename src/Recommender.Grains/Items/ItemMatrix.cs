@@ -132,7 +132,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <paramref name="pinned"/> are left out of the ranking; those of them the filters let a list hold follow it, marked
     /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike, with their vectors too (<see cref="ScanFilter.Pins"/>).
     /// For each tag of <paramref name="slots"/> the best rows the filters let a list hold that carry the tag follow last,
-    /// as many as its deepest slot, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>).
+    /// as many as its deepest slot, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
+    /// too when asked.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
         bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
@@ -247,7 +248,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             foreach (var row in rows)
             {
                 var (similarity, added) = Scored(row, query, boost);
-                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], similarity, null, added, Slot: group.Key));
+                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], similarity, withVectors ? VectorBytes.FromFloats(Vector(row.Row)) : null, added, Slot: group.Key));
             }
         }
         return [.. candidates];

@@ -107,25 +107,40 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
         IEnumerable<PopularItem> listed;
+        // Slots take the best of their tags' candidates in the list's order, among the places the pins leave.
+        var slots = TagSlots.AmongUnpinned(request.Slots, placed, depth);
+        IEnumerable<PopularItem> OfTag(string tag) => candidates.Where(p => p.Tags?.Contains(tag, StringComparer.OrdinalIgnoreCase) == true);
+        // A slot's place has fewer items above it than its position, so a tag's best as many as its deepest slot will do.
+        PopularItem[] SlotCandidates(string tag)
+        {
+            var deepest = slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)).Max(s => s.Position);
+            return request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, deepest) : [.. OfTag(tag).Take(deepest)];
+        }
+        Dictionary<string, string>? slotted = null;
         if (request.Diversity > 0)
         {
+            var ofSlots = slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(tag => tag, SlotCandidates, StringComparer.OrdinalIgnoreCase);
             for (var size = DiverseSelection.PoolSize(depth); ; size = TagCaps.Deeper(size))
             {
                 var pool = Ordered(size);
-                // The pinned items' vectors too: the picks keep apart from them as from each other.
-                var vectors = await ItemVectors.ReadAsync(grains, model, [.. pool.Select(p => p.ItemId), .. placed.Select(p => p.ItemId)]);
+                // The pinned items' vectors too: the picks keep apart from them as from each other; and the slots' candidates'.
+                var vectors = await ItemVectors.ReadAsync(grains, model,
+                    [.. pool.Select(p => p.ItemId), .. placed.Select(p => p.ItemId), .. ofSlots.Values.SelectMany(c => c).Select(p => p.ItemId)]);
                 float[][] shown = [.. placed.Where(p => vectors.ContainsKey(p.ItemId)).Select(p => vectors[p.ItemId].Vector)];
                 // Relevance is the log count, the popular list's own score, with the boosts; an item no shard holds is not servable now.
-                var scored = pool.Where(p => vectors.ContainsKey(p.ItemId))
+                ScoredItem[] Scored(IEnumerable<PopularItem> items, string? slot) => [.. items.Where(p => vectors.ContainsKey(p.ItemId))
                     .Select(p => (Item: p, Marks: Capped(p)))
                     .Select(p => new ScoredItem(p.Item.ItemId, p.Item.Title, SoftmaxRanking.LogCount(p.Item), VectorBytes.FromFloats(vectors[p.Item.ItemId].Vector),
-                        (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups))
-                    .ToArray();
-                var picked = DiverseSelection.Select(scored, depth, request.Diversity, caps, taken, shown);
+                        (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups, Slot: slot))];
+                var picked = DiverseSelection.Select(Scored(pool, null), depth, request.Diversity, caps, taken, shown,
+                    [.. slots.Select(s => (s.Position, (IReadOnlyList<ScoredItem>)Scored(ofSlots[s.Tag], s.Tag)))]);
                 if (caps is null || picked.Length == depth || pool.Length < size || size == int.MaxValue)
                 {
-                    var byId = pool.ToDictionary(p => p.ItemId, StringComparer.Ordinal);
+                    var byId = pool.Concat(ofSlots.Values.SelectMany(c => c)).DistinctBy(p => p.ItemId, StringComparer.Ordinal)
+                        .ToDictionary(p => p.ItemId, StringComparer.Ordinal);
                     listed = picked.Select(s => byId[s.ItemId]);
+                    slotted = picked.Where(s => s.Slot is not null).ToDictionary(s => s.ItemId, s => s.Slot!, StringComparer.Ordinal);
                     break;
                 }
             }
@@ -147,16 +162,10 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             }
         }
         var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinScan);
-        // Slots take the best of their tags' candidates in the list's order, among the places the pins leave.
-        var slots = TagSlots.AmongUnpinned(request.Slots, placed, depth);
-        Dictionary<string, string>? slotted = null;
-        if (slots.Length > 0)
+        // A diverse pick placed the slots as it went.
+        if (slots.Length > 0 && request.Diversity == 0)
         {
-            IEnumerable<PopularItem> OfTag(string tag) => candidates.Where(p => p.Tags?.Contains(tag, StringComparer.OrdinalIgnoreCase) == true);
-            // A slot's place has fewer items above it than its position, so a tag's best as many as its deepest slot will do.
-            int Deepest(string tag) => slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)).Max(s => s.Position);
-            var filled = TagSlots.Fill([.. listed.Take(depth)], slots,
-                tag => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, Deepest(tag)) : [.. OfTag(tag).Take(Deepest(tag))], p => p.ItemId, depth);
+            var filled = TagSlots.Fill([.. listed.Take(depth)], slots, SlotCandidates, p => p.ItemId, depth);
             listed = filled.Select(f => f.Item);
             slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
         }

@@ -95,11 +95,17 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             scan = scan with { K = TagCaps.Deeper(scan.K) };
         }
 
-        // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any).
-        ScoredItem[] Pick(ScoredItem[] ranked) => diverse ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, shown) : ranked;
+        // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any; a
+        // diverse pick places the slots as it goes, and keeps apart from their items as from its own picks).
+        ScoredItem[] Pick(ScoredItem[] ranked) => diverse
+            ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, shown, slotCandidates is null ? null
+                : [.. TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth).Select(s => (s.Position, (IReadOnlyList<ScoredItem>)(slotCandidates.GetValueOrDefault(s.Tag) ?? [])))])
+            : ranked;
         // Slots take their places among those the pins leave; a pin the list cannot hold leaves its place to a slot there.
         Dictionary<string, string>? slotted = null;
-        if (slotCandidates is not null)
+        if (slotCandidates is not null && diverse)
+            slotted = merged.Where(m => m.Slot is not null).ToDictionary(m => m.ItemId, m => m.Slot!, StringComparer.Ordinal);
+        else if (slotCandidates is not null)
         {
             var filled = TagSlots.Fill(merged, TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth),
                 tag => slotCandidates.GetValueOrDefault(tag) ?? [], c => c.ItemId, filter.Depth);

@@ -211,7 +211,12 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Equal(await User("k=10&slot=drama:3&slot=action:5"), await User($"k=10&scenario={slotted}"));
         Assert.Equal(await User("k=10&slot=romance:3&slot=action:5"), await User($"k=10&scenario={slotted}&slot=romance:3"));
         Assert.Contains("slots and caps", (await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?scenario={slotted}&cap=drama:1"))).Errors!["scenario"][0]);
-        Assert.Equal(["slot"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{NewName()}", """{"slot": ["drama:3"], "diversity": 0.2}"""))).Errors!.Keys);
+        Assert.Equal(["slot"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{NewName()}", """{"slot": ["drama:3"], "capEach": ["*:2"]}"""))).Errors!.Keys);
+        // Beside diversity, its own or the request's, the slots hold.
+        var diverse = NewName();
+        await Put(diverse, """{"slot": ["drama:3"], "diversity": 0.4}""");
+        Assert.Equal(await User("k=10&slot=drama:3&diversity=0.4"), await User($"k=10&scenario={diverse}"));
+        Assert.Equal(await User("k=10&slot=drama:3&slot=action:5&diversity=0.6"), await User($"k=10&scenario={slotted}&diversity=0.6"));
         Assert.Equal(["slot"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{NewName()}", """{"slot": ["drama"]}"""))).Errors!.Keys);
 
         // An item the scenario excludes is named as excluded when the request pins it.

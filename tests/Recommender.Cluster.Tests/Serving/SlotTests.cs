@@ -105,15 +105,51 @@ public sealed class SlotTests(ServingCluster cluster)
     }
 
     [Fact]
-    public async Task A_malformed_slot_or_one_with_caps_or_diversity_is_refused_naming_slot()
+    public async Task A_diverse_list_gives_a_slots_place_to_the_best_item_of_its_tag_not_shown_above_it()
+    {
+        var dramas = (await User("k=1000&tag=drama")).Select(i => i.Id).ToList();
+        var diverse = await User("k=10&diversity=0.5");
+        var slotted = await User("k=10&diversity=0.5&slot=drama:3&slot=drama:7");
+        var ids = slotted.Select(i => i.Id).ToList();
+        // Above the first slot the diverse pick is as without slots; each slot holds the best drama not shown above it.
+        Assert.Equal(diverse.Take(2).Select(i => i.Id), ids.Take(2));
+        Assert.Equal(dramas.First(d => !ids.Take(2).Contains(d)), ids[2]);
+        Assert.Equal(dramas.First(d => !ids.Take(6).Contains(d)), ids[6]);
+        Assert.Equal(["drama", "drama"], slotted.Where(i => i.Slot is not null).Select(i => i.Slot!.ToLowerInvariant()));
+        Assert.Equal([2, 6], slotted.Select((item, place) => (item, place)).Where(p => p.item.Slot is not null).Select(p => p.place));
+        Assert.Equal(10, ids.Distinct().Count());
+        Assert.NotEqual(diverse.Select(i => i.Id), ids);
+        Assert.Equal(1, slotted.Sum(i => i.Score), 6);
+        var similarity = (await User("k=1000")).ToDictionary(i => i.Id, i => i.Similarity);
+        Assert.All(slotted, i => Assert.Equal(similarity[i.Id], i.Similarity));
+
+        // Similar items and the popular list alike.
+        var similarDramas = (await cluster.GetJsonAsync<SimilarReply>("/items/3/similar?k=1000&tag=drama")).Items.Select(i => i.Id).ToList();
+        var similar = (await cluster.GetJsonAsync<SimilarReply>("/items/3/similar?k=6&diversity=0.5&slot=drama:1")).Items;
+        Assert.Equal(similarDramas[0], similar[0].Id);
+        Assert.Equal("drama", similar[0].Slot!.ToLowerInvariant());
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var popularActions = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&tag=action")).Items.Select(i => i.Id).ToList();
+            var popularDiverse = (await cluster.GetJsonAsync<PopularReply>("/popular?k=8&diversity=0.5")).Items.Select(i => i.Id).ToList();
+            var popular = (await cluster.GetJsonAsync<PopularReply>("/popular?k=8&diversity=0.5&slot=action:2")).Items;
+            Assert.Equal(popularDiverse[0], popular[0].Id);
+            Assert.Equal(popularActions.First(a => a != popular[0].Id), popular[1].Id);
+            Assert.Equal("action", popular[1].Slot!.ToLowerInvariant());
+            Assert.Equal(8, popular.Select(i => i.Id).Distinct().Count());
+        });
+    }
+
+    [Fact]
+    public async Task A_malformed_slot_or_one_with_caps_is_refused_naming_slot()
     {
         string[] queries =
         [
             "slot=drama", "slot=drama:0", "slot=drama:1001", "slot=drama:x", "slot=:3", "slot=drama:2&slot=action:2",
             string.Join("&", Enumerable.Range(1, Limits.MaxSlots + 1).Select(i => $"slot=drama:{i}")),
-            "slot=drama:2&cap=drama:1", "slot=drama:2&capEach=*:2", "slot=drama:2&diversity=0.3",
+            "slot=drama:2&cap=drama:1", "slot=drama:2&capEach=*:2", "slot=drama:2&cap=drama:1&diversity=0.3",
         ];
         foreach (var path in new[] { "/users/5/recommendations", "/items/2/similar", "/popular" })
-            await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "slot", queries, "slot=drama:1&diversity=0.5", "cannot go with diversity", "slot=a:b:2");
+            await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "slot", queries, "slot=drama:1&capEach=*:1", "cannot go with cap or capEach", "slot=a:b:2");
     }
 }

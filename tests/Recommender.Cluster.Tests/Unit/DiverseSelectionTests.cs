@@ -77,9 +77,10 @@ public sealed class DiverseSelectionTests
 
     /// <summary>
     /// The selection as defined: after every pick, every candidate scored against every item picked (with caps, every
-    /// candidate whose capped tag is full left out).
+    /// candidate whose capped tag is full left out); a slot's place taken by its first candidate not listed above it.
     /// </summary>
-    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null, float[][]? held = null)
+    private static string[] Exhaustive(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null, float[][]? held = null,
+        IReadOnlyList<(int Position, IReadOnlyList<ScoredItem> Candidates)>? slots = null)
     {
         static float[] Unit(float[] v) { var u = v.ToArray(); TensorPrimitives.Divide(u, TensorPrimitives.Norm(u), u); return u; }
         var units = pool.Select(c => Unit(VectorBytes.ToFloats(c.Vector!))).ToArray();
@@ -87,24 +88,31 @@ public sealed class DiverseSelectionTests
         var top = pool.Max(c => c.Similarity);
         var bottom = pool.Min(c => c.Similarity);
         var relevance = pool.Select(c => top > bottom ? (c.Similarity - bottom) / (top - bottom) : 1f).ToArray();
-        var picked = new List<int>();
+        var listed = new List<ScoredItem>();
         bool Full(int i) => caps is not null && Enumerable.Range(0, caps.Count)
-            .Any(c => (pool[i].CappedTags & (1 << c)) != 0 && picked.Count(p => (pool[p].CappedTags & (1 << c)) != 0) >= caps[c].Count);
-        while (picked.Count < Math.Min(k, pool.Count))
+            .Any(c => (pool[i].CappedTags & (1 << c)) != 0 && listed.Count(p => (p.CappedTags & (1 << c)) != 0) >= caps[c].Count);
+        while (listed.Count < k)
         {
+            var slot = slots?.FirstOrDefault(s => s.Position == listed.Count + 1).Candidates?.FirstOrDefault(c => listed.All(l => l.ItemId != c.ItemId));
+            if (slot is not null)
+            {
+                listed.Add(slot);
+                continue;
+            }
             var best = -1;
             var bestValue = float.NegativeInfinity;
             for (var i = 0; i < pool.Count; i++)
             {
-                if (picked.Contains(i) || Full(i)) continue;
-                var closest = picked.Select(p => TensorPrimitives.Dot(units[i], units[p])).Concat(shown.Select(h => TensorPrimitives.Dot(units[i], h))).DefaultIfEmpty(0f).Max();
-                var value = picked.Count == 0 && shown.Length == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest;
+                if (listed.Any(l => l.ItemId == pool[i].ItemId) || Full(i)) continue;
+                var closest = listed.Select(p => TensorPrimitives.Dot(units[i], Unit(VectorBytes.ToFloats(p.Vector!))))
+                    .Concat(shown.Select(h => TensorPrimitives.Dot(units[i], h))).DefaultIfEmpty(0f).Max();
+                var value = listed.Count == 0 && shown.Length == 0 ? relevance[i] : (1 - lambda) * relevance[i] - lambda * closest;
                 if (best < 0 || value > bestValue) (best, bestValue) = (i, value);
             }
             if (best < 0) break;
-            picked.Add(best);
+            listed.Add(pool[best]);
         }
-        return [.. picked.Select(i => pool[i].ItemId)];
+        return [.. listed.Select(i => i.ItemId)];
     }
 
     [Theory]
@@ -205,5 +213,60 @@ public sealed class DiverseSelectionTests
             Assert.Equal("a-copy", picked[0].ItemId);
         }
         Assert.Empty(DiverseSelection.Select([pool[0]], 3, 0.3f, [new("a", 1)], [new(1, null)]));
+    }
+    [Theory]
+    [InlineData(21, 40, 8, 0.3f, new[] { 1, 4 })]
+    [InlineData(22, 60, 10, 0.7f, new[] { 3 })]
+    [InlineData(23, 120, 30, 0.5f, new[] { 2, 3, 9, 30 })]
+    [InlineData(24, 30, 12, 1f, new[] { 12 })]
+    [InlineData(25, 50, 10, 0f, new[] { 5, 6 })]
+    public void Slots_take_their_places_and_the_picks_after_them_keep_apart_from_their_items(int seed, int size, int k, float lambda, int[] positions)
+    {
+        var random = new Random(seed);
+        var pool = RandomPool(random, size, clusters: 5, dimension: 16, _ => 0);
+        // Each slot's candidates: some from the pool, some not (a tag's best need not be among the list's best), best first.
+        var outside = RandomPool(random, 10, clusters: 3, dimension: 16, _ => 0).Select(c => c with { ItemId = "x" + c.ItemId }).ToArray();
+        (int, IReadOnlyList<ScoredItem>)[] slots = [.. positions.Select((position, n) => (position,
+            (IReadOnlyList<ScoredItem>)[.. pool.Where((_, i) => i % (n + 2) == 1).Take(3).Concat(outside.Skip(n).Take(3)).OrderByDescending(c => c.Similarity)
+                .Select(c => c with { Slot = $"tag{n}" })]))];
+
+        var picked = DiverseSelection.Select(pool, k, lambda, slots: slots);
+
+        Assert.Equal(Exhaustive(pool, k, lambda, slots: slots), picked.Select(c => c.ItemId));
+        Assert.Equal(k, picked.Length);
+        Assert.Equal(picked.Length, picked.Select(c => c.ItemId).Distinct().Count());
+        foreach (var (position, candidates) in slots)
+        {
+            // The slot's first candidate not listed above it, marked with its tag.
+            var above = picked.Take(position - 1).Select(c => c.ItemId).ToHashSet();
+            Assert.Equal(candidates.First(c => !above.Contains(c.ItemId)).ItemId, picked[position - 1].ItemId);
+            Assert.Equal(candidates[0].Slot, picked[position - 1].Slot);
+        }
+        // Places above the first slot are the plain pick's.
+        var first = positions.Min();
+        Assert.Equal(DiverseSelection.Select(pool, k, lambda).Take(first - 1).Select(c => c.ItemId), picked.Take(first - 1).Select(c => c.ItemId));
+    }
+
+    [Fact]
+    public void The_pick_after_a_slot_gives_way_to_an_item_unlike_the_slots_item()
+    {
+        // b is almost as relevant as a and nearly a copy of the slot's item; c is less relevant and unlike it.
+        ScoredItem[] pool = [Item("a", 10f, 1f, 0f, 0f), Item("b", 9.9f, 0f, 1f, 0f), Item("c", 9f, 0f, 0f, 1f)];
+        (int, IReadOnlyList<ScoredItem>)[] slots = [(2, [Item("s", 1f, 0f, 1f, 0.01f) with { Slot = "sponsored" }])];
+        Assert.Equal(["a", "b", "c"], DiverseSelection.Select(pool, 3, 0.5f).Select(c => c.ItemId));
+        Assert.Equal(["a", "s", "c"], DiverseSelection.Select(pool, 3, 0.5f, slots: slots).Select(c => c.ItemId));
+        // A slot at the top is shown before anything is picked: the first pick keeps apart from it too.
+        Assert.Equal(["s", "a", "c"], DiverseSelection.Select(pool, 3, 0.5f, slots: [(1, slots[0].Item2)]).Select(c => c.ItemId));
+    }
+
+    [Fact]
+    public void A_slot_whose_candidates_are_all_listed_above_it_is_picked_as_any_other_place_and_the_list_ends_with_the_pool()
+    {
+        ScoredItem[] pool = [Item("a", 10f, 1f, 0f), Item("b", 9f, 0f, 1f)];
+        // a is the slot's one candidate and already listed; the pool has no third item for place 3.
+        Assert.Equal(["a", "b"], DiverseSelection.Select(pool, 3, 0.5f, slots: [(2, [pool[0] with { Slot = "t" }])]).Select(c => c.ItemId));
+        Assert.Null(DiverseSelection.Select(pool, 3, 0.5f, slots: [(2, [pool[0] with { Slot = "t" }])])[1].Slot);
+        // A slot's place past the pool's end is not reached: the list ends where the pool runs out.
+        Assert.Equal(["a", "b"], DiverseSelection.Select(pool, 4, 0.5f, slots: [(4, [Item("s", 1f, 1f, 1f) with { Slot = "t" }])]).Select(c => c.ItemId));
     }
 }

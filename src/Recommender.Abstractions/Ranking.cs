@@ -129,7 +129,9 @@ public enum RankingSource
 /// <summary>
 /// A list as answered: its items, the version that ranked them, how, and whether the query vector was cached.
 /// <see cref="UnplacedPins"/> names the pinned items whose places fall on this page that the list could not hold (their
-/// places hold ranked items), top place first, each with the reason; null when there are none.
+/// places hold ranked items), top place first, each with the reason; null when there are none. <see cref="UnfilledSlots"/>
+/// names the slots whose places fall on this page that no item of their tag filled (the ranking filled them, or the list
+/// ended above them), top place first; null when there are none.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranking")]
 public sealed record Ranking(
@@ -138,7 +140,8 @@ public sealed record Ranking(
     [property: Id(2)] RankingSource Source,
     [property: Id(3)] bool Cached,
     // Id(4) held the unplaced pins' ids alone; a silo of that release sends them under it, which this one ignores.
-    [property: Id(5)] UnplacedPin[]? UnplacedPins = null);
+    [property: Id(5)] UnplacedPin[]? UnplacedPins = null,
+    [property: Id(6)] TagSlot[]? UnfilledSlots = null);
 
 /// <summary>Requests a front end may let through (0: none now), and when the next one will be there.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.rate-lease")]

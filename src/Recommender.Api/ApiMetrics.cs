@@ -13,6 +13,7 @@ public sealed class ApiMetrics
     private readonly Counter<long> _erasedUsers;
     private readonly Counter<long> _erasedEvents;
     private readonly Counter<long> _pins;
+    private readonly Counter<long> _slots;
 
     public ApiMetrics(IMeterFactory meters)
     {
@@ -22,6 +23,9 @@ public sealed class ApiMetrics
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
         _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
             + "(placed, or unplaced with the reason the list could not hold the item), list (user, session, similar, popular) and scenario (empty for none).");
+        _slots = meter.CreateCounter<long>("recommender.slots", "{slot}", "Slots (slot=TAG:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
+            + "(filled by an item of the tag, or unfilled: the ranking filled the place or the list ended above it), list (user, session, similar, popular) and scenario (empty for none); "
+            + "a place a pin holds is not counted.");
         _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, or the popular list asked for itself).");
     }
 
@@ -42,7 +46,7 @@ public sealed class ApiMetrics
     /// Counts the pins whose places fell on <paramref name="ranking"/>'s page: those it placed, and those it could not,
     /// by reason, so that a scenario whose pinned item has sold out or was hidden shows before anyone reads an answer.
     /// </summary>
-    public void Pins(Ranking ranking, PinnedList list, string? scenario)
+    public void Pins(Ranking ranking, ListKind list, string? scenario)
     {
         var placed = 0;
         foreach (var item in ranking.Items)
@@ -54,6 +58,23 @@ public sealed class ApiMetrics
         foreach (var reason in (ranking.UnplacedPins ?? []).GroupBy(p => p.Reason))
             _pins.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", "unplaced"),
                 new KeyValuePair<string, object?>("reason", System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(reason.Key.ToString())), listTag, scenarioTag);
+    }
+
+    /// <summary>
+    /// Counts the slots whose places fell on <paramref name="ranking"/>'s page: those an item of their tag filled, and
+    /// those none did, so that a scenario whose sponsored tag has run dry shows before anyone reads an answer.
+    /// </summary>
+    public void Slots(Ranking ranking, ListKind list, string? scenario)
+    {
+        var filled = 0;
+        foreach (var item in ranking.Items)
+            if (item.Slot is not null) filled++;
+        var unfilled = ranking.UnfilledSlots?.Length ?? 0;
+        if (filled == 0 && unfilled == 0) return;
+        var listTag = new KeyValuePair<string, object?>("list", list.ToString().ToLowerInvariant());
+        var scenarioTag = new KeyValuePair<string, object?>("scenario", scenario ?? "");
+        if (filled > 0) _slots.Add(filled, new KeyValuePair<string, object?>("outcome", "filled"), listTag, scenarioTag);
+        if (unfilled > 0) _slots.Add(unfilled, new KeyValuePair<string, object?>("outcome", "unfilled"), listTag, scenarioTag);
     }
 
     /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>
@@ -69,8 +90,8 @@ public sealed class ApiMetrics
             }));
 }
 
-/// <summary>Which list a pin was on: the "list" of the pins metric.</summary>
-public enum PinnedList
+/// <summary>Which list a pin or a slot was on: the "list" of the pins and slots metrics.</summary>
+public enum ListKind
 {
     /// <summary>A stored user's list, alone or among several users' (GET /users/{id}/recommendations, POST /users/recommendations).</summary>
     User,

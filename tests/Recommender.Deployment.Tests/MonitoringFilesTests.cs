@@ -176,7 +176,8 @@ public sealed partial class MonitoringFilesTests(ClusterFixture fixture)
         (await cluster.Http.PutAsJsonAsync(new Uri(api, "/scenarios/monitoring"), new { capEach = new[] { "*:3" }, pin = new[] { "1:1", "2571:4" } })).EnsureSuccessStatusCode();
         foreach (var user in ids)
         {
-            var scenario = user == ids[0] ? "&scenario=monitoring" : "";
+            // The second user's list has a slot an animated film fills and one of a tag no item carries.
+            var scenario = user == ids[0] ? "&scenario=monitoring" : user == ids[1] ? "&slot=Animation:4&slot=no-such-tag:5" : "";
             using var recommendations = await cluster.Http.GetAsync(new Uri(api, $"/users/{user}/recommendations?k=5{scenario}"));
             recommendations.EnsureSuccessStatusCode();
             // The user's next event is the first item recommended: the silo counts it against the list, at rank 1; the

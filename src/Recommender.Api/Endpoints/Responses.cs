@@ -44,30 +44,49 @@ public sealed record RecommendedItem(
 public sealed record ReasonItem(string ItemId, string Title, float Similarity);
 
 public sealed record RecommendationsResponse(string UserId, string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnfilledSlotsText.Description)] IReadOnlyList<UnfilledSlotResponse>? UnfilledSlots = null);
 
 /// <summary>
 /// POST /recommendations: no user, since nothing of the session is stored; cached when the session's vector was the
 /// silo's from an earlier request with the same items.
 /// </summary>
 public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnfilledSlotsText.Description)] IReadOnlyList<UnfilledSlotResponse>? UnfilledSlots = null);
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnfilledSlotsText.Description)] IReadOnlyList<UnfilledSlotResponse>? UnfilledSlots = null);
 
 /// <summary>POST /users/recommendations: each user's list, in the order the users were given.</summary>
 public sealed record UsersRecommendationsResponse(IReadOnlyList<RecommendationsResponse> Users);
 
 /// <summary>GET /popular: the same list for every caller, under the active version.</summary>
 public sealed record PopularItemsResponse(string ModelVersion, IReadOnlyList<RecommendedItem> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnfilledSlotsText.Description)] IReadOnlyList<UnfilledSlotResponse>? UnfilledSlots = null);
 
 /// <summary>What a list's "unplacedPins" says, in the OpenAPI document.</summary>
 internal static class UnplacedPinsText
 {
     public const string Description = "Present when pins (pin=ITEM:POSITION, or the scenario's) name places on this page that the list could not hold the item at; "
         + "ranked items hold those places. Top place first, each with the reason.";
+}
+
+/// <summary>What a list's "unfilledSlots" says, in the OpenAPI document.</summary>
+internal static class UnfilledSlotsText
+{
+    public const string Description = "Present when slots (slot=TAG:POSITION, or the scenario's) name places on this page that no item of their tag filled: "
+        + "the list may hold none of the tag's items that it does not show above the place (the ranking filled it), or the list ended above it. "
+        + "A place a pin holds is not named. Top place first.";
+}
+
+/// <summary>A slot no item of its tag filled: the tag and the place.</summary>
+public sealed record UnfilledSlotResponse(string Tag, int Position)
+{
+    public static IReadOnlyList<UnfilledSlotResponse>? From(IReadOnlyList<TagSlot>? unfilled) =>
+        unfilled?.Select(s => new UnfilledSlotResponse(s.Tag, s.Position)).ToArray();
 }
 
 /// <summary>A pin the list could not place: the item, its place, and why.</summary>

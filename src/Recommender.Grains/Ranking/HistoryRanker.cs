@@ -62,8 +62,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
         var active = snapshot.Model ?? throw new ArgumentException("The snapshot has no active model.", nameof(snapshot));
-        var (items, unplaced) = await Popular(active, snapshot.Popular, request, exclude);
-        return new Abstractions.Ranking(items, active.Version, RankingSource.Popularity, false, PinnedItems.Explain(unplaced, WhyExcluded));
+        var (items, unplaced, unfilled) = await Popular(active, snapshot.Popular, request, exclude);
+        return new Abstractions.Ranking(items, active.Version, RankingSource.Popularity, false, PinnedItems.Explain(unplaced, WhyExcluded), unfilled);
 
         // The shards were given the request's exclusions with the list's own: the history's items (or the dismissed ones alone).
         PinRefusal WhyExcluded(string itemId) =>
@@ -79,7 +79,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
     /// picked from the most similar; with caps, each item taken unless a capped tag of its is full (the pool, or the
     /// boosted order, going deeper until the list is full or the items run out).
     /// </summary>
-    private async Task<(RankedItem[] Items, UnplacedPin[]? UnplacedPins)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
+    private async Task<(RankedItem[] Items, UnplacedPin[]? UnplacedPins, TagSlot[]? UnfilledSlots)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
         string[] exclude)
     {
         var vocabulary = models.Get(model.Version).DenseIds;
@@ -169,12 +169,14 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             listed = filled.Select(f => f.Item);
             slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
         }
-        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(listed, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced);
+        PopularItem[] list = [.. listed.Take(depth)];
+        TagSlot[]? Unfilled() => TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted);
+        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced, Unfilled());
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placedIds);
-        var withPins = PinnedItems.Place([.. listed.Take(depth)], placed.Select(p =>
-            (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth);
-        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(withPins, request.K, excluded, request.Offset, request.Boosts), placedIds), slotted), unplaced);
+        list = [.. PinnedItems.Place(list, placed.Select(p =>
+            (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth)];
+        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), placedIds), slotted), unplaced, Unfilled());
     }
 }

@@ -78,6 +78,23 @@ public static class TagSlots
         return [.. list];
     }
 
+    /// <summary>
+    /// The slots whose places fall on the page after <paramref name="offset"/> of a list <paramref name="depth"/> deep that
+    /// no item of their tag holds: <paramref name="listed"/> is the list's ids down to its end (or the depth), pins
+    /// placed, and <paramref name="slotted"/> the items slots placed. A place a pin holds is the pin's, not a slot left
+    /// unfilled. Top place first; null when there are none.
+    /// </summary>
+    public static TagSlot[]? Unfilled(IReadOnlyList<TagSlot>? slots, IEnumerable<int> pinnedPlaces, int offset, int depth, IReadOnlyList<string> listed,
+        IReadOnlyDictionary<string, string>? slotted)
+    {
+        if (slots is not { Count: > 0 }) return null;
+        var pinned = pinnedPlaces.ToHashSet();
+        TagSlot[] unfilled = [.. slots.Where(s => s.Position > offset && s.Position <= depth && !pinned.Contains(s.Position)
+                && (s.Position > listed.Count || slotted?.ContainsKey(listed[s.Position - 1]) != true))
+            .OrderBy(s => s.Position)];
+        return unfilled.Length == 0 ? null : unfilled;
+    }
+
     /// <summary>The ranked items with those a slot placed marked with its tag.</summary>
     public static RankedItem[] Mark(RankedItem[] items, IReadOnlyDictionary<string, string>? slotted) =>
         slotted is not { Count: > 0 } ? items : [.. items.Select(i => slotted.TryGetValue(i.ItemId, out var tag) ? i with { Slot = tag } : i)];

@@ -7,13 +7,16 @@ public sealed record RecommendedItemReply(string Id, string Title, double Score,
 
 public sealed record UnplacedPinReply(string Id, int Position, string Reason);
 
+public sealed record UnfilledSlotReply(string Tag, int Position);
+
 public sealed record RecommendationsReply(string UserId, string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items,
-    List<UnplacedPinReply>? UnplacedPins = null);
+    List<UnplacedPinReply>? UnplacedPins = null, List<UnfilledSlotReply>? UnfilledSlots = null);
 
 public sealed record SessionRecommendationsReply(string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items,
-    List<UnplacedPinReply>? UnplacedPins = null);
+    List<UnplacedPinReply>? UnplacedPins = null, List<UnfilledSlotReply>? UnfilledSlots = null);
 
-public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items, List<UnplacedPinReply>? UnplacedPins = null);
+public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items, List<UnplacedPinReply>? UnplacedPins = null,
+    List<UnfilledSlotReply>? UnfilledSlots = null);
 
 public sealed record HistoryEventReply(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 

@@ -5,7 +5,8 @@ using Recommender.Cluster.Tests.Infrastructure;
 
 namespace Recommender.Cluster.Tests.Serving;
 
-public sealed record PopularReply(string ModelVersion, List<RecommendedItemReply> Items, List<UnplacedPinReply>? UnplacedPins = null);
+public sealed record PopularReply(string ModelVersion, List<RecommendedItemReply> Items, List<UnplacedPinReply>? UnplacedPins = null,
+    List<UnfilledSlotReply>? UnfilledSlots = null);
 
 /// <summary>GET /popular on the serving cluster: the list a user without history gets, with its filters and pages, hidden items left out.</summary>
 [Collection(ServingCollection.Name)]

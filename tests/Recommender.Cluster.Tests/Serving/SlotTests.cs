@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 using static Recommender.Cluster.Tests.Serving.SmallCatalogueTags;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -138,6 +139,58 @@ public sealed class SlotTests(ServingCluster cluster)
             Assert.Equal("action", popular[1].Slot!.ToLowerInvariant());
             Assert.Equal(8, popular.Select(i => i.Id).Distinct().Count());
         });
+    }
+
+    [Fact]
+    public async Task An_answer_names_the_slots_on_its_page_that_no_item_of_their_tag_filled()
+    {
+        var plain = (await User("k=100")).Select(i => i.Id).ToList();
+        var reply = await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&slot=no-such-tag:3&slot=drama:5");
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 3)], reply.UnfilledSlots!);
+        Assert.Equal("drama", reply.Items[4].Slot!.ToLowerInvariant());
+        // Only the slots on the page; a filled one, or a place a pin holds, is not named.
+        Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=5&offset=5&slot=no-such-tag:3")).UnfilledSlots);
+        Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&slot=drama:2")).UnfilledSlots);
+        Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&slot=no-such-tag:3&pin={plain[40]}:3")).UnfilledSlots);
+        // A tag the list's filters leave no item of, and a place past the list's end.
+        Assert.Equal([new UnfilledSlotReply("action", 1)],
+            (await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&tag=drama&slot=action:1")).UnfilledSlots!);
+        var dramas = await User("k=1000&tag=drama");
+        Assert.Equal([new UnfilledSlotReply("romance", dramas.Count + 1)],
+            (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=1000&tag=drama&slot=romance:{dramas.Count + 1}")).UnfilledSlots!);
+
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 2)], (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=5&slot=no-such-tag:2")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 1)], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&slot=no-such-tag:1&slot=drama:2")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 4)], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&diversity=0.5&slot=no-such-tag:4")).UnfilledSlots!);
+        var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(3).ToArray();
+        using var session = await cluster.Http.PostAsJsonAsync("/recommendations?k=5&diversity=0.3&slot=no-such-tag:5", new { items });
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 5)], (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.UnfilledSlots!);
+    }
+
+    [Fact]
+    public async Task The_front_end_counts_the_slots_of_each_page_filled_or_not_by_list_and_scenario()
+    {
+        using var slots = new FrontEndMeasurements(cluster.FrontEndServices, "recommender.slots");
+        // A slot beyond the page is not counted; a list without slots counts nothing.
+        await User("k=10&slot=drama:2&slot=no-such-tag:4&slot=drama:30");
+        await User("k=10");
+        Assert.Equal(1, slots.Sum(("outcome", "filled"), ("list", "user"), ("scenario", "")));
+        Assert.Equal(1, slots.Sum(("outcome", "unfilled"), ("list", "user"), ("scenario", "")));
+        Assert.Equal(2, slots.Sum());
+
+        await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=5&slot=action:1&slot=action:2");
+        Assert.Equal(2, slots.Sum(("outcome", "filled"), ("list", "similar")));
+        await cluster.GetJsonAsync<PopularReply>("/popular?k=5&slot=no-such-tag:1");
+        Assert.Equal(1, slots.Sum(("outcome", "unfilled"), ("list", "popular")));
+
+        // A scenario's slots are counted under its name.
+        var name = $"test-{Guid.NewGuid():N}";
+        using (var put = await cluster.Http.PutAsJsonAsync($"/scenarios/{name}", new { slot = new[] { "drama:1", "no-such-tag:2" } }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        await User($"k=10&scenario={name}");
+        Assert.Equal(1, slots.Sum(("outcome", "filled"), ("scenario", name)));
+        Assert.Equal(1, slots.Sum(("outcome", "unfilled"), ("scenario", name)));
+        Assert.Equal(7, slots.Sum());
     }
 
     [Fact]

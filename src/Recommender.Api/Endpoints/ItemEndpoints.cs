@@ -114,7 +114,7 @@ public static class ItemEndpoints
         var boosts = Fields.Boosts(boost, errors);
         var caps = Fields.Caps(cap, capEach, errors);
         var pins = Fields.Pins(pin, errors);
-        var slots = Fields.Slots(slot, caps, errors);
+        var slots = Fields.Slots(slot, errors);
         var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
             ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots);
         // A list without a history to leave out has no use for a scenario's includeSeen.

@@ -218,7 +218,7 @@ public sealed record ScenarioRequest(
         + "that may hold it; a request's own pin of an item or a position replaces the scenario's.")]
     IReadOnlyList<string>? Pin = null,
     [property: System.ComponentModel.Description("TAG:POSITION entries (as slot=, such as \"sponsored:3\", at most 10): that place of every list holds the best "
-        + "item of the tag not shown above it; a request's own slot of a position replaces the scenario's. Not with cap or capEach; in a diverse list the picks after a slot keep apart from its item.")]
+        + "item of the tag not shown above it; a request's own slot of a position replaces the scenario's. Under caps the item must fit them and counts against them; in a diverse list the picks after a slot keep apart from its item.")]
     IReadOnlyList<string>? Slot = null,
     [property: System.ComponentModel.Description("0 to 1 (as diversity=); a request's own diversity= replaces it.")]
     float? Diversity = null,

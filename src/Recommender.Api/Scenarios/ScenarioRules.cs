@@ -40,9 +40,6 @@ public static class ScenarioRules
         TagSlot[] slots = [.. request.Slots ?? [], .. (scenario.Slots ?? []).Where(s => request.Slots?.Any(r => r.Position == s.Position) != true)];
         if (slots.Length > Limits.MaxSlots)
             errors.Add("scenario", $"slot with scenario '{name}''s slots makes {slots.Length}; the limit is {Limits.MaxSlots}.");
-        if (slots.Length > 0 && caps.Length > 0)
-            errors.Add("scenario", $"Scenario '{name}' with the request has slots and caps, which a list cannot have together: "
-                + "a slot places the best item of its tag in the list's order, in which caps pass over items.");
         if (excluded.Length > Limits.MaxTags)
             errors.Add("scenario", $"excludeTag with scenario '{name}''s excluded tags makes {excluded.Length}; the limit is {Limits.MaxTags}.");
         if (excludedItems.Length > Limits.MaxExclude)

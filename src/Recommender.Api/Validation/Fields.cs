@@ -290,7 +290,7 @@ public static class Fields
         var boosts = Boosts(boost, errors);
         var caps = Caps(cap, capEach, errors);
         var pins = Pins(pin, errors);
-        var slots = Slots(slot, caps, errors);
+        var slots = Slots(slot, errors);
         return count is { } c && !errors.Any
             ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins, Slots: slots)
             : null;
@@ -300,20 +300,14 @@ public static class Fields
     /// The slot= parameters (repeatable, null for none): each TAG:POSITION, the tag checked as <see cref="Tag"/> does (the
     /// position follows the last colon, so a tag may hold one) and the position, counted from 1 at the top across pages,
     /// a whole number from 1 to <see cref="Limits.MaxK"/>; a position named twice is refused, and at most
-    /// <see cref="Limits.MaxSlots"/> are given. A list with caps (<paramref name="caps"/>) takes none: a slot places the
-    /// best item of its tag in the list's order, in which caps pass over items.
+    /// <see cref="Limits.MaxSlots"/> are given.
     /// </summary>
-    public static TagSlot[]? Slots(string[]? values, TagCap[]? caps, ValidationErrors errors)
+    public static TagSlot[]? Slots(string[]? values, ValidationErrors errors)
     {
         if (values is null || values.Length == 0) return null;
         if (values.Length > Limits.MaxSlots)
         {
             errors.Add("slot", $"slot is given {values.Length} times; the limit is {Limits.MaxSlots}.");
-            return null;
-        }
-        if (caps is { Length: > 0 })
-        {
-            errors.Add("slot", "slot cannot go with cap or capEach: a slot places the best item of its tag in the list's order, in which caps pass over items.");
             return null;
         }
         var slots = new List<TagSlot>(values.Length);

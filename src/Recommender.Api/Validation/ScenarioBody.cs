@@ -48,7 +48,7 @@ public static class ScenarioBody
         }
         var activeFrom = Fields.Instant(body, "activeFrom", "activeFrom", errors);
         var activeUntil = Fields.Instant(body, "activeUntil", "activeUntil", errors);
-        var slots = Fields.Slots(slotValues, caps, errors);
+        var slots = Fields.Slots(slotValues, errors);
         if (activeFrom >= activeUntil)
             errors.Add("activeUntil", $"'activeUntil' {activeUntil:O} must be later than 'activeFrom' {activeFrom:O}.");
         return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen,

@@ -132,7 +132,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <paramref name="pinned"/> are left out of the ranking; those of them the filters let a list hold follow it, marked
     /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike, with their vectors too (<see cref="ScanFilter.Pins"/>).
     /// For each tag of <paramref name="slots"/> the best rows the filters let a list hold that carry the tag follow last,
-    /// as many as its deepest slot, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
+    /// as many as <see cref="TagSlots.Depth"/> asks, marked against the caps as the ranked rows are, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
     /// too when asked.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
@@ -241,14 +241,16 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         foreach (var group in slots.GroupBy(s => s.Tag, StringComparer.OrdinalIgnoreCase))
         {
             if (RowsTagged([group.Key]) is not [var tagRows]) continue;
-            var rows = TopKScanner.Scan(_vectors, Dimension, Count, query, group.Max(s => s.Position), excluded, tagRows, _byId,
+            var rows = TopKScanner.Scan(_vectors, Dimension, Count, query, TagSlots.Depth(group, k, marker is not null), excluded, tagRows, _byId,
                 _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows,
                 listed is null && listAdmits is null ? null : row => listed?.Contains(row) != false && listAdmits?.Invoke(row) != false,
                 boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
             foreach (var row in rows)
             {
                 var (similarity, added) = Scored(row, query, boost);
-                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], similarity, withVectors ? VectorBytes.FromFloats(Vector(row.Row)) : null, added, Slot: group.Key));
+                var slotMarks = marker?.Marks(_rowTags.GetValueOrDefault(row.Row)) ?? default;
+                candidates.Add(new ScoredItem(_ids[row.Row], _titles[row.Row], similarity, withVectors ? VectorBytes.FromFloats(Vector(row.Row)) : null, added,
+                    slotMarks.Tags, slotMarks.Groups, Slot: group.Key));
             }
         }
         return [.. candidates];

@@ -22,9 +22,9 @@ public static class DiverseSelection
     /// <param name="held">The vectors of the items the list shows anyway (its pinned items on the page): every candidate is
     /// scored against them as against items already picked, so that a pinned item's near-copy does not stand beside it.</param>
     /// <param name="slots">Places (1 the first pick) each taken by the first of its candidates (best first, each with its
-    /// vector, from the pool or not) not picked above it, the pick going on from the next place as if that item had been
-    /// picked (<see cref="TagSlots"/>); a place whose candidates are all picked above it is picked as any other. The list
-    /// ends where the pool runs out at a place that is not a slot's, as a list without diversity does.</param>
+    /// vector, from the pool or not) not picked above it that the caps let in, the pick going on from the next place as
+    /// if that item had been picked (<see cref="TagSlots"/>); a place without such a candidate is picked as any other.
+    /// The list ends where the pool runs out at a place that is not a slot's, as a list without diversity does.</param>
     public static ScoredItem[] Select(IReadOnlyList<ScoredItem> pool, int k, float lambda, IReadOnlyList<TagCap>? caps = null,
         IReadOnlyList<CapMarks>? taken = null, IReadOnlyList<float[]>? held = null, IReadOnlyList<(int Position, IReadOnlyList<ScoredItem> Candidates)>? slots = null)
     {
@@ -117,7 +117,7 @@ public static class DiverseSelection
         bool TakeSlot()
         {
             if (!slotAt.TryGetValue(list.Count + 1, out var candidates)) return false;
-            var best = candidates.FirstOrDefault(c => !listed.Contains(c.ItemId));
+            var best = candidates.FirstOrDefault(c => !listed.Contains(c.ItemId) && counts?.Admits(TagCaps.Of(c)) != false);
             if (best is null) return false;
             if (!inPool.TryGetValue(best.ItemId, out var row))
             {

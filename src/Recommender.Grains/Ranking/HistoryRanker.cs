@@ -110,20 +110,23 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // Slots take the best of their tags' candidates in the list's order, among the places the pins leave.
         var slots = TagSlots.AmongUnpinned(request.Slots, placed, depth);
         IEnumerable<PopularItem> OfTag(string tag) => candidates.Where(p => p.Tags?.Contains(tag, StringComparer.OrdinalIgnoreCase) == true);
-        // A slot's place has fewer items above it than its position, so a tag's best as many as its deepest slot will do.
-        PopularItem[] SlotCandidates(string tag)
+        // A tag's best in the list's order, as many as its slots need (TagSlots.Depth; under caps, as deep as the list is read).
+        PopularItem[] SlotCandidates(string tag, int read = 0)
         {
-            var deepest = slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)).Max(s => s.Position);
-            return request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, deepest) : [.. OfTag(tag).Take(deepest)];
+            var count = TagSlots.Depth(slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)), read, caps is not null);
+            return request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, count) : [.. OfTag(tag).Take(count)];
         }
+        // Under caps a slot's item counts against them, so the slots are placed in the walk down the list's order.
+        (PopularItem Item, string? Slot)[] FillUnderCaps(IEnumerable<PopularItem> ordered, Func<string, IEnumerable<PopularItem>> ofTag) =>
+            TagSlots.Fill(ordered, slots, ofTag, p => p.ItemId, depth, Capped, caps, taken);
         Dictionary<string, string>? slotted = null;
         if (request.Diversity > 0)
         {
-            var ofSlots = slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
-                .ToDictionary(tag => tag, SlotCandidates, StringComparer.OrdinalIgnoreCase);
             for (var size = DiverseSelection.PoolSize(depth); ; size = TagCaps.Deeper(size))
             {
                 var pool = Ordered(size);
+                var ofSlots = slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(tag => tag, tag => SlotCandidates(tag, size), StringComparer.OrdinalIgnoreCase);
                 // The pinned items' vectors too: the picks keep apart from them as from each other; and the slots' candidates'.
                 var vectors = await ItemVectors.ReadAsync(grains, model,
                     [.. pool.Select(p => p.ItemId), .. placed.Select(p => p.ItemId), .. ofSlots.Values.SelectMany(c => c).Select(p => p.ItemId)]);
@@ -146,28 +149,43 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             }
         }
         else if (caps is null) listed = request.Boosts is { Length: > 0 } ? Ordered(depth) : candidates;
-        else if (request.Boosts is not { Length: > 0 }) listed = TagCaps.Take(candidates, Capped, caps, depth, taken);
+        else if (request.Boosts is not { Length: > 0 })
+        {
+            if (slots.Length == 0) listed = TagCaps.Take(candidates, Capped, caps, depth, taken);
+            else
+            {
+                var filled = FillUnderCaps(candidates, OfTag);
+                listed = filled.Select(f => f.Item);
+                slotted = TagSlots.Placed(filled, p => p.ItemId);
+            }
+        }
         else
         {
-            // The boosted order is found for the best n only: a capped list that does not fill from them needs more.
+            // The boosted order is found for the best n only: a capped list that does not fill from them needs more, and
+            // so does a slot left without an item the caps let in while its tag may have more.
             for (var size = TagCaps.ScanDepth(depth); ; size = TagCaps.Deeper(size))
             {
                 var ordered = Ordered(size);
-                var kept = TagCaps.Take(ordered, Capped, caps, depth, taken);
-                if (kept.Count == depth || ordered.Length < size || size == int.MaxValue)
+                var ofSlots = slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
+                    .ToDictionary(tag => tag, tag => SlotCandidates(tag, size), StringComparer.OrdinalIgnoreCase);
+                var filled = slots.Length == 0 ? [.. TagCaps.Take(ordered, Capped, caps, depth, taken).Select(p => (p, (string?)null))]
+                    : FillUnderCaps(ordered, tag => ofSlots[tag]);
+                var starved = slots.Any(slot => slot.Position <= filled.Length && filled[slot.Position - 1].Slot is null && ofSlots[slot.Tag].Length == size);
+                if ((filled.Length == depth && !starved) || ordered.Length < size || size == int.MaxValue)
                 {
-                    listed = kept;
+                    listed = filled.Select(f => f.Item);
+                    slotted = TagSlots.Placed(filled, p => p.ItemId);
                     break;
                 }
             }
         }
         var unplaced = PinnedItems.Unplaced(request.Pins, request.Offset, depth, pinScan);
-        // A diverse pick placed the slots as it went.
-        if (slots.Length > 0 && request.Diversity == 0)
+        // A diverse pick placed the slots as it went, and so did the walk under caps.
+        if (slots.Length > 0 && request.Diversity == 0 && caps is null)
         {
-            var filled = TagSlots.Fill([.. listed.Take(depth)], slots, SlotCandidates, p => p.ItemId, depth);
+            var filled = TagSlots.Fill([.. listed.Take(depth)], slots, tag => SlotCandidates(tag), p => p.ItemId, depth);
             listed = filled.Select(f => f.Item);
-            slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
+            slotted = TagSlots.Placed(filled, p => p.ItemId);
         }
         PopularItem[] list = [.. listed.Take(depth)];
         TagSlot[]? Unfilled() => TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted);

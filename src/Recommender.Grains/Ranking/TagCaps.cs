@@ -104,18 +104,26 @@ public static class TagCaps
     public static (ScoredItem[] List, bool Final) FromShards(IReadOnlyList<ScoredItem>[] answers, int asked, IReadOnlyList<TagCap> caps, int depth,
         IReadOnlyList<CapMarks>? taken = null)
     {
+        var (reached, complete) = Reached(answers, asked);
+        ScoredItem[] list = [.. Take(reached, Of, caps, depth, taken)];
+        return (list, list.Length == depth || complete || asked == int.MaxValue);
+    }
+
+    /// <summary>
+    /// The rows of the shards' answers to a scan of <paramref name="asked"/> rows each that sent only the rows the caps
+    /// may take (<see cref="ScanFilter.CapSurvivors"/>), best first, as far down as a walk over them takes what it would
+    /// over every row; and whether that is the whole ranking (no shard has more to give).
+    /// </summary>
+    public static (IEnumerable<ScoredItem> Reached, bool Complete) Reached(IReadOnlyList<ScoredItem>[] answers, int asked)
+    {
         // Every row a shard ranked above the row its scan stopped at was either sent or certainly passed over, so the
         // merged rows are the ranking's as far down as the highest such row, and above it the walk takes what it would
         // over every row. A shard that sent fewer rows than asked without marking the end has no more to give.
         var stops = answers.Where(a => a.Count > 0 && (a.Count >= asked || a[^1].ScanEnd)).Select(a => a[^1]).ToArray();
         IEnumerable<ScoredItem> reached = SoftmaxRanking.Merge(answers, int.MaxValue);
-        if (stops.Length > 0)
-        {
-            var stop = SoftmaxRanking.Merge([stops], 1)[0];
-            reached = reached.TakeWhile(c => !SoftmaxRanking.RanksBelow(c, stop));
-        }
-        ScoredItem[] list = [.. Take(reached, Of, caps, depth, taken)];
-        return (list, list.Length == depth || stops.Length == 0 || asked == int.MaxValue);
+        if (stops.Length == 0) return (reached, true);
+        var stop = SoftmaxRanking.Merge([stops], 1)[0];
+        return (reached.TakeWhile(c => !SoftmaxRanking.RanksBelow(c, stop)), false);
     }
 
     /// <summary>

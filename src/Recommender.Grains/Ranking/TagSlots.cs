@@ -12,10 +12,19 @@ namespace Recommender.Grains.Ranking;
 public static class TagSlots
 {
     /// <summary>
-    /// The shards' answers to a scan with slots (<see cref="ScanFilter.Slots"/>) without the slot candidates they send
-    /// last, and those candidates by tag (as the slots name it), best first across the shards.
+    /// How many rows of a slot's tag a shard ranks for <paramref name="ofTag"/> (the slots of one tag): as many as the
+    /// deepest of them, since a place has fewer items above it than its position; under caps, which may pass over the
+    /// tag's best, at least as many as the scan ranks (<paramref name="scanned"/>), so that a deeper scan reaches deeper.
     /// </summary>
-    public static (IReadOnlyList<ScoredItem>[] Ranked, Dictionary<string, ScoredItem[]> Candidates) Split(IReadOnlyList<ScoredItem>[] answers)
+    public static int Depth(IEnumerable<TagSlot> ofTag, int scanned, bool capped) => Math.Max(ofTag.Max(s => s.Position), capped ? scanned : 0);
+
+    /// <summary>
+    /// The shards' answers to a scan with slots (<see cref="ScanFilter.Slots"/>) without the slot candidates they send
+    /// last, those candidates by tag (as the slots name it), best first across the shards, and by tag the most rows one
+    /// shard sent (a shard that sent as many as <see cref="Depth"/> may have more).
+    /// </summary>
+    public static (IReadOnlyList<ScoredItem>[] Ranked, Dictionary<string, ScoredItem[]> Candidates, Dictionary<string, int> MostFromOneShard) Split(
+        IReadOnlyList<ScoredItem>[] answers)
     {
         var rest = new IReadOnlyList<ScoredItem>[answers.Length];
         var byTag = new Dictionary<string, List<IReadOnlyList<ScoredItem>>>(StringComparer.OrdinalIgnoreCase);
@@ -31,7 +40,8 @@ public static class TagSlots
                 lists.Add([.. group]);
             }
         }
-        return (rest, byTag.ToDictionary(t => t.Key, t => SoftmaxRanking.Merge(t.Value, int.MaxValue), StringComparer.OrdinalIgnoreCase));
+        return (rest, byTag.ToDictionary(t => t.Key, t => SoftmaxRanking.Merge(t.Value, int.MaxValue), StringComparer.OrdinalIgnoreCase),
+            byTag.ToDictionary(t => t.Key, t => t.Value.Max(l => l.Count), StringComparer.OrdinalIgnoreCase));
     }
 
     /// <summary>
@@ -50,33 +60,55 @@ public static class TagSlots
     /// <paramref name="ranked"/> with each of <paramref name="slots"/> (places counted among the unpinned ones, see
     /// <see cref="AmongUnpinned"/>) holding the best of its tag's <paramref name="candidates"/> not listed above it (the
     /// ranking filling it when there is none), <paramref name="count"/> long at most; each with the tag of the slot that
-    /// placed it, or null.
+    /// placed it, or null. Under <paramref name="caps"/> (what an item counts against from <paramref name="capped"/>,
+    /// <paramref name="taken"/> counted in first) every place, a slot's too, takes only an item the caps still let in,
+    /// and a slot's item counts against them for the places below it: <paramref name="ranked"/> is then the whole
+    /// ranking, not the capped list.
     /// </summary>
-    public static (T Item, string? Slot)[] Fill<T>(IReadOnlyList<T> ranked, IReadOnlyList<TagSlot> slots, Func<string, IReadOnlyList<T>> candidates,
-        Func<T, string> idOf, int count) where T : class
+    public static (T Item, string? Slot)[] Fill<T>(IEnumerable<T> ranked, IReadOnlyList<TagSlot> slots, Func<string, IEnumerable<T>> candidates,
+        Func<T, string> idOf, int count, Func<T, CapMarks>? capped = null, IReadOnlyList<TagCap>? caps = null, IReadOnlyList<CapMarks>? taken = null)
+        where T : class
     {
-        var list = new List<(T Item, string? Slot)>(count);
+        var list = new List<(T Item, string? Slot)>(Math.Min(count, 1024));
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var bySlot = slots.ToDictionary(s => s.Position);
+        var counts = caps is { Count: > 0 } && capped is not null ? new TagCaps.Counts(caps, taken ?? []) : null;
+        bool Admits(T item) => counts?.Admits(capped!(item)) != false;
         // Each tag's candidates are asked for once, however many slots it has.
-        var byTag = new Dictionary<string, IReadOnlyList<T>>(StringComparer.OrdinalIgnoreCase);
-        var next = 0;
+        var byTag = new Dictionary<string, IEnumerable<T>>(StringComparer.OrdinalIgnoreCase);
+        using var next = ranked.GetEnumerator();
         while (list.Count < count)
         {
             if (bySlot.TryGetValue(list.Count + 1, out var slot)
-                && (byTag.TryGetValue(slot.Tag, out var ofTag) ? ofTag : byTag[slot.Tag] = candidates(slot.Tag)).FirstOrDefault(c => !listed.Contains(idOf(c))) is { } best)
+                && (byTag.TryGetValue(slot.Tag, out var ofTag) ? ofTag : byTag[slot.Tag] = candidates(slot.Tag)).FirstOrDefault(c => !listed.Contains(idOf(c)) && Admits(c)) is { } best)
             {
-                list.Add((best, slot.Tag));
-                listed.Add(idOf(best));
+                Add(best, slot.Tag);
                 continue;
             }
-            while (next < ranked.Count && listed.Contains(idOf(ranked[next]))) next++;
-            if (next == ranked.Count) break;
-            list.Add((ranked[next], null));
-            listed.Add(idOf(ranked[next++]));
+            // A ranked item the caps pass over stays passed over: caps only fill.
+            T? item = null;
+            while (next.MoveNext())
+                if (!listed.Contains(idOf(next.Current)) && Admits(next.Current))
+                {
+                    item = next.Current;
+                    break;
+                }
+            if (item is null) break;
+            Add(item, null);
         }
         return [.. list];
+
+        void Add(T item, string? tag)
+        {
+            list.Add((item, tag));
+            listed.Add(idOf(item));
+            counts?.Add(capped!(item));
+        }
     }
+
+    /// <summary>The items of a filled list (<see cref="Fill"/>) that slots placed, by id, with the slot's tag.</summary>
+    public static Dictionary<string, string> Placed<T>(IEnumerable<(T Item, string? Slot)> filled, Func<T, string> idOf) =>
+        filled.Where(f => f.Slot is not null).ToDictionary(f => idOf(f.Item), f => f.Slot!, StringComparer.Ordinal);
 
     /// <summary>
     /// The slots whose places fall on the page after <paramref name="offset"/> of a list <paramref name="depth"/> deep that

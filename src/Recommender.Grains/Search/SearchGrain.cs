@@ -43,6 +43,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
         var hasSlots = filter.Slots?.Any(s => s.Position <= filter.Depth) == true;
         Dictionary<string, ScoredItem[]>? slotCandidates = null;
+        Dictionary<string, int>? slotRowsFromOneShard = null;
+        Dictionary<string, string>? slotted = null;
         PinScan? pins = null;
         CapMarks[]? taken = null;
         ItemPin[] placed = [];
@@ -55,7 +57,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
-            if (hasSlots) (candidates, slotCandidates) = TagSlots.Split(candidates);
+            if (hasSlots) (candidates, slotCandidates, slotRowsFromOneShard) = TagSlots.Split(candidates);
             if (filter.Pins is { Length: > 0 })
             {
                 var split = PinnedItems.Split(candidates);
@@ -69,7 +71,22 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             }
             if (walked)
             {
-                (merged, var final) = TagCaps.FromShards(candidates, scan.K, caps!, filter.Depth, taken);
+                bool final;
+                if (slotCandidates is not { } byTag) (merged, final) = TagCaps.FromShards(candidates, scan.K, caps!, filter.Depth, taken);
+                else
+                {
+                    // Under caps a slot's item counts against them, so the slots are placed in the walk down the ranking; a
+                    // slot left without an item the caps let in needs a deeper scan while a shard may have more of its tag.
+                    var (reached, whole) = TagCaps.Reached(candidates, scan.K);
+                    var slots = TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth);
+                    var filled = TagSlots.Fill(reached, slots, tag => byTag.GetValueOrDefault(tag) ?? [], c => c.ItemId, filter.Depth, TagCaps.Of, caps, taken);
+                    merged = [.. filled.Select(f => f.Item)];
+                    slotted = TagSlots.Placed(filled, c => c.ItemId);
+                    var starved = slots.Any(slot => slot.Position <= filled.Length && filled[slot.Position - 1].Slot is null
+                        && slotRowsFromOneShard!.GetValueOrDefault(slot.Tag) >= TagSlots.Depth(
+                            filter.Slots!.Where(s => string.Equals(s.Tag, slot.Tag, StringComparison.OrdinalIgnoreCase)), scan.K, capped: true));
+                    final = whole || scan.K == int.MaxValue || (filled.Length == filter.Depth && !starved);
+                }
                 if (final) break;
                 scan = scan with { K = TagCaps.Deeper(scan.K) };
                 continue;
@@ -102,15 +119,14 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                 : [.. TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth).Select(s => (s.Position, (IReadOnlyList<ScoredItem>)(slotCandidates.GetValueOrDefault(s.Tag) ?? [])))])
             : ranked;
         // Slots take their places among those the pins leave; a pin the list cannot hold leaves its place to a slot there.
-        Dictionary<string, string>? slotted = null;
         if (slotCandidates is not null && diverse)
             slotted = merged.Where(m => m.Slot is not null).ToDictionary(m => m.ItemId, m => m.Slot!, StringComparer.Ordinal);
-        else if (slotCandidates is not null)
+        else if (slotCandidates is not null && !walked)
         {
             var filled = TagSlots.Fill(merged, TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth),
                 tag => slotCandidates.GetValueOrDefault(tag) ?? [], c => c.ItemId, filter.Depth);
             merged = [.. filled.Select(f => f.Item)];
-            slotted = filled.Where(f => f.Slot is not null).ToDictionary(f => f.Item.ItemId, f => f.Slot!, StringComparer.Ordinal);
+            slotted = TagSlots.Placed(filled, c => c.ItemId);
         }
         if (placed.Length > 0)
             merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pins!.Pinned[p.ItemId])), filter.Depth);

@@ -205,13 +205,15 @@ public sealed class ScenarioTests(ServingCluster cluster)
         Assert.Contains($"pin with scenario '{name}''s pins makes {Limits.MaxPins + 1}", problem.Errors!["scenario"][0]);
         async Task<List<string>> Similar(string query) => [.. (await cluster.GetJsonAsync<SimilarReply>($"/items/2/similar?{query}")).Items.Select(i => i.Id)];
         Assert.Equal(await Similar($"k=10&{rules}"), await Similar($"k=10&scenario={name}"));
-        // A scenario's slots: stored, applied, a request's slot of the same place replacing it, and no caps beside them.
+        // A scenario's slots: stored, applied, a request's slot of the same place replacing it, with caps beside them.
         var slotted = NewName();
         Assert.Equal(["drama:3", "action:5"], (await Put(slotted, """{"slot": ["drama:3", "action:5"]}""")).Slot!);
         Assert.Equal(await User("k=10&slot=drama:3&slot=action:5"), await User($"k=10&scenario={slotted}"));
         Assert.Equal(await User("k=10&slot=romance:3&slot=action:5"), await User($"k=10&scenario={slotted}&slot=romance:3"));
-        Assert.Contains("slots and caps", (await Refused(await cluster.Http.GetAsync($"/users/5/recommendations?scenario={slotted}&cap=drama:1"))).Errors!["scenario"][0]);
-        Assert.Equal(["slot"], (await Refused(await Send(HttpMethod.Put, $"/scenarios/{NewName()}", """{"slot": ["drama:3"], "capEach": ["*:2"]}"""))).Errors!.Keys);
+        Assert.Equal(await User("k=10&slot=drama:3&slot=action:5&cap=drama:1"), await User($"k=10&scenario={slotted}&cap=drama:1"));
+        var capped = NewName();
+        Assert.Equal(["*:2"], (await Put(capped, """{"slot": ["drama:3"], "capEach": ["*:2"]}""")).CapEach);
+        Assert.Equal(await User("k=10&slot=drama:3&capEach=*:2"), await User($"k=10&scenario={capped}"));
         // Beside diversity, its own or the request's, the slots hold.
         var diverse = NewName();
         await Put(diverse, """{"slot": ["drama:3"], "diversity": 0.4}""");

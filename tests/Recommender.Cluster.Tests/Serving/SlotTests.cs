@@ -193,16 +193,125 @@ public sealed class SlotTests(ServingCluster cluster)
         Assert.Equal(7, slots.Sum());
     }
 
+    /// <summary>
+    /// The list a walk down <paramref name="ranked"/> gives under a cap of <paramref name="capCount"/> on the items
+    /// <paramref name="capped"/> says carry its tag: at a slot's place (a key of <paramref name="slots"/>) the first of its
+    /// tag's items not listed that the cap lets in, elsewhere the first ranked item not listed that it lets in;
+    /// <paramref name="k"/> long; with the places slots filled.
+    /// </summary>
+    private static (List<string> Ids, List<int> SlotPlaces) WalkCapped(IReadOnlyList<string> ranked, Dictionary<int, List<string>> slots, int k,
+        Func<string, bool> capped, int capCount)
+    {
+        var list = new List<string>();
+        var slotPlaces = new List<int>();
+        bool Fits(string id) => !list.Contains(id) && (!capped(id) || list.Count(capped) < capCount);
+        while (list.Count < k)
+        {
+            var next = slots.TryGetValue(list.Count + 1, out var tagged) ? tagged.FirstOrDefault(Fits) : null;
+            if (next is not null) slotPlaces.Add(list.Count + 1);
+            next ??= ranked.FirstOrDefault(Fits);
+            if (next is null) break;
+            list.Add(next);
+        }
+        return (list, slotPlaces);
+    }
+
     [Fact]
-    public async Task A_malformed_slot_or_one_with_caps_is_refused_naming_slot()
+    public async Task Under_caps_a_slot_takes_the_best_item_of_its_tag_the_caps_let_in_and_counts_against_them()
+    {
+        var ids = (await User("k=1000")).Select(i => i.Id).ToList();
+        var dramas = (await User("k=1000&tag=drama")).Select(i => i.Id).ToList();
+        var actions = (await User("k=1000&tag=action")).Select(i => i.Id).ToList();
+        var (dramaSet, actionSet) = (dramas.ToHashSet(), actions.ToHashSet());
+        foreach (var (query, slots, capped, count) in new (string, Dictionary<int, List<string>>, Func<string, bool>, int)[]
+        {
+            ("cap=drama:2&slot=drama:5", new() { [5] = dramas }, dramaSet.Contains, 2),
+            ("cap=drama:1&slot=drama:3&slot=drama:6", new() { [3] = dramas, [6] = dramas }, dramaSet.Contains, 1),
+            ("cap=drama:3&slot=action:1&slot=drama:2", new() { [1] = actions, [2] = dramas }, dramaSet.Contains, 3),
+            ("cap=action:1&slot=action:2&slot=action:4", new() { [2] = actions, [4] = actions }, actionSet.Contains, 1),
+        })
+        {
+            var reply = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&{query}");
+            var (expected, slotPlaces) = WalkCapped(ids, slots, 10, capped, count);
+            Assert.Equal(expected, reply.Items.Select(i => i.Id));
+            Assert.True(reply.Items.Count(i => capped(i.Id)) <= count, query);
+            // The walk's slot items are the answer's, marked; a slot that found none the cap lets in is named.
+            Assert.Equal(slotPlaces, reply.Items.Select((item, place) => (item, place + 1)).Where(p => p.item.Slot is not null).Select(p => p.Item2));
+            Assert.Equal(slots.Keys.Except(slotPlaces).Order(), (reply.UnfilledSlots ?? []).Select(u => u.Position));
+        }
+
+        await ServingChecks.WhileTheLiveListSettles(async () =>
+        {
+            var popular = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000")).Items.Select(i => i.Id).ToList();
+            var popularDramas = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&tag=drama")).Items.Select(i => i.Id).ToList();
+            var popularDramaSet = popularDramas.ToHashSet();
+            Assert.Equal(WalkCapped(popular, new() { [4] = popularDramas }, 8, popularDramaSet.Contains, 2).Ids,
+                (await cluster.GetJsonAsync<PopularReply>("/popular?k=8&cap=drama:2&slot=drama:4")).Items.Select(i => i.Id));
+            var boosted = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&boost=action:3")).Items.Select(i => i.Id).ToList();
+            var boostedDramas = (await cluster.GetJsonAsync<PopularReply>("/popular?k=1000&boost=action:3&tag=drama")).Items.Select(i => i.Id).ToList();
+            Assert.Equal(WalkCapped(boosted, new() { [2] = boostedDramas }, 8, popularDramaSet.Contains, 1).Ids,
+                (await cluster.GetJsonAsync<PopularReply>("/popular?k=8&boost=action:3&cap=drama:1&slot=drama:2")).Items.Select(i => i.Id));
+        });
+
+        // A diverse list under caps: a slot's item fits them and counts against them.
+        var diverse = await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&diversity=0.5&cap=drama:2&slot=drama:3&slot=drama:8");
+        Assert.True(diverse.Items.Count(i => dramaSet.Contains(i.Id)) <= 2);
+        Assert.Equal(10, diverse.Items.Count);
+        Assert.All(diverse.Items.Where(i => i.Slot is not null), i => Assert.Contains(i.Id, dramaSet));
+        Assert.Equal(2, diverse.Items.Count(i => i.Slot is not null) + (diverse.UnfilledSlots?.Count ?? 0));
+    }
+
+    [Fact]
+    public async Task Under_caps_a_scan_goes_deeper_for_a_slot_whose_tags_best_items_the_caps_keep_out()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
+        float[] Vector(float similar)
+        {
+            var vector = new float[dimension];
+            (vector[0], vector[1]) = (similar, 1 - similar);
+            return vector;
+        }
+        // Forty sponsored items of one brand, the first most like the anchor and the others after two plain items, then two
+        // sponsored items of no brand: the list of three fills from the first rows each shard ranks, while the slot's
+        // first candidates on every shard are the brand's, which the cap keeps out once its first item is listed.
+        var tag = $"deep-{Guid.NewGuid():N}";
+        var anchor = $"{tag}-anchor";
+        (string Id, float[] Embedding, string[] Tags)[] items =
+        [
+            (anchor, Vector(1), []),
+            .. Enumerable.Range(0, 40).Select(i => ($"{tag}-brand-{i:D2}", Vector(i == 0 ? 0.999f : 0.99f - i * 0.001f), new[] { tag, "sponsored-x", "brand-x" })),
+            ($"{tag}-plain-0", Vector(0.998f), [tag]),
+            ($"{tag}-plain-1", Vector(0.997f), [tag]),
+            ($"{tag}-other-0", Vector(0.8f), [tag, "sponsored-x"]),
+            ($"{tag}-other-1", Vector(0.7f), [tag, "sponsored-x"]),
+        ];
+        try
+        {
+            using (var written = await cluster.Http.PostAsJsonAsync("/items", items.Select(i => new { id = i.Id, title = i.Id, tags = i.Tags, embedding = i.Embedding })))
+                Assert.True(written.StatusCode == HttpStatusCode.OK, await written.Content.ReadAsStringAsync());
+            var reply = await cluster.GetJsonAsync<SimilarReply>($"/items/{anchor}/similar?k=3&tag={tag}&cap=brand-x:1&slot=sponsored-x:3");
+            // The brand's best, the best plain item, then the best sponsored item the cap lets in, forty places down.
+            Assert.Equal([$"{tag}-brand-00", $"{tag}-plain-0", $"{tag}-other-0"], reply.Items.Select(i => i.Id));
+            Assert.Equal("sponsored-x", reply.Items[2].Slot);
+            Assert.Null(reply.UnfilledSlots);
+        }
+        finally
+        {
+            foreach (var (id, _, tags) in items)
+                using (await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = id, tags, hidden = true })) { }
+        }
+    }
+
+    [Fact]
+    public async Task A_malformed_slot_is_refused_naming_slot()
     {
         string[] queries =
         [
             "slot=drama", "slot=drama:0", "slot=drama:1001", "slot=drama:x", "slot=:3", "slot=drama:2&slot=action:2",
             string.Join("&", Enumerable.Range(1, Limits.MaxSlots + 1).Select(i => $"slot=drama:{i}")),
-            "slot=drama:2&cap=drama:1", "slot=drama:2&capEach=*:2", "slot=drama:2&cap=drama:1&diversity=0.3",
         ];
         foreach (var path in new[] { "/users/5/recommendations", "/items/2/similar", "/popular" })
-            await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "slot", queries, "slot=drama:1&capEach=*:1", "cannot go with cap or capEach", "slot=a:b:2");
+            await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "slot", queries, "slot=drama:0&cap=drama:1", "must be a whole number from 1", "slot=a:b:2");
     }
 }

@@ -89,11 +89,12 @@ public sealed class DiverseSelectionTests
         var bottom = pool.Min(c => c.Similarity);
         var relevance = pool.Select(c => top > bottom ? (c.Similarity - bottom) / (top - bottom) : 1f).ToArray();
         var listed = new List<ScoredItem>();
-        bool Full(int i) => caps is not null && Enumerable.Range(0, caps.Count)
-            .Any(c => (pool[i].CappedTags & (1 << c)) != 0 && listed.Count(p => (p.CappedTags & (1 << c)) != 0) >= caps[c].Count);
+        bool FullFor(ScoredItem item) => caps is not null && Enumerable.Range(0, caps.Count)
+            .Any(c => (item.CappedTags & (1 << c)) != 0 && listed.Count(p => (p.CappedTags & (1 << c)) != 0) >= caps[c].Count);
+        bool Full(int i) => FullFor(pool[i]);
         while (listed.Count < k)
         {
-            var slot = slots?.FirstOrDefault(s => s.Position == listed.Count + 1).Candidates?.FirstOrDefault(c => listed.All(l => l.ItemId != c.ItemId));
+            var slot = slots?.FirstOrDefault(s => s.Position == listed.Count + 1).Candidates?.FirstOrDefault(c => listed.All(l => l.ItemId != c.ItemId) && !FullFor(c));
             if (slot is not null)
             {
                 listed.Add(slot);
@@ -245,6 +246,30 @@ public sealed class DiverseSelectionTests
         // Places above the first slot are the plain pick's.
         var first = positions.Min();
         Assert.Equal(DiverseSelection.Select(pool, k, lambda).Take(first - 1).Select(c => c.ItemId), picked.Take(first - 1).Select(c => c.ItemId));
+    }
+
+    [Theory]
+    [InlineData(31, 60, 10, 0.5f)]
+    [InlineData(32, 80, 20, 0.3f)]
+    [InlineData(33, 40, 8, 1f)]
+    public void Under_caps_a_slot_takes_its_first_candidate_the_caps_let_in_and_counts_against_them(int seed, int size, int k, float lambda)
+    {
+        var random = new Random(seed);
+        // Two capped tags, each on about a third of the candidates, the slot's candidates included.
+        var pool = RandomPool(random, size, clusters: 5, dimension: 16, r => (r.Next(3) == 0 ? 1 : 0) | (r.Next(3) == 0 ? 2 : 0));
+        var outside = RandomPool(random, 8, clusters: 3, dimension: 16, _ => 1).Select(c => c with { ItemId = "x" + c.ItemId });
+        IReadOnlyList<ScoredItem> candidates = [.. pool.Where(c => (c.CappedTags & 1) != 0).Take(4).Concat(outside).OrderByDescending(c => c.Similarity)
+            .Select(c => c with { Slot = "sale" })];
+        TagCap[] caps = [new("sale", 2), new("new", 3)];
+        (int, IReadOnlyList<ScoredItem>)[] slots = [(2, candidates), (4, candidates), (7, candidates)];
+
+        var picked = DiverseSelection.Select(pool, k, lambda, caps, slots: slots);
+
+        Assert.Equal(Exhaustive(pool, k, lambda, caps, slots: slots), picked.Select(c => c.ItemId));
+        Assert.True(picked.Count(c => (c.CappedTags & 1) != 0) <= 2);
+        Assert.True(picked.Count(c => (c.CappedTags & 2) != 0) <= 3);
+        // Every candidate of the slots counts against the first cap: at most two places are the slots'.
+        Assert.InRange(picked.Count(c => c.Slot is not null), 1, 2);
     }
 
     [Fact]

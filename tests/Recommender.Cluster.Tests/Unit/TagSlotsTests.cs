@@ -25,6 +25,43 @@ public sealed class TagSlotsTests
     }
 
     [Fact]
+    public void Under_caps_a_slot_takes_only_an_item_the_caps_let_in_and_its_item_counts_against_them()
+    {
+        // Items named s… carry the capped tag.
+        static CapMarks Marks(string id) => new(id.StartsWith('s') ? 1 : 0, null);
+        (string, string?)[] Capped(string[] ranked, TagSlot[] slots, int cap, int count, CapMarks[]? taken = null) =>
+            TagSlots.Fill(ranked, slots, tag => tag == "sale" ? ["s1", "s2", "s3"] : [], id => id, count, Marks, [new TagCap("sale", cap)], taken);
+        string[] ranked = ["s1", "r1", "s2", "r2", "r3"];
+        // With one sale item allowed and one above, the slot finds none the cap lets in, and the ranking passes s2 over.
+        Assert.Equal([("s1", null), ("r1", null), ("r2", null), ("r3", null)], Capped(ranked, [new("sale", 3)], cap: 1, count: 5));
+        Assert.Equal([("s1", null), ("r1", null), ("s2", "sale"), ("r2", null), ("r3", null)], Capped(ranked, [new("sale", 3)], cap: 2, count: 5));
+        // The slot's item counts against the cap for the places below it.
+        Assert.Equal([("s1", "sale"), ("r1", null), ("r2", null)], Capped(["r1", "s1", "s2", "r2"], [new("sale", 1)], cap: 1, count: 3));
+        // Items the list holds anyway (pins) are counted in first.
+        Assert.Equal([("r1", null), ("r2", null)], Capped(["r1", "s1", "r2"], [new("sale", 1)], cap: 1, count: 3, taken: [new CapMarks(1, null)]));
+        // Without caps the same call places as before.
+        Assert.Equal([("s1", null), ("r1", null), ("s2", "sale"), ("r2", null)], Fill(ranked, [new("sale", 3)], new() { ["sale"] = ["s1", "s2", "s3"] }, 4));
+    }
+
+    [Fact]
+    public void Under_caps_a_shard_sends_a_slots_tag_as_deep_as_it_scans_each_row_marked_against_the_caps()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        for (var i = 0; i < 6; i++) matrix.Upsert($"s{i}", $"S{i}", [6f - i, 0f], ["sale", i % 2 == 0 ? "drama" : "comedy"]);
+        matrix.Upsert("r", "R", [10f, 0f], ["drama"]);
+        var plain = matrix.TopK([1f, 0f], 4, [], [], [], slots: [new("sale", 2)]);
+        Assert.Equal(2, plain.Count(i => i.Slot is not null));
+        Assert.All(plain, i => Assert.Equal(0, i.CappedTags));
+        var capped = matrix.TopK([1f, 0f], 4, [], [], [], caps: [new TagCap("drama", 1)], slots: [new("sale", 2)]);
+        var slotRows = capped.Where(i => i.Slot is not null).ToArray();
+        Assert.Equal(["s0", "s1", "s2", "s3"], slotRows.Select(i => i.ItemId));
+        Assert.Equal([1, 0, 1, 0], slotRows.Select(i => i.CappedTags));
+        Assert.Equal(2, TagSlots.Depth([new("sale", 2)], 1, capped: true));
+        Assert.Equal(4, TagSlots.Depth([new("sale", 2), new("sale", 1)], 4, capped: true));
+        Assert.Equal(2, TagSlots.Depth([new("sale", 2)], 4, capped: false));
+    }
+
+    [Fact]
     public void Slots_count_their_places_among_those_the_pins_leave_and_give_way_to_a_pin_of_their_place()
     {
         TagSlot[] slots = [new("sale", 5), new("new", 2), new("sale", 3), new("far", 30)];
@@ -44,7 +81,9 @@ public sealed class TagSlotsTests
             [Row("r2", 4)],
             [Row("c", 2, "sale"), Row("n", 9, "new")],
         ];
-        var (ranked, candidates) = TagSlots.Split(answers);
+        var (ranked, candidates, most) = TagSlots.Split(answers);
+        Assert.Equal(2, most["SALE"]);
+        Assert.Equal(1, most["new"]);
         Assert.Equal([["r1", "p"], ["r2"], []], ranked.Select(r => r.Select(i => i.ItemId).ToArray()));
         Assert.Same(answers[1], ranked[1]);
         Assert.Equal(["a", "c", "b"], candidates["SALE"].Select(c => c.ItemId));

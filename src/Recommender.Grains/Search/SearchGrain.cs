@@ -116,7 +116,9 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // diverse pick places the slots as it goes, and keeps apart from their items as from its own picks).
         ScoredItem[] Pick(ScoredItem[] ranked) => diverse
             ? DiverseSelection.Select(ranked, filter.Depth, filter.Diversity, caps, taken, shown, slotCandidates is null ? null
-                : [.. TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth).Select(s => (s.Position, (IReadOnlyList<ScoredItem>)(slotCandidates.GetValueOrDefault(s.Tag) ?? [])))])
+                // A shard of the release before sends slot rows without vectors: those cannot be kept apart from, so they fill no slot.
+                : [.. TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth).Select(s =>
+                    (s.Position, (IReadOnlyList<ScoredItem>)[.. (slotCandidates.GetValueOrDefault(s.Tag) ?? []).Where(c => c.Vector is not null)]))])
             : ranked;
         // Slots take their places among those the pins leave; a pin the list cannot hold leaves its place to a slot there.
         if (slotCandidates is not null && diverse)

@@ -133,7 +133,8 @@ public sealed record RecommendationRequest(
 /// filling the others: a shard ranks no pinned item (so that pages join up wherever the pin stands) and sends after its
 /// ranked rows those it holds that the filter lets a list hold, marked <see cref="ScoredItem.Pinned"/>. For
 /// <see cref="Slots"/> a shard sends last, for each slot's tag, its best rows carrying the tag that the filter lets a
-/// list hold, as many as the tag's deepest slot, marked <see cref="ScoredItem.Slot"/>.
+/// list hold, as many as the tag's deepest slot (with <see cref="DeepSlots"/>, at least K: under caps, which may pass
+/// over a tag's best), marked <see cref="ScoredItem.Slot"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -148,7 +149,8 @@ public sealed record ScanFilter(
     [property: Id(8)] TagCap[]? Caps = null,
     [property: Id(9)] bool CapSurvivors = false,
     [property: Id(10)] ItemPin[]? Pins = null,
-    [property: Id(11)] TagSlot[]? Slots = null)
+    [property: Id(11)] TagSlot[]? Slots = null,
+    [property: Id(12)] bool DeepSlots = false)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;

@@ -132,12 +132,12 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <paramref name="pinned"/> are left out of the ranking; those of them the filters let a list hold follow it, marked
     /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike, with their vectors too (<see cref="ScanFilter.Pins"/>).
     /// For each tag of <paramref name="slots"/> the best rows the filters let a list hold that carry the tag follow last,
-    /// as many as <see cref="TagSlots.Depth"/> asks, marked against the caps as the ranked rows are, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
+    /// as many as <see cref="TagSlots.Depth"/> asks (<paramref name="deepSlots"/>), marked against the caps as the ranked rows are, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
     /// too when asked.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
         bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
-        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null)
+        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null, bool deepSlots = false)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -241,7 +241,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         foreach (var group in slots.GroupBy(s => s.Tag, StringComparer.OrdinalIgnoreCase))
         {
             if (RowsTagged([group.Key]) is not [var tagRows]) continue;
-            var rows = TopKScanner.Scan(_vectors, Dimension, Count, query, TagSlots.Depth(group, k, marker is not null), excluded, tagRows, _byId,
+            var rows = TopKScanner.Scan(_vectors, Dimension, Count, query, TagSlots.Depth(group, k, deepSlots), excluded, tagRows, _byId,
                 _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows,
                 listed is null && listAdmits is null ? null : row => listed?.Contains(row) != false && listAdmits?.Invoke(row) != false,
                 boost, boosted.Sum(b => Math.Max(0f, b.Offset)));

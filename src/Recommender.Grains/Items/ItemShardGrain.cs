@@ -73,7 +73,8 @@ public sealed class ItemShardGrain(
         await RefreshHidden();
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
             filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature),
-            caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0, pinned: filter.Pins?.Select(p => p.ItemId).ToArray(), slots: filter.Slots));
+            caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0, pinned: filter.Pins?.Select(p => p.ItemId).ToArray(), slots: filter.Slots,
+            deepSlots: filter.DeepSlots));
     }
 
     /// <summary>Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per change.</summary>

@@ -113,7 +113,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // A tag's best in the list's order, as many as its slots need (TagSlots.Depth; under caps, as deep as the list is read).
         PopularItem[] SlotCandidates(string tag, int read = 0)
         {
-            var count = TagSlots.Depth(slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)), read, caps is not null);
+            var count = TagSlots.Depth(slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)), read, deep: caps is not null);
             return request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, count) : [.. OfTag(tag).Take(count)];
         }
         // Under caps a slot's item counts against them, so the slots are placed in the walk down the list's order.

@@ -13,10 +13,11 @@ public static class TagSlots
 {
     /// <summary>
     /// How many rows of a slot's tag a shard ranks for <paramref name="ofTag"/> (the slots of one tag): as many as the
-    /// deepest of them, since a place has fewer items above it than its position; under caps, which may pass over the
-    /// tag's best, at least as many as the scan ranks (<paramref name="scanned"/>), so that a deeper scan reaches deeper.
+    /// deepest of them, since a place has fewer items above it than its position; when asked to go <paramref name="deep"/>
+    /// (under caps, which may pass over the tag's best), at least as many as the scan ranks (<paramref name="scanned"/>),
+    /// so that a deeper scan reaches deeper.
     /// </summary>
-    public static int Depth(IEnumerable<TagSlot> ofTag, int scanned, bool capped) => Math.Max(ofTag.Max(s => s.Position), capped ? scanned : 0);
+    public static int Depth(IEnumerable<TagSlot> ofTag, int scanned, bool deep) => Math.Max(ofTag.Max(s => s.Position), deep ? scanned : 0);
 
     /// <summary>
     /// The shards' answers to a scan with slots (<see cref="ScanFilter.Slots"/>) without the slot candidates they send

@@ -40,7 +40,9 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // list may hold; under caps each counts against the caps of its tags wherever its place, so that every page's
         // ranking makes the same room for it. A list with slots needs no deeper ranking: each slot's item takes a place,
         // and passes over at most one ranked item; the shards send each slot tag's best rows last.
-        var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked };
+        // Under caps a diverse list's slots are ranked as deep as its pool, whose caps may pass over a tag's best; a walked
+        // list's only once a slot finds no item the caps let in (below).
+        var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked, DeepSlots = diverse && caps is not null };
         var hasSlots = filter.Slots?.Any(s => s.Position <= filter.Depth) == true;
         Dictionary<string, ScoredItem[]>? slotCandidates = null;
         Dictionary<string, int>? slotRowsFromOneShard = null;
@@ -84,8 +86,14 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                     slotted = TagSlots.Placed(filled, c => c.ItemId);
                     var starved = slots.Any(slot => slot.Position <= filled.Length && filled[slot.Position - 1].Slot is null
                         && slotRowsFromOneShard!.GetValueOrDefault(slot.Tag) >= TagSlots.Depth(
-                            filter.Slots!.Where(s => string.Equals(s.Tag, slot.Tag, StringComparison.OrdinalIgnoreCase)), scan.K, capped: true));
+                            filter.Slots!.Where(s => string.Equals(s.Tag, slot.Tag, StringComparison.OrdinalIgnoreCase)), scan.K, scan.DeepSlots));
                     final = whole || scan.K == int.MaxValue || (filled.Length == filter.Depth && !starved);
+                    // A starved slot first asks for its tag as deep as the scan already goes; then both go deeper.
+                    if (!final && starved && !scan.DeepSlots)
+                    {
+                        scan = scan with { DeepSlots = true };
+                        continue;
+                    }
                 }
                 if (final) break;
                 scan = scan with { K = TagCaps.Deeper(scan.K) };

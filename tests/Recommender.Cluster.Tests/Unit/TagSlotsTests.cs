@@ -44,7 +44,7 @@ public sealed class TagSlotsTests
     }
 
     [Fact]
-    public void Under_caps_a_shard_sends_a_slots_tag_as_deep_as_it_scans_each_row_marked_against_the_caps()
+    public void A_shard_asked_to_go_deep_sends_a_slots_tag_as_deep_as_it_scans_each_row_marked_against_the_caps()
     {
         var matrix = new ItemMatrix(2, normalise: false);
         for (var i = 0; i < 6; i++) matrix.Upsert($"s{i}", $"S{i}", [6f - i, 0f], ["sale", i % 2 == 0 ? "drama" : "comedy"]);
@@ -52,13 +52,16 @@ public sealed class TagSlotsTests
         var plain = matrix.TopK([1f, 0f], 4, [], [], [], slots: [new("sale", 2)]);
         Assert.Equal(2, plain.Count(i => i.Slot is not null));
         Assert.All(plain, i => Assert.Equal(0, i.CappedTags));
+        // Under caps as deep as its slots, and, asked to go deep, as deep as the scan.
         var capped = matrix.TopK([1f, 0f], 4, [], [], [], caps: [new TagCap("drama", 1)], slots: [new("sale", 2)]);
-        var slotRows = capped.Where(i => i.Slot is not null).ToArray();
+        Assert.Equal([1, 0], capped.Where(i => i.Slot is not null).Select(i => i.CappedTags));
+        var deep = matrix.TopK([1f, 0f], 4, [], [], [], caps: [new TagCap("drama", 1)], slots: [new("sale", 2)], deepSlots: true);
+        var slotRows = deep.Where(i => i.Slot is not null).ToArray();
         Assert.Equal(["s0", "s1", "s2", "s3"], slotRows.Select(i => i.ItemId));
         Assert.Equal([1, 0, 1, 0], slotRows.Select(i => i.CappedTags));
-        Assert.Equal(2, TagSlots.Depth([new("sale", 2)], 1, capped: true));
-        Assert.Equal(4, TagSlots.Depth([new("sale", 2), new("sale", 1)], 4, capped: true));
-        Assert.Equal(2, TagSlots.Depth([new("sale", 2)], 4, capped: false));
+        Assert.Equal(2, TagSlots.Depth([new("sale", 2)], 1, deep: true));
+        Assert.Equal(4, TagSlots.Depth([new("sale", 2), new("sale", 1)], 4, deep: true));
+        Assert.Equal(2, TagSlots.Depth([new("sale", 2)], 4, deep: false));
     }
 
     [Fact]

@@ -58,10 +58,11 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
         ["slot"] = (() => new() { Type = JsonSchemaType.Array, MaxItems = Limits.MaxSlots, Items = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 3, Pattern = "^.+:[0-9]+$" } },
             $"TAG:POSITION, such as sponsored:3 (the position after the last colon, from 1 for the top to {Limits.MaxK}, counted across pages): that place holds the "
             + "most relevant item carrying the tag (case-insensitive) that the list may hold and does not show above it, marked \"slot\": TAG, and the ranked items "
-            + "fill the other places; with no such item left, the ranking fills it. A pin of the same place takes it. Not with cap, capEach or diversity. "
+            + "fill the other places; with no such item left, the ranking fills it (the answer's unfilledSlots names it). A pin of the same place takes it. Under caps "
+            + "the item must fit them and counts against them for the places below; in a diverse list the picks below keep apart from it. "
             + $"At most {Limits.MaxSlots}, each position once."),
         ["scenario"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScenarioNames.MaxLength, Pattern = "^[A-Za-z0-9._-]+$" },
-            "The name of a scenario (PUT /scenarios/{name}): its tag filters, excluded items, pins, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
+            "The name of a scenario (PUT /scenarios/{name}): its tag filters, excluded items, pins, slots, boosts, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
             + "diversity, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name, its pins on the items and places they name; "
             + "excluded tags and items, boosts, caps and pins of both add up. "
             + "A name no scenario has is refused (400)."),

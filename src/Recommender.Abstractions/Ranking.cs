@@ -101,6 +101,31 @@ public enum PinRefusal
     Itself = 6,
 }
 
+/// <summary>Why no item of a slot's tag holds its place (named in JSON as the API's answers name it).</summary>
+[GenerateSerializer, Alias("recommender.slot-shortfall")]
+public enum SlotShortfall
+{
+    /// <summary>No item carrying the tag is one the list may hold (none in the catalogue, or none its filters let in).</summary>
+    [JsonStringEnumMemberName("noItems")]
+    NoItems = 0,
+
+    /// <summary>Every item of the tag the list may hold is shown above the place.</summary>
+    [JsonStringEnumMemberName("shownAbove")]
+    ShownAbove = 1,
+
+    /// <summary>The caps keep out the items of the tag not shown above the place.</summary>
+    [JsonStringEnumMemberName("capped")]
+    Capped = 2,
+
+    /// <summary>The list ends above the place.</summary>
+    [JsonStringEnumMemberName("listEnded")]
+    ListEnded = 3,
+}
+
+/// <summary>A slot whose place falls on a page that no item of its tag holds, and why.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.unfilled-slot")]
+public sealed record UnfilledSlot([property: Id(0)] string Tag, [property: Id(1)] int Position, [property: Id(2)] SlotShortfall Reason);
+
 /// <summary>A pin whose place falls on a page that holds a ranked item there instead, and why.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.unplaced-pin")]
 public sealed record UnplacedPin([property: Id(0)] string ItemId, [property: Id(1)] int Position, [property: Id(2)] PinRefusal Reason);
@@ -131,7 +156,7 @@ public enum RankingSource
 /// <see cref="UnplacedPins"/> names the pinned items whose places fall on this page that the list could not hold (their
 /// places hold ranked items), top place first, each with the reason; null when there are none. <see cref="UnfilledSlots"/>
 /// names the slots whose places fall on this page that no item of their tag filled (the ranking filled them, or the list
-/// ended above them), top place first; null when there are none.
+/// ended above them), top place first, each with the reason; null when there are none.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.ranking")]
 public sealed record Ranking(
@@ -141,7 +166,7 @@ public sealed record Ranking(
     [property: Id(3)] bool Cached,
     // Id(4) held the unplaced pins' ids alone; a silo of that release sends them under it, which this one ignores.
     [property: Id(5)] UnplacedPin[]? UnplacedPins = null,
-    [property: Id(6)] TagSlot[]? UnfilledSlots = null);
+    [property: Id(6)] UnfilledSlot[]? UnfilledSlots = null);
 
 /// <summary>Requests a front end may let through (0: none now), and when the next one will be there.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.rate-lease")]

@@ -24,7 +24,7 @@ public sealed class ApiMetrics
         _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
             + "(placed, or unplaced with the reason the list could not hold the item), list (user, session, similar, popular) and scenario (empty for none).");
         _slots = meter.CreateCounter<long>("recommender.slots", "{slot}", "Slots (slot=TAG:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
-            + "(filled by an item of the tag, or unfilled: the ranking filled the place or the list ended above it), list (user, session, similar, popular) and scenario (empty for none); "
+            + "(filled by an item of the tag, or unfilled with the reason: noItems, shownAbove, capped or listEnded), list (user, session, similar, popular) and scenario (empty for none); "
             + "a place a pin holds is not counted.");
         _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, or the popular list asked for itself).");
     }
@@ -69,12 +69,13 @@ public sealed class ApiMetrics
         var filled = 0;
         foreach (var item in ranking.Items)
             if (item.Slot is not null) filled++;
-        var unfilled = ranking.UnfilledSlots?.Length ?? 0;
-        if (filled == 0 && unfilled == 0) return;
+        if (filled == 0 && ranking.UnfilledSlots is null) return;
         var listTag = new KeyValuePair<string, object?>("list", list.ToString().ToLowerInvariant());
         var scenarioTag = new KeyValuePair<string, object?>("scenario", scenario ?? "");
         if (filled > 0) _slots.Add(filled, new KeyValuePair<string, object?>("outcome", "filled"), listTag, scenarioTag);
-        if (unfilled > 0) _slots.Add(unfilled, new KeyValuePair<string, object?>("outcome", "unfilled"), listTag, scenarioTag);
+        foreach (var reason in (ranking.UnfilledSlots ?? []).GroupBy(s => s.Reason))
+            _slots.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", "unfilled"),
+                new KeyValuePair<string, object?>("reason", System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(reason.Key.ToString())), listTag, scenarioTag);
     }
 
     /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>

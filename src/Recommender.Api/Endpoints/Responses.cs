@@ -77,16 +77,20 @@ internal static class UnplacedPinsText
 /// <summary>What a list's "unfilledSlots" says, in the OpenAPI document.</summary>
 internal static class UnfilledSlotsText
 {
-    public const string Description = "Present when slots (slot=TAG:POSITION, or the scenario's) name places on this page that no item of their tag filled: "
-        + "the list may hold none of the tag's items that it does not show above the place (the ranking filled it), or the list ended above it. "
-        + "A place a pin holds is not named. Top place first.";
+    public const string Description = "Present when slots (slot=TAG:POSITION, or the scenario's) name places on this page that no item of their tag filled "
+        + "(the ranking filled them, or the list ended above them); a place a pin holds is not named. Top place first, each with the reason.";
 }
 
-/// <summary>A slot no item of its tag filled: the tag and the place.</summary>
-public sealed record UnfilledSlotResponse(string Tag, int Position)
+/// <summary>A slot no item of its tag filled: the tag, the place, and why.</summary>
+public sealed record UnfilledSlotResponse(
+    string Tag,
+    int Position,
+    [property: Description("noItems: no item carrying the tag is one the list may hold (none in the catalogue, or none its filters let in); shownAbove: "
+        + "every such item is shown above the place; capped: the caps keep out those not shown above it; listEnded: the list ends above the place.")]
+    SlotShortfall Reason)
 {
-    public static IReadOnlyList<UnfilledSlotResponse>? From(IReadOnlyList<TagSlot>? unfilled) =>
-        unfilled?.Select(s => new UnfilledSlotResponse(s.Tag, s.Position)).ToArray();
+    public static IReadOnlyList<UnfilledSlotResponse>? From(IReadOnlyList<UnfilledSlot>? unfilled) =>
+        unfilled?.Select(s => new UnfilledSlotResponse(s.Tag, s.Position, s.Reason)).ToArray();
 }
 
 /// <summary>A pin the list could not place: the item, its place, and why.</summary>

@@ -79,7 +79,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
     /// picked from the most similar; with caps, each item taken unless a capped tag of its is full (the pool, or the
     /// boosted order, going deeper until the list is full or the items run out).
     /// </summary>
-    private async Task<(RankedItem[] Items, UnplacedPin[]? UnplacedPins, TagSlot[]? UnfilledSlots)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
+    private async Task<(RankedItem[] Items, UnplacedPin[]? UnplacedPins, UnfilledSlot[]? UnfilledSlots)> Popular(ActiveModel model, IReadOnlyList<PopularItem> seeded, RecommendationRequest request,
         string[] exclude)
     {
         var vocabulary = models.Get(model.Version).DenseIds;
@@ -188,7 +188,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             slotted = TagSlots.Placed(filled, p => p.ItemId);
         }
         PopularItem[] list = [.. listed.Take(depth)];
-        TagSlot[]? Unfilled() => TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted);
+        UnfilledSlot[]? Unfilled() => TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted,
+            tag => SlotCandidates(tag, depth).Select(p => p.ItemId));
         if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced, Unfilled());
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);

@@ -113,19 +113,31 @@ public static class TagSlots
 
     /// <summary>
     /// The slots whose places fall on the page after <paramref name="offset"/> of a list <paramref name="depth"/> deep that
-    /// no item of their tag holds: <paramref name="listed"/> is the list's ids down to its end (or the depth), pins
-    /// placed, and <paramref name="slotted"/> the items slots placed. A place a pin holds is the pin's, not a slot left
-    /// unfilled. Top place first; null when there are none.
+    /// no item of their tag holds, each with the reason: <paramref name="listed"/> is the list's ids down to its end (or
+    /// the depth), pins placed, <paramref name="slotted"/> the items slots placed, and <paramref name="candidates"/> a
+    /// tag's candidates (the ids the slots were filled from). A place a pin holds is the pin's, not a slot left unfilled;
+    /// a place below the list's end has ended; with candidates none of which the list shows above the place, the caps
+    /// kept them out (a list without caps takes one). Top place first; null when there are none.
     /// </summary>
-    public static TagSlot[]? Unfilled(IReadOnlyList<TagSlot>? slots, IEnumerable<int> pinnedPlaces, int offset, int depth, IReadOnlyList<string> listed,
-        IReadOnlyDictionary<string, string>? slotted)
+    public static UnfilledSlot[]? Unfilled(IReadOnlyList<TagSlot>? slots, IEnumerable<int> pinnedPlaces, int offset, int depth, IReadOnlyList<string> listed,
+        IReadOnlyDictionary<string, string>? slotted, Func<string, IEnumerable<string>> candidates)
     {
         if (slots is not { Count: > 0 }) return null;
         var pinned = pinnedPlaces.ToHashSet();
-        TagSlot[] unfilled = [.. slots.Where(s => s.Position > offset && s.Position <= depth && !pinned.Contains(s.Position)
+        UnfilledSlot[] unfilled = [.. slots.Where(s => s.Position > offset && s.Position <= depth && !pinned.Contains(s.Position)
                 && (s.Position > listed.Count || slotted?.ContainsKey(listed[s.Position - 1]) != true))
-            .OrderBy(s => s.Position)];
+            .OrderBy(s => s.Position)
+            .Select(s => new UnfilledSlot(s.Tag, s.Position, Shortfall(s)))];
         return unfilled.Length == 0 ? null : unfilled;
+
+        SlotShortfall Shortfall(TagSlot slot)
+        {
+            if (slot.Position > listed.Count) return SlotShortfall.ListEnded;
+            var ofTag = candidates(slot.Tag).ToArray();
+            if (ofTag.Length == 0) return SlotShortfall.NoItems;
+            var above = listed.Take(slot.Position - 1).ToHashSet(StringComparer.Ordinal);
+            return ofTag.All(above.Contains) ? SlotShortfall.ShownAbove : SlotShortfall.Capped;
+        }
     }
 
     /// <summary>The ranked items with those a slot placed marked with its tag.</summary>

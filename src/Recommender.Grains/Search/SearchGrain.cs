@@ -144,7 +144,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal)), slotted);
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false,
             PinnedItems.Unplaced(filter.Pins, filter.Offset, filter.Depth, pins),
-            TagSlots.Unfilled(filter.Slots, placed.Select(p => p.Position), filter.Offset, filter.Depth, [.. merged.Select(m => m.ItemId)], slotted));
+            TagSlots.Unfilled(filter.Slots, placed.Select(p => p.Position), filter.Offset, filter.Depth, [.. merged.Select(m => m.ItemId)], slotted,
+                tag => slotCandidates?.GetValueOrDefault(tag)?.Select(c => c.ItemId) ?? []));
     }
 
     public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));

@@ -7,7 +7,7 @@ public sealed record RecommendedItemReply(string Id, string Title, double Score,
 
 public sealed record UnplacedPinReply(string Id, int Position, string Reason);
 
-public sealed record UnfilledSlotReply(string Tag, int Position);
+public sealed record UnfilledSlotReply(string Tag, int Position, string Reason);
 
 public sealed record RecommendationsReply(string UserId, string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items,
     List<UnplacedPinReply>? UnplacedPins = null, List<UnfilledSlotReply>? UnfilledSlots = null);

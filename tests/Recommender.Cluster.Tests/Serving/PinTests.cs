@@ -173,8 +173,7 @@ public sealed class PinTests(ServingCluster cluster)
         }
         finally
         {
-            foreach (var (id, _, tags) in items)
-                using (await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = id, tags, hidden = true })) { }
+            await ServingChecks.HideAsync(cluster, [.. items.Select(i => (i.Id, i.Tags))]);
         }
     }
 

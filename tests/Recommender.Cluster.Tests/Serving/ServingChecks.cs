@@ -106,6 +106,20 @@ public static class ServingChecks
     }
 
     /// <summary>
+    /// Hides items a test wrote and waits until user 5's whole list no longer holds them, and a little longer: each silo
+    /// refreshes its catalogue copy every 200 ms, and the next test's reads land on any silo.
+    /// </summary>
+    public static async Task HideAsync(ServingCluster cluster, IReadOnlyList<(string Id, string[] Tags)> items)
+    {
+        foreach (var (id, tags) in items)
+            using (await cluster.Http.PutAsJsonAsync($"/items/{Uri.EscapeDataString(id)}", new { title = id, tags, hidden = true })) { }
+        var ids = items.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+        await Eventually(async () => !(await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=1000&includeSeen=true")).Items.Any(i => ids.Contains(i.Id)),
+            "the items a test wrote hidden");
+        await Task.Delay(TimeSpan.FromMilliseconds(600));
+    }
+
+    /// <summary>
     /// Runs <paramref name="readAndCompare"/>, its reads and its assertions, until its assertions hold, at most 30 times,
     /// 100 ms apart. Each silo keeps its own copy of the live popular list, rebuilt every 200 ms from other tests' events,
     /// and reads land on any silo: the copies agree once each has rebuilt since the last change, so a comparison of

@@ -146,25 +146,25 @@ public sealed class SlotTests(ServingCluster cluster)
     {
         var plain = (await User("k=100")).Select(i => i.Id).ToList();
         var reply = await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&slot=no-such-tag:3&slot=drama:5");
-        Assert.Equal([new UnfilledSlotReply("no-such-tag", 3)], reply.UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 3, "noItems")], reply.UnfilledSlots!);
         Assert.Equal("drama", reply.Items[4].Slot!.ToLowerInvariant());
         // Only the slots on the page; a filled one, or a place a pin holds, is not named.
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=5&offset=5&slot=no-such-tag:3")).UnfilledSlots);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&slot=drama:2")).UnfilledSlots);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&slot=no-such-tag:3&pin={plain[40]}:3")).UnfilledSlots);
         // A tag the list's filters leave no item of, and a place past the list's end.
-        Assert.Equal([new UnfilledSlotReply("action", 1)],
+        Assert.Equal([new UnfilledSlotReply("action", 1, "noItems")],
             (await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&tag=drama&slot=action:1")).UnfilledSlots!);
         var dramas = await User("k=1000&tag=drama");
-        Assert.Equal([new UnfilledSlotReply("romance", dramas.Count + 1)],
+        Assert.Equal([new UnfilledSlotReply("romance", dramas.Count + 1, "listEnded")],
             (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=1000&tag=drama&slot=romance:{dramas.Count + 1}")).UnfilledSlots!);
 
-        Assert.Equal([new UnfilledSlotReply("no-such-tag", 2)], (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=5&slot=no-such-tag:2")).UnfilledSlots!);
-        Assert.Equal([new UnfilledSlotReply("no-such-tag", 1)], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&slot=no-such-tag:1&slot=drama:2")).UnfilledSlots!);
-        Assert.Equal([new UnfilledSlotReply("no-such-tag", 4)], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&diversity=0.5&slot=no-such-tag:4")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 2, "noItems")], (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=5&slot=no-such-tag:2")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 1, "noItems")], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&slot=no-such-tag:1&slot=drama:2")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 4, "noItems")], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&diversity=0.5&slot=no-such-tag:4")).UnfilledSlots!);
         var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(3).ToArray();
         using var session = await cluster.Http.PostAsJsonAsync("/recommendations?k=5&diversity=0.3&slot=no-such-tag:5", new { items });
-        Assert.Equal([new UnfilledSlotReply("no-such-tag", 5)], (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("no-such-tag", 5, "noItems")], (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.UnfilledSlots!);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class SlotTests(ServingCluster cluster)
         await User("k=10&slot=drama:2&slot=no-such-tag:4&slot=drama:30");
         await User("k=10");
         Assert.Equal(1, slots.Sum(("outcome", "filled"), ("list", "user"), ("scenario", "")));
-        Assert.Equal(1, slots.Sum(("outcome", "unfilled"), ("list", "user"), ("scenario", "")));
+        Assert.Equal(1, slots.Sum(("outcome", "unfilled"), ("reason", "noItems"), ("list", "user"), ("scenario", "")));
         Assert.Equal(2, slots.Sum());
 
         await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=5&slot=action:1&slot=action:2");
@@ -238,6 +238,7 @@ public sealed class SlotTests(ServingCluster cluster)
             // The walk's slot items are the answer's, marked; a slot that found none the cap lets in is named.
             Assert.Equal(slotPlaces, reply.Items.Select((item, place) => (item, place + 1)).Where(p => p.item.Slot is not null).Select(p => p.Item2));
             Assert.Equal(slots.Keys.Except(slotPlaces).Order(), (reply.UnfilledSlots ?? []).Select(u => u.Position));
+            Assert.All(reply.UnfilledSlots ?? [], u => Assert.Equal("capped", u.Reason));
         }
 
         await ServingChecks.WhileTheLiveListSettles(async () =>
@@ -298,8 +299,7 @@ public sealed class SlotTests(ServingCluster cluster)
         }
         finally
         {
-            foreach (var (id, _, tags) in items)
-                using (await cluster.Http.PutAsJsonAsync($"/items/{id}", new { title = id, tags, hidden = true })) { }
+            await ServingChecks.HideAsync(cluster, [.. items.Select(i => (i.Id, i.Tags))]);
         }
     }
 

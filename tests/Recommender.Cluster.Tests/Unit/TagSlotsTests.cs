@@ -65,6 +65,23 @@ public sealed class TagSlotsTests
     }
 
     [Fact]
+    public void An_unfilled_slot_is_named_with_why_and_a_filled_or_pinned_place_or_one_off_the_page_is_not()
+    {
+        string[] listed = ["s1", "r1", "p", "r2", "s2", "r3"];
+        var slotted = new Dictionary<string, string> { ["s2"] = "sale" };
+        var candidates = new Dictionary<string, string[]> { ["sale"] = ["s1", "s2"], ["new"] = ["n1"], ["old"] = ["s1"] };
+        UnfilledSlot[]? Unfilled(TagSlot[] slots, int offset = 0) =>
+            TagSlots.Unfilled(slots, [3], offset, 8, listed, slotted, tag => candidates.GetValueOrDefault(tag) ?? []);
+        Assert.Equal([new UnfilledSlot("gone", 2, SlotShortfall.NoItems), new UnfilledSlot("old", 4, SlotShortfall.ShownAbove),
+            new UnfilledSlot("new", 6, SlotShortfall.Capped), new UnfilledSlot("sale", 7, SlotShortfall.ListEnded)],
+            Unfilled([new("sale", 7), new("new", 6), new("old", 4), new("gone", 2), new("sale", 5), new("new", 3), new("new", 9)])!);
+        // The page from place 5 on names only its own places.
+        Assert.Equal([6, 7], Unfilled([new("sale", 7), new("new", 6), new("old", 4)], offset: 4)!.Select(u => u.Position));
+        Assert.Null(Unfilled([new("sale", 5), new("new", 3)]));
+        Assert.Null(TagSlots.Unfilled(null, [], 0, 8, listed, slotted, _ => []));
+    }
+
+    [Fact]
     public void Slots_count_their_places_among_those_the_pins_leave_and_give_way_to_a_pin_of_their_place()
     {
         TagSlot[] slots = [new("sale", 5), new("new", 2), new("sale", 3), new("far", 30)];

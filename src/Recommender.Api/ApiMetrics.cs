@@ -43,39 +43,24 @@ public sealed class ApiMetrics
     }
 
     /// <summary>
-    /// Counts the pins whose places fell on <paramref name="ranking"/>'s page: those it placed, and those it could not,
-    /// by reason, so that a scenario whose pinned item has sold out or was hidden shows before anyone reads an answer.
+    /// Counts the pins and the slots whose places fell on <paramref name="ranking"/>'s page: the pins it placed and those it
+    /// could not, the slots an item of their tag filled and those none did, each by reason, so that a scenario whose pinned
+    /// item has sold out or whose sponsored tag has run dry shows before anyone reads an answer.
     /// </summary>
-    public void Pins(Ranking ranking, ListKind list, string? scenario)
+    public void Placements(Ranking ranking, ListKind list, string? scenario)
     {
-        var placed = 0;
-        foreach (var item in ranking.Items)
-            if (item.Pinned) placed++;
-        if (placed == 0 && ranking.UnplacedPins is null) return;
         var listTag = new KeyValuePair<string, object?>("list", list.ToString().ToLowerInvariant());
         var scenarioTag = new KeyValuePair<string, object?>("scenario", scenario ?? "");
-        if (placed > 0) _pins.Add(placed, new KeyValuePair<string, object?>("outcome", "placed"), listTag, scenarioTag);
-        foreach (var reason in (ranking.UnplacedPins ?? []).GroupBy(p => p.Reason))
-            _pins.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", "unplaced"),
-                new KeyValuePair<string, object?>("reason", System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(reason.Key.ToString())), listTag, scenarioTag);
-    }
+        Count(_pins, ranking.Items.Count(i => i.Pinned), "placed", "unplaced", ranking.UnplacedPins?.Select(p => p.Reason));
+        Count(_slots, ranking.Items.Count(i => i.Slot is not null), "filled", "unfilled", ranking.UnfilledSlots?.Select(s => s.Reason));
 
-    /// <summary>
-    /// Counts the slots whose places fell on <paramref name="ranking"/>'s page: those an item of their tag filled, and
-    /// those none did, so that a scenario whose sponsored tag has run dry shows before anyone reads an answer.
-    /// </summary>
-    public void Slots(Ranking ranking, ListKind list, string? scenario)
-    {
-        var filled = 0;
-        foreach (var item in ranking.Items)
-            if (item.Slot is not null) filled++;
-        if (filled == 0 && ranking.UnfilledSlots is null) return;
-        var listTag = new KeyValuePair<string, object?>("list", list.ToString().ToLowerInvariant());
-        var scenarioTag = new KeyValuePair<string, object?>("scenario", scenario ?? "");
-        if (filled > 0) _slots.Add(filled, new KeyValuePair<string, object?>("outcome", "filled"), listTag, scenarioTag);
-        foreach (var reason in (ranking.UnfilledSlots ?? []).GroupBy(s => s.Reason))
-            _slots.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", "unfilled"),
-                new KeyValuePair<string, object?>("reason", System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(reason.Key.ToString())), listTag, scenarioTag);
+        void Count<TReason>(Counter<long> counter, int done, string doneOutcome, string missedOutcome, IEnumerable<TReason>? missed) where TReason : struct, Enum
+        {
+            if (done > 0) counter.Add(done, new KeyValuePair<string, object?>("outcome", doneOutcome), listTag, scenarioTag);
+            foreach (var reason in (missed ?? []).GroupBy(r => r))
+                counter.Add(reason.Count(), new KeyValuePair<string, object?>("outcome", missedOutcome),
+                    new KeyValuePair<string, object?>("reason", System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(reason.Key.ToString())), listTag, scenarioTag);
+        }
     }
 
     /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>

@@ -124,11 +124,7 @@ public static class ItemEndpoints
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);
-        if (ranking is not null)
-        {
-            metrics.Pins(ranking, ListKind.Similar, list.Scenario);
-            metrics.Slots(ranking, ListKind.Similar, list.Scenario);
-        }
+        if (ranking is not null) metrics.Placements(ranking, ListKind.Similar, list.Scenario);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots)));

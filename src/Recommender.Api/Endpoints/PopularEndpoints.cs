@@ -48,8 +48,7 @@ public static class PopularEndpoints
         var ranking = await ClusterRetry.RepeatAsync(attempt => session.Recommend(new Immutable<string[]>([]), request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Popular);
-        metrics.Pins(ranking, ListKind.Popular, request!.Scenario);
-        metrics.Slots(ranking, ListKind.Popular, request!.Scenario);
+        metrics.Placements(ranking, ListKind.Popular, request!.Scenario);
         return Results.Ok(new PopularItemsResponse(ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
     }
 }

@@ -55,8 +55,7 @@ public static class SessionEndpoints
         var ranking = await ClusterRetry.RepeatAsync(attempt => session.RecommendFor(history, visitor, request!, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Session);
-        metrics.Pins(ranking, ListKind.Session, request!.Scenario);
-        metrics.Slots(ranking, ListKind.Session, request!.Scenario);
+        metrics.Placements(ranking, ListKind.Session, request!.Scenario);
         return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
     }

@@ -68,8 +68,7 @@ public static class UserEndpoints
         var ranking = await ClusterRetry.RepeatAsync(attempt => user.Recommend(request, attempt), options.CallAttemptTimeout, cancellation);
         if (ranking.ModelVersion.Length == 0) return null;
         metrics.Recommended(ranking, clock.Elapsed);
-        metrics.Pins(ranking, ListKind.User, request.Scenario);
-        metrics.Slots(ranking, ListKind.User, request.Scenario);
+        metrics.Placements(ranking, ListKind.User, request.Scenario);
         return new RecommendationsResponse(userId, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots));
     }

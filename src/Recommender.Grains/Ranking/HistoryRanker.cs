@@ -116,6 +116,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             var count = TagSlots.Depth(slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)), read, deep: caps is not null);
             return request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, count) : [.. OfTag(tag).Take(count)];
         }
+        Dictionary<string, PopularItem[]> SlotCandidatesByTag(int read) => slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(tag => tag, tag => SlotCandidates(tag, read), StringComparer.OrdinalIgnoreCase);
         // Under caps a slot's item counts against them, so the slots are placed in the walk down the list's order.
         (PopularItem Item, string? Slot)[] FillUnderCaps(IEnumerable<PopularItem> ordered, Func<string, IEnumerable<PopularItem>> ofTag) =>
             TagSlots.Fill(ordered, slots, ofTag, p => p.ItemId, depth, Capped, caps, taken);
@@ -125,8 +127,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             for (var size = DiverseSelection.PoolSize(depth); ; size = TagCaps.Deeper(size))
             {
                 var pool = Ordered(size);
-                var ofSlots = slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
-                    .ToDictionary(tag => tag, tag => SlotCandidates(tag, size), StringComparer.OrdinalIgnoreCase);
+                var ofSlots = SlotCandidatesByTag(size);
                 // The pinned items' vectors too: the picks keep apart from them as from each other; and the slots' candidates'.
                 var vectors = await ItemVectors.ReadAsync(grains, model,
                     [.. pool.Select(p => p.ItemId), .. placed.Select(p => p.ItemId), .. ofSlots.Values.SelectMany(c => c).Select(p => p.ItemId)]);
@@ -166,8 +167,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             for (var size = TagCaps.ScanDepth(depth); ; size = TagCaps.Deeper(size))
             {
                 var ordered = Ordered(size);
-                var ofSlots = slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
-                    .ToDictionary(tag => tag, tag => SlotCandidates(tag, size), StringComparer.OrdinalIgnoreCase);
+                var ofSlots = SlotCandidatesByTag(size);
                 var filled = slots.Length == 0 ? [.. TagCaps.Take(ordered, Capped, caps, depth, taken).Select(p => (p, (string?)null))]
                     : FillUnderCaps(ordered, tag => ofSlots[tag]);
                 var starved = slots.Any(slot => slot.Position <= filled.Length && filled[slot.Position - 1].Slot is null && ofSlots[slot.Tag].Length == size);

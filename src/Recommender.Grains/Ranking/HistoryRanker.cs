@@ -139,7 +139,10 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                         (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups, Slot: slot))];
                 var picked = DiverseSelection.Select(Scored(pool, null), depth, request.Diversity, caps, taken, shown,
                     [.. slots.Select(s => (s.Position, (IReadOnlyList<ScoredItem>)Scored(ofSlots[s.Tag], s.Tag)))]);
-                if (caps is null || picked.Length == depth || pool.Length < size || size == int.MaxValue)
+                // Under caps a pick that does not fill needs a deeper pool, and so does a slot left without an item the caps
+                // let in while its tag may have more.
+                if (caps is null || ((picked.Length == depth || pool.Length < size) && !TagSlots.Starved(slots, picked, p => p.Slot, tag => ofSlots[tag].Length == size))
+                    || size == int.MaxValue)
                 {
                     var byId = pool.Concat(ofSlots.Values.SelectMany(c => c)).DistinctBy(p => p.ItemId, StringComparer.Ordinal)
                         .ToDictionary(p => p.ItemId, StringComparer.Ordinal);
@@ -170,7 +173,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                 var ofSlots = SlotCandidatesByTag(size);
                 var filled = slots.Length == 0 ? [.. TagCaps.Take(ordered, Capped, caps, depth, taken).Select(p => (p, (string?)null))]
                     : FillUnderCaps(ordered, tag => ofSlots[tag]);
-                var starved = slots.Any(slot => slot.Position <= filled.Length && filled[slot.Position - 1].Slot is null && ofSlots[slot.Tag].Length == size);
+                var starved = TagSlots.Starved(slots, filled, f => f.Slot, tag => ofSlots[tag].Length == size);
                 if ((filled.Length == depth && !starved) || ordered.Length < size || size == int.MaxValue)
                 {
                     listed = filled.Select(f => f.Item);

@@ -107,6 +107,14 @@ public static class TagSlots
         }
     }
 
+    /// <summary>
+    /// Whether a slot of <paramref name="slots"/> (places among the unpinned ones) within <paramref name="list"/> holds no
+    /// item of its tag while its tag may have more candidates than were read (<paramref name="mayHaveMore"/>): under caps,
+    /// which may pass over the tag's best, a deeper read may find one they let in.
+    /// </summary>
+    public static bool Starved<T>(IReadOnlyList<TagSlot> slots, IReadOnlyList<T> list, Func<T, string?> slotOf, Func<string, bool> mayHaveMore) =>
+        slots.Any(slot => slot.Position <= list.Count && slotOf(list[slot.Position - 1]) is null && mayHaveMore(slot.Tag));
+
     /// <summary>The items of a filled list (<see cref="Fill"/>) that slots placed, by id, with the slot's tag.</summary>
     public static Dictionary<string, string> Placed<T>(IEnumerable<(T Item, string? Slot)> filled, Func<T, string> idOf) =>
         filled.Where(f => f.Slot is not null).ToDictionary(f => idOf(f.Item), f => f.Slot!, StringComparer.Ordinal);

@@ -40,8 +40,8 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         // list may hold; under caps each counts against the caps of its tags wherever its place, so that every page's
         // ranking makes the same room for it. A list with slots needs no deeper ranking: each slot's item takes a place,
         // and passes over at most one ranked item; the shards send each slot tag's best rows last.
-        // Under caps a diverse list's slots are ranked as deep as its pool, whose caps may pass over a tag's best; a walked
-        // list's only once a slot finds no item the caps let in (below).
+        // Under caps a diverse list's slots are ranked as deep as its pool, whose caps may pass over a tag's best (and a
+        // deeper pool while a slot finds none they let in); a walked list's only once a slot finds no such item (below).
         var scan = filter with { K = walked ? TagCaps.ScanDepth(depth) : depth, Offset = 0, CapSurvivors = walked, DeepSlots = diverse && caps is not null };
         var hasSlots = filter.Slots?.Any(s => s.Position <= filter.Depth) == true;
         Dictionary<string, ScoredItem[]>? slotCandidates = null;
@@ -84,9 +84,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
                     var filled = TagSlots.Fill(reached, slots, tag => byTag.GetValueOrDefault(tag) ?? [], c => c.ItemId, filter.Depth, TagCaps.Of, caps, taken);
                     merged = [.. filled.Select(f => f.Item)];
                     slotted = TagSlots.Placed(filled, c => c.ItemId);
-                    var starved = slots.Any(slot => slot.Position <= filled.Length && filled[slot.Position - 1].Slot is null
-                        && slotRowsFromOneShard!.GetValueOrDefault(slot.Tag) >= TagSlots.Depth(
-                            filter.Slots!.Where(s => string.Equals(s.Tag, slot.Tag, StringComparison.OrdinalIgnoreCase)), scan.K, scan.DeepSlots));
+                    var starved = TagSlots.Starved(slots, filled, f => f.Slot, SlotTagMayHaveMore);
                     final = whole || scan.K == int.MaxValue || (filled.Length == filter.Depth && !starved);
                     // A starved slot first asks for its tag as deep as the scan already goes; then both go deeper.
                     if (!final && starved && !scan.DeepSlots)
@@ -112,13 +110,20 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             var complete = candidates.All(c => c.Count < scan.K);
             if (picked.Length < filter.Depth && complete && candidates.Sum(c => c.Count) > merged.Length)
                 picked = Pick(SoftmaxRanking.Merge(candidates, int.MaxValue));
-            if (picked.Length == filter.Depth || complete || scan.K == int.MaxValue)
+            // So does a slot left without an item the caps let in while a shard may have more of its tag.
+            var starvedSlot = slotCandidates is not null
+                && TagSlots.Starved(TagSlots.AmongUnpinned(filter.Slots, placed, filter.Depth), picked, p => p.Slot, SlotTagMayHaveMore);
+            if (((picked.Length == filter.Depth || complete) && !starvedSlot) || scan.K == int.MaxValue)
             {
                 merged = picked;
                 break;
             }
             scan = scan with { K = TagCaps.Deeper(scan.K) };
         }
+
+        // A shard that sent as many rows of a slot's tag as it was asked for may have more.
+        bool SlotTagMayHaveMore(string tag) => slotRowsFromOneShard!.GetValueOrDefault(tag) >= TagSlots.Depth(
+            filter.Slots!.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)), scan.K, scan.DeepSlots);
 
         // The list from candidates ranked best first: as they come, or picked for diversity (under the caps, if any; a
         // diverse pick places the slots as it goes, and keeps apart from their items as from its own picks).

@@ -263,7 +263,7 @@ public sealed class SlotTests(ServingCluster cluster)
     }
 
     [Fact]
-    public async Task Under_caps_a_scan_goes_deeper_for_a_slot_whose_tags_best_items_the_caps_keep_out()
+    public async Task Under_caps_a_scan_plain_or_diverse_goes_deeper_for_a_slot_whose_tags_best_items_the_caps_keep_out()
     {
         var models = await cluster.GetJsonAsync<ModelsReply>("/models");
         var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
@@ -273,15 +273,16 @@ public sealed class SlotTests(ServingCluster cluster)
             (vector[0], vector[1]) = (similar, 1 - similar);
             return vector;
         }
-        // Forty sponsored items of one brand, the first most like the anchor and the others after two plain items, then two
-        // sponsored items of no brand: the list of three fills from the first rows each shard ranks, while the slot's
-        // first candidates on every shard are the brand's, which the cap keeps out once its first item is listed.
+        // A hundred and twenty sponsored items of one brand, the first most like the anchor and the others after two plain
+        // items, then two sponsored items of no brand: the list of three fills from the first rows each shard ranks (or,
+        // diverse, from its pool of twelve), while the slot's first candidates on every shard are the brand's, which the
+        // cap keeps out once its first item is listed.
         var tag = $"deep-{Guid.NewGuid():N}";
         var anchor = $"{tag}-anchor";
         (string Id, float[] Embedding, string[] Tags)[] items =
         [
             (anchor, Vector(1), []),
-            .. Enumerable.Range(0, 40).Select(i => ($"{tag}-brand-{i:D2}", Vector(i == 0 ? 0.999f : 0.99f - i * 0.001f), new[] { tag, "sponsored-x", "brand-x" })),
+            .. Enumerable.Range(0, 120).Select(i => ($"{tag}-brand-{i:D3}", Vector(i == 0 ? 0.999f : 0.99f - i * 0.001f), new[] { tag, "sponsored-x", "brand-x" })),
             ($"{tag}-plain-0", Vector(0.998f), [tag]),
             ($"{tag}-plain-1", Vector(0.997f), [tag]),
             ($"{tag}-other-0", Vector(0.8f), [tag, "sponsored-x"]),
@@ -292,10 +293,16 @@ public sealed class SlotTests(ServingCluster cluster)
             using (var written = await cluster.Http.PostAsJsonAsync("/items", items.Select(i => new { id = i.Id, title = i.Id, tags = i.Tags, embedding = i.Embedding })))
                 Assert.True(written.StatusCode == HttpStatusCode.OK, await written.Content.ReadAsStringAsync());
             var reply = await cluster.GetJsonAsync<SimilarReply>($"/items/{anchor}/similar?k=3&tag={tag}&cap=brand-x:1&slot=sponsored-x:3");
-            // The brand's best, the best plain item, then the best sponsored item the cap lets in, forty places down.
-            Assert.Equal([$"{tag}-brand-00", $"{tag}-plain-0", $"{tag}-other-0"], reply.Items.Select(i => i.Id));
+            // The brand's best, the best plain item, then the best sponsored item the cap lets in, 120 places down.
+            Assert.Equal([$"{tag}-brand-000", $"{tag}-plain-0", $"{tag}-other-0"], reply.Items.Select(i => i.Id));
             Assert.Equal("sponsored-x", reply.Items[2].Slot);
             Assert.Null(reply.UnfilledSlots);
+            // A diverse list too: its pool goes deeper until the slot finds a sponsored item of no brand.
+            var diverse = await cluster.GetJsonAsync<SimilarReply>($"/items/{anchor}/similar?k=3&tag={tag}&cap=brand-x:1&slot=sponsored-x:3&diversity=0.5");
+            Assert.Equal("sponsored-x", diverse.Items[2].Slot);
+            Assert.StartsWith($"{tag}-other-", diverse.Items[2].Id, StringComparison.Ordinal);
+            Assert.Null(diverse.UnfilledSlots);
+            Assert.Single(diverse.Items, i => i.Id.StartsWith($"{tag}-brand-", StringComparison.Ordinal));
         }
         finally
         {

@@ -65,6 +65,21 @@ public sealed class TagSlotsTests
     }
 
     [Fact]
+    public void A_slot_is_starved_when_its_place_holds_another_item_and_its_tag_may_have_more()
+    {
+        (string Item, string? Slot)[] list = [("r1", null), ("s1", "sale"), ("r2", null)];
+        bool Starved(TagSlot[] slots, params string[] withMore) =>
+            TagSlots.Starved(slots, list, f => f.Slot, tag => withMore.Contains(tag));
+        Assert.True(Starved([new("new", 3)], "new"));
+        Assert.True(Starved([new("sale", 2), new("new", 1)], "new", "sale"));
+        // A filled place, a tag read to its end, a place below the list's end: none is.
+        Assert.False(Starved([new("sale", 2)], "sale"));
+        Assert.False(Starved([new("new", 3)], "sale"));
+        Assert.False(Starved([new("new", 4)], "new"));
+        Assert.False(Starved([], "new"));
+    }
+
+    [Fact]
     public void An_unfilled_slot_is_named_with_why_and_a_filled_or_pinned_place_or_one_off_the_page_is_not()
     {
         string[] listed = ["s1", "r1", "p", "r2", "s2", "r3"];

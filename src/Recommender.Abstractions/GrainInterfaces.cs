@@ -305,6 +305,10 @@ public interface IItemShardGrain : IGrainWithStringKey
     /// <summary>The stored vectors (normalised when the model scores by cosine) and titles of those of <paramref name="itemIds"/> this shard holds.</summary>
     [Alias("GetVectors")]
     Task<ShardVectors> GetVectors(Immutable<string[]> itemIds);
+
+    /// <summary>Whether a row this shard may return (listed, not hidden, available) carries <paramref name="tag"/> (ignoring case).</summary>
+    [Alias("ListsTag")]
+    Task<bool> ListsTag(string tag);
 }
 
 /// <summary>

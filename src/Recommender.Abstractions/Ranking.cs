@@ -105,7 +105,7 @@ public enum PinRefusal
 [GenerateSerializer, Alias("recommender.slot-shortfall")]
 public enum SlotShortfall
 {
-    /// <summary>No item carrying the tag is one the list may hold (none in the catalogue, or none its filters let in).</summary>
+    /// <summary>No item the list's model version serves carries the tag (a tag nothing carries, or whose items are all hidden or unavailable).</summary>
     [JsonStringEnumMemberName("noItems")]
     NoItems = 0,
 
@@ -120,6 +120,13 @@ public enum SlotShortfall
     /// <summary>The list ends above the place.</summary>
     [JsonStringEnumMemberName("listEnded")]
     ListEnded = 3,
+
+    /// <summary>
+    /// Items carry the tag, but the list may hold none of them: its filters or exclusions, or the user's seen or dismissed
+    /// items, leave them all out (and in the popular list, items never counted are not in it).
+    /// </summary>
+    [JsonStringEnumMemberName("noneAllowed")]
+    NoneAllowed = 4,
 }
 
 /// <summary>A slot whose place falls on a page that no item of its tag holds, and why.</summary>

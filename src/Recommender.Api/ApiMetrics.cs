@@ -24,7 +24,7 @@ public sealed class ApiMetrics
         _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
             + "(placed, or unplaced with the reason the list could not hold the item), list (user, session, similar, popular) and scenario (empty for none).");
         _slots = meter.CreateCounter<long>("recommender.slots", "{slot}", "Slots (slot=TAG:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
-            + "(filled by an item of the tag, or unfilled with the reason: noItems, shownAbove, capped or listEnded), list (user, session, similar, popular) and scenario (empty for none); "
+            + "(filled by an item of the tag, or unfilled with the reason: noItems, noneAllowed, shownAbove, capped or listEnded), list (user, session, similar, popular) and scenario (empty for none); "
             + "a place a pin holds is not counted.");
         _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, or the popular list asked for itself).");
     }

@@ -68,6 +68,7 @@ public static class RecommenderApi
             .AddSchemaTransformer<OpenApiRequestBodies>().AddDocumentTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiSecurity>().AddOperationTransformer<OpenApiUnavailable>()
             .AddOperationTransformer<OpenApiRateLimits>());
         builder.Services.AddSingleton(FrontEndOptions.Bind(builder.Configuration));
+        builder.Services.AddScoped<PinAvailability>();
         builder.Services.AddSingleton<KnownItems>();
         builder.Services.AddSingleton<Scenarios.ScenarioCache>();
         builder.Services.AddHostedService<Scenarios.ScenarioWatch>();

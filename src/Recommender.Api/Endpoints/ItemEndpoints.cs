@@ -102,7 +102,8 @@ public static class ItemEndpoints
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
         string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? scenario,
-        HttpRequest request, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
+        HttpRequest request, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, PinAvailability pinAvailability,
+        CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
@@ -127,6 +128,7 @@ public static class ItemEndpoints
         if (ranking is not null) metrics.Placements(ranking, ListKind.Similar, list.Scenario);
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
-            : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
+            : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(),
+                await pinAvailability.DescribeAsync(ranking.UnplacedPins, cancellation), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
     }
 }

@@ -24,7 +24,7 @@ public static class PopularEndpoints
 
     private static async Task<IResult> Popular(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag,
         string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot, string? scenario, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
-        ScenarioCache scenarios, CancellationToken cancellation)
+        ScenarioCache scenarios, PinAvailability pinAvailability, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var count = Fields.K(k, errors);
@@ -49,6 +49,7 @@ public static class PopularEndpoints
         if (ranking.ModelVersion.Length == 0) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Popular);
         metrics.Placements(ranking, ListKind.Popular, request!.Scenario);
-        return Results.Ok(new PopularItemsResponse(ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
+        return Results.Ok(new PopularItemsResponse(ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(),
+            await pinAvailability.DescribeAsync(ranking.UnplacedPins, cancellation), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
     }
 }

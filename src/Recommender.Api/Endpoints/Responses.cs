@@ -85,26 +85,37 @@ internal static class UnfilledSlotsText
 public sealed record UnfilledSlotResponse(
     string Tag,
     int Position,
-    [property: Description("noItems: no item carrying the tag is one the list may hold (none in the catalogue, or none its filters let in); shownAbove: "
-        + "every such item is shown above the place; capped: the caps keep out those not shown above it; listEnded: the list ends above the place.")]
+    [property: Description("noItems: no item the catalogue lists now (not hidden, available) carries the tag; noneAllowed: items carry it, but the list may "
+        + "hold none of them (its filters, exclusions, the user's seen or dismissed items; in the popular list, items never counted); shownAbove: every "
+        + "item of the tag the list may hold is shown above the place; capped: the caps keep out those not shown above it; listEnded: the list ends above "
+        + "the place.")]
     SlotShortfall Reason)
 {
     public static IReadOnlyList<UnfilledSlotResponse>? From(IReadOnlyList<UnfilledSlot>? unfilled) =>
         unfilled?.Select(s => new UnfilledSlotResponse(s.Tag, s.Position, s.Reason)).ToArray();
 }
 
-/// <summary>A pin the list could not place: the item, its place, and why.</summary>
+/// <summary>
+/// A pin the list could not place: the item, its place, and why; an unavailable item says which of hidden, not yet
+/// available (until when) and expired (since when) it is (<see cref="PinAvailability"/>).
+/// </summary>
 public sealed record UnplacedPinResponse(
     string Id,
     int Position,
     [property: Description("unknown: no item of that id is in the catalogue under the version that ranked the list; unavailable: hidden, expired or not yet "
-        + "available; excluded: by the request or its scenario (exclude, excludeId); seen: the user or the session has had it (includeSeen=true lists it); "
-        + "dismissed: the user dismissed it; outsideTags: without the list's tags (tag) or with one it leaves out (excludeTag); itself: the item a "
-        + "similar-items list is about.")]
+        + "available (hidden, availableFrom and expiredAt say which); excluded: by the request or its scenario (exclude, excludeId); seen: the user or "
+        + "the session has had it (includeSeen=true lists it); dismissed: the user dismissed it; outsideTags: without the list's tags (tag) or with one it "
+        + "leaves out (excludeTag); itself: the item a similar-items list is about.")]
     PinRefusal Reason)
 {
-    public static IReadOnlyList<UnplacedPinResponse>? From(IReadOnlyList<UnplacedPin>? unplaced) =>
-        unplaced?.Select(p => new UnplacedPinResponse(p.ItemId, p.Position, p.Reason)).ToArray();
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Unavailable: the item is hidden (written with \"hidden\": true).")]
+    public bool? Hidden { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Unavailable: the item's window opens at this time (its availableFrom).")]
+    public DateTimeOffset? AvailableFrom { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Unavailable: the item expired at this time (its expiresAt).")]
+    public DateTimeOffset? ExpiredAt { get; init; }
 }
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);

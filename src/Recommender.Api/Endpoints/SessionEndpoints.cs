@@ -29,7 +29,7 @@ public static class SessionEndpoints
     private static async Task<IResult> Recommend(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag,
         [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot,
         string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, ScenarioCache scenarios,
-        CancellationToken cancellation)
+        PinAvailability pinAvailability, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
         if (problem is not null) return problem;
@@ -57,7 +57,8 @@ public static class SessionEndpoints
         metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Session);
         metrics.Placements(ranking, ListKind.Session, request!.Scenario);
         return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
-            ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots)));
+            ranking.Items.Select(RecommendedItem.From).ToArray(), await pinAvailability.DescribeAsync(ranking.UnplacedPins, cancellation),
+            UnfilledSlotResponse.From(ranking.UnfilledSlots)));
     }
 }
 

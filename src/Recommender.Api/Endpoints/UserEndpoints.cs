@@ -49,19 +49,20 @@ public static class UserEndpoints
 
     private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,
         string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? scenario,
-        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
+        HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, PinAvailability pinAvailability,
+        CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var userId = Fields.PathId(http, id, 1, "id", errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, slot, errors);
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        return await ReadList(userId!, request!, grains, metrics, options, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
+        return await ReadList(userId!, request!, grains, metrics, options, pinAvailability, cancellation) is { } list ? Results.Ok(list) : NoModelYet();
     }
 
     /// <summary>A user's list (null while no model is active yet), counted in the recommendation metrics.</summary>
     private static async Task<RecommendationsResponse?> ReadList(string userId, RecommendationRequest request, IGrainFactory grains, ApiMetrics metrics,
-        FrontEndOptions options, CancellationToken cancellation)
+        FrontEndOptions options, PinAvailability pinAvailability, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         var user = grains.User(userId);
@@ -70,7 +71,7 @@ public static class UserEndpoints
         metrics.Recommended(ranking, clock.Elapsed);
         metrics.Placements(ranking, ListKind.User, request.Scenario);
         return new RecommendationsResponse(userId, ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
-            ranking.Items.Select(RecommendedItem.From).ToArray(), UnplacedPinResponse.From(ranking.UnplacedPins), UnfilledSlotResponse.From(ranking.UnfilledSlots));
+            ranking.Items.Select(RecommendedItem.From).ToArray(), await pinAvailability.DescribeAsync(ranking.UnplacedPins, cancellation), UnfilledSlotResponse.From(ranking.UnfilledSlots));
     }
 
     private static IResult NoModelYet() => Problems.Unavailable("No model is active yet: the catalogue is still loading.");
@@ -79,7 +80,7 @@ public static class UserEndpoints
     private static async Task<IResult> RecommendMany(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId,
         [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost,
         [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot, string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
-        ScenarioCache scenarios, CancellationToken cancellation)
+        ScenarioCache scenarios, PinAvailability pinAvailability, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
         if (problem is not null) return problem;
@@ -97,7 +98,7 @@ public static class UserEndpoints
         var lists = new RecommendationsResponse?[users.Length];
         await Parallel.ForEachAsync(Enumerable.Range(0, users.Length),
             new ParallelOptions { MaxDegreeOfParallelism = ConcurrentReads, CancellationToken = cancellation },
-            async (i, token) => lists[i] = await ReadList(users[i], request!, grains, metrics, options, token));
+            async (i, token) => lists[i] = await ReadList(users[i], request!, grains, metrics, options, pinAvailability, token));
         return lists.Any(l => l is null) ? NoModelYet() : Results.Ok(new UsersRecommendationsResponse(lists!));
     }
 

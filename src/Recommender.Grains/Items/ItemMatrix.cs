@@ -108,6 +108,14 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     public bool IsHidden(string itemId) => _rows.TryGetValue(itemId, out var row) && _hiddenRows.Contains(row);
 
+    /// <summary>Whether a row a scan may return (listed, not hidden, not held back) carries <paramref name="tag"/> (ignoring case).</summary>
+    public bool ListsTag(string tag)
+    {
+        if (!_tagRows.TryGetValue(tag, out var rows)) return false;
+        var now = DateTimeOffset.UtcNow;
+        return rows.Any(row => !_hiddenRows.Contains(row) && !_unlistedRows.Contains(row) && !(_heldUntil.GetValueOrDefault(row) > now));
+    }
+
     public void SetTitle(string itemId, string title)
     {
         if (_rows.TryGetValue(itemId, out var row)) _titles[row] = title;

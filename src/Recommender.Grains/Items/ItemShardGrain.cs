@@ -77,6 +77,12 @@ public sealed class ItemShardGrain(
             deepSlots: filter.DeepSlots));
     }
 
+    public async Task<bool> ListsTag(string tag)
+    {
+        await RefreshHidden();
+        return _matrix.ListsTag(tag);
+    }
+
     /// <summary>Hidden items come with the silo's catalogue snapshot; the rows they map to are worked out once per change.</summary>
     private async Task RefreshHidden()
     {

@@ -191,14 +191,16 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             slotted = TagSlots.Placed(filled, p => p.ItemId);
         }
         PopularItem[] list = [.. listed.Take(depth)];
-        UnfilledSlot[]? Unfilled() => TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted,
-            tag => SlotCandidates(tag, depth).Select(p => p.ItemId));
-        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced, Unfilled());
+        Task<UnfilledSlot[]?> Unfilled() => TagSlots.TellNoItemsApart(
+            TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted,
+                tag => SlotCandidates(tag, depth).Select(p => p.ItemId)),
+            tag => TaggedItems.AnyListedAsync(grains, model, tag));
+        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced, await Unfilled());
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placedIds);
         list = [.. PinnedItems.Place(list, placed.Select(p =>
             (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth)];
-        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), placedIds), slotted), unplaced, Unfilled());
+        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), placedIds), slotted), unplaced, await Unfilled());
     }
 }

@@ -148,6 +148,20 @@ public static class TagSlots
         }
     }
 
+    /// <summary>
+    /// <paramref name="unfilled"/> with each slot whose tag had no candidate told apart by whether the catalogue lists an
+    /// item of the tag at all (<paramref name="listsTag"/>, asked once per tag): the list's filters left none
+    /// (<see cref="SlotShortfall.NoneAllowed"/>) or there is none (<see cref="SlotShortfall.NoItems"/>).
+    /// </summary>
+    public static async Task<UnfilledSlot[]?> TellNoItemsApart(UnfilledSlot[]? unfilled, Func<string, Task<bool>> listsTag)
+    {
+        if (unfilled is null || !unfilled.Any(u => u.Reason == SlotShortfall.NoItems)) return unfilled;
+        var tags = unfilled.Where(u => u.Reason == SlotShortfall.NoItems).Select(u => u.Tag).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        var listed = await Task.WhenAll(tags.Select(listsTag));
+        var withItems = tags.Where((_, i) => listed[i]).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return [.. unfilled.Select(u => u.Reason == SlotShortfall.NoItems && withItems.Contains(u.Tag) ? u with { Reason = SlotShortfall.NoneAllowed } : u)];
+    }
+
     /// <summary>The ranked items with those a slot placed marked with its tag.</summary>
     public static RankedItem[] Mark(RankedItem[] items, IReadOnlyDictionary<string, string>? slotted) =>
         slotted is not { Count: > 0 } ? items : [.. items.Select(i => slotted.TryGetValue(i.ItemId, out var tag) ? i with { Slot = tag } : i)];

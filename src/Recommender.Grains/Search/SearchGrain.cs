@@ -147,10 +147,11 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             merged = PinnedItems.Place(merged, placed.Select(p => (p.Position, pins!.Pinned[p.ItemId])), filter.Depth);
         var ranked = TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.Rank(merged, options.Value.SoftmaxTemperatureFor(model.Similarity)),
             placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal)), slotted);
+        var unfilled = TagSlots.Unfilled(filter.Slots, placed.Select(p => p.Position), filter.Offset, filter.Depth, [.. merged.Select(m => m.ItemId)], slotted,
+            tag => slotCandidates?.GetValueOrDefault(tag)?.Select(c => c.ItemId) ?? []);
         return new Abstractions.Ranking(filter.Offset == 0 ? ranked : ranked.Length > filter.Offset ? ranked[filter.Offset..] : [], model.Version, source, false,
             PinnedItems.Unplaced(filter.Pins, filter.Offset, filter.Depth, pins),
-            TagSlots.Unfilled(filter.Slots, placed.Select(p => p.Position), filter.Offset, filter.Depth, [.. merged.Select(m => m.ItemId)], slotted,
-                tag => slotCandidates?.GetValueOrDefault(tag)?.Select(c => c.ItemId) ?? []));
+            await TagSlots.TellNoItemsApart(unfilled, tag => TaggedItems.AnyListedAsync(GrainFactory, model, tag)));
     }
 
     public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));

@@ -5,7 +5,7 @@ public sealed record IngestReply(int Accepted, int Duplicates, int Users, int Pe
 
 public sealed record RecommendedItemReply(string Id, string Title, double Score, float Similarity, double? Boost = null, bool? Pinned = null, string? Slot = null);
 
-public sealed record UnplacedPinReply(string Id, int Position, string Reason);
+public sealed record UnplacedPinReply(string Id, int Position, string Reason, bool? Hidden = null, DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiredAt = null);
 
 public sealed record UnfilledSlotReply(string Tag, int Position, string Reason);
 

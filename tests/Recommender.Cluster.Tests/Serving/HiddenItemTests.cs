@@ -47,7 +47,7 @@ public sealed class HiddenItemTests(ServingCluster cluster)
             await ServingChecks.Eventually(async () => !(await Ids("/users/5/recommendations?k=10")).Contains(modelTop), "the hidden item leaves the model's answer");
             Assert.Equal(10, (await Ids("/users/5/recommendations?k=10")).Length);
             // Pinned, it leaves its place to the ranking, and the answer says why.
-            Assert.Equal([new(modelTop, 1, "unavailable")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&pin={modelTop}:1")).UnplacedPins!);
+            Assert.Equal([new(modelTop, 1, "unavailable", Hidden: true)], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&pin={modelTop}:1")).UnplacedPins!);
             Assert.DoesNotContain(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
             await ServingChecks.Eventually(async () => !(await Ids(Cold() + "?k=1000")).Contains(popularTop), "the hidden item leaves the popular list");
             // Its own neighbours are still there to ask for.

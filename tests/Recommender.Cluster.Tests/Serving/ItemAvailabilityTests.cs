@@ -24,6 +24,8 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
+    private sealed record UsersReply(List<RecommendationsReply> Users);
+
     private async Task PostBatch(object[] items)
     {
         using var response = await cluster.Http.PostAsJsonAsync("/items", items);
@@ -66,6 +68,9 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
             Assert.False(expired.Recommendable);
             Assert.StartsWith("Expired at", expired.Note);
             Assert.NotNull(expired.Placement);
+            // Pinned, it leaves its place to the ranking, and the answer says since when.
+            Assert.Equal([new(story, 1, "unavailable", ExpiredAt: expiresAt)], (await cluster.GetJsonAsync<RecommendationsReply>($"{userList}&pin={story}:1")).UnplacedPins!);
+            Assert.Equal([new(story, 2, "unavailable", ExpiredAt: expiresAt)], (await cluster.GetJsonAsync<SimilarReply>($"{similarList}&pin={story}:2")).UnplacedPins!);
 
             // Written again without an expiry, it is back.
             await Put(story, new { title = "Breaking", tags = new[] { tag } });
@@ -99,7 +104,7 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
         var userList = $"/users/5/recommendations?k=5&tag={tag}";
         try
         {
-            var (opens, closes) = (DateTimeOffset.UtcNow.AddSeconds(8), DateTimeOffset.UtcNow.AddSeconds(14));
+            var (opens, closes) = (DateTimeOffset.UtcNow.AddSeconds(10), DateTimeOffset.UtcNow.AddSeconds(16));
             await PostBatch([new { id = release, title = "Premiere", tags = new[] { tag }, embedding, availableFrom = opens, expiresAt = closes.ToUnixTimeSeconds() + 1 }]);
             var early = await cluster.GetJsonAsync<ItemReply>($"/items/{release}");
             Assert.Equal(opens, early.AvailableFrom);
@@ -108,7 +113,14 @@ public sealed class ItemAvailabilityTests(ServingCluster cluster)
             Assert.NotNull(early.Placement);
             Assert.StartsWith("Available from", early.Note);
             Assert.Empty(await Ids(userList));
-            Assert.Equal([new(release, 1, "unavailable")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&pin={release}:1")).UnplacedPins!);
+            // Pinned, it leaves its place to the ranking, and the answer says until when (once per item in a batch of users).
+            Assert.Equal([new(release, 1, "unavailable", AvailableFrom: opens)], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&pin={release}:1")).UnplacedPins!);
+            using (var many = await cluster.Http.PostAsJsonAsync($"/users/recommendations?k=5&pin={release}:2", new { users = new[] { "5", "6" } }))
+            {
+                Assert.True(many.IsSuccessStatusCode, await many.Content.ReadAsStringAsync());
+                Assert.All((await many.Content.ReadFromJsonAsync<UsersReply>())!.Users,
+                    list => Assert.Equal([new(release, 2, "unavailable", AvailableFrom: opens)], list.UnplacedPins!));
+            }
 
             await ServingChecks.Eventually(async () => (await Ids(userList)).SequenceEqual([release]), "the item is listed once its window opens", Wait);
             Assert.True(DateTimeOffset.UtcNow >= opens);

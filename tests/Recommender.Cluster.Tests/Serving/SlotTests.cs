@@ -152,9 +152,12 @@ public sealed class SlotTests(ServingCluster cluster)
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=5&offset=5&slot=no-such-tag:3")).UnfilledSlots);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&slot=drama:2")).UnfilledSlots);
         Assert.Null((await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&slot=no-such-tag:3&pin={plain[40]}:3")).UnfilledSlots);
-        // A tag the list's filters leave no item of, and a place past the list's end.
-        Assert.Equal([new UnfilledSlotReply("action", 1, "noItems")],
+        // A tag the list's filters leave no item of (which items do carry), and a place past the list's end.
+        Assert.Equal([new UnfilledSlotReply("action", 1, "noneAllowed")],
             (await cluster.GetJsonAsync<RecommendationsReply>("/users/5/recommendations?k=10&tag=drama&slot=action:1")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("action", 2, "noneAllowed")],
+            (await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=5&excludeTag=action&slot=action:2")).UnfilledSlots!);
+        Assert.Equal([new UnfilledSlotReply("action", 1, "noneAllowed")], (await cluster.GetJsonAsync<PopularReply>("/popular?k=5&tag=drama&slot=action:1")).UnfilledSlots!);
         var dramas = await User("k=1000&tag=drama");
         Assert.Equal([new UnfilledSlotReply("romance", dramas.Count + 1, "listEnded")],
             (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=1000&tag=drama&slot=romance:{dramas.Count + 1}")).UnfilledSlots!);
@@ -165,6 +168,28 @@ public sealed class SlotTests(ServingCluster cluster)
         var items = (await cluster.GetJsonAsync<HistoryReply>("/users/5/history")).Events.Select(e => e.ItemId).Distinct().Take(3).ToArray();
         using var session = await cluster.Http.PostAsJsonAsync("/recommendations?k=5&diversity=0.3&slot=no-such-tag:5", new { items });
         Assert.Equal([new UnfilledSlotReply("no-such-tag", 5, "noItems")], (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.UnfilledSlots!);
+    }
+
+    [Fact]
+    public async Task A_slot_whose_tags_only_item_is_excluded_has_none_allowed_and_once_it_is_hidden_no_items()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
+        var tag = $"lone-{Guid.NewGuid():N}";
+        var item = $"{tag}-item";
+        try
+        {
+            using (var written = await cluster.Http.PutAsJsonAsync($"/items/{item}", new { title = item, tags = new[] { tag }, embedding = Enumerable.Repeat(0.1f, dimension) }))
+                Assert.True(written.StatusCode == HttpStatusCode.OK, await written.Content.ReadAsStringAsync());
+            Assert.Equal(tag, (await User($"k=5&slot={tag}:2"))[1].Slot);
+            Assert.Equal([new UnfilledSlotReply(tag, 2, "noneAllowed")],
+                (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&excludeId={item}&slot={tag}:2")).UnfilledSlots!);
+        }
+        finally
+        {
+            await ServingChecks.HideAsync(cluster, [(item, [tag])]);
+        }
+        Assert.Equal([new UnfilledSlotReply(tag, 2, "noItems")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&slot={tag}:2")).UnfilledSlots!);
     }
 
     [Fact]

@@ -102,6 +102,26 @@ public sealed class ItemMatrixTests
     }
 
     [Fact]
+    public void A_tag_is_listed_while_a_row_a_scan_may_return_carries_it()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        matrix.AddUnlisted("model-only", [1f, 0f]);
+        matrix.Upsert("later", "Later", [1f, 0f], ["Sale"], availableFrom: DateTimeOffset.UtcNow.AddHours(1));
+        matrix.Upsert("kept", "Kept", [1f, 0f], ["sale", "new"]);
+        matrix.SetHidden(new HashSet<string> { "kept" });
+        // Hidden, held back, or a tag nothing carries: none listed.
+        Assert.False(matrix.ListsTag("sale"));
+        Assert.False(matrix.ListsTag("none"));
+        matrix.SetHidden(new HashSet<string>());
+        Assert.True(matrix.ListsTag("SALE"));
+        Assert.True(matrix.ListsTag("new"));
+        matrix.SetHidden(new HashSet<string> { "kept" });
+        matrix.Upsert("later", "Later", [], ["sale"]);
+        Assert.True(matrix.ListsTag("sale"));
+        Assert.False(matrix.ListsTag("new"));
+    }
+
+    [Fact]
     public void Upserts_keep_rows_update_titles_and_vectors_and_grow_the_storage()
     {
         var matrix = new ItemMatrix(3, normalise: false);

@@ -80,6 +80,30 @@ public sealed class TagSlotsTests
     }
 
     [Fact]
+    public async Task A_slot_without_candidates_is_told_none_allowed_when_the_catalogue_lists_its_tag_and_no_items_when_not()
+    {
+        var asked = new List<string>();
+        Task<bool> Lists(string tag)
+        {
+            asked.Add(tag);
+            return Task.FromResult(tag == "sale");
+        }
+        UnfilledSlot[] unfilled =
+        [
+            new("sale", 1, SlotShortfall.NoItems), new("gone", 2, SlotShortfall.NoItems), new("SALE", 3, SlotShortfall.NoItems),
+            new("sale", 4, SlotShortfall.Capped), new("new", 5, SlotShortfall.ShownAbove),
+        ];
+        Assert.Equal([SlotShortfall.NoneAllowed, SlotShortfall.NoItems, SlotShortfall.NoneAllowed, SlotShortfall.Capped, SlotShortfall.ShownAbove],
+            (await TagSlots.TellNoItemsApart(unfilled, Lists))!.Select(u => u.Reason));
+        // Each tag asked once, and only a tag without candidates.
+        Assert.Equal(["sale", "gone"], asked);
+        asked.Clear();
+        Assert.Null(await TagSlots.TellNoItemsApart(null, Lists));
+        Assert.Equal(unfilled[3..], await TagSlots.TellNoItemsApart(unfilled[3..], Lists));
+        Assert.Empty(asked);
+    }
+
+    [Fact]
     public void An_unfilled_slot_is_named_with_why_and_a_filled_or_pinned_place_or_one_off_the_page_is_not()
     {
         string[] listed = ["s1", "r1", "p", "r2", "s2", "r3"];

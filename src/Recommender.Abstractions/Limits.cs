@@ -35,6 +35,10 @@ public static class Limits
     public const double MinBoostFactor = 0.01;
     public const double MaxBoostFactor = 100;
 
+    /// <summary>A freshness boost's half-life bounds (its factor's are a boost's).</summary>
+    public static readonly TimeSpan MinFreshHalfLife = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxFreshHalfLife = TimeSpan.FromDays(365);
+
     /// <summary>Caps a request may give (each a tag and the most items carrying it a list may hold).</summary>
     public const int MaxCaps = 20;
 

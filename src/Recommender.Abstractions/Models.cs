@@ -25,7 +25,8 @@ public sealed record PopularItem(
     [property: Id(0)] string ItemId,
     [property: Id(1)] string Title,
     [property: Id(2)] long Count,
-    [property: Id(3)] IReadOnlyList<string>? Tags = null);
+    [property: Id(3)] IReadOnlyList<string>? Tags = null,
+    [property: Id(4)] DateTimeOffset? AvailableFrom = null);
 
 /// <summary>The items, among some asked about, that a model version placed outside its vocabulary (by their embedding or text).</summary>
 [GenerateSerializer, Immutable, Alias("recommender.placed-items")]

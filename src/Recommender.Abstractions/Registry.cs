@@ -94,6 +94,7 @@ public sealed record ActivationResult(
 /// most its count of items carrying its tag into the list. <see cref="Scenario"/> names the scenario whose rules the
 /// request carries (they are applied before it is sent), so that what users do after its lists is counted by scenario.
 /// Each of <see cref="Pins"/> puts an item at a fixed place of the list, each of <see cref="Slots"/> the best item of a tag.
+/// <see cref="Fresh"/> multiplies the weight of items by how recently they became available, as a boost does.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -110,7 +111,8 @@ public sealed record RecommendationRequest(
     [property: Id(10)] TagCap[]? Caps = null,
     [property: Id(11)] string? Scenario = null,
     [property: Id(12)] ItemPin[]? Pins = null,
-    [property: Id(13)] TagSlot[]? Slots = null)
+    [property: Id(13)] TagSlot[]? Slots = null,
+    [property: Id(14)] Freshness? Fresh = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
@@ -134,7 +136,8 @@ public sealed record RecommendationRequest(
 /// ranked rows those it holds that the filter lets a list hold, marked <see cref="ScoredItem.Pinned"/>. For
 /// <see cref="Slots"/> a shard sends last, for each slot's tag, its best rows carrying the tag that the filter lets a
 /// list hold, as many as the tag's deepest slot (with <see cref="DeepSlots"/>, at least K: under caps, which may pass
-/// over a tag's best), marked <see cref="ScoredItem.Slot"/>.
+/// over a tag's best), marked <see cref="ScoredItem.Slot"/>. With <see cref="Fresh"/> a row adds the temperature times the
+/// log of its freshness factor (<see cref="Freshness.LogFactor"/>) as it adds a boost's.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -150,7 +153,8 @@ public sealed record ScanFilter(
     [property: Id(9)] bool CapSurvivors = false,
     [property: Id(10)] ItemPin[]? Pins = null,
     [property: Id(11)] TagSlot[]? Slots = null,
-    [property: Id(12)] bool DeepSlots = false)
+    [property: Id(12)] bool DeepSlots = false,
+    [property: Id(13)] Freshness? Fresh = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;
@@ -165,6 +169,28 @@ public sealed record ScanFilter(
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.tag-boost")]
 public sealed record TagBoost([property: Id(0)] string Tag, [property: Id(1)] double Factor);
+
+/// <summary>
+/// Merchandising for catalogues that age (news, listings, social posts): an item that became available just now weighs
+/// <see cref="Factor"/> times as much in a list as its relevance alone gives, one <see cref="HalfLife"/> old half as much
+/// more, and so on towards 1: 1 + (factor − 1) · 2^(−age / half-life). An item's age counts from its
+/// <c>availableFrom</c>; an item written without one has no age and keeps its weight. A factor below 1 holds new items
+/// back in the same way.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.freshness")]
+public sealed record Freshness([property: Id(0)] TimeSpan HalfLife, [property: Id(1)] double Factor)
+{
+    /// <summary>The log of the factor an item available since <paramref name="since"/> takes at <paramref name="now"/> (0 without a time).</summary>
+    public double LogFactor(DateTimeOffset? since, DateTimeOffset now)
+    {
+        if (since is not { } from) return 0;
+        var halfLives = Math.Max(0, (now - from).TotalSeconds) / HalfLife.TotalSeconds;
+        return Math.Log(1 + (Factor - 1) * Math.Pow(2, -halfLives));
+    }
+
+    /// <summary>The largest log factor any item can take: that of an item available just now, or none when new items are held back.</summary>
+    public double MaxLogFactor => Math.Max(0, Math.Log(Factor));
+}
 
 /// <summary>
 /// Merchandising: at most <see cref="Count"/> items carrying <see cref="Tag"/> (ignoring case) in a list, counted from

@@ -26,7 +26,7 @@ public sealed class ApiMetrics
         _slots = meter.CreateCounter<long>("recommender.slots", "{slot}", "Slots (slot=TAG:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
             + "(filled by an item of the tag, or unfilled with the reason: noItems, noneAllowed, shownAbove, capped or listEnded), list (user, session, similar, popular) and scenario (empty for none); "
             + "a place a pin holds is not counted.");
-        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, or the popular list asked for itself).");
+        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, the popular list asked for itself, or an item's similar items).");
     }
 
     public void EventsIngested(int accepted, int duplicates)
@@ -63,7 +63,7 @@ public sealed class ApiMetrics
         }
     }
 
-    /// <summary>Records an answer for a stored user's history, a history sent with the request, or the popular list asked for itself.</summary>
+    /// <summary>Records an answer for a stored user's history, a history sent with the request, the popular list asked for itself, or an item's similar items.</summary>
     public void Recommended(Ranking ranking, TimeSpan elapsed, RecommendationSubject subject = RecommendationSubject.User) =>
         _recommendationLatency.Record(elapsed.TotalMilliseconds,
             new KeyValuePair<string, object?>("source", ranking.Source.ToString().ToLowerInvariant()),
@@ -72,6 +72,7 @@ public sealed class ApiMetrics
             {
                 RecommendationSubject.Session => "session",
                 RecommendationSubject.Popular => "popular",
+                RecommendationSubject.Similar => "similar",
                 _ => "user",
             }));
 }
@@ -103,4 +104,7 @@ public enum RecommendationSubject
 
     /// <summary>Nobody: the popular list (GET /popular).</summary>
     Popular,
+
+    /// <summary>An item: its similar items (GET /items/{id}/similar).</summary>
+    Similar,
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Recommender.Abstractions;
 using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
@@ -101,7 +102,7 @@ public static class ItemEndpoints
     }
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
-        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? scenario,
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? fresh, string? scenario,
         HttpRequest request, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, PinAvailability pinAvailability,
         CancellationToken cancellation)
     {
@@ -116,16 +117,22 @@ public static class ItemEndpoints
         var caps = Fields.Caps(cap, capEach, errors);
         var pins = Fields.Pins(pin, errors);
         var slots = Fields.Slots(slot, errors);
+        var freshness = Fields.Fresh(fresh, errors);
         var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
-            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots);
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots, Fresh: freshness);
         // A list without a history to leave out has no use for a scenario's includeSeen.
         var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins, Slots: list.Slots);
+        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins, Slots: list.Slots, Fresh: list.Fresh);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
+        var clock = Stopwatch.StartNew();
         var ranking = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Of(itemId!)).Similar(itemId!, filter), options.CallAttemptTimeout, cancellation);
-        if (ranking is not null) metrics.Placements(ranking, ListKind.Similar, list.Scenario);
+        if (ranking is not null)
+        {
+            metrics.Recommended(ranking, clock.Elapsed, RecommendationSubject.Similar);
+            metrics.Placements(ranking, ListKind.Similar, list.Scenario);
+        }
         return ranking is null
             ? Problems.NotFound("id", $"Item '{itemId}' has no vector in the active model (add an embedding, or activate a model with a text projection, to make it recommendable).")
             : Results.Ok(new SimilarItemsResponse(itemId!, ranking.ModelVersion, ranking.Items.Select(RecommendedItem.From).ToArray(),

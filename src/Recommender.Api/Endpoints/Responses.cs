@@ -244,4 +244,6 @@ public sealed record ScenarioRequest(
     [property: System.ComponentModel.Description("When the rules start to apply (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds): before it, lists read under the scenario get none of them. Absent: at once.")]
     string? ActiveFrom = null,
     [property: System.ComponentModel.Description("When the rules stop applying (as activeFrom; later than it): from then on, lists read under the scenario get none of them, as a campaign ends. Absent: never.")]
-    string? ActiveUntil = null);
+    string? ActiveUntil = null,
+    [property: System.ComponentModel.Description("HALFLIFE:FACTOR (as fresh=, such as \"6h:3\"): items weigh more the more recently they became available; a request's own fresh= replaces it.")]
+    string? Fresh = null);

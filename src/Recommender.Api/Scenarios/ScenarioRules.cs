@@ -4,8 +4,8 @@ using Recommender.Api.Validation;
 namespace Recommender.Api.Scenarios;
 
 /// <summary>
-/// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=
-/// and includeSeen= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
+/// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=,
+/// includeSeen= and fresh= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
 /// count; an item or a place it pins takes the request's pin, and a place it gives a slot the request's slot. The rest
 /// add up: excluded tags and excluded items of both, and the boosts, caps, pins and slots of both on other tags, items and places.
 /// </summary>
@@ -68,6 +68,7 @@ public static class ScenarioRules
             Caps = caps.Length == 0 ? null : caps,
             Pins = pins.Length == 0 ? null : pins,
             Slots = slots.Length == 0 ? null : slots,
+            Fresh = request.Fresh ?? scenario.Fresh,
             Scenario = name,
         };
     }

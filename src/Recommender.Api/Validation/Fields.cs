@@ -278,7 +278,8 @@ public static class Fields
 
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
-        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, ValidationErrors errors)
+        string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? fresh,
+        ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -291,10 +292,52 @@ public static class Fields
         var caps = Caps(cap, capEach, errors);
         var pins = Pins(pin, errors);
         var slots = Slots(slot, errors);
+        var freshness = Fresh(fresh, errors);
         return count is { } c && !errors.Any
-            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins, Slots: slots)
+            ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins, Slots: slots,
+                Fresh: freshness)
             : null;
     }
+
+    /// <summary>
+    /// The fresh= parameter (null when absent): HALFLIFE:FACTOR, the half-life a number followed by m, h or d (minutes,
+    /// hours, days) from <see cref="Limits.MinFreshHalfLife"/> to <see cref="Limits.MaxFreshHalfLife"/>, the factor a
+    /// boost's (<see cref="Limits.MinBoostFactor"/> to <see cref="Limits.MaxBoostFactor"/>).
+    /// </summary>
+    public static Freshness? Fresh(string? value, ValidationErrors errors)
+    {
+        if (value is null) return null;
+        const string Example = "such as fresh=6h:3 (an item available just now weighs three times as much, one six hours old twice, one a day old 1.125 times)";
+        var colon = value.LastIndexOf(':');
+        if (colon < 0)
+        {
+            errors.Add("fresh", $"fresh '{Shown(value)}' must be HALFLIFE:FACTOR, {Example}.");
+            return null;
+        }
+        var (halfLifeText, factorText) = (value[..colon].Trim(), value[(colon + 1)..].Trim());
+        var units = new Dictionary<char, TimeSpan> { ['m'] = TimeSpan.FromMinutes(1), ['h'] = TimeSpan.FromHours(1), ['d'] = TimeSpan.FromDays(1) };
+        TimeSpan? halfLife = halfLifeText.Length >= 2 && units.TryGetValue(char.ToLowerInvariant(halfLifeText[^1]), out var unit)
+            && double.TryParse(halfLifeText[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+            && amount * unit.TotalMinutes >= Limits.MinFreshHalfLife.TotalMinutes && amount * unit.TotalMinutes <= Limits.MaxFreshHalfLife.TotalMinutes
+            ? TimeSpan.FromMinutes(amount * unit.TotalMinutes) : null;
+        if (halfLife is null)
+            errors.Add("fresh", $"fresh '{Shown(value)}' has half-life '{Shown(halfLifeText)}'; it must be a number followed by m, h or d (minutes, hours, days), "
+                + $"from {Format(Limits.MinFreshHalfLife)} to {Format(Limits.MaxFreshHalfLife)}, {Example}.");
+        var factorOk = double.TryParse(factorText, NumberStyles.Float, CultureInfo.InvariantCulture, out var factor)
+            && factor >= Limits.MinBoostFactor && factor <= Limits.MaxBoostFactor;
+        if (!factorOk)
+            errors.Add("fresh", $"fresh '{Shown(value)}' has factor '{Shown(factorText)}'; it must be a number from {Limits.MinBoostFactor.ToString(CultureInfo.InvariantCulture)} "
+                + $"to {Limits.MaxBoostFactor.ToString(CultureInfo.InvariantCulture)} (above 1 raises new items, below 1 holds them back).");
+        return halfLife is { } h && factorOk ? new Freshness(h, factor) : null;
+    }
+
+    /// <summary>A freshness boost as fresh= takes it, in the largest whole unit of its half-life (6h:3, 90m:2).</summary>
+    public static string Format(Freshness fresh) => $"{Format(fresh.HalfLife)}:{fresh.Factor.ToString("R", CultureInfo.InvariantCulture)}";
+
+    private static string Format(TimeSpan halfLife) =>
+        halfLife.TotalDays % 1 == 0 ? $"{halfLife.TotalDays.ToString(CultureInfo.InvariantCulture)}d"
+        : halfLife.TotalHours % 1 == 0 ? $"{halfLife.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
+        : $"{halfLife.TotalMinutes.ToString("R", CultureInfo.InvariantCulture)}m";
 
     /// <summary>
     /// The slot= parameters (repeatable, null for none): each TAG:POSITION, the tag checked as <see cref="Tag"/> does (the

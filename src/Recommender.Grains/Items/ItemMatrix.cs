@@ -27,6 +27,9 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     // set this shard has seen (a silo's copy of the set may not yet hold an item written a moment ago).
     private readonly Dictionary<int, DateTimeOffset> _heldUntil = [];
 
+    // When rows became available (their items' availableFrom, past or future), for freshness boosts.
+    private readonly Dictionary<int, DateTimeOffset> _availableFrom = [];
+
     private Comparison<int>? _byId;
 
     public int Dimension { get; } = dimension;
@@ -85,6 +88,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     {
         if (until > DateTimeOffset.UtcNow) _heldUntil[row] = until.Value;
         else _heldUntil.Remove(row);
+        if (until is { } from) _availableFrom[row] = from;
+        else _availableFrom.Remove(row);
     }
 
     /// <summary>Whether the row of <paramref name="itemId"/> is held back until its item becomes available.</summary>
@@ -141,11 +146,12 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <see cref="ScoredItem.Pinned"/>, scored, boosted and marked alike, with their vectors too (<see cref="ScanFilter.Pins"/>).
     /// For each tag of <paramref name="slots"/> the best rows the filters let a list hold that carry the tag follow last,
     /// as many as <see cref="TagSlots.Depth"/> asks (<paramref name="deepSlots"/>), marked against the caps as the ranked rows are, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
-    /// too when asked.
+    /// too when asked. With <paramref name="fresh"/> (a freshness boost and the softmax temperature) a row whose item has an
+    /// <c>availableFrom</c> adds the temperature times the log of its freshness factor to its boost.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
         bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
-        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null, bool deepSlots = false)
+        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null, bool deepSlots = false, (Freshness Rule, double Temperature)? fresh = null)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -198,17 +204,11 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             }
         if (!anyTagged) return [.. (refusedRows ?? []).Select(Refused)];
         var boosted = Boosted(boosts);
-        Func<int, float>? boost = boosted.Length == 0 ? null : row =>
-        {
-            var sum = 0f;
-            foreach (var (rows, offset) in boosted)
-                if (rows.Contains(row)) sum += offset;
-            return sum;
-        };
+        var (boost, mostAdded) = Booster(boosted, fresh);
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
         var best = TopKScanner.Scan(_vectors, Dimension, Count, query, k, excluded, allowed, _byId ??= (a, b) => string.CompareOrdinal(_ids[a], _ids[b]),
             _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows, admits,
-            boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
+            boost, mostAdded);
         var marker = caps is { Count: > 0 } ? new TagCaps.Marker(caps) : null;
         // Plain scans, the most of them, mark nothing.
         var marks = marker is null ? null : new CapMarks[best.Length];
@@ -252,7 +252,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var rows = TopKScanner.Scan(_vectors, Dimension, Count, query, TagSlots.Depth(group, k, deepSlots), excluded, tagRows, _byId,
                 _hiddenRows.Count == 0 ? null : _hiddenRows, _unlistedRows.Count == 0 ? null : _unlistedRows,
                 listed is null && listAdmits is null ? null : row => listed?.Contains(row) != false && listAdmits?.Invoke(row) != false,
-                boost, boosted.Sum(b => Math.Max(0f, b.Offset)));
+                boost, mostAdded);
             foreach (var row in rows)
             {
                 var (similarity, added) = Scored(row, query, boost);
@@ -276,6 +276,27 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     private ScoredItem Refused((int Row, PinRefusal Reason) refused) =>
         new(_ids[refused.Row], _titles[refused.Row], 0f, Pinned: true, Refusal: refused.Reason);
+
+    /// <summary>
+    /// What the boosts add to a row's similarity (null when nothing is added), and the most they add to any row, which
+    /// bounds the scan: the boosted tags' offsets, and the freshness boost's for a row with an <c>availableFrom</c>.
+    /// </summary>
+    private (Func<int, float>? Boost, float MostAdded) Booster((HashSet<int> Rows, float Offset)[] boosted, (Freshness Rule, double Temperature)? fresh)
+    {
+        var mostAdded = boosted.Sum(b => Math.Max(0f, b.Offset));
+        var dated = fresh is not null && _availableFrom.Count > 0 ? _availableFrom : null;
+        if (boosted.Length == 0 && dated is null) return (null, mostAdded);
+        var now = DateTimeOffset.UtcNow;
+        if (dated is not null) mostAdded += (float)(fresh!.Value.Temperature * fresh.Value.Rule.MaxLogFactor);
+        return (row =>
+        {
+            var sum = 0f;
+            foreach (var (rows, offset) in boosted)
+                if (rows.Contains(row)) sum += offset;
+            if (dated is not null && dated.TryGetValue(row, out var since)) sum += (float)(fresh!.Value.Temperature * fresh.Value.Rule.LogFactor(since, now));
+            return sum;
+        }, mostAdded);
+    }
 
     /// <summary>The row sets of the boosted tags some row carries, each with its offset (a tag named twice adds both).</summary>
     private (HashSet<int> Rows, float Offset)[] Boosted(IReadOnlyList<(string Tag, float Offset)>? boosts) =>

@@ -9,7 +9,7 @@ namespace Recommender.Grains.Popularity;
 
 /// <summary>
 /// Each silo's copy of the live popular list: the partitions' top items merged by decayed score, with titles and
-/// tags, rebuilt every refresh interval by <see cref="PopularityFlusher"/>. Readers never wait on a rebuild (except
+/// tags (and the time each became available, for freshness boosts), rebuilt every refresh interval by <see cref="PopularityFlusher"/>. Readers never wait on a rebuild (except
 /// the very first on a silo) and a failed rebuild keeps the previous list. An item's title and tags are read again
 /// once they are older than <see cref="DetailsLifetime"/>, so a renamed or retagged item shows as it is now within that
 /// time, without every rebuild asking every listed item. (The seeded list behind it is kept current by the catalogue.)
@@ -20,7 +20,7 @@ public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalog
 {
     public static readonly TimeSpan DetailsLifetime = TimeSpan.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, (string Title, IReadOnlyList<string> Tags, long ReadAt)> _details = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Title, IReadOnlyList<string> Tags, DateTimeOffset? AvailableFrom, long ReadAt)> _details = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _rebuild = new(1, 1);
     private IReadOnlyList<PopularItem> _list = [];
     // One reference, so that a reader sees a version together with its set.
@@ -52,9 +52,10 @@ public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalog
             var now = Environment.TickCount64;
             var stale = top.Where(s => !_details.TryGetValue(s.ItemId, out var d) || now - d.ReadAt > DetailsLifetime.TotalMilliseconds).ToArray();
             var details = await Task.WhenAll(stale.Select(s => grains.Item(s.ItemId).GetDetails()));
-            foreach (var d in details.OfType<ItemDetails>()) _details[d.Id] = (d.Title, d.Tags, now);
+            foreach (var d in details.OfType<ItemDetails>()) _details[d.Id] = (d.Title, d.Tags, d.AvailableFrom, now);
             _list = top.Where(s => _details.ContainsKey(s.ItemId))
-                .Select(s => new PopularItem(s.ItemId, _details[s.ItemId].Title, Math.Max(1, (long)Math.Ceiling(s.Score)), _details[s.ItemId].Tags))
+                .Select(s => (Score: s, Details: _details[s.ItemId]))
+                .Select(s => new PopularItem(s.Score.ItemId, s.Details.Title, Math.Max(1, (long)Math.Ceiling(s.Score.Score)), s.Details.Tags, s.Details.AvailableFrom))
                 .ToArray();
             if ((await catalogue.GetAsync()).Model is { } model)
             {

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins, Slots: request.Slots), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins, Slots: request.Slots, Fresh: request.Fresh), RankingSource.Model) with { Cached = cached };
             ranking = ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, WhyExcluded) };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
@@ -100,11 +100,12 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // As in a model's list: the pinned items within the depth to be placed, and under caps every one, counted first.
         var pins = PinnedItems.Within(request.Pins, caps is null ? depth : int.MaxValue);
         var pinScan = await PinnedItems.FindAsync(grains, model, pins,
-            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags, Caps: caps));
+            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags, Caps: caps, Fresh: request.Fresh));
         var pinnable = pinScan.Pinned;
         CapMarks[]? taken = caps is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(TagCaps.Of)];
-        // The best n in the list's order: by count, or by count times the boosts.
-        PopularItem[] Ordered(int n) => request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
+        // The best n in the list's order: by count, or by count times the boosts (tags' and freshness').
+        var boosts = PopularBoosts.Of(request, DateTimeOffset.UtcNow);
+        PopularItem[] Ordered(int n) => boosts is not null ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
         IEnumerable<PopularItem> listed;
         // Slots take the best of their tags' candidates in the list's order, among the places the pins leave.
@@ -114,7 +115,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         PopularItem[] SlotCandidates(string tag, int read = 0)
         {
             var count = TagSlots.Depth(slots.Where(s => string.Equals(s.Tag, tag, StringComparison.OrdinalIgnoreCase)), read, deep: caps is not null);
-            return request.Boosts is { Length: > 0 } boosts ? SoftmaxRanking.Boosted(OfTag(tag), boosts, count) : [.. OfTag(tag).Take(count)];
+            return boosts is not null ? SoftmaxRanking.Boosted(OfTag(tag), boosts, count) : [.. OfTag(tag).Take(count)];
         }
         Dictionary<string, PopularItem[]> SlotCandidatesByTag(int read) => slots.Select(s => s.Tag).Distinct(StringComparer.OrdinalIgnoreCase)
             .ToDictionary(tag => tag, tag => SlotCandidates(tag, read), StringComparer.OrdinalIgnoreCase);
@@ -136,7 +137,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                 ScoredItem[] Scored(IEnumerable<PopularItem> items, string? slot) => [.. items.Where(p => vectors.ContainsKey(p.ItemId))
                     .Select(p => (Item: p, Marks: Capped(p)))
                     .Select(p => new ScoredItem(p.Item.ItemId, p.Item.Title, SoftmaxRanking.LogCount(p.Item), VectorBytes.FromFloats(vectors[p.Item.ItemId].Vector),
-                        (float)TagBoosts.LogFactor(request.Boosts, p.Item.Tags), p.Marks.Tags, p.Marks.Groups, Slot: slot))];
+                        (float)(boosts?.LogFactor(p.Item) ?? 0), p.Marks.Tags, p.Marks.Groups, Slot: slot))];
                 var picked = DiverseSelection.Select(Scored(pool, null), depth, request.Diversity, caps, taken, shown,
                     [.. slots.Select(s => (s.Position, (IReadOnlyList<ScoredItem>)Scored(ofSlots[s.Tag], s.Tag)))]);
                 // Under caps a pick that does not fill needs a deeper pool, and so does a slot left without an item the caps
@@ -152,8 +153,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
                 }
             }
         }
-        else if (caps is null) listed = request.Boosts is { Length: > 0 } ? Ordered(depth) : candidates;
-        else if (request.Boosts is not { Length: > 0 })
+        else if (caps is null) listed = boosts is not null ? Ordered(depth) : candidates;
+        else if (boosts is null)
         {
             if (slots.Length == 0) listed = TagCaps.Take(candidates, Capped, caps, depth, taken);
             else
@@ -195,12 +196,12 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
             TagSlots.Unfilled(request.Slots, placed.Select(p => p.Position), request.Offset, depth, [.. list.Select(p => p.ItemId)], slotted,
                 tag => SlotCandidates(tag, depth).Select(p => p.ItemId)),
             tag => TaggedItems.AnyListedAsync(grains, model, tag));
-        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), slotted), unplaced, await Unfilled());
+        if (placed.Length == 0) return (TagSlots.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, boosts), slotted), unplaced, await Unfilled());
         // A pinned item counts as much as it has counted so far (a new item nothing), servable or not.
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placedIds);
         list = [.. PinnedItems.Place(list, placed.Select(p =>
             (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth)];
-        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, request.Boosts), placedIds), slotted), unplaced, await Unfilled());
+        return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, boosts), placedIds), slotted), unplaced, await Unfilled());
     }
 }

@@ -82,12 +82,12 @@ public static class SoftmaxRanking
     /// a boosted item's count is multiplied by its factors for its share, and its similarity stays its own log count.
     /// </summary>
     public static RankedItem[] RankPopular(IEnumerable<PopularItem> popular, int k, IReadOnlySet<string>? exclude, int offset = 0,
-        IReadOnlyList<TagBoost>? boosts = null)
+        PopularBoosts? boosts = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         var chosen = popular.Where(p => exclude is null || !exclude.Contains(p.ItemId)).Take(offset + k).ToArray();
         var logCounts = chosen.Select(LogCount).ToArray();
-        var relevance = chosen.Select((p, i) => (float)(logCounts[i] + TagBoosts.LogFactor(boosts, p.Tags))).ToArray();
+        var relevance = chosen.Select((p, i) => (float)(logCounts[i] + (boosts?.LogFactor(p) ?? 0))).ToArray();
         var scores = Softmax(relevance, 1.0);
         return chosen.Select((p, i) => new RankedItem(p.ItemId, p.Title, scores[i], logCounts[i], Boost: TagBoosts.Factor(relevance[i] - logCounts[i])))
             .Skip(offset).ToArray();
@@ -97,12 +97,12 @@ public static class SoftmaxRanking
     /// The first <paramref name="count"/> of <paramref name="byCount"/> (highest count first) in the order of their counts
     /// multiplied by their boosts' factors; equal products keep the order given.
     /// </summary>
-    public static PopularItem[] Boosted(IEnumerable<PopularItem> byCount, IReadOnlyList<TagBoost> boosts, int count)
+    public static PopularItem[] Boosted(IEnumerable<PopularItem> byCount, PopularBoosts boosts, int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         // No item's log count rises by more than the raising boosts together: once an item's count falls short of the
         // weakest kept even so, every later (smaller) one does too, and the catalogue's long tail is never looked at.
-        var ceiling = boosts.Sum(b => Math.Max(0, Math.Log(b.Factor)));
+        var ceiling = boosts.Ceiling;
         // Grown as items come: a capped list's deeper reads ask for more than the list may hold.
         var kept = new PriorityQueue<PopularItem, (double Key, int Order)>(Math.Min(count, 4096) + 1, WeakestFirst);
         var order = 0;
@@ -112,7 +112,7 @@ public static class SoftmaxRanking
             (double Key, int Order) weakest = default;
             var full = kept.Count == count && kept.TryPeek(out _, out weakest);
             if (full && logCount + ceiling < weakest.Key) break;
-            var entry = (Key: logCount + TagBoosts.LogFactor(boosts, item.Tags), Order: order++);
+            var entry = (Key: logCount + boosts.LogFactor(item), Order: order++);
             if (!full) kept.Enqueue(item, entry);
             else if (WeakestFirst.Compare(entry, weakest) > 0) kept.DequeueEnqueue(item, entry);
         }

@@ -39,3 +39,20 @@ public static class TagBoosts
         return sum;
     }
 }
+
+/// <summary>
+/// What multiplies a popular item's count in the list's order and shares: the request's tag boosts and its freshness
+/// boost (by the item's <c>availableFrom</c>, as of <see cref="Now"/>), each as a factor.
+/// </summary>
+public sealed record PopularBoosts(IReadOnlyList<TagBoost>? Tags, Freshness? Fresh = null, DateTimeOffset Now = default)
+{
+    /// <summary>The request's boosts as of <paramref name="now"/>; null when it gives none.</summary>
+    public static PopularBoosts? Of(RecommendationRequest request, DateTimeOffset now) =>
+        request.Boosts is { Length: > 0 } || request.Fresh is not null ? new(request.Boosts, request.Fresh, now) : null;
+
+    /// <summary>The log of the product of the factors that apply to <paramref name="item"/>.</summary>
+    public double LogFactor(PopularItem item) => TagBoosts.LogFactor(Tags, item.Tags) + (Fresh?.LogFactor(item.AvailableFrom, Now) ?? 0);
+
+    /// <summary>The most any item's log count can rise: the raising tag boosts together, and freshness at its full factor.</summary>
+    public double Ceiling => (Tags ?? []).Sum(b => Math.Max(0, Math.Log(b.Factor))) + (Fresh?.MaxLogFactor ?? 0);
+}

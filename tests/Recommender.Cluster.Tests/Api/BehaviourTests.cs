@@ -228,9 +228,11 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
     }
 
     [Fact]
-    public async Task Similar_items_exclude_the_item_and_rank_by_cosine()
+    public async Task Similar_items_exclude_the_item_and_rank_by_cosine_and_are_timed_as_their_own_subject()
     {
+        using var subjects = new RecommendationSubjects(cluster.FrontEndServices);
         var reply = await cluster.GetJsonAsync<SimilarReply>("/items/2/similar?k=10");
+        Assert.Equal(["similar"], subjects.Seen);
         Assert.Equal(10, reply.Items.Count);
         Assert.DoesNotContain(reply.Items, i => i.Id == "2");
         Assert.All(reply.Items, i => Assert.InRange(i.Similarity, -1.0001f, 1.0001f));

@@ -100,13 +100,13 @@ public sealed class SoftmaxRankingTests
         TagBoost[] boosts = [new("SALE", 3), new("new", 1.5), new("old", 0.25)];
         double Factor(PopularItem p) => boosts.Where(b => p.Tags!.Contains(b.Tag, StringComparer.OrdinalIgnoreCase)).Aggregate(1.0, (f, b) => f * b.Factor);
 
-        var boosted = SoftmaxRanking.Boosted(popular, boosts, count);
+        var boosted = SoftmaxRanking.Boosted(popular, new PopularBoosts(boosts), count);
 
         var expected = popular.OrderByDescending(p => SoftmaxRanking.LogCount(p) + Math.Log(Factor(p))).Take(count).ToArray();
         Assert.Equal(expected.Select(p => p.ItemId), boosted.Select(p => p.ItemId));
         Assert.NotEqual(popular.Take(count).Select(p => p.ItemId), boosted.Select(p => p.ItemId));
         // The scores are each listed item's share of the listed counts times their factors.
-        var ranked = SoftmaxRanking.RankPopular(boosted, count, null, boosts: boosts);
+        var ranked = SoftmaxRanking.RankPopular(boosted, count, null, boosts: new PopularBoosts(boosts));
         var total = boosted.Sum(p => Math.Max(1, p.Count) * Factor(p));
         for (var i = 0; i < ranked.Length; i++)
         {

@@ -213,6 +213,6 @@ public sealed class TagCapsTests
         float[] matrix = [1f, 0f, 0.5f, 0f, 0.25f, 0f];
         Assert.Equal([0, 1, 2], TopKScanner.Scan(matrix, 2, 3, [1f, 0f], int.MaxValue).Select(r => r.Row));
         PopularItem[] popular = [new("a", "A", 9, ["sale"]), new("b", "B", 5), new("c", "C", 4, ["sale"])];
-        Assert.Equal(["a", "c", "b"], SoftmaxRanking.Boosted(popular, [new TagBoost("sale", 2)], int.MaxValue).Select(p => p.ItemId));
+        Assert.Equal(["a", "c", "b"], SoftmaxRanking.Boosted(popular, new PopularBoosts([new TagBoost("sale", 2)]), int.MaxValue).Select(p => p.ItemId));
     }
 }

@@ -1,0 +1,121 @@
+using Recommender.Abstractions;
+using Recommender.Api.Validation;
+using Recommender.Grains.Items;
+using Recommender.Grains.Ranking;
+
+namespace Recommender.Cluster.Tests.Unit;
+
+public sealed class FreshnessTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void An_items_factor_halves_its_excess_over_one_each_half_life_and_an_item_without_a_time_keeps_its_weight()
+    {
+        var fresh = new Freshness(TimeSpan.FromHours(6), 5);
+        Assert.Equal(Math.Log(5), fresh.LogFactor(Now, Now), 12);
+        Assert.Equal(Math.Log(3), fresh.LogFactor(Now.AddHours(-6), Now), 12);
+        Assert.Equal(Math.Log(2), fresh.LogFactor(Now.AddHours(-12), Now), 12);
+        Assert.Equal(Math.Log(1 + 4 * Math.Pow(2, -10)), fresh.LogFactor(Now.AddHours(-60), Now), 12);
+        // Not yet available counts as new; no time, no factor.
+        Assert.Equal(Math.Log(5), fresh.LogFactor(Now.AddHours(1), Now), 12);
+        Assert.Equal(0, fresh.LogFactor(null, Now));
+        Assert.Equal(Math.Log(5), fresh.MaxLogFactor, 12);
+        // Held back: new items weigh a fifth, old ones towards 1, and nothing rises.
+        var held = new Freshness(TimeSpan.FromHours(6), 0.2);
+        Assert.Equal(Math.Log(0.6), held.LogFactor(Now.AddHours(-6), Now), 12);
+        Assert.Equal(0, held.MaxLogFactor);
+    }
+
+    [Theory]
+    [InlineData("6h:3", 360, 3, "6h:3")]
+    [InlineData("90m:2", 90, 2, "90m:2")]
+    [InlineData("1.5d:0.5", 2160, 0.5, "36h:0.5")]
+    [InlineData("48H:100", 2880, 100, "2d:100")]
+    [InlineData("1m:0.01", 1, 0.01, "1m:0.01")]
+    [InlineData("0.75m:2", 0.75, 2, null)]
+    [InlineData("6h", 0, 0, null)]
+    [InlineData("6:3", 0, 0, null)]
+    [InlineData("6w:3", 0, 0, null)]
+    [InlineData("366d:3", 0, 0, null)]
+    [InlineData("6h:0.001", 0, 0, null)]
+    [InlineData("6h:x", 0, 0, null)]
+    public void Fresh_is_a_half_life_with_its_unit_and_a_factor_written_back_in_its_largest_whole_unit(string text, double minutes, double factor, string? written)
+    {
+        var errors = new ValidationErrors();
+        var fresh = Fields.Fresh(text, errors);
+        if (written is null)
+        {
+            Assert.Null(fresh);
+            Assert.Equal(["fresh"], errors.ToDictionary().Keys);
+            return;
+        }
+        Assert.False(errors.Any);
+        Assert.Equal(new Freshness(TimeSpan.FromMinutes(minutes), factor), fresh);
+        Assert.Equal(written, Fields.Format(fresh!));
+        Assert.Equal(fresh, Fields.Fresh(Fields.Format(fresh!), new ValidationErrors()));
+    }
+
+    [Theory]
+    [InlineData(1, 5)]
+    [InlineData(2, 0.3)]
+    [InlineData(3, 40)]
+    public void A_scan_with_a_fresh_boost_returns_the_rows_best_by_similarity_plus_their_freshness_term(int seed, double factor)
+    {
+        var random = new Random(seed);
+        var matrix = new ItemMatrix(8, normalise: true);
+        var now = DateTimeOffset.UtcNow;
+        var since = new Dictionary<string, DateTimeOffset?>();
+        for (var i = 0; i < 300; i++)
+        {
+            var id = $"i{i:D3}";
+            since[id] = random.Next(3) == 0 ? null : now.AddHours(-random.NextDouble() * 72);
+            matrix.Upsert(id, id, [.. Enumerable.Range(0, 8).Select(_ => (float)(random.NextDouble() * 2 - 1))], ["all"], since[id]);
+        }
+        var fresh = new Freshness(TimeSpan.FromHours(12), factor);
+        const double temperature = 0.1;
+        float[] query = [.. Enumerable.Range(0, 8).Select(_ => (float)(random.NextDouble() * 2 - 1))];
+
+        var top = matrix.TopK(query, 20, [], [], [], fresh: (fresh, temperature));
+
+        var expected = Enumerable.Range(0, 300).Select(row => (Row: row, Id: $"i{row:D3}"))
+            .Select(r => (r.Id, Relevance: System.Numerics.Tensors.TensorPrimitives.Dot(matrix.Vector(r.Row), query) + temperature * fresh.LogFactor(since[r.Id], now)))
+            .OrderByDescending(r => r.Relevance).Take(20).ToArray();
+        Assert.Equal(expected.Select(r => r.Id), top.Select(t => t.ItemId));
+        foreach (var (item, want) in top.Zip(expected))
+        {
+            Assert.Equal(want.Relevance, item.Relevance, 4);
+            Assert.Equal(since[item.ItemId] is null ? 0 : temperature * fresh.LogFactor(since[item.ItemId], now), item.Boost, 4);
+        }
+        // A write without a time takes the row's away.
+        var first = top[0].ItemId;
+        matrix.Upsert(first, first, []);
+        Assert.Equal(0, matrix.TopK(query, 300, [], [], [], fresh: (fresh, temperature)).Single(t => t.ItemId == first).Boost);
+    }
+
+    [Fact]
+    public void The_popular_list_with_a_fresh_boost_is_the_counts_times_each_items_freshness_and_tag_factors()
+    {
+        var random = new Random(4);
+        var popular = Enumerable.Range(0, 500)
+            .Select(i => new PopularItem($"i{i}", $"I{i}", random.Next(1, 200), random.Next(2) == 0 ? ["sale"] : [],
+                random.Next(4) == 0 ? null : Now.AddHours(-random.NextDouble() * 100)))
+            .OrderByDescending(p => p.Count)
+            .ToArray();
+        var boosts = new PopularBoosts([new TagBoost("sale", 2)], new Freshness(TimeSpan.FromHours(24), 8), Now);
+        double Factor(PopularItem p) => (p.Tags!.Count > 0 ? 2 : 1) * (p.AvailableFrom is { } from ? 1 + 7 * Math.Pow(2, -(Now - from).TotalHours / 24) : 1);
+
+        var boosted = SoftmaxRanking.Boosted(popular, boosts, 40);
+
+        Assert.Equal(popular.OrderByDescending(p => Math.Log(p.Count * Factor(p))).Take(40).Select(p => p.ItemId), boosted.Select(p => p.ItemId));
+        var ranked = SoftmaxRanking.RankPopular(boosted, 40, null, boosts: boosts);
+        var total = boosted.Sum(p => p.Count * Factor(p));
+        for (var i = 0; i < ranked.Length; i++)
+        {
+            Assert.Equal(boosted[i].Count * Factor(boosted[i]) / total, ranked[i].Score, 1e-6);
+            Assert.Equal(1.0, (ranked[i].Boost ?? 1) / Factor(boosted[i]), 4);
+        }
+        Assert.Null(PopularBoosts.Of(new RecommendationRequest(10), Now));
+        Assert.NotNull(PopularBoosts.Of(new RecommendationRequest(10, Fresh: boosts.Fresh), Now));
+    }
+}

@@ -354,12 +354,12 @@ public sealed class ScenarioTests(ServingCluster cluster)
         try
         {
             var (home, cart) = (NewName(), NewName());
-            await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"boost": ["drama:50"], "capEach": ["*:4"]}, "{{{cart}}}": {"k": 4}}""");
+            await File.WriteAllTextAsync(file, $$$"""{"{{{home}}}": {"boost": ["drama:50"], "capEach": ["*:4"], "fresh": "6h:2"}, "{{{cart}}}": {"k": 4}}""");
             var (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file]);
             Assert.True(exit == 0, error);
             Assert.Equal(new[] { $"put {home} (new)", $"put {cart} (new)" }.Order(StringComparer.Ordinal), Changed(output));
-            Assert.Contains("  boost: [drama:50]\n  capEach: [*:4]\n", output.ReplaceLineEndings("\n"));
-            Assert.Equal(await User("k=12&boost=drama:50&capEach=*:4"), await User($"k=12&scenario={home}"));
+            Assert.Contains("  boost: [drama:50]\n  fresh: \"6h:2\"\n  capEach: [*:4]\n", output.ReplaceLineEndings("\n"));
+            Assert.Equal(await User("k=12&boost=drama:50&capEach=*:4&fresh=6h:2"), await User($"k=12&scenario={home}"));
             Assert.Equal(4, (await User($"scenario={cart}")).Count);
             // The same file again changes nothing: each scenario keeps its time of change.
             var stored = await cluster.GetJsonAsync<ScenarioReply>($"/scenarios/{home}");
@@ -373,7 +373,7 @@ public sealed class ScenarioTests(ServingCluster cluster)
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune", "--dry-run"]);
             Assert.True(exit == 0, error);
             // A dry run shows what each rule would become.
-            Assert.Contains($"would put {home}\n  boost: [drama:50] -> -\n  cap: - -> [action:1]\n  capEach: [*:4] -> -\n", output.ReplaceLineEndings("\n"));
+            Assert.Contains($"would put {home}\n  boost: [drama:50] -> -\n  fresh: \"6h:2\" -> -\n  cap: - -> [action:1]\n  capEach: [*:4] -> -\n", output.ReplaceLineEndings("\n"));
             Assert.Contains($"would delete {cart}", output);
             Assert.Equal(4, (await User($"scenario={cart}")).Count);
             (exit, output, error) = await CommandLine.Run(cluster.BaseAddress, ["apply-scenarios", "--file", file, "--prune"]);

@@ -99,6 +99,10 @@ public enum PinRefusal
     /// <summary>The item is the one a similar-items list is about.</summary>
     [JsonStringEnumMemberName("itself")]
     Itself = 6,
+
+    /// <summary>The item became available longer ago than the list's maximum age (maxAge=), or has no time to tell.</summary>
+    [JsonStringEnumMemberName("tooOld")]
+    TooOld = 7,
 }
 
 /// <summary>Why no item of a slot's tag holds its place (named in JSON as the API's answers name it).</summary>

@@ -94,7 +94,8 @@ public sealed record ActivationResult(
 /// most its count of items carrying its tag into the list. <see cref="Scenario"/> names the scenario whose rules the
 /// request carries (they are applied before it is sent), so that what users do after its lists is counted by scenario.
 /// Each of <see cref="Pins"/> puts an item at a fixed place of the list, each of <see cref="Slots"/> the best item of a tag.
-/// <see cref="Fresh"/> multiplies the weight of items by how recently they became available, as a boost does.
+/// <see cref="Fresh"/> multiplies the weight of items by how recently they became available, as a boost does;
+/// <see cref="MaxAge"/> lists only items that became available within it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.recommendation-request")]
 public sealed record RecommendationRequest(
@@ -112,7 +113,8 @@ public sealed record RecommendationRequest(
     [property: Id(11)] string? Scenario = null,
     [property: Id(12)] ItemPin[]? Pins = null,
     [property: Id(13)] TagSlot[]? Slots = null,
-    [property: Id(14)] Freshness? Fresh = null)
+    [property: Id(14)] Freshness? Fresh = null,
+    [property: Id(15)] TimeSpan? MaxAge = null)
 {
     /// <summary>The tags of which a listed item carries one (none: any item); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
@@ -137,7 +139,8 @@ public sealed record RecommendationRequest(
 /// <see cref="Slots"/> a shard sends last, for each slot's tag, its best rows carrying the tag that the filter lets a
 /// list hold, as many as the tag's deepest slot (with <see cref="DeepSlots"/>, at least K: under caps, which may pass
 /// over a tag's best), marked <see cref="ScoredItem.Slot"/>. With <see cref="Fresh"/> a row adds the temperature times the
-/// log of its freshness factor (<see cref="Freshness.LogFactor"/>) as it adds a boost's.
+/// log of its freshness factor (<see cref="Freshness.LogFactor"/>) as it adds a boost's. With <see cref="MaxAge"/> only
+/// rows whose items became available within it (by their <c>availableFrom</c>; an item without one has no age) are ranked.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scan-filter")]
 public sealed record ScanFilter(
@@ -154,7 +157,8 @@ public sealed record ScanFilter(
     [property: Id(10)] ItemPin[]? Pins = null,
     [property: Id(11)] TagSlot[]? Slots = null,
     [property: Id(12)] bool DeepSlots = false,
-    [property: Id(13)] Freshness? Fresh = null)
+    [property: Id(13)] Freshness? Fresh = null,
+    [property: Id(14)] TimeSpan? MaxAge = null)
 {
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;

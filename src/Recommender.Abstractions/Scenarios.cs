@@ -3,7 +3,7 @@ namespace Recommender.Abstractions;
 /// <summary>
 /// A named set of list rules for one place lists are shown (a home page, a cart, an e-mail), kept in the cluster so
 /// that merchandisers change them without a client release: a request naming the scenario (<c>scenario=home</c>) gets
-/// its tag filters, items to leave out, items pinned to places, boosts, a freshness boost, caps, diversity, list length and whether seen items may be listed (a "buy again" row), unless
+/// its tag filters, items to leave out, items pinned to places, boosts, a freshness boost, a maximum age, caps, diversity, list length and whether seen items may be listed (a "buy again" row), unless
 /// it gives its own (the API's ScenarioRules say how they join). With <see cref="ActiveFrom"/> or <see cref="ActiveUntil"/>
 /// the rules hold within that time only (a campaign): outside it a list read under the scenario gets none of them.
 /// <see cref="Revision"/> is the revision of the scenarios that stored this record (0 in a record stored before
@@ -25,7 +25,8 @@ public sealed record Scenario(
     [property: Id(11)] ItemPin[]? Pins = null,
     [property: Id(12)] long Revision = 0,
     [property: Id(13)] TagSlot[]? Slots = null,
-    [property: Id(14)] Freshness? Fresh = null)
+    [property: Id(14)] Freshness? Fresh = null,
+    [property: Id(15)] TimeSpan? MaxAge = null)
 {
     /// <summary>Whether the rules hold at <paramref name="now"/>: from <see cref="ActiveFrom"/> on, and before <see cref="ActiveUntil"/>.</summary>
     public bool ActiveAt(DateTimeOffset now) => (ActiveFrom is not { } from || now >= from) && (ActiveUntil is not { } until || now < until);
@@ -34,7 +35,7 @@ public sealed record Scenario(
     public bool SameRules(Scenario other) =>
         Same(Tags, other.Tags) && Same(ExcludeTags, other.ExcludeTags) && Same(Boosts, other.Boosts) && Same(Caps, other.Caps)
         && Diversity == other.Diversity && K == other.K && IncludeSeen == other.IncludeSeen && ActiveFrom == other.ActiveFrom && ActiveUntil == other.ActiveUntil
-        && Same(Exclude, other.Exclude) && Same(Pins, other.Pins) && Same(Slots, other.Slots) && Fresh == other.Fresh;
+        && Same(Exclude, other.Exclude) && Same(Pins, other.Pins) && Same(Slots, other.Slots) && Fresh == other.Fresh && MaxAge == other.MaxAge;
 
     private static bool Same<T>(T[]? a, T[]? b) => (a ?? []).SequenceEqual(b ?? []);
 }

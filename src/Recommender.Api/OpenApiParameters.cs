@@ -66,9 +66,12 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + "just now weighs FACTOR times as much, one a half-life old half as much more, and so on towards 1 (1 + (FACTOR - 1) * 2^(-age / HALFLIFE)), in its "
             + "softmax weight (or, in the popularity list, its count) as a boost's factor, with which it multiplies. An item's age counts from its availableFrom; an "
             + "item written without one keeps its weight. A factor below 1 holds new items back."),
+        ["maxAge"] = (() => new() { Type = JsonSchemaType.String, MinLength = 2, Pattern = "^[0-9.]+[mhdMHD]$" },
+            "A duration, a number followed by m, h or d (from 1m to 365d), such as 2d: only items that became available within it are listed (by their "
+            + "availableFrom; an item written without one has no age and is not). A pinned item outside it leaves its place to the ranking (unplacedPins: tooOld)."),
         ["scenario"] = (() => new() { Type = JsonSchemaType.String, MinLength = 1, MaxLength = ScenarioNames.MaxLength, Pattern = "^[A-Za-z0-9._-]+$" },
-            "The name of a scenario (PUT /scenarios/{name}): its tag filters, excluded items, pins, slots, boosts, freshness, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
-            + "diversity, fresh, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name, its pins on the items and places they name; "
+            "The name of a scenario (PUT /scenarios/{name}): its tag filters, excluded items, pins, slots, boosts, freshness, maximum age, caps, diversity, k and includeSeen apply to the list. The request's own tag, "
+            + "diversity, fresh, maxAge, k and includeSeen replace the scenario's; its boosts and caps take precedence on the tags they name, its pins on the items and places they name; "
             + "excluded tags and items, boosts, caps and pins of both add up. "
             + "A name no scenario has is refused (400)."),
         ["note"] = (() => new() { Type = JsonSchemaType.String, MaxLength = ScenarioAuthor.MaxNoteLength },

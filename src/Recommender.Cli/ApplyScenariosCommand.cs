@@ -141,7 +141,7 @@ internal static class ApplyScenariosCommand
     }
 
     /// <summary>The rules a scenario's change sets, each as the cluster describes it; the order the lines are printed in.</summary>
-    private static readonly string[] RuleFields = ["tag", "excludeTag", "exclude", "boost", "fresh", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
+    private static readonly string[] RuleFields = ["tag", "excludeTag", "exclude", "boost", "fresh", "maxAge", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "activeFrom", "activeUntil"];
 
     /// <summary>A line per rule the change sets otherwise, "  FIELD: BEFORE -> AFTER" ("-" for none), so that a dry run can be reviewed.</summary>
     internal static IEnumerable<string> Differences(Change change)

@@ -102,7 +102,7 @@ public static class ItemEndpoints
     }
 
     private static async Task<IResult> Similar(string id, string? k, string? offset, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag,
-        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? fresh, string? scenario,
+        string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? fresh, string? maxAge, string? scenario,
         HttpRequest request, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, PinAvailability pinAvailability,
         CancellationToken cancellation)
     {
@@ -118,12 +118,13 @@ public static class ItemEndpoints
         var pins = Fields.Pins(pin, errors);
         var slots = Fields.Slots(slot, errors);
         var freshness = Fields.Fresh(fresh, errors);
+        var age = Fields.MaxAge(maxAge, errors);
         var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
-            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots, Fresh: freshness);
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots, Fresh: freshness, MaxAge: age);
         // A list without a history to leave out has no use for a scenario's includeSeen.
         var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins, Slots: list.Slots, Fresh: list.Fresh);
+        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins, Slots: list.Slots, Fresh: list.Fresh, MaxAge: list.MaxAge);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var clock = Stopwatch.StartNew();

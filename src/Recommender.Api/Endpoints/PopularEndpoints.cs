@@ -23,7 +23,7 @@ public static class PopularEndpoints
     }
 
     private static async Task<IResult> Popular(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag, [FromQuery] string[]? excludeTag,
-        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot, string? fresh, string? scenario, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
+        string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot, string? fresh, string? maxAge, string? scenario, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options,
         ScenarioCache scenarios, PinAvailability pinAvailability, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
@@ -37,8 +37,9 @@ public static class PopularEndpoints
         var pins = Fields.Pins(pin, errors);
         var slots = Fields.Slots(slot, errors);
         var freshness = Fields.Fresh(fresh, errors);
+        var age = Fields.MaxAge(maxAge, errors);
         var request = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Diversity: lambda, Offset: skip, Tags: tags.Tags,
-            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots, Fresh: freshness);
+            ExcludeTags: tags.ExcludeTags, Boosts: boosts, Caps: caps, Pins: pins, Slots: slots, Fresh: freshness, MaxAge: age);
         // A list without a history to leave out has no use for a scenario's includeSeen.
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);

@@ -105,7 +105,7 @@ public sealed record UnplacedPinResponse(
     [property: Description("unknown: no item of that id is in the catalogue under the version that ranked the list; unavailable: hidden, expired or not yet "
         + "available (hidden, availableFrom and expiredAt say which); excluded: by the request or its scenario (exclude, excludeId); seen: the user or "
         + "the session has had it (includeSeen=true lists it); dismissed: the user dismissed it; outsideTags: without the list's tags (tag) or with one it "
-        + "leaves out (excludeTag); itself: the item a similar-items list is about.")]
+        + "leaves out (excludeTag); itself: the item a similar-items list is about; tooOld: it became available longer ago than maxAge= (or has no availableFrom).")]
     PinRefusal Reason)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("Unavailable: the item is hidden (written with \"hidden\": true).")]
@@ -246,4 +246,6 @@ public sealed record ScenarioRequest(
     [property: System.ComponentModel.Description("When the rules stop applying (as activeFrom; later than it): from then on, lists read under the scenario get none of them, as a campaign ends. Absent: never.")]
     string? ActiveUntil = null,
     [property: System.ComponentModel.Description("HALFLIFE:FACTOR (as fresh=, such as \"6h:3\"): items weigh more the more recently they became available; a request's own fresh= replaces it.")]
-    string? Fresh = null);
+    string? Fresh = null,
+    [property: System.ComponentModel.Description("A duration (as maxAge=, such as \"2d\"): only items that became available within it are listed; a request's own maxAge= replaces it.")]
+    string? MaxAge = null);

@@ -34,8 +34,8 @@ public static class ScenarioEndpoints
             .WithName("PutScenario")
             .WithSummary($"Defines or replaces the scenario: a JSON object with any of tag, excludeTag, boost, cap, capEach (arrays of strings, each as "
                 + "the query parameter of that name takes it, such as \"sale:2\" for a boost), exclude (item ids never listed under it, at most "
-                + $"{Limits.MaxScenarioExclude}), pin (ITEM:POSITION, items set at places of its lists, at most {Limits.MaxPins}), slot (TAG:POSITION, places for the best item of a tag, at most {Limits.MaxSlots}), diversity (0 to 1), k (1 to 1,000), includeSeen (true or false) and fresh (HALFLIFE:FACTOR, as fresh=). "
-                + "A list read with scenario=NAME gets these rules; the request's own tag=, diversity=, k=, includeSeen= and fresh= replace the scenario's, its boosts and caps take precedence on the tags they name, its pins on the items and places they name, and "
+                + $"{Limits.MaxScenarioExclude}), pin (ITEM:POSITION, items set at places of its lists, at most {Limits.MaxPins}), slot (TAG:POSITION, places for the best item of a tag, at most {Limits.MaxSlots}), diversity (0 to 1), k (1 to 1,000), includeSeen (true or false), fresh (HALFLIFE:FACTOR, as fresh=) and maxAge (as maxAge=). "
+                + "A list read with scenario=NAME gets these rules; the request's own tag=, diversity=, k=, includeSeen=, fresh= and maxAge= replace the scenario's, its boosts and caps take precedence on the tags they name, its pins on the items and places they name, and "
                 + $"excluded tags, boosts and caps of both add up. Every front end applies a change as soon as it is stored (within a second should its notice be lost). At most {Limits.MaxScenarios} scenarios (409 past that). "
                 + "With If-Match: \"REVISION\" the scenario is stored only while it is as it was at that revision (stored or deleted then or before, whatever other scenarios did since), "
                 + "with If-Match: * only if it exists, with If-None-Match: * only if it does not (412 otherwise, nothing stored).")

@@ -28,7 +28,7 @@ public static class SessionEndpoints
     // The lists are named query parameters: a POST would otherwise look for an array in the body.
     private static async Task<IResult> Recommend(string? k, string? offset, string? includeSeen, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag,
         [FromQuery] string[]? excludeTag, string? explain, string? diversity, [FromQuery] string[]? boost, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, [FromQuery] string[]? pin, [FromQuery] string[]? slot,
-        string? fresh, string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, ScenarioCache scenarios,
+        string? fresh, string? maxAge, string? scenario, HttpRequest http, IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, KnownItems knownItems, ScenarioCache scenarios,
         PinAvailability pinAvailability, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(http, cancellation);
@@ -36,7 +36,7 @@ public static class SessionEndpoints
         using var _ = document;
         var errors = new ValidationErrors();
         var (items, visitor) = SessionBody.Parse(document!.RootElement, errors);
-        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, slot, fresh, errors);
+        var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, slot, fresh, maxAge, errors);
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
 

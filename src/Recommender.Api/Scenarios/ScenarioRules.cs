@@ -5,7 +5,7 @@ namespace Recommender.Api.Scenarios;
 
 /// <summary>
 /// How a scenario's rules join a request's own parameters. The request wins where it speaks: its tag=, diversity=, k=,
-/// includeSeen= and fresh= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
+/// includeSeen=, fresh= and maxAge= replace the scenario's; a tag it boosts or caps (capEach: a prefix) takes the request's factor or
 /// count; an item or a place it pins takes the request's pin, and a place it gives a slot the request's slot. The rest
 /// add up: excluded tags and excluded items of both, and the boosts, caps, pins and slots of both on other tags, items and places.
 /// </summary>
@@ -69,6 +69,7 @@ public static class ScenarioRules
             Pins = pins.Length == 0 ? null : pins,
             Slots = slots.Length == 0 ? null : slots,
             Fresh = request.Fresh ?? scenario.Fresh,
+            MaxAge = request.MaxAge ?? scenario.MaxAge,
             Scenario = name,
         };
     }

@@ -279,7 +279,7 @@ public static class Fields
     /// <summary>The query parameters of a recommendation request, each checked as below; null when any is wrong.</summary>
     public static RecommendationRequest? Recommendation(string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag,
         string[]? excludeTag, string? explain, string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? fresh,
-        ValidationErrors errors)
+        string? maxAge, ValidationErrors errors)
     {
         var count = K(k, errors);
         var lambda = Diversity(diversity, errors);
@@ -293,9 +293,10 @@ public static class Fields
         var pins = Pins(pin, errors);
         var slots = Slots(slot, errors);
         var freshness = Fresh(fresh, errors);
+        var age = MaxAge(maxAge, errors);
         return count is { } c && !errors.Any
             ? new RecommendationRequest(c, withSeen, excluded, tags.Tag, withReasons, lambda, skip, tags.Tags, tags.ExcludeTags, boosts, caps, Pins: pins, Slots: slots,
-                Fresh: freshness)
+                Fresh: freshness, MaxAge: age)
             : null;
     }
 
@@ -315,11 +316,7 @@ public static class Fields
             return null;
         }
         var (halfLifeText, factorText) = (value[..colon].Trim(), value[(colon + 1)..].Trim());
-        var units = new Dictionary<char, TimeSpan> { ['m'] = TimeSpan.FromMinutes(1), ['h'] = TimeSpan.FromHours(1), ['d'] = TimeSpan.FromDays(1) };
-        TimeSpan? halfLife = halfLifeText.Length >= 2 && units.TryGetValue(char.ToLowerInvariant(halfLifeText[^1]), out var unit)
-            && double.TryParse(halfLifeText[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
-            && amount * unit.TotalMinutes >= Limits.MinFreshHalfLife.TotalMinutes && amount * unit.TotalMinutes <= Limits.MaxFreshHalfLife.TotalMinutes
-            ? TimeSpan.FromMinutes(amount * unit.TotalMinutes) : null;
+        var halfLife = Duration(halfLifeText);
         if (halfLife is null)
             errors.Add("fresh", $"fresh '{Shown(value)}' has half-life '{Shown(halfLifeText)}'; it must be a number followed by m, h or d (minutes, hours, days), "
                 + $"from {Format(Limits.MinFreshHalfLife)} to {Format(Limits.MaxFreshHalfLife)}, {Example}.");
@@ -331,10 +328,34 @@ public static class Fields
         return halfLife is { } h && factorOk ? new Freshness(h, factor) : null;
     }
 
+    /// <summary>
+    /// The maxAge= parameter (null when absent): a duration as fresh= takes its half-life (a number followed by m, h or d,
+    /// from <see cref="Limits.MinFreshHalfLife"/> to <see cref="Limits.MaxFreshHalfLife"/>).
+    /// </summary>
+    public static TimeSpan? MaxAge(string? value, ValidationErrors errors)
+    {
+        if (value is null) return null;
+        if (Duration(value.Trim()) is { } age) return age;
+        errors.Add("maxAge", $"maxAge '{Shown(value)}' must be a number followed by m, h or d (minutes, hours, days), from {Format(Limits.MinFreshHalfLife)} "
+            + $"to {Format(Limits.MaxFreshHalfLife)}, such as maxAge=2d (only items that became available in the last two days).");
+        return null;
+    }
+
+    /// <summary>A number followed by m, h or d, from <see cref="Limits.MinFreshHalfLife"/> to <see cref="Limits.MaxFreshHalfLife"/>; null otherwise.</summary>
+    private static TimeSpan? Duration(string text)
+    {
+        var units = new Dictionary<char, TimeSpan> { ['m'] = TimeSpan.FromMinutes(1), ['h'] = TimeSpan.FromHours(1), ['d'] = TimeSpan.FromDays(1) };
+        return text.Length >= 2 && units.TryGetValue(char.ToLowerInvariant(text[^1]), out var unit)
+            && double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+            && amount * unit.TotalMinutes >= Limits.MinFreshHalfLife.TotalMinutes && amount * unit.TotalMinutes <= Limits.MaxFreshHalfLife.TotalMinutes
+            ? TimeSpan.FromMinutes(amount * unit.TotalMinutes) : null;
+    }
+
     /// <summary>A freshness boost as fresh= takes it, in the largest whole unit of its half-life (6h:3, 90m:2).</summary>
     public static string Format(Freshness fresh) => $"{Format(fresh.HalfLife)}:{fresh.Factor.ToString("R", CultureInfo.InvariantCulture)}";
 
-    private static string Format(TimeSpan halfLife) =>
+    /// <summary>A duration as fresh= and maxAge= take it, in its largest whole unit (2d, 36h, 90m).</summary>
+    public static string Format(TimeSpan halfLife) =>
         halfLife.TotalDays % 1 == 0 ? $"{halfLife.TotalDays.ToString(CultureInfo.InvariantCulture)}d"
         : halfLife.TotalHours % 1 == 0 ? $"{halfLife.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
         : $"{halfLife.TotalMinutes.ToString("R", CultureInfo.InvariantCulture)}m";

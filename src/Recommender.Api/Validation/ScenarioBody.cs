@@ -6,12 +6,12 @@ namespace Recommender.Api.Validation;
 
 /// <summary>
 /// Validates a PUT /scenarios/{name} body: <c>{"tag": [...], "excludeTag": [...], "exclude": [...], "boost": [...], "cap": [...],
-/// "capEach": [...], "pin": [...], "slot": [...], "diversity": 0.3, "k": 12, "includeSeen": false, "fresh": "6h:3"}</c>, every field optional, each
-/// list (and "fresh") holding what the query parameter of its name takes (such as "sale:2" for a boost) and checked the same way.
+/// "capEach": [...], "pin": [...], "slot": [...], "diversity": 0.3, "k": 12, "includeSeen": false, "fresh": "6h:3", "maxAge": "2d"}</c>, every field
+/// optional, each list (and "fresh", "maxAge") holding what the query parameter of its name takes (such as "sale:2" for a boost) and checked the same way.
 /// </summary>
 public static class ScenarioBody
 {
-    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "activeFrom", "activeUntil", "fresh"];
+    public static readonly string[] FieldNames = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "activeFrom", "activeUntil", "fresh", "maxAge"];
 
     public static Scenario? Parse(JsonElement body, DateTimeOffset now, ValidationErrors errors)
     {
@@ -55,10 +55,16 @@ public static class ScenarioBody
             if (freshValue.ValueKind == JsonValueKind.String) fresh = Fields.Fresh(freshValue.GetString(), errors);
             else errors.Add("fresh", "'fresh' must be a string as the fresh= query parameter takes it, such as \"6h:3\".");
         }
+        TimeSpan? maxAge = null;
+        if (body.TryGetProperty("maxAge", out var ageValue) && ageValue.ValueKind != JsonValueKind.Null)
+        {
+            if (ageValue.ValueKind == JsonValueKind.String) maxAge = Fields.MaxAge(ageValue.GetString(), errors);
+            else errors.Add("maxAge", "'maxAge' must be a string as the maxAge= query parameter takes it, such as \"2d\".");
+        }
         if (activeFrom >= activeUntil)
             errors.Add("activeUntil", $"'activeUntil' {activeUntil:O} must be later than 'activeFrom' {activeFrom:O}.");
         return errors.Any ? null : new Scenario(tags.Length == 0 ? null : tags, excluded.Length == 0 ? null : excluded, boosts, caps, diversity, now, k, includeSeen,
-            activeFrom, activeUntil, excludedItems, pins, Slots: slots, Fresh: fresh);
+            activeFrom, activeUntil, excludedItems, pins, Slots: slots, Fresh: fresh, MaxAge: maxAge);
     }
 
     /// <summary>The optional "exclude": item ids (strings, or integers as written), each checked as an id, each once, at most <see cref="Limits.MaxScenarioExclude"/>.</summary>
@@ -111,7 +117,8 @@ public static class ScenarioBody
         scenario.ActiveUntil,
         scenario.ActiveAt(now),
         scenario.Revision > 0 ? scenario.Revision : null,
-        scenario.Fresh is { } fresh ? Fields.Format(fresh) : null);
+        scenario.Fresh is { } fresh ? Fields.Format(fresh) : null,
+        scenario.MaxAge is { } maxAge ? Fields.Format(maxAge) : null);
 }
 
 /// <summary>
@@ -126,7 +133,9 @@ public sealed record ScenarioResponse(string Name, string[] Tag, string[] Exclud
         System.ComponentModel.Description("The revision of the scenarios that stored this scenario: its ETag on /scenarios/{name}, which If-Match takes to change "
             + "it only while it is as read, whatever other scenarios did since.")] long? Revision = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull),
-        System.ComponentModel.Description("HALFLIFE:FACTOR, the scenario's freshness boost (as fresh=).")] string? Fresh = null);
+        System.ComponentModel.Description("HALFLIFE:FACTOR, the scenario's freshness boost (as fresh=).")] string? Fresh = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull),
+        System.ComponentModel.Description("The scenario's maximum age (as maxAge=).")] string? MaxAge = null);
 
 /// <summary>GET /scenarios: every scenario, by name, at the revision the ETag header names too.</summary>
 public sealed record ScenariosResponse(long Revision, ScenarioResponse[] Scenarios);

@@ -27,8 +27,11 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     // set this shard has seen (a silo's copy of the set may not yet hold an item written a moment ago).
     private readonly Dictionary<int, DateTimeOffset> _heldUntil = [];
 
-    // When rows became available (their items' availableFrom, past or future), for freshness boosts.
-    private readonly Dictionary<int, DateTimeOffset> _availableFrom = [];
+    // When each row became available (its item's availableFrom in UTC ticks, past or future; NotDated for none), for
+    // freshness boosts and maximum ages: an array, read for many rows a scan.
+    private long[] _availableFromTicks = [];
+    private int _datedRows;
+    private const long NotDated = long.MinValue;
 
     private Comparison<int>? _byId;
 
@@ -88,8 +91,16 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     {
         if (until > DateTimeOffset.UtcNow) _heldUntil[row] = until.Value;
         else _heldUntil.Remove(row);
-        if (until is { } from) _availableFrom[row] = from;
-        else _availableFrom.Remove(row);
+        if (row >= _availableFromTicks.Length)
+        {
+            var grown = Math.Max(16, Math.Max(row + 1, _availableFromTicks.Length * 2));
+            var old = _availableFromTicks.Length;
+            Array.Resize(ref _availableFromTicks, grown);
+            Array.Fill(_availableFromTicks, NotDated, old, grown - old);
+        }
+        var ticks = until?.UtcTicks ?? NotDated;
+        _datedRows += (ticks != NotDated ? 1 : 0) - (_availableFromTicks[row] != NotDated ? 1 : 0);
+        _availableFromTicks[row] = ticks;
     }
 
     /// <summary>Whether the row of <paramref name="itemId"/> is held back until its item becomes available.</summary>
@@ -147,11 +158,14 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// For each tag of <paramref name="slots"/> the best rows the filters let a list hold that carry the tag follow last,
     /// as many as <see cref="TagSlots.Depth"/> asks (<paramref name="deepSlots"/>), marked against the caps as the ranked rows are, marked <see cref="ScoredItem.Slot"/> (<see cref="ScanFilter.Slots"/>), with their vectors
     /// too when asked. With <paramref name="fresh"/> (a freshness boost and the softmax temperature) a row whose item has an
-    /// <c>availableFrom</c> adds the temperature times the log of its freshness factor to its boost.
+    /// <c>availableFrom</c> adds the temperature times the log of its freshness factor to its boost. With
+    /// <paramref name="maxAge"/> only rows that became available within it are ranked (a row without a time is not), and a
+    /// pinned row outside it is refused as <see cref="PinRefusal.TooOld"/>.
     /// </summary>
     public ScoredItem[] TopK(ReadOnlySpan<float> query, int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags,
         bool withVectors = false, IReadOnlyList<(string Tag, float Offset)>? boosts = null, IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false,
-        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null, bool deepSlots = false, (Freshness Rule, double Temperature)? fresh = null)
+        IReadOnlyList<string>? pinned = null, IReadOnlyList<TagSlot>? slots = null, bool deepSlots = false, (Freshness Rule, double Temperature)? fresh = null,
+        TimeSpan? maxAge = null)
     {
         HashSet<int>? excluded = null;
         foreach (var id in exclude)
@@ -186,6 +200,34 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var anyOf = admits;
             admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));
         }
+        // The rows within the maximum age are like a tag's: a set walked when few (on their own, or a small tag's rows
+        // that are recent), otherwise a test as rows enter the heap.
+        Func<int, bool>? recent = null;
+        var (taggedRows, tagAdmits) = (allowed, admits);
+        var noneRecent = false;
+        if (maxAge is { } age)
+        {
+            var (since, times) = ((DateTimeOffset.UtcNow - age).UtcTicks, _availableFromTicks);
+            var rows = Math.Min(Count, times.Length);
+            recent = row => row < rows && times[row] >= since;
+            var recentCount = 0;
+            for (var row = 0; row < rows; row++)
+                if (times[row] >= since) recentCount++;
+            noneRecent = recentCount == 0;
+            if (allowed is not null && (long)allowed.Count * 8 <= Count) allowed = new HashSet<int>(allowed.Where(recent));
+            else if ((long)recentCount * 8 <= Count)
+            {
+                var recentRows = new HashSet<int>(recentCount);
+                for (var row = 0; row < rows; row++)
+                    if (times[row] >= since && allowed?.Contains(row) != false) recentRows.Add(row);
+                allowed = recentRows;
+            }
+            else
+            {
+                var prior = admits;
+                admits = prior is null ? recent : row => prior(row) && recent(row);
+            }
+        }
         // Pinned rows a list may hold: what the scan would return but for its depth; the others with the reason. All of
         // them leave the ranking.
         List<int>? pinnedRows = null;
@@ -196,13 +238,14 @@ public sealed class ItemMatrix(int dimension, bool normalise)
                 PinRefusal? refusal = _unlistedRows.Contains(row) ? PinRefusal.Unknown
                     : _hiddenRows.Contains(row) || _heldUntil.ContainsKey(row) ? PinRefusal.Unavailable
                     : refusedAsExcluded?.Contains(row) == true ? PinRefusal.Excluded
-                    : !anyTagged || allowed?.Contains(row) == false || admits?.Invoke(row) == false ? PinRefusal.OutsideTags
+                    : !anyTagged || taggedRows?.Contains(row) == false || tagAdmits?.Invoke(row) == false ? PinRefusal.OutsideTags
+                    : recent?.Invoke(row) == false ? PinRefusal.TooOld
                     : null;
                 if (refusal is { } reason) (refusedRows ??= []).Add((row, reason));
                 else (pinnedRows ??= []).Add(row);
                 (excluded ??= []).Add(row);
             }
-        if (!anyTagged) return [.. (refusedRows ?? []).Select(Refused)];
+        if (!anyTagged || noneRecent || allowed is { Count: 0 }) return [.. (refusedRows ?? []).Select(Refused)];
         var boosted = Boosted(boosts);
         var (boost, mostAdded) = Booster(boosted, fresh);
         // Equal scores rank by item id, as the merge across shards does, so a shard's cut agrees with the global order.
@@ -284,7 +327,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private (Func<int, float>? Boost, float MostAdded) Booster((HashSet<int> Rows, float Offset)[] boosted, (Freshness Rule, double Temperature)? fresh)
     {
         var mostAdded = boosted.Sum(b => Math.Max(0f, b.Offset));
-        var dated = fresh is not null && _availableFrom.Count > 0 ? _availableFrom : null;
+        var dated = fresh is not null && _datedRows > 0 ? _availableFromTicks : null;
         if (boosted.Length == 0 && dated is null) return (null, mostAdded);
         var now = DateTimeOffset.UtcNow;
         if (dated is not null) mostAdded += (float)(fresh!.Value.Temperature * fresh.Value.Rule.MaxLogFactor);
@@ -293,7 +336,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var sum = 0f;
             foreach (var (rows, offset) in boosted)
                 if (rows.Contains(row)) sum += offset;
-            if (dated is not null && dated.TryGetValue(row, out var since)) sum += (float)(fresh!.Value.Temperature * fresh.Value.Rule.LogFactor(since, now));
+            if (dated is not null && row < dated.Length && dated[row] != NotDated)
+                sum += (float)(fresh!.Value.Temperature * fresh.Value.Rule.LogFactor(new DateTimeOffset(dated[row], TimeSpan.Zero), now));
             return sum;
         }, mostAdded);
     }

@@ -74,7 +74,7 @@ public sealed class ItemShardGrain(
         return new Immutable<ScoredItem[]>(_matrix.TopK(VectorBytes.AsFloats(query.Value), filter.K, filter.Exclude, filter.AnyTags,
             filter.ExcludeTags ?? [], withVectors: filter.Diversity > 0, boosts: Ranking.TagBoosts.Offsets(filter.Boosts, _temperature),
             caps: filter.Caps, capSurvivors: filter.CapSurvivors && filter.Diversity == 0, pinned: filter.Pins?.Select(p => p.ItemId).ToArray(), slots: filter.Slots,
-            deepSlots: filter.DeepSlots, fresh: filter.Fresh is { } fresh ? (fresh, _temperature) : null));
+            deepSlots: filter.DeepSlots, fresh: filter.Fresh is { } fresh ? (fresh, _temperature) : null, maxAge: filter.MaxAge));
     }
 
     public async Task<bool> ListsTag(string tag)

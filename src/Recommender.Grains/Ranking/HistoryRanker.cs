@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins, Slots: request.Slots, Fresh: request.Fresh), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins, Slots: request.Slots, Fresh: request.Fresh, MaxAge: request.MaxAge), RankingSource.Model) with { Cached = cached };
             ranking = ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, WhyExcluded) };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
@@ -89,10 +89,13 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // Pinned items are left out of the ranking wherever their place, as in a model's list.
         var pinnedIds = (request.Pins ?? []).Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var (anyOf, noneOf) = (request.AnyTags, request.ExcludeTags ?? []);
+        DateTimeOffset? oldest = request.MaxAge is { } maxAge ? DateTimeOffset.UtcNow - maxAge : null;
         // The merge sorts every item on its first read, so it is read into an array once: a list with slots reads it again for each tag.
         var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount).ToArray()
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
-            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId) && !pinnedIds.Contains(p.ItemId));
+            .Where(p => TagMatch.Matches(p.Tags, anyOf, noneOf) && !excluded.Contains(p.ItemId) && !pinnedIds.Contains(p.ItemId))
+            // Within the maximum age, by each item's availableFrom: an item without one has no age to be within it.
+            .Where(p => oldest is null || p.AvailableFrom >= oldest);
         var depth = request.Offset + request.K;
         var caps = request.Caps is { Length: > 0 } given ? given : null;
         var marker = caps is null ? null : new TagCaps.Marker(caps);
@@ -100,7 +103,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // As in a model's list: the pinned items within the depth to be placed, and under caps every one, counted first.
         var pins = PinnedItems.Within(request.Pins, caps is null ? depth : int.MaxValue);
         var pinScan = await PinnedItems.FindAsync(grains, model, pins,
-            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags, Caps: caps, Fresh: request.Fresh));
+            new ScanFilter(depth, exclude, request.Tag, Tags: request.Tags, ExcludeTags: request.ExcludeTags, Caps: caps, Fresh: request.Fresh, MaxAge: request.MaxAge));
         var pinnable = pinScan.Pinned;
         CapMarks[]? taken = caps is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(TagCaps.Of)];
         // The best n in the list's order: by count, or by count times the boosts (tags' and freshness').

@@ -6,12 +6,13 @@ namespace Recommender.Cluster.Tests.Serving;
 
 /// <summary>
 /// fresh=HALFLIFE:FACTOR on every list: an item weighs 1 + (factor − 1) · 2^(−age / half-life) times as much, its age
-/// counted from its availableFrom; an item without one keeps its weight.
+/// counted from its availableFrom; an item without one keeps its weight. maxAge=DURATION lists only items that became
+/// available within it (an item without a time has no age to be within it).
 /// </summary>
 [Collection(ServingCollection.Name)]
 public sealed class FreshnessTests(ServingCluster cluster)
 {
-    private sealed record FreshScenarioReply(string Name, string? Fresh = null);
+    private sealed record FreshScenarioReply(string Name, string? Fresh = null, string? MaxAge = null);
 
     /// <summary>Four items of one new tag with one vector: available a minute, a day and thirty days ago, and one without a time.</summary>
     private async Task<(string Tag, string New, string Day, string Old, string Undated)> WriteDatedItems()
@@ -37,7 +38,7 @@ public sealed class FreshnessTests(ServingCluster cluster)
     private static Task Hide(ServingCluster cluster, string tag, params string[] ids) => ServingChecks.HideAsync(cluster, [.. ids.Select(id => (id, new[] { tag }))]);
 
     [Fact]
-    public async Task A_fresh_boost_weighs_items_by_how_recently_they_became_available_on_every_list()
+    public async Task A_fresh_boost_weighs_items_by_how_recently_they_became_available_and_a_max_age_keeps_only_recent_ones_on_every_list()
     {
         var (tag, fresh, day, old, undated) = await WriteDatedItems();
         try
@@ -88,12 +89,40 @@ public sealed class FreshnessTests(ServingCluster cluster)
             Assert.Equal(5, popular[0].Boost!.Value, 2);
             Assert.Equal(3, popular[1].Boost!.Value, 2);
 
+            // maxAge: only the items of the last two days, on every list; a pinned item outside it says so.
+            var recent = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&tag={tag}&maxAge=2d&pin={old}:1&pin={undated}:2");
+            Assert.Equal([day, fresh], recent.Items.Select(i => i.Id));
+            Assert.Equal([new(old, 1, "tooOld"), new(undated, 2, "tooOld")], recent.UnplacedPins!);
+            Assert.Equal([fresh], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&tag={tag}&maxAge=90m")).Items.Select(i => i.Id));
+            Assert.Equal([day, fresh], (await cluster.GetJsonAsync<SimilarReply>($"/items/{undated}/similar?k=10&tag={tag}&maxAge=2d")).Items.Select(i => i.Id));
+            Assert.Equal([day, fresh], (await ServingChecks.SessionList(cluster.Http, ["1", "3"], $"k=10&tag={tag}&maxAge=2d")).Select(i => i.Id));
+            Assert.Equal([fresh, day], (await cluster.GetJsonAsync<PopularReply>($"/popular?k=10&tag={tag}&maxAge=2d")).Items.Select(i => i.Id).Order(StringComparer.Ordinal).Reverse());
+            // A slot of the tag finds only a recent item; a pin outside the tag is still outsideTags.
+            var slotted = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=3&maxAge=2d&slot={tag}:1&pin=2:2");
+            Assert.Contains(slotted.Items[0].Id, new[] { fresh, day });
+            Assert.Equal("tooOld", slotted.UnplacedPins!.Single().Reason);
+
             // A scenario's freshness applies, and a request's own replaces it.
             var name = $"test-{Guid.NewGuid():N}";
             using (var put = await cluster.Http.PutAsJsonAsync($"/scenarios/{name}", new { tag = new[] { tag }, fresh = "24h:5" }))
             {
                 Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
                 Assert.Equal("1d:5", (await put.Content.ReadFromJsonAsync<FreshScenarioReply>())!.Fresh);
+            }
+            var recentName = $"test-{Guid.NewGuid():N}";
+            using (var put = await cluster.Http.PutAsJsonAsync($"/scenarios/{recentName}", new { tag = new[] { tag }, maxAge = "48h" }))
+            {
+                Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+                Assert.Equal("2d", (await put.Content.ReadFromJsonAsync<FreshScenarioReply>())!.MaxAge);
+            }
+            try
+            {
+                Assert.Equal([day, fresh], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&scenario={recentName}")).Items.Select(i => i.Id));
+                Assert.Equal([fresh], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&scenario={recentName}&maxAge=1h")).Items.Select(i => i.Id));
+            }
+            finally
+            {
+                using (await cluster.Http.DeleteAsync($"/scenarios/{recentName}")) { }
             }
             try
             {
@@ -128,5 +157,18 @@ public sealed class FreshnessTests(ServingCluster cluster)
         using var scenario = await cluster.Http.PutAsJsonAsync($"/scenarios/test-{Guid.NewGuid():N}", new { fresh = 6 });
         Assert.Equal(HttpStatusCode.BadRequest, scenario.StatusCode);
         Assert.Contains("fresh", await scenario.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("/users/5/recommendations")]
+    [InlineData("/items/2/similar")]
+    [InlineData("/popular")]
+    public async Task A_bad_max_age_is_a_problem_naming_the_parameter(string path)
+    {
+        string[] bad = ["maxAge=2", "maxAge=2w", "maxAge=d", "maxAge=-2d", "maxAge=0.5m", "maxAge=366d", "maxAge=2d:3", "maxAge=2d&maxAge=3d"];
+        await ServingChecks.EachIsAProblemNaming(cluster.Http, path, "maxAge", bad, "maxAge=2", "maxAge '2' must be a number followed by m, h or d", "maxAge=1.5D");
+        using var scenario = await cluster.Http.PutAsJsonAsync($"/scenarios/test-{Guid.NewGuid():N}", new { maxAge = "forever" });
+        Assert.Equal(HttpStatusCode.BadRequest, scenario.StatusCode);
+        Assert.Contains("maxAge", await scenario.Content.ReadAsStringAsync());
     }
 }

@@ -40,6 +40,7 @@ public sealed class FreshnessTests
     [InlineData("366d:3", 0, 0, null)]
     [InlineData("6h:0.001", 0, 0, null)]
     [InlineData("6h:x", 0, 0, null)]
+    [InlineData("6h:2:3", 0, 0, null)]
     public void Fresh_is_a_half_life_with_its_unit_and_a_factor_written_back_in_its_largest_whole_unit(string text, double minutes, double factor, string? written)
     {
         var errors = new ValidationErrors();
@@ -54,6 +55,8 @@ public sealed class FreshnessTests
         Assert.Equal(new Freshness(TimeSpan.FromMinutes(minutes), factor), fresh);
         Assert.Equal(written, Fields.Format(fresh!));
         Assert.Equal(fresh, Fields.Fresh(Fields.Format(fresh!), new ValidationErrors()));
+        // maxAge takes the same durations.
+        Assert.Equal(fresh!.HalfLife, Fields.MaxAge(text[..text.LastIndexOf(':')], new ValidationErrors()));
     }
 
     [Theory]
@@ -91,6 +94,50 @@ public sealed class FreshnessTests
         var first = top[0].ItemId;
         matrix.Upsert(first, first, []);
         Assert.Equal(0, matrix.TopK(query, 300, [], [], [], fresh: (fresh, temperature)).Single(t => t.ItemId == first).Boost);
+    }
+
+    [Fact]
+    public void A_scan_with_a_max_age_ranks_only_rows_dated_within_it_and_refuses_older_or_undated_pins_as_too_old()
+    {
+        var random = new Random(5);
+        var matrix = new ItemMatrix(4, normalise: false);
+        var now = DateTimeOffset.UtcNow;
+        var since = new Dictionary<string, DateTimeOffset?>();
+        for (var i = 0; i < 400; i++)
+        {
+            var id = $"i{i:D3}";
+            since[id] = i % 5 == 0 ? null : now.AddHours(-random.NextDouble() * 96);
+            matrix.Upsert(id, id, [.. Enumerable.Range(0, 4).Select(_ => (float)random.NextDouble())], i % 10 == 3 ? ["odd", "rare"] : [i % 2 == 0 ? "even" : "odd"], since[id]);
+        }
+        float[] query = [1f, 0.5f, 0.25f, 0.1f];
+        bool Recent(string id) => since[id] >= now.AddHours(-24);
+        IEnumerable<string> BruteForce(Func<string, bool> keep) => Enumerable.Range(0, 400).Select(row => (Row: row, Id: $"i{row:D3}"))
+            .Where(r => keep(r.Id))
+            .OrderByDescending(r => System.Numerics.Tensors.TensorPrimitives.Dot(matrix.Vector(r.Row), query)).Select(r => r.Id);
+
+        // A fifth of the rows within a day (tested as they enter the heap), a twentieth within six hours (walked), within a
+        // large tag (tested) and a small one (its recent rows walked).
+        Assert.Equal(BruteForce(Recent).Take(15), matrix.TopK(query, 15, [], [], [], maxAge: TimeSpan.FromDays(1)).Select(t => t.ItemId));
+        Assert.Equal(BruteForce(id => since[id] >= now.AddHours(-6)).Take(15), matrix.TopK(query, 15, [], [], [], maxAge: TimeSpan.FromHours(6)).Select(t => t.ItemId));
+        var evenRecent = matrix.TopK(query, 15, [], ["even"], [], maxAge: TimeSpan.FromDays(1));
+        Assert.Equal(BruteForce(id => Recent(id) && int.Parse(id[1..]) % 2 == 0).Take(15), evenRecent.Select(t => t.ItemId));
+        Assert.Equal(BruteForce(id => since[id] >= now.AddHours(-6) && int.Parse(id[1..]) % 2 == 0).Take(15),
+            matrix.TopK(query, 15, [], ["even"], [], maxAge: TimeSpan.FromHours(6)).Select(t => t.ItemId));
+        Assert.Equal(BruteForce(id => Recent(id) && int.Parse(id[1..]) % 10 == 3).Take(15),
+            matrix.TopK(query, 15, [], ["rare"], [], maxAge: TimeSpan.FromDays(1)).Select(t => t.ItemId));
+
+        // Pins: an old one and an undated one are too old; one outside the tag stays outsideTags; a recent one is placed.
+        var (old, undated, recentOdd, recentEven) = (since.First(s => s.Value < now.AddDays(-2) && int.Parse(s.Key[1..]) % 2 == 0).Key, "i000",
+            since.First(s => s.Value is not null && Recent(s.Key) && int.Parse(s.Key[1..]) % 2 == 1).Key, since.First(s => s.Value is not null && Recent(s.Key) && int.Parse(s.Key[1..]) % 2 == 0).Key);
+        var pinned = matrix.TopK(query, 5, [], ["even"], [], pinned: [old, undated, recentOdd, recentEven], maxAge: TimeSpan.FromDays(1)).Where(t => t.Pinned).ToArray();
+        Assert.Equal(PinRefusal.TooOld, pinned.Single(p => p.ItemId == old).Refusal);
+        Assert.Equal(PinRefusal.TooOld, pinned.Single(p => p.ItemId == undated).Refusal);
+        Assert.Equal(PinRefusal.OutsideTags, pinned.Single(p => p.ItemId == recentOdd).Refusal);
+        Assert.Null(pinned.Single(p => p.ItemId == recentEven).Refusal);
+        var walked = matrix.TopK(query, 5, [], [], [], pinned: [old, recentEven], maxAge: TimeSpan.FromHours(6)).Where(t => t.Pinned).ToArray();
+        Assert.Equal(PinRefusal.TooOld, walked.Single(p => p.ItemId == old).Refusal);
+        // Nothing within the age: no ranked row.
+        Assert.Empty(matrix.TopK(query, 5, [], [], [], maxAge: TimeSpan.FromMinutes(1)));
     }
 
     [Fact]

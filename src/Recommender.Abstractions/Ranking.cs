@@ -10,7 +10,8 @@ namespace Recommender.Abstractions;
 /// scan that left out the rows its caps certainly pass over (<see cref="ScanFilter.CapSurvivors"/>): the shard has rows
 /// below it it did not rank, and it is sent whether the caps pass over it or not. <see cref="Pinned"/> marks an item the scan
 /// was asked to leave out of its ranking and send after it, for a list that pins it (<see cref="ScanFilter.Pins"/>), with
-/// its <see cref="Tags"/> (sent for pinned items only, which a popular list boosts and caps by); a pinned item the list may
+/// its <see cref="Tags"/> and <see cref="AvailableFrom"/> (sent for pinned items only, which a popular list boosts and caps
+/// by); a pinned item the list may
 /// not hold comes last with its <see cref="Refusal"/> and nothing else scored.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.scored-item")]
@@ -26,7 +27,8 @@ public sealed record ScoredItem(
     [property: Id(8)] bool Pinned = false,
     [property: Id(9)] string[]? Tags = null,
     [property: Id(10)] PinRefusal? Refusal = null,
-    [property: Id(11)] string? Slot = null)
+    [property: Id(11)] string? Slot = null,
+    [property: Id(12)] DateTimeOffset? AvailableFrom = null)
 {
     /// <summary>The similarity with the boosts added: what the list is ranked and its softmax taken by.</summary>
     public float Relevance => Similarity + Boost;

@@ -279,7 +279,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var tags = _rowTags.GetValueOrDefault(row) ?? [];
             var pinMarks = marker?.Marks(tags) ?? default;
             result[best.Length + i] = new ScoredItem(_ids[row], _titles[row], TensorPrimitives.Dot(Vector(row), query), withVectors ? VectorBytes.FromFloats(Vector(row)) : null,
-                boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: tags);
+                boost?.Invoke(row) ?? 0f, pinMarks.Tags, pinMarks.Groups, Pinned: true, Tags: tags, AvailableFrom: AvailableFrom(row));
         }
         for (var i = 0; i < (refusedRows?.Count ?? 0); i++)
             result[best.Length + (pinnedRows?.Count ?? 0) + i] = Refused(refusedRows![i]);
@@ -320,6 +320,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private ScoredItem Refused((int Row, PinRefusal Reason) refused) =>
         new(_ids[refused.Row], _titles[refused.Row], 0f, Pinned: true, Refusal: refused.Reason);
 
+    /// <summary>When the row's item became available, as it was written (null for none).</summary>
+    private DateTimeOffset? AvailableFrom(int row) =>
+        row < _availableFromTicks.Length && _availableFromTicks[row] != NotDated ? new DateTimeOffset(_availableFromTicks[row], TimeSpan.Zero) : null;
+
     /// <summary>
     /// What the boosts add to a row's similarity (null when nothing is added), and the most they add to any row, which
     /// bounds the scan: the boosted tags' offsets, and the freshness boost's for a row with an <c>availableFrom</c>.
@@ -327,17 +331,16 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     private (Func<int, float>? Boost, float MostAdded) Booster((HashSet<int> Rows, float Offset)[] boosted, (Freshness Rule, double Temperature)? fresh)
     {
         var mostAdded = boosted.Sum(b => Math.Max(0f, b.Offset));
-        var dated = fresh is not null && _datedRows > 0 ? _availableFromTicks : null;
-        if (boosted.Length == 0 && dated is null) return (null, mostAdded);
+        var dated = fresh is not null && _datedRows > 0;
+        if (boosted.Length == 0 && !dated) return (null, mostAdded);
         var now = DateTimeOffset.UtcNow;
-        if (dated is not null) mostAdded += (float)(fresh!.Value.Temperature * fresh.Value.Rule.MaxLogFactor);
+        if (dated) mostAdded += (float)(fresh!.Value.Temperature * fresh.Value.Rule.MaxLogFactor);
         return (row =>
         {
             var sum = 0f;
             foreach (var (rows, offset) in boosted)
                 if (rows.Contains(row)) sum += offset;
-            if (dated is not null && row < dated.Length && dated[row] != NotDated)
-                sum += (float)(fresh!.Value.Temperature * fresh.Value.Rule.LogFactor(new DateTimeOffset(dated[row], TimeSpan.Zero), now));
+            if (dated && AvailableFrom(row) is { } since) sum += (float)(fresh!.Value.Temperature * fresh.Value.Rule.LogFactor(since, now));
             return sum;
         }, mostAdded);
     }

@@ -204,7 +204,8 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var counts = PopularCandidates.CountsOf(live, seeded, options.Value.Popularity.MinimumLiveCount, placedIds);
         list = [.. PinnedItems.Place(list, placed.Select(p =>
-            (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags))), depth)];
+            (p.Position, new PopularItem(p.ItemId, pinnable[p.ItemId].Title, counts.GetValueOrDefault(p.ItemId), pinnable[p.ItemId].Tags,
+                pinnable[p.ItemId].AvailableFrom))), depth)];
         return (TagSlots.Mark(PinnedItems.Mark(SoftmaxRanking.RankPopular(list, request.K, excluded, request.Offset, boosts), placedIds), slotted), unplaced, await Unfilled());
     }
 }

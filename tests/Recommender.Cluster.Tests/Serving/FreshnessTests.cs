@@ -88,6 +88,10 @@ public sealed class FreshnessTests(ServingCluster cluster)
             Assert.Equal([fresh, day], popular.Take(2).Select(i => i.Id));
             Assert.Equal(5, popular[0].Boost!.Value, 2);
             Assert.Equal(3, popular[1].Boost!.Value, 2);
+            // A pinned item's share takes its freshness too.
+            var pinnedDay = (await cluster.GetJsonAsync<PopularReply>($"/popular?k=3&fresh=1d:5&pin={day}:1")).Items[0];
+            Assert.Equal((day, true), (pinnedDay.Id, pinnedDay.Pinned == true));
+            Assert.Equal(3, pinnedDay.Boost!.Value, 2);
 
             // maxAge: only the items of the last two days, on every list; a pinned item outside it says so.
             var recent = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&tag={tag}&maxAge=2d&pin={old}:1&pin={undated}:2");

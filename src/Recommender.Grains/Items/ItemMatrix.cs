@@ -87,6 +87,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         return row;
     }
 
+    /// <summary>Holds the row back until <paramref name="until"/> when that is still to come, and keeps it as the row's time either way.</summary>
     private void Hold(int row, DateTimeOffset? until)
     {
         if (until > DateTimeOffset.UtcNow) _heldUntil[row] = until.Value;
@@ -200,34 +201,10 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var anyOf = admits;
             admits = row => (anyOf is null || anyOf(row)) && !Array.Exists(barred, rows => rows.Contains(row));
         }
-        // The rows within the maximum age are like a tag's: a set walked when few (on their own, or a small tag's rows
-        // that are recent), otherwise a test as rows enter the heap.
-        Func<int, bool>? recent = null;
         var (taggedRows, tagAdmits) = (allowed, admits);
+        Func<int, bool>? recent = null;
         var noneRecent = false;
-        if (maxAge is { } age)
-        {
-            var (since, times) = ((DateTimeOffset.UtcNow - age).UtcTicks, _availableFromTicks);
-            var rows = Math.Min(Count, times.Length);
-            recent = row => row < rows && times[row] >= since;
-            var recentCount = 0;
-            for (var row = 0; row < rows; row++)
-                if (times[row] >= since) recentCount++;
-            noneRecent = recentCount == 0;
-            if (allowed is not null && (long)allowed.Count * 8 <= Count) allowed = new HashSet<int>(allowed.Where(recent));
-            else if ((long)recentCount * 8 <= Count)
-            {
-                var recentRows = new HashSet<int>(recentCount);
-                for (var row = 0; row < rows; row++)
-                    if (times[row] >= since && allowed?.Contains(row) != false) recentRows.Add(row);
-                allowed = recentRows;
-            }
-            else
-            {
-                var prior = admits;
-                admits = prior is null ? recent : row => prior(row) && recent(row);
-            }
-        }
+        if (maxAge is { } age) (allowed, admits, recent, noneRecent) = WithinAge(age, allowed, admits);
         // Pinned rows a list may hold: what the scan would return but for its depth; the others with the reason. All of
         // them leave the ranking.
         List<int>? pinnedRows = null;
@@ -319,6 +296,31 @@ public sealed class ItemMatrix(int dimension, bool normalise)
 
     private ScoredItem Refused((int Row, PinRefusal Reason) refused) =>
         new(_ids[refused.Row], _titles[refused.Row], 0f, Pinned: true, Refusal: refused.Reason);
+
+    /// <summary>
+    /// The scan's rows narrowed to those that became available within <paramref name="age"/>, which are like a tag's: a
+    /// set walked when few (on their own, or the recent rows of a small tag's set), otherwise a test as rows enter the
+    /// heap; with the test itself (for pins) and whether no row is recent.
+    /// </summary>
+    private (IReadOnlySet<int>? Allowed, Func<int, bool>? Admits, Func<int, bool> Recent, bool NoneRecent) WithinAge(TimeSpan age, IReadOnlySet<int>? allowed,
+        Func<int, bool>? admits)
+    {
+        var (since, times) = ((DateTimeOffset.UtcNow - age).UtcTicks, _availableFromTicks);
+        var rows = Math.Min(Count, times.Length);
+        bool Recent(int row) => row < rows && times[row] >= since;
+        var recentCount = 0;
+        for (var row = 0; row < rows; row++)
+            if (times[row] >= since) recentCount++;
+        if (allowed is not null && (long)allowed.Count * 8 <= Count) return (new HashSet<int>(allowed.Where(Recent)), admits, Recent, recentCount == 0);
+        if ((long)recentCount * 8 <= Count)
+        {
+            var recentRows = new HashSet<int>(recentCount);
+            for (var row = 0; row < rows; row++)
+                if (times[row] >= since && allowed?.Contains(row) != false) recentRows.Add(row);
+            return (recentRows, admits, Recent, recentCount == 0);
+        }
+        return (allowed, admits is null ? Recent : row => admits(row) && Recent(row), Recent, false);
+    }
 
     /// <summary>When the row's item became available, as it was written (null for none).</summary>
     private DateTimeOffset? AvailableFrom(int row) =>

@@ -309,6 +309,13 @@ public interface IItemShardGrain : IGrainWithStringKey
     /// <summary>Whether a row this shard may return (listed, not hidden, available) carries <paramref name="tag"/> (ignoring case).</summary>
     [Alias("ListsTag")]
     Task<bool> ListsTag(string tag);
+
+    /// <summary>
+    /// The newest <see cref="ScanFilter.K"/> rows by their items' availableFrom (ties by id) that a scan may return under
+    /// the filter's exclusions, tags and maximum age, each with its <see cref="ScoredItem.AvailableFrom"/>; undated rows are not listed.
+    /// </summary>
+    [Alias("Latest")]
+    Task<Immutable<ScoredItem[]>> Latest(ScanFilter filter);
 }
 
 /// <summary>
@@ -370,6 +377,10 @@ public interface ISearchGrain : IGrainWithIntegerKey
     /// <summary>Items nearest to an item's own vector, under <paramref name="filter"/> (the item itself is always left out).</summary>
     [Alias("SimilarFiltered")]
     Task<Ranking?> Similar(string itemId, ScanFilter filter);
+
+    /// <summary>The active version's newest items under <paramref name="filter"/> (its depth, offset, exclusions, tags and maximum age); null before any version is active.</summary>
+    [Alias("Latest")]
+    Task<LatestItems?> Latest(ScanFilter filter);
 }
 
 /// <summary>

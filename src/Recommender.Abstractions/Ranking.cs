@@ -143,6 +143,14 @@ public sealed record UnfilledSlot([property: Id(0)] string Tag, [property: Id(1)
 [GenerateSerializer, Immutable, Alias("recommender.unplaced-pin")]
 public sealed record UnplacedPin([property: Id(0)] string ItemId, [property: Id(1)] int Position, [property: Id(2)] PinRefusal Reason);
 
+/// <summary>The newest items a version serves, newest first: each with the time it became available (its availableFrom).</summary>
+[GenerateSerializer, Immutable, Alias("recommender.latest-items")]
+public sealed record LatestItems([property: Id(0)] string ModelVersion, [property: Id(1)] LatestItem[] Items);
+
+/// <summary>An item of <see cref="LatestItems"/>.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.latest-item")]
+public sealed record LatestItem([property: Id(0)] string ItemId, [property: Id(1)] string Title, [property: Id(2)] DateTimeOffset AvailableFrom);
+
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]
 public sealed record HistoryReason(

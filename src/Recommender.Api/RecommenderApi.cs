@@ -109,6 +109,7 @@ public static class RecommenderApi
         UserEndpoints.Map(api);
         SessionEndpoints.Map(api);
         PopularEndpoints.Map(api);
+        LatestEndpoints.Map(api);
         ItemEndpoints.Map(api);
         ScenarioEndpoints.Map(api);
         ScenarioHistoryEndpoints.Map(api);

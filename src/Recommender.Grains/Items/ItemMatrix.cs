@@ -322,6 +322,44 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         return (allowed, admits is null ? Recent : row => admits(row) && Recent(row), Recent, false);
     }
 
+    /// <summary>
+    /// The newest <paramref name="k"/> rows by their items' availableFrom (ties by id) that a scan may return (listed, not
+    /// hidden, available now) and the filters let a list hold: none of <paramref name="exclude"/>, tagged any of
+    /// <paramref name="anyTags"/> (any row when empty) and none of <paramref name="noneTags"/>, within <paramref name="maxAge"/>;
+    /// each with its time. Undated rows are not listed: they have no place in an order by time.
+    /// </summary>
+    public ScoredItem[] Latest(int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags, TimeSpan? maxAge = null)
+    {
+        if (_datedRows == 0 || k <= 0) return [];
+        var now = DateTimeOffset.UtcNow;
+        var (from, until) = (maxAge is { } age ? (now - age).UtcTicks : long.MinValue + 1, now.UtcTicks);
+        var excluded = exclude.Select(id => _rows.TryGetValue(id, out var row) ? row : -1).Where(row => row >= 0).ToHashSet();
+        var anyOf = RowsTagged(anyTags);
+        var noneOf = noneTags.Count == 0 ? [] : RowsTagged(noneTags);
+        if (anyTags.Count > 0 && anyOf.Length == 0) return [];
+        // Oldest first at the head, so the newest k stay; among equal times the larger id goes first, as it ranks below.
+        var kept = new PriorityQueue<int, (long Ticks, string Id)>(Math.Min(k, 1024) + 1,
+            Comparer<(long Ticks, string Id)>.Create((a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : string.CompareOrdinal(b.Id, a.Id)));
+        var rows = Math.Min(Count, _availableFromTicks.Length);
+        for (var row = 0; row < rows; row++)
+        {
+            var ticks = _availableFromTicks[row];
+            if (ticks == NotDated || ticks < from || ticks > until || _hiddenRows.Contains(row) || _unlistedRows.Contains(row) || excluded.Contains(row)) continue;
+            if (anyOf.Length > 0 && !Array.Exists(anyOf, tagged => tagged.Contains(row))) continue;
+            if (Array.Exists(noneOf, tagged => tagged.Contains(row))) continue;
+            var key = (ticks, _ids[row]);
+            if (kept.Count < k) kept.Enqueue(row, key);
+            else if (kept.TryPeek(out _, out var oldest) && kept.Comparer.Compare(key, oldest) > 0) kept.DequeueEnqueue(row, key);
+        }
+        var newest = new ScoredItem[kept.Count];
+        for (var i = newest.Length - 1; i >= 0; i--)
+        {
+            var row = kept.Dequeue();
+            newest[i] = new ScoredItem(_ids[row], _titles[row], 0f, AvailableFrom: AvailableFrom(row));
+        }
+        return newest;
+    }
+
     /// <summary>When the row's item became available, as it was written (null for none).</summary>
     private DateTimeOffset? AvailableFrom(int row) =>
         row < _availableFromTicks.Length && _availableFromTicks[row] != NotDated ? new DateTimeOffset(_availableFromTicks[row], TimeSpan.Zero) : null;

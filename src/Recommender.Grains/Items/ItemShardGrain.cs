@@ -77,6 +77,12 @@ public sealed class ItemShardGrain(
             deepSlots: filter.DeepSlots, fresh: filter.Fresh is { } fresh ? (fresh, _temperature) : null, maxAge: filter.MaxAge));
     }
 
+    public async Task<Immutable<ScoredItem[]>> Latest(ScanFilter filter)
+    {
+        await RefreshHidden();
+        return new Immutable<ScoredItem[]>(_matrix.Latest(filter.Depth, filter.Exclude, filter.AnyTags, filter.ExcludeTags ?? [], filter.MaxAge));
+    }
+
     public async Task<bool> ListsTag(string tag)
     {
         await RefreshHidden();

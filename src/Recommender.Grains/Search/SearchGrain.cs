@@ -156,6 +156,20 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
 
     public Task<Abstractions.Ranking?> Similar(string itemId, int k) => Similar(itemId, new ScanFilter(k, []));
 
+    public async Task<LatestItems?> Latest(ScanFilter filter)
+    {
+        var model = (await catalogue.GetAsync()).Model;
+        if (model is null) return null;
+        var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
+            GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(filter with { K = filter.Depth, Offset = 0 })));
+        // Each shard sends its newest, newest first; the list is the newest of them all, ties by id as within a shard.
+        LatestItem[] newest = [.. perShard.SelectMany(s => s.Value)
+            .Select(s => new LatestItem(s.ItemId, s.Title, s.AvailableFrom!.Value))
+            .OrderByDescending(i => i.AvailableFrom).ThenBy(i => i.ItemId, StringComparer.Ordinal)
+            .Skip(filter.Offset).Take(filter.K)];
+        return new LatestItems(model.Version, newest);
+    }
+
     public async Task<Abstractions.Ranking?> Similar(string itemId, ScanFilter filter)
     {
         var model = (await catalogue.GetAsync()).Model;

@@ -14,6 +14,12 @@ public sealed class FreshnessTests(ServingCluster cluster)
 {
     private sealed record FreshScenarioReply(string Name, string? Fresh = null, string? MaxAge = null);
 
+    private sealed record LatestReply(string ModelVersion, List<LatestItemReply> Items);
+
+    private sealed record LatestItemReply(string Id, string Title, DateTimeOffset AvailableFrom);
+
+    private async Task<List<string>> Latest(string query) => [.. (await cluster.GetJsonAsync<LatestReply>($"/latest?{query}")).Items.Select(i => i.Id)];
+
     /// <summary>Four items of one new tag with one vector: available a minute, a day and thirty days ago, and one without a time.</summary>
     private async Task<(string Tag, string New, string Day, string Old, string Undated)> WriteDatedItems()
     {
@@ -110,6 +116,14 @@ public sealed class FreshnessTests(ServingCluster cluster)
                 return recentPopular.Count >= 2;
             }, "the recent items are in a silo's popular list");
             Assert.Equal([day, fresh], recentPopular.Select(i => i.Id).Order(StringComparer.Ordinal));
+            // The newest items by their times, with the same filters; an undated item has no place in that order.
+            var latest = (await cluster.GetJsonAsync<LatestReply>($"/latest?k=10&tag={tag}")).Items;
+            Assert.Equal([fresh, day, old], latest.Select(i => i.Id));
+            Assert.True(latest[0].AvailableFrom > latest[1].AvailableFrom && latest[1].AvailableFrom > latest[2].AvailableFrom);
+            Assert.Equal([fresh, day], await Latest($"k=10&tag={tag}&maxAge=2d"));
+            Assert.Equal([day], await Latest($"k=1&offset=1&tag={tag}"));
+            Assert.Equal([fresh, old], await Latest($"k=10&tag={tag}&exclude={day}"));
+            Assert.Empty(await Latest($"k=10&tag={tag}&excludeTag={tag}"));
             // A slot of the tag finds only a recent item; a pin outside the tag is still outsideTags.
             var slotted = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=3&maxAge=2d&slot={tag}:1&pin=2:2");
             Assert.Contains(slotted.Items[0].Id, new[] { fresh, day });
@@ -170,6 +184,17 @@ public sealed class FreshnessTests(ServingCluster cluster)
         using var scenario = await cluster.Http.PutAsJsonAsync($"/scenarios/test-{Guid.NewGuid():N}", new { fresh = 6 });
         Assert.Equal(HttpStatusCode.BadRequest, scenario.StatusCode);
         Assert.Contains("fresh", await scenario.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task The_latest_list_refuses_bad_values_naming_each_and_parameters_it_does_not_take()
+    {
+        foreach (var (query, field) in new[] { ("k=0", "k"), ("k=1001", "k"), ("offset=-1", "offset"), ("maxAge=2w", "maxAge"), ("tag=", "tag"), ("fresh=6h:2", "fresh"), ("boost=a:2", "boost") })
+        {
+            using var response = await cluster.Http.GetAsync($"/latest?{query}");
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal([field], (await response.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+        }
     }
 
     [Theory]

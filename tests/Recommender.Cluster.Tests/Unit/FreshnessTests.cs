@@ -141,6 +141,37 @@ public sealed class FreshnessTests
     }
 
     [Fact]
+    public void The_latest_rows_are_the_newest_a_scan_may_return_under_the_filters_ties_by_id()
+    {
+        var random = new Random(6);
+        var matrix = new ItemMatrix(2, normalise: false);
+        var now = DateTimeOffset.UtcNow;
+        var since = new Dictionary<string, DateTimeOffset?>();
+        for (var i = 0; i < 300; i++)
+        {
+            var id = $"i{i:D3}";
+            // Undated, a few not available yet, and whole hours back so that times tie; the two hidden and the two
+            // excluded below are the newest.
+            since[id] = i is >= 1 and <= 5 ? now.AddMinutes(-i) : i % 7 == 0 ? null : i % 11 == 0 ? now.AddHours(2) : now.AddHours(-random.Next(0, 120));
+            matrix.Upsert(id, id, [1f, 0f], [i % 3 == 0 ? "three" : "other"], since[id]);
+        }
+        matrix.AddUnlisted("model-only", [1f, 0f]);
+        matrix.SetHidden(new HashSet<string> { "i001", "i002" });
+        string[] exclude = ["i004", "i005"];
+        IEnumerable<string> Expected(Func<string, bool> keep) => since
+            .Where(s => s.Value is { } t && t <= now && !new[] { "i001", "i002", "i004", "i005" }.Contains(s.Key) && keep(s.Key))
+            .OrderByDescending(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal).Select(s => s.Key);
+
+        Assert.Equal(Expected(_ => true).Take(25), matrix.Latest(25, exclude, [], []).Select(r => r.ItemId));
+        Assert.Equal(Expected(id => int.Parse(id[1..]) % 3 == 0).Take(10), matrix.Latest(10, exclude, ["three"], []).Select(r => r.ItemId));
+        Assert.Equal(Expected(id => int.Parse(id[1..]) % 3 != 0).Take(10), matrix.Latest(10, exclude, [], ["three"]).Select(r => r.ItemId));
+        // Items exactly a day back fall just outside: the scan reads the clock after this test did.
+        Assert.Equal(Expected(id => since[id] > now.AddHours(-24)), matrix.Latest(300, exclude, [], [], TimeSpan.FromDays(1)).Select(r => r.ItemId));
+        Assert.All(matrix.Latest(5, [], [], []), r => Assert.Equal(since[r.ItemId], r.AvailableFrom));
+        Assert.Empty(matrix.Latest(5, [], ["no-such-tag"], []));
+    }
+
+    [Fact]
     public void The_popular_list_with_a_fresh_boost_is_the_counts_times_each_items_freshness_and_tag_factors()
     {
         var random = new Random(4);

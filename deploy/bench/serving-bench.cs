@@ -18,7 +18,8 @@
 //       within a tag held by a share of the rows (--tag-shares 0.05,0.4).
 // boosts: one shard's top-10 scan (ItemMatrix.TopK, what a shard runs) plain, with a tag boost (a tenth of the rows),
 //       with a freshness boost (every row dated within the last three days), with both, and within a maximum age of
-//       six hours (a twelfth of the rows) and of two days (two thirds), in-process.
+//       six hours (a twelfth of the rows) and of two days (two thirds), and the shard's newest 10 and 100 rows by time
+//       (GET /latest), in-process.
 // hidden: what one change of the hidden set costs a silo, in-process, for sets of several sizes: the catalogue's
 //       snapshot carrying the ids serialised and read back (Orleans' serializer, what a silo fetching it pays besides
 //       the network), the silo's set built from them, and every shard mapping it to its rows.
@@ -225,6 +226,8 @@ static void Boosts(Options o)
         ("both", () => matrix.TopK(query, 10, [], [], [], boosts: saleBoost, fresh: fresh)),
         ("maxAge=6h", () => matrix.TopK(query, 10, [], [], [], maxAge: TimeSpan.FromHours(6))),
         ("maxAge=2d", () => matrix.TopK(query, 10, [], [], [], maxAge: TimeSpan.FromDays(2))),
+        ("latest k=10", () => matrix.Latest(10, [], [], [])),
+        ("latest k=100", () => matrix.Latest(100, [], [], [])),
     };
     var times = kinds.ToDictionary(k => k.Name, _ => new List<double>());
     for (var round = 0; round < 3; round++)

@@ -341,15 +341,19 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         var kept = new PriorityQueue<int, (long Ticks, string Id)>(Math.Min(k, 1024) + 1,
             Comparer<(long Ticks, string Id)>.Create((a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : string.CompareOrdinal(b.Id, a.Id)));
         var rows = Math.Min(Count, _availableFromTicks.Length);
+        // Once k rows are kept, a row older than the oldest of them is passed over before any set is asked about it.
+        var oldestKept = long.MinValue;
         for (var row = 0; row < rows; row++)
         {
             var ticks = _availableFromTicks[row];
-            if (ticks == NotDated || ticks < from || ticks > until || _hiddenRows.Contains(row) || _unlistedRows.Contains(row) || excluded.Contains(row)) continue;
+            if (ticks == NotDated || ticks < from || ticks > until || ticks < oldestKept) continue;
+            if (_hiddenRows.Contains(row) || _unlistedRows.Contains(row) || excluded.Contains(row)) continue;
             if (anyOf.Length > 0 && !Array.Exists(anyOf, tagged => tagged.Contains(row))) continue;
             if (Array.Exists(noneOf, tagged => tagged.Contains(row))) continue;
             var key = (ticks, _ids[row]);
             if (kept.Count < k) kept.Enqueue(row, key);
             else if (kept.TryPeek(out _, out var oldest) && kept.Comparer.Compare(key, oldest) > 0) kept.DequeueEnqueue(row, key);
+            if (kept.Count == k && kept.TryPeek(out _, out var newOldest)) oldestKept = newOldest.Ticks;
         }
         var newest = new ScoredItem[kept.Count];
         for (var i = newest.Length - 1; i >= 0; i--)

@@ -147,12 +147,13 @@ public sealed class FreshnessTests
         var matrix = new ItemMatrix(2, normalise: false);
         var now = DateTimeOffset.UtcNow;
         var since = new Dictionary<string, DateTimeOffset?>();
-        for (var i = 0; i < 300; i++)
+        // Rows in an order unlike their ids', as a shard's rows are in the order their items came.
+        foreach (var i in Enumerable.Range(0, 300).OrderBy(_ => random.Next()).ToArray())
         {
             var id = $"i{i:D3}";
             // Undated, a few not available yet, and whole hours back so that times tie; the two hidden and the two
             // excluded below are the newest.
-            since[id] = i is >= 1 and <= 5 ? now.AddMinutes(-i) : i % 7 == 0 ? null : i % 11 == 0 ? now.AddHours(2) : now.AddHours(-random.Next(0, 120));
+            since[id] = i is >= 1 and <= 5 ? now.AddMinutes(-i) : i % 7 == 0 ? null : i % 11 == 0 ? now.AddHours(2) : now.AddHours(-random.Next(0, 48));
             matrix.Upsert(id, id, [1f, 0f], [i % 3 == 0 ? "three" : "other"], since[id]);
         }
         matrix.AddUnlisted("model-only", [1f, 0f]);
@@ -169,6 +170,11 @@ public sealed class FreshnessTests
         Assert.Equal(Expected(id => since[id] > now.AddHours(-24)), matrix.Latest(300, exclude, [], [], TimeSpan.FromDays(1)).Select(r => r.ItemId));
         Assert.All(matrix.Latest(5, [], [], []), r => Assert.Equal(since[r.ItemId], r.AvailableFrom));
         Assert.Empty(matrix.Latest(5, [], ["no-such-tag"], []));
+
+        // A row of the oldest kept time that comes after the list is full still takes the place of a larger id.
+        var tied = new ItemMatrix(2, normalise: false);
+        foreach (var id in new[] { "b", "c", "a" }) tied.Upsert(id, id, [1f, 0f], [], now.AddHours(-1));
+        Assert.Equal(["a", "b"], tied.Latest(2, [], [], []).Select(r => r.ItemId));
     }
 
     [Fact]

@@ -163,6 +163,11 @@ public sealed record ScanFilter(
     /// <summary>How deep the list is ranked: the rows skipped and the rows returned.</summary>
     public int Depth => Offset + K;
 
+    /// <summary>The scan a list of <paramref name="request"/> asks of the shards, leaving out <paramref name="exclude"/> (the request's exclusions and the list's own).</summary>
+    public static ScanFilter For(RecommendationRequest request, string[] exclude) =>
+        new(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps,
+            Pins: request.Pins, Slots: request.Slots, Fresh: request.Fresh, MaxAge: request.MaxAge);
+
     /// <summary>The tags of which a row carries one (none: any row); see <see cref="TagMatch.Fields"/>.</summary>
     public IReadOnlyList<string> AnyTags => TagMatch.AnyOf(Tag, Tags);
 }

@@ -124,7 +124,7 @@ public static class ItemEndpoints
         // A list without a history to leave out has no use for a scenario's includeSeen.
         var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, IncludeSeen: true), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, list.Diversity, list.Offset, list.Tags, list.ExcludeTags, list.Boosts, list.Caps, Pins: list.Pins, Slots: list.Slots, Fresh: list.Fresh, MaxAge: list.MaxAge);
+        var filter = ScanFilter.For(list!, list!.Exclude ?? []);
         if (!await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Exists(), options.CallAttemptTimeout, cancellation))
             return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         var clock = Stopwatch.StartNew();

@@ -342,14 +342,13 @@ public static class Fields
     }
 
     /// <summary>A number followed by m, h or d, from <see cref="Limits.MinFreshHalfLife"/> to <see cref="Limits.MaxFreshHalfLife"/>; null otherwise.</summary>
-    private static TimeSpan? Duration(string text)
-    {
-        var units = new Dictionary<char, TimeSpan> { ['m'] = TimeSpan.FromMinutes(1), ['h'] = TimeSpan.FromHours(1), ['d'] = TimeSpan.FromDays(1) };
-        return text.Length >= 2 && units.TryGetValue(char.ToLowerInvariant(text[^1]), out var unit)
+    private static TimeSpan? Duration(string text) =>
+        text.Length >= 2 && DurationUnits.TryGetValue(char.ToLowerInvariant(text[^1]), out var unit)
             && double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
             && amount * unit.TotalMinutes >= Limits.MinFreshHalfLife.TotalMinutes && amount * unit.TotalMinutes <= Limits.MaxFreshHalfLife.TotalMinutes
             ? TimeSpan.FromMinutes(amount * unit.TotalMinutes) : null;
-    }
+
+    private static readonly Dictionary<char, TimeSpan> DurationUnits = new() { ['m'] = TimeSpan.FromMinutes(1), ['h'] = TimeSpan.FromHours(1), ['d'] = TimeSpan.FromDays(1) };
 
     /// <summary>A freshness boost as fresh= takes it, in the largest whole unit of its half-life (6h:3, 90m:2).</summary>
     public static string Format(Freshness fresh) => $"{Format(fresh.HalfLife)}:{fresh.Factor.ToString("R", CultureInfo.InvariantCulture)}";

@@ -57,7 +57,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         if (vector is not null)
         {
             var ranking = await grains.GetGrain<ISearchGrain>(0)
-                .Search(model, new Immutable<byte[]>(vector), new ScanFilter(request.K, exclude, request.Tag, request.Diversity, request.Offset, request.Tags, request.ExcludeTags, request.Boosts, request.Caps, Pins: request.Pins, Slots: request.Slots, Fresh: request.Fresh, MaxAge: request.MaxAge), RankingSource.Model) with { Cached = cached };
+                .Search(model, new Immutable<byte[]>(vector), ScanFilter.For(request, exclude), RankingSource.Model) with { Cached = cached };
             ranking = ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, WhyExcluded) };
             return request.Explain ? await HistoryExplanations.AddTo(ranking, model, recentDistinct(), grains) : ranking;
         }
@@ -89,7 +89,9 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         // Pinned items are left out of the ranking wherever their place, as in a model's list.
         var pinnedIds = (request.Pins ?? []).Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
         var (anyOf, noneOf) = (request.AnyTags, request.ExcludeTags ?? []);
-        DateTimeOffset? oldest = request.MaxAge is { } maxAge ? DateTimeOffset.UtcNow - maxAge : null;
+        // One clock for the list: the items within its maximum age and their freshness are as of the same moment.
+        var now = DateTimeOffset.UtcNow;
+        DateTimeOffset? oldest = request.MaxAge is { } maxAge ? now - maxAge : null;
         // The merge sorts every item on its first read, so it is read into an array once: a list with slots reads it again for each tag.
         var candidates = PopularCandidates.Merge(live, seeded, options.Value.Popularity.MinimumLiveCount).ToArray()
             .Where(p => popularity.Servable(model.Version, vocabulary, p.ItemId) && !hidden.Contains(p.ItemId))
@@ -107,7 +109,7 @@ public sealed class HistoryRanker(IGrainFactory grains, CatalogueCache catalogue
         var pinnable = pinScan.Pinned;
         CapMarks[]? taken = caps is null || pinnable.Count == 0 ? null : [.. pinnable.Values.Select(TagCaps.Of)];
         // The best n in the list's order: by count, or by count times the boosts (tags' and freshness').
-        var boosts = PopularBoosts.Of(request, DateTimeOffset.UtcNow);
+        var boosts = PopularBoosts.Of(request, now);
         PopularItem[] Ordered(int n) => boosts is not null ? SoftmaxRanking.Boosted(candidates, boosts, n) : [.. candidates.Take(n)];
         var placed = pins.Where(p => p.Position <= depth && pinnable.ContainsKey(p.ItemId)).ToArray();
         IEnumerable<PopularItem> listed;

@@ -49,6 +49,21 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("Exists"), AlwaysInterleave]
     Task<bool> Exists();
 
+    /// <summary>
+    /// Deletes the item: its details (its own and its bulk-loaded copy) are erased, and it leaves every version's
+    /// shards and lists; histories keep its id. Idempotent: answers whether there were details to erase, and a repeat
+    /// after a failure completes what the first attempt left.
+    /// </summary>
+    [Alias("Delete")]
+    Task<bool> Delete();
+
+    /// <summary>
+    /// Erases the item's own details (not its bulk-loaded copy, nor its place in the catalogue: the caller removes
+    /// those, as <see cref="Delete"/> does); whether there were any.
+    /// </summary>
+    [Alias("EraseOwnDetails")]
+    Task<bool> EraseOwnDetails();
+
     /// <summary>The stored details without a placement lookup (null when the item is unknown).</summary>
     [Alias("GetDetails"), AlwaysInterleave]
     Task<ItemDetails?> GetDetails();
@@ -247,6 +262,14 @@ public interface ICatalogueGrain : IGrainWithIntegerKey
     [Alias("SetHidden")]
     Task SetHidden(Immutable<string[]> hidden, Immutable<string[]> visible);
 
+    /// <summary>
+    /// Takes deleted items out of the catalogue: out of every serving version's shards (a trained row stays, listed by
+    /// no item, as an item the catalogue never held), out of the popular list at once, and forgotten as hidden, text or
+    /// scheduled items. Writing the item again places it as a new one. Idempotent.
+    /// </summary>
+    [Alias("RemoveItems")]
+    Task RemoveItems(Immutable<string[]> itemIds);
+
     /// <summary>Claims the one-off demo load for <paramref name="owner"/>; false when it is done or another owner holds a live claim.</summary>
     [Alias("TryClaimSeeding")]
     Task<bool> TryClaimSeeding(string owner);
@@ -291,6 +314,10 @@ public interface IItemShardGrain : IGrainWithStringKey
     [Alias("Upsert")]
     Task<int[]> Upsert(Immutable<ShardEntry[]> entries);
 
+    /// <summary>Unlists the rows of deleted items (no scan returns them, no entry carries them to the next version); answers how many it held.</summary>
+    [Alias("Remove")]
+    Task<int> Remove(Immutable<string[]> itemIds);
+
     /// <summary>Model rows that no catalogue item lists (not recommended).</summary>
     [Alias("UnlistedCount")]
     Task<int> UnlistedCount();
@@ -328,6 +355,10 @@ public interface IItemBatchGrain : IGrainWithIntegerKey
     /// <summary>Stores and places the items (validated by the caller); views in the order given.</summary>
     [Alias("Upsert")]
     Task<Immutable<ItemView[]>> Upsert(Immutable<ItemDetails[]> items);
+
+    /// <summary>Deletes the items (distinct ids, checked by the caller) as <see cref="IItemGrain.Delete"/> does, with one catalogue call; whether each was there.</summary>
+    [Alias("Delete")]
+    Task<bool[]> Delete(Immutable<string[]> itemIds);
 }
 
 /// <summary>Turns histories into interest vectors with the model's ONNX encoder; a pool of stateless workers on every silo.</summary>
@@ -413,6 +444,10 @@ public interface IItemBucketGrain : IGrainWithIntegerKey
     /// <summary>Whether each of the items was bulk-loaded into this bucket.</summary>
     [Alias("Contains"), AlwaysInterleave]
     Task<bool[]> Contains(Immutable<string[]> itemIds);
+
+    /// <summary>Erases the bulk-loaded copies of the items (those not bulk-loaded are passed over).</summary>
+    [Alias("Remove")]
+    Task Remove(Immutable<string[]> itemIds);
 }
 
 /// <summary>

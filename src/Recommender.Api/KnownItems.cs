@@ -4,9 +4,10 @@ using Recommender.Abstractions;
 namespace Recommender.Api;
 
 /// <summary>
-/// Item ids this front end has found in the catalogue. Items are never removed, so an id found once stays valid: an
-/// event naming it is checked without a call to the cluster, which spares a call per write and keeps such writes
-/// independent of the silo that holds the item's bucket. At most <see cref="FrontEndOptions.KnownItemCacheSize"/> ids
+/// Item ids this front end has found in the catalogue. An id found once is taken as valid: an event naming it is
+/// checked without a call to the cluster, which spares a call per write and keeps such writes independent of the silo
+/// that holds the item's bucket. A deleted item leaves the memory of the front end that deleted it; another front end
+/// that found it before still takes events naming it until the id is pushed out (histories keep deleted ids anyway). At most <see cref="FrontEndOptions.KnownItemCacheSize"/> ids
 /// are kept, the least recently used going first.
 /// </summary>
 public sealed class KnownItems(FrontEndOptions options) : IDisposable
@@ -20,6 +21,8 @@ public sealed class KnownItems(FrontEndOptions options) : IDisposable
     public bool Contains(string itemId) => _ids is not null && _ids.TryGetValue(itemId, out _);
 
     public void Add(string itemId) => _ids?.Set(itemId, true, Entry);
+
+    public void Forget(string itemId) => _ids?.Remove(itemId);
 
     /// <summary>
     /// Those of <paramref name="items"/> that are in the catalogue neither by this front end's memory, nor in the

@@ -16,6 +16,7 @@ internal static partial class CliCommands
         ExportEventsCommand.Create(),
         ExportItemsCommand.Create(),
         ImportItemsCommand.Create(),
+        DeleteItemsCommand.Create(),
         ImportEventsCommand.Create(),
         EvaluateColdStartCommand.Create(),
         EncodeTextCommand.Create(),

@@ -3,11 +3,11 @@ using System.CommandLine;
 namespace Recommender.Cli;
 
 /// <summary>The options every import command has (where the API is, its key, batch size, timeout, attempts) and the upload they make.</summary>
-internal sealed class UploadOptions(string noun, int maxBatch, int timeoutSeconds, string timeoutNote = "")
+internal sealed class UploadOptions(string noun, int maxBatch, int timeoutSeconds, string timeoutNote = "", string keyRole = "A client API key (Recommender:ApiKeys:Client)")
 {
     public Option<string> Api { get; } = ApiConnection.AddressOption();
 
-    public Option<string?> ApiKey { get; } = ApiConnection.KeyOption("A client API key (Recommender:ApiKeys:Client)");
+    public Option<string?> ApiKey { get; } = ApiConnection.KeyOption(keyRole);
 
     public Option<int> BatchSize { get; } = new("--batch-size")
     {

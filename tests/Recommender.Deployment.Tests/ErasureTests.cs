@@ -66,6 +66,33 @@ public sealed class ErasureTests(ClusterFixture fixture)
         using var erase = await Cluster.Http.DeleteAsync(new Uri(api, $"/users/{path}"));
         Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
         Assert.Equal(1, (await erase.Content.ReadFromJsonAsync<Erased>())!.ErasedEvents);
+
+        // Deleted, the item written by PUT and one written in a batch leave PostgreSQL: no grain state nor bulk row holds them.
+        var bulk = "bulk-" + Guid.NewGuid().ToString("N");
+        using (var post = await Cluster.Http.PostAsJsonAsync(new Uri(api, "/items"), new[] { new { id = bulk, title = "Bulk", hidden = true } }))
+            Assert.True(post.IsSuccessStatusCode, await post.Content.ReadAsStringAsync());
+        var export = await Cluster.Http.GetStringAsync(new Uri(api, "/catalogue/export"));
+        Assert.Contains(System.Text.Json.JsonSerializer.Serialize(item), export);
+        Assert.Equal(1, await BulkRows(bulk));
+        using (var deleted = await Cluster.Http.DeleteAsync(new Uri(api, $"/items/{Uri.EscapeDataString(item)}")))
+            Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());
+        using (var batch = await Cluster.Http.PostAsJsonAsync(new Uri(api, "/items/delete"), new[] { bulk }))
+            Assert.True(batch.IsSuccessStatusCode, await batch.Content.ReadAsStringAsync());
+        Assert.Equal(0, await BulkRows(bulk));
+        export = await Cluster.Http.GetStringAsync(new Uri(api, "/catalogue/export"));
+        Assert.DoesNotContain(System.Text.Json.JsonSerializer.Serialize(item), export);
+        Assert.DoesNotContain(bulk, export);
+        using var gone = await Cluster.Http.GetAsync(new Uri(api, $"/items/{Uri.EscapeDataString(item)}"));
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
+
+    private async Task<long> BulkRows(string item)
+    {
+        await using var connection = new NpgsqlConnection(Cluster.TestConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM RecommenderBulkItems WHERE ItemId = @id", connection);
+        command.Parameters.AddWithValue("id", item);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<byte[]?> StoredPayload(string user)

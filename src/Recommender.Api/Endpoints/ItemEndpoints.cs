@@ -32,6 +32,24 @@ public static class ItemEndpoints
             .WithName("GetItem")
             .Produces<ItemResponse>()
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
+        app.MapDelete("/items/{id}", Delete)
+            .WithName("DeleteItem")
+            .WithSummary("Deletes an item: its title, text, tags, vectors and window are erased, and it leaves every list (users', similar items, sessions, "
+                + "popular, latest) under every version at once; histories keep its id, which the model reads as before. Writing the item again adds it as a new one. "
+                + "Idempotent: deleting an item that is not there answers deleted=false.")
+            .Produces<DeletedItemResponse>()
+            .ProducesValidationProblem()
+            .RequireAuthorization(Security.ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapPost("/items/delete", DeleteMany)
+            .WithName("DeleteItems")
+            .WithSummary("Deletes a batch of items, a JSON array of 1 to 1,000 distinct ids, as DELETE /items/{id} does one; the whole batch is checked before "
+                + "anything is deleted. Answers how many of them were in the catalogue, and for each id whether it was (false for an id not there, or deleted already).")
+            .Accepts<string[]>("application/json")
+            .Produces<DeletedItemsResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .RequireAuthorization(Security.ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapGet("/items/{id}/similar", Similar)
             .WithName("GetSimilarItems")
             .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
@@ -83,6 +101,32 @@ public static class ItemEndpoints
         var view = await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Get(), options.CallAttemptTimeout, cancellation);
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+    }
+
+    private static async Task<IResult> Delete(string id, HttpRequest request, IGrainFactory grains, KnownItems knownItems)
+    {
+        var errors = new ValidationErrors();
+        var itemId = Fields.PathId(request, id, 1, "id", errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        // Sent again only when the cluster refused it: a repeat of an attempt that ran would answer deleted=false. A
+        // client repeating a deletion it got no answer to finishes what the first attempt left.
+        var deleted = await ClusterRetry.RunAsync(() => grains.Item(itemId!).Delete());
+        knownItems.Forget(itemId!);
+        return Results.Ok(new DeletedItemResponse(itemId!, deleted));
+    }
+
+    private static async Task<IResult> DeleteMany(HttpRequest request, IGrainFactory grains, KnownItems knownItems, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var ids = ItemBatch.ParseIds(document!.RootElement, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var batch = grains.GetGrain<IItemBatchGrain>(WorkerKeys.Any());
+        var deleted = await ClusterRetry.RunAsync(() => batch.Delete(new Immutable<string[]>(ids)));
+        foreach (var id in ids) knownItems.Forget(id);
+        return Results.Ok(new DeletedItemsResponse(ids.Length, deleted.Count(d => d), [.. ids.Select((id, i) => new DeletedItemResponse(id, deleted[i]))]));
     }
 
     /// <summary>

@@ -120,6 +120,12 @@ public sealed record UnplacedPinResponse(
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 
+/// <summary>DELETE /items/{id}: whether the item was in the catalogue (false for a repeat).</summary>
+public sealed record DeletedItemResponse(string Id, bool Deleted);
+
+/// <summary>POST /items/delete: the ids sent, how many of them were in the catalogue, and each id's answer in the order sent.</summary>
+public sealed record DeletedItemsResponse(int Count, int Deleted, IReadOnlyList<DeletedItemResponse> Items);
+
 /// <summary>DELETE /users/{id}: how many retained events were deleted (0 when the user had none stored).</summary>
 public sealed record ErasedUserResponse(string UserId, long ErasedEvents);
 

@@ -23,13 +23,7 @@ public static class ItemBatch
 
     public static IReadOnlyList<ItemDetails> ParseMany(JsonElement body, int? dimension, ValidationErrors errors)
     {
-        if (body.ValueKind != JsonValueKind.Array) { errors.Add("body", "The body must be an array of item objects."); return []; }
-        if (body.GetArrayLength() == 0) { errors.Add("body", "The array holds no items."); return []; }
-        if (body.GetArrayLength() > Limits.MaxItemsPerRequest)
-        {
-            errors.Add("body", $"The array holds {body.GetArrayLength()} items; the limit is {Limits.MaxItemsPerRequest} a request (send larger catalogues in several requests).");
-            return [];
-        }
+        if (!IsBatch(body, "an array of item objects", "items", Limits.MaxItemsPerRequest, "send larger catalogues in several requests", errors)) return [];
         var items = new List<ItemDetails>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var index = 0;
@@ -42,6 +36,35 @@ public static class ItemBatch
             if (Parse(element, id, i, dimension, errors) is { } item) items.Add(item);
         }
         return errors.Any ? [] : items;
+    }
+
+    /// <summary>The ids of a deletion batch (POST /items/delete): a JSON array of 1 to 1,000 distinct item ids.</summary>
+    public static string[] ParseIds(JsonElement body, ValidationErrors errors)
+    {
+        if (!IsBatch(body, "a JSON array of item ids", "ids", Limits.MaxDeletionsPerRequest, "send more in several requests", errors)) return [];
+        var ids = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var element in body.EnumerateArray())
+        {
+            var key = $"[{index++}]";
+            if (element.ValueKind != JsonValueKind.String) { errors.Add(key, "An item id must be a JSON string."); continue; }
+            var id = element.GetString()!;
+            if (Limits.IdProblem(id) is { } problem) errors.Add(key, $"The id {problem}.");
+            else if (!seen.Add(id)) errors.Add(key, $"Item '{id}' appears more than once in the batch.");
+            else ids.Add(id);
+        }
+        return errors.Any ? [] : [.. ids];
+    }
+
+    /// <summary>Whether the body is an array of 1 to <paramref name="limit"/> elements; otherwise the problem is named under "body".</summary>
+    private static bool IsBatch(JsonElement body, string shape, string elements, int limit, string advice, ValidationErrors errors)
+    {
+        if (body.ValueKind != JsonValueKind.Array) errors.Add("body", $"The body must be {shape}.");
+        else if (body.GetArrayLength() == 0) errors.Add("body", $"The array holds no {elements}.");
+        else if (body.GetArrayLength() > limit) errors.Add("body", $"The array holds {body.GetArrayLength()} {elements}; the limit is {limit} a request ({advice}).");
+        else return true;
+        return false;
     }
 
     private static ItemDetails? Parse(JsonElement e, string? id, int? index, int? dimension, ValidationErrors errors)

@@ -43,6 +43,16 @@ public sealed class CatalogueGrain(
     // and replayed into the new one when it is committed, in the order they came.
     private List<ShardEntry[]>? _writtenDuringActivation;
 
+    // Items deleted meanwhile (and not written again since): taken out of the new version's shards after the replay.
+    private HashSet<string>? _deletedDuringActivation;
+
+    /// <summary>The rows of the deleted items (<see cref="IGrainRowStore"/>), kept while a serving version was trained on them.</summary>
+    public const string DeletedOwner = "catalogue/deleted";
+
+    // Deleted items, which the hidden set carries so that every silo's popular list drops them at once (their trained
+    // rows stay in the shards, unlisted); forgotten once no serving version was trained on them, or when written again.
+    private HashSet<string> _deleted = new(StringComparer.Ordinal);
+
     /// <summary>The rows of the hidden items (<see cref="IGrainRowStore"/>): true while hidden, false once shown again.</summary>
     public const string HiddenOwner = "catalogue/hidden";
 
@@ -103,6 +113,7 @@ public sealed class CatalogueGrain(
         if (legacy || legacyHidden) await state.WriteStateAsync(cancellationToken);
         _textItems = new((await store.ReadAsync<bool>(TextItemsOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
         _hidden = new((await store.ReadAsync<bool>(HiddenOwner, cancellationToken)).Where(row => row.Value).Select(row => row.Key), StringComparer.Ordinal);
+        _deleted = new((await store.ReadAsync<bool>(DeletedOwner, cancellationToken)).Select(row => row.Key), StringComparer.Ordinal);
         _schedule.Apply((await store.ReadAsync<AvailabilityWindow>(ScheduleOwner, cancellationToken)).Select(row => KeyValuePair.Create(row.Key, (AvailabilityWindow?)row.Value)),
             DateTimeOffset.UtcNow);
         try
@@ -373,9 +384,18 @@ public sealed class CatalogueGrain(
         // The windows first: an item written after its expiry is not placed, as a hidden one. The catalogue keeps the
         // windows; a shard's row keeps only when its item becomes available, so that no scan returns it before then
         // even where the silo's copy of the hidden set does not hold it yet.
-        await RecordWindows(entries.Value);
+        await RecordWindows(entries.Value.Select(e => (e.ItemId, (AvailabilityWindow?)new AvailabilityWindow(e.AvailableFrom, e.ExpiresAt))));
         var written = entries.Value.Any(e => e.ExpiresAt is not null) ? entries.Value.Select(e => e with { ExpiresAt = null }).ToArray() : entries.Value;
+        // A deleted item written again is a new one.
+        var restored = written.Select(e => e.ItemId).Where(_deleted.Contains).Distinct(StringComparer.Ordinal).ToArray();
+        if (restored.Length > 0)
+        {
+            await store.DeleteAsync(DeletedOwner, restored);
+            _deleted.ExceptWith(restored);
+            HiddenChanged();
+        }
         _writtenDuringActivation?.Add(written);
+        _deletedDuringActivation?.ExceptWith(written.Select(e => e.ItemId));
         // The seeded popular list carries titles and tags to users without history: it follows every item write.
         if (RefreshedPopular(written) is { } popular)
         {
@@ -508,6 +528,101 @@ public sealed class CatalogueGrain(
         HiddenChanged();
     }
 
+    public async Task RemoveItems(Immutable<string[]> itemIds)
+    {
+        using var gate = await Enter(_stateGate);
+        var ids = itemIds.Value.Distinct(StringComparer.Ordinal).ToArray();
+        if (ids.Length == 0) return;
+        // Each step writes its rows before memory changes, and a repeat does again only what is left. Only items a
+        // serving version was trained on need a place in the hidden set (the shards unlist the others' rows).
+        var trained = S.Model is { } active ? models.Get(active.Version).DenseIds : null;
+        var candidateTrained = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
+        var deleted = ids.Where(id => !_deleted.Contains(id) && (trained?.ContainsKey(id) == true || candidateTrained?.ContainsKey(id) == true)).ToArray();
+        if (deleted.Length > 0) await store.WriteAsync(DeletedOwner, deleted.Select(id => KeyValuePair.Create(id, true)).ToArray());
+        _deleted.UnionWith(deleted);
+        var hidden = ids.Where(_hidden.Contains).ToArray();
+        if (hidden.Length > 0)
+        {
+            await store.DeleteAsync(HiddenOwner, hidden);
+            _hidden.ExceptWith(hidden);
+        }
+        if (deleted.Length > 0 || hidden.Length > 0) HiddenChanged();
+        await RecordWindows(ids.Select(id => (id, (AvailabilityWindow?)null)));
+        var text = ids.Where(_textItems.Contains).ToArray();
+        if (text.Length > 0)
+        {
+            await store.DeleteAsync(TextItemsOwner, text);
+            _textItems.ExceptWith(text);
+        }
+        // The seeded popular list keeps a deleted item's count (its events stay too) but not its title and tags; the
+        // hidden set keeps it out of the lists, and a write puts them back.
+        var removed = ids.ToHashSet(StringComparer.Ordinal);
+        if (S.Popular.Any(p => removed.Contains(p.ItemId) && (p.Title != p.ItemId || p.Tags is not null || p.AvailableFrom is not null)))
+        {
+            var previous = S.Popular;
+            S.Popular = [.. S.Popular.Select(p => removed.Contains(p.ItemId) ? p with { Title = p.ItemId, Tags = null, AvailableFrom = null } : p)];
+            _popularIndex = null;
+            try
+            {
+                await Save();
+            }
+            catch
+            {
+                S.Popular = previous;
+                throw;
+            }
+        }
+        _deletedDuringActivation?.UnionWith(ids);
+        var rows = 0;
+        if (S.Model is { } model) rows += await RemoveUnder(model, _added, _shardRows, ids);
+        if (S.Candidate is { Model: var candidate }) rows += await RemoveUnder(candidate, _candidateAdded, _candidateShardRows, ids);
+        logger.LogInformation("{Count} items deleted from the catalogue ({Rows} shard rows unlisted)", ids.Length, rows);
+    }
+
+    /// <summary>
+    /// Unlists the items' rows in <paramref name="model"/>'s shards and forgets the placements of those it added
+    /// (stored rows first); returns how many rows the shards held.
+    /// </summary>
+    private async Task<int> RemoveUnder(ActiveModel model, Dictionary<string, AddedPlacement> added, int[] shardRows, IReadOnlyList<string> itemIds)
+    {
+        var vocabulary = models.Get(model.Version).DenseIds;
+        var byShard = itemIds
+            .Select(id => (Id: id, Shard: vocabulary.TryGetValue(id, out var dense) ? ShardKey.ShardOf(dense, model.Shards) : added.TryGetValue(id, out var p) ? p.Shard : -1))
+            .Where(x => x.Shard >= 0)
+            .GroupBy(x => x.Shard)
+            .ToArray();
+        var held = await Task.WhenAll(byShard.Select(g => Shard(model, g.Key).Remove(new Immutable<string[]>([.. g.Select(x => x.Id)]))));
+        var placements = itemIds.Where(added.ContainsKey).ToArray();
+        if (placements.Length > 0)
+        {
+            await store.DeleteAsync(AddedOwner(model), placements);
+            foreach (var id in placements)
+            {
+                shardRows[added[id].Shard]--;
+                added.Remove(id);
+            }
+        }
+        return held.Sum();
+    }
+
+    /// <summary>Forgets the deleted items no serving version was trained on: the hidden set no longer needs them.</summary>
+    private async Task ForgetDeletedWithoutRows()
+    {
+        var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
+        var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
+        var forgotten = _deleted.Where(id => trained?.ContainsKey(id) != true && candidate?.ContainsKey(id) != true).ToArray();
+        if (forgotten.Length == 0) return;
+        try
+        {
+            await store.DeleteAsync(DeletedOwner, forgotten);
+            _deleted.ExceptWith(forgotten);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Forgetting {Count} deleted items no serving version was trained on failed; trying again at the next activation", forgotten.Length);
+        }
+    }
+
     /// <summary>Hidden, or expired: kept out of the shards of versions not trained on it, until it is written again.</summary>
     private bool IsRetired(string itemId, DateTimeOffset now) => _hidden.Contains(itemId) || _schedule.HasEnded(itemId, now);
 
@@ -529,9 +644,9 @@ public sealed class CatalogueGrain(
     /// Takes the availability windows the written items carry (every write gives one or none, replacing what was held):
     /// the rows first, so that memory never holds one the store does not.
     /// </summary>
-    private async Task RecordWindows(IReadOnlyList<ShardEntry> entries)
+    private async Task RecordWindows(IEnumerable<(string ItemId, AvailabilityWindow? Window)> windows)
     {
-        var changes = _schedule.Changes(entries.Select(e => (e.ItemId, (AvailabilityWindow?)new AvailabilityWindow(e.AvailableFrom, e.ExpiresAt))));
+        var changes = _schedule.Changes(windows);
         if (changes.Length == 0) return;
         var set = changes.Where(c => c.Value is not null).Select(c => KeyValuePair.Create(c.Key, c.Value!)).ToArray();
         var cleared = changes.Where(c => c.Value is null).Select(c => c.Key).ToArray();
@@ -618,6 +733,7 @@ public sealed class CatalogueGrain(
                 return new ActivationResult(old, S.PreviousVersions.LastOrDefault(), _added.Count, [], await NotInCatalogue(old));
             // Taken with the gate: every item write that the entries read below may miss is recorded from here on.
             _writtenDuringActivation = [];
+            _deletedDuringActivation = new(StringComparer.Ordinal);
         }
         try
         {
@@ -626,6 +742,7 @@ public sealed class CatalogueGrain(
         finally
         {
             _writtenDuringActivation = null;
+            _deletedDuringActivation = null;
         }
     }
 
@@ -678,6 +795,8 @@ public sealed class CatalogueGrain(
         {
             _activating = null;
             var replayed = await Replay(target, loaded, added, shardRows);
+            // Items deleted while the shards were built may be in them (read before the deletion): out again.
+            if (_deletedDuringActivation is { Count: > 0 } deletedMeanwhile) await RemoveUnder(target, added, shardRows, [.. deletedMeanwhile]);
             var committing = clock.Elapsed;
 
             // Rows of the version that no entry lists: items the catalogue does not hold (yet).
@@ -723,6 +842,7 @@ public sealed class CatalogueGrain(
             // pushes the snapshot).
             RenewHiddenSet();
             await Save();
+            await ForgetDeletedWithoutRows();
             var total = clock.Elapsed;
             logger.LogInformation("Model {Version} {Role} over {Shards} shards (active before: {Previous}; candidate before: {Candidate}); {Carried} added items carried, "
                 + "{Dropped} not recommendable, {Absent} of its items not in the catalogue, {LeftHidden} hidden items left out, {Replayed} items written meanwhile replayed; "
@@ -882,7 +1002,10 @@ public sealed class CatalogueGrain(
     {
         var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
         var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
-        return [.. _hidden.Union(_schedule.ClosedWithRows(id => trained?.ContainsKey(id) == true || _added.ContainsKey(id)
+        // A deleted item the shards have unlisted needs no place in the set unless a serving version was trained on it,
+        // which the popular lists may still name until their copies of its details expire.
+        var deleted = _deleted.Where(id => trained?.ContainsKey(id) == true || candidate?.ContainsKey(id) == true);
+        return [.. _hidden.Union(deleted).Union(_schedule.ClosedWithRows(id => trained?.ContainsKey(id) == true || _added.ContainsKey(id)
             || candidate?.ContainsKey(id) == true || _candidateAdded.ContainsKey(id), DateTimeOffset.UtcNow))];
     }
 }

@@ -16,4 +16,7 @@ public interface IBulkItemStore
 
     /// <summary>Inserts or replaces the items, all of <paramref name="bucket"/>, in one transaction: all are stored or none.</summary>
     Task UpsertAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation = default);
+
+    /// <summary>Deletes the rows of the items, in one transaction; ids without a row are passed over.</summary>
+    Task DeleteAsync(IReadOnlyList<string> itemIds, CancellationToken cancellation = default);
 }

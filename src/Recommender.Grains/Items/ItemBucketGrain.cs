@@ -119,4 +119,14 @@ public sealed class ItemBucketGrain(IBulkItemStore store) : Grain, IItemBucketGr
         await Loaded();
         return itemIds.Value.Select(_ids.Contains).ToArray();
     }
+
+    public async Task Remove(Immutable<string[]> itemIds)
+    {
+        await Loaded();
+        var held = itemIds.Value.Where(_ids.Contains).Distinct(StringComparer.Ordinal).ToArray();
+        if (held.Length == 0) return;
+        // The rows first: memory never lacks an item the store still holds.
+        await store.DeleteAsync(held);
+        _ids.ExceptWith(held);
+    }
 }

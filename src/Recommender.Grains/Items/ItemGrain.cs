@@ -78,6 +78,62 @@ public sealed class ItemGrain(
         return View(details, placed[0], updatedAt);
     }
 
+    public async Task<bool> Delete()
+    {
+        _writing = true;
+        try
+        {
+            var id = GrainKeys.IdOf(this);
+            var existed = await Current() is not null;
+            // The details go first, then the catalogue's rows: a repeat after a failure between the steps finds no
+            // details and still takes the item out of the catalogue.
+            await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Remove(new Immutable<string[]>([id]));
+            await Erase();
+            await GrainFactory.GetGrain<ICatalogueGrain>(0).RemoveItems(new Immutable<string[]>([id]));
+            return existed;
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    public async Task<bool> EraseOwnDetails()
+    {
+        _writing = true;
+        try
+        {
+            return await Erase();
+        }
+        finally
+        {
+            _writing = false;
+            // It holds nothing now: a batch of deletions does not keep a thousand empty activations in memory.
+            DeactivateOnIdle();
+        }
+    }
+
+    /// <summary>Clears the item's own stored state; whether it held details.</summary>
+    private async Task<bool> Erase()
+    {
+        var had = state.State.Title is not null;
+        if (state.RecordExists)
+        {
+            try
+            {
+                await state.ClearStateAsync();
+            }
+            catch
+            {
+                // Memory must match what is stored: start again from it.
+                await state.ReadStateAsync();
+                throw;
+            }
+        }
+        state.State = new ItemState();
+        return had;
+    }
+
     public async Task<ItemView?> Get()
     {
         if (await Current() is not { } current) return null;

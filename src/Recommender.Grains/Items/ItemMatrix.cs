@@ -52,6 +52,22 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         return row;
     }
 
+    /// <summary>
+    /// Unlists the row of a deleted item, as a row no catalogue item has listed: titled by its id, without tags or time,
+    /// its vector set back to <paramref name="trained"/> when given (a trained row; an added one keeps its vector until
+    /// the shard is loaded again, which gives it no row). False when the shard holds no listed row of the item.
+    /// </summary>
+    public bool Unlist(string itemId, ReadOnlySpan<float> trained = default)
+    {
+        if (!_rows.TryGetValue(itemId, out var row) || _unlistedRows.Contains(row)) return false;
+        _unlistedRows.Add(row);
+        _titles[row] = itemId;
+        if (!trained.IsEmpty) Store(row, trained);
+        SetTags(row, []);
+        Hold(row, null);
+        return true;
+    }
+
     /// <summary>Whether the row of <paramref name="itemId"/> is one no catalogue item has listed.</summary>
     public bool IsUnlisted(string itemId) => _rows.TryGetValue(itemId, out var row) && _unlistedRows.Contains(row);
 

@@ -141,6 +141,33 @@ public sealed class ItemShardGrain(
         return rows;
     }
 
+    public async Task<int> Remove(Immutable<string[]> itemIds)
+    {
+        var key = ShardKey.Parse(this.GetPrimaryKeyString());
+        var package = models.Get(key.Version);
+        var removed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in itemIds.Value.Distinct(StringComparer.Ordinal))
+        {
+            var trained = package.DenseIds.TryGetValue(id, out var dense) && ShardKey.ShardOf(dense, key.Count) == key.Index;
+            if (!_matrix.Unlist(id, trained ? package.Package.ItemVector(dense) : default)) continue;
+            removed.Add(id);
+        }
+        if (removed.Count == 0) return 0;
+        _entries.RemoveAll(e => removed.Contains(e.ItemId));
+        _entryIndex = _entries.Select((e, i) => (e.ItemId, i)).ToDictionary(x => x.ItemId, x => x.i, StringComparer.Ordinal);
+        try
+        {
+            await store.DeleteAsync(RowOwner, [.. removed]);
+        }
+        catch
+        {
+            // Memory no longer holds the entries the store still does: start again from what is stored.
+            DeactivateOnIdle();
+            throw;
+        }
+        return removed.Count;
+    }
+
     private async Task Persist(IReadOnlyList<KeyValuePair<string, ShardEntry>> rows, bool replaceAll, bool writeState)
     {
         try

@@ -52,7 +52,10 @@ public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalog
             var now = Environment.TickCount64;
             var stale = top.Where(s => !_details.TryGetValue(s.ItemId, out var d) || now - d.ReadAt > DetailsLifetime.TotalMilliseconds).ToArray();
             var details = await Task.WhenAll(stale.Select(s => grains.Item(s.ItemId).GetDetails()));
-            foreach (var d in details.OfType<ItemDetails>()) _details[d.Id] = (d.Title, d.Tags, d.AvailableFrom, now);
+            for (var i = 0; i < stale.Length; i++)
+                // A deleted item has no details: its copy goes with them.
+                if (details[i] is { } d) _details[d.Id] = (d.Title, d.Tags, d.AvailableFrom, now);
+                else _details.TryRemove(stale[i].ItemId, out _);
             _list = top.Where(s => _details.ContainsKey(s.ItemId))
                 .Select(s => (Score: s, Details: _details[s.ItemId]))
                 .Select(s => new PopularItem(s.Score.ItemId, s.Details.Title, Math.Max(1, (long)Math.Ceiling(s.Score.Score)), s.Details.Tags, s.Details.AvailableFrom))

@@ -82,5 +82,24 @@ public sealed class AdoNetBulkItemStore(IOptions<RecommenderOptions> options, IO
         await transaction.CommitAsync(cancellation);
     }
 
+    public Task DeleteAsync(IReadOnlyList<string> itemIds, CancellationToken cancellation = default) =>
+        itemIds.Count == 0 ? Task.CompletedTask : AdoNetConnections.WriteAsync(options.Value, connection => DeleteAsync(connection, itemIds, cancellation), cancellation);
+
+    private async Task DeleteAsync(DbConnection connection, IReadOnlyList<string> itemIds, CancellationToken cancellation)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM RecommenderBulkItems WHERE ServiceId = @ServiceId AND ItemId = @ItemId";
+        command.AddParameter("ServiceId", cluster.Value.ServiceId);
+        var itemId = command.AddParameter("ItemId", "");
+        foreach (var id in itemIds.Distinct(StringComparer.Ordinal))
+        {
+            itemId.Value = id;
+            await command.ExecuteNonQueryAsync(cancellation);
+        }
+        await transaction.CommitAsync(cancellation);
+    }
+
     private Task<DbConnection> OpenAsync(CancellationToken cancellation) => AdoNetConnections.OpenAsync(options.Value, cancellation);
 }

@@ -51,4 +51,7 @@ public sealed class TranslatingBulkItemStore(IBulkItemStore inner) : IBulkItemSt
 
     public Task UpsertAsync(int bucket, IReadOnlyList<BulkItem> items, CancellationToken cancellation = default) =>
         StorageFailures.RunAsync(() => inner.UpsertAsync(bucket, items, cancellation), writes: true);
+
+    public Task DeleteAsync(IReadOnlyList<string> itemIds, CancellationToken cancellation = default) =>
+        StorageFailures.RunAsync(() => inner.DeleteAsync(itemIds, cancellation), writes: true);
 }

@@ -126,7 +126,7 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Get, "/catalogue/export"), (HttpMethod.Post, "/models/rollback"),
                      (HttpMethod.Post, "/models/anything/activate"), (HttpMethod.Post, "/models"), (HttpMethod.Delete, "/models/anything"),
                      (HttpMethod.Post, "/models/anything/candidate?share=0.5"), (HttpMethod.Delete, "/models/anything/candidate"),
-                     (HttpMethod.Delete, $"/users/{user}"), (HttpMethod.Get, "/scenarios"), (HttpMethod.Get, "/scenarios/home"),
+                     (HttpMethod.Delete, $"/users/{user}"), (HttpMethod.Delete, "/items/5"), (HttpMethod.Post, "/items/delete"), (HttpMethod.Get, "/scenarios"), (HttpMethod.Get, "/scenarios/home"),
                      (HttpMethod.Put, "/scenarios/home"), (HttpMethod.Delete, "/scenarios/home"), (HttpMethod.Put, "/scenarios"), (HttpMethod.Patch, "/scenarios"),
                      (HttpMethod.Get, "/scenario-history"), (HttpMethod.Get, "/scenario-history/0"), (HttpMethod.Post, "/scenario-history/0/restore") })
         {
@@ -134,6 +134,9 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
             Assert.Contains("needs an admin key", (await Problem(response, HttpStatusCode.Forbidden)).Detail);
         }
         Assert.Equal(1, await EventsOf(user));
+        // The refused deletion left the item.
+        using (var item = await http.GetAsync("/items/5"))
+            Assert.Equal(HttpStatusCode.OK, item.StatusCode);
     }
 
     [Fact]

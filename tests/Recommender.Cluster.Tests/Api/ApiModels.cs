@@ -22,6 +22,8 @@ public sealed record HistoryEventReply(string ItemId, string Type, DateTimeOffse
 
 public sealed record ErasedUserReply(string UserId, long ErasedEvents);
 
+public sealed record DeletedItemReply(string Id, bool Deleted);
+
 public sealed record HistoryReply(string UserId, long TotalCount, long HistoryVersion, List<HistoryEventReply> Events);
 
 public sealed record PlacementReply(string ModelVersion, int Shard, int Row, int? DenseId);

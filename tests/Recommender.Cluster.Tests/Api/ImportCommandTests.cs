@@ -215,6 +215,52 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
     }
 
     [Fact]
+    public async Task Delete_items_deletes_what_a_file_of_ids_or_of_items_names_and_a_second_run_finds_them_gone()
+    {
+        var (lamp, chair, desk) = ($"{_run}-del-lamp", $"{_run}-del-chair", $"{_run}-del-desk");
+        var items = Write("delete.jsonl", $$"""{"id":"{{lamp}}","title":"Lamp"}""", $$"""{"id":"{{chair}}","title":"Chair"}""", $$"""{"id":"{{desk}}","title":"Desk"}""");
+        var (exit, _, error) = await Cli("import-items", "--file", items);
+        Assert.True(exit == 0, error);
+
+        // One id a line, blank lines skipped, one request each.
+        var ids = Write("delete.txt", lamp, "", $"{_run}-del-never");
+        (exit, var output, error) = await Cli("delete-items", "--file", ids, "--batch-size", "1");
+        Assert.True(exit == 0, error);
+        Assert.Contains("Sent 2 ids", output);
+        Assert.Contains("1 items deleted, 1 not in the catalogue", output);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await StatusOf($"/items/{lamp}"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusOf($"/items/{chair}"));
+
+        // A catalogue file: its items' ids (the lamp is gone already).
+        (exit, output, error) = await Cli("delete-items", "--file", items);
+        Assert.True(exit == 0, error);
+        Assert.Contains("2 items deleted, 1 not in the catalogue", output);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await StatusOf($"/items/{chair}"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await StatusOf($"/items/{desk}"));
+
+        // An id twice, or one the API refuses, is named by line, and nothing is deleted.
+        (exit, _, error) = await Cli("import-items", "--file", Write("kept.jsonl", $$"""{"id":"{{desk}}","title":"Desk"}"""));
+        Assert.True(exit == 0, error);
+        var file = Write("twice.txt", desk, desk);
+        (exit, _, error) = await Cli("delete-items", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: item '{desk}' is on line 1 too", error);
+        file = Write("refused.txt", desk, "badid");
+        (exit, _, error) = await Cli("delete-items", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: The id must not contain control characters", error);
+        Assert.Contains("none of lines 1-2 was", error);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusOf($"/items/{desk}"));
+        using (await cluster.Http.DeleteAsync($"/items/{desk}")) { }
+    }
+
+    private async Task<System.Net.HttpStatusCode> StatusOf(string path)
+    {
+        using var response = await cluster.Http.GetAsync(path);
+        return response.StatusCode;
+    }
+
+    [Fact]
     public async Task A_batch_answered_503_or_not_at_all_is_sent_again_as_it_was()
     {
         var port = LoopbackPorts.Free();

@@ -200,6 +200,48 @@ public sealed class ActivationWriteTests(HeldActivationCluster cluster) : IClass
     }
 
     [Fact]
+    public async Task Items_deleted_while_the_shards_are_built_are_not_in_the_new_version_unless_written_again()
+    {
+        var before = (await cluster.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model!;
+        var random = new Random(7);
+        var embedding = Enumerable.Range(0, before.Dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var (gone, back) = ("held-gone-" + Guid.NewGuid().ToString("N")[..8], "held-back-" + Guid.NewGuid().ToString("N")[..8]);
+        await Put(gone, new { title = "Deleted during an activation", embedding });
+        await Put(back, new { title = "Deleted and written again during an activation", embedding });
+        var trained = await cluster.GetJsonAsync<ItemReply>("/items/9");
+        var version = TestPackages.NewVersion("held-deleted");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, before.Dimension));
+        var prefix = ItemShardGrain.EntriesOwner(version + "/");
+        var hold = HeldRowStore.HoldWrites(prefix);
+        try
+        {
+            var activation = TestPackages.Activate(cluster.Http, version);
+            await hold.Reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            // The new version's shards were planned with all three items; the deletions come after.
+            foreach (var id in new[] { gone, "9", back })
+                using (var deleted = await cluster.Http.DeleteAsync($"/items/{id}").WaitAsync(Prompt))
+                    Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+            await Put(back, new { title = "Written again", embedding });
+            Assert.False(activation.IsCompleted, "the activation finished while its shard writes were held");
+
+            HeldRowStore.Release(prefix);
+            Assert.Equal(version, (await activation.WaitAsync(TimeSpan.FromSeconds(60))).Active);
+            var pinned = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=5&pin={gone}:1&pin=9:2&pin={back}:3");
+            Assert.Equal(version, pinned.ModelVersion);
+            Assert.Equal([new(gone, 1, "unknown"), new("9", 2, "unknown")], pinned.UnplacedPins!);
+            Assert.Equal(back, pinned.Items[2].Id);
+            Assert.Equal("Written again", pinned.Items[2].Title);
+            Assert.Equal(version, (await cluster.GetJsonAsync<ItemReply>($"/items/{back}")).Placement?.ModelVersion);
+        }
+        finally
+        {
+            HeldRowStore.Release(prefix);
+            await Put("9", new { title = trained.Title, text = trained.Text, tags = trained.Tags });
+            using (await cluster.Http.DeleteAsync($"/items/{back}")) { }
+        }
+    }
+
+    [Fact]
     public async Task A_second_activation_waits_for_the_first_while_registrations_go_on()
     {
         var dimension = (await cluster.Cluster.Client.GetGrain<ICatalogueGrain>(0).GetSnapshot()).Model!.Dimension;

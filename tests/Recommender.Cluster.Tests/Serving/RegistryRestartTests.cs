@@ -47,6 +47,11 @@ public sealed class RegistryRestartTests
             await PutItem(first, "expired", dimension, DateTimeOffset.UtcNow.AddHours(-1));
             await PutItem(first, "expiring", dimension, DateTimeOffset.UtcNow.AddSeconds(6));
             Assert.Equal(["expiring", "kept"], (await TaggedIds(first)).Order());
+            // Deleted items, one added and one trained, stay out of both versions' shards.
+            await PutItem(first, "deleted", dimension, null);
+            foreach (var id in new[] { "deleted", DeletedMovie })
+                using (var deleted = await first.Http.DeleteAsync($"/items/{id}"))
+                    Assert.True(deleted.IsSuccessStatusCode, await deleted.Content.ReadAsStringAsync());
             // A deleted version stays deleted, and the files of a deletion cut short are removed at the next start.
             await TestPackages.UploadOk(first.Http, deletedPackage);
             using (var deleted = await first.Http.DeleteAsync($"/models/{deletedVersion}"))
@@ -82,7 +87,10 @@ public sealed class RegistryRestartTests
             var served = await second.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k={SmallCatalogue.Movies}");
             Assert.Equal(ServingModel.Draw(candidate, user) < 0.5 ? candidate : version, served.ModelVersion);
             AssertOnlyCatalogueItems(served);
+            Assert.DoesNotContain(served.Items, i => i.Id == DeletedMovie);
         }
+        using (var gone = await second.Http.GetAsync($"/items/{DeletedMovie}"))
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, gone.StatusCode);
 
         using var rollback = await second.Http.PostAsync("/models/rollback", null);
         Assert.True(rollback.IsSuccessStatusCode, await rollback.Content.ReadAsStringAsync());
@@ -92,6 +100,8 @@ public sealed class RegistryRestartTests
     }
 
     private const string ExpiryTag = "expiry-across-restart";
+
+    private const string DeletedMovie = "4";
 
     private static async Task PutItem(Fixture cluster, string id, int dimension, DateTimeOffset? expiresAt)
     {

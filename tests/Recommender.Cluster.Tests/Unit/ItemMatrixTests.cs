@@ -122,6 +122,38 @@ public sealed class ItemMatrixTests
     }
 
     [Fact]
+    public void An_unlisted_row_of_a_deleted_item_leaves_every_scan_and_takes_its_trained_vector_back_until_written_again()
+    {
+        var matrix = new ItemMatrix(2, normalise: false);
+        // A trained row given another vector by an embedding, and an added row: both dated, both tagged.
+        matrix.AddUnlisted("trained", [1f, 0f]);
+        matrix.Upsert("trained", "Trained", [0f, 1f], ["news"], availableFrom: DateTimeOffset.UtcNow.AddHours(-1));
+        matrix.Upsert("added", "Added", [0.5f, 0.5f], ["news"], availableFrom: DateTimeOffset.UtcNow.AddHours(-2));
+        Assert.Equal(["trained", "added"], matrix.Latest(5, [], [], []).Select(r => r.ItemId));
+
+        Assert.True(matrix.Unlist("trained", [1f, 0f]));
+        Assert.True(matrix.Unlist("added"));
+        Assert.False(matrix.Unlist("added"));
+        Assert.False(matrix.Unlist("never-here"));
+        Assert.Empty(matrix.TopK([1f, 1f], 5, []));
+        Assert.Empty(matrix.TopK([1f, 1f], 5, [], ["news"], []));
+        Assert.Empty(matrix.Latest(5, [], [], []));
+        Assert.False(matrix.ListsTag("news"));
+        Assert.True(matrix.IsUnlisted("trained"));
+        Assert.Equal(2, matrix.UnlistedCount);
+        matrix.TryGetRow("trained", out var row);
+        Assert.Equal([1f, 0f], matrix.Vector(row).ToArray());
+        Assert.Equal("trained", matrix.Title(row));
+
+        // Written again without a vector, a trained item ranks by its trained vector, with only what the write gives.
+        matrix.Upsert("trained", "Written again", []);
+        var top = Assert.Single(matrix.TopK([1f, 0f], 5, []));
+        Assert.Equal(("trained", "Written again", 1f), (top.ItemId, top.Title, top.Similarity));
+        Assert.Empty(matrix.TopK([1f, 0f], 5, [], ["news"], []));
+        Assert.Empty(matrix.Latest(5, [], [], []));
+    }
+
+    [Fact]
     public void Upserts_keep_rows_update_titles_and_vectors_and_grow_the_storage()
     {
         var matrix = new ItemMatrix(3, normalise: false);

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Http.Json;
+using Recommender.Cluster.Tests.Api;
+
+namespace Recommender.Cluster.Tests.Serving;
+
+/// <summary>
+/// DELETE /items/{id} erases an item's details and takes it out of every list at once, under every version; writing it
+/// again adds it as a new item, with nothing of what it had before.
+/// </summary>
+[Collection(ServingCollection.Name)]
+public sealed class ItemDeletionTests(ServingCluster cluster)
+{
+    private sealed record LatestReply(string ModelVersion, List<LatestItemReply> Items);
+
+    private sealed record LatestItemReply(string Id, string Title, DateTimeOffset AvailableFrom);
+
+    private static string Cold() => $"/users/cold-{Guid.NewGuid():N}/recommendations";
+
+    private async Task<string[]> Ids(string path) => (await cluster.GetJsonAsync<RecommendationsReply>(path)).Items.Select(i => i.Id).ToArray();
+
+    private async Task<string[]> Latest(string query) => [.. (await cluster.GetJsonAsync<LatestReply>($"/latest?{query}")).Items.Select(i => i.Id)];
+
+    private async Task<DeletedItemReply> Delete(string id)
+    {
+        using var response = await cluster.Http.DeleteAsync($"/items/{Uri.EscapeDataString(id)}");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<DeletedItemReply>())!;
+    }
+
+    private async Task<HttpStatusCode> StatusOf(string path)
+    {
+        using var response = await cluster.Http.GetAsync(path);
+        return response.StatusCode;
+    }
+
+    private async Task Put(ItemReply item)
+    {
+        using var response = await cluster.Http.PutAsJsonAsync($"/items/{item.Id}", new { title = item.Title, text = item.Text, tags = item.Tags });
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_deleted_item_leaves_the_catalogue_and_every_list_at_once_and_a_write_adds_it_again_as_new()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
+        var tag = $"deleted-{Guid.NewGuid():N}";
+        var (single, bulk) = ($"{tag}-put", $"{tag}-bulk");
+        var random = new Random(11);
+        var embedding = Enumerable.Range(0, dimension).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var now = DateTimeOffset.UtcNow;
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{single}",
+                   new { title = "Breaking", text = "A story", tags = new[] { tag }, embedding, availableFrom = now.AddHours(-1) }))
+            Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        using (var post = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = bulk, title = "Earlier", tags = new[] { tag }, embedding, availableFrom = now.AddHours(-2) } }))
+            Assert.True(post.StatusCode == HttpStatusCode.OK, await post.Content.ReadAsStringAsync());
+        try
+        {
+            Assert.Equal([single, bulk], await Latest($"k=10&tag={tag}"));
+            Assert.Equal(2, (await Ids($"/users/5/recommendations?k=10&tag={tag}")).Length);
+            Assert.Equal([single], (await cluster.GetJsonAsync<SimilarReply>($"/items/{bulk}/similar?k=10&tag={tag}")).Items.Select(i => i.Id));
+            var export = await cluster.Http.GetStringAsync("/catalogue/export");
+            Assert.Contains($"\"id\":\"{single}\"", export);
+            Assert.Contains($"\"id\":\"{bulk}\"", export);
+            Assert.Equal(2, (await ServingChecks.SessionList(cluster.Http, ["5"], $"k=10&tag={tag}")).Count);
+
+            Assert.Equal(new DeletedItemReply(single, true), await Delete(single));
+            Assert.Equal(new DeletedItemReply(bulk, true), await Delete(bulk));
+
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{single}"));
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{bulk}"));
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{single}/similar?k=3"));
+            // Gone from the lists with the answer: the shards unlisted their rows before it.
+            Assert.Empty(await Latest($"k=10&tag={tag}"));
+            Assert.Empty(await Ids($"/users/5/recommendations?k=10&tag={tag}"));
+            Assert.Equal([new(single, 1, "unknown")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=3&pin={single}:1")).UnplacedPins!);
+            Assert.Empty(await ServingChecks.SessionList(cluster.Http, ["5"], $"k=10&tag={tag}"));
+            export = await cluster.Http.GetStringAsync("/catalogue/export");
+            Assert.DoesNotContain($"\"id\":\"{single}\"", export);
+            Assert.DoesNotContain($"\"id\":\"{bulk}\"", export);
+            // No longer in the catalogue, the items are refused in events.
+            using (var events = await cluster.Http.PostAsJsonAsync("/events", new { userId = "deleted-" + tag, itemId = bulk, type = "view" }))
+                Assert.Equal(HttpStatusCode.BadRequest, events.StatusCode);
+
+            // A repeat finds nothing to delete.
+            Assert.Equal(new DeletedItemReply(single, false), await Delete(single));
+
+            // Written again, an item is new: the embedding, text and time it had are gone with it.
+            using (var again = await cluster.Http.PutAsJsonAsync($"/items/{single}", new { title = "Back", tags = new[] { tag } }))
+                Assert.True(again.StatusCode == HttpStatusCode.OK, await again.Content.ReadAsStringAsync());
+            var back = await cluster.GetJsonAsync<ItemReply>($"/items/{single}");
+            Assert.Equal(("Back", (string?)null, false, (DateTimeOffset?)null), (back.Title, back.Text, back.HasEmbedding, back.AvailableFrom));
+            Assert.Empty(await Latest($"k=10&tag={tag}"));
+            using (var withVector = await cluster.Http.PutAsJsonAsync($"/items/{single}", new { title = "Back", tags = new[] { tag }, embedding }))
+                Assert.Equal(HttpStatusCode.OK, withVector.StatusCode);
+            Assert.Equal([single], await Ids($"/users/5/recommendations?k=10&tag={tag}"));
+        }
+        finally
+        {
+            await Delete(single);
+            await Delete(bulk);
+        }
+        Assert.Empty(await Ids($"/users/5/recommendations?k=10&tag={tag}"));
+    }
+
+    [Fact]
+    public async Task A_deleted_trained_item_leaves_the_model_answers_the_popular_list_and_the_next_version_until_written_again()
+    {
+        var modelTop = (await Ids("/users/5/recommendations?k=10"))[0];
+        var popularTop = (await Ids(Cold() + "?k=5")).First(id => id != modelTop);
+        var anchor = (await Ids($"/items/{modelTop}/similar?k=1"))[0];
+        Assert.Contains(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+        var model = await cluster.GetJsonAsync<ItemReply>($"/items/{modelTop}");
+        var popular = await cluster.GetJsonAsync<ItemReply>($"/items/{popularTop}");
+        Assert.NotNull(model.Placement?.DenseId);
+        var before = (await cluster.GetJsonAsync<ModelsReply>("/models")).Active!;
+        try
+        {
+            Assert.True((await Delete(modelTop)).Deleted);
+            Assert.True((await Delete(popularTop)).Deleted);
+
+            var list = await Ids("/users/5/recommendations?k=10");
+            Assert.DoesNotContain(modelTop, list);
+            Assert.Equal(10, list.Length);
+            Assert.DoesNotContain(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+            Assert.Equal([new(modelTop, 1, "unknown")], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&pin={modelTop}:1")).UnplacedPins!);
+            await ServingChecks.Eventually(async () => !(await Ids(Cold() + "?k=1000")).Contains(popularTop), "the deleted item leaves the popular list");
+
+            // Another version trained on them: nothing carries them into it.
+            var version = TestPackages.NewVersion("deleted");
+            await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, version, 16));
+            await TestPackages.Activate(cluster.Http, version);
+            await ServingChecks.WaitForVersion(cluster, "5", version);
+            Assert.DoesNotContain(modelTop, await Ids("/users/5/recommendations?k=1000"));
+            Assert.DoesNotContain(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+            Assert.DoesNotContain(popularTop, await Ids(Cold() + "?k=1000"));
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{modelTop}"));
+        }
+        finally
+        {
+            await TestPackages.Activate(cluster.Http, before);
+            await Put(model);
+            await Put(popular);
+        }
+        await ServingChecks.WaitForVersion(cluster, "5", before);
+        // Written again, each is back where the model ranks it.
+        await ServingChecks.Eventually(async () => (await Ids("/users/5/recommendations?k=10"))[0] == modelTop, "the item written again is back at the top");
+        await ServingChecks.Eventually(async () => (await Ids(Cold() + "?k=1000")).Contains(popularTop), "the item written again is back in the popular list");
+        Assert.Contains(modelTop, await Ids($"/items/{anchor}/similar?k=1000"));
+    }
+
+    private sealed record DeletedItemsReply(int Count, int Deleted, List<DeletedItemReply> Items);
+
+    [Fact]
+    public async Task A_batch_deletes_each_item_it_names_and_a_bad_batch_deletes_nothing()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var embedding = Enumerable.Range(0, models.Models.Single(m => m.Version == models.Active).Dimension).Select(i => i % 2 == 0 ? 0.5f : -0.5f).ToArray();
+        var tag = $"batch-deleted-{Guid.NewGuid():N}";
+        var (single, bulk) = ($"{tag}-put", $"{tag}-bulk");
+        using (var put = await cluster.Http.PutAsJsonAsync($"/items/{single}", new { title = "One", tags = new[] { tag }, embedding }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        using (var post = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = bulk, title = "Two", tags = new[] { tag }, embedding } }))
+            Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Assert.Equal(2, (await Ids($"/users/5/recommendations?k=10&tag={tag}")).Length);
+
+        // Each refused whole, naming what is wrong; nothing is deleted.
+        foreach (var (body, key) in new (string Body, string Key)[]
+                 {
+                     ("{}", "body"), ("[]", "body"), ($"[\"{single}\", 7]", "[1]"), ($"[\"{single}\", \"{single}\"]", "[1]"), ($"[\"{single}\", \" \"]", "[1]"),
+                     ("[" + string.Join(",", Enumerable.Range(0, 1001).Select(i => $"\"{tag}-{i}\"")) + "]", "body"),
+                 })
+        {
+            using var refused = await cluster.Http.PostAsync("/items/delete", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await refused.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.ContainsKey(key), body[..Math.Min(body.Length, 80)]);
+        }
+        Assert.Equal(HttpStatusCode.OK, await StatusOf($"/items/{single}"));
+        Assert.Equal(2, (await Ids($"/users/5/recommendations?k=10&tag={tag}")).Length);
+
+        using var response = await cluster.Http.PostAsJsonAsync("/items/delete", new[] { bulk, $"{tag}-never", single });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = (await response.Content.ReadFromJsonAsync<DeletedItemsReply>())!;
+        Assert.Equal((3, 2), (answer.Count, answer.Deleted));
+        Assert.Equal([new(bulk, true), new($"{tag}-never", false), new(single, true)], answer.Items);
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{single}"));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{bulk}"));
+        Assert.DoesNotContain(tag, await cluster.Http.GetStringAsync("/catalogue/export"));
+        Assert.Empty(await Ids($"/users/5/recommendations?k=10&tag={tag}"));
+    }
+
+    [Fact]
+    public async Task Deleting_an_item_that_is_not_there_answers_false_and_a_bad_id_is_refused()
+    {
+        Assert.Equal(new DeletedItemReply("never-written-x", false), await Delete("never-written-x"));
+        using var blank = await cluster.Http.DeleteAsync("/items/%20");
+        Assert.Equal(HttpStatusCode.BadRequest, blank.StatusCode);
+        Assert.NotNull((await blank.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!["id"]);
+    }
+}

@@ -32,6 +32,15 @@ internal sealed class UploadOptions(string noun, int maxBatch, int timeoutSecond
     public async Task<int> RunAsync<T>(ParseResult parse, string endpoint, string file, Func<T> read, Func<T, (IEnumerable<UploadRow> Rows, int Count)> rows,
         Action<System.Text.Json.JsonElement> stored, Func<string> summary, CancellationToken cancellation)
     {
+        var (connection, content, refused) = Open(parse, read);
+        if (connection is null) return refused;
+        using var client = connection;
+        return await UploadAsync(parse, client, endpoint, file, rows(content), stored, summary, cancellation);
+    }
+
+    /// <summary>Checks the options and reads the file (<paramref name="read"/>); the connection, or none and the exit code of what was refused.</summary>
+    public (ApiConnection? Connection, T Content, int Exit) Open<T>(ParseResult parse, Func<T> read)
+    {
         ApiConnection? connection = null;
         T content = default!;
         if (CommandErrors.Guard(parse, () =>
@@ -45,13 +54,18 @@ internal sealed class UploadOptions(string noun, int maxBatch, int timeoutSecond
             }) is not 0 and var refused)
         {
             connection?.Dispose();
-            return refused;
+            return (null, content, refused);
         }
-        using var client = connection!;
+        return (connection, content, 0);
+    }
+
+    /// <summary>Uploads <paramref name="rows"/> to <paramref name="endpoint"/> over an open connection; the exit code.</summary>
+    public async Task<int> UploadAsync(ParseResult parse, ApiConnection client, string endpoint, string file, (IEnumerable<UploadRow> Rows, int Count) rows,
+        Action<System.Text.Json.JsonElement> stored, Func<string> summary, CancellationToken cancellation)
+    {
         var console = CommandErrors.Console(parse);
-        var (all, count) = rows(content);
         var exit = await new BatchUpload(client, endpoint, file, parse.GetValue(BatchSize), parse.GetValue(Attempts))
-            .RunAsync(console, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, all, count, noun, stored, cancellation);
+            .RunAsync(console, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, rows.Rows, rows.Count, noun, stored, cancellation);
         if (exit == 0) parse.InvocationConfiguration.Output.WriteLine(summary());
         return exit;
     }

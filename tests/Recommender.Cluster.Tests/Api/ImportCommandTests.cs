@@ -254,6 +254,50 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
         using (await cluster.Http.DeleteAsync($"/items/{desk}")) { }
     }
 
+    [Fact]
+    public async Task Import_items_with_prune_deletes_the_items_of_its_prefix_the_file_no_longer_holds()
+    {
+        var prefix = $"{_run}-feed-";
+        string Line(string id, string title) => $$"""{"id":"{{prefix}}{{id}}","title":"{{title}}"}""";
+        var (exit, _, error) = await Cli("import-items", "--file", Write("feed-1.jsonl", Line("a", "A"), Line("b", "B"), Line("c", "C")));
+        Assert.True(exit == 0, error);
+        // The next day's feed: b has left it, d is new, a is retitled.
+        var next = Write("feed-2.jsonl", Line("a", "A, retitled"), Line("c", "C"), Line("d", "D"));
+
+        // A dry run names what would go and writes nothing.
+        (exit, var output, error) = await Cli("import-items", "--file", next, "--prune", "--prune-prefix", prefix, "--dry-run");
+        Assert.True(exit == 0, error);
+        Assert.Contains($"holds 3 items; the cluster holds 1 items whose id starts with '{prefix}' that it does not, which --prune would delete:", output);
+        Assert.Contains($"  {prefix}b", output);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusOf($"/items/{prefix}b"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await StatusOf($"/items/{prefix}d"));
+        // Without a prefix it would take the rest of the catalogue too.
+        (exit, output, error) = await Cli("import-items", "--file", next, "--prune", "--dry-run");
+        Assert.True(exit == 0, error);
+        var whole = System.Text.RegularExpressions.Regex.Match(output, @"the cluster holds ([\d,]+) items that it does not");
+        Assert.True(whole.Success, output);
+        Assert.True(int.Parse(whole.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture) > SmallCatalogue.Movies, output);
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusOf("/items/5"));
+
+        (exit, output, error) = await Cli("import-items", "--file", next, "--prune", "--prune-prefix", prefix);
+        Assert.True(exit == 0, error);
+        Assert.Contains("3 items written", output);
+        Assert.Contains($"1 items whose id starts with '{prefix}' the file does not hold deleted", output);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, await StatusOf($"/items/{prefix}b"));
+        Assert.Equal("A, retitled", (await cluster.GetJsonAsync<JsonElement>($"/items/{prefix}a")).GetProperty("title").GetString());
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusOf($"/items/{prefix}d"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, await StatusOf("/items/5"));
+
+        // A second run finds nothing more to delete; the options that only go with --prune are refused without it.
+        (exit, output, error) = await Cli("import-items", "--file", next, "--prune", "--prune-prefix", prefix);
+        Assert.True(exit == 0, error);
+        Assert.Contains("0 items whose id starts with", output);
+        (exit, _, error) = await Cli("import-items", "--file", next, "--dry-run");
+        Assert.Equal(1, exit);
+        Assert.Contains("--dry-run goes with --prune", error);
+        using (await cluster.Http.PostAsJsonAsync("/items/delete", new[] { $"{prefix}a", $"{prefix}c", $"{prefix}d" })) { }
+    }
+
     private async Task<System.Net.HttpStatusCode> StatusOf(string path)
     {
         using var response = await cluster.Http.GetAsync(path);

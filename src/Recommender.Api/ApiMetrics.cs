@@ -26,7 +26,7 @@ public sealed class ApiMetrics
         _slots = meter.CreateCounter<long>("recommender.slots", "{slot}", "Slots (slot=TAG:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
             + "(filled by an item of the tag, or unfilled with the reason: noItems, noneAllowed, shownAbove, capped or listEnded), list (user, session, similar, popular) and scenario (empty for none); "
             + "a place a pin holds is not counted.");
-        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, the popular list asked for itself, or an item's similar items).");
+        _recommendationLatency = meter.CreateHistogram<double>("recommender.recommendation.duration", "ms", "Time to answer a recommendation request, by source, cache use and subject (a stored user, a session sent with the request, the popular list asked for itself, an item's similar items, or the newest items).");
     }
 
     public void EventsIngested(int accepted, int duplicates)
@@ -65,14 +65,21 @@ public sealed class ApiMetrics
 
     /// <summary>Records an answer for a stored user's history, a history sent with the request, the popular list asked for itself, or an item's similar items.</summary>
     public void Recommended(Ranking ranking, TimeSpan elapsed, RecommendationSubject subject = RecommendationSubject.User) =>
+        Record(elapsed, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached, subject);
+
+    /// <summary>Records an answer ordered by time (GET /latest): source "time", never cached.</summary>
+    public void Recommended(TimeSpan elapsed, RecommendationSubject subject) => Record(elapsed, "time", false, subject);
+
+    private void Record(TimeSpan elapsed, string source, bool cached, RecommendationSubject subject) =>
         _recommendationLatency.Record(elapsed.TotalMilliseconds,
-            new KeyValuePair<string, object?>("source", ranking.Source.ToString().ToLowerInvariant()),
-            new KeyValuePair<string, object?>("cached", ranking.Cached),
+            new KeyValuePair<string, object?>("source", source),
+            new KeyValuePair<string, object?>("cached", cached),
             new KeyValuePair<string, object?>("subject", subject switch
             {
                 RecommendationSubject.Session => "session",
                 RecommendationSubject.Popular => "popular",
                 RecommendationSubject.Similar => "similar",
+                RecommendationSubject.Latest => "latest",
                 _ => "user",
             }));
 }
@@ -107,4 +114,7 @@ public enum RecommendationSubject
 
     /// <summary>An item: its similar items (GET /items/{id}/similar).</summary>
     Similar,
+
+    /// <summary>Nobody: the newest items (GET /latest).</summary>
+    Latest,
 }

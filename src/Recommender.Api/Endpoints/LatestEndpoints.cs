@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
+using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
 
 namespace Recommender.Api.Endpoints;
@@ -14,13 +16,16 @@ public static class LatestEndpoints
             .WithSummary("The k newest items the active model serves, newest first, by the availableFrom each was written with (an item without one "
                 + "is not listed; one whose time has not come, or that is hidden or expired, neither); ties by id. The same filters as the other "
                 + "lists: exclude=id1,id2 and excludeId=..., tag=... (repeatable: any of them), excludeTag=..., maxAge=2d (only the last two days); "
-                + "offset=n returns the k items after the first n. The same for every caller.")
+                + "cap=TAG:COUNT and capEach=PREFIX:COUNT (at most COUNT items of a tag, or of each tag under a prefix: no source fills the list); "
+                + "offset=n returns the k items after the first n; scenario=NAME applies a scenario's tag filters, excluded tags and items, caps, k "
+                + "and maxAge (its boosts, freshness, diversity, pins and slots rank by relevance, which an order by time does not have). The same for every caller.")
             .Produces<LatestItemsResponse>()
             .ProducesValidationProblem();
     }
 
     private static async Task<IResult> Latest(string? k, string? offset, string? exclude, [FromQuery] string[]? excludeId, [FromQuery] string[]? tag,
-        [FromQuery] string[]? excludeTag, string? maxAge, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+        [FromQuery] string[]? excludeTag, string? maxAge, [FromQuery] string[]? cap, [FromQuery] string[]? capEach, string? scenario,
+        IGrainFactory grains, ApiMetrics metrics, FrontEndOptions options, ScenarioCache scenarios, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var count = Fields.K(k, errors);
@@ -28,12 +33,19 @@ public static class LatestEndpoints
         var excluded = Fields.Exclusions(exclude, excludeId, errors);
         var tags = Fields.TagFilters(tag, excludeTag, errors);
         var age = Fields.MaxAge(maxAge, errors);
+        var caps = Fields.Caps(cap, capEach, errors);
+        var asked = errors.Any ? null : new RecommendationRequest(count!.Value, Exclude: excluded, Tag: tags.Tag, Offset: skip, Tags: tags.Tags,
+            ExcludeTags: tags.ExcludeTags, Caps: caps, MaxAge: age);
+        // An order by time has no diversity to take from a scenario, nor seen items to leave out.
+        var list = await scenarios.ApplyAsync(scenario, asked, new ScenarioRules.Given(tag is { Length: > 0 }, Diversity: true, k is not null, IncludeSeen: true), errors,
+            options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
-        var filter = new ScanFilter(count!.Value, excluded, tags.Tag, Offset: skip, Tags: tags.Tags, ExcludeTags: tags.ExcludeTags, MaxAge: age);
+        var filter = new ScanFilter(list!.K, list.Exclude ?? [], list.Tag, Offset: list.Offset, Tags: list.Tags, ExcludeTags: list.ExcludeTags, Caps: list.Caps, MaxAge: list.MaxAge);
+        var clock = Stopwatch.StartNew();
         var latest = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Any()).Latest(filter), options.CallAttemptTimeout, cancellation);
-        return latest is null
-            ? Problems.Unavailable("No model is active yet: the catalogue is still loading.")
-            : Results.Ok(new LatestItemsResponse(latest.ModelVersion, [.. latest.Items.Select(i => new LatestItemResponse(i.ItemId, i.Title, i.AvailableFrom))]));
+        if (latest is null) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
+        metrics.Recommended(clock.Elapsed, RecommendationSubject.Latest);
+        return Results.Ok(new LatestItemsResponse(latest.ModelVersion, [.. latest.Items.Select(i => new LatestItemResponse(i.ItemId, i.Title, i.AvailableFrom))]));
     }
 }
 

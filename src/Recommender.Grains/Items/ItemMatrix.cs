@@ -344,7 +344,8 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// <paramref name="anyTags"/> (any row when empty) and none of <paramref name="noneTags"/>, within <paramref name="maxAge"/>;
     /// each with its time. Undated rows are not listed: they have no place in an order by time.
     /// </summary>
-    public ScoredItem[] Latest(int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags, TimeSpan? maxAge = null)
+    public ScoredItem[] Latest(int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags, TimeSpan? maxAge = null,
+        IReadOnlyList<TagCap>? caps = null)
     {
         if (_datedRows == 0 || k <= 0) return [];
         var now = DateTimeOffset.UtcNow;
@@ -371,11 +372,14 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             else if (kept.TryPeek(out _, out var oldest) && kept.Comparer.Compare(key, oldest) > 0) kept.DequeueEnqueue(row, key);
             if (kept.Count == k && kept.TryPeek(out _, out var newOldest)) oldestKept = newOldest.Ticks;
         }
+        // Under caps each row says what it counts against, for the walk down the merged list.
+        var marker = caps is { Count: > 0 } ? new TagCaps.Marker(caps) : null;
         var newest = new ScoredItem[kept.Count];
         for (var i = newest.Length - 1; i >= 0; i--)
         {
             var row = kept.Dequeue();
-            newest[i] = new ScoredItem(_ids[row], _titles[row], 0f, AvailableFrom: AvailableFrom(row));
+            var marks = marker?.Marks(_rowTags.GetValueOrDefault(row)) ?? default;
+            newest[i] = new ScoredItem(_ids[row], _titles[row], 0f, CappedTags: marks.Tags, CappedGroups: marks.Groups, AvailableFrom: AvailableFrom(row));
         }
         return newest;
     }

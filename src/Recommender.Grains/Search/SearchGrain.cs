@@ -160,14 +160,22 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
     {
         var model = (await catalogue.GetAsync()).Model;
         if (model is null) return null;
-        var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-            GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(filter with { K = filter.Depth, Offset = 0 })));
-        // Each shard sends its newest, newest first; the list is the newest of them all, ties by id as within a shard.
-        LatestItem[] newest = [.. perShard.SelectMany(s => s.Value)
-            .Select(s => new LatestItem(s.ItemId, s.Title, s.AvailableFrom!.Value))
-            .OrderByDescending(i => i.AvailableFrom).ThenBy(i => i.ItemId, StringComparer.Ordinal)
-            .Skip(filter.Offset).Take(filter.K)];
-        return new LatestItems(model.Version, newest);
+        // A capped list passes over items: it reads deeper, four times as deep each time, until the walk is sure.
+        var caps = filter.Caps is { Length: > 0 } given ? given : null;
+        var asked = NewestItems.FirstRead(filter.Depth, caps is not null);
+        while (true)
+        {
+            var read = asked;
+            var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
+                GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(filter with { K = read, Offset = 0 })));
+            var (listed, final) = NewestItems.Merge([.. perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value)], read, caps, filter.Depth);
+            if (!final)
+            {
+                asked = TagCaps.Deeper(asked);
+                continue;
+            }
+            return new LatestItems(model.Version, [.. listed.Skip(filter.Offset).Take(filter.K).Select(s => new LatestItem(s.ItemId, s.Title, s.AvailableFrom!.Value))]);
+        }
     }
 
     public async Task<Abstractions.Ranking?> Similar(string itemId, ScanFilter filter)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
 
 namespace Recommender.Cluster.Tests.Serving;
 
@@ -117,13 +118,22 @@ public sealed class FreshnessTests(ServingCluster cluster)
             }, "the recent items are in a silo's popular list");
             Assert.Equal([day, fresh], recentPopular.Select(i => i.Id).Order(StringComparer.Ordinal));
             // The newest items by their times, with the same filters; an undated item has no place in that order.
-            var latest = (await cluster.GetJsonAsync<LatestReply>($"/latest?k=10&tag={tag}")).Items;
+            List<LatestItemReply> latest;
+            using (var subjects = new RecommendationSubjects(cluster.FrontEndServices))
+            {
+                latest = (await cluster.GetJsonAsync<LatestReply>($"/latest?k=10&tag={tag}")).Items;
+                Assert.Equal(["latest"], subjects.Seen);
+            }
             Assert.Equal([fresh, day, old], latest.Select(i => i.Id));
             Assert.True(latest[0].AvailableFrom > latest[1].AvailableFrom && latest[1].AvailableFrom > latest[2].AvailableFrom);
             Assert.Equal([fresh, day], await Latest($"k=10&tag={tag}&maxAge=2d"));
             Assert.Equal([day], await Latest($"k=1&offset=1&tag={tag}"));
             Assert.Equal([fresh, old], await Latest($"k=10&tag={tag}&exclude={day}"));
             Assert.Empty(await Latest($"k=10&tag={tag}&excludeTag={tag}"));
+            // Caps: no tag fills the list.
+            Assert.Equal([fresh], await Latest($"k=10&tag={tag}&cap={tag}:1"));
+            Assert.Equal([fresh, day], await Latest($"k=10&tag={tag}&capEach=dated-:2"));
+            Assert.Equal([day], await Latest($"k=1&offset=1&tag={tag}&cap={tag}:2"));
             // A slot of the tag finds only a recent item; a pin outside the tag is still outsideTags.
             var slotted = await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=3&maxAge=2d&slot={tag}:1&pin=2:2");
             Assert.Contains(slotted.Items[0].Id, new[] { fresh, day });
@@ -146,6 +156,9 @@ public sealed class FreshnessTests(ServingCluster cluster)
             {
                 Assert.Equal([day, fresh], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&scenario={recentName}")).Items.Select(i => i.Id));
                 Assert.Equal([fresh], (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&scenario={recentName}&maxAge=1h")).Items.Select(i => i.Id));
+                // The latest list takes a scenario's tag filter and maximum age, and a request's own replaces it.
+                Assert.Equal([fresh, day], await Latest($"scenario={recentName}"));
+                Assert.Equal([fresh], await Latest($"scenario={recentName}&maxAge=1h"));
             }
             finally
             {
@@ -157,6 +170,8 @@ public sealed class FreshnessTests(ServingCluster cluster)
                 Assert.Equal(heldBack.Select(i => i.Id),
                     (await cluster.GetJsonAsync<RecommendationsReply>($"/users/5/recommendations?k=10&scenario={name}&fresh=1d:0.2")).Items.Select(i => i.Id));
                 Assert.Equal("1d:5", (await cluster.GetJsonAsync<FreshScenarioReply>($"/scenarios/{name}")).Fresh);
+                // Its freshness ranks by relevance: the latest list, ordered by time, is as without it.
+                Assert.Equal([fresh, day, old], await Latest($"scenario={name}"));
             }
             finally
             {
@@ -189,7 +204,8 @@ public sealed class FreshnessTests(ServingCluster cluster)
     [Fact]
     public async Task The_latest_list_refuses_bad_values_naming_each_and_parameters_it_does_not_take()
     {
-        foreach (var (query, field) in new[] { ("k=0", "k"), ("k=1001", "k"), ("offset=-1", "offset"), ("maxAge=2w", "maxAge"), ("tag=", "tag"), ("fresh=6h:2", "fresh"), ("boost=a:2", "boost") })
+        foreach (var (query, field) in new[] { ("k=0", "k"), ("k=1001", "k"), ("offset=-1", "offset"), ("maxAge=2w", "maxAge"), ("tag=", "tag"), ("fresh=6h:2", "fresh"), ("boost=a:2", "boost"),
+                     ("cap=a", "cap"), ("capEach=a:0", "capEach"), ("pin=1:1", "pin"), ("scenario=no-such-scenario", "scenario") })
         {
             using var response = await cluster.Http.GetAsync($"/latest?{query}");
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -177,6 +177,55 @@ public sealed class FreshnessTests
         Assert.Equal(["a", "b"], tied.Latest(2, [], [], []).Select(r => r.ItemId));
     }
 
+    [Theory]
+    [InlineData(1, 10)]
+    [InlineData(2, 25)]
+    [InlineData(3, 4)]
+    public void The_newest_items_of_several_shards_under_caps_are_the_walk_over_every_row_newest_first(int seed, int depth)
+    {
+        // Four shards of 150 rows, each of one of six sources (one source holds most of the newest rows, so that its cap
+        // passes over many of them) and some of a section; times in whole minutes, so that they tie.
+        var random = new Random(seed);
+        var now = DateTimeOffset.UtcNow;
+        var shards = Enumerable.Range(0, 4).Select(_ => new ItemMatrix(2, normalise: false)).ToArray();
+        var rows = new List<(string Id, DateTimeOffset At, string[] Tags)>();
+        for (var i = 0; i < 600; i++)
+        {
+            var minutes = random.Next(0, 600);
+            var source = minutes < 120 && random.Next(3) > 0 ? "source:wire" : $"source:s{random.Next(5)}";
+            string[] tags = random.Next(4) == 0 ? [source, "section:sport"] : [source];
+            var row = ($"i{i:D3}", now.AddMinutes(-minutes), tags);
+            rows.Add(row);
+            shards[random.Next(shards.Length)].Upsert(row.Item1, row.Item1, [1f, 0f], tags, row.Item2);
+        }
+        foreach (var caps in new TagCap[][] { [new("source:", 2, Each: true)], [new("source:wire", 1), new("section:sport", 3)], [new("source:wire", 1), new("source:s1", 1)] })
+        {
+            // Every row, newest first, walked under the caps.
+            var expected = TagCaps.Take(rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).ToList(),
+                r => TagCaps.Marks(caps, r.Tags), caps, depth).Select(r => r.Id);
+            // What the search does: read each shard, deeper while the walk cannot be sure.
+            var asked = NewestItems.FirstRead(depth, capped: true);
+            var reads = 0;
+            while (true)
+            {
+                reads++;
+                var answers = shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(asked, [], [], [], caps: caps)).ToArray();
+                var (list, final) = NewestItems.Merge(answers, asked, caps, depth);
+                if (final)
+                {
+                    Assert.Equal(expected, list.Select(r => r.ItemId));
+                    break;
+                }
+                asked = TagCaps.Deeper(asked);
+            }
+            Assert.True(reads < 6, $"{reads} reads");
+        }
+        // Uncapped, one read of the newest gives them.
+        var newest = NewestItems.Merge([.. shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(depth, [], [], []))], depth, null, depth);
+        Assert.True(newest.Final);
+        Assert.Equal(rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).Take(depth).Select(r => r.Id), newest.List.Select(r => r.ItemId));
+    }
+
     [Fact]
     public void The_popular_list_with_a_fresh_boost_is_the_counts_times_each_items_freshness_and_tag_factors()
     {

@@ -345,7 +345,7 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// each with its time. Undated rows are not listed: they have no place in an order by time.
     /// </summary>
     public ScoredItem[] Latest(int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags, TimeSpan? maxAge = null,
-        IReadOnlyList<TagCap>? caps = null)
+        IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false)
     {
         if (_datedRows == 0 || k <= 0) return [];
         var now = DateTimeOffset.UtcNow;
@@ -381,7 +381,15 @@ public sealed class ItemMatrix(int dimension, bool normalise)
             var marks = marker?.Marks(_rowTags.GetValueOrDefault(row)) ?? default;
             newest[i] = new ScoredItem(_ids[row], _titles[row], 0f, CappedTags: marks.Tags, CappedGroups: marks.Groups, AvailableFrom: AvailableFrom(row));
         }
-        return newest;
+        if (!capSurvivors || marker is null || newest.Length == 0) return newest;
+        // Only the rows the walk could still take are sent (as a capped scan sends them), and the oldest read, marked, to
+        // say how far the read went.
+        var survivors = TagCaps.Survivors(Enumerable.Range(0, newest.Length), i => TagCaps.Of(newest[i]), caps!, newest.Length);
+        if (newest.Length < k) return [.. survivors.Select(i => newest[i])];
+        if (survivors[^1] != k - 1) survivors.Add(k - 1);
+        var sent = survivors.Select(i => newest[i]).ToArray();
+        sent[^1] = sent[^1] with { ScanEnd = true };
+        return sent;
     }
 
     /// <summary>When the row's item became available, as it was written (null for none).</summary>

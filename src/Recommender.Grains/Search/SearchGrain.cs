@@ -167,7 +167,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         {
             var read = asked;
             var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-                GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(filter with { K = read, Offset = 0 })));
+                GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(filter with { K = read, Offset = 0, CapSurvivors = caps is not null })));
             var (listed, final) = NewestItems.Merge([.. perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value)], read, caps, filter.Depth);
             if (!final)
             {

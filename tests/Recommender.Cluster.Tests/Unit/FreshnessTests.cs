@@ -203,22 +203,28 @@ public sealed class FreshnessTests
             // Every row, newest first, walked under the caps.
             var expected = TagCaps.Take(rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).ToList(),
                 r => TagCaps.Marks(caps, r.Tags), caps, depth).Select(r => r.Id);
-            // What the search does: read each shard, deeper while the walk cannot be sure.
-            var asked = NewestItems.FirstRead(depth, capped: true);
-            var reads = 0;
-            while (true)
+            // What the search does: read each shard, deeper while the walk cannot be sure; the shards send every row
+            // read, or only those the caps may take.
+            foreach (var survivors in new[] { false, true })
             {
-                reads++;
-                var answers = shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(asked, [], [], [], caps: caps)).ToArray();
-                var (list, final) = NewestItems.Merge(answers, asked, caps, depth);
-                if (final)
+                var asked = NewestItems.FirstRead(depth, capped: true);
+                var (reads, sent) = (0, 0);
+                while (true)
                 {
-                    Assert.Equal(expected, list.Select(r => r.ItemId));
-                    break;
+                    reads++;
+                    var answers = shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(asked, [], [], [], caps: caps, capSurvivors: survivors)).ToArray();
+                    sent += answers.Sum(a => a.Count);
+                    var (list, final) = NewestItems.Merge(answers, asked, caps, depth);
+                    if (final)
+                    {
+                        Assert.Equal(expected, list.Select(r => r.ItemId));
+                        break;
+                    }
+                    asked = TagCaps.Deeper(asked);
                 }
-                asked = TagCaps.Deeper(asked);
+                Assert.True(reads < 6, $"{reads} reads");
+                if (survivors) Assert.True(sent < 4 * (depth + caps.Length * 6 + 1) * reads, $"{sent} rows sent in {reads} reads");
             }
-            Assert.True(reads < 6, $"{reads} reads");
         }
         // Uncapped, one read of the newest gives them.
         var newest = NewestItems.Merge([.. shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(depth, [], [], []))], depth, null, depth);

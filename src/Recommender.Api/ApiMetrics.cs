@@ -12,6 +12,7 @@ public sealed class ApiMetrics
     private readonly Histogram<double> _recommendationLatency;
     private readonly Counter<long> _erasedUsers;
     private readonly Counter<long> _erasedEvents;
+    private readonly Counter<long> _deletedItems;
     private readonly Counter<long> _pins;
     private readonly Counter<long> _slots;
 
@@ -21,6 +22,8 @@ public sealed class ApiMetrics
         _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
         _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
+        _deletedItems = meter.CreateCounter<long>("recommender.items.deleted", "{item}",
+            "Items deleted from the catalogue (DELETE /items/{id}, POST /items/delete), by endpoint (single or batch); ids that were not there are not counted.");
         _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
             + "(placed, or unplaced with the reason the list could not hold the item), list (user, session, similar, popular) and scenario (empty for none).");
         _slots = meter.CreateCounter<long>("recommender.slots", "{slot}", "Slots (slot=TAG:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
@@ -40,6 +43,12 @@ public sealed class ApiMetrics
         if (events == 0) return;
         _erasedUsers.Add(1);
         _erasedEvents.Add(events);
+    }
+
+    /// <summary>Counts items deleted, by one DELETE (<paramref name="batch"/> false) or a batch; a count of 0 (nothing was there) records nothing.</summary>
+    public void ItemsDeleted(int count, bool batch)
+    {
+        if (count > 0) _deletedItems.Add(count, new KeyValuePair<string, object?>("endpoint", batch ? "batch" : "single"));
     }
 
     /// <summary>

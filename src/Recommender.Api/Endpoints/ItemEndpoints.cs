@@ -103,7 +103,7 @@ public static class ItemEndpoints
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
 
-    private static async Task<IResult> Delete(string id, HttpRequest request, IGrainFactory grains, KnownItems knownItems)
+    private static async Task<IResult> Delete(string id, HttpRequest request, IGrainFactory grains, KnownItems knownItems, ApiMetrics metrics)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
@@ -112,10 +112,11 @@ public static class ItemEndpoints
         // client repeating a deletion it got no answer to finishes what the first attempt left.
         var deleted = await ClusterRetry.RunAsync(() => grains.Item(itemId!).Delete());
         knownItems.Forget(itemId!);
+        metrics.ItemsDeleted(deleted ? 1 : 0, batch: false);
         return Results.Ok(new DeletedItemResponse(itemId!, deleted));
     }
 
-    private static async Task<IResult> DeleteMany(HttpRequest request, IGrainFactory grains, KnownItems knownItems, CancellationToken cancellation)
+    private static async Task<IResult> DeleteMany(HttpRequest request, IGrainFactory grains, KnownItems knownItems, ApiMetrics metrics, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
         if (problem is not null) return problem;
@@ -126,6 +127,7 @@ public static class ItemEndpoints
         var batch = grains.GetGrain<IItemBatchGrain>(WorkerKeys.Any());
         var deleted = await ClusterRetry.RunAsync(() => batch.Delete(new Immutable<string[]>(ids)));
         foreach (var id in ids) knownItems.Forget(id);
+        metrics.ItemsDeleted(deleted.Count(d => d), batch: true);
         return Results.Ok(new DeletedItemsResponse(ids.Length, deleted.Count(d => d), [.. ids.Select((id, i) => new DeletedItemResponse(id, deleted[i]))]));
     }
 

@@ -65,8 +65,12 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
             Assert.Contains($"\"id\":\"{bulk}\"", export);
             Assert.Equal(2, (await ServingChecks.SessionList(cluster.Http, ["5"], $"k=10&tag={tag}")).Count);
 
-            Assert.Equal(new DeletedItemReply(single, true), await Delete(single));
-            Assert.Equal(new DeletedItemReply(bulk, true), await Delete(bulk));
+            using (var counted = new Infrastructure.FrontEndMeasurements(cluster.FrontEndServices, "recommender.items.deleted"))
+            {
+                Assert.Equal(new DeletedItemReply(single, true), await Delete(single));
+                Assert.Equal(new DeletedItemReply(bulk, true), await Delete(bulk));
+                Assert.Equal(2, counted.Sum(("endpoint", "single")));
+            }
 
             Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{single}"));
             Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{bulk}"));
@@ -179,11 +183,16 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
         Assert.Equal(HttpStatusCode.OK, await StatusOf($"/items/{single}"));
         Assert.Equal(2, (await Ids($"/users/5/recommendations?k=10&tag={tag}")).Length);
 
+        using var counted = new Infrastructure.FrontEndMeasurements(cluster.FrontEndServices, "recommender.items.deleted");
         using var response = await cluster.Http.PostAsJsonAsync("/items/delete", new[] { bulk, $"{tag}-never", single });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var answer = (await response.Content.ReadFromJsonAsync<DeletedItemsReply>())!;
         Assert.Equal((3, 2), (answer.Count, answer.Deleted));
         Assert.Equal([new(bulk, true), new($"{tag}-never", false), new(single, true)], answer.Items);
+        Assert.Equal(2, counted.Sum(("endpoint", "batch")));
+        // A single deletion counts as one; one of an item not there, as none.
+        using (await cluster.Http.DeleteAsync($"/items/{single}")) { }
+        Assert.Equal(0, counted.Sum(("endpoint", "single")));
         Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{single}"));
         Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{bulk}"));
         Assert.DoesNotContain(tag, await cluster.Http.GetStringAsync("/catalogue/export"));

@@ -53,7 +53,9 @@ public sealed record RecommendationsResponse(string UserId, string ModelVersion,
 /// </summary>
 public sealed record SessionRecommendationsResponse(string ModelVersion, string Source, bool Cached, IReadOnlyList<RecommendedItem> Items,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnfilledSlotsText.Description)] IReadOnlyList<UnfilledSlotResponse>? UnfilledSlots = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnfilledSlotsText.Description)] IReadOnlyList<UnfilledSlotResponse>? UnfilledSlots = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("With \"unknownItems\": \"accept\", the session's items that are not in the catalogue (deleted, or never written), each once; the model read those it was trained on.")]
+    IReadOnlyList<string>? NotInCatalogue = null);
 
 public sealed record SimilarItemsResponse(string ItemId, string ModelVersion, IReadOnlyList<RecommendedItem> Items,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description(UnplacedPinsText.Description)] IReadOnlyList<UnplacedPinResponse>? UnplacedPins = null,
@@ -216,10 +218,12 @@ public sealed record UsersRequest(
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SessionRequest(
-    [property: System.ComponentModel.Description("The ids of the items the session has had, oldest first, each in the catalogue (an integer is taken as written); [] for none yet.")]
+    [property: System.ComponentModel.Description("The ids of the items the session has had, oldest first, each in the catalogue unless unknownItems is \"accept\" (an integer is taken as written); [] for none yet.")]
     IReadOnlyList<string> Items,
     [property: System.ComponentModel.Description("A stable id of the anonymous visitor (a first-party cookie's value), which puts the session on one side of a candidate version (an A/B test) as a user's id puts the user: the same id, the same side. Absent: the active version serves.")]
-    string? VisitorId = null);
+    string? VisitorId = null,
+    [property: System.ComponentModel.Description("\"refuse\" (the default): an item not in the catalogue is an error naming it, and nothing is ranked. \"accept\": such items (a story deleted since the visitor read it) stay in the history, as in a stored user's (the model reads those it was trained on), and the answer's notInCatalogue names them.")]
+    string? UnknownItems = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record ScenarioRequest(

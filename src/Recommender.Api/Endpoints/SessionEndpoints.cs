@@ -35,15 +35,19 @@ public static class SessionEndpoints
         if (problem is not null) return problem;
         using var _ = document;
         var errors = new ValidationErrors();
-        var (items, visitor) = SessionBody.Parse(document!.RootElement, errors);
+        var (items, visitor, acceptUnknown) = SessionBody.Parse(document!.RootElement, errors);
         var request = Fields.Recommendation(k, offset, includeSeen, exclude, excludeId, tag, excludeTag, explain, diversity, boost, cap, capEach, pin, slot, fresh, maxAge, errors);
         request = await scenarios.ApplyAsync(scenario, request, new ScenarioRules.Given(tag is { Length: > 0 }, diversity is not null, k is not null, includeSeen is not null), errors, options.CallAttemptTimeout, cancellation);
         if (errors.Any) return Problems.Invalid(errors);
 
-        // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over.
+        // As for events: an id outside the catalogue is a client's mistake to name, not an item to pass over; unless the
+        // client says its sessions may hold items since deleted. Those stay in the history, as a stored user's history
+        // keeps a deleted item (the model reads those it was trained on and passes over the rest), and are named.
         var clock = Stopwatch.StartNew();
         var unknown = await knownItems.FindUnknownAsync(grains, items.Distinct(StringComparer.Ordinal).ToArray(), options.CallAttemptTimeout, cancellation);
-        if (unknown.Count > 0)
+        string[]? notInCatalogue = null;
+        if (unknown.Count > 0 && acceptUnknown) notInCatalogue = [.. items.Where(unknown.Contains).Distinct(StringComparer.Ordinal)];
+        else if (unknown.Count > 0)
         {
             for (var i = 0; i < items.Length; i++)
                 if (unknown.Contains(items[i])) errors.Add($"items[{i}]", $"Item '{items[i]}' is not in the catalogue.");
@@ -58,7 +62,7 @@ public static class SessionEndpoints
         metrics.Placements(ranking, ListKind.Session, request!.Scenario);
         return Results.Ok(new SessionRecommendationsResponse(ranking.ModelVersion, ranking.Source.ToString().ToLowerInvariant(), ranking.Cached,
             ranking.Items.Select(RecommendedItem.From).ToArray(), await pinAvailability.DescribeAsync(ranking.UnplacedPins, cancellation),
-            UnfilledSlotResponse.From(ranking.UnfilledSlots)));
+            UnfilledSlotResponse.From(ranking.UnfilledSlots), notInCatalogue));
     }
 }
 

@@ -13,7 +13,7 @@ public sealed record RecommendationsReply(string UserId, string ModelVersion, st
     List<UnplacedPinReply>? UnplacedPins = null, List<UnfilledSlotReply>? UnfilledSlots = null);
 
 public sealed record SessionRecommendationsReply(string ModelVersion, string Source, bool Cached, List<RecommendedItemReply> Items,
-    List<UnplacedPinReply>? UnplacedPins = null, List<UnfilledSlotReply>? UnfilledSlots = null);
+    List<UnplacedPinReply>? UnplacedPins = null, List<UnfilledSlotReply>? UnfilledSlots = null, List<string>? NotInCatalogue = null);
 
 public sealed record SimilarReply(string ItemId, string ModelVersion, List<RecommendedItemReply> Items, List<UnplacedPinReply>? UnplacedPins = null,
     List<UnfilledSlotReply>? UnfilledSlots = null);

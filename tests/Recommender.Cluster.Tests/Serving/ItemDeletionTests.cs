@@ -200,6 +200,47 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_session_may_accept_items_no_longer_in_the_catalogue_and_reads_them_as_a_stored_history_does()
+    {
+        const string trained = "11";
+        var item = await cluster.GetJsonAsync<ItemReply>($"/items/{trained}");
+        Assert.NotNull(item.Placement?.DenseId);
+        async Task<SessionRecommendationsReply> Session(object body)
+        {
+            using var response = await cluster.Http.PostAsJsonAsync("/recommendations?k=10", body);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            return (await response.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!;
+        }
+        var before = await Session(new { items = new[] { "5", trained, "7" } });
+        Assert.Null(before.NotInCatalogue);
+        try
+        {
+            Assert.True((await Delete(trained)).Deleted);
+            // By default an item not in the catalogue is refused, named by its place.
+            using (var refused = await cluster.Http.PostAsJsonAsync("/recommendations?k=10", new { items = new[] { "5", trained, "7" } }))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+                Assert.Equal(["items[1]"], (await refused.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+            }
+            // Accepted, such items are named, each once, and stay in the history: the model reads the deleted item it was
+            // trained on as before (and passes over an id it never knew), so the list is the one from before the deletion.
+            var accepted = await Session(new { items = new[] { "5", trained, "never-written-y", "7" }, unknownItems = "accept" });
+            Assert.Equal([trained, "never-written-y"], accepted.NotInCatalogue!);
+            Assert.Equal(before.Items.Select(i => i.Id), accepted.Items.Select(i => i.Id));
+            Assert.NotEqual(before.Items.Select(i => i.Id), (await Session(new { items = new[] { "5", "7" } })).Items.Select(i => i.Id));
+            Assert.Null((await Session(new { items = new[] { "5" }, unknownItems = "refuse" })).NotInCatalogue);
+
+            using var bad = await cluster.Http.PostAsJsonAsync("/recommendations?k=10", new { items = new[] { "5" }, unknownItems = "skip" });
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal(["unknownItems"], (await bad.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+        }
+        finally
+        {
+            await Put(item);
+        }
+    }
+
+    [Fact]
     public async Task Deleting_an_item_that_is_not_there_answers_false_and_a_bad_id_is_refused()
     {
         Assert.Equal(new DeletedItemReply("never-written-x", false), await Delete("never-written-x"));

@@ -23,14 +23,19 @@ internal static class ImportEventsCommand
             Description = $"The events: an event-export CSV ({EventExportFormat.Header}), as export-events writes it, or JSON lines, each an event object as POST /events takes it with an eventId or a timestamp (told apart by the first character).",
             Required = true,
         };
+        var acceptUnknown = new Option<bool>("--accept-unknown-items")
+        {
+            Description = "Store events naming items not in the catalogue (items deleted since, or never loaded) rather than refuse their batch; the summary counts those items.",
+        };
         var upload = new UploadOptions("events", MaxBatch, 60);
-        var command = new Command("import-events", "Post a file of events (an event-export CSV or JSON lines) to the cluster (POST /events); running it again stores each event once.") { file };
+        var command = new Command("import-events", "Post a file of events (an event-export CSV or JSON lines) to the cluster (POST /events); running it again stores each event once.") { file, acceptUnknown };
         upload.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
             var path = parse.GetValue(file)!;
             long accepted = 0, duplicates = 0, pending = 0;
-            return await upload.RunAsync(parse, "events", path,
+            var notInCatalogue = new HashSet<string>(StringComparer.Ordinal);
+            return await upload.RunAsync(parse, parse.GetValue(acceptUnknown) ? "events?unknownItems=accept" : "events", path,
                 // The whole file is read once before anything is sent, so that a malformed line stores nothing.
                 () =>
                 {
@@ -45,9 +50,12 @@ internal static class ImportEventsCommand
                     accepted += answer.GetProperty("accepted").GetInt64();
                     duplicates += answer.GetProperty("duplicates").GetInt64();
                     pending += answer.GetProperty("pendingUsers").GetInt64();
+                    if (answer.TryGetProperty("notInCatalogue", out var unknown))
+                        foreach (var id in unknown.EnumerateArray()) notInCatalogue.Add(id.GetString()!);
                 },
                 () => $"{accepted:N0} stored, {duplicates:N0} already there" +
-                    (pending > 0 ? $"; {pending:N0} user writes were left to the event journal, which writes them (answered 202)." : "."),
+                    (pending > 0 ? $"; {pending:N0} user writes were left to the event journal, which writes them (answered 202)" : "") +
+                    (notInCatalogue.Count > 0 ? $"; {notInCatalogue.Count:N0} of their items are not in the catalogue." : "."),
                 cancellation);
         });
         return command;

@@ -10,7 +10,8 @@ public static class EventEndpoints
     {
         app.MapPost("/events", Ingest)
             .WithName("PostEvents")
-            .WithSummary("Records one event or a batch; the whole batch is validated before anything is written, and stored whole before any user's history is.")
+            .WithSummary("Records one event or a batch; the whole batch is validated before anything is written, and stored whole before any user's history is. "
+                + "An event naming an item not in the catalogue is refused unless unknownItems=accept (a client whose buffered events may name items deleted since).")
             .Accepts<EventRequest[]>("application/json")
             .Produces<IngestResponse>()
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
@@ -21,7 +22,7 @@ public static class EventEndpoints
 
     // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header
     // sent twice is still two values.
-    private static async Task<IResult> Ingest(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock, FrontEndOptions options,
+    private static async Task<IResult> Ingest(string? unknownItems, HttpRequest request, IGrainFactory grains, ApiMetrics metrics, TimeProvider clock, FrontEndOptions options,
         KnownItems knownItems, [FromHeader(Name = IdempotencyKey.HeaderName)] string? idempotencyKey, CancellationToken cancellation)
     {
         var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
@@ -30,12 +31,15 @@ public static class EventEndpoints
         var errors = new ValidationErrors();
         var requestKey = IdempotencyKey.Parse(request.Headers[IdempotencyKey.HeaderName], errors);
         var events = EventBatch.Parse(document!.RootElement, clock.GetUtcNow(), errors, requestKey);
+        var acceptUnknown = Fields.UnknownItems(unknownItems, errors);
         if (errors.Any) return Problems.Invalid(errors);
 
-        // Every item must be in the catalogue: checked for the whole batch before any user grain is called.
+        // Every item must be in the catalogue, unless the client accepts those that are not (a buffered event of an item
+        // deleted since): checked for the whole batch before any user grain is called.
         var items = events.Select(e => e.Event.ItemId).Distinct(StringComparer.Ordinal).ToArray();
         var unknown = await ClusterRetry.BeforeWritingAsync(() => knownItems.FindUnknownAsync(grains, items, options.CallAttemptTimeout, cancellation));
-        if (unknown.Count > 0)
+        string[]? notInCatalogue = unknown.Count > 0 && acceptUnknown ? [.. items.Where(unknown.Contains)] : null;
+        if (unknown.Count > 0 && !acceptUnknown)
         {
             var single = document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object;
             for (var i = 0; i < events.Count; i++)
@@ -53,7 +57,7 @@ public static class EventEndpoints
             var result = await ClusterRetry.RepeatAsync(attempt => user.Ingest(new Immutable<UserEvent[]>(perUser[0].Events), attempt),
                 options.CallAttemptTimeout, cancellation);
             metrics.EventsIngested(result.Accepted, result.Duplicates);
-            return Results.Ok(new IngestResponse(result.Accepted, result.Duplicates, 1, 0));
+            return Results.Ok(new IngestResponse(result.Accepted, result.Duplicates, 1, 0, notInCatalogue));
         }
 
         // Several users: the journal stores the batch whole first, so a failure either leaves nothing written (503) or
@@ -63,7 +67,7 @@ public static class EventEndpoints
         var batch = await ClusterRetry.RepeatAsync(() => grains.GetGrain<IEventJournalGrain>(Random.Shared.Next(Partitions.EventJournal)).Ingest(batchEvents),
             options.CallAttemptTimeout, cancellation);
         metrics.EventsIngested(batch.Accepted, batch.Duplicates);
-        var response = new IngestResponse(batch.Accepted, batch.Duplicates, perUser.Length, batch.PendingUsers);
+        var response = new IngestResponse(batch.Accepted, batch.Duplicates, perUser.Length, batch.PendingUsers, notInCatalogue);
         return batch.PendingUsers == 0 ? Results.Ok(response) : Results.Json(response, statusCode: StatusCodes.Status202Accepted);
     }
 }

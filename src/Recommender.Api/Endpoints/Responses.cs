@@ -8,7 +8,9 @@ namespace Recommender.Api.Endpoints;
 /// What a POST /events came to. <see cref="PendingUsers"/> (answered 202) are users of a multi-user batch whose
 /// histories could not be written yet: their events are stored in the event journal and written by its retries.
 /// </summary>
-public sealed record IngestResponse(int Accepted, int Duplicates, int Users, int PendingUsers);
+public sealed record IngestResponse(int Accepted, int Duplicates, int Users, int PendingUsers,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull), Description("With unknownItems=accept, the items of the events stored that are not in the catalogue (deleted, or never written), each once.")]
+    IReadOnlyList<string>? NotInCatalogue = null);
 
 /// <summary>A ranked item; <see cref="Because"/> appears only when explanations were asked for (explain=true).</summary>
 public sealed record RecommendedItem(

@@ -75,6 +75,15 @@ public static class Fields
         return null;
     }
 
+    /// <summary>unknownItems=refuse (the default) or accept: whether items not in the catalogue are accepted.</summary>
+    public static bool UnknownItems(string? value, ValidationErrors errors)
+    {
+        if (value is null or "refuse") return false;
+        if (value == "accept") return true;
+        errors.Add("unknownItems", $"unknownItems '{value}' must be refuse (an item not in the catalogue is an error, the default) or accept.");
+        return false;
+    }
+
     /// <summary>
     /// The id in path segment <paramref name="segment"/> (0 = the first after the leading '/'), checked like a body id.
     /// The server decodes every escape in a path except %2F, so that it cannot split a segment; an id holding '/'

@@ -1,7 +1,7 @@
 namespace Recommender.Cluster.Tests.Api;
 
 // The JSON the API answers with, as a client reads it.
-public sealed record IngestReply(int Accepted, int Duplicates, int Users, int PendingUsers);
+public sealed record IngestReply(int Accepted, int Duplicates, int Users, int PendingUsers, List<string>? NotInCatalogue = null);
 
 public sealed record RecommendedItemReply(string Id, string Title, double Score, float Similarity, double? Boost = null, bool? Pinned = null, string? Slot = null);
 

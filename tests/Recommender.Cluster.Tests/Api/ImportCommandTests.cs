@@ -188,6 +188,11 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
         Assert.Contains($"{file}:5: itemId:", error);
         Assert.Contains("The 2 events before line 4 were stored; none of lines 4-5 was", error);
         Assert.Equal([$"{_run}-a", $"{_run}-b"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events.Select(e => e.EventId));
+        // Accepting items not in the catalogue (deleted since the events were recorded) stores the rest, and says how many.
+        (exit, var output, error) = await Cli("import-events", "--file", file, "--batch-size", "2", "--accept-unknown-items");
+        Assert.True(exit == 0, error);
+        Assert.Contains("3 stored, 2 already there; 1 of their items are not in the catalogue.", output);
+        Assert.Equal(5, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).TotalCount);
 
         // A malformed line anywhere stores nothing: the file is read whole first.
         var other = $"{_run}-malformed";

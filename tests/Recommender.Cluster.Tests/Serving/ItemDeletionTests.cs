@@ -83,9 +83,31 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
             export = await cluster.Http.GetStringAsync("/catalogue/export");
             Assert.DoesNotContain($"\"id\":\"{single}\"", export);
             Assert.DoesNotContain($"\"id\":\"{bulk}\"", export);
-            // No longer in the catalogue, the items are refused in events.
-            using (var events = await cluster.Http.PostAsJsonAsync("/events", new { userId = "deleted-" + tag, itemId = bulk, type = "view" }))
+            // No longer in the catalogue, the items are refused in events, unless the client accepts them (events it
+            // buffered before the deletion): each batch stored whole, the items named, users' histories keeping them.
+            var user = "deleted-" + tag;
+            using (var events = await cluster.Http.PostAsJsonAsync("/events", new { userId = user, itemId = bulk, type = "view" }))
                 Assert.Equal(HttpStatusCode.BadRequest, events.StatusCode);
+            Assert.Equal(0, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).TotalCount);
+            var at = DateTimeOffset.UtcNow.AddMinutes(-1);
+            foreach (var batch in new object[]
+                     {
+                         new { userId = user, itemId = bulk, type = "view", timestamp = at },
+                         new[] { new { userId = user, itemId = "5", type = "view", timestamp = at.AddSeconds(1) }, new { userId = user + "-2", itemId = single, type = "view", timestamp = at } },
+                     })
+            {
+                using var accepted = await cluster.Http.PostAsJsonAsync("/events?unknownItems=accept", batch);
+                Assert.True(accepted.StatusCode == HttpStatusCode.OK, await accepted.Content.ReadAsStringAsync());
+                Assert.Single((await accepted.Content.ReadFromJsonAsync<IngestReply>())!.NotInCatalogue!);
+            }
+            Assert.Equal([bulk, "5"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events.Select(e => e.ItemId));
+            using (var bad = await cluster.Http.PostAsJsonAsync("/events?unknownItems=yes", new { userId = user, itemId = "5", type = "view" }))
+            {
+                Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+                Assert.Equal(["unknownItems"], (await bad.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+            }
+            using (await cluster.Http.DeleteAsync($"/users/{user}")) { }
+            using (await cluster.Http.DeleteAsync($"/users/{user}-2")) { }
 
             // A repeat finds nothing to delete.
             Assert.Equal(new DeletedItemReply(single, false), await Delete(single));

@@ -605,21 +605,39 @@ public sealed class CatalogueGrain(
         return held.Sum();
     }
 
-    /// <summary>Forgets the deleted items no serving version was trained on: the hidden set no longer needs them.</summary>
+    /// <summary>
+    /// Forgets the deleted items no serving version was trained on: the hidden set no longer needs them, and the seeded
+    /// popular list drops them (a rollback to a version trained on one would otherwise list it again).
+    /// </summary>
     private async Task ForgetDeletedWithoutRows()
     {
         var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
         var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
-        var forgotten = _deleted.Where(id => trained?.ContainsKey(id) != true && candidate?.ContainsKey(id) != true).ToArray();
-        if (forgotten.Length == 0) return;
+        var forgotten = _deleted.Where(id => trained?.ContainsKey(id) != true && candidate?.ContainsKey(id) != true).ToHashSet(StringComparer.Ordinal);
+        if (forgotten.Count == 0) return;
         try
         {
-            await store.DeleteAsync(DeletedOwner, forgotten);
+            if (S.Popular.Any(p => forgotten.Contains(p.ItemId)))
+            {
+                var previous = S.Popular;
+                S.Popular = [.. S.Popular.Where(p => !forgotten.Contains(p.ItemId))];
+                _popularIndex = null;
+                try
+                {
+                    await Save();
+                }
+                catch
+                {
+                    S.Popular = previous;
+                    throw;
+                }
+            }
+            await store.DeleteAsync(DeletedOwner, [.. forgotten]);
             _deleted.ExceptWith(forgotten);
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Forgetting {Count} deleted items no serving version was trained on failed; trying again at the next activation", forgotten.Length);
+            logger.LogWarning(e, "Forgetting {Count} deleted items no serving version was trained on failed; trying again at the next activation", forgotten.Count);
         }
     }
 

@@ -26,6 +26,9 @@ public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalog
     // One reference, so that a reader sees a version together with its set.
     private Placed _placed = new(null, new HashSet<string>());
     private volatile bool _built;
+    // The active version the held details were read under: an activation (a rollback to a version trained on an item
+    // deleted since, say) has them read again.
+    private string? _detailsVersion;
     private Task? _first;
 
     public async ValueTask<IReadOnlyList<PopularItem>> GetAsync()
@@ -50,7 +53,18 @@ public sealed class PopularityCache(IGrainFactory grains, CatalogueCache catalog
             var partitions = await Task.WhenAll(Enumerable.Range(0, Partitions.Popularity).Select(p => grains.GetGrain<IPopularityGrain>(p).Top(size)));
             var top = partitions.SelectMany(p => p.Value).OrderByDescending(s => s.Score).ThenBy(s => s.ItemId, StringComparer.Ordinal).Take(size).ToArray();
             var now = Environment.TickCount64;
-            var stale = top.Where(s => !_details.TryGetValue(s.ItemId, out var d) || now - d.ReadAt > DetailsLifetime.TotalMilliseconds).ToArray();
+            // Hidden items are not listed: their details are dropped, and read again once they are shown (a deleted
+            // item, which the hidden set carries while a serving version was trained on it, has none by then).
+            var version = (await catalogue.GetAsync()).Model?.Version;
+            if (version != _detailsVersion)
+            {
+                _details.Clear();
+                _detailsVersion = version;
+            }
+            var hidden = catalogue.Hidden.Ids;
+            foreach (var s in top)
+                if (hidden.Contains(s.ItemId)) _details.TryRemove(s.ItemId, out _);
+            var stale = top.Where(s => !hidden.Contains(s.ItemId) && (!_details.TryGetValue(s.ItemId, out var d) || now - d.ReadAt > DetailsLifetime.TotalMilliseconds)).ToArray();
             var details = await Task.WhenAll(stale.Select(s => grains.Item(s.ItemId).GetDetails()));
             for (var i = 0; i < stale.Length; i++)
                 // A deleted item has no details: its copy goes with them.

@@ -222,6 +222,49 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_deleted_item_no_serving_version_was_trained_on_is_forgotten_and_a_rollback_to_one_trained_on_it_does_not_list_it()
+    {
+        // A trained item in the live popular list (three users' events) and one at the top of the seeded list: each silo's
+        // copy of the live list holds the first's details, the catalogue's seeded list the second's.
+        const string live = "13";
+        var seeded = (await Ids(Cold() + "?k=5")).First(id => id != live);
+        var users = Enumerable.Range(0, 3).Select(_ => $"forgotten-{Guid.NewGuid():N}").ToArray();
+        await ServingChecks.Post(cluster.Http, [.. users.Select(u => new { userId = u, itemId = live, type = "view", timestamp = DateTimeOffset.UtcNow })]);
+        await ServingChecks.Eventually(async () => (await Ids(Cold() + "?k=1000")).Contains(live), "the item's events put it in the live popular list");
+        var items = new[] { await cluster.GetJsonAsync<ItemReply>($"/items/{live}"), await cluster.GetJsonAsync<ItemReply>($"/items/{seeded}") };
+        var before = (await cluster.GetJsonAsync<ModelsReply>("/models")).Active!;
+        var without = TestPackages.NewVersion("without");
+        await TestPackages.UploadOk(cluster.Http, TestPackages.Baseline(cluster.Ratings, without, 16,
+            keep: movie => movie.ToString(System.Globalization.CultureInfo.InvariantCulture) is var id && id != live && id != seeded));
+        try
+        {
+            foreach (var item in items) Assert.True((await Delete(item.Id)).Deleted);
+            await ServingChecks.Eventually(async () => (await Ids(Cold() + "?k=1000")).Intersect([live, seeded]).Count() == 0, "the deleted items leave the popular list");
+            // A version not trained on them: the catalogue forgets them. Back on a version trained on them, no list holds
+            // them, the popular lists included (each silo reads its copy's details again after an activation).
+            await TestPackages.Activate(cluster.Http, without);
+            await ServingChecks.WaitForVersion(cluster, "5", without);
+            await TestPackages.Activate(cluster.Http, before);
+            await ServingChecks.WaitForVersion(cluster, "5", before);
+            // Each silo reads its copy's details again after an activation, at its next rebuild (every 200 ms here).
+            await Task.Delay(1000);
+            for (var read = 0; read < 10; read++)
+            {
+                Assert.Empty((await Ids(Cold() + "?k=1000")).Intersect([live, seeded]));
+                Assert.Empty((await Ids("/users/5/recommendations?k=1000&includeSeen=true")).Intersect([live, seeded]));
+                await Task.Delay(150);
+            }
+        }
+        finally
+        {
+            await TestPackages.Activate(cluster.Http, before);
+            foreach (var item in items) await Put(item);
+            foreach (var user in users) using (await cluster.Http.DeleteAsync($"/users/{user}")) { }
+        }
+        await ServingChecks.Eventually(async () => (await Ids("/users/5/recommendations?k=1000&includeSeen=true")).Contains(live), "the item written again is listed");
+    }
+
+    [Fact]
     public async Task A_session_may_accept_items_no_longer_in_the_catalogue_and_reads_them_as_a_stored_history_does()
     {
         const string trained = "11";

@@ -397,20 +397,7 @@ public sealed class CatalogueGrain(
         _writtenDuringActivation?.Add(written);
         _deletedDuringActivation?.ExceptWith(written.Select(e => e.ItemId));
         // The seeded popular list carries titles and tags to users without history: it follows every item write.
-        if (RefreshedPopular(written) is { } popular)
-        {
-            var previous = S.Popular;
-            S.Popular = popular;
-            try
-            {
-                await Save();
-            }
-            catch
-            {
-                S.Popular = previous;
-                throw;
-            }
-        }
+        if (RefreshedPopular(written) is { } popular) await SavePopular(popular);
         // Text items are remembered first: every activation projects them all. Before the first activation there is
         // nothing to place into: the items are kept (by their grains), and the first version activated looks its items
         // up and places them.
@@ -558,20 +545,7 @@ public sealed class CatalogueGrain(
         // hidden set keeps it out of the lists, and a write puts them back.
         var removed = ids.ToHashSet(StringComparer.Ordinal);
         if (S.Popular.Any(p => removed.Contains(p.ItemId) && (p.Title != p.ItemId || p.Tags is not null || p.AvailableFrom is not null)))
-        {
-            var previous = S.Popular;
-            S.Popular = [.. S.Popular.Select(p => removed.Contains(p.ItemId) ? p with { Title = p.ItemId, Tags = null, AvailableFrom = null } : p)];
-            _popularIndex = null;
-            try
-            {
-                await Save();
-            }
-            catch
-            {
-                S.Popular = previous;
-                throw;
-            }
-        }
+            await SavePopular([.. S.Popular.Select(p => removed.Contains(p.ItemId) ? p with { Title = p.ItemId, Tags = null, AvailableFrom = null } : p)]);
         _deletedDuringActivation?.UnionWith(ids);
         var rows = 0;
         if (S.Model is { } model) rows += await RemoveUnder(model, _added, _shardRows, ids);
@@ -605,6 +579,24 @@ public sealed class CatalogueGrain(
         return held.Sum();
     }
 
+    /// <summary>Stores a new seeded popular list; memory keeps the one before when the write fails.</summary>
+    private async Task SavePopular(List<PopularItem> popular)
+    {
+        var previous = S.Popular;
+        S.Popular = popular;
+        _popularIndex = null;
+        try
+        {
+            await Save();
+        }
+        catch
+        {
+            S.Popular = previous;
+            _popularIndex = null;
+            throw;
+        }
+    }
+
     /// <summary>
     /// Forgets the deleted items no serving version was trained on: the hidden set no longer needs them, and the seeded
     /// popular list drops them (a rollback to a version trained on one would otherwise list it again).
@@ -617,21 +609,7 @@ public sealed class CatalogueGrain(
         if (forgotten.Count == 0) return;
         try
         {
-            if (S.Popular.Any(p => forgotten.Contains(p.ItemId)))
-            {
-                var previous = S.Popular;
-                S.Popular = [.. S.Popular.Where(p => !forgotten.Contains(p.ItemId))];
-                _popularIndex = null;
-                try
-                {
-                    await Save();
-                }
-                catch
-                {
-                    S.Popular = previous;
-                    throw;
-                }
-            }
+            if (S.Popular.Any(p => forgotten.Contains(p.ItemId))) await SavePopular([.. S.Popular.Where(p => !forgotten.Contains(p.ItemId))]);
             await store.DeleteAsync(DeletedOwner, [.. forgotten]);
             _deleted.ExceptWith(forgotten);
         }

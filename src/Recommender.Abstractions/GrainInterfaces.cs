@@ -445,9 +445,9 @@ public interface IItemBucketGrain : IGrainWithIntegerKey
     [Alias("Contains"), AlwaysInterleave]
     Task<bool[]> Contains(Immutable<string[]> itemIds);
 
-    /// <summary>Erases the bulk-loaded copies of the items (those not bulk-loaded are passed over).</summary>
+    /// <summary>Erases the bulk-loaded copies of the items (those not bulk-loaded are passed over); whether each had one.</summary>
     [Alias("Remove")]
-    Task Remove(Immutable<string[]> itemIds);
+    Task<bool[]> Remove(Immutable<string[]> itemIds);
 }
 
 /// <summary>

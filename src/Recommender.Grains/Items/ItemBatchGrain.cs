@@ -56,9 +56,8 @@ public sealed class ItemBatchGrain(TextEncoding text) : Grain, IItemBatchGrain
         // Each bucket erases its copies in one transaction, each item its own state; then one catalogue call takes
         // them all out of the shards. A repeat after a failure finishes what is left.
         var buckets = ids.GroupBy(ItemBuckets.Of).ToArray();
-        var bulk = await Task.WhenAll(buckets.Select(b => GrainFactory.GetGrain<IItemBucketGrain>(b.Key).Contains(new Immutable<string[]>([.. b]))));
+        var bulk = await Task.WhenAll(buckets.Select(b => GrainFactory.GetGrain<IItemBucketGrain>(b.Key).Remove(new Immutable<string[]>([.. b]))));
         var inBucket = buckets.SelectMany((b, i) => b.Where((_, j) => bulk[i][j])).ToHashSet(StringComparer.Ordinal);
-        await Task.WhenAll(buckets.Select(b => GrainFactory.GetGrain<IItemBucketGrain>(b.Key).Remove(new Immutable<string[]>([.. b]))));
         var own = await Task.WhenAll(ids.Select(id => GrainFactory.Item(id).EraseOwnDetails()));
         await GrainFactory.GetGrain<ICatalogueGrain>(0).RemoveItems(itemIds);
         return [.. ids.Select((id, i) => own[i] || inBucket.Contains(id))];

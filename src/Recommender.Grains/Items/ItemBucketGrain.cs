@@ -120,13 +120,15 @@ public sealed class ItemBucketGrain(IBulkItemStore store) : Grain, IItemBucketGr
         return itemIds.Value.Select(_ids.Contains).ToArray();
     }
 
-    public async Task Remove(Immutable<string[]> itemIds)
+    public async Task<bool[]> Remove(Immutable<string[]> itemIds)
     {
         await Loaded();
+        var had = itemIds.Value.Select(_ids.Contains).ToArray();
         var held = itemIds.Value.Where(_ids.Contains).Distinct(StringComparer.Ordinal).ToArray();
-        if (held.Length == 0) return;
+        if (held.Length == 0) return had;
         // The rows first: memory never lacks an item the store still holds.
         await store.DeleteAsync(held);
         _ids.ExceptWith(held);
+        return had;
     }
 }

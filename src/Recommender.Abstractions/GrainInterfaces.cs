@@ -64,6 +64,13 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("EraseOwnDetails")]
     Task<bool> EraseOwnDetails();
 
+    /// <summary>
+    /// Whether the item has details stored, asked by the catalogue as it deletes the item or lists it soon after a
+    /// deletion (a write that stored it again since keeps it listed). An activation that holds nothing is not kept.
+    /// </summary>
+    [Alias("StoredAfterDeletion"), AlwaysInterleave]
+    Task<bool> StoredAfterDeletion();
+
     /// <summary>The stored details without a placement lookup (null when the item is unknown).</summary>
     [Alias("GetDetails"), AlwaysInterleave]
     Task<ItemDetails?> GetDetails();

@@ -53,6 +53,9 @@ public sealed class CatalogueGrain(
     // rows stay in the shards, unlisted); forgotten once no serving version was trained on them, or when written again.
     private HashSet<string> _deleted = new(StringComparer.Ordinal);
 
+    // Items deleted lately: a write that stored one of them before its deletion may tell the catalogue after it.
+    private readonly RecentDeletions _recentlyDeleted = new(TimeSpan.FromMinutes(10));
+
     /// <summary>The rows of the hidden items (<see cref="IGrainRowStore"/>): true while hidden, false once shown again.</summary>
     public const string HiddenOwner = "catalogue/hidden";
 
@@ -381,11 +384,46 @@ public sealed class CatalogueGrain(
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
         using var gate = await Enter(_stateGate);
+        var all = entries.Value;
+        if (await DeletedSinceWritten(all.Select(e => e.ItemId)) is not { } gone) return await Place(all);
+        // Deleted after this write stored them: they stay out, as erased.
+        logger.LogInformation("{Count} items deleted since they were written are not placed", gone.Count);
+        var placements = await Place([.. all.Where(e => !gone.Contains(e.ItemId))]);
+        var answers = new ItemPlacement?[all.Length];
+        for (int i = 0, j = 0; i < all.Length; i++)
+            if (!gone.Contains(all[i].ItemId)) answers[i] = placements[j++];
+        return answers;
+    }
+
+    /// <summary>
+    /// Of <paramref name="itemIds"/>, those deleted lately whose details are not stored now (a write that stored them
+    /// again since keeps them); null when there are none.
+    /// </summary>
+    private async Task<HashSet<string>?> DeletedSinceWritten(IEnumerable<string> itemIds)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var crossing = itemIds.Where(id => _recentlyDeleted.Contains(id, now)).Distinct(StringComparer.Ordinal).ToArray();
+        if (crossing.Length == 0) return null;
+        var stored = await Stored(crossing);
+        var gone = crossing.Where(id => !stored.Contains(id)).ToHashSet(StringComparer.Ordinal);
+        return gone.Count == 0 ? null : gone;
+    }
+
+    /// <summary>The items among <paramref name="itemIds"/> (distinct) whose details are stored now, asked of each item.</summary>
+    private async Task<HashSet<string>> Stored(string[] itemIds)
+    {
+        var stored = await Task.WhenAll(itemIds.Select(id => GrainFactory.Item(id).StoredAfterDeletion()));
+        return itemIds.Where((_, i) => stored[i]).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private async Task<IReadOnlyList<ItemPlacement?>> Place(ShardEntry[] entries)
+    {
+        if (entries.Length == 0) return [];
         // The windows first: an item written after its expiry is not placed, as a hidden one. The catalogue keeps the
         // windows; a shard's row keeps only when its item becomes available, so that no scan returns it before then
         // even where the silo's copy of the hidden set does not hold it yet.
-        await RecordWindows(entries.Value.Select(e => (e.ItemId, (AvailabilityWindow?)new AvailabilityWindow(e.AvailableFrom, e.ExpiresAt))));
-        var written = entries.Value.Any(e => e.ExpiresAt is not null) ? entries.Value.Select(e => e with { ExpiresAt = null }).ToArray() : entries.Value;
+        await RecordWindows(entries.Select(e => (e.ItemId, (AvailabilityWindow?)new AvailabilityWindow(e.AvailableFrom, e.ExpiresAt))));
+        var written = entries.Any(e => e.ExpiresAt is not null) ? entries.Select(e => e with { ExpiresAt = null }).ToArray() : entries;
         // A deleted item written again is a new one.
         var restored = written.Select(e => e.ItemId).Where(_deleted.Contains).Distinct(StringComparer.Ordinal).ToArray();
         if (restored.Length > 0)
@@ -503,7 +541,10 @@ public sealed class CatalogueGrain(
         using var gate = await Enter(_stateGate);
         // An id in both lists ends up visible, as if the lists were applied one after the other.
         var wanted = new Dictionary<string, bool>(StringComparer.Ordinal);
-        foreach (var id in hidden.Value) wanted[id] = true;
+        // An item deleted after this write stored it keeps no hidden row.
+        var gone = await DeletedSinceWritten(hidden.Value);
+        foreach (var id in hidden.Value)
+            if (gone?.Contains(id) != true) wanted[id] = true;
         foreach (var id in visible.Value) wanted[id] = false;
         var changes = wanted.Where(w => w.Value != _hidden.Contains(w.Key)).ToArray();
         if (changes.Length == 0) return;
@@ -520,6 +561,16 @@ public sealed class CatalogueGrain(
         using var gate = await Enter(_stateGate);
         var ids = itemIds.Value.Distinct(StringComparer.Ordinal).ToArray();
         if (ids.Length == 0) return;
+        // A write that stored an item again after its details were erased, and told the catalogue before this call
+        // came, keeps it: the item is listed as that write placed it.
+        var stored = await Stored(ids);
+        if (stored.Count > 0)
+        {
+            logger.LogInformation("{Count} items written again since their deletion stay in the catalogue", stored.Count);
+            ids = [.. ids.Where(id => !stored.Contains(id))];
+            if (ids.Length == 0) return;
+        }
+        _recentlyDeleted.Add(ids, DateTimeOffset.UtcNow);
         // Each step writes its rows before memory changes, and a repeat does again only what is left. Only items a
         // serving version was trained on need a place in the hidden set (the shards unlist the others' rows).
         var trained = S.Model is { } active ? models.Get(active.Version).DenseIds : null;

@@ -103,14 +103,21 @@ public sealed class ItemGrain(
         _writing = true;
         try
         {
+            // Kept active for the catalogue's question that follows (StoredAfterDeletion), which lets it go.
             return await Erase();
         }
         finally
         {
             _writing = false;
-            // It holds nothing now: a batch of deletions does not keep a thousand empty activations in memory.
-            DeactivateOnIdle();
         }
+    }
+
+    public async Task<bool> StoredAfterDeletion()
+    {
+        var stored = await Current() is not null;
+        // A batch of deletions does not keep a thousand empty activations in memory.
+        if (!stored && !_writing && state.State.Title is null) DeactivateOnIdle();
+        return stored;
     }
 
     /// <summary>Clears the item's own stored state; whether it held details.</summary>

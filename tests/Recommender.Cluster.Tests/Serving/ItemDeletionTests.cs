@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Recommender.Abstractions;
 using Recommender.Cluster.Tests.Api;
 
 namespace Recommender.Cluster.Tests.Serving;
@@ -303,6 +304,71 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
         {
             await Put(item);
         }
+    }
+
+    /// <summary>
+    /// A batch write (POST /items) and a deletion of one item that cross: each stores before it tells the catalogue, so
+    /// their catalogue steps may come in either order. The steps are taken here one by one, in the orders that cross,
+    /// and the item ends listed exactly when its details are still stored.
+    /// </summary>
+    [Fact]
+    public async Task A_write_and_a_deletion_of_one_item_that_cross_leave_it_listed_exactly_when_it_is_stored()
+    {
+        var models = await cluster.GetJsonAsync<ModelsReply>("/models");
+        var dimension = models.Models.Single(m => m.Version == models.Active).Dimension;
+        var tag = $"crossed-{Guid.NewGuid():N}";
+        var vector = Enumerable.Range(0, dimension).Select(i => i % 3 == 0 ? 0.4f : -0.3f).ToArray();
+        var bytes = new byte[vector.Length * sizeof(float)];
+        Buffer.BlockCopy(vector, 0, bytes, 0, bytes.Length);
+        var grains = cluster.Cluster.Client;
+        var catalogue = grains.GetGrain<ICatalogueGrain>(0);
+        ItemDetails Details(string id) => new(id, "Crossed " + id, null, [tag], bytes);
+        IItemBucketGrain Bucket(string id) => grains.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id));
+        async Task Post(string id)
+        {
+            using var post = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id, title = "Crossed " + id, tags = new[] { tag }, embedding = vector } });
+            Assert.True(post.StatusCode == HttpStatusCode.OK, await post.Content.ReadAsStringAsync());
+        }
+        var (writtenFirst, deletedFirst, putMeanwhile) = ($"{tag}-a", $"{tag}-b", $"{tag}-c");
+        try
+        {
+            // The write stores the item, the deletion runs whole, then the write's catalogue steps come: the item stays
+            // erased and unlisted (a hidden flag is not kept for it either).
+            await Bucket(writtenFirst).ImportKeepingEmbeddings(new([Details(writtenFirst)]));
+            Assert.True((await Delete(writtenFirst)).Deleted);
+            await catalogue.SetHidden(new([writtenFirst]), new([]));
+            Assert.DoesNotContain(writtenFirst, (await catalogue.GetSnapshotSince(-1)).Hidden!);
+            await catalogue.SetHidden(new([]), new([writtenFirst]));
+            Assert.Null((await catalogue.PlaceItems(new([ShardEntry.Written(Details(writtenFirst))])))[0]);
+            Assert.Equal(HttpStatusCode.NotFound, await StatusOf($"/items/{writtenFirst}"));
+
+            // The deletion erases the item, a whole batch write stores and lists it again, then the deletion's catalogue
+            // step comes: the item stays stored and listed.
+            await Post(deletedFirst);
+            await Bucket(deletedFirst).Remove(new([deletedFirst]));
+            await grains.GetGrain<IItemGrain>(deletedFirst).EraseOwnDetails();
+            await Post(deletedFirst);
+            await catalogue.RemoveItems(new([deletedFirst]));
+            Assert.Equal(HttpStatusCode.OK, await StatusOf($"/items/{deletedFirst}"));
+
+            // A batch deletion erases the item, a PUT writes it again, then the batch's catalogue step comes: stored and listed.
+            await Post(putMeanwhile);
+            await Bucket(putMeanwhile).Remove(new([putMeanwhile]));
+            await grains.GetGrain<IItemGrain>(putMeanwhile).EraseOwnDetails();
+            using (var put = await cluster.Http.PutAsJsonAsync($"/items/{putMeanwhile}", new { title = "Put", tags = new[] { tag }, embedding = vector }))
+                Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+            await catalogue.RemoveItems(new([putMeanwhile]));
+            Assert.Equal(HttpStatusCode.OK, await StatusOf($"/items/{putMeanwhile}"));
+
+            var listed = await Ids($"/users/5/recommendations?k=10&tag={tag}");
+            Assert.Equal([deletedFirst, putMeanwhile], listed.Order(StringComparer.Ordinal));
+            Assert.Equal([deletedFirst, putMeanwhile], (await ServingChecks.SessionList(cluster.Http, ["5"], $"k=10&tag={tag}")).Select(i => i.Id).Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            using (await cluster.Http.PostAsJsonAsync("/items/delete", new[] { writtenFirst, deletedFirst, putMeanwhile })) { }
+        }
+        Assert.Empty(await Ids($"/users/5/recommendations?k=10&tag={tag}"));
     }
 
     [Fact]

@@ -143,13 +143,28 @@ public sealed record UnfilledSlot([property: Id(0)] string Tag, [property: Id(1)
 [GenerateSerializer, Immutable, Alias("recommender.unplaced-pin")]
 public sealed record UnplacedPin([property: Id(0)] string ItemId, [property: Id(1)] int Position, [property: Id(2)] PinRefusal Reason);
 
-/// <summary>The newest items a version serves, newest first: each with the time it became available (its availableFrom).</summary>
+/// <summary>
+/// The newest items a version serves, newest first: each with the time it became available (its availableFrom); pinned
+/// items at their places and slots' items at theirs; the pins and slots on the page that hold no item, each with why.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.latest-items")]
-public sealed record LatestItems([property: Id(0)] string ModelVersion, [property: Id(1)] LatestItem[] Items);
+public sealed record LatestItems(
+    [property: Id(0)] string ModelVersion,
+    [property: Id(1)] LatestItem[] Items,
+    [property: Id(2)] UnplacedPin[]? UnplacedPins = null,
+    [property: Id(3)] UnfilledSlot[]? UnfilledSlots = null);
 
-/// <summary>An item of <see cref="LatestItems"/>.</summary>
+/// <summary>
+/// An item of <see cref="LatestItems"/>. A pinned item may have no time (<see cref="DateTimeOffset.MinValue"/>: it was
+/// written without one); <see cref="Slot"/> names the tag of the slot that placed the item.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.latest-item")]
-public sealed record LatestItem([property: Id(0)] string ItemId, [property: Id(1)] string Title, [property: Id(2)] DateTimeOffset AvailableFrom);
+public sealed record LatestItem(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string Title,
+    [property: Id(2)] DateTimeOffset AvailableFrom,
+    [property: Id(3)] bool Pinned = false,
+    [property: Id(4)] string? Slot = null);
 
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]

@@ -56,12 +56,16 @@ public sealed class ApiMetrics
     /// could not, the slots an item of their tag filled and those none did, each by reason, so that a scenario whose pinned
     /// item has sold out or whose sponsored tag has run dry shows before anyone reads an answer.
     /// </summary>
-    public void Placements(Ranking ranking, ListKind list, string? scenario)
+    public void Placements(Ranking ranking, ListKind list, string? scenario) =>
+        Placements(ranking.Items.Count(i => i.Pinned), ranking.UnplacedPins, ranking.Items.Count(i => i.Slot is not null), ranking.UnfilledSlots, list, scenario);
+
+    /// <summary>Counts the pins placed and not, and the slots filled and not, of one list (one page).</summary>
+    public void Placements(int pinned, IReadOnlyList<UnplacedPin>? unplaced, int slotted, IReadOnlyList<UnfilledSlot>? unfilled, ListKind list, string? scenario)
     {
         var listTag = new KeyValuePair<string, object?>("list", list.ToString().ToLowerInvariant());
         var scenarioTag = new KeyValuePair<string, object?>("scenario", scenario ?? "");
-        Count(_pins, ranking.Items.Count(i => i.Pinned), "placed", "unplaced", ranking.UnplacedPins?.Select(p => p.Reason));
-        Count(_slots, ranking.Items.Count(i => i.Slot is not null), "filled", "unfilled", ranking.UnfilledSlots?.Select(s => s.Reason));
+        Count(_pins, pinned, "placed", "unplaced", unplaced?.Select(p => p.Reason));
+        Count(_slots, slotted, "filled", "unfilled", unfilled?.Select(s => s.Reason));
 
         void Count<TReason>(Counter<long> counter, int done, string doneOutcome, string missedOutcome, IEnumerable<TReason>? missed) where TReason : struct, Enum
         {
@@ -107,6 +111,9 @@ public enum ListKind
 
     /// <summary>The popular list asked for itself (GET /popular).</summary>
     Popular,
+
+    /// <summary>The newest items (GET /latest).</summary>
+    Latest,
 }
 
 /// <summary>Whom a list was for: the "subject" of the recommendation-duration metric.</summary>

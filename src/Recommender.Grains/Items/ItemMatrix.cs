@@ -342,10 +342,12 @@ public sealed class ItemMatrix(int dimension, bool normalise)
     /// The newest <paramref name="k"/> rows by their items' availableFrom (ties by id) that a scan may return (listed, not
     /// hidden, available now) and the filters let a list hold: none of <paramref name="exclude"/>, tagged any of
     /// <paramref name="anyTags"/> (any row when empty) and none of <paramref name="noneTags"/>, within <paramref name="maxAge"/>;
-    /// each with its time. Undated rows are not listed: they have no place in an order by time.
+    /// each with its time. Undated rows are not listed: they have no place in an order by time. With
+    /// <paramref name="slots"/>, each slot tag's newest rows the list may hold follow, as many as <see cref="TagSlots.Depth"/>
+    /// asks (<paramref name="deepSlots"/>), marked <see cref="ScoredItem.Slot"/> and against the caps.
     /// </summary>
     public ScoredItem[] Latest(int k, IEnumerable<string> exclude, IReadOnlyList<string> anyTags, IReadOnlyList<string> noneTags, TimeSpan? maxAge = null,
-        IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false)
+        IReadOnlyList<TagCap>? caps = null, bool capSurvivors = false, IReadOnlyList<TagSlot>? slots = null, bool deepSlots = false)
     {
         if (_datedRows == 0 || k <= 0) return [];
         var now = DateTimeOffset.UtcNow;
@@ -354,6 +356,36 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         var anyOf = RowsTagged(anyTags);
         var noneOf = noneTags.Count == 0 ? [] : RowsTagged(noneTags);
         if (anyTags.Count > 0 && anyOf.Length == 0) return [];
+        bool Listable(int row) => !_hiddenRows.Contains(row) && !_unlistedRows.Contains(row) && !excluded.Contains(row)
+            && (anyOf.Length == 0 || Array.Exists(anyOf, tagged => tagged.Contains(row))) && !Array.Exists(noneOf, tagged => tagged.Contains(row));
+        // Under caps each row says what it counts against, for the walk down the merged list.
+        var marker = caps is { Count: > 0 } ? new TagCaps.Marker(caps) : null;
+        ScoredItem Item(int row, string? slot = null)
+        {
+            var marks = marker?.Marks(_rowTags.GetValueOrDefault(row)) ?? default;
+            return new ScoredItem(_ids[row], _titles[row], 0f, CappedTags: marks.Tags, CappedGroups: marks.Groups, AvailableFrom: AvailableFrom(row), Slot: slot);
+        }
+        var newest = Newest(k, from, until, Listable).Select(row => Item(row)).ToArray();
+        var slotRows = new List<ScoredItem>();
+        foreach (var group in (slots ?? []).GroupBy(s => s.Tag, StringComparer.OrdinalIgnoreCase))
+        {
+            if (RowsTagged([group.Key]) is not [var tagRows]) continue;
+            slotRows.AddRange(Newest(TagSlots.Depth(group, k, deepSlots), from, until, row => tagRows.Contains(row) && Listable(row)).Select(row => Item(row, group.Key)));
+        }
+        if (!capSurvivors || marker is null || newest.Length == 0) return [.. newest, .. slotRows];
+        // Only the rows the walk could still take are sent (as a capped scan sends them), and the oldest read, marked, to
+        // say how far the read went.
+        var survivors = TagCaps.Survivors(Enumerable.Range(0, newest.Length), i => TagCaps.Of(newest[i]), caps!, newest.Length);
+        if (newest.Length < k) return [.. survivors.Select(i => newest[i]), .. slotRows];
+        if (survivors[^1] != k - 1) survivors.Add(k - 1);
+        var sent = survivors.Select(i => newest[i]).ToArray();
+        sent[^1] = sent[^1] with { ScanEnd = true };
+        return [.. sent, .. slotRows];
+    }
+
+    /// <summary>The newest <paramref name="k"/> dated rows within [from, until] that <paramref name="listable"/> admits, newest first (ties by id).</summary>
+    private int[] Newest(int k, long from, long until, Func<int, bool> listable)
+    {
         // Oldest first at the head, so the newest k stay; among equal times the larger id goes first, as it ranks below.
         var kept = new PriorityQueue<int, (long Ticks, string Id)>(Math.Min(k, 1024) + 1,
             Comparer<(long Ticks, string Id)>.Create((a, b) => a.Ticks != b.Ticks ? a.Ticks.CompareTo(b.Ticks) : string.CompareOrdinal(b.Id, a.Id)));
@@ -363,33 +395,15 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         for (var row = 0; row < rows; row++)
         {
             var ticks = _availableFromTicks[row];
-            if (ticks == NotDated || ticks < from || ticks > until || ticks < oldestKept) continue;
-            if (_hiddenRows.Contains(row) || _unlistedRows.Contains(row) || excluded.Contains(row)) continue;
-            if (anyOf.Length > 0 && !Array.Exists(anyOf, tagged => tagged.Contains(row))) continue;
-            if (Array.Exists(noneOf, tagged => tagged.Contains(row))) continue;
+            if (ticks == NotDated || ticks < from || ticks > until || ticks < oldestKept || !listable(row)) continue;
             var key = (ticks, _ids[row]);
             if (kept.Count < k) kept.Enqueue(row, key);
             else if (kept.TryPeek(out _, out var oldest) && kept.Comparer.Compare(key, oldest) > 0) kept.DequeueEnqueue(row, key);
             if (kept.Count == k && kept.TryPeek(out _, out var newOldest)) oldestKept = newOldest.Ticks;
         }
-        // Under caps each row says what it counts against, for the walk down the merged list.
-        var marker = caps is { Count: > 0 } ? new TagCaps.Marker(caps) : null;
-        var newest = new ScoredItem[kept.Count];
-        for (var i = newest.Length - 1; i >= 0; i--)
-        {
-            var row = kept.Dequeue();
-            var marks = marker?.Marks(_rowTags.GetValueOrDefault(row)) ?? default;
-            newest[i] = new ScoredItem(_ids[row], _titles[row], 0f, CappedTags: marks.Tags, CappedGroups: marks.Groups, AvailableFrom: AvailableFrom(row));
-        }
-        if (!capSurvivors || marker is null || newest.Length == 0) return newest;
-        // Only the rows the walk could still take are sent (as a capped scan sends them), and the oldest read, marked, to
-        // say how far the read went.
-        var survivors = TagCaps.Survivors(Enumerable.Range(0, newest.Length), i => TagCaps.Of(newest[i]), caps!, newest.Length);
-        if (newest.Length < k) return [.. survivors.Select(i => newest[i])];
-        if (survivors[^1] != k - 1) survivors.Add(k - 1);
-        var sent = survivors.Select(i => newest[i]).ToArray();
-        sent[^1] = sent[^1] with { ScanEnd = true };
-        return sent;
+        var newest = new int[kept.Count];
+        for (var i = newest.Length - 1; i >= 0; i--) newest[i] = kept.Dequeue();
+        return newest;
     }
 
     /// <summary>When the row's item became available, as it was written (null for none).</summary>

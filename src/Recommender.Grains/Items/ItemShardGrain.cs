@@ -80,7 +80,8 @@ public sealed class ItemShardGrain(
     public async Task<Immutable<ScoredItem[]>> Latest(ScanFilter filter)
     {
         await RefreshHidden();
-        return new Immutable<ScoredItem[]>(_matrix.Latest(filter.Depth, filter.Exclude, filter.AnyTags, filter.ExcludeTags ?? [], filter.MaxAge, filter.Caps, filter.CapSurvivors));
+        return new Immutable<ScoredItem[]>(_matrix.Latest(filter.Depth, filter.Exclude, filter.AnyTags, filter.ExcludeTags ?? [], filter.MaxAge, filter.Caps, filter.CapSurvivors,
+            filter.Slots, filter.DeepSlots));
     }
 
     public async Task<bool> ListsTag(string tag)

@@ -160,22 +160,44 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
     {
         var model = (await catalogue.GetAsync()).Model;
         if (model is null) return null;
-        // A capped list passes over items: it reads deeper, four times as deep each time, until the walk is sure.
         var caps = filter.Caps is { Length: > 0 } given ? given : null;
-        var asked = NewestItems.FirstRead(filter.Depth, caps is not null);
+        var depth = filter.Depth;
+        // As in the other lists: the pinned items the list may hold (looked up on their own: an order by time has no score
+        // for them), within the depth to be placed and under caps every one, counted first; all of them leave the newest rows.
+        var pins = PinnedItems.Within(filter.Pins, caps is null ? depth : int.MaxValue);
+        var pinScan = await PinnedItems.FindAsync(GrainFactory, model, pins, filter with { Slots = null, DeepSlots = false });
+        CapMarks[]? taken = caps is null || pinScan.Pinned.Count == 0 ? null : [.. pinScan.Pinned.Values.Select(TagCaps.Of)];
+        var placed = pins.Where(p => p.Position <= depth && pinScan.Pinned.ContainsKey(p.ItemId)).ToArray();
+        var slots = TagSlots.AmongUnpinned(filter.Slots, placed, depth);
+        var scan = filter with
+        {
+            Offset = 0, Pins = null, Slots = slots.Length == 0 ? null : filter.Slots, CapSurvivors = caps is not null,
+            Exclude = filter.Pins is { Length: > 0 } pinned ? [.. filter.Exclude, .. pinned.Select(p => p.ItemId)] : filter.Exclude,
+        };
+        // A capped list passes over items: it reads deeper, four times as deep each time, until the walk is sure.
+        var read = NewestItems.FirstRead(depth, caps is not null);
+        NewestWalk walk;
         while (true)
         {
-            var read = asked;
+            var asked = read;
             var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-                GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(filter with { K = read, Offset = 0, CapSurvivors = caps is not null })));
-            var (listed, final) = NewestItems.Merge([.. perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value)], read, caps, filter.Depth);
-            if (!final)
-            {
-                asked = TagCaps.Deeper(asked);
-                continue;
-            }
-            return new LatestItems(model.Version, [.. listed.Skip(filter.Offset).Take(filter.K).Select(s => new LatestItem(s.ItemId, s.Title, s.AvailableFrom!.Value))]);
+                GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(scan with { K = asked })));
+            walk = NewestItems.Walk([.. perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value)], asked, depth, slots, scan.DeepSlots, caps, taken);
+            if (walk.Next == NextRead.None) break;
+            if (walk.Next == NextRead.DeeperSlots) scan = scan with { DeepSlots = true };
+            else read = TagCaps.Deeper(read);
         }
+        var filled = walk.Filled;
+        var slotted = TagSlots.Placed(filled, s => s.ItemId);
+        var list = PinnedItems.Place([.. filled.Select(f => f.Item)], placed.Select(p => (p.Position, pinScan.Pinned[p.ItemId])), depth);
+        var placedIds = placed.Select(p => p.ItemId).ToHashSet(StringComparer.Ordinal);
+        var unfilled = TagSlots.Unfilled(filter.Slots, placed.Select(p => p.Position), filter.Offset, depth, [.. list.Select(s => s.ItemId)], slotted,
+            tag => walk.SlotCandidates.GetValueOrDefault(tag)?.Select(c => c.ItemId) ?? []);
+        return new LatestItems(model.Version,
+            [.. list.Skip(filter.Offset).Take(filter.K).Select(s => new LatestItem(s.ItemId, s.Title, s.AvailableFrom ?? DateTimeOffset.MinValue,
+                placedIds.Contains(s.ItemId), slotted.GetValueOrDefault(s.ItemId)))],
+            PinnedItems.Unplaced(filter.Pins, filter.Offset, depth, pinScan),
+            await TagSlots.TellNoItemsApart(unfilled, tag => TaggedItems.AnyListedAsync(GrainFactory, model, tag)));
     }
 
     public async Task<Abstractions.Ranking?> Similar(string itemId, ScanFilter filter)

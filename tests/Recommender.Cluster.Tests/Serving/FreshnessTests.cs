@@ -205,7 +205,7 @@ public sealed class FreshnessTests(ServingCluster cluster)
     public async Task The_latest_list_refuses_bad_values_naming_each_and_parameters_it_does_not_take()
     {
         foreach (var (query, field) in new[] { ("k=0", "k"), ("k=1001", "k"), ("offset=-1", "offset"), ("maxAge=2w", "maxAge"), ("tag=", "tag"), ("fresh=6h:2", "fresh"), ("boost=a:2", "boost"),
-                     ("cap=a", "cap"), ("capEach=a:0", "capEach"), ("pin=1:1", "pin"), ("scenario=no-such-scenario", "scenario") })
+                     ("cap=a", "cap"), ("capEach=a:0", "capEach"), ("pin=1", "pin"), ("slot=a:0", "slot"), ("scenario=no-such-scenario", "scenario") })
         {
             using var response = await cluster.Http.GetAsync($"/latest?{query}");
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);

@@ -214,12 +214,13 @@ public sealed class FreshnessTests
                     reads++;
                     var answers = shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(asked, [], [], [], caps: caps, capSurvivors: survivors)).ToArray();
                     sent += answers.Sum(a => a.Count);
-                    var (list, final) = NewestItems.Merge(answers, asked, caps, depth);
-                    if (final)
+                    var walk = NewestItems.Walk(answers, asked, depth, [], deepSlots: false, caps, taken: null);
+                    if (walk.Next == NextRead.None)
                     {
-                        Assert.Equal(expected, list.Select(r => r.ItemId));
+                        Assert.Equal(expected, walk.Filled.Select(r => r.Item.ItemId));
                         break;
                     }
+                    Assert.Equal(NextRead.Deeper, walk.Next);
                     asked = TagCaps.Deeper(asked);
                 }
                 Assert.True(reads < 6, $"{reads} reads");
@@ -227,9 +228,62 @@ public sealed class FreshnessTests
             }
         }
         // Uncapped, one read of the newest gives them.
-        var newest = NewestItems.Merge([.. shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(depth, [], [], []))], depth, null, depth);
-        Assert.True(newest.Final);
-        Assert.Equal(rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).Take(depth).Select(r => r.Id), newest.List.Select(r => r.ItemId));
+        var newest = NewestItems.Walk([.. shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(depth, [], [], []))], depth, depth, [], deepSlots: false, null, null);
+        Assert.Equal(NextRead.None, newest.Next);
+        Assert.Equal(rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).Take(depth).Select(r => r.Id), newest.Filled.Select(r => r.Item.ItemId));
+    }
+
+    private sealed record DatedRow(string Id, DateTimeOffset At, string[] Tags);
+
+    [Theory]
+    [InlineData(1, 10)]
+    [InlineData(2, 25)]
+    [InlineData(5, 6)]
+    public void Slots_in_the_newest_items_of_several_shards_under_caps_are_filled_as_in_the_walk_over_every_row(int seed, int depth)
+    {
+        // As above, with sports rare among the newest rows, each of them from the wire source, which holds most of them:
+        // under its cap a sports slot finds an item it lets in only well below the rows first read.
+        var random = new Random(seed);
+        var now = DateTimeOffset.UtcNow;
+        var shards = Enumerable.Range(0, 4).Select(_ => new ItemMatrix(2, normalise: false)).ToArray();
+        var rows = new List<DatedRow>();
+        for (var i = 0; i < 600; i++)
+        {
+            var minutes = random.Next(0, 600);
+            var sport = random.Next(minutes < 300 ? 20 : 4) == 0;
+            var source = (minutes < 120 && random.Next(3) > 0) || (sport && minutes < 200) ? "source:wire" : $"source:s{random.Next(5)}";
+            string[] tags = sport ? [source, "section:sport"] : [source];
+            var row = new DatedRow($"i{i:D3}", now.AddMinutes(-minutes), tags);
+            rows.Add(row);
+            shards[random.Next(shards.Length)].Upsert(row.Id, row.Id, [1f, 0f], tags, row.At);
+        }
+        var newestFirst = rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).ToList();
+        TagSlot[] slots = [new("section:sport", 2), new("section:sport", 4), new("source:wire", 3)];
+        foreach (var caps in new TagCap[]?[] { null, [new("source:wire", 1)], [new("source:", 1, Each: true)], [new("source:wire", 1), new("section:sport", 1)] })
+        {
+            // Every row walked newest first, each slot taking the newest of its tag the caps let in.
+            var expected = TagSlots.Fill(newestFirst, slots, tag => newestFirst.Where(r => r.Tags.Contains(tag)), r => r.Id, depth,
+                r => TagCaps.Marks(caps ?? [], r.Tags), caps, null);
+            foreach (var survivors in new[] { false, true })
+            {
+                var (asked, deepSlots, reads) = (NewestItems.FirstRead(depth, caps is not null), false, 0);
+                while (true)
+                {
+                    reads++;
+                    var answers = shards.Select(s => (IReadOnlyList<ScoredItem>)s.Latest(asked, [], [], [], caps: caps, capSurvivors: survivors && caps is not null,
+                        slots: slots, deepSlots: deepSlots)).ToArray();
+                    var walk = NewestItems.Walk(answers, asked, depth, slots, deepSlots, caps, taken: null);
+                    if (walk.Next == NextRead.None)
+                    {
+                        Assert.Equal(expected.Select(e => (e.Item.Id, e.Slot)), walk.Filled.Select(f => (f.Item.ItemId, f.Slot)));
+                        break;
+                    }
+                    if (walk.Next == NextRead.DeeperSlots) deepSlots = true;
+                    else asked = TagCaps.Deeper(asked);
+                }
+                Assert.True(reads < 8, $"{reads} reads");
+            }
+        }
     }
 
     [Fact]

@@ -4,8 +4,8 @@
 #   bash tests/run.sh [extra dotnet test arguments, e.g. --filter ...]
 #
 # Works from any directory, on a fresh Debian 12 machine with only the .NET SDK: the deployment
-# tests need PostgreSQL's server binaries and Prometheus' promtool, installed here with apt-get when
-# missing (root). Ends with the line "N passed, N failed" and exits non-zero when anything failed or
+# tests need PostgreSQL's server binaries and Prometheus' promtool, the console's tests Chromium and
+# ChromeDriver, installed here with apt-get when missing (root). Ends with the line "N passed, N failed" and exits non-zero when anything failed or
 # nothing ran.
 set -uo pipefail
 
@@ -26,7 +26,8 @@ apt_install() {
     if [[ ! -e "$policy" ]]; then
         printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=true
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # One package index update a run, however many installs follow.
+    if [[ "${APT_UPDATED:-}" != true ]]; then DEBIAN_FRONTEND=noninteractive apt-get update -q && APT_UPDATED=true; fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
     install_rc=$?
     [[ "$created_policy" == true ]] && rm -f "$policy"
@@ -49,6 +50,14 @@ if ! command -v promtool > /dev/null || ! command -v prometheus > /dev/null; the
 fi
 export RECOMMENDER_PROMTOOL="$(command -v promtool)"
 export RECOMMENDER_PROMETHEUS="$(command -v prometheus)"
+
+# ConsoleTests drive the operator console in Debian's headless Chromium through its ChromeDriver.
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+    echo "Chromium or ChromeDriver not found; installing the Debian packages 'chromium' and 'chromium-driver'."
+    apt_install --no-install-recommends chromium chromium-driver
+fi
+export RECOMMENDER_CHROMIUM="${RECOMMENDER_CHROMIUM:-/usr/bin/chromium}"
+export RECOMMENDER_CHROMEDRIVER="${RECOMMENDER_CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 # Every process the tests start carries this id, so any left behind by a crashed run can be found.
 # No MSBuild worker nodes lingering after the run.

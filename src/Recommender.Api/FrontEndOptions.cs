@@ -23,6 +23,9 @@ public sealed class FrontEndOptions
     /// </summary>
     public string? DefaultScenario { get; set; }
 
+    /// <summary>Whether the front end serves the operator console's pages at /console/ (they read the API with the key entered).</summary>
+    public bool Console { get; set; } = true;
+
     /// <summary>Binds and checks the settings; a bad value stops the node at start-up.</summary>
     public static FrontEndOptions Bind(IConfiguration configuration)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
 using Recommender.Abstractions;
+using Recommender.Api.Console;
 using Recommender.Api.Endpoints;
 using Recommender.Api.Health;
 using Recommender.Api.Security;
@@ -81,6 +82,7 @@ public static class RecommenderApi
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseBrowserOrigins();
+        if (app.Services.GetRequiredService<FrontEndOptions>().Console) app.UseConsole();
         // Without keys every caller may do everything: the key checks are left out of the pipeline rather than run
         // on every request to let everyone in (the endpoints' authorization metadata then has nothing to enforce).
         if (app.Services.GetRequiredService<ApiKeys>().Enabled)

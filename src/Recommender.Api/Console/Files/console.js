@@ -1,0 +1,252 @@
+// The operator console: reads the node's own HTTP API with the key the operator gives (kept for this tab only) and
+// shows what the cluster holds and serves. Every value from the API is written as text, never as markup.
+
+const keyStorage = "recommender-console-key";
+const view = document.getElementById("view");
+const status = document.getElementById("status");
+
+/** An element with attributes and children (strings become text nodes). */
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+/** A problem the API answered (RFC 7807), or a request that did not reach it. */
+class ApiProblem extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path) {
+  const key = sessionStorage.getItem(keyStorage);
+  let response;
+  try {
+    response = await fetch(path, { headers: key ? { "X-Api-Key": key } : {} });
+  } catch (error) {
+    throw new ApiProblem(0, { title: "The node did not answer", detail: String(error) });
+  }
+  const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : {};
+  if (!response.ok) throw new ApiProblem(response.status, body);
+  return body;
+}
+
+function problemBox(error) {
+  const problem = error instanceof ApiProblem ? error.problem : { detail: String(error) };
+  let hint = null;
+  if (error.status === 401) hint = "This needs an API key: enter a client key (an admin key for models' management) above.";
+  if (error.status === 403) hint = "The key given may not read this: an admin key is needed.";
+  const fields = Object.entries(problem.errors || {}).map(([field, messages]) => el("li", {}, `${field}: ${[].concat(messages).join(" ")}`));
+  return el("div", { class: "problem", role: "alert" },
+    el("strong", {}, problem.title || "The request failed"),
+    problem.detail && problem.detail !== problem.title ? el("div", {}, problem.detail) : null,
+    hint ? el("div", {}, hint) : null,
+    fields.length ? el("ul", {}, fields) : null);
+}
+
+const itemLink = (id) => el("a", { href: `#/items/${encodeURIComponent(id)}`, "data-item": id }, id);
+const userLink = (id) => el("a", { href: `#/users/${encodeURIComponent(id)}` }, id);
+const time = (value) => (value ? new Date(value).toLocaleString() : "");
+const percent = (score) => `${(score * 100).toFixed(2)} %`;
+
+function table(caption, headings, rows, attributes = {}, empty = "None.") {
+  return el("table", attributes,
+    el("caption", { class: "note" }, caption),
+    el("thead", {}, el("tr", {}, headings.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.length ? rows : [el("tr", {}, el("td", { colspan: headings.length }, empty))]));
+}
+
+/** A ranked list (recommendations, similar items, popular): rank, item, title, score and what placed it. */
+function rankedTable(name, answer, withReasons) {
+  const rows = answer.items.map((item, i) => el("tr", { "data-id": item.id },
+    el("td", { class: "number" }, i + 1),
+    el("td", {}, itemLink(item.id), item.pinned ? el("span", { class: "badge" }, "pinned") : null, item.slot ? el("span", { class: "badge" }, `slot ${item.slot}`) : null),
+    el("td", {}, item.title),
+    el("td", { class: "number" }, percent(item.score)),
+    withReasons ? el("td", {}, (item.because || []).map((r) => r.title).join("; ")) : null));
+  const headings = ["#", "Item", "Title", "Score", ...(withReasons ? ["Because of"] : [])];
+  return table(`${name}: model ${answer.modelVersion}${answer.source ? `, from ${answer.source}` : ""}${answer.cached ? ", cached" : ""}`,
+    headings, rows, { id: name.toLowerCase().replaceAll(" ", "-") });
+}
+
+/** A form whose fields go into the hash, so that every view is a link the operator can share. */
+function queryForm(fields, onSubmit) {
+  const form = el("form", { class: "query" },
+    fields.map((f) => el("label", {}, f.label, el("input", { name: f.name, value: f.value ?? "", required: f.required, placeholder: f.placeholder, inputmode: f.numeric ? "numeric" : null }))),
+    el("button", { type: "submit" }, "Show"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    onSubmit(Object.fromEntries(new FormData(form).entries()));
+  });
+  return form;
+}
+
+function hashWith(path, parameters) {
+  const query = new URLSearchParams(Object.entries(parameters).filter(([, v]) => v !== "" && v !== undefined));
+  return `#/${path}${query.size ? `?${query}` : ""}`;
+}
+
+async function userView(id, parameters) {
+  const k = parameters.get("k") || "10";
+  const scenario = parameters.get("scenario") || "";
+  const form = queryForm([
+    { label: "User id", name: "user", value: id, required: true },
+    { label: "k", name: "k", value: k, numeric: true },
+    { label: "Scenario", name: "scenario", value: scenario, placeholder: "none" },
+  ], (values) => { location.hash = hashWith(`users/${encodeURIComponent(values.user.trim())}`, { k: values.k, scenario: values.scenario }); });
+  view.replaceChildren(el("h2", {}, "A user's recommendations and history"), form);
+  if (!id) return;
+  const query = new URLSearchParams({ k, explain: "true" });
+  if (scenario) query.set("scenario", scenario);
+  const [recommendations, history] = await Promise.allSettled([
+    api(`/users/${encodeURIComponent(id)}/recommendations?${query}`),
+    api(`/users/${encodeURIComponent(id)}/history`),
+  ]);
+  const recommended = el("section", {}, el("h2", {}, "Recommendations for ", id));
+  recommended.append(recommendations.status === "fulfilled" ? rankedTable("Recommendations", recommendations.value, true) : problemBox(recommendations.reason));
+  const events = el("section", {}, el("h2", {}, "History"));
+  if (history.status === "fulfilled") {
+    const newest = [...history.value.events].reverse().slice(0, 50);
+    events.append(table(`${history.value.totalCount} events, newest first (at most 50 shown)`, ["When", "Type", "Item", "Value"],
+      newest.map((e) => el("tr", {}, el("td", {}, time(e.timestamp)), el("td", {}, e.type), el("td", {}, itemLink(e.itemId)),
+        el("td", { class: "number" }, e.value ?? ""))), { id: "history" }));
+  } else {
+    events.append(problemBox(history.reason));
+  }
+  view.append(recommended, events);
+}
+
+async function itemView(id, parameters) {
+  const k = parameters.get("k") || "10";
+  const form = queryForm([
+    { label: "Item id", name: "item", value: id, required: true },
+    { label: "Similar items (k)", name: "k", value: k, numeric: true },
+  ], (values) => { location.hash = hashWith(`items/${encodeURIComponent(values.item.trim())}`, { k: values.k }); });
+  view.replaceChildren(el("h2", {}, "An item and the items like it"), form);
+  if (!id) return;
+  const [item, similar] = await Promise.allSettled([
+    api(`/items/${encodeURIComponent(id)}`),
+    api(`/items/${encodeURIComponent(id)}/similar?${new URLSearchParams({ k })}`),
+  ]);
+  const details = el("section", {}, el("h2", {}, "Item ", id));
+  if (item.status === "fulfilled") {
+    const i = item.value;
+    const rows = [
+      ["Title", i.title], ["Text", i.text || "none"], ["Tags", (i.tags || []).join(", ") || "none"],
+      ["Recommendable", i.recommendable ? `yes (vector from ${i.vectorSource})` : `no${i.note ? `: ${i.note}` : ""}`],
+      ["Hidden", i.hidden ? "yes" : "no"], ["Available from", time(i.availableFrom) || "always"], ["Expires at", time(i.expiresAt) || "never"],
+      ["Placement", i.placement ? `model ${i.placement.modelVersion}, shard ${i.placement.shard}, row ${i.placement.row}` : "none"],
+      ["Updated", time(i.updatedAt)],
+    ];
+    details.append(el("dl", { class: "details", id: "item-details" }, rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", { "data-field": name }, value)])));
+  } else {
+    details.append(problemBox(item.reason));
+  }
+  const like = el("section", {}, el("h2", {}, "Similar items"));
+  like.append(similar.status === "fulfilled" ? rankedTable("Similar items", similar.value, false) : problemBox(similar.reason));
+  view.append(details, like);
+}
+
+async function listsView(parameters) {
+  const tag = parameters.get("tag") || "";
+  const k = parameters.get("k") || "10";
+  const form = queryForm([
+    { label: "Tag", name: "tag", value: tag, placeholder: "any" },
+    { label: "k", name: "k", value: k, numeric: true },
+  ], (values) => { location.hash = hashWith("lists", values); });
+  view.replaceChildren(el("h2", {}, "The popular list and the newest items"), form);
+  const query = new URLSearchParams({ k });
+  if (tag) query.set("tag", tag);
+  const [popular, latest] = await Promise.allSettled([api(`/popular?${query}`), api(`/latest?${query}`)]);
+  const popularSection = el("section", {}, el("h2", {}, "Popular now"));
+  popularSection.append(popular.status === "fulfilled" ? rankedTable("Popular", popular.value, false) : problemBox(popular.reason));
+  const latestSection = el("section", {}, el("h2", {}, "Newest"));
+  latestSection.append(latest.status === "fulfilled"
+    ? table(`Newest: model ${latest.value.modelVersion}`, ["#", "Item", "Title", "Available from"], latest.value.items.map((item, i) => el("tr", { "data-id": item.id },
+      el("td", { class: "number" }, i + 1), el("td", {}, itemLink(item.id), item.pinned ? el("span", { class: "badge" }, "pinned") : null),
+      el("td", {}, item.title), el("td", {}, time(item.availableFrom)))), { id: "latest" },
+      "None: only items written with an availableFrom are listed here.")
+    : problemBox(latest.reason));
+  view.append(el("div", { class: "columns" }, popularSection, latestSection));
+}
+
+async function modelsView() {
+  view.replaceChildren(el("h2", {}, "Model versions"));
+  const models = await api("/models");
+  const rows = models.models.map((m) => el("tr", { "data-version": m.version },
+    el("td", {}, m.version, m.version === models.active ? el("span", { class: "badge" }, "active") : null,
+      m.version === models.candidate ? el("span", { class: "badge" }, `candidate ${percent(models.candidateShare)}`) : null),
+    el("td", {}, m.state), el("td", {}, m.kind), el("td", { class: "number" }, m.dimension), el("td", { class: "number" }, m.itemCount),
+    el("td", {}, time(m.registeredAt)), el("td", {}, time(m.activatedAt)),
+    el("td", {}, Object.entries(m.metrics || {}).map(([name, value]) => `${name} ${Number(value).toFixed(4)}`).join(", "))));
+  view.append(el("section", {}, table(models.rollbackTarget ? `A rollback would return to ${models.rollbackTarget}.` : "No version to roll back to.",
+    ["Version", "State", "Kind", "Dimension", "Items", "Registered", "Activated", "Recorded scores"], rows, { id: "models" })));
+  if (models.candidate) {
+    try {
+      const results = await api(`/models/${encodeURIComponent(models.candidate)}/candidate/results`);
+      const hit = results.hitRate;
+      view.append(el("section", {}, el("h2", {}, `A/B test: ${results.candidate} against ${results.control}`),
+        el("p", { class: "note" }, hit
+          ? `Hit rate ${percent(hit.candidate)} against ${percent(hit.control)} (difference ${percent(hit.difference)}, 95 % interval ${percent(hit.low)} to ${percent(hit.high)}, always-valid p ${(hit.sequentialPValue ?? hit.pValue).toFixed(4)}).`
+          : "Too few lists and events on each side to compare yet.")));
+    } catch (error) {
+      view.append(problemBox(error));
+    }
+  }
+}
+
+async function showStatus() {
+  try {
+    const models = await api("/models");
+    const active = models.models.find((m) => m.version === models.active);
+    status.textContent = active ? `Active model ${active.version}: ${active.itemCount} items, dimension ${active.dimension}.` : "No model is active yet.";
+  } catch (error) {
+    status.textContent = error.status === 401 ? "Enter an API key to read the cluster." : `The cluster could not be read: ${error.message}`;
+  }
+}
+
+async function route() {
+  const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const parameters = new URLSearchParams(query || "");
+  const [name, ...rest] = path.split("/");
+  const id = rest.length ? decodeURIComponent(rest.join("/")) : "";
+  const current = ["users", "items", "lists", "models"].includes(name) ? name : "users";
+  for (const link of document.querySelectorAll("nav a")) link.classList.toggle("current", link.dataset.view === current);
+  view.setAttribute("aria-busy", "true");
+  try {
+    if (current === "items") await itemView(id, parameters);
+    else if (current === "lists") await listsView(parameters);
+    else if (current === "models") await modelsView();
+    else await userView(id, parameters);
+  } catch (error) {
+    view.append(problemBox(error));
+  } finally {
+    view.setAttribute("aria-busy", "false");
+  }
+}
+
+document.getElementById("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const key = document.getElementById("api-key").value.trim();
+  if (key) sessionStorage.setItem(keyStorage, key);
+  else sessionStorage.removeItem(keyStorage);
+  document.getElementById("api-key").value = "";
+  showStatus();
+  route();
+});
+document.getElementById("forget-key").addEventListener("click", () => {
+  sessionStorage.removeItem(keyStorage);
+  showStatus();
+  route();
+});
+window.addEventListener("hashchange", route);
+showStatus();
+route();

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using OpenQA.Selenium;
+using Recommender.Cluster.Tests.Api;
+using Recommender.Cluster.Tests.Infrastructure;
+using Recommender.Cluster.Tests.Serving;
+
+namespace Recommender.Cluster.Tests.Console;
+
+/// <summary>
+/// The operator console at /console/, in a real headless Chromium against a front end with API keys: it asks for a key,
+/// then shows what the API answers for a user, an item, the popular list and the models, follows its own links, names
+/// the field of a bad value, and writes every value from the API as text.
+/// </summary>
+[Collection(ServingCollection.Name)]
+public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
+{
+    private const string AdminKey = "console-admin-0123456789abcdef012";
+    private const string ClientKey = "console-client-0123456789abcdef01";
+    private WebApplication _api = null!;
+    private Uri _address = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        (_api, _address) = await cluster.StartFrontEndAsync(new Dictionary<string, string?>
+        {
+            ["Recommender:ApiKeys:Admin"] = AdminKey,
+            ["Recommender:ApiKeys:Client:0"] = ClientKey,
+        });
+        _http = new HttpClient { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(60) };
+        _http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _api.StopAsync();
+        await _api.DisposeAsync();
+    }
+
+    private static string[] RowIds(IWebDriver page, string table) =>
+        [.. page.FindElements(By.CssSelector($"#{table} tbody tr[data-id]")).Select(row => row.GetAttribute("data-id")!)];
+
+    [Fact]
+    public async Task The_console_asks_for_a_key_then_shows_what_the_api_answers_and_writes_values_as_text()
+    {
+        // The pages are served without a key, with a policy that lets only the console's own scripts run.
+        using (var page = await _http.GetAsync("/console/"))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.StartsWith("default-src 'none'; script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single());
+            Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+        var user = "5";
+        var models = await _http.GetFromJsonAsync<ModelsReply>("/models");
+        var recommended = (await _http.GetFromJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5&explain=true"))!.Items.Select(i => i.Id).ToArray();
+        var history = await _http.GetFromJsonAsync<HistoryReply>($"/users/{user}/history");
+        var marked = $"console-{Guid.NewGuid():N}";
+        const string markup = "<img src=x onerror=\"document.title='run'\"> & <script>document.title='run'</script>";
+
+        using var chromium = new HeadlessChromium();
+        var browser = chromium.Driver;
+        browser.Navigate().GoToUrl(new Uri(_address, "/console"));
+        Assert.Equal("Recommender console", browser.Title);
+        Assert.EndsWith("/console/", browser.Url.Split('#')[0]);
+        // Without a key the console says what it needs.
+        chromium.Until(b => b.FindElement(By.Id("status")).Text is var s && s.Contains("Enter an API key") ? s : null, "the request for a key");
+        browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/users/{user}"));
+        chromium.Until(b => b.FindElements(By.CssSelector("[role=alert]")).FirstOrDefault(a => a.Text.Contains("needs an API key")), "the 401 explained");
+
+        // With the client key: the active model, then the user's list and history as the API gives them.
+        browser.FindElement(By.Id("api-key")).SendKeys(ClientKey);
+        browser.FindElement(By.CssSelector("#key-form button[type=submit]")).Click();
+        chromium.Until(b => b.FindElement(By.Id("status")).Text is var s && s.Contains($"Active model {models!.Active}") ? s : null, "the active model");
+        browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/users/{user}?k=5"));
+        chromium.Until(b => RowIds(b, "recommendations") is { Length: 5 } ids ? ids : null, "the user's recommendations");
+        Assert.Equal(recommended, RowIds(browser, "recommendations"));
+        Assert.Equal(Math.Min(50, history!.Events.Count), browser.FindElements(By.CssSelector("#history tbody tr")).Count);
+        Assert.Contains(history.Events[^1].ItemId, browser.FindElement(By.CssSelector("#history tbody tr")).Text);
+
+        // Its links lead to the item: its details and its similar items, as the API gives them.
+        browser.FindElement(By.CssSelector($"#recommendations tbody tr[data-id='{recommended[0]}'] a")).Click();
+        var item = (await _http.GetFromJsonAsync<ItemReply>($"/items/{recommended[0]}"))!;
+        chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Title]")).FirstOrDefault(d => d.Text == item.Title), "the item's title");
+        Assert.EndsWith($"#/items/{recommended[0]}", browser.Url);
+        var similar = (await _http.GetFromJsonAsync<SimilarReply>($"/items/{recommended[0]}/similar?k=10"))!.Items.Select(i => i.Id).ToArray();
+        chromium.Until(b => RowIds(b, "similar-items") is { Length: > 0 } ids ? ids : null, "the similar items");
+        Assert.Equal(similar, RowIds(browser, "similar-items"));
+
+        // A bad value is named as the API names it.
+        browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/users/{user}?k=0"));
+        chromium.Until(b => b.FindElements(By.CssSelector("[role=alert] li")).FirstOrDefault(a => a.Text.StartsWith("k: ")), "the problem naming k");
+
+        // The popular list and the models.
+        var popular = (await _http.GetFromJsonAsync<PopularReply>("/popular?k=5"))!.Items.Select(i => i.Id).ToArray();
+        browser.Navigate().GoToUrl(new Uri(_address, "/console/#/lists?k=5"));
+        chromium.Until(b => RowIds(b, "popular") is { Length: 5 } ids ? ids : null, "the popular list");
+        Assert.Equal(popular, RowIds(browser, "popular"));
+        browser.Navigate().GoToUrl(new Uri(_address, "/console/#/models"));
+        var active = chromium.Until(b => b.FindElements(By.CssSelector($"#models tr[data-version='{models!.Active}']")).FirstOrDefault(), "the models");
+        Assert.Contains("active", active.Text);
+        Assert.Equal(models!.Models.Count, browser.FindElements(By.CssSelector("#models tbody tr[data-version]")).Count);
+
+        // An item whose title and text are markup: shown as written, and nothing of it runs.
+        using (var put = await _http.PutAsJsonAsync($"/items/{marked}", new { title = markup, text = markup, tags = new[] { marked }, hidden = true }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        try
+        {
+            browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/items/{marked}"));
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Title]")).FirstOrDefault(d => d.Text == markup), "the title as text");
+            Assert.Equal(markup, browser.FindElement(By.CssSelector("#item-details dd[data-field=Text]")).Text);
+            Assert.Empty(browser.FindElements(By.CssSelector("#view img, #view script")));
+            Assert.Equal("Recommender console", browser.Title);
+        }
+        finally
+        {
+            using (await _http.DeleteAsync($"/items/{marked}")) { }
+        }
+
+        // Forgotten, the key is no longer sent.
+        browser.FindElement(By.Id("forget-key")).Click();
+        chromium.Until(b => b.FindElement(By.Id("status")).Text is var s && s.Contains("Enter an API key") ? s : null, "the key forgotten");
+    }
+
+    [Fact]
+    public async Task A_front_end_started_without_the_console_does_not_serve_it()
+    {
+        var (api, address) = await cluster.StartFrontEndAsync(new Dictionary<string, string?> { ["Recommender:Console"] = "false" });
+        try
+        {
+            using var http = new HttpClient { BaseAddress = address };
+            using var page = await http.GetAsync("/console/");
+            Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+            using var script = await http.GetAsync("/console/console.js");
+            Assert.Equal(HttpStatusCode.NotFound, script.StatusCode);
+        }
+        finally
+        {
+            await api.StopAsync();
+            await api.DisposeAsync();
+        }
+    }
+}

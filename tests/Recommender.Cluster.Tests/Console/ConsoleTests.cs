@@ -103,6 +103,26 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         Assert.Contains("active", active.Text);
         Assert.Equal(models!.Models.Count, browser.FindElements(By.CssSelector("#models tbody tr[data-version]")).Count);
 
+        // The scenarios need an admin key: the console says so, and with one shows each scenario's rules and a way to try it.
+        var scenario = $"console-{Guid.NewGuid():N}";
+        using (var put = await _http.PutAsJsonAsync($"/scenarios/{scenario}", new { excludeTag = new[] { "sold-out" }, pin = new[] { "7:1" }, k = 5 }))
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        try
+        {
+            browser.Navigate().GoToUrl(new Uri(_address, "/console/#/scenarios"));
+            chromium.Until(b => b.FindElements(By.CssSelector("[role=alert]")).FirstOrDefault(a => a.Text.Contains("an admin key is needed")), "the 403 explained");
+            browser.FindElement(By.Id("api-key")).SendKeys(AdminKey);
+            browser.FindElement(By.CssSelector("#key-form button[type=submit]")).Click();
+            var row = chromium.Until(b => b.FindElements(By.CssSelector($"#scenarios tr[data-scenario='{scenario}']")).FirstOrDefault(), "the scenario");
+            Assert.Contains("excludeTag=sold-out pin=7:1 k=5", row.Text);
+            row.FindElement(By.LinkText("try on a user")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("input[name=scenario]")).FirstOrDefault(i => i.GetAttribute("value") == scenario), "the scenario in the user form");
+        }
+        finally
+        {
+            using (await _http.DeleteAsync($"/scenarios/{scenario}")) { }
+        }
+
         // An item whose title and text are markup: shown as written, and nothing of it runs.
         using (var put = await _http.PutAsJsonAsync($"/items/{marked}", new { title = markup, text = markup, tags = new[] { marked }, hidden = true }))
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);

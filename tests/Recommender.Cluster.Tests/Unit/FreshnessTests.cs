@@ -183,21 +183,13 @@ public sealed class FreshnessTests
     [InlineData(3, 4)]
     public void The_newest_items_of_several_shards_under_caps_are_the_walk_over_every_row_newest_first(int seed, int depth)
     {
-        // Four shards of 150 rows, each of one of six sources (one source holds most of the newest rows, so that its cap
-        // passes over many of them) and some of a section; times in whole minutes, so that they tie.
-        var random = new Random(seed);
-        var now = DateTimeOffset.UtcNow;
-        var shards = Enumerable.Range(0, 4).Select(_ => new ItemMatrix(2, normalise: false)).ToArray();
-        var rows = new List<(string Id, DateTimeOffset At, string[] Tags)>();
-        for (var i = 0; i < 600; i++)
+        // Each row of one of six sources (one source holds most of the newest rows, so that its cap passes over many of
+        // them) and some of a section.
+        var (shards, rows) = DatedShards(seed, (random, minutes) =>
         {
-            var minutes = random.Next(0, 600);
             var source = minutes < 120 && random.Next(3) > 0 ? "source:wire" : $"source:s{random.Next(5)}";
-            string[] tags = random.Next(4) == 0 ? [source, "section:sport"] : [source];
-            var row = ($"i{i:D3}", now.AddMinutes(-minutes), tags);
-            rows.Add(row);
-            shards[random.Next(shards.Length)].Upsert(row.Item1, row.Item1, [1f, 0f], tags, row.Item2);
-        }
+            return random.Next(4) == 0 ? [source, "section:sport"] : [source];
+        });
         foreach (var caps in new TagCap[][] { [new("source:", 2, Each: true)], [new("source:wire", 1), new("section:sport", 3)], [new("source:wire", 1), new("source:s1", 1)] })
         {
             // Every row, newest first, walked under the caps.
@@ -235,6 +227,26 @@ public sealed class FreshnessTests
 
     private sealed record DatedRow(string Id, DateTimeOffset At, string[] Tags);
 
+    /// <summary>
+    /// Four shards holding 600 rows between them, each available a whole number of minutes ago within the last ten hours (so
+    /// that times tie), tagged by <paramref name="tagsAt"/> from its age.
+    /// </summary>
+    private static (ItemMatrix[] Shards, List<DatedRow> Rows) DatedShards(int seed, Func<Random, int, string[]> tagsAt)
+    {
+        var random = new Random(seed);
+        var now = DateTimeOffset.UtcNow;
+        var shards = Enumerable.Range(0, 4).Select(_ => new ItemMatrix(2, normalise: false)).ToArray();
+        var rows = new List<DatedRow>();
+        for (var i = 0; i < 600; i++)
+        {
+            var minutes = random.Next(0, 600);
+            var row = new DatedRow($"i{i:D3}", now.AddMinutes(-minutes), tagsAt(random, minutes));
+            rows.Add(row);
+            shards[random.Next(shards.Length)].Upsert(row.Id, row.Id, [1f, 0f], row.Tags, row.At);
+        }
+        return (shards, rows);
+    }
+
     [Theory]
     [InlineData(1, 10)]
     [InlineData(2, 25)]
@@ -243,20 +255,12 @@ public sealed class FreshnessTests
     {
         // As above, with sports rare among the newest rows, each of them from the wire source, which holds most of them:
         // under its cap a sports slot finds an item it lets in only well below the rows first read.
-        var random = new Random(seed);
-        var now = DateTimeOffset.UtcNow;
-        var shards = Enumerable.Range(0, 4).Select(_ => new ItemMatrix(2, normalise: false)).ToArray();
-        var rows = new List<DatedRow>();
-        for (var i = 0; i < 600; i++)
+        var (shards, rows) = DatedShards(seed, (random, minutes) =>
         {
-            var minutes = random.Next(0, 600);
             var sport = random.Next(minutes < 300 ? 20 : 4) == 0;
             var source = (minutes < 120 && random.Next(3) > 0) || (sport && minutes < 200) ? "source:wire" : $"source:s{random.Next(5)}";
-            string[] tags = sport ? [source, "section:sport"] : [source];
-            var row = new DatedRow($"i{i:D3}", now.AddMinutes(-minutes), tags);
-            rows.Add(row);
-            shards[random.Next(shards.Length)].Upsert(row.Id, row.Id, [1f, 0f], tags, row.At);
-        }
+            return sport ? [source, "section:sport"] : [source];
+        });
         var newestFirst = rows.OrderByDescending(r => r.At).ThenBy(r => r.Id, StringComparer.Ordinal).ToList();
         TagSlot[] slots = [new("section:sport", 2), new("section:sport", 4), new("source:wire", 3)];
         foreach (var caps in new TagCap[]?[] { null, [new("source:wire", 1)], [new("source:", 1, Each: true)], [new("source:wire", 1), new("section:sport", 1)] })

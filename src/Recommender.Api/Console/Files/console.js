@@ -203,6 +203,23 @@ async function modelsView() {
   }
 }
 
+async function scenariosView() {
+  view.replaceChildren(el("h2", {}, "Scenarios"));
+  const answer = await api("/scenarios");
+  const rules = (s) => [
+    ...["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot"].flatMap((name) => (s[name] || []).map((value) => `${name}=${value}`)),
+    ...["diversity", "k", "includeSeen", "fresh", "maxAge"].filter((name) => s[name] !== null && s[name] !== undefined).map((name) => `${name}=${s[name]}`),
+  ].join(" ");
+  const rows = answer.scenarios.map((s) => el("tr", { "data-scenario": s.name },
+    el("td", {}, s.name, s.active ? null : el("span", { class: "badge" }, "inactive")),
+    el("td", {}, rules(s) || "no rules"),
+    el("td", {}, [s.activeFrom ? `from ${time(s.activeFrom)}` : "", s.activeUntil ? `until ${time(s.activeUntil)}` : ""].filter(Boolean).join(" ") || "always"),
+    el("td", {}, time(s.updatedAt)),
+    el("td", {}, el("a", { href: hashWith("users", { scenario: s.name }) }, "try on a user"))));
+  view.append(el("section", {}, table(`Revision ${answer.revision}; a list read with scenario=NAME gets its rules.`,
+    ["Name", "Rules", "Holds", "Updated", ""], rows, { id: "scenarios" })));
+}
+
 async function showStatus() {
   try {
     const models = await api("/models");
@@ -218,13 +235,14 @@ async function route() {
   const parameters = new URLSearchParams(query || "");
   const [name, ...rest] = path.split("/");
   const id = rest.length ? decodeURIComponent(rest.join("/")) : "";
-  const current = ["users", "items", "lists", "models"].includes(name) ? name : "users";
+  const current = ["users", "items", "lists", "models", "scenarios"].includes(name) ? name : "users";
   for (const link of document.querySelectorAll("nav a")) link.classList.toggle("current", link.dataset.view === current);
   view.setAttribute("aria-busy", "true");
   try {
     if (current === "items") await itemView(id, parameters);
     else if (current === "lists") await listsView(parameters);
     else if (current === "models") await modelsView();
+    else if (current === "scenarios") await scenariosView();
     else await userView(id, parameters);
   } catch (error) {
     view.append(problemBox(error));

@@ -89,6 +89,15 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         chromium.Until(b => RowIds(b, "similar-items") is { Length: > 0 } ids ? ids : null, "the similar items");
         Assert.Equal(similar, RowIds(browser, "similar-items"));
 
+        // A session's list, as POST /recommendations gives it.
+        using (var session = await _http.PostAsJsonAsync("/recommendations?k=5&explain=true", new { items = new[] { "1", "2", "3" } }))
+        {
+            var expected = (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Select(i => i.Id).ToArray();
+            browser.Navigate().GoToUrl(new Uri(_address, "/console/#/session?items=1,%202,3&k=5"));
+            chromium.Until(b => RowIds(b, "session") is { Length: 5 } ids ? ids : null, "the session's list");
+            Assert.Equal(expected, RowIds(browser, "session"));
+        }
+
         // A bad value is named as the API names it.
         browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/users/{user}?k=0"));
         chromium.Until(b => b.FindElements(By.CssSelector("[role=alert] li")).FirstOrDefault(a => a.Text.StartsWith("k: ")), "the problem naming k");
@@ -142,6 +151,8 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         // Forgotten, the key is no longer sent.
         browser.FindElement(By.Id("forget-key")).Click();
         chromium.Until(b => b.FindElement(By.Id("status")).Text is var s && s.Contains("Enter an API key") ? s : null, "the key forgotten");
+        // No script failed on the way: the only errors logged are the API's refusals the console showed (401, 403, 400; 404 for the hidden item's similar items).
+        Assert.All(chromium.Errors(), message => Assert.Matches(@"Failed to load resource: the server responded with a status of (400|401|403|404)", message));
     }
 
     [Fact]

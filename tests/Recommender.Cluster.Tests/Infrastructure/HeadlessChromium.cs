@@ -22,6 +22,7 @@ public sealed class HeadlessChromium : IDisposable
         service.SuppressInitialDiagnosticInformation = true;
         service.HideCommandPromptWindow = true;
         var options = new ChromeOptions { BinaryLocation = browser };
+        options.SetLoggingPreference(LogType.Browser, LogLevel.All);
         options.AddArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1300,1000", $"--user-data-dir={_profile}");
         Driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
@@ -49,6 +50,13 @@ public sealed class HeadlessChromium : IDisposable
             Thread.Sleep(100);
         }
     }
+
+    /// <summary>
+    /// What the pages wrote to the browser's console at the level of errors since the last call: script errors and
+    /// failed loads (an API's 4xx answer is logged so too).
+    /// </summary>
+    public string[] Errors() =>
+        [.. Driver.Manage().Logs.GetLog(LogType.Browser).Where(entry => entry.Level >= LogLevel.Severe).Select(entry => entry.Message)];
 
     public void Dispose()
     {

@@ -26,17 +26,19 @@ class ApiProblem extends Error {
   }
 }
 
-async function api(path) {
+async function api(path, body) {
   const key = sessionStorage.getItem(keyStorage);
+  const headers = key ? { "X-Api-Key": key } : {};
   let response;
   try {
-    response = await fetch(path, { headers: key ? { "X-Api-Key": key } : {} });
+    response = await fetch(path, body === undefined ? { headers }
+      : { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body) });
   } catch (error) {
     throw new ApiProblem(0, { title: "The node did not answer", detail: String(error) });
   }
-  const body = (response.headers.get("content-type") || "").includes("json") ? await response.json() : {};
-  if (!response.ok) throw new ApiProblem(response.status, body);
-  return body;
+  const answer = (response.headers.get("content-type") || "").includes("json") ? await response.json() : {};
+  if (!response.ok) throw new ApiProblem(response.status, answer);
+  return answer;
 }
 
 function problemBox(error) {
@@ -122,6 +124,24 @@ async function userView(id, parameters) {
     events.append(problemBox(history.reason));
   }
   view.append(recommended, events);
+}
+
+async function sessionView(parameters) {
+  const items = parameters.get("items") || "";
+  const k = parameters.get("k") || "10";
+  const scenario = parameters.get("scenario") || "";
+  const form = queryForm([
+    { label: "Items the visitor had, oldest first (ids, comma-separated)", name: "items", value: items, required: true },
+    { label: "k", name: "k", value: k, numeric: true },
+    { label: "Scenario", name: "scenario", value: scenario, placeholder: "none" },
+  ], (values) => { location.hash = hashWith("session", values); });
+  view.replaceChildren(el("h2", {}, "An anonymous visitor's recommendations"),
+    el("p", { class: "note" }, "What a session with these items gets (POST /recommendations); nothing is stored."), form);
+  if (!items) return;
+  const query = new URLSearchParams({ k, explain: "true" });
+  if (scenario) query.set("scenario", scenario);
+  const answer = await api(`/recommendations?${query}`, { items: items.split(",").map((id) => id.trim()).filter((id) => id.length) });
+  view.append(el("section", {}, el("h2", {}, "Recommendations for the session"), rankedTable("Session", answer, true)));
 }
 
 async function itemView(id, parameters) {
@@ -235,12 +255,13 @@ async function route() {
   const parameters = new URLSearchParams(query || "");
   const [name, ...rest] = path.split("/");
   const id = rest.length ? decodeURIComponent(rest.join("/")) : "";
-  const current = ["users", "items", "lists", "models", "scenarios"].includes(name) ? name : "users";
+  const current = ["users", "session", "items", "lists", "models", "scenarios"].includes(name) ? name : "users";
   for (const link of document.querySelectorAll("nav a")) link.classList.toggle("current", link.dataset.view === current);
   view.setAttribute("aria-busy", "true");
   try {
     if (current === "items") await itemView(id, parameters);
     else if (current === "lists") await listsView(parameters);
+    else if (current === "session") await sessionView(parameters);
     else if (current === "models") await modelsView();
     else if (current === "scenarios") await scenariosView();
     else await userView(id, parameters);

@@ -18,6 +18,12 @@ public sealed class FrontEndOptions
     public int KnownItemCacheSize { get; set; } = 100_000;
 
     /// <summary>
+    /// How long a kept item id stands before the front end asks the catalogue again: an item deleted through another front
+    /// end is refused here at most this long after.
+    /// </summary>
+    public TimeSpan KnownItemLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// The scenario whose rules a list read without scenario= gets (none when unset): rules that hold everywhere, such as
     /// leaving out sold-out items, changed without a client release. A read naming a scenario gets that one instead.
     /// </summary>
@@ -38,6 +44,10 @@ public sealed class FrontEndOptions
         if (options.KnownItemCacheSize is < 0 or > 10_000_000)
             throw new OptionsValidationException(cacheKey, typeof(FrontEndOptions),
                 [$"{cacheKey} must be 0 (no cache) to 10000000 item ids, not {options.KnownItemCacheSize}."]);
+        const string lifetimeKey = "Recommender:KnownItemLifetime";
+        if (options.KnownItemLifetime <= TimeSpan.Zero || options.KnownItemLifetime > TimeSpan.FromDays(1))
+            throw new OptionsValidationException(lifetimeKey, typeof(FrontEndOptions),
+                [$"{lifetimeKey} must be a time span above zero and at most a day (such as 00:05:00), not {options.KnownItemLifetime}."]);
         const string scenarioKey = "Recommender:DefaultScenario";
         if (options.DefaultScenario is { } scenario && Recommender.Abstractions.ScenarioNames.Problem(scenario) is { } problem)
             throw new OptionsValidationException(scenarioKey, typeof(FrontEndOptions), [$"{scenarioKey} is a scenario's name, which {problem}; '{scenario}' is not."]);

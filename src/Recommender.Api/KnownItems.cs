@@ -4,15 +4,16 @@ using Recommender.Abstractions;
 namespace Recommender.Api;
 
 /// <summary>
-/// Item ids this front end has found in the catalogue. An id found once is taken as valid: an event naming it is
-/// checked without a call to the cluster, which spares a call per write and keeps such writes independent of the silo
-/// that holds the item's bucket. A deleted item leaves the memory of the front end that deleted it; another front end
-/// that found it before still takes events naming it until the id is pushed out (histories keep deleted ids anyway). At most <see cref="FrontEndOptions.KnownItemCacheSize"/> ids
-/// are kept, the least recently used going first.
+/// Item ids this front end has found in the catalogue. An id found is taken as valid for
+/// <see cref="FrontEndOptions.KnownItemLifetime"/>: an event naming it is checked without a call to the cluster, which
+/// spares a call per write and keeps such writes independent of the silo that holds the item's bucket. A deleted item
+/// leaves the memory of the front end that deleted it at once, and of every other front end within the lifetime
+/// (histories keep deleted ids anyway). At most <see cref="FrontEndOptions.KnownItemCacheSize"/> ids are kept, the
+/// least recently used going first.
 /// </summary>
 public sealed class KnownItems(FrontEndOptions options) : IDisposable
 {
-    private static readonly MemoryCacheEntryOptions Entry = new() { Size = 1 };
+    private readonly MemoryCacheEntryOptions _entry = new() { Size = 1, AbsoluteExpirationRelativeToNow = options.KnownItemLifetime };
 
     private readonly MemoryCache? _ids = options.KnownItemCacheSize > 0
         ? new MemoryCache(new MemoryCacheOptions { SizeLimit = options.KnownItemCacheSize })
@@ -20,7 +21,7 @@ public sealed class KnownItems(FrontEndOptions options) : IDisposable
 
     public bool Contains(string itemId) => _ids is not null && _ids.TryGetValue(itemId, out _);
 
-    public void Add(string itemId) => _ids?.Set(itemId, true, Entry);
+    public void Add(string itemId) => _ids?.Set(itemId, true, _entry);
 
     public void Forget(string itemId) => _ids?.Remove(itemId);
 

@@ -372,6 +372,46 @@ public sealed class ItemDeletionTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task Another_front_end_refuses_events_naming_a_deleted_item_once_its_memory_of_the_id_lapses()
+    {
+        var tag = $"lapsed-{Guid.NewGuid():N}";
+        var user = "lapsed-" + tag;
+        var (brief, kept) = (await cluster.StartFrontEndAsync(new Dictionary<string, string?> { ["Recommender:KnownItemLifetime"] = "00:00:01" }),
+            await cluster.StartFrontEndAsync(new Dictionary<string, string?>()));
+        using var briefHttp = new HttpClient { BaseAddress = brief.BaseAddress };
+        using var keptHttp = new HttpClient { BaseAddress = kept.BaseAddress };
+        async Task<HttpStatusCode> Event(HttpClient http, string item)
+        {
+            using var response = await http.PostAsJsonAsync("/events", new { userId = user, itemId = item, type = "view" });
+            return response.StatusCode;
+        }
+        try
+        {
+            using (var post = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id = tag, title = "Brief", tags = new[] { tag } } }))
+                Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+            // Each front end finds the item once and keeps its id.
+            Assert.Equal(HttpStatusCode.OK, await Event(briefHttp, tag));
+            Assert.Equal(HttpStatusCode.OK, await Event(keptHttp, tag));
+            Assert.True((await Delete(tag)).Deleted);
+            Assert.Equal(HttpStatusCode.BadRequest, await Event(cluster.Http, tag));
+            // The other front ends still take it while they remember it; one whose memory lapsed asks again and refuses it.
+            Assert.Equal(HttpStatusCode.OK, await Event(keptHttp, tag));
+            await Task.Delay(TimeSpan.FromSeconds(1.5));
+            Assert.Equal(HttpStatusCode.BadRequest, await Event(briefHttp, tag));
+            Assert.Equal(3, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).TotalCount);
+        }
+        finally
+        {
+            using (await cluster.Http.DeleteAsync($"/users/{user}")) { }
+            foreach (var (api, _) in new[] { brief, kept })
+            {
+                await api.StopAsync();
+                await api.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Deleting_an_item_that_is_not_there_answers_false_and_a_bad_id_is_refused()
     {
         Assert.Equal(new DeletedItemReply("never-written-x", false), await Delete("never-written-x"));

@@ -38,6 +38,7 @@ public sealed class HostRunnerTests
     [InlineData("Recommender:CallAttemptTimeout", "00:00:00", "Recommender:CallAttemptTimeout must be a time span above zero and at most 00:10:00 (such as 00:00:10), not 00:00:00.")]
     [InlineData("Recommender:CallAttemptTimeout", "1.00:00:00", "Recommender:CallAttemptTimeout must be a time span above zero and at most 00:10:00 (such as 00:00:10), not 1.00:00:00.")]
     [InlineData("Recommender:KnownItemCacheSize", "-1", "Recommender:KnownItemCacheSize must be 0 (no cache) to 10000000 item ids, not -1.")]
+    [InlineData("Recommender:KnownItemLifetime", "00:00:00", "Recommender:KnownItemLifetime must be a time span above zero and at most a day (such as 00:05:00), not 00:00:00.")]
     [InlineData("Recommender:DefaultScenario", "home page", "Recommender:DefaultScenario is a scenario's name, which may hold only ASCII letters, digits, '-', '_' and '.' (such as home-page or cart.upsell); 'home page' is not.")]
     [InlineData("Recommender:RateLimit:RequestsPerSecond", "-1", "Recommender:RateLimit:RequestsPerSecond must be 0 (no limit) to 1000000, not -1.")]
     [InlineData("Recommender:RateLimit:Burst", "0", "Recommender:RateLimit:Burst must be 1 to 1000000 requests, not 0.")]

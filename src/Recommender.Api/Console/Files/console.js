@@ -31,8 +31,10 @@ async function api(path, body) {
   const headers = key ? { "X-Api-Key": key } : {};
   let response;
   try {
-    response = await fetch(path, body === undefined ? { headers }
-      : { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    // A read the node does not answer within a minute is given up, so that the view says so rather than wait.
+    const signal = AbortSignal.timeout(60_000);
+    response = await fetch(path, body === undefined ? { headers, signal }
+      : { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   } catch (error) {
     throw new ApiProblem(0, { title: "The node did not answer", detail: String(error) });
   }

@@ -142,6 +142,16 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             Assert.Equal(markup, browser.FindElement(By.CssSelector("#item-details dd[data-field=Text]")).Text);
             Assert.Empty(browser.FindElements(By.CssSelector("#view img, #view script")));
             Assert.Equal("Recommender console", browser.Title);
+
+            // Shown again from the console, and hidden again: the item keeps everything else it was written with.
+            browser.FindElement(By.Id("toggle-hidden")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Hidden]")).FirstOrDefault(d => d.Text == "no"), "the item shown");
+            var shown = (await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!;
+            Assert.Equal((false, markup, markup, marked), (shown.Hidden, shown.Title, shown.Text, shown.Tags.Single()));
+            chromium.Until(b => b.FindElement(By.Id("toggle-hidden")).Text == "Hide from every list" ? "" : null, "the button turned over");
+            browser.FindElement(By.Id("toggle-hidden")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Hidden]")).FirstOrDefault(d => d.Text == "yes"), "the item hidden");
+            Assert.True((await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.Hidden);
         }
         finally
         {

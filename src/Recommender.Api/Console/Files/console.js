@@ -26,15 +26,15 @@ class ApiProblem extends Error {
   }
 }
 
-async function api(path, body) {
+async function api(path, body, method = "POST") {
   const key = sessionStorage.getItem(keyStorage);
   const headers = key ? { "X-Api-Key": key } : {};
   let response;
   try {
-    // A read the node does not answer within a minute is given up, so that the view says so rather than wait.
+    // A request the node does not answer within a minute is given up, so that the view says so rather than wait.
     const signal = AbortSignal.timeout(60_000);
     response = await fetch(path, body === undefined ? { headers, signal }
-      : { method: "POST", headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
+      : { method, headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   } catch (error) {
     throw new ApiProblem(0, { title: "The node did not answer", detail: String(error) });
   }
@@ -169,12 +169,36 @@ async function itemView(id, parameters) {
       ["Updated", time(i.updatedAt)],
     ];
     details.append(el("dl", { class: "details", id: "item-details" }, rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", { "data-field": name }, value)])));
+    details.append(hiddenToggle(i));
   } else {
     details.append(problemBox(item.reason));
   }
   const like = el("section", {}, el("h2", {}, "Similar items"));
   like.append(similar.status === "fulfilled" ? rankedTable("Similar items", similar.value, false) : problemBox(similar.reason));
   view.append(details, like);
+}
+
+/**
+ * A button that hides the item from every list or shows it again: the item written back as read (PUT replaces title,
+ * text, tags and window; its embedding and text vector are kept) with the hidden flag turned over.
+ */
+function hiddenToggle(item) {
+  const button = el("button", { type: "button", id: "toggle-hidden" }, item.hidden ? "Show in lists again" : "Hide from every list");
+  const outcome = el("div", { "aria-live": "polite" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    const written = { title: item.title, text: item.text, tags: item.tags, hidden: !item.hidden };
+    if (item.availableFrom) written.availableFrom = item.availableFrom;
+    if (item.expiresAt) written.expiresAt = item.expiresAt;
+    try {
+      await api(`/items/${encodeURIComponent(item.id)}`, written, "PUT");
+      await route();
+    } catch (error) {
+      button.disabled = false;
+      outcome.replaceChildren(problemBox(error));
+    }
+  });
+  return el("div", { class: "actions" }, button, outcome);
 }
 
 async function listsView(parameters) {

@@ -350,6 +350,10 @@ public interface IItemShardGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Latest")]
     Task<Immutable<ScoredItem[]>> Latest(ScanFilter filter);
+
+    /// <summary>The first <paramref name="k"/> items this shard holds whose title holds <paramref name="text"/> (ignoring case), hidden ones too, closest first.</summary>
+    [Alias("FindTitles")]
+    Task<Immutable<FoundItem[]>> FindTitles(string text, int k);
 }
 
 /// <summary>
@@ -419,6 +423,10 @@ public interface ISearchGrain : IGrainWithIntegerKey
     /// <summary>The active version's newest items under <paramref name="filter"/> (its depth, offset, exclusions, tags and maximum age); null before any version is active.</summary>
     [Alias("Latest")]
     Task<LatestItems?> Latest(ScanFilter filter);
+
+    /// <summary>The active version's first <paramref name="k"/> items whose title holds <paramref name="text"/>, closest first; null before any version is active.</summary>
+    [Alias("FindTitles")]
+    Task<FoundItems?> FindTitles(string text, int k);
 }
 
 /// <summary>

@@ -166,6 +166,14 @@ public sealed record LatestItem(
     [property: Id(3)] bool Pinned = false,
     [property: Id(4)] string? Slot = null);
 
+/// <summary>Items found by a part of their title, closest first (<see cref="FoundItem.Closeness"/>: 0 equal, 1 starting with it, 2 holding it).</summary>
+[GenerateSerializer, Immutable, Alias("recommender.found-items")]
+public sealed record FoundItems([property: Id(0)] string ModelVersion, [property: Id(1)] FoundItem[] Items);
+
+/// <summary>An item of <see cref="FoundItems"/>.</summary>
+[GenerateSerializer, Immutable, Alias("recommender.found-item")]
+public sealed record FoundItem([property: Id(0)] string ItemId, [property: Id(1)] string Title, [property: Id(2)] int Closeness);
+
 /// <summary>A history item that explains a recommendation, with the cosine similarity of the two items' vectors.</summary>
 [GenerateSerializer, Immutable, Alias("recommender.history-reason")]
 public sealed record HistoryReason(

@@ -28,6 +28,12 @@ public static class ItemEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        app.MapGet("/items", Find)
+            .WithName("FindItems")
+            .WithSummary("The first k items (20 by default) of the active version whose title holds title=TEXT, ignoring case, hidden ones too: a title equal to "
+                + "it first, then those starting with it, then those holding it, the shorter title first (then by id); for looking up an item's id.")
+            .Produces<FoundItemsResponse>()
+            .ProducesValidationProblem();
         app.MapGet("/items/{id}", Get)
             .WithName("GetItem")
             .Produces<ItemResponse>()
@@ -91,6 +97,22 @@ public static class ItemEndpoints
         var active = written.Any(v => v.Placement is null) ? await ActiveModel(grains, options, cancellation) : null;
         var views = written.Select(v => ItemResponse.From(v, active)).ToArray();
         return Results.Ok(new ItemsResponse(views.Length, views));
+    }
+
+    /// <summary>The longest text GET /items?title= looks for.</summary>
+    public const int MaxTitleSearch = 200;
+
+    private static async Task<IResult> Find(string? title, string? k, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var errors = new ValidationErrors();
+        var text = title?.Trim();
+        if (string.IsNullOrEmpty(text)) errors.Add("title", "title must be given: the text to look for in items' titles, such as title=matrix.");
+        else if (text.Length > MaxTitleSearch) errors.Add("title", $"title has {text.Length} characters; at most {MaxTitleSearch} are looked for.");
+        var count = k is null ? 20 : Fields.K(k, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var found = await ClusterRetry.RepeatAsync(() => grains.GetGrain<ISearchGrain>(WorkerKeys.Any()).FindTitles(text!, count!.Value), options.CallAttemptTimeout, cancellation);
+        if (found is null) return Problems.Unavailable("No model is active yet: the catalogue is still loading.");
+        return Results.Ok(new FoundItemsResponse(found.ModelVersion, [.. found.Items.Select(i => new FoundItemResponse(i.ItemId, i.Title))]));
     }
 
     private static async Task<IResult> Get(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)

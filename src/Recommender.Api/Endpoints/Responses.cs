@@ -124,6 +124,12 @@ public sealed record UnplacedPinResponse(
 
 public sealed record HistoryEvent(string ItemId, string Type, DateTimeOffset Timestamp, string EventId, double? Value);
 
+/// <summary>GET /items?title=: the items of the active version whose title holds the text, closest first.</summary>
+public sealed record FoundItemsResponse(string ModelVersion, IReadOnlyList<FoundItemResponse> Items);
+
+/// <summary>An item found by its title.</summary>
+public sealed record FoundItemResponse(string Id, string Title);
+
 /// <summary>DELETE /items/{id}: whether the item was in the catalogue (false for a repeat).</summary>
 public sealed record DeletedItemResponse(string Id, bool Deleted);
 

@@ -149,6 +149,22 @@ public sealed class ItemMatrix(int dimension, bool normalise)
         return rows.Any(row => !_hiddenRows.Contains(row) && !_unlistedRows.Contains(row) && !(_heldUntil.GetValueOrDefault(row) > now));
     }
 
+    /// <summary>
+    /// The first <paramref name="k"/> rows of items the catalogue holds whose title holds <paramref name="text"/> (ignoring
+    /// case), hidden or not, in <see cref="TitleMatches.Order"/>: an operator looks up any item, a hidden one too.
+    /// </summary>
+    public (string ItemId, string Title, int Closeness)[] FindTitles(string text, int k)
+    {
+        var kept = new List<(string ItemId, string Title, int Closeness)>();
+        for (var row = 0; row < Count; row++)
+        {
+            if (_unlistedRows.Contains(row) || TitleMatches.Closeness(_titles[row], text) is not { } closeness) continue;
+            kept.Add((_ids[row], _titles[row], closeness));
+        }
+        kept.Sort(TitleMatches.Order);
+        return [.. kept.Take(k)];
+    }
+
     public void SetTitle(string itemId, string title)
     {
         if (_rows.TryGetValue(itemId, out var row)) _titles[row] = title;

@@ -84,6 +84,12 @@ public sealed class ItemShardGrain(
             filter.Slots, filter.DeepSlots));
     }
 
+    public async Task<Immutable<FoundItem[]>> FindTitles(string text, int k)
+    {
+        await RefreshHidden();
+        return new([.. _matrix.FindTitles(text, k).Select(m => new FoundItem(m.ItemId, m.Title, m.Closeness))]);
+    }
+
     public async Task<bool> ListsTag(string tag)
     {
         await RefreshHidden();

@@ -200,6 +200,17 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
             await TagSlots.TellNoItemsApart(unfilled, tag => TaggedItems.AnyListedAsync(GrainFactory, model, tag)));
     }
 
+    public async Task<FoundItems?> FindTitles(string text, int k)
+    {
+        var model = (await catalogue.GetAsync()).Model;
+        if (model is null) return null;
+        var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
+            GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).FindTitles(text, k)));
+        // Each shard's first k hold the first k of all.
+        return new FoundItems(model.Version, [.. perShard.SelectMany(s => s.Value).Select(f => (f.ItemId, f.Title, f.Closeness)).Order(TitleMatches.Order).Take(k)
+            .Select(m => new FoundItem(m.ItemId, m.Title, m.Closeness))]);
+    }
+
     public async Task<Abstractions.Ranking?> Similar(string itemId, ScanFilter filter)
     {
         var model = (await catalogue.GetAsync()).Model;

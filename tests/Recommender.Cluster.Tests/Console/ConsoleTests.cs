@@ -40,6 +40,10 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         await _api.DisposeAsync();
     }
 
+    private sealed record FoundItemsReply(string ModelVersion, List<FoundItemReply> Items);
+
+    private sealed record FoundItemReply(string Id, string Title);
+
     private static string[] RowIds(IWebDriver page, string table) =>
         [.. page.FindElements(By.CssSelector($"#{table} tbody tr[data-id]")).Select(row => row.GetAttribute("data-id")!)];
 
@@ -88,6 +92,14 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         var similar = (await _http.GetFromJsonAsync<SimilarReply>($"/items/{recommended[0]}/similar?k=10"))!.Items.Select(i => i.Id).ToArray();
         chromium.Until(b => RowIds(b, "similar-items") is { Length: > 0 } ids ? ids : null, "the similar items");
         Assert.Equal(similar, RowIds(browser, "similar-items"));
+
+        // An item found by a part of its title, as GET /items?title= finds it.
+        var part = item.Title.Length > 6 ? item.Title[1..6] : item.Title;
+        var matching = (await _http.GetFromJsonAsync<FoundItemsReply>($"/items?title={Uri.EscapeDataString(part)}&k=50"))!.Items.Select(i => i.Id).ToArray();
+        Assert.Contains(recommended[0], matching);
+        browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/items?title={Uri.EscapeDataString(part)}"));
+        chromium.Until(b => RowIds(b, "found") is { Length: > 0 } ids ? ids : null, "the items found");
+        Assert.Equal(matching, RowIds(browser, "found"));
 
         // A session's list, as POST /recommendations gives it.
         using (var session = await _http.PostAsJsonAsync("/recommendations?k=5&explain=true", new { items = new[] { "1", "2", "3" } }))

@@ -152,7 +152,15 @@ async function itemView(id, parameters) {
     { label: "Item id", name: "item", value: id, required: true },
     { label: "Similar items (k)", name: "k", value: k, numeric: true },
   ], (values) => { location.hash = hashWith(`items/${encodeURIComponent(values.item.trim())}`, { k: values.k }); });
-  view.replaceChildren(el("h2", {}, "An item and the items like it"), form);
+  const title = parameters.get("title") || "";
+  const finder = queryForm([{ label: "Find by title", name: "title", value: title, required: true, placeholder: "part of a title" }],
+    (values) => { location.hash = hashWith("items", { title: values.title.trim() }); });
+  view.replaceChildren(el("h2", {}, "An item and the items like it"), form, finder);
+  if (!id && title) {
+    const found = await api(`/items?${new URLSearchParams({ title, k: "50" })}`);
+    view.append(el("section", {}, table(`Items whose title holds "${title}" (model ${found.modelVersion}; at most 50, closest first)`, ["Item", "Title"],
+      found.items.map((item) => el("tr", { "data-id": item.id }, el("td", {}, itemLink(item.id)), el("td", {}, item.title))), { id: "found" })));
+  }
   if (!id) return;
   const [item, similar] = await Promise.allSettled([
     api(`/items/${encodeURIComponent(id)}`),

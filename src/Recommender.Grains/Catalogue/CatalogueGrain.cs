@@ -573,9 +573,8 @@ public sealed class CatalogueGrain(
         _recentlyDeleted.Add(ids, DateTimeOffset.UtcNow);
         // Each step writes its rows before memory changes, and a repeat does again only what is left. Only items a
         // serving version was trained on need a place in the hidden set (the shards unlist the others' rows).
-        var trained = S.Model is { } active ? models.Get(active.Version).DenseIds : null;
-        var candidateTrained = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
-        var deleted = ids.Where(id => !_deleted.Contains(id) && (trained?.ContainsKey(id) == true || candidateTrained?.ContainsKey(id) == true)).ToArray();
+        var servingTrained = TrainedByServing();
+        var deleted = ids.Where(id => !_deleted.Contains(id) && servingTrained(id)).ToArray();
         if (deleted.Length > 0) await store.WriteAsync(DeletedOwner, deleted.Select(id => KeyValuePair.Create(id, true)).ToArray());
         _deleted.UnionWith(deleted);
         var hidden = ids.Where(_hidden.Contains).ToArray();
@@ -654,9 +653,8 @@ public sealed class CatalogueGrain(
     /// </summary>
     private async Task ForgetDeletedWithoutRows()
     {
-        var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
-        var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
-        var forgotten = _deleted.Where(id => trained?.ContainsKey(id) != true && candidate?.ContainsKey(id) != true).ToHashSet(StringComparer.Ordinal);
+        var servingTrained = TrainedByServing();
+        var forgotten = _deleted.Where(id => !servingTrained(id)).ToHashSet(StringComparer.Ordinal);
         if (forgotten.Count == 0) return;
         try
         {
@@ -1047,12 +1045,19 @@ public sealed class CatalogueGrain(
     /// <summary>The hidden items and those outside their window, less the expired ones without a row under the active version or the candidate.</summary>
     private string[] HiddenIds()
     {
-        var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
-        var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
+        var servingTrained = TrainedByServing();
         // A deleted item the shards have unlisted needs no place in the set unless a serving version was trained on it,
         // which the popular lists may still name until their copies of its details expire.
-        var deleted = _deleted.Where(id => trained?.ContainsKey(id) == true || candidate?.ContainsKey(id) == true);
-        return [.. _hidden.Union(deleted).Union(_schedule.ClosedWithRows(id => trained?.ContainsKey(id) == true || _added.ContainsKey(id)
-            || candidate?.ContainsKey(id) == true || _candidateAdded.ContainsKey(id), DateTimeOffset.UtcNow))];
+        var deleted = _deleted.Where(servingTrained);
+        return [.. _hidden.Union(deleted).Union(_schedule.ClosedWithRows(id => servingTrained(id) || _added.ContainsKey(id) || _candidateAdded.ContainsKey(id),
+            DateTimeOffset.UtcNow))];
+    }
+
+    /// <summary>Whether the active version or the candidate was trained on an item (as of the call).</summary>
+    private Func<string, bool> TrainedByServing()
+    {
+        var trained = S.Model is { } model ? models.Get(model.Version).DenseIds : null;
+        var candidate = S.Candidate is { } c ? models.Get(c.Model.Version).DenseIds : null;
+        return id => trained?.ContainsKey(id) == true || candidate?.ContainsKey(id) == true;
     }
 }

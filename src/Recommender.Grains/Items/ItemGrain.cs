@@ -84,13 +84,12 @@ public sealed class ItemGrain(
         try
         {
             var id = GrainKeys.IdOf(this);
-            var existed = await Current() is not null;
             // The details go first, then the catalogue's rows: a repeat after a failure between the steps finds no
-            // details and still takes the item out of the catalogue.
-            await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Remove(new Immutable<string[]>([id]));
-            await Erase();
+            // details and still takes the item out of the catalogue. Either copy erased means the item was there.
+            var bulk = (await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Remove(new Immutable<string[]>([id])))[0];
+            var own = await Erase();
             await GrainFactory.GetGrain<ICatalogueGrain>(0).RemoveItems(new Immutable<string[]>([id]));
-            return existed;
+            return bulk || own;
         }
         finally
         {

@@ -56,7 +56,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         {
             var calls = new Task<Immutable<ScoredItem[]>>[model.Shards];
             for (var i = 0; i < calls.Length; i++)
-                calls[i] = GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).TopK(normalised, scan);
+                calls[i] = Shard(model, i).TopK(normalised, scan);
             var perShard = await Task.WhenAll(calls);
             var candidates = perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value).ToArray();
             if (hasSlots) (candidates, slotCandidates, slotRowsFromOneShard) = TagSlots.Split(candidates);
@@ -181,7 +181,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         {
             var asked = read;
             var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-                GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).Latest(scan with { K = asked })));
+                Shard(model, i).Latest(scan with { K = asked })));
             walk = NewestItems.Walk([.. perShard.Select(s => (IReadOnlyList<ScoredItem>)s.Value)], asked, depth, slots, scan.DeepSlots, caps, taken);
             if (walk.Next == NextRead.None) break;
             if (walk.Next == NextRead.DeeperSlots) scan = scan with { DeepSlots = true };
@@ -205,11 +205,13 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         var model = (await catalogue.GetAsync()).Model;
         if (model is null) return null;
         var perShard = await Task.WhenAll(Enumerable.Range(0, model.Shards).Select(i =>
-            GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, i, model.Shards).ToString()).FindTitles(text, k)));
+            Shard(model, i).FindTitles(text, k)));
         // Each shard's first k hold the first k of all.
         return new FoundItems(model.Version, [.. perShard.SelectMany(s => s.Value).Select(f => (f.ItemId, f.Title, f.Closeness)).Order(TitleMatches.Order).Take(k)
             .Select(m => new FoundItem(m.ItemId, m.Title, m.Closeness))]);
     }
+
+    private IItemShardGrain Shard(ActiveModel model, int index) => GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, index, model.Shards).ToString());
 
     public async Task<Abstractions.Ranking?> Similar(string itemId, ScanFilter filter)
     {
@@ -217,7 +219,7 @@ public sealed class SearchGrain(CatalogueCache catalogue, ItemLocator locator, I
         if (model is null) return null;
         var placement = await locator.Locate(model, itemId);
         if (placement is null) return null;
-        var vector = await GrainFactory.GetGrain<IItemShardGrain>(new ShardKey(model.Version, placement.Shard, model.Shards).ToString()).GetVector(itemId);
+        var vector = await Shard(model, placement.Shard).GetVector(itemId);
         if (vector is null) return null;
         var ranking = await Search(model, vector.Value, filter with { Exclude = [itemId, .. filter.Exclude] }, RankingSource.Similarity);
         return ranking with { UnplacedPins = PinnedItems.Explain(ranking.UnplacedPins, id => id == itemId ? PinRefusal.Itself : PinRefusal.Excluded) };

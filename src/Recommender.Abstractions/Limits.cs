@@ -82,8 +82,8 @@ public static class Limits
     /// <summary>Items one POST /items may carry: each item's text is encoded before the answer (500 took 6 s on two busy cores, a fifth of the call timeout).</summary>
     public const int MaxItemsPerRequest = 500;
 
-    /// <summary>Items one POST /items/delete may name.</summary>
-    public const int MaxDeletionsPerRequest = 1000;
+    /// <summary>Items one POST /items/delete or /items/lookup may name.</summary>
+    public const int MaxIdsPerRequest = 1000;
 
     /// <summary>
     /// Bounds on the Euclidean norm of an item vector (given with an item or in a package): above the upper bound a

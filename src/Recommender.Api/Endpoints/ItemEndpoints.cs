@@ -56,6 +56,15 @@ public static class ItemEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .RequireAuthorization(Security.ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapPost("/items/lookup", Lookup)
+            .WithName("LookUpItems")
+            .WithSummary("Reads a batch of items, a JSON array of 1 to 1,000 distinct ids, as GET /items/{id} reads one (to show a page of ids with their titles): "
+                + "the items in the order sent, and the ids that are not in the catalogue. Writes nothing.")
+            .Accepts<string[]>("application/json")
+            .Produces<ItemLookupResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapGet("/items/{id}/similar", Similar)
             .WithName("GetSimilarItems")
             .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
@@ -123,6 +132,23 @@ public static class ItemEndpoints
         var view = await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Get(), options.CallAttemptTimeout, cancellation);
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+    }
+
+    private static async Task<IResult> Lookup(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var ids = ItemBatch.ParseIds(document!.RootElement, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var views = await Task.WhenAll(ids.Select(id => ClusterRetry.RepeatAsync(() => grains.Item(id).Get(), options.CallAttemptTimeout, cancellation)));
+        // The active version is read once, for the note on every item it has no row for.
+        var active = views.Any(v => v is { Placement: null }) ? await ActiveModel(grains, options, cancellation) : null;
+        return Results.Ok(new ItemLookupResponse(
+            views.Count(v => v is not null),
+            [.. views.OfType<ItemView>().Select(v => ItemResponse.From(v, v.Placement is null ? active : null))],
+            [.. ids.Where((_, i) => views[i] is null)]));
     }
 
     private static async Task<IResult> Delete(string id, HttpRequest request, IGrainFactory grains, KnownItems knownItems, ApiMetrics metrics)

@@ -130,6 +130,9 @@ public sealed record FoundItemsResponse(string ModelVersion, IReadOnlyList<Found
 /// <summary>An item found by its title.</summary>
 public sealed record FoundItemResponse(string Id, string Title);
 
+/// <summary>POST /items/lookup: how many of the ids sent are in the catalogue, those items in the order sent, and the others.</summary>
+public sealed record ItemLookupResponse(int Found, IReadOnlyList<ItemResponse> Items, IReadOnlyList<string> NotInCatalogue);
+
 /// <summary>DELETE /items/{id}: whether the item was in the catalogue (false for a repeat).</summary>
 public sealed record DeletedItemResponse(string Id, bool Deleted);
 

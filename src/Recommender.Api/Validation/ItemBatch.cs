@@ -38,10 +38,10 @@ public static class ItemBatch
         return errors.Any ? [] : items;
     }
 
-    /// <summary>The ids of a deletion batch (POST /items/delete): a JSON array of 1 to 1,000 distinct item ids.</summary>
+    /// <summary>The ids of a deletion or a lookup (POST /items/delete, /items/lookup): a JSON array of 1 to 1,000 distinct item ids.</summary>
     public static string[] ParseIds(JsonElement body, ValidationErrors errors)
     {
-        if (!IsBatch(body, "a JSON array of item ids", "ids", Limits.MaxDeletionsPerRequest, "send more in several requests", errors)) return [];
+        if (!IsBatch(body, "a JSON array of item ids", "ids", Limits.MaxIdsPerRequest, "send more in several requests", errors)) return [];
         var ids = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var index = 0;

@@ -119,6 +119,8 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
                 Assert.Equal(3, (await session.Content.ReadFromJsonAsync<SessionRecommendationsReply>())!.Items.Count);
                 using var models = await client.GetAsync("/models");
                 Assert.Equal(HttpStatusCode.OK, models.StatusCode);
+                using var lookup = await client.PostAsJsonAsync("/items/lookup", new[] { "5" });
+                Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
             }
         Assert.Equal(1, await EventsOf(user));
 

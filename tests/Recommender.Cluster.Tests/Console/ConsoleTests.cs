@@ -82,7 +82,9 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         chromium.Until(b => RowIds(b, "recommendations") is { Length: 5 } ids ? ids : null, "the user's recommendations");
         Assert.Equal(recommended, RowIds(browser, "recommendations"));
         Assert.Equal(Math.Min(50, history!.Events.Count), browser.FindElements(By.CssSelector("#history tbody tr")).Count);
-        Assert.Contains(history.Events[^1].ItemId, browser.FindElement(By.CssSelector("#history tbody tr")).Text);
+        // Each history item with its title, as POST /items/lookup reads it.
+        var newest = (await _http.GetFromJsonAsync<ItemReply>($"/items/{history.Events[^1].ItemId}"))!;
+        Assert.Contains($"{newest.Id} {newest.Title}", chromium.Until(b => b.FindElement(By.CssSelector("#history tbody tr")).Text is var t && t.Contains(newest.Title) ? t : null, "the title"));
 
         // Its links lead to the item: its details and its similar items, as the API gives them.
         browser.FindElement(By.CssSelector($"#recommendations tbody tr[data-id='{recommended[0]}'] a")).Click();
@@ -175,6 +177,84 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         chromium.Until(b => b.FindElement(By.Id("status")).Text is var s && s.Contains("Enter an API key") ? s : null, "the key forgotten");
         // No script failed on the way: the only errors logged are the API's refusals the console showed (401, 403, 400; 404 for the hidden item's similar items).
         Assert.All(chromium.Errors(), message => Assert.Matches(@"Failed to load resource: the server responded with a status of (400|401|403|404)", message));
+    }
+
+    [Fact]
+    public async Task An_admin_starts_changes_and_stops_an_a_b_test_activates_a_version_and_rolls_back_from_the_console_after_confirming()
+    {
+        var before = (await _http.GetFromJsonAsync<ModelsReply>("/models"))!;
+        var served = before.Active!;
+        var version = TestPackages.NewVersion("console");
+        await TestPackages.UploadOk(_http, TestPackages.Baseline(cluster.Ratings, version, before.Models.Single(m => m.Version == served).Dimension));
+        async Task<ModelsReply> Models() => (await _http.GetFromJsonAsync<ModelsReply>("/models"))!;
+        using var chromium = new HeadlessChromium();
+        var browser = chromium.Driver;
+        try
+        {
+            browser.Navigate().GoToUrl(new Uri(_address, "/console/#/models"));
+            browser.FindElement(By.Id("api-key")).SendKeys(AdminKey);
+            browser.FindElement(By.CssSelector("#key-form button[type=submit]")).Click();
+            IWebElement Action(string name) => chromium.Until(b => b.FindElements(By.CssSelector($"[data-action='{name}:{version}']")).FirstOrDefault(), name);
+            void Confirm(string name) => chromium.Until(b => b.FindElements(By.CssSelector($"[data-confirm='{name}']")).FirstOrDefault(), $"{name} to confirm").Click();
+            // The notice the view drawn after the action shows (an earlier view's says something else).
+            void Notice(string expected) => chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text.Contains(expected)), $"the notice \"{expected}\"", TimeSpan.FromSeconds(60));
+
+            // An action asks first, and Cancel does nothing.
+            Action("activate").Click();
+            Assert.Contains($"Serve {version} to every user, in place of {served}?", browser.FindElement(By.CssSelector("#models .question")).Text);
+            browser.FindElement(By.XPath("//button[text()='Cancel']")).Click();
+            Action("activate");
+            Assert.Equal((served, null), ((await Models()).Active, (await Models()).Candidate));
+
+            // A share out of range is named and nothing starts; a quarter of the users then get the version.
+            var share = chromium.Until(b => b.FindElements(By.CssSelector($"tr[data-version='{version}'] input.share")).FirstOrDefault(), "the share");
+            share.Clear();
+            share.SendKeys("150");
+            Action("candidate").Click();
+            Confirm($"candidate:{version}");
+            chromium.Until(b => b.FindElements(By.CssSelector("#models [role=alert]")).FirstOrDefault(a => a.Text.Contains("at most 100 %")), "the share refused");
+            Assert.Null((await Models()).Candidate);
+            browser.FindElement(By.XPath("//button[text()='Cancel']")).Click();
+            share.Clear();
+            share.SendKeys("25");
+            Action("candidate").Click();
+            Assert.Contains($"Serve {version} to 25 % of the users beside {served}?", browser.FindElement(By.CssSelector("#models .question")).Text);
+            Confirm($"candidate:{version}");
+            Notice($"{version} serves 25.00 % of the users beside {served}");
+            Assert.Equal((version, 0.25), ((await Models()).Candidate, (await Models()).CandidateShare));
+            Assert.Contains("candidate 25.00 %", browser.FindElement(By.CssSelector($"tr[data-version='{version}']")).Text);
+
+            // Raised to a half, then stopped.
+            share = browser.FindElement(By.CssSelector($"tr[data-version='{version}'] input.share"));
+            share.Clear();
+            share.SendKeys("50");
+            Action("share").Click();
+            Confirm($"share:{version}");
+            Notice("serves 50.00 % of the users");
+            Assert.Equal(0.5, (await Models()).CandidateShare);
+            Action("stop").Click();
+            Confirm($"stop:{version}");
+            Notice($"every user gets {served}");
+            Assert.Null((await Models()).Candidate);
+
+            // Activated, then rolled back to the version served before.
+            Action("activate").Click();
+            Confirm($"activate:{version}");
+            Notice($"{version} is active (was {served})");
+            Assert.Equal(version, (await Models()).Active);
+            chromium.Until(b => b.FindElements(By.CssSelector("[data-action=rollback]")).FirstOrDefault(a => a.Text == $"Roll back to {served}"), "the rollback").Click();
+            Confirm("rollback");
+            Notice($"{served} is active (was {version})");
+            Assert.Equal(served, (await Models()).Active);
+            Assert.All(chromium.Errors(), message => Assert.Matches(@"Failed to load resource: the server responded with a status of (401|404)", message));
+        }
+        finally
+        {
+            var models = await Models();
+            if (models.Candidate is { } candidate) using (await _http.DeleteAsync($"/models/{candidate}/candidate")) { }
+            if (models.Active != served) await TestPackages.Activate(_http, served);
+            await ServingChecks.WaitForVersion(cluster, "3", served);
+        }
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 // shows what the cluster holds and serves. Every value from the API is written as text, never as markup.
 
 const keyStorage = "recommender-console-key";
-const view = document.getElementById("view");
+const root = document.getElementById("view");
 const status = document.getElementById("status");
 
 /** An element with attributes and children (strings become text nodes). */
@@ -26,14 +26,19 @@ class ApiProblem extends Error {
   }
 }
 
-async function api(path, body, method = "POST") {
+/**
+ * A call to the API: a GET without a body; with a body, a JSON request (POST unless another method is given); with a
+ * method and a null body, that method without one (the model actions take none).
+ */
+async function api(path, body, method = "POST", timeout = 60_000) {
   const key = sessionStorage.getItem(keyStorage);
   const headers = key ? { "X-Api-Key": key } : {};
   let response;
   try {
-    // A request the node does not answer within a minute is given up, so that the view says so rather than wait.
-    const signal = AbortSignal.timeout(60_000);
+    // A request the node does not answer in time is given up, so that the view says so rather than wait.
+    const signal = AbortSignal.timeout(timeout);
     response = await fetch(path, body === undefined ? { headers, signal }
+      : body === null ? { method, headers, signal }
       : { method, headers: { ...headers, "Content-Type": "application/json" }, body: JSON.stringify(body), signal });
   } catch (error) {
     throw new ApiProblem(0, { title: "The node did not answer", detail: String(error) });
@@ -98,7 +103,7 @@ function hashWith(path, parameters) {
   return `#/${path}${query.size ? `?${query}` : ""}`;
 }
 
-async function userView(id, parameters) {
+async function userView(view, id, parameters) {
   const k = parameters.get("k") || "10";
   const scenario = parameters.get("scenario") || "";
   const form = queryForm([
@@ -119,8 +124,10 @@ async function userView(id, parameters) {
   const events = el("section", {}, el("h2", {}, "History"));
   if (history.status === "fulfilled") {
     const newest = [...history.value.events].reverse().slice(0, 50);
-    events.append(table(`${history.value.totalCount} events, newest first (at most 50 shown)`, ["When", "Type", "Item", "Value"],
+    const titles = await titlesOf(newest.map((e) => e.itemId));
+    events.append(table(`${history.value.totalCount} events, newest first (at most 50 shown)`, ["When", "Type", "Item", "Title", "Value"],
       newest.map((e) => el("tr", {}, el("td", {}, time(e.timestamp)), el("td", {}, e.type), el("td", {}, itemLink(e.itemId)),
+        el("td", {}, titles.get(e.itemId) ?? el("span", { class: "note" }, "not in the catalogue")),
         el("td", { class: "number" }, e.value ?? ""))), { id: "history" }));
   } else {
     events.append(problemBox(history.reason));
@@ -128,7 +135,19 @@ async function userView(id, parameters) {
   view.append(recommended, events);
 }
 
-async function sessionView(parameters) {
+/** The titles of the items (one POST /items/lookup); an item not in the catalogue has none, and a failed read shows ids only. */
+async function titlesOf(ids) {
+  const distinct = [...new Set(ids)];
+  if (!distinct.length) return new Map();
+  try {
+    const answer = await api("/items/lookup", distinct);
+    return new Map(answer.items.map((item) => [item.id, item.title]));
+  } catch {
+    return new Map(distinct.map((id) => [id, ""]));
+  }
+}
+
+async function sessionView(view, parameters) {
   const items = parameters.get("items") || "";
   const k = parameters.get("k") || "10";
   const scenario = parameters.get("scenario") || "";
@@ -146,7 +165,7 @@ async function sessionView(parameters) {
   view.append(el("section", {}, el("h2", {}, "Recommendations for the session"), rankedTable("Session", answer, true)));
 }
 
-async function itemView(id, parameters) {
+async function itemView(view, id, parameters) {
   const k = parameters.get("k") || "10";
   const form = queryForm([
     { label: "Item id", name: "item", value: id, required: true },
@@ -209,7 +228,7 @@ function hiddenToggle(item) {
   return el("div", { class: "actions" }, button, outcome);
 }
 
-async function listsView(parameters) {
+async function listsView(view, parameters) {
   const tag = parameters.get("tag") || "";
   const k = parameters.get("k") || "10";
   const form = queryForm([
@@ -232,17 +251,105 @@ async function listsView(parameters) {
   view.append(el("div", { class: "columns" }, popularSection, latestSection));
 }
 
-async function modelsView() {
+/** What the last model action did, shown once at the top of the models view that follows it. */
+let modelNotice = null;
+
+/**
+ * A button that asks before it acts: its click names what will happen, Confirm does it (then the view is read again
+ * and says what was done), Cancel puts the button back. Model actions change what every user is served.
+ */
+function confirmedAction(label, question, run, id) {
+  const button = el("button", { type: "button", "data-action": id }, label);
+  const box = el("span", { class: "action" }, button);
+  button.addEventListener("click", () => {
+    const confirm = el("button", { type: "button", class: "confirm", "data-confirm": id }, "Confirm");
+    const cancel = el("button", { type: "button" }, "Cancel");
+    const outcome = el("span", { "aria-live": "polite" });
+    box.replaceChildren(el("span", { class: "question" }, typeof question === "function" ? question() : question), confirm, cancel, outcome);
+    cancel.addEventListener("click", () => box.replaceChildren(button));
+    confirm.addEventListener("click", async () => {
+      confirm.disabled = cancel.disabled = true;
+      outcome.textContent = "Working…";
+      try {
+        modelNotice = await run();
+        await route();
+      } catch (error) {
+        confirm.disabled = cancel.disabled = false;
+        outcome.replaceChildren(problemBox(error));
+      }
+    });
+  });
+  return box;
+}
+
+const activated = (answer) => `${answer.active} is active${answer.previous ? ` (was ${answer.previous})` : ""}: ${answer.shards} shards, `
+  + `${answer.carriedItems} items written since its training carried over, ${answer.notRecommendable.length} not recommendable, `
+  + `${answer.notInCatalogue} of its trained items not in the catalogue.`;
+
+/** The share field (in per cent) an A/B test's start or change reads. */
+function shareInput(version, value) {
+  return el("input", { type: "number", min: "0.1", max: "100", step: "0.1", value, class: "share", "aria-label": `Share of the users for ${version}, in per cent` });
+}
+
+/** The share field with its unit, as one of the row's actions. */
+function shareField(input) {
+  return el("span", { class: "action" }, input, "% of the users");
+}
+
+function sharePart(input) {
+  const percentValue = Number(input.value);
+  if (!(percentValue > 0 && percentValue <= 100)) throw new ApiProblem(0, { title: "The share must be above 0 % and at most 100 %." });
+  return percentValue / 100;
+}
+
+function modelActions(m, models) {
+  const actions = [];
+  const quoted = encodeURIComponent(m.version);
+  if (m.version === models.active || m.state === "activating") return actions;
+  actions.push(confirmedAction("Activate", `Serve ${m.version} to every user, in place of ${models.active ?? "nothing"}?`,
+    async () => activated(await api(`/models/${quoted}/activate`, null, "POST", 11 * 60_000)), `activate:${m.version}`));
+  if (m.version === models.candidate) {
+    const share = shareInput(m.version, (models.candidateShare * 100).toFixed(1));
+    actions.push(shareField(share),
+      confirmedAction("Change share", () => `Serve ${m.version} to ${share.value} % of the users?`, async () => {
+        const answer = await api(`/models/${quoted}/candidate?share=${sharePart(share)}`, null, "POST", 5 * 60_000);
+        return `${answer.candidate} serves ${percent(answer.share)} of the users beside ${answer.active}.`;
+      }, `share:${m.version}`),
+      confirmedAction("Stop A/B test", `Serve ${models.active} to every user again?`, async () => {
+        await api(`/models/${quoted}/candidate`, null, "DELETE");
+        return `The A/B test of ${m.version} stopped: every user gets ${models.active}.`;
+      }, `stop:${m.version}`));
+  } else if (models.active && !models.candidate) {
+    const share = shareInput(m.version, "10");
+    actions.push(shareField(share),
+      confirmedAction("Start A/B test", () => `Serve ${m.version} to ${share.value} % of the users beside ${models.active}?`, async () => {
+        const answer = await api(`/models/${quoted}/candidate?share=${sharePart(share)}`, null, "POST", 11 * 60_000);
+        return `${answer.candidate} serves ${percent(answer.share)} of the users beside ${answer.active}.`;
+      }, `candidate:${m.version}`));
+  }
+  return actions;
+}
+
+async function modelsView(view) {
+  const notice = modelNotice;
+  modelNotice = null;
   view.replaceChildren(el("h2", {}, "Model versions"));
+  if (notice) view.append(el("p", { class: "notice", id: "notice", role: "status" }, notice));
   const models = await api("/models");
   const rows = models.models.map((m) => el("tr", { "data-version": m.version },
     el("td", {}, m.version, m.version === models.active ? el("span", { class: "badge" }, "active") : null,
       m.version === models.candidate ? el("span", { class: "badge" }, `candidate ${percent(models.candidateShare)}`) : null),
     el("td", {}, m.state), el("td", {}, m.kind), el("td", { class: "number" }, m.dimension), el("td", { class: "number" }, m.itemCount),
     el("td", {}, time(m.registeredAt)), el("td", {}, time(m.activatedAt)),
-    el("td", {}, Object.entries(m.metrics || {}).map(([name, value]) => `${name} ${Number(value).toFixed(4)}`).join(", "))));
+    el("td", {}, Object.entries(m.metrics || {}).map(([name, value]) => `${name} ${Number(value).toFixed(4)}`).join(", ")),
+    el("td", { class: "actions-cell" }, modelActions(m, models))));
+  const rollback = models.rollbackTarget
+    ? confirmedAction(`Roll back to ${models.rollbackTarget}`, `Serve ${models.rollbackTarget} to every user, in place of ${models.active}?`,
+      async () => activated(await api("/models/rollback", null, "POST", 11 * 60_000)), "rollback")
+    : null;
   view.append(el("section", {}, table(models.rollbackTarget ? `A rollback would return to ${models.rollbackTarget}.` : "No version to roll back to.",
-    ["Version", "State", "Kind", "Dimension", "Items", "Registered", "Activated", "Recorded scores"], rows, { id: "models" })));
+    ["Version", "State", "Kind", "Dimension", "Items", "Registered", "Activated", "Recorded scores", "Actions"], rows, { id: "models" }),
+    rollback ? el("div", { class: "actions" }, rollback) : null));
   if (models.candidate) {
     try {
       const results = await api(`/models/${encodeURIComponent(models.candidate)}/candidate/results`);
@@ -252,12 +359,14 @@ async function modelsView() {
           ? `Hit rate ${percent(hit.candidate)} against ${percent(hit.control)} (difference ${percent(hit.difference)}, 95 % interval ${percent(hit.low)} to ${percent(hit.high)}, always-valid p ${(hit.sequentialPValue ?? hit.pValue).toFixed(4)}).`
           : "Too few lists and events on each side to compare yet.")));
     } catch (error) {
-      view.append(problemBox(error));
+      // No user's next event counted yet: the test has nothing to compare.
+      view.append(el("section", {}, el("h2", {}, `A/B test: ${models.candidate} against ${models.active}`),
+        error.status === 404 ? el("p", { class: "note" }, "No user's next event after its lists has been counted yet.") : problemBox(error)));
     }
   }
 }
 
-async function scenariosView() {
+async function scenariosView(view) {
   view.replaceChildren(el("h2", {}, "Scenarios"));
   const answer = await api("/scenarios");
   const rules = (s) => [
@@ -291,18 +400,21 @@ async function route() {
   const id = rest.length ? decodeURIComponent(rest.join("/")) : "";
   const current = ["users", "session", "items", "lists", "models", "scenarios"].includes(name) ? name : "users";
   for (const link of document.querySelectorAll("nav a")) link.classList.toggle("current", link.dataset.view === current);
-  view.setAttribute("aria-busy", "true");
+  // Each route draws into its own element, so that a slower earlier one still loading draws nowhere visible.
+  const view = el("div");
+  root.replaceChildren(view);
+  root.setAttribute("aria-busy", "true");
   try {
-    if (current === "items") await itemView(id, parameters);
-    else if (current === "lists") await listsView(parameters);
-    else if (current === "session") await sessionView(parameters);
-    else if (current === "models") await modelsView();
-    else if (current === "scenarios") await scenariosView();
-    else await userView(id, parameters);
+    if (current === "items") await itemView(view, id, parameters);
+    else if (current === "lists") await listsView(view, parameters);
+    else if (current === "session") await sessionView(view, parameters);
+    else if (current === "models") await modelsView(view);
+    else if (current === "scenarios") await scenariosView(view);
+    else await userView(view, id, parameters);
   } catch (error) {
     view.append(problemBox(error));
   } finally {
-    view.setAttribute("aria-busy", "false");
+    if (view.isConnected) root.setAttribute("aria-busy", "false");
   }
 }
 

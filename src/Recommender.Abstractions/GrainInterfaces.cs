@@ -41,6 +41,13 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("Upsert")]
     Task<ItemView> Upsert(ItemDetails details, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Changes some of the item's details (<see cref="ItemChange"/>) and writes it as <see cref="Upsert"/> does, read and
+    /// written in one turn of the item, so that no other write through it falls between; nothing for an item not stored.
+    /// </summary>
+    [Alias("Change")]
+    Task<ItemChangeOutcome> Change(ItemChange change, CancellationToken cancellation = default);
+
     // The reads interleave with a write in progress: an Upsert waits on the catalogue, and an activation holding the
     // catalogue reads item details, so a read queued behind the write would deadlock the two until they time out.
     [Alias("Get"), AlwaysInterleave]

@@ -22,6 +22,51 @@ public sealed record ItemDetails(
     [property: Id(8)] DateTimeOffset? AvailableFrom = null);
 
 /// <summary>
+/// A change of some of an item's details (PATCH /items/{id}, a JSON merge patch): a field given replaces the item's,
+/// and for the optional ones a removal is a <c>Changes…</c> flag with a null value. Title, tags, embedding and hidden
+/// are replaced when not null (tags removed are an empty list; an embedding is never removed).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.item-change")]
+public sealed record ItemChange(
+    [property: Id(0)] string? Title = null,
+    [property: Id(1)] bool ChangesText = false,
+    [property: Id(2)] string? Text = null,
+    [property: Id(3)] IReadOnlyList<string>? Tags = null,
+    [property: Id(4)] byte[]? Embedding = null,
+    [property: Id(5)] bool? Hidden = null,
+    [property: Id(6)] bool ChangesAvailableFrom = false,
+    [property: Id(7)] DateTimeOffset? AvailableFrom = null,
+    [property: Id(8)] bool ChangesExpiresAt = false,
+    [property: Id(9)] DateTimeOffset? ExpiresAt = null)
+{
+    /// <summary>
+    /// What a write of the changed item takes: the item with this change made, without its vectors unless the change
+    /// gives an embedding (a write keeps the stored embedding, and keeps or encodes again the text vector).
+    /// </summary>
+    public ItemDetails ToWrite(ItemDetails item) => item with
+    {
+        Title = Title ?? item.Title,
+        Text = ChangesText ? Text : item.Text,
+        Tags = Tags ?? item.Tags,
+        Embedding = Embedding,
+        TextVector = null,
+        Hidden = Hidden ?? item.Hidden,
+        AvailableFrom = ChangesAvailableFrom ? AvailableFrom : item.AvailableFrom,
+        ExpiresAt = ChangesExpiresAt ? ExpiresAt : item.ExpiresAt,
+    };
+}
+
+/// <summary>
+/// What a change of an item did: the item as written, or why it was refused (a window whose end is not after its
+/// start once the change is made); <see cref="Found"/> is false for an item not in the catalogue.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.item-change-outcome")]
+public sealed record ItemChangeOutcome(
+    [property: Id(0)] bool Found,
+    [property: Id(1)] ItemView? View = null,
+    [property: Id(2)] string? Refusal = null);
+
+/// <summary>
 /// Where an item's vector lives for a model version: its shard and row, its dense id if the model was trained on
 /// it, and whether its vector is the model's text projection of the item's text.
 /// </summary>

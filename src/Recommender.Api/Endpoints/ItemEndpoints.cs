@@ -20,6 +20,17 @@ public static class ItemEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        app.MapPatch("/items/{id}", Change)
+            .WithName("PatchItem")
+            .WithSummary("Changes some of an item's fields, a JSON merge patch (RFC 7396) of the item object: each field given replaces the item's and the others are kept, "
+                + "a null removes text, tags, availableFrom or expiresAt (hidden: null is false); title and embedding cannot be removed. The item is read and written "
+                + "in one step of its own, so another PUT or PATCH of it does not fall between (a POST /items batch may). 404 when the item is not in the catalogue.")
+            .Accepts<ItemChangeRequest>("application/merge-patch+json", "application/json")
+            .Produces<ItemResponse>()
+            .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapPost("/items", PostMany)
             .WithName("PostItems")
             .WithSummary("Creates or replaces a batch of items (as PUT /items/{id} does for one, texts encoded in batches); the whole batch is validated before anything is written.")
@@ -89,6 +100,29 @@ public static class ItemEndpoints
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
         // An attempt given up is withdrawn, so one still queued behind a slow write does not write the item again.
         var view = await ClusterRetry.RepeatAsync(attempt => grains.Item(item.Id).Upsert(item, attempt), options.CallAttemptTimeout, cancellation);
+        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+    }
+
+    private static async Task<IResult> Change(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var errors = new ValidationErrors();
+        var itemId = Fields.PathId(request, id, 1, "id", errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var dimension = await ActiveDimension(grains, options, cancellation);
+        var change = ItemBatch.ParseChange(document!.RootElement, itemId!, dimension, errors);
+        if (errors.Any || change is null) return Problems.Invalid(errors);
+        // Sent again after an attempt not answered in time, the same change leaves the item as one would.
+        var outcome = await ClusterRetry.RepeatAsync(attempt => grains.Item(itemId!).Change(change, attempt), options.CallAttemptTimeout, cancellation);
+        if (!outcome.Found) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue; PUT /items/{{id}} creates it.");
+        if (outcome.Refusal is { } refusal)
+        {
+            errors.Add("expiresAt", refusal);
+            return Problems.Invalid(errors);
+        }
+        var view = outcome.View!;
         return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
     }
 

@@ -222,6 +222,10 @@ public sealed record ItemRequest(string Title, string? Id = null, string? Text =
     [property: System.ComponentModel.Description("When the item stops being recommended (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds; past or future, later than availableFrom): a story, an offer or an event that ends. It stays in the catalogue and in histories. Absent: never; each write replaces it.")]
     DateTimeOffset? ExpiresAt = null);
 
+/// <summary>PATCH /items/{id}: the fields to change, as in <see cref="ItemRequest"/>; a field left out is kept, a null removes it.</summary>
+public sealed record ItemChangeRequest(string? Title = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null, bool? Hidden = null,
+    DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiresAt = null);
+
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UsersRequest(
     [property: System.ComponentModel.Description("The ids of the users whose lists are wanted, each once (an integer is taken as written); 1 to 1,000.")]

@@ -38,6 +38,43 @@ public static class ItemBatch
         return errors.Any ? [] : items;
     }
 
+    /// <summary>
+    /// The change PATCH /items/{id} asks for (a JSON merge patch of the item object): the fields given, a null removing
+    /// text, tags, availableFrom or expiresAt, or making hidden false; title and embedding cannot be removed, and a body
+    /// that changes nothing is refused. The window is checked here when both ends are given, else by the item.
+    /// </summary>
+    public static ItemChange? ParseChange(JsonElement body, string id, int? dimension, ValidationErrors errors)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            errors.Add("body", "The body must be an object of the item's fields to change (a JSON merge patch).");
+            return null;
+        }
+        Fields.OnlyKnown(body, FieldNames, null, "an item", errors);
+        if (body.TryGetProperty("id", out _) && Fields.Id(body, "id", "id", errors) is { } bodyId && bodyId != id)
+            errors.Add("id", $"The body's id '{bodyId}' differs from the path's '{id}'; an item's id cannot be changed.");
+        bool Given(string name) => body.TryGetProperty(name, out _);
+        bool Removed(string name) => body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Null;
+        foreach (var name in new[] { "title", "embedding" })
+            if (Removed(name)) errors.Add(name, $"'{name}' cannot be removed; give a new value or leave it out to keep it.");
+        var change = new ItemChange(
+            Title: Given("title") ? Fields.Text(body, "title", "title", Limits.MaxTitleLength, errors, required: !Removed("title")) : null,
+            ChangesText: Given("text"),
+            Text: Fields.Text(body, "text", "text", Limits.MaxTextLength, errors, required: false),
+            Tags: Given("tags") ? Fields.Tags(body, "tags", "tags", errors) : null,
+            Embedding: Fields.Embedding(body, "embedding", "embedding", dimension, errors) is { } embedding ? VectorBytes.FromFloats(embedding) : null,
+            Hidden: Given("hidden") ? Fields.Boolean(body, "hidden", "hidden", errors) : null,
+            ChangesAvailableFrom: Given("availableFrom"),
+            AvailableFrom: Fields.Instant(body, "availableFrom", "availableFrom", errors),
+            ChangesExpiresAt: Given("expiresAt"),
+            ExpiresAt: Fields.Instant(body, "expiresAt", "expiresAt", errors));
+        if (change.AvailableFrom >= change.ExpiresAt)
+            errors.Add("expiresAt", $"'expiresAt' {change.ExpiresAt:O} must be later than 'availableFrom' {change.AvailableFrom:O}.");
+        if (!errors.Any && !FieldNames.Any(name => name != "id" && Given(name)))
+            errors.Add("body", $"The body changes nothing: give at least one of {string.Join(", ", FieldNames.Where(n => n != "id"))}.");
+        return errors.Any ? null : change;
+    }
+
     /// <summary>The ids of a deletion or a lookup (POST /items/delete, /items/lookup): a JSON array of 1 to 1,000 distinct item ids.</summary>
     public static string[] ParseIds(JsonElement body, ValidationErrors errors)
     {

@@ -39,7 +39,7 @@ public sealed class ItemGrain(
         _writing = true;
         try
         {
-            return await Write(details, cancellation);
+            return await Write(details, (await Current())?.Details, cancellation);
         }
         finally
         {
@@ -47,9 +47,26 @@ public sealed class ItemGrain(
         }
     }
 
-    private async Task<ItemView> Write(ItemDetails details, CancellationToken cancellation)
+    public async Task<ItemChangeOutcome> Change(ItemChange change, CancellationToken cancellation)
     {
-        var current = (await Current())?.Details;
+        _writing = true;
+        try
+        {
+            if (await Current() is not { } current) return new ItemChangeOutcome(Found: false);
+            var changed = change.ToWrite(current.Details);
+            if (changed.AvailableFrom >= changed.ExpiresAt)
+                return new ItemChangeOutcome(true, Refusal: $"'expiresAt' {changed.ExpiresAt:O} must be later than 'availableFrom' {changed.AvailableFrom:O}.");
+            return new ItemChangeOutcome(true, await Write(changed, current.Details, cancellation));
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    /// <summary>Stores and places <paramref name="details"/> over <paramref name="current"/>, the details stored now (null for a new item).</summary>
+    private async Task<ItemView> Write(ItemDetails details, ItemDetails? current, CancellationToken cancellation)
+    {
         // An update without a vector keeps the one given before.
         var givenEmbedding = details.Embedding is not null;
         details = details with { Embedding = details.Embedding ?? current?.Embedding };

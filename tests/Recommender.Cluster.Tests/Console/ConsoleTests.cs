@@ -166,6 +166,28 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             browser.FindElement(By.Id("toggle-hidden")).Click();
             chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Hidden]")).FirstOrDefault(d => d.Text == "yes"), "the item hidden");
             Assert.True((await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.Hidden);
+
+            // Edited: only the fields changed in the form are sent, so a text another client wrote meanwhile stays.
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Hidden]")).FirstOrDefault(d => d.Text == "yes"), "the item hidden");
+            browser.FindElement(By.CssSelector("details summary")).Click();
+            using (var meanwhile = await _http.PatchAsJsonAsync($"/items/{marked}", new { text = "Written meanwhile" }))
+                Assert.Equal(HttpStatusCode.OK, meanwhile.StatusCode);
+            var title = browser.FindElement(By.CssSelector("#item-editor input[name=title]"));
+            title.Clear();
+            title.SendKeys("Edited title");
+            var tags = browser.FindElement(By.CssSelector("#item-editor textarea[name=tags]"));
+            tags.Clear();
+            tags.SendKeys($"{marked}\nsecond tag");
+            browser.FindElement(By.CssSelector("#item-editor button[type=submit]")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Title]")).FirstOrDefault(d => d.Text == "Edited title"), "the title edited");
+            var edited = (await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!;
+            Assert.Equal(("Edited title", "Written meanwhile", $"{marked},second tag", true), (edited.Title, edited.Text, string.Join(",", edited.Tags), edited.Hidden));
+            // A bad time is named as the API names it, and nothing is written.
+            browser.FindElement(By.CssSelector("details summary")).Click();
+            browser.FindElement(By.CssSelector("#item-editor input[name=expiresAt]")).SendKeys("next week");
+            browser.FindElement(By.CssSelector("#item-editor button[type=submit]")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-editor [role=alert] li")).FirstOrDefault(a => a.Text.StartsWith("expiresAt: ")), "the problem naming expiresAt");
+            Assert.Null((await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.ExpiresAt);
         }
         finally
         {

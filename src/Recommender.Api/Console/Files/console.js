@@ -196,7 +196,7 @@ async function itemView(view, id, parameters) {
       ["Updated", time(i.updatedAt)],
     ];
     details.append(el("dl", { class: "details", id: "item-details" }, rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", { "data-field": name }, value)])));
-    details.append(hiddenToggle(i));
+    details.append(hiddenToggle(i), itemEditor(i));
   } else {
     details.append(problemBox(item.reason));
   }
@@ -205,27 +205,71 @@ async function itemView(view, id, parameters) {
   view.append(details, like);
 }
 
-/**
- * A button that hides the item from every list or shows it again: the item written back as read (PUT replaces title,
- * text, tags and window; its embedding and text vector are kept) with the hidden flag turned over.
- */
+/** A change of the item (PATCH /items/{id}, a merge patch: only the fields given change), then the view read again. */
+async function changeItem(id, change) {
+  await api(`/items/${encodeURIComponent(id)}`, change, "PATCH");
+  await route();
+}
+
+/** A button that hides the item from every list or shows it again: only its hidden flag changes. */
 function hiddenToggle(item) {
   const button = el("button", { type: "button", id: "toggle-hidden" }, item.hidden ? "Show in lists again" : "Hide from every list");
   const outcome = el("div", { "aria-live": "polite" });
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const written = { title: item.title, text: item.text, tags: item.tags, hidden: !item.hidden };
-    if (item.availableFrom) written.availableFrom = item.availableFrom;
-    if (item.expiresAt) written.expiresAt = item.expiresAt;
     try {
-      await api(`/items/${encodeURIComponent(item.id)}`, written, "PUT");
-      await route();
+      await changeItem(item.id, { hidden: !item.hidden });
     } catch (error) {
       button.disabled = false;
       outcome.replaceChildren(problemBox(error));
     }
   });
   return el("div", { class: "actions" }, button, outcome);
+}
+
+/**
+ * A form that edits the item's title, text, tags (one a line) and window (ISO 8601 times; empty removes one). Only the
+ * fields the operator changed are sent, so a change made meanwhile by another client to the others is kept.
+ */
+function itemEditor(item) {
+  const fields = {
+    title: item.title,
+    text: item.text ?? "",
+    tags: (item.tags || []).join("\n"),
+    availableFrom: item.availableFrom ?? "",
+    expiresAt: item.expiresAt ?? "",
+  };
+  const input = (name, label, multiline) => el("label", {}, label, multiline
+    ? el("textarea", { name, rows: name === "tags" ? 3 : 2 }, fields[name])
+    : el("input", { name, value: fields[name], placeholder: name === "title" ? null : "none (ISO 8601, e.g. 2026-12-24T18:00:00Z)" }));
+  const outcome = el("div", { "aria-live": "polite" });
+  const form = el("form", { class: "query edit", id: "item-editor" },
+    input("title", "Title"), input("text", "Text", true), input("tags", "Tags, one a line", true),
+    input("availableFrom", "Available from"), input("expiresAt", "Expires at"),
+    el("button", { type: "submit" }, "Save changes"), outcome);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(new FormData(form).entries());
+    const change = {};
+    for (const name of Object.keys(fields)) {
+      // A text area's lines may come back ending in CR LF.
+      const given = values[name].replaceAll("\r\n", "\n");
+      if (given === fields[name]) continue;
+      const value = given.trim();
+      if (name === "tags") change.tags = value.split("\n").map((t) => t.trim()).filter((t) => t.length);
+      else change[name] = value === "" && name !== "title" ? null : value;
+    }
+    if (!Object.keys(change).length) {
+      outcome.replaceChildren(el("p", { class: "note" }, "Nothing changed."));
+      return;
+    }
+    try {
+      await changeItem(item.id, change);
+    } catch (error) {
+      outcome.replaceChildren(problemBox(error));
+    }
+  });
+  return el("details", {}, el("summary", {}, "Edit the item"), form);
 }
 
 async function listsView(view, parameters) {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Recommender.Abstractions;
 using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
@@ -88,43 +89,50 @@ public static class ItemEndpoints
 
     private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
-        var errors = new ValidationErrors();
-        var itemId = Fields.PathId(request, id, 1, "id", errors);
-        if (errors.Any) return Problems.Invalid(errors);
-        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        var (_, item, problem) = await ReadItemBody(id, request, grains, options, ItemBatch.ParseOne, cancellation);
         if (problem is not null) return problem;
-        using var _ = document;
-        var dimension = await ActiveDimension(grains, options, cancellation);
-        var item = ItemBatch.ParseOne(document!.RootElement, itemId!, dimension, errors);
-        if (errors.Any || item is null) return Problems.Invalid(errors);
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
         // An attempt given up is withdrawn, so one still queued behind a slow write does not write the item again.
-        var view = await ClusterRetry.RepeatAsync(attempt => grains.Item(item.Id).Upsert(item, attempt), options.CallAttemptTimeout, cancellation);
-        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+        var view = await ClusterRetry.RepeatAsync(attempt => grains.Item(item!.Id).Upsert(item, attempt), options.CallAttemptTimeout, cancellation);
+        return await Written(view, grains, options, cancellation);
     }
 
     private static async Task<IResult> Change(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
-        var errors = new ValidationErrors();
-        var itemId = Fields.PathId(request, id, 1, "id", errors);
-        if (errors.Any) return Problems.Invalid(errors);
-        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        var (itemId, change, problem) = await ReadItemBody(id, request, grains, options, ItemBatch.ParseChange, cancellation);
         if (problem is not null) return problem;
-        using var _ = document;
-        var dimension = await ActiveDimension(grains, options, cancellation);
-        var change = ItemBatch.ParseChange(document!.RootElement, itemId!, dimension, errors);
-        if (errors.Any || change is null) return Problems.Invalid(errors);
         // Sent again after an attempt not answered in time, the same change leaves the item as one would.
-        var outcome = await ClusterRetry.RepeatAsync(attempt => grains.Item(itemId!).Change(change, attempt), options.CallAttemptTimeout, cancellation);
+        var outcome = await ClusterRetry.RepeatAsync(attempt => grains.Item(itemId!).Change(change!, attempt), options.CallAttemptTimeout, cancellation);
         if (!outcome.Found) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue; PUT /items/{{id}} creates it.");
         if (outcome.Refusal is { } refusal)
         {
+            var errors = new ValidationErrors();
             errors.Add("expiresAt", refusal);
             return Problems.Invalid(errors);
         }
-        var view = outcome.View!;
-        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+        return await Written(outcome.View!, grains, options, cancellation);
     }
+
+    /// <summary>
+    /// One item's body (PUT, PATCH): the path's id checked first, then the JSON read and parsed by
+    /// <paramref name="parse"/> against the active model's dimension; a problem names what is wrong.
+    /// </summary>
+    private static async Task<(string? ItemId, T? Parsed, IResult? Problem)> ReadItemBody<T>(string id, HttpRequest request, IGrainFactory grains,
+        FrontEndOptions options, Func<JsonElement, string, int?, ValidationErrors, T?> parse, CancellationToken cancellation) where T : class
+    {
+        var errors = new ValidationErrors();
+        var itemId = Fields.PathId(request, id, 1, "id", errors);
+        if (errors.Any) return (null, null, Problems.Invalid(errors));
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return (null, null, problem);
+        using var _ = document;
+        var parsed = parse(document!.RootElement, itemId!, await ActiveDimension(grains, options, cancellation), errors);
+        return errors.Any || parsed is null ? (null, null, Problems.Invalid(errors)) : (itemId, parsed, null);
+    }
+
+    /// <summary>The answer to a write: the item as written, with the note on why it is not recommendable when it has no row.</summary>
+    private static async Task<IResult> Written(ItemView view, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation) =>
+        Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
 
     private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {

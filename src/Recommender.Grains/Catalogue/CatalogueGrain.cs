@@ -54,7 +54,13 @@ public sealed class CatalogueGrain(
     private HashSet<string> _deleted = new(StringComparer.Ordinal);
 
     // Items deleted lately: a write that stored one of them before its deletion may tell the catalogue after it.
-    private readonly RecentDeletions _recentlyDeleted = new(TimeSpan.FromMinutes(10));
+    private readonly RecentItemIds _recentlyDeleted = new(TimeSpan.FromMinutes(10));
+
+    // Items placed, and items whose hidden flag was set, lately: a write's step that comes soon after another write's
+    // for the same item may carry details older than those stored (two writes that crossed), so it takes what is stored.
+    private static readonly TimeSpan RecentWriteWindow = TimeSpan.FromMinutes(2);
+    private readonly RecentItemIds _recentlyPlaced = new(RecentWriteWindow);
+    private readonly RecentItemIds _recentlyFlagged = new(RecentWriteWindow);
 
     /// <summary>The rows of the hidden items (<see cref="IGrainRowStore"/>): true while hidden, false once shown again.</summary>
     public const string HiddenOwner = "catalogue/hidden";
@@ -384,7 +390,7 @@ public sealed class CatalogueGrain(
     public async Task<IReadOnlyList<ItemPlacement?>> PlaceItems(Immutable<ShardEntry[]> entries)
     {
         using var gate = await Enter(_stateGate);
-        var all = entries.Value;
+        var all = await AsStored(entries.Value);
         if (await DeletedSinceWritten(all.Select(e => e.ItemId)) is not { } gone) return await Place(all);
         // Deleted after this write stored them: they stay out, as erased.
         logger.LogInformation("{Count} items deleted since they were written are not placed", gone.Count);
@@ -393,6 +399,24 @@ public sealed class CatalogueGrain(
         for (int i = 0, j = 0; i < all.Length; i++)
             if (!gone.Contains(all[i].ItemId)) answers[i] = placements[j++];
         return answers;
+    }
+
+    /// <summary>
+    /// The entries, each of an item placed lately replaced by what is stored of it now. Of two writes of an item that
+    /// cross, the one whose step comes last may carry the older details; both stored before that step came, so what it
+    /// reads is the newer. An item not stored now keeps its entry (the deletions' own check decides it).
+    /// </summary>
+    private async Task<ShardEntry[]> AsStored(ShardEntry[] entries)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var crossing = Enumerable.Range(0, entries.Length).Where(i => _recentlyPlaced.Contains(entries[i].ItemId, now)).ToArray();
+        _recentlyPlaced.Add(entries.Select(e => e.ItemId), now);
+        if (crossing.Length == 0) return entries;
+        var stored = await Task.WhenAll(crossing.Select(i => GrainFactory.Item(entries[i].ItemId).GetDetails()));
+        var result = entries.ToArray();
+        for (var j = 0; j < crossing.Length; j++)
+            if (stored[j] is { } details) result[crossing[j]] = ShardEntry.Written(details);
+        return result;
     }
 
     /// <summary>
@@ -546,6 +570,13 @@ public sealed class CatalogueGrain(
         foreach (var id in hidden.Value)
             if (gone?.Contains(id) != true) wanted[id] = true;
         foreach (var id in visible.Value) wanted[id] = false;
+        // An item flagged lately takes its stored flag, as a placement takes its stored details (AsStored).
+        var now = DateTimeOffset.UtcNow;
+        var crossing = wanted.Keys.Where(id => _recentlyFlagged.Contains(id, now)).ToArray();
+        _recentlyFlagged.Add(wanted.Keys, now);
+        var stored = await Task.WhenAll(crossing.Select(id => GrainFactory.Item(id).GetDetails()));
+        for (var i = 0; i < crossing.Length; i++)
+            if (stored[i] is { } details) wanted[crossing[i]] = details.Hidden;
         var changes = wanted.Where(w => w.Value != _hidden.Contains(w.Key)).ToArray();
         if (changes.Length == 0) return;
         // The rows first, so that memory never holds a change the store does not; the state is not rewritten.

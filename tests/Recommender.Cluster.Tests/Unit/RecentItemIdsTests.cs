@@ -2,14 +2,14 @@ using Recommender.Grains.Catalogue;
 
 namespace Recommender.Cluster.Tests.Unit;
 
-public sealed class RecentDeletionsTests
+public sealed class RecentItemIdsTests
 {
     private static readonly DateTimeOffset Start = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void An_item_counts_as_deleted_for_the_window_from_its_latest_deletion()
+    public void An_item_counts_as_recent_for_the_window_from_the_latest_time_it_was_named()
     {
-        var deletions = new RecentDeletions(TimeSpan.FromMinutes(10));
+        var deletions = new RecentItemIds(TimeSpan.FromMinutes(10));
         deletions.Add(["a", "b"], Start);
         Assert.True(deletions.Contains("a", Start.AddMinutes(9.9)));
         Assert.False(deletions.Contains("a", Start.AddMinutes(10)));
@@ -24,7 +24,7 @@ public sealed class RecentDeletionsTests
     [Fact]
     public void Ids_past_the_window_are_dropped_by_a_later_deletion_so_memory_stays_bounded()
     {
-        var deletions = new RecentDeletions(TimeSpan.FromMinutes(10));
+        var deletions = new RecentItemIds(TimeSpan.FromMinutes(10));
         deletions.Add(Enumerable.Range(0, 1000).Select(i => $"old-{i}"), Start);
         deletions.Add(["mid"], Start.AddMinutes(6));
         Assert.Equal(1001, deletions.Count);

@@ -279,6 +279,83 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         }
     }
 
+    private sealed record ScenarioRulesReply(string Name, string[] ExcludeTag, int? K, long Revision);
+
+    [Fact]
+    public async Task An_admin_creates_edits_and_deletes_a_scenario_from_the_console_without_overwriting_a_change_made_meanwhile()
+    {
+        var name = $"console-{Guid.NewGuid():N}"[..24];
+        async Task<ScenarioRulesReply> Stored() => (await _http.GetFromJsonAsync<ScenarioRulesReply>($"/scenarios/{name}"))!;
+        using var chromium = new HeadlessChromium();
+        var browser = chromium.Driver;
+        void Notice(string expected) => chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text.Contains(expected)), $"the notice \"{expected}\"");
+        IWebElement Editor(string field) => chromium.Until(b => b.FindElements(By.CssSelector($"#scenario-editor [name={field}]")).FirstOrDefault(), $"the editor's {field}");
+        void Rules(string json)
+        {
+            var rules = Editor("rules");
+            rules.Clear();
+            rules.SendKeys(json);
+        }
+        void Submit() => browser.FindElement(By.CssSelector("#scenario-editor button[type=submit]")).Click();
+        IWebElement Problem(string text) => chromium.Until(b => b.FindElements(By.CssSelector("#scenario-editor [role=alert]")).FirstOrDefault(a => a.Text.Contains(text)), $"the problem \"{text}\"");
+        try
+        {
+            browser.Navigate().GoToUrl(new Uri(_address, "/console/#/scenarios"));
+            browser.FindElement(By.Id("api-key")).SendKeys(AdminKey);
+            browser.FindElement(By.CssSelector("#key-form button[type=submit]")).Click();
+
+            // Created with a note for the history.
+            chromium.Until(b => b.FindElements(By.Id("new-scenario")).FirstOrDefault(), "the link to a new scenario").Click();
+            Editor("name").SendKeys(name);
+            Rules("""{"excludeTag": ["sold-out"], "k": 5}""");
+            Editor("note").SendKeys("console test");
+            Submit();
+            Notice($"Scenario {name} created");
+            var created = await Stored();
+            Assert.Equal(("sold-out", 5), (string.Join(",", created.ExcludeTag), created.K));
+            Assert.Contains("console test", await _http.GetStringAsync("/scenario-history?limit=1"));
+            chromium.Until(b => b.FindElements(By.CssSelector($"#scenarios tr[data-scenario='{name}'] a")).FirstOrDefault(), "the scenario's row").Click();
+
+            // Rules that are not JSON, or that the API refuses, are named and store nothing.
+            Rules("""{"k": 7""");
+            Submit();
+            Problem("not valid JSON");
+            Rules("""{"k": 0}""");
+            Submit();
+            chromium.Until(b => b.FindElements(By.CssSelector("#scenario-editor [role=alert] li")).FirstOrDefault(a => a.Text.StartsWith("k")), "the problem naming k");
+            Assert.Equal(5, (await Stored()).K);
+
+            // Changed by someone else after the page read it: the save is refused and the other change stays.
+            using (var meanwhile = await _http.PutAsJsonAsync($"/scenarios/{name}", new { excludeTag = new[] { "sold-out" }, k = 9 }))
+                Assert.Equal(HttpStatusCode.OK, meanwhile.StatusCode);
+            Rules("""{"excludeTag": ["sold-out"], "k": 7}""");
+            Submit();
+            Problem("someone else");
+            Assert.Equal(9, (await Stored()).K);
+
+            // Opened again, it saves.
+            browser.Navigate().Refresh();
+            chromium.Until(b => b.FindElements(By.CssSelector("#scenario-editor textarea")).FirstOrDefault(t => t.GetAttribute("value")!.Contains("9")), "the rules read again");
+            Rules("""{"excludeTag": ["sold-out"], "k": 7}""");
+            Submit();
+            Notice($"Scenario {name} saved");
+            Assert.Equal(7, (await Stored()).K);
+
+            // Deleted after a confirmation.
+            chromium.Until(b => b.FindElements(By.CssSelector($"#scenarios tr[data-scenario='{name}'] a")).FirstOrDefault(), "the scenario's row").Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("[data-action=delete-scenario]")).FirstOrDefault(), "the deletion").Click();
+            browser.FindElement(By.CssSelector("[data-confirm=delete-scenario]")).Click();
+            Notice($"Scenario {name} deleted");
+            using (var gone = await _http.GetAsync($"/scenarios/{name}"))
+                Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            Assert.Empty(browser.FindElements(By.CssSelector($"#scenarios tr[data-scenario='{name}']")));
+        }
+        finally
+        {
+            using (await _http.DeleteAsync($"/scenarios/{name}")) { }
+        }
+    }
+
     [Fact]
     public async Task A_front_end_started_without_the_console_does_not_serve_it()
     {

@@ -30,9 +30,9 @@ class ApiProblem extends Error {
  * A call to the API: a GET without a body; with a body, a JSON request (POST unless another method is given); with a
  * method and a null body, that method without one (the model actions take none).
  */
-async function api(path, body, method = "POST", timeout = 60_000) {
+async function api(path, body, method = "POST", timeout = 60_000, extraHeaders = {}) {
   const key = sessionStorage.getItem(keyStorage);
-  const headers = key ? { "X-Api-Key": key } : {};
+  const headers = { ...(key ? { "X-Api-Key": key } : {}), ...extraHeaders };
   let response;
   try {
     // A request the node does not answer in time is given up, so that the view says so rather than wait.
@@ -53,6 +53,7 @@ function problemBox(error) {
   let hint = null;
   if (error.status === 401) hint = "This needs an API key: enter a client key (an admin key for models' management) above.";
   if (error.status === 403) hint = "The key given may not read this: an admin key is needed.";
+  if (error.status === 412) hint = "It is not as this page expected (changed, created or deleted by someone else meanwhile): open it again to see it as it is.";
   const fields = Object.entries(problem.errors || {}).map(([field, messages]) => el("li", {}, `${field}: ${[].concat(messages).join(" ")}`));
   return el("div", { class: "problem", role: "alert" },
     el("strong", {}, problem.title || "The request failed"),
@@ -295,14 +296,21 @@ async function listsView(view, parameters) {
   view.append(el("div", { class: "columns" }, popularSection, latestSection));
 }
 
-/** What the last model action did, shown once at the top of the models view that follows it. */
-let modelNotice = null;
+/** What the last action did, shown once at the top of the view that follows it. */
+let pendingNotice = null;
+
+/** The notice left by the last action, if any, as the first element of the view it is shown in. */
+function takeNotice() {
+  const notice = pendingNotice;
+  pendingNotice = null;
+  return notice ? el("p", { class: "notice", id: "notice", role: "status" }, notice) : null;
+}
 
 /**
  * A button that asks before it acts: its click names what will happen, Confirm does it (then the view is read again
  * and says what was done), Cancel puts the button back. Model actions change what every user is served.
  */
-function confirmedAction(label, question, run, id) {
+function confirmedAction(label, question, run, id, next = null) {
   const button = el("button", { type: "button", "data-action": id }, label);
   const box = el("span", { class: "action" }, button);
   button.addEventListener("click", () => {
@@ -315,8 +323,10 @@ function confirmedAction(label, question, run, id) {
       confirm.disabled = cancel.disabled = true;
       outcome.textContent = "Working…";
       try {
-        modelNotice = await run();
-        await route();
+        pendingNotice = await run();
+        // The next view, when the action leaves nothing to show here (a deletion), else this one read again.
+        if (next && location.hash !== next) location.hash = next;
+        else await route();
       } catch (error) {
         confirm.disabled = cancel.disabled = false;
         outcome.replaceChildren(problemBox(error));
@@ -375,10 +385,7 @@ function modelActions(m, models) {
 }
 
 async function modelsView(view) {
-  const notice = modelNotice;
-  modelNotice = null;
-  view.replaceChildren(el("h2", {}, "Model versions"));
-  if (notice) view.append(el("p", { class: "notice", id: "notice", role: "status" }, notice));
+  view.replaceChildren(el("h2", {}, "Model versions"), takeNotice() ?? "");
   const models = await api("/models");
   const rows = models.models.map((m) => el("tr", { "data-version": m.version },
     el("td", {}, m.version, m.version === models.active ? el("span", { class: "badge" }, "active") : null,
@@ -410,21 +417,79 @@ async function modelsView(view) {
   }
 }
 
+const scenarioRules = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "fresh", "maxAge",
+  "activeFrom", "activeUntil"];
+
+/** A scenario's rules as PUT /scenarios/{name} takes them: the fields it has, none empty. */
+function rulesOf(scenario) {
+  return Object.fromEntries(scenarioRules.map((name) => [name, scenario[name]])
+    .filter(([, value]) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)));
+}
+
 async function scenariosView(view) {
-  view.replaceChildren(el("h2", {}, "Scenarios"));
+  view.replaceChildren(el("h2", {}, "Scenarios"), takeNotice() ?? "");
   const answer = await api("/scenarios");
   const rules = (s) => [
     ...["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot"].flatMap((name) => (s[name] || []).map((value) => `${name}=${value}`)),
     ...["diversity", "k", "includeSeen", "fresh", "maxAge"].filter((name) => s[name] !== null && s[name] !== undefined).map((name) => `${name}=${s[name]}`),
   ].join(" ");
   const rows = answer.scenarios.map((s) => el("tr", { "data-scenario": s.name },
-    el("td", {}, s.name, s.active ? null : el("span", { class: "badge" }, "inactive")),
+    el("td", {}, el("a", { href: `#/scenarios/${encodeURIComponent(s.name)}` }, s.name), s.active ? null : el("span", { class: "badge" }, "inactive")),
     el("td", {}, rules(s) || "no rules"),
     el("td", {}, [s.activeFrom ? `from ${time(s.activeFrom)}` : "", s.activeUntil ? `until ${time(s.activeUntil)}` : ""].filter(Boolean).join(" ") || "always"),
     el("td", {}, time(s.updatedAt)),
     el("td", {}, el("a", { href: hashWith("users", { scenario: s.name }) }, "try on a user"))));
-  view.append(el("section", {}, table(`Revision ${answer.revision}; a list read with scenario=NAME gets its rules.`,
-    ["Name", "Rules", "Holds", "Updated", ""], rows, { id: "scenarios" })));
+  view.append(el("section", {}, table(`Revision ${answer.revision}; a list read with scenario=NAME gets its rules. A name opens the scenario to edit.`,
+    ["Name", "Rules", "Holds", "Updated", ""], rows, { id: "scenarios" }),
+    el("div", { class: "actions" }, el("a", { href: "#/new-scenario", id: "new-scenario" }, "New scenario"))));
+}
+
+/**
+ * A scenario's rules as JSON to edit, stored with PUT /scenarios/{name} only while the scenario is as this page read it
+ * (If-Match: its revision; a new one only while no scenario has the name), with a note for the history; and its deletion.
+ */
+async function scenarioView(view, name) {
+  const creating = name === "";
+  const scenario = creating ? null : await api(`/scenarios/${encodeURIComponent(name)}`);
+  const nameInput = creating ? el("input", { name: "name", required: true, placeholder: "letters, digits, - _ ." }) : null;
+  const rules = el("textarea", { name: "rules", rows: 12, spellcheck: "false" }, JSON.stringify(creating ? {} : rulesOf(scenario), null, 2));
+  const note = el("input", { name: "note", placeholder: "why, for the history (optional)" });
+  const outcome = el("div", { "aria-live": "polite" });
+  const form = el("form", { class: "query edit", id: "scenario-editor" },
+    creating ? el("label", {}, "Name", nameInput) : null,
+    el("label", {}, "Rules: a JSON object of tag, excludeTag, exclude, boost, cap, capEach, pin, slot, diversity, k, includeSeen, fresh, maxAge, activeFrom, activeUntil", rules),
+    el("label", {}, "Note", note),
+    el("button", { type: "submit" }, creating ? "Create" : "Save"), outcome);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let body;
+    try {
+      body = JSON.parse(rules.value);
+    } catch (error) {
+      outcome.replaceChildren(problemBox(new ApiProblem(0, { title: "The rules are not valid JSON.", detail: error.message })));
+      return;
+    }
+    const target = creating ? nameInput.value.trim() : name;
+    const condition = creating ? { "If-None-Match": "*" } : { "If-Match": `"${scenario.revision}"` };
+    const query = note.value.trim() ? `?${new URLSearchParams({ note: note.value.trim() })}` : "";
+    try {
+      const stored = await api(`/scenarios/${encodeURIComponent(target)}${query}`, body, "PUT", 60_000, condition);
+      pendingNotice = `Scenario ${target} ${creating ? "created" : "saved"} at revision ${stored.revision}.`;
+      location.hash = "#/scenarios";
+    } catch (error) {
+      outcome.replaceChildren(problemBox(error));
+    }
+  });
+  view.replaceChildren(el("h2", {}, creating ? "A new scenario" : `Scenario ${name}`),
+    creating ? "" : el("p", { class: "note" }, `Revision ${scenario.revision}, updated ${time(scenario.updatedAt)}; saved only while no one has changed it since.`),
+    el("section", {}, form));
+  if (!creating) {
+    view.append(el("div", { class: "actions" }, confirmedAction("Delete the scenario", `Delete ${name}? Lists read with scenario=${name} are refused from then on.`,
+      async () => {
+        await api(`/scenarios/${encodeURIComponent(name)}`, null, "DELETE", 60_000, { "If-Match": `"${scenario.revision}"` });
+        return `Scenario ${name} deleted.`;
+      }, "delete-scenario", "#/scenarios")));
+  }
 }
 
 async function showStatus() {
@@ -442,8 +507,8 @@ async function route() {
   const parameters = new URLSearchParams(query || "");
   const [name, ...rest] = path.split("/");
   const id = rest.length ? decodeURIComponent(rest.join("/")) : "";
-  const current = ["users", "session", "items", "lists", "models", "scenarios"].includes(name) ? name : "users";
-  for (const link of document.querySelectorAll("nav a")) link.classList.toggle("current", link.dataset.view === current);
+  const current = ["users", "session", "items", "lists", "models", "scenarios", "new-scenario"].includes(name) ? name : "users";
+  for (const link of document.querySelectorAll("nav a")) link.classList.toggle("current", link.dataset.view === current.replace("new-scenario", "scenarios"));
   // Each route draws into its own element, so that a slower earlier one still loading draws nowhere visible.
   const view = el("div");
   root.replaceChildren(view);
@@ -453,7 +518,9 @@ async function route() {
     else if (current === "lists") await listsView(view, parameters);
     else if (current === "session") await sessionView(view, parameters);
     else if (current === "models") await modelsView(view);
+    else if (current === "scenarios" && id) await scenarioView(view, id);
     else if (current === "scenarios") await scenariosView(view);
+    else if (current === "new-scenario") await scenarioView(view, "");
     else await userView(view, id, parameters);
   } catch (error) {
     view.append(problemBox(error));

@@ -71,6 +71,32 @@ public sealed class ItemChangeTests(ServingCluster cluster)
     }
 
     [Fact]
+    public async Task A_bulk_loaded_item_changed_keeps_its_embedding_and_row_and_reads_as_changed()
+    {
+        var id = $"change-bulk-{Guid.NewGuid():N}";
+        using (var post = await cluster.Http.PostAsJsonAsync("/items", new[] { new { id, title = "Bulk", text = "Drama", tags = new[] { "bulk" }, embedding = await Embedding() } }))
+            Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        try
+        {
+            var loaded = await Read(id);
+            var changed = await Changed(id, """{"title":"Bulk, changed"}""");
+            Assert.Equal(("Bulk, changed", "Drama", "bulk", true, true, loaded.Placement), (changed.Title, changed.Text, changed.Tags.Single(), changed.HasEmbedding, changed.Recommendable, changed.Placement));
+            Assert.Equal("Bulk, changed", (await Read(id)).Title);
+            // The catalogue's row carries the new title.
+            var found = await cluster.GetJsonAsync<FoundItemsReply>($"/items?title={Uri.EscapeDataString("Bulk, changed")}");
+            Assert.Contains(found.Items, i => i.Id == id && i.Title == "Bulk, changed");
+        }
+        finally
+        {
+            using (await cluster.Http.DeleteAsync($"/items/{id}")) { }
+        }
+    }
+
+    private sealed record FoundItemsReply(string ModelVersion, List<FoundItemReply> Items);
+
+    private sealed record FoundItemReply(string Id, string Title);
+
+    [Fact]
     public async Task A_refused_change_names_its_field_and_writes_nothing()
     {
         var id = $"change-{Guid.NewGuid():N}";

@@ -188,11 +188,29 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             browser.FindElement(By.CssSelector("#item-editor button[type=submit]")).Click();
             chromium.Until(b => b.FindElements(By.CssSelector("#item-editor [role=alert] li")).FirstOrDefault(a => a.Text.StartsWith("expiresAt: ")), "the problem naming expiresAt");
             Assert.Null((await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.ExpiresAt);
+
+            // Deleted after a confirmation: the console goes back to finding items and says what it did.
+            browser.FindElement(By.CssSelector("[data-action=delete-item]")).Click();
+            browser.FindElement(By.CssSelector("[data-confirm=delete-item]")).Click();
+            chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text == $"Item {marked} deleted."), "the deletion said");
+            Assert.EndsWith("#/items", browser.Url);
+            using (var gone = await _http.GetAsync($"/items/{marked}"))
+                Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
         }
         finally
         {
             using (await _http.DeleteAsync($"/items/{marked}")) { }
         }
+
+        // A user erased after a confirmation: the history is empty afterwards.
+        var erased = $"console-erased-{Guid.NewGuid():N}";
+        using (var posted = await _http.PostAsJsonAsync("/events", new { userId = erased, itemId = "3", type = "view" }))
+            Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
+        browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/users/{erased}"));
+        chromium.Until(b => b.FindElements(By.CssSelector("[data-action=erase-user]")).FirstOrDefault(), "the erasure").Click();
+        browser.FindElement(By.CssSelector("[data-confirm=erase-user]")).Click();
+        chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text == $"User {erased} erased (stored events deleted: 1)."), "the erasure said");
+        Assert.Equal(0, (await _http.GetFromJsonAsync<HistoryReply>($"/users/{erased}/history"))!.TotalCount);
 
         // Forgotten, the key is no longer sent.
         browser.FindElement(By.Id("forget-key")).Click();
@@ -254,6 +272,34 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             Confirm($"share:{version}");
             Notice("serves 50.00 % of the users");
             Assert.Equal(0.5, (await Models()).CandidateShare);
+
+            // Users with a history served a list, each taking its first item next: the console shows the comparison,
+            // each side's counts and the split as the API gives them.
+            var users = Enumerable.Range(0, 24).Select(i => $"console-ab-{Guid.NewGuid():N}").ToArray();
+            using (var history = await _http.PostAsJsonAsync("/events", users.SelectMany(u => new[]
+                   {
+                       new { userId = u, itemId = "1", type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(-10) },
+                       new { userId = u, itemId = "2", type = "view", timestamp = DateTimeOffset.UtcNow.AddMinutes(-5) },
+                   }).ToArray()))
+                Assert.True(history.IsSuccessStatusCode, await history.Content.ReadAsStringAsync());
+            foreach (var user in users)
+            {
+                var list = (await _http.GetFromJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k=5"))!;
+                using var next = await _http.PostAsJsonAsync("/events", new { userId = user, itemId = list.Items[0].Id, type = "view" });
+                Assert.True(next.IsSuccessStatusCode, await next.Content.ReadAsStringAsync());
+            }
+            CandidateResultsReply results = null!;
+            await ServingChecks.Eventually(async () =>
+            {
+                results = (await _http.GetFromJsonAsync<CandidateResultsReply>($"/models/{version}/candidate/results"))!;
+                return results.HitRate is not null && results.CandidateArm.NextEvents + results.ControlArm.NextEvents == users.Length;
+            }, "every next event counted");
+            browser.Navigate().Refresh();
+            var hitRow = chromium.Until(b => b.FindElements(By.CssSelector("#ab-results tr[data-metric='Hit rate']")).FirstOrDefault(), "the comparison");
+            string Percent(double share) => (share * 100).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + " %";
+            Assert.StartsWith($"Hit rate {Percent(results.HitRate!.Candidate)} {Percent(results.HitRate.Control)} {Percent(results.HitRate.Difference)}", hitRow.Text);
+            Assert.Contains($"Candidate: {results.CandidateArm.NextEvents} next events", browser.FindElement(By.Id("ab-test")).Text);
+            Assert.Contains($"Split: {results.SampleRatio!.CandidateUsers} users on the candidate's side", browser.FindElement(By.Id("ab-split")).Text);
             Action("stop").Click();
             Confirm($"stop:{version}");
             Notice($"every user gets {served}");

@@ -112,7 +112,7 @@ async function userView(view, id, parameters) {
     { label: "k", name: "k", value: k, numeric: true },
     { label: "Scenario", name: "scenario", value: scenario, placeholder: "none" },
   ], (values) => { location.hash = hashWith(`users/${encodeURIComponent(values.user.trim())}`, { k: values.k, scenario: values.scenario }); });
-  view.replaceChildren(el("h2", {}, "A user's recommendations and history"), form);
+  view.replaceChildren(el("h2", {}, "A user's recommendations and history"), takeNotice() ?? "", form);
   if (!id) return;
   const query = new URLSearchParams({ k, explain: "true" });
   if (scenario) query.set("scenario", scenario);
@@ -133,6 +133,9 @@ async function userView(view, id, parameters) {
   } else {
     events.append(problemBox(history.reason));
   }
+  // Erasure (an admin key): the user's events and state, as DELETE /users/{id} erases them.
+  events.append(el("div", { class: "actions" }, confirmedAction("Erase the user", `Erase ${id}: every event and all that is stored of the user? This cannot be undone.`,
+    async () => `User ${id} erased (stored events deleted: ${(await api(`/users/${encodeURIComponent(id)}`, null, "DELETE")).erasedEvents}).`, "erase-user")));
   view.append(recommended, events);
 }
 
@@ -175,7 +178,7 @@ async function itemView(view, id, parameters) {
   const title = parameters.get("title") || "";
   const finder = queryForm([{ label: "Find by title", name: "title", value: title, required: true, placeholder: "part of a title" }],
     (values) => { location.hash = hashWith("items", { title: values.title.trim() }); });
-  view.replaceChildren(el("h2", {}, "An item and the items like it"), form, finder);
+  view.replaceChildren(el("h2", {}, "An item and the items like it"), takeNotice() ?? "", form, finder);
   if (!id && title) {
     const found = await api(`/items?${new URLSearchParams({ title, k: "50" })}`);
     view.append(el("section", {}, table(`Items whose title holds "${title}" (model ${found.modelVersion}; at most 50, closest first)`, ["Item", "Title"],
@@ -197,7 +200,10 @@ async function itemView(view, id, parameters) {
       ["Updated", time(i.updatedAt)],
     ];
     details.append(el("dl", { class: "details", id: "item-details" }, rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", { "data-field": name }, value)])));
-    details.append(hiddenToggle(i), itemEditor(i));
+    details.append(hiddenToggle(i), itemEditor(i), el("div", { class: "actions" }, confirmedAction("Delete the item",
+      `Delete ${id}? Its details are erased and it leaves every list; histories keep its id.`,
+      async () => ((await api(`/items/${encodeURIComponent(id)}`, null, "DELETE")).deleted ? `Item ${id} deleted.` : `Item ${id} was not in the catalogue.`),
+      "delete-item", "#/items")));
   } else {
     details.append(problemBox(item.reason));
   }
@@ -404,17 +410,37 @@ async function modelsView(view) {
   if (models.candidate) {
     try {
       const results = await api(`/models/${encodeURIComponent(models.candidate)}/candidate/results`);
-      const hit = results.hitRate;
-      view.append(el("section", {}, el("h2", {}, `A/B test: ${results.candidate} against ${results.control}`),
-        el("p", { class: "note" }, hit
-          ? `Hit rate ${percent(hit.candidate)} against ${percent(hit.control)} (difference ${percent(hit.difference)}, 95 % interval ${percent(hit.low)} to ${percent(hit.high)}, always-valid p ${(hit.sequentialPValue ?? hit.pValue).toFixed(4)}).`
-          : "Too few lists and events on each side to compare yet.")));
+      view.append(abSection(results));
     } catch (error) {
       // No user's next event counted yet: the test has nothing to compare.
       view.append(el("section", {}, el("h2", {}, `A/B test: ${models.candidate} against ${models.active}`),
         error.status === 404 ? el("p", { class: "note" }, "No user's next event after its lists has been counted yet.") : problemBox(error)));
     }
   }
+}
+
+/** The A/B test's comparisons, each side's counts and the check of the split, as GET /models/{version}/candidate/results gives them. */
+function abSection(results) {
+  const number = (value, digits = 4) => (value === null || value === undefined ? "" : Number(value).toFixed(digits));
+  const rates = [["Hit rate", results.hitRate, percent], ["Mean reciprocal rank", results.meanReciprocalRank, number],
+    ["Dismissals per list", results.dismissalsPerList, number], ["Purchases per list", results.purchasesPerList, number],
+    ["Revenue per list", results.revenuePerList, (v) => number(v, 2)]];
+  const rows = rates.map(([name, c, format]) => el("tr", { "data-metric": name },
+    el("td", {}, name),
+    ...(c ? [el("td", { class: "number" }, format(c.candidate)), el("td", { class: "number" }, format(c.control)),
+      el("td", { class: "number" }, `${format(c.difference)} (${format(c.low)} to ${format(c.high)})`),
+      el("td", { class: "number" }, number(c.sequentialPValue ?? c.pValue))]
+      : [el("td", { colspan: 4, class: "note" }, "not enough events or lists on each side yet")])));
+  const arm = (a) => `${a.nextEvents} next events, ${a.lists} lists${a.users === null || a.users === undefined ? "" : `, ${a.users} users`}`;
+  const split = results.sampleRatio;
+  return el("section", { id: "ab-test" }, el("h2", {}, `A/B test: ${results.candidate} against ${results.control}`),
+    el("p", { class: "note" }, `Since ${time(results.since)}${results.running ? `, serving ${percent(results.share)} of the users` : ", ended"}. `
+      + `Candidate: ${arm(results.candidateArm)}; control: ${arm(results.controlArm)}.`),
+    table("The candidate against the control: the difference with its 95 % interval, and the always-valid p-value (the one-look p-value where there is none).",
+      ["Measure", "Candidate", "Control", "Difference", "p"], rows, { id: "ab-results" }),
+    split ? el("p", { class: split.mismatch ? "problem" : "note", role: split.mismatch ? "alert" : null, id: "ab-split" },
+      `Split: ${split.candidateUsers} users on the candidate's side and ${split.controlUsers} on the control's, ${percent(split.observedShare)} against `
+      + `${percent(split.expectedShare)} drawn (p ${number(split.pValue)})${split.mismatch ? ": the sides differ in more than the model; do not trust the comparison." : "."}`) : null);
 }
 
 const scenarioRules = ["tag", "excludeTag", "exclude", "boost", "cap", "capEach", "pin", "slot", "diversity", "k", "includeSeen", "fresh", "maxAge",

@@ -32,6 +32,17 @@ public static class ItemEndpoints
             .ProducesValidationProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        app.MapPatch("/items", ChangeMany)
+            .WithName("PatchItems")
+            .WithSummary("Changes some fields of a batch of items (hide the sold-out ones, move a sale's window): a JSON array of 1 to 500 objects, each an item's id "
+                + "and a merge patch of its fields as PATCH /items/{id} takes one, each item once. The whole batch is checked before anything is written; then each "
+                + "item is changed in a step of its own, and the answer gives each item's outcome in the order sent: changed (with the item), notInCatalogue, or "
+                + "refused (a window whose end would not be after its start). Sending the batch again after a failure is safe.")
+            .Accepts<ItemChangeRequest[]>("application/merge-patch+json", "application/json")
+            .Produces<ItemChangesResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         app.MapPost("/items", PostMany)
             .WithName("PostItems")
             .WithSummary("Creates or replaces a batch of items (as PUT /items/{id} does for one, texts encoded in batches); the whole batch is validated before anything is written.")
@@ -111,6 +122,30 @@ public static class ItemEndpoints
             return Problems.Invalid(errors);
         }
         return await Written(outcome.View!, grains, options, cancellation);
+    }
+
+    /// <summary>Items changed at once in a batch: the catalogue takes their calls one at a time anyway.</summary>
+    private const int ChangesAtOnce = 16;
+
+    private static async Task<IResult> ChangeMany(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var changes = ItemBatch.ParseChanges(document!.RootElement, await ActiveDimension(grains, options, cancellation), errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var outcomes = new ItemChangeOutcome[changes.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, changes.Count), new ParallelOptions { MaxDegreeOfParallelism = ChangesAtOnce, CancellationToken = cancellation },
+            async (i, token) => outcomes[i] = await ClusterRetry.RepeatAsync(attempt => grains.Item(changes[i].Id).Change(changes[i].Change, attempt), options.CallAttemptTimeout, token));
+        var active = outcomes.Any(o => o.View is { Placement: null }) ? await ActiveModel(grains, options, cancellation) : null;
+        var results = changes.Select((c, i) => outcomes[i] switch
+        {
+            { Found: false } => new ItemChangeResult(c.Id, "notInCatalogue"),
+            { Refusal: { } reason } => new ItemChangeResult(c.Id, "refused", Reason: reason),
+            { View: var view } => new ItemChangeResult(c.Id, "changed", ItemResponse.From(view!, view!.Placement is null ? active : null)),
+        }).ToArray();
+        return Results.Ok(new ItemChangesResponse(results.Length, results.Count(r => r.Outcome == "changed"), results));
     }
 
     /// <summary>

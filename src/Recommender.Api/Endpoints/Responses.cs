@@ -133,6 +133,17 @@ public sealed record FoundItemResponse(string Id, string Title);
 /// <summary>POST /items/lookup: how many of the ids sent are in the catalogue, those items in the order sent, and the others.</summary>
 public sealed record ItemLookupResponse(int Found, IReadOnlyList<ItemResponse> Items, IReadOnlyList<string> NotInCatalogue);
 
+/// <summary>PATCH /items: how many changes were sent and made, and each item's outcome in the order sent.</summary>
+public sealed record ItemChangesResponse(int Count, int Changed, IReadOnlyList<ItemChangeResult> Items);
+
+/// <summary>
+/// One item of PATCH /items: "changed" (with the item as written), "notInCatalogue", or "refused" with the reason (a
+/// window whose end would not be after its start once changed).
+/// </summary>
+public sealed record ItemChangeResult(string Id, string Outcome,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ItemResponse? Item = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
+
 /// <summary>DELETE /items/{id}: whether the item was in the catalogue (false for a repeat).</summary>
 public sealed record DeletedItemResponse(string Id, bool Deleted);
 
@@ -222,8 +233,11 @@ public sealed record ItemRequest(string Title, string? Id = null, string? Text =
     [property: System.ComponentModel.Description("When the item stops being recommended (an ISO-8601 date-time, UTC unless an offset is given, or Unix seconds; past or future, later than availableFrom): a story, an offer or an event that ends. It stays in the catalogue and in histories. Absent: never; each write replaces it.")]
     DateTimeOffset? ExpiresAt = null);
 
-/// <summary>PATCH /items/{id}: the fields to change, as in <see cref="ItemRequest"/>; a field left out is kept, a null removes it.</summary>
-public sealed record ItemChangeRequest(string? Title = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null, bool? Hidden = null,
+/// <summary>
+/// PATCH /items/{id} and each element of PATCH /items: the fields to change, as in <see cref="ItemRequest"/>; a field left
+/// out is kept, a null removes it. The id is required in a batch and, on /items/{id}, must be the path's when given.
+/// </summary>
+public sealed record ItemChangeRequest(string? Id = null, string? Title = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null, bool? Hidden = null,
     DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiresAt = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

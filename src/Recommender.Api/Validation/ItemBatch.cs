@@ -50,29 +50,59 @@ public static class ItemBatch
             errors.Add("body", "The body must be an object of the item's fields to change (a JSON merge patch).");
             return null;
         }
-        Fields.OnlyKnown(body, FieldNames, null, "an item", errors);
         if (body.TryGetProperty("id", out _) && Fields.Id(body, "id", "id", errors) is { } bodyId && bodyId != id)
             errors.Add("id", $"The body's id '{bodyId}' differs from the path's '{id}'; an item's id cannot be changed.");
-        bool Given(string name) => body.TryGetProperty(name, out _);
-        bool Removed(string name) => body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Null;
+        return Change(body, null, dimension, errors);
+    }
+
+    /// <summary>
+    /// The changes PATCH /items asks for: a JSON array of 1 to 500 objects, each an item's id and a merge patch of its
+    /// fields as PATCH /items/{id} takes one, each item once; errors are named by element (<c>[2].title</c>).
+    /// </summary>
+    public static IReadOnlyList<(string Id, ItemChange Change)> ParseChanges(JsonElement body, int? dimension, ValidationErrors errors)
+    {
+        if (!IsBatch(body, "an array of item changes, each the item's id and the fields to change", "changes", Limits.MaxItemsPerRequest,
+                "send more in several requests", errors)) return [];
+        var changes = new List<(string, ItemChange)>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var element in body.EnumerateArray())
+        {
+            var i = index++;
+            if (element.ValueKind != JsonValueKind.Object) { errors.Add($"[{i}]", "A change must be a JSON object: the item's id and the fields to change."); continue; }
+            var id = Fields.Id(element, "id", ValidationErrors.Field(i, "id"), errors);
+            if (id is not null && !seen.Add(id)) errors.Add(ValidationErrors.Field(i, "id"), $"Item '{id}' appears more than once in the batch.");
+            if (Change(element, i, dimension, errors) is { } change && id is not null) changes.Add((id, change));
+        }
+        return errors.Any ? [] : changes;
+    }
+
+    /// <summary>One merge patch of an item's fields, its errors named by <paramref name="index"/> in a batch.</summary>
+    private static ItemChange? Change(JsonElement e, int? index, int? dimension, ValidationErrors errors)
+    {
+        var before = errors.Count;
+        string Key(string name) => ValidationErrors.Field(index, name);
+        Fields.OnlyKnown(e, FieldNames, index, "an item", errors);
+        bool Given(string name) => e.TryGetProperty(name, out _);
+        bool Removed(string name) => e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Null;
         foreach (var name in new[] { "title", "embedding" })
-            if (Removed(name)) errors.Add(name, $"'{name}' cannot be removed; give a new value or leave it out to keep it.");
+            if (Removed(name)) errors.Add(Key(name), $"'{name}' cannot be removed; give a new value or leave it out to keep it.");
         var change = new ItemChange(
-            Title: Given("title") ? Fields.Text(body, "title", "title", Limits.MaxTitleLength, errors, required: !Removed("title")) : null,
+            Title: Given("title") ? Fields.Text(e, "title", Key("title"), Limits.MaxTitleLength, errors, required: !Removed("title")) : null,
             ChangesText: Given("text"),
-            Text: Fields.Text(body, "text", "text", Limits.MaxTextLength, errors, required: false),
-            Tags: Given("tags") ? Fields.Tags(body, "tags", "tags", errors) : null,
-            Embedding: Fields.Embedding(body, "embedding", "embedding", dimension, errors) is { } embedding ? VectorBytes.FromFloats(embedding) : null,
-            Hidden: Given("hidden") ? Fields.Boolean(body, "hidden", "hidden", errors) : null,
+            Text: Fields.Text(e, "text", Key("text"), Limits.MaxTextLength, errors, required: false),
+            Tags: Given("tags") ? Fields.Tags(e, "tags", Key("tags"), errors) : null,
+            Embedding: Fields.Embedding(e, "embedding", Key("embedding"), dimension, errors) is { } embedding ? VectorBytes.FromFloats(embedding) : null,
+            Hidden: Given("hidden") ? Fields.Boolean(e, "hidden", Key("hidden"), errors) : null,
             ChangesAvailableFrom: Given("availableFrom"),
-            AvailableFrom: Fields.Instant(body, "availableFrom", "availableFrom", errors),
+            AvailableFrom: Fields.Instant(e, "availableFrom", Key("availableFrom"), errors),
             ChangesExpiresAt: Given("expiresAt"),
-            ExpiresAt: Fields.Instant(body, "expiresAt", "expiresAt", errors));
+            ExpiresAt: Fields.Instant(e, "expiresAt", Key("expiresAt"), errors));
         if (change.AvailableFrom >= change.ExpiresAt)
-            errors.Add("expiresAt", $"'expiresAt' {change.ExpiresAt:O} must be later than 'availableFrom' {change.AvailableFrom:O}.");
-        if (!errors.Any && !FieldNames.Any(name => name != "id" && Given(name)))
-            errors.Add("body", $"The body changes nothing: give at least one of {string.Join(", ", FieldNames.Where(n => n != "id"))}.");
-        return errors.Any ? null : change;
+            errors.Add(Key("expiresAt"), $"'expiresAt' {change.ExpiresAt:O} must be later than 'availableFrom' {change.AvailableFrom:O}.");
+        if (errors.Count == before && !FieldNames.Any(name => name != "id" && Given(name)))
+            errors.Add(index is { } i ? $"[{i}]" : "body", $"Nothing to change: give at least one of {string.Join(", ", FieldNames.Where(n => n != "id"))}.");
+        return errors.Count == before ? change : null;
     }
 
     /// <summary>The ids of a deletion or a lookup (POST /items/delete, /items/lookup): a JSON array of 1 to 1,000 distinct item ids.</summary>

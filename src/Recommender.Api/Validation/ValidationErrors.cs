@@ -7,6 +7,9 @@ public sealed class ValidationErrors
 
     public bool Any => _errors.Count > 0;
 
+    /// <summary>How many messages there are, so that a parser can tell whether one element of a batch added any.</summary>
+    public int Count => _errors.Values.Sum(list => list.Count);
+
     public void Add(string field, string message)
     {
         if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = [];

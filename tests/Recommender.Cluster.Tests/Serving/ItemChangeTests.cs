@@ -142,6 +142,63 @@ public sealed class ItemChangeTests(ServingCluster cluster)
         }
     }
 
+    private sealed record ChangesReply(int Count, int Changed, List<ChangeResultReply> Items);
+
+    private sealed record ChangeResultReply(string Id, string Outcome, ItemReply? Item, string? Reason);
+
+    [Fact]
+    public async Task A_batch_of_changes_is_checked_whole_then_each_item_changed_with_its_outcome_in_the_order_sent()
+    {
+        var word = $"changes-{Guid.NewGuid():N}";
+        var (hide, retag, windowed, missing) = ($"{word}-hide", $"{word}-retag", $"{word}-windowed", $"{word}-missing");
+        using (var post = await cluster.Http.PostAsJsonAsync("/items", new[] { hide, retag, windowed }.Select(id => new { id, title = $"Title {id}", tags = new[] { word }, expiresAt = Until })))
+            Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Task<HttpResponseMessage> Send(string json) =>
+            cluster.Http.PatchAsync("/items", new StringContent(json, Encoding.UTF8, "application/merge-patch+json"));
+        try
+        {
+            // Refused whole, naming the element and field: nothing of the valid elements is written.
+            foreach (var (body, field) in new[]
+                     {
+                         ("[]", "body"), ("{}", "body"), ($$"""[{"id":"{{hide}}","hidden":true},{"title":"X"}]""", "[1].id"),
+                         ($$"""[{"id":"{{hide}}","hidden":true},{"id":"{{hide}}","title":"X"}]""", "[1].id"),
+                         ($$"""[{"id":"{{hide}}","hidden":true},{"id":"{{retag}}"}]""", "[1]"), ($$"""[{"id":"{{hide}}","hidden":true},5]""", "[1]"),
+                         ($$"""[{"id":"{{hide}}","hidden":true},{"id":"{{retag}}","title":null}]""", "[1].title"),
+                         ($$"""[{"id":"{{hide}}","hidden":true},{"id":"{{retag}}","tags":"a"}]""", "[1].tags"),
+                         ($"[{string.Join(",", Enumerable.Range(0, 501).Select(i => $$"""{"id":"{{word}}-{{i}}","hidden":true}"""))}]", "body"),
+                     })
+            {
+                using var refused = await Send(body);
+                Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{body[..Math.Min(80, body.Length)]}: {(int)refused.StatusCode}");
+                Assert.Equal([field], (await refused.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+            }
+            Assert.False((await Read(hide)).Hidden);
+
+            using var response = await Send($$"""
+                [{"id":"{{hide}}","hidden":true}, {"id":"{{missing}}","title":"Nowhere"}, {"id":"{{windowed}}","availableFrom":"2100-01-01T00:00:00Z"},
+                 {"id":"{{retag}}","tags":["{{word}}","sale"],"text":"On sale"}]
+                """);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var changes = (await response.Content.ReadFromJsonAsync<ChangesReply>())!;
+            Assert.Equal((4, 2), (changes.Count, changes.Changed));
+            Assert.Equal([(hide, "changed"), (missing, "notInCatalogue"), (windowed, "refused"), (retag, "changed")], changes.Items.Select(i => (i.Id, i.Outcome)));
+            Assert.Contains("must be later than 'availableFrom'", changes.Items[2].Reason);
+            Assert.True(changes.Items[0].Item!.Hidden);
+            Assert.Equal(("On sale", $"{word},sale"), (changes.Items[3].Item!.Text, string.Join(",", changes.Items[3].Item!.Tags)));
+
+            // As read back: the refused and missing items untouched, nothing created.
+            Assert.True((await Read(hide)).Hidden);
+            Assert.Equal(("On sale", $"Title {retag}"), ((await Read(retag)).Text, (await Read(retag)).Title));
+            Assert.Null((await Read(windowed)).AvailableFrom);
+            using (var absent = await cluster.Http.GetAsync($"/items/{missing}"))
+                Assert.Equal(HttpStatusCode.NotFound, absent.StatusCode);
+        }
+        finally
+        {
+            using (await cluster.Http.PostAsJsonAsync("/items/delete", new[] { hide, retag, windowed })) { }
+        }
+    }
+
     [Fact]
     public async Task Changes_of_different_fields_sent_at_once_all_take_effect()
     {

@@ -8,20 +8,10 @@ a change that leaves the text as it is does not.
     python3 deploy/bench/item-changes.py --url http://localhost:5000 --batch 500 --rounds 10
 """
 import argparse
-import json
 import statistics
-import time
-import urllib.request
 import uuid
 
-
-def send(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    start = time.perf_counter()
-    with urllib.request.urlopen(request) as response:
-        answer = response.read()
-    return (time.perf_counter() - start) * 1000, answer
+from timed_http import active_dimension, send
 
 
 def main():
@@ -31,8 +21,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
 
-    models = json.loads(send(args.url, "GET", "/models")[1])
-    dimension = next(m for m in models["models"] if m["version"] == models["active"])["dimension"]
+    dimension = active_dimension(args.url)
     vector = [0.1 * ((i % 7) - 3) + 0.05 for i in range(dimension)]
     prefix = "changes-" + uuid.uuid4().hex[:8]
     ids = [f"{prefix}-{i}" for i in range(args.batch)]

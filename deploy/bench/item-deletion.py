@@ -12,18 +12,9 @@ import argparse
 import json
 import random
 import statistics
-import time
-import urllib.request
 import uuid
 
-
-def send(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    start = time.perf_counter()
-    with urllib.request.urlopen(request) as response:
-        answer = response.read()
-    return (time.perf_counter() - start) * 1000, answer
+from timed_http import active_dimension, send
 
 
 def main():
@@ -33,8 +24,7 @@ def main():
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--batch", type=int, default=500, help="ids a POST /items/delete (at most 1,000)")
     args = parser.parse_args()
-    models = json.loads(send(args.url, "GET", "/models")[1])
-    dimension = next(m["dimension"] for m in models["models"] if m["version"] == models["active"])
+    dimension = active_dimension(args.url)
     rng = random.Random(7)
     run = uuid.uuid4().hex[:8]
     count = 2 * args.singles + args.batches * args.batch

@@ -8,20 +8,10 @@ again and again (POST /items). Prints the median times; run it against two nodes
     python3 deploy/bench/item-rewrites.py --url http://localhost:5000 --items 20 --rounds 40 --batch 500 --batches 12
 """
 import argparse
-import json
 import statistics
-import time
-import urllib.request
 import uuid
 
-
-def send(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    start = time.perf_counter()
-    with urllib.request.urlopen(request) as response:
-        answer = response.read()
-    return (time.perf_counter() - start) * 1000, answer
+from timed_http import active_dimension, send
 
 
 def main():
@@ -33,8 +23,7 @@ def main():
     parser.add_argument("--batches", type=int, default=12, help="times the batch is sent (the first two are not timed)")
     args = parser.parse_args()
 
-    models = json.loads(send(args.url, "GET", "/models")[1])
-    dimension = next(m for m in models["models"] if m["version"] == models["active"])["dimension"]
+    dimension = active_dimension(args.url)
     vector = [0.1 * ((i % 7) - 3) + 0.05 for i in range(dimension)]
     prefix = "rewrite-" + uuid.uuid4().hex[:8]
     hot = [f"{prefix}-hot-{i}" for i in range(args.items)]

@@ -11,12 +11,13 @@ namespace Recommender.Cli;
 internal readonly record struct UploadRow(int Line, string Json);
 
 /// <summary>
-/// Sends a file's objects to a batch endpoint of the API (POST /events, POST /items) in batches the API takes (a count
-/// and the 1 MiB body limit), one after the other, each asked again while the cluster answers 429 or 503 or does not
-/// answer: both endpoints store a repeated object once (events by their ids, items by replacing), so a repeat is safe.
+/// Sends a file's objects to a batch endpoint of the API (POST /events, POST /items, POST /items/delete, PATCH /items) in
+/// batches the API takes (a count and the 1 MiB body limit), one after the other, each asked again while the cluster
+/// answers 429 or 503 or does not answer: each endpoint stores a repeated object once (events by their ids, items by
+/// replacing or changing them as before, deletions of what is gone already answering false), so a repeat is safe.
 /// A batch the API refuses stops the upload with its problems named by file line; the batches before it are stored.
 /// </summary>
-internal sealed partial class BatchUpload(ApiConnection api, string endpoint, string file, int batchSize, int attempts)
+internal sealed partial class BatchUpload(ApiConnection api, string endpoint, string file, int batchSize, int attempts, HttpMethod method)
 {
     /// <summary>Below the API's 1 MiB body limit, with room for the array's brackets and commas.</summary>
     public const int MaxBatchBytes = 1_000_000;
@@ -39,7 +40,7 @@ internal sealed partial class BatchUpload(ApiConnection api, string endpoint, st
                     HttpResponseMessage response;
                     try
                     {
-                        response = await api.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, endpoint)
+                        response = await api.SendAsync(() => new HttpRequestMessage(method, endpoint)
                         {
                             Content = new StringContent(body, Encoding.UTF8, "application/json"),
                         }, attempts, retryLost: true, error, HttpCompletionOption.ResponseContentRead, cancellation);

@@ -17,6 +17,7 @@ internal static partial class CliCommands
         ExportItemsCommand.Create(),
         ImportItemsCommand.Create(),
         DeleteItemsCommand.Create(),
+        ChangeItemsCommand.Create(),
         ImportEventsCommand.Create(),
         EvaluateColdStartCommand.Create(),
         EncodeTextCommand.Create(),

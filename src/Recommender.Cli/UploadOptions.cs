@@ -30,12 +30,12 @@ internal sealed class UploadOptions(string noun, int maxBatch, int timeoutSecond
     /// <paramref name="summary"/> says what was stored. Returns the exit code.
     /// </summary>
     public async Task<int> RunAsync<T>(ParseResult parse, string endpoint, string file, Func<T> read, Func<T, (IEnumerable<UploadRow> Rows, int Count)> rows,
-        Action<System.Text.Json.JsonElement> stored, Func<string> summary, CancellationToken cancellation)
+        Action<System.Text.Json.JsonElement> stored, Func<string> summary, CancellationToken cancellation, HttpMethod? method = null)
     {
         var (connection, content, refused) = Open(parse, read);
         if (connection is null) return refused;
         using var client = connection;
-        return await UploadAsync(parse, client, endpoint, file, rows(content), stored, summary, cancellation);
+        return await UploadAsync(parse, client, endpoint, file, rows(content), stored, summary, cancellation, method);
     }
 
     /// <summary>Checks the options and reads the file (<paramref name="read"/>); the connection, or none and the exit code of what was refused.</summary>
@@ -61,10 +61,10 @@ internal sealed class UploadOptions(string noun, int maxBatch, int timeoutSecond
 
     /// <summary>Uploads <paramref name="rows"/> to <paramref name="endpoint"/> over an open connection; the exit code.</summary>
     public async Task<int> UploadAsync(ParseResult parse, ApiConnection client, string endpoint, string file, (IEnumerable<UploadRow> Rows, int Count) rows,
-        Action<System.Text.Json.JsonElement> stored, Func<string> summary, CancellationToken cancellation)
+        Action<System.Text.Json.JsonElement> stored, Func<string> summary, CancellationToken cancellation, HttpMethod? method = null)
     {
         var console = CommandErrors.Console(parse);
-        var exit = await new BatchUpload(client, endpoint, file, parse.GetValue(BatchSize), parse.GetValue(Attempts))
+        var exit = await new BatchUpload(client, endpoint, file, parse.GetValue(BatchSize), parse.GetValue(Attempts), method ?? HttpMethod.Post)
             .RunAsync(console, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, rows.Rows, rows.Count, noun, stored, cancellation);
         if (exit == 0) parse.InvocationConfiguration.Output.WriteLine(summary());
         return exit;

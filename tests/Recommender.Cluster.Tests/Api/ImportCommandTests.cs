@@ -260,6 +260,50 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
     }
 
     [Fact]
+    public async Task Change_items_changes_only_the_fields_each_line_gives_and_names_the_items_missing_and_the_changes_refused()
+    {
+        var (lamp, chair, never) = ($"{_run}-chg-lamp", $"{_run}-chg-chair", $"{_run}-chg-never");
+        var (exit, _, error) = await Cli("import-items", "--file", Write("change-items.jsonl",
+            $$"""{"id":"{{lamp}}","title":"Lamp","text":"Brass","tags":["light"]}""", $$"""{"id":"{{chair}}","title":"Chair","expiresAt":"2099-01-01T00:00:00Z"}"""));
+        Assert.True(exit == 0, error);
+        try
+        {
+            // A field the API refuses is named by line, and nothing is changed.
+            var file = Write("changes-bad.jsonl", $$"""{"id":"{{lamp}}","hidden":true}""", $$"""{"id":"{{chair}}","hidden":"yes"}""");
+            (exit, _, error) = await Cli("change-items", "--file", file);
+            Assert.Equal(1, exit);
+            Assert.Contains($"{file}:2: hidden:", error);
+            Assert.False((await cluster.GetJsonAsync<ItemReply>($"/items/{lamp}")).Hidden);
+
+            // Hidden, with its text removed; an id not in the catalogue named; a window the item's end would close refused.
+            file = Write("changes.jsonl", $$"""{"id":"{{lamp}}","hidden":true,"text":null}""", $$"""{"id":"{{never}}","title":"Never"}""",
+                $$"""{"id":"{{chair}}","availableFrom":"2100-01-01T00:00:00Z"}""");
+            (exit, var output, error) = await Cli("change-items", "--file", file, "--batch-size", "2");
+            Assert.Equal(1, exit);
+            Assert.Contains("1 items changed, 1 not in the catalogue, 1 refused.", output);
+            Assert.Contains($"Not in the catalogue (nothing written for them): {never}.", error);
+            Assert.Contains($"refused: {file}:3: 'expiresAt'", error);
+            var changed = await cluster.GetJsonAsync<ItemReply>($"/items/{lamp}");
+            Assert.Equal((true, (string?)null, "Lamp", "light"), (changed.Hidden, changed.Text, changed.Title, changed.Tags.Single()));
+            Assert.Null((await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).AvailableFrom);
+
+            // Every change made: exit 0, and the same file again leaves the items as they are.
+            file = Write("changes-ok.jsonl", $$"""{"id":"{{lamp}}","hidden":false}""", $$"""{"id":"{{chair}}","expiresAt":null}""");
+            for (var run = 0; run < 2; run++)
+            {
+                (exit, output, error) = await Cli("change-items", "--file", file);
+                Assert.True(exit == 0, error);
+                Assert.Contains("2 items changed, 0 not in the catalogue, 0 refused.", output);
+            }
+            Assert.Equal((false, (DateTimeOffset?)null), ((await cluster.GetJsonAsync<ItemReply>($"/items/{lamp}")).Hidden, (await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).ExpiresAt));
+        }
+        finally
+        {
+            using (await cluster.Http.PostAsJsonAsync("/items/delete", new[] { lamp, chair })) { }
+        }
+    }
+
+    [Fact]
     public async Task Import_items_with_prune_deletes_the_items_of_its_prefix_the_file_no_longer_holds()
     {
         var prefix = $"{_run}-feed-";

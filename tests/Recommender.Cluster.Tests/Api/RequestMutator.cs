@@ -76,13 +76,14 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
 
     /// <summary>
     /// The writes with one field changed: each field of a single event, of the second event of a batch, of an item
-    /// written alone and of the second item of a batch (the first tags and embedding values included), given each of
+    /// written alone and of the second item of a batch, and of an item's change alone and second in a batch (the first
+    /// tags and embedding values included), given each of
     /// <see cref="OddValues"/>, left out, and renamed to upper case. A batch's first entry is valid, so its refusal
     /// shows whether the batch is refused whole.
     /// </summary>
     public IEnumerable<MutatedRequest> EveryFieldChange()
     {
-        foreach (var template in new Func<Write>[] { SingleEvent, EventBatch, PutItem, ItemBatch })
+        foreach (var template in new Func<Write>[] { SingleEvent, EventBatch, PutItem, ItemBatch, PatchItem, PatchItems })
         {
             foreach (var field in Fields(template().Changed))
             {
@@ -178,6 +179,24 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
         return new Write(HttpMethod.Post, "/items", new JsonArray(valid, changed), changed, [$"/items/{first}", $"/items/{second}"]);
     }
 
+    // A change of a catalogue item (the cluster is this test's own): every field, as a merge patch may give them all.
+    private Write PatchItem()
+    {
+        var id = CatalogueItem(++_serial);
+        var fields = ItemFields();
+        return new Write(HttpMethod.Patch, "/items/" + id, fields, fields, [$"/items/{id}"]);
+    }
+
+    private Write PatchItems()
+    {
+        var (first, second) = (CatalogueItem(++_serial), CatalogueItem(++_serial));
+        var changed = ItemFields();
+        changed.Insert(0, "id", second);
+        var valid = ItemFields();
+        valid.Insert(0, "id", first);
+        return new Write(HttpMethod.Patch, "/items", new JsonArray(valid, changed), changed, [$"/items/{first}", $"/items/{second}"]);
+    }
+
     // A field is a property name, or a property name and the index of an array element ("tags", 0).
     private static IEnumerable<(string Name, int? Index)> Fields(JsonObject obj)
     {
@@ -193,7 +212,7 @@ public sealed class RequestMutator(int seed, string prefix, int embeddingDimensi
 
     private MutatedRequest RandomWrite()
     {
-        var template = Pick<Func<Write>>([SingleEvent, EventBatch, PutItem, ItemBatch])();
+        var template = Pick<Func<Write>>([SingleEvent, EventBatch, PutItem, ItemBatch, PatchItem, PatchItems])();
         // A key sent twice (MutateBytes) names these.
         var write = template with { Reads = [.. template.Reads, $"/users/{prefix}-user-0/history", $"/items/{prefix}-item-0"] };
         var values = new List<string>();

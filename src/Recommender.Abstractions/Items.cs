@@ -19,7 +19,12 @@ public sealed record ItemDetails(
     [property: Id(5)] byte[]? TextVector = null,
     [property: Id(6)] bool Hidden = false,
     [property: Id(7)] DateTimeOffset? ExpiresAt = null,
-    [property: Id(8)] DateTimeOffset? AvailableFrom = null);
+    [property: Id(8)] DateTimeOffset? AvailableFrom = null)
+{
+    /// <summary>Why a window cannot be an item's (its end not after its start), or null when it can; the message names <c>expiresAt</c>.</summary>
+    public static string? WindowProblem(DateTimeOffset? availableFrom, DateTimeOffset? expiresAt) =>
+        availableFrom >= expiresAt ? $"'expiresAt' {expiresAt:O} must be later than 'availableFrom' {availableFrom:O}." : null;
+}
 
 /// <summary>
 /// A change of some of an item's details (PATCH /items/{id}, a JSON merge patch): a field given replaces the item's,

@@ -15,9 +15,7 @@ public static class EventEndpoints
             .Accepts<EventRequest[]>("application/json")
             .Produces<IngestResponse>()
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesBodyProblems();
     }
 
     // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header

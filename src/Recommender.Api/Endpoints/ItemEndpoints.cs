@@ -18,9 +18,7 @@ public static class ItemEndpoints
                 + "hidden=true keeps the item (and its place in histories) but never recommends it, until it is written again without it.")
             .Accepts<ItemRequest>("application/json")
             .Produces<ItemResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesBodyProblems();
         app.MapPatch("/items/{id}", Change)
             .WithName("PatchItem")
             .WithSummary("Changes some of an item's fields, a JSON merge patch (RFC 7396) of the item object: each field given replaces the item's and the others are kept, "
@@ -28,10 +26,8 @@ public static class ItemEndpoints
                 + "in one step of its own, so another PUT or PATCH of it does not fall between (a POST /items batch may). 404 when the item is not in the catalogue.")
             .Accepts<ItemChangeRequest>("application/merge-patch+json", "application/json")
             .Produces<ItemResponse>()
-            .ProducesValidationProblem()
-            .ProducesValidationProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesBodyProblems()
+            .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapPatch("/items", ChangeMany)
             .WithName("PatchItems")
             .WithSummary("Changes some fields of a batch of items (hide the sold-out ones, move a sale's window): a JSON array of 1 to 500 objects, each an item's id "
@@ -40,17 +36,13 @@ public static class ItemEndpoints
                 + "refused (a window whose end would not be after its start). Sending the batch again after a failure is safe.")
             .Accepts<ItemChangeRequest[]>("application/merge-patch+json", "application/json")
             .Produces<ItemChangesResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesBodyProblems();
         app.MapPost("/items", PostMany)
             .WithName("PostItems")
             .WithSummary("Creates or replaces a batch of items (as PUT /items/{id} does for one, texts encoded in batches); the whole batch is validated before anything is written.")
             .Accepts<ItemRequest[]>("application/json")
             .Produces<ItemsResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesBodyProblems();
         app.MapGet("/items", Find)
             .WithName("FindItems")
             .WithSummary("The first k items (20 by default) of the active version whose title holds title=TEXT, ignoring case, hidden ones too: a title equal to "
@@ -75,9 +67,7 @@ public static class ItemEndpoints
                 + "anything is deleted. Answers how many of them were in the catalogue, and for each id whether it was (false for an id not there, or deleted already).")
             .Accepts<string[]>("application/json")
             .Produces<DeletedItemsResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesBodyProblems()
             .RequireAuthorization(Security.ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapPost("/items/lookup", Lookup)
             .WithName("LookUpItems")
@@ -85,9 +75,7 @@ public static class ItemEndpoints
                 + "the items in the order sent, and the ids that are not in the catalogue. Writes nothing.")
             .Accepts<string[]>("application/json")
             .Produces<ItemLookupResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesBodyProblems();
         app.MapGet("/items/{id}/similar", Similar)
             .WithName("GetSimilarItems")
             .WithSummary("The k items nearest to the item's vector (softmax scores), minus exclude=id1,id2 and any excludeId=..., only items tagged tag=... "
@@ -138,12 +126,12 @@ public static class ItemEndpoints
         var outcomes = new ItemChangeOutcome[changes.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, changes.Count), new ParallelOptions { MaxDegreeOfParallelism = ChangesAtOnce, CancellationToken = cancellation },
             async (i, token) => outcomes[i] = await ClusterRetry.RepeatAsync(attempt => grains.Item(changes[i].Id).Change(changes[i].Change, attempt), options.CallAttemptTimeout, token));
-        var active = outcomes.Any(o => o.View is { Placement: null }) ? await ActiveModel(grains, options, cancellation) : null;
+        var response = await Responses(outcomes.Select(o => o.View).OfType<ItemView>(), grains, options, cancellation);
         var results = changes.Select((c, i) => outcomes[i] switch
         {
             { Found: false } => new ItemChangeResult(c.Id, "notInCatalogue"),
             { Refusal: { } reason } => new ItemChangeResult(c.Id, "refused", Reason: reason),
-            { View: var view } => new ItemChangeResult(c.Id, "changed", ItemResponse.From(view!, view!.Placement is null ? active : null)),
+            { View: var view } => new ItemChangeResult(c.Id, "changed", response(view!)),
         }).ToArray();
         return Results.Ok(new ItemChangesResponse(results.Length, results.Count(r => r.Outcome == "changed"), results));
     }
@@ -165,9 +153,19 @@ public static class ItemEndpoints
         return errors.Any || parsed is null ? (null, null, Problems.Invalid(errors)) : (itemId, parsed, null);
     }
 
+    /// <summary>
+    /// The answers of several items (a lookup, a batch of changes), each with the note on why it is not recommendable
+    /// when it has no row: the active version read once, and only when one of them has none.
+    /// </summary>
+    private static async Task<Func<ItemView, ItemResponse>> Responses(IEnumerable<ItemView> views, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    {
+        var active = views.Any(v => v.Placement is null) ? await ActiveModel(grains, options, cancellation) : null;
+        return view => ItemResponse.From(view, view.Placement is null ? active : null);
+    }
+
     /// <summary>The answer to a write: the item as written, with the note on why it is not recommendable when it has no row.</summary>
     private static async Task<IResult> Written(ItemView view, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation) =>
-        Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+        Results.Ok((await Responses([view], grains, options, cancellation))(view));
 
     private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
@@ -220,11 +218,9 @@ public static class ItemEndpoints
         var ids = ItemBatch.ParseIds(document!.RootElement, errors);
         if (errors.Any) return Problems.Invalid(errors);
         var views = await Task.WhenAll(ids.Select(id => ClusterRetry.RepeatAsync(() => grains.Item(id).Get(), options.CallAttemptTimeout, cancellation)));
-        // The active version is read once, for the note on every item it has no row for.
-        var active = views.Any(v => v is { Placement: null }) ? await ActiveModel(grains, options, cancellation) : null;
-        return Results.Ok(new ItemLookupResponse(
-            views.Count(v => v is not null),
-            [.. views.OfType<ItemView>().Select(v => ItemResponse.From(v, v.Placement is null ? active : null))],
+        var found = views.OfType<ItemView>().ToArray();
+        var response = await Responses(found, grains, options, cancellation);
+        return Results.Ok(new ItemLookupResponse(found.Length, [.. found.Select(response)],
             [.. ids.Where((_, i) => views[i] is null)]));
     }
 

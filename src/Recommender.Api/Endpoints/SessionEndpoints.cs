@@ -19,9 +19,7 @@ public static class SessionEndpoints
                 + "catalogue. With a visitorId, a candidate version serves the session when it would serve a user of that id. Stores nothing.")
             .Accepts<SessionRequest>("application/json")
             .Produces<SessionRecommendationsResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesBodyProblems()
             .WithMetadata(new WritesNothing());
     }
 

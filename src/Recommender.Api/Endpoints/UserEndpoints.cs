@@ -29,9 +29,7 @@ public static class UserEndpoints
                 + "in all (users × (offset + k)). Reads only; a user whose list cannot be read makes the whole request a 503 to send again.")
             .Accepts<UsersRequest>("application/json")
             .Produces<UsersRecommendationsResponse>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesBodyProblems()
             .WithMetadata(new WritesNothing());
         app.MapGet("/users/{id}/history", History)
             .WithName("GetHistory")

@@ -98,8 +98,7 @@ public static class ItemBatch
             AvailableFrom: Fields.Instant(e, "availableFrom", Key("availableFrom"), errors),
             ChangesExpiresAt: Given("expiresAt"),
             ExpiresAt: Fields.Instant(e, "expiresAt", Key("expiresAt"), errors));
-        if (change.AvailableFrom >= change.ExpiresAt)
-            errors.Add(Key("expiresAt"), $"'expiresAt' {change.ExpiresAt:O} must be later than 'availableFrom' {change.AvailableFrom:O}.");
+        if (ItemDetails.WindowProblem(change.AvailableFrom, change.ExpiresAt) is { } window) errors.Add(Key("expiresAt"), window);
         if (errors.Count == before && !FieldNames.Any(name => name != "id" && Given(name)))
             errors.Add(index is { } i ? $"[{i}]" : "body", $"Nothing to change: give at least one of {string.Join(", ", FieldNames.Where(n => n != "id"))}.");
         return errors.Count == before ? change : null;
@@ -144,8 +143,7 @@ public static class ItemBatch
         var hidden = Fields.Boolean(e, "hidden", ValidationErrors.Field(index, "hidden"), errors);
         var availableFrom = Fields.Instant(e, "availableFrom", ValidationErrors.Field(index, "availableFrom"), errors);
         var expiresAt = Fields.Instant(e, "expiresAt", ValidationErrors.Field(index, "expiresAt"), errors);
-        if (availableFrom >= expiresAt)
-            errors.Add(ValidationErrors.Field(index, "expiresAt"), $"'expiresAt' {expiresAt:O} must be later than 'availableFrom' {availableFrom:O}.");
+        if (ItemDetails.WindowProblem(availableFrom, expiresAt) is { } window) errors.Add(ValidationErrors.Field(index, "expiresAt"), window);
         if (id is null || title is null || errors.Any) return null;
         return new ItemDetails(id, title, text, tags, embedding is null ? null : VectorBytes.FromFloats(embedding), Hidden: hidden, ExpiresAt: expiresAt, AvailableFrom: availableFrom);
     }

@@ -408,15 +408,21 @@ public sealed class CatalogueGrain(
     /// </summary>
     private async Task<ShardEntry[]> AsStored(ShardEntry[] entries)
     {
+        var stored = await StoredIfMetLately(_recentlyPlaced, [.. entries.Select(e => e.ItemId)]);
+        return stored.Count == 0 ? entries : [.. entries.Select(e => stored.TryGetValue(e.ItemId, out var details) ? ShardEntry.Written(details) : e)];
+    }
+
+    /// <summary>
+    /// The stored details of those of <paramref name="itemIds"/> that <paramref name="recent"/> met within its window (an
+    /// item not stored now is left out), each of the items then counted as met now.
+    /// </summary>
+    private async Task<Dictionary<string, ItemDetails>> StoredIfMetLately(RecentItemIds recent, IReadOnlyCollection<string> itemIds)
+    {
         var now = DateTimeOffset.UtcNow;
-        var crossing = Enumerable.Range(0, entries.Length).Where(i => _recentlyPlaced.Contains(entries[i].ItemId, now)).ToArray();
-        _recentlyPlaced.Add(entries.Select(e => e.ItemId), now);
-        if (crossing.Length == 0) return entries;
-        var stored = await Task.WhenAll(crossing.Select(i => GrainFactory.Item(entries[i].ItemId).GetDetails()));
-        var result = entries.ToArray();
-        for (var j = 0; j < crossing.Length; j++)
-            if (stored[j] is { } details) result[crossing[j]] = ShardEntry.Written(details);
-        return result;
+        var crossing = itemIds.Where(id => recent.Contains(id, now)).Distinct(StringComparer.Ordinal).ToArray();
+        recent.Add(itemIds, now);
+        var stored = await Task.WhenAll(crossing.Select(id => GrainFactory.Item(id).GetDetails()));
+        return crossing.Zip(stored).Where(p => p.Second is not null).ToDictionary(p => p.First, p => p.Second!, StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -571,12 +577,7 @@ public sealed class CatalogueGrain(
             if (gone?.Contains(id) != true) wanted[id] = true;
         foreach (var id in visible.Value) wanted[id] = false;
         // An item flagged lately takes its stored flag, as a placement takes its stored details (AsStored).
-        var now = DateTimeOffset.UtcNow;
-        var crossing = wanted.Keys.Where(id => _recentlyFlagged.Contains(id, now)).ToArray();
-        _recentlyFlagged.Add(wanted.Keys, now);
-        var stored = await Task.WhenAll(crossing.Select(id => GrainFactory.Item(id).GetDetails()));
-        for (var i = 0; i < crossing.Length; i++)
-            if (stored[i] is { } details) wanted[crossing[i]] = details.Hidden;
+        foreach (var (id, details) in await StoredIfMetLately(_recentlyFlagged, [.. wanted.Keys])) wanted[id] = details.Hidden;
         var changes = wanted.Where(w => w.Value != _hidden.Contains(w.Key)).ToArray();
         if (changes.Length == 0) return;
         // The rows first, so that memory never holds a change the store does not; the state is not rewritten.

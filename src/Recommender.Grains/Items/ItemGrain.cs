@@ -54,8 +54,7 @@ public sealed class ItemGrain(
         {
             if (await Current() is not { } current) return new ItemChangeOutcome(Found: false);
             var changed = change.ToWrite(current.Details);
-            if (changed.AvailableFrom >= changed.ExpiresAt)
-                return new ItemChangeOutcome(true, Refusal: $"'expiresAt' {changed.ExpiresAt:O} must be later than 'availableFrom' {changed.AvailableFrom:O}.");
+            if (ItemDetails.WindowProblem(changed.AvailableFrom, changed.ExpiresAt) is { } problem) return new ItemChangeOutcome(true, Refusal: problem);
             return new ItemChangeOutcome(true, await Write(changed, current.Details, cancellation));
         }
         finally

@@ -48,6 +48,18 @@ public interface IItemGrain : IGrainWithStringKey
     [Alias("Change")]
     Task<ItemChangeOutcome> Change(ItemChange change, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// <see cref="Upsert"/>, made only while <paramref name="precondition"/> holds in the same turn of the item (the
+    /// outcome says when it did not, and at which version the item was). A write the item already shows (a repeat of
+    /// one whose answer was lost) is answered as made, without writing again (RFC 9110, section 13.1).
+    /// </summary>
+    [Alias("UpsertIf")]
+    Task<ItemChangeOutcome> UpsertIf(ItemDetails details, ItemPrecondition precondition, CancellationToken cancellation = default);
+
+    /// <summary><see cref="Change"/>, made only while <paramref name="precondition"/> holds, as <see cref="UpsertIf"/>.</summary>
+    [Alias("ChangeIf")]
+    Task<ItemChangeOutcome> ChangeIf(ItemChange change, ItemPrecondition precondition, CancellationToken cancellation = default);
+
     // The reads interleave with a write in progress: an Upsert waits on the catalogue, and an activation holding the
     // catalogue reads item details, so a read queued behind the write would deadlock the two until they time out.
     [Alias("Get"), AlwaysInterleave]
@@ -63,6 +75,13 @@ public interface IItemGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Delete")]
     Task<bool> Delete();
+
+    /// <summary>
+    /// <see cref="Delete"/>, made only while the item is stored at one of <paramref name="precondition"/>'s versions; an
+    /// item not stored is deleted already (the outcome says Deleted false), whatever the precondition named.
+    /// </summary>
+    [Alias("DeleteIf")]
+    Task<ItemDeletion> DeleteIf(ItemPrecondition precondition);
 
     /// <summary>
     /// Erases the item's own details (not its bulk-loaded copy, nor its place in the catalogue: the caller removes

@@ -64,12 +64,53 @@ public sealed record ItemChange(
 /// <summary>
 /// What a change of an item did: the item as written, or why it was refused (a window whose end is not after its
 /// start once the change is made); <see cref="Found"/> is false for an item not in the catalogue.
+/// <see cref="PreconditionFailed"/> says the item was not as an <see cref="ItemPrecondition"/> asked, nothing written;
+/// <see cref="StoredAt"/> is then the version it was at (null when it was not stored).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("recommender.item-change-outcome")]
 public sealed record ItemChangeOutcome(
     [property: Id(0)] bool Found,
     [property: Id(1)] ItemView? View = null,
-    [property: Id(2)] string? Refusal = null);
+    [property: Id(2)] string? Refusal = null,
+    [property: Id(3)] bool PreconditionFailed = false,
+    [property: Id(4)] DateTimeOffset? StoredAt = null);
+
+/// <summary>
+/// What must hold for a write of one item to be made (HTTP If-Match and If-None-Match on /items/{id}): the item stored
+/// at one of <see cref="Versions"/> (<see cref="ItemVersion"/> numbers, its ETags; null: at any), and stored at all
+/// (<see cref="Exists"/> true: If-Match: *) or not yet (false: If-None-Match: *, create only). So that an edit made
+/// against what one client read is not written over another client's change made since.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.item-precondition")]
+public sealed record ItemPrecondition(
+    [property: Id(0)] long[]? Versions = null,
+    [property: Id(1)] bool? Exists = null)
+{
+    public static readonly ItemPrecondition None = new();
+
+    /// <summary>Whether an item stored at <paramref name="storedAt"/> (null: not stored) meets it.</summary>
+    public bool HeldBy(DateTimeOffset? storedAt) =>
+        (Versions is null || storedAt is { } at && Versions.Contains(ItemVersion.Of(at))) && (Exists is not { } must || must == storedAt is not null);
+}
+
+/// <summary>
+/// The version of an item, its ETag: the time its details were last written (by PUT, PATCH or a bulk load) in ticks,
+/// which every write of the item moves on, since its writes run one at a time.
+/// </summary>
+public static class ItemVersion
+{
+    public static long Of(DateTimeOffset updatedAt) => updatedAt.UtcTicks;
+}
+
+/// <summary>
+/// What a deletion of one item did: whether it held details (<see cref="Deleted"/>), or, when an
+/// <see cref="ItemPrecondition"/> did not hold, nothing (<see cref="PreconditionFailed"/>, with the version it was at).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.item-deletion")]
+public sealed record ItemDeletion(
+    [property: Id(0)] bool Deleted,
+    [property: Id(1)] bool PreconditionFailed = false,
+    [property: Id(2)] DateTimeOffset? StoredAt = null);
 
 /// <summary>
 /// Where an item's vector lives for a model version: its shard and row, its dense id if the model was trained on

@@ -99,11 +99,27 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + "On PUT /scenarios/{name}, * only: store the scenario only if there is none of that name yet (412 otherwise)."),
     };
 
+    // An item's tags are its versions, not the scenarios' revisions: the same headers, said of /items/{id}.
+    private static readonly Dictionary<string, (Func<OpenApiSchema> Schema, string Description)> ItemHeaders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [Validation.EntityTags.IfMatch] = (() => new() { Type = JsonSchemaType.String, MinLength = 1 },
+            "The item's ETag as GET /items/{id} (or the last write) gave it (its version in double quotes; several comma-separated): the write is made only "
+            + "while the item is still at that version, and is otherwise refused with 412 and nothing written. * asks only that the item exist."),
+        [Validation.EntityTags.IfNoneMatch] = (() => new() { Type = JsonSchemaType.String, MinLength = 1 },
+            "On GET, the ETag the client holds: 304 Not Modified, without a body, while the item is still at that version. "
+            + "On PUT, * only: write the item only if it is not in the catalogue yet (412 otherwise)."),
+    };
+
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
         {
-            var table = parameter.In switch { ParameterLocation.Query => Parameters, ParameterLocation.Header => Headers, _ => null };
+            var table = parameter.In switch
+            {
+                ParameterLocation.Query => Parameters,
+                ParameterLocation.Header => context.Description.RelativePath?.StartsWith("items/", StringComparison.Ordinal) == true ? ItemHeaders : Headers,
+                _ => null,
+            };
             if (table is null || parameter.Name is not { } name || !table.TryGetValue(name, out var known)) continue;
             parameter.Schema = known.Schema();
             parameter.Description = known.Description;

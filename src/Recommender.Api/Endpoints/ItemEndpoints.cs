@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
 using Recommender.Abstractions;
 using Recommender.Api.Scenarios;
 using Recommender.Api.Validation;
@@ -15,19 +16,24 @@ public static class ItemEndpoints
             .WithSummary("Creates or replaces an item. Its text (title, text, tags) is encoded and kept; it becomes recommendable at once when the model was trained on it, "
                 + "when it has an embedding of the active dimension (which wins over its text), or when the active model has a text projection; a trained item keeps its trained vector. "
                 + "Title, text and tags are replaced; an update without an embedding keeps the one given before. "
-                + "hidden=true keeps the item (and its place in histories) but never recommends it, until it is written again without it.")
+                + "hidden=true keeps the item (and its place in histories) but never recommends it, until it is written again without it. "
+                + "The answer's ETag is the item's version: with If-Match: \"VERSION\" the item is written only while it is still at that version, with If-Match: * only "
+                + "if it exists, with If-None-Match: * only if it does not (412 otherwise, nothing written).")
             .Accepts<ItemRequest>("application/json")
             .Produces<ItemResponse>()
-            .ProducesBodyProblems();
+            .ProducesBodyProblems()
+            .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed);
         app.MapPatch("/items/{id}", Change)
             .WithName("PatchItem")
             .WithSummary("Changes some of an item's fields, a JSON merge patch (RFC 7396) of the item object: each field given replaces the item's and the others are kept, "
                 + "a null removes text, tags, availableFrom or expiresAt (hidden: null is false); title and embedding cannot be removed. The item is read and written "
-                + "in one step of its own, so another PUT or PATCH of it does not fall between (a POST /items batch may). 404 when the item is not in the catalogue.")
+                + "in one step of its own, so another PUT or PATCH of it does not fall between (a POST /items batch may). 404 when the item is not in the catalogue. "
+                + "With If-Match: \"VERSION\" (the ETag of GET /items/{id}) the change is made only while the item is still at that version (412 otherwise, nothing written).")
             .Accepts<ItemChangeRequest>("application/merge-patch+json", "application/json")
             .Produces<ItemResponse>()
             .ProducesBodyProblems()
-            .ProducesValidationProblem(StatusCodes.Status404NotFound);
+            .ProducesValidationProblem(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed);
         app.MapPatch("/items", ChangeMany)
             .WithName("PatchItems")
             .WithSummary("Changes some fields of a batch of items (hide the sold-out ones, move a sale's window): a JSON array of 1 to 500 objects, each an item's id "
@@ -51,15 +57,20 @@ public static class ItemEndpoints
             .ProducesValidationProblem();
         app.MapGet("/items/{id}", Get)
             .WithName("GetItem")
+            .WithSummary("An item's details, its placement in the active version and, when it is not recommendable, why. The ETag is the item's version, which "
+                + "every write of it moves on (send it in If-Match to make a change conditional); with If-None-Match naming it, 304 Not Modified without a body.")
             .Produces<ItemResponse>()
+            .Produces(StatusCodes.Status304NotModified)
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
         app.MapDelete("/items/{id}", Delete)
             .WithName("DeleteItem")
             .WithSummary("Deletes an item: its title, text, tags, vectors and window are erased, and it leaves every list (users', similar items, sessions, "
                 + "popular, latest) under every version at once; histories keep its id, which the model reads as before. Writing the item again adds it as a new one. "
-                + "Idempotent: deleting an item that is not there answers deleted=false.")
+                + "Idempotent: deleting an item that is not there answers deleted=false. With If-Match: \"VERSION\" an item still there is deleted only while it is "
+                + "at that version (412 otherwise, nothing deleted).")
             .Produces<DeletedItemResponse>()
             .ProducesValidationProblem()
+            .ProducesValidationProblem(StatusCodes.Status412PreconditionFailed)
             .RequireAuthorization(Security.ApiKeyAuthenticationHandler.AdminPolicy);
         app.MapPost("/items/delete", DeleteMany)
             .WithName("DeleteItems")
@@ -86,23 +97,47 @@ public static class ItemEndpoints
             .ProducesValidationProblem(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    // The header parameters of these handlers are declared for the OpenAPI document; their values are read from the
+    // request, where a header sent twice is still two values.
+    private static async Task<IResult> Put(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options,
+        [FromHeader(Name = EntityTags.IfMatch)] string? ifMatch, [FromHeader(Name = EntityTags.IfNoneMatch)] string? ifNoneMatch, CancellationToken cancellation)
     {
+        if (ReadPrecondition(request, createOnly: true, out var precondition) is { } invalid) return invalid;
         var (_, item, problem) = await ReadItemBody(id, request, grains, options, ItemBatch.ParseOne, cancellation);
         if (problem is not null) return problem;
+        if (precondition != ItemPrecondition.None)
+        {
+            // Sent again after an attempt not answered in time, a write that was made is found made (the item shows it).
+            var outcome = await ClusterRetry.RepeatAsync(attempt => grains.Item(item!.Id).UpsertIf(item, precondition, attempt), options.CallAttemptTimeout, cancellation);
+            return outcome.PreconditionFailed ? ItemPreconditions.Failed(item!.Id, precondition, outcome.StoredAt) : await Written(outcome.View!, grains, options, cancellation);
+        }
         // A replacement: sending it again, after a rejection or an attempt not answered in time, stores the same item.
         // An attempt given up is withdrawn, so one still queued behind a slow write does not write the item again.
         var view = await ClusterRetry.RepeatAsync(attempt => grains.Item(item!.Id).Upsert(item, attempt), options.CallAttemptTimeout, cancellation);
         return await Written(view, grains, options, cancellation);
     }
 
-    private static async Task<IResult> Change(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    /// <summary>The condition of a write's If-Match (and If-None-Match); the 400 naming the header when one is malformed.</summary>
+    private static IResult? ReadPrecondition(HttpRequest request, bool createOnly, out ItemPrecondition precondition)
     {
+        var errors = new ValidationErrors();
+        precondition = ItemPreconditions.ForWrite(request, createOnly, errors) ?? ItemPrecondition.None;
+        return errors.Any ? Problems.Invalid(errors) : null;
+    }
+
+    private static async Task<IResult> Change(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options,
+        [FromHeader(Name = EntityTags.IfMatch)] string? ifMatch, CancellationToken cancellation)
+    {
+        if (ReadPrecondition(request, createOnly: false, out var precondition) is { } invalid) return invalid;
         var (itemId, change, problem) = await ReadItemBody(id, request, grains, options, ItemBatch.ParseChange, cancellation);
         if (problem is not null) return problem;
-        // Sent again after an attempt not answered in time, the same change leaves the item as one would.
-        var outcome = await ClusterRetry.RepeatAsync(attempt => grains.Item(itemId!).Change(change!, attempt), options.CallAttemptTimeout, cancellation);
+        // Sent again after an attempt not answered in time, the same change leaves the item as one would (a conditional
+        // one finds itself made).
+        var outcome = await ClusterRetry.RepeatAsync(attempt => precondition == ItemPrecondition.None
+            ? grains.Item(itemId!).Change(change!, attempt)
+            : grains.Item(itemId!).ChangeIf(change!, precondition, attempt), options.CallAttemptTimeout, cancellation);
         if (!outcome.Found) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue; PUT /items/{{id}} creates it.");
+        if (outcome.PreconditionFailed) return ItemPreconditions.Failed(itemId!, precondition, outcome.StoredAt);
         if (outcome.Refusal is { } refusal)
         {
             var errors = new ValidationErrors();
@@ -163,9 +198,9 @@ public static class ItemEndpoints
         return view => ItemResponse.From(view, view.Placement is null ? active : null);
     }
 
-    /// <summary>The answer to a write: the item as written, with the note on why it is not recommendable when it has no row.</summary>
+    /// <summary>The answer to a write: the item as written, with the note on why it is not recommendable when it has no row, and its version's tag.</summary>
     private static async Task<IResult> Written(ItemView view, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation) =>
-        Results.Ok((await Responses([view], grains, options, cancellation))(view));
+        ItemPreconditions.WithETag(Results.Ok((await Responses([view], grains, options, cancellation))(view)), view.UpdatedAt);
 
     private static async Task<IResult> PostMany(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
     {
@@ -199,14 +234,17 @@ public static class ItemEndpoints
         return Results.Ok(new FoundItemsResponse(found.ModelVersion, [.. found.Items.Select(i => new FoundItemResponse(i.ItemId, i.Title))]));
     }
 
-    private static async Task<IResult> Get(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
+    private static async Task<IResult> Get(string id, HttpRequest request, IGrainFactory grains, FrontEndOptions options,
+        [FromHeader(Name = EntityTags.IfNoneMatch)] string? ifNoneMatch, CancellationToken cancellation)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var view = await ClusterRetry.RepeatAsync(() => grains.Item(itemId!).Get(), options.CallAttemptTimeout, cancellation);
         if (view is null) return Problems.NotFound("id", $"Item '{itemId}' is not in the catalogue.");
-        return Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null));
+        if (ItemPreconditions.NotModified(request, view.UpdatedAt, errors)) return ItemPreconditions.NotModifiedResult(view.UpdatedAt);
+        if (errors.Any) return Problems.Invalid(errors);
+        return ItemPreconditions.WithETag(Results.Ok(ItemResponse.From(view, view.Placement is null ? await ActiveModel(grains, options, cancellation) : null)), view.UpdatedAt);
     }
 
     private static async Task<IResult> Lookup(HttpRequest request, IGrainFactory grains, FrontEndOptions options, CancellationToken cancellation)
@@ -224,14 +262,23 @@ public static class ItemEndpoints
             [.. ids.Where((_, i) => views[i] is null)]));
     }
 
-    private static async Task<IResult> Delete(string id, HttpRequest request, IGrainFactory grains, KnownItems knownItems, ApiMetrics metrics)
+    private static async Task<IResult> Delete(string id, HttpRequest request, IGrainFactory grains, KnownItems knownItems, ApiMetrics metrics,
+        [FromHeader(Name = EntityTags.IfMatch)] string? ifMatch)
     {
         var errors = new ValidationErrors();
         var itemId = Fields.PathId(request, id, 1, "id", errors);
+        var precondition = ItemPreconditions.ForWrite(request, createOnly: false, errors);
         if (errors.Any) return Problems.Invalid(errors);
         // Sent again only when the cluster refused it: a repeat of an attempt that ran would answer deleted=false. A
         // client repeating a deletion it got no answer to finishes what the first attempt left.
-        var deleted = await ClusterRetry.RunAsync(() => grains.Item(itemId!).Delete());
+        bool deleted;
+        if (precondition == ItemPrecondition.None) deleted = await ClusterRetry.RunAsync(() => grains.Item(itemId!).Delete());
+        else
+        {
+            var outcome = await ClusterRetry.RunAsync(() => grains.Item(itemId!).DeleteIf(precondition!));
+            if (outcome.PreconditionFailed) return ItemPreconditions.Failed(itemId!, precondition!, outcome.StoredAt);
+            deleted = outcome.Deleted;
+        }
         knownItems.Forget(itemId!);
         metrics.ItemsDeleted(deleted ? 1 : 0, batch: false);
         return Results.Ok(new DeletedItemResponse(itemId!, deleted));

@@ -16,10 +16,10 @@ namespace Recommender.Api.Scenarios;
 /// </summary>
 public static class ScenarioPreconditions
 {
-    public const string IfMatch = "If-Match";
-    public const string IfNoneMatch = "If-None-Match";
+    public const string IfMatch = EntityTags.IfMatch;
+    public const string IfNoneMatch = EntityTags.IfNoneMatch;
 
-    public static string ETag(long revision) => $"\"{revision.ToString(CultureInfo.InvariantCulture)}\"";
+    public static string ETag(long revision) => EntityTags.Of(revision);
 
     /// <summary>
     /// The condition a change's If-Match (and, for one scenario, <paramref name="createOnly"/>: If-None-Match: *) sets;
@@ -33,9 +33,9 @@ public static class ScenarioPreconditions
         if (request.Headers.IfMatch.Count > 0)
         {
             if (Tags(request.Headers.IfMatch, IfMatch, errors) is not { } tags) return null;
-            if (tags is [var any] && any.Equals(EntityTagHeaderValue.Any))
+            if (EntityTags.IsAny(tags))
                 exists = single ? true : null;
-            else if (tags.Any(t => t.Equals(EntityTagHeaderValue.Any)))
+            else if (EntityTags.MixesAny(tags))
             {
                 errors.Add(IfMatch, "If-Match is either * or a list of entity tags, not both.");
                 return null;
@@ -52,7 +52,7 @@ public static class ScenarioPreconditions
                 return null;
             }
             if (Tags(request.Headers.IfNoneMatch, IfNoneMatch, errors) is not { } tags) return null;
-            if (tags is not [var any] || !any.Equals(EntityTagHeaderValue.Any))
+            if (!EntityTags.IsAny(tags))
             {
                 errors.Add(IfNoneMatch, "PUT /scenarios/{name} takes If-None-Match: * only (store the scenario only if there is none of that name yet).");
                 return null;
@@ -114,27 +114,11 @@ public static class ScenarioPreconditions
     }
 
     /// <summary><paramref name="inner"/> with the scenarios' tag at <paramref name="revision"/> in its ETag header.</summary>
-    public static IResult WithETag(IResult inner, long revision) => new Tagged(inner, revision);
+    public static IResult WithETag(IResult inner, long revision) => EntityTags.WithTag(inner, ETag(revision));
 
-    private static IList<EntityTagHeaderValue>? Tags(Microsoft.Extensions.Primitives.StringValues values, string header, ValidationErrors errors)
-    {
-        if (EntityTagHeaderValue.TryParseStrictList(values, out var tags) && tags.Count > 0) return tags;
-        errors.Add(header, $"{header} must be * or a comma-separated list of entity tags in double quotes, such as \"7\" (the ETag of an answer of /scenarios); it was '{Excerpt(values.ToString())}'.");
-        return null;
-    }
-
-    private static string Excerpt(string value) => value.Length <= 100 ? value : value[..100] + "…";
+    private static IList<EntityTagHeaderValue>? Tags(Microsoft.Extensions.Primitives.StringValues values, string header, ValidationErrors errors) =>
+        EntityTags.Parse(values, header, "\"7\" (the ETag of an answer of /scenarios)", errors);
 
     /// <summary>The revision a tag "N" names; null for any other tag.</summary>
-    private static long? Revision(string? quoted) =>
-        quoted is ['"', .. var inner, '"'] && long.TryParse(inner, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) ? revision : null;
-
-    private sealed class Tagged(IResult inner, long revision) : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.Headers.ETag = ETag(revision);
-            return inner.ExecuteAsync(httpContext);
-        }
-    }
+    private static long? Revision(string? quoted) => EntityTags.Number(quoted);
 }

@@ -47,13 +47,33 @@ public sealed class ItemGrain(
         }
     }
 
-    public async Task<ItemChangeOutcome> Change(ItemChange change, CancellationToken cancellation)
+    public Task<ItemChangeOutcome> Change(ItemChange change, CancellationToken cancellation) => ChangeIf(change, ItemPrecondition.None, cancellation);
+
+    public async Task<ItemChangeOutcome> UpsertIf(ItemDetails details, ItemPrecondition precondition, CancellationToken cancellation)
+    {
+        _writing = true;
+        try
+        {
+            var current = await Current();
+            if (!precondition.HeldBy(current?.UpdatedAt))
+                return await AlreadyWritten(current, details) ?? new ItemChangeOutcome(current is not null, PreconditionFailed: true, StoredAt: current?.UpdatedAt);
+            return new ItemChangeOutcome(true, await Write(details, current?.Details, cancellation));
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    public async Task<ItemChangeOutcome> ChangeIf(ItemChange change, ItemPrecondition precondition, CancellationToken cancellation)
     {
         _writing = true;
         try
         {
             if (await Current() is not { } current) return new ItemChangeOutcome(Found: false);
             var changed = change.ToWrite(current.Details);
+            if (!precondition.HeldBy(current.UpdatedAt))
+                return await AlreadyWritten(current, changed) ?? new ItemChangeOutcome(true, PreconditionFailed: true, StoredAt: current.UpdatedAt);
             if (ItemDetails.WindowProblem(changed.AvailableFrom, changed.ExpiresAt) is { } problem) return new ItemChangeOutcome(true, Refusal: problem);
             return new ItemChangeOutcome(true, await Write(changed, current.Details, cancellation));
         }
@@ -62,6 +82,19 @@ public sealed class ItemGrain(
             _writing = false;
         }
     }
+
+    /// <summary>
+    /// The item as it is, when it already shows every detail <paramref name="wanted"/> gives: a conditional write sent
+    /// again after its answer was lost finds its own write, which moved the version on, and is answered as made.
+    /// </summary>
+    private async Task<ItemChangeOutcome?> AlreadyWritten((ItemDetails Details, DateTimeOffset UpdatedAt)? current, ItemDetails wanted) =>
+        current is { } stored && Shows(stored.Details, wanted) ? new ItemChangeOutcome(true, await ViewOf(stored.Details, stored.UpdatedAt)) : null;
+
+    /// <summary>Whether <paramref name="stored"/> holds what a write of <paramref name="wanted"/> would store (a write without an embedding keeps the stored one).</summary>
+    private static bool Shows(ItemDetails stored, ItemDetails wanted) =>
+        stored.Title == wanted.Title && stored.Text == wanted.Text && stored.Tags.SequenceEqual(wanted.Tags) && stored.Hidden == wanted.Hidden
+        && stored.AvailableFrom == wanted.AvailableFrom && stored.ExpiresAt == wanted.ExpiresAt
+        && (wanted.Embedding is null || stored.Embedding is { } kept && kept.AsSpan().SequenceEqual(wanted.Embedding));
 
     /// <summary>Stores and places <paramref name="details"/> over <paramref name="current"/>, the details stored now (null for a new item).</summary>
     private async Task<ItemView> Write(ItemDetails details, ItemDetails? current, CancellationToken cancellation)
@@ -99,18 +132,37 @@ public sealed class ItemGrain(
         _writing = true;
         try
         {
-            var id = GrainKeys.IdOf(this);
-            // The details go first, then the catalogue's rows: a repeat after a failure between the steps finds no
-            // details and still takes the item out of the catalogue. Either copy erased means the item was there.
-            var bulk = (await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Remove(new Immutable<string[]>([id])))[0];
-            var own = await Erase();
-            await GrainFactory.GetGrain<ICatalogueGrain>(0).RemoveItems(new Immutable<string[]>([id]));
-            return bulk || own;
+            return await DeleteStored();
         }
         finally
         {
             _writing = false;
         }
+    }
+
+    public async Task<ItemDeletion> DeleteIf(ItemPrecondition precondition)
+    {
+        _writing = true;
+        try
+        {
+            if (await Current() is { } current && !precondition.HeldBy(current.UpdatedAt)) return new ItemDeletion(false, PreconditionFailed: true, StoredAt: current.UpdatedAt);
+            return new ItemDeletion(await DeleteStored());
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+
+    private async Task<bool> DeleteStored()
+    {
+        var id = GrainKeys.IdOf(this);
+        // The details go first, then the catalogue's rows: a repeat after a failure between the steps finds no
+        // details and still takes the item out of the catalogue. Either copy erased means the item was there.
+        var bulk = (await GrainFactory.GetGrain<IItemBucketGrain>(ItemBuckets.Of(id)).Remove(new Immutable<string[]>([id])))[0];
+        var own = await Erase();
+        await GrainFactory.GetGrain<ICatalogueGrain>(0).RemoveItems(new Immutable<string[]>([id]));
+        return bulk || own;
     }
 
     public async Task<bool> EraseOwnDetails()
@@ -156,12 +208,14 @@ public sealed class ItemGrain(
         return had;
     }
 
-    public async Task<ItemView?> Get()
+    public async Task<ItemView?> Get() => await Current() is { } current ? await ViewOf(current.Details, current.UpdatedAt) : null;
+
+    /// <summary>The view of the item as stored, with its place in the active version.</summary>
+    private async Task<ItemView> ViewOf(ItemDetails details, DateTimeOffset updatedAt)
     {
-        if (await Current() is not { } current) return null;
         var model = (await catalogue.GetAsync()).Model;
         var placement = model is null ? null : await locator.Locate(model, GrainKeys.IdOf(this));
-        return View(current.Details, placement, current.UpdatedAt);
+        return View(details, placement, updatedAt);
     }
 
     public async Task<ItemDetails?> GetDetails() => (await Current())?.Details;

@@ -182,6 +182,21 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Title]")).FirstOrDefault(d => d.Text == "Edited title"), "the title edited");
             var edited = (await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!;
             Assert.Equal(("Edited title", "Written meanwhile", $"{marked},second tag", true), (edited.Title, edited.Text, string.Join(",", edited.Tags), edited.Hidden));
+            // A field another client changed meanwhile is not overwritten: the problem names it with both values, and
+            // nothing is written.
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Text]")).FirstOrDefault(d => d.Text == "Written meanwhile"), "the item read again");
+            browser.FindElement(By.CssSelector("details summary")).Click();
+            using (var retitled = await _http.PatchAsJsonAsync($"/items/{marked}", new { title = "Retitled meanwhile" }))
+                Assert.Equal(HttpStatusCode.OK, retitled.StatusCode);
+            var clashing = browser.FindElement(By.CssSelector("#item-editor input[name=title]"));
+            clashing.Clear();
+            clashing.SendKeys("Console title");
+            browser.FindElement(By.CssSelector("#item-editor button[type=submit]")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-editor [role=alert] li"))
+                .FirstOrDefault(a => a.Text == "title: was Edited title when read, is Retitled meanwhile now; yours: Console title."), "the clash named");
+            Assert.Equal("Retitled meanwhile", (await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.Title);
+            browser.Navigate().Refresh();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Title]")).FirstOrDefault(d => d.Text == "Retitled meanwhile"), "the item read again");
             // A bad time is named as the API names it, and nothing is written.
             browser.FindElement(By.CssSelector("details summary")).Click();
             browser.FindElement(By.CssSelector("#item-editor input[name=expiresAt]")).SendKeys("next week");
@@ -215,8 +230,9 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
         // Forgotten, the key is no longer sent.
         browser.FindElement(By.Id("forget-key")).Click();
         chromium.Until(b => b.FindElement(By.Id("status")).Text is var s && s.Contains("Enter an API key") ? s : null, "the key forgotten");
-        // No script failed on the way: the only errors logged are the API's refusals the console showed (401, 403, 400; 404 for the hidden item's similar items).
-        Assert.All(chromium.Errors(), message => Assert.Matches(@"Failed to load resource: the server responded with a status of (400|401|403|404)", message));
+        // No script failed on the way: the only errors logged are the API's refusals the console showed (401, 403, 400; 404 for the hidden item's
+        // similar items; 412 for the edits sent against a version another client had replaced).
+        Assert.All(chromium.Errors(), message => Assert.Matches(@"Failed to load resource: the server responded with a status of (400|401|403|404|412)", message));
     }
 
     [Fact]

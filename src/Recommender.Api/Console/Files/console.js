@@ -31,6 +31,11 @@ class ApiProblem extends Error {
  * method and a null body, that method without one (the model actions take none).
  */
 async function api(path, body, method = "POST", timeout = 60_000, extraHeaders = {}) {
+  return (await apiTagged(path, body, method, timeout, extraHeaders)).answer;
+}
+
+/** A call to the API as {@link api} makes it, answering also the ETag the answer carries (null without one). */
+async function apiTagged(path, body, method = "POST", timeout = 60_000, extraHeaders = {}) {
   const key = sessionStorage.getItem(keyStorage);
   const headers = { ...(key ? { "X-Api-Key": key } : {}), ...extraHeaders };
   let response;
@@ -45,7 +50,7 @@ async function api(path, body, method = "POST", timeout = 60_000, extraHeaders =
   }
   const answer = (response.headers.get("content-type") || "").includes("json") ? await response.json() : {};
   if (!response.ok) throw new ApiProblem(response.status, answer);
-  return answer;
+  return { answer, etag: response.headers.get("etag") };
 }
 
 function problemBox(error) {
@@ -186,12 +191,12 @@ async function itemView(view, id, parameters) {
   }
   if (!id) return;
   const [item, similar] = await Promise.allSettled([
-    api(`/items/${encodeURIComponent(id)}`),
+    apiTagged(`/items/${encodeURIComponent(id)}`, undefined),
     api(`/items/${encodeURIComponent(id)}/similar?${new URLSearchParams({ k })}`),
   ]);
   const details = el("section", {}, el("h2", {}, "Item ", id));
   if (item.status === "fulfilled") {
-    const i = item.value;
+    const { answer: i, etag } = item.value;
     const rows = [
       ["Title", i.title], ["Text", i.text || "none"], ["Tags", (i.tags || []).join(", ") || "none"],
       ["Recommendable", i.recommendable ? `yes (vector from ${i.vectorSource})` : `no${i.note ? `: ${i.note}` : ""}`],
@@ -200,7 +205,7 @@ async function itemView(view, id, parameters) {
       ["Updated", time(i.updatedAt)],
     ];
     details.append(el("dl", { class: "details", id: "item-details" }, rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", { "data-field": name }, value)])));
-    details.append(hiddenToggle(i), itemEditor(i), el("div", { class: "actions" }, confirmedAction("Delete the item",
+    details.append(hiddenToggle(i, etag), itemEditor(i, etag), el("div", { class: "actions" }, confirmedAction("Delete the item",
       `Delete ${id}? Its details are erased and it leaves every list; histories keep its id.`,
       async () => ((await api(`/items/${encodeURIComponent(id)}`, null, "DELETE")).deleted ? `Item ${id} deleted.` : `Item ${id} was not in the catalogue.`),
       "delete-item", "#/items")));
@@ -212,20 +217,41 @@ async function itemView(view, id, parameters) {
   view.append(details, like);
 }
 
-/** A change of the item (PATCH /items/{id}, a merge patch: only the fields given change), then the view read again. */
-async function changeItem(id, change) {
-  await api(`/items/${encodeURIComponent(id)}`, change, "PATCH");
+/**
+ * A change of the item as this page read it (PATCH /items/{id}, a merge patch: only the fields given change), then the
+ * view read again. It is sent with If-Match: the page's version. When another client wrote the item since (412), the
+ * item is read again: if that write changed none of the fields this change gives, the change is sent against the new
+ * version; if it changed one of them, nothing is sent and the problem names the field, with both values, so that
+ * the operator does not overwrite a change they have not seen.
+ */
+async function changeItem(item, etag, change) {
+  const path = `/items/${encodeURIComponent(item.id)}`;
+  try {
+    await api(path, change, "PATCH", 60_000, etag ? { "If-Match": etag } : {});
+  } catch (error) {
+    if (!(error instanceof ApiProblem) || error.status !== 412) throw error;
+    const { answer: now, etag: current } = await apiTagged(path, undefined);
+    const shown = (value) => (value === undefined || value === null ? "none" : Array.isArray(value) ? value.join(", ") || "none" : String(value));
+    const clashes = Object.keys(change).filter((name) => JSON.stringify(item[name] ?? null) !== JSON.stringify(now[name] ?? null));
+    if (clashes.length) {
+      throw new ApiProblem(412, {
+        title: "Changed by someone else since this page read it: nothing was written.",
+        errors: Object.fromEntries(clashes.map((name) => [name, `was ${shown(item[name])} when read, is ${shown(now[name])} now; yours: ${shown(change[name])}.`])),
+      });
+    }
+    await api(path, change, "PATCH", 60_000, { "If-Match": current });
+  }
   await route();
 }
 
 /** A button that hides the item from every list or shows it again: only its hidden flag changes. */
-function hiddenToggle(item) {
+function hiddenToggle(item, etag) {
   const button = el("button", { type: "button", id: "toggle-hidden" }, item.hidden ? "Show in lists again" : "Hide from every list");
   const outcome = el("div", { "aria-live": "polite" });
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
-      await changeItem(item.id, { hidden: !item.hidden });
+      await changeItem(item, etag, { hidden: !item.hidden });
     } catch (error) {
       button.disabled = false;
       outcome.replaceChildren(problemBox(error));
@@ -236,9 +262,10 @@ function hiddenToggle(item) {
 
 /**
  * A form that edits the item's title, text, tags (one a line) and window (ISO 8601 times; empty removes one). Only the
- * fields the operator changed are sent, so a change made meanwhile by another client to the others is kept.
+ * fields the operator changed are sent, so a change made meanwhile by another client to the others is kept, and one
+ * made to the same fields is not overwritten ({@link changeItem}).
  */
-function itemEditor(item) {
+function itemEditor(item, etag) {
   const fields = {
     title: item.title,
     text: item.text ?? "",
@@ -271,7 +298,7 @@ function itemEditor(item) {
       return;
     }
     try {
-      await changeItem(item.id, change);
+      await changeItem(item, etag, change);
     } catch (error) {
       outcome.replaceChildren(problemBox(error));
     }

@@ -8,7 +8,8 @@ namespace Recommender.Cli;
 /// recommender change-items: a file of JSON lines, each an item's id and the fields to change (a merge patch, as PATCH
 /// /items takes one: a null removes text, tags, availableFrom or expiresAt), sent to the cluster in batches: the
 /// sold-out items hidden, a sale's window moved, without sending whole items. Changing an item again as its line says
-/// leaves it so, so running the command again after a failure finishes the job.
+/// leaves it so, so running the command again after a failure finishes the job. A line may carry "ifVersion", the
+/// item's version as an export or an answer gave it: that item is changed only while still at it.
 /// </summary>
 internal static class ChangeItemsCommand
 {
@@ -22,12 +23,13 @@ internal static class ChangeItemsCommand
     {
         var file = new Option<string>("--file")
         {
-            Description = "The changes: one JSON object a line, the item's id and the fields to change (title, text, tags, hidden, availableFrom, expiresAt, embedding; a null removes text, tags or a window end).",
+            Description = "The changes: one JSON object a line, the item's id and the fields to change (title, text, tags, hidden, availableFrom, expiresAt, embedding; a null removes text, tags or a window end), "
+                + "and optionally ifVersion, the item's version as read: then it is changed only while still at it.",
             Required = true,
         };
         var upload = new UploadOptions("changes", MaxBatch, 120, " (a changed text is encoded while it waits)", keyRole: "A client API key (Recommender:ApiKeys:Client)");
         var command = new Command("change-items", "Change some fields of the items a file of JSON lines names (PATCH /items): each line an item's id and what to change; "
-            + "the other fields are kept. Exits non-zero when a change is refused.") { file };
+            + "the other fields are kept. Exits non-zero when a change is refused, or an item was written since the version its line names.") { file };
         upload.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -35,6 +37,7 @@ internal static class ChangeItemsCommand
             long changed = 0;
             var missing = new List<string>();
             var refused = new List<string>();
+            var changedSince = new List<string>();
             var lines = new Dictionary<string, int>(StringComparer.Ordinal);
             var exit = await upload.RunAsync(parse, "items", path, () => Read(path, lines), rows => (rows, rows.Count),
                 answer =>
@@ -47,16 +50,20 @@ internal static class ChangeItemsCommand
                         {
                             case "notInCatalogue": missing.Add(id); break;
                             case "refused": refused.Add($"{path}:{lines[id]}: {item.GetProperty("reason").GetString()}"); break;
+                            case "changedSince": changedSince.Add($"{path}:{lines[id]}: item '{id}' is at version {item.GetProperty("version").GetString()}"); break;
                         }
                     }
                 },
-                () => $"{changed:N0} items changed, {missing.Count:N0} not in the catalogue, {refused.Count:N0} refused.", cancellation, HttpMethod.Patch);
+                () => $"{changed:N0} items changed, {missing.Count:N0} not in the catalogue, {refused.Count:N0} refused"
+                    + (changedSince.Count > 0 ? $", {changedSince.Count:N0} written since the version named." : "."), cancellation, HttpMethod.Patch);
             var error = parse.InvocationConfiguration.Error;
             if (missing.Count > 0)
                 await error.WriteLineAsync($"Not in the catalogue (nothing written for them): {string.Join(", ", missing.Take(Named))}{(missing.Count > Named ? $" and {missing.Count - Named:N0} more" : "")}.");
             foreach (var line in refused.Take(Named)) await error.WriteLineAsync($"refused: {line}");
             if (refused.Count > Named) await error.WriteLineAsync($"… and {refused.Count - Named:N0} more refused.");
-            return exit != 0 ? exit : refused.Count > 0 ? 1 : 0;
+            foreach (var line in changedSince.Take(Named)) await error.WriteLineAsync($"written since (nothing written; read it again): {line}");
+            if (changedSince.Count > Named) await error.WriteLineAsync($"… and {changedSince.Count - Named:N0} more written since.");
+            return exit != 0 ? exit : refused.Count > 0 || changedSince.Count > 0 ? 1 : 0;
         });
         return command;
     }

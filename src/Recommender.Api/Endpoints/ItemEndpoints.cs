@@ -38,9 +38,10 @@ public static class ItemEndpoints
             .WithName("PatchItems")
             .WithSummary("Changes some fields of a batch of items (hide the sold-out ones, move a sale's window): a JSON array of 1 to 500 objects, each an item's id "
                 + "and a merge patch of its fields as PATCH /items/{id} takes one, each item once. The whole batch is checked before anything is written; then each "
-                + "item is changed in a step of its own, and the answer gives each item's outcome in the order sent: changed (with the item), notInCatalogue, or "
-                + "refused (a window whose end would not be after its start). Sending the batch again after a failure is safe.")
-            .Accepts<ItemChangeRequest[]>("application/merge-patch+json", "application/json")
+                + "item is changed in a step of its own, and the answer gives each item's outcome in the order sent: changed (with the item), notInCatalogue, "
+                + "refused (a window whose end would not be after its start), or changedSince (with \"ifVersion\": the item's version as an answer gave it, the "
+                + "item is changed only while still at it; otherwise nothing is written and the outcome gives the version it is at). Sending the batch again after a failure is safe.")
+            .Accepts<ItemBatchChangeRequest[]>("application/merge-patch+json", "application/json")
             .Produces<ItemChangesResponse>()
             .ProducesBodyProblems();
         app.MapPost("/items", PostMany)
@@ -160,11 +161,16 @@ public static class ItemEndpoints
         if (errors.Any) return Problems.Invalid(errors);
         var outcomes = new ItemChangeOutcome[changes.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, changes.Count), new ParallelOptions { MaxDegreeOfParallelism = ChangesAtOnce, CancellationToken = cancellation },
-            async (i, token) => outcomes[i] = await ClusterRetry.RepeatAsync(attempt => grains.Item(changes[i].Id).Change(changes[i].Change, attempt), options.CallAttemptTimeout, token));
+            async (i, token) => outcomes[i] = await ClusterRetry.RepeatAsync(attempt => changes[i].Precondition == ItemPrecondition.None
+                ? grains.Item(changes[i].Id).Change(changes[i].Change, attempt)
+                : grains.Item(changes[i].Id).ChangeIf(changes[i].Change, changes[i].Precondition, attempt), options.CallAttemptTimeout, token));
         var response = await Responses(outcomes.Select(o => o.View).OfType<ItemView>(), grains, options, cancellation);
         var results = changes.Select((c, i) => outcomes[i] switch
         {
             { Found: false } => new ItemChangeResult(c.Id, "notInCatalogue"),
+            { PreconditionFailed: true, StoredAt: var at } => new ItemChangeResult(c.Id, "changedSince",
+                Reason: $"The item is at version {ItemVersion.Of(at!.Value)}, written at {at.Value:O}, not at ifVersion {c.Precondition.Versions![0]}: it was written since; nothing was written.",
+                Version: ItemVersion.Of(at.Value).ToString(System.Globalization.CultureInfo.InvariantCulture)),
             { Refusal: { } reason } => new ItemChangeResult(c.Id, "refused", Reason: reason),
             { View: var view } => new ItemChangeResult(c.Id, "changed", response(view!)),
         }).ToArray();

@@ -137,12 +137,14 @@ public sealed record ItemLookupResponse(int Found, IReadOnlyList<ItemResponse> I
 public sealed record ItemChangesResponse(int Count, int Changed, IReadOnlyList<ItemChangeResult> Items);
 
 /// <summary>
-/// One item of PATCH /items: "changed" (with the item as written), "notInCatalogue", or "refused" with the reason (a
-/// window whose end would not be after its start once changed).
+/// One item of PATCH /items: "changed" (with the item as written), "notInCatalogue", "refused" with the reason (a
+/// window whose end would not be after its start once changed), or "changedSince" (the item is no longer at the
+/// ifVersion the change named: nothing written, <see cref="Version"/> says the version it is at).
 /// </summary>
 public sealed record ItemChangeResult(string Id, string Outcome,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ItemResponse? Item = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Reason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Version = null);
 
 /// <summary>DELETE /items/{id}: whether the item was in the catalogue (false for a repeat).</summary>
 public sealed record DeletedItemResponse(string Id, bool Deleted);
@@ -178,7 +180,9 @@ public sealed record ItemResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Note = null,
     DateTimeOffset? AvailableFrom = null,
     DateTimeOffset? ExpiresAt = null,
-    bool Available = true)
+    bool Available = true,
+    [property: System.ComponentModel.Description("The item's version, its ETag without the quotes (a string: it passes the integers a JSON number holds exactly); "
+        + "If-Match on /items/{id} and ifVersion in PATCH /items take it.")] string? Version = null)
 {
     public static ItemResponse From(ItemView view, ModelInfo? active = null)
     {
@@ -200,7 +204,8 @@ public sealed record ItemResponse(
                 : null,
             availableFrom,
             expiresAt,
-            !expired && !early);
+            !expired && !early,
+            ItemVersion.Of(view.UpdatedAt).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private static string WhyNotRecommendable(ItemView view, ModelInfo? active)
@@ -239,6 +244,12 @@ public sealed record ItemRequest(string Title, string? Id = null, string? Text =
 /// </summary>
 public sealed record ItemChangeRequest(string? Id = null, string? Title = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null, bool? Hidden = null,
     DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiresAt = null);
+
+/// <summary>Each element of PATCH /items: an item's id, the fields to change as <see cref="ItemChangeRequest"/> gives them, and the version it must still be at.</summary>
+public sealed record ItemBatchChangeRequest(string Id, string? Title = null, string? Text = null, IReadOnlyList<string>? Tags = null, float[]? Embedding = null, bool? Hidden = null,
+    DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiresAt = null,
+    [property: System.ComponentModel.Description("The item's version as its answers give it (\"version\"): the item is changed only while still at it; otherwise "
+        + "its outcome is changedSince, with the version it is at, and nothing is written for it.")] string? IfVersion = null);
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record UsersRequest(

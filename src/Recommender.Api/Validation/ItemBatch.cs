@@ -59,11 +59,11 @@ public static class ItemBatch
     /// The changes PATCH /items asks for: a JSON array of 1 to 500 objects, each an item's id and a merge patch of its
     /// fields as PATCH /items/{id} takes one, each item once; errors are named by element (<c>[2].title</c>).
     /// </summary>
-    public static IReadOnlyList<(string Id, ItemChange Change)> ParseChanges(JsonElement body, int? dimension, ValidationErrors errors)
+    public static IReadOnlyList<(string Id, ItemChange Change, ItemPrecondition Precondition)> ParseChanges(JsonElement body, int? dimension, ValidationErrors errors)
     {
         if (!IsBatch(body, "an array of item changes, each the item's id and the fields to change", "changes", Limits.MaxItemsPerRequest,
                 "send more in several requests", errors)) return [];
-        var changes = new List<(string, ItemChange)>();
+        var changes = new List<(string, ItemChange, ItemPrecondition)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var index = 0;
         foreach (var element in body.EnumerateArray())
@@ -72,17 +72,34 @@ public static class ItemBatch
             if (element.ValueKind != JsonValueKind.Object) { errors.Add($"[{i}]", "A change must be a JSON object: the item's id and the fields to change."); continue; }
             var id = Fields.Id(element, "id", ValidationErrors.Field(i, "id"), errors);
             if (id is not null && !seen.Add(id)) errors.Add(ValidationErrors.Field(i, "id"), $"Item '{id}' appears more than once in the batch.");
-            if (Change(element, i, dimension, errors) is { } change && id is not null) changes.Add((id, change));
+            var precondition = IfVersion(element, i, errors);
+            if (Change(element, i, dimension, errors, BatchChangeFieldNames) is { } change && id is not null && precondition is not null) changes.Add((id, change, precondition));
         }
         return errors.Any ? [] : changes;
     }
 
+    /// <summary>The fields of an element of PATCH /items: an item's, and the version it must still be at.</summary>
+    public static readonly string[] BatchChangeFieldNames = [.. FieldNames, "ifVersion"];
+
+    /// <summary>
+    /// The condition of one change of a batch: <c>ifVersion</c>, the item's version as its answers give it (a string
+    /// of digits, its ETag without the quotes), so that the item is changed only while still at it; none without it.
+    /// </summary>
+    private static ItemPrecondition? IfVersion(JsonElement e, int index, ValidationErrors errors)
+    {
+        if (!e.TryGetProperty("ifVersion", out var value) || value.ValueKind == JsonValueKind.Null) return ItemPrecondition.None;
+        if (value.ValueKind == JsonValueKind.String && EntityTags.Number($"\"{value.GetString()}\"") is { } version) return new ItemPrecondition([version]);
+        errors.Add(ValidationErrors.Field(index, "ifVersion"),
+            "'ifVersion' must be an item's version as its answers give it, a string of digits such as \"638700000000000000\" (the item's \"version\", its ETag without the quotes).");
+        return null;
+    }
+
     /// <summary>One merge patch of an item's fields, its errors named by <paramref name="index"/> in a batch.</summary>
-    private static ItemChange? Change(JsonElement e, int? index, int? dimension, ValidationErrors errors)
+    private static ItemChange? Change(JsonElement e, int? index, int? dimension, ValidationErrors errors, IReadOnlyList<string>? known = null)
     {
         var before = errors.Count;
         string Key(string name) => ValidationErrors.Field(index, name);
-        Fields.OnlyKnown(e, FieldNames, index, "an item", errors);
+        Fields.OnlyKnown(e, known ?? FieldNames, index, "an item", errors);
         bool Given(string name) => e.TryGetProperty(name, out _);
         bool Removed(string name) => e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Null;
         foreach (var name in new[] { "title", "embedding" })

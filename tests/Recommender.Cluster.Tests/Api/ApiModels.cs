@@ -29,7 +29,7 @@ public sealed record HistoryReply(string UserId, long TotalCount, long HistoryVe
 public sealed record PlacementReply(string ModelVersion, int Shard, int Row, int? DenseId);
 
 public sealed record ItemReply(string Id, string Title, string? Text, List<string> Tags, bool HasEmbedding, bool Recommendable, PlacementReply? Placement, bool Hidden = false, string? Note = null,
-    DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiresAt = null, bool Available = true);
+    DateTimeOffset? AvailableFrom = null, DateTimeOffset? ExpiresAt = null, bool Available = true, string? Version = null);
 
 public sealed record ItemsReply(int Count, List<ItemReply> Items);
 

@@ -296,6 +296,22 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
                 Assert.Contains("2 items changed, 0 not in the catalogue, 0 refused.", output);
             }
             Assert.Equal((false, (DateTimeOffset?)null), ((await cluster.GetJsonAsync<ItemReply>($"/items/{lamp}")).Hidden, (await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).ExpiresAt));
+
+            // Lines naming the version they were planned against: the item still at it is changed, the one written
+            // since is named with the version it is at, and nothing is written for it.
+            var lampVersion = (await cluster.GetJsonAsync<ItemReply>($"/items/{lamp}")).Version;
+            var chairRead = (await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).Version;
+            using (var meanwhile = await cluster.Http.PatchAsJsonAsync($"/items/{chair}", new { text = "Oak" }))
+                Assert.Equal(System.Net.HttpStatusCode.OK, meanwhile.StatusCode);
+            var chairNow = (await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).Version;
+            file = Write("changes-versioned.jsonl", $$"""{"id":"{{lamp}}","title":"Lamp, brass","ifVersion":"{{lampVersion}}"}""",
+                $$"""{"id":"{{chair}}","title":"Chair, pine","ifVersion":"{{chairRead}}"}""");
+            (exit, output, error) = await Cli("change-items", "--file", file);
+            Assert.Equal(1, exit);
+            Assert.Contains("1 items changed, 0 not in the catalogue, 0 refused, 1 written since the version named.", output);
+            Assert.Contains($"written since (nothing written; read it again): {file}:2: item '{chair}' is at version {chairNow}", error);
+            Assert.Equal(("Lamp, brass", "Chair", "Oak"), ((await cluster.GetJsonAsync<ItemReply>($"/items/{lamp}")).Title,
+                (await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).Title, (await cluster.GetJsonAsync<ItemReply>($"/items/{chair}")).Text));
         }
         finally
         {

@@ -242,6 +242,61 @@ public sealed class ItemPreconditionTests(ServingCluster cluster)
         }
     }
 
+    private sealed record ChangesReply(int Count, int Changed, List<ChangeResultReply> Items);
+
+    private sealed record ChangeResultReply(string Id, string Outcome, ItemReply? Item, string? Reason, string? Version);
+
+    private sealed record LookupReply(int Found, List<ItemReply> Items);
+
+    [Fact]
+    public async Task A_batch_of_changes_naming_versions_changes_the_items_still_at_them_and_names_the_others()
+    {
+        var word = $"etag-batch-{Guid.NewGuid():N}";
+        var (kept, moved, plain) = ($"{word}-kept", $"{word}-moved", $"{word}-plain");
+        using (var post = await cluster.Http.PostAsJsonAsync("/items", new[] { kept, moved, plain }.Select(id => new { id, title = $"Title {id}", tags = new[] { word }, hidden = true })))
+            Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+        Task<HttpResponseMessage> SendBatch(string json) => cluster.Http.PatchAsync("/items", new StringContent(json, Encoding.UTF8, "application/merge-patch+json"));
+        try
+        {
+            // The versions as a lookup gives them, each the item's ETag without the quotes.
+            var read = (await (await cluster.Http.PostAsJsonAsync("/items/lookup", new[] { kept, moved })).Content.ReadFromJsonAsync<LookupReply>())!;
+            var versions = read.Items.ToDictionary(i => i.Id, i => i.Version!);
+            Assert.Equal($"\"{versions[kept]}\"", (await Read(kept)).ETag);
+            using (var other = await SendBatch($$"""[{"id":"{{moved}}","text":"Written by another"}]"""))
+                Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+            var movedTo = (await Read(moved)).ETag.Trim('"');
+
+            using var response = await SendBatch($$"""
+                [{"id":"{{kept}}","title":"Kept, changed","ifVersion":"{{versions[kept]}}"}, {"id":"{{moved}}","title":"Moved, changed","ifVersion":"{{versions[moved]}}"},
+                 {"id":"{{plain}}","title":"Plain, changed"}]
+                """);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var changes = (await response.Content.ReadFromJsonAsync<ChangesReply>())!;
+            Assert.Equal((3, 2), (changes.Count, changes.Changed));
+            Assert.Equal([(kept, "changed"), (moved, "changedSince"), (plain, "changed")], changes.Items.Select(i => (i.Id, i.Outcome)));
+            Assert.Equal(movedTo, changes.Items[1].Version);
+            Assert.Contains($"not at ifVersion {versions[moved]}", changes.Items[1].Reason);
+            Assert.NotEqual(versions[kept], changes.Items[0].Item!.Version);
+            Assert.Equal(("Kept, changed", $"Title {moved}", "Written by another"), ((await Read(kept)).Item.Title, (await Read(moved)).Item.Title, (await Read(moved)).Item.Text));
+
+            // A version that is not one is refused with the batch, naming the element.
+            foreach (var bad in new[] { "\"v1\"", "12", "\"\"", "\"-5\"" })
+            {
+                using var refused = await SendBatch($$"""[{"id":"{{kept}}","hidden":false},{"id":"{{plain}}","hidden":false,"ifVersion":{{bad}}}]""");
+                Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{bad}: {(int)refused.StatusCode}");
+                Assert.Equal(["[1].ifVersion"], (await refused.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+            }
+            // A single item's PATCH takes its condition in If-Match, not in the body.
+            using (var single = await Send(HttpMethod.Patch, kept, $$"""{"title":"X","ifVersion":"{{versions[kept]}}"}"""))
+                Assert.Equal(HttpStatusCode.BadRequest, single.StatusCode);
+            Assert.True((await Read(kept)).Item.Hidden);
+        }
+        finally
+        {
+            using (await cluster.Http.PostAsJsonAsync("/items/delete", new[] { kept, moved, plain })) { }
+        }
+    }
+
     [Fact]
     public async Task Malformed_or_misplaced_conditions_are_refused_naming_the_header_and_write_nothing()
     {

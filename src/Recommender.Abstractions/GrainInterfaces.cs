@@ -28,6 +28,14 @@ public interface IUserGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Erase")]
     Task<long> Erase();
+
+    /// <summary>
+    /// Takes back the events <paramref name="removal"/> names: they leave the stored history (and the event journal's
+    /// pending batches), so the model, the exclusion of seen items and the export no longer read them, and the same
+    /// events sent again are repeats, not stored again. Returns how many retained events were removed (0 for a repeat).
+    /// </summary>
+    [Alias("RemoveEvents")]
+    Task<int> RemoveEvents(EventRemoval removal);
 }
 
 /// <summary>Catalogue details of one item. Key: the external item id.</summary>
@@ -588,6 +596,10 @@ public interface IEventJournalGrain : IGrainWithIntegerKey
     /// <summary>Drops the user's pending events (the user is being erased) and persists that before returning.</summary>
     [Alias("Forget")]
     Task Forget(string userId);
+
+    /// <summary>Drops the user's pending events that <paramref name="removal"/> names and persists that before returning.</summary>
+    [Alias("ForgetEvents")]
+    Task ForgetEvents(string userId, EventRemoval removal);
 }
 
 /// <summary>

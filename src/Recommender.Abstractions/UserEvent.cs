@@ -34,3 +34,18 @@ public sealed record UserHistoryView(
     [property: Id(0)] long TotalCount,
     [property: Id(1)] long HistoryVersion,
     [property: Id(2)] IReadOnlyList<UserEvent> Events);
+
+/// <summary>
+/// Which of a user's events to take back ("I did not watch this", a purchase refunded, a view by someone else on the
+/// account): every event of <see cref="ItemId"/> (of <see cref="Type"/> only, when given), or the one event
+/// <see cref="EventId"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("recommender.event-removal")]
+public sealed record EventRemoval(
+    [property: Id(0)] string? ItemId = null,
+    [property: Id(1)] EventType? Type = null,
+    [property: Id(2)] string? EventId = null)
+{
+    public bool Matches(string itemId, EventType type, string eventId) =>
+        (ItemId is null || ItemId == itemId) && (Type is null || Type == type) && (EventId is null || EventId == eventId);
+}

@@ -13,6 +13,7 @@ public sealed class ApiMetrics
     private readonly Counter<long> _erasedUsers;
     private readonly Counter<long> _erasedEvents;
     private readonly Counter<long> _deletedItems;
+    private readonly Counter<long> _removedEvents;
     private readonly Counter<long> _pins;
     private readonly Counter<long> _slots;
 
@@ -22,6 +23,8 @@ public sealed class ApiMetrics
         _events = meter.CreateCounter<long>("recommender.events", "{event}", "Events received, by outcome (accepted or duplicate).");
         _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
+        _removedEvents = meter.CreateCounter<long>("recommender.events.removed", "{event}",
+            "Retained events taken back by DELETE /users/{id}/items/{itemId} or /users/{id}/events/{eventId}, by endpoint (item or event); repeats not counted.");
         _deletedItems = meter.CreateCounter<long>("recommender.items.deleted", "{item}",
             "Items deleted from the catalogue (DELETE /items/{id}, POST /items/delete), by endpoint (single or batch); ids that were not there are not counted.");
         _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
@@ -43,6 +46,12 @@ public sealed class ApiMetrics
         if (events == 0) return;
         _erasedUsers.Add(1);
         _erasedEvents.Add(events);
+    }
+
+    /// <summary>Counts events taken back, of an item (<paramref name="byItem"/>) or by id; a count of 0 (a repeat) records nothing.</summary>
+    public void EventsRemoved(int count, bool byItem)
+    {
+        if (count > 0) _removedEvents.Add(count, new KeyValuePair<string, object?>("endpoint", byItem ? "item" : "event"));
     }
 
     /// <summary>Counts items deleted, by one DELETE (<paramref name="batch"/> false) or a batch; a count of 0 (nothing was there) records nothing.</summary>

@@ -155,6 +155,15 @@ public sealed record DeletedItemsResponse(int Count, int Deleted, IReadOnlyList<
 /// <summary>DELETE /users/{id}: how many retained events were deleted (0 when the user had none stored).</summary>
 public sealed record ErasedUserResponse(string UserId, long ErasedEvents);
 
+/// <summary>
+/// DELETE /users/{id}/items/{itemId} (with the type when one was given) and /users/{id}/events/{eventId}: how many of
+/// the user's retained events were taken back (0 for a repeat, or when there were none).
+/// </summary>
+public sealed record RemovedEventsResponse(string UserId, int RemovedEvents,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ItemId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EventId = null);
+
 public sealed record HistoryResponse(string UserId, long TotalCount, long HistoryVersion, IReadOnlyList<HistoryEvent> Events);
 
 public sealed record PlacementResponse(string ModelVersion, int Shard, int Row, int? DenseId);

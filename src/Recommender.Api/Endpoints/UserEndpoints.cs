@@ -43,7 +43,56 @@ public static class UserEndpoints
             .Produces<ErasedUserResponse>()
             .ProducesValidationProblem()
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
+        app.MapDelete("/users/{id}/items/{itemId}", RemoveItem)
+            .WithName("RemoveUserItem")
+            .WithSummary("Takes back every event of the item in the user's history (of type=TYPE only, when given): \"I did not watch this\", a purchase "
+                + "refunded, a view by someone else on the account. The events leave the stored history and the event export, the model no longer reads them, "
+                + "the item is no longer excluded as seen, and the same events sent again are repeats, not stored again. Popular lists keep counting them "
+                + "until they age out of their window. Idempotent: a repeat removes 0 events.")
+            .Produces<RemovedEventsResponse>()
+            .ProducesValidationProblem();
+        app.MapDelete("/users/{id}/events/{eventId}", RemoveEvent)
+            .WithName("RemoveUserEvent")
+            .WithSummary("Takes back one event of the user's history by its eventId (as GET /users/{id}/history lists it), as DELETE /users/{id}/items/{itemId} "
+                + "takes back an item's. Idempotent: a repeat, or an id the history does not hold, removes 0 events.")
+            .Produces<RemovedEventsResponse>()
+            .ProducesValidationProblem();
     }
+
+    private static async Task<IResult> RemoveItem(string id, string itemId, string? type, HttpRequest request, IGrainFactory grains, ApiMetrics metrics)
+    {
+        var errors = new ValidationErrors();
+        var userId = Fields.PathId(request, id, 1, "id", errors);
+        var item = Fields.PathId(request, itemId, 3, "itemId", errors);
+        EventType? eventType = null;
+        if (type is not null)
+        {
+            if (EventTypes.TryParse(type, out var parsed)) eventType = parsed;
+            else errors.Add("type", $"'{type}' is not an event type; use one of: {EventTypes.AllNames}.");
+        }
+        if (errors.Any) return Problems.Invalid(errors);
+        var removed = await Remove(userId!, new EventRemoval(ItemId: item, Type: eventType), grains);
+        metrics.EventsRemoved(removed, byItem: true);
+        return Results.Ok(new RemovedEventsResponse(userId!, removed, ItemId: item, Type: eventType is { } t ? EventTypes.Name(t) : null));
+    }
+
+    private static async Task<IResult> RemoveEvent(string id, string eventId, HttpRequest request, IGrainFactory grains, ApiMetrics metrics)
+    {
+        var errors = new ValidationErrors();
+        var userId = Fields.PathId(request, id, 1, "id", errors);
+        var eventKey = Fields.PathId(request, eventId, 3, "eventId", errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var removed = await Remove(userId!, new EventRemoval(EventId: eventKey), grains);
+        metrics.EventsRemoved(removed, byItem: false);
+        return Results.Ok(new RemovedEventsResponse(userId!, removed, EventId: eventKey));
+    }
+
+    /// <summary>
+    /// Takes the events back in the user's grain. Sent again only when the cluster refused it: a repeat of an attempt
+    /// that ran would count 0. A client repeating a removal it got no answer to finishes what the first attempt left.
+    /// </summary>
+    private static Task<int> Remove(string userId, EventRemoval removal, IGrainFactory grains) =>
+        ClusterRetry.RunAsync(() => grains.User(userId).RemoveEvents(removal));
 
     private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,
         string? diversity, string[]? boost, string[]? cap, string[]? capEach, string[]? pin, string[]? slot, string? fresh, string? maxAge, string? scenario,

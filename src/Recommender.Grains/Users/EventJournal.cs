@@ -147,8 +147,11 @@ public sealed class EventJournal(
         return Pending;
     }
 
-    /// <summary>Removes the user from every open batch and stores that: an erased user's events must not come back.</summary>
-    public async Task ForgetAsync(string userId)
+    /// <summary>
+    /// Removes the user from every open batch (only the events <paramref name="removal"/> names, when given) and stores
+    /// that: an erased user's events, or events taken back, must not come back.
+    /// </summary>
+    public async Task ForgetAsync(string userId, EventRemoval? removal = null)
     {
         // A batch whose write may have been stored must be open here too, or its events could come back later.
         await FindUnknownRowsAsync();
@@ -156,15 +159,22 @@ public sealed class EventJournal(
         {
             var removed = batch.Users.Where(u => u.UserId == userId).ToArray();
             if (removed.Length == 0) continue;
+            // What stays of the user's events: none for an erasure.
+            var kept = removal is null ? [] : removed
+                .Select(u => u with { Events = [.. u.Events.Where(e => !removal.Matches(e.ItemId, e.Type, e.EventId))] })
+                .Where(u => u.Events.Length > 0).ToArray();
+            if (removal is not null && kept.Sum(u => u.Events.Length) == removed.Sum(u => u.Events.Length)) continue;
             // Out of memory first, so that a hand-out finishing meanwhile stores the batch without the user too.
             batch.Users.RemoveAll(u => u.UserId == userId);
+            batch.Users.AddRange(kept);
             try
             {
                 await StoreAsync(key, batch);
             }
             catch
             {
-                // Not stored: the user stays pending, and the erasure fails and is retried.
+                // Not stored: the user's events stay pending as they were, and the erasure fails and is retried.
+                batch.Users.RemoveAll(u => u.UserId == userId);
                 batch.Users.AddRange(removed);
                 throw;
             }

@@ -35,4 +35,6 @@ public sealed class EventJournalGrain(IGrainRowStore rows, IOptions<ServingOptio
     public Task<int> Retry() => _journal.RetryAsync();
 
     public Task Forget(string userId) => _journal.ForgetAsync(userId);
+
+    public Task ForgetEvents(string userId, EventRemoval removal) => _journal.ForgetAsync(userId, removal);
 }

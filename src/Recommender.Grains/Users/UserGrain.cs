@@ -131,6 +131,28 @@ public sealed class UserGrain(
         return erased;
     }
 
+    public async Task<int> RemoveEvents(EventRemoval removal)
+    {
+        await ReloadIfUnstored();
+        // Events of a multi-user batch still waiting in the event journal would otherwise be written after the removal.
+        await Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal)
+            .Select(p => GrainFactory.GetGrain<IEventJournalGrain>(p).ForgetEvents(GrainKeys.IdOf(this), removal)));
+        var removed = History.Remove(removal);
+        if (removed == 0) return 0;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Nothing is known to be removed: memory goes back to what is stored, and the caller retries (a removal
+            // made twice removes nothing the second time).
+            await DiscardUnstored();
+            throw;
+        }
+        return removed;
+    }
+
     public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request, CancellationToken cancellation)
     {
         await ReloadIfUnstored();

@@ -19,8 +19,11 @@ public sealed class UserHistory
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retention);
         _state = state;
         _retention = retention;
-        _eventIds = new HashSet<string>(state.Events.Select(e => e.EventId), StringComparer.Ordinal);
+        _eventIds = new HashSet<string>(state.Events.Select(e => e.EventId).Concat(state.RetractedEventIds), StringComparer.Ordinal);
     }
+
+    /// <summary>How many ids of events taken back are remembered, so that a resend of one is a repeat.</summary>
+    public const int MaxRetracted = 1_000;
 
     public IReadOnlyList<StoredEvent> Events => _state.Events;
 
@@ -57,6 +60,28 @@ public sealed class UserHistory
             Trim();
         }
         return new IngestResult(count, duplicates);
+    }
+
+    /// <summary>
+    /// Takes back the retained events <paramref name="removal"/> names: they leave the history and the total count,
+    /// and their ids are remembered (the latest <see cref="MaxRetracted"/>) so that a resend of one is a repeat.
+    /// Returns how many were removed.
+    /// </summary>
+    public int Remove(EventRemoval removal)
+    {
+        var removed = _state.Events.Where(e => removal.Matches(e.ItemId, e.Type, e.EventId)).ToArray();
+        if (removed.Length == 0) return 0;
+        _state.Events.RemoveAll(e => removal.Matches(e.ItemId, e.Type, e.EventId));
+        var retracted = _state.RetractedEventIds;
+        retracted.AddRange(removed.Select(e => e.EventId));
+        if (retracted.Count > MaxRetracted)
+        {
+            foreach (var forgotten in retracted.Take(retracted.Count - MaxRetracted)) _eventIds.Remove(forgotten);
+            retracted.RemoveRange(0, retracted.Count - MaxRetracted);
+        }
+        _state.TotalCount -= removed.Length;
+        _state.HistoryVersion++;
+        return removed.Length;
     }
 
     /// <summary>

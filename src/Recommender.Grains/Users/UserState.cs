@@ -37,4 +37,10 @@ public sealed class UserState
     [Id(4)] public string? CountedCandidate { get; set; }
 
     [Id(5)] public DateTimeOffset? CountedSince { get; set; }
+
+    /// <summary>
+    /// The ids of the events taken back lately (at most <see cref="UserHistory.MaxRetracted"/>, the latest last), so that
+    /// one sent again (a client's retry, a journal's late hand-out) is a repeat rather than stored again.
+    /// </summary>
+    [Id(6)] public List<string> RetractedEventIds { get; set; } = [];
 }

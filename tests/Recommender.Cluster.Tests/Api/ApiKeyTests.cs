@@ -121,8 +121,14 @@ public sealed class ApiKeyTests(SmallCatalogueCluster cluster) : IAsyncLifetime
                 Assert.Equal(HttpStatusCode.OK, models.StatusCode);
                 using var lookup = await client.PostAsJsonAsync("/items/lookup", new[] { "5" });
                 Assert.Equal(HttpStatusCode.OK, lookup.StatusCode);
+                // Taking back an event the user did not mean is the application's to do (nothing here to take back).
+                using var takeBack = await client.DeleteAsync($"/users/{user}/items/no-such-item");
+                Assert.Equal(HttpStatusCode.OK, takeBack.StatusCode);
             }
         Assert.Equal(1, await EventsOf(user));
+        using (var anonymous = Client())
+        using (var refused = await anonymous.DeleteAsync($"/users/{user}/events/any"))
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
 
         using var http = Client(ClientKey);
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/events/export"), (HttpMethod.Get, "/catalogue/export"), (HttpMethod.Post, "/models/rollback"),

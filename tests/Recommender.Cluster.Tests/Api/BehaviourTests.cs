@@ -166,6 +166,64 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.Contains(user, (await cluster.Cluster.Client.GetGrain<IUserDirectoryGrain>(Partitions.Of(user, Partitions.UserDirectory)).List()).Value);
     }
 
+    private sealed record RemovedEventsReply(string UserId, int RemovedEvents, string? ItemId, string? Type, string? EventId);
+
+    private async Task<RemovedEventsReply> Remove(string path)
+    {
+        using var response = await cluster.Http.DeleteAsync(path);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<RemovedEventsReply>())!;
+    }
+
+    private async Task<string[]> Listed(string user) =>
+        [.. (await cluster.GetJsonAsync<RecommendationsReply>($"/users/{user}/recommendations?k={Limits.MaxK}")).Items.Select(i => i.Id)];
+
+    [Fact]
+    public async Task Taking_back_an_item_removes_its_events_from_the_history_the_export_and_the_seen_items_and_a_resend_is_a_repeat()
+    {
+        var user = User();
+        Assert.Equal(5, (await Post(Event(user, "2", "view", 1, "e1"), Event(user, "2", "cart", 2, "e2"), Event(user, "4", "view", 3, "e3"),
+            Event(user, "2", "purchase", 4, "e4"), Event(user, "6", "like", 5, "e5"))).Accepted);
+        Assert.DoesNotContain("2", await Listed(user));
+
+        // One type of the item's events, then the rest of them.
+        Assert.Equal(new RemovedEventsReply(user, 1, "2", "cart", null), await Remove($"/users/{user}/items/2?type=Cart"));
+        Assert.Equal(new RemovedEventsReply(user, 2, "2", null, null), await Remove($"/users/{user}/items/2"));
+        var history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(2, history.TotalCount);
+        Assert.Equal(["e3", "e5"], history.Events.Select(e => e.EventId));
+        Assert.Equal(2, (await ExportRows(user)).Length);
+        // The item is no longer one the user had: it may be recommended again.
+        Assert.Contains("2", await Listed(user));
+
+        // A repeat removes nothing; the events sent again are repeats, not stored again; a new event of the item is.
+        Assert.Equal(0, (await Remove($"/users/{user}/items/2")).RemovedEvents);
+        Assert.Equal(new IngestReply(0, 2, 1, 0), await Post(Event(user, "2", "view", 1, "e1"), Event(user, "2", "purchase", 4, "e4")));
+        Assert.Equal(new IngestReply(1, 0, 1, 0), await Post(Event(user, "2", "view", 9, "e6")));
+        Assert.DoesNotContain("2", await Listed(user));
+
+        // One event by its id.
+        Assert.Equal(new RemovedEventsReply(user, 1, null, null, "e3"), await Remove($"/users/{user}/events/e3"));
+        Assert.Equal(0, (await Remove($"/users/{user}/events/e3")).RemovedEvents);
+        Assert.Equal(0, (await Remove($"/users/{user}/events/never-sent")).RemovedEvents);
+        history = await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history");
+        Assert.Equal(2, history.TotalCount);
+        Assert.Equal(["e5", "e6"], history.Events.Select(e => e.EventId));
+
+        // Refusals name what is wrong and take nothing back.
+        foreach (var (path, field) in new[]
+                 {
+                     ($"/users/{user}/items/6?type=bogus", "type"), ($"/users/{user}/items/%01bad", "itemId"), ($"/users/%01bad/items/6", "id"),
+                     ($"/users/{user}/items/6?dryRun=true", "dryRun"), ($"/users/{user}/events/%01bad", "eventId"),
+                 })
+        {
+            using var response = await cluster.Http.DeleteAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode}");
+            Assert.Contains(field, (await response.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+        }
+        Assert.Equal(2, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events.Count);
+    }
+
     [Fact]
     public async Task Erasing_with_a_bad_id_or_an_unknown_parameter_is_a_400_that_erases_nothing()
     {

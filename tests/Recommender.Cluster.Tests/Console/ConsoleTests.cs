@@ -217,11 +217,17 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             using (await _http.DeleteAsync($"/items/{marked}")) { }
         }
 
-        // A user erased after a confirmation: the history is empty afterwards.
+        // One event taken back after a confirmation, then the user erased: the history is empty afterwards.
         var erased = $"console-erased-{Guid.NewGuid():N}";
-        using (var posted = await _http.PostAsJsonAsync("/events", new { userId = erased, itemId = "3", type = "view" }))
+        using (var posted = await _http.PostAsJsonAsync("/events", new[] { new { userId = erased, itemId = "3", type = "view", eventId = "kept" },
+                   new { userId = erased, itemId = "5", type = "purchase", eventId = "mistaken" } }))
             Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
         browser.Navigate().GoToUrl(new Uri(_address, $"/console/#/users/{erased}"));
+        chromium.Until(b => b.FindElements(By.CssSelector("#history tr[data-event=mistaken] [data-action=take-back]")).FirstOrDefault(), "the event's button").Click();
+        browser.FindElement(By.CssSelector("#history tr[data-event=mistaken] [data-confirm=take-back]")).Click();
+        chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text == "Event mistaken taken back."), "the removal said");
+        Assert.Equal(["kept"], (await _http.GetFromJsonAsync<HistoryReply>($"/users/{erased}/history"))!.Events.Select(e => e.EventId));
+        chromium.Until(b => b.FindElements(By.CssSelector("#history tbody tr")).Count == 1 ? "" : null, "the history read again");
         chromium.Until(b => b.FindElements(By.CssSelector("[data-action=erase-user]")).FirstOrDefault(), "the erasure").Click();
         browser.FindElement(By.CssSelector("[data-confirm=erase-user]")).Click();
         chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text == $"User {erased} erased (stored events deleted: 1)."), "the erasure said");

@@ -312,6 +312,25 @@ public sealed class EventJournalTests(EventJournalCluster cluster) : IClassFixtu
     }
 
     [Fact]
+    public async Task Events_taken_back_do_not_come_back_from_pending_batches()
+    {
+        var (victim, other) = ("journal-removed-victim", "journal-removed-other");
+        Assert.Equal(HttpStatusCode.OK, (await Post(Event(victim, "11", 0))).Status);
+        await MakeNextWriteFail(victim);
+        var (status, reply, body) = await Post(Event(victim, "13", 1), Event(victim, "15", 2), Event(other, "13", 1));
+        Assert.True(status == HttpStatusCode.Accepted, body);
+        Assert.Equal(1, reply!.PendingUsers);
+
+        // Item 13 is taken back while its event still waits in the journal: the pending batch loses it, keeps item 15.
+        using (var removal = await cluster.Http.DeleteAsync($"/users/{victim}/items/13"))
+            Assert.Equal(HttpStatusCode.OK, removal.StatusCode);
+        Assert.Equal(0, await RetryJournal() ?? -1);
+        Assert.Equal(["11", "15"], await Items(victim));
+        Assert.Equal(["13"], await Items(other));
+        Assert.Equal(0, await JournalRows(victim, other));
+    }
+
+    [Fact]
     public async Task A_partition_takes_over_the_batches_an_earlier_activation_left()
     {
         // As if a silo stopped between storing a batch and handing it out: the row is there, no grain has the events.

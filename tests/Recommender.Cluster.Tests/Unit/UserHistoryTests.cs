@@ -22,6 +22,29 @@ public sealed class UserHistoryTests
     }
 
     [Fact]
+    public void Events_taken_back_leave_the_history_and_stay_repeats_among_the_latest_retracted_ids()
+    {
+        var state = new UserState();
+        var history = new UserHistory(state, retention: 2 * UserHistory.MaxRetracted);
+        history.Add([At(1, "a", "a1"), At(2, "b", "b1"), At(3, "a", "a2") with { Type = EventType.Cart }]);
+        var version = history.Version;
+        Assert.Equal(1, history.Remove(new EventRemoval(ItemId: "a", Type: EventType.Cart)));
+        Assert.Equal(1, history.Remove(new EventRemoval(ItemId: "a")));
+        Assert.Equal(0, history.Remove(new EventRemoval(EventId: "a1")));
+        Assert.Equal((1L, version + 2), (history.TotalCount, history.Version));
+        Assert.Equal(["b"], history.Events.Select(e => e.ItemId));
+        // The ids taken back are repeats, in this history and in one read back from the state.
+        Assert.Equal(new IngestResult(0, 2), history.Add([At(1, "a", "a1"), At(3, "a", "a2")]));
+        Assert.Equal(new IngestResult(0, 1), new UserHistory(state, retention: 100).Add([At(1, "a", "a1")]));
+
+        // Only the latest ids are remembered: the oldest of more than the limit can be sent again.
+        for (var i = 0; i < UserHistory.MaxRetracted; i++) history.Add([At(10 + i, "c", $"c{i}")]);
+        Assert.Equal(UserHistory.MaxRetracted, history.Remove(new EventRemoval(ItemId: "c")));
+        Assert.Equal(UserHistory.MaxRetracted, state.RetractedEventIds.Count);
+        Assert.Equal(new IngestResult(1, 1), history.Add([At(1, "a", "a1"), At(10, "c", "c0")]));
+    }
+
+    [Fact]
     public void Equal_timestamps_keep_arrival_order_across_batches()
     {
         var history = new UserHistory(new UserState(), retention: 100);

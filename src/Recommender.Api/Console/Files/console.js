@@ -131,10 +131,14 @@ async function userView(view, id, parameters) {
   if (history.status === "fulfilled") {
     const newest = [...history.value.events].reverse().slice(0, 50);
     const titles = await titlesOf(newest.map((e) => e.itemId));
-    events.append(table(`${history.value.totalCount} events, newest first (at most 50 shown)`, ["When", "Type", "Item", "Title", "Value"],
-      newest.map((e) => el("tr", {}, el("td", {}, time(e.timestamp)), el("td", {}, e.type), el("td", {}, itemLink(e.itemId)),
+    // Each event can be taken back (DELETE /users/{id}/events/{eventId}): a mistaken purchase, a view by someone else.
+    const takeBack = (e) => confirmedAction("Take back", `Take back ${id}'s ${e.type} of ${e.itemId} (event ${e.eventId})? The model no longer reads it.`,
+      async () => `${(await api(`/users/${encodeURIComponent(id)}/events/${encodeURIComponent(e.eventId)}`, null, "DELETE")).removedEvents
+        ? `Event ${e.eventId} taken back.` : `Event ${e.eventId} was no longer in the history.`}`, "take-back");
+    events.append(table(`${history.value.totalCount} events, newest first (at most 50 shown)`, ["When", "Type", "Item", "Title", "Value", ""],
+      newest.map((e) => el("tr", { "data-event": e.eventId }, el("td", {}, time(e.timestamp)), el("td", {}, e.type), el("td", {}, itemLink(e.itemId)),
         el("td", {}, titles.get(e.itemId) ?? el("span", { class: "note" }, "not in the catalogue")),
-        el("td", { class: "number" }, e.value ?? ""))), { id: "history" }));
+        el("td", { class: "number" }, e.value ?? ""), el("td", {}, takeBack(e)))), { id: "history" }));
   } else {
     events.append(problemBox(history.reason));
   }

@@ -39,7 +39,7 @@ public static class UserEndpoints
         app.MapDelete("/users/{id}", Erase)
             .WithName("EraseUser")
             .WithSummary("Deletes the user's stored history and directory entry: nothing of it is exported or recommended from afterwards, "
-                + "and the user gets the popularity list until new events arrive. Idempotent: a repeat erases 0 events.")
+                + "the popular lists count its events no more, and the user gets the popularity list until new events arrive. Idempotent: a repeat erases 0 events.")
             .Produces<ErasedUserResponse>()
             .ProducesValidationProblem()
             .RequireAuthorization(ApiKeyAuthenticationHandler.AdminPolicy);
@@ -47,8 +47,8 @@ public static class UserEndpoints
             .WithName("RemoveUserItem")
             .WithSummary("Takes back every event of the item in the user's history (of type=TYPE only, when given): \"I did not watch this\", a purchase "
                 + "refunded, a view by someone else on the account. The events leave the stored history and the event export, the model no longer reads them, "
-                + "the item is no longer excluded as seen, and the same events sent again are repeats, not stored again. Popular lists keep counting them "
-                + "until they age out of their window. Idempotent: a repeat removes 0 events.")
+                + "the item is no longer excluded as seen, the popular lists count them no more, and the same events sent again are repeats, not stored again. "
+                + "Idempotent: a repeat removes 0 events.")
             .Produces<RemovedEventsResponse>()
             .ProducesValidationProblem();
         app.MapDelete("/users/{id}/events/{eventId}", RemoveEvent)

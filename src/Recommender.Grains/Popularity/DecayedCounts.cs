@@ -16,10 +16,14 @@ public sealed class DecayedCounts(TimeSpan halfLife)
     public static double Decay(TimeSpan age, TimeSpan halfLife) =>
         age <= TimeSpan.Zero ? 1.0 : Math.Pow(2, -age.TotalSeconds / halfLife.TotalSeconds);
 
+    /// <summary>
+    /// Adds <paramref name="weight"/> to the item's score; a negative weight (events taken back) takes it down, never
+    /// below zero (a taking back that arrives before what it takes back, or after the count was lost, takes nothing).
+    /// </summary>
     public void Add(string itemId, double weight, DateTimeOffset now)
     {
         var current = _scores.TryGetValue(itemId, out var s) ? s.Score * Decay(now - s.At, halfLife) : 0;
-        _scores[itemId] = (current + weight, now);
+        _scores[itemId] = (Math.Max(0, current + weight), now);
     }
 
     public double ScoreOf(string itemId, DateTimeOffset now) =>

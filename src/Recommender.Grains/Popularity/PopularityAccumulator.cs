@@ -12,7 +12,15 @@ public sealed class PopularityAccumulator(IOptions<ServingOptions> options, Time
 {
     private ConcurrentDictionary<string, double> _pending = new(StringComparer.Ordinal);
 
-    public void Record(IEnumerable<UserEvent> events)
+    public void Record(IEnumerable<UserEvent> events) => Add(events, +1);
+
+    /// <summary>
+    /// Takes back events recorded before (taken back by the user, or the user erased): each weighs now what it adds
+    /// today, since a weight decays from its event's time whenever it was added, so the two cancel.
+    /// </summary>
+    public void Retract(IEnumerable<UserEvent> events) => Add(events, -1);
+
+    private void Add(IEnumerable<UserEvent> events, int sign)
     {
         var now = clock.GetUtcNow();
         var halfLife = options.Value.Popularity.HalfLife;
@@ -22,6 +30,7 @@ public sealed class PopularityAccumulator(IOptions<ServingOptions> options, Time
             var weight = DecayedCounts.Decay(now - e.Timestamp, halfLife);
             // A back-filled old event (e.g. a history import) adds nothing worth sending.
             if (weight < DecayedCounts.Negligible) continue;
+            weight *= sign;
             _pending.AddOrUpdate(e.ItemId, weight, (_, w) => w + weight);
         }
     }

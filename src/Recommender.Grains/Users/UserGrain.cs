@@ -106,7 +106,8 @@ public sealed class UserGrain(
         // Events of a multi-user batch still waiting in the event journal would otherwise be written after the erasure.
         await Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal)
             .Select(p => GrainFactory.GetGrain<IEventJournalGrain>(p).Forget(GrainKeys.IdOf(this))));
-        long erased = state.State.Events.Count;
+        var events = state.State.Events;
+        long erased = events.Count;
         if (state.State.TotalCount > 0 || erased > 0)
         {
             try
@@ -121,6 +122,8 @@ public sealed class UserGrain(
                 throw;
             }
             state.State = new UserState();
+            // The popular lists count the user's events no more (they hold no user id, so only this grain can say).
+            accumulator.Retract(events.Select(e => e.ToEvent()));
             _history = null;
             _vector = null;
             _distinctItems = null;
@@ -138,7 +141,7 @@ public sealed class UserGrain(
         await Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal)
             .Select(p => GrainFactory.GetGrain<IEventJournalGrain>(p).ForgetEvents(GrainKeys.IdOf(this), removal)));
         var removed = History.Remove(removal);
-        if (removed == 0) return 0;
+        if (removed.Count == 0) return 0;
         try
         {
             await state.WriteStateAsync();
@@ -150,7 +153,8 @@ public sealed class UserGrain(
             await DiscardUnstored();
             throw;
         }
-        return removed;
+        accumulator.Retract(removed.Select(e => e.ToEvent()));
+        return removed.Count;
     }
 
     public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request, CancellationToken cancellation)

@@ -65,12 +65,12 @@ public sealed class UserHistory
     /// <summary>
     /// Takes back the retained events <paramref name="removal"/> names: they leave the history and the total count,
     /// and their ids are remembered (the latest <see cref="MaxRetracted"/>) so that a resend of one is a repeat.
-    /// Returns how many were removed.
+    /// Returns the events removed.
     /// </summary>
-    public int Remove(EventRemoval removal)
+    public IReadOnlyList<StoredEvent> Remove(EventRemoval removal)
     {
         var removed = _state.Events.Where(e => removal.Matches(e.ItemId, e.Type, e.EventId)).ToArray();
-        if (removed.Length == 0) return 0;
+        if (removed.Length == 0) return [];
         _state.Events.RemoveAll(e => removal.Matches(e.ItemId, e.Type, e.EventId));
         var retracted = _state.RetractedEventIds;
         retracted.AddRange(removed.Select(e => e.EventId));
@@ -81,7 +81,7 @@ public sealed class UserHistory
         }
         _state.TotalCount -= removed.Length;
         _state.HistoryVersion++;
-        return removed.Length;
+        return removed;
     }
 
     /// <summary>

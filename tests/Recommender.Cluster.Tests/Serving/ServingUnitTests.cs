@@ -107,6 +107,35 @@ public sealed class ServingUnitTests
     }
 
     [Fact]
+    public void Events_taken_back_cancel_what_they_added_whenever_each_was_counted_and_a_score_never_goes_below_zero()
+    {
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(t0);
+        var options = Microsoft.Extensions.Options.Options.Create(new Recommender.Grains.ServingOptions());
+        var halfLife = options.Value.Popularity.HalfLife;
+        var accumulator = new PopularityAccumulator(options, clock);
+        var counts = new DecayedCounts(halfLife);
+        void Flush() { foreach (var (id, weight) in accumulator.Drain()) counts.Add(id, weight, clock.GetUtcNow()); }
+        UserEvent View(string item, TimeSpan before) => new(item, EventType.View, clock.GetUtcNow() - before, Guid.NewGuid().ToString("N"));
+
+        var kept = View("a", TimeSpan.FromMinutes(5));
+        var takenBack = View("a", TimeSpan.FromMinutes(1));
+        accumulator.Record([kept, takenBack, View("b", TimeSpan.Zero)]);
+        Flush();
+        // A half-life later the second view of "a" is taken back: what stays is the first view's weight alone.
+        clock.Advance(halfLife);
+        accumulator.Retract([takenBack]);
+        Flush();
+        Assert.Equal(DecayedCounts.Decay(clock.GetUtcNow() - kept.Timestamp, halfLife), counts.ScoreOf("a", clock.GetUtcNow()), 9);
+        // A taking back of more than was counted leaves zero, and the item drops out when pruned.
+        accumulator.Retract([kept, kept]);
+        Flush();
+        Assert.Equal(0, counts.ScoreOf("a", clock.GetUtcNow()));
+        counts.Prune(clock.GetUtcNow());
+        Assert.Equal(["b"], counts.Top(5, clock.GetUtcNow()).Select(p => p.ItemId));
+    }
+
+    [Fact]
     public void An_activation_plan_keeps_model_items_in_place_and_re_places_only_fitting_added_vectors()
     {
         var target = new ActiveModel("v2", 2, "dot", 3, 4, DateTimeOffset.UnixEpoch);

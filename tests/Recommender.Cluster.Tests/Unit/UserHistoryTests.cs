@@ -28,9 +28,9 @@ public sealed class UserHistoryTests
         var history = new UserHistory(state, retention: 2 * UserHistory.MaxRetracted);
         history.Add([At(1, "a", "a1"), At(2, "b", "b1"), At(3, "a", "a2") with { Type = EventType.Cart }]);
         var version = history.Version;
-        Assert.Equal(1, history.Remove(new EventRemoval(ItemId: "a", Type: EventType.Cart)));
-        Assert.Equal(1, history.Remove(new EventRemoval(ItemId: "a")));
-        Assert.Equal(0, history.Remove(new EventRemoval(EventId: "a1")));
+        Assert.Single(history.Remove(new EventRemoval(ItemId: "a", Type: EventType.Cart)));
+        Assert.Equal("a1", Assert.Single(history.Remove(new EventRemoval(ItemId: "a"))).EventId);
+        Assert.Empty(history.Remove(new EventRemoval(EventId: "a1")));
         Assert.Equal((1L, version + 2), (history.TotalCount, history.Version));
         Assert.Equal(["b"], history.Events.Select(e => e.ItemId));
         // The ids taken back are repeats, in this history and in one read back from the state.
@@ -39,7 +39,7 @@ public sealed class UserHistoryTests
 
         // Only the latest ids are remembered: the oldest of more than the limit can be sent again.
         for (var i = 0; i < UserHistory.MaxRetracted; i++) history.Add([At(10 + i, "c", $"c{i}")]);
-        Assert.Equal(UserHistory.MaxRetracted, history.Remove(new EventRemoval(ItemId: "c")));
+        Assert.Equal(UserHistory.MaxRetracted, history.Remove(new EventRemoval(ItemId: "c")).Count);
         Assert.Equal(UserHistory.MaxRetracted, state.RetractedEventIds.Count);
         Assert.Equal(new IngestResult(1, 1), history.Add([At(1, "a", "a1"), At(10, "c", "c0")]));
     }

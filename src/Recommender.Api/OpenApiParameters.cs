@@ -22,6 +22,8 @@ public sealed class OpenApiParameters : IOpenApiOperationTransformer
             + "each score is the item's softmax share among the items down to the page's end. Not with diversity (a diverse list's pool grows with its length)."),
         ["limit"] = (() => new() { Type = JsonSchemaType.Integer, Minimum = "1" },
             "Return only this many of the most recent entries: of a user's events (default: all retained), of the scenarios' changes (default 20)."),
+        ["type"] = (() => new() { Type = JsonSchemaType.String, Enum = [.. Enum.GetValues<EventType>().Select(t => (System.Text.Json.Nodes.JsonNode)JsonValue.Create(EventTypes.Name(t)))] },
+            "Take back only the item's events of this type (any case), such as purchase for a refund; without it, every event of the item."),
         ["unknownItems"] = (() => new() { Type = JsonSchemaType.String, Enum = [JsonValue.Create("refuse"), JsonValue.Create("accept")], Default = JsonValue.Create("refuse") },
             "refuse: an event naming an item not in the catalogue is an error naming it, and nothing of the batch is written. accept: such events are stored "
             + "(an item deleted since a client buffered its event; the model reads the items it was trained on and passes over the rest), and the answer's notInCatalogue names the items."),

@@ -135,6 +135,25 @@ public sealed class ValidationTests(SmallCatalogueCluster cluster)
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_an_items_conditions_as_its_version_and_a_take_backs_event_types()
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(await cluster.Http.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        System.Text.Json.JsonElement Parameter(string path, string method, string name) => paths.GetProperty(path).GetProperty(method).GetProperty("parameters")
+            .EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
+        foreach (var (method, header) in new[] { ("put", "If-Match"), ("put", "If-None-Match"), ("patch", "If-Match"), ("delete", "If-Match"), ("get", "If-None-Match") })
+        {
+            var described = Parameter("/items/{id}", method, header).GetProperty("description").GetString();
+            Assert.Contains("version", described);
+            Assert.DoesNotContain("scenario", described);
+        }
+        Assert.Contains("revision", Parameter("/scenarios/{name}", "put", "If-Match").GetProperty("description").GetString());
+        Assert.Contains("412", paths.GetProperty("/items/{id}").GetProperty("patch").GetProperty("responses").EnumerateObject().Select(r => r.Name));
+        var type = Parameter("/users/{id}/items/{itemId}", "delete", "type");
+        Assert.Equal(Enum.GetValues<EventType>().Select(EventTypes.Name), type.GetProperty("schema").GetProperty("enum").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
     public async Task A_misspelt_or_differently_cased_event_field_is_named_and_the_batch_is_not_written()
     {
         // Without the check the event would be stored with the server's time in place of the one sent.

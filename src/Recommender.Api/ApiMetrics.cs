@@ -24,7 +24,7 @@ public sealed class ApiMetrics
         _erasedUsers = meter.CreateCounter<long>("recommender.users.erased", "{user}", "Users whose stored history DELETE /users/{id} deleted (repeats of an erasure not counted).");
         _erasedEvents = meter.CreateCounter<long>("recommender.events.erased", "{event}", "Retained events deleted by DELETE /users/{id}.");
         _removedEvents = meter.CreateCounter<long>("recommender.events.removed", "{event}",
-            "Retained events taken back by DELETE /users/{id}/items/{itemId} or /users/{id}/events/{eventId}, by endpoint (item or event); repeats not counted.");
+            "Retained events taken back by DELETE /users/{id}/items/{itemId}, /users/{id}/events/{eventId} or POST /events/delete, by endpoint (item, event or batch); repeats not counted.");
         _deletedItems = meter.CreateCounter<long>("recommender.items.deleted", "{item}",
             "Items deleted from the catalogue (DELETE /items/{id}, POST /items/delete), by endpoint (single or batch); ids that were not there are not counted.");
         _pins = meter.CreateCounter<long>("recommender.pins", "{pin}", "Pins (pin=ITEM:POSITION, or a scenario's) whose places fell on a page answered, by outcome "
@@ -48,10 +48,10 @@ public sealed class ApiMetrics
         _erasedEvents.Add(events);
     }
 
-    /// <summary>Counts events taken back, of an item (<paramref name="byItem"/>) or by id; a count of 0 (a repeat) records nothing.</summary>
-    public void EventsRemoved(int count, bool byItem)
+    /// <summary>Counts events taken back through <paramref name="endpoint"/> (item, event or batch); a count of 0 (a repeat) records nothing.</summary>
+    public void EventsRemoved(int count, string endpoint)
     {
-        if (count > 0) _removedEvents.Add(count, new KeyValuePair<string, object?>("endpoint", byItem ? "item" : "event"));
+        if (count > 0) _removedEvents.Add(count, new KeyValuePair<string, object?>("endpoint", endpoint));
     }
 
     /// <summary>Counts items deleted, by one DELETE (<paramref name="batch"/> false) or a batch; a count of 0 (nothing was there) records nothing.</summary>

@@ -18,6 +18,7 @@ internal static partial class CliCommands
         ImportItemsCommand.Create(),
         DeleteItemsCommand.Create(),
         ChangeItemsCommand.Create(),
+        RemoveEventsCommand.Create(),
         ImportEventsCommand.Create(),
         EvaluateColdStartCommand.Create(),
         EncodeTextCommand.Create(),

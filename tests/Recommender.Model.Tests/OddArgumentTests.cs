@@ -69,6 +69,7 @@ public sealed class CommandInputs : IDisposable
         ["export-items"] = ["--api", "http://127.0.0.1:1", "--out", "OUT", "--timeout", "2"],
         ["delete-items"] = ["--file", this["items.jsonl"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["change-items"] = ["--file", this["items.jsonl"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
+        ["remove-events"] = ["--file", this["items.jsonl"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["import-events"] = ["--file", this["events.csv"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
         ["publish"] = ["--package", this["package"], "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2", "--activate"],
         ["delete-models"] = ["--keep", "3", "--prefix", "retrain-", "--api", "http://127.0.0.1:1", "--attempts", "1", "--timeout", "2"],
@@ -101,7 +102,7 @@ public sealed partial class OddArgumentTests(CommandInputs inputs, ITestOutputHe
     public static TheoryData<string> Commands => [.. CliCommands.All().Select(c => c.Name)];
 
     /// <summary>The commands that talk to a running cluster or its database, which the tests here do not start.</summary>
-    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "delete-items", "change-items", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results", "apply-scenarios", "export-scenarios", "scenario-history"];
+    private static readonly string[] NeedsACluster = ["export-events", "export-items", "import-items", "delete-items", "change-items", "remove-events", "import-events", "move-to-cluster", "publish", "delete-models", "candidate-results", "apply-scenarios", "export-scenarios", "scenario-history"];
 
     [Theory]
     [MemberData(nameof(Commands))]

@@ -16,6 +16,39 @@ public static class EventEndpoints
             .Produces<IngestResponse>()
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .ProducesBodyProblems();
+        app.MapPost("/events/delete", Remove)
+            .WithName("DeleteEvents")
+            .WithSummary("Takes back events of several users at once (a day's refunds, a support queue): a JSON array of 1 to 1,000 objects, each a userId and "
+                + "either an itemId (every event of the item, or of one type with type) or an eventId, as DELETE /users/{id}/items/{itemId} and "
+                + "/users/{id}/events/{eventId} take back one; the whole batch is checked before anything is taken back. Each user's take-backs run in the order "
+                + "sent; the answer gives each one's count of events removed, in the order sent (0 for a repeat). Sending the batch again after a failure is safe.")
+            .Accepts<EventRemovalRequest[]>("application/json")
+            .Produces<RemovedEventsBatchResponse>()
+            .ProducesBodyProblems();
+    }
+
+    /// <summary>Users whose take-backs run at once: each is a storage write of the user's history.</summary>
+    private const int UsersAtOnce = 16;
+
+    private static async Task<IResult> Remove(HttpRequest request, IGrainFactory grains, ApiMetrics metrics, CancellationToken cancellation)
+    {
+        var (document, problem) = await JsonBody.ReadAsync(request, cancellation);
+        if (problem is not null) return problem;
+        using var _ = document;
+        var errors = new ValidationErrors();
+        var removals = EventRemovalBatch.Parse(document!.RootElement, errors);
+        if (errors.Any) return Problems.Invalid(errors);
+        var removed = new int[removals.Count];
+        // One user's take-backs one after the other, in the order sent (two of one user may name the same events: the
+        // first sent counts them); users side by side.
+        var byUser = Enumerable.Range(0, removals.Count).GroupBy(i => removals[i].UserId, StringComparer.Ordinal).ToArray();
+        await Parallel.ForEachAsync(byUser, new ParallelOptions { MaxDegreeOfParallelism = UsersAtOnce, CancellationToken = cancellation }, async (user, _) =>
+        {
+            foreach (var i in user) removed[i] = await UserEndpoints.Remove(user.Key, removals[i].Removal, grains);
+        });
+        metrics.EventsRemoved(removed.Sum(), "batch");
+        return Results.Ok(new RemovedEventsBatchResponse(removals.Count, removed.Sum(), [.. removals.Select((r, i) => new RemovedEventsResponse(r.UserId, removed[i],
+            r.Removal.ItemId, r.Removal.Type is { } t ? EventTypes.Name(t) : null, r.Removal.EventId))]));
     }
 
     // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header

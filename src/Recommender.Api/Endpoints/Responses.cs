@@ -155,6 +155,12 @@ public sealed record DeletedItemsResponse(int Count, int Deleted, IReadOnlyList<
 /// <summary>DELETE /users/{id}: how many retained events were deleted (0 when the user had none stored).</summary>
 public sealed record ErasedUserResponse(string UserId, long ErasedEvents);
 
+/// <summary>POST /events/delete: how many take-backs were sent, how many events they removed, and each one's answer in the order sent.</summary>
+public sealed record RemovedEventsBatchResponse(int Count, int RemovedEvents, IReadOnlyList<RemovedEventsResponse> Items);
+
+/// <summary>Each element of POST /events/delete: a user's id and an item's (optionally a type) or an event's, as the single take-backs name them.</summary>
+public sealed record EventRemovalRequest(string UserId, string? ItemId = null, string? Type = null, string? EventId = null);
+
 /// <summary>
 /// DELETE /users/{id}/items/{itemId} (with the type when one was given) and /users/{id}/events/{eventId}: how many of
 /// the user's retained events were taken back (0 for a repeat, or when there were none).

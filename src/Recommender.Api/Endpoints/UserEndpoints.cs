@@ -72,7 +72,7 @@ public static class UserEndpoints
         }
         if (errors.Any) return Problems.Invalid(errors);
         var removed = await Remove(userId!, new EventRemoval(ItemId: item, Type: eventType), grains);
-        metrics.EventsRemoved(removed, byItem: true);
+        metrics.EventsRemoved(removed, "item");
         return Results.Ok(new RemovedEventsResponse(userId!, removed, ItemId: item, Type: eventType is { } t ? EventTypes.Name(t) : null));
     }
 
@@ -83,7 +83,7 @@ public static class UserEndpoints
         var eventKey = Fields.PathId(request, eventId, 3, "eventId", errors);
         if (errors.Any) return Problems.Invalid(errors);
         var removed = await Remove(userId!, new EventRemoval(EventId: eventKey), grains);
-        metrics.EventsRemoved(removed, byItem: false);
+        metrics.EventsRemoved(removed, "event");
         return Results.Ok(new RemovedEventsResponse(userId!, removed, EventId: eventKey));
     }
 
@@ -91,7 +91,7 @@ public static class UserEndpoints
     /// Takes the events back in the user's grain. Sent again only when the cluster refused it: a repeat of an attempt
     /// that ran would count 0. A client repeating a removal it got no answer to finishes what the first attempt left.
     /// </summary>
-    private static Task<int> Remove(string userId, EventRemoval removal, IGrainFactory grains) =>
+    public static Task<int> Remove(string userId, EventRemoval removal, IGrainFactory grains) =>
         ClusterRetry.RunAsync(() => grains.User(userId).RemoveEvents(removal));
 
     private static async Task<IResult> Recommend(string id, string? k, string? offset, string? includeSeen, string? exclude, string[]? excludeId, string[]? tag, string[]? excludeTag, string? explain,

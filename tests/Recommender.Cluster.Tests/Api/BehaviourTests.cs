@@ -224,6 +224,44 @@ public sealed class BehaviourTests(SmallCatalogueCluster cluster)
         Assert.Equal(2, (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events.Count);
     }
 
+    private sealed record RemovedEventsBatchReply(int Count, int RemovedEvents, List<RemovedEventsReply> Items);
+
+    [Fact]
+    public async Task A_batch_of_take_backs_is_checked_whole_then_each_users_run_in_the_order_sent()
+    {
+        var (first, second) = (User(), User());
+        await Post(Event(first, "2", "view", 1, "a1"), Event(first, "2", "cart", 2, "a2"), Event(first, "4", "view", 3, "a3"), Event(second, "4", "view", 1, "b1"));
+        Task<HttpResponseMessage> Send(string json) => cluster.Http.PostAsync("/events/delete", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
+
+        foreach (var (body, field) in new[]
+                 {
+                     ("{}", "body"), ("[]", "body"), ($$"""[{"userId":"{{first}}","itemId":"2","eventId":"a1"}]""", "[0]"),
+                     ($$"""[{"userId":"{{first}}","itemId":"2"},{"userId":"{{first}}","eventId":"a1","type":"view"}]""", "[1].type"),
+                     ($$"""[{"userId":"{{first}}","itemId":"2"},{"itemId":"4"}]""", "[1].userId"), ($$"""[{"userId":"{{first}}"}]""", "[0]"),
+                     ($$"""[{"userId":"{{first}}","itemId":"2","type":"bogus"}]""", "[0].type"), ($$"""[{"userId":"{{first}}","itemId":"2","why":"x"}]""", "[0].why"),
+                     ($"[{string.Join(",", Enumerable.Range(0, Limits.MaxEventsPerRequest + 1).Select(i => $$"""{"userId":"u{{i}}","itemId":"2"}"""))}]", "body"),
+                 })
+        {
+            using var refused = await Send(body);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{body[..Math.Min(80, body.Length)]}: {(int)refused.StatusCode}");
+            Assert.Equal([field], (await refused.Content.ReadFromJsonAsync<ProblemReply>())!.Errors!.Keys);
+        }
+        Assert.Equal(3, (await cluster.GetJsonAsync<HistoryReply>($"/users/{first}/history")).Events.Count);
+
+        // The first user's cart of item 2, then every event of it (one left), then an event already gone; the second user's item 4.
+        using var response = await Send($$"""
+            [{"userId":"{{first}}","itemId":"2","type":"cart"}, {"userId":"{{second}}","itemId":"4"}, {"userId":"{{first}}","itemId":"2"},
+             {"userId":"{{first}}","eventId":"a2"}]
+            """);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = (await response.Content.ReadFromJsonAsync<RemovedEventsBatchReply>())!;
+        Assert.Equal((4, 3), (answer.Count, answer.RemovedEvents));
+        Assert.Equal([(first, 1, "2", "cart", (string?)null), (second, 1, "4", null, null), (first, 1, "2", null, null), (first, 0, null, null, "a2")],
+            answer.Items.Select(i => (i.UserId, i.RemovedEvents, i.ItemId, i.Type, i.EventId)));
+        Assert.Equal(["a3"], (await cluster.GetJsonAsync<HistoryReply>($"/users/{first}/history")).Events.Select(e => e.EventId));
+        Assert.Empty((await cluster.GetJsonAsync<HistoryReply>($"/users/{second}/history")).Events);
+    }
+
     [Fact]
     public async Task Erasing_with_a_bad_id_or_an_unknown_parameter_is_a_400_that_erases_nothing()
     {

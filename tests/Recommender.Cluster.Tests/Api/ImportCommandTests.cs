@@ -260,6 +260,31 @@ public sealed class ImportCommandTests(SmallCatalogueCluster cluster) : IDisposa
     }
 
     [Fact]
+    public async Task Remove_events_takes_back_what_each_line_names_and_refuses_a_bad_line_before_anything_is_taken_back()
+    {
+        var user = $"{_run}-takeback";
+        using (var posted = await cluster.Http.PostAsJsonAsync("/events", new[] { "2", "4", "6" }.Select((item, i) => new { userId = user, itemId = item, type = "purchase", eventId = $"p{i}" })))
+            Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
+        async Task<string[]> Left() => [.. (await cluster.GetJsonAsync<HistoryReply>($"/users/{user}/history")).Events.Select(e => e.EventId)];
+
+        var file = Write("takebacks-bad.jsonl", $$"""{"userId":"{{user}}","itemId":"2"}""", $$"""{"userId":"{{user}}","eventId":"p1","type":"purchase"}""");
+        var (exit, _, error) = await Cli("remove-events", "--file", file);
+        Assert.Equal(1, exit);
+        Assert.Contains($"{file}:2: type:", error);
+        Assert.Equal(["p0", "p1", "p2"], await Left());
+
+        file = Write("takebacks.jsonl", $$"""{"userId":"{{user}}","itemId":"2","type":"purchase"}""", $$"""{"userId":"{{user}}","eventId":"p1"}""");
+        for (var run = 0; run < 2; run++)
+        {
+            (exit, var output, error) = await Cli("remove-events", "--file", file, "--batch-size", "1");
+            Assert.True(exit == 0, error);
+            // Sent again, the same lines find nothing left to take back.
+            Assert.Contains(run == 0 ? "2 take-backs sent, 2 events removed." : "2 take-backs sent, 0 events removed.", output);
+        }
+        Assert.Equal(["p2"], await Left());
+    }
+
+    [Fact]
     public async Task Change_items_changes_only_the_fields_each_line_gives_and_names_the_items_missing_and_the_changes_refused()
     {
         var (lamp, chair, never) = ($"{_run}-chg-lamp", $"{_run}-chg-chair", $"{_run}-chg-never");

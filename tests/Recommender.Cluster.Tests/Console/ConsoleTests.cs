@@ -204,7 +204,18 @@ public sealed class ConsoleTests(ServingCluster cluster) : IAsyncLifetime
             chromium.Until(b => b.FindElements(By.CssSelector("#item-editor [role=alert] li")).FirstOrDefault(a => a.Text.StartsWith("expiresAt: ")), "the problem naming expiresAt");
             Assert.Null((await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.ExpiresAt);
 
+            // A deletion confirmed after another client wrote the item is refused, and the item stays.
+            browser.Navigate().Refresh();
+            chromium.Until(b => b.FindElements(By.CssSelector("[data-action=delete-item]")).FirstOrDefault(), "the deletion button").Click();
+            using (var meanwhile = await _http.PatchAsJsonAsync($"/items/{marked}", new { text = "Written before the deletion" }))
+                Assert.Equal(HttpStatusCode.OK, meanwhile.StatusCode);
+            browser.FindElement(By.CssSelector("[data-confirm=delete-item]")).Click();
+            chromium.Until(b => b.FindElements(By.CssSelector(".action [role=alert]")).FirstOrDefault(a => a.Text.Contains("changed, created or deleted by someone else")), "the refusal explained");
+            Assert.Equal("Written before the deletion", (await _http.GetFromJsonAsync<ItemReply>($"/items/{marked}"))!.Text);
+
             // Deleted after a confirmation: the console goes back to finding items and says what it did.
+            browser.Navigate().Refresh();
+            chromium.Until(b => b.FindElements(By.CssSelector("#item-details dd[data-field=Text]")).FirstOrDefault(d => d.Text == "Written before the deletion"), "the item read again");
             browser.FindElement(By.CssSelector("[data-action=delete-item]")).Click();
             browser.FindElement(By.CssSelector("[data-confirm=delete-item]")).Click();
             chromium.Until(b => b.FindElements(By.Id("notice")).FirstOrDefault(n => n.Text == $"Item {marked} deleted."), "the deletion said");

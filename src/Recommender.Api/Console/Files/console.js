@@ -209,9 +209,11 @@ async function itemView(view, id, parameters) {
       ["Updated", time(i.updatedAt)],
     ];
     details.append(el("dl", { class: "details", id: "item-details" }, rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", { "data-field": name }, value)])));
+    // The item is deleted as this page shows it (If-Match): one written meanwhile is refused (412), to be read again.
     details.append(hiddenToggle(i, etag), itemEditor(i, etag), el("div", { class: "actions" }, confirmedAction("Delete the item",
       `Delete ${id}? Its details are erased and it leaves every list; histories keep its id.`,
-      async () => ((await api(`/items/${encodeURIComponent(id)}`, null, "DELETE")).deleted ? `Item ${id} deleted.` : `Item ${id} was not in the catalogue.`),
+      async () => ((await api(`/items/${encodeURIComponent(id)}`, null, "DELETE", 60_000, etag ? { "If-Match": etag } : {})).deleted
+        ? `Item ${id} deleted.` : `Item ${id} was not in the catalogue.`),
       "delete-item", "#/items")));
   } else {
     details.append(problemBox(item.reason));

@@ -47,8 +47,7 @@ public static class EventEndpoints
             foreach (var i in user) removed[i] = await UserEndpoints.Remove(user.Key, removals[i].Removal, grains);
         });
         metrics.EventsRemoved(removed.Sum(), "batch");
-        return Results.Ok(new RemovedEventsBatchResponse(removals.Count, removed.Sum(), [.. removals.Select((r, i) => new RemovedEventsResponse(r.UserId, removed[i],
-            r.Removal.ItemId, r.Removal.Type is { } t ? EventTypes.Name(t) : null, r.Removal.EventId))]));
+        return Results.Ok(new RemovedEventsBatchResponse(removals.Count, removed.Sum(), [.. removals.Select((r, i) => RemovedEventsResponse.Of(r.UserId, removed[i], r.Removal))]));
     }
 
     // The header parameter is declared for the OpenAPI document; its value is read from the request, where a header

@@ -168,7 +168,12 @@ public sealed record EventRemovalRequest(string UserId, string? ItemId = null, s
 public sealed record RemovedEventsResponse(string UserId, int RemovedEvents,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ItemId = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EventId = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EventId = null)
+{
+    /// <summary>The answer for <paramref name="removal"/>: what it named, and how many events it removed.</summary>
+    public static RemovedEventsResponse Of(string userId, int removed, EventRemoval removal) =>
+        new(userId, removed, removal.ItemId, removal.Type is { } type ? EventTypes.Name(type) : null, removal.EventId);
+}
 
 public sealed record HistoryResponse(string UserId, long TotalCount, long HistoryVersion, IReadOnlyList<HistoryEvent> Events);
 

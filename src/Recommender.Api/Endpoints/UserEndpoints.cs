@@ -64,16 +64,12 @@ public static class UserEndpoints
         var errors = new ValidationErrors();
         var userId = Fields.PathId(request, id, 1, "id", errors);
         var item = Fields.PathId(request, itemId, 3, "itemId", errors);
-        EventType? eventType = null;
-        if (type is not null)
-        {
-            if (EventTypes.TryParse(type, out var parsed)) eventType = parsed;
-            else errors.Add("type", $"'{type}' is not an event type; use one of: {EventTypes.AllNames}.");
-        }
+        var eventType = type is null ? null : Fields.EventTypeNamed(type, "type", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var removed = await Remove(userId!, new EventRemoval(ItemId: item, Type: eventType), grains);
+        var removal = new EventRemoval(ItemId: item, Type: eventType);
+        var removed = await Remove(userId!, removal, grains);
         metrics.EventsRemoved(removed, "item");
-        return Results.Ok(new RemovedEventsResponse(userId!, removed, ItemId: item, Type: eventType is { } t ? EventTypes.Name(t) : null));
+        return Results.Ok(RemovedEventsResponse.Of(userId!, removed, removal));
     }
 
     private static async Task<IResult> RemoveEvent(string id, string eventId, HttpRequest request, IGrainFactory grains, ApiMetrics metrics)
@@ -82,9 +78,10 @@ public static class UserEndpoints
         var userId = Fields.PathId(request, id, 1, "id", errors);
         var eventKey = Fields.PathId(request, eventId, 3, "eventId", errors);
         if (errors.Any) return Problems.Invalid(errors);
-        var removed = await Remove(userId!, new EventRemoval(EventId: eventKey), grains);
+        var removal = new EventRemoval(EventId: eventKey);
+        var removed = await Remove(userId!, removal, grains);
         metrics.EventsRemoved(removed, "event");
-        return Results.Ok(new RemovedEventsResponse(userId!, removed, EventId: eventKey));
+        return Results.Ok(RemovedEventsResponse.Of(userId!, removed, removal));
     }
 
     /// <summary>

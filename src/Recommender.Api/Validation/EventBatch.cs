@@ -56,11 +56,7 @@ public static class EventBatch
             var typeField = ValidationErrors.Field(index, "type");
             EventType? type = null;
             var typeText = Fields.Text(e, "type", typeField, 64, errors, required: true);
-            if (typeText is not null)
-            {
-                if (EventTypes.TryParse(typeText, out var parsed)) type = parsed;
-                else errors.Add(typeField, $"'{typeText}' is not an event type; use one of: {EventTypes.AllNames}.");
-            }
+            if (typeText is not null) type = Fields.EventTypeNamed(typeText, typeField, errors);
             var timestamp = Fields.Timestamp(e, "timestamp", ValidationErrors.Field(index, "timestamp"), now, errors);
             var eventId = Fields.Id(e, "eventId", ValidationErrors.Field(index, "eventId"), errors, required: false);
             var valueField = ValidationErrors.Field(index, "value");

@@ -40,12 +40,9 @@ public static class EventRemovalBatch
             var user = Fields.Id(e, "userId", ValidationErrors.Field(i, "userId"), errors);
             var item = Fields.Id(e, "itemId", ValidationErrors.Field(i, "itemId"), errors, required: false);
             var eventId = Fields.Id(e, "eventId", ValidationErrors.Field(i, "eventId"), errors, required: false);
-            EventType? type = null;
-            if (Fields.Text(e, "type", ValidationErrors.Field(i, "type"), 64, errors, required: false) is { } typeText)
-            {
-                if (EventTypes.TryParse(typeText, out var parsed)) type = parsed;
-                else errors.Add(ValidationErrors.Field(i, "type"), $"'{typeText}' is not an event type; use one of: {EventTypes.AllNames}.");
-            }
+            var type = Fields.Text(e, "type", ValidationErrors.Field(i, "type"), 64, errors, required: false) is { } typeText
+                ? Fields.EventTypeNamed(typeText, ValidationErrors.Field(i, "type"), errors)
+                : null;
             if (errors.Count > before) continue;
             if ((item is null) == (eventId is null))
                 errors.Add($"[{i}]", "Give either itemId (every event of the item, or of one type with type) or eventId (one event), not both and not neither.");

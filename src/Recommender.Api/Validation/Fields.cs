@@ -173,6 +173,14 @@ public static class Fields
         return parsed;
     }
 
+    /// <summary>An event type's name (any case); null, with the fault under <paramref name="field"/>, for anything else.</summary>
+    public static EventType? EventTypeNamed(string text, string field, ValidationErrors errors)
+    {
+        if (EventTypes.TryParse(text, out var type)) return type;
+        errors.Add(field, $"'{text}' is not an event type; use one of: {EventTypes.AllNames}.");
+        return null;
+    }
+
     /// <summary>An optional point in time, past or future: an ISO-8601 date-time (UTC unless an offset is given) or Unix seconds.</summary>
     public static DateTimeOffset? Instant(JsonElement obj, string name, string field, ValidationErrors errors)
     {

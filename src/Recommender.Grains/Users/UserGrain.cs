@@ -104,8 +104,7 @@ public sealed class UserGrain(
     {
         await ReloadIfUnstored();
         // Events of a multi-user batch still waiting in the event journal would otherwise be written after the erasure.
-        await Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal)
-            .Select(p => GrainFactory.GetGrain<IEventJournalGrain>(p).Forget(GrainKeys.IdOf(this))));
+        await InEveryJournal(journal => journal.Forget(GrainKeys.IdOf(this)));
         var events = state.State.Events;
         long erased = events.Count;
         if (state.State.TotalCount > 0 || erased > 0)
@@ -138,8 +137,7 @@ public sealed class UserGrain(
     {
         await ReloadIfUnstored();
         // Events of a multi-user batch still waiting in the event journal would otherwise be written after the removal.
-        await Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal)
-            .Select(p => GrainFactory.GetGrain<IEventJournalGrain>(p).ForgetEvents(GrainKeys.IdOf(this), removal)));
+        await InEveryJournal(journal => journal.ForgetEvents(GrainKeys.IdOf(this), removal));
         var removed = History.Remove(removal);
         if (removed.Count == 0) return 0;
         try
@@ -156,6 +154,10 @@ public sealed class UserGrain(
         accumulator.Retract(removed.Select(e => e.ToEvent()));
         return removed.Count;
     }
+
+    /// <summary>Runs <paramref name="call"/> on every partition of the event journal, which may hold this user's pending events.</summary>
+    private Task InEveryJournal(Func<IEventJournalGrain, Task> call) =>
+        Task.WhenAll(Enumerable.Range(0, Partitions.EventJournal).Select(p => call(GrainFactory.GetGrain<IEventJournalGrain>(p))));
 
     public async Task<Abstractions.Ranking> Recommend(RecommendationRequest request, CancellationToken cancellation)
     {
